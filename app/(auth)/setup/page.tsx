@@ -1,0 +1,30 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Card } from "@/components/ui/card";
+import { isSetupTokenUsable } from "@/lib/auth";
+import { SetupForm } from "./setup-form";
+
+export const metadata: Metadata = { title: "Set up Gatehouse" };
+
+export default async function SetupPage({ searchParams }: { searchParams: Promise<{ token?: string | string[] }> }) {
+  const { token } = await searchParams;
+  const usable = typeof token === "string" && token.length <= 200 && (await isSetupTokenUsable(token));
+  if (!usable) {
+    return (
+      <Card title="Setup link not valid">
+        <p className="text-sm text-slate-600">
+          This link is invalid, has expired, was already used, or Gatehouse already has an admin. An unused link is printed
+          on the server console each time Gatehouse starts without an admin.
+        </p>
+        <Link href="/sign-in" className="mt-4 inline-block text-sm font-medium text-brand-700 hover:underline">
+          Go to sign in
+        </Link>
+      </Card>
+    );
+  }
+  return (
+    <Card title="Create the first admin" description="This link works once. The account you create here runs Gatehouse.">
+      <SetupForm token={token} />
+    </Card>
+  );
+}

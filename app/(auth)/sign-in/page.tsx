@@ -1,0 +1,19 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { Card } from "@/components/ui/card";
+import { currentUser } from "@/lib/auth";
+import { safeReturnPath } from "@/lib/util/format";
+import { SignInForm } from "./sign-in-form";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string | string[] }> }) {
+  const raw = (await searchParams).callbackUrl;
+  const callbackUrl = safeReturnPath(typeof raw === "string" ? raw : undefined);
+  if (await currentUser()) redirect(callbackUrl);
+  return (
+    <Card title="Sign in" description="Use your Gatehouse account.">
+      <SignInForm callbackUrl={callbackUrl} />
+    </Card>
+  );
+}

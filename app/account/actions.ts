@@ -1,0 +1,39 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordSchema, updateName } from "@/lib/auth";
+
+export const updateProfileAction = guardedAction("signed-in", z.object({ name: nameSchema }), async ({ name }, user, ctx) => {
+  await updateName(user.id, name, ctx);
+  revalidatePath("/account");
+  return { ok: true, message: "Profile saved." };
+});
+
+const passwordForm = z
+  .object({
+    currentPassword: z.string().min(1, "Enter your current password.").max(1000),
+    newPassword: newPasswordSchema,
+    confirmPassword: z.string().max(1000),
+  })
+  .refine((f) => f.newPassword === f.confirmPassword, { path: ["confirmPassword"], message: "The two new passwords differ." });
+
+export const changePasswordAction = guardedAction("signed-in", passwordForm, async (form, user, ctx) => {
+  const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx);
+  if (!result.ok) return { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } };
+  revalidatePath("/account/security");
+  const others = result.endedSessions === 1 ? "1 other session was" : `${result.endedSessions} other sessions were`;
+  return { ok: true, message: `Password changed. ${others} signed out.` };
+});
+
+export const revokeSessionAction = guardedAction("signed-in", z.object({ sessionId: z.uuid() }), async ({ sessionId }, user, ctx) => {
+  // endSession is scoped to the caller's own sessions: another user's id simply matches nothing.
+  const ended = await endSession(user.id, sessionId, "revoked_by_user", ctx);
+  revalidatePath("/account/security");
+  return ended ? { ok: true, message: "Session signed out." } : { ok: false, message: "That session is not active." };
+});
+
+export const revokeOtherSessionsAction = guardedAction("signed-in", z.object({}), async (_input, user, ctx) => {
+  const count = await endAllSessions(user.id, "revoked_by_user", ctx, user.sessionId);
+  revalidatePath("/account/security");
+  return { ok: true, message: count === 1 ? "1 other session signed out." : `${count} other sessions signed out.` };
+});

@@ -1,0 +1,21 @@
+import { AppHeader } from "@/components/shell/app-header";
+import { SideNav } from "@/components/shell/side-nav";
+import { requireUser } from "@/lib/auth";
+
+const ACCOUNT_NAV = [
+  { href: "/account", label: "Profile" },
+  { href: "/account/security", label: "Security" },
+];
+
+export default async function AccountLayout({ children }: { children: React.ReactNode }) {
+  const user = await requireUser();
+  return (
+    <>
+      <AppHeader user={user} />
+      <div className="mx-auto grid max-w-6xl gap-8 px-4 py-8 md:grid-cols-[200px_1fr]">
+        <SideNav label="Account" items={ACCOUNT_NAV} />
+        <main>{children}</main>
+      </div>
+    </>
+  );
+}

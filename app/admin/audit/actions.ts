@@ -1,0 +1,15 @@
+"use server";
+import { z } from "zod";
+import { recordAuditEvent, verifyChain } from "@/lib/audit";
+import { guardedAction, sectionFor } from "@/lib/auth";
+
+export const verifyChainAction = guardedAction(sectionFor("/admin/audit").roles, z.object({}), async (_input, _user, ctx) => {
+  const result = await verifyChain();
+  await recordAuditEvent({
+    type: "security", action: "audit.chain.verify", outcome: result.ok ? "success" : "failure", actor: ctx.actor,
+    client: ctx.client, metadata: { via: "console", eventsChecked: result.eventsChecked, firstBadSeq: result.firstBadSeq, problem: result.problem },
+  });
+  return result.ok
+    ? { ok: true, message: `Chain verified: ${result.eventsChecked} events (sequence ${result.firstSeq ?? "–"} to ${result.lastSeq ?? "–"}) and ${result.checkpointsChecked} signed checkpoints hold, in ${result.durationMs} ms.` }
+    : { ok: false, message: `Chain broken at sequence ${result.firstBadSeq}: ${result.problem}. ${result.eventsChecked} events before it verified.` };
+});

@@ -1,0 +1,134 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { z } from "zod";
+import { Card } from "@/components/ui/card";
+import { Badge } from "@/components/ui/badge";
+import { OutcomeBadge } from "@/components/audit-outcome";
+import { PageHeader } from "@/components/shell/page-header";
+import { auditFiltersSchema, listRecentExports, searchAuditEvents } from "@/lib/audit";
+import { requireRole, sectionFor } from "@/lib/auth";
+import { formatDateTime } from "@/lib/util/format";
+import { AuditFiltersForm } from "./filters-form";
+import { VerifyChainButton } from "./verify-button";
+
+export const metadata: Metadata = { title: "Audit" };
+
+type Search = Record<string, string | string[] | undefined>;
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Search> }) {
+  await requireRole(sectionFor("/admin/audit").roles);
+  const raw = Object.fromEntries(Object.entries(await searchParams).filter((e): e is [string, string] => typeof e[1] === "string"));
+  const { before, ...filterParams } = raw;
+  const parsed = auditFiltersSchema.safeParse(filterParams);
+  const cursor = z.string().regex(/^\d{1,19}$/).safeParse(before);
+  const result = parsed.success ? await searchAuditEvents(parsed.data, cursor.success ? BigInt(cursor.data) : undefined) : null;
+  const errors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors;
+  const query = new URLSearchParams(Object.entries(filterParams).filter(([, v]) => v !== ""));
+  const exports = await listRecentExports();
+
+  return (
+    <>
+      <PageHeader
+        title="Audit trail"
+        description="Every security-relevant event, append-only and hash-chained. Times are UTC."
+        actions={<VerifyChainButton />}
+      />
+      <div className="space-y-6">
+        <Card>
+          <AuditFiltersForm values={filterParams} errors={errors} />
+        </Card>
+        <Card
+          title="Events"
+          description={result ? (cursor.success ? "Older events" : "Newest first") : "Fix the filters above to search."}
+          actions={
+            result && (
+              <div className="flex gap-2 text-sm">
+                <a className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" href={`/api/v1/audit/export?format=csv&${query}`} download>
+                  Export CSV
+                </a>
+                <a className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50" href={`/api/v1/audit/export?format=jsonl&${query}`} download>
+                  Export JSON Lines
+                </a>
+              </div>
+            )
+          }
+        >
+          {result && result.events.length === 0 && <p className="text-sm text-slate-500">No events match.</p>}
+          {result && result.events.length > 0 && (
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500">
+                  <tr>
+                    <th className="py-2 pr-3 font-medium">#</th>
+                    <th className="py-2 pr-3 font-medium">Time</th>
+                    <th className="py-2 pr-3 font-medium">Event</th>
+                    <th className="py-2 pr-3 font-medium">Outcome</th>
+                    <th className="py-2 pr-3 font-medium">Actor</th>
+                    <th className="py-2 pr-3 font-medium">Resource</th>
+                    <th className="py-2 font-medium">IP</th>
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {result.events.map((e) => (
+                    <tr key={e.seq} data-testid="audit-row">
+                      <td className="py-2 pr-3 font-mono text-xs">
+                        <Link href={`/admin/audit/${e.seq}`} className="text-brand-700 hover:underline">
+                          {e.seq}
+                        </Link>
+                      </td>
+                      <td className="whitespace-nowrap py-2 pr-3 text-xs">{formatDateTime(new Date(e.at))}</td>
+                      <td className="py-2 pr-3">
+                        <span className="font-medium">{e.action}</span> <Badge>{e.type}</Badge>
+                      </td>
+                      <td className="py-2 pr-3">
+                        <OutcomeBadge outcome={e.outcome} />
+                      </td>
+                      <td className="max-w-48 truncate py-2 pr-3">{e.actorLabel ?? e.actorId ?? e.actorType}</td>
+                      <td className="max-w-40 truncate py-2 pr-3 text-xs">{e.resourceType ? `${e.resourceType} ${e.resourceId ?? ""}` : "—"}</td>
+                      <td className="py-2 font-mono text-xs">{e.ip ?? "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {result?.nextBefore && (
+            <nav aria-label="Pages" className="mt-4 flex justify-between text-sm">
+              {cursor.success ? <Link href={`/admin/audit?${query}`} className="text-brand-700 hover:underline">Newest</Link> : <span />}
+              <Link href={`/admin/audit?${new URLSearchParams([...query, ["before", result.nextBefore]])}`} className="text-brand-700 hover:underline">
+                Older events
+              </Link>
+            </nav>
+          )}
+        </Card>
+        <Card title="Exports" description="An export's signed manifest is ready once its download has finished. Check a download offline with npm run audit:verify-export.">
+          <p className="mb-3 text-sm">
+            <a href="/api/v1/audit/public-key" className="font-medium text-brand-700 hover:underline">
+              Download the public signing key
+            </a>{" "}
+            <span className="text-slate-500">(Ed25519; keep your own copy, separate from the exports)</span>
+          </p>
+          {exports.length === 0 ? (
+            <p className="text-sm text-slate-500">No exports yet.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm">
+              {exports.map((x) => (
+                <li key={x.id} className="flex items-center justify-between py-2" data-testid="export-row">
+                  <span>
+                    {formatDateTime(x.createdAt)} · {x.format.toUpperCase()}
+                    {x.manifest ? ` · ${(x.manifest as { rowCount: number }).rowCount} rows` : " · not finished"}
+                  </span>
+                  {x.manifest && (
+                    <a href={`/api/v1/audit/exports/${x.id}/manifest`} className="text-brand-700 hover:underline" download>
+                      Manifest
+                    </a>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

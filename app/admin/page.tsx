@@ -1,0 +1,30 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Badge } from "@/components/ui/badge";
+import { PageHeader } from "@/components/shell/page-header";
+import { ADMIN_SECTIONS, CONSOLE_ROLES, hasAnyRole, requireRole } from "@/lib/auth";
+
+export const metadata: Metadata = { title: "Console" };
+
+export default async function AdminHome() {
+  const user = await requireRole(CONSOLE_ROLES);
+  const sections = ADMIN_SECTIONS.filter((s) => hasAnyRole(user.roles, s.roles));
+  return (
+    <>
+      <PageHeader title="Console" description="Everything you can run from here, by your roles." />
+      <ul className="grid gap-4 sm:grid-cols-2">
+        {sections.map((s) => (
+          <li key={s.href}>
+            <Link href={s.href} className="block h-full rounded-lg border border-slate-200 bg-white p-5 shadow-sm hover:border-brand-600">
+              <div className="flex items-center justify-between">
+                <h2 className="font-semibold">{s.label}</h2>
+                {!s.built && <Badge tone="amber">Not built yet</Badge>}
+              </div>
+              <p className="mt-1 text-sm text-slate-500">{s.summary}</p>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

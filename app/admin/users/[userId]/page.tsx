@@ -1,0 +1,63 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { z } from "zod";
+import { Badge } from "@/components/ui/badge";
+import { Card } from "@/components/ui/card";
+import { ActionButton } from "@/components/ui/action-form";
+import { PageHeader } from "@/components/shell/page-header";
+import { SessionsTable } from "@/components/sessions-table";
+import { findUser, listActiveSessions, requireRole, sectionFor } from "@/lib/auth";
+import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction } from "../actions";
+import { RolesForm } from "./roles-form";
+
+export const metadata: Metadata = { title: "User" };
+
+export default async function UserPage({ params }: { params: Promise<{ userId: string }> }) {
+  const { userId } = await params;
+  await requireRole(sectionFor("/admin/users").roles);
+  const id = z.uuid().safeParse(userId);
+  const user = id.success ? await findUser(id.data) : null;
+  if (!user) notFound();
+  const sessions = await listActiveSessions(user.id);
+
+  return (
+    <>
+      <Link href="/admin/users" className="text-sm text-brand-700 hover:underline">
+        ← Users
+      </Link>
+      <PageHeader
+        title={user.name}
+        description={user.email}
+        actions={
+          <div className="flex items-center gap-3">
+            {user.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}
+            <ActionButton
+              action={setDisabledAction}
+              fields={{ userId: user.id, disabled: String(!user.disabledAt) }}
+              label={user.disabledAt ? "Enable account" : "Disable account"}
+              variant={user.disabledAt ? "secondary" : "danger"}
+              size="md"
+              confirm={user.disabledAt ? undefined : `Disable ${user.email}? They are signed out everywhere at once.`}
+            />
+          </div>
+        }
+      />
+      <div className="space-y-6">
+        <Card title="Roles">
+          <RolesForm userId={user.id} roles={user.roles} />
+        </Card>
+        <Card
+          title="Active sessions"
+          actions={
+            sessions.length > 0 ? (
+              <ActionButton action={revokeAllUserSessionsAction} fields={{ userId: user.id }} label="Sign out everywhere" variant="danger" confirm="Sign this user out of every session?" />
+            ) : null
+          }
+        >
+          <SessionsTable sessions={sessions} revokeAction={revokeUserSessionAction} extraFields={{ userId: user.id }} />
+        </Card>
+      </div>
+    </>
+  );
+}

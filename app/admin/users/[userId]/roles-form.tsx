@@ -1,0 +1,20 @@
+"use client";
+import { useActionState } from "react";
+import { Button } from "@/components/ui/button";
+import { FormMessage } from "@/components/ui/form-message";
+import { RoleCheckboxes } from "@/components/role-checkboxes";
+import { setRolesAction } from "../actions";
+
+export function RolesForm({ userId, roles }: { userId: string; roles: string[] }) {
+  const [state, action, pending] = useActionState(setRolesAction, {});
+  return (
+    <form action={action} className="space-y-4">
+      <FormMessage state={state} />
+      <input type="hidden" name="userId" value={userId} />
+      <RoleCheckboxes selected={roles} errors={state.fieldErrors?.roles} />
+      <Button type="submit" disabled={pending}>
+        Save roles
+      </Button>
+    </form>
+  );
+}

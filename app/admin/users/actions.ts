@@ -1,0 +1,61 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import {
+  createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues,
+  newUserSchema, ROLES, rolesSchema, sectionFor, setDisabled, setRoles,
+} from "@/lib/auth";
+
+const ADMINS = sectionFor("/admin/users").roles;
+
+const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
+
+export const createUserAction = guardedAction(ADMINS, createUserForm, async (input, _admin, ctx) => {
+  try {
+    const user = await createUser(input, ctx);
+    revalidatePath("/admin/users");
+    return { ok: true, message: `Created ${user.email}.` };
+  } catch (error) {
+    if (error instanceof EmailTakenError) return { ok: false, fieldErrors: { email: [error.message] } };
+    throw error;
+  }
+});
+
+const setRolesForm = z.object({ userId: z.uuid(), roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
+
+export const setRolesAction = guardedAction(ADMINS, setRolesForm, async ({ userId, roles }, _admin, ctx) => {
+  try {
+    await setRoles(userId, roles, ctx);
+  } catch (error) {
+    if (error instanceof LastAdminError) return { ok: false, message: error.message };
+    throw error;
+  }
+  revalidatePath(`/admin/users/${userId}`);
+  return { ok: true, message: "Roles saved." };
+});
+
+const setDisabledForm = z.object({ userId: z.uuid(), disabled: z.enum(["true", "false"]).transform((v) => v === "true") });
+
+export const setDisabledAction = guardedAction(ADMINS, setDisabledForm, async ({ userId, disabled }, admin, ctx) => {
+  if (disabled && userId === admin.id) return { ok: false, message: "You cannot disable your own account." };
+  try {
+    await setDisabled(userId, disabled, ctx);
+  } catch (error) {
+    if (error instanceof LastAdminError) return { ok: false, message: error.message };
+    throw error;
+  }
+  revalidatePath(`/admin/users/${userId}`);
+  return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
+});
+
+export const revokeUserSessionAction = guardedAction(ADMINS, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, _admin, ctx) => {
+  const ended = await endSession(userId, sessionId, "revoked_by_admin", ctx);
+  revalidatePath(`/admin/users/${userId}`);
+  return ended ? { ok: true, message: "Session signed out." } : { ok: false, message: "That session is not active." };
+});
+
+export const revokeAllUserSessionsAction = guardedAction(ADMINS, z.object({ userId: z.uuid() }), async ({ userId }, _admin, ctx) => {
+  const count = await endAllSessions(userId, "revoked_by_admin", ctx);
+  revalidatePath(`/admin/users/${userId}`);
+  return { ok: true, message: `${count} session${count === 1 ? "" : "s"} signed out.` };
+});

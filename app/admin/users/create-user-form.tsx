@@ -1,0 +1,26 @@
+"use client";
+import { useActionState } from "react";
+import { Button } from "@/components/ui/button";
+import { echoed, echoedAll } from "@/components/ui/echoed";
+import { Field } from "@/components/ui/field";
+import { FormMessage } from "@/components/ui/form-message";
+import { RoleCheckboxes } from "@/components/role-checkboxes";
+import { createUserAction } from "./actions";
+
+export function CreateUserForm() {
+  const [state, action, pending] = useActionState(createUserAction, {});
+  return (
+    <form action={action} className="grid max-w-xl gap-4" noValidate>
+      <FormMessage state={state} />
+      <Field label="Email" name="email" type="email" required errors={state.fieldErrors?.email} defaultValue={echoed(state, "email")} autoComplete="off" />
+      <Field label="Name" name="name" required errors={state.fieldErrors?.name} defaultValue={echoed(state, "name")} autoComplete="off" />
+      <Field label="Initial password" name="password" type="password" required autoComplete="new-password" hint="At least 12 characters." errors={state.fieldErrors?.password} />
+      <RoleCheckboxes errors={state.fieldErrors?.roles} selected={echoedAll(state, "roles")} />
+      <div>
+        <Button type="submit" disabled={pending}>
+          {pending ? "Creating…" : "Create user"}
+        </Button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,101 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { z } from "zod";
+import { Badge } from "@/components/ui/badge";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { listUsers, requireRole, sectionFor } from "@/lib/auth";
+import { formatDateTime } from "@/lib/util/format";
+import { CreateUserForm } from "./create-user-form";
+
+export const metadata: Metadata = { title: "Users" };
+
+const querySchema = z.object({
+  q: z.string().trim().max(100).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100_000).optional().catch(undefined),
+});
+
+export default async function UsersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  await requireRole(sectionFor("/admin/users").roles);
+  const { q, page } = querySchema.parse(await searchParams);
+  const result = await listUsers({ search: q || undefined, page });
+  const pageHref = (p: number) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), page: String(p) })}`;
+
+  return (
+    <>
+      <PageHeader title="Users" description={`${result.total} account${result.total === 1 ? "" : "s"}.`} />
+      <div className="space-y-6">
+        <Card>
+          <form role="search" className="mb-4 flex gap-2" action="/admin/users">
+            <label htmlFor="user-search" className="sr-only">
+              Search users
+            </label>
+            <input
+              id="user-search"
+              name="q"
+              defaultValue={q}
+              placeholder="Search by email or name"
+              className="w-full max-w-sm rounded-md border border-slate-300 px-3 py-2 text-sm"
+            />
+            <button className="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm hover:bg-slate-50">Search</button>
+          </form>
+          {result.users.length === 0 ? (
+            <p className="text-sm text-slate-500">No users match.</p>
+          ) : (
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500">
+                  <tr>
+                    <th className="py-2 pr-4 font-medium">User</th>
+                    <th className="py-2 pr-4 font-medium">Roles</th>
+                    <th className="py-2 pr-4 font-medium">Status</th>
+                    <th className="py-2 pr-4 font-medium">Last sign-in</th>
+                    <th className="py-2 font-medium">Sessions</th>
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {result.users.map((u) => (
+                    <tr key={u.id} data-testid="user-row">
+                      <td className="py-2 pr-4">
+                        <Link href={`/admin/users/${u.id}`} className="font-medium text-brand-700 hover:underline">
+                          {u.email}
+                        </Link>
+                        <div className="text-xs text-slate-500">{u.name}</div>
+                      </td>
+                      <td className="py-2 pr-4">
+                        <div className="flex flex-wrap gap-1">
+                          {u.roles.filter((r) => r !== "user").map((r) => (
+                            <Badge key={r} tone="brand">
+                              {r}
+                            </Badge>
+                          ))}
+                        </div>
+                      </td>
+                      <td className="py-2 pr-4">{u.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}</td>
+                      <td className="py-2 pr-4">{formatDateTime(u.lastSignInAt)}</td>
+                      <td className="py-2">{u.activeSessions}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {result.pageCount > 1 && (
+            <nav aria-label="Pages" className="mt-4 flex items-center justify-between text-sm">
+              <span className="text-slate-500">
+                Page {result.page} of {result.pageCount}
+              </span>
+              <span className="flex gap-2">
+                {result.page > 1 && <Link href={pageHref(result.page - 1)} className="text-brand-700 hover:underline">Previous</Link>}
+                {result.page < result.pageCount && <Link href={pageHref(result.page + 1)} className="text-brand-700 hover:underline">Next</Link>}
+              </span>
+            </nav>
+          )}
+        </Card>
+        <Card title="Create a user" description="The user signs in with this password and should change it on /account/security.">
+          <CreateUserForm />
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,32 @@
+import type { NextRequest } from "next/server";
+import { z } from "zod";
+import { auditFiltersSchema, EXPORT_FORMATS, exportAuditEvents } from "@/lib/audit";
+import { problem, routeCaller, sectionFor } from "@/lib/auth";
+
+const querySchema = auditFiltersSchema.extend({ format: z.enum(EXPORT_FORMATS) });
+
+/** GET /api/v1/audit/export?format=csv|jsonl&<search filters>: a streamed export; its signed manifest follows at /api/v1/audit/exports/<id>/manifest. */
+export async function GET(request: NextRequest) {
+  const caller = await routeCaller(sectionFor("/admin/audit").roles);
+  if (caller instanceof Response) return caller;
+  const raw = Object.fromEntries(request.nextUrl.searchParams);
+  const parsed = querySchema.safeParse(raw);
+  if (!parsed.success) return problem(400, "invalid_request", z.prettifyError(parsed.error));
+  const { format, ...filters } = parsed.data;
+  const rawFilters = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k !== "format" && v !== ""));
+  const { id, stream, filename } = await exportAuditEvents({
+    actor: { type: "user", id: caller.id, label: caller.email },
+    filters,
+    rawFilters,
+    format,
+  });
+  return new Response(stream, {
+    headers: {
+      "Content-Type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${filename}"`,
+      "Cache-Control": "no-store",
+      "X-Gatehouse-Export-Id": id,
+      "X-Gatehouse-Manifest": `/api/v1/audit/exports/${id}/manifest`,
+    },
+  });
+}

@@ -1,0 +1,16 @@
+export function Card({ title, description, children, actions }: { title?: string; description?: string; children: React.ReactNode; actions?: React.ReactNode }) {
+  return (
+    <section className="rounded-lg border border-slate-200 bg-white shadow-sm">
+      {(title || actions) && (
+        <header className="flex items-start justify-between gap-4 border-b border-slate-100 px-5 py-4">
+          <div>
+            {title && <h2 className="text-base font-semibold text-slate-900">{title}</h2>}
+            {description && <p className="mt-0.5 text-sm text-slate-500">{description}</p>}
+          </div>
+          {actions}
+        </header>
+      )}
+      <div className="px-5 py-4">{children}</div>
+    </section>
+  );
+}

@@ -1,0 +1,27 @@
+import { expect, test } from "@playwright/test";
+import { ADMIN, ADMIN_STATE, expectSignedInAs, plantSetupToken } from "./support/helpers";
+
+// The newcomer's first minute: the server has no admin, so it offers a one-time setup link.
+test("the first admin gets in through the one-time setup link", async ({ page }) => {
+  await page.goto("/setup?token=forged");
+  await expect(page.getByRole("heading", { name: "Setup link not valid" })).toBeVisible();
+
+  const token = plantSetupToken();
+  await page.goto(`/setup?token=${token}`);
+  await page.getByLabel("Your name").fill(ADMIN.name);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create admin account" }).click();
+  await expect(page.getByText("Use at least 12 characters.")).toBeVisible();
+  await expect(page.getByLabel("Email")).toHaveValue(ADMIN.email); // nothing typed is lost
+
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Create admin account" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expectSignedInAs(page, ADMIN.email);
+  await page.context().storageState({ path: ADMIN_STATE });
+
+  // The link worked once.
+  await page.goto(`/setup?token=${token}`);
+  await expect(page.getByRole("heading", { name: "Setup link not valid" })).toBeVisible();
+});

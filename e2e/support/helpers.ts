@@ -1,0 +1,57 @@
+import { createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { expect, type Browser, type Page } from "@playwright/test";
+
+export const ADMIN = { email: "admin@example.test", name: "Ada Admin", password: "admin passphrase for e2e" };
+export const ADMIN_STATE = "test-results/.auth/admin.json";
+
+export function databaseUrl(): string {
+  const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  return `${adminUrl.slice(0, adminUrl.lastIndexOf("/"))}/${process.env.E2E_DATABASE}`;
+}
+
+export function sql(statement: string): string {
+  return execFileSync("psql", [databaseUrl(), "-At", "-v", "ON_ERROR_STOP=1", "-c", statement], { encoding: "utf8" }).trim();
+}
+
+/** What the server prints at first start, made here: a setup token whose hash is in the database. */
+export function plantSetupToken(): string {
+  const token = randomBytes(32).toString("base64url");
+  const hash = createHash("sha256").update(token).digest("hex");
+  sql(`INSERT INTO setup_tokens (token_hash, expires_at) VALUES ('${hash}', now() + interval '1 hour')`);
+  return token;
+}
+
+/** Fills and submits the sign-in form; the caller asserts what the form answers. */
+export async function submitSignIn(page: Page, email: string, password: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs in and waits until the browser has left the sign-in page, so the session cookie is set. */
+export async function signIn(page: Page, email: string, password: string) {
+  await submitSignIn(page, email, password);
+  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"));
+}
+
+export async function expectSignedInAs(page: Page, email: string) {
+  await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+}
+
+export const uniqueEmail = (prefix: string) => `${prefix}-${randomBytes(3).toString("hex")}@example.test`;
+
+/** An admin creates an account through the console, as a person would. */
+export async function createUserViaConsole(browser: Browser, user: { email: string; password: string; name?: string; roles?: string[] }) {
+  const admin = await browser.newContext({ storageState: ADMIN_STATE });
+  const page = await admin.newPage();
+  await page.goto("/admin/users");
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Name").fill(user.name ?? "Test Person");
+  await page.getByLabel("Initial password").fill(user.password);
+  for (const role of user.roles ?? []) await page.getByRole("checkbox", { name: new RegExp(`^${role}`) }).check();
+  await page.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByRole("status")).toHaveText(`Created ${user.email}.`);
+  return { admin, page };
+}

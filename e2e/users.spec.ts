@@ -1,0 +1,70 @@
+import { expect, test } from "@playwright/test";
+import { ADMIN_SECTIONS } from "../lib/auth/roles";
+import { ADMIN_STATE, createUserViaConsole, expectSignedInAs, signIn, uniqueEmail } from "./support/helpers";
+
+const PASSWORD = "user passphrase for e2e";
+
+test.describe("an admin creates a user who then signs in", () => {
+  const email = uniqueEmail("newcomer");
+
+  test("admin creates the user, with errors shown by the field", async ({ browser }) => {
+    const admin = await browser.newContext({ storageState: ADMIN_STATE });
+    const page = await admin.newPage();
+    await page.goto("/admin/users");
+    await page.getByLabel("Email").fill("not-an-email");
+    await page.getByLabel("Name").fill("New Comer");
+    await page.getByLabel("Initial password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create user" }).click();
+    await expect(page.getByText("Enter a valid email address.")).toBeVisible();
+    await expect(page.getByLabel("Name")).toHaveValue("New Comer");
+
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Initial password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create user" }).click();
+    await expect(page.getByRole("status")).toHaveText(`Created ${email}.`);
+    await expect(page.getByTestId("user-row").filter({ hasText: email })).toBeVisible();
+
+    await page.getByLabel("Search users").fill(email.slice(0, 12));
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page.getByTestId("user-row")).toHaveCount(1);
+    await admin.close();
+  });
+
+  test("the user signs in, sees /account and is refused every admin page", async ({ page }) => {
+    await signIn(page, email, PASSWORD);
+    await expect(page).toHaveURL(/\/account$/);
+    await expectSignedInAs(page, email);
+    await expect(page.getByTestId("account-email")).toHaveText(email);
+    await expect(page.getByRole("link", { name: "Console" })).toHaveCount(0);
+
+    for (const href of ["/admin", ...ADMIN_SECTIONS.map((s) => s.href)]) {
+      const response = await page.goto(href);
+      expect(response?.status(), href).toBe(403);
+      await expect(page.getByRole("heading", { name: "You do not have access to this page" })).toBeVisible();
+    }
+  });
+});
+
+test("signed-out visitors are sent to sign in from every protected page, and come back after", async ({ page }) => {
+  for (const href of ["/account", "/account/security", "/admin", ...ADMIN_SECTIONS.map((s) => s.href)]) {
+    await page.goto(href);
+    await expect(page, href).toHaveURL(new RegExp(`/sign-in\\?callbackUrl=${encodeURIComponent(href)}$`));
+  }
+});
+
+test("an auditor reaches audit and compliance only", async ({ browser, page }) => {
+  const email = uniqueEmail("auditor");
+  const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD, name: "Audrey Auditor", roles: ["auditor"] });
+  await admin.close();
+
+  await signIn(page, email, PASSWORD);
+  await page.goto("/admin");
+  const nav = page.getByRole("navigation", { name: "Console" });
+  await expect(nav.getByRole("link")).toHaveText(["Overview", "Audit", /^Compliance/]);
+  for (const section of ADMIN_SECTIONS) {
+    const response = await page.goto(section.href);
+    expect(response?.status(), section.href).toBe(section.roles.includes("auditor") ? 200 : 403);
+  }
+  await page.goto("/admin/compliance");
+  await expect(page.getByRole("heading", { name: "Not built yet" })).toBeVisible();
+});

@@ -1,0 +1,101 @@
+import "server-only";
+import { createHash, randomUUID } from "node:crypto";
+import { stringify } from "csv-stringify/sync";
+import { db, Prisma } from "../db/client";
+import { keyRing, signDetached } from "../crypto";
+import type { AuditActor } from "./events";
+import { manifestSigningInput, type ExportManifest } from "./manifest";
+import { recordAuditEvent } from "./record";
+import { filterClause, revealEvent, type AuditEventView, type AuditFilters } from "./search";
+import { readRange } from "./store";
+
+export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const BATCH = 5_000;
+const COLUMNS = [
+  "seq", "id", "at", "type", "action", "outcome", "actorType", "actorId", "actorLabel", "resourceType", "resourceId",
+  "ip", "userAgent", "deviceId", "location", "riskScore", "policyDecisions", "metadata", "prevHash", "hash",
+] as const;
+
+function encode(events: AuditEventView[], format: ExportFormat, withHeader: boolean): string {
+  const rows = events.map((e) => Object.fromEntries(COLUMNS.map((c) => [c, e[c]])));
+  if (format === "jsonl") return rows.map((r) => `${JSON.stringify(r)}\n`).join("");
+  const cells = rows.map((r) => COLUMNS.map((c) => (typeof r[c] === "object" && r[c] !== null ? JSON.stringify(r[c]) : (r[c] ?? ""))));
+  // escape_formulas: a cell such as =HYPERLINK(…) from a typed email must not run in a spreadsheet.
+  return stringify(withHeader ? [[...COLUMNS], ...cells] : cells, { escape_formulas: true });
+}
+
+/**
+ * Streams matching events oldest first, pulling one batch at a time as the client reads (memory
+ * stays flat). Events after the head at the start are left out, so the export is a consistent
+ * snapshot. When the stream ends, the signed manifest is stored and the export is audited.
+ */
+export async function exportAuditEvents(params: { actor: AuditActor & { id: string }; filters: AuditFilters; rawFilters: Record<string, string>; format: ExportFormat }) {
+  const { actor, filters, rawFilters, format } = params;
+  const id = randomUUID();
+  const createdAt = new Date();
+  const head = await db().auditChainHead.findUniqueOrThrow({ where: { id: 1 } });
+  const where = Prisma.sql`${await filterClause(filters)} AND seq <= ${head.seq}`;
+  await db().auditExport.create({ data: { id, actorId: actor.id, format, filters: rawFilters, createdAt } });
+
+  const digest = createHash("sha256");
+  const encoder = new TextEncoder();
+  let after = BigInt(0);
+  let rowCount = 0;
+  let first: ExportManifest["first"] = null;
+  let last: ExportManifest["last"] = null;
+
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const rows = await readRange(after, BATCH, where);
+        if (rows.length === 0) {
+          if (rowCount === 0 && format === "csv") emit(controller, stringify([[...COLUMNS]]));
+          await finish();
+          controller.close();
+          return;
+        }
+        emit(controller, encode(rows.map(revealEvent), format, rowCount === 0));
+        first ??= { seq: rows[0]!.seq, hash: rows[0]!.hash };
+        last = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
+        rowCount += rows.length;
+        after = BigInt(last.seq);
+      } catch (error) {
+        controller.error(error);
+        await recordAuditEvent({ type: "export", action: "audit.export", outcome: "failure", actor, resource: { type: "audit_export", id }, metadata: { format, rowsWritten: rowCount } }).catch(() => {});
+      }
+    },
+  });
+
+  function emit(controller: ReadableStreamDefaultController<Uint8Array>, text: string) {
+    const bytes = encoder.encode(text);
+    digest.update(bytes);
+    controller.enqueue(bytes);
+  }
+
+  async function finish() {
+    const unsigned: ExportManifest = {
+      version: 1, exportId: id, createdAt: createdAt.toISOString(), format, filters: rawFilters,
+      timeRange: { from: filters.from?.toISOString() ?? null, to: filters.to?.toISOString() ?? null },
+      rowCount, first, last, sha256: digest.digest("hex"), keyId: keyRing().signing.id, signature: "",
+    };
+    const manifest = { ...unsigned, signature: signDetached(manifestSigningInput(unsigned)).signature };
+    await db().auditExport.update({ where: { id }, data: { manifest, completedAt: new Date() } });
+    await recordAuditEvent({
+      type: "export", action: "audit.export", outcome: "success", actor, resource: { type: "audit_export", id },
+      metadata: { format, rowCount, filters: rawFilters, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null, sha256: manifest.sha256 },
+    });
+  }
+
+  return { id, stream, filename: `gatehouse-audit-${createdAt.toISOString().slice(0, 19).replaceAll(":", "")}.${format}` };
+}
+
+export async function findExportManifest(id: string): Promise<ExportManifest | null> {
+  const row = await db().auditExport.findUnique({ where: { id }, select: { manifest: true } });
+  return (row?.manifest as ExportManifest | null) ?? null;
+}
+
+export function listRecentExports(limit = 10) {
+  return db().auditExport.findMany({ orderBy: { createdAt: "desc" }, take: limit, select: { id: true, createdAt: true, completedAt: true, format: true, actorId: true, manifest: true } });
+}

@@ -1,0 +1,10 @@
+// lib/audit's public surface. Every domain records through recordAuditEvent; lib/audit calls no
+// other domain.
+export { recordAuditEvent, ipSearchHash } from "./record";
+export { AUDIT_TYPES, AUDIT_OUTCOMES, SYSTEM_ACTOR, type AuditEventInput, type AuditActor, type AuditType, type StoredEvent } from "./events";
+export { verifyChain, type ChainVerification } from "./verify";
+export { searchAuditEvents, findAuditEvent, previousHash, auditFiltersSchema, AUDIT_PAGE_SIZE, type AuditFilters, type AuditEventView } from "./search";
+export { exportAuditEvents, findExportManifest, listRecentExports, EXPORT_FORMATS, type ExportFormat } from "./export";
+export { purgeAuditEvents } from "./retention";
+export { eventHash, GENESIS_HASH } from "./hash";
+export type { ExportManifest } from "./manifest";

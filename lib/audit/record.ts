@@ -1,0 +1,78 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { blindIndex, encrypt } from "../crypto";
+import { auditEventSchema, type AuditEventInput, type StoredEvent } from "./events";
+import { appendBatch, type Unchained } from "./store";
+
+// Group commit: events recorded at the same moment (by any number of concurrent requests in
+// this process) are chained and committed together in one transaction, so throughput does not
+// stop at one commit per event. record() resolves only once its event is committed.
+
+const MAX_BATCH = 500;
+
+type Pending = { event: Unchained; resolve: (stored: StoredEvent) => void; reject: (error: unknown) => void };
+const queue: Pending[] = [];
+let flushing = false;
+
+/** Writes one audit event, chained and committed; returns it as stored. */
+export function recordAuditEvent(input: AuditEventInput): Promise<StoredEvent> {
+  let event: Unchained;
+  try {
+    event = prepare(input);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return new Promise((resolve, reject) => {
+    queue.push({ event, resolve, reject });
+    if (!flushing) void flush();
+  });
+}
+
+async function flush() {
+  flushing = true;
+  try {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      try {
+        const stored = await appendBatch(batch.map((p) => p.event));
+        batch.forEach((p, i) => p.resolve(stored[i]!));
+      } catch (error) {
+        batch.forEach((p) => p.reject(error));
+      }
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+/** Sensitive client fields are encrypted under these contexts; the IP also gets a blind index. */
+export const SENSITIVE_CONTEXT = { ip: "audit.ip", userAgent: "audit.user_agent" } as const;
+
+export function ipSearchHash(ip: string): string {
+  return blindIndex(ip, SENSITIVE_CONTEXT.ip);
+}
+
+function prepare(input: AuditEventInput): Unchained {
+  const e = auditEventSchema.parse(input);
+  const ip = e.client?.ip ?? null;
+  const userAgent = e.client?.userAgent ?? null;
+  return {
+    id: randomUUID(),
+    type: e.type,
+    action: e.action,
+    outcome: e.outcome,
+    actorType: e.actor.type,
+    actorId: e.actor.id ?? null,
+    actorLabel: e.actor.label ?? null,
+    resourceType: e.resource?.type ?? null,
+    resourceId: e.resource?.id ?? null,
+    ipCipher: ip ? encrypt(ip, SENSITIVE_CONTEXT.ip) : null,
+    ipHash: ip ? ipSearchHash(ip) : null,
+    userAgentCipher: userAgent ? encrypt(userAgent, SENSITIVE_CONTEXT.userAgent) : null,
+    deviceId: e.client?.deviceId ?? null,
+    location: e.client?.location ?? null,
+    riskScore: e.riskScore == null ? null : e.riskScore.toFixed(3),
+    policyDecisions: e.policyDecisions ?? null,
+    metadata: e.metadata,
+  };
+}

@@ -1,0 +1,106 @@
+import "server-only";
+import { z } from "zod";
+import { db, Prisma } from "../db/client";
+import { decrypt } from "../crypto";
+import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
+import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
+import { STORED_EVENT_JSON } from "./store";
+
+const optionalText = (max: number) => z.string().trim().max(max).optional().transform((v) => v || undefined);
+const optionalDate = z
+  .string()
+  .trim()
+  .max(40)
+  .optional()
+  .transform((v, ctx) => {
+    if (!v) return undefined;
+    // <input type="datetime-local"> has no zone: the console works in UTC.
+    const date = new Date(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+    if (Number.isNaN(date.getTime())) {
+      ctx.addIssue({ code: "custom", message: "Enter a date and time." });
+      return z.NEVER;
+    }
+    return date;
+  });
+
+export const auditFiltersSchema = z.object({
+  from: optionalDate,
+  to: optionalDate,
+  actor: optionalText(320),
+  type: z.enum(AUDIT_TYPES).optional().or(z.literal("").transform(() => undefined)),
+  action: optionalText(64),
+  outcome: z.enum(AUDIT_OUTCOMES).optional().or(z.literal("").transform(() => undefined)),
+  ip: optionalText(64),
+  resourceType: optionalText(64),
+  resourceId: optionalText(200),
+  q: optionalText(200),
+});
+export type AuditFilters = z.infer<typeof auditFiltersSchema>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The WHERE clause for a set of filters. A time range becomes a range of sequence numbers
+ * (time and sequence rise together, since both are assigned under the chain lock), so every
+ * query walks one (filter, seq) index backwards from the newest match.
+ */
+export async function filterClause(f: AuditFilters): Promise<Prisma.Sql> {
+  const parts: Prisma.Sql[] = [];
+  if (f.from) {
+    const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at >= ${f.from} ORDER BY at, seq LIMIT 1`;
+    parts.push(Prisma.sql`seq >= ${row?.seq ?? BigInt("9223372036854775807")}`);
+  }
+  if (f.to) {
+    const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at < ${f.to} ORDER BY at DESC, seq DESC LIMIT 1`;
+    parts.push(Prisma.sql`seq <= ${row?.seq ?? BigInt(0)}`);
+  }
+  if (f.actor) parts.push(UUID.test(f.actor) ? Prisma.sql`actor_id = ${f.actor}` : Prisma.sql`actor_label = ${f.actor.toLowerCase()}`);
+  if (f.type) parts.push(Prisma.sql`type = ${f.type}`);
+  if (f.action) parts.push(Prisma.sql`action = ${f.action}`);
+  if (f.outcome) parts.push(Prisma.sql`outcome = ${f.outcome}`);
+  if (f.ip) parts.push(Prisma.sql`ip_hash = ${ipSearchHash(f.ip)}`);
+  if (f.resourceType) parts.push(Prisma.sql`resource_type = ${f.resourceType}`);
+  if (f.resourceId) parts.push(Prisma.sql`resource_id = ${f.resourceId}`);
+  if (f.q) parts.push(Prisma.sql`search @@ plainto_tsquery('simple', ${f.q})`);
+  return parts.length ? Prisma.sql`AND ${Prisma.join(parts, " AND ")}` : Prisma.empty;
+}
+
+/** An event as a person reads it: sensitive fields decrypted. */
+export type AuditEventView = StoredEvent & { ip: string | null; userAgent: string | null };
+
+export function revealEvent(event: StoredEvent): AuditEventView {
+  const open = (value: string | null, context: string) => {
+    if (!value) return null;
+    try {
+      return decrypt(value, context);
+    } catch {
+      return "(cannot decrypt: key not configured)";
+    }
+  };
+  return { ...event, ip: open(event.ipCipher, SENSITIVE_CONTEXT.ip), userAgent: open(event.userAgentCipher, SENSITIVE_CONTEXT.userAgent) };
+}
+
+export const AUDIT_PAGE_SIZE = 50;
+
+/** Newest first; `before` is the keyset cursor (a sequence number). */
+export async function searchAuditEvents(filters: AuditFilters, before?: bigint) {
+  const where = await filterClause(filters);
+  const cursor = before ? Prisma.sql`AND seq < ${before}` : Prisma.empty;
+  const [row] = await db().$queryRaw<{ rows: string | null }[]>`
+    SELECT json_agg(e ORDER BY (e->>'seq')::bigint DESC)::text AS rows FROM (
+      SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events
+      WHERE true ${where} ${cursor} ORDER BY seq DESC LIMIT ${AUDIT_PAGE_SIZE + 1}) page`;
+  const events = row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
+  const page = events.slice(0, AUDIT_PAGE_SIZE).map(revealEvent);
+  return { events: page, nextBefore: events.length > AUDIT_PAGE_SIZE ? page.at(-1)!.seq : null };
+}
+
+export async function findAuditEvent(seq: bigint): Promise<AuditEventView | null> {
+  const [row] = await db().$queryRaw<{ e: StoredEvent }[]>`SELECT ${STORED_EVENT_JSON} AS e FROM audit_events WHERE seq = ${seq}`;
+  return row ? revealEvent(row.e) : null;
+}
+
+export async function previousHash(seq: bigint): Promise<string | null> {
+  const row = await db().auditEvent.findUnique({ where: { seq: seq - BigInt(1) }, select: { hash: true } });
+  return row?.hash ?? null;
+}

@@ -1,0 +1,85 @@
+import "server-only";
+import { db, Prisma } from "../db/client";
+import { signDetached } from "../crypto";
+import { eventHash } from "./hash";
+import type { ChainedEvent, StoredEvent } from "./events";
+
+// Reading and appending chained rows. Rows travel as JSON (json_to_recordset on the way in,
+// json_agg on the way out): one statement per batch instead of one per row, and the same
+// textual forms (seq and risk as text, time as ISO UTC) that the hash covers.
+
+/** Every CHECKPOINT_EVERY events the writer signs the chain head. */
+export const CHECKPOINT_EVERY = 1000;
+
+const RECORD_COLUMNS = `seq text, id uuid, at text, type text, action text, outcome text, "actorType" text,
+  "actorId" text, "actorLabel" text, "resourceType" text, "resourceId" text, "ipCipher" text, "ipHash" text,
+  "userAgentCipher" text, "deviceId" text, location text, "riskScore" text, "policyDecisions" jsonb,
+  metadata jsonb, "prevHash" text, hash text`;
+
+/** The SELECT list that gives a row back in its hashed form. */
+export const STORED_EVENT_JSON = Prisma.raw(`json_build_object(
+  'seq', seq::text, 'id', id, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'type', type, 'action', action, 'outcome', outcome, 'actorType', actor_type, 'actorId', actor_id,
+  'actorLabel', actor_label, 'resourceType', resource_type, 'resourceId', resource_id,
+  'ipCipher', ip_cipher, 'ipHash', ip_hash, 'userAgentCipher', user_agent_cipher, 'deviceId', device_id,
+  'location', location, 'riskScore', risk_score::text, 'policyDecisions', policy_decisions,
+  'metadata', metadata, 'prevHash', prev_hash, 'hash', hash)`);
+
+export type Unchained = Omit<ChainedEvent, "seq" | "at" | "prevHash">;
+
+/**
+ * Appends a batch in one transaction: lock the head row (one sequence across every instance),
+ * chain each event onto the previous hash, insert, move the head, sign a checkpoint when due.
+ */
+export async function appendBatch(events: Unchained[]): Promise<StoredEvent[]> {
+  return db().$transaction(
+    async (tx) => {
+      const [head] = await tx.$queryRaw<{ seq: bigint; hash: string; now: string }[]>`
+        SELECT seq, hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS now
+        FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
+      if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
+      let seq = head.seq;
+      let prevHash = head.hash;
+      const stored = events.map((event) => {
+        seq += BigInt(1);
+        const chained: ChainedEvent = { ...event, seq: seq.toString(), at: head.now, prevHash };
+        prevHash = eventHash(chained);
+        return { ...chained, hash: prevHash };
+      });
+      await tx.$executeRaw`
+        INSERT INTO audit_events (seq, id, at, type, action, outcome, actor_type, actor_id, actor_label, resource_type,
+          resource_id, ip_cipher, ip_hash, user_agent_cipher, device_id, location, risk_score, policy_decisions, metadata,
+          search, prev_hash, hash)
+        SELECT r.seq::bigint, r.id, r.at::timestamptz, r.type, r.action, r.outcome, r."actorType", r."actorId", r."actorLabel",
+          r."resourceType", r."resourceId", r."ipCipher", r."ipHash", r."userAgentCipher", r."deviceId", r.location,
+          r."riskScore"::numeric, r."policyDecisions", r.metadata,
+          to_tsvector('simple', concat_ws(' ', r.action, r."actorLabel", r."actorId", r."resourceType", r."resourceId", r.location))
+            || jsonb_to_tsvector('simple', r.metadata, '["string", "numeric"]'),
+          r."prevHash", r.hash
+        FROM json_to_recordset(${JSON.stringify(stored)}::json) AS r(${Prisma.raw(RECORD_COLUMNS)})`;
+      await tx.$executeRaw`UPDATE audit_chain_head SET seq = ${seq}, hash = ${prevHash} WHERE id = 1`;
+      if (seq / BigInt(CHECKPOINT_EVERY) > head.seq / BigInt(CHECKPOINT_EVERY)) {
+        await insertCheckpoint(tx, seq, prevHash, "periodic");
+      }
+      return stored;
+    },
+    { maxWait: 10_000, timeout: 20_000 },
+  );
+}
+
+/** What a checkpoint signs: the event with this sequence number has this hash. */
+export const checkpointStatement = (seq: bigint | string, hash: string) => `gatehouse-audit-checkpoint:${seq}:${hash}`;
+
+export async function insertCheckpoint(tx: Prisma.TransactionClient, seq: bigint, hash: string, reason: string) {
+  const { keyId, signature } = signDetached(checkpointStatement(seq, hash));
+  await tx.auditCheckpoint.create({ data: { seq, hash, reason, keyId, signature } });
+}
+
+/** Rows in seq order from `afterSeq` (exclusive), at most `limit`, as their hashed form. */
+export async function readRange(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> {
+  const [row] = await db().$queryRaw<{ rows: string | null }[]>`
+    SELECT json_agg(e ORDER BY (e->>'seq')::bigint)::text AS rows FROM (
+      SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events
+      WHERE seq > ${afterSeq} ${where} ORDER BY seq LIMIT ${limit}) page`;
+  return row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
+}

@@ -1,0 +1,92 @@
+import "server-only";
+import { db } from "../db/client";
+import { keyRing, verifyDetached } from "../crypto";
+import { GENESIS_HASH, eventHash } from "./hash";
+import { checkpointStatement, readRange } from "./store";
+import type { StoredEvent } from "./events";
+
+const BATCH = 10_000;
+
+export type ChainVerification = {
+  ok: boolean;
+  eventsChecked: number;
+  checkpointsChecked: number;
+  firstSeq: string | null;
+  lastSeq: string | null;
+  /** The first sequence number at which the chain does not hold, and why. */
+  firstBadSeq: string | null;
+  problem: string | null;
+  durationMs: number;
+};
+
+type Checkpoint = { seq: bigint; hash: string; keyId: string; signature: string };
+
+/**
+ * Walks the whole chain: every event's hash recomputed, every link to the previous hash, no
+ * gaps in the sequence, every signed checkpoint matched, and the head row at the last event.
+ * The first remaining event links either to the genesis hash or to a signed checkpoint (the one
+ * the retention purge wrote before removing older events).
+ */
+export async function verifyChain(): Promise<ChainVerification> {
+  const started = performance.now();
+  const signing = keyRing().signing;
+  const checkpoints = await db().auditCheckpoint.findMany({ orderBy: { seq: "asc" } });
+  const result = (fields: Partial<ChainVerification>): ChainVerification => ({
+    ok: false, eventsChecked: 0, checkpointsChecked: 0, firstSeq: null, lastSeq: null, firstBadSeq: null, problem: null,
+    ...fields, durationMs: Math.round(performance.now() - started),
+  });
+
+  const bySeq = new Map<bigint, Checkpoint>();
+  for (const cp of checkpoints) {
+    if (cp.keyId !== signing.id || !verifyDetached(checkpointStatement(cp.seq, cp.hash), cp.signature, signing.publicKey)) {
+      return result({ firstBadSeq: cp.seq.toString(), problem: `checkpoint at ${cp.seq} has an invalid signature` });
+    }
+    bySeq.set(cp.seq, cp);
+  }
+
+  let expectedSeq: bigint | null = null;
+  let expectedPrev = GENESIS_HASH;
+  let first: StoredEvent | undefined;
+  let last: StoredEvent | undefined;
+  let count = 0;
+  let checkpointsChecked = 0;
+
+  for (let after = BigInt(0); ; ) {
+    const rows = await readRange(after, BATCH);
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const seq = BigInt(row.seq);
+      if (expectedSeq === null) {
+        first = row;
+        expectedSeq = seq;
+        if (seq !== BigInt(1)) {
+          const anchor = bySeq.get(seq - BigInt(1));
+          if (!anchor) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `events before ${seq} are missing and no checkpoint anchors the chain there` });
+          expectedPrev = anchor.hash;
+        }
+      }
+      if (seq !== expectedSeq) return result({ eventsChecked: count, firstBadSeq: expectedSeq.toString(), problem: `event ${expectedSeq} is missing` });
+      if (row.prevHash !== expectedPrev) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} does not link to the event before it` });
+      const { hash, ...chained } = row;
+      if (eventHash(chained) !== hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
+      const checkpoint = bySeq.get(seq);
+      if (checkpoint) {
+        if (checkpoint.hash !== hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} differs from its signed checkpoint` });
+        checkpointsChecked++;
+      }
+      expectedPrev = hash;
+      expectedSeq = seq + BigInt(1);
+      last = row;
+      count++;
+    }
+    after = BigInt(rows.at(-1)!.seq);
+  }
+
+  const head = await db().auditChainHead.findUnique({ where: { id: 1 } });
+  const lastSeq = last ? BigInt(last.seq) : (checkpoints.at(-1)?.seq ?? BigInt(0));
+  if (!head || head.seq !== lastSeq || (last && head.hash !== last.hash)) {
+    const missingFrom = (lastSeq + BigInt(1)).toString();
+    return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head?.seq ?? "?"})` });
+  }
+  return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
+}

@@ -1,0 +1,18 @@
+import "server-only";
+import { recordAuditEvent, SYSTEM_ACTOR, type AuditActor, type AuditEventInput } from "../audit";
+import type { RequestContext } from "../http/request-context";
+
+/** Who did something and from where: every mutation in lib/auth takes one and audits with it. */
+export type AuditContext = { actor: AuditActor; client: RequestContext | null };
+
+export const SYSTEM_CONTEXT: AuditContext = { actor: SYSTEM_ACTOR, client: null };
+
+export function userContext(user: { id: string; email: string }, client: RequestContext | null): AuditContext {
+  return { actor: { type: "user", id: user.id, label: user.email }, client };
+}
+
+type EventFields = Omit<AuditEventInput, "actor" | "client">;
+
+export function audit(ctx: AuditContext, event: EventFields) {
+  return recordAuditEvent({ ...event, actor: ctx.actor, client: ctx.client ? { ip: ctx.client.ip, userAgent: ctx.client.userAgent } : null });
+}

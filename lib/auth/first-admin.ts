@@ -1,0 +1,65 @@
+import "server-only";
+import { createHash, randomBytes } from "node:crypto";
+import { db } from "../db/client";
+import { createUser, newUserSchema, type NewUser } from "./users";
+import { SYSTEM_CONTEXT, type AuditContext } from "./audit-context";
+
+// How the first admin gets in, without a default password that stays valid:
+// either GATEHOUSE_ADMIN_EMAIL + GATEHOUSE_ADMIN_PASSWORD at first start, or a one-time
+// setup link (valid for SETUP_TOKEN_TTL, usable once, only while no admin exists).
+const SETUP_TOKEN_TTL_MS = 60 * 60_000;
+
+const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
+
+export async function hasAdmin(): Promise<boolean> {
+  return (await db().user.count({ where: { roles: { has: "admin" } } })) > 0;
+}
+
+export async function issueSetupToken(now = new Date()): Promise<string> {
+  const token = randomBytes(32).toString("base64url");
+  await db().setupToken.create({
+    data: { tokenHash: hashToken(token), expiresAt: new Date(now.getTime() + SETUP_TOKEN_TTL_MS) },
+  });
+  return token;
+}
+
+async function findUsableToken(token: string, now: Date) {
+  const row = await db().setupToken.findUnique({ where: { tokenHash: hashToken(token) } });
+  return row && !row.usedAt && row.expiresAt > now ? row : null;
+}
+
+/** Whether the setup page should offer its form for this token. */
+export async function isSetupTokenUsable(token: string, now = new Date()): Promise<boolean> {
+  return !(await hasAdmin()) && (await findUsableToken(token, now)) !== null;
+}
+
+export type RedeemResult = { ok: true; userId: string } | { ok: false; reason: "invalid_token" | "admin_exists" };
+
+/** Creates the first admin with the token, marking it used in the same step so it works once. */
+export async function redeemSetupToken(token: string, admin: Omit<NewUser, "roles">, ctx: AuditContext, now = new Date()): Promise<RedeemResult> {
+  if (await hasAdmin()) return { ok: false, reason: "admin_exists" };
+  const { count } = await db().setupToken.updateMany({
+    where: { tokenHash: hashToken(token), usedAt: null, expiresAt: { gt: now } },
+    data: { usedAt: now },
+  });
+  if (count !== 1) return { ok: false, reason: "invalid_token" };
+  const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } });
+  return { ok: true, userId: user.id };
+}
+
+/**
+ * At start: make sure someone can become admin. Returns the setup link's token when one was
+ * issued (the server prints it), or null when an admin exists or was created from the environment.
+ */
+export async function ensureFirstAdminPath(env: { email?: string; password?: string; name?: string }): Promise<string | null> {
+  if (await hasAdmin()) return null;
+  if (env.email && env.password) {
+    // Validated like any other account: a weak password in the environment stops the start.
+    await createUser(newUserSchema.parse({ email: env.email, name: env.name ?? "Administrator", password: env.password, roles: ["admin"] }), {
+      ...SYSTEM_CONTEXT,
+      actor: { type: "system", id: null, label: "environment" },
+    });
+    return null;
+  }
+  return issueSetupToken();
+}

@@ -1,0 +1,15 @@
+// lib/auth's public surface: what pages, actions and other domains may call.
+export { currentUser, requireUser, requireRole, type CurrentUser } from "./current";
+export { guardedAction, manyValues, type ActionState } from "./action";
+export { signIn, signOut, handlers, ThrottledSignIn } from "./next-auth";
+export { checkSignInThrottle } from "./throttle";
+export { credentialsSchema } from "./sign-in";
+export { listActiveSessions, endSession, endAllSessions } from "./sessions";
+export { routeCaller, problem } from "./route-guard";
+export {
+  createUser, listUsers, findUser, setRoles, setDisabled, updateName, changePassword,
+  newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, USERS_PAGE_SIZE,
+} from "./users";
+export { newPasswordSchema } from "./password";
+export { ensureFirstAdminPath, isSetupTokenUsable, redeemSetupToken } from "./first-admin";
+export { ROLES, ROLE_DESCRIPTIONS, ADMIN_SECTIONS, CONSOLE_ROLES, hasAnyRole, sectionFor, type RoleName } from "./roles";

@@ -1,0 +1,78 @@
+import "server-only";
+import NextAuth, { CredentialsSignin } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { readConfig } from "../config";
+import { requestContext } from "../http/request-context";
+import { signInWithPassword } from "./sign-in";
+import { endSession } from "./sessions";
+
+// next-auth owns the cookie (an encrypted JWT); the JWT carries only our session row's id,
+// and the row is checked on every request (see current.ts). That keeps sessions listable and
+// revocable, which next-auth's own JWT sessions are not.
+
+export class ThrottledSignIn extends CredentialsSignin {
+  constructor(readonly retryAfterSeconds: number) {
+    super();
+    this.code = "throttled";
+  }
+}
+
+declare module "next-auth" {
+  interface User {
+    sessionId?: string;
+  }
+}
+declare module "@auth/core/jwt" {
+  interface JWT {
+    sid?: string;
+    uid?: string;
+  }
+}
+
+const hours = readConfig().GATEHOUSE_SESSION_HOURS;
+
+export const { handlers, auth, signIn, signOut } = NextAuth({
+  trustHost: true,
+  // A wrong password is an expected outcome (audited in lib/auth), not a server error to log.
+  logger: {
+    error(error) {
+      if (error instanceof CredentialsSignin) return;
+      console.error(`[auth] ${error.name}: ${error.message}`);
+    },
+  },
+  session: { strategy: "jwt", maxAge: hours * 3600 },
+  pages: { signIn: "/sign-in", error: "/sign-in" },
+  providers: [
+    Credentials({
+      credentials: { email: {}, password: {} },
+      async authorize(credentials) {
+        const result = await signInWithPassword(credentials, await requestContext());
+        if (result.ok) return { id: result.userId, sessionId: result.sessionId };
+        if (result.reason === "throttled") throw new ThrottledSignIn(result.retryAfterSeconds);
+        return null;
+      },
+    }),
+  ],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user?.sessionId) {
+        token.sid = user.sessionId;
+        token.uid = user.id;
+      }
+      return token;
+    },
+    // Only ids leave the server in the session object; pages read the row through current.ts.
+    session({ session, token }) {
+      return { ...session, sid: token.sid, uid: token.uid };
+    },
+  },
+  events: {
+    async signOut(message) {
+      const token = "token" in message ? message.token : null;
+      if (token?.sid && token.uid) {
+        const client = await requestContext();
+        await endSession(token.uid, token.sid, "sign_out", { actor: { type: "user", id: token.uid, label: null }, client });
+      }
+    },
+  },
+});

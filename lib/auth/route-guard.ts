@@ -1,0 +1,16 @@
+import "server-only";
+import { currentUser, type CurrentUser } from "./current";
+import { hasAnyRole, type RoleName } from "./roles";
+
+/** JSON error bodies for machine routes: one shape everywhere. */
+export function problem(status: number, error: string, description: string, headers?: HeadersInit): Response {
+  return Response.json({ error, error_description: description }, { status, headers });
+}
+
+/** For route handlers: the caller, or the 401/403 response to send instead. */
+export async function routeCaller(roles: readonly RoleName[]): Promise<CurrentUser | Response> {
+  const user = await currentUser();
+  if (!user) return problem(401, "unauthenticated", "Sign in first.");
+  if (!hasAnyRole(user.roles, roles)) return problem(403, "forbidden", "Your roles do not allow this.");
+  return user;
+}

@@ -1,0 +1,157 @@
+import "server-only";
+import { z } from "zod";
+import { db, Prisma } from "../db/client";
+import { ROLES, type RoleName } from "./roles";
+import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
+import { endAllSessions } from "./sessions";
+import { audit, type AuditContext } from "./audit-context";
+
+export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
+export const nameSchema = z.string().trim().min(1, "Enter a name.").max(100, "Use at most 100 characters.");
+export const rolesSchema = z
+  .array(z.enum(ROLES))
+  .transform((roles) => Array.from(new Set<RoleName>(["user", ...roles])));
+
+export const newUserSchema = z.object({
+  email: emailSchema,
+  name: nameSchema,
+  password: newPasswordSchema,
+  roles: rolesSchema,
+});
+export type NewUser = z.infer<typeof newUserSchema>;
+
+export class EmailTakenError extends Error {
+  constructor() {
+    super("An account with this email already exists.");
+  }
+}
+
+export async function createUser(input: NewUser, ctx: AuditContext) {
+  const hash = await hashPassword(input.password);
+  let user;
+  try {
+    user = await db().user.create({
+      data: { email: input.email, name: input.name, roles: input.roles, password: { create: { hash } } },
+      select: { id: true, email: true, name: true, roles: true },
+    });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw new EmailTakenError();
+    throw error;
+  }
+  await audit(ctx, { type: "admin", action: "user.create", outcome: "success", resource: { type: "user", id: user.id }, metadata: { email: user.email, roles: user.roles } });
+  return user;
+}
+
+export const USERS_PAGE_SIZE = 25;
+
+export type UserListQuery = { search?: string; page?: number };
+
+export async function listUsers({ search, page = 1 }: UserListQuery) {
+  const where: Prisma.UserWhereInput = search
+    ? { OR: [{ email: { contains: search, mode: "insensitive" } }, { name: { contains: search, mode: "insensitive" } }] }
+    : {};
+  const now = new Date();
+  const [total, users] = await Promise.all([
+    db().user.count({ where }),
+    db().user.findMany({
+      where,
+      orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+      skip: (page - 1) * USERS_PAGE_SIZE,
+      take: USERS_PAGE_SIZE,
+      select: {
+        id: true,
+        email: true,
+        name: true,
+        roles: true,
+        disabledAt: true,
+        createdAt: true,
+        lastSignInAt: true,
+        _count: { select: { sessions: { where: { endedAt: null, expiresAt: { gt: now } } } } },
+      },
+    }),
+  ]);
+  return {
+    total,
+    page,
+    pageCount: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)),
+    users: users.map(({ _count, ...u }) => ({ ...u, activeSessions: _count.sessions })),
+  };
+}
+
+export function findUser(userId: string) {
+  return db().user.findUnique({ where: { id: userId }, select: { id: true, email: true, name: true, roles: true, disabledAt: true } });
+}
+
+export class LastAdminError extends Error {
+  constructor() {
+    super("Gatehouse must keep at least one active admin.");
+  }
+}
+
+type Tx = Prisma.TransactionClient;
+
+// Serializable, so two admins demoting each other at the same moment cannot both succeed.
+async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>): Promise<T> {
+  return db().$transaction(
+    async (tx) => {
+      const result = await change(tx);
+      const admins = await tx.user.count({ where: { roles: { has: "admin" }, disabledAt: null } });
+      if (admins === 0) throw new LastAdminError();
+      return result;
+    },
+    { isolationLevel: Prisma.TransactionIsolationLevel.Serializable },
+  );
+}
+
+export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext) {
+  const { before, after } = await keepingAnAdmin(async (tx) => {
+    const current = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { roles: true } });
+    const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
+    return { before: current.roles, after: updated.roles };
+  });
+  const granted = after.filter((r) => !before.includes(r));
+  const revoked = before.filter((r) => !after.includes(r));
+  if (granted.length || revoked.length) {
+    await audit(ctx, { type: "admin", action: "user.roles.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { before, after, granted, revoked } });
+  }
+  return after;
+}
+
+/** Disabling also ends every session, so a disabled user is out at once. */
+export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext) {
+  const user = await keepingAnAdmin((tx) =>
+    tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }),
+  );
+  await audit(ctx, { type: "admin", action: disabled ? "user.disable" : "user.enable", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
+  if (disabled) await endAllSessions(userId, "user_disabled", ctx);
+  return user;
+}
+
+export async function updateName(userId: string, name: string, ctx: AuditContext) {
+  await db().user.update({ where: { id: userId }, data: { name } });
+  await audit(ctx, { type: "admin", action: "user.profile.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { fields: ["name"] } });
+}
+
+export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: false; reason: "wrong_current_password" };
+
+/** Changing the password ends every other session of the user. */
+export async function changePassword(
+  userId: string,
+  currentSessionId: string,
+  currentPassword: string,
+  newPassword: string,
+  ctx: AuditContext,
+): Promise<PasswordChangeResult> {
+  const credential = await db().passwordCredential.findUnique({ where: { userId } });
+  if (!credential || !(await verifyPassword(credential.hash, currentPassword))) {
+    await audit(ctx, { type: "authentication", action: "password.change", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: "wrong_current_password" } });
+    return { ok: false, reason: "wrong_current_password" };
+  }
+  await db().passwordCredential.update({
+    where: { userId },
+    data: { hash: await hashPassword(newPassword), changedAt: new Date() },
+  });
+  await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
+  const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
+  return { ok: true, endedSessions };
+}

@@ -1,0 +1,26 @@
+// Environment read once and validated. Not "server-only": the custom server (server.ts)
+// and CLI scripts read it too. Nothing here is ever sent to a browser.
+import { z } from "zod";
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  GATEHOUSE_DATA_DIR: z.string().min(1).default("./data"),
+  GATEHOUSE_URL: z.url().optional(),
+  AUTH_SECRET: z.string().min(32).optional(),
+  GATEHOUSE_ADMIN_EMAIL: z.email().optional(),
+  GATEHOUSE_ADMIN_PASSWORD: z.string().optional(),
+  GATEHOUSE_TRUSTED_PROXIES: z.string().default(""),
+  GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Invalid environment:\n${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,62 @@
+// Keys from the environment, parsed once. Not "server-only": the server, CLI scripts and
+// tests load them too. Formats (all base64url or base64):
+//   GATEHOUSE_ENCRYPTION_KEYS  "kid:key,kid:key"  32-byte AES keys; the first encrypts, all decrypt
+//   GATEHOUSE_INDEX_KEY        32-byte HMAC key for searchable hashes of encrypted fields
+//   GATEHOUSE_SIGNING_KEY      Ed25519 private key, PKCS#8 DER
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+
+export type KeyRing = {
+  encryption: { current: { id: string; key: Buffer }; byId: Map<string, Buffer> };
+  index: Buffer;
+  signing: { id: string; privateKey: KeyObject; publicKey: KeyObject };
+};
+
+function decodeKey(value: string, what: string): Buffer {
+  const key = Buffer.from(value, "base64url");
+  if (key.length !== 32) throw new Error(`${what} must be 32 bytes, base64-encoded`);
+  return key;
+}
+
+export function parseEncryptionKeys(value: string): KeyRing["encryption"] {
+  const entries = value.split(",").map((entry) => {
+    const [id, key] = entry.trim().split(":");
+    if (!id || !key || !/^[\w-]{1,32}$/.test(id)) throw new Error("GATEHOUSE_ENCRYPTION_KEYS must look like kid:base64key[,kid:base64key]");
+    return [id, decodeKey(key, `Encryption key ${id}`)] as const;
+  });
+  return { current: { id: entries[0]![0], key: entries[0]![1] }, byId: new Map(entries) };
+}
+
+export function parseSigningKey(value: string): KeyRing["signing"] {
+  const privateKey = createPrivateKey({ key: Buffer.from(value, "base64url"), format: "der", type: "pkcs8" });
+  if (privateKey.asymmetricKeyType !== "ed25519") throw new Error("GATEHOUSE_SIGNING_KEY must be an Ed25519 key");
+  const publicKey = createPublicKey(privateKey);
+  return { id: signingKeyId(publicKey), privateKey, publicKey };
+}
+
+/** A short, stable id for a public key: the first 16 hex digits of SHA-256 over its SPKI. */
+export function signingKeyId(publicKey: KeyObject): string {
+  return createHash("sha256").update(publicKey.export({ format: "der", type: "spki" })).digest("hex").slice(0, 16);
+}
+
+let ring: KeyRing | undefined;
+
+export function keyRing(env: NodeJS.ProcessEnv = process.env): KeyRing {
+  if (ring) return ring;
+  const { GATEHOUSE_ENCRYPTION_KEYS: enc, GATEHOUSE_INDEX_KEY: idx, GATEHOUSE_SIGNING_KEY: sig } = env;
+  if (!enc || !idx || !sig) {
+    throw new Error("GATEHOUSE_ENCRYPTION_KEYS, GATEHOUSE_INDEX_KEY and GATEHOUSE_SIGNING_KEY must be set (see README).");
+  }
+  ring = { encryption: parseEncryptionKeys(enc), index: decodeKey(idx, "GATEHOUSE_INDEX_KEY"), signing: parseSigningKey(sig) };
+  return ring;
+}
+
+/** Fresh values for every key variable (quick start, tests, `npm run keys:generate`). */
+export function generateKeyEnv(): Record<"GATEHOUSE_ENCRYPTION_KEYS" | "GATEHOUSE_INDEX_KEY" | "GATEHOUSE_SIGNING_KEY", string> {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const kid = `k${new Date().toISOString().slice(0, 10).replaceAll("-", "")}`;
+  return {
+    GATEHOUSE_ENCRYPTION_KEYS: `${kid}:${randomBytes(32).toString("base64url")}`,
+    GATEHOUSE_INDEX_KEY: randomBytes(32).toString("base64url"),
+    GATEHOUSE_SIGNING_KEY: privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
+  };
+}

@@ -1,0 +1,38 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// End-to-end tests drive Debian's Chromium against a production build (`next build` must have
+// run) served by scripts/e2e-server.sh on a fresh PostgreSQL database.
+const PORT = Number(process.env.E2E_PORT ?? 3100);
+process.env.E2E_DATABASE ??= `gatehouse_e2e_${Date.now()}`;
+export const baseURL = `http://127.0.0.1:${PORT}`;
+
+export default defineConfig({
+  testDir: "e2e",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  timeout: 30_000,
+  globalTeardown: "./e2e/support/global-teardown.ts",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    },
+  },
+  projects: [
+    { name: "first-admin", testMatch: /first-admin\.setup\.ts/, use: { ...devices["Desktop Chrome"] } },
+    { name: "chromium", dependencies: ["first-admin"], use: { ...devices["Desktop Chrome"] } },
+  ],
+  webServer: {
+    command: "bash scripts/e2e-server.sh",
+    url: `${baseURL}/sign-in`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE },
+  },
+});

@@ -1,0 +1,73 @@
+// Gatehouse's server: one Node process that prepares the database, then serves the Next.js app.
+// (The OpenID Connect provider will be mounted here too: it needs Node's req/res.)
+import { createServer } from "node:http";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import next from "next";
+import { readConfig } from "./lib/config";
+import { startEmbeddedPostgres } from "./lib/db/embedded";
+import { applyMigrations } from "./lib/db/migrate";
+import { CLIENT_IP_HEADER, REQUEST_PATH_HEADER, parseTrustedProxies, resolveClientIp } from "./lib/http/client-ip";
+import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
+
+const dev = process.env.NODE_ENV !== "production";
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? "127.0.0.1";
+
+async function prepareDatabase() {
+  const config = readConfig();
+  if (config.DATABASE_URL) {
+    const missing = missingSecrets();
+    if (missing.length) throw new Error(`With an external DATABASE_URL these must be set (npm run keys:generate): ${missing.join(", ")}`);
+    return { close: async () => {} };
+  }
+  const dataDir = path.resolve(config.GATEHOUSE_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const embedded = await startEmbeddedPostgres(dataDir);
+  // The embedded server takes one connection at a time: the app's pool must be a pool of one.
+  process.env.DATABASE_URL = embedded.connectionString;
+  process.env.DATABASE_POOL_MAX = "1";
+  applyLocalSecrets(dataDir);
+  console.log(`Embedded PostgreSQL in ${dataDir}`);
+  return embedded;
+}
+
+async function main() {
+  const started = Date.now();
+  const database = await prepareDatabase();
+  const { applied } = await applyMigrations(process.env.DATABASE_URL!);
+  if (applied.length) console.log(`Applied migrations: ${applied.join(", ")}`);
+
+  process.env.GATEHOUSE_URL ??= `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
+  const app = next({ dev, hostname: host, port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const proxies = parseTrustedProxies(readConfig().GATEHOUSE_TRUSTED_PROXIES);
+
+  const server = createServer((req, res) => {
+    // Only this server sets these headers: client-sent ones of the same names are replaced.
+    const forwarded = req.headers["x-forwarded-for"];
+    const ip = resolveClientIp(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, proxies);
+    if (ip) req.headers[CLIENT_IP_HEADER] = ip;
+    else delete req.headers[CLIENT_IP_HEADER];
+    req.headers[REQUEST_PATH_HEADER] = req.url ?? "/";
+    void handle(req, res);
+  });
+  server.listen(port, host, () => {
+    console.log(`Gatehouse ready on ${process.env.GATEHOUSE_URL} (${dev ? "development" : "production"}, ${Date.now() - started} ms)`);
+  });
+
+  const shutdown = (signal: string) => {
+    console.log(`${signal}: shutting down`);
+    server.close();
+    server.closeAllConnections();
+    void database.close().finally(() => process.exit(0));
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

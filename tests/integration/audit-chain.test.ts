@@ -1,0 +1,117 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
+import { recordAuditEvent, verifyChain, purgeAuditEvents, eventHash, type AuditEventInput } from "@/lib/audit";
+import { CHECKPOINT_EVERY, readRange } from "@/lib/audit/store";
+import { resetDatabase } from "../support/db";
+
+beforeEach(resetDatabase);
+
+const event = (i: number, extra: Partial<AuditEventInput> = {}): AuditEventInput => ({
+  type: "admin",
+  action: "test.event",
+  outcome: "success",
+  actor: { type: "user", id: `writer-${i % 16}`, label: `writer${i % 16}@example.test` },
+  client: { ip: `198.51.100.${i % 250}`, userAgent: "vitest" },
+  metadata: { i },
+  ...extra,
+});
+
+async function writeMany(count: number, writers = 16) {
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let i = w; i < count; i += writers) await recordAuditEvent(event(i));
+    }),
+  );
+}
+
+/** What an attacker with superuser rights can do: switch the triggers off for one statement. */
+async function asSuperuserBypassingTriggers(sql: string) {
+  await db().$transaction([db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"), db().$executeRawUnsafe(sql)]);
+}
+
+describe("the audit chain", () => {
+  it("stays one gapless, verified chain under 16 concurrent writers", async () => {
+    await writeMany(800);
+    const rows = await readRange(BigInt(0), 10_000);
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
+    const result = await verifyChain();
+    expect(result).toMatchObject({ ok: true, eventsChecked: 800, firstSeq: "1", lastSeq: "800", firstBadSeq: null });
+  });
+
+  it("refuses UPDATE, DELETE and TRUNCATE through the trigger", async () => {
+    await recordAuditEvent(event(1));
+    await expect(db().$executeRawUnsafe("UPDATE audit_events SET outcome = 'failure'")).rejects.toThrow(/append-only/);
+    await expect(db().$executeRawUnsafe("DELETE FROM audit_events")).rejects.toThrow(/append-only/);
+    await expect(db().$executeRawUnsafe("TRUNCATE audit_events")).rejects.toThrow(/append-only/);
+    expect((await verifyChain()).ok).toBe(true);
+  });
+
+  it("detects a superuser's UPDATE at the exact sequence number", async () => {
+    await writeMany(120, 4);
+    await asSuperuserBypassingTriggers("UPDATE audit_events SET outcome = 'failure' WHERE seq = 57");
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "57", eventsChecked: 56 });
+  });
+
+  it("detects a superuser's DELETE in the middle and at the end", async () => {
+    await writeMany(50, 4);
+    await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq = 31");
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "31", problem: "event 31 is missing" });
+    await resetDatabase();
+    await writeMany(50, 4);
+    await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq > 45");
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "46" });
+  });
+
+  it("a rewritten chain (hashes recomputed) fails at the signed checkpoint", async () => {
+    await writeMany(CHECKPOINT_EVERY + 10, 8);
+    // Forge event 500 and recompute every hash after it, as a careful attacker would.
+    const rows = await readRange(BigInt(499), 10_000);
+    let prev = rows[0]!.prevHash;
+    for (const row of rows) {
+      const { hash: _old, ...fields } = row;
+      const forged = { ...fields, prevHash: prev, outcome: row.seq === "500" ? "failure" : row.outcome };
+      prev = eventHash(forged);
+      await asSuperuserBypassingTriggers(`UPDATE audit_events SET outcome = '${forged.outcome}', prev_hash = '${forged.prevHash}', hash = '${prev}' WHERE seq = ${row.seq}`);
+    }
+    await asSuperuserBypassingTriggers(`UPDATE audit_chain_head SET hash = '${prev}'`);
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
+  });
+
+  it("encrypts IP and user agent at rest", async () => {
+    await recordAuditEvent(event(7, { client: { ip: "203.0.113.77", userAgent: "Secret Browser 1.0" } }));
+    const [raw] = await db().$queryRawUnsafe<Record<string, unknown>[]>("SELECT ip_cipher, ip_hash, user_agent_cipher, metadata, search::text FROM audit_events");
+    const stored = JSON.stringify(raw);
+    expect(stored).not.toContain("203.0.113.77");
+    expect(stored).not.toContain("Secret Browser");
+    expect(String(raw!.ip_cipher)).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it("rejects a malformed event without breaking the chain", async () => {
+    await expect(recordAuditEvent({ ...event(1), action: "Not An Action!" })).rejects.toThrow();
+    await expect(recordAuditEvent({ ...event(1), type: "nonsense" as never })).rejects.toThrow();
+    await recordAuditEvent(event(2, { metadata: { note: "nul \0 byte" } }));
+    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+});
+
+describe("retention", () => {
+  it("purges old events through the controlled path and the rest still verifies", async () => {
+    await writeMany(40, 4);
+    const { purged, anchorSeq } = await purgeAuditEvents(new Date(Date.now() + 1000));
+    expect(purged).toBe(40);
+    expect(anchorSeq).toBe("40");
+    await writeMany(10, 2);
+    const result = await verifyChain();
+    expect(result).toMatchObject({ ok: true, eventsChecked: 10, firstSeq: "41", lastSeq: "50" });
+    const checkpoint = await db().auditCheckpoint.findUnique({ where: { seq: BigInt(40) } });
+    expect(checkpoint?.reason).toBe("purge");
+    await expect(db().$executeRawUnsafe("DELETE FROM audit_checkpoints")).rejects.toThrow(/append-only/);
+    await expect(db().$executeRawUnsafe("UPDATE audit_checkpoints SET hash = 'x'")).rejects.toThrow(/append-only/);
+  });
+
+  it("old events removed any other way leave the chain unanchored", async () => {
+    await writeMany(20, 2);
+    await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq <= 5");
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "6" });
+  });
+});

@@ -1,0 +1,102 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { db } from "@/lib/db/client";
+import { keyRing } from "@/lib/crypto";
+import { auditFiltersSchema, exportAuditEvents, findExportManifest, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
+import { verifyExport } from "@/lib/audit/manifest";
+import { resetDatabase } from "../support/db";
+
+beforeEach(resetDatabase);
+
+const filters = (raw: Record<string, string>) => auditFiltersSchema.parse(raw);
+
+async function seed() {
+  await recordAuditEvent({ type: "authentication", action: "auth.sign_in", outcome: "failure", actor: { type: "user", label: "eve@example.test" }, client: { ip: "203.0.113.5", userAgent: "curl/8" }, metadata: { method: "password" } });
+  await recordAuditEvent({ type: "authentication", action: "auth.sign_in", outcome: "success", actor: { type: "user", id: "7d0b4a46-3f51-4c59-9b7a-2b3c4d5e6f70", label: "alice@example.test" }, client: { ip: "198.51.100.1" }, resource: { type: "session", id: "s-1" } });
+  await recordAuditEvent({ type: "admin", action: "user.roles.update", outcome: "success", actor: { type: "user", label: "admin@example.test" }, resource: { type: "user", id: "u-42" }, metadata: { granted: ["auditor"], note: "quarterly review" } });
+}
+
+async function drain(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+const publicKeyPem = () => keyRing().signing.publicKey.export({ format: "pem", type: "spki" }).toString();
+
+describe("audit search", () => {
+  it("filters by each field, newest first, with sensitive fields decrypted for the reader", async () => {
+    await seed();
+    const all = await searchAuditEvents(filters({}));
+    expect(all.events.map((e) => e.seq)).toEqual(["3", "2", "1"]);
+    expect(all.events[2]).toMatchObject({ ip: "203.0.113.5", userAgent: "curl/8" });
+
+    const seqs = async (raw: Record<string, string>) => (await searchAuditEvents(filters(raw))).events.map((e) => e.seq);
+    expect(await seqs({ outcome: "failure" })).toEqual(["1"]);
+    expect(await seqs({ type: "admin" })).toEqual(["3"]);
+    expect(await seqs({ action: "auth.sign_in" })).toEqual(["2", "1"]);
+    expect(await seqs({ actor: "ALICE@example.test" })).toEqual(["2"]);
+    expect(await seqs({ actor: "7d0b4a46-3f51-4c59-9b7a-2b3c4d5e6f70" })).toEqual(["2"]);
+    expect(await seqs({ ip: "203.0.113.5" })).toEqual(["1"]);
+    expect(await seqs({ resourceType: "user", resourceId: "u-42" })).toEqual(["3"]);
+    expect(await seqs({ q: "quarterly" })).toEqual(["3"]);
+    expect(await seqs({ from: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+    expect(await seqs({ to: new Date(Date.now() - 60_000).toISOString() })).toEqual([]);
+    expect(await seqs({ from: new Date(Date.now() - 60_000).toISOString().slice(0, 16) })).toEqual(["3", "2", "1"]);
+  });
+
+  it("pages by keyset without skipping or repeating", async () => {
+    for (let i = 0; i < AUDIT_PAGE_SIZE + 7; i++) await recordAuditEvent({ type: "admin", action: "test.event", outcome: "success", actor: { type: "system" } });
+    const first = await searchAuditEvents(filters({}));
+    expect(first.events).toHaveLength(AUDIT_PAGE_SIZE);
+    const second = await searchAuditEvents(filters({}), BigInt(first.nextBefore!));
+    expect(second.events).toHaveLength(7);
+    expect(second.nextBefore).toBeNull();
+    expect(new Set([...first.events, ...second.events].map((e) => e.seq)).size).toBe(AUDIT_PAGE_SIZE + 7);
+  });
+
+  it("refuses malformed filters", () => {
+    expect(auditFiltersSchema.safeParse({ outcome: "maybe" }).success).toBe(false);
+    expect(auditFiltersSchema.safeParse({ from: "yesterday-ish" }).success).toBe(false);
+    expect(auditFiltersSchema.safeParse({ q: "x".repeat(500) }).success).toBe(false);
+  });
+});
+
+describe("audit export", () => {
+  const actor = { type: "user" as const, id: randomUUID(), label: "auditor@example.test" };
+
+  it.each<ExportFormat>(["csv", "jsonl"])("a %s export verifies against its signed manifest, and one changed byte fails", async (format) => {
+    await seed();
+    const { id, stream } = await exportAuditEvents({ actor, filters: filters({ type: "authentication" }), rawFilters: { type: "authentication" }, format });
+    const file = await drain(stream);
+    const manifest = (await findExportManifest(id))!;
+    expect(manifest).toMatchObject({ rowCount: 2, first: { seq: "1" }, last: { seq: "2" }, filters: { type: "authentication" } });
+    expect(verifyExport(file, manifest, publicKeyPem())).toEqual({ ok: true, problems: [] });
+    expect(file.toString()).toContain("203.0.113.5");
+
+    const tampered = Buffer.from(file);
+    const at = tampered.length - 5;
+    tampered.writeUInt8(tampered.readUInt8(at) ^ 1, at);
+    expect(verifyExport(tampered, manifest, publicKeyPem()).ok).toBe(false);
+    expect(verifyExport(file, { ...manifest, rowCount: 1 }, publicKeyPem()).problems).toContain("manifest signature is not valid");
+  });
+
+  it("is itself an audit event, and escapes spreadsheet formulas in CSV", async () => {
+    await recordAuditEvent({ type: "authentication", action: "auth.sign_in", outcome: "failure", actor: { type: "user", label: "=HYPERLINK(\"http://evil\")" } });
+    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), rawFilters: {}, format: "csv" });
+    const csv = (await drain(stream)).toString();
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    const exportEvent = await db().auditEvent.findFirst({ where: { action: "audit.export" } });
+    expect(exportEvent).toMatchObject({ type: "export", resourceId: id, actorId: actor.id, outcome: "success" });
+    expect(exportEvent?.metadata).toMatchObject({ rowCount: 1, format: "csv" });
+  });
+
+  it("leaves out events written after it started (a consistent snapshot)", async () => {
+    await seed();
+    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), rawFilters: {}, format: "jsonl" });
+    await recordAuditEvent({ type: "admin", action: "test.late", outcome: "success", actor: { type: "system" } });
+    const lines = (await drain(stream)).toString().trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect((await findExportManifest(id))!.rowCount).toBe(3);
+  });
+});

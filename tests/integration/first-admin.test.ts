@@ -1,0 +1,40 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
+import { ensureFirstAdminPath, isSetupTokenUsable, issueSetupToken, redeemSetupToken } from "@/lib/auth/first-admin";
+import { resetDatabase } from "../support/db";
+import { ctx } from "../support/factories";
+
+beforeEach(resetDatabase);
+
+const admin = { email: "first@example.test", name: "First", password: "a long enough passphrase" };
+
+describe("first admin", () => {
+  it("is created from the environment when no admin exists", async () => {
+    expect(await ensureFirstAdminPath({ email: "Env@Example.test", password: "environment passphrase" })).toBeNull();
+    const user = await db().user.findUnique({ where: { email: "env@example.test" } });
+    expect(user?.roles).toEqual(["user", "admin"]);
+  });
+
+  it("refuses a weak password from the environment", async () => {
+    await expect(ensureFirstAdminPath({ email: "env@example.test", password: "short" })).rejects.toThrow();
+  });
+
+  it("otherwise gets a one-time setup link that works once and stores only a hash", async () => {
+    const token = await ensureFirstAdminPath({});
+    expect(token).toMatch(/^[\w-]{40,}$/);
+    const stored = await db().setupToken.findMany();
+    expect(stored.map((s) => s.tokenHash)).not.toContain(token);
+    expect(await isSetupTokenUsable(token!)).toBe(true);
+    expect(await redeemSetupToken(token!, admin, ctx)).toMatchObject({ ok: true });
+    expect(await redeemSetupToken(token!, { ...admin, email: "second@example.test" }, ctx)).toEqual({ ok: false, reason: "admin_exists" });
+    expect(await isSetupTokenUsable(token!)).toBe(false);
+    expect(await ensureFirstAdminPath({})).toBeNull();
+  });
+
+  it("refuses a wrong or expired token", async () => {
+    const token = await issueSetupToken(new Date(Date.now() - 2 * 3_600_000));
+    expect(await redeemSetupToken(token, admin, ctx)).toEqual({ ok: false, reason: "invalid_token" });
+    expect(await redeemSetupToken("forged-token", admin, ctx)).toEqual({ ok: false, reason: "invalid_token" });
+    expect(await db().user.count()).toBe(0);
+  });
+});

@@ -1,0 +1,98 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { signInWithPassword } from "@/lib/auth/sign-in";
+import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
+import { EmailTakenError, LastAdminError, changePassword, listUsers, setDisabled, setRoles, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { resetDatabase } from "../support/db";
+import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+
+beforeEach(resetDatabase);
+
+async function signedIn(email: string) {
+  const result = await signInWithPassword({ email, password: TEST_PASSWORD }, client());
+  if (!result.ok) throw new Error("sign-in failed");
+  return result.sessionId;
+}
+
+describe("sessions", () => {
+  it("a user cannot end another user's session by its id", async () => {
+    const alice = await makeUser();
+    const mallory = await makeUser();
+    const aliceSession = await signedIn(alice.email);
+    expect(await endSession(mallory.id, aliceSession, "revoked_by_user", ctx)).toBe(false);
+    expect(await findActiveSession(aliceSession)).not.toBeNull();
+    expect(await endSession(alice.id, aliceSession, "revoked_by_user", ctx)).toBe(true);
+    expect(await findActiveSession(aliceSession)).toBeNull();
+  });
+
+  it("ends all other sessions and keeps the caller's", async () => {
+    const user = await makeUser();
+    const [a, b, c] = [await signedIn(user.email), await signedIn(user.email), await signedIn(user.email)];
+    expect(await endAllSessions(user.id, "revoked_by_user", ctx, a)).toBe(2);
+    expect((await listActiveSessions(user.id)).map((s) => s.id)).toEqual([a]);
+    expect(await findActiveSession(b)).toBeNull();
+    expect(await findActiveSession(c)).toBeNull();
+  });
+
+  it("an expired session is not active", async () => {
+    const user = await makeUser();
+    const id = await signedIn(user.email);
+    expect(await findActiveSession(id, new Date(Date.now() + 365 * 86_400_000))).toBeNull();
+  });
+
+  it("disabling a user ends their sessions", async () => {
+    await makeUser({ roles: ["admin"] });
+    const user = await makeUser();
+    const id = await signedIn(user.email);
+    await setDisabled(user.id, true, ctx);
+    expect(await findActiveSession(id)).toBeNull();
+  });
+});
+
+describe("password change", () => {
+  it("needs the current password and signs out the other sessions", async () => {
+    const user = await makeUser();
+    const mine = await signedIn(user.email);
+    const other = await signedIn(user.email);
+    expect(await changePassword(user.id, mine, "wrong", "a brand new passphrase", ctx)).toEqual({ ok: false, reason: "wrong_current_password" });
+    expect(await changePassword(user.id, mine, TEST_PASSWORD, "a brand new passphrase", ctx)).toEqual({ ok: true, endedSessions: 1 });
+    expect(await findActiveSession(mine)).not.toBeNull();
+    expect(await findActiveSession(other)).toBeNull();
+    expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client())).ok).toBe(false);
+    expect((await signInWithPassword({ email: user.email, password: "a brand new passphrase" }, client())).ok).toBe(true);
+  });
+});
+
+describe("user administration", () => {
+  it("refuses a second account with the same email, whatever its case", async () => {
+    const user = await makeUser();
+    await expect(makeUser({ email: user.email })).rejects.toBeInstanceOf(EmailTakenError);
+  });
+
+  it("never leaves Gatehouse without an active admin", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await expect(setRoles(admin.id, ["user"], ctx)).rejects.toBeInstanceOf(LastAdminError);
+    await expect(setDisabled(admin.id, true, ctx)).rejects.toBeInstanceOf(LastAdminError);
+    const second = await makeUser({ roles: ["admin"] });
+    await setRoles(admin.id, ["user", "auditor"], ctx);
+    await expect(setRoles(second.id, ["user"], ctx)).rejects.toBeInstanceOf(LastAdminError);
+  });
+
+  it("two admins demoting each other at once cannot both succeed", async () => {
+    const a = await makeUser({ roles: ["admin"] });
+    const b = await makeUser({ roles: ["admin"] });
+    const results = await Promise.allSettled([setRoles(a.id, ["user"], ctx), setRoles(b.id, ["user"], ctx)]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+  });
+
+  it("searches by email or name and pages", async () => {
+    for (let i = 0; i < USERS_PAGE_SIZE + 3; i++) await makeUser({ email: `page-${String(i).padStart(2, "0")}@example.test` });
+    await makeUser({ email: "needle@example.test" });
+    const first = await listUsers({});
+    expect(first.total).toBe(USERS_PAGE_SIZE + 4);
+    expect(first.users).toHaveLength(USERS_PAGE_SIZE);
+    expect(first.pageCount).toBe(2);
+    expect((await listUsers({ page: 2 })).users).toHaveLength(4);
+    const found = await listUsers({ search: "NEEDLE" });
+    expect(found.users.map((u) => u.email)).toEqual(["needle@example.test"]);
+  });
+});

@@ -1,0 +1,56 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import type { CurrentUser } from "@/lib/auth/current";
+
+// The guard is tested with the signed-in user swapped in; everything else is the real code.
+let signedIn: CurrentUser | null = null;
+vi.mock("@/lib/auth/current", () => ({ currentUser: async () => signedIn }));
+const client = { ip: "203.0.113.9", userAgent: "test-agent" };
+vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client }));
+const { guardedAction, manyValues } = await import("@/lib/auth/action");
+
+const asUser = (roles: CurrentUser["roles"]): CurrentUser => ({ sessionId: "s", id: "u", email: "u@example.test", name: "U", roles });
+const form = (entries: [string, string][]) => {
+  const data = new FormData();
+  for (const [k, v] of entries) data.append(k, v);
+  return data;
+};
+
+describe("guardedAction", () => {
+  const handler = vi.fn(async () => ({ ok: true, message: "done" }));
+  const adminOnly = guardedAction(["admin"], z.object({ name: z.string().min(2), tags: manyValues(z.string()) }), handler);
+
+  beforeEach(() => {
+    handler.mockClear();
+    signedIn = null;
+  });
+
+  it("refuses a signed-out caller and never runs the handler", async () => {
+    expect(await adminOnly({}, form([["name", "ok"]]))).toMatchObject({ ok: false, message: expect.stringMatching(/sign in/i) });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it("refuses a caller without the role", async () => {
+    signedIn = asUser(["user", "auditor"]);
+    expect(await adminOnly({}, form([["name", "ok"]]))).toMatchObject({ ok: false, message: expect.stringMatching(/permission/i) });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it("validates input by field and echoes it back without secrets", async () => {
+    signedIn = asUser(["user", "admin"]);
+    const state = await adminOnly({}, form([["name", "x"], ["password", "hunter2hunter2"], ["tags", "a"], ["tags", "b"]]));
+    expect(state.fieldErrors?.name?.[0]).toBeTruthy();
+    expect(state.values).toEqual({ name: "x", tags: ["a", "b"] });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it("passes parsed input and the user to the handler", async () => {
+    signedIn = asUser(["user", "admin"]);
+    expect(await adminOnly({}, form([["name", "Ada"], ["tags", "a"]]))).toEqual({ ok: true, message: "done" });
+    expect(handler).toHaveBeenCalledWith(
+      { name: "Ada", tags: ["a"] },
+      signedIn,
+      expect.objectContaining({ actor: expect.objectContaining({ type: "user", id: "u" }), client }),
+    );
+  });
+});
