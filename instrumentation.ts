@@ -2,5 +2,8 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { announceFirstAdminPath } = await import("./lib/auth/bootstrap");
+  const { scheduleAuditRetention } = await import("./lib/audit");
+  const { readConfig } = await import("./lib/config");
   await announceFirstAdminPath();
+  scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
 }

@@ -12,6 +12,8 @@ const schema = z.object({
   GATEHOUSE_ADMIN_PASSWORD: z.string().optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(""),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  // 0 keeps audit events forever. SOC 2 auditors usually ask for at least a year.
+  GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(400),
 });
 
 export type Config = z.infer<typeof schema>;

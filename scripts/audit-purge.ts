@@ -1,5 +1,6 @@
 // `npm run audit:purge -- <days>`: removes audit events older than <days> (default
-// GATEHOUSE_AUDIT_RETENTION_DAYS, else 400) through the controlled, checkpointed path.
+// GATEHOUSE_AUDIT_RETENTION_DAYS, else 400) through the controlled, checkpointed path. The server
+// also does this daily on its own.
 import { withDatabase } from "./with-database";
 
 const days = Number(process.argv[2] ?? process.env.GATEHOUSE_AUDIT_RETENTION_DAYS ?? 400);
@@ -9,9 +10,7 @@ if (!Number.isInteger(days) || days < 1) {
 }
 
 await withDatabase(async () => {
-  const { purgeAuditEvents, recordAuditEvent, SYSTEM_ACTOR } = await import("../lib/audit");
-  const cutoff = new Date(Date.now() - days * 86_400_000);
-  const { purged, anchorSeq } = await purgeAuditEvents(cutoff);
-  await recordAuditEvent({ type: "admin", action: "audit.retention.purge", outcome: "success", actor: SYSTEM_ACTOR, metadata: { days, cutoff: cutoff.toISOString(), purged, anchorSeq } });
+  const { applyAuditRetention } = await import("../lib/audit");
+  const { purged, anchorSeq } = await applyAuditRetention(days);
   console.log(purged ? `Purged ${purged} events up to sequence ${anchorSeq} (older than ${days} days); checkpoint signed.` : `Nothing older than ${days} days.`);
 });

@@ -5,6 +5,6 @@ export { AUDIT_TYPES, AUDIT_OUTCOMES, SYSTEM_ACTOR, type AuditEventInput, type A
 export { verifyChain, type ChainVerification } from "./verify";
 export { searchAuditEvents, findAuditEvent, previousHash, auditFiltersSchema, AUDIT_PAGE_SIZE, type AuditFilters, type AuditEventView } from "./search";
 export { exportAuditEvents, findExportManifest, listRecentExports, EXPORT_FORMATS, type ExportFormat } from "./export";
-export { purgeAuditEvents } from "./retention";
+export { purgeAuditEvents, applyAuditRetention, scheduleAuditRetention } from "./retention";
 export { eventHash, GENESIS_HASH } from "./hash";
 export type { ExportManifest } from "./manifest";

@@ -1,6 +1,10 @@
 import "server-only";
 import { db } from "../db/client";
+import { SYSTEM_ACTOR } from "./events";
+import { recordAuditEvent } from "./record";
 import { insertCheckpoint } from "./store";
+
+const DAY_MS = 86_400_000;
 
 /**
  * The one controlled way events leave the log: everything older than `olderThan`. First a signed
@@ -9,7 +13,7 @@ import { insertCheckpoint } from "./store";
  */
 export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: number; anchorSeq: string | null }> {
   return db().$transaction(async (tx) => {
-    // The head lock keeps writers out while the anchor is chosen.
+    // The head lock keeps writers (and other instances' purges) out while the anchor is chosen.
     await tx.$queryRaw`SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
     const anchor = await tx.auditEvent.findFirst({ where: { at: { lt: olderThan } }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
     if (!anchor) return { purged: 0, anchorSeq: null };
@@ -19,4 +23,29 @@ export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: numbe
     const purged = await tx.$executeRaw`DELETE FROM audit_events WHERE seq <= ${anchor.seq}`;
     return { purged, anchorSeq: anchor.seq.toString() };
   }, { timeout: 120_000 });
+}
+
+/** Applies the retention period (in days) and audits what was removed, if anything. */
+export async function applyAuditRetention(days: number, now = new Date()): Promise<{ purged: number; anchorSeq: string | null }> {
+  const cutoff = new Date(now.getTime() - days * DAY_MS);
+  const result = await purgeAuditEvents(cutoff);
+  if (result.purged) {
+    await recordAuditEvent({
+      type: "admin",
+      action: "audit.retention.purge",
+      outcome: "success",
+      actor: SYSTEM_ACTOR,
+      metadata: { days, cutoff: cutoff.toISOString(), purged: result.purged, anchorSeq: result.anchorSeq },
+    });
+  }
+  return result;
+}
+
+/** Runs retention now and then daily in this process (every instance may; the head lock serialises them). */
+export function scheduleAuditRetention(days: number): void {
+  if (days <= 0) return;
+  const run = () =>
+    applyAuditRetention(days).catch((error: unknown) => console.error("Audit retention failed:", error instanceof Error ? error.message : error));
+  void run();
+  setInterval(run, DAY_MS).unref();
 }

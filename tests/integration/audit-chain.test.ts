@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { recordAuditEvent, verifyChain, purgeAuditEvents, eventHash, type AuditEventInput } from "@/lib/audit";
+import { recordAuditEvent, verifyChain, purgeAuditEvents, applyAuditRetention, eventHash, type AuditEventInput } from "@/lib/audit";
 import { CHECKPOINT_EVERY, readRange } from "@/lib/audit/store";
 import { resetDatabase } from "../support/db";
 
@@ -107,6 +107,16 @@ describe("retention", () => {
     expect(checkpoint?.reason).toBe("purge");
     await expect(db().$executeRawUnsafe("DELETE FROM audit_checkpoints")).rejects.toThrow(/append-only/);
     await expect(db().$executeRawUnsafe("UPDATE audit_checkpoints SET hash = 'x'")).rejects.toThrow(/append-only/);
+  });
+
+  it("the retention period purges only events older than it, and the purge is itself audited", async () => {
+    await writeMany(12, 3);
+    const inTwoDays = new Date(Date.now() + 2 * 86_400_000);
+    expect(await applyAuditRetention(3, inTwoDays)).toMatchObject({ purged: 0 });
+    expect(await applyAuditRetention(1, inTwoDays)).toMatchObject({ purged: 12, anchorSeq: "12" });
+    const remaining = await db().auditEvent.findMany({ select: { action: true } });
+    expect(remaining).toEqual([{ action: "audit.retention.purge" }]);
+    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
   });
 
   it("old events removed any other way leave the chain unanchored", async () => {
