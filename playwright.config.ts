@@ -4,7 +4,8 @@ import { defineConfig, devices } from "@playwright/test";
 // run) served by scripts/e2e-server.sh on a fresh PostgreSQL database.
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 process.env.E2E_DATABASE ??= `gatehouse_e2e_${Date.now()}`;
-export const baseURL = `http://127.0.0.1:${PORT}`;
+// "localhost", not 127.0.0.1: WebAuthn refuses IP addresses as relying-party ids.
+export const baseURL = `http://localhost:${PORT}`;
 
 export default defineConfig({
   testDir: "e2e",
@@ -33,6 +34,6 @@ export default defineConfig({
     timeout: 120_000,
     reuseExistingServer: false,
     stdout: "pipe",
-    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE },
+    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, GATEHOUSE_URL: baseURL },
   },
 });

@@ -7,7 +7,7 @@ import next from "next";
 import { readConfig } from "./lib/config";
 import { startEmbeddedPostgres } from "./lib/db/embedded";
 import { applyMigrations } from "./lib/db/migrate";
-import { CLIENT_IP_HEADER, REQUEST_PATH_HEADER, parseTrustedProxies, resolveClientIp } from "./lib/http/client-ip";
+import { CLIENT_IP_HEADER, CLIENT_LOCATION_HEADER, REQUEST_PATH_HEADER, isTrustedPeer, parseTrustedProxies, resolveClientIp } from "./lib/http/client-ip";
 import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
 
 const dev = process.env.NODE_ENV !== "production";
@@ -38,11 +38,14 @@ async function main() {
   const { applied } = await applyMigrations(process.env.DATABASE_URL!);
   if (applied.length) console.log(`Applied migrations: ${applied.join(", ")}`);
 
-  process.env.GATEHOUSE_URL ??= `http://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
+  // "localhost", not an IP: passkeys need a domain name as their relying-party id.
+  process.env.GATEHOUSE_URL ??= `http://${["0.0.0.0", "127.0.0.1", "::1", "::"].includes(host) ? "localhost" : host}:${port}`;
   const app = next({ dev, hostname: host, port });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const proxies = parseTrustedProxies(readConfig().GATEHOUSE_TRUSTED_PROXIES);
+  const { GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_LOCATION_HEADER } = readConfig();
+  const proxies = parseTrustedProxies(GATEHOUSE_TRUSTED_PROXIES);
+  const locationHeader = GATEHOUSE_LOCATION_HEADER?.toLowerCase();
 
   const server = createServer((req, res) => {
     // Only this server sets these headers: client-sent ones of the same names are replaced.
@@ -51,6 +54,9 @@ async function main() {
     if (ip) req.headers[CLIENT_IP_HEADER] = ip;
     else delete req.headers[CLIENT_IP_HEADER];
     req.headers[REQUEST_PATH_HEADER] = req.url ?? "/";
+    const location = locationHeader && isTrustedPeer(req.socket.remoteAddress, proxies) ? req.headers[locationHeader] : undefined;
+    if (typeof location === "string" && location) req.headers[CLIENT_LOCATION_HEADER] = location.slice(0, 100);
+    else delete req.headers[CLIENT_LOCATION_HEADER];
     void handle(req, res);
   });
   server.listen(port, host, () => {

@@ -3,7 +3,15 @@ import { formatDateTime } from "@/lib/util/format";
 import { Badge } from "./ui/badge";
 import { ActionButton } from "./ui/action-form";
 
-export type SessionRow = { id: string; createdAt: Date; lastSeenAt: Date; ipAddress: string | null; userAgent: string | null };
+export type SessionRow = {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  ipAddress: string | null;
+  userAgent: string | null;
+  device?: { label: string } | null;
+  authMethods?: string[];
+};
 
 /** Active sessions with a sign-out button each; used on /account/security and by admins. */
 export function SessionsTable({
@@ -34,7 +42,8 @@ export function SessionsTable({
           {sessions.map((s) => (
             <tr key={s.id} data-testid="session-row">
               <td className="max-w-xs truncate py-2 pr-4" title={s.userAgent ?? undefined}>
-                {s.userAgent ?? "Unknown"} {s.id === currentSessionId && <Badge tone="green">This session</Badge>}
+                {s.device?.label ?? s.userAgent ?? "Unknown"} {s.id === currentSessionId && <Badge tone="green">This session</Badge>}
+                {s.authMethods?.length ? <span className="block text-xs text-slate-500">{s.authMethods.map((m) => m.replace("_", " ")).join(" + ")}</span> : null}
               </td>
               <td className="py-2 pr-4 font-mono text-xs">{s.ipAddress ?? "—"}</td>
               <td className="py-2 pr-4">{formatDateTime(s.createdAt)}</td>

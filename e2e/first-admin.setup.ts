@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, ADMIN_STATE, expectSignedInAs, plantSetupToken } from "./support/helpers";
+import { ADMIN, ADMIN_STATE, enrollTotp, expectSignedInAs, plantSetupToken, saveAdminTotpSecret } from "./support/helpers";
 
 // The newcomer's first minute: the server has no admin, so it offers a one-time setup link.
 test("the first admin gets in through the one-time setup link", async ({ page }) => {
@@ -17,6 +17,14 @@ test("the first admin gets in through the one-time setup link", async ({ page })
 
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Create admin account" }).click();
+
+  // Admins must have a second factor: the first sign-in goes through enrollment first.
+  await expect(page).toHaveURL(/\/sign-in\/enroll/);
+  await page.goto("/admin");
+  await expect(page).toHaveURL(/\/sign-in\/enroll\?callbackUrl=%2Fadmin$/);
+  const { secret } = await enrollTotp(page);
+  saveAdminTotpSecret(secret);
+  await page.getByRole("link", { name: "Continue" }).click();
   await expect(page).toHaveURL(/\/admin$/);
   await expectSignedInAs(page, ADMIN.email);
   await page.context().storageState({ path: ADMIN_STATE });

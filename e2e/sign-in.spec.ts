@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, expectSignedInAs, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+import { ADMIN, createUserViaConsole, expectSignedInAs, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
 
 const GENERIC = "That email and password do not match an active account.";
 
@@ -39,10 +39,13 @@ test("the HTTP sign-in endpoint answers a locked account name with 429 and Retry
 });
 
 test("signing out ends the session: the old cookie no longer works", async ({ browser }) => {
+  const email = uniqueEmail("leaver");
+  const { admin } = await createUserViaConsole(browser, { email, password: "leaver passphrase e2e" });
+  await admin.close();
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, ADMIN.email, ADMIN.password);
-  await expectSignedInAs(page, ADMIN.email);
+  await signIn(page, email, "leaver passphrase e2e");
+  await expectSignedInAs(page, email);
   const cookies = await context.cookies();
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in/);

@@ -11,7 +11,15 @@ const schema = z.object({
   GATEHOUSE_ADMIN_EMAIL: z.email().optional(),
   GATEHOUSE_ADMIN_PASSWORD: z.string().optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(""),
+  // A header your trusted proxy or CDN sets with the client's approximate place (e.g. cf-ipcountry).
+  GATEHOUSE_LOCATION_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  // Roles whose members must have a second factor; they enroll at their next sign-in.
+  GATEHOUSE_MFA_REQUIRED_ROLES: z
+    .string()
+    .default("admin")
+    .transform((v) => v.split(",").map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(["user", "admin", "analyst", "auditor"]))),
   // 0 keeps audit events forever. SOC 2 auditors usually ask for at least a year.
   GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(400),
 });

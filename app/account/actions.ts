@@ -17,13 +17,18 @@ const passwordForm = z
   })
   .refine((f) => f.newPassword === f.confirmPassword, { path: ["confirmPassword"], message: "The two new passwords differ." });
 
-export const changePasswordAction = guardedAction("signed-in", passwordForm, async (form, user, ctx) => {
-  const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx);
-  if (!result.ok) return { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } };
-  revalidatePath("/account/security");
-  const others = result.endedSessions === 1 ? "1 other session was" : `${result.endedSessions} other sessions were`;
-  return { ok: true, message: `Password changed. ${others} signed out.` };
-});
+export const changePasswordAction = guardedAction(
+  "signed-in",
+  passwordForm,
+  async (form, user, ctx) => {
+    const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx);
+    if (!result.ok) return { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } };
+    revalidatePath("/account/security");
+    const others = result.endedSessions === 1 ? "1 other session was" : `${result.endedSessions} other sessions were`;
+    return { ok: true, message: `Password changed. ${others} signed out.` };
+  },
+  { stepUp: true },
+);
 
 export const revokeSessionAction = guardedAction("signed-in", z.object({ sessionId: z.uuid() }), async ({ sessionId }, user, ctx) => {
   // endSession is scoped to the caller's own sessions: another user's id simply matches nothing.

@@ -1,12 +1,24 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
 import type { ActionState } from "@/lib/auth/action";
 
-/** The outcome of a server action, announced to screen readers. */
+/** The outcome of a server action, announced to screen readers; offers step-up when the action asks for it. */
 export function FormMessage({ state }: { state: ActionState }) {
+  const pathname = usePathname();
   if (!state.message) return null;
   const tone = state.ok ? "border-green-200 bg-green-50 text-green-800" : "border-red-200 bg-red-50 text-red-800";
   return (
     <p role={state.ok ? "status" : "alert"} data-testid="form-message" className={`rounded-md border px-3 py-2 text-sm ${tone}`}>
       {state.message}
+      {state.stepUp && (
+        <>
+          {" "}
+          <Link className="font-medium underline" href={`/account/confirm?callbackUrl=${encodeURIComponent(pathname)}`}>
+            Verify now
+          </Link>
+        </>
+      )}
     </p>
   );
 }

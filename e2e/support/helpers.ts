@@ -1,9 +1,42 @@
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { expect, type Browser, type Page } from "@playwright/test";
+import { generateSync } from "otplib";
 
 export const ADMIN = { email: "admin@example.test", name: "Ada Admin", password: "admin passphrase for e2e" };
 export const ADMIN_STATE = "test-results/.auth/admin.json";
+const ADMIN_TOTP_FILE = "test-results/.auth/admin-totp.txt";
+
+export function saveAdminTotpSecret(secret: string) {
+  mkdirSync(path.dirname(ADMIN_TOTP_FILE), { recursive: true });
+  writeFileSync(ADMIN_TOTP_FILE, secret);
+}
+export const adminTotpSecret = () => readFileSync(ADMIN_TOTP_FILE, "utf8");
+
+/** The TOTP code for the current 30-second step plus `steps` (the server accepts one either side). */
+export function totpCode(secret: string, steps = 0): string {
+  return generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + steps * 30 });
+}
+
+/** Sets up an authenticator app on /account/security or /sign-in/enroll; returns its secret and the backup codes shown. */
+export async function enrollTotp(page: Page): Promise<{ secret: string; backupCodes: string[] }> {
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
+  await page.getByLabel("Code from the app").fill(totpCode(secret));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await expect(page.getByRole("status")).toHaveText("Authenticator app set up.");
+  const backupCodes = await page.getByTestId("backup-codes").getByRole("listitem").allTextContents();
+  expect(backupCodes).toHaveLength(10);
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  return { secret, backupCodes };
+}
+
+export async function signOut(page: Page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+}
 
 export function databaseUrl(): string {
   const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -27,7 +60,7 @@ export async function submitSignIn(page: Page, email: string, password: string) 
   await page.goto("/sign-in");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /** Signs in and waits until the browser has left the sign-in page, so the session cookie is set. */

@@ -8,3 +8,4 @@ export { exportAuditEvents, findExportManifest, listRecentExports, EXPORT_FORMAT
 export { purgeAuditEvents, applyAuditRetention, scheduleAuditRetention } from "./retention";
 export { eventHash, GENESIS_HASH } from "./hash";
 export type { ExportManifest } from "./manifest";
+export { audit, userContext, SYSTEM_CONTEXT, type AuditContext } from "./context";

@@ -1,8 +1,9 @@
 import "server-only";
 import { z } from "zod";
 import { requestContext } from "../http/request-context";
-import { currentUser, type CurrentUser } from "./current";
-import { userContext, type AuditContext } from "./audit-context";
+import { currentPendingSignIn, currentUser, hasFreshMfa, type CurrentUser } from "./current";
+import { hasSecondFactor, secondFactors } from "../mfa";
+import { userContext, type AuditContext } from "../audit/context";
 import { hasAnyRole, type RoleName } from "./roles";
 
 // Every server action goes through guardedAction: who may call it is checked on the server,
@@ -14,6 +15,10 @@ export type ActionState = {
   fieldErrors?: Record<string, string[] | undefined>;
   /** On failure: what was submitted (secrets left out), so the form can show it again. */
   values?: Record<string, string | string[]>;
+  /** The action needs a fresh MFA verification first (see /account/confirm). */
+  stepUp?: boolean;
+  /** Output for the page that called the action (WebAuthn options, codes shown once to their owner). */
+  data?: unknown;
 };
 
 // Never echoed back to the browser.
@@ -29,7 +34,9 @@ function echoValues(formData: FormData): Record<string, string | string[]> {
   return values;
 }
 
-type Access = "public" | "signed-in" | readonly RoleName[];
+// "account-setup": signed in, or half-way through a sign-in that must enroll a factor first.
+type Access = "public" | "signed-in" | "account-setup" | readonly RoleName[];
+type Options = { stepUp?: boolean };
 
 /** `ctx` is who is acting and from where, for the audit events the handler's domain calls write. */
 type Handler<S extends z.ZodType, U> = (input: z.infer<S>, user: U, ctx: AuditContext) => Promise<ActionState>;
@@ -49,14 +56,17 @@ export const manyValues = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item));
 
 export function guardedAction<S extends z.ZodType>(access: "public", schema: S, handler: Handler<S, CurrentUser | null>): (prev: ActionState, formData: FormData) => Promise<ActionState>;
-export function guardedAction<S extends z.ZodType>(access: Exclude<Access, "public">, schema: S, handler: Handler<S, CurrentUser>): (prev: ActionState, formData: FormData) => Promise<ActionState>;
-export function guardedAction<S extends z.ZodType>(access: Access, schema: S, handler: Handler<S, never>) {
+export function guardedAction<S extends z.ZodType>(access: Exclude<Access, "public">, schema: S, handler: Handler<S, CurrentUser>, options?: Options): (prev: ActionState, formData: FormData) => Promise<ActionState>;
+export function guardedAction<S extends z.ZodType>(access: Access, schema: S, handler: Handler<S, never>, options: Options = {}) {
   return async (_prev: ActionState, formData: FormData): Promise<ActionState> => {
-    const user = await currentUser();
+    const user = access === "account-setup" ? ((await currentUser()) ?? (await enrollingUser())) : await currentUser();
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
-      if (access !== "signed-in" && !hasAnyRole(user.roles, access)) {
+      if (typeof access !== "string" && !hasAnyRole(user.roles, access)) {
         return { ok: false, message: "You do not have permission to do this." };
+      }
+      if (options.stepUp && !(await stepUpSatisfied(user))) {
+        return { ok: false, stepUp: true, message: "Confirm it is you to continue: verify with a second factor first." };
       }
     }
     const parsed = schema.safeParse(formDataToObject(formData));
@@ -73,4 +83,15 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     const result = await (handler as Handler<S, CurrentUser | null>)(parsed.data, user, ctx);
     return result.ok === false ? { values: echoValues(formData), ...result } : result;
   };
+}
+
+async function enrollingUser(): Promise<CurrentUser | null> {
+  const pending = await currentPendingSignIn();
+  return pending?.stage === "enrollment_required" ? pending : null;
+}
+
+// A user without a second factor has nothing to step up with; their sensitive actions
+// (changing the password) ask for the current password instead.
+async function stepUpSatisfied(user: CurrentUser): Promise<boolean> {
+  return hasFreshMfa(user) || !hasSecondFactor(await secondFactors(user.id));
 }

@@ -12,23 +12,44 @@ export type CurrentUser = {
   email: string;
   name: string;
   roles: RoleName[];
+  /** Last MFA verification in this session (sign-in or step-up); null if none. */
+  mfaVerifiedAt: Date | null;
 };
+
+/** A sign-in that passed its password but still owes the MFA step or a factor enrollment. */
+export type PendingSignIn = CurrentUser & { stage: "mfa_required" | "enrollment_required"; requiredFactor: "any" | "passkey" };
+
+const sessionBehindRequest = cache(async () => {
+  const session = (await auth()) as { sid?: string } | null;
+  return session?.sid ? findActiveSession(session.sid) : null;
+});
+
+function toUser(row: NonNullable<Awaited<ReturnType<typeof sessionBehindRequest>>>): CurrentUser {
+  const { user } = row;
+  return { sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt };
+}
 
 /** The signed-in user behind this request, checked against the session row; once per request. */
 export const currentUser = cache(async (): Promise<CurrentUser | null> => {
-  const session = (await auth()) as { sid?: string } | null;
-  if (!session?.sid) return null;
-  const row = await findActiveSession(session.sid);
-  if (!row) return null;
-  const { user } = row;
-  return { sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles };
+  const row = await sessionBehindRequest();
+  return row?.stage === "active" ? toUser(row) : null;
 });
 
-/** For pages and layouts: signed out → sign-in page, coming back to this page after. */
+export const currentPendingSignIn = cache(async (): Promise<PendingSignIn | null> => {
+  const row = await sessionBehindRequest();
+  if (!row || row.stage === "active") return null;
+  return { ...toUser(row), stage: row.stage, requiredFactor: row.requiredFactor === "passkey" ? "passkey" : "any" };
+});
+
+export const pendingStagePath = (stage: PendingSignIn["stage"]) => (stage === "mfa_required" ? "/sign-in/verify" : "/sign-in/enroll");
+
+/** For pages and layouts: signed out → sign-in page (or the pending MFA step), coming back here after. */
 export async function requireUser(): Promise<CurrentUser> {
   const user = await currentUser();
-  if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(await requestPath())}`);
-  return user;
+  if (user) return user;
+  const back = encodeURIComponent(await requestPath());
+  const pending = await currentPendingSignIn();
+  redirect(pending ? `${pendingStagePath(pending.stage)}?callbackUrl=${back}` : `/sign-in?callbackUrl=${back}`);
 }
 
 /** For pages and layouts: signed out → sign-in; signed in without one of the roles → 403 page. */
@@ -36,4 +57,11 @@ export async function requireRole(roles: readonly RoleName[]): Promise<CurrentUs
   const user = await requireUser();
   if (!hasAnyRole(user.roles, roles)) forbidden();
   return user;
+}
+
+// Sensitive actions need an MFA verification this recent (when the user has a second factor).
+export const STEP_UP_WINDOW_MS = 5 * 60_000;
+
+export function hasFreshMfa(user: CurrentUser, now = new Date()): boolean {
+  return !!user.mfaVerifiedAt && now.getTime() - user.mfaVerifiedAt.getTime() < STEP_UP_WINDOW_MS;
 }

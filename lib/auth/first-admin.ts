@@ -2,7 +2,7 @@ import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import { db } from "../db/client";
 import { createUser, newUserSchema, type NewUser } from "./users";
-import { SYSTEM_CONTEXT, type AuditContext } from "./audit-context";
+import { SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 
 // How the first admin gets in, without a default password that stays valid:
 // either GATEHOUSE_ADMIN_EMAIL + GATEHOUSE_ADMIN_PASSWORD at first start, or a one-time

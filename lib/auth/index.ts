@@ -1,9 +1,10 @@
 // lib/auth's public surface: what pages, actions and other domains may call.
-export { currentUser, requireUser, requireRole, type CurrentUser } from "./current";
+export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, requireRole, hasFreshMfa, type CurrentUser, type PendingSignIn } from "./current";
+export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, type ActionState } from "./action";
 export { signIn, signOut, handlers, ThrottledSignIn } from "./next-auth";
 export { checkSignInThrottle } from "./throttle";
-export { credentialsSchema } from "./sign-in";
+export { credentialsSchema, passkeySignInSchema } from "./sign-in";
 export { listActiveSessions, endSession, endAllSessions } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {

@@ -3,7 +3,8 @@ import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { readConfig } from "../config";
 import { requestContext } from "../http/request-context";
-import { signInWithPassword } from "./sign-in";
+import { readDeviceToken, writeDeviceToken } from "../devices";
+import { signInWithPasskey, signInWithPassword, type SignInResult } from "./sign-in";
 import { endSession } from "./sessions";
 
 // next-auth owns the cookie (an encrypted JWT); the JWT carries only our session row's id,
@@ -31,6 +32,18 @@ declare module "@auth/core/jwt" {
 
 const hours = readConfig().GATEHOUSE_SESSION_HOURS;
 
+type Pipeline = (input: unknown, client: Awaited<ReturnType<typeof requestContext>>, deviceToken: string | null) => Promise<SignInResult>;
+
+async function authorizeWith(pipeline: Pipeline, credentials: unknown) {
+  const result = await pipeline(credentials, await requestContext(), await readDeviceToken());
+  if (result.ok) {
+    if (result.newDeviceToken) await writeDeviceToken(result.newDeviceToken);
+    return { id: result.userId, sessionId: result.sessionId };
+  }
+  if (result.reason === "throttled") throw new ThrottledSignIn(result.retryAfterSeconds);
+  return null;
+}
+
 export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
   // A wrong password is an expected outcome (audited in lib/auth), not a server error to log.
@@ -44,13 +57,14 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   pages: { signIn: "/sign-in", error: "/sign-in" },
   providers: [
     Credentials({
+      id: "credentials",
       credentials: { email: {}, password: {} },
-      async authorize(credentials) {
-        const result = await signInWithPassword(credentials, await requestContext());
-        if (result.ok) return { id: result.userId, sessionId: result.sessionId };
-        if (result.reason === "throttled") throw new ThrottledSignIn(result.retryAfterSeconds);
-        return null;
-      },
+      authorize: (credentials) => authorizeWith(signInWithPassword, credentials),
+    }),
+    Credentials({
+      id: "passkey",
+      credentials: { challengeId: {}, response: {} },
+      authorize: (credentials) => authorizeWith(signInWithPasskey, credentials),
     }),
   ],
   callbacks: {

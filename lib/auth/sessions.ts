@@ -1,8 +1,8 @@
 import "server-only";
-import { db } from "../db/client";
+import { db, type SessionStage } from "../db/client";
 import { readConfig } from "../config";
 import type { RequestContext } from "../http/request-context";
-import { audit, type AuditContext } from "./audit-context";
+import { audit, type AuditContext } from "../audit/context";
 
 export type SessionEndReason =
   | "sign_out"
@@ -14,19 +14,53 @@ export type SessionEndReason =
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
 
-export async function createSession(userId: string, client: RequestContext) {
-  const hours = readConfig().GATEHOUSE_SESSION_HOURS;
+// A session waiting for its MFA step or enrollment is short-lived: a password alone buys ten minutes
+// on the verify page, nothing more.
+const PENDING_SESSION_MS = 10 * 60_000;
+const sessionLifetimeMs = () => readConfig().GATEHOUSE_SESSION_HOURS * 3_600_000;
+
+export type NewSession = {
+  stage: SessionStage;
+  requiredFactor?: "any" | "passkey" | null;
+  authMethods: string[];
+  deviceId: string | null;
+  mfaVerified?: boolean;
+};
+
+export async function createSession(userId: string, client: RequestContext, init: NewSession) {
+  const now = new Date();
   return db().session.create({
     data: {
       userId,
-      expiresAt: new Date(Date.now() + hours * 3_600_000),
+      expiresAt: new Date(now.getTime() + (init.stage === "active" ? sessionLifetimeMs() : PENDING_SESSION_MS)),
       ipAddress: client.ip,
       userAgent: client.userAgent,
+      stage: init.stage,
+      requiredFactor: init.requiredFactor ?? null,
+      authMethods: init.authMethods,
+      deviceId: init.deviceId,
+      mfaVerifiedAt: init.mfaVerified ? now : null,
     },
   });
 }
 
-/** The session with its user, if it is still valid: not ended, not expired, user not disabled. */
+/** Completes a pending session after its MFA step or enrollment: it now reaches the app. */
+export async function activateSession(sessionId: string, method: string, now = new Date()): Promise<void> {
+  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId } });
+  await db().session.update({
+    where: { id: sessionId },
+    data: { stage: "active", requiredFactor: null, authMethods: [...session.authMethods, method], mfaVerifiedAt: now, expiresAt: new Date(now.getTime() + sessionLifetimeMs()) },
+  });
+}
+
+/** Step-up: records a fresh MFA verification on an active session. */
+export async function markMfaVerified(sessionId: string, method: string, now = new Date()): Promise<void> {
+  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId } });
+  const authMethods = session.authMethods.includes(method) ? session.authMethods : [...session.authMethods, method];
+  await db().session.update({ where: { id: sessionId }, data: { mfaVerifiedAt: now, authMethods } });
+}
+
+/** The session with its user, if it is still valid: not ended, not expired, user not disabled. Any stage. */
 export async function findActiveSession(sessionId: string, now = new Date()) {
   const session = await db().session.findUnique({
     where: { id: sessionId },
@@ -43,7 +77,7 @@ export function listActiveSessions(userId: string, now = new Date()) {
   return db().session.findMany({
     where: { userId, endedAt: null, expiresAt: { gt: now } },
     orderBy: { lastSeenAt: "desc" },
-    select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, ipAddress: true, userAgent: true },
+    select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, ipAddress: true, userAgent: true, stage: true, authMethods: true, device: { select: { label: true } } },
   });
 }
 

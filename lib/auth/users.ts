@@ -4,7 +4,7 @@ import { db, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { endAllSessions } from "./sessions";
-import { audit, type AuditContext } from "./audit-context";
+import { audit, type AuditContext } from "../audit/context";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
 export const nameSchema = z.string().trim().min(1, "Enter a name.").max(100, "Use at most 100 characters.");

@@ -24,4 +24,4 @@ export function db(): PrismaClient {
 
 export type { PrismaClient };
 export { Prisma } from "./generated/client";
-export type { Role, User, Session } from "./generated/client";
+export type { Role, User, Session, SessionStage } from "./generated/client";

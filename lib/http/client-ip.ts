@@ -4,6 +4,8 @@
 import ipaddr from "ipaddr.js";
 
 export const CLIENT_IP_HEADER = "x-gatehouse-client-ip";
+/** Approximate place of the client, copied from GATEHOUSE_LOCATION_HEADER of a trusted proxy. */
+export const CLIENT_LOCATION_HEADER = "x-gatehouse-client-location";
 /** The path and query the browser asked for (layouts cannot see it otherwise). */
 export const REQUEST_PATH_HEADER = "x-gatehouse-request-path";
 
@@ -46,4 +48,10 @@ export function resolveClientIp(peer: string | undefined, forwardedFor: string |
     current = next;
   }
   return current.toString();
+}
+
+/** True when the socket peer is one of the trusted proxies (so its headers may be believed). */
+export function isTrustedPeer(peer: string | undefined, proxies: Cidr[]): boolean {
+  const ip = peer ? normalize(peer) : null;
+  return !!ip && isTrusted(ip, proxies);
 }

@@ -15,8 +15,8 @@ const actions = async () => (await db().auditEvent.findMany({ orderBy: { seq: "a
 describe("what lib/auth audits", () => {
   it("sign-in success, failure, throttling and lockout", async () => {
     const user = await makeUser();
-    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client());
-    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT + 1; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client());
+    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT + 1; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client(), null);
     expect(await actions()).toEqual([
       "user.create:success",
       "auth.sign_in:success",
@@ -32,7 +32,7 @@ describe("what lib/auth audits", () => {
   it("role changes record what was granted and revoked; disabling records the sessions it ended", async () => {
     await makeUser({ roles: ["admin"] });
     const user = await makeUser();
-    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client());
+    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
     await setRoles(user.id, ["user", "auditor"], ctx);
     await setDisabled(user.id, true, ctx);
     await endAllSessions(user.id, "revoked_by_admin", ctx); // nothing left to end: not audited

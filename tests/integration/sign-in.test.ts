@@ -12,7 +12,7 @@ beforeEach(resetDatabase);
 describe("password sign-in", () => {
   it("creates an active session and records the attempt", async () => {
     const user = await makeUser();
-    const result = await signInWithPassword({ email: user.email.toUpperCase(), password: TEST_PASSWORD }, client());
+    const result = await signInWithPassword({ email: user.email.toUpperCase(), password: TEST_PASSWORD }, client(), null);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const session = await findActiveSession(result.sessionId);
@@ -24,15 +24,15 @@ describe("password sign-in", () => {
 
   it("answers a wrong password and an unknown account identically", async () => {
     const user = await makeUser();
-    const wrong = await signInWithPassword({ email: user.email, password: "not the password" }, client());
-    const unknown = await signInWithPassword({ email: uniqueEmail(), password: "not the password" }, client());
+    const wrong = await signInWithPassword({ email: user.email, password: "not the password" }, client(), null);
+    const unknown = await signInWithPassword({ email: uniqueEmail(), password: "not the password" }, client(), null);
     expect(wrong).toEqual({ ok: false, reason: "invalid_credentials" });
     expect(unknown).toEqual(wrong);
   });
 
   it("rejects malformed input without throwing", async () => {
     for (const input of [null, 42, {}, { email: "x", password: "y" }, { email: ["a@b.c"], password: TEST_PASSWORD }, { email: "a@b.c", password: "p".repeat(10_000) }]) {
-      await expect(signInWithPassword(input, client())).resolves.toEqual({ ok: false, reason: "invalid_credentials" });
+      await expect(signInWithPassword(input, client(), null)).resolves.toEqual({ ok: false, reason: "invalid_credentials" });
     }
   });
 
@@ -40,7 +40,7 @@ describe("password sign-in", () => {
     const user = await makeUser({ roles: [] });
     await makeUser({ roles: ["admin"] }); // someone must stay admin
     await setDisabled(user.id, true, ctx);
-    const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client());
+    const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
     expect(result).toEqual({ ok: false, reason: "invalid_credentials" });
   });
 });
@@ -49,9 +49,9 @@ describe("throttling", () => {
   it(`locks an account name after ${ACCOUNT_FAILURE_LIMIT} failures, even against the right password`, async () => {
     const user = await makeUser();
     for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) {
-      await signInWithPassword({ email: user.email, password: `wrong-${i}` }, client(`203.0.113.${i}`));
+      await signInWithPassword({ email: user.email, password: `wrong-${i}` }, client(`203.0.113.${i}`), null);
     }
-    const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("203.0.113.99"));
+    const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("203.0.113.99"), null);
     expect(result.ok).toBe(false);
     if (result.ok || result.reason !== "throttled") throw new Error("expected throttled");
     expect(result.retryAfterSeconds).toBeGreaterThan(LOCKOUT_MS / 1000 - 5);
@@ -60,14 +60,14 @@ describe("throttling", () => {
 
   it("locks unknown account names the same way (no enumeration)", async () => {
     const email = uniqueEmail("ghost");
-    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email, password: "nope-nope" }, client());
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email, password: "nope-nope" }, client(), null);
     const verdict = await checkSignInThrottle(email, "192.0.2.1");
     expect(verdict).toMatchObject({ allowed: false, scope: "account" });
   });
 
   it("lets the account in again once the lockout has passed", async () => {
     const user = await makeUser();
-    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client());
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client(), null);
     const later = new Date(Date.now() + LOCKOUT_MS + 1000);
     expect(await checkSignInThrottle(user.email, null, later)).toEqual({ allowed: true });
   });
@@ -75,24 +75,24 @@ describe("throttling", () => {
   it(`blocks an IP after ${IP_FAILURE_LIMIT} failures across many accounts (credential stuffing)`, async () => {
     const victim = await makeUser();
     const ip = "203.0.113.66";
-    for (let i = 0; i < IP_FAILURE_LIMIT; i++) await signInWithPassword({ email: uniqueEmail(), password: "stuffed-1" }, client(ip));
-    const fromAttacker = await signInWithPassword({ email: victim.email, password: TEST_PASSWORD }, client(ip));
+    for (let i = 0; i < IP_FAILURE_LIMIT; i++) await signInWithPassword({ email: uniqueEmail(), password: "stuffed-1" }, client(ip), null);
+    const fromAttacker = await signInWithPassword({ email: victim.email, password: TEST_PASSWORD }, client(ip), null);
     expect(fromAttacker).toMatchObject({ ok: false, reason: "throttled" });
-    const fromElsewhere = await signInWithPassword({ email: victim.email, password: TEST_PASSWORD }, client("198.51.100.20"));
+    const fromElsewhere = await signInWithPassword({ email: victim.email, password: TEST_PASSWORD }, client("198.51.100.20"), null);
     expect(fromElsewhere.ok).toBe(true);
   });
 
   it("a success clears the account's failure count", async () => {
     const user = await makeUser();
-    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT - 1; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client());
-    expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client())).ok).toBe(true);
-    await signInWithPassword({ email: user.email, password: "wrong-pass" }, client());
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT - 1; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client(), null);
+    expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).ok).toBe(true);
+    await signInWithPassword({ email: user.email, password: "wrong-pass" }, client(), null);
     expect(await checkSignInThrottle(user.email, null)).toEqual({ allowed: true });
   });
 
   it("counts concurrent failures exactly (one shared counter)", async () => {
     const email = uniqueEmail();
-    await Promise.all(Array.from({ length: 12 }, () => signInWithPassword({ email, password: "wrong-pass" }, client("192.0.2.50"))));
+    await Promise.all(Array.from({ length: 12 }, () => signInWithPassword({ email, password: "wrong-pass" }, client("192.0.2.50"), null)));
     const row = await db().rateLimitCounter.findUnique({ where: { key: "signin:ip:192.0.2.50" } });
     // Attempts refused by the lockout are not failures of the password, so fewer than 12 may count.
     expect(row!.count).toBeGreaterThanOrEqual(ACCOUNT_FAILURE_LIMIT);

@@ -8,7 +8,7 @@ import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
 beforeEach(resetDatabase);
 
 async function signedIn(email: string) {
-  const result = await signInWithPassword({ email, password: TEST_PASSWORD }, client());
+  const result = await signInWithPassword({ email, password: TEST_PASSWORD }, client(), null);
   if (!result.ok) throw new Error("sign-in failed");
   return result.sessionId;
 }
@@ -57,8 +57,8 @@ describe("password change", () => {
     expect(await changePassword(user.id, mine, TEST_PASSWORD, "a brand new passphrase", ctx)).toEqual({ ok: true, endedSessions: 1 });
     expect(await findActiveSession(mine)).not.toBeNull();
     expect(await findActiveSession(other)).toBeNull();
-    expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client())).ok).toBe(false);
-    expect((await signInWithPassword({ email: user.email, password: "a brand new passphrase" }, client())).ok).toBe(true);
+    expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).ok).toBe(false);
+    expect((await signInWithPassword({ email: user.email, password: "a brand new passphrase" }, client(), null)).ok).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createUser } from "@/lib/auth/users";
-import { SYSTEM_CONTEXT } from "@/lib/auth/audit-context";
+import { SYSTEM_CONTEXT } from "@/lib/audit/context";
 import type { RoleName } from "@/lib/auth/roles";
 
 export const TEST_PASSWORD = "correct horse battery staple";

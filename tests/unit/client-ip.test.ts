@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTrustedProxies, resolveClientIp } from "@/lib/http/client-ip";
+import { isTrustedPeer, parseTrustedProxies, resolveClientIp } from "@/lib/http/client-ip";
 
 describe("client IP", () => {
   const proxies = parseTrustedProxies("10.0.0.0/8, 127.0.0.1");
@@ -20,5 +20,12 @@ describe("client IP", () => {
     expect(resolveClientIp("::ffff:198.51.100.2", undefined, proxies)).toBe("198.51.100.2");
     expect(resolveClientIp("127.0.0.1", "not-an-ip", proxies)).toBe("127.0.0.1");
     expect(resolveClientIp(undefined, "1.2.3.4", proxies)).toBeNull();
+  });
+
+  it("believes proxy headers (like the location one) only from a trusted peer", () => {
+    expect(isTrustedPeer("10.9.8.7", proxies)).toBe(true);
+    expect(isTrustedPeer("::ffff:127.0.0.1", proxies)).toBe(true);
+    expect(isTrustedPeer("198.51.100.1", proxies)).toBe(false);
+    expect(isTrustedPeer(undefined, proxies)).toBe(false);
   });
 });

@@ -4,12 +4,12 @@ import type { CurrentUser } from "@/lib/auth/current";
 
 // The guard is tested with the signed-in user swapped in; everything else is the real code.
 let signedIn: CurrentUser | null = null;
-vi.mock("@/lib/auth/current", () => ({ currentUser: async () => signedIn }));
+vi.mock("@/lib/auth/current", () => ({ currentUser: async () => signedIn, currentPendingSignIn: async () => null, hasFreshMfa: () => false }));
 const client = { ip: "203.0.113.9", userAgent: "test-agent" };
 vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client }));
 const { guardedAction, manyValues } = await import("@/lib/auth/action");
 
-const asUser = (roles: CurrentUser["roles"]): CurrentUser => ({ sessionId: "s", id: "u", email: "u@example.test", name: "U", roles });
+const asUser = (roles: CurrentUser["roles"]): CurrentUser => ({ sessionId: "s", id: "u", email: "u@example.test", name: "U", roles, mfaVerifiedAt: null });
 const form = (entries: [string, string][]) => {
   const data = new FormData();
   for (const [k, v] of entries) data.append(k, v);

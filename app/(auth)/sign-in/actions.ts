@@ -2,7 +2,9 @@
 import { redirect } from "next/navigation";
 import { AuthError } from "next-auth";
 import { z } from "zod";
-import { guardedAction, signIn, ThrottledSignIn } from "@/lib/auth";
+import { guardedAction, passkeySignInSchema, signIn, ThrottledSignIn } from "@/lib/auth";
+import { passkeyAuthenticationOptions } from "@/lib/mfa";
+import { bumpCounter } from "@/lib/rate-limit/counters";
 import { formatWait, safeReturnPath } from "@/lib/util/format";
 
 // One message for every failure, so the form never tells whether an account exists.
@@ -26,3 +28,26 @@ export const signInAction = guardedAction("public", signInForm, async ({ email, 
   }
   redirect(safeReturnPath(callbackUrl));
 });
+
+// Each request for passkey options stores a challenge: bounded per IP so nobody can fill the table.
+const OPTIONS_PER_IP_PER_MINUTE = 30;
+
+export const passkeySignInOptionsAction = guardedAction("public", z.object({}), async (_input, _user, ctx) => {
+  const { count } = await bumpCounter(`webauthn:ip:${ctx.client?.ip ?? "unknown"}`, 60_000);
+  if (count > OPTIONS_PER_IP_PER_MINUTE) return { ok: false, message: "Too many passkey requests. Wait a minute and try again." };
+  return { ok: true, data: await passkeyAuthenticationOptions(null) };
+});
+
+export const passkeySignInAction = guardedAction(
+  "public",
+  passkeySignInSchema.extend({ callbackUrl: z.string().max(2000).optional() }),
+  async ({ challengeId, response, callbackUrl }) => {
+    try {
+      await signIn("passkey", { challengeId, response, redirect: false });
+    } catch (error) {
+      if (error instanceof AuthError) return { ok: false, message: "That passkey could not sign you in. Try again, or use your password." };
+      throw error;
+    }
+    redirect(safeReturnPath(callbackUrl));
+  },
+);

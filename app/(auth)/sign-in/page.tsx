@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Card } from "@/components/ui/card";
-import { currentUser } from "@/lib/auth";
+import { currentPendingSignIn, currentUser, pendingStagePath } from "@/lib/auth";
 import { safeReturnPath } from "@/lib/util/format";
 import { SignInForm } from "./sign-in-form";
 
@@ -11,6 +11,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
   const raw = (await searchParams).callbackUrl;
   const callbackUrl = safeReturnPath(typeof raw === "string" ? raw : undefined);
   if (await currentUser()) redirect(callbackUrl);
+  const pending = await currentPendingSignIn();
+  if (pending) redirect(`${pendingStagePath(pending.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
   return (
     <Card title="Sign in" description="Use your Gatehouse account.">
       <SignInForm callbackUrl={callbackUrl} />

@@ -1,22 +1,61 @@
 "use client";
-import { useActionState } from "react";
+import { useActionState, useEffect, useState, useSyncExternalStore, useTransition } from "react";
+import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill } from "@simplewebauthn/browser";
 import { Button } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
-import { signInAction } from "./actions";
+import { ceremonyError, passkeyAssertion } from "@/components/mfa/webauthn";
+import { passkeySignInAction, passkeySignInOptionsAction, signInAction } from "./actions";
 
 export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   const [state, action, pending] = useActionState(signInAction, {});
+  const [passkeyState, passkeySignIn, passkeyPending] = useActionState(passkeySignInAction, {});
+  const [, startTransition] = useTransition();
+  const [ceremony, setCeremony] = useState<string | null>(null);
+  // False on the server, the browser's answer after hydration.
+  const webAuthn = useSyncExternalStore(noSubscription, browserSupportsWebAuthn, () => false);
+
+  async function signInWithPasskey(useBrowserAutofill: boolean) {
+    setCeremony(null);
+    try {
+      const form = await passkeyAssertion(passkeySignInOptionsAction, useBrowserAutofill);
+      if (callbackUrl) form.append("callbackUrl", callbackUrl);
+      startTransition(() => passkeySignIn(form));
+    } catch (error) {
+      // A conditional request is aborted whenever the button starts a modal one: not an error to show.
+      if (!useBrowserAutofill) setCeremony(ceremonyError(error));
+    }
+  }
+
+  // Passkey autofill (conditional mediation): the browser offers passkeys in the email field.
+  useEffect(() => {
+    void browserSupportsWebAuthnAutofill().then((supported) => {
+      if (supported) void signInWithPasskey(true);
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on mount
+  }, []);
+
   return (
-    <form action={action} className="space-y-4" noValidate>
-      <FormMessage state={state} />
-      <Field label="Email" name="email" type="email" autoComplete="username" required autoFocus defaultValue={echoed(state, "email")} />
-      <Field label="Password" name="password" type="password" autoComplete="current-password" required />
-      {callbackUrl && <input type="hidden" name="callbackUrl" value={callbackUrl} />}
-      <Button type="submit" className="w-full" disabled={pending}>
-        {pending ? "Signing in…" : "Sign in"}
-      </Button>
-    </form>
+    <div className="space-y-4">
+      <form action={action} className="space-y-4" noValidate>
+        <FormMessage state={state} />
+        <FormMessage state={passkeyState} />
+        {ceremony && <FormMessage state={{ ok: false, message: ceremony }} />}
+        <Field label="Email" name="email" type="email" autoComplete="username webauthn" required autoFocus defaultValue={echoed(state, "email")} />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+        {callbackUrl && <input type="hidden" name="callbackUrl" value={callbackUrl} />}
+        <Button type="submit" className="w-full" disabled={pending}>
+          {pending ? "Signing in…" : "Sign in"}
+        </Button>
+      </form>
+      {webAuthn && (
+        <Button type="button" variant="secondary" className="w-full" onClick={() => void signInWithPasskey(false)} disabled={passkeyPending}>
+          {passkeyPending ? "Signing in…" : "Sign in with a passkey"}
+        </Button>
+      )}
+    </div>
   );
 }
+
+const noSubscription = () => () => {};

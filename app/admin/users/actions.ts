@@ -5,6 +5,7 @@ import {
   createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues,
   newUserSchema, ROLES, rolesSchema, sectionFor, setDisabled, setRoles,
 } from "@/lib/auth";
+import { resetMfa } from "@/lib/mfa";
 
 const ADMINS = sectionFor("/admin/users").roles;
 
@@ -59,3 +60,19 @@ export const revokeAllUserSessionsAction = guardedAction(ADMINS, z.object({ user
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: `${count} session${count === 1 ? "" : "s"} signed out.` };
 });
+
+const resetMfaForm = z.object({
+  userId: z.uuid(),
+  reason: z.string().trim().min(10, "Say why, in at least 10 characters: it goes into the audit trail.").max(500),
+});
+
+export const resetMfaAction = guardedAction(
+  ADMINS,
+  resetMfaForm,
+  async ({ userId, reason }, _admin, ctx) => {
+    await resetMfa(userId, reason, ctx);
+    revalidatePath(`/admin/users/${userId}`);
+    return { ok: true, message: "Second factors, backup codes and remembered devices removed. The user sets up a factor again at next sign-in if their role requires one." };
+  },
+  { stepUp: true },
+);

@@ -10,6 +10,10 @@ import { SessionsTable } from "@/components/sessions-table";
 import { findUser, listActiveSessions, requireRole, sectionFor } from "@/lib/auth";
 import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction } from "../actions";
 import { RolesForm } from "./roles-form";
+import { ResetMfaForm } from "./reset-mfa-form";
+import { listDevices } from "@/lib/devices";
+import { factorSummary } from "@/lib/mfa";
+import { formatDateTime } from "@/lib/util/format";
 
 export const metadata: Metadata = { title: "User" };
 
@@ -19,7 +23,7 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
   const id = z.uuid().safeParse(userId);
   const user = id.success ? await findUser(id.data) : null;
   if (!user) notFound();
-  const sessions = await listActiveSessions(user.id);
+  const [sessions, factors, devices] = await Promise.all([listActiveSessions(user.id), factorSummary(user), listDevices(user.id)]);
 
   return (
     <>
@@ -56,6 +60,36 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
           }
         >
           <SessionsTable sessions={sessions} revokeAction={revokeUserSessionAction} extraFields={{ userId: user.id }} />
+        </Card>
+        <Card title="Second factors" description={factors.mfaRequired ? "This user's roles require a second factor." : undefined}>
+          <div className="space-y-4">
+            <ul className="space-y-1 text-sm text-slate-700" data-testid="user-factors">
+              <li>Authenticator app: {factors.totp ? `on since ${formatDateTime(factors.totp.activatedAt)}` : "not set up"}</li>
+              <li>
+                Passkeys: {factors.passkeys.length === 0 ? "none" : factors.passkeys.map((p) => `${p.name}${p.authenticator ? ` (${p.authenticator})` : ""}`).join(", ")}
+              </li>
+              <li>Backup codes left: {factors.backupCodesRemaining}</li>
+            </ul>
+            <ResetMfaForm userId={user.id} />
+          </div>
+        </Card>
+        <Card title="Devices">
+          {devices.length === 0 ? (
+            <p className="text-sm text-slate-500">No devices yet.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm">
+              {devices.map((d) => (
+                <li key={d.id} className="py-2">
+                  <span className="font-medium">{d.label}</span>
+                  {d.trustedUntil && <> · <Badge tone="green">Remembered until {formatDateTime(d.trustedUntil)}</Badge></>}
+                  <span className="block text-xs text-slate-500">
+                    First seen {formatDateTime(d.firstSeenAt)}, last seen {formatDateTime(d.lastSeenAt)}
+                    {d.lastIp && ` from ${d.lastIp}`}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
         </Card>
       </div>
     </>

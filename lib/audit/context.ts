@@ -1,5 +1,6 @@
 import "server-only";
-import { recordAuditEvent, SYSTEM_ACTOR, type AuditActor, type AuditEventInput } from "../audit";
+import { SYSTEM_ACTOR, type AuditActor, type AuditEventInput } from "./events";
+import { recordAuditEvent } from "./record";
 import type { RequestContext } from "../http/request-context";
 
 /** Who did something and from where: every mutation in lib/auth takes one and audits with it. */
@@ -14,5 +15,6 @@ export function userContext(user: { id: string; email: string }, client: Request
 type EventFields = Omit<AuditEventInput, "actor" | "client">;
 
 export function audit(ctx: AuditContext, event: EventFields) {
-  return recordAuditEvent({ ...event, actor: ctx.actor, client: ctx.client ? { ip: ctx.client.ip, userAgent: ctx.client.userAgent } : null });
+  const client = ctx.client ? { ip: ctx.client.ip, userAgent: ctx.client.userAgent, location: ctx.client.location ?? null } : null;
+  return recordAuditEvent({ ...event, actor: ctx.actor, client });
 }

@@ -1,0 +1,27 @@
+"use server";
+import { redirect } from "next/navigation";
+import { z } from "zod";
+import { completeMfaStep, currentPendingSignIn, guardedAction } from "@/lib/auth";
+import { userContext } from "@/lib/audit";
+import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
+import { safeReturnPath } from "@/lib/util/format";
+
+const EXPIRED = { ok: false, message: "This sign-in has expired. Sign in again." } as const;
+
+const mfaStepForm = z
+  .object({ callbackUrl: z.string().max(2000).optional(), rememberDevice: z.literal("on").optional() })
+  .and(secondFactorProofSchema);
+
+export const verifyMfaStepAction = guardedAction("public", mfaStepForm, async (form, _user, ctx) => {
+  const pending = await currentPendingSignIn();
+  if (pending?.stage !== "mfa_required") return EXPIRED;
+  const result = await completeMfaStep(pending, form, form.rememberDevice === "on", userContext(pending, ctx.client));
+  if (!result.ok) return result;
+  redirect(safeReturnPath(form.callbackUrl));
+});
+
+export const mfaStepPasskeyOptionsAction = guardedAction("public", z.object({}), async () => {
+  const pending = await currentPendingSignIn();
+  if (pending?.stage !== "mfa_required") return EXPIRED;
+  return { ok: true, data: await passkeyAuthenticationOptions(pending.id) };
+});

@@ -1,0 +1,38 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { SecondFactorForm } from "@/components/mfa/second-factor-form";
+import { signOutAction } from "@/components/shell/actions";
+import { Card } from "@/components/ui/card";
+import { currentPendingSignIn, currentUser, pendingStagePath } from "@/lib/auth";
+import { secondFactors } from "@/lib/mfa";
+import { safeReturnPath } from "@/lib/util/format";
+import { mfaStepPasskeyOptionsAction, verifyMfaStepAction } from "./actions";
+
+export const metadata: Metadata = { title: "Verify it is you" };
+
+export default async function VerifyPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string | string[] }> }) {
+  const raw = (await searchParams).callbackUrl;
+  const callbackUrl = safeReturnPath(typeof raw === "string" ? raw : undefined);
+  if (await currentUser()) redirect(callbackUrl);
+  const pending = await currentPendingSignIn();
+  if (!pending) redirect(`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  if (pending.stage !== "mfa_required") redirect(`${pendingStagePath(pending.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  const factors = await secondFactors(pending.id);
+  const passkeyOnly = pending.requiredFactor === "passkey";
+  return (
+    <Card title="Verify it is you" description={passkeyOnly ? "This sign-in needs one of your passkeys." : `Signing in as ${pending.email}. Use one of your second factors.`}>
+      <SecondFactorForm
+        methods={{ totp: factors.totp && !passkeyOnly, passkey: factors.passkeys > 0, backupCode: factors.backupCodes > 0 && !passkeyOnly }}
+        verifyAction={verifyMfaStepAction}
+        passkeyOptionsAction={mfaStepPasskeyOptionsAction}
+        offerRememberDevice
+        callbackUrl={callbackUrl}
+      />
+      <form action={signOutAction} className="mt-4 text-center">
+        <button type="submit" className="text-sm text-slate-600 underline">
+          Cancel and sign in as someone else
+        </button>
+      </form>
+    </Card>
+  );
+}

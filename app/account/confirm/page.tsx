@@ -1,0 +1,43 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { SecondFactorForm } from "@/components/mfa/second-factor-form";
+import { PageHeader } from "@/components/shell/page-header";
+import { Card } from "@/components/ui/card";
+import { requireUser } from "@/lib/auth";
+import { secondFactors } from "@/lib/mfa";
+import { safeReturnPath } from "@/lib/util/format";
+import { stepUpAction, stepUpPasskeyOptionsAction } from "./actions";
+
+export const metadata: Metadata = { title: "Confirm it is you" };
+
+export default async function ConfirmPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string | string[] }> }) {
+  const user = await requireUser();
+  const raw = (await searchParams).callbackUrl;
+  const callbackUrl = safeReturnPath(typeof raw === "string" ? raw : undefined, "/account/security");
+  const factors = await secondFactors(user.id);
+  const hasFactor = factors.totp || factors.passkeys > 0;
+  return (
+    <>
+      <PageHeader title="Confirm it is you" description="Sensitive changes need a second-factor check from the last few minutes." />
+      <div className="max-w-md">
+        <Card>
+          {hasFactor ? (
+            <SecondFactorForm
+              methods={{ totp: factors.totp, passkey: factors.passkeys > 0, backupCode: factors.backupCodes > 0 }}
+              verifyAction={stepUpAction}
+              passkeyOptionsAction={stepUpPasskeyOptionsAction}
+              callbackUrl={callbackUrl}
+            />
+          ) : (
+            <p className="text-sm text-slate-700">
+              You have no second factor, so there is nothing to confirm here.{" "}
+              <Link href={callbackUrl} className="underline">
+                Go back
+              </Link>
+            </p>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,29 @@
+"use client";
+import { useActionState, useState } from "react";
+import type { ActionState } from "@/lib/auth/action";
+import { Button } from "@/components/ui/button";
+import { FormMessage } from "@/components/ui/form-message";
+
+type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
+
+export function RenamePasskey({ action, passkeyId, name }: { action: Action; passkeyId: string; name: string }) {
+  const [state, rename, pending] = useActionState(action, {});
+  const [editing, setEditing] = useState(false);
+  if (!editing || state.ok) {
+    return (
+      <Button type="button" size="sm" variant="ghost" onClick={() => setEditing(true)}>
+        Rename
+      </Button>
+    );
+  }
+  return (
+    <form action={rename} className="inline-flex items-center gap-1">
+      <input type="hidden" name="passkeyId" value={passkeyId} />
+      <input name="name" defaultValue={name} maxLength={60} aria-label="New name" className="rounded border border-slate-300 px-2 py-1 text-xs" autoFocus />
+      <Button type="submit" size="sm" disabled={pending}>
+        Save
+      </Button>
+      {state.message && <FormMessage state={state} />}
+    </form>
+  );
+}

@@ -1,0 +1,184 @@
+import { expect, test, type Page } from "@playwright/test";
+import {
+  adminTotpSecret, createUserViaConsole, enrollTotp, expectSignedInAs, signIn, signOut, submitSignIn, totpCode, uniqueEmail, ADMIN_STATE,
+} from "./support/helpers";
+
+const PASSWORD = "mfa passphrase for e2e";
+
+async function newUser(browser: import("@playwright/test").Browser, prefix: string) {
+  const email = uniqueEmail(prefix);
+  const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD, name: "Mia Factor" });
+  await admin.close();
+  return email;
+}
+
+async function chooseMethod(page: Page, label: "Authenticator app" | "Passkey" | "Backup code") {
+  await page.locator("label", { hasText: label }).first().click();
+}
+
+test("a user turns on TOTP, signs in with it, then with a backup code that works only once", async ({ browser, page }) => {
+  const email = await newUser(browser, "totp");
+  await signIn(page, email, PASSWORD);
+  await page.goto("/account/security");
+  const { secret, backupCodes } = await enrollTotp(page);
+  await expect(page.getByTestId("totp-status")).toContainText("On");
+  await expect(page.getByTestId("backup-codes-remaining")).toHaveText("10 of 10 codes left.");
+
+  await signOut(page);
+  await submitSignIn(page, email, PASSWORD);
+  await expect(page).toHaveURL(/\/sign-in\/verify/);
+  await page.getByLabel("Authentication code").fill("000000");
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page.getByTestId("form-message")).toHaveText(/That code is not valid/);
+  await page.getByLabel("Authentication code").fill(totpCode(secret, 1));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expectSignedInAs(page, email);
+
+  await signOut(page);
+  await submitSignIn(page, email, PASSWORD);
+  await chooseMethod(page, "Backup code");
+  await page.getByRole("textbox", { name: "Backup code" }).fill(backupCodes[0]!);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto("/account/security");
+  await expect(page.getByTestId("backup-codes-remaining")).toHaveText("9 of 10 codes left.");
+
+  await signOut(page);
+  await submitSignIn(page, email, PASSWORD);
+  await chooseMethod(page, "Backup code");
+  await page.getByRole("textbox", { name: "Backup code" }).fill(backupCodes[0]!);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page.getByTestId("form-message")).toHaveText("That backup code is not valid or has been used.");
+  await expect(page).toHaveURL(/\/sign-in\/verify/);
+});
+
+test("a remembered device skips the MFA step; removing TOTP asks for step-up; forgetting the device brings the step back", async ({ browser, page }) => {
+  const email = await newUser(browser, "trusted");
+  await signIn(page, email, PASSWORD);
+  await page.goto("/account/security");
+  const { secret, backupCodes } = await enrollTotp(page);
+  await signOut(page);
+
+  await submitSignIn(page, email, PASSWORD);
+  await page.getByLabel("Remember this device for 30 days").check();
+  await page.getByLabel("Authentication code").fill(totpCode(secret, 1));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await signOut(page);
+
+  await signIn(page, email, PASSWORD);
+  await expect(page).toHaveURL(/\/account$/); // no MFA step on this device
+  await page.goto("/account/security");
+  await expect(page.getByTestId("device-row").filter({ hasText: "Remembered until" })).toHaveCount(1);
+
+  // This session skipped the MFA step, so a sensitive change asks for a fresh verification.
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByTestId("totp-status").getByRole("button", { name: "Remove" }).click();
+  await expect(page.getByTestId("form-message")).toContainText("Confirm it is you");
+  await page.getByRole("link", { name: "Verify now" }).click();
+  await expect(page).toHaveURL(/\/account\/confirm\?callbackUrl=%2Faccount%2Fsecurity/);
+  await chooseMethod(page, "Backup code");
+  await page.getByRole("textbox", { name: "Backup code" }).fill(backupCodes[3]!);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/account\/security$/);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByTestId("totp-status").getByRole("button", { name: "Remove" }).click();
+  await expect(page.getByRole("button", { name: "Set up an authenticator app" })).toBeVisible();
+
+  // Set up again, then forget the device: the next sign-in is challenged.
+  await enrollTotp(page);
+  await page.getByTestId("device-row").filter({ hasText: "Remembered until" }).getByRole("button", { name: "Forget" }).click();
+  await expect(page.getByTestId("device-row").filter({ hasText: "Remembered until" })).toHaveCount(0);
+  await signOut(page);
+  await submitSignIn(page, email, PASSWORD);
+  await expect(page).toHaveURL(/\/sign-in\/verify/);
+});
+
+test("a user registers a passkey and renames it; it signs in from autofill and satisfies the MFA step", async ({ browser }) => {
+  const email = await newUser(browser, "passkey");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const presence = (enabled: boolean) => cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled });
+
+  await signIn(page, email, PASSWORD);
+  await page.goto("/account/security");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page.getByTestId("form-message")).toHaveText("Give the passkey a name first.");
+  await page.getByLabel("Passkey name").fill("Test laptop");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page.getByRole("status")).toHaveText("Passkey “Test laptop” added.");
+  await expect(page.getByTestId("backup-codes").getByRole("listitem")).toHaveCount(10);
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  const row = page.getByTestId("passkey-row");
+  await expect(row).toContainText("Test laptop");
+
+  await row.getByRole("button", { name: "Rename" }).click();
+  await row.getByLabel("New name").fill("Work laptop");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(row).toContainText("Work laptop");
+
+  // Passwordless through autofill (conditional mediation): the virtual authenticator answers the
+  // sign-in page's pending request the way a user picking the passkey from the email field would.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/sign-in/);
+  await expect(page).toHaveURL(/\/account$/);
+  await expectSignedInAs(page, email);
+
+  // With the authenticator not answering, the password goes first, then the passkey is the MFA step.
+  await presence(false);
+  await signOut(page);
+  await submitSignIn(page, email, PASSWORD);
+  await expect(page).toHaveURL(/\/sign-in\/verify/);
+  await presence(true);
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto("/account/security");
+  await expect(page.getByTestId("passkey-row")).toContainText(/last used/);
+  await context.close();
+});
+
+test("an admin sees a user's factors and resets them with a reason", async ({ browser, page }) => {
+  const email = await newUser(browser, "reset");
+  await signIn(page, email, PASSWORD);
+  await page.goto("/account/security");
+  await enrollTotp(page);
+
+  const admin = await browser.newContext({ storageState: ADMIN_STATE });
+  const adminPage = await admin.newPage();
+  await adminPage.goto("/admin/users");
+  await adminPage.getByRole("link", { name: email }).click();
+  await expect(adminPage.getByTestId("user-factors")).toContainText("Authenticator app: on since");
+  await expect(adminPage.getByTestId("user-factors")).toContainText("Backup codes left: 10");
+
+  const reset = async () => {
+    adminPage.once("dialog", (dialog) => dialog.accept());
+    await adminPage.getByRole("button", { name: "Reset MFA" }).click();
+  };
+  await adminPage.getByLabel("Reason").fill("short");
+  await reset();
+  await expect(adminPage.getByText("Say why, in at least 10 characters")).toBeVisible();
+  await adminPage.getByLabel("Reason").fill("Lost phone; identity checked by video call, ticket 4711");
+  await reset();
+  // The admin verified at enrollment; once that is more than a few minutes old, step-up is asked first.
+  const outcome = adminPage.getByTestId("form-message");
+  await expect(outcome).toHaveText(/Second factors, backup codes and remembered devices removed|Confirm it is you/);
+  if ((await outcome.textContent())?.includes("Confirm it is you")) {
+    await adminPage.getByRole("link", { name: "Verify now" }).click();
+    await adminPage.getByLabel("Authentication code").fill(totpCode(adminTotpSecret(), 1));
+    await adminPage.getByRole("button", { name: "Verify" }).click();
+    await adminPage.getByLabel("Reason").fill("Lost phone; identity checked by video call, ticket 4711");
+    await reset();
+  }
+  await expect(adminPage.getByTestId("user-factors")).toContainText("Authenticator app: not set up");
+  await admin.close();
+
+  await signOut(page);
+  await signIn(page, email, PASSWORD);
+  await expect(page).toHaveURL(/\/account$/); // no factor left, and the user role does not require one
+});

@@ -1,0 +1,43 @@
+import "server-only";
+import { db } from "../db/client";
+import type { AuditContext } from "../audit/context";
+import { trustDevice } from "../devices";
+import { generateBackupCodes, remainingBackupCodes, verifySecondFactor, type SecondFactorProof } from "../mfa";
+import type { CurrentUser, PendingSignIn } from "./current";
+import { activateSession, markMfaVerified } from "./sessions";
+
+// The second half of a sign-in (the MFA step), step-up for sensitive actions, and what happens
+// once a first factor is enrolled. lib/mfa checks the factor; this file moves the session on.
+
+export type StepResult = { ok: true } | { ok: false; message: string };
+
+export async function completeMfaStep(pending: PendingSignIn, proof: SecondFactorProof, rememberDevice: boolean, ctx: AuditContext): Promise<StepResult> {
+  const result = await verifySecondFactor(pending.id, proof, ctx, pending.requiredFactor);
+  if (!result.ok) return result;
+  await activateSession(pending.sessionId, result.method);
+  if (rememberDevice) {
+    const session = await db().session.findUnique({ where: { id: pending.sessionId }, select: { deviceId: true } });
+    if (session?.deviceId) await trustDevice(pending.id, session.deviceId, ctx);
+  }
+  return { ok: true };
+}
+
+export async function stepUp(user: CurrentUser, proof: SecondFactorProof, ctx: AuditContext): Promise<StepResult> {
+  const result = await verifySecondFactor(user.id, proof, ctx);
+  if (!result.ok) return result;
+  await markMfaVerified(user.sessionId, result.method);
+  return { ok: true };
+}
+
+/**
+ * After a factor is enrolled: a sign-in that was waiting for enrollment becomes active, the
+ * session counts as MFA-verified (the user just proved the new factor), and a first factor
+ * comes with backup codes, returned here to be shown once.
+ */
+export async function afterFactorEnrolled(user: CurrentUser, method: "totp" | "passkey", ctx: AuditContext): Promise<{ backupCodes: string[] | null }> {
+  const session = await db().session.findUnique({ where: { id: user.sessionId }, select: { stage: true } });
+  if (session?.stage === "enrollment_required") await activateSession(user.sessionId, method);
+  else await markMfaVerified(user.sessionId, method);
+  const backupCodes = (await remainingBackupCodes(user.id)) === 0 ? await generateBackupCodes(user.id, ctx) : null;
+  return { backupCodes };
+}

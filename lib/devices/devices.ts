@@ -1,0 +1,83 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import { blindIndex } from "../crypto";
+import { db, Prisma } from "../db/client";
+import { audit, type AuditContext } from "../audit";
+import type { RequestContext } from "../http/request-context";
+import { describeDevice } from "./describe";
+
+// A device is one browser of one user, recognised by an opaque 256-bit token in a cookie. Only an
+// HMAC of the token (under the index key) is stored, so the table cannot mint cookies, and trust
+// is a column here: revoking it takes effect at once, whatever cookie the browser still holds.
+
+export const TRUSTED_DEVICE_DAYS = 30;
+const TOKEN_CONTEXT = "device.token";
+
+const hashToken = (token: string) => blindIndex(token, TOKEN_CONTEXT);
+
+export type RecognizedDevice = { id: string; trusted: boolean; newToken: string | null };
+
+/** Finds this browser's device for the user (by cookie token) or records a new one. */
+export async function recognizeDevice(userId: string, token: string | null, client: RequestContext, now = new Date()): Promise<RecognizedDevice> {
+  const description = describeDevice(client.userAgent, client.clientHints);
+  const seen = {
+    ...description,
+    lastIp: client.ip,
+    location: client.location ?? null,
+    lastSeenAt: now,
+    clientHints: client.clientHints ? (client.clientHints as Prisma.InputJsonObject) : Prisma.DbNull,
+  };
+  const known = token && token.length <= 100 ? await db().device.findUnique({ where: { tokenHash: hashToken(token) } }) : null;
+  if (known && known.userId === userId) {
+    await db().device.update({ where: { id: known.id }, data: seen });
+    return { id: known.id, trusted: !!known.trustedUntil && known.trustedUntil > now, newToken: null };
+  }
+  const newToken = randomBytes(32).toString("base64url");
+  const created = await db().device.create({ data: { userId, tokenHash: hashToken(newToken), firstSeenAt: now, ...seen } });
+  return { id: created.id, trusted: false, newToken };
+}
+
+export async function trustDevice(userId: string, deviceId: string, ctx: AuditContext, now = new Date()): Promise<void> {
+  const trustedUntil = new Date(now.getTime() + TRUSTED_DEVICE_DAYS * 86_400_000);
+  const { count } = await db().device.updateMany({ where: { id: deviceId, userId }, data: { trustedUntil } });
+  if (count) {
+    await audit(ctx, { type: "mfa", action: "device.trust", outcome: "success", resource: { type: "device", id: deviceId }, metadata: { userId, trustedUntil: trustedUntil.toISOString() } });
+  }
+}
+
+/** Ends the trust of one of the user's devices (scoped by userId), or of all with deviceId null. */
+export async function revokeDeviceTrust(userId: string, deviceId: string | null, ctx: AuditContext): Promise<number> {
+  const { count } = await db().device.updateMany({
+    where: { userId, trustedUntil: { not: null }, ...(deviceId ? { id: deviceId } : {}) },
+    data: { trustedUntil: null },
+  });
+  if (count) {
+    await audit(ctx, { type: "mfa", action: "device.trust.revoke", outcome: "success", resource: deviceId ? { type: "device", id: deviceId } : { type: "user", id: userId }, metadata: { userId, devices: count } });
+  }
+  return count;
+}
+
+export type DeviceView = {
+  id: string;
+  label: string;
+  lastIp: string | null;
+  location: string | null;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  trustedUntil: Date | null;
+  activeSessions: number;
+};
+
+export async function listDevices(userId: string, now = new Date()): Promise<DeviceView[]> {
+  const rows = await db().device.findMany({
+    where: { userId },
+    orderBy: { lastSeenAt: "desc" },
+    take: 50,
+    include: { _count: { select: { sessions: { where: { endedAt: null, expiresAt: { gt: now } } } } } },
+  });
+  return rows.map((d) => ({
+    id: d.id, label: d.label, lastIp: d.lastIp, location: d.location, firstSeenAt: d.firstSeenAt, lastSeenAt: d.lastSeenAt,
+    trustedUntil: d.trustedUntil && d.trustedUntil > now ? d.trustedUntil : null,
+    activeSessions: d._count.sessions,
+  }));
+}

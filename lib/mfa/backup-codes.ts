@@ -1,0 +1,51 @@
+import "server-only";
+import { randomInt } from "node:crypto";
+import { blindIndex } from "../crypto";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit";
+
+// Ten single-use recovery codes, shown once. Stored as HMACs under the index key (see schema).
+export const BACKUP_CODE_COUNT = 10;
+export const BACKUP_CODES_LOW = 2;
+// No 0/o, 1/l/i: codes are read off paper.
+const ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+const HASH_CONTEXT = "mfa.backup_code";
+
+/** "Abcde-12345", " abcde 12345 " and "abcde12345" are the same code. */
+export function normalizeBackupCode(input: string): string {
+  return input.toLowerCase().replace(/[\s-]/g, "");
+}
+
+function newCode(): string {
+  const chars = Array.from({ length: 10 }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
+  return `${chars.slice(0, 5)}-${chars.slice(5)}`;
+}
+
+const hashCode = (code: string) => blindIndex(normalizeBackupCode(code), HASH_CONTEXT);
+
+/** Replaces the user's codes with a fresh set and returns them (the only time they are shown). */
+export async function generateBackupCodes(userId: string, ctx: AuditContext): Promise<string[]> {
+  const codes = Array.from({ length: BACKUP_CODE_COUNT }, newCode);
+  await db().$transaction([
+    db().backupCode.deleteMany({ where: { userId } }),
+    db().backupCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashCode(code) })) }),
+  ]);
+  await audit(ctx, { type: "mfa", action: "mfa.backup_codes.generate", outcome: "success", resource: { type: "user", id: userId }, metadata: { count: codes.length } });
+  return codes;
+}
+
+/** Uses up a code if it is one of the user's unused ones; a used code never works again. */
+export async function consumeBackupCode(userId: string, code: string): Promise<boolean> {
+  const normalized = normalizeBackupCode(code);
+  if (!/^[a-z0-9]{10}$/.test(normalized)) return false;
+  // Looked up by keyed hash: no comparison of secrets happens in JavaScript at all.
+  const { count } = await db().backupCode.updateMany({
+    where: { userId, codeHash: hashCode(normalized), usedAt: null },
+    data: { usedAt: new Date() },
+  });
+  return count === 1;
+}
+
+export function remainingBackupCodes(userId: string): Promise<number> {
+  return db().backupCode.count({ where: { userId, usedAt: null } });
+}

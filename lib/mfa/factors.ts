@@ -1,0 +1,110 @@
+import "server-only";
+import { readConfig } from "../config";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit";
+import { listPasskeys, type PasskeyView } from "./passkeys";
+import { remainingBackupCodes } from "./backup-codes";
+
+// What a user has as second factors, and the rules for taking them away. TOTP and passkeys are
+// factors; backup codes only recover an account that has one.
+
+export type FactorSummary = {
+  totp: { activatedAt: Date; lastUsedAt: Date | null } | null;
+  passkeys: PasskeyView[];
+  backupCodesRemaining: number;
+  mfaRequired: boolean;
+};
+
+export function mfaRequiredFor(roles: readonly string[]): boolean {
+  const required = readConfig().GATEHOUSE_MFA_REQUIRED_ROLES;
+  return roles.some((role) => (required as readonly string[]).includes(role));
+}
+
+export async function factorSummary(user: { id: string; roles: readonly string[] }): Promise<FactorSummary> {
+  const [totp, passkeys, backupCodesRemaining] = await Promise.all([
+    db().totpFactor.findUnique({ where: { userId: user.id } }),
+    listPasskeys(user.id),
+    remainingBackupCodes(user.id),
+  ]);
+  return {
+    totp: totp?.activatedAt ? { activatedAt: totp.activatedAt, lastUsedAt: totp.lastUsedAt } : null,
+    passkeys,
+    backupCodesRemaining,
+    mfaRequired: mfaRequiredFor(user.roles),
+  };
+}
+
+export type SecondFactors = { totp: boolean; passkeys: number; backupCodes: number };
+
+export async function secondFactors(userId: string): Promise<SecondFactors> {
+  const [totp, passkeys, backupCodes] = await Promise.all([
+    db().totpFactor.count({ where: { userId, activatedAt: { not: null } } }),
+    db().passkey.count({ where: { userId } }),
+    remainingBackupCodes(userId),
+  ]);
+  return { totp: totp > 0, passkeys, backupCodes };
+}
+
+export const hasSecondFactor = (f: SecondFactors) => f.totp || f.passkeys > 0;
+
+export type RemovalResult = { ok: true } | { ok: false; message: string };
+
+const LAST_FACTOR = "This is your last second factor and your role requires one. Add another factor first.";
+
+/** Removes TOTP, or one passkey, unless it is the last factor of an account that requires MFA. */
+export async function removeFactor(
+  user: { id: string; roles: readonly string[] },
+  factor: { kind: "totp" } | { kind: "passkey"; passkeyId: string },
+  ctx: AuditContext,
+): Promise<RemovalResult> {
+  return db().$transaction(async (tx) => {
+    // Lock the user row so two removals at once cannot both pass the last-factor check.
+    await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+    const [totp, passkeys] = await Promise.all([
+      tx.totpFactor.count({ where: { userId: user.id, activatedAt: { not: null } } }),
+      tx.passkey.count({ where: { userId: user.id } }),
+    ]);
+    const removed =
+      factor.kind === "totp"
+        ? (await tx.totpFactor.deleteMany({ where: { userId: user.id } })).count > 0 && totp > 0
+        : (await tx.passkey.deleteMany({ where: { id: factor.passkeyId, userId: user.id } })).count > 0;
+    if (!removed) return { ok: false, message: "That factor is not set up." } as const;
+    const left = factor.kind === "totp" ? passkeys : totp + passkeys - 1;
+    if (left === 0 && mfaRequiredFor(user.roles)) throw new LastFactorError();
+    // Backup codes recover a second factor; with none left they would be a password substitute.
+    if (left === 0) await tx.backupCode.deleteMany({ where: { userId: user.id } });
+    return { ok: true } as const;
+  }).then(
+    async (result) => {
+      if (result.ok) {
+        await audit(ctx, {
+          type: "mfa", action: factor.kind === "totp" ? "mfa.totp.remove" : "mfa.passkey.remove", outcome: "success",
+          resource: factor.kind === "totp" ? { type: "user", id: user.id } : { type: "passkey", id: factor.passkeyId },
+          metadata: { userId: user.id },
+        });
+      }
+      return result;
+    },
+    async (error: unknown) => {
+      if (!(error instanceof LastFactorError)) throw error;
+      await audit(ctx, { type: "mfa", action: `mfa.${factor.kind}.remove`, outcome: "blocked", resource: { type: "user", id: user.id }, metadata: { reason: "last_required_factor" } });
+      return { ok: false, message: LAST_FACTOR };
+    },
+  );
+}
+
+class LastFactorError extends Error {}
+
+/** Admin: removes every factor, backup code and device trust of a user, with the reason audited. */
+export async function resetMfa(userId: string, reason: string, ctx: AuditContext): Promise<void> {
+  const [totp, passkeys, codes, devices] = await db().$transaction([
+    db().totpFactor.deleteMany({ where: { userId } }),
+    db().passkey.deleteMany({ where: { userId } }),
+    db().backupCode.deleteMany({ where: { userId } }),
+    db().device.updateMany({ where: { userId, trustedUntil: { not: null } }, data: { trustedUntil: null } }),
+  ]);
+  await audit(ctx, {
+    type: "admin", action: "mfa.reset", outcome: "success", resource: { type: "user", id: userId },
+    metadata: { reason, removed: { totp: totp.count, passkeys: passkeys.count, backupCodes: codes.count, trustedDevices: devices.count } },
+  });
+}

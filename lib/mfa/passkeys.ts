@@ -1,0 +1,197 @@
+import "server-only";
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from "@simplewebauthn/server";
+import { z } from "zod";
+import { readConfig } from "../config";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit";
+import { authenticatorName } from "./authenticators";
+
+// Passkeys and security keys through SimpleWebAuthn. User verification is always required, so a
+// passkey alone is multi-factor (something you have + PIN or biometric) and phishing-resistant.
+// Challenges live in webauthn_challenges and are deleted when used: a response replays nowhere.
+
+const CHALLENGE_TTL_MS = 5 * 60_000;
+export const PASSKEY_NAME_MAX = 60;
+
+export const passkeyNameSchema = z.string().trim().min(1, "Give the passkey a name.").max(PASSKEY_NAME_MAX);
+
+export function relyingParty() {
+  const url = new URL(readConfig().GATEHOUSE_URL ?? "http://localhost:3000");
+  return { id: url.hostname, origin: url.origin, name: "Gatehouse" };
+}
+
+type Purpose = "register" | "authenticate";
+
+async function storeChallenge(challenge: string, purpose: Purpose, userId: string | null): Promise<string> {
+  const now = new Date();
+  // Expired rows go on each write: the table stays as small as the ceremonies in flight.
+  await db().webAuthnChallenge.deleteMany({ where: { expiresAt: { lt: now } } });
+  const row = await db().webAuthnChallenge.create({ data: { challenge, purpose, userId, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) } });
+  return row.id;
+}
+
+/** Takes a challenge out once: the first caller gets it, any replay gets null. */
+async function consumeChallenge(id: string, purpose: Purpose): Promise<{ challenge: string; userId: string | null } | null> {
+  if (!z.uuid().safeParse(id).success) return null;
+  const row = await db().webAuthnChallenge.findUnique({ where: { id } });
+  if (!row || row.purpose !== purpose) return null;
+  const { count } = await db().webAuthnChallenge.deleteMany({ where: { id } });
+  if (count !== 1 || row.expiresAt <= new Date()) return null;
+  return { challenge: row.challenge, userId: row.userId };
+}
+
+export type PasskeyView = {
+  id: string;
+  name: string;
+  authenticator: string | null;
+  synced: boolean;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+};
+
+export async function listPasskeys(userId: string): Promise<PasskeyView[]> {
+  const rows = await db().passkey.findMany({ where: { userId }, orderBy: { createdAt: "asc" } });
+  return rows.map((p) => ({ id: p.id, name: p.name, authenticator: authenticatorName(p.aaguid), synced: p.backedUp, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt }));
+}
+
+export async function passkeyRegistrationOptions(user: { id: string; email: string; name: string }): Promise<{ challengeId: string; options: PublicKeyCredentialCreationOptionsJSON }> {
+  const rp = relyingParty();
+  const existing = await db().passkey.findMany({ where: { userId: user.id }, select: { credentialId: true, transports: true } });
+  const options = await generateRegistrationOptions({
+    rpName: rp.name,
+    rpID: rp.id,
+    userName: user.email,
+    userDisplayName: user.name,
+    userID: new TextEncoder().encode(user.id),
+    attestationType: "none",
+    excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
+    authenticatorSelection: { residentKey: "required", userVerification: "required" },
+  });
+  return { challengeId: await storeChallenge(options.challenge, "register", user.id), options };
+}
+
+export type RegisterResult = { ok: true; passkey: PasskeyView } | { ok: false; message: string };
+
+export async function registerPasskey(
+  userId: string,
+  input: { challengeId: string; response: unknown; name: string },
+  ctx: AuditContext,
+): Promise<RegisterResult> {
+  const stored = await consumeChallenge(input.challengeId, "register");
+  if (!stored || stored.userId !== userId) return { ok: false, message: "That passkey request expired. Try again." };
+  const rp = relyingParty();
+  let verification;
+  try {
+    verification = await verifyRegistrationResponse({
+      response: input.response as RegistrationResponseJSON,
+      expectedChallenge: stored.challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: true,
+    });
+  } catch (error) {
+    await audit(ctx, { type: "mfa", action: "mfa.passkey.register", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: errorReason(error) } });
+    return { ok: false, message: "The passkey could not be verified. Try again." };
+  }
+  if (!verification.verified) return { ok: false, message: "The passkey could not be verified. Try again." };
+  const info = verification.registrationInfo;
+  const taken = await db().passkey.findUnique({ where: { credentialId: info.credential.id } });
+  if (taken) return { ok: false, message: "That passkey is already registered." };
+  const row = await db().passkey.create({
+    data: {
+      userId,
+      credentialId: info.credential.id,
+      publicKey: Buffer.from(info.credential.publicKey),
+      counter: BigInt(info.credential.counter),
+      transports: info.credential.transports ?? [],
+      aaguid: info.aaguid,
+      name: input.name,
+      backupEligible: info.credentialDeviceType === "multiDevice",
+      backedUp: info.credentialBackedUp,
+    },
+  });
+  await audit(ctx, {
+    type: "mfa", action: "mfa.passkey.register", outcome: "success", resource: { type: "passkey", id: row.id },
+    metadata: { userId, aaguid: info.aaguid, authenticator: authenticatorName(info.aaguid), backupEligible: row.backupEligible },
+  });
+  return { ok: true, passkey: { id: row.id, name: row.name, authenticator: authenticatorName(row.aaguid), synced: row.backedUp, createdAt: row.createdAt, lastUsedAt: null } };
+}
+
+/** Options for an assertion: the user's own passkeys, or (userId null) any discoverable one. */
+export async function passkeyAuthenticationOptions(userId: string | null): Promise<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }> {
+  const allow = userId ? await db().passkey.findMany({ where: { userId }, select: { credentialId: true, transports: true } }) : [];
+  const options = await generateAuthenticationOptions({
+    rpID: relyingParty().id,
+    userVerification: "required",
+    allowCredentials: allow.map((c) => ({ id: c.credentialId, transports: c.transports })),
+  });
+  return { challengeId: await storeChallenge(options.challenge, "authenticate", userId), options };
+}
+
+export type AssertionResult =
+  | { ok: true; userId: string; passkeyId: string }
+  | { ok: false; reason: "expired" | "unknown_credential" | "invalid" | "clone_suspected"; userId: string | null };
+
+// SimpleWebAuthn refuses a counter that did not move forward with this message.
+const COUNTER_WENT_BACK = /counter value \d+ was lower than expected/i;
+
+/** Verifies an assertion; with expectedUserId the passkey must be that user's. Audits a clone signal. */
+export async function verifyPasskeyAssertion(
+  input: { challengeId: string; response: unknown; expectedUserId?: string },
+  ctx: AuditContext,
+): Promise<AssertionResult> {
+  const parsed = z.object({ id: z.string().min(1).max(1024) }).loose().safeParse(input.response);
+  const stored = await consumeChallenge(input.challengeId, "authenticate");
+  if (!stored) return { ok: false, reason: "expired", userId: input.expectedUserId ?? null };
+  if (!parsed.success) return { ok: false, reason: "invalid", userId: input.expectedUserId ?? null };
+  const passkey = await db().passkey.findUnique({ where: { credentialId: parsed.data.id } });
+  if (!passkey || (input.expectedUserId && passkey.userId !== input.expectedUserId) || (stored.userId && passkey.userId !== stored.userId)) {
+    return { ok: false, reason: "unknown_credential", userId: input.expectedUserId ?? null };
+  }
+  const rp = relyingParty();
+  try {
+    const { verified, authenticationInfo } = await verifyAuthenticationResponse({
+      response: input.response as AuthenticationResponseJSON,
+      expectedChallenge: stored.challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: Number(passkey.counter), transports: passkey.transports },
+      requireUserVerification: true,
+    });
+    if (!verified) return { ok: false, reason: "invalid", userId: passkey.userId };
+    await db().passkey.update({
+      where: { id: passkey.id },
+      data: { counter: BigInt(authenticationInfo.newCounter), backedUp: authenticationInfo.credentialBackedUp, lastUsedAt: new Date() },
+    });
+    return { ok: true, userId: passkey.userId, passkeyId: passkey.id };
+  } catch (error) {
+    if (error instanceof Error && COUNTER_WENT_BACK.test(error.message)) {
+      await audit(ctx, {
+        type: "security", action: "mfa.passkey.clone_suspected", outcome: "blocked", resource: { type: "passkey", id: passkey.id },
+        metadata: { userId: passkey.userId, storedCounter: passkey.counter.toString(), detail: error.message },
+      });
+      return { ok: false, reason: "clone_suspected", userId: passkey.userId };
+    }
+    return { ok: false, reason: "invalid", userId: passkey.userId };
+  }
+}
+
+export async function renamePasskey(userId: string, passkeyId: string, name: string, ctx: AuditContext): Promise<boolean> {
+  // Scoped by userId: another user's passkey id matches nothing.
+  const { count } = await db().passkey.updateMany({ where: { id: passkeyId, userId }, data: { name } });
+  if (count) await audit(ctx, { type: "mfa", action: "mfa.passkey.rename", outcome: "success", resource: { type: "passkey", id: passkeyId }, metadata: { userId, name } });
+  return count === 1;
+}
+
+function errorReason(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 200) : "unknown";
+}

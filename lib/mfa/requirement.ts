@@ -1,0 +1,36 @@
+// What a sign-in must prove beyond the password. One pure function, so the risk engine and the
+// policy engine (later) raise the bar by passing `minimum`, and tests cover every combination.
+
+export type FactorStrength = "none" | "any" | "passkey";
+
+export type SignInRequirement =
+  | { stage: "active"; reason: string }
+  | { stage: "mfa_required"; requiredFactor: Exclude<FactorStrength, "none">; reason: string }
+  | { stage: "enrollment_required"; reason: string };
+
+export type RequirementInput = {
+  /** The account's factors. */
+  hasSecondFactor: boolean;
+  hasPasskey: boolean;
+  /** The user's roles make a second factor mandatory. */
+  mfaRequired: boolean;
+  /** This browser was remembered after an MFA step and the trust has not expired or been revoked. */
+  trustedDevice: boolean;
+  /** Set by risk or policy: "any" forces the MFA step even on a trusted device, "passkey" demands a phishing-resistant factor. */
+  minimum?: FactorStrength;
+};
+
+export function signInRequirement(input: RequirementInput): SignInRequirement {
+  const minimum = input.minimum ?? "none";
+  if (!input.hasSecondFactor) {
+    if (input.mfaRequired || minimum !== "none") return { stage: "enrollment_required", reason: input.mfaRequired ? "role_requires_mfa" : "risk_or_policy" };
+    return { stage: "active", reason: "no_second_factor" };
+  }
+  if (minimum === "passkey") {
+    return input.hasPasskey
+      ? { stage: "mfa_required", requiredFactor: "passkey", reason: "phishing_resistant_required" }
+      : { stage: "enrollment_required", reason: "phishing_resistant_required" };
+  }
+  if (input.trustedDevice && minimum === "none") return { stage: "active", reason: "trusted_device" };
+  return { stage: "mfa_required", requiredFactor: "any", reason: minimum === "any" ? "risk_or_policy" : "has_second_factor" };
+}

@@ -1,0 +1,72 @@
+import "server-only";
+import { generateSecret, generateURI, verify } from "otplib";
+import QRCode from "qrcode";
+import { decrypt, encrypt } from "../crypto";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit";
+
+// TOTP (RFC 6238): 6 digits, 30-second steps, SHA-1 (what every authenticator app supports).
+// A code is accepted for the current step and one step either side, once: the step of each
+// accepted code is stored and that step and all earlier ones are refused afterwards.
+
+export const TOTP_ISSUER = "Gatehouse";
+const PERIOD_SECONDS = 30;
+const CIPHER_CONTEXT = "mfa.totp";
+export const TOTP_CODE = /^\d{6}$/;
+
+export type TotpCheck = { ok: true; timeStep: number } | { ok: false; reason: "invalid" | "replayed" | "not_enrolled" };
+
+export type TotpEnrollment = { secret: string; uri: string; qrCode: string };
+
+/** Starts (or restarts) enrollment: a new secret, not a factor until confirmed with a code. */
+export async function startTotpEnrollment(user: { id: string; email: string }): Promise<TotpEnrollment | { error: string }> {
+  const existing = await db().totpFactor.findUnique({ where: { userId: user.id } });
+  if (existing?.activatedAt) return { error: "An authenticator app is already set up. Remove it first to set up another." };
+  const secret = generateSecret();
+  const secretCipher = encrypt(secret, CIPHER_CONTEXT);
+  await db().totpFactor.upsert({
+    where: { userId: user.id },
+    create: { userId: user.id, secretCipher },
+    update: { secretCipher, createdAt: new Date(), lastUsedStep: null },
+  });
+  const uri = generateURI({ issuer: TOTP_ISSUER, label: user.email, secret, period: PERIOD_SECONDS });
+  const qrCode = await QRCode.toDataURL(uri, { errorCorrectionLevel: "M", margin: 1, width: 200 });
+  return { secret, uri, qrCode };
+}
+
+/** Checks a code against a secret at `now`, accepting one step of clock drift either way. */
+export async function checkTotpCode(secret: string, code: string, now = new Date()): Promise<{ valid: false } | { valid: true; timeStep: number }> {
+  if (!TOTP_CODE.test(code)) return { valid: false };
+  // otplib compares the codes in constant time.
+  const epoch = Math.floor(now.getTime() / 1000);
+  const result = await verify({ secret, token: code, period: PERIOD_SECONDS, epoch, epochTolerance: PERIOD_SECONDS });
+  return result.valid ? { valid: true, timeStep: Math.floor(epoch / PERIOD_SECONDS) + result.delta } : { valid: false };
+}
+
+/** Verifies a code for a user's TOTP (pending or active), refusing replays; records the step used. */
+export async function verifyTotp(userId: string, code: string, options: { pending?: boolean; now?: Date } = {}): Promise<TotpCheck> {
+  const now = options.now ?? new Date();
+  const factor = await db().totpFactor.findUnique({ where: { userId } });
+  if (!factor || (options.pending ? factor.activatedAt : !factor.activatedAt)) return { ok: false, reason: "not_enrolled" };
+  const check = await checkTotpCode(decrypt(factor.secretCipher, CIPHER_CONTEXT), code, now);
+  if (!check.valid) return { ok: false, reason: "invalid" };
+  // Conditional update: of two requests racing with the same code, only one moves the step on.
+  const step = BigInt(check.timeStep);
+  const { count } = await db().totpFactor.updateMany({
+    where: { userId, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
+    data: { lastUsedStep: step, lastUsedAt: now },
+  });
+  return count === 1 ? { ok: true, timeStep: check.timeStep } : { ok: false, reason: "replayed" };
+}
+
+/** Confirms a pending enrollment with a first valid code; only then is TOTP a factor. */
+export async function confirmTotpEnrollment(userId: string, code: string, ctx: AuditContext): Promise<TotpCheck> {
+  const check = await verifyTotp(userId, code, { pending: true });
+  if (check.ok) {
+    await db().totpFactor.update({ where: { userId }, data: { activatedAt: new Date() } });
+    await audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome: "success", resource: { type: "user", id: userId } });
+  } else {
+    await audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: check.reason } });
+  }
+  return check;
+}

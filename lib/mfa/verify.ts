@@ -1,0 +1,78 @@
+import "server-only";
+import { z } from "zod";
+import { audit, type AuditContext } from "../audit";
+import { formatWait } from "../util/format";
+import { consumeBackupCode } from "./backup-codes";
+import { clearFactorFailures, factorLock, recordFactorFailure } from "./lockout";
+import { verifyPasskeyAssertion } from "./passkeys";
+import { verifyTotp } from "./totp";
+import type { FactorStrength } from "./requirement";
+
+// One place checks a second factor for the MFA step at sign-in and for step-up: the lock, the
+// check itself and the audit trail are the same whichever flow asks.
+
+export const secondFactorProofSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.literal("totp"), code: z.string().trim().max(32) }),
+  z.object({ method: z.literal("backup_code"), code: z.string().trim().max(64) }),
+  z.object({ method: z.literal("passkey"), challengeId: z.string().max(64), response: z.string().max(20_000) }),
+]);
+export type SecondFactorProof = z.infer<typeof secondFactorProofSchema>;
+export type SecondFactorMethod = SecondFactorProof["method"];
+
+export type VerifyResult = { ok: true; method: SecondFactorMethod } | { ok: false; message: string };
+
+const WRONG_CODE = "That code is not valid. Check your authenticator app and try again.";
+
+export async function verifySecondFactor(
+  userId: string,
+  proof: SecondFactorProof,
+  ctx: AuditContext,
+  required: Exclude<FactorStrength, "none"> = "any",
+): Promise<VerifyResult> {
+  const event = (outcome: "success" | "failure" | "blocked", metadata: Record<string, unknown>) =>
+    audit(ctx, { type: "mfa", action: "mfa.verify", outcome, resource: { type: "user", id: userId }, metadata: { method: proof.method, ...metadata } });
+
+  if (required === "passkey" && proof.method !== "passkey") {
+    await event("blocked", { reason: "passkey_required" });
+    return { ok: false, message: "This sign-in needs a passkey." };
+  }
+
+  if (proof.method === "passkey") {
+    const response = parseJson(proof.response);
+    const result = await verifyPasskeyAssertion({ challengeId: proof.challengeId, response, expectedUserId: userId }, ctx);
+    if (result.ok) {
+      await event("success", { passkeyId: result.passkeyId });
+      return { ok: true, method: "passkey" };
+    }
+    await event("failure", { reason: result.reason });
+    return { ok: false, message: result.reason === "expired" ? "That passkey request expired. Try again." : "That passkey could not be verified." };
+  }
+
+  const lock = await factorLock(userId);
+  if (lock.locked) {
+    await event("blocked", { reason: "factor_locked", retryAfterSeconds: lock.retryAfterSeconds });
+    return { ok: false, message: `Too many wrong codes. Try again in ${formatWait(lock.retryAfterSeconds)}, or use a passkey.` };
+  }
+  const outcome = proof.method === "totp" ? await verifyTotp(userId, proof.code) : { ok: await consumeBackupCode(userId, proof.code), reason: "invalid" as const };
+  if (outcome.ok) {
+    await clearFactorFailures(userId);
+    await event("success", {});
+    return { ok: true, method: proof.method };
+  }
+  const reason = "reason" in outcome ? outcome.reason : "invalid";
+  const { locked } = await recordFactorFailure(userId);
+  await event("failure", { reason });
+  if (locked) {
+    await audit(ctx, { type: "security", action: "mfa.factor.lock", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "repeated_code_failures" } });
+  }
+  if (proof.method === "backup_code") return { ok: false, message: "That backup code is not valid or has been used." };
+  return { ok: false, message: reason === "replayed" ? "That code was already used. Wait for the next one." : WRONG_CODE };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

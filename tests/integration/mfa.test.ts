@@ -1,0 +1,238 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { generate } from "otplib";
+import { db } from "@/lib/db/client";
+import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
+import { findActiveSession } from "@/lib/auth/sessions";
+import { completeMfaStep } from "@/lib/auth/mfa-step";
+import { userContext } from "@/lib/audit/context";
+import { recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
+import {
+  checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
+  passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
+  renamePasskey, resetMfa, startTotpEnrollment, verifySecondFactor,
+} from "@/lib/mfa";
+import { resetDatabase } from "../support/db";
+import { SoftAuthenticator } from "../support/soft-authenticator";
+import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+
+beforeEach(resetDatabase);
+
+const codeAt = (secret: string, date: Date) => generate({ secret, epoch: Math.floor(date.getTime() / 1000) });
+
+async function withTotp(roles: ("admin" | "user")[] = []) {
+  const user = await makeUser({ roles });
+  const enrollment = await startTotpEnrollment(user);
+  if ("error" in enrollment) throw new Error(enrollment.error);
+  // The enrollment code is from 30 s ago, so the "current" code stays unused for the test.
+  expect((await confirmTotpEnrollment(user.id, await codeAt(enrollment.secret, new Date(Date.now() - 30_000)), ctx)).ok).toBe(true);
+  return { user, secret: enrollment.secret };
+}
+
+async function withPasskey(userId: string, authenticator = new SoftAuthenticator()) {
+  const user = await db().user.findUniqueOrThrow({ where: { id: userId } });
+  const { challengeId, options } = await passkeyRegistrationOptions(user);
+  const result = await registerPasskey(user.id, { challengeId, response: authenticator.register(options), name: "Laptop" }, ctx);
+  if (!result.ok) throw new Error(result.message);
+  return { authenticator, passkey: result.passkey };
+}
+
+async function assertion(authenticator: SoftAuthenticator, userId: string | null, signCount?: number) {
+  const { challengeId, options } = await passkeyAuthenticationOptions(userId);
+  return { challengeId, response: JSON.stringify(authenticator.authenticate(options, signCount)) };
+}
+
+describe("TOTP", () => {
+  it("accepts the current step and one either side, not two", async () => {
+    const { secret } = await withTotp();
+    const now = new Date();
+    for (const offset of [-30_000, 0, 30_000]) {
+      expect((await checkTotpCode(secret, await codeAt(secret, new Date(now.getTime() + offset)), now)).valid, `offset ${offset}`).toBe(true);
+    }
+    for (const offset of [-60_000, 60_000]) {
+      expect((await checkTotpCode(secret, await codeAt(secret, new Date(now.getTime() + offset)), now)).valid, `offset ${offset}`).toBe(false);
+    }
+    expect((await checkTotpCode(secret, "12345", now)).valid).toBe(false);
+    expect((await checkTotpCode(secret, "abcdef", now)).valid).toBe(false);
+  });
+
+  it("refuses a code that was already accepted, even from two requests at once", async () => {
+    const { user, secret } = await withTotp();
+    const code = await codeAt(secret, new Date());
+    const proof = { method: "totp" as const, code };
+    const results = await Promise.all([verifySecondFactor(user.id, proof, ctx), verifySecondFactor(user.id, proof, ctx)]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    const replay = await verifySecondFactor(user.id, proof, ctx);
+    expect(replay).toEqual({ ok: false, message: "That code was already used. Wait for the next one." });
+  });
+
+  it("is only a factor once confirmed, and its secret is encrypted at rest", async () => {
+    const user = await makeUser();
+    const enrollment = await startTotpEnrollment(user);
+    if ("error" in enrollment) throw new Error(enrollment.error);
+    expect(enrollment.uri).toMatch(/^otpauth:\/\/totp\/Gatehouse:.+\?.*issuer=Gatehouse/);
+    const row = await db().totpFactor.findUniqueOrThrow({ where: { userId: user.id } });
+    expect(row.secretCipher).not.toContain(enrollment.secret);
+    expect(await verifySecondFactor(user.id, { method: "totp", code: await codeAt(enrollment.secret, new Date()) }, ctx)).toMatchObject({ ok: false });
+    expect((await confirmTotpEnrollment(user.id, "000000", ctx)).ok).toBe(false);
+  });
+
+  it("locks after repeated wrong codes, refusing even the right one, and audits the lock", async () => {
+    const { user, secret } = await withTotp();
+    for (let i = 0; i < FACTOR_FAILURE_LIMIT; i++) {
+      expect((await verifySecondFactor(user.id, { method: "totp", code: "000000" }, ctx)).ok).toBe(false);
+    }
+    const locked = await verifySecondFactor(user.id, { method: "totp", code: await codeAt(secret, new Date()) }, ctx);
+    expect(locked).toMatchObject({ ok: false, message: expect.stringMatching(/Too many wrong codes/) });
+    const lockEvents = await db().auditEvent.count({ where: { action: "mfa.factor.lock", resourceId: user.id } });
+    expect(lockEvents).toBe(1);
+  });
+});
+
+describe("backup codes", () => {
+  it("are ten single-use codes, accepted in any case or spacing, replaced on regeneration", async () => {
+    const { user } = await withTotp();
+    const codes = await generateBackupCodes(user.id, ctx);
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    const stored = await db().backupCode.findMany({ where: { userId: user.id } });
+    expect(stored.some((row) => codes.includes(row.codeHash))).toBe(false);
+
+    expect(await consumeBackupCode(user.id, ` ${codes[0]!.toUpperCase().replace("-", " ")} `)).toBe(true);
+    expect(await consumeBackupCode(user.id, codes[0]!)).toBe(false);
+    expect(await remainingBackupCodes(user.id)).toBe(9);
+
+    const fresh = await generateBackupCodes(user.id, ctx);
+    expect(await consumeBackupCode(user.id, codes[1]!)).toBe(false);
+    expect(await consumeBackupCode(user.id, fresh[0]!)).toBe(true);
+  });
+
+  it("belong to one user only", async () => {
+    const { user: alice } = await withTotp();
+    const { user: mallory } = await withTotp();
+    const codes = await generateBackupCodes(alice.id, ctx);
+    expect(await consumeBackupCode(mallory.id, codes[0]!)).toBe(false);
+    expect(await consumeBackupCode(alice.id, codes[0]!)).toBe(true);
+  });
+});
+
+describe("passkeys", () => {
+  it("register with their authenticator's name, then sign in passwordless", async () => {
+    const user = await makeUser();
+    const { authenticator, passkey } = await withPasskey(user.id);
+    expect(passkey).toMatchObject({ name: "Laptop", authenticator: "1Password", synced: true });
+    const result = await signInWithPasskey(await assertion(authenticator, null), client(), null);
+    expect(result).toMatchObject({ ok: true, userId: user.id });
+    const session = await findActiveSession(result.ok ? result.sessionId : "");
+    expect(session).toMatchObject({ stage: "active", authMethods: ["passkey"] });
+    expect(session?.mfaVerifiedAt).not.toBeNull();
+  });
+
+  it("refuse a replayed assertion and a challenge used twice", async () => {
+    const user = await makeUser();
+    const { authenticator } = await withPasskey(user.id);
+    const once = await assertion(authenticator, null);
+    expect((await signInWithPasskey(once, client(), null)).ok).toBe(true);
+    expect(await signInWithPasskey(once, client(), null)).toEqual({ ok: false, reason: "invalid_credentials" });
+  });
+
+  it("a sign counter that goes backwards is refused and audited as a possible clone", async () => {
+    const user = await makeUser();
+    const { authenticator, passkey } = await withPasskey(user.id);
+    expect((await signInWithPasskey(await assertion(authenticator, null, 5), client(), null)).ok).toBe(true);
+    expect((await signInWithPasskey(await assertion(authenticator, null, 3), client(), null)).ok).toBe(false);
+    const clone = await db().auditEvent.findFirst({ where: { action: "mfa.passkey.clone_suspected" } });
+    expect(clone).toMatchObject({ outcome: "blocked", resourceId: passkey.id });
+  });
+
+  it("as a second factor, must belong to the user being verified", async () => {
+    const alice = await makeUser();
+    const mallory = await makeUser();
+    const { authenticator } = await withPasskey(mallory.id);
+    const { challengeId, options } = await passkeyAuthenticationOptions(null);
+    const proof = { method: "passkey" as const, challengeId, response: JSON.stringify(authenticator.authenticate(options)) };
+    expect((await verifySecondFactor(alice.id, proof, ctx)).ok).toBe(false);
+  });
+
+  it("cannot be renamed or removed by another user", async () => {
+    const alice = await makeUser();
+    const mallory = await makeUser();
+    const { passkey } = await withPasskey(alice.id);
+    expect(await renamePasskey(mallory.id, passkey.id, "pwned", ctx)).toBe(false);
+    expect(await removeFactor(mallory, { kind: "passkey", passkeyId: passkey.id }, ctx)).toMatchObject({ ok: false });
+    expect(await listPasskeys(alice.id)).toMatchObject([{ name: "Laptop" }]);
+  });
+});
+
+describe("factor removal", () => {
+  it("refuses to remove the last factor of an account whose role requires MFA", async () => {
+    const { user } = await withTotp(["admin"]);
+    expect(await removeFactor(user, { kind: "totp" }, ctx)).toMatchObject({ ok: false, message: expect.stringMatching(/last second factor/) });
+    expect(await db().totpFactor.count({ where: { userId: user.id } })).toBe(1);
+    await withPasskey(user.id);
+    expect(await removeFactor(user, { kind: "totp" }, ctx)).toEqual({ ok: true });
+  });
+
+  it("removing a user's last factor also drops their backup codes", async () => {
+    const { user } = await withTotp();
+    await generateBackupCodes(user.id, ctx);
+    expect(await removeFactor(user, { kind: "totp" }, ctx)).toEqual({ ok: true });
+    expect(await remainingBackupCodes(user.id)).toBe(0);
+  });
+
+  it("an admin reset removes everything and is audited with its reason", async () => {
+    const { user } = await withTotp();
+    await withPasskey(user.id);
+    await generateBackupCodes(user.id, ctx);
+    await resetMfa(user.id, "Lost phone, identity checked on a video call (ticket 4711)", ctx);
+    expect(await db().passkey.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db().totpFactor.count({ where: { userId: user.id } })).toBe(0);
+    const event = await db().auditEvent.findFirst({ where: { action: "mfa.reset" } });
+    expect(event?.metadata).toMatchObject({ reason: expect.stringContaining("ticket 4711") });
+  });
+});
+
+describe("the MFA step in sign-in", () => {
+  it("a user with TOTP gets a pending session that only the right code activates", async () => {
+    const { user, secret } = await withTotp();
+    const signIn = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    if (!signIn.ok) throw new Error("sign-in failed");
+    const session = await findActiveSession(signIn.sessionId);
+    expect(session).toMatchObject({ stage: "mfa_required", requiredFactor: "any", authMethods: ["password"] });
+    expect(session!.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+
+    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, stage: "mfa_required" as const, requiredFactor: "any" as const };
+    const audit = userContext(user, client());
+    expect((await completeMfaStep(pending, { method: "totp", code: "111111" }, false, audit)).ok).toBe(false);
+    expect((await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, true, audit)).ok).toBe(true);
+    const active = await findActiveSession(signIn.sessionId);
+    expect(active).toMatchObject({ stage: "active", authMethods: ["password", "totp"] });
+
+    // The device was remembered: the next sign-in from it (same cookie token) skips the step.
+    const device = await db().device.findUniqueOrThrow({ where: { id: active!.deviceId! } });
+    expect(device.trustedUntil!.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+  });
+
+  it("a remembered device skips the step until its trust is revoked", async () => {
+    const { user } = await withTotp();
+    const device = await recognizeDevice(user.id, null, { ...client(), userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36" });
+    expect(await db().device.findUniqueOrThrow({ where: { id: device.id } })).toMatchObject({ label: "Chrome on Linux" });
+    await trustDevice(user.id, device.id, ctx);
+    const stageOf = async (token: string | null) => {
+      const r = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), token);
+      return r.ok ? (await findActiveSession(r.sessionId))!.stage : "failed";
+    };
+    expect(await stageOf(device.newToken)).toBe("active");
+    expect(await stageOf("forged-token")).toBe("mfa_required");
+    expect(await stageOf(null)).toBe("mfa_required");
+    const mallory = await makeUser();
+    expect(await revokeDeviceTrust(mallory.id, device.id, ctx)).toBe(0);
+    expect(await revokeDeviceTrust(user.id, device.id, ctx)).toBe(1);
+    expect(await stageOf(device.newToken)).toBe("mfa_required");
+  });
+
+  it("an admin without a factor must enroll before reaching the app", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const r = await signInWithPassword({ email: admin.email, password: TEST_PASSWORD }, client(), null);
+    expect(r.ok && (await findActiveSession(r.sessionId))?.stage).toBe("enrollment_required");
+  });
+});

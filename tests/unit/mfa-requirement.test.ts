@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { signInRequirement } from "@/lib/mfa/requirement";
+
+const base = { hasSecondFactor: false, hasPasskey: false, mfaRequired: false, trustedDevice: false };
+
+describe("signInRequirement", () => {
+  it("lets a user without factors in, unless their role or the risk requires one", () => {
+    expect(signInRequirement(base)).toMatchObject({ stage: "active" });
+    expect(signInRequirement({ ...base, mfaRequired: true })).toMatchObject({ stage: "enrollment_required", reason: "role_requires_mfa" });
+    expect(signInRequirement({ ...base, minimum: "any" })).toMatchObject({ stage: "enrollment_required" });
+  });
+
+  it("challenges a user with a factor, except on a trusted device", () => {
+    const withTotp = { ...base, hasSecondFactor: true };
+    expect(signInRequirement(withTotp)).toEqual({ stage: "mfa_required", requiredFactor: "any", reason: "has_second_factor" });
+    expect(signInRequirement({ ...withTotp, trustedDevice: true })).toMatchObject({ stage: "active", reason: "trusted_device" });
+  });
+
+  it("risk or policy overrides the trusted device and can demand a passkey", () => {
+    const trusted = { ...base, hasSecondFactor: true, trustedDevice: true };
+    expect(signInRequirement({ ...trusted, minimum: "any" })).toMatchObject({ stage: "mfa_required", requiredFactor: "any" });
+    expect(signInRequirement({ ...trusted, hasPasskey: true, minimum: "passkey" })).toMatchObject({ stage: "mfa_required", requiredFactor: "passkey" });
+    expect(signInRequirement({ ...trusted, minimum: "passkey" })).toMatchObject({ stage: "enrollment_required", reason: "phishing_resistant_required" });
+  });
+});
