@@ -4,6 +4,8 @@ export async function register() {
   const { announceFirstAdminPath } = await import("./lib/auth/bootstrap");
   const { scheduleAuditRetention } = await import("./lib/audit");
   const { readConfig } = await import("./lib/config");
+  const { startOidc } = await import("./lib/oidc");
   await announceFirstAdminPath();
+  await startOidc();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
 }

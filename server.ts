@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from "./lib/db/embedded";
 import { applyMigrations } from "./lib/db/migrate";
 import { CLIENT_IP_HEADER, CLIENT_LOCATION_HEADER, REQUEST_PATH_HEADER, isTrustedPeer, parseTrustedProxies, resolveClientIp } from "./lib/http/client-ip";
 import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
+import { isOidcPath, oidcHandler } from "./lib/oidc/mount";
 
 const dev = process.env.NODE_ENV !== "production";
 const port = Number(process.env.PORT ?? 3000);
@@ -57,6 +58,12 @@ async function main() {
     const location = locationHeader && isTrustedPeer(req.socket.remoteAddress, proxies) ? req.headers[locationHeader] : undefined;
     if (typeof location === "string" && location) req.headers[CLIENT_LOCATION_HEADER] = location.slice(0, 100);
     else delete req.headers[CLIENT_LOCATION_HEADER];
+    if (isOidcPath(req.url ?? "")) {
+      // The provider trusts X-Forwarded-Proto/Host (provider.proxy): only a trusted proxy may set them.
+      if (!isTrustedPeer(req.socket.remoteAddress, proxies)) for (const h of ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"]) delete req.headers[h];
+      void oidcHandler().then((oidc) => oidc(req, res));
+      return;
+    }
     void handle(req, res);
   });
   server.listen(port, host, () => {

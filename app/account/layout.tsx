@@ -5,6 +5,7 @@ import { requireUser } from "@/lib/auth";
 const ACCOUNT_NAV = [
   { href: "/account", label: "Profile" },
   { href: "/account/security", label: "Security" },
+  { href: "/account/apps", label: "Connected apps" },
 ];
 
 export default async function AccountLayout({ children }: { children: React.ReactNode }) {

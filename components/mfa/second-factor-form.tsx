@@ -4,6 +4,7 @@ import type { ActionState } from "@/lib/auth/action";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
+import { useFollowRedirect } from "@/components/ui/follow-redirect";
 import { ceremonyError, passkeyAssertion } from "./webauthn";
 
 type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
@@ -29,6 +30,7 @@ export function SecondFactorForm({
   const available = (["totp", "passkey", "backup_code"] as const).filter((m) => (m === "backup_code" ? methods.backupCode : methods[m]));
   const [method, setMethod] = useState<Method>(available[0] ?? "totp");
   const [state, dispatch, pending] = useActionState(verifyAction, {});
+  useFollowRedirect(state);
   const [ceremony, setCeremony] = useState<string | null>(null);
   const [, startTransition] = useTransition();
   const [remember, setRemember] = useState(false);
@@ -59,7 +61,7 @@ export function SecondFactorForm({
           ))}
         </div>
       )}
-      <FormMessage state={state} />
+      {!state.ok && <FormMessage state={state} />}
       {ceremony && <FormMessage state={{ ok: false, message: ceremony }} />}
       {offerRememberDevice && (
         <label className="flex items-center gap-2 text-sm text-slate-700">

@@ -1,4 +1,6 @@
 import "server-only";
+import { headers } from "next/headers";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { requestContext } from "../http/request-context";
 import { currentPendingSignIn, currentUser, hasFreshMfa, type CurrentUser } from "./current";
@@ -94,4 +96,14 @@ async function enrollingUser(): Promise<CurrentUser | null> {
 // (changing the password) ask for the current password instead.
 async function stepUpSatisfied(user: CurrentUser): Promise<boolean> {
   return hasFreshMfa(user) || !hasSecondFactor(await secondFactors(user.id));
+}
+
+/**
+ * Ends a sign-in step by sending the browser to `path` with a full page load. With JavaScript
+ * running (the action was called with a Next-Action header) the page follows data.redirectTo
+ * (components/ui/follow-redirect.ts); a form posted before hydration gets a real 303 instead.
+ */
+export async function leaveTo(path: string): Promise<ActionState> {
+  if (!(await headers()).get("next-action")) redirect(path);
+  return { ok: true, data: { redirectTo: path } };
 }

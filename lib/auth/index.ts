@@ -1,11 +1,11 @@
 // lib/auth's public surface: what pages, actions and other domains may call.
 export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, requireRole, hasFreshMfa, type CurrentUser, type PendingSignIn } from "./current";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
-export { guardedAction, manyValues, type ActionState } from "./action";
+export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
 export { signIn, signOut, handlers, ThrottledSignIn } from "./next-auth";
 export { checkSignInThrottle } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";
-export { listActiveSessions, endSession, endAllSessions } from "./sessions";
+export { listActiveSessions, endSession, endAllSessions, sessionAuthentication } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {
   createUser, listUsers, findUser, setRoles, setDisabled, updateName, changePassword,

@@ -21,7 +21,8 @@ export type AdminSection = {
 
 export const ADMIN_SECTIONS: readonly AdminSection[] = [
   { href: "/admin/users", label: "Users", roles: ["admin"], built: true, summary: "Accounts, roles and sessions." },
-  { href: "/admin/clients", label: "Clients", roles: ["admin"], built: false, summary: "OAuth 2.1 / OpenID Connect clients, keys and consents." },
+  { href: "/admin/clients", label: "Clients", roles: ["admin"], built: true, summary: "OAuth 2.1 / OpenID Connect clients and their grants." },
+  { href: "/admin/keys", label: "Keys", roles: ["admin"], built: true, summary: "The provider's signing keys and their rotation." },
   { href: "/admin/policies", label: "Policies", roles: ["admin"], built: false, summary: "Cedar authorization policies, versions and the simulator." },
   { href: "/admin/risk", label: "Risk", roles: ["admin", "analyst"], built: false, summary: "Sign-in risk scores, signals and baselines." },
   { href: "/admin/incidents", label: "Incidents", roles: ["admin", "analyst"], built: false, summary: "Alerts, incidents and automated response playbooks." },

@@ -110,3 +110,9 @@ export async function endAllSessions(userId: string, reason: SessionEndReason, c
   }
   return count;
 }
+
+/** When and how a session was authenticated (for OIDC's auth_time, amr and max_age). */
+export async function sessionAuthentication(sessionId: string): Promise<{ authTime: Date; authMethods: string[] }> {
+  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, select: { createdAt: true, authMethods: true } });
+  return { authTime: session.createdAt, authMethods: session.authMethods };
+}

@@ -1,8 +1,7 @@
 "use server";
-import { redirect } from "next/navigation";
 import { AuthError } from "next-auth";
 import { z } from "zod";
-import { guardedAction, passkeySignInSchema, signIn, ThrottledSignIn } from "@/lib/auth";
+import { guardedAction, leaveTo, passkeySignInSchema, signIn, ThrottledSignIn } from "@/lib/auth";
 import { passkeyAuthenticationOptions } from "@/lib/mfa";
 import { bumpCounter } from "@/lib/rate-limit/counters";
 import { formatWait, safeReturnPath } from "@/lib/util/format";
@@ -26,7 +25,7 @@ export const signInAction = guardedAction("public", signInForm, async ({ email, 
     if (error instanceof AuthError) return { ok: false, message: GENERIC_FAILURE };
     throw error;
   }
-  redirect(safeReturnPath(callbackUrl));
+  return leaveTo(safeReturnPath(callbackUrl));
 });
 
 // Each request for passkey options stores a challenge: bounded per IP so nobody can fill the table.
@@ -48,6 +47,6 @@ export const passkeySignInAction = guardedAction(
       if (error instanceof AuthError) return { ok: false, message: "That passkey could not sign you in. Try again, or use your password." };
       throw error;
     }
-    redirect(safeReturnPath(callbackUrl));
+    return leaveTo(safeReturnPath(callbackUrl));
   },
 );

@@ -6,6 +6,7 @@ import { echoed } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import { ceremonyError, passkeyAssertion } from "@/components/mfa/webauthn";
+import { useFollowRedirect } from "@/components/ui/follow-redirect";
 import { passkeySignInAction, passkeySignInOptionsAction, signInAction } from "./actions";
 
 export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
@@ -13,6 +14,9 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   const [passkeyState, passkeySignIn, passkeyPending] = useActionState(passkeySignInAction, {});
   const [, startTransition] = useTransition();
   const [ceremony, setCeremony] = useState<string | null>(null);
+  const leavingAfterPassword = useFollowRedirect(state);
+  const leavingAfterPasskey = useFollowRedirect(passkeyState);
+  const leaving = leavingAfterPassword || leavingAfterPasskey;
   // False on the server, the browser's answer after hydration.
   const webAuthn = useSyncExternalStore(noSubscription, browserSupportsWebAuthn, () => false);
 
@@ -39,14 +43,14 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   return (
     <div className="space-y-4">
       <form action={action} className="space-y-4" noValidate>
-        <FormMessage state={state} />
-        <FormMessage state={passkeyState} />
+        {!state.ok && <FormMessage state={state} />}
+        {!passkeyState.ok && <FormMessage state={passkeyState} />}
         {ceremony && <FormMessage state={{ ok: false, message: ceremony }} />}
         <Field label="Email" name="email" type="email" autoComplete="username webauthn" required autoFocus defaultValue={echoed(state, "email")} />
         <Field label="Password" name="password" type="password" autoComplete="current-password" required />
         {callbackUrl && <input type="hidden" name="callbackUrl" value={callbackUrl} />}
-        <Button type="submit" className="w-full" disabled={pending}>
-          {pending ? "Signing in…" : "Sign in"}
+        <Button type="submit" className="w-full" disabled={pending || leaving}>
+          {pending || leaving ? "Signing in…" : "Sign in"}
         </Button>
       </form>
       {webAuthn && (

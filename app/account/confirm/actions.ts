@@ -1,7 +1,6 @@
 "use server";
-import { redirect } from "next/navigation";
 import { z } from "zod";
-import { guardedAction, stepUp } from "@/lib/auth";
+import { guardedAction, leaveTo, stepUp } from "@/lib/auth";
 import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 
@@ -10,7 +9,7 @@ const stepUpForm = z.object({ callbackUrl: z.string().max(2000).optional() }).an
 export const stepUpAction = guardedAction("signed-in", stepUpForm, async (form, user, ctx) => {
   const result = await stepUp(user, form, ctx);
   if (!result.ok) return result;
-  redirect(safeReturnPath(form.callbackUrl, "/account/security"));
+  return leaveTo(safeReturnPath(form.callbackUrl, "/account/security"));
 });
 
 export const stepUpPasskeyOptionsAction = guardedAction("signed-in", z.object({}), async (_input, user) => {

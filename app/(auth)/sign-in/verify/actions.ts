@@ -1,7 +1,6 @@
 "use server";
-import { redirect } from "next/navigation";
 import { z } from "zod";
-import { completeMfaStep, currentPendingSignIn, guardedAction } from "@/lib/auth";
+import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo } from "@/lib/auth";
 import { userContext } from "@/lib/audit";
 import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
@@ -17,7 +16,7 @@ export const verifyMfaStepAction = guardedAction("public", mfaStepForm, async (f
   if (pending?.stage !== "mfa_required") return EXPIRED;
   const result = await completeMfaStep(pending, form, form.rememberDevice === "on", userContext(pending, ctx.client));
   if (!result.ok) return result;
-  redirect(safeReturnPath(form.callbackUrl));
+  return leaveTo(safeReturnPath(form.callbackUrl));
 });
 
 export const mfaStepPasskeyOptionsAction = guardedAction("public", z.object({}), async () => {

@@ -1,0 +1,92 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { signOutAction } from "@/components/shell/actions";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { currentUser, sessionAuthentication } from "@/lib/auth";
+import { loadInteraction, needsFreshLogin } from "@/lib/oidc";
+import { consentAction, continueLoginAction } from "./actions";
+import { InteractionForm } from "./interaction-form";
+
+export const metadata: Metadata = { title: "Sign in to an app" };
+
+const SCOPE_TEXT: Record<string, string> = {
+  openid: "Know who you are (your Gatehouse account id)",
+  profile: "Your name",
+  email: "Your email address",
+  offline_access: "Stay connected when you are not using it (refresh tokens)",
+};
+
+// The provider's login and consent prompts. Login is the portal's own sign-in (password or
+// passkey, with its MFA step): a browser already signed in to Gatehouse just confirms.
+export default async function InteractionPage({ params }: { params: Promise<{ uid: string }> }) {
+  const { uid } = await params;
+  const interaction = await loadInteraction(uid);
+  if (!interaction) {
+    return (
+      <Card title="This sign-in request cannot continue">
+        <p className="text-sm text-slate-700">It has expired, or it was started in another browser. Return to the app and start again.</p>
+      </Card>
+    );
+  }
+  const here = `/interaction/${uid}`;
+  const user = await currentUser();
+  if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(here)}`);
+
+  if (interaction.prompt === "login") {
+    const reauth = needsFreshLogin(interaction, (await sessionAuthentication(user.sessionId)).authTime);
+    return (
+      <Card title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
+        {reauth ? (
+          <form action={signOutAction} className="space-y-3">
+            <p className="text-sm text-slate-700">{interaction.client.name} asks you to sign in again.</p>
+            <input type="hidden" name="redirectTo" value={here} />
+            <Button type="submit" className="w-full">
+              Sign in again
+            </Button>
+          </form>
+        ) : (
+          <div className="space-y-3">
+            <InteractionForm action={continueLoginAction}>
+              <input type="hidden" name="uid" value={uid} />
+              <Button type="submit" className="w-full">
+                Continue as {user.name}
+              </Button>
+            </InteractionForm>
+            <form action={signOutAction}>
+              <input type="hidden" name="redirectTo" value={here} />
+              <button type="submit" className="w-full text-center text-sm text-slate-600 underline">
+                Use another account
+              </button>
+            </form>
+          </div>
+        )}
+      </Card>
+    );
+  }
+
+  const asked = interaction.missingScopes.length ? interaction.missingScopes : interaction.scopes;
+  return (
+    <Card title={`${interaction.client.name} wants access`} description={`Signed in as ${user.email}.`}>
+      <InteractionForm action={consentAction} className="space-y-4">
+        <input type="hidden" name="uid" value={uid} />
+        <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700" data-testid="consent-scopes">
+          {asked.map((scope) => (
+            <li key={scope}>{SCOPE_TEXT[scope] ?? `Use the API permission “${scope}”`}</li>
+          ))}
+        </ul>
+        <label className="flex items-center gap-2 text-sm text-slate-700">
+          <input type="checkbox" name="remember" defaultChecked /> Remember this decision
+        </label>
+        <div className="flex gap-2">
+          <Button type="submit" name="decision" value="allow" className="flex-1">
+            Allow
+          </Button>
+          <Button type="submit" name="decision" value="deny" variant="secondary" className="flex-1">
+            Deny
+          </Button>
+        </div>
+      </InteractionForm>
+    </Card>
+  );
+}

@@ -1,0 +1,39 @@
+import type { Metadata } from "next";
+import { ActionButton } from "@/components/ui/action-form";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { requireUser } from "@/lib/auth";
+import { listConnectedApps } from "@/lib/oidc";
+import { formatDateTime } from "@/lib/util/format";
+import { revokeAppAction } from "./actions";
+
+export const metadata: Metadata = { title: "Connected apps" };
+
+export default async function AppsPage() {
+  const user = await requireUser();
+  const apps = await listConnectedApps(user.id);
+  return (
+    <>
+      <PageHeader title="Connected apps" description="Applications you allowed to use your Gatehouse account." />
+      <Card>
+        {apps.length === 0 ? (
+          <p className="text-sm text-slate-500">No connected apps.</p>
+        ) : (
+          <ul className="divide-y divide-slate-100">
+            {apps.map((app) => (
+              <li key={app.clientId} data-testid="app-row" className="flex items-center justify-between gap-3 py-3 text-sm">
+                <div>
+                  <p className="font-medium text-slate-900">{app.name}</p>
+                  <p className="text-xs text-slate-500">
+                    {app.scopes.join(", ")} · allowed {formatDateTime(app.since)}
+                  </p>
+                </div>
+                <ActionButton action={revokeAppAction} fields={{ clientId: app.clientId }} label="Remove access" variant="danger" confirm={`Remove ${app.name}'s access?`} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,252 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import * as oauth from "oauth4webapi";
+import { ADMIN_STATE, createUserViaConsole, signIn, sql, uniqueEmail } from "./support/helpers";
+
+// A real relying-party library (oauth4webapi) drives the provider; the browser goes through the
+// login and consent pages. Clients are created in the console, as an admin would.
+
+const REDIRECT_URI = "http://127.0.0.1:9876/callback";
+const API = "https://api.example.test";
+const PASSWORD = "oidc passphrase for e2e";
+const http = { [oauth.allowInsecureRequests]: true } as const;
+
+type Created = { clientId: string; clientSecret: string };
+let as: oauth.AuthorizationServer;
+let web: Created;
+let machine: Created;
+let dpopMachine: Created;
+let email: string;
+
+async function createClient(browser: Browser, form: { name: string; grants: string[]; redirectUris?: string; scopes: string; resources?: string; dpop?: boolean }): Promise<Created> {
+  const admin = await browser.newContext({ storageState: ADMIN_STATE });
+  const page = await admin.newPage();
+  await page.goto("/admin/clients");
+  await page.getByLabel("Name").fill(form.name);
+  for (const grant of ["authorization_code", "refresh_token", "client_credentials"]) {
+    const box = page.locator(`input[name=grantTypes][value=${grant}]`);
+    if (form.grants.includes(grant)) await box.check();
+    else await box.uncheck();
+  }
+  await page.getByLabel("Redirect URIs").fill(form.redirectUris ?? "");
+  await page.getByLabel("Allowed scopes").fill(form.scopes);
+  await page.getByLabel("Resources (APIs)").fill(form.resources ?? "");
+  if (form.dpop) await page.getByLabel("Require DPoP").check();
+  await page.getByRole("button", { name: "Create client" }).click();
+  await expect(page.getByTestId("client-credentials")).toBeVisible();
+  const created = { clientId: (await page.getByTestId("client-id").textContent())!, clientSecret: (await page.getByTestId("client-secret").textContent())! };
+  await admin.close();
+  return created;
+}
+
+/** Sends the browser to the authorization endpoint and returns the URL it is redirected back to. */
+async function authorize(page: Page, params: Record<string, string>): Promise<URL> {
+  const url = new URL(as.authorization_endpoint!);
+  for (const [k, v] of Object.entries({ client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", ...params })) url.searchParams.set(k, v);
+  const callback = new Promise<URL>((resolve) => {
+    void page.route("http://127.0.0.1:9876/**", async (route) => {
+      resolve(new URL(route.request().url()));
+      await route.fulfill({ body: "back at the app" });
+    });
+  });
+  await page.goto(url.href);
+  return callback;
+}
+
+async function pkce() {
+  const verifier = oauth.generateRandomCodeVerifier();
+  return { verifier, challenge: await oauth.calculatePKCECodeChallenge(verifier) };
+}
+
+// OpenID Connect issues a refresh token for offline_access only with prompt=consent.
+const OFFLINE = { scope: "openid profile email offline_access", prompt: "consent" };
+
+async function codeFlow(page: Page, extra: Record<string, string> = {}) {
+  const { verifier, challenge } = await pkce();
+  const state = oauth.generateRandomState();
+  const nonce = oauth.generateRandomNonce();
+  const callback = await authorize(page, { scope: "openid profile email", state, nonce, code_challenge: challenge, code_challenge_method: "S256", ...extra });
+  const client = { client_id: web.clientId };
+  const params = oauth.validateAuthResponse(as, client, callback, state);
+  return { params, verifier, nonce, client, callback };
+}
+
+async function exchange(flow: Awaited<ReturnType<typeof codeFlow>>) {
+  const response = await oauth.authorizationCodeGrantRequest(as, flow.client, oauth.ClientSecretBasic(web.clientSecret), flow.params, REDIRECT_URI, flow.verifier, http);
+  return oauth.processAuthorizationCodeResponse(as, flow.client, response, { expectedNonce: flow.nonce, requireIdToken: true });
+}
+
+async function oauthError(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof oauth.ResponseBodyError) return error.error;
+    // A 401 with a WWW-Authenticate challenge (e.g. failed client authentication): the body says which error.
+    if (error instanceof oauth.WWWAuthenticateChallengeError) return ((await error.response.json()) as { error: string }).error;
+    throw error;
+  }
+  throw new Error("expected an OAuth error response");
+}
+
+async function introspect(token: string) {
+  const response = await oauth.introspectionRequest(as, { client_id: web.clientId }, oauth.ClientSecretBasic(web.clientSecret), token, http);
+  return oauth.processIntrospectionResponse(as, { client_id: web.clientId }, response);
+}
+
+test.describe.serial("OpenID Connect provider", () => {
+  test.beforeAll(async ({ browser, baseURL }) => {
+    const issuer = new URL(baseURL!);
+    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, http));
+    web = await createClient(browser, { name: "Test RP", grants: ["authorization_code", "refresh_token"], redirectUris: REDIRECT_URI, scopes: "openid profile email offline_access" });
+    machine = await createClient(browser, { name: "Batch job", grants: ["client_credentials"], scopes: "api:read api:write", resources: API });
+    dpopMachine = await createClient(browser, { name: "Bound job", grants: ["client_credentials"], scopes: "api:read", resources: API, dpop: true });
+    email = uniqueEmail("rp-user");
+    const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD, name: "Rita Party" });
+    await admin.close();
+  });
+
+  test("discovery documents both well-known paths and OAuth 2.1 choices", async ({ request }) => {
+    expect(as.code_challenge_methods_supported).toEqual(["S256"]);
+    expect(as.response_types_supported).toEqual(["code"]);
+    expect(as.grant_types_supported).not.toContain("implicit");
+    expect(as.grant_types_supported).not.toContain("password");
+    expect(as.authorization_response_iss_parameter_supported).toBe(true);
+    const rfc8414 = await (await request.get("/.well-known/oauth-authorization-server")).json();
+    expect(rfc8414.issuer).toBe(as.issuer);
+    const jwks = await (await request.get(as.jwks_uri!)).json();
+    expect(jwks.keys.map((k: { alg: string }) => k.alg).sort()).toEqual(["ES256", "EdDSA"]);
+    expect(JSON.stringify(jwks)).not.toContain('"d"');
+  });
+
+  test("authorization code with PKCE through the login and consent pages, ID token, userinfo", async ({ page }) => {
+    const flowPromise = codeFlow(page, OFFLINE);
+    await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Finteraction%2F/);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await expect(page.getByRole("heading", { name: "Test RP wants access" })).toBeVisible();
+    await expect(page.getByTestId("consent-scopes")).toContainText("Your email address");
+    await page.getByRole("button", { name: "Allow" }).click();
+    const flow = await flowPromise;
+    expect(flow.callback.searchParams.get("iss")).toBe(as.issuer);
+
+    const tokens = await exchange(flow);
+    const claims = oauth.getValidatedIdTokenClaims(tokens)!;
+    expect(claims.iss).toBe(as.issuer);
+    expect(claims.aud).toBe(web.clientId);
+    expect(claims.amr).toEqual(["pwd"]);
+    expect(tokens.refresh_token).toBeTruthy();
+
+    const userinfo = await oauth.processUserInfoResponse(as, flow.client, claims.sub, await oauth.userInfoRequest(as, flow.client, tokens.access_token, http));
+    expect(userinfo).toMatchObject({ email, name: "Rita Party", email_verified: false });
+
+    // The consent was remembered: the app is listed for the user, and the next login skips consent.
+    await page.goto("/account/apps");
+    await expect(page.getByTestId("app-row")).toContainText("Test RP");
+  });
+
+  test("refresh tokens rotate; reusing a spent one revokes the whole grant", async ({ page }) => {
+    await signIn(page, email, PASSWORD);
+    const flowPromise = codeFlow(page, OFFLINE);
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await page.getByRole("button", { name: "Allow" }).click();
+    const tokens = await exchange(await flowPromise);
+    const client = { client_id: web.clientId };
+    const auth = oauth.ClientSecretBasic(web.clientSecret);
+
+    const first = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, http));
+    expect(first.refresh_token).toBeTruthy();
+    expect(first.refresh_token).not.toBe(tokens.refresh_token);
+
+    const reuse = oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, http).then((r) => oauth.processRefreshTokenResponse(as, client, r));
+    expect(await oauthError(reuse)).toBe("invalid_grant");
+    const afterReuse = oauth.refreshTokenGrantRequest(as, client, auth, first.refresh_token!, http).then((r) => oauth.processRefreshTokenResponse(as, client, r));
+    expect(await oauthError(afterReuse)).toBe("invalid_grant");
+    expect((await introspect(first.access_token)).active).toBe(false);
+    await expect.poll(() => sql(`SELECT outcome FROM audit_events WHERE action = 'oauth.refresh_token.reuse' LIMIT 1`)).toBe("blocked");
+  });
+
+  test("revocation and introspection", async ({ page }) => {
+    await signIn(page, email, PASSWORD);
+    const flowPromise = codeFlow(page, { scope: "openid" });
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await page.getByRole("button", { name: "Allow" }).click(); // the previous test's reuse revoked the grant
+    const tokens = await exchange(await flowPromise);
+    expect(await introspect(tokens.access_token)).toMatchObject({ active: true, client_id: web.clientId });
+    const response = await oauth.revocationRequest(as, { client_id: web.clientId }, oauth.ClientSecretBasic(web.clientSecret), tokens.access_token, http);
+    await oauth.processRevocationResponse(response);
+    expect((await introspect(tokens.access_token)).active).toBe(false);
+  });
+
+  test("client credentials give a JWT access token (RFC 9068) for the resource", async () => {
+    const client = { client_id: machine.clientId };
+    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(machine.clientSecret), { scope: "api:read", resource: API }, http);
+    const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+    const request = new Request(`${API}/things`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const claims = await oauth.validateJwtAccessToken(as, request, API, http);
+    expect(claims).toMatchObject({ client_id: machine.clientId, aud: API, scope: "api:read" });
+    const wrongSecret = oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic("not-the-secret"), { scope: "api:read" }, http).then((r) => oauth.processClientCredentialsResponse(as, client, r));
+    expect(await oauthError(wrongSecret)).toBe("invalid_client");
+    const unknown = oauth.clientCredentialsGrantRequest(as, { client_id: "gh_nobody" }, oauth.ClientSecretBasic("x"), {}, http).then((r) => oauth.processClientCredentialsResponse(as, { client_id: "gh_nobody" }, r));
+    expect(await oauthError(unknown)).toBe("invalid_client");
+  });
+
+  test("a client that requires DPoP gets no token without a proof, and a DPoP-bound one with it", async () => {
+    const client = { client_id: dpopMachine.clientId };
+    const auth = oauth.ClientSecretBasic(dpopMachine.clientSecret);
+    const bare = oauth.clientCredentialsGrantRequest(as, client, auth, { scope: "api:read" }, http).then((r) => oauth.processClientCredentialsResponse(as, client, r));
+    expect(await oauthError(bare)).toBe("invalid_grant"); // "DPoP proof JWT not provided"
+    const DPoP = oauth.DPoP({}, await oauth.generateKeyPair("ES256"));
+    const bound = await oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: "api:read" }, { ...http, DPoP }));
+    expect(bound.token_type.toLowerCase()).toBe("dpop");
+  });
+
+  test("refused: missing PKCE, plain PKCE, a wrong redirect URI", async ({ request }) => {
+    const base = { client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", scope: "openid", state: "s" };
+    const go = (params: Record<string, string>) => request.get(`${as.authorization_endpoint}?${new URLSearchParams(params)}`, { maxRedirects: 0 });
+    const missing = await go(base);
+    expect(new URL(missing.headers().location!).searchParams.get("error")).toBe("invalid_request");
+    const plain = await go({ ...base, code_challenge: "a".repeat(43), code_challenge_method: "plain" });
+    expect(new URL(plain.headers().location!).searchParams.get("error")).toBe("invalid_request");
+    const wrongRedirect = await go({ ...base, redirect_uri: "http://127.0.0.1:9876/elsewhere", code_challenge: "a".repeat(43), code_challenge_method: "S256" });
+    expect(wrongRedirect.status()).toBe(400);
+    expect(await wrongRedirect.text()).toContain("redirect_uri");
+  });
+
+  test("a code used twice fails and revokes the tokens of its first use; an expired code fails", async ({ page }) => {
+    await signIn(page, email, PASSWORD);
+    const flowPromise = codeFlow(page, { scope: "openid email" });
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await page.getByRole("button", { name: "Allow" }).click(); // email was not granted before
+    const flow = await flowPromise;
+    const tokens = await exchange(flow);
+    expect(await oauthError(exchange(flow))).toBe("invalid_grant");
+    expect((await introspect(tokens.access_token)).active).toBe(false);
+
+    // The reuse revoked the grant: the provider session skips the login, consent is asked again.
+    const secondPromise = codeFlow(page, { scope: "openid email" });
+    await page.getByRole("button", { name: "Allow" }).click();
+    const second = await secondPromise;
+    sql(`UPDATE oidc_models SET expires_at = now() - interval '1 second' WHERE kind = 'AuthorizationCode' AND id = '${second.params.get("code")!.replace(/'/g, "")}'`);
+    expect(await oauthError(exchange(second))).toBe("invalid_grant");
+  });
+
+  test("dynamic registration needs an initial access token from an admin", async ({ browser }) => {
+    const metadata = { client_name: "Self-registered", redirect_uris: ["https://rp.example.test/cb"], grant_types: ["authorization_code"], response_types: ["code"] };
+    const anonymous = await oauth.dynamicClientRegistrationRequest(as, metadata, http);
+    expect(anonymous.status).toBe(401);
+
+    const admin = await browser.newContext({ storageState: ADMIN_STATE });
+    const page = await admin.newPage();
+    await page.goto("/admin/clients");
+    await page.getByRole("button", { name: "Issue an initial access token" }).click();
+    const iat = (await page.getByTestId("registration-token").textContent())!;
+    await admin.close();
+
+    const badRedirect = await oauth.dynamicClientRegistrationRequest(as, { ...metadata, redirect_uris: ["http://rp.example.test/cb"] }, { ...http, initialAccessToken: iat });
+    expect((await badRedirect.json()).error).toBe("invalid_redirect_uri");
+    const registered = await oauth.processDynamicClientRegistrationResponse(await oauth.dynamicClientRegistrationRequest(as, metadata, { ...http, initialAccessToken: iat }));
+    expect(registered.client_id).toBeTruthy();
+    expect(sql(`SELECT secret_hash IS NOT NULL AND metadata::text NOT LIKE '%client_secret"%' FROM oauth_clients WHERE id = '${registered.client_id}'`)).toBe("t");
+  });
+});

@@ -1,0 +1,138 @@
+import "server-only";
+import { createHash, randomBytes } from "node:crypto";
+import type { AdapterPayload } from "oidc-provider";
+import { z } from "zod";
+import { db, Prisma } from "../db/client";
+import { safeEqual } from "../crypto";
+import { audit, type AuditContext } from "../audit";
+
+// OAuth clients: what the console creates and what dynamic registration stores. The secret is
+// shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).
+
+export const OIDC_SCOPES = ["openid", "profile", "email", "offline_access"] as const;
+export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
+
+/** OAuth 2.1: https, or http on a loopback IP literal (native apps); no fragment. */
+export function redirectUriProblem(uri: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return `${uri} is not a URL.`;
+  }
+  if (url.hash) return `${uri} must not contain a fragment.`;
+  if (url.protocol === "https:") return null;
+  if (url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "[::1]")) return null;
+  return `${uri} must use https (or http on 127.0.0.1 / [::1] for native apps).`;
+}
+
+const lines = (text: string) => text.split(/[\s,]+/).map((l) => l.trim()).filter(Boolean);
+
+export const clientInputSchema = z
+  .object({
+    name: z.string().trim().min(1, "Name the client.").max(80),
+    type: z.enum(["public", "confidential"]),
+    grantTypes: z.array(z.enum(GRANT_TYPES)).min(1, "Choose at least one grant type."),
+    redirectUris: z.string().max(5000).transform(lines),
+    scopes: z.string().max(1000).transform(lines).pipe(z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "Scopes are single words.")).min(1, "Allow at least one scope.")),
+    resources: z.string().max(2000).transform(lines).pipe(z.array(z.url({ protocol: /^https?$/, error: "Resources are absolute http(s) URIs." }))),
+    accessTokenTtl: z.coerce.number().int().min(60).max(86_400),
+    refreshTokenTtl: z.coerce.number().int().min(300).max(365 * 86_400),
+    requireDpop: z.boolean(),
+  })
+  .superRefine((c, issue) => {
+    const usesCode = c.grantTypes.includes("authorization_code");
+    if (usesCode && c.redirectUris.length === 0) issue.addIssue({ code: "custom", path: ["redirectUris"], message: "Add at least one redirect URI." });
+    for (const uri of c.redirectUris) {
+      const problem = redirectUriProblem(uri);
+      if (problem) issue.addIssue({ code: "custom", path: ["redirectUris"], message: problem });
+    }
+    if (c.type === "public" && c.grantTypes.includes("client_credentials")) {
+      issue.addIssue({ code: "custom", path: ["grantTypes"], message: "A public client cannot use client credentials." });
+    }
+    if (c.grantTypes.includes("refresh_token") && !usesCode) {
+      issue.addIssue({ code: "custom", path: ["grantTypes"], message: "Refresh tokens come with the authorization code grant." });
+    }
+  });
+export type ClientInput = z.output<typeof clientInputSchema>;
+
+const hashSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
+
+/** Constant-time check of a presented secret against the stored hash (installed on the provider's Client). */
+export function secretMatches(storedHash: string | undefined, presented: string): boolean {
+  return !!storedHash && safeEqual(storedHash, hashSecret(presented));
+}
+
+function metadataFor(id: string, c: ClientInput): Record<string, unknown> {
+  const oidcScopes = c.scopes.filter((s) => (OIDC_SCOPES as readonly string[]).includes(s));
+  return {
+    client_id: id,
+    client_name: c.name,
+    redirect_uris: c.redirectUris,
+    grant_types: c.grantTypes,
+    response_types: c.grantTypes.includes("authorization_code") ? ["code"] : [],
+    token_endpoint_auth_method: c.type === "public" ? "none" : "client_secret_basic",
+    // The provider only accepts OpenID scopes in `scope`; API scopes belong to resources.
+    ...(oidcScopes.length ? { scope: oidcScopes.join(" ") } : {}),
+    gatehouse_api_scopes: c.scopes.filter((s) => !(OIDC_SCOPES as readonly string[]).includes(s)),
+    dpop_bound_access_tokens: c.requireDpop,
+    gatehouse_resources: c.resources,
+    gatehouse_access_token_ttl: c.accessTokenTtl,
+    gatehouse_refresh_token_ttl: c.refreshTokenTtl,
+  };
+}
+
+export async function createClient(input: ClientInput, ctx: AuditContext): Promise<{ clientId: string; clientSecret: string | null }> {
+  const clientId = `gh_${randomBytes(12).toString("base64url")}`;
+  const clientSecret = input.type === "confidential" ? randomBytes(32).toString("base64url") : null;
+  await db().oAuthClient.create({
+    data: { id: clientId, name: input.name, metadata: metadataFor(clientId, input) as Prisma.InputJsonObject, secretHash: clientSecret ? hashSecret(clientSecret) : null, source: "console" },
+  });
+  await audit(ctx, {
+    type: "admin", action: "oauth.client.create", outcome: "success", resource: { type: "oauth_client", id: clientId },
+    metadata: { name: input.name, type: input.type, grantTypes: input.grantTypes, redirectUris: input.redirectUris, scopes: input.scopes, requireDpop: input.requireDpop },
+  });
+  return { clientId, clientSecret };
+}
+
+/** What the provider sees of a client: its metadata with the secret's hash, or nothing if disabled. */
+export async function clientMetadata(id: string): Promise<AdapterPayload | undefined> {
+  const row = await db().oAuthClient.findUnique({ where: { id } });
+  if (!row || row.disabledAt) return undefined;
+  const metadata = row.metadata as AdapterPayload;
+  return row.secretHash ? { ...metadata, client_secret: row.secretHash } : metadata;
+}
+
+/** Dynamic registration (RFC 7591) stores its client here; the plaintext secret never is. */
+export async function saveRegisteredClient(id: string, payload: AdapterPayload): Promise<void> {
+  const { client_secret: secret, ...metadata } = payload as AdapterPayload & { client_secret?: string };
+  const data = {
+    name: String(metadata.client_name ?? id).slice(0, 80),
+    metadata: metadata as Prisma.InputJsonObject,
+    secretHash: secret ? hashSecret(secret) : null,
+  };
+  await db().oAuthClient.upsert({ where: { id }, create: { id, source: "registration", ...data }, update: data });
+}
+
+export type ClientView = { id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; requireDpop: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number };
+
+export async function listClients(): Promise<ClientView[]> {
+  const rows = await db().oAuthClient.findMany({ orderBy: { createdAt: "desc" } });
+  const grants = await db().oAuthConsent.groupBy({ by: ["clientId"], _count: true });
+  const grantCount = new Map(grants.map((g) => [g.clientId, g._count]));
+  return rows.map((row) => {
+    const m = row.metadata as Record<string, unknown>;
+    return {
+      id: row.id, name: row.name, type: row.secretHash ? "confidential" : "public", source: row.source,
+      grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [],
+      scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], requireDpop: m.dpop_bound_access_tokens === true,
+      disabledAt: row.disabledAt, createdAt: row.createdAt, activeGrants: grantCount.get(row.id) ?? 0,
+    };
+  });
+}
+
+export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<boolean> {
+  const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
+  if (count) await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
+  return count === 1;
+}

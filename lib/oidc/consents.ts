@@ -1,0 +1,59 @@
+import "server-only";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit";
+
+// Remembered consents: a user's decision to let a client have some scopes. The consent points at
+// the provider's Grant; revoking deletes both and every token issued under the grant.
+
+export async function rememberedGrantId(userId: string, clientId: string): Promise<string | undefined> {
+  const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
+  return consent?.grantId;
+}
+
+export async function rememberConsent(userId: string, clientId: string, grantId: string, scopes: string[]): Promise<void> {
+  await db().oAuthConsent.upsert({
+    where: { userId_clientId: { userId, clientId } },
+    create: { userId, clientId, grantId, scopes },
+    update: { grantId, scopes },
+  });
+}
+
+export type ConnectedApp = { clientId: string; name: string; scopes: string[]; since: Date; lastUpdated: Date };
+
+export async function listConnectedApps(userId: string): Promise<ConnectedApp[]> {
+  const consents = await db().oAuthConsent.findMany({ where: { userId }, orderBy: { updatedAt: "desc" } });
+  const clients = await db().oAuthClient.findMany({ where: { id: { in: consents.map((c) => c.clientId) } }, select: { id: true, name: true } });
+  const names = new Map(clients.map((c) => [c.id, c.name]));
+  return consents.map((c) => ({ clientId: c.clientId, name: names.get(c.clientId) ?? c.clientId, scopes: c.scopes, since: c.createdAt, lastUpdated: c.updatedAt }));
+}
+
+/** A grant the provider revoked (refresh token or code reuse) is no longer a connected app. */
+export async function forgetConsentsForGrant(grantId: string): Promise<void> {
+  await db().oAuthConsent.deleteMany({ where: { grantId } });
+}
+
+/** Deletes every provider record of a grant: the grant, its codes, access and refresh tokens. */
+async function destroyGrant(grantId: string): Promise<void> {
+  await db().oidcModel.deleteMany({ where: { OR: [{ grantId }, { kind: "Grant", id: grantId }] } });
+}
+
+/** A user disconnects an app (scoped by userId: another user's client id matches nothing). */
+export async function revokeConnectedApp(userId: string, clientId: string, ctx: AuditContext): Promise<boolean> {
+  const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
+  if (!consent) return false;
+  await destroyGrant(consent.grantId);
+  await db().oAuthConsent.delete({ where: { userId_clientId: { userId, clientId } } });
+  await audit(ctx, { type: "consent", action: "oauth.consent.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { userId, grantId: consent.grantId } });
+  return true;
+}
+
+/** Admin: revokes every user's grant to a client. */
+export async function revokeClientGrants(clientId: string, ctx: AuditContext): Promise<number> {
+  const consents = await db().oAuthConsent.findMany({ where: { clientId } });
+  for (const c of consents) await destroyGrant(c.grantId);
+  // Machine tokens (client credentials) have no grant: remove them by their client.
+  await db().$executeRaw`DELETE FROM oidc_models WHERE kind IN ('ClientCredentials', 'AccessToken', 'RefreshToken', 'AuthorizationCode') AND payload->>'clientId' = ${clientId}`;
+  await db().oAuthConsent.deleteMany({ where: { clientId } });
+  await audit(ctx, { type: "admin", action: "oauth.client.grants.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grants: consents.length } });
+  return consents.length;
+}

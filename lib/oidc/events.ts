@@ -1,0 +1,62 @@
+import "server-only";
+import type Provider from "oidc-provider";
+import type { KoaContextWithOIDC } from "oidc-provider";
+import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audit";
+import { CLIENT_IP_HEADER } from "../http/client-ip";
+import { forgetConsentsForGrant } from "./consents";
+
+// The provider's events, into the audit trail: token issue, refresh, reuse detection,
+// revocation, authorization outcomes, registrations.
+
+type Event = Omit<AuditEventInput, "actor" | "client">;
+
+function record(ctx: KoaContextWithOIDC | undefined, event: Event) {
+  const clientId = ctx?.oidc?.client?.clientId ?? null;
+  const accountId = ctx?.oidc?.account?.accountId ?? ctx?.oidc?.session?.accountId ?? null;
+  const actor: AuditActor = accountId ? { type: "user", id: accountId, label: null } : clientId ? { type: "client", id: clientId, label: null } : { type: "system", id: null, label: "oidc" };
+  const client = ctx ? { ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null } : null;
+  void recordAuditEvent({ ...event, actor, client, metadata: { clientId, ...event.metadata } }).catch((error: unknown) => {
+    console.error("Audit of an OIDC event failed:", error instanceof Error ? error.message : error);
+  });
+}
+
+export function listenForAuditEvents(provider: Provider): void {
+  provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
+    const grantType = String(ctx.oidc.params?.grant_type ?? "");
+    record(ctx, {
+      type: "token", action: grantType === "refresh_token" ? "oauth.token.refresh" : "oauth.token.issue", outcome: "success",
+      resource: { type: "oauth_client", id: ctx.oidc.client?.clientId ?? "unknown" },
+      metadata: { grantType, grantId: ctx.oidc.entities.Grant?.jti ?? null, dpop: !!ctx.oidc.entities.AccessToken?.jkt || !!ctx.oidc.entities.ClientCredentials?.jkt },
+    });
+  });
+  provider.on("grant.error", (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string; error_detail?: string }) => {
+    // oidc-provider revokes the whole grant when a rotated (spent) refresh token comes back.
+    const reuse = error.error_detail === "refresh token already used";
+    record(ctx, {
+      type: reuse ? "security" : "token", action: reuse ? "oauth.refresh_token.reuse" : "oauth.token.issue", outcome: reuse ? "blocked" : "failure",
+      resource: { type: "oauth_client", id: ctx.oidc?.client?.clientId ?? "unknown" },
+      metadata: { grantType: String(ctx.oidc?.params?.grant_type ?? ""), error: error.error ?? null, detail: error.error_detail ?? null, grantRevoked: reuse },
+    });
+  });
+  provider.on("grant.revoked", (ctx: KoaContextWithOIDC, grantId: string) => {
+    void forgetConsentsForGrant(grantId).catch(() => undefined);
+    record(ctx, { type: "token", action: "oauth.grant.revoke", outcome: "success", resource: { type: "grant", id: grantId } });
+  });
+  for (const kind of ["access_token", "refresh_token", "client_credentials"] as const) {
+    provider.on(`${kind}.destroyed` as "access_token.destroyed", (token: { clientId?: string; jti?: string }) => {
+      record(undefined, { type: "token", action: "oauth.token.revoke", outcome: "success", resource: { type: "oauth_client", id: token.clientId ?? "unknown" }, metadata: { tokenKind: kind } });
+    });
+  }
+  provider.on("authorization.success", (ctx: KoaContextWithOIDC) => {
+    record(ctx, { type: "authentication", action: "oauth.authorize", outcome: "success", resource: { type: "oauth_client", id: ctx.oidc.client?.clientId ?? "unknown" }, metadata: { scope: typeof ctx.oidc.params?.scope === "string" ? ctx.oidc.params.scope : null } });
+  });
+  provider.on("authorization.error", (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string }) => {
+    record(ctx, { type: "authentication", action: "oauth.authorize", outcome: "failure", resource: { type: "oauth_client", id: String(ctx.oidc?.params?.client_id ?? "unknown").slice(0, 200) }, metadata: { error: error.error ?? null, description: error.error_description ?? null } });
+  });
+  provider.on("registration_create.success", (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+    record(ctx, { type: "admin", action: "oauth.client.register", outcome: "success", resource: { type: "oauth_client", id: client.clientId } });
+  });
+  provider.on("server_error", (_ctx: KoaContextWithOIDC, error: Error) => {
+    console.error(`[oidc] server error: ${error.message}`);
+  });
+}

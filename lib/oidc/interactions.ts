@@ -1,0 +1,107 @@
+import "server-only";
+import { IncomingMessage, ServerResponse } from "node:http";
+import { Socket } from "node:net";
+import { headers } from "next/headers";
+import type { InteractionResults } from "oidc-provider";
+import { audit, type AuditContext } from "../audit";
+import { getProvider } from "./provider";
+import { rememberConsent } from "./consents";
+
+// Login and consent are Next.js pages; the provider's interaction helpers want Node's req/res,
+// which server components and actions do not have. So the request's headers are replayed into a
+// bare IncomingMessage: the provider then checks its own signed interaction cookie, which binds
+// the interaction to the browser that started it, exactly as it would on its own routes.
+
+async function nodeRequest(): Promise<{ req: IncomingMessage; res: ServerResponse }> {
+  const req = new IncomingMessage(new Socket());
+  req.headers = Object.fromEntries((await headers()).entries());
+  req.method = "GET";
+  req.url = "/";
+  return { req, res: new ServerResponse(req) };
+}
+
+export type InteractionView = {
+  uid: string;
+  prompt: "login" | "consent" | string;
+  reasons: string[];
+  client: { id: string; name: string };
+  scopes: string[];
+  missingScopes: string[];
+  /** The provider's end-user session's account, if it already has one. */
+  sessionAccountId: string | null;
+  maxAge: number | null;
+  startedAt: Date;
+};
+
+/** The interaction behind this browser's cookie, if it is the one with this uid. */
+export async function loadInteraction(uid: string): Promise<InteractionView | null> {
+  const provider = await getProvider();
+  const { req, res } = await nodeRequest();
+  const interaction = await provider.interactionDetails(req, res).catch(() => null);
+  if (!interaction || interaction.uid !== uid) return null;
+  const clientId = String(interaction.params.client_id);
+  const client = await provider.Client.find(clientId);
+  const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+  return {
+    uid,
+    prompt: interaction.prompt.name,
+    reasons: interaction.prompt.reasons,
+    client: { id: clientId, name: client?.clientName ?? clientId },
+    scopes: String(interaction.params.scope ?? "").split(" ").filter(Boolean),
+    missingScopes: [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()],
+    sessionAccountId: interaction.session?.accountId ?? null,
+    maxAge: typeof interaction.params.max_age === "number" ? interaction.params.max_age : null,
+    startedAt: new Date((interaction.iat ?? 0) * 1000),
+  };
+}
+
+async function finish(uid: string, result: InteractionResults): Promise<string | null> {
+  const provider = await getProvider();
+  const { req, res } = await nodeRequest();
+  const interaction = await provider.interactionDetails(req, res).catch(() => null);
+  if (!interaction || interaction.uid !== uid) return null;
+  return provider.interactionResult(req, res, result, { mergeWithLastSubmission: true });
+}
+
+// RFC 8176 method references for how the portal session was authenticated.
+const AMR: Record<string, string> = { password: "pwd", totp: "otp", backup_code: "otp", passkey: "hwk", trusted_device: "rba" };
+
+/** The signed-in portal user completes the provider's login prompt; returns where the browser goes next. */
+export async function completeLogin(uid: string, login: { userId: string; authMethods: string[]; authTime: Date }): Promise<string | null> {
+  const amr = [...new Set(login.authMethods.map((m) => AMR[m]).filter((m): m is string => !!m))];
+  if (amr.length > 1) amr.push("mfa");
+  return finish(uid, { login: { accountId: login.userId, amr, ts: Math.floor(login.authTime.getTime() / 1000), remember: false } });
+}
+
+/** Grants what the client asked for; `remember` keeps the decision for next time. */
+export async function completeConsent(uid: string, userId: string, remember: boolean, ctx: AuditContext): Promise<string | null> {
+  const provider = await getProvider();
+  const { req, res } = await nodeRequest();
+  const interaction = await provider.interactionDetails(req, res).catch(() => null);
+  if (!interaction || interaction.uid !== uid || interaction.session?.accountId !== userId) return null;
+  const clientId = String(interaction.params.client_id);
+  const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined) ?? new provider.Grant({ accountId: userId, clientId });
+  const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  if (details.missingOIDCScope?.length) grant.addOIDCScope(details.missingOIDCScope.join(" "));
+  if (details.missingOIDCClaims?.length) grant.addOIDCClaims(details.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(" "));
+  const grantId = await grant.save();
+  const scopes = String(grant.getOIDCScope() ?? "").split(" ").filter(Boolean);
+  if (remember) await rememberConsent(userId, clientId, grantId, scopes);
+  await audit(ctx, { type: "consent", action: "oauth.consent.grant", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grantId, scopes, remembered: remember } });
+  return provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+export async function denyInteraction(uid: string, ctx: AuditContext): Promise<string | null> {
+  const returnTo = await finish(uid, { error: "access_denied", error_description: "The user denied the request." });
+  if (returnTo) await audit(ctx, { type: "consent", action: "oauth.consent.deny", outcome: "failure", resource: { type: "oauth_interaction", id: uid } });
+  return returnTo;
+}
+
+/** prompt=login, or a max_age the session is older than: the user must sign in again first. */
+export function needsFreshLogin(interaction: InteractionView, authTime: Date, now = new Date()): boolean {
+  // A sign-in after this request began is as fresh as it gets.
+  if (authTime >= interaction.startedAt) return false;
+  const ageSeconds = (now.getTime() - authTime.getTime()) / 1000;
+  return interaction.reasons.includes("login_prompt") || (interaction.maxAge !== null && ageSeconds > interaction.maxAge);
+}

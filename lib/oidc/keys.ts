@@ -1,0 +1,78 @@
+import "server-only";
+import { generateKeyPairSync } from "node:crypto";
+import { calculateJwkThumbprint, type JWK } from "jose";
+import { db, Prisma } from "../db/client";
+import { decrypt, encrypt } from "../crypto";
+import { audit, type AuditContext } from "../audit";
+
+// The provider's signing keys, in PostgreSQL with the private half encrypted. One active key per
+// algorithm signs; rotating makes a new active key and moves the old one to "retiring", where it
+// stays in JWKS (so tokens it signed still verify) until the longest-lived of them has expired.
+
+export const SIGNING_ALGS = ["ES256", "EdDSA"] as const;
+type SigningAlg = (typeof SIGNING_ALGS)[number];
+const CIPHER_CONTEXT = "oidc.signing_key";
+// ID tokens live 1 hour and JWT access tokens at most 24 hours (lib/oidc/clients.ts).
+export const RETIRE_AFTER_MS = 24 * 3_600_000 + 5 * 60_000;
+
+async function newKey(alg: SigningAlg) {
+  const { privateKey } = alg === "ES256" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("ed25519");
+  const privateJwk = privateKey.export({ format: "jwk" }) as JWK;
+  const { d: _secret, ...publicJwk } = privateJwk;
+  const kid = await calculateJwkThumbprint(publicJwk);
+  return { kid, alg, publicJwk: { ...publicJwk, kid, alg, use: "sig" }, privateJwkCipher: encrypt(JSON.stringify({ ...privateJwk, kid, alg, use: "sig" }), CIPHER_CONTEXT) };
+}
+
+/** Creates the first keys on a fresh database (idempotent; concurrent instances race harmlessly on the primary key). */
+export async function ensureSigningKeys(): Promise<void> {
+  for (const alg of SIGNING_ALGS) {
+    const active = await db().oidcSigningKey.count({ where: { alg, state: "active" } });
+    if (active === 0) {
+      const key = await newKey(alg);
+      await db().oidcSigningKey.create({ data: { ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, state: "active" } });
+    }
+  }
+}
+
+/** Retires keys whose grace period is over. */
+export async function retireDueKeys(now = new Date()): Promise<number> {
+  const { count } = await db().oidcSigningKey.updateMany({ where: { state: "retiring", retireAfter: { lte: now } }, data: { state: "retired", retiredAt: now } });
+  return count;
+}
+
+/** The provider's JWKS (private, decrypted in memory): active keys first, so they are the ones used to sign. */
+export async function providerJwks(): Promise<{ keys: JWK[]; version: string }> {
+  await retireDueKeys();
+  const rows = await db().oidcSigningKey.findMany({ where: { state: { in: ["active", "retiring"] } }, orderBy: [{ state: "asc" }, { createdAt: "desc" }] });
+  return { keys: rows.map((r) => JSON.parse(decrypt(r.privateJwkCipher, CIPHER_CONTEXT)) as JWK), version: await keysVersion() };
+}
+
+/** Changes whenever a key is added or changes state; instances compare it to rebuild their provider. */
+export async function keysVersion(): Promise<string> {
+  const rows = await db().oidcSigningKey.findMany({ where: { state: { in: ["active", "retiring"] } }, select: { kid: true, state: true }, orderBy: { kid: "asc" } });
+  return rows.map((r) => `${r.kid}:${r.state}`).join(",");
+}
+
+export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Promise<string[]> {
+  const created: string[] = [];
+  for (const alg of SIGNING_ALGS) {
+    const key = await newKey(alg);
+    await db().$transaction([
+      db().oidcSigningKey.updateMany({ where: { alg, state: "active" }, data: { state: "retiring", retireAfter: new Date(now.getTime() + RETIRE_AFTER_MS) } }),
+      db().oidcSigningKey.create({ data: { ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, state: "active" } }),
+    ]);
+    created.push(key.kid);
+  }
+  await audit(ctx, { type: "admin", action: "oauth.keys.rotate", outcome: "success", resource: { type: "signing_keys", id: created.join(",") }, metadata: { newKids: created } });
+  return created;
+}
+
+export type SigningKeyView = { kid: string; alg: string; state: string; createdAt: Date; retireAfter: Date | null; retiredAt: Date | null };
+
+export function listSigningKeys(): Promise<SigningKeyView[]> {
+  return db().oidcSigningKey.findMany({
+    orderBy: [{ createdAt: "desc" }],
+    take: 50,
+    select: { kid: true, alg: true, state: true, createdAt: true, retireAfter: true, retiredAt: true },
+  });
+}

@@ -1,0 +1,192 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from "oidc-provider";
+import { z } from "zod";
+import { readConfig } from "../config";
+import { db } from "../db/client";
+import { PrismaAdapter } from "./adapter";
+import { redirectUriProblem, secretMatches } from "./clients";
+import { rememberedGrantId } from "./consents";
+import { listenForAuditEvents } from "./events";
+import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
+
+// panva's oidc-provider does the protocol; this file only configures it. OAuth 2.1 choices:
+// authorization code only, PKCE (S256) for every client, exact redirect URIs (https or loopback),
+// rotating refresh tokens with reuse detection (the library revokes the grant), DPoP, PAR,
+// resource indicators with JWT access tokens, and dynamic registration only with an initial
+// access token an admin issued.
+
+export const OIDC_PREFIX = "/oidc";
+const KEYS_CHECK_MS = 5_000;
+
+export function issuer(): string {
+  return new URL(readConfig().GATEHOUSE_URL ?? "http://localhost:3000").origin;
+}
+
+type Metadata = ClientMetadata & { gatehouse_resources?: string[]; gatehouse_api_scopes?: string[]; gatehouse_access_token_ttl?: number; gatehouse_refresh_token_ttl?: number };
+const clientMeta = (ctx: KoaContextWithOIDC, client?: { metadata(): ClientMetadata }) => (client ?? ctx.oidc.client)?.metadata() as Metadata | undefined;
+
+const DEFAULT_ACCESS_TOKEN_TTL = 600;
+const DEFAULT_REFRESH_TOKEN_TTL = 14 * 86_400;
+const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
+
+async function findAccount(_ctx: KoaContextWithOIDC, sub: string) {
+  if (!z.uuid().safeParse(sub).success) return undefined;
+  const user = await db().user.findUnique({ where: { id: sub } });
+  if (!user || user.disabledAt) return undefined;
+  return {
+    accountId: user.id,
+    // Gatehouse does not verify email addresses (yet), so it does not claim they are.
+    claims: async () => ({ sub: user.id, name: user.name, email: user.email, email_verified: false, updated_at: Math.floor(user.updatedAt.getTime() / 1000) }),
+  };
+}
+
+function configuration(jwks: { keys: object[] }): Configuration {
+  const cookieKey = createHash("sha256").update(`oidc-cookies\0${process.env.AUTH_SECRET ?? ""}`).digest("base64url");
+  return {
+    adapter: PrismaAdapter,
+    jwks: jwks as Configuration["jwks"],
+    findAccount,
+    cookies: { keys: [cookieKey] },
+    // amr in the ID token tells relying parties how the user signed in (pwd, otp, hwk, mfa).
+    claims: { openid: ["sub", "amr"], profile: ["name", "updated_at"], email: ["email", "email_verified"] },
+    scopes: [...OIDC_SCOPES],
+    responseTypes: ["code"],
+    clientAuthMethods: ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+    enabledJWA: { idTokenSigningAlgValues: ["ES256", "EdDSA"], userinfoSigningAlgValues: ["ES256", "EdDSA"], introspectionSigningAlgValues: ["ES256", "EdDSA"] },
+    clientDefaults: { grant_types: ["authorization_code"], response_types: ["code"], id_token_signed_response_alg: "ES256", token_endpoint_auth_method: "client_secret_basic" },
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed("refresh_token") && code.scopes.has("offline_access"),
+    routes: {
+      authorization: `${OIDC_PREFIX}/auth`,
+      end_session: `${OIDC_PREFIX}/session/end`,
+      introspection: `${OIDC_PREFIX}/token/introspection`,
+      jwks: `${OIDC_PREFIX}/jwks`,
+      pushed_authorization_request: `${OIDC_PREFIX}/request`,
+      registration: `${OIDC_PREFIX}/reg`,
+      revocation: `${OIDC_PREFIX}/token/revocation`,
+      token: `${OIDC_PREFIX}/token`,
+      userinfo: `${OIDC_PREFIX}/me`,
+      backchannel_authentication: `${OIDC_PREFIX}/backchannel`,
+      code_verification: `${OIDC_PREFIX}/device`,
+      device_authorization: `${OIDC_PREFIX}/device/auth`,
+      challenge: `${OIDC_PREFIX}/challenge`,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant: async (ctx) => {
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ||
+        ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId) ||
+        (await rememberedGrantId(ctx.oidc.session!.accountId!, ctx.oidc.client!.clientId));
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    ttl: {
+      AccessToken: (ctx, _token, client) => clientMeta(ctx, client)?.gatehouse_access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL,
+      ClientCredentials: (ctx, _token, client) => clientMeta(ctx, client)?.gatehouse_access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL,
+      RefreshToken: (ctx, _token, client) => clientMeta(ctx, client)?.gatehouse_refresh_token_ttl ?? DEFAULT_REFRESH_TOKEN_TTL,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 86_400,
+      Grant: 365 * 86_400,
+      PushedAuthorizationRequest: 60,
+    },
+    extraClientMetadata: {
+      properties: ["gatehouse_resources", "gatehouse_api_scopes", "gatehouse_access_token_ttl", "gatehouse_refresh_token_ttl"],
+      validator(_ctx, key, value, metadata) {
+        // Called once per extra property with the whole metadata: the place to hold dynamically
+        // registered clients to the same OAuth 2.1 redirect URI rules as the console.
+        if (key === "gatehouse_resources") {
+          for (const uri of (metadata.redirect_uris as string[] | undefined) ?? []) {
+            const problem = redirectUriProblem(uri);
+            if (problem) throw new errors.InvalidRedirectUri(problem);
+          }
+          if (value !== undefined && !(Array.isArray(value) && value.every((v) => z.url().safeParse(v).success))) {
+            throw new errors.InvalidClientMetadata("gatehouse_resources must be an array of absolute URIs");
+          }
+        } else if (key === "gatehouse_api_scopes") {
+          if (value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === "string" && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(v)))) {
+            throw new errors.InvalidClientMetadata("gatehouse_api_scopes must be an array of scope tokens");
+          }
+        } else if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 60 && (value as number) <= 365 * 86_400)) {
+          throw new errors.InvalidClientMetadata(`${key} must be a whole number of seconds`);
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      registration: { enabled: true, initialAccessToken: true },
+      pushedAuthorizationRequests: { enabled: true },
+      dPoP: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // A machine client without a resource parameter gets its first allowed resource.
+        defaultResource: (ctx, client) => clientMeta(ctx, client)?.gatehouse_resources?.[0] ?? undefined!,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx, resource, client) => {
+          const meta = clientMeta(ctx, client);
+          if (!meta?.gatehouse_resources?.includes(resource)) throw new errors.InvalidTarget();
+          return {
+            scope: (meta.gatehouse_api_scopes ?? []).join(" "),
+            audience: resource,
+            accessTokenTTL: meta.gatehouse_access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL,
+            accessTokenFormat: "jwt",
+            jwt: { sign: { alg: "ES256" } },
+          };
+        },
+      },
+    },
+    renderError: (ctx, out) => {
+      ctx.type = "html";
+      const text = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in error</title><meta name="viewport" content="width=device-width"></head><body style="font-family:system-ui;max-width:32rem;margin:4rem auto;padding:0 1rem"><h1>Sign-in request refused</h1><p><strong>${text(out.error)}</strong></p><p>${text(out.error_description)}</p><p>Return to the application and start again.</p></body></html>`;
+    },
+  };
+}
+
+async function build(): Promise<{ provider: Provider; version: string }> {
+  await ensureSigningKeys();
+  const { keys, version } = await providerJwks();
+  const provider = new Provider(issuer(), configuration({ keys }));
+  // server.ts strips X-Forwarded-* unless the peer is a trusted proxy, so Koa may believe them.
+  provider.proxy = true;
+  // Client secrets are stored hashed (lib/oidc/clients.ts): compare the hash, in constant time.
+  provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, actual: string) {
+    return secretMatches(this.clientSecret, actual);
+  };
+  listenForAuditEvents(provider);
+  return { provider, version };
+}
+
+type Cached = { provider: Provider; version: string; checkedAt: number };
+const CACHE = Symbol.for("gatehouse.oidc.provider");
+const store = globalThis as unknown as { [CACHE]?: Promise<Cached> };
+
+/**
+ * The provider for this process, rebuilt when the signing keys change (a rotation on any
+ * instance is picked up within KEYS_CHECK_MS).
+ */
+export async function getProvider(): Promise<Provider> {
+  const current = store[CACHE];
+  if (current) {
+    const cached = await current;
+    if (Date.now() - cached.checkedAt < KEYS_CHECK_MS) return cached.provider;
+    if ((await keysVersion()) === cached.version) {
+      cached.checkedAt = Date.now();
+      return cached.provider;
+    }
+  }
+  const next = build().then((built) => ({ ...built, checkedAt: Date.now() }));
+  store[CACHE] = next;
+  next.catch(() => {
+    if (store[CACHE] === next) delete store[CACHE];
+  });
+  return (await next).provider;
+}

@@ -1,0 +1,32 @@
+import "server-only";
+import type Provider from "oidc-provider";
+import { publishOidcHandler, type OidcHandler } from "./mount";
+import { getProvider } from "./provider";
+import { sweepExpiredOidcModels } from "./adapter";
+
+const SWEEP_MS = 10 * 60_000;
+// One Koa handler per provider instance (a key rotation builds a new provider).
+const handlers = new WeakMap<Provider, OidcHandler>();
+
+const handle: OidcHandler = async (req, res) => {
+  let provider: Provider;
+  try {
+    provider = await getProvider();
+  } catch (error) {
+    console.error("OpenID provider unavailable:", error instanceof Error ? error.message : error);
+    res.writeHead(503, { "content-type": "application/json", "retry-after": "5" }).end(JSON.stringify({ error: "temporarily_unavailable" }));
+    return;
+  }
+  // The RFC 8414 document is the same as OpenID discovery here.
+  if (req.url?.startsWith("/.well-known/oauth-authorization-server")) req.url = "/.well-known/openid-configuration";
+  let callback = handlers.get(provider);
+  if (!callback) handlers.set(provider, (callback = provider.callback()));
+  await callback(req, res);
+};
+
+/** Called once at server start (instrumentation.ts): hands the provider to server.ts and warms it up. */
+export async function startOidc(): Promise<void> {
+  publishOidcHandler(handle);
+  await getProvider().catch((error: unknown) => console.error("OpenID provider failed to start:", error instanceof Error ? error.message : error));
+  setInterval(() => void sweepExpiredOidcModels().catch(() => undefined), SWEEP_MS).unref();
+}
