@@ -249,4 +249,27 @@ test.describe.serial("OpenID Connect provider", () => {
     expect(registered.client_id).toBeTruthy();
     expect(sql(`SELECT secret_hash IS NOT NULL AND metadata::text NOT LIKE '%client_secret"%' FROM oauth_clients WHERE id = '${registered.client_id}'`)).toBe("t");
   });
+
+  test("an interaction opened in another browser cannot continue; the user removes the app's access", async ({ browser, page }) => {
+    const { challenge } = await pkce();
+    const url = new URL(as.authorization_endpoint!);
+    for (const [k, v] of Object.entries({ client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })) url.searchParams.set(k, v);
+    await page.goto(url.href);
+    await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Finteraction%2F/);
+    const interactionPath = new URL(page.url()).searchParams.get("callbackUrl")!;
+
+    const other = await browser.newContext();
+    const otherPage = await other.newPage();
+    await signIn(otherPage, email, PASSWORD);
+    await otherPage.goto(interactionPath);
+    await expect(otherPage.getByRole("heading", { name: "This sign-in request cannot continue" })).toBeVisible();
+
+    await otherPage.goto("/account/apps");
+    const row = otherPage.getByTestId("app-row").filter({ hasText: "Test RP" });
+    await expect(row).toBeVisible();
+    otherPage.once("dialog", (dialog) => dialog.accept());
+    await row.getByRole("button", { name: "Remove access" }).click();
+    await expect(otherPage.getByTestId("app-row")).toHaveCount(0);
+    await other.close();
+  });
 });
