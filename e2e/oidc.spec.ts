@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import * as oauth from "oauth4webapi";
-import { ADMIN_STATE, createUserViaConsole, signIn, sql, uniqueEmail } from "./support/helpers";
+import { ADMIN_STATE, createUserViaConsole, enrollTotp, signIn, sql, totpCode, uniqueEmail } from "./support/helpers";
 
 // A real relying-party library (oauth4webapi) drives the provider; the browser goes through the
 // login and consent pages. Clients are created in the console, as an admin would.
@@ -271,5 +271,27 @@ test.describe.serial("OpenID Connect provider", () => {
     await row.getByRole("button", { name: "Remove access" }).click();
     await expect(otherPage.getByTestId("app-row")).toHaveCount(0);
     await other.close();
+  });
+
+  test("the login interaction goes through the MFA step, and the ID token says so", async ({ browser, page }) => {
+    const mfaEmail = uniqueEmail("rp-mfa");
+    const { admin } = await createUserViaConsole(browser, { email: mfaEmail, password: PASSWORD, name: "Max Factor" });
+    await admin.close();
+    await signIn(page, mfaEmail, PASSWORD);
+    await page.goto("/account/security");
+    const { secret } = await enrollTotp(page);
+    await page.context().clearCookies();
+
+    const flowPromise = codeFlow(page, { scope: "openid" });
+    await page.getByLabel("Email").fill(mfaEmail);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page).toHaveURL(/\/sign-in\/verify\?callbackUrl=%2Finteraction%2F/);
+    await page.getByLabel("Authentication code").fill(totpCode(secret, 1));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByRole("button", { name: "Continue as Max Factor" }).click();
+    await page.getByRole("button", { name: "Allow" }).click();
+    const claims = oauth.getValidatedIdTokenClaims(await exchange(await flowPromise))!;
+    expect(claims.amr).toEqual(["pwd", "otp", "mfa"]);
   });
 });

@@ -95,12 +95,20 @@ export async function createClient(input: ClientInput, ctx: AuditContext): Promi
   return { clientId, clientSecret };
 }
 
+// The token endpoint looks its client up on every request: a short cache spares the database.
+// A change (disable, new secret) reaches this instance at once and other instances within CACHE_MS.
+const CACHE_MS = 5_000;
+const metadataCache = new Map<string, { value: AdapterPayload | undefined; until: number }>();
+
 /** What the provider sees of a client: its metadata with the secret's hash, or nothing if disabled. */
 export async function clientMetadata(id: string): Promise<AdapterPayload | undefined> {
+  const cached = metadataCache.get(id);
+  if (cached && cached.until > Date.now()) return cached.value;
   const row = await db().oAuthClient.findUnique({ where: { id } });
-  if (!row || row.disabledAt) return undefined;
-  const metadata = row.metadata as AdapterPayload;
-  return row.secretHash ? { ...metadata, client_secret: row.secretHash } : metadata;
+  const value = !row || row.disabledAt ? undefined : row.secretHash ? { ...(row.metadata as AdapterPayload), client_secret: row.secretHash } : (row.metadata as AdapterPayload);
+  if (metadataCache.size > 10_000) metadataCache.clear();
+  metadataCache.set(id, { value, until: Date.now() + CACHE_MS });
+  return value;
 }
 
 /** Dynamic registration (RFC 7591) stores its client here; the plaintext secret never is. */
@@ -112,6 +120,7 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload):
     secretHash: secret ? hashSecret(secret) : null,
   };
   await db().oAuthClient.upsert({ where: { id }, create: { id, source: "registration", ...data }, update: data });
+  metadataCache.delete(id);
 }
 
 export type ClientView = { id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; requireDpop: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number };
@@ -132,6 +141,7 @@ export async function listClients(): Promise<ClientView[]> {
 }
 
 export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<boolean> {
+  metadataCache.delete(clientId);
   const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
   if (count) await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
   return count === 1;
