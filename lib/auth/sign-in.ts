@@ -1,4 +1,5 @@
 import "server-only";
+import { parseJsonOrNull } from "../util/json";
 import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
@@ -86,7 +87,7 @@ export const passkeySignInSchema = z.object({ challengeId: z.string().max(64), r
 export async function signInWithPasskey(input: unknown, client: RequestContext, deviceToken: string | null): Promise<SignInResult> {
   const anonymous: AuditContext = { actor: { type: "user", id: null, label: null }, client };
   const parsed = passkeySignInSchema.safeParse(input);
-  const response = parsed.success ? parseJson(parsed.data.response) : null;
+  const response = parsed.success ? parseJsonOrNull(parsed.data.response) : null;
   const assertion = parsed.success && response
     ? await verifyPasskeyAssertion({ challengeId: parsed.data.challengeId, response }, anonymous)
     : ({ ok: false, reason: "invalid", userId: null } as const);
@@ -108,13 +109,6 @@ export async function signInWithPasskey(input: unknown, client: RequestContext, 
   return { ok: true, userId: user.id, sessionId: session.id, newDeviceToken: device.newToken };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 async function recordAttempt(email: string, userId: string | null, client: RequestContext, outcome: AttemptOutcome) {
   await db().loginAttempt.create({

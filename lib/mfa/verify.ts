@@ -1,4 +1,5 @@
 import "server-only";
+import { parseJsonOrNull } from "../util/json";
 import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { formatWait } from "../util/format";
@@ -38,7 +39,7 @@ export async function verifySecondFactor(
   }
 
   if (proof.method === "passkey") {
-    const response = parseJson(proof.response);
+    const response = parseJsonOrNull(proof.response);
     const result = await verifyPasskeyAssertion({ challengeId: proof.challengeId, response, expectedUserId: userId }, ctx);
     if (result.ok) {
       await event("success", { passkeyId: result.passkeyId });
@@ -67,12 +68,4 @@ export async function verifySecondFactor(
   }
   if (proof.method === "backup_code") return { ok: false, message: "That backup code is not valid or has been used." };
   return { ok: false, message: reason === "replayed" ? "That code was already used. Wait for the next one." : WRONG_CODE };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

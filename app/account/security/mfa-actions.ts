@@ -3,6 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { afterFactorEnrolled, guardedAction } from "@/lib/auth";
 import { revokeDeviceTrust } from "@/lib/devices";
+import { parseJsonOrNull } from "@/lib/util/json";
 import {
   confirmTotpEnrollment, generateBackupCodes, hasSecondFactor, passkeyNameSchema, passkeyRegistrationOptions, registerPasskey,
   removeFactor, renamePasskey, secondFactors, startTotpEnrollment,
@@ -43,12 +44,8 @@ export const passkeyRegistrationOptionsAction = guardedAction("account-setup", z
 const registerForm = z.object({ challengeId: z.string().max(64), response: z.string().max(20_000), name: passkeyNameSchema });
 
 export const registerPasskeyAction = guardedAction("account-setup", registerForm, async (form, user, ctx) => {
-  let response: unknown;
-  try {
-    response = JSON.parse(form.response);
-  } catch {
-    return { ok: false, message: "The passkey response was malformed." };
-  }
+  const response = parseJsonOrNull(form.response);
+  if (!response) return { ok: false, message: "The passkey response was malformed." };
   const result = await registerPasskey(user.id, { challengeId: form.challengeId, response, name: form.name }, ctx);
   if (!result.ok) return result;
   const { backupCodes } = await afterFactorEnrolled(user, "passkey", ctx);
