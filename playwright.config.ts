@@ -34,6 +34,7 @@ export default defineConfig({
     timeout: 120_000,
     reuseExistingServer: false,
     stdout: "pipe",
-    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, GATEHOUSE_URL: baseURL },
+    // The tests play the TLS-terminating proxy for RFC 8705 (client certificate in a header).
+    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, GATEHOUSE_URL: baseURL, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1", GATEHOUSE_CLIENT_CERT_HEADER: "x-client-cert" },
   },
 });

@@ -44,7 +44,7 @@ async function main() {
   const app = next({ dev, hostname: host, port });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const { GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_LOCATION_HEADER } = readConfig();
+  const { GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_LOCATION_HEADER, GATEHOUSE_CLIENT_CERT_HEADER } = readConfig();
   const proxies = parseTrustedProxies(GATEHOUSE_TRUSTED_PROXIES);
   const locationHeader = GATEHOUSE_LOCATION_HEADER?.toLowerCase();
 
@@ -60,7 +60,9 @@ async function main() {
     else delete req.headers[CLIENT_LOCATION_HEADER];
     if (isOidcPath(req.url ?? "")) {
       // The provider trusts X-Forwarded-Proto/Host (provider.proxy): only a trusted proxy may set them.
-      if (!isTrustedPeer(req.socket.remoteAddress, proxies)) for (const h of ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"]) delete req.headers[h];
+      // So may the client certificate header (RFC 8705 certificate-bound tokens).
+      const proxyOnly = ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", ...(GATEHOUSE_CLIENT_CERT_HEADER ? [GATEHOUSE_CLIENT_CERT_HEADER.toLowerCase()] : [])];
+      if (!isTrustedPeer(req.socket.remoteAddress, proxies)) for (const h of proxyOnly) delete req.headers[h];
       void oidcHandler().then((oidc) => oidc(req, res));
       return;
     }

@@ -1,3 +1,8 @@
+import { execFileSync } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import * as oauth from "oauth4webapi";
 import { ADMIN_STATE, createUserViaConsole, enrollTotp, signIn, sql, totpCode, uniqueEmail } from "./support/helpers";
@@ -17,7 +22,7 @@ let machine: Created;
 let dpopMachine: Created;
 let email: string;
 
-async function createClient(browser: Browser, form: { name: string; grants: string[]; redirectUris?: string; scopes: string; resources?: string; dpop?: boolean }): Promise<Created> {
+async function createClient(browser: Browser, form: { name: string; grants: string[]; redirectUris?: string; scopes: string; resources?: string; dpop?: boolean; mtls?: boolean }): Promise<Created> {
   const admin = await browser.newContext({ storageState: ADMIN_STATE });
   const page = await admin.newPage();
   await page.goto("/admin/clients");
@@ -31,6 +36,7 @@ async function createClient(browser: Browser, form: { name: string; grants: stri
   await page.getByLabel("Allowed scopes").fill(form.scopes);
   await page.getByLabel("Resources (APIs)").fill(form.resources ?? "");
   if (form.dpop) await page.getByLabel("Require DPoP").check();
+  if (form.mtls) await page.getByLabel(/Bind tokens to the client certificate/).check();
   await page.getByRole("button", { name: "Create client" }).click();
   await expect(page.getByTestId("client-credentials")).toBeVisible();
   const created = { clientId: (await page.getByTestId("client-id").textContent())!, clientSecret: (await page.getByTestId("client-secret").textContent())! };
@@ -293,5 +299,20 @@ test.describe.serial("OpenID Connect provider", () => {
     await page.getByRole("button", { name: "Allow" }).click();
     const claims = oauth.getValidatedIdTokenClaims(await exchange(await flowPromise))!;
     expect(claims.amr).toEqual(["pwd", "otp", "mfa"]);
+  });
+
+  test("certificate-bound tokens (RFC 8705) with the certificate a trusted TLS proxy forwards", async ({ browser }) => {
+    const bound = await createClient(browser, { name: "mTLS job", grants: ["client_credentials"], scopes: "api:read", resources: API, mtls: true });
+    const dir = mkdtempSync(path.join(tmpdir(), "mtls-"));
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=mtls-job", "-days", "1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+    const pem = readFileSync(path.join(dir, "cert.pem"), "utf8");
+    const thumbprint = createHash("sha256").update(new X509Certificate(pem).raw).digest("base64url");
+    const client = { client_id: bound.clientId };
+    const auth = oauth.ClientSecretBasic(bound.clientSecret);
+    const withoutCert = oauth.clientCredentialsGrantRequest(as, client, auth, { scope: "api:read" }, http).then((r) => oauth.processClientCredentialsResponse(as, client, r));
+    expect(await oauthError(withoutCert)).toBe("invalid_grant");
+    const tokens = await oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: "api:read" }, { ...http, headers: { "x-client-cert": encodeURIComponent(pem) } }));
+    const payload = JSON.parse(Buffer.from(tokens.access_token.split(".")[1]!, "base64url").toString()) as { cnf?: Record<string, string> };
+    expect(payload.cnf?.["x5t#S256"]).toBe(thumbprint);
   });
 });

@@ -11,6 +11,9 @@ const schema = z.object({
   GATEHOUSE_ADMIN_EMAIL: z.email().optional(),
   GATEHOUSE_ADMIN_PASSWORD: z.string().optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(""),
+  // A header in which your TLS-terminating trusted proxy forwards the client certificate
+  // (URL-encoded PEM, e.g. nginx's $ssl_client_escaped_cert): enables RFC 8705 bound tokens.
+  GATEHOUSE_CLIENT_CERT_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
   // A header your trusted proxy or CDN sets with the client's approximate place (e.g. cf-ipcountry).
   GATEHOUSE_LOCATION_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),

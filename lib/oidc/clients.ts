@@ -39,6 +39,7 @@ export const clientInputSchema = z
     accessTokenTtl: z.coerce.number().int().min(60).max(86_400),
     refreshTokenTtl: z.coerce.number().int().min(300).max(365 * 86_400),
     requireDpop: z.boolean(),
+    certificateBound: z.boolean(),
   })
   .superRefine((c, issue) => {
     const usesCode = c.grantTypes.includes("authorization_code");
@@ -76,6 +77,7 @@ function metadataFor(id: string, c: ClientInput): Record<string, unknown> {
     ...(oidcScopes.length ? { scope: oidcScopes.join(" ") } : {}),
     gatehouse_api_scopes: c.scopes.filter((s) => !(OIDC_SCOPES as readonly string[]).includes(s)),
     dpop_bound_access_tokens: c.requireDpop,
+    ...(c.certificateBound ? { tls_client_certificate_bound_access_tokens: true } : {}),
     gatehouse_resources: c.resources,
     gatehouse_access_token_ttl: c.accessTokenTtl,
     gatehouse_refresh_token_ttl: c.refreshTokenTtl,
@@ -123,7 +125,7 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload):
   metadataCache.delete(id);
 }
 
-export type ClientView = { id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; requireDpop: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number };
+export type ClientView = { id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number };
 
 export async function listClients(): Promise<ClientView[]> {
   const rows = await db().oAuthClient.findMany({ orderBy: { createdAt: "desc" } });
@@ -134,7 +136,7 @@ export async function listClients(): Promise<ClientView[]> {
     return {
       id: row.id, name: row.name, type: row.secretHash ? "confidential" : "public", source: row.source,
       grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [],
-      scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], requireDpop: m.dpop_bound_access_tokens === true,
+      scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], requireDpop: m.dpop_bound_access_tokens === true, certificateBound: m.tls_client_certificate_bound_access_tokens === true,
       disabledAt: row.disabledAt, createdAt: row.createdAt, activeGrants: grantCount.get(row.id) ?? 0,
     };
   });

@@ -1,5 +1,5 @@
 import "server-only";
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from "oidc-provider";
 import { z } from "zod";
 import { readConfig } from "../config";
@@ -39,6 +39,18 @@ async function findAccount(_ctx: KoaContextWithOIDC, sub: string) {
     // Gatehouse does not verify email addresses (yet), so it does not claim they are.
     claims: async () => ({ sub: user.id, name: user.name, email: user.email, email_verified: false, updated_at: Math.floor(user.updatedAt.getTime() / 1000) }),
   };
+}
+
+/** The client certificate a trusted proxy forwarded (server.ts drops the header from anyone else). */
+function forwardedCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefined {
+  const header = readConfig().GATEHOUSE_CLIENT_CERT_HEADER;
+  const value = header ? ctx.get(header) : "";
+  if (!value) return undefined;
+  try {
+    return new X509Certificate(decodeURIComponent(value));
+  } catch {
+    return undefined;
+  }
 }
 
 function configuration(jwks: { keys: object[] }): Configuration {
@@ -125,6 +137,13 @@ function configuration(jwks: { keys: object[] }): Configuration {
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Certificate-bound access tokens (RFC 8705) for clients that ask for them; the TLS is
+      // terminated by a trusted proxy, which forwards the certificate it verified.
+      mTLS: {
+        enabled: !!readConfig().GATEHOUSE_CLIENT_CERT_HEADER,
+        certificateBoundAccessTokens: true,
+        getCertificate: forwardedCertificate as never,
+      },
       resourceIndicators: {
         enabled: true,
         // A machine client without a resource parameter gets its first allowed resource.

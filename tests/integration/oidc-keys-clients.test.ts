@@ -32,7 +32,7 @@ describe("signing keys", () => {
 describe("clients", () => {
   const valid = {
     name: "App", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://app.example.test/cb",
-    scopes: "openid email api:read", resources: "https://api.example.test", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false,
+    scopes: "openid email api:read", resources: "https://api.example.test", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
   };
 
   it("accept only https or loopback-IP redirect URIs without fragments", () => {

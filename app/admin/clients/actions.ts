@@ -10,6 +10,7 @@ const createClientForm = z
   .object({
     grantTypes: manyValues(z.enum(GRANT_TYPES)),
     requireDpop: z.literal("on").optional().transform((v) => v === "on"),
+    certificateBound: z.literal("on").optional().transform((v) => v === "on"),
   })
   .loose()
   .transform((form) => form)

@@ -74,6 +74,9 @@ export function CreateClientForm() {
         <label className="text-sm">
           <input type="checkbox" name="requireDpop" defaultChecked={echoed(state, "requireDpop") === "on"} /> Require DPoP (sender-constrained tokens)
         </label>
+        <label className="text-sm">
+          <input type="checkbox" name="certificateBound" defaultChecked={echoed(state, "certificateBound") === "on"} /> Bind tokens to the client certificate (mTLS, RFC 8705; needs GATEHOUSE_CLIENT_CERT_HEADER)
+        </label>
         <div>
           <Button type="submit" disabled={pending}>
             {pending ? "Creating…" : "Create client"}

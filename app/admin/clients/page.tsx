@@ -29,7 +29,7 @@ export default async function ClientsPage() {
                 <li key={c.id} data-testid="client-row" className="flex flex-wrap items-start justify-between gap-3 py-3 text-sm">
                   <div className="space-y-0.5">
                     <p className="font-medium text-slate-900">
-                      {c.name} <Badge tone="neutral">{c.type}</Badge> {c.requireDpop && <Badge tone="brand">DPoP</Badge>}{" "}
+                      {c.name} <Badge tone="neutral">{c.type}</Badge> {c.requireDpop && <Badge tone="brand">DPoP</Badge>} {c.certificateBound && <Badge tone="brand">mTLS</Badge>}{" "}
                       {c.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>} {c.source === "registration" && <Badge tone="amber">Registered</Badge>}
                     </p>
                     <p className="font-mono text-xs text-slate-600">{c.id}</p>
