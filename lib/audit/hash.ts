@@ -1,5 +1,5 @@
 // The chain's hash function. Not "server-only": the offline verifiers use it too.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { ChainedEvent } from "./events";
 
@@ -11,5 +11,5 @@ export const GENESIS_HASH = "0".repeat(64);
  * Encrypted fields are hashed as ciphertext, so the chain verifies without decryption keys.
  */
 export function eventHash(event: ChainedEvent): string {
-  return createHash("sha256").update(canonicalize(event)!).digest("hex");
+  return hash("sha256", canonicalize(event)!, "hex");
 }

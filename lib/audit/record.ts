@@ -24,12 +24,16 @@ export function recordAuditEvent(input: AuditEventInput): Promise<StoredEvent> {
   }
   return new Promise((resolve, reject) => {
     queue.push({ event, resolve, reject });
-    if (!flushing) void flush();
+    // Flush on the next turn, not now: events recorded by requests running concurrently join
+    // the same commit instead of the first one committing alone.
+    if (!flushing) {
+      flushing = true;
+      setImmediate(() => void flush());
+    }
   });
 }
 
 async function flush() {
-  flushing = true;
   try {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);

@@ -77,9 +77,13 @@ export async function insertCheckpoint(tx: Prisma.TransactionClient, seq: bigint
 
 /** Rows in seq order from `afterSeq` (exclusive), at most `limit`, as their hashed form. */
 export async function readRange(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> {
+  // Plain json (no jsonb round trip) and no second sort inside the aggregate: both cost more than
+  // the query itself. The order is restored here, where it costs nothing on a sorted page.
   const [row] = await db().$queryRaw<{ rows: string | null }[]>`
-    SELECT json_agg(e ORDER BY (e->>'seq')::bigint)::text AS rows FROM (
-      SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events
+    SELECT json_agg(page.e)::text AS rows FROM (
+      SELECT ${STORED_EVENT_JSON} AS e FROM audit_events
       WHERE seq > ${afterSeq} ${where} ORDER BY seq LIMIT ${limit}) page`;
-  return row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
+  const events = row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
+  // seq is a decimal string: a shorter one is smaller, equal lengths compare as text.
+  return events.sort((a, b) => a.seq.length - b.seq.length || (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
 }
