@@ -47,7 +47,9 @@ async function createClient(browser: Browser, form: { name: string; grants: stri
 /** Sends the browser to the authorization endpoint and returns the URL it is redirected back to. */
 async function authorize(page: Page, params: Record<string, string>): Promise<URL> {
   const url = new URL(as.authorization_endpoint!);
-  for (const [k, v] of Object.entries({ client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", ...params })) url.searchParams.set(k, v);
+  // A pushed request (RFC 9126) is referenced by request_uri alone.
+  const all = "request_uri" in params ? { client_id: web.clientId, ...params } : { client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", ...params };
+  for (const [k, v] of Object.entries(all)) url.searchParams.set(k, v);
   const callback = new Promise<URL>((resolve) => {
     void page.route("http://127.0.0.1:9876/**", async (route) => {
       resolve(new URL(route.request().url()));
@@ -314,5 +316,21 @@ test.describe.serial("OpenID Connect provider", () => {
     const tokens = await oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: "api:read" }, { ...http, headers: { "x-client-cert": encodeURIComponent(pem) } }));
     const payload = JSON.parse(Buffer.from(tokens.access_token.split(".")[1]!, "base64url").toString()) as { cnf?: Record<string, string> };
     expect(payload.cnf?.["x5t#S256"]).toBe(thumbprint);
+  });
+
+  test("pushed authorization requests (RFC 9126)", async ({ page }) => {
+    await signIn(page, email, PASSWORD);
+    const { verifier, challenge } = await pkce();
+    const state = oauth.generateRandomState();
+    const client = { client_id: web.clientId };
+    const pushed = await oauth.pushedAuthorizationRequest(as, client, oauth.ClientSecretBasic(web.clientSecret), { redirect_uri: REDIRECT_URI, response_type: "code", scope: "openid", state, code_challenge: challenge, code_challenge_method: "S256" }, http);
+    const { request_uri } = await oauth.processPushedAuthorizationResponse(as, client, pushed);
+    expect(request_uri).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    const callbackPromise = authorize(page, { request_uri });
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await page.getByRole("button", { name: "Allow" }).click(); // the previous test removed the app's access
+    const params = oauth.validateAuthResponse(as, client, await callbackPromise, state);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(web.clientSecret), params, REDIRECT_URI, verifier, http);
+    expect((await oauth.processAuthorizationCodeResponse(as, client, response)).access_token).toBeTruthy();
   });
 });
