@@ -21,7 +21,7 @@ import { filterClause } from "../lib/audit/search";
 import { STORED_EVENT_JSON } from "../lib/audit/store";
 import { runDiagnostics } from "./diagnose";
 import { eventSource, FREE_TEXT_TERMS, KIND_LIST, makePools, rng, type Pools } from "./data";
-import { fmtBytes, fmtInt, fmtMs, fmtRate, rate, summarize, type Row } from "./stats";
+import { fmtBytes, fmtInt, fmtMs, fmtRate, rate, summarize, summaryRow, type Row } from "./stats";
 
 export type BenchConfig = {
   events: number;
@@ -84,19 +84,16 @@ async function benchWrites(pools: Pools, config: BenchConfig, label: string, see
   const perSecond = rate(latencies.length, elapsed);
   const avgBatch = latencies.length / Number(batches?.n ?? 1);
   log(`writes ${label}: ${fmtInt(latencies.length)} events in ${fmtMs(elapsed)} = ${fmtRate(perSecond)}; latency p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)}; ~${avgBatch.toFixed(1)} events per commit`);
-  return {
+  return summaryRow(s, {
     section: "write",
     name: `${config.writers} writers, recordAuditEvent (${label})`,
     n: latencies.length,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
     throughput: perSecond,
     unit: " ev/s",
     target: `≥ ${fmtInt(TARGET.writesPerSecond)} ev/s`,
     pass: perSecond >= TARGET.writesPerSecond,
     note: `latency per call; ~${avgBatch.toFixed(1)} events per commit`,
-  };
+  });
 }
 
 async function verifyOrDie(context: string) {
@@ -141,18 +138,15 @@ async function fill(pools: Pools, target: number, concurrency: number): Promise<
   const elapsed = performance.now() - started;
   const s = summarize(latencies);
   log(`fill: ${fmtInt(todo)} events in ${fmtMs(elapsed)} = ${fmtRate(rate(todo, elapsed))}`);
-  return {
+  return summaryRow(s, {
     section: "fill",
     name: `to ${fmtInt(target)} via recordAuditEvent, ${fmtInt(concurrency)} in flight`,
     n: todo,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
     throughput: rate(todo, elapsed),
     unit: " ev/s",
     pass: null,
     note: `same write path (group commit, ≤ 500 per commit); ${fmtMs(elapsed)} total`,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,19 +263,16 @@ async function benchSearch(pools: Pools, config: BenchConfig): Promise<Row[]> {
     const s = summarize(latencies);
     const pass = s.p95 < TARGET.searchP95Ms;
     log(`search ${c.name}: p50 ${fmtMs(s.p50)} p95 ${fmtMs(s.p95)} p99 ${fmtMs(s.p99)} max ${fmtMs(s.max)}; ${(returned / latencies.length).toFixed(1)} rows/page`);
-    rows.push({
+    rows.push(summaryRow(s, {
       section: "search",
       name: c.name,
       n: latencies.length,
-      p50: s.p50,
-      p95: s.p95,
-      p99: s.p99,
       throughput: 1000 / s.mean,
       unit: " q/s",
       target: `p95 < ${TARGET.searchP95Ms} ms`,
       pass,
       note: `${(returned / latencies.length).toFixed(1)} rows/page avg; slowest ${fmtMs(s.max)}`,
-    });
+    }));
     if (!pass || s.max >= TARGET.searchP95Ms * 2) {
       diagnoses.push(`search "${c.name}" slowest query (${fmtMs(slowest.ms)}): ${JSON.stringify(slowest.q.raw)}${slowest.q.before ? ` before=${slowest.q.before}` : ""}\n${await explain(slowest.q)}`);
     }
@@ -364,19 +355,16 @@ async function benchExport(config: BenchConfig): Promise<Row[]> {
       const s = summarize(r.chunkMs);
       const perSecond = rate(r.rows, r.ms);
       log(`export ${format} ${fmtInt(r.rows)} rows: ${fmtMs(r.ms)} = ${fmtRate(perSecond, " rows/s")}, ${fmtBytes(r.bytes)}; RSS ${fmtBytes(r.rssStart)} → peak ${fmtBytes(r.rssPeak)} (+${fmtBytes(r.rssPeak - r.rssStart)}); heap ${fmtBytes(r.heapStart)} → peak ${fmtBytes(r.heapPeak)} (+${fmtBytes(r.heapPeak - r.heapStart)}), retained after GC ${fmtBytes(r.heapRetained)}`);
-      rows.push({
+      rows.push(summaryRow(s, {
         section: "export",
         name: `${format}, ${fmtInt(r.rows)} rows`,
         n: r.rows,
-        p50: s.p50,
-        p95: s.p95,
-        p99: s.p99,
         throughput: perSecond,
         unit: " rows/s",
         target: `≥ ${fmtInt(TARGET.exportRowsPerSecond)} rows/s`,
         pass: perSecond >= TARGET.exportRowsPerSecond,
         note: `per 5k-row chunk; ${fmtBytes(r.bytes)}; RSS ${fmtBytes(r.rssStart)} → ${fmtBytes(r.rssPeak)} (+${fmtBytes(r.rssPeak - r.rssStart)}), heap peak +${fmtBytes(r.heapPeak - r.heapStart)}, retained ${fmtBytes(r.heapRetained)}`,
-      });
+      }));
     }
     // Flat memory: four times the rows may not need meaningfully more memory. Criterion: the
     // large export's peak heap growth within 1.5× the small one's + 16 MiB, and its peak RSS
@@ -412,19 +400,16 @@ async function benchVerify(config: BenchConfig): Promise<Row> {
   }
   const s = summarize(durations);
   const perSecond = rate(events, s.p50);
-  return {
+  return summaryRow(s, {
     section: "verify",
     name: `verifyChain over ${fmtInt(events)} events`,
     n: durations.length,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
     throughput: perSecond,
     unit: " ev/s",
     target: `≥ ${fmtInt(TARGET.verifyPerSecond)} ev/s`,
     pass: perSecond >= TARGET.verifyPerSecond,
     note: `latency = one whole verification; throughput from the p50 duration`,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

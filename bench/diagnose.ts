@@ -1,49 +1,22 @@
-// Where the time goes: breakdowns that explain the headline figures, and "what if" runs that
-// estimate proposed fixes without touching lib/audit. Not targets (pass is null). Skipped with
-// BENCH_DIAGNOSE=0.
+// Where the time goes: breakdowns that explain the headline figures. Not targets (pass is
+// null). Skipped with BENCH_DIAGNOSE=0. Everything is measured through lib/audit's own
+// functions; nothing here re-implements them.
 //
-// Everything here that writes goes through appendBatch, so the chain stays valid and the final
-// verifyChain covers these events too.
-import { randomUUID } from "node:crypto";
+// Everything here that writes goes through recordAuditEvent (so appendBatch), so the chain stays
+// valid and the final verifyChain covers these events too.
 import { stringify } from "csv-stringify/sync";
 import pg from "pg";
-import { db, Prisma } from "../lib/db/client";
+import { db } from "../lib/db/client";
 import { encrypt } from "../lib/crypto";
-import { auditEventSchema, type AuditEventInput, type StoredEvent } from "../lib/audit/events";
+import { auditEventSchema, type StoredEvent } from "../lib/audit/events";
 import { eventHash } from "../lib/audit/hash";
-import { ipSearchHash, SENSITIVE_CONTEXT } from "../lib/audit/record";
+import { recordAuditEvent, SENSITIVE_CONTEXT } from "../lib/audit/record";
 import { revealEvent } from "../lib/audit/search";
-import { appendBatch, readRange, STORED_EVENT_JSON, type Unchained } from "../lib/audit/store";
+import { readRange, STORED_EVENT_JSON } from "../lib/audit/store";
 import { eventSource, type Pools } from "./data";
-import { fmtMs, fmtRate, rate, summarize, type Row } from "./stats";
+import { fmtMs, fmtRate, rate, summarize, summaryRow, type Row } from "./stats";
 
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
-
-/** The same transformation as prepare() in lib/audit/record.ts (not exported there). */
-function prepare(input: AuditEventInput): Unchained {
-  const e = auditEventSchema.parse(input);
-  const ip = e.client?.ip ?? null;
-  const userAgent = e.client?.userAgent ?? null;
-  return {
-    id: randomUUID(),
-    type: e.type,
-    action: e.action,
-    outcome: e.outcome,
-    actorType: e.actor.type,
-    actorId: e.actor.id ?? null,
-    actorLabel: e.actor.label ?? null,
-    resourceType: e.resource?.type ?? null,
-    resourceId: e.resource?.id ?? null,
-    ipCipher: ip ? encrypt(ip, SENSITIVE_CONTEXT.ip) : null,
-    ipHash: ip ? ipSearchHash(ip) : null,
-    userAgentCipher: userAgent ? encrypt(userAgent, SENSITIVE_CONTEXT.userAgent) : null,
-    deviceId: e.client?.deviceId ?? null,
-    location: e.client?.location ?? null,
-    riskScore: e.riskScore == null ? null : e.riskScore.toFixed(3),
-    policyDecisions: e.policyDecisions ?? null,
-    metadata: e.metadata,
-  };
-}
 
 /** Microseconds per call of fn over `n` calls. */
 function perCall(n: number, fn: (i: number) => unknown): number {
@@ -64,18 +37,15 @@ async function timed(reps: number, fn: () => Promise<unknown>): Promise<number[]
 
 function diagRow(name: string, samples: number[], perItem?: { count: number; unit: string }, note?: string): Row {
   const s = summarize(samples);
-  return {
+  return summaryRow(s, {
     section: "diag",
     name,
     n: samples.length,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
     throughput: perItem ? rate(perItem.count, s.p50) : undefined,
     unit: perItem?.unit,
     pass: null,
     note,
-  };
+  });
 }
 
 // --- write path ------------------------------------------------------------------------------
@@ -85,11 +55,15 @@ async function writePath(pools: Pools, databaseUrl: string): Promise<Row[]> {
   const next = eventSource(pools, 31);
   const inputs = Array.from({ length: 4_000 }, next);
 
-  // Per-event CPU in this process before anything reaches PostgreSQL.
+  // Per-event CPU in this process before anything reaches PostgreSQL: recordAuditEvent does its
+  // preparation (zod, two AES-GCM encryptions, the IP HMAC) synchronously and only queues the
+  // commit, which starts on the next turn of the event loop, after this loop.
   const zodUs = perCall(4_000, (i) => auditEventSchema.parse(inputs[i]!));
   const encryptUs = perCall(4_000, () => encrypt("203.0.113.5", SENSITIVE_CONTEXT.ip));
-  const prepareUs = perCall(4_000, (i) => prepare(inputs[i]!));
-  const sample = { ...prepare(inputs[0]!), seq: "1", at: new Date().toISOString(), prevHash: "0".repeat(64) };
+  const pending: Promise<StoredEvent>[] = [];
+  const prepareUs = perCall(4_000, (i) => pending.push(recordAuditEvent(inputs[i]!)));
+  const stored = await Promise.all(pending);
+  const { hash: _hash, ...sample } = stored[0]!;
   const hashUs = perCall(4_000, () => eventHash(sample));
   log(`diag write: per event in Node — prepare ${prepareUs.toFixed(0)} µs (zod ${zodUs.toFixed(0)} µs, one encrypt ${encryptUs.toFixed(0)} µs, 2 per event), eventHash ${hashUs.toFixed(0)} µs`);
   rows.push({ section: "diag", name: "write: Node CPU per event (prepare + eventHash)", n: 4_000, pass: null, throughput: 1e6 / (prepareUs + hashUs), unit: " ev/s", note: `prepare ${prepareUs.toFixed(0)} µs (zod ${zodUs.toFixed(0)}, encrypt ${encryptUs.toFixed(0)} ×2) + eventHash ${hashUs.toFixed(0)} µs` });
@@ -115,72 +89,19 @@ async function writePath(pools: Pools, databaseUrl: string): Promise<Row[]> {
   rows.push(diagRow("write: empty head-lock transaction via Prisma $transaction", prismaTx, undefined, "BEGIN, SELECT … FOR UPDATE, 2 no-op UPDATEs, COMMIT"));
   rows.push(diagRow("write: the same transaction via node-postgres directly", pgTx, undefined, "same statements on one pg.Client"));
 
-  // appendBatch latency by batch size: what one group commit costs.
+  // What one group commit costs by its size: `size` recordAuditEvent calls issued in the same
+  // turn join one commit (the flush waits a turn, up to 500 per commit), timed until all resolve.
   let offset = 0;
   for (const size of [1, 16, 64, 500]) {
-    const samples = await timed(size >= 500 ? 6 : 15, () => appendBatch(Array.from({ length: size }, () => prepare(inputs[offset++ % inputs.length]!))));
-    const s = summarize(samples);
-    log(`diag write: appendBatch(${size}) p50 ${fmtMs(s.p50)} (prepare included) → ${fmtRate(rate(size, s.p50))}`);
-    rows.push(diagRow(`write: prepare + appendBatch, ${size} events per commit`, samples, { count: size, unit: " ev/s" }, "ceiling for one writer process at this batch size"));
-  }
-
-  // What if recordAuditEvent's queue waited one turn of the event loop before flushing (so
-  // every caller that is ready joins the batch)? Same appendBatch, same 16 closed-loop writers.
-  const queue: { event: Unchained; resolve: (s: StoredEvent) => void; reject: (e: unknown) => void }[] = [];
-  let flushing = false;
-  const flush = async () => {
-    try {
-      while (queue.length > 0) {
-        const batch = queue.splice(0, 500);
-        try {
-          const stored = await appendBatch(batch.map((p) => p.event));
-          batch.forEach((p, i) => p.resolve(stored[i]!));
-        } catch (error) {
-          batch.forEach((p) => p.reject(error));
-        }
-      }
-    } finally {
-      flushing = false;
-    }
-  };
-  const deferredRecord = (input: AuditEventInput) =>
-    new Promise<StoredEvent>((resolve, reject) => {
-      queue.push({ event: prepare(input), resolve, reject });
-      if (!flushing) {
-        flushing = true;
-        setImmediate(() => void flush());
-      }
+    let commits = 0;
+    const samples = await timed(size >= 500 ? 6 : 15, async () => {
+      const batch = await Promise.all(Array.from({ length: size }, () => recordAuditEvent(inputs[offset++ % inputs.length]!)));
+      commits += new Set(batch.map((e) => e.at)).size;
     });
-  const latencies: number[] = [];
-  let stop = false;
-  let i = 0;
-  const timer = setTimeout(() => (stop = true), 5_000);
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (!stop) {
-        const t0 = performance.now();
-        await deferredRecord(inputs[i++ % inputs.length]!);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  clearTimeout(timer);
-  const elapsed = performance.now() - started;
-  const s = summarize(latencies);
-  log(`diag write: what-if deferred flush, 16 writers: ${fmtRate(rate(latencies.length, elapsed))}, p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)}`);
-  rows.push({
-    section: "diag",
-    name: "write: what-if flush deferred by setImmediate, 16 writers",
-    n: latencies.length,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
-    throughput: rate(latencies.length, elapsed),
-    unit: " ev/s",
-    pass: null,
-    note: "bench copy of record.ts queue with fix W1; ~16 events per commit",
-  });
+    const s = summarize(samples);
+    log(`diag write: ${size} events per commit p50 ${fmtMs(s.p50)} (prepare included) → ${fmtRate(rate(size, s.p50))}`);
+    rows.push(diagRow(`write: ${size} recordAuditEvent call${size === 1 ? "" : "s"} at once (one commit)`, samples, { count: size, unit: " ev/s" }, `ceiling for one writer process at this batch size; ${(commits / samples.length).toFixed(1)} commits per sample`));
+  }
   return rows;
 }
 
@@ -191,16 +112,14 @@ async function readPath(total: number): Promise<Row[]> {
   const start = BigInt(Math.max(0, Math.floor(total / 2)));
   let fetched: StoredEvent[] = [];
   const readMs = await timed(5, async () => (fetched = await readRange(start, 10_000)));
-  rows.push(diagRow("read: readRange(10,000) as verifyChain calls it", readMs, { count: 10_000, unit: " rows/s" }, "PostgreSQL json_agg + transfer + JSON.parse"));
+  rows.push(diagRow("read: readRange(10,000) as verifyChain calls it", readMs, { count: 10_000, unit: " rows/s" }, "PostgreSQL json_agg + transfer + JSON.parse + sort by seq"));
 
-  const sqlOnly = (jsonb: boolean, orderInAgg: boolean) =>
-    timed(5, () =>
-      db().$queryRaw`SELECT length(json_agg(e ${orderInAgg ? Prisma.sql`ORDER BY (e->>'seq')::bigint` : Prisma.empty})::text) AS n FROM (
-        SELECT ${STORED_EVENT_JSON}${jsonb ? Prisma.sql`::jsonb` : Prisma.empty} AS e FROM audit_events
-        WHERE seq > ${start} ORDER BY seq LIMIT 10000) page`,
-    );
-  rows.push(diagRow("read: the same SQL server-side only (length of result)", await sqlOnly(true, true), { count: 10_000, unit: " rows/s" }, "json_build_object::jsonb, json_agg ORDER BY"));
-  rows.push(diagRow("read: what-if no ::jsonb and no ORDER BY in json_agg", await sqlOnly(false, false), { count: 10_000, unit: " rows/s" }, "fix V1; the subquery is already ordered by seq"));
+  // readRange's statement, measured inside PostgreSQL only (no transfer, no JSON.parse).
+  const sqlMs = await timed(5, () =>
+    db().$queryRaw`SELECT length(json_agg(page.e)::text) AS n FROM (
+      SELECT ${STORED_EVENT_JSON} AS e FROM audit_events WHERE seq > ${start} ORDER BY seq LIMIT 10000) page`,
+  );
+  rows.push(diagRow("read: the same SQL server-side only (length of result)", sqlMs, { count: 10_000, unit: " rows/s" }, "json_build_object, json_agg (plain json since V1)"));
 
   const hashMs = await timed(3, async () => {
     for (const row of fetched) {

@@ -1,13 +1,55 @@
 // OAuth token endpoint throughput: client-credentials grants and (rotating) refresh grants per
 // second against the real provider on PostgreSQL, with p50/p99 and the CPU the server used.
 // The load comes from a separate process (oidc-load.mjs) so the server's CPU time is its own.
+// Every statement this process sends to PostgreSQL is counted (by statement kind and table), so
+// the table says how many queries one grant costs.
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
-import { summarize, type Row } from "./stats";
+import pg from "pg";
+import { summarize, summaryRow, type Row } from "./stats";
 
 const run = promisify(execFile);
+
+/**
+ * Counts the statements sent through node-postgres (Prisma's pg adapter uses the same Client
+ * class), by kind ("SELECT oidc_models", "BEGIN", …), until the returned function is called.
+ */
+function countStatements(): { counts: Map<string, number>; stop: () => void } {
+  const counts = new Map<string, number>();
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === "string" ? first : ((first as { text?: string } | undefined)?.text ?? "");
+    const verb = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? "?";
+    const table = /\b(?:FROM|INTO|UPDATE)\s+(?:"?\w+"?\.)?"?(\w+)"?/i.exec(text)?.[1];
+    const key = table ? `${verb} ${table}` : verb;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    return original.apply(this, args);
+  };
+  return { counts, stop: () => void (proto.query = original) };
+}
+
+/** Runs fn in `concurrency` loops for `ms`; returns calls, wall time and this process's CPU time. */
+async function cpuPerCall(ms: number, concurrency: number, fn: () => Promise<unknown>) {
+  const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() - started < ms) {
+        const t0 = performance.now();
+        await fn();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { latencies, wallMs, cpuUs: cpu.user + cpu.system };
+}
 
 type LoadResult = { latencies: number[]; errors: number; firstError: unknown; wallMs: number };
 
@@ -58,20 +100,57 @@ export async function runOidcBenchmarks(config: { seconds: number; concurrency: 
   ] as const;
   for (const c of cases) {
     const job = { mode: c.mode, tokenEndpoint, clientId: c.client.clientId, clientSecret: c.client.clientSecret, scope: "api:read", resource, refreshTokens, seconds: config.seconds, concurrency: config.concurrency };
+    const counter = countStatements();
     const cpuBefore = process.cpuUsage();
     const { stdout } = await run(process.execPath, [new URL("./oidc-load.mjs", import.meta.url).pathname, JSON.stringify(job)], { maxBuffer: 256 * 1024 * 1024 });
     const cpu = process.cpuUsage(cpuBefore);
+    // Let the audit events of the last grants commit before counting stops.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    counter.stop();
     const result = JSON.parse(stdout) as LoadResult;
     const stats = summarize(result.latencies);
     const perSecond = (result.latencies.length / result.wallMs) * 1000;
     const coresUsed = (cpu.user + cpu.system) / 1000 / result.wallMs;
     const perCore = perSecond / coresUsed;
-    rows.push({
-      section: "oidc", name: c.name, n: result.latencies.length, p50: stats.p50, p95: stats.p95, p99: stats.p99, throughput: perSecond, unit: "/s",
+    const grants = result.latencies.length + result.errors;
+    const perGrant = [...counter.counts].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${kind} ${(n / grants).toFixed(2)}`);
+    const statementsPerGrant = [...counter.counts.values()].reduce((a, b) => a + b, 0) / grants;
+    console.log(`[oidc] ${c.name}: ${statementsPerGrant.toFixed(2)} statements per grant — ${perGrant.join(", ")}`);
+    rows.push(summaryRow(stats, {
+      section: "oidc", name: c.name, n: result.latencies.length, throughput: perSecond, unit: "/s",
       target: `≥ ${c.target}/s per server core`, pass: result.errors === 0 && perCore >= c.target,
-      note: `server used ${coresUsed.toFixed(2)} cores → ${Math.round(perCore)}/s per core; ${result.errors} errors${result.firstError ? ` (${JSON.stringify(result.firstError)})` : ""}; ${config.concurrency} concurrent`,
-    });
+      note: `server used ${coresUsed.toFixed(2)} cores → ${Math.round(perCore)}/s per core; ${statementsPerGrant.toFixed(1)} SQL statements per grant; ${result.errors} errors${result.firstError ? ` (${JSON.stringify(result.firstError)})` : ""}; ${config.concurrency} concurrent`,
+    }));
   }
   server.close();
+
+  // Diagnosis (not a target): CPU per storage statement, the same primary-key read and upsert of
+  // oidc_models through the provider's adapter (Prisma) and on node-postgres directly. A refresh
+  // grant makes three reads and three writes like these; a client-credentials grant none.
+  const { PrismaAdapter } = await import("../lib/oidc/adapter");
+  const adapter = new PrismaAdapter("RefreshToken");
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
+  const id = refreshTokens[0]!;
+  const payload = (await adapter.find(id))!;
+  let n = 0;
+  const upsertSql = `INSERT INTO oidc_models (kind, id, payload, grant_id, user_code, uid, expires_at) VALUES ($1, $2, $3, $4, NULL, NULL, $5)
+    ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, expires_at = EXCLUDED.expires_at`;
+  const statements = [
+    ["read via the adapter (Prisma findUnique)", () => adapter.find(id)],
+    ["the same read via node-postgres", () => pool.query("SELECT payload, expires_at, consumed_at FROM oidc_models WHERE kind = $1 AND id = $2", ["RefreshToken", id])],
+    ["new row via the adapter (Prisma upsert)", () => adapter.upsert(`bench-prisma-${n++}`, payload, 600)],
+    ["the same upsert via node-postgres", () => pool.query(upsertSql, ["RefreshToken", `bench-pg-${n++}`, payload, payload.grantId, new Date(Date.now() + 600_000)])],
+  ] as const;
+  for (const [name, statement] of statements) {
+    await cpuPerCall(500, config.concurrency, statement); // warm-up
+    const r = await cpuPerCall(2_000, config.concurrency, statement);
+    const perCall = r.cpuUs / r.latencies.length;
+    console.log(`[oidc] diag: oidc_models ${name}: ${Math.round(perCall)} µs CPU per statement`);
+    rows.push(summaryRow(summarize(r.latencies), {
+      section: "oidc", name: `diag: oidc_models ${name}`, n: r.latencies.length, throughput: (r.latencies.length / r.wallMs) * 1000, unit: " stmt/s", pass: null,
+      note: `${Math.round(perCall)} µs of this process's CPU per statement; ${config.concurrency} concurrent`,
+    }));
+  }
+  await pool.end();
   return rows;
 }

@@ -1,9 +1,10 @@
-// `npm run bench`: the audit-trail benchmark against a real PostgreSQL.
+// `npm run bench`: the audit-trail and OIDC token-endpoint benchmarks against a real PostgreSQL.
 //
 // Creates a fresh database gatehouse_bench_<timestamp> (on BENCH_DATABASE_ADMIN_URL, default
 // postgresql://postgres@127.0.0.1:5432/postgres), applies the migrations, generates throwaway
-// secrets, runs bench/audit.ts and prints the results table; drops the database at the end
-// unless BENCH_KEEP=1. See bench/README.md for the knobs and what each figure means.
+// secrets, runs bench/audit.ts and bench/oidc.ts (BENCH_ONLY=audit|oidc for one) and prints the
+// results table; drops the database at the end unless BENCH_KEEP=1. See bench/README.md for the
+// knobs and what each figure means.
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";

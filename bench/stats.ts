@@ -68,6 +68,11 @@ export type Row = {
   note?: string;
 };
 
+/** A results row whose p50, p95 and p99 are those of `s`. */
+export function summaryRow(s: Summary, fields: Omit<Row, "p50" | "p95" | "p99">): Row {
+  return { ...fields, p50: s.p50, p95: s.p95, p99: s.p99 };
+}
+
 export function renderTable(rows: readonly Row[]): string {
   const header = ["Measurement", "n", "p50", "p95", "p99", "throughput", "target", "result", "notes"];
   const body = rows.map((r) => [
