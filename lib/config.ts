@@ -16,6 +16,9 @@ const schema = z.object({
   GATEHOUSE_CLIENT_CERT_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
   // A header your trusted proxy or CDN sets with the client's approximate place (e.g. cf-ipcountry).
   GATEHOUSE_LOCATION_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
+  // MMDB files for IP geolocation (lib/risk/geo.ts); the default is the shipped DB-IP City Lite.
+  GATEHOUSE_GEOIP_CITY_DB: z.string().min(1).optional(),
+  GATEHOUSE_GEOIP_ASN_DB: z.string().min(1).optional(),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   // Roles whose members must have a second factor; they enroll at their next sign-in.
   GATEHOUSE_MFA_REQUIRED_ROLES: z

@@ -2,7 +2,7 @@
 export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, requireRole, hasFreshMfa, type CurrentUser, type PendingSignIn } from "./current";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
-export { signIn, signOut, handlers, ThrottledSignIn } from "./next-auth";
+export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
 export { checkSignInThrottle } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";
 export { listActiveSessions, endSession, endAllSessions, sessionAuthentication } from "./sessions";

@@ -4,7 +4,7 @@ import Credentials from "next-auth/providers/credentials";
 import { readConfig } from "../config";
 import { requestContext } from "../http/request-context";
 import { readDeviceToken, writeDeviceToken } from "../devices";
-import { signInWithPasskey, signInWithPassword, type SignInResult } from "./sign-in";
+import { signInWithPasskey, signInWithPassword, type RefusalReason, type SignInResult } from "./sign-in";
 import { endSession } from "./sessions";
 
 // next-auth owns the cookie (an encrypted JWT); the JWT carries only our session row's id,
@@ -15,6 +15,14 @@ export class ThrottledSignIn extends CredentialsSignin {
   constructor(readonly retryAfterSeconds: number) {
     super();
     this.code = "throttled";
+  }
+}
+
+/** The risk engine or a missing factor refused the sign-in (see lib/auth/sign-in.ts). */
+export class RefusedSignIn extends CredentialsSignin {
+  constructor(readonly refusal: RefusalReason, readonly retryAfterSeconds: number | undefined) {
+    super();
+    this.code = refusal;
   }
 }
 
@@ -41,6 +49,7 @@ async function authorizeWith(pipeline: Pipeline, credentials: unknown) {
     return { id: result.userId, sessionId: result.sessionId };
   }
   if (result.reason === "throttled") throw new ThrottledSignIn(result.retryAfterSeconds);
+  if (result.reason === "refused") throw new RefusedSignIn(result.refusal, result.retryAfterSeconds);
   return null;
 }
 

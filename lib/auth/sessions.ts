@@ -3,6 +3,7 @@ import { db, type SessionStage } from "../db/client";
 import { readConfig } from "../config";
 import type { RequestContext } from "../http/request-context";
 import { audit, type AuditContext } from "../audit/context";
+import { learnFromCompletedSignIn } from "../risk";
 
 export type SessionEndReason =
   | "sign_out"
@@ -51,6 +52,7 @@ export async function activateSession(sessionId: string, method: string, now = n
     where: { id: sessionId },
     data: { stage: "active", requiredFactor: null, authMethods: [...session.authMethods, method], mfaVerifiedAt: now, expiresAt: new Date(now.getTime() + sessionLifetimeMs()) },
   });
+  await learnFromCompletedSignIn(sessionId);
 }
 
 /** Step-up: records a fresh MFA verification on an active session. */

@@ -4,87 +4,78 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
-import { checkSignInThrottle, recordSignInFailure, recordSignInSuccess } from "./throttle";
+import { checkSignInThrottle, lockAccountName, recordSignInFailure, recordSignInSuccess } from "./throttle";
 import { createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
-import { recognizeDevice } from "../devices";
+import { isDeviceTrusted, recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
+import { assessSignIn, currentRiskSettings, learnFromCompletedSignIn, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
-// The portal's sign-in pipelines. Password: throttle → password → device → requirement →
-// session. The requirement (lib/mfa/requirement.ts) decides whether the session starts active or
-// waits for the MFA step or enrollment; risk and policy will raise it through its `minimum`.
-// Passkey: the assertion (user-verified, so already two factors) → device → active session.
+// The portal's sign-in pipelines (the OAuth login interaction uses the portal's session, so it
+// runs through here too). Password: account lockout → risk assessment (a blocked source stops
+// here, before any password hash) → password → risk decision → MFA requirement → session.
+// Passkey: the assertion (user-verified, so already two factors) → risk decision → session.
+// The risk decision raises the requirement (lib/mfa/requirement.ts's `minimum`); a score at the
+// block threshold refuses the sign-in, locks the account for a while and raises a security event.
 
 export const credentialsSchema = z.object({
   email: z.string().trim().toLowerCase().max(254).pipe(z.email()),
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 
+export type RefusalReason = "source_blocked" | "risk_blocked" | "second_factor_unavailable" | "passkey_unavailable";
+
 export type SignInResult =
   | { ok: true; userId: string; sessionId: string; newDeviceToken: string | null }
   | { ok: false; reason: "invalid_credentials" }
-  | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+  | { ok: false; reason: "throttled"; retryAfterSeconds: number }
+  | { ok: false; reason: "refused"; refusal: RefusalReason; retryAfterSeconds?: number };
 
-type AttemptOutcome = "success" | "invalid_credentials" | "rate_limited" | "disabled";
+type SignInUser = { id: string; email: string; roles: Parameters<typeof mfaRequiredFor>[0] };
 
-export async function signInWithPassword(input: unknown, client: RequestContext, deviceToken: string | null): Promise<SignInResult> {
+export async function signInWithPassword(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const parsed = credentialsSchema.safeParse(input);
   if (!parsed.success) return { ok: false, reason: "invalid_credentials" };
   const { email, password } = parsed.data;
 
-  const attempt = (userId: string | null) => ({ actor: { type: "user" as const, id: userId, label: email }, client });
+  const user = await db().user.findUnique({ where: { email }, include: { password: true } });
+  const ctx: AuditContext = { actor: { type: "user", id: user?.id ?? null, label: email }, client };
+  const attempt = { email, userId: user?.id ?? null, client, method: "password" as const, at: now };
 
-  const verdict = await checkSignInThrottle(email, client.ip);
+  const verdict = await checkSignInThrottle(email, now);
   if (!verdict.allowed) {
-    await recordAttempt(email, null, client, "rate_limited");
-    await audit(attempt(null), { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: verdict.scope, retryAfterSeconds: verdict.retryAfterSeconds } });
+    await recordAttempt({ ...attempt, outcome: "rate_limited", assessment: null });
+    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: "account", retryAfterSeconds: verdict.retryAfterSeconds } });
     return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
   }
 
-  const user = await db().user.findUnique({ where: { email }, include: { password: true } });
-  const passwordOk = user?.password
-    ? await verifyPassword(user.password.hash, password)
-    : (await burnPasswordCheck(password), false);
+  const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken }, now);
+  if (assessment.sourceBlocked) {
+    // Decided before the password is checked, so it tells nothing about the password.
+    await recordAttempt({ ...attempt, outcome: "blocked", assessment });
+    await audit(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: assessment.score, metadata: riskMetadata(assessment) });
+    return { ok: false, reason: "refused", refusal: "source_blocked" };
+  }
 
+  const passwordOk = user?.password ? await verifyPassword(user.password.hash, password) : (await burnPasswordCheck(password), false);
   if (!user || !passwordOk || user.disabledAt) {
     const outcome = user && passwordOk ? "disabled" : "invalid_credentials";
-    await recordAttempt(email, user?.id ?? null, client, outcome);
-    const { locked } = await recordSignInFailure(email, client.ip);
-    await audit(attempt(user?.id ?? null), { type: "authentication", action: "auth.sign_in", outcome: "failure", metadata: { method: "password", reason: outcome } });
+    await recordAttempt({ ...attempt, outcome, assessment });
+    const { locked } = await recordSignInFailure(email, now);
+    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", riskScore: assessment.score, metadata: { method: "password", reason: outcome } });
     if (locked && user) {
-      await audit(attempt(user.id), { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: user.id }, metadata: { reason: "repeated_sign_in_failures" } });
+      await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: user.id }, metadata: { reason: "repeated_sign_in_failures" } });
     }
     return { ok: false, reason: "invalid_credentials" };
   }
-
   await recordSignInSuccess(email);
-  const device = await recognizeDevice(user.id, deviceToken, client);
-  const factors = await secondFactors(user.id);
-  const requirement = signInRequirement({
-    hasSecondFactor: hasSecondFactor(factors),
-    hasPasskey: factors.passkeys > 0,
-    mfaRequired: mfaRequiredFor(user.roles),
-    trustedDevice: device.trusted,
-  });
-  const session = await createSession(user.id, client, {
-    stage: requirement.stage,
-    requiredFactor: requirement.stage === "mfa_required" ? requirement.requiredFactor : null,
-    authMethods: requirement.reason === "trusted_device" ? ["password", "trusted_device"] : ["password"],
-    deviceId: device.id,
-  });
-  await db().user.update({ where: { id: user.id }, data: { lastSignInAt: session.createdAt } });
-  await recordAttempt(email, user.id, client, "success");
-  await audit(attempt(user.id), {
-    type: "authentication", action: "auth.sign_in", outcome: "success", resource: { type: "session", id: session.id },
-    metadata: { method: "password", stage: requirement.stage, reason: requirement.reason, deviceId: device.id, newDevice: !!device.newToken },
-  });
-  return { ok: true, userId: user.id, sessionId: session.id, newDeviceToken: device.newToken };
+  return completeSignIn(user, "password", assessment, client, deviceToken, ctx, now);
 }
 
 export const passkeySignInSchema = z.object({ challengeId: z.string().max(64), response: z.string().max(20_000) });
 
 /** Passwordless: a discoverable passkey's assertion alone signs in (user verification is required). */
-export async function signInWithPasskey(input: unknown, client: RequestContext, deviceToken: string | null): Promise<SignInResult> {
+export async function signInWithPasskey(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const anonymous: AuditContext = { actor: { type: "user", id: null, label: null }, client };
   const parsed = passkeySignInSchema.safeParse(input);
   const response = parsed.success ? parseJsonOrNull(parsed.data.response) : null;
@@ -98,20 +89,70 @@ export async function signInWithPasskey(input: unknown, client: RequestContext, 
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", metadata: { method: "passkey", reason } });
     return { ok: false, reason: "invalid_credentials" };
   }
-  const device = await recognizeDevice(user.id, deviceToken, client);
-  const session = await createSession(user.id, client, { stage: "active", authMethods: ["passkey"], deviceId: device.id, mfaVerified: true });
+  const assessment = await assessSignIn({ userId: user.id, email: user.email, ip: client.ip, deviceToken }, now);
+  if (assessment.sourceBlocked) {
+    await recordAttempt({ email: user.email, userId: user.id, client, method: "passkey", outcome: "blocked", assessment, at: now });
+    await audit(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: assessment.score, metadata: riskMetadata(assessment) });
+    return { ok: false, reason: "refused", refusal: "source_blocked" };
+  }
+  return completeSignIn(user, "passkey", assessment, client, deviceToken, ctx, now);
+}
+
+/** After the first factor: the risk decision, the MFA requirement and the session. */
+async function completeSignIn(user: SignInUser, method: "password" | "passkey", assessment: Assessment, client: RequestContext, deviceToken: string | null, ctx: AuditContext, now: Date): Promise<SignInResult> {
+  const attempt = { email: user.email, userId: user.id, client, method, assessment, at: now };
+  if (assessment.decision === "block") return blockSignIn(user, attempt, ctx, now);
+
+  const factors = await secondFactors(user.id);
+  const requirement = method === "passkey"
+    // A passkey is itself phishing-resistant and user-verified: every level short of a block is met.
+    ? ({ stage: "active", reason: "passkey" } as const)
+    : signInRequirement({
+      hasSecondFactor: hasSecondFactor(factors),
+      hasPasskey: factors.passkeys > 0,
+      mfaRequired: mfaRequiredFor(user.roles),
+      trustedDevice: !!assessment.knownDeviceId && (await isDeviceTrusted(assessment.knownDeviceId, now)),
+      minimum: requiredStrength(assessment.decision),
+    });
+  if (requirement.stage === "refused") {
+    await recordAttempt({ ...attempt, outcome: "refused" });
+    await audit(ctx, {
+      type: "security", action: "risk.sign_in_refused", outcome: "blocked", resource: { type: "user", id: user.id }, riskScore: assessment.score,
+      metadata: { ...riskMetadata(assessment), reason: requirement.reason },
+    });
+    return { ok: false, reason: "refused", refusal: requirement.reason };
+  }
+
+  const device = await recognizeDevice(user.id, deviceToken, client, now);
+  const session = await createSession(user.id, client, {
+    stage: requirement.stage,
+    requiredFactor: requirement.stage === "mfa_required" ? requirement.requiredFactor : null,
+    authMethods: requirement.reason === "trusted_device" ? ["password", "trusted_device"] : [method],
+    deviceId: device.id,
+    mfaVerified: method === "passkey",
+  });
   await db().user.update({ where: { id: user.id }, data: { lastSignInAt: session.createdAt } });
-  await recordAttempt(user.email, user.id, client, "success");
+  await recordAttempt({ ...attempt, outcome: "success", deviceId: device.id, sessionId: session.id });
+  if (requirement.stage === "active") await learnFromCompletedSignIn(session.id);
   await audit(ctx, {
-    type: "authentication", action: "auth.sign_in", outcome: "success", resource: { type: "session", id: session.id },
-    metadata: { method: "passkey", passkeyId: assertion.passkeyId, deviceId: device.id, newDevice: !!device.newToken },
+    type: "authentication", action: "auth.sign_in", outcome: "success", resource: { type: "session", id: session.id }, riskScore: assessment.score,
+    metadata: { method, stage: requirement.stage, reason: requirement.reason, deviceId: device.id, newDevice: !!device.newToken, ...riskMetadata(assessment) },
   });
   return { ok: true, userId: user.id, sessionId: session.id, newDeviceToken: device.newToken };
 }
 
-
-async function recordAttempt(email: string, userId: string | null, client: RequestContext, outcome: AttemptOutcome) {
-  await db().loginAttempt.create({
-    data: { email, userId, ipAddress: client.ip, userAgent: client.userAgent, outcome },
+async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outcome">, ctx: AuditContext, now: Date): Promise<SignInResult> {
+  const { settings } = await currentRiskSettings();
+  const until = new Date(now.getTime() + settings.blockLockMinutes * 60_000);
+  await lockAccountName(user.email, until, now);
+  await recordAttempt({ ...attempt, outcome: "blocked" });
+  await audit(ctx, {
+    type: "security", action: "risk.sign_in_blocked", outcome: "blocked", resource: { type: "user", id: user.id }, riskScore: attempt.assessment?.score,
+    metadata: { ...(attempt.assessment ? riskMetadata(attempt.assessment) : {}), lockedUntil: until.toISOString() },
   });
+  return { ok: false, reason: "refused", refusal: "risk_blocked", retryAfterSeconds: settings.blockLockMinutes * 60 };
+}
+
+function riskMetadata(a: Assessment) {
+  return { decision: a.decision, factors: a.factors.map((f) => `${f.code}:${f.contribution}`), settingsVersion: a.settingsVersion };
 }

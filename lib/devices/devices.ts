@@ -37,6 +37,18 @@ export async function recognizeDevice(userId: string, token: string | null, clie
   return { id: created.id, trusted: false, newToken };
 }
 
+/** This user's device behind the cookie token, without recording anything (the risk engine asks before the password is checked). */
+export async function knownDeviceId(userId: string, token: string | null): Promise<string | null> {
+  if (!token || token.length > 100) return null;
+  const device = await db().device.findUnique({ where: { tokenHash: hashToken(token) }, select: { id: true, userId: true } });
+  return device?.userId === userId ? device.id : null;
+}
+
+export async function isDeviceTrusted(deviceId: string, now = new Date()): Promise<boolean> {
+  const device = await db().device.findUnique({ where: { id: deviceId }, select: { trustedUntil: true } });
+  return !!device?.trustedUntil && device.trustedUntil > now;
+}
+
 export async function trustDevice(userId: string, deviceId: string, ctx: AuditContext, now = new Date()): Promise<void> {
   const trustedUntil = new Date(now.getTime() + TRUSTED_DEVICE_DAYS * 86_400_000);
   const { count } = await db().device.updateMany({ where: { id: deviceId, userId }, data: { trustedUntil } });

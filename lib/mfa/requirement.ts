@@ -6,7 +6,9 @@ export type FactorStrength = "none" | "any" | "passkey";
 export type SignInRequirement =
   | { stage: "active"; reason: string }
   | { stage: "mfa_required"; requiredFactor: Exclude<FactorStrength, "none">; reason: string }
-  | { stage: "enrollment_required"; reason: string };
+  | { stage: "enrollment_required"; reason: string }
+  /** Risk or policy asks for a factor the account does not have: enrolling one now would hand it to whoever holds the password. */
+  | { stage: "refused"; reason: "second_factor_unavailable" | "passkey_unavailable" };
 
 export type RequirementInput = {
   /** The account's factors. */
@@ -23,13 +25,13 @@ export type RequirementInput = {
 export function signInRequirement(input: RequirementInput): SignInRequirement {
   const minimum = input.minimum ?? "none";
   if (!input.hasSecondFactor) {
-    if (input.mfaRequired || minimum !== "none") return { stage: "enrollment_required", reason: input.mfaRequired ? "role_requires_mfa" : "risk_or_policy" };
-    return { stage: "active", reason: "no_second_factor" };
+    if (minimum !== "none") return { stage: "refused", reason: minimum === "passkey" ? "passkey_unavailable" : "second_factor_unavailable" };
+    return input.mfaRequired ? { stage: "enrollment_required", reason: "role_requires_mfa" } : { stage: "active", reason: "no_second_factor" };
   }
   if (minimum === "passkey") {
     return input.hasPasskey
       ? { stage: "mfa_required", requiredFactor: "passkey", reason: "phishing_resistant_required" }
-      : { stage: "enrollment_required", reason: "phishing_resistant_required" };
+      : { stage: "refused", reason: "passkey_unavailable" };
   }
   if (input.trustedDevice && minimum === "none") return { stage: "active", reason: "trusted_device" };
   return { stage: "mfa_required", requiredFactor: "any", reason: minimum === "any" ? "risk_or_policy" : "has_second_factor" };

@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { generate } from "otplib";
 import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
@@ -8,38 +7,14 @@ import { userContext } from "@/lib/audit/context";
 import { recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
-  passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
+  passkeyAuthenticationOptions, remainingBackupCodes, removeFactor,
   renamePasskey, resetMfa, startTotpEnrollment, verifySecondFactor,
 } from "@/lib/mfa";
 import { resetDatabase } from "../support/db";
-import { SoftAuthenticator } from "../support/soft-authenticator";
+import { assertion, codeAt, withPasskey, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
 
 beforeEach(resetDatabase);
-
-const codeAt = (secret: string, date: Date) => generate({ secret, epoch: Math.floor(date.getTime() / 1000) });
-
-async function withTotp(roles: ("admin" | "user")[] = []) {
-  const user = await makeUser({ roles });
-  const enrollment = await startTotpEnrollment(user);
-  if ("error" in enrollment) throw new Error(enrollment.error);
-  // The enrollment code is from 30 s ago, so the "current" code stays unused for the test.
-  expect((await confirmTotpEnrollment(user.id, await codeAt(enrollment.secret, new Date(Date.now() - 30_000)), ctx)).ok).toBe(true);
-  return { user, secret: enrollment.secret };
-}
-
-async function withPasskey(userId: string, authenticator = new SoftAuthenticator()) {
-  const user = await db().user.findUniqueOrThrow({ where: { id: userId } });
-  const { challengeId, options } = await passkeyRegistrationOptions(user);
-  const result = await registerPasskey(user.id, { challengeId, response: authenticator.register(options), name: "Laptop" }, ctx);
-  if (!result.ok) throw new Error(result.message);
-  return { authenticator, passkey: result.passkey };
-}
-
-async function assertion(authenticator: SoftAuthenticator, userId: string | null, signCount?: number) {
-  const { challengeId, options } = await passkeyAuthenticationOptions(userId);
-  return { challengeId, response: JSON.stringify(authenticator.authenticate(options, signCount)) };
-}
 
 describe("TOTP", () => {
   it("accepts the current step and one either side, not two", async () => {

@@ -7,7 +7,9 @@ describe("signInRequirement", () => {
   it("lets a user without factors in, unless their role or the risk requires one", () => {
     expect(signInRequirement(base)).toMatchObject({ stage: "active" });
     expect(signInRequirement({ ...base, mfaRequired: true })).toMatchObject({ stage: "enrollment_required", reason: "role_requires_mfa" });
-    expect(signInRequirement({ ...base, minimum: "any" })).toMatchObject({ stage: "enrollment_required" });
+    // Enrolling a first factor during a risky sign-in would give the account to whoever has the password.
+    expect(signInRequirement({ ...base, minimum: "any" })).toEqual({ stage: "refused", reason: "second_factor_unavailable" });
+    expect(signInRequirement({ ...base, mfaRequired: true, minimum: "any" })).toMatchObject({ stage: "refused" });
   });
 
   it("challenges a user with a factor, except on a trusted device", () => {
@@ -20,6 +22,7 @@ describe("signInRequirement", () => {
     const trusted = { ...base, hasSecondFactor: true, trustedDevice: true };
     expect(signInRequirement({ ...trusted, minimum: "any" })).toMatchObject({ stage: "mfa_required", requiredFactor: "any" });
     expect(signInRequirement({ ...trusted, hasPasskey: true, minimum: "passkey" })).toMatchObject({ stage: "mfa_required", requiredFactor: "passkey" });
-    expect(signInRequirement({ ...trusted, minimum: "passkey" })).toMatchObject({ stage: "enrollment_required", reason: "phishing_resistant_required" });
+    // TOTP alone cannot satisfy a passkey requirement.
+    expect(signInRequirement({ ...trusted, minimum: "passkey" })).toEqual({ stage: "refused", reason: "passkey_unavailable" });
   });
 });

@@ -1,7 +1,7 @@
 "use server";
 import { AuthError } from "next-auth";
 import { z } from "zod";
-import { guardedAction, leaveTo, passkeySignInSchema, signIn, ThrottledSignIn } from "@/lib/auth";
+import { guardedAction, leaveTo, passkeySignInSchema, RefusedSignIn, signIn, ThrottledSignIn } from "@/lib/auth";
 import { passkeyAuthenticationOptions } from "@/lib/mfa";
 import { bumpCounter } from "@/lib/rate-limit/counters";
 import { formatWait, safeReturnPath } from "@/lib/util/format";
@@ -22,11 +22,25 @@ export const signInAction = guardedAction("public", signInForm, async ({ email, 
     if (error instanceof ThrottledSignIn) {
       return { ok: false, message: `Too many sign-in attempts. Try again in ${formatWait(error.retryAfterSeconds)}.` };
     }
+    if (error instanceof RefusedSignIn) return { ok: false, message: refusalMessage(error) };
     if (error instanceof AuthError) return { ok: false, message: GENERIC_FAILURE };
     throw error;
   }
   return leaveTo(safeReturnPath(callbackUrl));
 });
+
+function refusalMessage({ refusal, retryAfterSeconds }: RefusedSignIn): string {
+  switch (refusal) {
+    case "source_blocked":
+      return "Sign-in from your network is blocked for now. Try again later, from another network, or contact your administrator.";
+    case "risk_blocked":
+      return `This sign-in looked too risky and was blocked. Your account is locked for ${formatWait(retryAfterSeconds ?? 0)}; if this was you, contact your administrator.`;
+    case "passkey_unavailable":
+      return "This sign-in needs a passkey, and your account has none. Sign in from a device and place you have used before, or ask your administrator.";
+    case "second_factor_unavailable":
+      return "This sign-in needs a second factor, and your account has none. Sign in from a device and place you have used before, or ask your administrator.";
+  }
+}
 
 // Each request for passkey options stores a challenge: bounded per IP so nobody can fill the table.
 const OPTIONS_PER_IP_PER_MINUTE = 30;
@@ -44,6 +58,7 @@ export const passkeySignInAction = guardedAction(
     try {
       await signIn("passkey", { challengeId, response, redirect: false });
     } catch (error) {
+      if (error instanceof RefusedSignIn) return { ok: false, message: refusalMessage(error) };
       if (error instanceof AuthError) return { ok: false, message: "That passkey could not sign you in. Try again, or use your password." };
       throw error;
     }

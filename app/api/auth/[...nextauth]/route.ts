@@ -1,17 +1,16 @@
 import type { NextRequest } from "next/server";
 import { checkSignInThrottle, credentialsSchema, handlers } from "@/lib/auth";
-import { CLIENT_IP_HEADER } from "@/lib/http/client-ip";
 
 export const { GET } = handlers;
 
-// The HTTP credentials endpoint answers a throttled caller with 429 and Retry-After before
+// The HTTP credentials endpoint answers a locked account name with 429 and Retry-After before
 // next-auth sees the request (next-auth itself can only redirect).
 export async function POST(request: NextRequest) {
   if (request.nextUrl.pathname.endsWith("/callback/credentials")) {
     const form = await request.clone().formData().catch(() => null);
     const email = credentialsSchema.shape.email.safeParse(form?.get("email"));
     if (email.success) {
-      const verdict = await checkSignInThrottle(email.data, request.headers.get(CLIENT_IP_HEADER));
+      const verdict = await checkSignInThrottle(email.data);
       if (!verdict.allowed) {
         return Response.json(
           { error: "too_many_attempts", retry_after: verdict.retryAfterSeconds },

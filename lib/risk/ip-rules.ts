@@ -1,0 +1,80 @@
+import "server-only";
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit/context";
+
+// Admin-managed block and allow lists (later also written by incident playbooks). Read on every
+// assessment, so a block takes effect on every instance at once; the list is small (people and
+// playbooks write it), so matching is a linear scan.
+
+export const IP_RULE_KINDS = ["block", "allow"] as const;
+export type IpRuleKind = (typeof IP_RULE_KINDS)[number];
+
+/** "203.0.113.7" or "203.0.113.0/24" (IPv4 or IPv6), stored in canonical form. */
+export const cidrSchema = z
+  .string()
+  .trim()
+  .max(64)
+  .refine((v) => (v.includes("/") ? ipaddr.isValidCIDR(v) : ipaddr.isValid(v)), "Enter an IP address or a CIDR range such as 203.0.113.0/24.")
+  .transform(canonicalCidr);
+
+export const newIpRuleSchema = z.object({
+  cidr: cidrSchema,
+  kind: z.enum(IP_RULE_KINDS),
+  note: z.string().trim().min(1, "Say why, for the next admin.").max(200),
+  /** 0 or absent: until removed. */
+  hours: z.coerce.number().int().min(0).max(24 * 365).optional(),
+});
+
+function canonicalCidr(value: string): string {
+  const [range, bits] = value.includes("/") ? ipaddr.parseCIDR(value) : [ipaddr.parse(value), null];
+  const size = bits ?? (range.kind() === "ipv4" ? 32 : 128);
+  const network = range.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${range}/${size}`) : ipaddr.IPv6.networkAddressFromCIDR(`${range}/${size}`);
+  return `${network.toString()}/${size}`;
+}
+
+type ParsedRule = { id: string; cidr: string; kind: IpRuleKind; note: string; range: [ipaddr.IPv4 | ipaddr.IPv6, number] };
+
+async function activeRules(now: Date): Promise<ParsedRule[]> {
+  const rows = await db().ipRule.findMany({ where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
+  return rows.map((r) => ({ id: r.id, cidr: r.cidr, kind: r.kind as IpRuleKind, note: r.note, range: ipaddr.parseCIDR(r.cidr) }));
+}
+
+export type IpRuleMatch = { block: ParsedRule | null; allow: ParsedRule | null };
+
+/** Which rules cover this address. A block wins over an allow (see the risk score). */
+export async function matchIpRules(ip: string | null, now = new Date()): Promise<IpRuleMatch> {
+  if (!ip || !ipaddr.isValid(ip)) return { block: null, allow: null };
+  let address = ipaddr.parse(ip);
+  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) address = (address as ipaddr.IPv6).toIPv4Address();
+  const covering = (await activeRules(now)).filter(({ range: [net, bits] }) => net.kind() === address.kind() && address.match(net, bits));
+  return { block: covering.find((r) => r.kind === "block") ?? null, allow: covering.find((r) => r.kind === "allow") ?? null };
+}
+
+export function listIpRules(now = new Date()) {
+  return db().ipRule.findMany({ where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, orderBy: { createdAt: "desc" }, take: 500 });
+}
+
+export async function addIpRule(input: z.infer<typeof newIpRuleSchema>, ctx: AuditContext, now = new Date()) {
+  const expiresAt = input.hours ? new Date(now.getTime() + input.hours * 3_600_000) : null;
+  const rule = await db().ipRule.create({
+    data: { cidr: input.cidr, kind: input.kind, note: input.note, expiresAt, createdBy: ctx.actor.type === "user" ? ctx.actor.id : null },
+  });
+  await audit(ctx, {
+    type: "security", action: `ip_rule.${input.kind}`, outcome: "success", resource: { type: "ip_rule", id: rule.id },
+    metadata: { cidr: rule.cidr, note: rule.note, expiresAt: expiresAt?.toISOString() ?? null },
+  });
+  return rule;
+}
+
+export async function removeIpRule(id: string, ctx: AuditContext): Promise<boolean> {
+  const rule = await db().ipRule.findUnique({ where: { id } });
+  if (!rule) return false;
+  await db().ipRule.delete({ where: { id } });
+  await audit(ctx, {
+    type: "security", action: "ip_rule.remove", outcome: "success", resource: { type: "ip_rule", id },
+    metadata: { cidr: rule.cidr, kind: rule.kind, note: rule.note },
+  });
+  return true;
+}

@@ -1,0 +1,63 @@
+// The risk engine's settings: what admins edit on /admin/risk/settings. Not "server-only": the
+// settings form validates with the same schema.
+import { z } from "zod";
+import { FACTOR_CODES, type FactorCode } from "./scoring";
+
+const weight = z.coerce.number().min(0).max(1);
+
+export const riskSettingsSchema = z
+  .object({
+    weights: z.object(Object.fromEntries(FACTOR_CODES.map((code) => [code, weight])) as Record<FactorCode, typeof weight>),
+    thresholds: z.object({
+      watch: z.coerce.number().gt(0).max(1),
+      mfa: z.coerce.number().gt(0).max(1),
+      phishingResistant: z.coerce.number().gt(0).max(1),
+      block: z.coerce.number().gt(0).max(1),
+    }),
+    /** Faster than this between two sign-ins is impossible travel. */
+    maxTravelKmh: z.coerce.number().int().min(100).max(20_000),
+    /** Failure velocity is counted over this window. */
+    failureWindowMinutes: z.coerce.number().int().min(1).max(24 * 60),
+    /** Failures on one account in the window for the full account_failures strength. */
+    accountFailureLimit: z.coerce.number().int().min(1).max(1000),
+    /** Failures from one IP, or distinct accounts failed from it, for the full ip_failures strength. */
+    ipFailureLimit: z.coerce.number().int().min(1).max(10_000),
+    ipAccountLimit: z.coerce.number().int().min(1).max(10_000),
+    /** A hour (with its neighbours) holding less than this share of past sign-ins is unusual… */
+    unusualHourShare: z.coerce.number().min(0).max(1),
+    /** …once the user has at least this many sign-ins to judge by. */
+    hourBaselineMinimum: z.coerce.number().int().min(1).max(10_000),
+    /** How long a blocked sign-in locks the account. */
+    blockLockMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60),
+  })
+  .refine(({ thresholds: t }) => t.watch < t.mfa && t.mfa < t.phishingResistant && t.phishingResistant < t.block, {
+    path: ["thresholds"],
+    message: "Thresholds must rise: watch < MFA < passkey < block.",
+  });
+
+export type RiskSettings = z.infer<typeof riskSettingsSchema>;
+
+// The ladder from the design notes; weights chosen so one strong signal (impossible travel plus
+// the new country and network it implies) demands a passkey, and a new device on top blocks.
+export const DEFAULT_RISK_SETTINGS: RiskSettings = {
+  weights: {
+    impossible_travel: 0.5,
+    new_country: 0.15,
+    new_network: 0.05,
+    new_device: 0.25,
+    unusual_hour: 0.1,
+    account_failures: 0.3,
+    ip_failures: 0.9,
+    ip_blocklisted: 1,
+    ip_allowlisted: 0.3,
+  },
+  thresholds: { watch: 0.3, mfa: 0.5, phishingResistant: 0.7, block: 0.9 },
+  maxTravelKmh: 1000,
+  failureWindowMinutes: 15,
+  accountFailureLimit: 5,
+  ipFailureLimit: 20,
+  ipAccountLimit: 10,
+  unusualHourShare: 0.05,
+  hourBaselineMinimum: 10,
+  blockLockMinutes: 60,
+};

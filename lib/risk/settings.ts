@@ -1,0 +1,51 @@
+import "server-only";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit/context";
+import { riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings } from "./settings-schema";
+
+export { riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings };
+
+// The newest version rules. Read on every assessment (one primary-key lookup), so a change takes
+// effect on every instance at once.
+
+export type CurrentSettings = { version: number; settings: RiskSettings };
+
+export async function currentRiskSettings(): Promise<CurrentSettings> {
+  const row = await db().riskSettingsVersion.findFirst({ orderBy: { version: "desc" } });
+  const parsed = row ? riskSettingsSchema.safeParse(row.settings) : null;
+  // Version 0 is the built-in defaults, in force until an admin saves a version.
+  return row && parsed?.success ? { version: row.version, settings: parsed.data } : { version: 0, settings: DEFAULT_RISK_SETTINGS };
+}
+
+export function listRiskSettingsVersions() {
+  return db().riskSettingsVersion.findMany({ orderBy: { version: "desc" }, take: 20 });
+}
+
+/** Saves a new version (never edits an old one) and audits what changed. */
+export async function saveRiskSettings(settings: RiskSettings, comment: string, ctx: AuditContext): Promise<number> {
+  const before = (await currentRiskSettings()).settings;
+  const row = await db().riskSettingsVersion.create({
+    data: { settings, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null },
+  });
+  await audit(ctx, {
+    type: "admin", action: "risk.settings.update", outcome: "success",
+    resource: { type: "risk_settings", id: String(row.version) },
+    metadata: { version: row.version, comment, changes: diffSettings(before, settings) },
+  });
+  return row.version;
+}
+
+/** Flat "path: old → new" list of what differs, for the audit event and the history view. */
+export function diffSettings(before: RiskSettings, after: RiskSettings): Record<string, { from: number | null; to: number | null }> {
+  const changes: Record<string, { from: number | null; to: number | null }> = {};
+  const leaf = (v: unknown) => (typeof v === "number" ? v : null);
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (a && b && typeof a === "object" && typeof b === "object") {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      }
+    } else if (a !== b) changes[path] = { from: leaf(a), to: leaf(b) };
+  };
+  walk(before, after, "");
+  return changes;
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { lookupIp, placeLabel, toGeoPoint, toNetwork } from "@/lib/risk/geo";
+
+describe("IP geolocation", () => {
+  it("places public addresses from the shipped database, IPv4 and IPv6", async () => {
+    const berlin = await lookupIp("85.214.132.117");
+    expect(berlin.geo).toMatchObject({ country: "DE" });
+    expect(placeLabel(berlin.geo)).toBe("Berlin, DE");
+    expect(berlin.network).toBe("85.214.132.0/24");
+    expect((await lookupIp("::ffff:133.242.0.1")).geo).toMatchObject({ country: "JP" });
+    const google = await lookupIp("2001:4860:4860::8888");
+    expect(google.geo?.country).toBeTruthy();
+    expect(google.network).toBe("2001:4860:4860::/48");
+  });
+
+  it("locates nothing for private, loopback, documentation or malformed addresses", async () => {
+    for (const ip of ["127.0.0.1", "10.1.2.3", "::1", "192.168.0.1", "203.0.113.5", "not-an-ip", null]) {
+      expect(await lookupIp(ip)).toEqual({ geo: null, network: null });
+    }
+  });
+
+  it("reads MaxMind's record shapes as well as DB-IP's", () => {
+    expect(toGeoPoint({ country: { iso_code: "FR" }, city: { names: { en: "Paris" } }, location: { latitude: 48.85, longitude: 2.35 } }))
+      .toEqual({ country: "FR", city: "Paris", latitude: 48.85, longitude: 2.35 });
+    expect(toGeoPoint({ country: { iso_code: "FR" } })).toBeNull();
+    expect(toNetwork({ autonomous_system_number: 3320, autonomous_system_organization: "Deutsche Telekom AG" })).toBe("AS3320");
+    expect(toNetwork({})).toBeNull();
+  });
+});

@@ -1,0 +1,177 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
+import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
+import { checkSignInThrottle } from "@/lib/auth/throttle";
+import { findActiveSession } from "@/lib/auth/sessions";
+import { addIpRule, currentRiskSettings, DEFAULT_RISK_SETTINGS, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { resetDatabase } from "../support/db";
+import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
+import { completeMfaStep } from "@/lib/auth/mfa-step";
+import { userContext } from "@/lib/audit/context";
+import { TEST_PASSWORD, ctx, makeUser, uniqueEmail } from "../support/factories";
+
+// Places known from the shipped DB-IP City Lite database.
+const BERLIN = "85.214.132.117";
+const TOKYO = "133.242.0.1";
+const MONDAY_9AM = new Date("2026-11-16T09:00:00Z");
+const at = (base: Date, minutes: number) => new Date(base.getTime() + minutes * 60_000);
+const from = (ip: string) => ({ ip, userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0" });
+
+beforeEach(resetDatabase);
+
+function expectSession(result: SignInResult) {
+  if (!result.ok) throw new Error(`expected a session, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+const signIn = (email: string, ip: string, deviceToken: string | null, now: Date, password = TEST_PASSWORD) =>
+  signInWithPassword({ email, password }, from(ip), deviceToken, now);
+
+async function lastAttempt(email: string) {
+  return db().loginAttempt.findFirstOrThrow({ where: { email }, orderBy: { at: "desc" } });
+}
+
+const factorCodes = (attempt: { factors: unknown }) => (attempt.factors as { code: string }[]).map((f) => f.code).sort();
+
+/**
+ * A user with a history and no second factor yet (so each sign-in completes at once and teaches
+ * the baseline): `days` sign-ins from Berlin on one device, one a day at 09:00 before Monday.
+ */
+async function berlinRegular(days = 1) {
+  const user = await makeUser();
+  let deviceToken: string | null = null;
+  for (let day = days; day >= 1; day--) {
+    deviceToken = expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, -day * 1440))).newDeviceToken ?? deviceToken;
+  }
+  return { user, deviceToken };
+}
+
+describe("risk signals", () => {
+  it("Berlin, then Tokyo an hour later: impossible travel, and TOTP alone cannot satisfy it", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    expectSession(await signIn(user.email, BERLIN, deviceToken, MONDAY_9AM));
+    await enrollTotp(user);
+
+    const tokyo = await signIn(user.email, TOKYO, deviceToken, at(MONDAY_9AM, 60));
+    const attempt = await lastAttempt(user.email);
+    expect(factorCodes(attempt)).toEqual(["impossible_travel", "new_country", "new_network"]);
+    expect(attempt.riskScore).toBeCloseTo(0.7);
+    expect(attempt.decision).toBe("phishing_resistant");
+    expect(attempt.country).toBe("JP");
+    expect((attempt.factors as { code: string; detail: string }[]).find((f) => f.code === "impossible_travel")!.detail).toMatch(/km from Berlin, DE/);
+    expect(tokyo).toEqual({ ok: false, reason: "refused", refusal: "passkey_unavailable" });
+    const events = await db().auditEvent.findMany({ where: { action: "risk.sign_in_refused" } });
+    expect(events).toHaveLength(1);
+  });
+
+  it("with a passkey, the same sign-in waits for the passkey, never a TOTP code", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    const secret = await enrollTotp(user);
+    const { authenticator } = await withPasskey(user.id);
+    // Refresh the last place: the history ends in Berlin at 09:00 (MFA-completed through a passkey sign-in).
+    expectSession(await signInWithPasskey(await assertion(authenticator, null), from(BERLIN), deviceToken, MONDAY_9AM));
+
+    const tokyo = expectSession(await signIn(user.email, TOKYO, deviceToken, at(MONDAY_9AM, 60)));
+    const session = await findActiveSession(tokyo.sessionId);
+    expect(session).toMatchObject({ stage: "mfa_required", requiredFactor: "passkey" });
+    const pending = { ...session!.user, sessionId: tokyo.sessionId, mfaVerifiedAt: null, stage: "mfa_required" as const, requiredFactor: "passkey" as const };
+    const withTotpCode = await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, userContext(user, null));
+    expect(withTotpCode).toEqual({ ok: false, message: "This sign-in needs a passkey." });
+    expect((await completeMfaStep(pending, { method: "passkey", ...(await assertion(authenticator, user.id)) }, false, userContext(user, null))).ok).toBe(true);
+    expect(await findActiveSession(tokyo.sessionId)).toMatchObject({ stage: "active" });
+  });
+
+  it("a new device raises the score, and the trusted-device skip does not apply above 0.5", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    expectSession(await signIn(user.email, BERLIN, deviceToken, MONDAY_9AM));
+    expect((await lastAttempt(user.email)).riskScore).toBe(0);
+
+    expectSession(await signIn(user.email, BERLIN, null, at(MONDAY_9AM, 5)));
+    const attempt = await lastAttempt(user.email);
+    expect(factorCodes(attempt)).toEqual(["new_device"]);
+    expect(attempt.riskScore).toBeCloseTo(DEFAULT_RISK_SETTINGS.weights.new_device);
+  });
+
+  it("a user's first sign-in is not scored as new in every way", async () => {
+    const user = await makeUser();
+    expectSession(await signIn(user.email, TOKYO, null, MONDAY_9AM));
+    expect(await lastAttempt(user.email)).toMatchObject({ riskScore: 0, decision: "allow", country: "JP" });
+  });
+
+  it("an hour far outside the user's habits adds the unusual-hour factor", async () => {
+    const { user, deviceToken } = await berlinRegular(DEFAULT_RISK_SETTINGS.hourBaselineMinimum);
+    expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, -6 * 60))); // 03:00 UTC
+    expect(factorCodes(await lastAttempt(user.email))).toEqual(["unusual_hour"]);
+  });
+
+  it("twenty failures from one IP across accounts block that IP's next attempt, before its password is checked", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    const attacker = "203.0.113.66";
+    for (let i = 0; i < DEFAULT_RISK_SETTINGS.ipFailureLimit; i++) {
+      await signIn(uniqueEmail(), attacker, null, at(MONDAY_9AM, i / 10), "stuffed-password");
+    }
+    const fromAttacker = await signIn(user.email, attacker, deviceToken, at(MONDAY_9AM, 3));
+    expect(fromAttacker).toEqual({ ok: false, reason: "refused", refusal: "source_blocked" });
+    expect(await lastAttempt(user.email)).toMatchObject({ outcome: "blocked", decision: "block" });
+    // The victim's account is not locked by someone else's stuffing run.
+    expect(await checkSignInThrottle(user.email, at(MONDAY_9AM, 3))).toEqual({ allowed: true });
+    expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, 4)));
+    // Once the window has passed, those failures no longer count against the IP.
+    const later = uniqueEmail();
+    await signIn(later, attacker, null, at(MONDAY_9AM, 30), "another-guess");
+    expect(factorCodes(await lastAttempt(later))).toEqual([]);
+  });
+
+  it("a score of 0.9 blocks the sign-in, locks the account and raises a security event", async () => {
+    const { user } = await berlinRegular();
+    // Tokyo an hour later on an unknown device: travel 0.5 + country 0.15 + network 0.05 + device 0.25.
+    const result = await signIn(user.email, TOKYO, null, at(MONDAY_9AM, -1440 + 60));
+    expect(result).toMatchObject({ ok: false, reason: "refused", refusal: "risk_blocked" });
+    expect(await lastAttempt(user.email)).toMatchObject({ outcome: "blocked", decision: "block" });
+    expect((await lastAttempt(user.email)).riskScore).toBeGreaterThanOrEqual(0.9);
+    expect(await checkSignInThrottle(user.email, at(MONDAY_9AM, -1440 + 61))).toMatchObject({ allowed: false });
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.sign_in_blocked" } });
+    expect(event).toMatchObject({ type: "security", outcome: "blocked" });
+  });
+
+  it("the baseline learns from completed sign-ins only", async () => {
+    const { user, deviceToken } = await berlinRegular(2);
+    await signIn(user.email, TOKYO, deviceToken, MONDAY_9AM, "wrong password");
+    await enrollTotp(user);
+    expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, 10))); // waits for its MFA step
+    const baseline = await db().riskBaseline.findUniqueOrThrow({ where: { userId: user.id } });
+    expect(baseline.signIns).toBe(2);
+    expect(baseline.countries).toEqual({ DE: 2 });
+    expect(baseline.hours[9]).toBe(2);
+  });
+});
+
+describe("IP lists and settings", () => {
+  it("a blocked range refuses every attempt from it; an allowed one lowers the score", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    await addIpRule({ cidr: "133.242.0.0/16", kind: "block", note: "test range" }, ctx);
+    expect(await signIn(user.email, TOKYO, deviceToken, MONDAY_9AM)).toEqual({ ok: false, reason: "refused", refusal: "source_blocked" });
+
+    await addIpRule({ cidr: "85.214.0.0/16", kind: "allow", note: "office" }, ctx);
+    expectSession(await signIn(user.email, BERLIN, null, at(MONDAY_9AM, 1)));
+    const attempt = await lastAttempt(user.email);
+    expect(factorCodes(attempt)).toEqual(["ip_allowlisted", "new_device"]);
+    expect(attempt.riskScore).toBe(0);
+  });
+
+  it("settings are versioned and audited, and a stricter ladder takes effect at once", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    expect(riskSettingsSchema.safeParse({ ...DEFAULT_RISK_SETTINGS, thresholds: { watch: 0.5, mfa: 0.4, phishingResistant: 0.7, block: 0.9 } }).success).toBe(false);
+    const stricter = { ...DEFAULT_RISK_SETTINGS, weights: { ...DEFAULT_RISK_SETTINGS.weights, new_device: 0.6 } };
+    const version = await saveRiskSettings(stricter, "new devices need MFA", ctx);
+    expect((await currentRiskSettings()).version).toBe(version);
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.settings.update" } });
+    expect(event.metadata).toMatchObject({ changes: { "weights.new_device": { from: 0.25, to: 0.6 } } });
+
+    await enrollTotp(user);
+    const session = expectSession(await signIn(user.email, BERLIN, null, MONDAY_9AM));
+    expect(await lastAttempt(user.email)).toMatchObject({ decision: "mfa", settingsVersion: version });
+    expect(await findActiveSession(session.sessionId)).toMatchObject({ stage: "mfa_required", requiredFactor: "any" });
+    expect(deviceToken).not.toBeNull();
+  });
+});
