@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import {
-  adminTotpSecret, createUserViaConsole, enrollTotp, expectSignedInAs, signIn, signOut, submitSignIn, totpCode, uniqueEmail, ADMIN_STATE,
+  addVirtualAuthenticator, adminTotpSecret, createUserViaConsole, enrollTotp, expectSignedInAs, signIn, signOut, submitSignIn, totpCode, uniqueEmail, ADMIN_STATE,
 } from "./support/helpers";
 
 const PASSWORD = "mfa passphrase for e2e";
@@ -99,12 +99,7 @@ test("a user registers a passkey and renames it; it signs in from autofill and s
   const email = await newUser(browser, "passkey");
   const context = await browser.newContext();
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  const presence = (enabled: boolean) => cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled });
+  const { presence } = await addVirtualAuthenticator(context, page);
 
   await signIn(page, email, PASSWORD);
   await page.goto("/account/security");

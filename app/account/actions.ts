@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordSchema, updateName } from "@/lib/auth";
+import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordSchema, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
 
 export const updateProfileAction = guardedAction("signed-in", z.object({ name: nameSchema }), async ({ name }, user, ctx) => {
   await updateName(user.id, name, ctx);
@@ -41,4 +41,17 @@ export const revokeOtherSessionsAction = guardedAction("signed-in", z.object({})
   const count = await endAllSessions(user.id, "revoked_by_user", ctx, user.sessionId);
   revalidatePath("/account/security");
   return { ok: true, message: count === 1 ? "1 other session signed out." : `${count} other sessions signed out.` };
+});
+
+export const reportSignInAction = guardedAction("signed-in", z.object({ attemptId: z.uuid() }), async ({ attemptId }, user, ctx) => {
+  // Scoped to the caller's own attempts inside lib/risk: another user's id matches nothing.
+  const result = await reportUnrecognizedSignIn(user.id, attemptId, ctx);
+  revalidatePath("/account/security");
+  if (!result) return { ok: false, message: "That sign-in is not in your activity." };
+  return {
+    ok: true,
+    message: result.sessionEnded
+      ? "Reported. That session is signed out and its device is no longer trusted. Change your password if it was used."
+      : "Reported to your security team. Change your password if it was used.",
+  };
 });

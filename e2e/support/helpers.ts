@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expect, type Browser, type Page } from "@playwright/test";
+import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { generateSync } from "otplib";
 
 export const ADMIN = { email: "admin@example.test", name: "Ada Admin", password: "admin passphrase for e2e" };
@@ -87,4 +87,14 @@ export async function createUserViaConsole(browser: Browser, user: { email: stri
   await page.getByRole("button", { name: "Create user" }).click();
   await expect(page.getByRole("status")).toHaveText(`Created ${user.email}.`);
   return { admin, page };
+}
+
+/** A platform passkey authenticator (Chromium's virtual one) for `page`; `presence` turns its automatic answers on and off. */
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page, answering = true) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: answering },
+  });
+  return { presence: (enabled: boolean) => cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled }) };
 }

@@ -24,7 +24,7 @@ export const ADMIN_SECTIONS: readonly AdminSection[] = [
   { href: "/admin/clients", label: "Clients", roles: ["admin"], built: true, summary: "OAuth 2.1 / OpenID Connect clients and their grants." },
   { href: "/admin/keys", label: "Keys", roles: ["admin"], built: true, summary: "The provider's signing keys and their rotation." },
   { href: "/admin/policies", label: "Policies", roles: ["admin"], built: false, summary: "Cedar authorization policies, versions and the simulator." },
-  { href: "/admin/risk", label: "Risk", roles: ["admin", "analyst"], built: false, summary: "Sign-in risk scores, signals and baselines." },
+  { href: "/admin/risk", label: "Risk", roles: ["admin", "analyst"], built: true, summary: "Sign-in risk scores, signals and baselines." },
   { href: "/admin/incidents", label: "Incidents", roles: ["admin", "analyst"], built: false, summary: "Alerts, incidents and automated response playbooks." },
   { href: "/admin/audit", label: "Audit", roles: ["admin", "auditor"], built: true, summary: "The tamper-evident audit trail: search, verify, export." },
   { href: "/admin/compliance", label: "Compliance", roles: ["admin", "auditor"], built: false, summary: "SOC 2 controls, automated tests and evidence." },

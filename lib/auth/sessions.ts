@@ -3,14 +3,16 @@ import { db, type SessionStage } from "../db/client";
 import { readConfig } from "../config";
 import type { RequestContext } from "../http/request-context";
 import { audit, type AuditContext } from "../audit/context";
-import { learnFromCompletedSignIn } from "../risk";
+import { learnFromCompletedSignIn, reportSignIn } from "../risk";
+import { revokeDeviceTrust } from "../devices";
 
 export type SessionEndReason =
   | "sign_out"
   | "revoked_by_user"
   | "revoked_by_admin"
   | "user_disabled"
-  | "password_changed";
+  | "password_changed"
+  | "reported_by_user";
 
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
@@ -117,4 +119,13 @@ export async function endAllSessions(userId: string, reason: SessionEndReason, c
 export async function sessionAuthentication(sessionId: string): Promise<{ authTime: Date; authMethods: string[] }> {
   const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, select: { createdAt: true, authMethods: true } });
   return { authTime: session.createdAt, authMethods: session.authMethods };
+}
+
+/** "This wasn't me" about one of the user's sign-ins: a security event, its session ended, its device no longer trusted. */
+export async function reportUnrecognizedSignIn(userId: string, attemptId: string, ctx: AuditContext): Promise<{ sessionEnded: boolean } | null> {
+  const reported = await reportSignIn(userId, attemptId, ctx);
+  if (!reported) return null;
+  const sessionEnded = reported.sessionId ? await endSession(userId, reported.sessionId, "reported_by_user", ctx) : false;
+  if (reported.deviceId) await revokeDeviceTrust(userId, reported.deviceId, ctx);
+  return { sessionEnded };
 }

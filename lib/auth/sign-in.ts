@@ -9,7 +9,7 @@ import { createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { isDeviceTrusted, recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
-import { assessSignIn, currentRiskSettings, learnFromCompletedSignIn, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
+import { assessSignIn, currentRiskSettings, learnFromCompletedSignIn, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
 // The portal's sign-in pipelines (the OAuth login interaction uses the portal's session, so it
 // runs through here too). Password: account lockout → risk assessment (a blocked source stops
@@ -123,7 +123,8 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
     return { ok: false, reason: "refused", refusal: requirement.reason };
   }
 
-  const device = await recognizeDevice(user.id, deviceToken, client, now);
+  // The device list shows where a device was last seen: the proxy's header if set, else the GeoIP place.
+  const device = await recognizeDevice(user.id, deviceToken, { ...client, location: client.location ?? placeLabel(assessment.geo) }, now);
   const session = await createSession(user.id, client, {
     stage: requirement.stage,
     requiredFactor: requirement.stage === "mfa_required" ? requirement.requiredFactor : null,

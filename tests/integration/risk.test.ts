@@ -3,10 +3,12 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
 import { checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { addIpRule, currentRiskSettings, DEFAULT_RISK_SETTINGS, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { addIpRule, currentRiskSettings, DEFAULT_RISK_SETTINGS, riskOverview, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
+import { knownDeviceId, trustDevice } from "@/lib/devices";
 import { userContext } from "@/lib/audit/context";
 import { TEST_PASSWORD, ctx, makeUser, uniqueEmail } from "../support/factories";
 
@@ -81,7 +83,7 @@ describe("risk signals", () => {
     expect(await findActiveSession(tokyo.sessionId)).toMatchObject({ stage: "active" });
   });
 
-  it("a new device raises the score, and the trusted-device skip does not apply above 0.5", async () => {
+  it("a new device raises the score", async () => {
     const { user, deviceToken } = await berlinRegular();
     expectSession(await signIn(user.email, BERLIN, deviceToken, MONDAY_9AM));
     expect((await lastAttempt(user.email)).riskScore).toBe(0);
@@ -90,6 +92,19 @@ describe("risk signals", () => {
     const attempt = await lastAttempt(user.email);
     expect(factorCodes(attempt)).toEqual(["new_device"]);
     expect(attempt.riskScore).toBeCloseTo(DEFAULT_RISK_SETTINGS.weights.new_device);
+  });
+
+  it("a remembered device skips the MFA step at low risk, not when risk requires MFA", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    await enrollTotp(user);
+    await trustDevice(user.id, (await knownDeviceId(user.id, deviceToken))!, ctx);
+    const usual = expectSession(await signIn(user.email, BERLIN, deviceToken, MONDAY_9AM));
+    expect(await findActiveSession(usual.sessionId)).toMatchObject({ stage: "active" });
+
+    await saveRiskSettings({ ...DEFAULT_RISK_SETTINGS, weights: { ...DEFAULT_RISK_SETTINGS.weights, new_country: 0.5 } }, "a new country needs MFA", ctx);
+    const abroad = expectSession(await signIn(user.email, "8.8.8.8", deviceToken, at(MONDAY_9AM, 24 * 60)));
+    expect(await lastAttempt(user.email)).toMatchObject({ decision: "mfa" });
+    expect(await findActiveSession(abroad.sessionId)).toMatchObject({ stage: "mfa_required", requiredFactor: "any" });
   });
 
   it("a user's first sign-in is not scored as new in every way", async () => {
@@ -173,5 +188,38 @@ describe("IP lists and settings", () => {
     expect(await lastAttempt(user.email)).toMatchObject({ decision: "mfa", settingsVersion: version });
     expect(await findActiveSession(session.sessionId)).toMatchObject({ stage: "mfa_required", requiredFactor: "any" });
     expect(deviceToken).not.toBeNull();
+  });
+});
+
+describe("views", () => {
+  it("“this wasn't me” ends the session it opened, for its owner only", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    const stranger = await makeUser();
+    const other = expectSession(await signIn(user.email, BERLIN, null, MONDAY_9AM));
+    const attempt = await lastAttempt(user.email);
+
+    expect(await reportUnrecognizedSignIn(stranger.id, attempt.id, userContext(stranger, null))).toBeNull();
+    expect(await findActiveSession(other.sessionId)).not.toBeNull();
+
+    expect(await reportUnrecognizedSignIn(user.id, attempt.id, userContext(user, null))).toEqual({ sessionEnded: true });
+    expect(await findActiveSession(other.sessionId)).toBeNull();
+    expect((await db().loginAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).reportedAt).not.toBeNull();
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.user_reported_sign_in" } });
+    expect(event).toMatchObject({ type: "security", resourceId: attempt.id });
+    expect(deviceToken).not.toBeNull();
+  });
+
+  it("the overview counts decisions and ranks the riskiest attempts, users and IPs", async () => {
+    const { user } = await berlinRegular();
+    await signIn(user.email, TOKYO, null, at(MONDAY_9AM, -1440 + 60)); // blocked: 0.95
+    await signIn(uniqueEmail(), "203.0.113.9", null, at(MONDAY_9AM, -1440 + 61), "a-wrong-guess");
+    const overview = await riskOverview("7d", MONDAY_9AM);
+    expect(overview.decisions).toMatchObject({ allow: 2, block: 1 });
+    expect(overview.riskiestAttempts[0]).toMatchObject({ email: user.email, decision: "block", outcome: "blocked", place: "Chiyoda City, JP" });
+    expect(overview.riskiestUsers[0]).toMatchObject({ userId: user.id, maxScore: 0.95, elevated: 1 });
+    expect(overview.riskiestIps[0]).toMatchObject({ ip: TOKYO, maxScore: 0.95 });
+    expect(overview.distribution.reduce((n, b) => n + b.attempts, 0)).toBe(3);
+    expect(overview.timeline).toHaveLength(169);
+    expect(overview.timeline.reduce((n, p) => n + p.attempts, 0)).toBe(3);
   });
 });

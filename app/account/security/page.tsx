@@ -11,8 +11,10 @@ import { TotpEnrollment } from "@/components/mfa/totp-enrollment";
 import { listActiveSessions, requireUser } from "@/lib/auth";
 import { listDevices } from "@/lib/devices";
 import { BACKUP_CODE_COUNT, BACKUP_CODES_LOW, factorSummary } from "@/lib/mfa";
+import { recentSignIns } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
-import { revokeOtherSessionsAction, revokeSessionAction } from "../actions";
+import { SignInActivityTable } from "@/components/risk/sign-in-activity";
+import { reportSignInAction, revokeOtherSessionsAction, revokeSessionAction } from "../actions";
 import {
   confirmTotpEnrollmentAction, passkeyRegistrationOptionsAction, regenerateBackupCodesAction, registerPasskeyAction,
   removePasskeyAction, removeTotpAction, renamePasskeyAction, revokeDeviceTrustAction, startTotpEnrollmentAction,
@@ -23,7 +25,7 @@ export const metadata: Metadata = { title: "Security" };
 
 export default async function SecurityPage() {
   const user = await requireUser();
-  const [sessions, factors, devices] = await Promise.all([listActiveSessions(user.id), factorSummary(user), listDevices(user.id)]);
+  const [sessions, factors, devices, activity] = await Promise.all([listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id)]);
   const hasFactor = !!factors.totp || factors.passkeys.length > 0;
   const trusted = devices.filter((d) => d.trustedUntil);
   return (
@@ -105,6 +107,27 @@ export default async function SecurityPage() {
           }
         >
           <SessionsTable sessions={sessions} currentSessionId={user.sessionId} revokeAction={revokeSessionAction} />
+        </Card>
+
+        <Card title="Recent sign-in activity" description="Every attempt to sign in to your account, with where it came from. Report any you do not recognise.">
+          <SignInActivityTable
+            rows={activity}
+            action={(a) =>
+              a.reportedAt ? (
+                <span className="text-xs text-slate-500">Reported</span>
+              ) : a.sessionId === user.sessionId ? (
+                <span className="text-xs text-slate-500">This session</span>
+              ) : (
+                <ActionButton
+                  action={reportSignInAction}
+                  fields={{ attemptId: a.id }}
+                  label="This wasn’t me"
+                  variant="danger"
+                  confirm="Report this sign-in? Its session is signed out and your security team is alerted."
+                />
+              )
+            }
+          />
         </Card>
 
         <Card

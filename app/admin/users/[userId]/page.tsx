@@ -14,6 +14,8 @@ import { ResetMfaForm } from "./reset-mfa-form";
 import { listDevices } from "@/lib/devices";
 import { factorSummary } from "@/lib/mfa";
 import { formatDateTime } from "@/lib/util/format";
+import { recentSignIns } from "@/lib/risk";
+import { SignInActivityTable } from "@/components/risk/sign-in-activity";
 
 export const metadata: Metadata = { title: "User" };
 
@@ -23,7 +25,7 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
   const id = z.uuid().safeParse(userId);
   const user = id.success ? await findUser(id.data) : null;
   if (!user) notFound();
-  const [sessions, factors, devices] = await Promise.all([listActiveSessions(user.id), factorSummary(user), listDevices(user.id)]);
+  const [sessions, factors, devices, activity] = await Promise.all([listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id)]);
 
   return (
     <>
@@ -72,6 +74,9 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
             </ul>
             <ResetMfaForm userId={user.id} />
           </div>
+        </Card>
+        <Card title="Recent sign-ins" description="With the risk engine's score and decision; open one for its factors.">
+          <SignInActivityTable rows={activity} forAdmin />
         </Card>
         <Card title="Devices">
           {devices.length === 0 ? (

@@ -1,0 +1,44 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { guardedAction } from "@/lib/auth";
+import { addIpRule, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+
+// Analysts answer attacks (IP lists); only admins change how risk is scored.
+
+export const addIpRuleAction = guardedAction(["admin", "analyst"], newIpRuleSchema, async (input, _user, ctx) => {
+  const rule = await addIpRule(input, ctx);
+  revalidatePath("/admin/risk/ip-rules");
+  return { ok: true, message: `${rule.cidr} is now on the ${rule.kind} list.` };
+});
+
+export const removeIpRuleAction = guardedAction(["admin", "analyst"], z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
+  const removed = await removeIpRule(id, ctx);
+  revalidatePath("/admin/risk/ip-rules");
+  return removed ? { ok: true, message: "Rule removed." } : { ok: false, message: "That rule no longer exists." };
+});
+
+// The form posts flat names ("weights.new_device", "thresholds.mfa"); the schema wants them nested.
+const settingsForm = z
+  .record(z.string(), z.unknown())
+  .transform((flat) => {
+    const nested: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(flat)) {
+      const [group, field] = key.split(".");
+      if (group && field) nested[group] = { ...(nested[group] as object), [field]: value };
+      else nested[key] = value;
+    }
+    return nested;
+  })
+  .pipe(riskSettingsSchema.and(z.object({ comment: z.string().trim().min(3, "Say why, for the history.").max(300) })));
+
+export const saveRiskSettingsAction = guardedAction(
+  ["admin"],
+  settingsForm,
+  async ({ comment, ...settings }, _user, ctx) => {
+    const version = await saveRiskSettings(riskSettingsSchema.parse(settings), comment, ctx);
+    revalidatePath("/admin/risk/settings");
+    return { ok: true, message: `Saved as version ${version}. It applies to the next sign-in on every instance.` };
+  },
+  { stepUp: true },
+);

@@ -1,0 +1,79 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { z } from "zod";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
+import { requireRole, sectionFor } from "@/lib/auth";
+import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
+import { formatDateTime } from "@/lib/util/format";
+
+export const metadata: Metadata = { title: "Sign-in attempt" };
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="grid grid-cols-3 gap-4 py-2 text-sm">
+      <dt className="text-slate-500">{label}</dt>
+      <dd className="col-span-2 text-slate-900">{children}</dd>
+    </div>
+  );
+}
+
+export default async function AttemptPage({ params }: { params: Promise<{ id: string }> }) {
+  await requireRole(sectionFor("/admin/risk").roles);
+  const id = z.uuid().safeParse((await params).id);
+  const attempt = id.success ? await findAttempt(id.data) : null;
+  if (!attempt) notFound();
+  return (
+    <>
+      <PageHeader title="Sign-in attempt" description={`${attempt.email} · ${formatDateTime(attempt.at)}`} actions={<Link className="text-sm text-brand-700 hover:underline" href="/admin/risk">← Risk overview</Link>} />
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card title="Assessment">
+          <dl className="divide-y divide-slate-100">
+            <Row label="Score"><ScoreBadge score={attempt.score} /></Row>
+            <Row label="Decision"><DecisionBadge decision={attempt.decision} /></Row>
+            <Row label="Outcome"><OutcomeBadge outcome={attempt.outcome} /> <span className="text-xs text-slate-500">({attempt.method})</span></Row>
+            <Row label="Settings version">{attempt.settingsVersion ?? "—"}{attempt.settingsVersion === 0 && " (built-in defaults)"}</Row>
+            <Row label="Assessed in">{attempt.assessMicros !== null ? `${(attempt.assessMicros / 1000).toFixed(2)} ms` : "—"}</Row>
+            {attempt.reportedAt && <Row label="Reported by the user">{formatDateTime(attempt.reportedAt)} (“this wasn’t me”)</Row>}
+          </dl>
+        </Card>
+        <Card title="Where from">
+          <dl className="divide-y divide-slate-100">
+            <Row label="IP address"><span className="font-mono">{attempt.ip ?? "—"}</span></Row>
+            <Row label="Place">{attempt.place ?? "Not located"}{attempt.latitude !== null && <span className="block text-xs text-slate-500">{attempt.latitude.toFixed(2)}, {attempt.longitude?.toFixed(2)}</span>}</Row>
+            <Row label="Network">{attempt.network ?? "—"}</Row>
+            <Row label="Device">{attempt.device ? `${attempt.device.label} (first seen ${formatDateTime(attempt.device.firstSeenAt)})` : "Not recognised"}</Row>
+            <Row label="User agent"><span className="break-all text-xs">{attempt.userAgent ?? "—"}</span></Row>
+            <Row label="Account">{attempt.userId ? <Link className="text-brand-700 hover:underline" href={`/admin/users/${attempt.userId}`}>{attempt.email}</Link> : `${attempt.email} (no such account)`}</Row>
+            <Row label="Session">{attempt.session ? `${attempt.session.stage}${attempt.session.endedAt ? `, ended (${attempt.session.endReason})` : ""}` : "None"}</Row>
+          </dl>
+        </Card>
+      </div>
+      <div className="mt-6">
+        <Card title="Factors" description="Each factor's contribution is its weight times its strength; the score is their sum, clamped to 0–1.">
+          {attempt.factors.length === 0 ? (
+            <p className="text-sm text-slate-500">No factor fired: nothing about this attempt differed from the account&apos;s history.</p>
+          ) : (
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs uppercase tracking-wide text-slate-500">
+                <tr><th className="py-2 pr-4 font-medium">Factor</th><th className="py-2 pr-4 font-medium">Detail</th><th className="py-2 pr-4 font-medium">Strength</th><th className="py-2 font-medium">Contribution</th></tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {attempt.factors.map((f) => (
+                  <tr key={f.code} data-testid="factor-row">
+                    <td className="py-2 pr-4">{FACTOR_LABELS[f.code] ?? f.code}</td>
+                    <td className="py-2 pr-4 text-slate-600">{f.detail}</td>
+                    <td className="py-2 pr-4">{f.strength}</td>
+                    <td className="py-2 font-mono">{f.contribution > 0 ? "+" : ""}{f.contribution.toFixed(3)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

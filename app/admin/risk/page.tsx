@@ -1,0 +1,128 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
+import { RiskTimeline, ScoreDistribution } from "@/components/risk/risk-charts";
+import { requireRole, sectionFor } from "@/lib/auth";
+import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
+import { formatDateTime } from "@/lib/util/format";
+import { RiskNav } from "./risk-nav";
+
+export const metadata: Metadata = { title: "Risk" };
+
+const th = "py-2 pr-4 font-medium";
+
+export default async function RiskPage({ searchParams }: { searchParams: Promise<{ range?: string }> }) {
+  await requireRole(sectionFor("/admin/risk").roles);
+  const requested = (await searchParams).range;
+  const range: RiskRange = requested && requested in RISK_RANGES ? (requested as RiskRange) : "7d";
+  const overview = await riskOverview(range);
+  const total = DECISIONS.reduce((sum, d) => sum + overview.decisions[d], 0);
+  return (
+    <>
+      <PageHeader
+        title="Sign-in risk"
+        description="Every sign-in attempt is scored from its place, travel speed, device, network, hour and failure velocity."
+        actions={
+          <div className="flex gap-1 text-sm" role="group" aria-label="Period">
+            {(Object.keys(RISK_RANGES) as RiskRange[]).map((r) => (
+              <Link key={r} href={`/admin/risk?range=${r}`} aria-current={r === range ? "true" : undefined} className="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-50 aria-[current=true]:border-brand-600 aria-[current=true]:bg-brand-50">
+                {r}
+              </Link>
+            ))}
+          </div>
+        }
+      />
+      <RiskNav current="/admin/risk" />
+      <div className="space-y-6">
+        <div className="grid gap-3 sm:grid-cols-5" data-testid="decision-counts">
+          {DECISIONS.map((d) => (
+            <div key={d} className="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm">
+              <p className="text-xs text-slate-500">{DECISION_LABELS[d]}</p>
+              <p className="text-2xl font-semibold text-slate-900">{overview.decisions[d]}</p>
+              <p className="text-xs text-slate-500">{total ? Math.round((overview.decisions[d] / total) * 100) : 0}%</p>
+            </div>
+          ))}
+        </div>
+        <div className="grid gap-6 lg:grid-cols-2">
+          <Card title="Risk over time" description="Attempts per period, with the highest and average score.">
+            <RiskTimeline points={overview.timeline} daily={RISK_RANGES[range].bucket === "day"} />
+          </Card>
+          <Card title="Score distribution" description="Assessed attempts per score band.">
+            <ScoreDistribution bands={overview.distribution} />
+          </Card>
+        </div>
+
+        <Card title="Riskiest attempts" description="Highest scores first; open one for its factors.">
+          {overview.riskiestAttempts.length === 0 ? (
+            <p className="text-sm text-slate-500">No attempt scored above zero in this period.</p>
+          ) : (
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500">
+                  <tr><th className={th}>When</th><th className={th}>Account</th><th className={th}>From</th><th className={th}>Score</th><th className={th}>Decision</th><th className={th}>Outcome</th><th className={th}>Top factor</th></tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {overview.riskiestAttempts.map((a) => (
+                    <tr key={a.id} data-testid="risky-attempt">
+                      <td className="py-2 pr-4 whitespace-nowrap"><Link className="text-brand-700 hover:underline" href={`/admin/risk/attempts/${a.id}`}>{formatDateTime(a.at)}</Link></td>
+                      <td className="py-2 pr-4">{a.email}</td>
+                      <td className="py-2 pr-4">{a.place ?? "—"}<span className="block font-mono text-xs text-slate-500">{a.ip}</span></td>
+                      <td className="py-2 pr-4"><ScoreBadge score={a.score} /></td>
+                      <td className="py-2 pr-4"><DecisionBadge decision={a.decision} /></td>
+                      <td className="py-2 pr-4"><OutcomeBadge outcome={a.outcome} /></td>
+                      <td className="py-2 pr-4 text-xs text-slate-600">{a.factors[0] ? FACTOR_LABELS[a.factors[0].code] : "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+
+        <div className="grid gap-6 lg:grid-cols-2">
+          <Card title="Riskiest users">
+            {overview.riskiestUsers.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>User</th><th className={th}>Highest</th><th className={th}>Average</th><th className={th}>≥ 0.5</th><th className={th}>Attempts</th></tr></thead>
+                <tbody className="divide-y divide-slate-100">
+                  {overview.riskiestUsers.map((u) => (
+                    <tr key={u.userId} data-testid="risky-user">
+                      <td className="py-2 pr-4"><Link className="text-brand-700 hover:underline" href={`/admin/users/${u.userId}`}>{u.email}</Link></td>
+                      <td className="py-2 pr-4"><ScoreBadge score={u.maxScore} /></td>
+                      <td className="py-2 pr-4">{u.avgScore.toFixed(2)}</td>
+                      <td className="py-2 pr-4">{u.elevated}</td>
+                      <td className="py-2 pr-4">{u.attempts}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Card>
+          <Card title="Riskiest IP addresses">
+            {overview.riskiestIps.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>IP</th><th className={th}>Highest</th><th className={th}>Failures</th><th className={th}>Accounts</th><th className={th}>Attempts</th></tr></thead>
+                <tbody className="divide-y divide-slate-100">
+                  {overview.riskiestIps.map((i) => (
+                    <tr key={i.ip} data-testid="risky-ip">
+                      <td className="py-2 pr-4"><span className="font-mono text-xs">{i.ip}</span><span className="block text-xs text-slate-500">{i.place ?? ""}</span></td>
+                      <td className="py-2 pr-4"><ScoreBadge score={i.maxScore} /></td>
+                      <td className="py-2 pr-4">{i.failures}</td>
+                      <td className="py-2 pr-4">{i.accounts}</td>
+                      <td className="py-2 pr-4">{i.attempts}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Card>
+        </div>
+        <p className="text-xs text-slate-500">
+          IP geolocation by <a className="underline" href="https://db-ip.com">DB-IP</a> (City Lite, CC BY 4.0) unless your administrator configured another database.
+        </p>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,53 @@
+import type { Metadata } from "next";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { requireRole, sectionFor } from "@/lib/auth";
+import { currentRiskSettings, diffSettings, listRiskSettingsVersions, riskSettingsSchema } from "@/lib/risk";
+import { formatDateTime } from "@/lib/util/format";
+import { RiskNav } from "../risk-nav";
+import { RiskSettingsForm } from "./settings-form";
+
+export const metadata: Metadata = { title: "Risk settings" };
+
+export default async function RiskSettingsPage() {
+  const user = await requireRole(sectionFor("/admin/risk").roles);
+  const [{ version, settings }, versions] = await Promise.all([currentRiskSettings(), listRiskSettingsVersions()]);
+  const history = versions.map((v, i) => {
+    const parsed = riskSettingsSchema.safeParse(v.settings);
+    const previous = versions[i + 1] ? riskSettingsSchema.safeParse(versions[i + 1]!.settings) : null;
+    const changes = parsed.success && previous?.success ? diffSettings(previous.data, parsed.data) : null;
+    return { ...v, changes };
+  });
+  const readOnly = !user.roles.includes("admin");
+  return (
+    <>
+      <PageHeader title="Sign-in risk" description="How attempts are scored. Every save is a new version, applied at once on every instance and audited." />
+      <RiskNav current="/admin/risk/settings" />
+      <div className="space-y-6">
+        <Card title={`Settings in force: version ${version}${version === 0 ? " (built-in defaults)" : ""}`} description={readOnly ? "Only admins change these." : "Saving asks for a fresh second factor."}>
+          <RiskSettingsForm settings={settings} readOnly={readOnly} />
+        </Card>
+        <Card title="History">
+          {history.length === 0 ? (
+            <p className="text-sm text-slate-500">No saved versions: the built-in defaults apply.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm" data-testid="settings-history">
+              {history.map((v) => (
+                <li key={v.version} className="py-2">
+                  <p className="font-medium text-slate-900">
+                    Version {v.version} · {formatDateTime(v.createdAt)} · <span className="font-normal text-slate-600">{v.comment}</span>
+                  </p>
+                  {v.changes && (
+                    <p className="text-xs text-slate-500">
+                      {Object.entries(v.changes).map(([path, c]) => `${path}: ${c.from} → ${c.to}`).join("; ") || "no change"}
+                    </p>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,138 @@
+import "server-only";
+import { db } from "../db/client";
+import { audit, type AuditContext } from "../audit/context";
+import { placeLabel } from "./geo";
+import type { Decision, Factor } from "./scoring";
+
+// What /admin/risk and the account's activity list read. Aggregates run in PostgreSQL over
+// login_attempts (indexed by time, user, IP and score), so they stay cheap as the table grows.
+
+export const RISK_RANGES = { "24h": { hours: 24, bucket: "hour" }, "7d": { hours: 168, bucket: "hour" }, "30d": { hours: 720, bucket: "day" } } as const;
+export type RiskRange = keyof typeof RISK_RANGES;
+
+export type TimelinePoint = { at: string; attempts: number; blocked: number; avgScore: number; maxScore: number };
+export type RiskOverview = {
+  timeline: TimelinePoint[];
+  /** Attempts per score band: [0, 0.1), [0.1, 0.2), … [0.9, 1]. */
+  distribution: { band: string; attempts: number }[];
+  decisions: Record<Decision, number>;
+  riskiestAttempts: AttemptSummary[];
+  riskiestUsers: { userId: string; email: string; attempts: number; maxScore: number; avgScore: number; elevated: number }[];
+  riskiestIps: { ip: string; attempts: number; failures: number; accounts: number; maxScore: number; place: string | null }[];
+};
+
+export type AttemptSummary = {
+  id: string;
+  at: Date;
+  email: string;
+  userId: string | null;
+  ip: string | null;
+  place: string | null;
+  outcome: string;
+  method: string;
+  score: number | null;
+  decision: string | null;
+  factors: Factor[];
+  reportedAt: Date | null;
+};
+
+const num = (v: unknown) => Number(v ?? 0);
+
+export async function riskOverview(range: RiskRange, now = new Date()): Promise<RiskOverview> {
+  const { hours, bucket } = RISK_RANGES[range];
+  const since = new Date(now.getTime() - hours * 3_600_000);
+  const [timeline, distribution, decisions, riskiest, users, ips] = await Promise.all([
+    db().$queryRaw<{ at: Date; attempts: bigint; blocked: bigint; avg: number | null; max: number | null }[]>`
+      SELECT date_trunc(${bucket}, at) AS at, count(*) AS attempts, count(*) FILTER (WHERE outcome IN ('blocked', 'refused', 'rate_limited')) AS blocked,
+             avg(risk_score) AS avg, max(risk_score) AS max
+      FROM login_attempts WHERE at > ${since} GROUP BY 1 ORDER BY 1`,
+    db().$queryRaw<{ band: number; attempts: bigint }[]>`
+      SELECT least(floor(risk_score * 10), 9)::int AS band, count(*) AS attempts
+      FROM login_attempts WHERE at > ${since} AND risk_score IS NOT NULL GROUP BY 1`,
+    db().$queryRaw<{ decision: string; attempts: bigint }[]>`
+      SELECT decision, count(*) AS attempts FROM login_attempts WHERE at > ${since} AND decision IS NOT NULL GROUP BY 1`,
+    db().loginAttempt.findMany({ where: { at: { gt: since }, riskScore: { gt: 0 } }, orderBy: [{ riskScore: "desc" }, { at: "desc" }], take: 15 }),
+    db().$queryRaw<{ user_id: string; email: string; attempts: bigint; max: number; avg: number; elevated: bigint }[]>`
+      SELECT a.user_id, u.email, count(*) AS attempts, max(a.risk_score) AS max, avg(a.risk_score) AS avg,
+             count(*) FILTER (WHERE a.risk_score >= 0.5) AS elevated
+      FROM login_attempts a JOIN users u ON u.id = a.user_id
+      WHERE a.at > ${since} AND a.risk_score IS NOT NULL
+      GROUP BY a.user_id, u.email HAVING max(a.risk_score) > 0 ORDER BY max DESC, avg DESC LIMIT 10`,
+    db().$queryRaw<{ ip: string; attempts: bigint; failures: bigint; accounts: bigint; max: number; country: string | null; city: string | null }[]>`
+      SELECT ip_address AS ip, count(*) AS attempts, count(*) FILTER (WHERE outcome = 'invalid_credentials') AS failures,
+             count(DISTINCT email) AS accounts, max(risk_score) AS max, max(country) AS country, max(city) AS city
+      FROM login_attempts WHERE at > ${since} AND ip_address IS NOT NULL
+      GROUP BY ip_address HAVING max(risk_score) > 0 ORDER BY max DESC, failures DESC LIMIT 10`,
+  ]);
+  const bands = Array.from({ length: 10 }, (_, i) => ({ band: `${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)}`, attempts: 0 }));
+  for (const row of distribution) bands[row.band]!.attempts = num(row.attempts);
+  const byDecision = { allow: 0, watch: 0, mfa: 0, phishing_resistant: 0, block: 0 } as Record<Decision, number>;
+  for (const row of decisions) if (row.decision in byDecision) byDecision[row.decision as Decision] = num(row.attempts);
+  return {
+    timeline: fillBuckets(timeline.map((t) => ({ at: t.at.toISOString(), attempts: num(t.attempts), blocked: num(t.blocked), avgScore: round(t.avg), maxScore: round(t.max) })), since, now, bucket),
+    distribution: bands,
+    decisions: byDecision,
+    riskiestAttempts: riskiest.map(toSummary),
+    riskiestUsers: users.map((u) => ({ userId: u.user_id, email: u.email, attempts: num(u.attempts), maxScore: round(u.max), avgScore: round(u.avg), elevated: num(u.elevated) })),
+    riskiestIps: ips.map((i) => ({ ip: i.ip, attempts: num(i.attempts), failures: num(i.failures), accounts: num(i.accounts), maxScore: round(i.max), place: placeLabel({ city: i.city, country: i.country }) })),
+  };
+}
+
+/** Every period in the range, quiet ones as zeros, so the chart's time axis is even. */
+function fillBuckets(points: TimelinePoint[], since: Date, now: Date, bucket: "hour" | "day"): TimelinePoint[] {
+  const step = bucket === "hour" ? 3_600_000 : 86_400_000;
+  const byTime = new Map(points.map((p) => [p.at, p]));
+  const filled: TimelinePoint[] = [];
+  for (let t = Math.floor(since.getTime() / step) * step; t <= now.getTime(); t += step) {
+    const at = new Date(t).toISOString();
+    filled.push(byTime.get(at) ?? { at, attempts: 0, blocked: 0, avgScore: 0, maxScore: 0 });
+  }
+  return filled;
+}
+
+const round = (v: number | null) => Math.round((v ?? 0) * 1000) / 1000;
+
+type AttemptRow = Awaited<ReturnType<ReturnType<typeof db>["loginAttempt"]["findFirstOrThrow"]>>;
+
+function toSummary(a: AttemptRow): AttemptSummary {
+  return {
+    id: a.id, at: a.at, email: a.email, userId: a.userId, ip: a.ipAddress, place: placeLabel({ city: a.city, country: a.country }),
+    outcome: a.outcome, method: a.method, score: a.riskScore, decision: a.decision, factors: (a.factors as Factor[] | null) ?? [], reportedAt: a.reportedAt,
+  };
+}
+
+export async function findAttempt(id: string) {
+  const attempt = await db().loginAttempt.findUnique({ where: { id } });
+  if (!attempt) return null;
+  const [device, session] = await Promise.all([
+    attempt.deviceId ? db().device.findUnique({ where: { id: attempt.deviceId }, select: { id: true, label: true, firstSeenAt: true } }) : null,
+    attempt.sessionId ? db().session.findUnique({ where: { id: attempt.sessionId }, select: { id: true, stage: true, endedAt: true, endReason: true } }) : null,
+  ]);
+  return {
+    ...toSummary(attempt), userAgent: attempt.userAgent, network: attempt.network, latitude: attempt.latitude, longitude: attempt.longitude,
+    settingsVersion: attempt.settingsVersion, assessMicros: attempt.assessMicros, device, session,
+  };
+}
+
+/** The user's own recent sign-ins (successes, failures and refusals), newest first. */
+export async function recentSignIns(userId: string, take = 20) {
+  const rows = await db().loginAttempt.findMany({ where: { userId }, orderBy: { at: "desc" }, take });
+  const devices = await db().device.findMany({ where: { id: { in: rows.flatMap((r) => (r.deviceId ? [r.deviceId] : [])) } }, select: { id: true, label: true } });
+  const label = new Map(devices.map((d) => [d.id, d.label]));
+  return rows.map((r) => ({ ...toSummary(r), device: r.deviceId ? (label.get(r.deviceId) ?? null) : null, sessionId: r.sessionId }));
+}
+
+/**
+ * "This wasn't me": marks the user's own attempt (scoped by userId, so no one reports another's)
+ * and raises a security event. Returns the session and device it opened, for the caller to end.
+ */
+export async function reportSignIn(userId: string, attemptId: string, ctx: AuditContext, now = new Date()) {
+  const attempt = await db().loginAttempt.findFirst({ where: { id: attemptId, userId } });
+  if (!attempt) return null;
+  if (!attempt.reportedAt) await db().loginAttempt.update({ where: { id: attempt.id }, data: { reportedAt: now } });
+  await audit(ctx, {
+    type: "security", action: "risk.user_reported_sign_in", outcome: "success", resource: { type: "login_attempt", id: attempt.id }, riskScore: attempt.riskScore,
+    metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome },
+  });
+  return { sessionId: attempt.sessionId, deviceId: attempt.deviceId };
+}
