@@ -3,9 +3,8 @@ import { performance } from "node:perf_hooks";
 import { db } from "../db/client";
 import { knownDeviceId } from "../devices";
 import { lookupIp, placeLabel, type GeoPoint } from "./geo";
-import { matchIpRules } from "./ip-rules";
-import { currentRiskSettings } from "./settings";
-import type { RiskSettings } from "./settings-schema";
+import { matchIpRules, type IpRuleRow } from "./ip-rules";
+import { DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
 import { TRAVEL_NOISE_KM, hourShare, scoreSignals, travelSpeedKmh, type Score, type Signal } from "./scoring";
 
 // One assessment per sign-in attempt, taken before the password is checked (so a blocked source
@@ -30,14 +29,13 @@ export type Assessment = Score & {
 
 export async function assessSignIn(subject: AttemptSubject, now = new Date()): Promise<Assessment> {
   const started = performance.now();
-  const { version, settings } = await currentRiskSettings();
-  const [facts, rules, velocity, baseline, deviceId] = await Promise.all([
-    lookupIp(subject.ip),
-    matchIpRules(subject.ip, now),
-    failureVelocity(subject, settings, now),
-    subject.userId ? db().riskBaseline.findUnique({ where: { userId: subject.userId } }) : null,
+  const [inputs, deviceId, facts] = await Promise.all([
+    readInputs(subject, now),
     subject.userId ? knownDeviceId(subject.userId, subject.deviceToken) : null,
+    lookupIp(subject.ip),
   ]);
+  const { version, settings, velocity, baseline } = inputs;
+  const rules = matchIpRules(subject.ip, inputs.rules);
 
   const signals: Signal[] = [];
   if (rules.block) signals.push({ code: "ip_blocklisted", strength: 1, detail: `${rules.block.cidr}: ${rules.block.note}` });
@@ -106,16 +104,43 @@ function noveltySignals(baseline: Baseline, seen: { geo: GeoPoint | null; networ
 }
 
 type Velocity = { ipFailures: number; ipAccounts: number; accountFailures: number };
+type Inputs = { version: number; settings: RiskSettings; rules: IpRuleRow[]; baseline: Baseline | null; velocity: Velocity };
 
-/** Failed passwords in the window, from this IP (and over how many accounts) and on this account. */
-async function failureVelocity(subject: AttemptSubject, settings: RiskSettings, now: Date): Promise<Velocity> {
-  const since = new Date(now.getTime() - settings.failureWindowMinutes * 60_000);
-  const [row] = await db().$queryRaw<{ ip_failures: bigint; ip_accounts: bigint; account_failures: bigint }[]>`
-    SELECT count(*) FILTER (WHERE ip_address = ${subject.ip}) AS ip_failures,
-           count(DISTINCT email) FILTER (WHERE ip_address = ${subject.ip}) AS ip_accounts,
-           count(*) FILTER (WHERE email = ${subject.email}) AS account_failures
+/**
+ * Everything the assessment reads from lib/risk's own tables, in one statement (one round trip and
+ * one pooled connection per attempt): the settings in force, the IP rules in force, the user's
+ * baseline, and the failed passwords in the window from this IP (over how many accounts) and on
+ * this account.
+ */
+async function readInputs(subject: AttemptSubject, now: Date): Promise<Inputs> {
+  const [row] = await db().$queryRaw<{
+    settings: { version: number; settings: unknown } | null;
+    rules: IpRuleRow[];
+    baseline: (Omit<Baseline, "lastAt"> & { lastAt: string | null }) | null;
+    ip_failures: bigint; ip_accounts: bigint; account_failures: bigint;
+  }[]>`
+    WITH current_settings AS (
+      SELECT version, settings FROM risk_settings_versions ORDER BY version DESC LIMIT 1
+    ), since AS (
+      SELECT ${now}::timestamptz - make_interval(mins => coalesce((SELECT (settings ->> 'failureWindowMinutes')::int FROM current_settings), ${DEFAULT_RISK_SETTINGS.failureWindowMinutes}::int)) AS at
+    )
+    SELECT
+      (SELECT json_build_object('version', version, 'settings', settings) FROM current_settings) AS settings,
+      (SELECT coalesce(json_agg(json_build_object('id', id, 'cidr', cidr, 'kind', kind, 'note', note)), '[]'::json)
+         FROM ip_rules WHERE expires_at IS NULL OR expires_at > ${now}) AS rules,
+      (SELECT json_build_object('signIns', sign_ins, 'countries', countries, 'networks', networks, 'hours', hours, 'lastAt', last_at,
+                                'lastLatitude', last_latitude, 'lastLongitude', last_longitude, 'lastPlace', last_place)
+         FROM risk_baselines WHERE user_id = ${subject.userId}::uuid) AS baseline,
+      count(*) FILTER (WHERE ip_address = ${subject.ip}) AS ip_failures,
+      count(DISTINCT email) FILTER (WHERE ip_address = ${subject.ip}) AS ip_accounts,
+      count(*) FILTER (WHERE email = ${subject.email}) AS account_failures
     FROM login_attempts
-    WHERE at > ${since} AND at <= ${now} AND outcome = 'invalid_credentials'
+    WHERE at > (SELECT at FROM since) AND at <= ${now} AND outcome = 'invalid_credentials'
       AND (ip_address = ${subject.ip} OR email = ${subject.email})`;
-  return { ipFailures: Number(row?.ip_failures ?? 0), ipAccounts: Number(row?.ip_accounts ?? 0), accountFailures: Number(row?.account_failures ?? 0) };
+  return {
+    ...settingsInForce(row?.settings ?? null),
+    rules: row?.rules ?? [],
+    baseline: row?.baseline ? { ...row.baseline, lastAt: row.baseline.lastAt ? new Date(row.baseline.lastAt) : null } : null,
+    velocity: { ipFailures: Number(row?.ip_failures ?? 0), ipAccounts: Number(row?.ip_accounts ?? 0), accountFailures: Number(row?.account_failures ?? 0) },
+  };
 }

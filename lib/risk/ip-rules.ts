@@ -4,9 +4,9 @@ import { z } from "zod";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 
-// Admin-managed block and allow lists (later also written by incident playbooks). Read on every
-// assessment, so a block takes effect on every instance at once; the list is small (people and
-// playbooks write it), so matching is a linear scan.
+// Admin-managed block and allow lists (later also written by incident playbooks). The assessment
+// reads the rules in force on every attempt (lib/risk/assess.ts), so a block takes effect on every
+// instance at once; the list is small (people and playbooks write it), so matching is a scan.
 
 export const IP_RULE_KINDS = ["block", "allow"] as const;
 export type IpRuleKind = (typeof IP_RULE_KINDS)[number];
@@ -34,21 +34,19 @@ function canonicalCidr(value: string): string {
   return `${network.toString()}/${size}`;
 }
 
-type ParsedRule = { id: string; cidr: string; kind: IpRuleKind; note: string; range: [ipaddr.IPv4 | ipaddr.IPv6, number] };
-
-async function activeRules(now: Date): Promise<ParsedRule[]> {
-  const rows = await db().ipRule.findMany({ where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
-  return rows.map((r) => ({ id: r.id, cidr: r.cidr, kind: r.kind as IpRuleKind, note: r.note, range: ipaddr.parseCIDR(r.cidr) }));
-}
+export type IpRuleRow = { id: string; cidr: string; kind: string; note: string };
+type ParsedRule = IpRuleRow & { kind: IpRuleKind; range: [ipaddr.IPv4 | ipaddr.IPv6, number] };
 
 export type IpRuleMatch = { block: ParsedRule | null; allow: ParsedRule | null };
 
-/** Which rules cover this address. A block wins over an allow (see the risk score). */
-export async function matchIpRules(ip: string | null, now = new Date()): Promise<IpRuleMatch> {
+/** Which of the rules in force cover this address. A block wins over an allow (see the risk score). */
+export function matchIpRules(ip: string | null, rules: readonly IpRuleRow[]): IpRuleMatch {
   if (!ip || !ipaddr.isValid(ip)) return { block: null, allow: null };
   let address = ipaddr.parse(ip);
   if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) address = (address as ipaddr.IPv6).toIPv4Address();
-  const covering = (await activeRules(now)).filter(({ range: [net, bits] }) => net.kind() === address.kind() && address.match(net, bits));
+  const covering = rules
+    .map((r) => ({ ...r, kind: r.kind as IpRuleKind, range: ipaddr.parseCIDR(r.cidr) }))
+    .filter(({ range: [net, bits] }) => net.kind() === address.kind() && address.match(net, bits));
   return { block: covering.find((r) => r.kind === "block") ?? null, allow: covering.find((r) => r.kind === "allow") ?? null };
 }
 

@@ -61,3 +61,9 @@ export const DEFAULT_RISK_SETTINGS: RiskSettings = {
   hourBaselineMinimum: 10,
   blockLockMinutes: 60,
 };
+
+/** The settings a stored version holds; version 0, the defaults above, until an admin saves one. */
+export function settingsInForce(row: { version: number; settings: unknown } | null): { version: number; settings: RiskSettings } {
+  const parsed = row ? riskSettingsSchema.safeParse(row.settings) : null;
+  return row && parsed?.success ? { version: row.version, settings: parsed.data } : { version: 0, settings: DEFAULT_RISK_SETTINGS };
+}

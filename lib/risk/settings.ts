@@ -1,20 +1,17 @@
 import "server-only";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
-import { riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings } from "./settings-schema";
+import { riskSettingsSchema, DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
 
 export { riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings };
 
-// The newest version rules. Read on every assessment (one primary-key lookup), so a change takes
-// effect on every instance at once.
+// The newest version rules. The assessment reads it on every attempt (lib/risk/assess.ts), so a
+// change takes effect on every instance at once.
 
 export type CurrentSettings = { version: number; settings: RiskSettings };
 
 export async function currentRiskSettings(): Promise<CurrentSettings> {
-  const row = await db().riskSettingsVersion.findFirst({ orderBy: { version: "desc" } });
-  const parsed = row ? riskSettingsSchema.safeParse(row.settings) : null;
-  // Version 0 is the built-in defaults, in force until an admin saves a version.
-  return row && parsed?.success ? { version: row.version, settings: parsed.data } : { version: 0, settings: DEFAULT_RISK_SETTINGS };
+  return settingsInForce(await db().riskSettingsVersion.findFirst({ orderBy: { version: "desc" } }));
 }
 
 export function listRiskSettingsVersions() {
