@@ -19,6 +19,8 @@ const schema = z.object({
   // MMDB files for IP geolocation (lib/risk/geo.ts); the default is the shipped DB-IP City Lite.
   GATEHOUSE_GEOIP_CITY_DB: z.string().min(1).optional(),
   GATEHOUSE_GEOIP_ASN_DB: z.string().min(1).optional(),
+  // How old the policy set in force may be before an instance checks for a newer version.
+  GATEHOUSE_POLICY_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   // Roles whose members must have a second factor; they enroll at their next sign-in.
   GATEHOUSE_MFA_REQUIRED_ROLES: z

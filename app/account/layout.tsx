@@ -1,6 +1,6 @@
 import { AppHeader } from "@/components/shell/app-header";
 import { SideNav } from "@/components/shell/side-nav";
-import { requireUser } from "@/lib/auth";
+import { requireUser, viewableSections } from "@/lib/auth";
 
 const ACCOUNT_NAV = [
   { href: "/account", label: "Profile" },
@@ -10,9 +10,10 @@ const ACCOUNT_NAV = [
 
 export default async function AccountLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
+  const consoleSections = await viewableSections(user);
   return (
     <>
-      <AppHeader user={user} />
+      <AppHeader user={user} showConsole={consoleSections.length > 0} />
       <div className="mx-auto grid max-w-6xl gap-8 px-4 py-8 md:grid-cols-[200px_1fr]">
         <SideNav label="Account" items={ACCOUNT_NAV} />
         <main>{children}</main>

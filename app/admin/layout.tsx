@@ -1,13 +1,13 @@
 import { AppHeader } from "@/components/shell/app-header";
 import { SideNav } from "@/components/shell/side-nav";
-import { ADMIN_SECTIONS, CONSOLE_ROLES, hasAnyRole, requireRole } from "@/lib/auth";
+import { requireConsole } from "@/lib/auth";
 
 export default async function AdminLayout({ children }: { children: React.ReactNode }) {
-  const user = await requireRole(CONSOLE_ROLES);
+  const { user, sections } = await requireConsole();
   // The menu shows what this user may open; every page still checks for itself.
   const items = [
     { href: "/admin", label: "Overview" },
-    ...ADMIN_SECTIONS.filter((s) => hasAnyRole(user.roles, s.roles)).map((s) => ({
+    ...sections.map((s) => ({
       href: s.href,
       label: s.label,
       note: s.built ? undefined : "soon",
@@ -15,7 +15,7 @@ export default async function AdminLayout({ children }: { children: React.ReactN
   ];
   return (
     <>
-      <AppHeader user={user} />
+      <AppHeader user={user} showConsole />
       <div className="mx-auto grid max-w-6xl gap-8 px-4 py-8 md:grid-cols-[200px_1fr]">
         <SideNav label="Console" items={items} />
         <main>{children}</main>

@@ -2,16 +2,15 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { PageHeader } from "@/components/shell/page-header";
-import { ADMIN_SECTIONS, CONSOLE_ROLES, hasAnyRole, requireRole } from "@/lib/auth";
+import { requireConsole } from "@/lib/auth";
 
 export const metadata: Metadata = { title: "Console" };
 
 export default async function AdminHome() {
-  const user = await requireRole(CONSOLE_ROLES);
-  const sections = ADMIN_SECTIONS.filter((s) => hasAnyRole(user.roles, s.roles));
+  const { sections } = await requireConsole();
   return (
     <>
-      <PageHeader title="Console" description="Everything you can run from here, by your roles." />
+      <PageHeader title="Console" description="Everything the access policies let you open." />
       <ul className="grid gap-4 sm:grid-cols-2">
         {sections.map((s) => (
           <li key={s.href}>

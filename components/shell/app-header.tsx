@@ -1,9 +1,9 @@
 import Link from "next/link";
 import type { CurrentUser } from "@/lib/auth";
-import { CONSOLE_ROLES, hasAnyRole } from "@/lib/auth/roles";
 import { signOutAction } from "./actions";
 
-export function AppHeader({ user }: { user: CurrentUser }) {
+/** `showConsole`: the user may open at least one console section (the caller asked the policies). */
+export function AppHeader({ user, showConsole }: { user: CurrentUser; showConsole: boolean }) {
   return (
     <header className="border-b border-slate-200 bg-white">
       <div className="mx-auto flex max-w-6xl items-center justify-between gap-4 px-4 py-3">
@@ -14,7 +14,7 @@ export function AppHeader({ user }: { user: CurrentUser }) {
           <Link href="/account" className="text-sm text-slate-600 hover:text-slate-900">
             My account
           </Link>
-          {hasAnyRole(user.roles, CONSOLE_ROLES) && (
+          {showConsole && (
             <Link href="/admin" className="text-sm text-slate-600 hover:text-slate-900">
               Console
             </Link>

@@ -6,7 +6,7 @@ import { requestContext } from "../http/request-context";
 import { currentPendingSignIn, currentUser, hasFreshMfa, type CurrentUser } from "./current";
 import { hasSecondFactor, secondFactors } from "../mfa";
 import { userContext, type AuditContext } from "../audit/context";
-import { hasAnyRole, type RoleName } from "./roles";
+import { canAccess, type ConsoleAccess } from "./access";
 
 // Every server action goes through guardedAction: who may call it is checked on the server,
 // and its input is validated with zod before any domain code runs.
@@ -37,7 +37,8 @@ function echoValues(formData: FormData): Record<string, string | string[]> {
 }
 
 // "account-setup": signed in, or half-way through a sign-in that must enroll a factor first.
-type Access = "public" | "signed-in" | "account-setup" | readonly RoleName[];
+// A console section and action: the decision point must allow it (lib/auth/access.ts).
+type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
 type Options = { stepUp?: boolean };
 
 /** `ctx` is who is acting and from where, for the audit events the handler's domain calls write. */
@@ -64,8 +65,8 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     const user = access === "account-setup" ? ((await currentUser()) ?? (await enrollingUser())) : await currentUser();
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
-      if (typeof access !== "string" && !hasAnyRole(user.roles, access)) {
-        return { ok: false, message: "You do not have permission to do this." };
+      if (typeof access !== "string" && !(await canAccess(user, access))) {
+        return { ok: false, message: "The access policies do not allow you to do this." };
       }
       if (options.stepUp && !(await stepUpSatisfied(user))) {
         return { ok: false, stepUp: true, message: "Confirm it is you to continue: verify with a second factor first." };

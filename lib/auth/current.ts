@@ -1,10 +1,10 @@
 import "server-only";
 import { cache } from "react";
-import { forbidden, redirect } from "next/navigation";
+import { redirect } from "next/navigation";
 import { requestPath } from "../http/request-context";
 import { auth } from "./next-auth";
 import { findActiveSession } from "./sessions";
-import { hasAnyRole, type RoleName } from "./roles";
+import type { RoleName } from "./roles";
 
 export type CurrentUser = {
   sessionId: string;
@@ -14,6 +14,10 @@ export type CurrentUser = {
   roles: RoleName[];
   /** Last MFA verification in this session (sign-in or step-up); null if none. */
   mfaVerifiedAt: Date | null;
+  /** How the session was authenticated, its sign-in's risk score and its device's trust: what policies see. */
+  authMethods: string[];
+  riskScore: number | null;
+  deviceTrusted: boolean;
 };
 
 /** A sign-in that passed its password but still owes the MFA step or a factor enrollment. */
@@ -26,7 +30,10 @@ const sessionBehindRequest = cache(async () => {
 
 function toUser(row: NonNullable<Awaited<ReturnType<typeof sessionBehindRequest>>>): CurrentUser {
   const { user } = row;
-  return { sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt };
+  return {
+    sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt,
+    authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: !!row.device?.trustedUntil && row.device.trustedUntil > new Date(),
+  };
 }
 
 /** The signed-in user behind this request, checked against the session row; once per request. */
@@ -52,12 +59,6 @@ export async function requireUser(): Promise<CurrentUser> {
   redirect(pending ? `${pendingStagePath(pending.stage)}?callbackUrl=${back}` : `/sign-in?callbackUrl=${back}`);
 }
 
-/** For pages and layouts: signed out → sign-in; signed in without one of the roles → 403 page. */
-export async function requireRole(roles: readonly RoleName[]): Promise<CurrentUser> {
-  const user = await requireUser();
-  if (!hasAnyRole(user.roles, roles)) forbidden();
-  return user;
-}
 
 // Sensitive actions need an MFA verification this recent (when the user has a second factor).
 export const STEP_UP_WINDOW_MS = 5 * 60_000;

@@ -1,5 +1,6 @@
 // lib/auth's public surface: what pages, actions and other domains may call.
-export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, requireRole, hasFreshMfa, type CurrentUser, type PendingSignIn } from "./current";
+export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, hasFreshMfa, type CurrentUser, type PendingSignIn } from "./current";
+export { requireAccess, requireConsole, canAccess, viewableSections, consoleSubject, type ConsoleAccess } from "./access";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
 export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
@@ -13,4 +14,4 @@ export {
 } from "./users";
 export { newPasswordSchema } from "./password";
 export { ensureFirstAdminPath, isSetupTokenUsable, redeemSetupToken } from "./first-admin";
-export { ROLES, ROLE_DESCRIPTIONS, ADMIN_SECTIONS, CONSOLE_ROLES, hasAnyRole, sectionFor, type RoleName } from "./roles";
+export { ROLES, ROLE_DESCRIPTIONS, ADMIN_SECTIONS, sectionFor, type RoleName } from "./roles";

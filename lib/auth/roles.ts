@@ -1,5 +1,7 @@
-// Roles and what each may reach in the console. Pure data: the navigation, the page guards
-// and the access tests all read this one table.
+// Roles and the console's sections. Pure data. Who may reach which section is decided by the
+// Cedar policies (lib/policy; the built-in ones grant what ROLE_DESCRIPTIONS says).
+import type { ConsoleSection } from "../policy/schema";
+
 export const ROLES = ["user", "admin", "analyst", "auditor"] as const;
 export type RoleName = (typeof ROLES)[number];
 
@@ -11,34 +13,26 @@ export const ROLE_DESCRIPTIONS: Record<RoleName, string> = {
 };
 
 export type AdminSection = {
+  /** The Cedar resource Gatehouse::Console::"<id>": who may open it is the policies' to say (lib/policy). */
+  id: ConsoleSection;
   href: string;
   label: string;
-  roles: readonly RoleName[];
   /** Which issue builds it; a section without `built` says plainly that it is not there yet. */
   built: boolean;
   summary: string;
 };
 
 export const ADMIN_SECTIONS: readonly AdminSection[] = [
-  { href: "/admin/users", label: "Users", roles: ["admin"], built: true, summary: "Accounts, roles and sessions." },
-  { href: "/admin/clients", label: "Clients", roles: ["admin"], built: true, summary: "OAuth 2.1 / OpenID Connect clients and their grants." },
-  { href: "/admin/keys", label: "Keys", roles: ["admin"], built: true, summary: "The provider's signing keys and their rotation." },
-  { href: "/admin/policies", label: "Policies", roles: ["admin"], built: false, summary: "Cedar authorization policies, versions and the simulator." },
-  { href: "/admin/risk", label: "Risk", roles: ["admin", "analyst"], built: true, summary: "Sign-in risk scores, signals and baselines." },
-  { href: "/admin/incidents", label: "Incidents", roles: ["admin", "analyst"], built: false, summary: "Alerts, incidents and automated response playbooks." },
-  { href: "/admin/audit", label: "Audit", roles: ["admin", "auditor"], built: true, summary: "The tamper-evident audit trail: search, verify, export." },
-  { href: "/admin/compliance", label: "Compliance", roles: ["admin", "auditor"], built: false, summary: "SOC 2 controls, automated tests and evidence." },
+  { id: "users", href: "/admin/users", label: "Users", built: true, summary: "Accounts, roles and sessions." },
+  { id: "clients", href: "/admin/clients", label: "Clients", built: true, summary: "OAuth 2.1 / OpenID Connect clients and their grants." },
+  { id: "keys", href: "/admin/keys", label: "Keys", built: true, summary: "The provider's signing keys and their rotation." },
+  { id: "policies", href: "/admin/policies", label: "Policies", built: true, summary: "Cedar authorization policies, versions and the simulator." },
+  { id: "risk", href: "/admin/risk", label: "Risk", built: true, summary: "Sign-in risk scores, signals and baselines." },
+  { id: "incidents", href: "/admin/incidents", label: "Incidents", built: false, summary: "Alerts, incidents and automated response playbooks." },
+  { id: "audit", href: "/admin/audit", label: "Audit", built: true, summary: "The tamper-evident audit trail: search, verify, export." },
+  { id: "compliance", href: "/admin/compliance", label: "Compliance", built: false, summary: "SOC 2 controls, automated tests and evidence." },
 ];
 
-/** Roles that may enter /admin at all (each section then checks its own). */
-export const CONSOLE_ROLES: readonly RoleName[] = ["admin", "analyst", "auditor"];
-
-export function hasAnyRole(held: readonly string[], allowed: readonly RoleName[]): boolean {
-  return allowed.some((role) => held.includes(role));
-}
-
-export function sectionFor(href: string): AdminSection {
-  const section = ADMIN_SECTIONS.find((s) => s.href === href);
-  if (!section) throw new Error(`Unknown admin section ${href}`);
-  return section;
+export function sectionFor(id: ConsoleSection): AdminSection {
+  return ADMIN_SECTIONS.find((s) => s.id === id)!;
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { currentUser, type CurrentUser } from "./current";
-import { hasAnyRole, type RoleName } from "./roles";
+import { canAccess, type ConsoleAccess } from "./access";
 
 /** JSON error bodies for machine routes: one shape everywhere. */
 export function problem(status: number, error: string, description: string, headers?: HeadersInit): Response {
@@ -8,9 +8,9 @@ export function problem(status: number, error: string, description: string, head
 }
 
 /** For route handlers: the caller, or the 401/403 response to send instead. */
-export async function routeCaller(roles: readonly RoleName[]): Promise<CurrentUser | Response> {
+export async function routeCaller(access: ConsoleAccess): Promise<CurrentUser | Response> {
   const user = await currentUser();
   if (!user) return problem(401, "unauthenticated", "Sign in first.");
-  if (!hasAnyRole(user.roles, roles)) return problem(403, "forbidden", "Your roles do not allow this.");
+  if (!(await canAccess(user, access))) return problem(403, "forbidden", "The access policies do not allow this.");
   return user;
 }

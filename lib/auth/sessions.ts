@@ -28,6 +28,7 @@ export type NewSession = {
   authMethods: string[];
   deviceId: string | null;
   mfaVerified?: boolean;
+  riskScore?: number | null;
 };
 
 export async function createSession(userId: string, client: RequestContext, init: NewSession) {
@@ -43,6 +44,7 @@ export async function createSession(userId: string, client: RequestContext, init
       authMethods: init.authMethods,
       deviceId: init.deviceId,
       mfaVerifiedAt: init.mfaVerified ? now : null,
+      riskScore: init.riskScore ?? null,
     },
   });
 }
@@ -68,7 +70,7 @@ export async function markMfaVerified(sessionId: string, method: string, now = n
 export async function findActiveSession(sessionId: string, now = new Date()) {
   const session = await db().session.findUnique({
     where: { id: sessionId },
-    include: { user: { select: { id: true, email: true, name: true, roles: true, disabledAt: true } } },
+    include: { user: { select: { id: true, email: true, name: true, roles: true, disabledAt: true } }, device: { select: { trustedUntil: true } } },
   });
   if (!session || session.endedAt || session.expiresAt <= now || session.user.disabledAt) return null;
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {

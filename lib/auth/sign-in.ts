@@ -131,6 +131,7 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
     authMethods: requirement.reason === "trusted_device" ? ["password", "trusted_device"] : [method],
     deviceId: device.id,
     mfaVerified: method === "passkey",
+    riskScore: assessment.score,
   });
   await db().user.update({ where: { id: user.id }, data: { lastSignInAt: session.createdAt } });
   await recordAttempt({ ...attempt, outcome: "success", deviceId: device.id, sessionId: session.id });

@@ -3,4 +3,6 @@ import { generateSecrets } from "@/lib/local-secrets";
 
 process.env.DATABASE_URL = inject("databaseUrl");
 process.env.DATABASE_POOL_MAX = "5";
+// Every test starts from a fresh database: the policy set in force is checked on every decision.
+process.env.GATEHOUSE_POLICY_REFRESH_MS = "0";
 for (const [name, value] of Object.entries(generateSecrets())) process.env[name] ??= value;

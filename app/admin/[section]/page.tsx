@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { ADMIN_SECTIONS, requireRole } from "@/lib/auth";
+import { ADMIN_SECTIONS, requireAccess } from "@/lib/auth";
 
 // Console sections that are not built yet. A built section has its own folder, which takes
 // precedence over this route. Access is checked exactly as it will be for the real page.
@@ -17,7 +17,7 @@ export async function generateMetadata({ params }: { params: Promise<{ section: 
 export default async function UnbuiltSectionPage({ params }: { params: Promise<{ section: string }> }) {
   const section = unbuiltSection((await params).section);
   if (!section) notFound();
-  await requireRole(section.roles);
+  await requireAccess(section.id);
   return (
     <>
       <PageHeader title={section.label} description={section.summary} />

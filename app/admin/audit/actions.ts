@@ -1,9 +1,9 @@
 "use server";
 import { z } from "zod";
 import { recordAuditEvent, verifyChain } from "@/lib/audit";
-import { guardedAction, sectionFor } from "@/lib/auth";
+import { guardedAction } from "@/lib/auth";
 
-export const verifyChainAction = guardedAction(sectionFor("/admin/audit").roles, z.object({}), async (_input, _user, ctx) => {
+export const verifyChainAction = guardedAction({ section: "audit", action: "manage" }, z.object({}), async (_input, _user, ctx) => {
   const result = await verifyChain();
   await recordAuditEvent({
     type: "security", action: "audit.chain.verify", outcome: result.ok ? "success" : "failure", actor: ctx.actor,

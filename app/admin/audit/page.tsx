@@ -6,7 +6,7 @@ import { Badge } from "@/components/ui/badge";
 import { OutcomeBadge } from "@/components/audit-outcome";
 import { PageHeader } from "@/components/shell/page-header";
 import { auditFiltersSchema, listRecentExports, searchAuditEvents } from "@/lib/audit";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 import { AuditFiltersForm } from "./filters-form";
 import { VerifyChainButton } from "./verify-button";
@@ -16,7 +16,7 @@ export const metadata: Metadata = { title: "Audit" };
 type Search = Record<string, string | string[] | undefined>;
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Search> }) {
-  await requireRole(sectionFor("/admin/audit").roles);
+  await requireAccess("audit");
   const raw = Object.fromEntries(Object.entries(await searchParams).filter((e): e is [string, string] => typeof e[1] === "string"));
   const { before, ...filterParams } = raw;
   const parsed = auditFiltersSchema.safeParse(filterParams);

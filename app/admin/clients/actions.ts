@@ -1,10 +1,10 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { guardedAction, manyValues, sectionFor } from "@/lib/auth";
+import { guardedAction, manyValues } from "@/lib/auth";
 import { clientInputSchema, createClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, setClientDisabled } from "@/lib/oidc";
 
-const ADMINS = sectionFor("/admin/clients").roles;
+const MANAGE = { section: "clients", action: "manage" } as const;
 
 const createClientForm = z
   .object({
@@ -16,14 +16,14 @@ const createClientForm = z
   .transform((form) => form)
   .pipe(clientInputSchema);
 
-export const createClientAction = guardedAction(ADMINS, createClientForm, async (input, _admin, ctx) => {
+export const createClientAction = guardedAction(MANAGE, createClientForm, async (input, _admin, ctx) => {
   const { clientId, clientSecret } = await createClient(input, ctx);
   revalidatePath("/admin/clients");
   return { ok: true, message: `Created ${input.name}.`, data: { clientId, clientSecret } };
 });
 
 export const setClientDisabledAction = guardedAction(
-  ADMINS,
+  MANAGE,
   z.object({ clientId: z.string().max(100), disabled: z.enum(["true", "false"]) }),
   async ({ clientId, disabled }, _admin, ctx) => {
     const changed = await setClientDisabled(clientId, disabled === "true", ctx);
@@ -34,13 +34,13 @@ export const setClientDisabledAction = guardedAction(
   },
 );
 
-export const revokeClientGrantsAction = guardedAction(ADMINS, z.object({ clientId: z.string().max(100) }), async ({ clientId }, _admin, ctx) => {
+export const revokeClientGrantsAction = guardedAction(MANAGE, z.object({ clientId: z.string().max(100) }), async ({ clientId }, _admin, ctx) => {
   const count = await revokeClientGrants(clientId, ctx);
   revalidatePath("/admin/clients");
   return { ok: true, message: `Revoked ${count} grant${count === 1 ? "" : "s"} and every token of the client.` };
 });
 
-export const issueRegistrationTokenAction = guardedAction(ADMINS, z.object({}), async (_input, _admin, ctx) => {
+export const issueRegistrationTokenAction = guardedAction(MANAGE, z.object({}), async (_input, _admin, ctx) => {
   const { token, expiresInSeconds } = await issueInitialAccessToken(ctx);
   return { ok: true, message: `Initial access token issued, valid for ${expiresInSeconds / 3600} hours.`, data: { token } };
 });

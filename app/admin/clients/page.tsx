@@ -3,7 +3,7 @@ import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { issuer, listClients } from "@/lib/oidc";
 import { formatDateTime } from "@/lib/util/format";
 import { revokeClientGrantsAction, setClientDisabledAction } from "./actions";
@@ -13,7 +13,7 @@ import { RegistrationTokenButton } from "./registration-token";
 export const metadata: Metadata = { title: "Clients" };
 
 export default async function ClientsPage() {
-  await requireRole(sectionFor("/admin/clients").roles);
+  await requireAccess("clients");
   const clients = await listClients();
   const base = issuer();
   return (

@@ -1,11 +1,10 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { guardedAction, sectionFor } from "@/lib/auth";
+import { guardedAction } from "@/lib/auth";
 import { rotateSigningKeys } from "@/lib/oidc";
 
-export const rotateKeysAction = guardedAction(
-  sectionFor("/admin/keys").roles,
+export const rotateKeysAction = guardedAction({ section: "keys", action: "manage" },
   z.object({}),
   async (_input, _admin, ctx) => {
     const kids = await rotateSigningKeys(ctx);

@@ -3,7 +3,7 @@ import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { getProvider, listSigningKeys } from "@/lib/oidc";
 import { formatDateTime } from "@/lib/util/format";
 import { rotateKeysAction } from "./actions";
@@ -13,7 +13,7 @@ export const metadata: Metadata = { title: "Signing keys" };
 const TONE = { active: "green", retiring: "amber", retired: "neutral" } as const;
 
 export default async function KeysPage() {
-  await requireRole(sectionFor("/admin/keys").roles);
+  await requireAccess("keys");
   await getProvider(); // creates the first keys on a fresh install
   const keys = await listSigningKeys();
   return (

@@ -6,13 +6,13 @@ import { addIpRule, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskS
 
 // Analysts answer attacks (IP lists); only admins change how risk is scored.
 
-export const addIpRuleAction = guardedAction(["admin", "analyst"], newIpRuleSchema, async (input, _user, ctx) => {
+export const addIpRuleAction = guardedAction({ section: "risk", action: "manage" }, newIpRuleSchema, async (input, _user, ctx) => {
   const rule = await addIpRule(input, ctx);
   revalidatePath("/admin/risk/ip-rules");
   return { ok: true, message: `${rule.cidr} is now on the ${rule.kind} list.` };
 });
 
-export const removeIpRuleAction = guardedAction(["admin", "analyst"], z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
+export const removeIpRuleAction = guardedAction({ section: "risk", action: "manage" }, z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
   const removed = await removeIpRule(id, ctx);
   revalidatePath("/admin/risk/ip-rules");
   return removed ? { ok: true, message: "Rule removed." } : { ok: false, message: "That rule no longer exists." };
@@ -33,7 +33,8 @@ const settingsForm = z
   .pipe(riskSettingsSchema.and(z.object({ comment: z.string().trim().min(3, "Say why, for the history.").max(300) })));
 
 export const saveRiskSettingsAction = guardedAction(
-  ["admin"],
+  // How sign-ins are judged is policy: admins only, by the built-in policies.
+  { section: "policies", action: "manage" },
   settingsForm,
   async ({ comment, ...settings }, _user, ctx) => {
     const version = await saveRiskSettings(riskSettingsSchema.parse(settings), comment, ctx);

@@ -4,7 +4,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
 import { RiskTimeline, ScoreDistribution } from "@/components/risk/risk-charts";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
 import { RiskNav } from "./risk-nav";
@@ -14,7 +14,7 @@ export const metadata: Metadata = { title: "Risk" };
 const th = "py-2 pr-4 font-medium";
 
 export default async function RiskPage({ searchParams }: { searchParams: Promise<{ range?: string }> }) {
-  await requireRole(sectionFor("/admin/risk").roles);
+  await requireAccess("risk");
   const requested = (await searchParams).range;
   const range: RiskRange = requested && requested in RISK_RANGES ? (requested as RiskRange) : "7d";
   const overview = await riskOverview(range);

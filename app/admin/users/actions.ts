@@ -3,15 +3,15 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
   createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues,
-  newUserSchema, ROLES, rolesSchema, sectionFor, setDisabled, setRoles,
+  newUserSchema, ROLES, rolesSchema, setDisabled, setRoles,
 } from "@/lib/auth";
 import { resetMfa } from "@/lib/mfa";
 
-const ADMINS = sectionFor("/admin/users").roles;
+const MANAGE = { section: "users", action: "manage" } as const;
 
 const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
-export const createUserAction = guardedAction(ADMINS, createUserForm, async (input, _admin, ctx) => {
+export const createUserAction = guardedAction(MANAGE, createUserForm, async (input, _admin, ctx) => {
   try {
     const user = await createUser(input, ctx);
     revalidatePath("/admin/users");
@@ -24,7 +24,7 @@ export const createUserAction = guardedAction(ADMINS, createUserForm, async (inp
 
 const setRolesForm = z.object({ userId: z.uuid(), roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
-export const setRolesAction = guardedAction(ADMINS, setRolesForm, async ({ userId, roles }, _admin, ctx) => {
+export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userId, roles }, _admin, ctx) => {
   try {
     await setRoles(userId, roles, ctx);
   } catch (error) {
@@ -37,7 +37,7 @@ export const setRolesAction = guardedAction(ADMINS, setRolesForm, async ({ userI
 
 const setDisabledForm = z.object({ userId: z.uuid(), disabled: z.enum(["true", "false"]).transform((v) => v === "true") });
 
-export const setDisabledAction = guardedAction(ADMINS, setDisabledForm, async ({ userId, disabled }, admin, ctx) => {
+export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({ userId, disabled }, admin, ctx) => {
   if (disabled && userId === admin.id) return { ok: false, message: "You cannot disable your own account." };
   try {
     await setDisabled(userId, disabled, ctx);
@@ -49,13 +49,13 @@ export const setDisabledAction = guardedAction(ADMINS, setDisabledForm, async ({
   return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
 });
 
-export const revokeUserSessionAction = guardedAction(ADMINS, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, _admin, ctx) => {
+export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, _admin, ctx) => {
   const ended = await endSession(userId, sessionId, "revoked_by_admin", ctx);
   revalidatePath(`/admin/users/${userId}`);
   return ended ? { ok: true, message: "Session signed out." } : { ok: false, message: "That session is not active." };
 });
 
-export const revokeAllUserSessionsAction = guardedAction(ADMINS, z.object({ userId: z.uuid() }), async ({ userId }, _admin, ctx) => {
+export const revokeAllUserSessionsAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, _admin, ctx) => {
   const count = await endAllSessions(userId, "revoked_by_admin", ctx);
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: `${count} session${count === 1 ? "" : "s"} signed out.` };
@@ -67,7 +67,7 @@ const resetMfaForm = z.object({
 });
 
 export const resetMfaAction = guardedAction(
-  ADMINS,
+  MANAGE,
   resetMfaForm,
   async ({ userId, reason }, _admin, ctx) => {
     await resetMfa(userId, reason, ctx);

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { listUsers, requireRole, sectionFor } from "@/lib/auth";
+import { listUsers, requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 import { CreateUserForm } from "./create-user-form";
 
@@ -16,7 +16,7 @@ const querySchema = z.object({
 });
 
 export default async function UsersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  await requireRole(sectionFor("/admin/users").roles);
+  await requireAccess("users");
   const { q, page } = querySchema.parse(await searchParams);
   const result = await listUsers({ search: q || undefined, page });
   const pageHref = (p: number) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), page: String(p) })}`;

@@ -6,7 +6,7 @@ import { Card } from "@/components/ui/card";
 import { OutcomeBadge } from "@/components/audit-outcome";
 import { PageHeader } from "@/components/shell/page-header";
 import { eventHash, findAuditEvent, GENESIS_HASH, previousHash } from "@/lib/audit";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 
 export const metadata: Metadata = { title: "Audit event" };
@@ -21,7 +21,7 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 }
 
 export default async function AuditEventPage({ params }: { params: Promise<{ seq: string }> }) {
-  await requireRole(sectionFor("/admin/audit").roles);
+  await requireAccess("audit");
   const { seq } = await params;
   if (!/^\d{1,19}$/.test(seq)) notFound();
   const event = await findAuditEvent(BigInt(seq));

@@ -3,7 +3,7 @@ import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { listIpRules } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
 import { removeIpRuleAction } from "../actions";
@@ -13,7 +13,7 @@ import { IpRuleForm } from "./ip-rule-form";
 export const metadata: Metadata = { title: "IP lists" };
 
 export default async function IpRulesPage() {
-  await requireRole(sectionFor("/admin/risk").roles);
+  await requireAccess("risk");
   const rules = await listIpRules();
   return (
     <>

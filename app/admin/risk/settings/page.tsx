@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { currentRiskSettings, diffSettings, listRiskSettingsVersions, riskSettingsSchema } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
 import { RiskNav } from "../risk-nav";
@@ -10,7 +10,7 @@ import { RiskSettingsForm } from "./settings-form";
 export const metadata: Metadata = { title: "Risk settings" };
 
 export default async function RiskSettingsPage() {
-  const user = await requireRole(sectionFor("/admin/risk").roles);
+  const user = await requireAccess("risk");
   const [{ version, settings }, versions] = await Promise.all([currentRiskSettings(), listRiskSettingsVersions()]);
   const history = versions.map((v, i) => {
     const parsed = riskSettingsSchema.safeParse(v.settings);

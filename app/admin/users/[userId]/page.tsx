@@ -7,7 +7,7 @@ import { Card } from "@/components/ui/card";
 import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { SessionsTable } from "@/components/sessions-table";
-import { findUser, listActiveSessions, requireRole, sectionFor } from "@/lib/auth";
+import { findUser, listActiveSessions, requireAccess } from "@/lib/auth";
 import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction } from "../actions";
 import { RolesForm } from "./roles-form";
 import { ResetMfaForm } from "./reset-mfa-form";
@@ -21,7 +21,7 @@ export const metadata: Metadata = { title: "User" };
 
 export default async function UserPage({ params }: { params: Promise<{ userId: string }> }) {
   const { userId } = await params;
-  await requireRole(sectionFor("/admin/users").roles);
+  await requireAccess("users");
   const id = z.uuid().safeParse(userId);
   const user = id.success ? await findUser(id.data) : null;
   if (!user) notFound();

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
-import { requireRole, sectionFor } from "@/lib/auth";
+import { requireAccess } from "@/lib/auth";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
 
@@ -21,7 +21,7 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 }
 
 export default async function AttemptPage({ params }: { params: Promise<{ id: string }> }) {
-  await requireRole(sectionFor("/admin/risk").roles);
+  await requireAccess("risk");
   const id = z.uuid().safeParse((await params).id);
   const attempt = id.success ? await findAttempt(id.data) : null;
   if (!attempt) notFound();

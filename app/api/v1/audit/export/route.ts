@@ -1,13 +1,13 @@
 import type { NextRequest } from "next/server";
 import { z } from "zod";
 import { auditFiltersSchema, EXPORT_FORMATS, exportAuditEvents } from "@/lib/audit";
-import { problem, routeCaller, sectionFor } from "@/lib/auth";
+import { problem, routeCaller } from "@/lib/auth";
 
 const querySchema = auditFiltersSchema.extend({ format: z.enum(EXPORT_FORMATS) });
 
 /** GET /api/v1/audit/export?format=csv|jsonl&<search filters>: a streamed export; its signed manifest follows at /api/v1/audit/exports/<id>/manifest. */
 export async function GET(request: NextRequest) {
-  const caller = await routeCaller(sectionFor("/admin/audit").roles);
+  const caller = await routeCaller({ section: "audit", action: "view" });
   if (caller instanceof Response) return caller;
   const raw = Object.fromEntries(request.nextUrl.searchParams);
   const parsed = querySchema.safeParse(raw);

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { findExportManifest } from "@/lib/audit";
-import { problem, routeCaller, sectionFor } from "@/lib/auth";
+import { problem, routeCaller } from "@/lib/auth";
 
 /** The signed manifest of a finished export. */
 export async function GET(_request: Request, { params }: { params: Promise<{ id: string }> }) {
-  const caller = await routeCaller(sectionFor("/admin/audit").roles);
+  const caller = await routeCaller({ section: "audit", action: "view" });
   if (caller instanceof Response) return caller;
   const id = z.uuid().safeParse((await params).id);
   if (!id.success) return problem(400, "invalid_request", "Not an export id.");

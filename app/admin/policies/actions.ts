@@ -1,0 +1,56 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { consoleSubject, guardedAction } from "@/lib/auth";
+import { checkPolicies, formatPolicies, publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema } from "@/lib/policy";
+
+const VIEW = { section: "policies", action: "view" } as const;
+const MANAGE = { section: "policies", action: "manage" } as const;
+const policyText = z.string().max(100_000, "A policy set is limited to 100,000 characters.");
+
+export const validatePoliciesAction = guardedAction(VIEW, z.object({ text: policyText }), async ({ text }) => {
+  const check = checkPolicies(text);
+  return { ok: check.ok, message: check.ok ? "Valid against the Gatehouse schema." : `${check.errors.length} problem${check.errors.length === 1 ? "" : "s"}.`, data: check };
+});
+
+export const formatPoliciesAction = guardedAction(VIEW, z.object({ text: policyText }), async ({ text }) => {
+  const formatted = formatPolicies(text);
+  return formatted.ok ? { ok: true, data: { text: formatted.text } } : { ok: false, message: "Fix the syntax errors before formatting.", data: { errors: formatted.errors } };
+});
+
+export const saveDraftAction = guardedAction(MANAGE, z.object({ text: policyText }), async ({ text }, _user, ctx) => {
+  await saveDraft(text, ctx);
+  revalidatePath("/admin/policies");
+  return { ok: true, message: "Draft saved. It is not in force until published." };
+});
+
+const comment = z.string().trim().min(3, "Say what changes and why, for the history.").max(300);
+
+export const publishPoliciesAction = guardedAction(
+  MANAGE,
+  z.object({ text: policyText, comment }),
+  async ({ text, comment }, user, ctx) => {
+    const result = await publishPolicies(text, comment, await consoleSubject(user), ctx);
+    revalidatePath("/admin", "layout");
+    return result.ok
+      ? { ok: true, message: `Published as version ${result.version}. It is in force on every instance within a second.` }
+      : { ok: false, message: result.message, data: { errors: result.errors ?? [], warnings: [] } };
+  },
+  { stepUp: true },
+);
+
+export const rollbackPoliciesAction = guardedAction(
+  MANAGE,
+  z.object({ version: z.coerce.number().int().min(0) }),
+  async ({ version }, user, ctx) => {
+    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), ctx);
+    revalidatePath("/admin", "layout");
+    return result.ok ? { ok: true, message: `Version ${version} is in force again, as version ${result.version}.` } : { ok: false, message: result.message };
+  },
+  { stepUp: true },
+);
+
+export const simulateAction = guardedAction(VIEW, simulationSchema.extend({ text: policyText }), async ({ text, ...request }) => {
+  const result = await simulate(text, request);
+  return { ok: true, data: result };
+});

@@ -1,0 +1,91 @@
+import type { Metadata } from "next";
+import { ActionButton } from "@/components/ui/action-form";
+import { Badge } from "@/components/ui/badge";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { PolicyEditor } from "@/components/policy/policy-editor";
+import { PolicySimulator } from "@/components/policy/simulator";
+import { canAccess, requireAccess } from "@/lib/auth";
+import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_TEMPLATES } from "@/lib/policy";
+import { formatDateTime } from "@/lib/util/format";
+import {
+  formatPoliciesAction, publishPoliciesAction, rollbackPoliciesAction, saveDraftAction, simulateAction, validatePoliciesAction,
+} from "./actions";
+
+export const metadata: Metadata = { title: "Policies" };
+
+export default async function PoliciesPage() {
+  const user = await requireAccess("policies");
+  const [state, versions, mayManage] = await Promise.all([policyEditorState(), listPolicyVersions(), canAccess(user, { section: "policies", action: "manage" })]);
+  const text = state.draft?.text ?? state.inForce.text;
+  return (
+    <>
+      <PageHeader
+        title="Access policies"
+        description="Cedar policies decide who may view and manage each part of the console, who gets tokens, and what other services ask the decision point."
+      />
+      <div className="space-y-6">
+        <Card
+          title={`In force: version ${state.inForce.version}${state.inForce.version === 0 ? " (built-in roles)" : ""}`}
+          description={state.draft ? `Editing the saved draft (based on version ${state.draft.baseVersion}, saved ${formatDateTime(state.draft.updatedAt)}). It is not in force until published.` : `${state.inForce.comment}. Publishing asks for a fresh second factor.`}
+        >
+          <PolicyEditor
+            initialText={text}
+            templates={POLICY_TEMPLATES}
+            readOnly={!mayManage}
+            validateAction={validatePoliciesAction}
+            formatAction={formatPoliciesAction}
+            saveDraftAction={saveDraftAction}
+            publishAction={publishPoliciesAction}
+          />
+        </Card>
+
+        <Card title="Simulator" description="Try a request against the policies in the editor above, published or not.">
+          <PolicySimulator action={simulateAction} defaultPrincipal={user.email} now={new Date().toISOString().slice(0, 16)} />
+        </Card>
+
+        <Card title="History" description="Every published version, newest first, with what changed.">
+          {versions.length === 0 ? (
+            <p className="text-sm text-slate-500">Nothing published yet: the built-in roles (version 0) are in force.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100" data-testid="policy-history">
+              {versions.map((v) => (
+                <li key={v.version} className="py-3 text-sm">
+                  <div className="flex flex-wrap items-center justify-between gap-2">
+                    <p>
+                      <span className="font-medium">Version {v.version}</span> {v.version === state.inForce.version && <Badge tone="green">In force</Badge>}
+                      {v.restoredFrom !== null && <Badge tone="neutral">copy of version {v.restoredFrom}</Badge>}
+                      <span className="block text-slate-600">{v.comment} · {v.author} · {formatDateTime(v.createdAt)}</span>
+                    </p>
+                    {mayManage && v.version !== state.inForce.version && (
+                      <ActionButton action={rollbackPoliciesAction} fields={{ version: String(v.version) }} label={`Roll back to version ${v.version}`} confirm={`Publish version ${v.version}'s policies again?`} />
+                    )}
+                  </div>
+                  {v.diff && (
+                    <details className="mt-2">
+                      <summary className="cursor-pointer text-xs text-brand-700">Changes</summary>
+                      <pre className="mt-1 overflow-x-auto rounded bg-slate-50 p-2 text-xs">
+                        {v.diff.split("\n").slice(2).map((line, i) => (
+                          <span key={i} className={`block ${line.startsWith("+") ? "text-green-700" : line.startsWith("-") ? "text-red-700" : "text-slate-600"}`}>{line || " "}</span>
+                        ))}
+                      </pre>
+                    </details>
+                  )}
+                </li>
+              ))}
+              {mayManage && (
+                <li className="py-3 text-sm">
+                  <ActionButton action={rollbackPoliciesAction} fields={{ version: "0" }} label="Restore the built-in roles (version 0)" confirm="Publish the built-in role policies again?" />
+                </li>
+              )}
+            </ul>
+          )}
+        </Card>
+
+        <Card title="Schema" description="What policies can name: principals, actions, resources and the request context.">
+          <pre className="overflow-x-auto text-xs text-slate-700">{CEDAR_SCHEMA}</pre>
+        </Card>
+      </div>
+    </>
+  );
+}

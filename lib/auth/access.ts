@@ -1,0 +1,45 @@
+import "server-only";
+import { cache } from "react";
+import { forbidden } from "next/navigation";
+import { authStrength, consoleAllows, type ConsoleAction, type ConsoleSection, type ConsoleSubject } from "../policy";
+import { requestContext } from "../http/request-context";
+import { hasFreshMfa, requireUser, type CurrentUser } from "./current";
+import { ADMIN_SECTIONS, type AdminSection } from "./roles";
+
+// Every console page, route and server action asks the decision point (lib/policy) whether this
+// user may view or manage this section, with how they signed in and from where. Nothing in the
+// console checks roles directly: the built-in policies grant the roles, and admins can change them.
+
+export type ConsoleAccess = { section: ConsoleSection; action: ConsoleAction };
+
+export async function consoleSubject(user: CurrentUser): Promise<ConsoleSubject> {
+  return {
+    userId: user.id, email: user.email, roles: user.roles, ip: (await requestContext()).ip, risk: user.riskScore,
+    authStrength: authStrength(user.authMethods), mfaFresh: hasFreshMfa(user), deviceTrusted: user.deviceTrusted,
+  };
+}
+
+export async function canAccess(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {
+  return consoleAllows(await consoleSubject(user), section, action);
+}
+
+/** For pages: signed out → sign-in; not allowed → the 403 page. */
+export async function requireAccess(section: ConsoleSection, action: ConsoleAction = "view"): Promise<CurrentUser> {
+  const user = await requireUser();
+  if (!(await canAccess(user, { section, action }))) forbidden();
+  return user;
+}
+
+/** The console sections this user may view now, in menu order (once per request). */
+export const viewableSections = cache(async (user: CurrentUser): Promise<AdminSection[]> => {
+  const allowed = await Promise.all(ADMIN_SECTIONS.map((s) => canAccess(user, { section: s.id, action: "view" })));
+  return ADMIN_SECTIONS.filter((_, i) => allowed[i]);
+});
+
+/** For the console's layout and home: signed in, and allowed to view at least one section. */
+export async function requireConsole(): Promise<{ user: CurrentUser; sections: AdminSection[] }> {
+  const user = await requireUser();
+  const sections = await viewableSections(user);
+  if (sections.length === 0) forbidden();
+  return { user, sections };
+}

@@ -1,0 +1,72 @@
+import "server-only";
+import { createRequire } from "node:module";
+import type * as CedarWasm from "@cedar-policy/cedar-wasm/nodejs";
+import { CEDAR_SCHEMA } from "./schema";
+
+// The one place that talks to Cedar (WebAssembly). Loaded with require: the Node.js build of
+// cedar-wasm is CommonJS and instantiates its module synchronously.
+const cedar = createRequire(import.meta.url)("@cedar-policy/cedar-wasm/nodejs") as typeof CedarWasm;
+
+import type { CedarProblem } from "./types";
+
+export type { CedarProblem };
+
+function locate(text: string, offset: number | undefined): { line: number | null; column: number | null } {
+  if (offset === undefined) return { line: null, column: null };
+  const before = text.slice(0, offset).split("\n");
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
+// Cedar names the policies of a text policy0, policy1, …; people name them with @id("…").
+const named = (ids: readonly string[], cedarId: string) => ids[Number(/^policy(\d+)$/.exec(cedarId)?.[1] ?? -1)] ?? cedarId;
+
+function problem(text: string, error: CedarWasm.DetailedError, policyId: string | null = null): CedarProblem {
+  const message = policyId ? error.message.replace(/`policy\d+`/g, `\`${policyId}\``) : error.message;
+  return { policyId, message, help: error.help, ...locate(text, error.sourceLocations?.[0]?.start) };
+}
+
+/** Parse and validate a policy set against Gatehouse's schema (strict mode). */
+export function validatePolicies(text: string): { ok: boolean; errors: CedarProblem[]; warnings: CedarProblem[] } {
+  const answer = cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } });
+  if (answer.type === "failure") return { ok: false, errors: answer.errors.map((e) => problem(text, e)), warnings: [] };
+  const ids = policyIds(text);
+  // Cedar reports one error per action a policy applies to; people need each problem once.
+  const unique = (list: CedarWasm.ValidationError[]) =>
+    [...new Map(list.map((e) => [`${e.policyId}:${e.error.sourceLocations?.[0]?.start}:${e.error.help}`, problem(text, e.error, named(ids, e.policyId))])).values()];
+  const errors = unique(answer.validationErrors);
+  return { ok: errors.length === 0, errors, warnings: unique(answer.validationWarnings) };
+}
+
+export function formatPolicies(text: string): { ok: true; text: string } | { ok: false; errors: CedarProblem[] } {
+  const answer = cedar.formatPolicies({ policyText: text, lineWidth: 100, indentWidth: 2 });
+  return answer.type === "success" ? { ok: true, text: answer.formatted_policy.trimEnd() } : { ok: false, errors: answer.errors.map((e) => problem(text, e)) };
+}
+
+const preparsedIds = new Map<string, string[]>();
+
+/** Parses a policy set once under `id`, so decisions against it skip the parse (~90 µs each). */
+export function preparse(id: string, text: string): void {
+  const answer = cedar.preparsePolicySet(id, { staticPolicies: text });
+  if (answer.type === "failure") throw new Error(`Policy set ${id} does not parse: ${answer.errors.map((e) => e.message).join("; ")}`);
+  preparsedIds.set(id, policyIds(text));
+}
+
+export type EntityRef = { type: string; id: string };
+export type CedarEntity = { uid: EntityRef; attrs: Record<string, CedarWasm.CedarValueJson>; parents: EntityRef[] };
+export type CedarRequest = { principal: EntityRef; action: EntityRef; resource: EntityRef; context: Record<string, CedarWasm.CedarValueJson>; entities: CedarEntity[] };
+export type CedarDecision = { decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[] };
+
+export function decide(preparsedId: string, request: CedarRequest): CedarDecision {
+  const answer = cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: preparsedId });
+  if (answer.type === "failure") return { decision: "deny", policies: [], errors: answer.errors.map((e) => ({ policyId: "", message: e.message })) };
+  const { decision, diagnostics } = answer.response;
+  const ids = preparsedIds.get(preparsedId) ?? [];
+  return { decision, policies: diagnostics.reason.map((p) => named(ids, p)), errors: diagnostics.errors.map((e) => ({ policyId: named(ids, e.policyId), message: e.error.message })) };
+}
+
+/** The ids Cedar gives the policies of a set: their @id annotation, else policy0, policy1, … */
+export function policyIds(text: string): string[] {
+  const answer = cedar.policySetTextToParts(text);
+  if (answer.type === "failure") return [];
+  return answer.policies.map((policy, i) => /@id\("([^"]+)"\)/.exec(policy)?.[1] ?? `policy${i}`);
+}

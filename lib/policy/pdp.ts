@@ -1,0 +1,105 @@
+import "server-only";
+import { performance } from "node:perf_hooks";
+import { readConfig } from "../config";
+import { db } from "../db/client";
+import { decide, preparse, type CedarDecision, type CedarEntity, type CedarRequest } from "./cedar";
+import { DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./schema";
+
+// The decision point. The policy set in force is the newest published version (version 0, the
+// built-in roles, until an admin publishes), parsed once into Cedar and reused for every decision.
+// Each instance checks for a newer version at most every GATEHOUSE_POLICY_REFRESH_MS (one
+// primary-key query), so a publish on one instance takes effect on all within that time.
+
+type InForce = { version: number; preparsedId: string; checkedAt: number };
+let inForce: InForce | null = null;
+let refreshing: Promise<InForce> | null = null;
+
+let maxAgeMs: number | null = null;
+
+export async function policySetInForce(): Promise<InForce> {
+  const maxAge = (maxAgeMs ??= readConfig().GATEHOUSE_POLICY_REFRESH_MS);
+  if (inForce && Date.now() - inForce.checkedAt < maxAge) return inForce;
+  refreshing ??= loadNewest().finally(() => (refreshing = null));
+  return refreshing;
+}
+
+async function loadNewest(): Promise<InForce> {
+  const newest = await db().policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true } });
+  const version = newest?.version ?? 0;
+  if (inForce?.version !== version) {
+    const text = version === 0 ? DEFAULT_POLICIES : (await db().policyVersion.findUniqueOrThrow({ where: { version } })).text;
+    enforceVersion(version, text);
+  }
+  inForce = { ...inForce!, checkedAt: Date.now() };
+  return inForce;
+}
+
+/** Makes `text` the set in force on this instance (at start, after a publish, on a newer version). */
+export function enforceVersion(version: number, text: string): void {
+  const preparsedId = `gatehouse-v${version}`;
+  preparse(preparsedId, text);
+  inForce = { version, preparsedId, checkedAt: Date.now() };
+}
+
+export type Decision = CedarDecision & { version: number; micros: number };
+
+export async function authorize(request: CedarRequest): Promise<Decision> {
+  const started = performance.now();
+  const { version, preparsedId } = await policySetInForce();
+  return { ...decide(preparsedId, request), version, micros: Math.round((performance.now() - started) * 1000) };
+}
+
+/** Who is asking in the console, and how they signed in: what the policies may look at. */
+export type ConsoleSubject = {
+  userId: string;
+  email: string;
+  roles: readonly string[];
+  ip: string | null;
+  risk: number | null;
+  authStrength: AuthStrength;
+  mfaFresh: boolean;
+  deviceTrusted: boolean;
+};
+export type AuthStrength = "password" | "mfa" | "phishing_resistant";
+
+export function authStrength(authMethods: readonly string[]): AuthStrength {
+  if (authMethods.includes("passkey")) return "phishing_resistant";
+  return authMethods.some((m) => m === "totp" || m === "backup_code" || m === "trusted_device") ? "mfa" : "password";
+}
+
+export function userEntity(subject: { userId: string; email: string; roles: readonly string[] }): CedarEntity {
+  return {
+    uid: { type: "Gatehouse::User", id: subject.userId },
+    attrs: { email: subject.email },
+    parents: subject.roles.map((role) => ({ type: "Gatehouse::Role", id: role })),
+  };
+}
+
+/** The request context every Gatehouse action carries (see the schema's RequestContext). */
+export function requestContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles">, now = new Date()): CedarRequest["context"] {
+  return {
+    now: Math.floor(now.getTime() / 1000),
+    hourUtc: now.getUTCHours(),
+    dayOfWeekUtc: now.getUTCDay(),
+    ip: { __extn: { fn: "ip", arg: subject.ip ?? "0.0.0.0" } },
+    risk: { __extn: { fn: "decimal", arg: (subject.risk ?? 0).toFixed(4) } },
+    authStrength: subject.authStrength,
+    mfaFresh: subject.mfaFresh,
+    deviceTrusted: subject.deviceTrusted,
+  };
+}
+
+export function consoleRequest(subject: ConsoleSubject, section: ConsoleSection, action: ConsoleAction, now = new Date()): CedarRequest {
+  return {
+    principal: { type: "Gatehouse::User", id: subject.userId },
+    action: { type: "Gatehouse::Action", id: action },
+    resource: { type: "Gatehouse::Console", id: section },
+    context: requestContext(subject, now),
+    entities: [userEntity(subject)],
+  };
+}
+
+/** May this user view (or manage) this section of the console, right now, from here? */
+export async function consoleAllows(subject: ConsoleSubject, section: ConsoleSection, action: ConsoleAction, now = new Date()): Promise<boolean> {
+  return (await authorize(consoleRequest(subject, section, action, now))).decision === "allow";
+}

@@ -1,0 +1,64 @@
+import "server-only";
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { db } from "../db/client";
+import { decide, preparse, type CedarEntity, type CedarRequest } from "./cedar";
+import { requestContext, userEntity } from "./pdp";
+import { checkPolicies, type PolicyCheck } from "./store";
+import { CONSOLE_SECTIONS } from "./schema";
+
+// The editor's simulator: one request against the text in the editor (published or not), with
+// the decision, the policies that decided it and any evaluation errors.
+
+const checkbox = z.literal("on").optional().transform((v) => v === "on");
+
+export const simulationSchema = z.object({
+  principalType: z.enum(["user", "client"]),
+  principal: z.string().trim().min(1, "Name the principal: a user's email or a client id.").max(254),
+  action: z.enum(["view", "manage", "issueToken", "access"]),
+  resourceType: z.enum(["console", "client", "resource"]),
+  resource: z.string().trim().min(1, "Name the resource.").max(200),
+  resourceKind: z.string().trim().max(100).optional(),
+  at: z.iso.datetime({ local: true, message: "Give a date and time (UTC)." }),
+  ip: z.string().trim().max(64).refine((v) => v === "" || ipaddr.isValid(v), "Not an IP address.").optional(),
+  risk: z.coerce.number().min(0).max(1),
+  authStrength: z.enum(["password", "mfa", "phishing_resistant"]),
+  mfaFresh: checkbox,
+  deviceTrusted: checkbox,
+});
+export type SimulationInput = z.infer<typeof simulationSchema>;
+
+export type SimulationResult =
+  | { kind: "invalid"; check: PolicyCheck }
+  | { kind: "unknown_principal"; message: string }
+  | { kind: "decision"; decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[]; micros: number };
+
+const TYPES = { console: "Gatehouse::Console", client: "Gatehouse::Client", resource: "Gatehouse::Resource" } as const;
+
+export async function simulate(text: string, input: SimulationInput): Promise<SimulationResult> {
+  const check = checkPolicies(text);
+  if (!check.ok) return { kind: "invalid", check };
+  if (input.resourceType === "console" && !(CONSOLE_SECTIONS as readonly string[]).includes(input.resource)) {
+    return { kind: "unknown_principal", message: `The console has no section "${input.resource}". Sections: ${CONSOLE_SECTIONS.join(", ")}.` };
+  }
+  const entities: CedarEntity[] = [];
+  let principal: CedarRequest["principal"];
+  if (input.principalType === "user") {
+    const user = await db().user.findUnique({ where: { email: input.principal.toLowerCase() }, select: { id: true, email: true, roles: true } });
+    if (!user) return { kind: "unknown_principal", message: `No user has the email ${input.principal}.` };
+    entities.push(userEntity({ userId: user.id, email: user.email, roles: user.roles }));
+    principal = { type: "Gatehouse::User", id: user.id };
+  } else {
+    entities.push({ uid: { type: "Gatehouse::Client", id: input.principal }, attrs: { name: input.principal }, parents: [] });
+    principal = { type: "Gatehouse::Client", id: input.principal };
+  }
+  const resource = { type: TYPES[input.resourceType], id: input.resource };
+  if (input.resourceType === "client" && resource.id !== principal.id) entities.push({ uid: resource, attrs: { name: input.resource }, parents: [] });
+  if (input.resourceType === "resource") entities.push({ uid: resource, attrs: { kind: input.resourceKind || "document" }, parents: [] });
+
+  const context = requestContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, new Date(`${input.at}Z`));
+  preparse("gatehouse-simulation", text);
+  const started = performance.now();
+  const result = decide("gatehouse-simulation", { principal, action: { type: "Gatehouse::Action", id: input.action }, resource, context, entities });
+  return { kind: "decision", ...result, micros: Math.round((performance.now() - started) * 1000) };
+}

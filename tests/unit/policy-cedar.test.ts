@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { decide, formatPolicies, preparse, validatePolicies, policyIds } from "@/lib/policy/cedar";
+import { consoleRequest, type ConsoleSubject } from "@/lib/policy/pdp";
+import { DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
+import { checkPolicies } from "@/lib/policy/store";
+
+const subject = (roles: string[], extra: Partial<ConsoleSubject> = {}): ConsoleSubject => ({
+  userId: "u1", email: "a@example.test", roles, ip: "198.51.100.4", risk: 0.1, authStrength: "mfa", mfaFresh: false, deviceTrusted: false, ...extra,
+});
+const NOON = new Date("2026-11-16T12:00:00Z");
+const NIGHT = new Date("2026-11-16T22:00:00Z");
+
+function decideWith(text: string, ...args: Parameters<typeof consoleRequest>) {
+  preparse("unit", text);
+  return decide("unit", consoleRequest(...args));
+}
+
+describe("Gatehouse's Cedar schema and built-in policies", () => {
+  it("the defaults and every template validate", () => {
+    expect(checkPolicies(DEFAULT_POLICIES)).toMatchObject({ ok: true, errors: [] });
+    for (const t of POLICY_TEMPLATES) expect(checkPolicies(`${DEFAULT_POLICIES}\n${t.text}`).errors, t.id).toEqual([]);
+    expect(policyIds(DEFAULT_POLICIES)).toContain("admins-run-the-console");
+  });
+
+  it("the built-in roles reach what the role table promised", () => {
+    expect(decideWith(DEFAULT_POLICIES, subject(["user", "admin"]), "policies", "manage", NOON)).toMatchObject({ decision: "allow", policies: ["admins-run-the-console"] });
+    expect(decideWith(DEFAULT_POLICIES, subject(["analyst"]), "incidents", "manage", NOON).decision).toBe("allow");
+    expect(decideWith(DEFAULT_POLICIES, subject(["analyst"]), "users", "view", NOON).decision).toBe("deny");
+    expect(decideWith(DEFAULT_POLICIES, subject(["auditor"]), "audit", "view", NOON).decision).toBe("allow");
+    expect(decideWith(DEFAULT_POLICIES, subject(["auditor"]), "audit", "manage", NOON).decision).toBe("deny");
+    expect(decideWith(DEFAULT_POLICIES, subject(["user"]), "audit", "view", NOON).decision).toBe("deny");
+  });
+
+  it("forbid overrides permit; time, IP, risk and strength conditions", () => {
+    const byId = (id: string) => POLICY_TEMPLATES.find((t) => t.id === id)!.text;
+    const hours = `${DEFAULT_POLICIES}\n${byId("time-window")}`;
+    expect(decideWith(hours, subject(["admin"]), "policies", "manage", NOON).decision).toBe("allow");
+    expect(decideWith(hours, subject(["admin"]), "policies", "manage", NIGHT)).toMatchObject({ decision: "deny", policies: ["policy-edits-in-office-hours"] });
+    const ipRange = `${DEFAULT_POLICIES}\n${byId("ip-range")}`;
+    expect(decideWith(ipRange, subject(["admin"], { ip: "203.0.113.9" }), "users", "view", NOON).decision).toBe("deny");
+    expect(decideWith(ipRange, subject(["admin"], { ip: "198.51.100.9" }), "users", "view", NOON).decision).toBe("allow");
+    const strength = `${DEFAULT_POLICIES}\n${byId("auth-strength")}`;
+    expect(decideWith(strength, subject(["analyst"]), "incidents", "manage", NOON).decision).toBe("deny");
+    expect(decideWith(strength, subject(["analyst"], { authStrength: "phishing_resistant" }), "incidents", "manage", NOON).decision).toBe("allow");
+    const risk = `${DEFAULT_POLICIES}\n@id("risky-no-console") forbid (principal, action, resource is Gatehouse::Console) when { context.risk.greaterThanOrEqual(decimal("0.7")) };`;
+    expect(decideWith(risk, subject(["admin"], { risk: 0.69 }), "users", "view", NOON).decision).toBe("allow");
+    expect(decideWith(risk, subject(["admin"], { risk: 0.7 }), "users", "view", NOON).decision).toBe("deny");
+  });
+
+  it("reports validation errors with the line they are on", () => {
+    const typo = `${DEFAULT_POLICIES}\n@id("bad")\npermit (principal, action, resource) when { context.riskk > 1 };`;
+    const result = validatePolicies(typo);
+    expect(result.ok).toBe(false);
+    expect(result.errors[0]!.line).toBe(DEFAULT_POLICIES.split("\n").length + 2);
+    expect(validatePolicies("permit (principal, action").errors[0]!.message).toBeTruthy();
+    expect(checkPolicies(`permit (principal, action, resource is Gatehouse::Console);`).errors[0]!.message).toMatch(/no @id/);
+    expect(formatPolicies("permit(principal,action,resource);")).toEqual({ ok: true, text: "permit (principal, action, resource);" });
+  });
+});
