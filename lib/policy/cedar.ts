@@ -2,12 +2,11 @@ import "server-only";
 import { createRequire } from "node:module";
 import type * as CedarWasm from "@cedar-policy/cedar-wasm/nodejs";
 import { CEDAR_SCHEMA } from "./schema";
+import type { CedarProblem } from "./types";
 
 // The one place that talks to Cedar (WebAssembly). Loaded with require: the Node.js build of
 // cedar-wasm is CommonJS and instantiates its module synchronously.
 const cedar = createRequire(import.meta.url)("@cedar-policy/cedar-wasm/nodejs") as typeof CedarWasm;
-
-import type { CedarProblem } from "./types";
 
 export type { CedarProblem };
 
