@@ -3,9 +3,10 @@ import { createHash, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import * as oauth from "oauth4webapi";
-import { ADMIN_STATE, createUserViaConsole, enrollTotp, signIn, sql, totpCode, uniqueEmail } from "./support/helpers";
+import type { CreatedClient as Created } from "./support/helpers";
+import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, sql, totpCode, uniqueEmail } from "./support/helpers";
 
 // A real relying-party library (oauth4webapi) drives the provider; the browser goes through the
 // login and consent pages. Clients are created in the console, as an admin would.
@@ -15,34 +16,11 @@ const API = "https://api.example.test";
 const PASSWORD = "oidc passphrase for e2e";
 const http = { [oauth.allowInsecureRequests]: true } as const;
 
-type Created = { clientId: string; clientSecret: string };
 let as: oauth.AuthorizationServer;
 let web: Created;
 let machine: Created;
 let dpopMachine: Created;
 let email: string;
-
-async function createClient(browser: Browser, form: { name: string; grants: string[]; redirectUris?: string; scopes: string; resources?: string; dpop?: boolean; mtls?: boolean }): Promise<Created> {
-  const admin = await browser.newContext({ storageState: ADMIN_STATE });
-  const page = await admin.newPage();
-  await page.goto("/admin/clients");
-  await page.getByLabel("Name").fill(form.name);
-  for (const grant of ["authorization_code", "refresh_token", "client_credentials"]) {
-    const box = page.locator(`input[name=grantTypes][value=${grant}]`);
-    if (form.grants.includes(grant)) await box.check();
-    else await box.uncheck();
-  }
-  await page.getByLabel("Redirect URIs").fill(form.redirectUris ?? "");
-  await page.getByLabel("Allowed scopes").fill(form.scopes);
-  await page.getByLabel("Resources (APIs)").fill(form.resources ?? "");
-  if (form.dpop) await page.getByLabel("Require DPoP").check();
-  if (form.mtls) await page.getByLabel(/Bind tokens to the client certificate/).check();
-  await page.getByRole("button", { name: "Create client" }).click();
-  await expect(page.getByTestId("client-credentials")).toBeVisible();
-  const created = { clientId: (await page.getByTestId("client-id").textContent())!, clientSecret: (await page.getByTestId("client-secret").textContent())! };
-  await admin.close();
-  return created;
-}
 
 /** Sends the browser to the authorization endpoint and returns the URL it is redirected back to. */
 async function authorize(page: Page, params: Record<string, string>): Promise<URL> {

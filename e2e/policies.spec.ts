@@ -1,5 +1,5 @@
 import { expect, test, type Browser } from "@playwright/test";
-import { createUserViaConsole, enrollTotp, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+import { createClientViaConsole, createUserViaConsole, enrollTotp, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "policy passphrase for e2e";
 
@@ -78,4 +78,52 @@ test("the lockout guard refuses a publish that would shut every admin out of the
   await expect(page.getByRole("heading", { name: /In force: version \d+/ })).toBeVisible();
   expect((await page.goto("/admin/policies"))?.status()).toBe(200);
   await context.close();
+});
+
+test("other services ask the decision point with a pdp-scoped token; without one they are refused", async ({ browser, request, baseURL }) => {
+  const resource = `${baseURL}/api/v1/authorize`;
+  const service = await createClientViaConsole(browser, { name: "Reports service", grants: ["client_credentials"], scopes: "pdp", resources: resource });
+  const other = await createClientViaConsole(browser, { name: "No pdp scope", grants: ["client_credentials"], scopes: "reports:read", resources: resource });
+  const tokenFor = async (client: { clientId: string; clientSecret: string }, scope: string) => {
+    const response = await request.post("/oidc/token", {
+      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString("base64")}` },
+      form: { grant_type: "client_credentials", scope, resource },
+    });
+    expect(response.status()).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+  const ask = (token: string | null, data: unknown) =>
+    request.post("/api/v1/authorize", { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json" }, data: data as object });
+
+  const question = {
+    principal: { type: "Gatehouse::User", id: "u-42" },
+    action: "access",
+    resource: { type: "Gatehouse::Resource", id: "report-7" },
+    entities: [{ uid: { type: "Gatehouse::User", id: "u-42" }, attrs: { email: "u42@example.test" }, parents: [{ type: "Gatehouse::Role", id: "analyst" }] }],
+  };
+  const missing = await ask(null, question);
+  expect(missing.status()).toBe(401);
+  expect(missing.headers()["www-authenticate"]).toContain("Bearer");
+  expect((await ask("not.a.jwt", question)).status()).toBe(401);
+  const noScope = await ask(await tokenFor(other, "reports:read"), question);
+  expect(noScope.status()).toBe(403);
+  expect(await noScope.json()).toMatchObject({ error: "insufficient_scope" });
+
+  const token = await tokenFor(service, "pdp");
+  // The built-in policies say nothing about other services' resources: deny by default.
+  const single = await ask(token, question);
+  expect(single.status()).toBe(200);
+  expect(await single.json()).toMatchObject({ decision: "deny", policies: [], errors: [] });
+  const batch = await ask(token, { requests: [question, { ...question, action: "issueToken", resource: { type: "Gatehouse::Client", id: service.clientId } }] });
+  expect((await batch.json()) as { results: { decision: string; policies: string[] }[] }).toMatchObject({
+    results: [{ decision: "deny" }, { decision: "allow", policies: ["users-get-tokens"] }],
+  });
+
+  for (const [data, status] of [["{not json", 400], [{ principal: "x" }, 400], [{ requests: [] }, 400], [{ ...question, extra: 1 }, 400]] as const) {
+    const response = await request.post("/api/v1/authorize", { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, data: typeof data === "string" ? data : JSON.stringify(data) });
+    expect(response.status(), JSON.stringify(data)).toBe(status);
+    expect(await response.json()).toMatchObject({ error: "invalid_request" });
+  }
+  const huge = await request.post("/api/v1/authorize", { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, data: JSON.stringify({ pad: "x".repeat(300_000) }) });
+  expect(huge.status()).toBe(413);
 });

@@ -21,6 +21,8 @@ const schema = z.object({
   GATEHOUSE_GEOIP_ASN_DB: z.string().min(1).optional(),
   // How old the policy set in force may be before an instance checks for a newer version.
   GATEHOUSE_POLICY_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  // Share of decision-point API decisions recorded in the audit log (0–1).
+  GATEHOUSE_PDP_AUDIT_SAMPLE: z.coerce.number().min(0).max(1).default(0.01),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   // Roles whose members must have a second factor; they enroll at their next sign-in.
   GATEHOUSE_MFA_REQUIRED_ROLES: z

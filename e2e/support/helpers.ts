@@ -98,3 +98,28 @@ export async function addVirtualAuthenticator(context: BrowserContext, page: Pag
   });
   return { presence: (enabled: boolean) => cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled }) };
 }
+
+export type CreatedClient = { clientId: string; clientSecret: string };
+
+/** An admin creates an OAuth client on /admin/clients; returns its id and the secret shown once. */
+export async function createClientViaConsole(browser: Browser, form: { name: string; grants: string[]; redirectUris?: string; scopes: string; resources?: string; dpop?: boolean; mtls?: boolean }): Promise<CreatedClient> {
+  const admin = await browser.newContext({ storageState: ADMIN_STATE });
+  const page = await admin.newPage();
+  await page.goto("/admin/clients");
+  await page.getByLabel("Name").fill(form.name);
+  for (const grant of ["authorization_code", "refresh_token", "client_credentials"]) {
+    const box = page.locator(`input[name=grantTypes][value=${grant}]`);
+    if (form.grants.includes(grant)) await box.check();
+    else await box.uncheck();
+  }
+  await page.getByLabel("Redirect URIs").fill(form.redirectUris ?? "");
+  await page.getByLabel("Allowed scopes").fill(form.scopes);
+  await page.getByLabel("Resources (APIs)").fill(form.resources ?? "");
+  if (form.dpop) await page.getByLabel("Require DPoP").check();
+  if (form.mtls) await page.getByLabel(/Bind tokens to the client certificate/).check();
+  await page.getByRole("button", { name: "Create client" }).click();
+  await expect(page.getByTestId("client-credentials")).toBeVisible();
+  const created = { clientId: (await page.getByTestId("client-id").textContent())!, clientSecret: (await page.getByTestId("client-secret").textContent())! };
+  await admin.close();
+  return created;
+}

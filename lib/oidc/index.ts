@@ -8,3 +8,4 @@ export { loadInteraction, needsFreshLogin, completeLogin, completeConsent, denyI
 export { issueInitialAccessToken } from "./registration";
 export { sweepExpiredOidcModels } from "./adapter";
 export { startOidc } from "./start";
+export { verifyAccessToken, type VerifiedAccessToken, type TokenProblem } from "./access-tokens";

@@ -4,3 +4,4 @@ export { checkPolicies, policyEditorState, saveDraft, publishPolicies, rollbackP
 export { CEDAR_SCHEMA, DEFAULT_POLICIES, POLICY_TEMPLATES, CONSOLE_SECTIONS, CONSOLE_ACTIONS, type ConsoleSection, type ConsoleAction } from "./schema";
 export type { CedarProblem, CedarRequest } from "./cedar";
 export { simulate, simulationSchema, type SimulationInput, type SimulationResult } from "./simulate";
+export { decideForService, pdpBodySchema, PDP_SCOPE, PDP_PATH, PDP_MAX_BODY_BYTES, PDP_MAX_BATCH, type ServiceDecision } from "./service-api";

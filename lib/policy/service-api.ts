@@ -1,0 +1,74 @@
+import "server-only";
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { readConfig } from "../config";
+import { audit, type AuditContext } from "../audit/context";
+import type { CedarEntity, CedarRequest } from "./cedar";
+import { authorize, requestContext } from "./pdp";
+
+// The decision point for other services (POST /api/v1/authorize): one request or a batch of up
+// to 100, in Cedar's JSON shapes, under the policy set in force. Context values Gatehouse knows
+// how to fill (time, and safe defaults for the rest) are filled, so policies never fail on a
+// missing attribute; `ip` and `risk` are given as plain strings and numbers.
+
+export const PDP_SCOPE = "pdp";
+export const PDP_PATH = "/api/v1/authorize";
+export const PDP_MAX_BODY_BYTES = 256 * 1024;
+export const PDP_MAX_BATCH = 100;
+
+const name = z.string().min(1).max(200);
+const entityRef = z.object({ type: name.regex(/^Gatehouse::\w+$/, "Types are Gatehouse::<Name> (see the schema on /admin/policies)."), id: name });
+const cedarValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string().max(1000), z.number(), z.boolean(), z.array(cedarValue).max(100), z.record(z.string().max(100), cedarValue)]));
+const entity = z.object({ uid: entityRef, attrs: z.record(z.string().max(100), cedarValue).default({}), parents: z.array(entityRef).max(50).default([]) });
+
+const decisionRequest = z.object({
+  principal: entityRef,
+  action: z.union([name, entityRef]).transform((a) => (typeof a === "string" ? { type: "Gatehouse::Action", id: a } : a)),
+  resource: entityRef,
+  context: z
+    .object({
+      ip: z.string().refine((v) => ipaddr.isValid(v), "Not an IP address.").optional(),
+      risk: z.number().min(0).max(1).optional(),
+      authStrength: z.enum(["password", "mfa", "phishing_resistant"]).optional(),
+      mfaFresh: z.boolean().optional(),
+      deviceTrusted: z.boolean().optional(),
+    })
+    .strict()
+    .default({}),
+  entities: z.array(entity).max(100).default([]),
+});
+
+export const pdpBodySchema = z.union([decisionRequest.strict(), z.object({ requests: z.array(decisionRequest.strict()).min(1).max(PDP_MAX_BATCH) }).strict()]);
+export type PdpBody = z.infer<typeof pdpBodySchema>;
+
+export type ServiceDecision = { decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[]; evaluationMicros: number };
+
+export async function decideForService(body: PdpBody, caller: AuditContext, now = new Date()): Promise<ServiceDecision | { results: ServiceDecision[]; policyVersion: number }> {
+  const requests = "requests" in body ? body.requests : [body];
+  let version = 0;
+  const results: ServiceDecision[] = [];
+  for (const r of requests) {
+    const cedar: CedarRequest = {
+      principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
+      context: requestContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? 0, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now),
+    };
+    const decision = await authorize(cedar);
+    version = decision.version;
+    results.push({ decision: decision.decision, policies: decision.policies, errors: decision.errors, evaluationMicros: decision.micros });
+    await maybeAudit(cedar, decision, caller);
+  }
+  return "requests" in body ? { results, policyVersion: version } : results[0]!;
+}
+
+// A sample of decisions (GATEHOUSE_PDP_AUDIT_SAMPLE, 0–1) goes to the audit log with its timing;
+// recording every one would make the audit trail the bottleneck of every service.
+let sampleRate: number | null = null;
+async function maybeAudit(request: CedarRequest, decision: Awaited<ReturnType<typeof authorize>>, caller: AuditContext) {
+  sampleRate ??= readConfig().GATEHOUSE_PDP_AUDIT_SAMPLE;
+  if (Math.random() >= sampleRate) return;
+  await audit(caller, {
+    type: "policy", action: "pdp.decision", outcome: decision.decision === "allow" ? "success" : "blocked",
+    resource: { type: request.resource.type, id: request.resource.id },
+    metadata: { principal: request.principal, action: request.action.id, decision: decision.decision, policies: decision.policies, errors: decision.errors.length, evaluationMicros: decision.micros, policyVersion: decision.version, sampleRate },
+  });
+}
