@@ -2,7 +2,7 @@
 //
 // Creates a fresh database gatehouse_bench_<timestamp> (on BENCH_DATABASE_ADMIN_URL, default
 // postgresql://postgres@127.0.0.1:5432/postgres), applies the migrations, generates throwaway
-// secrets, runs bench/audit.ts, bench/risk.ts and bench/oidc.ts (BENCH_ONLY=audit|risk|oidc for one) and prints the
+// secrets, runs bench/audit.ts, bench/risk.ts, bench/policy.ts and bench/oidc.ts (BENCH_ONLY=audit|risk|policy|oidc for one) and prints the
 // results table; drops the database at the end unless BENCH_KEEP=1. See bench/README.md for the
 // knobs and what each figure means.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -100,7 +100,7 @@ async function main() {
   process.env.DATABASE_POOL_MAX = String(config.poolMax);
   for (const [name, value] of Object.entries(generateSecrets())) process.env[name] = value;
 
-  // BENCH_ONLY=audit, risk or oidc runs one part.
+  // BENCH_ONLY=audit, risk, policy or oidc runs one part.
   const only = process.env.BENCH_ONLY;
   const rows: Row[] = [];
   if (only === undefined || only === "audit") {
@@ -113,6 +113,10 @@ async function main() {
       users: intEnv("BENCH_RISK_USERS", 200), assessments: intEnv("BENCH_RISK_ASSESSMENTS", 5_000),
       signInSeconds: intEnv("BENCH_SIGNIN_SECONDS", 10), concurrency: intEnv("BENCH_SIGNIN_CONCURRENCY", 4),
     })));
+  }
+  if (only === undefined || only === "policy") {
+    const { runPolicyBenchmarks } = await import("./policy");
+    rows.push(...(await runPolicyBenchmarks({ decisions: intEnv("BENCH_PDP_DECISIONS", 20_000), seconds: intEnv("BENCH_PDP_SECONDS", 10), concurrency: intEnv("BENCH_PDP_CONCURRENCY", 16) })));
   }
   if (only === undefined || only === "oidc") {
     const { runOidcBenchmarks } = await import("./oidc");

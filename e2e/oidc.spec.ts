@@ -6,6 +6,7 @@ import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import * as oauth from "oauth4webapi";
 import type { CreatedClient as Created } from "./support/helpers";
+import { DEFAULT_POLICIES } from "../lib/policy/schema";
 import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, sql, totpCode, uniqueEmail } from "./support/helpers";
 
 // A real relying-party library (oauth4webapi) drives the provider; the browser goes through the
@@ -310,5 +311,20 @@ test.describe.serial("OpenID Connect provider", () => {
     const params = oauth.validateAuthResponse(as, client, await callbackPromise, state);
     const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(web.clientSecret), params, REDIRECT_URI, verifier, http);
     expect((await oauth.processAuthorizationCodeResponse(as, client, response)).access_token).toBeTruthy();
+  });
+  test("an access policy can refuse an app tokens for a user: the app gets access_denied", async ({ page }) => {
+    const refuse = `${DEFAULT_POLICIES}\n@id("no-tokens-for-test-rp")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"${web.clientId}");\n`;
+    // Published straight into the table, as another instance would; every instance sees it within a second.
+    sql(`INSERT INTO policy_versions (text, comment) VALUES ($policy$${refuse}$policy$, 'e2e: refuse the test RP')`);
+    await page.waitForTimeout(1_000);
+    await signIn(page, email, PASSWORD);
+    const callbackPromise = authorize(page, { scope: "openid", state: "s1", code_challenge: (await pkce()).challenge, code_challenge_method: "S256" });
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    const callback = await callbackPromise;
+    expect(callback.searchParams.get("error")).toBe("access_denied");
+    expect(callback.searchParams.get("error_description")).toMatch(/access policies do not allow/);
+    await expect.poll(() => sql(`SELECT metadata->'policies'->>0 FROM audit_events WHERE action = 'oauth.token.denied_by_policy' ORDER BY seq DESC LIMIT 1`)).toBe("no-tokens-for-test-rp");
+    sql(`INSERT INTO policy_versions (text, comment) VALUES ($policy$${DEFAULT_POLICIES}$policy$, 'e2e: built-in roles again')`);
+    await page.waitForTimeout(1_000);
   });
 });

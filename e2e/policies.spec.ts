@@ -27,7 +27,8 @@ test("publishing a policy changes who can open a console page, and rolling back 
 
   const { context, page } = await freshAdmin(browser);
   await page.goto("/admin/policies");
-  await expect(page.getByRole("heading", { name: "In force: version 0 (built-in roles)" })).toBeVisible();
+  // Other journeys may have published before (the built-in roles again, last).
+  await expect(page.getByRole("heading", { name: /^In force: version \d+/ })).toBeVisible();
   const editor = page.getByLabel("Policies (Cedar)");
   const original = await editor.inputValue();
   await expect(page.getByTestId("validation-status")).toHaveText("✓ Valid against the schema");

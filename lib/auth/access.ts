@@ -1,7 +1,7 @@
 import "server-only";
 import { cache } from "react";
 import { forbidden } from "next/navigation";
-import { authStrength, consoleAllows, type ConsoleAction, type ConsoleSection, type ConsoleSubject } from "../policy";
+import { authorize, authStrength, consoleAllows, requestContext as policyContext, userEntity, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
 import { requestContext } from "../http/request-context";
 import { hasFreshMfa, requireUser, type CurrentUser } from "./current";
 import { ADMIN_SECTIONS, type AdminSection } from "./roles";
@@ -42,4 +42,16 @@ export async function requireConsole(): Promise<{ user: CurrentUser; sections: A
   const sections = await viewableSections(user);
   if (sections.length === 0) forbidden();
   return { user, sections };
+}
+
+/** May `clientId` get tokens for this user now (action issueToken)? Asked when an OAuth login completes. */
+export async function tokenIssuanceDecision(user: CurrentUser, clientId: string): Promise<Decision> {
+  const subject = await consoleSubject(user);
+  return authorize({
+    principal: { type: "Gatehouse::User", id: user.id },
+    action: { type: "Gatehouse::Action", id: "issueToken" },
+    resource: { type: "Gatehouse::Client", id: clientId },
+    context: policyContext(subject),
+    entities: [userEntity(subject), { uid: { type: "Gatehouse::Client", id: clientId }, attrs: { name: clientId }, parents: [] }],
+  });
 }

@@ -1,6 +1,6 @@
 // lib/auth's public surface: what pages, actions and other domains may call.
 export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, hasFreshMfa, type CurrentUser, type PendingSignIn } from "./current";
-export { requireAccess, requireConsole, canAccess, viewableSections, consoleSubject, type ConsoleAccess } from "./access";
+export { requireAccess, requireConsole, canAccess, viewableSections, tokenIssuanceDecision, consoleSubject, type ConsoleAccess } from "./access";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
 export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";

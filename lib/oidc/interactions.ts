@@ -98,6 +98,15 @@ export async function denyInteraction(uid: string, ctx: AuditContext): Promise<s
   return returnTo;
 }
 
+/** The access policies refused this client a token for this user (action issueToken): back to the client with access_denied. */
+export async function refuseByPolicy(uid: string, clientId: string, policies: string[], ctx: AuditContext): Promise<string | null> {
+  const returnTo = await finish(uid, { error: "access_denied", error_description: "The access policies do not allow this application a token for you right now." });
+  if (returnTo) {
+    await audit(ctx, { type: "policy", action: "oauth.token.denied_by_policy", outcome: "blocked", resource: { type: "oauth_client", id: clientId }, metadata: { interaction: uid, policies } });
+  }
+  return returnTo;
+}
+
 /** prompt=login, or a max_age the session is older than: the user must sign in again first. */
 export function needsFreshLogin(interaction: InteractionView, authTime: Date, now = new Date()): boolean {
   // A sign-in after this request began is as fresh as it gets.

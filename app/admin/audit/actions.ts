@@ -3,7 +3,8 @@ import { z } from "zod";
 import { recordAuditEvent, verifyChain } from "@/lib/audit";
 import { guardedAction } from "@/lib/auth";
 
-export const verifyChainAction = guardedAction({ section: "audit", action: "manage" }, z.object({}), async (_input, _user, ctx) => {
+// Verifying reads the chain and records the result: auditors, who may only view, must be able to.
+export const verifyChainAction = guardedAction({ section: "audit", action: "view" }, z.object({}), async (_input, _user, ctx) => {
   const result = await verifyChain();
   await recordAuditEvent({
     type: "security", action: "audit.chain.verify", outcome: result.ok ? "success" : "failure", actor: ctx.actor,

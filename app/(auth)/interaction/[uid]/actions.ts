@@ -1,7 +1,7 @@
 "use server";
 import { z } from "zod";
-import { guardedAction, sessionAuthentication } from "@/lib/auth";
-import { completeConsent, completeLogin, denyInteraction } from "@/lib/oidc";
+import { guardedAction, sessionAuthentication, tokenIssuanceDecision } from "@/lib/auth";
+import { completeConsent, completeLogin, denyInteraction, loadInteraction, refuseByPolicy } from "@/lib/oidc";
 
 const EXPIRED = { ok: false, message: "This sign-in request has expired or was started in another browser. Return to the app and start again." } as const;
 const uidSchema = z.string().min(10).max(64).regex(/^[\w-]+$/);
@@ -9,8 +9,14 @@ const uidSchema = z.string().min(10).max(64).regex(/^[\w-]+$/);
 // Each action answers with where the browser goes next (the provider's resume URL), which the page
 // follows with a full navigation: it is a protocol endpoint, not a Next.js route.
 
-export const continueLoginAction = guardedAction("signed-in", z.object({ uid: uidSchema }), async ({ uid }, user) => {
-  const returnTo = await completeLogin(uid, { userId: user.id, ...(await sessionAuthentication(user.sessionId)) });
+export const continueLoginAction = guardedAction("signed-in", z.object({ uid: uidSchema }), async ({ uid }, user, ctx) => {
+  const interaction = await loadInteraction(uid);
+  if (!interaction) return EXPIRED;
+  // The access policies decide whether this client may have tokens for this user now (e.g. not at high risk).
+  const decision = await tokenIssuanceDecision(user, interaction.client.id);
+  const returnTo = decision.decision === "allow"
+    ? await completeLogin(uid, { userId: user.id, ...(await sessionAuthentication(user.sessionId)) })
+    : await refuseByPolicy(uid, interaction.client.id, decision.policies, ctx);
   return returnTo ? { ok: true, data: { returnTo } } : EXPIRED;
 });
 

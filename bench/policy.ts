@@ -1,0 +1,104 @@
+// The decision point: decisions per second and p50/p99 in-process (Cedar on a preparsed policy
+// set, ~90 µs measured by FACTS.md) and through POST /api/v1/authorize on the production server
+// (needs `npm run build` first), single and batched. Goal: ≥ 5,000 decisions/s per core through
+// the API with p99 under 2 ms. The server runs as a child process so its CPU time is measured
+// from /proc, apart from the load generator's.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { summarize, summaryRow, type Row } from "./stats";
+
+const run = promisify(execFile);
+const TICKS_PER_SECOND = 100;
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime + stime
+}
+
+export async function runPolicyBenchmarks(config: { decisions: number; seconds: number; concurrency: number }): Promise<Row[]> {
+  const { authorize, consoleRequest, DEFAULT_POLICIES, publishPolicies, POLICY_TEMPLATES } = await import("../lib/policy");
+  const { createUser } = await import("../lib/auth/users");
+  const { createClient, clientInputSchema } = await import("../lib/oidc/clients");
+  const { SYSTEM_CONTEXT } = await import("../lib/audit/context");
+
+  // A realistic set: the built-in roles plus every template (time, risk, IP and strength conditions).
+  const admin = await createUser({ email: `pdp-bench-${Date.now()}@example.test`, name: "Bench", password: "bench passphrase 123", roles: ["admin"] }, SYSTEM_CONTEXT);
+  const subject = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.7", risk: 0.2, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+  const published = await publishPolicies([DEFAULT_POLICIES, ...POLICY_TEMPLATES.map((t) => t.text)].join("\n\n"), "benchmark set", subject, SYSTEM_CONTEXT);
+  if (!published.ok) throw new Error(published.message);
+
+  const rows: Row[] = [];
+  const sections = ["users", "audit", "risk", "policies"] as const;
+  const latencies: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < config.decisions; i++) {
+    const t0 = performance.now();
+    await authorize(consoleRequest(subject, sections[i % sections.length]!, i % 2 ? "view" : "manage"));
+    latencies.push(performance.now() - t0);
+  }
+  const inProcess = summarize(latencies);
+  rows.push(summaryRow(inProcess, {
+    section: "policy", name: "decisions in-process (sequential)", n: inProcess.n, throughput: (config.decisions / (performance.now() - started)) * 1000, unit: "/s",
+    pass: null, note: `${POLICY_TEMPLATES.length + 5} policies; statefulIsAuthorized on the preparsed set in force`,
+  }));
+
+  if (!existsSync(".next/BUILD_ID")) {
+    console.log("[policy] no production build (.next/BUILD_ID): run `npm run build` to measure the API.");
+    return rows;
+  }
+  const port = 3900 + Math.floor(Math.random() * 50);
+  const origin = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "server.ts"], {
+    env: { ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", GATEHOUSE_URL: origin, GATEHOUSE_PDP_AUDIT_SAMPLE: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    await waitForServer(`${origin}/sign-in`);
+    const resource = `${origin}/api/v1/authorize`;
+    const service = await createClient(clientInputSchema.parse({
+      name: "PDP bench", type: "confidential", grantTypes: ["client_credentials"], redirectUris: "", scopes: "pdp", resources: resource,
+      accessTokenTtl: "3600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), SYSTEM_CONTEXT);
+    const tokenResponse = await fetch(`${origin}/oidc/token`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from(`${service.clientId}:${service.clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", scope: "pdp", resource }),
+    });
+    const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+    const question = {
+      principal: { type: "Gatehouse::User", id: admin.id }, action: "manage", resource: { type: "Gatehouse::Console", id: "users" },
+      context: { ip: "198.51.100.7", risk: 0.2, authStrength: "mfa" },
+      entities: [{ uid: { type: "Gatehouse::User", id: admin.id }, attrs: { email: admin.email }, parents: [{ type: "Gatehouse::Role", id: "admin" }] }],
+    };
+    for (const [name, body, perCall] of [["API, one decision per request", question, 1], ["API, batches of 100", { requests: Array.from({ length: 100 }, () => question) }, 100]] as const) {
+      const cpuBefore = cpuSeconds(server.pid!);
+      const { stdout } = await run(process.execPath, [new URL("./pdp-load.mjs", import.meta.url).pathname, JSON.stringify({ url: resource, token, body, seconds: config.seconds, concurrency: config.concurrency })], { maxBuffer: 64 * 1024 * 1024 });
+      const cpu = cpuSeconds(server.pid!) - cpuBefore;
+      const result = JSON.parse(stdout) as { latencies: number[]; errors: number; firstError: unknown; wallMs: number };
+      const stats = summarize(result.latencies);
+      const decisionsPerSecond = (result.latencies.length * perCall * 1000) / result.wallMs;
+      const perCore = decisionsPerSecond / (cpu / (result.wallMs / 1000));
+      rows.push(summaryRow(stats, {
+        section: "policy", name, n: result.latencies.length, throughput: decisionsPerSecond, unit: " decisions/s",
+        target: "≥ 5,000 decisions/s per core, p99 < 2 ms", pass: result.errors === 0 && perCore >= 5000 && stats.p99 < 2,
+        note: `server used ${(cpu / (result.wallMs / 1000)).toFixed(2)} cores → ${Math.round(perCore)} decisions/s per core; ${config.concurrency} concurrent; ${result.errors} errors${result.firstError ? ` (${JSON.stringify(result.firstError)})` : ""}`,
+      }));
+    }
+  } finally {
+    server.kill("SIGTERM");
+  }
+  return rows;
+}
+
+async function waitForServer(url: string) {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`The server did not answer at ${url}`);
+}
