@@ -49,7 +49,8 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
   }
   const port = 3900 + Math.floor(Math.random() * 50);
   const origin = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "server.ts"], {
+  const profile = process.env.BENCH_PDP_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PDP_PROFILE}`] : [];
+  const server = spawn(process.execPath, [...profile, "--conditions=react-server", "--import", "tsx", "server.ts"], {
     env: { ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", GATEHOUSE_URL: origin, GATEHOUSE_PDP_AUDIT_SAMPLE: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
