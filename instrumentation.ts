@@ -5,7 +5,9 @@ export async function register() {
   const { scheduleAuditRetention } = await import("./lib/audit");
   const { readConfig } = await import("./lib/config");
   const { startOidc } = await import("./lib/oidc");
+  const { startDecisionPointApi } = await import("./lib/policy");
   await announceFirstAdminPath();
   await startOidc();
+  startDecisionPointApi();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
 }

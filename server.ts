@@ -1,5 +1,5 @@
 // Gatehouse's server: one Node process that prepares the database, then serves the Next.js app.
-// (The OpenID Connect provider will be mounted here too: it needs Node's req/res.)
+// The OpenID Connect provider and the decision-point API are served on Node's req/res directly.
 import { createServer } from "node:http";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -9,7 +9,9 @@ import { startEmbeddedPostgres } from "./lib/db/embedded";
 import { applyMigrations } from "./lib/db/migrate";
 import { CLIENT_IP_HEADER, CLIENT_LOCATION_HEADER, REQUEST_PATH_HEADER, isTrustedPeer, parseTrustedProxies, resolveClientIp } from "./lib/http/client-ip";
 import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
-import { isOidcPath, oidcHandler } from "./lib/oidc/mount";
+import { handlerFor } from "./lib/http/node-handlers";
+import { isOidcPath } from "./lib/oidc/mount";
+import { PDP_PATH } from "./lib/policy/paths";
 
 const dev = process.env.NODE_ENV !== "production";
 const port = Number(process.env.PORT ?? 3000);
@@ -63,7 +65,13 @@ async function main() {
       // So may the client certificate header (RFC 8705 certificate-bound tokens).
       const proxyOnly = ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", ...(GATEHOUSE_CLIENT_CERT_HEADER ? [GATEHOUSE_CLIENT_CERT_HEADER.toLowerCase()] : [])];
       if (!isTrustedPeer(req.socket.remoteAddress, proxies)) for (const h of proxyOnly) delete req.headers[h];
-      void oidcHandler().then((oidc) => oidc(req, res));
+      void handlerFor("oidc").then((oidc) => oidc(req, res));
+      return;
+    }
+    // The decision-point API is called for every access decision of other services: served on
+    // Node's req/res without Next's request machinery (see bench/README.md).
+    if ((req.url ?? "").split("?")[0] === PDP_PATH) {
+      void handlerFor("pdp").then((pdp) => pdp(req, res));
       return;
     }
     void handle(req, res);

@@ -1,20 +1,7 @@
-import { expect, test, type Browser } from "@playwright/test";
-import { createClientViaConsole, createUserViaConsole, enrollTotp, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+import { expect, test } from "@playwright/test";
+import { createClientViaConsole, createUserViaConsole, signIn, signInAsNewAdmin, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "policy passphrase for e2e";
-
-/** A new admin, signed in with a fresh second factor (enrollment counts), so publishing needs no step-up. */
-async function freshAdmin(browser: Browser) {
-  const email = uniqueEmail("policyadmin");
-  const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD, name: "Pia Policy", roles: ["admin"] });
-  await admin.close();
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await submitSignIn(page, email, PASSWORD);
-  await expect(page).toHaveURL(/\/sign-in\/enroll/);
-  await enrollTotp(page);
-  return { context, page };
-}
 
 test("publishing a policy changes who can open a console page, and rolling back undoes it", async ({ browser }) => {
   const analystEmail = uniqueEmail("analyst");
@@ -25,7 +12,7 @@ test("publishing a policy changes who can open a console page, and rolling back 
   await signIn(analyst, analystEmail, PASSWORD);
   expect((await analyst.goto("/admin/audit"))?.status()).toBe(403);
 
-  const { context, page } = await freshAdmin(browser);
+  const { context, page } = await signInAsNewAdmin(browser, "policyadmin");
   await page.goto("/admin/policies");
   // Other journeys may have published before (the built-in roles again, last).
   await expect(page.getByRole("heading", { name: /^In force: version \d+/ })).toBeVisible();
@@ -67,7 +54,7 @@ test("publishing a policy changes who can open a console page, and rolling back 
 });
 
 test("the lockout guard refuses a publish that would shut every admin out of the editor", async ({ browser }) => {
-  const { context, page } = await freshAdmin(browser);
+  const { context, page } = await signInAsNewAdmin(browser, "policyadmin");
   await page.goto("/admin/policies");
   const editor = page.getByLabel("Policies (Cedar)");
   await editor.fill(`${await editor.inputValue()}\n@id("nobody")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies");\n`);

@@ -1,5 +1,5 @@
 import { expect, test, type Browser } from "@playwright/test";
-import { addVirtualAuthenticator, createUserViaConsole, enrollTotp, expectSignedInAs, signIn, signOut, sql, submitSignIn, uniqueEmail, ADMIN_STATE } from "./support/helpers";
+import { addVirtualAuthenticator, createUserViaConsole, expectSignedInAs, signInAsNewAdmin, signIn, signOut, sql, submitSignIn, uniqueEmail, ADMIN_STATE } from "./support/helpers";
 
 // The server trusts X-Forwarded-For from loopback (playwright.config.ts), so each browser context
 // plays a client in a known place of the shipped GeoIP database.
@@ -117,15 +117,7 @@ test("an IP range on the block list is refused at the next attempt", async ({ br
 });
 
 test("an admin saves stricter risk settings as a new version; a ladder that does not rise is refused", async ({ browser }) => {
-  // A new admin enrolls TOTP at first sign-in, so their MFA is fresh for saving.
-  const email = uniqueEmail("riskadmin");
-  const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD, name: "Rita Admin", roles: ["admin"] });
-  await admin.close();
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await submitSignIn(page, email, PASSWORD);
-  await expect(page).toHaveURL(/\/sign-in\/enroll/);
-  await enrollTotp(page);
+  const { context, page } = await signInAsNewAdmin(browser, "riskadmin");
 
   await page.goto("/admin/risk/settings");
   await page.getByLabel("Require MFA from").fill("0.2");

@@ -123,3 +123,17 @@ export async function createClientViaConsole(browser: Browser, form: { name: str
   await admin.close();
   return created;
 }
+
+/** A new admin, signed in with a fresh second factor (enrolling counts), so sensitive actions need no step-up. */
+export async function signInAsNewAdmin(browser: Browser, prefix: string) {
+  const email = uniqueEmail(prefix);
+  const password = "new admin passphrase for e2e";
+  const { admin } = await createUserViaConsole(browser, { email, password, name: "Nia Admin", roles: ["admin"] });
+  await admin.close();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await submitSignIn(page, email, password);
+  await expect(page).toHaveURL(/\/sign-in\/enroll/);
+  await enrollTotp(page);
+  return { context, page, email };
+}

@@ -1,14 +1,14 @@
 import "server-only";
 import type Provider from "oidc-provider";
-import { publishOidcHandler, type OidcHandler } from "./mount";
+import { publishHandler, type NodeHandler } from "../http/node-handlers";
 import { getProvider } from "./provider";
 import { sweepExpiredOidcModels } from "./adapter";
 
 const SWEEP_MS = 10 * 60_000;
 // One Koa handler per provider instance (a key rotation builds a new provider).
-const handlers = new WeakMap<Provider, OidcHandler>();
+const handlers = new WeakMap<Provider, NodeHandler>();
 
-const handle: OidcHandler = async (req, res) => {
+const handle: NodeHandler = async (req, res) => {
   let provider: Provider;
   try {
     provider = await getProvider();
@@ -26,7 +26,7 @@ const handle: OidcHandler = async (req, res) => {
 
 /** Called once at server start (instrumentation.ts): hands the provider to server.ts and warms it up. */
 export async function startOidc(): Promise<void> {
-  publishOidcHandler(handle);
+  publishHandler("oidc", handle);
   await getProvider().catch((error: unknown) => console.error("OpenID provider failed to start:", error instanceof Error ? error.message : error));
   setInterval(() => void sweepExpiredOidcModels().catch(() => undefined), SWEEP_MS).unref();
 }

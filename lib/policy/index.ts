@@ -5,3 +5,4 @@ export { CEDAR_SCHEMA, DEFAULT_POLICIES, POLICY_TEMPLATES, CONSOLE_SECTIONS, CON
 export type { CedarProblem, CedarRequest } from "./cedar";
 export { simulate, simulationSchema, type SimulationInput, type SimulationResult } from "./simulate";
 export { decideForService, pdpBodySchema, PDP_SCOPE, PDP_PATH, PDP_MAX_BODY_BYTES, PDP_MAX_BATCH, type ServiceDecision } from "./service-api";
+export { startDecisionPointApi } from "./http";

@@ -5,6 +5,7 @@ import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit/context";
 import type { CedarEntity, CedarRequest } from "./cedar";
 import { authorize, requestContext } from "./pdp";
+export { PDP_PATH } from "./paths";
 
 // The decision point for other services (POST /api/v1/authorize): one request or a batch of up
 // to 100, in Cedar's JSON shapes, under the policy set in force. Context values Gatehouse knows
@@ -12,7 +13,6 @@ import { authorize, requestContext } from "./pdp";
 // missing attribute; `ip` and `risk` are given as plain strings and numbers.
 
 export const PDP_SCOPE = "pdp";
-export const PDP_PATH = "/api/v1/authorize";
 export const PDP_MAX_BODY_BYTES = 256 * 1024;
 export const PDP_MAX_BATCH = 100;
 
