@@ -1,6 +1,7 @@
 // Gatehouse's server: one Node process that prepares the database, then serves the Next.js app.
 // The OpenID Connect provider and the decision-point API are served on Node's req/res directly.
 import { createServer } from "node:http";
+import v8 from "node:v8";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import next from "next";
@@ -12,6 +13,11 @@ import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
 import { handlerFor } from "./lib/http/node-handlers";
 import { isOidcPath } from "./lib/oidc/mount";
 import { PDP_PATH } from "./lib/policy/paths";
+
+// Node 20's V8 crashes now and then ("Fatal error … unreachable code" while deoptimizing; see
+// nodejs/node#51555) in this server, which calls Cedar's WebAssembly on every request. Not inlining
+// JS-to-WebAssembly calls avoids the deoptimization path that crashed; it costs little.
+v8.setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 
 const dev = process.env.NODE_ENV !== "production";
 const port = Number(process.env.PORT ?? 3000);
