@@ -6,7 +6,7 @@ export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
 export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
 export { checkSignInThrottle } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";
-export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, reportUnrecognizedSignIn } from "./sessions";
+export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, sessionStatus, reportUnrecognizedSignIn } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {
   createUser, listUsers, findUser, setRoles, setDisabled, updateName, changePassword,

@@ -117,6 +117,11 @@ export async function endAllSessions(userId: string, reason: SessionEndReason, c
   return count;
 }
 
+/** A session's stage and, if it ended, when and why (for the risk console's attempt page). */
+export function sessionStatus(sessionId: string) {
+  return db().session.findUnique({ where: { id: sessionId }, select: { stage: true, endedAt: true, endReason: true } });
+}
+
 /** When and how a session was authenticated (for OIDC's auth_time, amr and max_age). */
 export async function sessionAuthentication(sessionId: string): Promise<{ authTime: Date; authMethods: string[] }> {
   const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, select: { createdAt: true, authMethods: true } });

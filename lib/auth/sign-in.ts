@@ -7,7 +7,7 @@ import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./passwo
 import { checkSignInThrottle, lockAccountName, recordSignInFailure, recordSignInSuccess } from "./throttle";
 import { createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
-import { isDeviceTrusted, recognizeDevice } from "../devices";
+import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
 import { assessSignIn, currentRiskSettings, learnFromCompletedSignIn, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
@@ -50,12 +50,8 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   }
 
   const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken }, now);
-  if (assessment.sourceBlocked) {
-    // Decided before the password is checked, so it tells nothing about the password.
-    await recordAttempt({ ...attempt, outcome: "blocked", assessment });
-    await audit(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: assessment.score, metadata: riskMetadata(assessment) });
-    return { ok: false, reason: "refused", refusal: "source_blocked" };
-  }
+  // Decided before the password is checked, so it tells nothing about the password.
+  if (assessment.sourceBlocked) return refuseSource({ ...attempt, assessment }, ctx);
 
   const passwordOk = user?.password ? await verifyPassword(user.password.hash, password) : (await burnPasswordCheck(password), false);
   if (!user || !passwordOk || user.disabledAt) {
@@ -90,11 +86,7 @@ export async function signInWithPasskey(input: unknown, client: RequestContext, 
     return { ok: false, reason: "invalid_credentials" };
   }
   const assessment = await assessSignIn({ userId: user.id, email: user.email, ip: client.ip, deviceToken }, now);
-  if (assessment.sourceBlocked) {
-    await recordAttempt({ email: user.email, userId: user.id, client, method: "passkey", outcome: "blocked", assessment, at: now });
-    await audit(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: assessment.score, metadata: riskMetadata(assessment) });
-    return { ok: false, reason: "refused", refusal: "source_blocked" };
-  }
+  if (assessment.sourceBlocked) return refuseSource({ email: user.email, userId: user.id, client, method: "passkey", assessment, at: now }, ctx);
   return completeSignIn(user, "passkey", assessment, client, deviceToken, ctx, now);
 }
 
@@ -103,17 +95,10 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
   const attempt = { email: user.email, userId: user.id, client, method, assessment, at: now };
   if (assessment.decision === "block") return blockSignIn(user, attempt, ctx, now);
 
-  const factors = await secondFactors(user.id);
   const requirement = method === "passkey"
     // A passkey is itself phishing-resistant and user-verified: every level short of a block is met.
     ? ({ stage: "active", reason: "passkey" } as const)
-    : signInRequirement({
-      hasSecondFactor: hasSecondFactor(factors),
-      hasPasskey: factors.passkeys > 0,
-      mfaRequired: mfaRequiredFor(user.roles),
-      trustedDevice: !!assessment.knownDeviceId && (await isDeviceTrusted(assessment.knownDeviceId, now)),
-      minimum: requiredStrength(assessment.decision),
-    });
+    : await passwordRequirement(user, assessment);
   if (requirement.stage === "refused") {
     await recordAttempt({ ...attempt, outcome: "refused" });
     await audit(ctx, {
@@ -141,6 +126,23 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
     metadata: { method, stage: requirement.stage, reason: requirement.reason, deviceId: device.id, newDevice: !!device.newToken, ...riskMetadata(assessment) },
   });
   return { ok: true, userId: user.id, sessionId: session.id, newDeviceToken: device.newToken };
+}
+
+async function passwordRequirement(user: SignInUser, assessment: Assessment) {
+  const factors = await secondFactors(user.id);
+  return signInRequirement({
+    hasSecondFactor: hasSecondFactor(factors),
+    hasPasskey: factors.passkeys > 0,
+    mfaRequired: mfaRequiredFor(user.roles),
+    trustedDevice: !!assessment.knownDevice?.trusted,
+    minimum: requiredStrength(assessment.decision),
+  });
+}
+
+async function refuseSource(attempt: Omit<AttemptRecord, "outcome"> & { assessment: Assessment }, ctx: AuditContext): Promise<SignInResult> {
+  await recordAttempt({ ...attempt, outcome: "blocked" });
+  await audit(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: attempt.assessment.score, metadata: riskMetadata(attempt.assessment) });
+  return { ok: false, reason: "refused", refusal: "source_blocked" };
 }
 
 async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outcome">, ctx: AuditContext, now: Date): Promise<SignInResult> {

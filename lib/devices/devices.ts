@@ -37,16 +37,19 @@ export async function recognizeDevice(userId: string, token: string | null, clie
   return { id: created.id, trusted: false, newToken };
 }
 
-/** This user's device behind the cookie token, without recording anything (the risk engine asks before the password is checked). */
-export async function knownDeviceId(userId: string, token: string | null): Promise<string | null> {
+export type KnownDevice = { id: string; trusted: boolean };
+
+/** This user's device behind the cookie token and whether it is trusted now, without recording anything (the risk engine asks before the password is checked). */
+export async function knownDevice(userId: string, token: string | null, now = new Date()): Promise<KnownDevice | null> {
   if (!token || token.length > 100) return null;
-  const device = await db().device.findUnique({ where: { tokenHash: hashToken(token) }, select: { id: true, userId: true } });
-  return device?.userId === userId ? device.id : null;
+  const device = await db().device.findUnique({ where: { tokenHash: hashToken(token) }, select: { id: true, userId: true, trustedUntil: true } });
+  return device?.userId === userId ? { id: device.id, trusted: !!device.trustedUntil && device.trustedUntil > now } : null;
 }
 
-export async function isDeviceTrusted(deviceId: string, now = new Date()): Promise<boolean> {
-  const device = await db().device.findUnique({ where: { id: deviceId }, select: { trustedUntil: true } });
-  return !!device?.trustedUntil && device.trustedUntil > now;
+/** Labels of devices by id, for lists of sign-ins. */
+export async function deviceLabels(ids: string[]): Promise<Map<string, string>> {
+  const rows = ids.length ? await db().device.findMany({ where: { id: { in: ids } }, select: { id: true, label: true } }) : [];
+  return new Map(rows.map((d) => [d.id, d.label]));
 }
 
 export async function trustDevice(userId: string, deviceId: string, ctx: AuditContext, now = new Date()): Promise<void> {

@@ -1,7 +1,7 @@
 import "server-only";
 import { performance } from "node:perf_hooks";
 import { db } from "../db/client";
-import { knownDeviceId } from "../devices";
+import { knownDevice, type KnownDevice } from "../devices";
 import { lookupIp, placeLabel, type GeoPoint } from "./geo";
 import { matchIpRules, type IpRuleRow } from "./ip-rules";
 import { DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
@@ -22,16 +22,16 @@ export type Assessment = Score & {
   settingsVersion: number;
   geo: GeoPoint | null;
   network: string | null;
-  /** The user's device behind the cookie, when it is one of theirs. */
-  knownDeviceId: string | null;
+  /** The user's device behind the cookie (and its trust), when it is one of theirs. */
+  knownDevice: KnownDevice | null;
   micros: number;
 };
 
 export async function assessSignIn(subject: AttemptSubject, now = new Date()): Promise<Assessment> {
   const started = performance.now();
-  const [inputs, deviceId, facts] = await Promise.all([
+  const [inputs, device, facts] = await Promise.all([
     readInputs(subject, now),
-    subject.userId ? knownDeviceId(subject.userId, subject.deviceToken) : null,
+    subject.userId ? knownDevice(subject.userId, subject.deviceToken, now) : null,
     lookupIp(subject.ip),
   ]);
   const { version, settings, velocity, baseline } = inputs;
@@ -56,7 +56,7 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
   }
   // Novelty is only news against a history: a user's first sign-in is new in every way.
   if (baseline && baseline.signIns > 0) {
-    signals.push(...noveltySignals(baseline, { geo: facts.geo, network: facts.network, deviceKnown: !!deviceId }, settings, now));
+    signals.push(...noveltySignals(baseline, { geo: facts.geo, network: facts.network, deviceKnown: !!device }, settings, now));
   }
 
   return {
@@ -64,7 +64,7 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
     settingsVersion: version,
     geo: facts.geo,
     network: facts.network,
-    knownDeviceId: deviceId,
+    knownDevice: device,
     micros: Math.round((performance.now() - started) * 1000),
   };
 }

@@ -2,6 +2,7 @@ import "server-only";
 import { db, Prisma } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import type { Assessment } from "./assess";
+import { placeLabel } from "./geo";
 
 // Sign-in attempts with their assessments (login_attempts), and the per-user baseline that
 // completed sign-ins build.
@@ -25,7 +26,7 @@ export async function recordAttempt(record: AttemptRecord): Promise<string> {
   const row = await db().loginAttempt.create({
     data: {
       at: record.at, email: record.email, userId: record.userId, ipAddress: record.client.ip, userAgent: record.client.userAgent,
-      method: record.method, outcome: record.outcome, deviceId: record.deviceId ?? a?.knownDeviceId ?? null, sessionId: record.sessionId ?? null,
+      method: record.method, outcome: record.outcome, deviceId: record.deviceId ?? a?.knownDevice?.id ?? null, sessionId: record.sessionId ?? null,
       country: a?.geo?.country ?? null, city: a?.geo?.city ?? null, latitude: a?.geo?.latitude ?? null, longitude: a?.geo?.longitude ?? null,
       network: a?.network ?? null, riskScore: a?.score ?? null, decision: a?.decision ?? null,
       factors: a ? (a.factors as unknown as Prisma.InputJsonArray) : Prisma.DbNull, settingsVersion: a?.settingsVersion ?? null, assessMicros: a?.micros ?? null,
@@ -44,7 +45,7 @@ export async function learnFromCompletedSignIn(sessionId: string): Promise<void>
   if (!attempt?.userId) return;
   const hour = attempt.at.getUTCHours();
   const hours = Array.from({ length: 24 }, (_, h) => (h === hour ? 1 : 0));
-  const place = attempt.city || attempt.country ? [attempt.city?.replace(/\s*\(.*\)$/, ""), attempt.country].filter(Boolean).join(", ") : null;
+  const place = placeLabel(attempt);
   const located = attempt.latitude !== null && attempt.longitude !== null;
   const bump = (key: string | null) => (key ? { [key]: 1 } : {});
   await db().$executeRaw`

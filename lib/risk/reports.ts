@@ -1,6 +1,7 @@
 import "server-only";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
+import { deviceLabels } from "../devices";
 import { placeLabel } from "./geo";
 import type { Decision, Factor } from "./scoring";
 
@@ -101,25 +102,23 @@ function toSummary(a: AttemptRow): AttemptSummary {
   };
 }
 
+/** One attempt with everything the assessment recorded; its session is lib/auth's to describe. */
 export async function findAttempt(id: string) {
   const attempt = await db().loginAttempt.findUnique({ where: { id } });
   if (!attempt) return null;
-  const [device, session] = await Promise.all([
-    attempt.deviceId ? db().device.findUnique({ where: { id: attempt.deviceId }, select: { id: true, label: true, firstSeenAt: true } }) : null,
-    attempt.sessionId ? db().session.findUnique({ where: { id: attempt.sessionId }, select: { id: true, stage: true, endedAt: true, endReason: true } }) : null,
-  ]);
+  const labels = await deviceLabels(attempt.deviceId ? [attempt.deviceId] : []);
   return {
     ...toSummary(attempt), userAgent: attempt.userAgent, network: attempt.network, latitude: attempt.latitude, longitude: attempt.longitude,
-    settingsVersion: attempt.settingsVersion, assessMicros: attempt.assessMicros, device, session,
+    settingsVersion: attempt.settingsVersion, assessMicros: attempt.assessMicros, sessionId: attempt.sessionId,
+    device: attempt.deviceId ? (labels.get(attempt.deviceId) ?? null) : null,
   };
 }
 
 /** The user's own recent sign-ins (successes, failures and refusals), newest first. */
 export async function recentSignIns(userId: string, take = 20) {
   const rows = await db().loginAttempt.findMany({ where: { userId }, orderBy: { at: "desc" }, take });
-  const devices = await db().device.findMany({ where: { id: { in: rows.flatMap((r) => (r.deviceId ? [r.deviceId] : [])) } }, select: { id: true, label: true } });
-  const label = new Map(devices.map((d) => [d.id, d.label]));
-  return rows.map((r) => ({ ...toSummary(r), device: r.deviceId ? (label.get(r.deviceId) ?? null) : null, sessionId: r.sessionId }));
+  const labels = await deviceLabels(rows.flatMap((r) => (r.deviceId ? [r.deviceId] : [])));
+  return rows.map((r) => ({ ...toSummary(r), device: r.deviceId ? (labels.get(r.deviceId) ?? null) : null, sessionId: r.sessionId }));
 }
 
 /**

@@ -14,8 +14,14 @@ export async function currentRiskSettings(): Promise<CurrentSettings> {
   return settingsInForce(await db().riskSettingsVersion.findFirst({ orderBy: { version: "desc" } }));
 }
 
-export function listRiskSettingsVersions() {
-  return db().riskSettingsVersion.findMany({ orderBy: { version: "desc" }, take: 20 });
+/** The saved versions, newest first, each with what it changed from the one before (version 1: from the defaults). */
+export async function listRiskSettingsVersions() {
+  const rows = await db().riskSettingsVersion.findMany({ orderBy: { version: "desc" }, take: 21 });
+  return rows.slice(0, 20).map((row, i) => {
+    const previous = rows[i + 1] ? settingsInForce(rows[i + 1]!).settings : row.version === 1 ? DEFAULT_RISK_SETTINGS : null;
+    const parsed = riskSettingsSchema.safeParse(row.settings);
+    return { version: row.version, comment: row.comment, createdAt: row.createdAt, changes: previous && parsed.success ? diffSettings(previous, parsed.data) : null };
+  });
 }
 
 /** Saves a new version (never edits an old one) and audits what changed. */

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { requireAccess } from "@/lib/auth";
-import { currentRiskSettings, diffSettings, listRiskSettingsVersions, riskSettingsSchema } from "@/lib/risk";
+import { canAccess, requireAccess } from "@/lib/auth";
+import { currentRiskSettings, listRiskSettingsVersions } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
 import { RiskNav } from "../risk-nav";
 import { RiskSettingsForm } from "./settings-form";
@@ -11,20 +11,15 @@ export const metadata: Metadata = { title: "Risk settings" };
 
 export default async function RiskSettingsPage() {
   const user = await requireAccess("risk");
-  const [{ version, settings }, versions] = await Promise.all([currentRiskSettings(), listRiskSettingsVersions()]);
-  const history = versions.map((v, i) => {
-    const parsed = riskSettingsSchema.safeParse(v.settings);
-    const previous = versions[i + 1] ? riskSettingsSchema.safeParse(versions[i + 1]!.settings) : null;
-    const changes = parsed.success && previous?.success ? diffSettings(previous.data, parsed.data) : null;
-    return { ...v, changes };
-  });
-  const readOnly = !user.roles.includes("admin");
+  const [{ version, settings }, history] = await Promise.all([currentRiskSettings(), listRiskSettingsVersions()]);
+  // The same question the save action asks (lib/policy), not a role check of its own.
+  const readOnly = !(await canAccess(user, { section: "policies", action: "manage" }));
   return (
     <>
       <PageHeader title="Sign-in risk" description="How attempts are scored. Every save is a new version, applied at once on every instance and audited." />
       <RiskNav current="/admin/risk/settings" />
       <div className="space-y-6">
-        <Card title={`Settings in force: version ${version}${version === 0 ? " (built-in defaults)" : ""}`} description={readOnly ? "Only admins change these." : "Saving asks for a fresh second factor."}>
+        <Card title={`Settings in force: version ${version}${version === 0 ? " (built-in defaults)" : ""}`} description={readOnly ? "The access policies do not let you change these (admins only, by default)." : "Saving asks for a fresh second factor."}>
           <RiskSettingsForm settings={settings} readOnly={readOnly} />
         </Card>
         <Card title="History">

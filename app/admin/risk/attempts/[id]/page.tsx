@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
-import { requireAccess } from "@/lib/auth";
+import { requireAccess, sessionStatus } from "@/lib/auth";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
 
@@ -25,6 +25,7 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
   const id = z.uuid().safeParse((await params).id);
   const attempt = id.success ? await findAttempt(id.data) : null;
   if (!attempt) notFound();
+  const session = attempt.sessionId ? await sessionStatus(attempt.sessionId) : null;
   return (
     <>
       <PageHeader title="Sign-in attempt" description={`${attempt.email} · ${formatDateTime(attempt.at)}`} actions={<Link className="text-sm text-brand-700 hover:underline" href="/admin/risk">← Risk overview</Link>} />
@@ -44,10 +45,10 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="IP address"><span className="font-mono">{attempt.ip ?? "—"}</span></Row>
             <Row label="Place">{attempt.place ?? "Not located"}{attempt.latitude !== null && <span className="block text-xs text-slate-500">{attempt.latitude.toFixed(2)}, {attempt.longitude?.toFixed(2)}</span>}</Row>
             <Row label="Network">{attempt.network ?? "—"}</Row>
-            <Row label="Device">{attempt.device ? `${attempt.device.label} (first seen ${formatDateTime(attempt.device.firstSeenAt)})` : "Not recognised"}</Row>
+            <Row label="Device">{attempt.device ?? "Not recognised"}</Row>
             <Row label="User agent"><span className="break-all text-xs">{attempt.userAgent ?? "—"}</span></Row>
             <Row label="Account">{attempt.userId ? <Link className="text-brand-700 hover:underline" href={`/admin/users/${attempt.userId}`}>{attempt.email}</Link> : `${attempt.email} (no such account)`}</Row>
-            <Row label="Session">{attempt.session ? `${attempt.session.stage}${attempt.session.endedAt ? `, ended (${attempt.session.endReason})` : ""}` : "None"}</Row>
+            <Row label="Session">{session ? `${session.stage}${session.endedAt ? `, ended ${formatDateTime(session.endedAt)} (${session.endReason})` : ""}` : "None"}</Row>
           </dl>
         </Card>
       </div>
