@@ -1,7 +1,7 @@
 import "server-only";
 import { cache } from "react";
 import { forbidden } from "next/navigation";
-import { authorize, authStrength, consoleAllows, requestContext as policyContext, userEntity, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
+import { authorize, authStrength, consoleAllows, tokenRequest, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
 import { requestContext } from "../http/request-context";
 import { hasFreshMfa, requireUser, type CurrentUser } from "./current";
 import { ADMIN_SECTIONS, type AdminSection } from "./roles";
@@ -32,7 +32,8 @@ export async function requireAccess(section: ConsoleSection, action: ConsoleActi
 
 /** The console sections this user may view now, in menu order (once per request). */
 export const viewableSections = cache(async (user: CurrentUser): Promise<AdminSection[]> => {
-  const allowed = await Promise.all(ADMIN_SECTIONS.map((s) => canAccess(user, { section: s.id, action: "view" })));
+  const subject = await consoleSubject(user);
+  const allowed = await Promise.all(ADMIN_SECTIONS.map((s) => consoleAllows(subject, s.id, "view")));
   return ADMIN_SECTIONS.filter((_, i) => allowed[i]);
 });
 
@@ -46,12 +47,5 @@ export async function requireConsole(): Promise<{ user: CurrentUser; sections: A
 
 /** May `clientId` get tokens for this user now (action issueToken)? Asked when an OAuth login completes. */
 export async function tokenIssuanceDecision(user: CurrentUser, clientId: string): Promise<Decision> {
-  const subject = await consoleSubject(user);
-  return authorize({
-    principal: { type: "Gatehouse::User", id: user.id },
-    action: { type: "Gatehouse::Action", id: "issueToken" },
-    resource: { type: "Gatehouse::Client", id: clientId },
-    context: policyContext(subject),
-    entities: [userEntity(subject), { uid: { type: "Gatehouse::Client", id: clientId }, attrs: { name: clientId }, parents: [] }],
-  });
+  return authorize(tokenRequest(await consoleSubject(user), clientId));
 }

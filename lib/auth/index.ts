@@ -9,7 +9,7 @@ export { credentialsSchema, passkeySignInSchema } from "./sign-in";
 export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, sessionStatus, reportUnrecognizedSignIn } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {
-  createUser, listUsers, findUser, setRoles, setDisabled, updateName, changePassword,
+  createUser, listUsers, findUser, listActiveAdmins, findPrincipalByEmail, userEmails, setRoles, setDisabled, updateName, changePassword,
   newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema } from "./password";

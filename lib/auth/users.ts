@@ -82,6 +82,24 @@ export function findUser(userId: string) {
   return db().user.findUnique({ where: { id: userId }, select: { id: true, email: true, name: true, roles: true, disabledAt: true } });
 }
 
+/** Active admins as policy principals: whom the policy lockout guard must keep in. */
+export async function listActiveAdmins(): Promise<{ userId: string; email: string; roles: RoleName[] }[]> {
+  const rows = await db().user.findMany({ where: { roles: { has: "admin" }, disabledAt: null }, select: { id: true, email: true, roles: true } });
+  return rows.map((u) => ({ userId: u.id, email: u.email, roles: u.roles }));
+}
+
+/** A user as a policy principal, by email (the policy simulator names users so). */
+export async function findPrincipalByEmail(email: string): Promise<{ userId: string; email: string; roles: RoleName[] } | null> {
+  const user = await db().user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true, email: true, roles: true } });
+  return user && { userId: user.id, email: user.email, roles: user.roles };
+}
+
+/** Emails by user id, for "who did it" columns (deleted users are missing). */
+export async function userEmails(ids: string[]): Promise<Map<string, string>> {
+  const rows = ids.length ? await db().user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } }) : [];
+  return new Map(rows.map((u) => [u.id, u.email]));
+}
+
 export class LastAdminError extends Error {
   constructor() {
     super("Gatehouse must keep at least one active admin.");

@@ -27,11 +27,18 @@ async function loadNewest(): Promise<InForce> {
   const newest = await db().policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true } });
   const version = newest?.version ?? 0;
   if (inForce?.version !== version) {
-    const text = version === 0 ? DEFAULT_POLICIES : (await db().policyVersion.findUniqueOrThrow({ where: { version } })).text;
+    const text = await versionText(version);
+    if (text === null) throw new Error(`Policy version ${version} vanished while loading`);
     enforceVersion(version, text);
   }
   inForce = { ...inForce!, checkedAt: Date.now() };
   return inForce;
+}
+
+/** A version's policies; version 0 is the built-in roles. */
+export async function versionText(version: number): Promise<string | null> {
+  if (version === 0) return DEFAULT_POLICIES;
+  return (await db().policyVersion.findUnique({ where: { version }, select: { text: true } }))?.text ?? null;
 }
 
 /** Makes `text` the set in force on this instance (at start, after a publish, on a newer version). */
@@ -76,7 +83,7 @@ export function userEntity(subject: { userId: string; email: string; roles: read
 }
 
 /** The request context every Gatehouse action carries (see the schema's RequestContext). */
-export function requestContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles">, now = new Date()): CedarRequest["context"] {
+export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles">, now = new Date()): CedarRequest["context"] {
   return {
     now: Math.floor(now.getTime() / 1000),
     hourUtc: now.getUTCHours(),
@@ -94,8 +101,19 @@ export function consoleRequest(subject: ConsoleSubject, section: ConsoleSection,
     principal: { type: "Gatehouse::User", id: subject.userId },
     action: { type: "Gatehouse::Action", id: action },
     resource: { type: "Gatehouse::Console", id: section },
-    context: requestContext(subject, now),
+    context: cedarContext(subject, now),
     entities: [userEntity(subject)],
+  };
+}
+
+/** May `clientId` have tokens for this user (action issueToken)? Asked when an OAuth login completes. */
+export function tokenRequest(subject: ConsoleSubject, clientId: string, now = new Date()): CedarRequest {
+  return {
+    principal: { type: "Gatehouse::User", id: subject.userId },
+    action: { type: "Gatehouse::Action", id: "issueToken" },
+    resource: { type: "Gatehouse::Client", id: clientId },
+    context: cedarContext(subject, now),
+    entities: [userEntity(subject), { uid: { type: "Gatehouse::Client", id: clientId }, attrs: { name: clientId }, parents: [] }],
   };
 }
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit/context";
 import type { CedarEntity, CedarRequest } from "./cedar";
-import { authorize, requestContext } from "./pdp";
+import { authorize, cedarContext } from "./pdp";
 export { PDP_PATH } from "./paths";
 
 // The decision point for other services (POST /api/v1/authorize): one request or a batch of up
@@ -50,7 +50,7 @@ export async function decideForService(body: PdpBody, caller: AuditContext, now 
   for (const r of requests) {
     const cedar: CedarRequest = {
       principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
-      context: requestContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? 0, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now),
+      context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? 0, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now),
     };
     const decision = await authorize(cedar);
     version = decision.version;

@@ -1,10 +1,9 @@
 import "server-only";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { db } from "../db/client";
 import { decide, preparse, type CedarEntity, type CedarRequest } from "./cedar";
-import { requestContext, userEntity } from "./pdp";
-import { checkPolicies, type PolicyCheck } from "./store";
+import { cedarContext, userEntity } from "./pdp";
+import { checkPolicies, type PolicyCheck, type PolicyPrincipal } from "./store";
 import { CONSOLE_SECTIONS } from "./schema";
 
 // The editor's simulator: one request against the text in the editor (published or not), with
@@ -35,7 +34,8 @@ export type SimulationResult =
 
 const TYPES = { console: "Gatehouse::Console", client: "Gatehouse::Client", resource: "Gatehouse::Resource" } as const;
 
-export async function simulate(text: string, input: SimulationInput): Promise<SimulationResult> {
+/** `user`: the principal when principalType is "user", looked up by the caller (lib/auth owns users); null if no such user. */
+export function simulate(text: string, input: SimulationInput, user: PolicyPrincipal | null): SimulationResult {
   const check = checkPolicies(text);
   if (!check.ok) return { kind: "invalid", check };
   if (input.resourceType === "console" && !(CONSOLE_SECTIONS as readonly string[]).includes(input.resource)) {
@@ -44,10 +44,9 @@ export async function simulate(text: string, input: SimulationInput): Promise<Si
   const entities: CedarEntity[] = [];
   let principal: CedarRequest["principal"];
   if (input.principalType === "user") {
-    const user = await db().user.findUnique({ where: { email: input.principal.toLowerCase() }, select: { id: true, email: true, roles: true } });
     if (!user) return { kind: "unknown_principal", message: `No user has the email ${input.principal}.` };
-    entities.push(userEntity({ userId: user.id, email: user.email, roles: user.roles }));
-    principal = { type: "Gatehouse::User", id: user.id };
+    entities.push(userEntity(user));
+    principal = { type: "Gatehouse::User", id: user.userId };
   } else {
     entities.push({ uid: { type: "Gatehouse::Client", id: input.principal }, attrs: { name: input.principal }, parents: [] });
     principal = { type: "Gatehouse::Client", id: input.principal };
@@ -56,7 +55,7 @@ export async function simulate(text: string, input: SimulationInput): Promise<Si
   if (input.resourceType === "client" && resource.id !== principal.id) entities.push({ uid: resource, attrs: { name: input.resource }, parents: [] });
   if (input.resourceType === "resource") entities.push({ uid: resource, attrs: { kind: input.resourceKind || "document" }, parents: [] });
 
-  const context = requestContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, new Date(`${input.at}Z`));
+  const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, new Date(`${input.at}Z`));
   preparse("gatehouse-simulation", text);
   const started = performance.now();
   const result = decide("gatehouse-simulation", { principal, action: { type: "Gatehouse::Action", id: input.action }, resource, context, entities });

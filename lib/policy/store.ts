@@ -3,7 +3,7 @@ import { createTwoFilesPatch } from "diff";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { decide, formatPolicies, policyIds, preparse, validatePolicies, type CedarProblem } from "./cedar";
-import { consoleRequest, policySetInForce, enforceVersion, type ConsoleSubject } from "./pdp";
+import { consoleRequest, policySetInForce, enforceVersion, versionText, type ConsoleSubject } from "./pdp";
 import { DEFAULT_POLICIES } from "./schema";
 
 // Policy sets with versions: one shared draft, validated against the schema; publishing makes a
@@ -49,23 +49,26 @@ export async function saveDraft(text: string, ctx: AuditContext): Promise<void> 
 
 export type PublishResult = { ok: true; version: number } | { ok: false; message: string; errors?: CedarProblem[] };
 
+/** A user as the policies see one: lib/auth owns users and hands them in. */
+export type PolicyPrincipal = { userId: string; email: string; roles: readonly string[] };
+
 /**
- * Publishes `text` as the next version, if it validates and some admin could still manage the
- * policies afterwards (the lockout guard: each admin, at every hour of the day, from the
- * publisher's address, with the strongest authentication).
+ * Publishes `text` as the next version, if it validates and one of `admins` (the active admins,
+ * from lib/auth) could still manage the policies afterwards: the lockout guard tries each admin
+ * at every hour of the day, from the publisher's address, with the strongest authentication.
  */
-export async function publishPolicies(text: string, comment: string, publisher: ConsoleSubject, ctx: AuditContext, restoredFrom: number | null = null): Promise<PublishResult> {
+export async function publishPolicies(text: string, comment: string, publisher: ConsoleSubject, admins: readonly PolicyPrincipal[], ctx: AuditContext, restoredFrom: number | null = null): Promise<PublishResult> {
   const check = checkPolicies(text);
   if (!check.ok) {
     await audit(ctx, { type: "policy", action: "policy.publish", outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", errors: check.errors.length } });
     return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: check.errors };
   }
-  if (!(await someAdminKeepsTheEditor(text, publisher))) {
+  if (!someAdminKeepsTheEditor(text, publisher, admins)) {
     await audit(ctx, { type: "policy", action: "policy.publish", outcome: "blocked", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "lockout_guard" } });
     return { ok: false, message: "Refused: with these policies no admin could manage the policies at any hour of the day, so nobody could undo them. Keep a permit for admins on Gatehouse::Console::\"policies\"." };
   }
   const previous = await policySetInForce();
-  const previousText = previous.version === 0 ? DEFAULT_POLICIES : (await db().policyVersion.findUniqueOrThrow({ where: { version: previous.version } })).text;
+  const previousText = (await versionText(previous.version)) ?? "";
   const row = await db().$transaction(async (tx) => {
     const created = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
     await tx.policyDraft.deleteMany({});
@@ -79,38 +82,35 @@ export async function publishPolicies(text: string, comment: string, publisher: 
   return { ok: true, version: row.version };
 }
 
-export async function rollbackPolicies(toVersion: number, comment: string, publisher: ConsoleSubject, ctx: AuditContext): Promise<PublishResult> {
-  const text = toVersion === 0 ? DEFAULT_POLICIES : (await db().policyVersion.findUnique({ where: { version: toVersion } }))?.text;
-  if (text === undefined) return { ok: false, message: `There is no version ${toVersion}.` };
-  return publishPolicies(text, comment, publisher, ctx, toVersion);
+export async function rollbackPolicies(toVersion: number, comment: string, publisher: ConsoleSubject, admins: readonly PolicyPrincipal[], ctx: AuditContext): Promise<PublishResult> {
+  const text = await versionText(toVersion);
+  if (text === null) return { ok: false, message: `There is no version ${toVersion}.` };
+  return publishPolicies(text, comment, publisher, admins, ctx, toVersion);
 }
 
-async function someAdminKeepsTheEditor(text: string, publisher: ConsoleSubject): Promise<boolean> {
+function someAdminKeepsTheEditor(text: string, publisher: ConsoleSubject, admins: readonly PolicyPrincipal[]): boolean {
   preparse("gatehouse-candidate", text);
-  const admins = await db().user.findMany({ where: { roles: { has: "admin" }, disabledAt: null }, select: { id: true, email: true, roles: true } });
   const day = new Date();
-  return admins.some((admin) =>
-    Array.from({ length: 24 }, (_, hour) => new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hour, 30))).some((at) => {
-      const subject = { ...publisher, userId: admin.id, email: admin.email, roles: admin.roles, authStrength: "phishing_resistant" as const, mfaFresh: true, deviceTrusted: true, risk: 0 };
-      return decide("gatehouse-candidate", consoleRequest(subject, "policies", "manage", at)).decision === "allow";
-    }),
-  );
+  const hours = Array.from({ length: 24 }, (_, hour) => new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hour, 30)));
+  return admins.some((admin) => {
+    const subject = { ...publisher, ...admin, authStrength: "phishing_resistant" as const, mfaFresh: true, deviceTrusted: true, risk: 0 };
+    return hours.some((at) => decide("gatehouse-candidate", consoleRequest(subject, "policies", "manage", at)).decision === "allow");
+  });
 }
 
 export function policyDiff(before: string, after: string, fromVersion: number, toVersion: number): string {
   return createTwoFilesPatch(`version ${fromVersion}`, `version ${toVersion}`, before, after, undefined, undefined, { context: 2 });
 }
 
+/** Published versions, newest first, each with its diff from the one before (version 1: from the built-in roles). */
 export async function listPolicyVersions() {
   const rows = await db().policyVersion.findMany({ orderBy: { version: "desc" }, take: 30 });
-  const authors = await db().user.findMany({ where: { id: { in: rows.flatMap((r) => (r.authorId ? [r.authorId] : [])) } }, select: { id: true, email: true } });
-  const email = new Map(authors.map((a) => [a.id, a.email]));
   return rows.map((row, i) => {
     const previous = rows[i + 1] ?? null;
     const previousText = previous ? previous.text : row.version === 1 ? DEFAULT_POLICIES : null;
     return {
-      version: row.version, comment: row.comment, createdAt: row.createdAt, author: row.authorId ? (email.get(row.authorId) ?? "deleted user") : "system",
-      restoredFrom: row.restoredFrom, diff: previousText === null ? null : policyDiff(previousText, row.text, previous?.version ?? 0, row.version),
+      version: row.version, comment: row.comment, createdAt: row.createdAt, authorId: row.authorId, restoredFrom: row.restoredFrom,
+      diff: previousText === null ? null : policyDiff(previousText, row.text, previous?.version ?? 0, row.version),
     };
   });
 }

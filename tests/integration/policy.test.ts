@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { userContext } from "@/lib/audit/context";
+import { findPrincipalByEmail, listActiveAdmins } from "@/lib/auth/users";
 import {
   authorize, consoleAllows, consoleRequest, DEFAULT_POLICIES, listPolicyVersions, policyEditorState, policySetInForce,
   publishPolicies, rollbackPolicies, saveDraft, simulate, type ConsoleSubject,
@@ -26,12 +27,12 @@ describe("policy store", () => {
     const analyst = { ...subject, userId: "a1", email: "an@example.test", roles: ["analyst"] };
     expect(await consoleAllows(analyst, "audit", "view")).toBe(false);
 
-    const published = await publishPolicies(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, "analysts read the audit trail", subject, ctx);
+    const published = await publishPolicies(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, "analysts read the audit trail", subject, await listActiveAdmins(), ctx);
     expect(published).toEqual({ ok: true, version: 1 });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     expect((await authorize(consoleRequest(analyst, "audit", "view"))).policies).toEqual(["analysts-read-audit"]);
 
-    expect(await rollbackPolicies(0, "undo", subject, ctx)).toEqual({ ok: true, version: 2 });
+    expect(await rollbackPolicies(0, "undo", subject, await listActiveAdmins(), ctx)).toEqual({ ok: true, version: 2 });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(false);
     const history = await listPolicyVersions();
     expect(history.map((v) => [v.version, v.restoredFrom])).toEqual([[2, 0], [1, null]]);
@@ -44,7 +45,7 @@ describe("policy store", () => {
   it("a forbid overrides every permit", async () => {
     const { subject, ctx } = await adminSubject();
     const text = `${DEFAULT_POLICIES}\n@id("keys-frozen")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"keys");\n`;
-    expect((await publishPolicies(text, "freeze key rotation", subject, ctx)).ok).toBe(true);
+    expect((await publishPolicies(text, "freeze key rotation", subject, await listActiveAdmins(), ctx)).ok).toBe(true);
     const decision = await authorize(consoleRequest(subject, "keys", "manage"));
     expect(decision).toMatchObject({ decision: "deny", policies: ["keys-frozen"] });
     expect(await consoleAllows(subject, "keys", "view")).toBe(true);
@@ -52,7 +53,7 @@ describe("policy store", () => {
 
   it("refuses to publish what does not validate, and keeps the version in force", async () => {
     const { subject, ctx } = await adminSubject();
-    const result = await publishPolicies(`${DEFAULT_POLICIES}\n@id("typo")\npermit (principal, action, resource) when { context.riskk > 1 };`, "typo", subject, ctx);
+    const result = await publishPolicies(`${DEFAULT_POLICIES}\n@id("typo")\npermit (principal, action, resource) when { context.riskk > 1 };`, "typo", subject, await listActiveAdmins(), ctx);
     expect(result).toMatchObject({ ok: false, errors: [expect.objectContaining({ policyId: "typo", help: "did you mean `risk`?" })] });
     expect((await policySetInForce()).version).toBe(0);
   });
@@ -60,14 +61,14 @@ describe("policy store", () => {
   it("the lockout guard refuses a set that leaves no admin able to manage policies", async () => {
     const { subject, ctx } = await adminSubject();
     const lockout = `${DEFAULT_POLICIES}\n@id("nobody-edits")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies");\n`;
-    const result = await publishPolicies(lockout, "oops", subject, ctx);
+    const result = await publishPolicies(lockout, "oops", subject, await listActiveAdmins(), ctx);
     expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/no admin could manage the policies/) });
     expect((await policySetInForce()).version).toBe(0);
     expect(await db().auditEvent.count({ where: { action: "policy.publish", outcome: "blocked" } })).toBe(1);
 
     // A time window still leaves the admins a way back: it publishes.
     const officeHours = `${DEFAULT_POLICIES}\n@id("office-hours")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies") unless { context.hourUtc >= 8 && context.hourUtc < 20 };\n`;
-    expect((await publishPolicies(officeHours, "edits in office hours", subject, ctx)).ok).toBe(true);
+    expect((await publishPolicies(officeHours, "edits in office hours", subject, await listActiveAdmins(), ctx)).ok).toBe(true);
     expect(await consoleAllows(subject, "policies", "manage", new Date("2026-11-16T21:00:00Z"))).toBe(false);
     expect(await consoleAllows(subject, "policies", "manage", new Date("2026-11-16T09:00:00Z"))).toBe(true);
   });
@@ -84,7 +85,7 @@ describe("policy store", () => {
     const { subject, ctx } = await adminSubject();
     await saveDraft(`${DEFAULT_POLICIES}// draft`, ctx);
     expect((await policyEditorState()).draft?.text).toContain("// draft");
-    await publishPolicies(`${DEFAULT_POLICIES}// draft`, "publish the draft", subject, ctx);
+    await publishPolicies(`${DEFAULT_POLICIES}// draft`, "publish the draft", subject, await listActiveAdmins(), ctx);
     expect((await policyEditorState()).draft).toBeNull();
   });
 
@@ -94,9 +95,10 @@ describe("policy store", () => {
       principalType: "user" as const, principal: analyst.email, action: "view" as const, resourceType: "console" as const, resource: "audit",
       at: "2026-11-16T10:00", ip: "203.0.113.5", risk: 0.2, authStrength: "mfa" as const, mfaFresh: false, deviceTrusted: false,
     };
-    expect(await simulate(DEFAULT_POLICIES, request)).toMatchObject({ kind: "decision", decision: "deny", policies: [] });
-    expect(await simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, request)).toMatchObject({ kind: "decision", decision: "allow", policies: ["analysts-read-audit"] });
-    expect(await simulate(DEFAULT_POLICIES, { ...request, principal: "nobody@example.test" })).toMatchObject({ kind: "unknown_principal" });
-    expect(await simulate("permit (", request)).toMatchObject({ kind: "invalid" });
+    const principal = await findPrincipalByEmail(analyst.email.toUpperCase());
+    expect(simulate(DEFAULT_POLICIES, request, principal)).toMatchObject({ kind: "decision", decision: "deny", policies: [] });
+    expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, request, principal)).toMatchObject({ kind: "decision", decision: "allow", policies: ["analysts-read-audit"] });
+    expect(simulate(DEFAULT_POLICIES, { ...request, principal: "nobody@example.test" }, await findPrincipalByEmail("nobody@example.test"))).toMatchObject({ kind: "unknown_principal" });
+    expect(simulate("permit (", request, principal)).toMatchObject({ kind: "invalid" });
   });
 });

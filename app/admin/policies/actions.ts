@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { consoleSubject, guardedAction } from "@/lib/auth";
+import { consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
 import { checkPolicies, formatPolicies, publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema } from "@/lib/policy";
 
 const VIEW = { section: "policies", action: "view" } as const;
@@ -30,7 +30,7 @@ export const publishPoliciesAction = guardedAction(
   MANAGE,
   z.object({ text: policyText, comment }),
   async ({ text, comment }, user, ctx) => {
-    const result = await publishPolicies(text, comment, await consoleSubject(user), ctx);
+    const result = await publishPolicies(text, comment, await consoleSubject(user), await listActiveAdmins(), ctx);
     revalidatePath("/admin", "layout");
     return result.ok
       ? { ok: true, message: `Published as version ${result.version}. It is in force on every instance within a second.` }
@@ -43,7 +43,7 @@ export const rollbackPoliciesAction = guardedAction(
   MANAGE,
   z.object({ version: z.coerce.number().int().min(0) }),
   async ({ version }, user, ctx) => {
-    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), ctx);
+    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), await listActiveAdmins(), ctx);
     revalidatePath("/admin", "layout");
     return result.ok ? { ok: true, message: `Version ${version} is in force again, as version ${result.version}.` } : { ok: false, message: result.message };
   },
@@ -51,6 +51,7 @@ export const rollbackPoliciesAction = guardedAction(
 );
 
 export const simulateAction = guardedAction(VIEW, simulationSchema.extend({ text: policyText }), async ({ text, ...request }) => {
-  const result = await simulate(text, request);
+  const user = request.principalType === "user" ? await findPrincipalByEmail(request.principal) : null;
+  const result = simulate(text, request, user);
   return { ok: true, data: result };
 });

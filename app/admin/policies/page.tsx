@@ -5,7 +5,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { PolicyEditor } from "@/components/policy/policy-editor";
 import { PolicySimulator } from "@/components/policy/simulator";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccess, requireAccess, userEmails } from "@/lib/auth";
 import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_TEMPLATES } from "@/lib/policy";
 import { formatDateTime } from "@/lib/util/format";
 import {
@@ -18,6 +18,7 @@ export default async function PoliciesPage() {
   const user = await requireAccess("policies");
   const [state, versions, mayManage] = await Promise.all([policyEditorState(), listPolicyVersions(), canAccess(user, { section: "policies", action: "manage" })]);
   const text = state.draft?.text ?? state.inForce.text;
+  const authors = await userEmails(versions.flatMap((v) => (v.authorId ? [v.authorId] : [])));
   return (
     <>
       <PageHeader
@@ -55,7 +56,7 @@ export default async function PoliciesPage() {
                     <p>
                       <span className="font-medium">Version {v.version}</span> {v.version === state.inForce.version && <Badge tone="green">In force</Badge>}
                       {v.restoredFrom !== null && <Badge tone="neutral">copy of version {v.restoredFrom}</Badge>}
-                      <span className="block text-slate-600">{v.comment} · {v.author} · {formatDateTime(v.createdAt)}</span>
+                      <span className="block text-slate-600">{v.comment} · {v.authorId ? (authors.get(v.authorId) ?? "deleted user") : "system"} · {formatDateTime(v.createdAt)}</span>
                     </p>
                     {mayManage && v.version !== state.inForce.version && (
                       <ActionButton action={rollbackPoliciesAction} fields={{ version: String(v.version) }} label={`Roll back to version ${v.version}`} confirm={`Publish version ${v.version}'s policies again?`} />
