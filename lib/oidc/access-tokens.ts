@@ -1,6 +1,6 @@
 import "server-only";
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from "jose";
-import { providerJwks } from "./keys";
+import { createLocalJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import { publicJwks } from "./keys";
 import { issuer } from "./provider";
 
 // Verifies the provider's own JWT access tokens (RFC 9068) for Gatehouse's machine APIs, locally:
@@ -13,9 +13,8 @@ let jwks: { at: number; set: ReturnType<typeof createLocalJWKSet> } | null = nul
 
 async function publicKeys() {
   if (jwks && Date.now() - jwks.at < KEYS_MAX_AGE_MS) return jwks.set;
-  const { keys } = await providerJwks();
-  const publicOnly = keys.map(({ d: _private, ...pub }: JWK) => pub);
-  jwks = { at: Date.now(), set: createLocalJWKSet({ keys: publicOnly }) };
+  // A retired key leaves this list, so its tokens stop verifying within KEYS_MAX_AGE_MS.
+  jwks = { at: Date.now(), set: createLocalJWKSet({ keys: await publicJwks() }) };
   return jwks.set;
 }
 

@@ -47,6 +47,15 @@ export async function providerJwks(): Promise<{ keys: JWK[]; version: string }> 
   return { keys: rows.map((r) => JSON.parse(decrypt(r.privateJwkCipher, CIPHER_CONTEXT)) as JWK), version: await keysVersion() };
 }
 
+/** The keys that verify tokens now (active, and retiring ones not yet due), public parts only: nothing decrypted. */
+export async function publicJwks(now = new Date()): Promise<JWK[]> {
+  const rows = await db().oidcSigningKey.findMany({
+    where: { OR: [{ state: "active" }, { state: "retiring", retireAfter: { gt: now } }] },
+    select: { publicJwk: true },
+  });
+  return rows.map((r) => r.publicJwk as JWK);
+}
+
 /** Changes whenever a key is added or changes state; instances compare it to rebuild their provider. */
 export async function keysVersion(): Promise<string> {
   const rows = await db().oidcSigningKey.findMany({ where: { state: { in: ["active", "retiring"] } }, select: { kid: true, state: true }, orderBy: { kid: "asc" } });
