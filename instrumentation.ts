@@ -6,8 +6,10 @@ export async function register() {
   const { readConfig } = await import("./lib/config");
   const { startOidc } = await import("./lib/oidc");
   const { startDecisionPointApi } = await import("./lib/policy");
+  const { startIncidentEngine } = await import("./lib/incidents");
   await announceFirstAdminPath();
   await startOidc();
   startDecisionPointApi();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
+  await startIncidentEngine();
 }

@@ -10,7 +10,7 @@ const securityHeaders = [
 const nextConfig: NextConfig = {
   poweredByHeader: false,
   // Native and WebAssembly packages stay outside the server bundle.
-  serverExternalPackages: ["@node-rs/argon2", "@electric-sql/pglite", "@prisma/adapter-pg", "pg", "oidc-provider", "@cedar-policy/cedar-wasm", "maxmind"],
+  serverExternalPackages: ["@node-rs/argon2", "@electric-sql/pglite", "@prisma/adapter-pg", "pg", "oidc-provider", "@cedar-policy/cedar-wasm", "maxmind", "pg-boss", "nodemailer"],
   experimental: {
     // forbidden() renders app/forbidden.tsx with a 403 status.
     authInterrupts: true,

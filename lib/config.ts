@@ -32,6 +32,14 @@ const schema = z.object({
     .pipe(z.array(z.enum(["user", "admin", "analyst", "auditor"]))),
   // 0 keeps audit events forever. SOC 2 auditors usually ask for at least a year.
   GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(400),
+  // Incidents (lib/incidents): "off" leaves detection and playbooks to other instances or to
+  // `npm run worker`. A playbook job not finished in time is retried (the dead worker's lease ends).
+  GATEHOUSE_INCIDENT_WORKER: z.enum(["on", "off"]).default("on"),
+  GATEHOUSE_DETECTION_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3_600).default(120),
+  // Email for notify and escalate steps, e.g. smtp://user:pass@mail.example.com:587.
+  GATEHOUSE_SMTP_URL: z.url().optional(),
+  GATEHOUSE_SMTP_FROM: z.string().min(3).default("Gatehouse <gatehouse@localhost>"),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -104,3 +104,11 @@ export async function previousHash(seq: bigint): Promise<string | null> {
   const row = await db().auditEvent.findUnique({ where: { seq: seq - BigInt(1) }, select: { hash: true } });
   return row?.hash ?? null;
 }
+
+/** Events after a sequence number, oldest first (detection in lib/incidents reads the trail this way). */
+export async function auditEventsAfter(seq: bigint, limit: number): Promise<AuditEventView[]> {
+  const [row] = await db().$queryRaw<{ rows: string | null }[]>`
+    SELECT json_agg(e ORDER BY (e->>'seq')::bigint)::text AS rows FROM (
+      SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}) page`;
+  return row?.rows ? (JSON.parse(row.rows) as StoredEvent[]).map(revealEvent) : [];
+}

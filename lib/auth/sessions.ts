@@ -12,7 +12,8 @@ export type SessionEndReason =
   | "revoked_by_admin"
   | "user_disabled"
   | "password_changed"
-  | "reported_by_user";
+  | "reported_by_user"
+  | "incident_response";
 
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;

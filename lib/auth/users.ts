@@ -173,3 +173,10 @@ export async function changePassword(
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
   return { ok: true, endedSessions };
 }
+
+/** Incident response: the next sign-in must choose a new password (sessions end separately). */
+export async function requirePasswordReset(userId: string, reason: string, ctx: AuditContext): Promise<boolean> {
+  const { count } = await db().user.updateMany({ where: { id: userId, passwordResetRequiredAt: null }, data: { passwordResetRequiredAt: new Date() } });
+  if (count) await audit(ctx, { type: "security", action: "password.reset_required", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason } });
+  return count > 0;
+}

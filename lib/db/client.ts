@@ -1,24 +1,32 @@
 import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/client";
 import { readConfig } from "../config";
 
 // One client per process. server.ts points DATABASE_URL at the embedded database (pool of
 // one) when no external PostgreSQL is configured, so this module never needs to know which.
-const globalForPrisma = globalThis as unknown as { gatehousePrisma?: PrismaClient };
+// Prisma and the job queue (pg-boss, lib/incidents) share one pool: on the embedded database
+// there is only one connection to share.
+const globalForPrisma = globalThis as unknown as { gatehousePrisma?: PrismaClient; gatehousePool?: pg.Pool };
 
-function createClient(): PrismaClient {
+/** The process's PostgreSQL pool, created on first use (so `next build` never connects). */
+export function pgPool(): pg.Pool {
+  if (globalForPrisma.gatehousePool) return globalForPrisma.gatehousePool;
   const config = readConfig();
   if (!config.DATABASE_URL) {
     throw new Error("DATABASE_URL is not set: start Gatehouse through server.ts (npm start) or set it.");
   }
-  const adapter = new PrismaPg({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
-  return new PrismaClient({ adapter });
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
+  // An idle connection the server dropped: the pool replaces it; without a listener Node would exit.
+  pool.on("error", (error) => console.error("PostgreSQL pool:", error.message));
+  globalForPrisma.gatehousePool = pool;
+  return globalForPrisma.gatehousePool;
 }
 
-/** The Prisma client, created on first use (so `next build` never connects). */
+/** The Prisma client, created on first use. */
 export function db(): PrismaClient {
-  globalForPrisma.gatehousePrisma ??= createClient();
+  globalForPrisma.gatehousePrisma ??= new PrismaClient({ adapter: new PrismaPg(pgPool()) });
   return globalForPrisma.gatehousePrisma;
 }
 

@@ -57,3 +57,14 @@ export async function revokeClientGrants(clientId: string, ctx: AuditContext): P
   await audit(ctx, { type: "admin", action: "oauth.client.grants.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grants: consents.length } });
   return consents.length;
 }
+
+/** Incident response: every grant and token of one user, at every client. Returns the grants revoked. */
+export async function revokeUserGrants(userId: string, ctx: AuditContext): Promise<number> {
+  const consents = await db().oAuthConsent.findMany({ where: { userId } });
+  for (const c of consents) await destroyGrant(c.grantId);
+  // Grants the provider holds without a remembered consent, and their tokens.
+  const tokens = await db().$executeRaw`DELETE FROM oidc_models WHERE kind IN ('Session', 'Grant', 'AccessToken', 'RefreshToken', 'AuthorizationCode', 'BackchannelAuthenticationRequest', 'DeviceCode') AND payload->>'accountId' = ${userId}`;
+  await db().oAuthConsent.deleteMany({ where: { userId } });
+  await audit(ctx, { type: "token", action: "oauth.user_grants.revoke", outcome: "success", resource: { type: "user", id: userId }, metadata: { grants: consents.length, otherRecords: tokens } });
+  return consents.length + tokens;
+}

@@ -65,3 +65,15 @@ export async function learnFromCompletedSignIn(sessionId: string): Promise<void>
       last_place = CASE WHEN ${located}::boolean THEN ${place}::text ELSE risk_baselines.last_place END,
       updated_at = now()`;
 }
+
+/**
+ * Failed passwords and refused attempts from one IP in the window ending at `at`, and over how many
+ * accounts (refusals count: a source the risk engine already blocks keeps trying).
+ */
+export async function sourceFailures(ip: string, windowMinutes: number, at: Date): Promise<{ failures: number; accounts: number }> {
+  const [row] = await db().$queryRaw<{ failures: bigint; accounts: bigint }[]>`
+    SELECT count(*) AS failures, count(DISTINCT email) AS accounts FROM login_attempts
+    WHERE ip_address = ${ip} AND outcome IN ('invalid_credentials', 'blocked')
+      AND at > ${at}::timestamptz - make_interval(mins => ${windowMinutes}::int) AND at <= ${at}`;
+  return { failures: Number(row?.failures ?? 0), accounts: Number(row?.accounts ?? 0) };
+}

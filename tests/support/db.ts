@@ -12,5 +12,6 @@ export async function resetDatabase(): Promise<void> {
     db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"),
     db().$executeRawUnsafe(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} CASCADE`),
     db().$executeRawUnsafe(`INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, repeat('0', 64))`),
+    db().$executeRawUnsafe(`INSERT INTO detection_cursor (id, last_seq) VALUES (1, 0)`),
   ]);
 }

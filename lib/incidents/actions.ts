@@ -1,0 +1,137 @@
+import "server-only";
+import ipaddr from "ipaddr.js";
+import { db } from "../db/client";
+import { audit as record, type AuditContext } from "../audit/context";
+import { endAllSessions } from "../auth/sessions";
+import { findPrincipalByEmail, requirePasswordReset } from "../auth/users";
+import { lockAccountName } from "../auth/throttle";
+import { resetMfa } from "../mfa/factors";
+import { revokeUserGrants } from "../oidc/consents";
+import { addIpRule, listIpRules } from "../risk/ip-rules";
+import { resolveChannel } from "./channels";
+import { sendNotification } from "./notify";
+import type { Step } from "./playbooks";
+
+// The response actions, shared by playbook steps and the analyst's one-click actions. Each one
+// is idempotent (doing it twice leaves the same state), so a step retried after a crash is safe.
+// A dry run describes what the action would do to these targets and changes nothing.
+
+export type IncidentTargets = {
+  incident: { id: string; number: number; title: string; type: string; severity: string; status: string };
+  users: { id: string; email: string }[];
+  ips: string[];
+};
+
+export type ActionResult = { status: "ok" | "skipped" | "failed"; detail: string; data?: Record<string, unknown> };
+
+export async function incidentTargets(incidentId: string): Promise<IncidentTargets> {
+  const incident = await db().incident.findUniqueOrThrow({ where: { id: incidentId }, include: { indicators: true } });
+  const userIds = incident.indicators.filter((i) => i.kind === "user").map((i) => i.value);
+  const users = userIds.length ? await db().user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } }) : [];
+  return {
+    incident: { id: incident.id, number: incident.number, title: incident.title, type: incident.type, severity: incident.severity, status: incident.status },
+    users,
+    ips: incident.indicators.filter((i) => i.kind === "ip").map((i) => i.value),
+  };
+}
+
+const ref = (t: IncidentTargets) => `INC-${t.incident.number}`;
+const emails = (t: IncidentTargets) => t.users.map((u) => u.email).join(", ");
+
+/** The CIDR a block covers: the address itself, or its /24 (IPv4) or /48 (IPv6) network. */
+export function blockRange(ip: string, scope: "ip" | "network"): string {
+  const address = ipaddr.process(ip);
+  const bits = address.kind() === "ipv4" ? (scope === "ip" ? 32 : 24) : scope === "ip" ? 128 : 48;
+  const network = address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
+  return `${network.toString()}/${bits}`;
+}
+
+export async function performAction(step: Step, targets: IncidentTargets, ctx: AuditContext, options: { dryRun: boolean; deliveryId: string; reason: string }): Promise<ActionResult> {
+  const { dryRun, reason } = options;
+  const noUsers = (): ActionResult => ({ status: "skipped", detail: "No affected users on the incident." });
+  switch (step.kind) {
+    case "revoke_tokens": {
+      if (!targets.users.length) return noUsers();
+      if (dryRun) return { status: "ok", detail: `Would revoke every grant and token of ${emails(targets)}.` };
+      let revoked = 0;
+      for (const u of targets.users) revoked += await revokeUserGrants(u.id, ctx);
+      return { status: "ok", detail: `Revoked ${revoked} grants and tokens of ${emails(targets)}.`, data: { revoked } };
+    }
+    case "terminate_sessions": {
+      if (!targets.users.length) return noUsers();
+      if (dryRun) return { status: "ok", detail: `Would end every session of ${emails(targets)}.` };
+      let ended = 0;
+      for (const u of targets.users) ended += await endAllSessions(u.id, "incident_response", ctx);
+      return { status: "ok", detail: `Ended ${ended} sessions of ${emails(targets)}.`, data: { ended } };
+    }
+    case "block_ip": {
+      if (!targets.ips.length) return { status: "skipped", detail: "No IP indicators on the incident." };
+      const ranges = [...new Set(targets.ips.map((ip) => blockRange(ip, step.scope)))];
+      if (dryRun) return { status: "ok", detail: `Would block ${ranges.join(", ")} for ${step.hours} h.` };
+      const inForce = new Set((await listIpRules()).filter((r) => r.kind === "block").map((r) => r.cidr));
+      const added = [];
+      for (const cidr of ranges.filter((r) => !inForce.has(r))) {
+        await addIpRule({ cidr, kind: "block", note: `${ref(targets)}: ${reason}`.slice(0, 200), hours: step.hours }, ctx);
+        added.push(cidr);
+      }
+      return { status: "ok", detail: added.length ? `Blocked ${added.join(", ")} for ${step.hours} h.` : `Already blocked: ${ranges.join(", ")}.`, data: { ranges, added } };
+    }
+    case "lock_accounts": {
+      if (!targets.users.length) return noUsers();
+      if (dryRun) return { status: "ok", detail: `Would lock ${emails(targets)} for ${step.minutes} min.` };
+      const until = new Date(Date.now() + step.minutes * 60_000);
+      for (const u of targets.users) await lockAccountName(u.email, until);
+      await audit(ctx, "account.lockout", targets, { reason, until: until.toISOString() });
+      return { status: "ok", detail: `Locked ${emails(targets)} until ${until.toISOString()}.`, data: { until: until.toISOString() } };
+    }
+    case "require_password_reset": {
+      if (!targets.users.length) return noUsers();
+      if (dryRun) return { status: "ok", detail: `Would require ${emails(targets)} to choose a new password at next sign-in.` };
+      for (const u of targets.users) await requirePasswordReset(u.id, `${ref(targets)}: ${reason}`, ctx);
+      return { status: "ok", detail: `${emails(targets)} must choose a new password at next sign-in.` };
+    }
+    case "require_mfa_reenrollment": {
+      if (!targets.users.length) return noUsers();
+      if (dryRun) return { status: "ok", detail: `Would remove the second factors and device trust of ${emails(targets)}.` };
+      for (const u of targets.users) await resetMfa(u.id, `${ref(targets)}: ${reason}`, ctx);
+      return { status: "ok", detail: `Removed the second factors of ${emails(targets)}; they enroll again at next sign-in.` };
+    }
+    case "notify":
+      return notify(step.channel, targets, options);
+    case "escalate": {
+      const person = await findPrincipalByEmail(step.assignee);
+      if (!person || !person.roles.some((r) => r === "admin" || r === "analyst")) {
+        return { status: "failed", detail: `${step.assignee} is not an analyst or admin.` };
+      }
+      if (dryRun) return { status: "ok", detail: `Would assign ${ref(targets)} to ${person.email}${step.channel ? ` and notify ${step.channel}` : ""}.` };
+      await db().incident.update({ where: { id: targets.incident.id }, data: { assigneeId: person.userId } });
+      await db().incidentEvent.create({ data: { incidentId: targets.incident.id, kind: "assignment", text: `Escalated to ${person.email}`, data: { reason } } });
+      await audit(ctx, "incident.assign", targets, { assignee: person.email, reason });
+      if (!step.channel) return { status: "ok", detail: `Assigned to ${person.email}.` };
+      const sent = await notify(step.channel, targets, options);
+      return { ...sent, detail: `Assigned to ${person.email}; ${sent.detail}` };
+    }
+  }
+}
+
+async function notify(channelName: string, targets: IncidentTargets, options: { dryRun: boolean; deliveryId: string; reason: string }): Promise<ActionResult> {
+  const channel = await resolveChannel(channelName);
+  if (!channel) return { status: "failed", detail: `No notification channel named "${channelName}".` };
+  if (options.dryRun) return { status: "ok", detail: `Would notify ${channel.kind} ${channel.name}.` };
+  const { incident } = targets;
+  const subject = `[Gatehouse] ${ref(targets)} ${incident.severity}: ${incident.title}`;
+  try {
+    const detail = await sendNotification(channel, {
+      deliveryId: options.deliveryId, subject,
+      text: `${subject}\n\nStatus: ${incident.status}\nAffected users: ${emails(targets) || "none"}\nIPs: ${targets.ips.join(", ") || "none"}\nReason: ${options.reason}\n`,
+      payload: { incident: { id: incident.id, number: incident.number, type: incident.type, severity: incident.severity, status: incident.status, title: incident.title }, users: targets.users.map((u) => u.email), ips: targets.ips, reason: options.reason },
+    });
+    return { status: "ok", detail };
+  } catch (error) {
+    return { status: "failed", detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function audit(ctx: AuditContext, action: string, targets: IncidentTargets, metadata: Record<string, string>) {
+  await record(ctx, { type: "incident", action, outcome: "success", resource: { type: "incident", id: targets.incident.id }, metadata: { ...metadata, users: targets.users.map((u) => u.email).join(",") } });
+}

@@ -1,0 +1,65 @@
+import "server-only";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { db } from "../db/client";
+import { decrypt, encrypt } from "../crypto";
+import { audit, type AuditContext } from "../audit/context";
+
+// Where notify steps send: a webhook (signed with its own HMAC secret, encrypted at rest) or an
+// email address (through GATEHOUSE_SMTP_URL).
+
+const SECRET_CONTEXT = "notification-channel.secret";
+
+export const CHANNEL_KINDS = ["webhook", "email"] as const;
+
+export const newChannelSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("webhook"),
+    name: z.string().trim().min(1, "Name the channel.").max(60).regex(/^[\w .-]+$/, "Letters, digits, spaces, dots and dashes."),
+    // Loopback http is allowed for receivers on the same machine; anything else must be https.
+    target: z.url().max(500).refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(u), "Use an https URL (or http on loopback)."),
+  }),
+  z.object({
+    kind: z.literal("email"),
+    name: z.string().trim().min(1, "Name the channel.").max(60).regex(/^[\w .-]+$/, "Letters, digits, spaces, dots and dashes."),
+    target: z.email("Enter an email address.").max(254),
+  }),
+]);
+
+export type ChannelView = { id: string; name: string; kind: string; target: string; createdAt: Date };
+
+export async function listChannels(): Promise<ChannelView[]> {
+  return db().notificationChannel.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, kind: true, target: true, createdAt: true } });
+}
+
+export class ChannelNameTakenError extends Error {}
+
+/** Creates a channel; a webhook's signing secret is returned once (the receiver needs it) and stored encrypted. */
+export async function createChannel(input: z.infer<typeof newChannelSchema>, ctx: AuditContext): Promise<{ channel: ChannelView; secret: string | null }> {
+  if (await db().notificationChannel.findUnique({ where: { name: input.name } })) throw new ChannelNameTakenError(input.name);
+  const secret = input.kind === "webhook" ? `whsec_${randomBytes(32).toString("base64url")}` : null;
+  const channel = await db().notificationChannel.create({
+    data: { name: input.name, kind: input.kind, target: input.target, secretCipher: secret ? encrypt(secret, SECRET_CONTEXT) : null },
+    select: { id: true, name: true, kind: true, target: true, createdAt: true },
+  });
+  await audit(ctx, { type: "incident", action: "incident.channel.create", outcome: "success", resource: { type: "notification_channel", id: channel.id }, metadata: { name: channel.name, kind: channel.kind, target: channel.target } });
+  return { channel, secret };
+}
+
+export async function deleteChannel(id: string, ctx: AuditContext): Promise<boolean> {
+  const channel = await db().notificationChannel.findUnique({ where: { id } });
+  if (!channel) return false;
+  await db().notificationChannel.delete({ where: { id } });
+  await audit(ctx, { type: "incident", action: "incident.channel.delete", outcome: "success", resource: { type: "notification_channel", id }, metadata: { name: channel.name, kind: channel.kind } });
+  return true;
+}
+
+export type ResolvedChannel = { name: string; kind: "webhook"; url: string; secret: string } | { name: string; kind: "email"; to: string };
+
+export async function resolveChannel(name: string): Promise<ResolvedChannel | null> {
+  const channel = await db().notificationChannel.findUnique({ where: { name } });
+  if (!channel) return null;
+  return channel.kind === "webhook"
+    ? { name, kind: "webhook", url: channel.target, secret: decrypt(channel.secretCipher ?? "", SECRET_CONTEXT) }
+    : { name, kind: "email", to: channel.target };
+}

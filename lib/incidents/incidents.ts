@@ -1,0 +1,174 @@
+import "server-only";
+import { z } from "zod";
+import { db, Prisma } from "../db/client";
+import { audit, type AuditContext } from "../audit/context";
+import { findPrincipalByEmail, userEmails } from "../auth/users";
+import { incidentTargets, performAction, type ActionResult } from "./actions";
+import { captureSnapshot } from "./forensics";
+import { CLOSED_STATUSES, SEVERITIES, STATUSES, type IncidentStatus } from "./model";
+import { stepSchema } from "./playbooks";
+
+// The analyst's view of incidents: the list, counts and response times, one incident with its
+// timeline, and the changes analysts make (status, assignment, notes, one-click responses).
+
+export const incidentFiltersSchema = z.object({
+  status: z.enum([...STATUSES, "active"]).optional().catch(undefined),
+  severity: z.enum(SEVERITIES).optional().catch(undefined),
+  q: z.string().trim().max(100).optional().catch(undefined),
+});
+export type IncidentFilters = z.infer<typeof incidentFiltersSchema>;
+
+export async function listIncidents(filters: IncidentFilters, take = 100) {
+  const where: Prisma.IncidentWhereInput = {
+    ...(filters.status === "active" ? { status: { notIn: [...CLOSED_STATUSES] } } : filters.status ? { status: filters.status } : {}),
+    ...(filters.severity ? { severity: filters.severity } : {}),
+    ...(filters.q ? { OR: [{ title: { contains: filters.q, mode: "insensitive" } }, { indicators: { some: { value: filters.q } } }, ...(/^(INC-)?\d+$/i.test(filters.q) ? [{ number: Number(filters.q.replace(/\D/g, "")) }] : [])] } : {}),
+  };
+  const rows = await db().incident.findMany({ where, orderBy: [{ lastAlertAt: "desc" }], take, include: { _count: { select: { alerts: true } } } });
+  const assignees = await userEmails(rows.flatMap((r) => (r.assigneeId ? [r.assigneeId] : [])));
+  return rows.map((r) => ({ ...r, alertCount: r._count.alerts, assignee: r.assigneeId ? (assignees.get(r.assigneeId) ?? null) : null }));
+}
+
+export type IncidentCounts = { bySeverity: Record<string, number>; byStatus: Record<string, number> };
+
+/** Open incidents by severity; all incidents by status. */
+export async function incidentCounts(): Promise<IncidentCounts> {
+  const [severity, status] = await Promise.all([
+    db().incident.groupBy({ by: ["severity"], where: { status: { notIn: [...CLOSED_STATUSES] } }, _count: { _all: true } }),
+    db().incident.groupBy({ by: ["status"], _count: { _all: true } }),
+  ]);
+  return {
+    bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, severity.find((r) => r.severity === s)?._count._all ?? 0])),
+    byStatus: Object.fromEntries(STATUSES.map((s) => [s, status.find((r) => r.status === s)?._count._all ?? 0])),
+  };
+}
+
+export type ResponseTimePoint = { day: string; opened: number; mttaMinutes: number | null; mttrMinutes: number | null };
+
+/** Per day over the last `days`: incidents opened, mean time to acknowledge and to resolve (minutes). */
+export async function responseTimes(days = 30, now = new Date()): Promise<{ points: ResponseTimePoint[]; mttaMinutes: number | null; mttrMinutes: number | null }> {
+  const since = new Date(now.getTime() - days * 86_400_000);
+  const rows = await db().$queryRaw<{ day: Date; opened: bigint; mtta: number | null; mttr: number | null }[]>`
+    SELECT date_trunc('day', created_at) AS day, count(*) AS opened,
+           avg(extract(epoch FROM acknowledged_at - created_at) / 60) AS mtta,
+           avg(extract(epoch FROM resolved_at - created_at) / 60) AS mttr
+    FROM incidents WHERE created_at >= ${since} GROUP BY 1 ORDER BY 1`;
+  const [overall] = await db().$queryRaw<{ mtta: number | null; mttr: number | null }[]>`
+    SELECT avg(extract(epoch FROM acknowledged_at - created_at) / 60) AS mtta, avg(extract(epoch FROM resolved_at - created_at) / 60) AS mttr
+    FROM incidents WHERE created_at >= ${since}`;
+  const round = (v: number | null) => (v === null ? null : Math.round(Number(v) * 10) / 10);
+  return {
+    points: rows.map((r) => ({ day: r.day.toISOString().slice(0, 10), opened: Number(r.opened), mttaMinutes: round(r.mtta), mttrMinutes: round(r.mttr) })),
+    mttaMinutes: round(overall?.mtta ?? null),
+    mttrMinutes: round(overall?.mttr ?? null),
+  };
+}
+
+export async function findIncident(id: string) {
+  if (!z.uuid().safeParse(id).success) return null;
+  const incident = await db().incident.findUnique({
+    where: { id },
+    include: {
+      alerts: { orderBy: { createdAt: "asc" } },
+      indicators: { orderBy: [{ kind: "asc" }, { firstSeen: "asc" }] },
+      timeline: { orderBy: { at: "asc" } },
+      snapshots: { orderBy: { capturedAt: "asc" }, select: { id: true, capturedAt: true, reason: true, sha256: true } },
+      runs: { orderBy: { createdAt: "asc" }, include: { steps: { orderBy: { index: "asc" } } } },
+    },
+  });
+  if (!incident) return null;
+  const people = await userEmails([
+    ...(incident.assigneeId ? [incident.assigneeId] : []),
+    ...incident.indicators.filter((i) => i.kind === "user").map((i) => i.value),
+    ...incident.timeline.flatMap((e) => (e.actorId ? [e.actorId] : [])),
+  ]);
+  const playbooks = await db().playbook.findMany({ where: { id: { in: incident.runs.map((r) => r.playbookId) } }, select: { id: true, name: true } });
+  const names = new Map(playbooks.map((p) => [p.id, p.name]));
+  return {
+    ...incident,
+    assignee: incident.assigneeId ? (people.get(incident.assigneeId) ?? null) : null,
+    people,
+    runs: incident.runs.map((r) => ({ ...r, playbookName: names.get(r.playbookId) ?? "(deleted playbook)" })),
+  };
+}
+export type IncidentDetail = NonNullable<Awaited<ReturnType<typeof findIncident>>>;
+
+export async function findSnapshot(incidentId: string, snapshotId: string) {
+  if (!z.uuid().safeParse(snapshotId).success) return null;
+  return db().forensicSnapshot.findFirst({ where: { id: snapshotId, incidentId } });
+}
+
+/** Analysts and admins: who an incident can be assigned to. */
+export async function listResponders() {
+  return db().user.findMany({ where: { disabledAt: null, roles: { hasSome: ["admin", "analyst"] } }, select: { id: true, email: true }, orderBy: { email: "asc" } });
+}
+
+const reasonSchema = z.string().trim().min(3, "Give a reason (at least 3 characters).").max(500);
+
+export const statusChangeSchema = z.object({ status: z.enum(STATUSES), reason: reasonSchema });
+export const assignSchema = z.object({ assignee: z.union([z.literal(""), z.email().max(254)]), reason: reasonSchema });
+export const noteSchema = z.object({ text: z.string().trim().min(1, "Write the note.").max(5_000) });
+export const responseActionSchema = z.object({ step: stepSchema, reason: reasonSchema });
+
+const actorId = (ctx: AuditContext) => (ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null);
+
+export async function changeStatus(incidentId: string, input: z.infer<typeof statusChangeSchema>, ctx: AuditContext): Promise<boolean> {
+  const incident = await db().incident.findUnique({ where: { id: incidentId } });
+  if (!incident || incident.status === input.status) return false;
+  const now = new Date();
+  const closing = CLOSED_STATUSES.includes(input.status as IncidentStatus);
+  await db().incident.update({
+    where: { id: incidentId },
+    data: {
+      status: input.status,
+      // Acknowledged: the first time a person moves it on from "open".
+      acknowledgedAt: incident.acknowledgedAt ?? (input.status !== "open" ? now : null),
+      resolvedAt: closing ? now : null,
+    },
+  });
+  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "status", actorId: actorId(ctx), text: `Status ${incident.status} → ${input.status}: ${input.reason}` } });
+  await audit(ctx, { type: "incident", action: "incident.status", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { from: incident.status, to: input.status, reason: input.reason } });
+  return true;
+}
+
+export type AssignResult = { ok: true } | { ok: false; error: string };
+
+export async function assignIncident(incidentId: string, input: z.infer<typeof assignSchema>, ctx: AuditContext): Promise<AssignResult> {
+  const person = input.assignee ? await findPrincipalByEmail(input.assignee) : null;
+  if (input.assignee && (!person || !person.roles.some((r) => r === "admin" || r === "analyst"))) return { ok: false, error: `${input.assignee} is not an analyst or admin.` };
+  const incident = await db().incident.findUnique({ where: { id: incidentId } });
+  if (!incident) return { ok: false, error: "No such incident." };
+  const now = new Date();
+  await db().incident.update({ where: { id: incidentId }, data: { assigneeId: person?.userId ?? null, acknowledgedAt: incident.acknowledgedAt ?? (person ? now : null) } });
+  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "assignment", actorId: actorId(ctx), text: person ? `Assigned to ${person.email}: ${input.reason}` : `Unassigned: ${input.reason}` } });
+  await audit(ctx, { type: "incident", action: "incident.assign", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { assignee: person?.email ?? null, reason: input.reason } });
+  return { ok: true };
+}
+
+export async function addNote(incidentId: string, input: z.infer<typeof noteSchema>, ctx: AuditContext): Promise<boolean> {
+  if (!(await db().incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) return false;
+  await db().incidentEvent.create({ data: { incidentId, kind: "note", actorId: actorId(ctx), text: input.text } });
+  await audit(ctx, { type: "incident", action: "incident.note", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { length: input.text.length } });
+  return true;
+}
+
+/** A one-click response by an analyst: the same actions playbooks take, with the analyst's reason. */
+export async function runResponseAction(incidentId: string, input: z.infer<typeof responseActionSchema>, ctx: AuditContext): Promise<ActionResult | null> {
+  if (!(await db().incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) return null;
+  const targets = await incidentTargets(incidentId);
+  const result = await performAction(input.step, targets, ctx, { dryRun: false, deliveryId: `manual:${crypto.randomUUID()}`, reason: input.reason });
+  await db().incidentEvent.create({ data: { incidentId, kind: "action", actorId: actorId(ctx), text: `${input.step.kind.replaceAll("_", " ")} (${result.status}): ${result.detail} Reason: ${input.reason}`, data: { step: input.step, status: result.status } as Prisma.InputJsonObject } });
+  await audit(ctx, {
+    type: "incident", action: "incident.action", outcome: result.status === "failed" ? "failure" : "success", resource: { type: "incident", id: incidentId },
+    metadata: { kind: input.step.kind, status: result.status, detail: result.detail, reason: input.reason },
+  });
+  return result;
+}
+
+/** An analyst asks for a fresh forensic snapshot (e.g. before containment). */
+export async function captureNow(incidentId: string, reason: string, ctx: AuditContext): Promise<string | null> {
+  if (!(await db().incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) return null;
+  const id = await captureSnapshot(incidentId, `requested: ${reason}`);
+  await audit(ctx, { type: "incident", action: "incident.forensics.request", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { snapshotId: id, reason } });
+  return id;
+}

@@ -1,0 +1,45 @@
+import "server-only";
+import { createHmac } from "node:crypto";
+import nodemailer from "nodemailer";
+import { readConfig } from "../config";
+import type { ResolvedChannel } from "./channels";
+
+// Sending notifications. Webhooks are signed the way Stripe and Svix sign theirs, so receivers can
+// reuse what they know: header `Gatehouse-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+// "<t>.<body>">`; `Gatehouse-Delivery` is the same on every retry of one notification, so a receiver
+// drops repeats (a retried playbook step sends again: delivery is at least once).
+
+export const SIGNATURE_HEADER = "gatehouse-signature";
+export const DELIVERY_HEADER = "gatehouse-delivery";
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+export type Notification = { deliveryId: string; subject: string; text: string; payload: Record<string, unknown> };
+
+export function signWebhook(secret: string, body: string, timestamp: number): string {
+  const mac = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
+  return `t=${timestamp},v1=${mac}`;
+}
+
+/** Sends; throws with a readable message when the receiver or the mail server refuses. */
+export async function sendNotification(channel: ResolvedChannel, notification: Notification): Promise<string> {
+  if (channel.kind === "webhook") {
+    const body = JSON.stringify({ id: notification.deliveryId, subject: notification.subject, ...notification.payload });
+    const response = await fetch(channel.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signWebhook(channel.secret, body, Math.floor(Date.now() / 1000)), [DELIVERY_HEADER]: notification.deliveryId },
+      body,
+      redirect: "error",
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`webhook ${channel.name} answered ${response.status}`);
+    return `webhook ${channel.name} answered ${response.status}`;
+  }
+  const { GATEHOUSE_SMTP_URL, GATEHOUSE_SMTP_FROM } = readConfig();
+  if (!GATEHOUSE_SMTP_URL) throw new Error("email is not configured (set GATEHOUSE_SMTP_URL)");
+  const transport = nodemailer.createTransport(GATEHOUSE_SMTP_URL);
+  const info = await transport.sendMail({
+    from: GATEHOUSE_SMTP_FROM, to: channel.to, subject: notification.subject, text: notification.text,
+    headers: { "X-Gatehouse-Delivery": notification.deliveryId },
+  });
+  return `email to ${channel.to} accepted (${info.messageId})`;
+}

@@ -1,0 +1,150 @@
+import "server-only";
+import { z } from "zod";
+import { db, type Prisma } from "../db/client";
+import { audit, type AuditContext } from "../audit/context";
+import { INCIDENT_TYPES, SEVERITIES, severityRank, type IncidentType, type Severity } from "./model";
+
+// Playbooks: a trigger (incident type, minimum severity) and ordered steps. Every save is a new
+// version (author, comment); the newest is in force. Steps say what to do to the incident's
+// affected users and indicators; `critical` steps stop the run when they fail.
+
+const critical = z.boolean().default(false);
+export const STEP_KINDS = ["revoke_tokens", "terminate_sessions", "block_ip", "lock_accounts", "require_password_reset", "require_mfa_reenrollment", "notify", "escalate"] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export const stepSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("revoke_tokens"), critical }).strict(),
+  z.object({ kind: z.literal("terminate_sessions"), critical }).strict(),
+  z.object({ kind: z.literal("block_ip"), critical, scope: z.enum(["ip", "network"]).default("ip"), hours: z.number().int().min(1).max(24 * 365) }).strict(),
+  z.object({ kind: z.literal("lock_accounts"), critical, minutes: z.number().int().min(1).max(60 * 24 * 30) }).strict(),
+  z.object({ kind: z.literal("require_password_reset"), critical }).strict(),
+  z.object({ kind: z.literal("require_mfa_reenrollment"), critical }).strict(),
+  z.object({ kind: z.literal("notify"), critical, channel: z.string().min(1).max(60) }).strict(),
+  z.object({ kind: z.literal("escalate"), critical, assignee: z.email().max(254), channel: z.string().min(1).max(60).optional() }).strict(),
+]);
+export type Step = z.infer<typeof stepSchema>;
+
+export const STEP_LABELS: Record<StepKind, string> = {
+  revoke_tokens: "Revoke all tokens and grants of the affected users",
+  terminate_sessions: "End the affected users' sessions",
+  block_ip: "Block the source IP or network",
+  lock_accounts: "Lock the affected accounts",
+  require_password_reset: "Require a new password at next sign-in",
+  require_mfa_reenrollment: "Remove second factors: the user enrolls again",
+  notify: "Notify a channel (signed webhook or email)",
+  escalate: "Assign to a person and notify them",
+};
+
+export const playbookInputSchema = z.object({
+  name: z.string().trim().min(1, "Name the playbook.").max(80),
+  enabled: z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean()),
+  triggerType: z.enum(INCIDENT_TYPES),
+  minSeverity: z.enum(SEVERITIES),
+  steps: z.array(stepSchema).min(1, "Add at least one step.").max(20),
+  comment: z.string().trim().min(1, "Say what changed and why.").max(500),
+});
+export type PlaybookInput = z.infer<typeof playbookInputSchema>;
+
+/** The steps as an admin types them (JSON), with errors that point at the step. */
+export function parseSteps(text: string): { ok: true; steps: Step[] } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, error: `Steps are not valid JSON: ${error instanceof Error ? error.message : "parse error"}` };
+  }
+  const parsed = z.array(stepSchema).min(1).max(20).safeParse(raw);
+  if (parsed.success) return { ok: true, steps: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? `step ${Number(issue.path[0]) + 1}${issue.path.length > 1 ? ` (${issue.path.slice(1).join(".")})` : ""}: ` : "";
+  return { ok: false, error: `${where}${issue.message}` };
+}
+
+export type PlaybookView = {
+  id: string; name: string; version: number; enabled: boolean; triggerType: IncidentType; minSeverity: Severity;
+  steps: Step[]; comment: string; authorId: string | null; updatedAt: Date;
+};
+
+function view(p: { id: string; name: string }, v: { version: number; enabled: boolean; triggerType: string; minSeverity: string; steps: Prisma.JsonValue; comment: string; authorId: string | null; createdAt: Date }): PlaybookView {
+  return {
+    id: p.id, name: p.name, version: v.version, enabled: v.enabled, triggerType: v.triggerType as IncidentType, minSeverity: v.minSeverity as Severity,
+    steps: z.array(stepSchema).parse(v.steps), comment: v.comment, authorId: v.authorId, updatedAt: v.createdAt,
+  };
+}
+
+export async function listPlaybooks(): Promise<PlaybookView[]> {
+  const playbooks = await db().playbook.findMany({ orderBy: { name: "asc" }, include: { versions: { orderBy: { version: "desc" }, take: 1 } } });
+  return playbooks.filter((p) => p.versions[0]).map((p) => view(p, p.versions[0]!));
+}
+
+export async function findPlaybook(id: string) {
+  const playbook = await db().playbook.findUnique({ where: { id }, include: { versions: { orderBy: { version: "desc" } } } });
+  if (!playbook?.versions[0]) return null;
+  return { current: view(playbook, playbook.versions[0]), versions: playbook.versions.map((v) => view(playbook, v)) };
+}
+
+export async function playbookVersion(id: string, version: number): Promise<PlaybookView | null> {
+  const v = await db().playbookVersion.findUnique({ where: { playbookId_version: { playbookId: id, version } }, include: { playbook: true } });
+  return v ? view(v.playbook, v) : null;
+}
+
+export class PlaybookNameTakenError extends Error {}
+
+/** Saves a new version (creating the playbook when `id` is absent); audited with the change. */
+export async function savePlaybook(id: string | null, input: PlaybookInput, ctx: AuditContext): Promise<PlaybookView> {
+  const authorId = ctx.actor.type === "user" ? ctx.actor.id ?? null : null;
+  const existing = id ? await findPlaybook(id) : null;
+  if (id && !existing) throw new Error("no such playbook");
+  const sameName = await db().playbook.findUnique({ where: { name: input.name } });
+  if (sameName && sameName.id !== id) throw new PlaybookNameTakenError(input.name);
+  const playbook = existing
+    ? await db().playbook.update({ where: { id: id! }, data: { name: input.name } })
+    : await db().playbook.create({ data: { name: input.name } });
+  const version = (existing?.current.version ?? 0) + 1;
+  const saved = await db().playbookVersion.create({
+    data: { playbookId: playbook.id, version, enabled: input.enabled, triggerType: input.triggerType, minSeverity: input.minSeverity, steps: input.steps as Prisma.InputJsonArray, authorId, comment: input.comment },
+  });
+  await audit(ctx, {
+    type: "incident", action: "incident.playbook.save", outcome: "success", resource: { type: "playbook", id: playbook.id },
+    metadata: { name: input.name, version, comment: input.comment, before: existing ? { enabled: existing.current.enabled, triggerType: existing.current.triggerType, minSeverity: existing.current.minSeverity, steps: existing.current.steps } : null, after: { enabled: input.enabled, triggerType: input.triggerType, minSeverity: input.minSeverity, steps: input.steps } },
+  });
+  return view(playbook, saved);
+}
+
+/** The playbooks in force whose trigger an incident of these types and this severity meets. */
+export async function matchingPlaybooks(types: readonly string[], severity: Severity): Promise<PlaybookView[]> {
+  return (await listPlaybooks()).filter((p) => p.enabled && types.includes(p.triggerType) && severityRank(severity) >= severityRank(p.minSeverity));
+}
+
+/** What a fresh installation starts with: sensible responses an admin can edit or switch off. */
+export const DEFAULT_PLAYBOOKS: PlaybookInput[] = [
+  {
+    name: "Credential stuffing: block the source", enabled: true, triggerType: "credential_stuffing", minSeverity: "high",
+    steps: [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }], comment: "Built in.",
+  },
+  {
+    name: "Stolen refresh token: revoke and sign out", enabled: true, triggerType: "token_theft", minSeverity: "medium",
+    steps: [{ kind: "revoke_tokens", critical: true }, { kind: "terminate_sessions", critical: false }], comment: "Built in.",
+  },
+  {
+    name: "Account takeover: contain the account", enabled: true, triggerType: "account_takeover", minSeverity: "high",
+    steps: [{ kind: "terminate_sessions", critical: true }, { kind: "revoke_tokens", critical: true }, { kind: "require_password_reset", critical: false }], comment: "Built in.",
+  },
+  {
+    name: "Cloned passkey: re-enroll factors", enabled: true, triggerType: "passkey_clone", minSeverity: "high",
+    steps: [{ kind: "terminate_sessions", critical: true }, { kind: "revoke_tokens", critical: true }, { kind: "require_mfa_reenrollment", critical: false }], comment: "Built in.",
+  },
+];
+
+/** Creates the built-in playbooks once (on the first start of the engine with no playbooks). */
+export async function ensureDefaultPlaybooks(ctx: AuditContext): Promise<void> {
+  if ((await db().playbook.count()) > 0) return;
+  for (const input of DEFAULT_PLAYBOOKS) {
+    try {
+      await savePlaybook(null, input, ctx);
+    } catch (error) {
+      // Another instance created it at the same moment.
+      if (!(error instanceof PlaybookNameTakenError) && !String(error).includes("Unique constraint")) throw error;
+    }
+  }
+}

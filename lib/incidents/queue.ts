@@ -1,0 +1,49 @@
+import "server-only";
+import PgBoss from "pg-boss";
+import { pgPool } from "../db/client";
+import { readConfig } from "../config";
+
+// The PostgreSQL-backed job queue (pg-boss, in its own schema "pgboss"): a playbook run is a job,
+// so it survives a restart and is retried. pg-boss talks through the app's pool (on the embedded
+// database there is one connection). Sending works on every instance; `work` only where the
+// incident worker runs.
+
+export const PLAYBOOK_QUEUE = "playbook-run";
+// Attempts at a run: the first and two retries (a failing step is retried with the run).
+export const PLAYBOOK_ATTEMPTS = 3;
+
+const globalForQueue = globalThis as unknown as { gatehouseQueue?: Promise<PgBoss> };
+
+async function start(): Promise<PgBoss> {
+  const timeout = readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS;
+  const boss = new PgBoss({
+    db: { executeSql: (text: string, values: unknown[]) => pgPool().query(text, values) },
+    schema: "pgboss",
+    // Expired jobs (a worker that died) are failed and retried by maintenance: check often.
+    maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(timeout / 2))),
+    schedule: false,
+  });
+  boss.on("error", (error: Error) => console.error("[incidents] job queue:", error.message));
+  await boss.start();
+  await boss.createQueue(PLAYBOOK_QUEUE, { name: PLAYBOOK_QUEUE, retryLimit: PLAYBOOK_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true, expireInSeconds: timeout });
+  return boss;
+}
+
+/** The queue, started once per process. */
+export function jobQueue(): Promise<PgBoss> {
+  globalForQueue.gatehouseQueue ??= start().catch((error: unknown) => {
+    globalForQueue.gatehouseQueue = undefined;
+    throw error;
+  });
+  return globalForQueue.gatehouseQueue;
+}
+
+export async function enqueuePlaybookRun(runId: string): Promise<void> {
+  await (await jobQueue()).send(PLAYBOOK_QUEUE, { runId }, { expireInSeconds: readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS });
+}
+
+export async function stopJobQueue(): Promise<void> {
+  const boss = await globalForQueue.gatehouseQueue?.catch(() => null);
+  globalForQueue.gatehouseQueue = undefined;
+  await boss?.stop({ graceful: true, wait: true, timeout: 5_000 });
+}

@@ -1,0 +1,193 @@
+// Detection rules: which audit events raise which alerts. Each rule reads one event (and, for
+// credential stuffing, the failure counts lib/risk keeps) and says whether it is an alert.
+// No database here: detect.ts hands in the event, the settings in force and the lookups.
+import { z } from "zod";
+import type { IncidentType, Indicator, Severity } from "./model";
+import { SEVERITIES } from "./model";
+
+/** The audit event fields that detection reads (lib/audit's view of a stored event). */
+export type DetectionEvent = {
+  seq: string;
+  at: string;
+  action: string;
+  outcome: string;
+  actorType: string;
+  actorId: string | null;
+  actorLabel: string | null;
+  resourceType: string | null;
+  resourceId: string | null;
+  ip: string | null;
+  deviceId: string | null;
+  riskScore: string | null;
+  metadata: Record<string, unknown>;
+};
+
+export type AlertDraft = {
+  rule: RuleKey;
+  type: IncidentType;
+  severity: Severity;
+  summary: string;
+  userId: string | null;
+  ip: string | null;
+  indicators: Indicator[];
+  details: Record<string, unknown>;
+  /** Repeats of this signal from the same IP within the window add to one alert. */
+  aggregateByIp?: { windowMinutes: number };
+};
+
+export type SourceFailures = { failures: number; accounts: number };
+export type DetectionLookups = { sourceFailures(ip: string, windowMinutes: number, at: Date): Promise<SourceFailures> };
+
+const minutes = (max: number) => z.coerce.number().int().min(1).max(max);
+const hour = z.coerce.number().int().min(0).max(24);
+// A form's checkbox sends "on" or nothing; JSON sends a boolean.
+const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean());
+
+export const RULES = {
+  high_risk_sign_in: {
+    label: "High-risk sign-in",
+    description: "A sign-in attempt scored at or above the threshold.",
+    type: "account_takeover",
+    severity: "high",
+    params: z.object({ minScore: z.coerce.number().min(0).max(1).default(0.9) }),
+  },
+  credential_stuffing: {
+    label: "Credential stuffing",
+    description: "Many failed or refused sign-ins across many accounts from one IP within a window.",
+    type: "credential_stuffing",
+    severity: "high",
+    params: z.object({ minFailures: z.coerce.number().int().min(2).max(100_000).default(20), minAccounts: z.coerce.number().int().min(2).max(100_000).default(5), windowMinutes: minutes(1440).default(15) }),
+  },
+  impossible_travel: {
+    label: "Impossible travel",
+    description: "A sign-in from a place the user could not have reached since their last sign-in.",
+    type: "account_takeover",
+    severity: "medium",
+    params: z.object({}),
+  },
+  refresh_token_reuse: {
+    label: "Refresh token reuse",
+    description: "A spent refresh token came back: someone holds a copy (the provider revoked the grant).",
+    type: "token_theft",
+    severity: "high",
+    params: z.object({}),
+  },
+  passkey_clone: {
+    label: "Cloned passkey",
+    description: "A passkey's signature counter went backwards: the authenticator may have been copied.",
+    type: "passkey_clone",
+    severity: "high",
+    params: z.object({}),
+  },
+  audit_chain_failure: {
+    label: "Audit chain verification failed",
+    description: "Verifying the hash chain found a changed, missing or reordered event.",
+    type: "audit_tampering",
+    severity: "critical",
+    params: z.object({}),
+  },
+  user_reported_sign_in: {
+    label: "User reported a sign-in",
+    description: "A user said \"this wasn't me\" about a sign-in on their account.",
+    type: "account_takeover",
+    severity: "high",
+    params: z.object({}),
+  },
+  off_hours_role_grant: {
+    label: "Role granted outside working hours",
+    description: "A role was granted outside working hours (UTC) or at a weekend.",
+    type: "privilege_escalation",
+    severity: "medium",
+    params: z.object({ workdayStartHour: hour.default(8), workdayEndHour: hour.default(18), weekendsOff: checkbox.default(true) }),
+  },
+} as const satisfies Record<string, { label: string; description: string; type: IncidentType; severity: Severity; params: z.ZodObject }>;
+
+export type RuleKey = keyof typeof RULES;
+export const RULE_KEYS = Object.keys(RULES) as RuleKey[];
+
+export type RuleSetting = { enabled: boolean; severity: Severity; joinWindowMinutes: number; params: Record<string, unknown> };
+export const DEFAULT_JOIN_WINDOW_MINUTES = 60;
+export type RuleSettings = Record<RuleKey, RuleSetting>;
+
+export function defaultRuleSetting(rule: RuleKey): RuleSetting {
+  return { enabled: true, severity: RULES[rule].severity, joinWindowMinutes: DEFAULT_JOIN_WINDOW_MINUTES, params: RULES[rule].params.parse({}) };
+}
+
+export const ruleSettingSchema = (rule: RuleKey) =>
+  z.object({ enabled: checkbox, severity: z.enum(SEVERITIES), joinWindowMinutes: minutes(10_080), params: RULES[rule].params });
+
+const userIndicator = (id: string | null): Indicator[] => (id ? [{ kind: "user", value: id }] : []);
+const ipIndicator = (ip: string | null): Indicator[] => (ip ? [{ kind: "ip", value: ip }] : []);
+const deviceIndicator = (id: string | null | undefined): Indicator[] => (id ? [{ kind: "device", value: id }] : []);
+const clientIndicator = (id: unknown): Indicator[] => (typeof id === "string" && id ? [{ kind: "client", value: id }] : []);
+
+/** Every alert this event raises under the settings in force. */
+export async function evaluate(event: DetectionEvent, settings: RuleSettings, lookups: DetectionLookups): Promise<AlertDraft[]> {
+  const alerts: AlertDraft[] = [];
+  const on = (rule: RuleKey) => settings[rule].enabled;
+  const draft = (rule: RuleKey, summary: string, userId: string | null, extra: Partial<AlertDraft> = {}): AlertDraft => ({
+    rule, type: RULES[rule].type, severity: settings[rule].severity, summary, userId, ip: event.ip,
+    indicators: [...userIndicator(userId), ...ipIndicator(event.ip), ...deviceIndicator(event.deviceId)],
+    details: { action: event.action, outcome: event.outcome, actor: event.actorLabel ?? event.actorId, auditSeq: event.seq },
+    ...extra,
+  });
+  const at = new Date(event.at);
+  const signInUser = event.resourceType === "user" ? event.resourceId : event.actorId;
+  const score = event.riskScore === null ? null : Number(event.riskScore);
+  const factors = Array.isArray(event.metadata.factors) ? (event.metadata.factors as unknown[]).map(String) : [];
+
+  if (["auth.sign_in", "risk.sign_in_blocked", "risk.sign_in_refused"].includes(event.action)) {
+    const { minScore } = settings.high_risk_sign_in.params as { minScore: number };
+    if (on("high_risk_sign_in") && score !== null && score >= minScore) {
+      alerts.push(draft("high_risk_sign_in", `Sign-in scored ${score.toFixed(2)} (${event.outcome})`, signInUser, { details: { action: event.action, outcome: event.outcome, score, factors, auditSeq: event.seq } }));
+    }
+    if (on("impossible_travel") && factors.some((f) => f.startsWith("impossible_travel:"))) {
+      alerts.push(draft("impossible_travel", `Impossible travel on a sign-in (${event.outcome})`, signInUser, { details: { outcome: event.outcome, score, factors, location: event.metadata.location ?? null, auditSeq: event.seq } }));
+    }
+  }
+  if (on("credential_stuffing") && event.ip && ((event.action === "auth.sign_in" && event.outcome === "failure") || event.action === "risk.source_blocked")) {
+    const { minFailures, minAccounts, windowMinutes } = settings.credential_stuffing.params as { minFailures: number; minAccounts: number; windowMinutes: number };
+    const seen = await lookups.sourceFailures(event.ip, windowMinutes, at);
+    if (seen.failures >= minFailures && seen.accounts >= minAccounts) {
+      alerts.push(draft("credential_stuffing", `${seen.failures} failed passwords on ${seen.accounts} accounts from ${event.ip} in ${windowMinutes} min`, null, {
+        indicators: ipIndicator(event.ip), details: { ...seen, windowMinutes, auditSeq: event.seq }, aggregateByIp: { windowMinutes },
+      }));
+    }
+  }
+  if (on("refresh_token_reuse") && event.action === "oauth.refresh_token.reuse") {
+    const clientId = event.metadata.clientId ?? event.resourceId;
+    alerts.push(draft("refresh_token_reuse", `A spent refresh token of client ${String(clientId)} was presented again`, event.actorType === "user" ? event.actorId : null, {
+      indicators: [...userIndicator(event.actorType === "user" ? event.actorId : null), ...ipIndicator(event.ip), ...clientIndicator(clientId)],
+      details: { clientId, grantRevoked: event.metadata.grantRevoked ?? null, auditSeq: event.seq },
+    }));
+  }
+  if (on("passkey_clone") && event.action === "mfa.passkey.clone_suspected") {
+    const userId = typeof event.metadata.userId === "string" ? event.metadata.userId : null;
+    alerts.push(draft("passkey_clone", "A passkey's signature counter went backwards", userId, { details: { passkeyId: event.resourceId, auditSeq: event.seq } }));
+  }
+  if (on("audit_chain_failure") && event.action === "audit.chain.verify" && event.outcome === "failure") {
+    alerts.push(draft("audit_chain_failure", `Audit chain broken at sequence ${String(event.metadata.firstBadSeq ?? "?")}`, null, {
+      indicators: [], details: { firstBadSeq: event.metadata.firstBadSeq ?? null, problem: event.metadata.problem ?? null, auditSeq: event.seq },
+    }));
+  }
+  if (on("user_reported_sign_in") && event.action === "risk.user_reported_sign_in") {
+    alerts.push(draft("user_reported_sign_in", "A user reported a sign-in as not theirs", event.actorId, { details: { ...event.metadata, auditSeq: event.seq } }));
+  }
+  if (on("off_hours_role_grant") && event.action === "user.roles.update" && Array.isArray(event.metadata.granted) && event.metadata.granted.length > 0) {
+    const p = settings.off_hours_role_grant.params as { workdayStartHour: number; workdayEndHour: number; weekendsOff: boolean };
+    if (outsideWorkingHours(at, p)) {
+      alerts.push(draft("off_hours_role_grant", `Granted ${event.metadata.granted.join(", ")} at ${at.toISOString().slice(11, 16)} UTC`, event.resourceId, {
+        indicators: [...userIndicator(event.resourceId), ...ipIndicator(event.ip)],
+        details: { granted: event.metadata.granted, grantedBy: event.actorLabel ?? event.actorId, auditSeq: event.seq },
+      }));
+    }
+  }
+  return alerts;
+}
+
+export function outsideWorkingHours(at: Date, p: { workdayStartHour: number; workdayEndHour: number; weekendsOff: boolean }): boolean {
+  const day = at.getUTCDay();
+  if (p.weekendsOff && (day === 0 || day === 6)) return true;
+  const hourOfDay = at.getUTCHours();
+  return hourOfDay < p.workdayStartHour || hourOfDay >= p.workdayEndHour;
+}

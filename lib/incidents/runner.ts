@@ -1,0 +1,115 @@
+import "server-only";
+import { db, type Prisma } from "../db/client";
+import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
+import { readConfig } from "../config";
+import { incidentTargets, performAction, type ActionResult } from "./actions";
+import { findPlaybook, matchingPlaybooks, playbookVersion, STEP_LABELS, type Step } from "./playbooks";
+import { RULES, type RuleKey } from "./rules";
+import { enqueuePlaybookRun, PLAYBOOK_ATTEMPTS } from "./queue";
+import type { Severity } from "./model";
+
+// Carrying out playbook runs. A run is claimed with a lease (one worker at a time; a worker that
+// dies loses it when the lease ends and the queue retries the job). Each finished step is stored
+// (run, index) before the next starts, and a stored step is never run again, so a run that is
+// interrupted and retried finishes with each step done once. A failed step is retried with the
+// run; after the last attempt it is recorded as failed, and a failed critical step ends the run.
+
+/** Starts every playbook in force that this incident now triggers and has not run for it. */
+export async function startMatchingPlaybooks(incidentId: string): Promise<string[]> {
+  const incident = await db().incident.findUniqueOrThrow({ where: { id: incidentId }, include: { alerts: { select: { rule: true } } } });
+  const types = [incident.type, ...incident.alerts.map((a) => RULES[a.rule as RuleKey]?.type).filter(Boolean)];
+  const started: string[] = [];
+  for (const playbook of await matchingPlaybooks(types, incident.severity as Severity)) {
+    const run = await db().playbookRun.createManyAndReturn({
+      data: [{ incidentId, playbookId: playbook.id, version: playbook.version }],
+      skipDuplicates: true,
+    });
+    if (!run[0]) continue;
+    await db().incidentEvent.create({ data: { incidentId, kind: "playbook", text: `Playbook "${playbook.name}" v${playbook.version} started`, data: { runId: run[0].id } } });
+    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.start", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { runId: run[0].id, playbook: playbook.name, version: playbook.version } });
+    await enqueuePlaybookRun(run[0].id);
+    started.push(run[0].id);
+  }
+  return started;
+}
+
+export class RetryRun extends Error {}
+
+/** Carries a run out (the queue's handler). Throws RetryRun when a failing step should be tried again later. */
+export async function executeRun(runId: string): Promise<"finished" | "busy"> {
+  const leaseSeconds = readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS;
+  const [run] = await db().$queryRaw<{ incident_id: string; playbook_id: string; version: number; attempts: number }[]>`
+    UPDATE playbook_runs SET status = 'running', attempts = attempts + 1, lease_until = now() + make_interval(secs => ${leaseSeconds}::int)
+    WHERE id = ${runId}::uuid AND status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+    RETURNING incident_id, playbook_id, version, attempts`;
+  if (!run) {
+    const current = await db().playbookRun.findUnique({ where: { id: runId }, select: { status: true } });
+    return current && (current.status === "queued" || current.status === "running") ? "busy" : "finished";
+  }
+  const playbook = await playbookVersion(run.playbook_id, run.version);
+  if (!playbook) return finish(runId, run.incident_id, "failed", "The playbook version is gone.");
+  const done = new Map((await db().playbookStepResult.findMany({ where: { runId } })).map((r) => [r.index, r]));
+  const ctx: AuditContext = { actor: { type: "system", id: null, label: `playbook: ${playbook.name}` }, client: null };
+
+  for (const [index, step] of playbook.steps.entries()) {
+    const recorded = done.get(index);
+    if (recorded) {
+      if (recorded.status === "failed" && step.critical) return finish(runId, run.incident_id, "failed", `Critical step ${index + 1} failed.`);
+      continue;
+    }
+    const targets = await incidentTargets(run.incident_id);
+    const result = await attempt(step, targets, ctx, `${runId}:${index}`, playbook.name);
+    if (result.status === "failed" && run.attempts < PLAYBOOK_ATTEMPTS) {
+      // Release the lease so the retry can claim the run at once.
+      await db().playbookRun.update({ where: { id: runId }, data: { leaseUntil: null } });
+      throw new RetryRun(`step ${index + 1} (${step.kind}) failed: ${result.detail}`);
+    }
+    await recordStep(runId, run.incident_id, index, step, result, playbook.name);
+    if (result.status === "failed" && step.critical) return finish(runId, run.incident_id, "failed", `Critical step ${index + 1} failed: ${result.detail}`);
+  }
+  return finish(runId, run.incident_id, "succeeded", "All steps done.");
+}
+
+async function attempt(step: Step, targets: Awaited<ReturnType<typeof incidentTargets>>, ctx: AuditContext, deliveryId: string, playbookName: string): Promise<ActionResult> {
+  try {
+    return await performAction(step, targets, ctx, { dryRun: false, deliveryId, reason: `playbook "${playbookName}"` });
+  } catch (error) {
+    return { status: "failed", detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function recordStep(runId: string, incidentId: string, index: number, step: Step, result: ActionResult, playbookName: string) {
+  const stored = await db().playbookStepResult.createMany({
+    data: [{ runId, index, kind: step.kind, status: result.status, detail: result.detail, data: (result.data ?? {}) as Prisma.InputJsonObject }],
+    skipDuplicates: true,
+  });
+  if (!stored.count) return;
+  await db().incidentEvent.create({ data: { incidentId, kind: "action", text: `${STEP_LABELS[step.kind]}: ${result.detail}`, data: { runId, step: index + 1, status: result.status, playbook: playbookName } } });
+  await audit(SYSTEM_CONTEXT, {
+    type: "incident", action: "incident.playbook.step", outcome: result.status === "failed" ? "failure" : "success", resource: { type: "incident", id: incidentId },
+    metadata: { runId, playbook: playbookName, step: index + 1, kind: step.kind, critical: step.critical, status: result.status, detail: result.detail },
+  });
+}
+
+async function finish(runId: string, incidentId: string, status: "succeeded" | "failed", detail: string): Promise<"finished"> {
+  const { count } = await db().playbookRun.updateMany({ where: { id: runId, status: "running" }, data: { status, finishedAt: new Date(), leaseUntil: null } });
+  // Only the worker that moved the run out of "running" reports it: the end is recorded once.
+  if (count) {
+    await db().incidentEvent.create({ data: { incidentId, kind: "playbook", text: `Playbook run ${status}: ${detail}`, data: { runId } } });
+    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.finish", outcome: status === "succeeded" ? "success" : "failure", resource: { type: "incident", id: incidentId }, metadata: { runId, detail } });
+  }
+  return "finished";
+}
+
+/** What a playbook would do to an incident now: nothing is changed; the dry run itself is audited. */
+export async function dryRunPlaybook(playbookId: string, incidentId: string, ctx: AuditContext) {
+  const playbook = await findPlaybook(playbookId);
+  if (!playbook) return null;
+  const targets = await incidentTargets(incidentId);
+  const steps = [];
+  for (const [index, step] of playbook.current.steps.entries()) {
+    steps.push({ index, kind: step.kind, critical: step.critical, ...(await performAction(step, targets, ctx, { dryRun: true, deliveryId: `dry-run:${index}`, reason: "dry run" })) });
+  }
+  await audit(ctx, { type: "incident", action: "incident.playbook.dry_run", outcome: "success", resource: { type: "playbook", id: playbookId }, metadata: { incident: targets.incident.number, version: playbook.current.version } });
+  return { playbook: playbook.current, incident: targets.incident, steps };
+}

@@ -1,0 +1,317 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
+import { recordAuditEvent } from "@/lib/audit";
+import { userContext } from "@/lib/audit/context";
+import { signInWithPassword } from "@/lib/auth/sign-in";
+import { listActiveAdmins } from "@/lib/auth/users";
+import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
+import {
+  createChannel, dryRunPlaybook, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
+  responseActionSchema, type Step,
+} from "@/lib/incidents";
+import { resetDatabase } from "../support/db";
+import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
+
+// Runs get a short lease here, so a worker killed mid-run is replaced within seconds.
+process.env.GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS = "3";
+// Detection runs when a test calls it, not on a timer.
+process.env.GATEHOUSE_DETECTION_INTERVAL_MS = "600000";
+
+const ATTACKER = "203.0.113.50";
+
+beforeAll(async () => {
+  await resetDatabase();
+  await startIncidentEngine();
+});
+afterAll(stopIncidentEngine);
+beforeEach(resetDatabase);
+
+async function playbook(name: string, triggerType: Parameters<typeof savePlaybook>[1]["triggerType"], steps: Step[], minSeverity: Parameters<typeof savePlaybook>[1]["minSeverity"] = "low") {
+  return savePlaybook(null, { name, enabled: true, triggerType, minSeverity, steps, comment: "test" }, ctx);
+}
+
+async function finishedRun(incidentId: string) {
+  await expect.poll(async () => (await db().playbookRun.findFirst({ where: { incidentId } }))?.status, { timeout: 20_000, interval: 200 }).toMatch(/succeeded|failed/);
+  return db().playbookRun.findFirstOrThrow({ where: { incidentId }, include: { steps: { orderBy: { index: "asc" } } } });
+}
+
+const reportSignIn = (userId: string, ip = "198.51.100.9") =>
+  recordAuditEvent({ type: "security", action: "risk.user_reported_sign_in", outcome: "success", actor: { type: "user", id: userId, label: null }, client: { ip }, metadata: { attemptId: "a1" } });
+
+describe("detection and correlation", () => {
+  it("credential stuffing opens one incident, the playbook blocks the IP, and the next attempt from it is refused", async () => {
+    await playbook("Block stuffing", "credential_stuffing", [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }], "high");
+    const victims = await Promise.all(Array.from({ length: 6 }, () => makeUser()));
+    for (let i = 0; i < 24; i++) {
+      const email = i % 4 === 0 ? uniqueEmail("nobody") : victims[i % victims.length]!.email;
+      expect(await signInWithPassword({ email, password: `guess-${i}` }, client(ATTACKER), null)).toMatchObject({ ok: false });
+    }
+
+    const pass = await runDetection();
+    expect(pass.incidentsOpened).toBe(1);
+    const incidents = await db().incident.findMany({ include: { alerts: true, indicators: true } });
+    expect(incidents).toHaveLength(1);
+    const incident = incidents[0]!;
+    expect(incident.type).toBe("credential_stuffing");
+    const stuffing = incident.alerts.filter((a) => a.rule === "credential_stuffing");
+    expect(stuffing).toHaveLength(1);
+    expect(stuffing[0]!.count).toBeGreaterThan(1);
+    expect(incident.indicators).toContainEqual(expect.objectContaining({ kind: "ip", value: ATTACKER }));
+
+    const run = await finishedRun(incident.id);
+    expect(run.status).toBe("succeeded");
+    expect(run.steps.map((s) => [s.kind, s.status])).toEqual([["block_ip", "ok"]]);
+    expect(await db().ipRule.findFirst({ where: { cidr: `${ATTACKER}/32`, kind: "block" } })).toMatchObject({ note: expect.stringContaining(`INC-${incident.number}`) });
+
+    // Even with the right password, the source is refused by the block list.
+    const next = await signInWithPassword({ email: victims[0]!.email, password: TEST_PASSWORD }, client(ATTACKER), null);
+    expect(next).toEqual({ ok: false, reason: "refused", refusal: "source_blocked" });
+    const attempt = await db().loginAttempt.findFirstOrThrow({ where: { email: victims[0]!.email }, orderBy: { at: "desc" } });
+    expect((attempt.factors as { code: string }[]).map((f) => f.code)).toContain("ip_blocklisted");
+    // The victims' accounts stay usable from elsewhere.
+    expect(await signInWithPassword({ email: victims[0]!.email, password: TEST_PASSWORD }, client("198.51.100.20"), null)).toMatchObject({ ok: true });
+
+    // Reading the trail again raises nothing twice.
+    await db().detectionCursor.update({ where: { id: 1 }, data: { lastSeq: 0 } });
+    await runDetection();
+    expect(await db().incident.count()).toBe(1);
+    expect(await db().alert.count({ where: { rule: "credential_stuffing" } })).toBe(1);
+  });
+
+  it("alerts about one user within the join window share an incident; later ones open a new one", async () => {
+    const user = await makeUser();
+    await reportSignIn(user.id);
+    await recordAuditEvent({ type: "security", action: "mfa.passkey.clone_suspected", outcome: "blocked", actor: { type: "user", id: null, label: null }, resource: { type: "passkey", id: "pk1" }, metadata: { userId: user.id } });
+    await runDetection();
+    const [incident] = await db().incident.findMany({ include: { alerts: true } });
+    expect(incident!.alerts.map((a) => a.rule).sort()).toEqual(["passkey_clone", "user_reported_sign_in"]);
+
+    // Resolved incidents take no more alerts.
+    await db().incident.update({ where: { id: incident!.id }, data: { status: "resolved" } });
+    await reportSignIn(user.id);
+    await runDetection();
+    expect(await db().incident.count()).toBe(2);
+  });
+
+  it("thresholds are editable: a disabled rule raises nothing, a lower score threshold raises more", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const actor = userContext(admin, null);
+    expect(await saveRuleSetting("user_reported_sign_in", { enabled: false, severity: "high", joinWindowMinutes: 60, params: {} }, actor)).toMatchObject({ ok: true });
+    expect(await saveRuleSetting("high_risk_sign_in", { enabled: "on", severity: "medium", joinWindowMinutes: 60, params: { minScore: "1.5" } }, actor))
+      .toMatchObject({ ok: false, errors: { "params.minScore": expect.any(String) } });
+    await reportSignIn(admin.id);
+    await runDetection();
+    expect(await db().incident.count()).toBe(0);
+    expect(await db().auditEvent.count({ where: { action: "incident.rule.update" } })).toBe(1);
+  });
+
+  it("a role granted at night raises privilege escalation; forensic capture at high severity stores a hash of its content", async () => {
+    const user = await makeUser();
+    await recordAuditEvent({ type: "admin", action: "user.roles.update", outcome: "success", actor: { type: "user", id: null, label: "root@example.test" }, resource: { type: "user", id: user.id }, metadata: { before: ["user"], after: ["user", "admin"], granted: ["admin"], revoked: [] } });
+    await runDetection();
+    const isNight = (h: number) => h < 8 || h >= 18;
+    const day = new Date().getUTCDay();
+    const expectAlert = isNight(new Date().getUTCHours()) || day === 0 || day === 6;
+    expect(await db().alert.count({ where: { rule: "off_hours_role_grant" } })).toBe(expectAlert ? 1 : 0);
+
+    await reportSignIn(user.id);
+    await runDetection();
+    const snapshot = await db().forensicSnapshot.findFirstOrThrow();
+    expect(createHash("sha256").update(snapshot.content).digest("hex")).toBe(snapshot.sha256);
+    expect(JSON.parse(snapshot.content).users[0].user.email).toBe(user.email);
+  });
+});
+
+describe("playbooks", () => {
+  it("refresh token reuse revokes the user's grants and sessions through the playbook", async () => {
+    await playbook("Stolen token", "token_theft", [{ kind: "revoke_tokens", critical: true }, { kind: "terminate_sessions", critical: false }]);
+    const user = await makeUser();
+    const other = await makeUser();
+    const session = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    expect(session.ok).toBe(true);
+    for (const [kind, id, accountId] of [["Grant", "g1", user.id], ["RefreshToken", "r1", user.id], ["AccessToken", "a1", user.id], ["Grant", "g2", other.id]] as const) {
+      await db().oidcModel.create({ data: { kind, id, payload: { accountId, clientId: "app" }, grantId: kind === "Grant" ? null : "g1" } });
+    }
+    await recordAuditEvent({
+      type: "security", action: "oauth.refresh_token.reuse", outcome: "blocked", actor: { type: "user", id: user.id, label: null }, client: { ip: "198.51.100.77" },
+      resource: { type: "oauth_client", id: "app" }, metadata: { clientId: "app", grantRevoked: true },
+    });
+    await runDetection();
+    const incident = await db().incident.findFirstOrThrow({ include: { indicators: true } });
+    expect(incident.type).toBe("token_theft");
+    expect(incident.indicators).toContainEqual(expect.objectContaining({ kind: "client", value: "app" }));
+    const run = await finishedRun(incident.id);
+    expect(run.steps.map((s) => [s.kind, s.status])).toEqual([["revoke_tokens", "ok"], ["terminate_sessions", "ok"]]);
+    expect(await db().oidcModel.findMany({ select: { id: true } })).toEqual([{ id: "g2" }]);
+    expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(0);
+    expect(await db().session.findFirst({ where: { userId: user.id } })).toMatchObject({ endReason: "incident_response" });
+  });
+
+  it("a failed critical step stops the run; a dry run changes nothing", async () => {
+    const pb = await playbook("Escalate", "account_takeover", [
+      { kind: "notify", critical: true, channel: "missing-channel" },
+      { kind: "terminate_sessions", critical: false },
+    ]);
+    const user = await makeUser();
+    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    await reportSignIn(user.id);
+    await runDetection();
+    const incident = await db().incident.findFirstOrThrow();
+
+    const dry = await dryRunPlaybook(pb.id, incident.id, ctx);
+    expect(dry!.steps.map((s) => s.detail)).toEqual(['No notification channel named "missing-channel".', `Would end every session of ${user.email}.`]);
+
+    const run = await finishedRun(incident.id);
+    expect(run.status).toBe("failed");
+    expect(run.attempts).toBe(3);
+    expect(run.steps.map((s) => [s.kind, s.status])).toEqual([["notify", "failed"]]);
+    expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(1);
+  });
+
+  it("a webhook receiver on loopback gets a correctly signed notification", async () => {
+    const receiver = await webhookReceiver();
+    try {
+      const { secret } = await createChannel({ kind: "webhook", name: "soc", target: receiver.url }, ctx);
+      const stored = await db().notificationChannel.findUniqueOrThrow({ where: { name: "soc" } });
+      expect(stored.secretCipher).not.toContain(secret!);
+      await playbook("Tell the SOC", "account_takeover", [{ kind: "notify", critical: true, channel: "soc" }]);
+      const user = await makeUser();
+      await reportSignIn(user.id);
+      await runDetection();
+      const incident = await db().incident.findFirstOrThrow();
+      expect((await finishedRun(incident.id)).status).toBe("succeeded");
+      expect(receiver.deliveries).toHaveLength(1);
+      const [delivery] = receiver.deliveries;
+      expect(verifySignature(secret!, delivery!.body, delivery!.signature)).toBe(true);
+      expect(verifySignature("whsec_wrong", delivery!.body, delivery!.signature)).toBe(false);
+      expect(JSON.parse(delivery!.body)).toMatchObject({ incident: { number: incident.number, severity: "high" }, users: [user.email] });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("a worker killed in the middle of a run: another finishes it, each step exactly once", async () => {
+    await stopIncidentEngine();
+    const receiver = await webhookReceiver({ hangFirst: true });
+    let worker: ChildProcess | undefined;
+    try {
+      const { secret } = await createChannel({ kind: "webhook", name: "pager", target: receiver.url }, ctx);
+      await playbook("Three steps", "account_takeover", [
+        { kind: "terminate_sessions", critical: true },
+        { kind: "notify", critical: true, channel: "pager" },
+        { kind: "lock_accounts", critical: false, minutes: 30 },
+      ]);
+      const user = await makeUser();
+      await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+      await reportSignIn(user.id);
+
+      // A separate worker process detects the report and runs the playbook; it is killed while step 2 waits on the receiver.
+      worker = spawn("npx", ["tsx", "--conditions=react-server", "scripts/incident-worker.ts"], {
+        env: { ...process.env, GATEHOUSE_DETECTION_INTERVAL_MS: "200" }, stdio: "ignore", detached: true,
+      });
+      await receiver.firstArrived;
+      process.kill(-worker.pid!, "SIGKILL");
+      const incident = await db().incident.findFirstOrThrow();
+      expect((await db().playbookRun.findFirstOrThrow()).status).toBe("running");
+
+      await startIncidentEngine();
+      const run = await finishedRun(incident.id);
+      expect(run.status).toBe("succeeded");
+      expect(run.steps.map((s) => [s.index, s.kind, s.status])).toEqual([[0, "terminate_sessions", "ok"], [1, "notify", "ok"], [2, "lock_accounts", "ok"]]);
+      const stepEvents = await db().auditEvent.findMany({ where: { action: "incident.playbook.step" } });
+      expect(stepEvents).toHaveLength(3);
+      expect(await db().auditEvent.count({ where: { action: "incident.playbook.finish" } })).toBe(1);
+      expect(await db().auditEvent.count({ where: { action: "session.revoke_all", resourceId: user.id } })).toBe(1);
+      // The notification was sent twice (the first answer never came): same delivery id, so the receiver can drop the repeat.
+      expect(receiver.deliveries.map((d) => d.deliveryId)).toEqual([expect.stringContaining(":1"), receiver.deliveries[0]!.deliveryId]);
+      expect(verifySignature(secret!, receiver.deliveries[1]!.body, receiver.deliveries[1]!.signature)).toBe(true);
+    } finally {
+      if (worker?.pid && worker.exitCode === null) {
+        try {
+          process.kill(-worker.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await receiver.close();
+    }
+  }, 90_000);
+});
+
+describe("analysts", () => {
+  it("a one-click response needs a valid step and a reason, and is audited", async () => {
+    const user = await makeUser();
+    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    await reportSignIn(user.id);
+    await runDetection();
+    const incident = await db().incident.findFirstOrThrow();
+    expect(responseActionSchema.safeParse({ step: { kind: "format_disk" }, reason: "because" }).success).toBe(false);
+    expect(responseActionSchema.safeParse({ step: { kind: "terminate_sessions" }, reason: "" }).success).toBe(false);
+    const analyst = await makeUser({ roles: ["analyst"] });
+    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "terminate_sessions" }, reason: "user confirmed by phone" }), userContext(analyst, null));
+    expect(result).toMatchObject({ status: "ok" });
+    expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(0);
+    expect(await db().auditEvent.findFirst({ where: { action: "incident.action" } })).toMatchObject({ actorId: analyst.id, metadata: expect.objectContaining({ reason: "user confirmed by phone" }) });
+  });
+
+  it("playbook steps typed as JSON get errors that point at the step", () => {
+    expect(parseSteps("[{")).toMatchObject({ ok: false, error: expect.stringMatching(/not valid JSON/) });
+    expect(parseSteps('[{"kind":"terminate_sessions"},{"kind":"block_ip","hours":0}]')).toMatchObject({ ok: false, error: expect.stringMatching(/^step 2 \(hours\)/) });
+    expect(parseSteps('[{"kind":"revoke_tokens","critical":true}]')).toEqual({ ok: true, steps: [{ kind: "revoke_tokens", critical: true }] });
+  });
+
+  it("an analyst handles incidents but cannot edit policies, unless a policy allows it", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const analyst = await makeUser({ roles: ["analyst"] });
+    const subject: ConsoleSubject = { userId: analyst.id, email: analyst.email, roles: analyst.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa", mfaFresh: true, deviceTrusted: false };
+    expect(await consoleAllows(subject, "incidents", "manage")).toBe(true);
+    expect(await consoleAllows(subject, "policies", "manage")).toBe(false);
+    const adminSubject = { ...subject, userId: admin.id, email: admin.email, roles: admin.roles };
+    const grant = `${DEFAULT_POLICIES}\n@id("analysts-edit-policies")\npermit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies");\n`;
+    expect((await publishPolicies(grant, "analysts on call edit policies", adminSubject, await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    expect(await consoleAllows(subject, "policies", "manage")).toBe(true);
+  });
+});
+
+type Delivery = { body: string; signature: string; deliveryId: string };
+
+async function webhookReceiver(options: { hangFirst?: boolean } = {}) {
+  const deliveries: Delivery[] = [];
+  let arrived: () => void = () => {};
+  const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
+  const hanging: ServerResponse[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      deliveries.push({ body, signature: String(req.headers["gatehouse-signature"]), deliveryId: String(req.headers["gatehouse-delivery"]) });
+      arrived();
+      if (options.hangFirst && deliveries.length === 1) hanging.push(res);
+      else res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    deliveries,
+    firstArrived,
+    close: () => new Promise<void>((resolve) => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** What a receiver does: recompute the HMAC over "<t>.<body>" and compare in constant time. */
+function verifySignature(secret: string, body: string, header: string): boolean {
+  const parts = Object.fromEntries(header.split(",").map((p) => p.split("=") as [string, string]));
+  if (!parts.t || !parts.v1 || Math.abs(Date.now() / 1000 - Number(parts.t)) > 300) return false;
+  const expected = createHmac("sha256", secret).update(`${parts.t}.${body}`).digest();
+  const given = Buffer.from(parts.v1, "hex");
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
