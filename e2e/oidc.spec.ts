@@ -151,6 +151,12 @@ test.describe.serial("OpenID Connect provider", () => {
     expect(await oauthError(afterReuse)).toBe("invalid_grant");
     expect((await introspect(first.access_token)).active).toBe(false);
     await expect.poll(() => sql(`SELECT outcome FROM audit_events WHERE action = 'oauth.refresh_token.reuse' LIMIT 1`)).toBe("blocked");
+
+    // Detection opens a token-theft incident; the built-in playbook revokes the user's other grants
+    // and ends their sessions, so the thief's browser session is gone too.
+    await expect.poll(() => sql(`SELECT r.status FROM playbook_runs r JOIN incidents i ON i.id = r.incident_id WHERE i.type = 'token_theft' LIMIT 1`), { timeout: 30_000 }).toBe("succeeded");
+    await page.goto("/account");
+    await expect(page).toHaveURL(/\/sign-in/);
   });
 
   test("revocation and introspection", async ({ page }) => {

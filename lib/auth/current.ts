@@ -20,8 +20,12 @@ export type CurrentUser = {
   deviceTrusted: boolean;
 };
 
-/** A sign-in that passed its password but still owes the MFA step or a factor enrollment. */
-export type PendingSignIn = CurrentUser & { stage: "mfa_required" | "enrollment_required"; requiredFactor: "any" | "passkey" };
+/**
+ * A sign-in that passed its first factor but still owes the MFA step, a factor enrollment, or the new
+ * password an administrator required. None of these reach the app: currentUser() is null for them.
+ */
+export type PendingSignIn = CurrentUser & { stage: PendingStage; requiredFactor: "any" | "passkey" };
+export type PendingStage = "mfa_required" | "enrollment_required" | "password_change_required";
 
 const sessionBehindRequest = cache(async () => {
   const session = (await auth()) as { sid?: string } | null;
@@ -48,9 +52,16 @@ export const currentPendingSignIn = cache(async (): Promise<PendingSignIn | null
   return { ...toUser(row), stage: row.stage, requiredFactor: row.requiredFactor === "passkey" ? "passkey" : "any" };
 });
 
-export const pendingStagePath = (stage: PendingSignIn["stage"]) => (stage === "mfa_required" ? "/sign-in/verify" : "/sign-in/enroll");
+const PENDING_STAGE_PATHS: Record<PendingStage, string> = {
+  mfa_required: "/sign-in/verify",
+  enrollment_required: "/sign-in/enroll",
+  password_change_required: "/sign-in/new-password",
+};
 
-/** For pages and layouts: signed out → sign-in page (or the pending MFA step), coming back here after. */
+/** The page where a pending sign-in finishes its stage. */
+export const pendingStagePath = (stage: PendingStage) => PENDING_STAGE_PATHS[stage];
+
+/** For pages and layouts: signed out → sign-in page (or the pending sign-in's next step), coming back here after. */
 export async function requireUser(): Promise<CurrentUser> {
   const user = await currentUser();
   if (user) return user;

@@ -1,5 +1,5 @@
 // lib/auth's public surface: what pages, actions and other domains may call.
-export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, hasFreshMfa, type CurrentUser, type PendingSignIn } from "./current";
+export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, hasFreshMfa, type CurrentUser, type PendingSignIn, type PendingStage } from "./current";
 export { requireAccess, requireConsole, canAccess, viewableSections, tokenIssuanceDecision, consoleSubject, type ConsoleAccess } from "./access";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
@@ -10,8 +10,8 @@ export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, 
 export { routeCaller, problem } from "./route-guard";
 export {
   createUser, listUsers, findUser, listActiveAdmins, findPrincipalByEmail, userEmails, setRoles, setDisabled, updateName, changePassword,
-  newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, USERS_PAGE_SIZE,
+  completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, USERS_PAGE_SIZE,
 } from "./users";
-export { newPasswordSchema } from "./password";
+export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH } from "./password";
 export { ensureFirstAdminPath, isSetupTokenUsable, redeemSetupToken } from "./first-admin";
 export { ROLES, ROLE_DESCRIPTIONS, ADMIN_SECTIONS, sectionFor, type RoleName } from "./roles";

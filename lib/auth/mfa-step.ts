@@ -4,22 +4,28 @@ import type { AuditContext } from "../audit/context";
 import { trustDevice } from "../devices";
 import { generateBackupCodes, remainingBackupCodes, verifySecondFactor, type SecondFactorProof } from "../mfa";
 import type { CurrentUser, PendingSignIn } from "./current";
-import { activateSession, markMfaVerified } from "./sessions";
+import { activateSession, markMfaVerified, type AuthenticatedStage } from "./sessions";
 
 // The second half of a sign-in (the MFA step), step-up for sensitive actions, and what happens
 // once a first factor is enrolled. lib/mfa checks the factor; this file moves the session on.
 
 export type StepResult = { ok: true } | { ok: false; message: string };
 
-export async function completeMfaStep(pending: PendingSignIn, proof: SecondFactorProof, rememberDevice: boolean, ctx: AuditContext): Promise<StepResult> {
+/** `stage` says where the sign-in goes next: the app, or the new password an administrator required. */
+export async function completeMfaStep(
+  pending: PendingSignIn,
+  proof: SecondFactorProof,
+  rememberDevice: boolean,
+  ctx: AuditContext,
+): Promise<{ ok: true; stage: AuthenticatedStage } | { ok: false; message: string }> {
   const result = await verifySecondFactor(pending.id, proof, ctx, pending.requiredFactor);
   if (!result.ok) return result;
-  await activateSession(pending.sessionId, result.method);
+  const stage = await activateSession(pending.sessionId, result.method);
   if (rememberDevice) {
     const session = await db().session.findUnique({ where: { id: pending.sessionId }, select: { deviceId: true } });
     if (session?.deviceId) await trustDevice(pending.id, session.deviceId, ctx);
   }
-  return { ok: true };
+  return { ok: true, stage };
 }
 
 export async function stepUp(user: CurrentUser, proof: SecondFactorProof, ctx: AuditContext): Promise<StepResult> {

@@ -15,6 +15,11 @@ export const newPasswordSchema = z
   .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
   .max(MAX_PASSWORD_LENGTH, `Use at most ${MAX_PASSWORD_LENGTH} characters.`);
 
+/** A new password typed twice, so a typo cannot leave the user with a password they do not know. */
+export const newPasswordPairSchema = z
+  .object({ newPassword: newPasswordSchema, confirmPassword: z.string().max(1000) })
+  .refine((f) => f.newPassword === f.confirmPassword, { path: ["confirmPassword"], message: "The two new passwords differ." });
+
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);
 }

@@ -28,7 +28,7 @@ export const ADMIN_SECTIONS: readonly AdminSection[] = [
   { id: "keys", href: "/admin/keys", label: "Keys", built: true, summary: "The provider's signing keys and their rotation." },
   { id: "policies", href: "/admin/policies", label: "Policies", built: true, summary: "Cedar authorization policies, versions and the simulator." },
   { id: "risk", href: "/admin/risk", label: "Risk", built: true, summary: "Sign-in risk scores, signals and baselines." },
-  { id: "incidents", href: "/admin/incidents", label: "Incidents", built: false, summary: "Alerts, incidents and automated response playbooks." },
+  { id: "incidents", href: "/admin/incidents", label: "Incidents", built: true, summary: "Alerts, incidents and automated response playbooks." },
   { id: "audit", href: "/admin/audit", label: "Audit", built: true, summary: "The tamper-evident audit trail: search, verify, export." },
   { id: "compliance", href: "/admin/compliance", label: "Compliance", built: false, summary: "SOC 2 controls, automated tests and evidence." },
 ];

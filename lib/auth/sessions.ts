@@ -1,5 +1,5 @@
 import "server-only";
-import { db, type SessionStage } from "../db/client";
+import { db, type Prisma, type SessionStage } from "../db/client";
 import { readConfig } from "../config";
 import type { RequestContext } from "../http/request-context";
 import { audit, type AuditContext } from "../audit/context";
@@ -18,10 +18,20 @@ export type SessionEndReason =
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
 
-// A session waiting for its MFA step or enrollment is short-lived: a password alone buys ten minutes
-// on the verify page, nothing more.
+// A session waiting for its MFA step, enrollment or required password change is short-lived: a
+// password alone buys ten minutes on the verify page, nothing more.
 const PENDING_SESSION_MS = 10 * 60_000;
 const sessionLifetimeMs = () => readConfig().GATEHOUSE_SESSION_HOURS * 3_600_000;
+const lifetimeMs = (stage: SessionStage) => (stage === "active" ? sessionLifetimeMs() : PENDING_SESSION_MS);
+
+export type AuthenticatedStage = "active" | "password_change_required";
+
+/**
+ * The stage of a sign-in that has all the factors it needs: active, unless an administrator (or an
+ * incident response) requires a new password first. Then the session can only change the password.
+ */
+export const authenticatedStage = (user: { passwordResetRequiredAt: Date | null }): AuthenticatedStage =>
+  user.passwordResetRequiredAt ? "password_change_required" : "active";
 
 export type NewSession = {
   stage: SessionStage;
@@ -37,7 +47,7 @@ export async function createSession(userId: string, client: RequestContext, init
   return db().session.create({
     data: {
       userId,
-      expiresAt: new Date(now.getTime() + (init.stage === "active" ? sessionLifetimeMs() : PENDING_SESSION_MS)),
+      expiresAt: new Date(now.getTime() + lifetimeMs(init.stage)),
       ipAddress: client.ip,
       userAgent: client.userAgent,
       stage: init.stage,
@@ -50,14 +60,33 @@ export async function createSession(userId: string, client: RequestContext, init
   });
 }
 
-/** Completes a pending session after its MFA step or enrollment: it now reaches the app. */
-export async function activateSession(sessionId: string, method: string, now = new Date()): Promise<void> {
-  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId } });
+/**
+ * Completes a pending session after its MFA step or enrollment: it now reaches the app, or, when a
+ * new password is required, moves on to that (with a fresh ten minutes, not the full lifetime).
+ */
+export async function activateSession(sessionId: string, method: string, now = new Date()): Promise<AuthenticatedStage> {
+  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, include: { user: { select: { passwordResetRequiredAt: true } } } });
+  const stage = authenticatedStage(session.user);
   await db().session.update({
     where: { id: sessionId },
-    data: { stage: "active", requiredFactor: null, authMethods: [...session.authMethods, method], mfaVerifiedAt: now, expiresAt: new Date(now.getTime() + sessionLifetimeMs()) },
+    data: { stage, requiredFactor: null, authMethods: [...session.authMethods, method], mfaVerifiedAt: now, expiresAt: new Date(now.getTime() + lifetimeMs(stage)) },
   });
-  await learnFromCompletedSignIn(sessionId);
+  // The risk baseline learns only from sign-ins that reach the app.
+  if (stage === "active") await learnFromCompletedSignIn(sessionId);
+  return stage;
+}
+
+/**
+ * Ends the password-change stage of the user's session (inside the caller's transaction, with the
+ * new password): the session gets its full lifetime. False if the session is not, or no longer,
+ * waiting for a password change, so two submissions cannot both complete it.
+ */
+export async function leavePasswordChangeStage(tx: Prisma.TransactionClient, userId: string, sessionId: string, now = new Date()): Promise<boolean> {
+  const { count } = await tx.session.updateMany({
+    where: { id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now } },
+    data: { stage: "active", expiresAt: new Date(now.getTime() + sessionLifetimeMs()) },
+  });
+  return count > 0;
 }
 
 /** Step-up: records a fresh MFA verification on an active session. */

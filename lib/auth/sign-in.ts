@@ -5,7 +5,7 @@ import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
 import { checkSignInThrottle, lockAccountName, recordSignInFailure, recordSignInSuccess } from "./throttle";
-import { createSession } from "./sessions";
+import { authenticatedStage, createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
@@ -15,6 +15,8 @@ import { assessSignIn, currentRiskSettings, learnFromCompletedSignIn, placeLabel
 // runs through here too). Password: account lockout → risk assessment (a blocked source stops
 // here, before any password hash) → password → risk decision → MFA requirement → session.
 // Passkey: the assertion (user-verified, so already two factors) → risk decision → session.
+// A session that would be active waits for a new password instead when one is required
+// (User.passwordResetRequiredAt); one that owes the MFA step gets there after it (activateSession).
 // The risk decision raises the requirement (lib/mfa/requirement.ts's `minimum`); a score at the
 // block threshold refuses the sign-in, locks the account for a while and raises a security event.
 
@@ -31,7 +33,7 @@ export type SignInResult =
   | { ok: false; reason: "throttled"; retryAfterSeconds: number }
   | { ok: false; reason: "refused"; refusal: RefusalReason; retryAfterSeconds?: number };
 
-type SignInUser = { id: string; email: string; roles: Parameters<typeof mfaRequiredFor>[0] };
+type SignInUser = { id: string; email: string; roles: Parameters<typeof mfaRequiredFor>[0]; passwordResetRequiredAt: Date | null };
 
 export async function signInWithPassword(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const parsed = credentialsSchema.safeParse(input);
@@ -110,8 +112,10 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
 
   // The device list shows where a device was last seen: the proxy's header if set, else the GeoIP place.
   const device = await recognizeDevice(user.id, deviceToken, { ...client, location: client.location ?? placeLabel(assessment.geo) }, now);
+  // The factors come first; a required new password is the last step before the app.
+  const stage = requirement.stage === "active" ? authenticatedStage(user) : requirement.stage;
   const session = await createSession(user.id, client, {
-    stage: requirement.stage,
+    stage,
     requiredFactor: requirement.stage === "mfa_required" ? requirement.requiredFactor : null,
     authMethods: requirement.reason === "trusted_device" ? ["password", "trusted_device"] : [method],
     deviceId: device.id,
@@ -120,10 +124,10 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
   });
   await db().user.update({ where: { id: user.id }, data: { lastSignInAt: session.createdAt } });
   await recordAttempt({ ...attempt, outcome: "success", deviceId: device.id, sessionId: session.id });
-  if (requirement.stage === "active") await learnFromCompletedSignIn(session.id);
+  if (stage === "active") await learnFromCompletedSignIn(session.id);
   await audit(ctx, {
     type: "authentication", action: "auth.sign_in", outcome: "success", resource: { type: "session", id: session.id }, riskScore: assessment.score,
-    metadata: { method, stage: requirement.stage, reason: requirement.reason, deviceId: device.id, newDevice: !!device.newToken, ...riskMetadata(assessment) },
+    metadata: { method, stage, reason: requirement.reason, deviceId: device.id, newDevice: !!device.newToken, ...riskMetadata(assessment) },
   });
   return { ok: true, userId: user.id, sessionId: session.id, newDeviceToken: device.newToken };
 }

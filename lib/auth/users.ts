@@ -3,8 +3,9 @@ import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
-import { endAllSessions } from "./sessions";
+import { endAllSessions, leavePasswordChangeStage } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
+import { learnFromCompletedSignIn } from "../risk";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
 export const nameSchema = z.string().trim().min(1, "Enter a name.").max(100, "Use at most 100 characters.");
@@ -179,4 +180,56 @@ export async function requirePasswordReset(userId: string, reason: string, ctx: 
   const { count } = await db().user.updateMany({ where: { id: userId, passwordResetRequiredAt: null }, data: { passwordResetRequiredAt: new Date() } });
   if (count) await audit(ctx, { type: "security", action: "password.reset_required", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason } });
   return count > 0;
+}
+
+export type RequiredPasswordChangeResult =
+  | { ok: true; endedSessions: number }
+  | { ok: false; reason: "invalid_password" | "same_password" | "not_pending" };
+
+/**
+ * Finishes a sign-in that had to choose a new password (see requirePasswordReset): stores it, clears
+ * the requirement, ends the user's other sessions (opened with the password thought compromised) and
+ * lets this session into the app. Refuses, without throwing, a password that breaks the rules or is
+ * the current one, and a session that is not (or no longer) waiting for the change.
+ */
+export async function completeRequiredPasswordChange(
+  userId: string,
+  sessionId: string,
+  newPassword: string,
+  ctx: AuditContext,
+  now = new Date(),
+): Promise<RequiredPasswordChangeResult> {
+  const refuse = async (reason: "invalid_password" | "same_password" | "not_pending") => {
+    await audit(ctx, { type: "security", action: "password.reset_completed", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason } });
+    return { ok: false, reason } as const;
+  };
+  // Checked first, so the password comparison below answers only a session that passed sign-in.
+  if (!(await awaitsPasswordChange(userId, sessionId, now))) return refuse("not_pending");
+  if (!newPasswordSchema.safeParse(newPassword).success) return refuse("invalid_password");
+  const credential = await db().passwordCredential.findUnique({ where: { userId } });
+  if (credential && (await verifyPassword(credential.hash, newPassword))) return refuse("same_password");
+
+  const hash = await hashPassword(newPassword);
+  // One transaction: the session is let in only together with the new password and the cleared flag.
+  const changed = await db().$transaction(async (tx) => {
+    if (!(await leavePasswordChangeStage(tx, userId, sessionId, now))) return false;
+    await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
+    await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: null } });
+    return true;
+  });
+  if (!changed) return refuse("not_pending");
+
+  await audit(ctx, { type: "security", action: "password.reset_completed", outcome: "success", resource: { type: "user", id: userId }, metadata: { sessionId } });
+  const endedSessions = await endAllSessions(userId, "password_changed", ctx, sessionId);
+  // Only now has this sign-in reached the app: the risk baseline learns from it.
+  await learnFromCompletedSignIn(sessionId);
+  return { ok: true, endedSessions };
+}
+
+async function awaitsPasswordChange(userId: string, sessionId: string, now: Date): Promise<boolean> {
+  const session = await db().session.findFirst({
+    where: { id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now }, user: { disabledAt: null } },
+    select: { id: true },
+  });
+  return !!session;
 }

@@ -3,13 +3,14 @@ import ipaddr from "ipaddr.js";
 import { db } from "../db/client";
 import { audit as record, type AuditContext } from "../audit/context";
 import { endAllSessions } from "../auth/sessions";
-import { findPrincipalByEmail, requirePasswordReset } from "../auth/users";
+import { requirePasswordReset } from "../auth/users";
 import { lockAccountName } from "../auth/throttle";
 import { resetMfa } from "../mfa/factors";
 import { revokeUserGrants } from "../oidc/consents";
 import { addIpRule, listIpRules } from "../risk/ip-rules";
 import { resolveChannel } from "./channels";
 import { sendNotification } from "./notify";
+import { findResponder } from "./responders";
 import type { Step } from "./playbooks";
 
 // The response actions, shared by playbook steps and the analyst's one-click actions. Each one
@@ -24,8 +25,9 @@ export type IncidentTargets = {
 
 export type ActionResult = { status: "ok" | "skipped" | "failed"; detail: string; data?: Record<string, unknown> };
 
-export async function incidentTargets(incidentId: string): Promise<IncidentTargets> {
-  const incident = await db().incident.findUniqueOrThrow({ where: { id: incidentId }, include: { indicators: true } });
+export async function incidentTargets(incidentId: string): Promise<IncidentTargets | null> {
+  const incident = await db().incident.findUnique({ where: { id: incidentId }, include: { indicators: true } });
+  if (!incident) return null;
   const userIds = incident.indicators.filter((i) => i.kind === "user").map((i) => i.value);
   const users = userIds.length ? await db().user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } }) : [];
   return {
@@ -99,10 +101,8 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
     case "notify":
       return notify(step.channel, targets, options);
     case "escalate": {
-      const person = await findPrincipalByEmail(step.assignee);
-      if (!person || !person.roles.some((r) => r === "admin" || r === "analyst")) {
-        return { status: "failed", detail: `${step.assignee} is not an analyst or admin.` };
-      }
+      const person = await findResponder(step.assignee);
+      if (!person) return { status: "failed", detail: `${step.assignee} is not an active analyst or admin.` };
       if (dryRun) return { status: "ok", detail: `Would assign ${ref(targets)} to ${person.email}${step.channel ? ` and notify ${step.channel}` : ""}.` };
       await db().incident.update({ where: { id: targets.incident.id }, data: { assigneeId: person.userId } });
       await db().incidentEvent.create({ data: { incidentId: targets.incident.id, kind: "assignment", text: `Escalated to ${person.email}`, data: { reason } } });

@@ -1,5 +1,6 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { db } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
@@ -10,14 +11,21 @@ import { audit, type AuditContext } from "../audit/context";
 
 const SECRET_CONTEXT = "notification-channel.secret";
 
-export const CHANNEL_KINDS = ["webhook", "email"] as const;
+/** 169.254.0.0/16 and fe80::/10: where cloud metadata services answer; never a webhook. */
+function isLinkLocal(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === "linkLocal";
+}
 
 export const newChannelSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("webhook"),
     name: z.string().trim().min(1, "Name the channel.").max(60).regex(/^[\w .-]+$/, "Letters, digits, spaces, dots and dashes."),
     // Loopback http is allowed for receivers on the same machine; anything else must be https.
-    target: z.url().max(500).refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(u), "Use an https URL (or http on loopback)."),
+    target: z.url().max(500)
+      .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(u), "Use an https URL (or http on loopback).")
+      .refine((u) => !new URL(u).username && !new URL(u).password, "Put no credentials in the URL: the request is signed.")
+      .refine((u) => !isLinkLocal(new URL(u).hostname), "Link-local addresses (such as cloud metadata services) are refused."),
   }),
   z.object({
     kind: z.literal("email"),

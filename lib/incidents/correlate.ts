@@ -8,10 +8,12 @@ import { RULES, type AlertDraft } from "./rules";
 // had an alert within the rule's join window; otherwise it opens a new incident. Re-reading the
 // same audit event (after a crash) raises nothing twice: (rule, source_seq) is unique.
 
-export type RaisedAlert = { incidentId: string; opened: boolean; severityRaised: boolean } | null;
+/** `alreadyRaised`: this event raised it before (read again after a crash); what follows an alert is still due. */
+export type RaisedAlert = { incidentId: string; opened: boolean; alreadyRaised: boolean } | null;
 
 export async function raiseAlert(draft: AlertDraft, sourceSeq: bigint, at: Date, joinWindowMinutes: number): Promise<RaisedAlert> {
-  if (await db().alert.findUnique({ where: { rule_sourceSeq: { rule: draft.rule, sourceSeq } }, select: { id: true } })) return null;
+  const existing = await db().alert.findUnique({ where: { rule_sourceSeq: { rule: draft.rule, sourceSeq } }, select: { incidentId: true } });
+  if (existing) return { incidentId: existing.incidentId, opened: false, alreadyRaised: true };
   if (draft.aggregateByIp && draft.ip && (await addToRecentAlert(draft, sourceSeq, at))) return null;
 
   const joinable = await joinableIncident(draft.indicators, new Date(at.getTime() - joinWindowMinutes * 60_000));
@@ -34,7 +36,7 @@ export async function raiseAlert(draft: AlertDraft, sourceSeq: bigint, at: Date,
   if (severityRaised) {
     await db().incidentEvent.create({ data: { incidentId: incident.id, at, kind: "severity", text: `Severity raised from ${joinable.severity} to ${severity}` } });
   }
-  return { incidentId: incident.id, opened: !joinable, severityRaised };
+  return { incidentId: incident.id, opened: !joinable, alreadyRaised: false };
 }
 
 /** More of the same signal (e.g. failures from one IP) within the window: counted on the open alert. */

@@ -5,7 +5,8 @@ import { auditEventsAfter } from "../audit/search";
 import { sourceFailures } from "../risk/attempts";
 import { raiseAlert } from "./correlate";
 import { captureIfSevere } from "./forensics";
-import { evaluate, type DetectionEvent } from "./rules";
+import { audit, SYSTEM_CONTEXT } from "../audit/context";
+import { evaluate, type DetectionEvent, type RuleSettings } from "./rules";
 import { ruleSettings } from "./rule-settings";
 import { startMatchingPlaybooks } from "./runner";
 
@@ -34,16 +35,43 @@ export async function runDetection(): Promise<DetectionPass> {
     }
     const settings = await ruleSettings();
     for (const event of events) {
-      for (const draft of await evaluate(event as DetectionEvent, settings, { sourceFailures })) {
-        const raised = await raiseAlert(draft, BigInt(event.seq), new Date(event.at), settings[draft.rule].joinWindowMinutes);
-        if (!raised) continue;
-        pass.alerts++;
-        if (raised.opened) pass.incidentsOpened++;
-        await captureIfSevere(raised.incidentId);
-        await startMatchingPlaybooks(raised.incidentId);
-      }
-      await db().detectionCursor.updateMany({ where: { id: 1, leaseOwner: instance }, data: { lastSeq: BigInt(event.seq), updatedAt: new Date() } });
+      await detectIn(event as DetectionEvent, settings, pass);
+      // Each event moves the cursor and renews the lease; an instance that lost the lease stops.
+      const { count } = await db().detectionCursor.updateMany({
+        where: { id: 1, leaseOwner: instance },
+        data: { lastSeq: BigInt(event.seq), leaseUntil: new Date(Date.now() + LEASE_SECONDS * 1000), updatedAt: new Date() },
+      });
+      if (!count) return pass;
       pass.events++;
     }
+  }
+}
+
+// An event that keeps failing is tried this often, then skipped with an audit event saying so:
+// one bad event must not stop detection for good.
+const MAX_TRIES = 3;
+const failures = new Map<string, number>();
+
+async function detectIn(event: DetectionEvent, settings: RuleSettings, pass: DetectionPass): Promise<void> {
+  try {
+    for (const draft of await evaluate(event, settings, { sourceFailures })) {
+      const raised = await raiseAlert(draft, BigInt(event.seq), new Date(event.at), settings[draft.rule].joinWindowMinutes);
+      if (!raised) continue;
+      if (!raised.alreadyRaised) pass.alerts++;
+      if (raised.opened) pass.incidentsOpened++;
+      // Both are idempotent, so an event read again after a crash completes what it started.
+      await captureIfSevere(raised.incidentId);
+      await startMatchingPlaybooks(raised.incidentId);
+    }
+    failures.delete(event.seq);
+  } catch (error) {
+    const tries = (failures.get(event.seq) ?? 0) + 1;
+    failures.set(event.seq, tries);
+    if (tries < MAX_TRIES) throw error;
+    failures.delete(event.seq);
+    await audit(SYSTEM_CONTEXT, {
+      type: "incident", action: "incident.detection.skip", outcome: "failure",
+      metadata: { auditSeq: event.seq, action: event.action, error: (error instanceof Error ? error.message : String(error)).slice(0, 300) },
+    });
   }
 }

@@ -3,8 +3,8 @@ import { SYSTEM_CONTEXT } from "../audit/context";
 import { readConfig } from "../config";
 import { runDetection } from "./detect";
 import { ensureDefaultPlaybooks } from "./playbooks";
-import { jobQueue, PLAYBOOK_QUEUE, stopJobQueue } from "./queue";
-import { executeRun } from "./runner";
+import { enqueuePlaybookRun, jobQueue, PLAYBOOK_QUEUE, stopJobQueue } from "./queue";
+import { abandonRun, executeRun, requeueStalledRuns } from "./runner";
 
 // The incident worker: detection on a timer and the playbook queue's handler. Runs inside each
 // server instance (GATEHOUSE_INCIDENT_WORKER=on, the default) and in `npm run worker`; instances
@@ -17,16 +17,26 @@ export async function startIncidentEngine(): Promise<void> {
   if (config.GATEHOUSE_INCIDENT_WORKER === "off" || globalForEngine.gatehouseDetectionTimer) return;
   await ensureDefaultPlaybooks(SYSTEM_CONTEXT);
   const queue = await jobQueue();
-  await queue.work<{ runId: string }>(PLAYBOOK_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-    // "busy": another worker holds the run's lease; the retry finds it finished, or claims it
-    // once that worker's lease has ended (it died).
-    if ((await executeRun(job!.data.runId)) === "busy") throw new Error("the run is held by another worker");
+  await requeueStalledRuns();
+  await queue.work<{ runId: string }>(PLAYBOOK_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) => {
+    const { runId } = job!.data;
+    try {
+      const outcome = await executeRun(runId);
+      // Another worker holds the run: look again when its lease ends (if it died, this one takes over).
+      if (outcome.state === "busy") await enqueuePlaybookRun(runId, new Date(outcome.leaseUntil.getTime() + 1_000));
+    } catch (error) {
+      if (job!.retryCount < job!.retryLimit) throw error;
+      await abandonRun(runId, error instanceof Error ? error.message : String(error));
+    }
   });
   let running = false;
+  let ticks = 0;
   globalForEngine.gatehouseDetectionTimer = setInterval(() => {
     if (running) return;
     running = true;
-    runDetection()
+    const sweep = ++ticks % Math.max(1, Math.round(60_000 / config.GATEHOUSE_DETECTION_INTERVAL_MS)) === 0;
+    (sweep ? requeueStalledRuns() : Promise.resolve(0))
+      .then(() => runDetection())
       .catch((error: unknown) => console.error("[incidents] detection:", error instanceof Error ? error.message : error))
       .finally(() => (running = false));
   }, config.GATEHOUSE_DETECTION_INTERVAL_MS);

@@ -23,6 +23,7 @@ export async function captureIfSevere(incidentId: string): Promise<string | null
 
 export async function captureSnapshot(incidentId: string, reason: string): Promise<string> {
   const targets = await incidentTargets(incidentId);
+  if (!targets) throw new Error("no such incident");
   const users = [];
   for (const user of targets.users) {
     users.push({

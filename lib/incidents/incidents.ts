@@ -2,9 +2,10 @@ import "server-only";
 import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
-import { findPrincipalByEmail, userEmails } from "../auth/users";
+import { userEmails } from "../auth/users";
 import { incidentTargets, performAction, type ActionResult } from "./actions";
 import { captureSnapshot } from "./forensics";
+import { findResponder } from "./responders";
 import { CLOSED_STATUSES, SEVERITIES, STATUSES, type IncidentStatus } from "./model";
 import { stepSchema } from "./playbooks";
 
@@ -22,7 +23,7 @@ export async function listIncidents(filters: IncidentFilters, take = 100) {
   const where: Prisma.IncidentWhereInput = {
     ...(filters.status === "active" ? { status: { notIn: [...CLOSED_STATUSES] } } : filters.status ? { status: filters.status } : {}),
     ...(filters.severity ? { severity: filters.severity } : {}),
-    ...(filters.q ? { OR: [{ title: { contains: filters.q, mode: "insensitive" } }, { indicators: { some: { value: filters.q } } }, ...(/^(INC-)?\d+$/i.test(filters.q) ? [{ number: Number(filters.q.replace(/\D/g, "")) }] : [])] } : {}),
+    ...(filters.q ? { OR: [{ title: { contains: filters.q, mode: "insensitive" } }, { indicators: { some: { value: filters.q } } }, ...(/^(INC-)?\d{1,9}$/i.test(filters.q) ? [{ number: Number(filters.q.replace(/\D/g, "")) }] : [])] } : {}),
   };
   const rows = await db().incident.findMany({ where, orderBy: [{ lastAlertAt: "desc" }], take, include: { _count: { select: { alerts: true } } } });
   const assignees = await userEmails(rows.flatMap((r) => (r.assigneeId ? [r.assigneeId] : [])));
@@ -98,11 +99,6 @@ export async function findSnapshot(incidentId: string, snapshotId: string) {
   return db().forensicSnapshot.findFirst({ where: { id: snapshotId, incidentId } });
 }
 
-/** Analysts and admins: who an incident can be assigned to. */
-export async function listResponders() {
-  return db().user.findMany({ where: { disabledAt: null, roles: { hasSome: ["admin", "analyst"] } }, select: { id: true, email: true }, orderBy: { email: "asc" } });
-}
-
 const reasonSchema = z.string().trim().min(3, "Give a reason (at least 3 characters).").max(500);
 
 export const statusChangeSchema = z.object({ status: z.enum(STATUSES), reason: reasonSchema });
@@ -134,8 +130,8 @@ export async function changeStatus(incidentId: string, input: z.infer<typeof sta
 export type AssignResult = { ok: true } | { ok: false; error: string };
 
 export async function assignIncident(incidentId: string, input: z.infer<typeof assignSchema>, ctx: AuditContext): Promise<AssignResult> {
-  const person = input.assignee ? await findPrincipalByEmail(input.assignee) : null;
-  if (input.assignee && (!person || !person.roles.some((r) => r === "admin" || r === "analyst"))) return { ok: false, error: `${input.assignee} is not an analyst or admin.` };
+  const person = input.assignee ? await findResponder(input.assignee) : null;
+  if (input.assignee && !person) return { ok: false, error: `${input.assignee} is not an active analyst or admin.` };
   const incident = await db().incident.findUnique({ where: { id: incidentId } });
   if (!incident) return { ok: false, error: "No such incident." };
   const now = new Date();
@@ -154,8 +150,8 @@ export async function addNote(incidentId: string, input: z.infer<typeof noteSche
 
 /** A one-click response by an analyst: the same actions playbooks take, with the analyst's reason. */
 export async function runResponseAction(incidentId: string, input: z.infer<typeof responseActionSchema>, ctx: AuditContext): Promise<ActionResult | null> {
-  if (!(await db().incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) return null;
   const targets = await incidentTargets(incidentId);
+  if (!targets) return null;
   const result = await performAction(input.step, targets, ctx, { dryRun: false, deliveryId: `manual:${crypto.randomUUID()}`, reason: input.reason });
   await db().incidentEvent.create({ data: { incidentId, kind: "action", actorId: actorId(ctx), text: `${input.step.kind.replaceAll("_", " ")} (${result.status}): ${result.detail} Reason: ${input.reason}`, data: { step: input.step, status: result.status } as Prisma.InputJsonObject } });
   await audit(ctx, {

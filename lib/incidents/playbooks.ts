@@ -3,6 +3,7 @@ import { z } from "zod";
 import { db, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { INCIDENT_TYPES, SEVERITIES, severityRank, type IncidentType, type Severity } from "./model";
+import { checkbox } from "./rules";
 
 // Playbooks: a trigger (incident type, minimum severity) and ordered steps. Every save is a new
 // version (author, comment); the newest is in force. Steps say what to do to the incident's
@@ -37,7 +38,7 @@ export const STEP_LABELS: Record<StepKind, string> = {
 
 export const playbookInputSchema = z.object({
   name: z.string().trim().min(1, "Name the playbook.").max(80),
-  enabled: z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean()),
+  enabled: checkbox(false),
   triggerType: z.enum(INCIDENT_TYPES),
   minSeverity: z.enum(SEVERITIES),
   steps: z.array(stepSchema).min(1, "Add at least one step.").max(20),
@@ -90,11 +91,11 @@ export async function playbookVersion(id: string, version: number): Promise<Play
 
 export class PlaybookNameTakenError extends Error {}
 
-/** Saves a new version (creating the playbook when `id` is absent); audited with the change. */
-export async function savePlaybook(id: string | null, input: PlaybookInput, ctx: AuditContext): Promise<PlaybookView> {
+/** Saves a new version (creating the playbook when `id` is absent); audited with the change. Null: no such playbook. */
+export async function savePlaybook(id: string | null, input: PlaybookInput, ctx: AuditContext): Promise<PlaybookView | null> {
   const authorId = ctx.actor.type === "user" ? ctx.actor.id ?? null : null;
   const existing = id ? await findPlaybook(id) : null;
-  if (id && !existing) throw new Error("no such playbook");
+  if (id && !existing) return null;
   const sameName = await db().playbook.findUnique({ where: { name: input.name } });
   if (sameName && sameName.id !== id) throw new PlaybookNameTakenError(input.name);
   const playbook = existing
@@ -127,8 +128,10 @@ export const DEFAULT_PLAYBOOKS: PlaybookInput[] = [
     steps: [{ kind: "revoke_tokens", critical: true }, { kind: "terminate_sessions", critical: false }], comment: "Built in.",
   },
   {
-    name: "Account takeover: contain the account", enabled: true, triggerType: "account_takeover", minSeverity: "high",
-    steps: [{ kind: "terminate_sessions", critical: true }, { kind: "revoke_tokens", critical: true }, { kind: "require_password_reset", critical: false }], comment: "Built in.",
+    // The user who reported the sign-in is often the one signed in now: their session stays; the
+    // reported one has ended already, and analysts end the rest with one click if they must.
+    name: "Account takeover: revoke access, new password", enabled: true, triggerType: "account_takeover", minSeverity: "high",
+    steps: [{ kind: "revoke_tokens", critical: true }, { kind: "require_password_reset", critical: false }], comment: "Built in.",
   },
   {
     name: "Cloned passkey: re-enroll factors", enabled: true, triggerType: "passkey_clone", minSeverity: "high",

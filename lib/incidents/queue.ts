@@ -15,7 +15,7 @@ export const PLAYBOOK_ATTEMPTS = 3;
 const globalForQueue = globalThis as unknown as { gatehouseQueue?: Promise<PgBoss> };
 
 async function start(): Promise<PgBoss> {
-  const timeout = readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS;
+  const timeout = jobExpirySeconds();
   const boss = new PgBoss({
     db: { executeSql: (text: string, values: unknown[]) => pgPool().query(text, values) },
     schema: "pgboss",
@@ -25,7 +25,10 @@ async function start(): Promise<PgBoss> {
   });
   boss.on("error", (error: Error) => console.error("[incidents] job queue:", error.message));
   await boss.start();
-  await boss.createQueue(PLAYBOOK_QUEUE, { name: PLAYBOOK_QUEUE, retryLimit: PLAYBOOK_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true, expireInSeconds: timeout });
+  // createQueue leaves an existing queue as it is: updateQueue applies today's settings to it.
+  const settings = { name: PLAYBOOK_QUEUE, retryLimit: PLAYBOOK_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true, expireInSeconds: jobExpirySeconds() };
+  await boss.createQueue(PLAYBOOK_QUEUE, settings);
+  await boss.updateQueue(PLAYBOOK_QUEUE, settings);
   return boss;
 }
 
@@ -38,8 +41,12 @@ export function jobQueue(): Promise<PgBoss> {
   return globalForQueue.gatehouseQueue;
 }
 
-export async function enqueuePlaybookRun(runId: string): Promise<void> {
-  await (await jobQueue()).send(PLAYBOOK_QUEUE, { runId }, { expireInSeconds: readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS });
+// Twice the run's lease: a slow worker's lease ends (and its owner check stops it) before the queue
+// hands the job to another.
+const jobExpirySeconds = () => readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS * 2;
+
+export async function enqueuePlaybookRun(runId: string, startAfter?: Date): Promise<void> {
+  await (await jobQueue()).send(PLAYBOOK_QUEUE, { runId }, { expireInSeconds: jobExpirySeconds(), ...(startAfter ? { startAfter } : {}) });
 }
 
 export async function stopJobQueue(): Promise<void> {

@@ -38,10 +38,16 @@ export type AlertDraft = {
 export type SourceFailures = { failures: number; accounts: number };
 export type DetectionLookups = { sourceFailures(ip: string, windowMinutes: number, at: Date): Promise<SourceFailures> };
 
-const minutes = (max: number) => z.coerce.number().int().min(1).max(max);
-const hour = z.coerce.number().int().min(0).max(24);
-// A form's checkbox sends "on" or nothing; JSON sends a boolean.
-const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean());
+// An emptied form field means "the default", not 0.
+const blankIsDefault = (v: unknown) => (v === "" ? undefined : v);
+const number = (min: number, max: number, fallback: number, int = true) =>
+  z.preprocess(blankIsDefault, (int ? z.coerce.number().int() : z.coerce.number()).min(min).max(max).default(fallback));
+/**
+ * A form's checkbox sends "on" or nothing, so forms send a hidden "false" before it (["false", "on"]
+ * when checked); JSON sends a boolean. Absent: the default.
+ */
+export const checkbox = (fallback: boolean) =>
+  z.preprocess((v) => (v === undefined ? undefined : [v].flat().some((x) => x === true || x === "on" || x === "true")), z.boolean().default(fallback));
 
 export const RULES = {
   high_risk_sign_in: {
@@ -49,14 +55,14 @@ export const RULES = {
     description: "A sign-in attempt scored at or above the threshold.",
     type: "account_takeover",
     severity: "high",
-    params: z.object({ minScore: z.coerce.number().min(0).max(1).default(0.9) }),
+    params: z.object({ minScore: number(0, 1, 0.9, false) }),
   },
   credential_stuffing: {
     label: "Credential stuffing",
     description: "Many failed or refused sign-ins across many accounts from one IP within a window.",
     type: "credential_stuffing",
     severity: "high",
-    params: z.object({ minFailures: z.coerce.number().int().min(2).max(100_000).default(20), minAccounts: z.coerce.number().int().min(2).max(100_000).default(5), windowMinutes: minutes(1440).default(15) }),
+    params: z.object({ minFailures: number(2, 100_000, 20), minAccounts: number(2, 100_000, 5), windowMinutes: number(1, 1440, 15) }),
   },
   impossible_travel: {
     label: "Impossible travel",
@@ -98,7 +104,7 @@ export const RULES = {
     description: "A role was granted outside working hours (UTC) or at a weekend.",
     type: "privilege_escalation",
     severity: "medium",
-    params: z.object({ workdayStartHour: hour.default(8), workdayEndHour: hour.default(18), weekendsOff: checkbox.default(true) }),
+    params: z.object({ workdayStartHour: number(0, 24, 8), workdayEndHour: number(0, 24, 18), weekendsOff: checkbox(true) }),
   },
 } as const satisfies Record<string, { label: string; description: string; type: IncidentType; severity: Severity; params: z.ZodObject }>;
 
@@ -114,7 +120,7 @@ export function defaultRuleSetting(rule: RuleKey): RuleSetting {
 }
 
 export const ruleSettingSchema = (rule: RuleKey) =>
-  z.object({ enabled: checkbox, severity: z.enum(SEVERITIES), joinWindowMinutes: minutes(10_080), params: RULES[rule].params });
+  z.object({ enabled: checkbox(true), severity: z.enum(SEVERITIES), joinWindowMinutes: number(1, 10_080, DEFAULT_JOIN_WINDOW_MINUTES), params: RULES[rule].params });
 
 const userIndicator = (id: string | null): Indicator[] => (id ? [{ kind: "user", value: id }] : []);
 const ipIndicator = (ip: string | null): Indicator[] => (ip ? [{ kind: "ip", value: ip }] : []);
@@ -136,7 +142,10 @@ export async function evaluate(event: DetectionEvent, settings: RuleSettings, lo
   const score = event.riskScore === null ? null : Number(event.riskScore);
   const factors = Array.isArray(event.metadata.factors) ? (event.metadata.factors as unknown[]).map(String) : [];
 
-  if (["auth.sign_in", "risk.sign_in_blocked", "risk.sign_in_refused"].includes(event.action)) {
+  // Only attempts that got past the first factor: a failed password names an account the attacker
+  // chose, and must not let anyone set off a response against it.
+  const pastFirstFactor = (event.action === "auth.sign_in" && event.outcome === "success") || ["risk.sign_in_blocked", "risk.sign_in_refused"].includes(event.action);
+  if (pastFirstFactor) {
     const { minScore } = settings.high_risk_sign_in.params as { minScore: number };
     if (on("high_risk_sign_in") && score !== null && score >= minScore) {
       alerts.push(draft("high_risk_sign_in", `Sign-in scored ${score.toFixed(2)} (${event.outcome})`, signInUser, { details: { action: event.action, outcome: event.outcome, score, factors, auditSeq: event.seq } }));
@@ -171,7 +180,12 @@ export async function evaluate(event: DetectionEvent, settings: RuleSettings, lo
     }));
   }
   if (on("user_reported_sign_in") && event.action === "risk.user_reported_sign_in") {
-    alerts.push(draft("user_reported_sign_in", "A user reported a sign-in as not theirs", event.actorId, { details: { ...event.metadata, auditSeq: event.seq } }));
+    // The indicators are the reported attempt's, not those of the user reporting it.
+    const ip = typeof event.metadata.attemptIp === "string" ? event.metadata.attemptIp : null;
+    const device = typeof event.metadata.attemptDeviceId === "string" ? event.metadata.attemptDeviceId : null;
+    alerts.push(draft("user_reported_sign_in", "A user reported a sign-in as not theirs", event.actorId, {
+      ip, indicators: [...userIndicator(event.actorId), ...ipIndicator(ip), ...deviceIndicator(device)], details: { ...event.metadata, auditSeq: event.seq },
+    }));
   }
   if (on("off_hours_role_grant") && event.action === "user.roles.update" && Array.isArray(event.metadata.granted) && event.metadata.granted.length > 0) {
     const p = settings.off_hours_role_grant.params as { workdayStartHour: number; workdayEndHour: number; weekendsOff: boolean };

@@ -2,7 +2,8 @@ import "server-only";
 import { db, type Prisma } from "../db/client";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { readConfig } from "../config";
-import { incidentTargets, performAction, type ActionResult } from "./actions";
+import { randomUUID } from "node:crypto";
+import { incidentTargets, performAction, type ActionResult, type IncidentTargets } from "./actions";
 import { findPlaybook, matchingPlaybooks, playbookVersion, STEP_LABELS, type Step } from "./playbooks";
 import { RULES, type RuleKey } from "./rules";
 import { enqueuePlaybookRun, PLAYBOOK_ATTEMPTS } from "./queue";
@@ -35,17 +36,34 @@ export async function startMatchingPlaybooks(incidentId: string): Promise<string
 
 export class RetryRun extends Error {}
 
-/** Carries a run out (the queue's handler). Throws RetryRun when a failing step should be tried again later. */
-export async function executeRun(runId: string): Promise<"finished" | "busy"> {
+export type RunOutcome = { state: "finished" } | { state: "busy"; leaseUntil: Date };
+
+/**
+ * Carries a run out (the queue's handler). The lease has an owner and is renewed before each step;
+ * a worker that lost it (it was too slow, and another took over) stops before acting again.
+ * Throws RetryRun when a failing step should be tried again later; any other error releases the
+ * lease for the queue's retry.
+ */
+export async function executeRun(runId: string): Promise<RunOutcome> {
   const leaseSeconds = readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS;
+  const owner = randomUUID();
   const [run] = await db().$queryRaw<{ incident_id: string; playbook_id: string; version: number; attempts: number }[]>`
-    UPDATE playbook_runs SET status = 'running', attempts = attempts + 1, lease_until = now() + make_interval(secs => ${leaseSeconds}::int)
+    UPDATE playbook_runs SET status = 'running', attempts = attempts + 1, lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseSeconds}::int)
     WHERE id = ${runId}::uuid AND status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
     RETURNING incident_id, playbook_id, version, attempts`;
   if (!run) {
-    const current = await db().playbookRun.findUnique({ where: { id: runId }, select: { status: true } });
-    return current && (current.status === "queued" || current.status === "running") ? "busy" : "finished";
+    const current = await db().playbookRun.findUnique({ where: { id: runId }, select: { status: true, leaseUntil: true } });
+    return current && (current.status === "queued" || current.status === "running") ? { state: "busy", leaseUntil: current.leaseUntil ?? new Date() } : { state: "finished" };
   }
+  try {
+    return await carryOut(runId, run, owner, leaseSeconds);
+  } catch (error) {
+    await db().playbookRun.updateMany({ where: { id: runId, leaseOwner: owner }, data: { leaseUntil: null, leaseOwner: null } });
+    throw error;
+  }
+}
+
+async function carryOut(runId: string, run: { incident_id: string; playbook_id: string; version: number; attempts: number }, owner: string, leaseSeconds: number): Promise<RunOutcome> {
   const playbook = await playbookVersion(run.playbook_id, run.version);
   if (!playbook) return finish(runId, run.incident_id, "failed", "The playbook version is gone.");
   const done = new Map((await db().playbookStepResult.findMany({ where: { runId } })).map((r) => [r.index, r]));
@@ -57,11 +75,13 @@ export async function executeRun(runId: string): Promise<"finished" | "busy"> {
       if (recorded.status === "failed" && step.critical) return finish(runId, run.incident_id, "failed", `Critical step ${index + 1} failed.`);
       continue;
     }
+    const renewed = await db().$executeRaw`
+      UPDATE playbook_runs SET lease_until = now() + make_interval(secs => ${leaseSeconds}::int) WHERE id = ${runId}::uuid AND lease_owner = ${owner}`;
+    if (!renewed) return { state: "busy", leaseUntil: new Date(Date.now() + leaseSeconds * 1000) };
     const targets = await incidentTargets(run.incident_id);
+    if (!targets) return finish(runId, run.incident_id, "failed", "The incident is gone.");
     const result = await attempt(step, targets, ctx, `${runId}:${index}`, playbook.name);
     if (result.status === "failed" && run.attempts < PLAYBOOK_ATTEMPTS) {
-      // Release the lease so the retry can claim the run at once.
-      await db().playbookRun.update({ where: { id: runId }, data: { leaseUntil: null } });
       throw new RetryRun(`step ${index + 1} (${step.kind}) failed: ${result.detail}`);
     }
     await recordStep(runId, run.incident_id, index, step, result, playbook.name);
@@ -70,7 +90,28 @@ export async function executeRun(runId: string): Promise<"finished" | "busy"> {
   return finish(runId, run.incident_id, "succeeded", "All steps done.");
 }
 
-async function attempt(step: Step, targets: Awaited<ReturnType<typeof incidentTargets>>, ctx: AuditContext, deliveryId: string, playbookName: string): Promise<ActionResult> {
+/** The queue gave up on a run (its retries are spent): it ends as failed, with the last error. */
+export async function abandonRun(runId: string, error: string): Promise<void> {
+  const run = await db().playbookRun.findUnique({ where: { id: runId }, select: { incidentId: true, status: true } });
+  if (run && (run.status === "queued" || run.status === "running")) await finish(runId, run.incidentId, "failed", `Gave up after ${PLAYBOOK_ATTEMPTS} attempts: ${error}`.slice(0, 500));
+}
+
+/**
+ * Runs that should be moving but have no live worker (a job lost between the run's row and the
+ * queue, or a worker that died after its retries): queued again. A duplicate job is harmless: it
+ * finds the run busy or finished.
+ */
+export async function requeueStalledRuns(): Promise<number> {
+  const stalled = await db().playbookRun.findMany({
+    where: { status: { in: ["queued", "running"] }, createdAt: { lt: new Date(Date.now() - 60_000) }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: new Date() } }] },
+    select: { id: true },
+    take: 100,
+  });
+  for (const run of stalled) await enqueuePlaybookRun(run.id);
+  return stalled.length;
+}
+
+async function attempt(step: Step, targets: IncidentTargets, ctx: AuditContext, deliveryId: string, playbookName: string): Promise<ActionResult> {
   try {
     return await performAction(step, targets, ctx, { dryRun: false, deliveryId, reason: `playbook "${playbookName}"` });
   } catch (error) {
@@ -91,14 +132,14 @@ async function recordStep(runId: string, incidentId: string, index: number, step
   });
 }
 
-async function finish(runId: string, incidentId: string, status: "succeeded" | "failed", detail: string): Promise<"finished"> {
-  const { count } = await db().playbookRun.updateMany({ where: { id: runId, status: "running" }, data: { status, finishedAt: new Date(), leaseUntil: null } });
+async function finish(runId: string, incidentId: string, status: "succeeded" | "failed", detail: string): Promise<RunOutcome> {
+  const { count } = await db().playbookRun.updateMany({ where: { id: runId, status: { in: ["queued", "running"] } }, data: { status, finishedAt: new Date(), leaseUntil: null, leaseOwner: null } });
   // Only the worker that moved the run out of "running" reports it: the end is recorded once.
   if (count) {
     await db().incidentEvent.create({ data: { incidentId, kind: "playbook", text: `Playbook run ${status}: ${detail}`, data: { runId } } });
     await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.finish", outcome: status === "succeeded" ? "success" : "failure", resource: { type: "incident", id: incidentId }, metadata: { runId, detail } });
   }
-  return "finished";
+  return { state: "finished" };
 }
 
 /** What a playbook would do to an incident now: nothing is changed; the dry run itself is audited. */
@@ -106,6 +147,7 @@ export async function dryRunPlaybook(playbookId: string, incidentId: string, ctx
   const playbook = await findPlaybook(playbookId);
   if (!playbook) return null;
   const targets = await incidentTargets(incidentId);
+  if (!targets) return null;
   const steps = [];
   for (const [index, step] of playbook.current.steps.entries()) {
     steps.push({ index, kind: step.kind, critical: step.critical, ...(await performAction(step, targets, ctx, { dryRun: true, deliveryId: `dry-run:${index}`, reason: "dry run" })) });

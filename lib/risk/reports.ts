@@ -132,7 +132,7 @@ export async function reportSignIn(userId: string, attemptId: string, ctx: Audit
   if (!attempt.reportedAt) await db().loginAttempt.update({ where: { id: attempt.id }, data: { reportedAt: now } });
   await audit(ctx, {
     type: "security", action: "risk.user_reported_sign_in", outcome: "success", resource: { type: "login_attempt", id: attempt.id }, riskScore: attempt.riskScore,
-    metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome },
+    metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome, attemptIp: attempt.ipAddress, attemptDeviceId: attempt.deviceId },
   });
   return { sessionId: attempt.sessionId, deviceId: attempt.deviceId };
 }

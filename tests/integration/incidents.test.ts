@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { recordAuditEvent } from "@/lib/audit";
@@ -31,7 +32,7 @@ afterAll(stopIncidentEngine);
 beforeEach(resetDatabase);
 
 async function playbook(name: string, triggerType: Parameters<typeof savePlaybook>[1]["triggerType"], steps: Step[], minSeverity: Parameters<typeof savePlaybook>[1]["minSeverity"] = "low") {
-  return savePlaybook(null, { name, enabled: true, triggerType, minSeverity, steps, comment: "test" }, ctx);
+  return (await savePlaybook(null, { name, enabled: true, triggerType, minSeverity, steps, comment: "test" }, ctx))!;
 }
 
 async function finishedRun(incidentId: string) {
@@ -61,6 +62,8 @@ describe("detection and correlation", () => {
     expect(stuffing).toHaveLength(1);
     expect(stuffing[0]!.count).toBeGreaterThan(1);
     expect(incident.indicators).toContainEqual(expect.objectContaining({ kind: "ip", value: ATTACKER }));
+    // Failed passwords name accounts the attacker chose: they are not affected users to respond against.
+    expect(incident.indicators.filter((i) => i.kind === "user")).toEqual([]);
 
     const run = await finishedRun(incident.id);
     expect(run.status).toBe("succeeded");
@@ -191,6 +194,37 @@ describe("playbooks", () => {
       expect(JSON.parse(delivery!.body)).toMatchObject({ incident: { number: incident.number, severity: "high" }, users: [user.email] });
     } finally {
       await receiver.close();
+    }
+  });
+
+  it("an escalation assigns the incident and emails the person over SMTP", async () => {
+    const mails: string[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
+      onData(stream, _session, done) {
+        let text = "";
+        stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        stream.on("end", () => { mails.push(text); done(); });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+    process.env.GATEHOUSE_SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+    try {
+      const oncall = await makeUser({ roles: ["analyst"] });
+      await createChannel({ kind: "email", name: "oncall-mail", target: oncall.email }, ctx);
+      await playbook("Page on-call", "account_takeover", [{ kind: "escalate", critical: true, assignee: oncall.email, channel: "oncall-mail" }]);
+      const user = await makeUser();
+      await reportSignIn(user.id);
+      await runDetection();
+      const incident = await db().incident.findFirstOrThrow();
+      expect((await finishedRun(incident.id)).status).toBe("succeeded");
+      expect((await db().incident.findFirstOrThrow()).assigneeId).toBe(oncall.id);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]).toContain(`To: ${oncall.email}`);
+      expect(mails[0]).toContain(`INC-${incident.number}`);
+    } finally {
+      delete process.env.GATEHOUSE_SMTP_URL;
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
     }
   });
 

@@ -10,7 +10,7 @@ export async function resetDatabase(): Promise<void> {
     SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`;
   await db().$transaction([
     db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"),
-    db().$executeRawUnsafe(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} CASCADE`),
+    db().$executeRawUnsafe(`TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`),
     db().$executeRawUnsafe(`INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, repeat('0', 64))`),
     db().$executeRawUnsafe(`INSERT INTO detection_cursor (id, last_seq) VALUES (1, 0)`),
   ]);

@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo } from "@/lib/auth";
+import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo, pendingStagePath } from "@/lib/auth";
 import { userContext } from "@/lib/audit";
 import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
@@ -16,7 +16,10 @@ export const verifyMfaStepAction = guardedAction("public", mfaStepForm, async (f
   if (pending?.stage !== "mfa_required") return EXPIRED;
   const result = await completeMfaStep(pending, form, form.rememberDevice === "on", userContext(pending, ctx.client));
   if (!result.ok) return result;
-  return leaveTo(safeReturnPath(form.callbackUrl));
+  const callbackUrl = safeReturnPath(form.callbackUrl);
+  // A required new password is the last step: straight there, still heading for callbackUrl after.
+  if (result.stage !== "active") return leaveTo(`${pendingStagePath(result.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  return leaveTo(callbackUrl);
 });
 
 export const mfaStepPasskeyOptionsAction = guardedAction("public", z.object({}), async () => {

@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { problem, routeCaller } from "@/lib/auth";
+import { findSnapshot } from "@/lib/incidents";
+
+/** A forensic snapshot exactly as stored (canonical JSON), so its SHA-256 can be checked. */
+export async function GET(_request: Request, { params }: { params: Promise<{ id: string; snapshotId: string }> }) {
+  const caller = await routeCaller({ section: "incidents", action: "view" });
+  if (caller instanceof Response) return caller;
+  const { id, snapshotId } = await params;
+  if (!z.uuid().safeParse(id).success) return problem(400, "invalid_request", "Not an incident id.");
+  const snapshot = await findSnapshot(id, snapshotId);
+  if (!snapshot) return problem(404, "not_found", "No such snapshot on this incident.");
+  return new Response(snapshot.content, {
+    headers: {
+      "Content-Type": "application/json",
+      "Content-Disposition": `attachment; filename="gatehouse-incident-${id}-snapshot-${snapshot.id}.json"`,
+      "X-Content-SHA256": snapshot.sha256,
+      "Cache-Control": "no-store",
+    },
+  });
+}

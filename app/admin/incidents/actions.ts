@@ -1,0 +1,127 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { guardedAction } from "@/lib/auth";
+import {
+  addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
+  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema,
+} from "@/lib/incidents";
+
+// Analysts and admins handle incidents ("incidents" manage, by the policies); changing how
+// detection and playbooks behave is policy too, so it needs "policies" manage (admins) and a
+// fresh MFA verification.
+
+const MANAGE = { section: "incidents", action: "manage" } as const;
+const CONFIGURE = { section: "policies", action: "manage" } as const;
+const incidentId = z.object({ incidentId: z.uuid() });
+const page = (id: string) => `/admin/incidents/${id}`;
+
+export const changeStatusAction = guardedAction(MANAGE, incidentId.and(statusChangeSchema), async ({ incidentId: id, ...input }, _user, ctx) => {
+  const changed = await changeStatus(id, input, ctx);
+  revalidatePath(page(id));
+  return changed ? { ok: true, message: `Status is now ${input.status.replace("_", " ")}.` } : { ok: false, message: "The incident already has that status (or no longer exists)." };
+});
+
+export const assignAction = guardedAction(MANAGE, incidentId.and(assignSchema), async ({ incidentId: id, ...input }, _user, ctx) => {
+  const result = await assignIncident(id, input, ctx);
+  revalidatePath(page(id));
+  return result.ok ? { ok: true, message: input.assignee ? `Assigned to ${input.assignee}.` : "Unassigned." } : { ok: false, message: result.error };
+});
+
+export const addNoteAction = guardedAction(MANAGE, incidentId.and(noteSchema), async ({ incidentId: id, text }, _user, ctx) => {
+  const added = await addNote(id, { text }, ctx);
+  revalidatePath(page(id));
+  return added ? { ok: true, message: "Note added." } : { ok: false, message: "No such incident." };
+});
+
+// The response form posts flat fields; the step is built from the kind and its parameters.
+function stepFromForm(raw: unknown) {
+  const f = (raw ?? {}) as Record<string, unknown>;
+  const kind = f.kind;
+  const number = (v: unknown) => (typeof v === "string" && v.trim() ? Number(v) : v);
+  return {
+    incidentId: f.incidentId,
+    reason: f.reason,
+    step: {
+      kind,
+      ...(kind === "block_ip" ? { hours: number(f.hours), scope: f.scope || "ip" } : {}),
+      ...(kind === "lock_accounts" ? { minutes: number(f.minutes) } : {}),
+      ...(kind === "notify" ? { channel: f.channel } : {}),
+      ...(kind === "escalate" ? { assignee: f.assignee, ...(f.channel ? { channel: f.channel } : {}) } : {}),
+    },
+  };
+}
+const responseForm = z.preprocess(stepFromForm, incidentId.and(responseActionSchema));
+
+export const responseAction = guardedAction(MANAGE, responseForm, async ({ incidentId: id, ...input }, _user, ctx) => {
+  const result = await runResponseAction(id, input, ctx);
+  revalidatePath(page(id));
+  if (!result) return { ok: false, message: "No such incident." };
+  return { ok: result.status !== "failed", message: result.detail };
+}, { stepUp: true });
+
+export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, _user, ctx) => {
+  const snapshot = await captureNow(id, reason, ctx);
+  revalidatePath(page(id));
+  return snapshot ? { ok: true, message: "Snapshot captured." } : { ok: false, message: "No such incident." };
+});
+
+// Steps are typed as JSON; their errors point at the step (lib/incidents parseSteps).
+const playbookForm = z.preprocess((raw, ctx) => {
+  const f = (raw ?? {}) as Record<string, unknown>;
+  const steps = parseSteps(typeof f.stepsJson === "string" ? f.stepsJson.slice(0, 20_000) : "");
+  if (!steps.ok) ctx.addIssue({ code: "custom", path: ["stepsJson"], message: steps.error, input: f.stepsJson });
+  return { ...f, steps: steps.ok ? steps.steps : [] };
+}, playbookInputSchema.and(z.object({ id: z.union([z.literal(""), z.uuid()]) })));
+
+export const savePlaybookAction = guardedAction(CONFIGURE, playbookForm, async ({ id, ...input }, _user, ctx) => {
+  try {
+    const saved = await savePlaybook(id || null, input, ctx);
+    if (!saved) return { ok: false, message: "That playbook no longer exists." };
+    revalidatePath("/admin/incidents/playbooks");
+    return { ok: true, message: `Saved "${saved.name}" as version ${saved.version}.`, data: { id: saved.id } };
+  } catch (error) {
+    if (error instanceof PlaybookNameTakenError) return { ok: false, fieldErrors: { name: ["Another playbook has this name."] } };
+    throw error;
+  }
+}, { stepUp: true });
+
+export const dryRunAction = guardedAction(MANAGE, z.object({ playbookId: z.uuid(), incidentId: z.uuid({ message: "Choose an incident." }) }), async ({ playbookId, incidentId: id }, _user, ctx) => {
+  const result = await dryRunPlaybook(playbookId, id, ctx);
+  if (!result) return { ok: false, message: "That playbook or incident no longer exists." };
+  return { ok: true, message: `Dry run of v${result.playbook.version} against INC-${result.incident.number}: nothing was changed.`, data: result.steps.map((s) => ({ index: s.index, kind: s.kind, status: s.status, detail: s.detail })) };
+});
+
+const ruleForm = z
+  .object({ rule: z.enum(RULE_KEYS as [string, ...string[]]), enabled: z.unknown(), severity: z.unknown(), joinWindowMinutes: z.unknown() })
+  .catchall(z.unknown())
+  .transform(({ rule, enabled, severity, joinWindowMinutes, ...rest }) => ({
+    rule: rule as (typeof RULE_KEYS)[number],
+    // lib/incidents validates the setting itself (with the rule's own thresholds).
+    input: { enabled, severity, joinWindowMinutes, params: Object.fromEntries(Object.entries(rest).filter(([k]) => k.startsWith("params.")).map(([k, v]) => [k.slice(7), v])) },
+  }));
+
+export const saveRuleAction = guardedAction(CONFIGURE, ruleForm, async ({ rule, input }, _user, ctx) => {
+  const result = await saveRuleSetting(rule, input, ctx);
+  revalidatePath("/admin/incidents/rules");
+  if (!result.ok) return { ok: false, message: Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join("; ") };
+  return { ok: true, message: "Saved. Detection uses it from its next pass." };
+}, { stepUp: true });
+
+export const createChannelAction = guardedAction(CONFIGURE, newChannelSchema, async (input, _user, ctx) => {
+  try {
+    const { channel, secret } = await createChannel(input, ctx);
+    revalidatePath("/admin/incidents/channels");
+    return { ok: true, message: `Channel "${channel.name}" added.`, data: secret ? { secret } : undefined };
+  } catch (error) {
+    if (error instanceof ChannelNameTakenError) return { ok: false, fieldErrors: { name: ["Another channel has this name."] } };
+    throw error;
+  }
+}, { stepUp: true });
+
+export const deleteChannelAction = guardedAction(CONFIGURE, z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
+  const deleted = await deleteChannel(id, ctx);
+  revalidatePath("/admin/incidents/channels");
+  return deleted ? { ok: true, message: "Channel deleted." } : { ok: false, message: "That channel no longer exists." };
+}, { stepUp: true });
+

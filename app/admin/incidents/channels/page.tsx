@@ -1,0 +1,45 @@
+import type { Metadata } from "next";
+import { ActionButton } from "@/components/ui/action-form";
+import { Badge } from "@/components/ui/badge";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { ChannelForm } from "@/components/incidents/channel-form";
+import { canAccess, requireAccess } from "@/lib/auth";
+import { DELIVERY_HEADER, SIGNATURE_HEADER, listChannels } from "@/lib/incidents";
+import { readConfig } from "@/lib/config";
+import { formatDateTime } from "@/lib/util/format";
+import { createChannelAction, deleteChannelAction } from "../actions";
+import { IncidentsNav } from "../incidents-nav";
+
+export const metadata: Metadata = { title: "Notification channels" };
+
+export default async function ChannelsPage() {
+  const user = await requireAccess("incidents");
+  const [channels, canEdit] = await Promise.all([listChannels(), canAccess(user, { section: "policies", action: "manage" })]);
+  const smtp = !!readConfig().GATEHOUSE_SMTP_URL;
+  return (
+    <>
+      <PageHeader title="Incidents" description="Where notify and escalate steps send." />
+      <IncidentsNav current="/admin/incidents/channels" />
+      <div className="space-y-6">
+        <Card title="Channels">
+          {channels.length === 0 ? <p className="text-sm text-slate-500">No channels yet.</p> : (
+            <ul className="divide-y divide-slate-100 text-sm">
+              {channels.map((c) => (
+                <li key={c.id} className="flex items-center justify-between py-2" data-testid="channel-row">
+                  <span><span className="font-medium">{c.name}</span> <Badge>{c.kind}</Badge> <span className="font-mono text-xs text-slate-600">{c.target}</span> <span className="text-xs text-slate-500">since {formatDateTime(c.createdAt)}</span></span>
+                  {canEdit && <ActionButton action={deleteChannelAction} fields={{ id: c.id }} label="Delete" variant="danger" confirm={`Delete the channel ${c.name}? Playbooks that notify it will fail that step.`} />}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        {canEdit ? (
+          <Card title="Add a channel" description={`Webhooks get a JSON POST with the header ${SIGNATURE_HEADER}: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">, and ${DELIVERY_HEADER}, the same on every retry. ${smtp ? "Email goes through the configured SMTP server." : "Email needs GATEHOUSE_SMTP_URL, which is not set: email steps will fail."}`}>
+            <ChannelForm action={createChannelAction} />
+          </Card>
+        ) : <p className="text-sm text-slate-500">The policies do not let you change channels.</p>}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,54 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Badge } from "@/components/ui/badge";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { PlaybookForm } from "@/components/incidents/playbook-forms";
+import { canAccess, requireAccess } from "@/lib/auth";
+import { INCIDENT_TYPE_LABELS, listPlaybooks } from "@/lib/incidents";
+import { formatDateTime } from "@/lib/util/format";
+import { savePlaybookAction } from "../actions";
+import { IncidentsNav } from "../incidents-nav";
+import { StepReference } from "./step-reference";
+
+export const metadata: Metadata = { title: "Playbooks" };
+
+const th = "py-2 pr-4 font-medium";
+
+export default async function PlaybooksPage() {
+  const user = await requireAccess("incidents");
+  const [playbooks, canEdit] = await Promise.all([listPlaybooks(), canAccess(user, { section: "policies", action: "manage" })]);
+  return (
+    <>
+      <PageHeader title="Incidents" description="Playbooks respond to incidents automatically, in a job queue that survives restarts; every step is audited." />
+      <IncidentsNav current="/admin/incidents/playbooks" />
+      <div className="space-y-6">
+        <Card title="Playbooks">
+          <table className="w-full text-left text-sm">
+            <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>Name</th><th className={th}>Trigger</th><th className={th}>Steps</th><th className={th}>Version</th><th className={th}>State</th></tr></thead>
+            <tbody className="divide-y divide-slate-100">
+              {playbooks.map((p) => (
+                <tr key={p.id} data-testid="playbook-row">
+                  <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/playbooks/${p.id}`}>{p.name}</Link></td>
+                  <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[p.triggerType]}, {p.minSeverity} or worse</td>
+                  <td className="py-2 pr-4">{p.steps.map((s) => s.kind.replaceAll("_", " ")).join(" → ")}</td>
+                  <td className="py-2 pr-4">v{p.version} · {formatDateTime(p.updatedAt)}</td>
+                  <td className="py-2 pr-4">{p.enabled ? <Badge tone="green">enabled</Badge> : <Badge>disabled</Badge>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {playbooks.length === 0 && <p className="text-sm text-slate-500">No playbooks.</p>}
+        </Card>
+        <div className="grid gap-6 lg:grid-cols-3">
+          <div className="lg:col-span-2">
+            <Card title="New playbook" description={canEdit ? "Changing how Gatehouse responds is policy: admins, with a recent MFA verification." : "The policies do not let you change playbooks."}>
+              <PlaybookForm action={savePlaybookAction} readOnly={!canEdit} initial={{ id: null, name: "", enabled: true, triggerType: "account_takeover", minSeverity: "high", stepsJson: '[\n  {"kind": "terminate_sessions", "critical": true}\n]' }} />
+            </Card>
+          </div>
+          <Card title="Step kinds"><StepReference /></Card>
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,68 @@
+import { expect, test } from "@playwright/test";
+import { createUserViaConsole, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+
+// The server trusts X-Forwarded-For from loopback (playwright.config.ts): one browser context plays
+// an attacker at a documentation address, so the block it earns touches no other test.
+const ATTACKER = "203.0.113.66";
+const PASSWORD = "incident passphrase for e2e";
+
+test("credential stuffing opens an incident, the built-in playbook blocks the source, and an analyst works the incident", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const victim = uniqueEmail("victim");
+  const analyst = uniqueEmail("analyst");
+  const { admin } = await createUserViaConsole(browser, { email: victim, password: PASSWORD, name: "Vic Tim" });
+  await admin.close();
+  const { admin: again } = await createUserViaConsole(browser, { email: analyst, password: PASSWORD, name: "Ana Lyst", roles: ["analyst"] });
+  await again.close();
+
+  // The attack: wrong passwords for many accounts from one address.
+  const attacker = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": ATTACKER } });
+  const attack = await attacker.newPage();
+  const targets = [victim, ...Array.from({ length: 7 }, () => uniqueEmail("target"))];
+  for (let i = 0; i < 24; i++) {
+    await submitSignIn(attack, targets[i % targets.length]!, `wrong guess ${i}`);
+    await expect(attack.getByRole("alert")).toBeVisible();
+  }
+
+  // The analyst sees the incident appear (detection runs every two seconds) and opens it.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, analyst, PASSWORD);
+  await expect(async () => {
+    await page.goto("/admin/incidents");
+    await expect(page.getByTestId("incident-row").filter({ hasText: ATTACKER })).toHaveCount(1);
+  }).toPass({ timeout: 30_000 });
+  const row = page.getByTestId("incident-row").filter({ hasText: ATTACKER });
+  await expect(row).toContainText("Credential stuffing");
+  await expect(row).toContainText("high");
+  await row.getByRole("link").click();
+
+  // The built-in playbook blocked the address; the timeline says so.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("playbook-run")).toContainText("succeeded");
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByTestId("timeline")).toContainText(`Blocked ${ATTACKER}/32 for 24 h.`);
+  await expect(page.getByTestId("indicators")).toContainText(ATTACKER);
+
+  // Working the incident: a note, then a status change with a reason.
+  await page.getByPlaceholder("What you found, what you did, what is next.").fill("Source is a known botnet range.");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(page.getByTestId("timeline")).toContainText("Source is a known botnet range.");
+  const statusForm = page.getByRole("form", { name: "Change status" });
+  await statusForm.getByLabel("Status").selectOption("contained");
+  await statusForm.getByLabel("Reason").fill("source blocked by the playbook");
+  await statusForm.getByRole("button", { name: "Change status" }).click();
+  await expect(statusForm.getByRole("status")).toHaveText("Status is now contained.");
+  await expect(page.getByTestId("timeline")).toContainText("Status open → contained: source blocked by the playbook");
+
+  // An analyst handles incidents, not policies.
+  const policies = await page.goto("/admin/policies");
+  expect(policies?.status()).toBe(403);
+
+  // The attacker now has the right password, and is still refused.
+  await submitSignIn(attack, victim, PASSWORD);
+  await expect(attack.getByRole("alert")).toHaveText(/Sign-in from your network is blocked/);
+  await attacker.close();
+  await context.close();
+});

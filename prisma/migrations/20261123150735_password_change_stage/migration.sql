@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "SessionStage" ADD VALUE 'password_change_required';

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "playbook_runs" ADD COLUMN     "lease_owner" TEXT;

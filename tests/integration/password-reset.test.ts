@@ -1,0 +1,233 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { db } from "@/lib/db/client";
+import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
+import { findActiveSession } from "@/lib/auth/sessions";
+import { afterFactorEnrolled, completeMfaStep } from "@/lib/auth/mfa-step";
+import { completeRequiredPasswordChange, requirePasswordReset } from "@/lib/auth/users";
+import { newPasswordPairSchema } from "@/lib/auth/password";
+import type { CurrentUser, PendingSignIn } from "@/lib/auth/current";
+import { userContext } from "@/lib/audit/context";
+import { resetDatabase } from "../support/db";
+import { assertion, codeAt, enrollTotp, withPasskey, withTotp } from "../support/mfa";
+import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+
+// "Require a password reset at next sign-in" (an incident playbook step): the sign-in passes its
+// factors as usual, then waits in password_change_required until the user chooses a new password.
+
+// The form's server action runs for real, with the request's pending sign-in swapped in (the
+// cookie and Next's request are what a unit cannot have); everything below it is the real code.
+let pendingNow: PendingSignIn | null = null;
+vi.mock("@/lib/auth/current", () => ({ currentUser: async () => null, currentPendingSignIn: async () => pendingNow, hasFreshMfa: () => false }));
+vi.mock("@/lib/auth/next-auth", () => ({ auth: async () => null, signIn: async () => undefined, signOut: async () => undefined, handlers: {}, ThrottledSignIn: class {}, RefusedSignIn: class {} }));
+vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client(), requestPath: async () => "/" }));
+// As when the page's JavaScript calls the action: leaveTo answers with where to go.
+vi.mock("next/headers", () => ({ headers: async () => new Headers({ "next-action": "test" }) }));
+const { chooseNewPasswordAction } = await import("@/app/(auth)/sign-in/new-password/actions");
+
+beforeEach(async () => {
+  pendingNow = null;
+  await resetDatabase();
+});
+
+const NEW_PASSWORD = "a brand new passphrase for this account";
+const PENDING_MS = 10 * 60_000;
+
+type TestUser = Awaited<ReturnType<typeof makeUser>>;
+
+async function flaggedUser(roles: ("admin" | "user")[] = []): Promise<TestUser> {
+  const user = await makeUser({ roles });
+  expect(await requirePasswordReset(user.id, "INC-1: credential stuffing", ctx)).toBe(true);
+  return user;
+}
+
+async function passwordSignIn(email: string, password = TEST_PASSWORD) {
+  const result = await signInWithPassword({ email, password }, client(), null);
+  if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
+  return result.sessionId;
+}
+
+/** What lib/auth/current.ts does with the row: only an active session is a signed-in user. */
+async function signedInUserId(sessionId: string): Promise<string | null> {
+  const row = await findActiveSession(sessionId);
+  return row?.stage === "active" ? row.user.id : null;
+}
+
+const asUser = (user: TestUser, sessionId: string): CurrentUser => ({
+  sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
+});
+
+describe("signing in while a new password is required", () => {
+  it("a password sign-in gets a short-lived session that is not signed in", async () => {
+    const user = await flaggedUser();
+    const sessionId = await passwordSignIn(user.email);
+    const session = await findActiveSession(sessionId);
+    expect(session).toMatchObject({ stage: "password_change_required", authMethods: ["password"] });
+    expect(session!.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(PENDING_MS);
+    expect(await signedInUserId(sessionId)).toBeNull();
+    const event = await db().auditEvent.findFirst({ where: { action: "auth.sign_in", outcome: "success", resourceId: sessionId } });
+    expect(event?.metadata).toMatchObject({ stage: "password_change_required" });
+    // The risk baseline learns only from sign-ins that reach the app.
+    expect(await db().riskBaseline.findUnique({ where: { userId: user.id } })).toBeNull();
+  });
+
+  it("with TOTP enrolled, the MFA step comes first and leads to the password change", async () => {
+    const { user, secret } = await withTotp();
+    await requirePasswordReset(user.id, "INC-2", ctx);
+    const sessionId = await passwordSignIn(user.email);
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "mfa_required" });
+
+    const pending: PendingSignIn = { ...asUser(user, sessionId), stage: "mfa_required", requiredFactor: "any" };
+    const step = await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, userContext(user, client()));
+    expect(step).toEqual({ ok: true, stage: "password_change_required" });
+    const session = await findActiveSession(sessionId);
+    expect(session).toMatchObject({ stage: "password_change_required", authMethods: ["password", "totp"] });
+    expect(session!.mfaVerifiedAt).not.toBeNull();
+    expect(session!.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(PENDING_MS);
+    expect(await signedInUserId(sessionId)).toBeNull();
+  });
+
+  it("an account that must enroll a factor enrolls first, then changes the password", async () => {
+    const admin = await flaggedUser(["admin"]);
+    const sessionId = await passwordSignIn(admin.email);
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "enrollment_required" });
+    await enrollTotp(admin);
+    await afterFactorEnrolled(asUser(admin, sessionId), "totp", ctx);
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "password_change_required" });
+  });
+
+  it("a passkey sign-in also waits for the new password", async () => {
+    const user = await flaggedUser();
+    const { authenticator } = await withPasskey(user.id);
+    const result = await signInWithPasskey(await assertion(authenticator, null), client(), null);
+    if (!result.ok) throw new Error("passkey sign-in failed");
+    expect(await findActiveSession(result.sessionId)).toMatchObject({ stage: "password_change_required", authMethods: ["passkey"] });
+    expect(await signedInUserId(result.sessionId)).toBeNull();
+  });
+
+  it("an account without the flag signs in as before", async () => {
+    const user = await makeUser();
+    expect(await signedInUserId(await passwordSignIn(user.email))).toBe(user.id);
+  });
+});
+
+describe("completing the required password change", () => {
+  it("refuses the current password, then a new one lets the session in and retires the old one", async () => {
+    const user = await makeUser();
+    const earlier = await passwordSignIn(user.email); // opened before the incident, with the old password
+    await requirePasswordReset(user.id, "INC-3", ctx);
+    const sessionId = await passwordSignIn(user.email);
+    const audit = userContext(user, client());
+
+    expect(await completeRequiredPasswordChange(user.id, sessionId, TEST_PASSWORD, audit)).toEqual({ ok: false, reason: "same_password" });
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "password_change_required" });
+
+    expect(await completeRequiredPasswordChange(user.id, sessionId, NEW_PASSWORD, audit)).toEqual({ ok: true, endedSessions: 1 });
+    const session = await findActiveSession(sessionId);
+    expect(session).toMatchObject({ stage: "active" });
+    expect(session!.expiresAt.getTime() - Date.now()).toBeGreaterThan(PENDING_MS);
+    expect(await signedInUserId(sessionId)).toBe(user.id);
+    expect(await findActiveSession(earlier)).toBeNull();
+    expect((await db().user.findUniqueOrThrow({ where: { id: user.id } })).passwordResetRequiredAt).toBeNull();
+
+    // Done once: a second submission finds nothing waiting.
+    expect(await completeRequiredPasswordChange(user.id, sessionId, `${NEW_PASSWORD} again`, audit)).toEqual({ ok: false, reason: "not_pending" });
+
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await signedInUserId(await passwordSignIn(user.email, NEW_PASSWORD))).toBe(user.id);
+
+    const events = await db().auditEvent.findMany({ where: { action: "password.reset_completed" }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => [e.type, e.outcome])).toEqual([["security", "failure"], ["security", "success"], ["security", "failure"]]);
+    expect(events[0]!.metadata).toEqual({ reason: "same_password" });
+    // No password, old or new, ever lands in the audit trail.
+    const recorded = JSON.stringify(events.map((e) => e.metadata));
+    expect(recorded).not.toContain(TEST_PASSWORD);
+    expect(recorded).not.toContain(NEW_PASSWORD);
+  });
+
+  it("answers bad input with errors and never throws", async () => {
+    const short = newPasswordPairSchema.safeParse({ newPassword: "too short", confirmPassword: "too short" });
+    expect(short.success).toBe(false);
+    expect(short.error?.issues.map((i) => i.path.join("."))).toEqual(["newPassword"]);
+
+    const mismatched = newPasswordPairSchema.safeParse({ newPassword: NEW_PASSWORD, confirmPassword: `${NEW_PASSWORD}!` });
+    expect(mismatched.success).toBe(false);
+    expect(mismatched.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["confirmPassword", "The two new passwords differ."]]);
+
+    for (const input of [null, {}, { newPassword: 42, confirmPassword: 42 }, { newPassword: "p".repeat(10_000), confirmPassword: "p".repeat(10_000) }]) {
+      expect(newPasswordPairSchema.safeParse(input).success).toBe(false);
+    }
+
+    const user = await flaggedUser();
+    const sessionId = await passwordSignIn(user.email);
+    const audit = userContext(user, client());
+    await expect(completeRequiredPasswordChange(user.id, sessionId, "short", audit)).resolves.toEqual({ ok: false, reason: "invalid_password" });
+    await expect(completeRequiredPasswordChange(user.id, sessionId, "p".repeat(10_000), audit)).resolves.toEqual({ ok: false, reason: "invalid_password" });
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "password_change_required" });
+  });
+
+  it("only the user's own session waiting for the change can complete it", async () => {
+    const user = await flaggedUser();
+    const sessionId = await passwordSignIn(user.email);
+    const mallory = await makeUser();
+    const mallorysSession = await passwordSignIn(mallory.email);
+    const audit = userContext(mallory, client());
+
+    // Another user's pending session, and an active session, are both refused.
+    expect(await completeRequiredPasswordChange(mallory.id, sessionId, NEW_PASSWORD, audit)).toEqual({ ok: false, reason: "not_pending" });
+    expect(await completeRequiredPasswordChange(mallory.id, mallorysSession, NEW_PASSWORD, audit)).toEqual({ ok: false, reason: "not_pending" });
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "password_change_required" });
+
+    // An expired pending session is refused too.
+    const later = new Date(Date.now() + PENDING_MS + 1_000);
+    expect(await completeRequiredPasswordChange(user.id, sessionId, NEW_PASSWORD, userContext(user, client()), later)).toEqual({ ok: false, reason: "not_pending" });
+    expect((await db().user.findUniqueOrThrow({ where: { id: user.id } })).passwordResetRequiredAt).not.toBeNull();
+  });
+});
+
+describe("the new-password form", () => {
+  const form = (fields: Record<string, string | string[]>) => {
+    const data = new FormData();
+    for (const [key, value] of Object.entries(fields)) for (const v of [value].flat()) data.append(key, v);
+    return data;
+  };
+  const pendingFrom = async (sessionId: string): Promise<PendingSignIn> => {
+    const row = (await findActiveSession(sessionId))!;
+    if (row.stage === "active") throw new Error("not pending");
+    return { ...asUser(row.user, sessionId), stage: row.stage, requiredFactor: "any" };
+  };
+
+  it("shows field errors for bad input, never throws, and then lets the user in", async () => {
+    const user = await flaggedUser();
+    const sessionId = await passwordSignIn(user.email);
+    pendingNow = await pendingFrom(sessionId);
+
+    const short = await chooseNewPasswordAction({}, form({ newPassword: "too short", confirmPassword: "too short" }));
+    expect(short).toMatchObject({ ok: false, fieldErrors: { newPassword: ["Use at least 12 characters."] } });
+    const mismatched = await chooseNewPasswordAction({}, form({ newPassword: NEW_PASSWORD, confirmPassword: "something else entirely" }));
+    expect(mismatched).toMatchObject({ ok: false, fieldErrors: { confirmPassword: ["The two new passwords differ."] } });
+    expect(mismatched.values).toEqual({}); // passwords are never echoed back
+    const garbled = await chooseNewPasswordAction({}, form({ newPassword: [NEW_PASSWORD, NEW_PASSWORD], confirmPassword: "x".repeat(5_000) }));
+    expect(garbled).toMatchObject({ ok: false, fieldErrors: expect.objectContaining({ newPassword: expect.any(Array) }) });
+    const same = await chooseNewPasswordAction({}, form({ newPassword: TEST_PASSWORD, confirmPassword: TEST_PASSWORD }));
+    expect(same).toMatchObject({ ok: false, fieldErrors: { newPassword: ["Choose a password different from your current one."] } });
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "password_change_required" });
+
+    const done = await chooseNewPasswordAction({}, form({ newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD, callbackUrl: "//evil.example/x" }));
+    expect(done).toEqual({ ok: true, data: { redirectTo: "/account" } });
+    expect(await signedInUserId(sessionId)).toBe(user.id);
+  });
+
+  it("cannot be used to skip the MFA step, nor without a pending sign-in", async () => {
+    const { user } = await withTotp();
+    await requirePasswordReset(user.id, "INC-4", ctx);
+    const sessionId = await passwordSignIn(user.email);
+    const fields = form({ newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+
+    pendingNow = await pendingFrom(sessionId); // still owes the MFA step
+    expect(await chooseNewPasswordAction({}, fields)).toMatchObject({ ok: false, message: "This sign-in has expired. Sign in again." });
+    pendingNow = null;
+    expect(await chooseNewPasswordAction({}, fields)).toMatchObject({ ok: false, message: "This sign-in has expired. Sign in again." });
+    expect(await findActiveSession(sessionId)).toMatchObject({ stage: "mfa_required" });
+    expect((await db().user.findUniqueOrThrow({ where: { id: user.id } })).passwordResetRequiredAt).not.toBeNull();
+  });
+});
