@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createUserViaConsole, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+import { createUserViaConsole, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
 
 // The server trusts X-Forwarded-For from loopback (playwright.config.ts): one browser context plays
 // an attacker at a documentation address, so the block it earns touches no other test.
@@ -21,7 +21,7 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   const targets = [victim, ...Array.from({ length: 7 }, () => uniqueEmail("target"))];
   for (let i = 0; i < 24; i++) {
     await submitSignIn(attack, targets[i % targets.length]!, `wrong guess ${i}`);
-    await expect(attack.getByRole("alert")).toBeVisible();
+    await expect(attack.getByTestId("form-message")).toBeVisible();
   }
 
   // The analyst sees the incident appear (detection runs every two seconds) and opens it.
@@ -37,11 +37,10 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   await expect(row).toContainText("high");
   await row.getByRole("link").click();
 
-  // The built-in playbook blocked the address; the timeline says so.
-  await expect(async () => {
-    await page.reload();
-    await expect(page.getByTestId("playbook-run")).toContainText("succeeded");
-  }).toPass({ timeout: 30_000 });
+  // The built-in playbook blocks the address (a job on the queue); the incident page shows the run and its step.
+  await expect.poll(() => sql(`SELECT coalesce(string_agg(r.status, ','), 'none') FROM playbook_runs r JOIN incident_indicators i ON i.incident_id = r.incident_id WHERE i.kind = 'ip' AND i.value = '${ATTACKER}'`), { timeout: 60_000 }).toBe("succeeded");
+  await page.reload();
+  await expect(page.getByTestId("playbook-run")).toContainText("succeeded");
   await expect(page.getByTestId("timeline")).toContainText(`Blocked ${ATTACKER}/32 for 24 h.`);
   await expect(page.getByTestId("indicators")).toContainText(ATTACKER);
 
@@ -62,7 +61,7 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
 
   // The attacker now has the right password, and is still refused.
   await submitSignIn(attack, victim, PASSWORD);
-  await expect(attack.getByRole("alert")).toHaveText(/Sign-in from your network is blocked/);
+  await expect(attack.getByTestId("form-message")).toHaveText(/Sign-in from your network is blocked/);
   await attacker.close();
   await context.close();
 });
