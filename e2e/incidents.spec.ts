@@ -36,6 +36,7 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   await expect(row).toContainText("Credential stuffing");
   await expect(row).toContainText("high");
   await row.getByRole("link").click();
+  await expect(page).toHaveURL(/\/admin\/incidents\/[0-9a-f-]{36}$/);
 
   // The built-in playbook blocks the address (a job on the queue); the incident page shows the run and its step.
   await expect.poll(() => sql(`SELECT coalesce(string_agg(r.status, ','), 'none') FROM playbook_runs r JOIN incident_indicators i ON i.incident_id = r.incident_id WHERE i.kind = 'ip' AND i.value = '${ATTACKER}'`), { timeout: 60_000 }).toBe("succeeded");
