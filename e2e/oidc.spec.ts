@@ -104,7 +104,7 @@ test.describe.serial("OpenID Connect provider", () => {
     expect(JSON.stringify(jwks)).not.toContain('"d"');
   });
 
-  test("authorization code with PKCE through the login and consent pages, ID token, userinfo", async ({ page }) => {
+  test("authorization code with PKCE through the login and consent pages, ID token, userinfo", async ({ page, browser }) => {
     const flowPromise = codeFlow(page, OFFLINE);
     await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Finteraction%2F/);
     await page.getByLabel("Email").fill(email);
@@ -130,6 +130,14 @@ test.describe.serial("OpenID Connect provider", () => {
     // The consent was remembered: the app is listed for the user, and the next login skips consent.
     await page.goto("/account/apps");
     await expect(page.getByTestId("app-row")).toContainText("Test RP");
+
+    // The admin sees the grant among the client's active grants.
+    const admin = await browser.newContext({ storageState: ADMIN_STATE });
+    const console = await admin.newPage();
+    await console.goto("/admin/clients");
+    await console.getByTestId("client-row").filter({ hasText: web.clientId }).getByRole("link", { name: /user grant/ }).click();
+    await expect(console.getByTestId("grant-row").filter({ hasText: email })).toContainText("offline_access");
+    await admin.close();
   });
 
   test("refresh tokens rotate; reusing a spent one revokes the whole grant", async ({ page }) => {

@@ -68,3 +68,11 @@ export async function revokeUserGrants(userId: string, ctx: AuditContext): Promi
   await audit(ctx, { type: "token", action: "oauth.user_grants.revoke", outcome: "success", resource: { type: "user", id: userId }, metadata: { grants: consents.length, otherRecords: tokens } });
   return consents.length + tokens;
 }
+
+export type ClientGrant = { userId: string; scopes: string[]; since: Date; lastUpdated: Date };
+
+/** The users who granted this client access, newest change first (the console names them). */
+export async function listClientGrants(clientId: string, take = 500): Promise<ClientGrant[]> {
+  const consents = await db().oAuthConsent.findMany({ where: { clientId }, orderBy: { updatedAt: "desc" }, take });
+  return consents.map((c) => ({ userId: c.userId, scopes: c.scopes, since: c.createdAt, lastUpdated: c.updatedAt }));
+}

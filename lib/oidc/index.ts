@@ -3,7 +3,7 @@
 export { getProvider, issuer, OIDC_PREFIX } from "./provider";
 export { createClient, listClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES, type ClientInput, type ClientView } from "./clients";
 export { listSigningKeys, rotateSigningKeys, retireDueKeys, type SigningKeyView } from "./keys";
-export { listConnectedApps, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp } from "./consents";
+export { listConnectedApps, listClientGrants, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
 export { loadInteraction, needsFreshLogin, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
 export { issueInitialAccessToken } from "./registration";
 export { sweepExpiredOidcModels } from "./adapter";

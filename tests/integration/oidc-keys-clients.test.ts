@@ -3,7 +3,8 @@ import { db } from "@/lib/db/client";
 import { ensureSigningKeys, providerJwks, retireDueKeys, rotateSigningKeys, RETIRE_AFTER_MS } from "@/lib/oidc/keys";
 import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
 import { resetDatabase } from "../support/db";
-import { ctx } from "../support/factories";
+import { ctx, makeUser } from "../support/factories";
+import { listClientGrants, rememberConsent, revokeConnectedApp } from "@/lib/oidc/consents";
 
 beforeEach(resetDatabase);
 
@@ -58,5 +59,27 @@ describe("clients", () => {
     expect(await clientMetadata(clientId)).toMatchObject({ scope: "openid email", gatehouse_api_scopes: ["api:read"], client_secret: row.secretHash });
     await setClientDisabled(clientId, true, ctx);
     expect(await clientMetadata(clientId)).toBeUndefined();
+  });
+});
+
+describe("grants", () => {
+  it("an admin sees who granted a client access, and revokes one user's grant with its tokens", async () => {
+    const { clientId } = await createClient(clientInputSchema.parse({
+      name: "App", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://app.example.test/cb",
+      scopes: "openid email", resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const [ana, bo] = [await makeUser(), await makeUser()];
+    for (const [user, grantId] of [[ana, "grant-ana"], [bo, "grant-bo"]] as const) {
+      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, payload: { accountId: user.id, clientId: clientId } } });
+      await db().oidcModel.create({ data: { kind: "RefreshToken", id: `rt-${grantId}`, grantId, payload: { accountId: user.id, clientId: clientId } } });
+      await rememberConsent(user.id, clientId, grantId, ["openid", "email"]);
+    }
+    expect((await listClientGrants(clientId)).map((g) => g.userId).sort()).toEqual([ana.id, bo.id].sort());
+
+    expect(await revokeConnectedApp(ana.id, clientId, ctx)).toBe(true);
+    expect((await listClientGrants(clientId)).map((g) => g.userId)).toEqual([bo.id]);
+    expect((await db().oidcModel.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((m) => m.id)).toEqual(["grant-bo", "rt-grant-bo"]);
+    expect(await revokeConnectedApp(ana.id, clientId, ctx)).toBe(false);
+    expect(await db().auditEvent.count({ where: { action: "oauth.consent.revoke" } })).toBe(1);
   });
 });

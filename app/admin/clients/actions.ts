@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { guardedAction, manyValues } from "@/lib/auth";
-import { clientInputSchema, createClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, setClientDisabled } from "@/lib/oidc";
+import { clientInputSchema, createClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, revokeConnectedApp, setClientDisabled } from "@/lib/oidc";
 
 const MANAGE = { section: "clients", action: "manage" } as const;
 
@@ -43,4 +43,11 @@ export const revokeClientGrantsAction = guardedAction(MANAGE, z.object({ clientI
 export const issueRegistrationTokenAction = guardedAction(MANAGE, z.object({}), async (_input, _admin, ctx) => {
   const { token, expiresInSeconds } = await issueInitialAccessToken(ctx);
   return { ok: true, message: `Initial access token issued, valid for ${expiresInSeconds / 3600} hours.`, data: { token } };
+});
+
+/** One user's grant to one client: the grant, its tokens and the remembered consent. */
+export const revokeUserGrantAction = guardedAction(MANAGE, z.object({ clientId: z.string().max(100), userId: z.uuid() }), async ({ clientId, userId }, _admin, ctx) => {
+  const revoked = await revokeConnectedApp(userId, clientId, ctx);
+  revalidatePath(`/admin/clients/${encodeURIComponent(clientId)}`);
+  return revoked ? { ok: true, message: "Grant revoked." } : { ok: false, message: "That grant no longer exists." };
 });

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
@@ -34,7 +35,7 @@ export default async function ClientsPage() {
                     </p>
                     <p className="font-mono text-xs text-slate-600">{c.id}</p>
                     <p className="text-xs text-slate-500">
-                      {c.grantTypes.join(", ")} · scopes {c.scopes.join(" ")} · {c.activeGrants} user grant{c.activeGrants === 1 ? "" : "s"} · created {formatDateTime(c.createdAt)}
+                      {c.grantTypes.join(", ")} · scopes {c.scopes.join(" ")} · <Link className="text-brand-700 hover:underline" href={`/admin/clients/${encodeURIComponent(c.id)}`}>{c.activeGrants} user grant{c.activeGrants === 1 ? "" : "s"}</Link> · created {formatDateTime(c.createdAt)}
                     </p>
                     {c.redirectUris.length > 0 && <p className="text-xs text-slate-500">Redirects: {c.redirectUris.join(", ")}</p>}
                   </div>
