@@ -179,6 +179,24 @@ test.describe.serial("OpenID Connect provider", () => {
     expect((await introspect(tokens.access_token)).active).toBe(false);
   });
 
+  test("RP-initiated logout: the user confirms, and the provider and portal sessions both end", async ({ page }) => {
+    await signIn(page, email, PASSWORD);
+    const flowPromise = codeFlow(page, { scope: "openid", prompt: "consent" });
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await page.getByRole("button", { name: "Allow" }).click();
+    const tokens = await exchange(await flowPromise);
+
+    await page.goto(`${as.end_session_endpoint}?id_token_hint=${tokens.id_token}&client_id=${web.clientId}`);
+    await expect(page.getByRole("heading", { name: "Sign out of Test RP?" })).toBeVisible();
+    await page.getByRole("button", { name: "Sign out everywhere" }).click();
+    await expect(page.getByRole("heading", { name: "You are signed out" })).toBeVisible();
+    await expect.poll(async () => {
+      await page.goto("/account");
+      return new URL(page.url()).pathname;
+    }).toBe("/sign-in");
+    expect(sql(`SELECT metadata->>'signedOutOfPortal' FROM audit_events WHERE action = 'oauth.end_session' ORDER BY seq DESC LIMIT 1`)).toBe("true");
+  });
+
   test("client credentials give a JWT access token (RFC 9068) for the resource", async () => {
     const client = { client_id: machine.clientId };
     const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(machine.clientSecret), { scope: "api:read", resource: API }, http);

@@ -4,6 +4,7 @@ import type { KoaContextWithOIDC } from "oidc-provider";
 import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audit";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
+import { endPortalSessionFromCookie } from "../auth/next-auth";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
 // revocation, authorization outcomes, registrations.
@@ -55,6 +56,17 @@ export function listenForAuditEvents(provider: Provider): void {
   });
   provider.on("registration_create.success", (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
     record(ctx, { type: "admin", action: "oauth.client.register", outcome: "success", resource: { type: "oauth_client", id: client.clientId } });
+  });
+  provider.on("end_session.success", (ctx: KoaContextWithOIDC) => {
+    // "Yes, sign me out" ends the provider's session and, with it, this browser's portal session.
+    const everywhere = !!ctx.oidc.params?.logout;
+    record(ctx, { type: "session", action: "oauth.end_session", outcome: "success", metadata: { signedOutOfPortal: everywhere } });
+    if (everywhere) {
+      const client = { ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null };
+      void endPortalSessionFromCookie((name) => ctx.cookies.get(name), client).catch((error: unknown) => {
+        console.error("Ending the portal session at end-session failed:", error instanceof Error ? error.message : error);
+      });
+    }
   });
   provider.on("server_error", (_ctx: KoaContextWithOIDC, error: Error) => {
     console.error(`[oidc] server error: ${error.message}`);
