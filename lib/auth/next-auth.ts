@@ -1,7 +1,6 @@
 import "server-only";
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { decode } from "next-auth/jwt";
 import { readConfig } from "../config";
 import { requestContext } from "../http/request-context";
 import { readDeviceToken, writeDeviceToken } from "../devices";
@@ -101,22 +100,3 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   },
 });
 
-// next-auth's cookie name: "__Secure-" when the site is served over https.
-const SESSION_COOKIES = ["__Secure-authjs.session-token", "authjs.session-token"] as const;
-
-/**
- * Single logout: the OpenID provider's end-session (RP-initiated logout) also ends the portal
- * session of the browser that asked, read from its next-auth cookie (outside Next's request scope).
- */
-export async function endPortalSessionFromCookie(readCookie: (name: string) => string | undefined, client: { ip: string | null; userAgent: string | null }): Promise<boolean> {
-  const secret = process.env.AUTH_SECRET;
-  for (const name of SESSION_COOKIES) {
-    const value = readCookie(name);
-    if (!value || !secret) continue;
-    const token = await decode({ token: value, secret, salt: name }).catch(() => null);
-    if (token?.sid && token.uid) {
-      return endSession(token.uid, token.sid, "sign_out", { actor: { type: "user", id: token.uid, label: null }, client });
-    }
-  }
-  return false;
-}

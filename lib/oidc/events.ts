@@ -4,7 +4,7 @@ import type { KoaContextWithOIDC } from "oidc-provider";
 import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audit";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
-import { endPortalSessionFromCookie } from "../auth/next-auth";
+import { endPortalSessionFromCookie } from "../auth/portal-logout";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
 // revocation, authorization outcomes, registrations.

@@ -96,3 +96,23 @@ describe("user administration", () => {
     expect(found.users.map((u) => u.email)).toEqual(["needle@example.test"]);
   });
 });
+
+describe("single logout from the OpenID provider", () => {
+  it("ends the session named in the browser's cookie, and ignores a forged cookie", async () => {
+    const { encode } = await import("next-auth/jwt");
+    const { endPortalSessionFromCookie } = await import("@/lib/auth/portal-logout");
+    const user = await makeUser();
+    const sessionId = await signedIn(user.email);
+    const other = await signedIn(user.email);
+    const forged = await encode({ token: { sid: sessionId, uid: user.id }, secret: "not-the-secret-not-the-secret-0123456789", salt: "authjs.session-token" });
+    expect(await endPortalSessionFromCookie((name) => (name === "authjs.session-token" ? forged : undefined), client())).toBe(false);
+    expect(await endPortalSessionFromCookie(() => "garbage", client())).toBe(false);
+    expect(await findActiveSession(sessionId)).not.toBeNull();
+
+    const real = await encode({ token: { sid: sessionId, uid: user.id }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+    expect(await endPortalSessionFromCookie((name) => (name === "authjs.session-token" ? real : undefined), client())).toBe(true);
+    expect(await findActiveSession(sessionId)).toBeNull();
+    // The user's other browsers stay signed in.
+    expect(await findActiveSession(other)).not.toBeNull();
+  });
+});
