@@ -7,9 +7,11 @@ export async function register() {
   const { startOidc } = await import("./lib/oidc");
   const { startDecisionPointApi } = await import("./lib/policy");
   const { startIncidentEngine } = await import("./lib/incidents");
+  const { scheduleControlTests } = await import("./lib/compliance");
   await announceFirstAdminPath();
   await startOidc();
   startDecisionPointApi();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
   await startIncidentEngine();
+  scheduleControlTests();
 }
