@@ -185,6 +185,8 @@ test.describe.serial("OpenID Connect provider", () => {
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
     await page.getByRole("button", { name: "Allow" }).click();
     const tokens = await exchange(await flowPromise);
+    // The browser has landed back at the app before it goes on to sign out.
+    await expect(page.getByText("back at the app")).toBeVisible();
 
     await page.goto(`${as.end_session_endpoint}?id_token_hint=${tokens.id_token}&client_id=${web.clientId}`);
     await expect(page.getByRole("heading", { name: "Sign out of Test RP?" })).toBeVisible();
