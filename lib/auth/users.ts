@@ -233,3 +233,14 @@ async function awaitsPasswordChange(userId: string, sessionId: string, now: Date
   });
   return !!session;
 }
+
+/** Active (not disabled) users holding any of these roles: who can be assigned or approve things. */
+export function listActiveUsersWithRole(roles: RoleName[]) {
+  return db().user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true }, orderBy: { email: "asc" } });
+}
+
+/** The active user with this email if they hold any of these roles, else null. */
+export async function findActiveUserWithRole(email: string, roles: RoleName[]): Promise<{ userId: string; email: string } | null> {
+  const user = await db().user.findFirst({ where: { email: email.trim().toLowerCase(), disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true } });
+  return user && { userId: user.id, email: user.email };
+}

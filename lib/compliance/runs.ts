@@ -4,6 +4,7 @@ import canonicalize from "canonicalize";
 import { z } from "zod";
 import { db } from "../db/client";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
+import { findActiveUserWithRole } from "../auth/users";
 import { CONTROLS } from "./catalog";
 import { CHECKS, type CheckOutcome } from "./checks";
 
@@ -76,11 +77,11 @@ export type ExceptionResult = { ok: true; id: string } | { ok: false; error: str
 
 /** Grants an exception; the approver must be an active admin other than the requester. Audited. */
 export async function grantException(input: z.infer<typeof exceptionSchema>, ctx: AuditContext): Promise<ExceptionResult> {
-  const approver = await db().user.findFirst({ where: { email: input.approverEmail.toLowerCase(), disabledAt: null, roles: { has: "admin" } }, select: { id: true, email: true } });
+  const approver = await findActiveUserWithRole(input.approverEmail, ["admin"]);
   if (!approver) return { ok: false, error: `${input.approverEmail} is not an active admin.` };
   const requestedBy = ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null;
-  if (requestedBy === approver.id) return { ok: false, error: "Someone other than the requester must approve an exception." };
-  const exception = await db().complianceException.create({ data: { control: input.control, justification: input.justification, requestedBy, approvedBy: approver.id, expiresAt: input.expiresAt } });
+  if (requestedBy === approver.userId) return { ok: false, error: "Someone other than the requester must approve an exception." };
+  const exception = await db().complianceException.create({ data: { control: input.control, justification: input.justification, requestedBy, approvedBy: approver.userId, expiresAt: input.expiresAt } });
   await audit(ctx, {
     type: "compliance", action: "compliance.exception.grant", outcome: "success", resource: { type: "compliance_exception", id: exception.id },
     metadata: { control: input.control, justification: input.justification, approver: approver.email, expiresAt: input.expiresAt.toISOString() },

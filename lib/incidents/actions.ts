@@ -3,7 +3,7 @@ import ipaddr from "ipaddr.js";
 import { db } from "../db/client";
 import { audit as record, type AuditContext } from "../audit/context";
 import { endAllSessions } from "../auth/sessions";
-import { requirePasswordReset } from "../auth/users";
+import { requirePasswordReset, userEmails } from "../auth/users";
 import { lockAccountName } from "../auth/throttle";
 import { resetMfa } from "../mfa/factors";
 import { revokeUserGrants } from "../oidc/consents";
@@ -29,7 +29,8 @@ export async function incidentTargets(incidentId: string): Promise<IncidentTarge
   const incident = await db().incident.findUnique({ where: { id: incidentId }, include: { indicators: true } });
   if (!incident) return null;
   const userIds = incident.indicators.filter((i) => i.kind === "user").map((i) => i.value);
-  const users = userIds.length ? await db().user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } }) : [];
+  const emails = await userEmails(userIds);
+  const users = userIds.flatMap((id) => (emails.has(id) ? [{ id, email: emails.get(id)! }] : []));
   return {
     incident: { id: incident.id, number: incident.number, title: incident.title, type: incident.type, severity: incident.severity, status: incident.status },
     users,

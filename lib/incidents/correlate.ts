@@ -26,7 +26,8 @@ export async function raiseAlert(draft: AlertDraft, sourceSeq: bigint, at: Date,
             ${JSON.stringify(draft.details)}::jsonb, ${incident.id}::uuid, ${at}, ${at})
     ON CONFLICT (rule, source_seq) DO NOTHING`;
   if (!inserted) return null;
-  await addIndicators(incident.id, draft.indicators, at);
+  // A new incident got the alert's indicators when it opened.
+  if (joinable) await addIndicators(incident.id, draft.indicators, at);
   await db().incident.update({ where: { id: incident.id }, data: { severity, lastAlertAt: at } });
   await db().incidentEvent.create({ data: { incidentId: incident.id, at, kind: "alert", text: `${RULES[draft.rule].label}: ${draft.summary}`, data: { rule: draft.rule, severity: draft.severity, ...draft.details } as Prisma.InputJsonObject } });
   await audit(SYSTEM_CONTEXT, {

@@ -35,7 +35,7 @@ export async function runDetection(): Promise<DetectionPass> {
     }
     const settings = await ruleSettings();
     for (const event of events) {
-      await detectIn(event as DetectionEvent, settings, pass);
+      await detectIn(event, settings, pass);
       // Each event moves the cursor and renews the lease; an instance that lost the lease stops.
       const { count } = await db().detectionCursor.updateMany({
         where: { id: 1, leaseOwner: instance },

@@ -1,15 +1,8 @@
 import "server-only";
-import { db } from "../db/client";
+import { findActiveUserWithRole, listActiveUsersWithRole } from "../auth/users";
 
 // Who incidents can be assigned and escalated to: active analysts and admins.
+const RESPONDER_ROLES = ["admin", "analyst"] as const;
 
-const RESPONDER = { disabledAt: null, roles: { hasSome: ["admin" as const, "analyst" as const] } };
-
-export function listResponders() {
-  return db().user.findMany({ where: RESPONDER, select: { id: true, email: true }, orderBy: { email: "asc" } });
-}
-
-export async function findResponder(email: string): Promise<{ userId: string; email: string } | null> {
-  const user = await db().user.findFirst({ where: { email: email.trim().toLowerCase(), ...RESPONDER }, select: { id: true, email: true } });
-  return user && { userId: user.id, email: user.email };
-}
+export const listResponders = () => listActiveUsersWithRole([...RESPONDER_ROLES]);
+export const findResponder = (email: string) => findActiveUserWithRole(email, [...RESPONDER_ROLES]);

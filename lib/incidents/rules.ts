@@ -2,25 +2,12 @@
 // credential stuffing, the failure counts lib/risk keeps) and says whether it is an alert.
 // No database here: detect.ts hands in the event, the settings in force and the lookups.
 import { z } from "zod";
+import type { AuditEventView } from "../audit";
 import type { IncidentType, Indicator, Severity } from "./model";
 import { SEVERITIES } from "./model";
 
-/** The audit event fields that detection reads (lib/audit's view of a stored event). */
-export type DetectionEvent = {
-  seq: string;
-  at: string;
-  action: string;
-  outcome: string;
-  actorType: string;
-  actorId: string | null;
-  actorLabel: string | null;
-  resourceType: string | null;
-  resourceId: string | null;
-  ip: string | null;
-  deviceId: string | null;
-  riskScore: string | null;
-  metadata: Record<string, unknown>;
-};
+/** The audit event fields that detection reads (lib/audit's view of a stored event, IP decrypted). */
+export type DetectionEvent = Pick<AuditEventView, "seq" | "at" | "action" | "outcome" | "actorType" | "actorId" | "actorLabel" | "resourceType" | "resourceId" | "ip" | "deviceId" | "riskScore" | "metadata">;
 
 export type AlertDraft = {
   rule: RuleKey;

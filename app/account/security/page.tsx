@@ -8,7 +8,7 @@ import { PasskeyRegistration } from "@/components/mfa/passkey-registration";
 import { RegenerateBackupCodes } from "@/components/mfa/regenerate-backup-codes";
 import { RenamePasskey } from "@/components/mfa/rename-passkey";
 import { TotpEnrollment } from "@/components/mfa/totp-enrollment";
-import { listActiveSessions, requireUser } from "@/lib/auth";
+import { listActiveSessions, MIN_PASSWORD_LENGTH, requireUser } from "@/lib/auth";
 import { listDevices } from "@/lib/devices";
 import { BACKUP_CODE_COUNT, BACKUP_CODES_LOW, factorSummary } from "@/lib/mfa";
 import { recentSignIns } from "@/lib/risk";
@@ -33,7 +33,7 @@ export default async function SecurityPage() {
       <PageHeader title="Security" description="Your password, second factors, and where you are signed in." />
       <div className="space-y-6">
         <Card title="Password">
-          <PasswordForm />
+          <PasswordForm minLength={MIN_PASSWORD_LENGTH} />
         </Card>
 
         <Card

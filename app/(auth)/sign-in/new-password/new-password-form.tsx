@@ -1,7 +1,7 @@
 "use client";
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
-import { Field } from "@/components/ui/field";
+import { NewPasswordFields } from "@/components/new-password-fields";
 import { FormMessage } from "@/components/ui/form-message";
 import { useFollowRedirect } from "@/components/ui/follow-redirect";
 import { chooseNewPasswordAction } from "./actions";
@@ -14,17 +14,7 @@ export function NewPasswordForm({ email, callbackUrl, minLength }: { email: stri
       {!state.ok && <FormMessage state={state} />}
       {/* For password managers: which account the new password belongs to. */}
       <input type="email" name="username" autoComplete="username" value={email} readOnly hidden />
-      <Field
-        label="New password"
-        name="newPassword"
-        type="password"
-        autoComplete="new-password"
-        required
-        autoFocus
-        hint={`At least ${minLength} characters, not your current password. Your other sessions will be signed out.`}
-        errors={state.fieldErrors?.newPassword}
-      />
-      <Field label="Repeat new password" name="confirmPassword" type="password" autoComplete="new-password" required errors={state.fieldErrors?.confirmPassword} />
+      <NewPasswordFields state={state} autoFocus hint={`At least ${minLength} characters, not your current password. Your other sessions will be signed out.`} />
       <input type="hidden" name="callbackUrl" value={callbackUrl} />
       <Button type="submit" className="w-full" disabled={pending || leaving}>
         {pending || leaving ? "Saving…" : "Set new password"}
