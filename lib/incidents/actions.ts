@@ -1,7 +1,7 @@
 import "server-only";
 import ipaddr from "ipaddr.js";
 import { db } from "../db/client";
-import { audit as record, type AuditContext } from "../audit/context";
+import { audit, type AuditContext } from "../audit/context";
 import { endAllSessions } from "../auth/sessions";
 import { requirePasswordReset, userEmails } from "../auth/users";
 import { lockAccountName } from "../auth/throttle";
@@ -84,7 +84,7 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       if (dryRun) return { status: "ok", detail: `Would lock ${emails(targets)} for ${step.minutes} min.` };
       const until = new Date(Date.now() + step.minutes * 60_000);
       for (const u of targets.users) await lockAccountName(u.email, until);
-      await audit(ctx, "account.lockout", targets, { reason, until: until.toISOString() });
+      await auditOnIncident(ctx, "account.lockout", targets, { reason, until: until.toISOString() });
       return { status: "ok", detail: `Locked ${emails(targets)} until ${until.toISOString()}.`, data: { until: until.toISOString() } };
     }
     case "require_password_reset": {
@@ -107,7 +107,7 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       if (dryRun) return { status: "ok", detail: `Would assign ${ref(targets)} to ${person.email}${step.channel ? ` and notify ${step.channel}` : ""}.` };
       await db().incident.update({ where: { id: targets.incident.id }, data: { assigneeId: person.userId } });
       await db().incidentEvent.create({ data: { incidentId: targets.incident.id, kind: "assignment", text: `Escalated to ${person.email}`, data: { reason } } });
-      await audit(ctx, "incident.assign", targets, { assignee: person.email, reason });
+      await auditOnIncident(ctx, "incident.assign", targets, { assignee: person.email, reason });
       if (!step.channel) return { status: "ok", detail: `Assigned to ${person.email}.` };
       const sent = await notify(step.channel, targets, options);
       return { ...sent, detail: `Assigned to ${person.email}; ${sent.detail}` };
@@ -133,6 +133,6 @@ async function notify(channelName: string, targets: IncidentTargets, options: { 
   }
 }
 
-async function audit(ctx: AuditContext, action: string, targets: IncidentTargets, metadata: Record<string, string>) {
-  await record(ctx, { type: "incident", action, outcome: "success", resource: { type: "incident", id: targets.incident.id }, metadata: { ...metadata, users: targets.users.map((u) => u.email).join(",") } });
+async function auditOnIncident(ctx: AuditContext, action: string, targets: IncidentTargets, metadata: Record<string, string>) {
+  await audit(ctx, { type: "incident", action, outcome: "success", resource: { type: "incident", id: targets.incident.id }, metadata: { ...metadata, users: targets.users.map((u) => u.email).join(",") } });
 }

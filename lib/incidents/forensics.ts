@@ -21,9 +21,10 @@ export async function captureIfSevere(incidentId: string): Promise<string | null
   return captureSnapshot(incidentId, `severity ${incident.severity}`);
 }
 
-export async function captureSnapshot(incidentId: string, reason: string): Promise<string> {
+/** The snapshot's id, or null when there is no such incident. */
+export async function captureSnapshot(incidentId: string, reason: string): Promise<string | null> {
   const targets = await incidentTargets(incidentId);
-  if (!targets) throw new Error("no such incident");
+  if (!targets) return null;
   const users = [];
   for (const user of targets.users) {
     users.push({

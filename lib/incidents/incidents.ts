@@ -162,8 +162,8 @@ export async function runResponseAction(incidentId: string, input: z.infer<typeo
 
 /** An analyst asks for a fresh forensic snapshot (e.g. before containment). */
 export async function captureNow(incidentId: string, reason: string, ctx: AuditContext): Promise<string | null> {
-  if (!(await db().incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) return null;
   const id = await captureSnapshot(incidentId, `requested: ${reason}`);
+  if (!id) return null;
   await audit(ctx, { type: "incident", action: "incident.forensics.request", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { snapshotId: id, reason } });
   return id;
 }

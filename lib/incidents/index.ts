@@ -1,7 +1,7 @@
 // lib/incidents' public surface: detection, incidents, playbooks, notification channels and the
 // worker that runs them. Pages and actions call these; other domains record audit events, which
 // detection reads (lib/incidents calls into lib/auth, lib/oidc, lib/risk and lib/mfa to respond).
-export { SEVERITIES, STATUSES, STATUS_LABELS, INCIDENT_TYPES, INCIDENT_TYPE_LABELS, CLOSED_STATUSES, type Severity, type IncidentStatus, type IncidentType } from "./model";
+export { SEVERITIES, STATUSES, STATUS_LABELS, INCIDENT_TYPES, INCIDENT_TYPE_LABELS, CLOSED_STATUSES, STEP_KINDS, STEP_LABELS, type Severity, type IncidentStatus, type IncidentType } from "./model";
 export { RULES, RULE_KEYS, type RuleKey, type RuleSetting } from "./rules";
 export { ruleSettings, saveRuleSetting } from "./rule-settings";
 export { runDetection } from "./detect";
@@ -10,7 +10,7 @@ export {
   listIncidents, incidentCounts, responseTimes, findIncident, findSnapshot, changeStatus, assignIncident, addNote, runResponseAction, captureNow,
   incidentFiltersSchema, statusChangeSchema, assignSchema, noteSchema, responseActionSchema, type IncidentDetail, type ResponseTimePoint,
 } from "./incidents";
-export { listPlaybooks, findPlaybook, savePlaybook, parseSteps, playbookInputSchema, PlaybookNameTakenError, STEP_KINDS, STEP_LABELS, type PlaybookView, type Step } from "./playbooks";
+export { listPlaybooks, findPlaybook, savePlaybook, parseSteps, playbookInputSchema, PlaybookNameTakenError, type PlaybookView, type Step } from "./playbooks";
 export { dryRunPlaybook } from "./runner";
 export { listChannels, createChannel, deleteChannel, newChannelSchema, ChannelNameTakenError } from "./channels";
 export { SIGNATURE_HEADER, DELIVERY_HEADER } from "./notify";

@@ -36,3 +36,18 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
 
 /** Forensic capture starts at this severity. */
 export const FORENSIC_SEVERITY: Severity = "high";
+
+// What playbook steps and one-click responses can do (lib/incidents/actions.ts carries them out).
+export const STEP_KINDS = ["revoke_tokens", "terminate_sessions", "block_ip", "lock_accounts", "require_password_reset", "require_mfa_reenrollment", "notify", "escalate"] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export const STEP_LABELS: Record<StepKind, string> = {
+  revoke_tokens: "Revoke all tokens and grants of the affected users",
+  terminate_sessions: "End the affected users' sessions",
+  block_ip: "Block the source IP or network",
+  lock_accounts: "Lock the affected accounts",
+  require_password_reset: "Require a new password at next sign-in",
+  require_mfa_reenrollment: "Remove second factors: the user enrolls again",
+  notify: "Notify a channel (signed webhook or email)",
+  escalate: "Assign to a person and notify them",
+};

@@ -10,9 +10,6 @@ import { checkbox } from "./rules";
 // affected users and indicators; `critical` steps stop the run when they fail.
 
 const critical = z.boolean().default(false);
-export const STEP_KINDS = ["revoke_tokens", "terminate_sessions", "block_ip", "lock_accounts", "require_password_reset", "require_mfa_reenrollment", "notify", "escalate"] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
-
 export const stepSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("revoke_tokens"), critical }).strict(),
   z.object({ kind: z.literal("terminate_sessions"), critical }).strict(),
@@ -25,16 +22,6 @@ export const stepSchema = z.discriminatedUnion("kind", [
 ]);
 export type Step = z.infer<typeof stepSchema>;
 
-export const STEP_LABELS: Record<StepKind, string> = {
-  revoke_tokens: "Revoke all tokens and grants of the affected users",
-  terminate_sessions: "End the affected users' sessions",
-  block_ip: "Block the source IP or network",
-  lock_accounts: "Lock the affected accounts",
-  require_password_reset: "Require a new password at next sign-in",
-  require_mfa_reenrollment: "Remove second factors: the user enrolls again",
-  notify: "Notify a channel (signed webhook or email)",
-  escalate: "Assign to a person and notify them",
-};
 
 export const playbookInputSchema = z.object({
   name: z.string().trim().min(1, "Name the playbook.").max(80),

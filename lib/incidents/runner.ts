@@ -4,10 +4,10 @@ import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { readConfig } from "../config";
 import { randomUUID } from "node:crypto";
 import { incidentTargets, performAction, type ActionResult, type IncidentTargets } from "./actions";
-import { findPlaybook, matchingPlaybooks, playbookVersion, STEP_LABELS, type Step } from "./playbooks";
+import { findPlaybook, matchingPlaybooks, playbookVersion, type Step } from "./playbooks";
 import { RULES, type RuleKey } from "./rules";
 import { enqueuePlaybookRun, PLAYBOOK_ATTEMPTS } from "./queue";
-import type { Severity } from "./model";
+import { STEP_LABELS, type Severity } from "./model";
 
 // Carrying out playbook runs. A run is claimed with a lease (one worker at a time; a worker that
 // dies loses it when the lease ends and the queue retries the job). Each finished step is stored

@@ -127,9 +127,11 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload):
 
 export type ClientView = { id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number };
 
-export async function listClients(): Promise<ClientView[]> {
-  const rows = await db().oAuthClient.findMany({ orderBy: { createdAt: "desc" } });
-  const grants = await db().oAuthConsent.groupBy({ by: ["clientId"], _count: true });
+/** Every client, or only the one with `id` (an empty list when there is none). */
+export async function listClients(id?: string): Promise<ClientView[]> {
+  const where = id === undefined ? {} : { id };
+  const rows = await db().oAuthClient.findMany({ where, orderBy: { createdAt: "desc" } });
+  const grants = await db().oAuthConsent.groupBy({ by: ["clientId"], where: id === undefined ? {} : { clientId: id }, _count: true });
   const grantCount = new Map(grants.map((g) => [g.clientId, g._count]));
   return rows.map((row) => {
     const m = row.metadata as Record<string, unknown>;
