@@ -12,6 +12,7 @@ import { CLIENT_IP_HEADER, CLIENT_LOCATION_HEADER, REQUEST_PATH_HEADER, isTruste
 import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
 import { handlerFor } from "./lib/http/node-handlers";
 import { isOidcPath } from "./lib/oidc/mount";
+import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
 import { PDP_PATH } from "./lib/policy/paths";
 
 // Node 20's V8 crashes now and then ("Fatal error … unreachable code" while deoptimizing; see
@@ -43,6 +44,8 @@ async function prepareDatabase() {
 
 async function main() {
   const started = Date.now();
+  const logFile = logFilePath();
+  if (logFile) teeOutputToLogFile(logFile);
   const database = await prepareDatabase();
   const { applied } = await applyMigrations(process.env.DATABASE_URL!);
   if (applied.length) console.log(`Applied migrations: ${applied.join(", ")}`);

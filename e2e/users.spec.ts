@@ -60,12 +60,10 @@ test("an auditor reaches audit and compliance only", async ({ browser, page }) =
   await signIn(page, email, PASSWORD);
   await page.goto("/admin");
   const nav = page.getByRole("navigation", { name: "Console" });
-  await expect(nav.getByRole("link")).toHaveText(["Overview", "Audit", /^Compliance/]);
+  await expect(nav.getByRole("link")).toHaveText(["Overview", "Audit", "Compliance"]);
   for (const section of ADMIN_SECTIONS) {
     const response = await page.goto(section.href);
     // The built-in policies let auditors view audit and compliance, nothing else.
     expect(response?.status(), section.href).toBe(["audit", "compliance"].includes(section.id) ? 200 : 403);
   }
-  await page.goto("/admin/compliance");
-  await expect(page.getByRole("heading", { name: "Not built yet" })).toBeVisible();
 });

@@ -6,6 +6,9 @@ const schema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   GATEHOUSE_DATA_DIR: z.string().min(1).default("./data"),
+  // The log file the server and worker copy their output to, and the compliance checks scan for
+  // credentials (default: logs/gatehouse.log in the data directory; "off" writes none).
+  GATEHOUSE_LOG_FILE: z.string().min(1).optional(),
   GATEHOUSE_URL: z.url().optional(),
   AUTH_SECRET: z.string().min(32).optional(),
   GATEHOUSE_ADMIN_EMAIL: z.email().optional(),

@@ -6,4 +6,5 @@ psql "$admin_url" -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE ${E2E_DATABASE}"
 export DATABASE_URL="${admin_url%/*}/${E2E_DATABASE}"
 set -a; eval "$(npx tsx scripts/keys-generate.ts)"; set +a
 export NODE_ENV=production
+export GATEHOUSE_LOG_FILE="${TMPDIR:-/tmp}/${E2E_DATABASE}.log"
 exec npx tsx server.ts

@@ -2,6 +2,10 @@
 // keep it apart from the web instances (set GATEHOUSE_INCIDENT_WORKER=off on those). Stops on
 // SIGTERM or SIGINT; a run it was in the middle of is finished by the next worker (the queue retries it).
 import { withDatabase } from "./with-database";
+import { logFilePath, teeOutputToLogFile } from "../lib/log/file";
+
+const logFile = logFilePath();
+if (logFile) teeOutputToLogFile(logFile);
 
 await withDatabase(async () => {
   process.env.GATEHOUSE_INCIDENT_WORKER = "on";

@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { Badge } from "@/components/ui/badge";
 import { PageHeader } from "@/components/shell/page-header";
 import { requireConsole } from "@/lib/auth";
 
@@ -15,10 +14,7 @@ export default async function AdminHome() {
         {sections.map((s) => (
           <li key={s.href}>
             <Link href={s.href} className="block h-full rounded-lg border border-slate-200 bg-white p-5 shadow-sm hover:border-brand-600">
-              <div className="flex items-center justify-between">
-                <h2 className="font-semibold">{s.label}</h2>
-                {!s.built && <Badge tone="amber">Not built yet</Badge>}
-              </div>
+              <h2 className="font-semibold">{s.label}</h2>
               <p className="mt-1 text-sm text-slate-500">{s.summary}</p>
             </Link>
           </li>

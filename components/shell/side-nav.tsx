@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 
-export type NavItem = { href: string; label: string; note?: string };
+export type NavItem = { href: string; label: string };
 
 export function SideNav({ label, items }: { label: string; items: NavItem[] }) {
   const pathname = usePathname();
@@ -18,7 +18,6 @@ export function SideNav({ label, items }: { label: string; items: NavItem[] }) {
             className={`flex items-center justify-between rounded-md px-3 py-2 text-sm ${active ? "bg-brand-50 font-medium text-brand-700" : "text-slate-700 hover:bg-slate-100"}`}
           >
             {item.label}
-            {item.note && <span className="text-xs text-slate-400">{item.note}</span>}
           </Link>
         );
       })}

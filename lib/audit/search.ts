@@ -5,6 +5,7 @@ import { decrypt } from "../crypto";
 import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
 import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
 import { STORED_EVENT_JSON } from "./store";
+import { eventHash, GENESIS_HASH } from "./hash";
 
 const optionalText = (max: number) => z.string().trim().max(max).optional().transform((v) => v || undefined);
 const optionalDate = z
@@ -44,7 +45,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * (time and sequence rise together, since both are assigned under the chain lock), so every
  * query walks one (filter, seq) index backwards from the newest match.
  */
-export async function filterClause(f: AuditFilters): Promise<Prisma.Sql> {
+export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql> {
   const parts: Prisma.Sql[] = [];
   if (f.from) {
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at >= ${f.from} ORDER BY at, seq LIMIT 1`;
@@ -83,7 +84,7 @@ export function revealEvent(event: StoredEvent): AuditEventView {
 export const AUDIT_PAGE_SIZE = 50;
 
 /** Newest first; `before` is the keyset cursor (a sequence number). */
-export async function searchAuditEvents(filters: AuditFilters, before?: bigint) {
+export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint) {
   const where = await filterClause(filters);
   const cursor = before ? Prisma.sql`AND seq < ${before}` : Prisma.empty;
   const [row] = await db().$queryRaw<{ rows: string | null }[]>`
@@ -100,9 +101,15 @@ export async function findAuditEvent(seq: bigint): Promise<AuditEventView | null
   return row ? revealEvent(row.e) : null;
 }
 
-export async function previousHash(seq: bigint): Promise<string | null> {
-  const row = await db().auditEvent.findUnique({ where: { seq: seq - BigInt(1) }, select: { hash: true } });
-  return row?.hash ?? null;
+export type AuditEventCheck = { event: AuditEventView; hashHolds: boolean; linkHolds: boolean | null };
+
+/** One event and its place in the chain: its hash recomputed, and its link to the previous event (null when that one was purged). */
+export async function checkAuditEvent(seq: bigint): Promise<AuditEventCheck | null> {
+  const event = await findAuditEvent(seq);
+  if (!event) return null;
+  const { hash, ip: _ip, userAgent: _ua, ...chained } = event;
+  const previous = seq === BigInt(1) ? GENESIS_HASH : ((await db().auditEvent.findUnique({ where: { seq: seq - BigInt(1) }, select: { hash: true } }))?.hash ?? null);
+  return { event, hashHolds: eventHash(chained) === hash, linkHolds: previous === null ? null : previous === event.prevHash };
 }
 
 /** Events after a sequence number, oldest first (detection in lib/incidents reads the trail this way). */

@@ -1,13 +1,14 @@
 import "server-only";
 import { readConfig } from "../config";
+import { writeToTerminalOnly } from "../log";
 import { ensureFirstAdminPath } from "./first-admin";
 
-/** Creates the first admin from the environment, or prints a one-time setup link. */
+/** Creates the first admin from the environment, or prints a one-time setup link (to the terminal, never the log file). */
 export async function announceFirstAdminPath(): Promise<void> {
   const config = readConfig();
   const token = await ensureFirstAdminPath({ email: config.GATEHOUSE_ADMIN_EMAIL, password: config.GATEHOUSE_ADMIN_PASSWORD });
   if (!token) return;
   const url = new URL("/setup", config.GATEHOUSE_URL ?? "http://localhost:3000");
   url.searchParams.set("token", token);
-  console.log(`\nNo admin yet. Open this one-time link within an hour to create the first admin:\n\n  ${url}\n`);
+  writeToTerminalOnly(`\nNo admin yet. Open this one-time link within an hour to create the first admin:\n\n  ${url}\n\n`);
 }

@@ -17,20 +17,18 @@ export type AdminSection = {
   id: ConsoleSection;
   href: string;
   label: string;
-  /** Which issue builds it; a section without `built` says plainly that it is not there yet. */
-  built: boolean;
   summary: string;
 };
 
 export const ADMIN_SECTIONS: readonly AdminSection[] = [
-  { id: "users", href: "/admin/users", label: "Users", built: true, summary: "Accounts, roles and sessions." },
-  { id: "clients", href: "/admin/clients", label: "Clients", built: true, summary: "OAuth 2.1 / OpenID Connect clients and their grants." },
-  { id: "keys", href: "/admin/keys", label: "Keys", built: true, summary: "The provider's signing keys and their rotation." },
-  { id: "policies", href: "/admin/policies", label: "Policies", built: true, summary: "Cedar authorization policies, versions and the simulator." },
-  { id: "risk", href: "/admin/risk", label: "Risk", built: true, summary: "Sign-in risk scores, signals and baselines." },
-  { id: "incidents", href: "/admin/incidents", label: "Incidents", built: true, summary: "Alerts, incidents and automated response playbooks." },
-  { id: "audit", href: "/admin/audit", label: "Audit", built: true, summary: "The tamper-evident audit trail: search, verify, export." },
-  { id: "compliance", href: "/admin/compliance", label: "Compliance", built: false, summary: "SOC 2 controls, automated tests and evidence." },
+  { id: "users", href: "/admin/users", label: "Users", summary: "Accounts, roles and sessions." },
+  { id: "clients", href: "/admin/clients", label: "Clients", summary: "OAuth 2.1 / OpenID Connect clients and their grants." },
+  { id: "keys", href: "/admin/keys", label: "Keys", summary: "The provider's signing keys and their rotation." },
+  { id: "policies", href: "/admin/policies", label: "Policies", summary: "Cedar authorization policies, versions and the simulator." },
+  { id: "risk", href: "/admin/risk", label: "Risk", summary: "Sign-in risk scores, signals and baselines." },
+  { id: "incidents", href: "/admin/incidents", label: "Incidents", summary: "Alerts, incidents and automated response playbooks." },
+  { id: "audit", href: "/admin/audit", label: "Audit", summary: "The tamper-evident audit trail: search, verify, export." },
+  { id: "compliance", href: "/admin/compliance", label: "Compliance", summary: "SOC 2 controls, automated tests and evidence." },
 ];
 
 export function sectionFor(id: ConsoleSection): AdminSection {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { db } from "../db/client";
 import { keyRing } from "../crypto";
 import { redirectUriProblem } from "../oidc/clients";
+import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
 
 // Automated tests of the live system: each reads Gatehouse's own state (read-only) and says pass or
 // fail with the data it looked at, which the run stores as evidence with its hash (runs.ts).
@@ -107,6 +108,17 @@ export const CHECKS: readonly Check[] = [
         ...none(plaintext, `Encryption keys configured (${encryptionKeys}); ${totp.length + keys.length + channels.length} stored secrets are sealed.`, "secret(s) stored in plaintext"),
         evidence: { encryptionKeys, checked: { totp: totp.length, signingKeys: keys.length, webhookSecrets: channels.length }, plaintext, passwords: "argon2id hashes", backupCodes: "HMAC" },
       };
+    },
+  },
+  {
+    key: "logs_free_of_secrets", control: "CC6.7", title: "No credential or token pattern in the application log",
+    async run() {
+      const scan = await scanLogsForSecrets(logFiles());
+      const scanned = scan.files.filter((f) => f.scanned);
+      const evidence = { ...scan, patterns: SECRET_PATTERNS.map((p) => p.name) };
+      if (scanned.length === 0) return { pass: false, summary: "No application log to scan (see GATEHOUSE_LOG_FILE).", evidence };
+      const lines = scanned.reduce((n, f) => n + f.lines, 0);
+      return { ...none(scan.findings, `${lines} log lines scanned: no credential or token found.`, "log line(s) with a credential or token"), evidence };
     },
   },
   {

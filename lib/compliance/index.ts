@@ -1,5 +1,9 @@
 // lib/compliance's public surface: the control catalog, the automated tests of the live system,
-// their runs with evidence, control status and exceptions.
+// their runs with evidence, control status and history, exceptions, and the auditor's report.
 export { CONTROLS, CONTROL_IDS, type Control } from "./catalog";
 export { CHECKS, type Check } from "./checks";
-export { runControlTests, scheduleControlTests, controlStatus, grantException, revokeException, exceptionSchema, CONTROL_STATUSES, type ControlState, type ControlStatus, type RunSummary } from "./runs";
+export { runControlTests, scheduleControlTests, listRuns, type RunSummary, type RunView } from "./runs";
+export { controlStatus, statusTrend, controlHistory, CONTROL_STATUSES, type ControlState, type ControlStatus, type TrendPoint } from "./status";
+export { listExceptions, requestException, approveException, revokeException, exceptionRequestSchema, type ExceptionView, type ExceptionState } from "./exceptions";
+export { buildReport, auditReportDownload, verifyReport, reportPeriodSchema, type ComplianceReport, type ReportVerification } from "./report";
+export { renderReportHtml, reportJsonFrom } from "./report-html";

@@ -1,18 +1,18 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import { z } from "zod";
 import { db } from "../db/client";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
-import { findActiveUserWithRole } from "../auth/users";
-import { CONTROLS } from "./catalog";
 import { CHECKS, type CheckOutcome } from "./checks";
 
-// Running the control tests, and what the controls' status is now. Each run stores every check's
+// Running the control tests. Each run stores every check's
 // evidence as canonical JSON with its SHA-256, and its audit event carries those hashes, so a
 // report can be checked against the tamper-evident trail.
 
 export type RunSummary = { runId: string; results: { check: string; control: string; status: "pass" | "fail" | "error"; summary: string; evidenceSha256: string }[] };
+
+/** How a result appears in its run's audit event: a report's results are checked against these. */
+export const resultEntry = (r: { check: string; status: string; evidenceSha256: string }) => `${r.check}:${r.status}:${r.evidenceSha256}`;
 
 export async function runControlTests(trigger: "schedule" | "manual", ctx: AuditContext, now = new Date()): Promise<RunSummary> {
   const run = await db().complianceRun.create({ data: { trigger, actorId: ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null, startedAt: now } });
@@ -31,68 +31,12 @@ export async function runControlTests(trigger: "schedule" | "manual", ctx: Audit
     await db().complianceResult.create({ data: { runId: run.id, control: check.control, check: check.key, status, summary: outcome.summary, evidence, evidenceSha256, at: now } });
     results.push({ check: check.key, control: check.control, status, summary: outcome.summary, evidenceSha256 });
   }
-  await db().complianceRun.update({ where: { id: run.id }, data: { finishedAt: new Date() } });
-  await audit(ctx, {
+  const event = await audit(ctx, {
     type: "compliance", action: "compliance.run", outcome: results.every((r) => r.status === "pass") ? "success" : "failure", resource: { type: "compliance_run", id: run.id },
-    metadata: { trigger, results: results.map((r) => `${r.check}:${r.status}:${r.evidenceSha256}`) },
+    metadata: { trigger, results: results.map(resultEntry) },
   });
+  await db().complianceRun.update({ where: { id: run.id }, data: { finishedAt: new Date(), auditSeq: BigInt(event.seq) } });
   return { runId: run.id, results };
-}
-
-export const CONTROL_STATUSES = ["pass", "fail", "excepted", "not_tested"] as const;
-export type ControlStatus = (typeof CONTROL_STATUSES)[number];
-
-export type ControlState = {
-  id: string; title: string; owner: string; mappings: (typeof CONTROLS)[number]["mappings"];
-  status: ControlStatus;
-  checks: { check: string; status: string; summary: string; at: Date; evidenceSha256: string }[];
-  exception: { id: string; justification: string; expiresAt: Date } | null;
-};
-
-/** Each control's status at `now`: its checks' latest results, and an exception in force for a failing one. */
-export async function controlStatus(now = new Date()): Promise<ControlState[]> {
-  const latest = await db().$queryRaw<{ check: string; control: string; status: string; summary: string; at: Date; evidence_sha256: string }[]>`
-    SELECT DISTINCT ON ("check") "check", control, status, summary, at, evidence_sha256 FROM compliance_results WHERE at <= ${now} ORDER BY "check", at DESC`;
-  const exceptions = await db().complianceException.findMany({ where: { revokedAt: null, createdAt: { lte: now }, expiresAt: { gt: now } }, orderBy: { expiresAt: "desc" } });
-  return CONTROLS.map((control) => {
-    const checks = CHECKS.filter((c) => c.control === control.id).flatMap((c) => {
-      const r = latest.find((l) => l.check === c.key);
-      return r ? [{ check: r.check, status: r.status, summary: r.summary, at: r.at, evidenceSha256: r.evidence_sha256 }] : [];
-    });
-    const exception = exceptions.find((e) => e.control === control.id) ?? null;
-    const failing = checks.some((c) => c.status !== "pass");
-    const status: ControlStatus = checks.length === 0 ? "not_tested" : !failing ? "pass" : exception ? "excepted" : "fail";
-    return { ...control, status, checks, exception: exception && failing ? { id: exception.id, justification: exception.justification, expiresAt: exception.expiresAt } : null };
-  });
-}
-
-export const exceptionSchema = z.object({
-  control: z.enum(CONTROLS.map((c) => c.id) as [string, ...string[]]),
-  justification: z.string().trim().min(10, "Explain why the risk is accepted (at least 10 characters).").max(2_000),
-  expiresAt: z.coerce.date().refine((d) => d.getTime() > Date.now(), "The expiry must be in the future.").refine((d) => d.getTime() < Date.now() + 366 * 86_400_000, "At most a year: exceptions are reviewed."),
-  approverEmail: z.email().max(254),
-});
-
-export type ExceptionResult = { ok: true; id: string } | { ok: false; error: string };
-
-/** Grants an exception; the approver must be an active admin other than the requester. Audited. */
-export async function grantException(input: z.infer<typeof exceptionSchema>, ctx: AuditContext): Promise<ExceptionResult> {
-  const approver = await findActiveUserWithRole(input.approverEmail, ["admin"]);
-  if (!approver) return { ok: false, error: `${input.approverEmail} is not an active admin.` };
-  const requestedBy = ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null;
-  if (requestedBy === approver.userId) return { ok: false, error: "Someone other than the requester must approve an exception." };
-  const exception = await db().complianceException.create({ data: { control: input.control, justification: input.justification, requestedBy, approvedBy: approver.userId, expiresAt: input.expiresAt } });
-  await audit(ctx, {
-    type: "compliance", action: "compliance.exception.grant", outcome: "success", resource: { type: "compliance_exception", id: exception.id },
-    metadata: { control: input.control, justification: input.justification, approver: approver.email, expiresAt: input.expiresAt.toISOString() },
-  });
-  return { ok: true, id: exception.id };
-}
-
-export async function revokeException(id: string, ctx: AuditContext): Promise<boolean> {
-  const { count } = await db().complianceException.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-  if (count) await audit(ctx, { type: "compliance", action: "compliance.exception.revoke", outcome: "success", resource: { type: "compliance_exception", id } });
-  return count > 0;
 }
 
 const globalForSchedule = globalThis as unknown as { gatehouseComplianceTimer?: NodeJS.Timeout };
@@ -112,4 +56,22 @@ export function scheduleControlTests(): void {
   globalForSchedule.gatehouseComplianceTimer.unref();
   // The first check waits a while after start: a restart loop must not run the tests each time.
   setTimeout(run, 15 * 60_000).unref();
+}
+
+export type RunView = { id: string; trigger: string; startedAt: Date; finishedAt: Date | null; auditSeq: string | null; passed: number; failed: number };
+
+/** Runs, newest first, with how many checks passed and failed in each. */
+export async function listRuns(filter: { from?: Date; to?: Date; take?: number } = {}): Promise<RunView[]> {
+  const runs = await db().complianceRun.findMany({
+    where: { startedAt: { gte: filter.from, lte: filter.to } },
+    orderBy: { startedAt: "desc" },
+    take: filter.take ?? 50,
+    select: { id: true, trigger: true, startedAt: true, finishedAt: true, auditSeq: true, results: { select: { status: true } } },
+  });
+  return runs.map(({ results, auditSeq, ...run }) => ({
+    ...run,
+    auditSeq: auditSeq?.toString() ?? null,
+    passed: results.filter((r) => r.status === "pass").length,
+    failed: results.filter((r) => r.status !== "pass").length,
+  }));
 }

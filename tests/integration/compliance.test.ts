@@ -1,10 +1,16 @@
 import { createHash } from "node:crypto";
-import { beforeEach, describe, expect, it } from "vitest";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
 import { setDisabled } from "@/lib/auth/users";
-import { controlStatus, exceptionSchema, grantException, runControlTests } from "@/lib/compliance";
+import {
+  approveException, auditReportDownload, buildReport, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
+  reportJsonFrom, reportPeriodSchema, requestException, revokeException, runControlTests, statusTrend, verifyReport,
+} from "@/lib/compliance";
 import { resetDatabase } from "../support/db";
 import { enrollTotp, withPasskey } from "../support/mfa";
 import { ctx, makeUser } from "../support/factories";
@@ -82,7 +88,7 @@ describe("runs, evidence and exceptions", () => {
     expect((event.metadata as { results: string[] }).results).toContain(`admins_have_mfa:pass:${stored.find((r) => r.check === "admins_have_mfa")!.evidenceSha256}`);
   });
 
-  it("an exception makes a failing control excepted until it expires; controls never tested say so", async () => {
+  it("an exception needs a second admin's approval, makes a failing control excepted, and fails again when it expires", async () => {
     const requester = await makeUser({ roles: ["admin"] });
     const approver = await makeUser({ roles: ["admin"] });
     await enrollTotp(approver);
@@ -91,14 +97,139 @@ describe("runs, evidence and exceptions", () => {
     expect((await statusOf("CC6.1")).status).toBe("fail");
 
     const expiresAt = new Date(Date.now() + 7 * DAY);
-    const input = exceptionSchema.parse({ control: "CC6.1", justification: "New admin enrolls a key on Monday.", expiresAt: expiresAt.toISOString(), approverEmail: approver.email });
-    expect(await grantException({ ...input, approverEmail: requester.email }, userContext(requester, null))).toMatchObject({ ok: false });
-    expect(await grantException(input, userContext(requester, null))).toMatchObject({ ok: true });
+    const input = exceptionRequestSchema.parse({ control: "CC6.1", justification: "New admin enrolls a key on Monday.", expiresAt: expiresAt.toISOString() });
+    const { id } = await requestException(input, userContext(requester, null));
+    expect((await statusOf("CC6.1")).status).toBe("fail"); // pending: not yet in force
+    expect(await approveException(id, userContext(requester, null))).toEqual({ ok: false, error: "Someone other than the requester must approve an exception." });
+    expect(await approveException(id, userContext(approver, null))).toEqual({ ok: true });
+    expect(await approveException(id, userContext(approver, null))).toMatchObject({ ok: false });
     expect((await statusOf("CC6.1")).status).toBe("excepted");
     expect((await statusOf("CC6.1", new Date(expiresAt.getTime() + HOUR))).status).toBe("fail");
+    expect((await listExceptions({ control: "CC6.1" })).map((e) => [e.state, e.requestedBy, e.approvedBy])).toEqual([["in_force", requester.email, approver.email]]);
 
-    expect(exceptionSchema.safeParse({ ...input, expiresAt: new Date(Date.now() - DAY).toISOString() }).success).toBe(false);
-    expect(exceptionSchema.safeParse({ ...input, justification: "because" }).success).toBe(false);
-    expect(await db().auditEvent.count({ where: { action: "compliance.exception.grant" } })).toBe(1);
+    expect(await revokeException(id, userContext(approver, null))).toEqual({ ok: true });
+    expect((await statusOf("CC6.1")).status).toBe("fail");
+    expect((await listExceptions())[0]!.state).toBe("revoked");
+
+    expect(exceptionRequestSchema.safeParse({ ...input, expiresAt: new Date(Date.now() - DAY).toISOString() }).success).toBe(false);
+    expect(exceptionRequestSchema.safeParse({ ...input, justification: "because" }).success).toBe(false);
+    expect(exceptionRequestSchema.safeParse({ ...input, control: "CC9.9" }).success).toBe(false);
+    const actions = (await db().auditEvent.findMany({ where: { type: "compliance", action: { startsWith: "compliance.exception" } }, orderBy: { seq: "asc" } })).map((e) => e.action);
+    expect(actions).toEqual(["compliance.exception.request", "compliance.exception.approve", "compliance.exception.revoke"]);
+  });
+
+  it("a rejected request never counts", async () => {
+    const [requester, reviewer] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    await runControlTests("manual", ctx);
+    const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC6.1", justification: "Please accept this for now.", expiresAt: new Date(Date.now() + DAY).toISOString() }), userContext(requester, null));
+    expect(await revokeException(id, userContext(reviewer, null))).toEqual({ ok: true });
+    expect(await approveException(id, userContext(reviewer, null))).toMatchObject({ ok: false });
+    expect((await statusOf("CC6.1")).status).toBe("fail");
+    expect((await listExceptions())[0]!.state).toBe("rejected");
+    expect(await db().auditEvent.count({ where: { action: "compliance.exception.reject" } })).toBe(1);
+  });
+
+  it("the trend counts passing, failing and excepted controls per run", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const first = await runControlTests("manual", ctx, new Date(Date.now() - 2 * HOUR));
+    await enrollTotp(admin);
+    await runControlTests("manual", ctx, new Date(Date.now() - HOUR));
+    const trend = await statusTrend(1);
+    expect(trend).toHaveLength(2);
+    expect(trend[0]!.runId).toBe(first.runId);
+    expect(trend[1]!.pass).toBe(trend[0]!.pass + 1); // CC6.1 passes once the admin has a factor
+    expect(trend[0]!.pass + trend[0]!.fail + trend[0]!.excepted).toBe(CONTROLS.length);
+  });
+});
+
+describe("the application log scan (CC6.7)", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-log-"));
+  const file = path.join(dir, "gatehouse.log");
+  afterAll(() => {
+    delete process.env.GATEHOUSE_LOG_FILE;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("passes on a clean log, fails on a token or a password in it, and fails when there is no log", async () => {
+    process.env.GATEHOUSE_LOG_FILE = file;
+    expect(await resultOf("logs_free_of_secrets")).toMatchObject({ status: "fail", summary: "No application log to scan (see GATEHOUSE_LOG_FILE)." });
+    writeFileSync(file, "Gatehouse ready on http://localhost:3000\n[auth] CredentialsSignin: password: [redacted]\n");
+    expect(await resultOf("logs_free_of_secrets")).toMatchObject({ status: "pass", summary: "2 log lines scanned: no credential or token found." });
+
+    const jwt = ["eyJhbGciOiJFUzI1NiJ9", "eyJzdWIiOiJ1c2VyLTEyMyJ9", "c2lnbmF0dXJlLWJ5dGVz"].join(".");
+    appendFileSync(file, `debug: calling api with ${jwt}\nconnecting to postgres://app:hunter2secret@db.internal/gatehouse\n`);
+    const result = await resultOf("logs_free_of_secrets");
+    expect(result).toMatchObject({ status: "fail", summary: "2 log line(s) with a credential or token" });
+    const stored = await db().complianceResult.findFirstOrThrow({ where: { check: "logs_free_of_secrets" }, orderBy: { at: "desc" } });
+    expect(JSON.parse(stored.evidence).data.findings).toEqual([
+      { file, line: 3, kind: "JSON Web Token" },
+      { file, line: 4, kind: "credentials in a URL" },
+    ]);
+    // The evidence names where the secret is, never the secret.
+    expect(stored.evidence).not.toContain("hunter2secret");
+    expect(stored.evidence).not.toContain(jwt);
+  });
+});
+
+describe("the auditor's report", () => {
+  it("lists what the database holds for the period and verifies against the audit trail", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    const before = await runControlTests("manual", ctx, new Date(Date.now() - 40 * DAY)); // outside the period
+    const run = await runControlTests("manual", ctx);
+    const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC6.1", justification: "Key ceremony next week.", expiresAt: new Date(Date.now() + 3 * DAY).toISOString() }), userContext(requester, null));
+    await approveException(id, userContext(approver, null));
+
+    const today = new Date().toISOString().slice(0, 10);
+    const period = reportPeriodSchema.parse({ from: new Date(Date.now() - 7 * DAY).toISOString().slice(0, 10), to: today });
+    const report = await buildReport(period, "auditor@example.test");
+    expect(report.runs.map((r) => r.id)).toEqual([run.runId]);
+    expect(report.runs.map((r) => r.id)).not.toContain(before.runId);
+    const cc61 = report.controls.find((c) => c.id === "CC6.1")!;
+    expect(cc61.statusAtEnd).toBe("excepted");
+    expect(cc61.tests.find((t) => t.check === "admins_have_mfa")!.results).toEqual([
+      expect.objectContaining({ runId: run.runId, status: "fail", evidenceSha256: run.results.find((r) => r.check === "admins_have_mfa")!.evidenceSha256 }),
+    ]);
+    expect(cc61.exceptions).toEqual([expect.objectContaining({ id, state: "in_force", requestedBy: requester.email, approvedBy: approver.email })]);
+    expect(cc61.exceptions[0]!.auditEvents.map((e) => e.action)).toEqual(["compliance.exception.request", "compliance.exception.approve"]);
+    expect(report.summary.excepted).toBe(1);
+
+    // Not downloaded (so not audited) yet: the trail does not know it.
+    expect((await verifyReport(report)).problems).toEqual(["No compliance.report event in the audit trail records this report."]);
+    await auditReportDownload(report, "html", userContext(approver, null));
+    const html = renderReportHtml(report);
+    expect(html).toContain("Key ceremony next week.");
+    const fromHtml = reportJsonFrom(html);
+    expect(fromHtml).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(await verifyReport(fromHtml)).toMatchObject({ ok: true, problems: [] });
+
+    // One changed result fails the digest and the run's event.
+    const forged = structuredClone(report);
+    forged.controls.find((c) => c.id === "CC6.1")!.tests[0]!.results[0]!.status = "pass";
+    const verdict = await verifyReport(forged);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.problems).toContain("The report's content does not match its digest: it was changed after it was generated.");
+    expect(verdict.problems.some((p) => p.includes("the result is not the one its run recorded"))).toBe(true);
+    expect(await verifyReport({ kind: "something else" })).toMatchObject({ ok: false, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] });
+  });
+
+  it("names a run's audit event that was altered behind the trigger's back", async () => {
+    const run = await runControlTests("manual", ctx);
+    const period = reportPeriodSchema.parse({ from: new Date().toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) });
+    const report = await buildReport(period, "auditor@example.test");
+    await auditReportDownload(report, "json", ctx);
+    const seq = report.runs[0]!.auditEvent!.seq;
+    await db().$transaction([
+      db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"),
+      db().$executeRawUnsafe(`UPDATE audit_events SET metadata = jsonb_set(metadata, '{trigger}', '"schedule"') WHERE seq = ${seq}`),
+    ]);
+    expect(run.runId).toBe(report.runs[0]!.id);
+    expect((await verifyReport(report)).problems).toContain(`Audit event ${seq} (run ${run.runId}) was altered: its hash does not recompute.`);
+  });
+
+  it("refuses periods that end before they start or span more than two years", () => {
+    expect(reportPeriodSchema.safeParse({ from: "2026-05-02", to: "2026-05-01" }).success).toBe(false);
+    expect(reportPeriodSchema.safeParse({ from: "2023-01-01", to: "2026-01-01" }).success).toBe(false);
+    expect(reportPeriodSchema.safeParse({ from: "yesterday", to: "2026-01-01" }).success).toBe(false);
+    expect(reportPeriodSchema.parse({ from: "2026-05-01", to: "2026-05-01" })).toEqual({ from: new Date("2026-05-01T00:00:00Z"), to: new Date("2026-05-02T00:00:00Z") });
   });
 });

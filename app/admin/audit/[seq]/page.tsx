@@ -5,7 +5,7 @@ import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { OutcomeBadge } from "@/components/audit-outcome";
 import { PageHeader } from "@/components/shell/page-header";
-import { eventHash, findAuditEvent, GENESIS_HASH, previousHash } from "@/lib/audit";
+import { checkAuditEvent } from "@/lib/audit";
 import { requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 
@@ -24,14 +24,9 @@ export default async function AuditEventPage({ params }: { params: Promise<{ seq
   await requireAccess("audit");
   const { seq } = await params;
   if (!/^\d{1,19}$/.test(seq)) notFound();
-  const event = await findAuditEvent(BigInt(seq));
-  if (!event) notFound();
-
-  // This event's own place in the chain: its hash recomputed, and its link to the one before.
-  const { hash, ip: _ip, userAgent: _ua, ...chained } = event;
-  const hashHolds = eventHash(chained) === hash;
-  const previous = seq === "1" ? GENESIS_HASH : await previousHash(BigInt(seq));
-  const linkHolds = previous === null ? null : previous === event.prevHash;
+  const checked = await checkAuditEvent(BigInt(seq));
+  if (!checked) notFound();
+  const { event, hashHolds, linkHolds } = checked;
 
   return (
     <>
@@ -62,7 +57,7 @@ export default async function AuditEventPage({ params }: { params: Promise<{ seq
           <dl className="grid gap-2 text-sm sm:grid-cols-[160px_1fr]">
             <Row label="Sequence">{event.seq}</Row>
             <Row label="Previous hash"><span className="font-mono text-xs">{event.prevHash}</span></Row>
-            <Row label="Hash"><span className="font-mono text-xs">{hash}</span></Row>
+            <Row label="Hash"><span className="font-mono text-xs">{event.hash}</span></Row>
             <Row label="Own hash">{hashHolds ? <Badge tone="green">recomputes correctly</Badge> : <Badge tone="red">does not match: changed after writing</Badge>}</Row>
             <Row label="Link to previous">
               {linkHolds === null ? <Badge tone="amber">previous event purged (anchored by a checkpoint)</Badge> : linkHolds ? <Badge tone="green">links correctly</Badge> : <Badge tone="red">broken</Badge>}

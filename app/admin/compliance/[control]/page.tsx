@@ -1,0 +1,94 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { ExceptionStateBadge, StatusBadge } from "@/components/compliance/status-badge";
+import { requireAccess } from "@/lib/auth";
+import { CHECKS, controlHistory, controlStatus, listExceptions } from "@/lib/compliance";
+import { formatDateTime } from "@/lib/util/format";
+
+export async function generateMetadata({ params }: { params: Promise<{ control: string }> }): Promise<Metadata> {
+  return { title: `Control ${decodeURIComponent((await params).control)}` };
+}
+
+const FRAMEWORKS = { iso27001: "ISO/IEC 27001:2022 Annex A", nist80053: "NIST SP 800-53 rev. 5", hipaa: "HIPAA Security Rule", gdpr: "GDPR Article" } as const;
+
+export default async function ControlPage({ params }: { params: Promise<{ control: string }> }) {
+  await requireAccess("compliance");
+  const id = decodeURIComponent((await params).control);
+  const control = (await controlStatus()).find((c) => c.id === id);
+  if (!control) notFound();
+  const [history, exceptions] = await Promise.all([controlHistory(id), listExceptions({ control: id })]);
+
+  return (
+    <>
+      <Link href="/admin/compliance" className="text-sm text-brand-700 hover:underline">← Compliance</Link>
+      <PageHeader title={`${control.id} ${control.title}`} description={`Owner: ${control.owner}`} actions={<StatusBadge status={control.status} />} />
+      <div className="space-y-6">
+        <Card title="Mapped requirements">
+          <dl className="grid gap-2 text-sm sm:grid-cols-[220px_1fr]">
+            {Object.entries(FRAMEWORKS).map(([key, name]) => (
+              <div key={key} className="contents">
+                <dt className="text-slate-500">{name}</dt>
+                <dd>{control.mappings[key as keyof typeof FRAMEWORKS].join(", ") || "—"}</dd>
+              </div>
+            ))}
+          </dl>
+        </Card>
+
+        <Card title="Automated tests" description="What each test checks in the live system, and its latest result.">
+          <ul className="space-y-2 text-sm">
+            {CHECKS.filter((c) => c.control === id).map((check) => {
+              const latest = control.checks.find((r) => r.check === check.key);
+              return (
+                <li key={check.key} className="flex flex-wrap items-baseline gap-2">
+                  <StatusBadge status={latest?.status ?? "not_tested"} />
+                  <span className="font-medium">{check.title}</span>
+                  <span className="text-slate-500">{latest ? `${latest.summary} (${formatDateTime(latest.at)})` : "Not tested yet."}</span>
+                </li>
+              );
+            })}
+          </ul>
+          {control.exception && <p className="mt-3 text-sm text-amber-800">Excepted until {formatDateTime(control.exception.expiresAt)}: {control.exception.justification}</p>}
+        </Card>
+
+        <Card title="History and evidence" description="Every result, newest first (latest 100). The evidence is the data the test looked at, stored as canonical JSON; its SHA-256 is in the run's audit event.">
+          {history.length === 0 ? <p className="text-sm text-slate-500">No result yet.</p> : (
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs uppercase tracking-wide text-slate-500">
+                <tr><th className="py-2 pr-3 font-medium">Tested</th><th className="py-2 pr-3 font-medium">Test</th><th className="py-2 pr-3 font-medium">Result</th><th className="py-2 font-medium">Evidence</th></tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {history.map((r) => (
+                  <tr key={r.id} data-testid="history-row">
+                    <td className="whitespace-nowrap py-2 pr-3 align-top text-xs">{formatDateTime(r.at)}</td>
+                    <td className="py-2 pr-3 align-top text-xs font-mono">{r.check}</td>
+                    <td className="py-2 pr-3 align-top text-xs"><StatusBadge status={r.status} /> {r.summary}</td>
+                    <td className="py-2 align-top text-xs">
+                      <details>
+                        <summary className="cursor-pointer font-mono text-brand-700">sha256 {r.evidenceSha256.slice(0, 16)}…</summary>
+                        <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 text-[11px]">{JSON.stringify(JSON.parse(r.evidence), null, 2)}</pre>
+                        <p className="mt-1 break-all font-mono text-[11px] text-slate-500">{r.evidenceSha256}</p>
+                      </details>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+
+        <Card title="Exceptions" actions={<Link className="text-sm text-brand-700 hover:underline" href="/admin/compliance/exceptions">Manage exceptions</Link>}>
+          {exceptions.length === 0 ? <p className="text-sm text-slate-500">None.</p> : (
+            <ul className="space-y-2 text-sm">
+              {exceptions.map((e) => (
+                <li key={e.id}><ExceptionStateBadge state={e.state} /> until {formatDateTime(e.expiresAt)} · {e.justification} <span className="text-slate-500">(requested by {e.requestedBy ?? "—"}, approved by {e.approvedBy ?? "—"})</span></li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

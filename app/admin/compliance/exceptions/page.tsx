@@ -1,0 +1,65 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Card } from "@/components/ui/card";
+import { ActionButton } from "@/components/ui/action-form";
+import { PageHeader } from "@/components/shell/page-header";
+import { ExceptionRequestForm } from "@/components/compliance/exception-request-form";
+import { ExceptionStateBadge } from "@/components/compliance/status-badge";
+import { canAccess, requireAccess } from "@/lib/auth";
+import { CONTROLS, listExceptions } from "@/lib/compliance";
+import { formatDateTime } from "@/lib/util/format";
+import { approveExceptionAction, requestExceptionAction, revokeExceptionAction } from "../actions";
+import { ComplianceNav } from "../compliance-nav";
+
+export const metadata: Metadata = { title: "Compliance exceptions" };
+
+export default async function ExceptionsPage({ searchParams }: { searchParams: Promise<{ control?: string }> }) {
+  const user = await requireAccess("compliance");
+  const [exceptions, canManage] = await Promise.all([listExceptions(), canAccess(user, { section: "compliance", action: "manage" })]);
+  const requested = (await searchParams).control;
+
+  return (
+    <>
+      <PageHeader title="Compliance" description="A failing control's risk can be accepted for a while: one admin requests an exception, another approves it." />
+      <ComplianceNav current="/admin/compliance/exceptions" />
+      <div className="grid gap-6 lg:grid-cols-[1fr_340px]">
+        <Card title="Exceptions" description="Newest first. Only an approved exception that has not expired or been revoked counts.">
+          {exceptions.length === 0 ? <p className="text-sm text-slate-500">No exception has been requested.</p> : (
+            <ul className="divide-y divide-slate-100">
+              {exceptions.map((e) => (
+                <li key={e.id} className="flex flex-wrap items-start justify-between gap-3 py-3 text-sm" data-testid="exception-row">
+                  <div className="space-y-1">
+                    <p>
+                      <Link href={`/admin/compliance/${encodeURIComponent(e.control)}`} className="font-medium text-brand-700 hover:underline">{e.control}</Link>{" "}
+                      <ExceptionStateBadge state={e.state} /> <span className="text-slate-500">until {formatDateTime(e.expiresAt)}</span>
+                    </p>
+                    <p className="text-slate-700">{e.justification}</p>
+                    <p className="text-xs text-slate-500">
+                      Requested by {e.requestedBy ?? "—"} on {formatDateTime(e.createdAt)}
+                      {e.approvedBy && ` · approved by ${e.approvedBy} on ${formatDateTime(e.approvedAt)}`}
+                      {e.revokedAt && ` · ${e.state === "rejected" ? "rejected" : "revoked"} by ${e.revokedBy ?? "—"} on ${formatDateTime(e.revokedAt)}`}
+                    </p>
+                  </div>
+                  {canManage && (e.state === "pending" || e.state === "in_force") && (
+                    <div className="flex gap-2">
+                      {e.state === "pending" && <ActionButton action={approveExceptionAction} fields={{ exceptionId: e.id }} label="Approve" variant="primary" />}
+                      <ActionButton action={revokeExceptionAction} fields={{ exceptionId: e.id }} label={e.state === "pending" ? "Reject" : "Revoke"}
+                        confirm={e.state === "pending" ? "Reject this request?" : "Revoke this exception? The control fails again at its next test."} />
+                    </div>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        {canManage ? (
+          <Card title="Request an exception">
+            <ExceptionRequestForm action={requestExceptionAction} controls={CONTROLS.map(({ id, title }) => ({ id, title }))} defaultControl={CONTROLS.some((c) => c.id === requested) ? requested : undefined} />
+          </Card>
+        ) : (
+          <Card title="Read only"><p className="text-sm text-slate-600">The access policies let you see exceptions, not request or approve them.</p></Card>
+        )}
+      </div>
+    </>
+  );
+}

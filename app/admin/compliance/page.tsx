@@ -1,0 +1,100 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Card } from "@/components/ui/card";
+import { PageHeader } from "@/components/shell/page-header";
+import { RunTestsButton } from "@/components/compliance/run-tests-button";
+import { StatusBadge } from "@/components/compliance/status-badge";
+import { ComplianceTrendChart } from "@/components/compliance/trend-chart";
+import { requireAccess } from "@/lib/auth";
+import { controlStatus, listRuns, statusTrend, CONTROL_STATUSES } from "@/lib/compliance";
+import { formatDateTime } from "@/lib/util/format";
+import { runTestsAction } from "./actions";
+import { ComplianceNav } from "./compliance-nav";
+
+export const metadata: Metadata = { title: "Compliance" };
+
+const STATUS_TITLES = { pass: "Passing", fail: "Failing", excepted: "Excepted", not_tested: "Not tested" } as const;
+
+export default async function CompliancePage() {
+  await requireAccess("compliance");
+  const [controls, trend, runs] = await Promise.all([controlStatus(), statusTrend(90), listRuns({ take: 10 })]);
+  const counts = Object.fromEntries(CONTROL_STATUSES.map((s) => [s, controls.filter((c) => c.status === s).length]));
+
+  return (
+    <>
+      <PageHeader
+        title="Compliance"
+        description="SOC 2 controls, tested automatically against the live system: daily, and whenever you run them. Times are UTC."
+        actions={<RunTestsButton action={runTestsAction} />}
+      />
+      <ComplianceNav current="/admin/compliance" />
+      <div className="space-y-6">
+        <div className="grid gap-4 sm:grid-cols-4">
+          {CONTROL_STATUSES.map((s) => (
+            <div key={s} className="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid={`count-${s}`}>
+              <p className="text-xs uppercase tracking-wide text-slate-500">{STATUS_TITLES[s]}</p>
+              <p className="text-2xl font-semibold text-slate-900">{counts[s]}</p>
+            </div>
+          ))}
+        </div>
+
+        <Card title="Controls" description="Each control's status from its tests' latest results. A failing control with an approved exception counts as excepted until the exception ends.">
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th className="py-2 pr-3 font-medium">Control</th>
+                  <th className="py-2 pr-3 font-medium">Status</th>
+                  <th className="py-2 pr-3 font-medium">Latest findings</th>
+                  <th className="py-2 font-medium">Owner</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {controls.map((c) => (
+                  <tr key={c.id} data-testid="control-row">
+                    <td className="py-2 pr-3 align-top">
+                      <Link href={`/admin/compliance/${encodeURIComponent(c.id)}`} className="font-medium text-brand-700 hover:underline">{c.id}</Link>
+                      <p className="text-xs text-slate-500">{c.title}</p>
+                    </td>
+                    <td className="py-2 pr-3 align-top"><StatusBadge status={c.status} /></td>
+                    <td className="py-2 pr-3 align-top text-xs text-slate-600">
+                      {c.checks.length === 0 ? "Not tested yet." : (
+                        <ul className="space-y-0.5">{c.checks.map((r) => <li key={r.check}><StatusBadge status={r.status} /> {r.summary}</li>)}</ul>
+                      )}
+                      {c.exception && <p className="mt-1 text-amber-800">Exception until {formatDateTime(c.exception.expiresAt)}: {c.exception.justification}</p>}
+                    </td>
+                    <td className="py-2 align-top text-xs text-slate-600">{c.owner}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Card>
+
+        <Card title="Trend" description="Controls passing, excepted and failing at each test run in the last 90 days.">
+          <ComplianceTrendChart points={trend.map((p) => ({ label: p.at.toISOString().slice(0, 16).replace("T", " "), pass: p.pass, excepted: p.excepted, fail: p.fail }))} />
+        </Card>
+
+        <Card title="Recent test runs">
+          {runs.length === 0 ? <p className="text-sm text-slate-500">No run yet. The first scheduled run starts 15 minutes after the server; run them now with the button above.</p> : (
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs uppercase tracking-wide text-slate-500">
+                <tr><th className="py-2 pr-3 font-medium">Started</th><th className="py-2 pr-3 font-medium">Trigger</th><th className="py-2 pr-3 font-medium">Tests</th><th className="py-2 font-medium">Audit event</th></tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {runs.map((r) => (
+                  <tr key={r.id}>
+                    <td className="py-2 pr-3 text-xs">{formatDateTime(r.startedAt)}</td>
+                    <td className="py-2 pr-3 text-xs">{r.trigger}</td>
+                    <td className="py-2 pr-3 text-xs">{r.passed} passed, {r.failed} failed</td>
+                    <td className="py-2 text-xs">{r.auditSeq ? <Link className="text-brand-700 hover:underline" href={`/admin/audit/${r.auditSeq}`}>#{r.auditSeq}</Link> : "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

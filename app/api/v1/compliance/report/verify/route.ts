@@ -1,0 +1,29 @@
+import { problem, routeCaller } from "@/lib/auth";
+import { audit, userContext } from "@/lib/audit";
+import { reportJsonFrom, verifyReport } from "@/lib/compliance";
+import { BodyTooLargeError, readTextLimited } from "@/lib/http/body";
+import { requestContext } from "@/lib/http/request-context";
+
+const MAX_REPORT_BYTES = 20 * 1024 * 1024;
+
+/** POST /api/v1/compliance/report/verify with a downloaded report (HTML or JSON) as the body: checks it against the audit trail. */
+export async function POST(request: Request) {
+  const caller = await routeCaller({ section: "compliance", action: "view" });
+  if (caller instanceof Response) return caller;
+  let text: string;
+  try {
+    text = await readTextLimited(request, MAX_REPORT_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return problem(413, "invalid_request", error.message);
+    throw error;
+  }
+  const report = reportJsonFrom(text);
+  const result = await verifyReport(report);
+  const digest = (report as { digest?: unknown } | null)?.digest;
+  await audit(userContext(caller, await requestContext()), {
+    type: "compliance", action: "compliance.report.verify", outcome: result.ok ? "success" : "failure",
+    resource: typeof digest === "string" ? { type: "compliance_report", id: digest.slice(0, 200) } : undefined,
+    metadata: { checked: result.checked, problems: result.problems.slice(0, 20) },
+  });
+  return Response.json(result);
+}

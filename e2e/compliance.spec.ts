@@ -1,0 +1,111 @@
+import { readFileSync } from "node:fs";
+import { expect, test, type Page } from "@playwright/test";
+import { createUserViaConsole, signIn, signInAsNewAdmin, uniqueEmail } from "./support/helpers";
+
+const PASSWORD = "compliance passphrase e2e";
+
+const controlRow = (page: Page, id: string) => page.getByTestId("control-row").filter({ has: page.getByRole("link", { name: id, exact: true }) });
+
+async function runTests(page: Page) {
+  await page.goto("/admin/compliance");
+  await page.getByRole("button", { name: "Run tests now" }).click();
+  await expect(page.getByRole("status")).toContainText(/tests ran: \d+ passed, \d+ failed/);
+}
+
+test("a failing control gets an exception from two admins; an auditor sees it, downloads the report and verifies it", async ({ browser, page }) => {
+  // An analyst without a passkey makes CC6.1 fail.
+  const { admin } = await createUserViaConsole(browser, { email: uniqueEmail("analyst"), password: PASSWORD, roles: ["analyst"] });
+  await admin.close();
+  const auditorEmail = uniqueEmail("auditor");
+  await (await createUserViaConsole(browser, { email: auditorEmail, password: PASSWORD, roles: ["auditor"] })).admin.close();
+
+  await signIn(page, auditorEmail, PASSWORD);
+  await runTests(page);
+  await expect(controlRow(page, "CC6.1")).toContainText("Fail");
+  await expect(controlRow(page, "CC6.1")).toContainText("analyst(s) without a passkey");
+  // The server's own log file was scanned, and nothing secret is in it.
+  await expect(controlRow(page, "CC6.7")).toContainText("log lines scanned: no credential or token found.");
+  await expect(page.getByTestId("compliance-trend-chart")).toBeVisible();
+
+  // The auditor reads the evidence, and may not request exceptions.
+  await controlRow(page, "CC6.1").getByRole("link", { name: "CC6.1" }).click();
+  await expect(page.getByRole("heading", { name: /CC6\.1/ })).toBeVisible();
+  const latest = page.getByTestId("history-row").filter({ hasText: "analysts_phishing_resistant" }).first();
+  await latest.getByText(/^sha256 /).click();
+  await expect(latest.getByText('"withoutPasskey"')).toBeVisible();
+  await page.goto("/admin/compliance/exceptions");
+  await expect(page.getByText("The access policies let you see exceptions, not request or approve them.")).toBeVisible();
+
+  // One admin requests an exception; it does not count until a second one approves.
+  const requester = await signInAsNewAdmin(browser, "requester");
+  await requester.page.goto("/admin/compliance/exceptions?control=CC6.1");
+  await requester.page.getByLabel("Justification").fill("The new analyst receives a security key on Monday.");
+  await requester.page.getByLabel("Expires on").fill(new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10));
+  await requester.page.getByRole("button", { name: "Request exception" }).click();
+  await expect(requester.page.getByRole("status")).toContainText("Another admin must approve it");
+  const requestRow = requester.page.getByTestId("exception-row").filter({ hasText: "The new analyst receives a security key" });
+  await expect(requestRow).toContainText("Awaiting approval");
+  await requestRow.getByRole("button", { name: "Approve" }).click();
+  await expect(requestRow.getByRole("alert")).toHaveText("Someone other than the requester must approve an exception.");
+  await requester.context.close();
+
+  const approver = await signInAsNewAdmin(browser, "approver");
+  await approver.page.goto("/admin/compliance/exceptions");
+  const pending = approver.page.getByTestId("exception-row").filter({ hasText: "The new analyst receives a security key" });
+  await pending.getByRole("button", { name: "Approve" }).click();
+  await expect(pending).toContainText("In force");
+  await expect(pending).toContainText(`approved by ${approver.email}`);
+  await approver.context.close();
+
+  await page.goto("/admin/compliance");
+  await expect(controlRow(page, "CC6.1")).toContainText("Excepted");
+  await expect(controlRow(page, "CC6.1")).toContainText("The new analyst receives a security key on Monday.");
+
+  // The report for the last 90 days: HTML and JSON, each verifiable against the audit trail.
+  await page.getByRole("link", { name: "Auditor's report" }).click();
+  const [html] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download HTML" }).click()]);
+  expect(html.suggestedFilename()).toMatch(/^gatehouse-soc2-report-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.html$/);
+  const htmlPath = (await html.path())!;
+  const report = readFileSync(htmlPath, "utf8");
+  expect(report).toContain("SOC 2 control report");
+  expect(report).toContain("The new analyst receives a security key on Monday.");
+  const [json] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download JSON" }).click()]);
+  const data = JSON.parse(readFileSync((await json.path())!, "utf8")) as { controls: { id: string; statusAtEnd: string }[]; digest: string };
+  expect(data.controls.find((c) => c.id === "CC6.1")?.statusAtEnd).toBe("excepted");
+
+  await page.getByLabel("Report file (.html or .json)").setInputFiles(htmlPath);
+  await page.getByRole("button", { name: "Verify against the audit trail" }).click();
+  await expect(page.getByTestId("report-verdict")).toContainText("The report verifies");
+
+  // A report edited after download does not.
+  await page.getByLabel("Report file (.html or .json)").setInputFiles({ name: "edited.html", mimeType: "text/html", buffer: Buffer.from(report.replace('"statusAtEnd":"excepted"', '"statusAtEnd":"pass"')) });
+  await page.getByRole("button", { name: "Verify against the audit trail" }).click();
+  await expect(page.getByTestId("report-verdict")).toContainText("it was changed after it was generated");
+});
+
+test("the report API refuses the signed-out, other roles and malformed periods", async ({ browser, request }) => {
+  expect((await request.get("/api/v1/compliance/report?from=2026-01-01&to=2026-01-31&format=json")).status()).toBe(401);
+  expect((await request.post("/api/v1/compliance/report/verify", { data: "{}" })).status()).toBe(401);
+
+  const email = uniqueEmail("plain");
+  await (await createUserViaConsole(browser, { email, password: PASSWORD })).admin.close();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, email, PASSWORD);
+  expect((await page.request.get("/api/v1/compliance/report?from=2026-01-01&to=2026-01-31&format=json")).status()).toBe(403);
+  expect((await page.goto("/admin/compliance"))?.status()).toBe(403);
+  await context.close();
+
+  const admin = await browser.newContext({ storageState: "test-results/.auth/admin.json" });
+  for (const query of ["format=json", "from=2026-01-01&to=2026-01-31&format=pdf", "from=2026-02-01&to=2026-01-01&format=html", "from=2020-01-01&to=2026-01-01&format=json", "from=yesterday&to=today&format=json"]) {
+    const response = await admin.request.get(`/api/v1/compliance/report?${query}`);
+    expect(response.status(), query).toBe(400);
+    expect(await response.json()).toMatchObject({ error: "invalid_request" });
+  }
+  const garbage = await admin.request.post("/api/v1/compliance/report/verify", { data: "not a report at all" });
+  expect(garbage.status()).toBe(200);
+  expect(await garbage.json()).toMatchObject({ ok: false, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] });
+  const oversized = await admin.request.post("/api/v1/compliance/report/verify", { data: Buffer.alloc(21 * 1024 * 1024, 97) });
+  expect(oversized.status()).toBe(413);
+  await admin.close();
+});

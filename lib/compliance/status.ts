@@ -1,0 +1,69 @@
+import "server-only";
+import { db } from "../db/client";
+import { CONTROLS, type Control } from "./catalog";
+import { CHECKS } from "./checks";
+import { exceptionsInForce } from "./exceptions";
+
+// What the controls' status is, now or at any past moment, and how it went over time.
+
+export const CONTROL_STATUSES = ["pass", "fail", "excepted", "not_tested"] as const;
+export type ControlStatus = (typeof CONTROL_STATUSES)[number];
+
+export type CheckResultView = { id: string; runId: string; check: string; status: string; summary: string; at: Date; evidenceSha256: string };
+
+export type ControlState = Control & {
+  status: ControlStatus;
+  checks: CheckResultView[];
+  /** The exception that makes a failing control "excepted". */
+  exception: { id: string; justification: string; expiresAt: Date } | null;
+};
+
+const decide = (statuses: string[], excepted: boolean): ControlStatus =>
+  statuses.length === 0 ? "not_tested" : statuses.every((s) => s === "pass") ? "pass" : excepted ? "excepted" : "fail";
+
+/** Each control's status at `now`: its checks' latest results, and an exception in force for a failing one. */
+export async function controlStatus(now = new Date()): Promise<ControlState[]> {
+  const latest = await db().$queryRaw<{ id: string; run_id: string; check: string; status: string; summary: string; at: Date; evidence_sha256: string }[]>`
+    SELECT DISTINCT ON ("check") id, run_id, "check", status, summary, at, evidence_sha256 FROM compliance_results WHERE at <= ${now} ORDER BY "check", at DESC`;
+  const exceptions = await exceptionsInForce(now);
+  return CONTROLS.map((control) => {
+    const checks = CHECKS.filter((c) => c.control === control.id).flatMap((c) => {
+      const r = latest.find((l) => l.check === c.key);
+      return r ? [{ id: r.id, runId: r.run_id, check: r.check, status: r.status, summary: r.summary, at: r.at, evidenceSha256: r.evidence_sha256 }] : [];
+    });
+    const exception = exceptions.get(control.id) ?? null;
+    const status = decide(checks.map((c) => c.status), !!exception);
+    return { ...control, status, checks, exception: status === "excepted" ? exception : null };
+  });
+}
+
+export type TrendPoint = { runId: string; at: Date } & Record<Exclude<ControlStatus, "not_tested">, number>;
+
+/** For each run in the `days` before `to`, oldest first: how many controls passed, failed or were excepted. */
+export async function statusTrend(days: number, to = new Date()): Promise<TrendPoint[]> {
+  const from = new Date(to.getTime() - days * 86_400_000);
+  const rows = await db().$queryRaw<{ run_id: string; started_at: Date; control: string; passed: boolean }[]>`
+    SELECT r.id AS run_id, r.started_at, res.control, bool_and(res.status = 'pass') AS passed
+    FROM compliance_runs r JOIN compliance_results res ON res.run_id = r.id
+    WHERE r.started_at >= ${from} AND r.started_at <= ${to}
+    GROUP BY r.id, r.started_at, res.control ORDER BY r.started_at`;
+  const approved = await db().complianceException.findMany({ where: { approvedAt: { not: null, lte: to }, expiresAt: { gt: from } } });
+  const inForce = (control: string, at: Date) => approved.some((e) => e.control === control && e.approvedAt! <= at && e.expiresAt > at && (!e.revokedAt || e.revokedAt > at));
+  const points = new Map<string, TrendPoint>();
+  for (const row of rows) {
+    const point = points.get(row.run_id) ?? { runId: row.run_id, at: row.started_at, pass: 0, fail: 0, excepted: 0 };
+    point[row.passed ? "pass" : inForce(row.control, row.started_at) ? "excepted" : "fail"] += 1;
+    points.set(row.run_id, point);
+  }
+  return [...points.values()];
+}
+
+/** A control's results, newest first, with their evidence. */
+export async function controlHistory(control: string, filter: { from?: Date; to?: Date; take?: number } = {}) {
+  return db().complianceResult.findMany({
+    where: { control, at: { gte: filter.from, lte: filter.to } },
+    orderBy: [{ at: "desc" }, { check: "asc" }],
+    take: filter.take ?? 100,
+    select: { id: true, runId: true, check: true, status: true, summary: true, at: true, evidence: true, evidenceSha256: true },
+  });
+}

@@ -1,0 +1,60 @@
+// The application log file: the server's and the worker's stdout and stderr, copied to a file that
+// the compliance checks scan for credentials (lib/log/scan.ts). Not "server-only": server.ts and
+// scripts call it before Next.js starts.
+import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
+import path from "node:path";
+import { readConfig, type Config } from "../config";
+
+const ROTATE_AT_BYTES = 20 * 1024 * 1024;
+// Shared through globalThis: Next.js bundles its own copy of this module.
+const TERMINAL_WRITE = Symbol.for("gatehouse.log.terminal-write");
+const globalLog = globalThis as unknown as { [TERMINAL_WRITE]?: (text: string) => void };
+
+/** Where the log file is: GATEHOUSE_LOG_FILE, or logs/gatehouse.log in the data directory; null when turned off. */
+export function logFilePath(config: Config = readConfig()): string | null {
+  if (config.GATEHOUSE_LOG_FILE === "off") return null;
+  return path.resolve(config.GATEHOUSE_LOG_FILE ?? path.join(config.GATEHOUSE_DATA_DIR, "logs", "gatehouse.log"));
+}
+
+/** The files a scan reads: the log and the one it rotated out. */
+export function logFiles(config: Config = readConfig()): string[] {
+  const file = logFilePath(config);
+  return file ? [file, `${file}.1`] : [];
+}
+
+/** Copies everything this process writes to stdout and stderr into the log file (mode 0600), rotating at 20 MB. */
+export function teeOutputToLogFile(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  let fd = openSync(file, "a", 0o600);
+  let size = statSync(file).size;
+  const append = (chunk: unknown) => {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk instanceof Uint8Array ? chunk : null;
+    if (!bytes) return;
+    if (size + bytes.length > ROTATE_AT_BYTES) {
+      closeSync(fd);
+      renameSync(file, `${file}.1`);
+      fd = openSync(file, "a", 0o600);
+      size = 0;
+    }
+    writeSync(fd, bytes);
+    size += bytes.length;
+  };
+  const terminal = process.stdout.write.bind(process.stdout);
+  globalLog[TERMINAL_WRITE] = (text) => void terminal(text);
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      try {
+        append(chunk);
+      } catch {
+        // A full disk must not stop the server: the terminal still gets the line.
+      }
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+  }
+}
+
+/** For what must never be kept in a file (the first admin's one-time setup link): the terminal only. */
+export function writeToTerminalOnly(text: string): void {
+  (globalLog[TERMINAL_WRITE] ?? ((t: string) => void process.stdout.write(t)))(text);
+}

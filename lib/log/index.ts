@@ -1,0 +1,3 @@
+// lib/log's public surface: the application log file and the scan of it for leaked secrets.
+export { logFilePath, logFiles, teeOutputToLogFile, writeToTerminalOnly } from "./file";
+export { scanLogsForSecrets, SECRET_PATTERNS, type LogScan } from "./scan";
