@@ -3,7 +3,10 @@
 export { recordAuditEvent, ipSearchHash } from "./record";
 export { AUDIT_TYPES, AUDIT_OUTCOMES, SYSTEM_ACTOR, type AuditEventInput, type AuditActor, type AuditType, type StoredEvent } from "./events";
 export { verifyChain, type ChainVerification } from "./verify";
-export { searchAuditEvents, findAuditEvent, checkAuditEvent, auditEventsAfter, auditFiltersSchema, AUDIT_PAGE_SIZE, type AuditFilters, type AuditEventView, type AuditEventCheck } from "./search";
+export {
+  searchAuditEvents, findAuditEvent, checkAuditEvent, auditEventsAfter, distinctMetadataValues, auditFiltersSchema, AUDIT_PAGE_SIZE,
+  type AuditFilters, type AuditEventView, type AuditEventCheck, type DistinctMetadataQuery,
+} from "./search";
 export { exportAuditEvents, findExportManifest, listRecentExports, EXPORT_FORMATS, type ExportFormat } from "./export";
 export { purgeAuditEvents, applyAuditRetention, scheduleAuditRetention } from "./retention";
 export type { ExportManifest } from "./manifest";

@@ -119,3 +119,29 @@ export async function auditEventsAfter(seq: bigint, limit: number): Promise<Audi
       SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}) page`;
   return row?.rows ? (JSON.parse(row.rows) as StoredEvent[]).map(revealEvent) : [];
 }
+
+export type DistinctMetadataQuery = {
+  actions: readonly string[];
+  outcome?: AuditFilters["outcome"];
+  since: Date;
+  /** The metadata key whose values are collected. */
+  key: string;
+  /** When set, the value is a list in one string (such as an OAuth `scope`): each word counts. */
+  separator?: string;
+};
+
+/**
+ * The distinct (resourceId, value) pairs of one metadata key over matching events, aggregated in
+ * PostgreSQL so that months of events are never loaded into Node. Events without a resource or
+ * without the key are skipped.
+ */
+export async function distinctMetadataValues(q: DistinctMetadataQuery): Promise<{ resourceId: string; value: string }[]> {
+  if (q.actions.length === 0) return [];
+  const where = await filterClause({ from: q.since, outcome: q.outcome });
+  const values = q.separator === undefined ? Prisma.sql`ARRAY[metadata->>${q.key}]` : Prisma.sql`string_to_array(metadata->>${q.key}, ${q.separator})`;
+  return db().$queryRaw<{ resourceId: string; value: string }[]>`
+    SELECT DISTINCT resource_id AS "resourceId", v AS value
+    FROM audit_events CROSS JOIN LATERAL unnest(${values}) AS v
+    WHERE action IN (${Prisma.join(q.actions)}) AND resource_id IS NOT NULL AND v <> '' ${where}
+    ORDER BY 1, 2`;
+}

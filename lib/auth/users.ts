@@ -244,3 +244,11 @@ export async function findActiveUserWithRole(email: string, roles: RoleName[]): 
   const user = await db().user.findFirst({ where: { email: email.trim().toLowerCase(), disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true } });
   return user && { userId: user.id, email: user.email };
 }
+
+/** Active users with no sign-in since `cutoff` (never-signed-in ones created before it): idle accounts that should be disabled (SOC 2 CC6.2). */
+export function listIdleActiveUsers(cutoff: Date) {
+  return db().user.findMany({
+    where: { disabledAt: null, OR: [{ lastSignInAt: { lt: cutoff } }, { lastSignInAt: null, createdAt: { lt: cutoff } }] },
+    select: { email: true, lastSignInAt: true, createdAt: true },
+  });
+}

@@ -1,13 +1,20 @@
 import "server-only";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { db } from "../db/client";
 import { keyRing } from "../crypto";
-import { redirectUriProblem } from "../oidc/clients";
 import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
+// lib/auth's index also loads next-auth (Next.js only); this module also runs in CLI scripts.
+import { listActiveUsersWithRole, listIdleActiveUsers } from "../auth/users";
+import { checkTotpSecretsSealed, hasSecondFactor, secondFactorsOf } from "../mfa";
+import { checkSigningKeysSealed, clientScopesUsedSince, listActiveClients, listActiveSigningKeys, redirectUriProblem } from "../oidc";
+import { searchAuditEvents } from "../audit";
+import { checkChannelSecretsSealed, countPlaybooksInForce, countUnfinishedRuns, listOpenCriticalIncidents, listPlaybookVersionAttribution } from "../incidents";
+import { listPolicyVersionAttribution } from "../policy";
+import { listRiskSettingsVersionAttribution } from "../risk";
 
 // Automated tests of the live system: each reads Gatehouse's own state (read-only) and says pass or
-// fail with the data it looked at, which the run stores as evidence with its hash (runs.ts).
+// fail with the data it looked at, which the run stores as evidence with its hash (runs.ts). Every
+// fact comes from the owning domain's public functions: no check reads another domain's tables.
 
 export type CheckOutcome = { pass: boolean; summary: string; evidence: Record<string, unknown> };
 export type Check = { key: string; control: string; title: string; run(now: Date): Promise<CheckOutcome> };
@@ -21,26 +28,25 @@ export const CHECKS: readonly Check[] = [
   {
     key: "admins_have_mfa", control: "CC6.1", title: "Every active admin has a second factor",
     async run() {
-      const admins = await db().user.findMany({
-        where: { disabledAt: null, roles: { has: "admin" } },
-        select: { email: true, totp: { select: { activatedAt: true } }, _count: { select: { passkeys: true } } },
-      });
-      const without = admins.filter((a) => !a.totp?.activatedAt && a._count.passkeys === 0).map((a) => a.email);
+      const admins = await listActiveUsersWithRole(["admin"]);
+      const factors = await secondFactorsOf(admins.map((a) => a.id));
+      const without = admins.filter((a) => !hasSecondFactor(factors.get(a.id)!)).map((a) => a.email);
       return { ...none(without, `All ${admins.length} admins have a second factor.`, "admin(s) without a second factor"), evidence: { admins: admins.length, withoutSecondFactor: without } };
     },
   },
   {
     key: "analysts_phishing_resistant", control: "CC6.1", title: "Every active analyst has a passkey (phishing-resistant)",
     async run() {
-      const analysts = await db().user.findMany({ where: { disabledAt: null, roles: { has: "analyst" } }, select: { email: true, _count: { select: { passkeys: true } } } });
-      const without = analysts.filter((a) => a._count.passkeys === 0).map((a) => a.email);
+      const analysts = await listActiveUsersWithRole(["analyst"]);
+      const factors = await secondFactorsOf(analysts.map((a) => a.id));
+      const without = analysts.filter((a) => factors.get(a.id)!.passkeys === 0).map((a) => a.email);
       return { ...none(without, `All ${analysts.length} analysts have a passkey.`, "analyst(s) without a passkey"), evidence: { analysts: analysts.length, withoutPasskey: without } };
     },
   },
   {
     key: "signing_keys_rotated", control: "CC6.1", title: "OIDC signing keys rotated within 90 days",
     async run(now) {
-      const active = await db().oidcSigningKey.findMany({ where: { state: "active" }, select: { kid: true, alg: true, createdAt: true } });
+      const active = await listActiveSigningKeys();
       const stale = active.filter((k) => k.createdAt < daysAgo(now, 90));
       return { ...none(stale, `${active.length} active keys, newest rotation within 90 days.`, "active signing key(s) older than 90 days"), evidence: { active: active.map((k) => ({ ...k, createdAt: k.createdAt.toISOString() })) } };
     },
@@ -49,10 +55,7 @@ export const CHECKS: readonly Check[] = [
     key: "inactive_accounts_disabled", control: "CC6.2", title: "Accounts inactive for 90 days are disabled",
     async run(now) {
       const cutoff = daysAgo(now, 90);
-      const stale = await db().user.findMany({
-        where: { disabledAt: null, OR: [{ lastSignInAt: { lt: cutoff } }, { lastSignInAt: null, createdAt: { lt: cutoff } }] },
-        select: { email: true, lastSignInAt: true, createdAt: true },
-      });
+      const stale = await listIdleActiveUsers(cutoff);
       return { ...none(stale, "No active account has been idle for 90 days.", "active account(s) idle for 90 days or more"), evidence: { cutoff: cutoff.toISOString(), idle: stale.map((u) => ({ email: u.email, lastSignInAt: u.lastSignInAt?.toISOString() ?? null })) } };
     },
   },
@@ -60,17 +63,9 @@ export const CHECKS: readonly Check[] = [
     key: "client_scopes_used", control: "CC6.3", title: "No client holds scopes it has not used in 90 days",
     async run(now) {
       const since = daysAgo(now, 90);
-      const clients = await db().oAuthClient.findMany({ where: { disabledAt: null, createdAt: { lt: since } }, select: { id: true, name: true, metadata: true } });
-      const consents = await db().oAuthConsent.findMany({ where: { updatedAt: { gte: since } }, select: { clientId: true, scopes: true } });
-      const authorizations = await db().auditEvent.findMany({ where: { action: { in: ["oauth.authorize", "oauth.token.issue"] }, outcome: "success", at: { gte: since } }, select: { resourceId: true, metadata: true } });
-      const used = new Map<string, Set<string>>();
-      const markUsed = (clientId: string | null, scopes: string[]) => clientId && scopes.forEach((s) => (used.get(clientId) ?? used.set(clientId, new Set()).get(clientId)!).add(s));
-      for (const c of consents) markUsed(c.clientId, c.scopes);
-      for (const e of authorizations) markUsed(e.resourceId, String((e.metadata as Record<string, unknown>).scope ?? "").split(" ").filter(Boolean));
+      const [clients, used] = await Promise.all([listActiveClients().then((all) => all.filter((c) => c.createdAt < since)), clientScopesUsedSince(since)]);
       const unused = clients.flatMap((c) => {
-        const m = c.metadata as Record<string, unknown>;
-        const held = [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[] | undefined) ?? [])];
-        const idle = held.filter((s) => s !== "openid" && !used.get(c.id)?.has(s));
+        const idle = c.scopes.filter((s) => s !== "openid" && !used.get(c.id)?.has(s));
         return idle.length ? [{ client: c.name, clientId: c.id, unusedScopes: idle }] : [];
       });
       return { ...none(unused, `${clients.length} clients older than 90 days use every scope they hold.`, "client(s) hold scopes unused for 90 days"), evidence: { since: since.toISOString(), unused } };
@@ -79,10 +74,9 @@ export const CHECKS: readonly Check[] = [
   {
     key: "clients_oauth21", control: "CC6.6", title: "Every client uses PKCE S256 and only https or loopback redirect URIs",
     async run() {
-      const clients = await db().oAuthClient.findMany({ where: { disabledAt: null }, select: { id: true, name: true, metadata: true } });
+      const clients = await listActiveClients();
       const bad = clients.flatMap((c) => {
-        const uris = ((c.metadata as Record<string, unknown>).redirect_uris as string[] | undefined) ?? [];
-        const problems = uris.flatMap((uri) => (redirectUriProblem(uri) ? [{ uri, problem: redirectUriProblem(uri) }] : []));
+        const problems = c.redirectUris.flatMap((uri) => (redirectUriProblem(uri) ? [{ uri, problem: redirectUriProblem(uri) }] : []));
         return problems.length ? [{ client: c.name, clientId: c.id, problems }] : [];
       });
       // PKCE is the provider's setting for every client (lib/oidc/provider.ts: required, S256 only).
@@ -93,20 +87,16 @@ export const CHECKS: readonly Check[] = [
     key: "secrets_encrypted", control: "CC6.7", title: "Secrets are encrypted at rest",
     async run() {
       const encryptionKeys = keyRing().encryption.byId.size;
-      const [totp, keys, channels] = await Promise.all([
-        db().totpFactor.findMany({ select: { secretCipher: true }, take: 1000 }),
-        db().oidcSigningKey.findMany({ select: { privateJwkCipher: true } }),
-        db().notificationChannel.findMany({ where: { secretCipher: { not: null } }, select: { secretCipher: true } }),
-      ]);
-      // A plaintext TOTP secret is base32; a plaintext private JWK is JSON: neither looks like our sealed form.
+      // Each domain attests its own secrets: how many it checked, how many look plaintext.
+      const [totp, keys, channels] = await Promise.all([checkTotpSecretsSealed(), checkSigningKeysSealed(), checkChannelSecretsSealed()]);
       const plaintext = [
-        ...totp.filter((t) => /^[A-Z2-7]+=*$/.test(t.secretCipher)).map(() => "totp secret"),
-        ...keys.filter((k) => k.privateJwkCipher.trimStart().startsWith("{")).map(() => "signing key"),
-        ...channels.filter((c) => c.secretCipher!.startsWith("whsec_")).map(() => "webhook secret"),
+        ...Array<string>(totp.plaintext).fill("totp secret"),
+        ...Array<string>(keys.plaintext).fill("signing key"),
+        ...Array<string>(channels.plaintext).fill("webhook secret"),
       ];
       return {
-        ...none(plaintext, `Encryption keys configured (${encryptionKeys}); ${totp.length + keys.length + channels.length} stored secrets are sealed.`, "secret(s) stored in plaintext"),
-        evidence: { encryptionKeys, checked: { totp: totp.length, signingKeys: keys.length, webhookSecrets: channels.length }, plaintext, passwords: "argon2id hashes", backupCodes: "HMAC" },
+        ...none(plaintext, `Encryption keys configured (${encryptionKeys}); ${totp.checked + keys.checked + channels.checked} stored secrets are sealed.`, "secret(s) stored in plaintext"),
+        evidence: { encryptionKeys, checked: { totp: totp.checked, signingKeys: keys.checked, webhookSecrets: channels.checked }, plaintext, passwords: "argon2id hashes", backupCodes: "HMAC" },
       };
     },
   },
@@ -141,30 +131,27 @@ export const CHECKS: readonly Check[] = [
   {
     key: "audit_chain_verified", control: "CC7.2", title: "The audit chain was verified in the last 24 hours",
     async run(now) {
-      const last = await db().auditEvent.findFirst({ where: { action: "audit.chain.verify", at: { gte: daysAgo(now, 1) } }, orderBy: { seq: "desc" }, select: { seq: true, at: true, outcome: true, metadata: true } });
+      // Newest first: the first event is the latest verification (seq and at are decimal and ISO 8601 strings).
+      const last = (await searchAuditEvents({ action: "audit.chain.verify", from: daysAgo(now, 1) })).events[0];
       const pass = last?.outcome === "success";
       return {
         pass,
-        summary: !last ? "No verification in the last 24 hours." : pass ? `Verified ${last.at.toISOString()}.` : `The last verification (${last.at.toISOString()}) failed.`,
-        evidence: { lastVerification: last ? { seq: last.seq.toString(), at: last.at.toISOString(), outcome: last.outcome, metadata: last.metadata } : null },
+        summary: !last ? "No verification in the last 24 hours." : pass ? `Verified ${last.at}.` : `The last verification (${last.at}) failed.`,
+        evidence: { lastVerification: last ? { seq: last.seq, at: last.at, outcome: last.outcome, metadata: last.metadata } : null },
       };
     },
   },
   {
     key: "critical_incidents_handled", control: "CC7.3", title: "No critical incident open for more than 4 hours",
     async run(now) {
-      const stale = await db().incident.findMany({ where: { severity: "critical", status: "open", createdAt: { lt: new Date(now.getTime() - 4 * 3_600_000) } }, select: { number: true, title: true, createdAt: true } });
+      const stale = await listOpenCriticalIncidents(new Date(now.getTime() - 4 * 3_600_000));
       return { ...none(stale, "No critical incident has waited over 4 hours.", "critical incident(s) open for over 4 hours"), evidence: { stale: stale.map((i) => ({ ...i, createdAt: i.createdAt.toISOString() })) } };
     },
   },
   {
     key: "incident_response_runs", control: "CC7.4", title: "Incident playbooks are in force and their runs finish",
     async run(now) {
-      const [enabled, stuck] = await Promise.all([
-        db().playbookVersion.findMany({ distinct: ["playbookId"], orderBy: [{ playbookId: "asc" }, { version: "desc" }], select: { playbookId: true, enabled: true } }),
-        db().playbookRun.count({ where: { status: { in: ["queued", "running"] }, createdAt: { lt: new Date(now.getTime() - 3_600_000) } } }),
-      ]);
-      const inForce = enabled.filter((p) => p.enabled).length;
+      const [inForce, stuck] = await Promise.all([countPlaybooksInForce(), countUnfinishedRuns(new Date(now.getTime() - 3_600_000))]);
       const pass = inForce > 0 && stuck === 0;
       return { pass, summary: pass ? `${inForce} playbooks in force; no run stuck.` : inForce === 0 ? "No playbook is enabled." : `${stuck} playbook run(s) unfinished after an hour.`, evidence: { playbooksInForce: inForce, stuckRuns: stuck } };
     },
@@ -172,11 +159,7 @@ export const CHECKS: readonly Check[] = [
   {
     key: "changes_attributed", control: "CC8.1", title: "Policy, playbook and risk-setting changes have an author and a comment",
     async run() {
-      const [policies, playbooks, risk] = await Promise.all([
-        db().policyVersion.findMany({ select: { version: true, authorId: true, comment: true } }),
-        db().playbookVersion.findMany({ where: { comment: { not: "Built in." } }, select: { playbookId: true, version: true, authorId: true, comment: true } }),
-        db().riskSettingsVersion.findMany({ select: { version: true, authorId: true, comment: true } }),
-      ]);
+      const [policies, playbooks, risk] = await Promise.all([listPolicyVersionAttribution(), listPlaybookVersionAttribution(), listRiskSettingsVersionAttribution()]);
       const unattributed = [
         ...policies.filter((p) => !p.authorId || !p.comment.trim()).map((p) => `policy v${p.version}`),
         ...playbooks.filter((p) => !p.authorId || !p.comment.trim()).map((p) => `playbook ${p.playbookId} v${p.version}`),

@@ -71,3 +71,9 @@ export async function resolveChannel(name: string): Promise<ResolvedChannel | nu
     ? { name, kind: "webhook", url: channel.target, secret: decrypt(channel.secretCipher ?? "", SECRET_CONTEXT) }
     : { name, kind: "email", to: channel.target };
 }
+
+/** Self-attestation that webhook secrets are sealed: of all stored, how many look plaintext (our whsec_ form, which a sealed one never is). */
+export async function checkChannelSecretsSealed(): Promise<{ checked: number; plaintext: number }> {
+  const rows = await db().notificationChannel.findMany({ where: { secretCipher: { not: null } }, select: { secretCipher: true } });
+  return { checked: rows.length, plaintext: rows.filter((c) => c.secretCipher!.startsWith("whsec_")).length };
+}

@@ -64,6 +64,11 @@ export async function responseTimes(days = 30, now = new Date()): Promise<{ poin
   };
 }
 
+/** Critical incidents still in status "open" that were opened before `cutoff`: ones that waited too long (SOC 2 CC7.3). */
+export function listOpenCriticalIncidents(cutoff: Date) {
+  return db().incident.findMany({ where: { severity: "critical", status: "open", createdAt: { lt: cutoff } }, select: { number: true, title: true, createdAt: true } });
+}
+
 export async function findIncident(id: string) {
   if (!z.uuid().safeParse(id).success) return null;
   const incident = await db().incident.findUnique({

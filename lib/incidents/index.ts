@@ -7,11 +7,11 @@ export { ruleSettings, saveRuleSetting } from "./rule-settings";
 export { runDetection } from "./detect";
 export { listResponders } from "./responders";
 export {
-  listIncidents, incidentCounts, responseTimes, findIncident, findSnapshot, changeStatus, assignIncident, addNote, runResponseAction, captureNow,
+  listIncidents, incidentCounts, responseTimes, listOpenCriticalIncidents, findIncident, findSnapshot, changeStatus, assignIncident, addNote, runResponseAction, captureNow,
   incidentFiltersSchema, statusChangeSchema, assignSchema, noteSchema, responseActionSchema, type IncidentDetail, type ResponseTimePoint,
 } from "./incidents";
-export { listPlaybooks, findPlaybook, savePlaybook, parseSteps, playbookInputSchema, PlaybookNameTakenError, type PlaybookView, type Step } from "./playbooks";
-export { dryRunPlaybook } from "./runner";
-export { listChannels, createChannel, deleteChannel, newChannelSchema, ChannelNameTakenError } from "./channels";
+export { listPlaybooks, findPlaybook, savePlaybook, countPlaybooksInForce, listPlaybookVersionAttribution, parseSteps, playbookInputSchema, PlaybookNameTakenError, type PlaybookView, type Step } from "./playbooks";
+export { dryRunPlaybook, countUnfinishedRuns } from "./runner";
+export { listChannels, createChannel, deleteChannel, checkChannelSecretsSealed, newChannelSchema, ChannelNameTakenError } from "./channels";
 export { SIGNATURE_HEADER, DELIVERY_HEADER } from "./notify";
 export { startIncidentEngine, stopIncidentEngine } from "./engine";

@@ -76,6 +76,17 @@ export async function playbookVersion(id: string, version: number): Promise<Play
   return v ? view(v.playbook, v) : null;
 }
 
+/** How many playbooks are in force (their newest version is enabled). */
+export async function countPlaybooksInForce(): Promise<number> {
+  const newest = await db().playbookVersion.findMany({ distinct: ["playbookId"], orderBy: [{ playbookId: "asc" }, { version: "desc" }], select: { enabled: true } });
+  return newest.filter((v) => v.enabled).length;
+}
+
+/** Every version saved by someone (built-in ones left out) with its author and comment: are changes attributed (SOC 2 CC8.1)? */
+export function listPlaybookVersionAttribution(): Promise<{ playbookId: string; version: number; authorId: string | null; comment: string }[]> {
+  return db().playbookVersion.findMany({ where: { comment: { not: "Built in." } }, select: { playbookId: true, version: true, authorId: true, comment: true } });
+}
+
 export class PlaybookNameTakenError extends Error {}
 
 /** Saves a new version (creating the playbook when `id` is absent); audited with the change. Null: no such playbook. */

@@ -155,3 +155,8 @@ export async function dryRunPlaybook(playbookId: string, incidentId: string, ctx
   await audit(ctx, { type: "incident", action: "incident.playbook.dry_run", outcome: "success", resource: { type: "playbook", id: playbookId }, metadata: { incident: targets.incident.number, version: playbook.current.version } });
   return { playbook: playbook.current, incident: targets.incident, steps };
 }
+
+/** Runs still queued or running that were created before `cutoff`: stuck ones (SOC 2 CC7.4). */
+export function countUnfinishedRuns(cutoff: Date): Promise<number> {
+  return db().playbookRun.count({ where: { status: { in: ["queued", "running"] }, createdAt: { lt: cutoff } } });
+}

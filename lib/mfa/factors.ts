@@ -45,7 +45,19 @@ export async function secondFactors(userId: string): Promise<SecondFactors> {
   return { totp: totp > 0, passkeys, backupCodes };
 }
 
-export const hasSecondFactor = (f: SecondFactors) => f.totp || f.passkeys > 0;
+export const hasSecondFactor = (f: Pick<SecondFactors, "totp" | "passkeys">) => f.totp || f.passkeys > 0;
+
+/** Activated TOTP and passkey count of many users at once (two queries, not one per user): compliance checks every admin and analyst. */
+export async function secondFactorsOf(userIds: readonly string[]): Promise<Map<string, Pick<SecondFactors, "totp" | "passkeys">>> {
+  if (userIds.length === 0) return new Map();
+  const [totp, passkeys] = await Promise.all([
+    db().totpFactor.findMany({ where: { userId: { in: [...userIds] }, activatedAt: { not: null } }, select: { userId: true } }),
+    db().passkey.groupBy({ by: ["userId"], where: { userId: { in: [...userIds] } }, _count: { _all: true } }),
+  ]);
+  const withTotp = new Set(totp.map((t) => t.userId));
+  const passkeyCount = new Map(passkeys.map((p) => [p.userId, p._count._all]));
+  return new Map(userIds.map((id) => [id, { totp: withTotp.has(id), passkeys: passkeyCount.get(id) ?? 0 }]));
+}
 
 export type RemovalResult = { ok: true } | { ok: false; message: string };
 

@@ -1,13 +1,13 @@
 // lib/mfa's public surface: second factors (TOTP, passkeys, backup codes), the rules for
 // requiring them, and one verifier for the MFA step and step-up.
-export { startTotpEnrollment, confirmTotpEnrollment, checkTotpCode, TOTP_ISSUER, type TotpEnrollment } from "./totp";
+export { startTotpEnrollment, confirmTotpEnrollment, checkTotpCode, checkTotpSecretsSealed, TOTP_ISSUER, type TotpEnrollment } from "./totp";
 export { generateBackupCodes, consumeBackupCode, remainingBackupCodes, normalizeBackupCode, BACKUP_CODE_COUNT, BACKUP_CODES_LOW } from "./backup-codes";
 export {
   passkeyRegistrationOptions, registerPasskey, passkeyAuthenticationOptions, verifyPasskeyAssertion, renamePasskey, listPasskeys,
   relyingParty, passkeyNameSchema, type PasskeyView,
 } from "./passkeys";
 export { authenticatorName } from "./authenticators";
-export { factorSummary, secondFactors, hasSecondFactor, mfaRequiredFor, removeFactor, resetMfa, type FactorSummary, type SecondFactors } from "./factors";
+export { factorSummary, secondFactors, secondFactorsOf, hasSecondFactor, mfaRequiredFor, removeFactor, resetMfa, type FactorSummary, type SecondFactors } from "./factors";
 export { signInRequirement, type SignInRequirement, type FactorStrength } from "./requirement";
 export { verifySecondFactor, secondFactorProofSchema, type SecondFactorProof, type SecondFactorMethod } from "./verify";
 export { factorLock, FACTOR_FAILURE_LIMIT } from "./lockout";

@@ -127,20 +127,37 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload):
 
 export type ClientView = { id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number };
 
+type MetadataView = Pick<ClientView, "grantTypes" | "redirectUris" | "scopes" | "requireDpop" | "certificateBound">;
+
+/** What the stored metadata says, as the console and compliance read it (scopes: OpenID ones, then API ones). */
+function metadataView(metadata: Prisma.JsonValue): MetadataView {
+  const m = metadata as Record<string, unknown>;
+  return {
+    grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [],
+    scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], requireDpop: m.dpop_bound_access_tokens === true, certificateBound: m.tls_client_certificate_bound_access_tokens === true,
+  };
+}
+
 /** Every client, or only the one with `id` (an empty list when there is none). */
 export async function listClients(id?: string): Promise<ClientView[]> {
   const where = id === undefined ? {} : { id };
   const rows = await db().oAuthClient.findMany({ where, orderBy: { createdAt: "desc" } });
   const grants = await db().oAuthConsent.groupBy({ by: ["clientId"], where: id === undefined ? {} : { clientId: id }, _count: true });
   const grantCount = new Map(grants.map((g) => [g.clientId, g._count]));
+  return rows.map((row) => ({
+    id: row.id, name: row.name, type: row.secretHash ? "confidential" : "public", source: row.source, ...metadataView(row.metadata),
+    disabledAt: row.disabledAt, createdAt: row.createdAt, activeGrants: grantCount.get(row.id) ?? 0,
+  }));
+}
+
+export type ActiveClient = Pick<ClientView, "id" | "name" | "createdAt" | "redirectUris" | "scopes">;
+
+/** Every client not disabled (no cap), with its redirect URIs and held scopes: what compliance reviews. */
+export async function listActiveClients(): Promise<ActiveClient[]> {
+  const rows = await db().oAuthClient.findMany({ where: { disabledAt: null }, select: { id: true, name: true, createdAt: true, metadata: true } });
   return rows.map((row) => {
-    const m = row.metadata as Record<string, unknown>;
-    return {
-      id: row.id, name: row.name, type: row.secretHash ? "confidential" : "public", source: row.source,
-      grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [],
-      scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], requireDpop: m.dpop_bound_access_tokens === true, certificateBound: m.tls_client_certificate_bound_access_tokens === true,
-      disabledAt: row.disabledAt, createdAt: row.createdAt, activeGrants: grantCount.get(row.id) ?? 0,
-    };
+    const { redirectUris, scopes } = metadataView(row.metadata);
+    return { id: row.id, name: row.name, createdAt: row.createdAt, redirectUris, scopes };
   });
 }
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "../db/client";
-import { audit, type AuditContext } from "../audit";
+import { audit, distinctMetadataValues, type AuditContext } from "../audit";
 
 // Remembered consents: a user's decision to let a client have some scopes. The consent points at
 // the provider's Grant; revoking deletes both and every token issued under the grant.
@@ -75,4 +75,18 @@ export type ClientGrant = { userId: string; scopes: string[]; since: Date; lastU
 export async function listClientGrants(clientId: string, take = 500): Promise<ClientGrant[]> {
   const consents = await db().oAuthConsent.findMany({ where: { clientId }, orderBy: { updatedAt: "desc" }, take });
   return consents.map((c) => ({ userId: c.userId, scopes: c.scopes, since: c.createdAt, lastUpdated: c.updatedAt }));
+}
+
+/** The scopes each client used since `since` (client id → scopes): consents given or renewed, and successful authorizations and token issues. */
+export async function clientScopesUsedSince(since: Date): Promise<Map<string, Set<string>>> {
+  const [consented, requested] = await Promise.all([
+    db().$queryRaw<{ clientId: string; scope: string }[]>`
+      SELECT DISTINCT client_id AS "clientId", unnest(scopes) AS scope FROM oauth_consents WHERE updated_at >= ${since}`,
+    distinctMetadataValues({ actions: ["oauth.authorize", "oauth.token.issue"], outcome: "success", since, key: "scope", separator: " " }),
+  ]);
+  const used = new Map<string, Set<string>>();
+  const mark = (clientId: string, scope: string) => (used.get(clientId) ?? used.set(clientId, new Set()).get(clientId)!).add(scope);
+  for (const c of consented) mark(c.clientId, c.scope);
+  for (const e of requested) mark(e.resourceId, e.value);
+  return used;
 }

@@ -1,9 +1,11 @@
 // lib/oidc's public surface: the OAuth 2.1 / OpenID Connect provider (panva's oidc-provider),
 // its clients, signing keys, consents and the login/consent interactions.
 export { getProvider, issuer, OIDC_PREFIX } from "./provider";
-export { createClient, listClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES, type ClientInput, type ClientView } from "./clients";
-export { listSigningKeys, rotateSigningKeys, retireDueKeys, type SigningKeyView } from "./keys";
-export { listConnectedApps, listClientGrants, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
+export {
+  createClient, listClients, listActiveClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES, type ClientInput, type ClientView, type ActiveClient,
+} from "./clients";
+export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, retireDueKeys, type SigningKeyView } from "./keys";
+export { listConnectedApps, listClientGrants, clientScopesUsedSince, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
 export { loadInteraction, needsFreshLogin, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
 export { issueInitialAccessToken } from "./registration";
 export { sweepExpiredOidcModels } from "./adapter";

@@ -85,3 +85,14 @@ export function listSigningKeys(): Promise<SigningKeyView[]> {
     select: { kid: true, alg: true, state: true, createdAt: true, retireAfter: true, retiredAt: true },
   });
 }
+
+/** Every active signing key with its age (no cap): compliance checks each was rotated within 90 days. */
+export function listActiveSigningKeys(): Promise<{ kid: string; alg: string; createdAt: Date }[]> {
+  return db().oidcSigningKey.findMany({ where: { state: "active" }, select: { kid: true, alg: true, createdAt: true } });
+}
+
+/** Self-attestation that private keys are sealed: of all stored keys, how many look plaintext (a JSON JWK, which a sealed one never is). */
+export async function checkSigningKeysSealed(): Promise<{ checked: number; plaintext: number }> {
+  const rows = await db().oidcSigningKey.findMany({ select: { privateJwkCipher: true } });
+  return { checked: rows.length, plaintext: rows.filter((k) => k.privateJwkCipher.trimStart().startsWith("{")).length };
+}

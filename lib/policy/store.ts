@@ -115,4 +115,9 @@ export async function listPolicyVersions() {
   });
 }
 
+/** Every published version's author and comment (no cap, no diffs): are changes attributed (SOC 2 CC8.1)? */
+export function listPolicyVersionAttribution(): Promise<{ version: number; authorId: string | null; comment: string }[]> {
+  return db().policyVersion.findMany({ select: { version: true, authorId: true, comment: true } });
+}
+
 export { formatPolicies };

@@ -24,6 +24,11 @@ export async function listRiskSettingsVersions() {
   });
 }
 
+/** Every saved version's author and comment (no cap, no diffs): are changes attributed (SOC 2 CC8.1)? */
+export function listRiskSettingsVersionAttribution(): Promise<{ version: number; authorId: string | null; comment: string }[]> {
+  return db().riskSettingsVersion.findMany({ select: { version: true, authorId: true, comment: true } });
+}
+
 /** Saves a new version (never edits an old one) and audits what changed. */
 export async function saveRiskSettings(settings: RiskSettings, comment: string, ctx: AuditContext): Promise<number> {
   const before = (await currentRiskSettings()).settings;
