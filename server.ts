@@ -13,6 +13,7 @@ import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
 import { handlerFor } from "./lib/http/node-handlers";
 import { isOidcPath } from "./lib/oidc/mount";
 import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
+import { PROVIDER_CSP, SECURITY_HEADERS } from "./lib/http/security-headers";
 import { PDP_PATH } from "./lib/policy/paths";
 
 // Node 20's V8 crashes now and then ("Fatal error … unreachable code" while deoptimizing; see
@@ -69,6 +70,11 @@ async function main() {
     const location = locationHeader && isTrustedPeer(req.socket.remoteAddress, proxies) ? req.headers[locationHeader] : undefined;
     if (typeof location === "string" && location) req.headers[CLIENT_LOCATION_HEADER] = location.slice(0, 100);
     else delete req.headers[CLIENT_LOCATION_HEADER];
+    if (isOidcPath(req.url ?? "") || (req.url ?? "").split("?")[0] === PDP_PATH) {
+      // Served outside Next.js (below), so next.config.ts's headers do not reach them.
+      for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);
+      res.setHeader("Content-Security-Policy", PROVIDER_CSP);
+    }
     if (isOidcPath(req.url ?? "")) {
       // The provider trusts X-Forwarded-Proto/Host (provider.proxy): only a trusted proxy may set them.
       // So may the client certificate header (RFC 8705 certificate-bound tokens).
