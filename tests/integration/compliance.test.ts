@@ -11,6 +11,8 @@ import {
   approveException, auditReportDownload, buildReport, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
   reportJsonFrom, reportPeriodSchema, requestException, revokeException, runControlTests, statusTrend, verifyReport,
 } from "@/lib/compliance";
+import { ensureSigningKeys, rotateSigningKeys } from "@/lib/oidc/keys";
+import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
 import { resetDatabase } from "../support/db";
 import { enrollTotp, withPasskey } from "../support/mfa";
 import { ctx, makeUser } from "../support/factories";
@@ -69,6 +71,62 @@ describe("control tests flip with the system's state", () => {
     expect((await resultOf("critical_incidents_handled")).status).toBe("pass");
     await db().incident.create({ data: { type: "audit_tampering", title: "Chain broken", severity: "critical", createdAt: new Date(Date.now() - 5 * HOUR), lastAlertAt: new Date() } });
     expect((await resultOf("critical_incidents_handled")).status).toBe("fail");
+  });
+
+  it("CC6.1: an active signing key older than 90 days fails until keys are rotated", async () => {
+    await ensureSigningKeys();
+    expect((await resultOf("signing_keys_rotated")).status).toBe("pass");
+    await db().oidcSigningKey.updateMany({ where: { state: "active" }, data: { createdAt: new Date(Date.now() - 100 * DAY) } });
+    expect(await resultOf("signing_keys_rotated")).toMatchObject({ status: "fail", summary: "2 active signing key(s) older than 90 days" });
+    await rotateSigningKeys(ctx);
+    expect((await resultOf("signing_keys_rotated")).status).toBe("pass");
+  });
+
+  it("CC6.3: a client holding a scope unused for 90 days fails; a consent or a token for it passes", async () => {
+    const old = new Date(Date.now() - 120 * DAY);
+    await db().oAuthClient.create({ data: { id: "reports", name: "Reports", source: "console", createdAt: old, metadata: { scope: "openid email profile", redirect_uris: ["https://reports.example.test/cb"], grant_types: ["authorization_code"] } } });
+    const result = await resultOf("client_scopes_used");
+    expect(result).toMatchObject({ status: "fail", summary: "1 client(s) hold scopes unused for 90 days" });
+    const user = await makeUser();
+    await db().oAuthConsent.create({ data: { userId: user.id, clientId: "reports", grantId: "g1", scopes: ["openid", "email"] } });
+    const partly = await db().complianceResult.findFirstOrThrow({ where: { check: "client_scopes_used" }, orderBy: { at: "desc" } });
+    expect(JSON.parse(partly.evidence).data.unused).toEqual([{ client: "Reports", clientId: "reports", unusedScopes: ["email", "profile"] }]);
+    expect(await resultOf("client_scopes_used")).toMatchObject({ status: "fail" });
+    await recordAuditEvent({ type: "token", action: "oauth.token.issue", outcome: "success", actor: { type: "client", id: "reports", label: "Reports" }, resource: { type: "oauth_client", id: "reports" }, metadata: { scope: "openid profile" } });
+    expect((await resultOf("client_scopes_used")).status).toBe("pass");
+  });
+
+  it("CC6.7: a secret stored in plaintext fails", async () => {
+    const user = await makeUser();
+    await enrollTotp(user);
+    expect((await resultOf("secrets_encrypted")).status).toBe("pass");
+    await db().totpFactor.update({ where: { userId: user.id }, data: { secretCipher: "JBSWY3DPEHPK3PXP" } });
+    expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret(s) stored in plaintext" });
+  });
+
+  it("CC6.8: a dependency on a version range, or no lockfile, fails", async () => {
+    expect((await resultOf("dependencies_pinned")).status).toBe("pass");
+    const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-deps-"));
+    const cwd = process.cwd();
+    try {
+      writeFileSync(path.join(dir, "package.json"), JSON.stringify({ dependencies: { zod: "^4.0.0", next: "16.0.0" } }));
+      process.chdir(dir);
+      const result = await resultOf("dependencies_pinned");
+      expect(result).toMatchObject({ status: "fail", summary: "2 dependency problem(s)" });
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("CC7.4: no playbook in force, or a run stuck for an hour, fails", async () => {
+    expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "No playbook is enabled." });
+    await ensureDefaultPlaybooks(ctx);
+    expect((await resultOf("incident_response_runs")).status).toBe("pass");
+    const incident = await db().incident.create({ data: { type: "token_theft", title: "Refresh token reuse", severity: "high", lastAlertAt: new Date() } });
+    const playbook = await db().playbook.findFirstOrThrow();
+    await db().playbookRun.create({ data: { incidentId: incident.id, playbookId: playbook.id, version: 1, status: "running", createdAt: new Date(Date.now() - 2 * HOUR) } });
+    expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run(s) unfinished after an hour." });
   });
 
   it("CC8.1: a policy version without an author fails", async () => {
