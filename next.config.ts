@@ -8,6 +8,7 @@ const nextConfig: NextConfig = {
   experimental: {
     // forbidden() renders app/forbidden.tsx with a 403 status.
     authInterrupts: true,
+    // lib/http/action-envelope.ts refuses larger calls with a 413 first (ACTION_BODY_LIMIT_BYTES).
     serverActions: { bodySizeLimit: "64kb" },
   },
   async headers() {

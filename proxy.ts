@@ -1,9 +1,16 @@
-// Next.js proxy (the successor of middleware): a fresh CSP nonce for every page. Next.js reads the
-// policy from the request and puts the nonce on its scripts; the browser gets the same policy.
+// Next.js proxy (the successor of middleware): malformed server action calls are refused before
+// Next.js decodes them (lib/http/action-envelope.ts), and every page gets a fresh CSP nonce:
+// Next.js reads the policy from the request and puts the nonce on its scripts; the browser gets
+// the same policy.
 import { NextResponse, type NextRequest } from "next/server";
 import { pageCsp } from "./lib/http/security-headers";
+import { actionEnvelopeProblem } from "./lib/http/action-envelope";
 
-export function proxy(request: NextRequest) {
+export async function proxy(request: NextRequest) {
+  // Next.js answers 500 to a path it cannot percent-decode.
+  if (!decodablePath(request.nextUrl.pathname)) return Response.json({ error: "invalid_request", error_description: "The address is malformed." }, { status: 400 });
+  const refusal = await actionEnvelopeProblem(request);
+  if (refusal) return refusal;
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   const csp = pageCsp(nonce, process.env.NODE_ENV !== "production");
   const headers = new Headers(request.headers);
@@ -12,6 +19,15 @@ export function proxy(request: NextRequest) {
   const response = NextResponse.next({ request: { headers } });
   response.headers.set("content-security-policy", csp);
   return response;
+}
+
+function decodablePath(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const config = {

@@ -62,6 +62,8 @@ export function guardedAction<S extends z.ZodType>(access: "public", schema: S, 
 export function guardedAction<S extends z.ZodType>(access: Exclude<Access, "public">, schema: S, handler: Handler<S, CurrentUser>, options?: Options): (prev: ActionState, formData: FormData) => Promise<ActionState>;
 export function guardedAction<S extends z.ZodType>(access: Access, schema: S, handler: Handler<S, never>, options: Options = {}) {
   return async (_prev: ActionState, formData: FormData): Promise<ActionState> => {
+    // Forms send FormData; a forged call may send anything.
+    if (!(formData instanceof FormData)) return { ok: false, message: "Send this as a form." };
     const user = access === "account-setup" ? ((await currentUser()) ?? (await enrollingUser())) : await currentUser();
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };

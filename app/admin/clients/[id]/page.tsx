@@ -15,7 +15,7 @@ const th = "py-2 pr-4 font-medium";
 
 export default async function ClientGrantsPage({ params }: { params: Promise<{ id: string }> }) {
   await requireAccess("clients");
-  const id = decodeURIComponent((await params).id).slice(0, 200);
+  const id = (await params).id.slice(0, 200);
   const [client] = await listClients(id);
   if (!client) notFound();
   const grants = await listClientGrants(client.id);

@@ -9,14 +9,14 @@ import { CHECKS, controlHistory, controlStatus, listExceptions } from "@/lib/com
 import { formatDateTime } from "@/lib/util/format";
 
 export async function generateMetadata({ params }: { params: Promise<{ control: string }> }): Promise<Metadata> {
-  return { title: `Control ${decodeURIComponent((await params).control)}` };
+  return { title: `Control ${(await params).control}` };
 }
 
 const FRAMEWORKS = { iso27001: "ISO/IEC 27001:2022 Annex A", nist80053: "NIST SP 800-53 rev. 5", hipaa: "HIPAA Security Rule", gdpr: "GDPR Article" } as const;
 
 export default async function ControlPage({ params }: { params: Promise<{ control: string }> }) {
   await requireAccess("compliance");
-  const id = decodeURIComponent((await params).control);
+  const id = (await params).control;
   const control = (await controlStatus()).find((c) => c.id === id);
   if (!control) notFound();
   const [history, exceptions] = await Promise.all([controlHistory(id), listExceptions({ control: id })]);

@@ -1,0 +1,39 @@
+// Server action calls (POST with a Next-Action header) whose envelope Next.js cannot decode make it
+// answer 500: a body over the limit, or a reply that is not React's encoding. Checked first, in
+// proxy.ts, so that hostile input gets a 413 or 400 instead. Not "server-only": the proxy runs it.
+
+/** next.config.ts serverActions.bodySizeLimit, in bytes. */
+export const ACTION_BODY_LIMIT_BYTES = 64 * 1024;
+
+const refuse = (status: number, description: string) =>
+  Response.json({ error: status === 413 ? "request_too_large" : "invalid_request", error_description: description }, { status });
+
+const isArgumentList = (text: string) => {
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
+};
+
+/** The refusal for a malformed server action call, or null when it may go on to Next.js. */
+export async function actionEnvelopeProblem(request: Request): Promise<Response | null> {
+  if (request.method !== "POST" || !request.headers.has("next-action")) return null;
+  const tooLarge = `A form is limited to ${ACTION_BODY_LIMIT_BYTES / 1024} KB.`;
+  if (Number(request.headers.get("content-length") ?? 0) > ACTION_BODY_LIMIT_BYTES) return refuse(413, tooLarge);
+  const body = await request.clone().arrayBuffer();
+  if (body.byteLength > ACTION_BODY_LIMIT_BYTES) return refuse(413, tooLarge);
+  const type = request.headers.get("content-type") ?? "";
+  // React sends the arguments as JSON text, or as multipart with the JSON list in field "0".
+  let args: FormDataEntryValue | null = null;
+  if (type.startsWith("multipart/form-data")) {
+    try {
+      args = (await new Response(body, { headers: { "content-type": type } }).formData()).get("0");
+    } catch {
+      return refuse(400, "The form data could not be read.");
+    }
+  } else {
+    args = new TextDecoder().decode(body);
+  }
+  return typeof args === "string" && isArgumentList(args) ? null : refuse(400, "This is not a server action call this site understands.");
+}
