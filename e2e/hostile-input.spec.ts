@@ -52,8 +52,9 @@ async function callAction(action: ServerAction, cookie: string, body: FormData |
 
 function reply(fields: Record<string, string | string[]>): FormData {
   const form = new FormData();
-  form.append("0", JSON.stringify([{}, "$K1"]));
   for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) form.append(`_1_${name}`, v);
+  // The argument list comes last, as React sends it: the server resolves it once the parts it names have arrived.
+  form.append("0", JSON.stringify([{}, "$K1"]));
   return form;
 }
 
@@ -169,6 +170,8 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
     { method: "POST", path: "/api/v1/compliance/report/verify", body: big.repeat(11), signedIn: true },
     { method: "POST", path: "/api/v1/compliance/report/verify", body: '{"kind":"gatehouse.compliance-report","version":1,"controls":[{"tests":null}]}', signedIn: true },
     { method: "DELETE", path: "/api/v1/audit/public-key", signedIn: true },
+    { method: "GET", path: "/api/v1/audit/export?format=jsonl&q=a%00b&actor=%00", signedIn: true },
+    { method: "POST", path: "/api/v1/compliance/report/verify", body: JSON.stringify({ kind: "gatehouse.compliance-report", digest: "\u0000'; DROP TABLE users; --" }), signedIn: true },
     // The decision point.
     { method: "POST", path: "/api/v1/authorize", body: "{}", type: "application/json", auth: `Bearer ${forgedJwt}` },
     { method: "POST", path: "/api/v1/authorize", body: big, type: "application/json", auth: "Bearer abc.def.ghi" },

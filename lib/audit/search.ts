@@ -7,7 +7,8 @@ import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
 import { STORED_EVENT_JSON } from "./store";
 import { eventHash, GENESIS_HASH } from "./hash";
 
-const optionalText = (max: number) => z.string().trim().max(max).optional().transform((v) => v || undefined);
+const optionalText = (max: number) =>
+  z.string().trim().max(max).refine((v) => !v.includes("\u0000"), "Remove the NUL character.").optional().transform((v) => v || undefined);
 const optionalDate = z
   .string()
   .trim()

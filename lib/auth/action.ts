@@ -74,7 +74,13 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
         return { ok: false, stepUp: true, message: "Confirm it is you to continue: verify with a second factor first." };
       }
     }
-    const parsed = schema.safeParse(formDataToObject(formData));
+    const input = formDataToObject(formData);
+    // PostgreSQL cannot store NUL in text: refused here, for every action, with the field named.
+    const withNul = Object.entries(input).filter(([, v]) => [v].flat().some((x) => typeof x === "string" && x.includes("\u0000")));
+    if (withNul.length) {
+      return { ok: false, message: "Check the highlighted fields.", fieldErrors: Object.fromEntries(withNul.map(([k]) => [k, ["Remove the NUL character."]])), values: echoValues(formData) };
+    }
+    const parsed = schema.safeParse(input);
     if (!parsed.success) {
       return {
         ok: false,

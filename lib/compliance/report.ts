@@ -55,7 +55,7 @@ export const complianceReportSchema = z.object({
   })),
   runs: z.array(z.object({ id: z.string(), trigger: z.string(), startedAt: z.string(), auditEvent: auditRef.nullable() })),
   /** SHA-256 of the RFC 8785 canonical JSON of everything above. */
-  digest: z.string(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type ComplianceReport = z.infer<typeof complianceReportSchema>;
 
@@ -130,7 +130,7 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
   let checked = 0;
   const { digest, ...body } = report;
   if (reportDigest(body) !== digest) problems.push("The report's content does not match its digest: it was changed after it was generated.");
-  const { events: downloads } = await searchAuditEvents({ action: "compliance.report", resourceType: "compliance_report", resourceId: digest.slice(0, 200) });
+  const { events: downloads } = await searchAuditEvents({ action: "compliance.report", resourceType: "compliance_report", resourceId: digest });
   if (downloads.length === 0) problems.push("No compliance.report event in the audit trail records this report.");
 
   const runEvents = new Map<string, Set<string>>();

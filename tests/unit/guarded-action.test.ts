@@ -47,6 +47,14 @@ describe("guardedAction", () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it("refuses forged calls: arguments that are not a form, and NUL characters PostgreSQL cannot store", async () => {
+    signedIn = asUser(["user", "admin"]);
+    expect(await adminOnly({}, { name: "Ada" } as unknown as FormData)).toEqual({ ok: false, message: "Send this as a form." });
+    const state = await adminOnly({}, form([["name", "Ada\u0000"], ["tags", "a"]]));
+    expect(state).toMatchObject({ ok: false, fieldErrors: { name: ["Remove the NUL character."] } });
+    expect(handler).not.toHaveBeenCalled();
+  });
+
   it("passes parsed input and the user to the handler", async () => {
     signedIn = asUser(["user", "admin"]);
     expect(await adminOnly({}, form([["name", "Ada"], ["tags", "a"]]))).toEqual({ ok: true, message: "done" });

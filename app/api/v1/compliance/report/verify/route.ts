@@ -20,9 +20,10 @@ export async function POST(request: Request) {
   const report = reportJsonFrom(text);
   const result = await verifyReport(report);
   const digest = (report as { digest?: unknown } | null)?.digest;
+  const knownDigest = typeof digest === "string" && /^[0-9a-f]{64}$/.test(digest) ? digest : null;
   await audit(userContext(caller, await requestContext()), {
     type: "compliance", action: "compliance.report.verify", outcome: result.ok ? "success" : "failure",
-    resource: typeof digest === "string" ? { type: "compliance_report", id: digest.slice(0, 200) } : undefined,
+    resource: knownDigest ? { type: "compliance_report", id: knownDigest } : undefined,
     metadata: { checked: result.checked, problems: result.problems.slice(0, 20) },
   });
   return Response.json(result);
