@@ -1,67 +1,20 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { callAction, EXTRA_ADMIN, freshDatabase, serverSecrets, signInOver, startServer, stopped } from "./support/servers";
 
 // kill -9 in the middle of a load of sign-ins (each one audited), on PostgreSQL and on the embedded
 // database: after a restart, every sign-in the server had acknowledged is still there (the failed
 // ones in the audit trail, the successful ones as sessions that still work) and the chain verifies.
 
-const ADMIN = { email: "crash-admin@example.test", password: "crash test admin passphrase" };
 const PORT = 3301;
 const base = `http://localhost:${PORT}`;
 const GENERIC_FAILURE = "That email and password do not match an active account.";
 
-function serverSecrets(): Record<string, string> {
-  const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/keys-generate.ts"], { encoding: "utf8" });
-  return Object.fromEntries(out.trim().split("\n").map((line) => {
-    const [, key, value] = /^(\w+)=(.*)$/.exec(line)!;
-    return [key!, value!.replace(/^'(.*)'$/, "$1")];
-  }));
-}
-
-function signInActionId(): string {
-  const manifest = JSON.parse(readFileSync(".next/server/server-reference-manifest.json", "utf8")) as { node: Record<string, { exportedName: string; filename: string }> };
-  return Object.entries(manifest.node).find(([, a]) => a.exportedName === "signInAction" && a.filename.includes("sign-in"))![0];
-}
-
-async function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  const server = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
-    env: {
-      ...process.env, ...env, NODE_ENV: "production", PORT: String(PORT), GATEHOUSE_URL: base, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1",
-      GATEHOUSE_ADMIN_EMAIL: ADMIN.email, GATEHOUSE_ADMIN_PASSWORD: ADMIN.password, GATEHOUSE_MFA_REQUIRED_ROLES: "", GATEHOUSE_LOG_FILE: "off",
-    },
-    stdio: "ignore",
-  });
-  for (let i = 0; i < 240; i++) {
-    if ((await fetch(`${base}/sign-in`).catch(() => null))?.ok) return server;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  server.kill("SIGKILL");
-  throw new Error("the server did not start");
-}
-
-const stopped = (server: ChildProcess) => new Promise((resolve) => (server.exitCode !== null || server.signalCode !== null ? resolve(null) : server.once("exit", resolve)));
-
-/** One sign-in through the sign-in form's server action; what the server acknowledged, if it answered. */
-async function signIn(actionId: string, email: string, password: string, ip?: string) {
-  const form = new FormData();
-  form.append("_1_email", email);
-  form.append("_1_password", password);
-  // React's encoding of [previous state, form data]: the argument list last.
-  form.append("0", JSON.stringify([{}, "$K1"]));
-  const response = await fetch(`${base}/sign-in`, {
-    method: "POST", body: form, redirect: "manual",
-    headers: { "Next-Action": actionId, Accept: "text/x-component", Origin: base, ...(ip && { "X-Forwarded-For": ip }) },
-  });
-  const text = await response.text();
-  const cookie = response.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  return { text, cookie };
-}
-
 /** Workers sign in (mostly failing, each failure from its own address and to its own unknown account) until the server dies. */
-async function loadUntilKilled(server: ChildProcess, actionId: string, killAfterMs: number) {
+async function loadUntilKilled(server: ChildProcess, killAfterMs: number) {
   const acknowledged = { failures: [] as string[], sessions: [] as string[] };
   let n = 0;
   let dead = false;
@@ -70,11 +23,11 @@ async function loadUntilKilled(server: ChildProcess, actionId: string, killAfter
       const i = ++n;
       try {
         if (i % 4 === 0) {
-          const { text, cookie } = await signIn(actionId, ADMIN.email, ADMIN.password);
-          if (text.includes('"redirectTo"') && cookie) acknowledged.sessions.push(cookie);
+          const cookie = await signInOver(base, EXTRA_ADMIN.email, EXTRA_ADMIN.password);
+          if (cookie) acknowledged.sessions.push(cookie);
         } else {
           const email = `crash-${process.pid}-${i}@example.test`;
-          const { text } = await signIn(actionId, email, "wrong password", `198.19.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`);
+          const { text } = await callAction(base, "signInAction", { email, password: "wrong password" }, { ip: `198.19.${Math.floor(i / 250) % 250}.${(i % 250) + 1}` });
           if (text.includes(GENERIC_FAILURE)) acknowledged.failures.push(email);
         }
       } catch {
@@ -102,13 +55,12 @@ function checkDatabase(env: Record<string, string>, failures: string[]) {
 }
 
 async function crashAndRecover(env: Record<string, string>) {
-  const actionId = signInActionId();
-  let server = await startServer(env);
-  const acknowledged = await loadUntilKilled(server, actionId, 4_000);
+  let server = await startServer(PORT, env);
+  const acknowledged = await loadUntilKilled(server, 4_000);
   expect(acknowledged.failures.length, "failed sign-ins acknowledged before the kill").toBeGreaterThan(5);
   expect(acknowledged.sessions.length, "sign-ins acknowledged before the kill").toBeGreaterThan(0);
 
-  server = await startServer(env);
+  server = await startServer(PORT, env);
   for (const cookie of acknowledged.sessions) {
     const account = await fetch(`${base}/account`, { headers: { Cookie: cookie }, redirect: "manual" });
     expect(account.status, "an acknowledged session works after the restart").toBe(200);
@@ -125,14 +77,12 @@ async function crashAndRecover(env: Record<string, string>) {
 test.describe.configure({ timeout: 180_000 });
 
 test("kill -9 under load on PostgreSQL loses no acknowledged write, and the audit chain verifies", async () => {
-  const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-  const name = `gatehouse_crash_${Date.now()}`;
-  execFileSync("psql", [adminUrl, "-qc", `CREATE DATABASE ${name}`]);
+  const database = freshDatabase("gatehouse_crash");
   try {
-    const result = await crashAndRecover({ ...serverSecrets(), DATABASE_URL: `${adminUrl.slice(0, adminUrl.lastIndexOf("/"))}/${name}` });
+    const result = await crashAndRecover({ ...serverSecrets(), DATABASE_URL: database.url });
     console.log(`crash on PostgreSQL: ${result.acknowledged} acknowledged sign-ins kept, ${result.events} audit events verified`);
   } finally {
-    execFileSync("psql", [adminUrl, "-qc", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    database.drop();
   }
 });
 

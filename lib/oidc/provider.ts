@@ -17,7 +17,8 @@ import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
 // access token an admin issued.
 
 export const OIDC_PREFIX = "/oidc";
-const KEYS_CHECK_MS = 5_000;
+// A rotation on any instance is in force on every instance within a second.
+const KEYS_CHECK_MS = 500;
 
 export function issuer(): string {
   return new URL(readConfig().GATEHOUSE_URL ?? "http://localhost:3000").origin;
