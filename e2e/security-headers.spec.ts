@@ -28,6 +28,11 @@ test("pages carry a strict CSP with a fresh nonce, and no script is refused on t
 
   // A signed-in admin walks through pages with charts, forms and WebAuthn code: nothing is blocked.
   const context = await browser.newContext({ storageState: ADMIN_STATE });
+  // Session and device cookies: out of scripts' reach, not sent on cross-site subrequests. (Secure
+  // is set when GATEHOUSE_URL is https; these tests run on plain http://localhost.)
+  const cookies = await context.cookies();
+  expect(cookies.map((c) => c.name)).toEqual(expect.arrayContaining(["authjs.session-token", "gatehouse_device"]));
+  for (const cookie of cookies) expect({ name: cookie.name, httpOnly: cookie.httpOnly, sameSite: cookie.sameSite }).toEqual({ name: cookie.name, httpOnly: true, sameSite: "Lax" });
   const page = await context.newPage();
   const violations: string[] = [];
   page.on("console", (message) => {
