@@ -100,7 +100,7 @@ async function main() {
   process.env.DATABASE_POOL_MAX = String(config.poolMax);
   for (const [name, value] of Object.entries(generateSecrets())) process.env[name] = value;
 
-  // BENCH_ONLY=audit, risk, policy or oidc runs one part.
+  // BENCH_ONLY=audit, risk, policy, oidc or soak runs one part.
   const only = process.env.BENCH_ONLY;
   const rows: Row[] = [];
   if (only === undefined || only === "audit") {
@@ -121,6 +121,12 @@ async function main() {
   if (only === undefined || only === "oidc") {
     const { runOidcBenchmarks } = await import("./oidc");
     rows.push(...(await runOidcBenchmarks({ seconds: intEnv("BENCH_OIDC_SECONDS", 10), concurrency: intEnv("BENCH_OIDC_CONCURRENCY", 16) })));
+  }
+
+  // The soak (issue 10's ten minutes of mixed traffic) runs only when asked for: BENCH_ONLY=soak.
+  if (only === "soak") {
+    const { runSoakBenchmark } = await import("./soak");
+    rows.push(...(await runSoakBenchmark({ seconds: intEnv("BENCH_SOAK_SECONDS", 600), concurrency: intEnv("BENCH_SOAK_CONCURRENCY", 8) })));
   }
 
   const loadEnd = os.loadavg();
