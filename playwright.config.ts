@@ -35,6 +35,7 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "pipe",
     // The tests play the TLS-terminating proxy for RFC 8705 (client certificate in a header).
-    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, GATEHOUSE_URL: baseURL, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1", GATEHOUSE_CLIENT_CERT_HEADER: "x-client-cert" },
+    // E2E_INSTANCES=2: two instances on one database behind a round-robin proxy (scripts/e2e-server.sh).
+    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, E2E_INSTANCES: process.env.E2E_INSTANCES ?? "1", GATEHOUSE_URL: baseURL, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1", GATEHOUSE_CLIENT_CERT_HEADER: "x-client-cert" },
   },
 });

@@ -14,6 +14,7 @@ import { handlerFor } from "./lib/http/node-handlers";
 import { isOidcPath } from "./lib/oidc/mount";
 import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
 import { PROVIDER_CSP, SECURITY_HEADERS } from "./lib/http/security-headers";
+import { maxBodyBytes } from "./lib/http/body";
 import { PDP_PATH } from "./lib/policy/paths";
 
 // Node 20's V8 crashes now and then ("Fatal error … unreachable code" while deoptimizing; see
@@ -70,6 +71,15 @@ async function main() {
     const location = locationHeader && isTrustedPeer(req.socket.remoteAddress, proxies) ? req.headers[locationHeader] : undefined;
     if (typeof location === "string" && location) req.headers[CLIENT_LOCATION_HEADER] = location.slice(0, 100);
     else delete req.headers[CLIENT_LOCATION_HEADER];
+    // A declared body over the route's ceiling is refused before anything reads it (handlers that
+    // read bodies also count what actually arrives: lib/http/body.ts, the provider, the PDP, Next).
+    const limit = maxBodyBytes((req.url ?? "").split("?")[0]!);
+    if (Number(req.headers["content-length"] ?? 0) > limit) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ error: "request_too_large", error_description: `The body is limited to ${limit} bytes.` }));
+      req.resume();
+      return;
+    }
     if (isOidcPath(req.url ?? "") || (req.url ?? "").split("?")[0] === PDP_PATH) {
       // Served outside Next.js (below), so next.config.ts's headers do not reach them.
       for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);

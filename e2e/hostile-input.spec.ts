@@ -180,6 +180,7 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
     { method: "POST", path: "/api/auth/callback/credentials", body: form({ email: "x", password: "y", csrfToken: "forged" }), type: FORM },
     { method: "POST", path: "/api/auth/signout", body: "csrfToken=forged", type: FORM },
     { method: "GET", path: "/api/auth/session?%ZZ" },
+    { method: "POST", path: "/api/auth/callback/credentials", body: big, type: FORM },
     // The OpenID provider.
     { method: "POST", path: "/oidc/token", body: form({ grant_type: "authorization_code", code: "forged", code_verifier: "x", client_id: "nobody" }), type: FORM },
     { method: "POST", path: "/oidc/token", body: form({ grant_type: "password", username: "admin", password: "x" }), type: FORM },

@@ -16,5 +16,7 @@ step "Unit and integration tests (Vitest, real PostgreSQL and embedded PGlite)"
 npx vitest run
 step "Production build"
 npx next build
-step "End-to-end tests (Playwright, Chromium, production server)"
-npx playwright test
+# Two instances on one database behind a round-robin proxy: every journey also proves that what
+# one instance changes, the other honours (E2E_INSTANCES=1 for a single server).
+step "End-to-end tests (Playwright, Chromium, two production instances behind a proxy)"
+E2E_INSTANCES="${E2E_INSTANCES:-2}" npx playwright test

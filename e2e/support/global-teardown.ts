@@ -8,6 +8,6 @@ export default function teardown() {
   const name = process.env.E2E_DATABASE;
   if (!name || !/^gatehouse_e2e_\d+$/.test(name)) return;
   execFileSync("psql", [adminUrl, "-q", "-c", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
-  // The server's log file (scripts/e2e-server.sh).
-  rmSync(path.join(process.env.TMPDIR ?? tmpdir(), `${name}.log`), { force: true });
+  // The servers' log files (scripts/e2e-server.sh).
+  for (const file of [`${name}.log`, `${name}-b.log`]) rmSync(path.join(process.env.TMPDIR ?? tmpdir(), file), { force: true });
 }

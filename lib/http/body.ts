@@ -1,5 +1,10 @@
-// Reading a request body with a ceiling: a body over the limit is refused as soon as it is known,
-// before it is all in memory.
+// Request body ceilings: a body over the limit is refused as soon as it is known, before it is all
+// in memory. Not "server-only": server.ts checks declared lengths before any handler runs.
+
+/** The largest body a route accepts: uploaded compliance reports may be large, nothing else is. */
+export const REPORT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const maxBodyBytes = (path: string) => (path === "/api/v1/compliance/report/verify" ? REPORT_UPLOAD_MAX_BYTES : DEFAULT_MAX_BODY_BYTES);
 
 export class BodyTooLargeError extends Error {
   constructor(readonly maxBytes: number) {

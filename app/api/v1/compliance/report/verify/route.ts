@@ -1,10 +1,8 @@
 import { problem, routeCaller } from "@/lib/auth";
 import { audit, userContext } from "@/lib/audit";
 import { reportJsonFrom, verifyReport } from "@/lib/compliance";
-import { BodyTooLargeError, readTextLimited } from "@/lib/http/body";
+import { BodyTooLargeError, readTextLimited, REPORT_UPLOAD_MAX_BYTES } from "@/lib/http/body";
 import { requestContext } from "@/lib/http/request-context";
-
-const MAX_REPORT_BYTES = 20 * 1024 * 1024;
 
 /** POST /api/v1/compliance/report/verify with a downloaded report (HTML or JSON) as the body: checks it against the audit trail. */
 export async function POST(request: Request) {
@@ -12,7 +10,7 @@ export async function POST(request: Request) {
   if (caller instanceof Response) return caller;
   let text: string;
   try {
-    text = await readTextLimited(request, MAX_REPORT_BYTES);
+    text = await readTextLimited(request, REPORT_UPLOAD_MAX_BYTES);
   } catch (error) {
     if (error instanceof BodyTooLargeError) return problem(413, "invalid_request", error.message);
     throw error;
