@@ -75,9 +75,11 @@ async function main() {
     // read bodies also count what actually arrives: lib/http/body.ts, the provider, the PDP, Next).
     const limit = maxBodyBytes((req.url ?? "").split("?")[0]!);
     if (Number(req.headers["content-length"] ?? 0) > limit) {
-      res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(JSON.stringify({ error: "request_too_large", error_description: `The body is limited to ${limit} bytes.` }));
+      // The body is drained, not cut off: a client (or a proxy) still sending would see a reset
+      // instead of the answer.
       req.resume();
+      res.writeHead(413, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "request_too_large", error_description: `The body is limited to ${limit} bytes.` }));
       return;
     }
     if (isOidcPath(req.url ?? "") || (req.url ?? "").split("?")[0] === PDP_PATH) {

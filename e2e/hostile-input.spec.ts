@@ -3,6 +3,7 @@ import path from "node:path";
 import { expect, test, type Browser } from "@playwright/test";
 import { baseURL } from "../playwright.config";
 import { ADMIN_STATE, createUserViaConsole, signIn, sql, uniqueEmail } from "./support/helpers";
+import { actionReply } from "./support/servers";
 
 // Hostile input against every server action, route handler and OpenID endpoint of the production
 // build: malformed, oversized, wrong-typed and forged requests. None may answer 500, and a refused
@@ -40,7 +41,7 @@ function serverActions(): ServerAction[] {
 }
 
 /** Calls a server action the way React does ([previous state, form data] as a multipart reply), or with a raw body. */
-async function callAction(action: ServerAction, cookie: string, body: FormData | string, ip: string) {
+async function postAction(action: ServerAction, cookie: string, body: FormData | string, ip: string) {
   const response = await fetch(`${baseURL}${action.page}`, {
     method: "POST",
     headers: { "Next-Action": action.id, Accept: "text/x-component", Origin: baseURL, Cookie: cookie, "X-Forwarded-For": ip },
@@ -50,16 +51,9 @@ async function callAction(action: ServerAction, cookie: string, body: FormData |
   return { status: response.status, text: await response.text() };
 }
 
-function reply(fields: Record<string, string | string[]>): FormData {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) form.append(`_1_${name}`, v);
-  // The argument list comes last, as React sends it: the server resolves it once the parts it names have arrived.
-  form.append("0", JSON.stringify([{}, "$K1"]));
-  return form;
-}
 
 // Wrong types, hostile strings and unknown fields for whatever the action expects.
-const GARBAGE = reply({
+const GARBAGE = actionReply({
   email: ["a", "b"], password: "x".repeat(5_000), id: "../../etc/passwd", userId: "' OR 1=1 --", clientId: "<script>alert(1)</script>",
   incidentId: "not-a-uuid", exceptionId: "00000000-0000-0000-0000-000000000000", roles: ["root", "admin\u0000"], control: "CC9.9", text: "\u0000\uFFFF",
   expiresAt: "yesterday", steps: "{not json", code: "0".repeat(64), name: "", cidr: "999.1.1.1/99", version: "-1",
@@ -118,7 +112,7 @@ test("server actions: the access table holds for every role, and hostile payload
     const section = SECTION_OF(action.file);
 
     // Signed out: every action but the public ones asks to sign in.
-    const signedOut = await callAction(action, cookies.signedOut, GARBAGE, nextIp());
+    const signedOut = await postAction(action, cookies.signedOut, GARBAGE, nextIp());
     expectOk(`${label} signed out`, signedOut.status);
     if (!isPublic && !signedOut.text.includes("Your session has ended. Sign in again.")) problems.push(`${label}: signed out, not refused`);
 
@@ -126,7 +120,7 @@ test("server actions: the access table holds for every role, and hostile payload
     if (section) {
       for (const role of ["user", "analyst", "auditor"] as const) {
         if (VIEWERS[section]!.includes(role)) continue;
-        const refused = await callAction(action, cookies[role], GARBAGE, nextIp());
+        const refused = await postAction(action, cookies[role], GARBAGE, nextIp());
         expectOk(`${label} as ${role}`, refused.status);
         if (!refused.text.includes("The access policies do not allow you to do this.")) problems.push(`${label}: ${role} not refused`);
       }
@@ -139,17 +133,17 @@ test("server actions: the access table holds for every role, and hostile payload
       (() => { const f = new FormData(); f.append("0", "{\"broken\": "); return f; })(),
       (() => { const f = new FormData(); f.append("0", JSON.stringify([1, { get: 2 }])); return f; })(),
       "[]",
-      reply({ filler: "A".repeat(200_000) }),
+      actionReply({ filler: "A".repeat(200_000) }),
       // Well-formed but with references to nothing, and wrong types: only for actions that take input.
       ...(NO_INPUT.has(action.name) ? [] : [(() => { const f = new FormData(); f.append("0", JSON.stringify([{}, "$K1", "$K2", "$@999"])); return f; })(), GARBAGE]),
     ];
     for (const body of forged) {
-      const answer = await callAction(action, cookies.admin, body, nextIp());
+      const answer = await postAction(action, cookies.admin, body, nextIp());
       expectOk(`${label} forged as admin`, answer.status);
     }
   }
 
-  const unknown = await callAction({ id: "0".repeat(42), file: "", name: "", page: "/account" }, cookies.admin, reply({}), nextIp());
+  const unknown = await postAction({ id: "0".repeat(42), file: "", name: "", page: "/account" }, cookies.admin, actionReply({}), nextIp());
   expect(unknown.status, "an unknown action id").toBeLessThan(500);
   expect(problems).toEqual([]);
   expect(stateDigest(), "refused requests changed the database").toEqual(before);

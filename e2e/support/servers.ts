@@ -46,13 +46,19 @@ export const stopped = (server: ChildProcess) =>
 const manifest = () =>
   JSON.parse(readFileSync(".next/server/server-reference-manifest.json", "utf8")) as { node: Record<string, { exportedName: string; filename: string; workers: Record<string, unknown> }> };
 
-/** Calls a server action by its exported name with form fields: React's encoding, the argument list last. */
-export async function callAction(base: string, name: string, fields: Record<string, string | string[]>, options: { cookie?: string; ip?: string } = {}) {
-  const [id, entry] = Object.entries(manifest().node).find(([, a]) => a.exportedName === name)!;
-  const page = Object.keys(entry.workers)[0]!.replace(/^app/, "").replace(/\/page$/, "").replace(/\/\([^)]+\)/g, "") || "/";
+/** React's encoding of a form action's [previous state, form data]: the argument list comes last, once the parts it names have been sent. */
+export function actionReply(fields: Record<string, string | string[]>): FormData {
   const form = new FormData();
   for (const [key, value] of Object.entries(fields)) for (const v of [value].flat()) form.append(`_1_${key}`, v);
   form.append("0", JSON.stringify([{}, "$K1"]));
+  return form;
+}
+
+/** Calls a server action by its exported name with form fields, as React does. */
+export async function callAction(base: string, name: string, fields: Record<string, string | string[]>, options: { cookie?: string; ip?: string } = {}) {
+  const [id, entry] = Object.entries(manifest().node).find(([, a]) => a.exportedName === name)!;
+  const page = Object.keys(entry.workers)[0]!.replace(/^app/, "").replace(/\/page$/, "").replace(/\/\([^)]+\)/g, "") || "/";
+  const form = actionReply(fields);
   const response = await fetch(`${base}${page.replace(/\[[^\]]+\]/g, "x")}`, {
     method: "POST", body: form, redirect: "manual",
     headers: { "Next-Action": id, Accept: "text/x-component", Origin: base, ...(options.cookie && { Cookie: options.cookie }), ...(options.ip && { "X-Forwarded-For": options.ip }) },
