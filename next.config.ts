@@ -1,5 +1,6 @@
 import type { NextConfig } from "next";
 import { SECURITY_HEADERS } from "./lib/http/security-headers";
+import { ACTION_BODY_LIMIT_BYTES } from "./lib/http/action-envelope";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
@@ -8,8 +9,8 @@ const nextConfig: NextConfig = {
   experimental: {
     // forbidden() renders app/forbidden.tsx with a 403 status.
     authInterrupts: true,
-    // lib/http/action-envelope.ts refuses larger calls with a 413 first (ACTION_BODY_LIMIT_BYTES).
-    serverActions: { bodySizeLimit: "64kb" },
+    // proxy.ts refuses larger calls with a 413 first (lib/http/action-envelope.ts).
+    serverActions: { bodySizeLimit: `${ACTION_BODY_LIMIT_BYTES / 1024}kb` },
   },
   async headers() {
     return [{ source: "/:path*", headers: [...SECURITY_HEADERS] }];

@@ -31,10 +31,7 @@ function decodablePath(pathname: string): boolean {
 }
 
 export const config = {
-  matcher: [
-    {
-      source: "/((?!_next/static|_next/image|favicon.ico).*)",
-      missing: [{ type: "header", key: "next-router-prefetch" }, { type: "header", key: "purpose", value: "prefetch" }],
-    },
-  ],
+  // Every request but static files: prefetches too (their headers are the client's to set, so
+  // skipping them would skip the action check).
+  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
 };

@@ -75,11 +75,12 @@ async function main() {
     // read bodies also count what actually arrives: lib/http/body.ts, the provider, the PDP, Next).
     const limit = maxBodyBytes((req.url ?? "").split("?")[0]!);
     if (Number(req.headers["content-length"] ?? 0) > limit) {
-      // The body is drained, not cut off: a client (or a proxy) still sending would see a reset
-      // instead of the answer.
+      // The body is drained for a moment, not cut off at once: a client (or a proxy) still sending
+      // would see a reset instead of the answer. One that keeps sending is cut off after a second.
       req.resume();
       res.writeHead(413, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "request_too_large", error_description: `The body is limited to ${limit} bytes.` }));
+      res.once("finish", () => setTimeout(() => req.complete || req.destroy(), 1_000).unref());
       return;
     }
     if (isOidcPath(req.url ?? "") || (req.url ?? "").split("?")[0] === PDP_PATH) {

@@ -11,8 +11,8 @@ if (!file) {
 }
 
 await withDatabase(async () => {
-  const { reportJsonFrom, verifyReport } = await import("../lib/compliance");
-  const result = await verifyReport(reportJsonFrom(readFileSync(file, "utf8")));
+  const { verifyReportFile } = await import("../lib/compliance");
+  const result = await verifyReportFile(readFileSync(file, "utf8"));
   if (result.ok) {
     console.log(`Report OK: ${result.checked} results and audit events match the audit trail.`);
   } else {

@@ -102,15 +102,26 @@ export async function findAuditEvent(seq: bigint): Promise<AuditEventView | null
   return row ? revealEvent(row.e) : null;
 }
 
-export type AuditEventCheck = { event: AuditEventView; hashHolds: boolean; linkHolds: boolean | null };
+export type AuditEventCheck = { event: AuditEventView; hashHolds: boolean; linkHolds: boolean | null; nextLinkHolds: boolean | null };
 
-/** One event and its place in the chain: its hash recomputed, and its link to the previous event (null when that one was purged). */
+/**
+ * One event and its place in the chain: its hash recomputed, its link to the previous event, and the
+ * next event's link to it (null where the neighbour was purged or does not exist yet). An event
+ * edited with its hash recomputed still breaks the next event's link.
+ */
 export async function checkAuditEvent(seq: bigint): Promise<AuditEventCheck | null> {
   const event = await findAuditEvent(seq);
   if (!event) return null;
   const { hash, ip: _ip, userAgent: _ua, ...chained } = event;
-  const previous = seq === BigInt(1) ? GENESIS_HASH : ((await db().auditEvent.findUnique({ where: { seq: seq - BigInt(1) }, select: { hash: true } }))?.hash ?? null);
-  return { event, hashHolds: eventHash(chained) === hash, linkHolds: previous === null ? null : previous === event.prevHash };
+  const [previous, next] = await Promise.all([
+    seq === BigInt(1) ? GENESIS_HASH : db().auditEvent.findUnique({ where: { seq: seq - BigInt(1) }, select: { hash: true } }).then((r) => r?.hash ?? null),
+    db().auditEvent.findUnique({ where: { seq: seq + BigInt(1) }, select: { prevHash: true } }),
+  ]);
+  return {
+    event, hashHolds: eventHash(chained) === hash,
+    linkHolds: previous === null ? null : previous === event.prevHash,
+    nextLinkHolds: next ? next.prevHash === hash : null,
+  };
 }
 
 /** Events after a sequence number, oldest first (detection in lib/incidents reads the trail this way). */

@@ -31,10 +31,15 @@ export type ExceptionView = {
 
 type Row = Awaited<ReturnType<typeof exceptionRows>>[number];
 
+type Dates = { approvedAt: Date | null; expiresAt: Date; revokedAt: Date | null };
+
+/** Whether an exception counts at `at`: approved by then, not yet expired, not yet revoked. (exceptionsInForce asks the same in SQL.) */
+export const inForceAt = (e: Dates, at: Date) => !!e.approvedAt && e.approvedAt <= at && e.expiresAt > at && (!e.revokedAt || e.revokedAt > at);
+
 function stateOf(e: Row, now: Date): ExceptionState {
+  if (inForceAt(e, now)) return "in_force";
   if (e.revokedAt && e.revokedAt <= now) return e.approvedAt && e.approvedAt < e.revokedAt ? "revoked" : "rejected";
-  if (e.expiresAt <= now) return "expired";
-  return e.approvedAt && e.approvedAt <= now ? "in_force" : "pending";
+  return e.expiresAt <= now ? "expired" : "pending";
 }
 
 function exceptionRows(where: { control?: string; createdBefore?: Date; activeSince?: Date }) {

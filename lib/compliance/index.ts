@@ -5,5 +5,5 @@ export { CHECKS, type Check } from "./checks";
 export { runControlTests, scheduleControlTests, listRuns, type RunSummary, type RunView } from "./runs";
 export { controlStatus, statusTrend, controlHistory, CONTROL_STATUSES, type ControlState, type ControlStatus, type TrendPoint } from "./status";
 export { listExceptions, requestException, approveException, revokeException, exceptionRequestSchema, type ExceptionView, type ExceptionState } from "./exceptions";
-export { buildReport, auditReportDownload, verifyReport, reportPeriodSchema, type ComplianceReport, type ReportVerification } from "./report";
-export { renderReportHtml, reportJsonFrom } from "./report-html";
+export { buildReport, auditReportDownload, verifyReport, verifyReportFile, reportPeriodSchema, type ComplianceReport, type ReportVerification } from "./report";
+export { renderReportHtml, reportFromFile } from "./report-html";

@@ -7,13 +7,13 @@ import type { ComplianceReport } from "./report";
 
 const REPORT_DATA_ID = "gatehouse-compliance-report";
 
-/** The report's JSON from a downloaded report: the JSON file itself, or the HTML file's data block. */
-export function reportJsonFrom(text: string): unknown {
+/** The report's JSON from a downloaded file: the JSON file itself, or the HTML file's data block. */
+export function reportFromFile(text: string): { json: unknown; html: boolean } {
   const block = new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">([^<]*)</script>`).exec(text);
   try {
-    return JSON.parse(block ? block[1]! : text);
+    return { json: JSON.parse(block ? block[1]! : text), html: !!block };
   } catch {
-    return null;
+    return { json: null, html: !!block };
   }
 }
 

@@ -9,6 +9,7 @@ import { CONTROLS } from "./catalog";
 import { CHECKS } from "./checks";
 import { listExceptions } from "./exceptions";
 import { listRuns, resultEntry } from "./runs";
+import { renderReportHtml, reportFromFile } from "./report-html";
 import { controlStatus } from "./status";
 
 // The auditor's report for a period: per control, every test result with its evidence hash, the
@@ -18,42 +19,49 @@ import { controlStatus } from "./status";
 // digest is the resource id of the compliance.report event its download recorded.
 
 const DAY = 86_400_000;
-const isoDay = z.iso.date("Use a date like 2026-01-31.");
+// PostgreSQL's timestamps end at year 294276 and start after 4713 BC; a report needs far less.
+const isoDay = z.iso.date("Use a date like 2026-01-31.").refine((d) => d >= "2000-01-01" && d <= "9998-12-31", "Use a date between 2000 and 9998.");
 
 /** A period of whole UTC days, both ends included, at most two years. */
 export const reportPeriodSchema = z
   .object({ from: isoDay, to: isoDay })
   .transform(({ from, to }) => ({ from: new Date(`${from}T00:00:00Z`), to: new Date(new Date(`${to}T00:00:00Z`).getTime() + DAY) }))
   .refine((p) => p.to > p.from, { message: "The period must end on or after its first day.", path: ["to"] })
-  .refine((p) => p.to.getTime() - p.from.getTime() <= 731 * DAY, { message: "At most two years per report.", path: ["to"] });
+  .refine((p) => p.to.getTime() - p.from.getTime() <= 731 * DAY, { message: "At most two years per report.", path: ["to"] })
+  .refine((p) => p.from.getTime() <= Date.now(), { message: "The period cannot start in the future.", path: ["from"] });
 export type ReportPeriod = z.infer<typeof reportPeriodSchema>;
 
-const auditRef = z.object({ seq: z.string().regex(/^\d{1,19}$/), hash: z.string() });
+// A report handed back for verification is untrusted: strict objects (an added field is a change)
+// and bounded sizes (a two-year report of daily runs is far below these).
+const MAX_SEQ = BigInt("9223372036854775807");
+const text = (max = 2_000) => z.string().max(max);
+const list = <T extends z.ZodType>(item: T, max = 20_000) => z.array(item).max(max);
+const auditRef = z.strictObject({ seq: z.string().regex(/^\d{1,19}$/).refine((v) => BigInt(v) <= MAX_SEQ), hash: z.string().regex(/^[0-9a-f]{64}$/) });
 type AuditRef = z.infer<typeof auditRef>;
-const mappings = z.object({ iso27001: z.array(z.string()), nist80053: z.array(z.string()), hipaa: z.array(z.string()), gdpr: z.array(z.string()) });
+const mappings = z.strictObject({ iso27001: list(text(50), 50), nist80053: list(text(50), 50), hipaa: list(text(50), 50), gdpr: list(text(50), 50) });
 
 /** The report's JSON. Its schema also reads a report handed back for verification. */
-export const complianceReportSchema = z.object({
+export const complianceReportSchema = z.strictObject({
   kind: z.literal("gatehouse.compliance-report"),
   version: z.literal(1),
-  generatedAt: z.string(),
-  generatedBy: z.string(),
+  generatedAt: text(40),
+  generatedBy: text(320),
   /** `to` is exclusive: the first moment after the period. */
-  period: z.object({ from: z.string(), to: z.string() }),
-  summary: z.object({ pass: z.number(), fail: z.number(), excepted: z.number(), not_tested: z.number() }),
-  controls: z.array(z.object({
-    id: z.string(), title: z.string(), owner: z.string(), mappings, statusAtEnd: z.string(),
-    tests: z.array(z.object({
-      check: z.string(), title: z.string(), passed: z.number(), failed: z.number(),
-      results: z.array(z.object({ at: z.string(), runId: z.string(), status: z.string(), summary: z.string(), evidenceSha256: z.string() })),
-    })),
-    exceptions: z.array(z.object({
-      id: z.string(), state: z.string(), justification: z.string(), requestedBy: z.string().nullable(), approvedBy: z.string().nullable(),
-      createdAt: z.string(), approvedAt: z.string().nullable(), expiresAt: z.string(), revokedAt: z.string().nullable(),
-      auditEvents: z.array(auditRef.extend({ action: z.string() })),
-    })),
-  })),
-  runs: z.array(z.object({ id: z.string(), trigger: z.string(), startedAt: z.string(), auditEvent: auditRef.nullable() })),
+  period: z.strictObject({ from: text(40), to: text(40) }),
+  summary: z.strictObject({ pass: z.number(), fail: z.number(), excepted: z.number(), not_tested: z.number() }),
+  controls: list(z.strictObject({
+    id: text(20), title: text(200), owner: text(200), mappings, statusAtEnd: text(20),
+    tests: list(z.strictObject({
+      check: text(100), title: text(300), passed: z.number(), failed: z.number(),
+      results: list(z.strictObject({ at: text(40), runId: text(40), status: text(20), summary: text(), evidenceSha256: text(64) })),
+    }), 100),
+    exceptions: list(z.strictObject({
+      id: text(40), state: text(20), justification: text(), requestedBy: text(320).nullable(), approvedBy: text(320).nullable(),
+      createdAt: text(40), approvedAt: text(40).nullable(), expiresAt: text(40), revokedAt: text(40).nullable(),
+      auditEvents: list(auditRef.extend({ action: text(64) }), 20),
+    }), 1_000),
+  }), 100),
+  runs: list(z.strictObject({ id: text(40), trigger: text(20), startedAt: text(40), auditEvent: auditRef.nullable() })),
   /** SHA-256 of the RFC 8785 canonical JSON of everything above. */
   digest: z.string().regex(/^[0-9a-f]{64}$/),
 });
@@ -68,8 +76,9 @@ export async function buildReport(period: ReportPeriod, generatedBy: string, now
     orderBy: [{ at: "asc" }, { check: "asc" }],
     select: { runId: true, check: true, status: true, summary: true, at: true, evidenceSha256: true },
   });
-  const exceptions = await listExceptions({ activeSince: period.from, createdBefore: period.to }, period.to);
-  const atEnd = await controlStatus(new Date(Math.min(period.to.getTime() - 1, now.getTime())));
+  const end = new Date(Math.min(period.to.getTime() - 1, now.getTime()));
+  const exceptions = await listExceptions({ activeSince: period.from, createdBefore: period.to }, end);
+  const atEnd = await controlStatus(end);
 
   const runRefs = [];
   for (const run of runs) {
@@ -121,17 +130,32 @@ export async function auditReportDownload(report: ComplianceReport, format: "jso
 
 export type ReportVerification = { ok: boolean; checked: number; problems: string[] };
 
+const APPROVAL_ACTIONS = ["compliance.exception.approve", "compliance.exception.grant"];
+
+/** Checks a downloaded report file (HTML or JSON) against the audit trail; for HTML, also that what it shows is what it carries. */
+export async function verifyReportFile(file: string): Promise<ReportVerification> {
+  const { json, html } = reportFromFile(file);
+  const result = await verifyReport(json);
+  if (html && result.checked > 0 && renderReportHtml(json as ComplianceReport) !== file) {
+    result.problems.unshift("The HTML was edited after it was downloaded: what it shows is not the report it carries.");
+    result.ok = false;
+  }
+  return result;
+}
+
 /** Checks a report (its JSON) against the audit trail: its digest, its download event, every run's and exception's events. */
 export async function verifyReport(input: unknown): Promise<ReportVerification> {
   const parsed = complianceReportSchema.safeParse(input);
   if (!parsed.success) return { ok: false, checked: 0, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] };
   const report = parsed.data;
   const problems: string[] = [];
-  let checked = 0;
+  let checked = 1;
   const { digest, ...body } = report;
   if (reportDigest(body) !== digest) problems.push("The report's content does not match its digest: it was changed after it was generated.");
   const { events: downloads } = await searchAuditEvents({ action: "compliance.report", resourceType: "compliance_report", resourceId: digest });
-  if (downloads.length === 0) problems.push("No compliance.report event in the audit trail records this report.");
+  const intact = [];
+  for (const download of downloads) if (await intactEvent(download.seq, download.hash)) intact.push(download);
+  if (intact.length === 0) problems.push("No intact compliance.report event in the audit trail records this report.");
 
   const runEvents = new Map<string, Set<string>>();
   for (const run of report.runs) {
@@ -154,13 +178,20 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
         checked += 1;
         if (event && (event.resourceId !== exception.id || event.action !== ref.action)) problems.push(`Audit event ${ref.seq} does not record exception ${exception.id}.`);
       }
-      if (exception.approvedAt && !exception.auditEvents.some((e) => e.action === "compliance.exception.approve")) problems.push(`Exception ${exception.id} claims an approval the report does not link to the audit trail.`);
+      if (exception.approvedAt && !exception.auditEvents.some((e) => APPROVAL_ACTIONS.includes(e.action))) problems.push(`Exception ${exception.id} claims an approval the report does not link to the audit trail.`);
     }
   }
-  return { ok: problems.length === 0, checked, problems };
+  // The problems name what the report claims: bounded, since a forged report chooses them.
+  return { ok: problems.length === 0, checked, problems: problems.slice(0, 50).map((p) => p.slice(0, 300)) };
 }
 
-/** The audit event a report points at, if it exists, is intact (its hash recomputes) and is the one the report names. */
+/** An event whose hash recomputes and whose links to its neighbours hold (an edit with a recomputed hash breaks the next link). */
+async function intactEvent(seq: string, hash: string): Promise<boolean> {
+  const checked = await checkAuditEvent(BigInt(seq));
+  return !!checked && checked.hashHolds && checked.event.hash === hash && checked.linkHolds !== false && checked.nextLinkHolds !== false;
+}
+
+/** The audit event a report points at, if it exists, is intact and is the one the report names. */
 async function verifiedEvent(ref: AuditRef | null, what: string, problems: string[]) {
   if (!ref) {
     problems.push(`${what} names no audit event.`);
@@ -169,6 +200,7 @@ async function verifiedEvent(ref: AuditRef | null, what: string, problems: strin
   const checked = await checkAuditEvent(BigInt(ref.seq));
   if (!checked) problems.push(`Audit event ${ref.seq} (${what}) is not in the audit trail.`);
   else if (!checked.hashHolds) problems.push(`Audit event ${ref.seq} (${what}) was altered: its hash does not recompute.`);
+  else if (checked.linkHolds === false || checked.nextLinkHolds === false) problems.push(`Audit event ${ref.seq} (${what}) was altered: the chain does not link through it.`);
   else if (checked.event.hash !== ref.hash) problems.push(`Audit event ${ref.seq} (${what}) has a different hash from the one in the report.`);
   else return checked.event;
   return null;

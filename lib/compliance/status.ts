@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
 import { CHECKS } from "./checks";
-import { exceptionsInForce } from "./exceptions";
+import { exceptionsInForce, inForceAt } from "./exceptions";
 
 // What the controls' status is, now or at any past moment, and how it went over time.
 
@@ -48,7 +48,7 @@ export async function statusTrend(days: number, to = new Date()): Promise<TrendP
     WHERE r.started_at >= ${from} AND r.started_at <= ${to}
     GROUP BY r.id, r.started_at, res.control ORDER BY r.started_at`;
   const approved = await db().complianceException.findMany({ where: { approvedAt: { not: null, lte: to }, expiresAt: { gt: from } } });
-  const inForce = (control: string, at: Date) => approved.some((e) => e.control === control && e.approvedAt! <= at && e.expiresAt > at && (!e.revokedAt || e.revokedAt > at));
+  const inForce = (control: string, at: Date) => approved.some((e) => e.control === control && inForceAt(e, at));
   const points = new Map<string, TrendPoint>();
   for (const row of rows) {
     const point = points.get(row.run_id) ?? { runId: row.run_id, at: row.started_at, pass: 0, fail: 0, excepted: 0 };

@@ -2,7 +2,7 @@
 // answer 500: a body over the limit, or a reply that is not React's encoding. Checked first, in
 // proxy.ts, so that hostile input gets a 413 or 400 instead. Not "server-only": the proxy runs it.
 
-/** next.config.ts serverActions.bodySizeLimit, in bytes. */
+/** The largest server action call (next.config.ts passes it to Next.js as serverActions.bodySizeLimit). */
 export const ACTION_BODY_LIMIT_BYTES = 64 * 1024;
 
 const refuse = (status: number, description: string) =>

@@ -1,7 +1,7 @@
 // The application log file: the server's and the worker's stdout and stderr, copied to a file that
 // the compliance checks scan for credentials (lib/log/scan.ts). Not "server-only": server.ts and
 // scripts call it before Next.js starts.
-import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import path from "node:path";
 import { readConfig, type Config } from "../config";
 
@@ -25,30 +25,38 @@ export function logFiles(config: Config = readConfig()): string[] {
 /** Copies everything this process writes to stdout and stderr into the log file (mode 0600), rotating at 20 MB. */
 export function teeOutputToLogFile(file: string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  let fd = openSync(file, "a", 0o600);
-  let size = statSync(file).size;
+  const open = () => {
+    const fd = openSync(file, "a", 0o600);
+    fchmodSync(fd, 0o600); // a file that already existed keeps its mode otherwise
+    return fd;
+  };
+  let fd: number | null = open();
+  let size = fstatSync(fd).size;
   const append = (chunk: unknown) => {
     const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk instanceof Uint8Array ? chunk : null;
-    if (!bytes) return;
-    if (size + bytes.length > ROTATE_AT_BYTES) {
-      closeSync(fd);
-      renameSync(file, `${file}.1`);
-      fd = openSync(file, "a", 0o600);
-      size = 0;
+    if (!bytes || fd === null) return;
+    try {
+      if (size + bytes.length > ROTATE_AT_BYTES) {
+        const old = fd;
+        fd = null; // never closed twice, even if what follows fails
+        closeSync(old);
+        renameSync(file, `${file}.1`);
+        fd = open();
+        size = 0;
+      }
+      writeSync(fd, bytes);
+      size += bytes.length;
+    } catch {
+      // A full disk or a vanished file must not stop the server: the terminal still gets the line
+      // (and the file is given up once it cannot be reopened).
     }
-    writeSync(fd, bytes);
-    size += bytes.length;
   };
   const terminal = process.stdout.write.bind(process.stdout);
   globalLog[TERMINAL_WRITE] = (text) => void terminal(text);
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      try {
-        append(chunk);
-      } catch {
-        // A full disk must not stop the server: the terminal still gets the line.
-      }
+      append(chunk);
       return write(chunk, ...rest);
     }) as typeof stream.write;
   }

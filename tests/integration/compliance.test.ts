@@ -9,7 +9,7 @@ import { userContext } from "@/lib/audit/context";
 import { setDisabled } from "@/lib/auth/users";
 import {
   approveException, auditReportDownload, buildReport, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
-  reportJsonFrom, reportPeriodSchema, requestException, revokeException, runControlTests, statusTrend, verifyReport,
+  reportFromFile, reportPeriodSchema, requestException, revokeException, runControlTests, statusTrend, verifyReport, verifyReportFile,
 } from "@/lib/compliance";
 import { ensureSigningKeys, rotateSigningKeys } from "@/lib/oidc/keys";
 import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
@@ -252,13 +252,17 @@ describe("the auditor's report", () => {
     expect(report.summary.excepted).toBe(1);
 
     // Not downloaded (so not audited) yet: the trail does not know it.
-    expect((await verifyReport(report)).problems).toEqual(["No compliance.report event in the audit trail records this report."]);
+    expect((await verifyReport(report)).problems).toEqual(["No intact compliance.report event in the audit trail records this report."]);
     await auditReportDownload(report, "html", userContext(approver, null));
     const html = renderReportHtml(report);
     expect(html).toContain("Key ceremony next week.");
-    const fromHtml = reportJsonFrom(html);
-    expect(fromHtml).toEqual(JSON.parse(JSON.stringify(report)));
-    expect(await verifyReport(fromHtml)).toMatchObject({ ok: true, problems: [] });
+    expect(reportFromFile(html)).toEqual({ json: JSON.parse(JSON.stringify(report)), html: true });
+    expect(await verifyReportFile(html)).toMatchObject({ ok: true, problems: [] });
+    expect(await verifyReportFile(JSON.stringify(report, null, 2))).toMatchObject({ ok: true, problems: [] });
+    // What the HTML shows must be what it carries; an added field is a change too.
+    const shown = await verifyReportFile(html.replace("Key ceremony next week.</td>", "All controls effective.</td>"));
+    expect(shown.problems[0]).toBe("The HTML was edited after it was downloaded: what it shows is not the report it carries.");
+    expect((await verifyReport({ ...report, auditorNote: "all effective" })).ok).toBe(false);
 
     // One changed result fails the digest and the run's event.
     const forged = structuredClone(report);
@@ -282,12 +286,24 @@ describe("the auditor's report", () => {
     ]);
     expect(run.runId).toBe(report.runs[0]!.id);
     expect((await verifyReport(report)).problems).toContain(`Audit event ${seq} (run ${run.runId}) was altered: its hash does not recompute.`);
+    // Recomputing the edited event's hash does not help: the next event's link no longer holds.
+    const edited = await db().auditEvent.findUniqueOrThrow({ where: { seq: BigInt(seq) } });
+    const { checkAuditEvent, eventHash } = await import("@/lib/audit");
+    const { hash: _old, ip: _ip, userAgent: _ua, ...chained } = (await checkAuditEvent(BigInt(seq)))!.event;
+    await db().$transaction([
+      db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"),
+      db().$executeRawUnsafe(`UPDATE audit_events SET hash = '${eventHash(chained)}' WHERE seq = ${edited.seq}`),
+    ]);
+    const forgedRef = { ...report, runs: report.runs.map((r) => ({ ...r, auditEvent: { seq, hash: eventHash(chained) } })) };
+    expect((await verifyReport(forgedRef)).problems).toContain(`Audit event ${seq} (run ${run.runId}) was altered: the chain does not link through it.`);
   });
 
   it("refuses periods that end before they start or span more than two years", () => {
     expect(reportPeriodSchema.safeParse({ from: "2026-05-02", to: "2026-05-01" }).success).toBe(false);
     expect(reportPeriodSchema.safeParse({ from: "2023-01-01", to: "2026-01-01" }).success).toBe(false);
     expect(reportPeriodSchema.safeParse({ from: "yesterday", to: "2026-01-01" }).success).toBe(false);
+    expect(reportPeriodSchema.safeParse({ from: "0000-01-01", to: "0000-01-02" }).success).toBe(false);
+    expect(reportPeriodSchema.safeParse({ from: "9999-12-30", to: "9999-12-31" }).success).toBe(false);
     expect(reportPeriodSchema.parse({ from: "2026-05-01", to: "2026-05-01" })).toEqual({ from: new Date("2026-05-01T00:00:00Z"), to: new Date("2026-05-02T00:00:00Z") });
   });
 });
