@@ -84,10 +84,7 @@ export function findUser(userId: string) {
 }
 
 /** Active admins as policy principals: whom the policy lockout guard must keep in. */
-export async function listActiveAdmins(): Promise<{ userId: string; email: string; roles: RoleName[] }[]> {
-  const rows = await db().user.findMany({ where: { roles: { has: "admin" }, disabledAt: null }, select: { id: true, email: true, roles: true } });
-  return rows.map((u) => ({ userId: u.id, email: u.email, roles: u.roles }));
-}
+export const listActiveAdmins = () => listActiveUsersWithRole(["admin"]);
 
 /** A user as a policy principal, by email (the policy simulator names users so). */
 export async function findPrincipalByEmail(email: string): Promise<{ userId: string; email: string; roles: RoleName[] } | null> {
@@ -153,6 +150,12 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
 
 export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: false; reason: "wrong_current_password" };
 
+/** A new password replaces the old one and satisfies a pending reset requirement, however it was chosen. */
+async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date): Promise<void> {
+  await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
+  await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: null } });
+}
+
 /** Changing the password ends every other session of the user. */
 export async function changePassword(
   userId: string,
@@ -166,10 +169,8 @@ export async function changePassword(
     await audit(ctx, { type: "authentication", action: "password.change", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: "wrong_current_password" } });
     return { ok: false, reason: "wrong_current_password" };
   }
-  await db().passwordCredential.update({
-    where: { userId },
-    data: { hash: await hashPassword(newPassword), changedAt: new Date() },
-  });
+  const hash = await hashPassword(newPassword);
+  await db().$transaction((tx) => storeNewPassword(tx, userId, hash, new Date()));
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
   return { ok: true, endedSessions };
@@ -213,8 +214,7 @@ export async function completeRequiredPasswordChange(
   // One transaction: the session is let in only together with the new password and the cleared flag.
   const changed = await db().$transaction(async (tx) => {
     if (!(await leavePasswordChangeStage(tx, userId, sessionId, now))) return false;
-    await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
-    await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: null } });
+    await storeNewPassword(tx, userId, hash, now);
     return true;
   });
   if (!changed) return refuse("not_pending");
@@ -234,9 +234,10 @@ async function awaitsPasswordChange(userId: string, sessionId: string, now: Date
   return !!session;
 }
 
-/** Active (not disabled) users holding any of these roles: who can be assigned or approve things. */
-export function listActiveUsersWithRole(roles: RoleName[]) {
-  return db().user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true }, orderBy: { email: "asc" } });
+/** Active (not disabled) users holding any of these roles, by email: who can be assigned, approve things or must keep access. */
+export async function listActiveUsersWithRole(roles: RoleName[]): Promise<{ userId: string; email: string; roles: RoleName[] }[]> {
+  const rows = await db().user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true, roles: true }, orderBy: { email: "asc" } });
+  return rows.map((u) => ({ userId: u.id, email: u.email, roles: u.roles }));
 }
 
 /** The active user with this email if they hold any of these roles, else null. */

@@ -29,8 +29,8 @@ export const CHECKS: readonly Check[] = [
     key: "admins_have_mfa", control: "CC6.1", title: "Every active admin has a second factor",
     async run() {
       const admins = await listActiveUsersWithRole(["admin"]);
-      const factors = await secondFactorsOf(admins.map((a) => a.id));
-      const without = admins.filter((a) => !hasSecondFactor(factors.get(a.id)!)).map((a) => a.email);
+      const factors = await secondFactorsOf(admins.map((a) => a.userId));
+      const without = admins.filter((a) => !hasSecondFactor(factors.get(a.userId)!)).map((a) => a.email);
       return { ...none(without, `All ${admins.length} admins have a second factor.`, "admin(s) without a second factor"), evidence: { admins: admins.length, withoutSecondFactor: without } };
     },
   },
@@ -38,8 +38,8 @@ export const CHECKS: readonly Check[] = [
     key: "analysts_phishing_resistant", control: "CC6.1", title: "Every active analyst has a passkey (phishing-resistant)",
     async run() {
       const analysts = await listActiveUsersWithRole(["analyst"]);
-      const factors = await secondFactorsOf(analysts.map((a) => a.id));
-      const without = analysts.filter((a) => factors.get(a.id)!.passkeys === 0).map((a) => a.email);
+      const factors = await secondFactorsOf(analysts.map((a) => a.userId));
+      const without = analysts.filter((a) => factors.get(a.userId)!.passkeys === 0).map((a) => a.email);
       return { ...none(without, `All ${analysts.length} analysts have a passkey.`, "analyst(s) without a passkey"), evidence: { analysts: analysts.length, withoutPasskey: without } };
     },
   },

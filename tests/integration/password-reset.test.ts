@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { afterFactorEnrolled, completeMfaStep } from "@/lib/auth/mfa-step";
-import { completeRequiredPasswordChange, requirePasswordReset } from "@/lib/auth/users";
+import { changePassword, completeRequiredPasswordChange, requirePasswordReset } from "@/lib/auth/users";
 import { newPasswordPairSchema } from "@/lib/auth/password";
 import type { CurrentUser, PendingSignIn } from "@/lib/auth/current";
 import { userContext } from "@/lib/audit/context";
@@ -102,6 +102,14 @@ describe("signing in while a new password is required", () => {
     if (!result.ok) throw new Error("passkey sign-in failed");
     expect(await findActiveSession(result.sessionId)).toMatchObject({ stage: "password_change_required", authMethods: ["passkey"] });
     expect(await signedInUserId(result.sessionId)).toBeNull();
+  });
+
+  it("a password changed another way (an admin session that was already open) also satisfies the requirement", async () => {
+    const user = await makeUser();
+    const openSession = await passwordSignIn(user.email);
+    await requirePasswordReset(user.id, "INC-5", ctx);
+    expect(await changePassword(user.id, openSession, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null))).toMatchObject({ ok: true });
+    expect(await signedInUserId(await passwordSignIn(user.email, NEW_PASSWORD))).toBe(user.id);
   });
 
   it("an account without the flag signs in as before", async () => {
