@@ -12,7 +12,8 @@ if (!file) {
 
 await withDatabase(async () => {
   const { verifyReportFile } = await import("../lib/compliance");
-  const result = await verifyReportFile(readFileSync(file, "utf8"));
+  const { SYSTEM_CONTEXT } = await import("../lib/audit");
+  const result = await verifyReportFile(readFileSync(file, "utf8"), { ...SYSTEM_CONTEXT, actor: { type: "system", id: null, label: "compliance:verify-report" } });
   if (result.ok) {
     console.log(`Report OK: ${result.checked} results and audit events match the audit trail.`);
   } else {

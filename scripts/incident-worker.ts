@@ -4,7 +4,7 @@
 import { withDatabase } from "./with-database";
 import { logFilePath, teeOutputToLogFile } from "../lib/log/file";
 
-const logFile = logFilePath();
+const logFile = logFilePath("worker");
 if (logFile) teeOutputToLogFile(logFile);
 
 await withDatabase(async () => {

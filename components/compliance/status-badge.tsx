@@ -1,17 +1,18 @@
 import { Badge } from "@/components/ui/badge";
+import { STATUS_LABELS } from "@/lib/compliance/catalog";
+import type { ExceptionState } from "@/lib/compliance";
 
 const TONES = { pass: "green", fail: "red", error: "red", excepted: "amber", not_tested: "neutral" } as const;
-const LABELS: Record<keyof typeof TONES, string> = { pass: "Pass", fail: "Fail", error: "Error", excepted: "Excepted", not_tested: "Not tested" };
 
 /** A control's status (pass, fail, excepted, not tested) or a test result's (pass, fail, error). */
 export function StatusBadge({ status }: { status: string }) {
   const known = status in TONES ? (status as keyof typeof TONES) : "not_tested";
-  return <Badge tone={TONES[known]}>{LABELS[known]}</Badge>;
+  return <Badge tone={TONES[known]}>{STATUS_LABELS[known]}</Badge>;
 }
 
-const EXCEPTION_TONES = { pending: "brand", in_force: "amber", expired: "neutral", revoked: "neutral", rejected: "neutral" } as const;
+const EXCEPTION_TONES: Record<ExceptionState, "brand" | "amber" | "neutral"> = { pending: "brand", in_force: "amber", expired: "neutral", revoked: "neutral", rejected: "neutral" };
 
 /** An exception's state: pending approval, in force, expired, revoked or rejected. */
-export function ExceptionStateBadge({ state }: { state: keyof typeof EXCEPTION_TONES }) {
+export function ExceptionStateBadge({ state }: { state: ExceptionState }) {
   return <Badge tone={EXCEPTION_TONES[state]}>{state === "in_force" ? "In force" : state === "pending" ? "Awaiting approval" : state[0]!.toUpperCase() + state.slice(1)}</Badge>;
 }

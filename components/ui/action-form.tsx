@@ -5,8 +5,8 @@ import { Button, type ButtonProps } from "./button";
 import { FormMessage } from "./form-message";
 
 /**
- * A one-button form for a server action (revoke, disable, …) that shows the action's outcome.
- * `confirm` asks first, for actions a user would regret.
+ * A one-button form for a server action (revoke, disable, run, …). It shows a failure, and with
+ * `showSuccess` what a successful run reports too. `confirm` asks first, for actions a user would regret.
  */
 export function ActionButton({
   action,
@@ -16,6 +16,7 @@ export function ActionButton({
   confirm,
   variant = "secondary",
   size = "sm",
+  showSuccess = false,
 }: {
   action: (prev: ActionState, formData: FormData) => Promise<ActionState>;
   fields?: Record<string, string>;
@@ -24,6 +25,7 @@ export function ActionButton({
   confirm?: string;
   variant?: ButtonProps["variant"];
   size?: ButtonProps["size"];
+  showSuccess?: boolean;
 }) {
   const [state, formAction, pending] = useActionState(action, {});
   return (
@@ -40,7 +42,7 @@ export function ActionButton({
       <Button type="submit" variant={variant} size={size} disabled={pending}>
         {pending ? (pendingLabel ?? label) : label}
       </Button>
-      {state.message && !state.ok && <FormMessage state={state} />}
+      {state.message && (!state.ok || showSuccess) && <FormMessage state={state} />}
     </form>
   );
 }

@@ -4,7 +4,7 @@ export { recordAuditEvent, ipSearchHash } from "./record";
 export { AUDIT_TYPES, AUDIT_OUTCOMES, SYSTEM_ACTOR, type AuditEventInput, type AuditActor, type AuditType, type StoredEvent } from "./events";
 export { verifyChain, type ChainVerification } from "./verify";
 export {
-  searchAuditEvents, findAuditEvent, checkAuditEvent, auditEventsAfter, distinctMetadataValues, auditFiltersSchema, AUDIT_PAGE_SIZE,
+  searchAuditEvents, findAuditEvent, checkAuditEvent, checkAuditEvents, auditEventsAfter, distinctMetadataValues, auditFiltersSchema, AUDIT_PAGE_SIZE,
   type AuditFilters, type AuditEventView, type AuditEventCheck, type DistinctMetadataQuery,
 } from "./search";
 export { exportAuditEvents, findExportManifest, listRecentExports, EXPORT_FORMATS, type ExportFormat } from "./export";

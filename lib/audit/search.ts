@@ -102,26 +102,40 @@ export async function findAuditEvent(seq: bigint): Promise<AuditEventView | null
   return row ? revealEvent(row.e) : null;
 }
 
-export type AuditEventCheck = { event: AuditEventView; hashHolds: boolean; linkHolds: boolean | null; nextLinkHolds: boolean | null };
+export type AuditEventCheck = {
+  event: AuditEventView;
+  hashHolds: boolean;
+  /** Links to the previous event, and the next event's link to it: null where that neighbour was purged or does not exist yet. */
+  linkHolds: boolean | null;
+  nextLinkHolds: boolean | null;
+  /** All of the above that can be checked hold. An event edited with its hash recomputed still breaks the next link. */
+  intact: boolean;
+};
 
-/**
- * One event and its place in the chain: its hash recomputed, its link to the previous event, and the
- * next event's link to it (null where the neighbour was purged or does not exist yet). An event
- * edited with its hash recomputed still breaks the next event's link.
- */
+/** One event and its place in the chain (see checkAuditEvents). */
 export async function checkAuditEvent(seq: bigint): Promise<AuditEventCheck | null> {
-  const event = await findAuditEvent(seq);
-  if (!event) return null;
-  const { hash, ip: _ip, userAgent: _ua, ...chained } = event;
-  const [previous, next] = await Promise.all([
-    seq === BigInt(1) ? GENESIS_HASH : db().auditEvent.findUnique({ where: { seq: seq - BigInt(1) }, select: { hash: true } }).then((r) => r?.hash ?? null),
-    db().auditEvent.findUnique({ where: { seq: seq + BigInt(1) }, select: { prevHash: true } }),
+  return (await checkAuditEvents([seq])).get(seq.toString()) ?? null;
+}
+
+/** Events by sequence number, each with its hash recomputed and its links to its neighbours: three queries for any number. */
+export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, AuditEventCheck>> {
+  if (seqs.length === 0) return new Map();
+  const [rows, neighbours] = await Promise.all([
+    db().$queryRaw<{ e: StoredEvent }[]>`SELECT ${STORED_EVENT_JSON} AS e FROM audit_events WHERE seq = ANY(${seqs}::bigint[])`,
+    db().auditEvent.findMany({ where: { seq: { in: seqs.flatMap((s) => [s - BigInt(1), s + BigInt(1)]) } }, select: { seq: true, hash: true, prevHash: true } }),
   ]);
-  return {
-    event, hashHolds: eventHash(chained) === hash,
-    linkHolds: previous === null ? null : previous === event.prevHash,
-    nextLinkHolds: next ? next.prevHash === hash : null,
-  };
+  const around = new Map(neighbours.map((n) => [n.seq.toString(), n]));
+  return new Map(rows.map(({ e }) => {
+    const event = revealEvent(e);
+    const { hash, ip: _ip, userAgent: _ua, ...chained } = event;
+    const seq = BigInt(event.seq);
+    const previous = seq === BigInt(1) ? GENESIS_HASH : (around.get((seq - BigInt(1)).toString())?.hash ?? null);
+    const next = around.get((seq + BigInt(1)).toString());
+    const hashHolds = eventHash(chained) === hash;
+    const linkHolds = previous === null ? null : previous === event.prevHash;
+    const nextLinkHolds = next ? next.prevHash === hash : null;
+    return [event.seq, { event, hashHolds, linkHolds, nextLinkHolds, intact: hashHolds && linkHolds !== false && nextLinkHolds !== false }];
+  }));
 }
 
 /** Events after a sequence number, oldest first (detection in lib/incidents reads the trail this way). */

@@ -23,3 +23,6 @@ export const CONTROLS: readonly Control[] = [
 ];
 
 export const CONTROL_IDS = CONTROLS.map((c) => c.id);
+
+/** How a control's status or a test's result reads, on pages and in reports. */
+export const STATUS_LABELS = { pass: "Pass", fail: "Fail", error: "Error", excepted: "Excepted", not_tested: "Not tested" } as const;

@@ -1,6 +1,6 @@
 // lib/compliance's public surface: the control catalog, the automated tests of the live system,
 // their runs with evidence, control status and history, exceptions, and the auditor's report.
-export { CONTROLS, CONTROL_IDS, type Control } from "./catalog";
+export { CONTROLS, CONTROL_IDS, STATUS_LABELS, type Control } from "./catalog";
 export { CHECKS, type Check } from "./checks";
 export { runControlTests, scheduleControlTests, listRuns, type RunSummary, type RunView } from "./runs";
 export { controlStatus, statusTrend, controlHistory, CONTROL_STATUSES, type ControlState, type ControlStatus, type TrendPoint } from "./status";

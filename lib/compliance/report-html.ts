@@ -1,5 +1,6 @@
 import "server-only";
 import type { ComplianceReport } from "./report";
+import { STATUS_LABELS } from "./catalog";
 
 // The report as one self-contained HTML file an auditor can open, print or archive. Every value
 // from the database is escaped; the page loads nothing and runs no script. The report's JSON rides
@@ -20,8 +21,7 @@ export function reportFromFile(text: string): { json: unknown; html: boolean } {
 const escapeHtml = (value: unknown) =>
   String(value ?? "—").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-const STATUS_LABEL: Record<string, string> = { pass: "Pass", fail: "Fail", excepted: "Excepted", not_tested: "Not tested", error: "Error" };
-const status = (s: string) => `<span class="status ${escapeHtml(s)}">${escapeHtml(STATUS_LABEL[s] ?? s)}</span>`;
+const status = (s: string) => `<span class="status ${escapeHtml(s)}">${escapeHtml(STATUS_LABELS[s as keyof typeof STATUS_LABELS] ?? s)}</span>`;
 const day = (iso: string) => iso.slice(0, 10);
 const lastDay = (exclusiveEnd: string) => new Date(new Date(exclusiveEnd).getTime() - 1).toISOString().slice(0, 10);
 

@@ -4,11 +4,11 @@ import canonicalize from "canonicalize";
 import { z } from "zod";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
-import { checkAuditEvent, findAuditEvent, searchAuditEvents } from "../audit";
+import { checkAuditEvents, searchAuditEvents } from "../audit";
 import { CONTROLS } from "./catalog";
 import { CHECKS } from "./checks";
 import { listExceptions } from "./exceptions";
-import { listRuns, resultEntry } from "./runs";
+import { resultEntry } from "./runs";
 import { renderReportHtml, reportFromFile } from "./report-html";
 import { controlStatus } from "./status";
 
@@ -34,6 +34,7 @@ export type ReportPeriod = z.infer<typeof reportPeriodSchema>;
 // A report handed back for verification is untrusted: strict objects (an added field is a change)
 // and bounded sizes (a two-year report of daily runs is far below these).
 const MAX_SEQ = BigInt("9223372036854775807");
+const DIGEST = /^[0-9a-f]{64}$/;
 const text = (max = 2_000) => z.string().max(max);
 const list = <T extends z.ZodType>(item: T, max = 20_000) => z.array(item).max(max);
 const auditRef = z.strictObject({ seq: z.string().regex(/^\d{1,19}$/).refine((v) => BigInt(v) <= MAX_SEQ), hash: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -63,14 +64,17 @@ export const complianceReportSchema = z.strictObject({
   }), 100),
   runs: list(z.strictObject({ id: text(40), trigger: text(20), startedAt: text(40), auditEvent: auditRef.nullable() })),
   /** SHA-256 of the RFC 8785 canonical JSON of everything above. */
-  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  digest: z.string().regex(DIGEST),
 });
 export type ComplianceReport = z.infer<typeof complianceReportSchema>;
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 export async function buildReport(period: ReportPeriod, generatedBy: string, now = new Date()): Promise<ComplianceReport> {
-  const runs = (await listRuns({ from: period.from, to: new Date(period.to.getTime() - 1), take: 5_000 })).reverse();
+  const runs = await db().complianceRun.findMany({
+    where: { startedAt: { gte: period.from, lt: period.to } }, orderBy: { startedAt: "asc" }, take: 20_000,
+    select: { id: true, trigger: true, startedAt: true, auditSeq: true },
+  });
   const results = await db().complianceResult.findMany({
     where: { at: { gte: period.from, lt: period.to } },
     orderBy: [{ at: "asc" }, { check: "asc" }],
@@ -80,11 +84,11 @@ export async function buildReport(period: ReportPeriod, generatedBy: string, now
   const exceptions = await listExceptions({ activeSince: period.from, createdBefore: period.to }, end);
   const atEnd = await controlStatus(end);
 
-  const runRefs = [];
-  for (const run of runs) {
-    const event = run.auditSeq ? await findAuditEvent(BigInt(run.auditSeq)) : null;
-    runRefs.push({ id: run.id, trigger: run.trigger, startedAt: run.startedAt.toISOString(), auditEvent: event && { seq: event.seq, hash: event.hash } });
-  }
+  const runEvents = await checkAuditEvents(runs.flatMap((r) => (r.auditSeq === null ? [] : [r.auditSeq])));
+  const runRefs = runs.map((run) => {
+    const event = run.auditSeq === null ? undefined : runEvents.get(run.auditSeq.toString())?.event;
+    return { id: run.id, trigger: run.trigger, startedAt: run.startedAt.toISOString(), auditEvent: event ? { seq: event.seq, hash: event.hash } : null };
+  });
   const controls = [];
   for (const control of CONTROLS) {
     const tests = CHECKS.filter((c) => c.control === control.id).map((check) => {
@@ -132,14 +136,23 @@ export type ReportVerification = { ok: boolean; checked: number; problems: strin
 
 const APPROVAL_ACTIONS = ["compliance.exception.approve", "compliance.exception.grant"];
 
-/** Checks a downloaded report file (HTML or JSON) against the audit trail; for HTML, also that what it shows is what it carries. */
-export async function verifyReportFile(file: string): Promise<ReportVerification> {
+/**
+ * Checks a downloaded report file (HTML or JSON) against the audit trail, and records that it was
+ * checked. For HTML, what the page shows must also be what it carries.
+ */
+export async function verifyReportFile(file: string, ctx: AuditContext): Promise<ReportVerification> {
   const { json, html } = reportFromFile(file);
   const result = await verifyReport(json);
   if (html && result.checked > 0 && renderReportHtml(json as ComplianceReport) !== file) {
     result.problems.unshift("The HTML was edited after it was downloaded: what it shows is not the report it carries.");
     result.ok = false;
   }
+  const digest = (json as { digest?: unknown } | null)?.digest;
+  await audit(ctx, {
+    type: "compliance", action: "compliance.report.verify", outcome: result.ok ? "success" : "failure",
+    resource: typeof digest === "string" && DIGEST.test(digest) ? { type: "compliance_report", id: digest } : undefined,
+    metadata: { checked: result.checked, problems: result.problems.slice(0, 20) },
+  });
   return result;
 }
 
@@ -153,13 +166,28 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
   const { digest, ...body } = report;
   if (reportDigest(body) !== digest) problems.push("The report's content does not match its digest: it was changed after it was generated.");
   const { events: downloads } = await searchAuditEvents({ action: "compliance.report", resourceType: "compliance_report", resourceId: digest });
-  const intact = [];
-  for (const download of downloads) if (await intactEvent(download.seq, download.hash)) intact.push(download);
-  if (intact.length === 0) problems.push("No intact compliance.report event in the audit trail records this report.");
+
+  // Every event the report names, and its download events, checked in one batch.
+  const exceptionRefs = report.controls.flatMap((c) => c.exceptions.flatMap((e) => e.auditEvents));
+  const named = [...report.runs.flatMap((r) => (r.auditEvent ? [r.auditEvent] : [])), ...exceptionRefs];
+  const chain = await checkAuditEvents([...new Set([...named.map((r) => r.seq), ...downloads.map((d) => d.seq)])].map((seq) => BigInt(seq)));
+  if (!downloads.some((d) => chain.get(d.seq)?.intact && chain.get(d.seq)!.event.hash === d.hash)) problems.push("No intact compliance.report event in the audit trail records this report.");
+
+  /** The audit event a report points at, if it exists, is intact and is the one the report names. */
+  const verifiedEvent = (ref: AuditRef | null, what: string) => {
+    const found = ref && chain.get(ref.seq);
+    if (!ref) problems.push(`${what} names no audit event.`);
+    else if (!found) problems.push(`Audit event ${ref.seq} (${what}) is not in the audit trail.`);
+    else if (!found.hashHolds) problems.push(`Audit event ${ref.seq} (${what}) was altered: its hash does not recompute.`);
+    else if (!found.intact) problems.push(`Audit event ${ref.seq} (${what}) was altered: the chain does not link through it.`);
+    else if (found.event.hash !== ref.hash) problems.push(`Audit event ${ref.seq} (${what}) has a different hash from the one in the report.`);
+    else return found.event;
+    return null;
+  };
 
   const runEvents = new Map<string, Set<string>>();
   for (const run of report.runs) {
-    const event = await verifiedEvent(run.auditEvent, `run ${run.id}`, problems);
+    const event = verifiedEvent(run.auditEvent, `run ${run.id}`);
     if (!event) continue;
     checked += 1;
     if (event.action !== "compliance.run" || event.resourceId !== run.id) problems.push(`Audit event ${event.seq} is not run ${run.id}'s compliance.run event.`);
@@ -174,7 +202,7 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
     }
     for (const exception of control.exceptions) {
       for (const ref of exception.auditEvents) {
-        const event = await verifiedEvent(ref, `exception ${exception.id}`, problems);
+        const event = verifiedEvent(ref, `exception ${exception.id}`);
         checked += 1;
         if (event && (event.resourceId !== exception.id || event.action !== ref.action)) problems.push(`Audit event ${ref.seq} does not record exception ${exception.id}.`);
       }
@@ -183,25 +211,4 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
   }
   // The problems name what the report claims: bounded, since a forged report chooses them.
   return { ok: problems.length === 0, checked, problems: problems.slice(0, 50).map((p) => p.slice(0, 300)) };
-}
-
-/** An event whose hash recomputes and whose links to its neighbours hold (an edit with a recomputed hash breaks the next link). */
-async function intactEvent(seq: string, hash: string): Promise<boolean> {
-  const checked = await checkAuditEvent(BigInt(seq));
-  return !!checked && checked.hashHolds && checked.event.hash === hash && checked.linkHolds !== false && checked.nextLinkHolds !== false;
-}
-
-/** The audit event a report points at, if it exists, is intact and is the one the report names. */
-async function verifiedEvent(ref: AuditRef | null, what: string, problems: string[]) {
-  if (!ref) {
-    problems.push(`${what} names no audit event.`);
-    return null;
-  }
-  const checked = await checkAuditEvent(BigInt(ref.seq));
-  if (!checked) problems.push(`Audit event ${ref.seq} (${what}) is not in the audit trail.`);
-  else if (!checked.hashHolds) problems.push(`Audit event ${ref.seq} (${what}) was altered: its hash does not recompute.`);
-  else if (checked.linkHolds === false || checked.nextLinkHolds === false) problems.push(`Audit event ${ref.seq} (${what}) was altered: the chain does not link through it.`);
-  else if (checked.event.hash !== ref.hash) problems.push(`Audit event ${ref.seq} (${what}) has a different hash from the one in the report.`);
-  else return checked.event;
-  return null;
 }

@@ -1,7 +1,7 @@
 // The application log file: the server's and the worker's stdout and stderr, copied to a file that
 // the compliance checks scan for credentials (lib/log/scan.ts). Not "server-only": server.ts and
 // scripts call it before Next.js starts.
-import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, writeSync } from "node:fs";
 import path from "node:path";
 import { readConfig, type Config } from "../config";
 
@@ -10,16 +10,30 @@ const ROTATE_AT_BYTES = 20 * 1024 * 1024;
 const TERMINAL_WRITE = Symbol.for("gatehouse.log.terminal-write");
 const globalLog = globalThis as unknown as { [TERMINAL_WRITE]?: (text: string) => void };
 
-/** Where the log file is: GATEHOUSE_LOG_FILE, or logs/gatehouse.log in the data directory; null when turned off. */
-export function logFilePath(config: Config = readConfig()): string | null {
+/**
+ * Where this process's log file is: GATEHOUSE_LOG_FILE, or logs/gatehouse.log in the data
+ * directory; the worker writes beside it (gatehouse-worker.log), so no two processes rotate one
+ * file. Null when turned off.
+ */
+export function logFilePath(role: "server" | "worker" = "server", config: Config = readConfig()): string | null {
   if (config.GATEHOUSE_LOG_FILE === "off") return null;
-  return path.resolve(config.GATEHOUSE_LOG_FILE ?? path.join(config.GATEHOUSE_DATA_DIR, "logs", "gatehouse.log"));
+  const file = path.resolve(config.GATEHOUSE_LOG_FILE ?? path.join(config.GATEHOUSE_DATA_DIR, "logs", "gatehouse.log"));
+  return role === "server" ? file : file.replace(/(\.log)?$/, "-worker$1");
 }
 
-/** The files a scan reads: the log and the one it rotated out. */
+/** The files a scan reads: every log beside the server's that shares its name (worker's, other instances', rotated ones). */
 export function logFiles(config: Config = readConfig()): string[] {
-  const file = logFilePath(config);
-  return file ? [file, `${file}.1`] : [];
+  const file = logFilePath("server", config);
+  if (!file) return [];
+  const stem = path.basename(file).replace(/\.log$/, "");
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(file));
+  } catch {
+    return [file];
+  }
+  const ours = names.filter((n) => n.startsWith(stem) && /\.log(\.1)?$/.test(n)).map((n) => path.join(path.dirname(file), n));
+  return ours.length ? ours.sort() : [file];
 }
 
 /** Copies everything this process writes to stdout and stderr into the log file (mode 0600), rotating at 20 MB. */

@@ -226,6 +226,11 @@ describe("the application log scan (CC6.7)", () => {
     // The evidence names where the secret is, never the secret.
     expect(stored.evidence).not.toContain("hunter2secret");
     expect(stored.evidence).not.toContain(jwt);
+
+    // The worker's log beside it is scanned too.
+    writeFileSync(file, "clean\n");
+    writeFileSync(path.join(dir, "gatehouse-worker.log"), `Authorization: Bearer ${jwt}\n`);
+    expect(await resultOf("logs_free_of_secrets")).toMatchObject({ status: "fail", summary: "1 log line(s) with a credential or token" });
   });
 });
 
@@ -257,10 +262,10 @@ describe("the auditor's report", () => {
     const html = renderReportHtml(report);
     expect(html).toContain("Key ceremony next week.");
     expect(reportFromFile(html)).toEqual({ json: JSON.parse(JSON.stringify(report)), html: true });
-    expect(await verifyReportFile(html)).toMatchObject({ ok: true, problems: [] });
-    expect(await verifyReportFile(JSON.stringify(report, null, 2))).toMatchObject({ ok: true, problems: [] });
+    expect(await verifyReportFile(html, ctx)).toMatchObject({ ok: true, problems: [] });
+    expect(await verifyReportFile(JSON.stringify(report, null, 2), ctx)).toMatchObject({ ok: true, problems: [] });
     // What the HTML shows must be what it carries; an added field is a change too.
-    const shown = await verifyReportFile(html.replace("Key ceremony next week.</td>", "All controls effective.</td>"));
+    const shown = await verifyReportFile(html.replace("Key ceremony next week.</td>", "All controls effective.</td>"), ctx);
     expect(shown.problems[0]).toBe("The HTML was edited after it was downloaded: what it shows is not the report it carries.");
     expect((await verifyReport({ ...report, auditorNote: "all effective" })).ok).toBe(false);
 

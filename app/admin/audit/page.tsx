@@ -9,7 +9,8 @@ import { auditFiltersSchema, listRecentExports, searchAuditEvents } from "@/lib/
 import { requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 import { AuditFiltersForm } from "./filters-form";
-import { VerifyChainButton } from "./verify-button";
+import { ActionButton } from "@/components/ui/action-form";
+import { verifyChainAction } from "./actions";
 
 export const metadata: Metadata = { title: "Audit" };
 
@@ -31,7 +32,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       <PageHeader
         title="Audit trail"
         description="Every security-relevant event, append-only and hash-chained. Times are UTC."
-        actions={<VerifyChainButton />}
+        actions={<ActionButton action={verifyChainAction} label="Verify chain" pendingLabel="Verifying the whole chain…" size="md" showSuccess />}
       />
       <div className="space-y-6">
         <Card>

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
-import { RunTestsButton } from "@/components/compliance/run-tests-button";
+import { ActionButton } from "@/components/ui/action-form";
 import { StatusBadge } from "@/components/compliance/status-badge";
 import { ComplianceTrendChart } from "@/components/compliance/trend-chart";
 import { requireAccess } from "@/lib/auth";
@@ -25,7 +25,7 @@ export default async function CompliancePage() {
       <PageHeader
         title="Compliance"
         description="SOC 2 controls, tested automatically against the live system: daily, and whenever you run them. Times are UTC."
-        actions={<RunTestsButton action={runTestsAction} />}
+        actions={<ActionButton action={runTestsAction} label="Run tests now" pendingLabel="Testing the live system…" variant="primary" size="md" showSuccess />}
       />
       <ComplianceNav current="/admin/compliance" />
       <div className="space-y-6">

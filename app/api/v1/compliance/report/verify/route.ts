@@ -1,6 +1,6 @@
 import { problem, routeCaller } from "@/lib/auth";
-import { audit, userContext } from "@/lib/audit";
-import { reportFromFile, verifyReportFile } from "@/lib/compliance";
+import { userContext } from "@/lib/audit";
+import { verifyReportFile } from "@/lib/compliance";
 import { BodyTooLargeError, readTextLimited, REPORT_UPLOAD_MAX_BYTES } from "@/lib/http/body";
 import { requestContext } from "@/lib/http/request-context";
 
@@ -15,13 +15,6 @@ export async function POST(request: Request) {
     if (error instanceof BodyTooLargeError) return problem(413, "invalid_request", error.message);
     throw error;
   }
-  const result = await verifyReportFile(text);
-  const digest = (reportFromFile(text).json as { digest?: unknown } | null)?.digest;
-  const knownDigest = typeof digest === "string" && /^[0-9a-f]{64}$/.test(digest) ? digest : null;
-  await audit(userContext(caller, await requestContext()), {
-    type: "compliance", action: "compliance.report.verify", outcome: result.ok ? "success" : "failure",
-    resource: knownDigest ? { type: "compliance_report", id: knownDigest } : undefined,
-    metadata: { checked: result.checked, problems: result.problems.slice(0, 20) },
-  });
+  const result = await verifyReportFile(text, userContext(caller, await requestContext()));
   return Response.json(result);
 }
