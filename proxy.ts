@@ -5,10 +5,11 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { pageCsp } from "./lib/http/security-headers";
 import { actionEnvelopeProblem } from "./lib/http/action-envelope";
+import { problem } from "./lib/http/problem";
 
 export async function proxy(request: NextRequest) {
   // Next.js answers 500 to a path it cannot percent-decode.
-  if (!decodablePath(request.nextUrl.pathname)) return Response.json({ error: "invalid_request", error_description: "The address is malformed." }, { status: 400 });
+  if (!decodablePath(request.nextUrl.pathname)) return problem(400, "invalid_request", "The address is malformed.");
   const refusal = await actionEnvelopeProblem(request);
   if (refusal) return refusal;
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");

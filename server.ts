@@ -15,6 +15,7 @@ import { isOidcPath } from "./lib/oidc/mount";
 import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
 import { PROVIDER_CSP, SECURITY_HEADERS } from "./lib/http/security-headers";
 import { maxBodyBytes } from "./lib/http/body";
+import { sendProblem, TOO_LARGE } from "./lib/http/problem";
 import { PDP_PATH } from "./lib/policy/paths";
 
 // Node 20's V8 crashes now and then ("Fatal error … unreachable code" while deoptimizing; see
@@ -78,8 +79,7 @@ async function main() {
       // The body is drained for a moment, not cut off at once: a client (or a proxy) still sending
       // would see a reset instead of the answer. One that keeps sending is cut off after a second.
       req.resume();
-      res.writeHead(413, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "request_too_large", error_description: `The body is limited to ${limit} bytes.` }));
+      sendProblem(res, 413, TOO_LARGE, `The body is limited to ${limit} bytes.`);
       res.once("finish", () => setTimeout(() => req.complete || req.destroy(), 1_000).unref());
       return;
     }

@@ -2,10 +2,9 @@ import "server-only";
 import { currentUser, type CurrentUser } from "./current";
 import { canAccess, type ConsoleAccess } from "./access";
 
-/** JSON error bodies for machine routes: one shape everywhere. */
-export function problem(status: number, error: string, description: string, headers?: HeadersInit): Response {
-  return Response.json({ error, error_description: description }, { status, headers });
-}
+import { problem } from "../http/problem";
+
+export { problem };
 
 /** For route handlers: the caller, or the 401/403 response to send instead. */
 export async function routeCaller(access: ConsoleAccess): Promise<CurrentUser | Response> {

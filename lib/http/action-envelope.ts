@@ -1,12 +1,12 @@
 // Server action calls (POST with a Next-Action header) whose envelope Next.js cannot decode make it
 // answer 500: a body over the limit, or a reply that is not React's encoding. Checked first, in
 // proxy.ts, so that hostile input gets a 413 or 400 instead. Not "server-only": the proxy runs it.
+import { problem, TOO_LARGE } from "./problem";
 
 /** The largest server action call (next.config.ts passes it to Next.js as serverActions.bodySizeLimit). */
 export const ACTION_BODY_LIMIT_BYTES = 64 * 1024;
 
-const refuse = (status: number, description: string) =>
-  Response.json({ error: status === 413 ? "request_too_large" : "invalid_request", error_description: description }, { status });
+const refuse = (status: 400 | 413, description: string) => problem(status, status === 413 ? TOO_LARGE : "invalid_request", description);
 
 const isArgumentList = (text: string) => {
   try {

@@ -12,21 +12,18 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
-  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) throw new BodyTooLargeError(maxBytes);
-  if (!request.body) return "";
-  const reader = request.body.getReader();
+/** Reads a body (a web Request's or Node's request stream) as text, refusing it past `maxBytes`. */
+export async function readTextLimited(source: Request | AsyncIterable<Uint8Array>, maxBytes: number): Promise<string> {
+  const declared = source instanceof Request ? source.headers.get("content-length") : null;
+  if (Number(declared ?? 0) > maxBytes) throw new BodyTooLargeError(maxBytes);
+  const stream = source instanceof Request ? source.body : source;
+  if (!stream) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new BodyTooLargeError(maxBytes);
-    }
-    chunks.push(value);
+  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
 }

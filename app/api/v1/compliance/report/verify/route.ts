@@ -3,6 +3,7 @@ import { userContext } from "@/lib/audit";
 import { verifyReportFile } from "@/lib/compliance";
 import { BodyTooLargeError, readTextLimited, REPORT_UPLOAD_MAX_BYTES } from "@/lib/http/body";
 import { requestContext } from "@/lib/http/request-context";
+import { TOO_LARGE } from "@/lib/http/problem";
 
 /** POST /api/v1/compliance/report/verify with a downloaded report (HTML or JSON) as the body: checks it against the audit trail. */
 export async function POST(request: Request) {
@@ -12,7 +13,7 @@ export async function POST(request: Request) {
   try {
     text = await readTextLimited(request, REPORT_UPLOAD_MAX_BYTES);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return problem(413, "invalid_request", error.message);
+    if (error instanceof BodyTooLargeError) return problem(413, TOO_LARGE, error.message);
     throw error;
   }
   const result = await verifyReportFile(text, userContext(caller, await requestContext()));
