@@ -4,7 +4,7 @@ import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
 import {
   addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
-  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema,
+  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS,
 } from "@/lib/incidents";
 
 // Analysts and admins handle incidents ("incidents" manage, by the policies); changing how
@@ -19,7 +19,7 @@ const page = (id: string) => `/admin/incidents/${id}`;
 export const changeStatusAction = guardedAction(MANAGE, incidentId.and(statusChangeSchema), async ({ incidentId: id, ...input }, _user, ctx) => {
   const changed = await changeStatus(id, input, ctx);
   revalidatePath(page(id));
-  return changed ? { ok: true, message: `Status is now ${input.status.replace("_", " ")}.` } : { ok: false, message: "The incident already has that status (or no longer exists)." };
+  return changed ? { ok: true, message: `Status is now ${STATUS_LABELS[input.status].toLowerCase()}.` } : { ok: false, message: "The incident already has that status (or no longer exists)." };
 });
 
 export const assignAction = guardedAction(MANAGE, incidentId.and(assignSchema), async ({ incidentId: id, ...input }, _user, ctx) => {

@@ -25,7 +25,8 @@ export default async function ClientGrantsPage({ params }: { params: Promise<{ i
       <PageHeader title={client.name} description={`The users who let ${client.name} act for them, with the scopes they granted. Revoking one ends its tokens at once.`} />
       <p className="mb-4 text-sm"><Link className="text-brand-700 hover:underline" href="/admin/clients">← All clients</Link></p>
       <Card
-        title={`Active grants (${grants.length})`}
+        title={`Active grants (${client.activeGrants})`}
+        description={client.activeGrants > grants.length ? `The ${grants.length} most recent are listed.` : undefined}
         actions={grants.length > 0 ? <ActionButton action={revokeClientGrantsAction} fields={{ clientId: client.id }} label="Revoke all grants" variant="danger" confirm={`Revoke every grant and token of ${client.name}?`} /> : undefined}
       >
         {grants.length === 0 ? (
