@@ -116,7 +116,7 @@ async function main() {
   }
   if (only === undefined || only === "policy") {
     const { runPolicyBenchmarks } = await import("./policy");
-    rows.push(...(await runPolicyBenchmarks({ decisions: intEnv("BENCH_PDP_DECISIONS", 20_000), seconds: intEnv("BENCH_PDP_SECONDS", 10), concurrency: intEnv("BENCH_PDP_CONCURRENCY", 16) })));
+    rows.push(...(await runPolicyBenchmarks({ decisions: intEnv("BENCH_PDP_DECISIONS", 20_000), seconds: intEnv("BENCH_PDP_SECONDS", 10), concurrency: intEnv("BENCH_PDP_CONCURRENCY", 16), rate: intEnv("BENCH_PDP_RATE", 5000) })));
   }
   if (only === undefined || only === "oidc") {
     const { runOidcBenchmarks } = await import("./oidc");

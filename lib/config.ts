@@ -1,4 +1,4 @@
-// Environment read once and validated. Not "server-only": the custom server (server.ts)
+// Environment, validated. Not "server-only": the custom server (server.ts)
 // and CLI scripts read it too. Nothing here is ever sent to a browser.
 import { z } from "zod";
 
@@ -47,11 +47,20 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+// Called on hot paths (every token grant and decision asks for the issuer): the parse is reused
+// while the variables it reads are unchanged, and redone when one changes (tests and server.ts
+// set some after start).
+const NAMES = Object.keys(schema.shape);
+let parsedFor: { values: string; config: Config } | null = null;
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values = NAMES.map((name) => env[name] ?? "\u0000").join("\u0001");
+  if (parsedFor?.values === values) return parsedFor.config;
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
     throw new Error(`Invalid environment:\n${problems}`);
   }
-  return parsed.data;
+  parsedFor = { values, config: Object.freeze(parsed.data) };
+  return parsedFor.config;
 }

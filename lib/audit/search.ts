@@ -85,16 +85,37 @@ export function revealEvent(event: StoredEvent): AuditEventView {
 export const AUDIT_PAGE_SIZE = 50;
 
 /** Newest first; `before` is the keyset cursor (a sequence number). */
-export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint) {
+export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint, { firstWindow = FIRST_WINDOW } = {}) {
   const where = await filterClause(filters);
-  const cursor = before ? Prisma.sql`AND seq < ${before}` : Prisma.empty;
+  const wanted = AUDIT_PAGE_SIZE + 1;
+  const events = filters.q ? await pageInWindows(where, before, wanted, firstWindow) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted);
+  const page = events.slice(0, AUDIT_PAGE_SIZE).map(revealEvent);
+  return { events: page, nextBefore: events.length > AUDIT_PAGE_SIZE ? page.at(-1)!.seq : null };
+}
+
+async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number): Promise<StoredEvent[]> {
   const [row] = await db().$queryRaw<{ rows: string | null }[]>`
     SELECT json_agg(e ORDER BY (e->>'seq')::bigint DESC)::text AS rows FROM (
       SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events
-      WHERE true ${where} ${cursor} ORDER BY seq DESC LIMIT ${AUDIT_PAGE_SIZE + 1}) page`;
-  const events = row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
-  const page = events.slice(0, AUDIT_PAGE_SIZE).map(revealEvent);
-  return { events: page, nextBefore: events.length > AUDIT_PAGE_SIZE ? page.at(-1)!.seq : null };
+      WHERE true ${where} ${range} ORDER BY seq DESC LIMIT ${limit}) page`;
+  return row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
+}
+
+// The full-text index cannot hand out matches newest first, so PostgreSQL would fetch and sort
+// every match of a common word to show 50 (hundreds of ms at a million events). Instead the page
+// is looked for in the newest 50,000 events below the cursor, then in windows four times larger,
+// until it is full: a common word fills it in the first window, a rare one has few matches to fetch.
+const FIRST_WINDOW = BigInt(50_000);
+
+async function pageInWindows(where: Prisma.Sql, before: bigint | undefined, wanted: number, firstWindow: bigint): Promise<StoredEvent[]> {
+  let upper = before ?? ((await db().auditEvent.aggregate({ _max: { seq: true } }))._max.seq ?? BigInt(0)) + BigInt(1);
+  const found: StoredEvent[] = [];
+  for (let size = firstWindow; upper > BigInt(0) && found.length < wanted; size *= BigInt(4)) {
+    const lower = upper > size ? upper - size : BigInt(0);
+    found.push(...(await newestMatches(where, Prisma.sql`AND seq >= ${lower} AND seq < ${upper}`, wanted - found.length)));
+    upper = lower;
+  }
+  return found;
 }
 
 export async function findAuditEvent(seq: bigint): Promise<AuditEventView | null> {

@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+
 // Request body ceilings: a body over the limit is refused as soon as it is known, before it is all
 // in memory. Not "server-only": server.ts checks declared lengths before any handler runs.
 
@@ -13,17 +15,34 @@ export class BodyTooLargeError extends Error {
 }
 
 /** Reads a body (a web Request's or Node's request stream) as text, refusing it past `maxBytes`. */
-export async function readTextLimited(source: Request | AsyncIterable<Uint8Array>, maxBytes: number): Promise<string> {
-  const declared = source instanceof Request ? source.headers.get("content-length") : null;
-  if (Number(declared ?? 0) > maxBytes) throw new BodyTooLargeError(maxBytes);
-  const stream = source instanceof Request ? source.body : source;
-  if (!stream) return "";
+export async function readTextLimited(source: Request | Readable, maxBytes: number): Promise<string> {
+  if (!(source instanceof Request)) return readNodeStream(source, maxBytes);
+  if (Number(source.headers.get("content-length") ?? 0) > maxBytes) throw new BodyTooLargeError(maxBytes);
+  if (!source.body) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+  for await (const chunk of source.body as AsyncIterable<Uint8Array>) {
     size += chunk.length;
     if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+// Events rather than `for await`: the decision point reads a body per decision, and the async
+// iterator costs more than the rest of reading it. A body past the limit is drained unread, so
+// the refusal can still be answered on the same connection.
+function readNodeStream(stream: Readable, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      stream.off("data", onData).off("end", onEnd).resume();
+      reject(new BodyTooLargeError(maxBytes));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString("utf8"));
+    stream.on("data", onData).once("end", onEnd).once("error", reject);
+  });
 }

@@ -1,5 +1,6 @@
 import "server-only";
-import { createLocalJWKSet, errors as joseErrors, jwtVerify } from "jose";
+import { hash } from "node:crypto";
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from "jose";
 import { publicJwks } from "./keys";
 import { issuer } from "./provider";
 
@@ -9,27 +10,54 @@ import { issuer } from "./provider";
 // these APIs do not check the proof of possession.
 
 const KEYS_MAX_AGE_MS = 5_000;
-let jwks: { at: number; set: ReturnType<typeof createLocalJWKSet> } | null = null;
+type KeySet = { at: number; set: ReturnType<typeof createLocalJWKSet>; kids: Set<string> };
+let jwks: KeySet | null = null;
 
-async function publicKeys() {
-  if (jwks && Date.now() - jwks.at < KEYS_MAX_AGE_MS) return jwks.set;
+async function publicKeys(): Promise<KeySet> {
+  if (jwks && Date.now() - jwks.at < KEYS_MAX_AGE_MS) return jwks;
   // A retired key leaves this list, so its tokens stop verifying within KEYS_MAX_AGE_MS.
-  jwks = { at: Date.now(), set: createLocalJWKSet({ keys: await publicJwks() }) };
-  return jwks.set;
+  const keys: JWK[] = await publicJwks();
+  jwks = { at: Date.now(), set: createLocalJWKSet({ keys }), kids: new Set(keys.map((k) => k.kid!)) };
+  return jwks;
 }
 
 export type VerifiedAccessToken = { clientId: string; subject: string; scopes: Set<string> };
 export type TokenProblem = { error: "invalid_token" | "insufficient_scope"; description: string };
 
+// Services call with the same token many times over its life; checking its signature each time
+// was most of a decision's cost. A token that verified is remembered (by the SHA-256 of audience
+// and token, never the token itself) until it expires or its signing key leaves the key set.
+// Nothing else can make such a token invalid early: JWT access tokens are not stored, so
+// revocation does not reach them anywhere.
+const REMEMBERED_MAX = 10_000;
+type Remembered = { verified: VerifiedAccessToken; expiresAtMs: number; kid: string };
+const remembered = new Map<string, Remembered>();
+
+function remember(key: string, entry: Remembered) {
+  if (remembered.size >= REMEMBERED_MAX) remembered.delete(remembered.keys().next().value!);
+  remembered.set(key, entry);
+}
+
 export async function verifyAccessToken(token: string, audience: string, requiredScope: string): Promise<VerifiedAccessToken | TokenProblem> {
+  const keys = await publicKeys();
+  const key = hash("sha256", `${audience}\n${token}`, "base64");
+  const known = remembered.get(key);
+  if (known && known.expiresAtMs > Date.now() && keys.kids.has(known.kid)) return withScope(known.verified, requiredScope);
+  if (known) remembered.delete(key);
   try {
-    const { payload } = await jwtVerify(token, await publicKeys(), { issuer: issuer(), audience, typ: "at+jwt", algorithms: ["ES256", "EdDSA"] });
+    const { payload, protectedHeader } = await jwtVerify(token, keys.set, { issuer: issuer(), audience, typ: "at+jwt", algorithms: ["ES256", "EdDSA"] });
     if (payload.cnf) return { error: "invalid_token", description: "Sender-constrained (DPoP or certificate-bound) tokens are not accepted by this API." };
-    const scopes = new Set(typeof payload.scope === "string" ? payload.scope.split(" ") : []);
-    if (!scopes.has(requiredScope)) return { error: "insufficient_scope", description: `The token lacks the "${requiredScope}" scope.` };
-    return { clientId: String(payload.client_id ?? ""), subject: String(payload.sub ?? ""), scopes };
+    const verified = { clientId: String(payload.client_id ?? ""), subject: String(payload.sub ?? ""), scopes: new Set(typeof payload.scope === "string" ? payload.scope.split(" ") : []) };
+    // The provider always sets exp and kid; a token without them is verified every time.
+    if (payload.exp && protectedHeader.kid) remember(key, { verified, expiresAtMs: payload.exp * 1000, kid: protectedHeader.kid });
+    return withScope(verified, requiredScope);
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) return { error: "invalid_token", description: "The access token is invalid or expired." };
     throw error;
   }
+}
+
+function withScope(verified: VerifiedAccessToken, requiredScope: string): VerifiedAccessToken | TokenProblem {
+  if (!verified.scopes.has(requiredScope)) return { error: "insufficient_scope", description: `The token lacks the "${requiredScope}" scope.` };
+  return verified;
 }

@@ -55,6 +55,21 @@ describe("audit search", () => {
     expect(new Set([...first.events, ...second.events].map((e) => e.seq)).size).toBe(AUDIT_PAGE_SIZE + 7);
   });
 
+  it("finds free text newest first across search windows, paging without skipping or repeating", async () => {
+    const total = 2 * AUDIT_PAGE_SIZE + 30;
+    for (let i = 1; i <= total; i++) {
+      await recordAuditEvent({ type: "admin", action: "test.event", outcome: i % 3 ? "success" : "failure", actor: { type: "system" }, metadata: { note: i % 2 ? "haystack" : "needle in it" } });
+    }
+    const expected = Array.from({ length: total }, (_, i) => total - i).filter((seq) => seq % 2 === 0).map(String);
+    // A first window of 4 events makes the search run through windows of 4, 16, 64, 256.
+    const first = await searchAuditEvents(filters({ q: "needle" }), undefined, { firstWindow: BigInt(4) });
+    const second = await searchAuditEvents(filters({ q: "needle" }), BigInt(first.nextBefore!), { firstWindow: BigInt(4) });
+    expect([...first.events, ...second.events].map((e) => e.seq)).toEqual(expected);
+    expect(second.nextBefore).toBeNull();
+    const failures = await searchAuditEvents(filters({ q: "needle", outcome: "failure" }), undefined, { firstWindow: BigInt(4) });
+    expect(failures.events.map((e) => e.seq)).toEqual(expected.filter((seq) => Number(seq) % 3 === 0));
+  });
+
   it("refuses malformed filters", () => {
     expect(auditFiltersSchema.safeParse({ outcome: "maybe" }).success).toBe(false);
     expect(auditFiltersSchema.safeParse({ from: "yesterday-ish" }).success).toBe(false);

@@ -1,10 +1,13 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { importJWK, SignJWT, type JWK } from "jose";
 import { db } from "@/lib/db/client";
 import { ensureSigningKeys, providerJwks, retireDueKeys, rotateSigningKeys, RETIRE_AFTER_MS } from "@/lib/oidc/keys";
 import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 import { listClientGrants, rememberConsent, revokeConnectedApp } from "@/lib/oidc/consents";
+import { verifyAccessToken } from "@/lib/oidc/access-tokens";
+import { issuer } from "@/lib/oidc/provider";
 
 beforeEach(resetDatabase);
 
@@ -27,6 +30,43 @@ describe("signing keys", () => {
     expect(await retireDueKeys(new Date(Date.now() + RETIRE_AFTER_MS + 60_000))).toBe(2);
     expect((await providerJwks()).keys.map((k) => k.kid).sort()).toEqual([...newKids].sort());
     expect(await db().auditEvent.count({ where: { action: "oauth.keys.rotate" } })).toBe(1);
+  });
+});
+
+describe("access tokens for Gatehouse's own APIs", () => {
+  const api = "https://gatehouse.example.test/api/v1/authorize";
+  afterEach(() => vi.useRealTimers());
+
+  async function signed(key: JWK, claims: Record<string, unknown>, expiresIn: string) {
+    return new SignJWT({ scope: "pdp", client_id: "svc", ...claims })
+      .setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
+      .setIssuer(issuer()).setAudience(api).setSubject("svc").setIssuedAt().setExpirationTime(expiresIn)
+      .sign(await importJWK(key, key.alg));
+  }
+
+  it("verify while valid, also when remembered: not past expiry, not for another audience or scope, not once the key retires", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 10_000 }); // past any key set cached by an earlier test
+    await ensureSigningKeys();
+    const es256 = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
+    const token = await signed(es256, {}, "48h");
+    for (let i = 0; i < 2; i++) expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: "svc", subject: "svc" });
+    expect(await verifyAccessToken(token, api, "admin")).toMatchObject({ error: "insufficient_scope" });
+    expect(await verifyAccessToken(token, "https://other.example.test", "pdp")).toMatchObject({ error: "invalid_token" });
+    const [header, payload, signature] = token.split(".");
+    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), scope: "pdp admin" })).toString("base64url");
+    expect(await verifyAccessToken(`${header}.${widened}.${signature}`, api, "admin")).toMatchObject({ error: "invalid_token" });
+
+    const shortLived = await signed(es256, {}, "2s");
+    expect(await verifyAccessToken(shortLived, api, "pdp")).toMatchObject({ clientId: "svc" });
+    vi.setSystemTime(Date.now() + 3_000);
+    expect(await verifyAccessToken(shortLived, api, "pdp")).toMatchObject({ error: "invalid_token" });
+
+    // A rotated key keeps verifying while it is retiring, then its tokens are refused.
+    await rotateSigningKeys(ctx);
+    vi.setSystemTime(Date.now() + 6_000);
+    expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: "svc" });
+    vi.setSystemTime(Date.now() + RETIRE_AFTER_MS);
+    expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ error: "invalid_token" });
   });
 });
 
