@@ -32,25 +32,6 @@ function countStatements(): { counts: Map<string, number>; stop: () => void } {
   return { counts, stop: () => void (proto.query = original) };
 }
 
-/** Runs fn in `concurrency` loops for `ms`; returns calls, wall time and this process's CPU time. */
-async function cpuPerCall(ms: number, concurrency: number, fn: () => Promise<unknown>) {
-  const latencies: number[] = [];
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() - started < ms) {
-        const t0 = performance.now();
-        await fn();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const wallMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  return { latencies, wallMs, cpuUs: cpu.user + cpu.system };
-}
-
 type LoadResult = { latencies: number[]; errors: number; firstError: unknown; wallMs: number };
 
 export async function runOidcBenchmarks(config: { seconds: number; concurrency: number }): Promise<Row[]> {
@@ -124,33 +105,5 @@ export async function runOidcBenchmarks(config: { seconds: number; concurrency: 
   }
   server.close();
 
-  // Diagnosis (not a target): CPU per storage statement, the same primary-key read and upsert of
-  // oidc_models through the provider's adapter (Prisma) and on node-postgres directly. A refresh
-  // grant makes three reads and three writes like these; a client-credentials grant none.
-  const { PrismaAdapter } = await import("../lib/oidc/adapter");
-  const adapter = new PrismaAdapter("RefreshToken");
-  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
-  const id = refreshTokens[0]!;
-  const payload = (await adapter.find(id))!;
-  let n = 0;
-  const upsertSql = `INSERT INTO oidc_models (kind, id, payload, grant_id, user_code, uid, expires_at) VALUES ($1, $2, $3, $4, NULL, NULL, $5)
-    ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, expires_at = EXCLUDED.expires_at`;
-  const statements = [
-    ["read via the adapter (Prisma findUnique)", () => adapter.find(id)],
-    ["the same read via node-postgres", () => pool.query("SELECT payload, expires_at, consumed_at FROM oidc_models WHERE kind = $1 AND id = $2", ["RefreshToken", id])],
-    ["new row via the adapter (Prisma upsert)", () => adapter.upsert(`bench-prisma-${n++}`, payload, 600)],
-    ["the same upsert via node-postgres", () => pool.query(upsertSql, ["RefreshToken", `bench-pg-${n++}`, payload, payload.grantId, new Date(Date.now() + 600_000)])],
-  ] as const;
-  for (const [name, statement] of statements) {
-    await cpuPerCall(500, config.concurrency, statement); // warm-up
-    const r = await cpuPerCall(2_000, config.concurrency, statement);
-    const perCall = r.cpuUs / r.latencies.length;
-    console.log(`[oidc] diag: oidc_models ${name}: ${Math.round(perCall)} µs CPU per statement`);
-    rows.push(summaryRow(summarize(r.latencies), {
-      section: "oidc", name: `diag: oidc_models ${name}`, n: r.latencies.length, throughput: (r.latencies.length / r.wallMs) * 1000, unit: " stmt/s", pass: null,
-      note: `${Math.round(perCall)} µs of this process's CPU per statement; ${config.concurrency} concurrent`,
-    }));
-  }
-  await pool.end();
   return rows;
 }

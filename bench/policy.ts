@@ -4,9 +4,10 @@
 // (for the latency a service sees). Goal: ≥ 5,000 decisions/s per core through the API with p99
 // under 2 ms. The server runs as a child process so its CPU time is measured from /proc, apart
 // from the load generator's (bench/pdp-load.mjs).
-import { execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
+import { decisionPointClient, hasProductionBuild, startProductionServer } from "./server";
 import { summarize, summaryRow, type Row } from "./stats";
 
 const run = promisify(execFile);
@@ -20,7 +21,6 @@ function cpuSeconds(pid: number): number {
 export async function runPolicyBenchmarks(config: { decisions: number; seconds: number; concurrency: number; rate: number }): Promise<Row[]> {
   const { authorize, consoleRequest, DEFAULT_POLICIES, publishPolicies, POLICY_TEMPLATES } = await import("../lib/policy");
   const { createUser } = await import("../lib/auth/users");
-  const { createClient, clientInputSchema } = await import("../lib/oidc/clients");
   const { SYSTEM_CONTEXT } = await import("../lib/audit/context");
 
   // A realistic set: the built-in roles plus every template (time, risk, IP and strength conditions).
@@ -44,30 +44,15 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
     pass: null, note: `${POLICY_TEMPLATES.length + 5} policies; statefulIsAuthorized on the preparsed set in force`,
   }));
 
-  if (!existsSync(".next/BUILD_ID")) {
+  if (!hasProductionBuild()) {
     console.log("[policy] no production build (.next/BUILD_ID): run `npm run build` to measure the API.");
     return rows;
   }
-  const port = 3900 + Math.floor(Math.random() * 50);
-  const origin = `http://127.0.0.1:${port}`;
   const profile = process.env.BENCH_PDP_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PDP_PROFILE}`] : [];
-  const server = spawn(process.execPath, [...profile, "--conditions=react-server", "--import", "tsx", "server.ts"], {
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", GATEHOUSE_URL: origin, GATEHOUSE_PDP_AUDIT_SAMPLE: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const server = await startProductionServer({ GATEHOUSE_PDP_AUDIT_SAMPLE: "0" }, profile);
   try {
-    await waitForServer(`${origin}/sign-in`);
-    const resource = `${origin}/api/v1/authorize`;
-    const service = await createClient(clientInputSchema.parse({
-      name: "PDP bench", type: "confidential", grantTypes: ["client_credentials"], redirectUris: "", scopes: "pdp", resources: resource,
-      accessTokenTtl: "3600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
-    }), SYSTEM_CONTEXT);
-    const tokenResponse = await fetch(`${origin}/oidc/token`, {
-      method: "POST",
-      headers: { authorization: `Basic ${Buffer.from(`${service.clientId}:${service.clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "client_credentials", scope: "pdp", resource }),
-    });
-    const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+    const { resource, grant } = await decisionPointClient(server.origin);
+    const token = await grant();
     const question = {
       principal: { type: "Gatehouse::User", id: admin.id }, action: "manage", resource: { type: "Gatehouse::Console", id: "users" },
       context: { ip: "198.51.100.7", risk: 0.2, authStrength: "mfa" },
@@ -87,10 +72,10 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
       { name: "API, one decision per request at 1000/s", body: single, perCall: 1, load: { rate: 1000 }, target: "p99 < 2 ms at this rate", meets: onTime(1000) },
     ];
     for (const c of cases) {
-      const cpuBefore = cpuSeconds(server.pid!);
+      const cpuBefore = cpuSeconds(server.process.pid!);
       const job = { url: resource, token, body: c.body, seconds: config.seconds, ...c.load };
       const { stdout } = await run(process.execPath, [new URL("./pdp-load.mjs", import.meta.url).pathname, JSON.stringify(job)], { maxBuffer: 64 * 1024 * 1024 });
-      const cpu = cpuSeconds(server.pid!) - cpuBefore;
+      const cpu = cpuSeconds(server.process.pid!) - cpuBefore;
       const result = JSON.parse(stdout) as { latencies: number[]; errors: number; firstError: unknown; wallMs: number };
       const stats = summarize(result.latencies);
       const decisionsPerSecond = (result.latencies.length * c.perCall * 1000) / result.wallMs;
@@ -103,19 +88,7 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
       }));
     }
   } finally {
-    server.kill("SIGTERM");
+    server.stop();
   }
   return rows;
-}
-
-async function waitForServer(url: string) {
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`The server did not answer at ${url}`);
 }

@@ -2,8 +2,8 @@
 // default): sign-in pages, failed and successful sign-ins (each audited), account pages, OAuth
 // client-credentials grants and decision-point calls. Passes with zero errors and flat memory
 // (the server's resident set in the last minute within 15% of the second minute's).
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { decisionPointClient, hasProductionBuild, startProductionServer } from "./server";
 import { summarize, summaryRow, type Row } from "./stats";
 
 type Kind = "sign-in page" | "failed sign-in" | "sign-in + account page" | "client credentials grant" | "decision point call";
@@ -16,38 +16,19 @@ const rssMiB = (pid: number) => Number(/^VmRSS:\s*(\d+) kB$/m.exec(readFileSync(
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 export async function runSoakBenchmark(config: { seconds: number; concurrency: number }): Promise<Row[]> {
-  if (!existsSync(".next/BUILD_ID")) {
+  if (!hasProductionBuild()) {
     console.log("[soak] no production build (.next/BUILD_ID): run `npm run build` first.");
     return [];
   }
   const { createUser } = await import("../lib/auth/users");
-  const { createClient, clientInputSchema } = await import("../lib/oidc/clients");
   const { SYSTEM_CONTEXT } = await import("../lib/audit/context");
   const user = { email: `soak-${Date.now()}@example.test`, password: "soak test passphrase" };
   const created = await createUser({ ...user, name: "Soak", roles: ["user"] }, SYSTEM_CONTEXT);
 
-  const port = 3950 + Math.floor(Math.random() * 40);
-  const origin = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "server.ts"], {
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), HOST: "127.0.0.1", GATEHOUSE_URL: origin, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1", GATEHOUSE_LOG_FILE: "off" },
-    stdio: "ignore",
-  });
+  const server = await startProductionServer({ GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1", GATEHOUSE_LOG_FILE: "off" });
+  const { origin } = server;
   try {
-    await waitFor(`${origin}/sign-in`);
-    const resource = `${origin}/api/v1/authorize`;
-    const client = await createClient(clientInputSchema.parse({
-      name: "Soak", type: "confidential", grantTypes: ["client_credentials"], redirectUris: "", scopes: "pdp", resources: resource,
-      accessTokenTtl: "3600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
-    }), SYSTEM_CONTEXT);
-    const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString("base64")}`;
-    const grant = async () => {
-      const response = await fetch(`${origin}/oidc/token`, {
-        method: "POST", headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "client_credentials", scope: "pdp", resource }),
-      });
-      if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
-      return ((await response.json()) as { access_token: string }).access_token;
-    };
+    const { resource, grant } = await decisionPointClient(origin);
     const token = await grant();
     const question = JSON.stringify({
       principal: { type: "Gatehouse::User", id: created.id }, action: "view", resource: { type: "Gatehouse::Console", id: "users" },
@@ -84,7 +65,7 @@ export async function runSoakBenchmark(config: { seconds: number; concurrency: n
     const errors = new Map<string, number>();
     const rss: { at: number; mib: number }[] = [];
     const started = performance.now();
-    const sampler = setInterval(() => rss.push({ at: (performance.now() - started) / 1000, mib: rssMiB(server.pid!) }), 5_000);
+    const sampler = setInterval(() => rss.push({ at: (performance.now() - started) / 1000, mib: rssMiB(server.process.pid!) }), 5_000);
     let next = 0;
     await Promise.all(Array.from({ length: config.concurrency }, async () => {
       while (performance.now() - started < config.seconds * 1000) {
@@ -119,7 +100,7 @@ export async function runSoakBenchmark(config: { seconds: number; concurrency: n
     }));
     return rows;
   } finally {
-    server.kill("SIGTERM");
+    server.stop();
   }
 }
 
@@ -150,12 +131,4 @@ async function signIn(origin: string, actionId: string, email: string, password:
   const response = await fetch(`${origin}/sign-in`, { method: "POST", body: signInForm(email, password), headers: actionHeaders(origin, actionId, ip) });
   if (response.status !== 200) throw new Error(`sign-in answered ${response.status}`);
   return response.text();
-}
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 120; i++) {
-    if ((await fetch(url).catch(() => null))?.ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`The server did not answer at ${url}`);
 }

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordSchema, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
+import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordPairSchema, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
 
 export const updateProfileAction = guardedAction("signed-in", z.object({ name: nameSchema }), async ({ name }, user, ctx) => {
   await updateName(user.id, name, ctx);
@@ -9,13 +9,7 @@ export const updateProfileAction = guardedAction("signed-in", z.object({ name: n
   return { ok: true, message: "Profile saved." };
 });
 
-const passwordForm = z
-  .object({
-    currentPassword: z.string().min(1, "Enter your current password.").max(1000),
-    newPassword: newPasswordSchema,
-    confirmPassword: z.string().max(1000),
-  })
-  .refine((f) => f.newPassword === f.confirmPassword, { path: ["confirmPassword"], message: "The two new passwords differ." });
+const passwordForm = newPasswordPairSchema.safeExtend({ currentPassword: z.string().min(1, "Enter your current password.").max(1000) });
 
 export const changePasswordAction = guardedAction(
   "signed-in",

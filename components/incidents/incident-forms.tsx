@@ -2,6 +2,7 @@
 import { useActionState, useId, useState, type ReactNode } from "react";
 import { Button, type ButtonProps } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
+import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import type { ActionState } from "@/lib/auth/action";
 import { STATUSES, STATUS_LABELS, STEP_KINDS, STEP_LABELS } from "@/lib/incidents/model";
@@ -32,14 +33,7 @@ function IncidentForm({ action, incidentId, name, submit, variant, reason = true
 
 function Reason({ state }: { state: ActionState }) {
   // Several forms on one page each have a reason: each field needs its own id.
-  const id = useId();
-  return (
-    <div className="space-y-1">
-      <label htmlFor={id} className={label}>Reason</label>
-      <input id={id} name="reason" required maxLength={500} className={input} defaultValue={echoed(state, "reason")} />
-      {state.fieldErrors?.reason && <p className="text-xs text-red-700">{state.fieldErrors.reason[0]}</p>}
-    </div>
-  );
+  return <Field id={useId()} label="Reason" name="reason" required maxLength={500} defaultValue={echoed(state, "reason")} errors={state.fieldErrors?.reason} />;
 }
 
 function Select({ label: text, name, options, defaultValue }: { label: string; name: string; options: { value: string; label: string }[]; defaultValue?: string }) {

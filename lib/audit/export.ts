@@ -7,7 +7,7 @@ import type { AuditActor } from "./events";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
 import { filterClause, revealEvent, type AuditEventView, type AuditFilters } from "./search";
-import { readRange } from "./store";
+import { readRangeAhead } from "./store";
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -41,26 +41,27 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
 
   const digest = createHash("sha256");
   const encoder = new TextEncoder();
-  let after = BigInt(0);
   let rowCount = 0;
+  // The next batch is read while this one is decrypted and encoded (one batch ahead: memory stays flat).
+  let next = readRangeAhead(BigInt(0), BATCH, where);
   let first: ExportManifest["first"] = null;
   let last: ExportManifest["last"] = null;
 
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const rows = await readRange(after, BATCH, where);
+        const rows = await next;
         if (rows.length === 0) {
           if (rowCount === 0 && format === "csv") emit(controller, stringify([[...COLUMNS]]));
           await finish();
           controller.close();
           return;
         }
+        next = readRangeAhead(BigInt(rows.at(-1)!.seq), BATCH, where);
         emit(controller, encode(rows.map(revealEvent), format, rowCount === 0));
         first ??= { seq: rows[0]!.seq, hash: rows[0]!.hash };
         last = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
         rowCount += rows.length;
-        after = BigInt(last.seq);
       } catch (error) {
         controller.error(error);
         await recordAuditEvent({ type: "export", action: "audit.export", outcome: "failure", actor, resource: { type: "audit_export", id }, metadata: { format, rowsWritten: rowCount } }).catch(() => {});

@@ -108,7 +108,8 @@ async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number
 const FIRST_WINDOW = BigInt(50_000);
 
 async function pageInWindows(where: Prisma.Sql, before: bigint | undefined, wanted: number, firstWindow: bigint): Promise<StoredEvent[]> {
-  let upper = before ?? ((await db().auditEvent.aggregate({ _max: { seq: true } }))._max.seq ?? BigInt(0)) + BigInt(1);
+  // The chain head holds the newest sequence number (Prisma's aggregate would scan the table for it).
+  let upper = before ?? ((await db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true } }))?.seq ?? BigInt(0)) + BigInt(1);
   const found: StoredEvent[] = [];
   for (let size = firstWindow; upper > BigInt(0) && found.length < wanted; size *= BigInt(4)) {
     const lower = upper > size ? upper - size : BigInt(0);

@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { keyRing, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash } from "./hash";
-import { checkpointStatement, readRange } from "./store";
+import { checkpointStatement, readRangeAhead } from "./store";
 import type { StoredEvent } from "./events";
 
 const BATCH = 10_000;
@@ -51,9 +51,11 @@ export async function verifyChain(): Promise<ChainVerification> {
   let count = 0;
   let checkpointsChecked = 0;
 
-  for (let after = BigInt(0); ; ) {
-    const rows = await readRange(after, BATCH);
+  for (let next = readRangeAhead(BigInt(0), BATCH); ; ) {
+    const rows = await next;
     if (rows.length === 0) break;
+    // PostgreSQL reads the next batch while this one is hashed here.
+    next = readRangeAhead(BigInt(rows.at(-1)!.seq), BATCH);
     for (const row of rows) {
       const seq = BigInt(row.seq);
       if (expectedSeq === null) {
@@ -79,7 +81,6 @@ export async function verifyChain(): Promise<ChainVerification> {
       last = row;
       count++;
     }
-    after = BigInt(rows.at(-1)!.seq);
   }
 
   const head = await db().auditChainHead.findUnique({ where: { id: 1 } });

@@ -58,16 +58,16 @@ const PENDING_STAGE_PATHS: Record<PendingStage, string> = {
   password_change_required: "/sign-in/new-password",
 };
 
-/** The page where a pending sign-in finishes its stage. */
-export const pendingStagePath = (stage: PendingStage) => PENDING_STAGE_PATHS[stage];
+/** The page where a pending sign-in finishes its stage, returning to `callbackUrl` after. */
+export const pendingStageUrl = (stage: PendingStage, callbackUrl: string) => `${PENDING_STAGE_PATHS[stage]}?callbackUrl=${encodeURIComponent(callbackUrl)}`;
 
 /** For pages and layouts: signed out → sign-in page (or the pending sign-in's next step), coming back here after. */
 export async function requireUser(): Promise<CurrentUser> {
   const user = await currentUser();
   if (user) return user;
-  const back = encodeURIComponent(await requestPath());
+  const back = await requestPath();
   const pending = await currentPendingSignIn();
-  redirect(pending ? `${pendingStagePath(pending.stage)}?callbackUrl=${back}` : `/sign-in?callbackUrl=${back}`);
+  redirect(pending ? pendingStageUrl(pending.stage, back) : `/sign-in?callbackUrl=${encodeURIComponent(back)}`);
 }
 
 

@@ -1,5 +1,5 @@
 // lib/auth's public surface: what pages, actions and other domains may call.
-export { currentUser, currentPendingSignIn, pendingStagePath, requireUser, hasFreshMfa, type CurrentUser, type PendingSignIn, type PendingStage } from "./current";
+export { currentUser, currentPendingSignIn, pendingStageUrl, requireUser, hasFreshMfa, type CurrentUser, type PendingSignIn, type PendingStage } from "./current";
 export { requireAccess, requireConsole, canAccess, viewableSections, tokenIssuanceDecision, consoleSubject, type ConsoleAccess } from "./access";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";

@@ -1,5 +1,6 @@
 import "server-only";
 import { decode } from "next-auth/jwt";
+import { readConfig } from "../config";
 import { endSession } from "./sessions";
 
 // Kept apart from next-auth.ts (which loads next-auth's Next.js integration) so that lib/oidc,
@@ -12,7 +13,7 @@ const SESSION_COOKIES = ["__Secure-authjs.session-token", "authjs.session-token"
  * session of the browser that asked, read from its next-auth cookie (outside Next's request scope).
  */
 export async function endPortalSessionFromCookie(readCookie: (name: string) => string | undefined, client: { ip: string | null; userAgent: string | null }): Promise<boolean> {
-  const secret = process.env.AUTH_SECRET;
+  const secret = readConfig().AUTH_SECRET;
   for (const name of SESSION_COOKIES) {
     const value = readCookie(name);
     if (!value || !secret) continue;

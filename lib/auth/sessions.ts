@@ -76,6 +76,15 @@ export async function activateSession(sessionId: string, method: string, now = n
   return stage;
 }
 
+/** This user's session, still valid and waiting for a new password. */
+const waitingForPasswordChange = (userId: string, sessionId: string, now: Date) =>
+  ({ id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now } }) satisfies Prisma.SessionWhereInput;
+
+/** Is this session (of a user not disabled) waiting for a new password? */
+export async function awaitsPasswordChange(userId: string, sessionId: string, now = new Date()): Promise<boolean> {
+  return !!(await db().session.findFirst({ where: { ...waitingForPasswordChange(userId, sessionId, now), user: { disabledAt: null } }, select: { id: true } }));
+}
+
 /**
  * Ends the password-change stage of the user's session (inside the caller's transaction, with the
  * new password): the session gets its full lifetime. False if the session is not, or no longer,
@@ -83,7 +92,7 @@ export async function activateSession(sessionId: string, method: string, now = n
  */
 export async function leavePasswordChangeStage(tx: Prisma.TransactionClient, userId: string, sessionId: string, now = new Date()): Promise<boolean> {
   const { count } = await tx.session.updateMany({
-    where: { id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now } },
+    where: waitingForPasswordChange(userId, sessionId, now),
     data: { stage: "active", expiresAt: new Date(now.getTime() + sessionLifetimeMs()) },
   });
   return count > 0;

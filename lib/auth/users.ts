@@ -3,7 +3,7 @@ import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
-import { endAllSessions, leavePasswordChangeStage } from "./sessions";
+import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
 
@@ -224,14 +224,6 @@ export async function completeRequiredPasswordChange(
   // Only now has this sign-in reached the app: the risk baseline learns from it.
   await learnFromCompletedSignIn(sessionId);
   return { ok: true, endedSessions };
-}
-
-async function awaitsPasswordChange(userId: string, sessionId: string, now: Date): Promise<boolean> {
-  const session = await db().session.findFirst({
-    where: { id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now }, user: { disabledAt: null } },
-    select: { id: true },
-  });
-  return !!session;
 }
 
 /** Active (not disabled) users holding any of these roles, by email: who can be assigned, approve things or must keep access. */

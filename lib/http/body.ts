@@ -5,7 +5,7 @@ import type { Readable } from "node:stream";
 
 /** The largest body a route accepts: uploaded compliance reports may be large, nothing else is. */
 export const REPORT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const maxBodyBytes = (path: string) => (path === "/api/v1/compliance/report/verify" ? REPORT_UPLOAD_MAX_BYTES : DEFAULT_MAX_BODY_BYTES);
 
 export class BodyTooLargeError extends Error {

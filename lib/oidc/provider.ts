@@ -4,7 +4,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC, type Cli
 import { z } from "zod";
 import { readConfig } from "../config";
 import { db } from "../db/client";
-import { PrismaAdapter } from "./adapter";
+import { PostgresAdapter } from "./adapter";
 import { redirectUriProblem, secretMatches } from "./clients";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents } from "./events";
@@ -55,9 +55,9 @@ function forwardedCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefi
 }
 
 function configuration(jwks: { keys: object[] }): Configuration {
-  const cookieKey = createHash("sha256").update(`oidc-cookies\0${process.env.AUTH_SECRET ?? ""}`).digest("base64url");
+  const cookieKey = createHash("sha256").update(`oidc-cookies\0${readConfig().AUTH_SECRET ?? ""}`).digest("base64url");
   return {
-    adapter: PrismaAdapter,
+    adapter: PostgresAdapter,
     jwks: jwks as Configuration["jwks"],
     findAccount,
     cookies: { keys: [cookieKey] },

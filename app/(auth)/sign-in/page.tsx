@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Card } from "@/components/ui/card";
-import { currentPendingSignIn, currentUser, pendingStagePath } from "@/lib/auth";
+import { currentPendingSignIn, currentUser, pendingStageUrl } from "@/lib/auth";
 import { safeReturnPath } from "@/lib/util/format";
 import { SignInForm } from "./sign-in-form";
 
@@ -12,7 +12,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
   const callbackUrl = safeReturnPath(typeof raw === "string" ? raw : undefined);
   if (await currentUser()) redirect(callbackUrl);
   const pending = await currentPendingSignIn();
-  if (pending) redirect(`${pendingStagePath(pending.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  if (pending) redirect(pendingStageUrl(pending.stage, callbackUrl));
   return (
     <Card title="Sign in" description="Use your Gatehouse account.">
       <SignInForm callbackUrl={callbackUrl} />

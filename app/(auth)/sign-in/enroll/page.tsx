@@ -5,7 +5,7 @@ import { PasskeyRegistration } from "@/components/mfa/passkey-registration";
 import { TotpEnrollment } from "@/components/mfa/totp-enrollment";
 import { signOutAction } from "@/components/shell/actions";
 import { Card } from "@/components/ui/card";
-import { currentPendingSignIn, currentUser, pendingStagePath } from "@/lib/auth";
+import { currentPendingSignIn, currentUser, pendingStageUrl } from "@/lib/auth";
 import { safeReturnPath } from "@/lib/util/format";
 import {
   confirmTotpEnrollmentAction, passkeyRegistrationOptionsAction, registerPasskeyAction, startTotpEnrollmentAction,
@@ -21,7 +21,7 @@ export default async function EnrollPage({ searchParams }: { searchParams: Promi
   const pending = await currentPendingSignIn();
   const user = pending ?? (await currentUser());
   if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`);
-  if (pending && pending.stage !== "enrollment_required") redirect(`${pendingStagePath(pending.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  if (pending && pending.stage !== "enrollment_required") redirect(pendingStageUrl(pending.stage, callbackUrl));
   return (
     <Card title="Set up a second factor" description={`Your account (${user.email}) must have a second factor before you continue.`}>
       <div className="space-y-6">

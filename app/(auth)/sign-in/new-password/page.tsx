@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { signOutAction } from "@/components/shell/actions";
 import { Card } from "@/components/ui/card";
-import { currentPendingSignIn, currentUser, MIN_PASSWORD_LENGTH, pendingStagePath } from "@/lib/auth";
+import { currentPendingSignIn, currentUser, MIN_PASSWORD_LENGTH, pendingStageUrl } from "@/lib/auth";
 import { safeReturnPath } from "@/lib/util/format";
 import { NewPasswordForm } from "./new-password-form";
 
@@ -17,7 +17,7 @@ export default async function NewPasswordPage({ searchParams }: { searchParams: 
   if (await currentUser()) redirect(callbackUrl);
   const pending = await currentPendingSignIn();
   if (!pending) redirect(`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`);
-  if (pending.stage !== "password_change_required") redirect(`${pendingStagePath(pending.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  if (pending.stage !== "password_change_required") redirect(pendingStageUrl(pending.stage, callbackUrl));
   return (
     <Card title="Choose a new password" description={`Signing in as ${pending.email}.`}>
       <p className="mb-4 text-sm text-slate-700" data-testid="password-change-reason">

@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo, pendingStagePath } from "@/lib/auth";
+import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo, pendingStageUrl } from "@/lib/auth";
 import { userContext } from "@/lib/audit";
 import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
@@ -18,7 +18,7 @@ export const verifyMfaStepAction = guardedAction("public", mfaStepForm, async (f
   if (!result.ok) return result;
   const callbackUrl = safeReturnPath(form.callbackUrl);
   // A required new password is the last step: straight there, still heading for callbackUrl after.
-  if (result.stage !== "active") return leaveTo(`${pendingStagePath(result.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  if (result.stage !== "active") return leaveTo(pendingStageUrl(result.stage, callbackUrl));
   return leaveTo(callbackUrl);
 });
 

@@ -3,7 +3,7 @@ import { redirect } from "next/navigation";
 import { SecondFactorForm } from "@/components/mfa/second-factor-form";
 import { signOutAction } from "@/components/shell/actions";
 import { Card } from "@/components/ui/card";
-import { currentPendingSignIn, currentUser, pendingStagePath } from "@/lib/auth";
+import { currentPendingSignIn, currentUser, pendingStageUrl } from "@/lib/auth";
 import { secondFactors } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 import { mfaStepPasskeyOptionsAction, verifyMfaStepAction } from "./actions";
@@ -16,7 +16,7 @@ export default async function VerifyPage({ searchParams }: { searchParams: Promi
   if (await currentUser()) redirect(callbackUrl);
   const pending = await currentPendingSignIn();
   if (!pending) redirect(`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`);
-  if (pending.stage !== "mfa_required") redirect(`${pendingStagePath(pending.stage)}?callbackUrl=${encodeURIComponent(callbackUrl)}`);
+  if (pending.stage !== "mfa_required") redirect(pendingStageUrl(pending.stage, callbackUrl));
   const factors = await secondFactors(pending.id);
   const passkeyOnly = pending.requiredFactor === "passkey";
   return (
