@@ -14,8 +14,7 @@ import { handlerFor } from "./lib/http/node-handlers";
 import { isOidcPath } from "./lib/oidc/mount";
 import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
 import { PROVIDER_CSP, SECURITY_HEADERS } from "./lib/http/security-headers";
-import { maxBodyBytes } from "./lib/http/body";
-import { sendProblem, TOO_LARGE } from "./lib/http/problem";
+import { maxBodyBytes, refuseOversizedBody } from "./lib/http/body";
 import { PDP_PATH } from "./lib/policy/paths";
 
 // Node 20's V8 crashes now and then ("Fatal error … unreachable code" while deoptimizing; see
@@ -75,14 +74,7 @@ async function main() {
     // A declared body over the route's ceiling is refused before anything reads it (handlers that
     // read bodies also count what actually arrives: lib/http/body.ts, the provider, the PDP, Next).
     const limit = maxBodyBytes((req.url ?? "").split("?")[0]!);
-    if (Number(req.headers["content-length"] ?? 0) > limit) {
-      // The body is drained for a moment, not cut off at once: a client (or a proxy) still sending
-      // would see a reset instead of the answer. One that keeps sending is cut off after a second.
-      req.resume();
-      sendProblem(res, 413, TOO_LARGE, `The body is limited to ${limit} bytes.`);
-      res.once("finish", () => setTimeout(() => req.complete || req.destroy(), 1_000).unref());
-      return;
-    }
+    if (Number(req.headers["content-length"] ?? 0) > limit) return refuseOversizedBody(req, res, limit);
     if (isOidcPath(req.url ?? "") || (req.url ?? "").split("?")[0] === PDP_PATH) {
       // Served outside Next.js (below), so next.config.ts's headers do not reach them.
       for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);

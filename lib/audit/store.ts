@@ -50,15 +50,17 @@ const INSERT_EVENTS = `
  */
 export async function appendBatch(events: Unchained[]): Promise<StoredEvent[]> {
   const client = await pgPool().connect();
+  let stored: StoredEvent[];
   try {
-    await client.query("BEGIN");
+    // A statement stuck for 20 s gives up (and the head lock with it) rather than stall every writer.
+    await client.query("BEGIN; SET LOCAL statement_timeout = 20000");
     const { rows: [head] } = await client.query<{ seq: string; hash: string; now: string }>(`
       SELECT seq::text, hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS now
       FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
     if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
     let seq = BigInt(head.seq);
     let prevHash = head.hash;
-    const stored = events.map((event) => {
+    stored = events.map((event) => {
       seq += BigInt(1);
       const chained: ChainedEvent = { ...event, seq: seq.toString(), at: head.now, prevHash };
       prevHash = eventHash(chained);
@@ -69,13 +71,14 @@ export async function appendBatch(events: Unchained[]): Promise<StoredEvent[]> {
       await insertCheckpoint((text, values) => client.query(text, values), seq, prevHash, "periodic");
     }
     await client.query("COMMIT");
-    return stored;
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    // A connection that cannot even roll back is dropped, not handed to the next caller.
+    const broken = await client.query("ROLLBACK").then(() => undefined, (rollbackError: Error) => rollbackError);
+    client.release(broken);
     throw error;
-  } finally {
-    client.release();
   }
+  client.release();
+  return stored;
 }
 
 /** What a checkpoint signs: the event with this sequence number has this hash. */

@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "../db/client";
+import { db, Prisma } from "../db/client";
 import { keyRing, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash } from "./hash";
 import { checkpointStatement, readRangeAhead } from "./store";
@@ -44,6 +44,13 @@ export async function verifyChain(): Promise<ChainVerification> {
     bySeq.set(cp.seq, cp);
   }
 
+  // The chain as it stands now: events written while it is walked are left for the next check
+  // (otherwise they would look like events missing at the head). The head moves in the same
+  // transaction as the insert, so every event up to it is committed.
+  const head = await db().auditChainHead.findUnique({ where: { id: 1 } });
+  if (!head) return result({ problem: "the chain head row is missing" });
+  const upToHead = Prisma.sql`AND seq <= ${head.seq}`;
+
   let expectedSeq: bigint | null = null;
   let expectedPrev = GENESIS_HASH;
   let first: StoredEvent | undefined;
@@ -51,11 +58,11 @@ export async function verifyChain(): Promise<ChainVerification> {
   let count = 0;
   let checkpointsChecked = 0;
 
-  for (let next = readRangeAhead(BigInt(0), BATCH); ; ) {
+  for (let next = readRangeAhead(BigInt(0), BATCH, upToHead); ; ) {
     const rows = await next;
     if (rows.length === 0) break;
     // PostgreSQL reads the next batch while this one is hashed here.
-    next = readRangeAhead(BigInt(rows.at(-1)!.seq), BATCH);
+    next = readRangeAhead(BigInt(rows.at(-1)!.seq), BATCH, upToHead);
     for (const row of rows) {
       const seq = BigInt(row.seq);
       if (expectedSeq === null) {
@@ -83,11 +90,10 @@ export async function verifyChain(): Promise<ChainVerification> {
     }
   }
 
-  const head = await db().auditChainHead.findUnique({ where: { id: 1 } });
-  const lastSeq = last ? BigInt(last.seq) : (checkpoints.at(-1)?.seq ?? BigInt(0));
-  if (!head || head.seq !== lastSeq || (last && head.hash !== last.hash)) {
+  const lastSeq = last ? BigInt(last.seq) : (checkpoints.filter((cp) => cp.seq <= head.seq).at(-1)?.seq ?? BigInt(0));
+  if (head.seq !== lastSeq || (last && head.hash !== last.hash)) {
     const missingFrom = (lastSeq + BigInt(1)).toString();
-    return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head?.seq ?? "?"})` });
+    return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head.seq})` });
   }
   return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
 }

@@ -76,13 +76,13 @@ export async function activateSession(sessionId: string, method: string, now = n
   return stage;
 }
 
-/** This user's session, still valid and waiting for a new password. */
+/** This user's session, still valid and waiting for a new password, of a user not disabled. */
 const waitingForPasswordChange = (userId: string, sessionId: string, now: Date) =>
-  ({ id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now } }) satisfies Prisma.SessionWhereInput;
+  ({ id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now }, user: { disabledAt: null } }) satisfies Prisma.SessionWhereInput;
 
-/** Is this session (of a user not disabled) waiting for a new password? */
+/** Is this session waiting for a new password? */
 export async function awaitsPasswordChange(userId: string, sessionId: string, now = new Date()): Promise<boolean> {
-  return !!(await db().session.findFirst({ where: { ...waitingForPasswordChange(userId, sessionId, now), user: { disabledAt: null } }, select: { id: true } }));
+  return !!(await db().session.findFirst({ where: waitingForPasswordChange(userId, sessionId, now), select: { id: true } }));
 }
 
 /**

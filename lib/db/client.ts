@@ -17,7 +17,9 @@ export function pgPool(): pg.Pool {
   if (!config.DATABASE_URL) {
     throw new Error("DATABASE_URL is not set: start Gatehouse through server.ts (npm start) or set it.");
   }
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
+  // A caller that waits half a minute for a connection fails rather than hangs (Prisma's own
+  // transactions gave up after 10 s; the audit writer takes connections from here directly).
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: 30_000 });
   // An idle connection the server dropped: the pool replaces it; without a listener Node would exit.
   pool.on("error", (error) => console.error("PostgreSQL pool:", error.message));
   globalForPrisma.gatehousePool = pool;

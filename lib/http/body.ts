@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
+import { sendProblem, TOO_LARGE } from "./problem";
 
 // Request body ceilings: a body over the limit is refused as soon as it is known, before it is all
 // in memory. Not "server-only": server.ts checks declared lengths before any handler runs.
@@ -45,4 +47,15 @@ function readNodeStream(stream: Readable, maxBytes: number): Promise<string> {
     const onEnd = () => resolve(Buffer.concat(chunks).toString("utf8"));
     stream.on("data", onData).once("end", onEnd).once("error", reject);
   });
+}
+
+/**
+ * Answers 413 to a request whose body is over `limit`. The rest of the body is drained for a
+ * moment, not cut off at once (a client or a proxy still sending would see a reset instead of the
+ * answer); one that keeps sending is cut off after a second.
+ */
+export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  req.resume();
+  sendProblem(res, 413, TOO_LARGE, `The body is limited to ${limit} bytes.`);
+  res.once("finish", () => setTimeout(() => req.complete || req.destroy(), 1_000).unref());
 }

@@ -21,7 +21,7 @@ async function publicKeys(): Promise<KeySet> {
   return jwks;
 }
 
-export type VerifiedAccessToken = { clientId: string; subject: string; scopes: Set<string> };
+export type VerifiedAccessToken = { readonly clientId: string; readonly subject: string; readonly scopes: ReadonlySet<string> };
 export type TokenProblem = { error: "invalid_token" | "insufficient_scope"; description: string };
 
 // Services call with the same token many times over its life; checking its signature each time

@@ -2,8 +2,8 @@ import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
-import { BodyTooLargeError, readTextLimited } from "../http/body";
-import { sendProblem, TOO_LARGE } from "../http/problem";
+import { BodyTooLargeError, readTextLimited, refuseOversizedBody } from "../http/body";
+import { sendProblem } from "../http/problem";
 import { publishHandler } from "../http/node-handlers";
 import { issuer, verifyAccessToken } from "../oidc";
 import { decideForService, pdpBodySchema, PDP_MAX_BODY_BYTES, PDP_PATH, PDP_SCOPE } from "./service-api";
@@ -27,12 +27,12 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
     if ("error" in verified) return sendProblem(res, verified.error === "insufficient_scope" ? 403 : 401, verified.error, verified.description, challenge(verified.error));
 
     if (!req.headers["content-type"]?.startsWith("application/json")) return sendProblem(res, 415, "invalid_request", "Send the request as application/json.");
-    if (Number(req.headers["content-length"] ?? 0) > PDP_MAX_BODY_BYTES) return sendProblem(res, 413, TOO_LARGE, `The body is limited to ${PDP_MAX_BODY_BYTES} bytes.`);
+    if (Number(req.headers["content-length"] ?? 0) > PDP_MAX_BODY_BYTES) return refuseOversizedBody(req, res, PDP_MAX_BODY_BYTES);
     let json: unknown;
     try {
       json = JSON.parse(await readTextLimited(req, PDP_MAX_BODY_BYTES));
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return sendProblem(res, 413, TOO_LARGE, error.message);
+      if (error instanceof BodyTooLargeError) return refuseOversizedBody(req, res, PDP_MAX_BODY_BYTES);
       return sendProblem(res, 400, "invalid_request", "The body is not valid JSON.");
     }
     const body = pdpBodySchema.safeParse(json);

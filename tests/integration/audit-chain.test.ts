@@ -38,6 +38,20 @@ describe("the audit chain", () => {
     expect(result).toMatchObject({ ok: true, eventsChecked: 800, firstSeq: "1", lastSeq: "800", firstBadSeq: null });
   });
 
+  it("verifies while events are being written, without calling the new ones missing", async () => {
+    await writeMany(300);
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) await recordAuditEvent(event(i));
+    })();
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await verifyChain());
+    writing = false;
+    await writer;
+    expect(results.map((r) => r.problem)).toEqual([null, null, null, null, null]);
+    expect(Number(results.at(-1)!.lastSeq)).toBeGreaterThan(300);
+  });
+
   it("refuses UPDATE, DELETE and TRUNCATE through the trigger", async () => {
     await recordAuditEvent(event(1));
     await expect(db().$executeRawUnsafe("UPDATE audit_events SET outcome = 'failure'")).rejects.toThrow(/append-only/);

@@ -6,7 +6,7 @@ import { safeReturnPath } from "@/lib/util/format";
 
 const EXPIRED = { ok: false, message: "This sign-in has expired. Sign in again." } as const;
 
-const newPasswordForm = newPasswordPairSchema.and(z.object({ callbackUrl: z.string().max(2000).optional() }));
+const newPasswordForm = newPasswordPairSchema.safeExtend({ callbackUrl: z.string().max(2000).optional() });
 
 // Only a sign-in waiting in the password_change_required stage may use this; the session itself
 // (first factor and any MFA step already passed) is the proof, so the old password is not asked.
