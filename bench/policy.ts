@@ -58,18 +58,15 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
       context: { ip: "198.51.100.7", risk: 0.2, authStrength: "mfa" },
       entities: [{ uid: { type: "Gatehouse::User", id: admin.id }, attrs: { email: admin.email }, parents: [{ type: "Gatehouse::Role", id: "admin" }] }],
     };
-    const single = question;
     const batch = { requests: Array.from({ length: 100 }, () => question) };
     type Measured = { perCore: number; p99: number; decisionsPerSecond: number };
-    const perCoreTarget = (m: Measured) => m.perCore >= 5000;
-    const onTime = (rate: number) => (m: Measured) => m.p99 < 2 && m.decisionsPerSecond >= 0.98 * rate;
     const cases = [
       // Closed loops: how many decisions one server core can give (latency here is queueing).
-      { name: `API, one decision per request, ${config.concurrency} in flight`, body: single, perCall: 1, load: { concurrency: config.concurrency }, target: "≥ 5,000 decisions/s per core", meets: perCoreTarget },
-      { name: `API, batches of 100, ${config.concurrency} in flight`, body: batch, perCall: 100, load: { concurrency: config.concurrency }, target: "≥ 5,000 decisions/s per core", meets: perCoreTarget },
+      { name: `API, one decision per request, ${config.concurrency} in flight`, body: question, perCall: 1, load: { concurrency: config.concurrency }, target: "≥ 5,000 decisions/s per core", meets: (m: Measured) => m.perCore >= 5000 },
+      { name: `API, batches of 100, ${config.concurrency} in flight`, body: batch, perCall: 100, load: { concurrency: config.concurrency }, target: "≥ 5,000 decisions/s per core", meets: (m: Measured) => m.perCore >= 5000 },
       // Open loops: the latency a service sees at the target rate, and at a rate well within reach.
-      { name: `API, one decision per request at ${config.rate}/s`, body: single, perCall: 1, load: { rate: config.rate }, target: "p99 < 2 ms at this rate, ≥ 5,000 decisions/s per core", meets: (m: Measured) => onTime(config.rate)(m) && perCoreTarget(m) },
-      { name: "API, one decision per request at 1000/s", body: single, perCall: 1, load: { rate: 1000 }, target: "p99 < 2 ms at this rate", meets: onTime(1000) },
+      { name: `API, one decision per request at ${config.rate}/s`, body: question, perCall: 1, load: { rate: config.rate }, target: "p99 < 2 ms at this rate, ≥ 5,000 decisions/s per core", meets: (m: Measured) => m.p99 < 2 && m.decisionsPerSecond >= 0.98 * config.rate && m.perCore >= 5000 },
+      { name: "API, one decision per request at 1000/s", body: question, perCall: 1, load: { rate: 1000 }, target: "p99 < 2 ms at this rate", meets: (m: Measured) => m.p99 < 2 && m.decisionsPerSecond >= 0.98 * 1000 },
     ];
     for (const c of cases) {
       const cpuBefore = cpuSeconds(server.process.pid!);

@@ -7,7 +7,7 @@ import type { AuditActor } from "./events";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
 import { filterClause, revealEvent, type AuditEventView, type AuditFilters } from "./search";
-import { readRangeAhead } from "./store";
+import { readChainHead, readRangeAhead } from "./store";
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -35,7 +35,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   const { actor, filters, rawFilters, format } = params;
   const id = randomUUID();
   const createdAt = new Date();
-  const head = await db().auditChainHead.findUniqueOrThrow({ where: { id: 1 } });
+  const head = await readChainHead();
   const where = Prisma.sql`${await filterClause(filters)} AND seq <= ${head.seq}`;
   await db().auditExport.create({ data: { id, actorId: actor.id, format, filters: rawFilters, createdAt } });
 

@@ -4,7 +4,7 @@ import { db, Prisma } from "../db/client";
 import { decrypt } from "../crypto";
 import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
 import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
-import { STORED_EVENT_JSON } from "./store";
+import { readChainHead, STORED_EVENT_JSON } from "./store";
 import { eventHash, GENESIS_HASH } from "./hash";
 
 const optionalText = (max: number) =>
@@ -109,7 +109,7 @@ const FIRST_WINDOW = BigInt(50_000);
 
 async function pageInWindows(where: Prisma.Sql, before: bigint | undefined, wanted: number, firstWindow: bigint): Promise<StoredEvent[]> {
   // The chain head holds the newest sequence number (Prisma's aggregate would scan the table for it).
-  let upper = before ?? ((await db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true } }))?.seq ?? BigInt(0)) + BigInt(1);
+  let upper = before ?? (await readChainHead()).seq + BigInt(1);
   const found: StoredEvent[] = [];
   for (let size = firstWindow; upper > BigInt(0) && found.length < wanted; size *= BigInt(4)) {
     const lower = upper > size ? upper - size : BigInt(0);

@@ -81,6 +81,13 @@ export async function appendBatch(events: Unchained[]): Promise<StoredEvent[]> {
   return stored;
 }
 
+/** The chain head: the newest event's sequence number and hash. It moves in the same transaction as the insert, so every event up to it is committed. */
+export async function readChainHead(): Promise<{ seq: bigint; hash: string }> {
+  const head = await db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true } });
+  if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
+  return head;
+}
+
 /** What a checkpoint signs: the event with this sequence number has this hash. */
 export const checkpointStatement = (seq: bigint | string, hash: string) => `gatehouse-audit-checkpoint:${seq}:${hash}`;
 

@@ -2,7 +2,7 @@ import "server-only";
 import { db, Prisma } from "../db/client";
 import { keyRing, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash } from "./hash";
-import { checkpointStatement, readRangeAhead } from "./store";
+import { checkpointStatement, readChainHead, readRangeAhead } from "./store";
 import type { StoredEvent } from "./events";
 
 const BATCH = 10_000;
@@ -45,10 +45,8 @@ export async function verifyChain(): Promise<ChainVerification> {
   }
 
   // The chain as it stands now: events written while it is walked are left for the next check
-  // (otherwise they would look like events missing at the head). The head moves in the same
-  // transaction as the insert, so every event up to it is committed.
-  const head = await db().auditChainHead.findUnique({ where: { id: 1 } });
-  if (!head) return result({ problem: "the chain head row is missing" });
+  // (otherwise they would look like events missing at the head).
+  const head = await readChainHead();
   const upToHead = Prisma.sql`AND seq <= ${head.seq}`;
 
   let expectedSeq: bigint | null = null;

@@ -27,7 +27,6 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
     if ("error" in verified) return sendProblem(res, verified.error === "insufficient_scope" ? 403 : 401, verified.error, verified.description, challenge(verified.error));
 
     if (!req.headers["content-type"]?.startsWith("application/json")) return sendProblem(res, 415, "invalid_request", "Send the request as application/json.");
-    if (Number(req.headers["content-length"] ?? 0) > PDP_MAX_BODY_BYTES) return refuseOversizedBody(req, res, PDP_MAX_BODY_BYTES);
     let json: unknown;
     try {
       json = JSON.parse(await readTextLimited(req, PDP_MAX_BODY_BYTES));
