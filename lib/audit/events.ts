@@ -10,17 +10,49 @@ export const ACTOR_TYPES = ["user", "client", "system"] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
-// PostgreSQL text and jsonb cannot hold NUL; a stray one must not lose an event.
-const withoutNul = (s: string) => s.replaceAll("\0", "\uFFFD");
-const text = (max: number) => z.string().max(max).transform(withoutNul);
+// PostgreSQL text cannot hold NUL, and a lone UTF-16 surrogate would become U+FFFD on its way to
+// the database, after the event was hashed: both are replaced first, so an odd string neither
+// loses an event nor breaks the chain.
+const storable = (s: string) => s.replaceAll("\0", "\uFFFD").toWellFormed();
+const text = (max: number) => z.string().max(max).transform(storable);
 
-function jsonWithoutNul(value: unknown): unknown {
-  if (typeof value === "string") return withoutNul(value);
-  if (Array.isArray(value)) return value.map(jsonWithoutNul);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), jsonWithoutNul(v)]));
-  return value;
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+const MAX_JSON_DEPTH = 32;
+
+/** The value as storable JSON (see storable), or undefined if it is not JSON. One walk: metadata rides on every event. */
+function storableJson(value: unknown, depth = 0): JsonValue | undefined {
+  if (typeof value === "string") return storable(value);
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value === "boolean" || value === null) return value;
+  if (typeof value !== "object" || depth >= MAX_JSON_DEPTH) return undefined;
+  if (Array.isArray(value)) {
+    const items: JsonValue[] = [];
+    for (const item of value) {
+      const clean = storableJson(item, depth + 1);
+      if (clean === undefined) return undefined;
+      items.push(clean);
+    }
+    return items;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const members: { [key: string]: JsonValue } = {};
+  for (const [key, member] of Object.entries(value)) {
+    const clean = storableJson(member, depth + 1);
+    if (clean === undefined) return undefined;
+    members[storable(key)] = clean;
+  }
+  return members;
 }
-const jsonObject = z.record(z.string(), z.json()).transform((o) => jsonWithoutNul(o) as Record<string, z.core.util.JSONType>);
+
+const jsonObject = z.custom<{ [key: string]: JsonValue }>().transform((value, ctx) => {
+  const clean = value !== null && typeof value === "object" && !Array.isArray(value) ? storableJson(value) : undefined;
+  if (clean === undefined) {
+    ctx.addIssue({ code: "custom", message: `expected a JSON object (plain values, at most ${MAX_JSON_DEPTH} levels deep)` });
+    return z.NEVER;
+  }
+  return clean as { [key: string]: JsonValue };
+});
 
 export const auditEventSchema = z.object({
   type: z.enum(AUDIT_TYPES),
@@ -38,7 +70,7 @@ export const auditEventSchema = z.object({
     .nullish(),
   riskScore: z.number().min(0).max(1).nullish(),
   policyDecisions: z.array(jsonObject).max(50).nullish(),
-  metadata: jsonObject.default({}),
+  metadata: jsonObject.optional(),
 });
 
 export type AuditEventInput = z.input<typeof auditEventSchema>;

@@ -4,10 +4,11 @@ import { stringify } from "csv-stringify/sync";
 import { db, Prisma } from "../db/client";
 import { keyRing, signDetached } from "../crypto";
 import type { AuditActor } from "./events";
+import { flatObjectSerializer } from "./hash";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
-import { filterClause, revealEvent, type AuditEventView, type AuditFilters } from "./search";
-import { readChainHead, readRangeAhead } from "./store";
+import { filterClause, revealEvent, type AuditFilters } from "./search";
+import { readChainHead, readRangeAhead, type StoredEventText } from "./store";
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -18,10 +19,14 @@ const COLUMNS = [
   "ip", "userAgent", "deviceId", "location", "riskScore", "policyDecisions", "metadata", "prevHash", "hash",
 ] as const;
 
-function encode(events: AuditEventView[], format: ExportFormat, withHeader: boolean): string {
-  const rows = events.map((e) => Object.fromEntries(COLUMNS.map((c) => [c, e[c]])));
-  if (format === "jsonl") return rows.map((r) => `${JSON.stringify(r)}\n`).join("");
-  const cells = rows.map((r) => COLUMNS.map((c) => (typeof r[c] === "object" && r[c] !== null ? JSON.stringify(r[c]) : (r[c] ?? ""))));
+export type ExportRow = StoredEventText & { ip: string | null; userAgent: string | null };
+
+// Metadata and policy decisions are written out as stored (canonical JSON text), not re-serialised.
+const jsonLine = flatObjectSerializer(COLUMNS, ["policyDecisions", "metadata"]);
+
+export function encode(rows: ExportRow[], format: ExportFormat, withHeader: boolean): string {
+  if (format === "jsonl") return rows.map((row) => `${jsonLine(row)}\n`).join("");
+  const cells = rows.map((row) => COLUMNS.map((c) => row[c] ?? ""));
   // escape_formulas: a cell such as =HYPERLINK(…) from a typed email must not run in a spreadsheet.
   return stringify(withHeader ? [[...COLUMNS], ...cells] : cells, { escape_formulas: true });
 }

@@ -1,8 +1,9 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { blindIndex, encrypt } from "../crypto";
-import { auditEventSchema, type AuditEventInput, type StoredEvent } from "./events";
-import { appendBatch, type Unchained } from "./store";
+import { auditEventSchema, type AuditEventInput } from "./events";
+import { canonicalJson } from "./hash";
+import { appendBatch, type RecordedEvent, type Unchained } from "./store";
 
 // Group commit: events recorded at the same moment (by any number of concurrent requests in
 // this process) are chained and committed together in one transaction, so throughput does not
@@ -10,12 +11,12 @@ import { appendBatch, type Unchained } from "./store";
 
 const MAX_BATCH = 500;
 
-type Pending = { event: Unchained; resolve: (stored: StoredEvent) => void; reject: (error: unknown) => void };
+type Pending = { event: Unchained; resolve: (recorded: RecordedEvent) => void; reject: (error: unknown) => void };
 const queue: Pending[] = [];
 let flushing = false;
 
-/** Writes one audit event, chained and committed; returns it as stored. */
-export function recordAuditEvent(input: AuditEventInput): Promise<StoredEvent> {
+/** Writes one audit event, chained and committed; returns its place in the chain. */
+export function recordAuditEvent(input: AuditEventInput): Promise<RecordedEvent> {
   let event: Unchained;
   try {
     event = prepare(input);
@@ -38,8 +39,8 @@ async function flush() {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
       try {
-        const stored = await appendBatch(batch.map((p) => p.event));
-        batch.forEach((p, i) => p.resolve(stored[i]!));
+        const recorded = await appendBatch(batch.map((p) => p.event));
+        batch.forEach((p, i) => p.resolve(recorded[i]!));
       } catch (error) {
         batch.forEach((p) => p.reject(error));
       }
@@ -76,7 +77,8 @@ function prepare(input: AuditEventInput): Unchained {
     deviceId: e.client?.deviceId ?? null,
     location: e.client?.location ?? null,
     riskScore: e.riskScore == null ? null : e.riskScore.toFixed(3),
-    policyDecisions: e.policyDecisions ?? null,
-    metadata: e.metadata,
+    // Serialised here, outside the chain lock, in the canonical form that is both stored and hashed.
+    policyDecisions: e.policyDecisions ? canonicalJson(e.policyDecisions) : null,
+    metadata: canonicalJson(e.metadata ?? {}),
   };
 }

@@ -70,7 +70,7 @@ export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql
 /** An event as a person reads it: sensitive fields decrypted. */
 export type AuditEventView = StoredEvent & { ip: string | null; userAgent: string | null };
 
-export function revealEvent(event: StoredEvent): AuditEventView {
+export function revealEvent<E extends Pick<StoredEvent, "ipCipher" | "userAgentCipher">>(event: E): E & { ip: string | null; userAgent: string | null } {
   const open = (value: string | null, context: string) => {
     if (!value) return null;
     try {

@@ -2,20 +2,20 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { db, pgPool, Prisma } from "../db/client";
 import { signDetached } from "../crypto";
-import { eventHash } from "./hash";
-import type { ChainedEvent, StoredEvent } from "./events";
+import { eventTextHash, type ChainedEventText } from "./hash";
 
-// Reading and appending chained rows. Rows travel as JSON (json_to_recordset on the way in,
-// json_agg on the way out): one statement per batch instead of one per row, and the same
-// textual forms (seq and risk as text, time as ISO UTC) that the hash covers.
+// Reading and appending chained rows, in the textual forms that the hash covers (seq and risk
+// as text, time as ISO UTC, metadata and policy decisions as canonical JSON text in json
+// columns, which keep their text as written). A batch goes in as one JSON document
+// (json_to_recordset): one statement per batch instead of one per row.
 
 /** Every CHECKPOINT_EVERY events the writer signs the chain head. */
 export const CHECKPOINT_EVERY = 1000;
 
 const RECORD_COLUMNS = `seq text, id uuid, at text, type text, action text, outcome text, "actorType" text,
   "actorId" text, "actorLabel" text, "resourceType" text, "resourceId" text, "ipCipher" text, "ipHash" text,
-  "userAgentCipher" text, "deviceId" text, location text, "riskScore" text, "policyDecisions" jsonb,
-  metadata jsonb, "prevHash" text, hash text`;
+  "userAgentCipher" text, "deviceId" text, location text, "riskScore" text, "policyDecisions" text,
+  metadata text, "prevHash" text, hash text`;
 
 /** The SELECT list that gives a row back in its hashed form. */
 export const STORED_EVENT_JSON = Prisma.raw(`json_build_object(
@@ -26,7 +26,11 @@ export const STORED_EVENT_JSON = Prisma.raw(`json_build_object(
   'location', location, 'riskScore', risk_score::text, 'policyDecisions', policy_decisions,
   'metadata', metadata, 'prevHash', prev_hash, 'hash', hash)`);
 
-export type Unchained = Omit<ChainedEvent, "seq" | "at" | "prevHash">;
+export type Unchained = Omit<ChainedEventText, "seq" | "at" | "prevHash">;
+/** A stored event as hashed: its JSON fields as their stored canonical text. */
+export type StoredEventText = ChainedEventText & { hash: string };
+/** Where a recorded event landed in the chain. */
+export type RecordedEvent = Pick<StoredEventText, "seq" | "id" | "at" | "hash">;
 
 const INSERT_EVENTS = `
   WITH inserted AS (
@@ -35,9 +39,9 @@ const INSERT_EVENTS = `
       search, prev_hash, hash)
     SELECT r.seq::bigint, r.id, r.at::timestamptz, r.type, r.action, r.outcome, r."actorType", r."actorId", r."actorLabel",
       r."resourceType", r."resourceId", r."ipCipher", r."ipHash", r."userAgentCipher", r."deviceId", r.location,
-      r."riskScore"::numeric, r."policyDecisions", r.metadata,
+      r."riskScore"::numeric, r."policyDecisions"::json, r.metadata::json,
       to_tsvector('simple', concat_ws(' ', r.action, r."actorLabel", r."actorId", r."resourceType", r."resourceId", r.location))
-        || jsonb_to_tsvector('simple', r.metadata, '["string", "numeric"]'),
+        || json_to_tsvector('simple', r.metadata::json, '["string", "numeric"]'),
       r."prevHash", r.hash
     FROM json_to_recordset($1::json) AS r(${RECORD_COLUMNS}))
   UPDATE audit_chain_head SET seq = $2, hash = $3 WHERE id = 1`;
@@ -48,9 +52,9 @@ const INSERT_EVENTS = `
  * checkpoint when due. On a node-postgres client rather than a Prisma interactive transaction,
  * which cost twice as much per commit (bench/README.md, W2).
  */
-export async function appendBatch(events: Unchained[]): Promise<StoredEvent[]> {
+export async function appendBatch(events: Unchained[]): Promise<RecordedEvent[]> {
   const client = await pgPool().connect();
-  let stored: StoredEvent[];
+  let stored: StoredEventText[];
   try {
     // A statement stuck for 20 s gives up (and the head lock with it) rather than stall every writer.
     await client.query("BEGIN; SET LOCAL statement_timeout = 20000");
@@ -62,8 +66,8 @@ export async function appendBatch(events: Unchained[]): Promise<StoredEvent[]> {
     let prevHash = head.hash;
     stored = events.map((event) => {
       seq += BigInt(1);
-      const chained: ChainedEvent = { ...event, seq: seq.toString(), at: head.now, prevHash };
-      prevHash = eventHash(chained);
+      const chained: ChainedEventText = { ...event, seq: seq.toString(), at: head.now, prevHash };
+      prevHash = eventTextHash(chained);
       return { ...chained, hash: prevHash };
     });
     await client.query(INSERT_EVENTS, [JSON.stringify(stored), seq.toString(), prevHash]);
@@ -78,7 +82,7 @@ export async function appendBatch(events: Unchained[]): Promise<StoredEvent[]> {
     throw error;
   }
   client.release();
-  return stored;
+  return stored.map(({ seq, id, at, hash }) => ({ seq, id, at, hash }));
 }
 
 /** The chain head: the newest event's sequence number and hash. It moves in the same transaction as the insert, so every event up to it is committed. */
@@ -97,21 +101,27 @@ export async function insertCheckpoint(execute: (text: string, values: unknown[]
   await execute("INSERT INTO audit_checkpoints (id, seq, hash, reason, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)", [randomUUID(), seq.toString(), hash, reason, keyId, signature]);
 }
 
-/** Rows in seq order from `afterSeq` (exclusive), at most `limit`, as their hashed form. */
-export async function readRange(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> {
-  // Plain json (no jsonb round trip) and no second sort inside the aggregate: both cost more than
-  // the query itself. The order is restored here, where it costs nothing on a sorted page.
-  const [row] = await db().$queryRaw<{ rows: string | null }[]>`
-    SELECT json_agg(page.e)::text AS rows FROM (
-      SELECT ${STORED_EVENT_JSON} AS e FROM audit_events
-      WHERE seq > ${afterSeq} ${where} ORDER BY seq LIMIT ${limit}) page`;
-  const events = row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
-  // seq is a decimal string: a shorter one is smaller, equal lengths compare as text.
-  return events.sort((a, b) => a.seq.length - b.seq.length || (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+/** The SELECT list that gives a row back as hashed, every column as text. */
+export const STORED_EVENT_TEXT = `seq::text AS seq, id::text AS id,
+  to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, type, action, outcome, actor_type AS "actorType",
+  actor_id AS "actorId", actor_label AS "actorLabel", resource_type AS "resourceType", resource_id AS "resourceId",
+  ip_cipher AS "ipCipher", ip_hash AS "ipHash", user_agent_cipher AS "userAgentCipher", device_id AS "deviceId", location,
+  risk_score::text AS "riskScore", policy_decisions::text AS "policyDecisions", metadata::text AS metadata,
+  prev_hash AS "prevHash", hash`;
+
+/**
+ * Rows in seq order from `afterSeq` (exclusive), at most `limit`, as hashed. Every column comes
+ * as text (node-postgres parses nothing), so the chain can be checked and exported without
+ * parsing and re-serialising metadata.
+ */
+export async function readRange(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEventText[]> {
+  const query = Prisma.sql`SELECT ${Prisma.raw(STORED_EVENT_TEXT)} FROM audit_events
+    WHERE seq > ${afterSeq} ${where} ORDER BY audit_events.seq LIMIT ${limit}`; // not the text alias
+  return (await pgPool().query<StoredEventText>(query.text, query.values)).rows;
 }
 
 /** readRange started before its rows are needed; the caller may stop first, so its failure is not left unhandled. */
-export function readRangeAhead(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEvent[]> {
+export function readRangeAhead(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEventText[]> {
   const rows = readRange(afterSeq, limit, where);
   rows.catch(() => undefined);
   return rows;

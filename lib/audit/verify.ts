@@ -1,9 +1,8 @@
 import "server-only";
 import { db, Prisma } from "../db/client";
 import { keyRing, verifyDetached } from "../crypto";
-import { GENESIS_HASH, eventHash } from "./hash";
-import { checkpointStatement, readChainHead, readRangeAhead } from "./store";
-import type { StoredEvent } from "./events";
+import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
+import { checkpointStatement, readChainHead, readRangeAhead, type StoredEventText } from "./store";
 
 const BATCH = 10_000;
 
@@ -51,8 +50,8 @@ export async function verifyChain(): Promise<ChainVerification> {
 
   let expectedSeq: bigint | null = null;
   let expectedPrev = GENESIS_HASH;
-  let first: StoredEvent | undefined;
-  let last: StoredEvent | undefined;
+  let first: StoredEventText | undefined;
+  let last: StoredEventText | undefined;
   let count = 0;
   let checkpointsChecked = 0;
 
@@ -74,14 +73,13 @@ export async function verifyChain(): Promise<ChainVerification> {
       }
       if (seq !== expectedSeq) return result({ eventsChecked: count, firstBadSeq: expectedSeq.toString(), problem: `event ${expectedSeq} is missing` });
       if (row.prevHash !== expectedPrev) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} does not link to the event before it` });
-      const { hash, ...chained } = row;
-      if (eventHash(chained) !== hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
+      if (!hashHolds(row)) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
       const checkpoint = bySeq.get(seq);
       if (checkpoint) {
-        if (checkpoint.hash !== hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} differs from its signed checkpoint` });
+        if (checkpoint.hash !== row.hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} differs from its signed checkpoint` });
         checkpointsChecked++;
       }
-      expectedPrev = hash;
+      expectedPrev = row.hash;
       expectedSeq = seq + BigInt(1);
       last = row;
       count++;
@@ -94,4 +92,16 @@ export async function verifyChain(): Promise<ChainVerification> {
     return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head.seq})` });
   }
   return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
+}
+
+/**
+ * The row's hash, recomputed from its stored text. Events written before metadata was kept as
+ * canonical text (migration 20261203150000_audit_json_as_written) hold PostgreSQL's jsonb form:
+ * a row that does not match is hashed once more from its parsed JSON before it counts as changed.
+ */
+function hashHolds(row: StoredEventText): boolean {
+  const { hash, ...chained } = row;
+  if (eventTextHash(chained) === hash) return true;
+  const policyDecisions: unknown = chained.policyDecisions === null ? null : JSON.parse(chained.policyDecisions);
+  return eventHash({ ...chained, metadata: JSON.parse(chained.metadata) as Record<string, unknown>, policyDecisions }) === hash;
 }

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { recordAuditEvent, verifyChain, purgeAuditEvents, applyAuditRetention, eventHash, type AuditEventInput } from "@/lib/audit";
+import { recordAuditEvent, verifyChain, purgeAuditEvents, applyAuditRetention, type AuditEventInput } from "@/lib/audit";
+import { eventTextHash } from "@/lib/audit/hash";
 import { CHECKPOINT_EVERY, readRange } from "@/lib/audit/store";
 import { resetDatabase } from "../support/db";
 
@@ -84,7 +85,7 @@ describe("the audit chain", () => {
     for (const row of rows) {
       const { hash: _old, ...fields } = row;
       const forged = { ...fields, prevHash: prev, outcome: row.seq === "500" ? "failure" : row.outcome };
-      prev = eventHash(forged);
+      prev = eventTextHash(forged);
       await asSuperuserBypassingTriggers(`UPDATE audit_events SET outcome = '${forged.outcome}', prev_hash = '${forged.prevHash}', hash = '${prev}' WHERE seq = ${row.seq}`);
     }
     await asSuperuserBypassingTriggers(`UPDATE audit_chain_head SET hash = '${prev}'`);
@@ -105,6 +106,27 @@ describe("the audit chain", () => {
     await expect(recordAuditEvent({ ...event(1), type: "nonsense" as never })).rejects.toThrow();
     await recordAuditEvent(event(2, { metadata: { note: "nul \0 byte" } }));
     expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+
+  it("stores metadata as its canonical JSON text and verifies odd strings, keys and numbers", async () => {
+    const metadata = { "10": [1e21, 1e-7, -0, "é 😀"], "9": { z: null, a: "\u0001 \"quoted\"" }, b: "\u2028", a: true };
+    // A lone surrogate cannot reach PostgreSQL as it is: it is replaced before the event is hashed.
+    await recordAuditEvent(event(3, { actor: { type: "user", id: "u-3", label: "lone \ud800 surrogate" }, metadata, policyDecisions: [{ policy: "p1", effect: "permit" }] }));
+    const [row] = await db().$queryRawUnsafe<{ metadata: string; actor_label: string }[]>("SELECT metadata::text AS metadata, actor_label FROM audit_events");
+    expect(row!.metadata).toBe('{"10":[1e+21,1e-7,0,"é 😀"],"9":{"a":"\\u0001 \\"quoted\\"","z":null},"a":true,"b":"\u2028"}');
+    expect(row!.actor_label).toBe("lone \uFFFD surrogate");
+    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+
+  it("verifies events stored before metadata kept its text (jsonb's form), and finds a change in one", async () => {
+    await writeMany(30, 3);
+    await recordAuditEvent(event(30, { metadata: { b: [1, 2], a: "x", "10": 1.5 }, policyDecisions: [{ z: 1, a: 2 }] }));
+    await asSuperuserBypassingTriggers("UPDATE audit_events SET metadata = metadata::jsonb::json, policy_decisions = policy_decisions::jsonb::json");
+    const [row] = await db().$queryRawUnsafe<{ metadata: string }[]>("SELECT metadata::text AS metadata FROM audit_events WHERE seq = 31");
+    expect(row!.metadata).toBe('{"a": "x", "b": [1, 2], "10": 1.5}');
+    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 31 });
+    await asSuperuserBypassingTriggers(`UPDATE audit_events SET metadata = '{"a": "x", "b": [1, 3], "10": 1.5}' WHERE seq = 31`);
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "31" });
   });
 });
 

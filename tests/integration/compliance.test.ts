@@ -287,7 +287,7 @@ describe("the auditor's report", () => {
     const seq = report.runs[0]!.auditEvent!.seq;
     await db().$transaction([
       db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"),
-      db().$executeRawUnsafe(`UPDATE audit_events SET metadata = jsonb_set(metadata, '{trigger}', '"schedule"') WHERE seq = ${seq}`),
+      db().$executeRawUnsafe(`UPDATE audit_events SET metadata = jsonb_set(metadata::jsonb, '{trigger}', '"schedule"')::json WHERE seq = ${seq}`),
     ]);
     expect(run.runId).toBe(report.runs[0]!.id);
     expect((await verifyReport(report)).problems).toContain(`Audit event ${seq} (run ${run.runId}) was altered: its hash does not recompute.`);
