@@ -66,8 +66,8 @@ async function writePath(pools: Pools, databaseUrl: string): Promise<Row[]> {
   const [row] = await readRange(BigInt(recorded!.seq) - BigInt(1), 1);
   const { hash: _hash, ...sample } = row!;
   const hashUs = perCall(4_000, () => eventTextHash(sample));
-  log(`diag write: per event in Node — prepare ${prepareUs.toFixed(0)} µs (zod ${zodUs.toFixed(0)} µs, one encrypt ${encryptUs.toFixed(0)} µs, 2 per event), eventHash ${hashUs.toFixed(0)} µs`);
-  rows.push({ section: "diag", name: "write: Node CPU per event (prepare + eventHash)", n: 4_000, pass: null, throughput: 1e6 / (prepareUs + hashUs), unit: " ev/s", note: `prepare ${prepareUs.toFixed(0)} µs (zod ${zodUs.toFixed(0)}, encrypt ${encryptUs.toFixed(0)} ×2) + eventHash ${hashUs.toFixed(0)} µs` });
+  log(`diag write: per event in Node — prepare ${prepareUs.toFixed(0)} µs (zod ${zodUs.toFixed(0)} µs, one encrypt ${encryptUs.toFixed(0)} µs, 2 per event), eventTextHash ${hashUs.toFixed(0)} µs`);
+  rows.push({ section: "diag", name: "write: Node CPU per event (prepare + eventTextHash)", n: 4_000, pass: null, throughput: 1e6 / (prepareUs + hashUs), unit: " ev/s", note: `prepare ${prepareUs.toFixed(0)} µs (zod ${zodUs.toFixed(0)}, encrypt ${encryptUs.toFixed(0)} ×2) + eventTextHash ${hashUs.toFixed(0)} µs` });
 
   // Fixed cost of one interactive transaction like appendBatch's, with nothing to insert.
   const prismaTx = await timed(30, () =>

@@ -40,7 +40,8 @@ function storableJson(value: unknown, depth = 0): JsonValue | undefined {
   for (const [key, member] of Object.entries(value)) {
     const clean = storableJson(member, depth + 1);
     if (clean === undefined) return undefined;
-    members[storable(key)] = clean;
+    // defineProperty: a "__proto__" key is data here, not the object's prototype.
+    Object.defineProperty(members, storable(key), { value: clean, enumerable: true, writable: true, configurable: true });
   }
   return members;
 }

@@ -1,4 +1,4 @@
-// The chain's hash function. Not "server-only": the offline verifiers use it too.
+// The chain's hash function. Pure (no database, not "server-only"): scripts and tests use it as is.
 import { hash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { ChainedEvent } from "./events";
@@ -39,8 +39,9 @@ export function flatObjectSerializer<K extends string>(keys: readonly K[], jsonK
   return (record: Readonly<Record<K, string | null>>): string => {
     let text = "";
     for (let i = 0; i < keys.length; i++) {
-      const value = record[keys[i]!];
-      text += prefixes[i]! + (value == null ? "null" : isJson[i] ? value : NEEDS_ESCAPING.test(value) ? JSON.stringify(value) : `"${value}"`);
+      const value: unknown = record[keys[i]!];
+      if (value !== null && typeof value !== "string") throw new TypeError(`${keys[i]} must be a string or null`);
+      text += prefixes[i]! + (value === null ? "null" : isJson[i] ? value : NEEDS_ESCAPING.test(value) ? JSON.stringify(value) : `"${value}"`);
     }
     return `${text}}`;
   };
@@ -52,8 +53,8 @@ const canonicalEventText = flatObjectSerializer([...CHAINED_KEYS].sort(), ["meta
 /**
  * SHA-256 over the RFC 8785 canonical JSON of the event, which includes the previous event's
  * hash: changing, removing or reordering any event changes every hash after it. Encrypted fields
- * are hashed as ciphertext, so the chain verifies without decryption keys. The nested JSON comes
- * in already canonical, so the text is exactly canonicalize(event) (tests/unit/audit-hash.test.ts).
+ * are hashed as ciphertext, so the chain verifies without decryption keys. Given the nested JSON
+ * as canonical text, the text hashed is exactly canonicalize(event) (tests/unit/audit-hash.test.ts).
  */
 export function eventTextHash(event: ChainedEventText): string {
   return hash("sha256", canonicalEventText(event), "hex");

@@ -4,8 +4,9 @@ import { db, Prisma } from "../db/client";
 import { decrypt } from "../crypto";
 import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
 import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
-import { readChainHead, STORED_EVENT_JSON } from "./store";
-import { eventHash, GENESIS_HASH } from "./hash";
+import { GENESIS_HASH } from "./hash";
+import { readChainHead, readEvents, STORED_EVENT_JSON } from "./store";
+import { storedHashHolds } from "./verify";
 
 const optionalText = (max: number) =>
   z.string().trim().max(max).refine((v) => !v.includes("\u0000"), "Remove the NUL character.").optional().transform((v) => v || undefined);
@@ -140,24 +141,24 @@ export async function checkAuditEvent(seq: bigint): Promise<AuditEventCheck | nu
   return (await checkAuditEvents([seq])).get(seq.toString()) ?? null;
 }
 
-/** Events by sequence number, each with its hash recomputed and its links to its neighbours: three queries for any number. */
+/** Events by sequence number, each with its hash recomputed (as the chain walk does) and its links to its neighbours. */
 export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, AuditEventCheck>> {
   if (seqs.length === 0) return new Map();
-  const [rows, neighbours] = await Promise.all([
-    db().$queryRaw<{ e: StoredEvent }[]>`SELECT ${STORED_EVENT_JSON} AS e FROM audit_events WHERE seq = ANY(${seqs}::bigint[])`,
+  const [rows, neighbours, head] = await Promise.all([
+    readEvents(seqs),
     db().auditEvent.findMany({ where: { seq: { in: seqs.flatMap((s) => [s - BigInt(1), s + BigInt(1)]) } }, select: { seq: true, hash: true, prevHash: true } }),
+    readChainHead(),
   ]);
   const around = new Map(neighbours.map((n) => [n.seq.toString(), n]));
-  return new Map(rows.map(({ e }) => {
-    const event = revealEvent(e);
-    const { hash, ip: _ip, userAgent: _ua, ...chained } = event;
-    const seq = BigInt(event.seq);
+  return new Map(rows.map((row) => {
+    const event = revealEvent({ ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown>, policyDecisions: row.policyDecisions === null ? null : (JSON.parse(row.policyDecisions) as unknown) });
+    const seq = BigInt(row.seq);
     const previous = seq === BigInt(1) ? GENESIS_HASH : (around.get((seq - BigInt(1)).toString())?.hash ?? null);
     const next = around.get((seq + BigInt(1)).toString());
-    const hashHolds = eventHash(chained) === hash;
-    const linkHolds = previous === null ? null : previous === event.prevHash;
-    const nextLinkHolds = next ? next.prevHash === hash : null;
-    return [event.seq, { event, hashHolds, linkHolds, nextLinkHolds, intact: hashHolds && linkHolds !== false && nextLinkHolds !== false }];
+    const hashHolds = storedHashHolds(row, head.canonicalJsonFrom);
+    const linkHolds = previous === null ? null : previous === row.prevHash;
+    const nextLinkHolds = next ? next.prevHash === row.hash : null;
+    return [row.seq, { event, hashHolds, linkHolds, nextLinkHolds, intact: hashHolds && linkHolds !== false && nextLinkHolds !== false }];
   }));
 }
 

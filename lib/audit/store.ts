@@ -6,7 +6,7 @@ import { eventTextHash, type ChainedEventText } from "./hash";
 
 // Reading and appending chained rows, in the textual forms that the hash covers (seq and risk
 // as text, time as ISO UTC, metadata and policy decisions as canonical JSON text in json
-// columns, which keep their text as written). A batch goes in as one JSON document
+// columns, which keep their text as written; rows from before that was so: see verify.ts). A batch goes in as one JSON document
 // (json_to_recordset): one statement per batch instead of one per row.
 
 /** Every CHECKPOINT_EVERY events the writer signs the chain head. */
@@ -17,7 +17,7 @@ const RECORD_COLUMNS = `seq text, id uuid, at text, type text, action text, outc
   "userAgentCipher" text, "deviceId" text, location text, "riskScore" text, "policyDecisions" text,
   metadata text, "prevHash" text, hash text`;
 
-/** The SELECT list that gives a row back in its hashed form. */
+/** The SELECT list that gives a row back as one JSON object, for display (metadata parsed). */
 export const STORED_EVENT_JSON = Prisma.raw(`json_build_object(
   'seq', seq::text, 'id', id, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
   'type', type, 'action', action, 'outcome', outcome, 'actorType', actor_type, 'actorId', actor_id,
@@ -86,8 +86,8 @@ export async function appendBatch(events: Unchained[]): Promise<RecordedEvent[]>
 }
 
 /** The chain head: the newest event's sequence number and hash. It moves in the same transaction as the insert, so every event up to it is committed. */
-export async function readChainHead(): Promise<{ seq: bigint; hash: string }> {
-  const head = await db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true } });
+export async function readChainHead(): Promise<{ seq: bigint; hash: string; canonicalJsonFrom: bigint }> {
+  const head = await db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true, canonicalJsonFrom: true } });
   if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
   return head;
 }
@@ -118,6 +118,11 @@ export async function readRange(afterSeq: bigint, limit: number, where: Prisma.S
   const query = Prisma.sql`SELECT ${Prisma.raw(STORED_EVENT_TEXT)} FROM audit_events
     WHERE seq > ${afterSeq} ${where} ORDER BY audit_events.seq LIMIT ${limit}`; // not the text alias
   return (await pgPool().query<StoredEventText>(query.text, query.values)).rows;
+}
+
+/** The rows with these sequence numbers, as hashed (in no particular order). */
+export async function readEvents(seqs: bigint[]): Promise<StoredEventText[]> {
+  return (await pgPool().query<StoredEventText>(`SELECT ${STORED_EVENT_TEXT} FROM audit_events WHERE seq = ANY($1::bigint[])`, [seqs])).rows;
 }
 
 /** readRange started before its rows are needed; the caller may stop first, so its failure is not left unhandled. */

@@ -73,7 +73,7 @@ export async function verifyChain(): Promise<ChainVerification> {
       }
       if (seq !== expectedSeq) return result({ eventsChecked: count, firstBadSeq: expectedSeq.toString(), problem: `event ${expectedSeq} is missing` });
       if (row.prevHash !== expectedPrev) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} does not link to the event before it` });
-      if (!hashHolds(row)) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
+      if (!storedHashHolds(row, head.canonicalJsonFrom)) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
       const checkpoint = bySeq.get(seq);
       if (checkpoint) {
         if (checkpoint.hash !== row.hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} differs from its signed checkpoint` });
@@ -95,13 +95,16 @@ export async function verifyChain(): Promise<ChainVerification> {
 }
 
 /**
- * The row's hash, recomputed from its stored text. Events written before metadata was kept as
- * canonical text (migration 20261203150000_audit_json_as_written) hold PostgreSQL's jsonb form:
- * a row that does not match is hashed once more from its parsed JSON before it counts as changed.
+ * The row's hash, recomputed from its stored text: the exact text it was hashed over. Rows from
+ * before metadata was kept so (below `canonicalJsonFrom`, migration
+ * 20261203150000_audit_json_as_written) hold jsonb's form and are hashed from their parsed JSON.
+ * Later rows get no such second chance: a different text with the same meaning (a duplicate key,
+ * an extra digit, a raw newline) is a change, since SQL, exports and the console read the text.
  */
-function hashHolds(row: StoredEventText): boolean {
+export function storedHashHolds(row: StoredEventText, canonicalJsonFrom: bigint): boolean {
   const { hash, ...chained } = row;
   if (eventTextHash(chained) === hash) return true;
+  if (BigInt(row.seq) >= canonicalJsonFrom) return false;
   const policyDecisions: unknown = chained.policyDecisions === null ? null : JSON.parse(chained.policyDecisions);
   return eventHash({ ...chained, metadata: JSON.parse(chained.metadata) as Record<string, unknown>, policyDecisions }) === hash;
 }

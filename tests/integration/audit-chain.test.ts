@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { recordAuditEvent, verifyChain, purgeAuditEvents, applyAuditRetention, type AuditEventInput } from "@/lib/audit";
+import { recordAuditEvent, verifyChain, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
 import { eventTextHash } from "@/lib/audit/hash";
 import { CHECKPOINT_EVERY, readRange } from "@/lib/audit/store";
 import { resetDatabase } from "../support/db";
@@ -121,12 +121,26 @@ describe("the audit chain", () => {
   it("verifies events stored before metadata kept its text (jsonb's form), and finds a change in one", async () => {
     await writeMany(30, 3);
     await recordAuditEvent(event(30, { metadata: { b: [1, 2], a: "x", "10": 1.5 }, policyDecisions: [{ z: 1, a: 2 }] }));
+    // As the migration leaves a trail written before it: jsonb's form, and the head marking where canonical text starts.
     await asSuperuserBypassingTriggers("UPDATE audit_events SET metadata = metadata::jsonb::json, policy_decisions = policy_decisions::jsonb::json");
+    await db().$executeRawUnsafe("UPDATE audit_chain_head SET canonical_json_from = 32");
     const [row] = await db().$queryRawUnsafe<{ metadata: string }[]>("SELECT metadata::text AS metadata FROM audit_events WHERE seq = 31");
     expect(row!.metadata).toBe('{"a": "x", "b": [1, 2], "10": 1.5}');
     expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 31 });
     await asSuperuserBypassingTriggers(`UPDATE audit_events SET metadata = '{"a": "x", "b": [1, 3], "10": 1.5}' WHERE seq = 31`);
     expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "31" });
+  });
+
+  it("holds later events to their exact text: the same values written differently are a change", async () => {
+    await writeMany(5, 1);
+    await recordAuditEvent(event(5, { metadata: { role: "auditor", amount: 1e16 } }));
+    expect(await checkAuditEvent(BigInt(6))).toMatchObject({ hashHolds: true, intact: true });
+    // Each parses to the same values as the original, yet SQL, exports and readers see other text.
+    for (const forged of ['{"amount":1e16,"role":"auditor"}', '{"amount":10000000000000001,"role":"auditor"}', '{"amount":10000000000000000,"role":"admin","role":"auditor"}', '{"amount":10000000000000000,\n"role":"auditor"}']) {
+      await asSuperuserBypassingTriggers(`UPDATE audit_events SET metadata = '${forged}' WHERE seq = 6`);
+      expect(await verifyChain(), forged).toMatchObject({ ok: false, firstBadSeq: "6" });
+      expect(await checkAuditEvent(BigInt(6)), forged).toMatchObject({ hashHolds: false, intact: false });
+    }
   });
 });
 

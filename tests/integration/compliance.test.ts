@@ -294,10 +294,11 @@ describe("the auditor's report", () => {
     // Recomputing the edited event's hash does not help: the next event's link no longer holds.
     const edited = await db().auditEvent.findUniqueOrThrow({ where: { seq: BigInt(seq) } });
     const { checkAuditEvent, eventHash } = await import("@/lib/audit");
+    const { canonicalJson } = await import("@/lib/audit/hash");
     const { hash: _old, ip: _ip, userAgent: _ua, ...chained } = (await checkAuditEvent(BigInt(seq)))!.event;
     await db().$transaction([
       db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"),
-      db().$executeRawUnsafe(`UPDATE audit_events SET hash = '${eventHash(chained)}' WHERE seq = ${edited.seq}`),
+      db().$executeRawUnsafe(`UPDATE audit_events SET metadata = $1::json, hash = '${eventHash(chained)}' WHERE seq = ${edited.seq}`, canonicalJson(chained.metadata)),
     ]);
     const forgedRef = { ...report, runs: report.runs.map((r) => ({ ...r, auditEvent: { seq, hash: eventHash(chained) } })) };
     expect((await verifyReport(forgedRef)).problems).toContain(`Audit event ${seq} (run ${run.runId}) was altered: the chain does not link through it.`);

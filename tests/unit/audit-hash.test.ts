@@ -7,13 +7,17 @@ import type { ChainedEvent } from "@/lib/audit/events";
 // The chain's definition is SHA-256 over canonicalize(event) (RFC 8785). The hash is built from
 // stored JSON text instead; these events, full of the strings and keys that JSON serialisers
 // disagree on, must hash exactly as the definition says.
-const TRICKY = ["", "plain", "quote \" backslash \\ slash /", "tab\tnewline\ncr\r", "\u0001\u001f\u007f", "é ü ß 中文 😀", "\u2028\u2029", "</script>", "{\"looks\":\"like json\"}", "=HYPERLINK(\"x\")"];
+const TRICKY = ["", "plain", "lone \ud800 surrogate", "__proto__", "quote \" backslash \\ slash /", "tab\tnewline\ncr\r", "\u0001\u001f\u007f", "é ü ß 中文 😀", "\u2028\u2029", "</script>", "{\"looks\":\"like json\"}", "=HYPERLINK(\"x\")"];
 
+/** mulberry32: pick(n) is a well-spread integer below n. */
 function seeded(seed: number) {
   let a = seed >>> 0;
   return (n: number) => {
-    a = (a * 1664525 + 1013904223) >>> 0;
-    return a % n;
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
   };
 }
 
@@ -50,12 +54,19 @@ const definition = (event: ChainedEvent) => hash("sha256", canonicalize(event)!,
 describe("the audit chain's hash", () => {
   it("is SHA-256 of the RFC 8785 form, from values and from stored canonical text alike", () => {
     const pick = seeded(8785);
+    const seen = { policyDecisions: 0, nullLocation: 0 };
     for (let i = 0; i < 2_000; i++) {
       const event = randomEvent(pick);
+      seen.policyDecisions += event.policyDecisions === null ? 0 : 1;
+      seen.nullLocation += event.location === null ? 1 : 0;
       const expected = definition(event);
       expect(eventHash(event)).toBe(expected);
+      // As stored: JSON fields as text (policy decisions may be SQL NULL).
       expect(eventTextHash({ ...event, metadata: canonicalJson(event.metadata), policyDecisions: event.policyDecisions === null ? null : canonicalJson(event.policyDecisions) })).toBe(expected);
     }
+    // The generator reaches both sides of every choice.
+    expect(seen.policyDecisions).toBeGreaterThan(500);
+    expect(seen.nullLocation).toBeGreaterThan(200);
   });
 
   it("changes when any one field changes", () => {
