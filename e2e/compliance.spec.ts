@@ -13,6 +13,8 @@ async function runTests(page: Page) {
 }
 
 test("a failing control gets an exception from two admins; an auditor sees it, downloads the report and verifies it", async ({ browser, page }) => {
+  // Four people sign in (argon2 each) and the control tests run twice: 26–32 s on a 2-vCPU machine.
+  test.setTimeout(90_000);
   // An analyst without a passkey makes CC6.1 fail.
   const { admin } = await createUserViaConsole(browser, { email: uniqueEmail("analyst"), password: PASSWORD, roles: ["analyst"] });
   await admin.close();
