@@ -3,7 +3,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from "oidc-provider";
 import { z } from "zod";
 import { readConfig } from "../config";
-import { db } from "../db/client";
+import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
 import { redirectUriProblem, secretMatches } from "./clients";
 import { rememberedGrantId } from "./consents";
@@ -33,8 +33,8 @@ const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 async function findAccount(_ctx: KoaContextWithOIDC, sub: string) {
   if (!z.uuid().safeParse(sub).success) return undefined;
-  const user = await db().user.findUnique({ where: { id: sub } });
-  if (!user || user.disabledAt) return undefined;
+  const user = await findEnabledAccount(sub);
+  if (!user) return undefined;
   return {
     accountId: user.id,
     // Gatehouse does not verify email addresses (yet), so it does not claim they are.
