@@ -18,7 +18,7 @@ import {
   type ExportFormat,
 } from "../lib/audit";
 import { filterClause } from "../lib/audit/search";
-import { STORED_EVENT_JSON } from "../lib/audit/store";
+import { eventsQuery } from "../lib/audit/store";
 import { runDiagnostics } from "./diagnose";
 import { eventSource, FREE_TEXT_TERMS, KIND_LIST, makePools, rng, type Pools } from "./data";
 import { fmtBytes, fmtInt, fmtMs, fmtRate, rate, summarize, summaryRow, type Row } from "./stats";
@@ -234,10 +234,7 @@ async function explain(q: Query): Promise<string> {
   const clauseMs = performance.now() - t0;
   const cursor = q.before ? Prisma.sql`AND seq < ${q.before}` : Prisma.empty;
   // The statement searchAuditEvents runs (lib/audit/search.ts), under EXPLAIN.
-  const plan = await db().$queryRaw<{ "QUERY PLAN": string }[]>`
-    EXPLAIN (ANALYZE, BUFFERS) SELECT json_agg(e ORDER BY (e->>'seq')::bigint DESC)::text AS rows FROM (
-      SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events
-      WHERE true ${where} ${cursor} ORDER BY seq DESC LIMIT 51) page`;
+  const plan = await db().$queryRaw<{ "QUERY PLAN": string }[]>`EXPLAIN (ANALYZE, BUFFERS) ${eventsQuery(Prisma.sql`${where} ${cursor}`, "desc", 51)}`;
   return [`  filterClause (time → seq lookups) took ${fmtMs(clauseMs)}`, ...plan.map((p) => `  ${p["QUERY PLAN"]}`)].join("\n");
 }
 

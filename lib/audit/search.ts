@@ -5,7 +5,7 @@ import { decrypt } from "../crypto";
 import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
 import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
 import { GENESIS_HASH } from "./hash";
-import { readChainHead, readEvents, STORED_EVENT_JSON } from "./store";
+import { parseStoredEvent, readChainHead, readEvents, readRange, selectEvents } from "./store";
 import { storedHashHolds } from "./verify";
 
 const optionalText = (max: number) =>
@@ -95,11 +95,7 @@ export async function searchAuditEvents(filters: Partial<AuditFilters>, before?:
 }
 
 async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number): Promise<StoredEvent[]> {
-  const [row] = await db().$queryRaw<{ rows: string | null }[]>`
-    SELECT json_agg(e ORDER BY (e->>'seq')::bigint DESC)::text AS rows FROM (
-      SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events
-      WHERE true ${where} ${range} ORDER BY seq DESC LIMIT ${limit}) page`;
-  return row?.rows ? (JSON.parse(row.rows) as StoredEvent[]) : [];
+  return (await selectEvents(Prisma.sql`${where} ${range}`, "desc", limit)).map(parseStoredEvent);
 }
 
 // The full-text index cannot hand out matches newest first, so PostgreSQL would fetch and sort
@@ -122,8 +118,8 @@ async function pageInWindows(where: Prisma.Sql, before: bigint | undefined, want
 }
 
 export async function findAuditEvent(seq: bigint): Promise<AuditEventView | null> {
-  const [row] = await db().$queryRaw<{ e: StoredEvent }[]>`SELECT ${STORED_EVENT_JSON} AS e FROM audit_events WHERE seq = ${seq}`;
-  return row ? revealEvent(row.e) : null;
+  const [row] = await readEvents([seq]);
+  return row ? revealEvent(parseStoredEvent(row)) : null;
 }
 
 export type AuditEventCheck = {
@@ -151,7 +147,7 @@ export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, Audi
   ]);
   const around = new Map(neighbours.map((n) => [n.seq.toString(), n]));
   return new Map(rows.map((row) => {
-    const event = revealEvent({ ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown>, policyDecisions: row.policyDecisions === null ? null : (JSON.parse(row.policyDecisions) as unknown) });
+    const event = revealEvent(parseStoredEvent(row));
     const seq = BigInt(row.seq);
     const previous = seq === BigInt(1) ? GENESIS_HASH : (around.get((seq - BigInt(1)).toString())?.hash ?? null);
     const next = around.get((seq + BigInt(1)).toString());
@@ -164,10 +160,7 @@ export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, Audi
 
 /** Events after a sequence number, oldest first (detection in lib/incidents reads the trail this way). */
 export async function auditEventsAfter(seq: bigint, limit: number): Promise<AuditEventView[]> {
-  const [row] = await db().$queryRaw<{ rows: string | null }[]>`
-    SELECT json_agg(e ORDER BY (e->>'seq')::bigint)::text AS rows FROM (
-      SELECT ${STORED_EVENT_JSON}::jsonb AS e FROM audit_events WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}) page`;
-  return row?.rows ? (JSON.parse(row.rows) as StoredEvent[]).map(revealEvent) : [];
+  return (await readRange(seq, limit)).map((row) => revealEvent(parseStoredEvent(row)));
 }
 
 export type DistinctMetadataQuery = {

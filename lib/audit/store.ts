@@ -3,11 +3,14 @@ import { randomUUID } from "node:crypto";
 import { db, pgPool, Prisma } from "../db/client";
 import { signDetached } from "../crypto";
 import { eventTextHash, type ChainedEventText } from "./hash";
+import type { StoredEvent } from "./events";
 
-// Reading and appending chained rows, in the textual forms that the hash covers (seq and risk
-// as text, time as ISO UTC, metadata and policy decisions as canonical JSON text in json
-// columns, which keep their text as written; rows from before that was so: see verify.ts). A batch goes in as one JSON document
-// (json_to_recordset): one statement per batch instead of one per row.
+// Reading and appending chained rows, in the textual forms that the hash covers: seq and risk as
+// text, time as ISO UTC, metadata and policy decisions as canonical JSON text in json columns,
+// which keep text as written (rows from before that was so: see verify.ts). A batch goes in as
+// one JSON document (json_to_recordset): one statement per batch instead of one per row.
+
+const isoUtc = (timestamp: string) => `to_char(${timestamp} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** Every CHECKPOINT_EVERY events the writer signs the chain head. */
 export const CHECKPOINT_EVERY = 1000;
@@ -16,15 +19,6 @@ const RECORD_COLUMNS = `seq text, id uuid, at text, type text, action text, outc
   "actorId" text, "actorLabel" text, "resourceType" text, "resourceId" text, "ipCipher" text, "ipHash" text,
   "userAgentCipher" text, "deviceId" text, location text, "riskScore" text, "policyDecisions" text,
   metadata text, "prevHash" text, hash text`;
-
-/** The SELECT list that gives a row back as one JSON object, for display (metadata parsed). */
-export const STORED_EVENT_JSON = Prisma.raw(`json_build_object(
-  'seq', seq::text, 'id', id, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-  'type', type, 'action', action, 'outcome', outcome, 'actorType', actor_type, 'actorId', actor_id,
-  'actorLabel', actor_label, 'resourceType', resource_type, 'resourceId', resource_id,
-  'ipCipher', ip_cipher, 'ipHash', ip_hash, 'userAgentCipher', user_agent_cipher, 'deviceId', device_id,
-  'location', location, 'riskScore', risk_score::text, 'policyDecisions', policy_decisions,
-  'metadata', metadata, 'prevHash', prev_hash, 'hash', hash)`);
 
 export type Unchained = Omit<ChainedEventText, "seq" | "at" | "prevHash">;
 /** A stored event as hashed: its JSON fields as their stored canonical text. */
@@ -59,7 +53,7 @@ export async function appendBatch(events: Unchained[]): Promise<RecordedEvent[]>
     // A statement stuck for 20 s gives up (and the head lock with it) rather than stall every writer.
     await client.query("BEGIN; SET LOCAL statement_timeout = 20000");
     const { rows: [head] } = await client.query<{ seq: string; hash: string; now: string }>(`
-      SELECT seq::text, hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS now
+      SELECT seq::text, hash, ${isoUtc("clock_timestamp()")} AS now
       FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
     if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
     let seq = BigInt(head.seq);
@@ -101,28 +95,36 @@ export async function insertCheckpoint(execute: (text: string, values: unknown[]
   await execute("INSERT INTO audit_checkpoints (id, seq, hash, reason, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)", [randomUUID(), seq.toString(), hash, reason, keyId, signature]);
 }
 
-/** The SELECT list that gives a row back as hashed, every column as text. */
-export const STORED_EVENT_TEXT = `seq::text AS seq, id::text AS id,
-  to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, type, action, outcome, actor_type AS "actorType",
-  actor_id AS "actorId", actor_label AS "actorLabel", resource_type AS "resourceType", resource_id AS "resourceId",
-  ip_cipher AS "ipCipher", ip_hash AS "ipHash", user_agent_cipher AS "userAgentCipher", device_id AS "deviceId", location,
-  risk_score::text AS "riskScore", policy_decisions::text AS "policyDecisions", metadata::text AS metadata,
-  prev_hash AS "prevHash", hash`;
+// Every column as text, named as in ChainedEvent: node-postgres parses nothing, and the row is
+// hashed as it comes.
+const STORED_EVENT_TEXT = Prisma.raw(`seq::text AS seq, id::text AS id, ${isoUtc("at")} AS at, type, action, outcome,
+  actor_type AS "actorType", actor_id AS "actorId", actor_label AS "actorLabel", resource_type AS "resourceType",
+  resource_id AS "resourceId", ip_cipher AS "ipCipher", ip_hash AS "ipHash", user_agent_cipher AS "userAgentCipher",
+  device_id AS "deviceId", location, risk_score::text AS "riskScore", policy_decisions::text AS "policyDecisions",
+  metadata::text AS metadata, prev_hash AS "prevHash", hash`);
 
-/**
- * Rows in seq order from `afterSeq` (exclusive), at most `limit`, as hashed. Every column comes
- * as text (node-postgres parses nothing), so the chain can be checked and exported without
- * parsing and re-serialising metadata.
- */
-export async function readRange(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEventText[]> {
-  const query = Prisma.sql`SELECT ${Prisma.raw(STORED_EVENT_TEXT)} FROM audit_events
-    WHERE seq > ${afterSeq} ${where} ORDER BY audit_events.seq LIMIT ${limit}`; // not the text alias
+/** The statement that reads events as stored: those matching `condition` (SQL starting with AND), in seq order, at most `limit`. */
+export function eventsQuery(condition: Prisma.Sql, order: "asc" | "desc", limit: number): Prisma.Sql {
+  // audit_events.seq: a bare "seq" would sort by the text alias.
+  return Prisma.sql`SELECT ${STORED_EVENT_TEXT} FROM audit_events WHERE true ${condition}
+    ORDER BY audit_events.seq ${Prisma.raw(order === "asc" ? "ASC" : "DESC")} LIMIT ${limit}`;
+}
+
+/** Events as stored (see eventsQuery), read on node-postgres. */
+export async function selectEvents(condition: Prisma.Sql, order: "asc" | "desc", limit: number): Promise<StoredEventText[]> {
+  const query = eventsQuery(condition, order, limit);
   return (await pgPool().query<StoredEventText>(query.text, query.values)).rows;
 }
 
-/** The rows with these sequence numbers, as hashed (in no particular order). */
-export async function readEvents(seqs: bigint[]): Promise<StoredEventText[]> {
-  return (await pgPool().query<StoredEventText>(`SELECT ${STORED_EVENT_TEXT} FROM audit_events WHERE seq = ANY($1::bigint[])`, [seqs])).rows;
+/** Events in seq order after `afterSeq`, at most `limit`, further narrowed by `where`. */
+export const readRange = (afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty) => selectEvents(Prisma.sql`AND seq > ${afterSeq} ${where}`, "asc", limit);
+
+/** The events with these sequence numbers. */
+export const readEvents = (seqs: bigint[]) => selectEvents(Prisma.sql`AND seq = ANY(${seqs}::bigint[])`, "asc", seqs.length);
+
+/** A stored event with its JSON fields parsed: for reading, and for hashing rows stored in jsonb's form. */
+export function parseStoredEvent(row: StoredEventText): StoredEvent {
+  return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown>, policyDecisions: row.policyDecisions === null ? null : (JSON.parse(row.policyDecisions) as unknown) };
 }
 
 /** readRange started before its rows are needed; the caller may stop first, so its failure is not left unhandled. */

@@ -2,7 +2,7 @@ import "server-only";
 import { db, Prisma } from "../db/client";
 import { keyRing, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
-import { checkpointStatement, readChainHead, readRangeAhead, type StoredEventText } from "./store";
+import { checkpointStatement, parseStoredEvent, readChainHead, readRangeAhead, type StoredEventText } from "./store";
 
 const BATCH = 10_000;
 
@@ -105,6 +105,6 @@ export function storedHashHolds(row: StoredEventText, canonicalJsonFrom: bigint)
   const { hash, ...chained } = row;
   if (eventTextHash(chained) === hash) return true;
   if (BigInt(row.seq) >= canonicalJsonFrom) return false;
-  const policyDecisions: unknown = chained.policyDecisions === null ? null : JSON.parse(chained.policyDecisions);
-  return eventHash({ ...chained, metadata: JSON.parse(chained.metadata) as Record<string, unknown>, policyDecisions }) === hash;
+  const { hash: _hash, ...parsed } = parseStoredEvent(row);
+  return eventHash(parsed) === hash;
 }
