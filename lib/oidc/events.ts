@@ -1,6 +1,5 @@
 import "server-only";
-import type Provider from "oidc-provider";
-import type { KoaContextWithOIDC } from "oidc-provider";
+import Provider, { type KoaContextWithOIDC } from "oidc-provider";
 import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audit";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
@@ -8,20 +7,39 @@ import { endPortalSessionFromCookie } from "../auth/portal-logout";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
 // revocation, authorization outcomes, registrations.
+//
+// oidc-provider emits its events synchronously, in the middle of a request. The work they start
+// (audit writes, ending the portal session) is collected per request and awaited before the
+// response goes out, so a client that holds a token can already find its audit event, and a
+// browser told "you are signed out" is signed out. A failure is logged and does not withhold the
+// response: by then tokens are stored and a rotated refresh token is spent, so refusing would
+// lose the client its grant.
 
 type Event = Omit<AuditEventInput, "actor" | "client">;
+const workOfRequest = new WeakMap<object, Promise<unknown>[]>();
+
+function finishBeforeResponse(work: Promise<unknown>, what: string): void {
+  const logged = work.catch((error: unknown) => console.error(`${what} failed:`, error instanceof Error ? error.message : error));
+  // Provider.ctx: the request being served (oidc-provider keeps it in an AsyncLocalStorage).
+  const request = Provider.ctx;
+  if (request) workOfRequest.get(request)?.push(logged);
+}
 
 function record(ctx: KoaContextWithOIDC | undefined, event: Event) {
   const clientId = ctx?.oidc?.client?.clientId ?? null;
   const accountId = ctx?.oidc?.account?.accountId ?? ctx?.oidc?.session?.accountId ?? null;
   const actor: AuditActor = accountId ? { type: "user", id: accountId, label: null } : clientId ? { type: "client", id: clientId, label: null } : { type: "system", id: null, label: "oidc" };
   const client = ctx ? { ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null } : null;
-  void recordAuditEvent({ ...event, actor, client, metadata: { clientId, ...event.metadata } }).catch((error: unknown) => {
-    console.error("Audit of an OIDC event failed:", error instanceof Error ? error.message : error);
-  });
+  finishBeforeResponse(recordAuditEvent({ ...event, actor, client, metadata: { clientId, ...event.metadata } }), "Audit of an OIDC event");
 }
 
 export function listenForAuditEvents(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    const work: Promise<unknown>[] = [];
+    workOfRequest.set(ctx, work);
+    await next();
+    await Promise.all(work);
+  });
   provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
     const grantType = String(ctx.oidc.params?.grant_type ?? "");
     record(ctx, {
@@ -40,7 +58,7 @@ export function listenForAuditEvents(provider: Provider): void {
     });
   });
   provider.on("grant.revoked", (ctx: KoaContextWithOIDC, grantId: string) => {
-    void forgetConsentsForGrant(grantId).catch(() => undefined);
+    finishBeforeResponse(forgetConsentsForGrant(grantId), "Forgetting the consents of a revoked grant");
     record(ctx, { type: "token", action: "oauth.grant.revoke", outcome: "success", resource: { type: "grant", id: grantId } });
   });
   for (const kind of ["access_token", "refresh_token", "client_credentials"] as const) {
@@ -63,9 +81,7 @@ export function listenForAuditEvents(provider: Provider): void {
     record(ctx, { type: "session", action: "oauth.end_session", outcome: "success", metadata: { signedOutOfPortal: everywhere } });
     if (everywhere) {
       const client = { ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null };
-      void endPortalSessionFromCookie((name) => ctx.cookies.get(name), client).catch((error: unknown) => {
-        console.error("Ending the portal session at end-session failed:", error instanceof Error ? error.message : error);
-      });
+      finishBeforeResponse(endPortalSessionFromCookie((name) => ctx.cookies.get(name), client), "Ending the portal session at end-session");
     }
   });
   provider.on("server_error", (_ctx: KoaContextWithOIDC, error: Error) => {
