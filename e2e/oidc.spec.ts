@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import type { CreatedClient as Created } from "./support/helpers";
 import { DEFAULT_POLICIES } from "../lib/policy/schema";
@@ -120,6 +121,9 @@ test.describe.serial("OpenID Connect provider", () => {
     const tokens = await exchange(flow);
     const claims = oauth.getValidatedIdTokenClaims(tokens)!;
     expect(claims.iss).toBe(as.issuer);
+    // oauth4webapi trusts the token endpoint's TLS for the ID token; check its signature against JWKS too.
+    const { protectedHeader } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer, audience: web.clientId });
+    expect(protectedHeader.alg).toBe("ES256");
     expect(claims.aud).toBe(web.clientId);
     expect(claims.amr).toEqual(["pwd"]);
     expect(tokens.refresh_token).toBeTruthy();

@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { clientInputSchema, createClient } from "@/lib/oidc/clients";
 import { getProvider } from "@/lib/oidc/provider";
+import { verifyAccessToken } from "@/lib/oidc/access-tokens";
 import { resetDatabase } from "../support/db";
 import { ctx } from "../support/factories";
 
 // The provider's own HTTP answers, in-process: the audit events its requests cause are written
-// before the answer leaves, so a client holding a token can already find the event.
+// before the answer leaves, so a client holding a token can already find the event; the tokens
+// are signed with the provider's keys.
 
 let server: Server;
 let origin: string;
@@ -40,6 +42,9 @@ describe("the provider's events", () => {
       const response = await grant(machine.clientSecret!);
       expect(response.status).toBe(200);
       expect(await issued()).toBe(i);
+      // The JWT access token is signed by the provider's key (lib/oidc/signing-key.ts) and verifies.
+      const { access_token } = (await response.json()) as { access_token: string };
+      expect(await verifyAccessToken(access_token, resource, "api:read")).toMatchObject({ clientId: machine.clientId });
     }
     const refused = await grant("not the secret");
     expect(refused.status).toBe(401);
