@@ -155,21 +155,22 @@ test("an admin sees a user's factors and resets them with a reason", async ({ br
     adminPage.once("dialog", (dialog) => dialog.accept());
     await adminPage.getByRole("button", { name: "Reset MFA" }).click();
   };
+  // Step-up comes first unless this admin session verified a factor in the last few minutes.
+  const tooShort = adminPage.getByText("Say why, in at least 10 characters");
+  const stepUp = adminPage.getByTestId("form-message").filter({ hasText: "Confirm it is you" });
   await adminPage.getByLabel("Reason").fill("short");
   await reset();
-  await expect(adminPage.getByText("Say why, in at least 10 characters")).toBeVisible();
-  await adminPage.getByLabel("Reason").fill("Lost phone; identity checked by video call, ticket 4711");
-  await reset();
-  // The admin verified at enrollment; once that is more than a few minutes old, step-up is asked first.
-  const outcome = adminPage.getByTestId("form-message");
-  await expect(outcome).toHaveText(/Second factors, backup codes and remembered devices removed|Confirm it is you/);
-  if ((await outcome.textContent())?.includes("Confirm it is you")) {
+  await expect(tooShort.or(stepUp)).toBeVisible();
+  if (await stepUp.isVisible()) {
     await adminPage.getByRole("link", { name: "Verify now" }).click();
     await adminPage.getByLabel("Authentication code").fill(totpCode(adminTotpSecret(), 1));
     await adminPage.getByRole("button", { name: "Verify" }).click();
-    await adminPage.getByLabel("Reason").fill("Lost phone; identity checked by video call, ticket 4711");
+    await adminPage.getByLabel("Reason").fill("short");
     await reset();
+    await expect(tooShort).toBeVisible();
   }
+  await adminPage.getByLabel("Reason").fill("Lost phone; identity checked by video call, ticket 4711");
+  await reset();
   await expect(adminPage.getByTestId("user-factors")).toContainText("Authenticator app: not set up");
   await admin.close();
 

@@ -111,7 +111,8 @@ test("other services ask the decision point with a pdp-scoped token; without one
     results: [{ decision: "deny" }, { decision: "allow", policies: ["users-get-tokens"] }],
   });
 
-  for (const [data, status] of [["{not json", 400], [{ principal: "x" }, 400], [{ requests: [] }, 400], [{ ...question, extra: 1 }, 400]] as const) {
+  const deep = JSON.stringify({ ...question, entities: [{ uid: question.principal, attrs: { a: "NEST" } }] }).replace('"NEST"', `${"[".repeat(3000)}${"]".repeat(3000)}`);
+  for (const [data, status] of [["{not json", 400], [{ principal: "x" }, 400], [{ requests: [] }, 400], [{ ...question, extra: 1 }, 400], [deep, 400]] as const) {
     const response = await request.post("/api/v1/authorize", { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, data: typeof data === "string" ? data : JSON.stringify(data) });
     expect(response.status(), JSON.stringify(data)).toBe(status);
     expect(await response.json()).toMatchObject({ error: "invalid_request" });

@@ -14,12 +14,12 @@ export function PasskeyRegistration({ optionsAction, registerAction }: { options
   const [state, register, pending] = useActionState(registerAction, {});
   const [, startTransition] = useTransition();
   const [name, setName] = useState("");
-  const [ceremony, setCeremony] = useState<string | null>(null);
+  const [ceremony, setCeremony] = useState<ActionState | null>(null);
   const backupCodes = state.ok ? (state.data as { backupCodes: string[] | null }).backupCodes : null;
 
   async function add() {
     setCeremony(null);
-    if (!name.trim()) return setCeremony("Give the passkey a name first.");
+    if (!name.trim()) return setCeremony({ ok: false, message: "Give the passkey a name first." });
     try {
       const form = await passkeyRegistration(optionsAction);
       form.append("name", name);
@@ -32,7 +32,7 @@ export function PasskeyRegistration({ optionsAction, registerAction }: { options
   return (
     <div className="space-y-3">
       <FormMessage state={state} />
-      {ceremony && <FormMessage state={{ ok: false, message: ceremony }} />}
+      {ceremony && <FormMessage state={ceremony} />}
       {backupCodes && <BackupCodesList codes={backupCodes} />}
       <div className="flex items-end gap-2">
         <Field label="Passkey name" name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Work laptop" maxLength={60} errors={state.fieldErrors?.name} className="flex-1" />

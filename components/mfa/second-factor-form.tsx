@@ -31,7 +31,7 @@ export function SecondFactorForm({
   const [method, setMethod] = useState<Method>(available[0] ?? "totp");
   const [state, dispatch, pending] = useActionState(verifyAction, {});
   useFollowRedirect(state);
-  const [ceremony, setCeremony] = useState<string | null>(null);
+  const [ceremony, setCeremony] = useState<ActionState | null>(null);
   const [, startTransition] = useTransition();
   const [remember, setRemember] = useState(false);
 
@@ -62,7 +62,7 @@ export function SecondFactorForm({
         </div>
       )}
       {!state.ok && <FormMessage state={state} />}
-      {ceremony && <FormMessage state={{ ok: false, message: ceremony }} />}
+      {ceremony && <FormMessage state={ceremony} />}
       {offerRememberDevice && (
         <label className="flex items-center gap-2 text-sm text-slate-700">
           <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />

@@ -7,9 +7,16 @@ import type { ActionState } from "@/lib/auth/action";
 type OptionsAction = (prev: ActionState, formData: FormData) => Promise<ActionState>;
 type Options<T> = { challengeId: string; options: T };
 
+/** The server refused to start a ceremony; its answer is kept whole (it may ask for step-up). */
+class CeremonyRefused extends Error {
+  constructor(readonly state: ActionState) {
+    super(state.message ?? "Could not start the passkey request.");
+  }
+}
+
 async function fetchOptions<T>(action: OptionsAction): Promise<Options<T>> {
   const state = await action({}, new FormData());
-  if (!state.ok || !state.data) throw new Error(state.message ?? "Could not start the passkey request.");
+  if (!state.ok || !state.data) throw new CeremonyRefused(state);
   return state.data as Options<T>;
 }
 
@@ -31,8 +38,9 @@ export function toForm(fields: Record<string, string>): FormData {
   return form;
 }
 
-/** What to tell the user when the browser's ceremony fails or is cancelled. */
-export function ceremonyError(error: unknown): string {
-  if (error instanceof Error && error.name === "NotAllowedError") return "The passkey request was cancelled or timed out.";
-  return error instanceof Error ? error.message : "The passkey request failed.";
+/** What to tell the user when the server refuses the ceremony, or the browser's fails or is cancelled. */
+export function ceremonyError(error: unknown): ActionState {
+  if (error instanceof CeremonyRefused) return { ok: false, message: error.message, stepUp: error.state.stepUp };
+  if (error instanceof Error && error.name === "NotAllowedError") return { ok: false, message: "The passkey request was cancelled or timed out." };
+  return { ok: false, message: error instanceof Error ? error.message : "The passkey request failed." };
 }

@@ -124,7 +124,10 @@ export async function createClientViaConsole(browser: Browser, form: { name: str
   return created;
 }
 
-/** A new admin, signed in with a fresh second factor (enrolling counts), so sensitive actions need no step-up. */
+/**
+ * A new admin, signed in with a fresh second factor, so sensitive actions need no step-up. Enrolling
+ * does not count as verifying: the admin confirms with the new factor's next code.
+ */
 export async function signInAsNewAdmin(browser: Browser, prefix: string) {
   const email = uniqueEmail(prefix);
   const password = "new admin passphrase for e2e";
@@ -134,6 +137,10 @@ export async function signInAsNewAdmin(browser: Browser, prefix: string) {
   const page = await context.newPage();
   await submitSignIn(page, email, password);
   await expect(page).toHaveURL(/\/sign-in\/enroll/);
-  await enrollTotp(page);
+  const { secret } = await enrollTotp(page);
+  await page.goto("/account/confirm?callbackUrl=%2Fadmin");
+  await page.getByLabel("Authentication code").fill(totpCode(secret, 1));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
   return { context, page, email };
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import type { QueryResult } from "pg";
 import { db, pgPool, Prisma } from "../db/client";
 import { signDetached } from "../crypto";
 import { eventTextHash, type ChainedEventText } from "./hash";
@@ -26,6 +27,11 @@ export type StoredEventText = ChainedEventText & { hash: string };
 /** Where a recorded event landed in the chain. */
 export type RecordedEvent = Pick<StoredEventText, "seq" | "id" | "at" | "hash">;
 
+// One message, one round trip (a loopback write is dear on small virtual machines). A statement
+// stuck for 20 s gives up (and the head lock with it) rather than stall every writer.
+const LOCK_HEAD = `BEGIN; SET LOCAL statement_timeout = 20000;
+  SELECT seq::text, hash, ${isoUtc("clock_timestamp()")} AS now FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
+
 const INSERT_EVENTS = `
   WITH inserted AS (
     INSERT INTO audit_events (seq, id, at, type, action, outcome, actor_type, actor_id, actor_label, resource_type,
@@ -50,11 +56,9 @@ export async function appendBatch(events: Unchained[]): Promise<RecordedEvent[]>
   const client = await pgPool().connect();
   let stored: StoredEventText[];
   try {
-    // A statement stuck for 20 s gives up (and the head lock with it) rather than stall every writer.
-    await client.query("BEGIN; SET LOCAL statement_timeout = 20000");
-    const { rows: [head] } = await client.query<{ seq: string; hash: string; now: string }>(`
-      SELECT seq::text, hash, ${isoUtc("clock_timestamp()")} AS now
-      FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
+    // Several statements in one simple query: node-postgres answers with a result for each.
+    const results = (await client.query(LOCK_HEAD)) as unknown as QueryResult<{ seq: string; hash: string; now: string }>[];
+    const head = results.at(-1)!.rows[0];
     if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
     let seq = BigInt(head.seq);
     let prevHash = head.hash;

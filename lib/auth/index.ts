@@ -10,7 +10,7 @@ export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, 
 export { routeCaller, problem } from "./route-guard";
 export {
   createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, updateName, changePassword,
-  completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, USERS_PAGE_SIZE,
+  completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH } from "./password";
 export { ensureFirstAdminPath, isSetupTokenUsable, redeemSetupToken } from "./first-admin";

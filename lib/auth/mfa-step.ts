@@ -36,14 +36,15 @@ export async function stepUp(user: CurrentUser, proof: SecondFactorProof, ctx: A
 }
 
 /**
- * After a factor is enrolled: a sign-in that was waiting for enrollment becomes active, the
- * session counts as MFA-verified (the user just proved the new factor), and a first factor
- * comes with backup codes, returned here to be shown once.
+ * After a factor is enrolled: a sign-in that was waiting for enrollment becomes active, and a
+ * first factor comes with backup codes, returned here to be shown once. Enrolling is not signing
+ * in with the factor (it proves only that the new authenticator works), so the session's
+ * methods and its MFA time stay as they were: otherwise a stolen password-only session could add
+ * its own passkey and pass every step-up and "phishing-resistant" policy.
  */
-export async function afterFactorEnrolled(user: CurrentUser, method: "totp" | "passkey", ctx: AuditContext): Promise<{ backupCodes: string[] | null }> {
+export async function afterFactorEnrolled(user: CurrentUser, ctx: AuditContext): Promise<{ backupCodes: string[] | null }> {
   const session = await db().session.findUnique({ where: { id: user.sessionId }, select: { stage: true } });
-  if (session?.stage === "enrollment_required") await activateSession(user.sessionId, method);
-  else await markMfaVerified(user.sessionId, method);
+  if (session?.stage === "enrollment_required") await activateSession(user.sessionId, null);
   const backupCodes = (await remainingBackupCodes(user.id)) === 0 ? await generateBackupCodes(user.id, ctx) : null;
   return { backupCodes };
 }

@@ -64,12 +64,13 @@ export async function createSession(userId: string, client: RequestContext, init
  * Completes a pending session after its MFA step or enrollment: it now reaches the app, or, when a
  * new password is required, moves on to that (with a fresh ten minutes, not the full lifetime).
  */
-export async function activateSession(sessionId: string, method: string, now = new Date()): Promise<AuthenticatedStage> {
+export async function activateSession(sessionId: string, method: string | null, now = new Date()): Promise<AuthenticatedStage> {
   const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, include: { user: { select: { passwordResetRequiredAt: true } } } });
   const stage = authenticatedStage(session.user);
+  const verified = method ? { authMethods: [...session.authMethods, method], mfaVerifiedAt: now } : {};
   await db().session.update({
     where: { id: sessionId },
-    data: { stage, requiredFactor: null, authMethods: [...session.authMethods, method], mfaVerifiedAt: now, expiresAt: new Date(now.getTime() + lifetimeMs(stage)) },
+    data: { stage, requiredFactor: null, ...verified, expiresAt: new Date(now.getTime() + lifetimeMs(stage)) },
   });
   // The risk baseline learns only from sign-ins that reach the app.
   if (stage === "active") await learnFromCompletedSignIn(sessionId);

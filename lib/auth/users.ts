@@ -111,6 +111,18 @@ export class LastAdminError extends Error {
   }
 }
 
+export class NoSuchUserError extends Error {
+  constructor() {
+    super("That user does not exist.");
+  }
+}
+
+async function existingUser(tx: Tx, userId: string) {
+  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true } });
+  if (!user) throw new NoSuchUserError();
+  return user;
+}
+
 type Tx = Prisma.TransactionClient;
 
 // Serializable, so two admins demoting each other at the same moment cannot both succeed.
@@ -128,7 +140,7 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>): Promise<T> {
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext) {
   const { before, after } = await keepingAnAdmin(async (tx) => {
-    const current = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { roles: true } });
+    const current = await existingUser(tx, userId);
     const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
     return { before: current.roles, after: updated.roles };
   });
@@ -142,9 +154,10 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
 
 /** Disabling also ends every session, so a disabled user is out at once. */
 export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext) {
-  const user = await keepingAnAdmin((tx) =>
-    tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }),
-  );
+  const user = await keepingAnAdmin(async (tx) => {
+    await existingUser(tx, userId);
+    return tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } });
+  });
   await audit(ctx, { type: "admin", action: disabled ? "user.disable" : "user.enable", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   if (disabled) await endAllSessions(userId, "user_disabled", ctx);
   return user;

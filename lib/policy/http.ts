@@ -4,9 +4,12 @@ import { z } from "zod";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { BodyTooLargeError, readTextLimited, refuseOversizedBody } from "../http/body";
 import { sendProblem } from "../http/problem";
+import { nestsDeeperThan } from "../util/json";
 import { publishHandler } from "../http/node-handlers";
 import { issuer, verifyAccessToken } from "../oidc";
 import { decideForService, pdpBodySchema, PDP_MAX_BODY_BYTES, PDP_PATH, PDP_SCOPE } from "./service-api";
+
+const PDP_MAX_DEPTH = 32;
 
 // POST /api/v1/authorize on Node's req/res (server.ts routes it here): the decision point for
 // other services. Bearer access token from Gatehouse's own provider: a JWT for this resource
@@ -34,6 +37,8 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
       if (error instanceof BodyTooLargeError) return refuseOversizedBody(req, res, PDP_MAX_BODY_BYTES);
       return sendProblem(res, 400, "invalid_request", "The body is not valid JSON.");
     }
+    // Validation walks the body recursively: a deeply nested one would exhaust the stack.
+    if (nestsDeeperThan(json, PDP_MAX_DEPTH)) return sendProblem(res, 400, "invalid_request", `The body nests more than ${PDP_MAX_DEPTH} levels deep.`);
     const body = pdpBodySchema.safeParse(json);
     if (!body.success) return sendProblem(res, 400, "invalid_request", z.prettifyError(body.error));
 

@@ -12,8 +12,16 @@ export function formatDateTime(date: Date | null | undefined): string {
   return date ? `${dateTime.format(date)} UTC` : "—";
 }
 
-/** A same-site path to go to after signing in; anything else (other origins, //host) falls back to `fallback`. */
+const THIS_SITE = "https://gatehouse.invalid";
+
+/**
+ * A same-site path to go to after signing in; anything else falls back to `fallback`. Judged by
+ * the URL parser browsers use, which drops tabs and newlines and reads "\\" as "/": "/\t/evil.example"
+ * is another host. The path returned is the parser's, so it is what the browser will open.
+ */
 export function safeReturnPath(candidate: string | null | undefined, fallback = "/account"): string {
-  if (!candidate || !candidate.startsWith("/") || candidate.startsWith("//") || candidate.startsWith("/\\")) return fallback;
-  return candidate;
+  if (!candidate?.startsWith("/")) return fallback;
+  const url = URL.canParse(candidate, THIS_SITE) ? new URL(candidate, THIS_SITE) : null;
+  if (url?.origin !== THIS_SITE) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
 }

@@ -91,7 +91,7 @@ describe("signing in while a new password is required", () => {
     const sessionId = await passwordSignIn(admin.email);
     expect(await findActiveSession(sessionId)).toMatchObject({ stage: "enrollment_required" });
     await enrollTotp(admin);
-    await afterFactorEnrolled(asUser(admin, sessionId), "totp", ctx);
+    await afterFactorEnrolled(asUser(admin, sessionId), ctx);
     expect(await findActiveSession(sessionId)).toMatchObject({ stage: "password_change_required" });
   });
 

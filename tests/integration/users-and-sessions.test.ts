@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
-import { EmailTakenError, LastAdminError, changePassword, listUsers, setDisabled, setRoles, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { EmailTakenError, LastAdminError, NoSuchUserError, changePassword, listUsers, setDisabled, setRoles, USERS_PAGE_SIZE } from "@/lib/auth/users";
 import { resetDatabase } from "../support/db";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
 
@@ -75,6 +76,13 @@ describe("user administration", () => {
     const second = await makeUser({ roles: ["admin"] });
     await setRoles(admin.id, ["user", "auditor"], ctx);
     await expect(setRoles(second.id, ["user"], ctx)).rejects.toBeInstanceOf(LastAdminError);
+  });
+
+  it("refuses changes to a user that does not exist, with a reason and no audit event", async () => {
+    const nobody = "6f1c0d4e-0000-4000-8000-000000000000";
+    await expect(setRoles(nobody, ["user", "admin"], ctx)).rejects.toBeInstanceOf(NoSuchUserError);
+    await expect(setDisabled(nobody, true, ctx)).rejects.toBeInstanceOf(NoSuchUserError);
+    expect(await db().auditEvent.count({ where: { resourceId: nobody } })).toBe(0);
   });
 
   it("two admins demoting each other at once cannot both succeed", async () => {

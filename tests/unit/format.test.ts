@@ -4,9 +4,12 @@ import { formatWait, safeReturnPath } from "@/lib/util/format";
 describe("safeReturnPath", () => {
   it("keeps same-site paths and refuses everything that leaves the site", () => {
     expect(safeReturnPath("/admin/users?q=a")).toBe("/admin/users?q=a");
-    for (const hostile of ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", null, undefined]) {
-      expect(safeReturnPath(hostile)).toBe("/account");
-    }
+    expect(safeReturnPath("/account/security#passkeys")).toBe("/account/security#passkeys");
+    const hostile = ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", null, undefined,
+      // The URL parser drops tabs and newlines: each of these is //evil.example to a browser.
+      "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\t\\evil.example", "\\/evil.example"];
+    for (const candidate of hostile) expect(safeReturnPath(candidate), JSON.stringify(candidate)).toBe("/account");
+    expect(safeReturnPath("/a\tb")).toBe("/ab"); // what the browser would open
   });
 });
 

@@ -1,6 +1,7 @@
 "use client";
 import { useActionState, useEffect, useState, useSyncExternalStore, useTransition } from "react";
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill } from "@simplewebauthn/browser";
+import type { ActionState } from "@/lib/auth/action";
 import { Button } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
@@ -13,7 +14,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   const [state, action, pending] = useActionState(signInAction, {});
   const [passkeyState, passkeySignIn, passkeyPending] = useActionState(passkeySignInAction, {});
   const [, startTransition] = useTransition();
-  const [ceremony, setCeremony] = useState<string | null>(null);
+  const [ceremony, setCeremony] = useState<ActionState | null>(null);
   const leavingAfterPassword = useFollowRedirect(state);
   const leavingAfterPasskey = useFollowRedirect(passkeyState);
   const leaving = leavingAfterPassword || leavingAfterPasskey;
@@ -45,7 +46,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
       <form action={action} className="space-y-4" noValidate>
         {!state.ok && <FormMessage state={state} />}
         {!passkeyState.ok && <FormMessage state={passkeyState} />}
-        {ceremony && <FormMessage state={{ ok: false, message: ceremony }} />}
+        {ceremony && <FormMessage state={ceremony} />}
         <Field label="Email" name="email" type="email" autoComplete="username webauthn" required autoFocus defaultValue={echoed(state, "email")} />
         <Field label="Password" name="password" type="password" autoComplete="current-password" required />
         {callbackUrl && <input type="hidden" name="callbackUrl" value={callbackUrl} />}

@@ -10,7 +10,8 @@ import {
 } from "@/lib/mfa";
 
 // Enrolling factors works for a signed-in user and for one whose sign-in waits for enrollment
-// ("account-setup"); everything else here needs a full session, and removals need step-up.
+// ("account-setup"); everything else here needs a full session. Adding a factor and removing one
+// need step-up: a user who has a factor proves it first (one without has nothing to prove it with).
 
 const SECURITY_PAGE = "/account/security";
 
@@ -24,7 +25,7 @@ export const startTotpEnrollmentAction = guardedAction("account-setup", z.object
   const enrollment = await startTotpEnrollment(user);
   if ("error" in enrollment) return { ok: false, message: enrollment.error };
   return { ok: true, data: enrollment };
-});
+}, { stepUp: true });
 
 export const confirmTotpEnrollmentAction = guardedAction("account-setup", z.object({ code: z.string().trim().max(32) }), async ({ code }, user, ctx) => {
   const check = await confirmTotpEnrollment(user.id, code, ctx);
@@ -32,14 +33,14 @@ export const confirmTotpEnrollmentAction = guardedAction("account-setup", z.obje
     const message = check.reason === "not_enrolled" ? "Start the setup again." : "That code is not valid. Enter the current code from the app.";
     return { ok: false, fieldErrors: { code: [message] } };
   }
-  const { backupCodes } = await afterFactorEnrolled(user, "totp", ctx);
+  const { backupCodes } = await afterFactorEnrolled(user, ctx);
   refreshUnlessShowingCodes(backupCodes);
   return { ok: true, message: "Authenticator app set up.", data: { backupCodes } };
-});
+}, { stepUp: true });
 
 export const passkeyRegistrationOptionsAction = guardedAction("account-setup", z.object({}), async (_input, user) => {
   return { ok: true, data: await passkeyRegistrationOptions(user) };
-});
+}, { stepUp: true });
 
 const registerForm = z.object({ challengeId: z.string().max(64), response: z.string().max(20_000), name: passkeyNameSchema });
 
@@ -48,10 +49,10 @@ export const registerPasskeyAction = guardedAction("account-setup", registerForm
   if (!response) return { ok: false, message: "The passkey response was malformed." };
   const result = await registerPasskey(user.id, { challengeId: form.challengeId, response, name: form.name }, ctx);
   if (!result.ok) return result;
-  const { backupCodes } = await afterFactorEnrolled(user, "passkey", ctx);
+  const { backupCodes } = await afterFactorEnrolled(user, ctx);
   refreshUnlessShowingCodes(backupCodes);
   return { ok: true, message: `Passkey “${result.passkey.name}” added.`, data: { backupCodes } };
-});
+}, { stepUp: true });
 
 export const renamePasskeyAction = guardedAction("signed-in", z.object({ passkeyId: z.uuid(), name: passkeyNameSchema }), async ({ passkeyId, name }, user, ctx) => {
   const renamed = await renamePasskey(user.id, passkeyId, name, ctx);

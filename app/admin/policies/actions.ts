@@ -41,7 +41,7 @@ export const publishPoliciesAction = guardedAction(
 
 export const rollbackPoliciesAction = guardedAction(
   MANAGE,
-  z.object({ version: z.coerce.number().int().min(0) }),
+  z.object({ version: z.coerce.number().int().min(0).max(2 ** 31 - 1) }),
   async ({ version }, user, ctx) => {
     const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), await listActiveAdmins(), ctx);
     revalidatePath("/admin", "layout");

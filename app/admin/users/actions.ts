@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
-  createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues,
+  createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, NoSuchUserError,
   newUserSchema, ROLES, rolesSchema, setDisabled, setRoles,
 } from "@/lib/auth";
 import { resetMfa } from "@/lib/mfa";
@@ -28,7 +28,7 @@ export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userI
   try {
     await setRoles(userId, roles, ctx);
   } catch (error) {
-    if (error instanceof LastAdminError) return { ok: false, message: error.message };
+    if (error instanceof LastAdminError || error instanceof NoSuchUserError) return { ok: false, message: error.message };
     throw error;
   }
   revalidatePath(`/admin/users/${userId}`);
@@ -42,7 +42,7 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   try {
     await setDisabled(userId, disabled, ctx);
   } catch (error) {
-    if (error instanceof LastAdminError) return { ok: false, message: error.message };
+    if (error instanceof LastAdminError || error instanceof NoSuchUserError) return { ok: false, message: error.message };
     throw error;
   }
   revalidatePath(`/admin/users/${userId}`);

@@ -1,7 +1,8 @@
 "use server";
 import { z } from "zod";
-import { guardedAction, sessionAuthentication, tokenIssuanceDecision } from "@/lib/auth";
-import { completeConsent, completeLogin, denyInteraction, loadInteraction, refuseByPolicy } from "@/lib/oidc";
+import { guardedAction, sessionAuthentication, tokenIssuanceDecision, type CurrentUser } from "@/lib/auth";
+import type { AuditContext } from "@/lib/audit";
+import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy } from "@/lib/oidc";
 
 const EXPIRED = { ok: false, message: "This sign-in request has expired or was started in another browser. Return to the app and start again." } as const;
 const uidSchema = z.string().min(10).max(64).regex(/^[\w-]+$/);
@@ -11,20 +12,29 @@ const uidSchema = z.string().min(10).max(64).regex(/^[\w-]+$/);
 
 export const continueLoginAction = guardedAction("signed-in", z.object({ uid: uidSchema }), async ({ uid }, user, ctx) => {
   const interaction = await loadInteraction(uid);
-  if (!interaction) return EXPIRED;
-  // The access policies decide whether this client may have tokens for this user now (e.g. not at high risk).
-  const decision = await tokenIssuanceDecision(user, interaction.client.id);
-  const returnTo = decision.decision === "allow"
-    ? await completeLogin(uid, { userId: user.id, ...(await sessionAuthentication(user.sessionId)) })
-    : await refuseByPolicy(uid, interaction.client.id, decision.policies, ctx);
+  if (interaction?.prompt !== "login") return EXPIRED;
+  const authentication = await sessionAuthentication(user.sessionId);
+  // The page offers only "Sign in again" then; a hand-made call must not skip it either.
+  if (needsFreshLogin(interaction, authentication.authTime)) return { ok: false, message: `${interaction.client.name} asks you to sign in again.` };
+  const returnTo = await unlessRefusedByPolicy(uid, interaction.client.id, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
   return returnTo ? { ok: true, data: { returnTo } } : EXPIRED;
 });
+
+/** The access policies decide whether this client may have tokens for this user now (e.g. not at high risk). */
+async function unlessRefusedByPolicy(uid: string, clientId: string, user: CurrentUser, ctx: AuditContext, proceed: () => Promise<string | null>) {
+  const decision = await tokenIssuanceDecision(user, clientId);
+  return decision.decision === "allow" ? proceed() : refuseByPolicy(uid, clientId, decision.policies, ctx);
+}
 
 export const consentAction = guardedAction(
   "signed-in",
   z.object({ uid: uidSchema, decision: z.enum(["allow", "deny"]), remember: z.literal("on").optional() }),
   async ({ uid, decision, remember }, user, ctx) => {
-    const returnTo = decision === "allow" ? await completeConsent(uid, user.id, remember === "on", ctx) : await denyInteraction(uid, ctx);
+    const interaction = await loadInteraction(uid);
+    if (interaction?.prompt !== "consent") return EXPIRED;
+    const returnTo = decision === "deny"
+      ? await denyInteraction(uid, ctx)
+      : await unlessRefusedByPolicy(uid, interaction.client.id, user, ctx, () => completeConsent(uid, user.id, remember === "on", ctx));
     return returnTo ? { ok: true, data: { returnTo } } : EXPIRED;
   },
 );

@@ -1,0 +1,96 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { db } from "@/lib/db/client";
+import { signInWithPassword } from "@/lib/auth/sign-in";
+import { findActiveSession } from "@/lib/auth/sessions";
+import { completeMfaStep } from "@/lib/auth/mfa-step";
+import type { CurrentUser } from "@/lib/auth/current";
+import { authStrength } from "@/lib/policy/pdp";
+import { passkeyRegistrationOptions } from "@/lib/mfa";
+import { resetDatabase } from "../support/db";
+import { codeAt, withTotp } from "../support/mfa";
+import { SoftAuthenticator } from "../support/soft-authenticator";
+import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+
+// Adding a factor is a sensitive change, and enrolling one is not signing in with it: the server
+// actions run for real with the request's session swapped in (the cookie is what a test cannot have).
+
+let signedIn: CurrentUser | null = null;
+vi.mock("@/lib/auth/current", async (importOriginal) => ({ ...(await importOriginal<object>()), currentUser: async () => signedIn, currentPendingSignIn: async () => null }));
+vi.mock("@/lib/auth/next-auth", () => ({ auth: async () => null, signIn: async () => undefined, signOut: async () => undefined, handlers: {}, ThrottledSignIn: class {}, RefusedSignIn: class {} }));
+vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client(), requestPath: async () => "/" }));
+vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
+const { passkeyRegistrationOptionsAction, registerPasskeyAction } = await import("@/app/account/security/mfa-actions");
+
+beforeEach(async () => {
+  signedIn = null;
+  await resetDatabase();
+});
+
+/** What lib/auth/current.ts makes of the session row. */
+async function asCurrentUser(sessionId: string): Promise<CurrentUser> {
+  const row = (await findActiveSession(sessionId))!;
+  return {
+    sessionId, id: row.user.id, email: row.user.email, name: row.user.name, roles: row.user.roles, mfaVerifiedAt: row.mfaVerifiedAt,
+    authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: false,
+  };
+}
+
+async function passwordSignIn(email: string): Promise<string> {
+  const result = await signInWithPassword({ email, password: TEST_PASSWORD }, client(), null);
+  if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
+  return result.sessionId;
+}
+
+const form = (fields: Record<string, string>) => {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) data.append(k, v);
+  return data;
+};
+
+/** A registration made by a scripted authenticator: all an attacker holding only the session needs. */
+async function forgedRegistration(user: CurrentUser) {
+  const { challengeId, options } = await passkeyRegistrationOptions(user);
+  return form({ challengeId, response: JSON.stringify(new SoftAuthenticator().register(options)), name: "Attacker key" });
+}
+
+describe("adding a factor", () => {
+  it("needs a fresh MFA check from a user who has a factor, and does not count as one", async () => {
+    const { user, secret } = await withTotp();
+    const sessionId = await passwordSignIn(user.email);
+    const pending = { ...(await asCurrentUser(sessionId)), stage: "mfa_required" as const, requiredFactor: "any" as const };
+    expect(await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, ctx)).toMatchObject({ ok: true });
+
+    // The MFA check was 10 minutes ago: a stolen session cookie of this age cannot add a passkey.
+    await db().session.update({ where: { id: sessionId }, data: { mfaVerifiedAt: new Date(Date.now() - 10 * 60_000) } });
+    signedIn = await asCurrentUser(sessionId);
+    expect(await passkeyRegistrationOptionsAction({}, form({}))).toMatchObject({ ok: false, stepUp: true });
+    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: false, stepUp: true });
+    expect(await db().passkey.count({ where: { userId: user.id } })).toBe(0);
+
+    // Just verified: the passkey is added, and the session's methods and MFA time are unchanged.
+    const verifiedAt = new Date(Date.now() - 60_000);
+    await db().session.update({ where: { id: sessionId }, data: { mfaVerifiedAt: verifiedAt } });
+    signedIn = await asCurrentUser(sessionId);
+    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: true });
+    const session = (await findActiveSession(sessionId))!;
+    expect(session.authMethods).toEqual(["password", "totp"]);
+    expect(session.mfaVerifiedAt).toEqual(verifiedAt);
+    expect(authStrength(session.authMethods)).toBe("mfa");
+  });
+
+  it("works without step-up for a first factor, and leaves a password session a password session", async () => {
+    const user = await makeUser();
+    const sessionId = await passwordSignIn(user.email);
+    signedIn = await asCurrentUser(sessionId);
+    const added = await registerPasskeyAction({}, await forgedRegistration(signedIn));
+    expect(added).toMatchObject({ ok: true, data: { backupCodes: expect.any(Array) } });
+    const session = (await findActiveSession(sessionId))!;
+    expect(session.authMethods).toEqual(["password"]);
+    expect(session.mfaVerifiedAt).toBeNull();
+    expect(authStrength(session.authMethods)).toBe("password");
+
+    // Now that the user has a factor, the next one needs it proved first.
+    signedIn = await asCurrentUser(sessionId);
+    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: false, stepUp: true });
+  });
+});
