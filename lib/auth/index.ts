@@ -4,12 +4,12 @@ export { requireAccess, requireConsole, canAccess, viewableSections, tokenIssuan
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
 export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
-export { checkSignInThrottle } from "./throttle";
+export { checkSignInThrottle, signInLockedUntil } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";
 export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, sessionStatus, reportUnrecognizedSignIn } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {
-  createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, updateName, changePassword,
+  createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, updateName, changePassword,
   completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH } from "./password";

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
-import { checkSignInThrottle, lockAccountName, recordSignInFailure, recordSignInSuccess } from "./throttle";
+import { checkAccountLock, checkSignInThrottle, lockAccountName, recordSignInFailure, recordSignInSuccess } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
@@ -25,7 +25,7 @@ export const credentialsSchema = z.object({
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 
-export type RefusalReason = "source_blocked" | "risk_blocked" | "second_factor_unavailable" | "passkey_unavailable";
+export type RefusalReason = "source_blocked" | "risk_blocked" | "account_locked" | "second_factor_unavailable" | "passkey_unavailable";
 
 export type SignInResult =
   | { ok: true; userId: string; sessionId: string; newDeviceToken: string | null }
@@ -86,6 +86,13 @@ export async function signInWithPasskey(input: unknown, client: RequestContext, 
     const reason = assertion.ok ? "disabled" : assertion.reason;
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", metadata: { method: "passkey", reason } });
     return { ok: false, reason: "invalid_credentials" };
+  }
+  // A locked account (an incident's response, a blocked risky sign-in) stays locked for passkeys too.
+  const lock = await checkAccountLock(user.email, now);
+  if (!lock.allowed) {
+    await recordAttempt({ email: user.email, userId: user.id, client, method: "passkey", outcome: "rate_limited", assessment: null, at: now });
+    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "passkey", locked: true, retryAfterSeconds: lock.retryAfterSeconds } });
+    return { ok: false, reason: "refused", refusal: "account_locked", retryAfterSeconds: lock.retryAfterSeconds };
   }
   const assessment = await assessSignIn({ userId: user.id, email: user.email, ip: client.ip, deviceToken }, now);
   if (assessment.sourceBlocked) return refuseSource({ email: user.email, userId: user.id, client, method: "passkey", assessment, at: now }, ctx);

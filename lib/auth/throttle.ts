@@ -15,14 +15,27 @@ const ACCOUNT_MEMORY_MS = 24 * 60 * 60_000;
 export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 // Hashed so the table does not collect a list of typed email addresses.
-const accountKey = (email: string) => `signin:acct:${createHash("sha256").update(email).digest("hex")}`;
+const hashed = (email: string) => createHash("sha256").update(email).digest("hex");
+const accountKey = (email: string) => `signin:acct:${hashed(email)}`;
+// A deliberate lock (an incident's response, a sign-in blocked as too risky) is kept apart from the
+// failure counter: it stops every way of signing in, while failed passwords only stop passwords
+// (so someone guessing a user's password cannot lock them out of their passkey).
+const lockKey = (email: string) => `signin:lock:${hashed(email)}`;
 
+/** May a password be tried for this account name now (no failure lockout, no deliberate lock)? */
 export async function checkSignInThrottle(email: string, now = new Date()): Promise<ThrottleVerdict> {
-  const account = (await readCounters([accountKey(email)])).get(accountKey(email));
-  if (account?.lockedUntil && account.lockedUntil > now) {
-    return { allowed: false, retryAfterSeconds: secondsUntil(account.lockedUntil, now) };
-  }
-  return { allowed: true };
+  return verdict([accountKey(email), lockKey(email)], now);
+}
+
+/** Is the account deliberately locked (lockAccountName)? Checked by every way of signing in. */
+export async function checkAccountLock(email: string, now = new Date()): Promise<ThrottleVerdict> {
+  return verdict([lockKey(email)], now);
+}
+
+async function verdict(keys: string[], now: Date): Promise<ThrottleVerdict> {
+  const counters = await readCounters(keys);
+  const until = keys.map((key) => counters.get(key)?.lockedUntil).filter((t): t is Date => !!t && t > now).sort((a, b) => b.getTime() - a.getTime())[0];
+  return until ? { allowed: false, retryAfterSeconds: secondsUntil(until, now) } : { allowed: true };
 }
 
 /** Counts a failure in one atomic statement; returns true when this failure locked the account name. */
@@ -35,10 +48,22 @@ export async function recordSignInFailure(email: string, now = new Date()): Prom
   return { locked: true };
 }
 
-/** Locks the account name until then (a sign-in the risk engine blocked). */
+/** Locks the account name until then, for every way of signing in (an incident response, a sign-in the risk engine blocked). */
 export async function lockAccountName(email: string, until: Date, now = new Date()): Promise<void> {
-  await bumpCounter(accountKey(email), ACCOUNT_MEMORY_MS, now);
-  await lockCounter(accountKey(email), until);
+  await bumpCounter(lockKey(email), until.getTime() - now.getTime(), now);
+  await lockCounter(lockKey(email), until);
+}
+
+/** Until when sign-in is refused for this account name (a lock or the failure lockout), or null. */
+export async function signInLockedUntil(email: string, now = new Date()): Promise<Date | null> {
+  const verdict = await checkSignInThrottle(email, now);
+  return verdict.allowed ? null : new Date(now.getTime() + verdict.retryAfterSeconds * 1000);
+}
+
+/** An admin lifts a lock (after checking with the user): the lock and the failure count go. */
+export async function liftSignInLock(email: string): Promise<void> {
+  await clearCounter(lockKey(email));
+  await clearCounter(accountKey(email));
 }
 
 export async function recordSignInSuccess(email: string): Promise<void> {

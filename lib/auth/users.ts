@@ -4,6 +4,7 @@ import { db, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
+import { liftSignInLock, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
 
@@ -150,6 +151,17 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
     await audit(ctx, { type: "admin", action: "user.roles.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { before, after, granted, revoked } });
   }
   return after;
+}
+
+/** Lifts a sign-in lock (repeated failures, a blocked risky sign-in, an incident's response); false if there was none. */
+export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<boolean> {
+  const user = await db().user.findUnique({ where: { id: userId }, select: { email: true } });
+  if (!user) throw new NoSuchUserError();
+  const lockedUntil = await signInLockedUntil(user.email);
+  if (!lockedUntil) return false;
+  await liftSignInLock(user.email);
+  await audit(ctx, { type: "security", action: "account.unlock", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email, lockedUntil: lockedUntil.toISOString() } });
+  return true;
 }
 
 /** Disabling also ends every session, so a disabled user is out at once. */

@@ -35,6 +35,8 @@ function refusalMessage({ refusal, retryAfterSeconds }: RefusedSignIn): string {
       return "Sign-in from your network is blocked for now. Try again later, from another network, or contact your administrator.";
     case "risk_blocked":
       return `This sign-in looked too risky and was blocked. Your account is locked for ${formatWait(retryAfterSeconds ?? 0)}; if this was you, contact your administrator.`;
+    case "account_locked":
+      return `Your account is locked for ${formatWait(retryAfterSeconds ?? 0)}. If you did not expect this, contact your administrator.`;
     case "passkey_unavailable":
       return "This sign-in needs a passkey, and your account has none. Sign in from a device and place you have used before, or ask your administrator.";
     case "second_factor_unavailable":

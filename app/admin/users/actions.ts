@@ -3,7 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
   createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, NoSuchUserError,
-  newUserSchema, ROLES, rolesSchema, setDisabled, setRoles,
+  newUserSchema, ROLES, rolesSchema, setDisabled, setRoles, unlockSignIn,
 } from "@/lib/auth";
 import { resetMfa } from "@/lib/mfa";
 
@@ -47,6 +47,17 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   }
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
+});
+
+export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, _admin, ctx) => {
+  try {
+    const unlocked = await unlockSignIn(userId, ctx);
+    revalidatePath(`/admin/users/${userId}`);
+    return unlocked ? { ok: true, message: "Sign-in lock lifted." } : { ok: false, message: "This account is not locked." };
+  } catch (error) {
+    if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    throw error;
+  }
 });
 
 export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, _admin, ctx) => {

@@ -7,8 +7,8 @@ import { Card } from "@/components/ui/card";
 import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { SessionsTable } from "@/components/sessions-table";
-import { findUser, listActiveSessions, requireAccess } from "@/lib/auth";
-import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction } from "../actions";
+import { findUser, listActiveSessions, requireAccess, signInLockedUntil } from "@/lib/auth";
+import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction, unlockSignInAction } from "../actions";
 import { RolesForm } from "./roles-form";
 import { ResetMfaForm } from "./reset-mfa-form";
 import { listDevices } from "@/lib/devices";
@@ -25,7 +25,9 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
   const id = z.uuid().safeParse(userId);
   const user = id.success ? await findUser(id.data) : null;
   if (!user) notFound();
-  const [sessions, factors, devices, activity] = await Promise.all([listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id)]);
+  const [sessions, factors, devices, activity, lockedUntil] = await Promise.all([
+    listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id), signInLockedUntil(user.email),
+  ]);
 
   return (
     <>
@@ -38,6 +40,12 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
         actions={
           <div className="flex items-center gap-3">
             {user.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}
+            {lockedUntil && (
+              <>
+                <Badge tone="red">Sign-in locked until {formatDateTime(lockedUntil)}</Badge>
+                <ActionButton action={unlockSignInAction} fields={{ userId: user.id }} label="Lift the lock" variant="secondary" size="md" confirm={`Let ${user.email} sign in again now? Check with them first if the lock came from an incident.`} />
+              </>
+            )}
             <ActionButton
               action={setDisabledAction}
               fields={{ userId: user.id, disabled: String(!user.disabledAt) }}

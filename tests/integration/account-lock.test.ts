@@ -1,0 +1,46 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
+import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
+import { ACCOUNT_FAILURE_LIMIT, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
+import { unlockSignIn } from "@/lib/auth/users";
+import { resetDatabase } from "../support/db";
+import { assertion, withPasskey } from "../support/mfa";
+import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+
+// A deliberate lock (an incident's "lock accounts" step, a sign-in blocked as too risky) stops every
+// way of signing in; failed passwords stop only passwords; an admin can lift either.
+
+beforeEach(resetDatabase);
+
+const password = (email: string, pw = TEST_PASSWORD) => signInWithPassword({ email, password: pw }, client(), null);
+
+describe("account locks", () => {
+  it("a deliberate lock refuses the passkey too, until an admin lifts it (audited)", async () => {
+    const user = await makeUser();
+    const { authenticator } = await withPasskey(user.id);
+    await lockAccountName(user.email, new Date(Date.now() + 30 * 60_000));
+
+    expect(await password(user.email)).toMatchObject({ ok: false, reason: "throttled" });
+    expect(await signInWithPasskey(await assertion(authenticator, null), client(), null)).toMatchObject({ ok: false, reason: "refused", refusal: "account_locked" });
+    expect(await signInLockedUntil(user.email)).toBeInstanceOf(Date);
+
+    expect(await unlockSignIn(user.id, ctx)).toBe(true);
+    expect(await db().auditEvent.count({ where: { action: "account.unlock", resourceId: user.id } })).toBe(1);
+    expect(await signInWithPasskey(await assertion(authenticator, null), client(), null)).toMatchObject({ ok: true });
+    expect(await password(user.email)).toMatchObject({ ok: true });
+    expect(await unlockSignIn(user.id, ctx)).toBe(false);
+  });
+
+  it("someone failing the password cannot lock the user out of their passkey", async () => {
+    const user = await makeUser();
+    const { authenticator } = await withPasskey(user.id);
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await password(user.email, "not the password at all");
+    expect(await password(user.email)).toMatchObject({ ok: false, reason: "throttled" });
+    expect(await signInWithPasskey(await assertion(authenticator, null), client(), null)).toMatchObject({ ok: true });
+
+    // The admin sees the lockout and lifts it: the password works again.
+    expect(await signInLockedUntil(user.email)).toBeInstanceOf(Date);
+    expect(await unlockSignIn(user.id, ctx)).toBe(true);
+    expect(await password(user.email)).toMatchObject({ ok: true });
+  });
+});
