@@ -8,7 +8,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import type { CreatedClient as Created } from "./support/helpers";
 import { DEFAULT_POLICIES } from "../lib/policy/schema";
-import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, sql, totpCode, uniqueEmail } from "./support/helpers";
+import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, signOut, sql, totpCode, uniqueEmail } from "./support/helpers";
 
 // A real relying-party library (oauth4webapi) drives the provider; the browser goes through the
 // login and consent pages. Clients are created in the console, as an admin would.
@@ -30,14 +30,25 @@ async function authorize(page: Page, params: Record<string, string>): Promise<UR
   // A pushed request (RFC 9126) is referenced by request_uri alone.
   const all = "request_uri" in params ? { client_id: web.clientId, ...params } : { client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", ...params };
   for (const [k, v] of Object.entries(all)) url.searchParams.set(k, v);
-  const callback = new Promise<URL>((resolve) => {
-    void page.route("http://127.0.0.1:9876/**", async (route) => {
-      resolve(new URL(route.request().url()));
-      await route.fulfill({ body: "back at the app" });
-    });
+  let arrived!: (url: URL) => void;
+  const callback = new Promise<URL>((resolve) => (arrived = resolve));
+  // Registered before the navigation: a silent flow (prompt=none) comes straight back.
+  await page.route("http://127.0.0.1:9876/**", async (route) => {
+    arrived(new URL(route.request().url()));
+    await route.fulfill({ body: "back at the app" });
   });
   await page.goto(url.href);
   return callback;
+}
+
+/** A prompt=none request with the browser's cookies, as an app's hidden frame would send it: where it is sent back to. */
+async function silentAuthorize(page: Page): Promise<URL> {
+  const url = new URL(as.authorization_endpoint!);
+  const params = { client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", scope: "openid", prompt: "none", state: "silent", code_challenge: (await pkce()).challenge, code_challenge_method: "S256" };
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  const response = await page.request.get(url.href, { maxRedirects: 0 });
+  expect(response.status()).toBe(303);
+  return new URL(response.headers().location!);
 }
 
 async function pkce() {
@@ -350,12 +361,32 @@ test.describe.serial("OpenID Connect provider", () => {
     const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(web.clientSecret), params, REDIRECT_URI, verifier, http);
     expect((await oauth.processAuthorizationCodeResponse(as, client, response)).access_token).toBeTruthy();
   });
+  test("single sign-on lasts as long as the portal session: signed out of Gatehouse, the app must sign in again", async ({ page }) => {
+    await signIn(page, email, PASSWORD);
+    const first = codeFlow(page, { scope: "openid", prompt: "consent" });
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await page.getByRole("button", { name: "Allow" }).click(); // remembered
+    expect((await first).params.get("code")).toBeTruthy();
+    // Signed in to both: the app signs the user in silently.
+    expect((await silentAuthorize(page)).searchParams.get("code")).toBeTruthy();
+
+    await page.goto("/account");
+    await signOut(page);
+    expect((await silentAuthorize(page)).searchParams.get("error")).toBe("login_required");
+  });
+
   test("an access policy can refuse an app tokens for a user: the app gets access_denied", async ({ page }) => {
     const refuse = `${DEFAULT_POLICIES}\n@id("no-tokens-for-test-rp")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"${web.clientId}");\n`;
+    await signIn(page, email, PASSWORD);
+    const before = codeFlow(page, { scope: "openid", prompt: "consent" });
+    await page.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await page.getByRole("button", { name: "Allow" }).click(); // remembered
+    expect((await before).params.get("code")).toBeTruthy();
     // Published straight into the table, as another instance would; every instance sees it within a second.
     sql(`INSERT INTO policy_versions (text, comment) VALUES ($policy$${refuse}$policy$, 'e2e: refuse the test RP')`);
     await page.waitForTimeout(1_000);
-    await signIn(page, email, PASSWORD);
+    // The browser still has its single sign-on session, and consent is remembered: the policy holds anyway.
+    expect((await silentAuthorize(page)).searchParams.get("error")).toBe("login_required");
     const callbackPromise = authorize(page, { scope: "openid", state: "s1", code_challenge: (await pkce()).challenge, code_challenge_method: "S256" });
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
     const callback = await callbackPromise;

@@ -1,9 +1,10 @@
 import "server-only";
 import { cache } from "react";
 import { forbidden } from "next/navigation";
-import { authorize, authStrength, consoleAllows, tokenRequest, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
+import { authorize, consoleAllows, tokenRequest, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
 import { requestContext } from "../http/request-context";
-import { hasFreshMfa, requireUser, type CurrentUser } from "./current";
+import { requireUser, type CurrentUser } from "./current";
+import { policySubject } from "./session-user";
 import { ADMIN_SECTIONS, type AdminSection } from "./roles";
 
 // Every console page, route and server action asks the decision point (lib/policy) whether this
@@ -13,10 +14,7 @@ import { ADMIN_SECTIONS, type AdminSection } from "./roles";
 export type ConsoleAccess = { section: ConsoleSection; action: ConsoleAction };
 
 export async function consoleSubject(user: CurrentUser): Promise<ConsoleSubject> {
-  return {
-    userId: user.id, email: user.email, roles: user.roles, ip: (await requestContext()).ip, risk: user.riskScore,
-    authStrength: authStrength(user.authMethods), mfaFresh: hasFreshMfa(user), deviceTrusted: user.deviceTrusted,
-  };
+  return policySubject(user, (await requestContext()).ip);
 }
 
 export async function canAccess(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {

@@ -4,21 +4,9 @@ import { redirect } from "next/navigation";
 import { requestPath } from "../http/request-context";
 import { auth } from "./next-auth";
 import { findActiveSession } from "./sessions";
-import type { RoleName } from "./roles";
+import { toCurrentUser, type CurrentUser } from "./session-user";
 
-export type CurrentUser = {
-  sessionId: string;
-  id: string;
-  email: string;
-  name: string;
-  roles: RoleName[];
-  /** Last MFA verification in this session (sign-in or step-up); null if none. */
-  mfaVerifiedAt: Date | null;
-  /** How the session was authenticated, its sign-in's risk score and its device's trust: what policies see. */
-  authMethods: string[];
-  riskScore: number | null;
-  deviceTrusted: boolean;
-};
+export { hasFreshMfa, type CurrentUser } from "./session-user";
 
 /**
  * A sign-in that passed its first factor but still owes the MFA step, a factor enrollment, or the new
@@ -32,24 +20,16 @@ const sessionBehindRequest = cache(async () => {
   return session?.sid ? findActiveSession(session.sid) : null;
 });
 
-function toUser(row: NonNullable<Awaited<ReturnType<typeof sessionBehindRequest>>>): CurrentUser {
-  const { user } = row;
-  return {
-    sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt,
-    authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: !!row.device?.trustedUntil && row.device.trustedUntil > new Date(),
-  };
-}
-
 /** The signed-in user behind this request, checked against the session row; once per request. */
 export const currentUser = cache(async (): Promise<CurrentUser | null> => {
   const row = await sessionBehindRequest();
-  return row?.stage === "active" ? toUser(row) : null;
+  return row?.stage === "active" ? toCurrentUser(row) : null;
 });
 
 export const currentPendingSignIn = cache(async (): Promise<PendingSignIn | null> => {
   const row = await sessionBehindRequest();
   if (!row || row.stage === "active") return null;
-  return { ...toUser(row), stage: row.stage, requiredFactor: row.requiredFactor === "passkey" ? "passkey" : "any" };
+  return { ...toCurrentUser(row), stage: row.stage, requiredFactor: row.requiredFactor === "passkey" ? "passkey" : "any" };
 });
 
 const PENDING_STAGE_PATHS: Record<PendingStage, string> = {
@@ -71,9 +51,3 @@ export async function requireUser(): Promise<CurrentUser> {
 }
 
 
-// Sensitive actions need an MFA verification this recent (when the user has a second factor).
-export const STEP_UP_WINDOW_MS = 5 * 60_000;
-
-export function hasFreshMfa(user: CurrentUser, now = new Date()): boolean {
-  return !!user.mfaVerifiedAt && now.getTime() - user.mfaVerifiedAt.getTime() < STEP_UP_WINDOW_MS;
-}

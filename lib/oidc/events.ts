@@ -3,7 +3,7 @@ import Provider, { type KoaContextWithOIDC } from "oidc-provider";
 import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audit";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
-import { endPortalSessionFromCookie } from "../auth/portal-logout";
+import { endPortalSessionFromCookie } from "../auth/portal-session";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
 // revocation, authorization outcomes, registrations.

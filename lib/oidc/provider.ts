@@ -8,6 +8,7 @@ import { PostgresAdapter } from "./adapter";
 import { redirectUriProblem, secretMatches } from "./clients";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents } from "./events";
+import { gatehouseInteractionPolicy } from "./interaction-policy";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
 
 // panva's oidc-provider does the protocol; this file only configures it. OAuth 2.1 choices:
@@ -87,7 +88,7 @@ function configuration(jwks: { keys: object[] }): Configuration {
       device_authorization: `${OIDC_PREFIX}/device/auth`,
       challenge: `${OIDC_PREFIX}/challenge`,
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: gatehouseInteractionPolicy() },
     loadExistingGrant: async (ctx) => {
       const grantId =
         ctx.oidc.result?.consent?.grantId ||

@@ -42,14 +42,17 @@ describe("the audit chain", () => {
   it("verifies while events are being written, without calling the new ones missing", async () => {
     await writeMany(300);
     let writing = true;
+    let written = 0;
     const writer = (async () => {
-      for (let i = 0; writing; i++) await recordAuditEvent(event(i));
+      for (let i = 0; writing; i++, written++) await recordAuditEvent(event(i));
     })();
+    // Verify again and again until the writer has committed a good number of events meanwhile.
     const results = [];
-    for (let i = 0; i < 5; i++) results.push(await verifyChain());
+    while ((results.length < 5 || written < 20) && results.length < 500) results.push(await verifyChain());
     writing = false;
     await writer;
-    expect(results.map((r) => r.problem)).toEqual([null, null, null, null, null]);
+    expect(written).toBeGreaterThanOrEqual(20);
+    expect(results.filter((r) => r.problem !== null)).toEqual([]);
     expect(Number(results.at(-1)!.lastSeq)).toBeGreaterThan(300);
   });
 

@@ -1,0 +1,46 @@
+import "server-only";
+import { authStrength, type ConsoleSubject } from "../policy";
+import type { RoleName } from "./roles";
+import type { findActiveSession } from "./sessions";
+
+// The signed-in user as every check sees it, made from the session row: the same whether the
+// request came through Next.js (current.ts) or through the OpenID provider (portal-session.ts).
+
+export type CurrentUser = {
+  sessionId: string;
+  id: string;
+  email: string;
+  name: string;
+  roles: RoleName[];
+  /** Last MFA verification in this session (sign-in or step-up); null if none. */
+  mfaVerifiedAt: Date | null;
+  /** How the session was authenticated, its sign-in's risk score and its device's trust: what policies see. */
+  authMethods: string[];
+  riskScore: number | null;
+  deviceTrusted: boolean;
+};
+
+type SessionRow = NonNullable<Awaited<ReturnType<typeof findActiveSession>>>;
+
+export function toCurrentUser(row: SessionRow, now = new Date()): CurrentUser {
+  const { user } = row;
+  return {
+    sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt,
+    authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: !!row.device?.trustedUntil && row.device.trustedUntil > now,
+  };
+}
+
+// Sensitive actions need an MFA verification this recent (when the user has a second factor).
+const STEP_UP_WINDOW_MS = 5 * 60_000;
+
+export function hasFreshMfa(user: CurrentUser, now = new Date()): boolean {
+  return !!user.mfaVerifiedAt && now.getTime() - user.mfaVerifiedAt.getTime() < STEP_UP_WINDOW_MS;
+}
+
+/** What the access policies see of this user, asking from `ip`. */
+export function policySubject(user: CurrentUser, ip: string | null): ConsoleSubject {
+  return {
+    userId: user.id, email: user.email, roles: user.roles, ip, risk: user.riskScore,
+    authStrength: authStrength(user.authMethods), mfaFresh: hasFreshMfa(user), deviceTrusted: user.deviceTrusted,
+  };
+}

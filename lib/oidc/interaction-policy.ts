@@ -1,0 +1,32 @@
+import "server-only";
+import { interactionPolicy, type KoaContextWithOIDC } from "oidc-provider";
+import { portalUserFromCookie } from "../auth/portal-session";
+import { policySubject } from "../auth/session-user";
+import { CLIENT_IP_HEADER } from "../http/client-ip";
+import { authorize, tokenRequest } from "../policy";
+
+const { base, Check } = interactionPolicy;
+
+/**
+ * oidc-provider's prompts with one more login check: the provider's session counts only while the
+ * portal session of the same browser is active and belongs to the same user, and while the access
+ * policies let this client have tokens for them. Otherwise the login page runs (and asks both
+ * again), and a prompt=none request gets login_required. So signing out of the portal, or an
+ * admin ending the session, ends single sign-on in that browser for every app, and a policy that
+ * refuses a client tokens holds on silent sign-in too, not only on the login page.
+ */
+export function gatehouseInteractionPolicy() {
+  const policy = base();
+  policy.get("login")!.checks.push(
+    new Check("portal_session", "The Gatehouse session behind this sign-in has ended or no longer allows it", "login_required", async (ctx: KoaContextWithOIDC) => {
+      // Just back from the login page, which asked both.
+      if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      const user = await portalUserFromCookie((name) => ctx.cookies.get(name));
+      if (!user || user.id !== ctx.oidc.session?.accountId) return Check.REQUEST_PROMPT;
+      const subject = policySubject(user, ctx.get(CLIENT_IP_HEADER) || null);
+      const { decision } = await authorize(tokenRequest(subject, ctx.oidc.client!.clientId));
+      return decision === "allow" ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
+}
