@@ -2,7 +2,7 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { announceFirstAdminPath } = await import("./lib/auth/bootstrap");
-  const { scheduleAuditRetention } = await import("./lib/audit");
+  const { scheduleAuditRetention, scheduleChainVerification } = await import("./lib/audit");
   const { readConfig } = await import("./lib/config");
   const { startOidc } = await import("./lib/oidc");
   const { startDecisionPointApi } = await import("./lib/policy");
@@ -12,6 +12,7 @@ export async function register() {
   await startOidc();
   startDecisionPointApi();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
+  scheduleChainVerification();
   await startIncidentEngine();
   scheduleControlTests();
 }

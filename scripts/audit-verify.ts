@@ -3,12 +3,8 @@
 import { withDatabase } from "./with-database";
 
 await withDatabase(async () => {
-  const { verifyChain, recordAuditEvent, SYSTEM_ACTOR } = await import("../lib/audit");
-  const result = await verifyChain();
-  await recordAuditEvent({
-    type: "security", action: "audit.chain.verify", outcome: result.ok ? "success" : "failure", actor: SYSTEM_ACTOR,
-    metadata: { via: "cli", eventsChecked: result.eventsChecked, firstBadSeq: result.firstBadSeq, problem: result.problem },
-  });
+  const { verifyChainAndRecord, SYSTEM_CONTEXT } = await import("../lib/audit");
+  const result = await verifyChainAndRecord("cli", SYSTEM_CONTEXT);
   if (result.ok) {
     console.log(`Audit chain OK: ${result.eventsChecked} events (${result.firstSeq ?? "-"}..${result.lastSeq ?? "-"}), ${result.checkpointsChecked} signed checkpoints, ${result.durationMs} ms`);
   } else {

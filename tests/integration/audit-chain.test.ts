@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { recordAuditEvent, verifyChain, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
+import { recordAuditEvent, verifyChain, verifyChainIfDue, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
 import { eventTextHash } from "@/lib/audit/hash";
 import { CHECKPOINT_EVERY, readRange } from "@/lib/audit/store";
 import { resetDatabase } from "../support/db";
@@ -54,6 +54,16 @@ describe("the audit chain", () => {
     expect(written).toBeGreaterThanOrEqual(20);
     expect(results.filter((r) => r.problem !== null)).toEqual([]);
     expect(Number(results.at(-1)!.lastSeq)).toBeGreaterThan(300);
+  });
+
+  it("is verified on a schedule when nobody has verified it for 23 hours, and the result is audited", async () => {
+    await writeMany(20, 2);
+    expect(await verifyChainIfDue()).toBe(true);
+    expect(await verifyChainIfDue(new Date(Date.now() + 22 * 3_600_000))).toBe(false);
+    expect(await verifyChainIfDue(new Date(Date.now() + 24 * 3_600_000))).toBe(true);
+    const runs = await db().auditEvent.findMany({ where: { action: "audit.chain.verify" }, select: { outcome: true, metadata: true } });
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toMatchObject({ outcome: "success", metadata: { via: "schedule", eventsChecked: 20, problem: null } });
   });
 
   it("refuses UPDATE, DELETE and TRUNCATE through the trigger", async () => {

@@ -1,15 +1,11 @@
 "use server";
 import { z } from "zod";
-import { recordAuditEvent, verifyChain } from "@/lib/audit";
+import { verifyChainAndRecord } from "@/lib/audit";
 import { guardedAction } from "@/lib/auth";
 
 // Verifying reads the chain and records the result: auditors, who may only view, must be able to.
 export const verifyChainAction = guardedAction({ section: "audit", action: "view" }, z.object({}), async (_input, _user, ctx) => {
-  const result = await verifyChain();
-  await recordAuditEvent({
-    type: "security", action: "audit.chain.verify", outcome: result.ok ? "success" : "failure", actor: ctx.actor,
-    client: ctx.client, metadata: { via: "console", eventsChecked: result.eventsChecked, firstBadSeq: result.firstBadSeq, problem: result.problem },
-  });
+  const result = await verifyChainAndRecord("console", ctx);
   return result.ok
     ? { ok: true, message: `Chain verified: ${result.eventsChecked} events (sequence ${result.firstSeq ?? "–"} to ${result.lastSeq ?? "–"}) and ${result.checkpointsChecked} signed checkpoints hold, in ${result.durationMs} ms.` }
     : { ok: false, message: `Chain broken at sequence ${result.firstBadSeq}: ${result.problem}. ${result.eventsChecked} events before it verified.` };

@@ -1,0 +1,40 @@
+import "server-only";
+import { db } from "../db/client";
+import { SYSTEM_CONTEXT, type AuditContext } from "./context";
+import { recordAuditEvent } from "./record";
+import { verifyChain, type ChainVerification } from "./verify";
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Walks the whole chain and records the result as an audit.chain.verify event: a failure raises
+ * the tamper-detection incident (lib/incidents/rules.ts), and SOC 2 CC7.2 looks for a recent one.
+ */
+export async function verifyChainAndRecord(via: "console" | "cli" | "schedule", ctx: AuditContext): Promise<ChainVerification> {
+  const result = await verifyChain();
+  await recordAuditEvent({
+    type: "security", action: "audit.chain.verify", outcome: result.ok ? "success" : "failure", actor: ctx.actor, client: ctx.client,
+    metadata: { via, eventsChecked: result.eventsChecked, firstBadSeq: result.firstBadSeq, problem: result.problem },
+  });
+  return result;
+}
+
+/** Verifies the chain unless someone (a person, the CLI, another instance) did within 23 hours; true if it ran. */
+export async function verifyChainIfDue(now = new Date()): Promise<boolean> {
+  const last = await db().auditEvent.findFirst({ where: { action: "audit.chain.verify" }, orderBy: { seq: "desc" }, select: { at: true } });
+  if (last && now.getTime() - last.at.getTime() < 23 * HOUR_MS) return false;
+  await verifyChainAndRecord("schedule", SYSTEM_CONTEXT);
+  return true;
+}
+
+const globalForSchedule = globalThis as unknown as { gatehouseChainVerifyTimer?: NodeJS.Timeout };
+
+/** Hourly in this process: verifies the chain when no verification is recorded from the last 23 hours. */
+export function scheduleChainVerification(): void {
+  if (globalForSchedule.gatehouseChainVerifyTimer) return;
+  const run = () => void verifyChainIfDue().catch((error: unknown) => console.error("[audit] scheduled verification:", error instanceof Error ? error.message : error));
+  globalForSchedule.gatehouseChainVerifyTimer = setInterval(run, HOUR_MS);
+  globalForSchedule.gatehouseChainVerifyTimer.unref();
+  // The first check waits a while after start: a restart loop must not walk the chain each time.
+  setTimeout(run, 10 * 60_000).unref();
+}
