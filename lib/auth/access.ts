@@ -3,6 +3,7 @@ import { cache } from "react";
 import { forbidden } from "next/navigation";
 import { authorize, consoleAllows, tokenRequest, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
 import { requestContext } from "../http/request-context";
+import { audit, userContext } from "../audit/context";
 import { requireUser, type CurrentUser } from "./current";
 import { policySubject } from "./session-user";
 import { ADMIN_SECTIONS, type AdminSection } from "./roles";
@@ -17,14 +18,24 @@ export async function consoleSubject(user: CurrentUser): Promise<ConsoleSubject>
   return policySubject(user, (await requestContext()).ip);
 }
 
+/** May this user do this now? For showing or hiding controls; guards use checkAccess. */
 export async function canAccess(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {
   return consoleAllows(await consoleSubject(user), section, action);
+}
+
+/** canAccess for a page, route or action the user asked for: a refusal is an audit event (access.denied). */
+export async function checkAccess(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
+  if (await canAccess(user, access)) return true;
+  await audit(userContext(user, await requestContext()), {
+    type: "policy", action: "access.denied", outcome: "blocked", resource: { type: "console", id: access.section }, metadata: { action: access.action },
+  });
+  return false;
 }
 
 /** For pages: signed out → sign-in; not allowed → the 403 page. */
 export async function requireAccess(section: ConsoleSection, action: ConsoleAction = "view"): Promise<CurrentUser> {
   const user = await requireUser();
-  if (!(await canAccess(user, { section, action }))) forbidden();
+  if (!(await checkAccess(user, { section, action }))) forbidden();
   return user;
 }
 

@@ -6,7 +6,7 @@ import { requestContext } from "../http/request-context";
 import { currentPendingSignIn, currentUser, hasFreshMfa, type CurrentUser } from "./current";
 import { hasSecondFactor, secondFactors } from "../mfa";
 import { userContext, type AuditContext } from "../audit/context";
-import { canAccess, type ConsoleAccess } from "./access";
+import { checkAccess, type ConsoleAccess } from "./access";
 
 // Every server action goes through guardedAction: who may call it is checked on the server,
 // and its input is validated with zod before any domain code runs.
@@ -67,7 +67,7 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     const user = access === "account-setup" ? ((await currentUser()) ?? (await enrollingUser())) : await currentUser();
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
-      if (typeof access !== "string" && !(await canAccess(user, access))) {
+      if (typeof access !== "string" && !(await checkAccess(user, access))) {
         return { ok: false, message: "The access policies do not allow you to do this." };
       }
       if (options.stepUp && !(await stepUpSatisfied(user))) {

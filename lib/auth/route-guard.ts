@@ -1,6 +1,6 @@
 import "server-only";
 import { currentUser, type CurrentUser } from "./current";
-import { canAccess, type ConsoleAccess } from "./access";
+import { checkAccess, type ConsoleAccess } from "./access";
 
 import { problem } from "../http/problem";
 
@@ -10,6 +10,6 @@ export { problem };
 export async function routeCaller(access: ConsoleAccess): Promise<CurrentUser | Response> {
   const user = await currentUser();
   if (!user) return problem(401, "unauthenticated", "Sign in first.");
-  if (!(await canAccess(user, access))) return problem(403, "forbidden", "The access policies do not allow this.");
+  if (!(await checkAccess(user, access))) return problem(403, "forbidden", "The access policies do not allow this.");
   return user;
 }

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import type { CurrentUser } from "@/lib/auth/current";
+import { db } from "@/lib/db/client";
 
 // The guard is tested with the signed-in user swapped in; everything else is the real code.
 let signedIn: CurrentUser | null = null;
@@ -34,9 +35,12 @@ describe("guardedAction", () => {
   });
 
   it("refuses a caller the access policies do not allow", async () => {
-    signedIn = asUser(["user", "auditor"]);
+    signedIn = { ...asUser(["user", "auditor"]), id: "auditor-1" };
     expect(await adminOnly({}, form([["name", "ok"]]))).toMatchObject({ ok: false, message: expect.stringMatching(/policies do not allow/i) });
     expect(handler).not.toHaveBeenCalled();
+    // The refusal is on the record, with who asked for what.
+    const denied = await db().auditEvent.findFirst({ where: { action: "access.denied", actorId: "auditor-1" }, select: { outcome: true, resourceId: true, metadata: true } });
+    expect(denied).toEqual({ outcome: "blocked", resourceId: "users", metadata: { action: "manage" } });
   });
 
   it("validates input by field and echoes it back without secrets", async () => {
