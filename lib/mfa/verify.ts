@@ -4,7 +4,7 @@ import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { formatWait } from "../util/format";
 import { consumeBackupCode } from "./backup-codes";
-import { clearFactorFailures, factorLock, recordFactorFailure } from "./lockout";
+import { clearFactorFailures, lockFactors, takeFactorTry } from "./lockout";
 import { verifyPasskeyAssertion } from "./passkeys";
 import { verifyTotp } from "./totp";
 import type { FactorStrength } from "./requirement";
@@ -49,7 +49,7 @@ export async function verifySecondFactor(
     return { ok: false, message: result.reason === "expired" ? "That passkey request expired. Try again." : "That passkey could not be verified." };
   }
 
-  const lock = await factorLock(userId);
+  const lock = await takeFactorTry(userId);
   if (lock.locked) {
     await event("blocked", { reason: "factor_locked", retryAfterSeconds: lock.retryAfterSeconds });
     return { ok: false, message: `Too many wrong codes. Try again in ${formatWait(lock.retryAfterSeconds)}, or use a passkey.` };
@@ -61,9 +61,9 @@ export async function verifySecondFactor(
     return { ok: true, method: proof.method };
   }
   const reason = "reason" in outcome ? outcome.reason : "invalid";
-  const { locked } = await recordFactorFailure(userId);
+  if (lock.lastTry) await lockFactors(userId);
   await event("failure", { reason });
-  if (locked) {
+  if (lock.lastTry) {
     await audit(ctx, { type: "security", action: "mfa.factor.lock", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "repeated_code_failures" } });
   }
   if (proof.method === "backup_code") return { ok: false, message: "That backup code is not valid or has been used." };

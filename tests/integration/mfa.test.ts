@@ -61,6 +61,16 @@ describe("TOTP", () => {
     const lockEvents = await db().auditEvent.count({ where: { action: "mfa.factor.lock", resourceId: user.id } });
     expect(lockEvents).toBe(1);
   });
+
+  it("checks no more codes than the limit when many are sent at once", async () => {
+    const { user } = await withTotp();
+    const guesses = Array.from({ length: 30 }, (_, i) => String(100_000 + i));
+    const answers = await Promise.all(guesses.map((code) => verifySecondFactor(user.id, { method: "totp", code }, ctx)));
+    const checked = answers.filter((a) => !a.ok && !/Too many wrong codes/.test(a.message));
+    expect(answers.every((a) => !a.ok)).toBe(true);
+    expect(checked.length).toBeLessThanOrEqual(FACTOR_FAILURE_LIMIT);
+    expect(await db().auditEvent.count({ where: { action: "mfa.factor.lock", resourceId: user.id } })).toBe(1);
+  });
 });
 
 describe("backup codes", () => {
