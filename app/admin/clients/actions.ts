@@ -30,7 +30,7 @@ export const setClientDisabledAction = guardedAction(
     // A disabled client's tokens stop working too, not only its new requests.
     if (changed && disabled === "true") await revokeClientGrants(clientId, ctx);
     revalidatePath("/admin/clients");
-    return changed ? { ok: true, message: disabled === "true" ? "Client disabled and its tokens revoked." : "Client enabled." } : { ok: false, message: "No such client." };
+    return changed ? { ok: true, message: disabled === "true" ? "Client disabled: it gets no new tokens, and its grants, refresh tokens and opaque access tokens are revoked. JWT access tokens it already holds stay valid until they expire (its access-token lifetime)." : "Client enabled." } : { ok: false, message: "No such client." };
   },
 );
 
