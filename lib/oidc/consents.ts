@@ -2,29 +2,31 @@ import "server-only";
 import { db } from "../db/client";
 import { audit, distinctMetadataValues, type AuditContext } from "../audit";
 
-// Remembered consents: a user's decision to let a client have some scopes. The consent points at
-// the provider's Grant; revoking deletes both and every token issued under the grant.
+// Consents: a user's decision to let a client have some scopes, remembered for next time or for
+// this sign-in only. Every one lists the app on /account/apps; revoking it deletes every grant and
+// token of that user and client, so nothing the user allowed stays out of their reach.
 
+/** The grant of a consent the user asked to remember: the consent page is skipped with it. */
 export async function rememberedGrantId(userId: string, clientId: string): Promise<string | undefined> {
   const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
-  return consent?.grantId;
+  return consent?.remembered ? consent.grantId : undefined;
 }
 
-export async function rememberConsent(userId: string, clientId: string, grantId: string, scopes: string[]): Promise<void> {
+export async function recordConsent(userId: string, clientId: string, grantId: string, scopes: string[], remembered: boolean): Promise<void> {
   await db().oAuthConsent.upsert({
     where: { userId_clientId: { userId, clientId } },
-    create: { userId, clientId, grantId, scopes },
-    update: { grantId, scopes },
+    create: { userId, clientId, grantId, scopes, remembered },
+    update: { grantId, scopes, remembered },
   });
 }
 
-export type ConnectedApp = { clientId: string; name: string; scopes: string[]; since: Date; lastUpdated: Date };
+export type ConnectedApp = { clientId: string; name: string; scopes: string[]; since: Date; lastUpdated: Date; remembered: boolean };
 
 export async function listConnectedApps(userId: string): Promise<ConnectedApp[]> {
   const consents = await db().oAuthConsent.findMany({ where: { userId }, orderBy: { updatedAt: "desc" } });
   const clients = await db().oAuthClient.findMany({ where: { id: { in: consents.map((c) => c.clientId) } }, select: { id: true, name: true } });
   const names = new Map(clients.map((c) => [c.id, c.name]));
-  return consents.map((c) => ({ clientId: c.clientId, name: names.get(c.clientId) ?? c.clientId, scopes: c.scopes, since: c.createdAt, lastUpdated: c.updatedAt }));
+  return consents.map((c) => ({ clientId: c.clientId, name: names.get(c.clientId) ?? c.clientId, scopes: c.scopes, since: c.createdAt, lastUpdated: c.updatedAt, remembered: c.remembered }));
 }
 
 /** A grant the provider revoked (refresh token or code reuse) is no longer a connected app. */
@@ -41,7 +43,10 @@ async function destroyGrant(grantId: string): Promise<void> {
 export async function revokeConnectedApp(userId: string, clientId: string, ctx: AuditContext): Promise<boolean> {
   const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
   if (!consent) return false;
-  await destroyGrant(consent.grantId);
+  // Every grant of the pair, not only the consent's latest: one allowed "this time only" in an
+  // earlier sign-in may still hold a refresh token.
+  await db().$executeRaw`DELETE FROM oidc_models WHERE kind IN ('Grant', 'AccessToken', 'RefreshToken', 'AuthorizationCode')
+    AND payload->>'accountId' = ${userId} AND payload->>'clientId' = ${clientId}`;
   await db().oAuthConsent.delete({ where: { userId_clientId: { userId, clientId } } });
   await audit(ctx, { type: "consent", action: "oauth.consent.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { userId, grantId: consent.grantId } });
   return true;

@@ -5,7 +5,7 @@ import { headers } from "next/headers";
 import type { InteractionResults } from "oidc-provider";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
-import { rememberConsent } from "./consents";
+import { recordConsent } from "./consents";
 
 // Login and consent are Next.js pages; the provider's interaction helpers want Node's req/res,
 // which server components and actions do not have. So the request's headers are replayed into a
@@ -87,7 +87,7 @@ export async function completeConsent(uid: string, userId: string, remember: boo
   for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(" "));
   const grantId = await grant.save();
   const scopes = String(grant.getOIDCScope() ?? "").split(" ").filter(Boolean);
-  if (remember) await rememberConsent(userId, clientId, grantId, scopes);
+  await recordConsent(userId, clientId, grantId, scopes, remember);
   await audit(ctx, { type: "consent", action: "oauth.consent.grant", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grantId, scopes, remembered: remember } });
   return provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
 }

@@ -5,7 +5,7 @@ import { ensureSigningKeys, providerJwks, retireDueKeys, rotateSigningKeys, RETI
 import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
-import { listClientGrants, rememberConsent, revokeConnectedApp } from "@/lib/oidc/consents";
+import { listClientGrants, listConnectedApps, recordConsent, rememberedGrantId, revokeConnectedApp } from "@/lib/oidc/consents";
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
 import { issuer } from "@/lib/oidc/provider";
 
@@ -112,7 +112,7 @@ describe("grants", () => {
     for (const [user, grantId] of [[ana, "grant-ana"], [bo, "grant-bo"]] as const) {
       await db().oidcModel.create({ data: { kind: "Grant", id: grantId, payload: { accountId: user.id, clientId: clientId } } });
       await db().oidcModel.create({ data: { kind: "RefreshToken", id: `rt-${grantId}`, grantId, payload: { accountId: user.id, clientId: clientId } } });
-      await rememberConsent(user.id, clientId, grantId, ["openid", "email"]);
+      await recordConsent(user.id, clientId, grantId, ["openid", "email"], true);
     }
     expect((await listClientGrants(clientId)).map((g) => g.userId).sort()).toEqual([ana.id, bo.id].sort());
 
@@ -121,5 +121,25 @@ describe("grants", () => {
     expect((await db().oidcModel.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((m) => m.id)).toEqual(["grant-bo", "rt-grant-bo"]);
     expect(await revokeConnectedApp(ana.id, clientId, ctx)).toBe(false);
     expect(await db().auditEvent.count({ where: { action: "oauth.consent.revoke" } })).toBe(1);
+  });
+
+  it("an app allowed for one sign-in only is listed too, and revoking it ends every grant of the pair", async () => {
+    const { clientId } = await createClient(clientInputSchema.parse({
+      name: "Once", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://once.example.test/cb",
+      scopes: "openid offline_access", resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const user = await makeUser();
+    // Two sign-ins, each allowed "this time only": two grants, each with a refresh token.
+    for (const grantId of ["grant-1", "grant-2"]) {
+      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, payload: { accountId: user.id, clientId } } });
+      await db().oidcModel.create({ data: { kind: "RefreshToken", id: `rt-${grantId}`, grantId, payload: { accountId: user.id, clientId } } });
+      await recordConsent(user.id, clientId, grantId, ["openid", "offline_access"], false);
+    }
+    expect(await rememberedGrantId(user.id, clientId)).toBeUndefined(); // the consent page is shown again next time
+    expect((await listConnectedApps(user.id)).map((a) => a.clientId)).toEqual([clientId]);
+
+    expect(await revokeConnectedApp(user.id, clientId, ctx)).toBe(true);
+    expect(await db().oidcModel.count()).toBe(0);
+    expect(await listConnectedApps(user.id)).toEqual([]);
   });
 });

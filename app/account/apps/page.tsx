@@ -26,6 +26,7 @@ export default async function AppsPage() {
                   <p className="font-medium text-slate-900">{app.name}</p>
                   <p className="text-xs text-slate-500">
                     {app.scopes.join(", ")} · allowed {formatDateTime(app.since)}
+                    {!app.remembered && " · not remembered: you are asked again next time"}
                   </p>
                 </div>
                 <ActionButton action={revokeAppAction} fields={{ clientId: app.clientId }} label="Remove access" variant="danger" confirm={`Remove ${app.name}'s access?`} />
