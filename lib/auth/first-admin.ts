@@ -1,7 +1,7 @@
 import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import { db } from "../db/client";
-import { createUser, newUserSchema, type NewUser } from "./users";
+import { createUser, EmailTakenError, newUserSchema, type NewUser } from "./users";
 import { SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 
 // How the first admin gets in, without a default password that stays valid:
@@ -33,7 +33,7 @@ export async function isSetupTokenUsable(token: string, now = new Date()): Promi
   return !(await hasAdmin()) && (await findUsableToken(token, now)) !== null;
 }
 
-export type RedeemResult = { ok: true; userId: string } | { ok: false; reason: "invalid_token" | "admin_exists" };
+export type RedeemResult = { ok: true; userId: string } | { ok: false; reason: "invalid_token" | "admin_exists" | "email_taken" };
 
 /** Creates the first admin with the token, marking it used in the same step so it works once. */
 export async function redeemSetupToken(token: string, admin: Omit<NewUser, "roles">, ctx: AuditContext, now = new Date()): Promise<RedeemResult> {
@@ -43,8 +43,15 @@ export async function redeemSetupToken(token: string, admin: Omit<NewUser, "role
     data: { usedAt: now },
   });
   if (count !== 1) return { ok: false, reason: "invalid_token" };
-  const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } });
-  return { ok: true, userId: user.id };
+  try {
+    const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } });
+    return { ok: true, userId: user.id };
+  } catch (error) {
+    if (!(error instanceof EmailTakenError)) throw error;
+    // Nothing was created: the link stays usable for another address.
+    await db().setupToken.updateMany({ where: { tokenHash: hashToken(token) }, data: { usedAt: null } });
+    return { ok: false, reason: "email_taken" };
+  }
 }
 
 /**

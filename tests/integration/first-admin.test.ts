@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { ensureFirstAdminPath, isSetupTokenUsable, issueSetupToken, redeemSetupToken } from "@/lib/auth/first-admin";
 import { resetDatabase } from "../support/db";
-import { ctx } from "../support/factories";
+import { ctx, makeUser } from "../support/factories";
 
 beforeEach(resetDatabase);
 
@@ -29,6 +29,14 @@ describe("first admin", () => {
     expect(await redeemSetupToken(token!, { ...admin, email: "second@example.test" }, ctx)).toEqual({ ok: false, reason: "admin_exists" });
     expect(await isSetupTokenUsable(token!)).toBe(false);
     expect(await ensureFirstAdminPath({})).toBeNull();
+  });
+
+  it("keeps the link usable when the address is already taken by a (non-admin) account", async () => {
+    await makeUser({ email: admin.email });
+    const token = await issueSetupToken();
+    expect(await redeemSetupToken(token, admin, ctx)).toEqual({ ok: false, reason: "email_taken" });
+    expect(await isSetupTokenUsable(token)).toBe(true);
+    expect(await redeemSetupToken(token, { ...admin, email: "other-admin@example.test" }, ctx)).toMatchObject({ ok: true });
   });
 
   it("refuses a wrong or expired token", async () => {
