@@ -174,16 +174,24 @@ export async function evaluate(event: DetectionEvent, settings: RuleSettings, lo
       ip, indicators: [...userIndicator(event.actorId), ...ipIndicator(ip), ...deviceIndicator(device)], details: { ...event.metadata, auditSeq: event.seq },
     }));
   }
-  if (on("off_hours_role_grant") && event.action === "user.roles.update" && Array.isArray(event.metadata.granted) && event.metadata.granted.length > 0) {
+  const granted = rolesGrantedByAPerson(event);
+  if (on("off_hours_role_grant") && granted.length > 0) {
     const p = settings.off_hours_role_grant.params as { workdayStartHour: number; workdayEndHour: number; weekendsOff: boolean };
     if (outsideWorkingHours(at, p)) {
-      alerts.push(draft("off_hours_role_grant", `Granted ${event.metadata.granted.join(", ")} at ${at.toISOString().slice(11, 16)} UTC`, event.resourceId, {
+      alerts.push(draft("off_hours_role_grant", `Granted ${granted.join(", ")} at ${at.toISOString().slice(11, 16)} UTC`, event.resourceId, {
         indicators: [...userIndicator(event.resourceId), ...ipIndicator(event.ip)],
-        details: { granted: event.metadata.granted, grantedBy: event.actorLabel ?? event.actorId, auditSeq: event.seq },
+        details: { granted, grantedBy: event.actorLabel ?? event.actorId, auditSeq: event.seq },
       }));
     }
   }
   return alerts;
+}
+
+/** Roles beyond "user" that a person gave someone: by changing their roles, or by creating the account with them. */
+function rolesGrantedByAPerson(event: DetectionEvent): string[] {
+  if (event.actorType === "system") return [];
+  const roles = event.action === "user.roles.update" ? event.metadata.granted : event.action === "user.create" ? event.metadata.roles : null;
+  return Array.isArray(roles) ? roles.map(String).filter((role) => role !== "user") : [];
 }
 
 export function outsideWorkingHours(at: Date, p: { workdayStartHour: number; workdayEndHour: number; weekendsOff: boolean }): boolean {

@@ -112,6 +112,17 @@ describe("detection and correlation", () => {
     expect(await db().auditEvent.count({ where: { action: "incident.rule.update" } })).toBe(1);
   });
 
+  it("an account created with a privileged role outside working hours raises the same alert", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await saveRuleSetting("off_hours_role_grant", { enabled: true, severity: "medium", joinWindowMinutes: 60, params: { workdayStartHour: 0, workdayEndHour: 0, weekendsOff: true } }, userContext(admin, null));
+    const created = await makeUser();
+    await recordAuditEvent({ type: "admin", action: "user.create", outcome: "success", actor: { type: "user", id: admin.id, label: admin.email }, resource: { type: "user", id: created.id }, metadata: { email: created.email, roles: ["user", "auditor"] } });
+    await runDetection();
+    const alerts = await db().alert.findMany({ where: { rule: "off_hours_role_grant" } });
+    // Accounts the system created (the factory's, the first admin's) are not grants by a person.
+    expect(alerts.map((a) => [a.userId, a.summary.replace(/\d\d:\d\d/, "hh:mm")])).toEqual([[created.id, "Granted auditor at hh:mm UTC"]]);
+  });
+
   it("a role granted outside working hours raises privilege escalation; forensic capture at high severity stores a hash of its content", async () => {
     const user = await makeUser();
     // A workday from 00:00 to 00:00 has no working hours: every grant is outside them, whenever the test runs.
