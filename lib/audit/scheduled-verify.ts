@@ -3,6 +3,7 @@ import { db } from "../db/client";
 import { SYSTEM_CONTEXT, type AuditContext } from "./context";
 import { recordAuditEvent } from "./record";
 import { verifyChain, type ChainVerification } from "./verify";
+import { everyHour } from "../util/hourly";
 
 const HOUR_MS = 3_600_000;
 
@@ -27,14 +28,7 @@ export async function verifyChainIfDue(now = new Date()): Promise<boolean> {
   return true;
 }
 
-const globalForSchedule = globalThis as unknown as { gatehouseChainVerifyTimer?: NodeJS.Timeout };
-
 /** Hourly in this process: verifies the chain when no verification is recorded from the last 23 hours. */
 export function scheduleChainVerification(): void {
-  if (globalForSchedule.gatehouseChainVerifyTimer) return;
-  const run = () => void verifyChainIfDue().catch((error: unknown) => console.error("[audit] scheduled verification:", error instanceof Error ? error.message : error));
-  globalForSchedule.gatehouseChainVerifyTimer = setInterval(run, HOUR_MS);
-  globalForSchedule.gatehouseChainVerifyTimer.unref();
-  // The first check waits a while after start: a restart loop must not walk the chain each time.
-  setTimeout(run, 10 * 60_000).unref();
+  everyHour("audit scheduled verification", 10 * 60_000, verifyChainIfDue);
 }

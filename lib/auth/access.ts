@@ -1,11 +1,11 @@
 import "server-only";
 import { cache } from "react";
 import { forbidden } from "next/navigation";
-import { authorize, consoleAllows, tokenRequest, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
+import { consoleAllows, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
 import { requestContext } from "../http/request-context";
 import { audit, userContext } from "../audit/context";
 import { requireUser, type CurrentUser } from "./current";
-import { policySubject } from "./session-user";
+import { policySubject, tokenIssuanceDecisionAt } from "./session-user";
 import { ADMIN_SECTIONS, type AdminSection } from "./roles";
 
 // Every console page, route and server action asks the decision point (lib/policy) whether this
@@ -56,5 +56,5 @@ export async function requireConsole(): Promise<{ user: CurrentUser; sections: A
 
 /** May `clientId` get tokens for this user now (action issueToken)? Asked when an OAuth login completes. */
 export async function tokenIssuanceDecision(user: CurrentUser, clientId: string): Promise<Decision> {
-  return authorize(tokenRequest(await consoleSubject(user), clientId));
+  return tokenIssuanceDecisionAt(user, clientId, (await requestContext()).ip);
 }

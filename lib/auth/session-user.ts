@@ -1,5 +1,5 @@
 import "server-only";
-import { authStrength, type ConsoleSubject } from "../policy";
+import { authorize, authStrength, tokenRequest, type ConsoleSubject, type Decision } from "../policy";
 import type { RoleName } from "./roles";
 import type { findActiveSession } from "./sessions";
 
@@ -43,4 +43,9 @@ export function policySubject(user: CurrentUser, ip: string | null): ConsoleSubj
     userId: user.id, email: user.email, roles: user.roles, ip, risk: user.riskScore,
     authStrength: authStrength(user.authMethods), mfaFresh: hasFreshMfa(user), deviceTrusted: user.deviceTrusted,
   };
+}
+
+/** May `clientId` have tokens for this user now (action issueToken), asked from `ip`? */
+export function tokenIssuanceDecisionAt(user: CurrentUser, clientId: string, ip: string | null): Promise<Decision> {
+  return authorize(tokenRequest(policySubject(user, ip), clientId));
 }

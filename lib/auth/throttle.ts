@@ -24,19 +24,26 @@ const lockKey = (email: string) => `signin:lock:${hashed(email)}`;
 
 /** May a password be tried for this account name now (no failure lockout, no deliberate lock)? */
 export async function checkSignInThrottle(email: string, now = new Date()): Promise<ThrottleVerdict> {
-  return verdict([accountKey(email), lockKey(email)], now);
+  return verdict(await signInLockedUntil(email, now), now);
 }
 
 /** Is the account deliberately locked (lockAccountName)? Checked by every way of signing in. */
 export async function checkAccountLock(email: string, now = new Date()): Promise<ThrottleVerdict> {
-  return verdict([lockKey(email)], now);
+  return verdict(await lockedUntil([lockKey(email)], now), now);
 }
 
-async function verdict(keys: string[], now: Date): Promise<ThrottleVerdict> {
-  const counters = await readCounters(keys);
-  const until = keys.map((key) => counters.get(key)?.lockedUntil).filter((t): t is Date => !!t && t > now).sort((a, b) => b.getTime() - a.getTime())[0];
-  return until ? { allowed: false, retryAfterSeconds: secondsUntil(until, now) } : { allowed: true };
+/** Until when password sign-in is refused for this account name (a lock or the failure lockout), or null. */
+export async function signInLockedUntil(email: string, now = new Date()): Promise<Date | null> {
+  return lockedUntil([accountKey(email), lockKey(email)], now);
 }
+
+async function lockedUntil(keys: string[], now: Date): Promise<Date | null> {
+  const counters = await readCounters(keys);
+  const times = keys.map((key) => counters.get(key)?.lockedUntil).filter((t): t is Date => !!t && t > now);
+  return times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : null;
+}
+
+const verdict = (until: Date | null, now: Date): ThrottleVerdict => (until ? { allowed: false, retryAfterSeconds: secondsUntil(until, now) } : { allowed: true });
 
 /** Counts a failure in one atomic statement; returns true when this failure locked the account name. */
 export async function recordSignInFailure(email: string, now = new Date()): Promise<{ locked: boolean }> {
@@ -52,12 +59,6 @@ export async function recordSignInFailure(email: string, now = new Date()): Prom
 export async function lockAccountName(email: string, until: Date, now = new Date()): Promise<void> {
   await bumpCounter(lockKey(email), until.getTime() - now.getTime(), now);
   await lockCounter(lockKey(email), until);
-}
-
-/** Until when sign-in is refused for this account name (a lock or the failure lockout), or null. */
-export async function signInLockedUntil(email: string, now = new Date()): Promise<Date | null> {
-  const verdict = await checkSignInThrottle(email, now);
-  return verdict.allowed ? null : new Date(now.getTime() + verdict.retryAfterSeconds * 1000);
 }
 
 /** An admin lifts a lock (after checking with the user): the lock and the failure count go. */

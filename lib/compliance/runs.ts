@@ -4,6 +4,7 @@ import canonicalize from "canonicalize";
 import { db } from "../db/client";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { CHECKS, type CheckOutcome } from "./checks";
+import { everyHour } from "../util/hourly";
 
 // Running the control tests. Each run stores every check's
 // evidence as canonical JSON with its SHA-256, and its audit event carries those hashes, so a
@@ -39,23 +40,15 @@ export async function runControlTests(trigger: "schedule" | "manual", ctx: Audit
   return { runId: run.id, results };
 }
 
-const globalForSchedule = globalThis as unknown as { gatehouseComplianceTimer?: NodeJS.Timeout };
-
 /**
  * Runs the control tests daily. Every instance checks hourly and runs only when no run has started
  * in the last 23 hours, so a cluster runs about once a day.
  */
 export function scheduleControlTests(): void {
-  if (globalForSchedule.gatehouseComplianceTimer) return;
-  const tick = async () => {
+  everyHour("compliance scheduled run", 15 * 60_000, async () => {
     const recent = await db().complianceRun.findFirst({ where: { startedAt: { gt: new Date(Date.now() - 23 * 3_600_000) } }, select: { id: true } });
     if (!recent) await runControlTests("schedule", SYSTEM_CONTEXT);
-  };
-  const run = () => void tick().catch((error: unknown) => console.error("[compliance] scheduled run:", error instanceof Error ? error.message : error));
-  globalForSchedule.gatehouseComplianceTimer = setInterval(run, 3_600_000);
-  globalForSchedule.gatehouseComplianceTimer.unref();
-  // The first check waits a while after start: a restart loop must not run the tests each time.
-  setTimeout(run, 15 * 60_000).unref();
+  });
 }
 
 export type RunView = { id: string; trigger: string; startedAt: Date; finishedAt: Date | null; auditSeq: string | null; passed: number; failed: number };

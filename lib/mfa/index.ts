@@ -10,4 +10,4 @@ export { authenticatorName } from "./authenticators";
 export { factorSummary, secondFactors, secondFactorsOf, hasSecondFactor, mfaRequiredFor, removeFactor, resetMfa, type FactorSummary, type SecondFactors } from "./factors";
 export { signInRequirement, type SignInRequirement, type FactorStrength } from "./requirement";
 export { verifySecondFactor, secondFactorProofSchema, type SecondFactorProof, type SecondFactorMethod } from "./verify";
-export { factorLock, FACTOR_FAILURE_LIMIT } from "./lockout";
+export { FACTOR_FAILURE_LIMIT } from "./lockout";

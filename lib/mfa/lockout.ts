@@ -3,8 +3,7 @@ import { bumpCounter, clearCounter, readCounters, lockCounter, secondsUntil } fr
 
 // Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures within
 // FAILURE_WINDOW: a 6-digit code cannot be brute-forced through the MFA step, not even by many
-// requests at once. Passkeys are not
-// guessable and are never locked by this.
+// requests at once. Passkeys are not guessable and are never locked by this.
 export const FACTOR_FAILURE_LIMIT = 5;
 export const FACTOR_LOCK_MS = 15 * 60_000;
 const FAILURE_WINDOW_MS = 15 * 60_000;
@@ -13,7 +12,7 @@ const key = (userId: string) => `mfa:user:${userId}`;
 
 export type FactorLock = { locked: false } | { locked: true; retryAfterSeconds: number };
 
-export async function factorLock(userId: string, now = new Date()): Promise<FactorLock> {
+async function factorLock(userId: string, now = new Date()): Promise<FactorLock> {
   const counter = (await readCounters([key(userId)])).get(key(userId));
   if (counter?.lockedUntil && counter.lockedUntil > now) return { locked: true, retryAfterSeconds: secondsUntil(counter.lockedUntil, now) };
   return { locked: false };

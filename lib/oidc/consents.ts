@@ -1,5 +1,5 @@
 import "server-only";
-import { db } from "../db/client";
+import { db, Prisma } from "../db/client";
 import { audit, distinctMetadataValues, type AuditContext } from "../audit";
 
 // Consents: a user's decision to let a client have some scopes, remembered for next time or for
@@ -34,44 +34,45 @@ export async function forgetConsentsForGrant(grantId: string): Promise<void> {
   await db().oAuthConsent.deleteMany({ where: { grantId } });
 }
 
-/** Deletes every provider record of a grant: the grant, its codes, access and refresh tokens. */
-async function destroyGrant(grantId: string): Promise<void> {
-  await db().oidcModel.deleteMany({ where: { OR: [{ grantId }, { kind: "Grant", id: grantId }] } });
+// What a user's grant to a client leaves in the provider's storage.
+const GRANT_KINDS = ["Grant", "AccessToken", "RefreshToken", "AuthorizationCode"] as const;
+
+/**
+ * The one way grants and tokens are revoked here: deletes the provider's records of these kinds
+ * whose payload names this user and/or client (every grant and token carries both). By payload
+ * rather than by a consent's grant id, so a grant allowed "this time only" in an earlier sign-in,
+ * which the consent no longer points at, goes too.
+ */
+async function deleteProviderRecords(kinds: readonly string[], of: { accountId?: string; clientId?: string }): Promise<number> {
+  const byAccount = of.accountId ? Prisma.sql`AND payload->>'accountId' = ${of.accountId}` : Prisma.empty;
+  const byClient = of.clientId ? Prisma.sql`AND payload->>'clientId' = ${of.clientId}` : Prisma.empty;
+  return db().$executeRaw`DELETE FROM oidc_models WHERE kind IN (${Prisma.join(kinds)}) ${byAccount} ${byClient}`;
 }
 
 /** A user disconnects an app (scoped by userId: another user's client id matches nothing). */
 export async function revokeConnectedApp(userId: string, clientId: string, ctx: AuditContext): Promise<boolean> {
   const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
   if (!consent) return false;
-  // Every grant of the pair, not only the consent's latest: one allowed "this time only" in an
-  // earlier sign-in may still hold a refresh token.
-  await db().$executeRaw`DELETE FROM oidc_models WHERE kind IN ('Grant', 'AccessToken', 'RefreshToken', 'AuthorizationCode')
-    AND payload->>'accountId' = ${userId} AND payload->>'clientId' = ${clientId}`;
+  await deleteProviderRecords(GRANT_KINDS, { accountId: userId, clientId });
   await db().oAuthConsent.delete({ where: { userId_clientId: { userId, clientId } } });
   await audit(ctx, { type: "consent", action: "oauth.consent.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { userId, grantId: consent.grantId } });
   return true;
 }
 
-/** Admin: revokes every user's grant to a client. */
+/** Admin: revokes every user's grant to a client, and its machine (client credentials) tokens. */
 export async function revokeClientGrants(clientId: string, ctx: AuditContext): Promise<number> {
-  const consents = await db().oAuthConsent.findMany({ where: { clientId } });
-  for (const c of consents) await destroyGrant(c.grantId);
-  // Machine tokens (client credentials) have no grant: remove them by their client.
-  await db().$executeRaw`DELETE FROM oidc_models WHERE kind IN ('ClientCredentials', 'AccessToken', 'RefreshToken', 'AuthorizationCode') AND payload->>'clientId' = ${clientId}`;
-  await db().oAuthConsent.deleteMany({ where: { clientId } });
-  await audit(ctx, { type: "admin", action: "oauth.client.grants.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grants: consents.length } });
-  return consents.length;
+  const { count: grants } = await db().oAuthConsent.deleteMany({ where: { clientId } });
+  await deleteProviderRecords([...GRANT_KINDS, "ClientCredentials"], { clientId });
+  await audit(ctx, { type: "admin", action: "oauth.client.grants.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grants } });
+  return grants;
 }
 
-/** Incident response: every grant and token of one user, at every client. Returns the grants revoked. */
+/** Incident response: every grant, token and provider session of one user, at every client. Returns the records removed. */
 export async function revokeUserGrants(userId: string, ctx: AuditContext): Promise<number> {
-  const consents = await db().oAuthConsent.findMany({ where: { userId } });
-  for (const c of consents) await destroyGrant(c.grantId);
-  // Grants the provider holds without a remembered consent, and their tokens.
-  const tokens = await db().$executeRaw`DELETE FROM oidc_models WHERE kind IN ('Session', 'Grant', 'AccessToken', 'RefreshToken', 'AuthorizationCode', 'BackchannelAuthenticationRequest', 'DeviceCode') AND payload->>'accountId' = ${userId}`;
-  await db().oAuthConsent.deleteMany({ where: { userId } });
-  await audit(ctx, { type: "token", action: "oauth.user_grants.revoke", outcome: "success", resource: { type: "user", id: userId }, metadata: { grants: consents.length, otherRecords: tokens } });
-  return consents.length + tokens;
+  const { count: grants } = await db().oAuthConsent.deleteMany({ where: { userId } });
+  const records = await deleteProviderRecords([...GRANT_KINDS, "Session", "BackchannelAuthenticationRequest", "DeviceCode"], { accountId: userId });
+  await audit(ctx, { type: "token", action: "oauth.user_grants.revoke", outcome: "success", resource: { type: "user", id: userId }, metadata: { grants, records } });
+  return records;
 }
 
 export type ClientGrant = { userId: string; scopes: string[]; since: Date; lastUpdated: Date };

@@ -1,9 +1,8 @@
 import "server-only";
 import { interactionPolicy, type KoaContextWithOIDC } from "oidc-provider";
 import { portalUserFromCookie } from "../auth/portal-session";
-import { policySubject } from "../auth/session-user";
+import { tokenIssuanceDecisionAt } from "../auth/session-user";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
-import { authorize, tokenRequest } from "../policy";
 
 const { base, Check } = interactionPolicy;
 
@@ -23,8 +22,7 @@ export function gatehouseInteractionPolicy() {
       if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
       const user = await portalUserFromCookie((name) => ctx.cookies.get(name));
       if (!user || user.id !== ctx.oidc.session?.accountId) return Check.REQUEST_PROMPT;
-      const subject = policySubject(user, ctx.get(CLIENT_IP_HEADER) || null);
-      const { decision } = await authorize(tokenRequest(subject, ctx.oidc.client!.clientId));
+      const { decision } = await tokenIssuanceDecisionAt(user, ctx.oidc.client!.clientId, ctx.get(CLIENT_IP_HEADER) || null);
       return decision === "allow" ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );

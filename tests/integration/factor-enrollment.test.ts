@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
-import type { CurrentUser } from "@/lib/auth/current";
+import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { authStrength } from "@/lib/policy/pdp";
 import { passkeyRegistrationOptions } from "@/lib/mfa";
 import { resetDatabase } from "../support/db";
@@ -26,14 +26,8 @@ beforeEach(async () => {
   await resetDatabase();
 });
 
-/** What lib/auth/current.ts makes of the session row. */
-async function asCurrentUser(sessionId: string): Promise<CurrentUser> {
-  const row = (await findActiveSession(sessionId))!;
-  return {
-    sessionId, id: row.user.id, email: row.user.email, name: row.user.name, roles: row.user.roles, mfaVerifiedAt: row.mfaVerifiedAt,
-    authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: false,
-  };
-}
+/** The request's user as lib/auth/current.ts makes it from the session row. */
+const asCurrentUser = async (sessionId: string): Promise<CurrentUser> => toCurrentUser((await findActiveSession(sessionId))!);
 
 async function passwordSignIn(email: string): Promise<string> {
   const result = await signInWithPassword({ email, password: TEST_PASSWORD }, client(), null);
