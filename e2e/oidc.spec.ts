@@ -367,6 +367,7 @@ test.describe.serial("OpenID Connect provider", () => {
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
     await page.getByRole("button", { name: "Allow" }).click(); // remembered
     expect((await first).params.get("code")).toBeTruthy();
+    await expect(page.getByText("back at the app")).toBeVisible(); // the redirect has landed
     // Signed in to both: the app signs the user in silently.
     expect((await silentAuthorize(page)).searchParams.get("code")).toBeTruthy();
 
@@ -382,6 +383,7 @@ test.describe.serial("OpenID Connect provider", () => {
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
     await page.getByRole("button", { name: "Allow" }).click(); // remembered
     expect((await before).params.get("code")).toBeTruthy();
+    await expect(page.getByText("back at the app")).toBeVisible(); // the redirect has landed
     // Published straight into the table, as another instance would; every instance sees it within a second.
     sql(`INSERT INTO policy_versions (text, comment) VALUES ($policy$${refuse}$policy$, 'e2e: refuse the test RP')`);
     await page.waitForTimeout(1_000);
