@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { ADMIN_SECTIONS } from "../lib/auth/roles";
-import { ADMIN_STATE, createUserViaConsole, expectSignedInAs, signIn, uniqueEmail } from "./support/helpers";
+import { ADMIN_STATE, createUserViaConsole, expectSignedInAs, signIn, submitAsAdmin, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "user passphrase for e2e";
 
@@ -18,10 +18,13 @@ test.describe("an admin creates a user who then signs in", () => {
     await expect(page.getByText("Enter a valid email address.")).toBeVisible();
     await expect(page.getByLabel("Name")).toHaveValue("New Comer");
 
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Initial password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create user" }).click();
-    await expect(page.getByRole("status")).toHaveText(`Created ${email}.`);
+    // Creating an account gives access: the admin confirms with a second factor (then fills the form again).
+    await submitAsAdmin(page, async () => {
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Name").fill("New Comer");
+      await page.getByLabel("Initial password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Create user" }).click();
+    }, page.getByRole("status").filter({ hasText: `Created ${email}.` }));
     await expect(page.getByTestId("user-row").filter({ hasText: email })).toBeVisible();
 
     await page.getByLabel("Search users").fill(email.slice(0, 12));

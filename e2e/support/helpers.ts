@@ -1,23 +1,65 @@
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { generateSync } from "otplib";
 
 export const ADMIN = { email: "admin@example.test", name: "Ada Admin", password: "admin passphrase for e2e" };
 export const ADMIN_STATE = "test-results/.auth/admin.json";
 const ADMIN_TOTP_FILE = "test-results/.auth/admin-totp.txt";
+// The last TOTP step used for the admin, shared by every worker process: the server accepts each
+// step once and refuses every earlier one after it.
+const ADMIN_TOTP_STEP_FILE = "test-results/.auth/admin-totp-step.txt";
 
+/** Saves the first admin's TOTP secret, just enrolled with the current step's code. */
 export function saveAdminTotpSecret(secret: string) {
   mkdirSync(path.dirname(ADMIN_TOTP_FILE), { recursive: true });
   writeFileSync(ADMIN_TOTP_FILE, secret);
+  writeFileSync(ADMIN_TOTP_STEP_FILE, String(Math.floor(Date.now() / 30_000)));
 }
 export const adminTotpSecret = () => readFileSync(ADMIN_TOTP_FILE, "utf8");
 
 /** The TOTP code for the current 30-second step plus `steps` (the server accepts one either side). */
 export function totpCode(secret: string, steps = 0): string {
   return generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + steps * 30 });
+}
+
+/** The admin's next unused TOTP code (current or next step); waits for the next step when both are spent. */
+async function nextAdminCode(): Promise<string> {
+  const lastUsed = Number(existsSync(ADMIN_TOTP_STEP_FILE) ? readFileSync(ADMIN_TOTP_STEP_FILE, "utf8") : "0");
+  const stepNow = () => Math.floor(Date.now() / 30_000);
+  if (stepNow() + 1 <= lastUsed) {
+    const wait = lastUsed * 30_000 - Date.now() + 500;
+    test.info().setTimeout(test.info().timeout + wait);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  const step = Math.max(stepNow(), lastUsed + 1);
+  writeFileSync(ADMIN_TOTP_STEP_FILE, String(step));
+  return generateSync({ secret: adminTotpSecret(), epoch: step * 30 });
+}
+
+/** On a console page that answered "Confirm it is you": verifies with the admin's TOTP and comes back. */
+export async function stepUpAsAdmin(page: Page) {
+  await page.getByRole("link", { name: "Verify now" }).click();
+  await expect(page).toHaveURL(/\/account\/confirm\?/);
+  await page.getByLabel("Authentication code").fill(await nextAdminCode());
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.waitForURL((url) => url.pathname !== "/account/confirm");
+}
+
+/**
+ * Fills and sends an admin form with `submit` until `done` shows: actions that give access need a
+ * fresh second factor, so the first answer may be a step-up request (the form is filled again after).
+ */
+export async function submitAsAdmin(page: Page, submit: () => Promise<void>, done: Locator) {
+  await submit();
+  const stepUp = page.getByTestId("form-message").filter({ hasText: "Confirm it is you" });
+  await expect(done.or(stepUp)).toBeVisible();
+  if (await done.isVisible()) return;
+  await stepUpAsAdmin(page);
+  await submit();
+  await expect(done).toBeVisible();
 }
 
 /** Sets up an authenticator app on /account/security or /sign-in/enroll; returns its secret and the backup codes shown. */
@@ -80,12 +122,13 @@ export async function createUserViaConsole(browser: Browser, user: { email: stri
   const admin = await browser.newContext({ storageState: ADMIN_STATE });
   const page = await admin.newPage();
   await page.goto("/admin/users");
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Name").fill(user.name ?? "Test Person");
-  await page.getByLabel("Initial password").fill(user.password);
-  for (const role of user.roles ?? []) await page.getByRole("checkbox", { name: new RegExp(`^${role}`) }).check();
-  await page.getByRole("button", { name: "Create user" }).click();
-  await expect(page.getByRole("status")).toHaveText(`Created ${user.email}.`);
+  await submitAsAdmin(page, async () => {
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Name").fill(user.name ?? "Test Person");
+    await page.getByLabel("Initial password").fill(user.password);
+    for (const role of user.roles ?? []) await page.getByRole("checkbox", { name: new RegExp(`^${role}`) }).check();
+    await page.getByRole("button", { name: "Create user" }).click();
+  }, page.getByRole("status").filter({ hasText: `Created ${user.email}.` }));
   return { admin, page };
 }
 
@@ -106,19 +149,20 @@ export async function createClientViaConsole(browser: Browser, form: { name: str
   const admin = await browser.newContext({ storageState: ADMIN_STATE });
   const page = await admin.newPage();
   await page.goto("/admin/clients");
-  await page.getByLabel("Name").fill(form.name);
-  for (const grant of ["authorization_code", "refresh_token", "client_credentials"]) {
-    const box = page.locator(`input[name=grantTypes][value=${grant}]`);
-    if (form.grants.includes(grant)) await box.check();
-    else await box.uncheck();
-  }
-  await page.getByLabel("Redirect URIs").fill(form.redirectUris ?? "");
-  await page.getByLabel("Allowed scopes").fill(form.scopes);
-  await page.getByLabel("Resources (APIs)").fill(form.resources ?? "");
-  if (form.dpop) await page.getByLabel("Require DPoP").check();
-  if (form.mtls) await page.getByLabel(/Bind tokens to the client certificate/).check();
-  await page.getByRole("button", { name: "Create client" }).click();
-  await expect(page.getByTestId("client-credentials")).toBeVisible();
+  await submitAsAdmin(page, async () => {
+    await page.getByLabel("Name").fill(form.name);
+    for (const grant of ["authorization_code", "refresh_token", "client_credentials"]) {
+      const box = page.locator(`input[name=grantTypes][value=${grant}]`);
+      if (form.grants.includes(grant)) await box.check();
+      else await box.uncheck();
+    }
+    await page.getByLabel("Redirect URIs").fill(form.redirectUris ?? "");
+    await page.getByLabel("Allowed scopes").fill(form.scopes);
+    await page.getByLabel("Resources (APIs)").fill(form.resources ?? "");
+    if (form.dpop) await page.getByLabel("Require DPoP").check();
+    if (form.mtls) await page.getByLabel(/Bind tokens to the client certificate/).check();
+    await page.getByRole("button", { name: "Create client" }).click();
+  }, page.getByTestId("client-credentials"));
   const created = { clientId: (await page.getByTestId("client-id").textContent())!, clientSecret: (await page.getByTestId("client-secret").textContent())! };
   await admin.close();
   return created;

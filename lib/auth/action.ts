@@ -39,7 +39,11 @@ function echoValues(formData: FormData): Record<string, string | string[]> {
 // "account-setup": signed in, or half-way through a sign-in that must enroll a factor first.
 // A console section and action: the decision point must allow it (lib/auth/access.ts).
 type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
-type Options = { stepUp?: boolean };
+/**
+ * stepUp: the action needs a fresh second factor (from a user who has one). A function decides by
+ * the validated input, for actions that are sensitive one way only (enabling an account, not disabling it).
+ */
+type Options<I> = { stepUp?: boolean | ((input: I) => boolean) };
 
 /** `ctx` is who is acting and from where, for the audit events the handler's domain calls write. */
 type Handler<S extends z.ZodType, U> = (input: z.infer<S>, user: U, ctx: AuditContext) => Promise<ActionState>;
@@ -59,8 +63,8 @@ export const manyValues = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item));
 
 export function guardedAction<S extends z.ZodType>(access: "public", schema: S, handler: Handler<S, CurrentUser | null>): (prev: ActionState, formData: FormData) => Promise<ActionState>;
-export function guardedAction<S extends z.ZodType>(access: Exclude<Access, "public">, schema: S, handler: Handler<S, CurrentUser>, options?: Options): (prev: ActionState, formData: FormData) => Promise<ActionState>;
-export function guardedAction<S extends z.ZodType>(access: Access, schema: S, handler: Handler<S, never>, options: Options = {}) {
+export function guardedAction<S extends z.ZodType>(access: Exclude<Access, "public">, schema: S, handler: Handler<S, CurrentUser>, options?: Options<z.infer<S>>): (prev: ActionState, formData: FormData) => Promise<ActionState>;
+export function guardedAction<S extends z.ZodType>(access: Access, schema: S, handler: Handler<S, never>, options: Options<z.infer<S>> = {}) {
   return async (_prev: ActionState, formData: FormData): Promise<ActionState> => {
     // Forms send FormData; a forged call may send anything.
     if (!(formData instanceof FormData)) return { ok: false, message: "Send this as a form." };
@@ -69,9 +73,6 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
       if (typeof access !== "string" && !(await checkAccess(user, access))) {
         return { ok: false, message: "The access policies do not allow you to do this." };
-      }
-      if (options.stepUp && !(await stepUpSatisfied(user))) {
-        return { ok: false, stepUp: true, message: "Confirm it is you to continue: verify with a second factor first." };
       }
     }
     const input = formDataToObject(formData);
@@ -88,6 +89,10 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
         fieldErrors: z.flattenError(parsed.error).fieldErrors,
         values: echoValues(formData),
       };
+    }
+    const needsStepUp = typeof options.stepUp === "function" ? options.stepUp(parsed.data) : options.stepUp;
+    if (user && needsStepUp && !(await stepUpSatisfied(user))) {
+      return { ok: false, stepUp: true, message: "Confirm it is you to continue: verify with a second factor first." };
     }
     const client = await requestContext();
     const ctx: AuditContext = user ? userContext(user, client) : { actor: { type: "user", id: null, label: null }, client };

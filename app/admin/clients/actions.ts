@@ -5,6 +5,9 @@ import { guardedAction, manyValues } from "@/lib/auth";
 import { clientInputSchema, createClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, revokeConnectedApp, setClientDisabled } from "@/lib/oidc";
 
 const MANAGE = { section: "clients", action: "manage" } as const;
+// A new client, a client enabled again and a registration token are ways to obtain tokens: they
+// need a fresh second factor. Disabling and revoking do not, so that they stay quick in an incident.
+const GIVES_ACCESS = { stepUp: true } as const;
 
 const createClientForm = z
   .object({
@@ -20,7 +23,7 @@ export const createClientAction = guardedAction(MANAGE, createClientForm, async 
   const { clientId, clientSecret } = await createClient(input, ctx);
   revalidatePath("/admin/clients");
   return { ok: true, message: `Created ${input.name}.`, data: { clientId, clientSecret } };
-});
+}, GIVES_ACCESS);
 
 export const setClientDisabledAction = guardedAction(
   MANAGE,
@@ -32,6 +35,7 @@ export const setClientDisabledAction = guardedAction(
     revalidatePath("/admin/clients");
     return changed ? { ok: true, message: disabled === "true" ? "Client disabled: it gets no new tokens, and its grants, refresh tokens and opaque access tokens are revoked. JWT access tokens it already holds stay valid until they expire (its access-token lifetime)." : "Client enabled." } : { ok: false, message: "No such client." };
   },
+  { stepUp: ({ disabled }) => disabled === "false" },
 );
 
 export const revokeClientGrantsAction = guardedAction(MANAGE, z.object({ clientId: z.string().max(100) }), async ({ clientId }, _admin, ctx) => {
@@ -43,7 +47,7 @@ export const revokeClientGrantsAction = guardedAction(MANAGE, z.object({ clientI
 export const issueRegistrationTokenAction = guardedAction(MANAGE, z.object({}), async (_input, _admin, ctx) => {
   const { token, expiresInSeconds } = await issueInitialAccessToken(ctx);
   return { ok: true, message: `Initial access token issued, valid for ${expiresInSeconds / 3600} hours.`, data: { token } };
-});
+}, GIVES_ACCESS);
 
 /** One user's grant to one client: the grant, its tokens and the remembered consent. */
 export const revokeUserGrantAction = guardedAction(MANAGE, z.object({ clientId: z.string().max(100), userId: z.uuid() }), async ({ clientId, userId }, _admin, ctx) => {

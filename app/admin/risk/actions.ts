@@ -6,11 +6,13 @@ import { addIpRule, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskS
 
 // Analysts answer attacks (IP lists); only admins change how risk is scored.
 
+// An allow rule lets an address past the risk engine's blocks, so it needs a fresh second factor;
+// a block rule does not, so that answering an attack stays quick.
 export const addIpRuleAction = guardedAction({ section: "risk", action: "manage" }, newIpRuleSchema, async (input, _user, ctx) => {
   const rule = await addIpRule(input, ctx);
   revalidatePath("/admin/risk/ip-rules");
   return { ok: true, message: `${rule.cidr} is now on the ${rule.kind} list.` };
-});
+}, { stepUp: ({ kind }) => kind === "allow" });
 
 export const removeIpRuleAction = guardedAction({ section: "risk", action: "manage" }, z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
   const removed = await removeIpRule(id, ctx);

@@ -8,6 +8,10 @@ import {
 import { resetMfa } from "@/lib/mfa";
 
 const MANAGE = { section: "users", action: "manage" } as const;
+// Giving access (a new account, a role, an account enabled or unlocked again) needs a fresh second
+// factor: a stolen admin session cookie alone must not mint a new admin. Taking access away does not,
+// so that it stays quick in an incident.
+const GIVES_ACCESS = { stepUp: true } as const;
 
 const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
@@ -20,7 +24,7 @@ export const createUserAction = guardedAction(MANAGE, createUserForm, async (inp
     if (error instanceof EmailTakenError) return { ok: false, fieldErrors: { email: [error.message] } };
     throw error;
   }
-});
+}, GIVES_ACCESS);
 
 const setRolesForm = z.object({ userId: z.uuid(), roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
@@ -33,7 +37,7 @@ export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userI
   }
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: "Roles saved." };
-});
+}, GIVES_ACCESS);
 
 const setDisabledForm = z.object({ userId: z.uuid(), disabled: z.enum(["true", "false"]).transform((v) => v === "true") });
 
@@ -47,7 +51,7 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   }
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
-});
+}, { stepUp: ({ disabled }) => !disabled });
 
 export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, _admin, ctx) => {
   try {
@@ -58,7 +62,7 @@ export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uui
     if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
     throw error;
   }
-});
+}, GIVES_ACCESS);
 
 export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, _admin, ctx) => {
   const ended = await endSession(userId, sessionId, "revoked_by_admin", ctx);

@@ -1,0 +1,97 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { db } from "@/lib/db/client";
+import { signInWithPassword } from "@/lib/auth/sign-in";
+import { findActiveSession } from "@/lib/auth/sessions";
+import { completeMfaStep } from "@/lib/auth/mfa-step";
+import { setDisabled } from "@/lib/auth";
+import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
+import { resetDatabase } from "../support/db";
+import { codeAt, withTotp } from "../support/mfa";
+import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
+
+// A stolen admin session cookie must not be enough to give access: creating an account, granting a
+// role, enabling or unlocking an account, creating an OAuth client or a registration token, and
+// allow-listing an address need a second factor verified in the last minutes. Taking access away
+// (disabling, block rules) stays one click, for incidents. The server actions run for real with the
+// request's session swapped in.
+
+let signedIn: CurrentUser | null = null;
+vi.mock("@/lib/auth/current", async (importOriginal) => ({ ...(await importOriginal<object>()), currentUser: async () => signedIn, currentPendingSignIn: async () => null }));
+vi.mock("@/lib/auth/next-auth", () => ({ auth: async () => null, signIn: async () => undefined, signOut: async () => undefined, handlers: {}, ThrottledSignIn: class {}, RefusedSignIn: class {} }));
+vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client(), requestPath: async () => "/" }));
+vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
+const users = await import("@/app/admin/users/actions");
+const clients = await import("@/app/admin/clients/actions");
+const risk = await import("@/app/admin/risk/actions");
+
+beforeEach(async () => {
+  signedIn = null;
+  await resetDatabase();
+});
+
+const form = (fields: Record<string, string | string[]>) => {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) for (const value of [v].flat()) data.append(k, value);
+  return data;
+};
+
+/** An admin with TOTP, signed in with it; their MFA check was `minutesAgo` minutes ago. */
+async function adminVerified(minutesAgo: number): Promise<CurrentUser> {
+  const { user, secret } = await withTotp(["admin"]);
+  const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+  if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
+  const pending = { ...toCurrentUser((await findActiveSession(result.sessionId))!), stage: "mfa_required" as const, requiredFactor: "any" as const };
+  expect(await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, ctx)).toMatchObject({ ok: true });
+  await db().session.update({ where: { id: result.sessionId }, data: { mfaVerifiedAt: new Date(Date.now() - minutesAgo * 60_000) } });
+  return toCurrentUser((await findActiveSession(result.sessionId))!);
+}
+
+const newUser = (email: string, roles: string[] = []) => form({ email, name: "New Person", password: TEST_PASSWORD, roles });
+const newClient = form({
+  name: "Stolen cookie's client", type: "confidential", grantTypes: "client_credentials", redirectUris: "", scopes: "pdp",
+  resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400",
+});
+const STEP_UP = { ok: false, stepUp: true };
+
+describe("admin actions that give access", () => {
+  it("are refused without a fresh second factor, and change nothing", async () => {
+    signedIn = await adminVerified(10);
+    const target = await makeUser();
+    await setDisabled(target.id, true, ctx);
+    const email = uniqueEmail("minted");
+
+    expect(await users.createUserAction({}, newUser(email, ["admin"]))).toMatchObject(STEP_UP);
+    expect(await users.setRolesAction({}, form({ userId: target.id, roles: ["user", "admin"] }))).toMatchObject(STEP_UP);
+    expect(await users.setDisabledAction({}, form({ userId: target.id, disabled: "false" }))).toMatchObject(STEP_UP);
+    expect(await users.unlockSignInAction({}, form({ userId: target.id }))).toMatchObject(STEP_UP);
+    expect(await clients.createClientAction({}, newClient)).toMatchObject(STEP_UP);
+    expect(await clients.issueRegistrationTokenAction({}, form({}))).toMatchObject(STEP_UP);
+    expect(await clients.setClientDisabledAction({}, form({ clientId: "any-client", disabled: "false" }))).toMatchObject(STEP_UP);
+    expect(await risk.addIpRuleAction({}, form({ cidr: "203.0.113.9", kind: "allow", note: "the attacker's laptop" }))).toMatchObject(STEP_UP);
+
+    expect(await db().user.count({ where: { email } })).toBe(0);
+    const after = await db().user.findUniqueOrThrow({ where: { id: target.id } });
+    expect(after.disabledAt).not.toBeNull();
+    expect(after.roles).toEqual(["user"]);
+    expect(await db().oAuthClient.count()).toBe(0);
+    expect(await db().ipRule.count()).toBe(0);
+  });
+
+  it("that take access away need no step-up", async () => {
+    signedIn = await adminVerified(10);
+    const target = await makeUser();
+    expect(await users.setDisabledAction({}, form({ userId: target.id, disabled: "true" }))).toMatchObject({ ok: true });
+    expect(await risk.addIpRuleAction({}, form({ cidr: "203.0.113.9", kind: "block", note: "credential stuffing" }))).toMatchObject({ ok: true });
+    expect((await db().user.findUniqueOrThrow({ where: { id: target.id } })).disabledAt).not.toBeNull();
+  });
+
+  it("go through right after a second factor was verified", async () => {
+    signedIn = await adminVerified(1);
+    const email = uniqueEmail("hired");
+    expect(await users.createUserAction({}, newUser(email, ["analyst"]))).toMatchObject({ ok: true, message: `Created ${email}.` });
+    const hired = await db().user.findUniqueOrThrow({ where: { email } });
+    expect([...hired.roles].sort()).toEqual(["analyst", "user"]);
+    await setDisabled(hired.id, true, ctx);
+    expect(await users.setDisabledAction({}, form({ userId: hired.id, disabled: "false" }))).toMatchObject({ ok: true, message: "Account enabled." });
+  });
+});
