@@ -8,7 +8,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import type { CreatedClient as Created } from "./support/helpers";
 import { DEFAULT_POLICIES } from "../lib/policy/schema";
-import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, signOut, sql, totpCode, uniqueEmail } from "./support/helpers";
+import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, signOut, sql, submitAsAdmin, totpCode, uniqueEmail } from "./support/helpers";
 
 // A real relying-party library (oauth4webapi) drives the provider; the browser goes through the
 // login and consent pages. Clients are created in the console, as an admin would.
@@ -263,7 +263,8 @@ test.describe.serial("OpenID Connect provider", () => {
     const secondPromise = codeFlow(page, { scope: "openid email" });
     await page.getByRole("button", { name: "Allow" }).click();
     const second = await secondPromise;
-    sql(`UPDATE oidc_models SET expires_at = now() - interval '1 second' WHERE kind = 'AuthorizationCode' AND id = '${second.params.get("code")!.replace(/'/g, "")}'`);
+    // Codes are stored under the SHA-256 of their value (lib/oidc/adapter.ts).
+    sql(`UPDATE oidc_models SET expires_at = now() - interval '1 second' WHERE kind = 'AuthorizationCode' AND id = encode(sha256('${second.params.get("code")!.replace(/'/g, "")}'::bytea), 'hex')`);
     expect(await oauthError(exchange(second))).toBe("invalid_grant");
   });
 
@@ -275,7 +276,7 @@ test.describe.serial("OpenID Connect provider", () => {
     const admin = await browser.newContext({ storageState: ADMIN_STATE });
     const page = await admin.newPage();
     await page.goto("/admin/clients");
-    await page.getByRole("button", { name: "Issue an initial access token" }).click();
+    await submitAsAdmin(page, () => page.getByRole("button", { name: "Issue an initial access token" }).click(), page.getByTestId("registration-token"));
     const iat = (await page.getByTestId("registration-token").textContent())!;
     await admin.close();
 

@@ -81,10 +81,10 @@ export async function listUsers({ search, page = 1 }: UserListQuery) {
 }
 
 /** An enabled user as an OpenID Connect account (the provider's claims come from it); null if unknown or disabled. */
-export async function findEnabledAccount(userId: string): Promise<{ id: string; name: string; email: string; updatedAt: Date } | null> {
-  const user = await db().user.findUnique({ where: { id: userId }, select: { id: true, name: true, email: true, updatedAt: true, disabledAt: true } });
+export async function findEnabledAccount(userId: string): Promise<{ id: string; name: string; email: string; roles: RoleName[]; updatedAt: Date } | null> {
+  const user = await db().user.findUnique({ where: { id: userId }, select: { id: true, name: true, email: true, roles: true, updatedAt: true, disabledAt: true } });
   if (!user || user.disabledAt) return null;
-  return { id: user.id, name: user.name, email: user.email, updatedAt: user.updatedAt };
+  return { id: user.id, name: user.name, email: user.email, roles: user.roles, updatedAt: user.updatedAt };
 }
 
 export function findUser(userId: string) {

@@ -1,4 +1,5 @@
 import "server-only";
+import { createHash } from "node:crypto";
 import type { Adapter, AdapterPayload } from "oidc-provider";
 import { pgPool } from "../db/client";
 import { clientMetadata, saveRegisteredClient } from "./clients";
@@ -12,6 +13,18 @@ import { clientMetadata, saveRegisteredClient } from "./clients";
 // grant makes six of them, and Prisma's own work per call (over 800 µs of CPU for an upsert of a
 // JSON payload, against under 100 µs here) was most of the grant's cost (bench/README.md, R1).
 
+//
+// Tokens and codes are bearer credentials, and oidc-provider keys them by their own value: those
+// rows are stored under the value's SHA-256 (hex) and without the value in the payload (its jti),
+// so a copy of the database or a backup holds no usable refresh token, access token, code or
+// registration token. The provider only ever finds them by value, so nothing is lost. (The values
+// are 256 bits of randomness: an unsalted hash cannot be reversed by guessing.)
+const HASHED_KINDS = new Set([
+  "AccessToken", "AuthorizationCode", "RefreshToken", "ClientCredentials", "DeviceCode", "BackchannelAuthenticationRequest",
+  "RegistrationAccessToken", "InitialAccessToken",
+]);
+export const storedTokenId = (value: string) => createHash("sha256").update(value).digest("hex");
+
 const expiry = (expiresIn?: number) => (expiresIn ? new Date(Date.now() + expiresIn * 1000) : null);
 
 type StoredModel = { payload: AdapterPayload; expires_at: Date | null; consumed_at: Date | null };
@@ -23,21 +36,32 @@ async function first(sql: string, values: unknown[]): Promise<AdapterPayload | u
 }
 
 export class PostgresAdapter implements Adapter {
-  constructor(private readonly kind: string) {}
+  private readonly hashed: boolean;
+
+  constructor(private readonly kind: string) {
+    this.hashed = HASHED_KINDS.has(kind);
+  }
+
+  /** The row's id for a value the provider names. */
+  private key(id: string): string {
+    return this.hashed ? storedTokenId(id) : id;
+  }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     if (this.kind === "Client") return saveRegisteredClient(id, payload);
+    if (this.hashed) payload = { ...payload, jti: undefined };
     await pgPool().query(
       `INSERT INTO oidc_models (kind, id, payload, grant_id, user_code, uid, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
          user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
-      [this.kind, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiry(expiresIn)],
+      [this.kind, this.key(id), JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiry(expiresIn)],
     );
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.kind === "Client") return clientMetadata(id);
-    return first(`${SELECT} WHERE kind = $1 AND id = $2`, [this.kind, id]);
+    const found = await first(`${SELECT} WHERE kind = $1 AND id = $2`, [this.kind, this.key(id)]);
+    return found && this.hashed ? { ...found, jti: id } : found;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -49,12 +73,12 @@ export class PostgresAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await pgPool().query("UPDATE oidc_models SET consumed_at = $3 WHERE kind = $1 AND id = $2", [this.kind, id, new Date()]);
+    await pgPool().query("UPDATE oidc_models SET consumed_at = $3 WHERE kind = $1 AND id = $2", [this.kind, this.key(id), new Date()]);
   }
 
   async destroy(id: string): Promise<void> {
     if (this.kind === "Client") return;
-    await pgPool().query("DELETE FROM oidc_models WHERE kind = $1 AND id = $2", [this.kind, id]);
+    await pgPool().query("DELETE FROM oidc_models WHERE kind = $1 AND id = $2", [this.kind, this.key(id)]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

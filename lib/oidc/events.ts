@@ -3,6 +3,7 @@ import Provider, { type KoaContextWithOIDC } from "oidc-provider";
 import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audit";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
+import { POLICY_REFUSAL, type PolicyRefusal } from "./token-policy";
 import { endPortalSessionFromCookie } from "../auth/portal-session";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
@@ -48,13 +49,18 @@ export function listenForAuditEvents(provider: Provider): void {
       metadata: { grantType, grantId: ctx.oidc.entities.Grant?.jti ?? null, dpop: !!ctx.oidc.entities.AccessToken?.jkt || !!ctx.oidc.entities.ClientCredentials?.jkt },
     });
   });
-  provider.on("grant.error", (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string; error_detail?: string }) => {
+  provider.on("grant.error", (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string; error_detail?: string } & Partial<PolicyRefusal>) => {
     // oidc-provider revokes the whole grant when a rotated (spent) refresh token comes back.
     const reuse = error.error_detail === "refresh token already used";
+    const refusedByPolicy = error.error_detail === POLICY_REFUSAL && !!error.policyDecision;
     record(ctx, {
-      type: reuse ? "security" : "token", action: reuse ? "oauth.refresh_token.reuse" : "oauth.token.issue", outcome: reuse ? "blocked" : "failure",
+      type: reuse ? "security" : "token", action: reuse ? "oauth.refresh_token.reuse" : "oauth.token.issue", outcome: reuse || refusedByPolicy ? "blocked" : "failure",
       resource: { type: "oauth_client", id: ctx.oidc?.client?.clientId ?? "unknown" },
-      metadata: { grantType: String(ctx.oidc?.params?.grant_type ?? ""), error: error.error ?? null, detail: error.error_detail ?? null, grantRevoked: reuse },
+      metadata: {
+        grantType: String(ctx.oidc?.params?.grant_type ?? ""), error: error.error ?? null, detail: error.error_detail ?? null, grantRevoked: reuse,
+        ...(refusedByPolicy ? { accountId: error.policyDecision!.accountId } : {}),
+      },
+      policyDecisions: refusedByPolicy ? [error.policyDecision!] : null,
     });
   });
   provider.on("grant.revoked", (ctx: KoaContextWithOIDC, grantId: string) => {

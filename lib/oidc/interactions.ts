@@ -6,6 +6,7 @@ import type { InteractionResults } from "oidc-provider";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
 import { recordConsent } from "./consents";
+import { amrOf } from "./amr";
 
 // Login and consent are Next.js pages; the provider's interaction helpers want Node's req/res,
 // which server components and actions do not have. So the request's headers are replayed into a
@@ -63,14 +64,9 @@ async function finish(uid: string, result: InteractionResults): Promise<string |
   return provider.interactionResult(req, res, result, { mergeWithLastSubmission: true });
 }
 
-// RFC 8176 method references for how the portal session was authenticated.
-const AMR: Record<string, string> = { password: "pwd", totp: "otp", backup_code: "otp", passkey: "hwk", trusted_device: "rba" };
-
 /** The signed-in portal user completes the provider's login prompt; returns where the browser goes next. */
 export async function completeLogin(uid: string, login: { userId: string; authMethods: string[]; authTime: Date }): Promise<string | null> {
-  const amr = [...new Set(login.authMethods.map((m) => AMR[m]).filter((m): m is string => !!m))];
-  if (amr.length > 1) amr.push("mfa");
-  return finish(uid, { login: { accountId: login.userId, amr, ts: Math.floor(login.authTime.getTime() / 1000), remember: false } });
+  return finish(uid, { login: { accountId: login.userId, amr: amrOf(login.authMethods), ts: Math.floor(login.authTime.getTime() / 1000), remember: false } });
 }
 
 /** Grants what the client asked for; `remember` keeps the decision for next time. */

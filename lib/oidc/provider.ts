@@ -9,6 +9,7 @@ import { redirectUriProblem, secretMatches } from "./clients";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents } from "./events";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
+import { refuseClientCredentialsUnlessAllowed, refuseRefreshUnlessAllowed } from "./token-policy";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
 
 // panva's oidc-provider does the protocol; this file only configures it. OAuth 2.1 choices:
@@ -32,10 +33,13 @@ const DEFAULT_ACCESS_TOKEN_TTL = 600;
 const DEFAULT_REFRESH_TOKEN_TTL = 14 * 86_400;
 const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
-async function findAccount(_ctx: KoaContextWithOIDC, sub: string) {
+// Called for every use of a user's grant (code, refresh token, userinfo); a disabled user's grants
+// stop working at once.
+async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?: string; clientId?: string; amr?: string[] }) {
   if (!z.uuid().safeParse(sub).success) return undefined;
   const user = await findEnabledAccount(sub);
   if (!user) return undefined;
+  if (token?.kind === "RefreshToken") await refuseRefreshUnlessAllowed(ctx, user, token);
   return {
     accountId: user.id,
     // Gatehouse does not verify email addresses (yet), so it does not claim they are.
@@ -72,6 +76,11 @@ function configuration(jwks: { keys: object[] }): Configuration {
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
     rotateRefreshToken: true,
+    // Called as a token's claims are made; for client credentials, before anything is stored.
+    extraTokenClaims: async (ctx, token) => {
+      if (token.kind === "ClientCredentials") await refuseClientCredentialsUnlessAllowed(ctx);
+      return undefined;
+    },
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed("refresh_token") && code.scopes.has("offline_access"),
     routes: {
       authorization: `${OIDC_PREFIX}/auth`,

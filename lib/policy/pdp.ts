@@ -117,6 +117,21 @@ export function tokenRequest(subject: ConsoleSubject, clientId: string, now = ne
   };
 }
 
+/**
+ * May this machine client have its own tokens (client credentials), asked from `ip`? There is no
+ * user: no risk score, and the weakest authentication strength (a client secret or key).
+ */
+export function clientTokenRequest(clientId: string, ip: string | null, now = new Date()): CedarRequest {
+  const client = { type: "Gatehouse::Client", id: clientId };
+  return {
+    principal: client,
+    action: { type: "Gatehouse::Action", id: "issueToken" },
+    resource: client,
+    context: cedarContext({ ip, risk: null, authStrength: "password", mfaFresh: false, deviceTrusted: false }, now),
+    entities: [{ uid: client, attrs: { name: clientId }, parents: [] }],
+  };
+}
+
 /** May this user view (or manage) this section of the console, right now, from here? */
 export async function consoleAllows(subject: ConsoleSubject, section: ConsoleSection, action: ConsoleAction, now = new Date()): Promise<boolean> {
   return (await authorize(consoleRequest(subject, section, action, now))).decision === "allow";

@@ -1,12 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { db } from "@/lib/db/client";
+import { db, pgPool } from "@/lib/db/client";
+import { storedTokenId } from "@/lib/oidc/adapter";
 import { clientInputSchema, createClient } from "@/lib/oidc/clients";
 import { getProvider } from "@/lib/oidc/provider";
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
+import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
+import { listActiveAdmins } from "@/lib/auth/users";
+import { userContext } from "@/lib/audit/context";
 import { resetDatabase } from "../support/db";
-import { ctx } from "../support/factories";
+import { ctx, makeUser } from "../support/factories";
 
 // The provider's own HTTP answers, in-process: the audit events its requests cause are written
 // before the answer leaves, so a client holding a token can already find the event; the tokens
@@ -49,5 +53,89 @@ describe("the provider's events", () => {
     const refused = await grant("not the secret");
     expect(refused.status).toBe(401);
     expect(await db().auditEvent.count({ where: { action: "oauth.token.issue", outcome: "failure", resourceId: machine.clientId } })).toBe(1);
+  });
+});
+
+describe("the token endpoint asks the access policies", () => {
+  const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+  const form = { "content-type": "application/x-www-form-urlencoded" };
+
+  /** Publishes the built-in policies plus `extra`, as an admin would. */
+  async function publish(extra: string) {
+    const admin = await makeUser({ roles: ["admin"] });
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: null, risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    const result = await publishPolicies(`${DEFAULT_POLICIES}\n${extra}`, "token endpoint test", publisher, await listActiveAdmins(), userContext(admin, null));
+    expect(result.ok).toBe(true);
+  }
+
+  /** A user's grant to a web app with a refresh token, as the code flow leaves it. */
+  async function refreshTokenFor(clientId: string, userId: string): Promise<string> {
+    const provider = await getProvider();
+    const grant = new provider.Grant({ accountId: userId, clientId });
+    grant.addOIDCScope("openid offline_access");
+    const grantId = await grant.save();
+    const client = (await provider.Client.find(clientId))!;
+    return new provider.RefreshToken({ accountId: userId, client, grantId, scope: "openid offline_access", amr: ["pwd", "otp", "mfa"], gty: "authorization_code", authTime: Math.floor(Date.now() / 1000) }).save();
+  }
+
+  it("on every refresh: a refused client gets invalid_grant, its refresh token is not spent, and the refusal is audited", async () => {
+    await resetDatabase();
+    const user = await makeUser();
+    const web = await createClient(clientInputSchema.parse({
+      name: "Policy web app", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://app.example.test/cb",
+      scopes: "openid\noffline_access", resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const refresh = (token: string) => fetch(`${origin}/oidc/token`, {
+      method: "POST", headers: { authorization: basic(web.clientId, web.clientSecret!), ...form },
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: token }),
+    });
+    const token = await refreshTokenFor(web.clientId, user.id);
+
+    await publish(`@id("no-tokens-for-web")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"${web.clientId}");`);
+    const refused = await refresh(token);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: "invalid_grant", error_description: "the access policies do not allow this client tokens now" });
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "oauth.token.issue", outcome: "blocked", resourceId: web.clientId } });
+    expect(event.policyDecisions).toEqual([expect.objectContaining({ action: "issueToken", decision: "deny", policies: ["no-tokens-for-web"], accountId: user.id })]);
+
+    // The policy is lifted: the same refresh token works (it was not spent by the refusal) and rotates.
+    await publish("");
+    const allowed = await refresh(token);
+    expect(allowed.status).toBe(200);
+    const tokens = (await allowed.json()) as { refresh_token: string; access_token: string };
+    expect(tokens).toMatchObject({ refresh_token: expect.any(String), access_token: expect.any(String) });
+
+    // At rest, tokens are kept only as hashes: the database holds none of the values a client holds…
+    for (const value of [token, tokens.refresh_token, tokens.access_token]) {
+      const rows = await pgPool().query("SELECT count(*)::int AS n FROM oidc_models WHERE id = $1 OR payload::text LIKE '%' || $1 || '%'", [value]);
+      expect(rows.rows[0].n, "a token stored in the clear").toBe(0);
+      expect(await db().oidcModel.count({ where: { id: storedTokenId(value) } })).toBe(1);
+    }
+    // …and the provider still finds them by value: the new access token introspects as active, the new refresh token works.
+    const introspection = await fetch(`${origin}/oidc/token/introspection`, {
+      method: "POST", headers: { authorization: basic(web.clientId, web.clientSecret!), ...form }, body: new URLSearchParams({ token: tokens.access_token }),
+    });
+    expect(await introspection.json()).toMatchObject({ active: true, client_id: web.clientId, sub: user.id });
+    expect((await refresh(tokens.refresh_token)).status).toBe(200);
+  });
+
+  it("for client credentials: a refused machine client gets unauthorized_client", async () => {
+    await resetDatabase();
+    const resource = "https://reports.example.test";
+    const machine = await createClient(clientInputSchema.parse({
+      name: "Policy machine", type: "confidential", grantTypes: ["client_credentials"], redirectUris: "", scopes: "reports:read",
+      resources: resource, accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const grant = () => fetch(`${origin}/oidc/token`, {
+      method: "POST", headers: { authorization: basic(machine.clientId, machine.clientSecret!), ...form, "x-gatehouse-client-ip": "203.0.113.40" },
+      body: new URLSearchParams({ grant_type: "client_credentials", scope: "reports:read", resource }),
+    });
+    expect((await grant()).status).toBe(200);
+
+    await publish(`@id("no-machines-from-documentation-net")\nforbid (principal is Gatehouse::Client, action == Gatehouse::Action::"issueToken", resource) when { context.ip.isInRange(ip("203.0.113.0/24")) };`);
+    const refused = await grant();
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error).toBe("unauthorized_client");
+    expect(await db().auditEvent.count({ where: { action: "oauth.token.issue", outcome: "blocked", resourceId: machine.clientId } })).toBe(1);
   });
 });

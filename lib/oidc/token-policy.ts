@@ -1,0 +1,44 @@
+import "server-only";
+import { errors, type KoaContextWithOIDC } from "oidc-provider";
+import { authorize, clientTokenRequest, tokenRequest, type Decision } from "../policy";
+import type { RoleName } from "../auth/roles";
+import { CLIENT_IP_HEADER } from "../http/client-ip";
+import { strengthOfAmr } from "./amr";
+
+// The access policies' issueToken action is asked at the token endpoint too, not only when a user
+// signs in to an app: a refresh token is refused once the policies refuse this client tokens for
+// its user (the token is not spent, so it works again if the policies change back), and a machine
+// client's client-credentials grant is refused once they refuse it its own tokens. The request's
+// IP is the caller's (the app's server); the risk score is the sign-in's only at sign-in, so a
+// refresh is judged with none, and with the authentication strength the grant was made with.
+
+export const POLICY_REFUSAL = "refused by the access policies";
+export type PolicyRefusal = { error_detail: string; policyDecision: { action: "issueToken"; decision: string; policies: string[]; version: number; accountId: string | null } };
+
+function refusal(error: InstanceType<typeof errors.InvalidGrant> | InstanceType<typeof errors.UnauthorizedClient>, decision: Decision, accountId: string | null) {
+  return Object.assign(error, {
+    error_description: "the access policies do not allow this client tokens now",
+    error_detail: POLICY_REFUSAL,
+    policyDecision: { action: "issueToken" as const, decision: decision.decision, policies: decision.policies, version: decision.version, accountId },
+  });
+}
+
+const callerIp = (ctx: KoaContextWithOIDC) => ctx.get(CLIENT_IP_HEADER) || null;
+
+/** Before a refresh token is used (and spent): may this client still have tokens for this user? */
+export async function refuseRefreshUnlessAllowed(
+  ctx: KoaContextWithOIDC,
+  user: { id: string; email: string; roles: RoleName[] },
+  token: { clientId?: string; amr?: string[] },
+): Promise<void> {
+  const clientId = token.clientId ?? ctx.oidc.client!.clientId;
+  const subject = { userId: user.id, email: user.email, roles: user.roles, ip: callerIp(ctx), risk: null, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted: false };
+  const decision = await authorize(tokenRequest(subject, clientId));
+  if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);
+}
+
+/** Before a client-credentials token is issued: may this machine client have its own tokens? */
+export async function refuseClientCredentialsUnlessAllowed(ctx: KoaContextWithOIDC): Promise<void> {
+  const decision = await authorize(clientTokenRequest(ctx.oidc.client!.clientId, callerIp(ctx)));
+  if (decision.decision !== "allow") throw refusal(new errors.UnauthorizedClient(), decision, null);
+}
