@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
-import { checkAccountLock, checkSignInThrottle, lockAccountName, recordSignInFailure, recordSignInSuccess } from "./throttle";
+import { checkAccountLock, checkSignInThrottle, lockAccountName, recordSignInSuccess, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
@@ -44,24 +44,27 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   const ctx: AuditContext = { actor: { type: "user", id: user?.id ?? null, label: email }, client };
   const attempt = { email, userId: user?.id ?? null, client, method: "password" as const, at: now };
 
-  const verdict = await checkSignInThrottle(email, now);
-  if (!verdict.allowed) {
+  const throttled = async (retryAfterSeconds: number): Promise<SignInResult> => {
     await recordAttempt({ ...attempt, outcome: "rate_limited", assessment: null });
-    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: "account", retryAfterSeconds: verdict.retryAfterSeconds } });
-    return { ok: false, reason: "throttled", retryAfterSeconds: verdict.retryAfterSeconds };
-  }
+    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: "account", retryAfterSeconds } });
+    return { ok: false, reason: "throttled", retryAfterSeconds };
+  };
+  const verdict = await checkSignInThrottle(email, now);
+  if (!verdict.allowed) return throttled(verdict.retryAfterSeconds);
 
   const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken }, now);
   // Decided before the password is checked, so it tells nothing about the password.
   if (assessment.sourceBlocked) return refuseSource({ ...attempt, assessment }, ctx);
 
+  // Taken atomically before the check: parallel guesses cannot all pass the lockout check above.
+  const passwordTry = await takePasswordTry(email, now);
+  if (!passwordTry.allowed) return throttled(passwordTry.retryAfterSeconds);
   const passwordOk = user?.password ? await verifyPassword(user.password.hash, password) : (await burnPasswordCheck(password), false);
   if (!user || !passwordOk || user.disabledAt) {
     const outcome = user && passwordOk ? "disabled" : "invalid_credentials";
     await recordAttempt({ ...attempt, outcome, assessment });
-    const { locked } = await recordSignInFailure(email, now);
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", riskScore: assessment.score, metadata: { method: "password", reason: outcome } });
-    if (locked && user) {
+    if (passwordTry.locksIfWrong && user) {
       await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: user.id }, metadata: { reason: "repeated_sign_in_failures" } });
     }
     return { ok: false, reason: "invalid_credentials" };

@@ -1,6 +1,6 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { bumpCounter, clearCounter, lockCounter, readCounters, secondsUntil } from "../rate-limit/counters";
+import { bumpCounter, clearCounter, lockCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
 // Account lockout, shared by every instance through PostgreSQL: after ACCOUNT_FAILURE_LIMIT
 // consecutive failures the account name is locked for LOCKOUT, doubling with each further
@@ -45,14 +45,16 @@ async function lockedUntil(keys: string[], now: Date): Promise<Date | null> {
 
 const verdict = (until: Date | null, now: Date): ThrottleVerdict => (until ? { allowed: false, retryAfterSeconds: secondsUntil(until, now) } : { allowed: true });
 
-/** Counts a failure in one atomic statement; returns true when this failure locked the account name. */
-export async function recordSignInFailure(email: string, now = new Date()): Promise<{ locked: boolean }> {
-  const { count } = await bumpCounter(accountKey(email), ACCOUNT_MEMORY_MS, now);
-  if (count % ACCOUNT_FAILURE_LIMIT !== 0) return { locked: false };
-  const lockouts = count / ACCOUNT_FAILURE_LIMIT;
-  const duration = Math.min(LOCKOUT_MS * 2 ** (lockouts - 1), MAX_LOCKOUT_MS);
-  await lockCounter(accountKey(email), new Date(now.getTime() + duration));
-  return { locked: true };
+const PASSWORD_TRIES = { windowMs: ACCOUNT_MEMORY_MS, limit: ACCOUNT_FAILURE_LIMIT, lockMs: LOCKOUT_MS, maxLockMs: MAX_LOCKOUT_MS };
+
+/**
+ * Takes one password try for this account name before the password is checked (the try that
+ * would be the ACCOUNT_FAILURE_LIMIT-th failure locks at once), so many guesses sent at once get
+ * no more tries than guesses sent one by one. A success gives them back (recordSignInSuccess).
+ */
+export async function takePasswordTry(email: string, now = new Date()): Promise<ThrottleVerdict & { locksIfWrong?: boolean }> {
+  const tried = await takeTry(accountKey(email), PASSWORD_TRIES, now);
+  return tried.taken ? { allowed: true, locksIfWrong: tried.locksIfFailed } : verdict(tried.lockedUntil, now);
 }
 
 /** Locks the account name until then, for every way of signing in (an incident response, a sign-in the risk engine blocked). */

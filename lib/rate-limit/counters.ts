@@ -24,6 +24,43 @@ export async function bumpCounter(key: string, windowMs: number, now = new Date(
   return { count: rows[0]!.count };
 }
 
+export type TryRule = {
+  windowMs: number;
+  /** Every `limit`-th try (at least the 2nd) locks the key, for `lockMs` the first time, doubling each further time up to `maxLockMs`. */
+  limit: number;
+  lockMs: number;
+  maxLockMs: number;
+};
+
+/**
+ * Takes one try in a single atomic statement, unless the key is locked. The try that reaches a
+ * multiple of `limit` locks the key in that same statement, before its secret is checked, so
+ * requests sent in parallel cannot all pass a check made before any of them failed: the next
+ * one finds the lock. A success clears the key (clearCounter), lock included; a failure keeps
+ * its try. Returns the lock's end instead when the key is locked.
+ */
+export async function takeTry(key: string, rule: TryRule, now = new Date()): Promise<{ taken: true; locksIfFailed: boolean } | { taken: false; lockedUntil: Date }> {
+  const windowEnds = new Date(now.getTime() + rule.windowMs);
+  const rows = await db().$queryRaw<{ count: number; locked_until: Date | null }[]>`
+    INSERT INTO rate_limit_counters (key, count, window_ends_at)
+    VALUES (${key}, 1, ${windowEnds})
+    ON CONFLICT (key) DO UPDATE SET
+      count = CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN 1 ELSE rate_limit_counters.count + 1 END,
+      window_ends_at = CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN ${windowEnds} ELSE rate_limit_counters.window_ends_at END,
+      locked_until = CASE
+        WHEN (CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN 1 ELSE rate_limit_counters.count + 1 END) % ${rule.limit}::int = 0
+        THEN ${now}::timestamptz + LEAST(
+          ${rule.lockMs}::float8 * power(2, (CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN 1 ELSE rate_limit_counters.count + 1 END) / ${rule.limit}::int - 1),
+          ${rule.maxLockMs}::float8) * interval '1 millisecond'
+        ELSE rate_limit_counters.locked_until END
+    WHERE rate_limit_counters.locked_until IS NULL OR rate_limit_counters.locked_until <= ${now}
+    RETURNING count, locked_until`;
+  if (rows[0]) return { taken: true, locksIfFailed: rows[0].count % rule.limit === 0 };
+  const lockedUntil = (await readCounters([key])).get(key)?.lockedUntil;
+  // Cleared between the two statements (a success elsewhere): the try may go ahead next time.
+  return { taken: false, lockedUntil: lockedUntil && lockedUntil > now ? lockedUntil : new Date(now.getTime() + 1000) };
+}
+
 export async function lockCounter(key: string, until: Date): Promise<void> {
   await db().rateLimitCounter.update({ where: { key }, data: { lockedUntil: until } });
 }

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
-import { ACCOUNT_FAILURE_LIMIT, LOCKOUT_MS, checkSignInThrottle } from "@/lib/auth/throttle";
+import { ACCOUNT_FAILURE_LIMIT, LOCKOUT_MS, checkSignInThrottle, takePasswordTry } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { setDisabled } from "@/lib/auth/users";
 import { resetDatabase } from "../support/db";
@@ -80,15 +80,29 @@ describe("throttling", () => {
     expect(await checkSignInThrottle(user.email)).toEqual({ allowed: true });
   });
 
-  it("counts concurrent failures exactly (one shared counter)", async () => {
-    const email = uniqueEmail();
-    await Promise.all(Array.from({ length: 12 }, () => signInWithPassword({ email, password: "wrong-pass" }, client("192.0.2.50"), null)));
-    const attempts = await db().loginAttempt.findMany({ where: { email } });
-    const failures = attempts.filter((a) => a.outcome === "invalid_credentials").length;
-    // Attempts refused by the lockout are not failures of the password, so fewer than 12 may count,
-    // but the lock must hold: never more than the limit's worth of passwords tried… plus the racers.
-    expect(failures).toBeGreaterThanOrEqual(ACCOUNT_FAILURE_LIMIT);
-    expect(attempts).toHaveLength(12);
-    expect(await checkSignInThrottle(email)).toMatchObject({ allowed: false });
+  it("doubles the lockout each time it is reached again within a day", async () => {
+    const email = uniqueEmail("doubling");
+    const t0 = new Date();
+    const tryFive = async (at: Date) => { for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) expect(await takePasswordTry(email, at)).toMatchObject({ allowed: true }); };
+    await tryFive(t0);
+    expect(await takePasswordTry(email, t0)).toEqual({ allowed: false, retryAfterSeconds: LOCKOUT_MS / 1000 });
+    const afterFirst = new Date(t0.getTime() + LOCKOUT_MS + 1000);
+    await tryFive(afterFirst);
+    expect(await takePasswordTry(email, afterFirst)).toEqual({ allowed: false, retryAfterSeconds: (2 * LOCKOUT_MS) / 1000 });
+  });
+
+  it("checks no more passwords when guesses are sent at once than when they are sent one by one", async () => {
+    const user = await makeUser();
+    const guesses = Array.from({ length: 12 }, (_, i) => signInWithPassword({ email: user.email, password: `wrong-pass-${i}` }, client("192.0.2.50"), null));
+    const results = await Promise.all(guesses);
+    const attempts = await db().loginAttempt.findMany({ where: { email: user.email } });
+    // Each try is taken before its password is checked, and the fifth locks at once.
+    expect(attempts.filter((a) => a.outcome === "invalid_credentials")).toHaveLength(ACCOUNT_FAILURE_LIMIT);
+    expect(attempts.filter((a) => a.outcome === "rate_limited")).toHaveLength(12 - ACCOUNT_FAILURE_LIMIT);
+    expect(results.filter((r) => !r.ok && r.reason === "throttled")).toHaveLength(12 - ACCOUNT_FAILURE_LIMIT);
+    expect(await db().auditEvent.count({ where: { action: "account.lockout", resourceId: user.id } })).toBe(1);
+    expect(await checkSignInThrottle(user.email)).toMatchObject({ allowed: false });
+    // The right password is refused too until the lock ends.
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("192.0.2.51"), null)).toMatchObject({ ok: false, reason: "throttled" });
   });
 });
