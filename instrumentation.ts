@@ -8,11 +8,13 @@ export async function register() {
   const { startDecisionPointApi } = await import("./lib/policy");
   const { startIncidentEngine } = await import("./lib/incidents");
   const { scheduleControlTests } = await import("./lib/compliance");
+  const { scheduleLoginAttemptRetention } = await import("./lib/risk");
   await announceFirstAdminPath();
   await startOidc();
   startDecisionPointApi();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
   scheduleChainVerification();
+  scheduleLoginAttemptRetention(readConfig().GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS);
   await startIncidentEngine();
   scheduleControlTests();
 }

@@ -35,6 +35,8 @@ const schema = z.object({
     .pipe(z.array(z.enum(["user", "admin", "analyst", "auditor"]))),
   // 0 keeps audit events forever. SOC 2 auditors usually ask for at least a year.
   GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(400),
+  // Sign-in attempts (emails, IPs, places) are deleted after this many days; 0 keeps them.
+  GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   // Incidents (lib/incidents): "off" leaves detection and playbooks to other instances or to
   // `npm run worker`. A playbook job not finished in time is retried (the dead worker's lease ends).
   GATEHOUSE_INCIDENT_WORKER: z.enum(["on", "off"]).default("on"),

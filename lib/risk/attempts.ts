@@ -3,6 +3,8 @@ import { db, Prisma } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import type { Assessment } from "./assess";
 import { placeLabel } from "./geo";
+import { recordAuditEvent, SYSTEM_ACTOR } from "../audit";
+import { everyHour } from "../util/hourly";
 
 // Sign-in attempts with their assessments (login_attempts), and the per-user baseline that
 // completed sign-ins build.
@@ -76,4 +78,25 @@ export async function sourceFailures(ip: string, windowMinutes: number, at: Date
     WHERE ip_address = ${ip} AND outcome IN ('invalid_credentials', 'blocked')
       AND at > ${at}::timestamptz - make_interval(mins => ${windowMinutes}::int) AND at <= ${at}`;
   return { failures: Number(row?.failures ?? 0), accounts: Number(row?.accounts ?? 0) };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes sign-in attempts older than `days`: they hold typed emails, IP addresses and places,
+ * which are kept only as long as they serve the risk engine, the user's activity list and
+ * investigations. Audited when anything was removed.
+ */
+export async function purgeLoginAttempts(days: number, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - days * DAY_MS);
+  const { count } = await db().loginAttempt.deleteMany({ where: { at: { lt: cutoff } } });
+  if (count) {
+    await recordAuditEvent({ type: "admin", action: "risk.attempts.purge", outcome: "success", actor: SYSTEM_ACTOR, metadata: { days, cutoff: cutoff.toISOString(), purged: count } });
+  }
+  return count;
+}
+
+/** Applies the retention every hour in this process (`0` keeps attempts forever). */
+export function scheduleLoginAttemptRetention(days: number): void {
+  if (days > 0) everyHour("login attempt retention", 5 * 60_000, () => purgeLoginAttempts(days));
 }

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
 import { checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { addIpRule, currentRiskSettings, DEFAULT_RISK_SETTINGS, riskOverview, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { addIpRule, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
 import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
@@ -220,5 +220,22 @@ describe("views", () => {
     expect(overview.distribution.reduce((n, b) => n + b.attempts, 0)).toBe(3);
     expect(overview.timeline).toHaveLength(169);
     expect(overview.timeline.reduce((n, p) => n + p.attempts, 0)).toBe(3);
+  });
+});
+
+describe("retention of sign-in attempts", () => {
+  it("deletes attempts older than the retention period, keeps newer ones, and audits the purge", async () => {
+    const now = new Date();
+    const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000);
+    for (const [email, at] of [["old@example.test", daysAgo(91)], ["recent@example.test", daysAgo(89)]] as const) {
+      await db().loginAttempt.create({ data: { email, at, ipAddress: "198.51.100.23", outcome: "invalid_credentials" } });
+    }
+    expect(await purgeLoginAttempts(90, now)).toBe(1);
+    expect((await db().loginAttempt.findMany({ select: { email: true } })).map((a) => a.email)).toEqual(["recent@example.test"]);
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.attempts.purge" } });
+    expect(event.metadata).toMatchObject({ days: 90, purged: 1 });
+    // Nothing older left: nothing deleted, nothing audited.
+    expect(await purgeLoginAttempts(90, now)).toBe(0);
+    expect(await db().auditEvent.count({ where: { action: "risk.attempts.purge" } })).toBe(1);
   });
 });
