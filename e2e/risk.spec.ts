@@ -1,5 +1,5 @@
 import { expect, test, type Browser } from "@playwright/test";
-import { addVirtualAuthenticator, createUserViaConsole, expectSignedInAs, signInAsNewAdmin, signIn, signOut, sql, submitSignIn, uniqueEmail, ADMIN_STATE } from "./support/helpers";
+import { addVirtualAuthenticator, createUserViaConsole, expectSignedInAs, signInAsNewAdmin, signIn, signOut, sql, stepUpAsAdmin, submitSignIn, uniqueEmail, ADMIN_STATE } from "./support/helpers";
 
 // The server trusts X-Forwarded-For from loopback (playwright.config.ts), so each browser context
 // plays a client in a known place of the shipped GeoIP database.
@@ -107,9 +107,20 @@ test("an IP range on the block list is refused at the next attempt", async ({ br
   await submitSignIn(page, email, PASSWORD);
   await expect(page.getByTestId("form-message")).toHaveText(/Sign-in from your network is blocked for now/);
 
-  console.once("dialog", (dialog) => dialog.accept());
-  await console.getByTestId("ip-rule-row").filter({ hasText: "198.18.7.0/24" }).getByRole("button", { name: "Remove" }).click();
-  await expect(console.getByTestId("ip-rule-row").filter({ hasText: "198.18.7.0/24" })).toHaveCount(0);
+  // Lifting a block gives access back: a step-up first, unless this admin session verified recently.
+  const rule = console.getByTestId("ip-rule-row").filter({ hasText: "198.18.7.0/24" });
+  const remove = async () => {
+    console.once("dialog", (dialog) => dialog.accept());
+    await rule.getByRole("button", { name: "Remove" }).click();
+  };
+  const stepUp = console.getByTestId("form-message").filter({ hasText: "Confirm it is you" });
+  await remove();
+  await expect.poll(async () => (await stepUp.isVisible()) || (await rule.count()) === 0).toBe(true);
+  if (await stepUp.isVisible()) {
+    await stepUpAsAdmin(console);
+    await remove();
+  }
+  await expect(rule).toHaveCount(0);
   await signIn(page, email, PASSWORD);
   await expectSignedInAs(page, email);
   await signOut(page);

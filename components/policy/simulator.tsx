@@ -43,6 +43,7 @@ export function PolicySimulator({ action, defaultPrincipal, now }: { action: (pr
         <Field label="Client IP" name="ip" defaultValue={v("ip", "198.51.100.10")} errors={state.fieldErrors?.ip} />
         <Field label="Risk score (0–1)" name="risk" type="number" step="0.01" min="0" max="1" defaultValue={v("risk", "0.1")} errors={state.fieldErrors?.risk} />
         <Select label="Authentication strength" name="authStrength" value={v("authStrength", "mfa")} options={[["password", "password"], ["mfa", "mfa"], ["phishing_resistant", "phishing_resistant"]]} />
+        <Select label="Via" name="via" value={v("via", "interactive")} options={[["interactive", "interactive (console, app sign-in)"], ["refresh", "refresh (an app refreshing tokens)"], ["client_credentials", "client_credentials"], ["service", "service (decision point API)"]]} />
       </div>
       <div className="flex gap-6 text-sm">
         <label><input type="checkbox" name="mfaFresh" defaultChecked /> MFA in the last 5 minutes</label>

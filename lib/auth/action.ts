@@ -43,7 +43,7 @@ type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
  * stepUp: the action needs a fresh second factor (from a user who has one). A function decides by
  * the validated input, for actions that are sensitive one way only (enabling an account, not disabling it).
  */
-type Options<I> = { stepUp?: boolean | ((input: I) => boolean) };
+type Options<I> = { stepUp?: boolean | ((input: I) => boolean | Promise<boolean>) };
 
 /** `ctx` is who is acting and from where, for the audit events the handler's domain calls write. */
 type Handler<S extends z.ZodType, U> = (input: z.infer<S>, user: U, ctx: AuditContext) => Promise<ActionState>;
@@ -90,7 +90,7 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
         values: echoValues(formData),
       };
     }
-    const needsStepUp = typeof options.stepUp === "function" ? options.stepUp(parsed.data) : options.stepUp;
+    const needsStepUp = typeof options.stepUp === "function" ? await options.stepUp(parsed.data) : options.stepUp;
     if (user && needsStepUp && !(await stepUpSatisfied(user))) {
       return { ok: false, stepUp: true, message: "Confirm it is you to continue: verify with a second factor first." };
     }

@@ -21,7 +21,7 @@ import { clientMetadata, saveRegisteredClient } from "./clients";
 // are 256 bits of randomness: an unsalted hash cannot be reversed by guessing.)
 const HASHED_KINDS = new Set([
   "AccessToken", "AuthorizationCode", "RefreshToken", "ClientCredentials", "DeviceCode", "BackchannelAuthenticationRequest",
-  "RegistrationAccessToken", "InitialAccessToken",
+  "RegistrationAccessToken", "InitialAccessToken", "PreAuthorizedCode",
 ]);
 export const storedTokenId = (value: string) => createHash("sha256").update(value).digest("hex");
 
@@ -64,7 +64,10 @@ export class PostgresAdapter implements Adapter {
     return found && this.hashed ? { ...found, jti: id } : found;
   }
 
+  // Device flow (not enabled): a hashed row cannot give its value back, so this finds nothing
+  // rather than a token without its id (which the provider would save under a new one).
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    if (this.hashed) return undefined;
     return first(`${SELECT} WHERE kind = $1 AND user_code = $2 LIMIT 1`, [this.kind, userCode]);
   }
 

@@ -35,11 +35,13 @@ const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 // Called for every use of a user's grant (code, refresh token, userinfo); a disabled user's grants
 // stop working at once.
-async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?: string; clientId?: string; amr?: string[] }) {
+async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?: string; clientId?: string; amr?: string[]; consumed?: unknown }) {
   if (!z.uuid().safeParse(sub).success) return undefined;
   const user = await findEnabledAccount(sub);
   if (!user) return undefined;
-  if (token?.kind === "RefreshToken") await refuseRefreshUnlessAllowed(ctx, user, token);
+  // A spent refresh token is left to the provider's reuse detection (it revokes the grant), which
+  // runs after this: a policy refusal first would hide the theft signal.
+  if (token?.kind === "RefreshToken" && !token.consumed) await refuseRefreshUnlessAllowed(ctx, user, token);
   return {
     accountId: user.id,
     // Gatehouse does not verify email addresses (yet), so it does not claim they are.

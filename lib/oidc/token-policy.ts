@@ -8,9 +8,10 @@ import { strengthOfAmr } from "./amr";
 // The access policies' issueToken action is asked at the token endpoint too, not only when a user
 // signs in to an app: a refresh token is refused once the policies refuse this client tokens for
 // its user (the token is not spent, so it works again if the policies change back), and a machine
-// client's client-credentials grant is refused once they refuse it its own tokens. The request's
-// IP is the caller's (the app's server); the risk score is the sign-in's only at sign-in, so a
-// refresh is judged with none, and with the authentication strength the grant was made with.
+// client's client-credentials grant is refused once they refuse it its own tokens. The context says
+// which (`via` "refresh" or "client_credentials"), so a policy about people at sign-in can leave
+// refreshes alone: at a refresh the IP is the caller's (the app's server), there is no risk score,
+// no fresh MFA and no device, and the authentication strength is the one the grant was made with.
 
 export const POLICY_REFUSAL = "refused by the access policies";
 export type PolicyRefusal = { error_detail: string; policyDecision: { action: "issueToken"; decision: string; policies: string[]; version: number; accountId: string | null } };
@@ -33,7 +34,7 @@ export async function refuseRefreshUnlessAllowed(
 ): Promise<void> {
   const clientId = token.clientId ?? ctx.oidc.client!.clientId;
   const subject = { userId: user.id, email: user.email, roles: user.roles, ip: callerIp(ctx), risk: null, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted: false };
-  const decision = await authorize(tokenRequest(subject, clientId));
+  const decision = await authorize(tokenRequest(subject, clientId, new Date(), "refresh"));
   if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);
 }
 

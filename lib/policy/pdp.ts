@@ -68,6 +68,8 @@ export type ConsoleSubject = {
   deviceTrusted: boolean;
 };
 export type AuthStrength = "password" | "mfa" | "phishing_resistant";
+export const REQUEST_VIAS = ["interactive", "refresh", "client_credentials", "service"] as const;
+export type RequestVia = (typeof REQUEST_VIAS)[number];
 
 export function authStrength(authMethods: readonly string[]): AuthStrength {
   if (authMethods.includes("passkey")) return "phishing_resistant";
@@ -83,7 +85,7 @@ export function userEntity(subject: { userId: string; email: string; roles: read
 }
 
 /** The request context every Gatehouse action carries (see the schema's RequestContext). */
-export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles">, now = new Date()): CedarRequest["context"] {
+export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles">, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
   return {
     now: Math.floor(now.getTime() / 1000),
     hourUtc: now.getUTCHours(),
@@ -93,6 +95,7 @@ export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | 
     authStrength: subject.authStrength,
     mfaFresh: subject.mfaFresh,
     deviceTrusted: subject.deviceTrusted,
+    via,
   };
 }
 
@@ -106,13 +109,13 @@ export function consoleRequest(subject: ConsoleSubject, section: ConsoleSection,
   };
 }
 
-/** May `clientId` have tokens for this user (action issueToken)? Asked when an OAuth login completes. */
-export function tokenRequest(subject: ConsoleSubject, clientId: string, now = new Date()): CedarRequest {
+/** May `clientId` have tokens for this user (action issueToken)? Asked when an OAuth login completes, and at each refresh. */
+export function tokenRequest(subject: ConsoleSubject, clientId: string, now = new Date(), via: RequestVia = "interactive"): CedarRequest {
   return {
     principal: { type: "Gatehouse::User", id: subject.userId },
     action: { type: "Gatehouse::Action", id: "issueToken" },
     resource: { type: "Gatehouse::Client", id: clientId },
-    context: cedarContext(subject, now),
+    context: cedarContext(subject, now, via),
     entities: [userEntity(subject), { uid: { type: "Gatehouse::Client", id: clientId }, attrs: { name: clientId }, parents: [] }],
   };
 }
@@ -127,7 +130,7 @@ export function clientTokenRequest(clientId: string, ip: string | null, now = ne
     principal: client,
     action: { type: "Gatehouse::Action", id: "issueToken" },
     resource: client,
-    context: cedarContext({ ip, risk: null, authStrength: "password", mfaFresh: false, deviceTrusted: false }, now),
+    context: cedarContext({ ip, risk: null, authStrength: "password", mfaFresh: false, deviceTrusted: false }, now, "client_credentials"),
     entities: [{ uid: client, attrs: { name: clientId }, parents: [] }],
   };
 }

@@ -41,6 +41,10 @@ export const CEDAR_SCHEMA = `namespace Gatehouse {
     // A second factor verified in the last 5 minutes (step-up).
     mfaFresh: Bool,
     deviceTrusted: Bool,
+    // How the request came: "interactive" (a person in the console or signing in to an app),
+    // "refresh" (an app refreshing a user's tokens: no risk score, no fresh MFA, no device),
+    // "client_credentials" (a machine client's own token) or "service" (the decision point API).
+    via: String,
   };
 
   action view, manage appliesTo {

@@ -50,7 +50,7 @@ export async function decideForService(body: PdpBody, caller: AuditContext, now 
   for (const r of requests) {
     const cedar: CedarRequest = {
       principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
-      context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? 0, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now),
+      context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? 0, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now, "service"),
     };
     const decision = await authorize(cedar);
     version = decision.version;

@@ -2,7 +2,7 @@ import "server-only";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { decide, preparse, type CedarEntity, type CedarRequest } from "./cedar";
-import { cedarContext, userEntity } from "./pdp";
+import { cedarContext, REQUEST_VIAS, userEntity } from "./pdp";
 import { checkPolicies, type PolicyCheck, type PolicyPrincipal } from "./store";
 import { CONSOLE_SECTIONS } from "./schema";
 
@@ -24,6 +24,7 @@ export const simulationSchema = z.object({
   authStrength: z.enum(["password", "mfa", "phishing_resistant"]),
   mfaFresh: checkbox,
   deviceTrusted: checkbox,
+  via: z.enum(REQUEST_VIAS).default("interactive"),
 });
 export type SimulationInput = z.infer<typeof simulationSchema>;
 
@@ -55,7 +56,7 @@ export function simulate(text: string, input: SimulationInput, user: PolicyPrinc
   if (input.resourceType === "client" && resource.id !== principal.id) entities.push({ uid: resource, attrs: { name: input.resource }, parents: [] });
   if (input.resourceType === "resource") entities.push({ uid: resource, attrs: { kind: input.resourceKind || "document" }, parents: [] });
 
-  const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, new Date(`${input.at}Z`));
+  const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, new Date(`${input.at}Z`), input.via);
   preparse("gatehouse-simulation", text);
   const started = performance.now();
   const result = decide("gatehouse-simulation", { principal, action: { type: "Gatehouse::Action", id: input.action }, resource, context, entities });

@@ -81,6 +81,7 @@ export async function sourceFailures(ip: string, windowMinutes: number, at: Date
 }
 
 const DAY_MS = 86_400_000;
+const PURGE_BATCH = 10_000;
 
 /**
  * Deletes sign-in attempts older than `days`: they hold typed emails, IP addresses and places,
@@ -89,7 +90,14 @@ const DAY_MS = 86_400_000;
  */
 export async function purgeLoginAttempts(days: number, now = new Date()): Promise<number> {
   const cutoff = new Date(now.getTime() - days * DAY_MS);
-  const { count } = await db().loginAttempt.deleteMany({ where: { at: { lt: cutoff } } });
+  // In batches: the first run on a large, old table must not hold one long transaction.
+  let count = 0;
+  for (;;) {
+    const deleted = await db().$executeRaw`
+      DELETE FROM login_attempts WHERE id IN (SELECT id FROM login_attempts WHERE at < ${cutoff} LIMIT ${PURGE_BATCH})`;
+    count += deleted;
+    if (deleted < PURGE_BATCH) break;
+  }
   if (count) {
     await recordAuditEvent({ type: "admin", action: "risk.attempts.purge", outcome: "success", actor: SYSTEM_ACTOR, metadata: { days, cutoff: cutoff.toISOString(), purged: count } });
   }

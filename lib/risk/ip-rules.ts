@@ -66,6 +66,11 @@ export async function addIpRule(input: z.infer<typeof newIpRuleSchema>, ctx: Aud
   return rule;
 }
 
+/** A rule's list ("block" or "allow"), or null if there is no such rule. */
+export async function ipRuleKind(id: string): Promise<string | null> {
+  return (await db().ipRule.findUnique({ where: { id }, select: { kind: true } }))?.kind ?? null;
+}
+
 export async function removeIpRule(id: string, ctx: AuditContext): Promise<boolean> {
   const rule = await db().ipRule.findUnique({ where: { id } });
   if (!rule) return false;

@@ -11,7 +11,7 @@ import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/fa
 
 // A stolen admin session cookie must not be enough to give access: creating an account, granting a
 // role, enabling or unlocking an account, creating an OAuth client or a registration token, and
-// allow-listing an address need a second factor verified in the last minutes. Taking access away
+// allow-listing an address or removing a block need a second factor verified in the last minutes. Taking access away
 // (disabling, block rules) stays one click, for incidents. The server actions run for real with the
 // request's session swapped in.
 
@@ -68,13 +68,15 @@ describe("admin actions that give access", () => {
     expect(await clients.issueRegistrationTokenAction({}, form({}))).toMatchObject(STEP_UP);
     expect(await clients.setClientDisabledAction({}, form({ clientId: "any-client", disabled: "false" }))).toMatchObject(STEP_UP);
     expect(await risk.addIpRuleAction({}, form({ cidr: "203.0.113.9", kind: "allow", note: "the attacker's laptop" }))).toMatchObject(STEP_UP);
+    const block = await db().ipRule.create({ data: { cidr: "198.18.0.0/15", kind: "block", note: "credential stuffing" } });
+    expect(await risk.removeIpRuleAction({}, form({ id: block.id }))).toMatchObject(STEP_UP);
 
     expect(await db().user.count({ where: { email } })).toBe(0);
     const after = await db().user.findUniqueOrThrow({ where: { id: target.id } });
     expect(after.disabledAt).not.toBeNull();
     expect(after.roles).toEqual(["user"]);
     expect(await db().oAuthClient.count()).toBe(0);
-    expect(await db().ipRule.count()).toBe(0);
+    expect((await db().ipRule.findMany()).map((r) => r.cidr)).toEqual(["198.18.0.0/15"]);
   });
 
   it("that take access away need no step-up", async () => {
@@ -82,6 +84,8 @@ describe("admin actions that give access", () => {
     const target = await makeUser();
     expect(await users.setDisabledAction({}, form({ userId: target.id, disabled: "true" }))).toMatchObject({ ok: true });
     expect(await risk.addIpRuleAction({}, form({ cidr: "203.0.113.9", kind: "block", note: "credential stuffing" }))).toMatchObject({ ok: true });
+    const allow = await db().ipRule.create({ data: { cidr: "192.0.2.0/24", kind: "allow", note: "office" } });
+    expect(await risk.removeIpRuleAction({}, form({ id: allow.id }))).toMatchObject({ ok: true, message: "Rule removed." });
     expect((await db().user.findUniqueOrThrow({ where: { id: target.id } })).disabledAt).not.toBeNull();
   });
 

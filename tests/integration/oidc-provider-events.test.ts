@@ -117,6 +117,13 @@ describe("the token endpoint asks the access policies", () => {
     });
     expect(await introspection.json()).toMatchObject({ active: true, client_id: web.clientId, sub: user.id });
     expect((await refresh(tokens.refresh_token)).status).toBe(200);
+
+    // A spent refresh token coming back is theft, refused or not: the grant is revoked and the
+    // reuse is audited, even while the policies refuse the client (their refusal must not hide it).
+    await publish(`@id("no-tokens-for-web")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"${web.clientId}");`);
+    expect(await refresh(token).then((r) => r.json())).toMatchObject({ error: "invalid_grant" });
+    expect(await db().auditEvent.count({ where: { action: "oauth.refresh_token.reuse", resourceId: web.clientId } })).toBe(1);
+    expect(await db().oidcModel.count({ where: { kind: { in: ["Grant", "RefreshToken"] } } })).toBe(0);
   });
 
   it("for client credentials: a refused machine client gets unauthorized_client", async () => {

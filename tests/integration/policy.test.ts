@@ -93,7 +93,7 @@ describe("policy store", () => {
     const analyst = await makeUser({ roles: ["analyst"] });
     const request = {
       principalType: "user" as const, principal: analyst.email, action: "view" as const, resourceType: "console" as const, resource: "audit",
-      at: "2026-11-16T10:00", ip: "203.0.113.5", risk: 0.2, authStrength: "mfa" as const, mfaFresh: false, deviceTrusted: false,
+      at: "2026-11-16T10:00", ip: "203.0.113.5", risk: 0.2, authStrength: "mfa" as const, mfaFresh: false, deviceTrusted: false, via: "interactive" as const,
     };
     const principal = await findPrincipalByEmail(analyst.email.toUpperCase());
     expect(simulate(DEFAULT_POLICIES, request, principal)).toMatchObject({ kind: "decision", decision: "deny", policies: [] });

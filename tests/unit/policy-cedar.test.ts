@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, formatPolicies, preparse, validatePolicies, policyIds } from "@/lib/policy/cedar";
-import { consoleRequest, type ConsoleSubject } from "@/lib/policy/pdp";
+import { consoleRequest, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
 import { DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
 import { checkPolicies } from "@/lib/policy/store";
 
@@ -56,4 +56,14 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
     expect(checkPolicies(`permit (principal, action, resource is Gatehouse::Console);`).errors[0]!.message).toMatch(/no @id/);
     expect(formatPolicies("permit(principal,action,resource);")).toEqual({ ok: true, text: "permit (principal, action, resource);" });
   });
+
+  it("a policy about people at sign-in can leave an app's refreshes alone (context.via)", () => {
+    const trustedDevicesOnly = `${DEFAULT_POLICIES}\n@id("tokens-on-trusted-devices")\nforbid (principal is Gatehouse::User, action == Gatehouse::Action::"issueToken", resource)\nunless { context.deviceTrusted || context.via == "refresh" };`;
+    preparse("unit", trustedDevicesOnly);
+    const user = subject(["user"]);
+    expect(decide("unit", tokenRequest(user, "app", NOON)).decision).toBe("deny");
+    expect(decide("unit", tokenRequest({ ...user, deviceTrusted: true }, "app", NOON)).decision).toBe("allow");
+    expect(decide("unit", tokenRequest(user, "app", NOON, "refresh")).decision).toBe("allow");
+  });
 });
+

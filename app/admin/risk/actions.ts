@@ -2,12 +2,13 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
-import { addIpRule, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { addIpRule, ipRuleKind, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
 
 // Analysts answer attacks (IP lists); only admins change how risk is scored.
 
-// An allow rule lets an address past the risk engine's blocks, so it needs a fresh second factor;
-// a block rule does not, so that answering an attack stays quick.
+// An allow rule, and removing a block rule, let addresses past the risk engine's blocks: they need a
+// fresh second factor. Adding a block rule or removing an allow rule does not, so that answering an
+// attack stays quick.
 export const addIpRuleAction = guardedAction({ section: "risk", action: "manage" }, newIpRuleSchema, async (input, _user, ctx) => {
   const rule = await addIpRule(input, ctx);
   revalidatePath("/admin/risk/ip-rules");
@@ -18,7 +19,7 @@ export const removeIpRuleAction = guardedAction({ section: "risk", action: "mana
   const removed = await removeIpRule(id, ctx);
   revalidatePath("/admin/risk/ip-rules");
   return removed ? { ok: true, message: "Rule removed." } : { ok: false, message: "That rule no longer exists." };
-});
+}, { stepUp: async ({ id }) => (await ipRuleKind(id)) === "block" });
 
 // The form posts flat names ("weights.new_device", "thresholds.mfa"); the schema wants them nested.
 const settingsForm = z
