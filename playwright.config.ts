@@ -3,6 +3,8 @@ import { defineConfig, devices } from "@playwright/test";
 // End-to-end tests drive Debian's Chromium against a production build (`next build` must have
 // run) served by scripts/e2e-server.sh on a fresh PostgreSQL database.
 const PORT = Number(process.env.E2E_PORT ?? 3100);
+// The servers mail through here; e2e/password-recovery.spec.ts listens on it while it runs.
+export const SMTP_PORT = PORT + 25;
 process.env.E2E_DATABASE ??= `gatehouse_e2e_${Date.now()}`;
 // "localhost", not 127.0.0.1: WebAuthn refuses IP addresses as relying-party ids.
 export const baseURL = `http://localhost:${PORT}`;
@@ -36,6 +38,6 @@ export default defineConfig({
     stdout: "pipe",
     // The tests play the TLS-terminating proxy for RFC 8705 (client certificate in a header).
     // E2E_INSTANCES=2: two instances on one database behind a round-robin proxy (scripts/e2e-server.sh).
-    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, E2E_INSTANCES: process.env.E2E_INSTANCES ?? "1", GATEHOUSE_URL: baseURL, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1", GATEHOUSE_CLIENT_CERT_HEADER: "x-client-cert" },
+    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, E2E_INSTANCES: process.env.E2E_INSTANCES ?? "1", GATEHOUSE_URL: baseURL, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1", GATEHOUSE_CLIENT_CERT_HEADER: "x-client-cert", GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}` },
   },
 });

@@ -183,7 +183,7 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
 export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: false; reason: "wrong_current_password" };
 
 /** A new password replaces the old one and satisfies a pending reset requirement, however it was chosen. */
-async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date): Promise<void> {
+export async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date): Promise<void> {
   await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
   await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: null } });
 }

@@ -1,7 +1,6 @@
 import "server-only";
 import { createHmac } from "node:crypto";
-import nodemailer from "nodemailer";
-import { readConfig } from "../config";
+import { sendMail } from "../mail";
 import type { ResolvedChannel } from "./channels";
 
 // Sending notifications. Webhooks are signed the way Stripe and Svix sign theirs, so receivers can
@@ -34,12 +33,6 @@ export async function sendNotification(channel: ResolvedChannel, notification: N
     if (!response.ok) throw new Error(`webhook ${channel.name} answered ${response.status}`);
     return `webhook ${channel.name} answered ${response.status}`;
   }
-  const { GATEHOUSE_SMTP_URL, GATEHOUSE_SMTP_FROM } = readConfig();
-  if (!GATEHOUSE_SMTP_URL) throw new Error("email is not configured (set GATEHOUSE_SMTP_URL)");
-  const transport = nodemailer.createTransport(GATEHOUSE_SMTP_URL);
-  const info = await transport.sendMail({
-    from: GATEHOUSE_SMTP_FROM, to: channel.to, subject: notification.subject, text: notification.text,
-    headers: { "X-Gatehouse-Delivery": notification.deliveryId },
-  });
-  return `email to ${channel.to} accepted (${info.messageId})`;
+  const messageId = await sendMail({ to: channel.to, subject: notification.subject, text: notification.text, headers: { "X-Gatehouse-Delivery": notification.deliveryId } });
+  return `email to ${channel.to} accepted (${messageId})`;
 }

@@ -2,7 +2,6 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { recordAuditEvent } from "@/lib/audit";
@@ -15,6 +14,7 @@ import {
   responseActionSchema, responseTimes, type Step,
 } from "@/lib/incidents";
 import { resetDatabase } from "../support/db";
+import { startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
 
 // Runs get a short lease here, so a worker killed mid-run is replaced within seconds.
@@ -209,17 +209,9 @@ describe("playbooks", () => {
   });
 
   it("an escalation assigns the incident and emails the person over SMTP", async () => {
-    const mails: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
-      onData(stream, _session, done) {
-        let text = "";
-        stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        stream.on("end", () => { mails.push(text); done(); });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    process.env.GATEHOUSE_SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+    const smtp = await startSmtpSink();
+    const { mails } = smtp;
+    process.env.GATEHOUSE_SMTP_URL = smtp.url;
     try {
       const oncall = await makeUser({ roles: ["analyst"] });
       await createChannel({ kind: "email", name: "oncall-mail", target: oncall.email }, ctx);
@@ -235,7 +227,7 @@ describe("playbooks", () => {
       expect(mails[0]).toContain(`INC-${incident.number}`);
     } finally {
       delete process.env.GATEHOUSE_SMTP_URL;
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
     }
   });
 

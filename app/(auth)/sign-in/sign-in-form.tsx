@@ -1,4 +1,5 @@
 "use client";
+import Link from "next/link";
 import { useActionState, useEffect, useState, useSyncExternalStore, useTransition } from "react";
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill } from "@simplewebauthn/browser";
 import type { ActionState } from "@/lib/auth/action";
@@ -59,6 +60,11 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
           {passkeyPending ? "Signing in…" : "Sign in with a passkey"}
         </Button>
       )}
+      <p className="text-center text-sm">
+        <Link href="/sign-in/forgot" className="text-slate-600 underline">
+          Forgot your password?
+        </Link>
+      </p>
     </div>
   );
 }

@@ -1,0 +1,29 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Card } from "@/components/ui/card";
+import { MIN_PASSWORD_LENGTH, recoveryLinkAccount } from "@/lib/auth";
+import { ResetPasswordForm } from "./reset-password-form";
+
+export const metadata: Metadata = { title: "Choose a new password" };
+
+// Reached from the recovery mail (lib/auth/recovery.ts). Opening the page does not spend the
+// link; setting the password does.
+export default async function ResetPasswordPage({ searchParams }: { searchParams: Promise<{ token?: string | string[] }> }) {
+  const { token } = await searchParams;
+  const account = typeof token === "string" && token.length <= 200 ? await recoveryLinkAccount(token) : null;
+  if (!account || typeof token !== "string") {
+    return (
+      <Card title="Link not valid">
+        <p className="text-sm text-slate-600">This link is not valid any more: it works once, for 30 minutes, and only the latest one sent works.</p>
+        <Link href="/sign-in/forgot" className="mt-4 inline-block text-sm font-medium text-brand-700 hover:underline">
+          Ask for a new link
+        </Link>
+      </Card>
+    );
+  }
+  return (
+    <Card title="Choose a new password" description={`For ${account.email}.`}>
+      <ResetPasswordForm token={token} email={account.email} minLength={MIN_PASSWORD_LENGTH} />
+    </Card>
+  );
+}

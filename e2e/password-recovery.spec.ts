@@ -1,0 +1,59 @@
+import { expect, test } from "@playwright/test";
+import { decodedMail, startSmtpSink } from "../tests/support/smtp";
+import { SMTP_PORT } from "../playwright.config";
+import { createUserViaConsole, expectSignedInAs, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+
+// A user who forgot their password gets a link by mail, chooses a new password, and signs in.
+
+const PASSWORD = "forgotten passphrase e2e";
+const NEW_PASSWORD = "remembered passphrase e2e";
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+
+test.beforeAll(async () => {
+  smtp = await startSmtpSink(SMTP_PORT);
+});
+test.afterAll(() => smtp.close());
+
+const mailTo = (email: string) => smtp.mails.find((m) => m.includes(`To: ${email}`));
+
+test("a user resets a forgotten password with the link mailed to them", async ({ browser, page }) => {
+  const email = uniqueEmail("forgetful");
+  await (await createUserViaConsole(browser, { email, password: PASSWORD, name: "Fay Forgetful" })).admin.close();
+
+  await page.goto("/sign-in");
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await expect(page.getByRole("status")).toContainText(`If ${email} has a Gatehouse account, a link to choose a new password is on its way.`);
+
+  await expect.poll(() => mailTo(email)).toBeTruthy();
+  const link = /https?:\/\/[^\s]+\/sign-in\/reset\?token=[\w-]+/.exec(decodedMail(mailTo(email)!))![0];
+  await page.goto(new URL(link).pathname + new URL(link).search);
+  await expect(page.getByText(`For ${email}.`)).toBeVisible();
+  await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel("Repeat new password").fill("not the same passphrase");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.getByText("The two new passwords differ.")).toBeVisible();
+  await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel("Repeat new password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.getByRole("status")).toContainText("Your password is changed");
+
+  // The link worked once; the old password is gone, the new one signs in.
+  await page.goto(new URL(link).pathname + new URL(link).search);
+  await expect(page.getByRole("heading", { name: "Link not valid" })).toBeVisible();
+  await submitSignIn(page, email, PASSWORD);
+  await expect(page.getByRole("alert")).toBeVisible();
+  await signIn(page, email, NEW_PASSWORD);
+  await expectSignedInAs(page, email);
+});
+
+test("an unknown address gets the same answer, and no mail", async ({ page }) => {
+  const email = uniqueEmail("nobody");
+  await page.goto("/sign-in/forgot");
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await expect(page.getByRole("status")).toContainText(`If ${email} has a Gatehouse account, a link to choose a new password is on its way.`);
+  await page.waitForTimeout(500);
+  expect(smtp.mails.some((m) => m.includes(email))).toBe(false);
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
+import { recoveryLinkAccount, requestPasswordRecovery, resetPasswordWithLink } from "@/lib/auth/recovery";
+import { signInWithPassword } from "@/lib/auth/sign-in";
+import { findActiveSession } from "@/lib/auth/sessions";
+import { setDisabled } from "@/lib/auth/users";
+import { resetDatabase } from "../support/db";
+import { decodedMail, startSmtpSink } from "../support/smtp";
+import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
+
+// Self-service password recovery against a real SMTP server: the link arrives by mail, works once
+// and only for 30 minutes, and the answers never tell whether an address has an account.
+
+const NEW_PASSWORD = "a brand new passphrase";
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+let mails: string[];
+
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+  mails = smtp.mails;
+  process.env.GATEHOUSE_SMTP_URL = smtp.url;
+});
+afterAll(async () => {
+  delete process.env.GATEHOUSE_SMTP_URL;
+  await smtp.close();
+});
+beforeEach(async () => {
+  mails.length = 0;
+  await resetDatabase();
+});
+
+const anonymous = (ip = "198.51.100.80") => ({ actor: { type: "user" as const, id: null, label: null }, client: client(ip) });
+const tokenIn = (mail: string) => /\/sign-in\/reset\?token=([\w-]+)/.exec(decodedMail(mail))?.[1];
+
+async function linkFor(email: string, ip?: string): Promise<string> {
+  const { delivery } = await requestPasswordRecovery(email, anonymous(ip));
+  await delivery;
+  const token = tokenIn(mails.at(-1) ?? "");
+  if (!token) throw new Error("no recovery link was mailed");
+  return token;
+}
+
+describe("password recovery", () => {
+  it("mails a one-time link that sets a new password, ends every session and is audited", async () => {
+    const user = await makeUser();
+    const signedIn = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    if (!signedIn.ok) throw new Error("sign-in failed");
+
+    const token = await linkFor(user.email);
+    expect(mails[0]).toContain(`To: ${user.email}`);
+    expect(await recoveryLinkAccount(token)).toEqual({ email: user.email });
+    // Only the token's hash is stored.
+    expect(await db().passwordResetToken.count({ where: { tokenHash: token } })).toBe(0);
+
+    const reset = await resetPasswordWithLink(token, NEW_PASSWORD, anonymous());
+    expect(reset).toMatchObject({ ok: true, email: user.email });
+    if (reset.ok) await reset.delivery;
+    expect(decodedMail(mails.at(-1)!)).toContain("was just reset");
+    expect(await findActiveSession(signedIn.sessionId)).toBeNull();
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false });
+    expect(await signInWithPassword({ email: user.email, password: NEW_PASSWORD }, client(), null)).toMatchObject({ ok: true });
+
+    // Once only.
+    expect(await recoveryLinkAccount(token)).toBeNull();
+    expect(await resetPasswordWithLink(token, "yet another passphrase", anonymous())).toEqual({ ok: false, reason: "invalid_link" });
+    const actions = (await db().auditEvent.findMany({ where: { action: { startsWith: "password.recovery" } }, orderBy: { seq: "asc" } })).map((e) => `${e.action}:${e.outcome}`);
+    expect(actions).toEqual(["password.recovery.request:success", "password.recovery.complete:success", "password.recovery.complete:failure"]);
+  });
+
+  it("answers an unknown or disabled address the same way, and mails nothing", async () => {
+    expect(await requestPasswordRecovery(uniqueEmail("nobody"), anonymous())).toEqual({ delivery: null });
+    const disabled = await makeUser();
+    await makeUser({ roles: ["admin"] });
+    await setDisabled(disabled.id, true, ctx);
+    expect(await requestPasswordRecovery(disabled.email, anonymous())).toEqual({ delivery: null });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(mails).toHaveLength(0);
+  });
+
+  it("refuses an expired link, and only the latest link works", async () => {
+    const user = await makeUser();
+    const first = await linkFor(user.email);
+    const second = await linkFor(user.email);
+    expect(await resetPasswordWithLink(first, NEW_PASSWORD, anonymous())).toEqual({ ok: false, reason: "invalid_link" });
+    await db().passwordResetToken.updateMany({ data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await recoveryLinkAccount(second)).toBeNull();
+    expect(await resetPasswordWithLink(second, NEW_PASSWORD, anonymous())).toEqual({ ok: false, reason: "invalid_link" });
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: true });
+  });
+
+  it("limits requests per account and per address, without saying so", async () => {
+    const user = await makeUser();
+    for (let i = 0; i < 3; i++) await linkFor(user.email, `198.51.100.${90 + i}`);
+    expect(await requestPasswordRecovery(user.email, anonymous("198.51.100.99"))).toEqual({ delivery: null });
+    expect(await db().auditEvent.count({ where: { action: "password.recovery.request", outcome: "blocked" } })).toBe(1);
+    expect(mails).toHaveLength(3);
+  });
+
+  it("two requests with one link: one sets the password, the other is refused", async () => {
+    const user = await makeUser();
+    const token = await linkFor(user.email);
+    const results = await Promise.all([resetPasswordWithLink(token, NEW_PASSWORD, anonymous()), resetPasswordWithLink(token, "the other passphrase", anonymous())]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: "invalid_link" }]);
+  });
+});
