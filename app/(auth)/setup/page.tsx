@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { Card } from "@/components/ui/card";
+import { NoticeCard } from "@/components/ui/notice-card";
 import { isSetupTokenUsable } from "@/lib/auth";
 import { SetupForm } from "./setup-form";
 
@@ -11,15 +11,10 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
   const usable = typeof token === "string" && token.length <= 200 && (await isSetupTokenUsable(token));
   if (!usable) {
     return (
-      <Card title="Setup link not valid">
-        <p className="text-sm text-slate-600">
-          This link is invalid, has expired, was already used, or Gatehouse already has an admin. An unused link is printed
-          on the server console each time Gatehouse starts without an admin.
-        </p>
-        <Link href="/sign-in" className="mt-4 inline-block text-sm font-medium text-brand-700 hover:underline">
-          Go to sign in
-        </Link>
-      </Card>
+      <NoticeCard title="Setup link not valid" link={{ href: "/sign-in", label: "Go to sign in" }}>
+        This link is invalid, has expired, was already used, or Gatehouse already has an admin. An unused link is printed on
+        the server console each time Gatehouse starts without an admin.
+      </NoticeCard>
     );
   }
   return (

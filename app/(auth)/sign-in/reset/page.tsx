@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { Card } from "@/components/ui/card";
+import { NoticeCard } from "@/components/ui/notice-card";
 import { MIN_PASSWORD_LENGTH, recoveryLinkAccount } from "@/lib/auth";
 import { ResetPasswordForm } from "./reset-password-form";
 
@@ -13,12 +13,9 @@ export default async function ResetPasswordPage({ searchParams }: { searchParams
   const account = typeof token === "string" && token.length <= 200 ? await recoveryLinkAccount(token) : null;
   if (!account || typeof token !== "string") {
     return (
-      <Card title="Link not valid">
-        <p className="text-sm text-slate-600">This link is not valid any more: it works once, for 30 minutes, and only the latest one sent works.</p>
-        <Link href="/sign-in/forgot" className="mt-4 inline-block text-sm font-medium text-brand-700 hover:underline">
-          Ask for a new link
-        </Link>
-      </Card>
+      <NoticeCard title="Link not valid" link={{ href: "/sign-in/forgot", label: "Ask for a new link" }}>
+        This link is not valid any more: it works once, for 30 minutes, and only the latest one sent works.
+      </NoticeCard>
     );
   }
   return (
