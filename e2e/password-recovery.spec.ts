@@ -22,6 +22,8 @@ test("a user resets a forgotten password with the link mailed to them", async ({
 
   await page.goto("/sign-in");
   await page.getByRole("link", { name: "Forgot your password?" }).click();
+  // A client-side navigation: the sign-in page's own Email field is there until it lands.
+  await expect(page.getByRole("heading", { name: "Reset your password" })).toBeVisible();
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Email me a link" }).click();
   await expect(page.getByRole("status")).toContainText(`If ${email} has a Gatehouse account, a link to choose a new password is on its way.`);
