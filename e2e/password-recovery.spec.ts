@@ -28,7 +28,7 @@ test("a user resets a forgotten password with the link mailed to them", async ({
   await page.getByRole("button", { name: "Email me a link" }).click();
   await expect(page.getByRole("status")).toContainText(`If ${email} has a Gatehouse account, a link to choose a new password is on its way.`);
 
-  await expect.poll(() => mailTo(email)).toBeTruthy();
+  await expect.poll(() => mailTo(email), { timeout: 15_000 }).toBeTruthy();
   const link = /https?:\/\/[^\s]+\/sign-in\/reset\?token=[\w-]+/.exec(decodedMail(mailTo(email)!))![0];
   await page.goto(new URL(link).pathname + new URL(link).search);
   await expect(page.getByText(`For ${email}.`)).toBeVisible();

@@ -6,21 +6,25 @@ import { audit, type AuditContext } from "../audit";
 import { readConfig } from "../config";
 import { mailConfigured, sendMail, type Mail } from "../mail";
 import { bumpCounter } from "../rate-limit/counters";
-import { hashPassword, newPasswordSchema } from "./password";
+import { revokeUserGrants } from "../oidc/consents";
+import { revokeDeviceTrust } from "../devices";
+import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { endAllSessions } from "./sessions";
-import { recordSignInSuccess } from "./throttle";
+import { checkAccountLock, recordSignInSuccess } from "./throttle";
 import { emailSchema, storeNewPassword } from "./users";
 
 // Self-service password recovery: a one-time link, valid for 30 minutes, sent to the account's
-// address. The answer to a request is the same whether or not the account exists, and the mail is
-// sent after the answer, so neither the words nor the timing tell who has an account. Only the
-// SHA-256 of the link's token is stored. The new password is a first factor only: a user with a
-// second factor still needs it at the next sign-in. Every session of the user ends.
+// address. The answer to a request is the same whether or not the account exists, and the work
+// is done after the answer, so neither the words nor the timing tell who has an account. Only the
+// SHA-256 of the link's token is stored, and only the latest link works; a password change, a
+// disable or a required reset ends it. The new password is a first factor only: a user with a
+// second factor still needs it at the next sign-in.
 
 const LINK_TTL_MS = 30 * 60_000;
 const REQUEST_WINDOW_MS = 60 * 60_000;
 const REQUESTS_PER_ACCOUNT = 3;
 const REQUESTS_PER_IP = 10;
+const RESETS_PER_IP = 20;
 
 export const recoveryAvailable = mailConfigured;
 export const recoveryRequestSchema = z.object({ email: emailSchema });
@@ -38,9 +42,10 @@ const deliver = (what: string, mail: Mail): Promise<void> =>
   );
 
 /**
- * Sends a recovery link if the address belongs to an enabled account and the requests are within
- * their limits. Returns the mail's delivery, which the caller need not wait for (an action does
- * not: its answer goes out first); a failed delivery is logged.
+ * Sends a recovery link if the address belongs to an enabled, unlocked account and the requests
+ * are within their limits. Returns the mail's delivery (a failed one is logged). The server action
+ * runs this after its answer has gone out (next/server's after), so how long it takes tells
+ * nothing either.
  */
 export async function requestPasswordRecovery(email: string, ctx: AuditContext, now = new Date()): Promise<{ delivery: Delivery }> {
   const user = await db().user.findUnique({ where: { email }, select: { id: true, email: true, name: true, disabledAt: true } });
@@ -56,17 +61,19 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
     await event("blocked", { reason: forAccount.count > REQUESTS_PER_ACCOUNT ? "too_many_for_account" : "too_many_from_ip" });
     return { delivery: null };
   }
-  if (!user || user.disabledAt || !mailConfigured()) {
-    await event("failure", { reason: !user ? "unknown_account" : user.disabledAt ? "disabled" : "email_not_configured" });
+  const refusal = !user ? "unknown_account" : user.disabledAt ? "disabled" : !mailConfigured() ? "email_not_configured" : (await locked(user.email, now)) ? "account_locked" : null;
+  if (!user || refusal) {
+    await event("failure", { reason: refusal ?? "unknown_account" });
     return { delivery: null };
   }
 
   const token = randomBytes(32).toString("base64url");
-  // A new link replaces the unused ones: only the latest mail works.
-  await db().$transaction([
-    db().passwordResetToken.deleteMany({ where: { userId: user.id, usedAt: null } }),
-    db().passwordResetToken.create({ data: { tokenHash: sha256(token), userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + LINK_TTL_MS) } }),
-  ]);
+  await db().$transaction(async (tx) => {
+    // The user's row lock serialises two requests at once, so only the latest link ever works.
+    await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+    await tx.passwordResetToken.deleteMany({ where: { userId: user.id } });
+    await tx.passwordResetToken.create({ data: { tokenHash: sha256(token), userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + LINK_TTL_MS) } });
+  });
   await event("success", { expiresInMinutes: LINK_TTL_MS / 60_000 });
   const link = appUrl(`/sign-in/reset?token=${token}`);
   return {
@@ -78,41 +85,66 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
   };
 }
 
-/** The account a recovery link is for, if it is unused, unexpired and the account enabled. */
-export async function recoveryLinkAccount(token: string, now = new Date()): Promise<{ email: string } | null> {
-  const row = await db().passwordResetToken.findUnique({ where: { tokenHash: sha256(token) }, select: { usedAt: true, expiresAt: true, user: { select: { email: true, disabledAt: true } } } });
-  return row && !row.usedAt && row.expiresAt > now && !row.user.disabledAt ? { email: row.user.email } : null;
+/** A deliberate lock (an incident's response, a blocked risky sign-in) stops recovery too. */
+const locked = async (email: string, now: Date) => !(await checkAccountLock(email, now)).allowed;
+
+type LiveLink = { userId: string; email: string; name: string; passwordHash: string | null };
+
+async function liveLink(token: string, now: Date): Promise<LiveLink | null> {
+  const row = await db().passwordResetToken.findUnique({
+    where: { tokenHash: sha256(token) },
+    select: { usedAt: true, expiresAt: true, user: { select: { id: true, email: true, name: true, disabledAt: true, password: { select: { hash: true } } } } },
+  });
+  if (!row || row.usedAt || row.expiresAt <= now || row.user.disabledAt || (await locked(row.user.email, now))) return null;
+  return { userId: row.user.id, email: row.user.email, name: row.user.name, passwordHash: row.user.password?.hash ?? null };
 }
 
-export type RecoveryResult = { ok: true; email: string; delivery: Delivery } | { ok: false; reason: "invalid_link" | "invalid_password" };
+/** The account a recovery link is for, if it is unused, unexpired and the account enabled and unlocked. */
+export async function recoveryLinkAccount(token: string, now = new Date()): Promise<{ email: string } | null> {
+  const link = await liveLink(token, now);
+  return link ? { email: link.email } : null;
+}
 
-/** Sets a new password with a recovery link, once; ends every session of the user. */
+export type RecoveryResult = { ok: true; email: string; delivery: Delivery } | { ok: false; reason: "invalid_link" | "invalid_password" | "same_password" | "too_many" };
+
+/**
+ * Sets a new password with a recovery link, once. Every session ends, and so do the apps' grants
+ * and tokens and the remembered devices: whoever had the old password may have used it for them.
+ * The new password must differ from the old one (a reset an admin required stays meaningful).
+ */
 export async function resetPasswordWithLink(token: string, newPassword: string, ctx: AuditContext, now = new Date()): Promise<RecoveryResult> {
+  const fail = async (reason: "invalid_link" | "same_password" | "too_many", userId: string | null = null) => {
+    await audit(ctx, { type: "authentication", action: "password.recovery.complete", outcome: reason === "too_many" ? "blocked" : "failure", resource: userId ? { type: "user", id: userId } : null, metadata: { reason } });
+    return { ok: false, reason } as const;
+  };
   if (!newPasswordSchema.safeParse(newPassword).success) return { ok: false, reason: "invalid_password" };
-  const tokenHash = sha256(token);
+  // Hashing a password costs ~20 ms of CPU: only for a live link, and a bounded number per IP.
+  if (ctx.client?.ip && (await bumpCounter(`recovery:reset-ip:${ctx.client.ip}`, REQUEST_WINDOW_MS, now)).count > RESETS_PER_IP) return fail("too_many");
+  const link = await liveLink(token, now);
+  if (!link) return fail("invalid_link");
+  if (link.passwordHash && (await verifyPassword(link.passwordHash, newPassword))) return fail("same_password", link.userId);
   const passwordHash = await hashPassword(newPassword);
-  const user = await db().$transaction(async (tx) => {
+  const tokenHash = sha256(token);
+  const spent = await db().$transaction(async (tx) => {
     // Spent in the same transaction as the password is set: two requests with one link, one wins.
     const { count } = await tx.passwordResetToken.updateMany({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
-    if (count !== 1) return null;
-    const { user } = await tx.passwordResetToken.findUniqueOrThrow({ where: { tokenHash }, select: { user: { select: { id: true, email: true, name: true, disabledAt: true } } } });
-    if (user.disabledAt) return null;
-    await storeNewPassword(tx, user.id, passwordHash, now);
-    return user;
+    if (count !== 1) return false;
+    await storeNewPassword(tx, link.userId, passwordHash, now);
+    return true;
   });
-  if (!user) {
-    await audit(ctx, { type: "authentication", action: "password.recovery.complete", outcome: "failure", metadata: { reason: "invalid_link" } });
-    return { ok: false, reason: "invalid_link" };
-  }
-  const userCtx: AuditContext = { actor: { type: "user", id: user.id, label: user.email }, client: ctx.client };
-  await audit(userCtx, { type: "authentication", action: "password.recovery.complete", outcome: "success", resource: { type: "user", id: user.id } });
-  await endAllSessions(user.id, "password_changed", userCtx);
+  if (!spent) return fail("invalid_link");
+
+  const userCtx: AuditContext = { actor: { type: "user", id: link.userId, label: link.email }, client: ctx.client };
+  await audit(userCtx, { type: "authentication", action: "password.recovery.complete", outcome: "success", resource: { type: "user", id: link.userId } });
+  await endAllSessions(link.userId, "password_changed", userCtx);
+  await revokeUserGrants(link.userId, userCtx);
+  await revokeDeviceTrust(link.userId, null, userCtx);
   // The failed passwords that may have led here no longer lock the account (a deliberate lock stays).
-  await recordSignInSuccess(user.email);
+  await recordSignInSuccess(link.email);
   const delivery = deliver("a password change notice", {
-    to: user.email,
+    to: link.email,
     subject: "Your Gatehouse password was changed",
-    text: `Hello ${user.name},\n\nThe password of your Gatehouse account was just reset with a link sent to this address, and every session was signed out.\nIf this was not you, contact your administrator at once.\n`,
+    text: `Hello ${link.name},\n\nThe password of your Gatehouse account was just reset with a link sent to this address. Every session was signed out, apps must be allowed again, and remembered devices are forgotten.\nIf this was not you, contact your administrator at once.\n`,
   });
-  return { ok: true, email: user.email, delivery };
+  return { ok: true, email: link.email, delivery };
 }

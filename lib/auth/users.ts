@@ -168,6 +168,7 @@ export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<b
 export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext) {
   const user = await keepingAnAdmin(async (tx) => {
     await existingUser(tx, userId);
+    if (disabled) await forgetRecoveryLinks(tx, userId);
     return tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } });
   });
   await audit(ctx, { type: "admin", action: disabled ? "user.disable" : "user.enable", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
@@ -182,10 +183,19 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
 
 export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: false; reason: "wrong_current_password" };
 
-/** A new password replaces the old one and satisfies a pending reset requirement, however it was chosen. */
+/**
+ * A new password replaces the old one and satisfies a pending reset requirement, however it was
+ * chosen; recovery links sent before it stop working (lib/auth/recovery.ts).
+ */
 export async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date): Promise<void> {
   await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
   await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: null } });
+  await forgetRecoveryLinks(tx, userId);
+}
+
+/** Unused password recovery links stop working: after a password change, a disable or a forced reset. */
+function forgetRecoveryLinks(tx: Tx, userId: string) {
+  return tx.passwordResetToken.deleteMany({ where: { userId, usedAt: null } });
 }
 
 /** Changing the password ends every other session of the user. */
@@ -210,7 +220,10 @@ export async function changePassword(
 
 /** Incident response: the next sign-in must choose a new password (sessions end separately). */
 export async function requirePasswordReset(userId: string, reason: string, ctx: AuditContext): Promise<boolean> {
-  const { count } = await db().user.updateMany({ where: { id: userId, passwordResetRequiredAt: null }, data: { passwordResetRequiredAt: new Date() } });
+  const count = await db().$transaction(async (tx) => {
+    await forgetRecoveryLinks(tx, userId);
+    return (await tx.user.updateMany({ where: { id: userId, passwordResetRequiredAt: null }, data: { passwordResetRequiredAt: new Date() } })).count;
+  });
   if (count) await audit(ctx, { type: "security", action: "password.reset_required", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason } });
   return count > 0;
 }

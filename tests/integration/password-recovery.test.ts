@@ -3,7 +3,8 @@ import { db } from "@/lib/db/client";
 import { recoveryLinkAccount, requestPasswordRecovery, resetPasswordWithLink } from "@/lib/auth/recovery";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { setDisabled } from "@/lib/auth/users";
+import { changePassword, requirePasswordReset, setDisabled } from "@/lib/auth/users";
+import { lockAccountName } from "@/lib/auth/throttle";
 import { resetDatabase } from "../support/db";
 import { decodedMail, startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
@@ -103,4 +104,64 @@ describe("password recovery", () => {
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: "invalid_link" }]);
   });
+
+  it("ends the apps' grants and tokens and the remembered devices too", async () => {
+    const user = await makeUser();
+    await db().oAuthConsent.create({ data: { userId: user.id, clientId: "mail-app", grantId: "grant-1", scopes: ["openid"] } });
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: "rt-hash", grantId: "grant-1", payload: { accountId: user.id, clientId: "mail-app" } } });
+    await db().device.create({ data: { userId: user.id, tokenHash: "device-hash", label: "Laptop", trustedUntil: new Date(Date.now() + 86_400_000) } });
+    expect(await resetPasswordWithLink(await linkFor(user.email), NEW_PASSWORD, anonymous())).toMatchObject({ ok: true });
+    expect(await db().oAuthConsent.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db().oidcModel.count()).toBe(0);
+    expect((await db().device.findFirstOrThrow({ where: { userId: user.id } })).trustedUntil).toBeNull();
+  });
+
+  it("keeps a required reset meaningful: the same password is refused, and the requirement stays", async () => {
+    const user = await makeUser();
+    const token = await linkFor(user.email);
+    await db().user.update({ where: { id: user.id }, data: { passwordResetRequiredAt: new Date() } });
+    expect(await resetPasswordWithLink(token, TEST_PASSWORD, anonymous())).toEqual({ ok: false, reason: "same_password" });
+    expect((await db().user.findUniqueOrThrow({ where: { id: user.id } })).passwordResetRequiredAt).not.toBeNull();
+  });
+
+  it("a link ends when the password changes another way, the account is disabled or a reset is required", async () => {
+    const changed = await makeUser();
+    const token = await linkFor(changed.email);
+    const signedIn = await signInWithPassword({ email: changed.email, password: TEST_PASSWORD }, client(), null);
+    if (!signedIn.ok) throw new Error("sign-in failed");
+    expect(await changePassword(changed.id, signedIn.sessionId, TEST_PASSWORD, "changed by its owner", ctx)).toMatchObject({ ok: true });
+    expect(await recoveryLinkAccount(token)).toBeNull();
+
+    await makeUser({ roles: ["admin"] });
+    const disabled = await makeUser();
+    const disabledToken = await linkFor(disabled.email);
+    await setDisabled(disabled.id, true, ctx);
+    await setDisabled(disabled.id, false, ctx);
+    expect(await resetPasswordWithLink(disabledToken, NEW_PASSWORD, anonymous())).toEqual({ ok: false, reason: "invalid_link" });
+
+    const suspect = await makeUser();
+    const suspectToken = await linkFor(suspect.email);
+    await requirePasswordReset(suspect.id, "credentials seen in a breach", ctx);
+    expect(await recoveryLinkAccount(suspectToken)).toBeNull();
+  });
+
+  it("a deliberate lock stops recovery: no link is sent, and a link sent before does not work", async () => {
+    const user = await makeUser();
+    const token = await linkFor(user.email);
+    await lockAccountName(user.email, new Date(Date.now() + 3_600_000));
+    expect(await resetPasswordWithLink(token, NEW_PASSWORD, anonymous())).toEqual({ ok: false, reason: "invalid_link" });
+    expect(await requestPasswordRecovery(user.email, anonymous("198.51.100.81"))).toEqual({ delivery: null });
+  });
+
+  it("two requests at once leave one working link", async () => {
+    const user = await makeUser();
+    await Promise.all([requestPasswordRecovery(user.email, anonymous("198.51.100.82")), requestPasswordRecovery(user.email, anonymous("198.51.100.83"))]);
+    expect(await db().passwordResetToken.count({ where: { userId: user.id, usedAt: null } })).toBe(1);
+  });
+
+  it("bounds reset attempts per IP (each may cost a password hash)", async () => {
+    for (let i = 0; i < 20; i++) expect(await resetPasswordWithLink(`forged-${i}`, NEW_PASSWORD, anonymous("198.51.100.84"))).toEqual({ ok: false, reason: "invalid_link" });
+    expect(await resetPasswordWithLink("forged-21", NEW_PASSWORD, anonymous("198.51.100.84"))).toEqual({ ok: false, reason: "too_many" });
+  });
 });
+
