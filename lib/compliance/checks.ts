@@ -6,7 +6,7 @@ import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
 // lib/auth's index also loads next-auth (Next.js only); this module also runs in CLI scripts.
 import { listActiveUsersWithRole, listIdleActiveUsers } from "../auth/users";
 import { checkTotpSecretsSealed, hasSecondFactor, secondFactorsOf } from "../mfa";
-import { checkSigningKeysSealed, clientScopesUsedSince, listActiveClients, listActiveSigningKeys, redirectUriProblem } from "../oidc";
+import { checkSigningKeysSealed, checkTokensHashed, clientScopesUsedSince, listActiveClients, listActiveSigningKeys, redirectUriProblem } from "../oidc";
 import { searchAuditEvents } from "../audit";
 import { checkChannelSecretsSealed, countPlaybooksInForce, countUnfinishedRuns, listOpenCriticalIncidents, listPlaybookVersionAttribution } from "../incidents";
 import { listPolicyVersionAttribution } from "../policy";
@@ -88,15 +88,19 @@ export const CHECKS: readonly Check[] = [
     async run() {
       const encryptionKeys = keyRing().encryption.byId.size;
       // Each domain attests its own secrets: how many it checked, how many look plaintext.
-      const [totp, keys, channels] = await Promise.all([checkTotpSecretsSealed(), checkSigningKeysSealed(), checkChannelSecretsSealed()]);
+      const [totp, keys, channels, tokens] = await Promise.all([checkTotpSecretsSealed(), checkSigningKeysSealed(), checkChannelSecretsSealed(), checkTokensHashed()]);
       const plaintext = [
         ...Array<string>(totp.plaintext).fill("totp secret"),
         ...Array<string>(keys.plaintext).fill("signing key"),
         ...Array<string>(channels.plaintext).fill("webhook secret"),
+        ...Array<string>(tokens.plaintext).fill("oauth token or code"),
       ];
       return {
-        ...none(plaintext, `Encryption keys configured (${encryptionKeys}); ${totp.checked + keys.checked + channels.checked} stored secrets are sealed.`, "secret(s) stored in plaintext"),
-        evidence: { encryptionKeys, checked: { totp: totp.checked, signingKeys: keys.checked, webhookSecrets: channels.checked }, plaintext, passwords: "argon2id hashes", backupCodes: "HMAC" },
+        ...none(plaintext, `Encryption keys configured (${encryptionKeys}); ${totp.checked + keys.checked + channels.checked} stored secrets are sealed and ${tokens.checked} stored tokens hashed.`, "secret(s) stored in plaintext"),
+        evidence: {
+          encryptionKeys, checked: { totp: totp.checked, signingKeys: keys.checked, webhookSecrets: channels.checked, oauthTokens: tokens.checked }, plaintext,
+          passwords: "argon2id hashes", backupCodes: "HMAC", oauthTokens: "SHA-256 of the value", recoveryLinks: "SHA-256 of the token",
+        },
       };
     },
   },

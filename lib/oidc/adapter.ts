@@ -95,6 +95,16 @@ function present(row: StoredModel): AdapterPayload | undefined {
   return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
 }
 
+/** For the compliance check (CC6.7): stored tokens and codes, and how many are kept under their own value. */
+export async function checkTokensHashed(): Promise<{ checked: number; plaintext: number }> {
+  const { rows } = await pgPool().query<{ checked: number; plaintext: number }>(
+    `SELECT count(*)::int AS checked, count(*) FILTER (WHERE id !~ '^[0-9a-f]{64}$' OR payload ? 'jti')::int AS plaintext
+     FROM oidc_models WHERE kind = ANY($1)`,
+    [[...HASHED_KINDS]],
+  );
+  return rows[0]!;
+}
+
 /** Deletes expired provider records; run periodically. */
 export async function sweepExpiredOidcModels(): Promise<number> {
   return (await pgPool().query("DELETE FROM oidc_models WHERE expires_at < $1", [new Date()])).rowCount ?? 0;

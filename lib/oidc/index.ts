@@ -8,6 +8,6 @@ export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateS
 export { listConnectedApps, listClientGrants, clientScopesUsedSince, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
 export { loadInteraction, needsFreshLogin, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
 export { issueInitialAccessToken } from "./registration";
-export { sweepExpiredOidcModels } from "./adapter";
+export { sweepExpiredOidcModels, checkTokensHashed } from "./adapter";
 export { startOidc } from "./start";
 export { verifyAccessToken, type VerifiedAccessToken, type TokenProblem } from "./access-tokens";

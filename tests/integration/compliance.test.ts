@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
+import { storedTokenId } from "@/lib/oidc/adapter";
 import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
 import { setDisabled } from "@/lib/auth/users";
@@ -101,6 +102,13 @@ describe("control tests flip with the system's state", () => {
     await enrollTotp(user);
     expect((await resultOf("secrets_encrypted")).status).toBe("pass");
     await db().totpFactor.update({ where: { userId: user.id }, data: { secretCipher: "JBSWY3DPEHPK3PXP" } });
+    expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret(s) stored in plaintext" });
+  });
+
+  it("CC6.7: a refresh token stored under its own value fails", async () => {
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: storedTokenId("a-refresh-token"), payload: { accountId: "u", clientId: "app" } } });
+    expect((await resultOf("secrets_encrypted")).status).toBe("pass");
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: "a-refresh-token-in-clear", payload: { accountId: "u", clientId: "app", jti: "a-refresh-token-in-clear" } } });
     expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret(s) stored in plaintext" });
   });
 
