@@ -9,7 +9,7 @@ export { credentialsSchema, passkeySignInSchema } from "./sign-in";
 export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, sessionStatus, reportUnrecognizedSignIn } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {
-  createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, updateName, changePassword,
+  createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changePassword,
   completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH } from "./password";

@@ -4,7 +4,7 @@ import { db, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
-import { liftSignInLock, signInLockedUntil } from "./throttle";
+import { liftSignInLock, recordSignInSuccess, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
 
@@ -119,7 +119,7 @@ export class NoSuchUserError extends Error {
 }
 
 async function existingUser(tx: Tx, userId: string) {
-  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true } });
+  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true, email: true } });
   if (!user) throw new NoSuchUserError();
   return user;
 }
@@ -216,6 +216,25 @@ export async function changePassword(
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
   return { ok: true, endedSessions };
+}
+
+/**
+ * An admin helps a user who forgot their password (when recovery by email is not set up, or not
+ * enough): a temporary password that must be replaced at the next sign-in. Every session ends
+ * and the failed-password lockout lifts (a deliberate lock stays). The admin passes it on by a
+ * channel they trust; it is never shown or logged by Gatehouse.
+ */
+export async function setTemporaryPassword(userId: string, password: string, ctx: AuditContext, now = new Date()): Promise<void> {
+  const hash = await hashPassword(password);
+  const user = await db().$transaction(async (tx) => {
+    const user = await existingUser(tx, userId);
+    await storeNewPassword(tx, userId, hash, now);
+    await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: now } });
+    return user;
+  });
+  await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
+  await endAllSessions(userId, "password_changed", ctx);
+  await recordSignInSuccess(user.email);
 }
 
 /** Incident response: the next sign-in must choose a new password (sessions end separately). */

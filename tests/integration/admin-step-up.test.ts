@@ -64,6 +64,7 @@ describe("admin actions that give access", () => {
     expect(await users.setRolesAction({}, form({ userId: target.id, roles: ["user", "admin"] }))).toMatchObject(STEP_UP);
     expect(await users.setDisabledAction({}, form({ userId: target.id, disabled: "false" }))).toMatchObject(STEP_UP);
     expect(await users.unlockSignInAction({}, form({ userId: target.id }))).toMatchObject(STEP_UP);
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: target.id, temporaryPassword: "a stolen cookie's password" }))).toMatchObject(STEP_UP);
     expect(await clients.createClientAction({}, newClient)).toMatchObject(STEP_UP);
     expect(await clients.issueRegistrationTokenAction({}, form({}))).toMatchObject(STEP_UP);
     expect(await clients.setClientDisabledAction({}, form({ clientId: "any-client", disabled: "false" }))).toMatchObject(STEP_UP);
@@ -98,4 +99,21 @@ describe("admin actions that give access", () => {
     await setDisabled(hired.id, true, ctx);
     expect(await users.setDisabledAction({}, form({ userId: hired.id, disabled: "false" }))).toMatchObject({ ok: true, message: "Account enabled." });
   });
+
+  it("a temporary password for a user who forgot theirs: old one gone, sessions ended, new one required at sign-in", async () => {
+    signedIn = await adminVerified(1);
+    const user = await makeUser();
+    const before = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    if (!before.ok) throw new Error("sign-in failed");
+    const temporary = "temporary passphrase 42";
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "short" }))).toMatchObject({ ok: false, fieldErrors: { temporaryPassword: expect.any(Array) } });
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: temporary }))).toMatchObject({ ok: true });
+    expect(await findActiveSession(before.sessionId)).toBeNull();
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false });
+    const after = await signInWithPassword({ email: user.email, password: temporary }, client(), null);
+    if (!after.ok) throw new Error("the temporary password did not sign in");
+    expect((await db().session.findUniqueOrThrow({ where: { id: after.sessionId } })).stage).toBe("password_change_required");
+    expect(await db().auditEvent.count({ where: { action: "password.temporary_set", resourceId: user.id } })).toBe(1);
+  });
 });
+

@@ -2,8 +2,8 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
-  createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, NoSuchUserError,
-  newUserSchema, ROLES, rolesSchema, setDisabled, setRoles, unlockSignIn,
+  createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
+  newUserSchema, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
 import { resetMfa } from "@/lib/mfa";
 
@@ -62,6 +62,17 @@ export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uui
     if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
     throw error;
   }
+}, GIVES_ACCESS);
+
+export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), temporaryPassword: newPasswordSchema }), async ({ userId, temporaryPassword }, _admin, ctx) => {
+  try {
+    await setTemporaryPassword(userId, temporaryPassword, ctx);
+  } catch (error) {
+    if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    throw error;
+  }
+  revalidatePath(`/admin/users/${userId}`);
+  return { ok: true, message: "Temporary password set and every session signed out. Give it to the user by a channel you trust; they choose their own at the next sign-in." };
 }, GIVES_ACCESS);
 
 export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, _admin, ctx) => {

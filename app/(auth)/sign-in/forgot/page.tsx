@@ -12,7 +12,7 @@ export default async function ForgotPasswordPage() {
   if (!recoveryAvailable()) {
     return (
       <NoticeCard title="Reset your password" link={{ href: "/sign-in", label: "Back to sign in" }} testId="recovery-unavailable">
-        Password reset by email is not set up on this server. Ask your administrator to reset your password.
+        Password reset by email is not set up on this server. Ask your administrator for a temporary password.
       </NoticeCard>
     );
   }

@@ -7,10 +7,11 @@ import { Card } from "@/components/ui/card";
 import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { SessionsTable } from "@/components/sessions-table";
-import { findUser, listActiveSessions, requireAccess, signInLockedUntil } from "@/lib/auth";
+import { findUser, listActiveSessions, MIN_PASSWORD_LENGTH, requireAccess, signInLockedUntil } from "@/lib/auth";
 import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction, unlockSignInAction } from "../actions";
 import { RolesForm } from "./roles-form";
 import { ResetMfaForm } from "./reset-mfa-form";
+import { TemporaryPasswordForm } from "./temporary-password-form";
 import { listDevices } from "@/lib/devices";
 import { factorSummary } from "@/lib/mfa";
 import { formatDateTime } from "@/lib/util/format";
@@ -70,6 +71,9 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
           }
         >
           <SessionsTable sessions={sessions} revokeAction={revokeUserSessionAction} extraFields={{ userId: user.id }} />
+        </Card>
+        <Card title="Password" description="For a user who forgot theirs (they can also reset it themselves by email when SMTP is set up).">
+          <TemporaryPasswordForm userId={user.id} minLength={MIN_PASSWORD_LENGTH} />
         </Card>
         <Card title="Second factors" description={factors.mfaRequired ? "This user's roles require a second factor." : undefined}>
           <div className="space-y-4">
