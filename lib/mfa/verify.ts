@@ -4,7 +4,7 @@ import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { formatWait } from "../util/format";
 import { consumeBackupCode } from "./backup-codes";
-import { clearFactorFailures, lockFactors, takeFactorTry } from "./lockout";
+import { clearFactorFailures, takeFactorTry } from "./lockout";
 import { verifyPasskeyAssertion } from "./passkeys";
 import { verifyTotp } from "./totp";
 import type { FactorStrength } from "./requirement";
@@ -61,7 +61,6 @@ export async function verifySecondFactor(
     return { ok: true, method: proof.method };
   }
   const reason = "reason" in outcome ? outcome.reason : "invalid";
-  if (lock.lastTry) await lockFactors(userId);
   await event("failure", { reason });
   if (lock.lastTry) {
     await audit(ctx, { type: "security", action: "mfa.factor.lock", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "repeated_code_failures" } });
