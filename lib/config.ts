@@ -55,6 +55,11 @@ export type Config = z.infer<typeof schema>;
 const NAMES = Object.keys(schema.shape);
 let parsedFor: { values: string; config: Config } | null = null;
 
+/** An absolute URL on Gatehouse's public address (GATEHOUSE_URL; http://localhost:3000 when unset). */
+export function publicUrl(path = "/"): URL {
+  return new URL(path, readConfig().GATEHOUSE_URL ?? "http://localhost:3000");
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const values = NAMES.map((name) => env[name] ?? "\u0000").join("\u0001");
   if (parsedFor?.values === values) return parsedFor.config;

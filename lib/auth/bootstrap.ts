@@ -1,5 +1,5 @@
 import "server-only";
-import { readConfig } from "../config";
+import { publicUrl, readConfig } from "../config";
 import { writeToTerminalOnly } from "../log";
 import { ensureFirstAdminPath } from "./first-admin";
 
@@ -8,7 +8,7 @@ export async function announceFirstAdminPath(): Promise<void> {
   const config = readConfig();
   const token = await ensureFirstAdminPath({ email: config.GATEHOUSE_ADMIN_EMAIL, password: config.GATEHOUSE_ADMIN_PASSWORD });
   if (!token) return;
-  const url = new URL("/setup", config.GATEHOUSE_URL ?? "http://localhost:3000");
+  const url = publicUrl("/setup");
   url.searchParams.set("token", token);
   writeToTerminalOnly(`\nNo admin yet. Open this one-time link within an hour to create the first admin:\n\n  ${url}\n\n`);
 }

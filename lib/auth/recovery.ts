@@ -3,14 +3,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit";
-import { readConfig } from "../config";
+import { publicUrl } from "../config";
 import { mailConfigured, sendMail, type Mail } from "../mail";
 import { bumpCounter } from "../rate-limit/counters";
 import { revokeUserGrants } from "../oidc/consents";
 import { revokeDeviceTrust } from "../devices";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { endAllSessions } from "./sessions";
-import { checkAccountLock, recordSignInSuccess } from "./throttle";
+import { checkAccountLock, clearPasswordFailures } from "./throttle";
 import { emailSchema, storeNewPassword } from "./users";
 
 // Self-service password recovery: a one-time link, valid for 30 minutes, sent to the account's
@@ -30,7 +30,6 @@ export const recoveryAvailable = mailConfigured;
 export const recoveryRequestSchema = z.object({ email: emailSchema });
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
-const appUrl = (path: string) => new URL(path, readConfig().GATEHOUSE_URL ?? "http://localhost:3000").href;
 
 type Delivery = Promise<void> | null;
 
@@ -75,7 +74,7 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
     await tx.passwordResetToken.create({ data: { tokenHash: sha256(token), userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + LINK_TTL_MS) } });
   });
   await event("success", { expiresInMinutes: LINK_TTL_MS / 60_000 });
-  const link = appUrl(`/sign-in/reset?token=${token}`);
+  const link = publicUrl(`/sign-in/reset?token=${token}`).href;
   return {
     delivery: deliver("a password recovery link", {
       to: user.email,
@@ -140,7 +139,7 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   await revokeUserGrants(link.userId, userCtx);
   await revokeDeviceTrust(link.userId, null, userCtx);
   // The failed passwords that may have led here no longer lock the account (a deliberate lock stays).
-  await recordSignInSuccess(link.email);
+  await clearPasswordFailures(link.email);
   const delivery = deliver("a password change notice", {
     to: link.email,
     subject: "Your Gatehouse password was changed",

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
-import { checkAccountLock, checkSignInThrottle, lockAccountName, recordSignInSuccess, takePasswordTry } from "./throttle";
+import { checkAccountLock, checkSignInThrottle, lockAccountName, clearPasswordFailures, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
@@ -69,7 +69,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
     }
     return { ok: false, reason: "invalid_credentials" };
   }
-  await recordSignInSuccess(email);
+  await clearPasswordFailures(email);
   return completeSignIn(user, "password", assessment, client, deviceToken, ctx, now);
 }
 

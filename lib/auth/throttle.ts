@@ -50,7 +50,7 @@ const PASSWORD_TRIES = { windowMs: ACCOUNT_MEMORY_MS, limit: ACCOUNT_FAILURE_LIM
 /**
  * Takes one password try for this account name before the password is checked (the try that
  * would be the ACCOUNT_FAILURE_LIMIT-th failure locks at once), so many guesses sent at once get
- * no more tries than guesses sent one by one. A success gives them back (recordSignInSuccess).
+ * no more tries than guesses sent one by one. A success gives them back (clearPasswordFailures).
  */
 export async function takePasswordTry(email: string, now = new Date()): Promise<ThrottleVerdict & { locksIfWrong?: boolean }> {
   const tried = await takeTry(accountKey(email), PASSWORD_TRIES, now);
@@ -69,6 +69,7 @@ export async function liftSignInLock(email: string): Promise<void> {
   await clearCounter(accountKey(email));
 }
 
-export async function recordSignInSuccess(email: string): Promise<void> {
+/** The failed-password count of an account name goes (a success, or a new password); a deliberate lock stays. */
+export async function clearPasswordFailures(email: string): Promise<void> {
   await clearCounter(accountKey(email));
 }

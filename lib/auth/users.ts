@@ -4,7 +4,7 @@ import { db, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
-import { liftSignInLock, recordSignInSuccess, signInLockedUntil } from "./throttle";
+import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
 
@@ -185,11 +185,13 @@ export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: f
 
 /**
  * A new password replaces the old one and satisfies a pending reset requirement, however it was
- * chosen; recovery links sent before it stop working (lib/auth/recovery.ts).
+ * chosen (unless it is an admin's temporary one, which sets the requirement); recovery links sent
+ * before it stop working (lib/auth/recovery.ts).
  */
-export async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date): Promise<void> {
+export async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date, { temporary = false } = {}): Promise<void> {
   await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
-  await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: null } });
+  // A temporary password (set by an admin) must be replaced at the next sign-in.
+  await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: temporary ? now : null } });
   await forgetRecoveryLinks(tx, userId);
 }
 
@@ -228,13 +230,12 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
   const hash = await hashPassword(password);
   const user = await db().$transaction(async (tx) => {
     const user = await existingUser(tx, userId);
-    await storeNewPassword(tx, userId, hash, now);
-    await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: now } });
+    await storeNewPassword(tx, userId, hash, now, { temporary: true });
     return user;
   });
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   await endAllSessions(userId, "password_changed", ctx);
-  await recordSignInSuccess(user.email);
+  await clearPasswordFailures(user.email);
 }
 
 /** Incident response: the next sign-in must choose a new password (sessions end separately). */

@@ -10,7 +10,7 @@ import {
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { z } from "zod";
-import { readConfig } from "../config";
+import { publicUrl } from "../config";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 import { authenticatorName } from "./authenticators";
@@ -25,7 +25,7 @@ export const PASSKEY_NAME_MAX = 60;
 export const passkeyNameSchema = z.string().trim().min(1, "Give the passkey a name.").max(PASSKEY_NAME_MAX);
 
 export function relyingParty() {
-  const url = new URL(readConfig().GATEHOUSE_URL ?? "http://localhost:3000");
+  const url = publicUrl();
   return { id: url.hostname, origin: url.origin, name: "Gatehouse" };
 }
 

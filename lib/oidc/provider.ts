@@ -2,7 +2,7 @@ import "server-only";
 import { createHash, X509Certificate } from "node:crypto";
 import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from "oidc-provider";
 import { z } from "zod";
-import { readConfig } from "../config";
+import { publicUrl, readConfig } from "../config";
 import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
 import { redirectUriProblem, secretMatches } from "./clients";
@@ -23,7 +23,7 @@ export const OIDC_PREFIX = "/oidc";
 const KEYS_CHECK_MS = 500;
 
 export function issuer(): string {
-  return new URL(readConfig().GATEHOUSE_URL ?? "http://localhost:3000").origin;
+  return publicUrl().origin;
 }
 
 type Metadata = ClientMetadata & { gatehouse_resources?: string[]; gatehouse_api_scopes?: string[]; gatehouse_access_token_ttl?: number; gatehouse_refresh_token_ttl?: number };
