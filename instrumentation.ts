@@ -2,7 +2,7 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { announceFirstAdminPath } = await import("./lib/auth/bootstrap");
-  const { scheduleAuditRetention, scheduleChainVerification } = await import("./lib/audit");
+  const { recordSigningKeyRotation, scheduleAuditRetention, scheduleChainVerification } = await import("./lib/audit");
   const { readConfig } = await import("./lib/config");
   const { startOidc } = await import("./lib/oidc");
   const { startDecisionPointApi } = await import("./lib/policy");
@@ -10,6 +10,7 @@ export async function register() {
   const { scheduleControlTests } = await import("./lib/compliance");
   const { scheduleLoginAttemptRetention } = await import("./lib/risk");
   await announceFirstAdminPath();
+  await recordSigningKeyRotation();
   await startOidc();
   startDecisionPointApi();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);

@@ -5,10 +5,14 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { generateKeyEnv } from "./crypto/keys";
+import { generateKeyEnv, rotateSigningKeyEnv } from "./crypto/keys";
 
 export const SECRET_VARIABLES = ["AUTH_SECRET", "GATEHOUSE_ENCRYPTION_KEYS", "GATEHOUSE_INDEX_KEY", "GATEHOUSE_SIGNING_KEY"] as const;
-type Secrets = Record<(typeof SECRET_VARIABLES)[number], string>;
+/** Kept in secrets.json once there is something to keep (after a rotation), never generated. */
+const OPTIONAL_VARIABLES = ["GATEHOUSE_SIGNING_PREVIOUS_KEYS"] as const;
+type Secrets = Record<(typeof SECRET_VARIABLES)[number], string> & Partial<Record<(typeof OPTIONAL_VARIABLES)[number], string>>;
+
+const secretsFile = (dataDir: string) => path.join(dataDir, "secrets.json");
 
 export function generateSecrets(): Secrets {
   return { AUTH_SECRET: randomBytes(32).toString("base64url"), ...generateKeyEnv() };
@@ -16,11 +20,25 @@ export function generateSecrets(): Secrets {
 
 /** Fills any secret missing from the environment from secrets.json, creating or extending it. */
 export function applyLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): void {
-  const file = path.join(dataDir, "secrets.json");
+  const file = secretsFile(dataDir);
   const stored: Partial<Secrets> = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
   const complete = { ...generateSecrets(), ...stored };
   if (SECRET_VARIABLES.some((name) => !stored[name])) writeFileSync(file, JSON.stringify(complete, null, 2), { mode: 0o600 });
-  for (const name of SECRET_VARIABLES) env[name] ??= complete[name];
+  for (const name of [...SECRET_VARIABLES, ...OPTIONAL_VARIABLES]) env[name] ??= complete[name];
+}
+
+/**
+ * Quick start: rotates the audit signing key kept in secrets.json (the current public key joins
+ * the retired ones, so what it signed still verifies). Takes effect at the next start. Returns
+ * the new key's variables, or null when there is no secrets.json in `dataDir`.
+ */
+export function rotateLocalSigningKey(dataDir: string): ReturnType<typeof rotateSigningKeyEnv> | null {
+  const file = secretsFile(dataDir);
+  if (!existsSync(file)) return null;
+  const stored = JSON.parse(readFileSync(file, "utf8")) as Secrets;
+  const rotated = rotateSigningKeyEnv(stored.GATEHOUSE_SIGNING_KEY, stored.GATEHOUSE_SIGNING_PREVIOUS_KEYS);
+  writeFileSync(file, JSON.stringify({ ...stored, ...rotated }, null, 2), { mode: 0o600 });
+  return rotated;
 }
 
 export function missingSecrets(env: NodeJS.ProcessEnv = process.env): string[] {

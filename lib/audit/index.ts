@@ -9,6 +9,7 @@ export {
   type AuditFilters, type AuditEventView, type AuditEventCheck, type DistinctMetadataQuery,
 } from "./search";
 export { exportAuditEvents, findExportManifest, listRecentExports, EXPORT_FORMATS, type ExportFormat } from "./export";
+export { recordSigningKeyRotation, auditSigningKeyIds, auditPublicKey } from "./signing-key";
 export { purgeAuditEvents, applyAuditRetention, scheduleAuditRetention } from "./retention";
 export type { ExportManifest } from "./manifest";
 export { audit, userContext, SYSTEM_CONTEXT, type AuditContext } from "./context";

@@ -17,8 +17,7 @@ export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: numbe
     await tx.$queryRaw`SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
     const anchor = await tx.auditEvent.findFirst({ where: { at: { lt: olderThan } }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
     if (!anchor) return { purged: 0, anchorSeq: null };
-    const existing = await tx.auditCheckpoint.findUnique({ where: { seq: anchor.seq } });
-    if (!existing) await insertCheckpoint((text, values) => tx.$executeRawUnsafe(text, ...values), anchor.seq, anchor.hash, "purge");
+    await insertCheckpoint((text, values) => tx.$executeRawUnsafe(text, ...values), anchor.seq, anchor.hash, "purge");
     await tx.$executeRaw`SELECT set_config('gatehouse.audit_purge', 'on', true)`;
     const purged = await tx.$executeRaw`DELETE FROM audit_events WHERE seq <= ${anchor.seq}`;
     return { purged, anchorSeq: anchor.seq.toString() };

@@ -93,10 +93,13 @@ export async function readChainHead(): Promise<{ seq: bigint; hash: string; cano
 /** What a checkpoint signs: the event with this sequence number has this hash. */
 export const checkpointStatement = (seq: bigint | string, hash: string) => `gatehouse-audit-checkpoint:${seq}:${hash}`;
 
-/** Signs and stores a checkpoint, inside the caller's transaction (whichever client runs it). */
+/** Signs and stores a checkpoint (unless that event has one), in the caller's transaction if any (whichever client runs it). */
 export async function insertCheckpoint(execute: (text: string, values: unknown[]) => Promise<unknown>, seq: bigint, hash: string, reason: string) {
   const { keyId, signature } = signDetached(checkpointStatement(seq, hash));
-  await execute("INSERT INTO audit_checkpoints (id, seq, hash, reason, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)", [randomUUID(), seq.toString(), hash, reason, keyId, signature]);
+  await execute(
+    "INSERT INTO audit_checkpoints (id, seq, hash, reason, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (seq) DO NOTHING",
+    [randomUUID(), seq.toString(), hash, reason, keyId, signature],
+  );
 }
 
 // Every column as text, named as in ChainedEvent: node-postgres parses nothing, and the row is

@@ -1,6 +1,6 @@
 import "server-only";
 import { db, Prisma } from "../db/client";
-import { keyRing, verifyDetached } from "../crypto";
+import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
 import { checkpointStatement, parseStoredEvent, readChainHead, readRangeAhead, type StoredEventText } from "./store";
 
@@ -28,7 +28,6 @@ type Checkpoint = { seq: bigint; hash: string; keyId: string; signature: string 
  */
 export async function verifyChain(): Promise<ChainVerification> {
   const started = performance.now();
-  const signing = keyRing().signing;
   const checkpoints = await db().auditCheckpoint.findMany({ orderBy: { seq: "asc" } });
   const result = (fields: Partial<ChainVerification>): ChainVerification => ({
     ok: false, eventsChecked: 0, checkpointsChecked: 0, firstSeq: null, lastSeq: null, firstBadSeq: null, problem: null,
@@ -37,7 +36,11 @@ export async function verifyChain(): Promise<ChainVerification> {
 
   const bySeq = new Map<bigint, Checkpoint>();
   for (const cp of checkpoints) {
-    if (cp.keyId !== signing.id || !verifyDetached(checkpointStatement(cp.seq, cp.hash), cp.signature, signing.publicKey)) {
+    const key = trustedSigningKey(cp.keyId);
+    if (!key) {
+      return result({ firstBadSeq: cp.seq.toString(), problem: `checkpoint at ${cp.seq} is signed by key ${cp.keyId}, which is neither GATEHOUSE_SIGNING_KEY nor listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS` });
+    }
+    if (!verifyDetached(checkpointStatement(cp.seq, cp.hash), cp.signature, key.publicKey)) {
       return result({ firstBadSeq: cp.seq.toString(), problem: `checkpoint at ${cp.seq} has an invalid signature` });
     }
     bySeq.set(cp.seq, cp);

@@ -3,12 +3,16 @@
 //   GATEHOUSE_ENCRYPTION_KEYS  "kid:key,kid:key"  32-byte AES keys; the first encrypts, all decrypt
 //   GATEHOUSE_INDEX_KEY        32-byte HMAC key for searchable hashes of encrypted fields
 //   GATEHOUSE_SIGNING_KEY      Ed25519 private key, PKCS#8 DER
+//   GATEHOUSE_SIGNING_PREVIOUS_KEYS  optional: "spki,spki" retired Ed25519 public keys, newest first
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+
+export type PublicSigningKey = { id: string; publicKey: KeyObject };
 
 export type KeyRing = {
   encryption: { current: { id: string; key: Buffer }; byId: Map<string, Buffer> };
   index: Buffer;
-  signing: { id: string; privateKey: KeyObject; publicKey: KeyObject };
+  /** The key that signs now, and the retired ones whose signatures still verify (newest first). */
+  signing: PublicSigningKey & { privateKey: KeyObject; retired: PublicSigningKey[] };
 };
 
 function decodeKey(value: string, what: string): Buffer {
@@ -26,11 +30,45 @@ export function parseEncryptionKeys(value: string): KeyRing["encryption"] {
   return { current: { id: entries[0]![0], key: entries[0]![1] }, byId: new Map(entries) };
 }
 
-export function parseSigningKey(value: string): KeyRing["signing"] {
+export function parseSigningKey(value: string, retired = ""): KeyRing["signing"] {
   const privateKey = createPrivateKey({ key: Buffer.from(value, "base64url"), format: "der", type: "pkcs8" });
   if (privateKey.asymmetricKeyType !== "ed25519") throw new Error("GATEHOUSE_SIGNING_KEY must be an Ed25519 key");
   const publicKey = createPublicKey(privateKey);
-  return { id: signingKeyId(publicKey), privateKey, publicKey };
+  return { id: signingKeyId(publicKey), privateKey, publicKey, retired: parseRetiredSigningKeys(retired) };
+}
+
+function parseRetiredSigningKeys(value: string): PublicSigningKey[] {
+  return value.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry, i) => {
+    let publicKey: KeyObject | undefined;
+    try {
+      publicKey = createPublicKey({ key: Buffer.from(entry, "base64url"), format: "der", type: "spki" });
+    } catch {
+      // reported below
+    }
+    if (publicKey?.asymmetricKeyType !== "ed25519") throw new Error(`GATEHOUSE_SIGNING_PREVIOUS_KEYS: entry ${i + 1} is not an Ed25519 public key (SPKI DER, base64url)`);
+    return { id: signingKeyId(publicKey), publicKey };
+  });
+}
+
+/** The public key with this id, if it signs now or signed before a rotation. */
+export function trustedSigningKey(id: string, signing: KeyRing["signing"] = keyRing().signing): PublicSigningKey | undefined {
+  return [signing, ...signing.retired].find((key) => key.id === id);
+}
+
+const newSigningKey = () => generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url");
+
+const exportPublicKey = (publicKey: KeyObject) => publicKey.export({ format: "der", type: "spki" }).toString("base64url");
+
+/**
+ * A rotation of the signing key: a new private key, and the current one's public half put first
+ * among the retired keys, so what it signed still verifies. Returns the two variables' new values.
+ */
+export function rotateSigningKeyEnv(current: string, retired = ""): Record<"GATEHOUSE_SIGNING_KEY" | "GATEHOUSE_SIGNING_PREVIOUS_KEYS", string> {
+  const signing = parseSigningKey(current, retired);
+  return {
+    GATEHOUSE_SIGNING_KEY: newSigningKey(),
+    GATEHOUSE_SIGNING_PREVIOUS_KEYS: [signing, ...signing.retired].map((key) => exportPublicKey(key.publicKey)).join(","),
+  };
 }
 
 /** A short, stable id for a public key: the first 16 hex digits of SHA-256 over its SPKI. */
@@ -38,25 +76,27 @@ export function signingKeyId(publicKey: KeyObject): string {
   return createHash("sha256").update(publicKey.export({ format: "der", type: "spki" })).digest("hex").slice(0, 16);
 }
 
-let ring: KeyRing | undefined;
+const KEY_VARIABLES = ["GATEHOUSE_ENCRYPTION_KEYS", "GATEHOUSE_INDEX_KEY", "GATEHOUSE_SIGNING_KEY", "GATEHOUSE_SIGNING_PREVIOUS_KEYS"] as const;
+let ring: { ring: KeyRing; from: (string | undefined)[] } | undefined;
 
+/** The keys, parsed again only when their variables change (a rotation in tests; a restart in production). */
 export function keyRing(env: NodeJS.ProcessEnv = process.env): KeyRing {
-  if (ring) return ring;
-  const { GATEHOUSE_ENCRYPTION_KEYS: enc, GATEHOUSE_INDEX_KEY: idx, GATEHOUSE_SIGNING_KEY: sig } = env;
+  const from = KEY_VARIABLES.map((name) => env[name]);
+  if (ring && ring.from.every((value, i) => value === from[i])) return ring.ring;
+  const [enc, idx, sig, retired] = from;
   if (!enc || !idx || !sig) {
     throw new Error("GATEHOUSE_ENCRYPTION_KEYS, GATEHOUSE_INDEX_KEY and GATEHOUSE_SIGNING_KEY must be set (see README).");
   }
-  ring = { encryption: parseEncryptionKeys(enc), index: decodeKey(idx, "GATEHOUSE_INDEX_KEY"), signing: parseSigningKey(sig) };
-  return ring;
+  ring = { ring: { encryption: parseEncryptionKeys(enc), index: decodeKey(idx, "GATEHOUSE_INDEX_KEY"), signing: parseSigningKey(sig, retired) }, from };
+  return ring.ring;
 }
 
 /** Fresh values for every key variable (quick start, tests, `npm run keys:generate`). */
 export function generateKeyEnv(): Record<"GATEHOUSE_ENCRYPTION_KEYS" | "GATEHOUSE_INDEX_KEY" | "GATEHOUSE_SIGNING_KEY", string> {
-  const { privateKey } = generateKeyPairSync("ed25519");
   const kid = `k${new Date().toISOString().slice(0, 10).replaceAll("-", "")}`;
   return {
     GATEHOUSE_ENCRYPTION_KEYS: `${kid}:${randomBytes(32).toString("base64url")}`,
     GATEHOUSE_INDEX_KEY: randomBytes(32).toString("base64url"),
-    GATEHOUSE_SIGNING_KEY: privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
+    GATEHOUSE_SIGNING_KEY: newSigningKey(),
   };
 }

@@ -131,6 +131,16 @@ describe("the audit chain", () => {
     expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
   });
 
+  it("stores quotes, backslashes and SQL in any field exactly as written", async () => {
+    const hostile = String.raw`O'Brien \' \\ "; DROP TABLE audit_events; --`;
+    await recordAuditEvent(event(4, { actor: { type: "user", id: "u-4", label: hostile }, resource: { type: "user", id: `id ${hostile}` }, metadata: { [hostile]: hostile } }));
+    const [row] = await db().$queryRawUnsafe<{ actor_label: string; resource_id: string; metadata: string }[]>("SELECT actor_label, resource_id, metadata::text AS metadata FROM audit_events");
+    expect(row!.actor_label).toBe(hostile);
+    expect(row!.resource_id).toBe(`id ${hostile}`);
+    expect(JSON.parse(row!.metadata)).toEqual({ [hostile]: hostile });
+    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+
   it("verifies events stored before metadata kept its text (jsonb's form), and finds a change in one", async () => {
     await writeMany(30, 3);
     await recordAuditEvent(event(30, { metadata: { b: [1, 2], a: "x", "10": 1.5 }, policyDecisions: [{ z: 1, a: 2 }] }));

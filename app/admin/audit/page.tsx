@@ -5,7 +5,7 @@ import { Card } from "@/components/ui/card";
 import { Badge } from "@/components/ui/badge";
 import { OutcomeBadge } from "@/components/audit-outcome";
 import { PageHeader } from "@/components/shell/page-header";
-import { auditFiltersSchema, listRecentExports, searchAuditEvents } from "@/lib/audit";
+import { auditFiltersSchema, auditSigningKeyIds, listRecentExports, searchAuditEvents } from "@/lib/audit";
 import { requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 import { AuditFiltersForm } from "./filters-form";
@@ -26,6 +26,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const errors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors;
   const query = new URLSearchParams(Object.entries(filterParams).filter(([, v]) => v !== ""));
   const exports = await listRecentExports();
+  const [signingKey, ...retiredKeys] = auditSigningKeyIds();
 
   return (
     <>
@@ -107,8 +108,23 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             <a href="/api/v1/audit/public-key" className="font-medium text-brand-700 hover:underline">
               Download the public signing key
             </a>{" "}
-            <span className="text-slate-500">(Ed25519; keep your own copy, separate from the exports)</span>
+            <span className="text-slate-500">
+              (Ed25519, key <code>{signingKey!.id}</code>; keep your own copy, separate from the exports)
+            </span>
           </p>
+          {retiredKeys.length > 0 && (
+            <p className="mb-3 text-sm text-slate-600">
+              Retired keys, for exports signed before a rotation:{" "}
+              {retiredKeys.map((key, i) => (
+                <span key={key.id}>
+                  {i > 0 && ", "}
+                  <a href={`/api/v1/audit/public-key?keyId=${key.id}`} className="text-brand-700 hover:underline">
+                    <code>{key.id}</code>
+                  </a>
+                </span>
+              ))}
+            </p>
+          )}
           {exports.length === 0 ? (
             <p className="text-sm text-slate-500">No exports yet.</p>
           ) : (
@@ -117,7 +133,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                 <li key={x.id} className="flex items-center justify-between py-2" data-testid="export-row">
                   <span>
                     {formatDateTime(x.createdAt)} · {x.format.toUpperCase()}
-                    {x.manifest ? ` · ${(x.manifest as { rowCount: number }).rowCount} rows` : " · not finished"}
+                    {x.manifest ? ` · ${(x.manifest as { rowCount: number }).rowCount} rows · key ${(x.manifest as { keyId: string }).keyId}` : " · not finished"}
                   </span>
                   {x.manifest && (
                     <a href={`/api/v1/audit/exports/${x.id}/manifest`} className="text-brand-700 hover:underline" download>

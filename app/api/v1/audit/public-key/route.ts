@@ -1,10 +1,15 @@
-import { keyRing } from "@/lib/crypto";
+import { auditPublicKey } from "@/lib/audit";
 export const dynamic = "force-dynamic";
 
-/** The Ed25519 public key that signs audit checkpoints and export manifests (PEM). Public by design. */
-export function GET() {
-  const { id, publicKey } = keyRing().signing;
-  return new Response(publicKey.export({ format: "pem", type: "spki" }).toString(), {
-    headers: { "Content-Type": "application/x-pem-file", "Content-Disposition": `attachment; filename="gatehouse-audit-${id}.pem"`, "X-Key-Id": id },
+/**
+ * An Ed25519 public key that signs audit checkpoints and export manifests (PEM): the current one,
+ * or with ?keyId= one retired by a rotation (an older export's manifest names its key). Public by design.
+ */
+export function GET(request: Request) {
+  const keyId = new URL(request.url).searchParams.get("keyId") ?? undefined;
+  const key = keyId === undefined || /^[0-9a-f]{16}$/.test(keyId) ? auditPublicKey(keyId) : null;
+  if (!key) return Response.json({ error: "not_found", error_description: "No audit signing key has that id." }, { status: 404 });
+  return new Response(key.pem, {
+    headers: { "Content-Type": "application/x-pem-file", "Content-Disposition": `attachment; filename="gatehouse-audit-${key.id}.pem"`, "X-Key-Id": key.id },
   });
 }

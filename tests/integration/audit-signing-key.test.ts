@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { db } from "@/lib/db/client";
+import { exportAuditEvents, findExportManifest, recordAuditEvent, recordSigningKeyRotation, verifyChain, auditFiltersSchema } from "@/lib/audit";
+import { verifyExport } from "@/lib/audit/manifest";
+import { CHECKPOINT_EVERY } from "@/lib/audit/store";
+import { keyRing, rotateSigningKeyEnv } from "@/lib/crypto";
+import { GET as publicKeyRoute } from "@/app/api/v1/audit/public-key/route";
+import { resetDatabase } from "../support/db";
+
+beforeEach(resetDatabase);
+
+const original = { key: process.env.GATEHOUSE_SIGNING_KEY, previous: process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS };
+afterEach(() => {
+  process.env.GATEHOUSE_SIGNING_KEY = original.key;
+  if (original.previous === undefined) delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
+  else process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS = original.previous;
+});
+
+/** What an operator does: the rotated variables in the environment, then a restart. */
+function rotate(): { oldId: string; newId: string } {
+  const oldId = keyRing().signing.id;
+  Object.assign(process.env, rotateSigningKeyEnv(process.env.GATEHOUSE_SIGNING_KEY!, process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS));
+  return { oldId, newId: keyRing().signing.id };
+}
+
+async function writeEvents(count: number) {
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, w) => {
+      for (let i = w; i < count; i += 8) {
+        await recordAuditEvent({ type: "admin", action: "test.event", outcome: "success", actor: { type: "user", id: `u-${w}` }, metadata: { i } });
+      }
+    }),
+  );
+}
+
+async function exportAll(): Promise<{ file: Buffer; manifest: NonNullable<Awaited<ReturnType<typeof findExportManifest>>> }> {
+  const chunks: Buffer[] = [];
+  const actor = { type: "user" as const, id: "00000000-0000-4000-8000-000000000001", label: "auditor@example.test" };
+  const { id, stream } = await exportAuditEvents({ actor, filters: auditFiltersSchema.parse({}), rawFilters: {}, format: "jsonl" });
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return { file: Buffer.concat(chunks), manifest: (await findExportManifest(id))! };
+}
+
+const pemOf = async (keyId?: string) => publicKeyRoute(new Request(`http://localhost/api/v1/audit/public-key${keyId ? `?keyId=${keyId}` : ""}`));
+
+describe("rotating the audit signing key", () => {
+  it("keeps the chain and older exports verifiable, records the rotation and anchors it with the new key", async () => {
+    await writeEvents(CHECKPOINT_EVERY + 5);
+    const before = await exportAll();
+    const { oldId, newId } = rotate();
+    expect(newId).not.toBe(oldId);
+
+    const rotation = await recordSigningKeyRotation();
+    expect(rotation).toEqual({ previousKeyId: oldId, keyId: newId });
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "audit.signing_key.rotate" } });
+    const anchor = await db().auditCheckpoint.findUniqueOrThrow({ where: { seq: event.seq } });
+    expect(anchor).toMatchObject({ reason: "key_rotation", keyId: newId });
+    // Once anchored, the next start has nothing to record.
+    expect(await recordSigningKeyRotation()).toBeNull();
+
+    expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 2 });
+    // An export made before the rotation verifies with the retired key, served by its id.
+    const oldKey = await pemOf(oldId);
+    expect(oldKey.status).toBe(200);
+    expect(oldKey.headers.get("X-Key-Id")).toBe(oldId);
+    const oldPem = await oldKey.text();
+    expect(verifyExport(before.file, before.manifest, oldPem)).toEqual({ ok: true, problems: [] });
+    // A new export is signed by the new key, which the route serves by default.
+    const after = await exportAll();
+    expect(after.manifest.keyId).toBe(newId);
+    const current = await pemOf();
+    expect(current.headers.get("X-Key-Id")).toBe(newId);
+    expect(verifyExport(after.file, after.manifest, await current.text()).ok).toBe(true);
+    expect(verifyExport(after.file, after.manifest, oldPem).ok).toBe(false);
+  });
+
+  it("names the checkpoint and its key when the retired key is not listed", async () => {
+    await writeEvents(CHECKPOINT_EVERY + 5);
+    const { oldId } = rotate();
+    delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
+    const result = await verifyChain();
+    expect(result).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
+    expect(result.problem).toContain(oldId);
+    expect(result.problem).toContain("GATEHOUSE_SIGNING_PREVIOUS_KEYS");
+  });
+
+  it("answers 404 for a key id it does not trust or that is malformed", async () => {
+    for (const keyId of ["0123456789abcdef", "../../etc/passwd", ""]) {
+      const response = await publicKeyRoute(new Request(`http://localhost/api/v1/audit/public-key?keyId=${encodeURIComponent(keyId)}`));
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: "not_found" });
+    }
+  });
+
+  it("records nothing on a new installation with no checkpoint yet", async () => {
+    await writeEvents(3);
+    expect(await recordSigningKeyRotation()).toBeNull();
+  });
+});
