@@ -4,14 +4,16 @@ import { authorize, clientTokenRequest, tokenRequest, type Decision } from "../p
 import type { RoleName } from "../auth/roles";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { strengthOfAmr } from "./amr";
+import { grantSignIn } from "./grant-sign-ins";
 
 // The access policies' issueToken action is asked at the token endpoint too, not only when a user
 // signs in to an app: a refresh token is refused once the policies refuse this client tokens for
 // its user (the token is not spent, so it works again if the policies change back), and a machine
 // client's client-credentials grant is refused once they refuse it its own tokens. The context says
 // which (`via` "refresh" or "client_credentials"), so a policy about people at sign-in can leave
-// refreshes alone: at a refresh the IP is the caller's (the app's server), there is no risk score,
-// no fresh MFA and no device, and the authentication strength is the one the grant was made with.
+// refreshes alone: at a refresh the IP is the caller's (the app's server), the risk score and the
+// device are those of the portal sign-in that last let the app in on this grant (grant-sign-ins.ts),
+// there is no fresh MFA, and the authentication strength is the one the grant was made with.
 
 export const POLICY_REFUSAL = "refused by the access policies";
 export type PolicyRefusal = { error_detail: string; policyDecision: { action: "issueToken"; decision: string; policies: string[]; version: number; accountId: string | null } };
@@ -30,10 +32,11 @@ const callerIp = (ctx: KoaContextWithOIDC) => ctx.get(CLIENT_IP_HEADER) || null;
 export async function refuseRefreshUnlessAllowed(
   ctx: KoaContextWithOIDC,
   user: { id: string; email: string; roles: RoleName[] },
-  token: { clientId?: string; amr?: string[] },
+  token: { clientId?: string; amr?: string[]; grantId?: string },
 ): Promise<void> {
   const clientId = token.clientId ?? ctx.oidc.client!.clientId;
-  const subject = { userId: user.id, email: user.email, roles: user.roles, ip: callerIp(ctx), risk: null, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted: false };
+  const { risk, deviceTrusted } = await grantSignIn(token.grantId);
+  const subject = { userId: user.id, email: user.email, roles: user.roles, ip: callerIp(ctx), risk, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted };
   const decision = await authorize(tokenRequest(subject, clientId, new Date(), "refresh"));
   if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);
 }

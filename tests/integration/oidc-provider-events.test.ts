@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import { storedTokenId } from "@/lib/oidc/adapter";
 import { clientInputSchema, createClient } from "@/lib/oidc/clients";
 import { getProvider } from "@/lib/oidc/provider";
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
+import { rememberGrantSignInOfBrowser } from "@/lib/oidc/grant-sign-ins";
 import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { listActiveAdmins } from "@/lib/auth/users";
 import { userContext } from "@/lib/audit/context";
@@ -69,18 +71,18 @@ describe("the token endpoint asks the access policies", () => {
   }
 
   /** A user's grant to a web app with a refresh token, as the code flow leaves it. */
-  async function refreshTokenFor(clientId: string, userId: string): Promise<string> {
+  async function grantWithRefreshToken(clientId: string, userId: string): Promise<{ grantId: string; token: string }> {
     const provider = await getProvider();
     const grant = new provider.Grant({ accountId: userId, clientId });
     grant.addOIDCScope("openid offline_access");
     const grantId = await grant.save();
     const client = (await provider.Client.find(clientId))!;
-    return new provider.RefreshToken({ accountId: userId, client, grantId, scope: "openid offline_access", amr: ["pwd", "otp", "mfa"], gty: "authorization_code", authTime: Math.floor(Date.now() / 1000) }).save();
+    const token = await new provider.RefreshToken({ accountId: userId, client, grantId, scope: "openid offline_access", amr: ["pwd", "otp", "mfa"], gty: "authorization_code", authTime: Math.floor(Date.now() / 1000) }).save();
+    return { grantId, token };
   }
+  const refreshTokenFor = async (clientId: string, userId: string) => (await grantWithRefreshToken(clientId, userId)).token;
 
-  it("on every refresh: a refused client gets invalid_grant, its refresh token is not spent, and the refusal is audited", async () => {
-    await resetDatabase();
-    const user = await makeUser();
+  async function webApp() {
     const web = await createClient(clientInputSchema.parse({
       name: "Policy web app", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://app.example.test/cb",
       scopes: "openid\noffline_access", resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
@@ -89,6 +91,14 @@ describe("the token endpoint asks the access policies", () => {
       method: "POST", headers: { authorization: basic(web.clientId, web.clientSecret!), ...form },
       body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: token }),
     });
+    return { clientId: web.clientId, clientSecret: web.clientSecret!, refresh };
+  }
+
+  it("on every refresh: a refused client gets invalid_grant, its refresh token is not spent, and the refusal is audited", async () => {
+    await resetDatabase();
+    const user = await makeUser();
+    const web = await webApp();
+    const { refresh } = web;
     const token = await refreshTokenFor(web.clientId, user.id);
 
     await publish(`@id("no-tokens-for-web")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"${web.clientId}");`);
@@ -113,7 +123,7 @@ describe("the token endpoint asks the access policies", () => {
     }
     // …and the provider still finds them by value: the new access token introspects as active, the new refresh token works.
     const introspection = await fetch(`${origin}/oidc/token/introspection`, {
-      method: "POST", headers: { authorization: basic(web.clientId, web.clientSecret!), ...form }, body: new URLSearchParams({ token: tokens.access_token }),
+      method: "POST", headers: { authorization: basic(web.clientId, web.clientSecret), ...form }, body: new URLSearchParams({ token: tokens.access_token }),
     });
     expect(await introspection.json()).toMatchObject({ active: true, client_id: web.clientId, sub: user.id });
     expect((await refresh(tokens.refresh_token)).status).toBe(200);
@@ -124,6 +134,45 @@ describe("the token endpoint asks the access policies", () => {
     expect(await refresh(token).then((r) => r.json())).toMatchObject({ error: "invalid_grant" });
     expect(await db().auditEvent.count({ where: { action: "oauth.refresh_token.reuse", resourceId: web.clientId } })).toBe(1);
     expect(await db().oidcModel.count({ where: { kind: { in: ["Grant", "RefreshToken"] } } })).toBe(0);
+  });
+
+  it("judges a refresh by the grant's sign-in: its risk score, and whether its device is still trusted", async () => {
+    await resetDatabase();
+    const user = await makeUser();
+    const { clientId, refresh } = await webApp();
+    const device = await db().device.create({ data: { userId: user.id, tokenHash: "device-token-hash", label: "Laptop", trustedUntil: new Date(Date.now() + 86_400_000) } });
+    const signIn = (riskScore: number) => db().session.create({ data: { userId: user.id, expiresAt: new Date(Date.now() + 3_600_000), riskScore, deviceId: device.id } });
+    const { encode } = await import("next-auth/jwt");
+    const cookieOf = async (sessionId: string) => {
+      const value = await encode({ token: { sid: sessionId, uid: user.id }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+      return (name: string) => (name === "authjs.session-token" ? value : undefined);
+    };
+    // As after each authorization: the browser's portal session becomes the grant's sign-in.
+    const calm = await grantWithRefreshToken(clientId, user.id);
+    await rememberGrantSignInOfBrowser({ jti: calm.grantId, accountId: user.id }, await cookieOf((await signIn(0.2)).id));
+    const risky = await grantWithRefreshToken(clientId, user.id);
+    await rememberGrantSignInOfBrowser({ jti: risky.grantId, accountId: user.id }, await cookieOf((await signIn(0.9)).id));
+    const unknown = await grantWithRefreshToken(clientId, user.id);
+    // Another user's browser does not become this grant's sign-in.
+    await rememberGrantSignInOfBrowser({ jti: unknown.grantId, accountId: randomUUID() }, await cookieOf((await signIn(0.1)).id));
+
+    await publish([
+      `@id("no-refresh-after-risky-sign-in")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource) when { context.via == "refresh" && context.risk.greaterThanOrEqual(decimal("0.7")) };`,
+      `@id("refresh-needs-trusted-device")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource) when { context.via == "refresh" && !context.deviceTrusted };`,
+    ].join("\n"));
+    const deniedBy = async (response: Response) => {
+      expect(response.status).toBe(400);
+      const event = await db().auditEvent.findFirstOrThrow({ where: { action: "oauth.token.issue", outcome: "blocked" }, orderBy: { seq: "desc" } });
+      return (event.policyDecisions as { policies: string[] }[])[0]!.policies;
+    };
+
+    const calmTokens = (await (await refresh(calm.token)).json()) as { refresh_token?: string };
+    expect(calmTokens.refresh_token).toEqual(expect.any(String));
+    expect(await deniedBy(await refresh(risky.token))).toEqual(["no-refresh-after-risky-sign-in"]);
+    expect(await deniedBy(await refresh(unknown.token))).toEqual(["refresh-needs-trusted-device"]);
+    // The user stops trusting the device: the app it let in can no longer refresh either.
+    await db().device.update({ where: { id: device.id }, data: { trustedUntil: null } });
+    expect(await deniedBy(await refresh(calmTokens.refresh_token!))).toEqual(["refresh-needs-trusted-device"]);
   });
 
   it("for client credentials: a refused machine client gets unauthorized_client", async () => {
