@@ -24,7 +24,8 @@ export function applyLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = proc
   const stored: Partial<Secrets> = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
   const complete = { ...generateSecrets(), ...stored };
   if (SECRET_VARIABLES.some((name) => !stored[name])) writeFileSync(file, JSON.stringify(complete, null, 2), { mode: 0o600 });
-  for (const name of [...SECRET_VARIABLES, ...OPTIONAL_VARIABLES]) env[name] ??= complete[name];
+  // process.env turns an assigned undefined into the string "undefined": set only what there is.
+  for (const name of [...SECRET_VARIABLES, ...OPTIONAL_VARIABLES]) if (complete[name] !== undefined) env[name] ??= complete[name];
 }
 
 /**

@@ -11,6 +11,19 @@ const envFrom = (dataDir: string) => {
   return env;
 };
 
+it("the quick start's first start has no retired keys: the variable stays unset, not the string \"undefined\"", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-keys-"));
+  const saved = process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
+  delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
+  try {
+    applyLocalSecrets(dataDir, process.env); // as server.ts does, on the real process.env
+    expect(process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS).toBeUndefined();
+    expect(keyRing().signing.retired).toEqual([]);
+  } finally {
+    if (saved !== undefined) process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS = saved;
+  }
+});
+
 describe("audit signing key rotation", () => {
   it("on the quick start: a new key in secrets.json, every earlier one still trusted, newest first", () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-keys-"));
