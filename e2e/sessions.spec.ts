@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createUserViaConsole, expectSignedInAs, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+import { createUserViaConsole, expectSignedInAs, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "session passphrase e2e";
 
@@ -42,4 +42,40 @@ test("an admin disables a user, who is out at once and cannot sign in again", as
   await submitSignIn(user, email, PASSWORD);
   await expect(user.getByTestId("form-message")).toHaveText("That email and password do not match an active account.");
   await admin.close();
+});
+
+test("a user changes their password: a wrong current one is refused, other sessions end, and apps are disconnected when asked", async ({ browser }) => {
+  const email = uniqueEmail("password-change");
+  const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD });
+  await admin.close();
+  const laptop = await (await browser.newContext()).newPage();
+  const phone = await (await browser.newContext()).newPage();
+  await signIn(laptop, email, PASSWORD);
+  await signIn(phone, email, PASSWORD);
+  // An app the user let in, as the consent page leaves it.
+  const userId = sql(`SELECT id FROM users WHERE email = '${email}'`);
+  sql(`INSERT INTO oauth_consents (user_id, client_id, grant_id, scopes, updated_at) VALUES ('${userId}', 'e2e-app', 'e2e-grant-${userId}', '{openid}', now())`);
+
+  await laptop.goto("/account/security");
+  const form = laptop.locator("form").filter({ has: laptop.getByRole("button", { name: "Change password" }) });
+  await form.getByLabel("Current password").fill("not my password");
+  await form.getByLabel("New password", { exact: true }).fill("a fresh passphrase e2e");
+  await form.getByLabel("Repeat new password").fill("a fresh passphrase e2e");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(form.getByText("That is not your current password.")).toBeVisible();
+
+  await form.getByLabel("Current password").fill(PASSWORD);
+  await form.getByLabel("New password", { exact: true }).fill("a fresh passphrase e2e");
+  await form.getByLabel("Repeat new password").fill("a fresh passphrase e2e");
+  await form.getByLabel("Also disconnect every app I let in").check();
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(laptop.getByTestId("form-message")).toHaveText("Password changed. 1 other session was signed out. Every app you had let in was disconnected.");
+  expect(sql(`SELECT count(*) FROM oauth_consents WHERE user_id = '${userId}'`)).toBe("0");
+
+  await phone.goto("/account");
+  await expect(phone).toHaveURL(/\/sign-in/);
+  await submitSignIn(phone, email, PASSWORD);
+  await expect(phone.getByTestId("form-message")).toHaveText("That email and password do not match an active account.");
+  await signIn(phone, email, "a fresh passphrase e2e");
+  await expectSignedInAs(phone, email);
 });

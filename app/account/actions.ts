@@ -9,17 +9,21 @@ export const updateProfileAction = guardedAction("signed-in", z.object({ name: n
   return { ok: true, message: "Profile saved." };
 });
 
-const passwordForm = newPasswordPairSchema.safeExtend({ currentPassword: z.string().min(1, "Enter your current password.").max(1000) });
+const passwordForm = newPasswordPairSchema.safeExtend({
+  currentPassword: z.string().min(1, "Enter your current password.").max(1000),
+  disconnectApps: z.literal("on").optional(),
+});
 
 export const changePasswordAction = guardedAction(
   "signed-in",
   passwordForm,
   async (form, user, ctx) => {
-    const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx);
+    const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx, { disconnectApps: form.disconnectApps === "on" });
     if (!result.ok) return { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } };
     revalidatePath("/account/security");
+    revalidatePath("/account/apps");
     const others = result.endedSessions === 1 ? "1 other session was" : `${result.endedSessions} other sessions were`;
-    return { ok: true, message: `Password changed. ${others} signed out.` };
+    return { ok: true, message: `Password changed. ${others} signed out.${result.disconnectedApps ? " Every app you had let in was disconnected." : ""}` };
   },
   { stepUp: true },
 );

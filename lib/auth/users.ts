@@ -7,6 +7,7 @@ import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "
 import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
+import { revokeUserGrants } from "../oidc/consents";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
 export const nameSchema = z.string().trim().min(1, "Enter a name.").max(100, "Use at most 100 characters.");
@@ -181,7 +182,7 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
   await audit(ctx, { type: "admin", action: "user.profile.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { fields: ["name"] } });
 }
 
-export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: false; reason: "wrong_current_password" };
+export type PasswordChangeResult = { ok: true; endedSessions: number; disconnectedApps: boolean } | { ok: false; reason: "wrong_current_password" };
 
 /**
  * A new password replaces the old one and satisfies a pending reset requirement, however it was
@@ -200,13 +201,17 @@ function forgetRecoveryLinks(tx: Tx, userId: string) {
   return tx.passwordResetToken.deleteMany({ where: { userId, usedAt: null } });
 }
 
-/** Changing the password ends every other session of the user. */
+/**
+ * Changing the password ends every other session of the user; with `disconnectApps` (someone else
+ * may have had the password) also every app's grants and tokens and every single sign-on session.
+ */
 export async function changePassword(
   userId: string,
   currentSessionId: string,
   currentPassword: string,
   newPassword: string,
   ctx: AuditContext,
+  { disconnectApps = false } = {},
 ): Promise<PasswordChangeResult> {
   const credential = await db().passwordCredential.findUnique({ where: { userId } });
   if (!credential || !(await verifyPassword(credential.hash, currentPassword))) {
@@ -217,7 +222,8 @@ export async function changePassword(
   await db().$transaction((tx) => storeNewPassword(tx, userId, hash, new Date()));
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
-  return { ok: true, endedSessions };
+  if (disconnectApps) await revokeUserGrants(userId, ctx);
+  return { ok: true, endedSessions, disconnectedApps: disconnectApps };
 }
 
 /**

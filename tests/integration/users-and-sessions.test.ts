@@ -55,11 +55,37 @@ describe("password change", () => {
     const mine = await signedIn(user.email);
     const other = await signedIn(user.email);
     expect(await changePassword(user.id, mine, "wrong", "a brand new passphrase", ctx)).toEqual({ ok: false, reason: "wrong_current_password" });
-    expect(await changePassword(user.id, mine, TEST_PASSWORD, "a brand new passphrase", ctx)).toEqual({ ok: true, endedSessions: 1 });
+    expect(await changePassword(user.id, mine, TEST_PASSWORD, "a brand new passphrase", ctx)).toEqual({ ok: true, endedSessions: 1, disconnectedApps: false });
     expect(await findActiveSession(mine)).not.toBeNull();
     expect(await findActiveSession(other)).toBeNull();
     expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).ok).toBe(false);
     expect((await signInWithPassword({ email: user.email, password: "a brand new passphrase" }, client(), null)).ok).toBe(true);
+  });
+
+  it("disconnects every app only when asked, and leaves other users' apps alone", async () => {
+    const user = await makeUser();
+    const neighbour = await makeUser();
+    const mine = await signedIn(user.email);
+    const connect = async (userId: string, clientId: string) => {
+      const grantId = `grant-${userId}-${clientId}`;
+      await db().oAuthConsent.create({ data: { userId, clientId, grantId, scopes: ["openid"] } });
+      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, grantId, payload: { accountId: userId, clientId } } });
+    };
+    const appsOf = async (userId: string) => ({
+      consents: await db().oAuthConsent.count({ where: { userId } }),
+      grants: await db().oidcModel.count({ where: { kind: "Grant", payload: { path: ["accountId"], equals: userId } } }),
+    });
+    await connect(user.id, "app-one");
+    await connect(user.id, "app-two");
+    await connect(neighbour.id, "app-one");
+
+    await changePassword(user.id, mine, TEST_PASSWORD, "first new passphrase", ctx);
+    expect(await appsOf(user.id)).toEqual({ consents: 2, grants: 2 });
+
+    expect(await changePassword(user.id, mine, "first new passphrase", "second new passphrase", ctx, { disconnectApps: true })).toMatchObject({ ok: true, disconnectedApps: true });
+    expect(await appsOf(user.id)).toEqual({ consents: 0, grants: 0 });
+    expect(await appsOf(neighbour.id)).toEqual({ consents: 1, grants: 1 });
+    expect(await db().auditEvent.count({ where: { action: "oauth.user_grants.revoke", resourceId: user.id } })).toBe(1);
   });
 });
 

@@ -13,6 +13,13 @@ export function PasswordForm({ minLength }: { minLength: number }) {
       <FormMessage state={state} />
       <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" required errors={state.fieldErrors?.currentPassword} />
       <NewPasswordFields state={state} hint={`At least ${minLength} characters. Changing it signs out your other sessions.`} />
+      <label className="flex items-start gap-2 text-sm">
+        <input type="checkbox" name="disconnectApps" className="mt-1" />
+        <span>
+          Also disconnect every app I let in
+          <span className="block text-slate-500">If someone else may have known your password: their tokens stop working, and apps ask you to sign in again.</span>
+        </span>
+      </label>
       <Button type="submit" disabled={pending}>
         Change password
       </Button>
