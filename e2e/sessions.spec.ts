@@ -1,17 +1,22 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Browser } from "@playwright/test";
 import { createUserViaConsole, expectSignedInAs, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "session passphrase e2e";
 
-test("a user signs out another of their sessions, which is then signed out", async ({ browser }) => {
-  const email = uniqueEmail("sessions");
+/** A new user signed in on two browsers. */
+async function userOnTwoBrowsers(browser: Browser, prefix: string) {
+  const email = uniqueEmail(prefix);
   const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD });
   await admin.close();
-
   const laptop = await (await browser.newContext()).newPage();
   const phone = await (await browser.newContext()).newPage();
   await signIn(laptop, email, PASSWORD);
   await signIn(phone, email, PASSWORD);
+  return { email, laptop, phone };
+}
+
+test("a user signs out another of their sessions, which is then signed out", async ({ browser }) => {
+  const { email, laptop, phone } = await userOnTwoBrowsers(browser, "sessions");
   await expectSignedInAs(phone, email);
 
   await laptop.goto("/account/security");
@@ -45,13 +50,7 @@ test("an admin disables a user, who is out at once and cannot sign in again", as
 });
 
 test("a user changes their password: a wrong current one is refused, other sessions end, and apps are disconnected when asked", async ({ browser }) => {
-  const email = uniqueEmail("password-change");
-  const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD });
-  await admin.close();
-  const laptop = await (await browser.newContext()).newPage();
-  const phone = await (await browser.newContext()).newPage();
-  await signIn(laptop, email, PASSWORD);
-  await signIn(phone, email, PASSWORD);
+  const { email, laptop, phone } = await userOnTwoBrowsers(browser, "password-change");
   // An app the user let in, as the consent page leaves it.
   const userId = sql(`SELECT id FROM users WHERE email = '${email}'`);
   sql(`INSERT INTO oauth_consents (user_id, client_id, grant_id, scopes, updated_at) VALUES ('${userId}', 'e2e-app', 'e2e-grant-${userId}', '{openid}', now())`);
