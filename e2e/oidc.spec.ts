@@ -168,9 +168,9 @@ test.describe.serial("OpenID Connect provider", () => {
     const tokens = await exchange(await flowPromise);
     const client = { client_id: web.clientId };
     const auth = oauth.ClientSecretBasic(web.clientSecret);
-    // The grant remembers the portal sign-in that let the app in: refreshes are judged by its risk score and device.
-    const signInOfGrant = `SELECT count(*) FROM oauth_grant_sign_ins g JOIN sessions s ON s.id = g.session_id JOIN users u ON u.id = s.user_id WHERE u.email = '${email}' AND s.ended_at IS NULL`;
-    expect(Number(sql(signInOfGrant))).toBeGreaterThan(0);
+    // The browser's provider session remembers the portal sign-in behind it: refreshes are judged by its risk score and device.
+    const signInOfBrowser = `SELECT count(*) FROM oauth_session_sign_ins x JOIN sessions s ON s.id = x.session_id JOIN users u ON u.id = s.user_id WHERE u.email = '${email}' AND s.ended_at IS NULL`;
+    expect(Number(sql(signInOfBrowser))).toBeGreaterThan(0);
 
     const first = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, http));
     expect(first.refresh_token).toBeTruthy();

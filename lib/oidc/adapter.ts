@@ -105,9 +105,7 @@ export async function checkTokensHashed(): Promise<{ checked: number; plaintext:
   return rows[0]!;
 }
 
-/** Deletes expired provider records, and the sign-ins of grants that are gone (lib/oidc/grant-sign-ins.ts); run periodically. */
+/** Deletes expired provider records; run periodically. */
 export async function sweepExpiredOidcModels(): Promise<number> {
-  const expired = (await pgPool().query("DELETE FROM oidc_models WHERE expires_at < $1", [new Date()])).rowCount ?? 0;
-  await pgPool().query("DELETE FROM oauth_grant_sign_ins g WHERE NOT EXISTS (SELECT 1 FROM oidc_models m WHERE m.kind = 'Grant' AND m.id = g.grant_id)");
-  return expired;
+  return (await pgPool().query("DELETE FROM oidc_models WHERE expires_at < $1", [new Date()])).rowCount ?? 0;
 }

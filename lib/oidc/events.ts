@@ -5,11 +5,11 @@ import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
 import { POLICY_REFUSAL, type PolicyRefusal } from "./token-policy";
 import { endPortalSessionFromCookie } from "../auth/portal-session";
-import { rememberGrantSignInOfBrowser } from "./grant-sign-ins";
+import { rememberSessionSignIn } from "./session-sign-ins";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
 // revocation, authorization outcomes, registrations. An authorization also records the portal
-// sign-in behind its grant (grant-sign-ins.ts), which later refreshes are judged by.
+// sign-in behind its provider session (session-sign-ins.ts), which later refreshes are judged by.
 //
 // oidc-provider emits its events synchronously, in the middle of a request. The work they start
 // (audit writes, ending the portal session) is collected per request and awaited before the
@@ -75,7 +75,7 @@ export function listenForAuditEvents(provider: Provider): void {
     });
   }
   provider.on("authorization.success", (ctx: KoaContextWithOIDC) => {
-    finishBeforeResponse(rememberGrantSignInOfBrowser(ctx.oidc.entities.Grant, (name) => ctx.cookies.get(name)), "Remembering the sign-in behind a grant");
+    finishBeforeResponse(rememberSessionSignIn(ctx.oidc.session, (name) => ctx.cookies.get(name)), "Remembering the sign-in behind a provider session");
     record(ctx, { type: "authentication", action: "oauth.authorize", outcome: "success", resource: { type: "oauth_client", id: ctx.oidc.client?.clientId ?? "unknown" }, metadata: { scope: typeof ctx.oidc.params?.scope === "string" ? ctx.oidc.params.scope : null } });
   });
   provider.on("authorization.error", (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string }) => {

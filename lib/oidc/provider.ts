@@ -35,7 +35,7 @@ const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 // Called for every use of a user's grant (code, refresh token, userinfo); a disabled user's grants
 // stop working at once.
-async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?: string; clientId?: string; amr?: string[]; grantId?: string; consumed?: unknown }) {
+async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?: string; clientId?: string; amr?: string[]; sessionUid?: string; consumed?: unknown }) {
   if (!z.uuid().safeParse(sub).success) return undefined;
   const user = await findEnabledAccount(sub);
   if (!user) return undefined;

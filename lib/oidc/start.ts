@@ -3,6 +3,7 @@ import type Provider from "oidc-provider";
 import { publishHandler, type NodeHandler } from "../http/node-handlers";
 import { getProvider } from "./provider";
 import { sweepExpiredOidcModels } from "./adapter";
+import { sweepSessionSignIns } from "./session-sign-ins";
 
 const SWEEP_MS = 10 * 60_000;
 // One Koa handler per provider instance (a key rotation builds a new provider).
@@ -28,5 +29,5 @@ const handle: NodeHandler = async (req, res) => {
 export async function startOidc(): Promise<void> {
   publishHandler("oidc", handle);
   await getProvider().catch((error: unknown) => console.error("OpenID provider failed to start:", error instanceof Error ? error.message : error));
-  setInterval(() => void sweepExpiredOidcModels().catch(() => undefined), SWEEP_MS).unref();
+  setInterval(() => void sweepExpiredOidcModels().then(sweepSessionSignIns).catch(() => undefined), SWEEP_MS).unref();
 }

@@ -4,7 +4,7 @@ import { authorize, clientTokenRequest, tokenRequest, type Decision } from "../p
 import type { RoleName } from "../auth/roles";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { strengthOfAmr } from "./amr";
-import { grantSignIn } from "./grant-sign-ins";
+import { sessionSignIn } from "./session-sign-ins";
 
 // The access policies' issueToken action is asked at the token endpoint too, not only when a user
 // signs in to an app: a refresh token is refused once the policies refuse this client tokens for
@@ -12,7 +12,8 @@ import { grantSignIn } from "./grant-sign-ins";
 // client's client-credentials grant is refused once they refuse it its own tokens. The context says
 // which (`via` "refresh" or "client_credentials"), so a policy about people at sign-in can leave
 // refreshes alone: at a refresh the IP is the caller's (the app's server), the risk score and the
-// device are those of the portal sign-in that last let the app in on this grant (grant-sign-ins.ts),
+// device are those of the portal sign-in behind the provider session the token was issued in
+// (session-sign-ins.ts),
 // there is no fresh MFA, and the authentication strength is the one the grant was made with.
 
 export const POLICY_REFUSAL = "refused by the access policies";
@@ -32,10 +33,10 @@ const callerIp = (ctx: KoaContextWithOIDC) => ctx.get(CLIENT_IP_HEADER) || null;
 export async function refuseRefreshUnlessAllowed(
   ctx: KoaContextWithOIDC,
   user: { id: string; email: string; roles: RoleName[] },
-  token: { clientId?: string; amr?: string[]; grantId?: string },
+  token: { clientId?: string; amr?: string[]; sessionUid?: string },
 ): Promise<void> {
   const clientId = token.clientId ?? ctx.oidc.client!.clientId;
-  const { risk, deviceTrusted } = await grantSignIn(token.grantId);
+  const { risk, deviceTrusted } = await sessionSignIn(token.sessionUid);
   const subject = { userId: user.id, email: user.email, roles: user.roles, ip: callerIp(ctx), risk, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted };
   const decision = await authorize(tokenRequest(subject, clientId, new Date(), "refresh"));
   if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);

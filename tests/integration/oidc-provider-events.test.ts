@@ -7,7 +7,7 @@ import { storedTokenId } from "@/lib/oidc/adapter";
 import { clientInputSchema, createClient } from "@/lib/oidc/clients";
 import { getProvider } from "@/lib/oidc/provider";
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
-import { rememberGrantSignInOfBrowser } from "@/lib/oidc/grant-sign-ins";
+import { rememberSessionSignIn, sweepSessionSignIns } from "@/lib/oidc/session-sign-ins";
 import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { listActiveAdmins } from "@/lib/auth/users";
 import { userContext } from "@/lib/audit/context";
@@ -71,16 +71,19 @@ describe("the token endpoint asks the access policies", () => {
   }
 
   /** A user's grant to a web app with a refresh token, as the code flow leaves it. */
-  async function grantWithRefreshToken(clientId: string, userId: string): Promise<{ grantId: string; token: string }> {
+  async function grantFor(clientId: string, userId: string): Promise<string> {
     const provider = await getProvider();
     const grant = new provider.Grant({ accountId: userId, clientId });
     grant.addOIDCScope("openid offline_access");
-    const grantId = await grant.save();
-    const client = (await provider.Client.find(clientId))!;
-    const token = await new provider.RefreshToken({ accountId: userId, client, grantId, scope: "openid offline_access", amr: ["pwd", "otp", "mfa"], gty: "authorization_code", authTime: Math.floor(Date.now() / 1000) }).save();
-    return { grantId, token };
+    return grant.save();
   }
-  const refreshTokenFor = async (clientId: string, userId: string) => (await grantWithRefreshToken(clientId, userId)).token;
+  /** A refresh token on this grant, issued in the provider session `sessionUid` (one browser's single sign-on). */
+  async function refreshTokenOn(grantId: string, clientId: string, userId: string, sessionUid?: string): Promise<string> {
+    const provider = await getProvider();
+    const client = (await provider.Client.find(clientId))!;
+    return new provider.RefreshToken({ accountId: userId, client, grantId, sessionUid, scope: "openid offline_access", amr: ["pwd", "otp", "mfa"], gty: "authorization_code", authTime: Math.floor(Date.now() / 1000) }).save();
+  }
+  const refreshTokenFor = async (clientId: string, userId: string) => refreshTokenOn(await grantFor(clientId, userId), clientId, userId);
 
   async function webApp() {
     const web = await createClient(clientInputSchema.parse({
@@ -136,7 +139,7 @@ describe("the token endpoint asks the access policies", () => {
     expect(await db().oidcModel.count({ where: { kind: { in: ["Grant", "RefreshToken"] } } })).toBe(0);
   });
 
-  it("judges a refresh by the grant's sign-in: its risk score, and whether its device is still trusted", async () => {
+  it("judges a refresh by the sign-in of the browser it was issued in: its risk score, and whether its device is still trusted", async () => {
     await resetDatabase();
     const user = await makeUser();
     const { clientId, refresh } = await webApp();
@@ -147,14 +150,19 @@ describe("the token endpoint asks the access policies", () => {
       const value = await encode({ token: { sid: sessionId, uid: user.id }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
       return (name: string) => (name === "authjs.session-token" ? value : undefined);
     };
-    // As after each authorization: the browser's portal session becomes the grant's sign-in.
-    const calm = await grantWithRefreshToken(clientId, user.id);
-    await rememberGrantSignInOfBrowser({ jti: calm.grantId, accountId: user.id }, await cookieOf((await signIn(0.2)).id));
-    const risky = await grantWithRefreshToken(clientId, user.id);
-    await rememberGrantSignInOfBrowser({ jti: risky.grantId, accountId: user.id }, await cookieOf((await signIn(0.9)).id));
-    const unknown = await grantWithRefreshToken(clientId, user.id);
-    // Another user's browser does not become this grant's sign-in.
-    await rememberGrantSignInOfBrowser({ jti: unknown.grantId, accountId: randomUUID() }, await cookieOf((await signIn(0.1)).id));
+    // One grant (the app was let in with a remembered consent), used from three browsers, each
+    // with its own provider session; after each authorization, the browser's portal session
+    // becomes that provider session's sign-in.
+    const grantId = await grantFor(clientId, user.id);
+    const inBrowser = async (riskScore: number, accountId = user.id) => {
+      const uid = randomUUID();
+      await rememberSessionSignIn({ uid, accountId }, await cookieOf((await signIn(riskScore)).id));
+      return refreshTokenOn(grantId, clientId, user.id, uid);
+    };
+    const calm = await inBrowser(0.2);
+    const risky = await inBrowser(0.9);
+    // A provider session of another account does not take this user's portal sign-in.
+    const unknown = await inBrowser(0.1, randomUUID());
 
     await publish([
       `@id("no-refresh-after-risky-sign-in")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource) when { context.via == "refresh" && context.risk.greaterThanOrEqual(decimal("0.7")) };`,
@@ -166,13 +174,24 @@ describe("the token endpoint asks the access policies", () => {
       return (event.policyDecisions as { policies: string[] }[])[0]!.policies;
     };
 
-    const calmTokens = (await (await refresh(calm.token)).json()) as { refresh_token?: string };
+    const calmTokens = (await (await refresh(calm)).json()) as { refresh_token?: string };
     expect(calmTokens.refresh_token).toEqual(expect.any(String));
-    expect(await deniedBy(await refresh(risky.token))).toEqual(["no-refresh-after-risky-sign-in"]);
-    expect(await deniedBy(await refresh(unknown.token))).toEqual(["refresh-needs-trusted-device"]);
+    expect(await deniedBy(await refresh(risky))).toEqual(["no-refresh-after-risky-sign-in"]);
+    expect(await deniedBy(await refresh(unknown))).toEqual(["refresh-needs-trusted-device"]);
+    // The calm browser using the same grant again lends the risky browser's tokens nothing.
+    await inBrowser(0.05);
+    expect(await deniedBy(await refresh(risky))).toEqual(["no-refresh-after-risky-sign-in"]);
     // The user stops trusting the device: the app it let in can no longer refresh either.
     await db().device.update({ where: { id: device.id }, data: { trustedUntil: null } });
     expect(await deniedBy(await refresh(calmTokens.refresh_token!))).toEqual(["refresh-needs-trusted-device"]);
+
+    // The sweep forgets only sign-ins that no provider session, code or refresh token refers to.
+    const orphan = await db().oAuthSessionSignIn.create({ data: { providerSessionUid: randomUUID(), sessionId: (await signIn(0)).id } });
+    await db().oAuthSessionSignIn.updateMany({ data: { updatedAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await sweepSessionSignIns();
+    const kept = await db().oAuthSessionSignIn.findMany({ select: { providerSessionUid: true } });
+    expect(kept).toHaveLength(3);
+    expect(kept.map((row) => row.providerSessionUid)).not.toContain(orphan.providerSessionUid);
   });
 
   it("for client credentials: a refused machine client gets unauthorized_client", async () => {
