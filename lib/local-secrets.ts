@@ -3,7 +3,7 @@
 // and signatures survive restarts. With an external PostgreSQL (several instances) the secrets
 // must come from the environment (`npm run keys:generate` prints a set).
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { generateKeyEnv, rotateSigningKeyEnv } from "./crypto/keys";
 
@@ -14,6 +14,13 @@ type Secrets = Record<(typeof SECRET_VARIABLES)[number], string> & Partial<Recor
 
 const secretsFile = (dataDir: string) => path.join(dataDir, "secrets.json");
 
+/** Written beside and renamed over: a crash mid-write cannot leave a truncated file (and lose every key). */
+function writeSecrets(file: string, secrets: Secrets): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
 export function generateSecrets(): Secrets {
   return { AUTH_SECRET: randomBytes(32).toString("base64url"), ...generateKeyEnv() };
 }
@@ -23,7 +30,7 @@ export function applyLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = proc
   const file = secretsFile(dataDir);
   const stored: Partial<Secrets> = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
   const complete = { ...generateSecrets(), ...stored };
-  if (SECRET_VARIABLES.some((name) => !stored[name])) writeFileSync(file, JSON.stringify(complete, null, 2), { mode: 0o600 });
+  if (SECRET_VARIABLES.some((name) => !stored[name])) writeSecrets(file, complete);
   // process.env turns an assigned undefined into the string "undefined": set only what there is.
   for (const name of [...SECRET_VARIABLES, ...OPTIONAL_VARIABLES]) if (complete[name] !== undefined) env[name] ??= complete[name];
 }
@@ -38,7 +45,7 @@ export function rotateLocalSigningKey(dataDir: string): ReturnType<typeof rotate
   if (!existsSync(file)) return null;
   const stored = JSON.parse(readFileSync(file, "utf8")) as Secrets;
   const rotated = rotateSigningKeyEnv(stored.GATEHOUSE_SIGNING_KEY, stored.GATEHOUSE_SIGNING_PREVIOUS_KEYS);
-  writeFileSync(file, JSON.stringify({ ...stored, ...rotated }, null, 2), { mode: 0o600 });
+  writeSecrets(file, { ...stored, ...rotated });
   return rotated;
 }
 

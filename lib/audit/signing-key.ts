@@ -7,19 +7,26 @@ import { insertCheckpoint } from "./store";
 
 /**
  * Run at start: when GATEHOUSE_SIGNING_KEY has changed since the newest checkpoint was signed,
- * records the rotation and signs a checkpoint at that event with the new key. Through the hash
- * chain, that one signature vouches for every event before it, so the history stays anchored by
- * the key in use even once the retired key is gone. Two instances starting together may both
- * record it; the second is harmless.
+ * records the rotation and signs a checkpoint at that event with the new key, which through the
+ * hash chain vouches for every event before it. Once per key: instances still on the old key
+ * during a restart keep signing with it, and that is not a new rotation. A previous key that is
+ * not among GATEHOUSE_SIGNING_PREVIOUS_KEYS is not anchored over: the rotation is recorded as
+ * failed and said loudly, since the chain cannot verify until the key is listed.
  */
-export async function recordSigningKeyRotation(): Promise<{ previousKeyId: string; keyId: string } | null> {
+export async function recordSigningKeyRotation(): Promise<{ previousKeyId: string; keyId: string; ok: boolean } | null> {
   const { id: keyId } = keyRing().signing;
   const newest = await db().auditCheckpoint.findFirst({ orderBy: { seq: "desc" }, select: { keyId: true } });
   if (!newest || newest.keyId === keyId) return null;
+  if (await db().auditCheckpoint.count({ where: { keyId, reason: "key_rotation" } })) return null;
   const rotation = { previousKeyId: newest.keyId, keyId };
+  if (!trustedSigningKey(newest.keyId)) {
+    console.error(`Audit signing key changed, but the previous key ${newest.keyId} is not listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS: the audit chain will not verify until it is (npm run keys:rotate-signing keeps it).`);
+    await recordAuditEvent({ type: "security", action: "audit.signing_key.rotate", outcome: "failure", actor: SYSTEM_ACTOR, metadata: { ...rotation, problem: "previous key not listed" } });
+    return { ...rotation, ok: false };
+  }
   const event = await recordAuditEvent({ type: "security", action: "audit.signing_key.rotate", outcome: "success", actor: SYSTEM_ACTOR, metadata: rotation });
   await insertCheckpoint((text, values) => db().$executeRawUnsafe(text, ...values), BigInt(event.seq), event.hash, "key_rotation");
-  return rotation;
+  return { ...rotation, ok: true };
 }
 
 /** The keys whose signatures verify (the one signing now first, then retired ones, newest first). */

@@ -218,11 +218,12 @@ export async function changePassword(
     await audit(ctx, { type: "authentication", action: "password.change", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: "wrong_current_password" } });
     return { ok: false, reason: "wrong_current_password" };
   }
+  // Apps first: if that fails, the old password still works and the user can simply try again.
+  if (disconnectApps) await revokeUserGrants(userId, ctx);
   const hash = await hashPassword(newPassword);
   await db().$transaction((tx) => storeNewPassword(tx, userId, hash, new Date()));
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
-  if (disconnectApps) await revokeUserGrants(userId, ctx);
   return { ok: true, endedSessions, disconnectedApps: disconnectApps };
 }
 

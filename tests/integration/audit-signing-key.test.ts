@@ -51,7 +51,7 @@ describe("rotating the audit signing key", () => {
     expect(newId).not.toBe(oldId);
 
     const rotation = await recordSigningKeyRotation();
-    expect(rotation).toEqual({ previousKeyId: oldId, keyId: newId });
+    expect(rotation).toEqual({ previousKeyId: oldId, keyId: newId, ok: true });
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "audit.signing_key.rotate" } });
     const anchor = await db().auditCheckpoint.findUniqueOrThrow({ where: { seq: event.seq } });
     expect(anchor).toMatchObject({ reason: "key_rotation", keyId: newId });
@@ -72,12 +72,21 @@ describe("rotating the audit signing key", () => {
     expect(current.headers.get("X-Key-Id")).toBe(newId);
     expect(verifyExport(after.file, after.manifest, await current.text()).ok).toBe(true);
     expect(verifyExport(after.file, after.manifest, oldPem).ok).toBe(false);
+
+    // An instance still on the old key during a rolling restart signs another checkpoint with it:
+    // that is not a new rotation to record.
+    await db().auditCheckpoint.create({ data: { seq: event.seq + BigInt(1), hash: "placeholder", reason: "periodic", keyId: oldId, signature: "placeholder" } });
+    expect(await recordSigningKeyRotation()).toBeNull();
+    expect(await db().auditEvent.count({ where: { action: "audit.signing_key.rotate" } })).toBe(1);
   });
 
-  it("names the checkpoint and its key when the retired key is not listed", async () => {
+  it("names the checkpoint and its key when the retired key is not listed, and does not anchor over it", async () => {
     await writeEvents(CHECKPOINT_EVERY + 5);
-    const { oldId } = rotate();
+    const { oldId, newId } = rotate();
     delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
+    expect(await recordSigningKeyRotation()).toEqual({ previousKeyId: oldId, keyId: newId, ok: false });
+    expect(await db().auditEvent.count({ where: { action: "audit.signing_key.rotate", outcome: "failure" } })).toBe(1);
+    expect(await db().auditCheckpoint.count({ where: { reason: "key_rotation" } })).toBe(0);
     const result = await verifyChain();
     expect(result).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
     expect(result.problem).toContain(oldId);
