@@ -18,12 +18,13 @@ export const changePasswordAction = guardedAction(
   "signed-in",
   passwordForm,
   async (form, user, ctx) => {
-    const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx, { disconnectApps: form.disconnectApps === "on" });
+    const disconnectApps = form.disconnectApps === "on";
+    const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx, { disconnectApps });
     if (!result.ok) return { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } };
     revalidatePath("/account/security");
     revalidatePath("/account/apps");
     const others = result.endedSessions === 1 ? "1 other session was" : `${result.endedSessions} other sessions were`;
-    return { ok: true, message: `Password changed. ${others} signed out.${result.disconnectedApps ? " Every app you had let in was disconnected." : ""}` };
+    return { ok: true, message: `Password changed. ${others} signed out.${disconnectApps ? " Every app you had let in was disconnected." : ""}` };
   },
   { stepUp: true },
 );

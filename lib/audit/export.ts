@@ -102,6 +102,8 @@ export async function findExportManifest(id: string): Promise<ExportManifest | n
   return (row?.manifest as ExportManifest | null) ?? null;
 }
 
-export function listRecentExports(limit = 10) {
-  return db().auditExport.findMany({ orderBy: { createdAt: "desc" }, take: limit, select: { id: true, createdAt: true, completedAt: true, format: true, actorId: true, manifest: true } });
+/** The newest exports; an unfinished one has no manifest yet. */
+export async function listRecentExports(limit = 10) {
+  const rows = await db().auditExport.findMany({ orderBy: { createdAt: "desc" }, take: limit, select: { id: true, createdAt: true, completedAt: true, format: true, actorId: true, manifest: true } });
+  return rows.map((row) => ({ ...row, manifest: row.manifest as ExportManifest | null }));
 }

@@ -29,10 +29,10 @@ export async function recordSigningKeyRotation(): Promise<{ previousKeyId: strin
   return { ...rotation, ok: true };
 }
 
-/** The keys whose signatures verify (the one signing now first, then retired ones, newest first). */
-export function auditSigningKeyIds(): { id: string; current: boolean }[] {
+/** The ids of the keys whose signatures verify: the one signing now, and the retired ones, newest first. */
+export function auditSigningKeyIds(): { current: string; retired: string[] } {
   const signing = keyRing().signing;
-  return [{ id: signing.id, current: true }, ...signing.retired.map(({ id }) => ({ id, current: false }))];
+  return { current: signing.id, retired: signing.retired.map(({ id }) => id) };
 }
 
 /** A trusted key's public half as PEM (the current key without an id), for offline verification. */

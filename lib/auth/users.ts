@@ -182,7 +182,7 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
   await audit(ctx, { type: "admin", action: "user.profile.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { fields: ["name"] } });
 }
 
-export type PasswordChangeResult = { ok: true; endedSessions: number; disconnectedApps: boolean } | { ok: false; reason: "wrong_current_password" };
+export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: false; reason: "wrong_current_password" };
 
 /**
  * A new password replaces the old one and satisfies a pending reset requirement, however it was
@@ -224,7 +224,7 @@ export async function changePassword(
   await db().$transaction((tx) => storeNewPassword(tx, userId, hash, new Date()));
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
-  return { ok: true, endedSessions, disconnectedApps: disconnectApps };
+  return { ok: true, endedSessions };
 }
 
 /**

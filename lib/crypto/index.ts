@@ -2,7 +2,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from "node:crypto";
 import { keyRing } from "./keys";
 
-export { keyRing, generateKeyEnv, signingKeyId, parseSigningKey, trustedSigningKey, rotateSigningKeyEnv, type PublicSigningKey } from "./keys";
+export { keyRing, loadKeyRing, generateKeyEnv, signingKeyId, parseSigningKey, trustedSigningKey, rotateSigningKeyEnv, type PublicSigningKey } from "./keys";
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

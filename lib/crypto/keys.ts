@@ -76,19 +76,21 @@ export function signingKeyId(publicKey: KeyObject): string {
   return createHash("sha256").update(publicKey.export({ format: "der", type: "spki" })).digest("hex").slice(0, 16);
 }
 
-const KEY_VARIABLES = ["GATEHOUSE_ENCRYPTION_KEYS", "GATEHOUSE_INDEX_KEY", "GATEHOUSE_SIGNING_KEY", "GATEHOUSE_SIGNING_PREVIOUS_KEYS"] as const;
-let ring: { ring: KeyRing; from: (string | undefined)[] } | undefined;
+let ring: KeyRing | undefined;
 
-/** The keys, parsed again only when their variables change (a rotation in tests; a restart in production). */
-export function keyRing(env: NodeJS.ProcessEnv = process.env): KeyRing {
-  const from = KEY_VARIABLES.map((name) => env[name]);
-  if (ring && ring.from.every((value, i) => value === from[i])) return ring.ring;
-  const [enc, idx, sig, retired] = from;
+/** The keys, parsed at first use: they change with a restart (every encryption asks, so nothing more is read here). */
+export function keyRing(): KeyRing {
+  return (ring ??= loadKeyRing());
+}
+
+/** Parses the key variables (again): at first use, and in tests that change keys as a restart would. */
+export function loadKeyRing(env: NodeJS.ProcessEnv = process.env): KeyRing {
+  const { GATEHOUSE_ENCRYPTION_KEYS: enc, GATEHOUSE_INDEX_KEY: idx, GATEHOUSE_SIGNING_KEY: sig, GATEHOUSE_SIGNING_PREVIOUS_KEYS: retired } = env;
   if (!enc || !idx || !sig) {
     throw new Error("GATEHOUSE_ENCRYPTION_KEYS, GATEHOUSE_INDEX_KEY and GATEHOUSE_SIGNING_KEY must be set (see README).");
   }
-  ring = { ring: { encryption: parseEncryptionKeys(enc), index: decodeKey(idx, "GATEHOUSE_INDEX_KEY"), signing: parseSigningKey(sig, retired) }, from };
-  return ring.ring;
+  ring = { encryption: parseEncryptionKeys(enc), index: decodeKey(idx, "GATEHOUSE_INDEX_KEY"), signing: parseSigningKey(sig, retired) };
+  return ring;
 }
 
 /** Fresh values for every key variable (quick start, tests, `npm run keys:generate`). */

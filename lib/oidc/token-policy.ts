@@ -13,8 +13,7 @@ import { sessionSignIn } from "./session-sign-ins";
 // which (`via` "refresh" or "client_credentials"), so a policy about people at sign-in can leave
 // refreshes alone: at a refresh the IP is the caller's (the app's server), the risk score and the
 // device are those of the portal sign-in behind the provider session the token was issued in
-// (session-sign-ins.ts),
-// there is no fresh MFA, and the authentication strength is the one the grant was made with.
+// (session-sign-ins.ts), there is no fresh MFA, and the authentication strength is the grant's.
 
 export const POLICY_REFUSAL = "refused by the access policies";
 export type PolicyRefusal = { error_detail: string; policyDecision: { action: "issueToken"; decision: string; policies: string[]; version: number; accountId: string | null } };

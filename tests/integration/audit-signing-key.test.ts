@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { exportAuditEvents, findExportManifest, recordAuditEvent, recordSigningKeyRotation, verifyChain, auditFiltersSchema } from "@/lib/audit";
 import { verifyExport } from "@/lib/audit/manifest";
 import { CHECKPOINT_EVERY } from "@/lib/audit/store";
-import { keyRing, rotateSigningKeyEnv } from "@/lib/crypto";
+import { keyRing, loadKeyRing, rotateSigningKeyEnv } from "@/lib/crypto";
 import { GET as publicKeyRoute } from "@/app/api/v1/audit/public-key/route";
 import { resetDatabase } from "../support/db";
 
@@ -14,13 +14,14 @@ afterEach(() => {
   process.env.GATEHOUSE_SIGNING_KEY = original.key;
   if (original.previous === undefined) delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
   else process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS = original.previous;
+  loadKeyRing();
 });
 
 /** What an operator does: the rotated variables in the environment, then a restart. */
 function rotate(): { oldId: string; newId: string } {
   const oldId = keyRing().signing.id;
   Object.assign(process.env, rotateSigningKeyEnv(process.env.GATEHOUSE_SIGNING_KEY!, process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS));
-  return { oldId, newId: keyRing().signing.id };
+  return { oldId, newId: loadKeyRing().signing.id };
 }
 
 async function writeEvents(count: number) {
@@ -84,6 +85,7 @@ describe("rotating the audit signing key", () => {
     await writeEvents(CHECKPOINT_EVERY + 5);
     const { oldId, newId } = rotate();
     delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
+    loadKeyRing();
     expect(await recordSigningKeyRotation()).toEqual({ previousKeyId: oldId, keyId: newId, ok: false });
     expect(await db().auditEvent.count({ where: { action: "audit.signing_key.rotate", outcome: "failure" } })).toBe(1);
     expect(await db().auditCheckpoint.count({ where: { reason: "key_rotation" } })).toBe(0);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { keyRing, rotateSigningKeyEnv, trustedSigningKey } from "@/lib/crypto/keys";
+import { loadKeyRing, rotateSigningKeyEnv, trustedSigningKey } from "@/lib/crypto/keys";
 import { applyLocalSecrets, rotateLocalSigningKey } from "@/lib/local-secrets";
 
 const envFrom = (dataDir: string) => {
@@ -18,7 +18,7 @@ it("the quick start's first start has no retired keys: the variable stays unset,
   try {
     applyLocalSecrets(dataDir, process.env); // as server.ts does, on the real process.env
     expect(process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS).toBeUndefined();
-    expect(keyRing().signing.retired).toEqual([]);
+    expect(loadKeyRing().signing.retired).toEqual([]);
   } finally {
     if (saved !== undefined) process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS = saved;
   }
@@ -27,11 +27,11 @@ it("the quick start's first start has no retired keys: the variable stays unset,
 describe("audit signing key rotation", () => {
   it("on the quick start: a new key in secrets.json, every earlier one still trusted, newest first", () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-keys-"));
-    const first = keyRing(envFrom(dataDir)).signing.id;
+    const first = loadKeyRing(envFrom(dataDir)).signing.id;
     rotateLocalSigningKey(dataDir);
-    const second = keyRing(envFrom(dataDir)).signing;
+    const second = loadKeyRing(envFrom(dataDir)).signing;
     rotateLocalSigningKey(dataDir);
-    const third = keyRing(envFrom(dataDir)).signing;
+    const third = loadKeyRing(envFrom(dataDir)).signing;
 
     expect(new Set([first, second.id, third.id]).size).toBe(3);
     expect(third.retired.map((key) => key.id)).toEqual([second.id, first]);

@@ -26,7 +26,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const errors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors;
   const query = new URLSearchParams(Object.entries(filterParams).filter(([, v]) => v !== ""));
   const exports = await listRecentExports();
-  const [signingKey, ...retiredKeys] = auditSigningKeyIds();
+  const signingKeys = auditSigningKeyIds();
 
   return (
     <>
@@ -109,17 +109,17 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
               Download the public signing key
             </a>{" "}
             <span className="text-slate-500">
-              (Ed25519, key <code>{signingKey!.id}</code>; keep your own copy, separate from the exports)
+              (Ed25519, key <code>{signingKeys.current}</code>; keep your own copy, separate from the exports)
             </span>
           </p>
-          {retiredKeys.length > 0 && (
+          {signingKeys.retired.length > 0 && (
             <p className="mb-3 text-sm text-slate-600">
               Retired keys, for exports signed before a rotation:{" "}
-              {retiredKeys.map((key, i) => (
-                <span key={key.id}>
+              {signingKeys.retired.map((id, i) => (
+                <span key={id}>
                   {i > 0 && ", "}
-                  <a href={`/api/v1/audit/public-key?keyId=${key.id}`} className="text-brand-700 hover:underline">
-                    <code>{key.id}</code>
+                  <a href={`/api/v1/audit/public-key?keyId=${id}`} className="text-brand-700 hover:underline">
+                    <code>{id}</code>
                   </a>
                 </span>
               ))}
@@ -133,7 +133,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                 <li key={x.id} className="flex items-center justify-between py-2" data-testid="export-row">
                   <span>
                     {formatDateTime(x.createdAt)} · {x.format.toUpperCase()}
-                    {x.manifest ? ` · ${(x.manifest as { rowCount: number }).rowCount} rows · key ${(x.manifest as { keyId: string }).keyId}` : " · not finished"}
+                    {x.manifest ? ` · ${x.manifest.rowCount} rows · key ${x.manifest.keyId}` : " · not finished"}
                   </span>
                   {x.manifest && (
                     <a href={`/api/v1/audit/exports/${x.id}/manifest`} className="text-brand-700 hover:underline" download>
