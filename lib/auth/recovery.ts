@@ -22,7 +22,11 @@ import { emailSchema, storeNewPassword } from "./users";
 
 const LINK_TTL_MS = 30 * 60_000;
 const REQUEST_WINDOW_MS = 60 * 60_000;
-const REQUESTS_PER_ACCOUNT = 3;
+// Per account, from one address: enough for a person who mistyped or lost a mail. Per account in
+// all: a cap on mail bombing a victim from many addresses, set well above the first so that one
+// attacker's address cannot use up the owner's own requests (it would take several addresses).
+const REQUESTS_PER_ACCOUNT_FROM_IP = 3;
+const REQUESTS_PER_ACCOUNT = 10;
 const REQUESTS_PER_IP = 10;
 const RESETS_PER_IP = 20;
 
@@ -52,12 +56,9 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
   const event = (outcome: "success" | "failure" | "blocked", metadata: Record<string, string | number>) =>
     audit(actorCtx, { type: "authentication", action: "password.recovery.request", outcome, resource: user ? { type: "user", id: user.id } : null, metadata });
 
-  const [forAccount, forIp] = await Promise.all([
-    bumpCounter(`recovery:acct:${sha256(email)}`, REQUEST_WINDOW_MS, now),
-    ctx.client?.ip ? bumpCounter(`recovery:ip:${ctx.client.ip}`, REQUEST_WINDOW_MS, now) : { count: 0 },
-  ]);
-  if (forAccount.count > REQUESTS_PER_ACCOUNT || forIp.count > REQUESTS_PER_IP) {
-    await event("blocked", { reason: forAccount.count > REQUESTS_PER_ACCOUNT ? "too_many_for_account" : "too_many_from_ip" });
+  const tooMany = await overRequestLimits(sha256(email), ctx.client?.ip ?? null, now);
+  if (tooMany) {
+    await event("blocked", { reason: tooMany });
     return { delivery: null };
   }
   const refusal = !user ? "unknown_account" : user.disabledAt ? "disabled" : !mailConfigured() ? "email_not_configured" : (await locked(user.email, now)) ? "account_locked" : null;
@@ -82,6 +83,22 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
       text: `Hello ${user.name},\n\nSomeone (we hope you) asked to reset the password of your Gatehouse account.\nOpen this link within 30 minutes to choose a new one; it works once:\n\n${link}\n\nIf it was not you, ignore this mail: your password stays as it is.\n`,
     }),
   };
+}
+
+/**
+ * Counts a request and names the limit it is over, if any. The account's total counts only the
+ * requests its per-address limit let through: one address asking again and again must not use
+ * up the total that the owner's own requests need.
+ */
+async function overRequestLimits(account: string, ip: string | null, now: Date): Promise<string | null> {
+  const [fromIpForAccount, fromIp] = await Promise.all([
+    bumpCounter(`recovery:acct-ip:${account}:${ip ?? "unknown"}`, REQUEST_WINDOW_MS, now),
+    ip ? bumpCounter(`recovery:ip:${ip}`, REQUEST_WINDOW_MS, now) : { count: 0 },
+  ]);
+  if (fromIpForAccount.count > REQUESTS_PER_ACCOUNT_FROM_IP) return "too_many_for_account_from_ip";
+  if (fromIp.count > REQUESTS_PER_IP) return "too_many_from_ip";
+  const forAccount = await bumpCounter(`recovery:acct:${account}`, REQUEST_WINDOW_MS, now);
+  return forAccount.count > REQUESTS_PER_ACCOUNT ? "too_many_for_account" : null;
 }
 
 /** A deliberate lock (an incident's response, a blocked risky sign-in) stops recovery too. */

@@ -91,10 +91,24 @@ describe("password recovery", () => {
 
   it("limits requests per account and per address, without saying so", async () => {
     const user = await makeUser();
-    for (let i = 0; i < 3; i++) await linkFor(user.email, `198.51.100.${90 + i}`);
-    expect(await requestPasswordRecovery(user.email, anonymous("198.51.100.99"))).toEqual({ delivery: null });
-    expect(await db().auditEvent.count({ where: { action: "password.recovery.request", outcome: "blocked" } })).toBe(1);
+    for (let i = 0; i < 3; i++) await linkFor(user.email, "198.51.100.90");
+    // Refused from that address, however often it asks (and without using up the account's total).
+    for (let i = 0; i < 5; i++) expect(await requestPasswordRecovery(user.email, anonymous("198.51.100.90"))).toEqual({ delivery: null });
     expect(mails).toHaveLength(3);
+
+    // Another address (the owner's own) still gets a link, until the account's cap of 10.
+    for (let i = 0; i < 6; i++) await linkFor(user.email, `198.51.100.${100 + i}`);
+    await linkFor(user.email, "203.0.113.7");
+    expect(mails).toHaveLength(10);
+    expect(await requestPasswordRecovery(user.email, anonymous("203.0.113.8"))).toEqual({ delivery: null });
+    const blocked = await db().auditEvent.findMany({ where: { action: "password.recovery.request", outcome: "blocked" }, orderBy: { seq: "asc" } });
+    expect(blocked.map((e) => (e.metadata as { reason: string }).reason)).toEqual([...Array(5).fill("too_many_for_account_from_ip"), "too_many_for_account"]);
+
+    // Ten requests from one address for ten accounts, then that address is refused for any account.
+    for (let i = 0; i < 10; i++) await requestPasswordRecovery(uniqueEmail("spray"), anonymous("192.0.2.44"));
+    const other = await makeUser();
+    expect(await requestPasswordRecovery(other.email, anonymous("192.0.2.44"))).toEqual({ delivery: null });
+    expect(mails).toHaveLength(10);
   });
 
   it("two requests with one link: one sets the password, the other is refused", async () => {
