@@ -3,13 +3,11 @@ import { randomUUID } from "node:crypto";
 import { blindIndex, encrypt } from "../crypto";
 import { auditEventSchema, type AuditEventInput } from "./events";
 import { canonicalJson } from "./hash";
-import { appendBatch, type RecordedEvent, type Unchained } from "./store";
+import { MAX_BATCH_EVENTS, appendBatch, type RecordedEvent, type Unchained } from "./store";
 
 // Group commit: events recorded at the same moment (by any number of concurrent requests in
 // this process) are chained and committed together in one transaction, so throughput does not
 // stop at one commit per event. record() resolves only once its event is committed.
-
-const MAX_BATCH = 500;
 
 type Pending = { event: Unchained; resolve: (recorded: RecordedEvent) => void; reject: (error: unknown) => void };
 const queue: Pending[] = [];
@@ -37,7 +35,7 @@ export function recordAuditEvent(input: AuditEventInput): Promise<RecordedEvent>
 async function flush() {
   try {
     while (queue.length > 0) {
-      const batch = queue.splice(0, MAX_BATCH);
+      const batch = queue.splice(0, MAX_BATCH_EVENTS);
       try {
         const recorded = await appendBatch(batch.map((p) => p.event));
         batch.forEach((p, i) => p.resolve(recorded[i]!));

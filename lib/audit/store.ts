@@ -13,8 +13,13 @@ import type { StoredEvent } from "./events";
 
 const isoUtc = (timestamp: string) => `to_char(${timestamp} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** Every CHECKPOINT_EVERY events the writer signs the chain head. */
+/**
+ * The batch that reaches each multiple of CHECKPOINT_EVERY signs the chain head at its last
+ * event; a batch holds at most MAX_BATCH_EVENTS, so that checkpoint lies within MAX_BATCH_EVENTS
+ * of the multiple, and verification holds the chain to it (a checkpoint missing there was removed).
+ */
 export const CHECKPOINT_EVERY = 1000;
+export const MAX_BATCH_EVENTS = 500;
 
 const RECORD_COLUMNS = `seq text, id uuid, at text, type text, action text, outcome text, "actorType" text,
   "actorId" text, "actorLabel" text, "resourceType" text, "resourceId" text, "ipCipher" text, "ipHash" text,
@@ -53,6 +58,7 @@ const INSERT_EVENTS = `
  * which cost twice as much per commit (bench/README.md, W2).
  */
 export async function appendBatch(events: Unchained[]): Promise<RecordedEvent[]> {
+  if (events.length > MAX_BATCH_EVENTS) throw new Error(`appendBatch takes at most ${MAX_BATCH_EVENTS} events`);
   const client = await pgPool().connect();
   let stored: StoredEventText[];
   try {

@@ -2,7 +2,7 @@ import "server-only";
 import { db, Prisma } from "../db/client";
 import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
-import { checkpointStatement, parseStoredEvent, readChainHead, readRangeAhead, type StoredEventText } from "./store";
+import { CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, parseStoredEvent, readChainHead, readRangeAhead, type StoredEventText } from "./store";
 
 const BATCH = 10_000;
 
@@ -28,7 +28,11 @@ type Checkpoint = { seq: bigint; hash: string; keyId: string; signature: string 
  */
 export async function verifyChain(): Promise<ChainVerification> {
   const started = performance.now();
-  const checkpoints = await db().auditCheckpoint.findMany({ orderBy: { seq: "asc" } });
+  // The chain as it stands now: events written while it is walked are left for the next check
+  // (otherwise they would look like events missing at the head). Read before the checkpoints, so
+  // every batch up to the head has its checkpoint among them (both commit together).
+  const head = await readChainHead();
+  const checkpoints = await db().auditCheckpoint.findMany({ where: { seq: { lte: head.seq } }, orderBy: { seq: "asc" } });
   const result = (fields: Partial<ChainVerification>): ChainVerification => ({
     ok: false, eventsChecked: 0, checkpointsChecked: 0, firstSeq: null, lastSeq: null, firstBadSeq: null, problem: null,
     ...fields, durationMs: Math.round(performance.now() - started),
@@ -46,9 +50,6 @@ export async function verifyChain(): Promise<ChainVerification> {
     bySeq.set(cp.seq, cp);
   }
 
-  // The chain as it stands now: events written while it is walked are left for the next check
-  // (otherwise they would look like events missing at the head).
-  const head = await readChainHead();
   const upToHead = Prisma.sql`AND seq <= ${head.seq}`;
 
   let expectedSeq: bigint | null = null;
@@ -89,12 +90,33 @@ export async function verifyChain(): Promise<ChainVerification> {
     }
   }
 
-  const lastSeq = last ? BigInt(last.seq) : (checkpoints.filter((cp) => cp.seq <= head.seq).at(-1)?.seq ?? BigInt(0));
+  const missing = first ? missingCheckpoint(checkpoints, BigInt(first.seq) - BigInt(1), head.seq) : null;
+  if (missing !== null) {
+    return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missing.toString(), problem: `the signed checkpoint written with event ${missing} is missing: checkpoints were removed, so the events after the one before it are not vouched for` });
+  }
+  const lastSeq = last ? BigInt(last.seq) : (checkpoints.at(-1)?.seq ?? BigInt(0));
   if (head.seq !== lastSeq || (last && head.hash !== last.hash)) {
     const missingFrom = (lastSeq + BigInt(1)).toString();
     return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head.seq})` });
   }
   return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
+}
+
+/**
+ * The first multiple of CHECKPOINT_EVERY after `start` (the genesis or a purge anchor) and up to
+ * `head` with no checkpoint in the batch that reached it (see CHECKPOINT_EVERY). Removing
+ * checkpoints is what rewriting events a signature vouched for takes, hashes recomputed and all.
+ */
+function missingCheckpoint(checkpoints: Checkpoint[], start: bigint, head: bigint): bigint | null {
+  const every = BigInt(CHECKPOINT_EVERY);
+  const batch = BigInt(MAX_BATCH_EVENTS);
+  let next = 0;
+  for (let multiple = (start / every + BigInt(1)) * every; multiple <= head; multiple += every) {
+    while (next < checkpoints.length && checkpoints[next]!.seq < multiple) next++;
+    const checkpoint = checkpoints[next];
+    if (!checkpoint || checkpoint.seq >= multiple + batch) return multiple;
+  }
+  return null;
 }
 
 /**

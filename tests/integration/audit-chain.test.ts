@@ -105,6 +105,22 @@ describe("the audit chain", () => {
     expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
   });
 
+  it("a rewritten chain whose checkpoints were removed too fails where the first one is missing", async () => {
+    await writeMany(2 * CHECKPOINT_EVERY + 300, 16);
+    expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 2 });
+    // The careful attacker of the test above also removes the checkpoints after event 1,500.
+    const rows = await readRange(BigInt(1499), 10_000);
+    let prev = rows[0]!.prevHash;
+    const updates = rows.map((row) => {
+      const { hash: _old, ...fields } = row;
+      const forged = { ...fields, prevHash: prev, outcome: row.seq === "1500" ? "failure" : row.outcome };
+      prev = eventTextHash(forged);
+      return `UPDATE audit_events SET outcome = '${forged.outcome}', prev_hash = '${forged.prevHash}', hash = '${prev}' WHERE seq = ${row.seq};`;
+    });
+    await asSuperuserBypassingTriggers(`DO $$ BEGIN ${updates.join(" ")} DELETE FROM audit_checkpoints WHERE seq > 1500; UPDATE audit_chain_head SET hash = '${prev}'; END $$`);
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(2 * CHECKPOINT_EVERY), problem: expect.stringContaining("checkpoints were removed") });
+  });
+
   it("encrypts IP and user agent at rest", async () => {
     await recordAuditEvent(event(7, { client: { ip: "203.0.113.77", userAgent: "Secret Browser 1.0" } }));
     const [raw] = await db().$queryRawUnsafe<Record<string, unknown>[]>("SELECT ip_cipher, ip_hash, user_agent_cipher, metadata, search::text FROM audit_events");
