@@ -89,6 +89,19 @@ export async function appendBatch(events: Unchained[]): Promise<RecordedEvent[]>
   return stored.map(({ seq, id, at, hash }) => ({ seq, id, at, hash }));
 }
 
+/** The chain head and every checkpoint, read in one snapshot: no batch commits between the two reads. */
+export async function readHeadAndCheckpoints() {
+  const [head, checkpoints] = await db().$transaction(
+    [
+      db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true, canonicalJsonFrom: true } }),
+      db().auditCheckpoint.findMany({ orderBy: { seq: "asc" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } }),
+    ],
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+  );
+  if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
+  return { head, checkpoints };
+}
+
 /** The chain head: the newest event's sequence number and hash. It moves in the same transaction as the insert, so every event up to it is committed. */
 export async function readChainHead(): Promise<{ seq: bigint; hash: string; canonicalJsonFrom: bigint }> {
   const head = await db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true, canonicalJsonFrom: true } });
@@ -96,12 +109,19 @@ export async function readChainHead(): Promise<{ seq: bigint; hash: string; cano
   return head;
 }
 
-/** What a checkpoint signs: the event with this sequence number has this hash. */
-export const checkpointStatement = (seq: bigint | string, hash: string) => `gatehouse-audit-checkpoint:${seq}:${hash}`;
+export type CheckpointReason = "periodic" | "purge" | "key_rotation";
+
+/**
+ * What a checkpoint signs: the event with this sequence number has this hash, and why it was
+ * signed, since only a purge's checkpoint may anchor a chain whose older events are gone.
+ */
+export const checkpointStatement = (seq: bigint | string, hash: string, reason: string) => `gatehouse-audit-checkpoint:v2:${reason}:${seq}:${hash}`;
+/** What checkpoints signed before 2026-12-04 said: no reason, so theirs is only as stored. */
+export const legacyCheckpointStatement = (seq: bigint | string, hash: string) => `gatehouse-audit-checkpoint:${seq}:${hash}`;
 
 /** Signs and stores a checkpoint (unless that event has one), in the caller's transaction if any (whichever client runs it). */
-export async function insertCheckpoint(execute: (text: string, values: unknown[]) => Promise<unknown>, seq: bigint, hash: string, reason: string) {
-  const { keyId, signature } = signDetached(checkpointStatement(seq, hash));
+export async function insertCheckpoint(execute: (text: string, values: unknown[]) => Promise<unknown>, seq: bigint, hash: string, reason: CheckpointReason) {
+  const { keyId, signature } = signDetached(checkpointStatement(seq, hash, reason));
   await execute(
     "INSERT INTO audit_checkpoints (id, seq, hash, reason, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (seq) DO NOTHING",
     [randomUUID(), seq.toString(), hash, reason, keyId, signature],

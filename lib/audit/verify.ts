@@ -1,8 +1,11 @@
 import "server-only";
-import { db, Prisma } from "../db/client";
+import { Prisma } from "../db/client";
 import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
-import { CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, parseStoredEvent, readChainHead, readRangeAhead, type StoredEventText } from "./store";
+import {
+  CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, parseStoredEvent, readHeadAndCheckpoints, readRangeAhead,
+  type StoredEventText,
+} from "./store";
 
 const BATCH = 10_000;
 
@@ -18,21 +21,19 @@ export type ChainVerification = {
   durationMs: number;
 };
 
-type Checkpoint = { seq: bigint; hash: string; keyId: string; signature: string };
+type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; signature: string };
 
 /**
  * Walks the whole chain: every event's hash recomputed, every link to the previous hash, no
- * gaps in the sequence, every signed checkpoint matched, and the head row at the last event.
- * The first remaining event links either to the genesis hash or to a signed checkpoint (the one
- * the retention purge wrote before removing older events).
+ * gaps in the sequence, every signed checkpoint matched and none missing or beyond the head, and
+ * the head row at the last event. The first remaining event links either to the genesis hash or
+ * to the signed checkpoint the retention purge wrote before removing older events.
  */
 export async function verifyChain(): Promise<ChainVerification> {
   const started = performance.now();
   // The chain as it stands now: events written while it is walked are left for the next check
-  // (otherwise they would look like events missing at the head). Read before the checkpoints, so
-  // every batch up to the head has its checkpoint among them (both commit together).
-  const head = await readChainHead();
-  const checkpoints = await db().auditCheckpoint.findMany({ where: { seq: { lte: head.seq } }, orderBy: { seq: "asc" } });
+  // (otherwise they would look like events missing at the head).
+  const { head, checkpoints } = await readHeadAndCheckpoints();
   const result = (fields: Partial<ChainVerification>): ChainVerification => ({
     ok: false, eventsChecked: 0, checkpointsChecked: 0, firstSeq: null, lastSeq: null, firstBadSeq: null, problem: null,
     ...fields, durationMs: Math.round(performance.now() - started),
@@ -40,13 +41,8 @@ export async function verifyChain(): Promise<ChainVerification> {
 
   const bySeq = new Map<bigint, Checkpoint>();
   for (const cp of checkpoints) {
-    const key = trustedSigningKey(cp.keyId);
-    if (!key) {
-      return result({ firstBadSeq: cp.seq.toString(), problem: `checkpoint at ${cp.seq} is signed by key ${cp.keyId}, which is neither GATEHOUSE_SIGNING_KEY nor listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS` });
-    }
-    if (!verifyDetached(checkpointStatement(cp.seq, cp.hash), cp.signature, key.publicKey)) {
-      return result({ firstBadSeq: cp.seq.toString(), problem: `checkpoint at ${cp.seq} has an invalid signature` });
-    }
+    const problem = checkpointProblem(cp, head.seq);
+    if (problem) return result({ firstBadSeq: cp.seq.toString(), problem });
     bySeq.set(cp.seq, cp);
   }
 
@@ -71,7 +67,7 @@ export async function verifyChain(): Promise<ChainVerification> {
         expectedSeq = seq;
         if (seq !== BigInt(1)) {
           const anchor = bySeq.get(seq - BigInt(1));
-          if (!anchor) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `events before ${seq} are missing and no checkpoint anchors the chain there` });
+          if (anchor?.reason !== "purge") return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `events before ${seq} are missing and no purge's checkpoint anchors the chain there` });
           expectedPrev = anchor.hash;
         }
       }
@@ -100,6 +96,18 @@ export async function verifyChain(): Promise<ChainVerification> {
     return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head.seq})` });
   }
   return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
+}
+
+/** Why a checkpoint cannot be trusted, if it cannot. */
+function checkpointProblem(cp: Checkpoint, headSeq: bigint): string | null {
+  const key = trustedSigningKey(cp.keyId);
+  if (!key) return `checkpoint at ${cp.seq} is signed by key ${cp.keyId}, which is neither GATEHOUSE_SIGNING_KEY nor listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS`;
+  // Checkpoints signed before the reason was part of the statement verify in their old form.
+  const signed = [checkpointStatement(cp.seq, cp.hash, cp.reason), legacyCheckpointStatement(cp.seq, cp.hash)];
+  if (!signed.some((statement) => verifyDetached(statement, cp.signature, key.publicKey))) return `checkpoint at ${cp.seq} has an invalid signature`;
+  // A checkpoint is written with (or after) its event, so the head cannot be behind it.
+  if (cp.seq > headSeq) return `checkpoint at ${cp.seq} is beyond the chain head (${headSeq}): events were removed from the end`;
+  return null;
 }
 
 /**

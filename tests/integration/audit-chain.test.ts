@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { recordAuditEvent, verifyChain, verifyChainIfDue, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
 import { eventTextHash } from "@/lib/audit/hash";
-import { CHECKPOINT_EVERY, readRange } from "@/lib/audit/store";
+import { CHECKPOINT_EVERY, legacyCheckpointStatement, readRange } from "@/lib/audit/store";
+import { signDetached } from "@/lib/crypto";
 import { resetDatabase } from "../support/db";
 
 beforeEach(resetDatabase);
@@ -119,6 +120,30 @@ describe("the audit chain", () => {
     });
     await asSuperuserBypassingTriggers(`DO $$ BEGIN ${updates.join(" ")} DELETE FROM audit_checkpoints WHERE seq > 1500; UPDATE audit_chain_head SET hash = '${prev}'; END $$`);
     expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(2 * CHECKPOINT_EVERY), problem: expect.stringContaining("checkpoints were removed") });
+  });
+
+  it("events cut from the end are caught by the checkpoint they leave beyond the head", async () => {
+    await writeMany(CHECKPOINT_EVERY + 200, 16);
+    const [kept] = await readRange(BigInt(CHECKPOINT_EVERY - 101), 1);
+    await asSuperuserBypassingTriggers(`DO $$ BEGIN DELETE FROM audit_events WHERE seq > ${kept!.seq}; UPDATE audit_chain_head SET seq = ${kept!.seq}, hash = '${kept!.hash}'; END $$`);
+    expect(await verifyChain()).toMatchObject({ ok: false, problem: expect.stringContaining("beyond the chain head") });
+  });
+
+  it("only a purge's checkpoint anchors a chain whose first events are gone, and its reason is signed", async () => {
+    await writeMany(CHECKPOINT_EVERY + 200, 16);
+    const periodic = await db().auditCheckpoint.findFirstOrThrow({ where: { reason: "periodic" } });
+    await asSuperuserBypassingTriggers(`DELETE FROM audit_events WHERE seq <= ${periodic.seq}`);
+    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(periodic.seq + BigInt(1)), problem: expect.stringContaining("no purge's checkpoint") });
+    await asSuperuserBypassingTriggers(`UPDATE audit_checkpoints SET reason = 'purge' WHERE seq = ${periodic.seq}`);
+    expect(await verifyChain()).toMatchObject({ ok: false, problem: `checkpoint at ${periodic.seq} has an invalid signature` });
+  });
+
+  it("checkpoints signed before the reason was signed still verify", async () => {
+    await writeMany(CHECKPOINT_EVERY + 10, 8);
+    const periodic = await db().auditCheckpoint.findFirstOrThrow({ where: { reason: "periodic" } });
+    const { signature } = signDetached(legacyCheckpointStatement(periodic.seq, periodic.hash));
+    await asSuperuserBypassingTriggers(`UPDATE audit_checkpoints SET signature = '${signature}' WHERE seq = ${periodic.seq}`);
+    expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 1 });
   });
 
   it("encrypts IP and user agent at rest", async () => {
