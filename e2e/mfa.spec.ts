@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import {
-  addVirtualAuthenticator, createUserViaConsole, enrollTotp, expectSignedInAs, signIn, signOut, submitAsAdmin, submitSignIn, totpCode, uniqueEmail, ADMIN_STATE,
+  addVirtualAuthenticator, createUserViaConsole, enrollTotp, expectSignedInAs, signIn, signOut, sql, submitAsAdmin, submitSignIn, totpCode, uniqueEmail, ADMIN_STATE,
 } from "./support/helpers";
 
 const PASSWORD = "mfa passphrase for e2e";
@@ -15,6 +15,26 @@ async function newUser(browser: import("@playwright/test").Browser, prefix: stri
 async function chooseMethod(page: Page, label: "Authenticator app" | "Passkey" | "Backup code") {
   await page.locator("label", { hasText: label }).first().click();
 }
+
+test("a user with no second factor confirms with the password before adding one to an older session", async ({ browser, page }) => {
+  const email = await newUser(browser, "reauth");
+  await signIn(page, email, PASSWORD);
+  // The sign-in was a while ago: whoever holds this session now may not be its owner.
+  sql(`UPDATE sessions SET password_verified_at = now() - interval '10 minutes' WHERE user_id = (SELECT id FROM users WHERE email = '${email}')`);
+  await page.goto("/account/security");
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  await expect(page.getByTestId("form-message")).toContainText("Confirm it is you");
+  await page.getByRole("link", { name: "Verify now" }).click();
+  await expect(page).toHaveURL(/\/account\/confirm\?callbackUrl=%2Faccount%2Fsecurity/);
+  await page.getByLabel("Password").fill("not my password");
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByText("That is not your password.")).toBeVisible();
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page).toHaveURL(/\/account\/security$/);
+  await enrollTotp(page);
+  await expect(page.getByTestId("totp-status")).toContainText("On");
+});
 
 test("a user turns on TOTP, signs in with it, then with a backup code that works only once", async ({ browser, page }) => {
   const email = await newUser(browser, "totp");

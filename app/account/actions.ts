@@ -1,7 +1,8 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordPairSchema, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
+import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordPairSchema, reportUnrecognizedSignIn, tooManyTries, updateName } from "@/lib/auth";
+import { hasSecondFactor, secondFactors } from "@/lib/mfa";
 
 export const updateProfileAction = guardedAction("signed-in", z.object({ name: nameSchema }), async ({ name }, user, ctx) => {
   await updateName(user.id, name, ctx);
@@ -19,14 +20,15 @@ export const changePasswordAction = guardedAction(
   passwordForm,
   async (form, user, ctx) => {
     const disconnectApps = form.disconnectApps === "on";
-    const result = await changePassword(user.id, user.sessionId, form.currentPassword, form.newPassword, ctx, { disconnectApps });
-    if (!result.ok) return { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } };
+    const result = await changePassword(user, form.currentPassword, form.newPassword, ctx, { disconnectApps });
+    if (!result.ok) return result.reason === "wrong_password" ? { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } } : tooManyTries(result);
     revalidatePath("/account/security");
     revalidatePath("/account/apps");
     const others = result.endedSessions === 1 ? "1 other session was" : `${result.endedSessions} other sessions were`;
     return { ok: true, message: `Password changed. ${others} signed out.${disconnectApps ? " Every app you had let in was disconnected." : ""}` };
   },
-  { stepUp: true },
+  // The form asks for the current password: only a user with a second factor must also step up.
+  { stepUp: async (_form, user) => hasSecondFactor(await secondFactors(user.id)) },
 );
 
 export const revokeSessionAction = guardedAction("signed-in", z.object({ sessionId: z.uuid() }), async ({ sessionId }, user, ctx) => {

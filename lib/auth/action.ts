@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { requestContext } from "../http/request-context";
 import { currentPendingSignIn, currentUser, hasFreshMfa, type CurrentUser } from "./current";
+import { hasFreshPassword } from "./session-user";
 import { hasSecondFactor, secondFactors } from "../mfa";
 import { userContext, type AuditContext } from "../audit/context";
 import { checkAccess, type ConsoleAccess } from "./access";
@@ -17,7 +18,7 @@ export type ActionState = {
   fieldErrors?: Record<string, string[] | undefined>;
   /** On failure: what was submitted (secrets left out), so the form can show it again. */
   values?: Record<string, string | string[]>;
-  /** The action needs a fresh MFA verification first (see /account/confirm). */
+  /** The action needs the user to confirm it is them first (see /account/confirm). */
   stepUp?: boolean;
   /** Output for the page that called the action (WebAuthn options, codes shown once to their owner). */
   data?: unknown;
@@ -40,10 +41,12 @@ function echoValues(formData: FormData): Record<string, string | string[]> {
 // A console section and action: the decision point must allow it (lib/auth/access.ts).
 type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
 /**
- * stepUp: the action needs a fresh second factor (from a user who has one). A function decides by
- * the validated input, for actions that are sensitive one way only (enabling an account, not disabling it).
+ * stepUp: the action needs the user to have confirmed it is them in the last few minutes: with a
+ * second factor if they have one, else with their password. A function decides by the validated
+ * input and the user, for actions that are sensitive one way only (enabling an account, not
+ * disabling it) or that check the password themselves.
  */
-type Options<I> = { stepUp?: boolean | ((input: I) => boolean | Promise<boolean>) };
+type Options<I> = { stepUp?: boolean | ((input: I, user: CurrentUser) => boolean | Promise<boolean>) };
 
 /** `ctx` is who is acting and from where, for the audit events the handler's domain calls write. */
 type Handler<S extends z.ZodType, U> = (input: z.infer<S>, user: U, ctx: AuditContext) => Promise<ActionState>;
@@ -68,7 +71,9 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
   return async (_prev: ActionState, formData: FormData): Promise<ActionState> => {
     // Forms send FormData; a forged call may send anything.
     if (!(formData instanceof FormData)) return { ok: false, message: "Send this as a form." };
-    const user = access === "account-setup" ? ((await currentUser()) ?? (await enrollingUser())) : await currentUser();
+    const signedIn = await currentUser();
+    const enrolling = access === "account-setup" && !signedIn ? await enrollingUser() : null;
+    const user = signedIn ?? enrolling;
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
       if (typeof access !== "string" && !(await checkAccess(user, access))) {
@@ -90,9 +95,10 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
         values: echoValues(formData),
       };
     }
-    const needsStepUp = typeof options.stepUp === "function" ? await options.stepUp(parsed.data) : options.stepUp;
-    if (user && needsStepUp && !(await stepUpSatisfied(user))) {
-      return { ok: false, stepUp: true, message: "Confirm it is you to continue: verify with a second factor first." };
+    const needsStepUp = user && (typeof options.stepUp === "function" ? await options.stepUp(parsed.data, user) : options.stepUp);
+    // A sign-in waiting for enrollment is minutes old and began with the password: that is its step-up.
+    if (user && needsStepUp && !enrolling && !(await stepUpSatisfied(user))) {
+      return { ok: false, stepUp: true, message: "Confirm it is you to continue." };
     }
     const client = await requestContext();
     const ctx: AuditContext = user ? userContext(user, client) : { actor: { type: "user", id: null, label: null }, client };
@@ -106,10 +112,10 @@ async function enrollingUser(): Promise<CurrentUser | null> {
   return pending?.stage === "enrollment_required" ? pending : null;
 }
 
-// A user without a second factor has nothing to step up with; their sensitive actions
-// (changing the password) ask for the current password instead.
+// A user with a second factor proves it is them with it; one without has only the password.
 async function stepUpSatisfied(user: CurrentUser): Promise<boolean> {
-  return hasFreshMfa(user) || !hasSecondFactor(await secondFactors(user.id));
+  if (hasFreshMfa(user)) return true;
+  return !hasSecondFactor(await secondFactors(user.id)) && hasFreshPassword(user);
 }
 
 /**

@@ -3,13 +3,14 @@ export { currentUser, currentPendingSignIn, pendingStageUrl, requireUser, hasFre
 export { requireAccess, requireConsole, canAccess, viewableSections, tokenIssuanceDecision, consoleSubject, type ConsoleAccess } from "./access";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
+export { reauthenticateWithPassword, tooManyTries } from "./reauthenticate";
 export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
 export { checkSignInThrottle, signInLockedUntil } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";
 export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, sessionStatus, reportUnrecognizedSignIn } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {
-  createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changePassword,
+  createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changePassword, resetUserMfa,
   completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH } from "./password";

@@ -14,6 +14,8 @@ export type CurrentUser = {
   roles: RoleName[];
   /** Last MFA verification in this session (sign-in or step-up); null if none. */
   mfaVerifiedAt: Date | null;
+  /** Last time the password was entered in this session (sign-in or re-confirmation); null if never. */
+  passwordVerifiedAt: Date | null;
   /** How the session was authenticated, its sign-in's risk score and its device's trust: what policies see. */
   authMethods: string[];
   riskScore: number | null;
@@ -25,16 +27,24 @@ type SessionRow = NonNullable<Awaited<ReturnType<typeof findActiveSession>>>;
 export function toCurrentUser(row: SessionRow, now = new Date()): CurrentUser {
   const { user } = row;
   return {
-    sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt,
+    sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt, passwordVerifiedAt: row.passwordVerifiedAt,
     authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: !!row.device?.trustedUntil && row.device.trustedUntil > now,
   };
 }
 
-// Sensitive actions need an MFA verification this recent (when the user has a second factor).
+// Sensitive actions need an MFA verification this recent (or, from a user with no second factor,
+// the password).
 const STEP_UP_WINDOW_MS = 5 * 60_000;
 
+const isFresh = (at: Date | null, now: Date) => !!at && now.getTime() - at.getTime() < STEP_UP_WINDOW_MS;
+
 export function hasFreshMfa(user: CurrentUser, now = new Date()): boolean {
-  return !!user.mfaVerifiedAt && now.getTime() - user.mfaVerifiedAt.getTime() < STEP_UP_WINDOW_MS;
+  return isFresh(user.mfaVerifiedAt, now);
+}
+
+/** Step-up for a user with no second factor: the password entered in the last few minutes. */
+export function hasFreshPassword(user: CurrentUser, now = new Date()): boolean {
+  return isFresh(user.passwordVerifiedAt, now);
 }
 
 /** What the access policies see of this user, asking from `ip`. */

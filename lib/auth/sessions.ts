@@ -13,7 +13,9 @@ export type SessionEndReason =
   | "user_disabled"
   | "password_changed"
   | "reported_by_user"
-  | "incident_response";
+  | "incident_response"
+  | "mfa_reset"
+  | "password_guessing";
 
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
@@ -55,6 +57,7 @@ export async function createSession(userId: string, client: RequestContext, init
       authMethods: init.authMethods,
       deviceId: init.deviceId,
       mfaVerifiedAt: init.mfaVerified ? now : null,
+      passwordVerifiedAt: init.authMethods.includes("password") ? now : null,
       riskScore: init.riskScore ?? null,
     },
   });
@@ -104,6 +107,11 @@ export async function markMfaVerified(sessionId: string, method: string, now = n
   const session = await db().session.findUniqueOrThrow({ where: { id: sessionId } });
   const authMethods = session.authMethods.includes(method) ? session.authMethods : [...session.authMethods, method];
   await db().session.update({ where: { id: sessionId }, data: { mfaVerifiedAt: now, authMethods } });
+}
+
+/** Step-up of a user with no second factor: records that the password was just entered again. */
+export async function markPasswordVerified(sessionId: string, now = new Date()): Promise<void> {
+  await db().session.update({ where: { id: sessionId }, data: { passwordVerifiedAt: now } });
 }
 
 /** The session with its user, if it is still valid: not ended, not expired, user not disabled. Any stage. */

@@ -8,6 +8,9 @@ import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./thro
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
 import { revokeUserGrants } from "../oidc/consents";
+import { resetMfa } from "../mfa/factors";
+import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
+import type { CurrentUser } from "./session-user";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
 export const nameSchema = z.string().trim().min(1, "Enter a name.").max(100, "Use at most 100 characters.");
@@ -182,7 +185,7 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
   await audit(ctx, { type: "admin", action: "user.profile.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { fields: ["name"] } });
 }
 
-export type PasswordChangeResult = { ok: true; endedSessions: number } | { ok: false; reason: "wrong_current_password" };
+export type PasswordChangeResult = { ok: true; endedSessions: number } | Exclude<SessionPasswordCheck, { ok: true }>;
 
 /**
  * A new password replaces the old one and satisfies a pending reset requirement, however it was
@@ -206,25 +209,32 @@ function forgetRecoveryLinks(tx: Tx, userId: string) {
  * may have had the password) also every app's grants and tokens and every single sign-on session.
  */
 export async function changePassword(
-  userId: string,
-  currentSessionId: string,
+  user: Pick<CurrentUser, "id" | "email" | "sessionId">,
   currentPassword: string,
   newPassword: string,
   ctx: AuditContext,
   { disconnectApps = false } = {},
 ): Promise<PasswordChangeResult> {
-  const credential = await db().passwordCredential.findUnique({ where: { userId } });
-  if (!credential || !(await verifyPassword(credential.hash, currentPassword))) {
-    await audit(ctx, { type: "authentication", action: "password.change", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: "wrong_current_password" } });
-    return { ok: false, reason: "wrong_current_password" };
-  }
+  const check = await checkSessionPassword(user, currentPassword, "password.change", ctx);
+  if (!check.ok) return check;
+  const userId = user.id;
   // Apps first: if that fails, the old password still works and the user can simply try again.
   if (disconnectApps) await revokeUserGrants(userId, ctx);
   const hash = await hashPassword(newPassword);
   await db().$transaction((tx) => storeNewPassword(tx, userId, hash, new Date()));
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
-  const endedSessions = await endAllSessions(userId, "password_changed", ctx, currentSessionId);
+  const endedSessions = await endAllSessions(userId, "password_changed", ctx, user.sessionId);
   return { ok: true, endedSessions };
+}
+
+/**
+ * Removes every second factor, backup code and device trust (lib/mfa), and ends every session:
+ * an MFA reset usually means someone else may have had a factor, and a session kept open would
+ * now pass step-up with nothing to prove and could enroll a factor of its own.
+ */
+export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext): Promise<number> {
+  await resetMfa(userId, reason, ctx);
+  return endAllSessions(userId, "mfa_reset", ctx);
 }
 
 /**

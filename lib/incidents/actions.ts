@@ -3,9 +3,8 @@ import ipaddr from "ipaddr.js";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { endAllSessions } from "../auth/sessions";
-import { requirePasswordReset, userEmails } from "../auth/users";
+import { requirePasswordReset, resetUserMfa, userEmails } from "../auth/users";
 import { lockAccountName } from "../auth/throttle";
-import { resetMfa } from "../mfa/factors";
 import { revokeUserGrants } from "../oidc/consents";
 import { addIpRule, listIpRules } from "../risk/ip-rules";
 import { resolveChannel } from "./channels";
@@ -95,9 +94,9 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
     }
     case "require_mfa_reenrollment": {
       if (!targets.users.length) return noUsers();
-      if (dryRun) return { status: "ok", detail: `Would remove the second factors and device trust of ${emails(targets)}.` };
-      for (const u of targets.users) await resetMfa(u.id, `${ref(targets)}: ${reason}`, ctx);
-      return { status: "ok", detail: `Removed the second factors of ${emails(targets)}; they enroll again at next sign-in.` };
+      if (dryRun) return { status: "ok", detail: `Would remove the second factors and device trust of ${emails(targets)} and sign them out.` };
+      for (const u of targets.users) await resetUserMfa(u.id, `${ref(targets)}: ${reason}`, ctx);
+      return { status: "ok", detail: `Removed the second factors of ${emails(targets)} and signed them out; they enroll again at next sign-in.` };
     }
     case "notify":
       return notify(step.channel, targets, options);

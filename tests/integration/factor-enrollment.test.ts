@@ -3,6 +3,8 @@ import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
+import { reauthenticateWithPassword } from "@/lib/auth/reauthenticate";
+import { resetUserMfa } from "@/lib/auth/users";
 import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { authStrength } from "@/lib/policy/pdp";
 import { passkeyRegistrationOptions } from "@/lib/mfa";
@@ -86,5 +88,32 @@ describe("adding a factor", () => {
     // Now that the user has a factor, the next one needs it proved first.
     signedIn = await asCurrentUser(sessionId);
     expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: false, stepUp: true });
+  });
+
+  it("from a user with no factor, needs the password from the last few minutes: a stolen older session cannot enroll its own", async () => {
+    const user = await makeUser();
+    const sessionId = await passwordSignIn(user.email);
+    await db().session.update({ where: { id: sessionId }, data: { passwordVerifiedAt: new Date(Date.now() - 10 * 60_000) } });
+    signedIn = await asCurrentUser(sessionId);
+    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: false, stepUp: true });
+    expect(await db().passkey.count({ where: { userId: user.id } })).toBe(0);
+
+    expect(await reauthenticateWithPassword(signedIn, "not the password", ctx)).toEqual({ ok: false, reason: "wrong_password" });
+    expect(await reauthenticateWithPassword(signedIn, TEST_PASSWORD, ctx)).toEqual({ ok: true });
+    signedIn = await asCurrentUser(sessionId);
+    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: true });
+    const outcomes = (await db().auditEvent.findMany({ where: { action: "session.reauthenticate" }, orderBy: { seq: "asc" } })).map((e) => e.outcome);
+    expect(outcomes).toEqual(["failure", "success"]);
+  });
+});
+
+describe("an MFA reset", () => {
+  it("signs the user out everywhere, so no open session is left with nothing to prove", async () => {
+    const { user } = await withTotp();
+    const sessionId = await passwordSignIn(user.email);
+    expect(await resetUserMfa(user.id, "Lost phone, identity checked on a video call", ctx)).toBe(1);
+    expect(await findActiveSession(sessionId)).toBeNull();
+    expect(await db().session.findUnique({ where: { id: sessionId }, select: { endReason: true } })).toEqual({ endReason: "mfa_reset" });
+    expect(await db().totpFactor.count({ where: { userId: user.id } })).toBe(0);
   });
 });

@@ -185,7 +185,7 @@ describe("the MFA step in sign-in", () => {
     expect(session).toMatchObject({ stage: "mfa_required", requiredFactor: "any", authMethods: ["password"] });
     expect(session!.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
 
-    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
+    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
     const audit = userContext(user, client());
     expect((await completeMfaStep(pending, { method: "totp", code: "111111" }, false, audit)).ok).toBe(false);
     expect((await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, true, audit)).ok).toBe(true);

@@ -143,7 +143,7 @@ describe("password recovery", () => {
     const token = await linkFor(changed.email);
     const signedIn = await signInWithPassword({ email: changed.email, password: TEST_PASSWORD }, client(), null);
     if (!signedIn.ok) throw new Error("sign-in failed");
-    expect(await changePassword(changed.id, signedIn.sessionId, TEST_PASSWORD, "changed by its owner", ctx)).toMatchObject({ ok: true });
+    expect(await changePassword({ id: changed.id, email: changed.email, sessionId: signedIn.sessionId }, TEST_PASSWORD, "changed by its owner", ctx)).toMatchObject({ ok: true });
     expect(await recoveryLinkAccount(token)).toBeNull();
 
     await makeUser({ roles: ["admin"] });

@@ -53,7 +53,7 @@ async function signedInUserId(sessionId: string): Promise<string | null> {
 }
 
 const asUser = (user: TestUser, sessionId: string): CurrentUser => ({
-  sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
+  sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
 });
 
 describe("signing in while a new password is required", () => {
@@ -108,7 +108,7 @@ describe("signing in while a new password is required", () => {
     const user = await makeUser();
     const openSession = await passwordSignIn(user.email);
     await requirePasswordReset(user.id, "INC-5", ctx);
-    expect(await changePassword(user.id, openSession, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null))).toMatchObject({ ok: true });
+    expect(await changePassword({ id: user.id, email: user.email, sessionId: openSession }, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null))).toMatchObject({ ok: true });
     expect(await signedInUserId(await passwordSignIn(user.email, NEW_PASSWORD))).toBe(user.id);
   });
 

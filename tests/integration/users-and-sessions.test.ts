@@ -54,12 +54,25 @@ describe("password change", () => {
     const user = await makeUser();
     const mine = await signedIn(user.email);
     const other = await signedIn(user.email);
-    expect(await changePassword(user.id, mine, "wrong", "a brand new passphrase", ctx)).toEqual({ ok: false, reason: "wrong_current_password" });
-    expect(await changePassword(user.id, mine, TEST_PASSWORD, "a brand new passphrase", ctx)).toEqual({ ok: true, endedSessions: 1 });
+    const me = { id: user.id, email: user.email, sessionId: mine };
+    expect(await changePassword(me, "wrong", "a brand new passphrase", ctx)).toEqual({ ok: false, reason: "wrong_password" });
+    expect(await changePassword(me, TEST_PASSWORD, "a brand new passphrase", ctx)).toEqual({ ok: true, endedSessions: 1 });
     expect(await findActiveSession(mine)).not.toBeNull();
     expect(await findActiveSession(other)).toBeNull();
     expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).ok).toBe(false);
     expect((await signInWithPassword({ email: user.email, password: "a brand new passphrase" }, client(), null)).ok).toBe(true);
+  });
+
+  it("gives a session the account's five password guesses, then signs it out", async () => {
+    const user = await makeUser();
+    const me = { id: user.id, email: user.email, sessionId: await signedIn(user.email) };
+    for (let i = 0; i < 4; i++) expect(await changePassword(me, `guess ${i}`, "a brand new passphrase", ctx)).toEqual({ ok: false, reason: "wrong_password" });
+    expect(await changePassword(me, "guess 4", "a brand new passphrase", ctx)).toMatchObject({ ok: false, reason: "too_many_tries", signedOut: true });
+    expect(await findActiveSession(me.sessionId)).toBeNull();
+    // The right password now waits too, in this session as at sign-in: one budget of guesses.
+    expect(await changePassword(me, TEST_PASSWORD, "a brand new passphrase", ctx)).toMatchObject({ ok: false, reason: "too_many_tries", signedOut: false });
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false, reason: "throttled" });
+    expect(await db().auditEvent.count({ where: { action: "account.lockout", resourceId: user.id } })).toBe(1);
   });
 
   it("disconnects every app only when asked, and leaves other users' apps alone", async () => {
@@ -79,10 +92,11 @@ describe("password change", () => {
     await connect(user.id, "app-two");
     await connect(neighbour.id, "app-one");
 
-    await changePassword(user.id, mine, TEST_PASSWORD, "first new passphrase", ctx);
+    const me = { id: user.id, email: user.email, sessionId: mine };
+    await changePassword(me, TEST_PASSWORD, "first new passphrase", ctx);
     expect(await appsOf(user.id)).toEqual({ consents: 2, grants: 2 });
 
-    expect(await changePassword(user.id, mine, "first new passphrase", "second new passphrase", ctx, { disconnectApps: true })).toMatchObject({ ok: true });
+    expect(await changePassword(me, "first new passphrase", "second new passphrase", ctx, { disconnectApps: true })).toMatchObject({ ok: true });
     expect(await appsOf(user.id)).toEqual({ consents: 0, grants: 0 });
     expect(await appsOf(neighbour.id)).toEqual({ consents: 1, grants: 1 });
     expect(await db().auditEvent.count({ where: { action: "oauth.user_grants.revoke", resourceId: user.id } })).toBe(1);

@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { guardedAction, leaveTo, stepUp } from "@/lib/auth";
+import { guardedAction, leaveTo, reauthenticateWithPassword, stepUp, tooManyTries } from "@/lib/auth";
 import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 
@@ -14,4 +14,12 @@ export const stepUpAction = guardedAction("signed-in", stepUpForm, async (form, 
 
 export const stepUpPasskeyOptionsAction = guardedAction("signed-in", z.object({}), async (_input, user) => {
   return { ok: true, data: await passkeyAuthenticationOptions(user.id) };
+});
+
+const passwordForm = z.object({ callbackUrl: z.string().max(2000).optional(), password: z.string().min(1, "Enter your password.").max(1000) });
+
+export const confirmPasswordAction = guardedAction("signed-in", passwordForm, async (form, user, ctx) => {
+  const result = await reauthenticateWithPassword(user, form.password, ctx);
+  if (!result.ok) return result.reason === "wrong_password" ? { ok: false, fieldErrors: { password: ["That is not your password."] } } : tooManyTries(result);
+  return leaveTo(safeReturnPath(form.callbackUrl, "/account/security"));
 });

@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { SecondFactorForm } from "@/components/mfa/second-factor-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { Card } from "@/components/ui/card";
@@ -7,6 +6,7 @@ import { requireUser } from "@/lib/auth";
 import { secondFactors } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 import { stepUpAction, stepUpPasskeyOptionsAction } from "./actions";
+import { PasswordConfirmForm } from "./password-confirm-form";
 
 export const metadata: Metadata = { title: "Confirm it is you" };
 
@@ -18,7 +18,7 @@ export default async function ConfirmPage({ searchParams }: { searchParams: Prom
   const hasFactor = factors.totp || factors.passkeys > 0;
   return (
     <>
-      <PageHeader title="Confirm it is you" description="Sensitive changes need a second-factor check from the last few minutes." />
+      <PageHeader title="Confirm it is you" description="Sensitive changes need you to confirm it is you: a second factor (or, without one, your password) from the last few minutes." />
       <div className="max-w-md">
         <Card>
           {hasFactor ? (
@@ -29,12 +29,7 @@ export default async function ConfirmPage({ searchParams }: { searchParams: Prom
               callbackUrl={callbackUrl}
             />
           ) : (
-            <p className="text-sm text-slate-700">
-              You have no second factor, so there is nothing to confirm here.{" "}
-              <Link href={callbackUrl} className="underline">
-                Go back
-              </Link>
-            </p>
+            <PasswordConfirmForm callbackUrl={callbackUrl} />
           )}
         </Card>
       </div>

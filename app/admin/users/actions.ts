@@ -3,9 +3,8 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
   createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
-  newUserSchema, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
+  newUserSchema, resetUserMfa, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
-import { resetMfa } from "@/lib/mfa";
 
 const MANAGE = { section: "users", action: "manage" } as const;
 // Giving access (a new account, a role, an account enabled or unlocked again) needs a fresh second
@@ -96,9 +95,9 @@ export const resetMfaAction = guardedAction(
   MANAGE,
   resetMfaForm,
   async ({ userId, reason }, _admin, ctx) => {
-    await resetMfa(userId, reason, ctx);
+    const ended = await resetUserMfa(userId, reason, ctx);
     revalidatePath(`/admin/users/${userId}`);
-    return { ok: true, message: "Second factors, backup codes and remembered devices removed. The user sets up a factor again at next sign-in if their role requires one." };
+    return { ok: true, message: `Second factors, backup codes and remembered devices removed; ${ended} session${ended === 1 ? "" : "s"} signed out. The user sets up a factor again at next sign-in if their role requires one.` };
   },
   { stepUp: true },
 );
