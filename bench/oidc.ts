@@ -57,7 +57,7 @@ export async function runOidcBenchmarks(config: { seconds: number; concurrency: 
     name: "Bench web", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://rp.bench.test/cb",
     scopes: "openid offline_access", resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
   }), SYSTEM_CONTEXT);
-  const user = await createUser({ email: `bench-${Date.now()}@example.test`, name: "Bench User", password: "bench passphrase 123", roles: ["user"] }, SYSTEM_CONTEXT);
+  const user = await createUser({ email: `bench-${Date.now()}@example.test`, name: "Bench User", password: "bench passphrase 123", roles: ["user"] }, SYSTEM_CONTEXT, null);
 
   // One refresh-token chain per concurrent worker, issued the way the code grant would.
   const webClient = await provider.Client.find(web.clientId);

@@ -24,7 +24,7 @@ export async function runRiskBenchmarks(config: { users: number; assessments: nu
   console.log(`[risk] creating ${config.users} users with a sign-in history…`);
   const users: { id: string; email: string; home: string; token: string | null }[] = [];
   for (let i = 0; i < config.users; i++) {
-    const user = await createUser({ email: `risk-bench-${i}-${Date.now()}@example.test`, name: "Bench", password: PASSWORD, roles: ["user"] }, SYSTEM_CONTEXT);
+    const user = await createUser({ email: `risk-bench-${i}-${Date.now()}@example.test`, name: "Bench", password: PASSWORD, roles: ["user"] }, SYSTEM_CONTEXT, null);
     users.push({ id: user.id, email: user.email, home: randomIp(i), token: null });
   }
   const day = 86_400_000;

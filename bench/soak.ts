@@ -23,7 +23,7 @@ export async function runSoakBenchmark(config: { seconds: number; concurrency: n
   const { createUser } = await import("../lib/auth/users");
   const { SYSTEM_CONTEXT } = await import("../lib/audit/context");
   const user = { email: `soak-${Date.now()}@example.test`, password: "soak test passphrase" };
-  const created = await createUser({ ...user, name: "Soak", roles: ["user"] }, SYSTEM_CONTEXT);
+  const created = await createUser({ ...user, name: "Soak", roles: ["user"] }, SYSTEM_CONTEXT, null);
 
   const server = await startProductionServer({ GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1", GATEHOUSE_LOG_FILE: "off" });
   const { origin } = server;

@@ -44,7 +44,7 @@ export async function redeemSetupToken(token: string, admin: Omit<NewUser, "role
   });
   if (count !== 1) return { ok: false, reason: "invalid_token" };
   try {
-    const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } });
+    const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } }, null);
     return { ok: true, userId: user.id };
   } catch (error) {
     if (!(error instanceof EmailTakenError)) throw error;
@@ -65,7 +65,7 @@ export async function ensureFirstAdminPath(env: { email?: string; password?: str
     await createUser(newUserSchema.parse({ email: env.email, name: env.name ?? "Administrator", password: env.password, roles: ["admin"] }), {
       ...SYSTEM_CONTEXT,
       actor: { type: "system", id: null, label: "environment" },
-    });
+    }, null);
     return null;
   }
   return issueSetupToken();

@@ -11,7 +11,7 @@ export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, 
 export { routeCaller, problem } from "./route-guard";
 export {
   createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changePassword, resetUserMfa,
-  completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, USERS_PAGE_SIZE,
+  completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH } from "./password";
 export { requestPasswordRecovery, recoveryLinkAccount, resetPasswordWithLink, recoveryAvailable, recoveryRequestSchema } from "./recovery";

@@ -32,7 +32,26 @@ export class EmailTakenError extends Error {
   }
 }
 
-export async function createUser(input: NewUser, ctx: AuditContext) {
+/** Who hands out roles, when it is a person (the first admin is made by the system). */
+export type Granter = { id: string; roles: readonly RoleName[] };
+
+export class RoleGrantError extends Error {}
+
+/**
+ * Only an admin hands out any role; anyone else whom the policies let manage users (a help desk
+ * that unlocks accounts) hands out only roles they hold, so they cannot make themselves, or
+ * anyone, an admin. Nobody changes their own roles. Everyone may be given "user".
+ */
+function checkGrant(granter: Granter | null, userId: string | null, granted: readonly RoleName[]) {
+  if (!granter) return;
+  if (userId === granter.id) throw new RoleGrantError("You cannot change your own roles: ask another admin.");
+  if (granter.roles.includes("admin")) return;
+  const notHeld = granted.filter((role) => role !== "user" && !granter.roles.includes(role));
+  if (notHeld.length) throw new RoleGrantError(`You cannot grant a role you do not hold: ${notHeld.join(", ")}.`);
+}
+
+export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null) {
+  checkGrant(granter, null, input.roles);
   const hash = await hashPassword(input.password);
   let user;
   try {
@@ -143,9 +162,10 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>): Promise<T> {
   );
 }
 
-export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext) {
+export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {
   const { before, after } = await keepingAnAdmin(async (tx) => {
     const current = await existingUser(tx, userId);
+    checkGrant(granter, userId, roles.filter((role) => !current.roles.includes(role)));
     const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
     return { before: current.roles, after: updated.roles };
   });

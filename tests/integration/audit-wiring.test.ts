@@ -33,7 +33,7 @@ describe("what lib/auth audits", () => {
     await makeUser({ roles: ["admin"] });
     const user = await makeUser();
     await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
-    await setRoles(user.id, ["user", "auditor"], ctx);
+    await setRoles(user.id, ["user", "auditor"], ctx, null);
     await setDisabled(user.id, true, ctx);
     await endAllSessions(user.id, "revoked_by_admin", ctx); // nothing left to end: not audited
     const roles = await db().auditEvent.findFirst({ where: { action: "user.roles.update" } });

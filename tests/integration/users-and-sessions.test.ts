@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
-import { EmailTakenError, LastAdminError, NoSuchUserError, changePassword, listUsers, setDisabled, setRoles, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changePassword, createUser, listUsers, setDisabled, setRoles, USERS_PAGE_SIZE } from "@/lib/auth/users";
 import { resetDatabase } from "../support/db";
-import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
 
 beforeEach(resetDatabase);
 
@@ -111,16 +111,32 @@ describe("user administration", () => {
 
   it("never leaves Gatehouse without an active admin", async () => {
     const admin = await makeUser({ roles: ["admin"] });
-    await expect(setRoles(admin.id, ["user"], ctx)).rejects.toBeInstanceOf(LastAdminError);
+    await expect(setRoles(admin.id, ["user"], ctx, null)).rejects.toBeInstanceOf(LastAdminError);
     await expect(setDisabled(admin.id, true, ctx)).rejects.toBeInstanceOf(LastAdminError);
     const second = await makeUser({ roles: ["admin"] });
-    await setRoles(admin.id, ["user", "auditor"], ctx);
-    await expect(setRoles(second.id, ["user"], ctx)).rejects.toBeInstanceOf(LastAdminError);
+    await setRoles(admin.id, ["user", "auditor"], ctx, null);
+    await expect(setRoles(second.id, ["user"], ctx, null)).rejects.toBeInstanceOf(LastAdminError);
+  });
+
+  it("nobody grants a role they do not hold, or changes their own roles", async () => {
+    const helpdesk = await makeUser({ roles: ["analyst"] });
+    const admin = await makeUser({ roles: ["admin"] });
+    const target = await makeUser();
+    await expect(setRoles(target.id, ["user", "admin"], ctx, helpdesk)).rejects.toThrow("You cannot grant a role you do not hold: admin.");
+    await expect(setRoles(helpdesk.id, ["user", "analyst", "admin"], ctx, helpdesk)).rejects.toThrow("You cannot change your own roles");
+    await expect(createUser({ email: uniqueEmail("minted"), name: "Minted", password: TEST_PASSWORD, roles: ["admin"] }, ctx, helpdesk)).rejects.toBeInstanceOf(RoleGrantError);
+    expect(await db().user.findUniqueOrThrow({ where: { id: target.id }, select: { roles: true } })).toEqual({ roles: ["user"] });
+    // A role the granter holds, and taking away one they do not, are fine; an admin grants any.
+    expect(await setRoles(target.id, ["user", "analyst"], ctx, helpdesk)).toEqual(["user", "analyst"]);
+    expect(await setRoles(target.id, ["user", "analyst", "auditor"], ctx, admin)).toEqual(["user", "analyst", "auditor"]);
+    expect(await setRoles(target.id, ["user"], ctx, helpdesk)).toEqual(["user"]);
+    expect(await setRoles(target.id, ["user", "admin"], ctx, admin)).toEqual(["user", "admin"]);
+    await expect(setRoles(admin.id, ["user", "admin", "auditor"], ctx, admin)).rejects.toBeInstanceOf(RoleGrantError);
   });
 
   it("refuses changes to a user that does not exist, with a reason and no audit event", async () => {
     const nobody = "6f1c0d4e-0000-4000-8000-000000000000";
-    await expect(setRoles(nobody, ["user", "admin"], ctx)).rejects.toBeInstanceOf(NoSuchUserError);
+    await expect(setRoles(nobody, ["user", "admin"], ctx, null)).rejects.toBeInstanceOf(NoSuchUserError);
     await expect(setDisabled(nobody, true, ctx)).rejects.toBeInstanceOf(NoSuchUserError);
     expect(await db().auditEvent.count({ where: { resourceId: nobody } })).toBe(0);
   });
@@ -128,7 +144,7 @@ describe("user administration", () => {
   it("two admins demoting each other at once cannot both succeed", async () => {
     const a = await makeUser({ roles: ["admin"] });
     const b = await makeUser({ roles: ["admin"] });
-    const results = await Promise.allSettled([setRoles(a.id, ["user"], ctx), setRoles(b.id, ["user"], ctx)]);
+    const results = await Promise.allSettled([setRoles(a.id, ["user"], ctx, null), setRoles(b.id, ["user"], ctx, null)]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
   });
 

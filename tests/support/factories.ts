@@ -15,7 +15,7 @@ export function makeUser(overrides: { email?: string; roles?: RoleName[]; passwo
     name: "Test User",
     password: overrides.password ?? TEST_PASSWORD,
     roles: Array.from(new Set<RoleName>(["user", ...(overrides.roles ?? [])])),
-  }, SYSTEM_CONTEXT);
+  }, SYSTEM_CONTEXT, null);
 }
 
 export const client = (ip = "198.51.100.7") => ({ ip, userAgent: "vitest" });

@@ -3,7 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
   createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
-  newUserSchema, resetUserMfa, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
+  newUserSchema, resetUserMfa, RoleGrantError, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
 
 const MANAGE = { section: "users", action: "manage" } as const;
@@ -14,24 +14,25 @@ const GIVES_ACCESS = { stepUp: true } as const;
 
 const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
-export const createUserAction = guardedAction(MANAGE, createUserForm, async (input, _admin, ctx) => {
+export const createUserAction = guardedAction(MANAGE, createUserForm, async (input, admin, ctx) => {
   try {
-    const user = await createUser(input, ctx);
+    const user = await createUser(input, ctx, admin);
     revalidatePath("/admin/users");
     return { ok: true, message: `Created ${user.email}.` };
   } catch (error) {
     if (error instanceof EmailTakenError) return { ok: false, fieldErrors: { email: [error.message] } };
+    if (error instanceof RoleGrantError) return { ok: false, fieldErrors: { roles: [error.message] } };
     throw error;
   }
 }, GIVES_ACCESS);
 
 const setRolesForm = z.object({ userId: z.uuid(), roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
-export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userId, roles }, _admin, ctx) => {
+export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userId, roles }, admin, ctx) => {
   try {
-    await setRoles(userId, roles, ctx);
+    await setRoles(userId, roles, ctx, admin);
   } catch (error) {
-    if (error instanceof LastAdminError || error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    if (error instanceof LastAdminError || error instanceof NoSuchUserError || error instanceof RoleGrantError) return { ok: false, message: error.message };
     throw error;
   }
   revalidatePath(`/admin/users/${userId}`);
