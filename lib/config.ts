@@ -45,6 +45,14 @@ const schema = z.object({
   // Email for notify and escalate steps, e.g. smtp://user:pass@mail.example.com:587.
   GATEHOUSE_SMTP_URL: z.url().optional(),
   GATEHOUSE_SMTP_FROM: z.string().min(3).default("Gatehouse <gatehouse@localhost>"),
+  // Webhook receivers inside your own network (lib/incidents/destinations.ts): host names, IP
+  // addresses or CIDR ranges that webhooks may reach although they are not public. A host name
+  // must contain a letter, so a mistyped address (999.1.1.1) is not taken for a name.
+  GATEHOUSE_WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((e) => e.trim().toLowerCase().replace(/\.$/, "")).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6(), z.hostname().regex(/[a-z]/)], { error: "Enter host names, IP addresses or CIDR ranges (such as 10.20.0.0/16), separated by commas." }))),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -1,31 +1,38 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
-import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { db } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
 import { audit, type AuditContext } from "../audit/context";
+import { hostRefusal } from "./destinations";
 
 // Where notify steps send: a webhook (signed with its own HMAC secret, encrypted at rest) or an
 // email address (through GATEHOUSE_SMTP_URL).
 
 const SECRET_CONTEXT = "notification-channel.secret";
 
-/** 169.254.0.0/16 and fe80::/10: where cloud metadata services answer; never a webhook. */
-function isLinkLocal(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "");
-  return ipaddr.isValid(host) && ipaddr.process(host).range() === "linkLocal";
+/**
+ * What is wrong with a webhook URL, judged without DNS (a name's addresses are checked at each send
+ * by ./destinations): https only, except on loopback (which must be allowed like any internal
+ * receiver); no credentials; no literal address or name that is not public.
+ */
+function webhookTargetProblem(target: string): string | null {
+  if (!URL.canParse(target)) return null; // the URL format check says so
+  const url = new URL(target);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && /^(127\.0\.0\.1|localhost|\[::1\])$/.test(url.hostname))) return "Use an https URL (or http on loopback).";
+  if (url.username || url.password) return "Put no credentials in the URL: the request is signed.";
+  const refusal = hostRefusal(url.hostname);
+  return refusal ? `Webhooks go to public addresses only: ${refusal}. An internal receiver must be listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.` : null;
 }
 
 export const newChannelSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("webhook"),
     name: z.string().trim().min(1, "Name the channel.").max(60).regex(/^[\w .-]+$/, "Letters, digits, spaces, dots and dashes."),
-    // Loopback http is allowed for receivers on the same machine; anything else must be https.
-    target: z.url().max(500)
-      .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(u), "Use an https URL (or http on loopback).")
-      .refine((u) => !new URL(u).username && !new URL(u).password, "Put no credentials in the URL: the request is signed.")
-      .refine((u) => !isLinkLocal(new URL(u).hostname), "Link-local addresses (such as cloud metadata services) are refused."),
+    target: z.url().max(500).superRefine((u, ctx) => {
+      const problem = webhookTargetProblem(u);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   }),
   z.object({
     kind: z.literal("email"),
@@ -36,8 +43,13 @@ export const newChannelSchema = z.discriminatedUnion("kind", [
 
 export type ChannelView = { id: string; name: string; kind: string; target: string; createdAt: Date };
 
-export async function listChannels(): Promise<ChannelView[]> {
-  return db().notificationChannel.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, kind: true, target: true, createdAt: true } });
+/**
+ * The channels, each webhook with why its destination is refused now (saved before the check
+ * existed, or no longer in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS): its sends fail until that changes.
+ */
+export async function listChannels(): Promise<(ChannelView & { refusal: string | null })[]> {
+  const channels = await db().notificationChannel.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, kind: true, target: true, createdAt: true } });
+  return channels.map((c) => ({ ...c, refusal: c.kind === "webhook" && URL.canParse(c.target) ? hostRefusal(new URL(c.target).hostname) : null }));
 }
 
 export class ChannelNameTakenError extends Error {}

@@ -2,6 +2,7 @@ import "server-only";
 import { createHmac } from "node:crypto";
 import { sendMail } from "../mail";
 import type { ResolvedChannel } from "./channels";
+import { DestinationRefusedError, postToWebhook, type Resolver } from "./destinations";
 
 // Sending notifications. Webhooks are signed the way Stripe and Svix sign theirs, so receivers can
 // reuse what they know: header `Gatehouse-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
@@ -19,19 +20,22 @@ export function signWebhook(secret: string, body: string, timestamp: number): st
   return `t=${timestamp},v1=${mac}`;
 }
 
-/** Sends; throws with a readable message when the receiver or the mail server refuses. */
-export async function sendNotification(channel: ResolvedChannel, notification: Notification): Promise<string> {
+/**
+ * Sends; throws with a readable message when the receiver or the mail server refuses, or when the
+ * webhook's destination is not allowed (`resolve` stands in for DNS in tests).
+ */
+export async function sendNotification(channel: ResolvedChannel, notification: Notification, resolve?: Resolver): Promise<string> {
   if (channel.kind === "webhook") {
     const body = JSON.stringify({ id: notification.deliveryId, subject: notification.subject, ...notification.payload });
-    const response = await fetch(channel.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signWebhook(channel.secret, body, Math.floor(Date.now() / 1000)), [DELIVERY_HEADER]: notification.deliveryId },
-      body,
-      redirect: "error",
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: signWebhook(channel.secret, body, Math.floor(Date.now() / 1000)), [DELIVERY_HEADER]: notification.deliveryId };
+    const status = await postToWebhook(new URL(channel.url), headers, body, WEBHOOK_TIMEOUT_MS, resolve).catch((error: unknown) => {
+      if (error instanceof DestinationRefusedError) {
+        throw new Error(`webhook ${channel.name} not sent: ${error.message}. Webhooks go to public addresses only; list an internal receiver in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.`);
+      }
+      throw new Error(`webhook ${channel.name} failed: ${error instanceof Error ? error.message : String(error)}`);
     });
-    if (!response.ok) throw new Error(`webhook ${channel.name} answered ${response.status}`);
-    return `webhook ${channel.name} answered ${response.status}`;
+    if (status < 200 || status > 299) throw new Error(`webhook ${channel.name} answered ${status}`);
+    return `webhook ${channel.name} answered ${status}`;
   }
   const messageId = await sendMail({ to: channel.to, subject: notification.subject, text: notification.text, headers: { "X-Gatehouse-Delivery": notification.deliveryId } });
   return `email to ${channel.to} accepted (${messageId})`;

@@ -10,7 +10,7 @@ import { signInWithPassword } from "@/lib/auth/sign-in";
 import { listActiveAdmins } from "@/lib/auth/users";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
-  createChannel, dryRunPlaybook, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
+  createChannel, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   responseActionSchema, responseTimes, type Step,
 } from "@/lib/incidents";
 import { resetDatabase } from "../support/db";
@@ -21,6 +21,8 @@ import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/fa
 process.env.GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS = "3";
 // Detection runs when a test calls it, not on a timer.
 process.env.GATEHOUSE_DETECTION_INTERVAL_MS = "600000";
+// The test receivers listen on loopback, an internal receiver as an operator would list one.
+process.env.GATEHOUSE_WEBHOOK_ALLOWED_HOSTS = "127.0.0.1";
 
 const ATTACKER = "203.0.113.50";
 
@@ -206,6 +208,23 @@ describe("playbooks", () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it("a webhook to an internal address is not sent: the refusal is on the timeline, in the audit trail and on the channel", async () => {
+    // Saved before destinations were checked (the form refuses it now).
+    await createChannel({ kind: "webhook", name: "metadata", target: "https://10.0.0.5:8443/hook" }, ctx);
+    expect(await listChannels()).toMatchObject([{ name: "metadata", refusal: "10.0.0.5 is a private address" }]);
+    const user = await makeUser();
+    await reportSignIn(user.id);
+    await runDetection();
+    const incident = await db().incident.findFirstOrThrow();
+    const analyst = await makeUser({ roles: ["analyst"] });
+
+    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "notify", channel: "metadata" }, reason: "tell the SOC" }), userContext(analyst, null));
+    const reason = "webhook metadata not sent: 10.0.0.5 is a private address. Webhooks go to public addresses only; list an internal receiver in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.";
+    expect(result).toEqual({ status: "failed", detail: reason });
+    expect(await db().incidentEvent.findFirst({ where: { incidentId: incident.id, kind: "action" } })).toMatchObject({ text: expect.stringContaining(reason) });
+    expect(await db().auditEvent.findFirst({ where: { action: "incident.action" } })).toMatchObject({ outcome: "failure", metadata: expect.objectContaining({ kind: "notify", detail: reason }) });
   });
 
   it("an escalation assigns the incident and emails the person over SMTP", async () => {

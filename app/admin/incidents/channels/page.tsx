@@ -27,7 +27,7 @@ export default async function ChannelsPage() {
             <ul className="divide-y divide-slate-100 text-sm">
               {channels.map((c) => (
                 <li key={c.id} className="flex items-center justify-between py-2" data-testid="channel-row">
-                  <span><span className="font-medium">{c.name}</span> <Badge>{c.kind}</Badge> <span className="font-mono text-xs text-slate-600">{c.target}</span> <span className="text-xs text-slate-500">since {formatDateTime(c.createdAt)}</span></span>
+                  <span><span className="font-medium">{c.name}</span> <Badge>{c.kind}</Badge> <span className="font-mono text-xs text-slate-600">{c.target}</span> <span className="text-xs text-slate-500">since {formatDateTime(c.createdAt)}</span>{c.refusal && <span className="block text-xs text-red-700" data-testid="channel-refusal"><Badge tone="red">refused</Badge> {c.refusal}: sends fail until it is listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.</span>}</span>
                   {canEdit && <ActionButton action={deleteChannelAction} fields={{ id: c.id }} label="Delete" variant="danger" confirm={`Delete the channel ${c.name}? Playbooks that notify it will fail that step.`} />}
                 </li>
               ))}
@@ -35,7 +35,7 @@ export default async function ChannelsPage() {
           )}
         </Card>
         {canEdit ? (
-          <Card title="Add a channel" description={`Webhooks get a JSON POST with the header ${SIGNATURE_HEADER}: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">, and ${DELIVERY_HEADER}, the same on every retry. ${smtp ? "Email goes through the configured SMTP server." : "Email needs GATEHOUSE_SMTP_URL, which is not set: email steps will fail."}`}>
+          <Card title="Add a channel" description={`Webhooks get a JSON POST with the header ${SIGNATURE_HEADER}: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">, and ${DELIVERY_HEADER}, the same on every retry; they go to public addresses only (an internal receiver must be listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS). ${smtp ? "Email goes through the configured SMTP server." : "Email needs GATEHOUSE_SMTP_URL, which is not set: email steps will fail."}`}>
             <ChannelForm action={createChannelAction} />
           </Card>
         ) : <p className="text-sm text-slate-500">The policies do not let you change channels.</p>}
