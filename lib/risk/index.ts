@@ -4,6 +4,6 @@ export { assessSignIn, type Assessment, type AttemptSubject } from "./assess";
 export { recordAttempt, learnFromCompletedSignIn, sourceFailures, purgeLoginAttempts, scheduleLoginAttemptRetention, type AttemptOutcome, type AttemptRecord } from "./attempts";
 export { requiredStrength, FACTOR_CODES, FACTOR_LABELS, DECISIONS, DECISION_LABELS, type Decision, type Factor, type FactorCode } from "./scoring";
 export { currentRiskSettings, saveRiskSettings, listRiskSettingsVersions, listRiskSettingsVersionAttribution, riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings } from "./settings";
-export { listIpRules, addIpRule, removeIpRule, ipRuleKind, newIpRuleSchema, IP_RULE_KINDS } from "./ip-rules";
+export { listIpRules, addIpRule, removeIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, IP_RULE_KINDS } from "./ip-rules";
 export { placeLabel } from "./geo";
 export { riskOverview, findAttempt, recentSignIns, reportSignIn, RISK_RANGES, type RiskRange, type RiskOverview, type AttemptSummary, type TimelinePoint } from "./reports";

@@ -54,7 +54,25 @@ export function listIpRules(now = new Date()) {
   return db().ipRule.findMany({ where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, orderBy: { createdAt: "desc" }, take: 500 });
 }
 
+// A block wider than this shuts out whole providers, or everyone (0.0.0.0/0): a slip or an attack
+// on availability, never the answer to an attacker.
+const WIDEST_BLOCK_BITS = { ipv4: 16, ipv6: 32 } as const;
+
+export class IpRuleRefusedError extends Error {}
+
+/** Why this block rule may not be added, if it may not: too wide, or covering the address of whoever adds it. */
+function blockRefusal(cidr: string, ownIp: string | null | undefined): string | null {
+  const [network, bits] = ipaddr.parseCIDR(cidr);
+  const widest = WIDEST_BLOCK_BITS[network.kind()];
+  if (bits < widest) return `A block this wide would shut out whole networks: block at most a /${widest} (${network.kind() === "ipv4" ? "IPv4" : "IPv6"}).`;
+  if (matchIpRules(ownIp ?? null, [{ id: "", cidr, kind: "block", note: "" }]).block) return `This would block your own address (${ownIp}).`;
+  return null;
+}
+
+/** Adds a rule; throws IpRuleRefusedError for a block that is too wide or covers the caller's own address. */
 export async function addIpRule(input: z.infer<typeof newIpRuleSchema>, ctx: AuditContext, now = new Date()) {
+  const refusal = input.kind === "block" ? blockRefusal(input.cidr, ctx.client?.ip) : null;
+  if (refusal) throw new IpRuleRefusedError(refusal);
   const expiresAt = input.hours ? new Date(now.getTime() + input.hours * 3_600_000) : null;
   const rule = await db().ipRule.create({
     data: { cidr: input.cidr, kind: input.kind, note: input.note, expiresAt, createdBy: ctx.actor.type === "user" ? ctx.actor.id : null },
@@ -73,8 +91,8 @@ export async function ipRuleKind(id: string): Promise<string | null> {
 
 export async function removeIpRule(id: string, ctx: AuditContext): Promise<boolean> {
   const rule = await db().ipRule.findUnique({ where: { id } });
-  if (!rule) return false;
-  await db().ipRule.delete({ where: { id } });
+  // Two removals at once (a double click): the second finds nothing left to delete.
+  if (!rule || (await db().ipRule.deleteMany({ where: { id } })).count === 0) return false;
   await audit(ctx, {
     type: "security", action: "ip_rule.remove", outcome: "success", resource: { type: "ip_rule", id },
     metadata: { cidr: rule.cidr, kind: rule.kind, note: rule.note },

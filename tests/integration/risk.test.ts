@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
 import { checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { addIpRule, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { addIpRule, IpRuleRefusedError, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
 import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
@@ -173,6 +173,19 @@ describe("IP lists and settings", () => {
     const attempt = await lastAttempt(user.email);
     expect(factorCodes(attempt)).toEqual(["ip_allowlisted", "new_device"]);
     expect(attempt.riskScore).toBe(0);
+  });
+
+  it("refuses a block wider than a /16 or /32, or one covering the address of whoever adds it", async () => {
+    await expect(addIpRule({ cidr: "0.0.0.0/0", kind: "block", note: "oops" }, ctx)).rejects.toThrow("block at most a /16 (IPv4)");
+    await expect(addIpRule({ cidr: "2001:db8::/16", kind: "block", note: "oops" }, ctx)).rejects.toThrow("block at most a /32 (IPv6)");
+    const fromTokyo = { ...ctx, client: { ...ctx.client, ip: TOKYO } };
+    await expect(addIpRule({ cidr: "133.242.0.0/16", kind: "block", note: "my own network" }, fromTokyo)).rejects.toBeInstanceOf(IpRuleRefusedError);
+    // Allowing is not narrowed (it needs step-up instead), and a /16 block from elsewhere is fine.
+    await addIpRule({ cidr: "10.0.0.0/8", kind: "allow", note: "the office network" }, fromTokyo);
+    await addIpRule({ cidr: "133.242.0.0/16", kind: "block", note: "the attack" }, ctx);
+    expect((await db().ipRule.findMany({ select: { cidr: true, kind: true }, orderBy: { cidr: "asc" } }))).toEqual([
+      { cidr: "10.0.0.0/8", kind: "allow" }, { cidr: "133.242.0.0/16", kind: "block" },
+    ]);
   });
 
   it("settings are versioned and audited, and a stricter ladder takes effect at once", async () => {

@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
-import { addIpRule, ipRuleKind, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { addIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
 
 // Analysts answer attacks (IP lists); only admins change how risk is scored.
 
@@ -10,7 +10,11 @@ import { addIpRule, ipRuleKind, newIpRuleSchema, removeIpRule, riskSettingsSchem
 // fresh second factor. Adding a block rule or removing an allow rule does not, so that answering an
 // attack stays quick.
 export const addIpRuleAction = guardedAction({ section: "risk", action: "manage" }, newIpRuleSchema, async (input, _user, ctx) => {
-  const rule = await addIpRule(input, ctx);
+  const rule = await addIpRule(input, ctx).catch((error: unknown) => {
+    if (error instanceof IpRuleRefusedError) return error;
+    throw error;
+  });
+  if (rule instanceof IpRuleRefusedError) return { ok: false, fieldErrors: { cidr: [rule.message] } };
   revalidatePath("/admin/risk/ip-rules");
   return { ok: true, message: `${rule.cidr} is now on the ${rule.kind} list.` };
 }, { stepUp: ({ kind }) => kind === "allow" });
