@@ -165,6 +165,10 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
     { method: "POST", path: "/api/v1/compliance/report/verify", body: '{"kind":"gatehouse.compliance-report","version":1,"controls":[{"tests":null}]}', signedIn: true },
     { method: "DELETE", path: "/api/v1/audit/public-key", signedIn: true },
     { method: "GET", path: "/api/v1/audit/export?format=jsonl&q=a%00b&actor=%00", signedIn: true },
+    { method: "GET", path: "/api/v1/audit/export?format=csv&from=-010000-01-01T00:00", signedIn: true },
+    { method: "GET", path: "/admin/audit?from=-010000-01-01T00:00&before=9999999999999999999", signedIn: true },
+    { method: "GET", path: "/admin/audit/9999999999999999999", signedIn: true },
+    { method: "GET", path: "/admin/risk?range=constructor", signedIn: true },
     { method: "POST", path: "/api/v1/compliance/report/verify", body: JSON.stringify({ kind: "gatehouse.compliance-report", digest: "\u0000'; DROP TABLE users; --" }), signedIn: true },
     // The decision point.
     { method: "POST", path: "/api/v1/authorize", body: "{}", type: "application/json", auth: `Bearer ${forgedJwt}` },

@@ -7,7 +7,7 @@ import type { AuditActor } from "./events";
 import { flatObjectSerializer } from "./hash";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
-import { filterClause, revealEvent, type AuditFilters } from "./search";
+import { appliedFilters, filterClause, revealEvent, type AuditFilters } from "./search";
 import { readChainHead, readRangeAhead, type StoredEventText } from "./store";
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
@@ -36,13 +36,15 @@ export function encode(rows: ExportRow[], format: ExportFormat, withHeader: bool
  * stays flat). Events after the head at the start are left out, so the export is a consistent
  * snapshot. When the stream ends, the signed manifest is stored and the export is audited.
  */
-export async function exportAuditEvents(params: { actor: AuditActor & { id: string }; filters: AuditFilters; rawFilters: Record<string, string>; format: ExportFormat }) {
-  const { actor, filters, rawFilters, format } = params;
+export async function exportAuditEvents(params: { actor: AuditActor & { id: string }; filters: AuditFilters; format: ExportFormat }) {
+  const { actor, filters, format } = params;
+  // Signed as applied, not as sent: a manifest must not claim a filter the export ignored.
+  const applied = appliedFilters(filters);
   const id = randomUUID();
   const createdAt = new Date();
   const head = await readChainHead();
   const where = Prisma.sql`${await filterClause(filters)} AND seq <= ${head.seq}`;
-  await db().auditExport.create({ data: { id, actorId: actor.id, format, filters: rawFilters, createdAt } });
+  await db().auditExport.create({ data: { id, actorId: actor.id, format, filters: applied, createdAt } });
 
   const digest = createHash("sha256");
   const encoder = new TextEncoder();
@@ -52,10 +54,13 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   let first: ExportManifest["first"] = null;
   let last: ExportManifest["last"] = null;
 
+  let cancelled = false;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const rows = await next;
+        // Cancelled while this batch was read: the cancellation is what gets audited.
+        if (cancelled) return;
         if (rows.length === 0) {
           if (rowCount === 0 && format === "csv") emit(controller, stringify([[...COLUMNS]]));
           await finish();
@@ -69,10 +74,20 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
         rowCount += rows.length;
       } catch (error) {
         controller.error(error);
-        await recordAuditEvent({ type: "export", action: "audit.export", outcome: "failure", actor, resource: { type: "audit_export", id }, metadata: { format, rowsWritten: rowCount } }).catch(() => {});
+        await recordFailure("error");
       }
     },
+    // The caller went away (or stopped reading) part way: what it took is audited all the same.
+    async cancel() {
+      cancelled = true;
+      await recordFailure("cancelled");
+    },
   });
+
+  function recordFailure(reason: "error" | "cancelled") {
+    const metadata = { format, reason, rowsWritten: rowCount, filters: applied };
+    return recordAuditEvent({ type: "export", action: "audit.export", outcome: "failure", actor, resource: { type: "audit_export", id }, metadata }).catch(() => {});
+  }
 
   function emit(controller: ReadableStreamDefaultController<Uint8Array>, text: string) {
     const bytes = encoder.encode(text);
@@ -82,7 +97,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
 
   async function finish() {
     const unsigned: ExportManifest = {
-      version: 1, exportId: id, createdAt: createdAt.toISOString(), format, filters: rawFilters,
+      version: 1, exportId: id, createdAt: createdAt.toISOString(), format, filters: applied,
       timeRange: { from: filters.from?.toISOString() ?? null, to: filters.to?.toISOString() ?? null },
       rowCount, first, last, sha256: digest.digest("hex"), keyId: keyRing().signing.id, signature: "",
     };
@@ -90,7 +105,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
     await db().auditExport.update({ where: { id }, data: { manifest, completedAt: new Date() } });
     await recordAuditEvent({
       type: "export", action: "audit.export", outcome: "success", actor, resource: { type: "audit_export", id },
-      metadata: { format, rowCount, filters: rawFilters, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null, sha256: manifest.sha256 },
+      metadata: { format, rowCount, filters: applied, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null, sha256: manifest.sha256 },
     });
   }
 

@@ -19,8 +19,9 @@ const optionalDate = z
     if (!v) return undefined;
     // <input type="datetime-local"> has no zone: the console works in UTC.
     const date = new Date(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
-    if (Number.isNaN(date.getTime())) {
-      ctx.addIssue({ code: "custom", message: "Enter a date and time." });
+    // JavaScript takes years PostgreSQL does not (-010000); nothing in the trail is that old or new.
+    if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1970 || date.getUTCFullYear() > 9999) {
+      ctx.addIssue({ code: "custom", message: "Enter a date and time between 1970 and 9999." });
       return z.NEVER;
     }
     return date;
@@ -39,6 +40,22 @@ export const auditFiltersSchema = z.object({
   q: optionalText(200),
 });
 export type AuditFilters = z.infer<typeof auditFiltersSchema>;
+
+/** The filters as applied, as text (dates in ISO form): what an export's manifest says it holds. */
+export function appliedFilters(filters: Partial<AuditFilters>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(filters).flatMap(([key, value]) => (value === undefined ? [] : [[key, value instanceof Date ? value.toISOString() : value]])),
+  );
+}
+
+const MAX_SEQ = BigInt("9223372036854775807");
+
+/** An event's sequence number from a URL, or null: digits only, within PostgreSQL's bigint. */
+export function parseSeq(text: string | undefined): bigint | null {
+  if (!text || !/^\d{1,19}$/.test(text)) return null;
+  const seq = BigInt(text);
+  return seq <= MAX_SEQ ? seq : null;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { db } from "@/lib/db/client";
 import { keyRing } from "@/lib/crypto";
-import { auditFiltersSchema, exportAuditEvents, findExportManifest, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
+import { auditFiltersSchema, exportAuditEvents, findExportManifest, parseSeq, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
 import { verifyExport } from "@/lib/audit/manifest";
 import { resetDatabase } from "../support/db";
 
@@ -74,6 +74,10 @@ describe("audit search", () => {
     expect(auditFiltersSchema.safeParse({ outcome: "maybe" }).success).toBe(false);
     expect(auditFiltersSchema.safeParse({ from: "yesterday-ish" }).success).toBe(false);
     expect(auditFiltersSchema.safeParse({ q: "x".repeat(500) }).success).toBe(false);
+    // Dates JavaScript takes and PostgreSQL does not, and sequence numbers beyond bigint.
+    expect(auditFiltersSchema.safeParse({ from: "-010000-01-01T00:00" }).success).toBe(false);
+    expect(auditFiltersSchema.safeParse({ to: "+275760-09-13T00:00:00Z" }).success).toBe(false);
+    expect([parseSeq("9223372036854775807"), parseSeq("9999999999999999999"), parseSeq("-1"), parseSeq(undefined)]).toEqual([BigInt("9223372036854775807"), null, null, null]);
   });
 });
 
@@ -82,7 +86,7 @@ describe("audit export", () => {
 
   it.each<ExportFormat>(["csv", "jsonl"])("a %s export verifies against its signed manifest, and one changed byte fails", async (format) => {
     await seed();
-    const { id, stream } = await exportAuditEvents({ actor, filters: filters({ type: "authentication" }), rawFilters: { type: "authentication" }, format });
+    const { id, stream } = await exportAuditEvents({ actor, filters: filters({ type: "authentication" }), format });
     const file = await drain(stream);
     const manifest = (await findExportManifest(id))!;
     expect(manifest).toMatchObject({ rowCount: 2, first: { seq: "1" }, last: { seq: "2" }, filters: { type: "authentication" } });
@@ -98,7 +102,7 @@ describe("audit export", () => {
 
   it("is itself an audit event, and escapes spreadsheet formulas in CSV", async () => {
     await recordAuditEvent({ type: "authentication", action: "auth.sign_in", outcome: "failure", actor: { type: "user", label: "=HYPERLINK(\"http://evil\")" } });
-    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), rawFilters: {}, format: "csv" });
+    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), format: "csv" });
     const csv = (await drain(stream)).toString();
     expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
     const exportEvent = await db().auditEvent.findFirst({ where: { action: "audit.export" } });
@@ -106,9 +110,30 @@ describe("audit export", () => {
     expect(exportEvent?.metadata).toMatchObject({ rowCount: 1, format: "csv" });
   });
 
+  it("its manifest names the filters as applied, not whatever the request carried", async () => {
+    await seed();
+    const applied = auditFiltersSchema.parse({ type: "authentication", from: "2026-01-01T00:00", Actor: "someone", before: "2" });
+    const { id, stream } = await exportAuditEvents({ actor, filters: applied, format: "jsonl" });
+    await drain(stream);
+    expect((await findExportManifest(id))!.filters).toEqual({ type: "authentication", from: "2026-01-01T00:00:00.000Z" });
+  });
+
+  it("a caller who stops reading part way is audited with what it took", async () => {
+    await seed();
+    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), format: "jsonl" });
+    const reader = stream.getReader();
+    expect((await reader.read()).done).toBe(false);
+    await reader.cancel();
+    // Whatever the read it had asked for next brings, the export stays cancelled and unsigned.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const events = await db().auditEvent.findMany({ where: { action: "audit.export", resourceId: id } });
+    expect(events).toMatchObject([{ outcome: "failure", metadata: { reason: "cancelled", rowsWritten: 3, format: "jsonl" } }]);
+    expect(await findExportManifest(id)).toBeNull();
+  });
+
   it("leaves out events written after it started (a consistent snapshot)", async () => {
     await seed();
-    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), rawFilters: {}, format: "jsonl" });
+    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), format: "jsonl" });
     await recordAuditEvent({ type: "admin", action: "test.late", outcome: "success", actor: { type: "system" } });
     const lines = (await drain(stream)).toString().trim().split("\n");
     expect(lines).toHaveLength(3);

@@ -37,7 +37,7 @@ async function writeEvents(count: number) {
 async function exportAll(): Promise<{ file: Buffer; manifest: NonNullable<Awaited<ReturnType<typeof findExportManifest>>> }> {
   const chunks: Buffer[] = [];
   const actor = { type: "user" as const, id: "00000000-0000-4000-8000-000000000001", label: "auditor@example.test" };
-  const { id, stream } = await exportAuditEvents({ actor, filters: auditFiltersSchema.parse({}), rawFilters: {}, format: "jsonl" });
+  const { id, stream } = await exportAuditEvents({ actor, filters: auditFiltersSchema.parse({}), format: "jsonl" });
   for await (const chunk of stream) chunks.push(Buffer.from(chunk));
   return { file: Buffer.concat(chunks), manifest: (await findExportManifest(id))! };
 }

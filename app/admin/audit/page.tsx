@@ -5,7 +5,7 @@ import { Card } from "@/components/ui/card";
 import { Badge } from "@/components/ui/badge";
 import { OutcomeBadge } from "@/components/audit-outcome";
 import { PageHeader } from "@/components/shell/page-header";
-import { auditFiltersSchema, auditSigningKeyIds, listRecentExports, searchAuditEvents } from "@/lib/audit";
+import { auditFiltersSchema, auditSigningKeyIds, listRecentExports, parseSeq, searchAuditEvents } from "@/lib/audit";
 import { requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 import { AuditFiltersForm } from "./filters-form";
@@ -21,8 +21,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const raw = Object.fromEntries(Object.entries(await searchParams).filter((e): e is [string, string] => typeof e[1] === "string"));
   const { before, ...filterParams } = raw;
   const parsed = auditFiltersSchema.safeParse(filterParams);
-  const cursor = z.string().regex(/^\d{1,19}$/).safeParse(before);
-  const result = parsed.success ? await searchAuditEvents(parsed.data, cursor.success ? BigInt(cursor.data) : undefined) : null;
+  const cursor = parseSeq(before);
+  const result = parsed.success ? await searchAuditEvents(parsed.data, cursor ?? undefined) : null;
   const errors = parsed.success ? {} : z.flattenError(parsed.error).fieldErrors;
   const query = new URLSearchParams(Object.entries(filterParams).filter(([, v]) => v !== ""));
   const exports = await listRecentExports();
@@ -41,7 +41,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </Card>
         <Card
           title="Events"
-          description={result ? (cursor.success ? "Older events" : "Newest first") : "Fix the filters above to search."}
+          description={result ? (cursor !== null ? "Older events" : "Newest first") : "Fix the filters above to search."}
           actions={
             result && (
               <div className="flex gap-2 text-sm">
@@ -96,7 +96,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           )}
           {result?.nextBefore && (
             <nav aria-label="Pages" className="mt-4 flex justify-between text-sm">
-              {cursor.success ? <Link href={`/admin/audit?${query}`} className="text-brand-700 hover:underline">Newest</Link> : <span />}
+              {cursor !== null ? <Link href={`/admin/audit?${query}`} className="text-brand-700 hover:underline">Newest</Link> : <span />}
               <Link href={`/admin/audit?${new URLSearchParams([...query, ["before", result.nextBefore]])}`} className="text-brand-700 hover:underline">
                 Older events
               </Link>

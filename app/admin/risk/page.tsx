@@ -16,7 +16,7 @@ const th = "py-2 pr-4 font-medium";
 export default async function RiskPage({ searchParams }: { searchParams: Promise<{ range?: string }> }) {
   await requireAccess("risk");
   const requested = (await searchParams).range;
-  const range: RiskRange = requested && requested in RISK_RANGES ? (requested as RiskRange) : "7d";
+  const range: RiskRange = requested && Object.hasOwn(RISK_RANGES, requested) ? (requested as RiskRange) : "7d";
   const overview = await riskOverview(range);
   const total = DECISIONS.reduce((sum, d) => sum + overview.decisions[d], 0);
   return (

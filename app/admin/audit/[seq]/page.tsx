@@ -5,7 +5,7 @@ import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { OutcomeBadge } from "@/components/audit-outcome";
 import { PageHeader } from "@/components/shell/page-header";
-import { checkAuditEvent } from "@/lib/audit";
+import { checkAuditEvent, parseSeq } from "@/lib/audit";
 import { requireAccess } from "@/lib/auth";
 import { formatDateTime } from "@/lib/util/format";
 
@@ -22,9 +22,9 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 
 export default async function AuditEventPage({ params }: { params: Promise<{ seq: string }> }) {
   await requireAccess("audit");
-  const { seq } = await params;
-  if (!/^\d{1,19}$/.test(seq)) notFound();
-  const checked = await checkAuditEvent(BigInt(seq));
+  const seq = parseSeq((await params).seq);
+  if (seq === null) notFound();
+  const checked = await checkAuditEvent(seq);
   if (!checked) notFound();
   const { event, hashHolds, linkHolds } = checked;
 
@@ -64,8 +64,8 @@ export default async function AuditEventPage({ params }: { params: Promise<{ seq
             </Row>
           </dl>
           <div className="mt-4 flex gap-4 text-sm">
-            {seq !== "1" && <Link className="text-brand-700 hover:underline" href={`/admin/audit/${BigInt(seq) - BigInt(1)}`}>← Previous event</Link>}
-            <Link className="text-brand-700 hover:underline" href={`/admin/audit/${BigInt(seq) + BigInt(1)}`}>Next event →</Link>
+            {seq !== BigInt(1) && <Link className="text-brand-700 hover:underline" href={`/admin/audit/${seq - BigInt(1)}`}>← Previous event</Link>}
+            <Link className="text-brand-700 hover:underline" href={`/admin/audit/${seq + BigInt(1)}`}>Next event →</Link>
           </div>
         </Card>
       </div>

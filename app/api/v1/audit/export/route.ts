@@ -13,11 +13,9 @@ export async function GET(request: NextRequest) {
   const parsed = querySchema.safeParse(raw);
   if (!parsed.success) return problem(400, "invalid_request", z.prettifyError(parsed.error));
   const { format, ...filters } = parsed.data;
-  const rawFilters = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k !== "format" && v !== ""));
   const { id, stream, filename } = await exportAuditEvents({
     actor: { type: "user", id: caller.id, label: caller.email },
     filters,
-    rawFilters,
     format,
   });
   return new Response(stream, {
