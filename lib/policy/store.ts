@@ -2,8 +2,9 @@ import "server-only";
 import { createTwoFilesPatch } from "diff";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
-import { decide, formatPolicies, policyIds, preparse, validatePolicies, type CedarProblem } from "./cedar";
-import { consoleRequest, policySetInForce, enforceVersion, versionText, type ConsoleSubject } from "./pdp";
+import { formatPolicies, policyIds, validatePolicies, type CedarProblem } from "./cedar";
+import { findLockout, type Lockout, type PolicyPrincipal } from "./lockout-guard";
+import { policySetInForce, enforceVersion, versionText, type ConsoleSubject } from "./pdp";
 import { DEFAULT_POLICIES } from "./schema";
 
 // Policy sets with versions: one shared draft, validated against the schema; publishing makes a
@@ -11,7 +12,7 @@ import { DEFAULT_POLICIES } from "./schema";
 
 import type { PolicyCheck } from "./types";
 
-export type { PolicyCheck };
+export type { PolicyCheck, PolicyPrincipal };
 
 /** Schema validation plus what Cedar does not check: every policy has its own @id. */
 export function checkPolicies(text: string): PolicyCheck {
@@ -49,23 +50,23 @@ export async function saveDraft(text: string, ctx: AuditContext): Promise<void> 
 
 export type PublishResult = { ok: true; version: number } | { ok: false; message: string; errors?: CedarProblem[] };
 
-/** A user as the policies see one: lib/auth owns users and hands them in. */
-export type PolicyPrincipal = { userId: string; email: string; roles: readonly string[] };
-
 /**
  * Publishes `text` as the next version, if it validates and one of `admins` (the active admins,
- * from lib/auth) could still manage the policies afterwards: the lockout guard tries each admin
- * at every hour of the day, from the publisher's address, with the strongest authentication.
+ * from lib/auth) keeps a way back to the policy editor (lockout-guard.ts), from the publisher's address.
  */
-export async function publishPolicies(text: string, comment: string, publisher: ConsoleSubject, admins: readonly PolicyPrincipal[], ctx: AuditContext, restoredFrom: number | null = null): Promise<PublishResult> {
+export async function publishPolicies(text: string, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: readonly PolicyPrincipal[], ctx: AuditContext, restoredFrom: number | null = null): Promise<PublishResult> {
   const check = checkPolicies(text);
   if (!check.ok) {
     await audit(ctx, { type: "policy", action: "policy.publish", outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", errors: check.errors.length } });
     return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: check.errors };
   }
-  if (!someAdminKeepsTheEditor(text, publisher, admins)) {
-    await audit(ctx, { type: "policy", action: "policy.publish", outcome: "blocked", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "lockout_guard" } });
-    return { ok: false, message: "Refused: with these policies no admin could manage the policies at any hour of the day, so nobody could undo them. Keep a permit for admins on Gatehouse::Console::\"policies\"." };
+  const lockout = findLockout(text, publisher.ip, admins);
+  if (lockout) {
+    await audit(ctx, {
+      type: "policy", action: "policy.publish", outcome: "blocked", resource: { type: "policy_set", id: "draft" },
+      metadata: { reason: "lockout_guard", restoredFrom, nobodyCould: lockout.does, weekFrom: lockout.weekFrom.toISOString() },
+    });
+    return { ok: false, message: lockoutMessage(lockout, publisher.ip) };
   }
   const previous = await policySetInForce();
   const previousText = (await versionText(previous.version)) ?? "";
@@ -82,20 +83,35 @@ export async function publishPolicies(text: string, comment: string, publisher: 
   return { ok: true, version: row.version };
 }
 
-export async function rollbackPolicies(toVersion: number, comment: string, publisher: ConsoleSubject, admins: readonly PolicyPrincipal[], ctx: AuditContext): Promise<PublishResult> {
+function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string | null): string {
+  const when = yearsFromNow === 0 ? "in the coming week" : `in the week from ${weekFrom.toISOString().slice(0, 10)}`;
+  return `Refused: with these policies no admin could ${does} ${when}, so nobody could undo them. ` +
+    `Some admin, signed in with a second factor from ${from ?? "an unknown address"}, must be able to open the console, open the policies page and publish ` +
+    "at some hour of every week tried: the coming one, and a year and ten years ahead and back.";
+}
+
+export async function rollbackPolicies(toVersion: number, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: readonly PolicyPrincipal[], ctx: AuditContext): Promise<PublishResult> {
   const text = await versionText(toVersion);
   if (text === null) return { ok: false, message: `There is no version ${toVersion}.` };
   return publishPolicies(text, comment, publisher, admins, ctx, toVersion);
 }
 
-function someAdminKeepsTheEditor(text: string, publisher: ConsoleSubject, admins: readonly PolicyPrincipal[]): boolean {
-  preparse("gatehouse-candidate", text);
-  const day = new Date();
-  const hours = Array.from({ length: 24 }, (_, hour) => new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hour, 30)));
-  return admins.some((admin) => {
-    const subject = { ...publisher, ...admin, authStrength: "phishing_resistant" as const, mfaFresh: true, deviceTrusted: true, risk: 0 };
-    return hours.some((at) => decide("gatehouse-candidate", consoleRequest(subject, "policies", "manage", at)).decision === "allow");
-  });
+/** What a reset published, and the version in force before it. */
+export type ResetResult = { ok: true; version: number; replaced: number } | Extract<PublishResult, { ok: false }>;
+
+/** The command line's actor: someone with shell access, not a signed-in user. */
+const CLI_CONTEXT: AuditContext = { actor: { type: "system", id: null, label: "cli" }, client: null };
+
+/**
+ * Break-glass (npm run policies:reset), for when a publish shut the admins out of the console:
+ * publishes version `toVersion` again (0: the built-in roles), audited as the command line's
+ * rollback. The lockout guard still applies, from an unknown address as there is no browser; the
+ * built-in roles always pass it while an admin is active.
+ */
+export async function resetPolicies(toVersion: number, admins: readonly PolicyPrincipal[], ctx = CLI_CONTEXT): Promise<ResetResult> {
+  const replaced = (await policySetInForce()).version;
+  const result = await rollbackPolicies(toVersion, `Break-glass reset to version ${toVersion} from the command line`, { ip: null }, admins, ctx);
+  return result.ok ? { ...result, replaced } : result;
 }
 
 export function policyDiff(before: string, after: string, fromVersion: number, toVersion: number): string {
