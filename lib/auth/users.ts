@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { db, Prisma } from "../db/client";
+import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
@@ -60,7 +60,7 @@ export async function createUser(input: NewUser, ctx: AuditContext, granter: Gra
       select: { id: true, email: true, name: true, roles: true },
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw new EmailTakenError();
+    if (isUniqueViolation(error)) throw new EmailTakenError();
     throw error;
   }
   await audit(ctx, { type: "admin", action: "user.create", outcome: "success", resource: { type: "user", id: user.id }, metadata: { email: user.email, roles: user.roles } });

@@ -1,7 +1,7 @@
 import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient } from "./generated/client";
+import { Prisma, PrismaClient } from "./generated/client";
 import { readConfig } from "../config";
 
 // One client per process. server.ts points DATABASE_URL at the embedded database (pool of
@@ -34,4 +34,7 @@ export function db(): PrismaClient {
 
 export type { PrismaClient };
 export { Prisma } from "./generated/client";
+
+/** A unique constraint refused the row: the same thing done twice at once, or already there. */
+export const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 export type { Role, User, Session, SessionStage } from "./generated/client";

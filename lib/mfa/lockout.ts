@@ -1,12 +1,14 @@
 import "server-only";
 import { clearCounter, secondsUntil, takeTry } from "../rate-limit/counters";
 
-// Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures within
-// FAILURE_WINDOW: a 6-digit code cannot be brute-forced through the MFA step, not even by many
-// requests at once. Passkeys are not guessable and are never locked by this.
+// Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures within a
+// day, for 15 minutes, doubling with each further lock up to a day: a 6-digit code cannot be
+// brute-forced through the MFA step, not by many requests at once, and not slowly either (with a
+// short window, four guesses every quarter hour never locked: ~380 a day). Passkeys are not
+// guessable and are never locked by this.
 export const FACTOR_FAILURE_LIMIT = 5;
-const FACTOR_LOCK_MS = 15 * 60_000;
-const FACTOR_TRIES = { windowMs: 15 * 60_000, limit: FACTOR_FAILURE_LIMIT, lockMs: FACTOR_LOCK_MS, maxLockMs: FACTOR_LOCK_MS };
+const DAY_MS = 24 * 60 * 60_000;
+const FACTOR_TRIES = { windowMs: DAY_MS, limit: FACTOR_FAILURE_LIMIT, lockMs: 15 * 60_000, maxLockMs: DAY_MS };
 
 const key = (userId: string) => `mfa:user:${userId}`;
 

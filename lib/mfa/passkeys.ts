@@ -11,7 +11,7 @@ import {
 } from "@simplewebauthn/server";
 import { z } from "zod";
 import { publicUrl } from "../config";
-import { db } from "../db/client";
+import { db, isUniqueViolation } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 import { authenticatorName } from "./authenticators";
 
@@ -104,8 +104,7 @@ export async function registerPasskey(
   }
   if (!verification.verified) return { ok: false, message: "The passkey could not be verified. Try again." };
   const info = verification.registrationInfo;
-  const taken = await db().passkey.findUnique({ where: { credentialId: info.credential.id } });
-  if (taken) return { ok: false, message: "That passkey is already registered." };
+  // Unique in the database: two registrations of one credential at once cannot both land.
   const row = await db().passkey.create({
     data: {
       userId,
@@ -118,7 +117,11 @@ export async function registerPasskey(
       backupEligible: info.credentialDeviceType === "multiDevice",
       backedUp: info.credentialBackedUp,
     },
+  }).catch((error: unknown) => {
+    if (isUniqueViolation(error)) return null;
+    throw error;
   });
+  if (!row) return { ok: false, message: "That passkey is already registered." };
   await audit(ctx, {
     type: "mfa", action: "mfa.passkey.register", outcome: "success", resource: { type: "passkey", id: row.id },
     metadata: { userId, aaguid: info.aaguid, authenticator: authenticatorName(info.aaguid), backupEligible: row.backupEligible },

@@ -7,10 +7,12 @@ import { userContext } from "@/lib/audit/context";
 import { recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
-  passkeyAuthenticationOptions, remainingBackupCodes, removeFactor,
+  passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
   renamePasskey, resetMfa, startTotpEnrollment, verifySecondFactor,
 } from "@/lib/mfa";
+import { takeFactorTry } from "@/lib/mfa/lockout";
 import { resetDatabase } from "../support/db";
+import { SoftAuthenticator } from "../support/soft-authenticator";
 import { assertion, codeAt, withPasskey, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
 
@@ -62,6 +64,20 @@ describe("TOTP", () => {
     expect(lockEvents).toBe(1);
   });
 
+  it("counts wrong codes over a day, and each further lock lasts longer", async () => {
+    const { user } = await withTotp();
+    const start = new Date("2026-12-01T08:00:00Z");
+    const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000);
+    // Four guesses, then four more a quarter of an hour later: the fifth wrong one locks.
+    for (let i = 0; i < 4; i++) expect(await takeFactorTry(user.id, at(0))).toEqual({ locked: false, lastTry: false });
+    expect(await takeFactorTry(user.id, at(16))).toEqual({ locked: false, lastTry: true });
+    expect(await takeFactorTry(user.id, at(17))).toMatchObject({ locked: true, retryAfterSeconds: 14 * 60 });
+    // After the lock, five more: the next lock is twice as long.
+    for (let i = 0; i < 4; i++) await takeFactorTry(user.id, at(32));
+    expect(await takeFactorTry(user.id, at(32))).toEqual({ locked: false, lastTry: true });
+    expect(await takeFactorTry(user.id, at(33))).toMatchObject({ locked: true, retryAfterSeconds: 29 * 60 });
+  });
+
   it("checks no more codes than the limit when many are sent at once", async () => {
     const { user } = await withTotp();
     const guesses = Array.from({ length: 30 }, (_, i) => String(100_000 + i));
@@ -101,6 +117,18 @@ describe("backup codes", () => {
 });
 
 describe("passkeys", () => {
+  it("one authenticator registered twice at once: one passkey, and a clear answer to the other", async () => {
+    const user = await makeUser();
+    const authenticator = new SoftAuthenticator();
+    const attempts = await Promise.all([1, 2].map(async () => {
+      const { challengeId, options } = await passkeyRegistrationOptions(user);
+      return registerPasskey(user.id, { challengeId, response: authenticator.register(options), name: "Laptop" }, ctx);
+    }));
+    expect(attempts.filter((a) => a.ok)).toHaveLength(1);
+    expect(attempts.filter((a) => !a.ok)).toEqual([{ ok: false, message: "That passkey is already registered." }]);
+    expect(await db().passkey.count({ where: { userId: user.id } })).toBe(1);
+  });
+
   it("register with their authenticator's name, then sign in passwordless", async () => {
     const user = await makeUser();
     const { authenticator, passkey } = await withPasskey(user.id);
