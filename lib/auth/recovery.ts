@@ -5,7 +5,7 @@ import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
 import { mailConfigured, sendMail, type Mail } from "../mail";
-import { bumpCounter } from "../rate-limit/counters";
+import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { revokeUserGrants } from "../oidc/consents";
 import { revokeDeviceTrust } from "../devices";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
@@ -91,9 +91,10 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
  * up the total that the owner's own requests need.
  */
 async function overRequestLimits(account: string, ip: string | null, now: Date): Promise<string | null> {
+  const from = rateLimitAddress(ip);
   const [fromIpForAccount, fromIp] = await Promise.all([
-    bumpCounter(`recovery:acct-ip:${account}:${ip ?? "unknown"}`, REQUEST_WINDOW_MS, now),
-    ip ? bumpCounter(`recovery:ip:${ip}`, REQUEST_WINDOW_MS, now) : { count: 0 },
+    bumpCounter(`recovery:acct-ip:${account}:${from}`, REQUEST_WINDOW_MS, now),
+    ip ? bumpCounter(`recovery:ip:${from}`, REQUEST_WINDOW_MS, now) : { count: 0 },
   ]);
   if (fromIpForAccount.count > REQUESTS_PER_ACCOUNT_FROM_IP) return "too_many_for_account_from_ip";
   if (fromIp.count > REQUESTS_PER_IP) return "too_many_from_ip";
@@ -135,7 +136,7 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   };
   if (!newPasswordSchema.safeParse(newPassword).success) return { ok: false, reason: "invalid_password" };
   // Hashing a password costs ~20 ms of CPU: only for a live link, and a bounded number per IP.
-  if (ctx.client?.ip && (await bumpCounter(`recovery:reset-ip:${ctx.client.ip}`, REQUEST_WINDOW_MS, now)).count > RESETS_PER_IP) return fail("too_many");
+  if (ctx.client?.ip && (await bumpCounter(`recovery:reset-ip:${rateLimitAddress(ctx.client.ip)}`, REQUEST_WINDOW_MS, now)).count > RESETS_PER_IP) return fail("too_many");
   const link = await liveLink(token, now);
   if (!link) return fail("invalid_link");
   if (link.passwordHash && (await verifyPassword(link.passwordHash, newPassword))) return fail("same_password", link.userId);

@@ -1,8 +1,20 @@
 import "server-only";
+import ipaddr from "ipaddr.js";
 import { db } from "../db/client";
 
 // Fixed-window failure counters with an optional lock, shared by every instance through
 // PostgreSQL (rate_limit_counters). Sign-in throttling and the MFA factor lock both use them.
+
+/**
+ * What a per-address limit counts by: an IPv4 address, or the /64 an IPv6 address is in (one
+ * subscriber usually holds a whole /64, so counting each address would give them 2^64 budgets).
+ */
+export function rateLimitAddress(ip: string | null | undefined): string {
+  if (!ip || !ipaddr.isValid(ip)) return "unknown";
+  const address = ipaddr.process(ip);
+  if (address.kind() === "ipv4") return address.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/64`).toString()}/64`;
+}
 
 export type Counter = { count: number; windowEndsAt: Date; lockedUntil: Date | null };
 

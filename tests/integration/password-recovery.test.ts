@@ -111,6 +111,14 @@ describe("password recovery", () => {
     expect(mails).toHaveLength(10);
   });
 
+  it("counts an IPv6 subscriber's /64 as one address", async () => {
+    const user = await makeUser();
+    for (let i = 1; i <= 3; i++) await linkFor(user.email, `2001:db8:7:7::${i}`);
+    expect(await requestPasswordRecovery(user.email, anonymous("2001:db8:7:7:ffff::9"))).toEqual({ delivery: null });
+    await linkFor(user.email, "2001:db8:7:8::1");
+    expect(mails).toHaveLength(4);
+  });
+
   it("two requests with one link: one sets the password, the other is refused", async () => {
     const user = await makeUser();
     const token = await linkFor(user.email);

@@ -3,7 +3,7 @@ import { AuthError } from "next-auth";
 import { z } from "zod";
 import { guardedAction, leaveTo, passkeySignInSchema, RefusedSignIn, signIn, ThrottledSignIn } from "@/lib/auth";
 import { passkeyAuthenticationOptions } from "@/lib/mfa";
-import { bumpCounter } from "@/lib/rate-limit/counters";
+import { bumpCounter, rateLimitAddress } from "@/lib/rate-limit/counters";
 import { formatWait, safeReturnPath } from "@/lib/util/format";
 
 // One message for every failure, so the form never tells whether an account exists.
@@ -44,11 +44,13 @@ function refusalMessage({ refusal, retryAfterSeconds }: RefusedSignIn): string {
   }
 }
 
-// Each request for passkey options stores a challenge: bounded per IP so nobody can fill the table.
-const OPTIONS_PER_IP_PER_MINUTE = 30;
+// Each request for passkey options stores a challenge: bounded per address so nobody can fill the
+// table. Every sign-in page load with passkey autofill asks once, and an office behind one NAT
+// loads it often, so the bound is generous (challenges expire within minutes).
+const OPTIONS_PER_IP_PER_MINUTE = 300;
 
 export const passkeySignInOptionsAction = guardedAction("public", z.object({}), async (_input, _user, ctx) => {
-  const { count } = await bumpCounter(`webauthn:ip:${ctx.client?.ip ?? "unknown"}`, 60_000);
+  const { count } = await bumpCounter(`webauthn:ip:${rateLimitAddress(ctx.client?.ip)}`, 60_000);
   if (count > OPTIONS_PER_IP_PER_MINUTE) return { ok: false, message: "Too many passkey requests. Wait a minute and try again." };
   return { ok: true, data: await passkeyAuthenticationOptions(null) };
 });
