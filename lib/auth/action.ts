@@ -98,7 +98,7 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     const needsStepUp = user && (typeof options.stepUp === "function" ? await options.stepUp(parsed.data, user) : options.stepUp);
     // A sign-in waiting for enrollment is minutes old and began with the password: that is its step-up.
     if (user && needsStepUp && !enrolling && !(await stepUpSatisfied(user))) {
-      return { ok: false, stepUp: true, message: "Confirm it is you to continue." };
+      return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
     }
     const client = await requestContext();
     const ctx: AuditContext = user ? userContext(user, client) : { actor: { type: "user", id: null, label: null }, client };
