@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
-import { checkAccountLock, checkSignInThrottle, lockAccountName, clearPasswordFailures, takePasswordTry } from "./throttle";
+import { checkAccountLock, checkSignInThrottle, lockAccountName, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
@@ -49,7 +49,8 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: "account", retryAfterSeconds } });
     return { ok: false, reason: "throttled", retryAfterSeconds };
   };
-  const verdict = await checkSignInThrottle(email, now);
+  const tries = await passwordTryKey(email, deviceToken);
+  const verdict = await checkSignInThrottle(email, deviceToken, now);
   if (!verdict.allowed) return throttled(verdict.retryAfterSeconds);
 
   const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken }, now);
@@ -57,7 +58,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   if (assessment.sourceBlocked) return refuseSource({ ...attempt, assessment }, ctx);
 
   // Taken atomically before the check: parallel guesses cannot all pass the lockout check above.
-  const passwordTry = await takePasswordTry(email, now);
+  const passwordTry = await takePasswordTry(email, now, tries);
   if (!passwordTry.allowed) return throttled(passwordTry.retryAfterSeconds);
   const passwordOk = user?.password ? await verifyPassword(user.password.hash, password) : (await burnPasswordCheck(password), false);
   if (!user || !passwordOk || user.disabledAt) {
@@ -69,7 +70,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
     }
     return { ok: false, reason: "invalid_credentials" };
   }
-  await clearPasswordFailures(email);
+  await clearPasswordFailures(email, tries);
   return completeSignIn(user, "password", assessment, client, deviceToken, ctx, now);
 }
 

@@ -1,5 +1,7 @@
 import "server-only";
 import { createHash } from "node:crypto";
+import { db } from "../db/client";
+import { knownDevice } from "../devices";
 import { bumpCounter, clearCounter, lockCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
 // Account lockout, shared by every instance through PostgreSQL: after ACCOUNT_FAILURE_LIMIT
@@ -22,9 +24,25 @@ const accountKey = (email: string) => `signin:acct:${hashed(email)}`;
 // (so someone guessing a user's password cannot lock them out of their passkey).
 const lockKey = (email: string) => `signin:lock:${hashed(email)}`;
 
-/** May a password be tried for this account name now (no failure lockout, no deliberate lock)? */
-export async function checkSignInThrottle(email: string, now = new Date()): Promise<ThrottleVerdict> {
-  return verdict(await signInLockedUntil(email, now), now);
+// Failed passwords from a browser this account has signed in on before are counted for that
+// device alone (OWASP's device cookies): strangers guessing a user's password lock the account
+// name for every other browser, but not for the owner's own. Its cookie is HttpOnly, and it names
+// a device only together with this account.
+const deviceKey = (deviceId: string) => `signin:dev:${deviceId}`;
+
+/** Whose tries a password sign-in spends: the device's own, from a known device of the account, else the account name's. */
+export async function passwordTryKey(email: string, deviceToken: string | null): Promise<string> {
+  if (deviceToken) {
+    const user = await db().user.findUnique({ where: { email }, select: { id: true } });
+    const device = user ? await knownDevice(user.id, deviceToken) : null;
+    if (device) return deviceKey(device.id);
+  }
+  return accountKey(email);
+}
+
+/** May a password be tried for this account name from this browser now (no failure lockout, no deliberate lock)? */
+export async function checkSignInThrottle(email: string, deviceToken: string | null, now = new Date()): Promise<ThrottleVerdict> {
+  return verdict(await lockedUntil([await passwordTryKey(email, deviceToken), lockKey(email)], now), now);
 }
 
 /** Is the account deliberately locked (lockAccountName)? Checked by every way of signing in. */
@@ -52,8 +70,8 @@ const PASSWORD_TRIES = { windowMs: ACCOUNT_MEMORY_MS, limit: ACCOUNT_FAILURE_LIM
  * would be the ACCOUNT_FAILURE_LIMIT-th failure locks at once), so many guesses sent at once get
  * no more tries than guesses sent one by one. A success gives them back (clearPasswordFailures).
  */
-export async function takePasswordTry(email: string, now = new Date()): Promise<ThrottleVerdict & { locksIfWrong?: boolean }> {
-  const tried = await takeTry(accountKey(email), PASSWORD_TRIES, now);
+export async function takePasswordTry(email: string, now = new Date(), key = accountKey(email)): Promise<ThrottleVerdict & { locksIfWrong?: boolean }> {
+  const tried = await takeTry(key, PASSWORD_TRIES, now);
   return tried.taken ? { allowed: true, locksIfWrong: tried.locksIfFailed } : verdict(tried.lockedUntil, now);
 }
 
@@ -69,7 +87,7 @@ export async function liftSignInLock(email: string): Promise<void> {
   await clearCounter(accountKey(email));
 }
 
-/** The failed-password count of an account name goes (a success, or a new password); a deliberate lock stays. */
-export async function clearPasswordFailures(email: string): Promise<void> {
-  await clearCounter(accountKey(email));
+/** The failed-password count of an account name (or the tries `key` names) goes: a success, or a new password; a deliberate lock stays. */
+export async function clearPasswordFailures(email: string, key = accountKey(email)): Promise<void> {
+  await clearCounter(key);
 }

@@ -130,7 +130,7 @@ describe("risk signals", () => {
     expect(fromAttacker).toEqual({ ok: false, reason: "refused", refusal: "source_blocked" });
     expect(await lastAttempt(user.email)).toMatchObject({ outcome: "blocked", decision: "block" });
     // The victim's account is not locked by someone else's stuffing run.
-    expect(await checkSignInThrottle(user.email, at(MONDAY_9AM, 3))).toEqual({ allowed: true });
+    expect(await checkSignInThrottle(user.email, null, at(MONDAY_9AM, 3))).toEqual({ allowed: true });
     expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, 4)));
     // Once the window has passed, those failures no longer count against the IP.
     const later = uniqueEmail();
@@ -145,7 +145,7 @@ describe("risk signals", () => {
     expect(result).toMatchObject({ ok: false, reason: "refused", refusal: "risk_blocked" });
     expect(await lastAttempt(user.email)).toMatchObject({ outcome: "blocked", decision: "block" });
     expect((await lastAttempt(user.email)).riskScore).toBeGreaterThanOrEqual(0.9);
-    expect(await checkSignInThrottle(user.email, at(MONDAY_9AM, -1440 + 61))).toMatchObject({ allowed: false });
+    expect(await checkSignInThrottle(user.email, null, at(MONDAY_9AM, -1440 + 61))).toMatchObject({ allowed: false });
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.sign_in_blocked" } });
     expect(event).toMatchObject({ type: "security", outcome: "blocked" });
   });

@@ -61,15 +61,37 @@ describe("throttling", () => {
   it("locks unknown account names the same way (no enumeration)", async () => {
     const email = uniqueEmail("ghost");
     for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email, password: "nope-nope" }, client(), null);
-    const verdict = await checkSignInThrottle(email);
+    const verdict = await checkSignInThrottle(email, null);
     expect(verdict).toMatchObject({ allowed: false });
+  });
+
+  it("strangers' guesses lock the account name, but not the browser its owner signed in on before", async () => {
+    const user = await makeUser();
+    const first = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    if (!first.ok || !first.newDeviceToken) throw new Error("expected a device cookie");
+    const ownersBrowser = first.newDeviceToken;
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email: user.email, password: `guess-${i}` }, client("192.0.2.60"), null);
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("192.0.2.60"), null)).toMatchObject({ ok: false, reason: "throttled" });
+    expect(await checkSignInThrottle(user.email, null)).toMatchObject({ allowed: false });
+
+    expect(await checkSignInThrottle(user.email, ownersBrowser)).toEqual({ allowed: true });
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), ownersBrowser)).toMatchObject({ ok: true });
+    // The owner's browser has tries of its own, and the stranger's lock stays.
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email: user.email, password: `typo-${i}` }, client(), ownersBrowser);
+    expect(await checkSignInThrottle(user.email, ownersBrowser)).toMatchObject({ allowed: false });
+    expect(await checkSignInThrottle(user.email, null)).toMatchObject({ allowed: false });
+    // Another account's device cookie buys nothing.
+    const other = await makeUser();
+    const others = await signInWithPassword({ email: other.email, password: TEST_PASSWORD }, client(), null);
+    if (!others.ok || !others.newDeviceToken) throw new Error("expected a device cookie");
+    expect(await checkSignInThrottle(user.email, others.newDeviceToken)).toMatchObject({ allowed: false });
   });
 
   it("lets the account in again once the lockout has passed", async () => {
     const user = await makeUser();
     for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client(), null);
     const later = new Date(Date.now() + LOCKOUT_MS + 1000);
-    expect(await checkSignInThrottle(user.email, later)).toEqual({ allowed: true });
+    expect(await checkSignInThrottle(user.email, null, later)).toEqual({ allowed: true });
   });
 
   it("a success clears the account's failure count", async () => {
@@ -77,7 +99,7 @@ describe("throttling", () => {
     for (let i = 0; i < ACCOUNT_FAILURE_LIMIT - 1; i++) await signInWithPassword({ email: user.email, password: "wrong-pass" }, client(), null);
     expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).ok).toBe(true);
     await signInWithPassword({ email: user.email, password: "wrong-pass" }, client(), null);
-    expect(await checkSignInThrottle(user.email)).toEqual({ allowed: true });
+    expect(await checkSignInThrottle(user.email, null)).toEqual({ allowed: true });
   });
 
   it("doubles the lockout each time it is reached again within a day", async () => {
@@ -101,7 +123,7 @@ describe("throttling", () => {
     expect(attempts.filter((a) => a.outcome === "rate_limited")).toHaveLength(12 - ACCOUNT_FAILURE_LIMIT);
     expect(results.filter((r) => !r.ok && r.reason === "throttled")).toHaveLength(12 - ACCOUNT_FAILURE_LIMIT);
     expect(await db().auditEvent.count({ where: { action: "account.lockout", resourceId: user.id } })).toBe(1);
-    expect(await checkSignInThrottle(user.email)).toMatchObject({ allowed: false });
+    expect(await checkSignInThrottle(user.email, null)).toMatchObject({ allowed: false });
     // The right password is refused too until the lock ends.
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("192.0.2.51"), null)).toMatchObject({ ok: false, reason: "throttled" });
   });

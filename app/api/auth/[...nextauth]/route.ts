@@ -1,5 +1,6 @@
 import type { NextRequest } from "next/server";
 import { checkSignInThrottle, credentialsSchema, handlers } from "@/lib/auth";
+import { DEVICE_COOKIE } from "@/lib/devices";
 
 export const { GET } = handlers;
 
@@ -10,7 +11,7 @@ export async function POST(request: NextRequest) {
     const form = await request.clone().formData().catch(() => null);
     const email = credentialsSchema.shape.email.safeParse(form?.get("email"));
     if (email.success) {
-      const verdict = await checkSignInThrottle(email.data);
+      const verdict = await checkSignInThrottle(email.data, request.cookies.get(DEVICE_COOKIE)?.value ?? null);
       if (!verdict.allowed) {
         return Response.json(
           { error: "too_many_attempts", retry_after: verdict.retryAfterSeconds },
