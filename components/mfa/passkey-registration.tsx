@@ -16,6 +16,12 @@ export function PasskeyRegistration({ optionsAction, registerAction }: { options
   const [name, setName] = useState("");
   const [ceremony, setCeremony] = useState<ActionState | null>(null);
   const backupCodes = state.ok ? (state.data as { backupCodes: string[] | null }).backupCodes : null;
+  // Once a passkey is added its name is spent: the field empties for the next one.
+  const [answered, setAnswered] = useState(state);
+  if (state !== answered) {
+    setAnswered(state);
+    if (state.ok) setName("");
+  }
 
   async function add() {
     setCeremony(null);

@@ -34,11 +34,14 @@ export function SecondFactorForm({
   const [ceremony, setCeremony] = useState<ActionState | null>(null);
   const [, startTransition] = useTransition();
   const [remember, setRemember] = useState(false);
+  // The answer belongs to the method that was tried: switching methods clears it from view.
+  const [triedWith, setTriedWith] = useState<Method | null>(null);
 
   const common = { callbackUrl, ...(offerRememberDevice && remember ? { rememberDevice: "on" } : {}) };
 
   async function usePasskey() {
     setCeremony(null);
+    setTriedWith("passkey");
     try {
       const form = await passkeyAssertion(passkeyOptionsAction);
       form.append("method", "passkey");
@@ -61,7 +64,7 @@ export function SecondFactorForm({
           ))}
         </div>
       )}
-      {!state.ok && <FormMessage state={state} />}
+      {!state.ok && triedWith === method && <FormMessage state={state} />}
       {ceremony && <FormMessage state={ceremony} />}
       {offerRememberDevice && (
         <label className="flex items-center gap-2 text-sm text-slate-700">
@@ -74,7 +77,7 @@ export function SecondFactorForm({
           {pending ? "Verifying…" : "Use a passkey"}
         </Button>
       ) : (
-        <form action={dispatch} className="space-y-4" noValidate>
+        <form action={dispatch} onSubmit={() => setTriedWith(method)} className="space-y-4" noValidate>
           <input type="hidden" name="method" value={method} />
           {Object.entries(common).map(([k, v]) => (
             <input key={k} type="hidden" name={k} value={v} />

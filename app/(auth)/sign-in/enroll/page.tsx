@@ -40,7 +40,7 @@ export default async function EnrollPage({ searchParams }: { searchParams: Promi
             </button>
           </form>
         ) : (
-          <Link href={callbackUrl} className="block text-center text-sm font-medium text-brand-700 underline">
+          <Link href={callbackUrl} className="flex w-full items-center justify-center rounded-md bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700">
             Continue
           </Link>
         )}
