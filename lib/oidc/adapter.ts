@@ -1,6 +1,6 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import type { Adapter, AdapterPayload } from "oidc-provider";
+import Provider, { errors, type Adapter, type AdapterPayload } from "oidc-provider";
 import { pgPool } from "../db/client";
 import { clientMetadata, saveRegisteredClient } from "./clients";
 
@@ -75,8 +75,28 @@ export class PostgresAdapter implements Adapter {
     return first(`${SELECT} WHERE kind = $1 AND uid = $2 LIMIT 1`, [this.kind, uid]);
   }
 
+  // oidc-provider checks "already consumed" on what it found, then consumes: two requests with one
+  // code or refresh token can both pass the check. Only one of them marks the row here; the other
+  // is answered as the provider answers reuse it sees (grant_source.js, refresh_token.js,
+  // respond.js), so one use wins and a reuse still revokes the grant.
   async consume(id: string): Promise<void> {
-    await pgPool().query("UPDATE oidc_models SET consumed_at = $3 WHERE kind = $1 AND id = $2", [this.kind, this.key(id), new Date()]);
+    const { rowCount } = await pgPool().query(
+      "UPDATE oidc_models SET consumed_at = $3 WHERE kind = $1 AND id = $2 AND consumed_at IS NULL",
+      [this.kind, this.key(id), new Date()],
+    );
+    if (!rowCount) throw await this.alreadyConsumed(id);
+  }
+
+  private async alreadyConsumed(id: string): Promise<Error> {
+    if (this.kind === "PushedAuthorizationRequest") return new errors.InvalidRequestUri("request_uri is invalid, expired, or was already used");
+    // The other kinds consumed are device flow and CIBA ones, which are not enabled.
+    const label = this.kind === "RefreshToken" ? "refresh token" : "authorization code";
+    const { rows } = await pgPool().query<{ grant_id: string | null }>("SELECT grant_id FROM oidc_models WHERE kind = $1 AND id = $2", [this.kind, this.key(id)]);
+    // Gone meanwhile (revoked, or the other request's reuse revoked it): not found, as the provider would have said.
+    if (!rows[0]) return new errors.InvalidGrant(`${label} not found`);
+    if (rows[0].grant_id) await revokeGrant(rows[0].grant_id);
+    // The provider's own details: the audit of refresh-token reuse (events.ts) goes by them.
+    return new errors.InvalidGrant(this.kind === "RefreshToken" ? "refresh token already used" : `${label} already consumed`);
   }
 
   async destroy(id: string): Promise<void> {
@@ -87,6 +107,13 @@ export class PostgresAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     await pgPool().query("DELETE FROM oidc_models WHERE grant_id = $1", [grantId]);
   }
+}
+
+/** What oidc-provider's revoke() does on reuse: the grant and every token and code of it go, and grant.revoked is emitted (audit, consents). */
+async function revokeGrant(grantId: string): Promise<void> {
+  await pgPool().query("DELETE FROM oidc_models WHERE grant_id = $1 OR (kind = 'Grant' AND id = $1)", [grantId]);
+  const ctx = Provider.ctx;
+  ctx?.oidc.provider.emit("grant.revoked", ctx, grantId);
 }
 
 function present(row: StoredModel): AdapterPayload | undefined {

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { db } from "@/lib/db/client";
+import { resetDatabase } from "../support/db";
+import { makeUser } from "../support/factories";
+import {
+  allow, authorize, Browser, continueLogin, interactionUid, introspect, landedAt, portalSignIn, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
+} from "../support/oidc";
+
+// The authorization code flow end to end against the real provider and PostgreSQL: a browser with
+// a portal session, the login and consent steps the interaction page takes, and the client's
+// token requests.
+
+vi.mock("next/headers", async () => {
+  const { nextRequest } = await import("../support/next-request");
+  return { headers: async () => nextRequest.headers };
+});
+
+let provider: Awaited<ReturnType<typeof startProvider>>;
+beforeAll(async () => {
+  provider = await startProvider();
+});
+afterAll(() => provider.close());
+beforeEach(resetDatabase);
+
+/** A user signed in to the portal in a new browser, who lets the app in (consent remembered or not): the code and its PKCE verifier. */
+async function signedInFlow(rp: RelyingParty, options: { remember?: boolean; params?: Record<string, string> } = {}) {
+  const user = await makeUser();
+  const browser = new Browser(provider.origin);
+  const signIn = await portalSignIn(browser, user.id);
+  const { verifier, result } = await authorize(browser, rp, { scope: "openid offline_access", prompt: "consent", ...options.params });
+  const login = landedAt((await continueLogin(browser, interactionUid(landedAt(result))!, user.id, signIn))!);
+  const back = landedAt(await allow(browser, interactionUid(login)!, user.id, options.remember ?? true));
+  return { user, browser, signIn, verifier, code: back.searchParams.get("code")! };
+}
+
+describe("one-time credentials", () => {
+  it("two parallel refreshes with one refresh token: one gets tokens, and the grant is revoked as on any reuse", async () => {
+    const web = await webClient();
+    const { browser, verifier, code } = await signedInFlow(web);
+    const tokens = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+
+    const refresh = (token: string) => tokenRequest(browser, web, { grant_type: "refresh_token", refresh_token: token });
+    const answers = await Promise.all([refresh(tokens.refresh_token!), refresh(tokens.refresh_token!)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    const refused = answers.find((a) => a.status === 400)!;
+    expect(await refused.json()).toMatchObject({ error: "invalid_grant" });
+    // The winner's new tokens die with the grant (stored after the revocation or not): neither chain goes on.
+    const winner = (await answers.find((a) => a.status === 200)!.json()) as Tokens;
+    expect(await (await refresh(winner.refresh_token!)).json()).toMatchObject({ error: "invalid_grant" });
+    expect(await introspect(browser, web, winner.access_token)).toEqual({ active: false });
+    expect(await db().oidcModel.count({ where: { kind: "Grant" } })).toBe(0);
+    expect(await db().auditEvent.count({ where: { action: "oauth.refresh_token.reuse", resourceId: web.clientId } })).toBe(1);
+    expect(await db().oAuthConsent.count()).toBe(0);
+  });
+
+  it("two parallel redemptions of one authorization code: one gets tokens", async () => {
+    const web = await webClient();
+    const { browser, verifier, code } = await signedInFlow(web);
+    const answers = await Promise.all([redeemCode(browser, web, code, verifier), redeemCode(browser, web, code, verifier)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    expect(await answers.find((a) => a.status === 400)!.json()).toMatchObject({ error: "invalid_grant" });
+    expect(await db().oidcModel.count({ where: { kind: "Grant" } })).toBe(0);
+  });
+});
