@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { headers } from "next/headers";
 import type { InteractionResults } from "oidc-provider";
+import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
 import { recordConsent } from "./consents";
@@ -46,27 +47,42 @@ export async function loadInteraction(uid: string): Promise<InteractionView | nu
   return {
     uid,
     prompt: interaction.prompt.name,
-    reasons: interaction.prompt.reasons,
     client: { id: clientId, name: client?.clientName ?? clientId },
     scopes: String(interaction.params.scope ?? "").split(" ").filter(Boolean),
     missingScopes: [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()],
     sessionAccountId: interaction.session?.accountId ?? null,
-    maxAge: typeof interaction.params.max_age === "number" ? interaction.params.max_age : null,
-    startedAt: new Date((interaction.iat ?? 0) * 1000),
+    ...freshnessAsked(interaction),
   };
 }
 
-async function finish(uid: string, result: InteractionResults): Promise<string | null> {
+type Interaction = Awaited<ReturnType<Awaited<ReturnType<typeof getProvider>>["interactionDetails"]>>;
+type FreshnessAsked = Pick<InteractionView, "reasons" | "maxAge" | "startedAt">;
+
+// The provider keeps the request's parameters as the strings the client sent (it checked that
+// max_age is a whole number).
+const maxAgeParam = z.string().regex(/^\d+$/).transform(Number);
+
+function freshnessAsked(interaction: Interaction): FreshnessAsked {
+  const maxAge = maxAgeParam.safeParse(interaction.params.max_age);
+  return { reasons: interaction.prompt.reasons, maxAge: maxAge.success ? maxAge.data : null, startedAt: new Date((interaction.iat ?? 0) * 1000) };
+}
+
+async function finish(uid: string, result: InteractionResults, allowed: (interaction: Interaction) => boolean = () => true): Promise<string | null> {
   const provider = await getProvider();
   const { req, res } = await nodeRequest();
   const interaction = await provider.interactionDetails(req, res).catch(() => null);
-  if (!interaction || interaction.uid !== uid) return null;
+  if (!interaction || interaction.uid !== uid || !allowed(interaction)) return null;
   return provider.interactionResult(req, res, result, { mergeWithLastSubmission: true });
 }
 
-/** The signed-in portal user completes the provider's login prompt; returns where the browser goes next. */
+/**
+ * The signed-in portal user completes the provider's login prompt; returns where the browser goes
+ * next. Not with a sign-in older than the client's max_age (or from before a prompt=login): the
+ * provider takes the login's time as given, so it would put the old auth_time in the ID token.
+ */
 export async function completeLogin(uid: string, login: { userId: string; authMethods: string[]; authTime: Date }): Promise<string | null> {
-  return finish(uid, { login: { accountId: login.userId, amr: amrOf(login.authMethods), ts: Math.floor(login.authTime.getTime() / 1000), remember: false } });
+  const result = { login: { accountId: login.userId, amr: amrOf(login.authMethods), ts: Math.floor(login.authTime.getTime() / 1000), remember: false } };
+  return finish(uid, result, (interaction) => !needsFreshLogin(freshnessAsked(interaction), login.authTime));
 }
 
 /** Grants what the client asked for; `remember` keeps the decision for next time. */
@@ -104,7 +120,7 @@ export async function refuseByPolicy(uid: string, clientId: string, policies: st
 }
 
 /** prompt=login, or a max_age the session is older than: the user must sign in again first. */
-export function needsFreshLogin(interaction: InteractionView, authTime: Date, now = new Date()): boolean {
+export function needsFreshLogin(interaction: FreshnessAsked, authTime: Date, now = new Date()): boolean {
   // A sign-in after this request began is as fresh as it gets.
   if (authTime >= interaction.startedAt) return false;
   const ageSeconds = (now.getTime() - authTime.getTime()) / 1000;

@@ -3,8 +3,9 @@ import { db } from "@/lib/db/client";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 import {
-  allow, authorize, Browser, continueLogin, interactionUid, introspect, landedAt, portalSignIn, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
+  allow, authorize, Browser, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
+import { loadInteraction } from "@/lib/oidc/interactions";
 
 // The authorization code flow end to end against the real provider and PostgreSQL: a browser with
 // a portal session, the login and consent steps the interaction page takes, and the client's
@@ -61,5 +62,26 @@ describe("one-time credentials", () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
     expect(await answers.find((a) => a.status === 400)!.json()).toMatchObject({ error: "invalid_grant" });
     expect(await db().oidcModel.count({ where: { kind: "Grant" } })).toBe(0);
+  });
+});
+
+describe("the login prompt", () => {
+  it("max_age: a portal sign-in older than it does not complete the login; after signing in again, auth_time is fresh", async () => {
+    const web = await webClient();
+    const user = await makeUser();
+    const browser = new Browser(provider.origin);
+    const old = await portalSignIn(browser, user.id, { at: new Date(Date.now() - 10 * 60_000) });
+    const { verifier, result } = await authorize(browser, web, { max_age: "60" });
+    const uid = interactionUid(landedAt(result))!;
+    browser.usePage(`/interaction/${uid}`);
+    expect(await loadInteraction(uid)).toMatchObject({ prompt: "login", maxAge: 60 });
+
+    // "Continue as…" with the ten-minute-old sign-in is refused (the page offers "Sign in again").
+    expect(await continueLogin(browser, uid, user.id, old)).toBeNull();
+    const fresh = await portalSignIn(browser, user.id);
+    const consent = landedAt((await continueLogin(browser, uid, user.id, fresh))!);
+    const back = landedAt(await allow(browser, interactionUid(consent)!, user.id, true));
+    const tokens = (await (await redeemCode(browser, web, back.searchParams.get("code")!, verifier)).json()) as Tokens;
+    expect(idTokenClaims(tokens).auth_time).toBe(Math.floor(fresh.authTime.getTime() / 1000));
   });
 });
