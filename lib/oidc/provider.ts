@@ -100,11 +100,11 @@ function configuration(jwks: { keys: object[] }): Configuration {
       challenge: `${OIDC_PREFIX}/challenge`,
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: gatehouseInteractionPolicy() },
+    // The consent just given in this interaction, or one the user asked to remember; never the
+    // provider session's last grant for the client (the library's default), which would reuse a
+    // consent given "for this sign-in only" for the session's whole life, prompt=none included.
     loadExistingGrant: async (ctx) => {
-      const grantId =
-        ctx.oidc.result?.consent?.grantId ||
-        ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId) ||
-        (await rememberedGrantId(ctx.oidc.session!.accountId!, ctx.oidc.client!.clientId));
+      const grantId = ctx.oidc.result?.consent?.grantId || (await rememberedGrantId(ctx.oidc.session!.accountId!, ctx.oidc.client!.clientId));
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     ttl: {

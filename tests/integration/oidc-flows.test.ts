@@ -85,3 +85,19 @@ describe("the login prompt", () => {
     expect(idTokenClaims(tokens).auth_time).toBe(Math.floor(fresh.authTime.getTime() / 1000));
   });
 });
+
+describe("consent", () => {
+  const silently = (browser: Browser, rp: RelyingParty) => authorize(browser, rp, { prompt: "none" }).then(({ result }) => landedAt(result).searchParams);
+
+  it("given for this sign-in only, is asked again next time: prompt=none gets consent_required", async () => {
+    const web = await webClient();
+    const { browser } = await signedInFlow(web, { remember: false });
+    expect((await silently(browser, web)).get("error")).toBe("consent_required");
+  });
+
+  it("remembered, lets prompt=none through", async () => {
+    const web = await webClient();
+    const { browser } = await signedInFlow(web, { remember: true });
+    expect((await silently(browser, web)).get("code")).toEqual(expect.any(String));
+  });
+});
