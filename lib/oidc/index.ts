@@ -4,7 +4,7 @@ export { getProvider, issuer, OIDC_PREFIX } from "./provider";
 export {
   createClient, listClients, listActiveClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES, type ClientInput, type ClientView, type ActiveClient,
 } from "./clients";
-export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, retireDueKeys, type SigningKeyView } from "./keys";
+export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, retireDueKeys, retireSigningKeyNow, type SigningKeyView } from "./keys";
 export { listConnectedApps, listClientGrants, clientScopesUsedSince, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
 export { loadInteraction, needsFreshLogin, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
 export { issueInitialAccessToken } from "./registration";

@@ -40,26 +40,31 @@ export async function retireDueKeys(now = new Date()): Promise<number> {
   return count;
 }
 
+// The keys in force: active ones, and retiring ones not yet due. Judged by the due time rather than
+// the stored state, so a key leaves JWKS when it is due even before anything marks it retired.
+const inForce = (now: Date) => ({ OR: [{ state: "active" }, { state: "retiring", retireAfter: { gt: now } }] });
+
 /** The provider's JWKS (private, decrypted in memory): active keys first, so they are the ones used to sign. */
-export async function providerJwks(): Promise<{ keys: JWK[]; version: string }> {
-  await retireDueKeys();
-  const rows = await db().oidcSigningKey.findMany({ where: { state: { in: ["active", "retiring"] } }, orderBy: [{ state: "asc" }, { createdAt: "desc" }] });
-  return { keys: rows.map((r) => JSON.parse(decrypt(r.privateJwkCipher, CIPHER_CONTEXT)) as JWK), version: await keysVersion() };
+export async function providerJwks(now = new Date()): Promise<{ keys: JWK[]; version: string }> {
+  await retireDueKeys(now);
+  const rows = await db().oidcSigningKey.findMany({ where: inForce(now), orderBy: [{ state: "asc" }, { createdAt: "desc" }] });
+  return { keys: rows.map((r) => JSON.parse(decrypt(r.privateJwkCipher, CIPHER_CONTEXT)) as JWK), version: versionOf(rows) };
 }
 
-/** The keys that verify tokens now (active, and retiring ones not yet due), public parts only: nothing decrypted. */
+/** The keys that verify tokens now, public parts only: nothing decrypted. */
 export async function publicJwks(now = new Date()): Promise<JWK[]> {
-  const rows = await db().oidcSigningKey.findMany({
-    where: { OR: [{ state: "active" }, { state: "retiring", retireAfter: { gt: now } }] },
-    select: { publicJwk: true },
-  });
+  const rows = await db().oidcSigningKey.findMany({ where: inForce(now), select: { publicJwk: true } });
   return rows.map((r) => r.publicJwk as JWK);
 }
 
-/** Changes whenever a key is added or changes state; instances compare it to rebuild their provider. */
-export async function keysVersion(): Promise<string> {
-  const rows = await db().oidcSigningKey.findMany({ where: { state: { in: ["active", "retiring"] } }, select: { kid: true, state: true }, orderBy: { kid: "asc" } });
-  return rows.map((r) => `${r.kid}:${r.state}`).join(",");
+const versionOf = (rows: { kid: string; state: string }[]) => rows.map((r) => `${r.kid}:${r.state}`).sort().join(",");
+
+/**
+ * Changes whenever the keys in force change: a key is added, changes state, or comes to the end of
+ * its grace period. Instances compare it to rebuild their provider (whose JWKS is then without it).
+ */
+export async function keysVersion(now = new Date()): Promise<string> {
+  return versionOf(await db().oidcSigningKey.findMany({ where: inForce(now), select: { kid: true, state: true } }));
 }
 
 export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Promise<string[]> {
@@ -76,9 +81,21 @@ export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Pr
   return created;
 }
 
+/**
+ * A retiring key leaves JWKS now rather than when its grace period ends (one that leaked): every
+ * token it signed stops verifying. An active key is rotated first. False if no such retiring key.
+ */
+export async function retireSigningKeyNow(kid: string, ctx: AuditContext, now = new Date()): Promise<boolean> {
+  const { count } = await db().oidcSigningKey.updateMany({ where: { kid, state: "retiring" }, data: { state: "retired", retiredAt: now } });
+  if (count) await audit(ctx, { type: "admin", action: "oauth.keys.retire", outcome: "success", resource: { type: "signing_key", id: kid }, metadata: { early: true } });
+  return count === 1;
+}
+
 export type SigningKeyView = { kid: string; alg: string; state: string; createdAt: Date; retireAfter: Date | null; retiredAt: Date | null };
 
-export function listSigningKeys(): Promise<SigningKeyView[]> {
+/** The keys as the console lists them, due ones retired first (so none shows "retiring" past its date). */
+export async function listSigningKeys(): Promise<SigningKeyView[]> {
+  await retireDueKeys();
   return db().oidcSigningKey.findMany({
     orderBy: [{ createdAt: "desc" }],
     take: 50,

@@ -1,13 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { importJWK, SignJWT, type JWK } from "jose";
 import { db } from "@/lib/db/client";
-import { ensureSigningKeys, providerJwks, retireDueKeys, rotateSigningKeys, RETIRE_AFTER_MS } from "@/lib/oidc/keys";
+import { ensureSigningKeys, listSigningKeys, providerJwks, publicJwks, retireDueKeys, retireSigningKeyNow, rotateSigningKeys, RETIRE_AFTER_MS } from "@/lib/oidc/keys";
 import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 import { listClientGrants, listConnectedApps, recordConsent, rememberedGrantId, revokeConnectedApp } from "@/lib/oidc/consents";
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
 import { issuer } from "@/lib/oidc/provider";
+import { startProvider } from "../support/oidc";
 
 beforeEach(resetDatabase);
 
@@ -30,6 +31,45 @@ describe("signing keys", () => {
     expect(await retireDueKeys(new Date(Date.now() + RETIRE_AFTER_MS + 60_000))).toBe(2);
     expect((await providerJwks()).keys.map((k) => k.kid).sort()).toEqual([...newKids].sort());
     expect(await db().auditEvent.count({ where: { action: "oauth.keys.rotate" } })).toBe(1);
+  });
+});
+
+describe("signing keys in the provider's JWKS", () => {
+  let provider: Awaited<ReturnType<typeof startProvider>>;
+  beforeAll(async () => {
+    provider = await startProvider();
+  });
+  afterAll(() => provider.close());
+
+  // What the provider publishes once every instance has checked its keys (each does every 500 ms).
+  const published = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const { keys } = (await (await fetch(`${provider.origin}/oidc/jwks`)).json()) as { keys: JWK[] };
+    return keys.map((k) => k.kid).sort();
+  };
+
+  it("a retiring key leaves when due, without a restart, and the console shows it retired", async () => {
+    await ensureSigningKeys();
+    const [old] = await listSigningKeys();
+    const newKids = await rotateSigningKeys(ctx);
+    expect(await published()).toContain(old!.kid);
+
+    // Its grace period ends (as if 24 hours had passed).
+    await db().oidcSigningKey.updateMany({ where: { state: "retiring" }, data: { retireAfter: new Date(Date.now() - 1000) } });
+    expect(await published()).toEqual([...newKids].sort());
+    expect((await listSigningKeys()).find((k) => k.kid === old!.kid)).toMatchObject({ state: "retired", retiredAt: expect.any(Date) });
+  });
+
+  it("a leaked key is retired at once: out of JWKS and of the keys Gatehouse's APIs accept, audited", async () => {
+    await ensureSigningKeys();
+    const [leaked] = await listSigningKeys();
+    expect(await retireSigningKeyNow(leaked!.kid, ctx)).toBe(false); // active: rotate first
+    await rotateSigningKeys(ctx);
+
+    expect(await retireSigningKeyNow(leaked!.kid, ctx)).toBe(true);
+    expect(await published()).not.toContain(leaked!.kid);
+    expect((await publicJwks()).map((k) => k.kid)).not.toContain(leaked!.kid);
+    expect(await db().auditEvent.count({ where: { action: "oauth.keys.retire", resourceId: leaked!.kid } })).toBe(1);
   });
 });
 

@@ -6,7 +6,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { requireAccess } from "@/lib/auth";
 import { getProvider, listSigningKeys } from "@/lib/oidc";
 import { formatDateTime } from "@/lib/util/format";
-import { rotateKeysAction } from "./actions";
+import { retireKeyNowAction, rotateKeysAction } from "./actions";
 
 export const metadata: Metadata = { title: "Signing keys" };
 
@@ -21,7 +21,7 @@ export default async function KeysPage() {
       <PageHeader title="Signing keys" description="Keys that sign ID tokens and JWT access tokens. Private parts are encrypted at rest." />
       <Card
         title="Keys"
-        description="Rotating makes new keys sign at once; the old ones stay published (retiring) until every token they signed has expired, then retire."
+        description="Rotating makes new keys sign at once; the old ones stay published (retiring) until every token they signed has expired, then retire. If a key leaked, rotate, then retire the old key now: tokens it signed stop verifying at once."
         actions={<ActionButton action={rotateKeysAction} label="Rotate keys" variant="danger" size="md" confirm="Rotate the signing keys now?" />}
       >
         <table className="w-full text-left text-sm">
@@ -31,7 +31,8 @@ export default async function KeysPage() {
               <th className="py-2 pr-4 font-medium">Algorithm</th>
               <th className="py-2 pr-4 font-medium">State</th>
               <th className="py-2 pr-4 font-medium">Created</th>
-              <th className="py-2 font-medium">Retires</th>
+              <th className="py-2 pr-4 font-medium">Retires</th>
+              <th />
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">
@@ -45,7 +46,12 @@ export default async function KeysPage() {
                   <Badge tone={TONE[k.state as keyof typeof TONE] ?? "neutral"}>{k.state}</Badge>
                 </td>
                 <td className="py-2 pr-4">{formatDateTime(k.createdAt)}</td>
-                <td className="py-2">{k.retiredAt ? `retired ${formatDateTime(k.retiredAt)}` : k.retireAfter ? formatDateTime(k.retireAfter) : "—"}</td>
+                <td className="py-2 pr-4">{k.retiredAt ? `retired ${formatDateTime(k.retiredAt)}` : k.retireAfter ? formatDateTime(k.retireAfter) : "—"}</td>
+                <td className="py-2 text-right">
+                  {k.state === "retiring" && (
+                    <ActionButton action={retireKeyNowAction} fields={{ kid: k.kid }} label="Retire now" variant="danger" confirm={`Retire key ${k.kid} now? Every token it signed stops verifying.`} />
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
