@@ -5,6 +5,8 @@ import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { safeEqual } from "../crypto";
 import { audit, type AuditContext } from "../audit";
+import { publicUrl } from "../config";
+import { PDP_SCOPE } from "../policy/service-api";
 
 // OAuth clients: what the console creates and what dynamic registration stores. The secret is
 // shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).
@@ -28,34 +30,72 @@ export function redirectUriProblem(uri: string): string | null {
 
 const lines = (text: string) => text.split(/[\s,]+/).map((l) => l.trim()).filter(Boolean);
 
+// What every client is held to, whether an admin creates it on the console or it registers itself
+// (RFC 7591): the console's form and dynamic registration share these.
+const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "Scopes are single words.");
+const resourceUri = z.url({ protocol: /^https?$/, error: "Resources are absolute http(s) URIs." });
+const accessTokenTtl = z.number().int().min(60).max(86_400);
+const refreshTokenTtl = z.number().int().min(300).max(365 * 86_400);
+
+type ClientShape = { type: "public" | "confidential"; grantTypes: readonly string[]; redirectUris: readonly string[] };
+
+function shapeProblems(c: ClientShape): { path: "grantTypes" | "redirectUris"; message: string }[] {
+  const problems: ReturnType<typeof shapeProblems> = [];
+  const usesCode = c.grantTypes.includes("authorization_code");
+  if (usesCode && c.redirectUris.length === 0) problems.push({ path: "redirectUris", message: "Add at least one redirect URI." });
+  for (const uri of c.redirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) problems.push({ path: "redirectUris", message: problem });
+  }
+  if (c.type === "public" && c.grantTypes.includes("client_credentials")) problems.push({ path: "grantTypes", message: "A public client cannot use client credentials." });
+  if (c.grantTypes.includes("refresh_token") && !usesCode) problems.push({ path: "grantTypes", message: "Refresh tokens come with the authorization code grant." });
+  return problems;
+}
+
 export const clientInputSchema = z
   .object({
     name: z.string().trim().min(1, "Name the client.").max(80),
     type: z.enum(["public", "confidential"]),
     grantTypes: z.array(z.enum(GRANT_TYPES)).min(1, "Choose at least one grant type."),
     redirectUris: z.string().max(5000).transform(lines),
-    scopes: z.string().max(1000).transform(lines).pipe(z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "Scopes are single words.")).min(1, "Allow at least one scope.")),
-    resources: z.string().max(2000).transform(lines).pipe(z.array(z.url({ protocol: /^https?$/, error: "Resources are absolute http(s) URIs." }))),
-    accessTokenTtl: z.coerce.number().int().min(60).max(86_400),
-    refreshTokenTtl: z.coerce.number().int().min(300).max(365 * 86_400),
+    scopes: z.string().max(1000).transform(lines).pipe(z.array(scopeToken).min(1, "Allow at least one scope.")),
+    resources: z.string().max(2000).transform(lines).pipe(z.array(resourceUri)),
+    accessTokenTtl: z.coerce.number().pipe(accessTokenTtl),
+    refreshTokenTtl: z.coerce.number().pipe(refreshTokenTtl),
     requireDpop: z.boolean(),
     certificateBound: z.boolean(),
   })
   .superRefine((c, issue) => {
-    const usesCode = c.grantTypes.includes("authorization_code");
-    if (usesCode && c.redirectUris.length === 0) issue.addIssue({ code: "custom", path: ["redirectUris"], message: "Add at least one redirect URI." });
-    for (const uri of c.redirectUris) {
-      const problem = redirectUriProblem(uri);
-      if (problem) issue.addIssue({ code: "custom", path: ["redirectUris"], message: problem });
-    }
-    if (c.type === "public" && c.grantTypes.includes("client_credentials")) {
-      issue.addIssue({ code: "custom", path: ["grantTypes"], message: "A public client cannot use client credentials." });
-    }
-    if (c.grantTypes.includes("refresh_token") && !usesCode) {
-      issue.addIssue({ code: "custom", path: ["grantTypes"], message: "Refresh tokens come with the authorization code grant." });
-    }
+    for (const { path, message } of shapeProblems(c)) issue.addIssue({ code: "custom", path: [path], message });
   });
 export type ClientInput = z.output<typeof clientInputSchema>;
+
+// Gatehouse's own APIs (the decision point) are for clients an admin made on the console only.
+const notGatehouseApi = (uri: string) => new URL(uri).origin !== publicUrl().origin;
+
+// Registration metadata as the client sent it, before the provider's defaults are applied.
+const registrationSchema = z
+  .object({
+    redirect_uris: z.array(z.string()).default([]),
+    grant_types: z.array(z.string()).default(["authorization_code"]),
+    token_endpoint_auth_method: z.string().default("client_secret_basic"),
+    gatehouse_resources: z.array(resourceUri.refine(notGatehouseApi, "Gatehouse's own APIs are not for self-registered clients.")).optional(),
+    gatehouse_api_scopes: z.array(scopeToken.refine((s) => s !== PDP_SCOPE, "Gatehouse's own API scopes are not for self-registered clients.")).optional(),
+    gatehouse_access_token_ttl: accessTokenTtl.optional(),
+    gatehouse_refresh_token_ttl: refreshTokenTtl.optional(),
+  })
+  .superRefine((m, issue) => {
+    const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris } as const;
+    for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [path === "redirectUris" ? "redirect_uris" : "grant_types"], message });
+  });
+
+/** Why dynamic registration refuses this metadata (the first reason), or null if it does not. */
+export function registrationProblem(metadata: Record<string, unknown>): { field: string; message: string } | null {
+  const parsed = registrationSchema.safeParse(metadata);
+  if (parsed.success) return null;
+  const [issue] = parsed.error.issues;
+  return { field: String(issue!.path[0]), message: `${issue!.path.join(".")}: ${issue!.message}` };
+}
 
 const hashSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
 

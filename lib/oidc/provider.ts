@@ -5,7 +5,7 @@ import { z } from "zod";
 import { publicUrl, readConfig } from "../config";
 import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
-import { redirectUriProblem, secretMatches } from "./clients";
+import { registrationProblem, secretMatches } from "./clients";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents } from "./events";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
@@ -120,24 +120,13 @@ function configuration(jwks: { keys: object[] }): Configuration {
     },
     extraClientMetadata: {
       properties: ["gatehouse_resources", "gatehouse_api_scopes", "gatehouse_access_token_ttl", "gatehouse_refresh_token_ttl"],
-      validator(_ctx, key, value, metadata) {
-        // Called once per extra property with the whole metadata: the place to hold dynamically
-        // registered clients to the same OAuth 2.1 redirect URI rules as the console.
-        if (key === "gatehouse_resources") {
-          for (const uri of (metadata.redirect_uris as string[] | undefined) ?? []) {
-            const problem = redirectUriProblem(uri);
-            if (problem) throw new errors.InvalidRedirectUri(problem);
-          }
-          if (value !== undefined && !(Array.isArray(value) && value.every((v) => z.url().safeParse(v).success))) {
-            throw new errors.InvalidClientMetadata("gatehouse_resources must be an array of absolute URIs");
-          }
-        } else if (key === "gatehouse_api_scopes") {
-          if (value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === "string" && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(v)))) {
-            throw new errors.InvalidClientMetadata("gatehouse_api_scopes must be an array of scope tokens");
-          }
-        } else if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 60 && (value as number) <= 365 * 86_400)) {
-          throw new errors.InvalidClientMetadata(`${key} must be a whole number of seconds`);
-        }
+      // Called for each of these properties with the whole metadata, both when a client registers
+      // and whenever a stored one is loaded: checked once, at registration (a console client met
+      // the same rules in clientInputSchema).
+      validator(ctx, key, _value, metadata) {
+        if (key !== "gatehouse_resources" || ctx?.oidc?.route !== "registration") return;
+        const problem = registrationProblem(metadata);
+        if (problem) throw problem.field === "redirect_uris" ? new errors.InvalidRedirectUri(problem.message) : new errors.InvalidClientMetadata(problem.message);
       },
     },
     features: {

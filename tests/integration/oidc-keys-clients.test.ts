@@ -8,8 +8,14 @@ import { ctx, makeUser } from "../support/factories";
 import { listClientGrants, listConnectedApps, recordConsent, rememberedGrantId, revokeConnectedApp } from "@/lib/oidc/consents";
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
 import { issuer } from "@/lib/oidc/provider";
+import { issueInitialAccessToken } from "@/lib/oidc/registration";
 import { startProvider } from "../support/oidc";
 
+let provider: Awaited<ReturnType<typeof startProvider>>;
+beforeAll(async () => {
+  provider = await startProvider();
+});
+afterAll(() => provider.close());
 beforeEach(resetDatabase);
 
 describe("signing keys", () => {
@@ -35,12 +41,6 @@ describe("signing keys", () => {
 });
 
 describe("signing keys in the provider's JWKS", () => {
-  let provider: Awaited<ReturnType<typeof startProvider>>;
-  beforeAll(async () => {
-    provider = await startProvider();
-  });
-  afterAll(() => provider.close());
-
   // What the provider publishes once every instance has checked its keys (each does every 500 ms).
   const published = async () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -139,6 +139,50 @@ describe("clients", () => {
     expect(await clientMetadata(clientId)).toMatchObject({ scope: "openid email", gatehouse_api_scopes: ["api:read"], client_secret: row.secretHash });
     await setClientDisabled(clientId, true, ctx);
     expect(await clientMetadata(clientId)).toBeUndefined();
+  });
+});
+
+describe("dynamic registration", () => {
+  const base = { client_name: "Self-registered", redirect_uris: ["https://rp.example.test/cb"], grant_types: ["authorization_code"], response_types: ["code"] };
+  const register = async (metadata: Record<string, unknown>) => {
+    const { token } = await issueInitialAccessToken(ctx);
+    const response = await fetch(`${provider.origin}/oidc/reg`, {
+      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ ...base, ...metadata }),
+    });
+    return { status: response.status, body: (await response.json()) as { error?: string; error_description?: string; client_id?: string } };
+  };
+  const machine = { grant_types: ["client_credentials"], response_types: [], redirect_uris: [] };
+  const gatehouseApi = `${issuer()}/api/v1/authorize`;
+
+  it("holds clients to the console's rules", async () => {
+    expect(await register({ gatehouse_resources: ["https://api.example.test"], gatehouse_api_scopes: ["api:read"], gatehouse_access_token_ttl: 3600 })).toMatchObject({ status: 201 });
+    for (const refused of [
+      { gatehouse_access_token_ttl: 365 * 86_400 },
+      { gatehouse_refresh_token_ttl: 30 },
+      { gatehouse_resources: ["urn:example:api"] },
+      { gatehouse_api_scopes: ["two words"] },
+      { ...machine, token_endpoint_auth_method: "none" },
+      { grant_types: ["refresh_token"] },
+    ]) {
+      expect(await register(refused), JSON.stringify(refused)).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
+    }
+    expect(await register({ redirect_uris: ["http://rp.example.test/cb"] })).toMatchObject({ status: 400, body: { error: "invalid_redirect_uri" } });
+  });
+
+  it("refuses Gatehouse's own API audiences and scopes, which a console client may have", async () => {
+    expect((await register({ ...machine, gatehouse_resources: [gatehouseApi], gatehouse_api_scopes: ["pdp"] })).body).toMatchObject({ error: "invalid_client_metadata" });
+    expect((await register({ ...machine, gatehouse_resources: ["https://api.example.test"], gatehouse_api_scopes: ["pdp"] })).body).toMatchObject({ error: "invalid_client_metadata" });
+    expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(0);
+
+    const console = await createClient(clientInputSchema.parse({
+      name: "Decision point caller", type: "confidential", grantTypes: ["client_credentials"], redirectUris: "", scopes: "pdp",
+      resources: gatehouseApi, accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const response = await fetch(`${provider.origin}/oidc/token`, {
+      method: "POST", headers: { authorization: `Basic ${Buffer.from(`${console.clientId}:${console.clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", scope: "pdp", resource: gatehouseApi }),
+    });
+    expect(response.status).toBe(200);
   });
 });
 
