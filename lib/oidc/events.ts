@@ -4,7 +4,7 @@ import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audi
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
 import { POLICY_REFUSAL, type PolicyRefusal } from "./token-policy";
-import { endPortalSessionFromCookie } from "../auth/portal-session";
+import { endPortalSessionFromCookie, portalUserFromCookie } from "../auth/portal-session";
 import { rememberSessionSignIn } from "./session-sign-ins";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
@@ -28,12 +28,28 @@ function finishBeforeResponse(work: Promise<unknown>, what: string): void {
   if (request) workOfRequest.get(request)?.push(logged);
 }
 
-function record(ctx: KoaContextWithOIDC | undefined, event: Event) {
+const requestClient = (ctx: KoaContextWithOIDC) => ({ ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null });
+
+function auditEvent(ctx: KoaContextWithOIDC | undefined, event: Event): AuditEventInput {
   const clientId = ctx?.oidc?.client?.clientId ?? null;
   const accountId = ctx?.oidc?.account?.accountId ?? ctx?.oidc?.session?.accountId ?? null;
   const actor: AuditActor = accountId ? { type: "user", id: accountId, label: null } : clientId ? { type: "client", id: clientId, label: null } : { type: "system", id: null, label: "oidc" };
-  const client = ctx ? { ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null } : null;
-  finishBeforeResponse(recordAuditEvent({ ...event, actor, client, metadata: { clientId, ...event.metadata } }), "Audit of an OIDC event");
+  return { ...event, actor, client: ctx ? requestClient(ctx) : null, metadata: { clientId, ...event.metadata } };
+}
+
+function record(ctx: KoaContextWithOIDC | undefined, event: Event) {
+  finishBeforeResponse(recordAuditEvent(auditEvent(ctx, event)), "Audit of an OIDC event");
+}
+
+/**
+ * Single logout: the browser's portal session ends with the provider session, if it is the same
+ * account's. oidc-provider also posts a logout by itself when another account signs in to an app
+ * in this browser ("Use another account"): the provider session is the previous account's then,
+ * and the portal session the new user's, which must not end as it begins.
+ */
+async function endPortalSessionOf(accountId: string | undefined, readCookie: (name: string) => string | undefined, client: { ip: string | null; userAgent: string | null }): Promise<boolean> {
+  const user = await portalUserFromCookie(readCookie);
+  return !!accountId && user?.id === accountId && endPortalSessionFromCookie(readCookie, client);
 }
 
 export function listenForAuditEvents(provider: Provider): void {
@@ -85,13 +101,11 @@ export function listenForAuditEvents(provider: Provider): void {
     record(ctx, { type: "admin", action: "oauth.client.register", outcome: "success", resource: { type: "oauth_client", id: client.clientId } });
   });
   provider.on("end_session.success", (ctx: KoaContextWithOIDC) => {
-    // "Yes, sign me out" ends the provider's session and, with it, this browser's portal session.
-    const everywhere = !!ctx.oidc.params?.logout;
-    record(ctx, { type: "session", action: "oauth.end_session", outcome: "success", metadata: { signedOutOfPortal: everywhere } });
-    if (everywhere) {
-      const client = { ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null };
-      finishBeforeResponse(endPortalSessionFromCookie((name) => ctx.cookies.get(name), client), "Ending the portal session at end-session");
-    }
+    // "Sign out everywhere" ends the provider's session and, with it, this browser's portal session.
+    const event = auditEvent(ctx, { type: "session", action: "oauth.end_session", outcome: "success" });
+    const signedOut = ctx.oidc.params?.logout ? endPortalSessionOf(ctx.oidc.session?.accountId, (name) => ctx.cookies.get(name), requestClient(ctx)) : Promise.resolve(false);
+    const recorded = signedOut.then((signedOutOfPortal) => recordAuditEvent({ ...event, metadata: { ...event.metadata, signedOutOfPortal } }));
+    finishBeforeResponse(recorded, "Ending the portal session at end-session");
   });
   provider.on("server_error", (_ctx: KoaContextWithOIDC, error: Error) => {
     console.error(`[oidc] server error: ${error.message}`);

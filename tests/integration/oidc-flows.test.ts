@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 import {
-  allow, authorize, Browser, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
+  allow, authorize, Browser, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
 import { loadInteraction } from "@/lib/oidc/interactions";
 
@@ -99,5 +99,40 @@ describe("consent", () => {
     const web = await webClient();
     const { browser } = await signedInFlow(web, { remember: true });
     expect((await silently(browser, web)).get("code")).toEqual(expect.any(String));
+  });
+});
+
+describe("sign-out", () => {
+  const portalSessionEnded = async (sessionId: string) => (await db().session.findUniqueOrThrow({ where: { id: sessionId } })).endedAt !== null;
+  const lastEndSession = async () => (await db().auditEvent.findFirstOrThrow({ where: { action: "oauth.end_session" }, orderBy: { seq: "desc" } })).metadata;
+
+  it("\"Sign out everywhere\" ends the portal session of the provider session's user", async () => {
+    const web = await webClient();
+    const { browser, signIn } = await signedInFlow(web);
+    const page = (await browser.follow(`/oidc/session/end?client_id=${web.clientId}`)) as { response: Response };
+    const { action, fields } = providerForm(await page.response.text());
+    const done = (await browser.follow(action, { form: { ...fields, logout: "yes" } })) as { response: Response };
+    expect(await done.response.text()).toContain("You are signed out");
+    expect(await portalSessionEnded(signIn.sessionId)).toBe(true);
+    expect(await lastEndSession()).toMatchObject({ signedOutOfPortal: true });
+  });
+
+  it("\"Use another account\": the provider's own logout of the previous account leaves the new user's portal session alone", async () => {
+    const web = await webClient();
+    const { browser, signIn: first } = await signedInFlow(web);
+    // The portal signs out; someone else signs in in this browser and lets the app in.
+    await db().session.update({ where: { id: first.sessionId }, data: { endedAt: new Date() } });
+    const other = await makeUser();
+    const second = await portalSignIn(browser, other.id);
+    const { result } = await authorize(browser, web);
+    const afterLogin = await continueLogin(browser, interactionUid(landedAt(result))!, other.id, second);
+
+    // The provider session was the first user's: oidc-provider logs it out (an auto-posted form) before going on.
+    const { action, fields } = providerForm(await (afterLogin as { response: Response }).response.text());
+    expect(fields).toMatchObject({ logout: "yes" });
+    const consent = landedAt(await browser.follow(action, { form: fields }));
+    expect(await portalSessionEnded(second.sessionId)).toBe(false);
+    expect(await lastEndSession()).toMatchObject({ signedOutOfPortal: false });
+    expect(landedAt(await allow(browser, interactionUid(consent)!, other.id, true)).searchParams.get("code")).toEqual(expect.any(String));
   });
 });

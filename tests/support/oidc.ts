@@ -92,6 +92,14 @@ export class Browser {
   }
 }
 
+/** The first form of one of the provider's pages (an auto-posted logout, the sign-out page): where it posts, its hidden fields. */
+export function providerForm(html: string): { action: string; fields: Record<string, string> } {
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+  if (!action) throw new Error("no form on the page");
+  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  return { action, fields };
+}
+
 /** A portal sign-in in this browser: an active session row and next-auth's cookie for it. */
 export async function portalSignIn(browser: Browser, userId: string, options: { authMethods?: string[]; at?: Date } = {}) {
   const at = options.at ?? new Date();
