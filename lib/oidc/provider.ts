@@ -132,7 +132,9 @@ function configuration(jwks: { keys: object[] }): Configuration {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      // A client learns about its own tokens only (the library's default lets any confidential
+      // client introspect any token; Gatehouse has no resource servers that would need to).
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       registration: { enabled: true, initialAccessToken: true },

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 import {
-  allow, authorize, Browser, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
+  allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
 import { loadInteraction } from "@/lib/oidc/interactions";
 
@@ -134,5 +134,23 @@ describe("sign-out", () => {
     expect(await portalSessionEnded(second.sessionId)).toBe(false);
     expect(await lastEndSession()).toMatchObject({ signedOutOfPortal: false });
     expect(landedAt(await allow(browser, interactionUid(consent)!, other.id, true)).searchParams.get("code")).toEqual(expect.any(String));
+  });
+});
+
+describe("introspection and revocation", () => {
+  it("answer a client about its own tokens only", async () => {
+    const web = await webClient();
+    const other = await webClient();
+    const { browser, verifier, code } = await signedInFlow(web);
+    const tokens = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+
+    expect(await introspect(browser, other, tokens.access_token)).toEqual({ active: false });
+    expect(await introspect(browser, other, tokens.refresh_token!)).toEqual({ active: false });
+    expect(await introspect(browser, web, tokens.access_token)).toMatchObject({ active: true, client_id: web.clientId });
+
+    // oidc-provider's default already refuses another client's revocation (invalid_request).
+    const revocation = await clientRequest(browser, other, "/oidc/token/revocation", { token: tokens.refresh_token! });
+    expect(await revocation.json()).toMatchObject({ error: "invalid_request" });
+    expect(await introspect(browser, web, tokens.refresh_token!)).toMatchObject({ active: true });
   });
 });
