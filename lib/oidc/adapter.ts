@@ -60,6 +60,9 @@ export class PostgresAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.kind === "Client") return clientMetadata(id);
+    // PostgreSQL text holds no NUL (the query would fail, a 500): an id with one, as a forged
+    // request_uri can name, was never stored.
+    if (id.includes("\0")) return undefined;
     const found = await first(`${SELECT} WHERE kind = $1 AND id = $2`, [this.kind, this.key(id)]);
     return found && this.hashed ? { ...found, jti: id } : found;
   }

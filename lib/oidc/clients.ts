@@ -142,8 +142,13 @@ export async function createClient(input: ClientInput, ctx: AuditContext): Promi
 const CACHE_MS = 5_000;
 const metadataCache = new Map<string, { value: AdapterPayload | undefined; until: number }>();
 
-/** What the provider sees of a client: its metadata with the secret's hash, or nothing if disabled. */
+// The client_id a request names, as it could be stored: PostgreSQL text holds no NUL (the query
+// would fail, a 500), and no client has a longer id (the console's are 19 characters, registered ones 43).
+const possibleClientId = z.string().max(200).refine((id) => !id.includes("\0"));
+
+/** What the provider sees of a client: its metadata with the secret's hash, or nothing if disabled or unknown. */
 export async function clientMetadata(id: string): Promise<AdapterPayload | undefined> {
+  if (!possibleClientId.safeParse(id).success) return undefined;
   const cached = metadataCache.get(id);
   if (cached && cached.until > Date.now()) return cached.value;
   const row = await db().oAuthClient.findUnique({ where: { id } });

@@ -227,3 +227,31 @@ describe("grants", () => {
     expect(await listConnectedApps(user.id)).toEqual([]);
   });
 });
+
+describe("client ids that cannot exist", () => {
+  const ids = ["a\0b", "x".repeat(201)];
+
+  it("are unknown clients at the token endpoint (invalid_client) and at authorization (400), not a server error", async () => {
+    for (const id of ids) {
+      const token = await fetch(`${provider.origin}/oidc/token`, {
+        method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "client_credentials", client_id: id, client_secret: "x" }),
+      });
+      expect(token.status).toBe(401);
+      expect(await token.json()).toMatchObject({ error: "invalid_client" });
+      const authorization = await fetch(`${provider.origin}/oidc/auth?${new URLSearchParams({ client_id: id, response_type: "code", scope: "openid" })}`, { redirect: "manual" });
+      expect(authorization.status).toBe(400);
+      expect(await authorization.text()).toContain("invalid_client");
+    }
+    expect(await clientMetadata("a\0b")).toBeUndefined();
+  });
+
+  it("a pushed request's id with a NUL is an unknown request_uri, not a server error", async () => {
+    const { clientId } = await createClient(clientInputSchema.parse({
+      name: "App", type: "public", grantTypes: ["authorization_code"], redirectUris: "https://app.example.test/cb", scopes: "openid",
+      resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const response = await fetch(`${provider.origin}/oidc/auth?${new URLSearchParams({ client_id: clientId, request_uri: "urn:ietf:params:oauth:request_uri:a\0b" })}`, { redirect: "manual" });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("invalid_request_uri");
+  });
+});
