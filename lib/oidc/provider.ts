@@ -110,7 +110,14 @@ function configuration(jwks: { keys: object[] }): Configuration {
     ttl: {
       AccessToken: (ctx, _token, client) => clientMeta(ctx, client)?.gatehouse_access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL,
       ClientCredentials: (ctx, _token, client) => clientMeta(ctx, client)?.gatehouse_access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL,
-      RefreshToken: (ctx, _token, client) => clientMeta(ctx, client)?.gatehouse_refresh_token_ttl ?? DEFAULT_REFRESH_TOKEN_TTL,
+      // A public client's rotated refresh token keeps its predecessor's expiry (oidc-provider's
+      // default for browser apps, here for every public client): rotating cannot keep a stolen one
+      // alive for ever. A sender-constrained (DPoP) one needs its key, and slides like a confidential client's.
+      RefreshToken: (ctx, token, client) => {
+        const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+        if (rotated && client.clientAuthMethod === "none" && !token.isSenderConstrained()) return rotated.remainingTTL;
+        return clientMeta(ctx, client)?.gatehouse_refresh_token_ttl ?? DEFAULT_REFRESH_TOKEN_TTL;
+      },
       AuthorizationCode: 60,
       IdToken: 3600,
       Interaction: 3600,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { db } from "@/lib/db/client";
+import { db, pgPool } from "@/lib/db/client";
+import { storedTokenId } from "@/lib/oidc/adapter";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 import {
@@ -152,5 +153,24 @@ describe("introspection and revocation", () => {
     const revocation = await clientRequest(browser, other, "/oidc/token/revocation", { token: tokens.refresh_token! });
     expect(await revocation.json()).toMatchObject({ error: "invalid_request" });
     expect(await introspect(browser, web, tokens.refresh_token!)).toMatchObject({ active: true });
+  });
+});
+
+describe("refresh token lifetime", () => {
+  /** A refresh token issued 50 minutes ago with a one-hour lifetime (its stored expiry moved back), then rotated: when does the new one expire? */
+  async function rotatedExpiry(type: "public" | "confidential"): Promise<number> {
+    const web = await webClient({ type, refreshTokenTtl: "3600" });
+    const { browser, verifier, code } = await signedInFlow(web);
+    const { refresh_token } = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    await pgPool().query("UPDATE oidc_models SET payload = jsonb_set(payload, '{exp}', to_jsonb($2::int)), expires_at = $3 WHERE kind = 'RefreshToken' AND id = $1", [storedTokenId(refresh_token!), exp, new Date(exp * 1000)]);
+    const rotated = (await (await tokenRequest(browser, web, { grant_type: "refresh_token", refresh_token: refresh_token! })).json()) as Tokens;
+    const row = await db().oidcModel.findFirstOrThrow({ where: { kind: "RefreshToken", id: storedTokenId(rotated.refresh_token!) } });
+    return row.expiresAt!.getTime() / 1000 - Date.now() / 1000;
+  }
+
+  it("a public client's rotated token keeps the remaining lifetime; a confidential client's gets a new one", async () => {
+    expect(await rotatedExpiry("public")).toBeLessThanOrEqual(600);
+    expect(await rotatedExpiry("confidential")).toBeGreaterThan(3500);
   });
 });
