@@ -54,7 +54,9 @@ export async function revokeConnectedApp(userId: string, clientId: string, ctx: 
   const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
   if (!consent) return false;
   await deleteProviderRecords(GRANT_KINDS, { accountId: userId, clientId });
-  await db().oAuthConsent.delete({ where: { userId_clientId: { userId, clientId } } });
+  // A second request of a double click found the consent too: the first one's revocation stands, this one is not another.
+  const { count } = await db().oAuthConsent.deleteMany({ where: { userId, clientId } });
+  if (count === 0) return false;
   await audit(ctx, { type: "consent", action: "oauth.consent.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { userId, grantId: consent.grantId } });
   return true;
 }

@@ -205,6 +205,11 @@ describe("grants", () => {
     expect((await db().oidcModel.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((m) => m.id)).toEqual(["grant-bo", "rt-grant-bo"]);
     expect(await revokeConnectedApp(ana.id, clientId, ctx)).toBe(false);
     expect(await db().auditEvent.count({ where: { action: "oauth.consent.revoke" } })).toBe(1);
+
+    // A double click: both requests find the consent, one revokes it, the other finds it gone.
+    expect((await Promise.all([revokeConnectedApp(bo.id, clientId, ctx), revokeConnectedApp(bo.id, clientId, ctx)])).sort()).toEqual([false, true]);
+    expect(await db().oidcModel.count()).toBe(0);
+    expect(await db().auditEvent.count({ where: { action: "oauth.consent.revoke" } })).toBe(2);
   });
 
   it("an app allowed for one sign-in only is listed too, and revoking it ends every grant of the pair", async () => {
