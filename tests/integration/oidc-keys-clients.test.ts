@@ -110,6 +110,26 @@ describe("access tokens for Gatehouse's own APIs", () => {
   });
 });
 
+describe("access tokens signed right after a rotation", () => {
+  const api = "https://gatehouse.example.test/api/v1/authorize";
+  afterEach(() => vi.useRealTimers());
+  const signedBy = async (key: JWK) => new SignJWT({ scope: "pdp", client_id: "svc" }).setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
+    .setIssuer(issuer()).setAudience(api).setSubject("svc").setIssuedAt().setExpirationTime("1h").sign(await importJWK(key, key.alg));
+
+  it("verify at once: a key id the cached set lacks makes the verifier read the keys again", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 3 * 86_400_000 }); // past any key set cached by an earlier test
+    await ensureSigningKeys();
+    const es256 = async () => (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
+    expect(await verifyAccessToken(await signedBy(await es256()), api, "pdp")).toMatchObject({ clientId: "svc" });
+
+    await rotateSigningKeys(ctx);
+    vi.setSystemTime(Date.now() + 1_000); // the provider signs with the new key by now; the verifier's set is 1 s old
+    expect(await verifyAccessToken(await signedBy(await es256()), api, "pdp")).toMatchObject({ clientId: "svc" });
+    const madeUp = { ...(await es256()), kid: "made-up" };
+    expect(await verifyAccessToken(await signedBy(madeUp), api, "pdp")).toMatchObject({ error: "invalid_token" });
+  });
+});
+
 describe("clients", () => {
   const valid = {
     name: "App", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://app.example.test/cb",
