@@ -26,3 +26,5 @@ export const CONTROL_IDS = CONTROLS.map((c) => c.id);
 
 /** How a control's status or a test's result reads, on pages and in reports. */
 export const STATUS_LABELS = { pass: "Pass", fail: "Fail", error: "Error", excepted: "Excepted", not_tested: "Not tested" } as const;
+/** How a pass reads when its tests had nothing to look at (no analyst, no client): not evidence that the control works. */
+export const NOTHING_TO_CHECK_LABEL = "Pass — nothing to check";

@@ -26,7 +26,8 @@ export async function runControlTests(trigger: "schedule" | "manual", ctx: Audit
       // A check that cannot run is not a pass: it is reported as an error (and fails the control).
       outcome = { pass: false, error: true, summary: `The check could not run: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500), evidence: {} };
     }
-    const evidence = canonicalize({ check: check.key, control: check.control, at: now.toISOString(), data: outcome.evidence })!;
+    // "Nothing to check" goes into the hashed evidence: nobody can turn such a pass into a tested one unnoticed.
+    const evidence = canonicalize({ check: check.key, control: check.control, at: now.toISOString(), data: outcome.evidence, ...(outcome.nothingToCheck && { nothingToCheck: true }) })!;
     const evidenceSha256 = createHash("sha256").update(evidence).digest("hex");
     const status = outcome.error ? "error" : outcome.pass ? "pass" : "fail";
     await db().complianceResult.create({ data: { runId: run.id, control: check.control, check: check.key, status, summary: outcome.summary, evidence, evidenceSha256, at: now } });

@@ -1,18 +1,45 @@
 import "server-only";
 import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
-import { CHECKS } from "./checks";
+import { CHECKS, checkTitle, type Finding } from "./checks";
 import { exceptionsInForce, inForceAt } from "./exceptions";
+import { parseJsonOrNull } from "../util/json";
 
 // What the controls' status is, now or at any past moment, and how it went over time.
 
 export const CONTROL_STATUSES = ["pass", "fail", "excepted", "not_tested"] as const;
 export type ControlStatus = (typeof CONTROL_STATUSES)[number];
 
-export type CheckResultView = { id: string; runId: string; check: string; status: string; summary: string; at: Date; evidenceSha256: string };
+export type CheckResultView = {
+  id: string;
+  runId: string;
+  check: string;
+  /** The test's name, for people (the key is what the run's audit event lists). */
+  title: string;
+  status: string;
+  summary: string;
+  at: Date;
+  evidenceSha256: string;
+  /** A pass with nothing to look at (no analyst, no client), as its evidence records. */
+  nothingToCheck: boolean;
+  /** The accounts or objects the result names, read from its evidence. */
+  findings: Finding[];
+};
+
+type StoredResult = { id: string; runId: string; check: string; status: string; summary: string; at: Date; evidence: string; evidenceSha256: string };
+
+/** A stored result as people read it: evidence is canonical JSON of { check, control, at, data, nothingToCheck? } (runs.ts). */
+function resultView({ evidence, ...r }: StoredResult): CheckResultView {
+  const stored = parseJsonOrNull(evidence) as { at?: unknown; data?: unknown; nothingToCheck?: unknown } | null;
+  const data = stored?.data && typeof stored.data === "object" ? (stored.data as Record<string, unknown>) : {};
+  const findings = CHECKS.find((c) => c.key === r.check)?.findings?.({ at: String(stored?.at ?? r.at.toISOString()), data }) ?? [];
+  return { ...r, title: checkTitle(r.check), nothingToCheck: r.status === "pass" && stored?.nothingToCheck === true, findings };
+}
 
 export type ControlState = Control & {
   status: ControlStatus;
+  /** Passed, and every test had nothing to look at: not evidence that the control works. */
+  nothingToCheck: boolean;
   checks: CheckResultView[];
   /** The exception that makes a failing control "excepted". */
   exception: { id: string; justification: string; expiresAt: Date } | null;
@@ -23,17 +50,20 @@ const decide = (statuses: string[], excepted: boolean): ControlStatus =>
 
 /** Each control's status at `now`: its checks' latest results, and an exception in force for a failing one. */
 export async function controlStatus(now = new Date()): Promise<ControlState[]> {
-  const latest = await db().$queryRaw<{ id: string; run_id: string; check: string; status: string; summary: string; at: Date; evidence_sha256: string }[]>`
-    SELECT DISTINCT ON ("check") id, run_id, "check", status, summary, at, evidence_sha256 FROM compliance_results WHERE at <= ${now} ORDER BY "check", at DESC`;
+  // The latest result of each check, found by id first so that only their evidence is read.
+  const latest = await db().$queryRaw<{ id: string; run_id: string; check: string; status: string; summary: string; at: Date; evidence: string; evidence_sha256: string }[]>`
+    SELECT r.id, r.run_id, r."check", r.status, r.summary, r.at, r.evidence, r.evidence_sha256
+    FROM (SELECT DISTINCT ON ("check") id FROM compliance_results WHERE at <= ${now} ORDER BY "check", at DESC) latest
+    JOIN compliance_results r ON r.id = latest.id`;
   const exceptions = await exceptionsInForce(now);
   return CONTROLS.map((control) => {
     const checks = CHECKS.filter((c) => c.control === control.id).flatMap((c) => {
       const r = latest.find((l) => l.check === c.key);
-      return r ? [{ id: r.id, runId: r.run_id, check: r.check, status: r.status, summary: r.summary, at: r.at, evidenceSha256: r.evidence_sha256 }] : [];
+      return r ? [resultView({ id: r.id, runId: r.run_id, check: r.check, status: r.status, summary: r.summary, at: r.at, evidence: r.evidence, evidenceSha256: r.evidence_sha256 })] : [];
     });
     const exception = exceptions.get(control.id) ?? null;
     const status = decide(checks.map((c) => c.status), !!exception);
-    return { ...control, status, checks, exception: status === "excepted" ? exception : null };
+    return { ...control, status, nothingToCheck: status === "pass" && checks.every((c) => c.nothingToCheck), checks, exception: status === "excepted" ? exception : null };
   });
 }
 
@@ -58,12 +88,13 @@ export async function statusTrend(days: number, to = new Date()): Promise<TrendP
   return [...points.values()];
 }
 
-/** A control's results, newest first, with their evidence. */
-export async function controlHistory(control: string, filter: { from?: Date; to?: Date; take?: number } = {}) {
-  return db().complianceResult.findMany({
+/** A control's results, newest first, each with its raw evidence (for auditors) and what people read of it. */
+export async function controlHistory(control: string, filter: { from?: Date; to?: Date; take?: number } = {}): Promise<(CheckResultView & { evidence: string })[]> {
+  const rows = await db().complianceResult.findMany({
     where: { control, at: { gte: filter.from, lte: filter.to } },
     orderBy: [{ at: "desc" }, { check: "asc" }],
     take: filter.take ?? 100,
     select: { id: true, runId: true, check: true, status: true, summary: true, at: true, evidence: true, evidenceSha256: true },
   });
+  return rows.map((r) => ({ ...resultView(r), evidence: r.evidence }));
 }

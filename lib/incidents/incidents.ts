@@ -66,7 +66,7 @@ export async function responseTimes(days = 30, now = new Date()): Promise<{ poin
 
 /** Critical incidents still in status "open" that were opened before `cutoff`: ones that waited too long (SOC 2 CC7.3). */
 export function listOpenCriticalIncidents(cutoff: Date) {
-  return db().incident.findMany({ where: { severity: "critical", status: "open", createdAt: { lt: cutoff } }, select: { number: true, title: true, createdAt: true } });
+  return db().incident.findMany({ where: { severity: "critical", status: "open", createdAt: { lt: cutoff } }, select: { id: true, number: true, title: true, createdAt: true } });
 }
 
 export async function findIncident(id: string) {

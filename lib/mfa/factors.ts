@@ -15,6 +15,11 @@ export type FactorSummary = {
   mfaRequired: boolean;
 };
 
+/** The roles whose members must have a second factor (GATEHOUSE_MFA_REQUIRED_ROLES). */
+export function mfaRequiredRoles() {
+  return [...readConfig().GATEHOUSE_MFA_REQUIRED_ROLES];
+}
+
 export function mfaRequiredFor(roles: readonly string[]): boolean {
   const required = readConfig().GATEHOUSE_MFA_REQUIRED_ROLES;
   return roles.some((role) => (required as readonly string[]).includes(role));
@@ -57,6 +62,12 @@ export async function secondFactorsOf(userIds: readonly string[]): Promise<Map<s
   const withTotp = new Set(totp.map((t) => t.userId));
   const passkeyCount = new Map(passkeys.map((p) => [p.userId, p._count._all]));
   return new Map(userIds.map((id) => [id, { totp: withTotp.has(id), passkeys: passkeyCount.get(id) ?? 0 }]));
+}
+
+/** Those of these users with neither TOTP nor a passkey (two queries however many there are). */
+export async function withoutSecondFactor<U extends { userId: string }>(users: readonly U[]): Promise<U[]> {
+  const factors = await secondFactorsOf(users.map((u) => u.userId));
+  return users.filter((u) => !hasSecondFactor(factors.get(u.userId)!));
 }
 
 export type RemovalResult = { ok: true } | { ok: false; message: string };

@@ -7,7 +7,10 @@ export {
   relyingParty, passkeyNameSchema, type PasskeyView,
 } from "./passkeys";
 export { authenticatorName } from "./authenticators";
-export { factorSummary, secondFactors, secondFactorsOf, hasSecondFactor, mfaRequiredFor, removeFactor, resetMfa, type FactorSummary, type SecondFactors } from "./factors";
+export {
+  factorSummary, secondFactors, secondFactorsOf, hasSecondFactor, withoutSecondFactor, mfaRequiredFor, mfaRequiredRoles, removeFactor, resetMfa,
+  type FactorSummary, type SecondFactors,
+} from "./factors";
 export { signInRequirement, type SignInRequirement, type FactorStrength } from "./requirement";
 export { verifySecondFactor, secondFactorProofSchema, type SecondFactorProof, type SecondFactorMethod } from "./verify";
 export { FACTOR_FAILURE_LIMIT } from "./lockout";

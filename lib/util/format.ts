@@ -25,3 +25,8 @@ export function safeReturnPath(candidate: string | null | undefined, fallback = 
   if (url?.origin !== THIS_SITE) return fallback;
   return `${url.pathname}${url.search}${url.hash}`;
 }
+
+/** "1 analyst", "3 analysts": a count with its noun, never "analyst(s)". */
+export function counted(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

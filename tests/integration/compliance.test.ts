@@ -9,9 +9,10 @@ import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
 import { setDisabled } from "@/lib/auth/users";
 import {
-  approveException, auditReportDownload, buildReport, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
-  reportFromFile, reportPeriodSchema, requestException, revokeException, runControlTests, statusTrend, verifyReport, verifyReportFile,
+  approveException, auditReportDownload, buildReport, controlHistory, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
+  reportFromFile, reportPeriodSchema, requestException, revokeException, runControlTests, signingKeyRotation, statusTrend, verifyReport, verifyReportFile,
 } from "@/lib/compliance";
+import { formatDateTime } from "@/lib/util/format";
 import { ensureSigningKeys, rotateSigningKeys } from "@/lib/oidc/keys";
 import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
 import { resetDatabase } from "../support/db";
@@ -35,7 +36,7 @@ async function statusOf(control: string, now = new Date()) {
 describe("control tests flip with the system's state", () => {
   it("CC6.1: an admin without a second factor fails, and passes once enrolled; analysts need a passkey", async () => {
     const admin = await makeUser({ roles: ["admin"] });
-    expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "fail", summary: "1 admin(s) without a second factor" });
+    expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "fail", summary: "1 admin without a second factor" });
     await enrollTotp(admin);
     expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "pass" });
 
@@ -58,7 +59,7 @@ describe("control tests flip with the system's state", () => {
   it("CC6.6: a client with a plain-http redirect URI fails", async () => {
     expect((await resultOf("clients_oauth21")).status).toBe("pass");
     await db().oAuthClient.create({ data: { id: "legacy", name: "Legacy", source: "console", metadata: { redirect_uris: ["http://legacy.example.test/cb"], grant_types: ["authorization_code"] } } });
-    expect(await resultOf("clients_oauth21")).toMatchObject({ status: "fail", summary: "1 client(s) with a non-compliant redirect URI" });
+    expect(await resultOf("clients_oauth21")).toMatchObject({ status: "fail", summary: "1 client with a non-compliant redirect URI" });
   });
 
   it("CC7.2: the audit chain must have been verified, successfully, in the last 24 hours", async () => {
@@ -78,7 +79,7 @@ describe("control tests flip with the system's state", () => {
     await ensureSigningKeys();
     expect((await resultOf("signing_keys_rotated")).status).toBe("pass");
     await db().oidcSigningKey.updateMany({ where: { state: "active" }, data: { createdAt: new Date(Date.now() - 100 * DAY) } });
-    expect(await resultOf("signing_keys_rotated")).toMatchObject({ status: "fail", summary: "2 active signing key(s) older than 90 days" });
+    expect(await resultOf("signing_keys_rotated")).toMatchObject({ status: "fail", summary: "2 active signing keys older than 90 days" });
     await rotateSigningKeys(ctx);
     expect((await resultOf("signing_keys_rotated")).status).toBe("pass");
   });
@@ -87,7 +88,7 @@ describe("control tests flip with the system's state", () => {
     const old = new Date(Date.now() - 120 * DAY);
     await db().oAuthClient.create({ data: { id: "reports", name: "Reports", source: "console", createdAt: old, metadata: { scope: "openid email profile", redirect_uris: ["https://reports.example.test/cb"], grant_types: ["authorization_code"] } } });
     const result = await resultOf("client_scopes_used");
-    expect(result).toMatchObject({ status: "fail", summary: "1 client(s) hold scopes unused for 90 days" });
+    expect(result).toMatchObject({ status: "fail", summary: "1 client holds scopes unused for 90 days" });
     const user = await makeUser();
     await db().oAuthConsent.create({ data: { userId: user.id, clientId: "reports", grantId: "g1", scopes: ["openid", "email"] } });
     const partly = await db().complianceResult.findFirstOrThrow({ where: { check: "client_scopes_used" }, orderBy: { at: "desc" } });
@@ -102,14 +103,14 @@ describe("control tests flip with the system's state", () => {
     await enrollTotp(user);
     expect((await resultOf("secrets_encrypted")).status).toBe("pass");
     await db().totpFactor.update({ where: { userId: user.id }, data: { secretCipher: "JBSWY3DPEHPK3PXP" } });
-    expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret(s) stored in plaintext" });
+    expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret stored in plaintext" });
   });
 
   it("CC6.7: a refresh token stored under its own value fails", async () => {
     await db().oidcModel.create({ data: { kind: "RefreshToken", id: storedTokenId("a-refresh-token"), payload: { accountId: "u", clientId: "app" } } });
     expect((await resultOf("secrets_encrypted")).status).toBe("pass");
     await db().oidcModel.create({ data: { kind: "RefreshToken", id: "a-refresh-token-in-clear", payload: { accountId: "u", clientId: "app", jti: "a-refresh-token-in-clear" } } });
-    expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret(s) stored in plaintext" });
+    expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret stored in plaintext" });
   });
 
   it("CC6.8: a dependency on a version range, or no lockfile, fails", async () => {
@@ -120,7 +121,7 @@ describe("control tests flip with the system's state", () => {
       writeFileSync(path.join(dir, "package.json"), JSON.stringify({ dependencies: { zod: "^4.0.0", next: "16.0.0" } }));
       process.chdir(dir);
       const result = await resultOf("dependencies_pinned");
-      expect(result).toMatchObject({ status: "fail", summary: "2 dependency problem(s)" });
+      expect(result).toMatchObject({ status: "fail", summary: "2 dependency problems" });
     } finally {
       process.chdir(cwd);
       rmSync(dir, { recursive: true, force: true });
@@ -134,13 +135,78 @@ describe("control tests flip with the system's state", () => {
     const incident = await db().incident.create({ data: { type: "token_theft", title: "Refresh token reuse", severity: "high", lastAlertAt: new Date() } });
     const playbook = await db().playbook.findFirstOrThrow();
     await db().playbookRun.create({ data: { incidentId: incident.id, playbookId: playbook.id, version: 1, status: "running", createdAt: new Date(Date.now() - 2 * HOUR) } });
-    expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run(s) unfinished after an hour." });
+    expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run unfinished after an hour." });
   });
 
   it("CC8.1: a policy version without an author fails", async () => {
     expect((await resultOf("changes_attributed")).status).toBe("pass");
     await db().policyVersion.create({ data: { text: "// nothing", comment: "pushed by a script" } });
-    expect(await resultOf("changes_attributed")).toMatchObject({ status: "fail", summary: "1 change(s) without an author or comment" });
+    expect(await resultOf("changes_attributed")).toMatchObject({ status: "fail", summary: "1 change without an author or comment" });
+  });
+});
+
+describe("what people read of a result", () => {
+  const checkOf = async (control: string, check: string) => (await statusOf(control)).checks.find((c) => c.check === check)!;
+
+  it("a test with nothing to look at passes, says so, and its evidence records it under the hash", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await enrollTotp(admin);
+    expect(await resultOf("analysts_phishing_resistant")).toMatchObject({ status: "pass", summary: "No active analyst: nothing to check." });
+    const stored = await db().complianceResult.findFirstOrThrow({ where: { check: "analysts_phishing_resistant" } });
+    expect(JSON.parse(stored.evidence)).toMatchObject({ nothingToCheck: true, data: { analysts: 0, withoutPasskey: [] } });
+    expect(JSON.parse((await db().complianceResult.findFirstOrThrow({ where: { check: "admins_have_mfa" } })).evidence)).not.toHaveProperty("nothingToCheck");
+
+    // CC6.1's admin test did look at someone: the control passed for real. CC6.3 and CC6.6 had no client to look at.
+    const cc61 = await statusOf("CC6.1");
+    expect(cc61).toMatchObject({ status: "pass", nothingToCheck: false });
+    expect(cc61.checks.find((c) => c.check === "analysts_phishing_resistant")).toMatchObject({ nothingToCheck: true, title: "Every active analyst has a passkey (phishing-resistant)" });
+    expect(await statusOf("CC6.3")).toMatchObject({ status: "pass", nothingToCheck: true });
+    expect(await statusOf("CC6.6")).toMatchObject({ status: "pass", nothingToCheck: true });
+    expect(await statusOf("CC7.2")).toMatchObject({ status: "fail", nothingToCheck: false });
+
+    await withPasskey((await makeUser({ roles: ["analyst"] })).id);
+    expect(await resultOf("analysts_phishing_resistant")).toMatchObject({ status: "pass", summary: "Every active analyst (1) has a passkey." });
+    expect(await checkOf("CC6.1", "analysts_phishing_resistant")).toMatchObject({ nothingToCheck: false });
+  });
+
+  it("names the failing accounts, linked to their page, also in the history; older evidence names them unlinked", async () => {
+    const analyst = await makeUser({ roles: ["analyst"] });
+    expect(await resultOf("analysts_phishing_resistant")).toMatchObject({ status: "fail", summary: "1 analyst without a passkey" });
+    const expected = [{ label: analyst.email, link: { section: "users", href: `/admin/users/${analyst.id}` } }];
+    expect((await checkOf("CC6.1", "analysts_phishing_resistant")).findings).toEqual(expected);
+    const history = await controlHistory("CC6.1");
+    const row = history.find((r) => r.check === "analysts_phishing_resistant")!;
+    expect(row).toMatchObject({ title: "Every active analyst has a passkey (phishing-resistant)", status: "fail", findings: expected, nothingToCheck: false });
+    expect(JSON.parse(row.evidence).data.withoutPasskey).toEqual([{ userId: analyst.id, email: analyst.email }]);
+
+    // Evidence stored before accounts carried their id, and evidence that is not what the test writes.
+    const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() + HOUR) } });
+    const older = JSON.stringify({ at: new Date().toISOString(), check: "analysts_phishing_resistant", control: "CC6.1", data: { analysts: 1, withoutPasskey: ["old@example.test", 42] } });
+    for (const evidence of [older, "not json"]) {
+      await db().complianceResult.create({ data: { runId: run.id, control: "CC6.1", check: "analysts_phishing_resistant", status: "fail", summary: "1 analyst(s) without a passkey", evidence, evidenceSha256: "0".repeat(64), at: new Date(Date.now() + HOUR) } });
+    }
+    const [garbled, oldShape] = (await controlHistory("CC6.1")).filter((r) => r.runId === run.id).sort((a, b) => a.evidence.length - b.evidence.length);
+    expect(garbled!.findings).toEqual([]);
+    expect(oldShape!.findings).toEqual([{ label: "old@example.test" }]);
+  });
+
+  it("CC7.2 tells its time as the console does; a stale critical incident links to its page; old keys are due for rotation", async () => {
+    const verified = await recordAuditEvent({ type: "security", action: "audit.chain.verify", outcome: "success", actor: { type: "system", id: null, label: "test" }, metadata: { eventsChecked: 1 } });
+    expect((await resultOf("audit_chain_verified")).summary).toBe(`Verified ${formatDateTime(new Date(verified.at))}.`);
+
+    const incident = await db().incident.create({ data: { type: "audit_tampering", title: "Chain broken", severity: "critical", createdAt: new Date(Date.now() - 5 * HOUR), lastAlertAt: new Date() } });
+    expect(await resultOf("critical_incidents_handled")).toMatchObject({ status: "fail", summary: "1 critical incident open for over 4 hours" });
+    expect((await checkOf("CC7.3", "critical_incidents_handled")).findings).toEqual([
+      { label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
+    ]);
+
+    await ensureSigningKeys();
+    expect(await signingKeyRotation()).toMatchObject({ active: [expect.anything(), expect.anything()], due: [] });
+    await db().oidcSigningKey.updateMany({ where: { state: "active", alg: "ES256" }, data: { createdAt: new Date(Date.now() - 100 * DAY) } });
+    const { due } = await signingKeyRotation();
+    expect(due.map((k) => k.alg)).toEqual(["ES256"]);
+    expect(await resultOf("signing_keys_rotated")).toMatchObject({ status: "fail", summary: "1 active signing key older than 90 days" });
+    expect((await checkOf("CC6.1", "signing_keys_rotated")).findings).toEqual([{ label: expect.stringMatching(/^ES256 key .+…, created /), link: { section: "keys", href: "/admin/keys" } }]);
   });
 });
 
@@ -225,7 +291,7 @@ describe("the application log scan (CC6.7)", () => {
     const jwt = ["eyJhbGciOiJFUzI1NiJ9", "eyJzdWIiOiJ1c2VyLTEyMyJ9", "c2lnbmF0dXJlLWJ5dGVz"].join(".");
     appendFileSync(file, `debug: calling api with ${jwt}\nconnecting to postgres://app:hunter2secret@db.internal/gatehouse\n`);
     const result = await resultOf("logs_free_of_secrets");
-    expect(result).toMatchObject({ status: "fail", summary: "2 log line(s) with a credential or token" });
+    expect(result).toMatchObject({ status: "fail", summary: "2 log lines with a credential or token" });
     const stored = await db().complianceResult.findFirstOrThrow({ where: { check: "logs_free_of_secrets" }, orderBy: { at: "desc" } });
     expect(JSON.parse(stored.evidence).data.findings).toEqual([
       { file, line: 3, kind: "JSON Web Token" },
@@ -238,7 +304,7 @@ describe("the application log scan (CC6.7)", () => {
     // The worker's log beside it is scanned too.
     writeFileSync(file, "clean\n");
     writeFileSync(path.join(dir, "gatehouse-worker.log"), `Authorization: Bearer ${jwt}\n`);
-    expect(await resultOf("logs_free_of_secrets")).toMatchObject({ status: "fail", summary: "1 log line(s) with a credential or token" });
+    expect(await resultOf("logs_free_of_secrets")).toMatchObject({ status: "fail", summary: "1 log line with a credential or token" });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatWait, safeReturnPath } from "@/lib/util/format";
+import { counted, formatWait, safeReturnPath } from "@/lib/util/format";
 
 describe("safeReturnPath", () => {
   it("keeps same-site paths and refuses everything that leaves the site", () => {
@@ -18,5 +18,13 @@ describe("formatWait", () => {
     expect(formatWait(30)).toBe("30 seconds");
     expect(formatWait(900)).toBe("15 minutes");
     expect(formatWait(4 * 3600)).toBe("4 hours");
+  });
+});
+
+describe("counted", () => {
+  it("agrees the noun (and what follows it) with the count", () => {
+    expect(counted(1, "analyst without a passkey", "analysts without a passkey")).toBe("1 analyst without a passkey");
+    expect(counted(0, "client holds", "clients hold")).toBe("0 clients hold");
+    expect(counted(3, "change", "changes")).toBe("3 changes");
   });
 });
