@@ -1,24 +1,51 @@
 "use client";
-import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 export type TrendRow = { label: string; pass: number; excepted: number; fail: number };
 
-/** Controls passing, excepted and failing at each test run, stacked. */
+const SERIES = [
+  { key: "pass", name: "Passing", color: "#16a34a" },
+  { key: "excepted", name: "Excepted", color: "#d97706" },
+  { key: "fail", name: "Failing", color: "#dc2626" },
+] as const;
+
+/**
+ * Controls passing, excepted and failing at each test run, one line each (not stacked: every point
+ * is that count itself). A single run is no trend, so it is shown as its numbers.
+ */
 export function ComplianceTrendChart({ points }: { points: TrendRow[] }) {
   if (points.length === 0) return <p className="text-sm text-slate-500">No test run in the last 90 days.</p>;
+  if (points.length === 1) {
+    const [run] = points as [TrendRow];
+    return (
+      <div data-testid="compliance-trend-chart" className="text-sm text-slate-700">
+        <p>One run so far ({run.label}):</p>
+        <ul className="mt-2 flex flex-wrap gap-x-6 gap-y-1">
+          {SERIES.map((s) => (
+            <li key={s.key} className="flex items-center gap-2">
+              <span aria-hidden className="size-3 rounded-sm" style={{ backgroundColor: s.color }} />
+              {s.name}: <span className="font-semibold text-slate-900">{run[s.key]}</span>
+            </li>
+          ))}
+        </ul>
+        <p className="mt-2 text-slate-500">The trend appears after the next run.</p>
+      </div>
+    );
+  }
   return (
     <div className="h-56" data-testid="compliance-trend-chart">
       <ResponsiveContainer width="100%" height="100%">
-        <AreaChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+        <LineChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
           <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
           <YAxis fontSize={11} allowDecimals={false} tickLine={false} />
           <Tooltip />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Area type="stepAfter" dataKey="pass" name="Passing" stackId="s" stroke="#16a34a" fill="#bbf7d0" />
-          <Area type="stepAfter" dataKey="excepted" name="Excepted" stackId="s" stroke="#d97706" fill="#fde68a" />
-          <Area type="stepAfter" dataKey="fail" name="Failing" stackId="s" stroke="#dc2626" fill="#fecaca" />
-        </AreaChart>
+          {/* Recharts colours legend text like its series; the swatch carries the colour, the text stays readable. */}
+          <Legend wrapperStyle={{ fontSize: 12 }} iconType="square" formatter={(name) => <span className="text-slate-700">{name}</span>} />
+          {SERIES.map((s) => (
+            <Line key={s.key} type="linear" dataKey={s.key} name={s.name} stroke={s.color} strokeWidth={2} dot={{ r: 3, fill: s.color }} />
+          ))}
+        </LineChart>
       </ResponsiveContainer>
     </div>
   );

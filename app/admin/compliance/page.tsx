@@ -19,6 +19,7 @@ export default async function CompliancePage() {
   await requireAccess("compliance");
   const [controls, trend, runs] = await Promise.all([controlStatus(), statusTrend(90), listRuns({ take: 10 })]);
   const counts = Object.fromEntries(CONTROL_STATUSES.map((s) => [s, controls.filter((c) => c.status === s).length]));
+  const untested = controls.filter((c) => c.nothingToCheck).length;
 
   return (
     <>
@@ -34,6 +35,7 @@ export default async function CompliancePage() {
             <div key={s} className="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid={`count-${s}`}>
               <p className="text-xs uppercase tracking-wide text-slate-500">{STATUS_TITLES[s]}</p>
               <p className="text-2xl font-semibold text-slate-900">{counts[s]}</p>
+              {s === "pass" && untested > 0 && <p className="text-xs text-slate-500">{untested} with nothing to check</p>}
             </div>
           ))}
         </div>
@@ -56,10 +58,10 @@ export default async function CompliancePage() {
                       <Link href={`/admin/compliance/${encodeURIComponent(c.id)}`} className="font-medium text-brand-700 hover:underline">{c.id}</Link>
                       <p className="text-xs text-slate-500">{c.title}</p>
                     </td>
-                    <td className="py-2 pr-3 align-top"><StatusBadge status={c.status} /></td>
+                    <td className="py-2 pr-3 align-top"><StatusBadge status={c.status} nothingToCheck={c.nothingToCheck} /></td>
                     <td className="py-2 pr-3 align-top text-xs text-slate-600">
                       {c.checks.length === 0 ? "Not tested yet." : (
-                        <ul className="space-y-0.5">{c.checks.map((r) => <li key={r.check}><StatusBadge status={r.status} /> {r.summary}</li>)}</ul>
+                        <ul className="space-y-0.5">{c.checks.map((r) => <li key={r.check}><StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}</li>)}</ul>
                       )}
                       {c.exception && <p className="mt-1 text-amber-800">Exception until {formatDateTime(c.exception.expiresAt)}: {c.exception.justification}</p>}
                     </td>
@@ -71,8 +73,8 @@ export default async function CompliancePage() {
           </div>
         </Card>
 
-        <Card title="Trend" description="Controls passing, excepted and failing at each test run in the last 90 days.">
-          <ComplianceTrendChart points={trend.map((p) => ({ label: p.at.toISOString().slice(0, 16).replace("T", " "), pass: p.pass, excepted: p.excepted, fail: p.fail }))} />
+        <Card title="Trend" description="How many controls passed, were excepted and failed at each test run in the last 90 days.">
+          <ComplianceTrendChart points={trend.map((p) => ({ label: formatDateTime(p.at), pass: p.pass, excepted: p.excepted, fail: p.fail }))} />
         </Card>
 
         <Card title="Recent test runs">

@@ -4,7 +4,8 @@ import { notFound } from "next/navigation";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { ExceptionStateBadge, StatusBadge } from "@/components/compliance/status-badge";
-import { requireAccess } from "@/lib/auth";
+import { FindingsList } from "@/components/compliance/findings-list";
+import { requireAccess, viewableSections } from "@/lib/auth";
 import { CHECKS, controlHistory, controlStatus, listExceptions } from "@/lib/compliance";
 import { formatDateTime } from "@/lib/util/format";
 
@@ -15,16 +16,18 @@ export async function generateMetadata({ params }: { params: Promise<{ control: 
 const FRAMEWORKS = { iso27001: "ISO/IEC 27001:2022 Annex A", nist80053: "NIST SP 800-53 rev. 5", hipaa: "HIPAA Security Rule", gdpr: "GDPR Article" } as const;
 
 export default async function ControlPage({ params }: { params: Promise<{ control: string }> }) {
-  await requireAccess("compliance");
+  const user = await requireAccess("compliance");
   const id = (await params).control;
   const control = (await controlStatus()).find((c) => c.id === id);
   if (!control) notFound();
-  const [history, exceptions] = await Promise.all([controlHistory(id), listExceptions({ control: id })]);
+  const [history, exceptions, sections] = await Promise.all([controlHistory(id), listExceptions({ control: id }), viewableSections(user)]);
+  // Findings link to the sections this viewer may open (an auditor reads an admin's email, an admin opens the account).
+  const openable = new Set(sections.map((s) => s.id));
 
   return (
     <>
       <Link href="/admin/compliance" className="text-sm text-brand-700 hover:underline">← Compliance</Link>
-      <PageHeader title={`${control.id} ${control.title}`} description={`Owner: ${control.owner}`} actions={<StatusBadge status={control.status} />} />
+      <PageHeader title={`${control.id} ${control.title}`} description={`Owner: ${control.owner}`} actions={<StatusBadge status={control.status} nothingToCheck={control.nothingToCheck} />} />
       <div className="space-y-6">
         <Card title="Mapped requirements">
           <dl className="grid gap-2 text-sm sm:grid-cols-[220px_1fr]">
@@ -38,14 +41,17 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
         </Card>
 
         <Card title="Automated tests" description="What each test checks in the live system, and its latest result.">
-          <ul className="space-y-2 text-sm">
+          <ul className="space-y-3 text-sm">
             {CHECKS.filter((c) => c.control === id).map((check) => {
               const latest = control.checks.find((r) => r.check === check.key);
               return (
-                <li key={check.key} className="flex flex-wrap items-baseline gap-2">
-                  <StatusBadge status={latest?.status ?? "not_tested"} />
-                  <span className="font-medium">{check.title}</span>
-                  <span className="text-slate-500">{latest ? `${latest.summary} (${formatDateTime(latest.at)})` : "Not tested yet."}</span>
+                <li key={check.key} data-testid="check-row">
+                  <div className="flex flex-wrap items-baseline gap-2">
+                    <StatusBadge status={latest?.status ?? "not_tested"} nothingToCheck={latest?.nothingToCheck} />
+                    <span className="font-medium">{check.title}</span>
+                    <span className="text-slate-500">{latest ? `${latest.summary} (${formatDateTime(latest.at)})` : "Not tested yet."}</span>
+                  </div>
+                  {latest && <FindingsList findings={latest.findings} openable={openable} />}
                 </li>
               );
             })}
@@ -53,7 +59,7 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
           {control.exception && <p className="mt-3 text-sm text-amber-800">Excepted until {formatDateTime(control.exception.expiresAt)}: {control.exception.justification}</p>}
         </Card>
 
-        <Card title="History and evidence" description="Every result, newest first (latest 100). The evidence is the data the test looked at, stored as canonical JSON; its SHA-256 is in the run's audit event.">
+        <Card title="History and evidence" description="Every result, newest first (latest 100). The evidence is the data the test looked at, stored as canonical JSON; its SHA-256 is in the run's audit event, next to the test's key.">
           {history.length === 0 ? <p className="text-sm text-slate-500">No result yet.</p> : (
             <table className="w-full text-left text-sm">
               <thead className="text-xs uppercase tracking-wide text-slate-500">
@@ -63,8 +69,14 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
                 {history.map((r) => (
                   <tr key={r.id} data-testid="history-row">
                     <td className="whitespace-nowrap py-2 pr-3 align-top text-xs">{formatDateTime(r.at)}</td>
-                    <td className="py-2 pr-3 align-top text-xs font-mono">{r.check}</td>
-                    <td className="py-2 pr-3 align-top text-xs"><StatusBadge status={r.status} /> {r.summary}</td>
+                    <td className="py-2 pr-3 align-top text-xs">
+                      {r.title}
+                      <span className="block font-mono text-[11px] text-slate-500">{r.check}</span>
+                    </td>
+                    <td className="py-2 pr-3 align-top text-xs">
+                      <StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}
+                      <FindingsList findings={r.findings} openable={openable} />
+                    </td>
                     <td className="py-2 align-top text-xs">
                       <details>
                         <summary className="cursor-pointer font-mono text-brand-700">sha256 {r.evidenceSha256.slice(0, 16)}…</summary>
