@@ -6,4 +6,4 @@ export { requiredStrength, FACTOR_CODES, FACTOR_LABELS, DECISIONS, DECISION_LABE
 export { currentRiskSettings, saveRiskSettings, listRiskSettingsVersions, listRiskSettingsVersionAttribution, riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings } from "./settings";
 export { listIpRules, addIpRule, removeIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, IP_RULE_KINDS } from "./ip-rules";
 export { placeLabel } from "./geo";
-export { riskOverview, findAttempt, recentSignIns, reportSignIn, RISK_RANGES, type RiskRange, type RiskOverview, type AttemptSummary, type TimelinePoint } from "./reports";
+export { riskOverview, signInRiskSummary, findAttempt, recentSignIns, reportSignIn, RISK_RANGES, type RiskRange, type RiskOverview, type SignInRiskSummary, type AttemptSummary, type TimelinePoint } from "./reports";

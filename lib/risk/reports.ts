@@ -122,6 +122,22 @@ export async function recentSignIns(userId: string, take = 20) {
   return rows.map((r) => ({ ...toSummary(r), device: r.deviceId ? (labels.get(r.deviceId) ?? null) : null, sessionId: r.sessionId }));
 }
 
+export type SignInRiskSummary = { attempts: number; refused: number; highRisk: number };
+
+/**
+ * The console overview's line on sign-ins in the `hours` before `now`: how many were refused or
+ * blocked (as riskOverview's timeline counts them), and how many scored high enough to demand a
+ * passkey or block (by the settings then in force).
+ */
+export async function signInRiskSummary(hours = 24, now = new Date()): Promise<SignInRiskSummary> {
+  const since = new Date(now.getTime() - hours * 3_600_000);
+  const [row] = await db().$queryRaw<{ attempts: bigint; refused: bigint; high_risk: bigint }[]>`
+    SELECT count(*) AS attempts, count(*) FILTER (WHERE outcome IN ('blocked', 'refused', 'rate_limited')) AS refused,
+           count(*) FILTER (WHERE decision IN ('phishing_resistant', 'block')) AS high_risk
+    FROM login_attempts WHERE at > ${since} AND at <= ${now}`;
+  return { attempts: num(row?.attempts), refused: num(row?.refused), highRisk: num(row?.high_risk) };
+}
+
 /**
  * "This wasn't me": marks the user's own attempt (scoped by userId, so no one reports another's)
  * and raises a security event. Returns the session and device it opened, for the caller to end.

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
 import { checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { addIpRule, IpRuleRefusedError, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { addIpRule, IpRuleRefusedError, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary } from "@/lib/risk";
 import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
@@ -233,6 +233,23 @@ describe("views", () => {
     expect(overview.distribution.reduce((n, b) => n + b.attempts, 0)).toBe(3);
     expect(overview.timeline).toHaveLength(169);
     expect(overview.timeline.reduce((n, p) => n + p.attempts, 0)).toBe(3);
+  });
+});
+
+describe("the console overview's sign-in summary", () => {
+  it("counts the last 24 hours' attempts, those refused or blocked, and those that demanded a passkey or blocked", async () => {
+    const attempt = (minutesAgo: number, outcome: string, decision: string | null) =>
+      db().loginAttempt.create({ data: { at: at(MONDAY_9AM, -minutesAgo), email: uniqueEmail(), outcome, decision, riskScore: decision ? 0.5 : null } });
+    expect(await signInRiskSummary(24, MONDAY_9AM)).toEqual({ attempts: 0, refused: 0, highRisk: 0 });
+    await attempt(10, "success", "allow");
+    await attempt(20, "invalid_credentials", "mfa");
+    await attempt(30, "blocked", "block");
+    await attempt(40, "success", "phishing_resistant"); // a passkey was demanded and given: high risk, not refused
+    await attempt(50, "refused", "phishing_resistant"); // …and not given
+    await attempt(60, "rate_limited", null);
+    await attempt(25 * 60, "blocked", "block"); // the day before: not counted
+    await attempt(-5, "blocked", "block"); // after `now`: not counted
+    expect(await signInRiskSummary(24, MONDAY_9AM)).toEqual({ attempts: 6, refused: 3, highRisk: 3 });
   });
 });
 
