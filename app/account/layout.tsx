@@ -1,5 +1,4 @@
-import { AppHeader } from "@/components/shell/app-header";
-import { SideNav } from "@/components/shell/side-nav";
+import { AppShell } from "@/components/shell/app-shell";
 import { requireUser, viewableSections } from "@/lib/auth";
 
 const ACCOUNT_NAV = [
@@ -12,12 +11,8 @@ export default async function AccountLayout({ children }: { children: React.Reac
   const user = await requireUser();
   const consoleSections = await viewableSections(user);
   return (
-    <>
-      <AppHeader user={user} showConsole={consoleSections.length > 0} />
-      <div className="mx-auto grid max-w-6xl gap-8 px-4 py-8 md:grid-cols-[200px_1fr]">
-        <SideNav label="Account" items={ACCOUNT_NAV} />
-        <main>{children}</main>
-      </div>
-    </>
+    <AppShell user={user} showConsole={consoleSections.length > 0} nav={{ label: "Account", items: ACCOUNT_NAV }}>
+      {children}
+    </AppShell>
   );
 }
