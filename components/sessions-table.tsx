@@ -1,7 +1,7 @@
 import type { ActionState } from "@/lib/auth/action";
-import { formatDateTime } from "@/lib/util/format";
 import { Badge } from "./ui/badge";
 import { ActionButton } from "./ui/action-form";
+import { LocalTime } from "./ui/local-time";
 
 export type SessionRow = {
   id: string;
@@ -46,8 +46,8 @@ export function SessionsTable({
                 {s.authMethods?.length ? <span className="block text-xs text-slate-500">{s.authMethods.map((m) => m.replace("_", " ")).join(" + ")}</span> : null}
               </td>
               <td className="py-2 pr-4 font-mono text-xs">{s.ipAddress ?? "—"}</td>
-              <td className="py-2 pr-4">{formatDateTime(s.createdAt)}</td>
-              <td className="py-2 pr-4">{formatDateTime(s.lastSeenAt)}</td>
+              <td className="py-2 pr-4"><LocalTime at={s.createdAt} /></td>
+              <td className="py-2 pr-4"><LocalTime at={s.lastSeenAt} /></td>
               <td className="py-2 text-right">
                 {s.id !== currentSessionId && (
                   <ActionButton action={revokeAction} fields={{ ...extraFields, sessionId: s.id }} label="Sign out" variant="danger" />

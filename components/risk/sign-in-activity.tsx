@@ -1,6 +1,6 @@
 import Link from "next/link";
+import { LocalTime } from "@/components/ui/local-time";
 import type { AttemptSummary } from "@/lib/risk";
-import { formatDateTime } from "@/lib/util/format";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "./score-badge";
 
 type ActivityRow = AttemptSummary & { device: string | null };
@@ -29,7 +29,7 @@ export function SignInActivityTable<Row extends ActivityRow>({ rows, forAdmin = 
           {rows.map((a) => (
             <tr key={a.id} data-testid="activity-row">
               <td className="py-2 pr-4 whitespace-nowrap">
-                {forAdmin ? <Link className="text-brand-700 hover:underline" href={`/admin/risk/attempts/${a.id}`}>{formatDateTime(a.at)}</Link> : formatDateTime(a.at)}
+                {forAdmin ? <Link className="text-brand-700 hover:underline" href={`/admin/risk/attempts/${a.id}`}><LocalTime at={a.at} /></Link> : <LocalTime at={a.at} />}
               </td>
               <td className="py-2 pr-4">
                 {a.place ?? "Unknown place"}

@@ -7,9 +7,20 @@ export function formatWait(seconds: number): string {
   return `${Math.ceil(minutes / 60)} hours`;
 }
 
-const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-export function formatDateTime(date: Date | null | undefined): string {
-  return date ? `${dateTime.format(date)} UTC` : "—";
+const dateTimes = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * "4 Dec 2026, 02:07 UTC". The server knows no reader's time zone, so pages render UTC; in the
+ * browser <LocalTime> passes the reader's zone ("4 Dec 2026, 03:07 CET"), which always names itself.
+ */
+export function formatDateTime(date: Date | null | undefined, timeZone = "UTC"): string {
+  if (!date) return "—";
+  let format = dateTimes.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short", timeZone });
+    dateTimes.set(timeZone, format);
+  }
+  return format.format(date);
 }
 
 const THIS_SITE = "https://gatehouse.invalid";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { counted, formatWait, safeReturnPath } from "@/lib/util/format";
+import { counted, formatDateTime, formatWait, safeReturnPath } from "@/lib/util/format";
 
 describe("safeReturnPath", () => {
   it("keeps same-site paths and refuses everything that leaves the site", () => {
@@ -26,5 +26,17 @@ describe("counted", () => {
     expect(counted(1, "analyst without a passkey", "analysts without a passkey")).toBe("1 analyst without a passkey");
     expect(counted(0, "client holds", "clients hold")).toBe("0 clients hold");
     expect(counted(3, "change", "changes")).toBe("3 changes");
+  });
+});
+
+describe("formatDateTime", () => {
+  const at = new Date("2026-12-04T02:07:13Z");
+
+  it("renders UTC on the server and names the reader's zone in the browser", () => {
+    expect(formatDateTime(at)).toBe("4 Dec 2026, 02:07 UTC");
+    expect(formatDateTime(at, "Europe/Berlin")).toBe("4 Dec 2026, 03:07 CET");
+    // The local date may differ from the UTC one.
+    expect(formatDateTime(at, "America/New_York")).toBe("3 Dec 2026, 21:07 GMT-5");
+    expect(formatDateTime(null)).toBe("—");
   });
 });

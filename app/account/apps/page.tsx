@@ -2,9 +2,9 @@ import type { Metadata } from "next";
 import { ActionButton } from "@/components/ui/action-form";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireUser } from "@/lib/auth";
 import { listConnectedApps } from "@/lib/oidc";
-import { formatDateTime } from "@/lib/util/format";
 import { revokeAppAction } from "./actions";
 
 export const metadata: Metadata = { title: "Connected apps" };
@@ -25,7 +25,7 @@ export default async function AppsPage() {
                 <div>
                   <p className="font-medium text-slate-900">{app.name}</p>
                   <p className="text-xs text-slate-500">
-                    {app.scopes.join(", ")} · allowed {formatDateTime(app.since)}
+                    {app.scopes.join(", ")} · allowed <LocalTime at={app.since} />
                     {!app.remembered && " · not remembered: you are asked again next time"}
                   </p>
                 </div>

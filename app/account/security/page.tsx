@@ -12,8 +12,8 @@ import { listActiveSessions, MIN_PASSWORD_LENGTH, requireUser } from "@/lib/auth
 import { listDevices } from "@/lib/devices";
 import { BACKUP_CODE_COUNT, BACKUP_CODES_LOW, factorSummary } from "@/lib/mfa";
 import { recentSignIns } from "@/lib/risk";
-import { formatDateTime } from "@/lib/util/format";
 import { SignInActivityTable } from "@/components/risk/sign-in-activity";
+import { LocalTime } from "@/components/ui/local-time";
 import { reportSignInAction, revokeOtherSessionsAction, revokeSessionAction } from "../actions";
 import {
   confirmTotpEnrollmentAction, passkeyRegistrationOptionsAction, regenerateBackupCodesAction, registerPasskeyAction,
@@ -43,8 +43,8 @@ export default async function SecurityPage() {
           {factors.totp ? (
             <div className="flex items-center justify-between gap-4" data-testid="totp-status">
               <p className="text-sm text-slate-700">
-                <Badge tone="green">On</Badge> since {formatDateTime(factors.totp.activatedAt)}
-                {factors.totp.lastUsedAt && <>, last used {formatDateTime(factors.totp.lastUsedAt)}</>}
+                <Badge tone="green">On</Badge> since <LocalTime at={factors.totp.activatedAt} />
+                {factors.totp.lastUsedAt && <>, last used <LocalTime at={factors.totp.lastUsedAt} /></>}
               </p>
               <ActionButton action={removeTotpAction} label="Remove" variant="danger" confirm="Remove the authenticator app from your account?" />
             </div>
@@ -64,7 +64,7 @@ export default async function SecurityPage() {
                         {p.name} {p.synced && <Badge tone="neutral">Synced</Badge>}
                       </p>
                       <p className="text-xs text-slate-500">
-                        {p.authenticator ? `${p.authenticator} · ` : ""}Added {formatDateTime(p.createdAt)} · {p.lastUsedAt ? `last used ${formatDateTime(p.lastUsedAt)}` : "never used"}
+                        {p.authenticator ? `${p.authenticator} · ` : ""}Added <LocalTime at={p.createdAt} /> · {p.lastUsedAt ? <>last used <LocalTime at={p.lastUsedAt} /></> : "never used"}
                       </p>
                     </div>
                     <div className="flex items-center gap-2">
@@ -143,10 +143,10 @@ export default async function SecurityPage() {
                 <li key={d.id} data-testid="device-row" className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
                   <div>
                     <p className="font-medium text-slate-900">
-                      {d.label} {d.trustedUntil && <Badge tone="green">Remembered until {formatDateTime(d.trustedUntil)}</Badge>}
+                      {d.label} {d.trustedUntil && <Badge tone="green">Remembered until <LocalTime at={d.trustedUntil} /></Badge>}
                     </p>
                     <p className="text-xs text-slate-500">
-                      Last seen {formatDateTime(d.lastSeenAt)}
+                      Last seen <LocalTime at={d.lastSeenAt} />
                       {d.lastIp && ` from ${d.lastIp}`}
                       {d.location && ` (${d.location})`} · {d.activeSessions} active session{d.activeSessions === 1 ? "" : "s"}
                     </p>

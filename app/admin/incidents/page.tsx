@@ -4,9 +4,9 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { SeverityBadge, StatusBadge } from "@/components/incidents/badges";
 import { ResponseTimesChart } from "@/components/incidents/response-chart";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, SEVERITIES, STATUSES, STATUS_LABELS, incidentCounts, incidentFiltersSchema, listIncidents, responseTimes, type IncidentType } from "@/lib/incidents";
-import { formatDateTime } from "@/lib/util/format";
 import { IncidentsNav } from "./incidents-nav";
 
 export const metadata: Metadata = { title: "Incidents" };
@@ -81,7 +81,7 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
                     <td className="py-2 pr-4"><StatusBadge status={i.status} /></td>
                     <td className="py-2 pr-4">{i.alertCount}</td>
                     <td className="py-2 pr-4">{i.assignee ?? "—"}</td>
-                    <td className="py-2 pr-4">{formatDateTime(i.lastAlertAt)}</td>
+                    <td className="py-2 pr-4"><LocalTime at={i.lastAlertAt} /></td>
                   </tr>
                 ))}
               </tbody>

@@ -3,9 +3,9 @@ import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess } from "@/lib/auth";
 import { getProvider, listSigningKeys } from "@/lib/oidc";
-import { formatDateTime } from "@/lib/util/format";
 import { retireKeyNowAction, rotateKeysAction } from "./actions";
 
 export const metadata: Metadata = { title: "Signing keys" };
@@ -45,8 +45,8 @@ export default async function KeysPage() {
                 <td className="py-2 pr-4">
                   <Badge tone={TONE[k.state as keyof typeof TONE] ?? "neutral"}>{k.state}</Badge>
                 </td>
-                <td className="py-2 pr-4">{formatDateTime(k.createdAt)}</td>
-                <td className="py-2 pr-4">{k.retiredAt ? `retired ${formatDateTime(k.retiredAt)}` : k.retireAfter ? formatDateTime(k.retireAfter) : "—"}</td>
+                <td className="py-2 pr-4"><LocalTime at={k.createdAt} /></td>
+                <td className="py-2 pr-4">{k.retiredAt ? <>retired <LocalTime at={k.retiredAt} /></> : <LocalTime at={k.retireAfter} />}</td>
                 <td className="py-2 text-right">
                   {k.state === "retiring" && (
                     <ActionButton action={retireKeyNowAction} fields={{ kid: k.kid }} label="Retire now" variant="danger" confirm={`Retire key ${k.kid} now? Every token it signed stops verifying.`} />

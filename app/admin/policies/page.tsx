@@ -5,6 +5,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { PolicyEditor } from "@/components/policy/policy-editor";
 import { PolicySimulator } from "@/components/policy/simulator";
+import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess, userEmails } from "@/lib/auth";
 import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_TEMPLATES } from "@/lib/policy";
 import { formatDateTime } from "@/lib/util/format";
@@ -56,7 +57,7 @@ export default async function PoliciesPage() {
                     <p>
                       <span className="font-medium">Version {v.version}</span> {v.version === state.inForce.version && <Badge tone="green">In force</Badge>}
                       {v.restoredFrom !== null && <Badge tone="neutral">copy of version {v.restoredFrom}</Badge>}
-                      <span className="block text-slate-600">{v.comment} · {v.authorId ? (authors.get(v.authorId) ?? "deleted user") : "system"} · {formatDateTime(v.createdAt)}</span>
+                      <span className="block text-slate-600">{v.comment} · {v.authorId ? (authors.get(v.authorId) ?? "deleted user") : "system"} · <LocalTime at={v.createdAt} /></span>
                     </p>
                     {mayManage && v.version !== state.inForce.version && (
                       <ActionButton action={rollbackPoliciesAction} fields={{ version: String(v.version) }} label={`Roll back to version ${v.version}`} confirm={`Publish version ${v.version}'s policies again?`} />

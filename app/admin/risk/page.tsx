@@ -4,9 +4,9 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
 import { RiskTimeline, ScoreDistribution } from "@/components/risk/risk-charts";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess } from "@/lib/auth";
 import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
-import { formatDateTime } from "@/lib/util/format";
 import { RiskNav } from "./risk-nav";
 
 export const metadata: Metadata = { title: "Risk" };
@@ -66,7 +66,7 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
                 <tbody className="divide-y divide-slate-100">
                   {overview.riskiestAttempts.map((a) => (
                     <tr key={a.id} data-testid="risky-attempt">
-                      <td className="py-2 pr-4 whitespace-nowrap"><Link className="text-brand-700 hover:underline" href={`/admin/risk/attempts/${a.id}`}>{formatDateTime(a.at)}</Link></td>
+                      <td className="py-2 pr-4 whitespace-nowrap"><Link className="text-brand-700 hover:underline" href={`/admin/risk/attempts/${a.id}`}><LocalTime at={a.at} /></Link></td>
                       <td className="py-2 pr-4">{a.email}</td>
                       <td className="py-2 pr-4">{a.place ?? "—"}<span className="block font-mono text-xs text-slate-500">{a.ip}</span></td>
                       <td className="py-2 pr-4"><ScoreBadge score={a.score} /></td>

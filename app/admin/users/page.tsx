@@ -4,8 +4,8 @@ import { z } from "zod";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
+import { LocalTime } from "@/components/ui/local-time";
 import { listUsers, requireAccess } from "@/lib/auth";
-import { formatDateTime } from "@/lib/util/format";
 import { CreateUserForm } from "./create-user-form";
 
 export const metadata: Metadata = { title: "Users" };
@@ -72,7 +72,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
                         </div>
                       </td>
                       <td className="py-2 pr-4">{u.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}</td>
-                      <td className="py-2 pr-4">{formatDateTime(u.lastSignInAt)}</td>
+                      <td className="py-2 pr-4"><LocalTime at={u.lastSignInAt} /></td>
                       <td className="py-2">{u.activeSessions}</td>
                     </tr>
                   ))}

@@ -6,6 +6,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { SeverityBadge, StatusBadge } from "@/components/incidents/badges";
 import { AssignForm, CaptureForm, NoteForm, ResponseForm, StatusForm } from "@/components/incidents/incident-forms";
+import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, RULES, findIncident, listChannels, listResponders, type IncidentType, type RuleKey } from "@/lib/incidents";
 import { formatDateTime } from "@/lib/util/format";
@@ -38,7 +39,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
             <ol className="space-y-3" data-testid="timeline">
               {incident.timeline.map((e) => (
                 <li key={e.id} className="flex gap-3 text-sm" data-testid="timeline-entry">
-                  <span className="w-40 shrink-0 text-xs text-slate-500">{formatDateTime(e.at)}</span>
+                  <span className="w-40 shrink-0 text-xs text-slate-500"><LocalTime at={e.at} /></span>
                   <span className="shrink-0"><Badge tone={TIMELINE_TONES[e.kind as keyof typeof TIMELINE_TONES] ?? "neutral"}>{e.kind}</Badge></span>
                   <span className="whitespace-pre-wrap text-slate-800">{e.text}{e.actorId && <span className="text-slate-500"> — {incident.people.get(e.actorId) ?? "a user"}</span>}</span>
                 </li>
@@ -55,7 +56,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
                     <td className="py-2 pr-4">{RULES[a.rule as RuleKey]?.label ?? a.rule}</td>
                     <td className="py-2 pr-4"><SeverityBadge severity={a.severity} /></td>
                     <td className="py-2 pr-4">{a.summary}{a.count > 1 && <span className="text-slate-500"> (×{a.count})</span>}</td>
-                    <td className="py-2 pr-4 text-xs">{formatDateTime(a.createdAt)}{a.count > 1 && <> – {formatDateTime(a.lastSeenAt)}</>}</td>
+                    <td className="py-2 pr-4 text-xs"><LocalTime at={a.createdAt} />{a.count > 1 && <> – <LocalTime at={a.lastSeenAt} /></>}</td>
                     <td className="py-2 pr-4"><Link className="font-mono text-xs text-brand-700 hover:underline" href={`/admin/audit/${a.sourceSeq}`}>#{a.sourceSeq.toString()}</Link></td>
                   </tr>
                 ))}
@@ -65,7 +66,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <Card title="Playbook runs">
             {incident.runs.length === 0 ? <p className="text-sm text-slate-500">No playbook matched this incident.</p> : incident.runs.map((r) => (
               <div key={r.id} className="mb-4 last:mb-0" data-testid="playbook-run">
-                <p className="text-sm font-medium">{r.playbookName} v{r.version} · <Badge tone={r.status === "succeeded" ? "green" : r.status === "failed" ? "red" : "amber"}>{r.status}</Badge> <span className="text-xs text-slate-500">{r.attempts} attempt{r.attempts === 1 ? "" : "s"}{r.finishedAt ? ` · finished ${formatDateTime(r.finishedAt)}` : ""}</span></p>
+                <p className="text-sm font-medium">{r.playbookName} v{r.version} · <Badge tone={r.status === "succeeded" ? "green" : r.status === "failed" ? "red" : "amber"}>{r.status}</Badge> <span className="text-xs text-slate-500">{r.attempts} attempt{r.attempts === 1 ? "" : "s"}{r.finishedAt && <> · finished <LocalTime at={r.finishedAt} /></>}</span></p>
                 <ol className="mt-1 list-decimal pl-6 text-sm">
                   {r.steps.map((s) => <li key={s.index}><Badge tone={s.status === "ok" ? "green" : s.status === "failed" ? "red" : "neutral"}>{s.status}</Badge> {s.detail}</li>)}
                 </ol>
@@ -86,7 +87,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
             <ul className="space-y-2 text-sm">
               {incident.snapshots.map((s) => (
                 <li key={s.id}>
-                  <a className="text-brand-700 hover:underline" href={`/admin/incidents/${incident.id}/snapshots/${s.id}`}>{formatDateTime(s.capturedAt)}</a> <span className="text-slate-500">({s.reason})</span>
+                  <a className="text-brand-700 hover:underline" href={`/admin/incidents/${incident.id}/snapshots/${s.id}`}><LocalTime at={s.capturedAt} /></a> <span className="text-slate-500">({s.reason})</span>
                   <p className="break-all font-mono text-xs text-slate-500">{s.sha256}</p>
                 </li>
               ))}

@@ -4,10 +4,10 @@ import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { ChannelForm } from "@/components/incidents/channel-form";
+import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, listChannels } from "@/lib/incidents";
 import { readConfig } from "@/lib/config";
-import { formatDateTime } from "@/lib/util/format";
 import { createChannelAction, deleteChannelAction } from "../actions";
 import { IncidentsNav } from "../incidents-nav";
 
@@ -27,7 +27,7 @@ export default async function ChannelsPage() {
             <ul className="divide-y divide-slate-100 text-sm">
               {channels.map((c) => (
                 <li key={c.id} className="flex items-center justify-between py-2" data-testid="channel-row">
-                  <span><span className="font-medium">{c.name}</span> <Badge>{c.kind}</Badge> <span className="font-mono text-xs text-slate-600">{c.target}</span> <span className="text-xs text-slate-500">since {formatDateTime(c.createdAt)}</span>{c.refusal && <span className="block text-xs text-red-700" data-testid="channel-refusal"><Badge tone="red">refused</Badge> {c.refusal}: sends fail until it is listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.</span>}</span>
+                  <span><span className="font-medium">{c.name}</span> <Badge>{c.kind}</Badge> <span className="font-mono text-xs text-slate-600">{c.target}</span> <span className="text-xs text-slate-500">since <LocalTime at={c.createdAt} /></span>{c.refusal && <span className="block text-xs text-red-700" data-testid="channel-refusal"><Badge tone="red">refused</Badge> {c.refusal}: sends fail until it is listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.</span>}</span>
                   {canEdit && <ActionButton action={deleteChannelAction} fields={{ id: c.id }} label="Delete" variant="danger" confirm={`Delete the channel ${c.name}? Playbooks that notify it will fail that step.`} />}
                 </li>
               ))}

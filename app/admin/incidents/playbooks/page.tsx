@@ -4,9 +4,9 @@ import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { PlaybookForm } from "@/components/incidents/playbook-forms";
+import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, listPlaybooks } from "@/lib/incidents";
-import { formatDateTime } from "@/lib/util/format";
 import { savePlaybookAction } from "../actions";
 import { IncidentsNav } from "../incidents-nav";
 import { StepReference } from "./step-reference";
@@ -32,7 +32,7 @@ export default async function PlaybooksPage() {
                   <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/playbooks/${p.id}`}>{p.name}</Link></td>
                   <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[p.triggerType]}, {p.minSeverity} or worse</td>
                   <td className="py-2 pr-4">{p.steps.map((s) => s.kind.replaceAll("_", " ")).join(" → ")}</td>
-                  <td className="py-2 pr-4">v{p.version} · {formatDateTime(p.updatedAt)}</td>
+                  <td className="py-2 pr-4">v{p.version} · <LocalTime at={p.updatedAt} /></td>
                   <td className="py-2 pr-4">{p.enabled ? <Badge tone="green">enabled</Badge> : <Badge>disabled</Badge>}</td>
                 </tr>
               ))}

@@ -3,9 +3,9 @@ import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess } from "@/lib/auth";
 import { listIpRules } from "@/lib/risk";
-import { formatDateTime } from "@/lib/util/format";
 import { removeIpRuleAction } from "../actions";
 import { RiskNav } from "../risk-nav";
 import { IpRuleForm } from "./ip-rule-form";
@@ -37,8 +37,8 @@ export default async function IpRulesPage() {
                     <td className="py-2 pr-4 font-mono text-xs">{r.cidr}</td>
                     <td className="py-2 pr-4"><Badge tone={r.kind === "block" ? "red" : "green"}>{r.kind}</Badge></td>
                     <td className="py-2 pr-4">{r.note}</td>
-                    <td className="py-2 pr-4">{formatDateTime(r.createdAt)}</td>
-                    <td className="py-2 pr-4">{r.expiresAt ? formatDateTime(r.expiresAt) : "Never"}</td>
+                    <td className="py-2 pr-4"><LocalTime at={r.createdAt} /></td>
+                    <td className="py-2 pr-4">{r.expiresAt ? <LocalTime at={r.expiresAt} /> : "Never"}</td>
                     <td className="py-2 text-right"><ActionButton action={removeIpRuleAction} fields={{ id: r.id }} label="Remove" variant="danger" confirm={`Remove the rule for ${r.cidr}?`} /></td>
                   </tr>
                 ))}

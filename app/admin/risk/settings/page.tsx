@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
+import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { currentRiskSettings, listRiskSettingsVersions } from "@/lib/risk";
-import { formatDateTime } from "@/lib/util/format";
 import { RiskNav } from "../risk-nav";
 import { RiskSettingsForm } from "./settings-form";
 
@@ -30,7 +30,7 @@ export default async function RiskSettingsPage() {
               {history.map((v) => (
                 <li key={v.version} className="py-2">
                   <p className="font-medium text-slate-900">
-                    Version {v.version} · {formatDateTime(v.createdAt)} · <span className="font-normal text-slate-600">{v.comment}</span>
+                    Version {v.version} · <LocalTime at={v.createdAt} /> · <span className="font-normal text-slate-600">{v.comment}</span>
                   </p>
                   {v.changes && (
                     <p className="text-xs text-slate-500">

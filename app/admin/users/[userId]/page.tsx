@@ -14,9 +14,9 @@ import { ResetMfaForm } from "./reset-mfa-form";
 import { TemporaryPasswordForm } from "./temporary-password-form";
 import { listDevices } from "@/lib/devices";
 import { factorSummary } from "@/lib/mfa";
-import { formatDateTime } from "@/lib/util/format";
 import { recentSignIns } from "@/lib/risk";
 import { SignInActivityTable } from "@/components/risk/sign-in-activity";
+import { LocalTime } from "@/components/ui/local-time";
 
 export const metadata: Metadata = { title: "User" };
 
@@ -43,7 +43,7 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
             {user.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}
             {lockedUntil && (
               <>
-                <Badge tone="red">Sign-in locked until {formatDateTime(lockedUntil)}</Badge>
+                <Badge tone="red">Sign-in locked until <LocalTime at={lockedUntil} /></Badge>
                 <ActionButton action={unlockSignInAction} fields={{ userId: user.id }} label="Lift the lock" variant="secondary" size="md" confirm={`Let ${user.email} sign in again now? Check with them first if the lock came from an incident.`} />
               </>
             )}
@@ -78,7 +78,7 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
         <Card title="Second factors" description={factors.mfaRequired ? "This user's roles require a second factor." : undefined}>
           <div className="space-y-4">
             <ul className="space-y-1 text-sm text-slate-700" data-testid="user-factors">
-              <li>Authenticator app: {factors.totp ? `on since ${formatDateTime(factors.totp.activatedAt)}` : "not set up"}</li>
+              <li>Authenticator app: {factors.totp ? <>on since <LocalTime at={factors.totp.activatedAt} /></> : "not set up"}</li>
               <li>
                 Passkeys: {factors.passkeys.length === 0 ? "none" : factors.passkeys.map((p) => `${p.name}${p.authenticator ? ` (${p.authenticator})` : ""}`).join(", ")}
               </li>
@@ -98,9 +98,9 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
               {devices.map((d) => (
                 <li key={d.id} className="py-2">
                   <span className="font-medium">{d.label}</span>
-                  {d.trustedUntil && <> · <Badge tone="green">Remembered until {formatDateTime(d.trustedUntil)}</Badge></>}
+                  {d.trustedUntil && <> · <Badge tone="green">Remembered until <LocalTime at={d.trustedUntil} /></Badge></>}
                   <span className="block text-xs text-slate-500">
-                    First seen {formatDateTime(d.firstSeenAt)}, last seen {formatDateTime(d.lastSeenAt)}
+                    First seen <LocalTime at={d.firstSeenAt} />, last seen <LocalTime at={d.lastSeenAt} />
                     {d.lastIp && ` from ${d.lastIp}`}
                   </span>
                 </li>

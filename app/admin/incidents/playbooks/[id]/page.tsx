@@ -5,9 +5,9 @@ import { z } from "zod";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DryRunForm, PlaybookForm } from "@/components/incidents/playbook-forms";
+import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess, userEmails } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, findPlaybook, listIncidents } from "@/lib/incidents";
-import { formatDateTime } from "@/lib/util/format";
 import { dryRunAction, savePlaybookAction } from "../../actions";
 import { IncidentsNav } from "../../incidents-nav";
 import { StepReference } from "../step-reference";
@@ -44,7 +44,7 @@ export default async function PlaybookPage({ params }: { params: Promise<{ id: s
             <ol className="space-y-2 text-sm">
               {playbook.versions.map((v) => (
                 <li key={v.version} data-testid="playbook-version">
-                  <span className="font-medium">v{v.version}</span> · {formatDateTime(v.updatedAt)} · {v.authorId ? (authors.get(v.authorId) ?? "a deleted user") : "Gatehouse"}: {v.comment}
+                  <span className="font-medium">v{v.version}</span> · <LocalTime at={v.updatedAt} /> · {v.authorId ? (authors.get(v.authorId) ?? "a deleted user") : "Gatehouse"}: {v.comment}
                   <p className="font-mono text-xs text-slate-500">{v.enabled ? "" : "(disabled) "}{v.steps.map((s) => s.kind).join(" → ")}</p>
                 </li>
               ))}

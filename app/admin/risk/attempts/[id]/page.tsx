@@ -5,6 +5,7 @@ import { z } from "zod";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess, sessionStatus } from "@/lib/auth";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
@@ -37,7 +38,7 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="Outcome"><OutcomeBadge outcome={attempt.outcome} /> <span className="text-xs text-slate-500">({attempt.method})</span></Row>
             <Row label="Settings version">{attempt.settingsVersion ?? "—"}{attempt.settingsVersion === 0 && " (built-in defaults)"}</Row>
             <Row label="Assessed in">{attempt.assessMicros !== null ? `${(attempt.assessMicros / 1000).toFixed(2)} ms` : "—"}</Row>
-            {attempt.reportedAt && <Row label="Reported by the user">{formatDateTime(attempt.reportedAt)} (“this wasn’t me”)</Row>}
+            {attempt.reportedAt && <Row label="Reported by the user"><LocalTime at={attempt.reportedAt} /> (“this wasn’t me”)</Row>}
           </dl>
         </Card>
         <Card title="Where from">
@@ -48,7 +49,7 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="Device">{attempt.device ?? "Not recognised"}</Row>
             <Row label="User agent"><span className="break-all text-xs">{attempt.userAgent ?? "—"}</span></Row>
             <Row label="Account">{attempt.userId ? <Link className="text-brand-700 hover:underline" href={`/admin/users/${attempt.userId}`}>{attempt.email}</Link> : `${attempt.email} (no such account)`}</Row>
-            <Row label="Session">{session ? `${session.stage}${session.endedAt ? `, ended ${formatDateTime(session.endedAt)} (${session.endReason})` : ""}` : "None"}</Row>
+            <Row label="Session">{session ? <>{session.stage}{session.endedAt && <>, ended <LocalTime at={session.endedAt} /> ({session.endReason})</>}</> : "None"}</Row>
           </dl>
         </Card>
       </div>
