@@ -130,7 +130,7 @@ export function PolicyEditor({
       {!readOnly && (
         <form action={publish} className="flex flex-wrap items-end gap-3">
           <input type="hidden" name="text" value={text} />
-          <Field className="min-w-[20rem] flex-1" label="What changes, and why" name="comment" required maxLength={300} errors={publishState.fieldErrors?.comment} />
+          <Field className="min-w-[min(20rem,100%)] flex-1" label="What changes, and why" name="comment" required maxLength={300} errors={publishState.fieldErrors?.comment} />
           <Button type="submit" disabled={publishing}>{publishing ? "Publishing…" : "Publish"}</Button>
           <div className="basis-full"><FormMessage state={publishState} /></div>
         </form>

@@ -68,24 +68,26 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
           {incidents.length === 0 ? (
             <p className="text-sm text-slate-500">No incidents match.</p>
           ) : (
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs uppercase tracking-wide text-slate-500">
-                <tr><th className={th}>Incident</th><th className={th}>Type</th><th className={th}>Severity</th><th className={th}>Status</th><th className={th}>Alerts</th><th className={th}>Assignee</th><th className={th}>Last alert</th></tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {incidents.map((i) => (
-                  <tr key={i.id} data-testid="incident-row">
-                    <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/${i.id}`}>INC-{i.number}</Link> <span className="text-slate-600">{i.title}</span></td>
-                    <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[i.type as IncidentType] ?? i.type}</td>
-                    <td className="py-2 pr-4"><SeverityBadge severity={i.severity} /></td>
-                    <td className="py-2 pr-4"><StatusBadge status={i.status} /></td>
-                    <td className="py-2 pr-4">{i.alertCount}</td>
-                    <td className="py-2 pr-4">{i.assignee ?? "—"}</td>
-                    <td className="py-2 pr-4"><LocalTime at={i.lastAlertAt} /></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500">
+                  <tr><th className={th}>Incident</th><th className={th}>Type</th><th className={th}>Severity</th><th className={th}>Status</th><th className={th}>Alerts</th><th className={th}>Assignee</th><th className={th}>Last alert</th></tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {incidents.map((i) => (
+                    <tr key={i.id} data-testid="incident-row">
+                      <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/${i.id}`}>INC-{i.number}</Link> <span className="text-slate-600">{i.title}</span></td>
+                      <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[i.type as IncidentType] ?? i.type}</td>
+                      <td className="py-2 pr-4"><SeverityBadge severity={i.severity} /></td>
+                      <td className="py-2 pr-4"><StatusBadge status={i.status} /></td>
+                      <td className="py-2 pr-4">{i.alertCount}</td>
+                      <td className="py-2 pr-4">{i.assignee ?? "—"}</td>
+                      <td className="py-2 pr-4"><LocalTime at={i.lastAlertAt} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Card>
       </div>

@@ -24,38 +24,40 @@ export default async function KeysPage() {
         description="Rotating makes new keys sign at once; the old ones stay published (retiring) until every token they signed has expired, then retire. If a key leaked, rotate, then retire the old key now: tokens it signed stop verifying at once."
         actions={<ActionButton action={rotateKeysAction} label="Rotate keys" variant="danger" size="md" confirm="Rotate the signing keys now?" />}
       >
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs uppercase tracking-wide text-slate-500">
-            <tr>
-              <th className="py-2 pr-4 font-medium">Key id</th>
-              <th className="py-2 pr-4 font-medium">Algorithm</th>
-              <th className="py-2 pr-4 font-medium">State</th>
-              <th className="py-2 pr-4 font-medium">Created</th>
-              <th className="py-2 pr-4 font-medium">Retires</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {keys.map((k) => (
-              <tr key={k.kid} data-testid="key-row">
-                <td className="max-w-[14rem] truncate py-2 pr-4 font-mono text-xs" title={k.kid}>
-                  {k.kid}
-                </td>
-                <td className="py-2 pr-4">{k.alg}</td>
-                <td className="py-2 pr-4">
-                  <Badge tone={TONE[k.state as keyof typeof TONE] ?? "neutral"}>{k.state}</Badge>
-                </td>
-                <td className="py-2 pr-4"><LocalTime at={k.createdAt} /></td>
-                <td className="py-2 pr-4">{k.retiredAt ? <>retired <LocalTime at={k.retiredAt} /></> : <LocalTime at={k.retireAfter} />}</td>
-                <td className="py-2 text-right">
-                  {k.state === "retiring" && (
-                    <ActionButton action={retireKeyNowAction} fields={{ kid: k.kid }} label="Retire now" variant="danger" confirm={`Retire key ${k.kid} now? Every token it signed stops verifying.`} />
-                  )}
-                </td>
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <thead className="text-xs uppercase tracking-wide text-slate-500">
+              <tr>
+                <th className="py-2 pr-4 font-medium">Key id</th>
+                <th className="py-2 pr-4 font-medium">Algorithm</th>
+                <th className="py-2 pr-4 font-medium">State</th>
+                <th className="py-2 pr-4 font-medium">Created</th>
+                <th className="py-2 pr-4 font-medium">Retires</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {keys.map((k) => (
+                <tr key={k.kid} data-testid="key-row">
+                  <td className="max-w-[14rem] truncate py-2 pr-4 font-mono text-xs" title={k.kid}>
+                    {k.kid}
+                  </td>
+                  <td className="py-2 pr-4">{k.alg}</td>
+                  <td className="py-2 pr-4">
+                    <Badge tone={TONE[k.state as keyof typeof TONE] ?? "neutral"}>{k.state}</Badge>
+                  </td>
+                  <td className="py-2 pr-4"><LocalTime at={k.createdAt} /></td>
+                  <td className="py-2 pr-4">{k.retiredAt ? <>retired <LocalTime at={k.retiredAt} /></> : <LocalTime at={k.retireAfter} />}</td>
+                  <td className="py-2 text-right">
+                    {k.state === "retiring" && (
+                      <ActionButton action={retireKeyNowAction} fields={{ kid: k.kid }} label="Retire now" variant="danger" confirm={`Retire key ${k.kid} now? Every token it signed stops verifying.`} />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Card>
     </>
   );

@@ -59,7 +59,8 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
             <p className="text-sm text-slate-500">No attempt scored above zero in this period.</p>
           ) : (
             <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
+              {/* Seven columns squeezed into a phone's width wrap a word per line: wider, it scrolls. */}
+              <table className="w-full min-w-[48rem] text-left text-sm">
                 <thead className="text-xs uppercase tracking-wide text-slate-500">
                   <tr><th className={th}>When</th><th className={th}>Account</th><th className={th}>From</th><th className={th}>Score</th><th className={th}>Decision</th><th className={th}>Outcome</th><th className={th}>Top factor</th></tr>
                 </thead>
@@ -81,27 +82,30 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
           )}
         </Card>
 
-        <div className="grid gap-6 lg:grid-cols-2">
-          <Card title="Riskiest users">
-            {overview.riskiestUsers.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
+        {/* Full width each: two side by side left the users' table clipped even at 1280 px. */}
+        <Card title="Riskiest users" description="Accounts with the highest scores in this period. Risky attempts: those that scored 0.5 or more.">
+          {overview.riskiestUsers.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
+            <div className="overflow-x-auto">
               <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>User</th><th className={th}>Highest</th><th className={th}>Average</th><th className={th}>≥ 0.5</th><th className={th}>Attempts</th></tr></thead>
+                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>User</th><th className={th}>Highest</th><th className={th}>Average</th><th className={th}>Attempts</th><th className={th}>Risky attempts</th></tr></thead>
                 <tbody className="divide-y divide-slate-100">
                   {overview.riskiestUsers.map((u) => (
                     <tr key={u.userId} data-testid="risky-user">
                       <td className="py-2 pr-4"><Link className="text-brand-700 hover:underline" href={`/admin/users/${u.userId}`}>{u.email}</Link></td>
                       <td className="py-2 pr-4"><ScoreBadge score={u.maxScore} /></td>
                       <td className="py-2 pr-4">{u.avgScore.toFixed(2)}</td>
-                      <td className="py-2 pr-4">{u.elevated}</td>
                       <td className="py-2 pr-4">{u.attempts}</td>
+                      <td className="py-2 pr-4">{u.elevated}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
-            )}
-          </Card>
-          <Card title="Riskiest IP addresses">
-            {overview.riskiestIps.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
+            </div>
+          )}
+        </Card>
+        <Card title="Riskiest IP addresses" description="Sources with the highest scores in this period, with their failed passwords and how many accounts they tried.">
+          {overview.riskiestIps.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
+            <div className="overflow-x-auto">
               <table className="w-full text-left text-sm">
                 <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>IP</th><th className={th}>Highest</th><th className={th}>Failures</th><th className={th}>Accounts</th><th className={th}>Attempts</th></tr></thead>
                 <tbody className="divide-y divide-slate-100">
@@ -116,9 +120,9 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
                   ))}
                 </tbody>
               </table>
-            )}
-          </Card>
-        </div>
+            </div>
+          )}
+        </Card>
         <p className="text-xs text-slate-500">
           IP geolocation by <a className="underline" href="https://db-ip.com">DB-IP</a> (City Lite, CC BY 4.0) unless your administrator configured another database.
         </p>

@@ -48,20 +48,22 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
             {canManage && <div className="mt-4 border-t border-slate-100 pt-4"><NoteForm action={addNoteAction} incidentId={incident.id} /></div>}
           </Card>
           <Card title="Alerts">
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>Rule</th><th className={th}>Severity</th><th className={th}>Summary</th><th className={th}>Seen</th><th className={th}>Audit event</th></tr></thead>
-              <tbody className="divide-y divide-slate-100">
-                {incident.alerts.map((a) => (
-                  <tr key={a.id} data-testid="alert-row">
-                    <td className="py-2 pr-4">{RULES[a.rule as RuleKey]?.label ?? a.rule}</td>
-                    <td className="py-2 pr-4"><SeverityBadge severity={a.severity} /></td>
-                    <td className="py-2 pr-4">{a.summary}{a.count > 1 && <span className="text-slate-500"> (×{a.count})</span>}</td>
-                    <td className="py-2 pr-4 text-xs"><LocalTime at={a.createdAt} />{a.count > 1 && <> – <LocalTime at={a.lastSeenAt} /></>}</td>
-                    <td className="py-2 pr-4"><Link className="font-mono text-xs text-brand-700 hover:underline" href={`/admin/audit/${a.sourceSeq}`}>#{a.sourceSeq.toString()}</Link></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>Rule</th><th className={th}>Severity</th><th className={th}>Summary</th><th className={th}>Seen</th><th className={th}>Audit event</th></tr></thead>
+                <tbody className="divide-y divide-slate-100">
+                  {incident.alerts.map((a) => (
+                    <tr key={a.id} data-testid="alert-row">
+                      <td className="py-2 pr-4">{RULES[a.rule as RuleKey]?.label ?? a.rule}</td>
+                      <td className="py-2 pr-4"><SeverityBadge severity={a.severity} /></td>
+                      <td className="py-2 pr-4">{a.summary}{a.count > 1 && <span className="text-slate-500"> (×{a.count})</span>}</td>
+                      <td className="py-2 pr-4 text-xs"><LocalTime at={a.createdAt} />{a.count > 1 && <> – <LocalTime at={a.lastSeenAt} /></>}</td>
+                      <td className="py-2 pr-4"><Link className="font-mono text-xs text-brand-700 hover:underline" href={`/admin/audit/${a.sourceSeq}`}>#{a.sourceSeq.toString()}</Link></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </Card>
           <Card title="Playbook runs">
             {incident.runs.length === 0 ? <p className="text-sm text-slate-500">No playbook matched this incident.</p> : incident.runs.map((r) => (

@@ -24,20 +24,22 @@ export default async function PlaybooksPage() {
       <IncidentsNav current="/admin/incidents/playbooks" />
       <div className="space-y-6">
         <Card title="Playbooks">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>Name</th><th className={th}>Trigger</th><th className={th}>Steps</th><th className={th}>Version</th><th className={th}>State</th></tr></thead>
-            <tbody className="divide-y divide-slate-100">
-              {playbooks.map((p) => (
-                <tr key={p.id} data-testid="playbook-row">
-                  <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/playbooks/${p.id}`}>{p.name}</Link></td>
-                  <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[p.triggerType]}, {p.minSeverity} or worse</td>
-                  <td className="py-2 pr-4">{p.steps.map((s) => s.kind.replaceAll("_", " ")).join(" → ")}</td>
-                  <td className="py-2 pr-4">v{p.version} · <LocalTime at={p.updatedAt} /></td>
-                  <td className="py-2 pr-4">{p.enabled ? <Badge tone="green">enabled</Badge> : <Badge>disabled</Badge>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>Name</th><th className={th}>Trigger</th><th className={th}>Steps</th><th className={th}>Version</th><th className={th}>State</th></tr></thead>
+              <tbody className="divide-y divide-slate-100">
+                {playbooks.map((p) => (
+                  <tr key={p.id} data-testid="playbook-row">
+                    <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/playbooks/${p.id}`}>{p.name}</Link></td>
+                    <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[p.triggerType]}, {p.minSeverity} or worse</td>
+                    <td className="py-2 pr-4">{p.steps.map((s) => s.kind.replaceAll("_", " ")).join(" → ")}</td>
+                    <td className="py-2 pr-4">v{p.version} · <LocalTime at={p.updatedAt} /></td>
+                    <td className="py-2 pr-4">{p.enabled ? <Badge tone="green">enabled</Badge> : <Badge>disabled</Badge>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           {playbooks.length === 0 && <p className="text-sm text-slate-500">No playbooks.</p>}
         </Card>
         <div className="grid gap-6 lg:grid-cols-3">

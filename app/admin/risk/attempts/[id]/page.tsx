@@ -58,21 +58,23 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
           {attempt.factors.length === 0 ? (
             <p className="text-sm text-slate-500">No factor fired: nothing about this attempt differed from the account&apos;s history.</p>
           ) : (
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs uppercase tracking-wide text-slate-500">
-                <tr><th className="py-2 pr-4 font-medium">Factor</th><th className="py-2 pr-4 font-medium">Detail</th><th className="py-2 pr-4 font-medium">Strength</th><th className="py-2 font-medium">Contribution</th></tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {attempt.factors.map((f) => (
-                  <tr key={f.code} data-testid="factor-row">
-                    <td className="py-2 pr-4">{FACTOR_LABELS[f.code] ?? f.code}</td>
-                    <td className="py-2 pr-4 text-slate-600">{f.detail}</td>
-                    <td className="py-2 pr-4">{f.strength}</td>
-                    <td className="py-2 font-mono">{f.contribution > 0 ? "+" : ""}{f.contribution.toFixed(3)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500">
+                  <tr><th className="py-2 pr-4 font-medium">Factor</th><th className="py-2 pr-4 font-medium">Detail</th><th className="py-2 pr-4 font-medium">Strength</th><th className="py-2 font-medium">Contribution</th></tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {attempt.factors.map((f) => (
+                    <tr key={f.code} data-testid="factor-row">
+                      <td className="py-2 pr-4">{FACTOR_LABELS[f.code] ?? f.code}</td>
+                      <td className="py-2 pr-4 text-slate-600">{f.detail}</td>
+                      <td className="py-2 pr-4">{f.strength}</td>
+                      <td className="py-2 font-mono">{f.contribution > 0 ? "+" : ""}{f.contribution.toFixed(3)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Card>
       </div>
