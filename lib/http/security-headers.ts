@@ -37,13 +37,15 @@ export function pageCsp(nonce: string, dev: boolean): string {
 
 /**
  * The OpenID provider's own responses (JSON, its error and sign-out pages, form_post): no scripts
- * but the one oidc-provider adds to form_post, whose hash it appends to script-src itself.
+ * but the one oidc-provider adds to form_post, whose hash it appends to script-src itself. Fonts
+ * from this site: the error page uses the portal's Inter (app/fonts).
  */
 export const PROVIDER_CSP = policy({
   "default-src": "'none'",
   "script-src": "'self'",
   "style-src": "'unsafe-inline'",
   "img-src": "'self'",
+  "font-src": "'self'",
   "base-uri": "'none'",
   "frame-ancestors": "'none'",
 });

@@ -6,6 +6,7 @@ import { publicUrl, readConfig } from "../config";
 import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
 import { registrationProblem, secretMatches } from "./clients";
+import { errorPage } from "./error-page";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents } from "./events";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
@@ -188,7 +189,7 @@ function configuration(jwks: { keys: object[] }): Configuration {
     },
     renderError: (ctx, out) => {
       ctx.type = "html";
-      ctx.body = providerPage("Sign-in error", `<h1>Sign-in request refused</h1><p><strong>${htmlText(out.error)}</strong></p><p>${htmlText(out.error_description)}</p><p>Return to the application and start again.</p>`);
+      ctx.body = errorPage(ctx, out);
     },
   };
 }
