@@ -13,6 +13,13 @@ test("a wrong password and an unknown account get the same generic message", asy
   await expect(page.getByTestId("form-message")).toHaveText(GENERIC);
 });
 
+test("an empty form asks for each field instead of answering for an account", async ({ page }) => {
+  await submitSignIn(page, "", "");
+  await expect(page.getByLabel("Email")).toHaveAccessibleDescription("Enter your email.");
+  await expect(page.getByLabel("Password")).toHaveAccessibleDescription("Enter your password.");
+  await expect(page.getByTestId("form-message")).not.toHaveText(GENERIC);
+});
+
 test("repeated failures lock the account name and the form says when to retry", async ({ page }) => {
   const email = uniqueEmail("target");
   for (let i = 0; i < 5; i++) {

@@ -6,12 +6,13 @@ import { passkeyAuthenticationOptions } from "@/lib/mfa";
 import { bumpCounter, rateLimitAddress } from "@/lib/rate-limit/counters";
 import { formatWait, safeReturnPath } from "@/lib/util/format";
 
-// One message for every failure, so the form never tells whether an account exists.
+// One message for every failure, so the form never tells whether an account exists. An empty field
+// is the form's own business (it says nothing about any account) and never reaches the sign-in.
 const GENERIC_FAILURE = "That email and password do not match an active account.";
 
 const signInForm = z.object({
-  email: z.string().max(1000),
-  password: z.string().max(1000),
+  email: z.string().max(1000).refine((email) => email.trim() !== "", "Enter your email."),
+  password: z.string().min(1, "Enter your password.").max(1000),
   callbackUrl: z.string().max(2000).optional(),
 });
 

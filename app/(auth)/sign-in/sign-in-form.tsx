@@ -48,8 +48,8 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
         {!state.ok && <FormMessage state={state} />}
         {!passkeyState.ok && <FormMessage state={passkeyState} />}
         {ceremony && <FormMessage state={ceremony} />}
-        <Field label="Email" name="email" type="email" autoComplete="username webauthn" required autoFocus defaultValue={echoed(state, "email")} />
-        <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+        <Field label="Email" name="email" type="email" autoComplete="username webauthn" required autoFocus defaultValue={echoed(state, "email")} errors={state.fieldErrors?.email} />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required errors={state.fieldErrors?.password} />
         {callbackUrl && <input type="hidden" name="callbackUrl" value={callbackUrl} />}
         <Button type="submit" className="w-full" disabled={pending || leaving}>
           {pending || leaving ? "Signing in…" : "Sign in"}
