@@ -1,25 +1,44 @@
 "use client";
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { legendText } from "@/components/ui/chart-legend";
 import type { ResponseTimePoint } from "@/lib/incidents/incidents";
+
+const dayLabel = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 
 /** Incidents opened per day, with the mean minutes to acknowledge and to resolve them. */
 export function ResponseTimesChart({ points }: { points: ResponseTimePoint[] }) {
-  if (points.length === 0) return <p className="text-sm text-slate-500">No incidents in the last 30 days.</p>;
+  if (points.every((p) => p.opened === 0)) return <p className="text-sm text-slate-500">No incidents in the last 30 days.</p>;
+  // A series with no value would still get a legend entry that matches nothing on the chart.
+  const acknowledged = points.some((p) => p.mttaMinutes !== null);
+  const resolved = points.some((p) => p.mttrMinutes !== null);
+  const data = points.map((p) => ({ ...p, label: dayLabel.format(new Date(`${p.day}T00:00:00Z`)) }));
   return (
-    <div className="h-64" data-testid="response-times-chart">
-      <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="day" fontSize={11} tickLine={false} minTickGap={24} />
-          <YAxis yAxisId="count" fontSize={11} allowDecimals={false} tickLine={false} />
-          <YAxis yAxisId="minutes" orientation="right" fontSize={11} tickLine={false} />
-          <Tooltip />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Bar yAxisId="count" dataKey="opened" name="Opened" fill="#93c5fd" />
-          <Line yAxisId="minutes" type="monotone" dataKey="mttaMinutes" name="Mean time to acknowledge (min)" stroke="#d97706" strokeWidth={2} connectNulls />
-          <Line yAxisId="minutes" type="monotone" dataKey="mttrMinutes" name="Mean time to resolve (min)" stroke="#16a34a" strokeWidth={2} connectNulls />
-        </ComposedChart>
-      </ResponsiveContainer>
+    <div className="space-y-2">
+      <div className="h-64" data-testid="response-times-chart">
+        <ResponsiveContainer width="100%" height="100%">
+          <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
+            <YAxis yAxisId="count" fontSize={11} allowDecimals={false} tickLine={false} />
+            {(acknowledged || resolved) && <YAxis yAxisId="minutes" orientation="right" fontSize={11} tickLine={false} />}
+            <Tooltip />
+            <Legend wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+            <Bar yAxisId="count" dataKey="opened" name="Opened" fill="#93c5fd" maxBarSize={24} />
+            {/* Dots: a day between quiet days has no neighbour to draw a line to. */}
+            {acknowledged && <Line yAxisId="minutes" type="monotone" dataKey="mttaMinutes" name="Mean time to acknowledge (min)" stroke="#d97706" strokeWidth={2} dot={{ r: 3 }} connectNulls />}
+            {resolved && <Line yAxisId="minutes" type="monotone" dataKey="mttrMinutes" name="Mean time to resolve (min)" stroke="#16a34a" strokeWidth={2} dot={{ r: 3 }} connectNulls />}
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+      {!(acknowledged && resolved) && (
+        <p className="text-xs text-slate-500">
+          {acknowledged
+            ? "None of these incidents has been resolved yet, so there is no time to resolve to draw."
+            : resolved
+              ? "None of these incidents was acknowledged, so there is no time to acknowledge to draw."
+              : "None of these incidents has been acknowledged or resolved yet, so there are no response times to draw."}
+        </p>
+      )}
     </div>
   );
 }

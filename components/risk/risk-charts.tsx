@@ -1,30 +1,40 @@
 "use client";
 import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { legendText } from "@/components/ui/chart-legend";
 import type { TimelinePoint } from "@/lib/risk/reports";
 
-// Recharts needs the browser; the page hands these components plain data from lib/risk.
+// Recharts needs the browser; the page hands these components plain data from lib/risk. Charts
+// render only after hydration (ResponsiveContainer measures first), so labels can use the reader's
+// time zone without a hydration mismatch.
 
-const hourLabel = (iso: string, daily: boolean) => {
-  const d = new Date(iso);
-  return daily ? d.toISOString().slice(5, 10) : `${d.toISOString().slice(5, 10)} ${d.toISOString().slice(11, 13)}h`;
-};
+const hourly = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+const hourOnly = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" });
+// A day is a UTC day (lib/risk/reports.ts buckets on the server, which knows no reader's zone).
+const daily = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 
-export function RiskTimeline({ points, daily }: { points: TimelinePoint[]; daily: boolean }) {
-  if (points.length === 0) return <p className="text-sm text-slate-500">No sign-in attempts in this period.</p>;
+/** `bucketHours`: how long each point's period is (1, 6 or 24). */
+export function RiskTimeline({ points, bucketHours }: { points: TimelinePoint[]; bucketHours: number }) {
+  if (points.every((p) => p.attempts === 0)) return <p className="text-sm text-slate-500">No sign-in attempts in this period.</p>;
+  const label = (start: Date) => (bucketHours === 24 ? daily.format(start) : hourly.format(start));
+  const period = (start: Date) =>
+    bucketHours === 24 ? `${daily.format(start)} (UTC day)` : `${hourly.format(start)}–${hourOnly.format(start.getTime() + bucketHours * 3_600_000)}`;
+  // Blocked attempts are some of the attempts: stacked on the rest, one bar per period is all of them.
+  const data = points.map((p) => ({ ...p, notBlocked: p.attempts - p.blocked, label: label(new Date(p.at)), period: period(new Date(p.at)) }));
   return (
     <div className="h-64" data-testid="risk-timeline">
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={points.map((p) => ({ ...p, label: hourLabel(p.at, daily) }))} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+        <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
           <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
           <YAxis yAxisId="count" fontSize={11} allowDecimals={false} tickLine={false} />
           <YAxis yAxisId="score" orientation="right" domain={[0, 1]} fontSize={11} tickLine={false} />
-          <Tooltip />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Bar yAxisId="count" dataKey="attempts" name="Attempts" fill="#93c5fd" />
-          <Bar yAxisId="count" dataKey="blocked" name="Blocked or refused" fill="#fca5a5" />
-          <Line yAxisId="score" type="monotone" dataKey="maxScore" name="Highest score" stroke="#dc2626" dot={false} strokeWidth={2} />
-          <Line yAxisId="score" type="monotone" dataKey="avgScore" name="Average score" stroke="#2f54eb" dot={false} strokeWidth={2} />
+          <Tooltip labelFormatter={(_label, payload) => (payload[0]?.payload as (typeof data)[number] | undefined)?.period ?? ""} />
+          <Legend wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+          <Bar yAxisId="count" dataKey="notBlocked" name="Not blocked" stackId="attempts" fill="#93c5fd" maxBarSize={24} />
+          <Bar yAxisId="count" dataKey="blocked" name="Blocked or refused" stackId="attempts" fill="#fca5a5" maxBarSize={24} />
+          {/* Quiet periods have no score (null): the lines break there, and dots show a lone period. */}
+          <Line yAxisId="score" type="monotone" dataKey="maxScore" name="Highest score" stroke="#dc2626" dot={{ r: 2 }} strokeWidth={2} />
+          <Line yAxisId="score" type="monotone" dataKey="avgScore" name="Average score" stroke="#2f54eb" dot={{ r: 2 }} strokeWidth={2} />
         </ComposedChart>
       </ResponsiveContainer>
     </div>

@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
+import { everyPeriod } from "../util/periods";
 import { userEmails } from "../auth/users";
 import { incidentTargets, performAction, type ActionResult } from "./actions";
 import { captureSnapshot } from "./forensics";
@@ -44,21 +45,27 @@ export async function incidentCounts(): Promise<IncidentCounts> {
   };
 }
 
+/** One UTC day (YYYY-MM-DD); the means are null when nothing opened that day was acknowledged or resolved. */
 export type ResponseTimePoint = { day: string; opened: number; mttaMinutes: number | null; mttrMinutes: number | null };
 
-/** Per day over the last `days`: incidents opened, mean time to acknowledge and to resolve (minutes). */
+const DAY_MS = 86_400_000;
+
+/** Every day of the last `days` (quiet ones too): incidents opened, mean time to acknowledge and to resolve (minutes). */
 export async function responseTimes(days = 30, now = new Date()): Promise<{ points: ResponseTimePoint[]; mttaMinutes: number | null; mttrMinutes: number | null }> {
-  const since = new Date(now.getTime() - days * 86_400_000);
+  const since = new Date(now.getTime() - days * DAY_MS);
   // ROLLUP adds the whole period's row (day IS NULL) to the per-day rows: one pass over the table.
   const rows = await db().$queryRaw<{ day: Date | null; opened: bigint; mtta: number | null; mttr: number | null }[]>`
-    SELECT date_trunc('day', created_at) AS day, count(*) AS opened,
+    SELECT to_timestamp(floor(extract(epoch FROM created_at) / 86400) * 86400) AS day, count(*) AS opened,
            avg(extract(epoch FROM acknowledged_at - created_at) / 60) AS mtta,
            avg(extract(epoch FROM resolved_at - created_at) / 60) AS mttr
     FROM incidents WHERE created_at >= ${since} GROUP BY ROLLUP (1) ORDER BY 1 NULLS LAST`;
   const overall = rows.find((r) => r.day === null);
   const round = (v: number | null) => (v === null ? null : Math.round(Number(v) * 10) / 10);
   return {
-    points: rows.flatMap((r) => (r.day ? [{ day: r.day.toISOString().slice(0, 10), opened: Number(r.opened), mttaMinutes: round(r.mtta), mttrMinutes: round(r.mttr) }] : [])),
+    points: everyPeriod(
+      new Map(rows.flatMap((r) => (r.day ? [[r.day.getTime(), { day: r.day.toISOString().slice(0, 10), opened: Number(r.opened), mttaMinutes: round(r.mtta), mttrMinutes: round(r.mttr) }] as const] : []))),
+      since, now, DAY_MS, (start) => ({ day: start.toISOString().slice(0, 10), opened: 0, mttaMinutes: null, mttrMinutes: null }),
+    ),
     mttaMinutes: round(overall?.mtta ?? null),
     mttrMinutes: round(overall?.mttr ?? null),
   };

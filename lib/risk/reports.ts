@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "../db/client";
+import { everyPeriod } from "../util/periods";
 import { audit, type AuditContext } from "../audit/context";
 import { deviceLabels } from "../devices";
 import { placeLabel } from "./geo";
@@ -8,10 +9,17 @@ import type { Decision, Factor } from "./scoring";
 // What /admin/risk and the account's activity list read. Aggregates run in PostgreSQL over
 // login_attempts (indexed by time, user, IP and score), so they stay cheap as the table grows.
 
-export const RISK_RANGES = { "24h": { hours: 24, bucket: "hour" }, "7d": { hours: 168, bucket: "hour" }, "30d": { hours: 720, bucket: "day" } } as const;
+// Some 30 bars whatever the range: 168 hourly bars in a week were a pixel wide each, so a week
+// looked empty with a spike at its edge.
+export const RISK_RANGES = {
+  "24h": { hours: 24, bucketHours: 1, per: "hour" },
+  "7d": { hours: 168, bucketHours: 6, per: "6 hours" },
+  "30d": { hours: 720, bucketHours: 24, per: "day (UTC)" },
+} as const;
 export type RiskRange = keyof typeof RISK_RANGES;
 
-export type TimelinePoint = { at: string; attempts: number; blocked: number; avgScore: number; maxScore: number };
+/** A period from `at` (ISO): its scores are null when nothing in it was scored, so the chart draws no line there. */
+export type TimelinePoint = { at: string; attempts: number; blocked: number; avgScore: number | null; maxScore: number | null };
 export type RiskOverview = {
   timeline: TimelinePoint[];
   /** Attempts per score band: [0, 0.1), [0.1, 0.2), … [0.9, 1]. */
@@ -40,11 +48,12 @@ export type AttemptSummary = {
 const num = (v: unknown) => Number(v ?? 0);
 
 export async function riskOverview(range: RiskRange, now = new Date()): Promise<RiskOverview> {
-  const { hours, bucket } = RISK_RANGES[range];
+  const { hours, bucketHours } = RISK_RANGES[range];
   const since = new Date(now.getTime() - hours * 3_600_000);
+  const step = bucketHours * 3600;
   const [timeline, distribution, decisions, riskiest, users, ips] = await Promise.all([
     db().$queryRaw<{ at: Date; attempts: bigint; blocked: bigint; avg: number | null; max: number | null }[]>`
-      SELECT date_trunc(${bucket}, at) AS at, count(*) AS attempts, count(*) FILTER (WHERE outcome IN ('blocked', 'refused', 'rate_limited')) AS blocked,
+      SELECT to_timestamp(floor(extract(epoch FROM at) / ${step}) * ${step}) AS at, count(*) AS attempts, count(*) FILTER (WHERE outcome IN ('blocked', 'refused', 'rate_limited')) AS blocked,
              avg(risk_score) AS avg, max(risk_score) AS max
       FROM login_attempts WHERE at > ${since} GROUP BY 1 ORDER BY 1`,
     db().$queryRaw<{ band: number; attempts: bigint }[]>`
@@ -71,7 +80,10 @@ export async function riskOverview(range: RiskRange, now = new Date()): Promise<
   const byDecision = { allow: 0, watch: 0, mfa: 0, phishing_resistant: 0, block: 0 } as Record<Decision, number>;
   for (const row of decisions) if (row.decision in byDecision) byDecision[row.decision as Decision] = num(row.attempts);
   return {
-    timeline: fillBuckets(timeline.map((t) => ({ at: t.at.toISOString(), attempts: num(t.attempts), blocked: num(t.blocked), avgScore: round(t.avg), maxScore: round(t.max) })), since, now, bucket),
+    timeline: everyPeriod(
+      new Map(timeline.map((t) => [t.at.getTime(), { at: t.at.toISOString(), attempts: num(t.attempts), blocked: num(t.blocked), avgScore: roundOrNull(t.avg), maxScore: roundOrNull(t.max) }])),
+      since, now, step * 1000, (start) => ({ at: start.toISOString(), attempts: 0, blocked: 0, avgScore: null, maxScore: null }),
+    ),
     distribution: bands,
     decisions: byDecision,
     riskiestAttempts: riskiest.map(toSummary),
@@ -80,19 +92,8 @@ export async function riskOverview(range: RiskRange, now = new Date()): Promise<
   };
 }
 
-/** Every period in the range, quiet ones as zeros, so the chart's time axis is even. */
-function fillBuckets(points: TimelinePoint[], since: Date, now: Date, bucket: "hour" | "day"): TimelinePoint[] {
-  const step = bucket === "hour" ? 3_600_000 : 86_400_000;
-  const byTime = new Map(points.map((p) => [p.at, p]));
-  const filled: TimelinePoint[] = [];
-  for (let t = Math.floor(since.getTime() / step) * step; t <= now.getTime(); t += step) {
-    const at = new Date(t).toISOString();
-    filled.push(byTime.get(at) ?? { at, attempts: 0, blocked: 0, avgScore: 0, maxScore: 0 });
-  }
-  return filled;
-}
-
 const round = (v: number | null) => Math.round((v ?? 0) * 1000) / 1000;
+const roundOrNull = (v: number | null) => (v === null ? null : round(v));
 
 type AttemptRow = Awaited<ReturnType<ReturnType<typeof db>["loginAttempt"]["findFirstOrThrow"]>>;
 

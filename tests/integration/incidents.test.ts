@@ -323,6 +323,9 @@ describe("analysts", () => {
     const times = await responseTimes(30);
     expect(times).toMatchObject({ mttaMinutes: 20, mttrMinutes: 60 });
     expect(times.points.reduce((sum, p) => sum + p.opened, 0)).toBe(3);
+    // Every day of the period is there (the first one partly), quiet ones without response times.
+    expect(times.points).toHaveLength(31);
+    expect(times.points[0]).toMatchObject({ opened: 0, mttaMinutes: null, mttrMinutes: null });
   });
 
   it("playbook steps typed as JSON get errors that point at the step", () => {

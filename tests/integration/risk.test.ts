@@ -231,8 +231,12 @@ describe("views", () => {
     expect(overview.riskiestUsers[0]).toMatchObject({ userId: user.id, maxScore: 0.95, elevated: 1 });
     expect(overview.riskiestIps[0]).toMatchObject({ ip: TOKYO, maxScore: 0.95 });
     expect(overview.distribution.reduce((n, b) => n + b.attempts, 0)).toBe(3);
-    expect(overview.timeline).toHaveLength(169);
+    // A week in six-hour periods (UTC, from the one holding its start): 28, and the current one.
+    expect(overview.timeline).toHaveLength(29);
     expect(overview.timeline.reduce((n, p) => n + p.attempts, 0)).toBe(3);
+    expect(overview.timeline.find((p) => p.at === "2026-11-15T06:00:00.000Z")).toMatchObject({ attempts: 3, blocked: 1, maxScore: 0.95 });
+    // A quiet period has no score: the chart draws no line through it.
+    expect(overview.timeline[0]).toEqual({ at: "2026-11-09T06:00:00.000Z", attempts: 0, blocked: 0, avgScore: null, maxScore: null });
   });
 });
 

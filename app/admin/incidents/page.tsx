@@ -24,7 +24,7 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
       <PageHeader title="Incidents" description="Alerts from detection rules, joined into incidents by user and IP; playbooks respond automatically." />
       <IncidentsNav current="/admin/incidents" />
       <div className="space-y-6">
-        <div className="grid gap-3 sm:grid-cols-6" data-testid="incident-counts">
+        <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6" data-testid="incident-counts">
           {SEVERITIES.map((s) => (
             <Link key={s} href={`/admin/incidents?severity=${s}`} className="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm hover:bg-slate-50">
               <p className="text-xs text-slate-500">Open · {s}</p>

@@ -36,7 +36,7 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
       />
       <RiskNav current="/admin/risk" />
       <div className="space-y-6">
-        <div className="grid gap-3 sm:grid-cols-5" data-testid="decision-counts">
+        <div className="grid grid-cols-2 gap-3 sm:grid-cols-5" data-testid="decision-counts">
           {DECISIONS.map((d) => (
             <div key={d} className="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm">
               <p className="text-xs text-slate-500">{DECISION_LABELS[d]}</p>
@@ -46,8 +46,8 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
           ))}
         </div>
         <div className="grid gap-6 lg:grid-cols-2">
-          <Card title="Risk over time" description="Attempts per period, with the highest and average score.">
-            <RiskTimeline points={overview.timeline} daily={RISK_RANGES[range].bucket === "day"} />
+          <Card title="Risk over time" description={`Attempts per ${RISK_RANGES[range].per}, with the highest and average score.`}>
+            <RiskTimeline points={overview.timeline} bucketHours={RISK_RANGES[range].bucketHours} />
           </Card>
           <Card title="Score distribution" description="Assessed attempts per score band.">
             <ScoreDistribution bands={overview.distribution} />
