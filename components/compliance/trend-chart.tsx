@@ -1,5 +1,6 @@
 "use client";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { legendText } from "@/components/ui/chart-legend";
 
 export type TrendRow = { label: string; pass: number; excepted: number; fail: number };
 
@@ -41,7 +42,7 @@ export function ComplianceTrendChart({ points }: { points: TrendRow[] }) {
           <YAxis fontSize={11} allowDecimals={false} tickLine={false} />
           <Tooltip />
           {/* Recharts colours legend text like its series; the swatch carries the colour, the text stays readable. */}
-          <Legend wrapperStyle={{ fontSize: 12 }} iconType="square" formatter={(name) => <span className="text-slate-700">{name}</span>} />
+          <Legend wrapperStyle={{ fontSize: 12 }} iconType="square" formatter={legendText} />
           {SERIES.map((s) => (
             <Line key={s.key} type="linear" dataKey={s.key} name={s.name} stroke={s.color} strokeWidth={2} dot={{ r: 3, fill: s.color }} />
           ))}

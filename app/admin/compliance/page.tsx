@@ -79,21 +79,23 @@ export default async function CompliancePage() {
 
         <Card title="Recent test runs">
           {runs.length === 0 ? <p className="text-sm text-slate-500">No run yet. The first scheduled run starts 15 minutes after the server; run them now with the button above.</p> : (
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs uppercase tracking-wide text-slate-500">
-                <tr><th className="py-2 pr-3 font-medium">Started</th><th className="py-2 pr-3 font-medium">Trigger</th><th className="py-2 pr-3 font-medium">Tests</th><th className="py-2 font-medium">Audit event</th></tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {runs.map((r) => (
-                  <tr key={r.id}>
-                    <td className="py-2 pr-3 text-xs">{formatDateTime(r.startedAt)}</td>
-                    <td className="py-2 pr-3 text-xs">{r.trigger}</td>
-                    <td className="py-2 pr-3 text-xs">{r.passed} passed, {r.failed} failed</td>
-                    <td className="py-2 text-xs">{r.auditSeq ? <Link className="text-brand-700 hover:underline" href={`/admin/audit/${r.auditSeq}`}>#{r.auditSeq}</Link> : "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead className="text-xs uppercase tracking-wide text-slate-500">
+                  <tr><th className="py-2 pr-3 font-medium">Started</th><th className="py-2 pr-3 font-medium">Trigger</th><th className="py-2 pr-3 font-medium">Tests</th><th className="py-2 font-medium">Audit event</th></tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {runs.map((r) => (
+                    <tr key={r.id}>
+                      <td className="py-2 pr-3 text-xs">{formatDateTime(r.startedAt)}</td>
+                      <td className="py-2 pr-3 text-xs">{r.trigger}</td>
+                      <td className="py-2 pr-3 text-xs">{r.passed} passed, {r.failed} failed</td>
+                      <td className="py-2 text-xs">{r.auditSeq ? <Link className="text-brand-700 hover:underline" href={`/admin/audit/${r.auditSeq}`}>#{r.auditSeq}</Link> : "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Card>
       </div>

@@ -32,23 +32,25 @@ export default async function ClientGrantsPage({ params }: { params: Promise<{ i
         {grants.length === 0 ? (
           <p className="text-sm text-slate-500">No user has granted this client access.</p>
         ) : (
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>User</th><th className={th}>Scopes</th><th className={th}>Granted</th><th className={th}>Last changed</th><th /></tr></thead>
-            <tbody className="divide-y divide-slate-100">
-              {grants.map((g) => {
-                const email = emails.get(g.userId) ?? "(deleted user)";
-                return (
-                  <tr key={g.userId} data-testid="grant-row">
-                    <td className="py-2 pr-4"><Link className="text-brand-700 hover:underline" href={`/admin/users/${g.userId}`}>{email}</Link></td>
-                    <td className="py-2 pr-4 font-mono text-xs">{g.scopes.join(" ")}</td>
-                    <td className="py-2 pr-4">{formatDateTime(g.since)}</td>
-                    <td className="py-2 pr-4">{formatDateTime(g.lastUpdated)}</td>
-                    <td className="py-2 text-right"><ActionButton action={revokeUserGrantAction} fields={{ clientId: client.id, userId: g.userId }} label="Revoke" variant="danger" confirm={`Revoke ${email}'s grant to ${client.name}?`} /></td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>User</th><th className={th}>Scopes</th><th className={th}>Granted</th><th className={th}>Last changed</th><th /></tr></thead>
+              <tbody className="divide-y divide-slate-100">
+                {grants.map((g) => {
+                  const email = emails.get(g.userId) ?? "(deleted user)";
+                  return (
+                    <tr key={g.userId} data-testid="grant-row">
+                      <td className="py-2 pr-4"><Link className="text-brand-700 hover:underline" href={`/admin/users/${g.userId}`}>{email}</Link></td>
+                      <td className="py-2 pr-4 font-mono text-xs">{g.scopes.join(" ")}</td>
+                      <td className="py-2 pr-4">{formatDateTime(g.since)}</td>
+                      <td className="py-2 pr-4">{formatDateTime(g.lastUpdated)}</td>
+                      <td className="py-2 text-right"><ActionButton action={revokeUserGrantAction} fields={{ clientId: client.id, userId: g.userId }} label="Revoke" variant="danger" confirm={`Revoke ${email}'s grant to ${client.name}?`} /></td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         )}
       </Card>
     </>
