@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
-import { checkAccountLock, checkSignInThrottle, lockAccountName, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
+import { checkAccountLock, checkPasswordTries, lockAccountName, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
@@ -49,8 +49,8 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: "account", retryAfterSeconds } });
     return { ok: false, reason: "throttled", retryAfterSeconds };
   };
-  const tries = await passwordTryKey(email, deviceToken);
-  const verdict = await checkSignInThrottle(email, deviceToken, now);
+  const tries = await passwordTryKey(email, user?.id ?? null, deviceToken);
+  const verdict = await checkPasswordTries(email, tries, now);
   if (!verdict.allowed) return throttled(verdict.retryAfterSeconds);
 
   const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken }, now);

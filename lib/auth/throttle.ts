@@ -30,19 +30,21 @@ const lockKey = (email: string) => `signin:lock:${hashed(email)}`;
 // a device only together with this account.
 const deviceKey = (deviceId: string) => `signin:dev:${deviceId}`;
 
-/** Whose tries a password sign-in spends: the device's own, from a known device of the account, else the account name's. */
-export async function passwordTryKey(email: string, deviceToken: string | null): Promise<string> {
-  if (deviceToken) {
-    const user = await db().user.findUnique({ where: { email }, select: { id: true } });
-    const device = user ? await knownDevice(user.id, deviceToken) : null;
-    if (device) return deviceKey(device.id);
-  }
-  return accountKey(email);
+/** Whose tries a password sign-in spends: the device's own, from a known device of the account (`userId`), else the account name's. */
+export async function passwordTryKey(email: string, userId: string | null, deviceToken: string | null): Promise<string> {
+  const device = userId && deviceToken ? await knownDevice(userId, deviceToken) : null;
+  return device ? deviceKey(device.id) : accountKey(email);
 }
 
-/** May a password be tried for this account name from this browser now (no failure lockout, no deliberate lock)? */
+/** May a password be tried now with these tries (passwordTryKey) for this account name: no failure lockout, no deliberate lock? */
+export async function checkPasswordTries(email: string, tries: string, now = new Date()): Promise<ThrottleVerdict> {
+  return verdict(await lockedUntil([tries, lockKey(email)], now), now);
+}
+
+/** The same, for a request that has only the typed email and the browser's device cookie (the HTTP pre-check). */
 export async function checkSignInThrottle(email: string, deviceToken: string | null, now = new Date()): Promise<ThrottleVerdict> {
-  return verdict(await lockedUntil([await passwordTryKey(email, deviceToken), lockKey(email)], now), now);
+  const user = deviceToken ? await db().user.findUnique({ where: { email }, select: { id: true } }) : null;
+  return checkPasswordTries(email, await passwordTryKey(email, user?.id ?? null, deviceToken), now);
 }
 
 /** Is the account deliberately locked (lockAccountName)? Checked by every way of signing in. */
