@@ -89,24 +89,25 @@ export async function appendBatch(events: Unchained[]): Promise<RecordedEvent[]>
   return stored.map(({ seq, id, at, hash }) => ({ seq, id, at, hash }));
 }
 
+const headRow = () => db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true, canonicalJsonFrom: true } });
+
+function present<T>(head: T | null): T {
+  if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
+  return head;
+}
+
 /** The chain head and every checkpoint, read in one snapshot: no batch commits between the two reads. */
 export async function readHeadAndCheckpoints() {
   const [head, checkpoints] = await db().$transaction(
-    [
-      db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true, canonicalJsonFrom: true } }),
-      db().auditCheckpoint.findMany({ orderBy: { seq: "asc" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } }),
-    ],
+    [headRow(), db().auditCheckpoint.findMany({ orderBy: { seq: "asc" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } })],
     { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
   );
-  if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
-  return { head, checkpoints };
+  return { head: present(head), checkpoints };
 }
 
 /** The chain head: the newest event's sequence number and hash. It moves in the same transaction as the insert, so every event up to it is committed. */
 export async function readChainHead(): Promise<{ seq: bigint; hash: string; canonicalJsonFrom: bigint }> {
-  const head = await db().auditChainHead.findUnique({ where: { id: 1 }, select: { seq: true, hash: true, canonicalJsonFrom: true } });
-  if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
-  return head;
+  return present(await headRow());
 }
 
 export type CheckpointReason = "periodic" | "purge" | "key_rotation";
