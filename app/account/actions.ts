@@ -1,8 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordPairSchema, reportUnrecognizedSignIn, tooManyTries, updateName } from "@/lib/auth";
-import { hasSecondFactor, secondFactors } from "@/lib/mfa";
+import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordPairSchema, passwordRefused, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
 
 export const updateProfileAction = guardedAction("signed-in", z.object({ name: nameSchema }), async ({ name }, user, ctx) => {
   await updateName(user.id, name, ctx);
@@ -21,14 +20,14 @@ export const changePasswordAction = guardedAction(
   async (form, user, ctx) => {
     const disconnectApps = form.disconnectApps === "on";
     const result = await changePassword(user, form.currentPassword, form.newPassword, ctx, { disconnectApps });
-    if (!result.ok) return result.reason === "wrong_password" ? { ok: false, fieldErrors: { currentPassword: ["That is not your current password."] } } : tooManyTries(result);
+    if (!result.ok) return passwordRefused(result, "currentPassword", "That is not your current password.");
     revalidatePath("/account/security");
     revalidatePath("/account/apps");
     const others = result.endedSessions === 1 ? "1 other session was" : `${result.endedSessions} other sessions were`;
     return { ok: true, message: `Password changed. ${others} signed out.${disconnectApps ? " Every app you had let in was disconnected." : ""}` };
   },
   // The form asks for the current password: only a user with a second factor must also step up.
-  { stepUp: async (_form, user) => hasSecondFactor(await secondFactors(user.id)) },
+  { stepUp: "second-factor-only" },
 );
 
 export const revokeSessionAction = guardedAction("signed-in", z.object({ sessionId: z.uuid() }), async ({ sessionId }, user, ctx) => {

@@ -11,17 +11,16 @@ type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
 
 /** Adds a passkey or security key under a name the user chooses. */
 export function PasskeyRegistration({ optionsAction, registerAction }: { optionsAction: Action; registerAction: Action }) {
-  const [state, register, pending] = useActionState(registerAction, {});
-  const [, startTransition] = useTransition();
   const [name, setName] = useState("");
+  // Once a passkey is added its name is spent: the field empties for the next one.
+  const [state, register, pending] = useActionState(async (previous: ActionState, form: FormData) => {
+    const answer = await registerAction(previous, form);
+    if (answer.ok) setName("");
+    return answer;
+  }, {});
+  const [, startTransition] = useTransition();
   const [ceremony, setCeremony] = useState<ActionState | null>(null);
   const backupCodes = state.ok ? (state.data as { backupCodes: string[] | null }).backupCodes : null;
-  // Once a passkey is added its name is spent: the field empties for the next one.
-  const [answered, setAnswered] = useState(state);
-  if (state !== answered) {
-    setAnswered(state);
-    if (state.ok) setName("");
-  }
 
   async function add() {
     setCeremony(null);

@@ -5,6 +5,7 @@ import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import { useFollowRedirect } from "@/components/ui/follow-redirect";
+import { echoed } from "@/components/ui/echoed";
 import { ceremonyError, passkeyAssertion } from "./webauthn";
 
 type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
@@ -34,14 +35,14 @@ export function SecondFactorForm({
   const [ceremony, setCeremony] = useState<ActionState | null>(null);
   const [, startTransition] = useTransition();
   const [remember, setRemember] = useState(false);
-  // The answer belongs to the method that was tried: switching methods clears it from view.
-  const [triedWith, setTriedWith] = useState<Method | null>(null);
+  // The answer belongs to the method that was tried (the action echoes it): switching methods
+  // clears it from view. An answer without one (the session ended) shows whatever is chosen.
+  const triedWith = echoed(state, "method") ?? method;
 
   const common = { callbackUrl, ...(offerRememberDevice && remember ? { rememberDevice: "on" } : {}) };
 
   async function usePasskey() {
     setCeremony(null);
-    setTriedWith("passkey");
     try {
       const form = await passkeyAssertion(passkeyOptionsAction);
       form.append("method", "passkey");
@@ -77,7 +78,7 @@ export function SecondFactorForm({
           {pending ? "Verifying…" : "Use a passkey"}
         </Button>
       ) : (
-        <form action={dispatch} onSubmit={() => setTriedWith(method)} className="space-y-4" noValidate>
+        <form action={dispatch} className="space-y-4" noValidate>
           <input type="hidden" name="method" value={method} />
           {Object.entries(common).map(([k, v]) => (
             <input key={k} type="hidden" name={k} value={v} />

@@ -9,12 +9,12 @@ const variants = {
 
 export type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & { variant?: keyof typeof variants; size?: "sm" | "md" };
 
-export function Button({ variant = "primary", size = "md", className = "", ...props }: ButtonProps) {
+/** A button's look, for a link that acts as one. */
+export function buttonClass(variant: keyof typeof variants = "primary", size: "sm" | "md" = "md"): string {
   const sizing = size === "sm" ? "px-2.5 py-1 text-xs" : "px-4 py-2 text-sm";
-  return (
-    <button
-      className={`inline-flex items-center justify-center gap-2 rounded-md font-medium transition-colors disabled:cursor-not-allowed ${sizing} ${variants[variant]} ${className}`}
-      {...props}
-    />
-  );
+  return `inline-flex items-center justify-center gap-2 rounded-md font-medium transition-colors disabled:cursor-not-allowed ${sizing} ${variants[variant]}`;
+}
+
+export function Button({ variant = "primary", size = "md", className = "", ...props }: ButtonProps) {
+  return <button className={`${buttonClass(variant, size)} ${className}`} {...props} />;
 }

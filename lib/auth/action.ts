@@ -42,11 +42,13 @@ function echoValues(formData: FormData): Record<string, string | string[]> {
 type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
 /**
  * stepUp: the action needs the user to have confirmed it is them in the last few minutes: with a
- * second factor if they have one, else with their password. A function decides by the validated
- * input and the user, for actions that are sensitive one way only (enabling an account, not
- * disabling it) or that check the password themselves.
+ * second factor if they have one, else with their password. "second-factor-only": the form asks
+ * for the password itself, so only a user with a second factor must also prove it. A function
+ * decides by the validated input, for actions that are sensitive one way only (enabling an
+ * account, not disabling it).
  */
-type Options<I> = { stepUp?: boolean | ((input: I, user: CurrentUser) => boolean | Promise<boolean>) };
+type StepUp = boolean | "second-factor-only";
+type Options<I> = { stepUp?: StepUp | ((input: I) => boolean | Promise<boolean>) };
 
 /** `ctx` is who is acting and from where, for the audit events the handler's domain calls write. */
 type Handler<S extends z.ZodType, U> = (input: z.infer<S>, user: U, ctx: AuditContext) => Promise<ActionState>;
@@ -95,9 +97,9 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
         values: echoValues(formData),
       };
     }
-    const needsStepUp = user && (typeof options.stepUp === "function" ? await options.stepUp(parsed.data, user) : options.stepUp);
+    const stepUp = typeof options.stepUp === "function" ? await options.stepUp(parsed.data) : options.stepUp;
     // A sign-in waiting for enrollment is minutes old and began with the password: that is its step-up.
-    if (user && needsStepUp && !enrolling && !(await stepUpSatisfied(user))) {
+    if (user && stepUp && !enrolling && !(await stepUpSatisfied(user, stepUp))) {
       return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
     }
     const client = await requestContext();
@@ -113,9 +115,10 @@ async function enrollingUser(): Promise<CurrentUser | null> {
 }
 
 // A user with a second factor proves it is them with it; one without has only the password.
-async function stepUpSatisfied(user: CurrentUser): Promise<boolean> {
+async function stepUpSatisfied(user: CurrentUser, stepUp: StepUp): Promise<boolean> {
   if (hasFreshMfa(user)) return true;
-  return !hasSecondFactor(await secondFactors(user.id)) && hasFreshPassword(user);
+  if (hasSecondFactor(await secondFactors(user.id))) return false;
+  return stepUp === "second-factor-only" || hasFreshPassword(user);
 }
 
 /**

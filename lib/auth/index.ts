@@ -3,7 +3,7 @@ export { currentUser, currentPendingSignIn, pendingStageUrl, requireUser, hasFre
 export { requireAccess, requireConsole, canAccess, viewableSections, tokenIssuanceDecision, consoleSubject, type ConsoleAccess } from "./access";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
-export { reauthenticateWithPassword, tooManyTries } from "./reauthenticate";
+export { reauthenticateWithPassword, passwordRefused } from "./reauthenticate";
 export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
 export { checkSignInThrottle, signInLockedUntil } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";

@@ -48,8 +48,9 @@ export async function reauthenticateWithPassword(user: Who, password: string, ct
   return check;
 }
 
-/** What a form shows when the password was tried too often (the session may have just ended). */
-export function tooManyTries(check: Extract<SessionPasswordCheck, { reason: "too_many_tries" }>): ActionState {
+/** What a form shows for a refused password: `wrongMessage` under its `field`, or why it may not be tried (the session may have just ended). */
+export function passwordRefused(check: Exclude<SessionPasswordCheck, { ok: true }>, field: string, wrongMessage: string): ActionState {
+  if (check.reason === "wrong_password") return { ok: false, fieldErrors: { [field]: [wrongMessage] } };
   if (check.signedOut) return { ok: false, message: "Too many wrong passwords: this session was signed out. Sign in again later." };
   const minutes = Math.max(1, Math.ceil(check.retryAfterSeconds / 60));
   return { ok: false, message: `Too many wrong passwords. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.` };

@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { guardedAction, leaveTo, reauthenticateWithPassword, stepUp, tooManyTries } from "@/lib/auth";
+import { guardedAction, leaveTo, passwordRefused, reauthenticateWithPassword, stepUp } from "@/lib/auth";
 import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 
@@ -20,6 +20,6 @@ const passwordForm = z.object({ callbackUrl: z.string().max(2000).optional(), pa
 
 export const confirmPasswordAction = guardedAction("signed-in", passwordForm, async (form, user, ctx) => {
   const result = await reauthenticateWithPassword(user, form.password, ctx);
-  if (!result.ok) return result.reason === "wrong_password" ? { ok: false, fieldErrors: { password: ["That is not your password."] } } : tooManyTries(result);
+  if (!result.ok) return passwordRefused(result, "password", "That is not your password.");
   return leaveTo(safeReturnPath(form.callbackUrl, "/account/security"));
 });

@@ -3,7 +3,7 @@ import { SecondFactorForm } from "@/components/mfa/second-factor-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { Card } from "@/components/ui/card";
 import { requireUser } from "@/lib/auth";
-import { secondFactors } from "@/lib/mfa";
+import { hasSecondFactor, secondFactors } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 import { stepUpAction, stepUpPasskeyOptionsAction } from "./actions";
 import { PasswordConfirmForm } from "./password-confirm-form";
@@ -15,7 +15,7 @@ export default async function ConfirmPage({ searchParams }: { searchParams: Prom
   const raw = (await searchParams).callbackUrl;
   const callbackUrl = safeReturnPath(typeof raw === "string" ? raw : undefined, "/account/security");
   const factors = await secondFactors(user.id);
-  const hasFactor = factors.totp || factors.passkeys > 0;
+  const hasFactor = hasSecondFactor(factors);
   return (
     <>
       <PageHeader title="Confirm it is you" description="Sensitive changes need you to confirm it is you: a second factor (or, without one, your password) from the last few minutes." />

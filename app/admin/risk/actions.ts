@@ -10,13 +10,14 @@ import { addIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, removeIpRul
 // fresh second factor. Adding a block rule or removing an allow rule does not, so that answering an
 // attack stays quick.
 export const addIpRuleAction = guardedAction({ section: "risk", action: "manage" }, newIpRuleSchema, async (input, _user, ctx) => {
-  const rule = await addIpRule(input, ctx).catch((error: unknown) => {
-    if (error instanceof IpRuleRefusedError) return error;
+  try {
+    const rule = await addIpRule(input, ctx);
+    revalidatePath("/admin/risk/ip-rules");
+    return { ok: true, message: `${rule.cidr} is now on the ${rule.kind} list.` };
+  } catch (error) {
+    if (error instanceof IpRuleRefusedError) return { ok: false, fieldErrors: { cidr: [error.message] } };
     throw error;
-  });
-  if (rule instanceof IpRuleRefusedError) return { ok: false, fieldErrors: { cidr: [rule.message] } };
-  revalidatePath("/admin/risk/ip-rules");
-  return { ok: true, message: `${rule.cidr} is now on the ${rule.kind} list.` };
+  }
 }, { stepUp: ({ kind }) => kind === "allow" });
 
 export const removeIpRuleAction = guardedAction({ section: "risk", action: "manage" }, z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {

@@ -6,6 +6,9 @@ import path from "node:path";
 // the same file from this fixed address.
 const FONT = path.join(process.cwd(), "node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2");
 
+// Read once, at build time.
+export const dynamic = "force-static";
+
 export async function GET() {
   return new Response(new Uint8Array(await readFile(FONT)), { headers: { "Content-Type": "font/woff2", "Cache-Control": "public, max-age=604800" } });
 }

@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import { PasskeyRegistration } from "@/components/mfa/passkey-registration";
 import { TotpEnrollment } from "@/components/mfa/totp-enrollment";
 import { signOutAction } from "@/components/shell/actions";
+import { buttonClass } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { currentPendingSignIn, currentUser, pendingStageUrl } from "@/lib/auth";
 import { safeReturnPath } from "@/lib/util/format";
@@ -40,7 +41,7 @@ export default async function EnrollPage({ searchParams }: { searchParams: Promi
             </button>
           </form>
         ) : (
-          <Link href={callbackUrl} className="flex w-full items-center justify-center rounded-md bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700">
+          <Link href={callbackUrl} className={`${buttonClass()} w-full`}>
             Continue
           </Link>
         )}
