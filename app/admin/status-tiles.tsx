@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { SeverityBadge } from "@/components/incidents/badges";
-import { searchAuditEvents } from "@/lib/audit";
+import { lastChainVerification } from "@/lib/audit";
 import { listActiveUsersWithRole } from "@/lib/auth";
 import { controlStatus, listRuns, signingKeyRotation, SIGNING_KEY_MAX_AGE_DAYS } from "@/lib/compliance";
 import { incidentCounts, SEVERITIES } from "@/lib/incidents";
@@ -133,7 +133,7 @@ export async function MfaEnrollmentTile() {
 }
 
 export async function AuditChainTile() {
-  const last = (await searchAuditEvents({ action: "audit.chain.verify" })).events[0];
+  const last = await lastChainVerification();
   if (!last) {
     return (
       <Tile id="audit" title="Audit chain" state="check" link={{ href: "/admin/audit", label: "Audit trail" }}>
@@ -144,7 +144,7 @@ export async function AuditChainTile() {
   const at = new Date(last.at);
   const intact = last.outcome === "success";
   const recent = withinLastDay(at);
-  const { eventsChecked, problem } = last.metadata;
+  const { eventsChecked, problem } = last;
   return (
     <Tile id="audit" title="Audit chain" state={!intact ? "act" : recent ? "ok" : "check"} link={{ href: "/admin/audit", label: "Audit trail" }}>
       {intact ? (

@@ -3,7 +3,7 @@
 export { recordAuditEvent, ipSearchHash } from "./record";
 export { AUDIT_TYPES, AUDIT_OUTCOMES, SYSTEM_ACTOR, type AuditEventInput, type AuditActor, type AuditType, type StoredEvent } from "./events";
 export { verifyChain, type ChainVerification } from "./verify";
-export { verifyChainAndRecord, verifyChainIfDue, scheduleChainVerification } from "./scheduled-verify";
+export { verifyChainAndRecord, verifyChainIfDue, scheduleChainVerification, lastChainVerification, type ChainVerificationRecord } from "./scheduled-verify";
 export {
   searchAuditEvents, findAuditEvent, checkAuditEvent, checkAuditEvents, auditEventsAfter, distinctMetadataValues, auditFiltersSchema, parseSeq, AUDIT_PAGE_SIZE,
   type AuditFilters, type AuditEventView, type AuditEventCheck, type DistinctMetadataQuery,

@@ -20,10 +20,20 @@ export async function verifyChainAndRecord(via: "console" | "cli" | "schedule", 
   return result;
 }
 
+export type ChainVerificationRecord = { seq: string; at: string; outcome: string; eventsChecked: unknown; problem: unknown };
+
+/** The newest audit.chain.verify event (who ran it aside): when, how it ended, and what it found. */
+export async function lastChainVerification(): Promise<ChainVerificationRecord | null> {
+  const last = await db().auditEvent.findFirst({ where: { action: "audit.chain.verify" }, orderBy: { seq: "desc" }, select: { seq: true, at: true, outcome: true, metadata: true } });
+  if (!last) return null;
+  const { eventsChecked, problem } = (last.metadata ?? {}) as { eventsChecked?: unknown; problem?: unknown };
+  return { seq: last.seq.toString(), at: last.at.toISOString(), outcome: last.outcome, eventsChecked, problem };
+}
+
 /** Verifies the chain unless someone (a person, the CLI, another instance) did within 23 hours; true if it ran. */
 export async function verifyChainIfDue(now = new Date()): Promise<boolean> {
-  const last = await db().auditEvent.findFirst({ where: { action: "audit.chain.verify" }, orderBy: { seq: "desc" }, select: { at: true } });
-  if (last && now.getTime() - last.at.getTime() < 23 * HOUR_MS) return false;
+  const last = await lastChainVerification();
+  if (last && now.getTime() - new Date(last.at).getTime() < 23 * HOUR_MS) return false;
   await verifyChainAndRecord("schedule", SYSTEM_CONTEXT);
   return true;
 }
