@@ -106,7 +106,6 @@ export async function ComplianceTile() {
 
 export async function MfaEnrollmentTile() {
   const roles = mfaRequiredRoles();
-  const missing = await withoutSecondFactor(await listActiveUsersWithRole(roles));
   if (roles.length === 0) {
     return (
       <Tile id="mfa" title="Second factors" state="check" link={{ href: "/admin/users", label: "Users" }}>
@@ -114,6 +113,7 @@ export async function MfaEnrollmentTile() {
       </Tile>
     );
   }
+  const missing = await withoutSecondFactor(await listActiveUsersWithRole(roles));
   const shown = missing.slice(0, 5);
   return (
     <Tile id="mfa" title="Second factors" state={missing.length ? "act" : "ok"} link={{ href: "/admin/users", label: "Users" }}>

@@ -21,8 +21,8 @@ export function mfaRequiredRoles() {
 }
 
 export function mfaRequiredFor(roles: readonly string[]): boolean {
-  const required = readConfig().GATEHOUSE_MFA_REQUIRED_ROLES;
-  return roles.some((role) => (required as readonly string[]).includes(role));
+  const required: readonly string[] = mfaRequiredRoles();
+  return roles.some((role) => required.includes(role));
 }
 
 export async function factorSummary(user: { id: string; roles: readonly string[] }): Promise<FactorSummary> {
