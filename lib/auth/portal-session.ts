@@ -32,10 +32,11 @@ export async function portalUserFromCookie(readCookie: ReadCookie): Promise<Curr
 
 /**
  * Single logout: the OpenID provider's end-session (RP-initiated logout) also ends the portal
- * session of the browser that asked.
+ * session of the browser that asked, when it is the same user's (signing out of an app must not
+ * sign another account out of the portal).
  */
-export async function endPortalSessionFromCookie(readCookie: ReadCookie, client: { ip: string | null; userAgent: string | null }): Promise<boolean> {
+export async function endPortalSessionFromCookie(readCookie: ReadCookie, accountId: string, client: { ip: string | null; userAgent: string | null }): Promise<boolean> {
   const cookie = await sessionCookie(readCookie);
-  if (!cookie) return false;
+  if (cookie?.uid !== accountId) return false;
   return endSession(cookie.uid, cookie.sid, "sign_out", { actor: { type: "user", id: cookie.uid, label: null }, client });
 }

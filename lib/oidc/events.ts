@@ -4,7 +4,7 @@ import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audi
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { forgetConsentsForGrant } from "./consents";
 import { POLICY_REFUSAL, type PolicyRefusal } from "./token-policy";
-import { endPortalSessionFromCookie, portalUserFromCookie } from "../auth/portal-session";
+import { endPortalSessionFromCookie } from "../auth/portal-session";
 import { rememberSessionSignIn } from "./session-sign-ins";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
@@ -39,17 +39,6 @@ function auditEvent(ctx: KoaContextWithOIDC | undefined, event: Event): AuditEve
 
 function record(ctx: KoaContextWithOIDC | undefined, event: Event) {
   finishBeforeResponse(recordAuditEvent(auditEvent(ctx, event)), "Audit of an OIDC event");
-}
-
-/**
- * Single logout: the browser's portal session ends with the provider session, if it is the same
- * account's. oidc-provider also posts a logout by itself when another account signs in to an app
- * in this browser ("Use another account"): the provider session is the previous account's then,
- * and the portal session the new user's, which must not end as it begins.
- */
-async function endPortalSessionOf(accountId: string | undefined, readCookie: (name: string) => string | undefined, client: { ip: string | null; userAgent: string | null }): Promise<boolean> {
-  const user = await portalUserFromCookie(readCookie);
-  return !!accountId && user?.id === accountId && endPortalSessionFromCookie(readCookie, client);
 }
 
 export function listenForAuditEvents(provider: Provider): void {
@@ -101,9 +90,13 @@ export function listenForAuditEvents(provider: Provider): void {
     record(ctx, { type: "admin", action: "oauth.client.register", outcome: "success", resource: { type: "oauth_client", id: client.clientId } });
   });
   provider.on("end_session.success", (ctx: KoaContextWithOIDC) => {
-    // "Sign out everywhere" ends the provider's session and, with it, this browser's portal session.
+    // "Sign out everywhere" ends the provider's session and, with it, this browser's portal session
+    // if it is the same account's. oidc-provider also posts a logout by itself when another account
+    // signs in to an app in this browser ("Use another account"): the provider session is the
+    // previous account's then, and the portal session the new user's, which must not end as it begins.
     const event = auditEvent(ctx, { type: "session", action: "oauth.end_session", outcome: "success" });
-    const signedOut = ctx.oidc.params?.logout ? endPortalSessionOf(ctx.oidc.session?.accountId, (name) => ctx.cookies.get(name), requestClient(ctx)) : Promise.resolve(false);
+    const accountId = ctx.oidc.session?.accountId;
+    const signedOut = ctx.oidc.params?.logout && accountId ? endPortalSessionFromCookie((name) => ctx.cookies.get(name), accountId, requestClient(ctx)) : Promise.resolve(false);
     const recorded = signedOut.then((signedOutOfPortal) => recordAuditEvent({ ...event, metadata: { ...event.metadata, signedOutOfPortal } }));
     finishBeforeResponse(recorded, "Ending the portal session at end-session");
   });

@@ -93,14 +93,17 @@ export async function retireSigningKeyNow(kid: string, ctx: AuditContext, now = 
 
 export type SigningKeyView = { kid: string; alg: string; state: string; createdAt: Date; retireAfter: Date | null; retiredAt: Date | null };
 
-/** The keys as the console lists them, due ones retired first (so none shows "retiring" past its date). */
-export async function listSigningKeys(): Promise<SigningKeyView[]> {
-  await retireDueKeys();
-  return db().oidcSigningKey.findMany({
+/**
+ * The keys as the console lists them. A retiring key past its due time shows as retired (since
+ * then), as the provider already treats it, without a page view writing to the database.
+ */
+export async function listSigningKeys(now = new Date()): Promise<SigningKeyView[]> {
+  const rows = await db().oidcSigningKey.findMany({
     orderBy: [{ createdAt: "desc" }],
     take: 50,
     select: { kid: true, alg: true, state: true, createdAt: true, retireAfter: true, retiredAt: true },
   });
+  return rows.map((key) => (key.state === "retiring" && key.retireAfter && key.retireAfter <= now ? { ...key, state: "retired", retiredAt: key.retireAfter } : key));
 }
 
 /** Every active signing key with its age (no cap): compliance checks each was rotated within 90 days. */

@@ -169,12 +169,15 @@ describe("single logout from the OpenID provider", () => {
     const sessionId = await signedIn(user.email);
     const other = await signedIn(user.email);
     const forged = await encode({ token: { sid: sessionId, uid: user.id }, secret: "not-the-secret-not-the-secret-0123456789", salt: "authjs.session-token" });
-    expect(await endPortalSessionFromCookie((name) => (name === "authjs.session-token" ? forged : undefined), client())).toBe(false);
-    expect(await endPortalSessionFromCookie(() => "garbage", client())).toBe(false);
+    expect(await endPortalSessionFromCookie((name) => (name === "authjs.session-token" ? forged : undefined), user.id, client())).toBe(false);
+    expect(await endPortalSessionFromCookie(() => "garbage", user.id, client())).toBe(false);
     expect(await findActiveSession(sessionId)).not.toBeNull();
 
     const real = await encode({ token: { sid: sessionId, uid: user.id }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
-    expect(await endPortalSessionFromCookie((name) => (name === "authjs.session-token" ? real : undefined), client())).toBe(true);
+    // Another account's logout leaves this browser's portal session alone.
+    expect(await endPortalSessionFromCookie((name) => (name === "authjs.session-token" ? real : undefined), "another-account", client())).toBe(false);
+    expect(await findActiveSession(sessionId)).not.toBeNull();
+    expect(await endPortalSessionFromCookie((name) => (name === "authjs.session-token" ? real : undefined), user.id, client())).toBe(true);
     expect(await findActiveSession(sessionId)).toBeNull();
     // The user's other browsers stay signed in.
     expect(await findActiveSession(other)).not.toBeNull();
