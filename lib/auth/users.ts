@@ -344,6 +344,6 @@ export async function findActiveUserWithRole(email: string, roles: RoleName[]): 
 export function listIdleActiveUsers(cutoff: Date) {
   return db().user.findMany({
     where: { disabledAt: null, OR: [{ lastSignInAt: { lt: cutoff } }, { lastSignInAt: null, createdAt: { lt: cutoff } }] },
-    select: { email: true, lastSignInAt: true, createdAt: true },
+    select: { id: true, email: true, lastSignInAt: true, createdAt: true },
   });
 }

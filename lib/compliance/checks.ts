@@ -113,14 +113,14 @@ export const CHECKS: readonly Check[] = [
       const stale = await listIdleActiveUsers(cutoff);
       return {
         ...none(stale, "No active account has been idle for 90 days.", ["active account idle for 90 days or more", "active accounts idle for 90 days or more"]),
-        evidence: { cutoff: cutoff.toISOString(), idle: stale.map((u) => ({ email: u.email, lastSignInAt: u.lastSignInAt?.toISOString() ?? null })) },
+        evidence: { cutoff: cutoff.toISOString(), idle: stale.map((u) => ({ userId: u.id, email: u.email, lastSignInAt: u.lastSignInAt?.toISOString() ?? null })) },
       };
     },
-    // lib/auth lists idle accounts by email: the link searches for it.
     findings: ({ data }) =>
-      itemsOf(data.idle, z.object({ email: z.string(), lastSignInAt: z.iso.datetime().nullable() })).map((u) => ({
+      itemsOf(data.idle, z.object({ userId: z.string().optional(), email: z.string(), lastSignInAt: z.iso.datetime().nullable() })).map((u) => ({
         label: `${u.email} (${u.lastSignInAt ? `last signed in ${formatDateTime(new Date(u.lastSignInAt))}` : "never signed in"})`,
-        link: { section: "users", href: `/admin/users?q=${encodeURIComponent(u.email)}` },
+        // Evidence recorded before it carried the id names the account by email: the link searches for it.
+        link: u.userId ? userLink(u.userId) : { section: "users", href: `/admin/users?q=${encodeURIComponent(u.email)}` },
       })),
   },
   {

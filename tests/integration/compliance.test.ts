@@ -33,6 +33,8 @@ async function statusOf(control: string, now = new Date()) {
   return (await controlStatus(now)).find((c) => c.id === control)!;
 }
 
+const checkOf = async (control: string, check: string) => (await statusOf(control)).checks.find((c) => c.check === check)!;
+
 describe("control tests flip with the system's state", () => {
   it("CC6.1: an admin without a second factor fails, and passes once enrolled; analysts need a passkey", async () => {
     const admin = await makeUser({ roles: ["admin"] });
@@ -52,6 +54,9 @@ describe("control tests flip with the system's state", () => {
     const idle = await makeUser();
     await db().user.update({ where: { id: idle.id }, data: { lastSignInAt: new Date(Date.now() - 100 * DAY) } });
     expect(await resultOf("inactive_accounts_disabled")).toMatchObject({ status: "fail" });
+    expect((await checkOf("CC6.2", "inactive_accounts_disabled")).findings).toEqual([
+      { label: expect.stringContaining(idle.email), link: { section: "users", href: `/admin/users/${idle.id}` } },
+    ]);
     await setDisabled(idle.id, true, ctx);
     expect(await resultOf("inactive_accounts_disabled")).toMatchObject({ status: "pass" });
   });
@@ -146,8 +151,6 @@ describe("control tests flip with the system's state", () => {
 });
 
 describe("what people read of a result", () => {
-  const checkOf = async (control: string, check: string) => (await statusOf(control)).checks.find((c) => c.check === check)!;
-
   it("a test with nothing to look at passes, says so, and its evidence records it under the hash", async () => {
     const admin = await makeUser({ roles: ["admin"] });
     await enrollTotp(admin);
