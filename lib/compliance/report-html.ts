@@ -1,6 +1,7 @@
 import "server-only";
 import type { ComplianceReport } from "./report";
 import { STATUS_LABELS } from "./catalog";
+import { escapeHtml } from "../util/html";
 
 // The report as one self-contained HTML file an auditor can open, print or archive. Every value
 // from the database is escaped; the page loads nothing and runs no script. The report's JSON rides
@@ -18,39 +19,39 @@ export function reportFromFile(text: string): { json: unknown; html: boolean } {
   }
 }
 
-const escapeHtml = (value: unknown) =>
-  String(value ?? "—").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+// A value the report shows; an empty one as a dash.
+const text = (value: unknown) => escapeHtml(value ?? "—");
 
-const status = (s: string) => `<span class="status ${escapeHtml(s)}">${escapeHtml(STATUS_LABELS[s as keyof typeof STATUS_LABELS] ?? s)}</span>`;
+const status = (s: string) => `<span class="status ${text(s)}">${text(STATUS_LABELS[s as keyof typeof STATUS_LABELS] ?? s)}</span>`;
 const day = (iso: string) => iso.slice(0, 10);
 const lastDay = (exclusiveEnd: string) => new Date(new Date(exclusiveEnd).getTime() - 1).toISOString().slice(0, 10);
 
 function controlSection(control: ComplianceReport["controls"][number]): string {
   const mappings = Object.entries({ "ISO/IEC 27001": control.mappings.iso27001, "NIST SP 800-53": control.mappings.nist80053, "HIPAA": control.mappings.hipaa, "GDPR Art.": control.mappings.gdpr })
     .filter(([, ids]) => ids.length)
-    .map(([framework, ids]) => `${escapeHtml(framework)} ${ids.map(escapeHtml).join(", ")}`)
+    .map(([framework, ids]) => `${text(framework)} ${ids.map(text).join(", ")}`)
     .join(" · ");
   const tests = control.tests
     .map((t) => {
       const rows = t.results
-        .map((r) => `<tr><td>${escapeHtml(r.at)}</td><td>${status(r.status)}</td><td>${escapeHtml(r.summary)}</td><td class="hash">${escapeHtml(r.evidenceSha256)}</td></tr>`)
+        .map((r) => `<tr><td>${text(r.at)}</td><td>${status(r.status)}</td><td>${text(r.summary)}</td><td class="hash">${text(r.evidenceSha256)}</td></tr>`)
         .join("");
-      return `<h4>${escapeHtml(t.title)} <small>(${escapeHtml(t.check)}: ${t.passed} passed, ${t.failed} failed)</small></h4>
+      return `<h4>${text(t.title)} <small>(${text(t.check)}: ${t.passed} passed, ${t.failed} failed)</small></h4>
         ${rows ? `<table><thead><tr><th>Tested at (UTC)</th><th>Result</th><th>Finding</th><th>Evidence SHA-256</th></tr></thead><tbody>${rows}</tbody></table>` : "<p>Not tested in this period.</p>"}`;
     })
     .join("");
   const exceptions = control.exceptions.length
     ? `<h4>Exceptions</h4><table><thead><tr><th>State</th><th>Justification</th><th>Requested by</th><th>Approved by</th><th>Expires</th><th>Audit events</th></tr></thead><tbody>${control.exceptions
-        .map((e) => `<tr><td>${escapeHtml(e.state)}</td><td>${escapeHtml(e.justification)}</td><td>${escapeHtml(e.requestedBy)}</td><td>${escapeHtml(e.approvedBy)} ${e.approvedAt ? `(${escapeHtml(e.approvedAt)})` : ""}</td><td>${escapeHtml(e.expiresAt)}</td><td>${e.auditEvents.map((a) => `#${escapeHtml(a.seq)} ${escapeHtml(a.action)}`).join("<br>")}</td></tr>`)
+        .map((e) => `<tr><td>${text(e.state)}</td><td>${text(e.justification)}</td><td>${text(e.requestedBy)}</td><td>${text(e.approvedBy)} ${e.approvedAt ? `(${text(e.approvedAt)})` : ""}</td><td>${text(e.expiresAt)}</td><td>${e.auditEvents.map((a) => `#${text(a.seq)} ${text(a.action)}`).join("<br>")}</td></tr>`)
         .join("")}</tbody></table>`
     : "";
-  return `<section><h3>${escapeHtml(control.id)} — ${escapeHtml(control.title)} ${status(control.statusAtEnd)}</h3>
-    <p class="meta">Owner: ${escapeHtml(control.owner)}${mappings ? ` · ${mappings}` : ""}</p>${tests}${exceptions}</section>`;
+  return `<section><h3>${text(control.id)} — ${text(control.title)} ${status(control.statusAtEnd)}</h3>
+    <p class="meta">Owner: ${text(control.owner)}${mappings ? ` · ${mappings}` : ""}</p>${tests}${exceptions}</section>`;
 }
 
 export function renderReportHtml(report: ComplianceReport): string {
   const runs = report.runs
-    .map((r) => `<tr><td>${escapeHtml(r.startedAt)}</td><td>${escapeHtml(r.trigger)}</td><td>${r.auditEvent ? `#${escapeHtml(r.auditEvent.seq)}` : "—"}</td><td class="hash">${escapeHtml(r.auditEvent?.hash)}</td></tr>`)
+    .map((r) => `<tr><td>${text(r.startedAt)}</td><td>${text(r.trigger)}</td><td>${r.auditEvent ? `#${text(r.auditEvent.seq)}` : "—"}</td><td class="hash">${text(r.auditEvent?.hash)}</td></tr>`)
     .join("");
   const s = report.summary;
   return `<!doctype html>
@@ -65,10 +66,10 @@ th{background:#f8fafc}.hash{font-family:ui-monospace,monospace;font-size:11px;wo
 .excepted{background:#fef3c7;color:#92400e}.not_tested{background:#f1f5f9;color:#475569}section{break-inside:avoid-page}
 </style></head><body>
 <h1>SOC 2 control report</h1>
-<p class="meta">Period ${day(report.period.from)} to ${lastDay(report.period.to)} (UTC) · generated ${escapeHtml(report.generatedAt)} by ${escapeHtml(report.generatedBy)}</p>
+<p class="meta">Period ${day(report.period.from)} to ${lastDay(report.period.to)} (UTC) · generated ${text(report.generatedAt)} by ${text(report.generatedBy)}</p>
 <p>At the end of the period: ${s.pass} passing, ${s.fail} failing, ${s.excepted} excepted, ${s.not_tested} not tested, of ${report.controls.length} controls.</p>
 <p class="meta">To check this report against Gatehouse's tamper-evident audit trail: <code>npm run compliance:verify-report -- this-file.html</code>
-(or verify it under Compliance in the console). Report digest (SHA-256): <span class="hash">${escapeHtml(report.digest)}</span></p>
+(or verify it under Compliance in the console). Report digest (SHA-256): <span class="hash">${text(report.digest)}</span></p>
 ${report.controls.map(controlSection).join("")}
 <h3>Test runs</h3>
 ${runs ? `<table><thead><tr><th>Started (UTC)</th><th>Trigger</th><th>Audit event</th><th>Event hash</th></tr></thead><tbody>${runs}</tbody></table>` : "<p>No test run in this period.</p>"}

@@ -6,7 +6,7 @@ import { publicUrl, readConfig } from "../config";
 import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
 import { registrationProblem, secretMatches } from "./clients";
-import { errorPage } from "./error-page";
+import { errorPage, signedOutPage, signOutPage } from "./provider-pages";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents } from "./events";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
@@ -150,16 +150,11 @@ function configuration(jwks: { keys: object[] }): Configuration {
       dPoP: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        // `form` is the provider's own form (with its CSRF token); the buttons submit it.
         logoutSource: (ctx, form) => {
-          const app = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
-          ctx.body = providerPage("Sign out", `<h1>Sign out${app ? ` of ${htmlText(app)}` : ""}?</h1>${form}
-            <p>Signing out everywhere also ends your Gatehouse session in this browser.</p>
-            <p><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout" style="${BUTTON}">Sign out everywhere</button>
-            <button type="submit" form="op.logoutForm" style="${BUTTON};background:#fff;color:#0f172a;border:1px solid #cbd5e1">Only this application</button></p>`);
+          ctx.body = signOutPage(ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId, form);
         },
         postLogoutSuccessSource: (ctx) => {
-          ctx.body = providerPage("Signed out", `<h1>You are signed out</h1><p>You can close this window, or <a href="/sign-in">sign in again</a>.</p>`);
+          ctx.body = signedOutPage();
         },
       },
       // Certificate-bound access tokens (RFC 8705) for clients that ask for them; the TLS is
@@ -192,14 +187,6 @@ function configuration(jwks: { keys: object[] }): Configuration {
       ctx.body = errorPage(ctx, out);
     },
   };
-}
-
-const htmlText = (v: unknown) => String(v ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const BUTTON = "font:inherit;padding:.5rem 1rem;border-radius:.375rem;border:0;background:#2f54eb;color:#fff;cursor:pointer";
-
-/** The provider's own pages (errors, sign-out): plain HTML in the portal's colours, no scripts. */
-function providerPage(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${htmlText(title)} · Gatehouse</title><meta name="viewport" content="width=device-width"></head><body style="font-family:system-ui;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#0f172a">${body}</body></html>`;
 }
 
 async function build(): Promise<{ provider: Provider; version: string }> {

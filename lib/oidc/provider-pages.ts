@@ -1,10 +1,12 @@
 import "server-only";
 import type { ErrorOut, KoaContextWithOIDC } from "oidc-provider";
+import { escapeHtml } from "../util/html";
 
-// The page oidc-provider shows a person when it cannot send an error back to the app (an unknown
-// app, a redirect address the app never registered, a malformed request). It is served outside
-// Next.js under PROVIDER_CSP (lib/http/security-headers.ts): plain HTML with inline styles, no
-// script, every value escaped. People get a plain-language reason; the protocol's code and
+// The pages oidc-provider itself shows a person: its error page (when it cannot send an error back
+// to the app: an unknown app, a redirect address the app never registered, a malformed request)
+// and the sign-out pages. They are served outside Next.js under PROVIDER_CSP
+// (lib/http/security-headers.ts): plain HTML in the sign-in card's look, no script, every value
+// escaped. On the error page people get a plain-language reason; the protocol's code and
 // description stay in small print for whoever they ask for help.
 
 /** What each protocol error means to the person in front of the browser. */
@@ -18,8 +20,6 @@ const REASONS: Record<string, string> = {
   temporarily_unavailable: "Gatehouse is busy or being updated. Try again in a few minutes.",
 };
 const MALFORMED = "The app sent a sign-in request that is incomplete, out of date or not allowed. Going back to the app and starting again usually fixes it.";
-
-const escapeHtml = (value: unknown) => String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 // The portal's look (app/globals.css, the sign-in card) in plain CSS: the same colours, and Inter
 // from /fonts/inter-variable.woff2, since next/font's file has a name that changes with each build.
@@ -39,7 +39,34 @@ a:hover{text-decoration:underline}
 .support{margin:1rem 0 0;padding-top:.75rem;border-top:1px solid #f1f5f9;font-size:.75rem;color:#64748b}
 .support p{margin:0 0 .25rem;color:#64748b}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
-summary{cursor:pointer}`;
+summary{cursor:pointer}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:1rem}
+button{font:inherit;font-weight:500;padding:.5rem 1rem;border-radius:.375rem;cursor:pointer;border:1px solid #cbd5e1;background:#fff;color:#0f172a}
+button.primary{border-color:#2342c7;background:#2342c7;color:#fff}`;
+
+/** A provider page: the brand, and a card titled `title` around `bodyHtml` (already escaped by the caller). */
+function providerPage(title: string, bodyHtml: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)} · Gatehouse</title><style>${STYLE}</style></head><body><main>
+<p class="brand">Gatehouse</p>
+<section class="card"><header><h1>${escapeHtml(title)}</h1></header><div class="body">
+${bodyHtml}
+</div></section></main></body></html>`;
+}
+
+/**
+ * RP-initiated logout's question. `form` is the provider's own form (with its CSRF token), which
+ * the buttons submit: "logout" ends the provider session everywhere, without it only this app's.
+ */
+export function signOutPage(appName: string | undefined, form: string): string {
+  return providerPage(appName ? `Sign out of ${appName}?` : "Sign out?", `${form}
+<p>Signing out everywhere also ends your Gatehouse session in this browser.</p>
+<div class="actions"><button class="primary" autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Sign out everywhere</button>
+<button type="submit" form="op.logoutForm">Only this application</button></div>`);
+}
+
+export function signedOutPage(): string {
+  return providerPage("You are signed out", `<p>You can close this window, or <a href="/sign-in">sign in again</a>.</p>`);
+}
 
 /** The whole page for `out` (the protocol's error) met on `route`, at `now`. */
 export function errorPageHtml(out: ErrorOut, route: string | undefined, now: Date): string {
@@ -49,14 +76,10 @@ export function errorPageHtml(out: ErrorOut, route: string | undefined, now: Dat
   const details = out.error_description
     ? `<details><summary>Technical details</summary><p><code>${escapeHtml(out.error_description)}</code></p></details>`
     : "";
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)} · Gatehouse</title><style>${STYLE}</style></head><body><main>
-<p class="brand">Gatehouse</p>
-<section class="card"><header><h1>${escapeHtml(title)}</h1></header><div class="body">
-<p>${escapeHtml(reason)}</p>
+  return providerPage(title, `<p>${escapeHtml(reason)}</p>
 <p>Go back to the app and try again. If it keeps happening, tell your administrator or the app's support, with the error code below.</p>
 <p><a href="/account">Go to your Gatehouse account</a></p>
-<div class="support"><p>Error code: <code>${escapeHtml(out.error)}</code></p><p>Time: ${escapeHtml(now.toISOString().slice(0, 19).replace("T", " "))} UTC</p>${details}</div>
-</div></section></main></body></html>`;
+<div class="support"><p>Error code: <code>${escapeHtml(out.error)}</code></p><p>Time: ${escapeHtml(now.toISOString().slice(0, 19).replace("T", " "))} UTC</p>${details}</div>`);
 }
 
 /** The page for oidc-provider's renderError hook. ctx.oidc is missing when the request failed before the provider read it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorPageHtml } from "@/lib/oidc/error-page";
+import { errorPageHtml, signOutPage } from "@/lib/oidc/provider-pages";
 
 const NOW = new Date("2026-12-04T02:10:33.120Z");
 const visibleText = (html: string) => html.replace(/<details>[\s\S]*<\/details>/, "").replace(/<style>[\s\S]*<\/style>/, "").replace(/<[^>]+>/g, " ");
@@ -19,8 +19,8 @@ describe("the OpenID provider's error page", () => {
   it("escapes everything the request could have put in it, and runs no script", () => {
     const html = errorPageHtml({ error: "invalid_request\"><script>alert(1)</script>", error_description: "<img src=x onerror=alert(1)> & 'quoted'" }, undefined, NOW);
     expect(html).not.toMatch(/<script|<img/i);
-    expect(html).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
-    expect(html).toContain("&#60;img src=x onerror=alert(1)&#62; &#38; &#39;quoted&#39;");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt; &amp; &#39;quoted&#39;");
     // An unknown code gets the general explanation.
     expect(html).toContain("incomplete, out of date or not allowed");
   });
@@ -28,5 +28,15 @@ describe("the OpenID provider's error page", () => {
   it("says sign-out on the sign-out routes", () => {
     expect(errorPageHtml({ error: "invalid_request" }, "end_session", NOW)).toContain("<h1>We could not sign you out of the app</h1>");
     expect(errorPageHtml({ error: "invalid_request" }, "end_session", NOW)).not.toContain("<details>");
+  });
+
+  it("asks before signing out, in the card's look, with the app's name escaped (apps that register themselves choose their name)", () => {
+    const form = '<form id="op.logoutForm" method="post" action="/oidc/session/end/confirm"><input type="hidden" name="xsrf" value="abc"/></form>';
+    const html = signOutPage('Evil <img src=x onerror=alert(1)>', form);
+    expect(html).toContain("<h1>Sign out of Evil &lt;img src=x onerror=alert(1)&gt;?</h1>");
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain(form);
+    expect(html).toMatch(/<button class="primary" [^>]*name="logout"[^>]*>Sign out everywhere<\/button>/);
+    expect(signOutPage(undefined, form)).toContain("<h1>Sign out?</h1>");
   });
 });
