@@ -9,7 +9,8 @@ const SWEEP_MS = 10 * 60_000;
 // One Koa handler per provider instance (a key rotation builds a new provider).
 const handlers = new WeakMap<Provider, NodeHandler>();
 
-const handle: NodeHandler = async (req, res) => {
+/** Serves one request with the provider of the moment (server.ts hands it the OpenID routes; the tests use it too). */
+export const handleOidcRequest: NodeHandler = async (req, res) => {
   let provider: Provider;
   try {
     provider = await getProvider();
@@ -27,7 +28,7 @@ const handle: NodeHandler = async (req, res) => {
 
 /** Called once at server start (instrumentation.ts): hands the provider to server.ts and warms it up. */
 export async function startOidc(): Promise<void> {
-  publishHandler("oidc", handle);
+  publishHandler("oidc", handleOidcRequest);
   await getProvider().catch((error: unknown) => console.error("OpenID provider failed to start:", error instanceof Error ? error.message : error));
   setInterval(() => void sweepExpiredOidcModels().then(sweepSessionSignIns).catch(() => undefined), SWEEP_MS).unref();
 }

@@ -1,31 +1,24 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type Provider from "oidc-provider";
 import { decodeJwt } from "jose";
 import { encode } from "next-auth/jwt";
 import { db } from "@/lib/db/client";
-import { getProvider } from "@/lib/oidc/provider";
+import { handleOidcRequest } from "@/lib/oidc/start";
 import { clientInputSchema, createClient } from "@/lib/oidc/clients";
 import { completeConsent, completeLogin } from "@/lib/oidc/interactions";
 import { nextRequest } from "./next-request";
 import { ctx } from "./factories";
 
 // The provider driven as a browser and a relying party drive it, in-process: its routes on a
-// loopback port (the provider of the moment, as lib/oidc/start.ts serves it, so a key rotation is
+// loopback port (served by lib/oidc/start.ts's handler, as server.ts does, so a key rotation is
 // seen), a browser with a cookie jar, and the interaction steps the login and consent pages take
 // (tests that use them mock next/headers with ./next-request).
 
 export const REDIRECT_URI = "https://app.example.test/cb";
 
 export async function startProvider(): Promise<{ origin: string; close: () => Promise<void> }> {
-  const handlers = new WeakMap<Provider, ReturnType<Provider["callback"]>>();
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const provider = await getProvider();
-    if (!handlers.has(provider)) handlers.set(provider, provider.callback());
-    await handlers.get(provider)!(req, res);
-  };
-  const server = createServer((req, res) => void handle(req, res));
+  const server = createServer((req, res) => void handleOidcRequest(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
