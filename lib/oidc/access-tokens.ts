@@ -53,9 +53,10 @@ function remember(key: string, entry: Remembered) {
 }
 
 export async function verifyAccessToken(token: string, audience: string, requiredScope: string): Promise<VerifiedAccessToken | TokenProblem> {
-  const keys = await publicKeys(kidOf(token));
   const key = hash("sha256", `${audience}\n${token}`, "base64");
   const known = remembered.get(key);
+  // A remembered token's key id is known: its header is decoded only the first time.
+  const keys = await publicKeys(known?.kid ?? kidOf(token));
   if (known && known.expiresAtMs > Date.now() && keys.kids.has(known.kid)) return withScope(known.verified, requiredScope);
   if (known) remembered.delete(key);
   try {
