@@ -9,6 +9,7 @@ export async function register() {
   const { startIncidentEngine } = await import("./lib/incidents");
   const { scheduleControlTests } = await import("./lib/compliance");
   const { scheduleLoginAttemptRetention } = await import("./lib/risk");
+  const { startReadinessEndpoint } = await import("./lib/health");
   await announceFirstAdminPath();
   await recordSigningKeyRotation();
   await startOidc();
@@ -18,4 +19,5 @@ export async function register() {
   scheduleLoginAttemptRetention(readConfig().GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS);
   await startIncidentEngine();
   scheduleControlTests();
+  startReadinessEndpoint();
 }

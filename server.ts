@@ -1,7 +1,6 @@
 // Gatehouse's server: one Node process that prepares the database, then serves the Next.js app.
 // The OpenID Connect provider and the decision-point API are served on Node's req/res directly.
 import { createServer } from "node:http";
-import v8 from "node:v8";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import next from "next";
@@ -10,17 +9,16 @@ import { startEmbeddedPostgres } from "./lib/db/embedded";
 import { applyMigrations } from "./lib/db/migrate";
 import { CLIENT_IP_HEADER, CLIENT_LOCATION_HEADER, REQUEST_PATH_HEADER, isTrustedPeer, parseTrustedProxies, resolveClientIp } from "./lib/http/client-ip";
 import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
-import { handlerFor } from "./lib/http/node-handlers";
+import { handlerFor, publishedHandler } from "./lib/http/node-handlers";
 import { isOidcPath } from "./lib/oidc/mount";
 import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
 import { PROVIDER_CSP, SECURITY_HEADERS } from "./lib/http/security-headers";
 import { maxBodyBytes, refuseOversizedBody } from "./lib/http/body";
+import { sendJson } from "./lib/http/problem";
 import { PDP_PATH } from "./lib/policy/paths";
+import { avoidWasmDeoptCrash } from "./lib/util/v8-workaround";
 
-// Node 20's V8 crashes now and then ("Fatal error … unreachable code" while deoptimizing; see
-// nodejs/node#51555) in this server, which calls Cedar's WebAssembly on every request. Not inlining
-// JS-to-WebAssembly calls avoids the deoptimization path that crashed; it costs little.
-v8.setFlagsFromString("--no-turbo-inline-js-wasm-calls");
+avoidWasmDeoptCrash();
 
 const dev = process.env.NODE_ENV !== "production";
 const port = Number(process.env.PORT ?? 3000);
@@ -75,7 +73,8 @@ async function main() {
     // read bodies also count what actually arrives: lib/http/body.ts, the provider, the PDP, Next).
     const limit = maxBodyBytes((req.url ?? "").split("?")[0]!);
     if (Number(req.headers["content-length"] ?? 0) > limit) return refuseOversizedBody(req, res, limit);
-    if (isOidcPath(req.url ?? "") || (req.url ?? "").split("?")[0] === PDP_PATH) {
+    const pathname = (req.url ?? "").split("?")[0];
+    if (isOidcPath(req.url ?? "") || pathname === PDP_PATH || pathname === "/healthz" || pathname === "/readyz") {
       // Served outside Next.js (below), so next.config.ts's headers do not reach them.
       for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);
       res.setHeader("Content-Security-Policy", PROVIDER_CSP);
@@ -90,8 +89,17 @@ async function main() {
     }
     // The decision-point API is called for every access decision of other services: served on
     // Node's req/res without Next's request machinery (see bench/README.md).
-    if ((req.url ?? "").split("?")[0] === PDP_PATH) {
+    if (pathname === PDP_PATH) {
       void handlerFor("pdp").then((pdp) => pdp(req, res));
+      return;
+    }
+    // For load balancers: /healthz, the process answers; /readyz, this instance can serve
+    // (lib/health: the database and the OpenID provider), and not before Next.js is up.
+    if (pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (pathname === "/readyz") {
+      const ready = publishedHandler("ready");
+      if (!ready) return sendJson(res, 503, { status: "starting" });
+      void ready(req, res);
       return;
     }
     void handle(req, res);

@@ -11,6 +11,10 @@ import pg from "pg";
 import { applyMigrations } from "../lib/db/migrate";
 import { generateSecrets } from "../lib/local-secrets";
 import { renderMarkdown, renderTable, type Row } from "./stats";
+import { avoidWasmDeoptCrash } from "../lib/util/v8-workaround";
+
+// This process hosts the provider and the decision point (Cedar) as the server does.
+avoidWasmDeoptCrash();
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const KEEP = process.env.BENCH_KEEP === "1";

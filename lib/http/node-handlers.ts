@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
-export type HandlerName = "oidc" | "pdp";
+export type HandlerName = "oidc" | "pdp" | "ready";
 
 const KEY = Symbol.for("gatehouse.node.handlers");
 type Slot = { handler?: NodeHandler; waiters: ((h: NodeHandler) => void)[] };
@@ -16,6 +16,11 @@ export function publishHandler(name: HandlerName, handler: NodeHandler): void {
   const s = slot(name);
   s.handler = handler;
   for (const resolve of s.waiters.splice(0)) resolve(handler);
+}
+
+/** The handler if the Next.js instance has published it yet (for answers that must not wait, like readiness). */
+export function publishedHandler(name: HandlerName): NodeHandler | undefined {
+  return slot(name).handler;
 }
 
 /** The handler once the Next.js instance has published it (requests that arrive earlier wait). */

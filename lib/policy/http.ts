@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { BodyTooLargeError, readTextLimited, refuseOversizedBody } from "../http/body";
-import { sendProblem } from "../http/problem";
+import { sendJson, sendProblem } from "../http/problem";
 import { nestsDeeperThan } from "../util/json";
 import { publishHandler } from "../http/node-handlers";
 import { issuer, verifyAccessToken } from "../oidc";
@@ -14,11 +14,6 @@ const PDP_MAX_DEPTH = 32;
 // POST /api/v1/authorize on Node's req/res (server.ts routes it here): the decision point for
 // other services. Bearer access token from Gatehouse's own provider: a JWT for this resource
 // (RFC 8707) carrying the "pdp" scope.
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", "content-length": Buffer.byteLength(json) }).end(json);
-}
 
 export async function handleAuthorize(req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -44,7 +39,7 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
 
     const ip = req.headers[CLIENT_IP_HEADER];
     const caller = { actor: { type: "client" as const, id: verified.clientId, label: verified.clientId }, client: { ip: typeof ip === "string" ? ip : null, userAgent: req.headers["user-agent"]?.slice(0, 512) ?? null } };
-    send(res, 200, await decideForService(body.data, caller));
+    sendJson(res, 200, await decideForService(body.data, caller));
   } catch (error) {
     console.error("[pdp]", error instanceof Error ? error.message : error);
     if (!res.headersSent) sendProblem(res, 500, "server_error", "The decision point failed; nothing was decided.");

@@ -1,6 +1,8 @@
 import { inject } from "vitest";
 import { generateSecrets } from "@/lib/local-secrets";
+import { avoidWasmDeoptCrash } from "@/lib/util/v8-workaround";
 
+avoidWasmDeoptCrash();
 process.env.DATABASE_URL = inject("databaseUrl");
 process.env.DATABASE_POOL_MAX = "5";
 // Every test starts from a fresh database: the policy set in force is checked on every decision.

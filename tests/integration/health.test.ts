@@ -1,0 +1,41 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleReadiness, readiness } from "@/lib/health";
+
+describe("readiness for load balancers", () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => void handleReadiness(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("is ready when PostgreSQL answers and the OpenID provider is up, and says so without caching", async () => {
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await response.json()).toEqual({ status: "ready", checks: { database: "ok", oidc: "ok" } });
+    expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("answers other methods with 405", async () => {
+    const response = await fetch(url, { method: "POST", body: "x" });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("is not ready when a check fails or hangs, and names which, without the error's text", async () => {
+    const result = await readiness(
+      {
+        database: () => Promise.reject(new Error("connect ECONNREFUSED 10.0.0.5:5432 password=secret")),
+        oidc: () => new Promise(() => undefined),
+        other: () => Promise.resolve(),
+      },
+      50,
+    );
+    expect(result).toEqual({ ready: false, checks: { database: "failed", oidc: "timed out", other: "ok" } });
+  });
+});
