@@ -41,6 +41,14 @@ function record(ctx: KoaContextWithOIDC | undefined, event: Event) {
   finishBeforeResponse(recordAuditEvent(auditEvent(ctx, event)), "Audit of an OIDC event");
 }
 
+/**
+ * A client presented another client's token for revocation: it holds a token that was never
+ * issued to it, which is how a leak shows. Recorded as a security event; the provider refuses it.
+ */
+export function recordForeignRevocation(ctx: KoaContextWithOIDC, tokenClientId: string | undefined): void {
+  record(ctx, { type: "security", action: "oauth.token.revoke_foreign", outcome: "blocked", resource: { type: "oauth_client", id: tokenClientId ?? "unknown" }, metadata: { tokenClientId: tokenClientId ?? null } });
+}
+
 export function listenForAuditEvents(provider: Provider): void {
   provider.use(async (ctx, next) => {
     const work: Promise<unknown>[] = [];

@@ -8,7 +8,7 @@ import { PostgresAdapter } from "./adapter";
 import { registrationProblem, secretMatches } from "./clients";
 import { errorPage, signedOutPage, signOutPage } from "./provider-pages";
 import { rememberedGrantId } from "./consents";
-import { listenForAuditEvents } from "./events";
+import { listenForAuditEvents, recordForeignRevocation } from "./events";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
 import { refuseClientCredentialsUnlessAllowed, refuseRefreshUnlessAllowed } from "./token-policy";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
@@ -143,7 +143,19 @@ function configuration(jwks: { keys: object[] }): Configuration {
       // A client learns about its own tokens only (the library's default lets any confidential
       // client introspect any token; Gatehouse has no resource servers that would need to).
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
-      revocation: { enabled: true },
+      // A client revokes its own tokens only. Another client's is left alone and recorded as a
+      // security event; a confidential client hears why, a public one (anyone can call as it)
+      // hears "done", so the endpoint tells nobody which tokens are live (the library's default
+      // answers, which it asks every deployment to make its own).
+      revocation: {
+        enabled: true,
+        allowedPolicy: (ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          recordForeignRevocation(ctx, token.clientId);
+          if (client.clientAuthMethod === "none") return false;
+          throw new errors.InvalidRequest("client is not authorized to revoke the presented token");
+        },
+      },
       userinfo: { enabled: true },
       registration: { enabled: true, initialAccessToken: true },
       pushedAuthorizationRequests: { enabled: true },

@@ -149,10 +149,22 @@ describe("introspection and revocation", () => {
     expect(await introspect(browser, other, tokens.refresh_token!)).toEqual({ active: false });
     expect(await introspect(browser, web, tokens.access_token)).toMatchObject({ active: true, client_id: web.clientId });
 
-    // oidc-provider's default already refuses another client's revocation (invalid_request).
+    // Another client's revocation is refused, and recorded: that client holds a token never issued to it.
     const revocation = await clientRequest(browser, other, "/oidc/token/revocation", { token: tokens.refresh_token! });
     expect(await revocation.json()).toMatchObject({ error: "invalid_request" });
     expect(await introspect(browser, web, tokens.refresh_token!)).toMatchObject({ active: true });
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "oauth.token.revoke_foreign" } });
+    expect(event).toMatchObject({ type: "security", outcome: "blocked", actorType: "client", actorId: other.clientId, resourceId: web.clientId });
+
+    // A public client (anyone can call as it) hears "done", so it cannot tell live tokens from dead ones; nothing is revoked.
+    const publicApp = await webClient({ type: "public" });
+    expect((await clientRequest(browser, publicApp, "/oidc/token/revocation", { token: tokens.refresh_token! })).status).toBe(200);
+    expect(await introspect(browser, web, tokens.refresh_token!)).toMatchObject({ active: true });
+    expect(await db().auditEvent.count({ where: { action: "oauth.token.revoke_foreign" } })).toBe(2);
+
+    // Its own token: revoked.
+    expect((await clientRequest(browser, web, "/oidc/token/revocation", { token: tokens.refresh_token! })).status).toBe(200);
+    expect(await introspect(browser, web, tokens.refresh_token!)).toEqual({ active: false });
   });
 });
 
