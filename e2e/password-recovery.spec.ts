@@ -49,6 +49,11 @@ test("a user resets a forgotten password with the link mailed to them", async ({
   await expect(page.getByRole("alert").filter({ hasText: "do not match" })).toBeVisible();
   await signIn(page, email, NEW_PASSWORD);
   await expectSignedInAs(page, email);
+
+  // A sign-in from a browser the account had never used is mailed to its owner (a security notice).
+  const notice = () => smtp.mails.map(decodedMail).find((m) => m.includes(`To: ${email}`) && m.includes("Subject: New sign-in to your Gatehouse account"));
+  await expect.poll(notice, { timeout: 20_000 }).toBeTruthy();
+  expect(notice()).toContain("/account/security");
 });
 
 test("an unknown address gets the same answer, and no mail", async ({ page }) => {

@@ -1,17 +1,19 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { db } from "../db/client";
-import { auditEventsAfter } from "../audit/search";
+import { auditEventsAfter, type AuditEventView } from "../audit/search";
 import { sourceFailures } from "../risk/attempts";
 import { raiseAlert } from "./correlate";
 import { captureIfSevere } from "./forensics";
 import { audit, SYSTEM_CONTEXT } from "../audit/context";
-import { evaluate, type DetectionEvent, type RuleSettings } from "./rules";
+import { evaluate, type RuleSettings } from "./rules";
 import { ruleSettings } from "./rule-settings";
 import { startMatchingPlaybooks } from "./runner";
+import { queueUserNotice } from "../notices";
 
 // Detection reads the audit trail in order, after a cursor, so every security event every module
-// records is seen once, whichever instance recorded it. One instance reads at a time (a lease on
+// records is seen once, whichever instance recorded it (which is also when the user is sent the
+// security notice an event calls for: lib/notices). One instance reads at a time (a lease on
 // the cursor row); a reader that dies loses the lease and the next one re-reads from the cursor,
 // which raises nothing twice (see correlate.ts).
 
@@ -52,8 +54,9 @@ export async function runDetection(): Promise<DetectionPass> {
 const MAX_TRIES = 3;
 const failures = new Map<string, number>();
 
-async function detectIn(event: DetectionEvent, settings: RuleSettings, pass: DetectionPass): Promise<void> {
+async function detectIn(event: AuditEventView, settings: RuleSettings, pass: DetectionPass): Promise<void> {
   try {
+    await queueUserNotice(event);
     for (const draft of await evaluate(event, settings, { sourceFailures })) {
       const raised = await raiseAlert(draft, BigInt(event.seq), new Date(event.at), settings[draft.rule].joinWindowMinutes);
       if (!raised) continue;

@@ -5,6 +5,7 @@ import { runDetection } from "./detect";
 import { ensureDefaultPlaybooks } from "./playbooks";
 import { enqueuePlaybookRun, jobQueue, PLAYBOOK_QUEUE, stopJobQueue } from "./queue";
 import { abandonRun, executeRun, requeueStalledRuns } from "./runner";
+import { workUserNotices } from "../notices";
 
 // The incident worker: detection on a timer and the playbook queue's handler. Runs inside each
 // server instance (GATEHOUSE_INCIDENT_WORKER=on, the default) and in `npm run worker`; instances
@@ -29,6 +30,7 @@ export async function startIncidentEngine(): Promise<void> {
       await abandonRun(runId, error instanceof Error ? error.message : String(error));
     }
   });
+  await workUserNotices(queue);
   let running = false;
   let ticks = 0;
   globalForEngine.gatehouseDetectionTimer = setInterval(() => {

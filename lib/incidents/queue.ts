@@ -9,6 +9,8 @@ import { readConfig } from "../config";
 // incident worker runs.
 
 export const PLAYBOOK_QUEUE = "playbook-run";
+// Security notices mailed to users (lib/notices).
+export const USER_NOTICE_QUEUE = "user-notice";
 // Attempts at a run: the first and two retries (a failing step is retried with the run).
 export const PLAYBOOK_ATTEMPTS = 3;
 
@@ -26,9 +28,15 @@ async function start(): Promise<PgBoss> {
   boss.on("error", (error: Error) => console.error("[incidents] job queue:", error.message));
   await boss.start();
   // createQueue leaves an existing queue as it is: updateQueue applies today's settings to it.
-  const settings = { name: PLAYBOOK_QUEUE, retryLimit: PLAYBOOK_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true, expireInSeconds: jobExpirySeconds() };
-  await boss.createQueue(PLAYBOOK_QUEUE, settings);
-  await boss.updateQueue(PLAYBOOK_QUEUE, settings);
+  const queues = [
+    { name: PLAYBOOK_QUEUE, retryLimit: PLAYBOOK_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true, expireInSeconds: jobExpirySeconds() },
+    // A mail server that is down for a while: tried over about an hour (30 s doubling, 7 tries).
+    { name: USER_NOTICE_QUEUE, retryLimit: 6, retryDelay: 30, retryBackoff: true, expireInSeconds: 120 },
+  ];
+  for (const settings of queues) {
+    await boss.createQueue(settings.name, settings);
+    await boss.updateQueue(settings.name, settings);
+  }
   return boss;
 }
 

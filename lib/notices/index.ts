@@ -1,0 +1,58 @@
+import "server-only";
+import type PgBoss from "pg-boss";
+import { z } from "zod";
+import { db } from "../db/client";
+import { audit, SYSTEM_CONTEXT } from "../audit/context";
+import { publicUrl } from "../config";
+import { mailConfigured, sendMail } from "../mail";
+import { jobQueue, USER_NOTICE_QUEUE } from "../incidents/queue";
+import { NOTICE_KINDS, noticeMail, userNoticeFor, type NoticeEvent, type UserNotice } from "./notices";
+
+// Security notices by mail: the incident engine's detection pass, which reads every audit event
+// once and in order whichever instance wrote it, queues a notice for the events people should hear
+// about (lib/notices/notices.ts); the job queue delivers it, retrying while the mail server is
+// down, and each delivery (or final failure) is an audit event. Without email configured, nothing
+// is queued.
+
+export { userNoticeFor, noticeMail, type UserNotice } from "./notices";
+
+/** Queues the notice an audit event calls for, if any. */
+export async function queueUserNotice(event: NoticeEvent): Promise<boolean> {
+  if (!mailConfigured()) return false;
+  const notice = userNoticeFor(event);
+  if (!notice) return false;
+  // The job's id is the audit event's: an event read again after a crash queues nothing twice.
+  await (await jobQueue()).send(USER_NOTICE_QUEUE, notice, { id: event.id });
+  return true;
+}
+
+// A job's data is read back from the database: checked before use.
+const userNoticeSchema = z.object({
+  auditSeq: z.string().regex(/^\d+$/), userId: z.string().min(1).max(100), kind: z.enum(NOTICE_KINDS), at: z.iso.datetime(),
+  detail: z.string().max(300).nullable(), device: z.string().max(200).nullable(), place: z.string().max(200).nullable(), ip: z.string().max(100).nullable(),
+});
+
+const noticeAudit = (notice: UserNotice, outcome: "success" | "failure", metadata: Record<string, unknown> = {}) =>
+  audit(SYSTEM_CONTEXT, { type: "security", action: "user.notice.mail", outcome, resource: { type: "user", id: notice.userId }, metadata: { kind: notice.kind, auditSeq: notice.auditSeq, ...metadata } });
+
+/** Mails one notice. Throws when the mail server refuses, so the queue tries again; `lastTry` records the failure first. */
+export async function deliverUserNotice(data: unknown, { lastTry = false } = {}): Promise<"sent" | "no_account"> {
+  const notice = userNoticeSchema.parse(data);
+  const user = await db().user.findUnique({ where: { id: notice.userId }, select: { name: true, email: true } }).catch(() => null);
+  if (!user) return "no_account";
+  try {
+    await sendMail(noticeMail(notice, user, publicUrl("/account/security").href));
+  } catch (error) {
+    if (lastTry) await noticeAudit(notice, "failure", { error: (error instanceof Error ? error.message : String(error)).slice(0, 200) });
+    throw error;
+  }
+  await noticeAudit(notice, "success");
+  return "sent";
+}
+
+/** Delivers queued notices (where the incident worker runs). */
+export async function workUserNotices(queue: PgBoss): Promise<void> {
+  await queue.work(USER_NOTICE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) => {
+    await deliverUserNotice(job!.data, { lastTry: job!.retryCount >= job!.retryLimit });
+  });
+}

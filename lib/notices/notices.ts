@@ -1,0 +1,133 @@
+// Which audit events a user is told about by mail, and what the mail says. Pure: no database, no
+// mail (lib/notices/index.ts delivers). People notice an attacker's work in their own account
+// sooner than anyone: a sign-in from a browser they have never used, a password or a factor they
+// did not change. Each mail says what happened, when and from where, and what to do if it was not
+// them.
+import type { AuditEventView } from "../audit/search";
+import { describeDevice } from "../devices/describe";
+
+export type NoticeEvent = Pick<AuditEventView, "id" | "seq" | "at" | "action" | "outcome" | "actorType" | "actorId" | "resourceType" | "resourceId" | "ip" | "userAgent" | "location" | "metadata">;
+
+export const NOTICE_KINDS = [
+  "new_device_sign_in", "password_changed", "factor_added", "factor_removed", "backup_codes_created", "backup_code_used", "factors_reset_by_admin", "password_reset_by_admin",
+] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/** What the mail needs, all of it from the audit event (queued as a job, so plain JSON). */
+export type UserNotice = {
+  auditSeq: string;
+  userId: string;
+  kind: NoticeKind;
+  at: string;
+  /** What was added or removed, or how the sign-in went on ("a passkey", "still needs the second factor"). */
+  detail: string | null;
+  device: string | null;
+  place: string | null;
+  ip: string | null;
+};
+
+const FACTOR_NAMES: Record<string, string> = { totp: "an authenticator app", passkey: "a passkey" };
+
+function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null } | null {
+  if (event.outcome !== "success") return null;
+  const metadata = event.metadata as Record<string, unknown>;
+  switch (event.action) {
+    case "auth.sign_in":
+      if (metadata.newDevice !== true) return null;
+      return { kind: "new_device_sign_in", detail: metadata.stage === "active" ? null : "Your password was accepted; the sign-in then still had to pass its next step (such as your second factor)." };
+    case "password.change":
+    case "password.reset_completed":
+      return { kind: "password_changed", detail: null };
+    case "mfa.totp.enroll":
+    case "mfa.passkey.register":
+      return { kind: "factor_added", detail: FACTOR_NAMES[event.action.split(".")[1]!]! };
+    case "mfa.totp.remove":
+    case "mfa.passkey.remove":
+      return { kind: "factor_removed", detail: FACTOR_NAMES[event.action.split(".")[1]!]! };
+    case "mfa.backup_codes.generate":
+      return { kind: "backup_codes_created", detail: null };
+    case "mfa.verify":
+      return metadata.method === "backup_code" ? { kind: "backup_code_used", detail: null } : null;
+    case "mfa.reset":
+      return { kind: "factors_reset_by_admin", detail: null };
+    case "password.reset_required":
+    case "password.temporary_set":
+      return { kind: "password_reset_by_admin", detail: null };
+    // password.recovery.complete: lib/auth/recovery.ts mails its own notice, to the person who is
+    // there at that moment.
+    default:
+      return null;
+  }
+}
+
+/** The account an event happened to: its resource when that is a user, else the user who acted. */
+function accountOf(event: NoticeEvent): string | null {
+  if (event.resourceType === "user") return event.resourceId;
+  return event.actorType === "user" ? event.actorId : null;
+}
+
+export function userNoticeFor(event: NoticeEvent): UserNotice | null {
+  const found = kindOf(event);
+  const userId = accountOf(event);
+  if (!found || !userId) return null;
+  return {
+    auditSeq: event.seq, userId, ...found, at: new Date(event.at).toISOString(),
+    device: event.userAgent ? describeDevice(event.userAgent).label : null, place: event.location, ip: event.ip,
+  };
+}
+
+const SUBJECTS: Record<NoticeKind, string> = {
+  new_device_sign_in: "New sign-in to your Gatehouse account",
+  password_changed: "Your Gatehouse password was changed",
+  factor_added: "A sign-in method was added to your Gatehouse account",
+  factor_removed: "A sign-in method was removed from your Gatehouse account",
+  backup_codes_created: "New backup codes for your Gatehouse account",
+  backup_code_used: "A backup code was used on your Gatehouse account",
+  factors_reset_by_admin: "An administrator reset your Gatehouse sign-in methods",
+  password_reset_by_admin: "An administrator reset your Gatehouse password",
+};
+
+function whatHappened(notice: UserNotice): string {
+  switch (notice.kind) {
+    case "new_device_sign_in":
+      return `Your account was signed in to from a browser it had not seen before.${notice.detail ? `\n${notice.detail}` : ""}`;
+    case "password_changed":
+      return "The password of your account was changed.";
+    case "factor_added":
+      return `${notice.detail ?? "A sign-in method"} was added to your account as a second factor.`;
+    case "factor_removed":
+      return `${notice.detail ?? "A sign-in method"} was removed from your account.`;
+    case "backup_codes_created":
+      return "A new set of backup codes was created for your account. The codes you had before no longer work.";
+    case "backup_code_used":
+      return "One of your backup codes was used as the second factor of a sign-in. It cannot be used again.";
+    case "factors_reset_by_admin":
+      return "An administrator removed the second factors of your account (authenticator app, passkeys and backup codes). You will be asked to set one up at your next sign-in.";
+    case "password_reset_by_admin":
+      return "An administrator reset your password: you will choose a new one at your next sign-in.";
+  }
+}
+
+/** The mail for a notice, in plain text. `accountUrl` is where the user reviews their security. */
+export function noticeMail(notice: UserNotice, user: { name: string; email: string }, accountUrl: string): { to: string; subject: string; text: string } {
+  const when = `${notice.at.slice(0, 16).replace("T", " ")} UTC`;
+  const facts = [
+    `  When:   ${when}`,
+    notice.device ? `  Device: ${notice.device}` : null,
+    notice.place || notice.ip ? `  Where:  ${[notice.place ? `near ${notice.place}` : null, notice.ip ? `IP address ${notice.ip}` : null].filter(Boolean).join(", ")}` : null,
+  ].filter(Boolean).join("\n");
+  const text = `Hello ${user.name},
+
+${whatHappened(notice)}
+
+${facts}
+
+If this was you, there is nothing to do.
+If it was not, change your password now and review your sign-in methods, devices and sessions at
+${accountUrl}
+("This wasn't me" there signs that browser out and alerts your administrators.)
+
+This is an automatic security notice from Gatehouse; it is sent for every such change and cannot be turned off.
+`;
+  return { to: user.email, subject: SUBJECTS[notice.kind], text };
+}

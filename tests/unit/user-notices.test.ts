@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { noticeMail, userNoticeFor, type UserNotice } from "@/lib/notices/notices";
+import type { NoticeEvent } from "@/lib/notices/notices";
+
+const CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36";
+const base: NoticeEvent = {
+  id: "9b1c8a6e-0000-4000-8000-000000000001", seq: "41", at: "2026-12-04T10:12:30.000Z", action: "auth.sign_in", outcome: "success",
+  actorType: "user", actorId: "user-1", resourceType: "session", resourceId: "session-1", ip: "203.0.113.5", userAgent: CHROME_LINUX, location: "Berlin, DE", metadata: { newDevice: true, stage: "active" },
+} as NoticeEvent;
+const event = (fields: Partial<NoticeEvent>): NoticeEvent => ({ ...base, ...fields }) as NoticeEvent;
+
+describe("which events users are told about", () => {
+  it("a sign-in from a new browser, with when, what and where; not one from a known browser or a failure", () => {
+    expect(userNoticeFor(base)).toEqual({
+      auditSeq: "41", userId: "user-1", kind: "new_device_sign_in", at: "2026-12-04T10:12:30.000Z", detail: null, device: expect.stringMatching(/Chrome/), place: "Berlin, DE", ip: "203.0.113.5",
+    });
+    expect(userNoticeFor(event({ metadata: { newDevice: true, stage: "mfa_required" } }))?.detail).toMatch(/password was accepted/);
+    expect(userNoticeFor(event({ metadata: { newDevice: false, stage: "active" } }))).toBeNull();
+    expect(userNoticeFor(event({ outcome: "failure" }))).toBeNull();
+  });
+
+  it("changes to the password and the factors, made by the user or by an admin, go to the account they touched", () => {
+    const byAdmin = { actorType: "user" as const, actorId: "admin-1", resourceType: "user", resourceId: "user-1" };
+    expect(userNoticeFor(event({ action: "password.change", ...byAdmin, resourceId: "user-1", actorId: "user-1" }))).toMatchObject({ kind: "password_changed", userId: "user-1" });
+    expect(userNoticeFor(event({ action: "mfa.passkey.register", resourceType: "passkey", resourceId: "pk-1" }))).toMatchObject({ kind: "factor_added", userId: "user-1", detail: "a passkey" });
+    expect(userNoticeFor(event({ action: "mfa.totp.remove", ...byAdmin }))).toMatchObject({ kind: "factor_removed", detail: "an authenticator app" });
+    expect(userNoticeFor(event({ action: "mfa.reset", ...byAdmin }))).toMatchObject({ kind: "factors_reset_by_admin", userId: "user-1" });
+    expect(userNoticeFor(event({ action: "password.temporary_set", ...byAdmin }))).toMatchObject({ kind: "password_reset_by_admin", userId: "user-1" });
+    expect(userNoticeFor(event({ action: "mfa.verify", ...byAdmin, actorId: "user-1", metadata: { method: "backup_code" } }))).toMatchObject({ kind: "backup_code_used" });
+    expect(userNoticeFor(event({ action: "mfa.verify", metadata: { method: "totp" } }))).toBeNull();
+    // Blocked attempts and events of no account are not mailed.
+    expect(userNoticeFor(event({ action: "mfa.totp.remove", outcome: "blocked", ...byAdmin }))).toBeNull();
+    expect(userNoticeFor(event({ actorType: "system", actorId: null }))).toBeNull();
+  });
+});
+
+describe("the notice mail", () => {
+  const notice: UserNotice = { auditSeq: "41", userId: "user-1", kind: "new_device_sign_in", at: "2026-12-04T10:12:30.000Z", detail: null, device: "Chrome on Linux", place: "Berlin, DE", ip: "203.0.113.5" };
+
+  it("says what happened, when, on what and from where, and what to do if it was not them", () => {
+    const mail = noticeMail(notice, { name: "Ada", email: "ada@example.test" }, "https://id.example.test/account/security");
+    expect(mail).toMatchObject({ to: "ada@example.test", subject: "New sign-in to your Gatehouse account" });
+    expect(mail.text).toContain("Hello Ada,");
+    expect(mail.text).toContain("When:   2026-12-04 10:12 UTC");
+    expect(mail.text).toContain("Device: Chrome on Linux");
+    expect(mail.text).toContain("Where:  near Berlin, DE, IP address 203.0.113.5");
+    expect(mail.text).toContain("https://id.example.test/account/security");
+  });
+
+  it("leaves out what it does not know", () => {
+    const mail = noticeMail({ ...notice, kind: "backup_codes_created", device: null, place: null, ip: null }, { name: "Ada", email: "ada@example.test" }, "https://x.test/account/security");
+    expect(mail.subject).toBe("New backup codes for your Gatehouse account");
+    expect(mail.text).toContain("no longer work");
+    expect(mail.text).not.toMatch(/Device:|Where:/);
+  });
+});
