@@ -3,6 +3,7 @@ import Link from "next/link";
 import { z } from "zod";
 import { Card } from "@/components/ui/card";
 import { Badge } from "@/components/ui/badge";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { OutcomeBadge } from "@/components/audit-outcome";
 import { PageHeader } from "@/components/shell/page-header";
 import { auditFiltersSchema, auditSigningKeyIds, listRecentExports, parseSeq, searchAuditEvents } from "@/lib/audit";
@@ -57,42 +58,38 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         >
           {result && result.events.length === 0 && <p className="text-sm text-slate-500">No events match.</p>}
           {result && result.events.length > 0 && (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500">
-                  <tr>
-                    <th className="py-2 pr-3 font-medium">#</th>
-                    <th className="py-2 pr-3 font-medium">Time</th>
-                    <th className="py-2 pr-3 font-medium">Event</th>
-                    <th className="py-2 pr-3 font-medium">Outcome</th>
-                    <th className="py-2 pr-3 font-medium">Actor</th>
-                    <th className="py-2 pr-3 font-medium">Resource</th>
-                    <th className="py-2 font-medium">IP</th>
+            <Table>
+              <TableHead>
+                <Th>#</Th>
+                <Th>Time</Th>
+                <Th>Event</Th>
+                <Th>Outcome</Th>
+                <Th>Actor</Th>
+                <Th>Resource</Th>
+                <Th>IP</Th>
+              </TableHead>
+              <TableBody>
+                {result.events.map((e) => (
+                  <tr key={e.seq} data-testid="audit-row">
+                    <Td className="font-mono text-xs">
+                      <Link href={`/admin/audit/${e.seq}`} className="text-brand-700 hover:underline">
+                        {e.seq}
+                      </Link>
+                    </Td>
+                    <Td className="whitespace-nowrap text-xs">{formatDateTime(new Date(e.at))}</Td>
+                    <Td>
+                      <span className="font-medium">{e.action}</span> <Badge>{e.type}</Badge>
+                    </Td>
+                    <Td>
+                      <OutcomeBadge outcome={e.outcome} />
+                    </Td>
+                    <Td className="max-w-48 truncate">{e.actorLabel ?? e.actorId ?? e.actorType}</Td>
+                    <Td className="max-w-40 truncate text-xs">{e.resourceType ? `${e.resourceType} ${e.resourceId ?? ""}` : "—"}</Td>
+                    <Td className="font-mono text-xs">{e.ip ?? "—"}</Td>
                   </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {result.events.map((e) => (
-                    <tr key={e.seq} data-testid="audit-row">
-                      <td className="py-2 pr-3 font-mono text-xs">
-                        <Link href={`/admin/audit/${e.seq}`} className="text-brand-700 hover:underline">
-                          {e.seq}
-                        </Link>
-                      </td>
-                      <td className="whitespace-nowrap py-2 pr-3 text-xs">{formatDateTime(new Date(e.at))}</td>
-                      <td className="py-2 pr-3">
-                        <span className="font-medium">{e.action}</span> <Badge>{e.type}</Badge>
-                      </td>
-                      <td className="py-2 pr-3">
-                        <OutcomeBadge outcome={e.outcome} />
-                      </td>
-                      <td className="max-w-48 truncate py-2 pr-3">{e.actorLabel ?? e.actorId ?? e.actorType}</td>
-                      <td className="max-w-40 truncate py-2 pr-3 text-xs">{e.resourceType ? `${e.resourceType} ${e.resourceId ?? ""}` : "—"}</td>
-                      <td className="py-2 font-mono text-xs">{e.ip ?? "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                ))}
+              </TableBody>
+            </Table>
           )}
           {result?.nextBefore && (
             <nav aria-label="Pages" className="mt-4 flex justify-between text-sm">

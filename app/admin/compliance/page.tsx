@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Card } from "@/components/ui/card";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { PageHeader } from "@/components/shell/page-header";
 import { ActionButton } from "@/components/ui/action-form";
 import { StatusBadge } from "@/components/compliance/status-badge";
@@ -41,36 +42,32 @@ export default async function CompliancePage() {
         </div>
 
         <Card title="Controls" description="Each control's status from its tests' latest results. A failing control with an approved exception counts as excepted until the exception ends.">
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th className="py-2 pr-3 font-medium">Control</th>
-                  <th className="py-2 pr-3 font-medium">Status</th>
-                  <th className="py-2 pr-3 font-medium">Latest findings</th>
-                  <th className="py-2 font-medium">Owner</th>
+          <Table>
+            <TableHead>
+              <Th>Control</Th>
+              <Th>Status</Th>
+              <Th>Latest findings</Th>
+              <Th>Owner</Th>
+            </TableHead>
+            <TableBody>
+              {controls.map((c) => (
+                <tr key={c.id} data-testid="control-row">
+                  <Td className="align-top">
+                    <Link href={`/admin/compliance/${encodeURIComponent(c.id)}`} className="font-medium text-brand-700 hover:underline">{c.id}</Link>
+                    <p className="text-xs text-slate-500">{c.title}</p>
+                  </Td>
+                  <Td className="align-top"><StatusBadge status={c.status} nothingToCheck={c.nothingToCheck} /></Td>
+                  <Td className="align-top text-xs text-slate-600">
+                    {c.checks.length === 0 ? "Not tested yet." : (
+                      <ul className="space-y-0.5">{c.checks.map((r) => <li key={r.check}><StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}</li>)}</ul>
+                    )}
+                    {c.exception && <p className="mt-1 text-amber-800">Exception until {formatDateTime(c.exception.expiresAt)}: {c.exception.justification}</p>}
+                  </Td>
+                  <Td className="align-top text-xs text-slate-600">{c.owner}</Td>
                 </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {controls.map((c) => (
-                  <tr key={c.id} data-testid="control-row">
-                    <td className="py-2 pr-3 align-top">
-                      <Link href={`/admin/compliance/${encodeURIComponent(c.id)}`} className="font-medium text-brand-700 hover:underline">{c.id}</Link>
-                      <p className="text-xs text-slate-500">{c.title}</p>
-                    </td>
-                    <td className="py-2 pr-3 align-top"><StatusBadge status={c.status} nothingToCheck={c.nothingToCheck} /></td>
-                    <td className="py-2 pr-3 align-top text-xs text-slate-600">
-                      {c.checks.length === 0 ? "Not tested yet." : (
-                        <ul className="space-y-0.5">{c.checks.map((r) => <li key={r.check}><StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}</li>)}</ul>
-                      )}
-                      {c.exception && <p className="mt-1 text-amber-800">Exception until {formatDateTime(c.exception.expiresAt)}: {c.exception.justification}</p>}
-                    </td>
-                    <td className="py-2 align-top text-xs text-slate-600">{c.owner}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+            </TableBody>
+          </Table>
         </Card>
 
         <Card title="Trend" description="How many controls passed, were excepted and failed at each test run in the last 90 days.">
@@ -79,23 +76,19 @@ export default async function CompliancePage() {
 
         <Card title="Recent test runs">
           {runs.length === 0 ? <p className="text-sm text-slate-500">No run yet. The first scheduled run starts 15 minutes after the server; run them now with the button above.</p> : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500">
-                  <tr><th className="py-2 pr-3 font-medium">Started</th><th className="py-2 pr-3 font-medium">Trigger</th><th className="py-2 pr-3 font-medium">Tests</th><th className="py-2 font-medium">Audit event</th></tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {runs.map((r) => (
-                    <tr key={r.id}>
-                      <td className="py-2 pr-3 text-xs">{formatDateTime(r.startedAt)}</td>
-                      <td className="py-2 pr-3 text-xs">{r.trigger}</td>
-                      <td className="py-2 pr-3 text-xs">{r.passed} passed, {r.failed} failed</td>
-                      <td className="py-2 text-xs">{r.auditSeq ? <Link className="text-brand-700 hover:underline" href={`/admin/audit/${r.auditSeq}`}>#{r.auditSeq}</Link> : "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>Started</Th><Th>Trigger</Th><Th>Tests</Th><Th>Audit event</Th></TableHead>
+              <TableBody>
+                {runs.map((r) => (
+                  <tr key={r.id}>
+                    <Td className="text-xs">{formatDateTime(r.startedAt)}</Td>
+                    <Td className="text-xs">{r.trigger}</Td>
+                    <Td className="text-xs">{r.passed} passed, {r.failed} failed</Td>
+                    <Td className="text-xs">{r.auditSeq ? <Link className="text-brand-700 hover:underline" href={`/admin/audit/${r.auditSeq}`}>#{r.auditSeq}</Link> : "—"}</Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           )}
         </Card>
       </div>

@@ -5,13 +5,13 @@ import { PageHeader } from "@/components/shell/page-header";
 import { SeverityBadge, StatusBadge } from "@/components/incidents/badges";
 import { ResponseTimesChart } from "@/components/incidents/response-chart";
 import { LocalTime } from "@/components/ui/local-time";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, SEVERITIES, STATUSES, STATUS_LABELS, incidentCounts, incidentFiltersSchema, listIncidents, responseTimes, type IncidentType } from "@/lib/incidents";
 import { IncidentsNav } from "./incidents-nav";
 
 export const metadata: Metadata = { title: "Incidents" };
 
-const th = "py-2 pr-4 font-medium";
 const minutes = (m: number | null) => (m === null ? "—" : m < 120 ? `${m} min` : `${Math.round((m / 60) * 10) / 10} h`);
 
 export default async function IncidentsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
@@ -68,26 +68,22 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
           {incidents.length === 0 ? (
             <p className="text-sm text-slate-500">No incidents match.</p>
           ) : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500">
-                  <tr><th className={th}>Incident</th><th className={th}>Type</th><th className={th}>Severity</th><th className={th}>Status</th><th className={th}>Alerts</th><th className={th}>Assignee</th><th className={th}>Last alert</th></tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {incidents.map((i) => (
-                    <tr key={i.id} data-testid="incident-row">
-                      <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/${i.id}`}>INC-{i.number}</Link> <span className="text-slate-600">{i.title}</span></td>
-                      <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[i.type as IncidentType] ?? i.type}</td>
-                      <td className="py-2 pr-4"><SeverityBadge severity={i.severity} /></td>
-                      <td className="py-2 pr-4"><StatusBadge status={i.status} /></td>
-                      <td className="py-2 pr-4">{i.alertCount}</td>
-                      <td className="py-2 pr-4">{i.assignee ?? "—"}</td>
-                      <td className="py-2 pr-4"><LocalTime at={i.lastAlertAt} /></td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>Incident</Th><Th>Type</Th><Th>Severity</Th><Th>Status</Th><Th>Alerts</Th><Th>Assignee</Th><Th>Last alert</Th></TableHead>
+              <TableBody>
+                {incidents.map((i) => (
+                  <tr key={i.id} data-testid="incident-row">
+                    <Td><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/${i.id}`}>INC-{i.number}</Link> <span className="text-slate-600">{i.title}</span></Td>
+                    <Td>{INCIDENT_TYPE_LABELS[i.type as IncidentType] ?? i.type}</Td>
+                    <Td><SeverityBadge severity={i.severity} /></Td>
+                    <Td><StatusBadge status={i.status} /></Td>
+                    <Td>{i.alertCount}</Td>
+                    <Td>{i.assignee ?? "—"}</Td>
+                    <Td><LocalTime at={i.lastAlertAt} /></Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           )}
         </Card>
       </div>

@@ -4,6 +4,7 @@ import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { requireAccess } from "@/lib/auth";
 import { getProvider, listSigningKeys } from "@/lib/oidc";
 import { retireKeyNowAction, rotateKeysAction } from "./actions";
@@ -24,40 +25,36 @@ export default async function KeysPage() {
         description="Rotating makes new keys sign at once; the old ones stay published (retiring) until every token they signed has expired, then retire. If a key leaked, rotate, then retire the old key now: tokens it signed stop verifying at once."
         actions={<ActionButton action={rotateKeysAction} label="Rotate keys" variant="danger" size="md" confirm="Rotate the signing keys now?" />}
       >
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="py-2 pr-4 font-medium">Key id</th>
-                <th className="py-2 pr-4 font-medium">Algorithm</th>
-                <th className="py-2 pr-4 font-medium">State</th>
-                <th className="py-2 pr-4 font-medium">Created</th>
-                <th className="py-2 pr-4 font-medium">Retires</th>
-                <th />
+        <Table>
+          <TableHead>
+            <Th>Key id</Th>
+            <Th>Algorithm</Th>
+            <Th>State</Th>
+            <Th>Created</Th>
+            <Th>Retires</Th>
+            <Th />
+          </TableHead>
+          <TableBody>
+            {keys.map((k) => (
+              <tr key={k.kid} data-testid="key-row">
+                <Td className="max-w-[14rem] truncate font-mono text-xs" title={k.kid}>
+                  {k.kid}
+                </Td>
+                <Td>{k.alg}</Td>
+                <Td>
+                  <Badge tone={TONE[k.state as keyof typeof TONE] ?? "neutral"}>{k.state}</Badge>
+                </Td>
+                <Td><LocalTime at={k.createdAt} /></Td>
+                <Td>{k.retiredAt ? <>retired <LocalTime at={k.retiredAt} /></> : <LocalTime at={k.retireAfter} />}</Td>
+                <Td className="text-right">
+                  {k.state === "retiring" && (
+                    <ActionButton action={retireKeyNowAction} fields={{ kid: k.kid }} label="Retire now" variant="danger" confirm={`Retire key ${k.kid} now? Every token it signed stops verifying.`} />
+                  )}
+                </Td>
               </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {keys.map((k) => (
-                <tr key={k.kid} data-testid="key-row">
-                  <td className="max-w-[14rem] truncate py-2 pr-4 font-mono text-xs" title={k.kid}>
-                    {k.kid}
-                  </td>
-                  <td className="py-2 pr-4">{k.alg}</td>
-                  <td className="py-2 pr-4">
-                    <Badge tone={TONE[k.state as keyof typeof TONE] ?? "neutral"}>{k.state}</Badge>
-                  </td>
-                  <td className="py-2 pr-4"><LocalTime at={k.createdAt} /></td>
-                  <td className="py-2 pr-4">{k.retiredAt ? <>retired <LocalTime at={k.retiredAt} /></> : <LocalTime at={k.retireAfter} />}</td>
-                  <td className="py-2 text-right">
-                    {k.state === "retiring" && (
-                      <ActionButton action={retireKeyNowAction} fields={{ kid: k.kid }} label="Retire now" variant="danger" confirm={`Retire key ${k.kid} now? Every token it signed stops verifying.`} />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </TableBody>
+        </Table>
       </Card>
     </>
   );

@@ -5,13 +5,12 @@ import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
 import { RiskTimeline, ScoreDistribution } from "@/components/risk/risk-charts";
 import { LocalTime } from "@/components/ui/local-time";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { requireAccess } from "@/lib/auth";
 import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
 import { RiskNav } from "./risk-nav";
 
 export const metadata: Metadata = { title: "Risk" };
-
-const th = "py-2 pr-4 font-medium";
 
 export default async function RiskPage({ searchParams }: { searchParams: Promise<{ range?: string }> }) {
   await requireAccess("risk");
@@ -58,69 +57,61 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
           {overview.riskiestAttempts.length === 0 ? (
             <p className="text-sm text-slate-500">No attempt scored above zero in this period.</p>
           ) : (
-            <div className="overflow-x-auto">
-              {/* Seven columns squeezed into a phone's width wrap a word per line: wider, it scrolls. */}
-              <table className="w-full min-w-[48rem] text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500">
-                  <tr><th className={th}>When</th><th className={th}>Account</th><th className={th}>From</th><th className={th}>Score</th><th className={th}>Decision</th><th className={th}>Outcome</th><th className={th}>Top factor</th></tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {overview.riskiestAttempts.map((a) => (
-                    <tr key={a.id} data-testid="risky-attempt">
-                      <td className="py-2 pr-4 whitespace-nowrap"><Link className="text-brand-700 hover:underline" href={`/admin/risk/attempts/${a.id}`}><LocalTime at={a.at} /></Link></td>
-                      <td className="py-2 pr-4">{a.email}</td>
-                      <td className="py-2 pr-4">{a.place ?? "—"}<span className="block font-mono text-xs text-slate-500">{a.ip}</span></td>
-                      <td className="py-2 pr-4"><ScoreBadge score={a.score} /></td>
-                      <td className="py-2 pr-4"><DecisionBadge decision={a.decision} /></td>
-                      <td className="py-2 pr-4"><OutcomeBadge outcome={a.outcome} /></td>
-                      <td className="py-2 pr-4 text-xs text-slate-600">{a.factors[0] ? FACTOR_LABELS[a.factors[0].code] : "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            // Seven columns squeezed into a phone's width wrap a word per line: wider, it scrolls.
+            <Table className="min-w-[48rem]">
+              <TableHead><Th>When</Th><Th>Account</Th><Th>From</Th><Th>Score</Th><Th>Decision</Th><Th>Outcome</Th><Th>Top factor</Th></TableHead>
+              <TableBody>
+                {overview.riskiestAttempts.map((a) => (
+                  <tr key={a.id} data-testid="risky-attempt">
+                    <Td className="whitespace-nowrap"><Link className="text-brand-700 hover:underline" href={`/admin/risk/attempts/${a.id}`}><LocalTime at={a.at} /></Link></Td>
+                    <Td>{a.email}</Td>
+                    <Td>{a.place ?? "—"}<span className="block font-mono text-xs text-slate-500">{a.ip}</span></Td>
+                    <Td><ScoreBadge score={a.score} /></Td>
+                    <Td><DecisionBadge decision={a.decision} /></Td>
+                    <Td><OutcomeBadge outcome={a.outcome} /></Td>
+                    <Td className="text-xs text-slate-600">{a.factors[0] ? FACTOR_LABELS[a.factors[0].code] : "—"}</Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           )}
         </Card>
 
         {/* Full width each: two side by side left the users' table clipped even at 1280 px. */}
         <Card title="Riskiest users" description="Accounts with the highest scores in this period. Risky attempts: those that scored 0.5 or more.">
           {overview.riskiestUsers.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>User</th><th className={th}>Highest</th><th className={th}>Average</th><th className={th}>Attempts</th><th className={th}>Risky attempts</th></tr></thead>
-                <tbody className="divide-y divide-slate-100">
-                  {overview.riskiestUsers.map((u) => (
-                    <tr key={u.userId} data-testid="risky-user">
-                      <td className="py-2 pr-4"><Link className="text-brand-700 hover:underline" href={`/admin/users/${u.userId}`}>{u.email}</Link></td>
-                      <td className="py-2 pr-4"><ScoreBadge score={u.maxScore} /></td>
-                      <td className="py-2 pr-4">{u.avgScore.toFixed(2)}</td>
-                      <td className="py-2 pr-4">{u.attempts}</td>
-                      <td className="py-2 pr-4">{u.elevated}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>User</Th><Th>Highest</Th><Th>Average</Th><Th>Attempts</Th><Th>Risky attempts</Th></TableHead>
+              <TableBody>
+                {overview.riskiestUsers.map((u) => (
+                  <tr key={u.userId} data-testid="risky-user">
+                    <Td><Link className="text-brand-700 hover:underline" href={`/admin/users/${u.userId}`}>{u.email}</Link></Td>
+                    <Td><ScoreBadge score={u.maxScore} /></Td>
+                    <Td>{u.avgScore.toFixed(2)}</Td>
+                    <Td>{u.attempts}</Td>
+                    <Td>{u.elevated}</Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           )}
         </Card>
         <Card title="Riskiest IP addresses" description="Sources with the highest scores in this period, with their failed passwords and how many accounts they tried.">
           {overview.riskiestIps.length === 0 ? <p className="text-sm text-slate-500">None in this period.</p> : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>IP</th><th className={th}>Highest</th><th className={th}>Failures</th><th className={th}>Accounts</th><th className={th}>Attempts</th></tr></thead>
-                <tbody className="divide-y divide-slate-100">
-                  {overview.riskiestIps.map((i) => (
-                    <tr key={i.ip} data-testid="risky-ip">
-                      <td className="py-2 pr-4"><span className="font-mono text-xs">{i.ip}</span><span className="block text-xs text-slate-500">{i.place ?? ""}</span></td>
-                      <td className="py-2 pr-4"><ScoreBadge score={i.maxScore} /></td>
-                      <td className="py-2 pr-4">{i.failures}</td>
-                      <td className="py-2 pr-4">{i.accounts}</td>
-                      <td className="py-2 pr-4">{i.attempts}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>IP</Th><Th>Highest</Th><Th>Failures</Th><Th>Accounts</Th><Th>Attempts</Th></TableHead>
+              <TableBody>
+                {overview.riskiestIps.map((i) => (
+                  <tr key={i.ip} data-testid="risky-ip">
+                    <Td><span className="font-mono text-xs">{i.ip}</span><span className="block text-xs text-slate-500">{i.place ?? ""}</span></Td>
+                    <Td><ScoreBadge score={i.maxScore} /></Td>
+                    <Td>{i.failures}</Td>
+                    <Td>{i.accounts}</Td>
+                    <Td>{i.attempts}</Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           )}
         </Card>
         <p className="text-xs text-slate-500">

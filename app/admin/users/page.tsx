@@ -5,6 +5,7 @@ import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { listUsers, requireAccess } from "@/lib/auth";
 import { CreateUserForm } from "./create-user-form";
 
@@ -42,43 +43,39 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
           {result.users.length === 0 ? (
             <p className="text-sm text-slate-500">No users match.</p>
           ) : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500">
-                  <tr>
-                    <th className="py-2 pr-4 font-medium">User</th>
-                    <th className="py-2 pr-4 font-medium">Roles</th>
-                    <th className="py-2 pr-4 font-medium">Status</th>
-                    <th className="py-2 pr-4 font-medium">Last sign-in</th>
-                    <th className="py-2 font-medium">Sessions</th>
+            <Table>
+              <TableHead>
+                <Th>User</Th>
+                <Th>Roles</Th>
+                <Th>Status</Th>
+                <Th>Last sign-in</Th>
+                <Th>Sessions</Th>
+              </TableHead>
+              <TableBody>
+                {result.users.map((u) => (
+                  <tr key={u.id} data-testid="user-row">
+                    <Td>
+                      <Link href={`/admin/users/${u.id}`} className="font-medium text-brand-700 hover:underline">
+                        {u.email}
+                      </Link>
+                      <div className="text-xs text-slate-500">{u.name}</div>
+                    </Td>
+                    <Td>
+                      <div className="flex flex-wrap gap-1">
+                        {u.roles.filter((r) => r !== "user").map((r) => (
+                          <Badge key={r} tone="brand">
+                            {r}
+                          </Badge>
+                        ))}
+                      </div>
+                    </Td>
+                    <Td>{u.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}</Td>
+                    <Td><LocalTime at={u.lastSignInAt} /></Td>
+                    <Td>{u.activeSessions}</Td>
                   </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {result.users.map((u) => (
-                    <tr key={u.id} data-testid="user-row">
-                      <td className="py-2 pr-4">
-                        <Link href={`/admin/users/${u.id}`} className="font-medium text-brand-700 hover:underline">
-                          {u.email}
-                        </Link>
-                        <div className="text-xs text-slate-500">{u.name}</div>
-                      </td>
-                      <td className="py-2 pr-4">
-                        <div className="flex flex-wrap gap-1">
-                          {u.roles.filter((r) => r !== "user").map((r) => (
-                            <Badge key={r} tone="brand">
-                              {r}
-                            </Badge>
-                          ))}
-                        </div>
-                      </td>
-                      <td className="py-2 pr-4">{u.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}</td>
-                      <td className="py-2 pr-4"><LocalTime at={u.lastSignInAt} /></td>
-                      <td className="py-2">{u.activeSessions}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                ))}
+              </TableBody>
+            </Table>
           )}
           {result.pageCount > 1 && (
             <nav aria-label="Pages" className="mt-4 flex items-center justify-between text-sm">

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Card } from "@/components/ui/card";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { PageHeader } from "@/components/shell/page-header";
 import { ExceptionStateBadge, StatusBadge } from "@/components/compliance/status-badge";
 import { FindingsList } from "@/components/compliance/findings-list";
@@ -61,35 +62,31 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
 
         <Card title="History and evidence" description="Every result, newest first (latest 100). The evidence is the data the test looked at, stored as canonical JSON; its SHA-256 is in the run's audit event, next to the test's key.">
           {history.length === 0 ? <p className="text-sm text-slate-500">No result yet.</p> : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500">
-                  <tr><th className="py-2 pr-3 font-medium">Tested</th><th className="py-2 pr-3 font-medium">Test</th><th className="py-2 pr-3 font-medium">Result</th><th className="py-2 font-medium">Evidence</th></tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {history.map((r) => (
-                    <tr key={r.id} data-testid="history-row">
-                      <td className="whitespace-nowrap py-2 pr-3 align-top text-xs">{formatDateTime(r.at)}</td>
-                      <td className="py-2 pr-3 align-top text-xs">
-                        {r.title}
-                        <span className="block font-mono text-[11px] text-slate-500">{r.check}</span>
-                      </td>
-                      <td className="py-2 pr-3 align-top text-xs">
-                        <StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}
-                        <FindingsList findings={r.findings} openable={openable} />
-                      </td>
-                      <td className="py-2 align-top text-xs">
-                        <details>
-                          <summary className="cursor-pointer font-mono text-brand-700">sha256 {r.evidenceSha256.slice(0, 16)}…</summary>
-                          <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 text-[11px]">{JSON.stringify(JSON.parse(r.evidence), null, 2)}</pre>
-                          <p className="mt-1 break-all font-mono text-[11px] text-slate-500">{r.evidenceSha256}</p>
-                        </details>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>Tested</Th><Th>Test</Th><Th>Result</Th><Th>Evidence</Th></TableHead>
+              <TableBody>
+                {history.map((r) => (
+                  <tr key={r.id} data-testid="history-row">
+                    <Td className="whitespace-nowrap align-top text-xs">{formatDateTime(r.at)}</Td>
+                    <Td className="align-top text-xs">
+                      {r.title}
+                      <span className="block font-mono text-[11px] text-slate-500">{r.check}</span>
+                    </Td>
+                    <Td className="align-top text-xs">
+                      <StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}
+                      <FindingsList findings={r.findings} openable={openable} />
+                    </Td>
+                    <Td className="align-top text-xs">
+                      <details>
+                        <summary className="cursor-pointer font-mono text-brand-700">sha256 {r.evidenceSha256.slice(0, 16)}…</summary>
+                        <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 text-[11px]">{JSON.stringify(JSON.parse(r.evidence), null, 2)}</pre>
+                        <p className="mt-1 break-all font-mono text-[11px] text-slate-500">{r.evidenceSha256}</p>
+                      </details>
+                    </Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           )}
         </Card>
 

@@ -7,6 +7,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { SeverityBadge, StatusBadge } from "@/components/incidents/badges";
 import { AssignForm, CaptureForm, NoteForm, ResponseForm, StatusForm } from "@/components/incidents/incident-forms";
 import { LocalTime } from "@/components/ui/local-time";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, RULES, findIncident, listChannels, listResponders, type IncidentType, type RuleKey } from "@/lib/incidents";
 import { formatDateTime } from "@/lib/util/format";
@@ -14,7 +15,6 @@ import { addNoteAction, assignAction, captureAction, changeStatusAction, respons
 
 export const metadata: Metadata = { title: "Incident" };
 
-const th = "py-2 pr-4 font-medium";
 const TIMELINE_TONES = { alert: "red", action: "amber", playbook: "brand", note: "neutral", status: "green", assignment: "neutral", evidence: "brand", severity: "red" } as const;
 
 export default async function IncidentPage({ params }: { params: Promise<{ id: string }> }) {
@@ -48,22 +48,20 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
             {canManage && <div className="mt-4 border-t border-slate-100 pt-4"><NoteForm action={addNoteAction} incidentId={incident.id} /></div>}
           </Card>
           <Card title="Alerts">
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>Rule</th><th className={th}>Severity</th><th className={th}>Summary</th><th className={th}>Seen</th><th className={th}>Audit event</th></tr></thead>
-                <tbody className="divide-y divide-slate-100">
-                  {incident.alerts.map((a) => (
-                    <tr key={a.id} data-testid="alert-row">
-                      <td className="py-2 pr-4">{RULES[a.rule as RuleKey]?.label ?? a.rule}</td>
-                      <td className="py-2 pr-4"><SeverityBadge severity={a.severity} /></td>
-                      <td className="py-2 pr-4">{a.summary}{a.count > 1 && <span className="text-slate-500"> (×{a.count})</span>}</td>
-                      <td className="py-2 pr-4 text-xs"><LocalTime at={a.createdAt} />{a.count > 1 && <> – <LocalTime at={a.lastSeenAt} /></>}</td>
-                      <td className="py-2 pr-4"><Link className="font-mono text-xs text-brand-700 hover:underline" href={`/admin/audit/${a.sourceSeq}`}>#{a.sourceSeq.toString()}</Link></td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>Rule</Th><Th>Severity</Th><Th>Summary</Th><Th>Seen</Th><Th>Audit event</Th></TableHead>
+              <TableBody>
+                {incident.alerts.map((a) => (
+                  <tr key={a.id} data-testid="alert-row">
+                    <Td>{RULES[a.rule as RuleKey]?.label ?? a.rule}</Td>
+                    <Td><SeverityBadge severity={a.severity} /></Td>
+                    <Td>{a.summary}{a.count > 1 && <span className="text-slate-500"> (×{a.count})</span>}</Td>
+                    <Td className="text-xs"><LocalTime at={a.createdAt} />{a.count > 1 && <> – <LocalTime at={a.lastSeenAt} /></>}</Td>
+                    <Td><Link className="font-mono text-xs text-brand-700 hover:underline" href={`/admin/audit/${a.sourceSeq}`}>#{a.sourceSeq.toString()}</Link></Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           </Card>
           <Card title="Playbook runs">
             {incident.runs.length === 0 ? <p className="text-sm text-slate-500">No playbook matched this incident.</p> : incident.runs.map((r) => (

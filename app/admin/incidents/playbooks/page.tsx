@@ -5,6 +5,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { PlaybookForm } from "@/components/incidents/playbook-forms";
 import { LocalTime } from "@/components/ui/local-time";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, listPlaybooks } from "@/lib/incidents";
 import { savePlaybookAction } from "../actions";
@@ -12,8 +13,6 @@ import { IncidentsNav } from "../incidents-nav";
 import { StepReference } from "./step-reference";
 
 export const metadata: Metadata = { title: "Playbooks" };
-
-const th = "py-2 pr-4 font-medium";
 
 export default async function PlaybooksPage() {
   const user = await requireAccess("incidents");
@@ -24,22 +23,20 @@ export default async function PlaybooksPage() {
       <IncidentsNav current="/admin/incidents/playbooks" />
       <div className="space-y-6">
         <Card title="Playbooks">
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>Name</th><th className={th}>Trigger</th><th className={th}>Steps</th><th className={th}>Version</th><th className={th}>State</th></tr></thead>
-              <tbody className="divide-y divide-slate-100">
-                {playbooks.map((p) => (
-                  <tr key={p.id} data-testid="playbook-row">
-                    <td className="py-2 pr-4"><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/playbooks/${p.id}`}>{p.name}</Link></td>
-                    <td className="py-2 pr-4">{INCIDENT_TYPE_LABELS[p.triggerType]}, {p.minSeverity} or worse</td>
-                    <td className="py-2 pr-4">{p.steps.map((s) => s.kind.replaceAll("_", " ")).join(" → ")}</td>
-                    <td className="py-2 pr-4">v{p.version} · <LocalTime at={p.updatedAt} /></td>
-                    <td className="py-2 pr-4">{p.enabled ? <Badge tone="green">enabled</Badge> : <Badge>disabled</Badge>}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table>
+            <TableHead><Th>Name</Th><Th>Trigger</Th><Th>Steps</Th><Th>Version</Th><Th>State</Th></TableHead>
+            <TableBody>
+              {playbooks.map((p) => (
+                <tr key={p.id} data-testid="playbook-row">
+                  <Td><Link className="font-medium text-brand-700 hover:underline" href={`/admin/incidents/playbooks/${p.id}`}>{p.name}</Link></Td>
+                  <Td>{INCIDENT_TYPE_LABELS[p.triggerType]}, {p.minSeverity} or worse</Td>
+                  <Td>{p.steps.map((s) => s.kind.replaceAll("_", " ")).join(" → ")}</Td>
+                  <Td>v{p.version} · <LocalTime at={p.updatedAt} /></Td>
+                  <Td>{p.enabled ? <Badge tone="green">enabled</Badge> : <Badge>disabled</Badge>}</Td>
+                </tr>
+              ))}
+            </TableBody>
+          </Table>
           {playbooks.length === 0 && <p className="text-sm text-slate-500">No playbooks.</p>}
         </Card>
         <div className="grid gap-6 lg:grid-cols-3">

@@ -6,6 +6,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
 import { LocalTime } from "@/components/ui/local-time";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { requireAccess, sessionStatus } from "@/lib/auth";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
 import { formatDateTime } from "@/lib/util/format";
@@ -58,23 +59,19 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
           {attempt.factors.length === 0 ? (
             <p className="text-sm text-slate-500">No factor fired: nothing about this attempt differed from the account&apos;s history.</p>
           ) : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500">
-                  <tr><th className="py-2 pr-4 font-medium">Factor</th><th className="py-2 pr-4 font-medium">Detail</th><th className="py-2 pr-4 font-medium">Strength</th><th className="py-2 font-medium">Contribution</th></tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {attempt.factors.map((f) => (
-                    <tr key={f.code} data-testid="factor-row">
-                      <td className="py-2 pr-4">{FACTOR_LABELS[f.code] ?? f.code}</td>
-                      <td className="py-2 pr-4 text-slate-600">{f.detail}</td>
-                      <td className="py-2 pr-4">{f.strength}</td>
-                      <td className="py-2 font-mono">{f.contribution > 0 ? "+" : ""}{f.contribution.toFixed(3)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>Factor</Th><Th>Detail</Th><Th>Strength</Th><Th>Contribution</Th></TableHead>
+              <TableBody>
+                {attempt.factors.map((f) => (
+                  <tr key={f.code} data-testid="factor-row">
+                    <Td>{FACTOR_LABELS[f.code] ?? f.code}</Td>
+                    <Td className="text-slate-600">{f.detail}</Td>
+                    <Td>{f.strength}</Td>
+                    <Td className="font-mono">{f.contribution > 0 ? "+" : ""}{f.contribution.toFixed(3)}</Td>
+                  </tr>
+                ))}
+              </TableBody>
+            </Table>
           )}
         </Card>
       </div>
