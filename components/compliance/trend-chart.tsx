@@ -1,6 +1,7 @@
 "use client";
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import { legendText } from "@/components/ui/chart-legend";
+import { ChartFrame } from "@/components/ui/chart-frame";
 
 export type TrendRow = { label: string; pass: number; excepted: number; fail: number };
 
@@ -34,20 +35,15 @@ export function ComplianceTrendChart({ points }: { points: TrendRow[] }) {
     );
   }
   return (
-    <div className="h-56" data-testid="compliance-trend-chart">
-      <ResponsiveContainer width="100%" height="100%">
-        <LineChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
-          <YAxis fontSize={11} allowDecimals={false} tickLine={false} />
-          <Tooltip />
-          {/* Recharts colours legend text like its series; the swatch carries the colour, the text stays readable. */}
-          <Legend wrapperStyle={{ fontSize: 12 }} iconType="square" formatter={legendText} />
-          {SERIES.map((s) => (
-            <Line key={s.key} type="linear" dataKey={s.key} name={s.name} stroke={s.color} strokeWidth={2} dot={{ r: 3, fill: s.color }} />
-          ))}
-        </LineChart>
-      </ResponsiveContainer>
-    </div>
+    <ChartFrame chart={LineChart} data={points} testId="compliance-trend-chart" className="h-56">
+      <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
+      <YAxis fontSize={11} allowDecimals={false} tickLine={false} />
+      <Tooltip />
+      {/* Recharts colours legend text like its series; the swatch carries the colour, the text stays readable. */}
+      <Legend wrapperStyle={{ fontSize: 12 }} iconType="square" formatter={legendText} />
+      {SERIES.map((s) => (
+        <Line key={s.key} type="linear" dataKey={s.key} name={s.name} stroke={s.color} strokeWidth={2} dot={{ r: 3, fill: s.color }} />
+      ))}
+    </ChartFrame>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
-import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from "recharts";
+import { ChartFrame } from "@/components/ui/chart-frame";
 import { legendText } from "@/components/ui/chart-legend";
 import type { ResponseTimePoint } from "@/lib/incidents/incidents";
 
@@ -14,22 +15,17 @@ export function ResponseTimesChart({ points }: { points: ResponseTimePoint[] }) 
   const data = points.map((p) => ({ ...p, label: dayLabel.format(new Date(`${p.day}T00:00:00Z`)) }));
   return (
     <div className="space-y-2">
-      <div className="h-64" data-testid="response-times-chart">
-        <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-            <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
-            <YAxis yAxisId="count" fontSize={11} allowDecimals={false} tickLine={false} />
-            {(acknowledged || resolved) && <YAxis yAxisId="minutes" orientation="right" fontSize={11} tickLine={false} />}
-            <Tooltip />
-            <Legend wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
-            <Bar yAxisId="count" dataKey="opened" name="Opened" fill="#93c5fd" maxBarSize={24} />
-            {/* Dots: a day between quiet days has no neighbour to draw a line to. */}
-            {acknowledged && <Line yAxisId="minutes" type="monotone" dataKey="mttaMinutes" name="Mean time to acknowledge (min)" stroke="#d97706" strokeWidth={2} dot={{ r: 3 }} connectNulls />}
-            {resolved && <Line yAxisId="minutes" type="monotone" dataKey="mttrMinutes" name="Mean time to resolve (min)" stroke="#16a34a" strokeWidth={2} dot={{ r: 3 }} connectNulls />}
-          </ComposedChart>
-        </ResponsiveContainer>
-      </div>
+      <ChartFrame chart={ComposedChart} data={data} testId="response-times-chart">
+        <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
+        <YAxis yAxisId="count" fontSize={11} allowDecimals={false} tickLine={false} />
+        {(acknowledged || resolved) && <YAxis yAxisId="minutes" orientation="right" fontSize={11} tickLine={false} />}
+        <Tooltip />
+        <Legend wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+        <Bar yAxisId="count" dataKey="opened" name="Opened" fill="#93c5fd" maxBarSize={24} />
+        {/* Dots: a day between quiet days has no neighbour to draw a line to. */}
+        {acknowledged && <Line yAxisId="minutes" type="monotone" dataKey="mttaMinutes" name="Mean time to acknowledge (min)" stroke="#d97706" strokeWidth={2} dot={{ r: 3 }} connectNulls />}
+        {resolved && <Line yAxisId="minutes" type="monotone" dataKey="mttrMinutes" name="Mean time to resolve (min)" stroke="#16a34a" strokeWidth={2} dot={{ r: 3 }} connectNulls />}
+      </ChartFrame>
       {!(acknowledged && resolved) && (
         <p className="text-xs text-slate-500">
           {acknowledged

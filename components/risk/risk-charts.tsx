@@ -1,5 +1,6 @@
 "use client";
-import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from "recharts";
+import { ChartFrame } from "@/components/ui/chart-frame";
 import { legendText } from "@/components/ui/chart-legend";
 import type { TimelinePoint } from "@/lib/risk/reports";
 
@@ -21,38 +22,28 @@ export function RiskTimeline({ points, bucketHours }: { points: TimelinePoint[];
   // Blocked attempts are some of the attempts: stacked on the rest, one bar per period is all of them.
   const data = points.map((p) => ({ ...p, notBlocked: p.attempts - p.blocked, label: label(new Date(p.at)), period: period(new Date(p.at)) }));
   return (
-    <div className="h-64" data-testid="risk-timeline">
-      <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
-          <YAxis yAxisId="count" fontSize={11} allowDecimals={false} tickLine={false} />
-          <YAxis yAxisId="score" orientation="right" domain={[0, 1]} fontSize={11} tickLine={false} />
-          <Tooltip labelFormatter={(_label, payload) => (payload[0]?.payload as (typeof data)[number] | undefined)?.period ?? ""} />
-          <Legend wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
-          <Bar yAxisId="count" dataKey="notBlocked" name="Not blocked" stackId="attempts" fill="#93c5fd" maxBarSize={24} />
-          <Bar yAxisId="count" dataKey="blocked" name="Blocked or refused" stackId="attempts" fill="#fca5a5" maxBarSize={24} />
-          {/* Quiet periods have no score (null): the lines break there, and dots show a lone period. */}
-          <Line yAxisId="score" type="monotone" dataKey="maxScore" name="Highest score" stroke="#dc2626" dot={{ r: 2 }} strokeWidth={2} />
-          <Line yAxisId="score" type="monotone" dataKey="avgScore" name="Average score" stroke="#2f54eb" dot={{ r: 2 }} strokeWidth={2} />
-        </ComposedChart>
-      </ResponsiveContainer>
-    </div>
+    <ChartFrame chart={ComposedChart} data={data} testId="risk-timeline">
+      <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
+      <YAxis yAxisId="count" fontSize={11} allowDecimals={false} tickLine={false} />
+      <YAxis yAxisId="score" orientation="right" domain={[0, 1]} fontSize={11} tickLine={false} />
+      <Tooltip labelFormatter={(_label, payload) => (payload[0]?.payload as (typeof data)[number] | undefined)?.period ?? ""} />
+      <Legend wrapperStyle={{ fontSize: 12 }} formatter={legendText} />
+      <Bar yAxisId="count" dataKey="notBlocked" name="Not blocked" stackId="attempts" fill="#93c5fd" maxBarSize={24} />
+      <Bar yAxisId="count" dataKey="blocked" name="Blocked or refused" stackId="attempts" fill="#fca5a5" maxBarSize={24} />
+      {/* Quiet periods have no score (null): the lines break there, and dots show a lone period. */}
+      <Line yAxisId="score" type="monotone" dataKey="maxScore" name="Highest score" stroke="#dc2626" dot={{ r: 2 }} strokeWidth={2} />
+      <Line yAxisId="score" type="monotone" dataKey="avgScore" name="Average score" stroke="#2f54eb" dot={{ r: 2 }} strokeWidth={2} />
+    </ChartFrame>
   );
 }
 
 export function ScoreDistribution({ bands }: { bands: { band: string; attempts: number }[] }) {
   return (
-    <div className="h-64" data-testid="risk-distribution">
-      <ResponsiveContainer width="100%" height="100%">
-        <BarChart data={bands} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="band" fontSize={11} tickLine={false} />
-          <YAxis fontSize={11} allowDecimals={false} tickLine={false} />
-          <Tooltip />
-          <Bar dataKey="attempts" name="Attempts" fill="#2f54eb" />
-        </BarChart>
-      </ResponsiveContainer>
-    </div>
+    <ChartFrame chart={BarChart} data={bands} testId="risk-distribution">
+      <XAxis dataKey="band" fontSize={11} tickLine={false} />
+      <YAxis fontSize={11} allowDecimals={false} tickLine={false} />
+      <Tooltip />
+      <Bar dataKey="attempts" name="Attempts" fill="#2f54eb" />
+    </ChartFrame>
   );
 }
