@@ -22,7 +22,7 @@ export default async function AdminHome() {
   const tiles = TILES.filter((t) => viewable.has(t.section));
   return (
     <>
-      <PageHeader title="Overview" description="How things stand in the parts of the console you may see. Times are UTC." />
+      <PageHeader title="Overview" description="How things stand in the parts of the console you may see." />
       {tiles.length === 0 ? (
         <p className="text-sm text-slate-500">Nothing to report for your sections here: open them from the menu.</p>
       ) : (

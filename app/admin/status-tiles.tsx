@@ -1,13 +1,14 @@
 import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { SeverityBadge } from "@/components/incidents/badges";
+import { LocalTime } from "@/components/ui/local-time";
 import { lastChainVerification } from "@/lib/audit";
 import { listActiveUsersWithRole } from "@/lib/auth";
 import { controlStatus, listRuns, signingKeyRotation, SIGNING_KEY_MAX_AGE_DAYS } from "@/lib/compliance";
 import { incidentCounts, SEVERITIES } from "@/lib/incidents";
 import { mfaRequiredRoles, withoutSecondFactor } from "@/lib/mfa";
 import { signInRiskSummary } from "@/lib/risk";
-import { counted, formatDateTime } from "@/lib/util/format";
+import { counted } from "@/lib/util/format";
 
 // The console overview's tiles: each reads its own domain's state and says plainly whether all is
 // well. The page renders only those of sections the viewer may see.
@@ -97,7 +98,7 @@ export async function ComplianceTile() {
             </>
           )}
           {untested > 0 && <p>{counted(untested, "control is", "controls are")} not tested yet.</p>}
-          <p className="text-slate-500">Last tested {formatDateTime(lastRun.startedAt)}.</p>
+          <p className="text-slate-500">Last tested <LocalTime at={lastRun.startedAt} />.</p>
         </>
       )}
     </Tile>
@@ -148,10 +149,10 @@ export async function AuditChainTile() {
   return (
     <Tile id="audit" title="Audit chain" state={!intact ? "act" : recent ? "ok" : "check"} link={{ href: "/admin/audit", label: "Audit trail" }}>
       {intact ? (
-        <p>Intact when last verified, {formatDateTime(at)}{typeof eventsChecked === "number" && ` (${counted(eventsChecked, "event", "events")} checked)`}.</p>
+        <p>Intact when last verified, <LocalTime at={at} />{typeof eventsChecked === "number" && ` (${counted(eventsChecked, "event", "events")} checked)`}.</p>
       ) : (
         <p>
-          The last verification, {formatDateTime(at)}, <Link className={linkClass} href={`/admin/audit/${last.seq}`}>failed</Link>
+          The last verification, <LocalTime at={at} />, <Link className={linkClass} href={`/admin/audit/${last.seq}`}>failed</Link>
           {typeof problem === "string" && `: ${problem}`}
         </p>
       )}
@@ -168,7 +169,7 @@ export async function SigningKeysTile() {
       {!oldest ? <p>No active signing key yet (opening the keys page creates the first ones).</p> : due.length > 0 ? (
         <p>{counted(due.length, "active key is", "active keys are")} older than {SIGNING_KEY_MAX_AGE_DAYS} days: due for rotation.</p>
       ) : (
-        <p>No key is due for rotation. The next is due {formatDateTime(new Date(oldest.getTime() + SIGNING_KEY_MAX_AGE_DAYS * DAY))}.</p>
+        <p>No key is due for rotation. The next is due <LocalTime at={new Date(oldest.getTime() + SIGNING_KEY_MAX_AGE_DAYS * DAY)} />.</p>
       )}
     </Tile>
   );

@@ -1,9 +1,11 @@
 "use client";
 import { Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
-import { legendText } from "@/components/ui/chart-legend";
 import { ChartFrame } from "@/components/ui/chart-frame";
+import { legendText } from "@/components/ui/chart-legend";
+import { LocalTime, useReaderTimeZone } from "@/components/ui/local-time";
+import { formatDateTime } from "@/lib/util/format";
 
-export type TrendRow = { label: string; pass: number; excepted: number; fail: number };
+export type TrendRow = { at: Date; pass: number; excepted: number; fail: number };
 
 const SERIES = [
   { key: "pass", name: "Passing", color: "#16a34a" },
@@ -13,15 +15,16 @@ const SERIES = [
 
 /**
  * Controls passing, excepted and failing at each test run, one line each (not stacked: every point
- * is that count itself). A single run is no trend, so it is shown as its numbers.
+ * is that count itself). A single run is no trend, so it is shown as its numbers. Times are the reader's.
  */
 export function ComplianceTrendChart({ points }: { points: TrendRow[] }) {
+  const timeZone = useReaderTimeZone();
   if (points.length === 0) return <p className="text-sm text-slate-500">No test run in the last 90 days.</p>;
   if (points.length === 1) {
     const [run] = points as [TrendRow];
     return (
       <div data-testid="compliance-trend-chart" className="text-sm text-slate-700">
-        <p>One run so far ({run.label}):</p>
+        <p>One run so far (<LocalTime at={run.at} />):</p>
         <ul className="mt-2 flex flex-wrap gap-x-6 gap-y-1">
           {SERIES.map((s) => (
             <li key={s.key} className="flex items-center gap-2">
@@ -35,7 +38,7 @@ export function ComplianceTrendChart({ points }: { points: TrendRow[] }) {
     );
   }
   return (
-    <ChartFrame chart={LineChart} data={points} testId="compliance-trend-chart" className="h-56">
+    <ChartFrame chart={LineChart} data={points.map((p) => ({ ...p, label: formatDateTime(p.at, timeZone) }))} testId="compliance-trend-chart" className="h-56">
       <XAxis dataKey="label" fontSize={11} tickLine={false} minTickGap={24} />
       <YAxis fontSize={11} allowDecimals={false} tickLine={false} />
       <Tooltip />

@@ -1,4 +1,4 @@
-export function Card({ title, description, children, actions }: { title?: string; description?: string; children: React.ReactNode; actions?: React.ReactNode }) {
+export function Card({ title, description, children, actions }: { title?: string; description?: React.ReactNode; children: React.ReactNode; actions?: React.ReactNode }) {
   return (
     <section className="rounded-lg border border-slate-200 bg-white shadow-sm">
       {(title || actions) && (

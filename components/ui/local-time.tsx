@@ -9,7 +9,7 @@ import { formatDateTime } from "@/lib/util/format";
  * time for comparing with logs and exports.
  */
 export function LocalTime({ at }: { at: Date | null | undefined }) {
-  const timeZone = useSyncExternalStore(noSubscription, browserTimeZone, () => "UTC");
+  const timeZone = useReaderTimeZone();
   if (!at) return <>—</>;
   const iso = at.toISOString();
   return (
@@ -17,6 +17,11 @@ export function LocalTime({ at }: { at: Date | null | undefined }) {
       {formatDateTime(at, timeZone)}
     </time>
   );
+}
+
+/** The reader's time zone, for times that cannot be a <LocalTime> (a chart's labels): UTC until hydrated. */
+export function useReaderTimeZone(): string {
+  return useSyncExternalStore(noSubscription, browserTimeZone, () => "UTC");
 }
 
 const noSubscription = () => () => {};

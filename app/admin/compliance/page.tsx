@@ -6,9 +6,9 @@ import { PageHeader } from "@/components/shell/page-header";
 import { ActionButton } from "@/components/ui/action-form";
 import { StatusBadge } from "@/components/compliance/status-badge";
 import { ComplianceTrendChart } from "@/components/compliance/trend-chart";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess } from "@/lib/auth";
 import { controlStatus, listRuns, statusTrend, CONTROL_STATUSES } from "@/lib/compliance";
-import { formatDateTime } from "@/lib/util/format";
 import { runTestsAction } from "./actions";
 import { ComplianceNav } from "./compliance-nav";
 
@@ -26,7 +26,7 @@ export default async function CompliancePage() {
     <>
       <PageHeader
         title="Compliance"
-        description="SOC 2 controls, tested automatically against the live system: daily, and whenever you run them. Times are UTC."
+        description="SOC 2 controls, tested automatically against the live system: daily, and whenever you run them."
         actions={<ActionButton action={runTestsAction} label="Run tests now" pendingLabel="Testing the live system…" variant="primary" size="md" showSuccess />}
       />
       <ComplianceNav current="/admin/compliance" />
@@ -61,7 +61,7 @@ export default async function CompliancePage() {
                     {c.checks.length === 0 ? "Not tested yet." : (
                       <ul className="space-y-0.5">{c.checks.map((r) => <li key={r.check}><StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}</li>)}</ul>
                     )}
-                    {c.exception && <p className="mt-1 text-amber-800">Exception until {formatDateTime(c.exception.expiresAt)}: {c.exception.justification}</p>}
+                    {c.exception && <p className="mt-1 text-amber-800">Exception until <LocalTime at={c.exception.expiresAt} />: {c.exception.justification}</p>}
                   </Td>
                   <Td className="align-top text-xs text-slate-600">{c.owner}</Td>
                 </tr>
@@ -71,7 +71,7 @@ export default async function CompliancePage() {
         </Card>
 
         <Card title="Trend" description="How many controls passed, were excepted and failed at each test run in the last 90 days.">
-          <ComplianceTrendChart points={trend.map((p) => ({ label: formatDateTime(p.at), pass: p.pass, excepted: p.excepted, fail: p.fail }))} />
+          <ComplianceTrendChart points={trend} />
         </Card>
 
         <Card title="Recent test runs">
@@ -81,7 +81,7 @@ export default async function CompliancePage() {
               <TableBody>
                 {runs.map((r) => (
                   <tr key={r.id}>
-                    <Td className="text-xs">{formatDateTime(r.startedAt)}</Td>
+                    <Td className="text-xs"><LocalTime at={r.startedAt} /></Td>
                     <Td className="text-xs">{r.trigger}</Td>
                     <Td className="text-xs">{r.passed} passed, {r.failed} failed</Td>
                     <Td className="text-xs">{r.auditSeq ? <Link className="text-brand-700 hover:underline" href={`/admin/audit/${r.auditSeq}`}>#{r.auditSeq}</Link> : "—"}</Td>

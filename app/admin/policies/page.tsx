@@ -8,7 +8,6 @@ import { PolicySimulator } from "@/components/policy/simulator";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess, userEmails } from "@/lib/auth";
 import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_TEMPLATES } from "@/lib/policy";
-import { formatDateTime } from "@/lib/util/format";
 import {
   formatPoliciesAction, publishPoliciesAction, rollbackPoliciesAction, saveDraftAction, simulateAction, validatePoliciesAction,
 } from "./actions";
@@ -29,7 +28,7 @@ export default async function PoliciesPage() {
       <div className="space-y-6">
         <Card
           title={`In force: version ${state.inForce.version}${state.inForce.version === 0 ? " (built-in roles)" : ""}`}
-          description={state.draft ? `Editing the saved draft (based on version ${state.draft.baseVersion}, saved ${formatDateTime(state.draft.updatedAt)}). It is not in force until published.` : `${state.inForce.comment}. Publishing asks for a fresh second factor.`}
+          description={state.draft ? <>Editing the saved draft (based on version {state.draft.baseVersion}, saved <LocalTime at={state.draft.updatedAt} />). It is not in force until published.</> : `${state.inForce.comment}. Publishing asks for a fresh second factor.`}
         >
           <PolicyEditor
             initialText={text}

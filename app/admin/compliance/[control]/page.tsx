@@ -6,9 +6,9 @@ import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { PageHeader } from "@/components/shell/page-header";
 import { ExceptionStateBadge, StatusBadge } from "@/components/compliance/status-badge";
 import { FindingsList } from "@/components/compliance/findings-list";
+import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess, viewableSections } from "@/lib/auth";
 import { CHECKS, controlHistory, controlStatus, listExceptions } from "@/lib/compliance";
-import { formatDateTime } from "@/lib/util/format";
 
 export async function generateMetadata({ params }: { params: Promise<{ control: string }> }): Promise<Metadata> {
   return { title: `Control ${(await params).control}` };
@@ -50,14 +50,14 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
                   <div className="flex flex-wrap items-baseline gap-2">
                     <StatusBadge status={latest?.status ?? "not_tested"} nothingToCheck={latest?.nothingToCheck} />
                     <span className="font-medium">{check.title}</span>
-                    <span className="text-slate-500">{latest ? `${latest.summary} (${formatDateTime(latest.at)})` : "Not tested yet."}</span>
+                    <span className="text-slate-500">{latest ? <>{latest.summary} (<LocalTime at={latest.at} />)</> : "Not tested yet."}</span>
                   </div>
                   {latest && <FindingsList findings={latest.findings} openable={openable} />}
                 </li>
               );
             })}
           </ul>
-          {control.exception && <p className="mt-3 text-sm text-amber-800">Excepted until {formatDateTime(control.exception.expiresAt)}: {control.exception.justification}</p>}
+          {control.exception && <p className="mt-3 text-sm text-amber-800">Excepted until <LocalTime at={control.exception.expiresAt} />: {control.exception.justification}</p>}
         </Card>
 
         <Card title="History and evidence" description="Every result, newest first (latest 100). The evidence is the data the test looked at, stored as canonical JSON; its SHA-256 is in the run's audit event, next to the test's key.">
@@ -67,7 +67,7 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
               <TableBody>
                 {history.map((r) => (
                   <tr key={r.id} data-testid="history-row">
-                    <Td className="whitespace-nowrap align-top text-xs">{formatDateTime(r.at)}</Td>
+                    <Td className="whitespace-nowrap align-top text-xs"><LocalTime at={r.at} /></Td>
                     <Td className="align-top text-xs">
                       {r.title}
                       <span className="block font-mono text-[11px] text-slate-500">{r.check}</span>
@@ -94,7 +94,7 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
           {exceptions.length === 0 ? <p className="text-sm text-slate-500">None.</p> : (
             <ul className="space-y-2 text-sm">
               {exceptions.map((e) => (
-                <li key={e.id}><ExceptionStateBadge state={e.state} /> until {formatDateTime(e.expiresAt)} · {e.justification} <span className="text-slate-500">(requested by {e.requestedBy ?? "—"}, approved by {e.approvedBy ?? "—"})</span></li>
+                <li key={e.id}><ExceptionStateBadge state={e.state} /> until <LocalTime at={e.expiresAt} /> · {e.justification} <span className="text-slate-500">(requested by {e.requestedBy ?? "—"}, approved by {e.approvedBy ?? "—"})</span></li>
               ))}
             </ul>
           )}

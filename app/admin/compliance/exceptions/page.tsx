@@ -5,9 +5,9 @@ import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { ExceptionRequestForm } from "@/components/compliance/exception-request-form";
 import { ExceptionStateBadge } from "@/components/compliance/status-badge";
+import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { CONTROLS, listExceptions } from "@/lib/compliance";
-import { formatDateTime } from "@/lib/util/format";
 import { approveExceptionAction, requestExceptionAction, revokeExceptionAction } from "../actions";
 import { ComplianceNav } from "../compliance-nav";
 
@@ -31,13 +31,13 @@ export default async function ExceptionsPage({ searchParams }: { searchParams: P
                   <div className="space-y-1">
                     <p>
                       <Link href={`/admin/compliance/${encodeURIComponent(e.control)}`} className="font-medium text-brand-700 hover:underline">{e.control}</Link>{" "}
-                      <ExceptionStateBadge state={e.state} /> <span className="text-slate-500">until {formatDateTime(e.expiresAt)}</span>
+                      <ExceptionStateBadge state={e.state} /> <span className="text-slate-500">until <LocalTime at={e.expiresAt} /></span>
                     </p>
                     <p className="text-slate-700">{e.justification}</p>
                     <p className="text-xs text-slate-500">
-                      Requested by {e.requestedBy ?? "—"} on {formatDateTime(e.createdAt)}
-                      {e.approvedBy && ` · approved by ${e.approvedBy} on ${formatDateTime(e.approvedAt)}`}
-                      {e.revokedAt && ` · ${e.state === "rejected" ? "rejected" : "revoked"} by ${e.revokedBy ?? "—"} on ${formatDateTime(e.revokedAt)}`}
+                      Requested by {e.requestedBy ?? "—"} on <LocalTime at={e.createdAt} />
+                      {e.approvedBy && <> · approved by {e.approvedBy} on <LocalTime at={e.approvedAt} /></>}
+                      {e.revokedAt && <> · {e.state === "rejected" ? "rejected" : "revoked"} by {e.revokedBy ?? "—"} on <LocalTime at={e.revokedAt} /></>}
                     </p>
                   </div>
                   {canManage && (e.state === "pending" || e.state === "in_force") && (

@@ -10,7 +10,6 @@ import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, RULES, findIncident, listChannels, listResponders, type IncidentType, type RuleKey } from "@/lib/incidents";
-import { formatDateTime } from "@/lib/util/format";
 import { addNoteAction, assignAction, captureAction, changeStatusAction, responseAction } from "../actions";
 
 export const metadata: Metadata = { title: "Incident" };
@@ -29,7 +28,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
     <>
       <PageHeader
         title={`INC-${incident.number}: ${incident.title}`}
-        description={`${INCIDENT_TYPE_LABELS[incident.type as IncidentType] ?? incident.type} · opened ${formatDateTime(incident.createdAt)} · last alert ${formatDateTime(incident.lastAlertAt)}`}
+        description={<>{INCIDENT_TYPE_LABELS[incident.type as IncidentType] ?? incident.type} · opened <LocalTime at={incident.createdAt} /> · last alert <LocalTime at={incident.lastAlertAt} /></>}
         actions={<div className="flex items-center gap-2"><SeverityBadge severity={incident.severity} /><StatusBadge status={incident.status} /></div>}
       />
       <p className="mb-4 text-sm"><Link className="text-brand-700 hover:underline" href="/admin/incidents">← All incidents</Link></p>

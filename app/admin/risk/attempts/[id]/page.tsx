@@ -9,7 +9,6 @@ import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { requireAccess, sessionStatus } from "@/lib/auth";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
-import { formatDateTime } from "@/lib/util/format";
 
 export const metadata: Metadata = { title: "Sign-in attempt" };
 
@@ -30,7 +29,7 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
   const session = attempt.sessionId ? await sessionStatus(attempt.sessionId) : null;
   return (
     <>
-      <PageHeader title="Sign-in attempt" description={`${attempt.email} · ${formatDateTime(attempt.at)}`} actions={<Link className="text-sm text-brand-700 hover:underline" href="/admin/risk">← Risk overview</Link>} />
+      <PageHeader title="Sign-in attempt" description={<>{attempt.email} · <LocalTime at={attempt.at} /></>} actions={<Link className="text-sm text-brand-700 hover:underline" href="/admin/risk">← Risk overview</Link>} />
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Assessment">
           <dl className="divide-y divide-slate-100">
