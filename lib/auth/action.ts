@@ -24,8 +24,8 @@ export type ActionState = {
   data?: unknown;
 };
 
-// Never echoed back to the browser.
-const SECRET_FIELD = /password|token|secret|code/i;
+// Never echoed back to the browser. A token's lifetime (a client's accessTokenTtl) is no secret.
+const SECRET_FIELD = /password|token(?!ttl)|secret|code/i;
 
 function echoValues(formData: FormData): Record<string, string | string[]> {
   const values: Record<string, string | string[]> = {};

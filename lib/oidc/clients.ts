@@ -7,6 +7,7 @@ import { safeEqual } from "../crypto";
 import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
 import { PDP_SCOPE } from "../policy/service-api";
+import { revokeClientGrants } from "./consents";
 
 // OAuth clients: what the console creates and what dynamic registration stores. The secret is
 // shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).
@@ -35,6 +36,9 @@ const lines = (text: string) => text.split(/[\s,]+/).map((l) => l.trim()).filter
 const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "Scopes are single words.");
 const resourceUri = z.url({ protocol: /^https?$/, error: "Resources are absolute http(s) URIs." });
 const accessTokenTtl = z.number().int().min(60).max(86_400);
+// What the provider uses for a client that names no lifetime (a registered one may not).
+export const DEFAULT_ACCESS_TOKEN_TTL = 600;
+export const DEFAULT_REFRESH_TOKEN_TTL = 14 * 86_400;
 const refreshTokenTtl = z.number().int().min(300).max(365 * 86_400);
 
 type ClientShape = { type: "public" | "confidential"; grantTypes: readonly string[]; redirectUris: readonly string[] };
@@ -138,25 +142,59 @@ export async function createClient(input: ClientInput, ctx: AuditContext): Promi
 }
 
 // The token endpoint looks its client up on every request: a short cache spares the database.
-// A change (disable, new secret) reaches this instance at once and other instances within CACHE_MS.
+// A change (edit, disable, new secret, deletion) reaches this instance at once and other instances
+// within CACHE_MS. oidc-provider keeps no Client of its own across lookups that would outlive it: it
+// reuses one only for identical metadata (Client.find keys its cache by the metadata's hash).
 const CACHE_MS = 5_000;
-const metadataCache = new Map<string, { value: AdapterPayload | undefined; until: number }>();
+
+// What the provider needs of a stored client: its metadata with the current secret's hash, and the
+// secret a rotation replaced, while its overlap lasts.
+type ProviderClient = { metadata: AdapterPayload; previousSecret: { hash: string; until: Date } | null };
+const providerClients = new Map<string, { value: ProviderClient | undefined; until: number }>();
 
 // The client_id a request names, as it could be stored: PostgreSQL text holds no NUL (the query
 // would fail, a 500), and no client has a longer id (the console's are 19 characters, registered
 // ones 43): neither is looked up, nor cached.
 const MAX_CLIENT_ID = 200;
 
-/** What the provider sees of a client: its metadata with the secret's hash, or nothing if disabled or unknown. */
-export async function clientMetadata(id: string): Promise<AdapterPayload | undefined> {
+type ClientRow = Awaited<ReturnType<ReturnType<typeof db>["oAuthClient"]["findUniqueOrThrow"]>>;
+
+function providerView(row: ClientRow): ProviderClient {
+  const metadata = row.metadata as AdapterPayload;
+  return {
+    metadata: row.secretHash ? { ...metadata, client_secret: row.secretHash } : metadata,
+    previousSecret: row.previousSecretHash && row.previousSecretExpiresAt ? { hash: row.previousSecretHash, until: row.previousSecretExpiresAt } : null,
+  };
+}
+
+/** A client as the provider sees it, or nothing if disabled or unknown. */
+async function providerClient(id: string): Promise<ProviderClient | undefined> {
   if (id.length > MAX_CLIENT_ID || id.includes("\0")) return undefined;
-  const cached = metadataCache.get(id);
+  const cached = providerClients.get(id);
   if (cached && cached.until > Date.now()) return cached.value;
   const row = await db().oAuthClient.findUnique({ where: { id } });
-  const value = !row || row.disabledAt ? undefined : row.secretHash ? { ...(row.metadata as AdapterPayload), client_secret: row.secretHash } : (row.metadata as AdapterPayload);
-  if (metadataCache.size > 10_000) metadataCache.clear();
-  metadataCache.set(id, { value, until: Date.now() + CACHE_MS });
+  const value = !row || row.disabledAt ? undefined : providerView(row);
+  if (providerClients.size > 10_000) providerClients.clear();
+  providerClients.set(id, { value, until: Date.now() + CACHE_MS });
   return value;
+}
+
+/** What the provider sees of a client: its metadata with the secret's hash, or nothing if disabled or unknown. */
+export async function clientMetadata(id: string): Promise<AdapterPayload | undefined> {
+  return (await providerClient(id))?.metadata;
+}
+
+/**
+ * The provider's check of a client's secret (installed on its Client): the current secret, or the
+ * one a rotation replaced until its overlap ends. Both are compared in constant time, always, so
+ * the time taken does not tell which one matched.
+ */
+export async function clientSecretMatches(clientId: string, presented: string): Promise<boolean> {
+  const client = await providerClient(clientId);
+  if (!client) return false;
+  const current = secretMatches(client.metadata.client_secret as string | undefined, presented);
+  const previous = secretMatches(client.previousSecret?.hash, presented);
+  return current || (previous && client.previousSecret!.until > new Date());
 }
 
 /** Dynamic registration (RFC 7591) stores its client here; the plaintext secret never is. */
@@ -168,21 +206,33 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload):
     secretHash: secret ? hashSecret(secret) : null,
   };
   await db().oAuthClient.upsert({ where: { id }, create: { id, source: "registration", ...data }, update: data });
-  metadataCache.delete(id);
+  providerClients.delete(id);
 }
 
-export type ClientView = { id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number };
+export type ClientView = {
+  id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; resources: string[];
+  accessTokenTtl: number; refreshTokenTtl: number; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number;
+  /** Until when the secret a rotation replaced still works; null when none does. */
+  previousSecretUntil: Date | null;
+};
 
-type MetadataView = Pick<ClientView, "grantTypes" | "redirectUris" | "scopes" | "requireDpop" | "certificateBound">;
+/** What an admin sets on a client, on the console's form: all but its type and secret. */
+export type ClientSettings = Pick<ClientView, "name" | "grantTypes" | "redirectUris" | "scopes" | "resources" | "accessTokenTtl" | "refreshTokenTtl" | "requireDpop" | "certificateBound">;
 
-/** What the stored metadata says, as the console and compliance read it (scopes: OpenID ones, then API ones). */
+type MetadataView = Omit<ClientSettings, "name">;
+
+/** What the stored metadata says, as the console and compliance read it (scopes: OpenID ones, then API ones; lifetimes: the ones in force). */
 function metadataView(metadata: Prisma.JsonValue): MetadataView {
   const m = metadata as Record<string, unknown>;
   return {
     grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [],
-    scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], requireDpop: m.dpop_bound_access_tokens === true, certificateBound: m.tls_client_certificate_bound_access_tokens === true,
+    scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], resources: (m.gatehouse_resources as string[]) ?? [],
+    accessTokenTtl: (m.gatehouse_access_token_ttl as number) ?? DEFAULT_ACCESS_TOKEN_TTL, refreshTokenTtl: (m.gatehouse_refresh_token_ttl as number) ?? DEFAULT_REFRESH_TOKEN_TTL,
+    requireDpop: m.dpop_bound_access_tokens === true, certificateBound: m.tls_client_certificate_bound_access_tokens === true,
   };
 }
+
+const clientType = (row: { secretHash: string | null }) => (row.secretHash ? "confidential" : "public");
 
 /** Every client, or only the one with `id` (an empty list when there is none). */
 export async function listClients(id?: string): Promise<ClientView[]> {
@@ -190,9 +240,11 @@ export async function listClients(id?: string): Promise<ClientView[]> {
   const rows = await db().oAuthClient.findMany({ where, orderBy: { createdAt: "desc" } });
   const grants = await db().oAuthConsent.groupBy({ by: ["clientId"], where: id === undefined ? {} : { clientId: id }, _count: true });
   const grantCount = new Map(grants.map((g) => [g.clientId, g._count]));
+  const now = new Date();
   return rows.map((row) => ({
-    id: row.id, name: row.name, type: row.secretHash ? "confidential" : "public", source: row.source, ...metadataView(row.metadata),
+    id: row.id, name: row.name, type: clientType(row), source: row.source, ...metadataView(row.metadata),
     disabledAt: row.disabledAt, createdAt: row.createdAt, activeGrants: grantCount.get(row.id) ?? 0,
+    previousSecretUntil: row.previousSecretHash && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now ? row.previousSecretExpiresAt : null,
   }));
 }
 
@@ -208,8 +260,94 @@ export async function listActiveClients(): Promise<ActiveClient[]> {
 }
 
 export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<boolean> {
-  metadataCache.delete(clientId);
   const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
+  providerClients.delete(clientId);
   if (count) await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
   return count === 1;
+}
+
+// The metadata an edit writes: the console's fields from the form (metadataFor leaves `scope` and
+// the mTLS flag out when unset, so the stored ones go first); whatever else the client has, such as
+// a registered client's auth method, keys or logout URIs, is kept as it was.
+function editedMetadata(stored: Prisma.JsonValue, id: string, input: ClientInput): Record<string, unknown> {
+  const { scope: _scope, tls_client_certificate_bound_access_tokens: _mtls, ...kept } = stored as Record<string, unknown>;
+  const { token_endpoint_auth_method: _method, ...edited } = metadataFor(id, input);
+  return { ...kept, ...edited };
+}
+
+const settingsOf = (name: string, metadata: Prisma.JsonValue): ClientSettings => ({ name, ...metadataView(metadata) });
+const pick = (settings: ClientSettings, keys: (keyof ClientSettings)[]) => Object.fromEntries(keys.map((key) => [key, settings[key]]));
+
+export type ClientUpdate = { ok: true; changed: (keyof ClientSettings)[] } | { ok: false; problem: "not_found" | "type_fixed" };
+
+/**
+ * An admin's edit of a client, held to the rules a new one meets (`input` passed clientInputSchema).
+ * The type stays what the client was made as: a public client has no secret to authenticate with,
+ * and a confidential one's apps rely on it. Audited with the fields that changed, before and after.
+ */
+export async function updateClient(clientId: string, input: ClientInput, ctx: AuditContext): Promise<ClientUpdate> {
+  const row = await db().oAuthClient.findUnique({ where: { id: clientId } });
+  if (!row) return { ok: false, problem: "not_found" };
+  if (input.type !== clientType(row)) return { ok: false, problem: "type_fixed" };
+  const metadata = editedMetadata(row.metadata, clientId, input);
+  const before = settingsOf(row.name, row.metadata);
+  const after = settingsOf(input.name, metadata as Prisma.JsonObject);
+  const changed = (Object.keys(after) as (keyof ClientSettings)[]).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+  if (changed.length === 0) return { ok: true, changed };
+  const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { name: input.name, metadata: metadata as Prisma.InputJsonObject } });
+  providerClients.delete(clientId);
+  if (!count) return { ok: false, problem: "not_found" }; // deleted meanwhile
+  await audit(ctx, {
+    type: "admin", action: "oauth.client.update", outcome: "success", resource: { type: "oauth_client", id: clientId },
+    metadata: { changed, before: pick(before, changed), after: pick(after, changed) },
+  });
+  return { ok: true, changed };
+}
+
+/** How long a replaced secret keeps working when the admin asks for an overlap. */
+export const SECRET_OVERLAP_MS = 3_600_000;
+
+export type SecretRotation = { ok: true; clientSecret: string; previousSecretUntil: Date | null } | { ok: false; problem: "not_found" | "no_secret" | "rotated_meanwhile" };
+
+/**
+ * A new secret for a confidential client, shown once and stored as a hash like the first. With
+ * `overlap`, the old one keeps working for SECRET_OVERLAP_MS so the client's deployments can roll
+ * over; without, it stops at once. A rotation during an overlap ends the older secret's.
+ */
+export async function rotateClientSecret(clientId: string, overlap: boolean, ctx: AuditContext): Promise<SecretRotation> {
+  const row = await db().oAuthClient.findUnique({ where: { id: clientId }, select: { secretHash: true } });
+  if (!row) return { ok: false, problem: "not_found" };
+  if (!row.secretHash) return { ok: false, problem: "no_secret" };
+  const clientSecret = randomBytes(32).toString("base64url");
+  const previousSecretUntil = overlap ? new Date(Date.now() + SECRET_OVERLAP_MS) : null;
+  // Replaces the secret read above only: of two rotations at once, the second stops here rather
+  // than make the first one's secret, already shown, the "previous" one or drop it.
+  const { count } = await db().oAuthClient.updateMany({
+    where: { id: clientId, secretHash: row.secretHash },
+    data: { secretHash: hashSecret(clientSecret), previousSecretHash: overlap ? row.secretHash : null, previousSecretExpiresAt: previousSecretUntil },
+  });
+  providerClients.delete(clientId);
+  if (!count) return { ok: false, problem: "rotated_meanwhile" };
+  await audit(ctx, {
+    type: "admin", action: "oauth.client.secret.rotate", outcome: "success", resource: { type: "oauth_client", id: clientId },
+    metadata: { previousSecretUntil: previousSecretUntil?.toISOString() ?? null },
+  });
+  return { ok: true, clientSecret, previousSecretUntil };
+}
+
+/**
+ * Deletes a client, then revokes every grant and token it holds. The client goes first, so that no
+ * token can be issued to it after the revocation (other instances stop within CACHE_MS; what they
+ * issue meanwhile belongs to a client the provider no longer finds). JWT access tokens already
+ * issued stay valid until they expire, as after disabling.
+ */
+export async function deleteClient(clientId: string, ctx: AuditContext): Promise<boolean> {
+  const row = await db().oAuthClient.findUnique({ where: { id: clientId }, select: { name: true } });
+  if (!row) return false;
+  const { count } = await db().oAuthClient.deleteMany({ where: { id: clientId } });
+  providerClients.delete(clientId);
+  if (!count) return false; // a second click's request, after the first deleted it
+  const grants = await revokeClientGrants(clientId, ctx);
+  await audit(ctx, { type: "admin", action: "oauth.client.delete", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { name: row.name, grants } });
+  return true;
 }

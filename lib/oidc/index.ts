@@ -2,7 +2,8 @@
 // its clients, signing keys, consents and the login/consent interactions.
 export { getProvider, issuer, OIDC_PREFIX } from "./provider";
 export {
-  createClient, listClients, listActiveClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES, type ClientInput, type ClientView, type ActiveClient,
+  createClient, updateClient, rotateClientSecret, deleteClient, listClients, listActiveClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES, SECRET_OVERLAP_MS,
+  type ClientInput, type ClientView, type ClientSettings, type ActiveClient,
 } from "./clients";
 export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, retireDueKeys, retireSigningKeyNow, type SigningKeyView } from "./keys";
 export { listConnectedApps, listClientGrants, clientScopesUsedSince, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { publicUrl, readConfig } from "../config";
 import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
-import { registrationProblem, secretMatches } from "./clients";
+import { clientSecretMatches, DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL, registrationProblem } from "./clients";
 import { errorPage, signedOutPage, signOutPage } from "./provider-pages";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents, recordForeignRevocation } from "./events";
@@ -30,8 +30,6 @@ export function issuer(): string {
 type Metadata = ClientMetadata & { gatehouse_resources?: string[]; gatehouse_api_scopes?: string[]; gatehouse_access_token_ttl?: number; gatehouse_refresh_token_ttl?: number };
 const clientMeta = (ctx: KoaContextWithOIDC, client?: { metadata(): ClientMetadata }) => (client ?? ctx.oidc.client)?.metadata() as Metadata | undefined;
 
-const DEFAULT_ACCESS_TOKEN_TTL = 600;
-const DEFAULT_REFRESH_TOKEN_TTL = 14 * 86_400;
 const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 // Called for every use of a user's grant (code, refresh token, userinfo); a disabled user's grants
@@ -207,9 +205,10 @@ async function build(): Promise<{ provider: Provider; version: string }> {
   const provider = new Provider(issuer(), configuration({ keys }));
   // server.ts strips X-Forwarded-* unless the peer is a trusted proxy, so Koa may believe them.
   provider.proxy = true;
-  // Client secrets are stored hashed (lib/oidc/clients.ts): compare the hash, in constant time.
-  provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, actual: string) {
-    return secretMatches(this.clientSecret, actual);
+  // Client secrets are stored hashed (lib/oidc/clients.ts): compare the hash, in constant time,
+  // with the current secret's and, after a rotation with overlap, the replaced one's.
+  provider.Client.prototype.compareClientSecret = function compare(this: { clientId: string }, actual: string) {
+    return clientSecretMatches(this.clientId, actual);
   };
   listenForAuditEvents(provider);
   return { provider, version };
