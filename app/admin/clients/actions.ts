@@ -1,33 +1,73 @@
 "use server";
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { guardedAction, manyValues } from "@/lib/auth";
-import { clientInputSchema, createClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, revokeConnectedApp, setClientDisabled } from "@/lib/oidc";
+import {
+  clientInputSchema, createClient, deleteClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, revokeConnectedApp, rotateClientSecret, setClientDisabled, updateClient,
+} from "@/lib/oidc";
 
 const MANAGE = { section: "clients", action: "manage" } as const;
-// A new client, a client enabled again and a registration token are ways to obtain tokens: they
-// need a fresh second factor. Disabling and revoking do not, so that they stay quick in an incident.
+// A new client, an edited one (new redirect URIs, scopes, grants), a new secret, a client enabled
+// again and a registration token are ways to obtain tokens: they need a fresh second factor.
+// Disabling and revoking do not, so that they stay quick in an incident. Deleting does: it cannot be
+// undone, and disabling is the quick way to stop a client.
 const GIVES_ACCESS = { stepUp: true } as const;
+const IRREVERSIBLE = { stepUp: true } as const;
 
-const createClientForm = z
-  .object({
-    grantTypes: manyValues(z.enum(GRANT_TYPES)),
-    requireDpop: z.literal("on").optional().transform((v) => v === "on"),
-    certificateBound: z.literal("on").optional().transform((v) => v === "on"),
-  })
+const clientIdField = z.string().max(100);
+const checkbox = z.literal("on").optional().transform((v) => v === "on");
+
+// The console's client form, for a new client and an edited one: what the form sends, then the
+// rules every client is held to.
+const clientForm = z
+  .object({ grantTypes: manyValues(z.enum(GRANT_TYPES)), requireDpop: checkbox, certificateBound: checkbox })
   .loose()
   .transform((form) => form)
   .pipe(clientInputSchema);
 
-export const createClientAction = guardedAction(MANAGE, createClientForm, async (input, _admin, ctx) => {
+export const createClientAction = guardedAction(MANAGE, clientForm, async (input, _admin, ctx) => {
   const { clientId, clientSecret } = await createClient(input, ctx);
   revalidatePath("/admin/clients");
   return { ok: true, message: `Created ${input.name}.`, data: { clientId, clientSecret } };
 }, GIVES_ACCESS);
 
+const clientPath = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
+
+// The edit form names its client and, read-only, its type (which updateClient keeps as it was).
+const editClientForm = z.intersection(z.object({ clientId: clientIdField }), clientForm);
+
+export const updateClientAction = guardedAction(MANAGE, editClientForm, async ({ clientId, ...input }, _admin, ctx) => {
+  const result = await updateClient(clientId, input, ctx);
+  if (!result.ok) return { ok: false, message: result.problem === "not_found" ? "No such client." : "A client's type cannot change: create a new client instead." };
+  revalidatePath("/admin/clients");
+  revalidatePath(clientPath(clientId));
+  return { ok: true, message: result.changed.length ? `Saved ${input.name}: it takes effect at once.` : "Nothing changed." };
+}, GIVES_ACCESS);
+
+const ROTATION_REFUSED = {
+  not_found: "No such client.",
+  no_secret: "A public client has no secret.",
+  rotated_meanwhile: "The secret was rotated meanwhile (another tab or admin?): rotate again if you still need a new one.",
+} as const;
+
+export const rotateClientSecretAction = guardedAction(MANAGE, z.object({ clientId: clientIdField, overlap: checkbox }), async ({ clientId, overlap }, _admin, ctx) => {
+  const result = await rotateClientSecret(clientId, overlap, ctx);
+  if (!result.ok) return { ok: false, message: ROTATION_REFUSED[result.problem] };
+  revalidatePath(clientPath(clientId));
+  const old = overlap ? "The old secret keeps working for an hour." : "The old secret no longer works.";
+  return { ok: true, message: `New secret made. ${old}`, data: { clientSecret: result.clientSecret } };
+}, GIVES_ACCESS);
+
+export const deleteClientAction = guardedAction(MANAGE, z.object({ clientId: clientIdField }), async ({ clientId }, _admin, ctx) => {
+  if (!(await deleteClient(clientId, ctx))) return { ok: false, message: "No such client." };
+  revalidatePath("/admin/clients");
+  redirect("/admin/clients");
+}, IRREVERSIBLE);
+
 export const setClientDisabledAction = guardedAction(
   MANAGE,
-  z.object({ clientId: z.string().max(100), disabled: z.enum(["true", "false"]) }),
+  z.object({ clientId: clientIdField, disabled: z.enum(["true", "false"]) }),
   async ({ clientId, disabled }, _admin, ctx) => {
     const changed = await setClientDisabled(clientId, disabled === "true", ctx);
     // A disabled client's tokens stop working too, not only its new requests.
@@ -38,7 +78,7 @@ export const setClientDisabledAction = guardedAction(
   { stepUp: ({ disabled }) => disabled === "false" },
 );
 
-export const revokeClientGrantsAction = guardedAction(MANAGE, z.object({ clientId: z.string().max(100) }), async ({ clientId }, _admin, ctx) => {
+export const revokeClientGrantsAction = guardedAction(MANAGE, z.object({ clientId: clientIdField }), async ({ clientId }, _admin, ctx) => {
   const count = await revokeClientGrants(clientId, ctx);
   revalidatePath("/admin/clients");
   return { ok: true, message: `Revoked ${count} grant${count === 1 ? "" : "s"} and every token of the client.` };
@@ -50,8 +90,8 @@ export const issueRegistrationTokenAction = guardedAction(MANAGE, z.object({}), 
 }, GIVES_ACCESS);
 
 /** One user's grant to one client: the grant, its tokens and the remembered consent. */
-export const revokeUserGrantAction = guardedAction(MANAGE, z.object({ clientId: z.string().max(100), userId: z.uuid() }), async ({ clientId, userId }, _admin, ctx) => {
+export const revokeUserGrantAction = guardedAction(MANAGE, z.object({ clientId: clientIdField, userId: z.uuid() }), async ({ clientId, userId }, _admin, ctx) => {
   const revoked = await revokeConnectedApp(userId, clientId, ctx);
-  revalidatePath(`/admin/clients/${encodeURIComponent(clientId)}`);
+  revalidatePath(clientPath(clientId));
   return revoked ? { ok: true, message: "Grant revoked." } : { ok: false, message: "That grant no longer exists." };
 });

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
+import { buttonClass } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { requireAccess } from "@/lib/auth";
@@ -39,7 +40,8 @@ export default async function ClientsPage() {
                     </p>
                     {c.redirectUris.length > 0 && <p className="text-xs text-slate-500">Redirects: {c.redirectUris.join(", ")}</p>}
                   </div>
-                  <div className="flex gap-2">
+                  <div className="flex items-start gap-2">
+                    <Link className={buttonClass("secondary", "sm")} href={`/admin/clients/${encodeURIComponent(c.id)}`} aria-label={`Manage ${c.name}`}>Manage</Link>
                     <ActionButton action={revokeClientGrantsAction} fields={{ clientId: c.id }} label="Revoke all grants" variant="danger" confirm={`Revoke every grant and token of ${c.name}?`} />
                     <ActionButton
                       action={setClientDisabledAction}
