@@ -37,4 +37,4 @@ export { Prisma } from "./generated/client";
 
 /** A unique constraint refused the row: the same thing done twice at once, or already there. */
 export const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-export type { Role, User, Session, SessionStage } from "./generated/client";
+export type { Role, User, Session, SessionStage, OAuthClient } from "./generated/client";

@@ -2,7 +2,7 @@ import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import type { AdapterPayload } from "oidc-provider";
 import { z } from "zod";
-import { db, Prisma } from "../db/client";
+import { db, Prisma, type OAuthClient } from "../db/client";
 import { safeEqual } from "../crypto";
 import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
@@ -36,10 +36,10 @@ const lines = (text: string) => text.split(/[\s,]+/).map((l) => l.trim()).filter
 const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "Scopes are single words.");
 const resourceUri = z.url({ protocol: /^https?$/, error: "Resources are absolute http(s) URIs." });
 const accessTokenTtl = z.number().int().min(60).max(86_400);
+const refreshTokenTtl = z.number().int().min(300).max(365 * 86_400);
 // What the provider uses for a client that names no lifetime (a registered one may not).
 export const DEFAULT_ACCESS_TOKEN_TTL = 600;
 export const DEFAULT_REFRESH_TOKEN_TTL = 14 * 86_400;
-const refreshTokenTtl = z.number().int().min(300).max(365 * 86_400);
 
 type ClientShape = { type: "public" | "confidential"; grantTypes: readonly string[]; redirectUris: readonly string[] };
 
@@ -143,8 +143,8 @@ export async function createClient(input: ClientInput, ctx: AuditContext): Promi
 
 // The token endpoint looks its client up on every request: a short cache spares the database.
 // A change (edit, disable, new secret, deletion) reaches this instance at once and other instances
-// within CACHE_MS. oidc-provider keeps no Client of its own across lookups that would outlive it: it
-// reuses one only for identical metadata (Client.find keys its cache by the metadata's hash).
+// within CACHE_MS. This is the only cache to clear: oidc-provider's own (Client.find) is keyed by
+// the hash of the metadata found here, so changed metadata gets a new Client at once.
 const CACHE_MS = 5_000;
 
 // What the provider needs of a stored client: its metadata with the current secret's hash, and the
@@ -157,9 +157,7 @@ const providerClients = new Map<string, { value: ProviderClient | undefined; unt
 // ones 43): neither is looked up, nor cached.
 const MAX_CLIENT_ID = 200;
 
-type ClientRow = Awaited<ReturnType<ReturnType<typeof db>["oAuthClient"]["findUniqueOrThrow"]>>;
-
-function providerView(row: ClientRow): ProviderClient {
+function providerView(row: OAuthClient): ProviderClient {
   const metadata = row.metadata as AdapterPayload;
   return {
     metadata: row.secretHash ? { ...metadata, client_secret: row.secretHash } : metadata,
