@@ -7,7 +7,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { requireAccess } from "@/lib/auth";
 import { issuer, listClients } from "@/lib/oidc";
-import { formatDateTime } from "@/lib/util/format";
+import { LocalTime } from "@/components/ui/local-time";
 import { revokeClientGrantsAction, setClientDisabledAction } from "./actions";
 import { CreateClientForm } from "./create-client-form";
 import { RegistrationTokenButton } from "./registration-token";
@@ -36,7 +36,7 @@ export default async function ClientsPage() {
                     </p>
                     <p className="font-mono text-xs text-slate-600">{c.id}</p>
                     <p className="text-xs text-slate-500">
-                      {c.grantTypes.join(", ")} · scopes {c.scopes.join(" ")} · <Link className="text-brand-700 hover:underline" href={`/admin/clients/${encodeURIComponent(c.id)}`}>{c.activeGrants} user grant{c.activeGrants === 1 ? "" : "s"}</Link> · created {formatDateTime(c.createdAt)}
+                      {c.grantTypes.join(", ")} · scopes {c.scopes.join(" ")} · <Link className="text-brand-700 hover:underline" href={`/admin/clients/${encodeURIComponent(c.id)}`}>{c.activeGrants} user grant{c.activeGrants === 1 ? "" : "s"}</Link> · created <LocalTime at={c.createdAt} />
                     </p>
                     {c.redirectUris.length > 0 && <p className="text-xs text-slate-500">Redirects: {c.redirectUris.join(", ")}</p>}
                   </div>

@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
+import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { CopyButton } from "@/components/ui/copy-button";
 import { LocalTime } from "@/components/ui/local-time";
 import { PageHeader } from "@/components/shell/page-header";
@@ -16,7 +17,6 @@ import { RotateSecretForm } from "./rotate-secret-form";
 
 export const metadata: Metadata = { title: "Client" };
 
-const th = "py-2 pr-4 font-medium";
 
 export default async function ClientPage({ params }: { params: Promise<{ id: string }> }) {
   await requireAccess("clients");
@@ -77,25 +77,23 @@ export default async function ClientPage({ params }: { params: Promise<{ id: str
           {grants.length === 0 ? (
             <p className="text-sm text-slate-500">No user has granted this client access.</p>
           ) : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="text-xs uppercase tracking-wide text-slate-500"><tr><th className={th}>User</th><th className={th}>Scopes</th><th className={th}>Granted</th><th className={th}>Last changed</th><th /></tr></thead>
-                <tbody className="divide-y divide-slate-100">
-                  {grants.map((g) => {
-                    const email = emails.get(g.userId) ?? "(deleted user)";
-                    return (
-                      <tr key={g.userId} data-testid="grant-row">
-                        <td className="py-2 pr-4"><Link className="text-brand-700 hover:underline" href={`/admin/users/${g.userId}`}>{email}</Link></td>
-                        <td className="py-2 pr-4 font-mono text-xs">{g.scopes.join(" ")}</td>
-                        <td className="py-2 pr-4"><LocalTime at={g.since} /></td>
-                        <td className="py-2 pr-4"><LocalTime at={g.lastUpdated} /></td>
-                        <td className="py-2 text-right"><ActionButton action={revokeUserGrantAction} fields={{ clientId: client.id, userId: g.userId }} label="Revoke" variant="danger" confirm={`Revoke ${email}'s grant to ${client.name}?`} /></td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+            <Table>
+              <TableHead><Th>User</Th><Th>Scopes</Th><Th>Granted</Th><Th>Last changed</Th><Th /></TableHead>
+              <TableBody>
+                {grants.map((g) => {
+                  const email = emails.get(g.userId) ?? "(deleted user)";
+                  return (
+                    <tr key={g.userId} data-testid="grant-row">
+                      <Td><Link className="text-brand-700 hover:underline" href={`/admin/users/${g.userId}`}>{email}</Link></Td>
+                      <Td className="font-mono text-xs">{g.scopes.join(" ")}</Td>
+                      <Td><LocalTime at={g.since} /></Td>
+                      <Td><LocalTime at={g.lastUpdated} /></Td>
+                      <Td className="text-right"><ActionButton action={revokeUserGrantAction} fields={{ clientId: client.id, userId: g.userId }} label="Revoke" variant="danger" confirm={`Revoke ${email}'s grant to ${client.name}?`} /></Td>
+                    </tr>
+                  );
+                })}
+              </TableBody>
+            </Table>
           )}
         </Card>
         <Card title="Delete client" description="Its grants and tokens are revoked and it can no longer sign users in or get tokens. This cannot be undone: to stop a client for now, disable it.">
