@@ -5,6 +5,7 @@ import type { CurrentUser } from "@/lib/auth/session-user";
 import { resetDatabase } from "../support/db";
 import { client, makeUser } from "../support/factories";
 import { REDIRECT_URI, webClient } from "../support/oidc";
+import { formData as form } from "../support/forms";
 
 // The console's client actions as a browser (or a forged request) calls them: the caller's role
 // and a fresh second factor are checked on the server, the input is validated at the edge, and
@@ -21,12 +22,6 @@ beforeEach(async () => {
   signedIn = null;
   await resetDatabase();
 });
-
-const form = (fields: Record<string, string | string[]>) => {
-  const data = new FormData();
-  for (const [k, v] of Object.entries(fields)) for (const value of [v].flat()) data.append(k, value);
-  return data;
-};
 
 /** A signed-in user with `roles` whose last verification (second factor and password) was `minutesAgo` minutes ago. */
 async function signedInAs(roles: ("admin" | "analyst")[], minutesAgo: number): Promise<CurrentUser> {

@@ -8,6 +8,7 @@ import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { resetDatabase } from "../support/db";
 import { codeAt, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
+import { formData as form } from "../support/forms";
 
 // A stolen admin session cookie must not be enough to give access: creating an account, granting a
 // role, enabling or unlocking an account, creating an OAuth client or a registration token, and
@@ -28,12 +29,6 @@ beforeEach(async () => {
   signedIn = null;
   await resetDatabase();
 });
-
-const form = (fields: Record<string, string | string[]>) => {
-  const data = new FormData();
-  for (const [k, v] of Object.entries(fields)) for (const value of [v].flat()) data.append(k, value);
-  return data;
-};
 
 /** An admin with TOTP, signed in with it; their MFA check was `minutesAgo` minutes ago. */
 async function adminVerified(minutesAgo: number): Promise<CurrentUser> {

@@ -12,6 +12,7 @@ import { resetDatabase } from "../support/db";
 import { codeAt, withTotp } from "../support/mfa";
 import { SoftAuthenticator } from "../support/soft-authenticator";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+import { formData as form } from "../support/forms";
 
 // Adding a factor is a sensitive change, and enrolling one is not signing in with it: the server
 // actions run for real with the request's session swapped in (the cookie is what a test cannot have).
@@ -36,12 +37,6 @@ async function passwordSignIn(email: string): Promise<string> {
   if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
   return result.sessionId;
 }
-
-const form = (fields: Record<string, string>) => {
-  const data = new FormData();
-  for (const [k, v] of Object.entries(fields)) data.append(k, v);
-  return data;
-};
 
 /** A registration made by a scripted authenticator: all an attacker holding only the session needs. */
 async function forgedRegistration(user: CurrentUser) {

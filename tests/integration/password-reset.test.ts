@@ -10,6 +10,7 @@ import { userContext } from "@/lib/audit/context";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
+import { formData as form } from "../support/forms";
 
 // "Require a password reset at next sign-in" (an incident playbook step): the sign-in passes its
 // factors as usual, then waits in password_change_required until the user chooses a new password.
@@ -193,11 +194,6 @@ describe("completing the required password change", () => {
 });
 
 describe("the new-password form", () => {
-  const form = (fields: Record<string, string | string[]>) => {
-    const data = new FormData();
-    for (const [key, value] of Object.entries(fields)) for (const v of [value].flat()) data.append(key, v);
-    return data;
-  };
   const pendingFrom = async (sessionId: string): Promise<PendingSignIn> => {
     const row = (await findActiveSession(sessionId))!;
     if (row.stage === "active") throw new Error("not pending");

@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { actionEnvelopeProblem, ACTION_BODY_LIMIT_BYTES } from "@/lib/http/action-envelope";
+import { formData as multipart } from "../support/forms";
 
 const call = (body: BodyInit, headers: Record<string, string> = {}) =>
   new Request("http://localhost/account", { method: "POST", headers: { "Next-Action": "abc", ...headers }, body });
-const multipart = (fields: Record<string, string>) => {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  return form;
-};
-
 describe("server action envelopes", () => {
   it("lets React's encodings through: JSON text, and multipart with the argument list in field 0", async () => {
     expect(await actionEnvelopeProblem(call("[]"))).toBeNull();
