@@ -107,7 +107,7 @@ function ResponseFields({ state, channels, responders }: { state: ActionState; c
       {kind === "block_ip" && (
         <div className="grid grid-cols-2 gap-3">
           <label className="space-y-1"><span className={label}>Hours</span><input name="hours" type="number" min={1} defaultValue={24} className={input} /></label>
-          <Select label="Scope" name="scope" options={[{ value: "ip", label: "The address" }, { value: "network", label: "Its /24 or /48 network" }]} />
+          <Select label="Scope" name="scope" options={[{ value: "ip", label: "The address (IPv6: its /64)" }, { value: "network", label: "Its /24 or /48 network" }]} />
         </div>
       )}
       {kind === "lock_accounts" && <label className="block space-y-1"><span className={label}>Minutes</span><input name="minutes" type="number" min={1} defaultValue={60} className={input} /></label>}

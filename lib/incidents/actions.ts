@@ -40,10 +40,13 @@ export async function incidentTargets(incidentId: string): Promise<IncidentTarge
 const ref = (t: IncidentTargets) => `INC-${t.incident.number}`;
 const emails = (t: IncidentTargets) => t.users.map((u) => u.email).join(", ");
 
-/** The CIDR a block covers: the address itself, or its /24 (IPv4) or /48 (IPv6) network. */
+/**
+ * The CIDR a block covers: the address itself (an IPv6 address's /64, which its holder can rotate
+ * through at will, as per-IP limits count it), or its /24 (IPv4) or /48 (IPv6) network.
+ */
 export function blockRange(ip: string, scope: "ip" | "network"): string {
   const address = ipaddr.process(ip);
-  const bits = address.kind() === "ipv4" ? (scope === "ip" ? 32 : 24) : scope === "ip" ? 128 : 48;
+  const bits = address.kind() === "ipv4" ? (scope === "ip" ? 32 : 24) : scope === "ip" ? 64 : 48;
   const network = address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
   return `${network.toString()}/${bits}`;
 }

@@ -18,11 +18,12 @@ export type AlertDraft = {
   ip: string | null;
   indicators: Indicator[];
   details: Record<string, unknown>;
-  /** Repeats of this signal from the same IP within the window add to one alert. */
+  /** Repeats of this signal from the same IP (`ip`) within the window add to one alert. */
   aggregateByIp?: { windowMinutes: number };
 };
 
-export type SourceFailures = { failures: number; accounts: number };
+/** `source`: what the failures were counted by, the IP or (IPv6) its /64. */
+export type SourceFailures = { source: string; failures: number; accounts: number };
 export type DetectionLookups = { sourceFailures(ip: string, windowMinutes: number, at: Date): Promise<SourceFailures> };
 
 // An emptied form field means "the default", not 0.
@@ -145,8 +146,10 @@ export async function evaluate(event: DetectionEvent, settings: RuleSettings, lo
     const { minFailures, minAccounts, windowMinutes } = settings.credential_stuffing.params as { minFailures: number; minAccounts: number; windowMinutes: number };
     const seen = await lookups.sourceFailures(event.ip, windowMinutes, at);
     if (seen.failures >= minFailures && seen.accounts >= minAccounts) {
-      alerts.push(draft("credential_stuffing", `${seen.failures} failed passwords on ${seen.accounts} accounts from ${event.ip} in ${windowMinutes} min`, null, {
-        indicators: ipIndicator(event.ip), details: { ...seen, windowMinutes, auditSeq: event.seq }, aggregateByIp: { windowMinutes },
+      // Aggregated by the source counted: an attacker rotating addresses within a /64 adds to one
+      // alert rather than opening an incident per address.
+      alerts.push(draft("credential_stuffing", `${seen.failures} failed passwords on ${seen.accounts} accounts from ${seen.source} in ${windowMinutes} min`, null, {
+        ip: seen.source, indicators: ipIndicator(event.ip), details: { ...seen, windowMinutes, auditSeq: event.seq }, aggregateByIp: { windowMinutes },
       }));
     }
   }

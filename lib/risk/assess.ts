@@ -2,6 +2,7 @@ import "server-only";
 import { performance } from "node:perf_hooks";
 import { db } from "../db/client";
 import { knownDevice, type KnownDevice } from "../devices";
+import { rateLimitAddress } from "../rate-limit/counters";
 import { lookupIp, placeLabel, type GeoPoint } from "./geo";
 import { matchIpRules, type IpRuleRow } from "./ip-rules";
 import { DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
@@ -36,6 +37,9 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
   ]);
   const { version, settings, velocity, baseline } = inputs;
   const rules = matchIpRules(subject.ip, inputs.rules);
+  // Counted per /64 for IPv6: the admin reads that the failures came from the whole network.
+  const counted = ipVelocityKey(subject.ip);
+  const source = counted && counted !== subject.ip ? ` from ${counted}` : "";
 
   const signals: Signal[] = [];
   if (rules.block) signals.push({ code: "ip_blocklisted", strength: 1, detail: `${rules.block.cidr}: ${rules.block.note}` });
@@ -44,7 +48,7 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
     signals.push({
       code: "ip_failures",
       strength: Math.min(1, Math.max(velocity.ipFailures / settings.ipFailureLimit, velocity.ipAccounts / settings.ipAccountLimit)),
-      detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts in ${settings.failureWindowMinutes} min`,
+      detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} in ${settings.failureWindowMinutes} min`,
     });
   }
   if (velocity.accountFailures > 0) {
@@ -103,16 +107,24 @@ function noveltySignals(baseline: Baseline, seen: { geo: GeoPoint | null; networ
   return signals;
 }
 
+/**
+ * What IP velocity is counted by (login_attempts.rate_limit_address): an IPv4 address, or the /64
+ * of an IPv6 one, since one subscriber holds a whole /64 and could otherwise rotate addresses
+ * under every limit. Null without an address: attempts with no IP share no budget.
+ */
+export const ipVelocityKey = (ip: string | null): string | null => (ip ? rateLimitAddress(ip) : null);
+
 type Velocity = { ipFailures: number; ipAccounts: number; accountFailures: number };
 type Inputs = { version: number; settings: RiskSettings; rules: IpRuleRow[]; baseline: Baseline | null; velocity: Velocity };
 
 /**
  * Everything the assessment reads from lib/risk's own tables, in one statement (one round trip and
  * one pooled connection per attempt): the settings in force, the IP rules in force, the user's
- * baseline, and the failed passwords in the window from this IP (over how many accounts) and on
- * this account.
+ * baseline, and the failed passwords in the window from this IP (its /64 for IPv6: ipVelocityKey)
+ * over how many accounts, and on this account.
  */
 async function readInputs(subject: AttemptSubject, now: Date): Promise<Inputs> {
+  const source = ipVelocityKey(subject.ip);
   const [row] = await db().$queryRaw<{
     settings: { version: number; settings: unknown } | null;
     rules: IpRuleRow[];
@@ -131,12 +143,12 @@ async function readInputs(subject: AttemptSubject, now: Date): Promise<Inputs> {
       (SELECT json_build_object('signIns', sign_ins, 'countries', countries, 'networks', networks, 'hours', hours, 'lastAt', last_at,
                                 'lastLatitude', last_latitude, 'lastLongitude', last_longitude, 'lastPlace', last_place)
          FROM risk_baselines WHERE user_id = ${subject.userId}::uuid) AS baseline,
-      count(*) FILTER (WHERE ip_address = ${subject.ip}) AS ip_failures,
-      count(DISTINCT email) FILTER (WHERE ip_address = ${subject.ip}) AS ip_accounts,
+      count(*) FILTER (WHERE rate_limit_address = ${source}) AS ip_failures,
+      count(DISTINCT email) FILTER (WHERE rate_limit_address = ${source}) AS ip_accounts,
       count(*) FILTER (WHERE email = ${subject.email}) AS account_failures
     FROM login_attempts
     WHERE at > (SELECT at FROM since) AND at <= ${now} AND outcome = 'invalid_credentials'
-      AND (ip_address = ${subject.ip} OR email = ${subject.email})`;
+      AND (rate_limit_address = ${source} OR email = ${subject.email})`;
   return {
     ...settingsInForce(row?.settings ?? null),
     rules: row?.rules ?? [],

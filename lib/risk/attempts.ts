@@ -1,7 +1,7 @@
 import "server-only";
 import { db, Prisma } from "../db/client";
 import type { RequestContext } from "../http/request-context";
-import type { Assessment } from "./assess";
+import { ipVelocityKey, type Assessment } from "./assess";
 import { placeLabel } from "./geo";
 import { recordAuditEvent, SYSTEM_ACTOR } from "../audit";
 import { everyHour } from "../util/hourly";
@@ -27,7 +27,7 @@ export async function recordAttempt(record: AttemptRecord): Promise<string> {
   const a = record.assessment;
   const row = await db().loginAttempt.create({
     data: {
-      at: record.at, email: record.email, userId: record.userId, ipAddress: record.client.ip, userAgent: record.client.userAgent,
+      at: record.at, email: record.email, userId: record.userId, ipAddress: record.client.ip, rateLimitAddress: ipVelocityKey(record.client.ip), userAgent: record.client.userAgent,
       method: record.method, outcome: record.outcome, deviceId: record.deviceId ?? a?.knownDevice?.id ?? null, sessionId: record.sessionId ?? null,
       country: a?.geo?.country ?? null, city: a?.geo?.city ?? null, latitude: a?.geo?.latitude ?? null, longitude: a?.geo?.longitude ?? null,
       network: a?.network ?? null, riskScore: a?.score ?? null, decision: a?.decision ?? null,
@@ -69,15 +69,17 @@ export async function learnFromCompletedSignIn(sessionId: string): Promise<void>
 }
 
 /**
- * Failed passwords and refused attempts from one IP in the window ending at `at`, and over how many
- * accounts (refusals count: a source the risk engine already blocks keeps trying).
+ * Failed passwords and refused attempts from one IP (its /64 for IPv6: ipVelocityKey, which it
+ * names as `source`) in the window ending at `at`, and over how many accounts (refusals count: a
+ * source the risk engine already blocks keeps trying).
  */
-export async function sourceFailures(ip: string, windowMinutes: number, at: Date): Promise<{ failures: number; accounts: number }> {
+export async function sourceFailures(ip: string, windowMinutes: number, at: Date): Promise<{ source: string; failures: number; accounts: number }> {
+  const source = ipVelocityKey(ip)!;
   const [row] = await db().$queryRaw<{ failures: bigint; accounts: bigint }[]>`
     SELECT count(*) AS failures, count(DISTINCT email) AS accounts FROM login_attempts
-    WHERE ip_address = ${ip} AND outcome IN ('invalid_credentials', 'blocked')
+    WHERE rate_limit_address = ${source} AND outcome IN ('invalid_credentials', 'blocked')
       AND at > ${at}::timestamptz - make_interval(mins => ${windowMinutes}::int) AND at <= ${at}`;
-  return { failures: Number(row?.failures ?? 0), accounts: Number(row?.accounts ?? 0) };
+  return { source, failures: Number(row?.failures ?? 0), accounts: Number(row?.accounts ?? 0) };
 }
 
 const DAY_MS = 86_400_000;

@@ -70,10 +70,12 @@ export async function riskOverview(range: RiskRange, now = new Date()): Promise<
       WHERE at > ${since} AND risk_score IS NOT NULL AND user_id IS NOT NULL
       GROUP BY user_id HAVING max(risk_score) > 0 ORDER BY max DESC, avg DESC LIMIT 10`,
     db().$queryRaw<{ ip: string; attempts: bigint; failures: bigint; accounts: bigint; max: number; country: string | null; city: string | null }[]>`
-      SELECT ip_address AS ip, count(*) AS attempts, count(*) FILTER (WHERE outcome = 'invalid_credentials') AS failures,
+      -- By what velocity counts (an IPv6 /64: an attacker rotating through it is one row); attempts
+      -- older than that column's backfill (migration 20261204093845) by their address.
+      SELECT coalesce(rate_limit_address, ip_address) AS ip, count(*) AS attempts, count(*) FILTER (WHERE outcome = 'invalid_credentials') AS failures,
              count(DISTINCT email) AS accounts, max(risk_score) AS max, max(country) AS country, max(city) AS city
       FROM login_attempts WHERE at > ${since} AND ip_address IS NOT NULL
-      GROUP BY ip_address HAVING max(risk_score) > 0 ORDER BY max DESC, failures DESC LIMIT 10`,
+      GROUP BY 1 HAVING max(risk_score) > 0 ORDER BY max DESC, failures DESC LIMIT 10`,
   ]);
   const bands = Array.from({ length: 10 }, (_, i) => ({ band: `${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)}`, attempts: 0 }));
   for (const row of distribution) bands[row.band]!.attempts = num(row.attempts);

@@ -25,7 +25,7 @@ export const FACTOR_LABELS: Record<FactorCode, string> = {
   new_device: "Device never seen for this user",
   unusual_hour: "Outside the user's usual hours",
   account_failures: "Recent failed attempts on this account",
-  ip_failures: "Recent failures from this IP (brute force, credential stuffing)",
+  ip_failures: "Recent failures from this IP or its IPv6 /64 (brute force, credential stuffing)",
   ip_blocklisted: "IP on the block list",
   ip_allowlisted: "IP on the allow list",
 };

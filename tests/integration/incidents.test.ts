@@ -87,6 +87,19 @@ describe("detection and correlation", () => {
     expect(await db().alert.count({ where: { rule: "credential_stuffing" } })).toBe(1);
   });
 
+  it("credential stuffing that rotates addresses within one IPv6 /64 is one alert and incident, and the playbook blocks the /64", async () => {
+    await playbook("Block stuffing", "credential_stuffing", [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }], "high");
+    for (let i = 1; i <= 24; i++) {
+      expect(await signInWithPassword({ email: uniqueEmail("nobody"), password: `guess-${i}` }, client(`2001:db8:66:1::${i.toString(16)}`), null)).toMatchObject({ ok: false });
+    }
+    expect((await runDetection()).incidentsOpened).toBe(1);
+    const [incident] = await db().incident.findMany({ include: { alerts: true } });
+    expect(incident!.alerts).toEqual([expect.objectContaining({ rule: "credential_stuffing", ipAddress: "2001:db8:66:1::/64", summary: expect.stringContaining("from 2001:db8:66:1::/64") })]);
+    expect((await finishedRun(incident!.id)).status).toBe("succeeded");
+    expect(await db().ipRule.findFirst({ where: { cidr: "2001:db8:66:1::/64", kind: "block" } })).not.toBeNull();
+    expect(await signInWithPassword({ email: uniqueEmail(), password: TEST_PASSWORD }, client("2001:db8:66:1::ffff"), null)).toEqual({ ok: false, reason: "refused", refusal: "source_blocked" });
+  });
+
   it("alerts about one user within the join window share an incident; later ones open a new one", async () => {
     const user = await makeUser();
     await reportSignIn(user.id);
