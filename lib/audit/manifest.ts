@@ -24,12 +24,37 @@ export const manifestSigningInput = ({ signature: _omit, ...rest }: ExportManife
 
 export type ExportCheck = { ok: boolean; problems: string[] };
 
-/** Checks an export file against its manifest and a trusted public key (PEM). */
+// Explanatory text before a retired key's PEM (RFC 7468 allows it; PEM readers skip it): the
+// sequence number of its replacement's first checkpoint, before which alone the key vouches for
+// events, as it does for checkpoints in the chain (key-periods.ts).
+const RETIRED_BEFORE = "Gatehouse-Audit-Key-Retired-Before-Seq:";
+
+export const retiredKeyNote = (seq: bigint) => `${RETIRED_BEFORE} ${seq}\n`;
+
+function retiredBefore(publicKeyPem: string): bigint | null {
+  const note = publicKeyPem.split("\n").find((line) => line.startsWith(RETIRED_BEFORE))?.slice(RETIRED_BEFORE.length).trim();
+  return note && /^\d+$/.test(note) ? BigInt(note) : null;
+}
+
+/** Why a retired key (by its PEM's note) cannot vouch for this export: it reaches an event from after the key was replaced. */
+function retiredKeyProblem(manifest: ExportManifest, publicKeyPem: string): string | null {
+  const before = retiredBefore(publicKeyPem);
+  if (before === null || !manifest.last) return null;
+  const lastSeq = /^\d+$/.test(manifest.last.seq) ? BigInt(manifest.last.seq) : null;
+  if (lastSeq !== null && lastSeq < before) return null;
+  return `manifest was signed by key ${manifest.keyId}, which was replaced at sequence ${before}, but the export reaches event ${manifest.last.seq}`;
+}
+
+/** Checks an export file against its manifest and a trusted public key (PEM, as /api/v1/audit/public-key serves it). */
 export function verifyExport(file: Buffer, manifest: ExportManifest, publicKeyPem: string): ExportCheck {
   const problems: string[] = [];
   const publicKey: KeyObject = createPublicKey(publicKeyPem);
   if (manifest.keyId !== signingKeyId(publicKey)) problems.push(`manifest was signed by key ${manifest.keyId}, not by the key given`);
   else if (!verifyDetached(manifestSigningInput(manifest), manifest.signature, publicKey)) problems.push("manifest signature is not valid");
+  else {
+    const retired = retiredKeyProblem(manifest, publicKeyPem);
+    if (retired) problems.push(retired);
+  }
   const digest = createHash("sha256").update(file).digest("hex");
   if (digest !== manifest.sha256) problems.push(`file SHA-256 is ${digest}, manifest says ${manifest.sha256}`);
   const rows = readRows(file, manifest.format);

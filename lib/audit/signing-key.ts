@@ -2,6 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { keyRing, trustedSigningKey } from "../crypto";
 import { SYSTEM_ACTOR } from "./events";
+import { retiredKeyNote } from "./manifest";
 import { recordAuditEvent } from "./record";
 import { insertCheckpoint } from "./store";
 
@@ -35,8 +36,33 @@ export function auditSigningKeyIds(): { current: string; retired: string[] } {
   return { current: signing.id, retired: signing.retired.map(({ id }) => id) };
 }
 
-/** A trusted key's public half as PEM (the current key without an id), for offline verification. */
-export function auditPublicKey(keyId?: string): { id: string; pem: string } | null {
+/** The same ids in the order keys took over, newest (current) first: what key-periods.ts judges by. */
+export function signingKeyOrder(): string[] {
+  const { current, retired } = auditSigningKeyIds();
+  return [current, ...retired];
+}
+
+/**
+ * The sequence number of the first checkpoint a newer key signed, before which a retired key
+ * vouches for events (key-periods.ts); null for the current key and one nothing has replaced yet.
+ */
+async function retiredBeforeSeq(keyId: string): Promise<bigint | null> {
+  const order = signingKeyOrder();
+  const rank = order.indexOf(keyId);
+  if (rank <= 0) return null;
+  const replacement = await db().auditCheckpoint.findFirst({ where: { keyId: { in: order.slice(0, rank) } }, orderBy: { seq: "asc" }, select: { seq: true } });
+  return replacement?.seq ?? null;
+}
+
+/**
+ * A trusted key's public half as PEM (the current key without an id), for offline verification. A
+ * retired key's PEM says before which event it was replaced (manifest.ts retiredKeyNote), so the
+ * offline verifier holds exports to the same periods as the chain's checkpoints.
+ */
+export async function auditPublicKey(keyId?: string): Promise<{ id: string; pem: string } | null> {
   const key = keyId === undefined ? keyRing().signing : trustedSigningKey(keyId);
-  return key ? { id: key.id, pem: key.publicKey.export({ format: "pem", type: "spki" }).toString() } : null;
+  if (!key) return null;
+  const pem = key.publicKey.export({ format: "pem", type: "spki" }).toString();
+  const retiredBefore = await retiredBeforeSeq(key.id);
+  return { id: key.id, pem: retiredBefore === null ? pem : retiredKeyNote(retiredBefore) + pem };
 }

@@ -2,6 +2,8 @@ import "server-only";
 import { Prisma } from "../db/client";
 import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
+import { currentKeyProblem, signingPeriodCheck } from "./key-periods";
+import { signingKeyOrder } from "./signing-key";
 import {
   CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, parseStoredEvent, readHeadAndCheckpoints, readRangeAhead,
   type StoredEventText,
@@ -25,8 +27,8 @@ type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; si
 
 /**
  * Walks the whole chain: every event's hash recomputed, every link to the previous hash, no
- * gaps in the sequence, every signed checkpoint matched and none missing or beyond the head, and
- * the head row at the last event. The first remaining event links either to the genesis hash or
+ * gaps in the sequence, every signed checkpoint matched, signed by a key in its period of use
+ * (key-periods.ts) and none missing or beyond the head, and the head row at the last event. The first remaining event links either to the genesis hash or
  * to the signed checkpoint the retention purge wrote before removing older events.
  */
 export async function verifyChain(): Promise<ChainVerification> {
@@ -39,12 +41,16 @@ export async function verifyChain(): Promise<ChainVerification> {
     ...fields, durationMs: Math.round(performance.now() - started),
   });
 
+  const keyOrder = signingKeyOrder();
+  const inSigningPeriod = signingPeriodCheck(keyOrder);
   const bySeq = new Map<bigint, Checkpoint>();
   for (const cp of checkpoints) {
-    const problem = checkpointProblem(cp, head.seq);
+    const problem = checkpointProblem(cp, head.seq) ?? inSigningPeriod(cp);
     if (problem) return result({ firstBadSeq: cp.seq.toString(), problem });
     bySeq.set(cp.seq, cp);
   }
+  const unclosed = currentKeyProblem(checkpoints, keyOrder);
+  if (unclosed) return result({ firstBadSeq: unclosed.seq.toString(), problem: unclosed.problem });
 
   const upToHead = Prisma.sql`AND seq <= ${head.seq}`;
 

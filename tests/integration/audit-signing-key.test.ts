@@ -1,9 +1,10 @@
+import { sign } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { exportAuditEvents, findExportManifest, recordAuditEvent, recordSigningKeyRotation, verifyChain, auditFiltersSchema } from "@/lib/audit";
-import { verifyExport } from "@/lib/audit/manifest";
-import { CHECKPOINT_EVERY } from "@/lib/audit/store";
-import { keyRing, loadKeyRing, rotateSigningKeyEnv } from "@/lib/crypto";
+import { manifestSigningInput, verifyExport, type ExportManifest } from "@/lib/audit/manifest";
+import { CHECKPOINT_EVERY, checkpointStatement } from "@/lib/audit/store";
+import { keyRing, loadKeyRing, parseSigningKey, rotateSigningKeyEnv } from "@/lib/crypto";
 import { GET as publicKeyRoute } from "@/app/api/v1/audit/public-key/route";
 import { resetDatabase } from "../support/db";
 
@@ -93,6 +94,64 @@ describe("rotating the audit signing key", () => {
     expect(result).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
     expect(result.problem).toContain(oldId);
     expect(result.problem).toContain("GATEHOUSE_SIGNING_PREVIOUS_KEYS");
+  });
+
+  describe("a retired key is trusted only for its own period", () => {
+    /** Someone holding the retired key's private half (it leaked) signs what they like with it. */
+    const signWith = (privateKeyEnv: string, text: string) => sign(null, Buffer.from(text), parseSigningKey(privateKeyEnv).privateKey).toString("base64url");
+
+    async function rotatedChain() {
+      const leaked = process.env.GATEHOUSE_SIGNING_KEY!;
+      await writeEvents(CHECKPOINT_EVERY + 5);
+      const before = await exportAll();
+      const { oldId, newId } = rotate();
+      await recordSigningKeyRotation();
+      const rotatedAt = (await db().auditCheckpoint.findFirstOrThrow({ where: { reason: "key_rotation" } })).seq;
+      await writeEvents(10);
+      return { leaked, before, oldId, newId, rotatedAt };
+    }
+
+    it("a checkpoint the retired key signs after its replacement fails at that sequence number; the legitimate history verifies", async () => {
+      const { leaked, oldId, newId, rotatedAt } = await rotatedChain();
+      expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 2 });
+
+      // A purge anchor after the rotation, signed with the leaked key over a real event's hash:
+      // everything but the key's period holds.
+      const target = await db().auditEvent.findFirstOrThrow({ where: { seq: rotatedAt + BigInt(5) } });
+      await db().auditCheckpoint.create({
+        data: { seq: target.seq, hash: target.hash, reason: "purge", keyId: oldId, signature: signWith(leaked, checkpointStatement(target.seq, target.hash, "purge")) },
+      });
+      const result = await verifyChain();
+      expect(result).toMatchObject({ ok: false, firstBadSeq: target.seq.toString() });
+      expect(result.problem).toContain(`signed by key ${oldId}, which key ${newId} replaced at ${rotatedAt}`);
+    });
+
+    it("the retired key's checkpoints do not stand alone: until the current key has signed one, verification names the newest", async () => {
+      await writeEvents(CHECKPOINT_EVERY + 5);
+      const { oldId, newId } = rotate();
+      const result = await verifyChain();
+      expect(result).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
+      expect(result.problem).toContain(`retired key ${oldId} and the current key ${newId} has signed none`);
+      await recordSigningKeyRotation();
+      expect((await verifyChain()).ok).toBe(true);
+    });
+
+    it("the offline export check holds the retired key to the same period", async () => {
+      const { leaked, before, oldId, rotatedAt } = await rotatedChain();
+      const oldPem = await (await pemOf(oldId)).text();
+      expect(oldPem).toContain(`Gatehouse-Audit-Key-Retired-Before-Seq: ${rotatedAt}`);
+      expect(verifyExport(before.file, before.manifest, oldPem)).toEqual({ ok: true, problems: [] });
+
+      // An export reaching past the rotation, its manifest signed with the leaked key.
+      const after = await exportAll();
+      const forged: ExportManifest = { ...after.manifest, keyId: oldId, signature: "" };
+      forged.signature = signWith(leaked, manifestSigningInput(forged));
+      const check = verifyExport(after.file, forged, oldPem);
+      expect(check.ok).toBe(false);
+      expect(check.problems).toEqual([`manifest was signed by key ${oldId}, which was replaced at sequence ${rotatedAt}, but the export reaches event ${after.manifest.last!.seq}`]);
+      // The current key's PEM carries no such note.
+      expect(await (await pemOf()).text()).not.toContain("Retired-Before");
+    });
   });
 
   it("answers 404 for a key id it does not trust or that is malformed", async () => {
