@@ -35,6 +35,11 @@ const schema = z.object({
     .pipe(z.array(z.enum(["user", "admin", "analyst", "auditor"]))),
   // 0 keeps audit events forever. SOC 2 auditors usually ask for at least a year.
   GATEHOUSE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(400),
+  // How long after a rotation's first checkpoint with the new audit signing key instances still on
+  // the old one may sign checkpoints (lib/audit/key-periods.ts): a rolling restart's length. At most
+  // a day, the shortest retention period, so that a purge run on an old instance during it cannot
+  // anchor past the rotation.
+  GATEHOUSE_AUDIT_KEY_OVERLAP_MINUTES: z.coerce.number().int().min(0).max(1_440).default(60),
   // Sign-in attempts (emails, IPs, places) are deleted after this many days; 0 keeps them.
   GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   // Incidents (lib/incidents): "off" leaves detection and playbooks to other instances or to

@@ -24,40 +24,47 @@ export const manifestSigningInput = ({ signature: _omit, ...rest }: ExportManife
 
 export type ExportCheck = { ok: boolean; problems: string[] };
 
-// Explanatory text before a retired key's PEM (RFC 7468 allows it; PEM readers skip it): the
-// sequence number of its replacement's first checkpoint, before which alone the key vouches for
-// events, as it does for checkpoints in the chain (key-periods.ts).
-const RETIRED_BEFORE = "Gatehouse-Audit-Key-Retired-Before-Seq:";
+// Explanatory text before a retired key's PEM (RFC 7468 allows it; PEM readers skip it): until
+// when it vouches for events, its replacement's first checkpoint plus the overlap for a rolling
+// restart, as it does for checkpoints in the chain (key-periods.ts).
+const VALID_UNTIL = "Gatehouse-Audit-Key-Valid-Until:";
 
-export const retiredKeyNote = (seq: bigint) => `${RETIRED_BEFORE} ${seq}\n`;
+export const validUntilNote = (until: Date) => `${VALID_UNTIL} ${until.toISOString()}\n`;
 
-function retiredBefore(publicKeyPem: string): bigint | null {
-  const note = publicKeyPem.split("\n").find((line) => line.startsWith(RETIRED_BEFORE))?.slice(RETIRED_BEFORE.length).trim();
-  return note && /^\d+$/.test(note) ? BigInt(note) : null;
+function validUntil(publicKeyPem: string): number | null {
+  const note = publicKeyPem.split("\n").find((line) => line.startsWith(VALID_UNTIL))?.slice(VALID_UNTIL.length).trim();
+  return note ? Date.parse(note) : null;
 }
 
-/** Why a retired key (by its PEM's note) cannot vouch for this export: it reaches an event from after the key was replaced. */
-function retiredKeyProblem(manifest: ExportManifest, publicKeyPem: string): string | null {
-  const before = retiredBefore(publicKeyPem);
-  if (before === null || !manifest.last) return null;
-  const lastSeq = /^\d+$/.test(manifest.last.seq) ? BigInt(manifest.last.seq) : null;
-  if (lastSeq !== null && lastSeq < before) return null;
-  return `manifest was signed by key ${manifest.keyId}, which was replaced at sequence ${before}, but the export reaches event ${manifest.last.seq}`;
+/**
+ * Why a retired key (by its PEM's note) cannot vouch for this export: it holds an event from after
+ * the key's period, or one whose time cannot be read. Offline, the rows' times are what the
+ * manifest's signer wrote (the file's digest is signed, the chain is not re-checked), so this
+ * stops a leaked key from vouching for events as they truly were after its period, not from
+ * vouching for invented ones dated inside it.
+ */
+function retiredKeyProblem(manifest: ExportManifest, rows: ExportedRow[], publicKeyPem: string): string | null {
+  const until = validUntil(publicKeyPem);
+  if (until === null) return null;
+  if (Number.isNaN(until)) return `the note on key ${manifest.keyId} does not give a time`;
+  const late = rows.find((row) => !(Date.parse(row.at) <= until));
+  if (!late) return null;
+  return `manifest was signed by key ${manifest.keyId}, which vouches only for events up to ${new Date(until).toISOString()} (its replacement's first checkpoint plus the overlap), but the export holds event ${late.seq} from ${late.at}`;
 }
 
 /** Checks an export file against its manifest and a trusted public key (PEM, as /api/v1/audit/public-key serves it). */
 export function verifyExport(file: Buffer, manifest: ExportManifest, publicKeyPem: string): ExportCheck {
   const problems: string[] = [];
   const publicKey: KeyObject = createPublicKey(publicKeyPem);
+  const rows = readRows(file, manifest.format);
   if (manifest.keyId !== signingKeyId(publicKey)) problems.push(`manifest was signed by key ${manifest.keyId}, not by the key given`);
   else if (!verifyDetached(manifestSigningInput(manifest), manifest.signature, publicKey)) problems.push("manifest signature is not valid");
   else {
-    const retired = retiredKeyProblem(manifest, publicKeyPem);
+    const retired = retiredKeyProblem(manifest, rows, publicKeyPem);
     if (retired) problems.push(retired);
   }
   const digest = createHash("sha256").update(file).digest("hex");
   if (digest !== manifest.sha256) problems.push(`file SHA-256 is ${digest}, manifest says ${manifest.sha256}`);
-  const rows = readRows(file, manifest.format);
   if (rows.length !== manifest.rowCount) problems.push(`file has ${rows.length} rows, manifest says ${manifest.rowCount}`);
   const first = rows[0] ? { seq: rows[0].seq, hash: rows[0].hash } : null;
   const last = rows.at(-1) ? { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash } : null;
@@ -66,12 +73,14 @@ export function verifyExport(file: Buffer, manifest: ExportManifest, publicKeyPe
   return { ok: problems.length === 0, problems };
 }
 
-function readRows(file: Buffer, format: ExportManifest["format"]): { seq: string; hash: string }[] {
+type ExportedRow = { seq: string; at: string; hash: string };
+
+function readRows(file: Buffer, format: ExportManifest["format"]): ExportedRow[] {
   try {
     if (format === "jsonl") {
-      return file.toString("utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { seq: string; hash: string });
+      return file.toString("utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as ExportedRow);
     }
-    return parse(file, { columns: true }) as { seq: string; hash: string }[];
+    return parse(file, { columns: true }) as ExportedRow[];
   } catch {
     return [];
   }

@@ -1,8 +1,9 @@
 import "server-only";
+import { readConfig } from "../config";
 import { db } from "../db/client";
 import { keyRing, trustedSigningKey } from "../crypto";
 import { SYSTEM_ACTOR } from "./events";
-import { retiredKeyNote } from "./manifest";
+import { validUntilNote } from "./manifest";
 import { recordAuditEvent } from "./record";
 import { insertCheckpoint } from "./store";
 
@@ -42,27 +43,37 @@ export function signingKeyOrder(): string[] {
   return [current, ...retired];
 }
 
+/** How long after its retirement a key still vouches for checkpoints (key-periods.ts): the rolling restart's allowance. */
+export function signingKeyOverlapMs(): number {
+  return readConfig().GATEHOUSE_AUDIT_KEY_OVERLAP_MINUTES * 60_000;
+}
+
 /**
- * The sequence number of the first checkpoint a newer key signed, before which a retired key
- * vouches for events (key-periods.ts); null for the current key and one nothing has replaced yet.
+ * Until when a retired key vouches for events (key-periods.ts): the time of the event at the
+ * first checkpoint a newer key signed, plus the overlap. Once that event is purged, the first
+ * remaining one stands in for it, as in the chain verifier, and once every event is, the time the
+ * checkpoint's row was written (not chained, but nothing chained is left). Null for the current
+ * key and one nothing has replaced yet.
  */
-async function retiredBeforeSeq(keyId: string): Promise<bigint | null> {
+async function retiredKeyValidUntil(keyId: string): Promise<Date | null> {
   const order = signingKeyOrder();
   const rank = order.indexOf(keyId);
   if (rank <= 0) return null;
-  const replacement = await db().auditCheckpoint.findFirst({ where: { keyId: { in: order.slice(0, rank) } }, orderBy: { seq: "asc" }, select: { seq: true } });
-  return replacement?.seq ?? null;
+  const retirement = await db().auditCheckpoint.findFirst({ where: { keyId: { in: order.slice(0, rank) } }, orderBy: { seq: "asc" }, select: { seq: true, at: true } });
+  if (!retirement) return null;
+  const event = await db().auditEvent.findFirst({ where: { seq: { gte: retirement.seq } }, orderBy: { seq: "asc" }, select: { at: true } });
+  return new Date((event ?? retirement).at.getTime() + signingKeyOverlapMs());
 }
 
 /**
  * A trusted key's public half as PEM (the current key without an id), for offline verification. A
- * retired key's PEM says before which event it was replaced (manifest.ts retiredKeyNote), so the
+ * retired key's PEM says until when it vouches for events (manifest.ts validUntilNote), so the
  * offline verifier holds exports to the same periods as the chain's checkpoints.
  */
 export async function auditPublicKey(keyId?: string): Promise<{ id: string; pem: string } | null> {
   const key = keyId === undefined ? keyRing().signing : trustedSigningKey(keyId);
   if (!key) return null;
   const pem = key.publicKey.export({ format: "pem", type: "spki" }).toString();
-  const retiredBefore = await retiredBeforeSeq(key.id);
-  return { id: key.id, pem: retiredBefore === null ? pem : retiredKeyNote(retiredBefore) + pem };
+  const validUntil = await retiredKeyValidUntil(key.id);
+  return { id: key.id, pem: validUntil === null ? pem : validUntilNote(validUntil) + pem };
 }

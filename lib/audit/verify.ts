@@ -2,8 +2,8 @@ import "server-only";
 import { Prisma } from "../db/client";
 import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
-import { currentKeyProblem, signingPeriodCheck } from "./key-periods";
-import { signingKeyOrder } from "./signing-key";
+import { currentKeyProblem, signingPeriods } from "./key-periods";
+import { signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
 import {
   CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, parseStoredEvent, readHeadAndCheckpoints, readRangeAhead,
   type StoredEventText,
@@ -28,8 +28,9 @@ type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; si
 /**
  * Walks the whole chain: every event's hash recomputed, every link to the previous hash, no
  * gaps in the sequence, every signed checkpoint matched, signed by a key in its period of use
- * (key-periods.ts) and none missing or beyond the head, and the head row at the last event. The first remaining event links either to the genesis hash or
- * to the signed checkpoint the retention purge wrote before removing older events.
+ * (key-periods.ts, judged at the chain's time there) and none missing or beyond the head, and the
+ * head row at the last event. The first remaining event links either to the genesis hash or to
+ * the signed checkpoint the retention purge wrote before removing older events.
  */
 export async function verifyChain(): Promise<ChainVerification> {
   const started = performance.now();
@@ -42,10 +43,10 @@ export async function verifyChain(): Promise<ChainVerification> {
   });
 
   const keyOrder = signingKeyOrder();
-  const inSigningPeriod = signingPeriodCheck(keyOrder);
+  const periods = signingPeriods(keyOrder, signingKeyOverlapMs());
   const bySeq = new Map<bigint, Checkpoint>();
   for (const cp of checkpoints) {
-    const problem = checkpointProblem(cp, head.seq) ?? inSigningPeriod(cp);
+    const problem = checkpointProblem(cp, head.seq);
     if (problem) return result({ firstBadSeq: cp.seq.toString(), problem });
     bySeq.set(cp.seq, cp);
   }
@@ -60,6 +61,9 @@ export async function verifyChain(): Promise<ChainVerification> {
   let last: StoredEventText | undefined;
   let count = 0;
   let checkpointsChecked = 0;
+  // The latest `at` so far (key-periods.ts dates checkpoints by it), kept as text: the fixed-width
+  // ISO UTC form sorts as time does, so the walk parses a time only at checkpoints.
+  let latestAt = "";
 
   for (let next = readRangeAhead(BigInt(0), BATCH, upToHead); ; ) {
     const rows = await next;
@@ -76,13 +80,18 @@ export async function verifyChain(): Promise<ChainVerification> {
           if (anchor?.reason !== "purge") return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `events before ${seq} are missing and no purge's checkpoint anchors the chain there` });
           expectedPrev = anchor.hash;
         }
+        const purged = purgedPeriodProblem(periods, checkpoints, seq, Date.parse(row.at));
+        if (purged) return result({ firstBadSeq: purged.seq.toString(), problem: purged.problem });
       }
       if (seq !== expectedSeq) return result({ eventsChecked: count, firstBadSeq: expectedSeq.toString(), problem: `event ${expectedSeq} is missing` });
       if (row.prevHash !== expectedPrev) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} does not link to the event before it` });
       if (!storedHashHolds(row, head.canonicalJsonFrom)) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
+      if (row.at > latestAt) latestAt = row.at;
       const checkpoint = bySeq.get(seq);
       if (checkpoint) {
         if (checkpoint.hash !== row.hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} differs from its signed checkpoint` });
+        const outOfPeriod = periods.dated(checkpoint, Date.parse(latestAt));
+        if (outOfPeriod) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: outOfPeriod });
         checkpointsChecked++;
       }
       expectedPrev = row.hash;
@@ -92,6 +101,9 @@ export async function verifyChain(): Promise<ChainVerification> {
     }
   }
 
+  // Every event purged (the head's too): each checkpoint's event is gone, and the newest anchors the chain.
+  const allPurged = first ? null : purgedPeriodProblem(periods, checkpoints, head.seq + BigInt(1), Number.NEGATIVE_INFINITY);
+  if (allPurged) return result({ firstBadSeq: allPurged.seq.toString(), problem: allPurged.problem });
   const missing = first ? missingCheckpoint(checkpoints, BigInt(first.seq) - BigInt(1), head.seq) : null;
   if (missing !== null) {
     return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missing.toString(), problem: `the signed checkpoint written with event ${missing} is missing: checkpoints were removed, so the events after the one before it are not vouched for` });
@@ -113,6 +125,19 @@ function checkpointProblem(cp: Checkpoint, headSeq: bigint): string | null {
   if (!signed.some((statement) => verifyDetached(statement, cp.signature, key.publicKey))) return `checkpoint at ${cp.seq} has an invalid signature`;
   // A checkpoint is written with (or after) its event, so the head cannot be behind it.
   if (cp.seq > headSeq) return `checkpoint at ${cp.seq} is beyond the chain head (${headSeq}): events were removed from the end`;
+  return null;
+}
+
+/**
+ * Judges the signing periods of the checkpoints whose events were purged (those before
+ * `firstRemainingSeq`, dated at `firstRemainingAt`): see key-periods.ts, purged.
+ */
+function purgedPeriodProblem(periods: ReturnType<typeof signingPeriods>, checkpoints: Checkpoint[], firstRemainingSeq: bigint, firstRemainingAt: number) {
+  for (const cp of checkpoints) {
+    if (cp.seq >= firstRemainingSeq) break;
+    const problem = periods.purged(cp, cp.seq === firstRemainingSeq - BigInt(1), firstRemainingAt);
+    if (problem) return { seq: cp.seq, problem };
+  }
   return null;
 }
 

@@ -3,19 +3,27 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { exportAuditEvents, findExportManifest, recordAuditEvent, recordSigningKeyRotation, verifyChain, auditFiltersSchema } from "@/lib/audit";
 import { manifestSigningInput, verifyExport, type ExportManifest } from "@/lib/audit/manifest";
-import { CHECKPOINT_EVERY, checkpointStatement } from "@/lib/audit/store";
+import { eventTextHash } from "@/lib/audit/hash";
+import { CHECKPOINT_EVERY, checkpointStatement, insertCheckpoint, readRange } from "@/lib/audit/store";
 import { keyRing, loadKeyRing, parseSigningKey, rotateSigningKeyEnv } from "@/lib/crypto";
 import { GET as publicKeyRoute } from "@/app/api/v1/audit/public-key/route";
 import { resetDatabase } from "../support/db";
 
 beforeEach(resetDatabase);
 
-const original = { key: process.env.GATEHOUSE_SIGNING_KEY, previous: process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS };
-afterEach(() => {
-  process.env.GATEHOUSE_SIGNING_KEY = original.key;
-  if (original.previous === undefined) delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
-  else process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS = original.previous;
+type SigningEnv = { key: string | undefined; previous: string | undefined };
+const signingEnv = (): SigningEnv => ({ key: process.env.GATEHOUSE_SIGNING_KEY, previous: process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS });
+function loadSigningEnv({ key, previous }: SigningEnv) {
+  process.env.GATEHOUSE_SIGNING_KEY = key;
+  if (previous === undefined) delete process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS;
+  else process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS = previous;
   loadKeyRing();
+}
+
+const original = signingEnv();
+afterEach(() => {
+  loadSigningEnv(original);
+  delete process.env.GATEHOUSE_AUDIT_KEY_OVERLAP_MINUTES;
 });
 
 /** What an operator does: the rotated variables in the environment, then a restart. */
@@ -41,6 +49,43 @@ async function exportAll(): Promise<{ file: Buffer; manifest: NonNullable<Awaite
   const { id, stream } = await exportAuditEvents({ actor, filters: auditFiltersSchema.parse({}), format: "jsonl" });
   for await (const chunk of stream) chunks.push(Buffer.from(chunk));
   return { file: Buffer.concat(chunks), manifest: (await findExportManifest(id))! };
+}
+
+/** What an instance not yet restarted does meanwhile: the same work with the variables it started with. */
+async function onInstanceWith<T>(env: SigningEnv, work: () => Promise<T>): Promise<T> {
+  const upgraded = signingEnv();
+  loadSigningEnv(env);
+  try {
+    return await work();
+  } finally {
+    loadSigningEnv(upgraded);
+  }
+}
+
+/** Someone holding the retired key's private half (it leaked) signs what they like with it. */
+const signWith = (privateKeyEnv: string, text: string) => sign(null, Buffer.from(text), parseSigningKey(privateKeyEnv).privateKey).toString("base64url");
+
+/** What an attacker with superuser rights can do: switch the triggers off for one statement. */
+async function asSuperuserBypassingTriggers(sql: string) {
+  await db().$transaction([db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"), db().$executeRawUnsafe(sql)]);
+}
+
+const MINUTE = 60_000;
+
+/**
+ * The injected clock: the events after `seq` (none of them under a checkpoint yet) as if written
+ * from `at` on, a millisecond apart, chained as appendBatch would have chained them then.
+ */
+async function writtenFrom(seq: bigint, at: Date) {
+  const rows = await readRange(seq, 10_000);
+  let prev = rows[0]!.prevHash;
+  const updates = rows.map((row, i) => {
+    const { hash: _old, ...fields } = row;
+    const redated = { ...fields, at: new Date(at.getTime() + i).toISOString(), prevHash: prev };
+    prev = eventTextHash(redated);
+    return `UPDATE audit_events SET at = '${redated.at}', prev_hash = '${redated.prevHash}', hash = '${prev}' WHERE seq = ${row.seq};`;
+  });
+  await asSuperuserBypassingTriggers(`DO $$ BEGIN ${updates.join(" ")} UPDATE audit_chain_head SET hash = '${prev}'; END $$`);
 }
 
 const pemOf = async (keyId?: string) => publicKeyRoute(new Request(`http://localhost/api/v1/audit/public-key${keyId ? `?keyId=${keyId}` : ""}`));
@@ -96,34 +141,77 @@ describe("rotating the audit signing key", () => {
     expect(result.problem).toContain("GATEHOUSE_SIGNING_PREVIOUS_KEYS");
   });
 
-  describe("a retired key is trusted only for its own period", () => {
-    /** Someone holding the retired key's private half (it leaked) signs what they like with it. */
-    const signWith = (privateKeyEnv: string, text: string) => sign(null, Buffer.from(text), parseSigningKey(privateKeyEnv).privateKey).toString("base64url");
-
+  describe("a retired key is trusted only for its own period, plus the overlap of a rolling restart", () => {
     async function rotatedChain() {
-      const leaked = process.env.GATEHOUSE_SIGNING_KEY!;
+      const oldEnv = signingEnv();
       await writeEvents(CHECKPOINT_EVERY + 5);
       const before = await exportAll();
       const { oldId, newId } = rotate();
       await recordSigningKeyRotation();
       const rotatedAt = (await db().auditCheckpoint.findFirstOrThrow({ where: { reason: "key_rotation" } })).seq;
+      const retiredAt = (await db().auditEvent.findUniqueOrThrow({ where: { seq: rotatedAt } })).at;
       await writeEvents(10);
-      return { leaked, before, oldId, newId, rotatedAt };
+      return { oldEnv, leaked: oldEnv.key!, before, oldId, newId, rotatedAt, retiredAt };
     }
 
-    it("a checkpoint the retired key signs after its replacement fails at that sequence number; the legitimate history verifies", async () => {
-      const { leaked, oldId, newId, rotatedAt } = await rotatedChain();
-      expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 2 });
+    it("a rolling rotation verifies: instances still on the retired key keep signing checkpoints among the new key's within the overlap", async () => {
+      const { oldEnv, oldId, newId } = await rotatedChain();
+      // Whichever instance's batch crosses each thousand signs there: old, upgraded, old.
+      await onInstanceWith(oldEnv, () => writeEvents(CHECKPOINT_EVERY));
+      await writeEvents(CHECKPOINT_EVERY);
+      await onInstanceWith(oldEnv, () => writeEvents(CHECKPOINT_EVERY));
+      const signers = await db().auditCheckpoint.findMany({ orderBy: { seq: "asc" }, select: { keyId: true, reason: true } });
+      expect(signers).toEqual([
+        { keyId: oldId, reason: "periodic" }, { keyId: newId, reason: "key_rotation" }, { keyId: oldId, reason: "periodic" },
+        { keyId: newId, reason: "periodic" }, { keyId: oldId, reason: "periodic" },
+      ]);
+      expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 5 });
+    });
 
-      // A purge anchor after the rotation, signed with the leaked key over a real event's hash:
-      // everything but the key's period holds.
+    it("a checkpoint the retired key signs after the overlap fails at its sequence number, naming the key, its successor and the overlap's end", async () => {
+      const { oldEnv, oldId, newId, rotatedAt, retiredAt } = await rotatedChain();
+      await writtenFrom(rotatedAt, new Date(retiredAt.getTime() + 61 * MINUTE));
+      expect(await verifyChain()).toMatchObject({ ok: true });
+
+      // An instance never restarted signs an event written 61 minutes after the rotation.
+      const late = await db().auditEvent.findUniqueOrThrow({ where: { seq: rotatedAt + BigInt(5) } });
+      await onInstanceWith(oldEnv, () => insertCheckpoint((text, values) => db().$executeRawUnsafe(text, ...values), late.seq, late.hash, "periodic"));
+      const result = await verifyChain();
+      expect(result).toMatchObject({ ok: false, firstBadSeq: late.seq.toString() });
+      const overlapEnd = new Date(retiredAt.getTime() + 60 * MINUTE).toISOString();
+      expect(result.problem).toBe(
+        `checkpoint at ${late.seq} is signed by key ${oldId}, which key ${newId} replaced at ${rotatedAt} (${retiredAt.toISOString()}): the overlap for instances still on the retired key ended at ${overlapEnd}, and the chain's time at this checkpoint is ${late.at.toISOString()}`,
+      );
+
+      // A longer configured overlap covers it.
+      process.env.GATEHOUSE_AUDIT_KEY_OVERLAP_MINUTES = "90";
+      expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 3 });
+    });
+
+    it("events dated back do not reopen the overlap: a checkpoint is dated by the latest time up to its event", async () => {
+      const { leaked, oldId, rotatedAt, retiredAt } = await rotatedChain();
+      await writtenFrom(rotatedAt, new Date(retiredAt.getTime() + 61 * MINUTE));
+      // Whoever rewrites the unsigned events after the newest checkpoint dates them back into the overlap.
+      await writtenFrom(rotatedAt + BigInt(4), new Date(retiredAt.getTime() + MINUTE));
+      const target = await db().auditEvent.findUniqueOrThrow({ where: { seq: rotatedAt + BigInt(5) } });
+      await db().auditCheckpoint.create({
+        data: { seq: target.seq, hash: target.hash, reason: "periodic", keyId: oldId, signature: signWith(leaked, checkpointStatement(target.seq, target.hash, "periodic")) },
+      });
+      const result = await verifyChain();
+      expect(result).toMatchObject({ ok: false, firstBadSeq: target.seq.toString() });
+      expect(result.problem).toContain(`the chain's time at this checkpoint is ${new Date(retiredAt.getTime() + 61 * MINUTE + 3).toISOString()}`);
+    });
+
+    it("a purge the leaked retired key anchors after its replacement fails at the anchor, however soon after", async () => {
+      const { leaked, oldId, newId, rotatedAt } = await rotatedChain();
       const target = await db().auditEvent.findFirstOrThrow({ where: { seq: rotatedAt + BigInt(5) } });
       await db().auditCheckpoint.create({
         data: { seq: target.seq, hash: target.hash, reason: "purge", keyId: oldId, signature: signWith(leaked, checkpointStatement(target.seq, target.hash, "purge")) },
       });
+      await asSuperuserBypassingTriggers(`DELETE FROM audit_events WHERE seq <= ${target.seq}`);
       const result = await verifyChain();
       expect(result).toMatchObject({ ok: false, firstBadSeq: target.seq.toString() });
-      expect(result.problem).toContain(`signed by key ${oldId}, which key ${newId} replaced at ${rotatedAt}`);
+      expect(result.problem).toContain(`purge checkpoint at ${target.seq} that the remaining events link to is signed by key ${oldId}, which key ${newId} replaced at ${rotatedAt}`);
     });
 
     it("the retired key's checkpoints do not stand alone: until the current key has signed one, verification names the newest", async () => {
@@ -137,20 +225,31 @@ describe("rotating the audit signing key", () => {
     });
 
     it("the offline export check holds the retired key to the same period", async () => {
-      const { leaked, before, oldId, rotatedAt } = await rotatedChain();
+      const { leaked, before, oldId, rotatedAt, retiredAt } = await rotatedChain();
       const oldPem = await (await pemOf(oldId)).text();
-      expect(oldPem).toContain(`Gatehouse-Audit-Key-Retired-Before-Seq: ${rotatedAt}`);
+      const validUntil = new Date(retiredAt.getTime() + 60 * MINUTE).toISOString();
+      expect(oldPem).toContain(`Gatehouse-Audit-Key-Valid-Until: ${validUntil}`);
       expect(verifyExport(before.file, before.manifest, oldPem)).toEqual({ ok: true, problems: [] });
 
-      // An export reaching past the rotation, its manifest signed with the leaked key.
-      const after = await exportAll();
-      const forged: ExportManifest = { ...after.manifest, keyId: oldId, signature: "" };
-      forged.signature = signWith(leaked, manifestSigningInput(forged));
-      const check = verifyExport(after.file, forged, oldPem);
-      expect(check.ok).toBe(false);
-      expect(check.problems).toEqual([`manifest was signed by key ${oldId}, which was replaced at sequence ${rotatedAt}, but the export reaches event ${after.manifest.last!.seq}`]);
+      /** An export of everything, its manifest signed with the retired key (an instance still on it, or the leak). */
+      const exportSignedByOldKey = async () => {
+        const { file, manifest } = await exportAll();
+        const signed: ExportManifest = { ...manifest, keyId: oldId, signature: "" };
+        signed.signature = signWith(leaked, manifestSigningInput(signed));
+        return { file, manifest: signed };
+      };
+      const duringOverlap = await exportSignedByOldKey();
+      expect(verifyExport(duringOverlap.file, duringOverlap.manifest, oldPem)).toEqual({ ok: true, problems: [] });
+
+      await writtenFrom(rotatedAt, new Date(retiredAt.getTime() + 61 * MINUTE));
+      const afterOverlap = await exportSignedByOldKey();
+      const firstLate = await db().auditEvent.findUniqueOrThrow({ where: { seq: rotatedAt + BigInt(1) } });
+      expect(verifyExport(afterOverlap.file, afterOverlap.manifest, oldPem)).toEqual({
+        ok: false,
+        problems: [`manifest was signed by key ${oldId}, which vouches only for events up to ${validUntil} (its replacement's first checkpoint plus the overlap), but the export holds event ${firstLate.seq} from ${firstLate.at.toISOString()}`],
+      });
       // The current key's PEM carries no such note.
-      expect(await (await pemOf()).text()).not.toContain("Retired-Before");
+      expect(await (await pemOf()).text()).not.toContain("Valid-Until");
     });
   });
 

@@ -4,7 +4,7 @@ export const dynamic = "force-dynamic";
 /**
  * An Ed25519 public key that signs audit checkpoints and export manifests (PEM): the current one,
  * or with ?keyId= one retired by a rotation (an older export's manifest names its key), preceded by
- * the sequence number it was replaced at (lib/audit/manifest.ts retiredKeyNote). Public by design.
+ * the time until which it vouches for events (lib/audit/manifest.ts validUntilNote). Public by design.
  */
 export async function GET(request: Request) {
   const keyId = new URL(request.url).searchParams.get("keyId") ?? undefined;
