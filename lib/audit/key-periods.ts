@@ -3,7 +3,8 @@
 //
 // The rule: keys take over in the order the configuration lists them (GATEHOUSE_SIGNING_KEY, then
 // GATEHOUSE_SIGNING_PREVIOUS_KEYS newest first), and a key is retired by the first checkpoint a
-// newer key signs (the `key_rotation` checkpoint written at the first start with the new key).
+// newer key signs (the `key_rotation` checkpoint written at the first start with the new key), or
+// by the rotation event that start records, whichever comes first.
 // Instances are restarted one by one, so those still on the retired key keep signing periodic
 // checkpoints for a while: a retired key vouches for checkpoints up to its retirement's time plus
 // an overlap (GATEHOUSE_AUDIT_KEY_OVERLAP_MINUTES), and no later, so someone holding an old leaked
@@ -45,6 +46,18 @@ export function signingPeriods(keyOrder: readonly string[], overlapMs: number) {
       noteTakeover(checkpoint, rank, at);
       if (!retirement || at <= retirement.at + overlapMs) return null;
       return `checkpoint at ${checkpoint.seq} is signed by key ${checkpoint.keyId}, which key ${retirement.keyId} replaced at ${retirement.seq} (${iso(retirement.at)}): the overlap for instances still on the retired key ended at ${iso(retirement.at + overlapMs)}, and the chain's time at this checkpoint is ${iso(at)}`;
+    },
+
+    /**
+     * The chain's own record of a rotation (the `audit.signing_key.rotate` event the first start
+     * with the new key writes): the keys before `keyId` are retired there at the latest. It counts
+     * even if the checkpoints the new key signed around it were swapped for the retired key's by
+     * someone holding both the database and the leaked key: the event itself is hash-chained under
+     * the new key's later checkpoints, so the retirement cannot be moved later than it.
+     */
+    rotated(rotation: SignedCheckpoint, at: number): void {
+      const rank = keyOrder.indexOf(rotation.keyId);
+      if (rank >= 0) noteTakeover(rotation, rank, at);
     },
 
     /**

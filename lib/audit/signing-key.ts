@@ -15,6 +15,9 @@ import { insertCheckpoint } from "./store";
  * not among GATEHOUSE_SIGNING_PREVIOUS_KEYS is not anchored over: the rotation is recorded as
  * failed and said loudly, since the chain cannot verify until the key is listed.
  */
+/** The event a start with a new signing key records (verify.ts dates the old key's retirement by it). */
+export const KEY_ROTATION_ACTION = "audit.signing_key.rotate";
+
 export async function recordSigningKeyRotation(): Promise<{ previousKeyId: string; keyId: string; ok: boolean } | null> {
   const { id: keyId } = keyRing().signing;
   const newest = await db().auditCheckpoint.findFirst({ orderBy: { seq: "desc" }, select: { keyId: true } });
@@ -23,10 +26,10 @@ export async function recordSigningKeyRotation(): Promise<{ previousKeyId: strin
   const rotation = { previousKeyId: newest.keyId, keyId };
   if (!trustedSigningKey(newest.keyId)) {
     console.error(`Audit signing key changed, but the previous key ${newest.keyId} is not listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS: the audit chain will not verify until it is (npm run keys:rotate-signing keeps it).`);
-    await recordAuditEvent({ type: "security", action: "audit.signing_key.rotate", outcome: "failure", actor: SYSTEM_ACTOR, metadata: { ...rotation, problem: "previous key not listed" } });
+    await recordAuditEvent({ type: "security", action: KEY_ROTATION_ACTION, outcome: "failure", actor: SYSTEM_ACTOR, metadata: { ...rotation, problem: "previous key not listed" } });
     return { ...rotation, ok: false };
   }
-  const event = await recordAuditEvent({ type: "security", action: "audit.signing_key.rotate", outcome: "success", actor: SYSTEM_ACTOR, metadata: rotation });
+  const event = await recordAuditEvent({ type: "security", action: KEY_ROTATION_ACTION, outcome: "success", actor: SYSTEM_ACTOR, metadata: rotation });
   await insertCheckpoint((text, values) => db().$executeRawUnsafe(text, ...values), BigInt(event.seq), event.hash, "key_rotation");
   return { ...rotation, ok: true };
 }

@@ -3,7 +3,7 @@ import { Prisma } from "../db/client";
 import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
 import { currentKeyProblem, signingPeriods } from "./key-periods";
-import { signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
+import { KEY_ROTATION_ACTION, signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
 import {
   CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, parseStoredEvent, readHeadAndCheckpoints, readRangeAhead,
   type StoredEventText,
@@ -87,6 +87,8 @@ export async function verifyChain(): Promise<ChainVerification> {
       if (row.prevHash !== expectedPrev) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} does not link to the event before it` });
       if (!storedHashHolds(row, head.canonicalJsonFrom)) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
       if (row.at > latestAt) latestAt = row.at;
+      const rotatedTo = rotationTarget(row);
+      if (rotatedTo) periods.rotated({ seq, keyId: rotatedTo }, Date.parse(latestAt));
       const checkpoint = bySeq.get(seq);
       if (checkpoint) {
         if (checkpoint.hash !== row.hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} differs from its signed checkpoint` });
@@ -114,6 +116,17 @@ export async function verifyChain(): Promise<ChainVerification> {
     return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head.seq})` });
   }
   return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
+}
+
+/** The key a successful `audit.signing_key.rotate` event (signing-key.ts) rotated to; null for every other event. */
+function rotationTarget(row: StoredEventText): string | null {
+  if (row.action !== KEY_ROTATION_ACTION || row.outcome !== "success") return null;
+  try {
+    const keyId: unknown = (JSON.parse(row.metadata) as { keyId?: unknown }).keyId;
+    return typeof keyId === "string" ? keyId : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Why a checkpoint cannot be trusted, if it cannot. */

@@ -202,6 +202,30 @@ describe("rotating the audit signing key", () => {
       expect(result.problem).toContain(`the chain's time at this checkpoint is ${new Date(retiredAt.getTime() + 61 * MINUTE + 3).toISOString()}`);
     });
 
+    it("the retirement cannot be moved later by swapping the new key's first checkpoints for the leaked key's: the rotation event dates it", async () => {
+      const { leaked, oldId, rotatedAt, retiredAt } = await rotatedChain();
+      // The legitimate history: the new key signs the rotation and, an hour and more later, the next thousand.
+      await writtenFrom(rotatedAt, new Date(retiredAt.getTime() + 61 * MINUTE));
+      await writeEvents(CHECKPOINT_EVERY);
+      expect(await verifyChain()).toMatchObject({ ok: true });
+
+      // Someone with the database and the leaked key replaces the rotation's checkpoint with the old
+      // key's, which would make the new key's periodic checkpoint the "first" one, then signs a
+      // recent event with the old key as if within an overlap counted from there.
+      await asSuperuserBypassingTriggers(`DELETE FROM audit_checkpoints WHERE seq = ${rotatedAt}`);
+      const rotation = await db().auditEvent.findUniqueOrThrow({ where: { seq: rotatedAt } });
+      const newest = await db().auditCheckpoint.findFirstOrThrow({ orderBy: { seq: "desc" } });
+      const recent = await db().auditEvent.findFirstOrThrow({ where: { seq: { gt: newest.seq } }, orderBy: { seq: "asc" } });
+      for (const target of [rotation, recent]) {
+        await db().auditCheckpoint.create({
+          data: { seq: target.seq, hash: target.hash, reason: "periodic", keyId: oldId, signature: signWith(leaked, checkpointStatement(target.seq, target.hash, "periodic")) },
+        });
+      }
+      const result = await verifyChain();
+      expect(result).toMatchObject({ ok: false, firstBadSeq: recent.seq.toString() });
+      expect(result.problem).toContain(`which key ${keyRing().signing.id} replaced at ${rotatedAt} (${retiredAt.toISOString()})`);
+    });
+
     it("a purge the leaked retired key anchors after its replacement fails at the anchor, however soon after", async () => {
       const { leaked, oldId, newId, rotatedAt } = await rotatedChain();
       const target = await db().auditEvent.findFirstOrThrow({ where: { seq: rotatedAt + BigInt(5) } });
