@@ -54,6 +54,8 @@ test("a user resets a forgotten password with the link mailed to them", async ({
   const notice = () => smtp.mails.map(decodedMail).find((m) => m.includes(`To: ${email}`) && m.includes("Subject: New sign-in to your Gatehouse account"));
   await expect.poll(notice, { timeout: 20_000 }).toBeTruthy();
   expect(notice()).toContain("/account/security");
+  await page.goto("/account/security");
+  await expect(page.getByText(`Gatehouse emails ${email} when a new browser signs in`)).toBeVisible();
 });
 
 test("an unknown address gets the same answer, and no mail", async ({ page }) => {

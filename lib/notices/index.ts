@@ -16,29 +16,49 @@ import { NOTICE_KINDS, noticeMail, userNoticeFor, type NoticeEvent, type UserNot
 
 export { userNoticeFor, noticeMail, type UserNotice } from "./notices";
 
-/** Queues the notice an audit event calls for, if any. */
-export async function queueUserNotice(event: NoticeEvent): Promise<boolean> {
+/** Whether users get security notices (email is set up): their security page says so. */
+export const securityNoticesByMail = mailConfigured;
+
+// News that is stale is not sent (detection that was stopped for a day catches up quietly), and
+// a user gets one mail of a kind per quarter hour: someone who has the password but not the second
+// factor, signing in again and again from fresh browsers, must not bury the owner in mail.
+const NOTICE_MAX_AGE_MS = 24 * 3_600_000;
+const ONE_OF_A_KIND_SECONDS = 15 * 60;
+
+/** Queues the notice an audit event calls for, if any (false when none, or none now). */
+export async function queueUserNotice(event: NoticeEvent, now = Date.now()): Promise<boolean> {
   if (!mailConfigured()) return false;
   const notice = userNoticeFor(event);
-  if (!notice) return false;
+  if (!notice || now - Date.parse(notice.at) > NOTICE_MAX_AGE_MS) return false;
   // The job's id is the audit event's: an event read again after a crash queues nothing twice.
-  await (await jobQueue()).send(USER_NOTICE_QUEUE, notice, { id: event.id });
-  return true;
+  const jobId = await (await jobQueue()).send(USER_NOTICE_QUEUE, notice, {
+    id: event.id, singletonKey: `${notice.userId}:${notice.kind}`, singletonSeconds: ONE_OF_A_KIND_SECONDS,
+  });
+  return jobId !== null;
 }
 
 // A job's data is read back from the database: checked before use.
 const userNoticeSchema = z.object({
-  auditSeq: z.string().regex(/^\d+$/), userId: z.string().min(1).max(100), kind: z.enum(NOTICE_KINDS), at: z.iso.datetime(),
+  auditSeq: z.string().regex(/^\d+$/), userId: z.uuid(), kind: z.enum(NOTICE_KINDS), at: z.iso.datetime(),
   detail: z.string().max(300).nullable(), device: z.string().max(200).nullable(), place: z.string().max(200).nullable(), ip: z.string().max(100).nullable(),
 });
 
 const noticeAudit = (notice: UserNotice, outcome: "success" | "failure", metadata: Record<string, unknown> = {}) =>
   audit(SYSTEM_CONTEXT, { type: "security", action: "user.notice.mail", outcome, resource: { type: "user", id: notice.userId }, metadata: { kind: notice.kind, auditSeq: notice.auditSeq, ...metadata } });
 
-/** Mails one notice. Throws when the mail server refuses, so the queue tries again; `lastTry` records the failure first. */
-export async function deliverUserNotice(data: unknown, { lastTry = false } = {}): Promise<"sent" | "no_account"> {
-  const notice = userNoticeSchema.parse(data);
-  const user = await db().user.findUnique({ where: { id: notice.userId }, select: { name: true, email: true } }).catch(() => null);
+/**
+ * Mails one notice. Throws when the mail server refuses (or the database fails), so the queue
+ * tries again; `lastTry` records the failure first. A job that is not a notice is recorded as a
+ * failure and dropped: trying it again cannot help.
+ */
+export async function deliverUserNotice(data: unknown, { lastTry = false } = {}): Promise<"sent" | "no_account" | "invalid"> {
+  const parsed = userNoticeSchema.safeParse(data);
+  if (!parsed.success) {
+    await audit(SYSTEM_CONTEXT, { type: "security", action: "user.notice.mail", outcome: "failure", metadata: { error: "not a notice" } });
+    return "invalid";
+  }
+  const notice = parsed.data;
+  const user = await db().user.findUnique({ where: { id: notice.userId }, select: { name: true, email: true } });
   if (!user) return "no_account";
   try {
     await sendMail(noticeMail(notice, user, publicUrl("/account/security").href));

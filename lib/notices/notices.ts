@@ -70,9 +70,14 @@ export function userNoticeFor(event: NoticeEvent): UserNotice | null {
   const found = kindOf(event);
   const userId = accountOf(event);
   if (!found || !userId) return null;
+  // Where it happened is told only of the owner's own doing: an admin's reset came from the
+  // admin's browser and address, which are not the user's to know.
+  const ownDoing = event.actorType === "user" && event.actorId === userId;
   return {
     auditSeq: event.seq, userId, ...found, at: new Date(event.at).toISOString(),
-    device: event.userAgent ? describeDevice(event.userAgent).label : null, place: event.location, ip: event.ip,
+    device: ownDoing && event.userAgent ? describeDevice(event.userAgent).label : null,
+    place: ownDoing ? event.location : null,
+    ip: ownDoing ? event.ip : null,
   };
 }
 

@@ -3,7 +3,8 @@ import { db, pgPool } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { changePassword } from "@/lib/auth/users";
 import { runDetection, startIncidentEngine, stopIncidentEngine } from "@/lib/incidents";
-import { deliverUserNotice } from "@/lib/notices";
+import { deliverUserNotice, queueUserNotice } from "@/lib/notices";
+import { auditEventsAfter } from "@/lib/audit/search";
 import { resetDatabase } from "../support/db";
 import { decodedMail, startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, makeUser } from "../support/factories";
@@ -40,6 +41,8 @@ describe("security notices", () => {
     const first = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("203.0.113.5"), null);
     if (!first.ok) throw new Error("sign-in failed");
     await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("203.0.113.5"), first.newDeviceToken);
+    // Another new browser within the quarter hour: one mail of a kind is enough (no mail bombing).
+    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("198.51.100.7"), null);
     await runDetection();
 
     await expect.poll(() => mailsTo(user.email).length, { timeout: 15_000 }).toBe(1);
@@ -53,6 +56,15 @@ describe("security notices", () => {
     await db().detectionCursor.update({ where: { id: 1 }, data: { lastSeq: 0 } });
     await runDetection();
     expect(await queuedNotices()).toHaveLength(1);
+  });
+
+  it("news older than a day is not sent", async () => {
+    const user = await makeUser();
+    const signedIn = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    if (!signedIn.ok) throw new Error("sign-in failed");
+    const [event] = await auditEventsAfter(BigInt(0), 100).then((events) => events.filter((e) => e.action === "auth.sign_in"));
+    expect(await queueUserNotice(event!, Date.now() + 25 * 3_600_000)).toBe(false);
+    expect(await queueUserNotice(event!)).toBe(true);
   });
 
   it("a password change is mailed; the mail never carries the password", async () => {
@@ -77,7 +89,10 @@ describe("security notices", () => {
     } finally {
       process.env.GATEHOUSE_SMTP_URL = smtp.url;
     }
-    // A job whose data was tampered with in the queue is refused, not mailed.
-    await expect(deliverUserNotice({ ...notice, kind: "anything" })).rejects.toThrow();
+    // A job whose data was tampered with in the queue is refused and recorded, not mailed or retried.
+    const before = smtp.mails.length;
+    expect(await deliverUserNotice({ ...notice, kind: "anything" })).toBe("invalid");
+    expect(smtp.mails.length).toBe(before);
+    expect(await db().auditEvent.count({ where: { action: "user.notice.mail", outcome: "failure" } })).toBe(2);
   });
 });

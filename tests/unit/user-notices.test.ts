@@ -24,7 +24,8 @@ describe("which events users are told about", () => {
     expect(userNoticeFor(event({ action: "password.change", ...byAdmin, resourceId: "user-1", actorId: "user-1" }))).toMatchObject({ kind: "password_changed", userId: "user-1" });
     expect(userNoticeFor(event({ action: "mfa.passkey.register", resourceType: "passkey", resourceId: "pk-1" }))).toMatchObject({ kind: "factor_added", userId: "user-1", detail: "a passkey" });
     expect(userNoticeFor(event({ action: "mfa.totp.remove", ...byAdmin }))).toMatchObject({ kind: "factor_removed", detail: "an authenticator app" });
-    expect(userNoticeFor(event({ action: "mfa.reset", ...byAdmin }))).toMatchObject({ kind: "factors_reset_by_admin", userId: "user-1" });
+    // An admin's browser and address are not told to the user.
+    expect(userNoticeFor(event({ action: "mfa.reset", ...byAdmin }))).toMatchObject({ kind: "factors_reset_by_admin", userId: "user-1", device: null, place: null, ip: null });
     expect(userNoticeFor(event({ action: "password.temporary_set", ...byAdmin }))).toMatchObject({ kind: "password_reset_by_admin", userId: "user-1" });
     expect(userNoticeFor(event({ action: "mfa.verify", ...byAdmin, actorId: "user-1", metadata: { method: "backup_code" } }))).toMatchObject({ kind: "backup_code_used" });
     expect(userNoticeFor(event({ action: "mfa.verify", metadata: { method: "totp" } }))).toBeNull();

@@ -12,6 +12,7 @@ import { listActiveSessions, MIN_PASSWORD_LENGTH, requireUser } from "@/lib/auth
 import { listDevices } from "@/lib/devices";
 import { BACKUP_CODE_COUNT, BACKUP_CODES_LOW, factorSummary } from "@/lib/mfa";
 import { recentSignIns } from "@/lib/risk";
+import { securityNoticesByMail } from "@/lib/notices";
 import { SignInActivityTable } from "@/components/risk/sign-in-activity";
 import { LocalTime } from "@/components/ui/local-time";
 import { reportSignInAction, revokeOtherSessionsAction, revokeSessionAction } from "../actions";
@@ -30,7 +31,10 @@ export default async function SecurityPage() {
   const trusted = devices.filter((d) => d.trustedUntil);
   return (
     <>
-      <PageHeader title="Security" description="Your password, second factors, and where you are signed in." />
+      <PageHeader
+        title="Security"
+        description={`Your password, second factors, and where you are signed in.${securityNoticesByMail() ? ` Gatehouse emails ${user.email} when a new browser signs in or your password or sign-in methods change.` : ""}`}
+      />
       <div className="space-y-6">
         <Card title="Password">
           <PasswordForm minLength={MIN_PASSWORD_LENGTH} />
