@@ -202,6 +202,7 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
     { method: "GET", path: "/admin/incidents/%00", signedIn: true },
     { method: "GET", path: "/admin/compliance/%E0%A4%A", signedIn: true },
     { method: "GET", path: "/admin/clients/%E0%A4%A", signedIn: true },
+    { method: "GET", path: "/admin/clients/%00", signedIn: true },
     { method: "GET", path: "/admin/risk/attempts/..%2F..", signedIn: true },
     { method: "GET", path: "/interaction/forged-uid" },
     { method: "GET", path: "/setup?token=" + "A".repeat(5_000) },

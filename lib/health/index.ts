@@ -38,10 +38,29 @@ export async function readiness(checks: Record<string, Check> = DEFAULT_CHECKS, 
   return { ready: entries.every(([, outcome]) => outcome === "ok"), checks: Object.fromEntries(entries) };
 }
 
+// The probe is public: however often it is asked, one check runs at a time and its answer serves
+// for a second, so probes cannot take the database's connections from sign-ins.
+const ANSWER_FOR_MS = 1_000;
+type SharedCheck = { at: number; result: Promise<Readiness>; settled: boolean };
+
+/** readiness(), shared: a call within a second of the last check, or while it runs, gets its answer. */
+export function sharedReadiness(checks: Record<string, Check> = DEFAULT_CHECKS): (now?: number) => Promise<Readiness> {
+  let last: SharedCheck | null = null;
+  return (now = Date.now()) => {
+    if (last && (!last.settled || now - last.at < ANSWER_FOR_MS)) return last.result;
+    const check: SharedCheck = { at: now, result: readiness(checks), settled: false };
+    void check.result.finally(() => (check.settled = true));
+    last = check;
+    return check.result;
+  };
+}
+
+const probe = sharedReadiness();
+
 /** GET /readyz: 200 when ready, 503 otherwise, with each check's outcome. */
 export async function handleReadiness(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") return sendProblem(res, 405, "invalid_request", "Use GET.", { allow: "GET, HEAD" });
-  const { ready, checks } = await readiness();
+  const { ready, checks } = await probe();
   sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable", checks });
 }
 

@@ -345,7 +345,9 @@ export async function deleteClient(clientId: string, ctx: AuditContext): Promise
   const { count } = await db().oAuthClient.deleteMany({ where: { id: clientId } });
   providerClients.delete(clientId);
   if (!count) return false; // a second click's request, after the first deleted it
-  const grants = await revokeClientGrants(clientId, ctx);
-  await audit(ctx, { type: "admin", action: "oauth.client.delete", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { name: row.name, grants } });
+  // Recorded at once: a revocation that fails below must not leave the deletion unaudited (the
+  // revocation is an audit event of its own).
+  await audit(ctx, { type: "admin", action: "oauth.client.delete", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { name: row.name } });
+  await revokeClientGrants(clientId, ctx);
   return true;
 }

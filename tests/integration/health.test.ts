@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleReadiness, readiness } from "@/lib/health";
+import { handleReadiness, readiness, sharedReadiness } from "@/lib/health";
 
 describe("readiness for load balancers", () => {
   let server: Server;
@@ -37,5 +37,18 @@ describe("readiness for load balancers", () => {
       50,
     );
     expect(result).toEqual({ ready: false, checks: { database: "failed", oidc: "timed out", other: "ok" } });
+  });
+
+  it("runs one check at a time however many probes ask, and answers from it for a second", async () => {
+    let runs = 0;
+    const probe = sharedReadiness({ database: async () => void runs++ });
+    const t = Date.now();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => probe(t)));
+    expect(answers.every((a) => a.ready)).toBe(true);
+    expect(runs).toBe(1);
+    await probe(t + 500);
+    expect(runs).toBe(1);
+    await probe(t + 1_000);
+    expect(runs).toBe(2);
   });
 });

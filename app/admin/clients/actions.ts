@@ -55,7 +55,8 @@ export const rotateClientSecretAction = guardedAction(MANAGE, z.object({ clientI
   const result = await rotateClientSecret(clientId, overlap, ctx);
   if (!result.ok) return { ok: false, message: ROTATION_REFUSED[result.problem] };
   revalidatePath(clientPath(clientId));
-  const old = overlap ? "The old secret keeps working for an hour." : "The old secret no longer works.";
+  // Other instances cache a client for a few seconds (lib/oidc/clients.ts).
+  const old = overlap ? "The old secret keeps working for an hour." : "The old secret stops working within seconds on every instance.";
   return { ok: true, message: `New secret made. ${old}`, data: { clientSecret: result.clientSecret } };
 }, GIVES_ACCESS);
 

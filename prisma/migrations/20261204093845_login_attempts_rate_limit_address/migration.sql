@@ -1,10 +1,7 @@
 -- Per-IP sign-in velocity counts an IPv6 address by its /64 (an attacker holding a /64 rotated
 -- addresses and never tripped it); lookups go by this key instead of the address.
--- DropIndex
-DROP INDEX "login_attempts_ip_address_at_idx";
-
 -- AlterTable
-ALTER TABLE "login_attempts" ADD COLUMN     "rate_limit_address" TEXT;
+ALTER TABLE "login_attempts" ADD COLUMN IF NOT EXISTS "rate_limit_address" TEXT;
 
 -- Backfill the attempts that can still fall in a velocity window (both the risk engine's and the
 -- credential-stuffing rule's are at most a day), in rateLimitAddress's form: an IPv4 address as
@@ -25,5 +22,9 @@ END $$;
 UPDATE "login_attempts" SET "rate_limit_address" = pg_temp.rate_limit_address("ip_address")
 WHERE "ip_address" IS NOT NULL AND "at" > now() - interval '1 day';
 
--- CreateIndex
-CREATE INDEX "login_attempts_rate_limit_address_at_idx" ON "login_attempts"("rate_limit_address", "at");
+-- CreateIndex. IF NOT EXISTS: on a large login_attempts, build it beforehand without blocking
+-- sign-ins (CREATE INDEX CONCURRENTLY under this name); this statement then has nothing to do.
+CREATE INDEX IF NOT EXISTS "login_attempts_rate_limit_address_at_idx" ON "login_attempts"("rate_limit_address", "at");
+
+-- DropIndex: last, so the table is not held exclusively while the rows above are written.
+DROP INDEX IF EXISTS "login_attempts_ip_address_at_idx";

@@ -20,7 +20,9 @@ export const metadata: Metadata = { title: "Client" };
 
 export default async function ClientPage({ params }: { params: Promise<{ id: string }> }) {
   await requireAccess("clients");
-  const id = (await params).id.slice(0, 200);
+  const id = (await params).id;
+  // Not an id any client can have (PostgreSQL refuses a NUL in text): no such client.
+  if (id.length > 200 || id.includes("\0")) notFound();
   const [client] = await listClients(id);
   if (!client) notFound();
   const grants = await listClientGrants(client.id);

@@ -17,7 +17,7 @@ export function RotateSecretForm({ clientId, clientName }: { clientId: string; c
         action={action}
         onSubmit={(event) => {
           const overlap = new FormData(event.currentTarget).get("overlap") === "on";
-          if (!window.confirm(`Make a new secret for ${clientName}? ${overlap ? "The old one keeps working for an hour." : "The old one stops working at once."}`)) event.preventDefault();
+          if (!window.confirm(`Make a new secret for ${clientName}? ${overlap ? "The old one keeps working for an hour." : "The old one stops working within seconds."}`)) event.preventDefault();
         }}
         className="space-y-3"
       >
