@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { db } from "@/lib/db/client";
 import { clientInputSchema, createClient, deleteClient, listClients, rotateClientSecret, SECRET_OVERLAP_MS, updateClient } from "@/lib/oidc/clients";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 import {
-  allow, authorize, Browser, continueLogin, interactionUid, introspect, landedAt, portalSignIn, REDIRECT_URI, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
+  allow, authorize, Browser, continueLogin, interactionUid, introspect, landedAt, portalSignIn, REDIRECT_URI, redeemCode, providerForTests, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
 
 // An admin edits, re-keys and deletes OAuth clients: each change is in force at the provider's
@@ -15,11 +15,7 @@ vi.mock("next/headers", async () => {
   return { headers: async () => nextRequest.headers };
 });
 
-let provider: Awaited<ReturnType<typeof startProvider>>;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
+const provider = providerForTests();
 beforeEach(resetDatabase);
 afterEach(() => vi.useRealTimers());
 

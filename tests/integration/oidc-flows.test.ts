@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { db, pgPool } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 import {
-  allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, startProvider, tokenRequest, webClient, type RelyingParty, type Tokens,
+  allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
 import { loadInteraction } from "@/lib/oidc/interactions";
 
@@ -17,11 +17,7 @@ vi.mock("next/headers", async () => {
   return { headers: async () => nextRequest.headers };
 });
 
-let provider: Awaited<ReturnType<typeof startProvider>>;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
+const provider = providerForTests();
 beforeEach(resetDatabase);
 
 /** A user signed in to the portal in a new browser, who lets the app in (consent remembered or not): the code and its PKCE verifier. */

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { importJWK, SignJWT, type JWK } from "jose";
 import { db } from "@/lib/db/client";
 import { ensureSigningKeys, listSigningKeys, providerJwks, publicJwks, retireDueKeys, retireSigningKeyNow, rotateSigningKeys, RETIRE_AFTER_MS } from "@/lib/oidc/keys";
@@ -9,13 +9,9 @@ import { listClientGrants, listConnectedApps, recordConsent, rememberedGrantId, 
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
 import { issuer } from "@/lib/oidc/provider";
 import { issueInitialAccessToken } from "@/lib/oidc/registration";
-import { startProvider } from "../support/oidc";
+import { providerForTests } from "../support/oidc";
 
-let provider: Awaited<ReturnType<typeof startProvider>>;
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(() => provider.close());
+const provider = providerForTests();
 beforeEach(resetDatabase);
 
 describe("signing keys", () => {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,6 +24,21 @@ export async function startProvider(): Promise<{ origin: string; close: () => Pr
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The provider for one test file: started before its tests, closed after them. */
+export function providerForTests(): { readonly origin: string } {
+  let started: Awaited<ReturnType<typeof startProvider>> | undefined;
+  beforeAll(async () => {
+    started = await startProvider();
+  });
+  afterAll(() => started?.close());
+  return {
+    get origin() {
+      if (!started) throw new Error("the provider starts in beforeAll");
+      return started.origin;
+    },
   };
 }
 
