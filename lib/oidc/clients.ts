@@ -210,6 +210,8 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload):
 export type ClientView = {
   id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; resources: string[];
   accessTokenTtl: number; refreshTokenTtl: number; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number;
+  /** The version an edit starts from (updateClient's `editedFrom`). */
+  updatedAt: Date;
   /** Until when the secret a rotation replaced still works; null when none does. */
   previousSecretUntil: Date | null;
 };
@@ -241,7 +243,7 @@ export async function listClients(id?: string): Promise<ClientView[]> {
   const now = new Date();
   return rows.map((row) => ({
     id: row.id, name: row.name, type: clientType(row), source: row.source, ...metadataView(row.metadata),
-    disabledAt: row.disabledAt, createdAt: row.createdAt, activeGrants: grantCount.get(row.id) ?? 0,
+    disabledAt: row.disabledAt, createdAt: row.createdAt, updatedAt: row.updatedAt, activeGrants: grantCount.get(row.id) ?? 0,
     previousSecretUntil: row.previousSecretHash && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now ? row.previousSecretExpiresAt : null,
   }));
 }
@@ -276,25 +278,28 @@ function editedMetadata(stored: Prisma.JsonValue, id: string, input: ClientInput
 const settingsOf = (name: string, metadata: Prisma.JsonValue): ClientSettings => ({ name, ...metadataView(metadata) });
 const pick = (settings: ClientSettings, keys: (keyof ClientSettings)[]) => Object.fromEntries(keys.map((key) => [key, settings[key]]));
 
-export type ClientUpdate = { ok: true; changed: (keyof ClientSettings)[] } | { ok: false; problem: "not_found" | "type_fixed" };
+export type ClientUpdate = { ok: true; changed: (keyof ClientSettings)[] } | { ok: false; problem: "not_found" | "type_fixed" | "changed_meanwhile" };
 
 /**
  * An admin's edit of a client, held to the rules a new one meets (`input` passed clientInputSchema).
  * The type stays what the client was made as: a public client has no secret to authenticate with,
  * and a confidential one's apps rely on it. Audited with the fields that changed, before and after.
  */
-export async function updateClient(clientId: string, input: ClientInput, ctx: AuditContext): Promise<ClientUpdate> {
+export async function updateClient(clientId: string, input: ClientInput, ctx: AuditContext, { editedFrom }: { editedFrom?: Date } = {}): Promise<ClientUpdate> {
   const row = await db().oAuthClient.findUnique({ where: { id: clientId } });
   if (!row) return { ok: false, problem: "not_found" };
+  // `editedFrom`: the version the admin's form showed. Saving over a change made since (another
+  // admin, another tab) would undo it unseen.
+  if (editedFrom && editedFrom.getTime() !== row.updatedAt.getTime()) return { ok: false, problem: "changed_meanwhile" };
   if (input.type !== clientType(row)) return { ok: false, problem: "type_fixed" };
   const metadata = editedMetadata(row.metadata, clientId, input);
   const before = settingsOf(row.name, row.metadata);
   const after = settingsOf(input.name, metadata as Prisma.JsonObject);
   const changed = (Object.keys(after) as (keyof ClientSettings)[]).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
   if (changed.length === 0) return { ok: true, changed };
-  const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { name: input.name, metadata: metadata as Prisma.InputJsonObject } });
+  const { count } = await db().oAuthClient.updateMany({ where: { id: clientId, updatedAt: row.updatedAt }, data: { name: input.name, metadata: metadata as Prisma.InputJsonObject } });
   providerClients.delete(clientId);
-  if (!count) return { ok: false, problem: "not_found" }; // deleted meanwhile
+  if (!count) return { ok: false, problem: (await db().oAuthClient.count({ where: { id: clientId } })) ? "changed_meanwhile" : "not_found" };
   await audit(ctx, {
     type: "admin", action: "oauth.client.update", outcome: "success", resource: { type: "oauth_client", id: clientId },
     metadata: { changed, before: pick(before, changed), after: pick(after, changed) },

@@ -56,7 +56,13 @@ describe("the client actions", () => {
       ok: false, fieldErrors: { redirectUris: [expect.stringMatching(/https/)], grantTypes: [expect.stringMatching(/authorization code/)] },
     });
     expect(await actions.updateClientAction({}, editForm(web.clientId, { type: "public" }))).toMatchObject({ ok: false, message: expect.stringMatching(/type cannot change/) });
+
     expect(await clientRow(web.clientId)).toMatchObject({ metadata: { redirect_uris: ["https://app.example.test/other"] } });
+    // Two admins (or tabs) edit from the same version: the second save is refused rather than undoing the first unseen.
+    const version = (await clientRow(web.clientId))!.updatedAt.toISOString();
+    expect(await actions.updateClientAction({}, editForm(web.clientId, { version, name: "First edit" }))).toMatchObject({ ok: true });
+    expect(await actions.updateClientAction({}, editForm(web.clientId, { version, name: "Second edit" }))).toMatchObject({ ok: false, message: expect.stringMatching(/changed this client after you opened it/) });
+    expect((await clientRow(web.clientId))!.name).toBe("First edit");
   });
 
   it("that give access or cannot be undone (edit, new secret, delete) need a fresh second factor, and change nothing without", async () => {

@@ -35,11 +35,18 @@ export const createClientAction = guardedAction(MANAGE, clientForm, async (input
 const clientPath = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
 
 // The edit form names its client and, read-only, its type (which updateClient keeps as it was).
-const editClientForm = z.intersection(z.object({ clientId: clientIdField }), clientForm);
+// `version`: when the client was last changed, as the form showed it.
+const editClientForm = z.intersection(z.object({ clientId: clientIdField, version: z.iso.datetime().optional() }), clientForm);
 
-export const updateClientAction = guardedAction(MANAGE, editClientForm, async ({ clientId, ...input }, _admin, ctx) => {
-  const result = await updateClient(clientId, input, ctx);
-  if (!result.ok) return { ok: false, message: result.problem === "not_found" ? "No such client." : "A client's type cannot change: create a new client instead." };
+const EDIT_REFUSED = {
+  not_found: "No such client.",
+  type_fixed: "A client's type cannot change: create a new client instead.",
+  changed_meanwhile: "Someone changed this client after you opened it (another admin or tab). Reload the page to see their change, then edit again.",
+} as const;
+
+export const updateClientAction = guardedAction(MANAGE, editClientForm, async ({ clientId, version, ...input }, _admin, ctx) => {
+  const result = await updateClient(clientId, input, ctx, { editedFrom: version ? new Date(version) : undefined });
+  if (!result.ok) return { ok: false, message: EDIT_REFUSED[result.problem] };
   revalidatePath("/admin/clients");
   revalidatePath(clientPath(clientId));
   return { ok: true, message: result.changed.length ? `Saved ${input.name}: it takes effect at once.` : "Nothing changed." };

@@ -5,12 +5,13 @@ import { FormMessage } from "@/components/ui/form-message";
 import { updateClientAction } from "../actions";
 import { ClientFields, type ClientFormValues } from "../client-fields";
 
-export function EditClientForm({ clientId, type, initial }: { clientId: string; type: "public" | "confidential"; initial: ClientFormValues }) {
+export function EditClientForm({ clientId, version, type, initial }: { clientId: string; version: string; type: "public" | "confidential"; initial: ClientFormValues }) {
   const [state, action, pending] = useActionState(updateClientAction, {});
   return (
     <form action={action} className="grid max-w-2xl gap-4" noValidate>
       <FormMessage state={state} />
       <input type="hidden" name="clientId" value={clientId} />
+      <input type="hidden" name="version" value={version} />
       <ClientFields state={state} initial={initial} typeField={<TypeShown type={type} />} />
       <div>
         <Button type="submit" disabled={pending}>

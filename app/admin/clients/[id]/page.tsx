@@ -57,7 +57,7 @@ export default async function ClientPage({ params }: { params: Promise<{ id: str
           </dl>
         </Card>
         <Card title="Settings" description="Held to the same rules as a new client. A change applies to the next request the client makes; tokens it already holds keep what they were issued with.">
-          <EditClientForm clientId={client.id} type={client.type} initial={formValuesOf(client)} />
+          <EditClientForm clientId={client.id} version={client.updatedAt.toISOString()} type={client.type} initial={formValuesOf(client)} />
         </Card>
         {client.type === "confidential" && (
           <Card title="Client secret" description="Only a hash of the secret is kept: a lost secret cannot be shown again, only replaced.">
