@@ -53,10 +53,10 @@ export function signingKeyOverlapMs(): number {
 
 /**
  * Until when a retired key vouches for events (key-periods.ts): the time of the event at the
- * first checkpoint a newer key signed, plus the overlap. Once that event is purged, the first
- * remaining one stands in for it, as in the chain verifier, and once every event is, the time the
- * checkpoint's row was written (not chained, but nothing chained is left). Null for the current
- * key and one nothing has replaced yet.
+ * first checkpoint a newer key signed, plus the overlap. Once that event is purged, the time the
+ * checkpoint's row was written (not chained, but the event that was is gone): the first remaining
+ * event, which the chain verifier must make do with, can be months later after a long retention,
+ * and an export needs no such allowance. Null for the current key and one nothing has replaced yet.
  */
 async function retiredKeyValidUntil(keyId: string): Promise<Date | null> {
   const order = signingKeyOrder();
@@ -64,7 +64,7 @@ async function retiredKeyValidUntil(keyId: string): Promise<Date | null> {
   if (rank <= 0) return null;
   const retirement = await db().auditCheckpoint.findFirst({ where: { keyId: { in: order.slice(0, rank) } }, orderBy: { seq: "asc" }, select: { seq: true, at: true } });
   if (!retirement) return null;
-  const event = await db().auditEvent.findFirst({ where: { seq: { gte: retirement.seq } }, orderBy: { seq: "asc" }, select: { at: true } });
+  const event = await db().auditEvent.findUnique({ where: { seq: retirement.seq }, select: { at: true } });
   return new Date((event ?? retirement).at.getTime() + signingKeyOverlapMs());
 }
 

@@ -248,6 +248,16 @@ describe("rotating the audit signing key", () => {
       expect((await verifyChain()).ok).toBe(true);
     });
 
+    it("once the rotation's event is purged, the retired key's period still ends where its replacement's first checkpoint was written", async () => {
+      const { oldId, rotatedAt } = await rotatedChain();
+      // Events after the rotation, written ten days later; then a purge removes everything up to the rotation.
+      await writtenFrom(rotatedAt, new Date(Date.now() + 10 * 24 * 60 * MINUTE));
+      await asSuperuserBypassingTriggers(`DELETE FROM audit_events WHERE seq <= ${rotatedAt}`);
+      const written = (await db().auditCheckpoint.findFirstOrThrow({ where: { seq: rotatedAt } })).at;
+      const validUntil = new Date(written.getTime() + 60 * MINUTE).toISOString();
+      expect(await (await pemOf(oldId)).text()).toContain(`Gatehouse-Audit-Key-Valid-Until: ${validUntil}`);
+    });
+
     it("the offline export check holds the retired key to the same period", async () => {
       const { leaked, before, oldId, rotatedAt, retiredAt } = await rotatedChain();
       const oldPem = await (await pemOf(oldId)).text();
