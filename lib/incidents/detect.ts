@@ -49,23 +49,14 @@ export async function runDetection(): Promise<DetectionPass> {
   }
 }
 
-// Apart from detection: a job queue that fails must not cost an event its alerts.
-async function noticeUser(event: AuditEventView): Promise<void> {
-  try {
-    await queueUserNotice(event);
-  } catch (error) {
-    console.error("[notices] queueing a security notice failed:", error instanceof Error ? error.message : error);
-    await audit(SYSTEM_CONTEXT, { type: "security", action: "user.notice.mail", outcome: "failure", metadata: { auditSeq: event.seq, error: "not queued" } }).catch(() => undefined);
-  }
-}
-
 // An event that keeps failing is tried this often, then skipped with an audit event saying so:
 // one bad event must not stop detection for good.
 const MAX_TRIES = 3;
 const failures = new Map<string, number>();
 
 async function detectIn(event: AuditEventView, settings: RuleSettings, pass: DetectionPass): Promise<void> {
-  await noticeUser(event);
+  // Never throws: a job queue that fails does not cost an event its alerts.
+  await queueUserNotice(event);
   try {
     for (const draft of await evaluate(event, settings, { sourceFailures })) {
       const raised = await raiseAlert(draft, BigInt(event.seq), new Date(event.at), settings[draft.rule].joinWindowMinutes);

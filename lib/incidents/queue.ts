@@ -4,13 +4,11 @@ import { pgPool } from "../db/client";
 import { readConfig } from "../config";
 
 // The PostgreSQL-backed job queue (pg-boss, in its own schema "pgboss"): a playbook run is a job,
-// so it survives a restart and is retried. pg-boss talks through the app's pool (on the embedded
-// database there is one connection). Sending works on every instance; `work` only where the
-// incident worker runs.
+// so it survives a restart and is retried (so is a security notice: lib/notices declares its own
+// queue). pg-boss talks through the app's pool (on the embedded database there is one connection).
+// Sending works on every instance; `work` only where the incident worker runs.
 
 export const PLAYBOOK_QUEUE = "playbook-run";
-// Security notices mailed to users (lib/notices).
-export const USER_NOTICE_QUEUE = "user-notice";
 // Attempts at a run: the first and two retries (a failing step is retried with the run).
 export const PLAYBOOK_ATTEMPTS = 3;
 
@@ -27,17 +25,14 @@ async function start(): Promise<PgBoss> {
   });
   boss.on("error", (error: Error) => console.error("[incidents] job queue:", error.message));
   await boss.start();
-  // createQueue leaves an existing queue as it is: updateQueue applies today's settings to it.
-  const queues = [
-    { name: PLAYBOOK_QUEUE, retryLimit: PLAYBOOK_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true, expireInSeconds: jobExpirySeconds() },
-    // A mail server that is down for a while: tried over about an hour (30 s doubling, 7 tries).
-    { name: USER_NOTICE_QUEUE, retryLimit: 6, retryDelay: 30, retryBackoff: true, expireInSeconds: 120 },
-  ];
-  for (const settings of queues) {
-    await boss.createQueue(settings.name, settings);
-    await boss.updateQueue(settings.name, settings);
-  }
+  await declareQueue(boss, { name: PLAYBOOK_QUEUE, retryLimit: PLAYBOOK_ATTEMPTS - 1, retryDelay: 2, retryBackoff: true, expireInSeconds: jobExpirySeconds() });
   return boss;
+}
+
+/** A queue with these settings: createQueue leaves an existing queue as it is, updateQueue applies today's settings to it. */
+export async function declareQueue(boss: PgBoss, settings: PgBoss.Queue): Promise<void> {
+  await boss.createQueue(settings.name, settings);
+  await boss.updateQueue(settings.name, settings);
 }
 
 /** The queue, started once per process. */

@@ -5,7 +5,7 @@ import { db } from "../db/client";
 import { audit, SYSTEM_CONTEXT } from "../audit/context";
 import { publicUrl } from "../config";
 import { mailConfigured, sendMail } from "../mail";
-import { jobQueue, USER_NOTICE_QUEUE } from "../incidents/queue";
+import { declareQueue, jobQueue } from "../incidents/queue";
 import { NOTICE_KINDS, noticeMail, userNoticeFor, type NoticeEvent, type UserNotice } from "./notices";
 
 // Security notices by mail: the incident engine's detection pass, which reads every audit event
@@ -14,7 +14,8 @@ import { NOTICE_KINDS, noticeMail, userNoticeFor, type NoticeEvent, type UserNot
 // down, and each delivery (or final failure) is an audit event. Without email configured, nothing
 // is queued.
 
-export { userNoticeFor, noticeMail, type UserNotice } from "./notices";
+// A mail server that is down for a while: tried over about an hour (30 s doubling, 7 tries).
+const NOTICE_QUEUE: PgBoss.Queue = { name: "user-notice", retryLimit: 6, retryDelay: 30, retryBackoff: true, expireInSeconds: 120 };
 
 /** Whether users get security notices (email is set up): their security page says so. */
 export const securityNoticesByMail = mailConfigured;
@@ -25,16 +26,25 @@ export const securityNoticesByMail = mailConfigured;
 const NOTICE_MAX_AGE_MS = 24 * 3_600_000;
 const ONE_OF_A_KIND_SECONDS = 15 * 60;
 
-/** Queues the notice an audit event calls for, if any (false when none, or none now). */
+/**
+ * Queues the notice an audit event calls for, if any (false when none, or none now). Never throws:
+ * a queue that fails is logged and audited, and costs the detection pass nothing.
+ */
 export async function queueUserNotice(event: NoticeEvent, now = Date.now()): Promise<boolean> {
   if (!mailConfigured()) return false;
   const notice = userNoticeFor(event);
   if (!notice || now - Date.parse(notice.at) > NOTICE_MAX_AGE_MS) return false;
-  // The job's id is the audit event's: an event read again after a crash queues nothing twice.
-  const jobId = await (await jobQueue()).send(USER_NOTICE_QUEUE, notice, {
-    id: event.id, singletonKey: `${notice.userId}:${notice.kind}`, singletonSeconds: ONE_OF_A_KIND_SECONDS,
-  });
-  return jobId !== null;
+  try {
+    // The job's id is the audit event's: an event read again after a crash queues nothing twice.
+    const jobId = await (await jobQueue()).send(NOTICE_QUEUE.name, notice, {
+      id: event.id, singletonKey: `${notice.userId}:${notice.kind}`, singletonSeconds: ONE_OF_A_KIND_SECONDS,
+    });
+    return jobId !== null;
+  } catch (error) {
+    console.error("[notices] queueing a security notice failed:", error instanceof Error ? error.message : error);
+    await noticeAudit(notice, "failure", { error: "not queued" }).catch(() => undefined);
+    return false;
+  }
 }
 
 // A job's data is read back from the database: checked before use.
@@ -43,8 +53,13 @@ const userNoticeSchema = z.object({
   detail: z.string().max(300).nullable(), device: z.string().max(200).nullable(), place: z.string().max(200).nullable(), ip: z.string().max(100).nullable(),
 });
 
-const noticeAudit = (notice: UserNotice, outcome: "success" | "failure", metadata: Record<string, unknown> = {}) =>
-  audit(SYSTEM_CONTEXT, { type: "security", action: "user.notice.mail", outcome, resource: { type: "user", id: notice.userId }, metadata: { kind: notice.kind, auditSeq: notice.auditSeq, ...metadata } });
+/** The audit event of a notice's delivery; `notice` is null for a job that was not one. */
+function noticeAudit(notice: UserNotice | null, outcome: "success" | "failure", metadata: Record<string, string> = {}) {
+  return audit(SYSTEM_CONTEXT, {
+    type: "security", action: "user.notice.mail", outcome, resource: notice ? { type: "user", id: notice.userId } : null,
+    metadata: notice ? { kind: notice.kind, auditSeq: notice.auditSeq, ...metadata } : metadata,
+  });
+}
 
 /**
  * Mails one notice. Throws when the mail server refuses (or the database fails), so the queue
@@ -54,7 +69,7 @@ const noticeAudit = (notice: UserNotice, outcome: "success" | "failure", metadat
 export async function deliverUserNotice(data: unknown, { lastTry = false } = {}): Promise<"sent" | "no_account" | "invalid"> {
   const parsed = userNoticeSchema.safeParse(data);
   if (!parsed.success) {
-    await audit(SYSTEM_CONTEXT, { type: "security", action: "user.notice.mail", outcome: "failure", metadata: { error: "not a notice" } });
+    await noticeAudit(null, "failure", { error: "not a notice" });
     return "invalid";
   }
   const notice = parsed.data;
@@ -70,9 +85,10 @@ export async function deliverUserNotice(data: unknown, { lastTry = false } = {})
   return "sent";
 }
 
-/** Delivers queued notices (where the incident worker runs). */
+/** Delivers queued notices (where the incident worker runs, before its detection pass queues any). */
 export async function workUserNotices(queue: PgBoss): Promise<void> {
-  await queue.work(USER_NOTICE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) => {
+  await declareQueue(queue, NOTICE_QUEUE);
+  await queue.work(NOTICE_QUEUE.name, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async ([job]) => {
     await deliverUserNotice(job!.data, { lastTry: job!.retryCount >= job!.retryLimit });
   });
 }

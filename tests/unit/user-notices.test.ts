@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { noticeMail, userNoticeFor, type UserNotice } from "@/lib/notices/notices";
-import type { NoticeEvent } from "@/lib/notices/notices";
+import { noticeMail, userNoticeFor, type NoticeEvent, type UserNotice } from "@/lib/notices/notices";
 
 const CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36";
 const base: NoticeEvent = {
