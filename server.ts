@@ -71,15 +71,16 @@ async function main() {
     else delete req.headers[CLIENT_LOCATION_HEADER];
     // A declared body over the route's ceiling is refused before anything reads it (handlers that
     // read bodies also count what actually arrives: lib/http/body.ts, the provider, the PDP, Next).
-    const limit = maxBodyBytes((req.url ?? "").split("?")[0]!);
+    const pathname = (req.url ?? "").split("?")[0]!;
+    const limit = maxBodyBytes(pathname);
     if (Number(req.headers["content-length"] ?? 0) > limit) return refuseOversizedBody(req, res, limit);
-    const pathname = (req.url ?? "").split("?")[0];
-    if (isOidcPath(req.url ?? "") || pathname === PDP_PATH || pathname === "/healthz" || pathname === "/readyz") {
+    const oidc = isOidcPath(req.url ?? "");
+    if (oidc || pathname === PDP_PATH || pathname === "/healthz" || pathname === "/readyz") {
       // Served outside Next.js (below), so next.config.ts's headers do not reach them.
       for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);
       res.setHeader("Content-Security-Policy", PROVIDER_CSP);
     }
-    if (isOidcPath(req.url ?? "")) {
+    if (oidc) {
       // The provider trusts X-Forwarded-Proto/Host (provider.proxy): only a trusted proxy may set them.
       // So may the client certificate header (RFC 8705 certificate-bound tokens).
       const proxyOnly = ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", ...(GATEHOUSE_CLIENT_CERT_HEADER ? [GATEHOUSE_CLIENT_CERT_HEADER.toLowerCase()] : [])];

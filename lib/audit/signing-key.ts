@@ -7,6 +7,9 @@ import { validUntilNote } from "./manifest";
 import { recordAuditEvent } from "./record";
 import { insertCheckpoint } from "./store";
 
+/** The event a start with a new signing key records (verify.ts dates the old key's retirement by it). */
+export const KEY_ROTATION_ACTION = "audit.signing_key.rotate";
+
 /**
  * Run at start: when GATEHOUSE_SIGNING_KEY has changed since the newest checkpoint was signed,
  * records the rotation and signs a checkpoint at that event with the new key, which through the
@@ -15,9 +18,6 @@ import { insertCheckpoint } from "./store";
  * not among GATEHOUSE_SIGNING_PREVIOUS_KEYS is not anchored over: the rotation is recorded as
  * failed and said loudly, since the chain cannot verify until the key is listed.
  */
-/** The event a start with a new signing key records (verify.ts dates the old key's retirement by it). */
-export const KEY_ROTATION_ACTION = "audit.signing_key.rotate";
-
 export async function recordSigningKeyRotation(): Promise<{ previousKeyId: string; keyId: string; ok: boolean } | null> {
   const { id: keyId } = keyRing().signing;
   const newest = await db().auditCheckpoint.findFirst({ orderBy: { seq: "desc" }, select: { keyId: true } });

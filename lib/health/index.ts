@@ -11,8 +11,8 @@ import { getProvider } from "../oidc";
 // needs nothing from here: server.ts answers it itself. The answer names each check and its
 // outcome only: no error text, which could carry a host name or a connection detail.
 
-export const READINESS_TIMEOUT_MS = 2_000;
-export type CheckOutcome = "ok" | "failed" | "timed out";
+const READINESS_TIMEOUT_MS = 2_000;
+type CheckOutcome = "ok" | "failed" | "timed out";
 export type Readiness = { ready: boolean; checks: Record<string, CheckOutcome> };
 type Check = () => Promise<unknown>;
 
