@@ -3,9 +3,8 @@ import { Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame } from "@/components/ui/chart-frame";
 import { legendText } from "@/components/ui/chart-legend";
 import { LocalTime, useReaderTimeZone } from "@/components/ui/local-time";
+import type { TrendPoint } from "@/lib/compliance/status";
 import { formatDateTime } from "@/lib/util/format";
-
-export type TrendRow = { at: Date; pass: number; excepted: number; fail: number };
 
 const SERIES = [
   { key: "pass", name: "Passing", color: "#16a34a" },
@@ -17,11 +16,11 @@ const SERIES = [
  * Controls passing, excepted and failing at each test run, one line each (not stacked: every point
  * is that count itself). A single run is no trend, so it is shown as its numbers. Times are the reader's.
  */
-export function ComplianceTrendChart({ points }: { points: TrendRow[] }) {
+export function ComplianceTrendChart({ points }: { points: TrendPoint[] }) {
   const timeZone = useReaderTimeZone();
   if (points.length === 0) return <p className="text-sm text-slate-500">No test run in the last 90 days.</p>;
   if (points.length === 1) {
-    const [run] = points as [TrendRow];
+    const [run] = points as [TrendPoint];
     return (
       <div data-testid="compliance-trend-chart" className="text-sm text-slate-700">
         <p>One run so far (<LocalTime at={run.at} />):</p>

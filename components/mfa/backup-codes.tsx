@@ -1,6 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { Button } from "@/components/ui/button";
+import { CopyButton } from "@/components/ui/copy-button";
 
 /** Freshly generated backup codes: shown once, with a way to keep them. */
 export function BackupCodesList({ codes }: { codes: string[] }) {
@@ -15,9 +16,7 @@ export function BackupCodesList({ codes }: { codes: string[] }) {
         ))}
       </ol>
       <div className="flex gap-2">
-        <Button type="button" size="sm" variant="secondary" onClick={() => void navigator.clipboard?.writeText(text)}>
-          Copy
-        </Button>
+        <CopyButton value={text} what="backup codes" />
         <a
           className="inline-flex items-center rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-medium text-slate-800 hover:bg-slate-50"
           href={`data:text/plain;charset=utf-8,${encodeURIComponent(`Gatehouse backup codes\n\n${text}\n`)}`}

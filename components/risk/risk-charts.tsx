@@ -2,20 +2,21 @@
 import { Bar, BarChart, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame } from "@/components/ui/chart-frame";
 import { legendText } from "@/components/ui/chart-legend";
+import { useReaderTimeZone } from "@/components/ui/local-time";
 import type { TimelinePoint } from "@/lib/risk/reports";
 
-// Recharts needs the browser; the page hands these components plain data from lib/risk. Charts
-// render only after hydration (ResponsiveContainer measures first), so labels can use the reader's
-// time zone without a hydration mismatch.
+// Recharts needs the browser; the page hands these components plain data from lib/risk. Hours are
+// labelled in the reader's time zone (useReaderTimeZone, as the compliance trend does).
 
-const hourly = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-const hourOnly = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" });
 // A day is a UTC day (lib/risk/reports.ts buckets on the server, which knows no reader's zone).
 const daily = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 
 /** `bucketHours`: how long each point's period is (1, 6 or 24). */
 export function RiskTimeline({ points, bucketHours }: { points: TimelinePoint[]; bucketHours: number }) {
+  const timeZone = useReaderTimeZone();
   if (points.every((p) => p.attempts === 0)) return <p className="text-sm text-slate-500">No sign-in attempts in this period.</p>;
+  const hourly = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone });
+  const hourOnly = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone });
   const label = (start: Date) => (bucketHours === 24 ? daily.format(start) : hourly.format(start));
   const period = (start: Date) =>
     bucketHours === 24 ? `${daily.format(start)} (UTC day)` : `${hourly.format(start)}–${hourOnly.format(start.getTime() + bucketHours * 3_600_000)}`;

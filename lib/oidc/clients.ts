@@ -8,6 +8,7 @@ import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
 import { PDP_SCOPE } from "../policy/service-api";
 import { revokeClientGrants } from "./consents";
+import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lifetimes";
 
 // OAuth clients: what the console creates and what dynamic registration stores. The secret is
 // shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).
@@ -37,9 +38,6 @@ const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "Scopes are s
 const resourceUri = z.url({ protocol: /^https?$/, error: "Resources are absolute http(s) URIs." });
 const accessTokenTtl = z.number().int().min(60).max(86_400);
 const refreshTokenTtl = z.number().int().min(300).max(365 * 86_400);
-// What the provider uses for a client that names no lifetime (a registered one may not).
-export const DEFAULT_ACCESS_TOKEN_TTL = 600;
-export const DEFAULT_REFRESH_TOKEN_TTL = 14 * 86_400;
 
 type ClientShape = { type: "public" | "confidential"; grantTypes: readonly string[]; redirectUris: readonly string[] };
 

@@ -30,15 +30,15 @@ export type Assessment = Score & {
 
 export async function assessSignIn(subject: AttemptSubject, now = new Date()): Promise<Assessment> {
   const started = performance.now();
+  // Counted per /64 for IPv6: the admin reads that the failures came from the whole network.
+  const counted = ipVelocityKey(subject.ip);
   const [inputs, device, facts] = await Promise.all([
-    readInputs(subject, now),
+    readInputs(subject, counted, now),
     subject.userId ? knownDevice(subject.userId, subject.deviceToken, now) : null,
     lookupIp(subject.ip),
   ]);
   const { version, settings, velocity, baseline } = inputs;
   const rules = matchIpRules(subject.ip, inputs.rules);
-  // Counted per /64 for IPv6: the admin reads that the failures came from the whole network.
-  const counted = ipVelocityKey(subject.ip);
   const source = counted && counted !== subject.ip ? ` from ${counted}` : "";
 
   const signals: Signal[] = [];
@@ -120,11 +120,10 @@ type Inputs = { version: number; settings: RiskSettings; rules: IpRuleRow[]; bas
 /**
  * Everything the assessment reads from lib/risk's own tables, in one statement (one round trip and
  * one pooled connection per attempt): the settings in force, the IP rules in force, the user's
- * baseline, and the failed passwords in the window from this IP (its /64 for IPv6: ipVelocityKey)
- * over how many accounts, and on this account.
+ * baseline, and the failed passwords in the window from `source` (this IP, or its /64 for IPv6:
+ * ipVelocityKey) over how many accounts, and on this account.
  */
-async function readInputs(subject: AttemptSubject, now: Date): Promise<Inputs> {
-  const source = ipVelocityKey(subject.ip);
+async function readInputs(subject: AttemptSubject, source: string | null, now: Date): Promise<Inputs> {
   const [row] = await db().$queryRaw<{
     settings: { version: number; settings: unknown } | null;
     rules: IpRuleRow[];

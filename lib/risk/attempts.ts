@@ -2,6 +2,7 @@ import "server-only";
 import { db, Prisma } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { ipVelocityKey, type Assessment } from "./assess";
+import { rateLimitAddress } from "../rate-limit/counters";
 import { placeLabel } from "./geo";
 import { recordAuditEvent, SYSTEM_ACTOR } from "../audit";
 import { everyHour } from "../util/hourly";
@@ -69,12 +70,12 @@ export async function learnFromCompletedSignIn(sessionId: string): Promise<void>
 }
 
 /**
- * Failed passwords and refused attempts from one IP (its /64 for IPv6: ipVelocityKey, which it
- * names as `source`) in the window ending at `at`, and over how many accounts (refusals count: a
+ * Failed passwords and refused attempts from one IP (its /64 for IPv6, as ipVelocityKey counts,
+ * named as `source`) in the window ending at `at`, and over how many accounts (refusals count: a
  * source the risk engine already blocks keeps trying).
  */
 export async function sourceFailures(ip: string, windowMinutes: number, at: Date): Promise<{ source: string; failures: number; accounts: number }> {
-  const source = ipVelocityKey(ip)!;
+  const source = rateLimitAddress(ip);
   const [row] = await db().$queryRaw<{ failures: bigint; accounts: bigint }[]>`
     SELECT count(*) AS failures, count(DISTINCT email) AS accounts FROM login_attempts
     WHERE rate_limit_address = ${source} AND outcome IN ('invalid_credentials', 'blocked')

@@ -3,6 +3,7 @@ import type { ActionState } from "@/lib/auth/action";
 import type { ClientSettings } from "@/lib/oidc";
 import { echoed, echoedAll } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
+import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "@/lib/oidc/token-lifetimes";
 
 // The fields of the console's client form, for a new client and an edited one. The type is chosen
 // once, at creation: each form brings its own type field (a choice, or the type shown). The server
@@ -21,7 +22,7 @@ export type ClientFormValues = {
 
 export const NEW_CLIENT: ClientFormValues = {
   name: "", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "", scopes: "openid profile email offline_access", resources: "",
-  accessTokenTtl: "600", refreshTokenTtl: "1209600", requireDpop: false, certificateBound: false,
+  accessTokenTtl: String(DEFAULT_ACCESS_TOKEN_TTL), refreshTokenTtl: String(DEFAULT_REFRESH_TOKEN_TTL), requireDpop: false, certificateBound: false,
 };
 
 /** A client's settings as its edit form starts out. */
