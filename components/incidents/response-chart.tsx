@@ -3,8 +3,7 @@ import { Bar, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from "rechart
 import { ChartFrame } from "@/components/ui/chart-frame";
 import { legendText } from "@/components/ui/chart-legend";
 import type { ResponseTimePoint } from "@/lib/incidents/incidents";
-
-const dayLabel = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+import { formatUtcDay } from "@/lib/util/format";
 
 /** Incidents opened per day, with the mean minutes to acknowledge and to resolve them. */
 export function ResponseTimesChart({ points }: { points: ResponseTimePoint[] }) {
@@ -12,7 +11,7 @@ export function ResponseTimesChart({ points }: { points: ResponseTimePoint[] }) 
   // A series with no value would still get a legend entry that matches nothing on the chart.
   const acknowledged = points.some((p) => p.mttaMinutes !== null);
   const resolved = points.some((p) => p.mttrMinutes !== null);
-  const data = points.map((p) => ({ ...p, label: dayLabel.format(new Date(`${p.day}T00:00:00Z`)) }));
+  const data = points.map((p) => ({ ...p, label: formatUtcDay(new Date(`${p.day}T00:00:00Z`)) }));
   return (
     <div className="space-y-2">
       <ChartFrame chart={ComposedChart} data={data} testId="response-times-chart">

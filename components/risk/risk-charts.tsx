@@ -3,13 +3,13 @@ import { Bar, BarChart, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } fro
 import { ChartFrame } from "@/components/ui/chart-frame";
 import { legendText } from "@/components/ui/chart-legend";
 import { useReaderTimeZone } from "@/components/ui/local-time";
+import { formatUtcDay } from "@/lib/util/format";
 import type { TimelinePoint } from "@/lib/risk/reports";
 
 // Recharts needs the browser; the page hands these components plain data from lib/risk. Hours are
 // labelled in the reader's time zone (useReaderTimeZone, as the compliance trend does).
 
-// A day is a UTC day (lib/risk/reports.ts buckets on the server, which knows no reader's zone).
-const daily = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+// A day is a UTC day (lib/risk/reports.ts buckets on the server): formatUtcDay.
 
 /** `bucketHours`: how long each point's period is (1, 6 or 24). */
 export function RiskTimeline({ points, bucketHours }: { points: TimelinePoint[]; bucketHours: number }) {
@@ -17,9 +17,9 @@ export function RiskTimeline({ points, bucketHours }: { points: TimelinePoint[];
   if (points.every((p) => p.attempts === 0)) return <p className="text-sm text-slate-500">No sign-in attempts in this period.</p>;
   const hourly = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone });
   const hourOnly = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone });
-  const label = (start: Date) => (bucketHours === 24 ? daily.format(start) : hourly.format(start));
+  const label = (start: Date) => (bucketHours === 24 ? formatUtcDay(start) : hourly.format(start));
   const period = (start: Date) =>
-    bucketHours === 24 ? `${daily.format(start)} (UTC day)` : `${hourly.format(start)}–${hourOnly.format(start.getTime() + bucketHours * 3_600_000)}`;
+    bucketHours === 24 ? `${formatUtcDay(start)} (UTC day)` : `${hourly.format(start)}–${hourOnly.format(start.getTime() + bucketHours * 3_600_000)}`;
   // Blocked attempts are some of the attempts: stacked on the rest, one bar per period is all of them.
   const data = points.map((p) => ({ ...p, notBlocked: p.attempts - p.blocked, label: label(new Date(p.at)), period: period(new Date(p.at)) }));
   return (

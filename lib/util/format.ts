@@ -41,3 +41,8 @@ export function safeReturnPath(candidate: string | null | undefined, fallback = 
 export function counted(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+const utcDay = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+
+/** "4 Dec": a chart's day, which the server bucketed as a UTC day (it knows no reader's zone). */
+export const formatUtcDay = (date: Date): string => utcDay.format(date);
