@@ -2,10 +2,10 @@
 // its clients, signing keys, consents and the login/consent interactions.
 export { getProvider, issuer, OIDC_PREFIX } from "./provider";
 export {
-  createClient, updateClient, rotateClientSecret, deleteClient, listClients, listActiveClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES, SECRET_OVERLAP_MS,
+  createClient, updateClient, rotateClientSecret, deleteClient, listClients, listActiveClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES,
   type ClientInput, type ClientView, type ClientSettings, type ActiveClient,
 } from "./clients";
-export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, retireDueKeys, retireSigningKeyNow, type SigningKeyView } from "./keys";
+export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, retireSigningKeyNow, type SigningKeyView } from "./keys";
 export { listConnectedApps, listClientGrants, clientScopesUsedSince, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
 export { loadInteraction, needsFreshLogin, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
 export { issueInitialAccessToken } from "./registration";
