@@ -189,3 +189,14 @@ test("an admin sees a user's factors and resets them with a reason", async ({ br
   await signIn(page, email, PASSWORD);
   await expect(page).toHaveURL(/\/account$/); // no factor left, and the user role does not require one
 });
+
+test("setting up an authenticator app starts from a click the page's script has not caught yet (here: no script at all)", async ({ browser, page }) => {
+  const email = await newUser(browser, "noscript");
+  await signIn(page, email, PASSWORD);
+  const noScript = await browser.newContext({ javaScriptEnabled: false, storageState: await page.context().storageState() });
+  const plain = await noScript.newPage();
+  await plain.goto("/account/security");
+  await plain.getByRole("button", { name: "Set up an authenticator app" }).click();
+  await expect(plain.getByTestId("totp-secret")).toHaveText(/^[A-Z2-7]{16,}$/);
+  await noScript.close();
+});

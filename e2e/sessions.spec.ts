@@ -49,7 +49,7 @@ test("an admin disables a user, who is out at once and cannot sign in again", as
   await admin.close();
 });
 
-test("a user changes their password: a wrong current one is refused, other sessions end, and apps are disconnected when asked", async ({ browser }) => {
+test("a user changes their password: a wrong current one and a guessable new one are refused, other sessions end, and apps are disconnected when asked", async ({ browser }) => {
   const { email, laptop, phone } = await userOnTwoBrowsers(browser, "password-change");
   // An app the user let in, as the consent page leaves it.
   const userId = sql(`SELECT id FROM users WHERE email = '${email}'`);
@@ -62,6 +62,13 @@ test("a user changes their password: a wrong current one is refused, other sessi
   await form.getByLabel("Repeat new password").fill("a fresh passphrase e2e");
   await form.getByRole("button", { name: "Change password" }).click();
   await expect(form.getByText("That is not your current password.")).toBeVisible();
+
+  // A guessable new password is refused with the reason, and nothing changes.
+  await form.getByLabel("Current password").fill(PASSWORD);
+  await form.getByLabel("New password", { exact: true }).fill("password1234");
+  await form.getByLabel("Repeat new password").fill("password1234");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(form.getByText(/This password is too easy to guess\. This is similar to a commonly used password\./)).toBeVisible();
 
   await form.getByLabel("Current password").fill(PASSWORD);
   await form.getByLabel("New password", { exact: true }).fill("a fresh passphrase e2e");

@@ -26,6 +26,10 @@ const schema = z.object({
   GATEHOUSE_POLICY_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   // Share of decision-point API decisions recorded in the audit log (0–1).
   GATEHOUSE_PDP_AUDIT_SAMPLE: z.coerce.number().min(0).max(1).default(0.01),
+  // New passwords (lib/auth/password-screening.ts): the lowest zxcvbn score accepted (0–4; 4 takes
+  // about 10^10 guesses or more), and a Pwned Passwords range API to check them against (off when unset).
+  GATEHOUSE_PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(4),
+  GATEHOUSE_PWNED_PASSWORDS_URL: z.url({ protocol: /^https?$/ }).optional(),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   // Roles whose members must have a second factor; they enroll at their next sign-in.
   GATEHOUSE_MFA_REQUIRED_ROLES: z

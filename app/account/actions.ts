@@ -20,6 +20,7 @@ export const changePasswordAction = guardedAction(
   async (form, user, ctx) => {
     const disconnectApps = form.disconnectApps === "on";
     const result = await changePassword(user, form.currentPassword, form.newPassword, ctx, { disconnectApps });
+    if (!result.ok && result.reason === "unacceptable_password") return { ok: false, fieldErrors: { newPassword: [result.message] } };
     if (!result.ok) return passwordRefused(result, "currentPassword", "That is not your current password.");
     revalidatePath("/account/security");
     revalidatePath("/account/apps");

@@ -1,5 +1,5 @@
 "use client";
-import { useActionState, useState, useTransition } from "react";
+import { useActionState } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
@@ -13,8 +13,6 @@ type Enrollment = { secret: string; uri: string; qrCode: string };
 export function TotpEnrollment({ startAction, confirmAction }: { startAction: Action; confirmAction: Action }) {
   const [started, start, starting] = useActionState(startAction, {});
   const [confirmed, confirm, confirming] = useActionState(confirmAction, {});
-  const [, startTransition] = useTransition();
-  const [open, setOpen] = useState(false);
   const enrollment = started.ok ? (started.data as Enrollment) : null;
   const backupCodes = confirmed.ok ? (confirmed.data as { backupCodes: string[] | null }).backupCodes : null;
 
@@ -26,21 +24,15 @@ export function TotpEnrollment({ startAction, confirmAction }: { startAction: Ac
       </div>
     );
   }
-  if (!open || !enrollment) {
+  if (!enrollment) {
+    // A form, not a click handler: a click before the page's script has loaded still starts it.
     return (
-      <div className="space-y-2">
+      <form action={start} className="space-y-2">
         <FormMessage state={started} />
-        <Button
-          type="button"
-          disabled={starting}
-          onClick={() => {
-            setOpen(true);
-            startTransition(() => start(new FormData()));
-          }}
-        >
+        <Button type="submit" disabled={starting}>
           {starting ? "Preparing…" : "Set up an authenticator app"}
         </Button>
-      </div>
+      </form>
     );
   }
   return (

@@ -2,6 +2,7 @@ import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import { db } from "../db/client";
 import { createUser, EmailTakenError, newUserSchema, type NewUser } from "./users";
+import { PasswordRefusedError } from "./password-screening";
 import { SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 
 // How the first admin gets in, without a default password that stays valid:
@@ -33,7 +34,10 @@ export async function isSetupTokenUsable(token: string, now = new Date()): Promi
   return !(await hasAdmin()) && (await findUsableToken(token, now)) !== null;
 }
 
-export type RedeemResult = { ok: true; userId: string } | { ok: false; reason: "invalid_token" | "admin_exists" | "email_taken" };
+export type RedeemResult =
+  | { ok: true; userId: string }
+  | { ok: false; reason: "invalid_token" | "admin_exists" | "email_taken" }
+  | { ok: false; reason: "unacceptable_password"; message: string };
 
 /** Creates the first admin with the token, marking it used in the same step so it works once. */
 export async function redeemSetupToken(token: string, admin: Omit<NewUser, "roles">, ctx: AuditContext, now = new Date()): Promise<RedeemResult> {
@@ -47,10 +51,10 @@ export async function redeemSetupToken(token: string, admin: Omit<NewUser, "role
     const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } }, null);
     return { ok: true, userId: user.id };
   } catch (error) {
-    if (!(error instanceof EmailTakenError)) throw error;
-    // Nothing was created: the link stays usable for another address.
+    if (!(error instanceof EmailTakenError || error instanceof PasswordRefusedError)) throw error;
+    // Nothing was created: the link stays usable for another address or password.
     await db().setupToken.updateMany({ where: { tokenHash: hashToken(token) }, data: { usedAt: null } });
-    return { ok: false, reason: "email_taken" };
+    return error instanceof PasswordRefusedError ? { ok: false, reason: "unacceptable_password", message: error.message } : { ok: false, reason: "email_taken" };
   }
 }
 

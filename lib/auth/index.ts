@@ -14,6 +14,7 @@ export {
   completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH } from "./password";
+export { PasswordRefusedError } from "./password-screening";
 export { requestPasswordRecovery, recoveryLinkAccount, resetPasswordWithLink, recoveryAvailable, recoveryRequestSchema } from "./recovery";
 export { ensureFirstAdminPath, isSetupTokenUsable, redeemSetupToken } from "./first-admin";
 export { ROLES, ROLE_DESCRIPTIONS, ADMIN_SECTIONS, sectionFor, type RoleName } from "./roles";

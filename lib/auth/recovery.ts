@@ -9,6 +9,7 @@ import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { revokeUserGrants } from "../oidc/consents";
 import { revokeDeviceTrust } from "../devices";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
+import { screenNewPassword } from "./password-screening";
 import { endAllSessions } from "./sessions";
 import { checkAccountLock, clearPasswordFailures } from "./throttle";
 import { emailSchema, storeNewPassword } from "./users";
@@ -122,7 +123,10 @@ export async function recoveryLinkAccount(token: string, now = new Date()): Prom
   return link ? { email: link.email } : null;
 }
 
-export type RecoveryResult = { ok: true; email: string; delivery: Delivery } | { ok: false; reason: "invalid_link" | "invalid_password" | "same_password" | "too_many" };
+export type RecoveryResult =
+  | { ok: true; email: string; delivery: Delivery }
+  | { ok: false; reason: "invalid_link" | "invalid_password" | "same_password" | "too_many" }
+  | { ok: false; reason: "unacceptable_password"; message: string };
 
 /**
  * Sets a new password with a recovery link, once. Every session ends, and so do the apps' grants
@@ -130,8 +134,10 @@ export type RecoveryResult = { ok: true; email: string; delivery: Delivery } | {
  * The new password must differ from the old one (a reset an admin required stays meaningful).
  */
 export async function resetPasswordWithLink(token: string, newPassword: string, ctx: AuditContext, now = new Date()): Promise<RecoveryResult> {
+  const audited = (reason: string, userId: string | null) =>
+    audit(ctx, { type: "authentication", action: "password.recovery.complete", outcome: reason === "too_many" ? "blocked" : "failure", resource: userId ? { type: "user", id: userId } : null, metadata: { reason } });
   const fail = async (reason: "invalid_link" | "same_password" | "too_many", userId: string | null = null) => {
-    await audit(ctx, { type: "authentication", action: "password.recovery.complete", outcome: reason === "too_many" ? "blocked" : "failure", resource: userId ? { type: "user", id: userId } : null, metadata: { reason } });
+    await audited(reason, userId);
     return { ok: false, reason } as const;
   };
   if (!newPasswordSchema.safeParse(newPassword).success) return { ok: false, reason: "invalid_password" };
@@ -140,6 +146,12 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   const link = await liveLink(token, now);
   if (!link) return fail("invalid_link");
   if (link.passwordHash && (await verifyPassword(link.passwordHash, newPassword))) return fail("same_password", link.userId);
+  // The link stays live: the user chooses another password with it.
+  const screening = await screenNewPassword(newPassword, link);
+  if (!screening.ok) {
+    await audited(screening.reason, link.userId);
+    return { ok: false, reason: "unacceptable_password", message: screening.message };
+  }
   const passwordHash = await hashPassword(newPassword);
   const tokenHash = sha256(token);
   const spent = await db().$transaction(async (tx) => {

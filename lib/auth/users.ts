@@ -3,6 +3,7 @@ import { z } from "zod";
 import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
+import { requireAcceptablePassword, screenNewPassword } from "./password-screening";
 import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
@@ -52,6 +53,7 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
 
 export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null) {
   checkGrant(granter, null, input.roles);
+  await requireAcceptablePassword(input.password, input);
   const hash = await hashPassword(input.password);
   let user;
   try {
@@ -142,7 +144,7 @@ export class NoSuchUserError extends Error {
 }
 
 async function existingUser(tx: Tx, userId: string) {
-  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true, email: true } });
+  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true, email: true, name: true } });
   if (!user) throw new NoSuchUserError();
   return user;
 }
@@ -205,7 +207,10 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
   await audit(ctx, { type: "admin", action: "user.profile.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { fields: ["name"] } });
 }
 
-export type PasswordChangeResult = { ok: true; endedSessions: number } | Exclude<SessionPasswordCheck, { ok: true }>;
+export type PasswordChangeResult =
+  | { ok: true; endedSessions: number }
+  | Exclude<SessionPasswordCheck, { ok: true }>
+  | { ok: false; reason: "unacceptable_password"; message: string };
 
 /**
  * A new password replaces the old one and satisfies a pending reset requirement, however it was
@@ -229,7 +234,7 @@ function forgetRecoveryLinks(tx: Tx, userId: string) {
  * may have had the password) also every app's grants and tokens and every single sign-on session.
  */
 export async function changePassword(
-  user: Pick<CurrentUser, "id" | "email" | "sessionId">,
+  user: Pick<CurrentUser, "id" | "email" | "sessionId"> & { name?: string | null },
   currentPassword: string,
   newPassword: string,
   ctx: AuditContext,
@@ -238,6 +243,12 @@ export async function changePassword(
   const check = await checkSessionPassword(user, currentPassword, "password.change", ctx);
   if (!check.ok) return check;
   const userId = user.id;
+  // Screened only once the current password is proven: the answer says nothing to a session thief.
+  const screening = await screenNewPassword(newPassword, { email: user.email, name: user.name });
+  if (!screening.ok) {
+    await audit(ctx, { type: "authentication", action: "password.change", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: screening.reason } });
+    return { ok: false, reason: "unacceptable_password", message: screening.message };
+  }
   // Apps first: if that fails, the old password still works and the user can simply try again.
   if (disconnectApps) await revokeUserGrants(userId, ctx);
   const hash = await hashPassword(newPassword);
@@ -264,6 +275,8 @@ export async function resetUserMfa(userId: string, reason: string, ctx: AuditCon
  * channel they trust; it is never shown or logged by Gatehouse.
  */
 export async function setTemporaryPassword(userId: string, password: string, ctx: AuditContext, now = new Date()): Promise<void> {
+  // Whoever learns a guessable temporary password first signs in as the user: screened like any.
+  await requireAcceptablePassword(password, await existingUser(db(), userId));
   const hash = await hashPassword(password);
   const user = await db().$transaction(async (tx) => {
     const user = await existingUser(tx, userId);
@@ -287,7 +300,8 @@ export async function requirePasswordReset(userId: string, reason: string, ctx: 
 
 export type RequiredPasswordChangeResult =
   | { ok: true; endedSessions: number }
-  | { ok: false; reason: "invalid_password" | "same_password" | "not_pending" };
+  | { ok: false; reason: "invalid_password" | "same_password" | "not_pending" }
+  | { ok: false; reason: "unacceptable_password"; message: string };
 
 /**
  * Finishes a sign-in that had to choose a new password (see requirePasswordReset): stores it, clears
@@ -302,8 +316,10 @@ export async function completeRequiredPasswordChange(
   ctx: AuditContext,
   now = new Date(),
 ): Promise<RequiredPasswordChangeResult> {
+  const audited = (reason: string) =>
+    audit(ctx, { type: "security", action: "password.reset_completed", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason } });
   const refuse = async (reason: "invalid_password" | "same_password" | "not_pending") => {
-    await audit(ctx, { type: "security", action: "password.reset_completed", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason } });
+    await audited(reason);
     return { ok: false, reason } as const;
   };
   // Checked first, so the password comparison below answers only a session that passed sign-in.
@@ -311,6 +327,11 @@ export async function completeRequiredPasswordChange(
   if (!newPasswordSchema.safeParse(newPassword).success) return refuse("invalid_password");
   const credential = await db().passwordCredential.findUnique({ where: { userId } });
   if (credential && (await verifyPassword(credential.hash, newPassword))) return refuse("same_password");
+  const screening = await screenNewPassword(newPassword, await existingUser(db(), userId));
+  if (!screening.ok) {
+    await audited(screening.reason);
+    return { ok: false, reason: "unacceptable_password", message: screening.message };
+  }
 
   const hash = await hashPassword(newPassword);
   // One transaction: the session is let in only together with the new password and the cleared flag.

@@ -104,6 +104,7 @@ describe("admin actions that give access", () => {
     if (!before.ok) throw new Error("sign-in failed");
     const temporary = "temporary passphrase 42";
     expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "short" }))).toMatchObject({ ok: false, fieldErrors: { temporaryPassword: expect.any(Array) } });
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "password1234" }))).toMatchObject({ ok: false, fieldErrors: { temporaryPassword: [expect.stringContaining("too easy to guess")] } });
     expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: temporary }))).toMatchObject({ ok: true });
     expect(await findActiveSession(before.sessionId)).toBeNull();
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false });

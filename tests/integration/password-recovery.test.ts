@@ -42,6 +42,17 @@ async function linkFor(email: string, ip?: string): Promise<string> {
 }
 
 describe("password recovery", () => {
+  it("refuses a guessable new password and keeps the link for a better one", async () => {
+    const user = await makeUser();
+    const token = await linkFor(user.email);
+    expect(await resetPasswordWithLink(token, "password1234", anonymous())).toEqual({ ok: false, reason: "unacceptable_password", message: expect.stringContaining("too easy to guess") });
+    expect(await recoveryLinkAccount(token)).toEqual({ email: user.email });
+    expect(await db().auditEvent.findFirst({ where: { action: "password.recovery.complete", outcome: "failure", resourceId: user.id } })).toMatchObject({ metadata: { reason: "guessable" } });
+    const reset = await resetPasswordWithLink(token, NEW_PASSWORD, anonymous());
+    expect(reset).toMatchObject({ ok: true });
+    if (reset.ok) await reset.delivery;
+  });
+
   it("mails a one-time link that sets a new password, ends every session and is audited", async () => {
     const user = await makeUser();
     const signedIn = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);

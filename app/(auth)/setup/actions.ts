@@ -12,6 +12,7 @@ const setupForm = z.object({
 
 export const createFirstAdminAction = guardedAction("public", setupForm, async ({ token, ...admin }, _user, ctx) => {
   const result = await redeemSetupToken(token, admin, ctx);
+  if (!result.ok && result.reason === "unacceptable_password") return { ok: false, fieldErrors: { password: [result.message] } };
   if (!result.ok && result.reason === "email_taken") return { ok: false, fieldErrors: { email: ["An account with this email already exists. Use another address."] } };
   if (!result.ok) {
     return {

@@ -20,7 +20,7 @@ export function SetupForm({ token }: { token: string }) {
         type="password"
         autoComplete="new-password"
         required
-        hint="At least 12 characters. A passphrase is easiest."
+        hint="At least 12 characters and hard to guess. A passphrase of a few unrelated words is easiest."
         errors={state.fieldErrors?.password}
       />
       <Button type="submit" className="w-full" disabled={pending}>

@@ -12,7 +12,7 @@ export function PasswordForm({ minLength }: { minLength: number }) {
     <form action={action} className="max-w-md space-y-4" noValidate key={state.ok ? "done" : "editing"}>
       <FormMessage state={state} />
       <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" required errors={state.fieldErrors?.currentPassword} />
-      <NewPasswordFields state={state} hint={`At least ${minLength} characters. Changing it signs out your other sessions.`} />
+      <NewPasswordFields state={state} hint={`At least ${minLength} characters and hard to guess: a few unrelated words work well. Changing it signs out your other sessions.`} />
       <label className="flex items-start gap-2 text-sm">
         <input type="checkbox" name="disconnectApps" className="mt-1" />
         <span>

@@ -3,7 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import {
   createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
-  newUserSchema, resetUserMfa, RoleGrantError, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
+  newUserSchema, PasswordRefusedError, resetUserMfa, RoleGrantError, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
 
 const MANAGE = { section: "users", action: "manage" } as const;
@@ -21,6 +21,7 @@ export const createUserAction = guardedAction(MANAGE, createUserForm, async (inp
     return { ok: true, message: `Created ${user.email}.` };
   } catch (error) {
     if (error instanceof EmailTakenError) return { ok: false, fieldErrors: { email: [error.message] } };
+    if (error instanceof PasswordRefusedError) return { ok: false, fieldErrors: { password: [error.message] } };
     if (error instanceof RoleGrantError) return { ok: false, fieldErrors: { roles: [error.message] } };
     throw error;
   }
@@ -69,6 +70,7 @@ export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userI
     await setTemporaryPassword(userId, temporaryPassword, ctx);
   } catch (error) {
     if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    if (error instanceof PasswordRefusedError) return { ok: false, fieldErrors: { temporaryPassword: [error.message] } };
     throw error;
   }
   revalidatePath(`/admin/users/${userId}`);

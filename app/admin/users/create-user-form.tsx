@@ -14,7 +14,7 @@ export function CreateUserForm() {
       <FormMessage state={state} />
       <Field label="Email" name="email" type="email" required errors={state.fieldErrors?.email} defaultValue={echoed(state, "email")} autoComplete="off" />
       <Field label="Name" name="name" required errors={state.fieldErrors?.name} defaultValue={echoed(state, "name")} autoComplete="off" />
-      <Field label="Initial password" name="password" type="password" required autoComplete="new-password" hint="At least 12 characters." errors={state.fieldErrors?.password} />
+      <Field label="Initial password" name="password" type="password" required autoComplete="new-password" hint="At least 12 characters and hard to guess." errors={state.fieldErrors?.password} />
       <RoleCheckboxes errors={state.fieldErrors?.roles} selected={echoedAll(state, "roles")} />
       <div>
         <Button type="submit" disabled={pending}>

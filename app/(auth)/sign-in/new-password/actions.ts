@@ -20,6 +20,8 @@ export const chooseNewPasswordAction = guardedAction("public", newPasswordForm, 
       return { ok: false, fieldErrors: { newPassword: ["Choose a password different from your current one."] } };
     case "invalid_password":
       return { ok: false, message: "Check the highlighted fields.", fieldErrors: { newPassword: ["This password does not meet the rules."] } };
+    case "unacceptable_password":
+      return { ok: false, fieldErrors: { newPassword: [result.message] } };
     case "not_pending":
       return EXPIRED;
   }

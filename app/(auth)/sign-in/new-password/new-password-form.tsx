@@ -14,7 +14,7 @@ export function NewPasswordForm({ email, callbackUrl, minLength }: { email: stri
       {!state.ok && <FormMessage state={state} />}
       {/* For password managers: which account the new password belongs to. */}
       <input type="email" name="username" autoComplete="username" value={email} readOnly hidden />
-      <NewPasswordFields state={state} autoFocus hint={`At least ${minLength} characters, not your current password. Your other sessions will be signed out.`} />
+      <NewPasswordFields state={state} autoFocus hint={`At least ${minLength} characters, hard to guess and not your current password. Your other sessions will be signed out.`} />
       <input type="hidden" name="callbackUrl" value={callbackUrl} />
       <Button type="submit" className="w-full" disabled={pending || leaving}>
         {pending || leaving ? "Saving…" : "Set new password"}

@@ -14,6 +14,8 @@ export const resetPasswordAction = guardedAction("public", resetForm, async ({ t
       return { ok: false, message: "Check the highlighted fields.", fieldErrors: { newPassword: ["Choose a password different from your current one."] } };
     case "too_many":
       return { ok: false, message: "Too many attempts from your network. Try again in an hour." };
+    case "unacceptable_password":
+      return { ok: false, message: "Check the highlighted fields.", fieldErrors: { newPassword: [result.message] } };
     case "invalid_password":
       return { ok: false, message: "Check the highlighted fields.", fieldErrors: { newPassword: ["This password does not meet the rules."] } };
   }

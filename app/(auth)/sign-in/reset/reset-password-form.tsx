@@ -24,7 +24,7 @@ export function ResetPasswordForm({ token, email, minLength }: { token: string; 
       {/* For password managers: which account the new password belongs to. */}
       <input type="email" name="username" autoComplete="username" value={email} readOnly hidden />
       <input type="hidden" name="token" value={token} />
-      <NewPasswordFields state={state} autoFocus hint={`At least ${minLength} characters. Every session of this account will be signed out.`} />
+      <NewPasswordFields state={state} autoFocus hint={`At least ${minLength} characters and hard to guess. Every session of this account will be signed out.`} />
       <Button type="submit" className="w-full" disabled={pending}>
         {pending ? "Saving…" : "Set new password"}
       </Button>
