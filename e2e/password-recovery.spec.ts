@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { decodedMail, startSmtpSink } from "../tests/support/smtp";
 import { SMTP_PORT } from "../playwright.config";
-import { createUserViaConsole, expectSignedInAs, signIn, submitSignIn, uniqueEmail } from "./support/helpers";
+import { createUserViaConsole, expectSignedInAs, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
 
 // A user who forgot their password gets a link by mail, chooses a new password, and signs in.
 
@@ -66,4 +66,25 @@ test("an unknown address gets the same answer, and no mail", async ({ page }) =>
   await expect(page.getByRole("status")).toContainText(`If ${email} has a Gatehouse account, a link to choose a new password is on its way.`);
   await page.waitForTimeout(500);
   expect(smtp.mails.some((m) => m.includes(email))).toBe(false);
+});
+
+test("after an incident requires a new password, the password alone is refused and the mailed link sets the new one", async ({ browser, page }) => {
+  const email = uniqueEmail("distrusted");
+  await (await createUserViaConsole(browser, { email, password: PASSWORD, name: "Dee Distrusted" })).admin.close();
+  // What the incident playbook's require_password_reset step sets (lib/auth/users.ts requirePasswordReset).
+  sql(`UPDATE users SET password_reset_required_at = now() WHERE email = '${email}'`);
+
+  await submitSignIn(page, email, PASSWORD);
+  await expect(page.getByTestId("form-message")).toHaveText("Your password must be replaced: it may be known to someone else. We have sent a link to your email address; choose a new password with it.");
+  await expect(page).toHaveURL(/\/sign-in/);
+
+  await expect.poll(() => mailTo(email), { timeout: 15_000 }).toBeTruthy();
+  const link = new URL(/https?:\/\/[^\s]+\/sign-in\/reset\?token=[\w-]+/.exec(decodedMail(mailTo(email)!))![0]);
+  await page.goto(link.pathname + link.search);
+  await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel("Repeat new password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.getByRole("status")).toContainText("Your password is changed");
+  await signIn(page, email, NEW_PASSWORD);
+  await expectSignedInAs(page, email);
 });

@@ -1,16 +1,21 @@
 import { expect, test } from "@playwright/test";
-import { createUserViaConsole, expectSignedInAs, signIn, signOut, sql, submitSignIn, uniqueEmail } from "./support/helpers";
+import { createUserViaConsole, expectSignedInAs, signIn, signOut, sql, submitAsAdmin, submitSignIn, uniqueEmail } from "./support/helpers";
 
-const PASSWORD = "reset passphrase for e2e";
+const PASSWORD = "temporary passphrase for e2e";
 const NEW_PASSWORD = "a fresh passphrase after the incident";
 const GENERIC = "That email and password do not match an active account.";
 
-test("a user who must reset their password chooses a new one at sign-in; only the new one works after", async ({ browser }) => {
+test("a user given a temporary password by an admin chooses their own at sign-in; only the new one works after", async ({ browser }) => {
   const email = uniqueEmail("reset");
-  const { admin } = await createUserViaConsole(browser, { email, password: PASSWORD, name: "Rae Reset" });
+  const { admin, page: adminPage } = await createUserViaConsole(browser, { email, password: "a forgotten passphrase e2e", name: "Rae Reset" });
+  const userId = sql(`SELECT id FROM users WHERE email = '${email}'`);
+  await adminPage.goto(`/admin/users/${userId}`);
+  adminPage.on("dialog", (dialog) => void dialog.accept());
+  await submitAsAdmin(adminPage, async () => {
+    await adminPage.getByLabel("Temporary password").fill(PASSWORD);
+    await adminPage.getByRole("button", { name: "Set temporary password" }).click();
+  }, adminPage.getByRole("status").filter({ hasText: "Temporary password set" }));
   await admin.close();
-  // What the incident playbook's require_password_reset step sets (lib/auth/users.ts requirePasswordReset).
-  sql(`UPDATE users SET password_reset_required_at = now() WHERE email = '${email}'`);
 
   const context = await browser.newContext();
   const page = await context.newPage();

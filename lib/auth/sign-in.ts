@@ -6,6 +6,7 @@ import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
 import { checkAccountLock, checkPasswordTries, lockAccountName, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
+import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
@@ -25,7 +26,7 @@ export const credentialsSchema = z.object({
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 
-export type RefusalReason = "source_blocked" | "risk_blocked" | "account_locked" | "second_factor_unavailable" | "passkey_unavailable";
+export type RefusalReason = "source_blocked" | "risk_blocked" | "account_locked" | "second_factor_unavailable" | "passkey_unavailable" | "password_distrusted";
 
 export type SignInResult =
   | { ok: true; userId: string; sessionId: string; newDeviceToken: string | null }
@@ -33,7 +34,7 @@ export type SignInResult =
   | { ok: false; reason: "throttled"; retryAfterSeconds: number }
   | { ok: false; reason: "refused"; refusal: RefusalReason; retryAfterSeconds?: number };
 
-type SignInUser = { id: string; email: string; roles: Parameters<typeof mfaRequiredFor>[0]; passwordResetRequiredAt: Date | null };
+type SignInUser = { id: string; email: string; roles: Parameters<typeof mfaRequiredFor>[0]; passwordResetRequiredAt: Date | null; password?: { changedAt: Date } | null };
 
 export async function signInWithPassword(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const parsed = credentialsSchema.safeParse(input);
@@ -118,6 +119,8 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
       type: "security", action: "risk.sign_in_refused", outcome: "blocked", resource: { type: "user", id: user.id }, riskScore: assessment.score,
       metadata: { ...riskMetadata(assessment), reason: requirement.reason },
     });
+    // The owner proves the mailbox instead: a recovery link (within recovery's own limits).
+    if (requirement.reason === "password_distrusted") await requestPasswordRecovery(user.email, ctx, now);
     return { ok: false, reason: "refused", refusal: requirement.reason };
   }
 
@@ -143,9 +146,18 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
   return { ok: true, userId: user.id, sessionId: session.id, newDeviceToken: device.newToken };
 }
 
+/**
+ * A password is distrusted when a new one was required after it was set (an incident's response):
+ * others may know it. An admin's temporary password is set together with the requirement, and
+ * trusted: it came by a channel the admin chose.
+ */
+const passwordDistrusted = (user: SignInUser) =>
+  !!user.passwordResetRequiredAt && (!user.password || user.passwordResetRequiredAt > user.password.changedAt);
+
 async function passwordRequirement(user: SignInUser, assessment: Assessment) {
   const factors = await secondFactors(user.id);
   return signInRequirement({
+    passwordDistrusted: passwordDistrusted(user),
     hasSecondFactor: hasSecondFactor(factors),
     hasPasskey: factors.passkeys > 0,
     mfaRequired: mfaRequiredFor(user.roles),

@@ -7,8 +7,12 @@ export type SignInRequirement =
   | { stage: "active"; reason: string }
   | { stage: "mfa_required"; requiredFactor: Exclude<FactorStrength, "none">; reason: string }
   | { stage: "enrollment_required"; reason: string }
-  /** Risk or policy asks for a factor the account does not have: enrolling one now would hand it to whoever holds the password. */
-  | { stage: "refused"; reason: "second_factor_unavailable" | "passkey_unavailable" };
+  /**
+   * Risk or policy asks for a factor the account does not have, or the password is distrusted and
+   * there is no factor to prove who is there: enrolling one, or choosing a new password, would
+   * hand the account to whoever holds the password.
+   */
+  | { stage: "refused"; reason: "second_factor_unavailable" | "passkey_unavailable" | "password_distrusted" };
 
 export type RequirementInput = {
   /** The account's factors. */
@@ -20,11 +24,15 @@ export type RequirementInput = {
   trustedDevice: boolean;
   /** Set by risk or policy: "any" forces the MFA step even on a trusted device, "passkey" demands a phishing-resistant factor. */
   minimum?: FactorStrength;
+  /** A new password was required since this one was set (an incident): others may know it. */
+  passwordDistrusted?: boolean;
 };
 
 export function signInRequirement(input: RequirementInput): SignInRequirement {
-  const minimum = input.minimum ?? "none";
+  // A distrusted password proves nothing: a factor must, even on a remembered device.
+  const minimum = input.passwordDistrusted && (input.minimum ?? "none") === "none" ? "any" : (input.minimum ?? "none");
   if (!input.hasSecondFactor) {
+    if (input.passwordDistrusted) return { stage: "refused", reason: "password_distrusted" };
     if (minimum !== "none") return { stage: "refused", reason: minimum === "passkey" ? "passkey_unavailable" : "second_factor_unavailable" };
     return input.mfaRequired ? { stage: "enrollment_required", reason: "role_requires_mfa" } : { stage: "active", reason: "no_second_factor" };
   }
@@ -34,5 +42,6 @@ export function signInRequirement(input: RequirementInput): SignInRequirement {
       : { stage: "refused", reason: "passkey_unavailable" };
   }
   if (input.trustedDevice && minimum === "none") return { stage: "active", reason: "trusted_device" };
-  return { stage: "mfa_required", requiredFactor: "any", reason: minimum === "any" ? "risk_or_policy" : "has_second_factor" };
+  const reason = input.passwordDistrusted ? "password_distrusted" : minimum === "any" ? "risk_or_policy" : "has_second_factor";
+  return { stage: "mfa_required", requiredFactor: "any", reason };
 }

@@ -42,6 +42,23 @@ async function linkFor(email: string, ip?: string): Promise<string> {
 }
 
 describe("password recovery", () => {
+  it("after an incident's required reset, a password-only sign-in is refused and the owner is mailed a link instead", async () => {
+    const user = await makeUser();
+    await requirePasswordReset(user.id, "INC-7: credential stuffing", ctx);
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toEqual({ ok: false, reason: "refused", refusal: "password_distrusted" });
+    await expect.poll(() => mails.length).toBe(1);
+    expect(mails[0]).toContain(`To: ${user.email}`);
+    const token = tokenIn(mails[0]!);
+    expect(token).toBeDefined();
+    const reset = await resetPasswordWithLink(token!, NEW_PASSWORD, anonymous());
+    expect(reset).toMatchObject({ ok: true });
+    if (reset.ok) await reset.delivery;
+    // The mailbox was the proof: the new password signs in, with nothing left to change.
+    const signedIn = await signInWithPassword({ email: user.email, password: NEW_PASSWORD }, client(), null);
+    if (!signedIn.ok) throw new Error(`sign-in failed: ${signedIn.reason}`);
+    expect(await findActiveSession(signedIn.sessionId)).toMatchObject({ stage: "active" });
+  });
+
   it("refuses a guessable new password and keeps the link for a better one", async () => {
     const user = await makeUser();
     const token = await linkFor(user.email);

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { afterFactorEnrolled, completeMfaStep } from "@/lib/auth/mfa-step";
-import { changePassword, completeRequiredPasswordChange, requirePasswordReset } from "@/lib/auth/users";
+import { changePassword, completeRequiredPasswordChange, requirePasswordReset, setTemporaryPassword } from "@/lib/auth/users";
 import { newPasswordPairSchema } from "@/lib/auth/password";
 import type { CurrentUser, PendingSignIn } from "@/lib/auth/current";
 import { userContext } from "@/lib/audit/context";
@@ -12,8 +12,10 @@ import { assertion, codeAt, enrollTotp, withPasskey, withTotp } from "../support
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
 import { formData as form } from "../support/forms";
 
-// "Require a password reset at next sign-in" (an incident playbook step): the sign-in passes its
-// factors as usual, then waits in password_change_required until the user chooses a new password.
+// A new password required at the next sign-in: an admin's temporary password (trusted: it came by
+// the admin's channel), or an incident playbook's requirement (the password is distrusted: only a
+// second factor or a passkey proves who is there). The sign-in passes its factors as usual, then
+// waits in password_change_required until the user chooses a new password.
 
 // The form's server action runs for real, with the request's pending sign-in swapped in (the
 // cookie and Next's request are what a unit cannot have); everything below it is the real code.
@@ -35,9 +37,10 @@ const PENDING_MS = 10 * 60_000;
 
 type TestUser = Awaited<ReturnType<typeof makeUser>>;
 
+/** A user whose admin set a temporary password (TEST_PASSWORD), to be replaced at the next sign-in. */
 async function flaggedUser(roles: ("admin" | "user")[] = []): Promise<TestUser> {
   const user = await makeUser({ roles });
-  expect(await requirePasswordReset(user.id, "INC-1: credential stuffing", ctx)).toBe(true);
+  await setTemporaryPassword(user.id, TEST_PASSWORD, ctx);
   return user;
 }
 
@@ -69,6 +72,18 @@ describe("signing in while a new password is required", () => {
     expect(event?.metadata).toMatchObject({ stage: "password_change_required" });
     // The risk baseline learns only from sign-ins that reach the app.
     expect(await db().riskBaseline.findUnique({ where: { userId: user.id } })).toBeNull();
+  });
+
+  it("after an incident's requirement the password alone proves nothing: without a second factor the sign-in is refused", async () => {
+    for (const roles of [[], ["admin"]] as const) {
+      const user = await makeUser({ roles: [...roles] });
+      expect(await requirePasswordReset(user.id, "INC-1: credential stuffing", ctx)).toBe(true);
+      // Neither the new password nor (for an admin) a first factor is chosen on the old password's word.
+      expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toEqual({ ok: false, reason: "refused", refusal: "password_distrusted" });
+      expect(await db().session.count({ where: { userId: user.id } })).toBe(0);
+      const refused = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.sign_in_refused", resourceId: user.id } });
+      expect(refused.metadata).toMatchObject({ reason: "password_distrusted" });
+    }
   });
 
   it("with TOTP enrolled, the MFA step comes first and leads to the password change", async () => {
@@ -123,8 +138,11 @@ describe("completing the required password change", () => {
   it("refuses the current password, then a new one lets the session in and retires the old one", async () => {
     const user = await makeUser();
     const earlier = await passwordSignIn(user.email); // opened before the incident, with the old password
+    const { authenticator } = await withPasskey(user.id);
     await requirePasswordReset(user.id, "INC-3", ctx);
-    const sessionId = await passwordSignIn(user.email);
+    const passkey = await signInWithPasskey(await assertion(authenticator, null), client(), null);
+    if (!passkey.ok) throw new Error("passkey sign-in failed");
+    const sessionId = passkey.sessionId;
     const audit = userContext(user, client());
 
     expect(await completeRequiredPasswordChange(user.id, sessionId, TEST_PASSWORD, audit)).toEqual({ ok: false, reason: "same_password" });
@@ -142,7 +160,8 @@ describe("completing the required password change", () => {
     expect(await completeRequiredPasswordChange(user.id, sessionId, `${NEW_PASSWORD} again`, audit)).toEqual({ ok: false, reason: "not_pending" });
 
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toEqual({ ok: false, reason: "invalid_credentials" });
-    expect(await signedInUserId(await passwordSignIn(user.email, NEW_PASSWORD))).toBe(user.id);
+    // The new password is accepted (the passkey makes it a second-factor sign-in).
+    expect(await findActiveSession(await passwordSignIn(user.email, NEW_PASSWORD))).toMatchObject({ stage: "mfa_required" });
 
     const events = await db().auditEvent.findMany({ where: { action: "password.reset_completed" }, orderBy: { seq: "asc" } });
     expect(events.map((e) => [e.type, e.outcome])).toEqual([["security", "failure"], ["security", "success"], ["security", "failure"]]);

@@ -25,4 +25,14 @@ describe("signInRequirement", () => {
     // TOTP alone cannot satisfy a passkey requirement.
     expect(signInRequirement({ ...trusted, minimum: "passkey" })).toEqual({ stage: "refused", reason: "passkey_unavailable" });
   });
+
+  it("a distrusted password (a new one required since it was set) needs a factor to prove who is there", () => {
+    const distrusted = { ...base, passwordDistrusted: true };
+    // Neither choosing the new password nor enrolling a first factor on the old one's word.
+    expect(signInRequirement(distrusted)).toEqual({ stage: "refused", reason: "password_distrusted" });
+    expect(signInRequirement({ ...distrusted, mfaRequired: true })).toEqual({ stage: "refused", reason: "password_distrusted" });
+    // A remembered device does not skip the factor; risk can still ask for more.
+    expect(signInRequirement({ ...distrusted, hasSecondFactor: true, trustedDevice: true })).toEqual({ stage: "mfa_required", requiredFactor: "any", reason: "password_distrusted" });
+    expect(signInRequirement({ ...distrusted, hasSecondFactor: true, hasPasskey: true, minimum: "passkey" })).toMatchObject({ stage: "mfa_required", requiredFactor: "passkey" });
+  });
 });

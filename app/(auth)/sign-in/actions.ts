@@ -1,7 +1,7 @@
 "use server";
 import { AuthError } from "next-auth";
 import { z } from "zod";
-import { guardedAction, leaveTo, passkeySignInSchema, RefusedSignIn, signIn, ThrottledSignIn } from "@/lib/auth";
+import { guardedAction, leaveTo, passkeySignInSchema, recoveryAvailable, RefusedSignIn, signIn, ThrottledSignIn } from "@/lib/auth";
 import { passkeyAuthenticationOptions } from "@/lib/mfa";
 import { bumpCounter, rateLimitAddress } from "@/lib/rate-limit/counters";
 import { formatWait, safeReturnPath } from "@/lib/util/format";
@@ -42,6 +42,11 @@ function refusalMessage({ refusal, retryAfterSeconds }: RefusedSignIn): string {
       return "This sign-in needs a passkey, and your account has none. Sign in from a device and place you have used before, or ask your administrator.";
     case "second_factor_unavailable":
       return "This sign-in needs a second factor, and your account has none. Sign in from a device and place you have used before, or ask your administrator.";
+    case "password_distrusted":
+      // Said only to someone who typed the right password: it tells nothing to anyone else.
+      return recoveryAvailable()
+        ? "Your password must be replaced: it may be known to someone else. We have sent a link to your email address; choose a new password with it."
+        : "Your password must be replaced: it may be known to someone else. Ask your administrator for a temporary password.";
   }
 }
 
