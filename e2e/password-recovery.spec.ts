@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { decodedMail, startSmtpSink } from "../tests/support/smtp";
 import { SMTP_PORT } from "../playwright.config";
-import { createUserViaConsole, expectSignedInAs, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
+import { ADMIN_STATE, createUserViaConsole, expectSignedInAs, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
 
 // A user who forgot their password gets a link by mail, chooses a new password, and signs in.
 
@@ -73,6 +73,12 @@ test("after an incident requires a new password, the password alone is refused a
   await (await createUserViaConsole(browser, { email, password: PASSWORD, name: "Dee Distrusted" })).admin.close();
   // What the incident playbook's require_password_reset step sets (lib/auth/users.ts requirePasswordReset).
   sql(`UPDATE users SET password_reset_required_at = now() WHERE email = '${email}'`);
+  // The admin's view of the account says what that means for the next sign-in.
+  const admin = await browser.newContext({ storageState: ADMIN_STATE });
+  const adminPage = await admin.newPage();
+  await adminPage.goto(`/admin/users/${sql(`SELECT id FROM users WHERE email = '${email}'`)}`);
+  await expect(adminPage.getByTestId("password-status")).toContainText("the current password is distrusted");
+  await admin.close();
 
   await submitSignIn(page, email, PASSWORD);
   await expect(page.getByTestId("form-message")).toHaveText("Your password must be replaced: it may be known to someone else. We have sent a link to your email address; choose a new password with it.");

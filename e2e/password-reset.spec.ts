@@ -15,6 +15,7 @@ test("a user given a temporary password by an admin chooses their own at sign-in
     await adminPage.getByLabel("Temporary password").fill(PASSWORD);
     await adminPage.getByRole("button", { name: "Set temporary password" }).click();
   }, adminPage.getByRole("status").filter({ hasText: "Temporary password set" }));
+  await expect(adminPage.getByTestId("password-status")).toContainText("Temporary password The user must replace it at the next sign-in.");
   await admin.close();
 
   const context = await browser.newContext();

@@ -20,6 +20,15 @@ export const newPasswordPairSchema = z
   .object({ newPassword: newPasswordSchema, confirmPassword: z.string().max(1000) })
   .refine((f) => f.newPassword === f.confirmPassword, { path: ["confirmPassword"], message: "The two new passwords differ." });
 
+/**
+ * Whether a required new password (User.passwordResetRequiredAt) distrusts the current one: it was
+ * required after the password was set (an incident's response: others may know it), not together
+ * with it (an admin's temporary password, which came by a channel the admin chose).
+ */
+export function passwordDistrusted(resetRequiredAt: Date | null, changedAt: Date | null | undefined): boolean {
+  return !!resetRequiredAt && (!changedAt || resetRequiredAt > changedAt);
+}
+
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);
 }

@@ -3,7 +3,7 @@ import { parseJsonOrNull } from "../util/json";
 import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
-import { MAX_PASSWORD_LENGTH, burnPasswordCheck, verifyPassword } from "./password";
+import { MAX_PASSWORD_LENGTH, burnPasswordCheck, passwordDistrusted, verifyPassword } from "./password";
 import { checkAccountLock, checkPasswordTries, lockAccountName, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
 import { requestPasswordRecovery } from "./recovery";
@@ -146,18 +146,10 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
   return { ok: true, userId: user.id, sessionId: session.id, newDeviceToken: device.newToken };
 }
 
-/**
- * A password is distrusted when a new one was required after it was set (an incident's response):
- * others may know it. An admin's temporary password is set together with the requirement, and
- * trusted: it came by a channel the admin chose.
- */
-const passwordDistrusted = (user: SignInUser) =>
-  !!user.passwordResetRequiredAt && (!user.password || user.passwordResetRequiredAt > user.password.changedAt);
-
 async function passwordRequirement(user: SignInUser, assessment: Assessment) {
   const factors = await secondFactors(user.id);
   return signInRequirement({
-    passwordDistrusted: passwordDistrusted(user),
+    passwordDistrusted: passwordDistrusted(user.passwordResetRequiredAt, user.password?.changedAt),
     hasSecondFactor: hasSecondFactor(factors),
     hasPasskey: factors.passkeys > 0,
     mfaRequired: mfaRequiredFor(user.roles),

@@ -113,7 +113,10 @@ export async function findEnabledAccount(userId: string): Promise<{ id: string; 
 }
 
 export function findUser(userId: string) {
-  return db().user.findUnique({ where: { id: userId }, select: { id: true, email: true, name: true, roles: true, disabledAt: true } });
+  return db().user.findUnique({
+    where: { id: userId },
+    select: { id: true, email: true, name: true, roles: true, disabledAt: true, passwordResetRequiredAt: true, password: { select: { changedAt: true } } },
+  });
 }
 
 /** Active admins as policy principals: whom the policy lockout guard must keep in. */
