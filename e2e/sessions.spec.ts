@@ -85,3 +85,22 @@ test("a user changes their password: a wrong current one and a guessable new one
   await signIn(phone, email, "a fresh passphrase e2e");
   await expectSignedInAs(phone, email);
 });
+
+test("a session left unused past the idle limit is signed out; one in use is not", async ({ browser }) => {
+  const { email, laptop, phone } = await userOnTwoBrowsers(browser, "idle");
+  await laptop.goto("/account/security");
+  await expect(laptop.getByText("A session ends after 12 hours, or after 60 minutes without use.")).toBeVisible();
+  const userId = sql(`SELECT id FROM users WHERE email = '${email}'`);
+  // The phone's session was last used 61 minutes ago (what an hour on a desk leaves behind).
+  const phoneSession = sql(`SELECT id FROM sessions WHERE user_id = '${userId}' ORDER BY created_at DESC LIMIT 1`);
+  sql(`UPDATE sessions SET last_seen_at = now() - interval '61 minutes' WHERE id = '${phoneSession}'`);
+
+  await laptop.reload();
+  await expect(laptop.getByTestId("session-row")).toHaveCount(1); // the laptop only
+  await phone.goto("/account");
+  await expect(phone).toHaveURL(/\/sign-in/);
+  expect(sql(`SELECT end_reason FROM sessions WHERE id = '${phoneSession}'`)).toBe("idle_timeout");
+  expect(sql(`SELECT count(*) FROM audit_events WHERE action = 'session.idle_timeout' AND resource_id = '${phoneSession}'`)).toBe("1");
+  await laptop.goto("/account");
+  await expectSignedInAs(laptop, email);
+});

@@ -31,6 +31,8 @@ const schema = z.object({
   GATEHOUSE_PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(4),
   GATEHOUSE_PWNED_PASSWORDS_URL: z.url({ protocol: /^https?$/ }).optional(),
   GATEHOUSE_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  // A session unused for this long ends (0: never). At least 5: its last use is written once a minute.
+  GATEHOUSE_SESSION_IDLE_MINUTES: z.coerce.number().int().refine((m) => m === 0 || (m >= 5 && m <= 7 * 24 * 60), "0, or 5 to 10080").default(60),
   // Roles whose members must have a second factor; they enroll at their next sign-in.
   GATEHOUSE_MFA_REQUIRED_ROLES: z
     .string()

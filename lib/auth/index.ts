@@ -7,6 +7,7 @@ export { reauthenticateWithPassword, passwordRefused } from "./reauthenticate";
 export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
 export { checkSignInThrottle, signInLockedUntil } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";
+export { sessionLimitsText } from "./live-session";
 export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, sessionStatus, reportUnrecognizedSignIn } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {

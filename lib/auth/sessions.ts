@@ -2,7 +2,8 @@ import "server-only";
 import { db, type Prisma, type SessionStage } from "../db/client";
 import { readConfig } from "../config";
 import type { RequestContext } from "../http/request-context";
-import { audit, type AuditContext } from "../audit/context";
+import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
+import { liveSessionWhere, sessionIdleMs } from "./live-session";
 import { learnFromCompletedSignIn, reportSignIn } from "../risk";
 import { revokeDeviceTrust } from "../devices";
 
@@ -15,7 +16,8 @@ export type SessionEndReason =
   | "reported_by_user"
   | "incident_response"
   | "mfa_reset"
-  | "password_guessing";
+  | "password_guessing"
+  | "idle_timeout";
 
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
@@ -82,7 +84,7 @@ export async function activateSession(sessionId: string, method: string | null, 
 
 /** This user's session, still valid and waiting for a new password, of a user not disabled. */
 const waitingForPasswordChange = (userId: string, sessionId: string, now: Date) =>
-  ({ id: sessionId, userId, stage: "password_change_required", endedAt: null, expiresAt: { gt: now }, user: { disabledAt: null } }) satisfies Prisma.SessionWhereInput;
+  ({ id: sessionId, userId, stage: "password_change_required", ...liveSessionWhere(now), user: { disabledAt: null } }) satisfies Prisma.SessionWhereInput;
 
 /** Is this session waiting for a new password? */
 export async function awaitsPasswordChange(userId: string, sessionId: string, now = new Date()): Promise<boolean> {
@@ -121,6 +123,11 @@ export async function findActiveSession(sessionId: string, now = new Date()) {
     include: { user: { select: { id: true, email: true, name: true, roles: true, disabledAt: true } }, device: { select: { trustedUntil: true } } },
   });
   if (!session || session.endedAt || session.expiresAt <= now || session.user.disabledAt) return null;
+  const idleMs = sessionIdleMs();
+  if (idleMs !== null && now.getTime() - session.lastSeenAt.getTime() > idleMs) {
+    await endIdleSession(session, new Date(session.lastSeenAt.getTime() + idleMs));
+    return null;
+  }
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
     await db().session.update({ where: { id: sessionId }, data: { lastSeenAt: now } });
   }
@@ -129,9 +136,22 @@ export async function findActiveSession(sessionId: string, now = new Date()) {
 
 export function listActiveSessions(userId: string, now = new Date()) {
   return db().session.findMany({
-    where: { userId, endedAt: null, expiresAt: { gt: now } },
+    where: { userId, ...liveSessionWhere(now) },
     orderBy: { lastSeenAt: "desc" },
     select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, ipAddress: true, userAgent: true, stage: true, authMethods: true, device: { select: { label: true } } },
+  });
+}
+
+/**
+ * A session found unused for longer than the idle limit ends then, dated when it went idle, and is
+ * audited as the system's doing (sessions that are never used again simply stop counting as live).
+ */
+async function endIdleSession(session: { id: string; userId: string; lastSeenAt: Date }, idleSince: Date): Promise<void> {
+  const { count } = await db().session.updateMany({ where: { id: session.id, endedAt: null }, data: { endedAt: idleSince, endReason: "idle_timeout" } });
+  if (count === 0) return;
+  await audit(SYSTEM_CONTEXT, {
+    type: "session", action: "session.idle_timeout", outcome: "success", resource: { type: "session", id: session.id },
+    metadata: { userId: session.userId, lastSeenAt: session.lastSeenAt.toISOString() },
   });
 }
 

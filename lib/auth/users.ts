@@ -11,6 +11,7 @@ import { learnFromCompletedSignIn } from "../risk";
 import { revokeUserGrants } from "../oidc/consents";
 import { resetMfa } from "../mfa/factors";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
+import { liveSessionWhere } from "./live-session";
 import type { CurrentUser } from "./session-user";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
@@ -93,7 +94,7 @@ export async function listUsers({ search, page = 1 }: UserListQuery) {
         disabledAt: true,
         createdAt: true,
         lastSignInAt: true,
-        _count: { select: { sessions: { where: { endedAt: null, expiresAt: { gt: now } } } } },
+        _count: { select: { sessions: { where: liveSessionWhere(now) } } },
       },
     }),
   ]);

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { keyRing } from "../crypto";
+import { readConfig } from "../config";
 import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
 // lib/auth's index also loads next-auth (Next.js only); this module also runs in CLI scripts.
 import { listActiveUsersWithRole, listIdleActiveUsers } from "../auth/users";
@@ -46,6 +47,10 @@ const daysAgo = (now: Date, days: number) => new Date(now.getTime() - days * DAY
 const none = (problems: unknown[], ok: string, [one, many]: [string, string]): Pick<CheckOutcome, "pass" | "summary"> =>
   problems.length === 0 ? { pass: true, summary: ok } : { pass: false, summary: counted(problems.length, one, many) };
 const nothingToCheck = (summary: string): Pick<CheckOutcome, "pass" | "summary" | "nothingToCheck"> => ({ pass: true, summary, nothingToCheck: true });
+
+/** SOC 2 CC6.1 as Gatehouse tests it: automatic logoff after at most this long, and passwords of at least this zxcvbn score. */
+const MAX_IDLE_MINUTES = 60;
+const MIN_PASSWORD_SCORE = 3;
 
 /** SOC 2 CC6.1 as Gatehouse tests it: an active signing key older than this is due for rotation. */
 export const SIGNING_KEY_MAX_AGE_DAYS = 90;
@@ -91,6 +96,24 @@ export const CHECKS: readonly Check[] = [
       return { ...none(without, `Every active analyst (${analysts.length}) has a passkey.`, ["analyst without a passkey", "analysts without a passkey"]), evidence };
     },
     findings: ({ data }) => accounts(data.withoutPasskey),
+  },
+  {
+    key: "sessions_and_passwords", control: "CC6.1", title: `Idle sessions end within ${MAX_IDLE_MINUTES} minutes and new passwords are screened`,
+    async run() {
+      const config = readConfig();
+      const idleMinutes = config.GATEHOUSE_SESSION_IDLE_MINUTES;
+      const passwordMinScore = config.GATEHOUSE_PASSWORD_MIN_SCORE;
+      const breachCheck = config.GATEHOUSE_PWNED_PASSWORDS_URL !== undefined;
+      const problems = [
+        ...(idleMinutes === 0 ? ["Sessions never end for inactivity (GATEHOUSE_SESSION_IDLE_MINUTES=0)"] : []),
+        ...(idleMinutes > MAX_IDLE_MINUTES ? [`Idle sessions end only after ${idleMinutes} minutes (GATEHOUSE_SESSION_IDLE_MINUTES)`] : []),
+        ...(passwordMinScore < MIN_PASSWORD_SCORE ? [`New passwords need only a zxcvbn score of ${passwordMinScore} (GATEHOUSE_PASSWORD_MIN_SCORE)`] : []),
+      ];
+      const ok = `Sessions end after ${idleMinutes} idle minutes (${config.GATEHOUSE_SESSION_HOURS} hours at most); new passwords need a zxcvbn score of ${passwordMinScore}${breachCheck ? " and are checked against breached passwords" : ""}.`;
+      // The settings of the instance that ran the check: every instance should run with the same.
+      return { ...none(problems, ok, ["setting too weak", "settings too weak"]), evidence: { sessionHours: config.GATEHOUSE_SESSION_HOURS, idleMinutes, passwordMinScore, breachCheck, problems } };
+    },
+    findings: ({ data }) => labels(data.problems),
   },
   {
     key: "signing_keys_rotated", control: "CC6.1", title: `OIDC signing keys rotated within ${SIGNING_KEY_MAX_AGE_DAYS} days`,

@@ -5,6 +5,7 @@ import { db, Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 import type { RequestContext } from "../http/request-context";
 import { describeDevice } from "./describe";
+import { liveSessionWhere } from "../auth/live-session";
 
 // A device is one browser of one user, recognised by an opaque 256-bit token in a cookie. Only an
 // HMAC of the token (under the index key) is stored, so the table cannot mint cookies, and trust
@@ -88,7 +89,7 @@ export async function listDevices(userId: string, now = new Date()): Promise<Dev
     where: { userId },
     orderBy: { lastSeenAt: "desc" },
     take: 50,
-    include: { _count: { select: { sessions: { where: { endedAt: null, expiresAt: { gt: now } } } } } },
+    include: { _count: { select: { sessions: { where: liveSessionWhere(now) } } } },
   });
   return rows.map((d) => ({
     id: d.id, label: d.label, lastIp: d.lastIp, location: d.location, firstSeenAt: d.firstSeenAt, lastSeenAt: d.lastSeenAt,

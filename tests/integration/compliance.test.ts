@@ -103,6 +103,18 @@ describe("control tests flip with the system's state", () => {
     expect((await resultOf("client_scopes_used")).status).toBe("pass");
   });
 
+  it("CC6.1: sessions that never end for inactivity, or weak password rules, fail; the defaults pass", async () => {
+    expect(await resultOf("sessions_and_passwords")).toMatchObject({ status: "pass", summary: "Sessions end after 60 idle minutes (12 hours at most); new passwords need a zxcvbn score of 4." });
+    process.env.GATEHOUSE_SESSION_IDLE_MINUTES = "0";
+    process.env.GATEHOUSE_PASSWORD_MIN_SCORE = "2";
+    try {
+      expect(await resultOf("sessions_and_passwords")).toMatchObject({ status: "fail", summary: "2 settings too weak" });
+    } finally {
+      delete process.env.GATEHOUSE_SESSION_IDLE_MINUTES;
+      delete process.env.GATEHOUSE_PASSWORD_MIN_SCORE;
+    }
+  });
+
   it("CC6.7: a secret stored in plaintext fails", async () => {
     const user = await makeUser();
     await enrollTotp(user);

@@ -40,6 +40,36 @@ describe("sessions", () => {
     expect(await findActiveSession(id, new Date(Date.now() + 365 * 86_400_000))).toBeNull();
   });
 
+  it("a session unused for longer than the idle limit ends: refused, no longer listed, audited; one in use stays", async () => {
+    const user = await makeUser();
+    const [idle, used] = [await signedIn(user.email), await signedIn(user.email)];
+    const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+    // Used 50 minutes in: the default limit (60) counts from then.
+    expect(await findActiveSession(used, minutes(50))).not.toBeNull();
+    expect((await listActiveSessions(user.id, minutes(61))).map((s) => s.id)).toEqual([used]);
+    expect((await listUsers({ search: user.email })).users[0]?.activeSessions).toBe(2);
+
+    expect(await findActiveSession(idle, minutes(61))).toBeNull();
+    const ended = await db().session.findUniqueOrThrow({ where: { id: idle } });
+    expect(ended.endReason).toBe("idle_timeout");
+    // Dated when it went idle, not when it was next tried.
+    expect(ended.endedAt!.getTime() - ended.lastSeenAt.getTime()).toBe(60 * 60_000);
+    expect(await db().auditEvent.count({ where: { action: "session.idle_timeout", resourceId: idle } })).toBe(1);
+    expect(await findActiveSession(used, minutes(100))).not.toBeNull();
+  });
+
+  it("with GATEHOUSE_SESSION_IDLE_MINUTES=0 a session ends only at the end of its lifetime", async () => {
+    process.env.GATEHOUSE_SESSION_IDLE_MINUTES = "0";
+    try {
+      const user = await makeUser();
+      const id = await signedIn(user.email);
+      expect(await findActiveSession(id, new Date(Date.now() + 11 * 3_600_000))).not.toBeNull();
+      expect(await findActiveSession(id, new Date(Date.now() + 13 * 3_600_000))).toBeNull();
+    } finally {
+      delete process.env.GATEHOUSE_SESSION_IDLE_MINUTES;
+    }
+  });
+
   it("disabling a user ends their sessions", async () => {
     await makeUser({ roles: ["admin"] });
     const user = await makeUser();

@@ -8,7 +8,7 @@ import { PasskeyRegistration } from "@/components/mfa/passkey-registration";
 import { RegenerateBackupCodes } from "@/components/mfa/regenerate-backup-codes";
 import { RenamePasskey } from "@/components/mfa/rename-passkey";
 import { TotpEnrollment } from "@/components/mfa/totp-enrollment";
-import { listActiveSessions, MIN_PASSWORD_LENGTH, requireUser } from "@/lib/auth";
+import { listActiveSessions, MIN_PASSWORD_LENGTH, requireUser, sessionLimitsText } from "@/lib/auth";
 import { listDevices } from "@/lib/devices";
 import { BACKUP_CODE_COUNT, BACKUP_CODES_LOW, factorSummary } from "@/lib/mfa";
 import { recentSignIns } from "@/lib/risk";
@@ -103,7 +103,7 @@ export default async function SecurityPage() {
 
         <Card
           title="Active sessions"
-          description="Every browser signed in to your account. Sign out any you do not recognise, then change your password."
+          description={`Every browser signed in to your account. Sign out any you do not recognise, then change your password. ${sessionLimitsText()}`}
           actions={
             sessions.length > 1 ? (
               <ActionButton action={revokeOtherSessionsAction} label="Sign out all other sessions" variant="danger" confirm="Sign out every other session?" />
