@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { createUserViaConsole, signIn, signInAsNewAdmin, uniqueEmail } from "./support/helpers";
+import { createUserViaConsole, signIn, signInAsNewAdmin, sql, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "compliance passphrase e2e";
 
@@ -86,6 +87,14 @@ test("a failing control gets an exception from two admins; an auditor sees it, d
   await page.getByRole("button", { name: "Verify against the audit trail" }).click();
   await expect(page.getByTestId("report-verdict")).toContainText("The report verifies");
 
+  // The user access review: every account, the analyst without a passkey among them; the download is audited with the file's hash.
+  const [review] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+  expect(review.suggestedFilename()).toMatch(/^gatehouse-access-review-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync((await review.path())!);
+  expect(csv.toString("utf8").split("\n")[0]).toBe("email,name,roles,status,created_at,last_sign_in_at,second_factors,passkeys,password_changed_at,password_state,active_sessions");
+  const sha256 = createHash("sha256").update(csv).digest("hex");
+  expect(sql(`SELECT count(*) FROM audit_events WHERE action = 'compliance.access_review' AND resource_id = '${sha256}'`)).toBe("1");
+
   // A report edited after download does not.
   await page.getByLabel("Report file (.html or .json)").setInputFiles({ name: "edited.html", mimeType: "text/html", buffer: Buffer.from(report.replace('"statusAtEnd":"excepted"', '"statusAtEnd":"pass"')) });
   await page.getByRole("button", { name: "Verify against the audit trail" }).click();
@@ -95,6 +104,7 @@ test("a failing control gets an exception from two admins; an auditor sees it, d
 test("the report API refuses the signed-out, other roles and malformed periods", async ({ browser, request }) => {
   expect((await request.get("/api/v1/compliance/report?from=2026-01-01&to=2026-01-31&format=json")).status()).toBe(401);
   expect((await request.post("/api/v1/compliance/report/verify", { data: "{}" })).status()).toBe(401);
+  expect((await request.get("/api/v1/compliance/access-review")).status()).toBe(401);
 
   const email = uniqueEmail("plain");
   await (await createUserViaConsole(browser, { email, password: PASSWORD })).admin.close();
@@ -102,6 +112,7 @@ test("the report API refuses the signed-out, other roles and malformed periods",
   const page = await context.newPage();
   await signIn(page, email, PASSWORD);
   expect((await page.request.get("/api/v1/compliance/report?from=2026-01-01&to=2026-01-31&format=json")).status()).toBe(403);
+  expect((await page.request.get("/api/v1/compliance/access-review")).status()).toBe(403);
   expect((await page.goto("/admin/compliance"))?.status()).toBe(403);
   await context.close();
 

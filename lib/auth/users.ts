@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
-import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
+import { hashPassword, newPasswordSchema, passwordDistrusted, verifyPassword } from "./password";
 import { requireAcceptablePassword, screenNewPassword } from "./password-screening";
 import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
@@ -118,6 +118,27 @@ export function findUser(userId: string) {
     where: { id: userId },
     select: { id: true, email: true, name: true, roles: true, disabledAt: true, passwordResetRequiredAt: true, password: { select: { changedAt: true } } },
   });
+}
+
+/**
+ * Every account with what an access review asks of it (roles, status, last sign-in, the password's
+ * state, sessions in force), oldest first. For the compliance officer's periodic review (CC6.2/6.3).
+ */
+export async function listAccountsForReview(now = new Date()) {
+  const users = await db().user.findMany({
+    orderBy: { createdAt: "asc" },
+    select: {
+      id: true, email: true, name: true, roles: true, disabledAt: true, createdAt: true, lastSignInAt: true, passwordResetRequiredAt: true,
+      password: { select: { changedAt: true } },
+      _count: { select: { sessions: { where: liveSessionWhere(now) } } },
+    },
+  });
+  return users.map(({ _count, password, ...user }) => ({
+    ...user,
+    passwordChangedAt: password?.changedAt ?? null,
+    passwordDistrusted: passwordDistrusted(user.passwordResetRequiredAt, password?.changedAt),
+    activeSessions: _count.sessions,
+  }));
 }
 
 /** Active admins as policy principals: whom the policy lockout guard must keep in. */

@@ -1,5 +1,6 @@
 // lib/compliance's public surface: the control catalog, the automated tests of the live system,
-// their runs with evidence, control status and history, exceptions, and the auditor's report.
+// their runs with evidence, control status and history, exceptions, the auditor's report and the
+// user access review.
 export { CONTROLS, CONTROL_IDS, STATUS_LABELS, NOTHING_TO_CHECK_LABEL, type Control } from "./catalog";
 export { CHECKS, checkTitle, signingKeyRotation, SIGNING_KEY_MAX_AGE_DAYS, type Check, type Finding } from "./checks";
 export { runControlTests, scheduleControlTests, listRuns, type RunSummary, type RunView } from "./runs";
@@ -7,3 +8,4 @@ export { controlStatus, statusTrend, controlHistory, CONTROL_STATUSES, type Cont
 export { listExceptions, requestException, approveException, revokeException, exceptionRequestSchema, type ExceptionView, type ExceptionState } from "./exceptions";
 export { buildReport, auditReportDownload, verifyReport, verifyReportFile, reportPeriodSchema, type ComplianceReport, type ReportVerification } from "./report";
 export { renderReportHtml, reportFromFile } from "./report-html";
+export { buildAccessReview, auditAccessReviewDownload, type AccessReview } from "./access-review";

@@ -7,9 +7,10 @@ import { db } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
-import { setDisabled } from "@/lib/auth/users";
+import { requirePasswordReset, setDisabled } from "@/lib/auth/users";
+import { parse } from "csv-parse/sync";
 import {
-  approveException, auditReportDownload, buildReport, controlHistory, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
+  approveException, auditAccessReviewDownload, auditReportDownload, buildAccessReview, buildReport, controlHistory, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
   reportFromFile, reportPeriodSchema, requestException, revokeException, runControlTests, signingKeyRotation, statusTrend, verifyReport, verifyReportFile,
 } from "@/lib/compliance";
 import { formatDateTime } from "@/lib/util/format";
@@ -400,5 +401,34 @@ describe("the auditor's report", () => {
     expect(reportPeriodSchema.safeParse({ from: "0000-01-01", to: "0000-01-02" }).success).toBe(false);
     expect(reportPeriodSchema.safeParse({ from: "9999-12-30", to: "9999-12-31" }).success).toBe(false);
     expect(reportPeriodSchema.parse({ from: "2026-05-01", to: "2026-05-01" })).toEqual({ from: new Date("2026-05-01T00:00:00Z"), to: new Date("2026-05-02T00:00:00Z") });
+  });
+});
+
+describe("the user access review", () => {
+  it("lists every account with roles, status, factors, password state and last sign-in; the download is audited with its SHA-256", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await enrollTotp(admin);
+    const leaver = await makeUser({ email: "leaver@example.test" });
+    await setDisabled(leaver.id, true, ctx);
+    const suspect = await makeUser({ email: "suspect@example.test" });
+    await requirePasswordReset(suspect.id, "INC-9", ctx);
+    // A name typed to run in the reviewer's spreadsheet.
+    const prankster = await makeUser({ email: "prank@example.test" });
+    await db().user.update({ where: { id: prankster.id }, data: { name: "=HYPERLINK(\"http://evil.example\")" } });
+
+    const review = await buildAccessReview();
+    const rows = parse(review.csv, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(4);
+    expect(review.accounts).toBe(4);
+    const row = (email: string) => rows.find((r) => r.email === email)!;
+    expect(row(admin.email)).toMatchObject({ roles: "user admin", status: "active", second_factors: "authenticator app", password_state: "set", last_sign_in_at: "" });
+    expect(row("leaver@example.test").status).toMatch(/^disabled \d{4}-/);
+    expect(row("suspect@example.test")).toMatchObject({ second_factors: "none", password_state: "distrusted: new one required" });
+    expect(row("prank@example.test").name).toBe("'=HYPERLINK(\"http://evil.example\")");
+
+    await auditAccessReviewDownload(review, ctx);
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "compliance.access_review" } });
+    expect(event.resourceId).toBe(createHash("sha256").update(review.csv).digest("hex"));
+    expect(event.metadata).toMatchObject({ accounts: 4 });
   });
 });

@@ -36,6 +36,14 @@ export default async function ReportPage() {
             </div>
           </form>
         </Card>
+        <Card
+          title="User access review"
+          description="Every account with its roles, status, second factors, password state, last sign-in and sessions in force, as CSV, for the periodic access review (CC6.2, CC6.3). Each download is recorded in the audit trail with the file's SHA-256, so the copy kept as evidence can be matched to it."
+        >
+          <form method="get" action="/api/v1/compliance/access-review" aria-label="Download the user access review">
+            <Button type="submit">Download CSV</Button>
+          </form>
+        </Card>
         <Card title="Verify a report" description="Checks a downloaded report against the tamper-evident audit trail: its digest, its download event, and every run's and exception's audit event. The same check runs offline with npm run compliance:verify-report.">
           <VerifyReportForm />
         </Card>
