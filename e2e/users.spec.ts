@@ -30,6 +30,16 @@ test.describe("an admin creates a user who then signs in", () => {
     await page.getByLabel("Search users").fill(email.slice(0, 12));
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page.getByTestId("user-row")).toHaveCount(1);
+    // The new account has no second factor yet: the list says so, and the filters find it by that.
+    await expect(page.getByTestId("user-row")).toContainText("None");
+    await page.getByRole("combobox", { name: "Second factor" }).selectOption("with");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page.getByText("No users match.")).toBeVisible();
+    await page.getByRole("combobox", { name: "Second factor" }).selectOption("without");
+    await page.getByRole("combobox", { name: "Status" }).selectOption("active");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page).toHaveURL(/secondFactor=without/);
+    await expect(page.getByTestId("user-row").filter({ hasText: email })).toBeVisible();
     await admin.close();
   });
 

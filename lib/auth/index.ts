@@ -12,7 +12,7 @@ export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, 
 export { routeCaller, problem } from "./route-guard";
 export {
   createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changePassword, resetUserMfa,
-  completeRequiredPasswordChange, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, USERS_PAGE_SIZE,
+  completeRequiredPasswordChange, userListFiltersSchema, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, passwordDistrusted, MIN_PASSWORD_LENGTH } from "./password";
 export { PasswordRefusedError } from "./password-screening";

@@ -9,7 +9,7 @@ import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./thro
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
 import { revokeUserGrants } from "../oidc/consents";
-import { resetMfa } from "../mfa/factors";
+import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
 import { liveSessionWhere } from "./live-session";
 import type { CurrentUser } from "./session-user";
@@ -72,12 +72,24 @@ export async function createUser(input: NewUser, ctx: AuditContext, granter: Gra
 
 export const USERS_PAGE_SIZE = 25;
 
-export type UserListQuery = { search?: string; page?: number };
+/** The user list's filters, as the console's query string carries them (each optional). */
+export const userListFiltersSchema = z.object({
+  q: z.string().trim().max(100).optional().catch(undefined),
+  role: z.enum(ROLES).optional().catch(undefined),
+  status: z.enum(["active", "disabled"]).optional().catch(undefined),
+  secondFactor: z.enum(["with", "without"]).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100_000).optional().catch(undefined),
+});
+export type UserListQuery = z.infer<typeof userListFiltersSchema>;
 
-export async function listUsers({ search, page = 1 }: UserListQuery) {
-  const where: Prisma.UserWhereInput = search
-    ? { OR: [{ email: { contains: search, mode: "insensitive" } }, { name: { contains: search, mode: "insensitive" } }] }
-    : {};
+export async function listUsers({ q, role, status, secondFactor, page = 1 }: UserListQuery) {
+  const filters: Prisma.UserWhereInput[] = [
+    ...(q ? [{ OR: [{ email: { contains: q, mode: "insensitive" as const } }, { name: { contains: q, mode: "insensitive" as const } }] }] : []),
+    ...(role ? [{ roles: { has: role } }] : []),
+    ...(status ? [{ disabledAt: status === "disabled" ? { not: null } : null }] : []),
+    ...(secondFactor ? [secondFactor === "with" ? HAS_SECOND_FACTOR : { NOT: HAS_SECOND_FACTOR }] : []),
+  ];
+  const where: Prisma.UserWhereInput = { AND: filters };
   const now = new Date();
   const [total, users] = await Promise.all([
     db().user.count({ where }),
@@ -98,11 +110,12 @@ export async function listUsers({ search, page = 1 }: UserListQuery) {
       },
     }),
   ]);
+  const factors = await secondFactorsOf(users.map((u) => u.id));
   return {
     total,
     page,
     pageCount: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)),
-    users: users.map(({ _count, ...u }) => ({ ...u, activeSessions: _count.sessions })),
+    users: users.map(({ _count, ...u }) => ({ ...u, activeSessions: _count.sessions, secondFactors: factors.get(u.id)! })),
   };
 }
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { readConfig } from "../config";
-import { db } from "../db/client";
+import { db, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 import { listPasskeys, type PasskeyView } from "./passkeys";
 import { remainingBackupCodes } from "./backup-codes";
@@ -14,6 +14,9 @@ export type FactorSummary = {
   backupCodesRemaining: number;
   mfaRequired: boolean;
 };
+
+/** Users with a second factor (an activated authenticator app or a passkey), as a query filter for user lists. */
+export const HAS_SECOND_FACTOR = { OR: [{ totp: { is: { activatedAt: { not: null } } } }, { passkeys: { some: {} } }] } satisfies Prisma.UserWhereInput;
 
 /** The roles whose members must have a second factor (GATEHOUSE_MFA_REQUIRED_ROLES). */
 export function mfaRequiredRoles() {

@@ -2,9 +2,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
-import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changePassword, createUser, listUsers, setDisabled, setRoles, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changePassword, createUser, listUsers, setDisabled, setRoles, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
 import { resetDatabase } from "../support/db";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
+import { enrollTotp, withPasskey } from "../support/mfa";
 
 beforeEach(resetDatabase);
 
@@ -47,7 +48,7 @@ describe("sessions", () => {
     // Used 50 minutes in: the default limit (60) counts from then.
     expect(await findActiveSession(used, minutes(50))).not.toBeNull();
     expect((await listActiveSessions(user.id, minutes(61))).map((s) => s.id)).toEqual([used]);
-    expect((await listUsers({ search: user.email })).users[0]?.activeSessions).toBe(2);
+    expect((await listUsers({ q: user.email })).users[0]?.activeSessions).toBe(2);
 
     expect(await findActiveSession(idle, minutes(61))).toBeNull();
     const ended = await db().session.findUniqueOrThrow({ where: { id: idle } });
@@ -186,8 +187,29 @@ describe("user administration", () => {
     expect(first.users).toHaveLength(USERS_PAGE_SIZE);
     expect(first.pageCount).toBe(2);
     expect((await listUsers({ page: 2 })).users).toHaveLength(4);
-    const found = await listUsers({ search: "NEEDLE" });
+    const found = await listUsers({ q: "NEEDLE" });
     expect(found.users.map((u) => u.email)).toEqual(["needle@example.test"]);
+  });
+});
+
+describe("the user list's filters", () => {
+  it("finds accounts by role, status and second factor, together with the search, and says which factors each has", async () => {
+    const adminWithTotp = await makeUser({ email: "admin-totp@example.test", roles: ["admin"] });
+    await enrollTotp(adminWithTotp);
+    await makeUser({ email: "admin-bare@example.test", roles: ["admin"] });
+    const analyst = await makeUser({ email: "analyst-key@example.test", roles: ["analyst"] });
+    await withPasskey(analyst.id);
+    const leaver = await makeUser({ email: "leaver-bare@example.test" });
+    await setDisabled(leaver.id, true, ctx);
+    const emails = async (query: Parameters<typeof listUsers>[0]) => (await listUsers(query)).users.map((u) => u.email).sort();
+
+    expect(await emails({ role: "admin", secondFactor: "without" })).toEqual(["admin-bare@example.test"]);
+    expect(await emails({ secondFactor: "with" })).toEqual(["admin-totp@example.test", "analyst-key@example.test"]);
+    expect(await emails({ status: "disabled" })).toEqual(["leaver-bare@example.test"]);
+    expect(await emails({ status: "active", q: "BARE" })).toEqual(["admin-bare@example.test"]);
+    expect((await listUsers({ role: "analyst" })).users[0]?.secondFactors).toEqual({ totp: false, passkeys: 1 });
+    // What the query string brings is checked: nonsense is ignored, not an error.
+    expect(userListFiltersSchema.parse({ role: "root", status: ["active", "disabled"], secondFactor: "maybe", page: "-1" })).toEqual({});
   });
 });
 

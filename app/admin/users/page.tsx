@@ -1,43 +1,54 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { z } from "zod";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { listUsers, requireAccess } from "@/lib/auth";
+import { listUsers, requireAccess, ROLES, userListFiltersSchema } from "@/lib/auth";
 import { CreateUserForm } from "./create-user-form";
 
 export const metadata: Metadata = { title: "Users" };
 
-const querySchema = z.object({
-  q: z.string().trim().max(100).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100_000).optional().catch(undefined),
-});
+const select = "rounded-md border border-slate-300 bg-white px-2 py-2 text-sm";
 
 export default async function UsersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await requireAccess("users");
-  const { q, page } = querySchema.parse(await searchParams);
-  const result = await listUsers({ search: q || undefined, page });
-  const pageHref = (p: number) => `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), page: String(p) })}`;
+  const filters = userListFiltersSchema.parse(await searchParams);
+  const result = await listUsers(filters);
+  const { page: _page, ...kept } = filters;
+  const pageHref = (p: number) => `/admin/users?${new URLSearchParams({ ...(Object.fromEntries(Object.entries(kept).filter(([, v]) => v)) as Record<string, string>), page: String(p) })}`;
 
   return (
     <>
-      <PageHeader title="Users" description={`${result.total} account${result.total === 1 ? "" : "s"}.`} />
+      <PageHeader title="Users" description={`${result.total} account${result.total === 1 ? "" : "s"}${Object.values(kept).some(Boolean) ? " match" : ""}.`} />
       <div className="space-y-6">
         <Card>
-          <form role="search" className="mb-4 flex gap-2" action="/admin/users">
+          <form role="search" className="mb-4 flex flex-wrap gap-2" action="/admin/users">
             <label htmlFor="user-search" className="sr-only">
               Search users
             </label>
             <input
               id="user-search"
               name="q"
-              defaultValue={q}
+              defaultValue={filters.q}
               placeholder="Search by email or name"
               className="w-full max-w-sm rounded-md border border-slate-300 px-3 py-2 text-sm"
             />
+            <select name="role" aria-label="Role" defaultValue={filters.role ?? ""} className={select}>
+              <option value="">Any role</option>
+              {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+            </select>
+            <select name="status" aria-label="Status" defaultValue={filters.status ?? ""} className={select}>
+              <option value="">Active or disabled</option>
+              <option value="active">Active</option>
+              <option value="disabled">Disabled</option>
+            </select>
+            <select name="secondFactor" aria-label="Second factor" defaultValue={filters.secondFactor ?? ""} className={select}>
+              <option value="">With or without a second factor</option>
+              <option value="with">With a second factor</option>
+              <option value="without">Without a second factor</option>
+            </select>
             <button className="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm hover:bg-slate-50">Search</button>
           </form>
           {result.users.length === 0 ? (
@@ -48,6 +59,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
                 <Th>User</Th>
                 <Th>Roles</Th>
                 <Th>Status</Th>
+                <Th>Second factor</Th>
                 <Th>Last sign-in</Th>
                 <Th>Sessions</Th>
               </TableHead>
@@ -70,6 +82,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
                       </div>
                     </Td>
                     <Td>{u.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}</Td>
+                    <Td><SecondFactors factors={u.secondFactors} /></Td>
                     <Td><LocalTime at={u.lastSignInAt} /></Td>
                     <Td>{u.activeSessions}</Td>
                   </tr>
@@ -95,4 +108,9 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
       </div>
     </>
   );
+}
+
+function SecondFactors({ factors }: { factors: { totp: boolean; passkeys: number } }) {
+  const names = [factors.totp ? "Authenticator app" : null, factors.passkeys === 1 ? "Passkey" : factors.passkeys > 1 ? `${factors.passkeys} passkeys` : null].filter(Boolean);
+  return names.length ? <span className="text-sm">{names.join(", ")}</span> : <Badge tone="amber">None</Badge>;
 }
