@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { changePassword, endAllSessions, endSession, guardedAction, nameSchema, newPasswordPairSchema, passwordRefused, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
+import { changePassword, endAllSessions, endSession, guardedAction, hasFreshMfa, nameSchema, newPasswordPairSchema, passwordRefused, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
 
 export const updateProfileAction = guardedAction("signed-in", z.object({ name: nameSchema }), async ({ name }, user, ctx) => {
   await updateName(user.id, name, ctx);
@@ -19,7 +19,7 @@ export const changePasswordAction = guardedAction(
   passwordForm,
   async (form, user, ctx) => {
     const disconnectApps = form.disconnectApps === "on";
-    const result = await changePassword(user, form.currentPassword, form.newPassword, ctx, { disconnectApps });
+    const result = await changePassword(user, form.currentPassword, form.newPassword, ctx, { disconnectApps, factorVerified: hasFreshMfa(user) });
     if (!result.ok && result.reason === "unacceptable_password") return { ok: false, fieldErrors: { newPassword: [result.message] } };
     if (!result.ok) return passwordRefused(result, "currentPassword", "That is not your current password.");
     revalidatePath("/account/security");

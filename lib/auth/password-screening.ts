@@ -74,8 +74,8 @@ async function breachCount(base: string, password: string): Promise<number | nul
       redirect: "error",
     });
     if (!response.ok) return null;
-    const body = await response.text();
-    if (body.length > PWNED_MAX_BYTES) return null;
+    const body = await textUpTo(response, PWNED_MAX_BYTES);
+    if (body === null) return null;
     for (const line of body.split("\n")) {
       const [lineSuffix, count] = line.trim().split(":");
       // Padding lines carry a count of 0: they are not breached passwords.
@@ -85,6 +85,21 @@ async function breachCount(base: string, password: string): Promise<number | nul
   } catch {
     return null;
   }
+}
+
+/** The body as text, or null (and the rest left unread) once it is larger than `maxBytes`. */
+async function textUpTo(response: Response, maxBytes: number): Promise<string | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      await response.body?.cancel();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function breached(password: string): Promise<PasswordScreening> {

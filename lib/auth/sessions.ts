@@ -172,8 +172,9 @@ export async function endSession(userId: string, sessionId: string, reason: Sess
 
 /** Ends all of a user's sessions, optionally keeping one (the caller's own). Returns how many ended. */
 export async function endAllSessions(userId: string, reason: SessionEndReason, ctx: AuditContext, keepSessionId?: string): Promise<number> {
+  // Live ones only: one already idle or expired is over, and is not counted as signed out now.
   const { count } = await db().session.updateMany({
-    where: { userId, endedAt: null, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) },
+    where: { userId, ...liveSessionWhere(new Date()), ...(keepSessionId ? { id: { not: keepSessionId } } : {}) },
     data: { endedAt: new Date(), endReason: reason },
   });
   if (count > 0) {

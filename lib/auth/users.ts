@@ -276,9 +276,9 @@ export async function changePassword(
   currentPassword: string,
   newPassword: string,
   ctx: AuditContext,
-  { disconnectApps = false } = {},
+  { disconnectApps = false, factorVerified = false } = {},
 ): Promise<PasswordChangeResult> {
-  const check = await checkSessionPassword(user, currentPassword, "password.change", ctx);
+  const check = await checkSessionPassword(user, currentPassword, "password.change", ctx, { factorVerified });
   if (!check.ok) return check;
   const userId = user.id;
   // Screened only once the current password is proven: the answer says nothing to a session thief.
@@ -330,7 +330,11 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
 export async function requirePasswordReset(userId: string, reason: string, ctx: AuditContext): Promise<boolean> {
   const count = await db().$transaction(async (tx) => {
     await forgetRecoveryLinks(tx, userId);
-    return (await tx.user.updateMany({ where: { id: userId, passwordResetRequiredAt: null }, data: { passwordResetRequiredAt: new Date() } })).count;
+    const credential = await tx.passwordCredential.findUnique({ where: { userId }, select: { changedAt: true } });
+    // Also over an admin's temporary password not yet replaced (required when it was set): it may
+    // be what leaked, and is distrusted from now on.
+    const notYetDistrusted = [{ passwordResetRequiredAt: null }, ...(credential ? [{ passwordResetRequiredAt: { lte: credential.changedAt } }] : [])];
+    return (await tx.user.updateMany({ where: { id: userId, OR: notYetDistrusted }, data: { passwordResetRequiredAt: new Date() } })).count;
   });
   if (count) await audit(ctx, { type: "security", action: "password.reset_required", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason } });
   return count > 0;

@@ -4,6 +4,7 @@ import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { afterFactorEnrolled, completeMfaStep } from "@/lib/auth/mfa-step";
 import { changePassword, completeRequiredPasswordChange, requirePasswordReset, setTemporaryPassword } from "@/lib/auth/users";
+import { reauthenticateWithPassword } from "@/lib/auth/reauthenticate";
 import { newPasswordPairSchema } from "@/lib/auth/password";
 import type { CurrentUser, PendingSignIn } from "@/lib/auth/current";
 import { userContext } from "@/lib/audit/context";
@@ -124,8 +125,32 @@ describe("signing in while a new password is required", () => {
     const user = await makeUser();
     const openSession = await passwordSignIn(user.email);
     await requirePasswordReset(user.id, "INC-5", ctx);
-    expect(await changePassword({ id: user.id, email: user.email, sessionId: openSession }, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null))).toMatchObject({ ok: true });
+    // That session proved a second factor recently: the old password with it still counts.
+    expect(await changePassword({ id: user.id, email: user.email, sessionId: openSession }, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null), { factorVerified: true })).toMatchObject({ ok: true });
     expect(await signedInUserId(await passwordSignIn(user.email, NEW_PASSWORD))).toBe(user.id);
+  });
+
+  it("a session opened before the incident cannot use the old password alone: not to change it, not to step up", async () => {
+    const user = await makeUser();
+    const openSession = await passwordSignIn(user.email);
+    await requirePasswordReset(user.id, "INC-6", ctx);
+    const me = { id: user.id, email: user.email, sessionId: openSession };
+    const verifiedAtSignIn = (await db().session.findUniqueOrThrow({ where: { id: openSession } })).passwordVerifiedAt;
+    expect(await changePassword(me, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null))).toEqual({ ok: false, reason: "password_distrusted" });
+    expect(await reauthenticateWithPassword(me, TEST_PASSWORD, userContext(user, null))).toEqual({ ok: false, reason: "password_distrusted" });
+    expect((await db().session.findUniqueOrThrow({ where: { id: openSession } })).passwordVerifiedAt).toEqual(verifiedAtSignIn);
+    expect(await db().auditEvent.count({ where: { outcome: "blocked", resourceId: user.id, action: { in: ["password.change", "session.reauthenticate"] } } })).toBe(2);
+    // The old password still opens nothing, and a wrong one is still just wrong.
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ reason: "refused" });
+    expect(await changePassword(me, "not my password", NEW_PASSWORD, userContext(user, null))).toEqual({ ok: false, reason: "wrong_password" });
+  });
+
+  it("an incident's requirement over an admin's temporary password not yet replaced distrusts it too", async () => {
+    const user = await flaggedUser();
+    expect(await requirePasswordReset(user.id, "INC-8: the temporary password was sent by chat", ctx)).toBe(true);
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toEqual({ ok: false, reason: "refused", refusal: "password_distrusted" });
+    // Asked again, nothing changes (and nothing is audited twice).
+    expect(await requirePasswordReset(user.id, "INC-8", ctx)).toBe(false);
   });
 
   it("an account without the flag signs in as before", async () => {

@@ -45,7 +45,7 @@ function refusalMessage({ refusal, retryAfterSeconds }: RefusedSignIn): string {
     case "password_distrusted":
       // Said only to someone who typed the right password: it tells nothing to anyone else.
       return recoveryAvailable()
-        ? "Your password must be replaced: it may be known to someone else. We have sent a link to your email address; choose a new password with it."
+        ? "Your password must be replaced: it may be known to someone else. A link to choose a new one is on its way to your email address (a few an hour at most: if none comes, use the latest, or ask your administrator)."
         : "Your password must be replaced: it may be known to someone else. Ask your administrator for a temporary password.";
   }
 }

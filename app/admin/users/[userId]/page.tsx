@@ -122,7 +122,7 @@ function PasswordStatus({ user }: { user: { passwordResetRequiredAt: Date | null
   return (
     <div className="space-y-1 text-sm text-slate-700" data-testid="password-status">
       <p>{user.password ? <>Set <LocalTime at={user.password.changedAt} />.</> : "No password: this account signs in with a passkey only."}</p>
-      {required && passwordDistrusted(required, user.password?.changedAt) && (
+      {required && user.password && passwordDistrusted(required, user.password.changedAt) && (
         <p>
           <Badge tone="amber">New password required</Badge> since <LocalTime at={required} />: the current password is distrusted. A sign-in with it
           needs a second factor or a passkey first; with the password alone it is refused and the user is mailed a recovery link. A temporary
