@@ -93,10 +93,8 @@ async function textUpTo(response: Response, maxBytes: number): Promise<string | 
   let size = 0;
   for await (const chunk of response.body ?? []) {
     size += chunk.byteLength;
-    if (size > maxBytes) {
-      await response.body?.cancel();
-      return null;
-    }
+    // Leaving the loop cancels the rest of the body.
+    if (size > maxBytes) return null;
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");

@@ -2,6 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { passwordDistrusted, verifyPassword } from "./password";
+import { mailConfigured } from "../mail";
 import { endSession, markPasswordVerified } from "./sessions";
 import { clearPasswordFailures, takePasswordTry } from "./throttle";
 import type { CurrentUser } from "./session-user";
@@ -67,7 +68,9 @@ export function passwordRefused(check: Exclude<SessionPasswordCheck, { ok: true 
   if (check.reason === "password_distrusted") {
     return {
       ok: false,
-      message: "Your password must be replaced: it may be known to someone else, so it no longer proves it is you. Confirm with a second factor if you have one, or sign out and use “Forgot your password?”.",
+      message: `Your password must be replaced: it may be known to someone else, so it no longer proves it is you. ${
+        mailConfigured() ? "Confirm with a second factor if you have one, or sign out and use “Forgot your password?”." : "Confirm with a second factor if you have one, or ask your administrator for a temporary password."
+      }`,
     };
   }
   if (check.signedOut) return { ok: false, message: "Too many wrong passwords: this session was signed out. Sign in again later." };

@@ -17,7 +17,8 @@ export type SessionEndReason =
   | "incident_response"
   | "mfa_reset"
   | "password_guessing"
-  | "idle_timeout";
+  | "idle_timeout"
+  | "password_distrusted";
 
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
@@ -172,15 +173,28 @@ export async function endSession(userId: string, sessionId: string, reason: Sess
 
 /** Ends all of a user's sessions, optionally keeping one (the caller's own). Returns how many ended. */
 export async function endAllSessions(userId: string, reason: SessionEndReason, ctx: AuditContext, keepSessionId?: string): Promise<number> {
-  // Live ones only: one already idle or expired is over, and is not counted as signed out now.
-  const { count } = await db().session.updateMany({
-    where: { userId, ...liveSessionWhere(new Date()), ...(keepSessionId ? { id: { not: keepSessionId } } : {}) },
-    data: { endedAt: new Date(), endReason: reason },
-  });
+  const others = keepSessionId ? { id: { not: keepSessionId } } : {};
+  const now = new Date();
+  // Every one not ended is marked (an idle one would come back if the idle limit were raised), but
+  // only the live ones count as signed out now.
+  const count = await db().session.count({ where: { userId, ...liveSessionWhere(now), ...others } });
+  await db().session.updateMany({ where: { userId, endedAt: null, ...others }, data: { endedAt: now, endReason: reason } });
   if (count > 0) {
     await audit(ctx, {
       type: "session", action: "session.revoke_all", outcome: "success",
       resource: { type: "user", id: userId }, metadata: { reason, sessionsEnded: count, kept: keepSessionId ?? null },
+    });
+  }
+  return count;
+}
+
+/** Ends the user's sessions that only the password vouches for: no second factor or passkey verified in them. */
+export async function endPasswordOnlySessions(userId: string, ctx: AuditContext): Promise<number> {
+  const { count } = await db().session.updateMany({ where: { userId, endedAt: null, mfaVerifiedAt: null }, data: { endedAt: new Date(), endReason: "password_distrusted" } });
+  if (count > 0) {
+    await audit(ctx, {
+      type: "session", action: "session.revoke_all", outcome: "success", resource: { type: "user", id: userId },
+      metadata: { reason: "password_distrusted", sessionsEnded: count, kept: "sessions verified with a second factor" },
     });
   }
   return count;

@@ -4,7 +4,7 @@ import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, passwordDistrusted, verifyPassword } from "./password";
 import { requireAcceptablePassword, screenNewPassword } from "./password-screening";
-import { awaitsPasswordChange, endAllSessions, leavePasswordChangeStage } from "./sessions";
+import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { learnFromCompletedSignIn } from "../risk";
@@ -257,8 +257,14 @@ export type PasswordChangeResult =
  */
 export async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date, { temporary = false } = {}): Promise<void> {
   await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
-  // A temporary password (set by an admin) must be replaced at the next sign-in.
-  await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: temporary ? now : null } });
+  if (temporary) {
+    // A temporary password (set by an admin) must be replaced at the next sign-in.
+    await tx.user.update({ where: { id: userId }, data: { passwordResetRequiredAt: now } });
+  } else {
+    // `now` is when the caller's checks began: a requirement an incident set while they ran (the
+    // screening, the hash) is newer, and stays.
+    await tx.user.updateMany({ where: { id: userId, OR: [{ passwordResetRequiredAt: null }, { passwordResetRequiredAt: { lte: now } }] }, data: { passwordResetRequiredAt: null } });
+  }
   await forgetRecoveryLinks(tx, userId);
 }
 
@@ -278,7 +284,8 @@ export async function changePassword(
   ctx: AuditContext,
   { disconnectApps = false, factorVerified = false } = {},
 ): Promise<PasswordChangeResult> {
-  const check = await checkSessionPassword(user, currentPassword, "password.change", ctx, { factorVerified });
+  const started = new Date();
+  const check = await checkSessionPassword(user, currentPassword, "password.change", ctx, { now: started, factorVerified });
   if (!check.ok) return check;
   const userId = user.id;
   // Screened only once the current password is proven: the answer says nothing to a session thief.
@@ -290,7 +297,7 @@ export async function changePassword(
   // Apps first: if that fails, the old password still works and the user can simply try again.
   if (disconnectApps) await revokeUserGrants(userId, ctx);
   const hash = await hashPassword(newPassword);
-  await db().$transaction((tx) => storeNewPassword(tx, userId, hash, new Date()));
+  await db().$transaction((tx) => storeNewPassword(tx, userId, hash, started));
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, user.sessionId);
   return { ok: true, endedSessions };
@@ -326,9 +333,17 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
   await clearPasswordFailures(user.email);
 }
 
-/** Incident response: the next sign-in must choose a new password (sessions end separately). */
+/**
+ * Incident response: the password is distrusted, and the next sign-in must choose a new one after
+ * a second factor (lib/mfa/requirement.ts). The sessions the password alone opened end now: they
+ * may be the attacker's, who could otherwise enroll a factor of their own within the step-up
+ * window and then change the password. Sessions verified with a factor stay (ending them is a
+ * step of its own).
+ */
 export async function requirePasswordReset(userId: string, reason: string, ctx: AuditContext): Promise<boolean> {
   const count = await db().$transaction(async (tx) => {
+    // The user's row lock orders this against a password being stored at the same moment.
+    await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
     await forgetRecoveryLinks(tx, userId);
     const credential = await tx.passwordCredential.findUnique({ where: { userId }, select: { changedAt: true } });
     // Also over an admin's temporary password not yet replaced (required when it was set): it may
@@ -336,7 +351,10 @@ export async function requirePasswordReset(userId: string, reason: string, ctx: 
     const notYetDistrusted = [{ passwordResetRequiredAt: null }, ...(credential ? [{ passwordResetRequiredAt: { lte: credential.changedAt } }] : [])];
     return (await tx.user.updateMany({ where: { id: userId, OR: notYetDistrusted }, data: { passwordResetRequiredAt: new Date() } })).count;
   });
-  if (count) await audit(ctx, { type: "security", action: "password.reset_required", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason } });
+  if (count) {
+    await audit(ctx, { type: "security", action: "password.reset_required", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason } });
+    await endPasswordOnlySessions(userId, ctx);
+  }
   return count > 0;
 }
 

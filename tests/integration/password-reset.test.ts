@@ -3,9 +3,9 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { afterFactorEnrolled, completeMfaStep } from "@/lib/auth/mfa-step";
-import { changePassword, completeRequiredPasswordChange, requirePasswordReset, setTemporaryPassword } from "@/lib/auth/users";
+import { changePassword, completeRequiredPasswordChange, requirePasswordReset, setTemporaryPassword, storeNewPassword } from "@/lib/auth/users";
 import { reauthenticateWithPassword } from "@/lib/auth/reauthenticate";
-import { newPasswordPairSchema } from "@/lib/auth/password";
+import { hashPassword, newPasswordPairSchema } from "@/lib/auth/password";
 import type { CurrentUser, PendingSignIn } from "@/lib/auth/current";
 import { userContext } from "@/lib/audit/context";
 import { resetDatabase } from "../support/db";
@@ -124,16 +124,21 @@ describe("signing in while a new password is required", () => {
   it("a password changed another way (an admin session that was already open) also satisfies the requirement", async () => {
     const user = await makeUser();
     const openSession = await passwordSignIn(user.email);
+    // A session that verified a second factor is not ended by the requirement.
+    await db().session.update({ where: { id: openSession }, data: { mfaVerifiedAt: new Date() } });
     await requirePasswordReset(user.id, "INC-5", ctx);
+    expect(await findActiveSession(openSession)).not.toBeNull();
     // That session proved a second factor recently: the old password with it still counts.
     expect(await changePassword({ id: user.id, email: user.email, sessionId: openSession }, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null), { factorVerified: true })).toMatchObject({ ok: true });
     expect(await signedInUserId(await passwordSignIn(user.email, NEW_PASSWORD))).toBe(user.id);
   });
 
-  it("a session opened before the incident cannot use the old password alone: not to change it, not to step up", async () => {
+  it("a session the password alone opened before the incident ends; nor could it use the old password to change it or step up", async () => {
     const user = await makeUser();
     const openSession = await passwordSignIn(user.email);
     await requirePasswordReset(user.id, "INC-6", ctx);
+    expect(await findActiveSession(openSession)).toBeNull();
+    expect((await db().session.findUniqueOrThrow({ where: { id: openSession } })).endReason).toBe("password_distrusted");
     const me = { id: user.id, email: user.email, sessionId: openSession };
     const verifiedAtSignIn = (await db().session.findUniqueOrThrow({ where: { id: openSession } })).passwordVerifiedAt;
     expect(await changePassword(me, TEST_PASSWORD, NEW_PASSWORD, userContext(user, null))).toEqual({ ok: false, reason: "password_distrusted" });
@@ -143,6 +148,18 @@ describe("signing in while a new password is required", () => {
     // The old password still opens nothing, and a wrong one is still just wrong.
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ reason: "refused" });
     expect(await changePassword(me, "not my password", NEW_PASSWORD, userContext(user, null))).toEqual({ ok: false, reason: "wrong_password" });
+  });
+
+  it("a requirement set while a new password was being checked and hashed stays in force", async () => {
+    const user = await makeUser();
+    const changeBegan = new Date(Date.now() - 2_000);
+    await requirePasswordReset(user.id, "INC-10: raised mid-change", ctx);
+    const hash = await hashPassword(NEW_PASSWORD);
+    await db().$transaction((tx) => storeNewPassword(tx, user.id, hash, changeBegan));
+    const after = await db().user.findUniqueOrThrow({ where: { id: user.id }, include: { password: true } });
+    expect(after.passwordResetRequiredAt).not.toBeNull();
+    // And the password stored under it is distrusted like the one before.
+    expect(await signInWithPassword({ email: user.email, password: NEW_PASSWORD }, client(), null)).toEqual({ ok: false, reason: "refused", refusal: "password_distrusted" });
   });
 
   it("an incident's requirement over an admin's temporary password not yet replaced distrusts it too", async () => {
@@ -165,6 +182,8 @@ describe("completing the required password change", () => {
     const earlier = await passwordSignIn(user.email); // opened before the incident, with the old password
     const { authenticator } = await withPasskey(user.id);
     await requirePasswordReset(user.id, "INC-3", ctx);
+    // The password alone opened it: it ended with the requirement.
+    expect(await findActiveSession(earlier)).toBeNull();
     const passkey = await signInWithPasskey(await assertion(authenticator, null), client(), null);
     if (!passkey.ok) throw new Error("passkey sign-in failed");
     const sessionId = passkey.sessionId;
@@ -173,7 +192,7 @@ describe("completing the required password change", () => {
     expect(await completeRequiredPasswordChange(user.id, sessionId, TEST_PASSWORD, audit)).toEqual({ ok: false, reason: "same_password" });
     expect(await findActiveSession(sessionId)).toMatchObject({ stage: "password_change_required" });
 
-    expect(await completeRequiredPasswordChange(user.id, sessionId, NEW_PASSWORD, audit)).toEqual({ ok: true, endedSessions: 1 });
+    expect(await completeRequiredPasswordChange(user.id, sessionId, NEW_PASSWORD, audit)).toEqual({ ok: true, endedSessions: 0 });
     const session = await findActiveSession(sessionId);
     expect(session).toMatchObject({ stage: "active" });
     expect(session!.expiresAt.getTime() - Date.now()).toBeGreaterThan(PENDING_MS);
