@@ -4,6 +4,7 @@ import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { setDisabled } from "@/lib/auth";
+import { requirePasswordReset } from "@/lib/auth/users";
 import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { resetDatabase } from "../support/db";
 import { codeAt, withTotp } from "../support/mfa";
@@ -24,6 +25,7 @@ vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
 const users = await import("@/app/admin/users/actions");
 const clients = await import("@/app/admin/clients/actions");
 const risk = await import("@/app/admin/risk/actions");
+const account = await import("@/app/account/actions");
 
 beforeEach(async () => {
   signedIn = null;
@@ -115,3 +117,16 @@ describe("admin actions that give access", () => {
   });
 });
 
+describe("changing a password an incident distrusts, from a session verified with a second factor", () => {
+  it("works with the factor fresh: the owner who proved it replaces the password, which then satisfies the requirement", async () => {
+    signedIn = await adminVerified(1);
+    // The session verified TOTP, so the requirement leaves it open.
+    await requirePasswordReset(signedIn.id, "INC-11: credential stuffing", ctx);
+    expect(await findActiveSession(signedIn.sessionId)).not.toBeNull();
+    const newPassword = "a brand new passphrase for the owner";
+    const fields = form({ currentPassword: TEST_PASSWORD, newPassword, confirmPassword: newPassword });
+    expect(await account.changePasswordAction({}, fields)).toMatchObject({ ok: true });
+    expect((await db().user.findUniqueOrThrow({ where: { id: signedIn.id } })).passwordResetRequiredAt).toBeNull();
+    expect(await signInWithPassword({ email: signedIn.email, password: newPassword }, client(), null)).toMatchObject({ ok: true });
+  });
+});
