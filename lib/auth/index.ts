@@ -14,7 +14,7 @@ export {
   createUser, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changePassword, resetUserMfa,
   completeRequiredPasswordChange, userListFiltersSchema, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, USERS_PAGE_SIZE,
 } from "./users";
-export { newPasswordSchema, newPasswordPairSchema, passwordDistrusted, MIN_PASSWORD_LENGTH } from "./password";
+export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH, type PasswordState } from "./password";
 export { PasswordRefusedError } from "./password-screening";
 export { requestPasswordRecovery, recoveryLinkAccount, resetPasswordWithLink, recoveryAvailable, recoveryRequestSchema } from "./recovery";
 export { ensureFirstAdminPath, isSetupTokenUsable, redeemSetupToken } from "./first-admin";

@@ -29,6 +29,15 @@ export function passwordDistrusted(resetRequiredAt: Date | null, changedAt: Date
   return !!resetRequiredAt && (!changedAt || resetRequiredAt > changedAt);
 }
 
+/** How an account's password stands: none (passkey only), set, an admin's temporary one, or distrusted. */
+export type PasswordState = "none" | "set" | "temporary" | "distrusted";
+
+export function passwordState(resetRequiredAt: Date | null, changedAt: Date | null | undefined): PasswordState {
+  if (!changedAt) return "none";
+  if (passwordDistrusted(resetRequiredAt, changedAt)) return "distrusted";
+  return resetRequiredAt ? "temporary" : "set";
+}
+
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);
 }

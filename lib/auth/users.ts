@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
-import { hashPassword, newPasswordSchema, passwordDistrusted, verifyPassword } from "./password";
+import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "./password";
 import { requireAcceptablePassword, screenNewPassword } from "./password-screening";
 import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
@@ -126,11 +126,12 @@ export async function findEnabledAccount(userId: string): Promise<{ id: string; 
   return { id: user.id, name: user.name, email: user.email, roles: user.roles, updatedAt: user.updatedAt };
 }
 
-export function findUser(userId: string) {
-  return db().user.findUnique({
+export async function findUser(userId: string) {
+  const user = await db().user.findUnique({
     where: { id: userId },
     select: { id: true, email: true, name: true, roles: true, disabledAt: true, passwordResetRequiredAt: true, password: { select: { changedAt: true } } },
   });
+  return user && { ...user, passwordState: passwordState(user.passwordResetRequiredAt, user.password?.changedAt) };
 }
 
 /**
@@ -146,10 +147,12 @@ export async function listAccountsForReview(now = new Date()) {
       _count: { select: { sessions: { where: liveSessionWhere(now) } } },
     },
   });
+  const factors = await secondFactorsOf(users.map((u) => u.id));
   return users.map(({ _count, password, ...user }) => ({
     ...user,
     passwordChangedAt: password?.changedAt ?? null,
-    passwordDistrusted: passwordDistrusted(user.passwordResetRequiredAt, password?.changedAt),
+    passwordState: passwordState(user.passwordResetRequiredAt, password?.changedAt),
+    secondFactors: factors.get(user.id)!,
     activeSessions: _count.sessions,
   }));
 }
@@ -320,14 +323,11 @@ export async function resetUserMfa(userId: string, reason: string, ctx: AuditCon
  * channel they trust; it is never shown or logged by Gatehouse.
  */
 export async function setTemporaryPassword(userId: string, password: string, ctx: AuditContext, now = new Date()): Promise<void> {
+  const user = await existingUser(db(), userId);
   // Whoever learns a guessable temporary password first signs in as the user: screened like any.
-  await requireAcceptablePassword(password, await existingUser(db(), userId));
+  await requireAcceptablePassword(password, user);
   const hash = await hashPassword(password);
-  const user = await db().$transaction(async (tx) => {
-    const user = await existingUser(tx, userId);
-    await storeNewPassword(tx, userId, hash, now, { temporary: true });
-    return user;
-  });
+  await db().$transaction((tx) => storeNewPassword(tx, userId, hash, now, { temporary: true }));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   await endAllSessions(userId, "password_changed", ctx);
   await clearPasswordFailures(user.email);

@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { stringify } from "csv-stringify/sync";
 // lib/auth's index also loads next-auth (Next.js only); the users module is enough here.
 import { listAccountsForReview } from "../auth/users";
-import { secondFactorsOf } from "../mfa";
+import type { PasswordState } from "../auth/password";
+import { factorNames } from "../mfa";
 import { audit, type AuditContext } from "../audit";
 
 // The periodic user access review (SOC 2 CC6.2 and CC6.3): every account with its roles, status,
@@ -19,23 +20,16 @@ export type AccessReview = { csv: string; accounts: number; digest: string; gene
 
 const iso = (date: Date | null) => date?.toISOString() ?? "";
 
-function passwordState(account: { passwordChangedAt: Date | null; passwordResetRequiredAt: Date | null; passwordDistrusted: boolean }): string {
-  if (!account.passwordChangedAt) return "none (passkey only)";
-  if (account.passwordDistrusted) return "distrusted: new one required";
-  return account.passwordResetRequiredAt ? "temporary: to be replaced" : "set";
-}
+const PASSWORD_STATES: Record<PasswordState, string> = {
+  none: "none (passkey only)", set: "set", temporary: "temporary: to be replaced", distrusted: "distrusted: new one required",
+};
 
 export async function buildAccessReview(now = new Date()): Promise<AccessReview> {
   const accounts = await listAccountsForReview(now);
-  const factors = await secondFactorsOf(accounts.map((a) => a.id));
-  const rows = accounts.map((a) => {
-    const f = factors.get(a.id)!;
-    const names = [f.totp ? "authenticator app" : null, f.passkeys > 0 ? "passkey" : null].filter(Boolean).join(" + ");
-    return [
-      a.email, a.name, a.roles.join(" "), a.disabledAt ? `disabled ${iso(a.disabledAt)}` : "active", iso(a.createdAt), iso(a.lastSignInAt),
-      names || "none", String(f.passkeys), iso(a.passwordChangedAt), passwordState(a), String(a.activeSessions),
-    ];
-  });
+  const rows = accounts.map((a) => [
+    a.email, a.name, a.roles.join(" "), a.disabledAt ? `disabled ${iso(a.disabledAt)}` : "active", iso(a.createdAt), iso(a.lastSignInAt),
+    factorNames(a.secondFactors).join(" + ") || "none", String(a.secondFactors.passkeys), iso(a.passwordChangedAt), PASSWORD_STATES[a.passwordState], String(a.activeSessions),
+  ]);
   // escape_formulas: a name typed as =HYPERLINK(…) must not run in the reviewer's spreadsheet.
   const csv = stringify([[...COLUMNS], ...rows], { escape_formulas: true });
   return { csv, accounts: accounts.length, digest: createHash("sha256").update(csv).digest("hex"), generatedAt: now.toISOString() };

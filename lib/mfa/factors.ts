@@ -15,6 +15,12 @@ export type FactorSummary = {
   mfaRequired: boolean;
 };
 
+/** A user's second factors in words ("Authenticator app", "2 passkeys"); empty when none. */
+export function factorNames(factors: Pick<SecondFactors, "totp" | "passkeys">): string[] {
+  const passkeys = factors.passkeys === 1 ? "Passkey" : factors.passkeys > 1 ? `${factors.passkeys} passkeys` : null;
+  return [factors.totp ? "Authenticator app" : null, passkeys].filter((name) => name !== null);
+}
+
 /** Users with a second factor (an activated authenticator app or a passkey), as a query filter for user lists. */
 export const HAS_SECOND_FACTOR = { OR: [{ totp: { is: { activatedAt: { not: null } } } }, { passkeys: { some: {} } }] } satisfies Prisma.UserWhereInput;
 

@@ -30,7 +30,8 @@ export type RequirementInput = {
 
 export function signInRequirement(input: RequirementInput): SignInRequirement {
   // A distrusted password proves nothing: a factor must, even on a remembered device.
-  const minimum = input.passwordDistrusted && (input.minimum ?? "none") === "none" ? "any" : (input.minimum ?? "none");
+  const asked = input.minimum ?? "none";
+  const minimum = input.passwordDistrusted && asked === "none" ? "any" : asked;
   if (!input.hasSecondFactor) {
     if (input.passwordDistrusted) return { stage: "refused", reason: "password_distrusted" };
     if (minimum !== "none") return { stage: "refused", reason: minimum === "passkey" ? "passkey_unavailable" : "second_factor_unavailable" };

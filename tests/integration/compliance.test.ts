@@ -421,7 +421,7 @@ describe("the user access review", () => {
     expect(rows).toHaveLength(4);
     expect(review.accounts).toBe(4);
     const row = (email: string) => rows.find((r) => r.email === email)!;
-    expect(row(admin.email)).toMatchObject({ roles: "user admin", status: "active", second_factors: "authenticator app", password_state: "set", last_sign_in_at: "" });
+    expect(row(admin.email)).toMatchObject({ roles: "user admin", status: "active", second_factors: "Authenticator app", password_state: "set", last_sign_in_at: "" });
     expect(row("leaver@example.test").status).toMatch(/^disabled \d{4}-/);
     expect(row("suspect@example.test")).toMatchObject({ second_factors: "none", password_state: "distrusted: new one required" });
     expect(row("prank@example.test").name).toBe("'=HYPERLINK(\"http://evil.example\")");

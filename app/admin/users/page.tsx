@@ -6,6 +6,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { listUsers, requireAccess, ROLES, userListFiltersSchema } from "@/lib/auth";
+import { factorNames } from "@/lib/mfa";
 import { CreateUserForm } from "./create-user-form";
 
 export const metadata: Metadata = { title: "Users" };
@@ -17,11 +18,12 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
   const filters = userListFiltersSchema.parse(await searchParams);
   const result = await listUsers(filters);
   const { page: _page, ...kept } = filters;
-  const pageHref = (p: number) => `/admin/users?${new URLSearchParams({ ...(Object.fromEntries(Object.entries(kept).filter(([, v]) => v)) as Record<string, string>), page: String(p) })}`;
+  const filtered = Object.values(kept).some(Boolean);
+  const pageHref = (p: number) => `/admin/users?${new URLSearchParams(Object.entries({ ...kept, page: p }).flatMap(([key, value]) => (value ? [[key, String(value)]] : [])))}`;
 
   return (
     <>
-      <PageHeader title="Users" description={`${result.total} account${result.total === 1 ? "" : "s"}${Object.values(kept).some(Boolean) ? " match" : ""}.`} />
+      <PageHeader title="Users" description={`${result.total} account${result.total === 1 ? "" : "s"}${filtered ? " match" : ""}.`} />
       <div className="space-y-6">
         <Card>
           <form role="search" className="mb-4 flex flex-wrap gap-2" action="/admin/users">
@@ -111,6 +113,6 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
 }
 
 function SecondFactors({ factors }: { factors: { totp: boolean; passkeys: number } }) {
-  const names = [factors.totp ? "Authenticator app" : null, factors.passkeys === 1 ? "Passkey" : factors.passkeys > 1 ? `${factors.passkeys} passkeys` : null].filter(Boolean);
+  const names = factorNames(factors);
   return names.length ? <span className="text-sm">{names.join(", ")}</span> : <Badge tone="amber">None</Badge>;
 }

@@ -7,7 +7,7 @@ import { Card } from "@/components/ui/card";
 import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { SessionsTable } from "@/components/sessions-table";
-import { findUser, listActiveSessions, MIN_PASSWORD_LENGTH, passwordDistrusted, requireAccess, signInLockedUntil } from "@/lib/auth";
+import { findUser, listActiveSessions, MIN_PASSWORD_LENGTH, requireAccess, signInLockedUntil, type PasswordState } from "@/lib/auth";
 import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction, unlockSignInAction } from "../actions";
 import { RolesForm } from "./roles-form";
 import { ResetMfaForm } from "./reset-mfa-form";
@@ -117,19 +117,18 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
 }
 
 /** When the password was set, and whether a new one is due: a support call starts here. */
-function PasswordStatus({ user }: { user: { passwordResetRequiredAt: Date | null; password: { changedAt: Date } | null } }) {
-  const required = user.passwordResetRequiredAt;
+function PasswordStatus({ user }: { user: { passwordState: PasswordState; passwordResetRequiredAt: Date | null; password: { changedAt: Date } | null } }) {
   return (
     <div className="space-y-1 text-sm text-slate-700" data-testid="password-status">
       <p>{user.password ? <>Set <LocalTime at={user.password.changedAt} />.</> : "No password: this account signs in with a passkey only."}</p>
-      {required && user.password && passwordDistrusted(required, user.password.changedAt) && (
+      {user.passwordState === "distrusted" && (
         <p>
-          <Badge tone="amber">New password required</Badge> since <LocalTime at={required} />: the current password is distrusted. A sign-in with it
+          <Badge tone="amber">New password required</Badge> since <LocalTime at={user.passwordResetRequiredAt} />: the current password is distrusted. A sign-in with it
           needs a second factor or a passkey first; with the password alone it is refused and the user is mailed a recovery link. A temporary
           password below lets them in without one.
         </p>
       )}
-      {required && !passwordDistrusted(required, user.password?.changedAt) && (
+      {user.passwordState === "temporary" && (
         <p>
           <Badge tone="amber">Temporary password</Badge> The user must replace it at the next sign-in.
         </p>
