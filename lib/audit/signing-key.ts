@@ -52,20 +52,29 @@ export function signingKeyOverlapMs(): number {
 }
 
 /**
- * Until when a retired key vouches for events (key-periods.ts): the time of the event at the
- * first checkpoint a newer key signed, plus the overlap. Once that event is purged, the time the
- * checkpoint's row was written (not chained, but the event that was is gone): the first remaining
- * event, which the chain verifier must make do with, can be months later after a long retention,
- * and an export needs no such allowance. Null for the current key and one nothing has replaced yet.
+ * Until when a retired key vouches for events, by the rule key-periods.ts applies to the chain: it
+ * is retired at the first checkpoint a newer key signed or at the chain's own record of a rotation
+ * to a newer key, whichever came first (so swapping the new key's first checkpoints for the
+ * leaked key's cannot move it later), plus the overlap. A checkpoint whose event was purged is
+ * dated by when its row was written (not chained, but the event that was is gone: the first
+ * remaining event, which the chain verifier must make do with, can be months later after a long
+ * retention, and an export needs no such allowance). Null for the current key and one nothing has
+ * replaced yet.
  */
 async function retiredKeyValidUntil(keyId: string): Promise<Date | null> {
   const order = signingKeyOrder();
   const rank = order.indexOf(keyId);
   if (rank <= 0) return null;
-  const retirement = await db().auditCheckpoint.findFirst({ where: { keyId: { in: order.slice(0, rank) } }, orderBy: { seq: "asc" }, select: { seq: true, at: true } });
-  if (!retirement) return null;
-  const event = await db().auditEvent.findUnique({ where: { seq: retirement.seq }, select: { at: true } });
-  return new Date((event ?? retirement).at.getTime() + signingKeyOverlapMs());
+  const newer = order.slice(0, rank);
+  const [checkpoint, rotations] = await Promise.all([
+    db().auditCheckpoint.findFirst({ where: { keyId: { in: newer } }, orderBy: { seq: "asc" }, select: { seq: true, at: true } }),
+    // Rotations are a handful in a chain's life: read them all, and match the key id here.
+    db().auditEvent.findMany({ where: { action: KEY_ROTATION_ACTION, outcome: "success" }, orderBy: { seq: "asc" }, select: { at: true, metadata: true } }),
+  ]);
+  const checkpointEvent = checkpoint ? await db().auditEvent.findUnique({ where: { seq: checkpoint.seq }, select: { at: true } }) : null;
+  const rotation = rotations.find((event) => newer.includes(String((event.metadata as { keyId?: unknown } | null)?.keyId)));
+  const times = [checkpoint ? (checkpointEvent ?? checkpoint).at : null, rotation?.at ?? null].filter((at) => at !== null).map((at) => at.getTime());
+  return times.length ? new Date(Math.min(...times) + signingKeyOverlapMs()) : null;
 }
 
 /**

@@ -1,7 +1,8 @@
 import "server-only";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
-import { db } from "../db/client";
+// lib/auth's index also loads next-auth (Next.js only); this runs in the worker too.
+import { findUser } from "../auth/users";
 import { audit, SYSTEM_CONTEXT } from "../audit/context";
 import { publicUrl } from "../config";
 import { mailConfigured, sendMail } from "../mail";
@@ -73,7 +74,7 @@ export async function deliverUserNotice(data: unknown, { lastTry = false } = {})
     return "invalid";
   }
   const notice = parsed.data;
-  const user = await db().user.findUnique({ where: { id: notice.userId }, select: { name: true, email: true } });
+  const user = await findUser(notice.userId);
   if (!user) return "no_account";
   try {
     await sendMail(noticeMail(notice, user, publicUrl("/account/security").href));

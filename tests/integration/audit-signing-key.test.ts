@@ -1,7 +1,7 @@
 import { sign } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { exportAuditEvents, findExportManifest, recordAuditEvent, recordSigningKeyRotation, verifyChain, auditFiltersSchema } from "@/lib/audit";
+import { auditPublicKey, exportAuditEvents, findExportManifest, recordAuditEvent, recordSigningKeyRotation, verifyChain, auditFiltersSchema } from "@/lib/audit";
 import { manifestSigningInput, verifyExport, type ExportManifest } from "@/lib/audit/manifest";
 import { eventTextHash } from "@/lib/audit/hash";
 import { CHECKPOINT_EVERY, checkpointStatement, insertCheckpoint, readRange } from "@/lib/audit/store";
@@ -224,6 +224,9 @@ describe("rotating the audit signing key", () => {
       const result = await verifyChain();
       expect(result).toMatchObject({ ok: false, firstBadSeq: recent.seq.toString() });
       expect(result.problem).toContain(`which key ${keyRing().signing.id} replaced at ${rotatedAt} (${retiredAt.toISOString()})`);
+      // The retired key's published PEM, which offline export checks go by, says the same period.
+      const published = await auditPublicKey(oldId);
+      expect(published?.pem).toContain(`Gatehouse-Audit-Key-Valid-Until: ${new Date(retiredAt.getTime() + 60 * MINUTE).toISOString()}`);
     });
 
     it("a purge the leaked retired key anchors after its replacement fails at the anchor, however soon after", async () => {

@@ -18,7 +18,7 @@ import { ctx } from "./factories";
 
 export const REDIRECT_URI = "https://app.example.test/cb";
 
-export async function startProvider(): Promise<{ origin: string; close: () => Promise<void> }> {
+async function startProvider(): Promise<{ origin: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => void handleOidcRequest(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
