@@ -106,14 +106,14 @@ async function writePath(pools: Pools, databaseUrl: string): Promise<Row[]> {
   return rows;
 }
 
-// --- reading: verifyChain and export ---------------------------------------------------------
+// --- reading: export (verifyChain reads as COPY instead: store.ts, walkStoredEvents) ---------------------------------------------------------
 
 async function readPath(total: number): Promise<Row[]> {
   const rows: Row[] = [];
   const start = BigInt(Math.max(0, Math.floor(total / 2)));
   let fetched: StoredEventText[] = [];
   const readMs = await timed(5, async () => (fetched = await readRange(start, 10_000)));
-  rows.push(diagRow("read: readRange(10,000) as verifyChain calls it", readMs, { count: 10_000, unit: " rows/s" }, "every column as text over node-postgres"));
+  rows.push(diagRow("read: readRange(10,000) as the export reads", readMs, { count: 10_000, unit: " rows/s" }, "every column as text over node-postgres"));
 
   // readRange's statement, measured inside PostgreSQL only (no transfer); count(page.*) makes it
   // compute every column, which count(*) would let it skip.
@@ -126,7 +126,7 @@ async function readPath(total: number): Promise<Row[]> {
       eventTextHash(chained);
     }
   });
-  rows.push(diagRow("read: eventTextHash over 10,000 fetched rows", hashMs, { count: 10_000, unit: " ev/s" }, "canonical text from stored JSON + SHA-256 in Node"));
+  rows.push(diagRow("read: eventTextHash over 10,000 fetched rows", hashMs, { count: 10_000, unit: " ev/s" }, "the reference serialiser + SHA-256 (verification uses it only for rows with escapes)"));
 
   const slice = fetched.slice(0, 5_000);
   const revealMs = await timed(3, async () => slice.map(revealEvent));

@@ -48,7 +48,11 @@ export function flatObjectSerializer<K extends string>(keys: readonly K[], jsonK
 }
 
 // RFC 8785 orders members by UTF-16 code units, which is how Array.prototype.sort compares strings.
-const canonicalEventText = flatObjectSerializer([...CHAINED_KEYS].sort(), ["metadata", "policyDecisions"]);
+/** The chained fields in the order their canonical JSON lists them. */
+export const CANONICAL_EVENT_KEYS: readonly (keyof ChainedEventText)[] = [...CHAINED_KEYS].sort();
+/** The chained fields that hold JSON text, embedded as it is; every other one is a string or null. */
+export const CANONICAL_JSON_KEYS: readonly (keyof ChainedEventText)[] = ["metadata", "policyDecisions"];
+const canonicalEventText = flatObjectSerializer(CANONICAL_EVENT_KEYS, CANONICAL_JSON_KEYS);
 
 /**
  * SHA-256 over the RFC 8785 canonical JSON of the event, which includes the previous event's

@@ -1,15 +1,11 @@
 import "server-only";
-import { Prisma } from "../db/client";
 import { trustedSigningKey, verifyDetached } from "../crypto";
-import { GENESIS_HASH, eventHash, eventTextHash } from "./hash";
+import { GENESIS_HASH } from "./hash";
 import { currentKeyProblem, signingPeriods } from "./key-periods";
 import { KEY_ROTATION_ACTION, signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
 import {
-  CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, parseStoredEvent, readHeadAndCheckpoints, readRangeAhead,
-  type StoredEventText,
+  CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, readHeadAndCheckpoints, walkStoredEvents, type WalkedEvent,
 } from "./store";
-
-const BATCH = 10_000;
 
 export type ChainVerification = {
   ok: boolean;
@@ -44,64 +40,66 @@ export async function verifyChain(): Promise<ChainVerification> {
 
   const keyOrder = signingKeyOrder();
   const periods = signingPeriods(keyOrder, signingKeyOverlapMs());
-  const bySeq = new Map<bigint, Checkpoint>();
+  // Keyed by the sequence number as text, as the walk reads it.
+  const bySeq = new Map<string, Checkpoint>();
   for (const cp of checkpoints) {
     const problem = checkpointProblem(cp, head.seq);
     if (problem) return result({ firstBadSeq: cp.seq.toString(), problem });
-    bySeq.set(cp.seq, cp);
+    bySeq.set(cp.seq.toString(), cp);
   }
   const unclosed = currentKeyProblem(checkpoints, keyOrder);
   if (unclosed) return result({ firstBadSeq: unclosed.seq.toString(), problem: unclosed.problem });
 
-  const upToHead = Prisma.sql`AND seq <= ${head.seq}`;
-
-  let expectedSeq: bigint | null = null;
+  // Sequence numbers are counted as numbers (exact far beyond any chain's length) and compared as
+  // text: no BigInt per event.
+  let expectedSeq: number | null = null;
   let expectedPrev = GENESIS_HASH;
-  let first: StoredEventText | undefined;
-  let last: StoredEventText | undefined;
+  let first: WalkedEvent | undefined;
+  let last: WalkedEvent | undefined;
   let count = 0;
   let checkpointsChecked = 0;
   // The latest `at` so far (key-periods.ts dates checkpoints by it), kept as text: the fixed-width
   // ISO UTC form sorts as time does, so the walk parses a time only at checkpoints.
   let latestAt = "";
+  let failure: ChainVerification | null = null;
+  const fail = (fields: Partial<ChainVerification>) => {
+    failure = result({ eventsChecked: count, ...fields });
+    return false;
+  };
 
-  for (let next = readRangeAhead(BigInt(0), BATCH, upToHead); ; ) {
-    const rows = await next;
-    if (rows.length === 0) break;
-    // PostgreSQL reads the next batch while this one is hashed here.
-    next = readRangeAhead(BigInt(rows.at(-1)!.seq), BATCH, upToHead);
-    for (const row of rows) {
-      const seq = BigInt(row.seq);
-      if (expectedSeq === null) {
-        first = row;
-        expectedSeq = seq;
-        if (seq !== BigInt(1)) {
-          const anchor = bySeq.get(seq - BigInt(1));
-          if (anchor?.reason !== "purge") return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `events before ${seq} are missing and no purge's checkpoint anchors the chain there` });
-          expectedPrev = anchor.hash;
-        }
-        const purged = purgedPeriodProblem(periods, checkpoints, seq, Date.parse(row.at));
-        if (purged) return result({ firstBadSeq: purged.seq.toString(), problem: purged.problem });
+  await walkStoredEvents(head.seq, head.canonicalJsonFrom, { metadataOf: KEY_ROTATION_ACTION }, (row) => {
+    if (expectedSeq === null) {
+      first = row;
+      expectedSeq = Number(row.seq);
+      if (row.seq !== "1") {
+        const anchor = bySeq.get(String(expectedSeq - 1));
+        if (anchor?.reason !== "purge") return fail({ firstBadSeq: row.seq, problem: `events before ${row.seq} are missing and no purge's checkpoint anchors the chain there` });
+        expectedPrev = anchor.hash;
       }
-      if (seq !== expectedSeq) return result({ eventsChecked: count, firstBadSeq: expectedSeq.toString(), problem: `event ${expectedSeq} is missing` });
-      if (row.prevHash !== expectedPrev) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} does not link to the event before it` });
-      if (!storedHashHolds(row, head.canonicalJsonFrom)) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} was changed after it was written` });
-      if (row.at > latestAt) latestAt = row.at;
-      const rotatedTo = rotationTarget(row);
-      if (rotatedTo) periods.rotated({ seq, keyId: rotatedTo }, Date.parse(latestAt));
-      const checkpoint = bySeq.get(seq);
-      if (checkpoint) {
-        if (checkpoint.hash !== row.hash) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: `event ${seq} differs from its signed checkpoint` });
-        const outOfPeriod = periods.dated(checkpoint, Date.parse(latestAt));
-        if (outOfPeriod) return result({ eventsChecked: count, firstBadSeq: row.seq, problem: outOfPeriod });
-        checkpointsChecked++;
-      }
-      expectedPrev = row.hash;
-      expectedSeq = seq + BigInt(1);
-      last = row;
-      count++;
+      const purged = purgedPeriodProblem(periods, checkpoints, BigInt(row.seq), Date.parse(row.at));
+      if (purged) return fail({ firstBadSeq: purged.seq.toString(), problem: purged.problem });
     }
-  }
+    const seq = row.seq;
+    if (seq !== String(expectedSeq)) return fail({ firstBadSeq: String(expectedSeq), problem: `event ${expectedSeq} is missing` });
+    if (row.prevHash !== expectedPrev) return fail({ firstBadSeq: seq, problem: `event ${seq} does not link to the event before it` });
+    if (!row.holds) return fail({ firstBadSeq: seq, problem: `event ${seq} was changed after it was written` });
+    if (row.at > latestAt) latestAt = row.at;
+    const rotatedTo = rotationTarget(row);
+    if (rotatedTo) periods.rotated({ seq: BigInt(seq), keyId: rotatedTo }, Date.parse(latestAt));
+    const checkpoint = bySeq.get(seq);
+    if (checkpoint) {
+      if (checkpoint.hash !== row.hash) return fail({ firstBadSeq: seq, problem: `event ${seq} differs from its signed checkpoint` });
+      const outOfPeriod = periods.dated(checkpoint, Date.parse(latestAt));
+      if (outOfPeriod) return fail({ firstBadSeq: seq, problem: outOfPeriod });
+      checkpointsChecked++;
+    }
+    expectedPrev = row.hash;
+    expectedSeq++;
+    last = row;
+    count++;
+    return true;
+  });
+  if (failure) return failure;
 
   // Every event purged (the head's too): each checkpoint's event is gone, and the newest anchors the chain.
   const allPurged = first ? null : purgedPeriodProblem(periods, checkpoints, head.seq + BigInt(1), Number.NEGATIVE_INFINITY);
@@ -119,8 +117,8 @@ export async function verifyChain(): Promise<ChainVerification> {
 }
 
 /** The key a successful `audit.signing_key.rotate` event (signing-key.ts) rotated to; null for every other event. */
-function rotationTarget(row: StoredEventText): string | null {
-  if (row.action !== KEY_ROTATION_ACTION || row.outcome !== "success") return null;
+function rotationTarget(row: WalkedEvent): string | null {
+  if (row.action !== KEY_ROTATION_ACTION || row.outcome !== "success" || row.metadata === null) return null;
   try {
     const keyId: unknown = (JSON.parse(row.metadata) as { keyId?: unknown }).keyId;
     return typeof keyId === "string" ? keyId : null;
@@ -169,19 +167,4 @@ function missingCheckpoint(checkpoints: Checkpoint[], start: bigint, head: bigin
     if (!checkpoint || checkpoint.seq >= multiple + batch) return multiple;
   }
   return null;
-}
-
-/**
- * The row's hash, recomputed from its stored text: the exact text it was hashed over. Rows from
- * before metadata was kept so (below `canonicalJsonFrom`, migration
- * 20261203150000_audit_json_as_written) hold jsonb's form and are hashed from their parsed JSON.
- * Later rows get no such second chance: a different text with the same meaning (a duplicate key,
- * an extra digit, a raw newline) is a change, since SQL, exports and the console read the text.
- */
-export function storedHashHolds(row: StoredEventText, canonicalJsonFrom: bigint): boolean {
-  const { hash, ...chained } = row;
-  if (eventTextHash(chained) === hash) return true;
-  if (BigInt(row.seq) >= canonicalJsonFrom) return false;
-  const { hash: _hash, ...parsed } = parseStoredEvent(row);
-  return eventHash(parsed) === hash;
 }
