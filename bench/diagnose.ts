@@ -133,7 +133,7 @@ async function readPath(total: number): Promise<Row[]> {
   rows.push(diagRow("export: revealEvent over 5,000 rows", revealMs, { count: 5_000, unit: " rows/s" }, "2 AES-GCM decryptions per row"));
   const revealed = slice.map(revealEvent);
   const csvMs = await timed(3, async () => encode(revealed, "csv", true));
-  rows.push(diagRow("export: CSV of 5,000 revealed rows", csvMs, { count: 5_000, unit: " rows/s" }, "encode() in export.ts (csv-stringify)"));
+  rows.push(diagRow("export: CSV of 5,000 revealed rows", csvMs, { count: 5_000, unit: " rows/s" }, "encode() in export.ts (lib/util/csv.ts)"));
   const jsonlMs = await timed(3, async () => encode(revealed, "jsonl", true));
   rows.push(diagRow("export: JSON lines of 5,000 revealed rows", jsonlMs, { count: 5_000, unit: " rows/s" }, "encode() in export.ts"));
   for (const r of rows) log(`diag ${r.name}: p50 ${fmtMs(r.p50)}${r.throughput ? ` (${fmtRate(r.throughput, r.unit)})` : ""}`);

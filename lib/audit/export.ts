@@ -1,9 +1,9 @@
 import "server-only";
 import { createHash, randomUUID } from "node:crypto";
-import { stringify } from "csv-stringify/sync";
 import { db, Prisma } from "../db/client";
 import { keyRing, signDetached } from "../crypto";
 import type { AuditActor } from "./events";
+import { csvRows } from "../util/csv";
 import { flatObjectSerializer } from "./hash";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
@@ -26,9 +26,9 @@ const jsonLine = flatObjectSerializer(COLUMNS, ["policyDecisions", "metadata"]);
 
 export function encode(rows: ExportRow[], format: ExportFormat, withHeader: boolean): string {
   if (format === "jsonl") return rows.map((row) => `${jsonLine(row)}\n`).join("");
-  const cells = rows.map((row) => COLUMNS.map((c) => row[c] ?? ""));
-  // escape_formulas: a cell such as =HYPERLINK(…) from a typed email must not run in a spreadsheet.
-  return stringify(withHeader ? [[...COLUMNS], ...cells] : cells, { escape_formulas: true });
+  const cells = rows.map((row) => COLUMNS.map((c) => row[c]));
+  // csvRows escapes formulas: a cell such as =HYPERLINK(…) from a typed email must not run in a spreadsheet.
+  return csvRows(withHeader ? [COLUMNS, ...cells] : cells);
 }
 
 /**
@@ -62,7 +62,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
         // Cancelled while this batch was read: the cancellation is what gets audited.
         if (cancelled) return;
         if (rows.length === 0) {
-          if (rowCount === 0 && format === "csv") emit(controller, stringify([[...COLUMNS]]));
+          if (rowCount === 0 && format === "csv") emit(controller, csvRows([COLUMNS]));
           await finish();
           controller.close();
           return;

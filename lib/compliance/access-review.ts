@@ -1,11 +1,11 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { stringify } from "csv-stringify/sync";
 // lib/auth's index also loads next-auth (Next.js only); the users module is enough here.
 import { listAccountsForReview } from "../auth/users";
 import type { PasswordState } from "../auth/password";
 import { factorNames } from "../mfa";
 import { audit, type AuditContext } from "../audit";
+import { csvRows } from "../util/csv";
 
 // The periodic user access review (SOC 2 CC6.2 and CC6.3): every account with its roles, status,
 // second factors, password and last sign-in, as one CSV a reviewer signs off line by line. Its
@@ -30,8 +30,8 @@ export async function buildAccessReview(now = new Date()): Promise<AccessReview>
     a.email, a.name, a.roles.join(" "), a.disabledAt ? `disabled ${iso(a.disabledAt)}` : "active", iso(a.createdAt), iso(a.lastSignInAt),
     factorNames(a.secondFactors).join(" + ") || "none", String(a.secondFactors.passkeys), iso(a.passwordChangedAt), PASSWORD_STATES[a.passwordState], String(a.activeSessions),
   ]);
-  // escape_formulas: a name typed as =HYPERLINK(…) must not run in the reviewer's spreadsheet.
-  const csv = stringify([[...COLUMNS], ...rows], { escape_formulas: true });
+  // csvRows escapes formulas: a name typed as =HYPERLINK(…) must not run in the reviewer's spreadsheet.
+  const csv = csvRows([COLUMNS, ...rows]);
   return { csv, accounts: accounts.length, digest: createHash("sha256").update(csv).digest("hex"), generatedAt: now.toISOString() };
 }
 
