@@ -7,7 +7,7 @@ import { csvRows } from "../util/csv";
 import { flatObjectSerializer } from "./hash";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
-import { appliedFilters, filterClause, revealEvent, type AuditFilters } from "./search";
+import { appliedFilters, filterClause, revealEvents, type AuditFilters } from "./search";
 import { readChainHead, readRangeAhead, type StoredEventText } from "./store";
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
@@ -49,8 +49,21 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   const digest = createHash("sha256");
   const encoder = new TextEncoder();
   let rowCount = 0;
-  // The next batch is read while this one is decrypted and encoded (one batch ahead: memory stays flat).
-  let next = readRangeAhead(BigInt(0), BATCH, where);
+  // Batches move through three stages at once, and no further (memory stays flat): PostgreSQL
+  // reads one, a worker thread decrypts the one before (revealEvents, started the moment its rows
+  // arrive), and this thread encodes the one before that.
+  type Batch = { rows: Promise<StoredEventText[]>; revealed: Promise<ExportRow[]> };
+  const batchAfter = (previous: Batch | null): Batch => {
+    const rows = previous === null
+      ? readRangeAhead(BigInt(0), BATCH, where)
+      : previous.rows.then((before) => (before.length > 0 ? readRangeAhead(BigInt(before.at(-1)!.seq), BATCH, where) : []));
+    const revealed = rows.then((read) => revealEvents(read));
+    // Each is awaited in turn by pull(), unless the stream ends or is cancelled first.
+    revealed.catch(() => undefined);
+    return { rows, revealed };
+  };
+  let current = batchAfter(null);
+  let following = batchAfter(current);
   let first: ExportManifest["first"] = null;
   let last: ExportManifest["last"] = null;
 
@@ -58,7 +71,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const rows = await next;
+        const rows = await current.revealed;
         // Cancelled while this batch was read: the cancellation is what gets audited.
         if (cancelled) return;
         if (rows.length === 0) {
@@ -67,8 +80,9 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
           controller.close();
           return;
         }
-        next = readRangeAhead(BigInt(rows.at(-1)!.seq), BATCH, where);
-        emit(controller, encode(rows.map(revealEvent), format, rowCount === 0));
+        current = following;
+        following = batchAfter(current);
+        emit(controller, encode(rows, format, rowCount === 0));
         first ??= { seq: rows[0]!.seq, hash: rows[0]!.hash };
         last = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
         rowCount += rows.length;

@@ -1,7 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import { db, Prisma } from "../db/client";
-import { decrypt } from "../crypto";
+import { openSealed } from "../crypto/open-columns";
+import { decryptInWorker } from "../crypto/parallel-decrypt";
 import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
 import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
 import { GENESIS_HASH } from "./hash";
@@ -88,15 +89,17 @@ export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql
 export type AuditEventView = StoredEvent & { ip: string | null; userAgent: string | null };
 
 export function revealEvent<E extends Pick<StoredEvent, "ipCipher" | "userAgentCipher">>(event: E): E & { ip: string | null; userAgent: string | null } {
-  const open = (value: string | null, context: string) => {
-    if (!value) return null;
-    try {
-      return decrypt(value, context);
-    } catch {
-      return "(cannot decrypt: key not configured)";
-    }
-  };
-  return { ...event, ip: open(event.ipCipher, SENSITIVE_CONTEXT.ip), userAgent: open(event.userAgentCipher, SENSITIVE_CONTEXT.userAgent) };
+  return { ...event, ip: openSealed(event.ipCipher, SENSITIVE_CONTEXT.ip), userAgent: openSealed(event.userAgentCipher, SENSITIVE_CONTEXT.userAgent) };
+}
+
+/** revealEvent for a whole batch, decrypted on a worker thread (exports: lib/crypto/parallel-decrypt.ts). */
+export async function revealEvents<E extends Pick<StoredEvent, "ipCipher" | "userAgentCipher">>(events: E[]): Promise<(E & { ip: string | null; userAgent: string | null })[]> {
+  if (events.length === 0) return [];
+  const [ips, userAgents] = await decryptInWorker([
+    { values: events.map((e) => e.ipCipher), context: SENSITIVE_CONTEXT.ip },
+    { values: events.map((e) => e.userAgentCipher), context: SENSITIVE_CONTEXT.userAgent },
+  ]);
+  return events.map((event, i) => ({ ...event, ip: ips![i] ?? null, userAgent: userAgents![i] ?? null }));
 }
 
 export const AUDIT_PAGE_SIZE = 50;

@@ -21,9 +21,10 @@ export function encrypt(plaintext: string, context: string): string {
   return [id, iv.toString("base64url"), body.toString("base64url"), cipher.getAuthTag().toString("base64url")].join(".");
 }
 
-export function decrypt(sealed: string, context: string): string {
+/** Decrypts what `encrypt` sealed under `context`, with the key it names (among `keys`: the key ring's by default). */
+export function decrypt(sealed: string, context: string, keys: ReadonlyMap<string, Buffer> = keyRing().encryption.byId): string {
   const [id, iv, body, tag] = sealed.split(".");
-  const key = id ? keyRing().encryption.byId.get(id) : undefined;
+  const key = id ? keys.get(id) : undefined;
   if (!key || iv === undefined || body === undefined || tag === undefined) throw new Error("Cannot decrypt: unknown key or malformed value");
   const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"), { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(context));

@@ -13,7 +13,7 @@ describe("CSV cells", () => {
 
   it("turn what a spreadsheet would run as a formula into text", () => {
     for (const formula of ["=HYPERLINK(\"http://evil\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "＝1", "＋1", "－1", "＠x"]) {
-      expect(parse(csvRows([[formula]]))[0][0], formula).toBe(`'${formula}`);
+      expect((parse(csvRows([[formula]])) as string[][])[0]![0], formula).toBe(`'${formula}`);
     }
     expect(csvCell("a=b")).toBe("a=b");
   });
