@@ -127,9 +127,3 @@ export class PasswordRefusedError extends Error {
     super(screening.message);
   }
 }
-
-/** screenNewPassword that throws PasswordRefusedError. */
-export async function requireAcceptablePassword(password: string, owner: PasswordOwner): Promise<void> {
-  const screening = await screenNewPassword(password, owner);
-  if (!screening.ok) throw new PasswordRefusedError(screening);
-}

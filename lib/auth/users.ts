@@ -3,7 +3,7 @@ import { z } from "zod";
 import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "./password";
-import { requireAcceptablePassword, screenNewPassword } from "./password-screening";
+import { PasswordRefusedError, screenNewPassword, type PasswordOwner } from "./password-screening";
 import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
@@ -52,9 +52,20 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
   if (notHeld.length) throw new RoleGrantError(`You cannot grant a role you do not hold: ${notHeld.join(", ")}.`);
 }
 
+/**
+ * Screens a password someone other than its owner typed (a new account, a temporary password): a
+ * refusal is audited as a failure of `action` with the reason (never the password), then thrown.
+ */
+async function requireAcceptablePassword(password: string, owner: PasswordOwner, ctx: AuditContext, action: string, user: { id: string | null; email: string }) {
+  const screening = await screenNewPassword(password, owner);
+  if (screening.ok) return;
+  await audit(ctx, { type: "admin", action, outcome: "failure", resource: user.id ? { type: "user", id: user.id } : null, metadata: { email: user.email, reason: screening.reason } });
+  throw new PasswordRefusedError(screening);
+}
+
 export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null) {
   checkGrant(granter, null, input.roles);
-  await requireAcceptablePassword(input.password, input);
+  await requireAcceptablePassword(input.password, input, ctx, "user.create", { id: null, email: input.email });
   const hash = await hashPassword(input.password);
   let user;
   try {
@@ -325,7 +336,7 @@ export async function resetUserMfa(userId: string, reason: string, ctx: AuditCon
 export async function setTemporaryPassword(userId: string, password: string, ctx: AuditContext, now = new Date()): Promise<void> {
   const user = await existingUser(db(), userId);
   // Whoever learns a guessable temporary password first signs in as the user: screened like any.
-  await requireAcceptablePassword(password, user);
+  await requireAcceptablePassword(password, user, ctx, "password.temporary_set", { id: userId, email: user.email });
   const hash = await hashPassword(password);
   await db().$transaction((tx) => storeNewPassword(tx, userId, hash, now, { temporary: true }));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });

@@ -113,10 +113,14 @@ describe("breached passwords (GATEHOUSE_PWNED_PASSWORDS_URL)", () => {
 });
 
 describe("every way a password is set is screened", () => {
-  it("account creation: nothing is created", async () => {
+  it("account creation: nothing is created, and the refusal is audited with its reason", async () => {
     const email = uniqueEmail();
     await expect(createUser({ email, name: "New Person", password: "password1234", roles: ["user"] }, ctx, null)).rejects.toBeInstanceOf(PasswordRefusedError);
     expect(await db().user.count({ where: { email } })).toBe(0);
+    const refused = await db().auditEvent.findFirstOrThrow({ where: { action: "user.create", outcome: "failure" }, orderBy: { seq: "desc" } });
+    expect(refused.metadata).toEqual({ email, reason: "guessable" });
+    const [leaked] = await db().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM audit_events e WHERE row_to_json(e)::text LIKE '%password1234%'`;
+    expect(leaked!.n).toBe(BigInt(0));
   });
 
   it("a password change: refused with the reason, audited, the old password still signs in", async () => {
@@ -149,10 +153,11 @@ describe("every way a password is set is screened", () => {
     expect(await completeRequiredPasswordChange(user.id, sessionId, "a much better passphrase", ctx)).toMatchObject({ ok: true });
   });
 
-  it("an admin's temporary password", async () => {
+  it("an admin's temporary password: refused and audited, the user's own password still signs in", async () => {
     const user = await makeUser();
     await expect(setTemporaryPassword(user.id, "password1234", ctx)).rejects.toBeInstanceOf(PasswordRefusedError);
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: true });
+    expect(await db().auditEvent.findFirst({ where: { action: "password.temporary_set", resourceId: user.id } })).toMatchObject({ outcome: "failure", metadata: { email: user.email, reason: "guessable" } });
   });
 
   it("the first admin's, by setup link: the link stays usable for a better one", async () => {
