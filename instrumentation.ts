@@ -10,6 +10,8 @@ export async function register() {
   const { scheduleControlTests } = await import("./lib/compliance");
   const { scheduleLoginAttemptRetention } = await import("./lib/risk");
   const { startReadinessEndpoint } = await import("./lib/health");
+  const { startChangeListener } = await import("./lib/db/changes");
+  startChangeListener();
   await announceFirstAdminPath();
   await recordSigningKeyRotation();
   await startOidc();

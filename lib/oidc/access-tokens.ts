@@ -1,6 +1,7 @@
 import "server-only";
 import { hash } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK } from "jose";
+import { onChange } from "../db/changes";
 import { publicJwks } from "./keys";
 import { issuer } from "./provider";
 
@@ -16,12 +17,15 @@ const KEYS_MAX_AGE_MS = 5_000;
 const UNKNOWN_KID_REREAD_MS = 500;
 type KeySet = { at: number; set: ReturnType<typeof createLocalJWKSet>; kids: Set<string> };
 let jwks: KeySet | null = null;
+// A rotation or an early retirement on any instance is announced: the set is read again at once.
+onChange("signing_keys", () => (jwks = null));
 
 async function publicKeys(kid: string | undefined): Promise<KeySet> {
   const fresh = jwks && Date.now() - jwks.at < KEYS_MAX_AGE_MS;
   const unknownKid = jwks && kid && !jwks.kids.has(kid) && Date.now() - jwks.at >= UNKNOWN_KID_REREAD_MS;
   if (fresh && !unknownKid) return jwks!;
-  // A retired key leaves this list, so its tokens stop verifying within KEYS_MAX_AGE_MS.
+  // A retired key leaves this list, so its tokens stop verifying when the retirement is announced,
+  // or within KEYS_MAX_AGE_MS (a key whose grace period simply ran out, a lost announcement).
   const keys: JWK[] = await publicJwks();
   jwks = { at: Date.now(), set: createLocalJWKSet({ keys }), kids: new Set(keys.map((k) => k.kid!)) };
   return jwks;

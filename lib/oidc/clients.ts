@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { AdapterPayload } from "oidc-provider";
 import { z } from "zod";
 import { db, Prisma, type OAuthClient } from "../db/client";
+import { announceChange, onChange } from "../db/changes";
 import { safeEqual } from "../crypto";
 import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
@@ -140,15 +141,17 @@ export async function createClient(input: ClientInput, ctx: AuditContext): Promi
 }
 
 // The token endpoint looks its client up on every request: a short cache spares the database.
-// A change (edit, disable, new secret, deletion) reaches this instance at once and other instances
-// within CACHE_MS. This is the only cache to clear: oidc-provider's own (Client.find) is keyed by
-// the hash of the metadata found here, so changed metadata gets a new Client at once.
+// A change (edit, disable, new secret, deletion) is announced (lib/db/changes.ts) and dropped from
+// every instance's cache at once; CACHE_MS bounds what a lost notification can leave behind. This
+// is the only cache to clear: oidc-provider's own (Client.find) is keyed by the hash of the
+// metadata found here, so changed metadata gets a new Client at once.
 const CACHE_MS = 5_000;
 
 // What the provider needs of a stored client: its metadata with the current secret's hash, and the
 // secret a rotation replaced, while its overlap lasts.
 type ProviderClient = { metadata: AdapterPayload; previousSecret: { hash: string; until: Date } | null };
 const providerClients = new Map<string, { value: ProviderClient | undefined; until: number }>();
+onChange("oauth_client", (id) => (id === null ? providerClients.clear() : providerClients.delete(id)));
 
 // The client_id a request names, as it could be stored: PostgreSQL text holds no NUL (the query
 // would fail, a 500), and no client has a longer id (the console's are 19 characters, registered
@@ -202,7 +205,7 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload):
     secretHash: secret ? hashSecret(secret) : null,
   };
   await db().oAuthClient.upsert({ where: { id }, create: { id, source: "registration", ...data }, update: data });
-  providerClients.delete(id);
+  await announceChange("oauth_client", id);
 }
 
 export type ClientView = {
@@ -259,7 +262,7 @@ export async function listActiveClients(): Promise<ActiveClient[]> {
 
 export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<boolean> {
   const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
-  providerClients.delete(clientId);
+  await announceChange("oauth_client", clientId);
   if (count) await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
   return count === 1;
 }
@@ -296,7 +299,7 @@ export async function updateClient(clientId: string, input: ClientInput, ctx: Au
   const changed = (Object.keys(after) as (keyof ClientSettings)[]).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
   if (changed.length === 0) return { ok: true, changed };
   const { count } = await db().oAuthClient.updateMany({ where: { id: clientId, updatedAt: row.updatedAt }, data: { name: input.name, metadata: metadata as Prisma.InputJsonObject } });
-  providerClients.delete(clientId);
+  await announceChange("oauth_client", clientId);
   if (!count) return { ok: false, problem: (await db().oAuthClient.count({ where: { id: clientId } })) ? "changed_meanwhile" : "not_found" };
   await audit(ctx, {
     type: "admin", action: "oauth.client.update", outcome: "success", resource: { type: "oauth_client", id: clientId },
@@ -327,7 +330,7 @@ export async function rotateClientSecret(clientId: string, overlap: boolean, ctx
     where: { id: clientId, secretHash: row.secretHash },
     data: { secretHash: hashSecret(clientSecret), previousSecretHash: overlap ? row.secretHash : null, previousSecretExpiresAt: previousSecretUntil },
   });
-  providerClients.delete(clientId);
+  await announceChange("oauth_client", clientId);
   if (!count) return { ok: false, problem: "rotated_meanwhile" };
   await audit(ctx, {
     type: "admin", action: "oauth.client.secret.rotate", outcome: "success", resource: { type: "oauth_client", id: clientId },
@@ -338,15 +341,15 @@ export async function rotateClientSecret(clientId: string, overlap: boolean, ctx
 
 /**
  * Deletes a client, then revokes every grant and token it holds. The client goes first, so that no
- * token can be issued to it after the revocation (other instances stop within CACHE_MS; what they
- * issue meanwhile belongs to a client the provider no longer finds). JWT access tokens already
+ * token can be issued to it after the revocation (other instances stop when the change reaches them;
+ * what they issue meanwhile belongs to a client the provider no longer finds). JWT access tokens already
  * issued stay valid until they expire, as after disabling.
  */
 export async function deleteClient(clientId: string, ctx: AuditContext): Promise<boolean> {
   const row = await db().oAuthClient.findUnique({ where: { id: clientId }, select: { name: true } });
   if (!row) return false;
   const { count } = await db().oAuthClient.deleteMany({ where: { id: clientId } });
-  providerClients.delete(clientId);
+  await announceChange("oauth_client", clientId);
   if (!count) return false; // a second click's request, after the first deleted it
   // Recorded at once: a revocation that fails below must not leave the deletion unaudited (the
   // revocation is an audit event of its own).

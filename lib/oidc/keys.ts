@@ -2,6 +2,7 @@ import "server-only";
 import { generateKeyPairSync } from "node:crypto";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import { db, Prisma } from "../db/client";
+import { announceChange } from "../db/changes";
 import { decrypt, encrypt } from "../crypto";
 import { audit, type AuditContext } from "../audit";
 
@@ -77,6 +78,7 @@ export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Pr
     ]);
     created.push(key.kid);
   }
+  await announceChange("signing_keys");
   await audit(ctx, { type: "admin", action: "oauth.keys.rotate", outcome: "success", resource: { type: "signing_keys", id: created.join(",") }, metadata: { newKids: created } });
   return created;
 }
@@ -87,7 +89,10 @@ export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Pr
  */
 export async function retireSigningKeyNow(kid: string, ctx: AuditContext, now = new Date()): Promise<boolean> {
   const { count } = await db().oidcSigningKey.updateMany({ where: { kid, state: "retiring" }, data: { state: "retired", retiredAt: now } });
-  if (count) await audit(ctx, { type: "admin", action: "oauth.keys.retire", outcome: "success", resource: { type: "signing_key", id: kid }, metadata: { early: true } });
+  if (count) {
+    await announceChange("signing_keys", kid);
+    await audit(ctx, { type: "admin", action: "oauth.keys.retire", outcome: "success", resource: { type: "signing_key", id: kid }, metadata: { early: true } });
+  }
   return count === 1;
 }
 

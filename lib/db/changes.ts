@@ -1,0 +1,114 @@
+import "server-only";
+import pg from "pg";
+import { z } from "zod";
+import { readConfig } from "../config";
+import { pgPool } from "./client";
+
+// Changes that other instances hold in a cache (a client disabled or deleted, a signing key
+// retired) are announced with PostgreSQL's NOTIFY; every instance LISTENs on a connection of its
+// own and drops what it cached, so a disabled client is refused everywhere at once rather than
+// when a cache entry runs out. The caches keep their short lifetimes as the backstop: a
+// notification sent while an instance's listener reconnects is not redelivered, so on
+// reconnecting a listener drops everything it cached.
+
+const CHANNEL = "gatehouse_changes";
+const RECONNECT_MS = 1_000;
+
+export const CHANGE_TOPICS = ["oauth_client", "signing_keys"] as const;
+export type ChangeTopic = (typeof CHANGE_TOPICS)[number];
+/** Called with the id that changed, or null for "anything may have changed". */
+type Listener = (id: string | null) => void;
+
+const announcement = z.object({ topic: z.enum(CHANGE_TOPICS), id: z.string().max(200).nullable() });
+const listeners = new Map<ChangeTopic, Set<Listener>>();
+
+/** Runs `listener` whenever `topic` changes, on this instance or another. */
+export function onChange(topic: ChangeTopic, listener: Listener): void {
+  const set = listeners.get(topic) ?? new Set();
+  set.add(listener);
+  listeners.set(topic, set);
+}
+
+function deliver(topic: ChangeTopic, id: string | null) {
+  for (const listener of listeners.get(topic) ?? []) listener(id);
+}
+
+/**
+ * Tells every instance that `topic` (`id` within it) changed: this one at once, the others when
+ * PostgreSQL delivers the notification. A notification that cannot be sent is logged; the other
+ * instances' caches then run out on their own.
+ */
+export async function announceChange(topic: ChangeTopic, id: string | null = null): Promise<void> {
+  deliver(topic, id);
+  try {
+    await pgPool().query("SELECT pg_notify($1, $2)", [CHANNEL, JSON.stringify({ topic, id })]);
+  } catch (error) {
+    console.error(`[changes] could not announce a change of ${topic}:`, error instanceof Error ? error.message : error);
+  }
+}
+
+type ListenerState = { client: pg.Client | null; stopped: boolean; retry: NodeJS.Timeout | null };
+const globalForChanges = globalThis as unknown as { gatehouseChanges?: ListenerState };
+
+/**
+ * Listens for announcements on a connection of its own, reconnecting after a second when it is
+ * lost. Not where the pool is a single connection (the embedded database: one instance anyway,
+ * and a second connection would wait for the first forever).
+ */
+export function startChangeListener(): void {
+  const { DATABASE_URL, DATABASE_POOL_MAX } = readConfig();
+  if (!DATABASE_URL || DATABASE_POOL_MAX === 1 || globalForChanges.gatehouseChanges) return;
+  const state: ListenerState = { client: null, stopped: false, retry: null };
+  globalForChanges.gatehouseChanges = state;
+  void connect(state, DATABASE_URL, false);
+}
+
+async function connect(state: ListenerState, connectionString: string, reconnecting: boolean): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  const lost = (error?: Error) => {
+    if (state.client !== client) return;
+    state.client = null;
+    client.removeAllListeners();
+    void client.end().catch(() => undefined);
+    if (state.stopped) return;
+    if (error) console.error("[changes] listener connection lost:", error.message);
+    state.retry = setTimeout(() => void connect(state, connectionString, true), RECONNECT_MS);
+    state.retry.unref();
+  };
+  state.client = client;
+  client.on("error", lost);
+  client.on("end", () => lost(new Error("connection ended")));
+  client.on("notification", ({ channel, payload }) => {
+    if (channel !== CHANNEL) return;
+    const parsed = announcement.safeParse(safeJson(payload));
+    if (parsed.success) deliver(parsed.data.topic, parsed.data.id);
+  });
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    // Whatever was announced while no one listened here is unknown: drop everything.
+    if (reconnecting) for (const topic of CHANGE_TOPICS) deliver(topic, null);
+  } catch (error) {
+    lost(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? "");
+  } catch {
+    return null;
+  }
+}
+
+/** Stops listening (shutdown, tests). */
+export async function stopChangeListener(): Promise<void> {
+  const state = globalForChanges.gatehouseChanges;
+  if (!state) return;
+  globalForChanges.gatehouseChanges = undefined;
+  state.stopped = true;
+  if (state.retry) clearTimeout(state.retry);
+  const client = state.client;
+  state.client = null;
+  await client?.end().catch(() => undefined);
+}
