@@ -59,7 +59,10 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
 async function requireAcceptablePassword(password: string, owner: PasswordOwner, ctx: AuditContext, action: string, user: { id: string | null; email: string }) {
   const screening = await screenNewPassword(password, owner);
   if (screening.ok) return;
-  await audit(ctx, { type: "admin", action, outcome: "failure", resource: user.id ? { type: "user", id: user.id } : null, metadata: { email: user.email, reason: screening.reason } });
+  // The refusal is what the caller must see (the first-admin setup link stays usable on it), even
+  // if its audit event cannot be written: a refused password changed nothing.
+  await audit(ctx, { type: "admin", action, outcome: "failure", resource: user.id ? { type: "user", id: user.id } : null, metadata: { email: user.email, reason: screening.reason } })
+    .catch((error: unknown) => console.error("[auth] could not audit a refused password:", error instanceof Error ? error.message : error));
   throw new PasswordRefusedError(screening);
 }
 

@@ -22,7 +22,7 @@ export function encrypt(plaintext: string, context: string): string {
 }
 
 /** Decrypts what `encrypt` sealed under `context`, with the key it names (among `keys`: the key ring's by default). */
-export function decrypt(sealed: string, context: string, keys: ReadonlyMap<string, Buffer> = keyRing().encryption.byId): string {
+export function decrypt(sealed: string, context: string, keys: ReadonlyMap<string, Uint8Array> = keyRing().encryption.byId): string {
   const [id, iv, body, tag] = sealed.split(".");
   const key = id ? keys.get(id) : undefined;
   if (!key || iv === undefined || body === undefined || tag === undefined) throw new Error("Cannot decrypt: unknown key or malformed value");

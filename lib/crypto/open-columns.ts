@@ -6,10 +6,10 @@ import { decrypt, keyRing } from "./index";
 export const UNDECRYPTABLE = "(cannot decrypt: key not configured)";
 
 export type SealedColumn = { values: (string | null)[]; context: string };
-export type DecryptRequest = { id: number; columns: SealedColumn[]; keys: [string, Buffer][] };
+export type DecryptRequest = { id: number; columns: SealedColumn[]; keys: [string, Uint8Array][] };
 
 /** A stored sealed value for reading: null stays null, and one no configured key opens says so. */
-export function openSealed(value: string | null, context: string, keys: ReadonlyMap<string, Buffer> = keyRing().encryption.byId): string | null {
+export function openSealed(value: string | null, context: string, keys: ReadonlyMap<string, Uint8Array> = keyRing().encryption.byId): string | null {
   if (!value) return null;
   try {
     return decrypt(value, context, keys);

@@ -25,14 +25,15 @@ function startWorker(): Worker | null {
     // server has no worker chunk of its own, and tsx's --import hooks do not reach a worker's entry.
     const source = path.join(process.cwd(), "lib/crypto/decrypt-worker.ts");
     const bootstrap = `import("tsx/esm/api").then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(pathToFileURL(source).href)}));`;
-    const started = new Worker(bootstrap, { eval: true });
+    // No environment: the worker needs none of the secrets in it (the keys come with each batch).
+    const started = new Worker(bootstrap, { eval: true, env: {} });
     started.unref();
     started.on("message", ({ id, columns }: { id: number; columns: (string | null)[][] }) => {
       waiting.get(id)?.resolve(columns);
       waiting.delete(id);
     });
-    started.on("error", (error) => stopWorker(error));
-    started.on("exit", (code) => stopWorker(new Error(`the decryption worker exited (${code})`)));
+    started.on("error", (error) => stopWorker(started, error));
+    started.on("exit", (code) => stopWorker(started, new Error(`the decryption worker exited (${code})`)));
     worker = started;
   } catch (error) {
     console.error("decryption worker:", error instanceof Error ? error.message : error);
@@ -41,7 +42,9 @@ function startWorker(): Worker | null {
   return worker;
 }
 
-function stopWorker(error: Error) {
+function stopWorker(stopped: Worker, error: Error) {
+  // A late event from a worker already replaced concerns nothing pending now.
+  if (worker !== stopped) return;
   console.error("decryption worker:", error.message);
   // A worker that failed to load will not load next time either: open values here from now on.
   if (error.message.includes("Cannot find module") || error.message.includes("ERR_MODULE_NOT_FOUND")) unavailable = true;
@@ -52,7 +55,9 @@ function stopWorker(error: Error) {
 
 /** Each column decrypted under its context (null stays null), on the worker thread when there is one. */
 export async function decryptInWorker(columns: SealedColumn[]): Promise<(string | null)[][]> {
-  const keys = [...keyRing().encryption.byId];
+  // Each key copied into a buffer of its own: a Buffer may be a slice of Node's shared pool, and
+  // posting it would copy the whole pool block, other secrets included.
+  const keys = [...keyRing().encryption.byId].map(([id, key]): [string, Uint8Array] => [id, new Uint8Array(key)]);
   const thread = startWorker();
   if (!thread) return openSealedColumns({ columns, keys });
   const id = nextId++;

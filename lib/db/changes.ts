@@ -12,7 +12,13 @@ import { pgPool } from "./client";
 // reconnecting a listener drops everything it cached.
 
 const CHANNEL = "gatehouse_changes";
+// Reconnecting waits 1 s, doubling up to 30 s while the database stays away.
 const RECONNECT_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
+// An idle connection a firewall dropped without a word raises nothing: a query every 30 s (given
+// 5 s) finds out.
+const HEARTBEAT_MS = 30_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 export const CHANGE_TOPICS = ["oauth_client", "signing_keys"] as const;
 export type ChangeTopic = (typeof CHANGE_TOPICS)[number];
@@ -47,32 +53,35 @@ export async function announceChange(topic: ChangeTopic, id: string | null = nul
   }
 }
 
-type ListenerState = { client: pg.Client | null; stopped: boolean; retry: NodeJS.Timeout | null };
+type ListenerState = { client: pg.Client | null; stopped: boolean; retry: NodeJS.Timeout | null; heartbeat: NodeJS.Timeout | null; failures: number };
 const globalForChanges = globalThis as unknown as { gatehouseChanges?: ListenerState };
 
 /**
- * Listens for announcements on a connection of its own, reconnecting after a second when it is
- * lost. Not where the pool is a single connection (the embedded database: one instance anyway,
- * and a second connection would wait for the first forever).
+ * Listens for announcements on a connection of its own, reconnecting when it is lost. Not where
+ * the pool is a single connection (the embedded database: one instance anyway, and a second
+ * connection would wait for the first forever).
  */
 export function startChangeListener(): void {
   const { DATABASE_URL, DATABASE_POOL_MAX } = readConfig();
   if (!DATABASE_URL || DATABASE_POOL_MAX === 1 || globalForChanges.gatehouseChanges) return;
-  const state: ListenerState = { client: null, stopped: false, retry: null };
+  const state: ListenerState = { client: null, stopped: false, retry: null, heartbeat: null, failures: 0 };
   globalForChanges.gatehouseChanges = state;
   void connect(state, DATABASE_URL, false);
 }
 
 async function connect(state: ListenerState, connectionString: string, reconnecting: boolean): Promise<void> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
-  const lost = (error?: Error) => {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000, keepAlive: true, query_timeout: HEARTBEAT_TIMEOUT_MS });
+  const lost = (error: Error) => {
     if (state.client !== client) return;
     state.client = null;
+    if (state.heartbeat) clearInterval(state.heartbeat);
     client.removeAllListeners();
+    client.on("error", () => undefined); // a late socket error of a client given up
     void client.end().catch(() => undefined);
     if (state.stopped) return;
-    if (error) console.error("[changes] listener connection lost:", error.message);
-    state.retry = setTimeout(() => void connect(state, connectionString, true), RECONNECT_MS);
+    // One line per outage, not one per retry.
+    if (state.failures++ === 0) console.error("[changes] listener connection lost, reconnecting:", error.message);
+    state.retry = setTimeout(() => void connect(state, connectionString, true), Math.min(RECONNECT_MS * 2 ** (state.failures - 1), RECONNECT_MAX_MS));
     state.retry.unref();
   };
   state.client = client;
@@ -86,11 +95,15 @@ async function connect(state: ListenerState, connectionString: string, reconnect
   try {
     await client.connect();
     await client.query(`LISTEN ${CHANNEL}`);
-    // Whatever was announced while no one listened here is unknown: drop everything.
-    if (reconnecting) for (const topic of CHANGE_TOPICS) deliver(topic, null);
   } catch (error) {
-    lost(error instanceof Error ? error : new Error(String(error)));
+    return lost(error instanceof Error ? error : new Error(String(error)));
   }
+  if (state.failures > 0) console.error("[changes] listener reconnected");
+  state.failures = 0;
+  state.heartbeat = setInterval(() => void client.query("SELECT 1").catch((error: Error) => lost(error)), HEARTBEAT_MS);
+  state.heartbeat.unref();
+  // Whatever was announced while no one listened here is unknown: drop everything.
+  if (reconnecting) for (const topic of CHANGE_TOPICS) deliver(topic, null);
 }
 
 function safeJson(text: string | undefined): unknown {
@@ -108,6 +121,7 @@ export async function stopChangeListener(): Promise<void> {
   globalForChanges.gatehouseChanges = undefined;
   state.stopped = true;
   if (state.retry) clearTimeout(state.retry);
+  if (state.heartbeat) clearInterval(state.heartbeat);
   const client = state.client;
   state.client = null;
   await client?.end().catch(() => undefined);

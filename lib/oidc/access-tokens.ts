@@ -17,8 +17,13 @@ const KEYS_MAX_AGE_MS = 5_000;
 const UNKNOWN_KID_REREAD_MS = 500;
 type KeySet = { at: number; set: ReturnType<typeof createLocalJWKSet>; kids: Set<string> };
 let jwks: KeySet | null = null;
-// A rotation or an early retirement on any instance is announced: the set is read again at once.
-onChange("signing_keys", () => (jwks = null));
+// A rotation or an early retirement on any instance is announced: the set is read again at once
+// (and a read under way when the announcement came is not kept).
+let keyChanges = 0;
+onChange("signing_keys", () => {
+  keyChanges++;
+  jwks = null;
+});
 
 async function publicKeys(kid: string | undefined): Promise<KeySet> {
   const fresh = jwks && Date.now() - jwks.at < KEYS_MAX_AGE_MS;
@@ -26,9 +31,11 @@ async function publicKeys(kid: string | undefined): Promise<KeySet> {
   if (fresh && !unknownKid) return jwks!;
   // A retired key leaves this list, so its tokens stop verifying when the retirement is announced,
   // or within KEYS_MAX_AGE_MS (a key whose grace period simply ran out, a lost announcement).
+  const changesBefore = keyChanges;
   const keys: JWK[] = await publicJwks();
-  jwks = { at: Date.now(), set: createLocalJWKSet({ keys }), kids: new Set(keys.map((k) => k.kid!)) };
-  return jwks;
+  const read = { at: Date.now(), set: createLocalJWKSet({ keys }), kids: new Set(keys.map((k) => k.kid!)) };
+  if (keyChanges === changesBefore) jwks = read;
+  return read;
 }
 
 function kidOf(token: string): string | undefined {
