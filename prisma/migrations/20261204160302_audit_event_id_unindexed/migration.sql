@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "audit_events_id_key";
