@@ -9,15 +9,18 @@ import { MAX_BATCH_EVENTS, appendBatch, type RecordedEvent, type Unchained } fro
 // this process) are chained and committed together in one transaction, so throughput does not
 // stop at one commit per event. record() resolves only once its event is committed.
 
-type Pending = { event: Unchained; resolve: (recorded: RecordedEvent) => void; reject: (error: unknown) => void };
+type ValidEvent = ReturnType<typeof auditEventSchema.parse>;
+type Pending = { event: ValidEvent; resolve: (recorded: RecordedEvent) => void; reject: (error: unknown) => void };
 const queue: Pending[] = [];
 let flushing = false;
 
 /** Writes one audit event, chained and committed; returns its place in the chain. */
 export function recordAuditEvent(input: AuditEventInput): Promise<RecordedEvent> {
-  let event: Unchained;
+  let event: ValidEvent;
   try {
-    event = prepare(input);
+    // Validated now, so a malformed event fails its caller at once; sealed (encrypted, indexed,
+    // serialised) by appendBatch while the head lock's round trip is under way.
+    event = auditEventSchema.parse(input);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -37,7 +40,7 @@ async function flush() {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH_EVENTS);
       try {
-        const recorded = await appendBatch(batch.map((p) => p.event));
+        const recorded = await appendBatch(batch.map((p) => p.event), seal);
         batch.forEach((p, i) => p.resolve(recorded[i]!));
       } catch (error) {
         batch.forEach((p) => p.reject(error));
@@ -55,8 +58,8 @@ export function ipSearchHash(ip: string): string {
   return blindIndex(ip, SENSITIVE_CONTEXT.ip);
 }
 
-function prepare(input: AuditEventInput): Unchained {
-  const e = auditEventSchema.parse(input);
+/** A valid event as chained and stored: sensitive fields encrypted, the IP's blind index, JSON as canonical text. */
+function seal(e: ValidEvent): Unchained {
   const ip = e.client?.ip ?? null;
   const userAgent = e.client?.userAgent ?? null;
   return {
