@@ -8,7 +8,7 @@ import { flatObjectSerializer } from "./hash";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
 import { appliedFilters, filterClause, revealEvents, type AuditFilters } from "./search";
-import { readChainHead, readRangeAhead, type StoredEventText } from "./store";
+import { readChainHead, readRange, type StoredEventText } from "./store";
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -55,10 +55,11 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   type Batch = { rows: Promise<StoredEventText[]>; revealed: Promise<ExportRow[]> };
   const batchAfter = (previous: Batch | null): Batch => {
     const rows = previous === null
-      ? readRangeAhead(BigInt(0), BATCH, where)
-      : previous.rows.then((before) => (before.length > 0 ? readRangeAhead(BigInt(before.at(-1)!.seq), BATCH, where) : []));
+      ? readRange(BigInt(0), BATCH, where)
+      : previous.rows.then((before) => (before.length > 0 ? readRange(BigInt(before.at(-1)!.seq), BATCH, where) : []));
     const revealed = rows.then((read) => revealEvents(read));
-    // Each is awaited in turn by pull(), unless the stream ends or is cancelled first.
+    // Awaited in turn by pull(), unless the stream ends or is cancelled first: a failure (of the
+    // read or the decryption, which `revealed` carries both) is not left unhandled meanwhile.
     revealed.catch(() => undefined);
     return { rows, revealed };
   };

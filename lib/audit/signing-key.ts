@@ -10,6 +10,12 @@ import { insertCheckpoint } from "./store";
 /** The event a start with a new signing key records (verify.ts dates the old key's retirement by it). */
 export const KEY_ROTATION_ACTION = "audit.signing_key.rotate";
 
+/** The key a successful rotation event's metadata names as the one rotated to, if it names one. */
+export function rotatedKeyId(metadata: unknown): string | null {
+  const keyId = (metadata as { keyId?: unknown } | null)?.keyId;
+  return typeof keyId === "string" ? keyId : null;
+}
+
 /**
  * Run at start: when GATEHOUSE_SIGNING_KEY has changed since the newest checkpoint was signed,
  * records the rotation and signs a checkpoint at that event with the new key, which through the
@@ -72,7 +78,7 @@ async function retiredKeyValidUntil(keyId: string): Promise<Date | null> {
     db().auditEvent.findMany({ where: { action: KEY_ROTATION_ACTION, outcome: "success" }, orderBy: { seq: "asc" }, select: { at: true, metadata: true } }),
   ]);
   const checkpointEvent = checkpoint ? await db().auditEvent.findUnique({ where: { seq: checkpoint.seq }, select: { at: true } }) : null;
-  const rotation = rotations.find((event) => newer.includes(String((event.metadata as { keyId?: unknown } | null)?.keyId)));
+  const rotation = rotations.find((event) => newer.includes(rotatedKeyId(event.metadata) ?? ""));
   const times = [checkpoint ? (checkpointEvent ?? checkpoint).at : null, rotation?.at ?? null].filter((at) => at !== null).map((at) => at.getTime());
   return times.length ? new Date(Math.min(...times) + signingKeyOverlapMs()) : null;
 }

@@ -181,13 +181,6 @@ export function parseStoredEvent(row: StoredEventText): StoredEvent {
   return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown>, policyDecisions: row.policyDecisions === null ? null : (JSON.parse(row.policyDecisions) as unknown) };
 }
 
-/** readRange started before its rows are needed; the caller may stop first, so its failure is not left unhandled. */
-export function readRangeAhead(afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty): Promise<StoredEventText[]> {
-  const rows = readRange(afterSeq, limit, where);
-  rows.catch(() => undefined);
-  return rows;
-}
-
 /**
  * The row's hash, recomputed from its stored text: the exact text it was hashed over. Rows from
  * before metadata was kept so (below `canonicalJsonFrom`, migration

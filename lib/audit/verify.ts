@@ -2,7 +2,7 @@ import "server-only";
 import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH } from "./hash";
 import { currentKeyProblem, signingPeriods } from "./key-periods";
-import { KEY_ROTATION_ACTION, signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
+import { KEY_ROTATION_ACTION, rotatedKeyId, signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
 import {
   CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, readHeadAndCheckpoints, walkStoredEvents, type WalkedEvent,
 } from "./store";
@@ -120,8 +120,7 @@ export async function verifyChain(): Promise<ChainVerification> {
 function rotationTarget(row: WalkedEvent): string | null {
   if (row.action !== KEY_ROTATION_ACTION || row.outcome !== "success" || row.metadata === null) return null;
   try {
-    const keyId: unknown = (JSON.parse(row.metadata) as { keyId?: unknown }).keyId;
-    return typeof keyId === "string" ? keyId : null;
+    return rotatedKeyId(JSON.parse(row.metadata));
   } catch {
     return null;
   }

@@ -172,30 +172,23 @@ export async function endSession(userId: string, sessionId: string, reason: Sess
 }
 
 /** Ends all of a user's sessions, optionally keeping one (the caller's own). Returns how many ended. */
-export async function endAllSessions(userId: string, reason: SessionEndReason, ctx: AuditContext, keepSessionId?: string): Promise<number> {
-  const others = keepSessionId ? { id: { not: keepSessionId } } : {};
-  const now = new Date();
-  // Every one not ended is marked (an idle one would come back if the idle limit were raised), but
-  // only the live ones count as signed out now.
-  const count = await db().session.count({ where: { userId, ...liveSessionWhere(now), ...others } });
-  await db().session.updateMany({ where: { userId, endedAt: null, ...others }, data: { endedAt: now, endReason: reason } });
-  if (count > 0) {
-    await audit(ctx, {
-      type: "session", action: "session.revoke_all", outcome: "success",
-      resource: { type: "user", id: userId }, metadata: { reason, sessionsEnded: count, kept: keepSessionId ?? null },
-    });
-  }
-  return count;
+export function endAllSessions(userId: string, reason: SessionEndReason, ctx: AuditContext, keepSessionId?: string): Promise<number> {
+  return endSessions(userId, keepSessionId ? { id: { not: keepSessionId } } : {}, reason, ctx, keepSessionId ?? null);
 }
 
 /** Ends the user's sessions that only the password vouches for: no second factor or passkey verified in them. */
-export async function endPasswordOnlySessions(userId: string, ctx: AuditContext): Promise<number> {
-  const { count } = await db().session.updateMany({ where: { userId, endedAt: null, mfaVerifiedAt: null }, data: { endedAt: new Date(), endReason: "password_distrusted" } });
+export function endPasswordOnlySessions(userId: string, ctx: AuditContext): Promise<number> {
+  return endSessions(userId, { mfaVerifiedAt: null }, "password_distrusted", ctx, "sessions verified with a second factor");
+}
+
+async function endSessions(userId: string, which: Prisma.SessionWhereInput, reason: SessionEndReason, ctx: AuditContext, kept: string | null): Promise<number> {
+  const now = new Date();
+  // Every one not ended is marked (an idle one would come back if the idle limit were raised), but
+  // only the live ones count as signed out now.
+  const count = await db().session.count({ where: { userId, ...liveSessionWhere(now), ...which } });
+  await db().session.updateMany({ where: { userId, endedAt: null, ...which }, data: { endedAt: now, endReason: reason } });
   if (count > 0) {
-    await audit(ctx, {
-      type: "session", action: "session.revoke_all", outcome: "success", resource: { type: "user", id: userId },
-      metadata: { reason: "password_distrusted", sessionsEnded: count, kept: "sessions verified with a second factor" },
-    });
+    await audit(ctx, { type: "session", action: "session.revoke_all", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason, sessionsEnded: count, kept } });
   }
   return count;
 }

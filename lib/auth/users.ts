@@ -120,17 +120,20 @@ export async function listUsers({ q, role, status, secondFactor, page = 1 }: Use
         disabledAt: true,
         createdAt: true,
         lastSignInAt: true,
-        _count: { select: { sessions: { where: liveSessionWhere(now) } } },
+        _count: liveSessionCount(now),
       },
     }),
   ]);
+  return { total, page, pageCount: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)), users: await withSessionsAndFactors(users) };
+}
+
+/** What account lists select to count each user's sessions in force (see withSessionsAndFactors). */
+const liveSessionCount = (now: Date) => ({ select: { sessions: { where: liveSessionWhere(now) } } });
+
+/** Users of a list with their sessions in force (counted by liveSessionCount) and second factors (one query for all). */
+async function withSessionsAndFactors<U extends { id: string; _count: { sessions: number } }>(users: U[]) {
   const factors = await secondFactorsOf(users.map((u) => u.id));
-  return {
-    total,
-    page,
-    pageCount: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)),
-    users: users.map(({ _count, ...u }) => ({ ...u, activeSessions: _count.sessions, secondFactors: factors.get(u.id)! })),
-  };
+  return users.map(({ _count, ...user }) => ({ ...user, activeSessions: _count.sessions, secondFactors: factors.get(user.id)! }));
 }
 
 /** An enabled user as an OpenID Connect account (the provider's claims come from it); null if unknown or disabled. */
@@ -158,16 +161,13 @@ export async function listAccountsForReview(now = new Date()) {
     select: {
       id: true, email: true, name: true, roles: true, disabledAt: true, createdAt: true, lastSignInAt: true, passwordResetRequiredAt: true,
       password: { select: { changedAt: true } },
-      _count: { select: { sessions: { where: liveSessionWhere(now) } } },
+      _count: liveSessionCount(now),
     },
   });
-  const factors = await secondFactorsOf(users.map((u) => u.id));
-  return users.map(({ _count, password, ...user }) => ({
+  return (await withSessionsAndFactors(users)).map(({ password, ...user }) => ({
     ...user,
     passwordChangedAt: password?.changedAt ?? null,
     passwordState: passwordState(user.passwordResetRequiredAt, password?.changedAt),
-    secondFactors: factors.get(user.id)!,
-    activeSessions: _count.sessions,
   }));
 }
 

@@ -27,6 +27,16 @@ type Listener = (id: string | null) => void;
 
 const announcement = z.object({ topic: z.enum(CHANGE_TOPICS), id: z.string().max(200).nullable() });
 const listeners = new Map<ChangeTopic, Set<Listener>>();
+const seen = new Map<ChangeTopic, number>();
+
+/**
+ * How many changes of `topic` this instance has seen. A cache compares it before and after a
+ * read: if it moved, a change arrived meanwhile and the read may hold what was there before it,
+ * so it is not kept.
+ */
+export function changesSeen(topic: ChangeTopic): number {
+  return seen.get(topic) ?? 0;
+}
 
 /** Runs `listener` whenever `topic` changes, on this instance or another. */
 export function onChange(topic: ChangeTopic, listener: Listener): void {
@@ -36,6 +46,7 @@ export function onChange(topic: ChangeTopic, listener: Listener): void {
 }
 
 function deliver(topic: ChangeTopic, id: string | null) {
+  seen.set(topic, changesSeen(topic) + 1);
   for (const listener of listeners.get(topic) ?? []) listener(id);
 }
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { hash } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK } from "jose";
-import { onChange } from "../db/changes";
+import { changesSeen, onChange } from "../db/changes";
 import { publicJwks } from "./keys";
 import { issuer } from "./provider";
 
@@ -19,11 +19,7 @@ type KeySet = { at: number; set: ReturnType<typeof createLocalJWKSet>; kids: Set
 let jwks: KeySet | null = null;
 // A rotation or an early retirement on any instance is announced: the set is read again at once
 // (and a read under way when the announcement came is not kept).
-let keyChanges = 0;
-onChange("signing_keys", () => {
-  keyChanges++;
-  jwks = null;
-});
+onChange("signing_keys", () => (jwks = null));
 
 async function publicKeys(kid: string | undefined): Promise<KeySet> {
   const fresh = jwks && Date.now() - jwks.at < KEYS_MAX_AGE_MS;
@@ -31,10 +27,10 @@ async function publicKeys(kid: string | undefined): Promise<KeySet> {
   if (fresh && !unknownKid) return jwks!;
   // A retired key leaves this list, so its tokens stop verifying when the retirement is announced,
   // or within KEYS_MAX_AGE_MS (a key whose grace period simply ran out, a lost announcement).
-  const changesBefore = keyChanges;
+  const changesBefore = changesSeen("signing_keys");
   const keys: JWK[] = await publicJwks();
   const read = { at: Date.now(), set: createLocalJWKSet({ keys }), kids: new Set(keys.map((k) => k.kid!)) };
-  if (keyChanges === changesBefore) jwks = read;
+  if (changesSeen("signing_keys") === changesBefore) jwks = read;
   return read;
 }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { AdapterPayload } from "oidc-provider";
 import { z } from "zod";
 import { db, Prisma, type OAuthClient } from "../db/client";
-import { announceChange, onChange } from "../db/changes";
+import { announceChange, changesSeen, onChange } from "../db/changes";
 import { safeEqual } from "../crypto";
 import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
@@ -151,14 +151,7 @@ const CACHE_MS = 5_000;
 // secret a rotation replaced, while its overlap lasts.
 type ProviderClient = { metadata: AdapterPayload; previousSecret: { hash: string; until: Date } | null };
 const providerClients = new Map<string, { value: ProviderClient | undefined; until: number }>();
-// Counts announced changes: a read that was under way when one arrived is not cached (it may hold
-// the row from before the change).
-let clientChanges = 0;
-onChange("oauth_client", (id) => {
-  clientChanges++;
-  if (id === null) providerClients.clear();
-  else providerClients.delete(id);
-});
+onChange("oauth_client", (id) => (id === null ? providerClients.clear() : providerClients.delete(id)));
 
 // The client_id a request names, as it could be stored: PostgreSQL text holds no NUL (the query
 // would fail, a 500), and no client has a longer id (the console's are 19 characters, registered
@@ -178,11 +171,11 @@ async function providerClient(id: string): Promise<ProviderClient | undefined> {
   if (id.length > MAX_CLIENT_ID || id.includes("\0")) return undefined;
   const cached = providerClients.get(id);
   if (cached && cached.until > Date.now()) return cached.value;
-  const changesBefore = clientChanges;
+  const changesBefore = changesSeen("oauth_client");
   const row = await db().oAuthClient.findUnique({ where: { id } });
   const value = !row || row.disabledAt ? undefined : providerView(row);
   if (providerClients.size > 10_000) providerClients.clear();
-  if (clientChanges === changesBefore) providerClients.set(id, { value, until: Date.now() + CACHE_MS });
+  if (changesSeen("oauth_client") === changesBefore) providerClients.set(id, { value, until: Date.now() + CACHE_MS });
   return value;
 }
 
