@@ -12,7 +12,8 @@ import { encode } from "../lib/audit/export";
 import { eventTextHash } from "../lib/audit/hash";
 import { recordAuditEvent, SENSITIVE_CONTEXT } from "../lib/audit/record";
 import { revealEvent } from "../lib/audit/search";
-import { eventsQuery, readRange, type RecordedEvent, type StoredEventText } from "../lib/audit/store";
+import type { StoredEventText } from "../lib/audit/chain-range";
+import { eventsQuery, readRange, type RecordedEvent } from "../lib/audit/store";
 import { eventSource, type Pools } from "./data";
 import { fmtMs, fmtRate, rate, summarize, summaryRow, type Row } from "./stats";
 
@@ -107,7 +108,7 @@ async function writePath(pools: Pools, databaseUrl: string): Promise<Row[]> {
   return rows;
 }
 
-// --- reading: export (verifyChain reads as COPY instead: store.ts, walkStoredEvents) ---------------------------------------------------------
+// --- reading: export (verifyChain reads as COPY instead: chain-range.ts, checkRange) ---------------------------------------------------------
 
 async function readPath(total: number): Promise<Row[]> {
   const rows: Row[] = [];

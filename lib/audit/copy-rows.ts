@@ -3,7 +3,7 @@
 // without making a JavaScript string of every field. Pure (no database): unit tests feed it lines.
 import { hash } from "node:crypto";
 import { CANONICAL_EVENT_KEYS, CANONICAL_JSON_KEYS } from "./hash";
-import type { StoredEventText } from "./store";
+import type { StoredEventText } from "./chain-range";
 
 /** The fields of a COPY row, in this order: the chained fields in canonical order, then the stored hash. */
 export const COPY_ROW_FIELDS: readonly (keyof StoredEventText)[] = [...CANONICAL_EVENT_KEYS, "hash"];

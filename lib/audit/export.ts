@@ -8,7 +8,8 @@ import { flatObjectSerializer } from "./hash";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
 import { recordAuditEvent } from "./record";
 import { appliedFilters, filterClause, revealEvents, type AuditFilters } from "./search";
-import { readChainHead, readRange, type StoredEventText } from "./store";
+import type { StoredEventText } from "./chain-range";
+import { readChainHead, readRange } from "./store";
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

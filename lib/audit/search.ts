@@ -6,7 +6,8 @@ import { decryptInWorker } from "../crypto/parallel-decrypt";
 import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
 import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
 import { GENESIS_HASH } from "./hash";
-import { parseStoredEvent, readChainHead, readEvents, readRange, selectEvents, storedHashHolds } from "./store";
+import { parseStoredEvent, storedHashHolds } from "./chain-range";
+import { readChainHead, readEvents, readRange, selectEvents } from "./store";
 
 const optionalText = (max: number) =>
   z.string().trim().max(max).refine((v) => !v.includes("\u0000"), "Remove the NUL character.").optional().transform((v) => v || undefined);

@@ -1,19 +1,15 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { QueryResult } from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import { db, pgPool, Prisma } from "../db/client";
 import { signDetached } from "../crypto";
-import { CopyRowHasher, COPY_ROW_FIELDS, decodeCopyRow } from "./copy-rows";
-import { eventHash, eventTextHash, type ChainedEventText } from "./hash";
-import type { StoredEvent } from "./events";
+import { isoUtc, STORED_FIELD_SQL, type StoredEventText } from "./chain-range";
+import { eventTextHash, type ChainedEventText } from "./hash";
 
 // Reading and appending chained rows, in the textual forms that the hash covers: seq and risk as
 // text, time as ISO UTC, metadata and policy decisions as canonical JSON text in json columns,
 // which keep text as written (rows from before that was so: see verify.ts). A batch goes in as
 // one JSON document (json_to_recordset): one statement per batch instead of one per row.
-
-const isoUtc = (timestamp: string) => `to_char(${timestamp} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * The batch that reaches each multiple of CHECKPOINT_EVERY signs the chain head at its last
@@ -31,8 +27,6 @@ const RECORD_COLUMNS = `seq text, id uuid, at text, type text, action text, outc
   metadata text, "prevHash" text, hash text`;
 
 export type Unchained = Omit<ChainedEventText, "seq" | "at" | "prevHash">;
-/** A stored event as hashed: its JSON fields as their stored canonical text. */
-export type StoredEventText = ChainedEventText & { hash: string };
 /** Where a recorded event landed in the chain. */
 export type RecordedEvent = Pick<StoredEventText, "seq" | "id" | "at" | "hash">;
 
@@ -145,15 +139,6 @@ export async function insertCheckpoint(execute: (text: string, values: unknown[]
   );
 }
 
-/** Each stored field as SQL giving its text as hashed: node-postgres (or COPY) parses nothing, and the row is hashed as it comes. */
-export const STORED_FIELD_SQL: Readonly<Record<keyof StoredEventText, string>> = {
-  seq: "seq::text", id: "id::text", at: isoUtc("at"), type: "type", action: "action", outcome: "outcome",
-  actorType: "actor_type", actorId: "actor_id", actorLabel: "actor_label", resourceType: "resource_type",
-  resourceId: "resource_id", ipCipher: "ip_cipher", ipHash: "ip_hash", userAgentCipher: "user_agent_cipher",
-  deviceId: "device_id", location: "location", riskScore: "risk_score::text", policyDecisions: "policy_decisions::text",
-  metadata: "metadata::text", prevHash: "prev_hash", hash: "hash",
-};
-
 // Every column as text, named as in ChainedEvent.
 const STORED_EVENT_TEXT = Prisma.raw(Object.entries(STORED_FIELD_SQL).map(([name, sql]) => `${sql} AS "${name}"`).join(", "));
 
@@ -175,86 +160,3 @@ export const readRange = (afterSeq: bigint, limit: number, where: Prisma.Sql = P
 
 /** The events with these sequence numbers. */
 export const readEvents = (seqs: bigint[]) => selectEvents(Prisma.sql`AND seq = ANY(${seqs}::bigint[])`, "asc", seqs.length);
-
-/** A stored event with its JSON fields parsed: for reading, and for hashing rows stored in jsonb's form. */
-export function parseStoredEvent(row: StoredEventText): StoredEvent {
-  return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown>, policyDecisions: row.policyDecisions === null ? null : (JSON.parse(row.policyDecisions) as unknown) };
-}
-
-/**
- * The row's hash, recomputed from its stored text: the exact text it was hashed over. Rows from
- * before metadata was kept so (below `canonicalJsonFrom`, migration
- * 20261203150000_audit_json_as_written) hold jsonb's form and are hashed from their parsed JSON.
- * Later rows get no such second chance: a different text with the same meaning (a duplicate key,
- * an extra digit, a raw newline) is a change, since SQL, exports and the console read the text.
- */
-export function storedHashHolds(row: StoredEventText, canonicalJsonFrom: bigint): boolean {
-  const { hash, ...chained } = row;
-  if (eventTextHash(chained) === hash) return true;
-  if (BigInt(row.seq) >= canonicalJsonFrom) return false;
-  const { hash: _hash, ...parsed } = parseStoredEvent(row);
-  return eventHash(parsed) === hash;
-}
-
-/** What the chain walk needs of each event, and whether its stored hash holds; metadata only for the action asked for. */
-export type WalkedEvent = Pick<StoredEventText, "seq" | "at" | "action" | "outcome" | "prevHash" | "hash"> & { metadata: string | null; holds: boolean };
-
-const NEWLINE = 10;
-const field = (name: keyof StoredEventText) => COPY_ROW_FIELDS.indexOf(name);
-const [SEQ, AT, ACTION, OUTCOME, METADATA, PREV_HASH, HASH] = (["seq", "at", "action", "outcome", "metadata", "prevHash", "hash"] as const).map(field) as [number, number, number, number, number, number, number];
-
-/**
- * Every event up to `upToSeq`, oldest first, each handed to `visit` with whether its stored hash
- * holds; stops early when `visit` returns false. Read as one COPY (no per-batch statements, no
- * per-field strings) and hashed from its bytes (copy-rows.ts); a row the fast path does not take,
- * or whose hash it finds changed, is decoded and judged by storedHashHolds. Metadata is decoded
- * only for events of the action `metadataOf`.
- */
-export async function walkStoredEvents(upToSeq: bigint, canonicalJsonFrom: bigint, { metadataOf }: { metadataOf: string }, visit: (event: WalkedEvent) => boolean): Promise<void> {
-  const columns = COPY_ROW_FIELDS.map((name) => STORED_FIELD_SQL[name]).join(", ");
-  // COPY takes no parameters: the bound is a bigint, written out as its digits.
-  const sql = `COPY (SELECT ${columns} FROM audit_events WHERE seq <= ${upToSeq.toString()} ORDER BY audit_events.seq) TO STDOUT`;
-  const hasher = new CopyRowHasher();
-  const client = await pgPool().connect();
-  let stopped = false;
-  try {
-    let carry: Buffer | null = null;
-    for await (const piece of client.query(copyTo(sql))) {
-      // A row can be split between two pieces: its start waits in `carry`.
-      const chunk: Buffer = carry ? Buffer.concat([carry, piece as Buffer]) : (piece as Buffer);
-      carry = null;
-      let start = 0;
-      for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-        if (!visit(walkedEvent(hasher, chunk, start, end, canonicalJsonFrom, metadataOf))) {
-          stopped = true;
-          break;
-        }
-        start = end + 1;
-      }
-      if (stopped) break;
-      if (start < chunk.length) carry = chunk.subarray(start);
-    }
-  } catch (error) {
-    client.release(error as Error);
-    throw error;
-  }
-  // Left in the middle of a COPY, the connection is closed rather than handed to the next caller.
-  client.release(stopped);
-}
-
-const fieldText = (hasher: CopyRowHasher, buf: Buffer, i: number) => buf.toString("utf8", hasher.starts[i]!, hasher.ends[i]!);
-
-function walkedEvent(hasher: CopyRowHasher, buf: Buffer, start: number, end: number, canonicalJsonFrom: bigint, metadataOf: string): WalkedEvent {
-  const recomputed = hasher.hash(buf, start, end);
-  const hash = recomputed === null ? null : fieldText(hasher, buf, HASH);
-  if (hash !== null && recomputed === hash) {
-    const action = fieldText(hasher, buf, ACTION);
-    const metadata = action === metadataOf ? fieldText(hasher, buf, METADATA) : null;
-    return {
-      seq: fieldText(hasher, buf, SEQ), at: fieldText(hasher, buf, AT), action, outcome: fieldText(hasher, buf, OUTCOME), metadata,
-      prevHash: fieldText(hasher, buf, PREV_HASH), hash, holds: true,
-    };
-  }
-  const row = decodeCopyRow(buf.toString("utf8", start, end));
-  return { ...row, metadata: row.action === metadataOf ? row.metadata : null, holds: storedHashHolds(row, canonicalJsonFrom) };
-}

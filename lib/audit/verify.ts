@@ -3,9 +3,9 @@ import { trustedSigningKey, verifyDetached } from "../crypto";
 import { GENESIS_HASH } from "./hash";
 import { currentKeyProblem, signingPeriods } from "./key-periods";
 import { KEY_ROTATION_ACTION, rotatedKeyId, signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
-import {
-  CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, readHeadAndCheckpoints, walkStoredEvents, type WalkedEvent,
-} from "./store";
+import type { NotableEvent, RangeReport } from "./chain-range";
+import { walkRanges } from "./chain-walk";
+import { CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, readHeadAndCheckpoints } from "./store";
 
 export type ChainVerification = {
   ok: boolean;
@@ -26,9 +26,10 @@ type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; si
  * gaps in the sequence, every signed checkpoint matched, signed by a key in its period of use
  * (key-periods.ts, judged at the chain's time there) and none missing or beyond the head, and the
  * head row at the last event. The first remaining event links either to the genesis hash or to
- * the signed checkpoint the retention purge wrote before removing older events.
+ * the signed checkpoint the retention purge wrote before removing older events. A long chain is
+ * walked in ranges on worker threads at once (walkRanges); the verdict is the same either way.
  */
-export async function verifyChain(): Promise<ChainVerification> {
+export async function verifyChain({ ranges }: { ranges?: number } = {}): Promise<ChainVerification> {
   const started = performance.now();
   // The chain as it stands now: events written while it is walked are left for the next check
   // (otherwise they would look like events missing at the head).
@@ -50,56 +51,59 @@ export async function verifyChain(): Promise<ChainVerification> {
   const unclosed = currentKeyProblem(checkpoints, keyOrder);
   if (unclosed) return result({ firstBadSeq: unclosed.seq.toString(), problem: unclosed.problem });
 
-  // Sequence numbers are counted as numbers (exact far beyond any chain's length) and compared as
-  // text: no BigInt per event.
+  const reports = await walkRanges(head.seq, { canonicalJsonFrom: head.canonicalJsonFrom.toString(), metadataOf: KEY_ROTATION_ACTION, checkpointSeqs: [...bySeq.keys()] }, ranges);
+
+  // The ranges joined in order, judged as one walk event by event would judge them: each range
+  // has checked its own events; here the link into each range's first event, then the events
+  // only the whole chain can judge (checkpoints, key rotations), then the range's own break.
   let expectedSeq: number | null = null;
   let expectedPrev = GENESIS_HASH;
-  let first: WalkedEvent | undefined;
-  let last: WalkedEvent | undefined;
+  let first: RangeReport["first"] = null;
+  let last: RangeReport["last"] = null;
   let count = 0;
   let checkpointsChecked = 0;
   // The latest `at` so far (key-periods.ts dates checkpoints by it), kept as text: the fixed-width
   // ISO UTC form sorts as time does, so the walk parses a time only at checkpoints.
   let latestAt = "";
-  let failure: ChainVerification | null = null;
-  const fail = (fields: Partial<ChainVerification>) => {
-    failure = result({ eventsChecked: count, ...fields });
-    return false;
-  };
-
-  await walkStoredEvents(head.seq, head.canonicalJsonFrom, { metadataOf: KEY_ROTATION_ACTION }, (row) => {
-    if (expectedSeq === null) {
-      first = row;
-      expectedSeq = Number(row.seq);
-      if (row.seq !== "1") {
-        const anchor = bySeq.get(String(expectedSeq - 1));
-        if (anchor?.reason !== "purge") return fail({ firstBadSeq: row.seq, problem: `events before ${row.seq} are missing and no purge's checkpoint anchors the chain there` });
-        expectedPrev = anchor.hash;
+  const fail = (fields: Partial<ChainVerification>) => result({ eventsChecked: count, ...fields });
+  for (const range of reports) {
+    if (range.first) {
+      if (expectedSeq === null) {
+        first = range.first;
+        expectedSeq = Number(first.seq);
+        if (first.seq !== "1") {
+          const anchor = bySeq.get(String(expectedSeq - 1));
+          if (anchor?.reason !== "purge") return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
+          expectedPrev = anchor.hash;
+        }
+        const purged = purgedPeriodProblem(periods, checkpoints, BigInt(first.seq), Date.parse(first.at));
+        if (purged) return fail({ firstBadSeq: purged.seq.toString(), problem: purged.problem });
       }
-      const purged = purgedPeriodProblem(periods, checkpoints, BigInt(row.seq), Date.parse(row.at));
-      if (purged) return fail({ firstBadSeq: purged.seq.toString(), problem: purged.problem });
+      if (range.first.seq !== String(expectedSeq)) return fail({ firstBadSeq: String(expectedSeq), problem: `event ${expectedSeq} is missing` });
+      if (range.first.prevHash !== expectedPrev) return fail({ firstBadSeq: range.first.seq, problem: `event ${range.first.seq} does not link to the event before it` });
     }
-    const seq = row.seq;
-    if (seq !== String(expectedSeq)) return fail({ firstBadSeq: String(expectedSeq), problem: `event ${expectedSeq} is missing` });
-    if (row.prevHash !== expectedPrev) return fail({ firstBadSeq: seq, problem: `event ${seq} does not link to the event before it` });
-    if (!row.holds) return fail({ firstBadSeq: seq, problem: `event ${seq} was changed after it was written` });
-    if (row.at > latestAt) latestAt = row.at;
-    const rotatedTo = rotationTarget(row);
-    if (rotatedTo) periods.rotated({ seq: BigInt(seq), keyId: rotatedTo }, Date.parse(latestAt));
-    const checkpoint = bySeq.get(seq);
-    if (checkpoint) {
-      if (checkpoint.hash !== row.hash) return fail({ firstBadSeq: seq, problem: `event ${seq} differs from its signed checkpoint` });
-      const outOfPeriod = periods.dated(checkpoint, Date.parse(latestAt));
-      if (outOfPeriod) return fail({ firstBadSeq: seq, problem: outOfPeriod });
-      checkpointsChecked++;
+    for (const event of range.notable) {
+      const at = event.latestAt > latestAt ? event.latestAt : latestAt;
+      const rotatedTo = rotationTarget(event);
+      if (rotatedTo) periods.rotated({ seq: BigInt(event.seq), keyId: rotatedTo }, Date.parse(at));
+      const checkpoint = bySeq.get(event.seq);
+      if (checkpoint) {
+        const checked = { eventsChecked: count + event.index };
+        if (checkpoint.hash !== event.hash) return fail({ ...checked, firstBadSeq: event.seq, problem: `event ${event.seq} differs from its signed checkpoint` });
+        const outOfPeriod = periods.dated(checkpoint, Date.parse(at));
+        if (outOfPeriod) return fail({ ...checked, firstBadSeq: event.seq, problem: outOfPeriod });
+        checkpointsChecked++;
+      }
     }
-    expectedPrev = row.hash;
-    expectedSeq++;
-    last = row;
-    count++;
-    return true;
-  });
-  if (failure) return failure;
+    if (range.failure) return fail({ eventsChecked: count + range.count, firstBadSeq: range.failure.seq, problem: range.failure.problem });
+    if (range.latestAt > latestAt) latestAt = range.latestAt;
+    if (range.last) {
+      last = range.last;
+      expectedSeq = Number(last.seq) + 1;
+      expectedPrev = last.hash;
+    }
+    count += range.count;
+  }
 
   // Every event purged (the head's too): each checkpoint's event is gone, and the newest anchors the chain.
   const allPurged = first ? null : purgedPeriodProblem(periods, checkpoints, head.seq + BigInt(1), Number.NEGATIVE_INFINITY);
@@ -117,7 +121,7 @@ export async function verifyChain(): Promise<ChainVerification> {
 }
 
 /** The key a successful `audit.signing_key.rotate` event (signing-key.ts) rotated to; null for every other event. */
-function rotationTarget(row: WalkedEvent): string | null {
+function rotationTarget(row: NotableEvent): string | null {
   if (row.action !== KEY_ROTATION_ACTION || row.outcome !== "success" || row.metadata === null) return null;
   try {
     return rotatedKeyId(JSON.parse(row.metadata));

@@ -1,7 +1,6 @@
 import "server-only";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { cannotLoad, startSourceWorker } from "../util/source-worker";
 import { keyRing } from "./keys";
 import { openSealedColumns, type DecryptRequest, type SealedColumn } from "./open-columns";
 
@@ -21,12 +20,8 @@ const waiting = new Map<number, Waiting>();
 function startWorker(): Worker | null {
   if (worker || unavailable) return worker;
   try {
-    // The source file, loaded through tsx's API (like server.ts, which tsx runs): the bundled
-    // server has no worker chunk of its own, and tsx's --import hooks do not reach a worker's entry.
-    const source = path.join(process.cwd(), "lib/crypto/decrypt-worker.ts");
-    const bootstrap = `import("tsx/esm/api").then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(pathToFileURL(source).href)}));`;
-    // No environment: the worker needs none of the secrets in it (the keys come with each batch).
-    const started = new Worker(bootstrap, { eval: true, env: {} });
+    // The keys come with each batch (see startSourceWorker: no environment).
+    const started = startSourceWorker("lib/crypto/decrypt-worker.ts");
     started.unref();
     started.on("message", ({ id, columns }: { id: number; columns: (string | null)[][] }) => {
       waiting.get(id)?.resolve(columns);
@@ -47,7 +42,7 @@ function stopWorker(stopped: Worker, error: Error) {
   if (worker !== stopped) return;
   console.error("decryption worker:", error.message);
   // A worker that failed to load will not load next time either: open values here from now on.
-  if (error.message.includes("Cannot find module") || error.message.includes("ERR_MODULE_NOT_FOUND")) unavailable = true;
+  if (cannotLoad(error)) unavailable = true;
   worker = null;
   for (const pending of waiting.values()) pending.reject(error);
   waiting.clear();

@@ -2,9 +2,11 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { recordAuditEvent, verifyChain, verifyChainIfDue, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
 import { eventTextHash } from "@/lib/audit/hash";
+import { split } from "@/lib/audit/chain-walk";
 import { CHECKPOINT_EVERY, legacyCheckpointStatement, readRange } from "@/lib/audit/store";
 import { signDetached } from "@/lib/crypto";
 import { resetDatabase } from "../support/db";
+import { verifyBothWays } from "../support/verify";
 
 beforeEach(resetDatabase);
 
@@ -36,7 +38,7 @@ describe("the audit chain", () => {
     await writeMany(800);
     const rows = await readRange(BigInt(0), 10_000);
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
-    const result = await verifyChain();
+    const result = await verifyBothWays();
     expect(result).toMatchObject({ ok: true, eventsChecked: 800, firstSeq: "1", lastSeq: "800", firstBadSeq: null });
   });
 
@@ -72,23 +74,46 @@ describe("the audit chain", () => {
     await expect(db().$executeRawUnsafe("UPDATE audit_events SET outcome = 'failure'")).rejects.toThrow(/append-only/);
     await expect(db().$executeRawUnsafe("DELETE FROM audit_events")).rejects.toThrow(/append-only/);
     await expect(db().$executeRawUnsafe("TRUNCATE audit_events")).rejects.toThrow(/append-only/);
-    expect((await verifyChain()).ok).toBe(true);
+    expect((await verifyBothWays()).ok).toBe(true);
   });
 
   it("detects a superuser's UPDATE at the exact sequence number", async () => {
     await writeMany(120, 4);
     await asSuperuserBypassingTriggers("UPDATE audit_events SET outcome = 'failure' WHERE seq = 57");
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "57", eventsChecked: 56 });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "57", eventsChecked: 56 });
+  });
+
+  it("walked in ranges on worker threads, finds each break at a range's edge where one walk finds it", async () => {
+    // 120 events in three ranges: (0, 40], (40, 80], (80, 120].
+    expect(split(BigInt(0), BigInt(120), 3)).toEqual([[BigInt(0), BigInt(40)], [BigInt(40), BigInt(80)], [BigInt(80), BigInt(120)]]);
+    await writeMany(120, 4);
+    expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 120 });
+    // The first event of a range changed: its own range finds it.
+    await asSuperuserBypassingTriggers("UPDATE audit_events SET outcome = 'failure' WHERE seq = 41");
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "41", eventsChecked: 40, problem: "event 41 was changed after it was written" });
+    await resetDatabase();
+    await writeMany(120, 4);
+    // The first event of a range relinked (its hash recomputed): only the join of two ranges sees it.
+    const [row] = await readRange(BigInt(80), 1);
+    const { hash: _hash, ...fields } = row!;
+    const relinked = { ...fields, prevHash: "0".repeat(64) };
+    await asSuperuserBypassingTriggers(`UPDATE audit_events SET prev_hash = '${relinked.prevHash}', hash = '${eventTextHash(relinked)}' WHERE seq = 81`);
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "81", eventsChecked: 80, problem: "event 81 does not link to the event before it" });
+    await resetDatabase();
+    await writeMany(120, 4);
+    // The first event of a range gone, and the last of the one before.
+    await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq IN (40, 41)");
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "40", eventsChecked: 39, problem: "event 40 is missing" });
   });
 
   it("detects a superuser's DELETE in the middle and at the end", async () => {
     await writeMany(50, 4);
     await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq = 31");
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "31", problem: "event 31 is missing" });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "31", problem: "event 31 is missing" });
     await resetDatabase();
     await writeMany(50, 4);
     await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq > 45");
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "46" });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "46" });
   });
 
   it("a rewritten chain (hashes recomputed) fails at the signed checkpoint", async () => {
@@ -103,12 +128,12 @@ describe("the audit chain", () => {
       await asSuperuserBypassingTriggers(`UPDATE audit_events SET outcome = '${forged.outcome}', prev_hash = '${forged.prevHash}', hash = '${prev}' WHERE seq = ${row.seq}`);
     }
     await asSuperuserBypassingTriggers(`UPDATE audit_chain_head SET hash = '${prev}'`);
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
   });
 
   it("a rewritten chain whose checkpoints were removed too fails where the first one is missing", async () => {
     await writeMany(2 * CHECKPOINT_EVERY + 300, 16);
-    expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 2 });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, checkpointsChecked: 2 });
     // The careful attacker of the test above also removes the checkpoints after event 1,500.
     const rows = await readRange(BigInt(1499), 10_000);
     let prev = rows[0]!.prevHash;
@@ -119,23 +144,23 @@ describe("the audit chain", () => {
       return `UPDATE audit_events SET outcome = '${forged.outcome}', prev_hash = '${forged.prevHash}', hash = '${prev}' WHERE seq = ${row.seq};`;
     });
     await asSuperuserBypassingTriggers(`DO $$ BEGIN ${updates.join(" ")} DELETE FROM audit_checkpoints WHERE seq > 1500; UPDATE audit_chain_head SET hash = '${prev}'; END $$`);
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(2 * CHECKPOINT_EVERY), problem: expect.stringContaining("checkpoints were removed") });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: String(2 * CHECKPOINT_EVERY), problem: expect.stringContaining("checkpoints were removed") });
   });
 
   it("events cut from the end are caught by the checkpoint they leave beyond the head", async () => {
     await writeMany(CHECKPOINT_EVERY + 200, 16);
     const [kept] = await readRange(BigInt(CHECKPOINT_EVERY - 101), 1);
     await asSuperuserBypassingTriggers(`DO $$ BEGIN DELETE FROM audit_events WHERE seq > ${kept!.seq}; UPDATE audit_chain_head SET seq = ${kept!.seq}, hash = '${kept!.hash}'; END $$`);
-    expect(await verifyChain()).toMatchObject({ ok: false, problem: expect.stringContaining("beyond the chain head") });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, problem: expect.stringContaining("beyond the chain head") });
   });
 
   it("only a purge's checkpoint anchors a chain whose first events are gone, and its reason is signed", async () => {
     await writeMany(CHECKPOINT_EVERY + 200, 16);
     const periodic = await db().auditCheckpoint.findFirstOrThrow({ where: { reason: "periodic" } });
     await asSuperuserBypassingTriggers(`DELETE FROM audit_events WHERE seq <= ${periodic.seq}`);
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: String(periodic.seq + BigInt(1)), problem: expect.stringContaining("no purge's checkpoint") });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: String(periodic.seq + BigInt(1)), problem: expect.stringContaining("no purge's checkpoint") });
     await asSuperuserBypassingTriggers(`UPDATE audit_checkpoints SET reason = 'purge' WHERE seq = ${periodic.seq}`);
-    expect(await verifyChain()).toMatchObject({ ok: false, problem: `checkpoint at ${periodic.seq} has an invalid signature` });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, problem: `checkpoint at ${periodic.seq} has an invalid signature` });
   });
 
   it("checkpoints signed before the reason was signed still verify", async () => {
@@ -143,7 +168,7 @@ describe("the audit chain", () => {
     const periodic = await db().auditCheckpoint.findFirstOrThrow({ where: { reason: "periodic" } });
     const { signature } = signDetached(legacyCheckpointStatement(periodic.seq, periodic.hash));
     await asSuperuserBypassingTriggers(`UPDATE audit_checkpoints SET signature = '${signature}' WHERE seq = ${periodic.seq}`);
-    expect(await verifyChain()).toMatchObject({ ok: true, checkpointsChecked: 1 });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, checkpointsChecked: 1 });
   });
 
   it("encrypts IP and user agent at rest", async () => {
@@ -159,7 +184,7 @@ describe("the audit chain", () => {
     await expect(recordAuditEvent({ ...event(1), action: "Not An Action!" })).rejects.toThrow();
     await expect(recordAuditEvent({ ...event(1), type: "nonsense" as never })).rejects.toThrow();
     await recordAuditEvent(event(2, { metadata: { note: "nul \0 byte" } }));
-    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 1 });
   });
 
   it("stores metadata as its canonical JSON text and verifies odd strings, keys and numbers", async () => {
@@ -169,7 +194,7 @@ describe("the audit chain", () => {
     const [row] = await db().$queryRawUnsafe<{ metadata: string; actor_label: string }[]>("SELECT metadata::text AS metadata, actor_label FROM audit_events");
     expect(row!.metadata).toBe('{"10":[1e+21,1e-7,0,"é 😀"],"9":{"a":"\\u0001 \\"quoted\\"","z":null},"a":true,"b":"\u2028"}');
     expect(row!.actor_label).toBe("lone \uFFFD surrogate");
-    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 1 });
   });
 
   it("stores quotes, backslashes and SQL in any field exactly as written", async () => {
@@ -179,7 +204,7 @@ describe("the audit chain", () => {
     expect(row!.actor_label).toBe(hostile);
     expect(row!.resource_id).toBe(`id ${hostile}`);
     expect(JSON.parse(row!.metadata)).toEqual({ [hostile]: hostile });
-    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 1 });
   });
 
   it("verifies events stored before metadata kept its text (jsonb's form), and finds a change in one", async () => {
@@ -190,9 +215,9 @@ describe("the audit chain", () => {
     await db().$executeRawUnsafe("UPDATE audit_chain_head SET canonical_json_from = 32");
     const [row] = await db().$queryRawUnsafe<{ metadata: string }[]>("SELECT metadata::text AS metadata FROM audit_events WHERE seq = 31");
     expect(row!.metadata).toBe('{"a": "x", "b": [1, 2], "10": 1.5}');
-    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 31 });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 31 });
     await asSuperuserBypassingTriggers(`UPDATE audit_events SET metadata = '{"a": "x", "b": [1, 3], "10": 1.5}' WHERE seq = 31`);
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "31" });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "31" });
   });
 
   it("holds later events to their exact text: the same values written differently are a change", async () => {
@@ -202,7 +227,7 @@ describe("the audit chain", () => {
     // Each parses to the same values as the original, yet SQL, exports and readers see other text.
     for (const forged of ['{"amount":1e16,"role":"auditor"}', '{"amount":10000000000000001,"role":"auditor"}', '{"amount":10000000000000000,"role":"admin","role":"auditor"}', '{"amount":10000000000000000,\n"role":"auditor"}']) {
       await asSuperuserBypassingTriggers(`UPDATE audit_events SET metadata = '${forged}' WHERE seq = 6`);
-      expect(await verifyChain(), forged).toMatchObject({ ok: false, firstBadSeq: "6" });
+      expect(await verifyBothWays(), forged).toMatchObject({ ok: false, firstBadSeq: "6" });
       expect(await checkAuditEvent(BigInt(6)), forged).toMatchObject({ hashHolds: false, intact: false });
     }
   });
@@ -215,7 +240,7 @@ describe("retention", () => {
     expect(purged).toBe(40);
     expect(anchorSeq).toBe("40");
     await writeMany(10, 2);
-    const result = await verifyChain();
+    const result = await verifyBothWays();
     expect(result).toMatchObject({ ok: true, eventsChecked: 10, firstSeq: "41", lastSeq: "50" });
     const checkpoint = await db().auditCheckpoint.findUnique({ where: { seq: BigInt(40) } });
     expect(checkpoint?.reason).toBe("purge");
@@ -230,12 +255,12 @@ describe("retention", () => {
     expect(await applyAuditRetention(1, inTwoDays)).toMatchObject({ purged: 12, anchorSeq: "12" });
     const remaining = await db().auditEvent.findMany({ select: { action: true } });
     expect(remaining).toEqual([{ action: "audit.retention.purge" }]);
-    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 1 });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 1 });
   });
 
   it("old events removed any other way leave the chain unanchored", async () => {
     await writeMany(20, 2);
     await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq <= 5");
-    expect(await verifyChain()).toMatchObject({ ok: false, firstBadSeq: "6" });
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "6" });
   });
 });

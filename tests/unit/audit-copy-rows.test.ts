@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { COPY_ROW_FIELDS, CopyRowHasher, decodeCopyRow } from "@/lib/audit/copy-rows";
 import { canonicalJson, eventTextHash } from "@/lib/audit/hash";
-import type { StoredEventText } from "@/lib/audit/store";
+import type { StoredEventText } from "@/lib/audit/chain-range";
 import { randomEvent, seeded } from "../support/random-events";
 
 // What PostgreSQL's COPY … TO STDOUT writes for a text value (CopyAttributeOutText): backslash,

@@ -1,0 +1,96 @@
+import "server-only";
+import { availableParallelism } from "node:os";
+import { readConfig } from "../config";
+import { pgPool } from "../db/client";
+import { cannotLoad, startSourceWorker } from "../util/source-worker";
+import { checkRange, type RangeReport, type RangeTask } from "./chain-range";
+import type { RangeAnswer, RangeJob } from "./chain-range-worker";
+
+// The chain walked in ranges at once: one worker thread per range, each reading its range as
+// one COPY on a connection of its own, all in one snapshot of the database (exported by the
+// transaction here), so together they see the chain exactly as one walk would. Hashing is most
+// of a walk's CPU, so the ranges use as many cores as there are (up to MAX_RANGES); PostgreSQL
+// serves each range's COPY from a backend of its own.
+
+/** Below this many events one walk on this thread is as quick as starting workers. */
+const PARALLEL_FROM = 200_000;
+const MAX_RANGES = 8;
+
+type RangeBase = Omit<RangeTask, "after" | "upTo">;
+
+/**
+ * The events up to `upTo`, checked range by range (chain-range.ts), in order. `ranges` asks for
+ * that many ranges (tests); by default a long chain is split over the cores. On the embedded
+ * database (one connection) the chain is always walked in one range here.
+ */
+export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number): Promise<RangeReport[]> {
+  const { DATABASE_URL, DATABASE_POOL_MAX } = readConfig();
+  const count = DATABASE_POOL_MAX === 1 ? 1 : (ranges ?? (upTo >= BigInt(PARALLEL_FROM) ? Math.min(availableParallelism(), MAX_RANGES) : 1));
+  const client = await pgPool().connect();
+  let destroy = false;
+  try {
+    if (count <= 1 || !DATABASE_URL) {
+      const { report, stoppedEarly } = await checkRange(client, { ...base, after: "0", upTo: upTo.toString() });
+      destroy = stoppedEarly;
+      return [report];
+    }
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const { rows } = await client.query<{ snapshot: string; before: string | null }>("SELECT pg_export_snapshot() AS snapshot, (SELECT min(seq) - 1 FROM audit_events)::text AS before");
+    const { snapshot, before } = rows[0]!;
+    const tasks = split(BigInt(before ?? upTo.toString()), upTo, count).map(([after, end]) => ({ ...base, after: after.toString(), upTo: end.toString() }));
+    // Workers that cannot load here leave their ranges to this thread, on this transaction (same snapshot).
+    const answers = await Promise.all(tasks.map((task) => inWorker({ connectionString: DATABASE_URL, snapshot, task })));
+    const reports: RangeReport[] = [];
+    for (const [i, answer] of answers.entries()) {
+      if (answer !== "unavailable") reports.push(answer);
+      else {
+        const { report, stoppedEarly } = await checkRange(client, tasks[i]!);
+        destroy ||= stoppedEarly;
+        reports.push(report);
+      }
+    }
+    await client.query("COMMIT");
+    return reports;
+  } catch (error) {
+    destroy = true;
+    throw error;
+  } finally {
+    // Left in the middle of a COPY (or after an error), the connection is closed rather than handed to the next caller.
+    client.release(destroy);
+  }
+}
+
+/** (after, upTo] cut into `count` ranges of (nearly) equal length, in order. */
+export function split(after: bigint, upTo: bigint, count: number): [bigint, bigint][] {
+  const length = upTo > after ? upTo - after : BigInt(0);
+  return Array.from({ length: count }, (_, i) => [after + (length * BigInt(i)) / BigInt(count), after + (length * BigInt(i + 1)) / BigInt(count)]);
+}
+
+/** One range checked on a worker thread; "unavailable" if the worker's source cannot be loaded here. */
+function inWorker(job: RangeJob): Promise<RangeReport | "unavailable"> {
+  return new Promise((resolve, reject) => {
+    let worker: ReturnType<typeof startSourceWorker>;
+    try {
+      worker = startSourceWorker("lib/audit/chain-range-worker.ts");
+    } catch (error) {
+      console.error("chain verification worker:", error instanceof Error ? error.message : error, "(walking its range on the main thread)");
+      resolve("unavailable");
+      return;
+    }
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      outcome();
+      void worker.terminate();
+    };
+    worker.on("message", (answer: RangeAnswer) => settle(() => ("report" in answer ? resolve(answer.report) : reject(new Error(`chain verification worker: ${answer.error}`)))));
+    worker.on("error", (error) => settle(() => {
+      if (!cannotLoad(error)) return reject(error);
+      console.error("chain verification worker:", error.message, "(walking its range on the main thread)");
+      resolve("unavailable");
+    }));
+    worker.on("exit", (code) => settle(() => reject(new Error(`chain verification worker exited (${code}) before answering`))));
+    worker.postMessage(job);
+  });
+}
