@@ -6,15 +6,19 @@ import { parentPort } from "node:worker_threads";
 import pg from "pg";
 import { checkRange, type RangeReport, type RangeTask } from "./chain-range";
 
-export type RangeJob = { connectionString: string; snapshot: string; task: RangeTask };
+/** `environment`: the PG* variables (and USER) of the verifying process, which pg reads beside the URL. */
+export type RangeJob = { connectionString: string; environment: Record<string, string>; snapshot: string; task: RangeTask };
 export type RangeAnswer = { report: RangeReport } | { error: string };
 
 // What pg_export_snapshot() returns, e.g. 00000003-0000001B-1: checked, since SET TRANSACTION SNAPSHOT takes no parameter.
 const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+-[0-9]+$/i;
 
-async function run({ connectionString, snapshot, task }: RangeJob): Promise<RangeAnswer> {
+async function run({ connectionString, environment, snapshot, task }: RangeJob): Promise<RangeAnswer> {
   if (!SNAPSHOT_ID.test(snapshot)) return { error: "not a snapshot id" };
-  const client = new pg.Client({ connectionString });
+  // This thread started with no environment of its own (source-worker.ts).
+  Object.assign(process.env, environment);
+  // Like the pool's connections (lib/db/client.ts): a connection that does not come gives up.
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 30_000 });
   try {
     await client.connect();
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

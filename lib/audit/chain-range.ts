@@ -53,9 +53,9 @@ export function storedHashHolds(row: StoredEventText, canonicalJsonFrom: bigint)
 /** What the chain walk needs of each event, and whether its stored hash holds; metadata only for the action asked for. */
 export type WalkedEvent = Pick<StoredEventText, "seq" | "at" | "action" | "outcome" | "prevHash" | "hash"> & { metadata: string | null; holds: boolean };
 
-/** The stretch (after, upTo] of sequence numbers; sequence numbers travel as text (they are bigints). */
+/** The stretch (after, upTo] of sequence numbers (from the very first when `after` is null); sequence numbers travel as text (they are bigints). */
 export type RangeTask = {
-  after: string;
+  after: string | null;
   upTo: string;
   canonicalJsonFrom: string;
   /** Events of this action are reported with their metadata (key rotations). */
@@ -144,8 +144,10 @@ export async function checkRange(client: ClientBase, task: RangeTask): Promise<{
   const checker = new RangeChecker(task);
   const canonicalJsonFrom = BigInt(task.canonicalJsonFrom);
   const columns = COPY_ROW_FIELDS.map((name) => COPY_FIELD_SQL[name]).join(", ");
-  // COPY takes no parameters: the bounds are bigints, written out as their digits.
-  const sql = `COPY (SELECT ${columns} FROM audit_events WHERE seq > ${BigInt(task.after).toString()} AND seq <= ${BigInt(task.upTo).toString()} ORDER BY audit_events.seq) TO STDOUT`;
+  // COPY takes no parameters: the bounds are bigints, written out as their digits. The first range
+  // has no lower bound: a row forged with a sequence number below the chain's must be seen.
+  const from = task.after === null ? "" : `seq > ${BigInt(task.after).toString()} AND `;
+  const sql = `COPY (SELECT ${columns} FROM audit_events WHERE ${from}seq <= ${BigInt(task.upTo).toString()} ORDER BY audit_events.seq) TO STDOUT`;
   const hasher = new CopyRowHasher();
   let carry: Buffer | null = null;
   for await (const piece of client.query(copyTo(sql))) {

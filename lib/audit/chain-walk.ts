@@ -1,5 +1,6 @@
 import "server-only";
 import { availableParallelism } from "node:os";
+import type { Worker } from "node:worker_threads";
 import { readConfig } from "../config";
 import { pgPool } from "../db/client";
 import { cannotLoad, startSourceWorker } from "../util/source-worker";
@@ -28,31 +29,42 @@ export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number)
   const count = DATABASE_POOL_MAX === 1 ? 1 : (ranges ?? (upTo >= BigInt(PARALLEL_FROM) ? Math.min(availableParallelism(), MAX_RANGES) : 1));
   const client = await pgPool().connect();
   let destroy = false;
+  const workers: Worker[] = [];
   try {
     if (count <= 1 || !DATABASE_URL) {
-      const { report, stoppedEarly } = await checkRange(client, { ...base, after: "0", upTo: upTo.toString() });
+      const { report, stoppedEarly } = await checkRange(client, { ...base, after: null, upTo: upTo.toString() });
       destroy = stoppedEarly;
       return [report];
     }
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const { rows } = await client.query<{ snapshot: string; before: string | null }>("SELECT pg_export_snapshot() AS snapshot, (SELECT min(seq) - 1 FROM audit_events)::text AS before");
-    const { snapshot, before } = rows[0]!;
-    const tasks = split(BigInt(before ?? upTo.toString()), upTo, count).map(([after, end]) => ({ ...base, after: after.toString(), upTo: end.toString() }));
-    // Workers that cannot load here leave their ranges to this thread, on this transaction (same snapshot).
-    const answers = await Promise.all(tasks.map((task) => inWorker({ connectionString: DATABASE_URL, snapshot, task })));
+    const { rows } = await client.query<{ snapshot: string; first: string | null }>("SELECT pg_export_snapshot() AS snapshot, (SELECT min(seq) FROM audit_events)::text AS first");
+    const { snapshot, first } = rows[0]!;
+    const tasks: RangeTask[] = split(BigInt(first ?? upTo.toString()) - BigInt(1), upTo, count).map(([after, end], i) => ({ ...base, after: i === 0 ? null : after.toString(), upTo: end.toString() }));
+    // The workers connect as this process does: the DATABASE_URL and the PG* variables pg reads beside it.
+    const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("PG") || name === "USER")) as Record<string, string>;
+    const answers = await Promise.all(tasks.map((task) => inWorker({ connectionString: DATABASE_URL, environment, snapshot, task }, workers)));
     const reports: RangeReport[] = [];
     for (const [i, answer] of answers.entries()) {
-      if (answer !== "unavailable") reports.push(answer);
-      else {
-        const { report, stoppedEarly } = await checkRange(client, tasks[i]!);
-        destroy ||= stoppedEarly;
-        reports.push(report);
+      if (answer !== "unavailable") {
+        reports.push(answer);
+        continue;
+      }
+      // A worker that cannot load here leaves its range to this thread, in this transaction (same snapshot).
+      const { report, stoppedEarly } = await checkRange(client, tasks[i]!);
+      reports.push(report);
+      if (stoppedEarly) {
+        // The COPY was left part way: the connection takes no more statements. The walk's verdict
+        // is this range's break (or an earlier one), so the ranges after it are not needed.
+        destroy = true;
+        return reports;
       }
     }
     await client.query("COMMIT");
     return reports;
   } catch (error) {
     destroy = true;
+    // One range failed: the others stop too, and their connections with them.
+    await Promise.all(workers.map((worker) => worker.terminate()));
     throw error;
   } finally {
     // Left in the middle of a COPY (or after an error), the connection is closed rather than handed to the next caller.
@@ -66,12 +78,13 @@ export function split(after: bigint, upTo: bigint, count: number): [bigint, bigi
   return Array.from({ length: count }, (_, i) => [after + (length * BigInt(i)) / BigInt(count), after + (length * BigInt(i + 1)) / BigInt(count)]);
 }
 
-/** One range checked on a worker thread; "unavailable" if the worker's source cannot be loaded here. */
-function inWorker(job: RangeJob): Promise<RangeReport | "unavailable"> {
+/** One range checked on a worker thread (added to `workers`); "unavailable" if the worker's source cannot be loaded here. */
+function inWorker(job: RangeJob, workers: Worker[]): Promise<RangeReport | "unavailable"> {
   return new Promise((resolve, reject) => {
-    let worker: ReturnType<typeof startSourceWorker>;
+    let worker: Worker;
     try {
       worker = startSourceWorker("lib/audit/chain-range-worker.ts");
+      workers.push(worker);
     } catch (error) {
       console.error("chain verification worker:", error instanceof Error ? error.message : error, "(walking its range on the main thread)");
       resolve("unavailable");

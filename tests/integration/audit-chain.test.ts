@@ -106,6 +106,14 @@ describe("the audit chain", () => {
     expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "40", eventsChecked: 39, problem: "event 40 is missing" });
   });
 
+  it("finds a row forged with a sequence number below the chain's, in one walk and in ranges", async () => {
+    await writeMany(30, 2);
+    // Inserts pass the trigger; only the chain can tell this one does not belong.
+    await db().$executeRawUnsafe(`INSERT INTO audit_events (seq, id, at, type, action, outcome, actor_type, metadata, prev_hash, hash)
+      SELECT 0, gen_random_uuid(), at, type, action, outcome, actor_type, metadata, prev_hash, hash FROM audit_events WHERE seq = 1`);
+    expect(await verifyBothWays()).toMatchObject({ ok: false, firstBadSeq: "0", eventsChecked: 0, problem: "events before 0 are missing and no purge's checkpoint anchors the chain there" });
+  });
+
   it("detects a superuser's DELETE in the middle and at the end", async () => {
     await writeMany(50, 4);
     await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq = 31");
