@@ -11,22 +11,28 @@ import type { RangeAnswer, RangeJob } from "./chain-range-worker";
 // one COPY on a connection of its own, all in one snapshot of the database (exported by the
 // transaction here), so together they see the chain exactly as one walk would. Hashing is most
 // of a walk's CPU, so the ranges use as many cores as there are (up to MAX_RANGES); PostgreSQL
-// serves each range's COPY from a backend of its own.
+// serves each range's COPY from a backend of its own. The workers' connections are their own, not
+// the pool's: a verification opens up to MAX_RANGES connections beside DATABASE_POOL_MAX.
 
 /** Below this many events one walk on this thread is as quick as starting workers. */
 const PARALLEL_FROM = 200_000;
 const MAX_RANGES = 8;
+/** On the embedded database: the events walked while other requests wait for its only connection. */
+const EMBEDDED_RANGE = 20_000;
+// A bound on the ranges, should a forged sequence number far below the chain's stretch the span.
+const MAX_EMBEDDED_RANGES = 1_000;
 
 type RangeBase = Omit<RangeTask, "after" | "upTo">;
 
 /**
  * The events up to `upTo`, checked range by range (chain-range.ts), in order. `ranges` asks for
  * that many ranges (tests); by default a long chain is split over the cores. On the embedded
- * database (one connection) the chain is always walked in one range here.
+ * database (one connection) the ranges are walked one after another instead (walkOneByOne).
  */
 export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number): Promise<RangeReport[]> {
   const { DATABASE_URL, DATABASE_POOL_MAX } = readConfig();
-  const count = DATABASE_POOL_MAX === 1 ? 1 : (ranges ?? (upTo >= BigInt(PARALLEL_FROM) ? Math.min(availableParallelism(), MAX_RANGES) : 1));
+  if (DATABASE_POOL_MAX === 1) return walkOneByOne(upTo, base, ranges);
+  const count = ranges ?? (upTo >= BigInt(PARALLEL_FROM) ? Math.min(availableParallelism(), MAX_RANGES) : 1);
   const client = await pgPool().connect();
   let destroy = false;
   const workers: Worker[] = [];
@@ -70,6 +76,34 @@ export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number)
     // Left in the middle of a COPY (or after an error), the connection is closed rather than handed to the next caller.
     client.release(destroy);
   }
+}
+
+/**
+ * The embedded database's walk: ranges of EMBEDDED_RANGE events (or `ranges` of them), one after
+ * another, each in a transaction of its own, the only connection given back in between so that
+ * sign-ins and pages are not held up for the whole walk. Events are only ever added after the
+ * head the walk stops at, and purges wait for the verification (verify.ts, chain-turns.ts), so
+ * the ranges read the chain as one walk would. Stops at the first range with a break.
+ */
+async function walkOneByOne(upTo: bigint, base: RangeBase, ranges?: number): Promise<RangeReport[]> {
+  const { rows } = await pgPool().query<{ first: string | null }>("SELECT min(seq)::text AS first FROM audit_events");
+  const after = BigInt(rows[0]!.first ?? upTo.toString()) - BigInt(1);
+  const count = ranges ?? Math.min(MAX_EMBEDDED_RANGES, Math.max(1, Math.ceil(Number(upTo - after) / EMBEDDED_RANGE)));
+  const reports: RangeReport[] = [];
+  for (const [i, [from, end]] of split(after, upTo, count).entries()) {
+    const client = await pgPool().connect();
+    let stoppedEarly = true;
+    try {
+      const walked = await checkRange(client, { ...base, after: i === 0 ? null : from.toString(), upTo: end.toString() });
+      stoppedEarly = walked.stoppedEarly;
+      reports.push(walked.report);
+    } finally {
+      // Left in the middle of a COPY (or after an error), the connection is closed rather than handed to the next caller.
+      client.release(stoppedEarly);
+    }
+    if (reports.at(-1)!.failure) break;
+  }
+  return reports;
 }
 
 /** (after, upTo] cut into `count` ranges of (nearly) equal length, in order. */

@@ -1,5 +1,6 @@
 import "server-only";
 import { db } from "../db/client";
+import { inTurn } from "./chain-turns";
 import { SYSTEM_ACTOR } from "./events";
 import { recordAuditEvent } from "./record";
 import { insertCheckpoint } from "./store";
@@ -12,7 +13,7 @@ const DAY_MS = 86_400_000;
  * remaining event), then the delete, with the trigger's purge switch on for this transaction only.
  */
 export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: number; anchorSeq: string | null }> {
-  return db().$transaction(async (tx) => {
+  return inTurn(() => db().$transaction(async (tx) => {
     // The head lock keeps writers (and other instances' purges) out while the anchor is chosen.
     await tx.$queryRaw`SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
     const anchor = await tx.auditEvent.findFirst({ where: { at: { lt: olderThan } }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
@@ -21,7 +22,7 @@ export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: numbe
     await tx.$executeRaw`SELECT set_config('gatehouse.audit_purge', 'on', true)`;
     const purged = await tx.$executeRaw`DELETE FROM audit_events WHERE seq <= ${anchor.seq}`;
     return { purged, anchorSeq: anchor.seq.toString() };
-  }, { timeout: 120_000 });
+  }, { timeout: 120_000 }));
 }
 
 /** Applies the retention period (in days) and audits what was removed, if anything. */

@@ -4,6 +4,7 @@ import { GENESIS_HASH } from "./hash";
 import { currentKeyProblem, signingPeriods } from "./key-periods";
 import { KEY_ROTATION_ACTION, rotatedKeyId, signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
 import type { NotableEvent, RangeReport } from "./chain-range";
+import { inTurn } from "./chain-turns";
 import { walkRanges } from "./chain-walk";
 import { CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, readHeadAndCheckpoints } from "./store";
 
@@ -29,7 +30,13 @@ type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; si
  * the signed checkpoint the retention purge wrote before removing older events. A long chain is
  * walked in ranges on worker threads at once (walkRanges); the verdict is the same either way.
  */
-export async function verifyChain({ ranges }: { ranges?: number } = {}): Promise<ChainVerification> {
+export function verifyChain(options: { ranges?: number } = {}): Promise<ChainVerification> {
+  // A purge while the chain is read would make the events it removes look missing: in this
+  // process they wait for each other (on the embedded database, the only process).
+  return inTurn(() => walkAndJudge(options));
+}
+
+async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerification> {
   const started = performance.now();
   // The chain as it stands now: events written while it is walked are left for the next check
   // (otherwise they would look like events missing at the head).

@@ -6,7 +6,7 @@ import { split } from "@/lib/audit/chain-walk";
 import { CHECKPOINT_EVERY, legacyCheckpointStatement, readRange } from "@/lib/audit/store";
 import { signDetached } from "@/lib/crypto";
 import { resetDatabase } from "../support/db";
-import { verifyBothWays } from "../support/verify";
+import { asOnTheEmbeddedDatabase, verifyBothWays } from "../support/verify";
 
 beforeEach(resetDatabase);
 
@@ -264,6 +264,16 @@ describe("retention", () => {
     const remaining = await db().auditEvent.findMany({ select: { action: true } });
     expect(remaining).toEqual([{ action: "audit.retention.purge" }]);
     expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+
+  it("a purge asked for while the chain is walked waits for the walk, which sees no event go missing", async () => {
+    await writeMany(600, 16);
+    // Every event is older than this cutoff: without turns, the purge would land between the walk's reads.
+    const cutoff = new Date(Date.now() + 60_000);
+    const [walked, purge] = await asOnTheEmbeddedDatabase(() => Promise.all([verifyChain({ ranges: 6 }), purgeAuditEvents(cutoff)]));
+    expect(walked).toMatchObject({ ok: true, eventsChecked: 600 });
+    expect(purge).toMatchObject({ purged: 600, anchorSeq: "600" });
+    expect(await verifyBothWays()).toMatchObject({ ok: true, eventsChecked: 0 });
   });
 
   it("old events removed any other way leave the chain unanchored", async () => {

@@ -2,8 +2,9 @@ import { expect, vi } from "vitest";
 import { verifyChain } from "@/lib/audit";
 
 /**
- * verifyChain as one walk and as three ranges checked on worker threads at once: the verdict,
- * the place and the counts must be the same; returns the one walk's.
+ * verifyChain as one walk, as three ranges checked on worker threads at once, and as three ranges
+ * one after another (as on the embedded database, which has one connection): the verdict, the
+ * place and the counts must be the same; returns the one walk's.
  */
 export async function verifyBothWays() {
   const single = await verifyChain();
@@ -13,5 +14,18 @@ export async function verifyBothWays() {
   expect(failures).not.toHaveBeenCalled();
   failures.mockRestore();
   expect({ ...inRanges, durationMs: 0 }, "three ranges on worker threads").toEqual({ ...single, durationMs: 0 });
+  const oneByOne = await asOnTheEmbeddedDatabase(() => verifyChain({ ranges: 3 }));
+  expect({ ...oneByOne, durationMs: 0 }, "three ranges one after another").toEqual({ ...single, durationMs: 0 });
   return single;
+}
+
+/** Runs `task` with DATABASE_POOL_MAX=1, the embedded database's setting (the pool itself stays as it is). */
+export async function asOnTheEmbeddedDatabase<T>(task: () => Promise<T>): Promise<T> {
+  const poolMax = process.env.DATABASE_POOL_MAX;
+  process.env.DATABASE_POOL_MAX = "1";
+  try {
+    return await task();
+  } finally {
+    process.env.DATABASE_POOL_MAX = poolMax;
+  }
 }
