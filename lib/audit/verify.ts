@@ -30,10 +30,18 @@ type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; si
  * the signed checkpoint the retention purge wrote before removing older events. A long chain is
  * walked in ranges on worker threads at once (walkRanges); the verdict is the same either way.
  */
+let walkUnderWay: Promise<ChainVerification> | null = null;
+
 export function verifyChain(options: { ranges?: number } = {}): Promise<ChainVerification> {
+  // Asked again while a walk is under way (the console's button pressed by several people, the
+  // schedule), the caller gets that walk's verdict instead of queueing another whole walk.
+  if (options.ranges === undefined && walkUnderWay) return walkUnderWay;
   // A purge while the chain is read would make the events it removes look missing: in this
   // process they wait for each other (on the embedded database, the only process).
-  return inTurn(() => walkAndJudge(options));
+  const walk = inTurn(() => walkAndJudge(options));
+  if (options.ranges !== undefined) return walk;
+  walkUnderWay = walk;
+  return walk.finally(() => (walkUnderWay = null));
 }
 
 async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerification> {

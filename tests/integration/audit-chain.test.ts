@@ -59,6 +59,17 @@ describe("the audit chain", () => {
     expect(Number(results.at(-1)!.lastSeq)).toBeGreaterThan(300);
   });
 
+  it("asked again while a walk is under way, answers with that walk instead of queueing another", async () => {
+    await writeMany(200, 4);
+    const [first, second, third] = await Promise.all([verifyChain(), verifyChain(), verifyChain()]);
+    expect(first).toMatchObject({ ok: true, eventsChecked: 200 });
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+    await recordAuditEvent(event(200));
+    // Once it has ended, the next request walks again (and sees the event written since).
+    expect(await verifyChain()).toMatchObject({ ok: true, eventsChecked: 201 });
+  });
+
   it("is verified on a schedule when nobody has verified it for 23 hours, and the result is audited", async () => {
     await writeMany(20, 2);
     expect(await verifyChainIfDue()).toBe(true);

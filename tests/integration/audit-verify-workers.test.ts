@@ -1,0 +1,20 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { recordAuditEvent, verifyChain } from "@/lib/audit";
+import { db } from "@/lib/db/client";
+import { resetDatabase } from "../support/db";
+
+beforeEach(resetDatabase);
+
+describe("verification in ranges on worker threads", () => {
+  it("answers when a worker stops part way through a long COPY, and leaves no connection behind", async () => {
+    const note = "x".repeat(500);
+    await Promise.all(Array.from({ length: 6000 }, (_, i) => recordAuditEvent({ type: "admin", action: "test.event", outcome: "success", actor: { type: "user", id: `u${i}` }, metadata: { i, note } })));
+    const connections = async () => (await db().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()`)[0]!.n;
+    const before = await connections();
+    await db().$transaction([db().$executeRawUnsafe("SET LOCAL session_replication_role = replica"), db().$executeRawUnsafe("UPDATE audit_events SET outcome = 'failure' WHERE seq IN (5, 2005, 4005)")]);
+    // Ranges of 2,000 events (~1.5 MB of COPY each): every worker stops near the start of its range.
+    for (let run = 0; run < 3; run++) expect(await verifyChain({ ranges: 3 })).toMatchObject({ ok: false, firstBadSeq: "5", eventsChecked: 4 });
+    // The workers' connections close with them (allow a moment for PostgreSQL to see them go).
+    await expect.poll(connections, { timeout: 5_000 }).toBeLessThanOrEqual(before);
+  });
+});
