@@ -6,6 +6,7 @@ import path from "node:path";
 import next from "next";
 import { readConfig } from "./lib/config";
 import { startEmbeddedPostgres } from "./lib/db/embedded";
+import { markEmbeddedDatabase } from "./lib/db/embedded-flag";
 import { applyMigrations } from "./lib/db/migrate";
 import { CLIENT_IP_HEADER, CLIENT_LOCATION_HEADER, REQUEST_PATH_HEADER, isTrustedPeer, parseTrustedProxies, resolveClientIp } from "./lib/http/client-ip";
 import { missingSecrets, applyLocalSecrets } from "./lib/local-secrets";
@@ -37,6 +38,7 @@ async function prepareDatabase() {
   // The embedded server takes one connection at a time: the app's pool must be a pool of one.
   process.env.DATABASE_URL = embedded.connectionString;
   process.env.DATABASE_POOL_MAX = "1";
+  markEmbeddedDatabase();
   applyLocalSecrets(dataDir);
   console.log(`Embedded PostgreSQL in ${dataDir}`);
   return embedded;

@@ -2,6 +2,7 @@
 // (which must not be open in a running server at the same time), with the same secrets the server uses.
 import path from "node:path";
 import { startEmbeddedPostgres, EmbeddedDatabaseLockedError } from "../lib/db/embedded";
+import { markEmbeddedDatabase } from "../lib/db/embedded-flag";
 import { applyMigrations } from "../lib/db/migrate";
 import { missingSecrets, applyLocalSecrets } from "../lib/local-secrets";
 
@@ -14,6 +15,7 @@ export async function withDatabase(work: () => Promise<void>): Promise<void> {
       close = embedded.close;
       process.env.DATABASE_URL = embedded.connectionString;
       process.env.DATABASE_POOL_MAX = "1";
+      markEmbeddedDatabase();
       applyLocalSecrets(dataDir);
     }
     const missing = missingSecrets();

@@ -6,7 +6,7 @@ import { parentPort } from "node:worker_threads";
 import pg from "pg";
 import { checkRange, type RangeReport, type RangeTask } from "./chain-range";
 
-/** `environment`: the PG* variables (and USER) of the verifying process, which pg reads beside the URL. */
+/** `environment`: the variables pg reads beside the URL, as the verifying process has them (chain-walk.ts). */
 export type RangeJob = { connectionString: string; environment: Record<string, string>; snapshot: string; task: RangeTask };
 export type RangeAnswer = { report: RangeReport } | { error: string };
 
@@ -17,8 +17,9 @@ async function run({ connectionString, environment, snapshot, task }: RangeJob):
   if (!SNAPSHOT_ID.test(snapshot)) return { error: "not a snapshot id" };
   // This thread started with no environment of its own (source-worker.ts).
   Object.assign(process.env, environment);
-  // Like the pool's connections (lib/db/client.ts): a connection that does not come gives up.
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 30_000 });
+  // Like the pool's connections (lib/db/client.ts), a connection that does not come gives up; and
+  // TCP keep-alive finds a peer gone silent, rather than the walk waiting on it for ever.
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 30_000, keepAlive: true });
   try {
     await client.connect();
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

@@ -51,7 +51,7 @@ export function storedHashHolds(row: StoredEventText, canonicalJsonFrom: bigint)
 }
 
 /** What the chain walk needs of each event, and whether its stored hash holds; metadata only for the action asked for. */
-export type WalkedEvent = Pick<StoredEventText, "seq" | "at" | "action" | "outcome" | "prevHash" | "hash"> & { metadata: string | null; holds: boolean };
+type WalkedEvent = Pick<StoredEventText, "seq" | "at" | "action" | "outcome" | "prevHash" | "hash"> & { metadata: string | null; holds: boolean };
 
 /** The stretch (after, upTo] of sequence numbers (from the very first when `after` is null); sequence numbers travel as text (they are bigints). */
 export type RangeTask = {
@@ -86,7 +86,7 @@ export type RangeReport = {
 };
 
 /** Checks events handed to it in order (visit returns false at the first break) and reports on them. */
-export class RangeChecker {
+class RangeChecker {
   private readonly checkpointSeqs: ReadonlySet<string>;
   private expectedSeq = 0;
   private expectedPrev = "";

@@ -1,8 +1,10 @@
 import "server-only";
-import { availableParallelism } from "node:os";
+import { availableParallelism, homedir } from "node:os";
+import path from "node:path";
 import type { Worker } from "node:worker_threads";
 import { readConfig } from "../config";
 import { pgPool } from "../db/client";
+import { onEmbeddedDatabase } from "../db/embedded-flag";
 import { cannotLoad, startSourceWorker } from "../util/source-worker";
 import { checkRange, type RangeReport, type RangeTask } from "./chain-range";
 import type { RangeAnswer, RangeJob } from "./chain-range-worker";
@@ -27,11 +29,11 @@ type RangeBase = Omit<RangeTask, "after" | "upTo">;
 /**
  * The events up to `upTo`, checked range by range (chain-range.ts), in order. `ranges` asks for
  * that many ranges (tests); by default a long chain is split over the cores. On the embedded
- * database (one connection) the ranges are walked one after another instead (walkOneByOne).
+ * database (one connection, no other) the ranges are walked one after another instead (walkOneByOne).
  */
 export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number): Promise<RangeReport[]> {
-  const { DATABASE_URL, DATABASE_POOL_MAX } = readConfig();
-  if (DATABASE_POOL_MAX === 1) return walkOneByOne(upTo, base, ranges);
+  const { DATABASE_URL } = readConfig();
+  if (onEmbeddedDatabase()) return walkOneByOne(upTo, base, ranges);
   const count = ranges ?? (upTo >= BigInt(PARALLEL_FROM) ? Math.min(availableParallelism(), MAX_RANGES) : 1);
   const client = await pgPool().connect();
   let destroy = false;
@@ -46,8 +48,7 @@ export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number)
     const { rows } = await client.query<{ snapshot: string; first: string | null }>("SELECT pg_export_snapshot() AS snapshot, (SELECT min(seq) FROM audit_events)::text AS first");
     const { snapshot, first } = rows[0]!;
     const tasks: RangeTask[] = split(BigInt(first ?? upTo.toString()) - BigInt(1), upTo, count).map(([after, end], i) => ({ ...base, after: i === 0 ? null : after.toString(), upTo: end.toString() }));
-    // The workers connect as this process does: the DATABASE_URL and the PG* variables pg reads beside it.
-    const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("PG") || name === "USER")) as Record<string, string>;
+    const environment = connectionEnvironment();
     const answers = await Promise.all(tasks.map((task) => inWorker({ connectionString: DATABASE_URL, environment, snapshot, task }, workers)));
     const reports: RangeReport[] = [];
     for (const [i, answer] of answers.entries()) {
@@ -104,6 +105,23 @@ async function walkOneByOne(upTo: bigint, base: RangeBase, ranges?: number): Pro
     if (reports.at(-1)!.failure) break;
   }
   return reports;
+}
+
+// What pg reads from the environment beside DATABASE_URL (lib/connection-parameters.js, pgpass).
+const PG_VARIABLES = ["PGHOST", "PGPORT", "PGDATABASE", "PGPASSWORD", "PGSSLMODE", "PGSSLNEGOTIATION", "PGAPPNAME", "PGOPTIONS", "PGCONNECT_TIMEOUT", "PGCLIENTENCODING"];
+
+/**
+ * The variables a worker needs to connect as this process does: those pg reads, with the user
+ * (pg falls back to USER when it loads, before a worker could be given it) and the password
+ * file (~/.pgpass unless PGPASSFILE says otherwise) made explicit.
+ */
+function connectionEnvironment(): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const name of PG_VARIABLES) if (process.env[name] !== undefined) environment[name] = process.env[name];
+  const user = process.env.PGUSER ?? process.env.USER;
+  if (user) environment.PGUSER = user;
+  environment.PGPASSFILE = process.env.PGPASSFILE ?? path.join(process.env.HOME ?? homedir(), ".pgpass");
+  return environment;
 }
 
 /** (after, upTo] cut into `count` ranges of (nearly) equal length, in order. */

@@ -22,6 +22,10 @@ export type ChainVerification = {
 
 type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; signature: string };
 
+// On globalThis, like the turns (chain-turns.ts): one walk per process, whichever copy of this module asks.
+const WALK_UNDER_WAY = Symbol.for("gatehouse.audit.walkUnderWay");
+const shared = globalThis as unknown as Record<symbol, Promise<ChainVerification> | undefined>;
+
 /**
  * Walks the whole chain: every event's hash recomputed, every link to the previous hash, no
  * gaps in the sequence, every signed checkpoint matched, signed by a key in its period of use
@@ -30,19 +34,19 @@ type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; si
  * the signed checkpoint the retention purge wrote before removing older events. A long chain is
  * walked in ranges on worker threads at once (walkRanges); the verdict is the same either way.
  */
-let walkUnderWay: Promise<ChainVerification> | null = null;
-
 export function verifyChain(options: { ranges?: number } = {}): Promise<ChainVerification> {
   // Asked again while a walk is under way (the console's button pressed by several people, the
   // schedule), the caller gets that walk's verdict instead of queueing another whole walk.
-  if (options.ranges === undefined && walkUnderWay) return walkUnderWay;
+  const underWay = shared[WALK_UNDER_WAY];
+  if (options.ranges === undefined && underWay) return underWay;
   // A purge while the chain is read would make the events it removes look missing: in this
   // process they wait for each other (on the embedded database, the only process).
   const walk = inTurn(() => walkAndJudge(options));
   if (options.ranges !== undefined) return walk;
-  walkUnderWay = walk;
-  return walk.finally(() => (walkUnderWay = null));
+  shared[WALK_UNDER_WAY] = walk;
+  return walk.finally(() => (shared[WALK_UNDER_WAY] = undefined));
 }
+
 
 async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerification> {
   const started = performance.now();

@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
  * A worker thread running one of our TypeScript files (path from the project root), loaded
  * through tsx's API like server.ts, which tsx runs: the bundled server has no worker chunk of its
  * own, and tsx's --import hooks do not reach a worker's entry. No environment: what the worker
- * needs comes with its messages, so no secret of the process's environment is handed over.
+ * needs comes with its messages, so it gets only the secrets its caller chooses to send.
  * Throws if the thread cannot be created; a source that fails to load ends it with an error event
  * ("Cannot find module …").
  */

@@ -6,7 +6,7 @@ import { resetDatabase } from "../support/db";
 beforeEach(resetDatabase);
 
 describe("verification in ranges on worker threads", () => {
-  it("answers when a worker stops part way through a long COPY, and leaves no connection behind", async () => {
+  it("answers when its workers stop part way through long COPYs, and their connections go with them", async () => {
     const note = "x".repeat(500);
     await Promise.all(Array.from({ length: 6000 }, (_, i) => recordAuditEvent({ type: "admin", action: "test.event", outcome: "success", actor: { type: "user", id: `u${i}` }, metadata: { i, note } })));
     const connections = async () => (await db().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()`)[0]!.n;

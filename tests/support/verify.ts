@@ -1,5 +1,6 @@
 import { expect, vi } from "vitest";
 import { verifyChain } from "@/lib/audit";
+import { markEmbeddedDatabase } from "@/lib/db/embedded-flag";
 
 /**
  * verifyChain as one walk, as three ranges checked on worker threads at once, and as three ranges
@@ -19,13 +20,12 @@ export async function verifyBothWays() {
   return single;
 }
 
-/** Runs `task` with DATABASE_POOL_MAX=1, the embedded database's setting (the pool itself stays as it is). */
+/** Runs `task` as on the embedded database (which server.ts marks as such); the pool itself stays as it is. */
 export async function asOnTheEmbeddedDatabase<T>(task: () => Promise<T>): Promise<T> {
-  const poolMax = process.env.DATABASE_POOL_MAX;
-  process.env.DATABASE_POOL_MAX = "1";
+  markEmbeddedDatabase();
   try {
     return await task();
   } finally {
-    process.env.DATABASE_POOL_MAX = poolMax;
+    markEmbeddedDatabase(false);
   }
 }
