@@ -47,7 +47,7 @@ export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number)
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const { rows } = await client.query<{ snapshot: string; first: string | null }>("SELECT pg_export_snapshot() AS snapshot, (SELECT min(seq) FROM audit_events)::text AS first");
     const { snapshot, first } = rows[0]!;
-    const tasks: RangeTask[] = split(BigInt(first ?? upTo.toString()) - BigInt(1), upTo, count).map(([after, end], i) => ({ ...base, after: i === 0 ? null : after.toString(), upTo: end.toString() }));
+    const tasks = rangeTasks(base, beforeFirst(first, upTo), upTo, count);
     const environment = connectionEnvironment();
     const answers = await Promise.all(tasks.map((task) => inWorker({ connectionString: DATABASE_URL, environment, snapshot, task }, workers)));
     const reports: RangeReport[] = [];
@@ -88,14 +88,14 @@ export async function walkRanges(upTo: bigint, base: RangeBase, ranges?: number)
  */
 async function walkOneByOne(upTo: bigint, base: RangeBase, ranges?: number): Promise<RangeReport[]> {
   const { rows } = await pgPool().query<{ first: string | null }>("SELECT min(seq)::text AS first FROM audit_events");
-  const after = BigInt(rows[0]!.first ?? upTo.toString()) - BigInt(1);
+  const after = beforeFirst(rows[0]!.first, upTo);
   const count = ranges ?? Math.min(MAX_EMBEDDED_RANGES, Math.max(1, Math.ceil(Number(upTo - after) / EMBEDDED_RANGE)));
   const reports: RangeReport[] = [];
-  for (const [i, [from, end]] of split(after, upTo, count).entries()) {
+  for (const task of rangeTasks(base, after, upTo, count)) {
     const client = await pgPool().connect();
     let stoppedEarly = true;
     try {
-      const walked = await checkRange(client, { ...base, after: i === 0 ? null : from.toString(), upTo: end.toString() });
+      const walked = await checkRange(client, task);
       stoppedEarly = walked.stoppedEarly;
       reports.push(walked.report);
     } finally {
@@ -122,6 +122,14 @@ function connectionEnvironment(): Record<string, string> {
   if (user) environment.PGUSER = user;
   environment.PGPASSFILE = process.env.PGPASSFILE ?? path.join(process.env.HOME ?? homedir(), ".pgpass");
   return environment;
+}
+
+/** Just below the lowest sequence number (`first`, from min(seq); the head's when there are no events). */
+const beforeFirst = (first: string | null, upTo: bigint) => BigInt(first ?? upTo.toString()) - BigInt(1);
+
+/** (after, upTo] in `count` ranges, as tasks; the first has no lower bound: a row forged below the chain must be seen. */
+function rangeTasks(base: RangeBase, after: bigint, upTo: bigint, count: number): RangeTask[] {
+  return split(after, upTo, count).map(([from, end], i) => ({ ...base, after: i === 0 ? null : from.toString(), upTo: end.toString() }));
 }
 
 /** (after, upTo] cut into `count` ranges of (nearly) equal length, in order. */

@@ -3,6 +3,7 @@ import pg from "pg";
 import { z } from "zod";
 import { readConfig } from "../config";
 import { pgPool } from "./client";
+import { onEmbeddedDatabase } from "./embedded-flag";
 
 // Changes that other instances hold in a cache (a client disabled or deleted, a signing key
 // retired) are announced with PostgreSQL's NOTIFY; every instance LISTENs on a connection of its
@@ -26,8 +27,18 @@ export type ChangeTopic = (typeof CHANGE_TOPICS)[number];
 type Listener = (id: string | null) => void;
 
 const announcement = z.object({ topic: z.enum(CHANGE_TOPICS), id: z.string().max(200).nullable() });
-const listeners = new Map<ChangeTopic, Set<Listener>>();
-const seen = new Map<ChangeTopic, number>();
+
+type ListenerState = { client: pg.Client | null; stopped: boolean; retry: NodeJS.Timeout | null; heartbeat: NodeJS.Timeout | null; failures: number };
+// On globalThis: Next.js may load this module once per server entry (the listener starts from
+// instrumentation.ts, caches register from the provider and the server actions), and a change
+// delivered by one copy must reach the caches registered with every other.
+const globalForChanges = globalThis as unknown as {
+  gatehouseChanges?: ListenerState;
+  gatehouseChangeListeners?: Map<ChangeTopic, Set<Listener>>;
+  gatehouseChangesSeen?: Map<ChangeTopic, number>;
+};
+const listeners = (globalForChanges.gatehouseChangeListeners ??= new Map());
+const seen = (globalForChanges.gatehouseChangesSeen ??= new Map());
 
 /**
  * How many changes of `topic` this instance has seen. A cache compares it before and after a
@@ -64,17 +75,13 @@ export async function announceChange(topic: ChangeTopic, id: string | null = nul
   }
 }
 
-type ListenerState = { client: pg.Client | null; stopped: boolean; retry: NodeJS.Timeout | null; heartbeat: NodeJS.Timeout | null; failures: number };
-const globalForChanges = globalThis as unknown as { gatehouseChanges?: ListenerState };
-
 /**
- * Listens for announcements on a connection of its own, reconnecting when it is lost. Not where
- * the pool is a single connection (the embedded database: one instance anyway, and a second
- * connection would wait for the first forever).
+ * Listens for announcements on a connection of its own, reconnecting when it is lost. Not on the
+ * embedded database: one instance anyway, and a second connection would wait for the first forever.
  */
 export function startChangeListener(): void {
-  const { DATABASE_URL, DATABASE_POOL_MAX } = readConfig();
-  if (!DATABASE_URL || DATABASE_POOL_MAX === 1 || globalForChanges.gatehouseChanges) return;
+  const { DATABASE_URL } = readConfig();
+  if (!DATABASE_URL || onEmbeddedDatabase() || globalForChanges.gatehouseChanges) return;
   const state: ListenerState = { client: null, stopped: false, retry: null, heartbeat: null, failures: 0 };
   globalForChanges.gatehouseChanges = state;
   void connect(state, DATABASE_URL, false);

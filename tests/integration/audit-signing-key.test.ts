@@ -8,7 +8,7 @@ import { CHECKPOINT_EVERY, checkpointStatement, insertCheckpoint, readRange } fr
 import { keyRing, loadKeyRing, parseSigningKey, rotateSigningKeyEnv } from "@/lib/crypto";
 import { GET as publicKeyRoute } from "@/app/api/v1/audit/public-key/route";
 import { resetDatabase } from "../support/db";
-import { verifyBothWays } from "../support/verify";
+import { verifyEveryWay } from "../support/verify";
 
 beforeEach(resetDatabase);
 
@@ -106,7 +106,7 @@ describe("rotating the audit signing key", () => {
     // Once anchored, the next start has nothing to record.
     expect(await recordSigningKeyRotation()).toBeNull();
 
-    expect(await verifyBothWays()).toMatchObject({ ok: true, checkpointsChecked: 2 });
+    expect(await verifyEveryWay()).toMatchObject({ ok: true, checkpointsChecked: 2 });
     // An export made before the rotation verifies with the retired key, served by its id.
     const oldKey = await pemOf(oldId);
     expect(oldKey.status).toBe(200);
@@ -136,7 +136,7 @@ describe("rotating the audit signing key", () => {
     expect(await recordSigningKeyRotation()).toEqual({ previousKeyId: oldId, keyId: newId, ok: false });
     expect(await db().auditEvent.count({ where: { action: "audit.signing_key.rotate", outcome: "failure" } })).toBe(1);
     expect(await db().auditCheckpoint.count({ where: { reason: "key_rotation" } })).toBe(0);
-    const result = await verifyBothWays();
+    const result = await verifyEveryWay();
     expect(result).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
     expect(result.problem).toContain(oldId);
     expect(result.problem).toContain("GATEHOUSE_SIGNING_PREVIOUS_KEYS");
@@ -166,18 +166,18 @@ describe("rotating the audit signing key", () => {
         { keyId: oldId, reason: "periodic" }, { keyId: newId, reason: "key_rotation" }, { keyId: oldId, reason: "periodic" },
         { keyId: newId, reason: "periodic" }, { keyId: oldId, reason: "periodic" },
       ]);
-      expect(await verifyBothWays()).toMatchObject({ ok: true, checkpointsChecked: 5 });
+      expect(await verifyEveryWay()).toMatchObject({ ok: true, checkpointsChecked: 5 });
     });
 
     it("a checkpoint the retired key signs after the overlap fails at its sequence number, naming the key, its successor and the overlap's end", async () => {
       const { oldEnv, oldId, newId, rotatedAt, retiredAt } = await rotatedChain();
       await writtenFrom(rotatedAt, new Date(retiredAt.getTime() + 61 * MINUTE));
-      expect(await verifyBothWays()).toMatchObject({ ok: true });
+      expect(await verifyEveryWay()).toMatchObject({ ok: true });
 
       // An instance never restarted signs an event written 61 minutes after the rotation.
       const late = await db().auditEvent.findUniqueOrThrow({ where: { seq: rotatedAt + BigInt(5) } });
       await onInstanceWith(oldEnv, () => insertCheckpoint((text, values) => db().$executeRawUnsafe(text, ...values), late.seq, late.hash, "periodic"));
-      const result = await verifyBothWays();
+      const result = await verifyEveryWay();
       expect(result).toMatchObject({ ok: false, firstBadSeq: late.seq.toString() });
       const overlapEnd = new Date(retiredAt.getTime() + 60 * MINUTE).toISOString();
       expect(result.problem).toBe(
@@ -186,7 +186,7 @@ describe("rotating the audit signing key", () => {
 
       // A longer configured overlap covers it.
       process.env.GATEHOUSE_AUDIT_KEY_OVERLAP_MINUTES = "90";
-      expect(await verifyBothWays()).toMatchObject({ ok: true, checkpointsChecked: 3 });
+      expect(await verifyEveryWay()).toMatchObject({ ok: true, checkpointsChecked: 3 });
     });
 
     it("events dated back do not reopen the overlap: a checkpoint is dated by the latest time up to its event", async () => {
@@ -198,7 +198,7 @@ describe("rotating the audit signing key", () => {
       await db().auditCheckpoint.create({
         data: { seq: target.seq, hash: target.hash, reason: "periodic", keyId: oldId, signature: signWith(leaked, checkpointStatement(target.seq, target.hash, "periodic")) },
       });
-      const result = await verifyBothWays();
+      const result = await verifyEveryWay();
       expect(result).toMatchObject({ ok: false, firstBadSeq: target.seq.toString() });
       expect(result.problem).toContain(`the chain's time at this checkpoint is ${new Date(retiredAt.getTime() + 61 * MINUTE + 3).toISOString()}`);
     });
@@ -208,7 +208,7 @@ describe("rotating the audit signing key", () => {
       // The legitimate history: the new key signs the rotation and, an hour and more later, the next thousand.
       await writtenFrom(rotatedAt, new Date(retiredAt.getTime() + 61 * MINUTE));
       await writeEvents(CHECKPOINT_EVERY);
-      expect(await verifyBothWays()).toMatchObject({ ok: true });
+      expect(await verifyEveryWay()).toMatchObject({ ok: true });
 
       // Someone with the database and the leaked key replaces the rotation's checkpoint with the old
       // key's, which would make the new key's periodic checkpoint the "first" one, then signs a
@@ -222,7 +222,7 @@ describe("rotating the audit signing key", () => {
           data: { seq: target.seq, hash: target.hash, reason: "periodic", keyId: oldId, signature: signWith(leaked, checkpointStatement(target.seq, target.hash, "periodic")) },
         });
       }
-      const result = await verifyBothWays();
+      const result = await verifyEveryWay();
       expect(result).toMatchObject({ ok: false, firstBadSeq: recent.seq.toString() });
       expect(result.problem).toContain(`which key ${keyRing().signing.id} replaced at ${rotatedAt} (${retiredAt.toISOString()})`);
       // The retired key's published PEM, which offline export checks go by, says the same period.
@@ -237,7 +237,7 @@ describe("rotating the audit signing key", () => {
         data: { seq: target.seq, hash: target.hash, reason: "purge", keyId: oldId, signature: signWith(leaked, checkpointStatement(target.seq, target.hash, "purge")) },
       });
       await asSuperuserBypassingTriggers(`DELETE FROM audit_events WHERE seq <= ${target.seq}`);
-      const result = await verifyBothWays();
+      const result = await verifyEveryWay();
       expect(result).toMatchObject({ ok: false, firstBadSeq: target.seq.toString() });
       expect(result.problem).toContain(`purge checkpoint at ${target.seq} that the remaining events link to is signed by key ${oldId}, which key ${newId} replaced at ${rotatedAt}`);
     });
@@ -245,11 +245,11 @@ describe("rotating the audit signing key", () => {
     it("the retired key's checkpoints do not stand alone: until the current key has signed one, verification names the newest", async () => {
       await writeEvents(CHECKPOINT_EVERY + 5);
       const { oldId, newId } = rotate();
-      const result = await verifyBothWays();
+      const result = await verifyEveryWay();
       expect(result).toMatchObject({ ok: false, firstBadSeq: String(CHECKPOINT_EVERY) });
       expect(result.problem).toContain(`retired key ${oldId} and the current key ${newId} has signed none`);
       await recordSigningKeyRotation();
-      expect((await verifyBothWays()).ok).toBe(true);
+      expect((await verifyEveryWay()).ok).toBe(true);
     });
 
     it("once the rotation's event is purged, the retired key's period still ends where its replacement's first checkpoint was written", async () => {

@@ -7,7 +7,7 @@ import { markEmbeddedDatabase } from "@/lib/db/embedded-flag";
  * one after another (as on the embedded database, which has one connection): the verdict, the
  * place and the counts must be the same; returns the one walk's.
  */
-export async function verifyBothWays() {
+export async function verifyEveryWay() {
   const single = await verifyChain();
   const failures = vi.spyOn(console, "error");
   const inRanges = await verifyChain({ ranges: 3 });
