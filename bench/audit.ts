@@ -178,6 +178,8 @@ async function searchCases(pools: Pools, total: number): Promise<SearchCase[]> {
     }
   };
   const ip = (i: number) => r.pick((i % 2 ? heavyUser() : anyUser()).ips);
+  // Ranges are searched address by address (their blind indexes): /20 and /116 are the widest.
+  const ipRange = (i: number) => { const address = ip(i); return address.includes(":") ? `${address}/116` : `${address}/${i % 3 ? 24 : 20}`; };
   const window = () => {
     const width = spanMs * (0.01 + r.next() * 0.3);
     const from = minAt + r.next() * (spanMs - width);
@@ -219,6 +221,7 @@ async function searchCases(pools: Pools, total: number): Promise<SearchCase[]> {
     { name: "action only", make: (i) => ({ raw: { action: KIND_LIST[i % KIND_LIST.length]!.action } }) },
     { name: "outcome", make: (i) => ({ raw: { outcome: AUDIT_OUTCOMES[i % AUDIT_OUTCOMES.length]! } }) },
     { name: "IP", make: (i) => ({ raw: { ip: ip(i) } }) },
+    { name: "IP range (/24, /20, /116)", make: (i) => ({ raw: { ip: ipRange(i) } }) },
     { name: "resource (type + id)", make: (i) => ({ raw: resources[i % Math.max(1, resources.length)] ?? { resourceType: "user", resourceId: anyUser().id } }) },
     { name: "resource type only", make: (i) => ({ raw: { resourceType: ["user", "session", "token", "client", "policy", "incident", "report", "audit_export"][i % 8]! } }) },
     { name: "free text", make: (i) => ({ raw: { q: freeText(i) } }) },

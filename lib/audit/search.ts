@@ -4,7 +4,8 @@ import { db, Prisma } from "../db/client";
 import { openSealed } from "../crypto/open-columns";
 import { decryptInWorker } from "../crypto/parallel-decrypt";
 import { AUDIT_OUTCOMES, AUDIT_TYPES, type StoredEvent } from "./events";
-import { ipSearchHash, SENSITIVE_CONTEXT } from "./record";
+import { SENSITIVE_CONTEXT } from "./record";
+import { canonicalIpFilter, ipFilterHashes } from "./ip-filter";
 import { GENESIS_HASH } from "./hash";
 import { parseStoredEvent, storedHashHolds } from "./chain-range";
 import { readChainHead, readEvents, readRange, selectEvents } from "./store";
@@ -35,7 +36,13 @@ export const auditFiltersSchema = z.object({
   type: z.enum(AUDIT_TYPES).optional().or(z.literal("").transform(() => undefined)),
   action: optionalText(64),
   outcome: z.enum(AUDIT_OUTCOMES).optional().or(z.literal("").transform(() => undefined)),
-  ip: optionalText(64),
+  ip: optionalText(64).transform((v, ctx) => {
+    if (!v) return undefined;
+    const parsed = canonicalIpFilter(v);
+    if ("filter" in parsed) return parsed.filter;
+    ctx.addIssue({ code: "custom", message: parsed.error });
+    return z.NEVER;
+  }),
   resourceType: optionalText(64),
   resourceId: optionalText(200),
   q: optionalText(200),
@@ -79,7 +86,10 @@ export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql
   if (f.type) parts.push(Prisma.sql`type = ${f.type}`);
   if (f.action) parts.push(Prisma.sql`action = ${f.action}`);
   if (f.outcome) parts.push(Prisma.sql`outcome = ${f.outcome}`);
-  if (f.ip) parts.push(Prisma.sql`ip_hash = ${ipSearchHash(f.ip)}`);
+  if (f.ip) {
+    const hashes = ipFilterHashes(f.ip);
+    parts.push(hashes.length === 1 ? Prisma.sql`ip_hash = ${hashes[0]}` : Prisma.sql`ip_hash = ANY(${hashes}::text[])`);
+  }
   if (f.resourceType) parts.push(Prisma.sql`resource_type = ${f.resourceType}`);
   if (f.resourceId) parts.push(Prisma.sql`resource_id = ${f.resourceId}`);
   if (f.q) parts.push(Prisma.sql`search @@ plainto_tsquery('simple', ${f.q})`);

@@ -30,6 +30,14 @@ function normalize(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress() ? (ip as ipaddr.IPv6).toIPv4Address() : ip;
 }
 
+/**
+ * The one written form of an address (IPv4-mapped IPv6 as IPv4, IPv6 compressed in lower case),
+ * as resolveClientIp gives it: what the audit trail stores and searches. Null when not an address.
+ */
+export function canonicalIp(address: string): string | null {
+  return normalize(address)?.toString() ?? null;
+}
+
 function isTrusted(ip: ipaddr.IPv4 | ipaddr.IPv6, proxies: Cidr[]): boolean {
   return proxies.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
 }

@@ -70,6 +70,29 @@ describe("audit search", () => {
     expect(failures.events.map((e) => e.seq)).toEqual(expected.filter((seq) => Number(seq) % 3 === 0));
   });
 
+  it("finds an address however it is written, and every address of a range up to 4,096", async () => {
+    const signIn = (ip: string) => recordAuditEvent({ type: "authentication", action: "auth.sign_in", outcome: "failure", actor: { type: "system" }, client: { ip } });
+    // As server.ts writes them: IPv4-mapped addresses as IPv4, IPv6 compressed in lower case.
+    for (const ip of ["203.0.113.0", "203.0.113.77", "203.0.113.255", "203.0.114.1", "2001:db8::1", "2001:db8::fff", "2001:db8::1000"]) await signIn(ip);
+    const seqs = async (ip: string) => (await searchAuditEvents(filters({ ip }))).events.map((e) => e.ip);
+
+    expect(await seqs("2001:0DB8:0:0::0001")).toEqual(["2001:db8::1"]);
+    expect(await seqs("::ffff:203.0.113.77")).toEqual(["203.0.113.77"]);
+    expect(await seqs("203.0.113.77/32")).toEqual(["203.0.113.77"]);
+    expect(await seqs("203.0.113.200/24")).toEqual(["203.0.113.255", "203.0.113.77", "203.0.113.0"]);
+    expect(await seqs("203.0.112.0/20")).toEqual(["203.0.114.1", "203.0.113.255", "203.0.113.77", "203.0.113.0"]);
+    expect(await seqs("::ffff:203.0.113.0/120")).toEqual(["203.0.113.255", "203.0.113.77", "203.0.113.0"]);
+    expect(await seqs("2001:db8::/116")).toEqual(["2001:db8::fff", "2001:db8::1"]);
+    // The filter as applied (what an export's manifest names) is the canonical network.
+    expect(filters({ ip: "203.0.113.200/24" }).ip).toBe("203.0.113.0/24");
+
+    for (const ip of ["203.0.113", "not an address", "203.0.113.0/19", "2001:db8::/64", "203.0.113.0/33"]) {
+      const parsed = auditFiltersSchema.safeParse({ ip });
+      expect(parsed.success, ip).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toMatch(/4,096 addresses/);
+    }
+  });
+
   it("refuses malformed filters", () => {
     expect(auditFiltersSchema.safeParse({ outcome: "maybe" }).success).toBe(false);
     expect(auditFiltersSchema.safeParse({ from: "yesterday-ish" }).success).toBe(false);

@@ -40,7 +40,7 @@ export function AuditFiltersForm({ values, errors }: { values: Values; errors: R
       <TextFilter name="from" label="From (UTC)" type="datetime-local" {...props} />
       <TextFilter name="to" label="To (UTC)" type="datetime-local" {...props} />
       <TextFilter name="actor" label="Actor (email or id)" {...props} />
-      <TextFilter name="ip" label="IP address" {...props} />
+      <TextFilter name="ip" label="IP address or range" placeholder="e.g. 203.0.113.0/24" {...props} />
       <SelectFilter name="type" label="Type" options={AUDIT_TYPES} values={values} />
       <TextFilter name="action" label="Action" placeholder="e.g. auth.sign_in" {...props} />
       <SelectFilter name="outcome" label="Outcome" options={AUDIT_OUTCOMES} values={values} />
