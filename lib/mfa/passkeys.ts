@@ -144,9 +144,6 @@ export type AssertionResult =
   | { ok: true; userId: string; passkeyId: string }
   | { ok: false; reason: "expired" | "unknown_credential" | "invalid" | "clone_suspected"; userId: string | null };
 
-// SimpleWebAuthn refuses a counter that did not move forward with this message.
-const COUNTER_WENT_BACK = /counter value \d+ was lower than expected/i;
-
 /** Verifies an assertion; with expectedUserId the passkey must be that user's. Audits a clone signal. */
 export async function verifyPasskeyAssertion(
   input: { challengeId: string; response: unknown; expectedUserId?: string },
@@ -161,31 +158,40 @@ export async function verifyPasskeyAssertion(
     return { ok: false, reason: "unknown_credential", userId: input.expectedUserId ?? null };
   }
   const rp = relyingParty();
+  let authenticationInfo;
   try {
-    const { verified, authenticationInfo } = await verifyAuthenticationResponse({
+    // The library compares counters before it checks the signature, so anyone could make a forged
+    // answer look like a clone (whose playbook resets the owner's factors). It is told 0 and the
+    // counter is compared below, once the signature has proved the answer came from the key.
+    const answer = await verifyAuthenticationResponse({
       response: input.response as AuthenticationResponseJSON,
       expectedChallenge: stored.challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
-      credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: Number(passkey.counter), transports: passkey.transports },
+      credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: 0, transports: passkey.transports },
       requireUserVerification: true,
     });
-    if (!verified) return { ok: false, reason: "invalid", userId: passkey.userId };
-    await db().passkey.update({
-      where: { id: passkey.id },
-      data: { counter: BigInt(authenticationInfo.newCounter), backedUp: authenticationInfo.credentialBackedUp, lastUsedAt: new Date() },
-    });
-    return { ok: true, userId: passkey.userId, passkeyId: passkey.id };
-  } catch (error) {
-    if (error instanceof Error && COUNTER_WENT_BACK.test(error.message)) {
-      await audit(ctx, {
-        type: "security", action: "mfa.passkey.clone_suspected", outcome: "blocked", resource: { type: "passkey", id: passkey.id },
-        metadata: { userId: passkey.userId, storedCounter: passkey.counter.toString(), detail: error.message },
-      });
-      return { ok: false, reason: "clone_suspected", userId: passkey.userId };
-    }
+    if (!answer.verified) return { ok: false, reason: "invalid", userId: passkey.userId };
+    authenticationInfo = answer.authenticationInfo;
+  } catch {
     return { ok: false, reason: "invalid", userId: passkey.userId };
   }
+  // WebAuthn's sign counter must move forward (unless the authenticator keeps none: both 0); one
+  // that did not means two authenticators hold the key. Compared in the update itself, so two
+  // answers carrying the same counter cannot both pass.
+  const presented = BigInt(authenticationInfo.newCounter);
+  const counted = passkey.counter > BigInt(0) || presented > BigInt(0);
+  const { count } = await db().passkey.updateMany({
+    where: { id: passkey.id, ...(counted ? { counter: { lt: presented } } : {}) },
+    data: { counter: presented, backedUp: authenticationInfo.credentialBackedUp, lastUsedAt: new Date() },
+  });
+  if (count === 1) return { ok: true, userId: passkey.userId, passkeyId: passkey.id };
+  if (!counted) return { ok: false, reason: "unknown_credential", userId: passkey.userId }; // removed meanwhile
+  await audit(ctx, {
+    type: "security", action: "mfa.passkey.clone_suspected", outcome: "blocked", resource: { type: "passkey", id: passkey.id },
+    metadata: { userId: passkey.userId, storedCounter: passkey.counter.toString(), presentedCounter: presented.toString() },
+  });
+  return { ok: false, reason: "clone_suspected", userId: passkey.userId };
 }
 
 export async function renamePasskey(userId: string, passkeyId: string, name: string, ctx: AuditContext): Promise<boolean> {

@@ -157,6 +157,28 @@ describe("passkeys", () => {
     expect(clone).toMatchObject({ outcome: "blocked", resourceId: passkey.id });
   });
 
+  it("a forged answer with a low counter is refused as invalid and raises no clone signal (its playbook resets the owner's factors)", async () => {
+    const user = await makeUser();
+    const { authenticator } = await withPasskey(user.id);
+    expect((await signInWithPasskey(await assertion(authenticator, null, 5), client(), null)).ok).toBe(true);
+    const { challengeId, options } = await passkeyAuthenticationOptions(null);
+    const forged = authenticator.authenticate(options, 0);
+    forged.response.signature = Buffer.from("not the key's signature").toString("base64url");
+    expect(await signInWithPasskey({ challengeId, response: JSON.stringify(forged) }, client(), null)).toEqual({ ok: false, reason: "invalid_credentials" });
+    expect(await db().auditEvent.count({ where: { action: "mfa.passkey.clone_suspected" } })).toBe(0);
+    // The stored counter did not move, so the real authenticator still gets in.
+    expect((await signInWithPasskey(await assertion(authenticator, null, 6), client(), null)).ok).toBe(true);
+  });
+
+  it("two answers carrying the same counter: one gets in, the other is a clone signal", async () => {
+    const user = await makeUser();
+    const { authenticator } = await withPasskey(user.id);
+    const [first, second] = [await assertion(authenticator, null, 7), await assertion(authenticator, null, 7)];
+    const results = await Promise.all([signInWithPasskey(first, client(), null), signInWithPasskey(second, client(), null)]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(await db().auditEvent.count({ where: { action: "mfa.passkey.clone_suspected" } })).toBe(1);
+  });
+
   it("as a second factor, must belong to the user being verified", async () => {
     const alice = await makeUser();
     const mallory = await makeUser();
