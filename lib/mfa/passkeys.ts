@@ -111,7 +111,8 @@ export async function registerPasskey(
       credentialId: info.credential.id,
       publicKey: Buffer.from(info.credential.publicKey),
       counter: BigInt(info.credential.counter),
-      transports: info.credential.transports ?? [],
+      // As the browser reported them (the library copies them unchecked): known values only.
+      transports: (info.credential.transports ?? []).filter((t) => KNOWN_TRANSPORTS.has(t)),
       aaguid: info.aaguid,
       name: input.name,
       backupEligible: info.credentialDeviceType === "multiDevice",
@@ -140,6 +141,10 @@ export async function passkeyAuthenticationOptions(userId: string | null): Promi
   return { challengeId: await storeChallenge(options.challenge, "authenticate", userId), options };
 }
 
+// A credential id as the browser sends it; anything else cannot be one of ours.
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const KNOWN_TRANSPORTS = new Set<string>(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]);
+
 export type AssertionResult =
   | { ok: true; userId: string; passkeyId: string }
   | { ok: false; reason: "expired" | "unknown_credential" | "invalid" | "clone_suspected"; userId: string | null };
@@ -149,7 +154,7 @@ export async function verifyPasskeyAssertion(
   input: { challengeId: string; response: unknown; expectedUserId?: string },
   ctx: AuditContext,
 ): Promise<AssertionResult> {
-  const parsed = z.object({ id: z.string().min(1).max(1024) }).loose().safeParse(input.response);
+  const parsed = z.object({ id: z.string().min(1).max(1024).regex(BASE64URL) }).loose().safeParse(input.response);
   const stored = await consumeChallenge(input.challengeId, "authenticate");
   if (!stored) return { ok: false, reason: "expired", userId: input.expectedUserId ?? null };
   if (!parsed.success) return { ok: false, reason: "invalid", userId: input.expectedUserId ?? null };

@@ -2,7 +2,7 @@ import "server-only";
 import { generateSecret, generateURI, verify } from "otplib";
 import QRCode from "qrcode";
 import { decrypt, encrypt } from "../crypto";
-import { db } from "../db/client";
+import { db, isUniqueViolation } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 
 // TOTP (RFC 6238): 6 digits, 30-second steps, SHA-1 (what every authenticator app supports).
@@ -20,15 +20,21 @@ export type TotpEnrollment = { secret: string; uri: string; qrCode: string };
 
 /** Starts (or restarts) enrollment: a new secret, not a factor until confirmed with a code. */
 export async function startTotpEnrollment(user: { id: string; email: string }): Promise<TotpEnrollment | { error: string }> {
-  const existing = await db().totpFactor.findUnique({ where: { userId: user.id } });
-  if (existing?.activatedAt) return { error: "An authenticator app is already set up. Remove it first to set up another." };
   const secret = generateSecret();
   const secretCipher = encrypt(secret, CIPHER_CONTEXT);
-  await db().totpFactor.upsert({
-    where: { userId: user.id },
-    create: { userId: user.id, secretCipher },
-    update: { secretCipher, createdAt: new Date(), lastUsedStep: null },
-  });
+  // A started enrollment is replaced; an activated factor never is, even by a restart racing the
+  // confirmation in another tab (hence a conditional update rather than an upsert).
+  const created = await db().totpFactor.create({ data: { userId: user.id, secretCipher } }).then(
+    () => true,
+    (error: unknown) => {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    },
+  );
+  if (!created) {
+    const { count } = await db().totpFactor.updateMany({ where: { userId: user.id, activatedAt: null }, data: { secretCipher, createdAt: new Date(), lastUsedStep: null } });
+    if (count === 0) return { error: "An authenticator app is already set up. Remove it first to set up another." };
+  }
   const uri = generateURI({ issuer: TOTP_ISSUER, label: user.email, secret, period: PERIOD_SECONDS });
   const qrCode = await QRCode.toDataURL(uri, { errorCorrectionLevel: "M", margin: 1, width: 200 });
   return { secret, uri, qrCode };

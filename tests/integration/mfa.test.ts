@@ -53,6 +53,20 @@ describe("TOTP", () => {
     expect((await confirmTotpEnrollment(user.id, "000000", ctx)).ok).toBe(false);
   });
 
+  it("a restarted enrollment replaces the unconfirmed secret, and never an activated one", async () => {
+    const user = await makeUser();
+    const first = await startTotpEnrollment(user);
+    const second = await startTotpEnrollment(user);
+    if ("error" in first || "error" in second) throw new Error("enrollment did not start");
+    expect(second.secret).not.toBe(first.secret);
+    expect((await confirmTotpEnrollment(user.id, await codeAt(first.secret, new Date()), ctx)).ok).toBe(false);
+    expect((await confirmTotpEnrollment(user.id, await codeAt(second.secret, new Date()), ctx)).ok).toBe(true);
+    // Both at once after activation (two tabs): neither replaces the active secret.
+    const again = await Promise.all([startTotpEnrollment(user), startTotpEnrollment(user)]);
+    expect(again).toEqual([{ error: expect.stringMatching(/already set up/) }, { error: expect.stringMatching(/already set up/) }]);
+    expect((await verifySecondFactor(user.id, { method: "totp", code: await codeAt(second.secret, new Date(Date.now() + 30_000)) }, ctx)).ok).toBe(true);
+  });
+
   it("locks after repeated wrong codes, refusing even the right one, and audits the lock", async () => {
     const { user, secret } = await withTotp();
     for (let i = 0; i < FACTOR_FAILURE_LIMIT; i++) {
@@ -168,6 +182,21 @@ describe("passkeys", () => {
     expect(await db().auditEvent.count({ where: { action: "mfa.passkey.clone_suspected" } })).toBe(0);
     // The stored counter did not move, so the real authenticator still gets in.
     expect((await signInWithPasskey(await assertion(authenticator, null, 6), client(), null)).ok).toBe(true);
+  });
+
+  it("a malformed answer (NUL in the credential id, odd transports) is refused, never a server error", async () => {
+    const user = await makeUser();
+    const { authenticator } = await withPasskey(user.id);
+    const { challengeId, options } = await passkeyAuthenticationOptions(null);
+    const answer = { ...authenticator.authenticate(options), id: "abc\u0000def" };
+    expect(await verifySecondFactor(user.id, { method: "passkey", challengeId, response: JSON.stringify(answer) }, ctx)).toMatchObject({ ok: false });
+    const other = new SoftAuthenticator();
+    const registration = await passkeyRegistrationOptions(user);
+    const response = other.register(registration.options);
+    response.response.transports = ["usb", "\u0000", "carrier pigeon"];
+    const registered = await registerPasskey(user.id, { challengeId: registration.challengeId, response, name: "Key" }, ctx);
+    expect(registered.ok && registered.passkey.id).toBeTruthy();
+    expect((await db().passkey.findFirstOrThrow({ where: { credentialId: other.id } })).transports).toEqual(["usb"]);
   });
 
   it("two answers carrying the same counter: one gets in, the other is a clone signal", async () => {
