@@ -21,6 +21,7 @@ export async function completeMfaStep(
   const result = await verifySecondFactor(pending.id, proof, ctx, pending.requiredFactor);
   if (!result.ok) return result;
   const stage = await activateSession(pending.sessionId, result.method);
+  if (!stage) return { ok: false, message: "This sign-in has ended. Sign in again." };
   if (rememberDevice) {
     const session = await db().session.findUnique({ where: { id: pending.sessionId }, select: { deviceId: true } });
     if (session?.deviceId) await trustDevice(pending.id, session.deviceId, ctx);

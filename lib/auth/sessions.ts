@@ -18,7 +18,8 @@ export type SessionEndReason =
   | "mfa_reset"
   | "password_guessing"
   | "idle_timeout"
-  | "password_distrusted";
+  | "password_distrusted"
+  | "account_locked";
 
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
@@ -70,14 +71,16 @@ export async function createSession(userId: string, client: RequestContext, init
  * Completes a pending session after its MFA step or enrollment: it now reaches the app, or, when a
  * new password is required, moves on to that (with a fresh ten minutes, not the full lifetime).
  */
-export async function activateSession(sessionId: string, method: string | null, now = new Date()): Promise<AuthenticatedStage> {
+export async function activateSession(sessionId: string, method: string | null, now = new Date()): Promise<AuthenticatedStage | null> {
   const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, include: { user: { select: { passwordResetRequiredAt: true } } } });
   const stage = authenticatedStage(session.user);
   const verified = method ? { authMethods: [...session.authMethods, method], mfaVerifiedAt: now } : {};
-  await db().session.update({
-    where: { id: sessionId },
+  // Null when the sign-in was ended meanwhile (an account lock, a revocation): it stays ended.
+  const { count } = await db().session.updateMany({
+    where: { id: sessionId, endedAt: null },
     data: { stage, requiredFactor: null, ...verified, expiresAt: new Date(now.getTime() + lifetimeMs(stage)) },
   });
+  if (count === 0) return null;
   // The risk baseline learns only from sign-ins that reach the app.
   if (stage === "active") await learnFromCompletedSignIn(sessionId);
   return stage;
@@ -179,6 +182,11 @@ export function endAllSessions(userId: string, reason: SessionEndReason, ctx: Au
 /** Ends the user's sessions that only the password vouches for: no second factor or passkey verified in them. */
 export function endPasswordOnlySessions(userId: string, ctx: AuditContext): Promise<number> {
   return endSessions(userId, { mfaVerifiedAt: null }, "password_distrusted", ctx, "sessions verified with a second factor");
+}
+
+/** Sign-ins half way (waiting for a second factor, an enrollment or a new password) end: an account lock stops them too. */
+export function endPendingSignIns(userId: string, ctx: AuditContext): Promise<number> {
+  return endSessions(userId, { stage: { not: "active" } }, "account_locked", ctx, "signed-in sessions");
 }
 
 async function endSessions(userId: string, which: Prisma.SessionWhereInput, reason: SessionEndReason, ctx: AuditContext, kept: string | null): Promise<number> {

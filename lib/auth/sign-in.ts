@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, passwordDistrusted, verifyPassword } from "./password";
-import { checkAccountLock, checkPasswordTries, lockAccountName, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
+import { checkAccountLock, checkPasswordTries, lockAccount, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession } from "./sessions";
 import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
@@ -167,7 +167,7 @@ async function refuseSource(attempt: Omit<AttemptRecord, "outcome"> & { assessme
 async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outcome">, ctx: AuditContext, now: Date): Promise<SignInResult> {
   const { settings } = await currentRiskSettings();
   const until = new Date(now.getTime() + settings.blockLockMinutes * 60_000);
-  await lockAccountName(user.email, until, now);
+  await lockAccount(user, until, ctx, now);
   await recordAttempt({ ...attempt, outcome: "blocked" });
   await audit(ctx, {
     type: "security", action: "risk.sign_in_blocked", outcome: "blocked", resource: { type: "user", id: user.id }, riskScore: attempt.assessment?.score,

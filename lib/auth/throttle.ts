@@ -2,6 +2,8 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { db } from "../db/client";
 import { knownDevice } from "../devices";
+import type { AuditContext } from "../audit/context";
+import { endPendingSignIns } from "./sessions";
 import { bumpCounter, clearCounter, lockCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
 // Account lockout, shared by every instance through PostgreSQL: after ACCOUNT_FAILURE_LIMIT
@@ -81,6 +83,12 @@ export async function takePasswordTry(email: string, now = new Date(), key = acc
 export async function lockAccountName(email: string, until: Date, now = new Date()): Promise<void> {
   await bumpCounter(lockKey(email), until.getTime() - now.getTime(), now);
   await lockCounter(lockKey(email), until);
+}
+
+/** A deliberate lock on an account: no sign-in starts, and none already half way finishes. */
+export async function lockAccount(user: { id: string; email: string }, until: Date, ctx: AuditContext, now = new Date()): Promise<void> {
+  await lockAccountName(user.email, until, now);
+  await endPendingSignIns(user.id, ctx);
 }
 
 /** An admin lifts a lock (after checking with the user): the lock and the failure count go. */

@@ -4,7 +4,7 @@ import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { endAllSessions } from "../auth/sessions";
 import { requirePasswordReset, resetUserMfa, userEmails } from "../auth/users";
-import { lockAccountName } from "../auth/throttle";
+import { lockAccount } from "../auth/throttle";
 import { revokeUserGrants } from "../oidc/consents";
 import { addIpRule, listIpRules } from "../risk/ip-rules";
 import { resolveChannel } from "./channels";
@@ -85,7 +85,7 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       if (!targets.users.length) return noUsers();
       if (dryRun) return { status: "ok", detail: `Would lock ${emails(targets)} for ${step.minutes} min.` };
       const until = new Date(Date.now() + step.minutes * 60_000);
-      for (const u of targets.users) await lockAccountName(u.email, until);
+      for (const u of targets.users) await lockAccount(u, until, ctx);
       await auditOnIncident(ctx, "account.lockout", targets, { reason, until: until.toISOString() });
       return { status: "ok", detail: `Locked ${emails(targets)} until ${until.toISOString()}.`, data: { until: until.toISOString() } };
     }

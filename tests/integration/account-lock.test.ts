@@ -1,10 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
-import { ACCOUNT_FAILURE_LIMIT, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
+import { ACCOUNT_FAILURE_LIMIT, lockAccount, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
+import { findActiveSession } from "@/lib/auth/sessions";
+import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { unlockSignIn } from "@/lib/auth/users";
 import { resetDatabase } from "../support/db";
-import { assertion, withPasskey } from "../support/mfa";
+import { assertion, codeAt, withPasskey, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
 
 // A deliberate lock (an incident's "lock accounts" step, a sign-in blocked as too risky) stops every
@@ -29,6 +31,19 @@ describe("account locks", () => {
     expect(await signInWithPasskey(await assertion(authenticator, null), client(), null)).toMatchObject({ ok: true });
     expect(await password(user.email)).toMatchObject({ ok: true });
     expect(await unlockSignIn(user.id, ctx)).toBe(false);
+  });
+
+  it("a lock also ends a sign-in waiting for its second factor: the right code no longer gets in", async () => {
+    const { user, secret } = await withTotp();
+    const signIn = await password(user.email);
+    if (!signIn.ok) throw new Error("sign-in failed");
+    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
+
+    await lockAccount(user, new Date(Date.now() + 30 * 60_000), ctx);
+    expect(await findActiveSession(signIn.sessionId)).toBeNull();
+    expect(await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, ctx)).toEqual({ ok: false, message: "This sign-in has ended. Sign in again." });
+    expect(await db().session.findUniqueOrThrow({ where: { id: signIn.sessionId } })).toMatchObject({ stage: "mfa_required", endReason: "account_locked" });
+    expect(await db().auditEvent.count({ where: { action: "session.revoke_all", resourceId: user.id } })).toBe(1);
   });
 
   it("someone failing the password cannot lock the user out of their passkey", async () => {
