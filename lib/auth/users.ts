@@ -53,6 +53,22 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
 }
 
 /**
+ * Only an admin acts on anyone's account (password, second factors, lock, sessions, enabled or
+ * not); anyone else whom the policies let manage users acts only on accounts holding no role they
+ * lack, so that a temporary password or an MFA reset cannot hand a help desk an admin's account.
+ * A refusal is audited and thrown.
+ */
+export async function checkActingOn(actor: Granter, userId: string, action: string, ctx: AuditContext): Promise<void> {
+  if (actor.roles.includes("admin")) return;
+  const target = await db().user.findUnique({ where: { id: userId }, select: { roles: true } });
+  if (!target) throw new NoSuchUserError();
+  const notHeld = target.roles.filter((role) => role !== "user" && !actor.roles.includes(role));
+  if (!notHeld.length) return;
+  await audit(ctx, { type: "admin", action, outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "target_holds_roles_actor_lacks", roles: notHeld } });
+  throw new RoleGrantError(`Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.`);
+}
+
+/**
  * Screens a password someone other than its owner typed (a new account, a temporary password): a
  * refusal is audited as a failure of `action` with the reason (never the password), then thrown.
  */

@@ -4,7 +4,10 @@ import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { setDisabled } from "@/lib/auth";
-import { requirePasswordReset } from "@/lib/auth/users";
+import { listActiveAdmins, requirePasswordReset } from "@/lib/auth/users";
+import type { RoleName } from "@/lib/auth/roles";
+import { userContext } from "@/lib/audit/context";
+import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { resetDatabase } from "../support/db";
 import { codeAt, withTotp } from "../support/mfa";
@@ -32,9 +35,9 @@ beforeEach(async () => {
   await resetDatabase();
 });
 
-/** An admin with TOTP, signed in with it; their MFA check was `minutesAgo` minutes ago. */
-async function adminVerified(minutesAgo: number): Promise<CurrentUser> {
-  const { user, secret } = await withTotp(["admin"]);
+/** An admin (or `roles`) with TOTP, signed in with it; their MFA check was `minutesAgo` minutes ago. */
+async function adminVerified(minutesAgo: number, roles: RoleName[] = ["admin"]): Promise<CurrentUser> {
+  const { user, secret } = await withTotp(roles);
   const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
   if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
   const pending = { ...toCurrentUser((await findActiveSession(result.sessionId))!), stage: "mfa_required" as const, requiredFactor: "any" as const };
@@ -116,6 +119,29 @@ describe("admin actions that give access", () => {
     // The guessable one was refused and audited as such; the too-short one never reached the screening.
     const events = await db().auditEvent.findMany({ where: { action: "password.temporary_set", resourceId: user.id }, orderBy: { seq: "asc" }, select: { outcome: true } });
     expect(events.map((e) => e.outcome)).toEqual(["failure", "success"]);
+  });
+});
+
+describe("someone other than an admin whom a policy lets manage users (a help desk)", () => {
+  it("acts on accounts holding only roles they hold too, never on an admin's (no takeover by temporary password or MFA reset)", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const helpDesk = `${DEFAULT_POLICIES}\n@id("analysts-manage-users")\npermit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");\n`;
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(helpDesk, "help desk", publisher, await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    signedIn = await adminVerified(1, ["analyst"]);
+    const user = await makeUser();
+    const refusal = { ok: false, message: "Only an admin can do this to an account with roles you do not hold: admin." };
+
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: admin.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject(refusal);
+    expect(await users.resetMfaAction({}, form({ userId: admin.id, reason: "says they lost their phone" }))).toMatchObject(refusal);
+    expect(await users.setDisabledAction({}, form({ userId: admin.id, disabled: "true" }))).toMatchObject(refusal);
+    expect(await users.revokeAllUserSessionsAction({}, form({ userId: admin.id }))).toMatchObject(refusal);
+    expect(await signInWithPassword({ email: admin.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: true });
+    expect((await db().user.findUniqueOrThrow({ where: { id: admin.id } })).disabledAt).toBeNull();
+    expect(await db().auditEvent.count({ where: { resourceId: admin.id, outcome: "blocked", metadata: { path: ["reason"], equals: "target_holds_roles_actor_lacks" } } })).toBe(4);
+
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: true });
+    expect(await users.resetMfaAction({}, form({ userId: user.id, reason: "lost their phone, checked on a call" }))).toMatchObject({ ok: true });
   });
 });
 

@@ -1,13 +1,14 @@
 import { generate } from "otplib";
 import { db } from "@/lib/db/client";
 import { confirmTotpEnrollment, passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, startTotpEnrollment } from "@/lib/mfa";
+import type { RoleName } from "@/lib/auth/roles";
 import { SoftAuthenticator } from "./soft-authenticator";
 import { ctx, makeUser } from "./factories";
 
 export const codeAt = (secret: string, date: Date) => generate({ secret, epoch: Math.floor(date.getTime() / 1000) });
 
 /** A user with TOTP enrolled. */
-export async function withTotp(roles: ("admin" | "user")[] = []) {
+export async function withTotp(roles: RoleName[] = []) {
   const user = await makeUser({ roles });
   return { user, secret: await enrollTotp(user) };
 }

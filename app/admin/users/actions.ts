@@ -1,9 +1,10 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
+import type { AuditContext } from "@/lib/audit";
 import {
-  createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
-  newUserSchema, PasswordRefusedError, resetUserMfa, RoleGrantError, ROLES, rolesSchema, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
+  checkActingOn, createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
+  newUserSchema, PasswordRefusedError, resetUserMfa, RoleGrantError, ROLES, rolesSchema, type RoleName, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
 
 const MANAGE = { section: "users", action: "manage" } as const;
@@ -11,6 +12,17 @@ const MANAGE = { section: "users", action: "manage" } as const;
 // factor: a stolen admin session cookie alone must not mint a new admin. Taking access away does not,
 // so that it stays quick in an incident.
 const GIVES_ACCESS = { stepUp: true } as const;
+
+/** The answer when the caller may not act on this account (see checkActingOn), else null. */
+async function refusedOn(actor: { id: string; roles: readonly RoleName[] }, userId: string, action: string, ctx: AuditContext) {
+  try {
+    await checkActingOn(actor, userId, action, ctx);
+    return null;
+  } catch (error) {
+    if (error instanceof RoleGrantError || error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    throw error;
+  }
+}
 
 const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
@@ -44,6 +56,8 @@ const setDisabledForm = z.object({ userId: z.uuid(), disabled: z.enum(["true", "
 
 export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({ userId, disabled }, admin, ctx) => {
   if (disabled && userId === admin.id) return { ok: false, message: "You cannot disable your own account." };
+  const refused = await refusedOn(admin, userId, disabled ? "user.disable" : "user.enable", ctx);
+  if (refused) return refused;
   try {
     await setDisabled(userId, disabled, ctx);
   } catch (error) {
@@ -54,7 +68,9 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
 }, { stepUp: ({ disabled }) => !disabled });
 
-export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, _admin, ctx) => {
+export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, admin, ctx) => {
+  const refused = await refusedOn(admin, userId, "account.unlock", ctx);
+  if (refused) return refused;
   try {
     const unlocked = await unlockSignIn(userId, ctx);
     revalidatePath(`/admin/users/${userId}`);
@@ -65,7 +81,9 @@ export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uui
   }
 }, GIVES_ACCESS);
 
-export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), temporaryPassword: newPasswordSchema }), async ({ userId, temporaryPassword }, _admin, ctx) => {
+export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), temporaryPassword: newPasswordSchema }), async ({ userId, temporaryPassword }, admin, ctx) => {
+  const refused = await refusedOn(admin, userId, "password.temporary_set", ctx);
+  if (refused) return refused;
   try {
     await setTemporaryPassword(userId, temporaryPassword, ctx);
   } catch (error) {
@@ -77,13 +95,17 @@ export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userI
   return { ok: true, message: "Temporary password set and every session signed out. Give it to the user by a channel you trust; they choose their own at the next sign-in." };
 }, GIVES_ACCESS);
 
-export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, _admin, ctx) => {
+export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, admin, ctx) => {
+  const refused = await refusedOn(admin, userId, "session.revoke", ctx);
+  if (refused) return refused;
   const ended = await endSession(userId, sessionId, "revoked_by_admin", ctx);
   revalidatePath(`/admin/users/${userId}`);
   return ended ? { ok: true, message: "Session signed out." } : { ok: false, message: "That session is not active." };
 });
 
-export const revokeAllUserSessionsAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, _admin, ctx) => {
+export const revokeAllUserSessionsAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, admin, ctx) => {
+  const refused = await refusedOn(admin, userId, "session.revoke_all", ctx);
+  if (refused) return refused;
   const count = await endAllSessions(userId, "revoked_by_admin", ctx);
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: `${count} session${count === 1 ? "" : "s"} signed out.` };
@@ -97,7 +119,9 @@ const resetMfaForm = z.object({
 export const resetMfaAction = guardedAction(
   MANAGE,
   resetMfaForm,
-  async ({ userId, reason }, _admin, ctx) => {
+  async ({ userId, reason }, admin, ctx) => {
+    const refused = await refusedOn(admin, userId, "mfa.reset", ctx);
+    if (refused) return refused;
     const ended = await resetUserMfa(userId, reason, ctx);
     revalidatePath(`/admin/users/${userId}`);
     return { ok: true, message: `Second factors, backup codes and remembered devices removed; ${ended} session${ended === 1 ? "" : "s"} signed out. The user sets up a factor again at next sign-in if their role requires one.` };
