@@ -6,7 +6,7 @@ import { endAllSessions } from "../auth/sessions";
 import { requirePasswordReset, resetUserMfa, userEmails } from "../auth/users";
 import { lockAccount } from "../auth/throttle";
 import { revokeUserGrants } from "../oidc/consents";
-import { addIpRule, listIpRules } from "../risk/ip-rules";
+import { addIpRule, IpRuleRefusedError, listIpRules } from "../risk/ip-rules";
 import { resolveChannel } from "./channels";
 import { sendNotification } from "./notify";
 import { findResponder } from "./responders";
@@ -75,11 +75,20 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       if (dryRun) return { status: "ok", detail: `Would block ${ranges.join(", ")} for ${step.hours} h.` };
       const inForce = new Set((await listIpRules()).filter((r) => r.kind === "block").map((r) => r.cidr));
       const added = [];
+      const refused = [];
       for (const cidr of ranges.filter((r) => !inForce.has(r))) {
-        await addIpRule({ cidr, kind: "block", note: `${ref(targets)}: ${reason}`.slice(0, 200), hours: step.hours }, ctx);
-        added.push(cidr);
+        try {
+          await addIpRule({ cidr, kind: "block", note: `${ref(targets)}: ${reason}`.slice(0, 200), hours: step.hours }, ctx);
+          added.push(cidr);
+        } catch (error) {
+          // A range covering the responder's own address: the others are still blocked.
+          if (!(error instanceof IpRuleRefusedError)) throw error;
+          refused.push(`${cidr}: ${error.message}`);
+        }
       }
-      return { status: "ok", detail: added.length ? `Blocked ${added.join(", ")} for ${step.hours} h.` : `Already blocked: ${ranges.join(", ")}.`, data: { ranges, added } };
+      const blocked = added.length ? `Blocked ${added.join(", ")} for ${step.hours} h.` : refused.length ? "" : `Already blocked: ${ranges.join(", ")}.`;
+      if (!refused.length) return { status: "ok", detail: blocked, data: { ranges, added } };
+      return { status: "failed", detail: `${blocked} Not blocked: ${refused.join("; ")}`.trim(), data: { ranges, added, refused } };
     }
     case "lock_accounts": {
       if (!targets.users.length) return noUsers();

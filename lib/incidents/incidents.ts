@@ -105,9 +105,13 @@ export async function findIncident(id: string) {
 }
 export type IncidentDetail = NonNullable<Awaited<ReturnType<typeof findIncident>>>;
 
-export async function findSnapshot(incidentId: string, snapshotId: string) {
+/** A forensic snapshot handed out (it holds sessions, sign-ins and decrypted IPs): audited with its hash. */
+export async function downloadSnapshot(incidentId: string, snapshotId: string, ctx: AuditContext) {
   if (!z.uuid().safeParse(snapshotId).success) return null;
-  return db().forensicSnapshot.findFirst({ where: { id: snapshotId, incidentId } });
+  const snapshot = await db().forensicSnapshot.findFirst({ where: { id: snapshotId, incidentId } });
+  if (!snapshot) return null;
+  await audit(ctx, { type: "incident", action: "incident.forensics.download", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { snapshotId, sha256: snapshot.sha256 } });
+  return snapshot;
 }
 
 const reasonSchema = z.string().trim().min(3, "Give a reason (at least 3 characters).").max(500);

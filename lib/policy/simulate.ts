@@ -18,7 +18,8 @@ export const simulationSchema = z.object({
   resourceType: z.enum(["console", "client", "resource"]),
   resource: z.string().trim().min(1, "Name the resource.").max(200),
   resourceKind: z.string().trim().max(100).optional(),
-  at: z.iso.datetime({ local: true, message: "Give a date and time (UTC)." }),
+  // <input type="datetime-local"> sends no zone; a typed "…Z" is UTC too.
+  at: z.iso.datetime({ local: true, message: "Give a date and time (UTC)." }).transform((v) => new Date(/z$/i.test(v) ? v : `${v}Z`)),
   ip: z.string().trim().max(64).refine((v) => v === "" || ipaddr.isValid(v), "Not an IP address.").optional(),
   risk: z.coerce.number().min(0).max(1),
   authStrength: z.enum(["password", "mfa", "phishing_resistant"]),
@@ -56,7 +57,7 @@ export function simulate(text: string, input: SimulationInput, user: PolicyPrinc
   if (input.resourceType === "client" && resource.id !== principal.id) entities.push({ uid: resource, attrs: { name: input.resource }, parents: [] });
   if (input.resourceType === "resource") entities.push({ uid: resource, attrs: { kind: input.resourceKind || "document" }, parents: [] });
 
-  const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, new Date(`${input.at}Z`), input.via);
+  const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, input.at, input.via);
   preparse("gatehouse-simulation", text);
   const started = performance.now();
   const result = decide("gatehouse-simulation", { principal, action: { type: "Gatehouse::Action", id: input.action }, resource, context, entities });

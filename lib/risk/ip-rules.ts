@@ -55,23 +55,27 @@ export function listIpRules(now = new Date()) {
 }
 
 // A block wider than this shuts out whole providers, or everyone (0.0.0.0/0): a slip or an attack
-// on availability, never the answer to an attacker.
-const WIDEST_BLOCK_BITS = { ipv4: 16, ipv6: 32 } as const;
+// on availability, never the answer to an attacker. An allow lifts the per-address defences
+// (failures per IP, the source block): a company's private network (10.0.0.0/8) fits, the
+// Internet (0.0.0.0/1) does not.
+const WIDEST_RULE_BITS = { block: { ipv4: 16, ipv6: 32 }, allow: { ipv4: 8, ipv6: 32 } } as const;
 
 export class IpRuleRefusedError extends Error {}
 
-/** Why this block rule may not be added, if it may not: too wide, or covering the address of whoever adds it. */
-function blockRefusal(cidr: string, ownIp: string | null | undefined): string | null {
+/** Why this rule may not be added, if it may not: too wide, or a block covering the address of whoever adds it. */
+function ruleRefusal(kind: IpRuleKind, cidr: string, ownIp: string | null | undefined): string | null {
   const [network, bits] = ipaddr.parseCIDR(cidr);
-  const widest = WIDEST_BLOCK_BITS[network.kind()];
-  if (bits < widest) return `A block this wide would shut out whole networks: block at most a /${widest} (${network.kind() === "ipv4" ? "IPv4" : "IPv6"}).`;
-  if (matchIpRules(ownIp ?? null, [{ id: "", cidr, kind: "block", note: "" }]).block) return `This would block your own address (${ownIp}).`;
+  const widest = WIDEST_RULE_BITS[kind][network.kind()];
+  const family = network.kind() === "ipv4" ? "IPv4" : "IPv6";
+  if (bits < widest && kind === "block") return `A block this wide would shut out whole networks: block at most a /${widest} (${family}).`;
+  if (bits < widest) return `An allow rule this wide would lift the per-address defences for whole networks: allow at most a /${widest} (${family}).`;
+  if (kind === "block" && matchIpRules(ownIp ?? null, [{ id: "", cidr, kind: "block", note: "" }]).block) return `This would block your own address (${ownIp}).`;
   return null;
 }
 
-/** Adds a rule; throws IpRuleRefusedError for a block that is too wide or covers the caller's own address. */
+/** Adds a rule; throws IpRuleRefusedError for one that is too wide, or a block covering the caller's own address. */
 export async function addIpRule(input: z.infer<typeof newIpRuleSchema>, ctx: AuditContext, now = new Date()) {
-  const refusal = input.kind === "block" ? blockRefusal(input.cidr, ctx.client?.ip) : null;
+  const refusal = ruleRefusal(input.kind, input.cidr, ctx.client?.ip);
   if (refusal) throw new IpRuleRefusedError(refusal);
   const expiresAt = input.hours ? new Date(now.getTime() + input.hours * 3_600_000) : null;
   const rule = await db().ipRule.create({

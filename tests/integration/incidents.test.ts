@@ -10,7 +10,7 @@ import { signInWithPassword } from "@/lib/auth/sign-in";
 import { listActiveAdmins } from "@/lib/auth/users";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
-  createChannel, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
+  createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   responseActionSchema, responseTimes, type Step,
 } from "@/lib/incidents";
 import { resetDatabase } from "../support/db";
@@ -152,6 +152,12 @@ describe("detection and correlation", () => {
     const snapshot = await db().forensicSnapshot.findFirstOrThrow();
     expect(createHash("sha256").update(snapshot.content).digest("hex")).toBe(snapshot.sha256);
     expect(JSON.parse(snapshot.content).users[0].user.email).toBe(user.email);
+
+    // Handing it out is audited with its hash; another incident's id finds nothing.
+    const analyst = userContext(await makeUser({ roles: ["analyst"] }), null);
+    expect(await downloadSnapshot(crypto.randomUUID(), snapshot.id, analyst)).toBeNull();
+    expect((await downloadSnapshot(snapshot.incidentId, snapshot.id, analyst))?.content).toBe(snapshot.content);
+    expect(await db().auditEvent.findMany({ where: { action: "incident.forensics.download" } })).toMatchObject([{ resourceId: snapshot.incidentId, metadata: { snapshotId: snapshot.id, sha256: snapshot.sha256 } }]);
   });
 });
 
@@ -325,6 +331,19 @@ describe("analysts", () => {
     expect(result).toMatchObject({ status: "ok" });
     expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(0);
     expect(await db().auditEvent.findFirst({ where: { action: "incident.action" } })).toMatchObject({ actorId: analyst.id, metadata: expect.objectContaining({ reason: "user confirmed by phone" }) });
+  });
+
+  it("blocking an incident's networks skips one that covers the responder's own address, blocks the rest, and says so", async () => {
+    const incident = await db().incident.create({
+      data: { type: "credential_stuffing", title: "t", severity: "high", lastAlertAt: new Date(), indicators: { create: [{ kind: "ip", value: "203.0.113.7" }, { kind: "ip", value: "198.51.100.20" }] } },
+    });
+    const analyst = await makeUser({ roles: ["analyst"] });
+    const fromTheOffice = { ...userContext(analyst, null), client: { ip: "203.0.113.50", userAgent: "vitest" } };
+    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "block_ip", scope: "network", hours: 1 }, reason: "stuffing from two networks" }), fromTheOffice);
+    expect(result).toMatchObject({ status: "failed", detail: expect.stringMatching(/^Blocked 198\.51\.100\.0\/24 for 1 h\. Not blocked: 203\.0\.113\.0\/24: This would block your own address/) });
+    expect((await db().ipRule.findMany()).map((r) => r.cidr)).toEqual(["198.51.100.0/24"]);
+    expect(await db().auditEvent.findFirst({ where: { action: "incident.action" } })).toMatchObject({ outcome: "failure" });
+    expect(await db().incidentEvent.count({ where: { incidentId: incident.id, kind: "action" } })).toBe(1);
   });
 
   it("response times: mean minutes to acknowledge and to resolve, per day and overall", async () => {

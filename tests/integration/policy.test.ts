@@ -4,7 +4,7 @@ import { userContext } from "@/lib/audit/context";
 import { findPrincipalByEmail, listActiveAdmins } from "@/lib/auth/users";
 import {
   authorize, consoleAllows, consoleRequest, DEFAULT_POLICIES, listPolicyVersions, policyEditorState, policySetInForce,
-  publishPolicies, rollbackPolicies, saveDraft, simulate, type ConsoleSubject,
+  publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema, type ConsoleSubject,
 } from "@/lib/policy";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
@@ -91,14 +91,16 @@ describe("policy store", () => {
 
   it("the simulator decides against unpublished text and names the deciding policy", async () => {
     const analyst = await makeUser({ roles: ["analyst"] });
-    const request = {
-      principalType: "user" as const, principal: analyst.email, action: "view" as const, resourceType: "console" as const, resource: "audit",
-      at: "2026-11-16T10:00", ip: "203.0.113.5", risk: 0.2, authStrength: "mfa" as const, mfaFresh: false, deviceTrusted: false, via: "interactive" as const,
-    };
+    const form = { principalType: "user", principal: analyst.email, action: "view", resourceType: "console", resource: "audit", at: "2026-11-16T10:00", ip: "203.0.113.5", risk: "0.2", authStrength: "mfa" };
+    const request = simulationSchema.parse(form);
     const principal = await findPrincipalByEmail(analyst.email.toUpperCase());
     expect(simulate(DEFAULT_POLICIES, request, principal)).toMatchObject({ kind: "decision", decision: "deny", policies: [] });
     expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, request, principal)).toMatchObject({ kind: "decision", decision: "allow", policies: ["analysts-read-audit"] });
     expect(simulate(DEFAULT_POLICIES, { ...request, principal: "nobody@example.test" }, await findPrincipalByEmail("nobody@example.test"))).toMatchObject({ kind: "unknown_principal" });
     expect(simulate("permit (", request, principal)).toMatchObject({ kind: "invalid" });
+    // A time typed with its zone (…Z) is the same moment, and decides the same way.
+    const zoned = simulationSchema.parse({ ...form, at: "2026-11-16T10:00:00Z" });
+    expect(zoned.at).toEqual(request.at);
+    expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, zoned, principal)).toMatchObject({ kind: "decision", decision: "allow", errors: [] });
   });
 });

@@ -175,12 +175,14 @@ describe("IP lists and settings", () => {
     expect(attempt.riskScore).toBe(0);
   });
 
-  it("refuses a block wider than a /16 or /32, or one covering the address of whoever adds it", async () => {
+  it("refuses a block wider than a /16 or /32, an allow wider than a /8 or /32, or a block covering the address of whoever adds it", async () => {
     await expect(addIpRule({ cidr: "0.0.0.0/0", kind: "block", note: "oops" }, ctx)).rejects.toThrow("block at most a /16 (IPv4)");
     await expect(addIpRule({ cidr: "2001:db8::/16", kind: "block", note: "oops" }, ctx)).rejects.toThrow("block at most a /32 (IPv6)");
     const fromTokyo = { ...ctx, client: { ip: TOKYO, userAgent: "vitest" } };
     await expect(addIpRule({ cidr: "133.242.0.0/16", kind: "block", note: "my own network" }, fromTokyo)).rejects.toBeInstanceOf(IpRuleRefusedError);
-    // Allowing is not narrowed (it needs step-up instead), and a /16 block from elsewhere is fine.
+    // An allow may cover a private network, not the Internet; a /16 block from elsewhere is fine.
+    await expect(addIpRule({ cidr: "0.0.0.0/0", kind: "allow", note: "let everyone in" }, ctx)).rejects.toThrow("allow at most a /8 (IPv4)");
+    await expect(addIpRule({ cidr: "::/0", kind: "allow", note: "let everyone in" }, ctx)).rejects.toThrow("allow at most a /32 (IPv6)");
     await addIpRule({ cidr: "10.0.0.0/8", kind: "allow", note: "the office network" }, fromTokyo);
     await addIpRule({ cidr: "133.242.0.0/16", kind: "block", note: "the attack" }, ctx);
     expect((await db().ipRule.findMany({ select: { cidr: true, kind: true }, orderBy: { cidr: "asc" } }))).toEqual([

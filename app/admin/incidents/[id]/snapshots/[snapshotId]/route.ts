@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { problem, routeCaller } from "@/lib/auth";
-import { findSnapshot } from "@/lib/incidents";
+import { userContext } from "@/lib/audit";
+import { downloadSnapshot } from "@/lib/incidents";
+import { requestContext } from "@/lib/http/request-context";
 
 /** A forensic snapshot exactly as stored (canonical JSON), so its SHA-256 can be checked. */
 export async function GET(_request: Request, { params }: { params: Promise<{ id: string; snapshotId: string }> }) {
@@ -8,7 +10,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   if (caller instanceof Response) return caller;
   const { id, snapshotId } = await params;
   if (!z.uuid().safeParse(id).success) return problem(400, "invalid_request", "Not an incident id.");
-  const snapshot = await findSnapshot(id, snapshotId);
+  const snapshot = await downloadSnapshot(id, snapshotId, userContext(caller, await requestContext()));
   if (!snapshot) return problem(404, "not_found", "No such snapshot on this incident.");
   return new Response(snapshot.content, {
     headers: {
