@@ -29,9 +29,31 @@ export async function listConnectedApps(userId: string): Promise<ConnectedApp[]>
   return consents.map((c) => ({ clientId: c.clientId, name: names.get(c.clientId) ?? c.clientId, scopes: c.scopes, since: c.createdAt, lastUpdated: c.updatedAt, remembered: c.remembered }));
 }
 
-/** A grant the provider revoked (refresh token or code reuse) is no longer a connected app. */
+/** What a grant lets the client have: its OpenID scopes and each resource's (API) scopes. */
+export function grantedScopes(grant: { openid?: { scope?: string }; resources?: Record<string, string> }): string[] {
+  const words = [grant.openid?.scope ?? "", ...Object.values(grant.resources ?? {})].flatMap((scope) => scope.split(" ")).filter(Boolean);
+  return [...new Set(words)];
+}
+
+/**
+ * The provider revoked a grant (a refresh token revoked or reused, a code reused). The consent
+ * that pointed at it moves to another live grant of the same user and client (a "this time only"
+ * consent from another device, say), no longer remembered, so the app stays listed, and revocable,
+ * while anything it holds still works; with no other grant the app is no longer connected.
+ */
 export async function forgetConsentsForGrant(grantId: string): Promise<void> {
-  await db().oAuthConsent.deleteMany({ where: { grantId } });
+  const consent = await db().oAuthConsent.findFirst({ where: { grantId } });
+  if (!consent) return;
+  const [other] = await db().$queryRaw<{ id: string; payload: Parameters<typeof grantedScopes>[0] }[]>`
+    SELECT id, payload FROM oidc_models
+    WHERE kind = 'Grant' AND id <> ${grantId} AND payload->>'accountId' = ${consent.userId} AND payload->>'clientId' = ${consent.clientId}
+      AND (expires_at IS NULL OR expires_at > now())
+    ORDER BY (payload->>'iat')::bigint DESC NULLS LAST LIMIT 1`;
+  if (!other) {
+    await db().oAuthConsent.deleteMany({ where: { grantId } });
+    return;
+  }
+  await db().oAuthConsent.updateMany({ where: { grantId }, data: { grantId: other.id, scopes: grantedScopes(other.payload), remembered: false } });
 }
 
 // What a user's grant to a client leaves in the provider's storage.

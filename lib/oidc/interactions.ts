@@ -6,7 +6,7 @@ import type { InteractionResults } from "oidc-provider";
 import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
-import { recordConsent } from "./consents";
+import { grantedScopes, recordConsent } from "./consents";
 import { amrOf } from "./amr";
 
 // Login and consent are Next.js pages; the provider's interaction helpers want Node's req/res,
@@ -98,7 +98,7 @@ export async function completeConsent(uid: string, userId: string, remember: boo
   if (details.missingOIDCClaims?.length) grant.addOIDCClaims(details.missingOIDCClaims);
   for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(" "));
   const grantId = await grant.save();
-  const scopes = String(grant.getOIDCScope() ?? "").split(" ").filter(Boolean);
+  const scopes = grantedScopes(grant);
   await recordConsent(userId, clientId, grantId, scopes, remember);
   await audit(ctx, { type: "consent", action: "oauth.consent.grant", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grantId, scopes, remembered: remember } });
   return provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });

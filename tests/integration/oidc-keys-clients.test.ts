@@ -5,7 +5,7 @@ import { ensureSigningKeys, listSigningKeys, providerJwks, publicJwks, retireDue
 import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
-import { listClientGrants, listConnectedApps, recordConsent, rememberedGrantId, revokeConnectedApp } from "@/lib/oidc/consents";
+import { forgetConsentsForGrant, listClientGrants, listConnectedApps, recordConsent, rememberedGrantId, revokeConnectedApp } from "@/lib/oidc/consents";
 import { verifyAccessToken } from "@/lib/oidc/access-tokens";
 import { issuer } from "@/lib/oidc/provider";
 import { issueInitialAccessToken } from "@/lib/oidc/registration";
@@ -250,6 +250,30 @@ describe("grants", () => {
 
     expect(await revokeConnectedApp(user.id, clientId, ctx)).toBe(true);
     expect(await db().oidcModel.count()).toBe(0);
+    expect(await listConnectedApps(user.id)).toEqual([]);
+  });
+});
+
+describe("a grant the provider revokes (its refresh token revoked or reused)", () => {
+  it("leaves the app listed, and revocable, while another grant of the pair still works; with none left it goes", async () => {
+    const { clientId } = await createClient(clientInputSchema.parse({
+      name: "Two devices", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "https://two.example.test/cb",
+      scopes: "openid offline_access", resources: "https://api.example.test", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const user = await makeUser();
+    const laptop = { accountId: user.id, clientId, iat: 1_000, openid: { scope: "openid offline_access" }, resources: { "https://api.example.test": "orders:read" } };
+    await db().oidcModel.create({ data: { kind: "Grant", id: "grant-laptop", payload: laptop } });
+    await db().oidcModel.create({ data: { kind: "Grant", id: "grant-phone", payload: { ...laptop, iat: 2_000, openid: { scope: "openid" } } } });
+    await recordConsent(user.id, clientId, "grant-phone", ["openid"], false);
+
+    // The phone app signs out: its grant is revoked and gone; the laptop's still works.
+    await db().oidcModel.delete({ where: { kind_id: { kind: "Grant", id: "grant-phone" } } });
+    await forgetConsentsForGrant("grant-phone");
+    expect(await listConnectedApps(user.id)).toMatchObject([{ clientId, scopes: ["openid", "offline_access", "orders:read"], remembered: false }]);
+    expect(await rememberedGrantId(user.id, clientId)).toBeUndefined();
+
+    await db().oidcModel.delete({ where: { kind_id: { kind: "Grant", id: "grant-laptop" } } });
+    await forgetConsentsForGrant("grant-laptop");
     expect(await listConnectedApps(user.id)).toEqual([]);
   });
 });
