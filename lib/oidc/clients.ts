@@ -6,8 +6,6 @@ import { db, Prisma, type OAuthClient } from "../db/client";
 import { announceChange, changesSeen, onChange } from "../db/changes";
 import { safeEqual } from "../crypto";
 import { audit, type AuditContext } from "../audit";
-import { publicUrl } from "../config";
-import { PDP_SCOPE } from "../policy/service-api";
 import { revokeClientGrants } from "./consents";
 import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lifetimes";
 
@@ -73,17 +71,16 @@ export const clientInputSchema = z
   });
 export type ClientInput = z.output<typeof clientInputSchema>;
 
-// Gatehouse's own APIs (the decision point) are for clients an admin made on the console only.
-const notGatehouseApi = (uri: string) => new URL(uri).origin !== publicUrl().origin;
-
 // Registration metadata as the client sent it, before the provider's defaults are applied.
 const registrationSchema = z
   .object({
     redirect_uris: z.array(z.string()).default([]),
     grant_types: z.array(z.string()).default(["authorization_code"]),
     token_endpoint_auth_method: z.string().default("client_secret_basic"),
-    gatehouse_resources: z.array(resourceUri.refine(notGatehouseApi, "Gatehouse's own APIs are not for self-registered clients.")).optional(),
-    gatehouse_api_scopes: z.array(scopeToken.refine((s) => s !== PDP_SCOPE, "Gatehouse's own API scopes are not for self-registered clients.")).optional(),
+    // A client that named its own APIs would get Gatehouse-signed tokens for any audience and
+    // scope it chose, which the APIs trust: an admin grants API access on the console instead.
+    gatehouse_resources: z.array(z.never(), { error: "API access is granted by an admin on the console, not at registration." }).max(0).optional(),
+    gatehouse_api_scopes: z.array(z.never(), { error: "API scopes are granted by an admin on the console, not at registration." }).max(0).optional(),
     gatehouse_access_token_ttl: accessTokenTtl.optional(),
     gatehouse_refresh_token_ttl: refreshTokenTtl.optional(),
   })

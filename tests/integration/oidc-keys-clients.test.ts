@@ -176,18 +176,28 @@ describe("dynamic registration", () => {
   const gatehouseApi = `${issuer()}/api/v1/authorize`;
 
   it("holds clients to the console's rules", async () => {
-    expect(await register({ gatehouse_resources: ["https://api.example.test"], gatehouse_api_scopes: ["api:read"], gatehouse_access_token_ttl: 3600 })).toMatchObject({ status: 201 });
+    expect(await register({ gatehouse_access_token_ttl: 3600 })).toMatchObject({ status: 201 });
     for (const refused of [
       { gatehouse_access_token_ttl: 365 * 86_400 },
       { gatehouse_refresh_token_ttl: 30 },
-      { gatehouse_resources: ["urn:example:api"] },
-      { gatehouse_api_scopes: ["two words"] },
+      // APIs are granted by an admin: a client naming its own would get tokens any API trusts.
+      { gatehouse_resources: ["https://payroll.example.test"] },
+      { gatehouse_api_scopes: ["payroll:admin"] },
       { ...machine, token_endpoint_auth_method: "none" },
       { grant_types: ["refresh_token"] },
     ]) {
       expect(await register(refused), JSON.stringify(refused)).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
     }
     expect(await register({ redirect_uris: ["http://rp.example.test/cb"] })).toMatchObject({ status: 400, body: { error: "invalid_redirect_uri" } });
+  });
+
+  it("spends the initial access token: one token, one client", async () => {
+    const { token } = await issueInitialAccessToken(ctx);
+    const once = () => fetch(`${provider.origin}/oidc/reg`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(base) });
+    expect((await once()).status).toBe(201);
+    const again = await once();
+    expect([again.status, ((await again.json()) as { error: string }).error]).toEqual([401, "invalid_token"]);
+    expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(1);
   });
 
   it("refuses Gatehouse's own API audiences and scopes, which a console client may have", async () => {

@@ -59,7 +59,7 @@ export default async function ClientsPage() {
         <Card title="New client">
           <CreateClientForm />
         </Card>
-        <Card title="Dynamic registration" description="Clients may register themselves (RFC 7591) only with an initial access token issued here.">
+        <Card title="Dynamic registration" description="Clients may register themselves (RFC 7591) only with an initial access token issued here, one per client; API access is then granted here.">
           <RegistrationTokenButton />
         </Card>
       </div>
