@@ -4,6 +4,8 @@ import { createClientViaConsole, createUserViaConsole, signIn, signInAsNewAdmin,
 const PASSWORD = "policy passphrase for e2e";
 
 test("publishing a policy changes who can open a console page, and rolling back undoes it", async ({ browser }) => {
+  // Three sign-ins, an edit, a simulation, a publish and a rollback: a long journey.
+  test.setTimeout(90_000);
   const analystEmail = uniqueEmail("analyst");
   const { admin } = await createUserViaConsole(browser, { email: analystEmail, password: PASSWORD, name: "Ana Lyst", roles: ["analyst"] });
   await admin.close();
