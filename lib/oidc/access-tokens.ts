@@ -2,6 +2,7 @@ import "server-only";
 import { hash } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK } from "jose";
 import { changesSeen, onChange } from "../db/changes";
+import { clientMetadata } from "./clients";
 import { publicJwks } from "./keys";
 import { issuer } from "./provider";
 
@@ -48,8 +49,9 @@ export type TokenProblem = { error: "invalid_token" | "insufficient_scope"; desc
 // Services call with the same token many times over its life; checking its signature each time
 // was most of a decision's cost. A token that verified is remembered (by the SHA-256 of audience
 // and token, never the token itself) until it expires or its signing key leaves the key set.
-// Nothing else can make such a token invalid early: JWT access tokens are not stored, so
-// revocation does not reach them anywhere.
+// JWT access tokens are not stored, so revoking a grant does not reach them; disabling or
+// deleting their client does (checked on every call against the provider's cached client list,
+// which every instance drops on the change's announcement).
 const REMEMBERED_MAX = 10_000;
 type Remembered = { verified: VerifiedAccessToken; expiresAtMs: number; kid: string };
 const remembered = new Map<string, Remembered>();
@@ -64,7 +66,7 @@ export async function verifyAccessToken(token: string, audience: string, require
   const known = remembered.get(key);
   // A remembered token's key id is known: its header is decoded only the first time.
   const keys = await publicKeys(known?.kid ?? kidOf(token));
-  if (known && known.expiresAtMs > Date.now() && keys.kids.has(known.kid)) return withScope(known.verified, requiredScope);
+  if (known && known.expiresAtMs > Date.now() && keys.kids.has(known.kid)) return withLiveClient(known.verified, requiredScope);
   if (known) remembered.delete(key);
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys.set, { issuer: issuer(), audience, typ: "at+jwt", algorithms: ["ES256", "EdDSA"] });
@@ -72,11 +74,16 @@ export async function verifyAccessToken(token: string, audience: string, require
     const verified = { clientId: String(payload.client_id ?? ""), subject: String(payload.sub ?? ""), scopes: new Set(typeof payload.scope === "string" ? payload.scope.split(" ") : []) };
     // The provider always sets exp and kid; a token without them is verified every time.
     if (payload.exp && protectedHeader.kid) remember(key, { verified, expiresAtMs: payload.exp * 1000, kid: protectedHeader.kid });
-    return withScope(verified, requiredScope);
+    return withLiveClient(verified, requiredScope);
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) return { error: "invalid_token", description: "The access token is invalid or expired." };
     throw error;
   }
+}
+
+async function withLiveClient(verified: VerifiedAccessToken, requiredScope: string): Promise<VerifiedAccessToken | TokenProblem> {
+  if (!(await clientMetadata(verified.clientId))) return { error: "invalid_token", description: "The client this token was issued to is disabled or deleted." };
+  return withScope(verified, requiredScope);
 }
 
 function withScope(verified: VerifiedAccessToken, requiredScope: string): VerifiedAccessToken | TokenProblem {

@@ -14,6 +14,15 @@ import { providerForTests } from "../support/oidc";
 const provider = providerForTests();
 beforeEach(resetDatabase);
 
+/** A machine client of the decision point, as an admin makes one: its id. */
+async function machineClient(): Promise<string> {
+  const client = await createClient(clientInputSchema.parse({
+    name: "Service", type: "confidential", grantTypes: ["client_credentials"], redirectUris: "", scopes: "pdp",
+    resources: "https://gatehouse.example.test/api/v1/authorize", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+  }), ctx);
+  return client.clientId;
+}
+
 describe("signing keys", () => {
   it("are created once, encrypted at rest, and rotate through retiring to retired", async () => {
     await ensureSigningKeys();
@@ -77,11 +86,13 @@ describe("signing keys in the provider's JWKS", () => {
 describe("access tokens for Gatehouse's own APIs", () => {
   const api = "https://gatehouse.example.test/api/v1/authorize";
   afterEach(() => vi.useRealTimers());
+  let svc: string;
+  beforeEach(async () => (svc = await machineClient()));
 
   async function signed(key: JWK, claims: Record<string, unknown>, expiresIn: string) {
-    return new SignJWT({ scope: "pdp", client_id: "svc", ...claims })
+    return new SignJWT({ scope: "pdp", client_id: svc, ...claims })
       .setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
-      .setIssuer(issuer()).setAudience(api).setSubject("svc").setIssuedAt().setExpirationTime(expiresIn)
+      .setIssuer(issuer()).setAudience(api).setSubject(svc).setIssuedAt().setExpirationTime(expiresIn)
       .sign(await importJWK(key, key.alg));
   }
 
@@ -90,7 +101,7 @@ describe("access tokens for Gatehouse's own APIs", () => {
     await ensureSigningKeys();
     const es256 = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
     const token = await signed(es256, {}, "48h");
-    for (let i = 0; i < 2; i++) expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: "svc", subject: "svc" });
+    for (let i = 0; i < 2; i++) expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: svc, subject: svc });
     expect(await verifyAccessToken(token, api, "admin")).toMatchObject({ error: "insufficient_scope" });
     expect(await verifyAccessToken(token, "https://other.example.test", "pdp")).toMatchObject({ error: "invalid_token" });
     const [header, payload, signature] = token.split(".");
@@ -98,34 +109,50 @@ describe("access tokens for Gatehouse's own APIs", () => {
     expect(await verifyAccessToken(`${header}.${widened}.${signature}`, api, "admin")).toMatchObject({ error: "invalid_token" });
 
     const shortLived = await signed(es256, {}, "2s");
-    expect(await verifyAccessToken(shortLived, api, "pdp")).toMatchObject({ clientId: "svc" });
+    expect(await verifyAccessToken(shortLived, api, "pdp")).toMatchObject({ clientId: svc });
     vi.setSystemTime(Date.now() + 3_000);
     expect(await verifyAccessToken(shortLived, api, "pdp")).toMatchObject({ error: "invalid_token" });
 
     // A rotated key keeps verifying while it is retiring, then its tokens are refused.
     await rotateSigningKeys(ctx);
     vi.setSystemTime(Date.now() + 6_000);
-    expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: "svc" });
+    expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: svc });
     vi.setSystemTime(Date.now() + RETIRE_AFTER_MS);
     expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ error: "invalid_token" });
+  });
+
+  it("stop verifying, remembered or not, once their client is disabled or deleted", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 2 * 86_400_000 }); // past any key set cached by an earlier test, before the next one
+    await ensureSigningKeys();
+    const es256 = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
+    const token = await signed(es256, {}, "1h");
+    expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: svc });
+    expect(await setClientDisabled(svc, true, ctx)).toBe(true);
+    expect(await verifyAccessToken(token, api, "pdp")).toEqual({ error: "invalid_token", description: "The client this token was issued to is disabled or deleted." });
+    expect(await setClientDisabled(svc, false, ctx)).toBe(true);
+    expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: svc });
+    const stranger = await signed(es256, { client_id: "no-such-client" }, "1h");
+    expect(await verifyAccessToken(stranger, api, "pdp")).toMatchObject({ error: "invalid_token" });
   });
 });
 
 describe("access tokens signed right after a rotation", () => {
   const api = "https://gatehouse.example.test/api/v1/authorize";
   afterEach(() => vi.useRealTimers());
-  const signedBy = async (key: JWK) => new SignJWT({ scope: "pdp", client_id: "svc" }).setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
-    .setIssuer(issuer()).setAudience(api).setSubject("svc").setIssuedAt().setExpirationTime("1h").sign(await importJWK(key, key.alg));
+  let svc: string;
+  beforeEach(async () => (svc = await machineClient()));
+  const signedBy = async (key: JWK) => new SignJWT({ scope: "pdp", client_id: svc }).setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
+    .setIssuer(issuer()).setAudience(api).setSubject(svc).setIssuedAt().setExpirationTime("1h").sign(await importJWK(key, key.alg));
 
   it("verify at once: a key id the cached set lacks makes the verifier read the keys again", async () => {
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 3 * 86_400_000 }); // past any key set cached by an earlier test
     await ensureSigningKeys();
     const es256 = async () => (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
-    expect(await verifyAccessToken(await signedBy(await es256()), api, "pdp")).toMatchObject({ clientId: "svc" });
+    expect(await verifyAccessToken(await signedBy(await es256()), api, "pdp")).toMatchObject({ clientId: svc });
 
     await rotateSigningKeys(ctx);
     vi.setSystemTime(Date.now() + 1_000); // the provider signs with the new key by now; the verifier's set is 1 s old
-    expect(await verifyAccessToken(await signedBy(await es256()), api, "pdp")).toMatchObject({ clientId: "svc" });
+    expect(await verifyAccessToken(await signedBy(await es256()), api, "pdp")).toMatchObject({ clientId: svc });
     const madeUp = { ...(await es256()), kid: "made-up" };
     expect(await verifyAccessToken(await signedBy(madeUp), api, "pdp")).toMatchObject({ error: "invalid_token" });
   });
