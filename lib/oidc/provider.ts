@@ -140,8 +140,17 @@ function configuration(jwks: { keys: object[] }): Configuration {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       // A client learns about its own tokens only (the library's default lets any confidential
-      // client introspect any token; Gatehouse has no resource servers that would need to).
-      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
+      // client introspect any token; Gatehouse has no resource servers that would need to). A
+      // disabled user's tokens are inactive, as userinfo and refresh already treat them (the
+      // library does not look the account up here).
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) return false;
+          const accountId = "accountId" in token ? token.accountId : undefined;
+          return !accountId || !!(await findEnabledAccount(accountId));
+        },
+      },
       // A client revokes its own tokens only. Another client's is left alone and recorded as a
       // security event; a confidential client hears why, a public one (anyone can call as it)
       // hears "done", so the endpoint tells nobody which tokens are live (the library's default

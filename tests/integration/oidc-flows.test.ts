@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { db, pgPool } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { resetDatabase } from "../support/db";
-import { makeUser } from "../support/factories";
+import { ctx, makeUser } from "../support/factories";
+import { setDisabled } from "@/lib/auth/users";
 import {
   allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
@@ -161,6 +162,19 @@ describe("introspection and revocation", () => {
     // Its own token: revoked.
     expect((await clientRequest(browser, web, "/oidc/token/revocation", { token: tokens.refresh_token! })).status).toBe(200);
     expect(await introspect(browser, web, tokens.refresh_token!)).toEqual({ active: false });
+  });
+
+  it("answer inactive for the tokens of a user who is disabled, as userinfo and refresh do", async () => {
+    const web = await webClient();
+    const { browser, verifier, code } = await signedInFlow(web);
+    const tokens = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+    const { sub } = (await introspect(browser, web, tokens.access_token)) as { sub: string };
+    await makeUser({ roles: ["admin"] }); // the flow's user may be the only admin, who cannot be disabled
+    await setDisabled(sub, true, ctx);
+    expect(await introspect(browser, web, tokens.access_token)).toEqual({ active: false });
+    expect(await introspect(browser, web, tokens.refresh_token!)).toEqual({ active: false });
+    await setDisabled(sub, false, ctx);
+    expect(await introspect(browser, web, tokens.access_token)).toMatchObject({ active: true, sub });
   });
 });
 
