@@ -156,7 +156,12 @@ onChange("oauth_client", (id) => (id === null ? providerClients.clear() : provid
 const MAX_CLIENT_ID = 200;
 
 function providerView(row: OAuthClient): ProviderClient {
-  const metadata = row.metadata as AdapterPayload;
+  const stored = row.metadata as AdapterPayload;
+  // The provider holds a client to its `scope` only when it has one: a sign-in client allowed
+  // API scopes alone would otherwise get any OpenID scope it asked for (email, profile). It may
+  // have `openid` (who signed in, nothing more).
+  const signsIn = Array.isArray(stored.response_types) && stored.response_types.includes("code");
+  const metadata = stored.scope || !signsIn ? stored : { ...stored, scope: "openid" };
   return {
     metadata: row.secretHash ? { ...metadata, client_secret: row.secretHash } : metadata,
     previousSecret: row.previousSecretHash && row.previousSecretExpiresAt ? { hash: row.previousSecretHash, until: row.previousSecretExpiresAt } : null,

@@ -5,8 +5,9 @@ import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 import { setDisabled } from "@/lib/auth/users";
 import {
-  allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, tokenRequest, webClient, type RelyingParty, type Tokens,
+  allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, REDIRECT_URI, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
+import { clientInputSchema, createClient } from "@/lib/oidc/clients";
 import { loadInteraction } from "@/lib/oidc/interactions";
 
 // The authorization code flow end to end against the real provider and PostgreSQL: a browser with
@@ -175,6 +176,19 @@ describe("introspection and revocation", () => {
     expect(await introspect(browser, web, tokens.refresh_token!)).toEqual({ active: false });
     await setDisabled(sub, false, ctx);
     expect(await introspect(browser, web, tokens.access_token)).toMatchObject({ active: true, sub });
+  });
+});
+
+describe("scopes", () => {
+  it("a sign-in client allowed API scopes only may ask for openid, not for the user's email or profile", async () => {
+    const orders = await createClient(clientInputSchema.parse({
+      name: "Orders", type: "confidential", grantTypes: ["authorization_code"], redirectUris: REDIRECT_URI, scopes: "orders:read",
+      resources: "https://api.example.test", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    const refused = landedAt((await authorize(new Browser(provider.origin), orders, { scope: "openid email" })).result);
+    expect([`${refused.origin}${refused.pathname}`, refused.searchParams.get("error")]).toEqual([REDIRECT_URI, "invalid_scope"]);
+    const asked = landedAt((await authorize(new Browser(provider.origin), orders, { scope: "openid" })).result);
+    expect(asked.pathname).toMatch(/^\/interaction\//);
   });
 });
 
