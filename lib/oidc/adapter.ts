@@ -35,6 +35,10 @@ async function first(sql: string, values: unknown[]): Promise<AdapterPayload | u
   return rows[0] ? present(rows[0]) : undefined;
 }
 
+// A NUL as JSON.stringify writes it: \u0000 whose backslash is not itself escaped (a typed
+// backslash is written \\).
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
 export class PostgresAdapter implements Adapter {
   private readonly hashed: boolean;
 
@@ -50,11 +54,15 @@ export class PostgresAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     if (this.kind === "Client") return saveRegisteredClient(id, payload);
     if (this.hashed) payload = { ...payload, jti: undefined };
+    const json = JSON.stringify(payload);
+    // jsonb holds no NUL (the insert would fail, a 500): the provider keeps request parameters such
+    // as state, nonce and login_hint as they came, so one carrying a NUL is a malformed request.
+    if (json.includes("\\u0000") && ESCAPED_NUL.test(json)) throw new errors.InvalidRequest("a parameter contains a NUL character");
     await pgPool().query(
       `INSERT INTO oidc_models (kind, id, payload, grant_id, user_code, uid, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
          user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
-      [this.kind, this.key(id), JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiry(expiresIn)],
+      [this.kind, this.key(id), json, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiry(expiresIn)],
     );
   }
 

@@ -192,6 +192,17 @@ describe("scopes", () => {
   });
 });
 
+describe("malformed requests", () => {
+  it("a parameter carrying a NUL (state, nonce, login hint) is refused as invalid_request, never a server error", async () => {
+    const web = await webClient();
+    for (const param of ["state", "nonce", "login_hint"]) {
+      const { result } = await authorize(new Browser(provider.origin), web, { [param]: "a\u0000b" });
+      const back = landedAt(result);
+      expect([`${back.origin}${back.pathname}`, back.searchParams.get("error"), param]).toEqual([REDIRECT_URI, "invalid_request", param]);
+    }
+  });
+});
+
 describe("refresh token lifetime", () => {
   /** A refresh token issued 50 minutes ago with a one-hour lifetime (its stored expiry moved back), then rotated: when does the new one expire? */
   async function rotatedExpiry(type: "public" | "confidential"): Promise<number> {
