@@ -28,6 +28,12 @@ function finishBeforeResponse(work: Promise<unknown>, what: string): void {
   if (request) workOfRequest.get(request)?.push(logged);
 }
 
+// The provider's words for a one-time credential presented again, and what the trail calls it.
+const REUSE_EVENTS: Record<string, string> = {
+  "refresh token already used": "oauth.refresh_token.reuse",
+  "authorization code already consumed": "oauth.authorization_code.reuse",
+};
+
 const requestClient = (ctx: KoaContextWithOIDC) => ({ ip: ctx.get(CLIENT_IP_HEADER) || null, userAgent: ctx.get("user-agent")?.slice(0, 512) || null });
 
 function auditEvent(ctx: KoaContextWithOIDC | undefined, event: Event): AuditEventInput {
@@ -65,14 +71,14 @@ export function listenForAuditEvents(provider: Provider): void {
     });
   });
   provider.on("grant.error", (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string; error_detail?: string } & Partial<PolicyRefusal>) => {
-    // oidc-provider revokes the whole grant when a rotated (spent) refresh token comes back.
-    const reuse = error.error_detail === "refresh token already used";
+    // oidc-provider revokes the whole grant when a spent refresh token or code comes back.
+    const reuse = REUSE_EVENTS[error.error_detail ?? ""];
     const refusedByPolicy = error.error_detail === POLICY_REFUSAL && !!error.policyDecision;
     record(ctx, {
-      type: reuse ? "security" : "token", action: reuse ? "oauth.refresh_token.reuse" : "oauth.token.issue", outcome: reuse || refusedByPolicy ? "blocked" : "failure",
+      type: reuse ? "security" : "token", action: reuse ?? "oauth.token.issue", outcome: reuse || refusedByPolicy ? "blocked" : "failure",
       resource: { type: "oauth_client", id: ctx.oidc?.client?.clientId ?? "unknown" },
       metadata: {
-        grantType: String(ctx.oidc?.params?.grant_type ?? ""), error: error.error ?? null, detail: error.error_detail ?? null, grantRevoked: reuse,
+        grantType: String(ctx.oidc?.params?.grant_type ?? ""), error: error.error ?? null, detail: error.error_detail ?? null, grantRevoked: !!reuse,
         ...(refusedByPolicy ? { accountId: error.policyDecision!.accountId } : {}),
       },
       policyDecisions: refusedByPolicy ? [error.policyDecision!] : null,

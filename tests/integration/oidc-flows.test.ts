@@ -61,6 +61,8 @@ describe("one-time credentials", () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
     expect(await answers.find((a) => a.status === 400)!.json()).toMatchObject({ error: "invalid_grant" });
     expect(await db().oidcModel.count({ where: { kind: "Grant" } })).toBe(0);
+    // A security event, like a spent refresh token's (an intercepted code is the usual cause).
+    expect(await db().auditEvent.findMany({ where: { action: "oauth.authorization_code.reuse" }, select: { type: true, outcome: true, resourceId: true } })).toEqual([{ type: "security", outcome: "blocked", resourceId: web.clientId }]);
   });
 });
 
