@@ -21,6 +21,15 @@ export type SessionEndReason =
   | "password_distrusted"
   | "account_locked";
 
+/**
+ * Ends that take a sign-in back rather than close it: the apps let in from that browser can no
+ * longer refresh their tokens either (lib/oidc/token-policy.ts). A sign-out or an idle timeout
+ * leaves them, as apps with offline access expect; a password change disconnects apps when asked.
+ */
+export const REVOKING_END_REASONS = [
+  "revoked_by_user", "revoked_by_admin", "reported_by_user", "incident_response", "mfa_reset", "password_guessing", "password_distrusted", "account_locked",
+] as const satisfies readonly SessionEndReason[];
+
 // lastSeenAt is written at most this often, so browsing does not write on every request.
 const TOUCH_INTERVAL_MS = 60_000;
 

@@ -1,6 +1,7 @@
 import "server-only";
 import { db, pgPool } from "../db/client";
 import { portalUserFromCookie } from "../auth/portal-session";
+import { REVOKING_END_REASONS } from "../auth/sessions";
 
 // Which portal sign-in is behind a provider session (one browser's single sign-on for one
 // account). A refresh comes from the app's server, with no browser, no device and no sign-in of its
@@ -19,19 +20,21 @@ export async function rememberSessionSignIn(providerSession: { uid?: string; acc
   await db().oAuthSessionSignIn.upsert({ where: { providerSessionUid }, create: { providerSessionUid, sessionId: user.sessionId }, update: { sessionId: user.sessionId } });
 }
 
-export type SessionSignIn = { risk: number | null; deviceTrusted: boolean };
+/** `revoked`: the sign-in was taken back (revoked, reported as not the user's, ended by an incident response). */
+export type SessionSignIn = { risk: number | null; deviceTrusted: boolean; revoked: boolean };
 
 /** What a refresh of a token issued in this provider session is judged by; with no recorded sign-in, no risk score and no trusted device. */
 export async function sessionSignIn(providerSessionUid: string | undefined): Promise<SessionSignIn> {
-  if (!providerSessionUid) return { risk: null, deviceTrusted: false };
+  if (!providerSessionUid) return { risk: null, deviceTrusted: false, revoked: false };
   // On node-postgres, like the provider's own storage: this runs on every refresh.
-  const { rows } = await pgPool().query<{ risk_score: number | null; device_trusted: boolean }>(
-    `SELECT s.risk_score, coalesce(d.trusted_until > now(), false) AS device_trusted
+  const { rows } = await pgPool().query<{ risk_score: number | null; device_trusted: boolean; revoked: boolean }>(
+    `SELECT s.risk_score, coalesce(d.trusted_until > now(), false) AS device_trusted, coalesce(s.end_reason = ANY($2), false) AS revoked
      FROM oauth_session_sign_ins x JOIN sessions s ON s.id = x.session_id LEFT JOIN devices d ON d.id = s.device_id
      WHERE x.provider_session_uid = $1`,
-    [providerSessionUid],
+    [providerSessionUid, REVOKING_END_REASONS],
   );
-  return rows[0] ? { risk: rows[0].risk_score, deviceTrusted: rows[0].device_trusted } : { risk: null, deviceTrusted: false };
+  const row = rows[0];
+  return row ? { risk: row.risk_score, deviceTrusted: row.device_trusted, revoked: row.revoked } : { risk: null, deviceTrusted: false, revoked: false };
 }
 
 /** Forgets the sign-ins of provider sessions that no session, code or refresh token refers to any more (an hour's grace). */

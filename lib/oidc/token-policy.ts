@@ -16,6 +16,7 @@ import { sessionSignIn } from "./session-sign-ins";
 // (session-sign-ins.ts), there is no fresh MFA, and the authentication strength is the grant's.
 
 export const POLICY_REFUSAL = "refused by the access policies";
+const REVOKED_SIGN_IN = "the sign-in this token was issued in has been revoked";
 export type PolicyRefusal = { error_detail: string; policyDecision: { action: "issueToken"; decision: string; policies: string[]; version: number; accountId: string | null } };
 
 function refusal(error: InstanceType<typeof errors.InvalidGrant> | InstanceType<typeof errors.UnauthorizedClient>, decision: Decision, accountId: string | null) {
@@ -35,7 +36,9 @@ export async function refuseRefreshUnlessAllowed(
   token: { clientId?: string; amr?: string[]; sessionUid?: string },
 ): Promise<void> {
   const clientId = token.clientId ?? ctx.oidc.client!.clientId;
-  const { risk, deviceTrusted } = await sessionSignIn(token.sessionUid);
+  const { risk, deviceTrusted, revoked } = await sessionSignIn(token.sessionUid);
+  // The user (or an admin, or an incident response) took back the sign-in this token came from.
+  if (revoked) throw new errors.InvalidGrant(REVOKED_SIGN_IN);
   const subject = { userId: user.id, email: user.email, roles: user.roles, ip: callerIp(ctx), risk, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted };
   const decision = await authorize(tokenRequest(subject, clientId, new Date(), "refresh"));
   if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);

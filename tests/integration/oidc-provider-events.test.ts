@@ -10,6 +10,7 @@ import { verifyAccessToken } from "@/lib/oidc/access-tokens";
 import { rememberSessionSignIn, sweepSessionSignIns } from "@/lib/oidc/session-sign-ins";
 import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { listActiveAdmins } from "@/lib/auth/users";
+import { endSession } from "@/lib/auth/sessions";
 import { userContext } from "@/lib/audit/context";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
@@ -192,6 +193,29 @@ describe("the token endpoint asks the access policies", () => {
     const kept = await db().oAuthSessionSignIn.findMany({ select: { providerSessionUid: true } });
     expect(kept).toHaveLength(3);
     expect(kept.map((row) => row.providerSessionUid)).not.toContain(orphan.providerSessionUid);
+  });
+
+  it("refuses the refresh tokens of a browser whose sign-in was revoked or reported, not of one signed out", async () => {
+    await resetDatabase();
+    const user = await makeUser();
+    const { clientId, refresh } = await webApp();
+    const { encode } = await import("next-auth/jwt");
+    const grantId = await grantFor(clientId, user.id);
+    const inBrowser = async () => {
+      const session = await db().session.create({ data: { userId: user.id, expiresAt: new Date(Date.now() + 3_600_000) } });
+      const cookie = await encode({ token: { sid: session.id, uid: user.id }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+      const uid = randomUUID();
+      await rememberSessionSignIn({ uid, accountId: user.id }, (name) => (name === "authjs.session-token" ? cookie : undefined));
+      return { sessionId: session.id, token: await refreshTokenOn(grantId, clientId, user.id, uid) };
+    };
+    const [reported, signedOut] = [await inBrowser(), await inBrowser()];
+    await endSession(user.id, reported.sessionId, "reported_by_user", ctx); // "This wasn't me"
+    await endSession(user.id, signedOut.sessionId, "sign_out", ctx);
+
+    const refused = await refresh(reported.token);
+    expect([refused.status, ((await refused.json()) as { error: string }).error]).toEqual([400, "invalid_grant"]);
+    expect(await db().auditEvent.findFirst({ where: { action: "oauth.token.issue", outcome: "failure" }, orderBy: { seq: "desc" } })).toMatchObject({ metadata: expect.objectContaining({ detail: "the sign-in this token was issued in has been revoked" }) });
+    expect((await refresh(signedOut.token)).status).toBe(200);
   });
 
   it("for client credentials: a refused machine client gets unauthorized_client", async () => {
