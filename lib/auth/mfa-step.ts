@@ -11,6 +11,8 @@ import { activateSession, markMfaVerified, type AuthenticatedStage } from "./ses
 
 export type StepResult = { ok: true } | { ok: false; message: string };
 
+const SIGN_IN_ENDED = "This sign-in has ended. Sign in again.";
+
 /** `stage` says where the sign-in goes next: the app, or the new password an administrator required. */
 export async function completeMfaStep(
   pending: PendingSignIn,
@@ -18,10 +20,12 @@ export async function completeMfaStep(
   rememberDevice: boolean,
   ctx: AuditContext,
 ): Promise<{ ok: true; stage: AuthenticatedStage } | { ok: false; message: string }> {
+  // Ended meanwhile (an account lock): checked first, so a backup code is not spent on it.
+  if (!(await db().session.count({ where: { id: pending.sessionId, endedAt: null } }))) return { ok: false, message: SIGN_IN_ENDED };
   const result = await verifySecondFactor(pending.id, proof, ctx, pending.requiredFactor);
   if (!result.ok) return result;
   const stage = await activateSession(pending.sessionId, result.method);
-  if (!stage) return { ok: false, message: "This sign-in has ended. Sign in again." };
+  if (!stage) return { ok: false, message: SIGN_IN_ENDED };
   if (rememberDevice) {
     const session = await db().session.findUnique({ where: { id: pending.sessionId }, select: { deviceId: true } });
     if (session?.deviceId) await trustDevice(pending.id, session.deviceId, ctx);
@@ -45,7 +49,8 @@ export async function stepUp(user: CurrentUser, proof: SecondFactorProof, ctx: A
  */
 export async function afterFactorEnrolled(user: CurrentUser, ctx: AuditContext): Promise<{ backupCodes: string[] | null }> {
   const session = await db().session.findUnique({ where: { id: user.sessionId }, select: { stage: true } });
-  if (session?.stage === "enrollment_required") await activateSession(user.sessionId, null);
+  // A sign-in ended while it enrolled (an account lock) gets no codes here: the user regenerates them once signed in.
+  if (session?.stage === "enrollment_required" && !(await activateSession(user.sessionId, null))) return { backupCodes: null };
   const backupCodes = (await remainingBackupCodes(user.id)) === 0 ? await generateBackupCodes(user.id, ctx) : null;
   return { backupCodes };
 }

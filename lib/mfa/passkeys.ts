@@ -191,7 +191,8 @@ export async function verifyPasskeyAssertion(
     data: { counter: presented, backedUp: authenticationInfo.credentialBackedUp, lastUsedAt: new Date() },
   });
   if (count === 1) return { ok: true, userId: passkey.userId, passkeyId: passkey.id };
-  if (!counted) return { ok: false, reason: "unknown_credential", userId: passkey.userId }; // removed meanwhile
+  // Removed meanwhile (its owner or an admin): not a clone, whose playbook would reset the owner's factors.
+  if (!counted || (await db().passkey.count({ where: { id: passkey.id } })) === 0) return { ok: false, reason: "unknown_credential", userId: passkey.userId };
   await audit(ctx, {
     type: "security", action: "mfa.passkey.clone_suspected", outcome: "blocked", resource: { type: "passkey", id: passkey.id },
     metadata: { userId: passkey.userId, storedCounter: passkey.counter.toString(), presentedCounter: presented.toString() },

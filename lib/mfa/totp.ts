@@ -56,11 +56,13 @@ export async function verifyTotp(userId: string, code: string, options: { pendin
   if (!factor || (options.pending ? factor.activatedAt : !factor.activatedAt)) return { ok: false, reason: "not_enrolled" };
   const check = await checkTotpCode(decrypt(factor.secretCipher, CIPHER_CONTEXT), code, now);
   if (!check.valid) return { ok: false, reason: "invalid" };
-  // Conditional update: of two requests racing with the same code, only one moves the step on.
+  // Conditional update: of two requests racing with the same code, only one moves the step on;
+  // and only for the secret the code was checked against (an enrollment restarted meanwhile in
+  // another tab replaced it). Confirming an enrollment activates the factor in the same update.
   const step = BigInt(check.timeStep);
   const { count } = await db().totpFactor.updateMany({
-    where: { userId, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
-    data: { lastUsedStep: step, lastUsedAt: now },
+    where: { userId, secretCipher: factor.secretCipher, activatedAt: options.pending ? null : { not: null }, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
+    data: { lastUsedStep: step, lastUsedAt: now, ...(options.pending ? { activatedAt: now } : {}) },
   });
   return count === 1 ? { ok: true, timeStep: check.timeStep } : { ok: false, reason: "replayed" };
 }
@@ -69,7 +71,6 @@ export async function verifyTotp(userId: string, code: string, options: { pendin
 export async function confirmTotpEnrollment(userId: string, code: string, ctx: AuditContext): Promise<TotpCheck> {
   const check = await verifyTotp(userId, code, { pending: true });
   if (check.ok) {
-    await db().totpFactor.update({ where: { userId }, data: { activatedAt: new Date() } });
     await audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome: "success", resource: { type: "user", id: userId } });
   } else {
     await audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: check.reason } });

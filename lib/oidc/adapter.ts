@@ -39,6 +39,9 @@ async function first(sql: string, values: unknown[]): Promise<AdapterPayload | u
 // backslash is written \\).
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
+/** A payload's accountId or clientId, as its row's column: set on a user's or client's records only. */
+const owner = (value: unknown) => (typeof value === "string" ? value : null);
+
 export class PostgresAdapter implements Adapter {
   private readonly hashed: boolean;
 
@@ -52,17 +55,26 @@ export class PostgresAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    if (this.kind === "Client") return saveRegisteredClient(id, payload);
+    if (this.kind === "Client") {
+      // An initial access token registers one client. It is spent here, once the metadata has
+      // passed every check and just before the client is stored, in one statement: of two
+      // registrations with one token, one gets a client and the other invalid_token.
+      const token = Provider.ctx?.oidc?.entities.InitialAccessToken;
+      if (token && (await pgPool().query("DELETE FROM oidc_models WHERE kind = 'InitialAccessToken' AND id = $1", [storedTokenId(token.jti)])).rowCount === 0) {
+        throw new errors.InvalidToken("initial access token already used");
+      }
+      return saveRegisteredClient(id, payload);
+    }
     if (this.hashed) payload = { ...payload, jti: undefined };
     const json = JSON.stringify(payload);
     // jsonb holds no NUL (the insert would fail, a 500): the provider keeps request parameters such
     // as state, nonce and login_hint as they came, so one carrying a NUL is a malformed request.
     if (json.includes("\\u0000") && ESCAPED_NUL.test(json)) throw new errors.InvalidRequest("a parameter contains a NUL character");
     await pgPool().query(
-      `INSERT INTO oidc_models (kind, id, payload, grant_id, user_code, uid, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
-         user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
-      [this.kind, this.key(id), json, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiry(expiresIn)],
+      `INSERT INTO oidc_models (kind, id, payload, account_id, client_id, grant_id, user_code, uid, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, account_id = EXCLUDED.account_id, client_id = EXCLUDED.client_id,
+         grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
+      [this.kind, this.key(id), json, owner(payload.accountId), owner(payload.clientId), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiry(expiresIn)],
     );
   }
 

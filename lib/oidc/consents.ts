@@ -46,7 +46,7 @@ export async function forgetConsentsForGrant(grantId: string): Promise<void> {
   if (!consent) return;
   const [other] = await db().$queryRaw<{ id: string; payload: Parameters<typeof grantedScopes>[0] }[]>`
     SELECT id, payload FROM oidc_models
-    WHERE kind = 'Grant' AND id <> ${grantId} AND payload->>'accountId' = ${consent.userId} AND payload->>'clientId' = ${consent.clientId}
+    WHERE kind = 'Grant' AND account_id = ${consent.userId} AND client_id = ${consent.clientId} AND id <> ${grantId}
       AND (expires_at IS NULL OR expires_at > now())
     ORDER BY (payload->>'iat')::bigint DESC NULLS LAST LIMIT 1`;
   if (!other) {
@@ -61,13 +61,13 @@ const GRANT_KINDS = ["Grant", "AccessToken", "RefreshToken", "AuthorizationCode"
 
 /**
  * The one way grants and tokens are revoked here: deletes the provider's records of these kinds
- * whose payload names this user and/or client (every grant and token carries both). By payload
- * rather than by a consent's grant id, so a grant allowed "this time only" in an earlier sign-in,
+ * that belong to this user and/or client (every grant and token carries both; the adapter keeps
+ * them as indexed columns). By owner rather than by a consent's grant id, so a grant allowed "this time only" in an earlier sign-in,
  * which the consent no longer points at, goes too.
  */
 async function deleteProviderRecords(kinds: readonly string[], of: { accountId?: string; clientId?: string }): Promise<number> {
-  const byAccount = of.accountId ? Prisma.sql`AND payload->>'accountId' = ${of.accountId}` : Prisma.empty;
-  const byClient = of.clientId ? Prisma.sql`AND payload->>'clientId' = ${of.clientId}` : Prisma.empty;
+  const byAccount = of.accountId ? Prisma.sql`AND account_id = ${of.accountId}` : Prisma.empty;
+  const byClient = of.clientId ? Prisma.sql`AND client_id = ${of.clientId}` : Prisma.empty;
   return db().$executeRaw`DELETE FROM oidc_models WHERE kind IN (${Prisma.join(kinds)}) ${byAccount} ${byClient}`;
 }
 

@@ -101,9 +101,8 @@ export function listenForAuditEvents(provider: Provider): void {
     record(ctx, { type: "authentication", action: "oauth.authorize", outcome: "failure", resource: { type: "oauth_client", id: String(ctx.oidc?.params?.client_id ?? "unknown").slice(0, 200) }, metadata: { error: error.error ?? null, description: error.error_description ?? null } });
   });
   provider.on("registration_create.success", (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
-    // An initial access token registers one client: the admin issues one per client.
+    // The initial access token was spent as the client was stored (adapter.ts).
     const token = ctx.oidc.entities.InitialAccessToken;
-    if (token) finishBeforeResponse(token.destroy(), "Spending the initial access token");
     record(ctx, { type: "admin", action: "oauth.client.register", outcome: "success", resource: { type: "oauth_client", id: client.clientId }, metadata: { initialAccessToken: token?.jti.slice(0, 8) ?? null } });
   });
   provider.on("end_session.success", (ctx: KoaContextWithOIDC) => {

@@ -136,9 +136,12 @@ describe("someone other than an admin whom a policy lets manage users (a help de
     expect(await users.resetMfaAction({}, form({ userId: admin.id, reason: "says they lost their phone" }))).toMatchObject(refusal);
     expect(await users.setDisabledAction({}, form({ userId: admin.id, disabled: "true" }))).toMatchObject(refusal);
     expect(await users.revokeAllUserSessionsAction({}, form({ userId: admin.id }))).toMatchObject(refusal);
+    // Not in two steps either: first demote the admin, then act on a plain user.
+    expect(await users.setRolesAction({}, form({ userId: admin.id, roles: ["user"] }))).toMatchObject(refusal);
+    expect((await db().user.findUniqueOrThrow({ where: { id: admin.id } })).roles).toContain("admin");
     expect(await signInWithPassword({ email: admin.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: true });
     expect((await db().user.findUniqueOrThrow({ where: { id: admin.id } })).disabledAt).toBeNull();
-    expect(await db().auditEvent.count({ where: { resourceId: admin.id, outcome: "blocked", metadata: { path: ["reason"], equals: "target_holds_roles_actor_lacks" } } })).toBe(4);
+    expect(await db().auditEvent.count({ where: { resourceId: admin.id, outcome: "blocked", metadata: { path: ["reason"], equals: "target_holds_roles_actor_lacks" } } })).toBe(5);
 
     expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: true });
     expect(await users.resetMfaAction({}, form({ userId: user.id, reason: "lost their phone, checked on a call" }))).toMatchObject({ ok: true });

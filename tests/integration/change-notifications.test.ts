@@ -57,15 +57,16 @@ describe("changes announced by another instance", () => {
   it("a key rotation drops the cached key set at once: tokens signed with the new key verify immediately", async () => {
     await ensureSigningKeys();
     const api = "https://gatehouse.example.test/api/v1/authorize";
+    const svc = await newClient();
     const sign = async (key: Awaited<ReturnType<typeof providerJwks>>["keys"][number]) =>
-      new SignJWT({ scope: "pdp", client_id: "svc" }).setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
-        .setIssuer(issuer()).setAudience(api).setSubject("svc").setIssuedAt().setExpirationTime("1h").sign(await importJWK(key, key.alg));
+      new SignJWT({ scope: "pdp", client_id: svc }).setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
+        .setIssuer(issuer()).setAudience(api).setSubject(svc).setIssuedAt().setExpirationTime("1h").sign(await importJWK(key, key.alg));
     const first = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
-    expect(await verifyAccessToken(await sign(first), api, "pdp")).toMatchObject({ clientId: "svc" }); // key set cached here
+    expect(await verifyAccessToken(await sign(first), api, "pdp")).toMatchObject({ clientId: svc }); // key set cached here
     // Without the announcement, a token naming an unknown key rereads the set only 500 ms after the last read.
     const newKids = await rotateSigningKeys(ctx);
     const rotated = (await providerJwks()).keys.find((k) => newKids.includes(k.kid!) && k.alg === "ES256")!;
-    expect(await verifyAccessToken(await sign(rotated), api, "pdp")).toMatchObject({ clientId: "svc" });
+    expect(await verifyAccessToken(await sign(rotated), api, "pdp")).toMatchObject({ clientId: svc });
   });
 
   it("ignores announcements it cannot read, and keeps listening", async () => {

@@ -125,9 +125,9 @@ describe("control tests flip with the system's state", () => {
   });
 
   it("CC6.7: a refresh token stored under its own value fails", async () => {
-    await db().oidcModel.create({ data: { kind: "RefreshToken", id: storedTokenId("a-refresh-token"), payload: { accountId: "u", clientId: "app" } } });
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: storedTokenId("a-refresh-token"), payload: { accountId: "u", clientId: "app" }, accountId: "u", clientId: "app" } });
     expect((await resultOf("secrets_encrypted")).status).toBe("pass");
-    await db().oidcModel.create({ data: { kind: "RefreshToken", id: "a-refresh-token-in-clear", payload: { accountId: "u", clientId: "app", jti: "a-refresh-token-in-clear" } } });
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: "a-refresh-token-in-clear", payload: { accountId: "u", clientId: "app", jti: "a-refresh-token-in-clear" }, accountId: "u", clientId: "app" } });
     expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret stored in plaintext" });
   });
 

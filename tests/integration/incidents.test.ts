@@ -169,7 +169,7 @@ describe("playbooks", () => {
     const session = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
     expect(session.ok).toBe(true);
     for (const [kind, id, accountId] of [["Grant", "g1", user.id], ["RefreshToken", "r1", user.id], ["AccessToken", "a1", user.id], ["Grant", "g2", other.id]] as const) {
-      await db().oidcModel.create({ data: { kind, id, payload: { accountId, clientId: "app" }, grantId: kind === "Grant" ? null : "g1" } });
+      await db().oidcModel.create({ data: { kind, id, payload: { accountId, clientId: "app" }, accountId, clientId: "app", grantId: kind === "Grant" ? null : "g1" } });
     }
     await recordAuditEvent({
       type: "security", action: "oauth.refresh_token.reuse", outcome: "blocked", actor: { type: "user", id: user.id, label: null }, client: { ip: "198.51.100.77" },

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
+import { decrypt } from "@/lib/crypto";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
@@ -61,6 +62,17 @@ describe("TOTP", () => {
     expect(second.secret).not.toBe(first.secret);
     expect((await confirmTotpEnrollment(user.id, await codeAt(first.secret, new Date()), ctx)).ok).toBe(false);
     expect((await confirmTotpEnrollment(user.id, await codeAt(second.secret, new Date()), ctx)).ok).toBe(true);
+    // A confirmation racing a restart in another tab: whenever the confirmation wins, the factor
+    // in force is the secret its code came from, never the restart's.
+    for (let i = 0; i < 8; i++) {
+      const racer = await makeUser();
+      const started = await startTotpEnrollment(racer);
+      if ("error" in started) throw new Error(started.error);
+      const [confirmed] = await Promise.all([confirmTotpEnrollment(racer.id, await codeAt(started.secret, new Date()), ctx), startTotpEnrollment(racer)]);
+      const factor = await db().totpFactor.findUniqueOrThrow({ where: { userId: racer.id } });
+      if (confirmed.ok) expect(decrypt(factor.secretCipher, "mfa.totp")).toBe(started.secret);
+      else expect(factor.activatedAt).toBeNull();
+    }
     // Both at once after activation (two tabs): neither replaces the active secret.
     const again = await Promise.all([startTotpEnrollment(user), startTotpEnrollment(user)]);
     expect(again).toEqual([{ error: expect.stringMatching(/already set up/) }, { error: expect.stringMatching(/already set up/) }]);

@@ -218,12 +218,14 @@ describe("dynamic registration", () => {
     expect(await register({ redirect_uris: ["http://rp.example.test/cb"] })).toMatchObject({ status: 400, body: { error: "invalid_redirect_uri" } });
   });
 
-  it("spends the initial access token: one token, one client", async () => {
+  it("spends the initial access token: one token, one client, even from two registrations at once", async () => {
     const { token } = await issueInitialAccessToken(ctx);
-    const once = () => fetch(`${provider.origin}/oidc/reg`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(base) });
-    expect((await once()).status).toBe(201);
-    const again = await once();
-    expect([again.status, ((await again.json()) as { error: string }).error]).toEqual([401, "invalid_token"]);
+    const once = (metadata: Record<string, unknown> = {}) => fetch(`${provider.origin}/oidc/reg`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ ...base, ...metadata }) });
+    // A refused registration does not spend it.
+    expect((await once({ redirect_uris: ["http://rp.example.test/cb"] })).status).toBe(400);
+    const answers = await Promise.all([once(), once(), once()]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 401, 401]);
+    expect((await once()).status).toBe(401);
     expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(1);
   });
 
@@ -252,8 +254,8 @@ describe("grants", () => {
     }), ctx);
     const [ana, bo] = [await makeUser(), await makeUser()];
     for (const [user, grantId] of [[ana, "grant-ana"], [bo, "grant-bo"]] as const) {
-      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, payload: { accountId: user.id, clientId: clientId } } });
-      await db().oidcModel.create({ data: { kind: "RefreshToken", id: `rt-${grantId}`, grantId, payload: { accountId: user.id, clientId: clientId } } });
+      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, payload: { accountId: user.id, clientId: clientId }, accountId: user.id, clientId } });
+      await db().oidcModel.create({ data: { kind: "RefreshToken", id: `rt-${grantId}`, grantId, payload: { accountId: user.id, clientId: clientId }, accountId: user.id, clientId } });
       await recordConsent(user.id, clientId, grantId, ["openid", "email"], true);
     }
     expect((await listClientGrants(clientId)).map((g) => g.userId).sort()).toEqual([ana.id, bo.id].sort());
@@ -278,8 +280,8 @@ describe("grants", () => {
     const user = await makeUser();
     // Two sign-ins, each allowed "this time only": two grants, each with a refresh token.
     for (const grantId of ["grant-1", "grant-2"]) {
-      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, payload: { accountId: user.id, clientId } } });
-      await db().oidcModel.create({ data: { kind: "RefreshToken", id: `rt-${grantId}`, grantId, payload: { accountId: user.id, clientId } } });
+      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, payload: { accountId: user.id, clientId }, accountId: user.id, clientId } });
+      await db().oidcModel.create({ data: { kind: "RefreshToken", id: `rt-${grantId}`, grantId, payload: { accountId: user.id, clientId }, accountId: user.id, clientId } });
       await recordConsent(user.id, clientId, grantId, ["openid", "offline_access"], false);
     }
     expect(await rememberedGrantId(user.id, clientId)).toBeUndefined(); // the consent page is shown again next time
@@ -299,8 +301,8 @@ describe("a grant the provider revokes (its refresh token revoked or reused)", (
     }), ctx);
     const user = await makeUser();
     const laptop = { accountId: user.id, clientId, iat: 1_000, openid: { scope: "openid offline_access" }, resources: { "https://api.example.test": "orders:read" } };
-    await db().oidcModel.create({ data: { kind: "Grant", id: "grant-laptop", payload: laptop } });
-    await db().oidcModel.create({ data: { kind: "Grant", id: "grant-phone", payload: { ...laptop, iat: 2_000, openid: { scope: "openid" } } } });
+    await db().oidcModel.create({ data: { kind: "Grant", id: "grant-laptop", payload: laptop, accountId: user.id, clientId } });
+    await db().oidcModel.create({ data: { kind: "Grant", id: "grant-phone", payload: { ...laptop, iat: 2_000, openid: { scope: "openid" } }, accountId: user.id, clientId } });
     await recordConsent(user.id, clientId, "grant-phone", ["openid"], false);
 
     // The phone app signs out: its grant is revoked and gone; the laptop's still works.

@@ -113,7 +113,7 @@ describe("password change", () => {
     const connect = async (userId: string, clientId: string) => {
       const grantId = `grant-${userId}-${clientId}`;
       await db().oAuthConsent.create({ data: { userId, clientId, grantId, scopes: ["openid"] } });
-      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, grantId, payload: { accountId: userId, clientId } } });
+      await db().oidcModel.create({ data: { kind: "Grant", id: grantId, grantId, payload: { accountId: userId, clientId }, accountId: userId, clientId } });
     };
     const appsOf = async (userId: string) => ({
       consents: await db().oAuthConsent.count({ where: { userId } }),

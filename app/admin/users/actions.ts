@@ -42,6 +42,9 @@ export const createUserAction = guardedAction(MANAGE, createUserForm, async (inp
 const setRolesForm = z.object({ userId: z.uuid(), roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
 export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userId, roles }, admin, ctx) => {
+  // Taking an admin's roles away would make the account one the caller may then act on.
+  const refused = await refusedOn(admin, userId, "user.roles.update", ctx);
+  if (refused) return refused;
   try {
     await setRoles(userId, roles, ctx, admin);
   } catch (error) {
