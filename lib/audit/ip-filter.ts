@@ -1,6 +1,6 @@
 import "server-only";
 import ipaddr from "ipaddr.js";
-import { canonicalIp } from "../http/client-ip";
+import { parseNetwork } from "../http/client-ip";
 import { ipSearchHash } from "./record";
 
 // The trail stores client addresses encrypted, with a keyed hash (blind index) for exact search.
@@ -16,22 +16,13 @@ const HOW_TO = "Enter an IP address (203.0.113.5) or a range of up to 4,096 addr
  * network and prefix length ("203.0.113.77/24" → "203.0.113.0/24"). An error says what to type.
  */
 export function canonicalIpFilter(text: string): { filter: string } | { error: string } {
-  // Written out in full: ipaddr.js also reads "203.0.113" (as 203.0.0.113), which someone who
-  // types it here surely meant as a network.
-  const [written] = text.split("/");
-  if (!ipaddr.IPv4.isValidFourPartDecimal(written!) && !ipaddr.IPv6.isValid(written!)) return { error: HOW_TO };
-  if (!text.includes("/")) return { filter: canonicalIp(text)! };
-  if (!ipaddr.isValidCIDR(text)) return { error: HOW_TO };
-  let [address, bits] = ipaddr.parseCIDR(text);
-  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
-    [address, bits] = [(address as ipaddr.IPv6).toIPv4Address(), bits - 96];
-  }
-  const hostBits = (address.kind() === "ipv4" ? 32 : 128) - bits;
+  const parsed = parseNetwork(text);
+  if (!parsed) return { error: HOW_TO };
+  const hostBits = (parsed.network.kind() === "ipv4" ? 32 : 128) - parsed.bits;
   if (2 ** hostBits > MAX_IP_RANGE_ADDRESSES) {
     return { error: `A range can hold at most 4,096 addresses (/20 or longer for IPv4, /116 or longer for IPv6): addresses are stored encrypted, so each one in the range is looked up.` };
   }
-  const network = address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
-  return { filter: hostBits === 0 ? network.toString() : `${network}/${bits}` };
+  return { filter: hostBits === 0 ? parsed.network.toString() : `${parsed.network}/${parsed.bits}` };
 }
 
 /** The blind indexes a canonical filter matches: one for an address, one per address of a range. */

@@ -90,8 +90,7 @@ export async function activateSession(sessionId: string, method: string | null, 
     data: { stage, requiredFactor: null, ...verified, expiresAt: new Date(now.getTime() + lifetimeMs(stage)) },
   });
   if (count === 0) return null;
-  // The risk baseline learns only from sign-ins that reach the app.
-  if (stage === "active") await learnFromCompletedSignIn(sessionId);
+  if (stage === "active") await signInReachedApp(sessionId);
   return stage;
 }
 
@@ -115,6 +114,18 @@ export async function leavePasswordChangeStage(tx: Prisma.TransactionClient, use
     data: { stage: "active", expiresAt: new Date(now.getTime() + sessionLifetimeMs()) },
   });
   return count > 0;
+}
+
+/**
+ * A sign-in reached the app (its second factor and any required new password done): only now is
+ * it the account's last sign-in (what idle-account reviews go by: a stolen password that fails
+ * the second factor must not keep a leaver's account looking used) and something the risk
+ * baseline learns from.
+ */
+export async function signInReachedApp(sessionId: string): Promise<void> {
+  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, select: { userId: true, createdAt: true } });
+  await db().user.update({ where: { id: session.userId }, data: { lastSignInAt: session.createdAt } });
+  await learnFromCompletedSignIn(sessionId);
 }
 
 /** Step-up: records a fresh MFA verification on an active session. */

@@ -5,12 +5,12 @@ import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, passwordDistrusted, verifyPassword } from "./password";
 import { checkAccountLock, checkPasswordTries, lockAccount, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
-import { authenticatedStage, createSession } from "./sessions";
+import { authenticatedStage, createSession, signInReachedApp } from "./sessions";
 import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
-import { assessSignIn, currentRiskSettings, learnFromCompletedSignIn, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
+import { assessSignIn, currentRiskSettings, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
 // The portal's sign-in pipelines (the OAuth login interaction uses the portal's session, so it
 // runs through here too). Password: account lockout → risk assessment (a blocked source stops
@@ -136,9 +136,8 @@ async function completeSignIn(user: SignInUser, method: "password" | "passkey", 
     mfaVerified: method === "passkey",
     riskScore: assessment.score,
   });
-  await db().user.update({ where: { id: user.id }, data: { lastSignInAt: session.createdAt } });
   await recordAttempt({ ...attempt, outcome: "success", deviceId: device.id, sessionId: session.id });
-  if (stage === "active") await learnFromCompletedSignIn(session.id);
+  if (stage === "active") await signInReachedApp(session.id);
   await audit(ctx, {
     type: "authentication", action: "auth.sign_in", outcome: "success", resource: { type: "session", id: session.id }, riskScore: assessment.score,
     metadata: { method, stage, reason: requirement.reason, deviceId: device.id, newDevice: !!device.newToken, ...riskMetadata(assessment) },

@@ -4,10 +4,9 @@ import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "./password";
 import { PasswordRefusedError, screenNewPassword, type PasswordOwner } from "./password-screening";
-import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage } from "./sessions";
+import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage, signInReachedApp } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
-import { learnFromCompletedSignIn } from "../risk";
 import { revokeUserGrants } from "../oidc/consents";
 import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
@@ -434,8 +433,7 @@ export async function completeRequiredPasswordChange(
 
   await audit(ctx, { type: "security", action: "password.reset_completed", outcome: "success", resource: { type: "user", id: userId }, metadata: { sessionId } });
   const endedSessions = await endAllSessions(userId, "password_changed", ctx, sessionId);
-  // Only now has this sign-in reached the app: the risk baseline learns from it.
-  await learnFromCompletedSignIn(sessionId);
+  await signInReachedApp(sessionId);
   return { ok: true, endedSessions };
 }
 

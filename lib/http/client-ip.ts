@@ -30,12 +30,28 @@ function normalize(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress() ? (ip as ipaddr.IPv6).toIPv4Address() : ip;
 }
 
+export type Network = { network: ipaddr.IPv4 | ipaddr.IPv6; bits: number };
+
 /**
- * The one written form of an address (IPv4-mapped IPv6 as IPv4, IPv6 compressed in lower case),
- * as resolveClientIp gives it: what the audit trail stores and searches. Null when not an address.
+ * An address or a CIDR range as a person typed it, as its network and prefix length: IPv4 written
+ * out in full (ipaddr.js also reads "203.0.113" as 203.0.0.113, which whoever typed it surely
+ * meant as a network), IPv4-mapped IPv6 as IPv4 (as client addresses are kept). Null if neither.
  */
-export function canonicalIp(address: string): string | null {
-  return normalize(address)?.toString() ?? null;
+export function parseNetwork(text: string): Network | null {
+  const [written, prefix, ...rest] = text.split("/");
+  if (rest.length || (!ipaddr.IPv4.isValidFourPartDecimal(written!) && !ipaddr.IPv6.isValid(written!))) return null;
+  let address = ipaddr.parse(written!);
+  let bits = address.kind() === "ipv4" ? 32 : 128;
+  if (prefix !== undefined) {
+    if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) return null;
+    bits = Number(prefix);
+  }
+  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    if (bits < 96) return null;
+    [address, bits] = [(address as ipaddr.IPv6).toIPv4Address(), bits - 96];
+  }
+  const network = address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
+  return { network, bits };
 }
 
 function isTrusted(ip: ipaddr.IPv4 | ipaddr.IPv6, proxies: Cidr[]): boolean {

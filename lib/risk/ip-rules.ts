@@ -3,6 +3,7 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
+import { parseNetwork } from "../http/client-ip";
 
 // Admin-managed block and allow lists (later also written by incident playbooks). The assessment
 // reads the rules in force on every attempt (lib/risk/assess.ts), so a block takes effect on every
@@ -16,8 +17,12 @@ export const cidrSchema = z
   .string()
   .trim()
   .max(64)
-  .refine((v) => (v.includes("/") ? ipaddr.isValidCIDR(v) : ipaddr.isValid(v)), "Enter an IP address or a CIDR range such as 203.0.113.0/24.")
-  .transform(canonicalCidr);
+  .transform((v, ctx) => {
+    const parsed = parseNetwork(v);
+    if (parsed) return `${parsed.network}/${parsed.bits}`;
+    ctx.addIssue({ code: "custom", message: "Enter an IP address or a CIDR range such as 203.0.113.0/24." });
+    return z.NEVER;
+  });
 
 export const newIpRuleSchema = z.object({
   cidr: cidrSchema,
@@ -26,13 +31,6 @@ export const newIpRuleSchema = z.object({
   /** 0 or absent: until removed. */
   hours: z.coerce.number().int().min(0).max(24 * 365).optional(),
 });
-
-function canonicalCidr(value: string): string {
-  const [range, bits] = value.includes("/") ? ipaddr.parseCIDR(value) : [ipaddr.parse(value), null];
-  const size = bits ?? (range.kind() === "ipv4" ? 32 : 128);
-  const network = range.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${range}/${size}`) : ipaddr.IPv6.networkAddressFromCIDR(`${range}/${size}`);
-  return `${network.toString()}/${size}`;
-}
 
 export type IpRuleRow = { id: string; cidr: string; kind: string; note: string };
 type ParsedRule = IpRuleRow & { kind: IpRuleKind; range: [ipaddr.IPv4 | ipaddr.IPv6, number] };

@@ -278,8 +278,12 @@ describe("the MFA step in sign-in", () => {
 
     const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
     const audit = userContext(user, client());
+    const lastSignIn = async () => (await db().user.findUniqueOrThrow({ where: { id: user.id } })).lastSignInAt;
+    // A password alone is not a sign-in: a stolen one failing the second factor keeps an idle account idle.
+    expect(await lastSignIn()).toBeNull();
     expect((await completeMfaStep(pending, { method: "totp", code: "111111" }, false, audit)).ok).toBe(false);
     expect((await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, true, audit)).ok).toBe(true);
+    expect(await lastSignIn()).toEqual(session!.createdAt);
     const active = await findActiveSession(signIn.sessionId);
     expect(active).toMatchObject({ stage: "active", authMethods: ["password", "totp"] });
 

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
 import { checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { addIpRule, IpRuleRefusedError, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary } from "@/lib/risk";
+import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary } from "@/lib/risk";
 import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
@@ -173,6 +173,16 @@ describe("IP lists and settings", () => {
     const attempt = await lastAttempt(user.email);
     expect(factorCodes(attempt)).toEqual(["ip_allowlisted", "new_device"]);
     expect(attempt.riskScore).toBe(0);
+  });
+
+  it("reads a rule's address as written out in full, and IPv4-mapped addresses as IPv4, so it lands on the network meant", () => {
+    const cidr = (value: string) => newIpRuleSchema.safeParse({ cidr: value, kind: "block", note: "n" });
+    expect(cidr("203.0.113.77/24").data?.cidr).toBe("203.0.113.0/24");
+    expect(cidr("::ffff:203.0.113.7").data?.cidr).toBe("203.0.113.7/32");
+    expect(cidr("::ffff:203.0.113.0/120").data?.cidr).toBe("203.0.113.0/24");
+    expect(cidr("2001:DB8::1/64").data?.cidr).toBe("2001:db8::/64");
+    // ipaddr.js alone reads "203.0.113/24" as 203.0.0.0/24: another network than the one meant.
+    for (const typo of ["203.0.113/24", "10.20/16", "203.0.113.7/33", "0x7f.1", "203.0.113.7/24/8", "::ffff:1.2.3.4/64"]) expect(cidr(typo).success, typo).toBe(false);
   });
 
   it("refuses a block wider than a /16 or /32, an allow wider than a /8 or /32, or a block covering the address of whoever adds it", async () => {
