@@ -68,6 +68,16 @@ export function parseSeq(text: string | undefined): bigint | null {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
+ * An actor as typed: a user's id (any case), an email (labels are kept in lower case), or else a
+ * client's id (case matters) or a system actor's label.
+ */
+function actorClause(actor: string): Prisma.Sql {
+  if (UUID.test(actor)) return Prisma.sql`actor_id = ${actor.toLowerCase()}`;
+  if (actor.includes("@")) return Prisma.sql`actor_label = ${actor.toLowerCase()}`;
+  return Prisma.sql`(actor_id = ${actor} OR actor_label = ${actor.toLowerCase()})`;
+}
+
+/**
  * The WHERE clause for a set of filters. A time range becomes a range of sequence numbers
  * (time and sequence rise together, since both are assigned under the chain lock), so every
  * query walks one (filter, seq) index backwards from the newest match.
@@ -82,7 +92,7 @@ export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at < ${f.to} ORDER BY at DESC, seq DESC LIMIT 1`;
     parts.push(Prisma.sql`seq <= ${row?.seq ?? BigInt(0)}`);
   }
-  if (f.actor) parts.push(UUID.test(f.actor) ? Prisma.sql`actor_id = ${f.actor}` : Prisma.sql`actor_label = ${f.actor.toLowerCase()}`);
+  if (f.actor) parts.push(actorClause(f.actor));
   if (f.type) parts.push(Prisma.sql`type = ${f.type}`);
   if (f.action) parts.push(Prisma.sql`action = ${f.action}`);
   if (f.outcome) parts.push(Prisma.sql`outcome = ${f.outcome}`);

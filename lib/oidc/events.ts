@@ -39,7 +39,9 @@ const requestClient = (ctx: KoaContextWithOIDC) => ({ ip: ctx.get(CLIENT_IP_HEAD
 function auditEvent(ctx: KoaContextWithOIDC | undefined, event: Event): AuditEventInput {
   const clientId = ctx?.oidc?.client?.clientId ?? null;
   const accountId = ctx?.oidc?.account?.accountId ?? ctx?.oidc?.session?.accountId ?? null;
-  const actor: AuditActor = accountId ? { type: "user", id: accountId, label: null } : clientId ? { type: "client", id: clientId, label: null } : { type: "system", id: null, label: "oidc" };
+  // findAccount (provider.ts) carries the email when the provider loaded the account.
+  const email = (ctx?.oidc?.account as { email?: string } | undefined)?.email ?? null;
+  const actor: AuditActor = accountId ? { type: "user", id: accountId, label: accountId === ctx?.oidc?.account?.accountId ? email : null } : clientId ? { type: "client", id: clientId, label: null } : { type: "system", id: null, label: "oidc" };
   return { ...event, actor, client: ctx ? requestClient(ctx) : null, metadata: { clientId, ...event.metadata } };
 }
 

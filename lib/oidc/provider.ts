@@ -44,6 +44,8 @@ async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?
   if (token?.kind === "RefreshToken" && !token.consumed) await refuseRefreshUnlessAllowed(ctx, user, token);
   return {
     accountId: user.id,
+    // For the audit trail's actor label (lib/oidc/events.ts): the console finds people by email.
+    email: user.email,
     // Gatehouse does not verify email addresses (yet), so it does not claim they are.
     claims: async () => ({ sub: user.id, name: user.name, email: user.email, email_verified: false, updated_at: Math.floor(user.updatedAt.getTime() / 1000) }),
   };

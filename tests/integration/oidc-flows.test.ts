@@ -8,6 +8,7 @@ import {
   allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, REDIRECT_URI, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
 import { clientInputSchema, createClient } from "@/lib/oidc/clients";
+import { auditFiltersSchema, searchAuditEvents } from "@/lib/audit";
 import { loadInteraction } from "@/lib/oidc/interactions";
 
 // The authorization code flow end to end against the real provider and PostgreSQL: a browser with
@@ -178,6 +179,18 @@ describe("introspection and revocation", () => {
     expect(await introspect(browser, web, tokens.refresh_token!)).toEqual({ active: false });
     await setDisabled(sub, false, ctx);
     expect(await introspect(browser, web, tokens.access_token)).toMatchObject({ active: true, sub });
+  });
+});
+
+describe("the audit trail", () => {
+  it("names the user by email on the provider's events, so the console's actor filter finds them", async () => {
+    const web = await webClient();
+    const { user, browser, verifier, code } = await signedInFlow(web);
+    expect((await redeemCode(browser, web, code, verifier)).status).toBe(200);
+    const found = await searchAuditEvents(auditFiltersSchema.parse({ actor: user.email.toUpperCase() }));
+    expect(found.events.map((e) => e.action)).toEqual(expect.arrayContaining(["oauth.authorize", "oauth.token.issue"]));
+    const byId = await searchAuditEvents(auditFiltersSchema.parse({ actor: user.id.toUpperCase() }));
+    expect(byId.events.map((e) => e.action)).toEqual(expect.arrayContaining(["oauth.authorize", "oauth.token.issue"]));
   });
 });
 

@@ -12,6 +12,7 @@ import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { listActiveAdmins } from "@/lib/auth/users";
 import { endSession } from "@/lib/auth/sessions";
 import { userContext } from "@/lib/audit/context";
+import { auditFiltersSchema, searchAuditEvents } from "@/lib/audit";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 
@@ -56,6 +57,9 @@ describe("the provider's events", () => {
     const refused = await grant("not the secret");
     expect(refused.status).toBe(401);
     expect(await db().auditEvent.count({ where: { action: "oauth.token.issue", outcome: "failure", resourceId: machine.clientId } })).toBe(1);
+    // The console's actor filter finds the client by its id (mixed case, not an email or a user id).
+    const byActor = await searchAuditEvents(auditFiltersSchema.parse({ actor: machine.clientId }));
+    expect(byActor.events.filter((e) => e.action === "oauth.token.issue" && e.outcome === "success")).toHaveLength(5);
   });
 });
 
