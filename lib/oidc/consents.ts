@@ -112,7 +112,7 @@ export async function clientScopesUsedSince(since: Date): Promise<Map<string, Se
   const [consented, requested] = await Promise.all([
     db().$queryRaw<{ clientId: string; scope: string }[]>`
       SELECT DISTINCT client_id AS "clientId", unnest(scopes) AS scope FROM oauth_consents WHERE updated_at >= ${since}`,
-    distinctMetadataValues({ actions: ["oauth.authorize", "oauth.token.issue"], outcome: "success", since, key: "scope", separator: " " }),
+    distinctMetadataValues({ actions: ["oauth.authorize", "oauth.token.issue", "oauth.token.refresh"], outcome: "success", since, key: "scope", separator: " " }),
   ]);
   const used = new Map<string, Set<string>>();
   const mark = (clientId: string, scope: string) => (used.get(clientId) ?? used.set(clientId, new Set()).get(clientId)!).add(scope);

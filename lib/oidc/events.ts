@@ -66,10 +66,12 @@ export function listenForAuditEvents(provider: Provider): void {
   });
   provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
     const grantType = String(ctx.oidc.params?.grant_type ?? "");
+    const issued = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.ClientCredentials;
     record(ctx, {
       type: "token", action: grantType === "refresh_token" ? "oauth.token.refresh" : "oauth.token.issue", outcome: "success",
       resource: { type: "oauth_client", id: ctx.oidc.client?.clientId ?? "unknown" },
-      metadata: { grantType, grantId: ctx.oidc.entities.Grant?.jti ?? null, dpop: !!ctx.oidc.entities.AccessToken?.jkt || !!ctx.oidc.entities.ClientCredentials?.jkt },
+      // The scope issued: what a client holds and still uses (the compliance check of unused scopes reads it).
+      metadata: { grantType, grantId: ctx.oidc.entities.Grant?.jti ?? null, dpop: !!issued?.jkt, scope: issued?.scope ?? null },
     });
   });
   provider.on("grant.error", (ctx: KoaContextWithOIDC, error: { error?: string; error_description?: string; error_detail?: string } & Partial<PolicyRefusal>) => {

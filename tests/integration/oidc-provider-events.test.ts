@@ -13,6 +13,7 @@ import { listActiveAdmins } from "@/lib/auth/users";
 import { endSession } from "@/lib/auth/sessions";
 import { userContext } from "@/lib/audit/context";
 import { auditFiltersSchema, searchAuditEvents } from "@/lib/audit";
+import { clientScopesUsedSince } from "@/lib/oidc/consents";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 
@@ -60,6 +61,8 @@ describe("the provider's events", () => {
     // The console's actor filter finds the client by its id (mixed case, not an email or a user id).
     const byActor = await searchAuditEvents(auditFiltersSchema.parse({ actor: machine.clientId }));
     expect(byActor.events.filter((e) => e.action === "oauth.token.issue" && e.outcome === "success")).toHaveLength(5);
+    // The scope issued is recorded, so the review of unused scopes sees this client use its own.
+    expect((await clientScopesUsedSince(new Date(Date.now() - 60_000))).get(machine.clientId)).toEqual(new Set(["api:read"]));
   });
 });
 
