@@ -10,7 +10,7 @@ import { listActiveUsersWithRole, listIdleActiveUsers } from "../auth/users";
 import { checkTotpSecretsSealed, secondFactorsOf, withoutSecondFactor } from "../mfa";
 import { checkSigningKeysSealed, checkTokensHashed, clientScopesUsedSince, listActiveClients, listActiveSigningKeys, redirectUriProblem } from "../oidc";
 import { lastChainVerification } from "../audit";
-import { checkChannelSecretsSealed, countPlaybooksInForce, countUnfinishedRuns, listOpenCriticalIncidents, listPlaybookVersionAttribution } from "../incidents";
+import { checkChannelSecretsSealed, countFailedRuns, countPlaybooksInForce, countUnfinishedRuns, listOpenCriticalIncidents, listPlaybookVersionAttribution } from "../incidents";
 import { listPolicyVersionAttribution, type ConsoleSection } from "../policy";
 import { listRiskSettingsVersionAttribution } from "../risk";
 import { counted, formatDateTime } from "../util/format";
@@ -18,6 +18,9 @@ import { counted, formatDateTime } from "../util/format";
 // Automated tests of the live system: each reads Gatehouse's own state (read-only) and says pass or
 // fail with the data it looked at, which the run stores as evidence with its hash (runs.ts). Every
 // fact comes from the owning domain's public functions: no check reads another domain's tables.
+
+// A failed automated response counts against CC7.4 for a week: long enough to be reviewed.
+const FAILED_RUNS_WINDOW_MS = 7 * 86_400_000;
 
 export type CheckOutcome = {
   pass: boolean;
@@ -278,14 +281,18 @@ export const CHECKS: readonly Check[] = [
       })),
   },
   {
-    key: "incident_response_runs", control: "CC7.4", title: "Incident playbooks are in force and their runs finish",
+    key: "incident_response_runs", control: "CC7.4", title: "Incident playbooks are in force and their runs succeed",
     async run(now) {
-      const [inForce, stuck] = await Promise.all([countPlaybooksInForce(), countUnfinishedRuns(new Date(now.getTime() - 3_600_000))]);
-      const pass = inForce > 0 && stuck === 0;
-      const summary = pass
-        ? `${counted(inForce, "playbook", "playbooks")} in force; no run stuck.`
-        : inForce === 0 ? "No playbook is enabled." : `${counted(stuck, "playbook run", "playbook runs")} unfinished after an hour.`;
-      return { pass, summary, evidence: { playbooksInForce: inForce, stuckRuns: stuck } };
+      const [inForce, stuck, failed] = await Promise.all([
+        countPlaybooksInForce(), countUnfinishedRuns(new Date(now.getTime() - 3_600_000)), countFailedRuns(new Date(now.getTime() - FAILED_RUNS_WINDOW_MS)),
+      ]);
+      const pass = inForce > 0 && stuck === 0 && failed === 0;
+      const problems = [
+        ...(stuck ? [`${counted(stuck, "playbook run", "playbook runs")} unfinished after an hour`] : []),
+        ...(failed ? [`${counted(failed, "playbook run", "playbook runs")} failed in the last 7 days`] : []),
+      ];
+      const summary = pass ? `${counted(inForce, "playbook", "playbooks")} in force; no run stuck or failed.` : inForce === 0 ? "No playbook is enabled." : `${problems.join("; ")}.`;
+      return { pass, summary, evidence: { playbooksInForce: inForce, stuckRuns: stuck, failedRunsLast7Days: failed } };
     },
   },
   {

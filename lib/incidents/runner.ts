@@ -160,3 +160,8 @@ export async function dryRunPlaybook(playbookId: string, incidentId: string, ctx
 export function countUnfinishedRuns(cutoff: Date): Promise<number> {
   return db().playbookRun.count({ where: { status: { in: ["queued", "running"] }, createdAt: { lt: cutoff } } });
 }
+
+/** Runs that ended failed since `since`: an automated response that did not happen (SOC 2 CC7.4). */
+export function countFailedRuns(since: Date): Promise<number> {
+  return db().playbookRun.count({ where: { status: "failed", finishedAt: { gte: since } } });
+}

@@ -146,7 +146,7 @@ describe("control tests flip with the system's state", () => {
     }
   });
 
-  it("CC7.4: no playbook in force, or a run stuck for an hour, fails", async () => {
+  it("CC7.4: no playbook in force, a run stuck for an hour, or a failed run, fails", async () => {
     expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "No playbook is enabled." });
     await ensureDefaultPlaybooks(ctx);
     expect((await resultOf("incident_response_runs")).status).toBe("pass");
@@ -154,6 +154,9 @@ describe("control tests flip with the system's state", () => {
     const playbook = await db().playbook.findFirstOrThrow();
     await db().playbookRun.create({ data: { incidentId: incident.id, playbookId: playbook.id, version: 1, status: "running", createdAt: new Date(Date.now() - 2 * HOUR) } });
     expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run unfinished after an hour." });
+    // A run that ended failed is an automated response that did not happen.
+    await db().playbookRun.updateMany({ data: { status: "failed", finishedAt: new Date() } });
+    expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run failed in the last 7 days." });
   });
 
   it("CC8.1: a policy version without an author fails", async () => {
