@@ -165,10 +165,13 @@ export async function findAuditEvent(seq: bigint): Promise<AuditEventView | null
 export type AuditEventCheck = {
   event: AuditEventView;
   hashHolds: boolean;
-  /** Links to the previous event, and the next event's link to it: null where that neighbour was purged or does not exist yet. */
-  linkHolds: boolean | null;
+  /** Links to the previous event, or to the signed checkpoint a retention purge left at its place. */
+  linkHolds: boolean;
+  /** The previous event was purged by retention, and the link is to its checkpoint. */
+  previousPurged: boolean;
+  /** The next event links to this one; null when this is the newest event. */
   nextLinkHolds: boolean | null;
-  /** All of the above that can be checked hold. An event edited with its hash recomputed still breaks the next link. */
+  /** All of the above hold. An event edited with its hash recomputed still breaks the next link; one whose neighbours were deleted to hide that breaks too. */
   intact: boolean;
 };
 
@@ -177,24 +180,34 @@ export async function checkAuditEvent(seq: bigint): Promise<AuditEventCheck | nu
   return (await checkAuditEvents([seq])).get(seq.toString()) ?? null;
 }
 
-/** Events by sequence number, each with its hash recomputed (as the chain walk does) and its links to its neighbours. */
+/**
+ * Events by sequence number, each with its hash recomputed (as the chain walk does) and its links
+ * to its neighbours. A missing neighbour is a break, unless the previous one was purged by
+ * retention (its checkpoint holds its hash) or this is the newest event.
+ */
 export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, AuditEventCheck>> {
   if (seqs.length === 0) return new Map();
-  const [rows, neighbours, head] = await Promise.all([
+  const before = seqs.map((s) => s - BigInt(1));
+  const [rows, neighbours, purgeAnchors, head] = await Promise.all([
     readEvents(seqs),
     db().auditEvent.findMany({ where: { seq: { in: seqs.flatMap((s) => [s - BigInt(1), s + BigInt(1)]) } }, select: { seq: true, hash: true, prevHash: true } }),
+    db().auditCheckpoint.findMany({ where: { seq: { in: before }, reason: "purge" }, select: { seq: true, hash: true } }),
     readChainHead(),
   ]);
   const around = new Map(neighbours.map((n) => [n.seq.toString(), n]));
+  const anchors = new Map(purgeAnchors.map((c) => [c.seq.toString(), c.hash]));
   return new Map(rows.map((row) => {
     const event = revealEvent(parseStoredEvent(row));
     const seq = BigInt(row.seq);
-    const previous = seq === BigInt(1) ? GENESIS_HASH : (around.get((seq - BigInt(1)).toString())?.hash ?? null);
+    const previousKey = (seq - BigInt(1)).toString();
+    const previousEvent = around.get(previousKey);
+    const previousPurged = !previousEvent && anchors.has(previousKey);
+    const previous = seq === BigInt(1) ? GENESIS_HASH : (previousEvent?.hash ?? anchors.get(previousKey) ?? null);
     const next = around.get((seq + BigInt(1)).toString());
     const hashHolds = storedHashHolds(row, head.canonicalJsonFrom);
-    const linkHolds = previous === null ? null : previous === row.prevHash;
-    const nextLinkHolds = next ? next.prevHash === row.hash : null;
-    return [row.seq, { event, hashHolds, linkHolds, nextLinkHolds, intact: hashHolds && linkHolds !== false && nextLinkHolds !== false }];
+    const linkHolds = previous !== null && previous === row.prevHash;
+    const nextLinkHolds = next ? next.prevHash === row.hash : seq === head.seq ? null : false;
+    return [row.seq, { event, hashHolds, linkHolds, previousPurged, nextLinkHolds, intact: hashHolds && linkHolds && nextLinkHolds !== false }];
   }));
 }
 

@@ -250,6 +250,19 @@ describe("the audit chain", () => {
       expect(await checkAuditEvent(BigInt(6)), forged).toMatchObject({ hashHolds: false, intact: false });
     }
   });
+
+  it("an event whose neighbours were deleted to hide a recomputed hash is not intact; a purged predecessor and the newest event are", async () => {
+    await writeMany(9, 1);
+    expect(await checkAuditEvent(BigInt(9))).toMatchObject({ linkHolds: true, nextLinkHolds: null, intact: true });
+    expect(await checkAuditEvent(BigInt(5))).toMatchObject({ linkHolds: true, nextLinkHolds: true, intact: true });
+    await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq IN (4, 6)");
+    expect(await checkAuditEvent(BigInt(5))).toMatchObject({ hashHolds: true, linkHolds: false, nextLinkHolds: false, intact: false });
+
+    await purgeAuditEvents(new Date(Date.now() + 1000));
+    await writeMany(2, 1);
+    const first = await db().auditEvent.findFirstOrThrow({ orderBy: { seq: "asc" } });
+    expect(await checkAuditEvent(first.seq)).toMatchObject({ linkHolds: true, previousPurged: true, intact: true });
+  });
 });
 
 describe("retention", () => {

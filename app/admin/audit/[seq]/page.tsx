@@ -26,7 +26,7 @@ export default async function AuditEventPage({ params }: { params: Promise<{ seq
   if (seq === null) notFound();
   const checked = await checkAuditEvent(seq);
   if (!checked) notFound();
-  const { event, hashHolds, linkHolds } = checked;
+  const { event, hashHolds, linkHolds, previousPurged, nextLinkHolds } = checked;
 
   return (
     <>
@@ -60,7 +60,10 @@ export default async function AuditEventPage({ params }: { params: Promise<{ seq
             <Row label="Hash"><span className="font-mono text-xs">{event.hash}</span></Row>
             <Row label="Own hash">{hashHolds ? <Badge tone="green">recomputes correctly</Badge> : <Badge tone="red">does not match: changed after writing</Badge>}</Row>
             <Row label="Link to previous">
-              {linkHolds === null ? <Badge tone="amber">previous event purged (anchored by a checkpoint)</Badge> : linkHolds ? <Badge tone="green">links correctly</Badge> : <Badge tone="red">broken</Badge>}
+              {!linkHolds ? <Badge tone="red">broken</Badge> : previousPurged ? <Badge tone="amber">previous event purged; links to its signed checkpoint</Badge> : <Badge tone="green">links correctly</Badge>}
+            </Row>
+            <Row label="Link from next">
+              {nextLinkHolds === null ? <Badge tone="neutral">newest event</Badge> : nextLinkHolds ? <Badge tone="green">links correctly</Badge> : <Badge tone="red">broken or missing</Badge>}
             </Row>
           </dl>
           <div className="mt-4 flex gap-4 text-sm">
