@@ -158,7 +158,7 @@ describe("password recovery", () => {
   it("ends the apps' grants and tokens and the remembered devices too", async () => {
     const user = await makeUser();
     await db().oAuthConsent.create({ data: { userId: user.id, clientId: "mail-app", grantId: "grant-1", scopes: ["openid"] } });
-    await db().oidcModel.create({ data: { kind: "RefreshToken", id: "rt-hash", grantId: "grant-1", payload: { accountId: user.id, clientId: "mail-app" } } });
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: "rt-hash", grantId: "grant-1", payload: { accountId: user.id, clientId: "mail-app" }, accountId: user.id, clientId: "mail-app" } });
     await db().device.create({ data: { userId: user.id, tokenHash: "device-hash", label: "Laptop", trustedUntil: new Date(Date.now() + 86_400_000) } });
     expect(await resetPasswordWithLink(await linkFor(user.email), NEW_PASSWORD, anonymous())).toMatchObject({ ok: true });
     expect(await db().oAuthConsent.count({ where: { userId: user.id } })).toBe(0);
