@@ -25,6 +25,8 @@ export type ExceptionState = "pending" | "in_force" | "expired" | "revoked" | "r
 
 export type ExceptionView = {
   id: string; control: string; justification: string; state: ExceptionState;
+  /** The tests it excepts: those failing when it was approved. */
+  checks: string[];
   requestedBy: string | null; approvedBy: string | null; revokedBy: string | null;
   createdAt: Date; approvedAt: Date | null; expiresAt: Date; revokedAt: Date | null;
 };
@@ -60,19 +62,33 @@ export async function listExceptions(filter: { control?: string; createdBefore?:
   const emails = await userEmails([...new Set(rows.flatMap((r) => [r.requestedBy, r.approvedBy, r.revokedBy]).filter((id): id is string => !!id))]);
   const email = (id: string | null) => (id ? (emails.get(id) ?? "deleted user") : null);
   return rows.map((r) => ({
-    id: r.id, control: r.control, justification: r.justification, state: stateOf(r, now),
+    id: r.id, control: r.control, justification: r.justification, state: stateOf(r, now), checks: r.checks,
     requestedBy: email(r.requestedBy), approvedBy: email(r.approvedBy), revokedBy: email(r.revokedBy),
     createdAt: r.createdAt, approvedAt: r.approvedAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt,
   }));
 }
 
-/** The exceptions in force at `now`, by control. */
-export async function exceptionsInForce(now: Date): Promise<Map<string, { id: string; justification: string; expiresAt: Date }>> {
+export type ExceptionInForce = { id: string; justification: string; expiresAt: Date; checks: string[] };
+
+/** The exceptions in force at `now`, by control (the latest-expiring one, if several). */
+export async function exceptionsInForce(now: Date): Promise<Map<string, ExceptionInForce>> {
   const rows = await db().complianceException.findMany({
     where: { approvedAt: { lte: now }, expiresAt: { gt: now }, OR: [{ revokedAt: null }, { revokedAt: { gt: now } }] },
     orderBy: { expiresAt: "asc" },
   });
-  return new Map(rows.map((r) => [r.control, { id: r.id, justification: r.justification, expiresAt: r.expiresAt }]));
+  return new Map(rows.map((r) => [r.control, { id: r.id, justification: r.justification, expiresAt: r.expiresAt, checks: r.checks }]));
+}
+
+/** Whether an exception excuses these failing tests: only those it was approved for. */
+export const excuses = (exception: { checks: readonly string[] } | null | undefined, failing: readonly string[]) =>
+  !!exception && failing.every((check) => exception.checks.includes(check));
+
+/** The control's tests whose latest result at `now` is not a pass. */
+async function failingChecks(control: string, now: Date): Promise<string[]> {
+  const rows = await db().$queryRaw<{ check: string }[]>`
+    SELECT "check" FROM (SELECT DISTINCT ON ("check") "check", status FROM compliance_results WHERE control = ${control} AND at <= ${now} ORDER BY "check", at DESC) latest
+    WHERE status <> 'pass' ORDER BY "check"`;
+  return rows.map((r) => r.check);
 }
 
 const actorId = (ctx: AuditContext) => (ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null);
@@ -94,12 +110,15 @@ export async function approveException(id: string, ctx: AuditContext, now = new 
   const pending = await db().complianceException.findFirst({ where: { id, approvedAt: null, revokedAt: null, expiresAt: { gt: now } } });
   if (!pending) return { ok: false, error: "This exception is not waiting for approval." };
   if (!approver || pending.requestedBy === approver) return { ok: false, error: "Someone other than the requester must approve an exception." };
+  // What is approved is the risk seen now: the tests failing at this moment. One that fails later
+  // is a new risk, which the exception does not hide.
+  const checks = await failingChecks(pending.control, now);
   // The condition repeats in the update: of two approvals racing, one wins.
-  const { count } = await db().complianceException.updateMany({ where: { id, approvedAt: null, revokedAt: null }, data: { approvedBy: approver, approvedAt: now } });
+  const { count } = await db().complianceException.updateMany({ where: { id, approvedAt: null, revokedAt: null }, data: { approvedBy: approver, approvedAt: now, checks } });
   if (!count) return { ok: false, error: "This exception is not waiting for approval." };
   await audit(ctx, {
     type: "compliance", action: "compliance.exception.approve", outcome: "success", resource: { type: "compliance_exception", id },
-    metadata: { control: pending.control, expiresAt: pending.expiresAt.toISOString() },
+    metadata: { control: pending.control, expiresAt: pending.expiresAt.toISOString(), checks },
   });
   return { ok: true };
 }

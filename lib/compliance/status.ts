@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
 import { CHECKS, checkTitle, type Finding } from "./checks";
-import { exceptionsInForce, inForceAt } from "./exceptions";
+import { excuses, exceptionsInForce, inForceAt, type ExceptionInForce } from "./exceptions";
 import { parseJsonOrNull } from "../util/json";
 
 // What the controls' status is, now or at any past moment, and how it went over time.
@@ -42,11 +42,15 @@ export type ControlState = Control & {
   nothingToCheck: boolean;
   checks: CheckResultView[];
   /** The exception that makes a failing control "excepted". */
-  exception: { id: string; justification: string; expiresAt: Date } | null;
+  exception: ExceptionInForce | null;
 };
 
-const decide = (statuses: string[], excepted: boolean): ControlStatus =>
-  statuses.length === 0 ? "not_tested" : statuses.every((s) => s === "pass") ? "pass" : excepted ? "excepted" : "fail";
+/** A control's status from its tests' latest results, and the exception in force for it, if any. */
+function decide(results: { check: string; status: string }[], exception: ExceptionInForce | null): ControlStatus {
+  if (results.length === 0) return "not_tested";
+  const failing = results.filter((r) => r.status !== "pass").map((r) => r.check);
+  return failing.length === 0 ? "pass" : excuses(exception, failing) ? "excepted" : "fail";
+}
 
 /** Each control's status at `now`: its checks' latest results, and an exception in force for a failing one. */
 export async function controlStatus(now = new Date()): Promise<ControlState[]> {
@@ -62,7 +66,7 @@ export async function controlStatus(now = new Date()): Promise<ControlState[]> {
       return r ? [resultView({ id: r.id, runId: r.run_id, check: r.check, status: r.status, summary: r.summary, at: r.at, evidence: r.evidence, evidenceSha256: r.evidence_sha256 })] : [];
     });
     const exception = exceptions.get(control.id) ?? null;
-    const status = decide(checks.map((c) => c.status), !!exception);
+    const status = decide(checks, exception);
     return { ...control, status, nothingToCheck: status === "pass" && checks.every((c) => c.nothingToCheck), checks, exception: status === "excepted" ? exception : null };
   });
 }
@@ -72,17 +76,17 @@ export type TrendPoint = { runId: string; at: Date } & Record<Exclude<ControlSta
 /** For each run in the `days` before `to`, oldest first: how many controls passed, failed or were excepted. */
 export async function statusTrend(days: number, to = new Date()): Promise<TrendPoint[]> {
   const from = new Date(to.getTime() - days * 86_400_000);
-  const rows = await db().$queryRaw<{ run_id: string; started_at: Date; control: string; passed: boolean }[]>`
-    SELECT r.id AS run_id, r.started_at, res.control, bool_and(res.status = 'pass') AS passed
+  const rows = await db().$queryRaw<{ run_id: string; started_at: Date; control: string; failing: string[] }[]>`
+    SELECT r.id AS run_id, r.started_at, res.control, coalesce(array_agg(res."check") FILTER (WHERE res.status <> 'pass'), '{}') AS failing
     FROM compliance_runs r JOIN compliance_results res ON res.run_id = r.id
     WHERE r.started_at >= ${from} AND r.started_at <= ${to}
     GROUP BY r.id, r.started_at, res.control ORDER BY r.started_at`;
   const approved = await db().complianceException.findMany({ where: { approvedAt: { not: null, lte: to }, expiresAt: { gt: from } } });
-  const inForce = (control: string, at: Date) => approved.some((e) => e.control === control && inForceAt(e, at));
+  const excused = (control: string, at: Date, failing: string[]) => approved.some((e) => e.control === control && inForceAt(e, at) && excuses(e, failing));
   const points = new Map<string, TrendPoint>();
   for (const row of rows) {
     const point = points.get(row.run_id) ?? { runId: row.run_id, at: row.started_at, pass: 0, fail: 0, excepted: 0 };
-    point[row.passed ? "pass" : inForce(row.control, row.started_at) ? "excepted" : "fail"] += 1;
+    point[row.failing.length === 0 ? "pass" : excused(row.control, row.started_at, row.failing) ? "excepted" : "fail"] += 1;
     points.set(row.run_id, point);
   }
   return [...points.values()];

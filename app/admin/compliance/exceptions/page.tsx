@@ -7,7 +7,7 @@ import { ExceptionRequestForm } from "@/components/compliance/exception-request-
 import { ExceptionStateBadge } from "@/components/compliance/status-badge";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess } from "@/lib/auth";
-import { CONTROLS, listExceptions } from "@/lib/compliance";
+import { checkTitle, CONTROLS, listExceptions } from "@/lib/compliance";
 import { approveExceptionAction, requestExceptionAction, revokeExceptionAction } from "../actions";
 import { ComplianceNav } from "../compliance-nav";
 
@@ -34,6 +34,7 @@ export default async function ExceptionsPage({ searchParams }: { searchParams: P
                       <ExceptionStateBadge state={e.state} /> <span className="text-slate-500">until <LocalTime at={e.expiresAt} /></span>
                     </p>
                     <p className="text-slate-700">{e.justification}</p>
+                    {e.checks.length > 0 && <p className="text-xs text-slate-600">Excepts: {e.checks.map(checkTitle).join("; ")}</p>}
                     <p className="text-xs text-slate-500">
                       Requested by {e.requestedBy ?? "—"} on <LocalTime at={e.createdAt} />
                       {e.approvedBy && <> · approved by {e.approvedBy} on <LocalTime at={e.approvedAt} /></>}
