@@ -57,7 +57,7 @@ export const complianceReportSchema = z.strictObject({
       results: list(z.strictObject({ at: text(40), runId: text(40), status: text(20), summary: text(), evidenceSha256: text(64) })),
     }), 100),
     exceptions: list(z.strictObject({
-      id: text(40), state: text(20), justification: text(), checks: list(text(100), 100), requestedBy: text(320).nullable(), approvedBy: text(320).nullable(),
+      id: text(40), state: text(20), justification: text(), checks: list(text(100), 100).optional(), requestedBy: text(320).nullable(), approvedBy: text(320).nullable(),
       createdAt: text(40), approvedAt: text(40).nullable(), expiresAt: text(40), revokedAt: text(40).nullable(),
       auditEvents: list(auditRef.extend({ action: text(64) }), 20),
     }), 1_000),
