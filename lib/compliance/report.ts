@@ -82,7 +82,8 @@ export async function buildReport(period: ReportPeriod, generatedBy: string, now
   });
   const end = new Date(Math.min(period.to.getTime() - 1, now.getTime()));
   const exceptions = await listExceptions({ activeSince: period.from, createdBefore: period.to }, end);
-  const atEnd = await controlStatus(end);
+  // The status at the period's end from the period's own results: older ones do not count.
+  const atEnd = await controlStatus(end, period.from);
 
   const runEvents = await checkAuditEvents(runs.flatMap((r) => (r.auditSeq === null ? [] : [r.auditSeq])));
   const runRefs = runs.map((run) => {

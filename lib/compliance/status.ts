@@ -52,12 +52,19 @@ function decide(results: { check: string; status: string }[], exception: Excepti
   return failing.length === 0 ? "pass" : excuses(exception, failing) ? "excepted" : "fail";
 }
 
-/** Each control's status at `now`: its checks' latest results, and an exception in force for a failing one. */
-export async function controlStatus(now = new Date()): Promise<ControlState[]> {
+// The tests run daily (runs.ts): a result older than this says nothing about the control now, so a
+// control whose tests stopped running shows as not tested rather than keeping its last pass.
+export const RESULTS_CURRENT_FOR_MS = 3 * 86_400_000;
+
+/**
+ * Each control's status at `now`: its checks' latest results since `since` (by default, the last
+ * RESULTS_CURRENT_FOR_MS; a report passes its period's start), and an exception in force for a failing one.
+ */
+export async function controlStatus(now = new Date(), since = new Date(now.getTime() - RESULTS_CURRENT_FOR_MS)): Promise<ControlState[]> {
   // The latest result of each check, found by id first so that only their evidence is read.
   const latest = await db().$queryRaw<{ id: string; run_id: string; check: string; status: string; summary: string; at: Date; evidence: string; evidence_sha256: string }[]>`
     SELECT r.id, r.run_id, r."check", r.status, r.summary, r.at, r.evidence, r.evidence_sha256
-    FROM (SELECT DISTINCT ON ("check") id FROM compliance_results WHERE at <= ${now} ORDER BY "check", at DESC) latest
+    FROM (SELECT DISTINCT ON ("check") id FROM compliance_results WHERE at <= ${now} AND at >= ${since} ORDER BY "check", at DESC) latest
     JOIN compliance_results r ON r.id = latest.id`;
   const exceptions = await exceptionsInForce(now);
   return CONTROLS.map((control) => {
