@@ -194,11 +194,14 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
     if (event.action !== "compliance.run" || event.resourceId !== run.id) problems.push(`Audit event ${event.seq} is not run ${run.id}'s compliance.run event.`);
     else runEvents.set(run.id, new Set((event.metadata as { results?: string[] }).results ?? []));
   }
+  const listed = new Map<string, Set<string>>();
   for (const control of report.controls) {
     for (const test of control.tests) {
       for (const r of test.results) {
         checked += 1;
-        if (!runEvents.get(r.runId)?.has(resultEntry({ check: test.check, ...r }))) problems.push(`${control.id} ${test.check} at ${r.at}: the result is not the one its run recorded in the audit trail.`);
+        const entry = resultEntry({ check: test.check, ...r });
+        (listed.get(r.runId) ?? listed.set(r.runId, new Set()).get(r.runId)!).add(entry);
+        if (!runEvents.get(r.runId)?.has(entry)) problems.push(`${control.id} ${test.check} at ${r.at}: the result is not the one its run recorded in the audit trail.`);
       }
     }
     for (const exception of control.exceptions) {
@@ -210,6 +213,38 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
       if (exception.approvedAt && !exception.auditEvents.some((e) => APPROVAL_ACTIONS.includes(e.action))) problems.push(`Exception ${exception.id} claims an approval the report does not link to the audit trail.`);
     }
   }
+  // Nothing left out: every result each run recorded, and every run of the period the trail records.
+  for (const [runId, recorded] of runEvents) {
+    const missing = [...recorded].filter((entry) => !listed.get(runId)?.has(entry));
+    if (missing.length) problems.push(`Run ${runId} recorded ${missing.length} result(s) the report leaves out: ${missing.slice(0, 3).join(", ")}.`);
+  }
+  for (const runId of await runsRecordedIn(report.period, new Set(report.runs.map((r) => r.id)))) problems.push(`Run ${runId}, recorded in the audit trail for this period, is missing from the report.`);
   // The problems name what the report claims: bounded, since a forged report chooses them.
   return { ok: problems.length === 0, checked, problems: problems.slice(0, 50).map((p) => p.slice(0, 300)) };
+}
+
+/**
+ * The runs of a period, by their compliance.run audit events, that are not among `known`: those
+ * whose row is gone from the database, or that started in the period (a run's event is written as
+ * it ends, so one that started just before the period can have its event inside it).
+ */
+async function runsRecordedIn(period: { from: string; to: string }, known: Set<string>): Promise<string[]> {
+  const from = new Date(period.from);
+  const to = new Date(period.to);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return [];
+  const ids: string[] = [];
+  // An hour past the end: a run that started in the period and finished after it.
+  let page = await searchAuditEvents({ action: "compliance.run", from, to: new Date(to.getTime() + 3_600_000) });
+  for (;;) {
+    ids.push(...page.events.flatMap((e) => (e.resourceId && !known.has(e.resourceId) ? [e.resourceId] : [])));
+    if (page.nextBefore === null || ids.length > 1_000) break;
+    page = await searchAuditEvents({ action: "compliance.run", from, to: new Date(to.getTime() + 3_600_000) }, BigInt(page.nextBefore));
+  }
+  if (ids.length === 0) return [];
+  const rows = await db().complianceRun.findMany({ where: { id: { in: ids.filter((id) => z.uuid().safeParse(id).success) } }, select: { id: true, startedAt: true } });
+  const started = new Map(rows.map((r) => [r.id, r.startedAt]));
+  return ids.filter((id) => {
+    const at = started.get(id);
+    return !at || (at >= from && at < to);
+  });
 }

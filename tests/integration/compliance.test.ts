@@ -385,6 +385,22 @@ describe("the auditor's report", () => {
     expect(await verifyReport({ kind: "something else" })).toMatchObject({ ok: false, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] });
   });
 
+  it("finds what a report leaves out: a result deleted from its run, a run deleted from the database", async () => {
+    const kept = await runControlTests("manual", ctx);
+    const deleted = await runControlTests("manual", ctx);
+    const today = new Date().toISOString().slice(0, 10);
+    const period = reportPeriodSchema.parse({ from: today, to: today });
+    const failing = kept.results.find((r) => r.status !== "pass")!;
+    await db().complianceResult.deleteMany({ where: { runId: kept.runId, check: failing.check } });
+    await db().complianceRun.delete({ where: { id: deleted.runId } });
+    const report = await buildReport(period, "auditor@example.test");
+    await auditReportDownload(report, "json", ctx);
+    const { ok, problems } = await verifyReport(report);
+    expect(ok).toBe(false);
+    expect(problems).toContain(`Run ${kept.runId} recorded 1 result(s) the report leaves out: ${failing.check}:${failing.status}:${failing.evidenceSha256}.`);
+    expect(problems).toContain(`Run ${deleted.runId}, recorded in the audit trail for this period, is missing from the report.`);
+  });
+
   it("names a run's audit event that was altered behind the trigger's back", async () => {
     const run = await runControlTests("manual", ctx);
     const period = reportPeriodSchema.parse({ from: new Date().toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) });
