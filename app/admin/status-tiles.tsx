@@ -97,7 +97,7 @@ export async function ComplianceTile() {
               </ul>
             </>
           )}
-          {untested > 0 && <p>{counted(untested, "control is", "controls are")} not tested yet.</p>}
+          {untested > 0 && <p>{counted(untested, "control is", "controls are")} not tested in the last 3 days.</p>}
           <p className="text-slate-500">Last tested <LocalTime at={lastRun.startedAt} />.</p>
         </>
       )}

@@ -9,6 +9,7 @@ import { canonicalIpFilter, ipFilterHashes } from "./ip-filter";
 import { GENESIS_HASH } from "./hash";
 import { parseStoredEvent, storedHashHolds } from "./chain-range";
 import { readChainHead, readEvents, readRange, selectEvents } from "./store";
+import { checkpointProblem } from "./verify";
 
 const optionalText = (max: number) =>
   z.string().trim().max(max).refine((v) => !v.includes("\u0000"), "Remove the NUL character.").optional().transform((v) => v || undefined);
@@ -69,12 +70,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * An actor as typed: a user's id (any case), an email (labels are kept in lower case), or else a
- * client's id (case matters) or a system actor's label.
+ * client's id (case matters) or a system actor's label. One column each, so the search walks its
+ * (column, seq) index newest first; which one an id-or-label is, one index probe tells.
  */
-function actorClause(actor: string): Prisma.Sql {
+async function actorClause(actor: string): Promise<Prisma.Sql> {
   if (UUID.test(actor)) return Prisma.sql`actor_id = ${actor.toLowerCase()}`;
   if (actor.includes("@")) return Prisma.sql`actor_label = ${actor.toLowerCase()}`;
-  return Prisma.sql`(actor_id = ${actor} OR actor_label = ${actor.toLowerCase()})`;
+  const [asId] = await db().$queryRaw<unknown[]>`SELECT 1 FROM audit_events WHERE actor_id = ${actor} LIMIT 1`;
+  return asId ? Prisma.sql`actor_id = ${actor}` : Prisma.sql`actor_label = ${actor.toLowerCase()}`;
 }
 
 /**
@@ -92,7 +95,7 @@ export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at < ${f.to} ORDER BY at DESC, seq DESC LIMIT 1`;
     parts.push(Prisma.sql`seq <= ${row?.seq ?? BigInt(0)}`);
   }
-  if (f.actor) parts.push(actorClause(f.actor));
+  if (f.actor) parts.push(await actorClause(f.actor));
   if (f.type) parts.push(Prisma.sql`type = ${f.type}`);
   if (f.action) parts.push(Prisma.sql`action = ${f.action}`);
   if (f.outcome) parts.push(Prisma.sql`outcome = ${f.outcome}`);
@@ -188,14 +191,16 @@ export async function checkAuditEvent(seq: bigint): Promise<AuditEventCheck | nu
 export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, AuditEventCheck>> {
   if (seqs.length === 0) return new Map();
   const before = seqs.map((s) => s - BigInt(1));
-  const [rows, neighbours, purgeAnchors, head] = await Promise.all([
+  // The head first: an event appended after it was read is a next event, not a missing one.
+  const head = await readChainHead();
+  const [rows, neighbours, purgeAnchors] = await Promise.all([
     readEvents(seqs),
     db().auditEvent.findMany({ where: { seq: { in: seqs.flatMap((s) => [s - BigInt(1), s + BigInt(1)]) } }, select: { seq: true, hash: true, prevHash: true } }),
-    db().auditCheckpoint.findMany({ where: { seq: { in: before }, reason: "purge" }, select: { seq: true, hash: true } }),
-    readChainHead(),
+    db().auditCheckpoint.findMany({ where: { seq: { in: before }, reason: "purge" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } }),
   ]);
   const around = new Map(neighbours.map((n) => [n.seq.toString(), n]));
-  const anchors = new Map(purgeAnchors.map((c) => [c.seq.toString(), c.hash]));
+  // A purge's checkpoint stands in for the purged event only if its signature holds.
+  const anchors = new Map(purgeAnchors.filter((c) => checkpointProblem(c, head.seq) === null).map((c) => [c.seq.toString(), c.hash]));
   return new Map(rows.map((row) => {
     const event = revealEvent(parseStoredEvent(row));
     const seq = BigInt(row.seq);
@@ -206,7 +211,7 @@ export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, Audi
     const next = around.get((seq + BigInt(1)).toString());
     const hashHolds = storedHashHolds(row, head.canonicalJsonFrom);
     const linkHolds = previous !== null && previous === row.prevHash;
-    const nextLinkHolds = next ? next.prevHash === row.hash : seq === head.seq ? null : false;
+    const nextLinkHolds = next ? next.prevHash === row.hash : seq >= head.seq ? null : false;
     return [row.seq, { event, hashHolds, linkHolds, previousPurged, nextLinkHolds, intact: hashHolds && linkHolds && nextLinkHolds !== false }];
   }));
 }

@@ -20,7 +20,7 @@ export type ChainVerification = {
   durationMs: number;
 };
 
-type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; signature: string };
+export type Checkpoint = { seq: bigint; hash: string; reason: string; keyId: string; signature: string };
 
 // On globalThis, like the turns (chain-turns.ts): one walk per process, whichever copy of this module asks.
 const WALK_UNDER_WAY = Symbol.for("gatehouse.audit.walkUnderWay");
@@ -149,8 +149,8 @@ function rotationTarget(row: NotableEvent): string | null {
   }
 }
 
-/** Why a checkpoint cannot be trusted, if it cannot. */
-function checkpointProblem(cp: Checkpoint, headSeq: bigint): string | null {
+/** Why a checkpoint cannot be trusted, if it cannot: an unknown key, a bad signature, a place beyond the head. */
+export function checkpointProblem(cp: Checkpoint, headSeq: bigint): string | null {
   const key = trustedSigningKey(cp.keyId);
   if (!key) return `checkpoint at ${cp.seq} is signed by key ${cp.keyId}, which is neither GATEHOUSE_SIGNING_KEY nor listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS`;
   // Checkpoints signed before the reason was part of the statement verify in their old form.

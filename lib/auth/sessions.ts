@@ -124,7 +124,8 @@ export async function leavePasswordChangeStage(tx: Prisma.TransactionClient, use
  */
 export async function signInReachedApp(sessionId: string): Promise<void> {
   const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, select: { userId: true, createdAt: true } });
-  await db().user.update({ where: { id: session.userId }, data: { lastSignInAt: session.createdAt } });
+  // Never backwards: an older pending sign-in finishing after a newer one does not rewind it.
+  await db().user.updateMany({ where: { id: session.userId, OR: [{ lastSignInAt: null }, { lastSignInAt: { lt: session.createdAt } }] }, data: { lastSignInAt: session.createdAt } });
   await learnFromCompletedSignIn(sessionId);
 }
 

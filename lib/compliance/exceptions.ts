@@ -4,6 +4,7 @@ import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { userEmails } from "../auth/users";
 import { CONTROL_IDS } from "./catalog";
+import { RESULTS_CURRENT_FOR_MS } from "./runs";
 
 // Exceptions: a failing control's risk accepted for a while. Two people are involved: one admin
 // requests (with a justification and an expiry), another approves; only then does it count, and it
@@ -70,23 +71,26 @@ export async function listExceptions(filter: { control?: string; createdBefore?:
 
 export type ExceptionInForce = { id: string; justification: string; expiresAt: Date; checks: string[] };
 
-/** The exceptions in force at `now`, by control (the latest-expiring one, if several). */
-export async function exceptionsInForce(now: Date): Promise<Map<string, ExceptionInForce>> {
+/** The exceptions in force at `now`, by control, soonest to expire first. */
+export async function exceptionsInForce(now: Date): Promise<Map<string, ExceptionInForce[]>> {
   const rows = await db().complianceException.findMany({
     where: { approvedAt: { lte: now }, expiresAt: { gt: now }, OR: [{ revokedAt: null }, { revokedAt: { gt: now } }] },
     orderBy: { expiresAt: "asc" },
   });
-  return new Map(rows.map((r) => [r.control, { id: r.id, justification: r.justification, expiresAt: r.expiresAt, checks: r.checks }]));
+  const byControl = new Map<string, ExceptionInForce[]>();
+  for (const r of rows) (byControl.get(r.control) ?? byControl.set(r.control, []).get(r.control)!).push({ id: r.id, justification: r.justification, expiresAt: r.expiresAt, checks: r.checks });
+  return byControl;
 }
 
-/** Whether an exception excuses these failing tests: only those it was approved for. */
-export const excuses = (exception: { checks: readonly string[] } | null | undefined, failing: readonly string[]) =>
-  !!exception && failing.every((check) => exception.checks.includes(check));
+/** Whether a control's exceptions together excuse these failing tests: each must be one an exception was approved for. */
+export const excuses = (exceptions: readonly { checks: readonly string[] }[], failing: readonly string[]) =>
+  failing.every((check) => exceptions.some((e) => e.checks.includes(check)));
 
-/** The control's tests whose latest result at `now` is not a pass. */
+/** The control's tests whose latest current result at `now` is not a pass. */
 async function failingChecks(control: string, now: Date): Promise<string[]> {
+  const since = new Date(now.getTime() - RESULTS_CURRENT_FOR_MS);
   const rows = await db().$queryRaw<{ check: string }[]>`
-    SELECT "check" FROM (SELECT DISTINCT ON ("check") "check", status FROM compliance_results WHERE control = ${control} AND at <= ${now} ORDER BY "check", at DESC) latest
+    SELECT "check" FROM (SELECT DISTINCT ON ("check") "check", status FROM compliance_results WHERE control = ${control} AND at <= ${now} AND at >= ${since} ORDER BY "check", at DESC) latest
     WHERE status <> 'pass' ORDER BY "check"`;
   return rows.map((r) => r.check);
 }
@@ -113,6 +117,7 @@ export async function approveException(id: string, ctx: AuditContext, now = new 
   // What is approved is the risk seen now: the tests failing at this moment. One that fails later
   // is a new risk, which the exception does not hide.
   const checks = await failingChecks(pending.control, now);
+  if (checks.length === 0) return { ok: false, error: `No test of ${pending.control} is failing now: there is nothing to except. Run the tests if you expect one to fail.` };
   // The condition repeats in the update: of two approvals racing, one wins.
   const { count } = await db().complianceException.updateMany({ where: { id, approvedAt: null, revokedAt: null }, data: { approvedBy: approver, approvedAt: now, checks } });
   if (!count) return { ok: false, error: "This exception is not waiting for approval." };

@@ -214,23 +214,26 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
     }
   }
   // Nothing left out: every result each run recorded, and every run of the period the trail records.
+  // Of the tests the report lists (a test since retired is not held against it).
+  const reportedChecks = new Set(report.controls.flatMap((c) => c.tests.map((t) => t.check)));
   for (const [runId, recorded] of runEvents) {
-    const missing = [...recorded].filter((entry) => !listed.get(runId)?.has(entry));
+    const missing = [...recorded].filter((entry) => reportedChecks.has(entry.split(":")[0]!) && !listed.get(runId)?.has(entry));
     if (missing.length) problems.push(`Run ${runId} recorded ${missing.length} result(s) the report leaves out: ${missing.slice(0, 3).join(", ")}.`);
   }
-  for (const runId of await runsRecordedIn(report.period, new Set(report.runs.map((r) => r.id)))) problems.push(`Run ${runId}, recorded in the audit trail for this period, is missing from the report.`);
+  for (const runId of await runsRecordedIn(report.period, report.generatedAt, new Set(report.runs.map((r) => r.id)))) problems.push(`Run ${runId}, recorded in the audit trail for this period, is missing from the report.`);
   // The problems name what the report claims: bounded, since a forged report chooses them.
   return { ok: problems.length === 0, checked, problems: problems.slice(0, 50).map((p) => p.slice(0, 300)) };
 }
 
 /**
- * The runs of a period, by their compliance.run audit events, that are not among `known`: those
- * whose row is gone from the database, or that started in the period (a run's event is written as
- * it ends, so one that started just before the period can have its event inside it).
+ * The runs of a period, up to when the report was made, by their compliance.run audit events, that
+ * are not among `known`: those whose row is gone from the database, or that started in the period
+ * (a run's event is written as it ends, so one that started just before can have its event inside).
  */
-async function runsRecordedIn(period: { from: string; to: string }, known: Set<string>): Promise<string[]> {
+async function runsRecordedIn(period: { from: string; to: string }, generatedAt: string, known: Set<string>): Promise<string[]> {
   const from = new Date(period.from);
-  const to = new Date(period.to);
+  // A run after the report was made (the period may end later, today's at midnight) is not one it left out.
+  const to = new Date(Math.min(new Date(period.to).getTime(), new Date(generatedAt).getTime()));
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return [];
   const ids: string[] = [];
   // An hour past the end: a run that started in the period and finished after it.

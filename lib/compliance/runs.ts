@@ -41,6 +41,10 @@ export async function runControlTests(trigger: "schedule" | "manual", ctx: Audit
   return { runId: run.id, results };
 }
 
+// The tests run daily: a result older than this says nothing about the control now, so a control
+// whose tests stopped running shows as not tested rather than keeping its last pass.
+export const RESULTS_CURRENT_FOR_MS = 3 * 86_400_000;
+
 /**
  * Runs the control tests daily. Every instance checks hourly and runs only when no run has started
  * in the last 23 hours, so a cluster runs about once a day.

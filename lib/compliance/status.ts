@@ -3,6 +3,7 @@ import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
 import { CHECKS, checkTitle, type Finding } from "./checks";
 import { excuses, exceptionsInForce, inForceAt, type ExceptionInForce } from "./exceptions";
+import { RESULTS_CURRENT_FOR_MS } from "./runs";
 import { parseJsonOrNull } from "../util/json";
 
 // What the controls' status is, now or at any past moment, and how it went over time.
@@ -45,16 +46,12 @@ export type ControlState = Control & {
   exception: ExceptionInForce | null;
 };
 
-/** A control's status from its tests' latest results, and the exception in force for it, if any. */
-function decide(results: { check: string; status: string }[], exception: ExceptionInForce | null): ControlStatus {
+/** A control's status from its tests' latest results, and the exceptions in force for it. */
+function decide(results: { check: string; status: string }[], exceptions: ExceptionInForce[]): ControlStatus {
   if (results.length === 0) return "not_tested";
   const failing = results.filter((r) => r.status !== "pass").map((r) => r.check);
-  return failing.length === 0 ? "pass" : excuses(exception, failing) ? "excepted" : "fail";
+  return failing.length === 0 ? "pass" : excuses(exceptions, failing) ? "excepted" : "fail";
 }
-
-// The tests run daily (runs.ts): a result older than this says nothing about the control now, so a
-// control whose tests stopped running shows as not tested rather than keeping its last pass.
-export const RESULTS_CURRENT_FOR_MS = 3 * 86_400_000;
 
 /**
  * Each control's status at `now`: its checks' latest results since `since` (by default, the last
@@ -72,8 +69,10 @@ export async function controlStatus(now = new Date(), since = new Date(now.getTi
       const r = latest.find((l) => l.check === c.key);
       return r ? [resultView({ id: r.id, runId: r.run_id, check: r.check, status: r.status, summary: r.summary, at: r.at, evidence: r.evidence, evidenceSha256: r.evidence_sha256 })] : [];
     });
-    const exception = exceptions.get(control.id) ?? null;
-    const status = decide(checks, exception);
+    const inForce = exceptions.get(control.id) ?? [];
+    const status = decide(checks, inForce);
+    // The one to name on the console: the first to expire, when the control is excepted.
+    const exception = inForce[0] ?? null;
     return { ...control, status, nothingToCheck: status === "pass" && checks.every((c) => c.nothingToCheck), checks, exception: status === "excepted" ? exception : null };
   });
 }
@@ -89,7 +88,7 @@ export async function statusTrend(days: number, to = new Date()): Promise<TrendP
     WHERE r.started_at >= ${from} AND r.started_at <= ${to}
     GROUP BY r.id, r.started_at, res.control ORDER BY r.started_at`;
   const approved = await db().complianceException.findMany({ where: { approvedAt: { not: null, lte: to }, expiresAt: { gt: from } } });
-  const excused = (control: string, at: Date, failing: string[]) => approved.some((e) => e.control === control && inForceAt(e, at) && excuses(e, failing));
+  const excused = (control: string, at: Date, failing: string[]) => excuses(approved.filter((e) => e.control === control && inForceAt(e, at)), failing);
   const points = new Map<string, TrendPoint>();
   for (const row of rows) {
     const point = points.get(row.run_id) ?? { runId: row.run_id, at: row.started_at, pass: 0, fail: 0, excepted: 0 };

@@ -2,7 +2,7 @@ import "server-only";
 import { createHash } from "node:crypto";
 import Provider, { errors, type Adapter, type AdapterPayload } from "oidc-provider";
 import { pgPool } from "../db/client";
-import { clientMetadata, saveRegisteredClient } from "./clients";
+import { clientMetadata, InitialAccessTokenSpentError, saveRegisteredClient } from "./clients";
 
 // oidc-provider's storage on PostgreSQL: every model it keeps (sessions, interactions, codes,
 // grants, tokens, PAR requests, replay records…) is a row of oidc_models, so a restart or another
@@ -56,14 +56,15 @@ export class PostgresAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     if (this.kind === "Client") {
-      // An initial access token registers one client. It is spent here, once the metadata has
-      // passed every check and just before the client is stored, in one statement: of two
-      // registrations with one token, one gets a client and the other invalid_token.
+      // An initial access token registers one client: spent as the client is stored, once the
+      // metadata has passed every check (of two registrations with one token, one gets invalid_token).
       const token = Provider.ctx?.oidc?.entities.InitialAccessToken;
-      if (token && (await pgPool().query("DELETE FROM oidc_models WHERE kind = 'InitialAccessToken' AND id = $1", [storedTokenId(token.jti)])).rowCount === 0) {
-        throw new errors.InvalidToken("initial access token already used");
+      try {
+        return await saveRegisteredClient(id, payload, token ? storedTokenId(token.jti) : undefined);
+      } catch (error) {
+        if (error instanceof InitialAccessTokenSpentError) throw new errors.InvalidToken("initial access token already used");
+        throw error;
       }
-      return saveRegisteredClient(id, payload);
     }
     if (this.hashed) payload = { ...payload, jti: undefined };
     const json = JSON.stringify(payload);

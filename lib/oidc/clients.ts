@@ -200,14 +200,26 @@ export async function clientSecretMatches(clientId: string, presented: string): 
 }
 
 /** Dynamic registration (RFC 7591) stores its client here; the plaintext secret never is. */
-export async function saveRegisteredClient(id: string, payload: AdapterPayload): Promise<void> {
+export class InitialAccessTokenSpentError extends Error {}
+
+/**
+ * Stores a client the provider registered. `initialAccessTokenId` (its stored id) is spent in the
+ * same transaction: of two registrations with one token, one stores its client and the other
+ * throws InitialAccessTokenSpentError, and a client that fails to store leaves the token unspent.
+ */
+export async function saveRegisteredClient(id: string, payload: AdapterPayload, initialAccessTokenId?: string): Promise<void> {
   const { client_secret: secret, ...metadata } = payload as AdapterPayload & { client_secret?: string };
   const data = {
     name: String(metadata.client_name ?? id).slice(0, 80),
     metadata: metadata as Prisma.InputJsonObject,
     secretHash: secret ? hashSecret(secret) : null,
   };
-  await db().oAuthClient.upsert({ where: { id }, create: { id, source: "registration", ...data }, update: data });
+  await db().$transaction(async (tx) => {
+    if (initialAccessTokenId && (await tx.oidcModel.deleteMany({ where: { kind: "InitialAccessToken", id: initialAccessTokenId } })).count === 0) {
+      throw new InitialAccessTokenSpentError();
+    }
+    await tx.oAuthClient.upsert({ where: { id }, create: { id, source: "registration", ...data }, update: data });
+  });
   await announceChange("oauth_client", id);
 }
 

@@ -267,19 +267,32 @@ describe("runs, evidence and exceptions", () => {
     const run = await db().complianceRun.create({ data: { trigger: "manual" } });
     await db().complianceResult.create({ data: { runId: run.id, control: "CC6.1", check: later.key, status: "fail", summary: "newly failing", evidence: "{}", evidenceSha256: "0".repeat(64) } });
     expect((await statusOf("CC6.1")).status).toBe("fail");
+    // A second exception, approved for the new failure: together they except the control again.
+    const second = await requestException({ ...input, justification: "And this one until the fix ships." }, userContext(requester, null));
+    expect(await approveException(second.id, userContext(approver, null))).toEqual({ ok: true });
+    expect((await listExceptions({ control: "CC6.1" })).find((e) => e.id === second.id)!.checks).toEqual(expect.arrayContaining([later.key]));
+    expect((await statusOf("CC6.1")).status).toBe("excepted");
+    expect(await revokeException(second.id, userContext(approver, null))).toEqual({ ok: true });
     await db().complianceRun.delete({ where: { id: run.id } });
     expect((await statusOf("CC6.1")).status).toBe("excepted");
-    expect((await listExceptions({ control: "CC6.1" })).map((e) => [e.state, e.requestedBy, e.approvedBy])).toEqual([["in_force", requester.email, approver.email]]);
+    expect((await listExceptions({ control: "CC6.1" })).map((e) => [e.state, e.requestedBy, e.approvedBy])).toEqual([["revoked", requester.email, approver.email], ["in_force", requester.email, approver.email]]);
 
     expect(await revokeException(id, userContext(approver, null))).toEqual({ ok: true });
     expect((await statusOf("CC6.1")).status).toBe("fail");
-    expect((await listExceptions())[0]!.state).toBe("revoked");
+    expect((await listExceptions()).find((e) => e.id === id)!.state).toBe("revoked");
 
     expect(exceptionRequestSchema.safeParse({ ...input, expiresAt: new Date(Date.now() - DAY).toISOString() }).success).toBe(false);
     expect(exceptionRequestSchema.safeParse({ ...input, justification: "because" }).success).toBe(false);
     expect(exceptionRequestSchema.safeParse({ ...input, control: "CC9.9" }).success).toBe(false);
-    const actions = (await db().auditEvent.findMany({ where: { type: "compliance", action: { startsWith: "compliance.exception" } }, orderBy: { seq: "asc" } })).map((e) => e.action);
+    const actions = (await db().auditEvent.findMany({ where: { type: "compliance", action: { startsWith: "compliance.exception" }, resourceId: id }, orderBy: { seq: "asc" } })).map((e) => e.action);
     expect(actions).toEqual(["compliance.exception.request", "compliance.exception.approve", "compliance.exception.revoke"]);
+  });
+
+  it("an exception for a control with no failing test is not approved: it would except nothing", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC6.1", justification: "Just in case it fails.", expiresAt: new Date(Date.now() + DAY).toISOString() }), userContext(requester, null));
+    expect(await approveException(id, userContext(approver, null))).toEqual({ ok: false, error: "No test of CC6.1 is failing now: there is nothing to except. Run the tests if you expect one to fail." });
+    expect((await listExceptions())[0]!.state).toBe("pending");
   });
 
   it("a rejected request never counts", async () => {

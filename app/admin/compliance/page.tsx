@@ -58,7 +58,7 @@ export default async function CompliancePage() {
                   </Td>
                   <Td className="align-top"><StatusBadge status={c.status} nothingToCheck={c.nothingToCheck} /></Td>
                   <Td className="align-top text-xs text-slate-600">
-                    {c.checks.length === 0 ? "Not tested yet." : (
+                    {c.checks.length === 0 ? "Not tested in the last 3 days." : (
                       <ul className="space-y-0.5">{c.checks.map((r) => <li key={r.check}><StatusBadge status={r.status} nothingToCheck={r.nothingToCheck} /> {r.summary}</li>)}</ul>
                     )}
                     {c.exception && <p className="mt-1 text-amber-800">Exception until <LocalTime at={c.exception.expiresAt} />: {c.exception.justification}</p>}

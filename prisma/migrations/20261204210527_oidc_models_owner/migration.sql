@@ -6,10 +6,10 @@ ADD COLUMN     "client_id" TEXT;
 UPDATE "oidc_models" SET "account_id" = payload->>'accountId', "client_id" = payload->>'clientId';
 
 -- CreateIndex
-CREATE INDEX "oauth_consents_grant_id_idx" ON "oauth_consents"("grant_id");
+CREATE INDEX IF NOT EXISTS "oauth_consents_grant_id_idx" ON "oauth_consents"("grant_id");
 
 -- CreateIndex
-CREATE INDEX "oidc_models_kind_account_id_client_id_idx" ON "oidc_models"("kind", "account_id", "client_id");
+CREATE INDEX IF NOT EXISTS "oidc_models_kind_account_id_client_id_idx" ON "oidc_models"("kind", "account_id", "client_id");
 
 -- CreateIndex
-CREATE INDEX "oidc_models_kind_client_id_idx" ON "oidc_models"("kind", "client_id");
+CREATE INDEX IF NOT EXISTS "oidc_models_kind_client_id_idx" ON "oidc_models"("kind", "client_id");

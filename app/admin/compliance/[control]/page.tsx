@@ -50,7 +50,7 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
                   <div className="flex flex-wrap items-baseline gap-2">
                     <StatusBadge status={latest?.status ?? "not_tested"} nothingToCheck={latest?.nothingToCheck} />
                     <span className="font-medium">{check.title}</span>
-                    <span className="text-slate-500">{latest ? <>{latest.summary} (<LocalTime at={latest.at} />)</> : "Not tested yet."}</span>
+                    <span className="text-slate-500">{latest ? <>{latest.summary} (<LocalTime at={latest.at} />)</> : "Not tested in the last 3 days."}</span>
                   </div>
                   {latest && <FindingsList findings={latest.findings} openable={openable} />}
                 </li>
