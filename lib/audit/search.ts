@@ -130,15 +130,28 @@ export const AUDIT_PAGE_SIZE = 50;
 
 /** Newest first; `before` is the keyset cursor (a sequence number). */
 export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint, { firstWindow = FIRST_WINDOW } = {}) {
-  const where = await filterClause(filters);
+  // An IP range is matched per address (see newestMatches), the other filters as a WHERE clause.
+  const { ip, ...others } = filters;
+  const ipRange = ip?.includes("/") ? ipFilterHashes(ip) : null;
+  const where = await filterClause(ipRange ? others : filters);
   const wanted = AUDIT_PAGE_SIZE + 1;
-  const events = filters.q ? await pageInWindows(where, before, wanted, firstWindow) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted);
+  const events = filters.q ? await pageInWindows(where, before, wanted, firstWindow, ipRange) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted, ipRange);
   const page = events.slice(0, AUDIT_PAGE_SIZE).map(revealEvent);
   return { events: page, nextBefore: events.length > AUDIT_PAGE_SIZE ? page.at(-1)!.seq : null };
 }
 
-async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number): Promise<StoredEvent[]> {
-  return (await selectEvents(Prisma.sql`${where} ${range}`, "desc", limit)).map(parseStoredEvent);
+/**
+ * The newest `limit` events matching `where` within `range`. With an IP range (its addresses'
+ * blind indexes), PostgreSQL would walk the table newest first testing every row against thousands
+ * of hashes (most ranges match few events: 0.8 s at a million events); instead each address's
+ * newest matches come from its (ip_hash, seq) index, and the newest of those are the page.
+ */
+async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number, ipRange: string[] | null = null): Promise<StoredEvent[]> {
+  const condition = ipRange
+    ? Prisma.sql`AND audit_events.seq IN (SELECT newest.seq FROM unnest(${ipRange}::text[]) AS address(hash)
+        CROSS JOIN LATERAL (SELECT seq FROM audit_events WHERE ip_hash = address.hash ${where} ${range} ORDER BY seq DESC LIMIT ${limit}) newest)`
+    : Prisma.sql`${where} ${range}`;
+  return (await selectEvents(condition, "desc", limit)).map(parseStoredEvent);
 }
 
 // The full-text index cannot hand out matches newest first, so PostgreSQL would fetch and sort
@@ -147,14 +160,14 @@ async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number
 // until it is full: a common word fills it in the first window, a rare one has few matches to fetch.
 const FIRST_WINDOW = BigInt(50_000);
 
-async function pageInWindows(where: Prisma.Sql, before: bigint | undefined, wanted: number, firstWindow: bigint): Promise<StoredEvent[]> {
+async function pageInWindows(where: Prisma.Sql, before: bigint | undefined, wanted: number, firstWindow: bigint, ipRange: string[] | null): Promise<StoredEvent[]> {
   // The chain head holds the newest sequence number (Prisma's aggregate would scan the table for it).
   let upper = before ?? (await readChainHead()).seq + BigInt(1);
   const found: StoredEvent[] = [];
   // A window of at least one event, so the loop always moves down (tests pass tiny windows).
   for (let size = firstWindow > BigInt(0) ? firstWindow : BigInt(1); upper > BigInt(0) && found.length < wanted; size *= BigInt(4)) {
     const lower = upper > size ? upper - size : BigInt(0);
-    found.push(...(await newestMatches(where, Prisma.sql`AND seq >= ${lower} AND seq < ${upper}`, wanted - found.length)));
+    found.push(...(await newestMatches(where, Prisma.sql`AND seq >= ${lower} AND seq < ${upper}`, wanted - found.length, ipRange)));
     upper = lower;
   }
   return found;

@@ -85,6 +85,16 @@ describe("audit search", () => {
     expect(await seqs("2001:db8::/116")).toEqual(["2001:db8::fff", "2001:db8::1"]);
     // The filter as applied (what an export's manifest names) is the canonical network.
     expect(filters({ ip: "203.0.113.200/24" }).ip).toBe("203.0.113.0/24");
+    // Together with other filters, and paged by keyset without skipping or repeating.
+    for (let i = 0; i < AUDIT_PAGE_SIZE + 10; i++) await signIn(`203.0.113.${1 + (i % 50)}`);
+    const first = await searchAuditEvents(filters({ ip: "203.0.113.0/24" }));
+    const second = await searchAuditEvents(filters({ ip: "203.0.113.0/24" }), BigInt(first.nextBefore!));
+    const paged = [...first.events, ...second.events].map((e) => e.seq);
+    expect(paged).toHaveLength(AUDIT_PAGE_SIZE + 10 + 3);
+    expect(new Set(paged).size).toBe(paged.length);
+    expect(paged).toEqual([...paged].sort((a, b) => Number(b) - Number(a)));
+    expect((await searchAuditEvents(filters({ ip: "203.0.113.0/24", outcome: "success" }))).events).toEqual([]);
+    expect((await searchAuditEvents(filters({ ip: "203.0.113.0/24", q: "auth.sign_in" }))).events.length).toBe(AUDIT_PAGE_SIZE);
 
     for (const ip of ["203.0.113", "not an address", "203.0.113.0/19", "2001:db8::/64", "203.0.113.0/33"]) {
       const parsed = auditFiltersSchema.safeParse({ ip });
