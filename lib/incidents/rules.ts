@@ -60,8 +60,8 @@ export const RULES = {
     params: z.object({}),
   },
   refresh_token_reuse: {
-    label: "Refresh token reuse",
-    description: "A spent refresh token came back: someone holds a copy (the provider revoked the grant).",
+    label: "Refresh token or code reuse",
+    description: "A spent refresh token or authorization code came back: someone holds a copy (the provider revoked the grant).",
     type: "token_theft",
     severity: "high",
     params: z.object({}),
@@ -153,9 +153,10 @@ export async function evaluate(event: DetectionEvent, settings: RuleSettings, lo
       }));
     }
   }
-  if (on("refresh_token_reuse") && event.action === "oauth.refresh_token.reuse") {
+  if (on("refresh_token_reuse") && (event.action === "oauth.refresh_token.reuse" || event.action === "oauth.authorization_code.reuse")) {
     const clientId = event.metadata.clientId ?? event.resourceId;
-    alerts.push(draft("refresh_token_reuse", `A spent refresh token of client ${String(clientId)} was presented again`, event.actorType === "user" ? event.actorId : null, {
+    const what = event.action === "oauth.refresh_token.reuse" ? "refresh token" : "authorization code";
+    alerts.push(draft("refresh_token_reuse", `A spent ${what} of client ${String(clientId)} was presented again`, event.actorType === "user" ? event.actorId : null, {
       indicators: [...userIndicator(event.actorType === "user" ? event.actorId : null), ...ipIndicator(event.ip), ...clientIndicator(clientId)],
       details: { clientId, grantRevoked: event.metadata.grantRevoked ?? null, auditSeq: event.seq },
     }));

@@ -186,6 +186,17 @@ describe("playbooks", () => {
     expect(await db().session.findFirst({ where: { userId: user.id } })).toMatchObject({ endReason: "incident_response" });
   });
 
+  it("a reused authorization code raises the same token-theft alert as a reused refresh token", async () => {
+    await recordAuditEvent({
+      type: "security", action: "oauth.authorization_code.reuse", outcome: "blocked", actor: { type: "client", id: "app", label: null }, client: { ip: "198.51.100.78" },
+      resource: { type: "oauth_client", id: "app" }, metadata: { clientId: "app", grantRevoked: true },
+    });
+    await runDetection();
+    const incident = await db().incident.findFirstOrThrow({ include: { alerts: true } });
+    expect(incident.type).toBe("token_theft");
+    expect(incident.alerts.map((a) => a.summary)).toEqual(["A spent authorization code of client app was presented again"]);
+  });
+
   it("a failed critical step stops the run; a dry run changes nothing", async () => {
     const pb = await playbook("Escalate", "account_takeover", [
       { kind: "notify", critical: true, channel: "missing-channel" },
