@@ -4,7 +4,7 @@ import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { userEmails } from "../auth/users";
 import { CONTROL_IDS } from "./catalog";
-import { RESULTS_CURRENT_FOR_MS } from "./runs";
+import { latestResults, RESULTS_CURRENT_FOR_MS } from "./runs";
 
 // Exceptions: a failing control's risk accepted for a while. Two people are involved: one admin
 // requests (with a justification and an expiry), another approves; only then does it count, and it
@@ -86,13 +86,10 @@ export async function exceptionsInForce(now: Date): Promise<Map<string, Exceptio
 export const excuses = (exceptions: readonly { checks: readonly string[] }[], failing: readonly string[]) =>
   failing.every((check) => exceptions.some((e) => e.checks.includes(check)));
 
-/** The control's tests whose latest current result at `now` is not a pass. */
+/** The control's tests whose latest current result at `now` is not a pass (as its status counts them). */
 async function failingChecks(control: string, now: Date): Promise<string[]> {
-  const since = new Date(now.getTime() - RESULTS_CURRENT_FOR_MS);
-  const rows = await db().$queryRaw<{ check: string }[]>`
-    SELECT "check" FROM (SELECT DISTINCT ON ("check") "check", status FROM compliance_results WHERE control = ${control} AND at <= ${now} AND at >= ${since} ORDER BY "check", at DESC) latest
-    WHERE status <> 'pass' ORDER BY "check"`;
-  return rows.map((r) => r.check);
+  const latest = await latestResults(now, new Date(now.getTime() - RESULTS_CURRENT_FOR_MS), control);
+  return latest.filter((r) => r.status !== "pass").map((r) => r.check).sort();
 }
 
 const actorId = (ctx: AuditContext) => (ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null);

@@ -1,7 +1,7 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import { db } from "../db/client";
+import { db, Prisma } from "../db/client";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { CHECKS, type CheckOutcome } from "./checks";
 import { everyHour } from "../util/hourly";
@@ -44,6 +44,18 @@ export async function runControlTests(trigger: "schedule" | "manual", ctx: Audit
 // The tests run daily: a result older than this says nothing about the control now, so a control
 // whose tests stopped running shows as not tested rather than keeping its last pass.
 export const RESULTS_CURRENT_FOR_MS = 3 * 86_400_000;
+
+export type LatestResult = { id: string; runId: string; check: string; status: string; summary: string; at: Date; evidence: string; evidenceSha256: string };
+
+/** Each test's latest result between `since` and `now` (of one control, if named): what a control's status goes by. */
+export async function latestResults(now: Date, since: Date, control?: string): Promise<LatestResult[]> {
+  const ofControl = control ? Prisma.sql`AND control = ${control}` : Prisma.empty;
+  // Found by id first, so that only the latest results' evidence is read.
+  return db().$queryRaw<LatestResult[]>`
+    SELECT r.id, r.run_id AS "runId", r."check", r.status, r.summary, r.at, r.evidence, r.evidence_sha256 AS "evidenceSha256"
+    FROM (SELECT DISTINCT ON ("check") id FROM compliance_results WHERE at <= ${now} AND at >= ${since} ${ofControl} ORDER BY "check", at DESC) latest
+    JOIN compliance_results r ON r.id = latest.id`;
+}
 
 /**
  * Runs the control tests daily. Every instance checks hourly and runs only when no run has started

@@ -3,7 +3,7 @@ import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
 import { CHECKS, checkTitle, type Finding } from "./checks";
 import { excuses, exceptionsInForce, inForceAt, type ExceptionInForce } from "./exceptions";
-import { RESULTS_CURRENT_FOR_MS } from "./runs";
+import { latestResults, RESULTS_CURRENT_FOR_MS, type LatestResult } from "./runs";
 import { parseJsonOrNull } from "../util/json";
 
 // What the controls' status is, now or at any past moment, and how it went over time.
@@ -27,10 +27,9 @@ export type CheckResultView = {
   findings: Finding[];
 };
 
-type StoredResult = { id: string; runId: string; check: string; status: string; summary: string; at: Date; evidence: string; evidenceSha256: string };
 
 /** A stored result as people read it: evidence is canonical JSON of { check, control, at, data, nothingToCheck? } (runs.ts). */
-function resultView({ evidence, ...r }: StoredResult): CheckResultView {
+function resultView({ evidence, ...r }: LatestResult): CheckResultView {
   const stored = parseJsonOrNull(evidence) as { at?: unknown; data?: unknown; nothingToCheck?: unknown } | null;
   const data = stored?.data && typeof stored.data === "object" ? (stored.data as Record<string, unknown>) : {};
   const findings = CHECKS.find((c) => c.key === r.check)?.findings?.({ at: String(stored?.at ?? r.at.toISOString()), data }) ?? [];
@@ -58,16 +57,12 @@ function decide(results: { check: string; status: string }[], exceptions: Except
  * RESULTS_CURRENT_FOR_MS; a report passes its period's start), and an exception in force for a failing one.
  */
 export async function controlStatus(now = new Date(), since = new Date(now.getTime() - RESULTS_CURRENT_FOR_MS)): Promise<ControlState[]> {
-  // The latest result of each check, found by id first so that only their evidence is read.
-  const latest = await db().$queryRaw<{ id: string; run_id: string; check: string; status: string; summary: string; at: Date; evidence: string; evidence_sha256: string }[]>`
-    SELECT r.id, r.run_id, r."check", r.status, r.summary, r.at, r.evidence, r.evidence_sha256
-    FROM (SELECT DISTINCT ON ("check") id FROM compliance_results WHERE at <= ${now} AND at >= ${since} ORDER BY "check", at DESC) latest
-    JOIN compliance_results r ON r.id = latest.id`;
+  const latest = await latestResults(now, since);
   const exceptions = await exceptionsInForce(now);
   return CONTROLS.map((control) => {
     const checks = CHECKS.filter((c) => c.control === control.id).flatMap((c) => {
       const r = latest.find((l) => l.check === c.key);
-      return r ? [resultView({ id: r.id, runId: r.run_id, check: r.check, status: r.status, summary: r.summary, at: r.at, evidence: r.evidence, evidenceSha256: r.evidence_sha256 })] : [];
+      return r ? [resultView(r)] : [];
     });
     const inForce = exceptions.get(control.id) ?? [];
     const status = decide(checks, inForce);
