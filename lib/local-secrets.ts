@@ -25,12 +25,20 @@ export function generateSecrets(): Secrets {
   return { AUTH_SECRET: randomBytes(32).toString("base64url"), ...generateKeyEnv() };
 }
 
-/** Fills any secret missing from the environment from secrets.json, creating or extending it. */
+/**
+ * Fills any secret missing from the environment from secrets.json, creating or extending it. A
+ * secret the environment supplies is what the data was written with, so the file keeps that one
+ * (not a generated one that would silently take over, unable to read anything, should the variable
+ * be dropped later); an environment value that differs from the file's is warned about.
+ */
 export function applyLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): void {
   const file = secretsFile(dataDir);
   const stored: Partial<Secrets> = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
-  const complete = { ...generateSecrets(), ...stored };
+  const supplied = Object.fromEntries(SECRET_VARIABLES.filter((name) => env[name]).map((name) => [name, env[name]!]));
+  const complete = { ...generateSecrets(), ...supplied, ...stored };
   if (SECRET_VARIABLES.some((name) => !stored[name])) writeSecrets(file, complete);
+  const differing = SECRET_VARIABLES.filter((name) => stored[name] && env[name] && env[name] !== stored[name]);
+  if (differing.length) console.warn(`${differing.join(", ")} from the environment differ from ${file}: the environment's are used.`);
   // process.env turns an assigned undefined into the string "undefined": set only what there is.
   for (const name of [...SECRET_VARIABLES, ...OPTIONAL_VARIABLES]) if (complete[name] !== undefined) env[name] ??= complete[name];
 }

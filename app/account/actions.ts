@@ -49,6 +49,7 @@ export const reportSignInAction = guardedAction("signed-in", z.object({ attemptI
   const result = await reportUnrecognizedSignIn(user.id, attemptId, ctx);
   revalidatePath("/account/security");
   if (!result) return { ok: false, message: "That sign-in is not in your activity." };
+  if (result.alreadyReported) return { ok: true, message: "You reported this sign-in already; your security team has it." };
   return {
     ok: true,
     message: result.sessionEnded

@@ -92,7 +92,7 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
         expectedSeq = Number(first.seq);
         if (first.seq !== "1") {
           const anchor = bySeq.get(String(expectedSeq - 1));
-          if (anchor?.reason !== "purge") return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
+          if (!anchor || !signedAsPurge(anchor)) return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
           expectedPrev = anchor.hash;
         }
         const purged = purgedPeriodProblem(periods, checkpoints, BigInt(first.seq), Date.parse(first.at));
@@ -159,6 +159,16 @@ export function checkpointProblem(cp: Checkpoint, headSeq: bigint): string | nul
   // A checkpoint is written with (or after) its event, so the head cannot be behind it.
   if (cp.seq > headSeq) return `checkpoint at ${cp.seq} is beyond the chain head (${headSeq}): events were removed from the end`;
   return null;
+}
+
+/**
+ * Does the checkpoint's signature say a purge wrote it? Only then may it stand in for the purged
+ * events before it. The old form of the statement signed no reason: such a checkpoint vouches for
+ * its event, never for a purge (its stored reason could have been changed).
+ */
+export function signedAsPurge(cp: Checkpoint): boolean {
+  const key = trustedSigningKey(cp.keyId);
+  return !!key && cp.reason === "purge" && verifyDetached(checkpointStatement(cp.seq, cp.hash, "purge"), cp.signature, key.publicKey);
 }
 
 /**

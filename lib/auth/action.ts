@@ -1,10 +1,12 @@
 import "server-only";
 import { headers } from "next/headers";
-import { redirect } from "next/navigation";
+import { randomUUID } from "node:crypto";
+import { redirect, unstable_rethrow } from "next/navigation";
 import { z } from "zod";
 import { requestContext } from "../http/request-context";
 import { currentPendingSignIn, currentUser, hasFreshMfa, type CurrentUser } from "./current";
 import { hasFreshPassword } from "./session-user";
+import { endSession } from "./sessions";
 import { hasSecondFactor, secondFactors } from "../mfa";
 import { userContext, type AuditContext } from "../audit/context";
 import { checkAccess, type ConsoleAccess } from "./access";
@@ -57,6 +59,8 @@ export function formDataToObject(formData: FormData): Record<string, FormDataEnt
   const result: Record<string, FormDataEntryValue | FormDataEntryValue[]> = {};
   for (const key of new Set(formData.keys())) {
     if (key.startsWith("$ACTION")) continue; // Next's own fields
+    // "__proto__" would set the object's prototype (a File's getters then answer for "name"…).
+    if (key === "__proto__") continue;
     const values = formData.getAll(key);
     result[key] = values.length > 1 ? values : values[0]!;
   }
@@ -104,14 +108,43 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     }
     const client = await requestContext();
     const ctx: AuditContext = user ? userContext(user, client) : { actor: { type: "user", id: null, label: null }, client };
-    const result = await (handler as Handler<S, CurrentUser | null>)(parsed.data, user, ctx);
-    return result.ok === false ? { values: echoValues(formData), ...result } : result;
+    let result: ActionState;
+    try {
+      result = await (handler as Handler<S, CurrentUser | null>)(parsed.data, user, ctx);
+    } catch (error) {
+      unstable_rethrow(error); // redirect() and notFound() are Next's control flow, not failures
+      return { ok: false, message: failureMessage(error), values: echoValues(formData) };
+    }
+    if (result.ok !== false) return result;
+    // Field errors are shown beside their fields; the message is what screen readers announce.
+    const message = result.message ?? (result.fieldErrors ? "Check the highlighted fields." : undefined);
+    return { values: echoValues(formData), ...result, message };
   };
+}
+
+/**
+ * An unexpected failure (the database gone, a bug): the form keeps what was typed and says so,
+ * with a reference that finds the log line. Only the error's kind and first line are logged:
+ * a database error's later lines may quote the values sent, secrets included.
+ */
+function failureMessage(error: unknown): string {
+  const reference = randomUUID().slice(0, 8);
+  const code = typeof error === "object" && error !== null && "code" in error ? ` ${String(error.code)}` : "";
+  const summary = error instanceof Error ? `${error.name}${code}: ${error.message.split("\n")[0]!.slice(0, 200)}` : typeof error;
+  console.error(`[action] failed, reference ${reference}: ${summary}`);
+  return `Something failed on our side, and this may not have been done. Try again; if it keeps failing, give your administrator the reference ${reference}.`;
 }
 
 async function enrollingUser(): Promise<CurrentUser | null> {
   const pending = await currentPendingSignIn();
-  return pending?.stage === "enrollment_required" ? pending : null;
+  if (pending?.stage !== "enrollment_required") return null;
+  // The account got a second factor since this password-only sign-in began (its owner, from another
+  // session): it must now pass that factor, not enroll one of its own around it.
+  if (hasSecondFactor(await secondFactors(pending.id))) {
+    await endSession(pending.id, pending.sessionId, "factor_enrolled_elsewhere", userContext(pending, await requestContext()));
+    return null;
+  }
+  return pending;
 }
 
 // A user with a second factor proves it is them with it; one without has only the password.

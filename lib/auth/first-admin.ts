@@ -39,21 +39,29 @@ export type RedeemResult =
   | { ok: false; reason: "invalid_token" | "admin_exists" | "email_taken" }
   | { ok: false; reason: "unacceptable_password"; message: string };
 
-/** Creates the first admin with the token, marking it used in the same step so it works once. */
+/**
+ * Creates the first admin with the token. The token is spent first, and with it every other
+ * setup link (several starts without an admin each print one): two links redeemed at once cannot
+ * make two admins. If no admin results, the token is usable again.
+ */
 export async function redeemSetupToken(token: string, admin: Omit<NewUser, "roles">, ctx: AuditContext, now = new Date()): Promise<RedeemResult> {
-  if (await hasAdmin()) return { ok: false, reason: "admin_exists" };
-  const { count } = await db().setupToken.updateMany({
-    where: { tokenHash: hashToken(token), usedAt: null, expiresAt: { gt: now } },
-    data: { usedAt: now },
+  const spent = await db().$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('gatehouse.first_admin'))`;
+    if ((await tx.user.count({ where: { roles: { has: "admin" } } })) > 0) return "admin_exists" as const;
+    const { count } = await tx.setupToken.updateMany({ where: { tokenHash: hashToken(token), usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
+    if (count !== 1) return "invalid_token" as const;
+    await tx.setupToken.updateMany({ where: { usedAt: null }, data: { usedAt: now } });
+    return "spent" as const;
   });
-  if (count !== 1) return { ok: false, reason: "invalid_token" };
+  if (spent !== "spent") return { ok: false, reason: spent };
+  const reopen = () => db().setupToken.updateMany({ where: { tokenHash: hashToken(token) }, data: { usedAt: null } });
   try {
     const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } }, null);
     return { ok: true, userId: user.id };
   } catch (error) {
+    // Nothing was created: the link stays usable for another address or password (or a retry).
+    await reopen();
     if (!(error instanceof EmailTakenError || error instanceof PasswordRefusedError)) throw error;
-    // Nothing was created: the link stays usable for another address or password.
-    await db().setupToken.updateMany({ where: { tokenHash: hashToken(token) }, data: { usedAt: null } });
     return error instanceof PasswordRefusedError ? { ok: false, reason: "unacceptable_password", message: error.message } : { ok: false, reason: "email_taken" };
   }
 }

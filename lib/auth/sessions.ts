@@ -19,7 +19,9 @@ export type SessionEndReason =
   | "password_guessing"
   | "idle_timeout"
   | "password_distrusted"
-  | "account_locked";
+  | "account_locked"
+  // A sign-in waiting to enroll a first factor, when the account got one meanwhile (lib/auth/action.ts).
+  | "factor_enrolled_elsewhere";
 
 /**
  * Ends that take a sign-in back rather than close it: the apps let in from that browser can no
@@ -234,10 +236,10 @@ export async function sessionAuthentication(sessionId: string): Promise<{ authTi
 }
 
 /** "This wasn't me" about one of the user's sign-ins: a security event, its session ended, its device no longer trusted. */
-export async function reportUnrecognizedSignIn(userId: string, attemptId: string, ctx: AuditContext): Promise<{ sessionEnded: boolean } | null> {
+export async function reportUnrecognizedSignIn(userId: string, attemptId: string, ctx: AuditContext): Promise<{ sessionEnded: boolean; alreadyReported: boolean } | null> {
   const reported = await reportSignIn(userId, attemptId, ctx);
   if (!reported) return null;
   const sessionEnded = reported.sessionId ? await endSession(userId, reported.sessionId, "reported_by_user", ctx) : false;
   if (reported.deviceId) await revokeDeviceTrust(userId, reported.deviceId, ctx);
-  return { sessionEnded };
+  return { sessionEnded, alreadyReported: reported.alreadyReported };
 }

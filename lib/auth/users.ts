@@ -81,21 +81,25 @@ async function requireAcceptablePassword(password: string, owner: PasswordOwner,
   throw new PasswordRefusedError(screening);
 }
 
-export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null) {
+/**
+ * `temporaryPassword`: the admin chose the password, so the user must replace it at the first
+ * sign-in (the console's default); the first admin's own is not.
+ */
+export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null, { temporaryPassword = false } = {}) {
   checkGrant(granter, null, input.roles);
   await requireAcceptablePassword(input.password, input, ctx, "user.create", { id: null, email: input.email });
   const hash = await hashPassword(input.password);
   let user;
   try {
     user = await db().user.create({
-      data: { email: input.email, name: input.name, roles: input.roles, password: { create: { hash } } },
+      data: { email: input.email, name: input.name, roles: input.roles, password: { create: { hash } }, passwordResetRequiredAt: temporaryPassword ? new Date() : null },
       select: { id: true, email: true, name: true, roles: true },
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new EmailTakenError();
     throw error;
   }
-  await audit(ctx, { type: "admin", action: "user.create", outcome: "success", resource: { type: "user", id: user.id }, metadata: { email: user.email, roles: user.roles } });
+  await audit(ctx, { type: "admin", action: "user.create", outcome: "success", resource: { type: "user", id: user.id }, metadata: { email: user.email, roles: user.roles, temporaryPassword } });
   return user;
 }
 
@@ -221,17 +225,23 @@ async function existingUser(tx: Tx, userId: string) {
 
 type Tx = Prisma.TransactionClient;
 
-// Serializable, so two admins demoting each other at the same moment cannot both succeed.
-async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>): Promise<T> {
-  return db().$transaction(
-    async (tx) => {
-      const result = await change(tx);
-      const admins = await tx.user.count({ where: { roles: { has: "admin" }, disabledAt: null } });
-      if (admins === 0) throw new LastAdminError();
-      return result;
-    },
-    { isolationLevel: Prisma.TransactionIsolationLevel.Serializable },
-  );
+// Serializable, so two admins demoting each other at the same moment cannot both succeed. The one
+// PostgreSQL cancels (a serialization failure, P2034) is run again: it then sees the other's change.
+async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+  try {
+    return await db().$transaction(
+      async (tx) => {
+        const result = await change(tx);
+        const admins = await tx.user.count({ where: { roles: { has: "admin" }, disabledAt: null } });
+        if (admins === 0) throw new LastAdminError();
+        return result;
+      },
+      { isolationLevel: Prisma.TransactionIsolationLevel.Serializable },
+    );
+  } catch (error) {
+    if (attempts > 1 && error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2034") return keepingAnAdmin(change, attempts - 1);
+    throw error;
+  }
 }
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {

@@ -27,6 +27,9 @@ export function parseEncryptionKeys(value: string): KeyRing["encryption"] {
     if (!id || !key || !/^[\w-]{1,32}$/.test(id)) throw new Error("GATEHOUSE_ENCRYPTION_KEYS must look like kid:base64key[,kid:base64key]");
     return [id, decodeKey(key, `Encryption key ${id}`)] as const;
   });
+  // Two keys under one id: values written under the first would be read with the last, and fail.
+  const repeated = entries.map(([id]) => id).find((id, i, ids) => ids.indexOf(id) !== i);
+  if (repeated) throw new Error(`GATEHOUSE_ENCRYPTION_KEYS names the key id ${repeated} twice: give each key its own id`);
   return { current: { id: entries[0]![0], key: entries[0]![1] }, byId: new Map(entries) };
 }
 
@@ -95,7 +98,8 @@ export function loadKeyRing(env: NodeJS.ProcessEnv = process.env): KeyRing {
 
 /** Fresh values for every key variable (quick start, tests, `npm run keys:generate`). */
 export function generateKeyEnv(): Record<"GATEHOUSE_ENCRYPTION_KEYS" | "GATEHOUSE_INDEX_KEY" | "GATEHOUSE_SIGNING_KEY", string> {
-  const kid = `k${new Date().toISOString().slice(0, 10).replaceAll("-", "")}`;
+  // The date says when; the random part keeps two keys made the same day apart.
+  const kid = `k${new Date().toISOString().slice(0, 10).replaceAll("-", "")}-${randomBytes(3).toString("hex")}`;
   return {
     GATEHOUSE_ENCRYPTION_KEYS: `${kid}:${randomBytes(32).toString("base64url")}`,
     GATEHOUSE_INDEX_KEY: randomBytes(32).toString("base64url"),

@@ -1,5 +1,6 @@
-// Server action calls (POST with a Next-Action header) whose envelope Next.js cannot decode make it
-// answer 500: a body over the limit, or a reply that is not React's encoding. Checked first, in
+// Server action calls (POST with a Next-Action header, or a multipart form posted to a page) whose
+// envelope Next.js cannot decode make it answer 500: a body over the limit, a form it cannot parse,
+// or arguments that are not React's encoding. Checked first, in
 // proxy.ts, so that hostile input gets a 413 or 400 instead. Not "server-only": the proxy runs it.
 import { problem, TOO_LARGE } from "./problem";
 
@@ -8,9 +9,13 @@ export const ACTION_BODY_LIMIT_BYTES = 64 * 1024;
 
 const refuse = (status: 400 | 413, description: string) => problem(status, status === 413 ? TOO_LARGE : "invalid_request", description);
 
+/** Next.js refuses longer argument lists with a 500 (SERVER_ACTION_ARGS_LIMIT in its action handler). */
+const MAX_ARGUMENTS = 1000;
+
 const isArgumentList = (text: string) => {
   try {
-    return Array.isArray(JSON.parse(text));
+    const args: unknown = JSON.parse(text);
+    return Array.isArray(args) && args.length <= MAX_ARGUMENTS;
   } catch {
     return false;
   }
@@ -18,17 +23,24 @@ const isArgumentList = (text: string) => {
 
 /** The refusal for a malformed server action call, or null when it may go on to Next.js. */
 export async function actionEnvelopeProblem(request: Request): Promise<Response | null> {
-  if (request.method !== "POST" || !request.headers.has("next-action")) return null;
+  if (request.method !== "POST") return null;
+  const type = request.headers.get("content-type") ?? "";
+  const fetchCall = request.headers.has("next-action");
+  // Without the header, Next.js still reads any multipart POST to a page as a form posted before
+  // the page's script ran (the route handlers under /api read their own bodies).
+  const formPost = !fetchCall && type.startsWith("multipart/form-data") && !new URL(request.url).pathname.startsWith("/api/");
+  if (!fetchCall && !formPost) return null;
   const tooLarge = `A form is limited to ${ACTION_BODY_LIMIT_BYTES / 1024} KB.`;
   if (Number(request.headers.get("content-length") ?? 0) > ACTION_BODY_LIMIT_BYTES) return refuse(413, tooLarge);
   const body = await request.clone().arrayBuffer();
   if (body.byteLength > ACTION_BODY_LIMIT_BYTES) return refuse(413, tooLarge);
-  const type = request.headers.get("content-type") ?? "";
   // React sends the arguments as JSON text, or as multipart with the JSON list in field "0".
   let args: FormDataEntryValue | null = null;
   if (type.startsWith("multipart/form-data")) {
     try {
-      args = (await new Response(body, { headers: { "content-type": type } }).formData()).get("0");
+      const form = await new Response(body, { headers: { "content-type": type } }).formData();
+      if (formPost) return null;
+      args = form.get("0");
     } catch {
       return refuse(400, "The form data could not be read.");
     }

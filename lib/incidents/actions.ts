@@ -24,16 +24,22 @@ export type IncidentTargets = {
 
 export type ActionResult = { status: "ok" | "skipped" | "failed"; detail: string; data?: Record<string, unknown> };
 
-export async function incidentTargets(incidentId: string): Promise<IncidentTargets | null> {
+/**
+ * Whom and what a response acts on: the incident's users and IPs, or, for a playbook run started
+ * by an alert (`alertId`), that alert's own user and IP.
+ */
+export async function incidentTargets(incidentId: string, alertId: string | null = null): Promise<IncidentTargets | null> {
   const incident = await db().incident.findUnique({ where: { id: incidentId }, include: { indicators: true } });
   if (!incident) return null;
-  const userIds = incident.indicators.filter((i) => i.kind === "user").map((i) => i.value);
+  const alert = alertId ? await db().alert.findUnique({ where: { id: alertId }, select: { userId: true, ipAddress: true } }) : null;
+  const userIds = alertId ? [alert?.userId].filter((id): id is string => !!id) : incident.indicators.filter((i) => i.kind === "user").map((i) => i.value);
+  const ips = alertId ? [alert?.ipAddress].filter((ip): ip is string => !!ip) : incident.indicators.filter((i) => i.kind === "ip").map((i) => i.value);
   const emails = await userEmails(userIds);
   const users = userIds.flatMap((id) => (emails.has(id) ? [{ id, email: emails.get(id)! }] : []));
   return {
     incident: { id: incident.id, number: incident.number, title: incident.title, type: incident.type, severity: incident.severity, status: incident.status },
     users,
-    ips: incident.indicators.filter((i) => i.kind === "ip").map((i) => i.value),
+    ips,
   };
 }
 
@@ -42,11 +48,13 @@ const emails = (t: IncidentTargets) => t.users.map((u) => u.email).join(", ");
 
 /**
  * The CIDR a block covers: the address itself (an IPv6 address's /64, which its holder can rotate
- * through at will, as per-IP limits count it), or its /24 (IPv4) or /48 (IPv6) network.
+ * through at will, as per-IP limits count it), or its /24 (IPv4) or /48 (IPv6) network. An alert
+ * may name a range already (stuffing counted per /64): the block is never narrower than it.
  */
 export function blockRange(ip: string, scope: "ip" | "network"): string {
-  const address = ipaddr.process(ip);
-  const bits = address.kind() === "ipv4" ? (scope === "ip" ? 32 : 24) : scope === "ip" ? 64 : 48;
+  const [text, prefix] = ip.split("/");
+  const address = ipaddr.process(text!);
+  const bits = Math.min(prefix === undefined ? Number.POSITIVE_INFINITY : Number(prefix), address.kind() === "ipv4" ? (scope === "ip" ? 32 : 24) : scope === "ip" ? 64 : 48);
   const network = address.kind() === "ipv4" ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
   return `${network.toString()}/${bits}`;
 }
@@ -94,8 +102,11 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       if (!targets.users.length) return noUsers();
       if (dryRun) return { status: "ok", detail: `Would lock ${emails(targets)} for ${step.minutes} min.` };
       const until = new Date(Date.now() + step.minutes * 60_000);
-      for (const u of targets.users) await lockAccount(u, until, ctx);
-      await auditOnIncident(ctx, "account.lockout", targets, { reason, until: until.toISOString() });
+      for (const u of targets.users) {
+        await lockAccount(u, until, ctx);
+        // On the user's own trail, as every other lockout is: a search for the account finds it.
+        await audit(ctx, { type: "security", action: "account.lockout", outcome: "success", resource: { type: "user", id: u.id }, metadata: { email: u.email, incident: ref(targets), reason, until: until.toISOString() } });
+      }
       return { status: "ok", detail: `Locked ${emails(targets)} until ${until.toISOString()}.`, data: { until: until.toISOString() } };
     }
     case "require_password_reset": {

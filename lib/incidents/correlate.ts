@@ -9,22 +9,23 @@ import { RULES, type AlertDraft } from "./rules";
 // same audit event (after a crash) raises nothing twice: (rule, source_seq) is unique.
 
 /** `alreadyRaised`: this event raised it before (read again after a crash); what follows an alert is still due. */
-export type RaisedAlert = { incidentId: string; opened: boolean; alreadyRaised: boolean } | null;
+export type RaisedAlert = { alertId: string; incidentId: string; opened: boolean; alreadyRaised: boolean } | null;
 
 export async function raiseAlert(draft: AlertDraft, sourceSeq: bigint, at: Date, joinWindowMinutes: number): Promise<RaisedAlert> {
-  const existing = await db().alert.findUnique({ where: { rule_sourceSeq: { rule: draft.rule, sourceSeq } }, select: { incidentId: true } });
-  if (existing) return { incidentId: existing.incidentId, opened: false, alreadyRaised: true };
+  const existing = await db().alert.findUnique({ where: { rule_sourceSeq: { rule: draft.rule, sourceSeq } }, select: { id: true, incidentId: true } });
+  if (existing) return { alertId: existing.id, incidentId: existing.incidentId, opened: false, alreadyRaised: true };
   if (draft.aggregateByIp && draft.ip && (await addToRecentAlert(draft, sourceSeq, at))) return null;
 
-  const joinable = await joinableIncident(draft.indicators, new Date(at.getTime() - joinWindowMinutes * 60_000));
+  const joinable = await joinableIncident(draft, new Date(at.getTime() - joinWindowMinutes * 60_000));
   const incident = joinable ?? (await openIncident(draft, at));
   const severity = maxSeverity(incident.severity as Severity, draft.severity);
   const severityRaised = !!joinable && severityRank(severity) > severityRank(joinable.severity);
-  const inserted = await db().$executeRaw`
+  const [inserted] = await db().$queryRaw<{ id: string }[]>`
     INSERT INTO alerts (id, rule, severity, summary, source_seq, last_seq, user_id, ip_address, details, incident_id, created_at, last_seen_at)
     VALUES (gen_random_uuid(), ${draft.rule}, ${draft.severity}, ${draft.summary}, ${sourceSeq}, ${sourceSeq}, ${draft.userId}::uuid, ${draft.ip},
             ${JSON.stringify(draft.details)}::jsonb, ${incident.id}::uuid, ${at}, ${at})
-    ON CONFLICT (rule, source_seq) DO NOTHING`;
+    ON CONFLICT (rule, source_seq) DO NOTHING
+    RETURNING id::text`;
   if (!inserted) return null;
   // A new incident got the alert's indicators when it opened.
   if (joinable) await addIndicators(incident.id, draft.indicators, at);
@@ -37,7 +38,7 @@ export async function raiseAlert(draft: AlertDraft, sourceSeq: bigint, at: Date,
   if (severityRaised) {
     await db().incidentEvent.create({ data: { incidentId: incident.id, at, kind: "severity", text: `Severity raised from ${joinable.severity} to ${severity}` } });
   }
-  return { incidentId: incident.id, opened: !joinable, alreadyRaised: false };
+  return { alertId: inserted.id, incidentId: incident.id, opened: !joinable, alreadyRaised: false };
 }
 
 /** More of the same signal (e.g. failures from one IP) within the window: counted on the open alert. */
@@ -56,9 +57,11 @@ async function addToRecentAlert(draft: AlertDraft, sourceSeq: bigint, at: Date):
   return !!counted;
 }
 
-async function joinableIncident(indicators: Indicator[], since: Date) {
-  const keys = indicators.filter((i) => i.kind === "user" || i.kind === "ip");
-  if (!keys.length) return null;
+async function joinableIncident(draft: AlertDraft, since: Date) {
+  const keys = draft.indicators.filter((i) => i.kind === "user" || i.kind === "ip");
+  // Nothing to join on (a failed audit chain check): the open incident of its kind takes it, so a
+  // broken chain found again each day is one incident, not a new critical one every time.
+  if (!keys.length) return db().incident.findFirst({ where: { type: draft.type, status: { notIn: [...CLOSED_STATUSES] } }, orderBy: { lastAlertAt: "desc" } });
   return db().incident.findFirst({
     where: {
       status: { notIn: [...CLOSED_STATUSES] },

@@ -65,7 +65,7 @@ async function detectIn(event: AuditEventView, settings: RuleSettings, pass: Det
       if (raised.opened) pass.incidentsOpened++;
       // Both are idempotent, so an event read again after a crash completes what it started.
       await captureIfSevere(raised.incidentId);
-      await startMatchingPlaybooks(raised.incidentId);
+      await startMatchingPlaybooks(raised.alertId);
     }
     failures.delete(event.seq);
   } catch (error) {

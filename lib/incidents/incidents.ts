@@ -3,8 +3,8 @@ import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { everyPeriod } from "../util/periods";
-import { userEmails } from "../auth/users";
-import { incidentTargets, performAction, type ActionResult } from "./actions";
+import { checkActingOn, NoSuchUserError, RoleGrantError, userEmails, type Granter } from "../auth/users";
+import { incidentTargets, performAction, type ActionResult, type IncidentTargets } from "./actions";
 import { captureSnapshot } from "./forensics";
 import { findResponder } from "./responders";
 import { CLOSED_STATUSES, SEVERITIES, STATUSES, type IncidentStatus } from "./model";
@@ -20,7 +20,10 @@ export const incidentFiltersSchema = z.object({
 });
 export type IncidentFilters = z.infer<typeof incidentFiltersSchema>;
 
-export async function listIncidents(filters: IncidentFilters, take = 100) {
+/** The incident list shows this many, newest alert first; the filters narrow it. */
+export const INCIDENT_LIST_LIMIT = 100;
+
+export async function listIncidents(filters: IncidentFilters, take = INCIDENT_LIST_LIMIT) {
   const where: Prisma.IncidentWhereInput = {
     ...(filters.status === "active" ? { status: { notIn: [...CLOSED_STATUSES] } } : filters.status ? { status: filters.status } : {}),
     ...(filters.severity ? { severity: filters.severity } : {}),
@@ -128,8 +131,10 @@ export async function changeStatus(incidentId: string, input: z.infer<typeof sta
   if (!incident || incident.status === input.status) return false;
   const now = new Date();
   const closing = CLOSED_STATUSES.includes(input.status as IncidentStatus);
-  await db().incident.update({
-    where: { id: incidentId },
+  // Conditional on the status read: of two analysts changing it at once, one changes it (and is
+  // recorded as moving it from there); the other is told it changed.
+  const { count } = await db().incident.updateMany({
+    where: { id: incidentId, status: incident.status },
     data: {
       status: input.status,
       // Acknowledged: the first time a person moves it on from "open".
@@ -137,6 +142,7 @@ export async function changeStatus(incidentId: string, input: z.infer<typeof sta
       resolvedAt: closing ? now : null,
     },
   });
+  if (!count) return false;
   await db().incidentEvent.create({ data: { incidentId, at: now, kind: "status", actorId: actorId(ctx), text: `Status ${incident.status} → ${input.status}: ${input.reason}` } });
   await audit(ctx, { type: "incident", action: "incident.status", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { from: incident.status, to: input.status, reason: input.reason } });
   return true;
@@ -163,17 +169,46 @@ export async function addNote(incidentId: string, input: z.infer<typeof noteSche
   return true;
 }
 
-/** A one-click response by an analyst: the same actions playbooks take, with the analyst's reason. */
-export async function runResponseAction(incidentId: string, input: z.infer<typeof responseActionSchema>, ctx: AuditContext): Promise<ActionResult | null> {
-  const targets = await incidentTargets(incidentId);
-  if (!targets) return null;
-  const result = await performAction(input.step, targets, ctx, { dryRun: false, deliveryId: `manual:${crypto.randomUUID()}`, reason: input.reason });
+/** The steps that act on the incident's users' accounts. */
+const ACCOUNT_STEPS: ReadonlySet<string> = new Set(["revoke_tokens", "terminate_sessions", "lock_accounts", "require_password_reset", "require_mfa_reenrollment"]);
+
+/**
+ * A one-click response by an analyst: the same actions playbooks take, with the analyst's reason.
+ * On accounts it reaches only those `responder` may act on (checkActingOn: an analyst cannot lock
+ * or reset an admin who happens to be on the incident); the others are named in the result.
+ */
+export async function runResponseAction(incidentId: string, input: z.infer<typeof responseActionSchema>, responder: Granter, ctx: AuditContext): Promise<ActionResult | null> {
+  const found = await incidentTargets(incidentId);
+  if (!found) return null;
+  const { targets, refused } = ACCOUNT_STEPS.has(input.step.kind) ? await usersActedOn(found, responder, `incident.${input.step.kind}`, ctx) : { targets: found, refused: [] };
+  const performed: ActionResult =
+    refused.length && !targets.users.length
+      ? { status: "failed", detail: "Nothing done." }
+      : await performAction(input.step, targets, ctx, { dryRun: false, deliveryId: `manual:${crypto.randomUUID()}`, reason: input.reason });
+  const result: ActionResult = refused.length
+    ? { ...performed, status: performed.status === "ok" ? "failed" : performed.status, detail: `${performed.detail} Not applied to ${refused.join(", ")}: only an admin can act on accounts holding roles you lack.` }
+    : performed;
   await db().incidentEvent.create({ data: { incidentId, kind: "action", actorId: actorId(ctx), text: `${input.step.kind.replaceAll("_", " ")} (${result.status}): ${result.detail} Reason: ${input.reason}`, data: { step: input.step, status: result.status } as Prisma.InputJsonObject } });
   await audit(ctx, {
     type: "incident", action: "incident.action", outcome: result.status === "failed" ? "failure" : "success", resource: { type: "incident", id: incidentId },
     metadata: { kind: input.step.kind, status: result.status, detail: result.detail, reason: input.reason },
   });
   return result;
+}
+
+async function usersActedOn(targets: IncidentTargets, responder: Granter, action: string, ctx: AuditContext) {
+  const users: IncidentTargets["users"] = [];
+  const refused: string[] = [];
+  for (const user of targets.users) {
+    try {
+      await checkActingOn(responder, user.id, action, ctx);
+      users.push(user);
+    } catch (error) {
+      if (!(error instanceof RoleGrantError || error instanceof NoSuchUserError)) throw error;
+      refused.push(user.email);
+    }
+  }
+  return { targets: { ...targets, users }, refused };
 }
 
 /** An analyst asks for a fresh forensic snapshot (e.g. before containment). */

@@ -156,8 +156,10 @@ export async function evaluate(event: DetectionEvent, settings: RuleSettings, lo
   if (on("refresh_token_reuse") && (event.action === "oauth.refresh_token.reuse" || event.action === "oauth.authorization_code.reuse")) {
     const clientId = event.metadata.clientId ?? event.resourceId;
     const what = event.action === "oauth.refresh_token.reuse" ? "refresh token" : "authorization code";
-    alerts.push(draft("refresh_token_reuse", `A spent ${what} of client ${String(clientId)} was presented again`, event.actorType === "user" ? event.actorId : null, {
-      indicators: [...userIndicator(event.actorType === "user" ? event.actorId : null), ...ipIndicator(event.ip), ...clientIndicator(clientId)],
+    // A reused code comes from the client, before any account is loaded: the revoked grant's account is in the metadata.
+    const userId = event.actorType === "user" ? event.actorId : typeof event.metadata.accountId === "string" ? event.metadata.accountId : null;
+    alerts.push(draft("refresh_token_reuse", `A spent ${what} of client ${String(clientId)} was presented again`, userId, {
+      indicators: [...userIndicator(userId), ...ipIndicator(event.ip), ...clientIndicator(clientId)],
       details: { clientId, grantRevoked: event.metadata.grantRevoked ?? null, auditSeq: event.seq },
     }));
   }

@@ -7,7 +7,7 @@ import { incidentTargets, performAction, type ActionResult, type IncidentTargets
 import { findPlaybook, matchingPlaybooks, playbookVersion, type Step } from "./playbooks";
 import { RULES, type RuleKey } from "./rules";
 import { enqueuePlaybookRun, PLAYBOOK_ATTEMPTS } from "./queue";
-import { STEP_LABELS, type Severity } from "./model";
+import { CLOSED_STATUSES, STEP_LABELS, type IncidentStatus, type Severity } from "./model";
 
 // Carrying out playbook runs. A run is claimed with a lease (one worker at a time; a worker that
 // dies loses it when the lease ends and the queue retries the job). Each finished step is stored
@@ -15,19 +15,25 @@ import { STEP_LABELS, type Severity } from "./model";
 // interrupted and retried finishes with each step done once. A failed step is retried with the
 // run; after the last attempt it is recorded as failed, and a failed critical step ends the run.
 
-/** Starts every playbook in force that this incident now triggers and has not run for it. */
-export async function startMatchingPlaybooks(incidentId: string): Promise<string[]> {
-  const incident = await db().incident.findUniqueOrThrow({ where: { id: incidentId }, include: { alerts: { select: { rule: true } } } });
-  const types = [incident.type, ...incident.alerts.map((a) => RULES[a.rule as RuleKey]?.type).filter(Boolean)];
+/**
+ * Starts every playbook in force that this alert triggers (its own type or its incident's, at the
+ * incident's severity) and has not started for it. The run acts on the alert's user and IP: an
+ * incident gathers alerts that share any user or IP, and one user's alert must not set off a
+ * response against another user who merely signed in from the same network.
+ */
+export async function startMatchingPlaybooks(alertId: string): Promise<string[]> {
+  const alert = await db().alert.findUniqueOrThrow({ where: { id: alertId }, select: { rule: true, summary: true, incident: { select: { id: true, type: true, severity: true } } } });
+  const { incident } = alert;
+  const types = [incident.type, RULES[alert.rule as RuleKey]?.type].filter((t): t is string => !!t);
   const started: string[] = [];
   for (const playbook of await matchingPlaybooks(types, incident.severity as Severity)) {
     const run = await db().playbookRun.createManyAndReturn({
-      data: [{ incidentId, playbookId: playbook.id, version: playbook.version }],
+      data: [{ incidentId: incident.id, alertId, playbookId: playbook.id, version: playbook.version }],
       skipDuplicates: true,
     });
     if (!run[0]) continue;
-    await db().incidentEvent.create({ data: { incidentId, kind: "playbook", text: `Playbook "${playbook.name}" v${playbook.version} started`, data: { runId: run[0].id } } });
-    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.start", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { runId: run[0].id, playbook: playbook.name, version: playbook.version } });
+    await db().incidentEvent.create({ data: { incidentId: incident.id, kind: "playbook", text: `Playbook "${playbook.name}" v${playbook.version} started for the alert "${alert.summary}"`, data: { runId: run[0].id, alertId } } });
+    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.start", outcome: "success", resource: { type: "incident", id: incident.id }, metadata: { runId: run[0].id, alertId, playbook: playbook.name, version: playbook.version } });
     await enqueuePlaybookRun(run[0].id);
     started.push(run[0].id);
   }
@@ -47,10 +53,10 @@ export type RunOutcome = { state: "finished" } | { state: "busy"; leaseUntil: Da
 export async function executeRun(runId: string): Promise<RunOutcome> {
   const leaseSeconds = readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS;
   const owner = randomUUID();
-  const [run] = await db().$queryRaw<{ incident_id: string; playbook_id: string; version: number; attempts: number }[]>`
+  const [run] = await db().$queryRaw<ClaimedRun[]>`
     UPDATE playbook_runs SET status = 'running', attempts = attempts + 1, lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseSeconds}::int)
     WHERE id = ${runId}::uuid AND status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
-    RETURNING incident_id, playbook_id, version, attempts`;
+    RETURNING incident_id, alert_id::text, playbook_id, version, attempts`;
   if (!run) {
     const current = await db().playbookRun.findUnique({ where: { id: runId }, select: { status: true, leaseUntil: true } });
     return current && (current.status === "queued" || current.status === "running") ? { state: "busy", leaseUntil: current.leaseUntil ?? new Date() } : { state: "finished" };
@@ -63,7 +69,9 @@ export async function executeRun(runId: string): Promise<RunOutcome> {
   }
 }
 
-async function carryOut(runId: string, run: { incident_id: string; playbook_id: string; version: number; attempts: number }, owner: string, leaseSeconds: number): Promise<RunOutcome> {
+type ClaimedRun = { incident_id: string; alert_id: string | null; playbook_id: string; version: number; attempts: number };
+
+async function carryOut(runId: string, run: ClaimedRun, owner: string, leaseSeconds: number): Promise<RunOutcome> {
   const playbook = await playbookVersion(run.playbook_id, run.version);
   if (!playbook) return finish(runId, run.incident_id, "failed", "The playbook version is gone.");
   const done = new Map((await db().playbookStepResult.findMany({ where: { runId } })).map((r) => [r.index, r]));
@@ -78,8 +86,12 @@ async function carryOut(runId: string, run: { incident_id: string; playbook_id: 
     const renewed = await db().$executeRaw`
       UPDATE playbook_runs SET lease_until = now() + make_interval(secs => ${leaseSeconds}::int) WHERE id = ${runId}::uuid AND lease_owner = ${owner}`;
     if (!renewed) return { state: "busy", leaseUntil: new Date(Date.now() + leaseSeconds * 1000) };
-    const targets = await incidentTargets(run.incident_id);
+    const targets = await incidentTargets(run.incident_id, run.alert_id);
     if (!targets) return finish(runId, run.incident_id, "failed", "The incident is gone.");
+    // An analyst closed it (resolved, or a false positive) while the run waited: nothing more is done.
+    if (CLOSED_STATUSES.includes(targets.incident.status as IncidentStatus)) {
+      return finish(runId, run.incident_id, "cancelled", `The incident was closed (${targets.incident.status}) before step ${index + 1}.`);
+    }
     const result = await attempt(step, targets, ctx, `${runId}:${index}`, playbook.name);
     if (result.status === "failed" && run.attempts < PLAYBOOK_ATTEMPTS) {
       throw new RetryRun(`step ${index + 1} (${step.kind}) failed: ${result.detail}`);
@@ -132,12 +144,12 @@ async function recordStep(runId: string, incidentId: string, index: number, step
   });
 }
 
-async function finish(runId: string, incidentId: string, status: "succeeded" | "failed", detail: string): Promise<RunOutcome> {
+async function finish(runId: string, incidentId: string, status: "succeeded" | "failed" | "cancelled", detail: string): Promise<RunOutcome> {
   const { count } = await db().playbookRun.updateMany({ where: { id: runId, status: { in: ["queued", "running"] } }, data: { status, finishedAt: new Date(), leaseUntil: null, leaseOwner: null } });
   // Only the worker that moved the run out of "running" reports it: the end is recorded once.
   if (count) {
     await db().incidentEvent.create({ data: { incidentId, kind: "playbook", text: `Playbook run ${status}: ${detail}`, data: { runId } } });
-    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.finish", outcome: status === "succeeded" ? "success" : "failure", resource: { type: "incident", id: incidentId }, metadata: { runId, detail } });
+    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.finish", outcome: status === "failed" ? "failure" : "success", resource: { type: "incident", id: incidentId }, metadata: { runId, status, detail } });
   }
   return { state: "finished" };
 }

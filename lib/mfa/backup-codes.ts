@@ -16,6 +16,9 @@ export function normalizeBackupCode(input: string): string {
   return input.toLowerCase().replace(/[\s-]/g, "");
 }
 
+/** Could `input` be a backup code at all (before any lookup)? */
+export const isBackupCodeShaped = (input: string) => /^[a-z0-9]{10}$/.test(normalizeBackupCode(input));
+
 function newCode(): string {
   const chars = Array.from({ length: 10 }, () => ALPHABET[randomInt(ALPHABET.length)]).join("");
   return `${chars.slice(0, 5)}-${chars.slice(5)}`;
@@ -26,10 +29,12 @@ const hashCode = (code: string) => blindIndex(normalizeBackupCode(code), HASH_CO
 /** Replaces the user's codes with a fresh set and returns them (the only time they are shown). */
 export async function generateBackupCodes(userId: string, ctx: AuditContext): Promise<string[]> {
   const codes = Array.from({ length: BACKUP_CODE_COUNT }, newCode);
-  await db().$transaction([
-    db().backupCode.deleteMany({ where: { userId } }),
-    db().backupCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashCode(code) })) }),
-  ]);
+  await db().$transaction(async (tx) => {
+    // The user's row lock serialises two regenerations at once: only the later set ever works.
+    await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+    await tx.backupCode.deleteMany({ where: { userId } });
+    await tx.backupCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashCode(code) })) });
+  });
   await audit(ctx, { type: "mfa", action: "mfa.backup_codes.generate", outcome: "success", resource: { type: "user", id: userId }, metadata: { count: codes.length } });
   return codes;
 }
@@ -37,7 +42,7 @@ export async function generateBackupCodes(userId: string, ctx: AuditContext): Pr
 /** Uses up a code if it is one of the user's unused ones; a used code never works again. */
 export async function consumeBackupCode(userId: string, code: string): Promise<boolean> {
   const normalized = normalizeBackupCode(code);
-  if (!/^[a-z0-9]{10}$/.test(normalized)) return false;
+  if (!isBackupCodeShaped(normalized)) return false;
   // Looked up by keyed hash: no comparison of secrets happens in JavaScript at all.
   const { count } = await db().backupCode.updateMany({
     where: { userId, codeHash: hashCode(normalized), usedAt: null },

@@ -3,17 +3,18 @@ import { parseJsonOrNull } from "../util/json";
 import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { formatWait } from "../util/format";
-import { consumeBackupCode } from "./backup-codes";
+import { consumeBackupCode, isBackupCodeShaped } from "./backup-codes";
 import { clearFactorFailures, takeFactorTry } from "./lockout";
 import { verifyPasskeyAssertion } from "./passkeys";
-import { verifyTotp } from "./totp";
+import { TOTP_CODE, verifyTotp } from "./totp";
 import type { FactorStrength } from "./requirement";
 
 // One place checks a second factor for the MFA step at sign-in and for step-up: the lock, the
 // check itself and the audit trail are the same whichever flow asks.
 
 export const secondFactorProofSchema = z.discriminatedUnion("method", [
-  z.object({ method: z.literal("totp"), code: z.string().trim().max(32) }),
+  // "123 456" as some apps show it is the code 123456.
+  z.object({ method: z.literal("totp"), code: z.string().max(32).transform((code) => code.replace(/\s/g, "")) }),
   z.object({ method: z.literal("backup_code"), code: z.string().trim().max(64) }),
   z.object({ method: z.literal("passkey"), challengeId: z.string().max(64), response: z.string().max(20_000) }),
 ]);
@@ -49,6 +50,11 @@ export async function verifySecondFactor(
     return { ok: false, message: result.reason === "expired" ? "That passkey request expired. Try again." : "That passkey could not be verified." };
   }
 
+  // A code that cannot be one (cut short, pasted with text) is a typing slip, not a guess: it
+  // costs none of the tries before the factor locks.
+  if (proof.method === "totp" ? !TOTP_CODE.test(proof.code) : !isBackupCodeShaped(proof.code)) {
+    return { ok: false, message: proof.method === "totp" ? "Enter the 6-digit code your authenticator app shows." : "Enter a backup code: 10 letters and digits, like abcde-23456." };
+  }
   const lock = await takeFactorTry(userId);
   if (lock.locked) {
     await event("blocked", { reason: "factor_locked", retryAfterSeconds: lock.retryAfterSeconds });

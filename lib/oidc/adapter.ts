@@ -129,16 +129,29 @@ export class PostgresAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await pgPool().query("DELETE FROM oidc_models WHERE grant_id = $1", [grantId]);
+    rememberRevokedAccount(await pgPool().query<{ account_id: string | null }>("DELETE FROM oidc_models WHERE grant_id = $1 RETURNING account_id", [grantId]));
   }
 }
 
 /** What oidc-provider's revoke() does on reuse: the grant and every token and code of it go, and grant.revoked is emitted (audit, consents). */
 async function revokeGrant(grantId: string): Promise<void> {
-  await pgPool().query("DELETE FROM oidc_models WHERE grant_id = $1 OR (kind = 'Grant' AND id = $1)", [grantId]);
+  rememberRevokedAccount(await pgPool().query<{ account_id: string | null }>("DELETE FROM oidc_models WHERE grant_id = $1 OR (kind = 'Grant' AND id = $1) RETURNING account_id", [grantId]));
   const ctx = Provider.ctx;
   ctx?.oidc.provider.emit("grant.revoked", ctx, grantId);
 }
+
+// The account whose grant a request revoked. A reused authorization code is refused before the
+// provider loads any account, and the revocation deletes the code: the audit event of the reuse
+// (events.ts) learns whose tokens were at stake from here, so the response can act on that user.
+const revokedAccounts = new WeakMap<object, string>();
+
+function rememberRevokedAccount({ rows }: { rows: { account_id: string | null }[] }): void {
+  const ctx = Provider.ctx;
+  const accountId = rows.find((row) => row.account_id)?.account_id;
+  if (ctx && accountId) revokedAccounts.set(ctx, accountId);
+}
+
+export const accountOfRevokedGrant = (ctx: object): string | null => revokedAccounts.get(ctx) ?? null;
 
 function present(row: StoredModel): AdapterPayload | undefined {
   // Expired rows are gone as far as the provider is concerned (a sweeper deletes them later).

@@ -2,6 +2,7 @@ import "server-only";
 import Provider, { type KoaContextWithOIDC } from "oidc-provider";
 import { recordAuditEvent, type AuditActor, type AuditEventInput } from "../audit";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
+import { accountOfRevokedGrant } from "./adapter";
 import { forgetConsentsForGrant } from "./consents";
 import { POLICY_REFUSAL, type PolicyRefusal } from "./token-policy";
 import { endPortalSessionFromCookie } from "../auth/portal-session";
@@ -83,7 +84,7 @@ export function listenForAuditEvents(provider: Provider): void {
       resource: { type: "oauth_client", id: ctx.oidc?.client?.clientId ?? "unknown" },
       metadata: {
         grantType: String(ctx.oidc?.params?.grant_type ?? ""), error: error.error ?? null, detail: error.error_detail ?? null, grantRevoked: !!reuse,
-        ...(refusedByPolicy ? { accountId: error.policyDecision!.accountId } : {}),
+        ...(refusedByPolicy ? { accountId: error.policyDecision!.accountId } : reuse ? { accountId: accountOfRevokedGrant(ctx) } : {}),
       },
       policyDecisions: refusedByPolicy ? [error.policyDecision!] : null,
     });

@@ -5,16 +5,20 @@ import { db, Prisma } from "../db/client";
 import { announceChange } from "../db/changes";
 import { decrypt, encrypt } from "../crypto";
 import { audit, type AuditContext } from "../audit";
+import { PROVIDER_SESSION_TTL } from "./token-lifetimes";
 
 // The provider's signing keys, in PostgreSQL with the private half encrypted. One active key per
 // algorithm signs; rotating makes a new active key and moves the old one to "retiring", where it
 // stays in JWKS (so tokens it signed still verify) until the longest-lived of them has expired.
+// A retired key keeps only its public half: its private half is erased, from backups taken since too.
 
 export const SIGNING_ALGS = ["ES256", "EdDSA"] as const;
 type SigningAlg = (typeof SIGNING_ALGS)[number];
 const CIPHER_CONTEXT = "oidc.signing_key";
-// ID tokens live 1 hour and JWT access tokens at most 24 hours (lib/oidc/clients.ts).
-export const RETIRE_AFTER_MS = 24 * 3_600_000 + 5 * 60_000;
+// JWT access tokens live at most 24 hours (lib/oidc/clients.ts), but an ID token is presented back
+// as id_token_hint (RP-initiated logout, prompt=none) for as long as the provider session it came
+// from lasts, and the provider checks its signature then: a key retired sooner breaks those.
+export const RETIRE_AFTER_MS = PROVIDER_SESSION_TTL * 1000 + 5 * 60_000;
 
 async function newKey(alg: SigningAlg) {
   const { privateKey } = alg === "ES256" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("ed25519");
@@ -24,20 +28,35 @@ async function newKey(alg: SigningAlg) {
   return { kid, alg, publicJwk: { ...publicJwk, kid, alg, use: "sig" }, privateJwkCipher: encrypt(JSON.stringify({ ...privateJwk, kid, alg, use: "sig" }), CIPHER_CONTEXT) };
 }
 
-/** Creates the first keys on a fresh database (idempotent; concurrent instances race harmlessly on the primary key). */
+/**
+ * Runs `change` holding the algorithm's lock: instances starting on a fresh database, or two
+ * rotations at once, make one active key each time rather than two (the keys' ids are their own
+ * thumbprints, so nothing else would collide).
+ */
+function withAlgorithmLock<T>(alg: SigningAlg, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  return db().$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`gatehouse.oidc_signing_keys.${alg}`}))`;
+    return change(tx);
+  });
+}
+
+const activeKeyData = (key: Awaited<ReturnType<typeof newKey>>) => ({ ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, state: "active" });
+
+/** Creates the first keys on a fresh database (idempotent, also across instances starting at once). */
 export async function ensureSigningKeys(): Promise<void> {
   for (const alg of SIGNING_ALGS) {
-    const active = await db().oidcSigningKey.count({ where: { alg, state: "active" } });
-    if (active === 0) {
-      const key = await newKey(alg);
-      await db().oidcSigningKey.create({ data: { ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, state: "active" } });
-    }
+    const key = await newKey(alg);
+    await withAlgorithmLock(alg, async (tx) => {
+      if ((await tx.oidcSigningKey.count({ where: { alg, state: "active" } })) === 0) await tx.oidcSigningKey.create({ data: activeKeyData(key) });
+    });
   }
 }
 
+const RETIRED = (now: Date) => ({ state: "retired", retiredAt: now, privateJwkCipher: null });
+
 /** Retires keys whose grace period is over. */
 export async function retireDueKeys(now = new Date()): Promise<number> {
-  const { count } = await db().oidcSigningKey.updateMany({ where: { state: "retiring", retireAfter: { lte: now } }, data: { state: "retired", retiredAt: now } });
+  const { count } = await db().oidcSigningKey.updateMany({ where: { state: "retiring", retireAfter: { lte: now } }, data: RETIRED(now) });
   return count;
 }
 
@@ -48,8 +67,8 @@ const inForce = (now: Date) => ({ OR: [{ state: "active" }, { state: "retiring",
 /** The provider's JWKS (private, decrypted in memory): active keys first, so they are the ones used to sign. */
 export async function providerJwks(now = new Date()): Promise<{ keys: JWK[]; version: string }> {
   await retireDueKeys(now);
-  const rows = await db().oidcSigningKey.findMany({ where: inForce(now), orderBy: [{ state: "asc" }, { createdAt: "desc" }] });
-  return { keys: rows.map((r) => JSON.parse(decrypt(r.privateJwkCipher, CIPHER_CONTEXT)) as JWK), version: versionOf(rows) };
+  const rows = await db().oidcSigningKey.findMany({ where: { ...inForce(now), privateJwkCipher: { not: null } }, orderBy: [{ state: "asc" }, { createdAt: "desc" }] });
+  return { keys: rows.map((r) => JSON.parse(decrypt(r.privateJwkCipher!, CIPHER_CONTEXT)) as JWK), version: versionOf(rows) };
 }
 
 /** The keys that verify tokens now, public parts only: nothing decrypted. */
@@ -72,10 +91,10 @@ export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Pr
   const created: string[] = [];
   for (const alg of SIGNING_ALGS) {
     const key = await newKey(alg);
-    await db().$transaction([
-      db().oidcSigningKey.updateMany({ where: { alg, state: "active" }, data: { state: "retiring", retireAfter: new Date(now.getTime() + RETIRE_AFTER_MS) } }),
-      db().oidcSigningKey.create({ data: { ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, state: "active" } }),
-    ]);
+    await withAlgorithmLock(alg, async (tx) => {
+      await tx.oidcSigningKey.updateMany({ where: { alg, state: "active" }, data: { state: "retiring", retireAfter: new Date(now.getTime() + RETIRE_AFTER_MS) } });
+      await tx.oidcSigningKey.create({ data: activeKeyData(key) });
+    });
     created.push(key.kid);
   }
   await announceChange("signing_keys");
@@ -88,7 +107,7 @@ export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Pr
  * token it signed stops verifying. An active key is rotated first. False if no such retiring key.
  */
 export async function retireSigningKeyNow(kid: string, ctx: AuditContext, now = new Date()): Promise<boolean> {
-  const { count } = await db().oidcSigningKey.updateMany({ where: { kid, state: "retiring" }, data: { state: "retired", retiredAt: now } });
+  const { count } = await db().oidcSigningKey.updateMany({ where: { kid, state: "retiring" }, data: RETIRED(now) });
   if (count) {
     await announceChange("signing_keys", kid);
     await audit(ctx, { type: "admin", action: "oauth.keys.retire", outcome: "success", resource: { type: "signing_key", id: kid }, metadata: { early: true } });
@@ -119,5 +138,5 @@ export function listActiveSigningKeys(): Promise<{ kid: string; alg: string; cre
 /** Self-attestation that private keys are sealed: of all stored keys, how many look plaintext (a JSON JWK, which a sealed one never is). */
 export async function checkSigningKeysSealed(): Promise<{ checked: number; plaintext: number }> {
   const rows = await db().oidcSigningKey.findMany({ select: { privateJwkCipher: true } });
-  return { checked: rows.length, plaintext: rows.filter((k) => k.privateJwkCipher.trimStart().startsWith("{")).length };
+  return { checked: rows.length, plaintext: rows.filter((k) => k.privateJwkCipher?.trimStart().startsWith("{")).length };
 }

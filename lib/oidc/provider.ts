@@ -6,7 +6,7 @@ import { publicUrl, readConfig } from "../config";
 import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
 import { clientSecretMatches, registrationProblem } from "./clients";
-import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lifetimes";
+import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL, PROVIDER_SESSION_TTL } from "./token-lifetimes";
 import { errorPage, signedOutPage, signOutPage } from "./provider-pages";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents, recordForeignRevocation } from "./events";
@@ -123,7 +123,7 @@ function configuration(jwks: { keys: object[] }): Configuration {
       AuthorizationCode: 60,
       IdToken: 3600,
       Interaction: 3600,
-      Session: 14 * 86_400,
+      Session: PROVIDER_SESSION_TTL,
       Grant: 365 * 86_400,
       PushedAuthorizationRequest: 60,
     },

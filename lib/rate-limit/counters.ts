@@ -73,8 +73,9 @@ export async function takeTry(key: string, rule: TryRule, now = new Date()): Pro
   return { taken: false, lockedUntil: lockedUntil && lockedUntil > now ? lockedUntil : new Date(now.getTime() + 1000) };
 }
 
+/** Locks the key until `until`, or leaves a longer lock as it is: a shorter lock never lifts one. */
 export async function lockCounter(key: string, until: Date): Promise<void> {
-  await db().rateLimitCounter.update({ where: { key }, data: { lockedUntil: until } });
+  await db().$executeRaw`UPDATE rate_limit_counters SET locked_until = GREATEST(locked_until, ${until}::timestamptz) WHERE key = ${key}`;
 }
 
 export async function clearCounter(key: string): Promise<void> {

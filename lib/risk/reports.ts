@@ -143,15 +143,19 @@ export async function signInRiskSummary(hours = 24, now = new Date()): Promise<S
 
 /**
  * "This wasn't me": marks the user's own attempt (scoped by userId, so no one reports another's)
- * and raises a security event. Returns the session and device it opened, for the caller to end.
+ * and raises a security event, once per attempt (each event is an alert: reporting one sign-in
+ * again must not flood the incident queue). Returns the session and device it opened, for the
+ * caller to end (again, harmlessly, when it was reported before).
  */
 export async function reportSignIn(userId: string, attemptId: string, ctx: AuditContext, now = new Date()) {
   const attempt = await db().loginAttempt.findFirst({ where: { id: attemptId, userId } });
   if (!attempt) return null;
-  if (!attempt.reportedAt) await db().loginAttempt.update({ where: { id: attempt.id }, data: { reportedAt: now } });
+  const { count } = await db().loginAttempt.updateMany({ where: { id: attempt.id, reportedAt: null }, data: { reportedAt: now } });
+  const found = { sessionId: attempt.sessionId, deviceId: attempt.deviceId, alreadyReported: count === 0 };
+  if (found.alreadyReported) return found;
   await audit(ctx, {
     type: "security", action: "risk.user_reported_sign_in", outcome: "success", resource: { type: "login_attempt", id: attempt.id }, riskScore: attempt.riskScore,
     metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome, attemptIp: attempt.ipAddress, attemptDeviceId: attempt.deviceId },
   });
-  return { sessionId: attempt.sessionId, deviceId: attempt.deviceId };
+  return found;
 }

@@ -34,7 +34,10 @@ export function safeReturnPath(candidate: string | null | undefined, fallback = 
   if (!candidate?.startsWith("/")) return fallback;
   const url = URL.canParse(candidate, THIS_SITE) ? new URL(candidate, THIS_SITE) : null;
   if (url?.origin !== THIS_SITE) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Dot segments collapse: "/.//evil.example" parses to the path "//evil.example", another host
+  // when a browser follows it. Such a path is refused, not repaired.
+  return path.startsWith("//") ? fallback : path;
 }
 
 /** "1 analyst", "3 analysts": a count with its noun, never "analyst(s)". */

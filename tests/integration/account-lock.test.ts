@@ -33,6 +33,17 @@ describe("account locks", () => {
     expect(await unlockSignIn(user.id, ctx)).toBe(false);
   });
 
+  it("a shorter lock never shortens a longer one (only an admin's unlock lifts it)", async () => {
+    const user = await makeUser();
+    const week = new Date(Date.now() + 7 * 86_400_000);
+    await lockAccountName(user.email, week);
+    await lockAccountName(user.email, new Date(Date.now() + 60_000));
+    expect((await signInLockedUntil(user.email))?.getTime()).toBe(week.getTime());
+    const later = new Date(week.getTime() + 86_400_000);
+    await lockAccountName(user.email, later);
+    expect((await signInLockedUntil(user.email))?.getTime()).toBe(later.getTime());
+  });
+
   it("a lock also ends a sign-in waiting for its second factor: the right code no longer gets in", async () => {
     const { user, secret } = await withTotp();
     const signIn = await password(user.email);

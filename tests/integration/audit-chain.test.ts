@@ -188,6 +188,10 @@ describe("the audit chain", () => {
     const { signature } = signDetached(legacyCheckpointStatement(periodic.seq, periodic.hash));
     await asSuperuserBypassingTriggers(`UPDATE audit_checkpoints SET signature = '${signature}' WHERE seq = ${periodic.seq}`);
     expect(await verifyEveryWay()).toMatchObject({ ok: true, checkpointsChecked: 1 });
+    // Their stored reason is not signed: relabelled a purge's, one cannot anchor deleted events.
+    await asSuperuserBypassingTriggers(`DO $$ BEGIN UPDATE audit_checkpoints SET reason = 'purge' WHERE seq = ${periodic.seq}; DELETE FROM audit_events WHERE seq <= ${periodic.seq}; END $$`);
+    expect(await verifyEveryWay()).toMatchObject({ ok: false, firstBadSeq: String(periodic.seq + BigInt(1)), problem: expect.stringContaining("no purge's checkpoint") });
+    expect(await checkAuditEvent(periodic.seq + BigInt(1))).toMatchObject({ previousPurged: false, intact: false });
   });
 
   it("encrypts IP and user agent at rest", async () => {

@@ -39,6 +39,13 @@ describe("first admin", () => {
     expect(await redeemSetupToken(token, { ...admin, email: "other-admin@example.test" }, ctx)).toMatchObject({ ok: true });
   });
 
+  it("two links redeemed at once make one admin", async () => {
+    const [first, second] = [await issueSetupToken(), await issueSetupToken()];
+    const results = await Promise.all([redeemSetupToken(first, admin, ctx), redeemSetupToken(second, { ...admin, email: "rival@example.test" }, ctx)]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(await db().user.count({ where: { roles: { has: "admin" } } })).toBe(1);
+  });
+
   it("refuses a wrong or expired token", async () => {
     const token = await issueSetupToken(new Date(Date.now() - 2 * 3_600_000));
     expect(await redeemSetupToken(token, admin, ctx)).toEqual({ ok: false, reason: "invalid_token" });

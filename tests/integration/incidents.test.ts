@@ -10,12 +10,14 @@ import { signInWithPassword } from "@/lib/auth/sign-in";
 import { listActiveAdmins } from "@/lib/auth/users";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
-  createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
+  changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   responseActionSchema, responseTimes, type Step,
 } from "@/lib/incidents";
+import { executeRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
 import { startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
+import { enrollTotp } from "../support/mfa";
 
 // Runs get a short lease here, so a worker killed mid-run is replaced within seconds.
 process.env.GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS = "3";
@@ -115,6 +117,16 @@ describe("detection and correlation", () => {
     expect(await db().incident.count()).toBe(2);
   });
 
+  it("a chain found broken again joins the open tampering incident instead of opening another", async () => {
+    const broken = (seq: number) => recordAuditEvent({ type: "security", action: "audit.chain.verify", outcome: "failure", actor: { type: "system", id: null, label: "scheduler" }, metadata: { firstBadSeq: String(seq), problem: "changed" } });
+    await broken(7);
+    await runDetection();
+    await broken(7);
+    await runDetection();
+    const incidents = await db().incident.findMany({ include: { alerts: true } });
+    expect(incidents.map((i) => [i.type, i.alerts.length])).toEqual([["audit_tampering", 2]]);
+  });
+
   it("thresholds are editable: a disabled rule raises nothing, a lower score threshold raises more", async () => {
     const admin = await makeUser({ roles: ["admin"] });
     const actor = userContext(admin, null);
@@ -186,15 +198,62 @@ describe("playbooks", () => {
     expect(await db().session.findFirst({ where: { userId: user.id } })).toMatchObject({ endReason: "incident_response" });
   });
 
-  it("a reused authorization code raises the same token-theft alert as a reused refresh token", async () => {
+  it("each alert runs the playbook for its own user: a later one on the incident is answered too, and no one else is", async () => {
+    await playbook("Sign out", "account_takeover", [{ kind: "terminate_sessions", critical: true }]);
+    const [alice, bob] = [await makeUser(), await makeUser()];
+    const reportFrom = (user: { id: string }) =>
+      recordAuditEvent({ type: "security", action: "risk.user_reported_sign_in", outcome: "success", actor: { type: "user", id: user.id, label: null }, metadata: { attemptIp: ATTACKER } });
+    const signedIn = (user: { email: string }) => signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    await signedIn(alice);
+    await reportFrom(alice);
+    await runDetection();
+    const incident = await db().incident.findFirstOrThrow();
+    expect((await finishedRun(incident.id)).status).toBe("succeeded");
+    expect(await db().session.count({ where: { userId: alice.id, endedAt: null } })).toBe(0);
+
+    // Alice signs in again; Bob reports a sign-in from the same address: his alert joins the incident.
+    await signedIn(alice);
+    await signedIn(bob);
+    await reportFrom(bob);
+    await runDetection();
+    expect(await db().incident.count()).toBe(1);
+    await expect.poll(async () => (await db().playbookRun.findMany({ where: { incidentId: incident.id }, select: { status: true } })).map((r) => r.status), { timeout: 20_000, interval: 200 }).toEqual(["succeeded", "succeeded"]);
+    expect(await db().session.count({ where: { userId: bob.id, endedAt: null } })).toBe(0);
+    expect(await db().session.count({ where: { userId: alice.id, endedAt: null } })).toBe(1);
+  });
+
+  it("a run whose incident was closed meanwhile stops, cancelled, before its next step", async () => {
+    await playbook("Sign out", "account_takeover", [{ kind: "terminate_sessions", critical: true }]);
+    const user = await makeUser();
+    await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    await stopIncidentEngine(); // nothing runs the run but this test
+    try {
+      await reportSignIn(user.id);
+      await runDetection();
+      const incident = await db().incident.findFirstOrThrow();
+      const run = await db().playbookRun.findFirstOrThrow({ where: { incidentId: incident.id } });
+      await changeStatus(incident.id, { status: "false_positive", reason: "the user's new phone" }, ctx);
+      expect(await executeRun(run.id)).toEqual({ state: "finished" });
+      expect(await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: "cancelled" });
+      expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(1);
+      // Two analysts changing the status at once: one changes it.
+      const changes = await Promise.all(["open", "investigating"].map((status) => changeStatus(incident.id, { status: status as "open", reason: "reopened" }, ctx)));
+      expect(changes.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await startIncidentEngine();
+    }
+  });
+
+  it("a reused authorization code raises the same token-theft alert as a reused refresh token, about the grant's user", async () => {
+    const user = await makeUser();
     await recordAuditEvent({
       type: "security", action: "oauth.authorization_code.reuse", outcome: "blocked", actor: { type: "client", id: "app", label: null }, client: { ip: "198.51.100.78" },
-      resource: { type: "oauth_client", id: "app" }, metadata: { clientId: "app", grantRevoked: true },
+      resource: { type: "oauth_client", id: "app" }, metadata: { clientId: "app", grantRevoked: true, accountId: user.id },
     });
     await runDetection();
     const incident = await db().incident.findFirstOrThrow({ include: { alerts: true } });
     expect(incident.type).toBe("token_theft");
-    expect(incident.alerts.map((a) => a.summary)).toEqual(["A spent authorization code of client app was presented again"]);
+    expect(incident.alerts.map((a) => [a.summary, a.userId])).toEqual([["A spent authorization code of client app was presented again", user.id]]);
   });
 
   it("a failed critical step stops the run; a dry run changes nothing", async () => {
@@ -250,7 +309,7 @@ describe("playbooks", () => {
     const incident = await db().incident.findFirstOrThrow();
     const analyst = await makeUser({ roles: ["analyst"] });
 
-    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "notify", channel: "metadata" }, reason: "tell the SOC" }), userContext(analyst, null));
+    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "notify", channel: "metadata" }, reason: "tell the SOC" }), analyst, userContext(analyst, null));
     const reason = "webhook metadata not sent: 10.0.0.5 is a private address. Webhooks go to public addresses only; list an internal receiver in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.";
     expect(result).toEqual({ status: "failed", detail: reason });
     expect(await db().incidentEvent.findFirst({ where: { incidentId: incident.id, kind: "action" } })).toMatchObject({ text: expect.stringContaining(reason) });
@@ -312,6 +371,7 @@ describe("playbooks", () => {
       expect(stepEvents).toHaveLength(3);
       expect(await db().auditEvent.count({ where: { action: "incident.playbook.finish" } })).toBe(1);
       expect(await db().auditEvent.count({ where: { action: "session.revoke_all", resourceId: user.id } })).toBe(1);
+      expect(await db().auditEvent.findFirst({ where: { action: "account.lockout", resourceId: user.id } })).toMatchObject({ metadata: expect.objectContaining({ incident: `INC-${incident.number}` }) });
       // The notification was sent twice (the first answer never came): same delivery id, so the receiver can drop the repeat.
       expect(receiver.deliveries.map((d) => d.deliveryId)).toEqual([expect.stringContaining(":1"), receiver.deliveries[0]!.deliveryId]);
       expect(verifySignature(secret!, receiver.deliveries[1]!.body, receiver.deliveries[1]!.signature)).toBe(true);
@@ -338,10 +398,28 @@ describe("analysts", () => {
     expect(responseActionSchema.safeParse({ step: { kind: "format_disk" }, reason: "because" }).success).toBe(false);
     expect(responseActionSchema.safeParse({ step: { kind: "terminate_sessions" }, reason: "" }).success).toBe(false);
     const analyst = await makeUser({ roles: ["analyst"] });
-    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "terminate_sessions" }, reason: "user confirmed by phone" }), userContext(analyst, null));
+    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "terminate_sessions" }, reason: "user confirmed by phone" }), analyst, userContext(analyst, null));
     expect(result).toMatchObject({ status: "ok" });
     expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(0);
     expect(await db().auditEvent.findFirst({ where: { action: "incident.action" } })).toMatchObject({ actorId: analyst.id, metadata: expect.objectContaining({ reason: "user confirmed by phone" }) });
+  });
+
+  it("an analyst's one-click response reaches no admin on the incident; an admin's does", async () => {
+    const [user, admin, analyst, otherAdmin] = [await makeUser(), await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["analyst"] }), await makeUser({ roles: ["admin"] })];
+    const incident = await db().incident.create({
+      data: { type: "account_takeover", title: "t", severity: "high", lastAlertAt: new Date(), indicators: { create: [{ kind: "user", value: user.id }, { kind: "user", value: admin.id }] } },
+    });
+    const reset = responseActionSchema.parse({ step: { kind: "require_mfa_reenrollment" }, reason: "suspected takeover" });
+    await enrollTotp(admin);
+    const byAnalyst = await runResponseAction(incident.id, reset, analyst, userContext(analyst, null));
+    expect(byAnalyst).toMatchObject({ status: "failed", detail: expect.stringContaining(`Not applied to ${admin.email}: only an admin can act on accounts holding roles you lack.`) });
+    expect(await db().totpFactor.count({ where: { userId: admin.id } })).toBe(1);
+    expect(await db().auditEvent.count({ where: { action: "incident.require_mfa_reenrollment", outcome: "blocked", resourceId: admin.id } })).toBe(1);
+    // Only the admin on the incident: nothing at all is done.
+    await db().incidentIndicator.deleteMany({ where: { incidentId: incident.id, value: user.id } });
+    expect(await runResponseAction(incident.id, reset, analyst, userContext(analyst, null))).toMatchObject({ status: "failed", detail: expect.stringMatching(/^Nothing done\. Not applied to /) });
+    expect(await runResponseAction(incident.id, reset, otherAdmin, userContext(otherAdmin, null))).toMatchObject({ status: "ok" });
+    expect(await db().totpFactor.count({ where: { userId: admin.id } })).toBe(0);
   });
 
   it("blocking an incident's networks skips one that covers the responder's own address, blocks the rest, and says so", async () => {
@@ -350,7 +428,7 @@ describe("analysts", () => {
     });
     const analyst = await makeUser({ roles: ["analyst"] });
     const fromTheOffice = { ...userContext(analyst, null), client: { ip: "203.0.113.50", userAgent: "vitest" } };
-    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "block_ip", scope: "network", hours: 1 }, reason: "stuffing from two networks" }), fromTheOffice);
+    const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "block_ip", scope: "network", hours: 1 }, reason: "stuffing from two networks" }), analyst, fromTheOffice);
     expect(result).toMatchObject({ status: "failed", detail: expect.stringMatching(/^Blocked 198\.51\.100\.0\/24 for 1 h\. Not blocked: 203\.0\.113\.0\/24: This would block your own address/) });
     expect((await db().ipRule.findMany()).map((r) => r.cidr)).toEqual(["198.51.100.0/24"]);
     expect(await db().auditEvent.findFirst({ where: { action: "incident.action" } })).toMatchObject({ outcome: "failure" });

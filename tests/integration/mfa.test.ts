@@ -9,7 +9,7 @@ import { recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
   passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
-  renamePasskey, resetMfa, startTotpEnrollment, verifySecondFactor,
+  renamePasskey, resetMfa, secondFactorProofSchema, startTotpEnrollment, verifySecondFactor,
 } from "@/lib/mfa";
 import { takeFactorTry } from "@/lib/mfa/lockout";
 import { resetDatabase } from "../support/db";
@@ -104,6 +104,17 @@ describe("TOTP", () => {
     expect(await takeFactorTry(user.id, at(33))).toMatchObject({ locked: true, retryAfterSeconds: 29 * 60 });
   });
 
+  it("takes no try for a code that cannot be one, and reads a spaced code", async () => {
+    const { user, secret } = await withTotp();
+    for (const code of ["12345", "", "123 45", "abcdef", "1234567"]) {
+      expect(await verifySecondFactor(user.id, { method: "totp", code }, ctx)).toEqual({ ok: false, message: "Enter the 6-digit code your authenticator app shows." });
+    }
+    expect(await verifySecondFactor(user.id, { method: "backup_code", code: "abc" }, ctx)).toMatchObject({ ok: false, message: expect.stringMatching(/^Enter a backup code/) });
+    const code = await codeAt(secret, new Date());
+    const spaced = secondFactorProofSchema.parse({ method: "totp", code: `${code.slice(0, 3)} ${code.slice(3)}` });
+    expect(await verifySecondFactor(user.id, spaced, ctx)).toEqual({ ok: true, method: "totp" });
+  });
+
   it("checks no more codes than the limit when many are sent at once", async () => {
     const { user } = await withTotp();
     const guesses = Array.from({ length: 30 }, (_, i) => String(100_000 + i));
@@ -131,6 +142,15 @@ describe("backup codes", () => {
     const fresh = await generateBackupCodes(user.id, ctx);
     expect(await consumeBackupCode(user.id, codes[1]!)).toBe(false);
     expect(await consumeBackupCode(user.id, fresh[0]!)).toBe(true);
+  });
+
+  it("regenerated twice at once leave one set of ten", async () => {
+    const { user } = await withTotp();
+    const [first, second] = await Promise.all([generateBackupCodes(user.id, ctx), generateBackupCodes(user.id, ctx)]);
+    expect(await remainingBackupCodes(user.id)).toBe(10);
+    const working = [];
+    for (const code of [first![0]!, second![0]!]) if (await consumeBackupCode(user.id, code)) working.push(code);
+    expect(working).toHaveLength(1);
   });
 
   it("belong to one user only", async () => {

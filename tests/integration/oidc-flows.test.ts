@@ -57,13 +57,15 @@ describe("one-time credentials", () => {
 
   it("two parallel redemptions of one authorization code: one gets tokens", async () => {
     const web = await webClient();
-    const { browser, verifier, code } = await signedInFlow(web);
+    const { user, browser, verifier, code } = await signedInFlow(web);
     const answers = await Promise.all([redeemCode(browser, web, code, verifier), redeemCode(browser, web, code, verifier)]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
     expect(await answers.find((a) => a.status === 400)!.json()).toMatchObject({ error: "invalid_grant" });
     expect(await db().oidcModel.count({ where: { kind: "Grant" } })).toBe(0);
     // A security event, like a spent refresh token's (an intercepted code is the usual cause).
     expect(await db().auditEvent.findMany({ where: { action: "oauth.authorization_code.reuse" }, select: { type: true, outcome: true, resourceId: true } })).toEqual([{ type: "security", outcome: "blocked", resourceId: web.clientId }]);
+    // The client presented it, before any account was loaded: whose grant it was is recorded, so a response can act on that user.
+    expect(await db().auditEvent.findFirst({ where: { action: "oauth.authorization_code.reuse" } })).toMatchObject({ actorType: "client", metadata: expect.objectContaining({ accountId: user.id }) });
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { importJWK, SignJWT, type JWK } from "jose";
 import { db } from "@/lib/db/client";
+import { PROVIDER_SESSION_TTL } from "@/lib/oidc/token-lifetimes";
 import { ensureSigningKeys, listSigningKeys, providerJwks, publicJwks, retireDueKeys, retireSigningKeyNow, rotateSigningKeys, RETIRE_AFTER_MS } from "@/lib/oidc/keys";
 import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
 import { resetDatabase } from "../support/db";
@@ -29,7 +30,7 @@ describe("signing keys", () => {
     await ensureSigningKeys();
     const initial = await db().oidcSigningKey.findMany();
     expect(initial.map((k) => k.alg).sort()).toEqual(["ES256", "EdDSA"]);
-    expect(initial.every((k) => !k.privateJwkCipher.includes('"d"') && !("d" in (k.publicJwk as object)))).toBe(true);
+    expect(initial.every((k) => !k.privateJwkCipher!.includes('"d"') && !("d" in (k.publicJwk as object)))).toBe(true);
 
     const newKids = await rotateSigningKeys(ctx);
     const { keys } = await providerJwks();
@@ -47,6 +48,20 @@ describe("signing keys", () => {
     expect(await retireDueKeys(afterGrace)).toBe(2);
     expect((await providerJwks()).keys.map((k) => k.kid).sort()).toEqual([...newKids].sort());
     expect(await db().auditEvent.count({ where: { action: "oauth.keys.rotate" } })).toBe(1);
+    // Retired, a key keeps only its public half.
+    expect(await db().oidcSigningKey.findMany({ where: { state: "retired" }, select: { privateJwkCipher: true } })).toEqual([{ privateJwkCipher: null }, { privateJwkCipher: null }]);
+  });
+
+  it("stay one active key per algorithm when instances create or rotate them at once", async () => {
+    await Promise.all([ensureSigningKeys(), ensureSigningKeys(), ensureSigningKeys()]);
+    expect(await db().oidcSigningKey.count({ where: { state: "active" } })).toBe(2);
+    await Promise.all([rotateSigningKeys(ctx), rotateSigningKeys(ctx)]);
+    expect(await db().oidcSigningKey.count({ where: { state: "active" } })).toBe(2);
+    expect(await db().oidcSigningKey.count({ where: { state: "retiring" } })).toBe(4);
+  });
+
+  it("keep a rotated key in JWKS as long as an ID token it signed can come back as id_token_hint", () => {
+    expect(RETIRE_AFTER_MS).toBeGreaterThanOrEqual(PROVIDER_SESSION_TTL * 1000);
   });
 });
 
@@ -64,7 +79,7 @@ describe("signing keys in the provider's JWKS", () => {
     const newKids = await rotateSigningKeys(ctx);
     expect(await published()).toContain(old!.kid);
 
-    // Its grace period ends (as if 24 hours had passed).
+    // Its grace period ends (as if the provider's session lifetime had passed).
     await db().oidcSigningKey.updateMany({ where: { state: "retiring" }, data: { retireAfter: new Date(Date.now() - 1000) } });
     expect(await published()).toEqual([...newKids].sort());
     expect((await listSigningKeys()).find((k) => k.kid === old!.kid)).toMatchObject({ state: "retired", retiredAt: expect.any(Date) });
@@ -122,7 +137,7 @@ describe("access tokens for Gatehouse's own APIs", () => {
   });
 
   it("stop verifying, remembered or not, once their client is disabled or deleted", async () => {
-    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 2 * 86_400_000 }); // past any key set cached by an earlier test, before the next one
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + RETIRE_AFTER_MS + 86_400_000 }); // past any key set cached by an earlier test, before the next one
     await ensureSigningKeys();
     const es256 = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
     const token = await signed(es256, {}, "1h");
@@ -145,7 +160,7 @@ describe("access tokens signed right after a rotation", () => {
     .setIssuer(issuer()).setAudience(api).setSubject(svc).setIssuedAt().setExpirationTime("1h").sign(await importJWK(key, key.alg));
 
   it("verify at once: a key id the cached set lacks makes the verifier read the keys again", async () => {
-    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 3 * 86_400_000 }); // past any key set cached by an earlier test
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + RETIRE_AFTER_MS + 2 * 86_400_000 }); // past any key set cached by an earlier test
     await ensureSigningKeys();
     const es256 = async () => (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
     expect(await verifyAccessToken(await signedBy(await es256()), api, "pdp")).toMatchObject({ clientId: svc });

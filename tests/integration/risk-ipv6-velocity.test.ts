@@ -72,6 +72,9 @@ describe("IP failure velocity for IPv6", () => {
     expect(await sourceFailures("203.0.113.5", 15, at(3))).toEqual({ source: "203.0.113.5", failures: 0, accounts: 0 });
     expect(blockRange("2001:db8:9:9::ff", "ip")).toBe("2001:db8:9:9::/64");
     expect(blockRange("2001:db8:9:9::ff", "network")).toBe("2001:db8:9::/48");
+    // An alert about stuffing names the /64 it counted: blocked as that, or as its /48.
+    expect(blockRange("2001:db8:9:9::/64", "ip")).toBe("2001:db8:9:9::/64");
+    expect(blockRange("2001:db8:9:9::/64", "network")).toBe("2001:db8:9::/48");
     expect(blockRange("203.0.113.5", "ip")).toBe("203.0.113.5/32");
   });
 });

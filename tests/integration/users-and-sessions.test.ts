@@ -177,6 +177,8 @@ describe("user administration", () => {
     const b = await makeUser({ roles: ["admin"] });
     const results = await Promise.allSettled([setRoles(a.id, ["user"], ctx, null), setRoles(b.id, ["user"], ctx, null)]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    // The other is run again after the conflict, and then refused for what it is: the last admin.
+    expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(LastAdminError)]);
   });
 
   it("searches by email or name and pages", async () => {

@@ -20,5 +20,15 @@ describe("server action envelopes", () => {
     const big = await actionEnvelopeProblem(call(multipart({ "0": "[]", filler: "A".repeat(ACTION_BODY_LIMIT_BYTES) })));
     expect(big?.status).toBe(413);
     expect(await big?.json()).toEqual({ error: "request_too_large", error_description: "A form is limited to 64 KB." });
+    expect((await actionEnvelopeProblem(call(JSON.stringify(Array(1001).fill(0)))))?.status).toBe(400);
+  });
+
+  it("checks multipart posts to pages without the header too: Next.js reads them as forms posted before the script ran", async () => {
+    const post = (body: BodyInit, path = "/sign-in", headers: Record<string, string> = {}) => new Request(`http://localhost${path}`, { method: "POST", body, headers });
+    expect(await actionEnvelopeProblem(post(multipart({ email: "a@example.test" })))).toBeNull();
+    expect((await actionEnvelopeProblem(post(multipart({ filler: "A".repeat(ACTION_BODY_LIMIT_BYTES) }))))?.status).toBe(413);
+    expect((await actionEnvelopeProblem(post("--x\r\nbroken", "/sign-in", { "Content-Type": "multipart/form-data; boundary=x" })))?.status).toBe(400);
+    // Route handlers read their own bodies, with their own limits.
+    expect(await actionEnvelopeProblem(post(multipart({ filler: "A".repeat(ACTION_BODY_LIMIT_BYTES) }), "/api/v1/anything"))).toBeNull();
   });
 });

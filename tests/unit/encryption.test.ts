@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decrypt, encrypt } from "@/lib/crypto";
+import { generateKeyEnv, parseEncryptionKeys } from "@/lib/crypto/keys";
 
 describe("encryption at rest (AES-256-GCM)", () => {
   it("gives every value its own IV, well past one block of pooled randomness, and each opens to what was sealed", () => {
@@ -19,5 +20,14 @@ describe("encryption at rest (AES-256-GCM)", () => {
     const flipped = Buffer.from(body!, "base64url");
     flipped[0]! ^= 1;
     expect(() => decrypt([id, iv, flipped.toString("base64url"), tag].join("."), "audit.user_agent")).toThrow();
+  });
+
+  it("refuses two keys under one id, and generates ids that two keys made the same day do not share", () => {
+    const [a, b] = [generateKeyEnv().GATEHOUSE_ENCRYPTION_KEYS, generateKeyEnv().GATEHOUSE_ENCRYPTION_KEYS];
+    const [idA, idB] = [a.split(":")[0]!, b.split(":")[0]!];
+    expect(idA).not.toBe(idB);
+    expect(parseEncryptionKeys(`${b},${a}`).current.id).toBe(idB);
+    const sameId = `${idA}:${b.split(":")[1]},${a}`;
+    expect(() => parseEncryptionKeys(sameId)).toThrow(`names the key id ${idA} twice`);
   });
 });

@@ -7,7 +7,9 @@ describe("safeReturnPath", () => {
     expect(safeReturnPath("/account/security#passkeys")).toBe("/account/security#passkeys");
     const hostile = ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", null, undefined,
       // The URL parser drops tabs and newlines: each of these is //evil.example to a browser.
-      "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\t\\evil.example", "\\/evil.example"];
+      "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\t\\evil.example", "\\/evil.example",
+      // Dot segments collapse to a path that starts with "//".
+      "/.//evil.example", "/%2e//evil.example", "/..//evil.example", "/a/..//evil.example", "/./\\evil.example"];
     for (const candidate of hostile) expect(safeReturnPath(candidate), JSON.stringify(candidate)).toBe("/account");
     expect(safeReturnPath("/a\tb")).toBe("/ab"); // what the browser would open
   });

@@ -1,11 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import type { CurrentUser } from "@/lib/auth/current";
+import type { CurrentUser, PendingSignIn } from "@/lib/auth/current";
 import { db } from "@/lib/db/client";
+import { withTotp } from "../support/mfa";
 
 // The guard is tested with the signed-in user swapped in; everything else is the real code.
 let signedIn: CurrentUser | null = null;
-vi.mock("@/lib/auth/current", () => ({ currentUser: async () => signedIn, currentPendingSignIn: async () => null, hasFreshMfa: () => false }));
+let pending: PendingSignIn | null = null;
+vi.mock("@/lib/auth/current", () => ({ currentUser: async () => signedIn, currentPendingSignIn: async () => pending, hasFreshMfa: () => false }));
 const client = { ip: "203.0.113.9", userAgent: "test-agent" };
 vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client }));
 const { guardedAction, manyValues } = await import("@/lib/auth/action");
@@ -27,6 +29,7 @@ describe("guardedAction", () => {
   beforeEach(() => {
     handler.mockClear();
     signedIn = null;
+    pending = null;
   });
 
   it("refuses a signed-out caller and never runs the handler", async () => {
@@ -54,6 +57,11 @@ describe("guardedAction", () => {
   it("refuses forged calls: arguments that are not a form, and NUL characters PostgreSQL cannot store", async () => {
     signedIn = asUser(["user", "admin"]);
     expect(await adminOnly({}, { name: "Ada" } as unknown as FormData)).toEqual({ ok: false, message: "Send this as a form." });
+    const withPrototype = form([["name", "Ada"]]);
+    withPrototype.append("__proto__", new File(["x"], "evil.txt"));
+    expect(await adminOnly({}, withPrototype)).toEqual({ ok: true, message: "done" });
+    expect(handler).toHaveBeenCalledWith({ name: "Ada", tags: [] }, expect.anything(), expect.anything());
+    handler.mockClear();
     const state = await adminOnly({}, form([["name", "Ada\u0000"], ["tags", "a"]]));
     expect(state).toMatchObject({ ok: false, fieldErrors: { name: ["Remove the NUL character."] } });
     expect(handler).not.toHaveBeenCalled();
@@ -67,5 +75,42 @@ describe("guardedAction", () => {
       signedIn,
       expect.objectContaining({ actor: expect.objectContaining({ type: "user", id: "u" }), client }),
     );
+  });
+
+  it("ends a sign-in waiting to enroll a first factor once the account has one from elsewhere", async () => {
+    const { user } = await withTotp();
+    const session = await db().session.create({ data: { userId: user.id, stage: "enrollment_required", expiresAt: new Date(Date.now() + 600_000) } });
+    pending = { ...asUser(["user"]), id: user.id, email: user.email, sessionId: session.id, stage: "enrollment_required", requiredFactor: "any" };
+    const enroll = guardedAction("account-setup", z.object({}), handler);
+    expect(await enroll({}, form([]))).toEqual({ ok: false, message: "Your session has ended. Sign in again." });
+    expect(handler).not.toHaveBeenCalled();
+    expect(await db().session.findUniqueOrThrow({ where: { id: session.id } })).toMatchObject({ endReason: "factor_enrolled_elsewhere", endedAt: expect.any(Date) });
+  });
+
+  it("keeps the form when the handler fails unexpectedly, and logs a reference without what the error quotes", async () => {
+    signedIn = asUser(["user", "admin"]);
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const failing = guardedAction("signed-in", z.object({ name: z.string() }), async () => {
+        throw Object.assign(new Error("Invalid `prisma.user.update()` invocation:\n  data: { passwordHash: \"$argon2id$secret\" }"), { code: "P2002" });
+      });
+      const state = await failing({}, form([["name", "Ada"]]));
+      const reference = /reference ([0-9a-f]{8})\./.exec(state.message ?? "")?.[1];
+      expect(state).toMatchObject({ ok: false, values: { name: "Ada" } });
+      expect(reference).toBeTruthy();
+      const lines = logged.mock.calls.map((call) => call.join(" "));
+      expect(lines).toEqual([`[action] failed, reference ${reference}: Error P2002: Invalid \`prisma.user.update()\` invocation:`]);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it("lets a handler's redirect through, and gives field errors a message to announce", async () => {
+    signedIn = asUser(["user", "admin"]);
+    const { redirect } = await import("next/navigation");
+    const leaving = guardedAction("signed-in", z.object({}), async () => redirect("/account"));
+    await expect(leaving({}, form([]))).rejects.toMatchObject({ digest: expect.stringMatching(/^NEXT_REDIRECT/) });
+    const refused = guardedAction("signed-in", z.object({ email: z.string() }), async () => ({ ok: false, fieldErrors: { email: ["Taken."] } }));
+    expect(await refused({}, form([["email", "a@b.test"]]))).toEqual({ ok: false, message: "Check the highlighted fields.", fieldErrors: { email: ["Taken."] }, values: { email: "a@b.test" } });
   });
 });

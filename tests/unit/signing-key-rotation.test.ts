@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadKeyRing, rotateSigningKeyEnv, trustedSigningKey } from "@/lib/crypto/keys";
+import { generateKeyEnv, loadKeyRing, rotateSigningKeyEnv, trustedSigningKey } from "@/lib/crypto/keys";
 import { applyLocalSecrets, rotateLocalSigningKey } from "@/lib/local-secrets";
 
 const envFrom = (dataDir: string) => {
@@ -22,6 +22,15 @@ it("the quick start's first start has no retired keys: the variable stays unset,
   } finally {
     if (saved !== undefined) process.env.GATEHOUSE_SIGNING_PREVIOUS_KEYS = saved;
   }
+});
+
+it("the quick start keeps a secret the environment supplied, so dropping the variable later changes no key", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-keys-"));
+  const supplied = generateKeyEnv().GATEHOUSE_ENCRYPTION_KEYS;
+  const first = { GATEHOUSE_ENCRYPTION_KEYS: supplied } as unknown as NodeJS.ProcessEnv;
+  applyLocalSecrets(dataDir, first);
+  expect(first.GATEHOUSE_ENCRYPTION_KEYS).toBe(supplied);
+  expect(envFrom(dataDir).GATEHOUSE_ENCRYPTION_KEYS).toBe(supplied);
 });
 
 describe("audit signing key rotation", () => {

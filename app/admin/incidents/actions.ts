@@ -19,7 +19,7 @@ const page = (id: string) => `/admin/incidents/${id}`;
 export const changeStatusAction = guardedAction(MANAGE, incidentId.and(statusChangeSchema), async ({ incidentId: id, ...input }, _user, ctx) => {
   const changed = await changeStatus(id, input, ctx);
   revalidatePath(page(id));
-  return changed ? { ok: true, message: `Status is now ${STATUS_LABELS[input.status].toLowerCase()}.` } : { ok: false, message: "The incident already has that status (or no longer exists)." };
+  return changed ? { ok: true, message: `Status is now ${STATUS_LABELS[input.status].toLowerCase()}.` } : { ok: false, message: "Nothing changed: the incident already has that status, was changed by someone else meanwhile (reload to see), or no longer exists." };
 });
 
 export const assignAction = guardedAction(MANAGE, incidentId.and(assignSchema), async ({ incidentId: id, ...input }, _user, ctx) => {
@@ -53,8 +53,8 @@ function stepFromForm(raw: unknown) {
 }
 const responseForm = z.preprocess(stepFromForm, incidentId.and(responseActionSchema));
 
-export const responseAction = guardedAction(MANAGE, responseForm, async ({ incidentId: id, ...input }, _user, ctx) => {
-  const result = await runResponseAction(id, input, ctx);
+export const responseAction = guardedAction(MANAGE, responseForm, async ({ incidentId: id, ...input }, user, ctx) => {
+  const result = await runResponseAction(id, input, user, ctx);
   revalidatePath(page(id));
   if (!result) return { ok: false, message: "No such incident." };
   return { ok: result.status !== "failed", message: result.detail };

@@ -3,6 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
 import { retireSigningKeyNow, rotateSigningKeys } from "@/lib/oidc";
+import { PROVIDER_SESSION_TTL } from "@/lib/oidc/token-lifetimes";
 
 const MANAGE = { section: "keys", action: "manage" } as const;
 
@@ -11,7 +12,7 @@ export const rotateKeysAction = guardedAction(MANAGE,
   async (_input, _admin, ctx) => {
     const kids = await rotateSigningKeys(ctx);
     revalidatePath("/admin/keys");
-    return { ok: true, message: `New signing keys ${kids.join(", ")} are active. The previous ones stay in JWKS for 24 hours (retire one now if it leaked).` };
+    return { ok: true, message: `New signing keys ${kids.join(", ")} are active. The previous ones stay in JWKS for ${PROVIDER_SESSION_TTL / 86_400} days, while ID tokens they signed can still end a session (retire one now if it leaked).` };
   },
   { stepUp: true },
 );

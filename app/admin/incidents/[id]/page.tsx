@@ -9,6 +9,7 @@ import { AssignForm, CaptureForm, NoteForm, ResponseForm, StatusForm } from "@/c
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess } from "@/lib/auth";
+import { MaybeLink } from "@/components/ui/maybe-link";
 import { INCIDENT_TYPE_LABELS, RULES, findIncident, listChannels, listResponders, type IncidentType, type RuleKey } from "@/lib/incidents";
 import { addNoteAction, assignAction, captureAction, changeStatusAction, responseAction } from "../actions";
 
@@ -20,7 +21,11 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   const user = await requireAccess("incidents");
   const incident = await findIncident((await params).id);
   if (!incident) notFound();
-  const canManage = await canAccess(user, { section: "incidents", action: "manage" });
+  const [canManage, usersOpen, auditOpen] = await Promise.all([
+    canAccess(user, { section: "incidents", action: "manage" }),
+    canAccess(user, { section: "users", action: "view" }),
+    canAccess(user, { section: "audit", action: "view" }),
+  ]);
   const [responders, channels] = canManage ? await Promise.all([listResponders(), listChannels()]) : [[], []];
   const responderEmails = responders.map((r) => r.email);
   const indicator = (kind: string, value: string) => (kind === "user" ? (incident.people.get(value) ?? value) : value);
@@ -56,7 +61,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
                     <Td><SeverityBadge severity={a.severity} /></Td>
                     <Td>{a.summary}{a.count > 1 && <span className="text-slate-500"> (×{a.count})</span>}</Td>
                     <Td className="text-xs"><LocalTime at={a.createdAt} />{a.count > 1 && <> – <LocalTime at={a.lastSeenAt} /></>}</Td>
-                    <Td><Link className="font-mono text-xs text-brand-700 hover:underline" href={`/admin/audit/${a.sourceSeq}`}>#{a.sourceSeq.toString()}</Link></Td>
+                    <Td className="font-mono text-xs"><MaybeLink open={auditOpen} href={`/admin/audit/${a.sourceSeq}`}>#{a.sourceSeq.toString()}</MaybeLink></Td>
                   </tr>
                 ))}
               </TableBody>
@@ -65,7 +70,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <Card title="Playbook runs">
             {incident.runs.length === 0 ? <p className="text-sm text-slate-500">No playbook matched this incident.</p> : incident.runs.map((r) => (
               <div key={r.id} className="mb-4 last:mb-0" data-testid="playbook-run">
-                <p className="text-sm font-medium">{r.playbookName} v{r.version} · <Badge tone={r.status === "succeeded" ? "green" : r.status === "failed" ? "red" : "amber"}>{r.status}</Badge> <span className="text-xs text-slate-500">{r.attempts} attempt{r.attempts === 1 ? "" : "s"}{r.finishedAt && <> · finished <LocalTime at={r.finishedAt} /></>}</span></p>
+                <p className="text-sm font-medium">{r.playbookName} v{r.version} · <Badge tone={r.status === "succeeded" ? "green" : r.status === "failed" ? "red" : r.status === "cancelled" ? "neutral" : "amber"}>{r.status}</Badge> <span className="text-xs text-slate-500">{r.attempts} attempt{r.attempts === 1 ? "" : "s"}{r.finishedAt && <> · finished <LocalTime at={r.finishedAt} /></>}</span></p>
                 <ol className="mt-1 list-decimal pl-6 text-sm">
                   {r.steps.map((s) => <li key={s.index}><Badge tone={s.status === "ok" ? "green" : s.status === "failed" ? "red" : "neutral"}>{s.status}</Badge> {s.detail}</li>)}
                 </ol>
@@ -77,7 +82,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <Card title="Affected users and indicators">
             <ul className="space-y-1 text-sm" data-testid="indicators">
               {incident.indicators.map((i) => (
-                <li key={`${i.kind}:${i.value}`}><Badge>{i.kind}</Badge> {i.kind === "user" ? <Link className="text-brand-700 hover:underline" href={`/admin/users/${i.value}`}>{indicator(i.kind, i.value)}</Link> : <span className="font-mono text-xs">{i.value}</span>}</li>
+                <li key={`${i.kind}:${i.value}`}><Badge>{i.kind}</Badge> {i.kind === "user" ? <MaybeLink open={usersOpen} href={`/admin/users/${i.value}`}>{indicator(i.kind, i.value)}</MaybeLink> : <span className="font-mono text-xs">{i.value}</span>}</li>
               ))}
               {incident.indicators.length === 0 && <li className="text-slate-500">None.</li>}
             </ul>
