@@ -1,8 +1,9 @@
 import { expect, test } from "@playwright/test";
 import { ADMIN_SECTIONS } from "../lib/auth/roles";
-import { ADMIN_STATE, createUserViaConsole, expectSignedInAs, signIn, submitAsAdmin, uniqueEmail } from "./support/helpers";
+import { ADMIN_STATE, createUserViaConsole, expectSignedInAs, signIn, submitAsAdmin, submitSignIn, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "user passphrase for e2e";
+const OWN_PASSWORD = "the newcomer's own passphrase";
 
 test.describe("an admin creates a user who then signs in", () => {
   const email = uniqueEmail("newcomer");
@@ -24,7 +25,7 @@ test.describe("an admin creates a user who then signs in", () => {
       await page.getByLabel("Name").fill("New Comer");
       await page.getByLabel("Initial password").fill(PASSWORD);
       await page.getByRole("button", { name: "Create user" }).click();
-    }, page.getByRole("status").filter({ hasText: `Created ${email}.` }));
+    }, page.getByRole("status").filter({ hasText: `Created ${email}. They choose their own password at first sign-in.` }));
     await expect(page.getByTestId("user-row").filter({ hasText: email })).toBeVisible();
 
     await page.getByLabel("Search users").fill(email.slice(0, 12));
@@ -43,8 +44,12 @@ test.describe("an admin creates a user who then signs in", () => {
     await admin.close();
   });
 
-  test("the user signs in, sees /account and is refused every admin page", async ({ page }) => {
-    await signIn(page, email, PASSWORD);
+  test("the user signs in, replaces the password the admin chose, sees /account and is refused every admin page", async ({ page }) => {
+    await submitSignIn(page, email, PASSWORD);
+    await expect(page).toHaveURL(/\/sign-in\/new-password/);
+    await page.getByLabel("New password", { exact: true }).fill(OWN_PASSWORD);
+    await page.getByLabel("Repeat new password").fill(OWN_PASSWORD);
+    await page.getByRole("button", { name: "Set new password" }).click();
     await expect(page).toHaveURL(/\/account$/);
     await expectSignedInAs(page, email);
     await expect(page.getByTestId("account-email")).toHaveText(email);

@@ -1,4 +1,5 @@
 "use client";
+import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
@@ -6,6 +7,9 @@ import { CopyButton } from "@/components/ui/copy-button";
 /** Freshly generated backup codes: shown once, with a way to keep them. */
 export function BackupCodesList({ codes }: { codes: string[] }) {
   const router = useRouter();
+  // Dismissed by identity: the next set of codes (a new array from the next action) shows again.
+  const [dismissed, setDismissed] = useState<string[] | null>(null);
+  if (dismissed === codes) return null;
   const text = codes.join("\n");
   return (
     <div className="space-y-3 rounded-md border border-amber-200 bg-amber-50 p-4">
@@ -24,7 +28,14 @@ export function BackupCodesList({ codes }: { codes: string[] }) {
         >
           Download
         </a>
-        <Button type="button" size="sm" onClick={() => router.refresh()}>
+        <Button
+          type="button"
+          size="sm"
+          onClick={() => {
+            setDismissed(codes);
+            router.refresh();
+          }}
+        >
           I have saved them
         </Button>
       </div>

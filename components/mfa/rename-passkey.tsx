@@ -7,9 +7,14 @@ import { FormMessage } from "@/components/ui/form-message";
 type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
 
 export function RenamePasskey({ action, passkeyId, name }: { action: Action; passkeyId: string; name: string }) {
-  const [state, rename, pending] = useActionState(action, {});
   const [editing, setEditing] = useState(false);
-  if (!editing || state.ok) {
+  const [state, rename, pending] = useActionState(async (previous: ActionState, form: FormData) => {
+    const answer = await action(previous, form);
+    // A saved name closes the form; "Rename" opens it again for the next change.
+    if (answer.ok) setEditing(false);
+    return answer;
+  }, {});
+  if (!editing) {
     return (
       <Button type="button" size="sm" variant="ghost" onClick={() => setEditing(true)}>
         Rename

@@ -126,6 +126,8 @@ export async function createUserViaConsole(browser: Browser, user: { email: stri
     await page.getByLabel("Email").fill(user.email);
     await page.getByLabel("Name").fill(user.name ?? "Test Person");
     await page.getByLabel("Initial password").fill(user.password);
+    // The test signs in as this user with this password.
+    await page.getByLabel("Ask for a new password at first sign-in").uncheck();
     for (const role of user.roles ?? []) await page.getByRole("checkbox", { name: new RegExp(`^${role}`) }).check();
     await page.getByRole("button", { name: "Create user" }).click();
   }, page.getByRole("status").filter({ hasText: `Created ${user.email}.` }));

@@ -119,8 +119,10 @@ export function policyDiff(before: string, after: string, fromVersion: number, t
 }
 
 /** Published versions, newest first, each with its diff from the one before (version 1: from the built-in roles). */
+export const POLICY_HISTORY_SHOWN = 30;
+
 export async function listPolicyVersions() {
-  const rows = await db().policyVersion.findMany({ orderBy: { version: "desc" }, take: 30 });
+  const rows = await db().policyVersion.findMany({ orderBy: { version: "desc" }, take: POLICY_HISTORY_SHOWN });
   return rows.map((row, i) => {
     const previous = rows[i + 1] ?? null;
     const previousText = previous ? previous.text : row.version === 1 ? DEFAULT_POLICIES : null;

@@ -7,7 +7,7 @@ import { ResponseTimesChart } from "@/components/incidents/response-chart";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { requireAccess } from "@/lib/auth";
-import { INCIDENT_TYPE_LABELS, SEVERITIES, STATUSES, STATUS_LABELS, incidentCounts, incidentFiltersSchema, listIncidents, responseTimes, type IncidentType } from "@/lib/incidents";
+import { INCIDENT_TYPE_LABELS, SEVERITIES, STATUSES, STATUS_LABELS, incidentCounts, incidentFiltersSchema, INCIDENT_LIST_LIMIT, listIncidents, responseTimes, type IncidentType } from "@/lib/incidents";
 import { IncidentsNav } from "./incidents-nav";
 
 export const metadata: Metadata = { title: "Incidents" };
@@ -84,6 +84,9 @@ export default async function IncidentsPage({ searchParams }: { searchParams: Pr
                 ))}
               </TableBody>
             </Table>
+          )}
+          {incidents.length === INCIDENT_LIST_LIMIT && (
+            <p className="mt-3 text-sm text-slate-500" data-testid="list-cut">Showing the {INCIDENT_LIST_LIMIT} with the latest alerts; narrow the list with the filters to see older ones.</p>
           )}
         </Card>
       </div>

@@ -7,7 +7,7 @@ import { PolicyEditor } from "@/components/policy/policy-editor";
 import { PolicySimulator } from "@/components/policy/simulator";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess, userEmails } from "@/lib/auth";
-import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_TEMPLATES } from "@/lib/policy";
+import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_HISTORY_SHOWN, POLICY_TEMPLATES } from "@/lib/policy";
 import {
   formatPoliciesAction, publishPoliciesAction, rollbackPoliciesAction, saveDraftAction, simulateAction, validatePoliciesAction,
 } from "./actions";
@@ -45,7 +45,7 @@ export default async function PoliciesPage() {
           <PolicySimulator action={simulateAction} defaultPrincipal={user.email} now={new Date().toISOString().slice(0, 16)} />
         </Card>
 
-        <Card title="History" description="Every published version, newest first, with what changed.">
+        <Card title="History" description={`Published versions, newest first (the last ${POLICY_HISTORY_SHOWN}), with what changed; each stays in the audit trail.`}>
           {versions.length === 0 ? (
             <p className="text-sm text-slate-500">Nothing published yet: the built-in roles (version 0) are in force.</p>
           ) : (

@@ -6,14 +6,16 @@ import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score
 import { RiskTimeline, ScoreDistribution } from "@/components/risk/risk-charts";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { requireAccess } from "@/lib/auth";
+import { canAccess, requireAccess } from "@/lib/auth";
+import { MaybeLink } from "@/components/ui/maybe-link";
 import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
 import { RiskNav } from "./risk-nav";
 
 export const metadata: Metadata = { title: "Risk" };
 
 export default async function RiskPage({ searchParams }: { searchParams: Promise<{ range?: string }> }) {
-  await requireAccess("risk");
+  const user = await requireAccess("risk");
+  const usersOpen = await canAccess(user, { section: "users", action: "view" });
   const requested = (await searchParams).range;
   const range: RiskRange = requested && Object.hasOwn(RISK_RANGES, requested) ? (requested as RiskRange) : "7d";
   const overview = await riskOverview(range);
@@ -85,7 +87,7 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
               <TableBody>
                 {overview.riskiestUsers.map((u) => (
                   <tr key={u.userId} data-testid="risky-user">
-                    <Td><Link className="text-brand-700 hover:underline" href={`/admin/users/${u.userId}`}>{u.email}</Link></Td>
+                    <Td><MaybeLink open={usersOpen} href={`/admin/users/${u.userId}`}>{u.email}</MaybeLink></Td>
                     <Td><ScoreBadge score={u.maxScore} /></Td>
                     <Td>{u.avgScore.toFixed(2)}</Td>
                     <Td>{u.attempts}</Td>

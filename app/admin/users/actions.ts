@@ -24,13 +24,13 @@ async function refusedOn(actor: { id: string; roles: readonly RoleName[] }, user
   }
 }
 
-const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
+const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema), temporaryPassword: z.literal("on").optional() });
 
-export const createUserAction = guardedAction(MANAGE, createUserForm, async (input, admin, ctx) => {
+export const createUserAction = guardedAction(MANAGE, createUserForm, async ({ temporaryPassword, ...input }, admin, ctx) => {
   try {
-    const user = await createUser(input, ctx, admin);
+    const user = await createUser(input, ctx, admin, { temporaryPassword: temporaryPassword === "on" });
     revalidatePath("/admin/users");
-    return { ok: true, message: `Created ${user.email}.` };
+    return { ok: true, message: temporaryPassword ? `Created ${user.email}. They choose their own password at first sign-in.` : `Created ${user.email}.` };
   } catch (error) {
     if (error instanceof EmailTakenError) return { ok: false, fieldErrors: { email: [error.message] } };
     if (error instanceof PasswordRefusedError) return { ok: false, fieldErrors: { password: [error.message] } };

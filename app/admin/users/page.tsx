@@ -104,7 +104,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
             </nav>
           )}
         </Card>
-        <Card title="Create a user" description="The user signs in with this password and should change it on /account/security.">
+        <Card title="Create a user" description="Give the user the initial password by a separate channel. Unless you untick it, they must choose their own at first sign-in.">
           <CreateUserForm />
         </Card>
       </div>

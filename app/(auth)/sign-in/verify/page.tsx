@@ -28,6 +28,14 @@ export default async function VerifyPage({ searchParams }: { searchParams: Promi
         offerRememberDevice
         callbackUrl={callbackUrl}
       />
+      <details className="mt-4 text-sm text-slate-600" data-testid="lost-factors">
+        <summary className="cursor-pointer">Can’t use any of these?</summary>
+        <p className="mt-2">
+          {passkeyOnly
+            ? "This sign-in looked unusual, so only a passkey will do. Try again from a device or place you usually sign in from, or ask your administrator to confirm it is you."
+            : "If you have lost your authenticator app, your passkeys and your backup codes, ask your administrator. Once they have confirmed it is you, they can reset your second factors, and you set up new ones at your next sign-in."}
+        </p>
+      </details>
       <form action={signOutAction} className="mt-4 text-center">
         <button type="submit" className="text-sm text-slate-600 underline">
           Cancel and sign in as someone else

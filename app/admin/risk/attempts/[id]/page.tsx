@@ -7,7 +7,8 @@ import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { requireAccess, sessionStatus } from "@/lib/auth";
+import { canAccess, requireAccess, sessionStatus } from "@/lib/auth";
+import { MaybeLink } from "@/components/ui/maybe-link";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
 
 export const metadata: Metadata = { title: "Sign-in attempt" };
@@ -22,7 +23,8 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 }
 
 export default async function AttemptPage({ params }: { params: Promise<{ id: string }> }) {
-  await requireAccess("risk");
+  const user = await requireAccess("risk");
+  const usersOpen = await canAccess(user, { section: "users", action: "view" });
   const id = z.uuid().safeParse((await params).id);
   const attempt = id.success ? await findAttempt(id.data) : null;
   if (!attempt) notFound();
@@ -48,7 +50,7 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="Network">{attempt.network ?? "—"}</Row>
             <Row label="Device">{attempt.device ?? "Not recognised"}</Row>
             <Row label="User agent"><span className="break-all text-xs">{attempt.userAgent ?? "—"}</span></Row>
-            <Row label="Account">{attempt.userId ? <Link className="text-brand-700 hover:underline" href={`/admin/users/${attempt.userId}`}>{attempt.email}</Link> : `${attempt.email} (no such account)`}</Row>
+            <Row label="Account">{attempt.userId ? <MaybeLink open={usersOpen} href={`/admin/users/${attempt.userId}`}>{attempt.email}</MaybeLink> : `${attempt.email} (no such account)`}</Row>
             <Row label="Session">{session ? <>{session.stage}{session.endedAt && <>, ended <LocalTime at={session.endedAt} /> ({session.endReason})</>}</> : "None"}</Row>
           </dl>
         </Card>
