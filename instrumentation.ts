@@ -4,7 +4,7 @@ export async function register() {
   const { announceFirstAdminPath } = await import("./lib/auth/bootstrap");
   const { recordSigningKeyRotation, scheduleAuditRetention, scheduleChainVerification } = await import("./lib/audit");
   const { readConfig } = await import("./lib/config");
-  const { startOidc } = await import("./lib/oidc");
+  const { scheduleSigningKeyRotation, startOidc } = await import("./lib/oidc");
   const { startDecisionPointApi } = await import("./lib/policy");
   const { startIncidentEngine } = await import("./lib/incidents");
   const { scheduleControlTests } = await import("./lib/compliance");
@@ -18,6 +18,7 @@ export async function register() {
   startDecisionPointApi();
   scheduleAuditRetention(readConfig().GATEHOUSE_AUDIT_RETENTION_DAYS);
   scheduleChainVerification();
+  scheduleSigningKeyRotation(readConfig().GATEHOUSE_SIGNING_KEY_ROTATION_DAYS);
   scheduleLoginAttemptRetention(readConfig().GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS);
   await startIncidentEngine();
   scheduleControlTests();

@@ -130,6 +130,8 @@ test.describe.serial("OpenID Connect provider", () => {
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
     await expect(page.getByRole("heading", { name: "Test RP wants access" })).toBeVisible();
     await expect(page.getByTestId("consent-scopes")).toContainText("Your email address");
+    // Where "Allow" leads: the host of the redirect URI the provider matched.
+    await expect(page.getByText(`you go back to ${new URL(REDIRECT_URI).host}`)).toBeVisible();
     await page.getByRole("button", { name: "Allow" }).click();
     const flow = await flowPromise;
     expect(flow.callback.searchParams.get("iss")).toBe(as.issuer);
@@ -150,6 +152,7 @@ test.describe.serial("OpenID Connect provider", () => {
     // The consent was remembered: the app is listed for the user, and the next login skips consent.
     await page.goto("/account/apps");
     await expect(page.getByTestId("app-row")).toContainText("Test RP");
+    await expect(page.getByTestId("app-row").getByRole("list", { name: "What Test RP may do" })).toContainText("Your email address");
 
     // The admin sees the grant among the client's active grants.
     const admin = await browser.newContext({ storageState: ADMIN_STATE });

@@ -85,3 +85,30 @@ test("an auditor reaches audit and compliance only", async ({ browser, page }) =
     expect(response?.status(), section.href).toBe(["audit", "compliance"].includes(section.id) ? 200 : 403);
   }
 });
+
+test("an admin corrects a user's sign-in email, then deletes the account of a leaver", async ({ browser, page }) => {
+  const email = uniqueEmail("typo");
+  const { admin, page: console } = await createUserViaConsole(browser, { email, password: PASSWORD, name: "Tia Typo" });
+  await console.getByTestId("user-row").filter({ hasText: email }).getByRole("link").first().click();
+  await expect(console.getByRole("heading", { name: "Tia Typo" })).toBeVisible();
+  const fixed = uniqueEmail("fixed");
+  await submitAsAdmin(console, async () => {
+    await console.getByLabel("Sign-in email").fill(fixed);
+    await console.getByRole("button", { name: "Change email" }).click();
+  }, console.getByRole("status").filter({ hasText: `The account now signs in as ${fixed}.` }));
+  await signIn(page, fixed, PASSWORD);
+  await expectSignedInAs(page, fixed);
+
+  await console.getByLabel("Type the account's email to confirm").fill(email);
+  await console.getByRole("button", { name: "Delete account" }).click();
+  await expect(console.getByText(`Type ${fixed} to confirm.`)).toBeVisible();
+  await submitAsAdmin(console, async () => {
+    await console.getByLabel("Type the account's email to confirm").fill(fixed);
+    await console.getByRole("button", { name: "Delete account" }).click();
+  }, console.getByRole("heading", { name: "Users", exact: true }));
+  await expect(console.getByTestId("user-row").filter({ hasText: fixed })).toHaveCount(0);
+  // Its session went with it.
+  await page.goto("/account");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await admin.close();
+});

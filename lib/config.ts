@@ -46,6 +46,9 @@ const schema = z.object({
   // a day, the shortest retention period, so that a purge run on an old instance during it cannot
   // anchor past the rotation.
   GATEHOUSE_AUDIT_KEY_OVERLAP_MINUTES: z.coerce.number().int().min(0).max(1_440).default(60),
+  // The OIDC signing keys rotate when this many days old (checked hourly); 0 leaves it to admins.
+  // Under the 90 days that SOC 2 CC6.1 is tested against (lib/compliance/checks.ts).
+  GATEHOUSE_SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(0).max(3_650).default(85),
   // Sign-in attempts (emails, IPs, places) are deleted after this many days; 0 keeps them.
   GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   // Incidents (lib/incidents): "off" leaves detection and playbooks to other instances or to

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { db, isUniqueViolation, Prisma } from "../db/client";
+import { db, isSerializationFailure, isUniqueViolation, Prisma } from "../db/client";
 import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "./password";
 import { PasswordRefusedError, screenNewPassword, type PasswordOwner } from "./password-screening";
@@ -226,7 +226,7 @@ async function existingUser(tx: Tx, userId: string) {
 type Tx = Prisma.TransactionClient;
 
 // Serializable, so two admins demoting each other at the same moment cannot both succeed. The one
-// PostgreSQL cancels (a serialization failure, P2034) is run again: it then sees the other's change.
+// PostgreSQL cancels (a serialization failure) is run again: it then sees the other's change.
 async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
   try {
     return await db().$transaction(
@@ -239,7 +239,7 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, attempts = 3): 
       { isolationLevel: Prisma.TransactionIsolationLevel.Serializable },
     );
   } catch (error) {
-    if (attempts > 1 && error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2034") return keepingAnAdmin(change, attempts - 1);
+    if (attempts > 1 && isSerializationFailure(error)) return keepingAnAdmin(change, attempts - 1);
     throw error;
   }
 }
@@ -280,6 +280,51 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
   await audit(ctx, { type: "admin", action: disabled ? "user.disable" : "user.enable", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   if (disabled) await endAllSessions(userId, "user_disabled", ctx);
   return user;
+}
+
+/**
+ * An admin changes a user's sign-in email (a typo at creation, a new name). Recovery links sent to
+ * the old address stop working; the old address is told (lib/notices: the account's previous
+ * owner of that mailbox would otherwise never learn of it). Returns false when nothing changed.
+ */
+export async function changeEmail(userId: string, email: string, ctx: AuditContext): Promise<boolean> {
+  let before: string;
+  try {
+    before = await db().$transaction(async (tx) => {
+      // The row lock orders this against a password recovery for the account at the same moment.
+      await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+      const user = await existingUser(tx, userId);
+      if (user.email === email) return email;
+      await tx.user.update({ where: { id: userId }, data: { email } });
+      await forgetRecoveryLinks(tx, userId);
+      return user.email;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError();
+    throw error;
+  }
+  if (before === email) return false;
+  await audit(ctx, { type: "admin", action: "user.email.change", outcome: "success", resource: { type: "user", id: userId }, metadata: { before, after: email } });
+  return true;
+}
+
+/**
+ * Deletes an account for good (a leaver, an erasure request): its sessions, factors, devices,
+ * consents and provider grants and tokens go with it. The audit trail keeps what happened, under
+ * the account's id and the email it had. Never the caller's own account, nor the last admin.
+ */
+export async function deleteUser(userId: string, ctx: AuditContext, actor: Granter): Promise<{ email: string }> {
+  if (userId === actor.id) throw new RoleGrantError("You cannot delete your own account: ask another admin.");
+  await checkActingOn(actor, userId, "user.delete", ctx);
+  const deleted = await keepingAnAdmin(async (tx) => {
+    const user = await existingUser(tx, userId);
+    await tx.user.delete({ where: { id: userId } });
+    return user;
+  });
+  // The provider's records name the account by id only (no foreign key): its grants and tokens die here.
+  await revokeUserGrants(userId, ctx);
+  await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles } });
+  return { email: deleted.email };
 }
 
 export async function updateName(userId: string, name: string, ctx: AuditContext) {

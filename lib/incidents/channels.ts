@@ -1,10 +1,11 @@
 import "server-only";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { db } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
 import { audit, type AuditContext } from "../audit/context";
 import { hostRefusal } from "./destinations";
+import { sendNotification } from "./notify";
 
 // Where notify steps send: a webhook (signed with its own HMAC secret, encrypted at rest) or an
 // email address (through GATEHOUSE_SMTP_URL).
@@ -82,6 +83,26 @@ export async function resolveChannel(name: string): Promise<ResolvedChannel | nu
   return channel.kind === "webhook"
     ? { name, kind: "webhook", url: channel.target, secret: decrypt(channel.secretCipher ?? "", SECRET_CONTEXT) }
     : { name, kind: "email", to: channel.target };
+}
+
+/**
+ * Sends a test notification through a channel, so an admin knows a playbook's notify step will
+ * reach someone before an incident needs it. Audited, with what the receiver answered.
+ */
+export async function testChannel(id: string, ctx: AuditContext): Promise<{ ok: boolean; detail: string } | null> {
+  const row = await db().notificationChannel.findUnique({ where: { id }, select: { name: true } });
+  const channel = row && (await resolveChannel(row.name));
+  if (!channel) return null;
+  const deliveryId = `test:${randomUUID()}`;
+  const subject = `[Gatehouse] Test notification for channel ${channel.name}`;
+  let result: { ok: boolean; detail: string };
+  try {
+    result = { ok: true, detail: await sendNotification(channel, { deliveryId, subject, text: `${subject}\n\nThis channel works: playbooks' notify steps will reach it.\n`, payload: { test: true } }) };
+  } catch (error) {
+    result = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+  await audit(ctx, { type: "incident", action: "incident.channel.test", outcome: result.ok ? "success" : "failure", resource: { type: "notification_channel", id }, metadata: { name: channel.name, detail: result.detail.slice(0, 300) } });
+  return result;
 }
 
 /** Self-attestation that webhook secrets are sealed: of all stored, how many look plaintext (our whsec_ form, which a sealed one never is). */

@@ -12,6 +12,6 @@ export {
 } from "./incidents";
 export { listPlaybooks, findPlaybook, savePlaybook, countPlaybooksInForce, listPlaybookVersionAttribution, parseSteps, playbookInputSchema, PlaybookNameTakenError, type PlaybookView, type Step } from "./playbooks";
 export { dryRunPlaybook, countUnfinishedRuns, countFailedRuns } from "./runner";
-export { listChannels, createChannel, deleteChannel, checkChannelSecretsSealed, newChannelSchema, ChannelNameTakenError } from "./channels";
+export { listChannels, createChannel, deleteChannel, testChannel, checkChannelSecretsSealed, newChannelSchema, ChannelNameTakenError } from "./channels";
 export { SIGNATURE_HEADER, DELIVERY_HEADER } from "./notify";
 export { startIncidentEngine, stopIncidentEngine } from "./engine";

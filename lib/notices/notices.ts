@@ -10,6 +10,7 @@ export type NoticeEvent = Pick<AuditEventView, "id" | "seq" | "at" | "action" | 
 
 export const NOTICE_KINDS = [
   "new_device_sign_in", "password_changed", "factor_added", "factor_removed", "backup_codes_created", "backup_code_used", "factors_reset_by_admin", "password_reset_by_admin",
+  "email_changed_by_admin",
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -19,7 +20,7 @@ export type UserNotice = {
   userId: string;
   kind: NoticeKind;
   at: string;
-  /** What was added or removed, or how the sign-in went on ("a passkey", "still needs the second factor"). */
+  /** What was added or removed, how the sign-in went on ("a passkey", "still needs the second factor"), or the address an email change left. */
   detail: string | null;
   device: string | null;
   place: string | null;
@@ -53,6 +54,8 @@ function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null }
     case "password.reset_required":
     case "password.temporary_set":
       return { kind: "password_reset_by_admin", detail: null };
+    case "user.email.change":
+      return typeof metadata.before === "string" ? { kind: "email_changed_by_admin", detail: metadata.before } : null;
     // password.recovery.complete: lib/auth/recovery.ts mails its own notice, to the person who is
     // there at that moment.
     default:
@@ -90,9 +93,10 @@ const SUBJECTS: Record<NoticeKind, string> = {
   backup_code_used: "A backup code was used on your Gatehouse account",
   factors_reset_by_admin: "An administrator reset your Gatehouse sign-in methods",
   password_reset_by_admin: "An administrator reset your Gatehouse password",
+  email_changed_by_admin: "The email address of your Gatehouse account was changed",
 };
 
-function whatHappened(notice: UserNotice): string {
+function whatHappened(notice: UserNotice, email: string): string {
   switch (notice.kind) {
     case "new_device_sign_in":
       return `Your account was signed in to from a browser it had not seen before.${notice.detail ? `\n${notice.detail}` : ""}`;
@@ -110,6 +114,8 @@ function whatHappened(notice: UserNotice): string {
       return "An administrator removed the second factors of your account (authenticator app, passkeys and backup codes). You will be asked to set one up at your next sign-in.";
     case "password_reset_by_admin":
       return "An administrator reset your password: you will choose a new one at your next sign-in.";
+    case "email_changed_by_admin":
+      return `An administrator changed the sign-in email of your account from ${notice.detail ?? "this address"} to ${email}. Security notices and password recovery links go to the new address from now on.`;
   }
 }
 
@@ -123,7 +129,7 @@ export function noticeMail(notice: UserNotice, user: { name: string; email: stri
   ].filter(Boolean).join("\n");
   const text = `Hello ${user.name},
 
-${whatHappened(notice)}
+${whatHappened(notice, user.email)}
 
 ${facts}
 
@@ -134,5 +140,7 @@ ${accountUrl}
 
 This is an automatic security notice from Gatehouse; it is sent for every such change and cannot be turned off.
 `;
-  return { to: user.email, subject: SUBJECTS[notice.kind], text };
+  // An email change is told to the address it left: the new one's holder did it, or was given it.
+  const to = notice.kind === "email_changed_by_admin" && notice.detail ? notice.detail : user.email;
+  return { to, subject: SUBJECTS[notice.kind], text };
 }

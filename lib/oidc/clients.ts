@@ -59,6 +59,8 @@ export const clientInputSchema = z
     type: z.enum(["public", "confidential"]),
     grantTypes: z.array(z.enum(GRANT_TYPES)).min(1, "Choose at least one grant type."),
     redirectUris: z.string().max(5000).transform(lines),
+    // Where the app may ask to be sent back after signing out (RP-initiated logout), matched exactly.
+    postLogoutRedirectUris: z.string().max(5000).default("").transform(lines),
     scopes: z.string().max(1000).transform(lines).pipe(z.array(scopeToken).min(1, "Allow at least one scope.")),
     resources: z.string().max(2000).transform(lines).pipe(z.array(resourceUri)),
     accessTokenTtl: z.coerce.number().pipe(accessTokenTtl),
@@ -68,6 +70,7 @@ export const clientInputSchema = z
   })
   .superRefine((c, issue) => {
     for (const { path, message } of shapeProblems(c)) issue.addIssue({ code: "custom", path: [path], message });
+    for (const problem of c.postLogoutRedirectUris.map(redirectUriProblem)) if (problem) issue.addIssue({ code: "custom", path: ["postLogoutRedirectUris"], message: problem });
   });
 export type ClientInput = z.output<typeof clientInputSchema>;
 
@@ -75,6 +78,7 @@ export type ClientInput = z.output<typeof clientInputSchema>;
 const registrationSchema = z
   .object({
     redirect_uris: z.array(z.string()).default([]),
+    post_logout_redirect_uris: z.array(z.string()).default([]),
     grant_types: z.array(z.string()).default(["authorization_code"]),
     token_endpoint_auth_method: z.string().default("client_secret_basic"),
     // A client that named its own APIs would get Gatehouse-signed tokens for any audience and
@@ -87,6 +91,7 @@ const registrationSchema = z
   .superRefine((m, issue) => {
     const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris } as const;
     for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [path === "redirectUris" ? "redirect_uris" : "grant_types"], message });
+    for (const problem of m.post_logout_redirect_uris.map(redirectUriProblem)) if (problem) issue.addIssue({ code: "custom", path: ["post_logout_redirect_uris"], message: problem });
   });
 
 /** Why dynamic registration refuses this metadata (the first reason), or null if it does not. */
@@ -110,6 +115,7 @@ function metadataFor(id: string, c: ClientInput): Record<string, unknown> {
     client_id: id,
     client_name: c.name,
     redirect_uris: c.redirectUris,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
     grant_types: c.grantTypes,
     response_types: c.grantTypes.includes("authorization_code") ? ["code"] : [],
     token_endpoint_auth_method: c.type === "public" ? "none" : "client_secret_basic",
@@ -224,7 +230,7 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload, 
 }
 
 export type ClientView = {
-  id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; scopes: string[]; resources: string[];
+  id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; postLogoutRedirectUris: string[]; scopes: string[]; resources: string[];
   accessTokenTtl: number; refreshTokenTtl: number; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number;
   /** The version an edit starts from (updateClient's `editedFrom`). */
   updatedAt: Date;
@@ -233,7 +239,7 @@ export type ClientView = {
 };
 
 /** What an admin sets on a client, on the console's form: all but its type and secret. */
-export type ClientSettings = Pick<ClientView, "name" | "grantTypes" | "redirectUris" | "scopes" | "resources" | "accessTokenTtl" | "refreshTokenTtl" | "requireDpop" | "certificateBound">;
+export type ClientSettings = Pick<ClientView, "name" | "grantTypes" | "redirectUris" | "postLogoutRedirectUris" | "scopes" | "resources" | "accessTokenTtl" | "refreshTokenTtl" | "requireDpop" | "certificateBound">;
 
 type MetadataView = Omit<ClientSettings, "name">;
 
@@ -241,7 +247,7 @@ type MetadataView = Omit<ClientSettings, "name">;
 function metadataView(metadata: Prisma.JsonValue): MetadataView {
   const m = metadata as Record<string, unknown>;
   return {
-    grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [],
+    grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [], postLogoutRedirectUris: (m.post_logout_redirect_uris as string[]) ?? [],
     scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], resources: (m.gatehouse_resources as string[]) ?? [],
     accessTokenTtl: (m.gatehouse_access_token_ttl as number) ?? DEFAULT_ACCESS_TOKEN_TTL, refreshTokenTtl: (m.gatehouse_refresh_token_ttl as number) ?? DEFAULT_REFRESH_TOKEN_TTL,
     requireDpop: m.dpop_bound_access_tokens === true, certificateBound: m.tls_client_certificate_bound_access_tokens === true,

@@ -26,7 +26,8 @@ export type InteractionView = {
   uid: string;
   prompt: "login" | "consent" | string;
   reasons: string[];
-  client: { id: string; name: string };
+  /** `returnsTo`: the host of the redirect URI the provider matched, where the user lands after. */
+  client: { id: string; name: string; returnsTo: string | null };
   scopes: string[];
   missingScopes: string[];
   /** The provider's end-user session's account, if it already has one. */
@@ -47,7 +48,7 @@ export async function loadInteraction(uid: string): Promise<InteractionView | nu
   return {
     uid,
     prompt: interaction.prompt.name,
-    client: { id: clientId, name: client?.clientName ?? clientId },
+    client: { id: clientId, name: client?.clientName ?? clientId, returnsTo: URL.parse(String(interaction.params.redirect_uri ?? ""))?.host ?? null },
     scopes: String(interaction.params.scope ?? "").split(" ").filter(Boolean),
     missingScopes: [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()],
     sessionAccountId: interaction.session?.accountId ?? null,

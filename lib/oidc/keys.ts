@@ -4,7 +4,8 @@ import { calculateJwkThumbprint, type JWK } from "jose";
 import { db, Prisma } from "../db/client";
 import { announceChange } from "../db/changes";
 import { decrypt, encrypt } from "../crypto";
-import { audit, type AuditContext } from "../audit";
+import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit";
+import { everyHour } from "../util/hourly";
 import { PROVIDER_SESSION_TTL } from "./token-lifetimes";
 
 // The provider's signing keys, in PostgreSQL with the private half encrypted. One active key per
@@ -87,19 +88,32 @@ export async function keysVersion(now = new Date()): Promise<string> {
   return versionOf(await db().oidcSigningKey.findMany({ where: inForce(now), select: { kid: true, state: true } }));
 }
 
-export async function rotateSigningKeys(ctx: AuditContext, now = new Date()): Promise<string[]> {
+/**
+ * New active keys; the ones they replace retire after RETIRE_AFTER_MS. `olderThan`: only an
+ * algorithm whose active key was made before then (the schedule below), judged under the
+ * algorithm's lock, so instances running the schedule at once rotate once. Returns the new kids.
+ */
+export async function rotateSigningKeys(ctx: AuditContext, now = new Date(), { olderThan }: { olderThan?: Date } = {}): Promise<string[]> {
   const created: string[] = [];
   for (const alg of SIGNING_ALGS) {
     const key = await newKey(alg);
-    await withAlgorithmLock(alg, async (tx) => {
+    const rotated = await withAlgorithmLock(alg, async (tx) => {
+      if (olderThan && (await tx.oidcSigningKey.count({ where: { alg, state: "active", createdAt: { gte: olderThan } } }))) return false;
       await tx.oidcSigningKey.updateMany({ where: { alg, state: "active" }, data: { state: "retiring", retireAfter: new Date(now.getTime() + RETIRE_AFTER_MS) } });
       await tx.oidcSigningKey.create({ data: activeKeyData(key) });
+      return true;
     });
-    created.push(key.kid);
+    if (rotated) created.push(key.kid);
   }
+  if (!created.length) return created;
   await announceChange("signing_keys");
-  await audit(ctx, { type: "admin", action: "oauth.keys.rotate", outcome: "success", resource: { type: "signing_keys", id: created.join(",") }, metadata: { newKids: created } });
+  await audit(ctx, { type: "admin", action: "oauth.keys.rotate", outcome: "success", resource: { type: "signing_keys", id: created.join(",") }, metadata: { newKids: created, scheduled: !!olderThan } });
   return created;
+}
+
+/** Rotates the keys that are `days` old (GATEHOUSE_SIGNING_KEY_ROTATION_DAYS), hourly in this process; 0 never does. */
+export function scheduleSigningKeyRotation(days: number): void {
+  if (days > 0) everyHour("signing key rotation", 20 * 60_000, () => rotateSigningKeys(SYSTEM_CONTEXT, new Date(), { olderThan: new Date(Date.now() - days * 86_400_000) }));
 }
 
 /**

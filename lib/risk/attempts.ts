@@ -1,10 +1,10 @@
 import "server-only";
-import { db, Prisma } from "../db/client";
+import { db, Prisma, type LoginAttempt } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { ipVelocityKey, type Assessment } from "./assess";
 import { rateLimitAddress } from "../rate-limit/counters";
 import { placeLabel } from "./geo";
-import { recordAuditEvent, SYSTEM_ACTOR } from "../audit";
+import { audit, recordAuditEvent, SYSTEM_ACTOR, type AuditContext } from "../audit";
 import { everyHour } from "../util/hourly";
 
 // Sign-in attempts with their assessments (login_attempts), and the per-user baseline that
@@ -45,7 +45,30 @@ export async function recordAttempt(record: AttemptRecord): Promise<string> {
  */
 export async function learnFromCompletedSignIn(sessionId: string): Promise<void> {
   const attempt = await db().loginAttempt.findFirst({ where: { sessionId, outcome: "success" } });
-  if (!attempt?.userId) return;
+  if (attempt?.userId) await learnFrom({ ...attempt, userId: attempt.userId });
+}
+
+/**
+ * An analyst vouches for an attempt the risk engine held against the user (a trip, a new laptop):
+ * its country, network, place and hour join the user's baseline as a completed sign-in's would,
+ * so the next sign-in from there is neither new nor impossible travel. Audited; false when the
+ * attempt names no account.
+ */
+export async function trustAttemptPlace(attemptId: string, ctx: AuditContext): Promise<boolean> {
+  const attempt = await db().loginAttempt.findUnique({ where: { id: attemptId } });
+  if (!attempt?.userId) return false;
+  await learnFrom({ ...attempt, userId: attempt.userId });
+  await audit(ctx, {
+    type: "security", action: "risk.place.trust", outcome: "success", resource: { type: "user", id: attempt.userId },
+    metadata: { attemptId, email: attempt.email, country: attempt.country, network: attempt.network, place: placeLabel(attempt) },
+  });
+  return true;
+}
+
+type LearnedAttempt = Pick<LoginAttempt, "at" | "country" | "network" | "latitude" | "longitude" | "city"> & { userId: string };
+
+/** One statement, so concurrent sign-ins of one user add up. */
+async function learnFrom(attempt: LearnedAttempt): Promise<void> {
   const hour = attempt.at.getUTCHours();
   const hours = Array.from({ length: 24 }, (_, h) => (h === hour ? 1 : 0));
   const place = placeLabel(attempt);

@@ -11,7 +11,7 @@ import { listActiveAdmins } from "@/lib/auth/users";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
-  responseActionSchema, responseTimes, type Step,
+  responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
 import { executeRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
@@ -294,6 +294,23 @@ describe("playbooks", () => {
       expect(verifySignature(secret!, delivery!.body, delivery!.signature)).toBe(true);
       expect(verifySignature("whsec_wrong", delivery!.body, delivery!.signature)).toBe(false);
       expect(JSON.parse(delivery!.body)).toMatchObject({ incident: { number: incident.number, severity: "high" }, users: [user.email] });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("a channel can be tested before an incident needs it: sent and signed, or the reason it fails, audited either way", async () => {
+    const receiver = await webhookReceiver();
+    try {
+      const { channel, secret } = await createChannel({ kind: "webhook", name: "pager", target: receiver.url }, ctx);
+      expect(await testChannel(channel.id, ctx)).toEqual({ ok: true, detail: "webhook pager answered 204" });
+      expect(receiver.deliveries).toHaveLength(1);
+      expect(verifySignature(secret!, receiver.deliveries[0]!.body, receiver.deliveries[0]!.signature)).toBe(true);
+      expect(JSON.parse(receiver.deliveries[0]!.body)).toMatchObject({ test: true });
+      const { channel: internal } = await createChannel({ kind: "webhook", name: "internal", target: "https://10.0.0.5:8443/hook" }, ctx);
+      expect(await testChannel(internal.id, ctx)).toMatchObject({ ok: false, detail: expect.stringContaining("10.0.0.5 is a private address") });
+      expect((await db().auditEvent.findMany({ where: { action: "incident.channel.test" }, orderBy: { seq: "asc" } })).map((e) => e.outcome)).toEqual(["success", "failure"]);
+      expect(await testChannel(crypto.randomUUID(), ctx)).toBeNull();
     } finally {
       await receiver.close();
     }

@@ -90,13 +90,15 @@ describe("editing a client", () => {
     expect(await db().auditEvent.count({ where: { action: "oauth.client.update" } })).toBe(0);
   });
 
-  it("keeps what the console does not manage: a registered client's auth method and logout URIs", async () => {
+  it("keeps what the console does not manage: a registered client's auth method; its logout URIs show on the form", async () => {
     const metadata = {
       client_id: "registered-app", client_name: "Registered", redirect_uris: [REDIRECT_URI], grant_types: ["authorization_code"], response_types: ["code"],
       token_endpoint_auth_method: "client_secret_post", post_logout_redirect_uris: ["https://app.example.test/bye"], scope: "openid email",
     };
     await db().oAuthClient.create({ data: { id: "registered-app", name: "Registered", metadata, secretHash: "0".repeat(64), source: "registration" } });
-    const edit = webForm({ name: "Registered", grantTypes: ["authorization_code"], scopes: "profile" });
+    const shown = (await listClients()).find((c) => c.id === "registered-app")!;
+    expect(shown.postLogoutRedirectUris).toEqual(["https://app.example.test/bye"]);
+    const edit = webForm({ name: "Registered", grantTypes: ["authorization_code"], scopes: "profile", postLogoutRedirectUris: shown.postLogoutRedirectUris.join("\n") });
     // Registered without lifetimes, it had the provider's defaults: the form's 600 s access tokens are one.
     expect(await updateClient("registered-app", edit, ctx)).toEqual({ ok: true, changed: ["scopes", "refreshTokenTtl"] });
     const stored = (await db().oAuthClient.findUniqueOrThrow({ where: { id: "registered-app" } })).metadata;

@@ -121,6 +121,22 @@ describe("sign-out", () => {
     expect(await lastEndSession()).toMatchObject({ signedOutOfPortal: true });
   });
 
+  it("sends the user back to a sign-out URI the client registered, and refuses one it did not", async () => {
+    const bye = "https://app.example.test/bye";
+    const web = await webClient({ postLogoutRedirectUris: bye });
+    const { browser, signIn } = await signedInFlow(web);
+    const endSession = (uri: string) => `/oidc/session/end?client_id=${web.clientId}&post_logout_redirect_uri=${encodeURIComponent(uri)}&state=after`;
+    const refused = (await browser.follow(endSession("https://evil.example.test/bye"))) as { response: Response };
+    expect(refused.response.status).toBe(400);
+    const page = (await browser.follow(endSession(bye))) as { response: Response };
+    const { action, fields } = providerForm(await page.response.text());
+    const done = await browser.follow(action, { form: { ...fields, logout: "yes" } });
+    expect("landed" in done ? done.landed.href : null).toBe(`${bye}?state=after`);
+    expect(await portalSessionEnded(signIn.sessionId)).toBe(true);
+    const plainHttp = { name: "App", type: "confidential", grantTypes: ["authorization_code"], redirectUris: bye, postLogoutRedirectUris: "http://app.example.test/bye", scopes: "openid", resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false };
+    expect(clientInputSchema.safeParse(plainHttp).error?.issues).toEqual([expect.objectContaining({ path: ["postLogoutRedirectUris"] })]);
+  });
+
   it("\"Use another account\": the provider's own logout of the previous account leaves the new user's portal session alone", async () => {
     const web = await webClient();
     const { browser, signIn: first } = await signedInFlow(web);

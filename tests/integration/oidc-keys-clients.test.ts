@@ -60,6 +60,17 @@ describe("signing keys", () => {
     expect(await db().oidcSigningKey.count({ where: { state: "retiring" } })).toBe(4);
   });
 
+  it("rotate on schedule only once old enough, once across instances, audited as scheduled", async () => {
+    await ensureSigningKeys();
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000);
+    expect(await rotateSigningKeys(ctx, new Date(), { olderThan: weekAgo })).toEqual([]);
+    await db().oidcSigningKey.updateMany({ where: { state: "active" }, data: { createdAt: new Date(Date.now() - 8 * 86_400_000) } });
+    const runs = await Promise.all([rotateSigningKeys(ctx, new Date(), { olderThan: weekAgo }), rotateSigningKeys(ctx, new Date(), { olderThan: weekAgo })]);
+    expect(runs.flat()).toHaveLength(2);
+    expect(await db().oidcSigningKey.count({ where: { state: "active", createdAt: { gte: weekAgo } } })).toBe(2);
+    expect(await db().auditEvent.findMany({ where: { action: "oauth.keys.rotate" }, select: { metadata: true } })).toEqual([{ metadata: expect.objectContaining({ scheduled: true }) }]);
+  });
+
   it("keep a rotated key in JWKS as long as an ID token it signed can come back as id_token_hint", () => {
     expect(RETIRE_AFTER_MS).toBeGreaterThanOrEqual(PROVIDER_SESSION_TTL * 1000);
   });

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
 import { checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary } from "@/lib/risk";
+import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary, trustAttemptPlace } from "@/lib/risk";
 import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
@@ -65,6 +65,24 @@ describe("risk signals", () => {
     expect(tokyo).toEqual({ ok: false, reason: "refused", refusal: "passkey_unavailable" });
     const events = await db().auditEvent.findMany({ where: { action: "risk.sign_in_refused" } });
     expect(events).toHaveLength(1);
+  });
+
+  it("an analyst who confirmed the trip trusts its place: the next sign-in from there is neither new nor impossible travel", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    expectSession(await signIn(user.email, BERLIN, deviceToken, MONDAY_9AM));
+    await enrollTotp(user);
+    expect(await signIn(user.email, TOKYO, deviceToken, at(MONDAY_9AM, 60))).toMatchObject({ ok: false, refusal: "passkey_unavailable" });
+    const held = await lastAttempt(user.email);
+    expect(factorCodes(held)).toEqual(["impossible_travel", "new_country", "new_network"]);
+
+    expect(await trustAttemptPlace(held.id, ctx)).toBe(true);
+    expect(await db().auditEvent.findFirst({ where: { action: "risk.place.trust", resourceId: user.id } })).toMatchObject({ metadata: expect.objectContaining({ attemptId: held.id, country: "JP" }) });
+    const next = await signIn(user.email, TOKYO, deviceToken, at(MONDAY_9AM, 70));
+    expect(factorCodes(await lastAttempt(user.email))).toEqual([]);
+    expect(next).toMatchObject({ ok: true });
+    const unknown = await signIn(uniqueEmail("nobody"), TOKYO, null, at(MONDAY_9AM, 71));
+    expect(unknown.ok).toBe(false);
+    expect(await trustAttemptPlace((await db().loginAttempt.findFirstOrThrow({ where: { userId: null } })).id, ctx)).toBe(false);
   });
 
   it("with a passkey, the same sign-in waits for the passkey, never a TOTP code", async () => {
@@ -226,11 +244,15 @@ describe("views", () => {
     expect(await reportUnrecognizedSignIn(stranger.id, attempt.id, userContext(stranger, null))).toBeNull();
     expect(await findActiveSession(other.sessionId)).not.toBeNull();
 
-    expect(await reportUnrecognizedSignIn(user.id, attempt.id, userContext(user, null))).toEqual({ sessionEnded: true });
+    expect(await reportUnrecognizedSignIn(user.id, attempt.id, userContext(user, null))).toEqual({ sessionEnded: true, alreadyReported: false });
     expect(await findActiveSession(other.sessionId)).toBeNull();
     expect((await db().loginAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).reportedAt).not.toBeNull();
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.user_reported_sign_in" } });
     expect(event).toMatchObject({ type: "security", resourceId: attempt.id });
+    // Reported again (twice at once, even): the security event, and so the alert, is raised once.
+    const again = await Promise.all([1, 2].map(() => reportUnrecognizedSignIn(user.id, attempt.id, userContext(user, null))));
+    expect(again).toEqual([{ sessionEnded: false, alreadyReported: true }, { sessionEnded: false, alreadyReported: true }]);
+    expect(await db().auditEvent.count({ where: { action: "risk.user_reported_sign_in" } })).toBe(1);
   });
 
   it("the overview counts decisions and ranks the riskiest attempts, users and IPs", async () => {

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
-import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changePassword, createUser, listUsers, setDisabled, setRoles, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changeEmail, changePassword, createUser, deleteUser, listUsers, setDisabled, setRoles, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
 import { resetDatabase } from "../support/db";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
 import { enrollTotp, withPasskey } from "../support/mfa";
@@ -179,6 +179,42 @@ describe("user administration", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     // The other is run again after the conflict, and then refused for what it is: the last admin.
     expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(LastAdminError)]);
+  });
+
+  it("an admin changes a user's sign-in email: the new one signs in, the old one does not, recovery links sent before stop working", async () => {
+    const user = await makeUser();
+    const other = await makeUser();
+    await expect(changeEmail(user.id, other.email, ctx)).rejects.toBeInstanceOf(EmailTakenError);
+    await db().passwordResetToken.create({ data: { userId: user.id, tokenHash: "h".repeat(64), expiresAt: new Date(Date.now() + 3_600_000) } });
+    const renamed = uniqueEmail("renamed");
+    expect(await changeEmail(user.id, renamed, ctx)).toBe(true);
+    expect(await changeEmail(user.id, renamed, ctx)).toBe(false);
+    expect(await db().passwordResetToken.count({ where: { userId: user.id } })).toBe(0);
+    expect((await signInWithPassword({ email: renamed, password: TEST_PASSWORD }, client(), null)).ok).toBe(true);
+    expect((await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).ok).toBe(false);
+    expect(await db().auditEvent.findFirst({ where: { action: "user.email.change", resourceId: user.id } })).toMatchObject({ metadata: { before: user.email, after: renamed } });
+  });
+
+  it("an admin deletes an account with everything it holds; never their own, the last admin, or one holding a role they lack", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const user = await makeUser();
+    await signedIn(user.email);
+    await enrollTotp(user);
+    await db().oidcModel.create({ data: { kind: "Grant", id: "g-deleted", payload: { accountId: user.id, clientId: "app" }, accountId: user.id, clientId: "app" } });
+    expect(await deleteUser(user.id, ctx, admin)).toEqual({ email: user.email });
+    expect(await db().user.count({ where: { id: user.id } })).toBe(0);
+    expect(await db().session.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db().totpFactor.count({ where: { userId: user.id } })).toBe(0);
+    expect(await db().oidcModel.count({ where: { accountId: user.id } })).toBe(0);
+    expect(await db().auditEvent.findFirst({ where: { action: "user.delete", resourceId: user.id } })).toMatchObject({ metadata: expect.objectContaining({ email: user.email }) });
+    await expect(deleteUser(user.id, ctx, admin)).rejects.toBeInstanceOf(NoSuchUserError);
+
+    await expect(deleteUser(admin.id, ctx, admin)).rejects.toBeInstanceOf(RoleGrantError);
+    const analyst = await makeUser({ roles: ["analyst"] });
+    await expect(deleteUser(admin.id, ctx, analyst)).rejects.toBeInstanceOf(RoleGrantError);
+    const second = await makeUser({ roles: ["admin"] });
+    await setDisabled(second.id, true, ctx);
+    await expect(deleteUser(admin.id, ctx, second)).rejects.toBeInstanceOf(LastAdminError);
   });
 
   it("searches by email or name and pages", async () => {

@@ -47,6 +47,14 @@ describe("the notice mail", () => {
     expect(mail.text).toContain("https://id.example.test/account/security");
   });
 
+  it("tells the address an admin's email change left, not the new one", () => {
+    const changed = userNoticeFor(event({ action: "user.email.change", actorId: "admin-1", resourceType: "user", resourceId: "user-1", metadata: { before: "ada@old.example.test", after: "ada@new.example.test" } }));
+    expect(changed).toMatchObject({ kind: "email_changed_by_admin", userId: "user-1", detail: "ada@old.example.test", ip: null });
+    const mail = noticeMail(changed!, { name: "Ada", email: "ada@new.example.test" }, "https://x.test/account/security");
+    expect(mail).toMatchObject({ to: "ada@old.example.test", subject: "The email address of your Gatehouse account was changed" });
+    expect(mail.text).toContain("from ada@old.example.test to ada@new.example.test");
+  });
+
   it("leaves out what it does not know", () => {
     const mail = noticeMail({ ...notice, kind: "backup_codes_created", device: null, place: null, ip: null }, { name: "Ada", email: "ada@example.test" }, "https://x.test/account/security");
     expect(mail.subject).toBe("New backup codes for your Gatehouse account");

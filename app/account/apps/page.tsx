@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { ActionButton } from "@/components/ui/action-form";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
+import { scopeText } from "@/components/oidc/scope-text";
 import { LocalTime } from "@/components/ui/local-time";
 import { requireUser } from "@/lib/auth";
 import { listConnectedApps } from "@/lib/oidc";
@@ -24,8 +25,13 @@ export default async function AppsPage() {
               <li key={app.clientId} data-testid="app-row" className="flex items-center justify-between gap-3 py-3 text-sm">
                 <div>
                   <p className="font-medium text-slate-900">{app.name}</p>
+                  <ul className="mt-1 list-disc pl-5 text-xs text-slate-600" aria-label={`What ${app.name} may do`}>
+                    {app.scopes.map((scope) => (
+                      <li key={scope} title={scope}>{scopeText(scope)}</li>
+                    ))}
+                  </ul>
                   <p className="text-xs text-slate-500">
-                    {app.scopes.join(", ")} · allowed <LocalTime at={app.since} />
+                    Allowed <LocalTime at={app.since} />
                     {!app.remembered && " · not remembered: you are asked again next time"}
                   </p>
                 </div>

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
 import {
   addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
-  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS,
+  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
 } from "@/lib/incidents";
 
 // Analysts and admins handle incidents ("incidents" manage, by the policies); changing how
@@ -118,6 +118,13 @@ export const createChannelAction = guardedAction(CONFIGURE, newChannelSchema, as
     throw error;
   }
 }, { stepUp: true });
+
+// Anyone who handles incidents may check that a channel reaches someone; it changes nothing.
+export const testChannelAction = guardedAction(MANAGE, z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
+  const result = await testChannel(id, ctx);
+  if (!result) return { ok: false, message: "That channel no longer exists." };
+  return { ok: result.ok, message: result.ok ? `Test sent: ${result.detail}.` : `The test failed: ${result.detail}` };
+});
 
 export const deleteChannelAction = guardedAction(CONFIGURE, z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
   const deleted = await deleteChannel(id, ctx);

@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
-import { addIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings } from "@/lib/risk";
+import { addIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings, trustAttemptPlace } from "@/lib/risk";
 
 // Analysts answer attacks (IP lists); only admins change how risk is scored.
 
@@ -25,6 +25,13 @@ export const removeIpRuleAction = guardedAction({ section: "risk", action: "mana
   revalidatePath("/admin/risk/ip-rules");
   return removed ? { ok: true, message: "Rule removed." } : { ok: false, message: "That rule no longer exists." };
 }, { stepUp: async ({ id }) => (await ipRuleKind(id)) === "block" });
+
+// Vouching for a place lowers the risk of the next sign-in from it, like an allow rule: step-up.
+export const trustAttemptPlaceAction = guardedAction({ section: "risk", action: "manage" }, z.object({ attemptId: z.uuid() }), async ({ attemptId }, _user, ctx) => {
+  if (!(await trustAttemptPlace(attemptId, ctx))) return { ok: false, message: "That attempt names no account." };
+  revalidatePath(`/admin/risk/attempts/${attemptId}`);
+  return { ok: true, message: "This place is now part of the account's history: the next sign-in from it is not new or impossible travel." };
+}, { stepUp: true });
 
 // The form posts flat names ("weights.new_device", "thresholds.mfa"); the schema wants them nested.
 const settingsForm = z

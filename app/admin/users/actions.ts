@@ -2,8 +2,9 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import type { AuditContext } from "@/lib/audit";
+import { redirect } from "next/navigation";
 import {
-  checkActingOn, createUser, EmailTakenError, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
+  changeEmail, checkActingOn, createUser, deleteUser, emailSchema, EmailTakenError, findUser, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
   newUserSchema, PasswordRefusedError, resetUserMfa, RoleGrantError, ROLES, rolesSchema, type RoleName, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
 
@@ -70,6 +71,37 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
 }, { stepUp: ({ disabled }) => !disabled });
+
+// A new sign-in email is where recovery links go from now on: it gives access, like a role.
+export const changeEmailAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), email: emailSchema }), async ({ userId, email }, admin, ctx) => {
+  const refused = await refusedOn(admin, userId, "user.email.change", ctx);
+  if (refused) return refused;
+  try {
+    if (!(await changeEmail(userId, email, ctx))) return { ok: false, fieldErrors: { email: ["That is the account's email already."] } };
+  } catch (error) {
+    if (error instanceof EmailTakenError) return { ok: false, fieldErrors: { email: [error.message] } };
+    if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    throw error;
+  }
+  revalidatePath(`/admin/users/${userId}`);
+  return { ok: true, message: `The account now signs in as ${email}. The previous address is told of the change.` };
+}, GIVES_ACCESS);
+
+const deleteUserForm = z.object({ userId: z.uuid(), confirmEmail: z.string().trim().toLowerCase().max(254) });
+
+export const deleteUserAction = guardedAction(MANAGE, deleteUserForm, async ({ userId, confirmEmail }, admin, ctx) => {
+  const user = await findUser(userId);
+  if (!user) return { ok: false, message: "That user does not exist." };
+  if (confirmEmail !== user.email) return { ok: false, fieldErrors: { confirmEmail: [`Type ${user.email} to confirm.`] } };
+  try {
+    await deleteUser(userId, ctx, admin);
+  } catch (error) {
+    if (error instanceof RoleGrantError || error instanceof NoSuchUserError || error instanceof LastAdminError) return { ok: false, message: error.message };
+    throw error;
+  }
+  revalidatePath("/admin/users");
+  redirect("/admin/users");
+}, { stepUp: true });
 
 export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "account.unlock", ctx);

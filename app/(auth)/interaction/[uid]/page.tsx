@@ -3,19 +3,13 @@ import { redirect } from "next/navigation";
 import { signOutAction } from "@/components/shell/actions";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
+import { scopeText } from "@/components/oidc/scope-text";
 import { currentUser, sessionAuthentication } from "@/lib/auth";
 import { loadInteraction, needsFreshLogin } from "@/lib/oidc";
 import { consentAction, continueLoginAction } from "./actions";
 import { InteractionForm } from "./interaction-form";
 
 export const metadata: Metadata = { title: "Sign in to an app" };
-
-const SCOPE_TEXT: Record<string, string> = {
-  openid: "Know who you are (your Gatehouse account id)",
-  profile: "Your name",
-  email: "Your email address",
-  offline_access: "Stay connected when you are not using it (refresh tokens)",
-};
 
 // The provider's login and consent prompts. Login is the portal's own sign-in (password or
 // passkey, with its MFA step): a browser already signed in to Gatehouse just confirms.
@@ -67,12 +61,15 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
 
   const asked = interaction.missingScopes.length ? interaction.missingScopes : interaction.scopes;
   return (
-    <Card title={`${interaction.client.name} wants access`} description={`Signed in as ${user.email}.`}>
+    <Card
+      title={`${interaction.client.name} wants access`}
+      description={`Signed in as ${user.email}.${interaction.client.returnsTo ? ` If you allow it, you go back to ${interaction.client.returnsTo}.` : ""}`}
+    >
       <InteractionForm action={consentAction} className="space-y-4">
         <input type="hidden" name="uid" value={uid} />
         <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700" data-testid="consent-scopes">
           {asked.map((scope) => (
-            <li key={scope}>{SCOPE_TEXT[scope] ?? `Use the API permission “${scope}”`}</li>
+            <li key={scope}>{scopeText(scope)}</li>
           ))}
         </ul>
         <label className="flex items-center gap-2 text-sm text-slate-700">

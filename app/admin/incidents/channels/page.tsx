@@ -8,14 +8,14 @@ import { LocalTime } from "@/components/ui/local-time";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, listChannels } from "@/lib/incidents";
 import { readConfig } from "@/lib/config";
-import { createChannelAction, deleteChannelAction } from "../actions";
+import { createChannelAction, deleteChannelAction, testChannelAction } from "../actions";
 import { IncidentsNav } from "../incidents-nav";
 
 export const metadata: Metadata = { title: "Notification channels" };
 
 export default async function ChannelsPage() {
   const user = await requireAccess("incidents");
-  const [channels, canEdit] = await Promise.all([listChannels(), canAccess(user, { section: "policies", action: "manage" })]);
+  const [channels, canEdit, canTest] = await Promise.all([listChannels(), canAccess(user, { section: "policies", action: "manage" }), canAccess(user, { section: "incidents", action: "manage" })]);
   const smtp = !!readConfig().GATEHOUSE_SMTP_URL;
   return (
     <>
@@ -28,7 +28,10 @@ export default async function ChannelsPage() {
               {channels.map((c) => (
                 <li key={c.id} className="flex items-center justify-between py-2" data-testid="channel-row">
                   <span><span className="font-medium">{c.name}</span> <Badge>{c.kind}</Badge> <span className="font-mono text-xs text-slate-600">{c.target}</span> <span className="text-xs text-slate-500">since <LocalTime at={c.createdAt} /></span>{c.refusal && <span className="block text-xs text-red-700" data-testid="channel-refusal"><Badge tone="red">refused</Badge> {c.refusal}: sends fail until it is listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.</span>}</span>
-                  {canEdit && <ActionButton action={deleteChannelAction} fields={{ id: c.id }} label="Delete" variant="danger" confirm={`Delete the channel ${c.name}? Playbooks that notify it will fail that step.`} />}
+                  <span className="flex shrink-0 items-start gap-2">
+                    {canTest && <ActionButton action={testChannelAction} fields={{ id: c.id }} label="Send a test" pendingLabel="Sending…" showSuccess />}
+                    {canEdit && <ActionButton action={deleteChannelAction} fields={{ id: c.id }} label="Delete" variant="danger" confirm={`Delete the channel ${c.name}? Playbooks that notify it will fail that step.`} />}
+                  </span>
                 </li>
               ))}
             </ul>

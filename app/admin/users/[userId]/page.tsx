@@ -12,6 +12,7 @@ import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction
 import { RolesForm } from "./roles-form";
 import { ResetMfaForm } from "./reset-mfa-form";
 import { TemporaryPasswordForm } from "./temporary-password-form";
+import { ChangeEmailForm, DeleteAccountForm } from "./account-forms";
 import { listDevices } from "@/lib/devices";
 import { factorSummary } from "@/lib/mfa";
 import { recentSignIns } from "@/lib/risk";
@@ -59,6 +60,9 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
         }
       />
       <div className="space-y-6">
+        <Card title="Sign-in email">
+          <ChangeEmailForm userId={user.id} email={user.email} />
+        </Card>
         <Card title="Roles">
           <RolesForm userId={user.id} roles={user.roles} />
         </Card>
@@ -110,6 +114,9 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
               ))}
             </ul>
           )}
+        </Card>
+        <Card title="Delete account" description="For a leaver or an erasure request: the account, its sessions, factors, devices, app consents and tokens go for good. The audit trail keeps what happened, under its id and email. Disabling is the reversible choice.">
+          <DeleteAccountForm userId={user.id} email={user.email} />
         </Card>
       </div>
     </>

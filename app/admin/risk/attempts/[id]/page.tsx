@@ -10,8 +10,14 @@ import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess, sessionStatus } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
+import { ActionButton } from "@/components/ui/action-form";
+import { trustAttemptPlaceAction } from "../../actions";
 
 export const metadata: Metadata = { title: "Sign-in attempt" };
+
+// The factors that trusting the attempt's place answers (a new device is answered by the user's
+// own sign-in from it, not by an analyst).
+const TRAVEL_FACTORS: ReadonlySet<string> = new Set(["impossible_travel", "new_country", "new_network", "unusual_hour"]);
 
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -24,7 +30,7 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 
 export default async function AttemptPage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requireAccess("risk");
-  const usersOpen = await canAccess(user, { section: "users", action: "view" });
+  const [usersOpen, canManage] = await Promise.all([canAccess(user, { section: "users", action: "view" }), canAccess(user, { section: "risk", action: "manage" })]);
   const id = z.uuid().safeParse((await params).id);
   const attempt = id.success ? await findAttempt(id.data) : null;
   if (!attempt) notFound();
@@ -53,6 +59,15 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="Account">{attempt.userId ? <MaybeLink open={usersOpen} href={`/admin/users/${attempt.userId}`}>{attempt.email}</MaybeLink> : `${attempt.email} (no such account)`}</Row>
             <Row label="Session">{session ? <>{session.stage}{session.endedAt && <>, ended <LocalTime at={session.endedAt} /> ({session.endReason})</>}</> : "None"}</Row>
           </dl>
+          {attempt.userId && canManage && attempt.factors.some((f) => TRAVEL_FACTORS.has(f.code)) && (
+            <div className="mt-4 space-y-2 border-t border-slate-100 pt-4 text-sm text-slate-700" data-testid="trust-place">
+              <p>
+                Confirmed with {attempt.email} that this was them (a trip, a new office)? Count this place as theirs: its country, network and location join the
+                account&apos;s history, so the next sign-in from here is not new or impossible travel. A lock from a blocked attempt is lifted on the user&apos;s page.
+              </p>
+              <ActionButton action={trustAttemptPlaceAction} fields={{ attemptId: attempt.id }} label="Trust this place for the user" variant="secondary" size="md" showSuccess confirm={`Trust this place for ${attempt.email}? Only if you confirmed it was them.`} />
+            </div>
+          )}
         </Card>
       </div>
       <div className="mt-6">

@@ -1,0 +1,10 @@
+// What a scope lets an app do, in the words users see on the consent page and on their list of
+// connected apps. A scope of an API (one an admin defined) is named as it is.
+const SCOPE_TEXT: Record<string, string> = {
+  openid: "Know who you are (your Gatehouse account id)",
+  profile: "Your name",
+  email: "Your email address",
+  offline_access: "Stay connected when you are not using it (refresh tokens)",
+};
+
+export const scopeText = (scope: string) => SCOPE_TEXT[scope] ?? `Use the API permission “${scope}”`;
