@@ -20,11 +20,14 @@ export function SessionsTable({
   currentSessionId,
   revokeAction,
   extraFields,
+  askReason,
 }: {
   sessions: SessionRow[];
   currentSessionId?: string;
   revokeAction: (prev: ActionState, formData: FormData) => Promise<ActionState>;
   extraFields?: Record<string, string>;
+  /** Ask the one signing a session out why (an admin, for the audit trail). */
+  askReason?: string;
 }) {
   if (sessions.length === 0) return <p className="text-sm text-slate-500">No active sessions.</p>;
   return (
@@ -48,7 +51,7 @@ export function SessionsTable({
             <Td><LocalTime at={s.lastSeenAt} /></Td>
             <Td className="text-right">
               {s.id !== currentSessionId && (
-                <ActionButton action={revokeAction} fields={{ ...extraFields, sessionId: s.id }} label="Sign out" variant="danger" />
+                <ActionButton action={revokeAction} fields={{ ...extraFields, sessionId: s.id }} label="Sign out" variant="danger" askReason={askReason} />
               )}
             </Td>
           </tr>

@@ -38,9 +38,11 @@ test("an admin disables a user, who is out at once and cannot sign in again", as
   await expectSignedInAs(user, email);
 
   await page.getByRole("link", { name: email }).click();
-  page.once("dialog", (dialog) => dialog.accept());
+  // Confirmed, then asked why: the answer goes into the audit trail with the change.
+  page.on("dialog", (dialog) => void (dialog.type() === "prompt" ? dialog.accept("left the company, HR-1234") : dialog.accept()));
   await page.getByRole("button", { name: "Disable account" }).click();
   await expect(page.getByText("Disabled", { exact: true })).toBeVisible();
+  expect(sql(`SELECT metadata->>'justification' FROM audit_events WHERE action = 'user.disable' AND metadata->>'email' = '${email}'`)).toBe("left the company, HR-1234");
 
   await user.goto("/account");
   await expect(user).toHaveURL(/\/sign-in/);

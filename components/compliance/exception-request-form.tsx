@@ -2,7 +2,7 @@
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
-import { Field } from "@/components/ui/field";
+import { Field, TextAreaField } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import type { ActionState } from "@/lib/auth/action";
 
@@ -26,12 +26,7 @@ export function ExceptionRequestForm({ action, controls, defaultControl }: {
         </select>
         {errors.control && <p className="text-xs text-red-700">{errors.control[0]}</p>}
       </div>
-      <div className="space-y-1">
-        <label htmlFor="exception-justification" className="block text-sm font-medium text-slate-700">Justification</label>
-        <textarea id="exception-justification" name="justification" rows={3} maxLength={2000} required className={input} defaultValue={echoed(state, "justification")}
-          aria-invalid={errors.justification ? true : undefined} />
-        {errors.justification && <p className="text-xs text-red-700">{errors.justification[0]}</p>}
-      </div>
+      <TextAreaField label="Justification" name="justification" maxLength={2000} required defaultValue={echoed(state, "justification")} errors={errors.justification} />
       <Field label="Expires on" name="expiresAt" type="date" required defaultValue={echoed(state, "expiresAt")} errors={errors.expiresAt} hint="At most a year. The control fails again from this date (UTC)." />
       <Button type="submit" size="sm" disabled={pending}>{pending ? "Requesting…" : "Request exception"}</Button>
     </form>

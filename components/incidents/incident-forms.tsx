@@ -2,7 +2,7 @@
 import { useActionState, useId, useState, type ReactNode } from "react";
 import { Button, type ButtonProps } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
-import { Field } from "@/components/ui/field";
+import { Field, TextAreaField } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import type { ActionState } from "@/lib/auth/action";
 import { STATUSES, STATUS_LABELS, STEP_KINDS, STEP_LABELS } from "@/lib/incidents/model";
@@ -71,9 +71,7 @@ export function NoteForm({ action, incidentId }: { action: Action; incidentId: s
     <IncidentForm action={action} incidentId={incidentId} name="Add a note" submit="Add note" reason={false}>
       {(state) => (
         <>
-          <label htmlFor="field-text" className="sr-only">Note</label>
-          <textarea id="field-text" name="text" rows={3} maxLength={5000} required placeholder="What you found, what you did, what is next." className={input} />
-          {state.fieldErrors?.text && <p className="text-xs text-red-700">{state.fieldErrors.text[0]}</p>}
+          <TextAreaField label="Note" srOnlyLabel name="text" maxLength={5000} required placeholder="What you found, what you did, what is next." errors={state.fieldErrors?.text} />
         </>
       )}
     </IncidentForm>

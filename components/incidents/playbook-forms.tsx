@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect } from "react";
 import { Button } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
-import { Field } from "@/components/ui/field";
+import { Field, TextAreaField } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import type { ActionState } from "@/lib/auth/action";
 import { INCIDENT_TYPES, INCIDENT_TYPE_LABELS, SEVERITIES } from "@/lib/incidents/model";
@@ -45,11 +45,7 @@ export function PlaybookForm({ action, initial, readOnly }: { action: Action; in
           </div>
         </div>
         <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="enabled" defaultChecked={initial.enabled} /> Enabled (runs automatically)</label>
-        <div className="space-y-1">
-          <label htmlFor="field-stepsJson" className={label}>Steps (JSON, in order)</label>
-          <textarea id="field-stepsJson" name="stepsJson" rows={10} spellCheck={false} className={`${input} font-mono text-xs`} defaultValue={echoed(state, "stepsJson") ?? initial.stepsJson} aria-invalid={errors.stepsJson ? true : undefined} />
-          {errors.stepsJson && <p role="alert" className="text-xs text-red-700">{errors.stepsJson[0]}</p>}
-        </div>
+        <TextAreaField label="Steps (JSON, in order)" name="stepsJson" rows={10} spellCheck={false} mono defaultValue={echoed(state, "stepsJson") ?? initial.stepsJson} errors={errors.stepsJson} />
         <Field label="What changed and why" name="comment" required maxLength={500} errors={errors.comment} defaultValue={echoed(state, "comment")} />
         <Button type="submit" disabled={pending}>{pending ? "Saving…" : initial.id ? "Save new version" : "Create playbook"}</Button>
       </fieldset>

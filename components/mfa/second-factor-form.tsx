@@ -58,7 +58,7 @@ export function SecondFactorForm({
       {available.length > 1 && (
         <div role="radiogroup" aria-label="Verification method" className="flex gap-2">
           {available.map((m) => (
-            <label key={m} className={`cursor-pointer rounded-md border px-3 py-1.5 text-sm ${m === method ? "border-brand-600 bg-brand-50 text-brand-700" : "border-slate-300"}`}>
+            <label key={m} className={`cursor-pointer rounded-md border px-3 py-1.5 text-sm has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-brand-600 ${m === method ? "border-brand-600 bg-brand-50 text-brand-700" : "border-slate-300"}`}>
               <input type="radio" name="method-choice" value={m} checked={m === method} onChange={() => setMethod(m)} className="sr-only" />
               {LABELS[m]}
             </label>

@@ -1,12 +1,14 @@
 "use client";
-import { useActionState } from "react";
+import { useActionState, useRef } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import { Button, type ButtonProps } from "./button";
 import { FormMessage } from "./form-message";
 
 /**
  * A one-button form for a server action (revoke, disable, run, …). It shows a failure, and with
- * `showSuccess` what a successful run reports too. `confirm` asks first, for actions a user would regret.
+ * `showSuccess` what a successful run reports too. `confirm` asks first, for actions a user would
+ * regret; `askReason` asks why (sent as the field "reason", for the audit trail) and sends nothing
+ * without an answer.
  */
 export function ActionButton({
   action,
@@ -14,6 +16,7 @@ export function ActionButton({
   label,
   pendingLabel,
   confirm,
+  askReason,
   variant = "secondary",
   size = "sm",
   showSuccess = false,
@@ -23,19 +26,26 @@ export function ActionButton({
   label: string;
   pendingLabel?: string;
   confirm?: string;
+  askReason?: string;
   variant?: ButtonProps["variant"];
   size?: ButtonProps["size"];
   showSuccess?: boolean;
 }) {
   const [state, formAction, pending] = useActionState(action, {});
+  const reason = useRef<HTMLInputElement>(null);
   return (
     <form
       action={formAction}
       onSubmit={(event) => {
-        if (confirm && !window.confirm(confirm)) event.preventDefault();
+        if (confirm && !window.confirm(confirm)) return event.preventDefault();
+        if (!askReason) return;
+        const answer = window.prompt(askReason)?.trim();
+        if (!answer) return event.preventDefault();
+        reason.current!.value = answer;
       }}
       className="inline-flex flex-col items-end gap-1"
     >
+      {askReason && <input ref={reason} type="hidden" name="reason" />}
       {Object.entries(fields ?? {}).map(([name, value]) => (
         <input key={name} type="hidden" name={name} value={value} />
       ))}

@@ -3,8 +3,12 @@ import { SYSTEM_ACTOR, type AuditActor, type AuditEventInput } from "./events";
 import { recordAuditEvent } from "./record";
 import type { RequestContext } from "../http/request-context";
 
-/** Who did something and from where: every mutation in lib/auth takes one and audits with it. */
-export type AuditContext = { actor: AuditActor; client: RequestContext | null };
+/**
+ * Who did something and from where: every mutation in lib/auth takes one and audits with it.
+ * `justification`: why a person did it (an admin's stated reason), recorded on every event the
+ * change writes.
+ */
+export type AuditContext = { actor: AuditActor; client: RequestContext | null; justification?: string };
 
 export const SYSTEM_CONTEXT: AuditContext = { actor: SYSTEM_ACTOR, client: null };
 
@@ -16,5 +20,6 @@ type EventFields = Omit<AuditEventInput, "actor" | "client">;
 
 export function audit(ctx: AuditContext, event: EventFields) {
   const client = ctx.client ? { ip: ctx.client.ip, userAgent: ctx.client.userAgent, location: ctx.client.location ?? null } : null;
-  return recordAuditEvent({ ...event, actor: ctx.actor, client });
+  const metadata = ctx.justification ? { ...event.metadata, justification: ctx.justification } : event.metadata;
+  return recordAuditEvent({ ...event, metadata, actor: ctx.actor, client });
 }

@@ -69,12 +69,20 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
   }
 
   const token = randomBytes(32).toString("base64url");
-  await db().$transaction(async (tx) => {
-    // The user's row lock serialises two requests at once, so only the latest link ever works.
-    await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+  const issued = await db().$transaction(async (tx) => {
+    // The user's row lock serialises two requests at once, so only the latest link ever works; and
+    // orders this against an admin changing the account's email: a link goes only to the address
+    // the account has when it is stored.
+    const [locked] = await tx.$queryRaw<{ email: string }[]>`SELECT email FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+    if (locked?.email !== user.email) return false;
     await tx.passwordResetToken.deleteMany({ where: { userId: user.id } });
     await tx.passwordResetToken.create({ data: { tokenHash: sha256(token), userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + LINK_TTL_MS) } });
+    return true;
   });
+  if (!issued) {
+    await event("failure", { reason: "email_changed" });
+    return { delivery: null };
+  }
   await event("success", { expiresInMinutes: LINK_TTL_MS / 60_000 });
   const link = publicUrl(`/sign-in/reset?token=${token}`).href;
   return {

@@ -1,10 +1,10 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { db } from "../db/client";
+import { db, type Prisma } from "../db/client";
 import { knownDevice } from "../devices";
 import type { AuditContext } from "../audit/context";
 import { endPendingSignIns } from "./sessions";
-import { bumpCounter, clearCounter, lockCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
+import { bumpCounter, clearCounter, lockCounter, moveCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
 // Account lockout, shared by every instance through PostgreSQL: after ACCOUNT_FAILURE_LIMIT
 // consecutive failures the account name is locked for LOCKOUT, doubling with each further
@@ -89,6 +89,15 @@ export async function lockAccountName(email: string, until: Date, now = new Date
 export async function lockAccount(user: { id: string; email: string }, until: Date, ctx: AuditContext, now = new Date()): Promise<void> {
   await lockAccountName(user.email, until, now);
   await endPendingSignIns(user.id, ctx);
+}
+
+/**
+ * The account's sign-in name changed (an admin changed its email): its lock and failure count go
+ * with it, kept at the longer of what either name had, so the change neither lifts a lock nor
+ * leaves one behind for whoever takes the old address next. Inside the caller's transaction.
+ */
+export async function moveSignInCounters(tx: Prisma.TransactionClient, from: string, to: string): Promise<void> {
+  for (const key of [accountKey, lockKey]) await moveCounter(tx, key(from), key(to));
 }
 
 /** An admin lifts a lock (after checking with the user): the lock and the failure count go. */

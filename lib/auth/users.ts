@@ -5,7 +5,7 @@ import { ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "./password";
 import { PasswordRefusedError, screenNewPassword, type PasswordOwner } from "./password-screening";
 import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage, signInReachedApp } from "./sessions";
-import { liftSignInLock, clearPasswordFailures, signInLockedUntil } from "./throttle";
+import { liftSignInLock, clearPasswordFailures, moveSignInCounters, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
 import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
@@ -291,12 +291,14 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
   let before: string;
   try {
     before = await db().$transaction(async (tx) => {
-      // The row lock orders this against a password recovery for the account at the same moment.
+      // The row lock orders this against a recovery link being stored for the account (recovery.ts).
       await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
       const user = await existingUser(tx, userId);
       if (user.email === email) return email;
       await tx.user.update({ where: { id: userId }, data: { email } });
       await forgetRecoveryLinks(tx, userId);
+      // Locks and failure counts are kept by sign-in name: they move with it.
+      await moveSignInCounters(tx, user.email, email);
       return user.email;
     });
   } catch (error) {
@@ -323,6 +325,8 @@ export async function deleteUser(userId: string, ctx: AuditContext, actor: Grant
   });
   // The provider's records name the account by id only (no foreign key): its grants and tokens die here.
   await revokeUserGrants(userId, ctx);
+  // A lock on its sign-in name is not handed to the next account of that email.
+  await liftSignInLock(deleted.email);
   await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles } });
   return { email: deleted.email };
 }

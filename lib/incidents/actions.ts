@@ -81,7 +81,10 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       if (!targets.ips.length) return { status: "skipped", detail: "No IP indicators on the incident." };
       const ranges = [...new Set(targets.ips.map((ip) => blockRange(ip, step.scope)))];
       if (dryRun) return { status: "ok", detail: `Would block ${ranges.join(", ")} for ${step.hours} h.` };
-      const inForce = new Set((await listIpRules()).filter((r) => r.kind === "block").map((r) => r.cidr));
+      // Already blocked for as long (give or take the minutes between two runs of one response): left
+      // as it is. A block ending sooner gets a longer one beside it.
+      const until = Date.now() + step.hours * 3_600_000 - 5 * 60_000;
+      const inForce = new Set((await listIpRules()).filter((r) => r.kind === "block" && (r.expiresAt === null || r.expiresAt.getTime() >= until)).map((r) => r.cidr));
       const added = [];
       const refused = [];
       for (const cidr of ranges.filter((r) => !inForce.has(r))) {

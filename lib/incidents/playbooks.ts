@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { db, type Prisma } from "../db/client";
+import { db, isUniqueViolation, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { INCIDENT_TYPES, SEVERITIES, severityRank, type IncidentType, type Severity } from "./model";
 import { checkbox } from "./rules";
@@ -96,13 +96,23 @@ export async function savePlaybook(id: string | null, input: PlaybookInput, ctx:
   if (id && !existing) return null;
   const sameName = await db().playbook.findUnique({ where: { name: input.name } });
   if (sameName && sameName.id !== id) throw new PlaybookNameTakenError(input.name);
-  const playbook = existing
-    ? await db().playbook.update({ where: { id: id! }, data: { name: input.name } })
-    : await db().playbook.create({ data: { name: input.name } });
-  const version = (existing?.current.version ?? 0) + 1;
-  const saved = await db().playbookVersion.create({
-    data: { playbookId: playbook.id, version, enabled: input.enabled, triggerType: input.triggerType, minSeverity: input.minSeverity, steps: input.steps as Prisma.InputJsonArray, authorId, comment: input.comment },
-  });
+  let playbook, saved;
+  try {
+    ({ playbook, saved } = await db().$transaction(async (tx) => {
+      // The update locks the playbook's row: two saves at once number their versions one after the other.
+      const playbook = existing ? await tx.playbook.update({ where: { id: id! }, data: { name: input.name } }) : await tx.playbook.create({ data: { name: input.name } });
+      const latest = await tx.playbookVersion.findFirst({ where: { playbookId: playbook.id }, orderBy: { version: "desc" }, select: { version: true } });
+      const saved = await tx.playbookVersion.create({
+        data: { playbookId: playbook.id, version: (latest?.version ?? 0) + 1, enabled: input.enabled, triggerType: input.triggerType, minSeverity: input.minSeverity, steps: input.steps as Prisma.InputJsonArray, authorId, comment: input.comment },
+      });
+      return { playbook, saved };
+    }));
+  } catch (error) {
+    // Another playbook took the name meanwhile.
+    if (isUniqueViolation(error)) throw new PlaybookNameTakenError(input.name);
+    throw error;
+  }
+  const version = saved.version;
   await audit(ctx, {
     type: "incident", action: "incident.playbook.save", outcome: "success", resource: { type: "playbook", id: playbook.id },
     metadata: { name: input.name, version, comment: input.comment, before: existing ? { enabled: existing.current.enabled, triggerType: existing.current.triggerType, minSeverity: existing.current.minSeverity, steps: existing.current.steps } : null, after: { enabled: input.enabled, triggerType: input.triggerType, minSeverity: input.minSeverity, steps: input.steps } },
@@ -145,7 +155,7 @@ export async function ensureDefaultPlaybooks(ctx: AuditContext): Promise<void> {
       await savePlaybook(null, input, ctx);
     } catch (error) {
       // Another instance created it at the same moment.
-      if (!(error instanceof PlaybookNameTakenError) && !String(error).includes("Unique constraint")) throw error;
+      if (!(error instanceof PlaybookNameTakenError)) throw error;
     }
   }
 }

@@ -16,24 +16,23 @@ import { CLOSED_STATUSES, STEP_LABELS, type IncidentStatus, type Severity } from
 // run; after the last attempt it is recorded as failed, and a failed critical step ends the run.
 
 /**
- * Starts every playbook in force that this alert triggers (its own type or its incident's, at the
- * incident's severity) and has not started for it. The run acts on the alert's user and IP: an
- * incident gathers alerts that share any user or IP, and one user's alert must not set off a
- * response against another user who merely signed in from the same network.
+ * Starts every playbook in force that this alert triggers (by the alert's own type and severity)
+ * and has not started for it. The run acts on the alert's user and IP: an incident gathers alerts
+ * that share any user or IP, and one user's alert must not set off a response meant for another
+ * kind of incident against a user who merely signed in from the same network.
  */
 export async function startMatchingPlaybooks(alertId: string): Promise<string[]> {
-  const alert = await db().alert.findUniqueOrThrow({ where: { id: alertId }, select: { rule: true, summary: true, incident: { select: { id: true, type: true, severity: true } } } });
-  const { incident } = alert;
-  const types = [incident.type, RULES[alert.rule as RuleKey]?.type].filter((t): t is string => !!t);
+  const alert = await db().alert.findUniqueOrThrow({ where: { id: alertId }, select: { rule: true, severity: true, summary: true, incidentId: true } });
+  const type = RULES[alert.rule as RuleKey]?.type;
   const started: string[] = [];
-  for (const playbook of await matchingPlaybooks(types, incident.severity as Severity)) {
+  for (const playbook of type ? await matchingPlaybooks([type], alert.severity as Severity) : []) {
     const run = await db().playbookRun.createManyAndReturn({
-      data: [{ incidentId: incident.id, alertId, playbookId: playbook.id, version: playbook.version }],
+      data: [{ incidentId: alert.incidentId, alertId, playbookId: playbook.id, version: playbook.version }],
       skipDuplicates: true,
     });
     if (!run[0]) continue;
-    await db().incidentEvent.create({ data: { incidentId: incident.id, kind: "playbook", text: `Playbook "${playbook.name}" v${playbook.version} started for the alert "${alert.summary}"`, data: { runId: run[0].id, alertId } } });
-    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.start", outcome: "success", resource: { type: "incident", id: incident.id }, metadata: { runId: run[0].id, alertId, playbook: playbook.name, version: playbook.version } });
+    await db().incidentEvent.create({ data: { incidentId: alert.incidentId, kind: "playbook", text: `Playbook "${playbook.name}" v${playbook.version} started for the alert "${alert.summary}"`, data: { runId: run[0].id, alertId } } });
+    await audit(SYSTEM_CONTEXT, { type: "incident", action: "incident.playbook.start", outcome: "success", resource: { type: "incident", id: alert.incidentId }, metadata: { runId: run[0].id, alertId, playbook: playbook.name, version: playbook.version } });
     await enqueuePlaybookRun(run[0].id);
     started.push(run[0].id);
   }

@@ -1,6 +1,6 @@
 import "server-only";
 import ipaddr from "ipaddr.js";
-import { db } from "../db/client";
+import { db, type Prisma } from "../db/client";
 
 // Fixed-window failure counters with an optional lock, shared by every instance through
 // PostgreSQL (rate_limit_counters). Sign-in throttling and the MFA factor lock both use them.
@@ -76,6 +76,17 @@ export async function takeTry(key: string, rule: TryRule, now = new Date()): Pro
 /** Locks the key until `until`, or leaves a longer lock as it is: a shorter lock never lifts one. */
 export async function lockCounter(key: string, until: Date): Promise<void> {
   await db().$executeRaw`UPDATE rate_limit_counters SET locked_until = GREATEST(locked_until, ${until}::timestamptz) WHERE key = ${key}`;
+}
+
+/** The counter `from` becomes `to` (in the caller's transaction), kept at the larger of the two where both exist. */
+export async function moveCounter(tx: Prisma.TransactionClient, from: string, to: string): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO rate_limit_counters (key, count, window_ends_at, locked_until)
+    SELECT ${to}, count, window_ends_at, locked_until FROM rate_limit_counters WHERE key = ${from}
+    ON CONFLICT (key) DO UPDATE SET count = GREATEST(rate_limit_counters.count, EXCLUDED.count),
+      window_ends_at = GREATEST(rate_limit_counters.window_ends_at, EXCLUDED.window_ends_at),
+      locked_until = GREATEST(rate_limit_counters.locked_until, EXCLUDED.locked_until)`;
+  await tx.rateLimitCounter.deleteMany({ where: { key: from } });
 }
 
 export async function clearCounter(key: string): Promise<void> {

@@ -48,26 +48,34 @@ export async function learnFromCompletedSignIn(sessionId: string): Promise<void>
   if (attempt?.userId) await learnFrom({ ...attempt, userId: attempt.userId });
 }
 
+export type TrustRefusal = "not_found" | "no_account" | "not_held" | "already_trusted";
+
 /**
- * An analyst vouches for an attempt the risk engine held against the user (a trip, a new laptop):
- * its country, network, place and hour join the user's baseline as a completed sign-in's would,
- * so the next sign-in from there is neither new nor impossible travel. Audited; false when the
- * attempt names no account.
+ * An analyst vouches for an attempt the risk engine held against the user (refused or blocked: a
+ * trip, a new laptop): its country, network, place and hour join the user's baseline as a
+ * completed sign-in's would, so the next sign-in from there is neither new nor impossible travel.
+ * Once per attempt; audited. `mayActOn` is the caller's check that they may act on the account.
  */
-export async function trustAttemptPlace(attemptId: string, ctx: AuditContext): Promise<boolean> {
+export async function trustAttemptPlace(attemptId: string, ctx: AuditContext, mayActOn: (userId: string) => Promise<boolean>): Promise<{ ok: true } | { ok: false; refusal: TrustRefusal }> {
   const attempt = await db().loginAttempt.findUnique({ where: { id: attemptId } });
-  if (!attempt?.userId) return false;
+  if (!attempt) return { ok: false, refusal: "not_found" };
+  // A sign-in that went through is learned from when it completes; one with no account has no history.
+  if (!attempt.userId || !(await db().user.count({ where: { id: attempt.userId } }))) return { ok: false, refusal: "no_account" };
+  if (attempt.outcome !== "refused" && attempt.outcome !== "blocked") return { ok: false, refusal: "not_held" };
+  if (!(await mayActOn(attempt.userId))) return { ok: false, refusal: "no_account" };
+  const { count } = await db().loginAttempt.updateMany({ where: { id: attemptId, trustedAt: null }, data: { trustedAt: new Date() } });
+  if (!count) return { ok: false, refusal: "already_trusted" };
   await learnFrom({ ...attempt, userId: attempt.userId });
   await audit(ctx, {
     type: "security", action: "risk.place.trust", outcome: "success", resource: { type: "user", id: attempt.userId },
     metadata: { attemptId, email: attempt.email, country: attempt.country, network: attempt.network, place: placeLabel(attempt) },
   });
-  return true;
+  return { ok: true };
 }
 
 type LearnedAttempt = Pick<LoginAttempt, "at" | "country" | "network" | "latitude" | "longitude" | "city"> & { userId: string };
 
-/** One statement, so concurrent sign-ins of one user add up. */
+/** One statement, so concurrent sign-ins of one user add up; the last place only moves forward in time. */
 async function learnFrom(attempt: LearnedAttempt): Promise<void> {
   const hour = attempt.at.getUTCHours();
   const hours = Array.from({ length: 24 }, (_, h) => (h === hour ? 1 : 0));
@@ -85,10 +93,10 @@ async function learnFrom(attempt: LearnedAttempt): Promise<void> {
       networks = CASE WHEN ${attempt.network}::text IS NULL THEN risk_baselines.networks
         ELSE risk_baselines.networks || jsonb_build_object(${attempt.network}::text, COALESCE((risk_baselines.networks ->> ${attempt.network}::text)::int, 0) + 1) END,
       hours = (SELECT array_agg(COALESCE(risk_baselines.hours[h], 0) + CASE WHEN h = ${hour + 1}::int THEN 1 ELSE 0 END ORDER BY h) FROM generate_series(1, 24) AS h),
-      last_at = CASE WHEN ${located}::boolean THEN ${attempt.at}::timestamptz ELSE risk_baselines.last_at END,
-      last_latitude = CASE WHEN ${located}::boolean THEN ${attempt.latitude}::float8 ELSE risk_baselines.last_latitude END,
-      last_longitude = CASE WHEN ${located}::boolean THEN ${attempt.longitude}::float8 ELSE risk_baselines.last_longitude END,
-      last_place = CASE WHEN ${located}::boolean THEN ${place}::text ELSE risk_baselines.last_place END,
+      last_at = CASE WHEN ${located}::boolean AND (risk_baselines.last_at IS NULL OR risk_baselines.last_at < ${attempt.at}::timestamptz) THEN ${attempt.at}::timestamptz ELSE risk_baselines.last_at END,
+      last_latitude = CASE WHEN ${located}::boolean AND (risk_baselines.last_at IS NULL OR risk_baselines.last_at < ${attempt.at}::timestamptz) THEN ${attempt.latitude}::float8 ELSE risk_baselines.last_latitude END,
+      last_longitude = CASE WHEN ${located}::boolean AND (risk_baselines.last_at IS NULL OR risk_baselines.last_at < ${attempt.at}::timestamptz) THEN ${attempt.longitude}::float8 ELSE risk_baselines.last_longitude END,
+      last_place = CASE WHEN ${located}::boolean AND (risk_baselines.last_at IS NULL OR risk_baselines.last_at < ${attempt.at}::timestamptz) THEN ${place}::text ELSE risk_baselines.last_place END,
       updated_at = now()`;
 }
 

@@ -113,7 +113,7 @@ export async function findAttempt(id: string) {
   const labels = await deviceLabels(attempt.deviceId ? [attempt.deviceId] : []);
   return {
     ...toSummary(attempt), userAgent: attempt.userAgent, network: attempt.network, latitude: attempt.latitude, longitude: attempt.longitude,
-    settingsVersion: attempt.settingsVersion, assessMicros: attempt.assessMicros, sessionId: attempt.sessionId,
+    settingsVersion: attempt.settingsVersion, assessMicros: attempt.assessMicros, sessionId: attempt.sessionId, trustedAt: attempt.trustedAt,
     device: attempt.deviceId ? (labels.get(attempt.deviceId) ?? null) : null,
   };
 }

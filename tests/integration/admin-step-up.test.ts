@@ -63,9 +63,9 @@ describe("admin actions that give access", () => {
     // What was typed comes back (secrets left out), so the form is not empty after the step-up.
     expect(await users.createUserAction({}, newUser(email, ["admin"]))).toMatchObject({ ...STEP_UP, values: { email, roles: "admin" } });
     expect(Object.keys((await users.createUserAction({}, newUser(email, ["admin"]))).values ?? {})).not.toContain("password");
-    expect(await users.setRolesAction({}, form({ userId: target.id, roles: ["user", "admin"] }))).toMatchObject(STEP_UP);
-    expect(await users.setDisabledAction({}, form({ userId: target.id, disabled: "false" }))).toMatchObject(STEP_UP);
-    expect(await users.unlockSignInAction({}, form({ userId: target.id }))).toMatchObject(STEP_UP);
+    expect(await users.setRolesAction({}, form({ reason: "ticket 1", userId: target.id, roles: ["user", "admin"] }))).toMatchObject(STEP_UP);
+    expect(await users.setDisabledAction({}, form({ reason: "ticket 1", userId: target.id, disabled: "false" }))).toMatchObject(STEP_UP);
+    expect(await users.unlockSignInAction({}, form({ reason: "ticket 1", userId: target.id }))).toMatchObject(STEP_UP);
     expect(await users.setTemporaryPasswordAction({}, form({ userId: target.id, temporaryPassword: "a stolen cookie's password" }))).toMatchObject(STEP_UP);
     expect(await clients.createClientAction({}, newClient)).toMatchObject(STEP_UP);
     expect(await clients.issueRegistrationTokenAction({}, form({}))).toMatchObject(STEP_UP);
@@ -85,11 +85,14 @@ describe("admin actions that give access", () => {
   it("that take access away need no step-up", async () => {
     signedIn = await adminVerified(10);
     const target = await makeUser();
-    expect(await users.setDisabledAction({}, form({ userId: target.id, disabled: "true" }))).toMatchObject({ ok: true });
+    expect(await users.setDisabledAction({}, form({ reason: "ticket 1", userId: target.id, disabled: "true" }))).toMatchObject({ ok: true });
     expect(await risk.addIpRuleAction({}, form({ cidr: "203.0.113.9", kind: "block", note: "credential stuffing" }))).toMatchObject({ ok: true });
     const allow = await db().ipRule.create({ data: { cidr: "192.0.2.0/24", kind: "allow", note: "office" } });
     expect(await risk.removeIpRuleAction({}, form({ id: allow.id }))).toMatchObject({ ok: true, message: "Rule removed." });
     expect((await db().user.findUniqueOrThrow({ where: { id: target.id } })).disabledAt).not.toBeNull();
+    // Each says why: the reason is on every audit event the change wrote.
+    expect(await db().auditEvent.findFirst({ where: { action: "user.disable", resourceId: target.id } })).toMatchObject({ metadata: expect.objectContaining({ justification: "ticket 1" }) });
+    expect(await users.revokeAllUserSessionsAction({}, form({ userId: target.id }))).toMatchObject({ ok: false, fieldErrors: { reason: [expect.any(String)] } });
   });
 
   it("go through right after a second factor was verified", async () => {
@@ -99,7 +102,7 @@ describe("admin actions that give access", () => {
     const hired = await db().user.findUniqueOrThrow({ where: { email } });
     expect([...hired.roles].sort()).toEqual(["analyst", "user"]);
     await setDisabled(hired.id, true, ctx);
-    expect(await users.setDisabledAction({}, form({ userId: hired.id, disabled: "false" }))).toMatchObject({ ok: true, message: "Account enabled." });
+    expect(await users.setDisabledAction({}, form({ reason: "ticket 1", userId: hired.id, disabled: "false" }))).toMatchObject({ ok: true, message: "Account enabled." });
   });
 
   it("a temporary password for a user who forgot theirs: old one gone, sessions ended, new one required at sign-in", async () => {
@@ -134,10 +137,10 @@ describe("someone other than an admin whom a policy lets manage users (a help de
 
     expect(await users.setTemporaryPasswordAction({}, form({ userId: admin.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject(refusal);
     expect(await users.resetMfaAction({}, form({ userId: admin.id, reason: "says they lost their phone" }))).toMatchObject(refusal);
-    expect(await users.setDisabledAction({}, form({ userId: admin.id, disabled: "true" }))).toMatchObject(refusal);
-    expect(await users.revokeAllUserSessionsAction({}, form({ userId: admin.id }))).toMatchObject(refusal);
+    expect(await users.setDisabledAction({}, form({ reason: "ticket 1", userId: admin.id, disabled: "true" }))).toMatchObject(refusal);
+    expect(await users.revokeAllUserSessionsAction({}, form({ reason: "ticket 1", userId: admin.id }))).toMatchObject(refusal);
     // Not in two steps either: first demote the admin, then act on a plain user.
-    expect(await users.setRolesAction({}, form({ userId: admin.id, roles: ["user"] }))).toMatchObject(refusal);
+    expect(await users.setRolesAction({}, form({ reason: "ticket 1", userId: admin.id, roles: ["user"] }))).toMatchObject(refusal);
     expect((await db().user.findUniqueOrThrow({ where: { id: admin.id } })).roles).toContain("admin");
     expect(await signInWithPassword({ email: admin.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: true });
     expect((await db().user.findUniqueOrThrow({ where: { id: admin.id } })).disabledAt).toBeNull();

@@ -11,7 +11,7 @@ import { listActiveAdmins } from "@/lib/auth/users";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
-  responseActionSchema, responseTimes, testChannel, type Step,
+  PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
 import { executeRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
@@ -452,6 +452,19 @@ describe("analysts", () => {
     expect(await db().incidentEvent.count({ where: { incidentId: incident.id, kind: "action" } })).toBe(1);
   });
 
+  it("blocking an address already blocked for a shorter time blocks it for the longer one; for as long already, it is left", async () => {
+    const incident = await db().incident.create({
+      data: { type: "credential_stuffing", title: "t", severity: "high", lastAlertAt: new Date(), indicators: { create: [{ kind: "ip", value: "198.51.100.77" }] } },
+    });
+    const analyst = await makeUser({ roles: ["analyst"] });
+    await db().ipRule.create({ data: { cidr: "198.51.100.77/32", kind: "block", note: "earlier", expiresAt: new Date(Date.now() + 3_600_000) } });
+    const block = responseActionSchema.parse({ step: { kind: "block_ip", scope: "ip", hours: 24 }, reason: "still at it" });
+    expect(await runResponseAction(incident.id, block, analyst, userContext(analyst, null))).toMatchObject({ status: "ok", detail: "Blocked 198.51.100.77/32 for 24 h." });
+    expect(await runResponseAction(incident.id, block, analyst, userContext(analyst, null))).toMatchObject({ status: "ok", detail: "Already blocked: 198.51.100.77/32." });
+    const longest = Math.max(...(await db().ipRule.findMany({ where: { cidr: "198.51.100.77/32" } })).map((r) => r.expiresAt!.getTime()));
+    expect(longest).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+  });
+
   it("response times: mean minutes to acknowledge and to resolve, per day and overall", async () => {
     const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
     const opened = { type: "account_takeover", title: "t", severity: "high", lastAlertAt: new Date() };
@@ -464,6 +477,16 @@ describe("analysts", () => {
     // Every day of the period is there (the first one partly), quiet ones without response times.
     expect(times.points).toHaveLength(31);
     expect(times.points[0]).toMatchObject({ opened: 0, mttaMinutes: null, mttrMinutes: null });
+  });
+
+  it("two saves of a playbook at once make two versions; two new playbooks with one name, one playbook", async () => {
+    const pb = await playbook("Sign out", "account_takeover", [{ kind: "terminate_sessions", critical: true }]);
+    const edit = { name: "Sign out", enabled: true, triggerType: "account_takeover" as const, minSeverity: "low" as const, steps: [{ kind: "revoke_tokens" as const, critical: true }], comment: "both" };
+    const saved = await Promise.all([savePlaybook(pb.id, edit, ctx), savePlaybook(pb.id, edit, ctx)]);
+    expect(saved.map((p) => p!.version).sort()).toEqual([2, 3]);
+    const created = await Promise.allSettled([1, 2].map(() => savePlaybook(null, { ...edit, name: "Twice" }, ctx)));
+    expect(created.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(created.find((r) => r.status === "rejected")).toMatchObject({ reason: expect.any(PlaybookNameTakenError) });
   });
 
   it("playbook steps typed as JSON get errors that point at the step", () => {

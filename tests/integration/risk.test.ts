@@ -75,14 +75,20 @@ describe("risk signals", () => {
     const held = await lastAttempt(user.email);
     expect(factorCodes(held)).toEqual(["impossible_travel", "new_country", "new_network"]);
 
-    expect(await trustAttemptPlace(held.id, ctx)).toBe(true);
+    const anyone = async () => true;
+    expect(await trustAttemptPlace(held.id, ctx, async () => false)).toEqual({ ok: false, refusal: "no_account" });
+    expect(await trustAttemptPlace(held.id, ctx, anyone)).toEqual({ ok: true });
+    expect(await trustAttemptPlace(held.id, ctx, anyone)).toEqual({ ok: false, refusal: "already_trusted" });
     expect(await db().auditEvent.findFirst({ where: { action: "risk.place.trust", resourceId: user.id } })).toMatchObject({ metadata: expect.objectContaining({ attemptId: held.id, country: "JP" }) });
     const next = await signIn(user.email, TOKYO, deviceToken, at(MONDAY_9AM, 70));
-    expect(factorCodes(await lastAttempt(user.email))).toEqual([]);
+    const went = await lastAttempt(user.email);
+    expect(factorCodes(went)).toEqual([]);
     expect(next).toMatchObject({ ok: true });
+    // Only a held attempt is trusted here (one that went through is learned when it completes), and only one of an account.
+    expect(await trustAttemptPlace(went.id, ctx, anyone)).toEqual({ ok: false, refusal: "not_held" });
     const unknown = await signIn(uniqueEmail("nobody"), TOKYO, null, at(MONDAY_9AM, 71));
     expect(unknown.ok).toBe(false);
-    expect(await trustAttemptPlace((await db().loginAttempt.findFirstOrThrow({ where: { userId: null } })).id, ctx)).toBe(false);
+    expect(await trustAttemptPlace((await db().loginAttempt.findFirstOrThrow({ where: { userId: null } })).id, ctx, anyone)).toEqual({ ok: false, refusal: "no_account" });
   });
 
   it("with a passkey, the same sign-in waits for the passkey, never a TOTP code", async () => {

@@ -3,6 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
 import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changeEmail, changePassword, createUser, deleteUser, listUsers, setDisabled, setRoles, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { liftSignInLock, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
 import { resetDatabase } from "../support/db";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
 import { enrollTotp, withPasskey } from "../support/mfa";
@@ -187,7 +188,13 @@ describe("user administration", () => {
     await expect(changeEmail(user.id, other.email, ctx)).rejects.toBeInstanceOf(EmailTakenError);
     await db().passwordResetToken.create({ data: { userId: user.id, tokenHash: "h".repeat(64), expiresAt: new Date(Date.now() + 3_600_000) } });
     const renamed = uniqueEmail("renamed");
+    // A lock on the account (an incident's) goes with it: the change lifts nothing.
+    const until = new Date(Date.now() + 3_600_000);
+    await lockAccountName(user.email, until);
     expect(await changeEmail(user.id, renamed, ctx)).toBe(true);
+    expect((await signInLockedUntil(renamed))?.getTime()).toBe(until.getTime());
+    expect(await signInLockedUntil(user.email)).toBeNull();
+    await liftSignInLock(renamed);
     expect(await changeEmail(user.id, renamed, ctx)).toBe(false);
     expect(await db().passwordResetToken.count({ where: { userId: user.id } })).toBe(0);
     expect((await signInWithPassword({ email: renamed, password: TEST_PASSWORD }, client(), null)).ok).toBe(true);

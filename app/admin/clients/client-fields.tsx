@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import type { ClientSettings } from "@/lib/oidc";
 import { echoed, echoedAll } from "@/components/ui/echoed";
-import { Field } from "@/components/ui/field";
+import { Field, TextAreaField } from "@/components/ui/field";
 import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "@/lib/oidc/token-lifetimes";
 
 // The fields of the console's client form, for a new client and an edited one. The type is chosen
@@ -33,19 +33,6 @@ export function formValuesOf(c: ClientSettings): ClientFormValues {
   };
 }
 
-function TextArea({ label, name, hint, errors, defaultValue }: { label: string; name: string; hint?: string; errors?: string[]; defaultValue?: string }) {
-  return (
-    <div className="space-y-1">
-      <label htmlFor={`field-${name}`} className="block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      <textarea id={`field-${name}`} name={name} rows={3} defaultValue={defaultValue} aria-invalid={errors?.length ? true : undefined} className="block w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-xs aria-invalid:border-red-500" />
-      {hint && <p className="text-xs text-slate-500">{hint}</p>}
-      {errors?.length ? <p className="text-xs text-red-700">{errors.join(" ")}</p> : null}
-    </div>
-  );
-}
-
 /** The fields with `initial` in them, or after a refused submission what was typed (boxes left unticked are not sent, hence `state.values`). */
 export function ClientFields({ state, initial, typeField }: { state: ActionState; initial: ClientFormValues; typeField: ReactNode }) {
   const errors = state.fieldErrors ?? {};
@@ -65,10 +52,10 @@ export function ClientFields({ state, initial, typeField }: { state: ActionState
         ))}
         {errors.grantTypes?.length ? <p className="text-xs text-red-700">{errors.grantTypes.join(" ")}</p> : null}
       </fieldset>
-      <TextArea label="Redirect URIs" name="redirectUris" hint="One per line. https, or http on 127.0.0.1 / [::1] for native apps. Matched exactly." errors={errors.redirectUris} defaultValue={text("redirectUris")} />
-      <TextArea label="Sign-out redirect URIs" name="postLogoutRedirectUris" hint="Optional. Where the app may send users back to after signing out (post_logout_redirect_uri); the same rules. Without one, users see Gatehouse's signed-out page." errors={errors.postLogoutRedirectUris} defaultValue={text("postLogoutRedirectUris")} />
+      <TextAreaField mono label="Redirect URIs" name="redirectUris" hint="One per line. https, or http on 127.0.0.1 / [::1] for native apps. Matched exactly." errors={errors.redirectUris} defaultValue={text("redirectUris")} />
+      <TextAreaField mono label="Sign-out redirect URIs" name="postLogoutRedirectUris" hint="Optional. Where the app may send users back to after signing out (post_logout_redirect_uri); the same rules. Without one, users see Gatehouse's signed-out page." errors={errors.postLogoutRedirectUris} defaultValue={text("postLogoutRedirectUris")} />
       <Field label="Allowed scopes" name="scopes" hint="Space-separated: openid profile email offline_access, plus API scopes for resources." defaultValue={text("scopes")} errors={errors.scopes} />
-      <TextArea label="Resources (APIs)" name="resources" hint="Resource indicators (RFC 8707) this client may get JWT access tokens for, one per line. The first is the default." errors={errors.resources} defaultValue={text("resources")} />
+      <TextAreaField mono label="Resources (APIs)" name="resources" hint="Resource indicators (RFC 8707) this client may get JWT access tokens for, one per line. The first is the default." errors={errors.resources} defaultValue={text("resources")} />
       <div className="grid grid-cols-2 gap-4">
         <Field label="Access token lifetime (seconds)" name="accessTokenTtl" inputMode="numeric" defaultValue={text("accessTokenTtl")} errors={errors.accessTokenTtl} />
         <Field label="Refresh token lifetime (seconds)" name="refreshTokenTtl" inputMode="numeric" defaultValue={text("refreshTokenTtl")} errors={errors.refreshTokenTtl} />

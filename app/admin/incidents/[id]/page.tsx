@@ -28,7 +28,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   ]);
   const [responders, channels] = canManage ? await Promise.all([listResponders(), listChannels()]) : [[], []];
   const responderEmails = responders.map((r) => r.email);
-  const indicator = (kind: string, value: string) => (kind === "user" ? (incident.people.get(value) ?? value) : value);
+  const indicator = (kind: string, value: string) => (kind === "user" ? (incident.people.get(value) ?? `${value} (deleted account)`) : value);
   return (
     <>
       <PageHeader
@@ -82,7 +82,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           <Card title="Affected users and indicators">
             <ul className="space-y-1 text-sm" data-testid="indicators">
               {incident.indicators.map((i) => (
-                <li key={`${i.kind}:${i.value}`}><Badge>{i.kind}</Badge> {i.kind === "user" ? <MaybeLink open={usersOpen} href={`/admin/users/${i.value}`}>{indicator(i.kind, i.value)}</MaybeLink> : <span className="font-mono text-xs">{i.value}</span>}</li>
+                <li key={`${i.kind}:${i.value}`}><Badge>{i.kind}</Badge> {i.kind === "user" ? <MaybeLink open={usersOpen && incident.people.has(i.value)} href={`/admin/users/${i.value}`}>{indicator(i.kind, i.value)}</MaybeLink> : <span className="font-mono text-xs">{i.value}</span>}</li>
               ))}
               {incident.indicators.length === 0 && <li className="text-slate-500">None.</li>}
             </ul>

@@ -21,6 +21,9 @@ import { LocalTime } from "@/components/ui/local-time";
 
 export const metadata: Metadata = { title: "User" };
 
+// Changes to someone's access say why: the answer goes into the audit trail with the change.
+const REASON_PROMPT = "Why? (a ticket number or a few words; it goes into the audit trail)";
+
 export default async function UserPage({ params }: { params: Promise<{ userId: string }> }) {
   const { userId } = await params;
   await requireAccess("users");
@@ -45,7 +48,7 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
             {lockedUntil && (
               <>
                 <Badge tone="red">Sign-in locked until <LocalTime at={lockedUntil} /></Badge>
-                <ActionButton action={unlockSignInAction} fields={{ userId: user.id }} label="Lift the lock" variant="secondary" size="md" confirm={`Let ${user.email} sign in again now? Check with them first if the lock came from an incident.`} />
+                <ActionButton action={unlockSignInAction} fields={{ userId: user.id }} label="Lift the lock" variant="secondary" size="md" confirm={`Let ${user.email} sign in again now? Check with them first if the lock came from an incident.`} askReason={REASON_PROMPT} />
               </>
             )}
             <ActionButton
@@ -55,6 +58,7 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
               variant={user.disabledAt ? "secondary" : "danger"}
               size="md"
               confirm={user.disabledAt ? undefined : `Disable ${user.email}? They are signed out everywhere at once.`}
+              askReason={REASON_PROMPT}
             />
           </div>
         }
@@ -70,11 +74,11 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
           title="Active sessions"
           actions={
             sessions.length > 0 ? (
-              <ActionButton action={revokeAllUserSessionsAction} fields={{ userId: user.id }} label="Sign out everywhere" variant="danger" confirm="Sign this user out of every session?" />
+              <ActionButton action={revokeAllUserSessionsAction} fields={{ userId: user.id }} label="Sign out everywhere" variant="danger" confirm="Sign this user out of every session?" askReason={REASON_PROMPT} />
             ) : null
           }
         >
-          <SessionsTable sessions={sessions} revokeAction={revokeUserSessionAction} extraFields={{ userId: user.id }} />
+          <SessionsTable sessions={sessions} revokeAction={revokeUserSessionAction} extraFields={{ userId: user.id }} askReason={REASON_PROMPT} />
         </Card>
         <Card title="Password" description="For a user who forgot theirs (they can also reset it themselves by email when SMTP is set up).">
           <div className="space-y-4">

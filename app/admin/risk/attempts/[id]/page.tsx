@@ -59,7 +59,7 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="Account">{attempt.userId ? <MaybeLink open={usersOpen} href={`/admin/users/${attempt.userId}`}>{attempt.email}</MaybeLink> : `${attempt.email} (no such account)`}</Row>
             <Row label="Session">{session ? <>{session.stage}{session.endedAt && <>, ended <LocalTime at={session.endedAt} /> ({session.endReason})</>}</> : "None"}</Row>
           </dl>
-          {attempt.userId && canManage && attempt.factors.some((f) => TRAVEL_FACTORS.has(f.code)) && (
+          {attempt.userId && canManage && !attempt.trustedAt && (attempt.outcome === "refused" || attempt.outcome === "blocked") && attempt.factors.some((f) => TRAVEL_FACTORS.has(f.code)) && (
             <div className="mt-4 space-y-2 border-t border-slate-100 pt-4 text-sm text-slate-700" data-testid="trust-place">
               <p>
                 Confirmed with {attempt.email} that this was them (a trip, a new office)? Count this place as theirs: its country, network and location join the

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "login_attempts" ADD COLUMN     "trusted_at" TIMESTAMPTZ(3);
