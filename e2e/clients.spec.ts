@@ -40,11 +40,11 @@ test("an admin edits a client's redirect URIs, rotates its secret and sees it on
 
   // The create form's rules: a plain-http redirect URI is refused, and what was typed stays.
   const saveRedirectUri = (uri: string) => async () => {
-    await page.getByLabel("Redirect URIs").fill(uri);
+    await page.getByLabel("Redirect URIs", { exact: true }).fill(uri);
     await page.getByRole("button", { name: "Save changes" }).click();
   };
   await submitAsAdmin(page, saveRedirectUri("http://app.example.test/cb"), page.getByText("http://app.example.test/cb must use https"));
-  await expect(page.getByLabel("Redirect URIs")).toHaveValue("http://app.example.test/cb");
+  await expect(page.getByLabel("Redirect URIs", { exact: true })).toHaveValue("http://app.example.test/cb");
   await saveRedirectUri(NEW_REDIRECT_URI)();
   await expect(page.getByTestId("form-message").filter({ hasText: "Saved Editable app" })).toBeVisible();
   await expect(async () => {

@@ -84,13 +84,14 @@ test("“this wasn't me” signs out the other browser and raises a security eve
   expect(sql(`SELECT count(*) FROM audit_events WHERE action = 'risk.user_reported_sign_in' AND actor_label = '${email}'`)).toBe("1");
 
   // The built-in takeover playbook answers the report: the password is distrusted, so this session
-  // (which had only the password) ends too, and the next sign-in must choose a new one.
+  // (which had only the password) ends too; with no second factor to prove who is there, the
+  // password alone no longer signs in, and the owner is sent to recovery or to an admin.
   const run = () => sql(`SELECT r.status FROM playbook_runs r JOIN alerts a ON a.id = r.alert_id WHERE a.user_id = (SELECT id FROM users WHERE email = '${email}')`);
   await expect.poll(run, { timeout: 30_000 }).toBe("succeeded");
   await myPage.goto("/account");
   await expect(myPage).toHaveURL(/\/sign-in/);
   await submitSignIn(myPage, email, PASSWORD);
-  await expect(myPage).toHaveURL(/\/sign-in\/new-password/);
+  await expect(myPage.getByTestId("form-message")).toContainText("Your password must be replaced: it may be known to someone else.");
   await mine.close();
   await intruder.close();
 });

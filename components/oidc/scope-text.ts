@@ -4,6 +4,7 @@ const SCOPE_TEXT: Record<string, string> = {
   openid: "Know who you are (your Gatehouse account id)",
   profile: "Your name",
   email: "Your email address",
+  roles: "Your roles in Gatehouse (admin, analyst, auditor)",
   offline_access: "Stay connected when you are not using it (refresh tokens)",
 };
 

@@ -158,7 +158,7 @@ export async function createClientViaConsole(browser: Browser, form: { name: str
       if (form.grants.includes(grant)) await box.check();
       else await box.uncheck();
     }
-    await page.getByLabel("Redirect URIs").fill(form.redirectUris ?? "");
+    await page.getByLabel("Redirect URIs", { exact: true }).fill(form.redirectUris ?? "");
     await page.getByLabel("Allowed scopes").fill(form.scopes);
     await page.getByLabel("Resources (APIs)").fill(form.resources ?? "");
     if (form.dpop) await page.getByLabel("Require DPoP").check();

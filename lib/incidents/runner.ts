@@ -153,6 +153,26 @@ async function finish(runId: string, incidentId: string, status: "succeeded" | "
   return { state: "finished" };
 }
 
+/**
+ * An analyst runs a failed or cancelled run again (the cause is fixed: a channel that now reaches
+ * someone, an incident reopened): the steps that failed are tried again, those done stay done.
+ * False if the run is not failed or cancelled (finished well, or already going).
+ */
+export async function retryRun(runId: string, ctx: AuditContext): Promise<boolean> {
+  const run = await db().$transaction(async (tx) => {
+    const { count } = await tx.playbookRun.updateMany({ where: { id: runId, status: { in: ["failed", "cancelled"] } }, data: { status: "queued", attempts: 0, finishedAt: null, leaseUntil: null, leaseOwner: null } });
+    if (!count) return null;
+    await tx.playbookStepResult.deleteMany({ where: { runId, status: "failed" } });
+    return tx.playbookRun.findUniqueOrThrow({ where: { id: runId }, select: { incidentId: true } });
+  });
+  if (!run) return false;
+  const actorId = ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null;
+  await db().incidentEvent.create({ data: { incidentId: run.incidentId, kind: "playbook", actorId, text: "Playbook run started again: its failed steps are tried again", data: { runId } } });
+  await audit(ctx, { type: "incident", action: "incident.playbook.retry", outcome: "success", resource: { type: "incident", id: run.incidentId }, metadata: { runId } });
+  await enqueuePlaybookRun(runId);
+  return true;
+}
+
 /** What a playbook would do to an incident now: nothing is changed; the dry run itself is audited. */
 export async function dryRunPlaybook(playbookId: string, incidentId: string, ctx: AuditContext) {
   const playbook = await findPlaybook(playbookId);

@@ -24,7 +24,11 @@ function newCode(): string {
   return `${chars.slice(0, 5)}-${chars.slice(5)}`;
 }
 
-const hashCode = (code: string) => blindIndex(normalizeBackupCode(code), HASH_CONTEXT);
+// Keyed to the user too: with the index key and a copy of the table, one guess is then checked
+// against one account's codes, not every account's at once.
+const hashCode = (userId: string, code: string) => blindIndex(`${userId}\u0000${normalizeBackupCode(code)}`, HASH_CONTEXT);
+// How codes made before 2026-12-05 were stored; they work until used or replaced.
+const legacyHash = (code: string) => blindIndex(normalizeBackupCode(code), HASH_CONTEXT);
 
 /** Replaces the user's codes with a fresh set and returns them (the only time they are shown). */
 export async function generateBackupCodes(userId: string, ctx: AuditContext): Promise<string[]> {
@@ -33,7 +37,7 @@ export async function generateBackupCodes(userId: string, ctx: AuditContext): Pr
     // The user's row lock serialises two regenerations at once: only the later set ever works.
     await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
     await tx.backupCode.deleteMany({ where: { userId } });
-    await tx.backupCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashCode(code) })) });
+    await tx.backupCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashCode(userId, code) })) });
   });
   await audit(ctx, { type: "mfa", action: "mfa.backup_codes.generate", outcome: "success", resource: { type: "user", id: userId }, metadata: { count: codes.length } });
   return codes;
@@ -45,7 +49,7 @@ export async function consumeBackupCode(userId: string, code: string): Promise<b
   if (!isBackupCodeShaped(normalized)) return false;
   // Looked up by keyed hash: no comparison of secrets happens in JavaScript at all.
   const { count } = await db().backupCode.updateMany({
-    where: { userId, codeHash: hashCode(normalized), usedAt: null },
+    where: { userId, codeHash: { in: [hashCode(userId, normalized), legacyHash(normalized)] }, usedAt: null },
     data: { usedAt: new Date() },
   });
   return count === 1;

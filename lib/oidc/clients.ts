@@ -12,7 +12,8 @@ import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lif
 // OAuth clients: what the console creates and what dynamic registration stores. The secret is
 // shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).
 
-export const OIDC_SCOPES = ["openid", "profile", "email", "offline_access"] as const;
+// "roles": the user's Gatehouse roles as the `roles` claim, for apps that let admins and analysts in by them.
+export const OIDC_SCOPES = ["openid", "profile", "email", "roles", "offline_access"] as const;
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
 
 /** OAuth 2.1: https, or http on a loopback IP literal (native apps); no fragment. */

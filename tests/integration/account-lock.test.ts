@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
@@ -68,5 +70,19 @@ describe("account locks", () => {
     expect(await signInLockedUntil(user.email)).toBeInstanceOf(Date);
     expect(await unlockSignIn(user.id, ctx)).toBe(true);
     expect(await password(user.email)).toMatchObject({ ok: true });
+  });
+});
+
+describe("the break-glass unlock (npm run users:unlock)", () => {
+  const run = promisify(execFile);
+
+  it("lifts an account's lock from the server's shell, audited as the command line", { timeout: 120_000 }, async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await lockAccountName(admin.email, new Date(Date.now() + 30 * 86_400_000));
+    const { stdout } = await run("npm", ["run", "--silent", "users:unlock", "--", admin.email.toUpperCase()], { env: process.env });
+    expect(stdout).toContain(`${admin.email} may sign in again`);
+    expect(await signInLockedUntil(admin.email)).toBeNull();
+    expect(await db().auditEvent.findFirst({ where: { action: "account.unlock", resourceId: admin.id } })).toMatchObject({ actorType: "system", actorLabel: "cli" });
+    await expect(run("npm", ["run", "--silent", "users:unlock", "--", "not-an-email"], { env: process.env })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("Usage: npm run users:unlock") });
   });
 });

@@ -13,7 +13,7 @@ import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
-import { executeRun } from "@/lib/incidents/runner";
+import { executeRun, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
 import { startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
@@ -275,6 +275,20 @@ describe("playbooks", () => {
     expect(run.attempts).toBe(3);
     expect(run.steps.map((s) => [s.kind, s.status])).toEqual([["notify", "failed"]]);
     expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(1);
+
+    // The channel is set up after all; an analyst runs it again: the failed step, then the rest.
+    const receiver = await webhookReceiver();
+    try {
+      await createChannel({ kind: "webhook", name: "missing-channel", target: receiver.url }, ctx);
+      expect(await retryRun(run.id, ctx)).toBe(true);
+      expect(await retryRun(run.id, ctx)).toBe(false);
+      await expect.poll(async () => (await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).status, { timeout: 20_000, interval: 200 }).toBe("succeeded");
+      expect(receiver.deliveries).toHaveLength(1);
+      expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(0);
+      expect(await db().auditEvent.count({ where: { action: "incident.playbook.retry" } })).toBe(1);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("a webhook receiver on loopback gets a correctly signed notification", async () => {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { decrypt } from "@/lib/crypto";
+import { blindIndex, decrypt } from "@/lib/crypto";
 import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
@@ -159,6 +159,10 @@ describe("backup codes", () => {
     const codes = await generateBackupCodes(alice.id, ctx);
     expect(await consumeBackupCode(mallory.id, codes[0]!)).toBe(false);
     expect(await consumeBackupCode(alice.id, codes[0]!)).toBe(true);
+    // A code stored the way codes were before they were keyed to their user still works, once.
+    await db().backupCode.create({ data: { userId: mallory.id, codeHash: blindIndex("abcde23456", "mfa.backup_code") } });
+    expect(await consumeBackupCode(mallory.id, "ABCDE-23456")).toBe(true);
+    expect(await consumeBackupCode(mallory.id, "abcde-23456")).toBe(false);
   });
 });
 

@@ -90,6 +90,20 @@ describe("the login prompt", () => {
   });
 });
 
+describe("claims", () => {
+  it("the roles scope gives the app the user's Gatehouse roles at userinfo; a client not allowed it cannot ask", async () => {
+    const web = await webClient({ scopes: "openid roles offline_access" });
+    const { browser, verifier, code } = await signedInFlow(web, { params: { scope: "openid roles offline_access" } });
+    const tokens = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+    const userinfo = (await (await fetch(`${provider.origin}/oidc/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json()) as { sub: string; roles?: string[] };
+    expect(userinfo).toMatchObject({ sub: idTokenClaims(tokens).sub, roles: ["user"] });
+
+    const other = await webClient({ scopes: "openid offline_access" });
+    const { result } = await authorize(new Browser(provider.origin), other, { scope: "openid roles" });
+    expect(landedAt(result).searchParams.get("error")).toBe("invalid_scope");
+  });
+});
+
 describe("consent", () => {
   const silently = (browser: Browser, rp: RelyingParty) => authorize(browser, rp, { prompt: "none" }).then(({ result }) => landedAt(result).searchParams);
 

@@ -54,7 +54,7 @@ export function ClientFields({ state, initial, typeField }: { state: ActionState
       </fieldset>
       <TextAreaField mono label="Redirect URIs" name="redirectUris" hint="One per line. https, or http on 127.0.0.1 / [::1] for native apps. Matched exactly." errors={errors.redirectUris} defaultValue={text("redirectUris")} />
       <TextAreaField mono label="Sign-out redirect URIs" name="postLogoutRedirectUris" hint="Optional. Where the app may send users back to after signing out (post_logout_redirect_uri); the same rules. Without one, users see Gatehouse's signed-out page." errors={errors.postLogoutRedirectUris} defaultValue={text("postLogoutRedirectUris")} />
-      <Field label="Allowed scopes" name="scopes" hint="Space-separated: openid profile email offline_access, plus API scopes for resources." defaultValue={text("scopes")} errors={errors.scopes} />
+      <Field label="Allowed scopes" name="scopes" hint="Space-separated: openid profile email roles offline_access (roles: the user's Gatehouse roles as a claim), plus API scopes for resources." defaultValue={text("scopes")} errors={errors.scopes} />
       <TextAreaField mono label="Resources (APIs)" name="resources" hint="Resource indicators (RFC 8707) this client may get JWT access tokens for, one per line. The first is the default." errors={errors.resources} defaultValue={text("resources")} />
       <div className="grid grid-cols-2 gap-4">
         <Field label="Access token lifetime (seconds)" name="accessTokenTtl" inputMode="numeric" defaultValue={text("accessTokenTtl")} errors={errors.accessTokenTtl} />

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
 import {
   addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
-  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
+  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
 } from "@/lib/incidents";
 
 // Analysts and admins handle incidents ("incidents" manage, by the policies); changing how
@@ -58,6 +58,13 @@ export const responseAction = guardedAction(MANAGE, responseForm, async ({ incid
   revalidatePath(page(id));
   if (!result) return { ok: false, message: "No such incident." };
   return { ok: result.status !== "failed", message: result.detail };
+}, { stepUp: true });
+
+// A run acts on accounts as the playbook did when the alert came: step-up, like a one-click response.
+export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ runId: z.uuid() })), async ({ incidentId: id, runId }, _user, ctx) => {
+  const retried = await retryRun(runId, ctx);
+  revalidatePath(page(id));
+  return retried ? { ok: true, message: "Run started again: its failed steps are tried again." } : { ok: false, message: "That run is not failed or cancelled (it finished, or is going)." };
 }, { stepUp: true });
 
 export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, _user, ctx) => {

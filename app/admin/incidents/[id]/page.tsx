@@ -11,7 +11,8 @@ import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
 import { INCIDENT_TYPE_LABELS, RULES, findIncident, listChannels, listResponders, type IncidentType, type RuleKey } from "@/lib/incidents";
-import { addNoteAction, assignAction, captureAction, changeStatusAction, responseAction } from "../actions";
+import { addNoteAction, assignAction, captureAction, changeStatusAction, responseAction, retryRunAction } from "../actions";
+import { ActionButton } from "@/components/ui/action-form";
 
 export const metadata: Metadata = { title: "Incident" };
 
@@ -74,6 +75,9 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
                 <ol className="mt-1 list-decimal pl-6 text-sm">
                   {r.steps.map((s) => <li key={s.index}><Badge tone={s.status === "ok" ? "green" : s.status === "failed" ? "red" : "neutral"}>{s.status}</Badge> {s.detail}</li>)}
                 </ol>
+                {canManage && (r.status === "failed" || r.status === "cancelled") && (
+                  <ActionButton action={retryRunAction} fields={{ incidentId: incident.id, runId: r.id }} label="Run again" pendingLabel="Starting…" showSuccess confirm="Run this playbook's failed steps again, on the accounts and addresses of its alert?" />
+                )}
               </div>
             ))}
           </Card>

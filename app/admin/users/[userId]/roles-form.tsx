@@ -14,7 +14,7 @@ export function RolesForm({ userId, roles }: { userId: string; roles: string[] }
       <FormMessage state={state} />
       <input type="hidden" name="userId" value={userId} />
       <RoleCheckboxes selected={roles} errors={state.fieldErrors?.roles} />
-      <Field label="Reason" name="reason" required maxLength={500} hint="A ticket number or a few words: it goes into the audit trail with the change." errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />
+      <Field id="roles-reason" label="Why the roles change" name="reason" required maxLength={500} hint="A ticket number or a few words: it goes into the audit trail with the change." errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />
       <Button type="submit" disabled={pending}>
         Save roles
       </Button>
