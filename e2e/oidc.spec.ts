@@ -277,6 +277,13 @@ test.describe.serial("OpenID Connect provider", () => {
     // Codes are stored under the SHA-256 of their value (lib/oidc/adapter.ts).
     sql(`UPDATE oidc_models SET expires_at = now() - interval '1 second' WHERE kind = 'AuthorizationCode' AND id = encode(sha256('${second.params.get("code")!.replace(/'/g, "")}'::bytea), 'hex')`);
     expect(await oauthError(exchange(second))).toBe("invalid_grant");
+
+    // A code presented twice is the sign of a stolen one, like a spent refresh token: the token-theft
+    // playbook answers for the grant's user (the second run for this user: the refresh reuse above was the first).
+    const answered = `SELECT count(*) FROM playbook_runs r JOIN alerts a ON a.id = r.alert_id WHERE a.rule = 'refresh_token_reuse' AND r.status = 'succeeded' AND a.user_id = (SELECT id FROM users WHERE email = '${email}')`;
+    await expect.poll(() => sql(answered), { timeout: 30_000 }).toBe("2");
+    await page.goto("/account");
+    await expect(page).toHaveURL(/\/sign-in/);
   });
 
   test("dynamic registration needs an initial access token from an admin", async ({ browser }) => {
@@ -312,6 +319,11 @@ test.describe.serial("OpenID Connect provider", () => {
     await otherPage.goto(interactionPath);
     await expect(otherPage.getByRole("heading", { name: "This sign-in request cannot continue" })).toBeVisible();
 
+    // The previous test's code reuse had the user's grants revoked: the app is allowed again, here.
+    const flow = codeFlow(otherPage, { scope: "openid" });
+    await otherPage.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await otherPage.getByRole("button", { name: "Allow" }).click();
+    await flow;
     await otherPage.goto("/account/apps");
     const row = otherPage.getByTestId("app-row").filter({ hasText: "Test RP" });
     await expect(row).toBeVisible();

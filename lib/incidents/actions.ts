@@ -3,7 +3,7 @@ import ipaddr from "ipaddr.js";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { endAllSessions } from "../auth/sessions";
-import { requirePasswordReset, resetUserMfa, userEmails } from "../auth/users";
+import { checkActingOn, NoSuchUserError, requirePasswordReset, resetUserMfa, RoleGrantError, userEmails, type Granter } from "../auth/users";
 import { lockAccount } from "../auth/throttle";
 import { revokeUserGrants } from "../oidc/consents";
 import { addIpRule, IpRuleRefusedError, listIpRules } from "../risk/ip-rules";
@@ -21,6 +21,20 @@ export type IncidentTargets = {
   users: { id: string; email: string }[];
   ips: string[];
 };
+
+/** The steps that act on the users' accounts (a non-admin responder may act only on some: checkActingOn). */
+export const ACCOUNT_STEPS: ReadonlySet<string> = new Set(["revoke_tokens", "terminate_sessions", "lock_accounts", "require_password_reset", "require_mfa_reenrollment"]);
+
+/** May `responder` act on this account? Refusals are audited as `action`. */
+export async function mayActOn(responder: Granter, userId: string, action: string, ctx: AuditContext): Promise<boolean> {
+  try {
+    await checkActingOn(responder, userId, action, ctx);
+    return true;
+  } catch (error) {
+    if (error instanceof RoleGrantError || error instanceof NoSuchUserError) return false;
+    throw error;
+  }
+}
 
 export type ActionResult = { status: "ok" | "skipped" | "failed"; detail: string; data?: Record<string, unknown> };
 

@@ -3,8 +3,8 @@ import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { everyPeriod } from "../util/periods";
-import { checkActingOn, NoSuchUserError, RoleGrantError, userEmails, type Granter } from "../auth/users";
-import { incidentTargets, performAction, type ActionResult, type IncidentTargets } from "./actions";
+import { userEmails, type Granter } from "../auth/users";
+import { ACCOUNT_STEPS, incidentTargets, mayActOn, performAction, type ActionResult, type IncidentTargets } from "./actions";
 import { captureSnapshot } from "./forensics";
 import { findResponder } from "./responders";
 import { CLOSED_STATUSES, SEVERITIES, STATUSES, type IncidentStatus } from "./model";
@@ -169,9 +169,6 @@ export async function addNote(incidentId: string, input: z.infer<typeof noteSche
   return true;
 }
 
-/** The steps that act on the incident's users' accounts. */
-const ACCOUNT_STEPS: ReadonlySet<string> = new Set(["revoke_tokens", "terminate_sessions", "lock_accounts", "require_password_reset", "require_mfa_reenrollment"]);
-
 /**
  * A one-click response by an analyst: the same actions playbooks take, with the analyst's reason.
  * On accounts it reaches only those `responder` may act on (checkActingOn: an analyst cannot lock
@@ -200,13 +197,8 @@ async function usersActedOn(targets: IncidentTargets, responder: Granter, action
   const users: IncidentTargets["users"] = [];
   const refused: string[] = [];
   for (const user of targets.users) {
-    try {
-      await checkActingOn(responder, user.id, action, ctx);
-      users.push(user);
-    } catch (error) {
-      if (!(error instanceof RoleGrantError || error instanceof NoSuchUserError)) throw error;
-      refused.push(user.email);
-    }
+    if (await mayActOn(responder, user.id, action, ctx)) users.push(user);
+    else refused.push(user.email);
   }
   return { targets: { ...targets, users }, refused };
 }

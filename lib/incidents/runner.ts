@@ -3,7 +3,8 @@ import { db, type Prisma } from "../db/client";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { readConfig } from "../config";
 import { randomUUID } from "node:crypto";
-import { incidentTargets, performAction, type ActionResult, type IncidentTargets } from "./actions";
+import { ACCOUNT_STEPS, incidentTargets, mayActOn, performAction, type ActionResult, type IncidentTargets } from "./actions";
+import type { Granter } from "../auth/users";
 import { findPlaybook, matchingPlaybooks, playbookVersion, type Step } from "./playbooks";
 import { RULES, type RuleKey } from "./rules";
 import { enqueuePlaybookRun, PLAYBOOK_ATTEMPTS } from "./queue";
@@ -153,24 +154,36 @@ async function finish(runId: string, incidentId: string, status: "succeeded" | "
   return { state: "finished" };
 }
 
+export type RetryRefusal = "not_retryable" | "incident_closed" | "acts_on_accounts_you_cannot";
+
 /**
- * An analyst runs a failed or cancelled run again (the cause is fixed: a channel that now reaches
- * someone, an incident reopened): the steps that failed are tried again, those done stay done.
- * False if the run is not failed or cancelled (finished well, or already going).
+ * A responder runs a failed or cancelled run of this incident again (the cause is fixed: a channel
+ * that now reaches someone): the steps not done yet run, those done stay done. Refused on a closed
+ * incident, and when the steps still to run act on an account the responder may not act on
+ * (checkActingOn, as for a one-click response). The responder's reason is on its audit event.
  */
-export async function retryRun(runId: string, ctx: AuditContext): Promise<boolean> {
-  const run = await db().$transaction(async (tx) => {
+export async function retryRun(runId: string, incidentId: string, responder: Granter, ctx: AuditContext): Promise<{ ok: true } | { ok: false; refusal: RetryRefusal }> {
+  const run = await db().playbookRun.findFirst({ where: { id: runId, incidentId, status: { in: ["failed", "cancelled"] } }, include: { steps: { select: { index: true, status: true } } } });
+  if (!run) return { ok: false, refusal: "not_retryable" };
+  const [targets, playbook] = await Promise.all([incidentTargets(incidentId, run.alertId), playbookVersion(run.playbookId, run.version)]);
+  if (!targets || !playbook) return { ok: false, refusal: "not_retryable" };
+  if (CLOSED_STATUSES.includes(targets.incident.status as IncidentStatus)) return { ok: false, refusal: "incident_closed" };
+  const done = new Set(run.steps.filter((step) => step.status !== "failed").map((step) => step.index));
+  const toRun = playbook.steps.filter((_, index) => !done.has(index));
+  if (toRun.some((step) => ACCOUNT_STEPS.has(step.kind))) {
+    for (const user of targets.users) if (!(await mayActOn(responder, user.id, "incident.playbook.retry", ctx))) return { ok: false, refusal: "acts_on_accounts_you_cannot" };
+  }
+  const requeued = await db().$transaction(async (tx) => {
     const { count } = await tx.playbookRun.updateMany({ where: { id: runId, status: { in: ["failed", "cancelled"] } }, data: { status: "queued", attempts: 0, finishedAt: null, leaseUntil: null, leaseOwner: null } });
-    if (!count) return null;
-    await tx.playbookStepResult.deleteMany({ where: { runId, status: "failed" } });
-    return tx.playbookRun.findUniqueOrThrow({ where: { id: runId }, select: { incidentId: true } });
+    if (count) await tx.playbookStepResult.deleteMany({ where: { runId, status: "failed" } });
+    return count > 0;
   });
-  if (!run) return false;
+  if (!requeued) return { ok: false, refusal: "not_retryable" };
   const actorId = ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null;
-  await db().incidentEvent.create({ data: { incidentId: run.incidentId, kind: "playbook", actorId, text: "Playbook run started again: its failed steps are tried again", data: { runId } } });
-  await audit(ctx, { type: "incident", action: "incident.playbook.retry", outcome: "success", resource: { type: "incident", id: run.incidentId }, metadata: { runId } });
+  await db().incidentEvent.create({ data: { incidentId, kind: "playbook", actorId, text: `Playbook "${playbook.name}" run again: ${toRun.map((step) => STEP_LABELS[step.kind]).join(", ")}`, data: { runId } } });
+  await audit(ctx, { type: "incident", action: "incident.playbook.retry", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { runId, playbook: playbook.name, steps: toRun.map((step) => step.kind) } });
   await enqueuePlaybookRun(runId);
-  return true;
+  return { ok: true };
 }
 
 /** What a playbook would do to an incident now: nothing is changed; the dry run itself is audited. */

@@ -88,6 +88,8 @@ const registrationSchema = z
     gatehouse_api_scopes: z.array(z.never(), { error: "API scopes are granted by an admin on the console, not at registration." }).max(0).optional(),
     gatehouse_access_token_ttl: accessTokenTtl.optional(),
     gatehouse_refresh_token_ttl: refreshTokenTtl.optional(),
+    // Who is an admin or an analyst is for apps an admin trusts with it, on the console.
+    scope: z.string().refine((scope) => !scope.split(" ").includes("roles"), "The roles scope is granted by an admin on the console, not at registration.").optional(),
   })
   .superRefine((m, issue) => {
     const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris } as const;

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { publicUrl, readConfig } from "../config";
 import { findEnabledAccount } from "../auth/users";
 import { PostgresAdapter } from "./adapter";
-import { clientSecretMatches, registrationProblem } from "./clients";
+import { clientSecretMatches, OIDC_SCOPES, registrationProblem } from "./clients";
 import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL, PROVIDER_SESSION_TTL } from "./token-lifetimes";
 import { errorPage, signedOutPage, signOutPage } from "./provider-pages";
 import { rememberedGrantId } from "./consents";
@@ -30,8 +30,6 @@ export function issuer(): string {
 
 type Metadata = ClientMetadata & { gatehouse_resources?: string[]; gatehouse_api_scopes?: string[]; gatehouse_access_token_ttl?: number; gatehouse_refresh_token_ttl?: number };
 const clientMeta = (ctx: KoaContextWithOIDC, client?: { metadata(): ClientMetadata }) => (client ?? ctx.oidc.client)?.metadata() as Metadata | undefined;
-
-const OIDC_SCOPES = new Set(["openid", "profile", "email", "offline_access"]);
 
 // Called for every use of a user's grant (code, refresh token, userinfo); a disabled user's grants
 // stop working at once.

@@ -79,10 +79,14 @@ describe("the break-glass unlock (npm run users:unlock)", () => {
   it("lifts an account's lock from the server's shell, audited as the command line", { timeout: 120_000 }, async () => {
     const admin = await makeUser({ roles: ["admin"] });
     await lockAccountName(admin.email, new Date(Date.now() + 30 * 86_400_000));
-    const { stdout } = await run("npm", ["run", "--silent", "users:unlock", "--", admin.email.toUpperCase()], { env: process.env });
+    const { stdout } = await run("npm", ["run", "--silent", "users:unlock", "--", admin.email.toUpperCase(), "all admins locked by INC-7"], { env: process.env });
     expect(stdout).toContain(`${admin.email} may sign in again`);
     expect(await signInLockedUntil(admin.email)).toBeNull();
-    expect(await db().auditEvent.findFirst({ where: { action: "account.unlock", resourceId: admin.id } })).toMatchObject({ actorType: "system", actorLabel: "cli" });
-    await expect(run("npm", ["run", "--silent", "users:unlock", "--", "not-an-email"], { env: process.env })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("Usage: npm run users:unlock") });
+    expect(await db().auditEvent.findFirst({ where: { action: "account.unlock", resourceId: admin.id } })).toMatchObject({
+      actorType: "system", actorLabel: expect.stringMatching(/^cli \(.+\)$/), metadata: expect.objectContaining({ justification: "all admins locked by INC-7" }),
+    });
+    await expect(run("npm", ["run", "--silent", "users:unlock", "--", admin.email]))
+      .rejects.toMatchObject({ code: 2 });
+    await expect(run("npm", ["run", "--silent", "users:unlock", "--", "not-an-email", "a reason"], { env: process.env })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("Usage: npm run users:unlock") });
   });
 });

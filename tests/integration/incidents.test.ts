@@ -280,8 +280,10 @@ describe("playbooks", () => {
     const receiver = await webhookReceiver();
     try {
       await createChannel({ kind: "webhook", name: "missing-channel", target: receiver.url }, ctx);
-      expect(await retryRun(run.id, ctx)).toBe(true);
-      expect(await retryRun(run.id, ctx)).toBe(false);
+      const analyst = await makeUser({ roles: ["analyst"] });
+      expect(await retryRun(run.id, crypto.randomUUID(), analyst, ctx)).toEqual({ ok: false, refusal: "not_retryable" });
+      expect(await retryRun(run.id, incident.id, analyst, ctx)).toEqual({ ok: true });
+      expect(await retryRun(run.id, incident.id, analyst, ctx)).toEqual({ ok: false, refusal: "not_retryable" });
       await expect.poll(async () => (await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).status, { timeout: 20_000, interval: 200 }).toBe("succeeded");
       expect(receiver.deliveries).toHaveLength(1);
       expect(await db().session.count({ where: { userId: user.id, endedAt: null } })).toBe(0);

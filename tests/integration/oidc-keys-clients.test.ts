@@ -261,6 +261,8 @@ describe("dynamic registration", () => {
   it("refuses Gatehouse's own API audiences and scopes, which a console client may have", async () => {
     expect((await register({ ...machine, gatehouse_resources: [gatehouseApi], gatehouse_api_scopes: ["pdp"] })).body).toMatchObject({ error: "invalid_client_metadata" });
     expect((await register({ ...machine, gatehouse_resources: ["https://api.example.test"], gatehouse_api_scopes: ["pdp"] })).body).toMatchObject({ error: "invalid_client_metadata" });
+    // Nor the users' Gatehouse roles: an admin trusts an app with those on the console.
+    expect((await register({ ...base, scope: "openid roles" })).body).toMatchObject({ error: "invalid_client_metadata" });
     expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(0);
 
     const console = await createClient(clientInputSchema.parse({

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
 import {
   addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
-  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
+  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, type RetryRefusal, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
 } from "@/lib/incidents";
 
 // Analysts and admins handle incidents ("incidents" manage, by the policies); changing how
@@ -60,11 +60,17 @@ export const responseAction = guardedAction(MANAGE, responseForm, async ({ incid
   return { ok: result.status !== "failed", message: result.detail };
 }, { stepUp: true });
 
-// A run acts on accounts as the playbook did when the alert came: step-up, like a one-click response.
-export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ runId: z.uuid() })), async ({ incidentId: id, runId }, _user, ctx) => {
-  const retried = await retryRun(runId, ctx);
+const RETRY_REFUSALS: Record<RetryRefusal, string> = {
+  not_retryable: "That run is not a failed or cancelled run of this incident (it finished, or is going).",
+  incident_closed: "The incident is closed: reopen it first if the response is still needed.",
+  acts_on_accounts_you_cannot: "Its steps act on an account holding roles you lack: only an admin can run it again.",
+};
+
+// A run acts on accounts as the playbook did when the alert came: step-up and a reason, like a one-click response.
+export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ runId: z.uuid(), reason: responseActionSchema.shape.reason })), async ({ incidentId: id, runId, reason }, user, ctx) => {
+  const result = await retryRun(runId, id, user, { ...ctx, justification: reason });
   revalidatePath(page(id));
-  return retried ? { ok: true, message: "Run started again: its failed steps are tried again." } : { ok: false, message: "That run is not failed or cancelled (it finished, or is going)." };
+  return result.ok ? { ok: true, message: "Run started again: the steps not done yet run now." } : { ok: false, message: RETRY_REFUSALS[result.refusal] };
 }, { stepUp: true });
 
 export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, _user, ctx) => {

@@ -76,7 +76,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
                   {r.steps.map((s) => <li key={s.index}><Badge tone={s.status === "ok" ? "green" : s.status === "failed" ? "red" : "neutral"}>{s.status}</Badge> {s.detail}</li>)}
                 </ol>
                 {canManage && (r.status === "failed" || r.status === "cancelled") && (
-                  <ActionButton action={retryRunAction} fields={{ incidentId: incident.id, runId: r.id }} label="Run again" pendingLabel="Starting…" showSuccess confirm="Run this playbook's failed steps again, on the accounts and addresses of its alert?" />
+                  <ActionButton action={retryRunAction} fields={{ incidentId: incident.id, runId: r.id }} label="Run again" pendingLabel="Starting…" showSuccess confirm="Run this playbook's steps not done yet (the failed one and those after it) on the accounts and addresses of its alert?" askReason="Why run it again? (it goes into the audit trail)" />
                 )}
               </div>
             ))}
