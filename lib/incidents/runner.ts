@@ -104,7 +104,9 @@ async function carryOut(runId: string, run: ClaimedRun, owner: string, leaseSeco
 
 /** The queue gave up on a run (its retries are spent): it ends as failed, with the last error. */
 export async function abandonRun(runId: string, error: string): Promise<void> {
-  const run = await db().playbookRun.findUnique({ where: { id: runId }, select: { incidentId: true, status: true } });
+  const run = await db().playbookRun.findUnique({ where: { id: runId }, select: { incidentId: true, status: true, leaseUntil: true } });
+  // Another worker holds a live lease (this job's own ran out and it took over): the run is its.
+  if (run?.leaseUntil && run.leaseUntil > new Date()) return;
   if (run && (run.status === "queued" || run.status === "running")) await finish(runId, run.incidentId, "failed", `Gave up after ${PLAYBOOK_ATTEMPTS} attempts: ${error}`.slice(0, 500));
 }
 

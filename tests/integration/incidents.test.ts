@@ -13,7 +13,7 @@ import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
-import { executeRun, retryRun } from "@/lib/incidents/runner";
+import { abandonRun, executeRun, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
 import { startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
@@ -220,6 +220,17 @@ describe("playbooks", () => {
     await expect.poll(async () => (await db().playbookRun.findMany({ where: { incidentId: incident.id }, select: { status: true } })).map((r) => r.status), { timeout: 20_000, interval: 200 }).toEqual(["succeeded", "succeeded"]);
     expect(await db().session.count({ where: { userId: bob.id, endedAt: null } })).toBe(0);
     expect(await db().session.count({ where: { userId: alice.id, endedAt: null } })).toBe(1);
+  });
+
+  it("a job that gives up leaves a run another worker holds (a live lease) alone; one nobody holds ends failed", async () => {
+    const pb = await playbook("Sign out", "account_takeover", [{ kind: "terminate_sessions", critical: true }]);
+    const incident = await db().incident.create({ data: { type: "account_takeover", title: "t", severity: "high", lastAlertAt: new Date() } });
+    const run = await db().playbookRun.create({ data: { incidentId: incident.id, playbookId: pb.id, version: 1, status: "running", leaseOwner: "other", leaseUntil: new Date(Date.now() + 60_000) } });
+    await abandonRun(run.id, "timed out");
+    expect(await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: "running", leaseOwner: "other" });
+    await db().playbookRun.update({ where: { id: run.id }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+    await abandonRun(run.id, "timed out");
+    expect(await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: "failed" });
   });
 
   it("a run whose incident was closed meanwhile stops, cancelled, before its next step", async () => {

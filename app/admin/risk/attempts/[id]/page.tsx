@@ -7,7 +7,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, requireAccess, sessionStatus } from "@/lib/auth";
+import { canAccess, findUser, requireAccess, sessionStatus } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
 import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
 import { ActionButton } from "@/components/ui/action-form";
@@ -35,6 +35,8 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
   const attempt = id.success ? await findAttempt(id.data) : null;
   if (!attempt) notFound();
   const session = attempt.sessionId ? await sessionStatus(attempt.sessionId) : null;
+  // The account may have been deleted since: no link to a page that is not there.
+  const account = attempt.userId ? await findUser(attempt.userId) : null;
   return (
     <>
       <PageHeader title="Sign-in attempt" description={<>{attempt.email} · <LocalTime at={attempt.at} /></>} actions={<Link className="text-sm text-brand-700 hover:underline" href="/admin/risk">← Risk overview</Link>} />
@@ -56,10 +58,10 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="Network">{attempt.network ?? "—"}</Row>
             <Row label="Device">{attempt.device ?? "Not recognised"}</Row>
             <Row label="User agent"><span className="break-all text-xs">{attempt.userAgent ?? "—"}</span></Row>
-            <Row label="Account">{attempt.userId ? <MaybeLink open={usersOpen} href={`/admin/users/${attempt.userId}`}>{attempt.email}</MaybeLink> : `${attempt.email} (no such account)`}</Row>
+            <Row label="Account">{account ? <MaybeLink open={usersOpen} href={`/admin/users/${account.id}`}>{attempt.email}</MaybeLink> : `${attempt.email} (${attempt.userId ? "account deleted" : "no such account"})`}</Row>
             <Row label="Session">{session ? <>{session.stage}{session.endedAt && <>, ended <LocalTime at={session.endedAt} /> ({session.endReason})</>}</> : "None"}</Row>
           </dl>
-          {attempt.userId && canManage && !attempt.trustedAt && (attempt.outcome === "refused" || attempt.outcome === "blocked") && attempt.factors.some((f) => TRAVEL_FACTORS.has(f.code)) && (
+          {account && canManage && !attempt.trustedAt && (attempt.outcome === "refused" || attempt.outcome === "blocked") && attempt.factors.some((f) => TRAVEL_FACTORS.has(f.code)) && (
             <div className="mt-4 space-y-2 border-t border-slate-100 pt-4 text-sm text-slate-700" data-testid="trust-place">
               <p>
                 Confirmed with {attempt.email} that this was them (a trip, a new office)? Count this place as theirs: its country, network and location join the
