@@ -261,6 +261,7 @@ test.describe.serial("OpenID Connect provider", () => {
   });
 
   test("a code used twice fails and revokes the tokens of its first use; an expired code fails", async ({ page }) => {
+    test.setTimeout(90_000); // it waits for the token-theft playbook the reuse sets off
     await signIn(page, email, PASSWORD);
     const flowPromise = codeFlow(page, { scope: "openid email" });
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
