@@ -12,6 +12,9 @@ export type AuditContext = { actor: AuditActor; client: RequestContext | null; j
 
 export const SYSTEM_CONTEXT: AuditContext = { actor: SYSTEM_ACTOR, client: null };
 
+/** The acting person's user id, for "who did it" columns; null when the system acted. */
+export const actingUserId = (ctx: AuditContext): string | null => (ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null);
+
 export function userContext(user: { id: string; email: string }, client: RequestContext | null): AuditContext {
   return { actor: { type: "user", id: user.id, label: user.email }, client };
 }

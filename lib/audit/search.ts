@@ -9,7 +9,7 @@ import { canonicalIpFilter, ipFilterHashes } from "./ip-filter";
 import { GENESIS_HASH } from "./hash";
 import { parseStoredEvent, storedHashHolds } from "./chain-range";
 import { readChainHead, readEvents, readRange, selectEvents } from "./store";
-import { checkpointProblem, signedAsPurge } from "./verify";
+import { vouchedCheckpoint } from "./verify";
 
 const optionalText = (max: number) =>
   z.string().trim().max(max).refine((v) => !v.includes("\u0000"), "Remove the NUL character.").optional().transform((v) => v || undefined);
@@ -213,7 +213,10 @@ export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, Audi
   ]);
   const around = new Map(neighbours.map((n) => [n.seq.toString(), n]));
   // A purge's checkpoint stands in for the purged event only if its signature holds.
-  const anchors = new Map(purgeAnchors.filter((c) => checkpointProblem(c, head.seq) === null && signedAsPurge(c)).map((c) => [c.seq.toString(), c.hash]));
+  const anchors = new Map(purgeAnchors.flatMap((c) => {
+    const judged = vouchedCheckpoint(c, head.seq);
+    return "checkpoint" in judged && judged.checkpoint.reason === "purge" ? [[c.seq.toString(), c.hash] as const] : [];
+  }));
   return new Map(rows.map((row) => {
     const event = revealEvent(parseStoredEvent(row));
     const seq = BigInt(row.seq);

@@ -63,9 +63,9 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
   // Keyed by the sequence number as text, as the walk reads it.
   const bySeq = new Map<string, Checkpoint>();
   for (const cp of checkpoints) {
-    const problem = checkpointProblem(cp, head.seq);
-    if (problem) return result({ firstBadSeq: cp.seq.toString(), problem });
-    bySeq.set(cp.seq.toString(), cp);
+    const judged = vouchedCheckpoint(cp, head.seq);
+    if ("problem" in judged) return result({ firstBadSeq: cp.seq.toString(), problem: judged.problem });
+    bySeq.set(cp.seq.toString(), judged.checkpoint);
   }
   const unclosed = currentKeyProblem(checkpoints, keyOrder);
   if (unclosed) return result({ firstBadSeq: unclosed.seq.toString(), problem: unclosed.problem });
@@ -92,7 +92,7 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
         expectedSeq = Number(first.seq);
         if (first.seq !== "1") {
           const anchor = bySeq.get(String(expectedSeq - 1));
-          if (!anchor || !signedAsPurge(anchor)) return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
+          if (anchor?.reason !== "purge") return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
           expectedPrev = anchor.hash;
         }
         const purged = purgedPeriodProblem(periods, checkpoints, BigInt(first.seq), Date.parse(first.at));
@@ -150,25 +150,20 @@ function rotationTarget(row: NotableEvent): string | null {
 }
 
 /** Why a checkpoint cannot be trusted, if it cannot: an unknown key, a bad signature, a place beyond the head. */
-export function checkpointProblem(cp: Checkpoint, headSeq: bigint): string | null {
-  const key = trustedSigningKey(cp.keyId);
-  if (!key) return `checkpoint at ${cp.seq} is signed by key ${cp.keyId}, which is neither GATEHOUSE_SIGNING_KEY nor listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS`;
-  // Checkpoints signed before the reason was part of the statement verify in their old form.
-  const signed = [checkpointStatement(cp.seq, cp.hash, cp.reason), legacyCheckpointStatement(cp.seq, cp.hash)];
-  if (!signed.some((statement) => verifyDetached(statement, cp.signature, key.publicKey))) return `checkpoint at ${cp.seq} has an invalid signature`;
-  // A checkpoint is written with (or after) its event, so the head cannot be behind it.
-  if (cp.seq > headSeq) return `checkpoint at ${cp.seq} is beyond the chain head (${headSeq}): events were removed from the end`;
-  return null;
-}
-
 /**
- * Does the checkpoint's signature say a purge wrote it? Only then may it stand in for the purged
- * events before it. The old form of the statement signed no reason: such a checkpoint vouches for
- * its event, never for a purge (its stored reason could have been changed).
+ * A checkpoint as its signature vouches for it, or why it cannot be trusted (an unknown key, a bad
+ * signature, a place beyond the head). Its reason is kept only when signed: the statement's old
+ * form (before 2026-12-04) signed none, so such a checkpoint vouches for its event but its stored
+ * reason, which could have been changed, is not believed ("unsigned"): it never anchors a purge.
  */
-export function signedAsPurge(cp: Checkpoint): boolean {
+export function vouchedCheckpoint(cp: Checkpoint, headSeq: bigint): { checkpoint: Checkpoint } | { problem: string } {
   const key = trustedSigningKey(cp.keyId);
-  return !!key && cp.reason === "purge" && verifyDetached(checkpointStatement(cp.seq, cp.hash, "purge"), cp.signature, key.publicKey);
+  if (!key) return { problem: `checkpoint at ${cp.seq} is signed by key ${cp.keyId}, which is neither GATEHOUSE_SIGNING_KEY nor listed in GATEHOUSE_SIGNING_PREVIOUS_KEYS` };
+  // A checkpoint is written with (or after) its event, so the head cannot be behind it.
+  const beyondHead = { problem: `checkpoint at ${cp.seq} is beyond the chain head (${headSeq}): events were removed from the end` };
+  if (verifyDetached(checkpointStatement(cp.seq, cp.hash, cp.reason), cp.signature, key.publicKey)) return cp.seq > headSeq ? beyondHead : { checkpoint: cp };
+  if (!verifyDetached(legacyCheckpointStatement(cp.seq, cp.hash), cp.signature, key.publicKey)) return { problem: `checkpoint at ${cp.seq} has an invalid signature` };
+  return cp.seq > headSeq ? beyondHead : { checkpoint: { ...cp, reason: "unsigned" } };
 }
 
 /**

@@ -50,7 +50,15 @@ type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
  * account, not disabling it).
  */
 type StepUp = boolean | "second-factor-only";
-type Options<I> = { stepUp?: StepUp | ((input: I) => boolean | Promise<boolean>) };
+/**
+ * askReason: the caller says why (the form field "reason", which ActionButton's askReason sends),
+ * recorded as the justification of every audit event the action writes (SOC 2 CC6.2 asks why
+ * access changed).
+ */
+type Options<I> = { stepUp?: StepUp | ((input: I) => boolean | Promise<boolean>); askReason?: boolean };
+
+const SAY_WHY = "Say why: it goes into the audit trail.";
+const reasonSchema = z.string({ error: SAY_WHY }).trim().min(3, SAY_WHY).max(500);
 
 /** `ctx` is who is acting and from where, for the audit events the handler's domain calls write. */
 type Handler<S extends z.ZodType, U> = (input: z.infer<S>, user: U, ctx: AuditContext) => Promise<ActionState>;
@@ -93,11 +101,15 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
       return { ok: false, message: "Check the highlighted fields.", fieldErrors: Object.fromEntries(withNul.map(([k]) => [k, ["Remove the NUL character."]])), values: echoValues(formData) };
     }
     const parsed = schema.safeParse(input);
-    if (!parsed.success) {
+    const reason = options.askReason ? reasonSchema.safeParse(input.reason) : null;
+    if (!parsed.success || reason?.success === false) {
       return {
         ok: false,
         message: "Check the highlighted fields.",
-        fieldErrors: z.flattenError(parsed.error).fieldErrors,
+        fieldErrors: {
+          ...(parsed.success ? {} : z.flattenError(parsed.error).fieldErrors),
+          ...(reason?.success === false ? { reason: reason.error.issues.map((issue) => issue.message) } : {}),
+        },
         values: echoValues(formData),
       };
     }
@@ -107,7 +119,7 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
       return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
     }
     const client = await requestContext();
-    const ctx: AuditContext = user ? userContext(user, client) : { actor: { type: "user", id: null, label: null }, client };
+    const ctx: AuditContext = { ...(user ? userContext(user, client) : { actor: { type: "user", id: null, label: null }, client }), ...(reason?.success ? { justification: reason.data } : {}) };
     let result: ActionState;
     try {
       result = await (handler as Handler<S, CurrentUser | null>)(parsed.data, user, ctx);

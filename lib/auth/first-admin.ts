@@ -1,6 +1,6 @@
 import "server-only";
 import { createHash, randomBytes } from "node:crypto";
-import { db } from "../db/client";
+import { db, type Prisma } from "../db/client";
 import { createUser, EmailTakenError, newUserSchema, type NewUser } from "./users";
 import { PasswordRefusedError } from "./password-screening";
 import { SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
@@ -12,8 +12,8 @@ const SETUP_TOKEN_TTL_MS = 60 * 60_000;
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
-export async function hasAdmin(): Promise<boolean> {
-  return (await db().user.count({ where: { roles: { has: "admin" } } })) > 0;
+export async function hasAdmin(client: Pick<Prisma.TransactionClient, "user"> = db()): Promise<boolean> {
+  return (await client.user.count({ where: { roles: { has: "admin" } } })) > 0;
 }
 
 export async function issueSetupToken(now = new Date()): Promise<string> {
@@ -47,7 +47,7 @@ export type RedeemResult =
 export async function redeemSetupToken(token: string, admin: Omit<NewUser, "roles">, ctx: AuditContext, now = new Date()): Promise<RedeemResult> {
   const spent = await db().$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('gatehouse.first_admin'))`;
-    if ((await tx.user.count({ where: { roles: { has: "admin" } } })) > 0) return "admin_exists" as const;
+    if (await hasAdmin(tx)) return "admin_exists" as const;
     const { count } = await tx.setupToken.updateMany({ where: { tokenHash: hashToken(token), usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
     if (count !== 1) return "invalid_token" as const;
     await tx.setupToken.updateMany({ where: { usedAt: null }, data: { usedAt: now } });

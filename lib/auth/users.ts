@@ -55,16 +55,16 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
  * Only an admin acts on anyone's account (password, second factors, lock, sessions, enabled or
  * not); anyone else whom the policies let manage users acts only on accounts holding no role they
  * lack, so that a temporary password or an MFA reset cannot hand a help desk an admin's account.
- * A refusal is audited and thrown.
+ * Returns why not (the refusal audited as `action`), or null when they may.
  */
-export async function checkActingOn(actor: Granter, userId: string, action: string, ctx: AuditContext): Promise<void> {
-  if (actor.roles.includes("admin")) return;
+export async function actingOnRefusal(actor: Granter, userId: string, action: string, ctx: AuditContext): Promise<string | null> {
+  if (actor.roles.includes("admin")) return null;
   const target = await db().user.findUnique({ where: { id: userId }, select: { roles: true } });
-  if (!target) throw new NoSuchUserError();
+  if (!target) return new NoSuchUserError().message;
   const notHeld = target.roles.filter((role) => role !== "user" && !actor.roles.includes(role));
-  if (!notHeld.length) return;
+  if (!notHeld.length) return null;
   await audit(ctx, { type: "admin", action, outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "target_holds_roles_actor_lacks", roles: notHeld } });
-  throw new RoleGrantError(`Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.`);
+  return `Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.`;
 }
 
 /**
@@ -317,7 +317,8 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
  */
 export async function deleteUser(userId: string, ctx: AuditContext, actor: Granter): Promise<{ email: string }> {
   if (userId === actor.id) throw new RoleGrantError("You cannot delete your own account: ask another admin.");
-  await checkActingOn(actor, userId, "user.delete", ctx);
+  const refusal = await actingOnRefusal(actor, userId, "user.delete", ctx);
+  if (refusal) throw new RoleGrantError(refusal);
   const deleted = await keepingAnAdmin(async (tx) => {
     const user = await existingUser(tx, userId);
     await tx.user.delete({ where: { id: userId } });

@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { db } from "../db/client";
-import { audit, type AuditContext } from "../audit/context";
+import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { userEmails } from "../auth/users";
 import { CONTROL_IDS } from "./catalog";
 import { latestResults, RESULTS_CURRENT_FOR_MS } from "./runs";
@@ -92,10 +92,9 @@ async function failingChecks(control: string, now: Date): Promise<string[]> {
   return latest.filter((r) => r.status !== "pass").map((r) => r.check).sort();
 }
 
-const actorId = (ctx: AuditContext) => (ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null);
 
 export async function requestException(input: z.infer<typeof exceptionRequestSchema>, ctx: AuditContext): Promise<{ id: string }> {
-  const exception = await db().complianceException.create({ data: { control: input.control, justification: input.justification, requestedBy: actorId(ctx), expiresAt: input.expiresAt } });
+  const exception = await db().complianceException.create({ data: { control: input.control, justification: input.justification, requestedBy: actingUserId(ctx), expiresAt: input.expiresAt } });
   await audit(ctx, {
     type: "compliance", action: "compliance.exception.request", outcome: "requires_approval", resource: { type: "compliance_exception", id: exception.id },
     metadata: { control: input.control, justification: input.justification, expiresAt: input.expiresAt.toISOString() },
@@ -107,7 +106,7 @@ export type DecisionResult = { ok: true } | { ok: false; error: string };
 
 /** Approves a pending request: by someone other than its requester, before it expires. Audited. */
 export async function approveException(id: string, ctx: AuditContext, now = new Date()): Promise<DecisionResult> {
-  const approver = actorId(ctx);
+  const approver = actingUserId(ctx);
   const pending = await db().complianceException.findFirst({ where: { id, approvedAt: null, revokedAt: null, expiresAt: { gt: now } } });
   if (!pending) return { ok: false, error: "This exception is not waiting for approval." };
   if (!approver || pending.requestedBy === approver) return { ok: false, error: "Someone other than the requester must approve an exception." };
@@ -129,7 +128,7 @@ export async function approveException(id: string, ctx: AuditContext, now = new 
 export async function revokeException(id: string, ctx: AuditContext, now = new Date()): Promise<DecisionResult> {
   const current = await db().complianceException.findFirst({ where: { id, revokedAt: null, expiresAt: { gt: now } } });
   if (!current) return { ok: false, error: "This exception has already ended." };
-  const { count } = await db().complianceException.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now, revokedBy: actorId(ctx) } });
+  const { count } = await db().complianceException.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now, revokedBy: actingUserId(ctx) } });
   if (!count) return { ok: false, error: "This exception has already ended." };
   await audit(ctx, {
     type: "compliance", action: current.approvedAt ? "compliance.exception.revoke" : "compliance.exception.reject", outcome: "success",

@@ -3,7 +3,7 @@ import ipaddr from "ipaddr.js";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { endAllSessions } from "../auth/sessions";
-import { checkActingOn, NoSuchUserError, requirePasswordReset, resetUserMfa, RoleGrantError, userEmails, type Granter } from "../auth/users";
+import { actingOnRefusal, requirePasswordReset, resetUserMfa, userEmails, type Granter } from "../auth/users";
 import { lockAccount } from "../auth/throttle";
 import { revokeUserGrants } from "../oidc/consents";
 import { addIpRule, IpRuleRefusedError, listIpRules } from "../risk/ip-rules";
@@ -22,18 +22,18 @@ export type IncidentTargets = {
   ips: string[];
 };
 
-/** The steps that act on the users' accounts (a non-admin responder may act only on some: checkActingOn). */
+/** The steps that act on the users' accounts (a non-admin responder may act only on some: actingOnRefusal). */
 export const ACCOUNT_STEPS: ReadonlySet<string> = new Set(["revoke_tokens", "terminate_sessions", "lock_accounts", "require_password_reset", "require_mfa_reenrollment"]);
 
-/** May `responder` act on this account? Refusals are audited as `action`. */
-export async function mayActOn(responder: Granter, userId: string, action: string, ctx: AuditContext): Promise<boolean> {
-  try {
-    await checkActingOn(responder, userId, action, ctx);
-    return true;
-  } catch (error) {
-    if (error instanceof RoleGrantError || error instanceof NoSuchUserError) return false;
-    throw error;
+/** The targets `responder` may act on the accounts of (actingOnRefusal; refusals audited as `action`), and the emails of those refused. */
+export async function usersActedOn(targets: IncidentTargets, responder: Granter, action: string, ctx: AuditContext) {
+  const users: IncidentTargets["users"] = [];
+  const refused: string[] = [];
+  for (const user of targets.users) {
+    if (await actingOnRefusal(responder, user.id, action, ctx)) refused.push(user.email);
+    else users.push(user);
   }
+  return { targets: { ...targets, users }, refused };
 }
 
 export type ActionResult = { status: "ok" | "skipped" | "failed"; detail: string; data?: Record<string, unknown> };

@@ -1,10 +1,10 @@
 import "server-only";
 import { z } from "zod";
 import { db, Prisma } from "../db/client";
-import { audit, type AuditContext } from "../audit/context";
+import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { everyPeriod } from "../util/periods";
 import { userEmails, type Granter } from "../auth/users";
-import { ACCOUNT_STEPS, incidentTargets, mayActOn, performAction, type ActionResult, type IncidentTargets } from "./actions";
+import { ACCOUNT_STEPS, incidentTargets, performAction, usersActedOn, type ActionResult } from "./actions";
 import { captureSnapshot } from "./forensics";
 import { findResponder } from "./responders";
 import { CLOSED_STATUSES, SEVERITIES, STATUSES, type IncidentStatus } from "./model";
@@ -124,7 +124,6 @@ export const assignSchema = z.object({ assignee: z.union([z.literal(""), z.email
 export const noteSchema = z.object({ text: z.string().trim().min(1, "Write the note.").max(5_000) });
 export const responseActionSchema = z.object({ step: stepSchema, reason: reasonSchema });
 
-const actorId = (ctx: AuditContext) => (ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null);
 
 export async function changeStatus(incidentId: string, input: z.infer<typeof statusChangeSchema>, ctx: AuditContext): Promise<boolean> {
   const incident = await db().incident.findUnique({ where: { id: incidentId } });
@@ -143,7 +142,7 @@ export async function changeStatus(incidentId: string, input: z.infer<typeof sta
     },
   });
   if (!count) return false;
-  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "status", actorId: actorId(ctx), text: `Status ${incident.status} → ${input.status}: ${input.reason}` } });
+  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "status", actorId: actingUserId(ctx), text: `Status ${incident.status} → ${input.status}: ${input.reason}` } });
   await audit(ctx, { type: "incident", action: "incident.status", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { from: incident.status, to: input.status, reason: input.reason } });
   return true;
 }
@@ -157,50 +156,38 @@ export async function assignIncident(incidentId: string, input: z.infer<typeof a
   if (!incident) return { ok: false, error: "No such incident." };
   const now = new Date();
   await db().incident.update({ where: { id: incidentId }, data: { assigneeId: person?.userId ?? null, acknowledgedAt: incident.acknowledgedAt ?? (person ? now : null) } });
-  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "assignment", actorId: actorId(ctx), text: person ? `Assigned to ${person.email}: ${input.reason}` : `Unassigned: ${input.reason}` } });
+  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "assignment", actorId: actingUserId(ctx), text: person ? `Assigned to ${person.email}: ${input.reason}` : `Unassigned: ${input.reason}` } });
   await audit(ctx, { type: "incident", action: "incident.assign", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { assignee: person?.email ?? null, reason: input.reason } });
   return { ok: true };
 }
 
 export async function addNote(incidentId: string, input: z.infer<typeof noteSchema>, ctx: AuditContext): Promise<boolean> {
   if (!(await db().incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) return false;
-  await db().incidentEvent.create({ data: { incidentId, kind: "note", actorId: actorId(ctx), text: input.text } });
+  await db().incidentEvent.create({ data: { incidentId, kind: "note", actorId: actingUserId(ctx), text: input.text } });
   await audit(ctx, { type: "incident", action: "incident.note", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { length: input.text.length } });
   return true;
 }
 
 /**
  * A one-click response by an analyst: the same actions playbooks take, with the analyst's reason.
- * On accounts it reaches only those `responder` may act on (checkActingOn: an analyst cannot lock
+ * On accounts it reaches only those `responder` may act on (actingOnRefusal: an analyst cannot lock
  * or reset an admin who happens to be on the incident); the others are named in the result.
  */
 export async function runResponseAction(incidentId: string, input: z.infer<typeof responseActionSchema>, responder: Granter, ctx: AuditContext): Promise<ActionResult | null> {
   const found = await incidentTargets(incidentId);
   if (!found) return null;
   const { targets, refused } = ACCOUNT_STEPS.has(input.step.kind) ? await usersActedOn(found, responder, `incident.${input.step.kind}`, ctx) : { targets: found, refused: [] };
-  const performed: ActionResult =
-    refused.length && !targets.users.length
-      ? { status: "failed", detail: "Nothing done." }
-      : await performAction(input.step, targets, ctx, { dryRun: false, deliveryId: `manual:${crypto.randomUUID()}`, reason: input.reason });
-  const result: ActionResult = refused.length
-    ? { ...performed, status: performed.status === "ok" ? "failed" : performed.status, detail: `${performed.detail} Not applied to ${refused.join(", ")}: only an admin can act on accounts holding roles you lack.` }
-    : performed;
-  await db().incidentEvent.create({ data: { incidentId, kind: "action", actorId: actorId(ctx), text: `${input.step.kind.replaceAll("_", " ")} (${result.status}): ${result.detail} Reason: ${input.reason}`, data: { step: input.step, status: result.status } as Prisma.InputJsonObject } });
+  let result: ActionResult = targets.users.length || !refused.length
+    ? await performAction(input.step, targets, ctx, { dryRun: false, deliveryId: `manual:${crypto.randomUUID()}`, reason: input.reason })
+    : { status: "failed", detail: "Nothing done." };
+  // Done for some accounts only, it did not do what was asked: a failure, naming who was left out.
+  if (refused.length) result = { ...result, status: "failed", detail: `${result.detail} Not applied to ${refused.join(", ")}: only an admin can act on accounts holding roles you lack.` };
+  await db().incidentEvent.create({ data: { incidentId, kind: "action", actorId: actingUserId(ctx), text: `${input.step.kind.replaceAll("_", " ")} (${result.status}): ${result.detail} Reason: ${input.reason}`, data: { step: input.step, status: result.status } as Prisma.InputJsonObject } });
   await audit(ctx, {
     type: "incident", action: "incident.action", outcome: result.status === "failed" ? "failure" : "success", resource: { type: "incident", id: incidentId },
     metadata: { kind: input.step.kind, status: result.status, detail: result.detail, reason: input.reason },
   });
   return result;
-}
-
-async function usersActedOn(targets: IncidentTargets, responder: Granter, action: string, ctx: AuditContext) {
-  const users: IncidentTargets["users"] = [];
-  const refused: string[] = [];
-  for (const user of targets.users) {
-    if (await mayActOn(responder, user.id, action, ctx)) users.push(user);
-    else refused.push(user.email);
-  }
-  return { targets: { ...targets, users }, refused };
 }
 
 /** An analyst asks for a fresh forensic snapshot (e.g. before containment). */

@@ -1,9 +1,9 @@
 import "server-only";
 import { db, type Prisma } from "../db/client";
-import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
+import { actingUserId, audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { readConfig } from "../config";
 import { randomUUID } from "node:crypto";
-import { ACCOUNT_STEPS, incidentTargets, mayActOn, performAction, type ActionResult, type IncidentTargets } from "./actions";
+import { ACCOUNT_STEPS, incidentTargets, performAction, usersActedOn, type ActionResult, type IncidentTargets } from "./actions";
 import type { Granter } from "../auth/users";
 import { findPlaybook, matchingPlaybooks, playbookVersion, type Step } from "./playbooks";
 import { RULES, type RuleKey } from "./rules";
@@ -162,7 +162,7 @@ export type RetryRefusal = "not_retryable" | "incident_closed" | "acts_on_accoun
  * A responder runs a failed or cancelled run of this incident again (the cause is fixed: a channel
  * that now reaches someone): the steps not done yet run, those done stay done. Refused on a closed
  * incident, and when the steps still to run act on an account the responder may not act on
- * (checkActingOn, as for a one-click response). The responder's reason is on its audit event.
+ * (actingOnRefusal, as for a one-click response). The responder's reason is on its audit event.
  */
 export async function retryRun(runId: string, incidentId: string, responder: Granter, ctx: AuditContext): Promise<{ ok: true } | { ok: false; refusal: RetryRefusal }> {
   const run = await db().playbookRun.findFirst({ where: { id: runId, incidentId, status: { in: ["failed", "cancelled"] } }, include: { steps: { select: { index: true, status: true } } } });
@@ -173,7 +173,8 @@ export async function retryRun(runId: string, incidentId: string, responder: Gra
   const done = new Set(run.steps.filter((step) => step.status !== "failed").map((step) => step.index));
   const toRun = playbook.steps.filter((_, index) => !done.has(index));
   if (toRun.some((step) => ACCOUNT_STEPS.has(step.kind))) {
-    for (const user of targets.users) if (!(await mayActOn(responder, user.id, "incident.playbook.retry", ctx))) return { ok: false, refusal: "acts_on_accounts_you_cannot" };
+    const { refused } = await usersActedOn(targets, responder, "incident.playbook.retry", ctx);
+    if (refused.length) return { ok: false, refusal: "acts_on_accounts_you_cannot" };
   }
   const requeued = await db().$transaction(async (tx) => {
     const { count } = await tx.playbookRun.updateMany({ where: { id: runId, status: { in: ["failed", "cancelled"] } }, data: { status: "queued", attempts: 0, finishedAt: null, leaseUntil: null, leaseOwner: null } });
@@ -181,8 +182,7 @@ export async function retryRun(runId: string, incidentId: string, responder: Gra
     return count > 0;
   });
   if (!requeued) return { ok: false, refusal: "not_retryable" };
-  const actorId = ctx.actor.type === "user" ? (ctx.actor.id ?? null) : null;
-  await db().incidentEvent.create({ data: { incidentId, kind: "playbook", actorId, text: `Playbook "${playbook.name}" run again: ${toRun.map((step) => STEP_LABELS[step.kind]).join(", ")}`, data: { runId } } });
+  await db().incidentEvent.create({ data: { incidentId, kind: "playbook", actorId: actingUserId(ctx), text: `Playbook "${playbook.name}" run again: ${toRun.map((step) => STEP_LABELS[step.kind]).join(", ")}`, data: { runId } } });
   await audit(ctx, { type: "incident", action: "incident.playbook.retry", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { runId, playbook: playbook.name, steps: toRun.map((step) => step.kind) } });
   await enqueuePlaybookRun(runId);
   return { ok: true };

@@ -39,15 +39,14 @@ const resourceUri = z.url({ protocol: /^https?$/, error: "Resources are absolute
 const accessTokenTtl = z.number().int().min(60).max(86_400);
 const refreshTokenTtl = z.number().int().min(300).max(365 * 86_400);
 
-type ClientShape = { type: "public" | "confidential"; grantTypes: readonly string[]; redirectUris: readonly string[] };
+type ClientShape = { type: "public" | "confidential"; grantTypes: readonly string[]; redirectUris: readonly string[]; postLogoutRedirectUris: readonly string[] };
 
-function shapeProblems(c: ClientShape): { path: "grantTypes" | "redirectUris"; message: string }[] {
+function shapeProblems(c: ClientShape): { path: "grantTypes" | "redirectUris" | "postLogoutRedirectUris"; message: string }[] {
   const problems: ReturnType<typeof shapeProblems> = [];
   const usesCode = c.grantTypes.includes("authorization_code");
   if (usesCode && c.redirectUris.length === 0) problems.push({ path: "redirectUris", message: "Add at least one redirect URI." });
-  for (const uri of c.redirectUris) {
-    const problem = redirectUriProblem(uri);
-    if (problem) problems.push({ path: "redirectUris", message: problem });
+  for (const path of ["redirectUris", "postLogoutRedirectUris"] as const) {
+    for (const problem of c[path].map(redirectUriProblem)) if (problem) problems.push({ path, message: problem });
   }
   if (c.type === "public" && c.grantTypes.includes("client_credentials")) problems.push({ path: "grantTypes", message: "A public client cannot use client credentials." });
   if (c.grantTypes.includes("refresh_token") && !usesCode) problems.push({ path: "grantTypes", message: "Refresh tokens come with the authorization code grant." });
@@ -71,9 +70,10 @@ export const clientInputSchema = z
   })
   .superRefine((c, issue) => {
     for (const { path, message } of shapeProblems(c)) issue.addIssue({ code: "custom", path: [path], message });
-    for (const problem of c.postLogoutRedirectUris.map(redirectUriProblem)) if (problem) issue.addIssue({ code: "custom", path: ["postLogoutRedirectUris"], message: problem });
   });
 export type ClientInput = z.output<typeof clientInputSchema>;
+
+const REGISTRATION_FIELD = { grantTypes: "grant_types", redirectUris: "redirect_uris", postLogoutRedirectUris: "post_logout_redirect_uris" } as const;
 
 // Registration metadata as the client sent it, before the provider's defaults are applied.
 const registrationSchema = z
@@ -92,9 +92,8 @@ const registrationSchema = z
     scope: z.string().refine((scope) => !scope.split(" ").includes("roles"), "The roles scope is granted by an admin on the console, not at registration.").optional(),
   })
   .superRefine((m, issue) => {
-    const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris } as const;
-    for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [path === "redirectUris" ? "redirect_uris" : "grant_types"], message });
-    for (const problem of m.post_logout_redirect_uris.map(redirectUriProblem)) if (problem) issue.addIssue({ code: "custom", path: ["post_logout_redirect_uris"], message: problem });
+    const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris, postLogoutRedirectUris: m.post_logout_redirect_uris } as const;
+    for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [REGISTRATION_FIELD[path]], message });
   });
 
 /** Why dynamic registration refuses this metadata (the first reason), or null if it does not. */

@@ -30,27 +30,28 @@ async function newKey(alg: SigningAlg) {
 }
 
 /**
- * Runs `change` holding the algorithm's lock: instances starting on a fresh database, or two
- * rotations at once, make one active key each time rather than two (the keys' ids are their own
- * thumbprints, so nothing else would collide).
+ * Makes a new active key for `alg`; the one in force, if any, retires after `retireAfter`. With
+ * `unlessActive`, only when no active key of `alg` matches it, judged before a key is generated
+ * (no key pair is made for nothing) and again under the algorithm's lock: instances starting on a
+ * fresh database, or rotating at once, make one key (key ids are thumbprints: nothing else would
+ * collide). Returns the new key's id, or null.
  */
-function withAlgorithmLock<T>(alg: SigningAlg, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+async function newActiveKey(alg: SigningAlg, retireAfter: Date, unlessActive?: Prisma.OidcSigningKeyWhereInput): Promise<string | null> {
+  const kept = async (client: Prisma.TransactionClient) => unlessActive !== undefined && (await client.oidcSigningKey.count({ where: { alg, state: "active", ...unlessActive } })) > 0;
+  if (await kept(db())) return null;
+  const key = await newKey(alg);
   return db().$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`gatehouse.oidc_signing_keys.${alg}`}))`;
-    return change(tx);
+    if (await kept(tx)) return null;
+    await tx.oidcSigningKey.updateMany({ where: { alg, state: "active" }, data: { state: "retiring", retireAfter } });
+    await tx.oidcSigningKey.create({ data: { ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, state: "active" } });
+    return key.kid;
   });
 }
 
-const activeKeyData = (key: Awaited<ReturnType<typeof newKey>>) => ({ ...key, publicJwk: key.publicJwk as Prisma.InputJsonObject, state: "active" });
-
 /** Creates the first keys on a fresh database (idempotent, also across instances starting at once). */
 export async function ensureSigningKeys(): Promise<void> {
-  for (const alg of SIGNING_ALGS) {
-    const key = await newKey(alg);
-    await withAlgorithmLock(alg, async (tx) => {
-      if ((await tx.oidcSigningKey.count({ where: { alg, state: "active" } })) === 0) await tx.oidcSigningKey.create({ data: activeKeyData(key) });
-    });
-  }
+  for (const alg of SIGNING_ALGS) await newActiveKey(alg, new Date(), {});
 }
 
 const RETIRED = (now: Date) => ({ state: "retired", retiredAt: now, privateJwkCipher: null });
@@ -96,14 +97,8 @@ export async function keysVersion(now = new Date()): Promise<string> {
 export async function rotateSigningKeys(ctx: AuditContext, now = new Date(), { olderThan }: { olderThan?: Date } = {}): Promise<string[]> {
   const created: string[] = [];
   for (const alg of SIGNING_ALGS) {
-    const key = await newKey(alg);
-    const rotated = await withAlgorithmLock(alg, async (tx) => {
-      if (olderThan && (await tx.oidcSigningKey.count({ where: { alg, state: "active", createdAt: { gte: olderThan } } }))) return false;
-      await tx.oidcSigningKey.updateMany({ where: { alg, state: "active" }, data: { state: "retiring", retireAfter: new Date(now.getTime() + RETIRE_AFTER_MS) } });
-      await tx.oidcSigningKey.create({ data: activeKeyData(key) });
-      return true;
-    });
-    if (rotated) created.push(key.kid);
+    const kid = await newActiveKey(alg, new Date(now.getTime() + RETIRE_AFTER_MS), olderThan && { createdAt: { gte: olderThan } });
+    if (kid) created.push(kid);
   }
   if (!created.length) return created;
   await announceChange("signing_keys");
@@ -151,6 +146,7 @@ export function listActiveSigningKeys(): Promise<{ kid: string; alg: string; cre
 
 /** Self-attestation that private keys are sealed: of all stored keys, how many look plaintext (a JSON JWK, which a sealed one never is). */
 export async function checkSigningKeysSealed(): Promise<{ checked: number; plaintext: number }> {
-  const rows = await db().oidcSigningKey.findMany({ select: { privateJwkCipher: true } });
-  return { checked: rows.length, plaintext: rows.filter((k) => k.privateJwkCipher?.trimStart().startsWith("{")).length };
+  // A retired key keeps no private half: nothing of it to check.
+  const rows = await db().oidcSigningKey.findMany({ where: { privateJwkCipher: { not: null } }, select: { privateJwkCipher: true } });
+  return { checked: rows.length, plaintext: rows.filter((k) => k.privateJwkCipher!.trimStart().startsWith("{")).length };
 }

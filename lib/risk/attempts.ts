@@ -48,21 +48,36 @@ export async function learnFromCompletedSignIn(sessionId: string): Promise<void>
   if (attempt?.userId) await learnFrom({ ...attempt, userId: attempt.userId });
 }
 
-export type TrustRefusal = "not_found" | "no_account" | "not_held" | "already_trusted";
+export type TrustRefusal = "not_found" | "no_account" | "not_held" | "already_trusted" | "not_permitted";
+
+// What trusting an attempt's place answers: where and when it came from (a new device is answered
+// by the user's own sign-in from it, not by an analyst).
+const PLACE_FACTORS: ReadonlySet<string> = new Set(["impossible_travel", "new_country", "new_network", "unusual_hour"]);
+
+/**
+ * Whether an attempt's place can be trusted for its user: the risk engine held it (refused or
+ * blocked) for where or when it came from, and nobody has trusted it yet. A sign-in that went
+ * through is learned from when it completes; one with no account has no history.
+ */
+export function placeTrustable(attempt: { userId: string | null; outcome: string; trustedAt: Date | null; factorCodes: readonly string[] }): boolean {
+  return !!attempt.userId && !attempt.trustedAt && (attempt.outcome === "refused" || attempt.outcome === "blocked") && attempt.factorCodes.some((code) => PLACE_FACTORS.has(code));
+}
 
 /**
  * An analyst vouches for an attempt the risk engine held against the user (refused or blocked: a
  * trip, a new laptop): its country, network, place and hour join the user's baseline as a
  * completed sign-in's would, so the next sign-in from there is neither new nor impossible travel.
- * Once per attempt; audited. `mayActOn` is the caller's check that they may act on the account.
+ * Once per attempt (placeTrustable); audited. `mayActOn` is the caller's check that the account
+ * still exists and that they may act on it.
  */
 export async function trustAttemptPlace(attemptId: string, ctx: AuditContext, mayActOn: (userId: string) => Promise<boolean>): Promise<{ ok: true } | { ok: false; refusal: TrustRefusal }> {
   const attempt = await db().loginAttempt.findUnique({ where: { id: attemptId } });
   if (!attempt) return { ok: false, refusal: "not_found" };
-  // A sign-in that went through is learned from when it completes; one with no account has no history.
-  if (!attempt.userId || !(await db().user.count({ where: { id: attempt.userId } }))) return { ok: false, refusal: "no_account" };
-  if (attempt.outcome !== "refused" && attempt.outcome !== "blocked") return { ok: false, refusal: "not_held" };
-  if (!(await mayActOn(attempt.userId))) return { ok: false, refusal: "no_account" };
+  if (!attempt.userId) return { ok: false, refusal: "no_account" };
+  if (attempt.trustedAt) return { ok: false, refusal: "already_trusted" };
+  const factorCodes = ((attempt.factors as { code: string }[] | null) ?? []).map((factor) => factor.code);
+  if (!placeTrustable({ ...attempt, factorCodes })) return { ok: false, refusal: "not_held" };
+  if (!(await mayActOn(attempt.userId))) return { ok: false, refusal: "not_permitted" };
   const { count } = await db().loginAttempt.updateMany({ where: { id: attemptId, trustedAt: null }, data: { trustedAt: new Date() } });
   if (!count) return { ok: false, refusal: "already_trusted" };
   await learnFrom({ ...attempt, userId: attempt.userId });

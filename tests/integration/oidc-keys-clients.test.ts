@@ -74,8 +74,13 @@ describe("signing keys", () => {
     expect(recorded.every((m) => m.scheduled)).toBe(true);
   });
 
-  it("keep a rotated key in JWKS as long as an ID token it signed can come back as id_token_hint", () => {
-    expect(RETIRE_AFTER_MS).toBeGreaterThanOrEqual(PROVIDER_SESSION_TTL * 1000);
+  it("keep a rotated key in JWKS as long as an ID token it signed can come back as id_token_hint", async () => {
+    await ensureSigningKeys();
+    const old = (await publicJwks()).map((k) => k.kid);
+    await rotateSigningKeys(ctx);
+    // The end of the provider session the last ID token of the old key was issued in.
+    const sessionEnds = new Date(Date.now() + PROVIDER_SESSION_TTL * 1000);
+    expect((await publicJwks(sessionEnds)).map((k) => k.kid)).toEqual(expect.arrayContaining(old));
   });
 });
 
@@ -263,6 +268,7 @@ describe("dynamic registration", () => {
     expect((await register({ ...machine, gatehouse_resources: ["https://api.example.test"], gatehouse_api_scopes: ["pdp"] })).body).toMatchObject({ error: "invalid_client_metadata" });
     // Nor the users' Gatehouse roles: an admin trusts an app with those on the console.
     expect((await register({ ...base, scope: "openid roles" })).body).toMatchObject({ error: "invalid_client_metadata" });
+    expect((await register({ ...base, post_logout_redirect_uris: ["http://rp.example.test/bye"] })).body).toMatchObject({ error: "invalid_client_metadata" });
     expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(0);
 
     const console = await createClient(clientInputSchema.parse({

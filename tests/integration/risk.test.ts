@@ -76,7 +76,7 @@ describe("risk signals", () => {
     expect(factorCodes(held)).toEqual(["impossible_travel", "new_country", "new_network"]);
 
     const anyone = async () => true;
-    expect(await trustAttemptPlace(held.id, ctx, async () => false)).toEqual({ ok: false, refusal: "no_account" });
+    expect(await trustAttemptPlace(held.id, ctx, async () => false)).toEqual({ ok: false, refusal: "not_permitted" });
     expect(await trustAttemptPlace(held.id, ctx, anyone)).toEqual({ ok: true });
     expect(await trustAttemptPlace(held.id, ctx, anyone)).toEqual({ ok: false, refusal: "already_trusted" });
     expect(await db().auditEvent.findFirst({ where: { action: "risk.place.trust", resourceId: user.id } })).toMatchObject({ metadata: expect.objectContaining({ attemptId: held.id, country: "JP" }) });

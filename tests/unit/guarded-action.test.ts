@@ -105,6 +105,15 @@ describe("guardedAction", () => {
     }
   });
 
+  it("with askReason, needs the caller's reason and hands it to the handler's audit context as the justification", async () => {
+    signedIn = asUser(["user", "admin"]);
+    const why = guardedAction("signed-in", z.object({ name: z.string() }), handler, { askReason: true });
+    expect(await why({}, form([["name", "Ada"]]))).toMatchObject({ ok: false, fieldErrors: { reason: [expect.stringMatching(/Say why/)] } });
+    expect(handler).not.toHaveBeenCalled();
+    expect(await why({}, form([["name", "Ada"], ["reason", " ticket 42 "]]))).toEqual({ ok: true, message: "done" });
+    expect(handler).toHaveBeenCalledWith({ name: "Ada" }, signedIn, expect.objectContaining({ justification: "ticket 42" }));
+  });
+
   it("lets a handler's redirect through, and gives field errors a message to announce", async () => {
     signedIn = asUser(["user", "admin"]);
     const { redirect } = await import("next/navigation");

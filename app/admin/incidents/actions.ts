@@ -67,11 +67,11 @@ const RETRY_REFUSALS: Record<RetryRefusal, string> = {
 };
 
 // A run acts on accounts as the playbook did when the alert came: step-up and a reason, like a one-click response.
-export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ runId: z.uuid(), reason: responseActionSchema.shape.reason })), async ({ incidentId: id, runId, reason }, user, ctx) => {
-  const result = await retryRun(runId, id, user, { ...ctx, justification: reason });
+export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ runId: z.uuid() })), async ({ incidentId: id, runId }, user, ctx) => {
+  const result = await retryRun(runId, id, user, ctx);
   revalidatePath(page(id));
   return result.ok ? { ok: true, message: "Run started again: the steps not done yet run now." } : { ok: false, message: RETRY_REFUSALS[result.refusal] };
-}, { stepUp: true });
+}, { stepUp: true, askReason: true });
 
 export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, _user, ctx) => {
   const snapshot = await captureNow(id, reason, ctx);

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { checkActingOn, guardedAction, NoSuchUserError, RoleGrantError } from "@/lib/auth";
+import { actingOnRefusal, findUser, guardedAction } from "@/lib/auth";
 import { addIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings, trustAttemptPlace, type TrustRefusal } from "@/lib/risk";
 
 // Analysts answer attacks (IP lists); only admins change how risk is scored.
@@ -29,17 +29,15 @@ export const removeIpRuleAction = guardedAction({ section: "risk", action: "mana
 // Vouching for a place lowers the risk of the next sign-in from it, like an allow rule: step-up.
 const TRUST_REFUSALS: Record<TrustRefusal, string> = {
   not_found: "That attempt is no longer recorded.",
-  no_account: "That attempt names no account you may act on (only an admin acts on accounts holding roles you lack).",
-  not_held: "Only a sign-in the risk engine refused or blocked is trusted here; one that went through is learned from when it completes.",
+  no_account: "That attempt names no account.",
+  not_held: "Only a sign-in the risk engine refused or blocked for where or when it came from is trusted here; one that went through is learned from when it completes.",
   already_trusted: "This attempt's place is trusted already.",
+  not_permitted: "Its account no longer exists, or holds roles you lack (only an admin acts on those).",
 };
 
 export const trustAttemptPlaceAction = guardedAction({ section: "risk", action: "manage" }, z.object({ attemptId: z.uuid() }), async ({ attemptId }, user, ctx) => {
   // An analyst may not seed an admin's history: the same rule as acting on the account itself.
-  const mayActOn = (userId: string) => checkActingOn(user, userId, "risk.place.trust", ctx).then(() => true, (error: unknown) => {
-    if (error instanceof RoleGrantError || error instanceof NoSuchUserError) return false;
-    throw error;
-  });
+  const mayActOn = async (userId: string) => !!(await findUser(userId)) && (await actingOnRefusal(user, userId, "risk.place.trust", ctx)) === null;
   const result = await trustAttemptPlace(attemptId, ctx, mayActOn);
   if (!result.ok) return { ok: false, message: TRUST_REFUSALS[result.refusal] };
   revalidatePath(`/admin/risk/attempts/${attemptId}`);

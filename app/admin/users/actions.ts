@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AuditContext } from "@/lib/audit";
 import { redirect } from "next/navigation";
 import {
-  changeEmail, checkActingOn, createUser, deleteUser, emailSchema, EmailTakenError, findUser, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
+  actingOnRefusal, changeEmail, createUser, deleteUser, emailSchema, EmailTakenError, findUser, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
   newUserSchema, PasswordRefusedError, resetUserMfa, RoleGrantError, ROLES, rolesSchema, type RoleName, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
 
@@ -14,20 +14,13 @@ const MANAGE = { section: "users", action: "manage" } as const;
 // so that it stays quick in an incident.
 const GIVES_ACCESS = { stepUp: true } as const;
 
-// Why an admin changes someone's access: recorded on every audit event the change writes (SOC 2
-// CC6.2 asks for the justification of access changes).
-const reason = z.string().trim().min(3, "Say why: it goes into the audit trail.").max(500);
-const because = (ctx: AuditContext, why: string): AuditContext => ({ ...ctx, justification: why });
+// Changes of someone's access say why (askReason): the reason is on every audit event they write.
+const WITH_REASON = { askReason: true } as const;
 
-/** The answer when the caller may not act on this account (see checkActingOn), else null. */
+/** The answer when the caller may not act on this account (see actingOnRefusal), else null. */
 async function refusedOn(actor: { id: string; roles: readonly RoleName[] }, userId: string, action: string, ctx: AuditContext) {
-  try {
-    await checkActingOn(actor, userId, action, ctx);
-    return null;
-  } catch (error) {
-    if (error instanceof RoleGrantError || error instanceof NoSuchUserError) return { ok: false, message: error.message };
-    throw error;
-  }
+  const message = await actingOnRefusal(actor, userId, action, ctx);
+  return message ? { ok: false, message } : null;
 }
 
 const createUserForm = newUserSchema.extend({ roles: manyValues(z.enum(ROLES)).pipe(rolesSchema), replaceAtFirstSignIn: z.literal("on").optional() });
@@ -45,10 +38,9 @@ export const createUserAction = guardedAction(MANAGE, createUserForm, async ({ r
   }
 }, GIVES_ACCESS);
 
-const setRolesForm = z.object({ userId: z.uuid(), roles: manyValues(z.enum(ROLES)).pipe(rolesSchema), reason });
+const setRolesForm = z.object({ userId: z.uuid(), roles: manyValues(z.enum(ROLES)).pipe(rolesSchema) });
 
-export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userId, roles, reason: why }, admin, actor) => {
-  const ctx = because(actor, why);
+export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userId, roles }, admin, ctx) => {
   // Taking an admin's roles away would make the account one the caller may then act on.
   const refused = await refusedOn(admin, userId, "user.roles.update", ctx);
   if (refused) return refused;
@@ -60,12 +52,11 @@ export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userI
   }
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: "Roles saved." };
-}, GIVES_ACCESS);
+}, { ...GIVES_ACCESS, ...WITH_REASON });
 
-const setDisabledForm = z.object({ userId: z.uuid(), disabled: z.enum(["true", "false"]).transform((v) => v === "true"), reason });
+const setDisabledForm = z.object({ userId: z.uuid(), disabled: z.enum(["true", "false"]).transform((v) => v === "true") });
 
-export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({ userId, disabled, reason: why }, admin, actor) => {
-  const ctx = because(actor, why);
+export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({ userId, disabled }, admin, ctx) => {
   if (disabled && userId === admin.id) return { ok: false, message: "You cannot disable your own account." };
   const refused = await refusedOn(admin, userId, disabled ? "user.disable" : "user.enable", ctx);
   if (refused) return refused;
@@ -77,7 +68,7 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   }
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
-}, { stepUp: ({ disabled }) => !disabled });
+}, { stepUp: ({ disabled }) => !disabled, ...WITH_REASON });
 
 // A new sign-in email is where recovery links go from now on: it gives access, like a role.
 export const changeEmailAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), email: emailSchema }), async ({ userId, email }, admin, ctx) => {
@@ -110,8 +101,7 @@ export const deleteUserAction = guardedAction(MANAGE, deleteUserForm, async ({ u
   redirect("/admin/users");
 }, { stepUp: true });
 
-export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), reason }), async ({ userId, reason: why }, admin, actor) => {
-  const ctx = because(actor, why);
+export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "account.unlock", ctx);
   if (refused) return refused;
   try {
@@ -122,7 +112,7 @@ export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uui
     if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
     throw error;
   }
-}, GIVES_ACCESS);
+}, { ...GIVES_ACCESS, ...WITH_REASON });
 
 export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), temporaryPassword: newPasswordSchema }), async ({ userId, temporaryPassword }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "password.temporary_set", ctx);
@@ -138,23 +128,21 @@ export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userI
   return { ok: true, message: "Temporary password set and every session signed out. Give it to the user by a channel you trust; they choose their own at the next sign-in." };
 }, GIVES_ACCESS);
 
-export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid(), reason }), async ({ userId, sessionId, reason: why }, admin, actor) => {
-  const ctx = because(actor, why);
+export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "session.revoke", ctx);
   if (refused) return refused;
   const ended = await endSession(userId, sessionId, "revoked_by_admin", ctx);
   revalidatePath(`/admin/users/${userId}`);
   return ended ? { ok: true, message: "Session signed out." } : { ok: false, message: "That session is not active." };
-});
+}, WITH_REASON);
 
-export const revokeAllUserSessionsAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), reason }), async ({ userId, reason: why }, admin, actor) => {
-  const ctx = because(actor, why);
+export const revokeAllUserSessionsAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "session.revoke_all", ctx);
   if (refused) return refused;
   const count = await endAllSessions(userId, "revoked_by_admin", ctx);
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: `${count} session${count === 1 ? "" : "s"} signed out.` };
-});
+}, WITH_REASON);
 
 const resetMfaForm = z.object({
   userId: z.uuid(),

@@ -9,15 +9,11 @@ import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, findUser, requireAccess, sessionStatus } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
-import { FACTOR_LABELS, findAttempt } from "@/lib/risk";
+import { FACTOR_LABELS, findAttempt, placeTrustable } from "@/lib/risk";
 import { ActionButton } from "@/components/ui/action-form";
 import { trustAttemptPlaceAction } from "../../actions";
 
 export const metadata: Metadata = { title: "Sign-in attempt" };
-
-// The factors that trusting the attempt's place answers (a new device is answered by the user's
-// own sign-in from it, not by an analyst).
-const TRAVEL_FACTORS: ReadonlySet<string> = new Set(["impossible_travel", "new_country", "new_network", "unusual_hour"]);
 
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -61,7 +57,7 @@ export default async function AttemptPage({ params }: { params: Promise<{ id: st
             <Row label="Account">{account ? <MaybeLink open={usersOpen} href={`/admin/users/${account.id}`}>{attempt.email}</MaybeLink> : `${attempt.email} (${attempt.userId ? "account deleted" : "no such account"})`}</Row>
             <Row label="Session">{session ? <>{session.stage}{session.endedAt && <>, ended <LocalTime at={session.endedAt} /> ({session.endReason})</>}</> : "None"}</Row>
           </dl>
-          {account && canManage && !attempt.trustedAt && (attempt.outcome === "refused" || attempt.outcome === "blocked") && attempt.factors.some((f) => TRAVEL_FACTORS.has(f.code)) && (
+          {account && canManage && placeTrustable({ ...attempt, factorCodes: attempt.factors.map((f) => f.code) }) && (
             <div className="mt-4 space-y-2 border-t border-slate-100 pt-4 text-sm text-slate-700" data-testid="trust-place">
               <p>
                 Confirmed with {attempt.email} that this was them (a trip, a new office)? Count this place as theirs: its country, network and location join the

@@ -1,0 +1,91 @@
+"use client";
+import { useActionState, type ReactNode } from "react";
+import type { ActionState } from "@/lib/auth/action";
+import { Button, type ButtonProps } from "@/components/ui/button";
+import { echoed } from "@/components/ui/echoed";
+import { Field } from "@/components/ui/field";
+import { FormMessage } from "@/components/ui/form-message";
+import { RoleCheckboxes } from "@/components/role-checkboxes";
+import { changeEmailAction, deleteUserAction, resetMfaAction, setRolesAction, setTemporaryPasswordAction } from "../actions";
+
+type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
+
+/** One form on a user's page: the action's outcome, the user's id, its fields and the button; `confirm` asks first. */
+function UserForm({ action, userId, submit, pending: pendingLabel, variant, confirm, children }: {
+  action: Action; userId: string; submit: string; pending: string; variant?: ButtonProps["variant"]; confirm?: string;
+  children: (state: ActionState) => ReactNode;
+}) {
+  const [state, formAction, pending] = useActionState(action, {});
+  return (
+    <form
+      action={formAction}
+      onSubmit={(event) => {
+        if (confirm && !window.confirm(confirm)) event.preventDefault();
+      }}
+      className="space-y-3"
+      noValidate
+    >
+      <FormMessage state={state} />
+      <input type="hidden" name="userId" value={userId} />
+      {children(state)}
+      <Button type="submit" variant={variant} disabled={pending}>
+        {pending ? pendingLabel : submit}
+      </Button>
+    </form>
+  );
+}
+
+export function RolesForm({ userId, roles }: { userId: string; roles: string[] }) {
+  return (
+    <UserForm action={setRolesAction} userId={userId} submit="Save roles" pending="Saving…">
+      {(state) => (
+        <>
+          <RoleCheckboxes selected={roles} errors={state.fieldErrors?.roles} />
+          <Field id="roles-reason" label="Why the roles change" name="reason" required maxLength={500} hint="A ticket number or a few words: it goes into the audit trail with the change." errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />
+        </>
+      )}
+    </UserForm>
+  );
+}
+
+export function ChangeEmailForm({ userId, email }: { userId: string; email: string }) {
+  return (
+    <UserForm action={changeEmailAction} userId={userId} submit="Change email" pending="Saving…" variant="secondary">
+      {(state) => (
+        <Field
+          label="Sign-in email" name="email" type="email" autoComplete="off" required defaultValue={echoed(state, "email") ?? email} errors={state.fieldErrors?.email}
+          hint="Recovery links and security notices go here. The previous address is told of the change."
+        />
+      )}
+    </UserForm>
+  );
+}
+
+export function TemporaryPasswordForm({ userId, minLength }: { userId: string; minLength: number }) {
+  return (
+    <UserForm action={setTemporaryPasswordAction} userId={userId} submit="Set temporary password" pending="Setting…" variant="danger" confirm="Replace this user's password with a temporary one and sign them out everywhere?">
+      {(state) => (
+        <Field
+          label="Temporary password" name="temporaryPassword" type="password" autoComplete="new-password" required errors={state.fieldErrors?.temporaryPassword}
+          hint={`At least ${minLength} characters. The user must choose their own at the next sign-in; a second factor is still asked.`}
+        />
+      )}
+    </UserForm>
+  );
+}
+
+export function ResetMfaForm({ userId }: { userId: string }) {
+  return (
+    <UserForm action={resetMfaAction} userId={userId} submit="Reset MFA" pending="Resetting…" variant="danger" confirm="Remove all of this user's second factors?">
+      {(state) => <Field label="Reason" name="reason" required hint="For example the support ticket and how the user's identity was checked." errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />}
+    </UserForm>
+  );
+}
+
+export function DeleteAccountForm({ userId, email }: { userId: string; email: string }) {
+  return (
+    <UserForm action={deleteUserAction} userId={userId} submit="Delete account" pending="Deleting…" variant="danger">
+      {(state) => <Field label="Type the account's email to confirm" name="confirmEmail" autoComplete="off" placeholder={email} required errors={state.fieldErrors?.confirmEmail} />}
+    </UserForm>
+  );
+}
