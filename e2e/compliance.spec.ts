@@ -91,7 +91,7 @@ test("a failing control gets an exception from two admins; an auditor sees it, d
   const [review] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
   expect(review.suggestedFilename()).toMatch(/^gatehouse-access-review-\d{4}-\d{2}-\d{2}\.csv$/);
   const csv = readFileSync((await review.path())!);
-  expect(csv.toString("utf8").split("\n")[0]).toBe("email,name,roles,status,created_at,last_sign_in_at,second_factors,passkeys,password_changed_at,password_state,active_sessions");
+  expect(csv.toString("utf8").split("\n")[0]).toBe("email,name,roles,groups,status,created_at,last_sign_in_at,second_factors,passkeys,password_changed_at,password_state,active_sessions");
   const sha256 = createHash("sha256").update(csv).digest("hex");
   expect(sql(`SELECT count(*) FROM audit_events WHERE action = 'compliance.access_review' AND resource_id = '${sha256}'`)).toBe("1");
 

@@ -55,7 +55,7 @@ test.describe("an admin creates a user who then signs in", () => {
     await expect(page.getByTestId("account-email")).toHaveText(email);
     await expect(page.getByRole("link", { name: "Console" })).toHaveCount(0);
 
-    for (const href of ["/admin", ...ADMIN_SECTIONS.map((s) => s.href)]) {
+    for (const href of ["/admin", ...ADMIN_SECTIONS.map((s) => s.href), "/admin/groups"]) {
       const response = await page.goto(href);
       expect(response?.status(), href).toBe(403);
       await expect(page.getByRole("heading", { name: "You do not have access to this page" })).toBeVisible();
@@ -64,7 +64,7 @@ test.describe("an admin creates a user who then signs in", () => {
 });
 
 test("signed-out visitors are sent to sign in from every protected page, and come back after", async ({ page }) => {
-  for (const href of ["/account", "/account/security", "/admin", ...ADMIN_SECTIONS.map((s) => s.href)]) {
+  for (const href of ["/account", "/account/security", "/admin", ...ADMIN_SECTIONS.map((s) => s.href), "/admin/groups"]) {
     await page.goto(href);
     await expect(page, href).toHaveURL(new RegExp(`/sign-in\\?callbackUrl=${encodeURIComponent(href)}$`));
   }

@@ -28,8 +28,10 @@ export default async function AccountPage() {
                 </Badge>
               ))}
             </dd>
+            <dt className="text-slate-500">Groups</dt>
+            <dd data-testid="account-groups">{user.groups.length ? user.groups.join(", ") : "None"}</dd>
           </dl>
-          <p className="mt-4 text-xs text-slate-500">Your email and roles are managed by an admin.</p>
+          <p className="mt-4 text-xs text-slate-500">Your email, roles and groups are managed by an admin.</p>
         </Card>
       </div>
     </>

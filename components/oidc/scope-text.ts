@@ -5,6 +5,7 @@ const SCOPE_TEXT: Record<string, string> = {
   profile: "Your name",
   email: "Your email address",
   roles: "Your roles in Gatehouse (admin, analyst, auditor)",
+  groups: "The groups you are in (your teams in Gatehouse)",
   offline_access: "Stay connected when you are not using it (refresh tokens)",
 };
 

@@ -1,6 +1,7 @@
 import "server-only";
 import { authorize, authStrength, tokenRequest, type ConsoleSubject, type Decision } from "../policy";
 import type { RoleName } from "./roles";
+import { groupIds } from "../groups/membership";
 import type { findActiveSession } from "./sessions";
 
 // The signed-in user as every check sees it, made from the session row: the same whether the
@@ -12,6 +13,8 @@ export type CurrentUser = {
   email: string;
   name: string;
   roles: RoleName[];
+  /** The ids of the groups the user is in (lib/groups): parents of the user in the policies. */
+  groups: string[];
   /** Last MFA verification in this session (sign-in or step-up); null if none. */
   mfaVerifiedAt: Date | null;
   /** Last time the password was entered in this session (sign-in or re-confirmation); null if never. */
@@ -27,7 +30,7 @@ type SessionRow = NonNullable<Awaited<ReturnType<typeof findActiveSession>>>;
 export function toCurrentUser(row: SessionRow, now = new Date()): CurrentUser {
   const { user } = row;
   return {
-    sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: row.mfaVerifiedAt, passwordVerifiedAt: row.passwordVerifiedAt,
+    sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: groupIds(user), mfaVerifiedAt: row.mfaVerifiedAt, passwordVerifiedAt: row.passwordVerifiedAt,
     authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: !!row.device?.trustedUntil && row.device.trustedUntil > now,
   };
 }
@@ -50,7 +53,7 @@ export function hasFreshPassword(user: CurrentUser, now = new Date()): boolean {
 /** What the access policies see of this user, asking from `ip`. */
 export function policySubject(user: CurrentUser, ip: string | null): ConsoleSubject {
   return {
-    userId: user.id, email: user.email, roles: user.roles, ip, risk: user.riskScore,
+    userId: user.id, email: user.email, roles: user.roles, groups: user.groups, ip, risk: user.riskScore,
     authStrength: authStrength(user.authMethods), mfaFresh: hasFreshMfa(user), deviceTrusted: user.deviceTrusted,
   };
 }

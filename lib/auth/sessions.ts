@@ -6,6 +6,7 @@ import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { liveSessionWhere, sessionIdleMs } from "./live-session";
 import { learnFromCompletedSignIn, reportSignIn } from "../risk";
 import { revokeDeviceTrust } from "../devices";
+import { GROUP_IDS } from "../groups/membership";
 
 export type SessionEndReason =
   | "sign_out"
@@ -147,7 +148,7 @@ export async function markPasswordVerified(sessionId: string, now = new Date()):
 export async function findActiveSession(sessionId: string, now = new Date()) {
   const session = await db().session.findUnique({
     where: { id: sessionId },
-    include: { user: { select: { id: true, email: true, name: true, roles: true, disabledAt: true } }, device: { select: { trustedUntil: true } } },
+    include: { user: { select: { id: true, email: true, name: true, roles: true, disabledAt: true, ...GROUP_IDS } }, device: { select: { trustedUntil: true } } },
   });
   if (!session || session.endedAt || session.expiresAt <= now || session.user.disabledAt) return null;
   const idleMs = sessionIdleMs();

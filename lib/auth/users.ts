@@ -12,6 +12,9 @@ import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
 import { liveSessionWhere } from "./live-session";
 import type { CurrentUser } from "./session-user";
+import { GROUP_IDS, groupIds } from "../groups/membership";
+import type { PolicyPrincipal } from "../policy";
+import { groupsNamedInForce } from "../policy/store";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
 export const nameSchema = z.string().trim().min(1, "Enter a name.").max(100, "Use at most 100 characters.");
@@ -34,7 +37,7 @@ export class EmailTakenError extends Error {
 }
 
 /** Who hands out roles, when it is a person (the first admin is made by the system). */
-export type Granter = { id: string; roles: readonly RoleName[] };
+export type Granter = { id: string; roles: readonly RoleName[]; groups: readonly string[] };
 
 export class RoleGrantError extends Error {}
 
@@ -54,17 +57,24 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
 /**
  * Only an admin acts on anyone's account (password, second factors, lock, sessions, enabled or
  * not); anyone else whom the policies let manage users acts only on accounts holding no role they
- * lack, so that a temporary password or an MFA reset cannot hand a help desk an admin's account.
- * Returns why not (the refusal audited as `action`), or null when they may.
+ * lack, and in no group they are not in that the policies in force name (a group a policy lets
+ * into the console is power like a role), so that a temporary password or an MFA reset cannot hand
+ * a help desk a more powerful account. Returns why not (the refusal audited as `action`), or null.
  */
 export async function actingOnRefusal(actor: Granter, userId: string, action: string, ctx: AuditContext): Promise<string | null> {
   if (actor.roles.includes("admin")) return null;
-  const target = await db().user.findUnique({ where: { id: userId }, select: { roles: true } });
+  const target = await db().user.findUnique({ where: { id: userId }, select: { roles: true, ...GROUP_IDS } });
   if (!target) return new NoSuchUserError().message;
+  const refuse = async (reason: string, metadata: Record<string, string[]>, message: string) => {
+    await audit(ctx, { type: "admin", action, outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason, ...metadata } });
+    return message;
+  };
   const notHeld = target.roles.filter((role) => role !== "user" && !actor.roles.includes(role));
-  if (!notHeld.length) return null;
-  await audit(ctx, { type: "admin", action, outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "target_holds_roles_actor_lacks", roles: notHeld } });
-  return `Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.`;
+  if (notHeld.length) return refuse("target_holds_roles_actor_lacks", { roles: notHeld }, `Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.`);
+  const named = await groupsNamedInForce();
+  const notIn = groupIds(target).filter((group) => named.has(group) && !actor.groups.includes(group));
+  if (notIn.length) return refuse("target_in_groups_actor_lacks", { groups: notIn }, `Only an admin can do this to an account in groups the policies name that you are not in: ${notIn.join(", ")}.`);
+  return null;
 }
 
 /**
@@ -111,16 +121,18 @@ export const userListFiltersSchema = z.object({
   role: z.enum(ROLES).optional().catch(undefined),
   status: z.enum(["active", "disabled"]).optional().catch(undefined),
   secondFactor: z.enum(["with", "without"]).optional().catch(undefined),
+  group: z.string().trim().max(63).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(100_000).optional().catch(undefined),
 });
 export type UserListQuery = z.infer<typeof userListFiltersSchema>;
 
-export async function listUsers({ q, role, status, secondFactor, page = 1 }: UserListQuery) {
+export async function listUsers({ q, role, status, secondFactor, group, page = 1 }: UserListQuery) {
   const filters: Prisma.UserWhereInput[] = [
     ...(q ? [{ OR: [{ email: { contains: q, mode: "insensitive" as const } }, { name: { contains: q, mode: "insensitive" as const } }] }] : []),
     ...(role ? [{ roles: { has: role } }] : []),
     ...(status ? [{ disabledAt: status === "disabled" ? { not: null } : null }] : []),
     ...(secondFactor ? [secondFactor === "with" ? HAS_SECOND_FACTOR : { NOT: HAS_SECOND_FACTOR }] : []),
+    ...(group ? [{ groups: { some: { groupId: group } } }] : []),
   ];
   const where: Prisma.UserWhereInput = { AND: filters };
   const now = new Date();
@@ -156,10 +168,10 @@ async function withSessionsAndFactors<U extends { id: string; _count: { sessions
 }
 
 /** An enabled user as an OpenID Connect account (the provider's claims come from it); null if unknown or disabled. */
-export async function findEnabledAccount(userId: string): Promise<{ id: string; name: string; email: string; roles: RoleName[]; updatedAt: Date } | null> {
-  const user = await db().user.findUnique({ where: { id: userId }, select: { id: true, name: true, email: true, roles: true, updatedAt: true, disabledAt: true } });
+export async function findEnabledAccount(userId: string): Promise<{ id: string; name: string; email: string; roles: RoleName[]; groups: string[]; updatedAt: Date } | null> {
+  const user = await db().user.findUnique({ where: { id: userId }, select: { id: true, name: true, email: true, roles: true, updatedAt: true, disabledAt: true, ...GROUP_IDS } });
   if (!user || user.disabledAt) return null;
-  return { id: user.id, name: user.name, email: user.email, roles: user.roles, updatedAt: user.updatedAt };
+  return { id: user.id, name: user.name, email: user.email, roles: user.roles, groups: groupIds(user), updatedAt: user.updatedAt };
 }
 
 export async function findUser(userId: string) {
@@ -171,7 +183,7 @@ export async function findUser(userId: string) {
 }
 
 /**
- * Every account with what an access review asks of it (roles, status, last sign-in, the password's
+ * Every account with what an access review asks of it (roles, groups, status, last sign-in, the password's
  * state, sessions in force), oldest first. For the compliance officer's periodic review (CC6.2/6.3).
  */
 export async function listAccountsForReview(now = new Date()) {
@@ -179,12 +191,13 @@ export async function listAccountsForReview(now = new Date()) {
     orderBy: { createdAt: "asc" },
     select: {
       id: true, email: true, name: true, roles: true, disabledAt: true, createdAt: true, lastSignInAt: true, passwordResetRequiredAt: true,
-      password: { select: { changedAt: true } },
+      password: { select: { changedAt: true } }, ...GROUP_IDS,
       _count: liveSessionCount(now),
     },
   });
-  return (await withSessionsAndFactors(users)).map(({ password, ...user }) => ({
+  return (await withSessionsAndFactors(users)).map(({ password, groups, ...user }) => ({
     ...user,
+    groups: groupIds({ groups }),
     passwordChangedAt: password?.changedAt ?? null,
     passwordState: passwordState(user.passwordResetRequiredAt, password?.changedAt),
   }));
@@ -194,9 +207,9 @@ export async function listAccountsForReview(now = new Date()) {
 export const listActiveAdmins = () => listActiveUsersWithRole(["admin"]);
 
 /** A user as a policy principal, by email (the policy simulator names users so). */
-export async function findPrincipalByEmail(email: string): Promise<{ userId: string; email: string; roles: RoleName[] } | null> {
-  const user = await db().user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true, email: true, roles: true } });
-  return user && { userId: user.id, email: user.email, roles: user.roles };
+export async function findPrincipalByEmail(email: string): Promise<PolicyPrincipal | null> {
+  const user = await db().user.findUnique({ where: { email: email.trim().toLowerCase() }, select: { id: true, email: true, roles: true, ...GROUP_IDS } });
+  return user && { userId: user.id, email: user.email, roles: user.roles, groups: groupIds(user) };
 }
 
 /** Emails by user id, for "who did it" columns (deleted users are missing). */
@@ -498,9 +511,9 @@ export async function completeRequiredPasswordChange(
 }
 
 /** Active (not disabled) users holding any of these roles, by email: who can be assigned, approve things or must keep access. */
-export async function listActiveUsersWithRole(roles: RoleName[]): Promise<{ userId: string; email: string; roles: RoleName[] }[]> {
-  const rows = await db().user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true, roles: true }, orderBy: { email: "asc" } });
-  return rows.map((u) => ({ userId: u.id, email: u.email, roles: u.roles }));
+export async function listActiveUsersWithRole(roles: RoleName[]): Promise<(PolicyPrincipal & { roles: RoleName[] })[]> {
+  const rows = await db().user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" } });
+  return rows.map((u) => ({ userId: u.id, email: u.email, roles: u.roles, groups: groupIds(u) }));
 }
 
 /** The active user with this email if they hold any of these roles, else null. */

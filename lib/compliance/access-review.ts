@@ -7,13 +7,13 @@ import { factorNames } from "../mfa";
 import { audit, type AuditContext } from "../audit";
 import { csvRows } from "../util/csv";
 
-// The periodic user access review (SOC 2 CC6.2 and CC6.3): every account with its roles, status,
+// The periodic user access review (SOC 2 CC6.2 and CC6.3): every account with its roles, groups, status,
 // second factors, password and last sign-in, as one CSV a reviewer signs off line by line. Its
 // SHA-256 goes into the audit trail with the download, so the file kept as evidence can be shown
 // to be the one Gatehouse produced at that time.
 
 const COLUMNS = [
-  "email", "name", "roles", "status", "created_at", "last_sign_in_at", "second_factors", "passkeys", "password_changed_at", "password_state", "active_sessions",
+  "email", "name", "roles", "groups", "status", "created_at", "last_sign_in_at", "second_factors", "passkeys", "password_changed_at", "password_state", "active_sessions",
 ] as const;
 
 export type AccessReview = { csv: string; accounts: number; digest: string; generatedAt: string };
@@ -27,7 +27,7 @@ const PASSWORD_STATES: Record<PasswordState, string> = {
 export async function buildAccessReview(now = new Date()): Promise<AccessReview> {
   const accounts = await listAccountsForReview(now);
   const rows = accounts.map((a) => [
-    a.email, a.name, a.roles.join(" "), a.disabledAt ? `disabled ${iso(a.disabledAt)}` : "active", iso(a.createdAt), iso(a.lastSignInAt),
+    a.email, a.name, a.roles.join(" "), a.groups.join(" "), a.disabledAt ? `disabled ${iso(a.disabledAt)}` : "active", iso(a.createdAt), iso(a.lastSignInAt),
     factorNames(a.secondFactors).join(" + ") || "none", String(a.secondFactors.passkeys), iso(a.passwordChangedAt), PASSWORD_STATES[a.passwordState], String(a.activeSessions),
   ]);
   // csvRows escapes formulas: a name typed as =HYPERLINK(…) must not run in the reviewer's spreadsheet.

@@ -13,7 +13,10 @@ import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lif
 // shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).
 
 // "roles": the user's Gatehouse roles as the `roles` claim, for apps that let admins and analysts in by them.
-export const OIDC_SCOPES = ["openid", "profile", "email", "roles", "offline_access"] as const;
+// "groups": the ids of the user's groups (lib/groups) as the `groups` claim, for apps that map teams to their own permissions.
+export const OIDC_SCOPES = ["openid", "profile", "email", "roles", "groups", "offline_access"] as const;
+/** Scopes that say who holds power or works where: an admin grants them to an app on the console. */
+const CONSOLE_ONLY_SCOPES = ["roles", "groups"];
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
 
 /** OAuth 2.1: https, or http on a loopback IP literal (native apps); no fragment. */
@@ -88,8 +91,13 @@ const registrationSchema = z
     gatehouse_api_scopes: z.array(z.never(), { error: "API scopes are granted by an admin on the console, not at registration." }).max(0).optional(),
     gatehouse_access_token_ttl: accessTokenTtl.optional(),
     gatehouse_refresh_token_ttl: refreshTokenTtl.optional(),
-    // Who is an admin or an analyst is for apps an admin trusts with it, on the console.
-    scope: z.string().refine((scope) => !scope.split(" ").includes("roles"), "The roles scope is granted by an admin on the console, not at registration.").optional(),
+    // Who is an admin or an analyst, and who is in which team, is for apps an admin trusts with it, on the console.
+    scope: z
+      .string()
+      .superRefine((scope, issue) => {
+        for (const name of scope.split(" ").filter((s) => CONSOLE_ONLY_SCOPES.includes(s))) issue.addIssue({ code: "custom", message: `The ${name} scope is granted by an admin on the console, not at registration.` });
+      })
+      .optional(),
   })
   .superRefine((m, issue) => {
     const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris, postLogoutRedirectUris: m.post_logout_redirect_uris } as const;

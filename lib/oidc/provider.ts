@@ -45,7 +45,7 @@ async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?
     // For the audit trail's actor label (lib/oidc/events.ts): the console finds people by email.
     email: user.email,
     // Gatehouse does not verify email addresses (yet), so it does not claim they are.
-    claims: async () => ({ sub: user.id, name: user.name, email: user.email, email_verified: false, roles: user.roles, updated_at: Math.floor(user.updatedAt.getTime() / 1000) }),
+    claims: async () => ({ sub: user.id, name: user.name, email: user.email, email_verified: false, roles: user.roles, groups: user.groups, updated_at: Math.floor(user.updatedAt.getTime() / 1000) }),
   };
 }
 
@@ -69,7 +69,7 @@ function configuration(jwks: { keys: object[] }): Configuration {
     findAccount,
     cookies: { keys: [cookieKey] },
     // amr in the ID token tells relying parties how the user signed in (pwd, otp, hwk, mfa).
-    claims: { openid: ["sub", "amr"], profile: ["name", "updated_at"], email: ["email", "email_verified"], roles: ["roles"] },
+    claims: { openid: ["sub", "amr"], profile: ["name", "updated_at"], email: ["email", "email_verified"], roles: ["roles"], groups: ["groups"] },
     scopes: [...OIDC_SCOPES],
     responseTypes: ["code"],
     clientAuthMethods: ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],

@@ -32,14 +32,14 @@ const callerIp = (ctx: KoaContextWithOIDC) => ctx.get(CLIENT_IP_HEADER) || null;
 /** Before a refresh token is used (and spent): may this client still have tokens for this user? */
 export async function refuseRefreshUnlessAllowed(
   ctx: KoaContextWithOIDC,
-  user: { id: string; email: string; roles: RoleName[] },
+  user: { id: string; email: string; roles: RoleName[]; groups: string[] },
   token: { clientId?: string; amr?: string[]; sessionUid?: string },
 ): Promise<void> {
   const clientId = token.clientId ?? ctx.oidc.client!.clientId;
   const { risk, deviceTrusted, revoked } = await sessionSignIn(token.sessionUid);
   // The user (or an admin, or an incident response) took back the sign-in this token came from.
   if (revoked) throw new errors.InvalidGrant(REVOKED_SIGN_IN);
-  const subject = { userId: user.id, email: user.email, roles: user.roles, ip: callerIp(ctx), risk, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted };
+  const subject = { userId: user.id, email: user.email, roles: user.roles, groups: user.groups, ip: callerIp(ctx), risk, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted };
   const decision = await authorize(tokenRequest(subject, clientId, new Date(), "refresh"));
   if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);
 }

@@ -66,6 +66,31 @@ export function decide(preparsedId: string, request: CedarRequest): CedarDecisio
 /** The ids Cedar gives the policies of a set: their @id annotation, else policy0, policy1, … */
 export function policyIds(text: string): string[] {
   const answer = cedar.policySetTextToParts(text);
-  if (answer.type === "failure") return [];
-  return answer.policies.map((policy, i) => /@id\("([^"]+)"\)/.exec(policy)?.[1] ?? `policy${i}`);
+  return answer.type === "failure" ? [] : idsOfParts(answer.policies);
+}
+
+const idsOfParts = (policies: string[]) => policies.map((policy, i) => /@id\("([^"]+)"\)/.exec(policy)?.[1] ?? `policy${i}`);
+
+/**
+ * The entities of `type` that the policies of `text` name, in their scope or their conditions,
+ * each with the ids of the policies that name it.
+ */
+export function entitiesNamed(text: string, type: string): Map<string, string[]> {
+  const named = new Map<string, string[]>();
+  const answer = cedar.policySetTextToParts(text);
+  if (answer.type === "failure") return named;
+  const ids = idsOfParts(answer.policies);
+  const collect = (node: unknown, into: Set<string>): void => {
+    if (typeof node !== "object" || node === null) return;
+    if ("type" in node && "id" in node && node.type === type && typeof node.id === "string") into.add(node.id);
+    for (const child of Object.values(node)) collect(child, into);
+  };
+  answer.policies.forEach((policy, i) => {
+    const json = cedar.policyToJson(policy);
+    if (json.type !== "success") return;
+    const found = new Set<string>();
+    collect(json.json, found);
+    for (const id of found) named.set(id, [...(named.get(id) ?? []), ids[i]!]);
+  });
+  return named;
 }

@@ -7,7 +7,7 @@ import type { ConsoleAction, ConsoleSection } from "./schema";
 // policy editor in every week tried, since a publish nobody can reach is one nobody can undo.
 
 /** A user as the policies see one: lib/auth owns users and hands them in. */
-export type PolicyPrincipal = { userId: string; email: string; roles: readonly string[] };
+export type PolicyPrincipal = { userId: string; email: string; roles: readonly string[]; groups: readonly string[] };
 
 const CANDIDATE = "gatehouse-candidate";
 
@@ -60,15 +60,15 @@ function stepsPassed(subject: ConsoleSubject, at: Date): number {
   return blocked === -1 ? WAY_BACK.length : blocked;
 }
 
-// Only a user literal or the email attribute tells two users apart; roles aside, the policies
-// otherwise decide alike for every admin. Missing some other way would only refuse more, never
-// let a lockout through: every admin tried is a real one.
+// Only a user literal or the email attribute tells two users apart; roles and groups aside, the
+// policies otherwise decide alike for every admin. Missing some other way would only refuse more,
+// never let a lockout through: every admin tried is a real one.
 const NAMES_USERS = /Gatehouse\s*::\s*User\s*::|email/;
 
-/** The admins worth trying: all of them when a policy names users, else one per set of roles. */
+/** The admins worth trying: all of them when a policy names users, else one per set of roles and groups. */
 function distinctAdmins(text: string, admins: readonly PolicyPrincipal[]): readonly PolicyPrincipal[] {
   if (NAMES_USERS.test(text)) return admins;
-  return [...new Map(admins.map((admin) => [[...admin.roles].sort().join(), admin])).values()];
+  return [...new Map(admins.map((admin) => [`${[...admin.roles].sort().join()}|${[...admin.groups].sort().join()}`, admin])).values()];
 }
 
 /** What nobody could do (the step no admin got past at any hour), and the week it happened in. */

@@ -10,7 +10,7 @@ import { DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./sch
 // Each instance checks for a newer version at most every GATEHOUSE_POLICY_REFRESH_MS (one
 // primary-key query), so a publish on one instance takes effect on all within that time.
 
-type InForce = { version: number; preparsedId: string; checkedAt: number };
+type InForce = { version: number; text: string; preparsedId: string; checkedAt: number };
 let inForce: InForce | null = null;
 let refreshing: Promise<InForce> | null = null;
 
@@ -45,7 +45,7 @@ export async function versionText(version: number): Promise<string | null> {
 export function enforceVersion(version: number, text: string): void {
   const preparsedId = `gatehouse-v${version}`;
   preparse(preparsedId, text);
-  inForce = { version, preparsedId, checkedAt: Date.now() };
+  inForce = { version, text, preparsedId, checkedAt: Date.now() };
 }
 
 export type Decision = CedarDecision & { version: number; micros: number };
@@ -61,6 +61,7 @@ export type ConsoleSubject = {
   userId: string;
   email: string;
   roles: readonly string[];
+  groups: readonly string[];
   ip: string | null;
   risk: number | null;
   authStrength: AuthStrength;
@@ -76,16 +77,16 @@ export function authStrength(authMethods: readonly string[]): AuthStrength {
   return authMethods.some((m) => m === "totp" || m === "backup_code" || m === "trusted_device") ? "mfa" : "password";
 }
 
-export function userEntity(subject: { userId: string; email: string; roles: readonly string[] }): CedarEntity {
+export function userEntity(subject: { userId: string; email: string; roles: readonly string[]; groups: readonly string[] }): CedarEntity {
   return {
     uid: { type: "Gatehouse::User", id: subject.userId },
     attrs: { email: subject.email },
-    parents: subject.roles.map((role) => ({ type: "Gatehouse::Role", id: role })),
+    parents: [...subject.roles.map((role) => ({ type: "Gatehouse::Role", id: role })), ...subject.groups.map((group) => ({ type: "Gatehouse::Group", id: group }))],
   };
 }
 
 /** The request context every Gatehouse action carries (see the schema's RequestContext). */
-export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles">, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
+export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles" | "groups">, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
   return {
     now: Math.floor(now.getTime() / 1000),
     hourUtc: now.getUTCHours(),

@@ -116,6 +116,16 @@ permit (
 );`,
   },
   {
+    id: "group",
+    label: "Group",
+    text: `@id("secops-handles-incidents")
+permit (
+  principal in Gatehouse::Group::"secops",
+  action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"],
+  resource == Gatehouse::Console::"incidents"
+);`,
+  },
+  {
     id: "time-window",
     label: "Time window",
     text: `@id("policy-edits-in-office-hours")

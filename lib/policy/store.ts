@@ -2,7 +2,7 @@ import "server-only";
 import { createTwoFilesPatch } from "diff";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
-import { formatPolicies, policyIds, validatePolicies, type CedarProblem } from "./cedar";
+import { entitiesNamed, formatPolicies, policyIds, validatePolicies, type CedarProblem } from "./cedar";
 import { findLockout, type Lockout, type PolicyPrincipal } from "./lockout-guard";
 import { policySetInForce, enforceVersion, versionText, type ConsoleSubject } from "./pdp";
 import { DEFAULT_POLICIES } from "./schema";
@@ -83,9 +83,9 @@ export async function publishPolicies(text: string, comment: string, publisher: 
   return { ok: true, version: row.version };
 }
 
-function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string | null): string {
+function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string | null, what = "these policies"): string {
   const when = yearsFromNow === 0 ? "in the coming week" : `in the week from ${weekFrom.toISOString().slice(0, 10)}`;
-  return `Refused: with these policies no admin could ${does} ${when}, so nobody could undo them. ` +
+  return `Refused: with ${what} no admin could ${does} ${when}, so nobody could undo it. ` +
     `Some admin, signed in with a second factor from ${from ?? "an unknown address"}, must be able to open the console, open the policies page and publish ` +
     "at some hour of every week tried: the coming one, and a year and ten years ahead and back.";
 }
@@ -139,3 +139,26 @@ export function listPolicyVersionAttribution(): Promise<{ version: number; autho
 }
 
 export { formatPolicies };
+
+let groupsNamed: { text: string; named: Map<string, string[]> } | null = null;
+
+/**
+ * The groups the policies in force name (Gatehouse::Group::"<id>"), each with the ids of the
+ * policies that name it: membership of these is power in Gatehouse, judged by lib/groups and
+ * lib/auth. Worked out once per set in force.
+ */
+export async function groupsNamedInForce(): Promise<ReadonlyMap<string, string[]>> {
+  const { text } = await policySetInForce();
+  if (groupsNamed?.text !== text) groupsNamed = { text, named: entitiesNamed(text, "Gatehouse::Group") };
+  return groupsNamed.named;
+}
+
+/**
+ * Would the policies in force shut every admin out of the policy editor if the admins were as
+ * `admins` say (after a group change, say)? The refusal to give, or null. `from`: the IP the change
+ * comes from, as for a publish.
+ */
+export async function lockoutInForce(admins: readonly PolicyPrincipal[], from: string | null): Promise<string | null> {
+  const lockout = findLockout((await policySetInForce()).text, from, admins);
+  return lockout && lockoutMessage(lockout, from, "this change");
+}

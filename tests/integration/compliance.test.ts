@@ -457,6 +457,9 @@ describe("the user access review", () => {
     await setDisabled(leaver.id, true, ctx);
     const suspect = await makeUser({ email: "suspect@example.test" });
     await requirePasswordReset(suspect.id, "INC-9", ctx);
+    // Groups can be power too (policies grant and deny by them): the reviewer sees each account's.
+    await db().group.createMany({ data: [{ id: "secops", name: "Security operations" }, { id: "contractors", name: "Contractors" }] });
+    await db().groupMember.createMany({ data: [{ groupId: "secops", userId: suspect.id }, { groupId: "contractors", userId: suspect.id }] });
     // A name typed to run in the reviewer's spreadsheet.
     const prankster = await makeUser({ email: "prank@example.test" });
     await db().user.update({ where: { id: prankster.id }, data: { name: "=HYPERLINK(\"http://evil.example\")" } });
@@ -468,7 +471,8 @@ describe("the user access review", () => {
     const row = (email: string) => rows.find((r) => r.email === email)!;
     expect(row(admin.email)).toMatchObject({ roles: "user admin", status: "active", second_factors: "Authenticator app", password_state: "set", last_sign_in_at: "" });
     expect(row("leaver@example.test").status).toMatch(/^disabled \d{4}-/);
-    expect(row("suspect@example.test")).toMatchObject({ second_factors: "none", password_state: "distrusted: new one required" });
+    expect(row(admin.email).groups).toBe("");
+    expect(row("suspect@example.test")).toMatchObject({ groups: "contractors secops", second_factors: "none", password_state: "distrusted: new one required" });
     expect(row("prank@example.test").name).toBe("'=HYPERLINK(\"http://evil.example\")");
 
     await auditAccessReviewDownload(review, ctx);

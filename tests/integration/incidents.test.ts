@@ -525,7 +525,7 @@ describe("analysts", () => {
   it("an analyst handles incidents but cannot edit policies, unless a policy allows it", async () => {
     const admin = await makeUser({ roles: ["admin"] });
     const analyst = await makeUser({ roles: ["analyst"] });
-    const subject: ConsoleSubject = { userId: analyst.id, email: analyst.email, roles: analyst.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa", mfaFresh: true, deviceTrusted: false };
+    const subject: ConsoleSubject = { userId: analyst.id, email: analyst.email, roles: analyst.roles, groups: [], ip: "198.51.100.1", risk: 0, authStrength: "mfa", mfaFresh: true, deviceTrusted: false };
     expect(await consoleAllows(subject, "incidents", "manage")).toBe(true);
     expect(await consoleAllows(subject, "policies", "manage")).toBe(false);
     const adminSubject = { ...subject, userId: admin.id, email: admin.email, roles: admin.roles };

@@ -102,6 +102,17 @@ describe("claims", () => {
     const { result } = await authorize(new Browser(provider.origin), other, { scope: "openid roles" });
     expect(landedAt(result).searchParams.get("error")).toBe("invalid_scope");
   });
+
+  it("the groups scope gives the app the ids of the user's groups, as they are when it asks", async () => {
+    const web = await webClient({ scopes: "openid groups offline_access" });
+    const { user, browser, verifier, code } = await signedInFlow(web, { params: { scope: "openid groups offline_access" } });
+    const tokens = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+    const groupsAtUserinfo = async () => ((await (await fetch(`${provider.origin}/oidc/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json()) as { groups?: string[] }).groups;
+    expect(await groupsAtUserinfo()).toEqual([]);
+    await db().group.createMany({ data: [{ id: "secops", name: "Security operations" }, { id: "eng", name: "Engineering" }, { id: "sales", name: "Sales" }] });
+    await db().groupMember.createMany({ data: [{ groupId: "secops", userId: user.id }, { groupId: "eng", userId: user.id }] });
+    expect(await groupsAtUserinfo()).toEqual(["eng", "secops"]);
+  });
 });
 
 describe("consent", () => {

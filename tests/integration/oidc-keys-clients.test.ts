@@ -268,6 +268,7 @@ describe("dynamic registration", () => {
     expect((await register({ ...machine, gatehouse_resources: ["https://api.example.test"], gatehouse_api_scopes: ["pdp"] })).body).toMatchObject({ error: "invalid_client_metadata" });
     // Nor the users' Gatehouse roles: an admin trusts an app with those on the console.
     expect((await register({ ...base, scope: "openid roles" })).body).toMatchObject({ error: "invalid_client_metadata" });
+    expect((await register({ ...base, scope: "openid groups" })).body).toMatchObject({ error: "invalid_client_metadata", error_description: expect.stringMatching(/groups scope is granted by an admin/) });
     expect((await register({ ...base, post_logout_redirect_uris: ["http://rp.example.test/bye"] })).body).toMatchObject({ error: "invalid_client_metadata" });
     expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(0);
 

@@ -58,7 +58,7 @@ async function signedInUserId(sessionId: string): Promise<string | null> {
 }
 
 const asUser = (user: TestUser, sessionId: string): CurrentUser => ({
-  sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
+  sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
 });
 
 describe("signing in while a new password is required", () => {
@@ -260,7 +260,7 @@ describe("the new-password form", () => {
   const pendingFrom = async (sessionId: string): Promise<PendingSignIn> => {
     const row = (await findActiveSession(sessionId))!;
     if (row.stage === "active") throw new Error("not pending");
-    return { ...asUser(row.user, sessionId), stage: row.stage, requiredFactor: "any" };
+    return { ...asUser({ ...row.user, groups: [] }, sessionId), stage: row.stage, requiredFactor: "any" };
   };
 
   it("shows field errors for bad input, never throws, and then lets the user in", async () => {

@@ -21,7 +21,7 @@ const OFFICE = "198.51.100.1";
 /** An admin as the console sees one: signed in with an authenticator app, MFA no longer fresh. */
 async function signedInAdmin(ip: string | null = OFFICE) {
   const admin = await makeUser({ roles: ["admin"] });
-  const subject: ConsoleSubject = { userId: admin.id, email: admin.email, roles: admin.roles, ip, risk: 0, authStrength: "mfa", mfaFresh: false, deviceTrusted: false };
+  const subject: ConsoleSubject = { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip, risk: 0, authStrength: "mfa", mfaFresh: false, deviceTrusted: false };
   return { admin, subject, ctx: userContext(admin, null) };
 }
 
@@ -48,7 +48,7 @@ describe("the lockout guard", () => {
   it("refuses a forbid on view: admins would keep manage but lose the console and the policies page", async () => {
     const { subject, ctx } = await signedInAdmin();
     const result = await publishPolicies(NO_VIEWS, "read-only week", subject, await listActiveAdmins(), ctx);
-    expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/^Refused: with these policies no admin could open the policies page in the coming week, so nobody could undo them\./) });
+    expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/^Refused: with these policies no admin could open the policies page in the coming week, so nobody could undo it\./) });
     expect((await policySetInForce()).version).toBe(0);
     const blocked = await db().auditEvent.findFirstOrThrow({ where: { action: "policy.publish", outcome: "blocked" } });
     expect(blocked.metadata).toMatchObject({ reason: "lockout_guard", nobodyCould: "open the policies page" });

@@ -14,7 +14,7 @@ beforeEach(resetDatabase);
 async function adminSubject(): Promise<{ subject: ConsoleSubject; ctx: ReturnType<typeof userContext> }> {
   const admin = await makeUser({ roles: ["admin"] });
   return {
-    subject: { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa", mfaFresh: true, deviceTrusted: false },
+    subject: { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip: "198.51.100.1", risk: 0, authStrength: "mfa", mfaFresh: true, deviceTrusted: false },
     ctx: userContext(admin, null),
   };
 }

@@ -238,7 +238,7 @@ describe("user administration", () => {
 });
 
 describe("the user list's filters", () => {
-  it("finds accounts by role, status and second factor, together with the search, and says which factors each has", async () => {
+  it("finds accounts by role, status, second factor and group, together with the search, and says which factors each has", async () => {
     const adminWithTotp = await makeUser({ email: "admin-totp@example.test", roles: ["admin"] });
     await enrollTotp(adminWithTotp);
     await makeUser({ email: "admin-bare@example.test", roles: ["admin"] });
@@ -253,8 +253,13 @@ describe("the user list's filters", () => {
     expect(await emails({ status: "disabled" })).toEqual(["leaver-bare@example.test"]);
     expect(await emails({ status: "active", q: "BARE" })).toEqual(["admin-bare@example.test"]);
     expect((await listUsers({ role: "analyst" })).users[0]?.secondFactors).toEqual({ totp: false, passkeys: 1 });
+    await db().group.create({ data: { id: "secops", name: "Security operations" } });
+    await db().groupMember.createMany({ data: [{ groupId: "secops", userId: analyst.id }, { groupId: "secops", userId: adminWithTotp.id }] });
+    expect(await emails({ group: "secops" })).toEqual(["admin-totp@example.test", "analyst-key@example.test"]);
+    expect(await emails({ group: "secops", role: "analyst" })).toEqual(["analyst-key@example.test"]);
+    expect(await emails({ group: "nobody-here" })).toEqual([]);
     // What the query string brings is checked: nonsense is ignored, not an error.
-    expect(userListFiltersSchema.parse({ role: "root", status: ["active", "disabled"], secondFactor: "maybe", page: "-1" })).toEqual({});
+    expect(userListFiltersSchema.parse({ role: "root", status: ["active", "disabled"], secondFactor: "maybe", group: ["a", "b"], page: "-1" })).toEqual({});
   });
 });
 

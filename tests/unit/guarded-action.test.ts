@@ -13,7 +13,7 @@ vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => clien
 const { guardedAction, manyValues } = await import("@/lib/auth/action");
 
 const asUser = (roles: CurrentUser["roles"]): CurrentUser => ({
-  sessionId: "s", id: "u", email: "u@example.test", name: "U", roles, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
+  sessionId: "s", id: "u", email: "u@example.test", name: "U", roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
 });
 const form = (entries: [string, string][]) => {
   const data = new FormData();

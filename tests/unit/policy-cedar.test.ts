@@ -5,7 +5,7 @@ import { DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
 import { checkPolicies } from "@/lib/policy/store";
 
 const subject = (roles: string[], extra: Partial<ConsoleSubject> = {}): ConsoleSubject => ({
-  userId: "u1", email: "a@example.test", roles, ip: "198.51.100.4", risk: 0.1, authStrength: "mfa", mfaFresh: false, deviceTrusted: false, ...extra,
+  userId: "u1", email: "a@example.test", roles, groups: [], ip: "198.51.100.4", risk: 0.1, authStrength: "mfa", mfaFresh: false, deviceTrusted: false, ...extra,
 });
 const NOON = new Date("2026-11-16T12:00:00Z");
 const NIGHT = new Date("2026-11-16T22:00:00Z");

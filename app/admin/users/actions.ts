@@ -5,7 +5,7 @@ import type { AuditContext } from "@/lib/audit";
 import { redirect } from "next/navigation";
 import {
   actingOnRefusal, changeEmail, createUser, deleteUser, emailSchema, EmailTakenError, findUser, endAllSessions, endSession, guardedAction, LastAdminError, manyValues, newPasswordSchema, NoSuchUserError,
-  newUserSchema, PasswordRefusedError, resetUserMfa, RoleGrantError, ROLES, rolesSchema, type RoleName, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
+  newUserSchema, PasswordRefusedError, resetUserMfa, RoleGrantError, ROLES, rolesSchema, type Granter, setDisabled, setRoles, setTemporaryPassword, unlockSignIn,
 } from "@/lib/auth";
 
 const MANAGE = { section: "users", action: "manage" } as const;
@@ -18,7 +18,7 @@ const GIVES_ACCESS = { stepUp: true } as const;
 const WITH_REASON = { askReason: true } as const;
 
 /** The answer when the caller may not act on this account (see actingOnRefusal), else null. */
-async function refusedOn(actor: { id: string; roles: readonly RoleName[] }, userId: string, action: string, ctx: AuditContext) {
+async function refusedOn(actor: Granter, userId: string, action: string, ctx: AuditContext) {
   const message = await actingOnRefusal(actor, userId, action, ctx);
   return message ? { ok: false, message } : null;
 }

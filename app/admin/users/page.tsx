@@ -7,7 +7,9 @@ import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { listUsers, requireAccess, ROLES, userListFiltersSchema } from "@/lib/auth";
 import { factorNames } from "@/lib/mfa";
+import { listGroups } from "@/lib/groups";
 import { CreateUserForm } from "./create-user-form";
+import { UsersNav } from "./users-nav";
 
 export const metadata: Metadata = { title: "Users" };
 
@@ -16,7 +18,7 @@ const select = "rounded-md border border-slate-300 bg-white px-2 py-2 text-sm";
 export default async function UsersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await requireAccess("users");
   const filters = userListFiltersSchema.parse(await searchParams);
-  const result = await listUsers(filters);
+  const [result, groups] = await Promise.all([listUsers(filters), listGroups()]);
   const { page: _page, ...kept } = filters;
   const filtered = Object.values(kept).some(Boolean);
   const pageHref = (p: number) => `/admin/users?${new URLSearchParams(Object.entries({ ...kept, page: p }).flatMap(([key, value]) => (value ? [[key, String(value)]] : [])))}`;
@@ -24,6 +26,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
   return (
     <>
       <PageHeader title="Users" description={`${result.total} account${result.total === 1 ? "" : "s"}${filtered ? " match" : ""}.`} />
+      <UsersNav current="/admin/users" />
       <div className="space-y-6">
         <Card>
           <form role="search" className="mb-4 flex flex-wrap gap-2" action="/admin/users">
@@ -51,6 +54,12 @@ export default async function UsersPage({ searchParams }: { searchParams: Promis
               <option value="with">With a second factor</option>
               <option value="without">Without a second factor</option>
             </select>
+            {groups.length > 0 && (
+              <select name="group" aria-label="Group" defaultValue={filters.group ?? ""} className={select}>
+                <option value="">In any group or none</option>
+                {groups.map((g) => <option key={g.id} value={g.id}>{g.name}</option>)}
+              </select>
+            )}
             <button className="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm hover:bg-slate-50">Search</button>
           </form>
           {result.users.length === 0 ? (

@@ -11,6 +11,7 @@ import { findUser, listActiveSessions, MIN_PASSWORD_LENGTH, requireAccess, signI
 import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction, unlockSignInAction } from "../actions";
 import { ChangeEmailForm, DeleteAccountForm, ResetMfaForm, RolesForm, TemporaryPasswordForm } from "./user-forms";
 import { listDevices } from "@/lib/devices";
+import { groupsOfUser } from "@/lib/groups";
 import { factorSummary } from "@/lib/mfa";
 import { recentSignIns } from "@/lib/risk";
 import { SignInActivityTable } from "@/components/risk/sign-in-activity";
@@ -27,8 +28,8 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
   const id = z.uuid().safeParse(userId);
   const user = id.success ? await findUser(id.data) : null;
   if (!user) notFound();
-  const [sessions, factors, devices, activity, lockedUntil] = await Promise.all([
-    listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id), signInLockedUntil(user.email),
+  const [sessions, factors, devices, activity, lockedUntil, groups] = await Promise.all([
+    listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id), signInLockedUntil(user.email), groupsOfUser(user.id),
   ]);
 
   return (
@@ -66,6 +67,21 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
         </Card>
         <Card title="Roles">
           <RolesForm userId={user.id} roles={user.roles} />
+        </Card>
+        <Card title="Groups" description="Added and removed on each group's page.">
+          {groups.length === 0 ? (
+            <p className="text-sm text-slate-500">
+              In no group. <Link href="/admin/groups" className="text-brand-700 hover:underline">Groups</Link>
+            </p>
+          ) : (
+            <ul className="flex flex-wrap gap-2 text-sm" data-testid="user-groups">
+              {groups.map((g) => (
+                <li key={g.id}>
+                  <Link href={`/admin/groups/${g.id}`} className="text-brand-700 hover:underline">{g.name}</Link> <span className="font-mono text-xs text-slate-500">{g.id}</span>
+                </li>
+              ))}
+            </ul>
+          )}
         </Card>
         <Card
           title="Active sessions"

@@ -1,38 +1,13 @@
 "use client";
-import { useActionState, type ReactNode } from "react";
-import type { ActionState } from "@/lib/auth/action";
-import { Button, type ButtonProps } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
-import { FormMessage } from "@/components/ui/form-message";
+import { RecordForm } from "@/components/ui/record-form";
 import { RoleCheckboxes } from "@/components/role-checkboxes";
 import { changeEmailAction, deleteUserAction, resetMfaAction, setRolesAction, setTemporaryPasswordAction } from "../actions";
 
-type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
-
-/** One form on a user's page: the action's outcome, the user's id, its fields and the button; `confirm` asks first. */
-function UserForm({ action, userId, submit, pending: pendingLabel, variant, confirm, children }: {
-  action: Action; userId: string; submit: string; pending: string; variant?: ButtonProps["variant"]; confirm?: string;
-  children: (state: ActionState) => ReactNode;
-}) {
-  const [state, formAction, pending] = useActionState(action, {});
-  return (
-    <form
-      action={formAction}
-      onSubmit={(event) => {
-        if (confirm && !window.confirm(confirm)) event.preventDefault();
-      }}
-      className="space-y-3"
-      noValidate
-    >
-      <FormMessage state={state} />
-      <input type="hidden" name="userId" value={userId} />
-      {children(state)}
-      <Button type="submit" variant={variant} disabled={pending}>
-        {pending ? pendingLabel : submit}
-      </Button>
-    </form>
-  );
+/** One form on a user's page (RecordForm with the user's id). */
+function UserForm({ userId, ...props }: Omit<Parameters<typeof RecordForm>[0], "fields"> & { userId: string }) {
+  return <RecordForm fields={{ userId }} {...props} />;
 }
 
 export function RolesForm({ userId, roles }: { userId: string; roles: string[] }) {
