@@ -18,7 +18,7 @@ const PASSWORD = "hostile input passphrase";
 const STATE_TABLES = [
   "users", "password_credentials", "totp_factors", "passkeys", "backup_codes", "risk_settings_versions", "ip_rules", "setup_tokens",
   "oauth_clients", "oidc_signing_keys", "oauth_consents", "policy_versions", "policy_drafts", "detection_rule_settings", "playbooks",
-  "playbook_versions", "notification_channels", "compliance_exceptions",
+  "playbook_versions", "notification_channels", "compliance_exceptions", "groups", "group_members",
 ];
 /** Each state table's row count and content hash (sessions: only whether and how they ended). */
 function stateDigest(): Record<string, string> {
@@ -79,7 +79,8 @@ async function cookieFor(browser: Browser, roles: string[] | null): Promise<stri
 const SECTION_OF = (file: string) => /^app\/admin\/([^/]+)\//.exec(file)?.[1] ?? null;
 // Who may view each console section by the built-in policies (lib/policy/schema.ts).
 const VIEWERS: Record<string, string[]> = {
-  users: ["admin"], clients: ["admin"], keys: ["admin"], policies: ["admin"],
+  // Groups are part of the users section.
+  users: ["admin"], groups: ["admin"], clients: ["admin"], keys: ["admin"], policies: ["admin"],
   risk: ["admin", "analyst"], incidents: ["admin", "analyst"], audit: ["admin", "auditor"], compliance: ["admin", "auditor"],
 };
 const PUBLIC_FILES = ["app/(auth)/", "components/shell/actions.ts"];
@@ -155,7 +156,14 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
   const big = "x".repeat(2 * 1024 * 1024);
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
   const FORM = "application/x-www-form-urlencoded";
-  const cases: { method: string; path: string; body?: string; type?: string; auth?: string; signedIn?: boolean }[] = [
+  // A form posted before the page's script ran, with the action fields React writes into it made badly.
+  const formPost = (fields: Record<string, string>) => ({
+    body: Object.entries({ "$ACTION_REF_1": "", email: "a@example.test", ...fields }).map(([name, value]) => `--X\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join("") + "--X--\r\n",
+    type: "multipart/form-data; boundary=X",
+    sameOrigin: true,
+  });
+  const signInAction = JSON.stringify({ id: serverActions().find((a) => a.page === "/sign-in")!.id, bound: "$@1" });
+  const cases: { method: string; path: string; body?: string; type?: string; auth?: string; signedIn?: boolean; sameOrigin?: boolean }[] = [
     // Console APIs.
     { method: "GET", path: "/api/v1/audit/export?format=csv&from=%00&q=" + "%FF".repeat(50), signedIn: true },
     { method: "GET", path: "/api/v1/audit/exports/..%2F..%2Fetc%2Fpasswd/manifest", signedIn: true },
@@ -207,6 +215,17 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
     { method: "GET", path: "/interaction/forged-uid" },
     { method: "GET", path: "/setup?token=" + "A".repeat(5_000) },
     { method: "GET", path: "/sign-in?callbackUrl=https://evil.example/" },
+    { method: "GET", path: "/admin/groups/%00", signedIn: true },
+    { method: "GET", path: "/admin/groups/%E0%A4%A", signedIn: true },
+    { method: "GET", path: `/admin/groups/${"A".repeat(300)}`, signedIn: true },
+    { method: "GET", path: "/admin/users?group[]=a&group=%00", signedIn: true },
+    { method: "GET", path: "/admin/users?q=%00&role=%00&status=%00", signedIn: true },
+    { method: "GET", path: "/admin/incidents?q=a%00b&status=%00", signedIn: true },
+    // Forms posted without the script, with their action's fields made badly.
+    { method: "POST", path: "/sign-in", ...formPost({ "$ACTION_1:0": "{bad json" }) },
+    { method: "POST", path: "/sign-in", ...formPost({ "$ACTION_1:0": signInAction }) },
+    { method: "POST", path: "/sign-in", ...formPost({ "$ACTION_1:0": signInAction, "$ACTION_1:1": "[{" }) },
+    { method: "POST", path: "/sign-in", ...formPost({ "$ACTION_1:0": signInAction, "$ACTION_1:1": JSON.stringify(Array(2000).fill(1)) }) },
   ];
   const before = stateDigest();
   const answers: string[] = [];
@@ -217,6 +236,7 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
         ...(c.type && { "Content-Type": c.type }),
         ...(c.auth && { Authorization: c.auth }),
         ...(c.signedIn && { Cookie: admin }),
+        ...(c.sameOrigin && { Origin: baseURL }),
         "X-Forwarded-For": nextIp(),
       },
       body: c.body,

@@ -12,7 +12,8 @@ import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
 import { liveSessionWhere } from "./live-session";
 import type { CurrentUser } from "./session-user";
-import { GROUP_IDS, groupIds } from "../groups/membership";
+import { GROUP_ID_PATTERN, GROUP_IDS, groupIds } from "../groups/membership";
+import { searchTextParam } from "../util/query-string";
 import type { PolicyPrincipal } from "../policy";
 import { groupsNamedInForce } from "../policy/store";
 
@@ -117,11 +118,11 @@ export const USERS_PAGE_SIZE = 25;
 
 /** The user list's filters, as the console's query string carries them (each optional). */
 export const userListFiltersSchema = z.object({
-  q: z.string().trim().max(100).optional().catch(undefined),
+  q: searchTextParam,
   role: z.enum(ROLES).optional().catch(undefined),
   status: z.enum(["active", "disabled"]).optional().catch(undefined),
   secondFactor: z.enum(["with", "without"]).optional().catch(undefined),
-  group: z.string().trim().max(63).optional().catch(undefined),
+  group: z.string().regex(GROUP_ID_PATTERN).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(100_000).optional().catch(undefined),
 });
 export type UserListQuery = z.infer<typeof userListFiltersSchema>;

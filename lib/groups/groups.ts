@@ -4,6 +4,7 @@ import { db, isUniqueViolation, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { actingOnRefusal, listActiveAdmins, type Granter } from "../auth/users";
 import { groupsNamedInForce, lockoutInForce } from "../policy/store";
+import { GROUP_ID_PATTERN } from "./membership";
 
 // Groups of users (teams, departments, contractors). A group is the Cedar entity
 // Gatehouse::Group::"<id>", a parent of each member: policies grant or deny by it, and apps read
@@ -18,7 +19,7 @@ export const groupIdSchema = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "Use 1 to 63 lowercase letters, digits, - or _, starting with a letter or digit.");
+  .regex(GROUP_ID_PATTERN, "Use 1 to 63 lowercase letters, digits, - or _, starting with a letter or digit.");
 const groupNameSchema = z.string().trim().min(1, "Give the group a name.").max(100, "Use at most 100 characters.");
 const groupDescriptionSchema = z.string().trim().max(500, "Use at most 500 characters.");
 

@@ -12,14 +12,36 @@ const refuse = (status: 400 | 413, description: string) => problem(status, statu
 /** Next.js refuses longer argument lists with a 500 (SERVER_ACTION_ARGS_LIMIT in its action handler). */
 const MAX_ARGUMENTS = 1000;
 
-const isArgumentList = (text: string) => {
+const parsed = (text: unknown): unknown => {
+  if (typeof text !== "string") return undefined;
   try {
-    const args: unknown = JSON.parse(text);
-    return Array.isArray(args) && args.length <= MAX_ARGUMENTS;
+    return JSON.parse(text);
   } catch {
-    return false;
+    return undefined;
   }
 };
+
+const isArgumentList = (value: unknown) => Array.isArray(value) && value.length <= MAX_ARGUMENTS;
+
+/**
+ * A form posted before the page's script ran names its action in fields React wrote into the page:
+ * `$ACTION_REF_<n>`, then `$ACTION_<n>:0` = {"id": …, "bound": "$@<k>" or null}, and the bound
+ * arguments in `$ACTION_<n>:<k>`. Next.js answers 500 when these are not so (bad JSON, a missing
+ * part, too many arguments); true when every reference in the form is well made.
+ */
+function formActionReferencesAreSound(form: FormData): boolean {
+  for (const key of form.keys()) {
+    if (!key.startsWith("$ACTION_REF_")) continue;
+    const prefix = `$ACTION_${key.slice("$ACTION_REF_".length)}:`;
+    const root = parsed(form.get(`${prefix}0`));
+    if (typeof root !== "object" || root === null || typeof (root as { id?: unknown }).id !== "string") return false;
+    const bound = (root as { bound?: unknown }).bound ?? null;
+    if (bound === null) continue;
+    const part = typeof bound === "string" ? /^\$@(\d+)$/.exec(bound)?.[1] : undefined;
+    if (part === undefined || !isArgumentList(parsed(form.get(`${prefix}${part}`)))) return false;
+  }
+  return true;
+}
 
 /** The refusal for a malformed server action call, or null when it may go on to Next.js. */
 export async function actionEnvelopeProblem(request: Request): Promise<Response | null> {
@@ -39,7 +61,7 @@ export async function actionEnvelopeProblem(request: Request): Promise<Response 
   if (type.startsWith("multipart/form-data")) {
     try {
       const form = await new Response(body, { headers: { "content-type": type } }).formData();
-      if (formPost) return null;
+      if (formPost) return formActionReferencesAreSound(form) ? null : refuse(400, "This form's action could not be read. Reload the page and try again.");
       args = form.get("0");
     } catch {
       return refuse(400, "The form data could not be read.");
@@ -47,5 +69,5 @@ export async function actionEnvelopeProblem(request: Request): Promise<Response 
   } else {
     args = new TextDecoder().decode(body);
   }
-  return typeof args === "string" && isArgumentList(args) ? null : refuse(400, "This is not a server action call this site understands.");
+  return isArgumentList(parsed(args)) ? null : refuse(400, "This is not a server action call this site understands.");
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { db, Prisma } from "../db/client";
 import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { everyPeriod } from "../util/periods";
+import { searchTextParam } from "../util/query-string";
 import { userEmails, type Granter } from "../auth/users";
 import { ACCOUNT_STEPS, incidentTargets, performAction, usersActedOn, type ActionResult } from "./actions";
 import { captureSnapshot } from "./forensics";
@@ -16,7 +17,7 @@ import { stepSchema } from "./playbooks";
 export const incidentFiltersSchema = z.object({
   status: z.enum([...STATUSES, "active"]).optional().catch(undefined),
   severity: z.enum(SEVERITIES).optional().catch(undefined),
-  q: z.string().trim().max(100).optional().catch(undefined),
+  q: searchTextParam,
 });
 export type IncidentFilters = z.infer<typeof incidentFiltersSchema>;
 

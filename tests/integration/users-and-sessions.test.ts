@@ -260,6 +260,7 @@ describe("the user list's filters", () => {
     expect(await emails({ group: "nobody-here" })).toEqual([]);
     // What the query string brings is checked: nonsense is ignored, not an error.
     expect(userListFiltersSchema.parse({ role: "root", status: ["active", "disabled"], secondFactor: "maybe", group: ["a", "b"], page: "-1" })).toEqual({});
+    expect(userListFiltersSchema.parse({ group: "a\u0000", q: "a\u0000" })).toEqual({});
   });
 });
 

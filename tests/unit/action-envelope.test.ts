@@ -28,6 +28,24 @@ describe("server action envelopes", () => {
     expect(await actionEnvelopeProblem(post(multipart({ email: "a@example.test" })))).toBeNull();
     expect((await actionEnvelopeProblem(post(multipart({ filler: "A".repeat(ACTION_BODY_LIMIT_BYTES) }))))?.status).toBe(413);
     expect((await actionEnvelopeProblem(post("--x\r\nbroken", "/sign-in", { "Content-Type": "multipart/form-data; boundary=x" })))?.status).toBe(400);
+    // The fields React writes into a form for its action, as a browser posts them, go through; made
+    // badly (Next.js answers those with a 500), they are refused.
+    const root = (bound: string | null) => JSON.stringify({ id: "7fd32ac1c37bc10776463b03a333314c32631e4595", bound });
+    const form = (fields: Record<string, string>) => post(multipart({ "$ACTION_REF_1": "", email: "a@example.test", ...fields }));
+    expect(await actionEnvelopeProblem(form({ "$ACTION_1:0": root("$@1"), "$ACTION_1:1": "[{}]", "$ACTION_KEY": "k1" }))).toBeNull();
+    expect(await actionEnvelopeProblem(form({ "$ACTION_1:0": root(null) }))).toBeNull();
+    for (const fields of [
+      { "$ACTION_1:0": "{bad json" },
+      { "$ACTION_1:0": "[1,2]" },
+      { "$ACTION_1:0": root("$@1"), "$ACTION_1:1": "[{" },
+      { "$ACTION_1:0": root("$@1") },
+      { "$ACTION_1:0": root("$@2"), "$ACTION_1:1": "[{}]" },
+      { "$ACTION_1:0": root("$@1"), "$ACTION_1:1": JSON.stringify(Array(1001).fill(1)) },
+    ] as Record<string, string>[]) {
+      const refused = await actionEnvelopeProblem(form(fields));
+      expect(refused?.status, JSON.stringify(fields)).toBe(400);
+      expect(await refused?.json()).toEqual({ error: "invalid_request", error_description: "This form's action could not be read. Reload the page and try again." });
+    }
     // Route handlers read their own bodies, with their own limits.
     expect(await actionEnvelopeProblem(post(multipart({ filler: "A".repeat(ACTION_BODY_LIMIT_BYTES) }), "/api/v1/anything"))).toBeNull();
   });
