@@ -117,7 +117,7 @@ export async function abandonRun(runId: string, error: string): Promise<void> {
  */
 export async function requeueStalledRuns(): Promise<number> {
   const stalled = await db().playbookRun.findMany({
-    where: { status: { in: ["queued", "running"] }, createdAt: { lt: new Date(Date.now() - 60_000) }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: new Date() } }] },
+    where: { status: { in: ["queued", "running"] }, queuedAt: { lt: new Date(Date.now() - 60_000) }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: new Date() } }] },
     select: { id: true },
     take: 100,
   });
@@ -177,7 +177,7 @@ export async function retryRun(runId: string, incidentId: string, responder: Gra
     if (refused.length) return { ok: false, refusal: "acts_on_accounts_you_cannot" };
   }
   const requeued = await db().$transaction(async (tx) => {
-    const { count } = await tx.playbookRun.updateMany({ where: { id: runId, status: { in: ["failed", "cancelled"] } }, data: { status: "queued", attempts: 0, finishedAt: null, leaseUntil: null, leaseOwner: null } });
+    const { count } = await tx.playbookRun.updateMany({ where: { id: runId, status: { in: ["failed", "cancelled"] } }, data: { status: "queued", queuedAt: new Date(), attempts: 0, finishedAt: null, leaseUntil: null, leaseOwner: null } });
     if (count) await tx.playbookStepResult.deleteMany({ where: { runId, status: "failed" } });
     return count > 0;
   });
@@ -202,9 +202,9 @@ export async function dryRunPlaybook(playbookId: string, incidentId: string, ctx
   return { playbook: playbook.current, incident: targets.incident, steps };
 }
 
-/** Runs still queued or running that were created before `cutoff`: stuck ones (SOC 2 CC7.4). */
+/** Runs still queued or running that were queued before `cutoff` (made, or run again): stuck ones (SOC 2 CC7.4). */
 export function countUnfinishedRuns(cutoff: Date): Promise<number> {
-  return db().playbookRun.count({ where: { status: { in: ["queued", "running"] }, createdAt: { lt: cutoff } } });
+  return db().playbookRun.count({ where: { status: { in: ["queued", "running"] }, queuedAt: { lt: cutoff } } });
 }
 
 /** Runs that ended failed since `since`: an automated response that did not happen (SOC 2 CC7.4). */

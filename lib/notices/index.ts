@@ -7,7 +7,7 @@ import { audit, SYSTEM_CONTEXT } from "../audit/context";
 import { publicUrl } from "../config";
 import { mailConfigured, sendMail } from "../mail";
 import { declareQueue, jobQueue } from "../incidents/queue";
-import { NOTICE_KINDS, noticeMail, userNoticeFor, type NoticeEvent, type UserNotice } from "./notices";
+import { NOTICE_KINDS, noticeMail, noticeSeries, userNoticeFor, type NoticeEvent, type UserNotice } from "./notices";
 
 // Security notices by mail: the incident engine's detection pass, which reads every audit event
 // once and in order whichever instance wrote it, queues a notice for the events people should hear
@@ -38,7 +38,7 @@ export async function queueUserNotice(event: NoticeEvent, now = Date.now()): Pro
   try {
     // The job's id is the audit event's: an event read again after a crash queues nothing twice.
     const jobId = await (await jobQueue()).send(NOTICE_QUEUE.name, notice, {
-      id: event.id, singletonKey: `${notice.userId}:${notice.kind}`, singletonSeconds: ONE_OF_A_KIND_SECONDS,
+      id: event.id, singletonKey: noticeSeries(notice), singletonSeconds: ONE_OF_A_KIND_SECONDS,
     });
     return jobId !== null;
   } catch (error) {
@@ -51,7 +51,7 @@ export async function queueUserNotice(event: NoticeEvent, now = Date.now()): Pro
 // A job's data is read back from the database: checked before use.
 const userNoticeSchema = z.object({
   auditSeq: z.string().regex(/^\d+$/), userId: z.uuid(), kind: z.enum(NOTICE_KINDS), at: z.iso.datetime(),
-  detail: z.string().max(300).nullable(), device: z.string().max(200).nullable(), place: z.string().max(200).nullable(), ip: z.string().max(100).nullable(),
+  detail: z.string().max(300).nullable(), newEmail: z.string().max(300).nullable().default(null), device: z.string().max(200).nullable(), place: z.string().max(200).nullable(), ip: z.string().max(100).nullable(),
 });
 
 /** The audit event of a notice's delivery; `notice` is null for a job that was not one. */

@@ -22,6 +22,8 @@ export type UserNotice = {
   at: string;
   /** What was added or removed, how the sign-in went on ("a passkey", "still needs the second factor"), or the address an email change left. */
   detail: string | null;
+  /** The address an email change went to (a later change may have moved the account on again by delivery). */
+  newEmail: string | null;
   device: string | null;
   place: string | null;
   ip: string | null;
@@ -29,7 +31,7 @@ export type UserNotice = {
 
 const FACTOR_NAMES: Record<string, string> = { totp: "an authenticator app", passkey: "a passkey" };
 
-function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null } | null {
+function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null; newEmail?: string } | null {
   if (event.outcome !== "success") return null;
   const metadata = event.metadata as Record<string, unknown>;
   switch (event.action) {
@@ -55,7 +57,7 @@ function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null }
     case "password.temporary_set":
       return { kind: "password_reset_by_admin", detail: null };
     case "user.email.change":
-      return typeof metadata.before === "string" ? { kind: "email_changed_by_admin", detail: metadata.before } : null;
+      return typeof metadata.before === "string" ? { kind: "email_changed_by_admin", detail: metadata.before, ...(typeof metadata.after === "string" && { newEmail: metadata.after }) } : null;
     // password.recovery.complete: lib/auth/recovery.ts mails its own notice, to the person who is
     // there at that moment.
     default:
@@ -77,7 +79,7 @@ export function userNoticeFor(event: NoticeEvent): UserNotice | null {
   // admin's browser and address, which are not the user's to know.
   const ownDoing = event.actorType === "user" && event.actorId === userId;
   return {
-    auditSeq: event.seq, userId, ...found, at: new Date(event.at).toISOString(),
+    auditSeq: event.seq, userId, kind: found.kind, detail: found.detail, newEmail: found.newEmail ?? null, at: new Date(event.at).toISOString(),
     device: ownDoing && event.userAgent ? describeDevice(event.userAgent).label : null,
     place: ownDoing ? event.location : null,
     ip: ownDoing ? event.ip : null,
@@ -115,9 +117,15 @@ function whatHappened(notice: UserNotice, email: string): string {
     case "password_reset_by_admin":
       return "An administrator reset your password: you will choose a new one at your next sign-in.";
     case "email_changed_by_admin":
-      return `An administrator changed the sign-in email of your account from ${notice.detail ?? "this address"} to ${email}. Security notices and password recovery links go to the new address from now on.`;
+      return `An administrator changed the sign-in email of your account from ${notice.detail ?? "this address"} to ${notice.newEmail ?? email}. Security notices and password recovery links go to the new address from now on.`;
   }
 }
+
+/**
+ * Notices of one kind for one address are sent once per quarter hour (lib/notices/index.ts); an
+ * email change is told to the address it left, so two changes in a row tell two addresses.
+ */
+export const noticeSeries = (notice: UserNotice) => `${notice.userId}:${notice.kind}${notice.kind === "email_changed_by_admin" ? `:${notice.detail}` : ""}`;
 
 /** The mail for a notice, in plain text. `accountUrl` is where the user reviews their security. */
 export function noticeMail(notice: UserNotice, user: { name: string; email: string }, accountUrl: string): { to: string; subject: string; text: string } {

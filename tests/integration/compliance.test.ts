@@ -152,7 +152,7 @@ describe("control tests flip with the system's state", () => {
     expect((await resultOf("incident_response_runs")).status).toBe("pass");
     const incident = await db().incident.create({ data: { type: "token_theft", title: "Refresh token reuse", severity: "high", lastAlertAt: new Date() } });
     const playbook = await db().playbook.findFirstOrThrow();
-    await db().playbookRun.create({ data: { incidentId: incident.id, playbookId: playbook.id, version: 1, status: "running", createdAt: new Date(Date.now() - 2 * HOUR) } });
+    await db().playbookRun.create({ data: { incidentId: incident.id, playbookId: playbook.id, version: 1, status: "running", createdAt: new Date(Date.now() - 2 * HOUR), queuedAt: new Date(Date.now() - 2 * HOUR) } });
     expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run unfinished after an hour." });
     // A run that ended failed is an automated response that did not happen.
     await db().playbookRun.updateMany({ data: { status: "failed", finishedAt: new Date() } });

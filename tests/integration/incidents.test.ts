@@ -13,7 +13,7 @@ import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
-import { abandonRun, executeRun, retryRun } from "@/lib/incidents/runner";
+import { abandonRun, countUnfinishedRuns, executeRun, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
 import { startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
@@ -293,7 +293,11 @@ describe("playbooks", () => {
       await createChannel({ kind: "webhook", name: "missing-channel", target: receiver.url }, ctx);
       const analyst = await makeUser({ roles: ["analyst"] });
       expect(await retryRun(run.id, crypto.randomUUID(), analyst, ctx)).toEqual({ ok: false, refusal: "not_retryable" });
+      // Made two hours ago: run again now, it is not a stuck run (SOC 2 CC7.4), nor one to sweep up.
+      await db().playbookRun.update({ where: { id: run.id }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000), queuedAt: new Date(Date.now() - 2 * 3_600_000) } });
       expect(await retryRun(run.id, incident.id, analyst, ctx)).toEqual({ ok: true });
+      expect((await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).queuedAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+      expect(await countUnfinishedRuns(new Date(Date.now() - 3_600_000))).toBe(0);
       expect(await retryRun(run.id, incident.id, analyst, ctx)).toEqual({ ok: false, refusal: "not_retryable" });
       await expect.poll(async () => (await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).status, { timeout: 20_000, interval: 200 }).toBe("succeeded");
       expect(receiver.deliveries).toHaveLength(1);
