@@ -14,7 +14,7 @@ import { handlerFor, publishedHandler } from "./lib/http/node-handlers";
 import { isOidcPath } from "./lib/oidc/mount";
 import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
 import { PROVIDER_CSP, SECURITY_HEADERS } from "./lib/http/security-headers";
-import { maxBodyBytes, refuseOversizedBody } from "./lib/http/body";
+import { maxBodyBytes, refusedUndeclaredLength, refuseOversizedBody } from "./lib/http/body";
 import { sendJson } from "./lib/http/problem";
 import { PDP_PATH } from "./lib/policy/paths";
 import { avoidWasmDeoptCrash } from "./lib/util/v8-workaround";
@@ -71,8 +71,9 @@ async function main() {
     const location = locationHeader && isTrustedPeer(req.socket.remoteAddress, proxies) ? req.headers[locationHeader] : undefined;
     if (typeof location === "string" && location) req.headers[CLIENT_LOCATION_HEADER] = location.slice(0, 100);
     else delete req.headers[CLIENT_LOCATION_HEADER];
-    // A declared body over the route's ceiling is refused before anything reads it (handlers that
-    // read bodies also count what actually arrives: lib/http/body.ts, the provider, the PDP, Next).
+    // A declared body over the route's ceiling is refused before anything reads it (the provider and
+    // the PDP also count what actually arrives: lib/http/body.ts; for Next.js, which does not, a
+    // body must declare its length: refusedUndeclaredLength below).
     const pathname = (req.url ?? "").split("?")[0]!;
     const limit = maxBodyBytes(pathname);
     if (Number(req.headers["content-length"] ?? 0) > limit) return refuseOversizedBody(req, res, limit);
@@ -105,6 +106,7 @@ async function main() {
       void ready(req, res);
       return;
     }
+    if (refusedUndeclaredLength(req, res)) return;
     void handle(req, res);
   });
   server.listen(port, host, () => {

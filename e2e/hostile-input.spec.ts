@@ -246,5 +246,16 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
     if (response.status >= 500) answers.push(`${c.method} ${c.path.slice(0, 80)}: ${response.status}`);
   }
   expect(answers).toEqual([]);
+
+  // A body of undeclared length (sent in chunks) to what Next.js serves is refused before it is read.
+  const chunks = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < 64; i++) controller.enqueue(new TextEncoder().encode("A".repeat(16 * 1024)));
+      controller.close();
+    },
+  });
+  const streamed = await fetch(`${baseURL}/sign-in`, { method: "POST", body: chunks, duplex: "half", headers: { "Content-Type": "multipart/form-data; boundary=X", Origin: baseURL } } as RequestInit & { duplex: "half" });
+  expect(streamed.status).toBe(411);
+  expect(await streamed.json()).toEqual({ error: "invalid_request", error_description: "Send the body with a Content-Length header." });
   expect(stateDigest(), "refused requests changed the database").toEqual(before);
 });

@@ -50,12 +50,27 @@ function readNodeStream(stream: IncomingMessage, maxBytes: number): Promise<stri
 }
 
 /**
- * Answers 413 to a request whose body is over `limit`. The rest of the body is drained for a
- * moment, not cut off at once (a client or a proxy still sending would see a reset instead of the
- * answer); one that keeps sending is cut off after a second.
+ * Answers 413 to a request whose body is over `limit`. The rest of a refused body is drained for
+ * a moment, not cut off at once (a client or a proxy still sending would see a reset instead of
+ * the answer); one that keeps sending is cut off after a second.
  */
 export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  refuseBody(req, res, 413, TOO_LARGE, `The body is limited to ${limit} bytes.`);
+}
+
+/**
+ * Next.js reads a body whole before any ceiling of ours can count it, so a body it is to read must
+ * declare its length (browsers always do): one sent in chunks of undeclared total could be of any
+ * size. True when `req` is such a request, answered 411.
+ */
+export function refusedUndeclaredLength(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.headers["transfer-encoding"] === undefined || req.headers["content-length"] !== undefined) return false;
+  refuseBody(req, res, 411, "invalid_request", "Send the body with a Content-Length header.");
+  return true;
+}
+
+function refuseBody(req: IncomingMessage, res: ServerResponse, status: number, error: string, description: string): void {
   req.resume();
-  sendProblem(res, 413, TOO_LARGE, `The body is limited to ${limit} bytes.`);
+  sendProblem(res, status, error, description);
   res.once("finish", () => setTimeout(() => req.complete || req.destroy(), 1_000).unref());
 }
