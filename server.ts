@@ -106,7 +106,7 @@ async function main() {
       void ready(req, res);
       return;
     }
-    if (refusedUndeclaredLength(req, res)) return;
+    if (refusedUndeclaredLength(req, res, pathname)) return;
     void handle(req, res);
   });
   server.listen(port, host, () => {

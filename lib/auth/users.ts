@@ -15,7 +15,8 @@ import type { CurrentUser } from "./session-user";
 import { GROUP_ID_PATTERN, GROUP_IDS, groupIds } from "../groups/membership";
 import { searchTextParam } from "../util/query-string";
 import type { PolicyPrincipal } from "../policy";
-import { groupsNamedInForce } from "../policy/store";
+import { consolePowersBeyond } from "../policy/pdp";
+import { lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
 export const nameSchema = z.string().trim().min(1, "Enter a name.").max(100, "Use at most 100 characters.");
@@ -38,7 +39,7 @@ export class EmailTakenError extends Error {
 }
 
 /** Who hands out roles, when it is a person (the first admin is made by the system). */
-export type Granter = { id: string; roles: readonly RoleName[]; groups: readonly string[] };
+export type Granter = { id: string; email: string; roles: readonly RoleName[]; groups: readonly string[] };
 
 export class RoleGrantError extends Error {}
 
@@ -58,13 +59,13 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
 /**
  * Only an admin acts on anyone's account (password, second factors, lock, sessions, enabled or
  * not); anyone else whom the policies let manage users acts only on accounts holding no role they
- * lack, and in no group they are not in that the policies in force name (a group a policy lets
- * into the console is power like a role), so that a temporary password or an MFA reset cannot hand
- * a help desk a more powerful account. Returns why not (the refusal audited as `action`), or null.
+ * lack and that may do nothing in the console they may not (by a group a policy lets in, or keeps
+ * the actor out of), so that a temporary password or an MFA reset cannot hand a help desk a more
+ * powerful account. Returns why not (the refusal audited as `action`), or null.
  */
 export async function actingOnRefusal(actor: Granter, userId: string, action: string, ctx: AuditContext): Promise<string | null> {
   if (actor.roles.includes("admin")) return null;
-  const target = await db().user.findUnique({ where: { id: userId }, select: { roles: true, ...GROUP_IDS } });
+  const target = await db().user.findUnique({ where: { id: userId }, select: { email: true, roles: true, ...GROUP_IDS } });
   if (!target) return new NoSuchUserError().message;
   const refuse = async (reason: string, metadata: Record<string, string[]>, message: string) => {
     await audit(ctx, { type: "admin", action, outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason, ...metadata } });
@@ -72,9 +73,12 @@ export async function actingOnRefusal(actor: Granter, userId: string, action: st
   };
   const notHeld = target.roles.filter((role) => role !== "user" && !actor.roles.includes(role));
   if (notHeld.length) return refuse("target_holds_roles_actor_lacks", { roles: notHeld }, `Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.`);
-  const named = await groupsNamedInForce();
-  const notIn = groupIds(target).filter((group) => named.has(group) && !actor.groups.includes(group));
-  if (notIn.length) return refuse("target_in_groups_actor_lacks", { groups: notIn }, `Only an admin can do this to an account in groups the policies name that you are not in: ${notIn.join(", ")}.`);
+  const powers = await consolePowersBeyond(
+    { userId, email: target.email, roles: target.roles, groups: groupIds(target) },
+    { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups },
+    ctx.client?.ip ?? null,
+  );
+  if (powers.length) return refuse("target_may_do_more", { powers }, `Only an admin can do this to an account that may do in the console what you may not: ${powers.join(", ")}.`);
   return null;
 }
 
@@ -205,7 +209,7 @@ export async function listAccountsForReview(now = new Date()) {
 }
 
 /** Active admins as policy principals: whom the policy lockout guard must keep in. */
-export const listActiveAdmins = () => listActiveUsersWithRole(["admin"]);
+export const listActiveAdmins = (client: Tx = db()) => listActiveUsersWithRole(["admin"], client);
 
 /** A user as a policy principal, by email (the policy simulator names users so). */
 export async function findPrincipalByEmail(email: string): Promise<PolicyPrincipal | null> {
@@ -220,8 +224,8 @@ export async function userEmails(ids: string[]): Promise<Map<string, string>> {
 }
 
 export class LastAdminError extends Error {
-  constructor() {
-    super("Gatehouse must keep at least one active admin.");
+  constructor(message = "Gatehouse must keep at least one active admin.") {
+    super(message);
   }
 }
 
@@ -239,24 +243,38 @@ async function existingUser(tx: Tx, userId: string) {
 
 type Tx = Prisma.TransactionClient;
 
-// Serializable, so two admins demoting each other at the same moment cannot both succeed. The one
-// PostgreSQL cancels (a serialization failure) is run again: it then sees the other's change.
-async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+/**
+ * Runs `change` (to an account's roles, status or existence) only if an active admin remains who
+ * can still reach the policy editor from `from` (the lockout guard, as for a publish: a policy may
+ * let only some admins in, by a group say); else throws LastAdminError with the reason. One such
+ * change at a time (takeAdminAccessLock), serializable besides: two admins demoting each other at
+ * the same moment cannot both succeed; the one PostgreSQL cancels is run again, seeing the other's.
+ */
+async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | null, attempts = 3): Promise<T> {
   try {
     return await db().$transaction(
       async (tx) => {
+        await takeAdminAccessLock(tx);
+        const before = await listActiveAdmins(tx);
         const result = await change(tx);
-        const admins = await tx.user.count({ where: { roles: { has: "admin" }, disabledAt: null } });
-        if (admins === 0) throw new LastAdminError();
+        const after = await listActiveAdmins(tx);
+        if (after.length === 0) throw new LastAdminError();
+        if (!samePrincipals(before, after)) {
+          const lockout = await lockoutOfChange(before, after, from, tx);
+          if (lockout) throw new LastAdminError(lockout);
+        }
         return result;
       },
       { isolationLevel: Prisma.TransactionIsolationLevel.Serializable },
     );
   } catch (error) {
-    if (attempts > 1 && isSerializationFailure(error)) return keepingAnAdmin(change, attempts - 1);
+    if (attempts > 1 && isSerializationFailure(error)) return keepingAnAdmin(change, from, attempts - 1);
     throw error;
   }
 }
+
+const principalKey = (p: PolicyPrincipal) => `${p.userId}|${[...p.roles].sort().join()}|${[...p.groups].sort().join()}`;
+const samePrincipals = (a: readonly PolicyPrincipal[], b: readonly PolicyPrincipal[]) => a.map(principalKey).sort().join("\n") === b.map(principalKey).sort().join("\n");
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {
   const { before, after } = await keepingAnAdmin(async (tx) => {
@@ -264,7 +282,7 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
     checkGrant(granter, userId, roles.filter((role) => !current.roles.includes(role)));
     const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
     return { before: current.roles, after: updated.roles };
-  });
+  }, ctx.client?.ip ?? null);
   const granted = after.filter((r) => !before.includes(r));
   const revoked = before.filter((r) => !after.includes(r));
   if (granted.length || revoked.length) {
@@ -290,7 +308,7 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
     await existingUser(tx, userId);
     if (disabled) await forgetRecoveryLinks(tx, userId);
     return tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } });
-  });
+  }, ctx.client?.ip ?? null);
   await audit(ctx, { type: "admin", action: disabled ? "user.disable" : "user.enable", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   if (disabled) await endAllSessions(userId, "user_disabled", ctx);
   return user;
@@ -337,7 +355,7 @@ export async function deleteUser(userId: string, ctx: AuditContext, actor: Grant
     const user = await existingUser(tx, userId);
     await tx.user.delete({ where: { id: userId } });
     return user;
-  });
+  }, ctx.client?.ip ?? null);
   // The provider's records name the account by id only (no foreign key): its grants and tokens die here.
   await revokeUserGrants(userId, ctx);
   // A lock on its sign-in name is not handed to the next account of that email.
@@ -512,8 +530,8 @@ export async function completeRequiredPasswordChange(
 }
 
 /** Active (not disabled) users holding any of these roles, by email: who can be assigned, approve things or must keep access. */
-export async function listActiveUsersWithRole(roles: RoleName[]): Promise<(PolicyPrincipal & { roles: RoleName[] })[]> {
-  const rows = await db().user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" } });
+export async function listActiveUsersWithRole(roles: RoleName[], client: Prisma.TransactionClient = db()): Promise<(PolicyPrincipal & { roles: RoleName[] })[]> {
+  const rows = await client.user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" } });
   return rows.map((u) => ({ userId: u.id, email: u.email, roles: u.roles, groups: groupIds(u) }));
 }
 

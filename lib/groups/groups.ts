@@ -3,7 +3,7 @@ import { z } from "zod";
 import { db, isUniqueViolation, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { actingOnRefusal, listActiveAdmins, type Granter } from "../auth/users";
-import { groupsNamedInForce, lockoutInForce } from "../policy/store";
+import { groupsNamedInForce, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 import { GROUP_ID_PATTERN } from "./membership";
 
 // Groups of users (teams, departments, contractors). A group is the Cedar entity
@@ -31,6 +31,7 @@ export class GroupIdTakenError extends Error {}
 export type GroupChangeResult = { ok: true; email?: string } | { ok: false; message: string; field?: "email" };
 
 const NO_SUCH_GROUP = "That group does not exist.";
+const NOT_A_MEMBER = "That account is not in this group.";
 const ADMIN_ONLY = "Only an admin makes, renames or deletes groups.";
 
 export async function listGroups() {
@@ -81,7 +82,8 @@ export async function updateGroup(groupId: string, input: z.infer<typeof groupDe
   if (!actor.roles.includes("admin")) return refused(ctx, "group.update", { type: "group", id: groupId }, "admin_only", ADMIN_ONLY);
   const before = await db().group.findUnique({ where: { id: groupId }, select: { name: true, description: true } });
   if (!before) return { ok: false, message: NO_SUCH_GROUP };
-  await db().group.update({ where: { id: groupId }, data: input });
+  // Deleted since it was read: nothing to rename.
+  if (!(await db().group.updateMany({ where: { id: groupId }, data: input })).count) return { ok: false, message: NO_SUCH_GROUP };
   const changed = (["name", "description"] as const).filter((field) => before[field] !== input[field]);
   if (changed.length) {
     await audit(ctx, {
@@ -92,54 +94,66 @@ export async function updateGroup(groupId: string, input: z.infer<typeof groupDe
   return { ok: true };
 }
 
+type Refusal = { ok: false; message: string; reason: string };
+
 /**
- * The lockout guard for a change of who is in `groupId`, when it changes an admin's groups and
- * the policies in force name the group (else it cannot shut anyone out). `change` gives an
- * admin's groups after it.
+ * Runs `apply` holding the group's row lock (a delete waits for a change of its members, and the
+ * other way round). When the newest policies name the group, membership is power: only an admin
+ * changes it, one such change at a time (takeAdminAccessLock), and not if it would leave no admin a
+ * way back to the policy editor from the actor's address (the lockout guard; `regroup` gives an
+ * admin's groups after the change).
  */
-async function lockoutRefusal(groupId: string, change: (admin: { userId: string; groups: readonly string[] }) => readonly string[], ctx: AuditContext): Promise<string | null> {
-  if (!(await groupsNamedInForce()).has(groupId)) return null;
-  const before = await listActiveAdmins();
-  const after = before.map((admin) => ({ ...admin, groups: change(admin) }));
-  if (after.every((admin, i) => admin.groups.length === before[i]!.groups.length)) return null;
-  return lockoutInForce(after, ctx.client?.ip ?? null);
+async function changingMembers<T>(groupId: string, actor: Granter, ctx: AuditContext, regroup: (admin: { userId: string; groups: readonly string[] }) => readonly string[], apply: (tx: Prisma.TransactionClient) => Promise<T>): Promise<{ ok: true; value: T } | Refusal> {
+  return db().$transaction(async (tx) => {
+    const named = (await groupsNamedNow(tx)).has(groupId);
+    if (named && !actor.roles.includes("admin")) return { ok: false, message: "Only an admin changes who is in a group the policies name.", reason: "group_named_by_policies" } as const;
+    if (named) await takeAdminAccessLock(tx);
+    if (!(await lockGroup(tx, groupId))) return { ok: false, message: NO_SUCH_GROUP, reason: "no_such_group" } as const;
+    if (named) {
+      const before = await listActiveAdmins(tx);
+      const after = before.map((admin) => ({ ...admin, groups: regroup(admin) }));
+      // Only a change of some admin's groups can shut the admins out.
+      const lockout = after.some((admin, i) => admin.groups.length !== before[i]!.groups.length) ? await lockoutOfChange(before, after, ctx.client?.ip ?? null, tx) : null;
+      if (lockout) return { ok: false, message: lockout, reason: "lockout_guard" } as const;
+    }
+    return { ok: true, value: await apply(tx) } as const;
+  });
+}
+
+/** A refusal from changingMembers, audited unless it is only that the group is gone. */
+async function auditedRefusal(refusal: Refusal, ctx: AuditContext, action: string, resource: { type: string; id: string }, groupId: string): Promise<Refusal> {
+  if (refusal.reason !== "no_such_group") await audit(ctx, { type: "admin", action, outcome: "blocked", resource, metadata: { reason: refusal.reason, group: groupId } });
+  return refusal;
 }
 
 /** Deletes a group and its memberships; the audit event lists the members it had. */
 export async function deleteGroup(groupId: string, actor: Granter, ctx: AuditContext): Promise<GroupChangeResult> {
   const resource = { type: "group", id: groupId };
   if (!actor.roles.includes("admin")) return refused(ctx, "group.delete", resource, "admin_only", ADMIN_ONLY);
-  const lockout = await lockoutRefusal(groupId, (admin) => admin.groups.filter((g) => g !== groupId), ctx);
-  if (lockout) return refused(ctx, "group.delete", resource, "lockout_guard", lockout);
-  const deleted = await db().$transaction(async (tx) => {
-    // Locked, so a member added at this moment is either listed below or refused.
-    if (!(await lockGroup(tx, groupId, "UPDATE"))) return null;
+  const deleted = await changingMembers(groupId, actor, ctx, (admin) => admin.groups.filter((g) => g !== groupId), async (tx) => {
     const group = await tx.group.findUniqueOrThrow({ where: { id: groupId }, select: { name: true, members: { select: { user: { select: { email: true } } } } } });
     await tx.group.delete({ where: { id: groupId } });
     return { name: group.name, members: group.members.map((m) => m.user.email).sort() };
   });
-  if (!deleted) return { ok: false, message: NO_SUCH_GROUP };
-  await audit(ctx, { type: "admin", action: "group.delete", outcome: "success", resource, metadata: deleted });
+  if (!deleted.ok) return auditedRefusal(deleted, ctx, "group.delete", resource, groupId);
+  await audit(ctx, { type: "admin", action: "group.delete", outcome: "success", resource, metadata: deleted.value });
   return { ok: true };
 }
 
 /** Takes the group's row lock for the transaction; false if there is no such group. */
-async function lockGroup(tx: Prisma.TransactionClient, groupId: string, mode: "SHARE" | "UPDATE"): Promise<boolean> {
-  const rows = mode === "UPDATE"
-    ? await tx.$queryRaw<unknown[]>`SELECT id FROM groups WHERE id = ${groupId} FOR UPDATE`
-    : await tx.$queryRaw<unknown[]>`SELECT id FROM groups WHERE id = ${groupId} FOR SHARE`;
-  return rows.length > 0;
+async function lockGroup(tx: Prisma.TransactionClient, groupId: string): Promise<boolean> {
+  return (await tx.$queryRaw<unknown[]>`SELECT id FROM groups WHERE id = ${groupId} FOR UPDATE`).length > 0;
 }
 
-/** Why `actor` may not change whether `userId` is in `groupId` (audited as `action`), or null. */
+/**
+ * Why `actor` may not change whether `userId` is in `groupId` (audited as `action`), or null; a
+ * group the policies name is changingMembers' to judge.
+ */
 async function membershipRefusal(actor: Granter, groupId: string, userId: string, action: string, ctx: AuditContext): Promise<string | null> {
   const on = { type: "user", id: userId };
   if (userId === actor.id) return (await refused(ctx, action, on, "own_membership", "You cannot change your own group memberships: ask another admin.", { group: groupId })).message;
-  if (!actor.roles.includes("admin")) {
-    if ((await groupsNamedInForce()).has(groupId)) {
-      return (await refused(ctx, action, on, "group_named_by_policies", "Only an admin changes who is in a group the policies name.", { group: groupId })).message;
-    }
-    if (!actor.groups.includes(groupId)) return (await refused(ctx, action, on, "actor_not_in_group", "Only an admin, or a member of this group, can change who is in it.", { group: groupId })).message;
+  if (!actor.roles.includes("admin") && !actor.groups.includes(groupId)) {
+    return (await refused(ctx, action, on, "actor_not_in_group", "Only an admin, or a member of this group, can change who is in it.", { group: groupId })).message;
   }
   return actingOnRefusal(actor, userId, action, ctx);
 }
@@ -149,27 +163,29 @@ export async function addMember(groupId: string, email: string, actor: Granter, 
   const user = await db().user.findUnique({ where: { email }, select: { id: true, email: true } });
   if (!user) return { ok: false, message: `No account has the email ${email}.`, field: "email" };
   if (!(await db().group.count({ where: { id: groupId } }))) return { ok: false, message: NO_SUCH_GROUP };
-  const refusal = (await membershipRefusal(actor, groupId, user.id, "group.member.add", ctx))
-    ?? (await lockoutRefusal(groupId, (admin) => (admin.userId === user.id ? [...admin.groups, groupId] : admin.groups), ctx));
+  const refusal = await membershipRefusal(actor, groupId, user.id, "group.member.add", ctx);
   if (refusal) return { ok: false, message: refusal };
-  const added = await db().$transaction(async (tx) => {
-    if (!(await lockGroup(tx, groupId, "SHARE"))) return null;
-    return (await tx.groupMember.createMany({ data: [{ groupId, userId: user.id }], skipDuplicates: true })).count;
+  const regroup = (admin: { userId: string; groups: readonly string[] }) => (admin.userId === user.id ? [...admin.groups, groupId] : admin.groups);
+  const added = await changingMembers(groupId, actor, ctx, regroup, async (tx) => {
+    // The account may have been deleted since: nothing to add, rather than a foreign-key failure.
+    const rows = await tx.$executeRaw`INSERT INTO group_members (group_id, user_id) SELECT ${groupId}, id FROM users WHERE id = ${user.id}::uuid ON CONFLICT DO NOTHING`;
+    return rows;
   });
-  if (added === null) return { ok: false, message: NO_SUCH_GROUP };
-  if (!added) return { ok: false, message: `${user.email} is in this group already.`, field: "email" };
+  if (!added.ok) return auditedRefusal(added, ctx, "group.member.add", { type: "user", id: user.id }, groupId);
+  if (!added.value) return { ok: false, message: `${user.email} is in this group already.`, field: "email" };
   await audit(ctx, { type: "admin", action: "group.member.add", outcome: "success", resource: { type: "user", id: user.id }, metadata: { group: groupId, email: user.email } });
   return { ok: true, email: user.email };
 }
 
 export async function removeMember(groupId: string, userId: string, actor: Granter, ctx: AuditContext): Promise<GroupChangeResult> {
   const member = await db().groupMember.findUnique({ where: { groupId_userId: { groupId, userId } }, select: { user: { select: { email: true } } } });
-  if (!member) return { ok: false, message: "That account is not in this group." };
-  const refusal = (await membershipRefusal(actor, groupId, userId, "group.member.remove", ctx))
-    ?? (await lockoutRefusal(groupId, (admin) => (admin.userId === userId ? admin.groups.filter((g) => g !== groupId) : admin.groups), ctx));
+  if (!member) return { ok: false, message: NOT_A_MEMBER };
+  const refusal = await membershipRefusal(actor, groupId, userId, "group.member.remove", ctx);
   if (refusal) return { ok: false, message: refusal };
-  const { count } = await db().groupMember.deleteMany({ where: { groupId, userId } });
-  if (!count) return { ok: false, message: "That account is not in this group." };
+  const regroup = (admin: { userId: string; groups: readonly string[] }) => (admin.userId === userId ? admin.groups.filter((g) => g !== groupId) : admin.groups);
+  const removed = await changingMembers(groupId, actor, ctx, regroup, async (tx) => (await tx.groupMember.deleteMany({ where: { groupId, userId } })).count);
+  if (!removed.ok) return auditedRefusal(removed, ctx, "group.member.remove", { type: "user", id: userId }, groupId);
+  if (!removed.value) return { ok: false, message: NOT_A_MEMBER };
   await audit(ctx, { type: "admin", action: "group.member.remove", outcome: "success", resource: { type: "user", id: userId }, metadata: { group: groupId, email: member.user.email } });
   return { ok: true, email: member.user.email };
 }

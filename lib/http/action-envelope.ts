@@ -26,7 +26,7 @@ const isArgumentList = (value: unknown) => Array.isArray(value) && value.length 
 /**
  * A form posted before the page's script ran names its action in fields React wrote into the page:
  * `$ACTION_REF_<n>`, then `$ACTION_<n>:0` = {"id": …, "bound": "$@<k>" or null}, and the bound
- * arguments in `$ACTION_<n>:<k>`. Next.js answers 500 when these are not so (bad JSON, a missing
+ * arguments in `$ACTION_<n>:<k>` (k in hex in the reference, in decimal in the field's name). Next.js answers 500 when these are not so (bad JSON, a missing
  * part, too many arguments); true when every reference in the form is well made.
  */
 function formActionReferencesAreSound(form: FormData): boolean {
@@ -37,8 +37,8 @@ function formActionReferencesAreSound(form: FormData): boolean {
     if (typeof root !== "object" || root === null || typeof (root as { id?: unknown }).id !== "string") return false;
     const bound = (root as { bound?: unknown }).bound ?? null;
     if (bound === null) continue;
-    const part = typeof bound === "string" ? /^\$@(\d+)$/.exec(bound)?.[1] : undefined;
-    if (part === undefined || !isArgumentList(parsed(form.get(`${prefix}${part}`)))) return false;
+    const part = typeof bound === "string" ? /^\$@([0-9a-f]+)$/.exec(bound)?.[1] : undefined;
+    if (part === undefined || !isArgumentList(parsed(form.get(`${prefix}${parseInt(part, 16)}`)))) return false;
   }
   return true;
 }

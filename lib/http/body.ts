@@ -59,12 +59,14 @@ export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, l
 }
 
 /**
- * Next.js reads a body whole before any ceiling of ours can count it, so a body it is to read must
- * declare its length (browsers always do): one sent in chunks of undeclared total could be of any
- * size. True when `req` is such a request, answered 411.
+ * Next.js reads the body of a form post, a server action or an auth call whole before any ceiling
+ * of ours can count it, so such a body must declare its length (browsers always do; a proxy in
+ * front must not stream it on in chunks): one of undeclared total could be of any size. True when
+ * `req` is such a request, answered 411. Gatehouse's own APIs under /api/v1 count what arrives.
  */
-export function refusedUndeclaredLength(req: IncomingMessage, res: ServerResponse): boolean {
+export function refusedUndeclaredLength(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
   if (req.headers["transfer-encoding"] === undefined || req.headers["content-length"] !== undefined) return false;
+  if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS" || pathname.startsWith("/api/v1/")) return false;
   refuseBody(req, res, 411, "invalid_request", "Send the body with a Content-Length header.");
   return true;
 }

@@ -182,7 +182,7 @@ export async function runResponseAction(incidentId: string, input: z.infer<typeo
     ? await performAction(input.step, targets, ctx, { dryRun: false, deliveryId: `manual:${crypto.randomUUID()}`, reason: input.reason })
     : { status: "failed", detail: "Nothing done." };
   // Done for some accounts only, it did not do what was asked: a failure, naming who was left out.
-  if (refused.length) result = { ...result, status: "failed", detail: `${result.detail} Not applied to ${refused.join(", ")}: only an admin can act on accounts holding roles you lack.` };
+  if (refused.length) result = { ...result, status: "failed", detail: `${result.detail} Not applied to ${refused.join(", ")}: only an admin can act on accounts with roles or console access you lack.` };
   await db().incidentEvent.create({ data: { incidentId, kind: "action", actorId: actingUserId(ctx), text: `${input.step.kind.replaceAll("_", " ")} (${result.status}): ${result.detail} Reason: ${input.reason}`, data: { step: input.step, status: result.status } as Prisma.InputJsonObject } });
   await audit(ctx, {
     type: "incident", action: "incident.action", outcome: result.status === "failed" ? "failure" : "success", resource: { type: "incident", id: incidentId },

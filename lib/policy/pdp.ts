@@ -3,7 +3,8 @@ import { performance } from "node:perf_hooks";
 import { readConfig } from "../config";
 import { db } from "../db/client";
 import { decide, preparse, type CedarDecision, type CedarEntity, type CedarRequest } from "./cedar";
-import { DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./schema";
+import { CONSOLE_ACTIONS, CONSOLE_SECTIONS, DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./schema";
+import type { PolicyPrincipal } from "./lockout-guard";
 
 // The decision point. The policy set in force is the newest published version (version 0, the
 // built-in roles, until an admin publishes), parsed once into Cedar and reused for every decision.
@@ -139,4 +140,30 @@ export function clientTokenRequest(clientId: string, ip: string | null, now = ne
 /** May this user view (or manage) this section of the console, right now, from here? */
 export async function consoleAllows(subject: ConsoleSubject, section: ConsoleSection, action: ConsoleAction, now = new Date()): Promise<boolean> {
   return (await authorize(consoleRequest(subject, section, action, now))).decision === "allow";
+}
+
+// The sign-ins a power is judged under: the strongest and the weakest (a policy may ask for a
+// fresh passkey, or hold something back from password-only sessions).
+const SIGN_INS_JUDGED = [
+  { authStrength: "phishing_resistant", mfaFresh: true, deviceTrusted: true },
+  { authStrength: "password", mfaFresh: false, deviceTrusted: false },
+] as const;
+
+/**
+ * What `target` may do in the console that `actor` may not, each signed in the same way from the
+ * same place under the policies in force ("manage policies", …). Empty when the target has no
+ * power the actor lacks: what a non-admin may take on through a temporary password or an MFA reset.
+ */
+export async function consolePowersBeyond(target: PolicyPrincipal, actor: PolicyPrincipal, ip: string | null, now = new Date()): Promise<string[]> {
+  const { preparsedId } = await policySetInForce();
+  const beyond = new Set<string>();
+  for (const signIn of SIGN_INS_JUDGED) {
+    for (const section of CONSOLE_SECTIONS) {
+      for (const action of CONSOLE_ACTIONS) {
+        const allows = (who: PolicyPrincipal) => decide(preparsedId, consoleRequest({ ...who, ...signIn, ip, risk: 0 }, section, action, now)).decision === "allow";
+        if (allows(target) && !allows(actor)) beyond.add(`${action} ${section}`);
+      }
+    }
+  }
+  return [...beyond];
 }

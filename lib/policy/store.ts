@@ -1,6 +1,6 @@
 import "server-only";
 import { createTwoFilesPatch } from "diff";
-import { db } from "../db/client";
+import { db, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { entitiesNamed, formatPolicies, policyIds, validatePolicies, type CedarProblem } from "./cedar";
 import { findLockout, type Lockout, type PolicyPrincipal } from "./lockout-guard";
@@ -154,11 +154,34 @@ export async function groupsNamedInForce(): Promise<ReadonlyMap<string, string[]
 }
 
 /**
- * Would the policies in force shut every admin out of the policy editor if the admins were as
- * `admins` say (after a group change, say)? The refusal to give, or null. `from`: the IP the change
- * comes from, as for a publish.
+ * Changes of who can reach the console as an admin (an admin's roles, status or account, a
+ * membership of a group the policies name) run one at a time, each judged by the lockout guard on
+ * what the one before left: two admins taking the last two keepers out at once cannot both pass.
  */
-export async function lockoutInForce(admins: readonly PolicyPrincipal[], from: string | null): Promise<string | null> {
-  const lockout = findLockout((await policySetInForce()).text, from, admins);
-  return lockout && lockoutMessage(lockout, from, "this change");
+export async function takeAdminAccessLock(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('gatehouse.admin-access'))`;
+}
+
+/** The newest published policies, read now (write paths judge by these, not by an instance's cached set). */
+async function newestPolicyText(client: Prisma.TransactionClient): Promise<string> {
+  const newest = await client.policyVersion.findFirst({ orderBy: { version: "desc" }, select: { text: true } });
+  return newest?.text ?? DEFAULT_POLICIES;
+}
+
+/** The groups the newest policies name, read now (see newestPolicyText). */
+export async function groupsNamedNow(client: Prisma.TransactionClient = db()): Promise<ReadonlyMap<string, string[]>> {
+  return entitiesNamed(await newestPolicyText(client), "Gatehouse::Group");
+}
+
+/**
+ * The refusal of a change that takes the admins from `before` to `after` (their roles, groups, who
+ * they are) when it leaves no admin a way back to the policy editor from `from`, as a publish is
+ * refused (lockout-guard.ts); null when there is still a way, or when there was none before either
+ * (this change did not shut anyone out: from an address the policies keep out, say).
+ */
+export async function lockoutOfChange(before: readonly PolicyPrincipal[], after: readonly PolicyPrincipal[], from: string | null, client: Prisma.TransactionClient = db()): Promise<string | null> {
+  const text = await newestPolicyText(client);
+  const lockout = findLockout(text, from, after);
+  if (!lockout || findLockout(text, from, before)) return null;
+  return lockoutMessage(lockout, from, "this change");
 }

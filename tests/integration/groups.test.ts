@@ -3,8 +3,8 @@ import { db } from "@/lib/db/client";
 import type { CurrentUser } from "@/lib/auth/session-user";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { policySubject, toCurrentUser } from "@/lib/auth/session-user";
-import { actingOnRefusal, listActiveAdmins } from "@/lib/auth/users";
-import { findGroup } from "@/lib/groups";
+import { actingOnRefusal, deleteUser, listActiveAdmins, setDisabled, setRoles } from "@/lib/auth/users";
+import { findGroup, removeMember } from "@/lib/groups";
 import { userContext } from "@/lib/audit/context";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import type { RoleName } from "@/lib/auth/roles";
@@ -165,13 +165,59 @@ describe("groups in the console", () => {
     await db().groupMember.create({ data: { groupId: "breakglass", userId: powerful.id } });
     const helpDesk = await signedInAs(["analyst"]);
     const refusal = await actingOnRefusal(helpDesk, powerful.id, "password.temporary_set", userContext(helpDesk, null));
-    expect(refusal).toBe("Only an admin can do this to an account in groups the policies name that you are not in: breakglass.");
-    expect(await db().auditEvent.findFirstOrThrow({ where: { action: "password.temporary_set", outcome: "blocked" } })).toMatchObject({ metadata: { reason: "target_in_groups_actor_lacks", groups: ["breakglass"] } });
+    expect(refusal).toBe("Only an admin can do this to an account that may do in the console what you may not: view policies, manage policies.");
+    expect(await db().auditEvent.findFirstOrThrow({ where: { action: "password.temporary_set", outcome: "blocked" } })).toMatchObject({ metadata: { reason: "target_may_do_more", powers: ["view policies", "manage policies"] } });
     // A plain member of a group no policy names is a help desk's to help.
     await db().group.create({ data: { id: "sales", name: "Sales" } });
     const seller = await makeUser();
     await db().groupMember.create({ data: { groupId: "sales", userId: seller.id } });
     expect(await actingOnRefusal(helpDesk, seller.id, "password.temporary_set", userContext(helpDesk, null))).toBeNull();
+  });
+
+  it("a help desk kept out of something by a group cannot get there through a colleague's account", async () => {
+    const admin = await signedInAs(["admin"]);
+    await db().group.create({ data: { id: "contractors", name: "Contractors" } });
+    const text = `${DEFAULT_POLICIES}\n${ANALYSTS_MANAGE_USERS}\n@id("no-contractors-in-incidents")\nforbid (principal in Gatehouse::Group::"contractors", action, resource == Gatehouse::Console::"incidents");`;
+    expect((await publishPolicies(text, "contractors", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    const contractor = await signedInAs(["analyst"]);
+    await db().groupMember.create({ data: { groupId: "contractors", userId: contractor.id } });
+    const colleague = await makeUser({ roles: ["analyst"] });
+    const asContractor = await fromSession(contractor.sessionId);
+    expect(await actingOnRefusal(asContractor, colleague.id, "mfa.reset", userContext(asContractor, null))).toBe("Only an admin can do this to an account that may do in the console what you may not: view incidents, manage incidents.");
+    // Another contractor can do no more than they can.
+    const other = await makeUser({ roles: ["analyst"] });
+    await db().groupMember.create({ data: { groupId: "contractors", userId: other.id } });
+    expect(await actingOnRefusal(asContractor, other.id, "mfa.reset", userContext(asContractor, null))).toBeNull();
+  });
+
+  it("taking an admin's way to the policy editor away by role, status or deletion is refused like such a publish", async () => {
+    const keeper = await signedInAs(["admin"]);
+    await db().group.create({ data: { id: "policy-admins", name: "Policy admins" } });
+    await db().groupMember.create({ data: { groupId: "policy-admins", userId: keeper.id } });
+    const text = `${DEFAULT_POLICIES}\n@id("only-policy-admins-edit")\nforbid (principal, action, resource == Gatehouse::Console::"policies") unless { principal in Gatehouse::Group::"policy-admins" };`;
+    expect((await publishPolicies(text, "four eyes", policySubject(keeper, null), await listActiveAdmins(), userContext(keeper, null))).ok).toBe(true);
+    const other = await signedInAs(["admin"]);
+    const ctx = userContext(other, null);
+    const lockedOut = { message: expect.stringMatching(/^Refused: with this change no admin could/) };
+    await expect(setRoles(keeper.id, ["user"], ctx, other)).rejects.toMatchObject(lockedOut);
+    await expect(setDisabled(keeper.id, true, ctx)).rejects.toMatchObject(lockedOut);
+    await expect(deleteUser(keeper.id, ctx, other)).rejects.toMatchObject(lockedOut);
+    expect(await db().user.findUniqueOrThrow({ where: { id: keeper.id } })).toMatchObject({ roles: ["user", "admin"], disabledAt: null });
+    // The other admin is no keeper: demoting them changes nothing for the way back.
+    expect(await setRoles(other.id, ["user"], userContext(keeper, null), keeper)).toEqual(["user"]);
+  });
+
+  it("two admins taking the last two keepers out at once: one is refused", async () => {
+    const [first, second] = [await signedInAs(["admin"]), await signedInAs(["admin"])];
+    await db().group.create({ data: { id: "policy-admins", name: "Policy admins" } });
+    await db().groupMember.createMany({ data: [{ groupId: "policy-admins", userId: first.id }, { groupId: "policy-admins", userId: second.id }] });
+    const text = `${DEFAULT_POLICIES}\n@id("only-policy-admins-edit")\nforbid (principal, action, resource == Gatehouse::Console::"policies") unless { principal in Gatehouse::Group::"policy-admins" };`;
+    expect((await publishPolicies(text, "four eyes", policySubject(first, null), await listActiveAdmins(), userContext(first, null))).ok).toBe(true);
+    const third = await signedInAs(["admin"]);
+    const answers = await Promise.all([first, second].map((keeper) => removeMember("policy-admins", keeper.id, third, userContext(third, null))));
+    expect(answers.filter((a) => a.ok)).toHaveLength(1);
+    expect(answers.filter((a) => !a.ok)).toEqual([{ ok: false, message: expect.stringMatching(/^Refused: with this change no admin could/), reason: "lockout_guard" }]);
+    expect(await members("policy-admins")).toHaveLength(1);
   });
 
   it("a membership change that would shut every admin out of the policy editor is refused, like such a publish", async () => {

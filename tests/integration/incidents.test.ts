@@ -460,7 +460,7 @@ describe("analysts", () => {
     const reset = responseActionSchema.parse({ step: { kind: "require_mfa_reenrollment" }, reason: "suspected takeover" });
     await enrollTotp(admin);
     const byAnalyst = await runResponseAction(incident.id, reset, analyst, userContext(analyst, null));
-    expect(byAnalyst).toMatchObject({ status: "failed", detail: expect.stringContaining(`Not applied to ${admin.email}: only an admin can act on accounts holding roles you lack.`) });
+    expect(byAnalyst).toMatchObject({ status: "failed", detail: expect.stringContaining(`Not applied to ${admin.email}: only an admin can act on accounts with roles or console access you lack.`) });
     expect(await db().totpFactor.count({ where: { userId: admin.id } })).toBe(1);
     expect(await db().auditEvent.count({ where: { action: "incident.require_mfa_reenrollment", outcome: "blocked", resourceId: admin.id } })).toBe(1);
     // Only the admin on the incident: nothing at all is done.

@@ -63,7 +63,7 @@ export const responseAction = guardedAction(MANAGE, responseForm, async ({ incid
 const RETRY_REFUSALS: Record<RetryRefusal, string> = {
   not_retryable: "That run is not a failed or cancelled run of this incident (it finished, or is going).",
   incident_closed: "The incident is closed: reopen it first if the response is still needed.",
-  acts_on_accounts_you_cannot: "Its steps act on an account holding roles you lack: only an admin can run it again.",
+  acts_on_accounts_you_cannot: "Its steps act on an account with roles or console access you lack: only an admin can run it again.",
 };
 
 // A run acts on accounts as the playbook did when the alert came: step-up and a reason, like a one-click response.

@@ -32,7 +32,7 @@ const TRUST_REFUSALS: Record<TrustRefusal, string> = {
   no_account: "That attempt names no account.",
   not_held: "Only a sign-in the risk engine refused or blocked for where or when it came from is trusted here; one that went through is learned from when it completes.",
   already_trusted: "This attempt's place is trusted already.",
-  not_permitted: "Its account no longer exists, or holds roles you lack (only an admin acts on those).",
+  not_permitted: "Its account no longer exists, or has roles or console access you lack (only an admin acts on those).",
 };
 
 export const trustAttemptPlaceAction = guardedAction({ section: "risk", action: "manage" }, z.object({ attemptId: z.uuid() }), async ({ attemptId }, user, ctx) => {
