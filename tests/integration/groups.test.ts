@@ -40,6 +40,9 @@ async function fromSession(sessionId: string): Promise<CurrentUser> {
 }
 
 const REASON = "TICKET-42";
+const BREAKGLASS_RUNS_POLICIES = `@id("breakglass-runs-policies")\npermit (principal in Gatehouse::Group::"breakglass", action, resource == Gatehouse::Console::"policies");`;
+const CONTRACTORS_KEPT_OUT_OF_INCIDENTS = `@id("no-contractors-in-incidents")\nforbid (principal in Gatehouse::Group::"contractors", action, resource == Gatehouse::Console::"incidents");`;
+const ONLY_POLICY_ADMINS_EDIT = `@id("only-policy-admins-edit")\nforbid (principal, action, resource == Gatehouse::Console::"policies") unless { principal in Gatehouse::Group::"policy-admins" };`;
 const ANALYSTS_MANAGE_USERS = `@id("analysts-manage-users")\npermit (principal in Gatehouse::Role::"analyst", action, resource == Gatehouse::Console::"users");`;
 /** Where the action sent the browser: Next.js's redirect() throws an error whose digest says (NEXT_REDIRECT;replace;<path>;307;); null if it answered instead. */
 const redirectOf = async (answer: Promise<unknown>) =>
@@ -47,6 +50,10 @@ const redirectOf = async (answer: Promise<unknown>) =>
     const digest = (error as { digest?: string }).digest ?? "";
     return digest.startsWith("NEXT_REDIRECT;") ? digest.split(";")[2] : Promise.reject(error);
   });
+/** Publishes the built-in policies and `text` as `admin` (the lockout guard asked of every active admin); the publish must pass. */
+async function publishAs(admin: CurrentUser, text: string) {
+  expect(await publishPolicies(`${DEFAULT_POLICIES}\n${text}`, "test policies", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).toMatchObject({ ok: true });
+}
 const members = async (groupId: string) => (await db().groupMember.findMany({ where: { groupId }, select: { user: { select: { email: true } } } })).map((m) => m.user.email).sort();
 const auditActions = async () => (await db().auditEvent.findMany({ where: { action: { startsWith: "group." } }, orderBy: { seq: "asc" } })).map((e) => `${e.action}:${e.outcome}`);
 
@@ -110,8 +117,7 @@ describe("groups in the console", () => {
     const admin = await signedInAs(["admin"]);
     await db().group.createMany({ data: [{ id: "helpdesk", name: "Help desk" }, { id: "secops", name: "Security operations" }, { id: "breakglass", name: "Break glass" }] });
     // A published policy lets analysts manage users (a help desk would be given this), and one lets a group in.
-    const text = `${DEFAULT_POLICIES}\n${ANALYSTS_MANAGE_USERS}\n@id("breakglass-runs-policies")\npermit (principal in Gatehouse::Group::"breakglass", action, resource == Gatehouse::Console::"policies");`;
-    expect((await publishPolicies(text, "help desk", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, `${ANALYSTS_MANAGE_USERS}\n${BREAKGLASS_RUNS_POLICIES}`);
     const analyst = await signedInAs(["analyst"]);
     await db().groupMember.createMany({ data: [{ groupId: "helpdesk", userId: analyst.id }, { groupId: "breakglass", userId: analyst.id }] });
     signedIn = await fromSession(analyst.sessionId);
@@ -146,8 +152,7 @@ describe("groups in the console", () => {
   it("members of a deny group cannot take each other out of it", async () => {
     const admin = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "contractors", name: "Contractors" } });
-    const text = `${DEFAULT_POLICIES}\n${ANALYSTS_MANAGE_USERS}\n@id("no-contractors-in-incidents")\nforbid (principal in Gatehouse::Group::"contractors", action, resource == Gatehouse::Console::"incidents");`;
-    expect((await publishPolicies(text, "contractors", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, `${ANALYSTS_MANAGE_USERS}\n${CONTRACTORS_KEPT_OUT_OF_INCIDENTS}`);
     const first = await signedInAs(["analyst"]);
     const second = await signedInAs(["analyst"]);
     await db().groupMember.createMany({ data: [{ groupId: "contractors", userId: first.id }, { groupId: "contractors", userId: second.id }] });
@@ -159,8 +164,7 @@ describe("groups in the console", () => {
   it("a help desk cannot take over an account whose group the policies let in", async () => {
     const admin = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "breakglass", name: "Break glass" } });
-    const text = `${DEFAULT_POLICIES}\n${ANALYSTS_MANAGE_USERS}\n@id("breakglass-runs-policies")\npermit (principal in Gatehouse::Group::"breakglass", action, resource == Gatehouse::Console::"policies");`;
-    expect((await publishPolicies(text, "break glass", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, `${ANALYSTS_MANAGE_USERS}\n${BREAKGLASS_RUNS_POLICIES}`);
     const powerful = await makeUser({ email: "glass@example.test" });
     await db().groupMember.create({ data: { groupId: "breakglass", userId: powerful.id } });
     const helpDesk = await signedInAs(["analyst"]);
@@ -177,8 +181,7 @@ describe("groups in the console", () => {
   it("a help desk kept out of something by a group cannot get there through a colleague's account", async () => {
     const admin = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "contractors", name: "Contractors" } });
-    const text = `${DEFAULT_POLICIES}\n${ANALYSTS_MANAGE_USERS}\n@id("no-contractors-in-incidents")\nforbid (principal in Gatehouse::Group::"contractors", action, resource == Gatehouse::Console::"incidents");`;
-    expect((await publishPolicies(text, "contractors", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, `${ANALYSTS_MANAGE_USERS}\n${CONTRACTORS_KEPT_OUT_OF_INCIDENTS}`);
     const contractor = await signedInAs(["analyst"]);
     await db().groupMember.create({ data: { groupId: "contractors", userId: contractor.id } });
     const colleague = await makeUser({ roles: ["analyst"] });
@@ -194,8 +197,7 @@ describe("groups in the console", () => {
     const keeper = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "policy-admins", name: "Policy admins" } });
     await db().groupMember.create({ data: { groupId: "policy-admins", userId: keeper.id } });
-    const text = `${DEFAULT_POLICIES}\n@id("only-policy-admins-edit")\nforbid (principal, action, resource == Gatehouse::Console::"policies") unless { principal in Gatehouse::Group::"policy-admins" };`;
-    expect((await publishPolicies(text, "four eyes", policySubject(keeper, null), await listActiveAdmins(), userContext(keeper, null))).ok).toBe(true);
+    await publishAs(keeper, ONLY_POLICY_ADMINS_EDIT);
     const other = await signedInAs(["admin"]);
     const ctx = userContext(other, null);
     const lockedOut = { message: expect.stringMatching(/^Refused: with this change no admin could/) };
@@ -211,8 +213,7 @@ describe("groups in the console", () => {
     const [first, second] = [await signedInAs(["admin"]), await signedInAs(["admin"])];
     await db().group.create({ data: { id: "policy-admins", name: "Policy admins" } });
     await db().groupMember.createMany({ data: [{ groupId: "policy-admins", userId: first.id }, { groupId: "policy-admins", userId: second.id }] });
-    const text = `${DEFAULT_POLICIES}\n@id("only-policy-admins-edit")\nforbid (principal, action, resource == Gatehouse::Console::"policies") unless { principal in Gatehouse::Group::"policy-admins" };`;
-    expect((await publishPolicies(text, "four eyes", policySubject(first, null), await listActiveAdmins(), userContext(first, null))).ok).toBe(true);
+    await publishAs(first, ONLY_POLICY_ADMINS_EDIT);
     const third = await signedInAs(["admin"]);
     const answers = await Promise.all([first, second].map((keeper) => removeMember("policy-admins", keeper.id, third, userContext(third, null))));
     expect(answers.filter((a) => a.ok)).toHaveLength(1);
@@ -224,8 +225,7 @@ describe("groups in the console", () => {
     const keeper = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "policy-admins", name: "Policy admins" } });
     await db().groupMember.create({ data: { groupId: "policy-admins", userId: keeper.id } });
-    const text = `${DEFAULT_POLICIES}\n@id("only-policy-admins-edit")\nforbid (principal, action, resource == Gatehouse::Console::"policies") unless { principal in Gatehouse::Group::"policy-admins" };`;
-    expect((await publishPolicies(text, "four eyes", policySubject(keeper, null), await listActiveAdmins(), userContext(keeper, null))).ok).toBe(true);
+    await publishAs(keeper, ONLY_POLICY_ADMINS_EDIT);
     signedIn = await signedInAs(["admin"]);
     expect(await actions.removeMemberAction({}, form({ groupId: "policy-admins", userId: keeper.id, reason: REASON }))).toMatchObject({ ok: false, message: expect.stringMatching(/^Refused: with this change no admin could/) });
     expect(await actions.deleteGroupAction({}, form({ groupId: "policy-admins", confirmId: "policy-admins", reason: REASON }))).toMatchObject({ ok: false, message: expect.stringMatching(/^Refused: with this change no admin could/) });
@@ -264,8 +264,8 @@ describe("groups in the policies", () => {
   it("a policy naming a group lets its members in at their next request, and removal takes it back", async () => {
     const admin = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "secops", name: "Security operations" } });
-    const text = `${DEFAULT_POLICIES}\n@id("secops-reads-audit")\npermit (principal in Gatehouse::Group::"secops", action == Gatehouse::Action::"view", resource == Gatehouse::Console::"audit");`;
-    expect((await publishPolicies(text, "secops reads the audit trail", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    const text = `@id("secops-reads-audit")\npermit (principal in Gatehouse::Group::"secops", action == Gatehouse::Action::"view", resource == Gatehouse::Console::"audit");`;
+    await publishAs(admin, text);
     const member = await signedInAs(["user"]);
     const mayReadAudit = async () => consoleAllows(policySubject(await fromSession(member.sessionId), null), "audit", "view");
 
@@ -280,8 +280,8 @@ describe("groups in the policies", () => {
     const contractor = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "contractors", name: "Contractors" } });
     await db().groupMember.create({ data: { groupId: "contractors", userId: contractor.id } });
-    const text = `${DEFAULT_POLICIES}\n@id("no-contractors-in-policies")\nforbid (principal in Gatehouse::Group::"contractors", action, resource == Gatehouse::Console::"policies");`;
-    const publish = async () => publishPolicies(text, "contractors out", policySubject(contractor, null), await listActiveAdmins(), userContext(contractor, null));
+    const text = `@id("no-contractors-in-policies")\nforbid (principal in Gatehouse::Group::"contractors", action, resource == Gatehouse::Console::"policies");`;
+    const publish = async () => publishPolicies(`${DEFAULT_POLICIES}\n${text}`, "contractors out", policySubject(contractor, null), await listActiveAdmins(), userContext(contractor, null));
     // The only admin is a contractor: nobody could undo it.
     expect(await publish()).toMatchObject({ ok: false, message: expect.stringMatching(/^Refused: with these policies no admin could/) });
     // An admin with the same roles but not in the group keeps the way back.
@@ -292,8 +292,8 @@ describe("groups in the policies", () => {
   it("a group's page names the policies in force that name it, in their scope or their conditions", async () => {
     const admin = await signedInAs(["admin"]);
     await db().group.createMany({ data: [{ id: "secops", name: "Security operations" }, { id: "contractors", name: "Contractors" }, { id: "sales", name: "Sales" }] });
-    const text = `${DEFAULT_POLICIES}\n@id("secops-reads-audit")\npermit (principal in Gatehouse::Group::"secops", action == Gatehouse::Action::"view", resource == Gatehouse::Console::"audit");\n@id("no-contractors")\nforbid (principal, action, resource) when { principal in Gatehouse::Group::"contractors" };`;
-    expect((await publishPolicies(text, "groups", policySubject(admin, null), await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    const text = `@id("secops-reads-audit")\npermit (principal in Gatehouse::Group::"secops", action == Gatehouse::Action::"view", resource == Gatehouse::Console::"audit");\n@id("no-contractors")\nforbid (principal, action, resource) when { principal in Gatehouse::Group::"contractors" };`;
+    await publishAs(admin, text);
     expect((await findGroup("secops"))!.namedBy).toEqual(["secops-reads-audit"]);
     expect((await findGroup("contractors"))!.namedBy).toEqual(["no-contractors"]);
     expect((await findGroup("sales"))!.namedBy).toEqual([]);
