@@ -26,7 +26,7 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
   // A realistic set: the built-in roles plus every template (time, risk, IP and strength conditions).
   const admin = await createUser({ email: `pdp-bench-${Date.now()}@example.test`, name: "Bench", password: "bench passphrase 123", roles: ["admin"] }, SYSTEM_CONTEXT, null);
   const subject = { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip: "198.51.100.7", risk: 0.2, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-  const published = await publishPolicies([DEFAULT_POLICIES, ...POLICY_TEMPLATES.map((t) => t.text)].join("\n\n"), "benchmark set", subject, [subject], SYSTEM_CONTEXT);
+  const published = await publishPolicies([DEFAULT_POLICIES, ...POLICY_TEMPLATES.map((t) => t.text)].join("\n\n"), "benchmark set", subject, async () => [subject], SYSTEM_CONTEXT);
   if (!published.ok) throw new Error(published.message);
 
   const rows: Row[] = [];

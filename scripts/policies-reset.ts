@@ -22,7 +22,7 @@ await withDatabase(async () => {
     process.exitCode = 1;
     return;
   }
-  const result = await resetPolicies(toVersion, admins);
+  const result = await resetPolicies(toVersion, listActiveAdmins);
   if (!result.ok) {
     console.error(`Nothing published. ${result.message}`);
     for (const error of result.errors ?? []) console.error(`  ${error.policyId ?? "policies"}: ${error.message}`);

@@ -37,11 +37,4 @@ export { Prisma } from "./generated/client";
 
 /** A unique constraint refused the row: the same thing done twice at once, or already there. */
 export const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-/**
- * PostgreSQL cancelled a serializable transaction (40001) that raced another: running it again is
- * the fix. Prisma reports it as P2034, or, when it surfaces at COMMIT, as the pg adapter's own error.
- */
-export const isSerializationFailure = (error: unknown) =>
-  (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2034") ||
-  (error as { cause?: { originalCode?: unknown } } | null)?.cause?.originalCode === "40001";
 export type { Role, User, Session, SessionStage, OAuthClient, LoginAttempt } from "./generated/client";

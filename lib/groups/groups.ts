@@ -3,7 +3,7 @@ import { z } from "zod";
 import { db, isUniqueViolation, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { actingOnRefusal, listActiveAdmins, type Granter } from "../auth/users";
-import { groupsNamedInForce, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
+import { ADMIN_ACCESS_TRANSACTION, groupsNamedInForce, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 import { GROUP_ID_PATTERN } from "./membership";
 
 // Groups of users (teams, departments, contractors). A group is the Cedar entity
@@ -97,17 +97,18 @@ export async function updateGroup(groupId: string, input: z.infer<typeof groupDe
 type Refusal = { ok: false; message: string; reason: string };
 
 /**
- * Runs `apply` holding the group's row lock (a delete waits for a change of its members, and the
- * other way round). When the newest policies name the group, membership is power: only an admin
- * changes it, one such change at a time (takeAdminAccessLock), and not if it would leave no admin a
- * way back to the policy editor from the actor's address (the lockout guard; `regroup` gives an
- * admin's groups after the change).
+ * Runs `apply` as one of the changes of who can reach the console (takeAdminAccessLock: one at a
+ * time), holding the group's row lock. When the newest policies name the group, membership is
+ * power: only an admin changes it, and not if it would leave no admin a way back to the policy
+ * editor from the actor's address (the lockout guard; `regroup` gives an admin's groups after it).
  */
 async function changingMembers<T>(groupId: string, actor: Granter, ctx: AuditContext, regroup: (admin: { userId: string; groups: readonly string[] }) => readonly string[], apply: (tx: Prisma.TransactionClient) => Promise<T>): Promise<{ ok: true; value: T } | Refusal> {
   return db().$transaction(async (tx) => {
+    // First: what is read below (the newest policies, the admins, the account) is then as the
+    // change before this one left it.
+    await takeAdminAccessLock(tx);
     const named = (await groupsNamedNow(tx)).has(groupId);
     if (named && !actor.roles.includes("admin")) return { ok: false, message: "Only an admin changes who is in a group the policies name.", reason: "group_named_by_policies" } as const;
-    if (named) await takeAdminAccessLock(tx);
     if (!(await lockGroup(tx, groupId))) return { ok: false, message: NO_SUCH_GROUP, reason: "no_such_group" } as const;
     if (named) {
       const before = await listActiveAdmins(tx);
@@ -117,7 +118,7 @@ async function changingMembers<T>(groupId: string, actor: Granter, ctx: AuditCon
       if (lockout) return { ok: false, message: lockout, reason: "lockout_guard" } as const;
     }
     return { ok: true, value: await apply(tx) } as const;
-  });
+  }, ADMIN_ACCESS_TRANSACTION);
 }
 
 /** A refusal from changingMembers, audited unless it is only that the group is gone. */

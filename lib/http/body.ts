@@ -7,7 +7,8 @@ import { sendProblem, TOO_LARGE } from "./problem";
 /** The largest body a route accepts: uploaded compliance reports may be large, nothing else is. */
 export const REPORT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-export const maxBodyBytes = (path: string) => (path === "/api/v1/compliance/report/verify" ? REPORT_UPLOAD_MAX_BYTES : DEFAULT_MAX_BODY_BYTES);
+const REPORT_UPLOAD_PATH = "/api/v1/compliance/report/verify";
+export const maxBodyBytes = (path: string) => (path === REPORT_UPLOAD_PATH ? REPORT_UPLOAD_MAX_BYTES : DEFAULT_MAX_BODY_BYTES);
 
 export class BodyTooLargeError extends Error {
   constructor(readonly maxBytes: number) {
@@ -62,11 +63,12 @@ export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, l
  * Next.js reads the body of a form post, a server action or an auth call whole before any ceiling
  * of ours can count it, so such a body must declare its length (browsers always do; a proxy in
  * front must not stream it on in chunks): one of undeclared total could be of any size. True when
- * `req` is such a request, answered 411. Gatehouse's own APIs under /api/v1 count what arrives.
+ * `req` is such a request, answered 411. The compliance report upload (a route that reads its own
+ * body, counting what arrives) may stream.
  */
 export function refusedUndeclaredLength(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
   if (req.headers["transfer-encoding"] === undefined || req.headers["content-length"] !== undefined) return false;
-  if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS" || pathname.startsWith("/api/v1/")) return false;
+  if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS" || pathname === REPORT_UPLOAD_PATH) return false;
   refuseBody(req, res, 411, "invalid_request", "Send the body with a Content-Length header.");
   return true;
 }

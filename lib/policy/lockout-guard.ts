@@ -76,8 +76,14 @@ export type Lockout = { does: string; yearsFromNow: number; weekFrom: Date };
 
 /** Null if, in each week tried, some admin signed in some way at some hour gets all the way back; else the first week where none does. */
 export function findLockout(text: string, from: string | null, admins: readonly PolicyPrincipal[], now = new Date()): Lockout | null {
+  return lockedWeeks(text, from, admins, now, { firstOnly: true })[0] ?? null;
+}
+
+/** Each week tried in which no admin gets all the way back (findLockout's judgement, for every week). */
+export function lockedWeeks(text: string, from: string | null, admins: readonly PolicyPrincipal[], now = new Date(), { firstOnly = false } = {}): Lockout[] {
   preparse(CANDIDATE, text);
   const tried = distinctAdmins(text, admins);
+  const locked: Lockout[] = [];
   for (const { yearsFromNow, hours } of weeksTried(now)) {
     let furthest = 0;
     const wayBack = tried.some((admin) => hours.some((at) => SIGN_INS.some((signIn) => {
@@ -85,7 +91,9 @@ export function findLockout(text: string, from: string | null, admins: readonly 
       furthest = Math.max(furthest, passed);
       return passed === WAY_BACK.length;
     })));
-    if (!wayBack) return { does: WAY_BACK[furthest]!.does, yearsFromNow, weekFrom: hours[0]! };
+    if (wayBack) continue;
+    locked.push({ does: WAY_BACK[furthest]!.does, yearsFromNow, weekFrom: hours[0]! });
+    if (firstOnly) break;
   }
-  return null;
+  return locked;
 }

@@ -3,7 +3,7 @@ import { createTwoFilesPatch } from "diff";
 import { db, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { entitiesNamed, formatPolicies, policyIds, validatePolicies, type CedarProblem } from "./cedar";
-import { findLockout, type Lockout, type PolicyPrincipal } from "./lockout-guard";
+import { findLockout, lockedWeeks, type Lockout, type PolicyPrincipal } from "./lockout-guard";
 import { policySetInForce, enforceVersion, versionText, type ConsoleSubject } from "./pdp";
 import { DEFAULT_POLICIES } from "./schema";
 
@@ -50,17 +50,31 @@ export async function saveDraft(text: string, ctx: AuditContext): Promise<void> 
 
 export type PublishResult = { ok: true; version: number } | { ok: false; message: string; errors?: CedarProblem[] };
 
+/** The active admins as the policies see them, read with `client` (lib/auth's listActiveAdmins). */
+export type AdminsReader = (client: Prisma.TransactionClient) => Promise<readonly PolicyPrincipal[]>;
+
 /**
- * Publishes `text` as the next version, if it validates and one of `admins` (the active admins,
- * from lib/auth) keeps a way back to the policy editor (lockout-guard.ts), from the publisher's address.
+ * Publishes `text` as the next version, if it validates and one of the active admins (`admins`,
+ * read under takeAdminAccessLock, so no change of the admins slips in between) keeps a way back to
+ * the policy editor (lockout-guard.ts), from the publisher's address.
  */
-export async function publishPolicies(text: string, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: readonly PolicyPrincipal[], ctx: AuditContext, restoredFrom: number | null = null): Promise<PublishResult> {
+export async function publishPolicies(text: string, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext, restoredFrom: number | null = null): Promise<PublishResult> {
   const check = checkPolicies(text);
   if (!check.ok) {
     await audit(ctx, { type: "policy", action: "policy.publish", outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", errors: check.errors.length } });
     return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: check.errors };
   }
-  const lockout = findLockout(text, publisher.ip, admins);
+  const previous = await policySetInForce();
+  const previousText = (await versionText(previous.version)) ?? "";
+  const published = await db().$transaction(async (tx) => {
+    await takeAdminAccessLock(tx);
+    const lockout = findLockout(text, publisher.ip, await admins(tx));
+    if (lockout) return { lockout, created: null };
+    const created = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
+    await tx.policyDraft.deleteMany({});
+    return { lockout: null, created };
+  }, ADMIN_ACCESS_TRANSACTION);
+  const { lockout } = published;
   if (lockout) {
     await audit(ctx, {
       type: "policy", action: "policy.publish", outcome: "blocked", resource: { type: "policy_set", id: "draft" },
@@ -68,13 +82,7 @@ export async function publishPolicies(text: string, comment: string, publisher: 
     });
     return { ok: false, message: lockoutMessage(lockout, publisher.ip) };
   }
-  const previous = await policySetInForce();
-  const previousText = (await versionText(previous.version)) ?? "";
-  const row = await db().$transaction(async (tx) => {
-    const created = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
-    await tx.policyDraft.deleteMany({});
-    return created;
-  });
+  const row = published.created!;
   enforceVersion(row.version, text);
   await audit(ctx, {
     type: "policy", action: restoredFrom === null ? "policy.publish" : "policy.rollback", outcome: "success", resource: { type: "policy_set", id: String(row.version) },
@@ -90,7 +98,7 @@ function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string 
     "at some hour of every week tried: the coming one, and a year and ten years ahead and back.";
 }
 
-export async function rollbackPolicies(toVersion: number, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: readonly PolicyPrincipal[], ctx: AuditContext): Promise<PublishResult> {
+export async function rollbackPolicies(toVersion: number, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext): Promise<PublishResult> {
   const text = await versionText(toVersion);
   if (text === null) return { ok: false, message: `There is no version ${toVersion}.` };
   return publishPolicies(text, comment, publisher, admins, ctx, toVersion);
@@ -108,7 +116,7 @@ const CLI_CONTEXT: AuditContext = { actor: { type: "system", id: null, label: "c
  * rollback. The lockout guard still applies, from an unknown address as there is no browser; the
  * built-in roles always pass it while an admin is active.
  */
-export async function resetPolicies(toVersion: number, admins: readonly PolicyPrincipal[], ctx = CLI_CONTEXT): Promise<ResetResult> {
+export async function resetPolicies(toVersion: number, admins: AdminsReader, ctx = CLI_CONTEXT): Promise<ResetResult> {
   const replaced = (await policySetInForce()).version;
   const result = await rollbackPolicies(toVersion, `Break-glass reset to version ${toVersion} from the command line`, { ip: null }, admins, ctx);
   return result.ok ? { ...result, replaced } : result;
@@ -176,12 +184,21 @@ export async function groupsNamedNow(client: Prisma.TransactionClient = db()): P
 /**
  * The refusal of a change that takes the admins from `before` to `after` (their roles, groups, who
  * they are) when it leaves no admin a way back to the policy editor from `from`, as a publish is
- * refused (lockout-guard.ts); null when there is still a way, or when there was none before either
- * (this change did not shut anyone out: from an address the policies keep out, say).
+ * refused (lockout-guard.ts), in some week tried where there was a way before it; null when there
+ * is still a way in every week where there was one (this change shuts no one out: from an address
+ * the policies keep out of the editor, say, there was no way before either).
  */
 export async function lockoutOfChange(before: readonly PolicyPrincipal[], after: readonly PolicyPrincipal[], from: string | null, client: Prisma.TransactionClient = db()): Promise<string | null> {
   const text = await newestPolicyText(client);
-  const lockout = findLockout(text, from, after);
-  if (!lockout || findLockout(text, from, before)) return null;
-  return lockoutMessage(lockout, from, "this change");
+  const lockedAfter = lockedWeeks(text, from, after);
+  if (!lockedAfter.length) return null;
+  const lockedBefore = new Set(lockedWeeks(text, from, before).map((week) => week.yearsFromNow));
+  const newly = lockedAfter.find((week) => !lockedBefore.has(week.yearsFromNow));
+  return newly ? lockoutMessage(newly, from, "this change") : null;
 }
+
+/**
+ * Options for the transactions that hold takeAdminAccessLock: the lockout guard's Cedar work runs
+ * inside them, and a change waits its turn behind others, so they get longer than Prisma's 5 s.
+ */
+export const ADMIN_ACCESS_TRANSACTION = { maxWait: 10_000, timeout: 30_000 } as const;

@@ -130,7 +130,7 @@ describe("someone other than an admin whom a policy lets manage users (a help de
     const admin = await makeUser({ roles: ["admin"] });
     const helpDesk = `${DEFAULT_POLICIES}\n@id("analysts-manage-users")\npermit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");\n`;
     const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-    expect((await publishPolicies(helpDesk, "help desk", publisher, await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    expect((await publishPolicies(helpDesk, "help desk", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
     signedIn = await adminVerified(1, ["analyst"]);
     const user = await makeUser();
     const refusal = { ok: false, message: "Only an admin can do this to an account with roles you do not hold: admin." };

@@ -534,7 +534,7 @@ describe("analysts", () => {
     expect(await consoleAllows(subject, "policies", "manage")).toBe(false);
     const adminSubject = { ...subject, userId: admin.id, email: admin.email, roles: admin.roles };
     const grant = `${DEFAULT_POLICIES}\n@id("analysts-edit-policies")\npermit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies");\n`;
-    expect((await publishPolicies(grant, "analysts on call edit policies", adminSubject, await listActiveAdmins(), userContext(admin, null))).ok).toBe(true);
+    expect((await publishPolicies(grant, "analysts on call edit policies", adminSubject, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
     expect(await consoleAllows(subject, "policies", "manage")).toBe(true);
   });
 });

@@ -74,7 +74,7 @@ describe("the token endpoint asks the access policies", () => {
   async function publish(extra: string) {
     const admin = await makeUser({ roles: ["admin"] });
     const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: null, risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-    const result = await publishPolicies(`${DEFAULT_POLICIES}\n${extra}`, "token endpoint test", publisher, await listActiveAdmins(), userContext(admin, null));
+    const result = await publishPolicies(`${DEFAULT_POLICIES}\n${extra}`, "token endpoint test", publisher, listActiveAdmins, userContext(admin, null));
     expect(result.ok).toBe(true);
   }
 

@@ -27,12 +27,12 @@ describe("policy store", () => {
     const analyst = { ...subject, userId: "a1", email: "an@example.test", roles: ["analyst"] };
     expect(await consoleAllows(analyst, "audit", "view")).toBe(false);
 
-    const published = await publishPolicies(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, "analysts read the audit trail", subject, await listActiveAdmins(), ctx);
+    const published = await publishPolicies(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, "analysts read the audit trail", subject, listActiveAdmins, ctx);
     expect(published).toEqual({ ok: true, version: 1 });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     expect((await authorize(consoleRequest(analyst, "audit", "view"))).policies).toEqual(["analysts-read-audit"]);
 
-    expect(await rollbackPolicies(0, "undo", subject, await listActiveAdmins(), ctx)).toEqual({ ok: true, version: 2 });
+    expect(await rollbackPolicies(0, "undo", subject, listActiveAdmins, ctx)).toEqual({ ok: true, version: 2 });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(false);
     const history = await listPolicyVersions();
     expect(history.map((v) => [v.version, v.restoredFrom])).toEqual([[2, 0], [1, null]]);
@@ -45,7 +45,7 @@ describe("policy store", () => {
   it("a forbid overrides every permit", async () => {
     const { subject, ctx } = await adminSubject();
     const text = `${DEFAULT_POLICIES}\n@id("keys-frozen")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"keys");\n`;
-    expect((await publishPolicies(text, "freeze key rotation", subject, await listActiveAdmins(), ctx)).ok).toBe(true);
+    expect((await publishPolicies(text, "freeze key rotation", subject, listActiveAdmins, ctx)).ok).toBe(true);
     const decision = await authorize(consoleRequest(subject, "keys", "manage"));
     expect(decision).toMatchObject({ decision: "deny", policies: ["keys-frozen"] });
     expect(await consoleAllows(subject, "keys", "view")).toBe(true);
@@ -53,7 +53,7 @@ describe("policy store", () => {
 
   it("refuses to publish what does not validate, and keeps the version in force", async () => {
     const { subject, ctx } = await adminSubject();
-    const result = await publishPolicies(`${DEFAULT_POLICIES}\n@id("typo")\npermit (principal, action, resource) when { context.riskk > 1 };`, "typo", subject, await listActiveAdmins(), ctx);
+    const result = await publishPolicies(`${DEFAULT_POLICIES}\n@id("typo")\npermit (principal, action, resource) when { context.riskk > 1 };`, "typo", subject, listActiveAdmins, ctx);
     expect(result).toMatchObject({ ok: false, errors: [expect.objectContaining({ policyId: "typo", help: "did you mean `risk`?" })] });
     expect((await policySetInForce()).version).toBe(0);
   });
@@ -61,14 +61,14 @@ describe("policy store", () => {
   it("the lockout guard refuses a set that leaves no admin able to manage policies", async () => {
     const { subject, ctx } = await adminSubject();
     const lockout = `${DEFAULT_POLICIES}\n@id("nobody-edits")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies");\n`;
-    const result = await publishPolicies(lockout, "oops", subject, await listActiveAdmins(), ctx);
+    const result = await publishPolicies(lockout, "oops", subject, listActiveAdmins, ctx);
     expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/no admin could manage the policies/) });
     expect((await policySetInForce()).version).toBe(0);
     expect(await db().auditEvent.count({ where: { action: "policy.publish", outcome: "blocked" } })).toBe(1);
 
     // A time window still leaves the admins a way back: it publishes.
     const officeHours = `${DEFAULT_POLICIES}\n@id("office-hours")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies") unless { context.hourUtc >= 8 && context.hourUtc < 20 };\n`;
-    expect((await publishPolicies(officeHours, "edits in office hours", subject, await listActiveAdmins(), ctx)).ok).toBe(true);
+    expect((await publishPolicies(officeHours, "edits in office hours", subject, listActiveAdmins, ctx)).ok).toBe(true);
     expect(await consoleAllows(subject, "policies", "manage", new Date("2026-11-16T21:00:00Z"))).toBe(false);
     expect(await consoleAllows(subject, "policies", "manage", new Date("2026-11-16T09:00:00Z"))).toBe(true);
   });
@@ -85,7 +85,7 @@ describe("policy store", () => {
     const { subject, ctx } = await adminSubject();
     await saveDraft(`${DEFAULT_POLICIES}// draft`, ctx);
     expect((await policyEditorState()).draft?.text).toContain("// draft");
-    await publishPolicies(`${DEFAULT_POLICIES}// draft`, "publish the draft", subject, await listActiveAdmins(), ctx);
+    await publishPolicies(`${DEFAULT_POLICIES}// draft`, "publish the draft", subject, listActiveAdmins, ctx);
     expect((await policyEditorState()).draft).toBeNull();
   });
 

@@ -30,7 +30,7 @@ export const publishPoliciesAction = guardedAction(
   MANAGE,
   z.object({ text: policyText, comment }),
   async ({ text, comment }, user, ctx) => {
-    const result = await publishPolicies(text, comment, await consoleSubject(user), await listActiveAdmins(), ctx);
+    const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx);
     revalidatePath("/admin", "layout");
     return result.ok
       ? { ok: true, message: `Published as version ${result.version}. It is in force on every instance within a second.` }
@@ -43,7 +43,7 @@ export const rollbackPoliciesAction = guardedAction(
   MANAGE,
   z.object({ version: z.coerce.number().int().min(0).max(2 ** 31 - 1) }),
   async ({ version }, user, ctx) => {
-    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), await listActiveAdmins(), ctx);
+    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), listActiveAdmins, ctx);
     revalidatePath("/admin", "layout");
     return result.ok ? { ok: true, message: `Version ${version} is in force again, as version ${result.version}.` } : { ok: false, message: result.message };
   },
