@@ -262,16 +262,11 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | 
     const result = await change(tx);
     const after = await listActiveAdmins(tx);
     if (after.length === 0) throw new LastAdminError();
-    if (!samePrincipals(before, after)) {
-      const lockout = await lockoutOfChange(before, after, from, tx);
-      if (lockout) throw new LastAdminError(lockout);
-    }
+    const lockout = await lockoutOfChange(before, after, from, tx);
+    if (lockout) throw new LastAdminError(lockout);
     return result;
   }, ADMIN_ACCESS_TRANSACTION);
 }
-
-const principalKey = (p: PolicyPrincipal) => `${p.userId}|${[...p.roles].sort().join()}|${[...p.groups].sort().join()}`;
-const samePrincipals = (a: readonly PolicyPrincipal[], b: readonly PolicyPrincipal[]) => a.map(principalKey).sort().join("\n") === b.map(principalKey).sort().join("\n");
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {
   const { before, after } = await keepingAnAdmin(async (tx) => {

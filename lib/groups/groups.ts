@@ -3,7 +3,7 @@ import { z } from "zod";
 import { db, isUniqueViolation, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { actingOnRefusal, listActiveAdmins, type Granter } from "../auth/users";
-import { ADMIN_ACCESS_TRANSACTION, groupsNamedInForce, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
+import { ADMIN_ACCESS_TRANSACTION, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 import { GROUP_ID_PATTERN } from "./membership";
 
 // Groups of users (teams, departments, contractors). A group is the Cedar entity
@@ -26,9 +26,7 @@ const groupDescriptionSchema = z.string().trim().max(500, "Use at most 500 chara
 export const newGroupSchema = z.object({ id: groupIdSchema, name: groupNameSchema, description: groupDescriptionSchema.default("") });
 export const groupDetailsSchema = z.object({ name: groupNameSchema, description: groupDescriptionSchema.default("") });
 
-export class GroupIdTakenError extends Error {}
-
-export type GroupChangeResult = { ok: true; email?: string } | { ok: false; message: string; field?: "email" };
+export type GroupChangeResult = { ok: true; email?: string } | { ok: false; message: string; field?: "email" | "id" };
 
 const NO_SUCH_GROUP = "That group does not exist.";
 const NOT_A_MEMBER = "That account is not in this group.";
@@ -49,7 +47,7 @@ export async function findGroup(groupId: string) {
     },
   });
   if (!group) return null;
-  const namedBy = (await groupsNamedInForce()).get(groupId) ?? [];
+  const namedBy = (await groupsNamedNow()).get(groupId) ?? [];
   return { ...group, namedBy, members: group.members.map((m) => ({ ...m.user, addedAt: m.addedAt })) };
 }
 
@@ -70,7 +68,7 @@ export async function createGroup(input: z.infer<typeof newGroupSchema>, actor: 
   try {
     await db().group.create({ data: input });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new GroupIdTakenError(`A group with the id ${input.id} already exists.`);
+    if (isUniqueViolation(error)) return { ok: false, message: `A group with the id ${input.id} already exists.`, field: "id" };
     throw error;
   }
   await audit(ctx, { type: "admin", action: "group.create", outcome: "success", resource: { type: "group", id: input.id }, metadata: { name: input.name } });
@@ -112,19 +110,16 @@ async function changingMembers<T>(groupId: string, actor: Granter, ctx: AuditCon
     if (!(await lockGroup(tx, groupId))) return { ok: false, message: NO_SUCH_GROUP, reason: "no_such_group" } as const;
     if (named) {
       const before = await listActiveAdmins(tx);
-      const after = before.map((admin) => ({ ...admin, groups: regroup(admin) }));
-      // Only a change of some admin's groups can shut the admins out.
-      const lockout = after.some((admin, i) => admin.groups.length !== before[i]!.groups.length) ? await lockoutOfChange(before, after, ctx.client?.ip ?? null, tx) : null;
+      const lockout = await lockoutOfChange(before, before.map((admin) => ({ ...admin, groups: regroup(admin) })), ctx.client?.ip ?? null, tx);
       if (lockout) return { ok: false, message: lockout, reason: "lockout_guard" } as const;
     }
     return { ok: true, value: await apply(tx) } as const;
   }, ADMIN_ACCESS_TRANSACTION);
 }
 
-/** A refusal from changingMembers, audited unless it is only that the group is gone. */
-async function auditedRefusal(refusal: Refusal, ctx: AuditContext, action: string, resource: { type: string; id: string }, groupId: string): Promise<Refusal> {
-  if (refusal.reason !== "no_such_group") await audit(ctx, { type: "admin", action, outcome: "blocked", resource, metadata: { reason: refusal.reason, group: groupId } });
-  return refusal;
+/** A refusal from changingMembers, audited (refused) unless it is only that the group is gone. */
+async function auditedRefusal(refusal: Refusal, ctx: AuditContext, action: string, resource: { type: string; id: string }, groupId: string): Promise<GroupChangeResult> {
+  return refusal.reason === "no_such_group" ? refusal : refused(ctx, action, resource, refusal.reason, refusal.message, { group: groupId });
 }
 
 /** Deletes a group and its memberships; the audit event lists the members it had. */

@@ -11,7 +11,7 @@ import type { PolicyPrincipal } from "./lockout-guard";
 // Each instance checks for a newer version at most every GATEHOUSE_POLICY_REFRESH_MS (one
 // primary-key query), so a publish on one instance takes effect on all within that time.
 
-type InForce = { version: number; text: string; preparsedId: string; checkedAt: number };
+type InForce = { version: number; preparsedId: string; checkedAt: number };
 let inForce: InForce | null = null;
 let refreshing: Promise<InForce> | null = null;
 
@@ -46,7 +46,7 @@ export async function versionText(version: number): Promise<string | null> {
 export function enforceVersion(version: number, text: string): void {
   const preparsedId = `gatehouse-v${version}`;
   preparse(preparsedId, text);
-  inForce = { version, text, preparsedId, checkedAt: Date.now() };
+  inForce = { version, preparsedId, checkedAt: Date.now() };
 }
 
 export type Decision = CedarDecision & { version: number; micros: number };

@@ -148,19 +148,6 @@ export function listPolicyVersionAttribution(): Promise<{ version: number; autho
 
 export { formatPolicies };
 
-let groupsNamed: { text: string; named: Map<string, string[]> } | null = null;
-
-/**
- * The groups the policies in force name (Gatehouse::Group::"<id>"), each with the ids of the
- * policies that name it: membership of these is power in Gatehouse, judged by lib/groups and
- * lib/auth. Worked out once per set in force.
- */
-export async function groupsNamedInForce(): Promise<ReadonlyMap<string, string[]>> {
-  const { text } = await policySetInForce();
-  if (groupsNamed?.text !== text) groupsNamed = { text, named: entitiesNamed(text, "Gatehouse::Group") };
-  return groupsNamed.named;
-}
-
 /**
  * Changes of who can reach the console as an admin (an admin's roles, status or account, a
  * membership of a group the policies name) run one at a time, each judged by the lockout guard on
@@ -176,7 +163,11 @@ async function newestPolicyText(client: Prisma.TransactionClient): Promise<strin
   return newest?.text ?? DEFAULT_POLICIES;
 }
 
-/** The groups the newest policies name, read now (see newestPolicyText). */
+/**
+ * The groups the newest policies name (Gatehouse::Group::"<id>"), each with the ids of the policies
+ * that name it: membership of these is power in Gatehouse (lib/groups, lib/auth). Read now (see
+ * newestPolicyText).
+ */
 export async function groupsNamedNow(client: Prisma.TransactionClient = db()): Promise<ReadonlyMap<string, string[]>> {
   return entitiesNamed(await newestPolicyText(client), "Gatehouse::Group");
 }
@@ -189,6 +180,8 @@ export async function groupsNamedNow(client: Prisma.TransactionClient = db()): P
  * the policies keep out of the editor, say, there was no way before either).
  */
 export async function lockoutOfChange(before: readonly PolicyPrincipal[], after: readonly PolicyPrincipal[], from: string | null, client: Prisma.TransactionClient = db()): Promise<string | null> {
+  // The same admins with the same roles and groups: nothing for the guard's Cedar work to judge.
+  if (samePrincipals(before, after)) return null;
   const text = await newestPolicyText(client);
   const lockedAfter = lockedWeeks(text, from, after);
   if (!lockedAfter.length) return null;
@@ -202,3 +195,6 @@ export async function lockoutOfChange(before: readonly PolicyPrincipal[], after:
  * inside them, and a change waits its turn behind others, so they get longer than Prisma's 5 s.
  */
 export const ADMIN_ACCESS_TRANSACTION = { maxWait: 10_000, timeout: 30_000 } as const;
+
+const principalKey = (p: PolicyPrincipal) => `${p.userId}|${[...p.roles].sort().join()}|${[...p.groups].sort().join()}`;
+const samePrincipals = (a: readonly PolicyPrincipal[], b: readonly PolicyPrincipal[]) => a.map(principalKey).sort().join("\n") === b.map(principalKey).sort().join("\n");

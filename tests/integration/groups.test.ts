@@ -217,7 +217,8 @@ describe("groups in the console", () => {
     const third = await signedInAs(["admin"]);
     const answers = await Promise.all([first, second].map((keeper) => removeMember("policy-admins", keeper.id, third, userContext(third, null))));
     expect(answers.filter((a) => a.ok)).toHaveLength(1);
-    expect(answers.filter((a) => !a.ok)).toEqual([{ ok: false, message: expect.stringMatching(/^Refused: with this change no admin could/), reason: "lockout_guard" }]);
+    expect(answers.filter((a) => !a.ok)).toEqual([{ ok: false, message: expect.stringMatching(/^Refused: with this change no admin could/) }]);
+    expect(await db().auditEvent.findFirstOrThrow({ where: { action: "group.member.remove", outcome: "blocked" } })).toMatchObject({ metadata: { reason: "lockout_guard", group: "policy-admins" } });
     expect(await members("policy-admins")).toHaveLength(1);
   });
 

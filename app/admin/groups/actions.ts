@@ -3,24 +3,19 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { emailSchema, guardedAction } from "@/lib/auth";
-import { addMember, createGroup, deleteGroup, groupDetailsSchema, groupIdSchema, GroupIdTakenError, newGroupSchema, removeMember, updateGroup, type GroupChangeResult } from "@/lib/groups";
+import { addMember, createGroup, deleteGroup, groupDetailsSchema, groupIdSchema, newGroupSchema, removeMember, updateGroup, type GroupChangeResult } from "@/lib/groups";
 
 // Groups are part of managing users. Membership can be power (policies grant and deny by group),
 // so changing it needs a fresh second factor and a reason, like roles; naming a group does not.
 const MANAGE = { section: "users", action: "manage" } as const;
 const CHANGES_ACCESS = { stepUp: true, askReason: true } as const;
 
-/** lib/groups' answer as the form's: a refusal about the email goes by that field. */
+/** lib/groups' answer as the form's: a refusal about a field (the email, the id) goes by it. */
 const answered = (result: Extract<GroupChangeResult, { ok: false }>) => (result.field ? { ok: false, fieldErrors: { [result.field]: [result.message] } } : result);
 
 export const createGroupAction = guardedAction(MANAGE, newGroupSchema, async (input, admin, ctx) => {
-  try {
-    const result = await createGroup(input, admin, ctx);
-    if (!result.ok) return answered(result);
-  } catch (error) {
-    if (error instanceof GroupIdTakenError) return { ok: false, fieldErrors: { id: [error.message] } };
-    throw error;
-  }
+  const result = await createGroup(input, admin, ctx);
+  if (!result.ok) return answered(result);
   revalidatePath("/admin/groups");
   redirect(`/admin/groups/${input.id}`);
 });
