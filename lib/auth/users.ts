@@ -213,6 +213,17 @@ export async function listAccountsForReview(now = new Date()) {
   }));
 }
 
+/** The access these accounts hold now (roles, groups, disabled), by id; deleted accounts are missing. */
+export async function currentAccess(ids: string[]): Promise<Map<string, { roles: RoleName[]; groups: string[]; disabled: boolean }>> {
+  const rows = ids.length ? await db().user.findMany({ where: { id: { in: ids } }, select: { id: true, roles: true, disabledAt: true, ...GROUP_IDS } }) : [];
+  return new Map(rows.map((u) => [u.id, { roles: u.roles, groups: groupIds(u), disabled: !!u.disabledAt }]));
+}
+
+/** When the first account was made: when this installation's first access review fell due. */
+export async function firstAccountCreatedAt(): Promise<Date | null> {
+  return (await db().user.findFirst({ orderBy: { createdAt: "asc" }, select: { createdAt: true } }))?.createdAt ?? null;
+}
+
 /** Active admins as policy principals: whom the policy lockout guard must keep in. */
 export const listActiveAdmins = (client: Tx = db()) => listActiveUsersWithRole(["admin"], client);
 
@@ -356,9 +367,12 @@ export async function deleteUser(userId: string, ctx: AuditContext, actor: Grant
   return { email: deleted.email };
 }
 
+/** A user changes their own name (it reaches apps in ID tokens): audited as the account's own change, with before and after. */
 export async function updateName(userId: string, name: string, ctx: AuditContext) {
+  const before = await db().user.findUnique({ where: { id: userId }, select: { name: true } });
+  if (!before) throw new NoSuchUserError();
   await db().user.update({ where: { id: userId }, data: { name } });
-  await audit(ctx, { type: "admin", action: "user.profile.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { fields: ["name"] } });
+  await audit(ctx, { type: "authentication", action: "user.profile.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { fields: ["name"], before: { name: before.name }, after: { name } } });
 }
 
 export type PasswordChangeResult =

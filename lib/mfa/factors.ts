@@ -105,15 +105,19 @@ export async function removeFactor(
     if (left === 0 && mfaRequiredFor(user.roles)) throw new LastFactorError();
     // Backup codes recover a second factor; with none left they would be a password substitute.
     if (left === 0) await tx.backupCode.deleteMany({ where: { userId: user.id } });
-    return { ok: true } as const;
+    // A factor is removed because it may be in someone else's hands: devices remembered after
+    // passing it must not go on skipping the second step (as after an admin's reset or a recovery).
+    const untrusted = await tx.device.updateMany({ where: { userId: user.id, trustedUntil: { not: null } }, data: { trustedUntil: null } });
+    return { ok: true, untrustedDevices: untrusted.count } as const;
   }).then(
     async (result) => {
       if (result.ok) {
         await audit(ctx, {
           type: "mfa", action: factor.kind === "totp" ? "mfa.totp.remove" : "mfa.passkey.remove", outcome: "success",
           resource: factor.kind === "totp" ? { type: "user", id: user.id } : { type: "passkey", id: factor.passkeyId },
-          metadata: { userId: user.id },
+          metadata: { userId: user.id, untrustedDevices: result.untrustedDevices },
         });
+        return { ok: true } as const;
       }
       return result;
     },

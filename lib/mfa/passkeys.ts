@@ -102,7 +102,10 @@ export async function registerPasskey(
     await audit(ctx, { type: "mfa", action: "mfa.passkey.register", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: errorReason(error) } });
     return { ok: false, message: "The passkey could not be verified. Try again." };
   }
-  if (!verification.verified) return { ok: false, message: "The passkey could not be verified. Try again." };
+  if (!verification.verified) {
+    await audit(ctx, { type: "mfa", action: "mfa.passkey.register", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: "not_verified" } });
+    return { ok: false, message: "The passkey could not be verified. Try again." };
+  }
   const info = verification.registrationInfo;
   // Unique in the database: two registrations of one credential at once cannot both land.
   const row = await db().passkey.create({

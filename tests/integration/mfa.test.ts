@@ -279,6 +279,23 @@ describe("factor removal", () => {
     expect(await remainingBackupCodes(user.id)).toBe(0);
   });
 
+  it("removing a factor makes remembered devices pass the second step again", async () => {
+    const { user } = await withTotp();
+    await withPasskey(user.id);
+    const device = await recognizeDevice(user.id, null, client());
+    await trustDevice(user.id, device.id, ctx);
+    const stage = async () => {
+      const r = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), device.newToken);
+      return r.ok ? (await findActiveSession(r.sessionId))!.stage : "failed";
+    };
+    expect(await stage()).toBe("active");
+    // The authenticator app is removed (say, it was phished): the remembered browser must prove the passkey now.
+    expect(await removeFactor(user, { kind: "totp" }, ctx)).toEqual({ ok: true });
+    expect(await stage()).toBe("mfa_required");
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "mfa.totp.remove" } });
+    expect(event.metadata).toMatchObject({ untrustedDevices: 1 });
+  });
+
   it("an admin reset removes everything and is audited with its reason", async () => {
     const { user } = await withTotp();
     await withPasskey(user.id);

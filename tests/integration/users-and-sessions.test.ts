@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
-import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changeEmail, changePassword, createUser, deleteUser, listUsers, setDisabled, setRoles, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changeEmail, changePassword, createUser, deleteUser, listUsers, setDisabled, setRoles, updateName, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { userContext } from "@/lib/audit/context";
 import { liftSignInLock, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
 import { resetDatabase } from "../support/db";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
@@ -284,5 +285,15 @@ describe("single logout from the OpenID provider", () => {
     expect(await findActiveSession(sessionId)).toBeNull();
     // The user's other browsers stay signed in.
     expect(await findActiveSession(other)).not.toBeNull();
+  });
+});
+
+describe("a user's own profile", () => {
+  it("a name change is audited as the account's own change, with the name before and after", async () => {
+    const user = await makeUser();
+    await updateName(user.id, "Ada Lovelace", userContext(user, client()));
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "user.profile.update" } });
+    expect(event).toMatchObject({ type: "authentication", actorId: user.id, resourceId: user.id, metadata: { before: { name: "Test User" }, after: { name: "Ada Lovelace" } } });
+    await expect(updateName("00000000-0000-4000-8000-000000000000", "Nobody", ctx)).rejects.toThrow(NoSuchUserError);
   });
 });
