@@ -88,7 +88,7 @@ const PUBLIC_FILES = ["app/(auth)/", "components/shell/actions.ts"];
 const NO_INPUT = new Set([
   "signOutAction", "revokeOtherSessionsAction", "rotateKeysAction", "runTestsAction", "verifyChainAction", "startTotpEnrollmentAction",
   "regenerateBackupCodesAction", "issueRegistrationTokenAction", "passkeyRegistrationOptionsAction", "stepUpPasskeyOptionsAction",
-  "mfaStepPasskeyOptionsAction", "passkeySignInOptionsAction", "formatPoliciesAction", "validatePoliciesAction",
+  "mfaStepPasskeyOptionsAction", "passkeySignInOptionsAction", "formatPoliciesAction", "validatePoliciesAction", "startAccessReviewAction",
 ]);
 
 test.describe.configure({ timeout: 240_000 });
@@ -221,6 +221,10 @@ test("route handlers and OpenID endpoints: malformed, oversized and forged reque
     { method: "GET", path: "/admin/users?group[]=a&group=%00", signedIn: true },
     { method: "GET", path: "/admin/users?q=%00&role=%00&status=%00", signedIn: true },
     { method: "GET", path: "/admin/incidents?q=a%00b&status=%00", signedIn: true },
+    { method: "GET", path: "/admin/compliance/access-reviews/%00", signedIn: true },
+    { method: "GET", path: "/admin/compliance/access-reviews/00000000-0000-4000-8000-000000000000?show=%00&q=%00", signedIn: true },
+    { method: "GET", path: "/api/v1/compliance/access-reviews/%E0%A4%A", signedIn: true },
+    { method: "GET", path: "/api/v1/compliance/access-reviews/not-a-uuid", signedIn: true },
     // Forms posted without the script, with their action's fields made badly.
     { method: "POST", path: "/sign-in", ...formPost({ "$ACTION_1:0": "{bad json" }) },
     { method: "POST", path: "/sign-in", ...formPost({ "$ACTION_1:0": signInAction }) },

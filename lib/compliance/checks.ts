@@ -14,6 +14,7 @@ import { checkChannelSecretsSealed, countFailedRuns, countPlaybooksInForce, coun
 import { listPolicyVersionAttribution, type ConsoleSection } from "../policy";
 import { listRiskSettingsVersionAttribution } from "../risk";
 import { counted, formatDateTime } from "../util/format";
+import { accessReviewDue, ACCESS_REVIEW_INTERVAL_DAYS } from "./access-reviews";
 
 // Automated tests of the live system: each reads Gatehouse's own state (read-only) and says pass or
 // fail with the data it looked at, which the run stores as evidence with its hash (runs.ts). Every
@@ -166,6 +167,29 @@ export const CHECKS: readonly Check[] = [
       itemsOf(data.unused, z.object({ client: z.string(), clientId: z.string(), unusedScopes: z.array(z.string()) })).map((c) => ({
         label: `${c.client}: ${c.unusedScopes.join(", ")} unused`,
         link: clientLink(c.clientId),
+      })),
+  },
+  {
+    key: "access_review_current", control: "CC6.3", title: `A user access review was signed off in the last ${ACCESS_REVIEW_INTERVAL_DAYS} days`,
+    async run(now) {
+      const { last, dueBy } = await accessReviewDue();
+      const evidence = { last: last && { ...last, completedAt: last.completedAt.toISOString() }, dueBy: dueBy?.toISOString() ?? null };
+      const due = dueBy ? formatDateTime(dueBy) : null;
+      if (!dueBy) return { ...nothingToCheck("No account yet: nothing to review."), evidence };
+      if (!last) {
+        return dueBy > now
+          ? { ...nothingToCheck(`No review yet: the first is due by ${due}.`), evidence }
+          : { pass: false, summary: `No user access review has been signed off (the first was due by ${due}).`, evidence };
+      }
+      const signed = `signed off ${formatDateTime(last.completedAt)}${last.completedBy ? ` by ${last.completedBy}` : ""}`;
+      return dueBy > now
+        ? { pass: true, summary: `Last review ${signed} (${counted(last.accounts, "account", "accounts")}); the next is due by ${due}.`, evidence }
+        : { pass: false, summary: `The last review was ${signed}: the next was due by ${due}.`, evidence };
+    },
+    findings: ({ data }) =>
+      itemsOf([data.last], z.object({ id: z.string(), completedAt: z.iso.datetime() })).map((r) => ({
+        label: `Review signed off ${formatDateTime(new Date(r.completedAt))}`,
+        link: { section: "compliance", href: `/admin/compliance/access-reviews/${encodeURIComponent(r.id)}` },
       })),
   },
   {

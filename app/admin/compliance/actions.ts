@@ -1,12 +1,17 @@
 "use server";
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { guardedAction } from "@/lib/auth";
-import { approveException, exceptionRequestSchema, requestException, revokeException, runControlTests } from "@/lib/compliance";
+import {
+  accessDecisionSchema, approveException, completeAccessReview, decideAccess, exceptionRequestSchema, keepSignInOnlyAccounts, requestException, revokeException, runControlTests, startAccessReview,
+} from "@/lib/compliance";
 
 // Running the tests only reads the system and records what it saw: auditors, who may only view,
 // may run them. Exceptions accept risk: "manage" (admins, by the policies); approving one also
-// needs a fresh MFA verification, and a second person (lib/compliance/exceptions.ts).
+// needs a fresh MFA verification, and a second person (lib/compliance/exceptions.ts). Access
+// reviews are "manage" too; signing one off needs a fresh MFA verification, and nobody decides on
+// their own account (lib/compliance/access-reviews.ts).
 
 const VIEW = { section: "compliance", action: "view" } as const;
 const MANAGE = { section: "compliance", action: "manage" } as const;
@@ -36,3 +41,32 @@ export const revokeExceptionAction = guardedAction(MANAGE, exceptionId, async ({
   revalidatePath("/admin/compliance", "layout");
   return result.ok ? { ok: true, message: "Exception ended." } : { ok: false, message: result.error };
 });
+
+const reviewId = z.object({ reviewId: z.uuid() });
+const reviewPath = (id: string) => `/admin/compliance/access-reviews/${id}`;
+const answer = (result: { ok: true; message: string } | { ok: false; error: string }) => (result.ok ? { ok: true, message: result.message } : { ok: false, message: result.error });
+
+export const startAccessReviewAction = guardedAction(MANAGE, z.object({}), async (_input, _user, ctx) => {
+  const result = await startAccessReview(ctx);
+  revalidatePath("/admin/compliance", "layout");
+  if (!result.ok || !result.id) return answer(result);
+  redirect(reviewPath(result.id));
+});
+
+export const decideAccessAction = guardedAction(MANAGE, accessDecisionSchema, async (input, _user, ctx) => {
+  const result = await decideAccess(input, ctx);
+  revalidatePath(reviewPath(input.reviewId));
+  return answer(result);
+});
+
+export const keepSignInOnlyAction = guardedAction(MANAGE, reviewId, async ({ reviewId: id }, _user, ctx) => {
+  const result = await keepSignInOnlyAccounts(id, ctx);
+  revalidatePath(reviewPath(id));
+  return answer(result);
+});
+
+export const completeAccessReviewAction = guardedAction(MANAGE, reviewId, async ({ reviewId: id }, _user, ctx) => {
+  const result = await completeAccessReview(id, ctx);
+  revalidatePath("/admin/compliance", "layout");
+  return answer(result);
+}, { stepUp: true });

@@ -3,6 +3,7 @@ import { SectionTabs } from "@/components/shell/section-tabs";
 const TABS = [
   { href: "/admin/compliance", label: "Controls" },
   { href: "/admin/compliance/exceptions", label: "Exceptions" },
+  { href: "/admin/compliance/access-reviews", label: "Access reviews" },
   { href: "/admin/compliance/report", label: "Auditor's report" },
 ] as const;
 
