@@ -5,6 +5,7 @@ import { z } from "zod";
 import { db, Prisma, type OAuthClient } from "../db/client";
 import { announceChange, changesSeen, onChange } from "../db/changes";
 import { safeEqual } from "../crypto";
+import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit";
 import { revokeClientGrants } from "./consents";
 import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lifetimes";
@@ -73,6 +74,12 @@ export const clientInputSchema = z
   })
   .superRefine((c, issue) => {
     for (const { path, message } of shapeProblems(c)) issue.addIssue({ code: "custom", path: [path], message });
+    // The provider drops certificate binding it cannot check (no header to read the certificate
+    // from), and refuses to load a client bound both ways: either would be a promise not kept.
+    if (c.certificateBound && !readConfig().GATEHOUSE_CLIENT_CERT_HEADER) {
+      issue.addIssue({ code: "custom", path: ["certificateBound"], message: "Certificate binding needs GATEHOUSE_CLIENT_CERT_HEADER: the header in which the trusted TLS proxy forwards the client certificate." });
+    }
+    if (c.certificateBound && c.requireDpop) issue.addIssue({ code: "custom", path: ["certificateBound"], message: "Bind tokens with DPoP or with the client certificate, not both." });
   });
 export type ClientInput = z.output<typeof clientInputSchema>;
 
@@ -104,8 +111,17 @@ const registrationSchema = z
     for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [REGISTRATION_FIELD[path]], message });
   });
 
+/** The first top-level field holding a string PostgreSQL's JSON cannot store (NUL, a lone surrogate), anywhere inside it. */
+function unstorableString(metadata: Record<string, unknown>): string | null {
+  const bad = (value: unknown): boolean =>
+    typeof value === "string" ? value.includes("\0") || !value.isWellFormed() : typeof value === "object" && value !== null && Object.entries(value).some(([k, v]) => bad(k) || bad(v));
+  return Object.entries(metadata).find(([key, value]) => bad(key) || bad(value))?.[0] ?? null;
+}
+
 /** Why dynamic registration refuses this metadata (the first reason), or null if it does not. */
 export function registrationProblem(metadata: Record<string, unknown>): { field: string; message: string } | null {
+  const unstorable = unstorableString(metadata);
+  if (unstorable) return { field: unstorable, message: `${unstorable}: holds a NUL character or a broken UTF-16 surrogate, which cannot be stored.` };
   const parsed = registrationSchema.safeParse(metadata);
   if (parsed.success) return null;
   const [issue] = parsed.error.issues;
@@ -310,7 +326,11 @@ function editedMetadata(stored: Prisma.JsonValue, id: string, input: ClientInput
 const settingsOf = (name: string, metadata: Prisma.JsonValue): ClientSettings => ({ name, ...metadataView(metadata) });
 const pick = (settings: ClientSettings, keys: (keyof ClientSettings)[]) => Object.fromEntries(keys.map((key) => [key, settings[key]]));
 
-export type ClientUpdate = { ok: true; changed: (keyof ClientSettings)[] } | { ok: false; problem: "not_found" | "type_fixed" | "changed_meanwhile" };
+export type ClientUpdate = { ok: true; changed: (keyof ClientSettings)[]; grantsRevoked: number | null } | { ok: false; problem: "not_found" | "type_fixed" | "changed_meanwhile" };
+
+// Access a client loses by an edit: grants and tokens made before would go on carrying it (the
+// provider checks a client's scopes only when an authorization begins, not at refresh or userinfo).
+const NARROWABLE = ["scopes", "grantTypes", "resources"] as const;
 
 /**
  * An admin's edit of a client, held to the rules a new one meets (`input` passed clientInputSchema).
@@ -328,15 +348,18 @@ export async function updateClient(clientId: string, input: ClientInput, ctx: Au
   const before = settingsOf(row.name, row.metadata);
   const after = settingsOf(input.name, metadata as Prisma.JsonObject);
   const changed = (Object.keys(after) as (keyof ClientSettings)[]).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
-  if (changed.length === 0) return { ok: true, changed };
+  if (changed.length === 0) return { ok: true, changed, grantsRevoked: null };
   const { count } = await db().oAuthClient.updateMany({ where: { id: clientId, updatedAt: row.updatedAt }, data: { name: input.name, metadata: metadata as Prisma.InputJsonObject } });
   await announceChange("oauth_client", clientId);
   if (!count) return { ok: false, problem: (await db().oAuthClient.count({ where: { id: clientId } })) ? "changed_meanwhile" : "not_found" };
+  const narrowed = NARROWABLE.filter((key) => before[key].some((value) => !after[key].includes(value)));
   await audit(ctx, {
     type: "admin", action: "oauth.client.update", outcome: "success", resource: { type: "oauth_client", id: clientId },
-    metadata: { changed, before: pick(before, changed), after: pick(after, changed) },
+    metadata: { changed, before: pick(before, changed), after: pick(after, changed), narrowed },
   });
-  return { ok: true, changed };
+  // Users consent again at their next sign-in, to what the client may have now.
+  const grantsRevoked = narrowed.length ? await revokeClientGrants(clientId, ctx) : null;
+  return { ok: true, changed, grantsRevoked };
 }
 
 /** How long a replaced secret keeps working when the admin asks for an overlap. */

@@ -45,7 +45,15 @@ async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?
     // For the audit trail's actor label (lib/oidc/events.ts): the console finds people by email.
     email: user.email,
     // Gatehouse does not verify email addresses (yet), so it does not claim they are.
-    claims: async () => ({ sub: user.id, name: user.name, email: user.email, email_verified: false, roles: user.roles, groups: user.groups, updated_at: Math.floor(user.updatedAt.getTime() / 1000) }),
+    claims: async () => {
+      // Roles and groups only to a client that holds their scope now: a grant made before an admin
+      // took the scope away must not go on carrying them (updateClient also revokes such grants).
+      const holds = new Set(ctx.oidc?.client?.scope?.split(" ") ?? []);
+      return {
+        sub: user.id, name: user.name, email: user.email, email_verified: false, updated_at: Math.floor(user.updatedAt.getTime() / 1000),
+        ...(holds.has("roles") && { roles: user.roles }), ...(holds.has("groups") && { groups: user.groups }),
+      };
+    },
   };
 }
 
@@ -220,6 +228,15 @@ async function build(): Promise<{ provider: Provider; version: string }> {
   provider.Client.prototype.compareClientSecret = function compare(this: { clientId: string }, actual: string) {
     return clientSecretMatches(this.clientId, actual);
   };
+  // The loaded client's client_secret is that hash: reading a registration (RFC 7592) must not hand
+  // it out as the secret. (The secret itself is shown once, in the registration's answer.)
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === "client" && ctx.body && typeof ctx.body === "object") {
+      const { client_secret: _hash, client_secret_expires_at: _expiry, ...registration } = ctx.body as Record<string, unknown>;
+      ctx.body = registration;
+    }
+  });
   listenForAuditEvents(provider);
   return { provider, version };
 }

@@ -7,7 +7,7 @@ import { setDisabled } from "@/lib/auth/users";
 import {
   allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, REDIRECT_URI, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
-import { clientInputSchema, createClient } from "@/lib/oidc/clients";
+import { clientInputSchema, createClient, updateClient } from "@/lib/oidc/clients";
 import { auditFiltersSchema, searchAuditEvents } from "@/lib/audit";
 import { loadInteraction } from "@/lib/oidc/interactions";
 
@@ -101,6 +101,25 @@ describe("claims", () => {
     const other = await webClient({ scopes: "openid offline_access" });
     const { result } = await authorize(new Browser(provider.origin), other, { scope: "openid roles" });
     expect(landedAt(result).searchParams.get("error")).toBe("invalid_scope");
+  });
+
+  it("an admin taking the roles scope away revokes the grants that carry it: the old access and refresh tokens stop working", async () => {
+    const web = await webClient({ scopes: "openid roles offline_access" });
+    const { browser, verifier, code } = await signedInFlow(web, { params: { scope: "openid roles offline_access" } });
+    const tokens = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+    const edit = (scopes: string) => updateClient(web.clientId, clientInputSchema.parse({
+      name: "Flow app", type: "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: REDIRECT_URI,
+      scopes, resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
+    }), ctx);
+    // Adding a scope takes nothing away: grants stay.
+    expect(await edit("openid profile roles offline_access")).toMatchObject({ ok: true, grantsRevoked: null });
+    expect((await fetch(`${provider.origin}/oidc/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(200);
+
+    expect(await edit("openid profile offline_access")).toMatchObject({ ok: true, changed: ["scopes"], grantsRevoked: 1 });
+    expect((await fetch(`${provider.origin}/oidc/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401);
+    expect(await (await tokenRequest(browser, web, { grant_type: "refresh_token", refresh_token: tokens.refresh_token! })).json()).toMatchObject({ error: "invalid_grant" });
+    const update = await db().auditEvent.findFirstOrThrow({ where: { action: "oauth.client.update" }, orderBy: { seq: "desc" } });
+    expect(update.metadata).toMatchObject({ narrowed: ["scopes"] });
   });
 
   it("the groups scope gives the app the ids of the user's groups, as they are when it asks", async () => {

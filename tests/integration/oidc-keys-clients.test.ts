@@ -198,6 +198,19 @@ describe("clients", () => {
     scopes: "openid email api:read", resources: "https://api.example.test", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false,
   };
 
+  it("are bound to a client certificate only where a trusted proxy forwards one, and never both ways at once", () => {
+    const problems = (input: object) => { const r = clientInputSchema.safeParse(input); return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`); };
+    try {
+      vi.stubEnv("GATEHOUSE_CLIENT_CERT_HEADER", undefined);
+      expect(problems({ ...valid, certificateBound: true })).toEqual([expect.stringMatching(/^certificateBound: Certificate binding needs GATEHOUSE_CLIENT_CERT_HEADER/)]);
+      vi.stubEnv("GATEHOUSE_CLIENT_CERT_HEADER", "x-client-cert");
+      expect(problems({ ...valid, certificateBound: true })).toEqual([]);
+      expect(problems({ ...valid, certificateBound: true, requireDpop: true })).toEqual(["certificateBound: Bind tokens with DPoP or with the client certificate, not both."]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it("accept only https or loopback-IP redirect URIs without fragments", () => {
     expect(redirectUriProblem("https://app.example.test/cb")).toBeNull();
     expect(redirectUriProblem("http://127.0.0.1:8080/cb")).toBeNull();
@@ -250,6 +263,27 @@ describe("dynamic registration", () => {
       expect(await register(refused), JSON.stringify(refused)).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
     }
     expect(await register({ redirect_uris: ["http://rp.example.test/cb"] })).toMatchObject({ status: 400, body: { error: "invalid_redirect_uri" } });
+  });
+
+  it("a registration's secret is shown once: reading the registration back gives neither it nor its stored hash", async () => {
+    const { token } = await issueInitialAccessToken(ctx);
+    const created = (await (await fetch(`${provider.origin}/oidc/reg`, {
+      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(base),
+    })).json()) as { client_id: string; client_secret: string; registration_client_uri: string; registration_access_token: string };
+    expect(created.client_secret).toEqual(expect.any(String));
+    const read = await fetch(created.registration_client_uri, { headers: { authorization: `Bearer ${created.registration_access_token}` } });
+    expect(read.status).toBe(200);
+    const body = (await read.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ client_id: created.client_id, client_name: "Self-registered" });
+    expect(body).not.toHaveProperty("client_secret");
+    expect(JSON.stringify(body)).not.toContain((await db().oAuthClient.findUniqueOrThrow({ where: { id: created.client_id } })).secretHash!);
+  });
+
+  it("refuses metadata PostgreSQL cannot store (a NUL, a lone surrogate) with invalid_client_metadata, not a 500", async () => {
+    expect(await register({ client_name: "a\u0000b" })).toMatchObject({ status: 400, body: { error: "invalid_client_metadata", error_description: expect.stringContaining("client_name") } });
+    expect(await register({ client_name: "\ud800" })).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
+    expect(await register({ contacts: ["ok@example.test", "x\u0000"] })).toMatchObject({ status: 400, body: { error: "invalid_client_metadata", error_description: expect.stringContaining("contacts") } });
+    expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(0);
   });
 
   it("spends the initial access token: one token, one client, even from two registrations at once", async () => {

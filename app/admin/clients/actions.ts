@@ -49,7 +49,9 @@ export const updateClientAction = guardedAction(MANAGE, editClientForm, async ({
   if (!result.ok) return { ok: false, message: EDIT_REFUSED[result.problem] };
   revalidatePath("/admin/clients");
   revalidatePath(clientPath(clientId));
-  return { ok: true, message: result.changed.length ? `Saved ${input.name}: it takes effect at once.` : "Nothing changed." };
+  if (!result.changed.length) return { ok: true, message: "Nothing changed." };
+  const revoked = result.grantsRevoked === null ? "" : ` It lost access it had, so its grants and tokens were revoked (${result.grantsRevoked} user grant${result.grantsRevoked === 1 ? "" : "s"}): users consent again at their next sign-in.`;
+  return { ok: true, message: `Saved ${input.name}: it takes effect at once.${revoked}` };
 }, GIVES_ACCESS);
 
 const ROTATION_REFUSED = {

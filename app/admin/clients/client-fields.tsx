@@ -66,6 +66,7 @@ export function ClientFields({ state, initial, typeField }: { state: ActionState
       <label className="text-sm">
         <input type="checkbox" name="certificateBound" defaultChecked={ticked("certificateBound")} /> Bind tokens to the client certificate (mTLS, RFC 8705; needs GATEHOUSE_CLIENT_CERT_HEADER)
       </label>
+      {errors.certificateBound?.length ? <p className="text-xs text-red-700">{errors.certificateBound.join(" ")}</p> : null}
     </>
   );
 }
