@@ -6,7 +6,7 @@ import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score
 import { RiskTimeline, ScoreDistribution } from "@/components/risk/risk-charts";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccess, requireAccess, userEmails } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
 import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
 import { RiskNav } from "./risk-nav";
@@ -19,6 +19,8 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
   const requested = (await searchParams).range;
   const range: RiskRange = requested && Object.hasOwn(RISK_RANGES, requested) ? (requested as RiskRange) : "7d";
   const overview = await riskOverview(range);
+  // Attempts keep the account's id after it is deleted: only accounts still there get a link.
+  const stillThere = await userEmails(overview.riskiestUsers.map((u) => u.userId));
   const total = DECISIONS.reduce((sum, d) => sum + overview.decisions[d], 0);
   return (
     <>
@@ -87,7 +89,9 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
               <TableBody>
                 {overview.riskiestUsers.map((u) => (
                   <tr key={u.userId} data-testid="risky-user">
-                    <Td><MaybeLink open={usersOpen} href={`/admin/users/${u.userId}`}>{u.email}</MaybeLink></Td>
+                    <Td>
+                      {stillThere.has(u.userId) ? <MaybeLink open={usersOpen} href={`/admin/users/${u.userId}`}>{u.email}</MaybeLink> : <>{u.email} <span className="text-xs text-slate-500">(account deleted)</span></>}
+                    </Td>
                     <Td><ScoreBadge score={u.maxScore} /></Td>
                     <Td>{u.avgScore.toFixed(2)}</Td>
                     <Td>{u.attempts}</Td>
