@@ -214,8 +214,8 @@ export async function listAccountsForReview(now = new Date()) {
 }
 
 /** The access these accounts hold now (roles, groups, disabled), by id; deleted accounts are missing. */
-export async function currentAccess(ids: string[]): Promise<Map<string, { roles: RoleName[]; groups: string[]; disabled: boolean }>> {
-  const rows = ids.length ? await db().user.findMany({ where: { id: { in: ids } }, select: { id: true, roles: true, disabledAt: true, ...GROUP_IDS } }) : [];
+export async function currentAccess(ids: string[], client: Tx = db()): Promise<Map<string, { roles: RoleName[]; groups: string[]; disabled: boolean }>> {
+  const rows = ids.length ? await client.user.findMany({ where: { id: { in: ids } }, select: { id: true, roles: true, disabledAt: true, ...GROUP_IDS } }) : [];
   return new Map(rows.map((u) => [u.id, { roles: u.roles, groups: groupIds(u), disabled: !!u.disabledAt }]));
 }
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { db, isUniqueViolation } from "../db/client";
+import { db, isUniqueViolation, Prisma } from "../db/client";
 // lib/auth's index also loads next-auth (Next.js only); the users module is enough here.
 import { currentAccess, firstAccountCreatedAt, listAccountsForReview, userEmails } from "../auth/users";
 import { factorNames } from "../mfa";
@@ -46,11 +46,16 @@ type Access = { roles: readonly string[]; groups: readonly string[] };
 const holdsElevatedAccess = (a: Access) => a.roles.some((role) => role !== "user") || a.groups.length > 0;
 const ELEVATED_ROLES = ["admin", "analyst", "auditor"];
 
-/** Whether a decision has been carried out on the live account (a deleted account has none left). */
+/**
+ * Whether a decision has been carried out on the live account (a deleted account has none left).
+ * Disabling does not carry out "remove roles and groups": enabled again, the account would have them back.
+ */
 function carriedOut(decision: string | null, now: (Access & { disabled: boolean }) | undefined): boolean {
   if (decision === null || decision === "keep" || !now) return true;
-  return now.disabled || (decision === "reduce" && !holdsElevatedAccess(now));
+  return decision === "disable" ? now.disabled : !holdsElevatedAccess(now);
 }
+
+const REMOVALS = ["reduce", "disable"];
 
 /** Begins a review: every account as it stands now. Refused while another review is open. */
 export async function startAccessReview(ctx: AuditContext, now = new Date()): Promise<ReviewResult & { id?: string }> {
@@ -74,7 +79,7 @@ export async function startAccessReview(ctx: AuditContext, now = new Date()): Pr
   }
 }
 
-type Tx = Parameters<Parameters<ReturnType<typeof db>["$transaction"]>[0]>[0];
+type Tx = Prisma.TransactionClient;
 
 /** Locks the review's row (shared for decisions, exclusive for the sign-off) and says whether it is open. */
 async function lockOpenReview(tx: Tx, reviewId: string, mode: "share" | "update"): Promise<"open" | "closed" | "missing"> {
@@ -117,24 +122,31 @@ export async function decideAccess(input: z.infer<typeof accessDecisionSchema>, 
 export async function keepSignInOnlyAccounts(reviewId: string, ctx: AuditContext, now = new Date()): Promise<ReviewResult> {
   const decider = actingUserId(ctx);
   if (!decider) return { ok: false, error: "Only a person can decide on access." };
-  const result = await db().$transaction(async (tx): Promise<ReviewResult & { count?: number }> => {
+  const result = await db().$transaction(async (tx): Promise<ReviewResult & { count?: number; userIds?: string[] }> => {
     const state = await lockOpenReview(tx, reviewId, "share");
     if (state !== "open") return { ok: false, error: NOT_OPEN[state] };
-    const { count } = await tx.accessReviewItem.updateMany({
-      where: { reviewId, decision: null, userId: { not: decider }, groups: { isEmpty: true }, NOT: { roles: { hasSome: ELEVATED_ROLES } } },
-      data: { decision: "keep", decidedBy: decider, decidedByEmail: ctx.actor.label ?? null, decidedAt: now },
-    });
-    return { ok: true, count, message: count ? `${counted(count, "account", "accounts")} with sign-in access only kept.` : "No undecided account holds sign-in access only." };
+    const where = { reviewId, decision: null, userId: { not: decider }, groups: { isEmpty: true }, NOT: { roles: { hasSome: ELEVATED_ROLES } } };
+    const userIds = (await tx.accessReviewItem.findMany({ where, select: { userId: true } })).map((i) => i.userId).sort();
+    const { count } = await tx.accessReviewItem.updateMany({ where: { ...where, userId: { in: userIds } }, data: { decision: "keep", decidedBy: decider, decidedByEmail: ctx.actor.label ?? null, decidedAt: now } });
+    return { ok: true, count, userIds, message: count ? `${counted(count, "account", "accounts")} with sign-in access only kept.` : "No undecided account holds sign-in access only." };
   });
   if (result.ok && result.count) {
-    await audit(ctx, { type: "compliance", action: "compliance.access_review.keep_sign_in_only", outcome: "success", resource: { type: "access_review", id: reviewId }, metadata: { accounts: result.count } });
+    // The accounts kept, so the trail can be matched to the review's rows: by id up to a few
+    // hundred, and always by the SHA-256 of their sorted ids (one per line).
+    const ids = result.userIds ?? [];
+    await audit(ctx, {
+      type: "compliance", action: "compliance.access_review.keep_sign_in_only", outcome: "success", resource: { type: "access_review", id: reviewId },
+      metadata: { accounts: result.count, userIdsSha256: sha256(ids.join("\n")), ...(ids.length <= 200 && { userIds: ids }) },
+    });
   }
   return result.ok ? { ok: true, message: result.message } : result;
 }
 
-type ItemRow = Awaited<ReturnType<typeof reviewItems>>[number];
-const reviewItems = (client: Tx | ReturnType<typeof db>, reviewId: string) =>
-  client.accessReviewItem.findMany({ where: { reviewId }, orderBy: [{ email: "asc" }, { userId: "asc" }] });
+type ItemRow = Awaited<ReturnType<ReturnType<typeof db>["accessReviewItem"]["findFirstOrThrow"]>>;
+// By email then id, compared by code unit here rather than by the database's collation, which
+// may change with an operating system upgrade: the signed-off CSV must keep its SHA-256.
+const byEmail = (a: ItemRow, b: ItemRow) => (a.email < b.email ? -1 : a.email > b.email ? 1 : a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0);
+const reviewItems = async (client: Tx | ReturnType<typeof db>, reviewId: string) => (await client.accessReviewItem.findMany({ where: { reviewId } })).sort(byEmail);
 
 const CSV_COLUMNS = ["email", "name", "roles", "groups", "status_at_start", "last_sign_in_at", "second_factors", "decision", "note", "decided_by", "decided_at"] as const;
 
@@ -160,7 +172,7 @@ export async function completeAccessReview(reviewId: string, ctx: AuditContext, 
     const items = await reviewItems(tx, reviewId);
     const undecided = items.filter((i) => !i.decision);
     if (undecided.length) return { ok: false, error: `${counted(undecided.length, "account is", "accounts are")} still undecided.` };
-    const live = await currentAccess(items.filter((i) => i.decision !== "keep").map((i) => i.userId));
+    const live = await currentAccess(items.filter((i) => i.decision !== "keep").map((i) => i.userId), tx);
     const pending = items.filter((i) => !carriedOut(i.decision, live.get(i.userId)));
     if (pending.length) return { ok: false, error: `Carry out ${counted(pending.length, "removal", "removals")} on the user's page first: ${pending.slice(0, 3).map((i) => i.email).join(", ")}${pending.length > 3 ? ", …" : ""}.` };
     const digest = sha256(reviewCsv(items));
@@ -209,26 +221,33 @@ export type ReviewDetail = { review: ReviewSummary; toCarryOut: number; items: R
 export async function accessReviewDetail(reviewId: string, filter: ReviewItemFilter = "undecided", search: string | null = null): Promise<ReviewDetail | null> {
   const [review] = await reviewSummaries({ id: reviewId }, 1);
   if (!review) return null;
-  const items = await reviewItems(db(), reviewId);
-  const live = await currentAccess(items.map((i) => i.userId));
-  const views: ReviewItemView[] = items.map((i) => ({
+  // Removals are few beside a review's accounts: only they are checked against the live accounts.
+  const removals = review.open ? await db().accessReviewItem.findMany({ where: { reviewId, decision: { in: REMOVALS } }, select: { userId: true, decision: true } }) : [];
+  const removalAccess = await currentAccess(removals.map((r) => r.userId));
+  const waiting = removals.filter((r) => !carriedOut(r.decision, removalAccess.get(r.userId))).map((r) => r.userId);
+  const needle = search?.trim();
+  const where: Prisma.AccessReviewItemWhereInput = {
+    reviewId,
+    ...(filter === "undecided" && { decision: null }),
+    ...(filter === "decided" && { decision: { not: null } }),
+    ...(filter === "to_carry_out" && { userId: { in: waiting } }),
+    ...(needle && { OR: [{ email: { contains: needle, mode: "insensitive" } }, { name: { contains: needle, mode: "insensitive" } }] }),
+  };
+  const [matching, rows] = await Promise.all([
+    db().accessReviewItem.count({ where }),
+    db().accessReviewItem.findMany({ where, orderBy: [{ email: "asc" }, { userId: "asc" }], take: REVIEW_ITEMS_SHOWN }),
+  ]);
+  const live = await currentAccess(rows.map((i) => i.userId));
+  const items: ReviewItemView[] = rows.map((i) => ({
     userId: i.userId, email: i.email, name: i.name, roles: i.roles, groups: i.groups, disabled: i.disabled, lastSignInAt: i.lastSignInAt, secondFactors: i.secondFactors,
     decision: i.decision as AccessDecision | null, note: i.note, decidedBy: i.decidedByEmail, decidedAt: i.decidedAt,
-    exists: live.has(i.userId), toCarryOut: review.open && !carriedOut(i.decision, live.get(i.userId)),
+    exists: live.has(i.userId), toCarryOut: waiting.includes(i.userId),
   }));
-  const needle = search?.trim().toLowerCase();
-  const picked = views.filter((v) => {
-    if (needle && !v.email.includes(needle) && !v.name.toLowerCase().includes(needle)) return false;
-    if (filter === "undecided") return !v.decision;
-    if (filter === "to_carry_out") return v.toCarryOut;
-    if (filter === "decided") return !!v.decision;
-    return true;
-  });
-  return { review, toCarryOut: views.filter((v) => v.toCarryOut).length, items: picked.slice(0, REVIEW_ITEMS_SHOWN), matching: picked.length };
+  return { review, toCarryOut: waiting.length, items, matching };
 }
 
-/** A review's CSV for download, with its SHA-256 (for a signed-off review, the one recorded at sign-off); the download is audited. */
-export async function downloadAccessReview(reviewId: string, ctx: AuditContext): Promise<{ csv: string; digest: string; open: boolean; startedAt: Date } | null> {
+/** A review's CSV for download, with its SHA-256 and, once signed off, the one recorded then (they differ only if the stored review was altered); audited. */
+export async function downloadAccessReview(reviewId: string, ctx: AuditContext): Promise<{ csv: string; digest: string; signedDigest: string | null; open: boolean; startedAt: Date } | null> {
   const review = await db().accessReview.findUnique({ where: { id: reviewId } });
   if (!review) return null;
   const csv = reviewCsv(await reviewItems(db(), reviewId));
@@ -237,15 +256,20 @@ export async function downloadAccessReview(reviewId: string, ctx: AuditContext):
     type: "compliance", action: "compliance.access_review.download", outcome: "success", resource: { type: "access_review", id: reviewId },
     metadata: { signedOff: !!review.completedAt, sha256: digest, matchesSignOff: review.digest ? review.digest === digest : null },
   });
-  return { csv, digest, open: !review.completedAt, startedAt: review.startedAt };
+  return { csv, digest, signedDigest: review.digest, open: !review.completedAt, startedAt: review.startedAt };
 }
 
 /** For the CC6.3 test: the last signed-off review, and when the next one is (or was) due. */
-export async function accessReviewDue(): Promise<{ last: { id: string; completedAt: Date; completedBy: string | null; digest: string | null; accounts: number } | null; dueBy: Date | null }> {
-  const last = await db().accessReview.findFirst({ where: { completedAt: { not: null } }, orderBy: { completedAt: "desc" }, include: { _count: { select: { items: true } } } });
+export async function accessReviewDue(): Promise<{ last: { id: string; startedAt: Date; completedAt: Date; completedBy: string | null; digest: string | null; accounts: number } | null; dueBy: Date | null }> {
+  const last = await db().accessReview.findFirst({ where: { completedAt: { not: null } }, orderBy: { startedAt: "desc" }, include: { _count: { select: { items: true } } } });
   if (last?.completedAt) {
     const by = last.completedBy ? (await userEmails([last.completedBy])).get(last.completedBy) ?? "deleted user" : null;
-    return { last: { id: last.id, completedAt: last.completedAt, completedBy: by, digest: last.digest, accounts: last._count.items }, dueBy: new Date(last.completedAt.getTime() + ACCESS_REVIEW_INTERVAL_DAYS * DAY) };
+    // Due from the access it looked at (its start), not from its sign-off: a review signed off
+    // months after it began must not stretch the gap between two looks at the accounts.
+    return {
+      last: { id: last.id, startedAt: last.startedAt, completedAt: last.completedAt, completedBy: by, digest: last.digest, accounts: last._count.items },
+      dueBy: new Date(last.startedAt.getTime() + ACCESS_REVIEW_INTERVAL_DAYS * DAY),
+    };
   }
   const first = await firstAccountCreatedAt();
   return { last: null, dueBy: first && new Date(first.getTime() + ACCESS_REVIEW_INTERVAL_DAYS * DAY) };

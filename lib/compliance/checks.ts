@@ -173,7 +173,7 @@ export const CHECKS: readonly Check[] = [
     key: "access_review_current", control: "CC6.3", title: `A user access review was signed off in the last ${ACCESS_REVIEW_INTERVAL_DAYS} days`,
     async run(now) {
       const { last, dueBy } = await accessReviewDue();
-      const evidence = { last: last && { ...last, completedAt: last.completedAt.toISOString() }, dueBy: dueBy?.toISOString() ?? null };
+      const evidence = { last: last && { ...last, startedAt: last.startedAt.toISOString(), completedAt: last.completedAt.toISOString() }, dueBy: dueBy?.toISOString() ?? null };
       const due = dueBy ? formatDateTime(dueBy) : null;
       if (!dueBy) return { ...nothingToCheck("No account yet: nothing to review."), evidence };
       if (!last) {
@@ -181,10 +181,10 @@ export const CHECKS: readonly Check[] = [
           ? { ...nothingToCheck(`No review yet: the first is due by ${due}.`), evidence }
           : { pass: false, summary: `No user access review has been signed off (the first was due by ${due}).`, evidence };
       }
-      const signed = `signed off ${formatDateTime(last.completedAt)}${last.completedBy ? ` by ${last.completedBy}` : ""}`;
+      const signed = `(access as of ${formatDateTime(last.startedAt)}) signed off ${formatDateTime(last.completedAt)}${last.completedBy ? ` by ${last.completedBy}` : ""}`;
       return dueBy > now
         ? { pass: true, summary: `Last review ${signed} (${counted(last.accounts, "account", "accounts")}); the next is due by ${due}.`, evidence }
-        : { pass: false, summary: `The last review was ${signed}: the next was due by ${due}.`, evidence };
+        : { pass: false, summary: `The last review ${signed}: the next was due by ${due}.`, evidence };
     },
     findings: ({ data }) =>
       itemsOf([data.last], z.object({ id: z.string(), completedAt: z.iso.datetime() })).map((r) => ({

@@ -48,7 +48,7 @@ export default async function AccessReviewsPage() {
             <p className="text-sm text-slate-600">No review is open. The access policies let you see reviews, not start them.</p>
           )}
         </Card>
-        <Card title="Reviews" description="Newest first. A signed-off review's CSV reads the same at every download: its SHA-256 is the one recorded at sign-off.">
+        <Card title="Reviews" description="Newest first, with their decisions. A signed-off review's CSV reads the same at every download: its SHA-256 is the one recorded at sign-off.">
           {reviews.length === 0 ? (
             <p className="text-sm text-slate-500">No review yet.</p>
           ) : (
@@ -57,9 +57,9 @@ export default async function AccessReviewsPage() {
                 <Th>Started</Th>
                 <Th>State</Th>
                 <Th className="text-right">Accounts</Th>
-                <Th className="text-right">Kept</Th>
-                <Th className="text-right">Roles removed</Th>
-                <Th className="text-right">Disabled</Th>
+                <Th className="text-right">Keep</Th>
+                <Th className="text-right">Remove roles</Th>
+                <Th className="text-right">Disable</Th>
                 <Th>SHA-256</Th>
                 <Th className="text-right">File</Th>
               </TableHead>

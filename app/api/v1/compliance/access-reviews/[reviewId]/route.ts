@@ -18,6 +18,8 @@ export async function GET(_request: Request, { params }: { params: Promise<{ rev
       "Content-Disposition": `attachment; filename="gatehouse-access-review-${file.startedAt.toISOString().slice(0, 10)}${file.open ? "-open" : ""}.csv"`,
       "Cache-Control": "no-store",
       "X-Gatehouse-Sha256": file.digest,
+      // What was recorded at sign-off: a different value means the stored review was altered since.
+      ...(file.signedDigest && { "X-Gatehouse-Signed-Sha256": file.signedDigest }),
     },
   });
 }
