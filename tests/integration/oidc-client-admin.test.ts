@@ -50,7 +50,7 @@ describe("editing a client", () => {
     // The provider has looked the client up (and keeps a Client for its metadata) before the edit.
     expect(landedAt((await authorize(browser, web)).result).pathname).toMatch(/^\/interaction\//);
 
-    expect(await updateClient(web.clientId, webForm({ redirectUris: NEW_REDIRECT_URI }), ctx)).toEqual({ ok: true, changed: ["redirectUris"] });
+    expect(await updateClient(web.clientId, webForm({ redirectUris: NEW_REDIRECT_URI }), ctx)).toEqual({ ok: true, changed: ["redirectUris"], grantsRevoked: null });
 
     const { result: removed } = await authorize(browser, web);
     if (!("response" in removed)) throw new Error(`redirected to ${removed.landed.href}`);
@@ -62,13 +62,14 @@ describe("editing a client", () => {
   it("is audited with the fields that changed, before and after, and never a secret", async () => {
     const web = await webClient();
     const edit = webForm({ name: "Renamed app", scopes: "openid profile offline_access api:read", resources: API, accessTokenTtl: "300", requireDpop: true });
-    expect(await updateClient(web.clientId, edit, ctx)).toEqual({ ok: true, changed: ["name", "scopes", "resources", "accessTokenTtl", "requireDpop"] });
+    expect(await updateClient(web.clientId, edit, ctx)).toEqual({ ok: true, changed: ["name", "scopes", "resources", "accessTokenTtl", "requireDpop"], grantsRevoked: null });
 
     const [event] = await auditEvents("oauth.client.update", web.clientId);
     expect(event!.metadata).toEqual({
       changed: ["name", "scopes", "resources", "accessTokenTtl", "requireDpop"],
       before: { name: "Flow app", scopes: ["openid", "profile", "offline_access"], resources: [], accessTokenTtl: 600, requireDpop: false },
       after: { name: "Renamed app", scopes: ["openid", "profile", "offline_access", "api:read"], resources: [API], accessTokenTtl: 300, requireDpop: true },
+      narrowed: [],
     });
     const row = await db().oAuthClient.findUniqueOrThrow({ where: { id: web.clientId } });
     expect(JSON.stringify(event!.metadata)).not.toContain(row.secretHash!);
@@ -77,7 +78,7 @@ describe("editing a client", () => {
     expect(view).toMatchObject({ name: "Renamed app", resources: [API], accessTokenTtl: 300, requireDpop: true, type: "confidential" });
 
     // The same values again: nothing to write, nothing to audit.
-    expect(await updateClient(web.clientId, edit, ctx)).toEqual({ ok: true, changed: [] });
+    expect(await updateClient(web.clientId, edit, ctx)).toEqual({ ok: true, changed: [], grantsRevoked: null });
     expect(await auditEvents("oauth.client.update", web.clientId)).toHaveLength(1);
   });
 
@@ -100,7 +101,8 @@ describe("editing a client", () => {
     expect(shown.postLogoutRedirectUris).toEqual(["https://app.example.test/bye"]);
     const edit = webForm({ name: "Registered", grantTypes: ["authorization_code"], scopes: "profile", postLogoutRedirectUris: shown.postLogoutRedirectUris.join("\n") });
     // Registered without lifetimes, it had the provider's defaults: the form's 600 s access tokens are one.
-    expect(await updateClient("registered-app", edit, ctx)).toEqual({ ok: true, changed: ["scopes", "refreshTokenTtl"] });
+    // Its scopes narrow (openid and email go): its grants, none yet, are revoked.
+    expect(await updateClient("registered-app", edit, ctx)).toEqual({ ok: true, changed: ["scopes", "refreshTokenTtl"], grantsRevoked: 0 });
     const stored = (await db().oAuthClient.findUniqueOrThrow({ where: { id: "registered-app" } })).metadata;
     expect(stored).toMatchObject({ token_endpoint_auth_method: "client_secret_post", post_logout_redirect_uris: ["https://app.example.test/bye"], scope: "profile" });
   });
