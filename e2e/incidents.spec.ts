@@ -56,6 +56,15 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   await expect(statusForm.getByRole("status")).toHaveText("Status is now contained.");
   await expect(page.getByTestId("timeline")).toContainText("Status open → contained: source blocked by the playbook");
 
+  // Evidence was frozen at high severity; a snapshot holds audit trail entries, which an analyst does not read by default.
+  const incidentId = page.url().split("/").at(-1)!;
+  const snapshotOf = () => sql(`SELECT coalesce(min(id::text), '') FROM forensic_snapshots WHERE incident_id = '${incidentId}'`);
+  await expect.poll(snapshotOf, { timeout: 30_000 }).not.toBe("");
+  const snapshotId = snapshotOf();
+  await page.reload();
+  await expect(page.getByText("Snapshots hold audit trail entries")).toBeVisible();
+  expect((await page.request.get(`/admin/incidents/${incidentId}/snapshots/${snapshotId}`)).status()).toBe(403);
+
   // An analyst handles incidents, not policies.
   const policies = await page.goto("/admin/policies");
   expect(policies?.status()).toBe(403);

@@ -41,13 +41,19 @@ export async function raiseAlert(draft: AlertDraft, sourceSeq: bigint, at: Date,
   return { alertId: inserted.id, incidentId: incident.id, opened: !joinable, alreadyRaised: false };
 }
 
+// An alert takes more of the same signal for this long at most; an attack still going after it
+// raises a new alert (in the same incident), which starts the playbooks again: a block that ran
+// out while the attack went on is put back (a block still in force is left as it is).
+const ALERT_ROLLOVER_MS = 6 * 3_600_000;
+
 /** More of the same signal (e.g. failures from one IP) within the window: counted on the open alert. */
 async function addToRecentAlert(draft: AlertDraft, sourceSeq: bigint, at: Date): Promise<boolean> {
   const since = new Date(at.getTime() - draft.aggregateByIp!.windowMinutes * 60_000);
+  const raisedSince = new Date(at.getTime() - ALERT_ROLLOVER_MS);
   const updated = await db().$executeRaw`
     UPDATE alerts SET count = count + 1, last_seq = ${sourceSeq}, last_seen_at = ${at}, details = ${JSON.stringify(draft.details)}::jsonb
     WHERE id = (SELECT a.id FROM alerts a JOIN incidents i ON i.id = a.incident_id
-                WHERE a.rule = ${draft.rule} AND a.ip_address = ${draft.ip} AND a.last_seen_at >= ${since}
+                WHERE a.rule = ${draft.rule} AND a.ip_address = ${draft.ip} AND a.last_seen_at >= ${since} AND a.created_at >= ${raisedSince}
                   AND i.status NOT IN (${Prisma.join(CLOSED_STATUSES)})
                 ORDER BY a.last_seen_at DESC LIMIT 1)
       AND last_seq < ${sourceSeq}`;

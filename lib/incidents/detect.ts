@@ -63,9 +63,10 @@ async function detectIn(event: AuditEventView, settings: RuleSettings, pass: Det
       if (!raised) continue;
       if (!raised.alreadyRaised) pass.alerts++;
       if (raised.opened) pass.incidentsOpened++;
-      // Both are idempotent, so an event read again after a crash completes what it started.
-      await captureIfSevere(raised.incidentId);
+      // Both are idempotent, so an event read again after a crash completes what it started. The
+      // response first: a capture that keeps failing must not cost the alert its playbooks.
       await startMatchingPlaybooks(raised.alertId);
+      await captureIfSevere(raised.incidentId);
     }
     failures.delete(event.seq);
   } catch (error) {

@@ -1,5 +1,6 @@
 import "server-only";
 import nodemailer from "nodemailer";
+import SMTPTransport from "nodemailer/lib/smtp-transport";
 import { readConfig } from "../config";
 
 // Email, through the SMTP server in GATEHOUSE_SMTP_URL: incident notifications and password
@@ -7,12 +8,17 @@ import { readConfig } from "../config";
 
 export type Mail = { to: string; subject: string; text: string; headers?: Record<string, string> };
 
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 };
+
 export const mailConfigured = () => !!readConfig().GATEHOUSE_SMTP_URL;
 
 /** Sends one message; throws with a readable message when email is not set up or the server refuses. Returns the message id. */
 export async function sendMail(mail: Mail): Promise<string> {
   const { GATEHOUSE_SMTP_URL, GATEHOUSE_SMTP_FROM } = readConfig();
   if (!GATEHOUSE_SMTP_URL) throw new Error("email is not configured (set GATEHOUSE_SMTP_URL)");
-  const info = await nodemailer.createTransport(GATEHOUSE_SMTP_URL).sendMail({ from: GATEHOUSE_SMTP_FROM, ...mail });
+  // Seconds, not nodemailer's minutes: a playbook run holds its lease for 120 s, and a stalled
+  // server must fail the step (to be retried) rather than outlast the lease and run it twice.
+  // (Given as an object with `url`, createTransport would keep the URL's settings only.)
+  const info = await nodemailer.createTransport(new SMTPTransport({ url: GATEHOUSE_SMTP_URL, ...SMTP_TIMEOUTS })).sendMail({ from: GATEHOUSE_SMTP_FROM, ...mail });
   return info.messageId;
 }

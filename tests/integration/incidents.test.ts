@@ -89,6 +89,26 @@ describe("detection and correlation", () => {
     expect(await db().alert.count({ where: { rule: "credential_stuffing" } })).toBe(1);
   });
 
+  it("an attack still going when its alert is six hours old raises a new alert, and the playbook puts a lapsed block back", async () => {
+    await playbook("Block stuffing", "credential_stuffing", [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }], "high");
+    const guess = (i: number) => signInWithPassword({ email: uniqueEmail("nobody"), password: `guess-${i}` }, client(ATTACKER), null);
+    for (let i = 0; i < 24; i++) await guess(i);
+    await runDetection();
+    const [incident] = await db().incident.findMany();
+    expect((await finishedRun(incident!.id)).status).toBe("succeeded");
+
+    // Hours later: the first alert is old, the block has run out, and the attacker is back.
+    await db().alert.updateMany({ data: { createdAt: new Date(Date.now() - 7 * 3_600_000) } });
+    await db().ipRule.updateMany({ data: { expiresAt: new Date(Date.now() - 60_000) } });
+    // (Refused still, by the velocity limit on the source: a refusal feeds the rule as a failure does.)
+    expect(await guess(99)).toMatchObject({ ok: false });
+    await runDetection();
+    const alerts = await db().alert.findMany({ where: { rule: "credential_stuffing" }, orderBy: { createdAt: "asc" } });
+    expect(alerts.map((a) => a.incidentId)).toEqual([incident!.id, incident!.id]);
+    await expect.poll(async () => db().playbookRun.count({ where: { incidentId: incident!.id, status: "succeeded" } }), { timeout: 20_000, interval: 200 }).toBe(2);
+    expect(await db().ipRule.count({ where: { cidr: `${ATTACKER}/32`, kind: "block", expiresAt: { gt: new Date(Date.now() + 23 * 3_600_000) } } })).toBe(1);
+  });
+
   it("credential stuffing that rotates addresses within one IPv6 /64 is one alert and incident, and the playbook blocks the /64", async () => {
     await playbook("Block stuffing", "credential_stuffing", [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }], "high");
     for (let i = 1; i <= 24; i++) {

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { guardedAction } from "@/lib/auth";
+import { canAccess, guardedAction } from "@/lib/auth";
 import {
   addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
   parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, type RetryRefusal, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
@@ -73,7 +73,9 @@ export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ ru
   return result.ok ? { ok: true, message: "Run started again: the steps not done yet run now." } : { ok: false, message: RETRY_REFUSALS[result.refusal] };
 }, { stepUp: true, askReason: true });
 
-export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, _user, ctx) => {
+export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, user, ctx) => {
+  // What it freezes is read from the audit trail, among others (see the snapshot download).
+  if (!(await canAccess(user, { section: "audit", action: "view" }))) return { ok: false, message: "A snapshot holds audit trail entries: the access policies must let you view the audit trail." };
   const snapshot = await captureNow(id, reason, ctx);
   revalidatePath(page(id));
   return snapshot ? { ok: true, message: "Snapshot captured." } : { ok: false, message: "No such incident." };

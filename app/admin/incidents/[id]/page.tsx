@@ -95,13 +95,14 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
             <ul className="space-y-2 text-sm">
               {incident.snapshots.map((s) => (
                 <li key={s.id}>
-                  <a className="text-brand-700 hover:underline" href={`/admin/incidents/${incident.id}/snapshots/${s.id}`}><LocalTime at={s.capturedAt} /></a> <span className="text-slate-500">({s.reason})</span>
+                  <MaybeLink open={auditOpen} href={`/admin/incidents/${incident.id}/snapshots/${s.id}`}><LocalTime at={s.capturedAt} /></MaybeLink> <span className="text-slate-500">({s.reason})</span>
                   <p className="break-all font-mono text-xs text-slate-500">{s.sha256}</p>
                 </li>
               ))}
               {incident.snapshots.length === 0 && <li className="text-slate-500">None yet (captured automatically from high severity).</li>}
             </ul>
-            {canManage && <div className="mt-4 border-t border-slate-100 pt-4"><CaptureForm action={captureAction} incidentId={incident.id} /></div>}
+            {!auditOpen && incident.snapshots.length > 0 && <p className="mt-2 text-xs text-slate-500">Snapshots hold audit trail entries: they open for those the policies let view the audit trail.</p>}
+            {canManage && auditOpen && <div className="mt-4 border-t border-slate-100 pt-4"><CaptureForm action={captureAction} incidentId={incident.id} /></div>}
           </Card>
           {canManage ? (
             <>
