@@ -163,16 +163,23 @@ async function refuseSource(attempt: Omit<AttemptRecord, "outcome"> & { assessme
   return { ok: false, reason: "refused", refusal: "source_blocked" };
 }
 
+/**
+ * A blocked sign-in is refused. An account with a second factor is not locked as well: the
+ * password alone never gets anyone in, and a lock would let whoever holds the password (or keeps
+ * a source just under its own block) shut the owner out, passkeys and recovery included, hour
+ * after hour. An account with only a password is locked, since a cleaner source would get in.
+ */
 async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outcome">, ctx: AuditContext, now: Date): Promise<SignInResult> {
   const { settings } = await currentRiskSettings();
+  const lock = !hasSecondFactor(await secondFactors(user.id));
   const until = new Date(now.getTime() + settings.blockLockMinutes * 60_000);
-  await lockAccount(user, until, ctx, now);
+  if (lock) await lockAccount(user, until, ctx, now);
   await recordAttempt({ ...attempt, outcome: "blocked" });
   await audit(ctx, {
     type: "security", action: "risk.sign_in_blocked", outcome: "blocked", resource: { type: "user", id: user.id }, riskScore: attempt.assessment?.score,
-    metadata: { ...(attempt.assessment ? riskMetadata(attempt.assessment) : {}), lockedUntil: until.toISOString() },
+    metadata: { ...(attempt.assessment ? riskMetadata(attempt.assessment) : {}), lockedUntil: lock ? until.toISOString() : null },
   });
-  return { ok: false, reason: "refused", refusal: "risk_blocked", retryAfterSeconds: settings.blockLockMinutes * 60 };
+  return { ok: false, reason: "refused", refusal: "risk_blocked", ...(lock && { retryAfterSeconds: settings.blockLockMinutes * 60 }) };
 }
 
 function riskMetadata(a: Assessment) {

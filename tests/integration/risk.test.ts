@@ -171,7 +171,19 @@ describe("risk signals", () => {
     expect((await lastAttempt(user.email)).riskScore).toBeGreaterThanOrEqual(0.9);
     expect(await checkSignInThrottle(user.email, null, at(MONDAY_9AM, -1440 + 61))).toMatchObject({ allowed: false });
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.sign_in_blocked" } });
-    expect(event).toMatchObject({ type: "security", outcome: "blocked" });
+    expect(event).toMatchObject({ type: "security", outcome: "blocked", metadata: { lockedUntil: expect.any(String) } });
+  });
+
+  it("a blocked sign-in does not lock an account with a second factor: whoever holds the password cannot shut the owner out", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    await enrollTotp(user);
+    const result = await signIn(user.email, TOKYO, null, at(MONDAY_9AM, -1440 + 60));
+    expect(result).toEqual({ ok: false, reason: "refused", refusal: "risk_blocked" });
+    expect(await checkSignInThrottle(user.email, null, at(MONDAY_9AM, -1440 + 61))).toEqual({ allowed: true });
+    const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.sign_in_blocked" } });
+    expect(event.metadata).toMatchObject({ lockedUntil: null });
+    // The owner, from their usual place, goes on to the second step as ever.
+    expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, -1440 + 62)));
   });
 
   it("the baseline learns from completed sign-ins only", async () => {

@@ -35,7 +35,9 @@ function refusalMessage({ refusal, retryAfterSeconds }: RefusedSignIn): string {
     case "source_blocked":
       return "Sign-in from your network is blocked for now. Try again later, from another network, or contact your administrator.";
     case "risk_blocked":
-      return `This sign-in looked too risky and was blocked. Your account is locked for ${formatWait(retryAfterSeconds ?? 0)}; if this was you, contact your administrator.`;
+      return retryAfterSeconds
+        ? `This sign-in looked too risky and was blocked. Your account is locked for ${formatWait(retryAfterSeconds)}; if this was you, contact your administrator.`
+        : "This sign-in looked too risky and was blocked. If this was you, sign in from a device and network you have used before, or contact your administrator.";
     case "account_locked":
       return `Your account is locked for ${formatWait(retryAfterSeconds ?? 0)}. If you did not expect this, contact your administrator.`;
     case "passkey_unavailable":
