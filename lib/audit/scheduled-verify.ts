@@ -2,6 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { SYSTEM_CONTEXT, type AuditContext } from "./context";
 import { recordAuditEvent } from "./record";
+import { readChainHead } from "./store";
 import { verifyChain, type ChainVerification } from "./verify";
 import { everyHour } from "../util/hourly";
 
@@ -24,7 +25,9 @@ export type ChainVerificationRecord = { seq: string; at: string; outcome: string
 
 /** The newest audit.chain.verify event (who ran it aside): when, how it ended, and what it found. */
 export async function lastChainVerification(): Promise<ChainVerificationRecord | null> {
-  const last = await db().auditEvent.findFirst({ where: { action: "audit.chain.verify" }, orderBy: { seq: "desc" }, select: { seq: true, at: true, outcome: true, metadata: true } });
+  // Within the chain only: a row inserted beyond the head must not pass for a recent verification.
+  const head = await readChainHead();
+  const last = await db().auditEvent.findFirst({ where: { action: "audit.chain.verify", seq: { lte: head.seq } }, orderBy: { seq: "desc" }, select: { seq: true, at: true, outcome: true, metadata: true } });
   if (!last) return null;
   const { eventsChecked, problem } = (last.metadata ?? {}) as { eventsChecked?: unknown; problem?: unknown };
   return { seq: last.seq.toString(), at: last.at.toISOString(), outcome: last.outcome, eventsChecked, problem };

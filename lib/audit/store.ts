@@ -108,11 +108,18 @@ function present<T>(head: T | null): T {
 
 /** The chain head and every checkpoint, read in one snapshot: no batch commits between the two reads. */
 export async function readHeadAndCheckpoints() {
-  const [head, checkpoints] = await db().$transaction(
-    [headRow(), db().auditCheckpoint.findMany({ orderBy: { seq: "asc" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } })],
+  const [head, checkpoints, above] = await db().$transaction(
+    [
+      headRow(),
+      db().auditCheckpoint.findMany({ orderBy: { seq: "asc" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } }),
+      // The head moves in the transaction that inserts up to it: in one snapshot no event lies
+      // beyond it, unless someone inserted one outside the chain (which the walk, reading up to
+      // the head, would never see).
+      db().$queryRaw<{ seq: bigint | null }[]>`SELECT min(e.seq) AS seq FROM audit_events e, audit_chain_head h WHERE h.id = 1 AND e.seq > h.seq`,
+    ],
     { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
   );
-  return { head: present(head), checkpoints };
+  return { head: present(head), checkpoints, firstBeyondHead: above[0]?.seq ?? null };
 }
 
 /** The chain head: the newest event's sequence number and hash. It moves in the same transaction as the insert, so every event up to it is committed. */
@@ -156,7 +163,9 @@ export async function selectEvents(condition: Prisma.Sql, order: "asc" | "desc",
 }
 
 /** Events in seq order after `afterSeq`, at most `limit`, further narrowed by `where`. */
-export const readRange = (afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty) => selectEvents(Prisma.sql`AND seq > ${afterSeq} ${where}`, "asc", limit);
+/** Events after `afterSeq`, oldest first, up to the chain head: a row inserted beyond it is not part of the chain (verification names it). */
+export const readRange = (afterSeq: bigint, limit: number, where: Prisma.Sql = Prisma.empty) =>
+  selectEvents(Prisma.sql`AND seq > ${afterSeq} AND seq <= (SELECT seq FROM audit_chain_head WHERE id = 1) ${where}`, "asc", limit);
 
 /** The events with these sequence numbers. */
 export const readEvents = (seqs: bigint[]) => selectEvents(Prisma.sql`AND seq = ANY(${seqs}::bigint[])`, "asc", seqs.length);

@@ -52,11 +52,12 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
   const started = performance.now();
   // The chain as it stands now: events written while it is walked are left for the next check
   // (otherwise they would look like events missing at the head).
-  const { head, checkpoints } = await readHeadAndCheckpoints();
+  const { head, checkpoints, firstBeyondHead } = await readHeadAndCheckpoints();
   const result = (fields: Partial<ChainVerification>): ChainVerification => ({
     ok: false, eventsChecked: 0, checkpointsChecked: 0, firstSeq: null, lastSeq: null, firstBadSeq: null, problem: null,
     ...fields, durationMs: Math.round(performance.now() - started),
   });
+  if (firstBeyondHead !== null) return result({ firstBadSeq: firstBeyondHead.toString(), problem: `event ${firstBeyondHead} lies beyond the chain head (${head.seq}): it was inserted outside the chain` });
 
   const keyOrder = signingKeyOrder();
   const periods = signingPeriods(keyOrder, signingKeyOverlapMs());

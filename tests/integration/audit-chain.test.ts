@@ -125,6 +125,19 @@ describe("the audit chain", () => {
     expect(await verifyEveryWay()).toMatchObject({ ok: false, firstBadSeq: "0", eventsChecked: 0, problem: "events before 0 are missing and no purge's checkpoint anchors the chain there" });
   });
 
+  it("finds a row inserted beyond the chain head, which neither detection nor the last-verification check may trust", async () => {
+    await writeMany(30, 2);
+    // A forged "verification passed" dated far ahead, with a sequence number past the head.
+    await db().$executeRawUnsafe(`INSERT INTO audit_events (seq, id, at, type, action, outcome, actor_type, metadata, prev_hash, hash)
+      SELECT 9000000000000000, gen_random_uuid(), now() + interval '10 years', 'security', 'audit.chain.verify', 'success', 'system', '{}', hash, hash FROM audit_events WHERE seq = 30`);
+    expect(await verifyEveryWay()).toMatchObject({ ok: false, firstBadSeq: "9000000000000000", problem: "event 9000000000000000 lies beyond the chain head (30): it was inserted outside the chain" });
+    // Detection reads the chain up to its head: its cursor cannot be sent past every real event.
+    expect((await readRange(BigInt(29), 10)).map((e) => String(e.seq))).toEqual(["30"]);
+    // The forged row does not pass for a recent verification: one is due, runs, and fails.
+    expect(await verifyChainIfDue()).toBe(true);
+    expect(await db().auditEvent.findFirst({ where: { action: "audit.chain.verify", seq: { lte: 1000 } }, orderBy: { seq: "desc" } })).toMatchObject({ outcome: "failure" });
+  });
+
   it("detects a superuser's DELETE in the middle and at the end", async () => {
     await writeMany(50, 4);
     await asSuperuserBypassingTriggers("DELETE FROM audit_events WHERE seq = 31");
