@@ -16,7 +16,13 @@ export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: numbe
   return inTurn(() => db().$transaction(async (tx) => {
     // The head lock keeps writers (and other instances' purges) out while the anchor is chosen.
     await tx.$queryRaw`SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
-    const anchor = await tx.auditEvent.findFirst({ where: { at: { lt: olderThan } }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+    // Only a purge's checkpoint may anchor a chain whose older events are gone, and a sequence
+    // number has one checkpoint: an event that already has another kind (periodic, key rotation)
+    // cannot be the anchor, so the purge stops one event short of it.
+    const [anchor] = await tx.$queryRaw<{ seq: bigint; hash: string }[]>`
+      SELECT seq, hash FROM audit_events e WHERE at < ${olderThan}
+        AND NOT EXISTS (SELECT 1 FROM audit_checkpoints c WHERE c.seq = e.seq AND c.reason <> 'purge')
+      ORDER BY seq DESC LIMIT 1`;
     if (!anchor) return { purged: 0, anchorSeq: null };
     await insertCheckpoint((text, values) => tx.$executeRawUnsafe(text, ...values), anchor.seq, anchor.hash, "purge");
     await tx.$executeRaw`SELECT set_config('gatehouse.audit_purge', 'on', true)`;

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { recordAuditEvent, verifyChain, verifyChainIfDue, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
 import { eventTextHash } from "@/lib/audit/hash";
 import { split } from "@/lib/audit/chain-walk";
-import { CHECKPOINT_EVERY, legacyCheckpointStatement, readRange } from "@/lib/audit/store";
+import { CHECKPOINT_EVERY, insertCheckpoint, legacyCheckpointStatement, readRange } from "@/lib/audit/store";
 import { signDetached } from "@/lib/crypto";
 import { resetDatabase } from "../support/db";
 import { asOnTheEmbeddedDatabase, verifyEveryWay } from "../support/verify";
@@ -295,6 +295,16 @@ describe("retention", () => {
     expect(checkpoint?.reason).toBe("purge");
     await expect(db().$executeRawUnsafe("DELETE FROM audit_checkpoints")).rejects.toThrow(/append-only/);
     await expect(db().$executeRawUnsafe("UPDATE audit_checkpoints SET hash = 'x'")).rejects.toThrow(/append-only/);
+  });
+
+  it("a purge whose newest old event already has another checkpoint anchors one event earlier, and the chain still verifies", async () => {
+    await writeMany(40, 4);
+    // A periodic checkpoint on the event the purge would otherwise anchor at.
+    const last = await db().auditEvent.findUniqueOrThrow({ where: { seq: BigInt(40) }, select: { hash: true } });
+    await insertCheckpoint((text, values) => db().$executeRawUnsafe(text, ...values), BigInt(40), last.hash, "periodic");
+    expect(await purgeAuditEvents(new Date(Date.now() + 1000))).toEqual({ purged: 39, anchorSeq: "39" });
+    await writeMany(5, 1);
+    expect(await verifyEveryWay()).toMatchObject({ ok: true, firstSeq: "40" });
   });
 
   it("the retention period purges only events older than it, and the purge is itself audited", async () => {
