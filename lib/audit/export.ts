@@ -46,6 +46,9 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   const head = await readChainHead();
   const where = Prisma.sql`${await filterClause(filters)} AND seq <= ${head.seq}`;
   await db().auditExport.create({ data: { id, actorId: actor.id, format, filters: applied, createdAt } });
+  // In the chain before the first row leaves: an export cut short by a crash is on the record too.
+  const chainHead = { seq: head.seq.toString(), hash: head.hash };
+  await recordAuditEvent({ type: "export", action: "audit.export.start", outcome: "success", actor, resource: { type: "audit_export", id }, metadata: { format, filters: applied, chainHead } });
 
   const digest = createHash("sha256");
   const encoder = new TextEncoder();
@@ -115,7 +118,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
     const unsigned: ExportManifest = {
       version: 1, exportId: id, createdAt: createdAt.toISOString(), format, filters: applied,
       timeRange: { from: filters.from?.toISOString() ?? null, to: filters.to?.toISOString() ?? null },
-      rowCount, first, last, sha256: digest.digest("hex"), keyId: keyRing().signing.id, signature: "",
+      rowCount, first, last, chainHead, sha256: digest.digest("hex"), keyId: keyRing().signing.id, signature: "",
     };
     const manifest = { ...unsigned, signature: signDetached(manifestSigningInput(unsigned)).signature };
     await db().auditExport.update({ where: { id }, data: { manifest, completedAt: new Date() } });

@@ -14,6 +14,8 @@ export type ExportManifest = {
   timeRange: { from: string | null; to: string | null };
   rowCount: number;
   first: { seq: string; hash: string } | null;
+  /** The chain's head when the export began (its rows are at or below it): the trail as it stood, vouched for outside the database. Absent from manifests made before 2026-12-05. */
+  chainHead?: { seq: string; hash: string };
   last: { seq: string; hash: string } | null;
   sha256: string;
   keyId: string;

@@ -16,7 +16,7 @@ export async function verifyChainAndRecord(via: "console" | "cli" | "schedule", 
   const result = await verifyChain();
   await recordAuditEvent({
     type: "security", action: "audit.chain.verify", outcome: result.ok ? "success" : "failure", actor: ctx.actor, client: ctx.client,
-    metadata: { via, eventsChecked: result.eventsChecked, firstBadSeq: result.firstBadSeq, problem: result.problem },
+    metadata: { via, eventsChecked: result.eventsChecked, firstSeq: result.firstSeq, lastSeq: result.lastSeq, firstBadSeq: result.firstBadSeq, problem: result.problem },
   });
   return result;
 }

@@ -122,7 +122,10 @@ describe("audit export", () => {
     const { id, stream } = await exportAuditEvents({ actor, filters: filters({ type: "authentication" }), format });
     const file = await drain(stream);
     const manifest = (await findExportManifest(id))!;
-    expect(manifest).toMatchObject({ rowCount: 2, first: { seq: "1" }, last: { seq: "2" }, filters: { type: "authentication" } });
+    const head = await db().auditChainHead.findUniqueOrThrow({ where: { id: 1 } });
+    // The trail as it stood when the export began (its start event came after): signed with the rows.
+    expect(manifest).toMatchObject({ rowCount: 2, first: { seq: "1" }, last: { seq: "2" }, filters: { type: "authentication" }, chainHead: { seq: String(head.seq - BigInt(2)) } });
+    expect(verifyExport(file, { ...manifest, chainHead: { seq: "1", hash: manifest.chainHead!.hash } }, publicKeyPem()).problems).toContain("manifest signature is not valid");
     expect(verifyExport(file, manifest, publicKeyPem())).toEqual({ ok: true, problems: [] });
     expect(file.toString()).toContain("203.0.113.5");
 
@@ -159,8 +162,9 @@ describe("audit export", () => {
     await reader.cancel();
     // Whatever the read it had asked for next brings, the export stays cancelled and unsigned.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const events = await db().auditEvent.findMany({ where: { action: "audit.export", resourceId: id } });
-    expect(events).toMatchObject([{ outcome: "failure", metadata: { reason: "cancelled", rowsWritten: 3, format: "jsonl" } }]);
+    const events = await db().auditEvent.findMany({ where: { action: { in: ["audit.export.start", "audit.export"] }, resourceId: id }, orderBy: { seq: "asc" } });
+    // Started in the chain before the first row left, and ended as cancelled.
+    expect(events).toMatchObject([{ action: "audit.export.start", metadata: { format: "jsonl" } }, { action: "audit.export", outcome: "failure", metadata: { reason: "cancelled", rowsWritten: 3, format: "jsonl" } }]);
     expect(await findExportManifest(id)).toBeNull();
   });
 
