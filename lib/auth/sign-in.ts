@@ -71,6 +71,14 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
     }
     return { ok: false, reason: "invalid_credentials" };
   }
+  // A deliberate lock (an incident's response, a blocked risky sign-in) is told only to whoever
+  // typed the right password: a wrong one gets the same answer as for any account.
+  const lock = await checkAccountLock(user.email, now);
+  if (!lock.allowed) {
+    await recordAttempt({ ...attempt, outcome: "rate_limited", assessment });
+    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", locked: true, retryAfterSeconds: lock.retryAfterSeconds } });
+    return { ok: false, reason: "refused", refusal: "account_locked", retryAfterSeconds: lock.retryAfterSeconds };
+  }
   await clearPasswordFailures(email, tries);
   return completeSignIn(user, "password", assessment, client, deviceToken, ctx, now);
 }

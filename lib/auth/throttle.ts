@@ -40,7 +40,10 @@ export async function passwordTryKey(email: string, userId: string | null, devic
 
 /** May a password be tried now with these tries (passwordTryKey) for this account name: no failure lockout, no deliberate lock? */
 export async function checkPasswordTries(email: string, tries: string, now = new Date()): Promise<ThrottleVerdict> {
-  return verdict(await lockedUntil([tries, lockKey(email)], now), now);
+  // Only the failure lockout, which any typed email can reach: a deliberate lock exists only on
+  // real accounts, so answering it here would tell a stranger the account exists. It is answered
+  // after the password is checked, to whoever typed the right one (sign-in.ts).
+  return verdict(await lockedUntil([tries], now), now);
 }
 
 /** The same, for a request that has only the typed email and the browser's device cookie (the HTTP pre-check). */

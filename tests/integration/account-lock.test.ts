@@ -24,9 +24,11 @@ describe("account locks", () => {
     const { authenticator } = await withPasskey(user.id);
     await lockAccountName(user.email, new Date(Date.now() + 30 * 60_000));
 
-    expect(await password(user.email)).toMatchObject({ ok: false, reason: "throttled" });
+    expect(await password(user.email)).toMatchObject({ ok: false, reason: "refused", refusal: "account_locked", retryAfterSeconds: expect.any(Number) });
     expect(await signInWithPasskey(await assertion(authenticator, null), client(), null)).toMatchObject({ ok: false, reason: "refused", refusal: "account_locked" });
     expect(await signInLockedUntil(user.email)).toBeInstanceOf(Date);
+    // A wrong password hears what it would hear for any account: the lock tells nobody the account exists.
+    expect(await password(user.email, "not the password at all")).toEqual({ ok: false, reason: "invalid_credentials" });
 
     expect(await unlockSignIn(user.id, ctx)).toBe(true);
     expect(await db().auditEvent.count({ where: { action: "account.unlock", resourceId: user.id } })).toBe(1);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
-import { checkSignInThrottle } from "@/lib/auth/throttle";
+import { checkAccountLock, checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary, trustAttemptPlace } from "@/lib/risk";
 import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
@@ -169,7 +169,7 @@ describe("risk signals", () => {
     expect(result).toMatchObject({ ok: false, reason: "refused", refusal: "risk_blocked" });
     expect(await lastAttempt(user.email)).toMatchObject({ outcome: "blocked", decision: "block" });
     expect((await lastAttempt(user.email)).riskScore).toBeGreaterThanOrEqual(0.9);
-    expect(await checkSignInThrottle(user.email, null, at(MONDAY_9AM, -1440 + 61))).toMatchObject({ allowed: false });
+    expect(await checkAccountLock(user.email, at(MONDAY_9AM, -1440 + 61))).toMatchObject({ allowed: false });
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.sign_in_blocked" } });
     expect(event).toMatchObject({ type: "security", outcome: "blocked", metadata: { lockedUntil: expect.any(String) } });
   });
@@ -179,7 +179,7 @@ describe("risk signals", () => {
     await enrollTotp(user);
     const result = await signIn(user.email, TOKYO, null, at(MONDAY_9AM, -1440 + 60));
     expect(result).toEqual({ ok: false, reason: "refused", refusal: "risk_blocked" });
-    expect(await checkSignInThrottle(user.email, null, at(MONDAY_9AM, -1440 + 61))).toEqual({ allowed: true });
+    expect(await checkAccountLock(user.email, at(MONDAY_9AM, -1440 + 61))).toEqual({ allowed: true });
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.sign_in_blocked" } });
     expect(event.metadata).toMatchObject({ lockedUntil: null });
     // The owner, from their usual place, goes on to the second step as ever.
