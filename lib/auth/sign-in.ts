@@ -75,6 +75,8 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   // typed the right password: a wrong one gets the same answer as for any account.
   const lock = await checkAccountLock(user.email, now);
   if (!lock.allowed) {
+    // The right password is no failure: retried through the lock, it must not add a lockout of its own.
+    await clearPasswordFailures(email, tries);
     await recordAttempt({ ...attempt, outcome: "rate_limited", assessment });
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", locked: true, retryAfterSeconds: lock.retryAfterSeconds } });
     return { ok: false, reason: "refused", refusal: "account_locked", retryAfterSeconds: lock.retryAfterSeconds };

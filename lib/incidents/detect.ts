@@ -64,9 +64,15 @@ async function detectIn(event: AuditEventView, settings: RuleSettings, pass: Det
       if (!raised.alreadyRaised) pass.alerts++;
       if (raised.opened) pass.incidentsOpened++;
       // Both are idempotent, so an event read again after a crash completes what it started. The
-      // response first: a capture that keeps failing must not cost the alert its playbooks.
+      // capture first, so it freezes the sessions and grants before a playbook ends them; a capture
+      // that fails is recorded and must not cost the alert its playbooks.
+      await captureIfSevere(raised.incidentId).catch((error: unknown) =>
+        audit(SYSTEM_CONTEXT, {
+          type: "incident", action: "incident.snapshot", outcome: "failure", resource: { type: "incident", id: raised.incidentId },
+          metadata: { error: (error instanceof Error ? error.message : String(error)).slice(0, 300) },
+        }),
+      );
       await startMatchingPlaybooks(raised.alertId);
-      await captureIfSevere(raised.incidentId);
     }
     failures.delete(event.seq);
   } catch (error) {

@@ -29,6 +29,8 @@ describe("account locks", () => {
     expect(await signInLockedUntil(user.email)).toBeInstanceOf(Date);
     // A wrong password hears what it would hear for any account: the lock tells nobody the account exists.
     expect(await password(user.email, "not the password at all")).toEqual({ ok: false, reason: "invalid_credentials" });
+    // The owner retrying the right password through the lock runs up no failure lockout of their own.
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT + 1; i++) expect(await password(user.email)).toMatchObject({ refusal: "account_locked" });
 
     expect(await unlockSignIn(user.id, ctx)).toBe(true);
     expect(await db().auditEvent.count({ where: { action: "account.unlock", resourceId: user.id } })).toBe(1);

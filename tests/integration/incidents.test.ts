@@ -97,7 +97,13 @@ describe("detection and correlation", () => {
     const [incident] = await db().incident.findMany();
     expect((await finishedRun(incident!.id)).status).toBe("succeeded");
 
-    // Hours later: the first alert is old, the block has run out, and the attacker is back.
+    // More failures counted on the alert keep its incident recent (else the next alert, past the join window, would open another).
+    await db().incident.updateMany({ data: { lastAlertAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await guess(98);
+    await runDetection();
+    expect(await db().alert.count({ where: { rule: "credential_stuffing" } })).toBe(1);
+    expect((await db().incident.findFirstOrThrow()).lastAlertAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    // Hours later: the alert is old, the block has run out, and the attacker is back.
     await db().alert.updateMany({ data: { createdAt: new Date(Date.now() - 7 * 3_600_000) } });
     await db().ipRule.updateMany({ data: { expiresAt: new Date(Date.now() - 60_000) } });
     // (Refused still, by the velocity limit on the source: a refusal feeds the rule as a failure does.)
