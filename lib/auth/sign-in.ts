@@ -73,15 +73,11 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   }
   // A deliberate lock (an incident's response, a blocked risky sign-in) is told only to whoever
   // typed the right password: a wrong one gets the same answer as for any account.
-  const lock = await checkAccountLock(user.email, now);
-  if (!lock.allowed) {
-    // The right password is no failure: retried through the lock, it must not add a lockout of its own.
-    await clearPasswordFailures(email, tries);
-    await recordAttempt({ ...attempt, outcome: "rate_limited", assessment });
-    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", locked: true, retryAfterSeconds: lock.retryAfterSeconds } });
-    return { ok: false, reason: "refused", refusal: "account_locked", retryAfterSeconds: lock.retryAfterSeconds };
-  }
+  // The right password is no failure, also when a lock then refuses it (retried through the lock,
+  // it must not run up a lockout of its own); the lock is told only to whoever typed it.
   await clearPasswordFailures(email, tries);
+  const locked = await refusedWhileLocked({ ...attempt, assessment }, ctx);
+  if (locked) return locked;
   return completeSignIn(user, "password", assessment, client, deviceToken, ctx, now);
 }
 
@@ -103,15 +99,20 @@ export async function signInWithPasskey(input: unknown, client: RequestContext, 
     return { ok: false, reason: "invalid_credentials" };
   }
   // A locked account (an incident's response, a blocked risky sign-in) stays locked for passkeys too.
-  const lock = await checkAccountLock(user.email, now);
-  if (!lock.allowed) {
-    await recordAttempt({ email: user.email, userId: user.id, client, method: "passkey", outcome: "rate_limited", assessment: null, at: now });
-    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "passkey", locked: true, retryAfterSeconds: lock.retryAfterSeconds } });
-    return { ok: false, reason: "refused", refusal: "account_locked", retryAfterSeconds: lock.retryAfterSeconds };
-  }
+  const locked = await refusedWhileLocked({ email: user.email, userId: user.id, client, method: "passkey", assessment: null, at: now }, ctx);
+  if (locked) return locked;
   const assessment = await assessSignIn({ userId: user.id, email: user.email, ip: client.ip, deviceToken }, now);
   if (assessment.sourceBlocked) return refuseSource({ email: user.email, userId: user.id, client, method: "passkey", assessment, at: now }, ctx);
   return completeSignIn(user, "passkey", assessment, client, deviceToken, ctx, now);
+}
+
+/** A deliberate lock (an incident's response, a blocked risky sign-in) refuses every way in, once the first factor is proven. */
+async function refusedWhileLocked(attempt: Omit<AttemptRecord, "outcome">, ctx: AuditContext): Promise<SignInResult | null> {
+  const lock = await checkAccountLock(attempt.email, attempt.at);
+  if (lock.allowed) return null;
+  await recordAttempt({ ...attempt, outcome: "rate_limited" });
+  await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: attempt.method, locked: true, retryAfterSeconds: lock.retryAfterSeconds } });
+  return { ok: false, reason: "refused", refusal: "account_locked", retryAfterSeconds: lock.retryAfterSeconds };
 }
 
 /** After the first factor: the risk decision, the MFA requirement and the session. */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { db, isUniqueViolation, Prisma } from "../db/client";
 // lib/auth's index also loads next-auth (Next.js only); the users module is enough here.
 import { currentAccess, firstAccountCreatedAt, listAccountsForReview, userEmails } from "../auth/users";
+import { ROLES } from "../auth/roles";
 import { factorNames } from "../mfa";
 import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { csvRows } from "../util/csv";
@@ -44,7 +45,7 @@ export type ReviewResult = { ok: true; message: string } | { ok: false; error: s
 type Access = { roles: readonly string[]; groups: readonly string[] };
 /** More than signing in: a console role or a group (what "remove roles and groups" takes away). */
 const holdsElevatedAccess = (a: Access) => a.roles.some((role) => role !== "user") || a.groups.length > 0;
-const ELEVATED_ROLES = ["admin", "analyst", "auditor"];
+const ELEVATED_ROLES = ROLES.filter((role) => role !== "user");
 
 /**
  * Whether a decision has been carried out on the live account (a deleted account has none left).
@@ -83,9 +84,7 @@ type Tx = Prisma.TransactionClient;
 
 /** Locks the review's row (shared for decisions, exclusive for the sign-off) and says whether it is open. */
 async function lockOpenReview(tx: Tx, reviewId: string, mode: "share" | "update"): Promise<"open" | "closed" | "missing"> {
-  const rows = mode === "share"
-    ? await tx.$queryRaw<{ completed_at: Date | null }[]>`SELECT completed_at FROM access_reviews WHERE id = ${reviewId}::uuid FOR SHARE`
-    : await tx.$queryRaw<{ completed_at: Date | null }[]>`SELECT completed_at FROM access_reviews WHERE id = ${reviewId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<{ completed_at: Date | null }[]>`SELECT completed_at FROM access_reviews WHERE id = ${reviewId}::uuid FOR ${Prisma.raw(mode === "share" ? "SHARE" : "UPDATE")}`;
   if (!rows[0]) return "missing";
   return rows[0].completed_at ? "closed" : "open";
 }
@@ -224,13 +223,13 @@ export async function accessReviewDetail(reviewId: string, filter: ReviewItemFil
   // Removals are few beside a review's accounts: only they are checked against the live accounts.
   const removals = review.open ? await db().accessReviewItem.findMany({ where: { reviewId, decision: { in: REMOVALS } }, select: { userId: true, decision: true } }) : [];
   const removalAccess = await currentAccess(removals.map((r) => r.userId));
-  const waiting = removals.filter((r) => !carriedOut(r.decision, removalAccess.get(r.userId))).map((r) => r.userId);
+  const waiting = new Set(removals.filter((r) => !carriedOut(r.decision, removalAccess.get(r.userId))).map((r) => r.userId));
   const needle = search?.trim();
   const where: Prisma.AccessReviewItemWhereInput = {
     reviewId,
     ...(filter === "undecided" && { decision: null }),
     ...(filter === "decided" && { decision: { not: null } }),
-    ...(filter === "to_carry_out" && { userId: { in: waiting } }),
+    ...(filter === "to_carry_out" && { userId: { in: [...waiting] } }),
     ...(needle && { OR: [{ email: { contains: needle, mode: "insensitive" } }, { name: { contains: needle, mode: "insensitive" } }] }),
   };
   const [matching, rows] = await Promise.all([
@@ -241,9 +240,9 @@ export async function accessReviewDetail(reviewId: string, filter: ReviewItemFil
   const items: ReviewItemView[] = rows.map((i) => ({
     userId: i.userId, email: i.email, name: i.name, roles: i.roles, groups: i.groups, disabled: i.disabled, lastSignInAt: i.lastSignInAt, secondFactors: i.secondFactors,
     decision: i.decision as AccessDecision | null, note: i.note, decidedBy: i.decidedByEmail, decidedAt: i.decidedAt,
-    exists: live.has(i.userId), toCarryOut: waiting.includes(i.userId),
+    exists: live.has(i.userId), toCarryOut: waiting.has(i.userId),
   }));
-  return { review, toCarryOut: waiting.length, items, matching };
+  return { review, toCarryOut: waiting.size, items, matching };
 }
 
 /** A review's CSV for download, with its SHA-256 and, once signed off, the one recorded then (they differ only if the stored review was altered); audited. */

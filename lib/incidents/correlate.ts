@@ -50,20 +50,19 @@ const ALERT_ROLLOVER_MS = 6 * 3_600_000;
 async function addToRecentAlert(draft: AlertDraft, sourceSeq: bigint, at: Date): Promise<boolean> {
   const since = new Date(at.getTime() - draft.aggregateByIp!.windowMinutes * 60_000);
   const raisedSince = new Date(at.getTime() - ALERT_ROLLOVER_MS);
-  const [updated] = await db().$queryRaw<{ incident_id: string }[]>`
-    UPDATE alerts SET count = count + 1, last_seq = ${sourceSeq}, last_seen_at = ${at}, details = ${JSON.stringify(draft.details)}::jsonb
-    WHERE id = (SELECT a.id FROM alerts a JOIN incidents i ON i.id = a.incident_id
-                WHERE a.rule = ${draft.rule} AND a.ip_address = ${draft.ip} AND a.last_seen_at >= ${since} AND a.created_at >= ${raisedSince}
-                  AND i.status NOT IN (${Prisma.join(CLOSED_STATUSES)})
-                ORDER BY a.last_seen_at DESC LIMIT 1)
-      AND last_seq < ${sourceSeq}
-    RETURNING incident_id::text`;
-  if (updated) {
-    // The incident is as recent as its latest signal: the alert that follows this one (after the
-    // rollover) joins it rather than opening another.
-    await db().$executeRaw`UPDATE incidents SET last_alert_at = greatest(last_alert_at, ${at}) WHERE id = ${updated.incident_id}::uuid`;
-    return true;
-  }
+  // The incident is as recent as its latest signal, counted or raised: the alert that follows this
+  // one (after the rollover) joins it rather than opening another.
+  const updated = await db().$executeRaw`
+    WITH counted AS (
+      UPDATE alerts SET count = count + 1, last_seq = ${sourceSeq}, last_seen_at = ${at}, details = ${JSON.stringify(draft.details)}::jsonb
+      WHERE id = (SELECT a.id FROM alerts a JOIN incidents i ON i.id = a.incident_id
+                  WHERE a.rule = ${draft.rule} AND a.ip_address = ${draft.ip} AND a.last_seen_at >= ${since} AND a.created_at >= ${raisedSince}
+                    AND i.status NOT IN (${Prisma.join(CLOSED_STATUSES)})
+                  ORDER BY a.last_seen_at DESC LIMIT 1)
+        AND last_seq < ${sourceSeq}
+      RETURNING incident_id)
+    UPDATE incidents SET last_alert_at = greatest(last_alert_at, ${at}) FROM counted WHERE incidents.id = counted.incident_id`;
+  if (updated) return true;
   // Already counted (the event was read before a crash): nothing more to do either.
   const counted = await db().alert.findFirst({ where: { rule: draft.rule, ipAddress: draft.ip, lastSeq: { gte: sourceSeq }, lastSeenAt: { gte: since } }, select: { id: true } });
   return !!counted;

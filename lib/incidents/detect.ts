@@ -68,7 +68,7 @@ async function detectIn(event: AuditEventView, settings: RuleSettings, pass: Det
       // that fails is recorded and must not cost the alert its playbooks.
       await captureIfSevere(raised.incidentId).catch((error: unknown) =>
         audit(SYSTEM_CONTEXT, {
-          type: "incident", action: "incident.snapshot", outcome: "failure", resource: { type: "incident", id: raised.incidentId },
+          type: "incident", action: "incident.forensics.capture", outcome: "failure", resource: { type: "incident", id: raised.incidentId },
           metadata: { error: (error instanceof Error ? error.message : String(error)).slice(0, 300) },
         }),
       );
