@@ -6,7 +6,7 @@ export async function register() {
   const { readConfig } = await import("./lib/config");
   const { scheduleSigningKeyRotation, startOidc } = await import("./lib/oidc");
   const { startDecisionPointApi } = await import("./lib/policy");
-  const { startIncidentEngine } = await import("./lib/incidents");
+  const { scheduleSnapshotRetention, startIncidentEngine } = await import("./lib/incidents");
   const { scheduleControlTests } = await import("./lib/compliance");
   const { scheduleLoginAttemptRetention } = await import("./lib/risk");
   const { startReadinessEndpoint } = await import("./lib/health");
@@ -21,6 +21,7 @@ export async function register() {
   scheduleSigningKeyRotation(readConfig().GATEHOUSE_SIGNING_KEY_ROTATION_DAYS);
   scheduleLoginAttemptRetention(readConfig().GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS);
   await startIncidentEngine();
+  scheduleSnapshotRetention(readConfig().GATEHOUSE_FORENSIC_SNAPSHOT_RETENTION_DAYS);
   scheduleControlTests();
   startReadinessEndpoint();
 }

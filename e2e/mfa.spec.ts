@@ -47,12 +47,22 @@ test("a user turns on TOTP, signs in with it, then with a backup code that works
   await signOut(page);
   await submitSignIn(page, email, PASSWORD);
   await expect(page).toHaveURL(/\/sign-in\/verify/);
+  // Someone holds a copy of the cookie as it was before the MFA step (stolen, or planted in this
+  // browser by whoever knew the password): the step passed here must not sign the copy in.
+  const copy = await browser.newContext();
+  await copy.addCookies(await page.context().cookies());
   await page.getByLabel("Authentication code").fill("000000");
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.getByTestId("form-message")).toHaveText(/That code is not valid/);
   await page.getByLabel("Authentication code").fill(totpCode(secret, 1));
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/account$/);
+  await expectSignedInAs(page, email);
+  const copyPage = await copy.newPage();
+  await copyPage.goto("/account");
+  await expect(copyPage).toHaveURL(/\/sign-in\?callbackUrl=%2Faccount$/);
+  await copy.close();
+  await page.reload();
   await expectSignedInAs(page, email);
 
   await signOut(page);

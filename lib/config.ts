@@ -49,6 +49,9 @@ const schema = z.object({
   // The OIDC signing keys rotate when this many days old (checked hourly); 0 leaves it to admins.
   // Under the 90 days that SOC 2 CC6.1 is tested against (lib/compliance/checks.ts).
   GATEHOUSE_SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(0).max(3_650).default(85),
+  // Forensic snapshots (copies of sessions, sign-ins and audit events, addresses decrypted) are
+  // deleted this many days after capture; 0 keeps them (a legal hold, say).
+  GATEHOUSE_FORENSIC_SNAPSHOT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(400),
   // Sign-in attempts (emails, IPs, places) are deleted after this many days; 0 keeps them.
   GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   // Incidents (lib/incidents): "off" leaves detection and playbooks to other instances or to

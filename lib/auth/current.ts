@@ -3,7 +3,7 @@ import { cache } from "react";
 import { redirect } from "next/navigation";
 import { requestPath } from "../http/request-context";
 import { auth } from "./next-auth";
-import { findActiveSession } from "./sessions";
+import { findSessionForCookie } from "./sessions";
 import { toCurrentUser, type CurrentUser } from "./session-user";
 
 export { hasFreshMfa, type CurrentUser } from "./session-user";
@@ -16,8 +16,9 @@ export type PendingSignIn = CurrentUser & { stage: PendingStage; requiredFactor:
 export type PendingStage = "mfa_required" | "enrollment_required" | "password_change_required";
 
 const sessionBehindRequest = cache(async () => {
-  const session = (await auth()) as { sid?: string } | null;
-  return session?.sid ? findActiveSession(session.sid) : null;
+  const session = (await auth()) as { sid?: string; uid?: string; gen?: number } | null;
+  if (!session?.sid || !session.uid) return null;
+  return findSessionForCookie({ sid: session.sid, uid: session.uid, gen: session.gen ?? 0 });
 });
 
 /** The signed-in user behind this request, checked against the session row; once per request. */

@@ -4,7 +4,7 @@ export { requireAccess, requireConsole, canAccess, viewableSections, tokenIssuan
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
 export { reauthenticateWithPassword, passwordRefused } from "./reauthenticate";
-export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn } from "./next-auth";
+export { signIn, signOut, handlers, ThrottledSignIn, RefusedSignIn, renewSessionCookie } from "./next-auth";
 export { checkSignInThrottle, signInLockedUntil } from "./throttle";
 export { credentialsSchema, passkeySignInSchema } from "./sign-in";
 export { sessionLimitsText } from "./live-session";

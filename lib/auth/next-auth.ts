@@ -5,7 +5,9 @@ import { readConfig } from "../config";
 import { requestContext } from "../http/request-context";
 import { readDeviceToken, writeDeviceToken } from "../devices";
 import { signInWithPasskey, signInWithPassword, type RefusalReason, type SignInResult } from "./sign-in";
-import { endSession } from "./sessions";
+import { cookies } from "next/headers";
+import { reissuedSessionCookie } from "./portal-session";
+import { signOutCookieSession } from "./sessions";
 
 // next-auth owns the cookie (an encrypted JWT); the JWT carries only our session row's id,
 // and the row is checked on every request (see current.ts). That keeps sessions listable and
@@ -35,6 +37,8 @@ declare module "@auth/core/jwt" {
   interface JWT {
     sid?: string;
     uid?: string;
+    /** The session's cookie generation when this cookie was issued (Session.cookieGeneration). */
+    gen?: number;
   }
 }
 
@@ -81,12 +85,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
       if (user?.sessionId) {
         token.sid = user.sessionId;
         token.uid = user.id;
+        token.gen = 0;
       }
       return token;
     },
     // Only ids leave the server in the session object; pages read the row through current.ts.
     session({ session, token }) {
-      return { ...session, sid: token.sid, uid: token.uid };
+      return { ...session, sid: token.sid, uid: token.uid, gen: token.gen ?? 0 };
     },
   },
   events: {
@@ -94,9 +99,20 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
       const token = "token" in message ? message.token : null;
       if (token?.sid && token.uid) {
         const client = await requestContext();
-        await endSession(token.uid, token.sid, "sign_out", { actor: { type: "user", id: token.uid, label: null }, client });
+        await signOutCookieSession({ sid: token.sid, uid: token.uid, gen: token.gen ?? 0 }, { actor: { type: "user", id: token.uid, label: null }, client });
       }
     },
   },
 });
 
+
+/**
+ * After a sign-in passes its MFA step, this browser's cookie is issued again for the session's new
+ * generation: a copy of the old cookie (stolen, or planted in this browser by someone who knew the
+ * password) is worth nothing from now on.
+ */
+export async function renewSessionCookie(): Promise<void> {
+  const jar = await cookies();
+  const issued = await reissuedSessionCookie((name) => jar.get(name)?.value);
+  if (issued) jar.set(issued.name, issued.value, issued.options);
+}

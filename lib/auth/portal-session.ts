@@ -1,24 +1,29 @@
 import "server-only";
-import { decode } from "next-auth/jwt";
+import { decode, encode } from "next-auth/jwt";
 import { readConfig } from "../config";
-import { endSession, findActiveSession } from "./sessions";
+import { db } from "../db/client";
+import { findSessionForCookie, signOutCookieSession, type SessionCookie } from "./sessions";
 import { toCurrentUser, type CurrentUser } from "./session-user";
 
-// The portal session of the browser behind an OpenID provider request, read from its next-auth
-// cookie. Kept apart from next-auth.ts (which loads next-auth's Next.js integration) so that
-// lib/oidc, which runs outside Next's request scope and in tests, can call it.
+// The portal session's cookie, read and re-issued outside next-auth's own handlers: the OpenID
+// provider reads it (lib/oidc runs outside Next's request scope and in tests), and a sign-in that
+// passes its MFA step gets it re-issued with the session's new generation. Kept apart from
+// next-auth.ts (which loads next-auth's Next.js integration) for lib/oidc's sake.
 // next-auth's cookie name: "__Secure-" when the site is served over https.
 const SESSION_COOKIES = ["__Secure-authjs.session-token", "authjs.session-token"] as const;
 
 type ReadCookie = (name: string) => string | undefined;
 
-async function sessionCookie(readCookie: ReadCookie): Promise<{ sid: string; uid: string } | null> {
+/** The session cookie of this browser (decrypted and checked by next-auth's JWT code), with its name. */
+async function sessionCookie(readCookie: ReadCookie): Promise<(SessionCookie & { name: string }) | null> {
   const secret = readConfig().AUTH_SECRET;
   for (const name of SESSION_COOKIES) {
     const value = readCookie(name);
     if (!value || !secret) continue;
     const token = await decode({ token: value, secret, salt: name }).catch(() => null);
-    if (typeof token?.sid === "string" && typeof token.uid === "string") return { sid: token.sid, uid: token.uid };
+    // A cookie from before generations were kept has none: it is of the first (0).
+    const gen = token?.gen ?? 0;
+    if (typeof token?.sid === "string" && typeof token.uid === "string" && Number.isInteger(gen)) return { name, sid: token.sid, uid: token.uid, gen };
   }
   return null;
 }
@@ -26,8 +31,29 @@ async function sessionCookie(readCookie: ReadCookie): Promise<{ sid: string; uid
 /** The signed-in portal user of this browser, if its session is still active (not ended, expired or pending a step). */
 export async function portalUserFromCookie(readCookie: ReadCookie): Promise<CurrentUser | null> {
   const cookie = await sessionCookie(readCookie);
-  const row = cookie ? await findActiveSession(cookie.sid) : null;
-  return row?.stage === "active" && row.user.id === cookie?.uid ? toCurrentUser(row) : null;
+  const row = cookie ? await findSessionForCookie(cookie) : null;
+  return row?.stage === "active" ? toCurrentUser(row) : null;
+}
+
+export type IssuedCookie = { name: string; value: string; options: { httpOnly: true; sameSite: "lax"; path: "/"; secure: boolean; expires: Date } };
+
+/**
+ * The browser's session cookie issued again for its session's current generation, after the
+ * sign-in passed its MFA step (lib/auth/sessions.ts raises the generation): the request
+ * that did it gets the only cookie that works from now on. Same name, flags and lifetime as
+ * next-auth's own. Null if the browser has no session cookie or its session has ended.
+ */
+export async function reissuedSessionCookie(readCookie: ReadCookie): Promise<IssuedCookie | null> {
+  const cookie = await sessionCookie(readCookie);
+  const secret = readConfig().AUTH_SECRET;
+  if (!cookie || !secret) return null;
+  const row = await db().session.findFirst({ where: { id: cookie.sid, userId: cookie.uid, endedAt: null }, select: { cookieGeneration: true } });
+  if (!row) return null;
+  const maxAge = readConfig().GATEHOUSE_SESSION_HOURS * 3600;
+  const token = { sub: cookie.uid, sid: cookie.sid, uid: cookie.uid, gen: row.cookieGeneration };
+  const value = await encode({ token, secret, salt: cookie.name, maxAge });
+  const secure = cookie.name.startsWith("__Secure-");
+  return { name: cookie.name, value, options: { httpOnly: true, sameSite: "lax", path: "/", secure, expires: new Date(Date.now() + maxAge * 1000) } };
 }
 
 /**
@@ -38,5 +64,5 @@ export async function portalUserFromCookie(readCookie: ReadCookie): Promise<Curr
 export async function endPortalSessionFromCookie(readCookie: ReadCookie, accountId: string, client: { ip: string | null; userAgent: string | null }): Promise<boolean> {
   const cookie = await sessionCookie(readCookie);
   if (cookie?.uid !== accountId) return false;
-  return endSession(cookie.uid, cookie.sid, "sign_out", { actor: { type: "user", id: cookie.uid, label: null }, client });
+  return signOutCookieSession(cookie, { actor: { type: "user", id: cookie.uid, label: null }, client });
 }

@@ -5,7 +5,7 @@ import type { RequestContext } from "../http/request-context";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { liveSessionWhere, sessionIdleMs } from "./live-session";
 import { learnFromCompletedSignIn, reportSignIn } from "../risk";
-import { revokeDeviceTrust } from "../devices";
+import { deviceSignedIn, revokeDeviceTrust } from "../devices";
 import { GROUP_IDS } from "../groups/membership";
 
 export type SessionEndReason =
@@ -86,7 +86,10 @@ export async function createSession(userId: string, client: RequestContext, init
 export async function activateSession(sessionId: string, method: string | null, now = new Date()): Promise<AuthenticatedStage | null> {
   const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, include: { user: { select: { passwordResetRequiredAt: true } } } });
   const stage = authenticatedStage(session.user);
-  const verified = method ? { authMethods: [...session.authMethods, method], mfaVerifiedAt: now } : {};
+  // A second factor passed here is what the cookie's new generation is for (findSessionForCookie).
+  // An enrollment raises none: whoever holds the pending cookie could have enrolled a factor of
+  // their own anyway, and a re-issued cookie would make Next.js re-render away the new backup codes.
+  const verified = method ? { authMethods: [...session.authMethods, method], mfaVerifiedAt: now, cookieGeneration: { increment: 1 } } : {};
   // Null when the sign-in was ended meanwhile (an account lock, a revocation): it stays ended.
   const { count } = await db().session.updateMany({
     where: { id: sessionId, endedAt: null },
@@ -122,11 +125,12 @@ export async function leavePasswordChangeStage(tx: Prisma.TransactionClient, use
 /**
  * A sign-in reached the app (its second factor and any required new password done): only now is
  * it the account's last sign-in (what idle-account reviews go by: a stolen password that fails
- * the second factor must not keep a leaver's account looking used) and something the risk
- * baseline learns from.
+ * the second factor must not keep a leaver's account looking used), something the risk
+ * baseline learns from, and its browser a known device of the account.
  */
 export async function signInReachedApp(sessionId: string): Promise<void> {
-  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, select: { userId: true, createdAt: true } });
+  const session = await db().session.findUniqueOrThrow({ where: { id: sessionId }, select: { userId: true, createdAt: true, deviceId: true } });
+  if (session.deviceId) await deviceSignedIn(session.deviceId, session.createdAt);
   // Never backwards: an older pending sign-in finishing after a newer one does not rewind it.
   await db().user.updateMany({ where: { id: session.userId, OR: [{ lastSignInAt: null }, { lastSignInAt: { lt: session.createdAt } }] }, data: { lastSignInAt: session.createdAt } });
   await learnFromCompletedSignIn(sessionId);
@@ -142,6 +146,19 @@ export async function markMfaVerified(sessionId: string, method: string, now = n
 /** Step-up of a user with no second factor: records that the password was just entered again. */
 export async function markPasswordVerified(sessionId: string, now = new Date()): Promise<void> {
   await db().session.update({ where: { id: sessionId }, data: { passwordVerifiedAt: now } });
+}
+
+/** What a browser's session cookie names: the session row, its user, and the cookie's generation (Session.cookieGeneration). */
+export type SessionCookie = { sid: string; uid: string; gen: number };
+
+/**
+ * The session a browser's cookie stands for, if it is still valid (any stage) and the cookie is of
+ * its current generation: a cookie issued before the sign-in's MFA step is worth nothing once the
+ * step is passed, whoever holds it (the browser that passed it gets a new one).
+ */
+export async function findSessionForCookie(cookie: SessionCookie, now = new Date()) {
+  const session = await findActiveSession(cookie.sid, now);
+  return session && session.user.id === cookie.uid && session.cookieGeneration === cookie.gen ? session : null;
 }
 
 /** The session with its user, if it is still valid: not ended, not expired, user not disabled. Any stage. */
@@ -184,9 +201,19 @@ async function endIdleSession(session: { id: string; userId: string; lastSeenAt:
 }
 
 /** Ends one of a user's sessions. Scoped by userId so nobody can end another user's session by id. */
-export async function endSession(userId: string, sessionId: string, reason: SessionEndReason, ctx: AuditContext): Promise<boolean> {
+export function endSession(userId: string, sessionId: string, reason: SessionEndReason, ctx: AuditContext): Promise<boolean> {
+  return endOneSession({ id: sessionId, userId }, reason, ctx);
+}
+
+/** Signs out the browser holding this cookie; a cookie of an earlier generation (see findSessionForCookie) signs nothing out. */
+export function signOutCookieSession(cookie: SessionCookie, ctx: AuditContext): Promise<boolean> {
+  return endOneSession({ id: cookie.sid, userId: cookie.uid, cookieGeneration: cookie.gen }, "sign_out", ctx);
+}
+
+async function endOneSession(where: { id: string; userId: string; cookieGeneration?: number }, reason: SessionEndReason, ctx: AuditContext): Promise<boolean> {
+  const { id: sessionId, userId } = where;
   const { count } = await db().session.updateMany({
-    where: { id: sessionId, userId, endedAt: null },
+    where: { ...where, endedAt: null },
     data: { endedAt: new Date(), endReason: reason },
   });
   if (count > 0) {

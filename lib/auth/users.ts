@@ -8,6 +8,7 @@ import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePas
 import { liftSignInLock, clearPasswordFailures, moveSignInCounters, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
+import { revokeDeviceTrust } from "../devices";
 import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
 import { liveSessionWhere } from "./live-session";
@@ -305,7 +306,10 @@ export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<b
   return true;
 }
 
-/** Disabling also ends every session, so a disabled user is out at once. */
+/**
+ * Disabling also ends every session and revokes the apps' grants, so a disabled user is out at
+ * once, and enabling the account again does not bring back tokens an attacker may hold.
+ */
 export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext) {
   const user = await keepingAnAdmin(async (tx) => {
     await existingUser(tx, userId);
@@ -313,7 +317,10 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
     return tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } });
   }, ctx.client?.ip ?? null);
   await audit(ctx, { type: "admin", action: disabled ? "user.disable" : "user.enable", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
-  if (disabled) await endAllSessions(userId, "user_disabled", ctx);
+  if (disabled) {
+    await endAllSessions(userId, "user_disabled", ctx);
+    await revokeUserGrants(userId, ctx);
+  }
   return user;
 }
 
@@ -434,20 +441,24 @@ export async function changePassword(
 }
 
 /**
- * Removes every second factor, backup code and device trust (lib/mfa), and ends every session:
- * an MFA reset usually means someone else may have had a factor, and a session kept open would
- * now pass step-up with nothing to prove and could enroll a factor of its own.
+ * Removes every second factor, backup code and device trust (lib/mfa), ends every session and
+ * revokes the apps' grants: an MFA reset usually means someone else may have had a factor, a
+ * session kept open would now pass step-up with nothing to prove and could enroll a factor of its
+ * own, and an app let in by a session already signed out would keep refreshing its tokens.
  */
 export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext): Promise<number> {
   await resetMfa(userId, reason, ctx);
-  return endAllSessions(userId, "mfa_reset", ctx);
+  const ended = await endAllSessions(userId, "mfa_reset", ctx);
+  await revokeUserGrants(userId, ctx);
+  return ended;
 }
 
 /**
  * An admin helps a user who forgot their password (when recovery by email is not set up, or not
- * enough): a temporary password that must be replaced at the next sign-in. Every session ends
- * and the failed-password lockout lifts (a deliberate lock stays). The admin passes it on by a
- * channel they trust; it is never shown or logged by Gatehouse.
+ * enough): a temporary password that must be replaced at the next sign-in. Every session ends,
+ * the apps' grants and remembered devices are revoked (as a recovery by email does: whoever had
+ * the old password may hold them), and the failed-password lockout lifts (a deliberate lock
+ * stays). The admin passes it on by a channel they trust; it is never shown or logged by Gatehouse.
  */
 export async function setTemporaryPassword(userId: string, password: string, ctx: AuditContext, now = new Date()): Promise<void> {
   const user = await existingUser(db(), userId);
@@ -457,6 +468,8 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
   await db().$transaction((tx) => storeNewPassword(tx, userId, hash, now, { temporary: true }));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   await endAllSessions(userId, "password_changed", ctx);
+  await revokeUserGrants(userId, ctx);
+  await revokeDeviceTrust(userId, null, ctx);
   await clearPasswordFailures(user.email);
 }
 

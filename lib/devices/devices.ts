@@ -40,11 +40,22 @@ export async function recognizeDevice(userId: string, token: string | null, clie
 
 export type KnownDevice = { id: string; trusted: boolean };
 
-/** This user's device behind the cookie token and whether it is trusted now, without recording anything (the risk engine asks before the password is checked). */
+/**
+ * This user's device behind the cookie token, if a sign-in from it has reached the app, and whether
+ * it is trusted now, without recording anything (the risk engine asks before the password is
+ * checked). A device whose sign-ins all stopped at the MFA step is not known: its cookie was
+ * handed out for a right password alone.
+ */
 export async function knownDevice(userId: string, token: string | null, now = new Date()): Promise<KnownDevice | null> {
   if (!token || token.length > 100) return null;
-  const device = await db().device.findUnique({ where: { tokenHash: hashToken(token) }, select: { id: true, userId: true, trustedUntil: true } });
-  return device?.userId === userId ? { id: device.id, trusted: !!device.trustedUntil && device.trustedUntil > now } : null;
+  const device = await db().device.findUnique({ where: { tokenHash: hashToken(token) }, select: { id: true, userId: true, trustedUntil: true, signedInAt: true } });
+  if (device?.userId !== userId || !device.signedInAt) return null;
+  return { id: device.id, trusted: !!device.trustedUntil && device.trustedUntil > now };
+}
+
+/** A sign-in from this device reached the app: from now on it is a known device of its user. */
+export async function deviceSignedIn(deviceId: string, at: Date): Promise<void> {
+  await db().device.updateMany({ where: { id: deviceId, OR: [{ signedInAt: null }, { signedInAt: { lt: at } }] }, data: { signedInAt: at } });
 }
 
 /** Labels of devices by id, for lists of sign-ins. */

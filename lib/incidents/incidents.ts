@@ -6,7 +6,7 @@ import { everyPeriod } from "../util/periods";
 import { searchTextParam } from "../util/query-string";
 import { userEmails, type Granter } from "../auth/users";
 import { ACCOUNT_STEPS, incidentTargets, performAction, usersActedOn, type ActionResult } from "./actions";
-import { captureSnapshot } from "./forensics";
+import { captureSnapshot, snapshotContent } from "./forensics";
 import { findResponder } from "./responders";
 import { CLOSED_STATUSES, SEVERITIES, STATUSES, type IncidentStatus } from "./model";
 import { stepSchema } from "./playbooks";
@@ -115,7 +115,7 @@ export async function downloadSnapshot(incidentId: string, snapshotId: string, c
   const snapshot = await db().forensicSnapshot.findFirst({ where: { id: snapshotId, incidentId } });
   if (!snapshot) return null;
   await audit(ctx, { type: "incident", action: "incident.forensics.download", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { snapshotId, sha256: snapshot.sha256 } });
-  return snapshot;
+  return { ...snapshot, content: snapshotContent(snapshot.content) };
 }
 
 const reasonSchema = z.string().trim().min(3, "Give a reason (at least 3 characters).").max(500);

@@ -15,3 +15,4 @@ export { dryRunPlaybook, retryRun, countUnfinishedRuns, countFailedRuns, type Re
 export { listChannels, createChannel, deleteChannel, testChannel, checkChannelSecretsSealed, newChannelSchema, ChannelNameTakenError } from "./channels";
 export { SIGNATURE_HEADER, DELIVERY_HEADER } from "./notify";
 export { startIncidentEngine, stopIncidentEngine } from "./engine";
+export { scheduleSnapshotRetention } from "./forensics";

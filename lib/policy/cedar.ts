@@ -41,13 +41,26 @@ export function formatPolicies(text: string): { ok: true; text: string } | { ok:
   return answer.type === "success" ? { ok: true, text: answer.formatted_policy.trimEnd() } : { ok: false, errors: answer.errors.map((e) => problem(text, e)) };
 }
 
-const preparsedIds = new Map<string, string[]>();
+type Preparsed = { ids: string[]; forbids: Set<string> };
+const preparsedSets = new Map<string, Preparsed>();
 
 /** Parses a policy set once under `id`, so decisions against it skip the parse (~90 µs each). */
 export function preparse(id: string, text: string): void {
   const answer = cedar.preparsePolicySet(id, { staticPolicies: text });
   if (answer.type === "failure") throw new Error(`Policy set ${id} does not parse: ${answer.errors.map((e) => e.message).join("; ")}`);
-  preparsedIds.set(id, policyIds(text));
+  preparsedSets.set(id, { ids: policyIds(text), forbids: forbidPolicies(text) });
+}
+
+/** Cedar's ids (policy0, policy1, …) of the set's forbid policies. */
+function forbidPolicies(text: string): Set<string> {
+  const answer = cedar.policySetTextToParts(text);
+  const forbids = new Set<string>();
+  if (answer.type === "failure") return forbids;
+  answer.policies.forEach((policy, i) => {
+    const json = cedar.policyToJson(policy);
+    if (json.type === "success" && json.json.effect === "forbid") forbids.add(`policy${i}`);
+  });
+  return forbids;
 }
 
 export type EntityRef = { type: string; id: string };
@@ -55,12 +68,20 @@ export type CedarEntity = { uid: EntityRef; attrs: Record<string, CedarWasm.Ceda
 export type CedarRequest = { principal: EntityRef; action: EntityRef; resource: EntityRef; context: Record<string, CedarWasm.CedarValueJson>; entities: CedarEntity[] };
 export type CedarDecision = { decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[] };
 
+/**
+ * Cedar's decision, closed on failure: Cedar skips a policy whose evaluation fails (a missing
+ * entity, an attribute of the wrong type), so a forbid that could not be evaluated would let a
+ * permit through. Here it denies instead, and the error says why.
+ */
 export function decide(preparsedId: string, request: CedarRequest): CedarDecision {
   const answer = cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: preparsedId });
   if (answer.type === "failure") return { decision: "deny", policies: [], errors: answer.errors.map((e) => ({ policyId: "", message: e.message })) };
-  const { decision, diagnostics } = answer.response;
-  const ids = preparsedIds.get(preparsedId) ?? [];
-  return { decision, policies: diagnostics.reason.map((p) => named(ids, p)), errors: diagnostics.errors.map((e) => ({ policyId: named(ids, e.policyId), message: e.error.message })) };
+  const { diagnostics } = answer.response;
+  const { ids, forbids } = preparsedSets.get(preparsedId) ?? { ids: [], forbids: new Set<string>() };
+  const errors = diagnostics.errors.map((e) => ({ policyId: named(ids, e.policyId), message: e.error.message }));
+  const failedForbids = diagnostics.errors.filter((e) => forbids.has(e.policyId)).map((e) => named(ids, e.policyId));
+  if (answer.response.decision === "allow" && failedForbids.length > 0) return { decision: "deny", policies: failedForbids, errors };
+  return { decision: answer.response.decision, policies: diagnostics.reason.map((p) => named(ids, p)), errors };
 }
 
 /** The ids Cedar gives the policies of a set: their @id annotation, else policy0, policy1, … */

@@ -9,15 +9,33 @@ export { PDP_PATH } from "./paths";
 
 // The decision point for other services (POST /api/v1/authorize): one request or a batch of up
 // to 100, in Cedar's JSON shapes, under the policy set in force. Context values Gatehouse knows
-// how to fill (time, and safe defaults for the rest) are filled, so policies never fail on a
-// missing attribute; `ip` and `risk` are given as plain strings and numbers.
+// how to fill (time, and the restrictive value for the rest) are filled, so policies never fail
+// on a missing attribute; `ip` and `risk` are given as plain strings and numbers.
 
 export const PDP_SCOPE = "pdp";
+// A request that gives no risk score is judged as the riskiest: a risk ceiling cannot be passed by leaving the score out.
+const UNKNOWN_RISK = 1;
 export const PDP_MAX_BODY_BYTES = 256 * 1024;
 export const PDP_MAX_BATCH = 100;
 
+// Within what the audit trail records of a resource (a sampled decision must never fail to be written).
+const typeName = z.string().max(64).regex(/^Gatehouse::\w+$/, "Types are Gatehouse::<Name> (at most 64 characters; see the schema on /admin/policies).");
 const name = z.string().min(1).max(200);
-const entityRef = z.object({ type: name.regex(/^Gatehouse::\w+$/, "Types are Gatehouse::<Name> (see the schema on /admin/policies)."), id: name });
+const entityRef = z.object({ type: typeName, id: name });
+
+/**
+ * An address as Cedar's ip() reads it: IPv4 in four decimal parts, an IPv4-mapped IPv6 address
+ * as the IPv4 it is (what a dual-stack socket reports; Cedar would read it as IPv6, outside every
+ * IPv4 range), IPv6 in its normal form. Anything else is refused rather than decided on.
+ */
+const ipAddress = z.string().max(64).transform((value, ctx) => {
+  const address = ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value) ? ipaddr.process(value) : null;
+  if (!address) {
+    ctx.addIssue({ code: "custom", message: "Not an IP address (IPv4 as four decimal parts, or IPv6)." });
+    return z.NEVER;
+  }
+  return address.toString();
+});
 const cedarValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string().max(1000), z.number(), z.boolean(), z.array(cedarValue).max(100), z.record(z.string().max(100), cedarValue)]));
 const entity = z.object({ uid: entityRef, attrs: z.record(z.string().max(100), cedarValue).default({}), parents: z.array(entityRef).max(50).default([]) });
 
@@ -27,7 +45,7 @@ const decisionRequest = z.object({
   resource: entityRef,
   context: z
     .object({
-      ip: z.string().refine((v) => ipaddr.isValid(v), "Not an IP address.").optional(),
+      ip: ipAddress.optional(),
       risk: z.number().min(0).max(1).optional(),
       authStrength: z.enum(["password", "mfa", "phishing_resistant"]).optional(),
       mfaFresh: z.boolean().optional(),
@@ -50,7 +68,7 @@ export async function decideForService(body: PdpBody, caller: AuditContext, now 
   for (const r of requests) {
     const cedar: CedarRequest = {
       principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
-      context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? 0, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now, "service"),
+      context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? UNKNOWN_RISK, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now, "service"),
     };
     const decision = await authorize(cedar);
     version = decision.version;

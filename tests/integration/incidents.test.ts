@@ -188,14 +188,35 @@ describe("detection and correlation", () => {
     await reportSignIn(user.id);
     await runDetection();
     const snapshot = await db().forensicSnapshot.findFirstOrThrow();
-    expect(createHash("sha256").update(snapshot.content).digest("hex")).toBe(snapshot.sha256);
-    expect(JSON.parse(snapshot.content).users[0].user.email).toBe(user.email);
+    // Stored encrypted: it holds what the audit trail keeps encrypted (addresses, user agents).
+    expect(snapshot.content).not.toContain(user.email);
 
     // Handing it out is audited with its hash; another incident's id finds nothing.
     const analyst = userContext(await makeUser({ roles: ["analyst"] }), null);
     expect(await downloadSnapshot(crypto.randomUUID(), snapshot.id, analyst)).toBeNull();
-    expect((await downloadSnapshot(snapshot.incidentId, snapshot.id, analyst))?.content).toBe(snapshot.content);
+    const content = (await downloadSnapshot(snapshot.incidentId, snapshot.id, analyst))!.content;
+    expect(createHash("sha256").update(content).digest("hex")).toBe(snapshot.sha256);
+    expect(JSON.parse(content).users[0].user.email).toBe(user.email);
     expect(await db().auditEvent.findMany({ where: { action: "incident.forensics.download" } })).toMatchObject([{ resourceId: snapshot.incidentId, metadata: { snapshotId: snapshot.id, sha256: snapshot.sha256 } }]);
+  });
+
+  it("snapshots stored in clear from before encryption are sealed, and snapshots past their retention are deleted (audited)", async () => {
+    const { applySnapshotRetention } = await import("@/lib/incidents/forensics");
+    const incident = await db().incident.create({ data: { type: "test", title: "Retention", severity: "high", lastAlertAt: new Date() } });
+    const old = await db().forensicSnapshot.create({ data: { incidentId: incident.id, capturedAt: new Date(Date.now() - 31 * 86_400_000), reason: "old", content: '{"a":1}', sha256: "x" } });
+    const recent = await db().forensicSnapshot.create({ data: { incidentId: incident.id, reason: "recent", content: '{"ip":"203.0.113.9"}', sha256: createHash("sha256").update('{"ip":"203.0.113.9"}').digest("hex") } });
+    const analyst = userContext(await makeUser({ roles: ["analyst"] }), null);
+    // Readable as stored before the sweep, and after it.
+    expect((await downloadSnapshot(incident.id, recent.id, analyst))?.content).toBe('{"ip":"203.0.113.9"}');
+
+    expect(await applySnapshotRetention(30)).toEqual({ deleted: 1, sealed: 1 });
+    expect(await db().forensicSnapshot.findUnique({ where: { id: old.id } })).toBeNull();
+    expect((await db().forensicSnapshot.findUniqueOrThrow({ where: { id: recent.id } })).content).not.toContain("203.0.113.9");
+    expect((await downloadSnapshot(incident.id, recent.id, analyst))?.content).toBe('{"ip":"203.0.113.9"}');
+    expect(await db().auditEvent.findMany({ where: { action: "incident.forensics.purge" } })).toMatchObject([{ outcome: "success", metadata: { days: 30, purged: 1, snapshots: [{ id: old.id, incidentId: incident.id }] } }]);
+    // 0 keeps every snapshot.
+    await db().forensicSnapshot.update({ where: { id: recent.id }, data: { capturedAt: new Date(0) } });
+    expect(await applySnapshotRetention(0)).toEqual({ deleted: 0, sealed: 0 });
   });
 });
 

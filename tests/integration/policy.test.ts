@@ -6,6 +6,7 @@ import {
   authorize, consoleAllows, consoleRequest, DEFAULT_POLICIES, listPolicyVersions, policyEditorState, policySetInForce,
   publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema, type ConsoleSubject,
 } from "@/lib/policy";
+import { decideForService, pdpBodySchema } from "@/lib/policy/service-api";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 
@@ -102,5 +103,59 @@ describe("policy store", () => {
     const zoned = simulationSchema.parse({ ...form, at: "2026-11-16T10:00:00Z" });
     expect(zoned.at).toEqual(request.at);
     expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, zoned, principal)).toMatchObject({ kind: "decision", decision: "allow", errors: [] });
+  });
+});
+
+describe("the decision point for other services", () => {
+  const SERVICE_POLICIES = `${DEFAULT_POLICIES}
+@id("reports-for-everyone")
+permit (principal, action == Gatehouse::Action::"access", resource is Gatehouse::Resource);
+@id("no-secrets")
+forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse::Resource) when { resource.kind == "secret" };
+@id("risk-ceiling")
+forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse::Resource) when { context.risk.greaterThanOrEqual(decimal("0.7")) };
+@id("not-from-the-test-net")
+forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse::Resource) when { context.ip.isInRange(ip("203.0.113.0/24")) };
+`;
+  const ask = async (request: Record<string, unknown>) => {
+    const { ctx } = await adminSubject();
+    const parsed = pdpBodySchema.safeParse({ principal: { type: "Gatehouse::User", id: "u-1" }, action: "access", resource: { type: "Gatehouse::Resource", id: "r-1" }, ...request });
+    if (!parsed.success) return { refused: parsed.error.issues.map((i) => i.message) };
+    return decideForService(parsed.data, ctx);
+  };
+  const report = (kind: string) => [{ uid: { type: "Gatehouse::Resource", id: "r-1" }, attrs: { kind }, parents: [] }];
+
+  beforeEach(async () => {
+    const { subject, ctx } = await adminSubject();
+    expect((await publishPolicies(SERVICE_POLICIES, "service policies", subject, listActiveAdmins, ctx)).ok).toBe(true);
+  });
+
+  it("a forbid that cannot be evaluated denies, and says why (Cedar alone would skip it and allow)", async () => {
+    expect(await ask({ context: { risk: 0.1 }, entities: report("report") })).toMatchObject({ decision: "allow", policies: ["reports-for-everyone"], errors: [] });
+    expect(await ask({ context: { risk: 0.1 }, entities: report("secret") })).toMatchObject({ decision: "deny", policies: ["no-secrets"] });
+    // The resource left out: "no-secrets" cannot be evaluated.
+    expect(await ask({ context: { risk: 0.1 } })).toMatchObject({ decision: "deny", policies: ["no-secrets"], errors: [{ policyId: "no-secrets", message: expect.any(String) }] });
+  });
+
+  it("a request without a risk score is judged as the riskiest", async () => {
+    expect(await ask({ entities: report("report") })).toMatchObject({ decision: "deny", policies: ["risk-ceiling"] });
+    expect(await ask({ context: { risk: 0.69 }, entities: report("report") })).toMatchObject({ decision: "allow" });
+  });
+
+  it("addresses are read as Cedar reads them: IPv4-mapped IPv6 as its IPv4, odd IPv4 forms refused", async () => {
+    const at = (ip: string) => ask({ context: { risk: 0, ip }, entities: report("report") });
+    expect(await at("198.51.100.7")).toMatchObject({ decision: "allow" });
+    expect(await at("::ffff:198.51.100.7")).toMatchObject({ decision: "allow", errors: [] });
+    expect(await at("203.0.113.9")).toMatchObject({ decision: "deny", policies: ["not-from-the-test-net"] });
+    // The same address in hex: Cedar would read it as IPv6, outside the IPv4 range.
+    expect(await at("::ffff:cb00:7109")).toMatchObject({ decision: "deny", policies: ["not-from-the-test-net"] });
+    expect(await at("2001:db8::1")).toMatchObject({ decision: "allow" });
+    for (const odd of ["0xcb.0.113.9", "203.0.113", "3405803785", "not an address"]) expect(await at(odd), odd).toMatchObject({ refused: expect.any(Array) });
+  });
+
+  it("a type name longer than the audit trail records is refused, not a server error when the decision is sampled", async () => {
+    const long = `Gatehouse::${"R".repeat(60)}`;
+    expect(await ask({ context: { risk: 0 }, resource: { type: long, id: "r-1" } })).toMatchObject({ refused: expect.any(Array) });
+    expect(await ask({ context: { risk: 0 }, resource: { type: long.slice(0, 64), id: "r-1" } })).toMatchObject({ decision: "deny" });
   });
 });

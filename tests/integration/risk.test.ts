@@ -67,6 +67,21 @@ describe("risk signals", () => {
     expect(events).toHaveLength(1);
   });
 
+  it("a device cookie handed out to a sign-in that stopped at the MFA step does not make the next try a known device", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    await enrollTotp(user);
+    // Someone with the password, from elsewhere, on a browser of their own: the MFA step stops them.
+    const first = expectSession(await signIn(user.email, TOKYO, null, MONDAY_9AM));
+    expect(first.newDeviceToken).not.toBeNull();
+    expect(factorCodes(await lastAttempt(user.email))).toContain("new_device");
+    // The cookie it got is not a known device of the account the next time.
+    await signIn(user.email, TOKYO, first.newDeviceToken, at(MONDAY_9AM, 5));
+    expect(factorCodes(await lastAttempt(user.email))).toContain("new_device");
+    expect(await knownDevice(user.id, first.newDeviceToken)).toBeNull();
+    // The owner's browser, where sign-ins completed, is.
+    expect(await knownDevice(user.id, deviceToken)).not.toBeNull();
+  });
+
   it("an analyst who confirmed the trip trusts its place: the next sign-in from there is neither new nor impossible travel", async () => {
     const { user, deviceToken } = await berlinRegular();
     expectSession(await signIn(user.email, BERLIN, deviceToken, MONDAY_9AM));

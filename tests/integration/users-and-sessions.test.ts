@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
-import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changeEmail, changePassword, createUser, deleteUser, listUsers, setDisabled, setRoles, updateName, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
+import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changeEmail, changePassword, createUser, deleteUser, listUsers, resetUserMfa, setDisabled, setRoles, setTemporaryPassword, updateName, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
 import { userContext } from "@/lib/audit/context";
 import { liftSignInLock, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
 import { resetDatabase } from "../support/db";
@@ -285,6 +285,64 @@ describe("single logout from the OpenID provider", () => {
     expect(await findActiveSession(sessionId)).toBeNull();
     // The user's other browsers stay signed in.
     expect(await findActiveSession(other)).not.toBeNull();
+  });
+});
+
+describe("an admin's recovery steps take the apps' access back too", () => {
+  // An app let in from a session that has since been signed out keeps refreshing its tokens: ending
+  // sessions alone does not reach it, so each recovery step revokes the account's grants itself.
+  async function appGrantOf(userId: string) {
+    await db().oAuthConsent.create({ data: { userId, clientId: "mail-app", grantId: `grant-${userId}`, scopes: ["openid", "offline_access"] } });
+    await db().oidcModel.create({ data: { kind: "Grant", id: `grant-${userId}`, payload: { accountId: userId, clientId: "mail-app" }, accountId: userId, clientId: "mail-app" } });
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: `refresh-${userId}`, payload: { accountId: userId, clientId: "mail-app" }, accountId: userId, clientId: "mail-app", grantId: `grant-${userId}` } });
+  }
+  const appRecords = (userId: string) => db().oidcModel.count({ where: { accountId: userId } });
+
+  it("disabling, resetting MFA and setting a temporary password each revoke the grants; the device trust goes with a temporary password", async () => {
+    await makeUser({ roles: ["admin"] });
+    for (const step of ["disable", "mfa", "password"] as const) {
+      const user = await makeUser();
+      const sessionId = await signedIn(user.email);
+      await appGrantOf(user.id);
+      await db().device.create({ data: { userId: user.id, tokenHash: `device-${user.id}`, label: "Laptop", trustedUntil: new Date(Date.now() + 86_400_000) } });
+      await endSession(user.id, sessionId, "sign_out", ctx);
+      if (step === "disable") await setDisabled(user.id, true, ctx);
+      if (step === "mfa") await resetUserMfa(user.id, "lost phone", ctx);
+      if (step === "password") await setTemporaryPassword(user.id, "a temporary passphrase for the user", ctx);
+      expect(await appRecords(user.id), step).toBe(0);
+      expect(await db().oAuthConsent.count({ where: { userId: user.id } }), step).toBe(0);
+      expect(await db().auditEvent.count({ where: { action: "oauth.user_grants.revoke", resourceId: user.id } }), step).toBe(1);
+      if (step !== "disable") expect(await db().device.count({ where: { userId: user.id, trustedUntil: { not: null } } }), step).toBe(0);
+    }
+  });
+});
+
+describe("the session cookie across the MFA step", () => {
+  it("a copy of the cookie from before the MFA step is worth nothing once the step is passed; the browser that passed it gets a new one", async () => {
+    const { encode } = await import("next-auth/jwt");
+    const { endPortalSessionFromCookie, portalUserFromCookie, reissuedSessionCookie } = await import("@/lib/auth/portal-session");
+    const { completeMfaStep } = await import("@/lib/auth/mfa-step");
+    const { codeAt, withTotp } = await import("../support/mfa");
+    const { user, secret } = await withTotp();
+    const signIn = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+    if (!signIn.ok) throw new Error("sign-in failed");
+    // As next-auth issues it at sign-in (lib/auth/next-auth.ts: generation 0).
+    const before = await encode({ token: { sid: signIn.sessionId, uid: user.id, gen: 0 }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+    const reading = (value: string) => (name: string) => (name === "authjs.session-token" ? value : undefined);
+    expect(await portalUserFromCookie(reading(before))).toBeNull();
+
+    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
+    expect(await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, ctx)).toMatchObject({ ok: true, stage: "active" });
+    expect(await portalUserFromCookie(reading(before))).toBeNull();
+    // Nor can the copy sign the real browser out.
+    expect(await endPortalSessionFromCookie(reading(before), user.id, client())).toBe(false);
+
+    const issued = await reissuedSessionCookie(reading(before));
+    expect(issued).toMatchObject({ name: "authjs.session-token", options: { httpOnly: true, sameSite: "lax", path: "/", secure: false } });
+    expect(await portalUserFromCookie(reading(issued!.value))).toMatchObject({ id: user.id, sessionId: signIn.sessionId });
+    expect(await endPortalSessionFromCookie(reading(issued!.value), user.id, client())).toBe(true);
+    // An ended session's cookie is not issued again.
+    expect(await reissuedSessionCookie(reading(issued!.value))).toBeNull();
   });
 });
 

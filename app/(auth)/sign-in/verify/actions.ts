@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo, pendingStageUrl } from "@/lib/auth";
+import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo, pendingStageUrl, renewSessionCookie } from "@/lib/auth";
 import { userContext } from "@/lib/audit";
 import { passkeyAuthenticationOptions, secondFactorProofSchema } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
@@ -16,6 +16,7 @@ export const verifyMfaStepAction = guardedAction("public", mfaStepForm, async (f
   if (pending?.stage !== "mfa_required") return EXPIRED;
   const result = await completeMfaStep(pending, form, form.rememberDevice === "on", userContext(pending, ctx.client));
   if (!result.ok) return result;
+  await renewSessionCookie();
   const callbackUrl = safeReturnPath(form.callbackUrl);
   // A required new password is the last step: straight there, still heading for callbackUrl after.
   if (result.stage !== "active") return leaveTo(pendingStageUrl(result.stage, callbackUrl));

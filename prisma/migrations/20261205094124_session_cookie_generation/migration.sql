@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "sessions" ADD COLUMN     "cookie_generation" INTEGER NOT NULL DEFAULT 0;
