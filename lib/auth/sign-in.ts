@@ -10,7 +10,7 @@ import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
-import { assessSignIn, currentRiskSettings, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
+import { assessSignIn, beginPasswordAttempt, currentRiskSettings, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
 // The portal's sign-in pipelines (the OAuth login interaction uses the portal's session, so it
 // runs through here too). Password: account lockout → risk assessment (a blocked source stops
@@ -39,8 +39,16 @@ type SignInUser = { id: string; email: string; roles: Parameters<typeof mfaRequi
 export async function signInWithPassword(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const parsed = credentialsSchema.safeParse(input);
   if (!parsed.success) return { ok: false, reason: "invalid_credentials" };
-  const { email, password } = parsed.data;
+  // Counted from this source until its outcome is recorded, so a burst meets the source's limits.
+  const inFlight = await beginPasswordAttempt(client.ip, now);
+  try {
+    return await checkPassword(parsed.data, inFlight.othersInFlight, client, deviceToken, now);
+  } finally {
+    await inFlight.end();
+  }
+}
 
+async function checkPassword({ email, password }: z.infer<typeof credentialsSchema>, othersInFlight: number, client: RequestContext, deviceToken: string | null, now: Date): Promise<SignInResult> {
   const user = await db().user.findUnique({ where: { email }, include: { password: true } });
   const ctx: AuditContext = { actor: { type: "user", id: user?.id ?? null, label: email }, client };
   const attempt = { email, userId: user?.id ?? null, client, method: "password" as const, at: now };
@@ -54,7 +62,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   const verdict = await checkPasswordTries(email, tries, now);
   if (!verdict.allowed) return throttled(verdict.retryAfterSeconds);
 
-  const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken }, now);
+  const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken, othersInFlight }, now);
   // Decided before the password is checked, so it tells nothing about the password.
   if (assessment.sourceBlocked) return refuseSource({ ...attempt, assessment }, ctx);
 

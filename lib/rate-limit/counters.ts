@@ -89,6 +89,11 @@ export async function moveCounter(tx: Prisma.TransactionClient, from: string, to
   await tx.rateLimitCounter.deleteMany({ where: { key: from } });
 }
 
+/** Takes one back (what bumpCounter added, once done with), never below zero. */
+export async function dropCounter(key: string): Promise<void> {
+  await db().$executeRaw`UPDATE rate_limit_counters SET count = GREATEST(count - 1, 0) WHERE key = ${key}`;
+}
+
 export async function clearCounter(key: string): Promise<void> {
   await db().rateLimitCounter.deleteMany({ where: { key } });
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { performance } from "node:perf_hooks";
 import { db } from "../db/client";
 import { knownDevice, type KnownDevice } from "../devices";
-import { rateLimitAddress } from "../rate-limit/counters";
+import { bumpCounter, dropCounter, rateLimitAddress } from "../rate-limit/counters";
 import { lookupIp, placeLabel, type GeoPoint } from "./geo";
 import { matchIpRules, type IpRuleRow } from "./ip-rules";
 import { DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
@@ -17,6 +17,8 @@ export type AttemptSubject = {
   email: string;
   ip: string | null;
   deviceToken: string | null;
+  /** Other password attempts from the same source still being checked (beginPasswordAttempt). */
+  othersInFlight?: number;
 };
 
 export type Assessment = Score & {
@@ -37,7 +39,11 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
     subject.userId ? knownDevice(subject.userId, subject.deviceToken, now) : null,
     lookupIp(subject.ip),
   ]);
-  const { version, settings, velocity, baseline } = inputs;
+  const { version, settings, baseline } = inputs;
+  // Attempts still being checked count as failures of accounts of their own: a burst sent at once
+  // must meet the limits as the same attempts sent one by one would.
+  const inFlight = counted ? (subject.othersInFlight ?? 0) : 0;
+  const velocity = { ...inputs.velocity, ipFailures: inputs.velocity.ipFailures + inFlight, ipAccounts: inputs.velocity.ipAccounts + inFlight };
   const rules = matchIpRules(subject.ip, inputs.rules);
   const source = counted && counted !== subject.ip ? ` from ${counted}` : "";
 
@@ -48,7 +54,7 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
     signals.push({
       code: "ip_failures",
       strength: Math.min(1, Math.max(velocity.ipFailures / settings.ipFailureLimit, velocity.ipAccounts / settings.ipAccountLimit)),
-      detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} in ${settings.failureWindowMinutes} min`,
+      detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} in ${settings.failureWindowMinutes} min${inFlight ? ` (${inFlight} of them still being checked)` : ""}`,
     });
   }
   if (velocity.accountFailures > 0) {
@@ -105,6 +111,23 @@ function noveltySignals(baseline: Baseline, seen: { geo: GeoPoint | null; networ
     signals.push({ code: "unusual_hour", strength: 1, detail: `${String(hour).padStart(2, "0")}:00 UTC` });
   }
   return signals;
+}
+
+// A crashed instance's attempts stop counting as in flight after this long.
+const IN_FLIGHT_WINDOW_MS = 60_000;
+
+/**
+ * A password attempt from this address begins: the failures from its source are counted from the
+ * attempts recorded once checked (login_attempts), so attempts sent at the same moment would all
+ * see the count from before the burst. Each one is counted here until `end` (called once its
+ * outcome is recorded), and the assessment counts the others as failures.
+ */
+export async function beginPasswordAttempt(ip: string | null, now = new Date()): Promise<{ othersInFlight: number; end: () => Promise<void> }> {
+  const source = ipVelocityKey(ip);
+  if (!source) return { othersInFlight: 0, end: async () => {} };
+  const key = `signin:inflight:${source}`;
+  const { count } = await bumpCounter(key, IN_FLIGHT_WINDOW_MS, now);
+  return { othersInFlight: count - 1, end: () => dropCounter(key) };
 }
 
 /**

@@ -177,6 +177,21 @@ describe("risk signals", () => {
     expect(factorCodes(await lastAttempt(later))).toEqual([]);
   });
 
+  it("a burst of attempts sent at once from one IP meets the same limit as the attempts sent one by one", async () => {
+    const attacker = "203.0.113.67";
+    const burst = Array.from({ length: 40 }, () => uniqueEmail("stuffed"));
+    const results = await Promise.all(burst.map((email) => signIn(email, attacker, null, MONDAY_9AM, "stuffed-password")));
+    // Sent one by one, the eleventh account's attempt is refused before its password is checked.
+    const checked = await db().loginAttempt.count({ where: { outcome: "invalid_credentials", email: { in: burst } } });
+    expect(checked).toBeLessThanOrEqual(DEFAULT_RISK_SETTINGS.ipAccountLimit);
+    expect(results.filter((r) => !r.ok && r.reason === "refused")).toHaveLength(burst.length - checked);
+    // Nothing stays counted as in flight once the burst is over: the next attempt from elsewhere starts clean.
+    const next = uniqueEmail();
+    await signIn(next, "198.51.100.200", null, MONDAY_9AM, "a guess");
+    expect(factorCodes(await lastAttempt(next))).toEqual([]);
+    expect(await db().rateLimitCounter.findMany({ where: { key: { startsWith: "signin:inflight:" } }, select: { count: true } })).toEqual([{ count: 0 }, { count: 0 }]);
+  });
+
   it("a score of 0.9 blocks the sign-in, locks the account and raises a security event", async () => {
     const { user } = await berlinRegular();
     // Tokyo an hour later on an unknown device: travel 0.5 + country 0.15 + network 0.05 + device 0.25.
