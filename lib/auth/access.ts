@@ -23,6 +23,15 @@ export async function canAccess(user: CurrentUser, { section, action }: ConsoleA
   return consoleAllows(await consoleSubject(user), section, action);
 }
 
+/**
+ * Would the policies let this user do this once they confirm a second factor (step-up)? For
+ * showing the controls of an action a policy allows only with fresh MFA: the action then asks for
+ * the step-up (guardedAction) instead of refusing.
+ */
+export async function canAccessAfterStepUp(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {
+  return consoleAllows({ ...(await consoleSubject(user)), mfaFresh: true }, section, action);
+}
+
 /** canAccess for a page, route or action the user asked for: a refusal is an audit event (access.denied). */
 export async function checkAccess(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
   if (await canAccess(user, access)) return true;

@@ -9,7 +9,7 @@ import { hasFreshPassword } from "./session-user";
 import { endSession } from "./sessions";
 import { hasSecondFactor, secondFactors } from "../mfa";
 import { userContext, type AuditContext } from "../audit/context";
-import { checkAccess, type ConsoleAccess } from "./access";
+import { canAccessAfterStepUp, checkAccess, type ConsoleAccess } from "./access";
 
 // Every server action goes through guardedAction: who may call it is checked on the server,
 // and its input is validated with zod before any domain code runs.
@@ -91,6 +91,8 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
       if (typeof access !== "string" && !(await checkAccess(user, access))) {
+        // Refused for want of a fresh second factor (a policy on context.mfaFresh): ask for it.
+        if (await canAccessAfterStepUp(user, access)) return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
         return { ok: false, message: "The access policies do not allow you to do this." };
       }
     }

@@ -25,11 +25,16 @@ export async function policySetInForce(): Promise<InForce> {
 }
 
 async function loadNewest(): Promise<InForce> {
+  const loading = inForce;
   const newest = await db().policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true } });
   const version = newest?.version ?? 0;
+  // A publish on this instance while this read was on its way has enforced a newer version: the
+  // version read here must not replace it.
+  if (inForce !== loading) return inForce!;
   if (inForce?.version !== version) {
     const text = await versionText(version);
     if (text === null) throw new Error(`Policy version ${version} vanished while loading`);
+    if (inForce !== loading) return inForce!;
     enforceVersion(version, text);
   }
   inForce = { ...inForce!, checkedAt: Date.now() };
@@ -51,9 +56,10 @@ export function enforceVersion(version: number, text: string): void {
 
 export type Decision = CedarDecision & { version: number; micros: number };
 
-export async function authorize(request: CedarRequest): Promise<Decision> {
+/** A decision under the policy set in force (or under `set`, so a batch is decided under one version). */
+export async function authorize(request: CedarRequest, set?: InForce): Promise<Decision> {
   const started = performance.now();
-  const { version, preparsedId } = await policySetInForce();
+  const { version, preparsedId } = set ?? (await policySetInForce());
   return { ...decide(preparsedId, request), version, micros: Math.round((performance.now() - started) * 1000) };
 }
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit/context";
 import type { CedarEntity, CedarRequest } from "./cedar";
-import { authorize, cedarContext } from "./pdp";
+import { authorize, cedarContext, policySetInForce } from "./pdp";
 export { PDP_PATH } from "./paths";
 
 // The decision point for other services (POST /api/v1/authorize): one request or a batch of up
@@ -63,19 +63,19 @@ export type ServiceDecision = { decision: "allow" | "deny"; policies: string[]; 
 
 export async function decideForService(body: PdpBody, caller: AuditContext, now = new Date()): Promise<ServiceDecision | { results: ServiceDecision[]; policyVersion: number }> {
   const requests = "requests" in body ? body.requests : [body];
-  let version = 0;
+  // One version for the whole batch, the one its answer names.
+  const set = await policySetInForce();
   const results: ServiceDecision[] = [];
   for (const r of requests) {
     const cedar: CedarRequest = {
       principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
       context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? UNKNOWN_RISK, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now, "service"),
     };
-    const decision = await authorize(cedar);
-    version = decision.version;
+    const decision = await authorize(cedar, set);
     results.push({ decision: decision.decision, policies: decision.policies, errors: decision.errors, evaluationMicros: decision.micros });
     await maybeAudit(cedar, decision, caller);
   }
-  return "requests" in body ? { results, policyVersion: version } : results[0]!;
+  return "requests" in body ? { results, policyVersion: set.version } : results[0]!;
 }
 
 // A sample of decisions (GATEHOUSE_PDP_AUDIT_SAMPLE, 0–1) goes to the audit log with its timing;

@@ -58,23 +58,36 @@ export type AdminsReader = (client: Prisma.TransactionClient) => Promise<readonl
  * read under takeAdminAccessLock, so no change of the admins slips in between) keeps a way back to
  * the policy editor (lockout-guard.ts), from the publisher's address.
  */
-export async function publishPolicies(text: string, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext, restoredFrom: number | null = null): Promise<PublishResult> {
+export async function publishPolicies(
+  text: string, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext,
+  restoredFrom: number | null = null,
+  /** The version the editor's text was written against: refused if another has been published since. */
+  baseVersion: number | null = null,
+): Promise<PublishResult> {
   const check = checkPolicies(text);
   if (!check.ok) {
     await audit(ctx, { type: "policy", action: "policy.publish", outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", errors: check.errors.length } });
     return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: check.errors };
   }
-  const previous = await policySetInForce();
-  const previousText = (await versionText(previous.version)) ?? "";
   const published = await db().$transaction(async (tx) => {
     await takeAdminAccessLock(tx);
+    // Read under the lock, from the database (not this instance's cache, nor parsed: a version
+    // that no longer parses must not stop the break-glass reset): what this publish replaces.
+    const newest = await tx.policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true, text: true } });
+    const previous = newest ?? { version: 0, text: DEFAULT_POLICIES };
+    if (baseVersion !== null && previous.version !== baseVersion) return { previous, stale: true, lockout: null, created: null };
     const lockout = findLockout(text, publisher.ip, await admins(tx));
-    if (lockout) return { lockout, created: null };
+    if (lockout) return { previous, stale: false, lockout, created: null };
     const created = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
-    await tx.policyDraft.deleteMany({});
-    return { lockout: null, created };
+    // The draft just published goes; another admin's draft, saved meanwhile, stays.
+    await tx.policyDraft.deleteMany({ where: { text } });
+    return { previous, stale: false, lockout: null, created };
   }, ADMIN_ACCESS_TRANSACTION);
-  const { lockout } = published;
+  const { lockout, previous } = published;
+  if (published.stale) {
+    await audit(ctx, { type: "policy", action: "policy.publish", outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "stale", baseVersion, newestVersion: previous.version } });
+    return { ok: false, message: `Version ${previous.version} was published after you started from version ${baseVersion}: nothing was published. Reload the page to see it, then make your change again.` };
+  }
   if (lockout) {
     await audit(ctx, {
       type: "policy", action: "policy.publish", outcome: "blocked", resource: { type: "policy_set", id: "draft" },
@@ -86,7 +99,7 @@ export async function publishPolicies(text: string, comment: string, publisher: 
   enforceVersion(row.version, text);
   await audit(ctx, {
     type: "policy", action: restoredFrom === null ? "policy.publish" : "policy.rollback", outcome: "success", resource: { type: "policy_set", id: String(row.version) },
-    metadata: { version: row.version, previousVersion: previous.version, restoredFrom, comment, policies: policyIds(text), diff: policyDiff(previousText, text, previous.version, row.version) },
+    metadata: { version: row.version, previousVersion: previous.version, restoredFrom, comment, policies: policyIds(text), diff: policyDiff(previous.text, text, previous.version, row.version) },
   });
   return { ok: true, version: row.version };
 }
@@ -117,7 +130,8 @@ const CLI_CONTEXT: AuditContext = { actor: { type: "system", id: null, label: "c
  * built-in roles always pass it while an admin is active.
  */
 export async function resetPolicies(toVersion: number, admins: AdminsReader, ctx = CLI_CONTEXT): Promise<ResetResult> {
-  const replaced = (await policySetInForce()).version;
+  // From the database, unparsed: the version in force may be what no longer parses.
+  const replaced = (await db().policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true } }))?.version ?? 0;
   const result = await rollbackPolicies(toVersion, `Break-glass reset to version ${toVersion} from the command line`, { ip: null }, admins, ctx);
   return result.ok ? { ...result, replaced } : result;
 }

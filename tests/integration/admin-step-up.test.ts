@@ -164,3 +164,22 @@ describe("changing a password an incident distrusts, from a session verified wit
     expect(await signInWithPassword({ email: signedIn.email, password: newPassword }, client(), null)).toMatchObject({ ok: true });
   });
 });
+
+describe("a policy that allows an action only with a fresh second factor", () => {
+  it("asks for the step-up instead of refusing, and the page shows the controls", async () => {
+    const publisher = await adminVerified(1);
+    const text = `${DEFAULT_POLICIES}\n@id("policy-edits-need-fresh-mfa")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies") unless { context.mfaFresh };\n`;
+    expect(await publishPolicies(text, "policy edits need a fresh second factor", { ip: client().ip }, listActiveAdmins, userContext(publisher, client()))).toMatchObject({ ok: true });
+    const policies = await import("@/app/admin/policies/actions");
+    const { canAccess, canAccessAfterStepUp } = await import("@/lib/auth/access");
+
+    signedIn = await adminVerified(10);
+    expect(await canAccess(signedIn, { section: "policies", action: "manage" })).toBe(false);
+    expect(await canAccessAfterStepUp(signedIn, { section: "policies", action: "manage" })).toBe(true);
+    expect(await policies.rollbackPoliciesAction({}, form({ version: "0" }))).toMatchObject(STEP_UP);
+    // What no second factor would change stays a refusal.
+    signedIn = await adminVerified(10, ["analyst"]);
+    expect(await policies.rollbackPoliciesAction({}, form({ version: "0" }))).toMatchObject({ ok: false, message: "The access policies do not allow you to do this." });
+    expect(await policies.rollbackPoliciesAction({}, form({ version: "0" }))).not.toHaveProperty("stepUp");
+  });
+});

@@ -43,6 +43,35 @@ describe("policy store", () => {
     expect(events[0]!.metadata).toMatchObject({ version: 1, comment: "analysts read the audit trail" });
   });
 
+  it("two publishes at once each record what they replaced; a publish from an older version than the newest is refused", async () => {
+    const { subject, ctx } = await adminSubject();
+    const other = `${DEFAULT_POLICIES}\n@id("keys-frozen")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"keys");\n`;
+    const results = await Promise.all([
+      publishPolicies(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, "one", subject, listActiveAdmins, ctx),
+      publishPolicies(other, "two", subject, listActiveAdmins, ctx),
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    const events = await db().auditEvent.findMany({ where: { action: "policy.publish", outcome: "success" }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => (e.metadata as { previousVersion: number }).previousVersion)).toEqual([0, 1]);
+    // The second one's diff shows what it took away from the first.
+    expect((events[1]!.metadata as { diff: string }).diff).toMatch(/^-@id\("(analysts-read-audit|keys-frozen)"\)/m);
+
+    // Written against version 1, while version 2 is the newest: refused, nothing published.
+    expect(await publishPolicies(DEFAULT_POLICIES, "from an old page", subject, listActiveAdmins, ctx, null, 1)).toMatchObject({ ok: false, message: expect.stringContaining("Version 2 was published after you started from version 1") });
+    expect((await listPolicyVersions())[0]!.version).toBe(2);
+    expect(await db().auditEvent.count({ where: { action: "policy.publish", outcome: "failure", metadata: { path: ["reason"], equals: "stale" } } })).toBe(1);
+    expect(await publishPolicies(DEFAULT_POLICIES, "from the current page", subject, listActiveAdmins, ctx, null, 2)).toEqual({ ok: true, version: 3 });
+  });
+
+  it("the break-glass reset works when the newest version no longer parses", async () => {
+    await makeUser({ roles: ["admin"] });
+    // Written into the database by hand, or by a Cedar that read it differently.
+    await db().policyVersion.create({ data: { text: "permit (", comment: "broken" } });
+    const { resetPolicies } = await import("@/lib/policy/store");
+    expect(await resetPolicies(0, listActiveAdmins)).toMatchObject({ ok: true, replaced: 1, version: 2 });
+    expect((await policySetInForce()).version).toBe(2);
+  });
+
   it("a forbid overrides every permit", async () => {
     const { subject, ctx } = await adminSubject();
     const text = `${DEFAULT_POLICIES}\n@id("keys-frozen")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"keys");\n`;

@@ -28,9 +28,9 @@ const comment = z.string().trim().min(3, "Say what changes and why, for the hist
 
 export const publishPoliciesAction = guardedAction(
   MANAGE,
-  z.object({ text: policyText, comment }),
-  async ({ text, comment }, user, ctx) => {
-    const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx);
+  z.object({ text: policyText, comment, baseVersion: z.coerce.number().int().min(0).max(2 ** 31 - 1) }),
+  async ({ text, comment, baseVersion }, user, ctx) => {
+    const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx, null, baseVersion);
     revalidatePath("/admin", "layout");
     return result.ok
       ? { ok: true, message: `Published as version ${result.version}. It is in force on every instance within a second.` }

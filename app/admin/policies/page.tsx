@@ -6,7 +6,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { PolicyEditor } from "@/components/policy/policy-editor";
 import { PolicySimulator } from "@/components/policy/simulator";
 import { LocalTime } from "@/components/ui/local-time";
-import { canAccess, requireAccess, userEmails } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess, userEmails } from "@/lib/auth";
 import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_HISTORY_SHOWN, POLICY_TEMPLATES } from "@/lib/policy";
 import {
   formatPoliciesAction, publishPoliciesAction, rollbackPoliciesAction, saveDraftAction, simulateAction, validatePoliciesAction,
@@ -16,7 +16,7 @@ export const metadata: Metadata = { title: "Policies" };
 
 export default async function PoliciesPage() {
   const user = await requireAccess("policies");
-  const [state, versions, mayManage] = await Promise.all([policyEditorState(), listPolicyVersions(), canAccess(user, { section: "policies", action: "manage" })]);
+  const [state, versions, mayManage] = await Promise.all([policyEditorState(), listPolicyVersions(), canAccessAfterStepUp(user, { section: "policies", action: "manage" })]);
   const text = state.draft?.text ?? state.inForce.text;
   const authors = await userEmails(versions.flatMap((v) => (v.authorId ? [v.authorId] : [])));
   return (
@@ -28,10 +28,16 @@ export default async function PoliciesPage() {
       <div className="space-y-6">
         <Card
           title={`In force: version ${state.inForce.version}${state.inForce.version === 0 ? " (built-in roles)" : ""}`}
-          description={state.draft ? <>Editing the saved draft (based on version {state.draft.baseVersion}, saved <LocalTime at={state.draft.updatedAt} />). It is not in force until published.</> : `${state.inForce.comment}. Publishing asks for a fresh second factor.`}
+          description={state.draft ? (
+            <>
+              Editing the saved draft (based on version {state.draft.baseVersion}, saved <LocalTime at={state.draft.updatedAt} />). It is not in force until published.
+              {state.draft.baseVersion !== state.inForce.version && <strong className="block text-amber-800">Version {state.inForce.version} was published after this draft was started: check the draft against it before publishing.</strong>}
+            </>
+          ) : `${state.inForce.comment}. Publishing asks for a fresh second factor.`}
         >
           <PolicyEditor
             initialText={text}
+            baseVersion={state.inForce.version}
             templates={POLICY_TEMPLATES}
             readOnly={!mayManage}
             validateAction={validatePoliciesAction}

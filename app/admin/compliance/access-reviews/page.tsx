@@ -6,7 +6,7 @@ import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { ACCESS_REVIEW_INTERVAL_DAYS, listAccessReviews } from "@/lib/compliance";
 import { startAccessReviewAction } from "../actions";
 import { ComplianceNav } from "../compliance-nav";
@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: "Access reviews" };
 
 export default async function AccessReviewsPage() {
   const user = await requireAccess("compliance");
-  const [reviews, canManage] = await Promise.all([listAccessReviews(), canAccess(user, { section: "compliance", action: "manage" })]);
+  const [reviews, canManage] = await Promise.all([listAccessReviews(), canAccessAfterStepUp(user, { section: "compliance", action: "manage" })]);
   const open = reviews.find((r) => r.open);
 
   return (

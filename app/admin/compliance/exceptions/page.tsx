@@ -6,7 +6,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { ExceptionRequestForm } from "@/components/compliance/exception-request-form";
 import { ExceptionStateBadge } from "@/components/compliance/status-badge";
 import { LocalTime } from "@/components/ui/local-time";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { checkTitle, CONTROLS, listExceptions } from "@/lib/compliance";
 import { approveExceptionAction, requestExceptionAction, revokeExceptionAction } from "../actions";
 import { ComplianceNav } from "../compliance-nav";
@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: "Compliance exceptions" };
 
 export default async function ExceptionsPage({ searchParams }: { searchParams: Promise<{ control?: string }> }) {
   const user = await requireAccess("compliance");
-  const [exceptions, canManage] = await Promise.all([listExceptions(), canAccess(user, { section: "compliance", action: "manage" })]);
+  const [exceptions, canManage] = await Promise.all([listExceptions(), canAccessAfterStepUp(user, { section: "compliance", action: "manage" })]);
   const requested = (await searchParams).control;
 
   return (

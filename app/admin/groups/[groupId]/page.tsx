@@ -7,7 +7,7 @@ import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { findGroup, groupIdSchema } from "@/lib/groups";
 import { removeMemberAction } from "../actions";
 import { AddMemberForm, DeleteGroupForm, GroupDetailsForm } from "../group-forms";
@@ -23,7 +23,7 @@ export default async function GroupPage({ params }: { params: Promise<{ groupId:
   const group = id.success ? await findGroup(id.data) : null;
   if (!group) notFound();
   const isAdmin = user.roles.includes("admin");
-  const mayManage = await canAccess(user, { section: "users", action: "manage" });
+  const mayManage = await canAccessAfterStepUp(user, { section: "users", action: "manage" });
   const { namedBy } = group;
 
   return (

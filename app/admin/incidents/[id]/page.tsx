@@ -8,7 +8,7 @@ import { SeverityBadge, StatusBadge } from "@/components/incidents/badges";
 import { AssignForm, CaptureForm, NoteForm, ResponseForm, StatusForm } from "@/components/incidents/incident-forms";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccess, canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
 import { INCIDENT_TYPE_LABELS, RULES, findIncident, listChannels, listResponders, type IncidentType, type RuleKey } from "@/lib/incidents";
 import { addNoteAction, assignAction, captureAction, changeStatusAction, responseAction, retryRunAction } from "../actions";
@@ -23,7 +23,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
   const incident = await findIncident((await params).id);
   if (!incident) notFound();
   const [canManage, usersOpen, auditOpen] = await Promise.all([
-    canAccess(user, { section: "incidents", action: "manage" }),
+    canAccessAfterStepUp(user, { section: "incidents", action: "manage" }),
     canAccess(user, { section: "users", action: "view" }),
     canAccess(user, { section: "audit", action: "view" }),
   ]);

@@ -5,7 +5,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { ChannelForm } from "@/components/incidents/channel-form";
 import { LocalTime } from "@/components/ui/local-time";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, listChannels } from "@/lib/incidents";
 import { readConfig } from "@/lib/config";
 import { createChannelAction, deleteChannelAction, testChannelAction } from "../actions";
@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: "Notification channels" };
 
 export default async function ChannelsPage() {
   const user = await requireAccess("incidents");
-  const [channels, canEdit, canTest] = await Promise.all([listChannels(), canAccess(user, { section: "policies", action: "manage" }), canAccess(user, { section: "incidents", action: "manage" })]);
+  const [channels, canEdit, canTest] = await Promise.all([listChannels(), canAccessAfterStepUp(user, { section: "policies", action: "manage" }), canAccessAfterStepUp(user, { section: "incidents", action: "manage" })]);
   const smtp = !!readConfig().GATEHOUSE_SMTP_URL;
   return (
     <>

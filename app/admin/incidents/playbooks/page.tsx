@@ -6,7 +6,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { PlaybookForm } from "@/components/incidents/playbook-forms";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, listPlaybooks } from "@/lib/incidents";
 import { savePlaybookAction } from "../actions";
 import { IncidentsNav } from "../incidents-nav";
@@ -16,7 +16,7 @@ export const metadata: Metadata = { title: "Playbooks" };
 
 export default async function PlaybooksPage() {
   const user = await requireAccess("incidents");
-  const [playbooks, canEdit] = await Promise.all([listPlaybooks(), canAccess(user, { section: "policies", action: "manage" })]);
+  const [playbooks, canEdit] = await Promise.all([listPlaybooks(), canAccessAfterStepUp(user, { section: "policies", action: "manage" })]);
   return (
     <>
       <PageHeader title="Incidents" description="Playbooks respond to incidents automatically, in a job queue that survives restarts; every step is audited." />

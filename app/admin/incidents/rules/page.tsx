@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { RuleForm } from "@/components/incidents/rule-form";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, RULES, RULE_KEYS, ruleSettings } from "@/lib/incidents";
 import { saveRuleAction } from "../actions";
 import { IncidentsNav } from "../incidents-nav";
@@ -22,7 +22,7 @@ const PARAM_LABELS: Record<string, string> = {
 
 export default async function RulesPage() {
   const user = await requireAccess("incidents");
-  const [settings, canEdit] = await Promise.all([ruleSettings(), canAccess(user, { section: "policies", action: "manage" })]);
+  const [settings, canEdit] = await Promise.all([ruleSettings(), canAccessAfterStepUp(user, { section: "policies", action: "manage" })]);
   return (
     <>
       <PageHeader title="Incidents" description="Detection reads every audit event once, in order, on one instance at a time; these rules turn events into alerts." />

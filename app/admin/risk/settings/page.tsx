@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { currentRiskSettings, listRiskSettingsVersions } from "@/lib/risk";
 import { RiskNav } from "../risk-nav";
 import { RiskSettingsForm } from "./settings-form";
@@ -13,7 +13,7 @@ export default async function RiskSettingsPage() {
   const user = await requireAccess("risk");
   const [{ version, settings }, history] = await Promise.all([currentRiskSettings(), listRiskSettingsVersions()]);
   // The same question the save action asks (lib/policy), not a role check of its own.
-  const readOnly = !(await canAccess(user, { section: "policies", action: "manage" }));
+  const readOnly = !(await canAccessAfterStepUp(user, { section: "policies", action: "manage" }));
   return (
     <>
       <PageHeader title="Sign-in risk" description="How attempts are scored. Every save is a new version, applied at once on every instance and audited." />

@@ -10,7 +10,7 @@ import { MaybeLink } from "@/components/ui/maybe-link";
 import { PageHeader } from "@/components/shell/page-header";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, requireAccess } from "@/lib/auth";
+import { canAccess, canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { ACCESS_DECISION_LABELS, ACCESS_DECISIONS, accessReviewDetail, REVIEW_ITEM_FILTERS, REVIEW_ITEMS_SHOWN, type ReviewItemFilter } from "@/lib/compliance";
 import { searchTextParam } from "@/lib/util/query-string";
 import { completeAccessReviewAction, decideAccessAction, keepSignInOnlyAction } from "../../actions";
@@ -30,7 +30,7 @@ export default async function AccessReviewPage({ params, searchParams }: { param
   const id = z.uuid().safeParse(reviewId);
   const [detail, canManage, mayOpenUsers] = await Promise.all([
     id.success ? accessReviewDetail(id.data, show ?? "undecided", q ?? null) : null,
-    canAccess(user, { section: "compliance", action: "manage" }),
+    canAccessAfterStepUp(user, { section: "compliance", action: "manage" }),
     canAccess(user, { section: "users", action: "view" }),
   ]);
   if (!detail) notFound();

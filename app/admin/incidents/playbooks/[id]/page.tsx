@@ -6,7 +6,7 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { DryRunForm, PlaybookForm } from "@/components/incidents/playbook-forms";
 import { LocalTime } from "@/components/ui/local-time";
-import { canAccess, requireAccess, userEmails } from "@/lib/auth";
+import { canAccessAfterStepUp, requireAccess, userEmails } from "@/lib/auth";
 import { INCIDENT_TYPE_LABELS, findPlaybook, listIncidents } from "@/lib/incidents";
 import { dryRunAction, savePlaybookAction } from "../../actions";
 import { IncidentsNav } from "../../incidents-nav";
@@ -20,8 +20,8 @@ export default async function PlaybookPage({ params }: { params: Promise<{ id: s
   const playbook = z.uuid().safeParse(id).success ? await findPlaybook(id) : null;
   if (!playbook) notFound();
   const [canEdit, canManage, incidents, authors] = await Promise.all([
-    canAccess(user, { section: "policies", action: "manage" }),
-    canAccess(user, { section: "incidents", action: "manage" }),
+    canAccessAfterStepUp(user, { section: "policies", action: "manage" }),
+    canAccessAfterStepUp(user, { section: "incidents", action: "manage" }),
     listIncidents({ status: "active" }, 50),
     userEmails(playbook.versions.flatMap((v) => (v.authorId ? [v.authorId] : []))),
   ]);

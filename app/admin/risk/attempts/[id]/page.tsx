@@ -7,7 +7,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { DecisionBadge, OutcomeBadge, ScoreBadge } from "@/components/risk/score-badge";
 import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
-import { canAccess, findUser, requireAccess, sessionStatus } from "@/lib/auth";
+import { canAccess, canAccessAfterStepUp, findUser, requireAccess, sessionStatus } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
 import { FACTOR_LABELS, findAttempt, placeTrustable } from "@/lib/risk";
 import { ActionButton } from "@/components/ui/action-form";
@@ -26,7 +26,7 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 
 export default async function AttemptPage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requireAccess("risk");
-  const [usersOpen, canManage] = await Promise.all([canAccess(user, { section: "users", action: "view" }), canAccess(user, { section: "risk", action: "manage" })]);
+  const [usersOpen, canManage] = await Promise.all([canAccess(user, { section: "users", action: "view" }), canAccessAfterStepUp(user, { section: "risk", action: "manage" })]);
   const id = z.uuid().safeParse((await params).id);
   const attempt = id.success ? await findAttempt(id.data) : null;
   if (!attempt) notFound();
