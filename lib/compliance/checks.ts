@@ -16,6 +16,8 @@ import { listRiskSettingsVersionAttribution } from "../risk";
 import { counted, formatDateTime } from "../util/format";
 import { accessReviewDue, ACCESS_REVIEW_INTERVAL_DAYS } from "./access-reviews";
 
+const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
 // Automated tests of the live system: each reads Gatehouse's own state (read-only) and says pass or
 // fail with the data it looked at, which the run stores as evidence with its hash (runs.ts). Every
 // fact comes from the owning domain's public functions: no check reads another domain's tables.
@@ -259,17 +261,22 @@ export const CHECKS: readonly Check[] = [
       const root = process.cwd();
       const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
       const all = { ...pkg.dependencies, ...pkg.devDependencies };
-      const ranged = Object.entries(all).filter(([, v]) => /^[\^~><*]|\bx\b|latest/.test(v)).map(([name, v]) => `${name}@${v}`);
+      // Exact versions only: a range, a tag ("latest", "next"), "2", a git or workspace reference all move.
+      const ranged = Object.entries(all).filter(([, v]) => !EXACT_VERSION.test(v)).map(([name, v]) => `${name}@${v}`);
       let lockfile = true;
+      let locked: Record<string, string> = {};
       try {
-        readFileSync(path.join(root, "package-lock.json"));
+        const lock = JSON.parse(readFileSync(path.join(root, "package-lock.json"), "utf8")) as { packages?: Record<string, { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }> };
+        locked = { ...lock.packages?.[""]?.dependencies, ...lock.packages?.[""]?.devDependencies };
       } catch {
         lockfile = false;
       }
-      const problems = [...ranged, ...(lockfile ? [] : ["package-lock.json missing"])];
-      return { ...none(problems, `${counted(Object.keys(all).length, "dependency", "dependencies")} pinned exactly; lockfile present.`, ["dependency problem", "dependency problems"]), evidence: { dependencies: Object.keys(all).length, ranged, lockfile } };
+      // A lockfile written for other versions than package.json names pins nothing.
+      const unlocked = lockfile ? Object.entries(all).filter(([name, v]) => locked[name] !== v).map(([name, v]) => `${name}@${v} not in package-lock.json`) : [];
+      const problems = [...ranged, ...unlocked, ...(lockfile ? [] : ["package-lock.json missing"])];
+      return { ...none(problems, `${counted(Object.keys(all).length, "dependency", "dependencies")} pinned exactly; lockfile present.`, ["dependency problem", "dependency problems"]), evidence: { dependencies: Object.keys(all).length, ranged, unlocked, lockfile } };
     },
-    findings: ({ data }) => [...labels(data.ranged), ...(data.lockfile === false ? [{ label: "package-lock.json missing" }] : [])],
+    findings: ({ data }) => [...labels(data.ranged), ...labels(data.unlocked), ...(data.lockfile === false ? [{ label: "package-lock.json missing" }] : [])],
   },
   {
     key: "audit_chain_verified", control: "CC7.2", title: "The audit chain was verified in the last 24 hours",

@@ -8,7 +8,7 @@ import { checkAuditEvents, searchAuditEvents } from "../audit";
 import { CONTROLS } from "./catalog";
 import { CHECKS } from "./checks";
 import { listExceptions } from "./exceptions";
-import { resultEntry } from "./runs";
+import { RESULTS_CURRENT_FOR_MS, resultEntry } from "./runs";
 import { renderReportHtml, reportFromFile } from "./report-html";
 import { controlStatus } from "./status";
 
@@ -41,14 +41,21 @@ const auditRef = z.strictObject({ seq: z.string().regex(/^\d{1,19}$/).refine((v)
 type AuditRef = z.infer<typeof auditRef>;
 const mappings = z.strictObject({ iso27001: list(text(50), 50), nist80053: list(text(50), 50), hipaa: list(text(50), 50), gdpr: list(text(50), 50) });
 
+// A time the report states, as buildReport writes it: an ISO instant within years PostgreSQL and
+// people use (a forged report's year -271821 is a valid Date that no query can take).
+const instant = z.string().max(40).refine((v) => {
+  const at = new Date(v);
+  return /^\d{4}-\d\d-\d\dT/.test(v) && !Number.isNaN(at.getTime()) && at.getUTCFullYear() >= 2000 && at.getUTCFullYear() <= 9999;
+}, "Not a time this report could hold.");
+
 /** The report's JSON. Its schema also reads a report handed back for verification. */
 export const complianceReportSchema = z.strictObject({
   kind: z.literal("gatehouse.compliance-report"),
   version: z.literal(1),
-  generatedAt: text(40),
+  generatedAt: instant,
   generatedBy: text(320),
   /** `to` is exclusive: the first moment after the period. */
-  period: z.strictObject({ from: text(40), to: text(40) }),
+  period: z.strictObject({ from: instant, to: instant }),
   summary: z.strictObject({ pass: z.number(), fail: z.number(), excepted: z.number(), not_tested: z.number() }),
   controls: list(z.strictObject({
     id: text(20), title: text(200), owner: text(200), mappings, statusAtEnd: text(20),
@@ -82,8 +89,9 @@ export async function buildReport(period: ReportPeriod, generatedBy: string, now
   });
   const end = new Date(Math.min(period.to.getTime() - 1, now.getTime()));
   const exceptions = await listExceptions({ activeSince: period.from, createdBefore: period.to }, end);
-  // The status at the period's end from the period's own results: older ones do not count.
-  const atEnd = await controlStatus(end, period.from);
+  // The status at the period's end from the period's own results, and only those still current
+  // then (as the console holds them): tests that stopped running weeks before the end say nothing.
+  const atEnd = await controlStatus(end, new Date(Math.max(period.from.getTime(), end.getTime() - RESULTS_CURRENT_FOR_MS)));
 
   const runEvents = await checkAuditEvents(runs.flatMap((r) => (r.auditSeq === null ? [] : [r.auditSeq])));
   const runRefs = runs.map((run) => {

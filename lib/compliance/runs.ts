@@ -58,14 +58,18 @@ export async function latestResults(now: Date, since: Date, control?: string): P
 }
 
 /**
- * Runs the control tests daily. Every instance checks hourly and runs only when no run has started
- * in the last 23 hours, so a cluster runs about once a day.
+ * Runs the control tests daily. Every instance checks hourly and runs only when no scheduled run
+ * has started in the last 23 hours, so a cluster runs about once a day. Runs started by hand do
+ * not put it off: whoever clicks "run now" must not choose when every test happens.
  */
 export function scheduleControlTests(): void {
-  everyHour("compliance scheduled run", 15 * 60_000, async () => {
-    const recent = await db().complianceRun.findFirst({ where: { startedAt: { gt: new Date(Date.now() - 23 * 3_600_000) } }, select: { id: true } });
-    if (!recent) await runControlTests("schedule", SYSTEM_CONTEXT);
-  });
+  everyHour("compliance scheduled run", 15 * 60_000, () => runScheduledTestsIfDue());
+}
+
+/** The scheduled run, if none has started in the last 23 hours; its id, or null when not due. */
+export async function runScheduledTestsIfDue(now = new Date()): Promise<string | null> {
+  const recent = await db().complianceRun.findFirst({ where: { trigger: "schedule", startedAt: { gt: new Date(now.getTime() - 23 * 3_600_000) } }, select: { id: true } });
+  return recent ? null : (await runControlTests("schedule", SYSTEM_CONTEXT, now)).runId;
 }
 
 export type RunView = { id: string; trigger: string; startedAt: Date; finishedAt: Date | null; auditSeq: string | null; passed: number; failed: number };

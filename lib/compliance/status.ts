@@ -1,4 +1,5 @@
 import "server-only";
+import { createHash } from "node:crypto";
 import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
 import { CHECKS, checkTitle, type Finding } from "./checks";
@@ -93,13 +94,16 @@ export async function statusTrend(days: number, to = new Date()): Promise<TrendP
   return [...points.values()];
 }
 
-/** A control's results, newest first, each with its raw evidence (for auditors) and what people read of it. */
-export async function controlHistory(control: string, filter: { from?: Date; to?: Date; take?: number } = {}): Promise<(CheckResultView & { evidence: string })[]> {
+/**
+ * A control's results, newest first, each with its raw evidence (for auditors), whether that
+ * evidence still hashes to the SHA-256 its run recorded, and what people read of it.
+ */
+export async function controlHistory(control: string, filter: { from?: Date; to?: Date; take?: number } = {}): Promise<(CheckResultView & { evidence: string; evidenceIntact: boolean })[]> {
   const rows = await db().complianceResult.findMany({
     where: { control, at: { gte: filter.from, lte: filter.to } },
     orderBy: [{ at: "desc" }, { check: "asc" }],
     take: filter.take ?? 100,
     select: { id: true, runId: true, check: true, status: true, summary: true, at: true, evidence: true, evidenceSha256: true },
   });
-  return rows.map((r) => ({ ...resultView(r), evidence: r.evidence }));
+  return rows.map((r) => ({ ...resultView(r), evidence: r.evidence, evidenceIntact: createHash("sha256").update(r.evidence).digest("hex") === r.evidenceSha256 }));
 }

@@ -140,6 +140,13 @@ describe("control tests flip with the system's state", () => {
       process.chdir(dir);
       const result = await resultOf("dependencies_pinned");
       expect(result).toMatchObject({ status: "fail", summary: "2 dependency problems" });
+      // Tags, bare majors and git references move as much as ranges; a lockfile for other versions pins nothing.
+      writeFileSync(path.join(dir, "package.json"), JSON.stringify({ dependencies: { a: "next", b: "2", c: "github:u/r", d: "1.2.3", e: "1.0.0-beta.1" } }));
+      writeFileSync(path.join(dir, "package-lock.json"), JSON.stringify({ packages: { "": { dependencies: { a: "next", b: "2", c: "github:u/r", d: "1.2.4", e: "1.0.0-beta.1" } } } }));
+      const loose = await resultOf("dependencies_pinned");
+      expect(loose).toMatchObject({ status: "fail", summary: "4 dependency problems" });
+      const stored = await db().complianceResult.findFirstOrThrow({ where: { check: "dependencies_pinned" }, orderBy: { at: "desc" } });
+      expect(JSON.parse(stored.evidence).data).toMatchObject({ ranged: ["a@next", "b@2", "c@github:u/r"], unlocked: ["d@1.2.3 not in package-lock.json"] });
     } finally {
       process.chdir(cwd);
       rmSync(dir, { recursive: true, force: true });
@@ -197,6 +204,7 @@ describe("what people read of a result", () => {
     const row = history.find((r) => r.check === "analysts_phishing_resistant")!;
     expect(row).toMatchObject({ title: "Every active analyst has a passkey (phishing-resistant)", status: "fail", findings: expected, nothingToCheck: false });
     expect(JSON.parse(row.evidence).data.withoutPasskey).toEqual([{ userId: analyst.id, email: analyst.email }]);
+    expect(row.evidenceIntact).toBe(true);
 
     // Evidence stored before accounts carried their id, and evidence that is not what the test writes.
     const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() + HOUR) } });
@@ -206,6 +214,8 @@ describe("what people read of a result", () => {
     }
     const [garbled, oldShape] = (await controlHistory("CC6.1")).filter((r) => r.runId === run.id).sort((a, b) => a.evidence.length - b.evidence.length);
     expect(garbled!.findings).toEqual([]);
+    // Neither hashes to what its run recorded: the page says so.
+    expect([garbled!.evidenceIntact, oldShape!.evidenceIntact]).toEqual([false, false]);
     expect(oldShape!.findings).toEqual([{ label: "old@example.test" }]);
   });
 
@@ -304,6 +314,15 @@ describe("runs, evidence and exceptions", () => {
     expect((await statusOf("CC6.1")).status).toBe("fail");
     expect((await listExceptions())[0]!.state).toBe("rejected");
     expect(await db().auditEvent.count({ where: { action: "compliance.exception.reject" } })).toBe(1);
+  });
+
+  it("runs started by hand do not put off the daily scheduled run", async () => {
+    const { runScheduledTestsIfDue } = await import("@/lib/compliance/runs");
+    await runControlTests("manual", ctx, new Date(Date.now() - HOUR));
+    const scheduled = await runScheduledTestsIfDue();
+    expect(scheduled).not.toBeNull();
+    expect(await db().complianceRun.findUniqueOrThrow({ where: { id: scheduled! } })).toMatchObject({ trigger: "schedule" });
+    expect(await runScheduledTestsIfDue(new Date(Date.now() + 22 * HOUR))).toBeNull();
   });
 
   it("the trend counts passing, failing and excepted controls per run", async () => {
@@ -437,6 +456,22 @@ describe("the auditor's report", () => {
     ]);
     const forgedRef = { ...report, runs: report.runs.map((r) => ({ ...r, auditEvent: { seq, hash: eventHash(chained) } })) };
     expect((await verifyReport(forgedRef)).problems).toContain(`Audit event ${seq} (run ${run.runId}) was altered: the chain does not link through it.`);
+  });
+
+  it("the status at the period's end counts only results still current then: tests that stopped weeks before say nothing", async () => {
+    await runControlTests("manual", ctx, new Date(Date.now() - 40 * DAY));
+    const period = reportPeriodSchema.parse({ from: new Date(Date.now() - 45 * DAY).toISOString().slice(0, 10), to: new Date(Date.now() - 5 * DAY).toISOString().slice(0, 10) });
+    const report = await buildReport(period, "auditor@example.test");
+    expect(report.runs).toHaveLength(1);
+    expect(new Set(report.controls.map((c) => c.statusAtEnd))).toEqual(new Set(["not_tested"]));
+  });
+
+  it("a forged report with a time no database holds is refused as such, not a server error", async () => {
+    const period = reportPeriodSchema.parse({ from: new Date().toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) });
+    const report = await buildReport(period, "auditor@example.test");
+    const forged = { ...report, period: { ...report.period, from: "-271821-04-20T00:00:00.000Z" } };
+    expect(await verifyReport(forged)).toEqual({ ok: false, checked: 0, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] });
+    expect(await verifyReportFile(JSON.stringify(forged), ctx)).toMatchObject({ ok: false });
   });
 
   it("refuses periods that end before they start or span more than two years", () => {

@@ -9,6 +9,7 @@ import { FindingsList } from "@/components/compliance/findings-list";
 import { LocalTime } from "@/components/ui/local-time";
 import { requireAccess, viewableSections } from "@/lib/auth";
 import { CHECKS, controlHistory, controlStatus, listExceptions } from "@/lib/compliance";
+import { parseJsonOrNull } from "@/lib/util/json";
 
 export async function generateMetadata({ params }: { params: Promise<{ control: string }> }): Promise<Metadata> {
   return { title: `Control ${(await params).control}` };
@@ -79,7 +80,8 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
                     <Td className="align-top text-xs">
                       <details>
                         <summary className="cursor-pointer font-mono text-brand-700">sha256 {r.evidenceSha256.slice(0, 16)}…</summary>
-                        <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 text-[11px]">{JSON.stringify(JSON.parse(r.evidence), null, 2)}</pre>
+                        {!r.evidenceIntact && <p className="mt-1 font-medium text-red-700" data-testid="evidence-altered">Altered: this evidence no longer hashes to the SHA-256 its run recorded.</p>}
+                        <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 text-[11px]">{prettyJson(r.evidence)}</pre>
                         <p className="mt-1 break-all font-mono text-[11px] text-slate-500">{r.evidenceSha256}</p>
                       </details>
                     </Td>
@@ -102,4 +104,10 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
       </div>
     </>
   );
+}
+
+/** Evidence laid out for reading; shown as stored when it is not JSON (altered in the database). */
+function prettyJson(text: string): string {
+  const value = parseJsonOrNull(text);
+  return value === null ? text : JSON.stringify(value, null, 2);
 }
