@@ -89,6 +89,17 @@ export async function actingOnRefusal(actor: Granter, userId: string, action: st
 }
 
 /**
+ * For someone other than an admin: refuses (RoleGrantError) an account, as it will be after the
+ * change, that may do in the console what the actor may not. Policies may trust more than roles
+ * (an email domain, say), so a help desk choosing an account's email could otherwise mint one.
+ */
+async function requireNoMorePowerThan(actor: Granter | null, account: PolicyPrincipal, ip: string | null) {
+  if (!actor || actor.roles.includes("admin")) return;
+  const powers = await consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip);
+  if (powers.length) throw new RoleGrantError(`Only an admin can give an account what would let it do in the console what you may not: ${powers.join(", ")}.`);
+}
+
+/**
  * Screens a password someone other than its owner typed (a new account, a temporary password): a
  * refusal is audited as a failure of `action` with the reason (never the password), then thrown.
  */
@@ -106,8 +117,27 @@ async function requireAcceptablePassword(password: string, owner: PasswordOwner,
  * `temporaryPassword`: the admin chose the password, so the user must replace it at the first
  * sign-in (the console's default); the first admin's own is not.
  */
+/**
+ * Runs `change`; a refusal it throws for a rule on who may change what (a role not held, a last
+ * admin, one's own account) is audited as `action` blocked before it reaches the caller: an
+ * attempt to escalate is what detection rules and reviewers look for.
+ */
+async function auditingRefusal<T>(ctx: AuditContext, action: string, userId: string | null, metadata: Record<string, unknown>, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof RoleGrantError || error instanceof LastAdminError) {
+      await audit(ctx, { type: "admin", action, outcome: "blocked", resource: userId ? { type: "user", id: userId } : null, metadata: { ...metadata, reason: error.message.slice(0, 300) } });
+    }
+    throw error;
+  }
+}
+
 export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null, { temporaryPassword = false } = {}) {
-  checkGrant(granter, null, input.roles);
+  await auditingRefusal(ctx, "user.create", null, { email: input.email, roles: input.roles }, async () => {
+    checkGrant(granter, null, input.roles);
+    await requireNoMorePowerThan(granter, { userId: "(new account)", email: input.email, roles: input.roles, groups: [] }, ctx.client?.ip ?? null);
+  });
   await requireAcceptablePassword(input.password, input, ctx, "user.create", { id: null, email: input.email });
   const hash = await hashPassword(input.password);
   let user;
@@ -253,7 +283,7 @@ export class NoSuchUserError extends Error {
 }
 
 async function existingUser(tx: Tx, userId: string) {
-  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true, email: true, name: true } });
+  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true, email: true, name: true, disabledAt: true } });
   if (!user) throw new NoSuchUserError();
   return user;
 }
@@ -273,7 +303,8 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | 
     const before = await listActiveAdmins(tx);
     const result = await change(tx);
     const after = await listActiveAdmins(tx);
-    if (after.length === 0) throw new LastAdminError();
+    // Taking the last admin away is refused; a change where there was none already is not this rule's.
+    if (after.length === 0 && before.length > 0) throw new LastAdminError();
     const lockout = await lockoutOfChange(before, after, from, tx);
     if (lockout) throw new LastAdminError(lockout);
     return result;
@@ -281,12 +312,12 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | 
 }
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {
-  const { before, after } = await keepingAnAdmin(async (tx) => {
+  const { before, after } = await auditingRefusal(ctx, "user.roles.update", userId, { roles }, () => keepingAnAdmin(async (tx) => {
     const current = await existingUser(tx, userId);
     checkGrant(granter, userId, roles.filter((role) => !current.roles.includes(role)));
     const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
     return { before: current.roles, after: updated.roles };
-  }, ctx.client?.ip ?? null);
+  }, ctx.client?.ip ?? null));
   const granted = after.filter((r) => !before.includes(r));
   const revoked = before.filter((r) => !after.includes(r));
   if (granted.length || revoked.length) {
@@ -311,12 +342,16 @@ export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<b
  * once, and enabling the account again does not bring back tokens an attacker may hold.
  */
 export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext) {
-  const user = await keepingAnAdmin(async (tx) => {
-    await existingUser(tx, userId);
+  const action = disabled ? "user.disable" : "user.enable";
+  const { user, changed } = await auditingRefusal(ctx, action, userId, {}, () => keepingAnAdmin(async (tx) => {
+    const current = await existingUser(tx, userId);
+    // Already so: nothing changes, and a disabled account keeps the time it was first disabled.
+    if ((current.disabledAt !== null) === disabled) return { user: current, changed: false };
     if (disabled) await forgetRecoveryLinks(tx, userId);
-    return tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } });
-  }, ctx.client?.ip ?? null);
-  await audit(ctx, { type: "admin", action: disabled ? "user.disable" : "user.enable", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
+    return { user: await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }), changed: true };
+  }, ctx.client?.ip ?? null));
+  if (!changed) return user;
+  await audit(ctx, { type: "admin", action, outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   if (disabled) {
     await endAllSessions(userId, "user_disabled", ctx);
     await revokeUserGrants(userId, ctx);
@@ -329,20 +364,24 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
  * the old address stop working; the old address is told (lib/notices: the account's previous
  * owner of that mailbox would otherwise never learn of it). Returns false when nothing changed.
  */
-export async function changeEmail(userId: string, email: string, ctx: AuditContext): Promise<boolean> {
+export async function changeEmail(userId: string, email: string, ctx: AuditContext, actor: Granter | null = null): Promise<boolean> {
   let before: string;
   try {
-    before = await db().$transaction(async (tx) => {
+    // Under the admin access lock and guard: a policy may name admins by email, so a new email can
+    // shut the last admin out of the policy editor as a role change can.
+    before = await auditingRefusal(ctx, "user.email.change", userId, { email }, () => keepingAnAdmin(async (tx) => {
       // The row lock orders this against a recovery link being stored for the account (recovery.ts).
       await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
       const user = await existingUser(tx, userId);
       if (user.email === email) return email;
+      const groups = groupIds(await tx.user.findUniqueOrThrow({ where: { id: userId }, select: GROUP_IDS }));
+      await requireNoMorePowerThan(actor, { userId, email, roles: user.roles, groups }, ctx.client?.ip ?? null);
       await tx.user.update({ where: { id: userId }, data: { email } });
       await forgetRecoveryLinks(tx, userId);
       // Locks and failure counts are kept by sign-in name: they move with it.
       await moveSignInCounters(tx, user.email, email);
       return user.email;
-    });
+    }, ctx.client?.ip ?? null));
   } catch (error) {
     if (isUniqueViolation(error)) throw new EmailTakenError();
     throw error;
@@ -361,16 +400,17 @@ export async function deleteUser(userId: string, ctx: AuditContext, actor: Grant
   if (userId === actor.id) throw new RoleGrantError("You cannot delete your own account: ask another admin.");
   const refusal = await actingOnRefusal(actor, userId, "user.delete", ctx);
   if (refusal) throw new RoleGrantError(refusal);
-  const deleted = await keepingAnAdmin(async (tx) => {
+  const deleted = await auditingRefusal(ctx, "user.delete", userId, {}, () => keepingAnAdmin(async (tx) => {
     const user = await existingUser(tx, userId);
     await tx.user.delete({ where: { id: userId } });
     return user;
-  }, ctx.client?.ip ?? null);
+  }, ctx.client?.ip ?? null));
+  // Audited first: the deletion cannot be undone, so it is on the record even if a clean-up below fails.
+  await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles } });
   // The provider's records name the account by id only (no foreign key): its grants and tokens die here.
   await revokeUserGrants(userId, ctx);
   // A lock on its sign-in name is not handed to the next account of that email.
   await liftSignInLock(deleted.email);
-  await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles } });
   return { email: deleted.email };
 }
 

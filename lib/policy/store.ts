@@ -194,7 +194,7 @@ export async function groupsNamedNow(client: Prisma.TransactionClient = db()): P
  * the policies keep out of the editor, say, there was no way before either).
  */
 export async function lockoutOfChange(before: readonly PolicyPrincipal[], after: readonly PolicyPrincipal[], from: string | null, client: Prisma.TransactionClient = db()): Promise<string | null> {
-  // The same admins with the same roles and groups: nothing for the guard's Cedar work to judge.
+  // The same admins with the same emails, roles and groups: nothing for the guard's Cedar work to judge.
   if (samePrincipals(before, after)) return null;
   const text = await newestPolicyText(client);
   const lockedAfter = lockedWeeks(text, from, after);
@@ -210,5 +210,5 @@ export async function lockoutOfChange(before: readonly PolicyPrincipal[], after:
  */
 export const ADMIN_ACCESS_TRANSACTION = { maxWait: 10_000, timeout: 30_000 } as const;
 
-const principalKey = (p: PolicyPrincipal) => `${p.userId}|${[...p.roles].sort().join()}|${[...p.groups].sort().join()}`;
+const principalKey = (p: PolicyPrincipal) => `${p.userId}|${p.email}|${[...p.roles].sort().join()}|${[...p.groups].sort().join()}`;
 const samePrincipals = (a: readonly PolicyPrincipal[], b: readonly PolicyPrincipal[]) => a.map(principalKey).sort().join("\n") === b.map(principalKey).sort().join("\n");

@@ -151,6 +151,47 @@ describe("someone other than an admin whom a policy lets manage users (a help de
   });
 });
 
+describe("a help desk and policies that trust more than roles (an email domain)", () => {
+  it("cannot mint an account the policies trust, by creating it or by changing its email; a refused role grant is audited", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const text = `${DEFAULT_POLICIES}
+@id("analysts-manage-users")
+permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");
+@id("secops-edit-policies")
+permit (principal, action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies") when { principal.email like "*@secops.example.test" };
+`;
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "help desk, secops by domain", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+    signedIn = await adminVerified(1, ["analyst"]);
+    const plain = await makeUser();
+
+    const created = await users.createUserAction({}, newUser("sock@secops.example.test"));
+    expect(created).toMatchObject({ ok: false, fieldErrors: { roles: [expect.stringContaining("policies")] } });
+    expect(await db().user.count({ where: { email: "sock@secops.example.test" } })).toBe(0);
+    const renamed = await users.changeEmailAction({}, form({ userId: plain.id, email: "renamed@secops.example.test" }));
+    expect(renamed).toMatchObject({ ok: false, fieldErrors: { email: [expect.stringContaining("policies")] } });
+    expect((await db().user.findUniqueOrThrow({ where: { id: plain.id } })).email).toBe(plain.email);
+    expect(await users.changeEmailAction({}, form({ userId: plain.id, email: "renamed@elsewhere.example.test" }))).toMatchObject({ ok: true });
+    // Trying to grant a role one lacks is on the record, as the other refusals are.
+    expect(await users.setRolesAction({}, form({ reason: "ticket 2", userId: plain.id, roles: ["user", "admin"] }))).toMatchObject({ ok: false });
+    const blocked = await db().auditEvent.findMany({ where: { outcome: "blocked", action: { in: ["user.create", "user.email.change", "user.roles.update"] } }, orderBy: { seq: "asc" } });
+    expect(blocked.map((e) => e.action)).toEqual(["user.create", "user.email.change", "user.roles.update"]);
+  });
+
+  it("an email change that would shut every admin out of the policy editor is refused", async () => {
+    const keeper = await makeUser({ roles: ["admin"], email: "keeper@example.test" });
+    const text = `${DEFAULT_POLICIES}
+@id("only-the-keeper-edits-policies")
+forbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies") unless { principal.email == "keeper@example.test" };
+`;
+    const publisher = { userId: keeper.id, email: keeper.email, roles: keeper.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "one keeper", publisher, listActiveAdmins, userContext(keeper, null))).ok).toBe(true);
+    signedIn = await adminVerified(1);
+    expect(await users.changeEmailAction({}, form({ userId: keeper.id, email: "keeper-renamed@example.test" }))).toMatchObject({ ok: false, message: expect.stringContaining("Refused") });
+    expect((await db().user.findUniqueOrThrow({ where: { id: keeper.id } })).email).toBe("keeper@example.test");
+  });
+});
+
 describe("changing a password an incident distrusts, from a session verified with a second factor", () => {
   it("works with the factor fresh: the owner who proved it replaces the password, which then satisfies the requirement", async () => {
     signedIn = await adminVerified(1);

@@ -317,6 +317,20 @@ describe("an admin's recovery steps take the apps' access back too", () => {
   });
 });
 
+describe("disabling and enabling", () => {
+  it("an account already so is left as it is: no event, and the time it was first disabled is kept", async () => {
+    await makeUser({ roles: ["admin"] });
+    const user = await makeUser();
+    await setDisabled(user.id, false, ctx);
+    expect(await db().auditEvent.count({ where: { action: "user.enable", resourceId: user.id } })).toBe(0);
+    await setDisabled(user.id, true, ctx);
+    const first = (await db().user.findUniqueOrThrow({ where: { id: user.id } })).disabledAt;
+    await setDisabled(user.id, true, ctx);
+    expect((await db().user.findUniqueOrThrow({ where: { id: user.id } })).disabledAt).toEqual(first);
+    expect(await db().auditEvent.count({ where: { action: "user.disable", resourceId: user.id } })).toBe(1);
+  });
+});
+
 describe("the session cookie across the MFA step", () => {
   it("a copy of the cookie from before the MFA step is worth nothing once the step is passed; the browser that passed it gets a new one", async () => {
     const { encode } = await import("next-auth/jwt");

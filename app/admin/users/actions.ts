@@ -75,10 +75,11 @@ export const changeEmailAction = guardedAction(MANAGE, z.object({ userId: z.uuid
   const refused = await refusedOn(admin, userId, "user.email.change", ctx);
   if (refused) return refused;
   try {
-    if (!(await changeEmail(userId, email, ctx))) return { ok: false, fieldErrors: { email: ["That is the account's email already."] } };
+    if (!(await changeEmail(userId, email, ctx, admin))) return { ok: false, fieldErrors: { email: ["That is the account's email already."] } };
   } catch (error) {
     if (error instanceof EmailTakenError) return { ok: false, fieldErrors: { email: [error.message] } };
-    if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    if (error instanceof RoleGrantError) return { ok: false, fieldErrors: { email: [error.message] } };
+    if (error instanceof NoSuchUserError || error instanceof LastAdminError) return { ok: false, message: error.message };
     throw error;
   }
   revalidatePath(`/admin/users/${userId}`);
