@@ -1,7 +1,7 @@
 import "server-only";
 import { cache } from "react";
 import { forbidden } from "next/navigation";
-import { consoleAllows, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision } from "../policy";
+import { consoleAllows, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision, type PolicyClient } from "../policy";
 import { requestContext } from "../http/request-context";
 import { audit, userContext } from "../audit/context";
 import { requireUser, type CurrentUser } from "./current";
@@ -64,6 +64,6 @@ export async function requireConsole(): Promise<{ user: CurrentUser; sections: A
 }
 
 /** May `clientId` get tokens for this user now (action issueToken)? Asked when an OAuth login completes. */
-export async function tokenIssuanceDecision(user: CurrentUser, clientId: string): Promise<Decision> {
-  return tokenIssuanceDecisionAt(user, clientId, (await requestContext()).ip);
+export async function tokenIssuanceDecision(user: CurrentUser, client: PolicyClient): Promise<Decision> {
+  return tokenIssuanceDecisionAt(user, client, (await requestContext()).ip);
 }

@@ -1,5 +1,5 @@
 import "server-only";
-import { authorize, authStrength, tokenRequest, type ConsoleSubject, type Decision } from "../policy";
+import { authorize, authStrength, tokenRequest, type ConsoleSubject, type Decision, type PolicyClient } from "../policy";
 import type { RoleName } from "./roles";
 import { groupIds } from "../groups/membership";
 import type { findActiveSession } from "./sessions";
@@ -58,7 +58,7 @@ export function policySubject(user: CurrentUser, ip: string | null): ConsoleSubj
   };
 }
 
-/** May `clientId` have tokens for this user now (action issueToken), asked from `ip`? */
-export function tokenIssuanceDecisionAt(user: CurrentUser, clientId: string, ip: string | null): Promise<Decision> {
-  return authorize(tokenRequest(policySubject(user, ip), clientId));
+/** May this client have tokens for this user now (action issueToken), asked from `ip`? */
+export function tokenIssuanceDecisionAt(user: CurrentUser, client: PolicyClient, ip: string | null): Promise<Decision> {
+  return authorize(tokenRequest(policySubject(user, ip), client));
 }

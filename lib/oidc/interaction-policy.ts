@@ -2,6 +2,7 @@ import "server-only";
 import { interactionPolicy, type KoaContextWithOIDC } from "oidc-provider";
 import { portalUserFromCookie } from "../auth/portal-session";
 import { tokenIssuanceDecisionAt } from "../auth/session-user";
+import { policyClient } from "./token-policy";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 
 const { base, Check } = interactionPolicy;
@@ -22,7 +23,7 @@ export function gatehouseInteractionPolicy() {
       if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
       const user = await portalUserFromCookie((name) => ctx.cookies.get(name));
       if (!user || user.id !== ctx.oidc.session?.accountId) return Check.REQUEST_PROMPT;
-      const { decision } = await tokenIssuanceDecisionAt(user, ctx.oidc.client!.clientId, ctx.get(CLIENT_IP_HEADER) || null);
+      const { decision } = await tokenIssuanceDecisionAt(user, policyClient(ctx.oidc.client!), ctx.get(CLIENT_IP_HEADER) || null);
       return decision === "allow" ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );

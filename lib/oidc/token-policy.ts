@@ -1,6 +1,6 @@
 import "server-only";
 import { errors, type KoaContextWithOIDC } from "oidc-provider";
-import { authorize, clientTokenRequest, tokenRequest, type Decision } from "../policy";
+import { authorize, clientTokenRequest, tokenRequest, type Decision, type PolicyClient } from "../policy";
 import type { RoleName } from "../auth/roles";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { strengthOfAmr } from "./amr";
@@ -29,6 +29,9 @@ function refusal(error: InstanceType<typeof errors.InvalidGrant> | InstanceType<
 
 const callerIp = (ctx: KoaContextWithOIDC) => ctx.get(CLIENT_IP_HEADER) || null;
 
+/** A provider's client as the policies see it: by id, and by the name the console shows (its id if unnamed). */
+export const policyClient = (client: { clientId: string; clientName?: string }): PolicyClient => ({ id: client.clientId, name: client.clientName ?? client.clientId });
+
 /** Before a refresh token is used (and spent): may this client still have tokens for this user? */
 export async function refuseRefreshUnlessAllowed(
   ctx: KoaContextWithOIDC,
@@ -40,12 +43,12 @@ export async function refuseRefreshUnlessAllowed(
   // The user (or an admin, or an incident response) took back the sign-in this token came from.
   if (revoked) throw new errors.InvalidGrant(REVOKED_SIGN_IN);
   const subject = { userId: user.id, email: user.email, roles: user.roles, groups: user.groups, ip: callerIp(ctx), risk, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted };
-  const decision = await authorize(tokenRequest(subject, clientId, new Date(), "refresh"));
+  const decision = await authorize(tokenRequest(subject, ctx.oidc.client ? policyClient(ctx.oidc.client) : { id: clientId, name: clientId }, new Date(), "refresh"));
   if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);
 }
 
 /** Before a client-credentials token is issued: may this machine client have its own tokens? */
 export async function refuseClientCredentialsUnlessAllowed(ctx: KoaContextWithOIDC): Promise<void> {
-  const decision = await authorize(clientTokenRequest(ctx.oidc.client!.clientId, callerIp(ctx)));
+  const decision = await authorize(clientTokenRequest(policyClient(ctx.oidc.client!), callerIp(ctx)));
   if (decision.decision !== "allow") throw refusal(new errors.UnauthorizedClient(), decision, null);
 }

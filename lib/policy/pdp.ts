@@ -117,14 +117,19 @@ export function consoleRequest(subject: ConsoleSubject, section: ConsoleSection,
   };
 }
 
-/** May `clientId` have tokens for this user (action issueToken)? Asked when an OAuth login completes, and at each refresh. */
-export function tokenRequest(subject: ConsoleSubject, clientId: string, now = new Date(), via: RequestVia = "interactive"): CedarRequest {
+/** An OAuth client as the policies see it: its id, and its name as the console shows it (the schema's Client.name). */
+export type PolicyClient = { id: string; name: string };
+
+const clientEntity = (client: PolicyClient): CedarEntity => ({ uid: { type: "Gatehouse::Client", id: client.id }, attrs: { name: client.name }, parents: [] });
+
+/** May this client have tokens for this user (action issueToken)? Asked when an OAuth login completes, and at each refresh. */
+export function tokenRequest(subject: ConsoleSubject, client: PolicyClient, now = new Date(), via: RequestVia = "interactive"): CedarRequest {
   return {
     principal: { type: "Gatehouse::User", id: subject.userId },
     action: { type: "Gatehouse::Action", id: "issueToken" },
-    resource: { type: "Gatehouse::Client", id: clientId },
+    resource: { type: "Gatehouse::Client", id: client.id },
     context: cedarContext(subject, now, via),
-    entities: [userEntity(subject), { uid: { type: "Gatehouse::Client", id: clientId }, attrs: { name: clientId }, parents: [] }],
+    entities: [userEntity(subject), clientEntity(client)],
   };
 }
 
@@ -132,14 +137,14 @@ export function tokenRequest(subject: ConsoleSubject, clientId: string, now = ne
  * May this machine client have its own tokens (client credentials), asked from `ip`? There is no
  * user: no risk score, and the weakest authentication strength (a client secret or key).
  */
-export function clientTokenRequest(clientId: string, ip: string | null, now = new Date()): CedarRequest {
-  const client = { type: "Gatehouse::Client", id: clientId };
+export function clientTokenRequest(client: PolicyClient, ip: string | null, now = new Date()): CedarRequest {
+  const uid = { type: "Gatehouse::Client", id: client.id };
   return {
-    principal: client,
+    principal: uid,
     action: { type: "Gatehouse::Action", id: "issueToken" },
-    resource: client,
+    resource: uid,
     context: cedarContext({ ip, risk: null, authStrength: "password", mfaFresh: false, deviceTrusted: false }, now, "client_credentials"),
-    entities: [{ uid: client, attrs: { name: clientId }, parents: [] }],
+    entities: [clientEntity(client)],
   };
 }
 

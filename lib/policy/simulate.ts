@@ -37,7 +37,8 @@ export type SimulationResult =
 const TYPES = { console: "Gatehouse::Console", client: "Gatehouse::Client", resource: "Gatehouse::Resource" } as const;
 
 /** `user`: the principal when principalType is "user", looked up by the caller (lib/auth owns users); null if no such user. */
-export function simulate(text: string, input: SimulationInput, user: PolicyPrincipal | null): SimulationResult {
+/** `clientNames`: the names of the clients the request names, by id (a client not found goes by its id). */
+export function simulate(text: string, input: SimulationInput, user: PolicyPrincipal | null, clientNames: ReadonlyMap<string, string> = new Map()): SimulationResult {
   const check = checkPolicies(text);
   if (!check.ok) return { kind: "invalid", check };
   if (input.resourceType === "console" && !(CONSOLE_SECTIONS as readonly string[]).includes(input.resource)) {
@@ -50,11 +51,11 @@ export function simulate(text: string, input: SimulationInput, user: PolicyPrinc
     entities.push(userEntity(user));
     principal = { type: "Gatehouse::User", id: user.userId };
   } else {
-    entities.push({ uid: { type: "Gatehouse::Client", id: input.principal }, attrs: { name: input.principal }, parents: [] });
+    entities.push({ uid: { type: "Gatehouse::Client", id: input.principal }, attrs: { name: clientNames.get(input.principal) ?? input.principal }, parents: [] });
     principal = { type: "Gatehouse::Client", id: input.principal };
   }
   const resource = { type: TYPES[input.resourceType], id: input.resource };
-  if (input.resourceType === "client" && resource.id !== principal.id) entities.push({ uid: resource, attrs: { name: input.resource }, parents: [] });
+  if (input.resourceType === "client" && resource.id !== principal.id) entities.push({ uid: resource, attrs: { name: clientNames.get(input.resource) ?? input.resource }, parents: [] });
   if (input.resourceType === "resource") entities.push({ uid: resource, attrs: { kind: input.resourceKind || "document" }, parents: [] });
 
   const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, input.at, input.via);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, formatPolicies, preparse, validatePolicies, policyIds } from "@/lib/policy/cedar";
-import { consoleRequest, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
+import { clientTokenRequest, consoleRequest, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
 import { DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
 import { checkPolicies } from "@/lib/policy/store";
 
@@ -61,9 +61,16 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
     const trustedDevicesOnly = `${DEFAULT_POLICIES}\n@id("tokens-on-trusted-devices")\nforbid (principal is Gatehouse::User, action == Gatehouse::Action::"issueToken", resource)\nunless { context.deviceTrusted || context.via == "refresh" };`;
     preparse("unit", trustedDevicesOnly);
     const user = subject(["user"]);
-    expect(decide("unit", tokenRequest(user, "app", NOON)).decision).toBe("deny");
-    expect(decide("unit", tokenRequest({ ...user, deviceTrusted: true }, "app", NOON)).decision).toBe("allow");
-    expect(decide("unit", tokenRequest(user, "app", NOON, "refresh")).decision).toBe("allow");
+    expect(decide("unit", tokenRequest(user, { id: "app", name: "App" }, NOON)).decision).toBe("deny");
+    expect(decide("unit", tokenRequest({ ...user, deviceTrusted: true }, { id: "app", name: "App" }, NOON)).decision).toBe("allow");
+    expect(decide("unit", tokenRequest(user, { id: "app", name: "App" }, NOON, "refresh")).decision).toBe("allow");
+  });
+
+  it("a client is judged by the name the console shows (Client.name), not only by its id", () => {
+    preparse("unit", `${DEFAULT_POLICIES}\n@id("no-payroll-tokens")\nforbid (principal, action == Gatehouse::Action::"issueToken", resource) when { resource.name == "Payroll" };`);
+    const payroll = { id: "c-7f3a", name: "Payroll" };
+    expect(decide("unit", tokenRequest(subject(["user"]), payroll, NOON))).toMatchObject({ decision: "deny", policies: ["no-payroll-tokens"] });
+    expect(decide("unit", clientTokenRequest(payroll, null, NOON))).toMatchObject({ decision: "deny", policies: ["no-payroll-tokens"] });
+    expect(decide("unit", tokenRequest(subject(["user"]), { id: "c-1", name: "Wiki" }, NOON)).decision).toBe("allow");
   });
 });
-

@@ -16,14 +16,14 @@ export const continueLoginAction = guardedAction("signed-in", z.object({ uid: ui
   const authentication = await sessionAuthentication(user.sessionId);
   // The page offers only "Sign in again" then; a hand-made call must not skip it either.
   if (needsFreshLogin(interaction, authentication.authTime)) return { ok: false, message: `${interaction.client.name} asks you to sign in again.` };
-  const returnTo = await unlessRefusedByPolicy(uid, interaction.client.id, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
+  const returnTo = await unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
   return returnTo ? { ok: true, data: { returnTo } } : EXPIRED;
 });
 
 /** The access policies decide whether this client may have tokens for this user now (e.g. not at high risk). */
-async function unlessRefusedByPolicy(uid: string, clientId: string, user: CurrentUser, ctx: AuditContext, proceed: () => Promise<string | null>) {
-  const decision = await tokenIssuanceDecision(user, clientId);
-  return decision.decision === "allow" ? proceed() : refuseByPolicy(uid, clientId, decision.policies, ctx);
+async function unlessRefusedByPolicy(uid: string, client: { id: string; name: string }, user: CurrentUser, ctx: AuditContext, proceed: () => Promise<string | null>) {
+  const decision = await tokenIssuanceDecision(user, client);
+  return decision.decision === "allow" ? proceed() : refuseByPolicy(uid, client.id, decision.policies, ctx);
 }
 
 export const consentAction = guardedAction(
@@ -34,7 +34,7 @@ export const consentAction = guardedAction(
     if (interaction?.prompt !== "consent") return EXPIRED;
     const returnTo = decision === "deny"
       ? await denyInteraction(uid, ctx)
-      : await unlessRefusedByPolicy(uid, interaction.client.id, user, ctx, () => completeConsent(uid, user.id, remember === "on", ctx));
+      : await unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeConsent(uid, user.id, remember === "on", ctx));
     return returnTo ? { ok: true, data: { returnTo } } : EXPIRED;
   },
 );
