@@ -161,8 +161,13 @@ describe("control tests flip with the system's state", () => {
     const playbook = await db().playbook.findFirstOrThrow();
     await db().playbookRun.create({ data: { incidentId: incident.id, playbookId: playbook.id, version: 1, status: "running", createdAt: new Date(Date.now() - 2 * HOUR), queuedAt: new Date(Date.now() - 2 * HOUR) } });
     expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run unfinished after an hour." });
-    // A run that ended failed is an automated response that did not happen.
+    // A run that ended failed is an automated response that did not happen: the trail records it as the runner does.
+    const run = await db().playbookRun.findFirstOrThrow();
     await db().playbookRun.updateMany({ data: { status: "failed", finishedAt: new Date() } });
+    await recordAuditEvent({ type: "incident", action: "incident.playbook.finish", outcome: "failure", actor: { type: "system", id: null, label: "test" }, resource: { type: "incident", id: incident.id }, metadata: { runId: run.id, status: "failed", detail: "step failed" } });
+    expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run failed in the last 7 days." });
+    // A retry puts the run back in the queue; the failure stays on the record for its seven days.
+    await db().playbookRun.updateMany({ data: { status: "succeeded", finishedAt: new Date() } });
     expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run failed in the last 7 days." });
   });
 
