@@ -165,6 +165,13 @@ export async function verifyReportFile(file: string, ctx: AuditContext): Promise
   return result;
 }
 
+/** Does an approval event's record (control, expiry, tests) match the exception as the report has it? */
+function approvalMatches(metadata: unknown, control: string, exception: { expiresAt: string; checks?: string[] }): boolean {
+  const approved = (metadata ?? {}) as { control?: unknown; expiresAt?: unknown; checks?: unknown };
+  const sameChecks = (a: unknown, b: string[] | undefined) => JSON.stringify(Array.isArray(a) ? [...a].sort() : null) === JSON.stringify(b ? [...b].sort() : null);
+  return approved.control === control && approved.expiresAt === exception.expiresAt && sameChecks(approved.checks, exception.checks);
+}
+
 /** Checks a report (its JSON) against the audit trail: its digest, its download event, every run's and exception's events. */
 export async function verifyReport(input: unknown): Promise<ReportVerification> {
   const parsed = complianceReportSchema.safeParse(input);
@@ -217,6 +224,11 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
         const event = verifiedEvent(ref, `exception ${exception.id}`);
         checked += 1;
         if (event && (event.resourceId !== exception.id || event.action !== ref.action)) problems.push(`Audit event ${ref.seq} does not record exception ${exception.id}.`);
+        // What was approved is what the report says is in force: the exceptions table has no
+        // trigger, so a later edit (a later expiry, more tests excused) shows here.
+        else if (event?.action === "compliance.exception.approve" && !approvalMatches(event.metadata, control.id, exception)) {
+          problems.push(`Exception ${exception.id} is not what was approved (audit event ${ref.seq}): its control, expiry or tests were changed since.`);
+        }
       }
       if (exception.approvedAt && !exception.auditEvents.some((e) => APPROVAL_ACTIONS.includes(e.action))) problems.push(`Exception ${exception.id} claims an approval the report does not link to the audit trail.`);
     }

@@ -422,6 +422,25 @@ describe("the auditor's report", () => {
     expect(await verifyReport({ kind: "something else" })).toMatchObject({ ok: false, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] });
   });
 
+  it("finds an exception edited in the database after its approval (a later expiry)", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    await runControlTests("manual", ctx);
+    const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC6.1", justification: "Key ceremony next week.", expiresAt: new Date(Date.now() + 3 * DAY).toISOString() }), userContext(requester, null));
+    await approveException(id, userContext(approver, null));
+    const today = new Date().toISOString().slice(0, 10);
+    const period = reportPeriodSchema.parse({ from: today, to: today });
+    const honest = await buildReport(period, "auditor@example.test");
+    await auditReportDownload(honest, "json", ctx);
+    expect(await verifyReport(honest)).toMatchObject({ ok: true });
+
+    await db().complianceException.update({ where: { id }, data: { expiresAt: new Date(Date.now() + 5 * 365 * DAY) } });
+    const edited = await buildReport(period, "auditor@example.test");
+    await auditReportDownload(edited, "json", ctx);
+    const verdict = await verifyReport(edited);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.problems.some((p) => p.startsWith(`Exception ${id} is not what was approved`))).toBe(true);
+  });
+
   it("finds what a report leaves out: a result deleted from its run, a run deleted from the database", async () => {
     const kept = await runControlTests("manual", ctx);
     const deleted = await runControlTests("manual", ctx);
