@@ -8,6 +8,7 @@ import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePas
 import { liftSignInLock, clearPasswordFailures, moveSignInCounters, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
+import { listActiveClients } from "../oidc/clients";
 import { revokeDeviceTrust } from "../devices";
 import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
@@ -82,10 +83,15 @@ export async function actingOnRefusal(actor: Granter, userId: string, action: st
   const powers = await consolePowersBeyond(
     { userId, email: target.email, roles: target.roles, groups: groupIds(target) },
     { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups },
-    ctx.client?.ip ?? null,
+    ctx.client?.ip ?? null, new Date(), await clientsJudged(),
   );
-  if (powers.length) return refuse("target_may_do_more", { powers }, `Only an admin can do this to an account that may do in the console what you may not: ${powers.join(", ")}.`);
+  if (powers.length) return refuse("target_may_do_more", { powers }, `Only an admin can do this to an account that may do what you may not: ${powers.join(", ")}.`);
   return null;
+}
+
+/** The apps an account's powers are compared on (consolePowersBeyond): every client in use. */
+async function clientsJudged() {
+  return (await listActiveClients()).map((client) => ({ id: client.id, name: client.name }));
 }
 
 /**
@@ -95,7 +101,7 @@ export async function actingOnRefusal(actor: Granter, userId: string, action: st
  */
 async function requireNoMorePowerThan(actor: Granter | null, account: PolicyPrincipal, ip: string | null) {
   if (!actor || actor.roles.includes("admin")) return;
-  const powers = await consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip);
+  const powers = await consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip, new Date(), await clientsJudged());
   if (powers.length) throw new RoleGrantError(`Only an admin can give an account what would let it do in the console what you may not: ${powers.join(", ")}.`);
 }
 

@@ -161,20 +161,23 @@ const SIGN_INS_JUDGED = [
 ] as const;
 
 /**
- * What `target` may do in the console that `actor` may not, each signed in the same way from the
- * same place under the policies in force ("manage policies", …). Empty when the target has no
- * power the actor lacks: what a non-admin may take on through a temporary password or an MFA reset.
+ * What `target` may do that `actor` may not, each signed in the same way from the same place under
+ * the policies in force: in the console ("manage policies", …) and getting tokens for any of
+ * `clients` ("get tokens for Payroll"). Empty when the target has no power the actor lacks: what a
+ * non-admin may take on through a temporary password or an MFA reset.
  */
-export async function consolePowersBeyond(target: PolicyPrincipal, actor: PolicyPrincipal, ip: string | null, now = new Date()): Promise<string[]> {
+export async function consolePowersBeyond(target: PolicyPrincipal, actor: PolicyPrincipal, ip: string | null, now = new Date(), clients: readonly PolicyClient[] = []): Promise<string[]> {
   const { preparsedId } = await policySetInForce();
   const beyond = new Set<string>();
+  const judge = (power: string, request: (who: PolicyPrincipal) => CedarRequest) => {
+    const allows = (who: PolicyPrincipal) => decide(preparsedId, request(who)).decision === "allow";
+    if (allows(target) && !allows(actor)) beyond.add(power);
+  };
   for (const signIn of SIGN_INS_JUDGED) {
     for (const section of CONSOLE_SECTIONS) {
-      for (const action of CONSOLE_ACTIONS) {
-        const allows = (who: PolicyPrincipal) => decide(preparsedId, consoleRequest({ ...who, ...signIn, ip, risk: 0 }, section, action, now)).decision === "allow";
-        if (allows(target) && !allows(actor)) beyond.add(`${action} ${section}`);
-      }
+      for (const action of CONSOLE_ACTIONS) judge(`${action} ${section}`, (who) => consoleRequest({ ...who, ...signIn, ip, risk: 0 }, section, action, now));
     }
+    for (const client of clients) judge(`get tokens for ${client.name}`, (who) => tokenRequest({ ...who, ...signIn, ip, risk: 0 }, client, now));
   }
   return [...beyond];
 }

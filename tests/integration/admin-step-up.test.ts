@@ -151,6 +151,25 @@ describe("someone other than an admin whom a policy lets manage users (a help de
   });
 });
 
+describe("a help desk and the apps", () => {
+  it("cannot take over an account that may get tokens for an app the help desk may not (by temporary password or MFA reset)", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await db().oAuthClient.create({ data: { id: "payroll", name: "Payroll", source: "console", metadata: { client_id: "payroll", client_name: "Payroll" } } });
+    const text = `${DEFAULT_POLICIES}
+@id("analysts-manage-users")
+permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");
+@id("no-payroll-for-analysts")
+forbid (principal in Gatehouse::Role::"analyst", action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"payroll");
+`;
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "help desk, payroll kept from analysts", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+    signedIn = await adminVerified(1, ["analyst"]);
+    const clerk = await makeUser();
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: clerk.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
+    expect(await users.resetMfaAction({}, form({ userId: clerk.id, reason: "lost their phone" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
+  });
+});
+
 describe("a help desk and policies that trust more than roles (an email domain)", () => {
   it("cannot mint an account the policies trust, by creating it or by changing its email; a refused role grant is audited", async () => {
     const admin = await makeUser({ roles: ["admin"] });

@@ -186,7 +186,7 @@ describe("groups in the console", () => {
     await db().groupMember.create({ data: { groupId: "contractors", userId: contractor.id } });
     const colleague = await makeUser({ roles: ["analyst"] });
     const asContractor = await fromSession(contractor.sessionId);
-    expect(await actingOnRefusal(asContractor, colleague.id, "mfa.reset", userContext(asContractor, null))).toBe("Only an admin can do this to an account that may do in the console what you may not: view incidents, manage incidents.");
+    expect(await actingOnRefusal(asContractor, colleague.id, "mfa.reset", userContext(asContractor, null))).toBe("Only an admin can do this to an account that may do what you may not: view incidents, manage incidents.");
     // Another contractor can do no more than they can.
     const other = await makeUser({ roles: ["analyst"] });
     await db().groupMember.create({ data: { groupId: "contractors", userId: other.id } });
