@@ -61,7 +61,20 @@ function remember(key: string, entry: Remembered) {
   remembered.set(key, entry);
 }
 
-export async function verifyAccessToken(token: string, audience: string, requiredScope: string): Promise<VerifiedAccessToken | TokenProblem> {
+/**
+ * A JWT access token of Gatehouse's provider for `audience` with `requiredScope`, of a client still
+ * enabled. `clientsOnly`: a client's own token (client credentials), not one issued to a client for
+ * a user: an API for services must not answer an app's end users.
+ */
+export async function verifyAccessToken(token: string, audience: string, requiredScope: string, { clientsOnly = false } = {}): Promise<VerifiedAccessToken | TokenProblem> {
+  const verified = await verifiedToken(token, audience, requiredScope);
+  if (clientsOnly && !("error" in verified) && verified.subject !== verified.clientId) {
+    return { error: "invalid_token", description: "This API answers services: send a token the client got for itself (client credentials), not one issued for a user." };
+  }
+  return verified;
+}
+
+async function verifiedToken(token: string, audience: string, requiredScope: string): Promise<VerifiedAccessToken | TokenProblem> {
   const key = hash("sha256", `${audience}\n${token}`, "base64");
   const known = remembered.get(key);
   // A remembered token's key id is known: its header is decoded only the first time.

@@ -21,7 +21,7 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
     const token = /^Bearer ([\w.~+/-]+=*)$/.exec(req.headers.authorization ?? "")?.[1];
     const challenge = (error?: string) => ({ "www-authenticate": `Bearer realm="gatehouse"${error ? `, error="${error}"` : ""}, scope="${PDP_SCOPE}"` });
     if (!token) return sendProblem(res, 401, "invalid_token", "Send an access token: Authorization: Bearer <token>.", challenge());
-    const verified = await verifyAccessToken(token, `${issuer()}${PDP_PATH}`, PDP_SCOPE);
+    const verified = await verifyAccessToken(token, `${issuer()}${PDP_PATH}`, PDP_SCOPE, { clientsOnly: true });
     if ("error" in verified) return sendProblem(res, verified.error === "insufficient_scope" ? 403 : 401, verified.error, verified.description, challenge(verified.error));
 
     if (!req.headers["content-type"]?.startsWith("application/json")) return sendProblem(res, 415, "invalid_request", "Send the request as application/json.");

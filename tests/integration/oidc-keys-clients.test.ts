@@ -168,6 +168,17 @@ describe("access tokens for Gatehouse's own APIs", () => {
     const stranger = await signed(es256, { client_id: "no-such-client" }, "1h");
     expect(await verifyAccessToken(stranger, api, "pdp")).toMatchObject({ error: "invalid_token" });
   });
+
+  it("for an API that answers services only, a token issued to the client for a user is refused", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + RETIRE_AFTER_MS + 1.5 * 86_400_000 }); // past any key set cached by an earlier test, before the next one
+    await ensureSigningKeys();
+    const es256 = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
+    const forUser = await new SignJWT({ scope: "pdp", client_id: svc }).setProtectedHeader({ alg: es256.alg!, kid: es256.kid!, typ: "at+jwt" })
+      .setIssuer(issuer()).setAudience(api).setSubject("a-user-id").setIssuedAt().setExpirationTime("1h").sign(await importJWK(es256, es256.alg));
+    expect(await verifyAccessToken(forUser, api, "pdp")).toMatchObject({ clientId: svc, subject: "a-user-id" });
+    expect(await verifyAccessToken(forUser, api, "pdp", { clientsOnly: true })).toMatchObject({ error: "invalid_token", description: expect.stringContaining("client credentials") });
+    expect(await verifyAccessToken(await signed(es256, {}, "1h"), api, "pdp", { clientsOnly: true })).toMatchObject({ clientId: svc, subject: svc });
+  });
 });
 
 describe("access tokens signed right after a rotation", () => {
