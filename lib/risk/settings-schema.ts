@@ -62,8 +62,21 @@ export const DEFAULT_RISK_SETTINGS: RiskSettings = {
   blockLockMinutes: 60,
 };
 
-/** The settings a stored version holds; version 0, the defaults above, until an admin saves one. */
+/**
+ * The settings a stored version holds; version 0, the defaults above, until an admin saves one.
+ * A version saved before a setting existed (a factor added since) takes that setting's default
+ * and keeps the rest: an admin's stricter settings must not quietly give way to the defaults.
+ */
 export function settingsInForce(row: { version: number; settings: unknown } | null): { version: number; settings: RiskSettings } {
-  const parsed = row ? riskSettingsSchema.safeParse(row.settings) : null;
-  return row && parsed?.success ? { version: row.version, settings: parsed.data } : { version: 0, settings: DEFAULT_RISK_SETTINGS };
+  if (!row) return { version: 0, settings: DEFAULT_RISK_SETTINGS };
+  const stored = (typeof row.settings === "object" && row.settings !== null ? row.settings : {}) as Partial<Record<keyof RiskSettings, unknown>>;
+  const filled = {
+    ...DEFAULT_RISK_SETTINGS, ...stored,
+    weights: { ...DEFAULT_RISK_SETTINGS.weights, ...(stored.weights as object | undefined) },
+    thresholds: { ...DEFAULT_RISK_SETTINGS.thresholds, ...(stored.thresholds as object | undefined) },
+  };
+  const parsed = riskSettingsSchema.safeParse(filled);
+  if (parsed.success) return { version: row.version, settings: parsed.data };
+  console.error(`[risk] settings version ${row.version} does not read as settings; the defaults apply: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}`);
+  return { version: 0, settings: DEFAULT_RISK_SETTINGS };
 }

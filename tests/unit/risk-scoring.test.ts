@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, distanceKm, hourShare, requiredStrength, scoreSignals, travelSpeedKmh } from "@/lib/risk/scoring";
-import { DEFAULT_RISK_SETTINGS as settings } from "@/lib/risk/settings-schema";
+import { DEFAULT_RISK_SETTINGS as settings, settingsInForce } from "@/lib/risk/settings-schema";
 
 const BERLIN = { latitude: 52.52, longitude: 13.405 };
 const TOKYO = { latitude: 35.6895, longitude: 139.6917 };
@@ -55,5 +55,17 @@ describe("travel and hours", () => {
     expect(hourShare(histogram, 0)).toBe(1);
     expect(hourShare(histogram, 1)).toBe(0.5);
     expect(hourShare(histogram, 12)).toBe(0);
+  });
+});
+
+describe("risk settings as stored", () => {
+  it("a version saved before a setting existed keeps what it set and takes the default for the rest", () => {
+    const { ip_allowlisted: _added, ...olderWeights } = { ...settings.weights, new_device: 0.4 };
+    const older = { ...settings, weights: olderWeights, ipAccountLimit: 3 };
+    const inForce = settingsInForce({ version: 7, settings: older });
+    expect(inForce.version).toBe(7);
+    expect(inForce.settings).toMatchObject({ ipAccountLimit: 3, weights: { new_device: 0.4, ip_allowlisted: settings.weights.ip_allowlisted } });
+    // What cannot be read as settings at all falls back to the defaults, as version 0.
+    expect(settingsInForce({ version: 8, settings: { thresholds: { watch: 0.9, mfa: 0.1 } } })).toEqual({ version: 0, settings });
   });
 });
