@@ -53,8 +53,8 @@ test("a policy published on one instance is in force on the other within a secon
   expect(editor.status).toBe(200);
   const { DEFAULT_POLICIES } = await import("../lib/policy/schema");
   const text = `${DEFAULT_POLICIES}\n@id("analysts-view-audit")\npermit (principal in Gatehouse::Role::"analyst", action == Gatehouse::Action::"view", resource == Gatehouse::Console::"audit");\n`;
-  // The version the editor showed as in force: the publish is refused if another came since.
-  const baseVersion = /name="baseVersion" value="(\d+)"/.exec(await editor.text())?.[1];
+  // The version the editor showed as in force (this text is written against it): the publish is refused if another came since.
+  const baseVersion = /In force: version (\d+)/.exec(await editor.text())?.[1];
   expect(baseVersion).toBeDefined();
   const published = await callAction(A, "publishPoliciesAction", { text, comment: "analysts read the audit trail", baseVersion: baseVersion! }, { cookie: admin });
   expect(published.text).toContain("Published as version");

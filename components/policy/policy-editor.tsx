@@ -31,11 +31,13 @@ const withText = (text: string) => {
  * against the schema as you type (after a pause), with problems listed by line.
  */
 export function PolicyEditor({
-  initialText, baseVersion, templates, readOnly, validateAction, formatAction, saveDraftAction, publishAction,
+  initialText, baseVersion, draftSavedAt, templates, readOnly, validateAction, formatAction, saveDraftAction, publishAction,
 }: {
   initialText: string;
   /** The published version the text was written against: a publish is refused if a newer one exists. */
   baseVersion: number;
+  /** When the draft this editor opened was saved (null: it opened the policies in force); that draft goes once published. */
+  draftSavedAt: string | null;
   templates: { id: string; label: string; text: string }[];
   readOnly: boolean;
   validateAction: Action;
@@ -133,6 +135,7 @@ export function PolicyEditor({
         <form action={publish} className="flex flex-wrap items-end gap-3">
           <input type="hidden" name="text" value={text} />
           <input type="hidden" name="baseVersion" value={baseVersion} />
+          {draftSavedAt && <input type="hidden" name="draftSavedAt" value={draftSavedAt} />}
           <Field className="min-w-[min(20rem,100%)] flex-1" label="What changes, and why" name="comment" required maxLength={300} errors={publishState.fieldErrors?.comment} />
           <Button type="submit" disabled={publishing}>{publishing ? "Publishing…" : "Publish"}</Button>
           <div className="basis-full"><FormMessage state={publishState} /></div>

@@ -7,6 +7,7 @@ import { audit, userContext } from "../audit/context";
 import { requireUser, type CurrentUser } from "./current";
 import { policySubject, tokenIssuanceDecisionAt } from "./session-user";
 import { ADMIN_SECTIONS, type AdminSection } from "./roles";
+import { hasSecondFactor, secondFactors } from "../mfa";
 
 // Every console page, route and server action asks the decision point (lib/policy) whether this
 // user may view or manage this section, with how they signed in and from where. Nothing in the
@@ -29,7 +30,9 @@ export async function canAccess(user: CurrentUser, { section, action }: ConsoleA
  * the step-up (guardedAction) instead of refusing.
  */
 export async function canAccessAfterStepUp(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {
-  return consoleAllows({ ...(await consoleSubject(user)), mfaFresh: true }, section, action);
+  if (await canAccess(user, { section, action })) return true;
+  // Without a second factor, confirming means the password, which makes no MFA fresh: no way in.
+  return hasSecondFactor(await secondFactors(user.id)) && consoleAllows({ ...(await consoleSubject(user)), mfaFresh: true }, section, action);
 }
 
 /** canAccess for a page, route or action the user asked for: a refusal is an audit event (access.denied). */

@@ -26,11 +26,15 @@ export async function completeMfaStep(
   if (!result.ok) return result;
   const stage = await activateSession(pending.sessionId, result.method);
   if (!stage) return { ok: false, message: SIGN_IN_ENDED };
-  if (rememberDevice) {
-    const session = await db().session.findUnique({ where: { id: pending.sessionId }, select: { deviceId: true } });
-    if (session?.deviceId) await trustDevice(pending.id, session.deviceId, ctx);
-  }
+  // The sign-in is done (and its cookie's generation spent): a device that cannot be remembered
+  // now must not cost it, so a failure here is logged, not thrown.
+  if (rememberDevice) await rememberSignInDevice(pending, ctx).catch((error: unknown) => console.error("[auth] device not remembered:", error instanceof Error ? error.message : error));
   return { ok: true, stage };
+}
+
+async function rememberSignInDevice(pending: PendingSignIn, ctx: AuditContext) {
+  const session = await db().session.findUnique({ where: { id: pending.sessionId }, select: { deviceId: true } });
+  if (session?.deviceId) await trustDevice(pending.id, session.deviceId, ctx);
 }
 
 export async function stepUp(user: CurrentUser, proof: SecondFactorProof, ctx: AuditContext): Promise<StepResult> {

@@ -38,17 +38,18 @@ export async function portalUserFromCookie(readCookie: ReadCookie): Promise<Curr
 export type IssuedCookie = { name: string; value: string; options: { httpOnly: true; sameSite: "lax"; path: "/"; secure: boolean; expires: Date } };
 
 /**
- * The browser's session cookie issued again for its session's current generation, after the
- * sign-in passed its MFA step (lib/auth/sessions.ts raises the generation): the request
- * that did it gets the only cookie that works from now on. Same name, flags and lifetime as
- * next-auth's own. Null if the browser has no session cookie or its session has ended.
+ * The browser's session cookie issued again for its session's next generation, after the sign-in
+ * passed its MFA step (lib/auth/sessions.ts raises the generation by one): the request that did it
+ * gets the only cookie that works from now on. Only a cookie of the generation just before is
+ * issued again (a copy older still stays worthless). Same name, flags and lifetime as next-auth's
+ * own. Null if the browser has no such cookie or its session has ended.
  */
 export async function reissuedSessionCookie(readCookie: ReadCookie): Promise<IssuedCookie | null> {
   const cookie = await sessionCookie(readCookie);
   const secret = readConfig().AUTH_SECRET;
   if (!cookie || !secret) return null;
   const row = await db().session.findFirst({ where: { id: cookie.sid, userId: cookie.uid, endedAt: null }, select: { cookieGeneration: true } });
-  if (!row) return null;
+  if (row?.cookieGeneration !== cookie.gen + 1) return null;
   const maxAge = readConfig().GATEHOUSE_SESSION_HOURS * 3600;
   const token = { sub: cookie.uid, sid: cookie.sid, uid: cookie.uid, gen: row.cookieGeneration };
   const value = await encode({ token, secret, salt: cookie.name, maxAge });

@@ -156,18 +156,22 @@ export type SessionCookie = { sid: string; uid: string; gen: number };
  * its current generation: a cookie issued before the sign-in's MFA step is worth nothing once the
  * step is passed, whoever holds it (the browser that passed it gets a new one).
  */
-export async function findSessionForCookie(cookie: SessionCookie, now = new Date()) {
-  const session = await findActiveSession(cookie.sid, now);
-  return session && session.user.id === cookie.uid && session.cookieGeneration === cookie.gen ? session : null;
+export function findSessionForCookie(cookie: SessionCookie, now = new Date()) {
+  return findActiveSession(cookie.sid, now, cookie);
 }
 
-/** The session with its user, if it is still valid: not ended, not expired, user not disabled. Any stage. */
-export async function findActiveSession(sessionId: string, now = new Date()) {
+/**
+ * The session with its user, if it is still valid: not ended, not expired, user not disabled. Any
+ * stage. With `cookie`, only if the cookie is this session's user's and of its current generation,
+ * checked before the visit is recorded: a stale cookie must not keep the session from idling out.
+ */
+export async function findActiveSession(sessionId: string, now = new Date(), cookie?: Omit<SessionCookie, "sid">) {
   const session = await db().session.findUnique({
     where: { id: sessionId },
     include: { user: { select: { id: true, email: true, name: true, roles: true, disabledAt: true, ...GROUP_IDS } }, device: { select: { trustedUntil: true } } },
   });
   if (!session || session.endedAt || session.expiresAt <= now || session.user.disabledAt) return null;
+  if (cookie && (session.user.id !== cookie.uid || session.cookieGeneration !== cookie.gen)) return null;
   const idleMs = sessionIdleMs();
   if (idleMs !== null && now.getTime() - session.lastSeenAt.getTime() > idleMs) {
     await endIdleSession(session, new Date(session.lastSeenAt.getTime() + idleMs));

@@ -10,7 +10,7 @@ import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
-import { assessSignIn, beginPasswordAttempt, currentRiskSettings, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
+import { assessSignIn, beginPasswordAttempt, currentRiskSettings, type InFlight, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
 // The portal's sign-in pipelines (the OAuth login interaction uses the portal's session, so it
 // runs through here too). Password: account lockout → risk assessment (a blocked source stops
@@ -40,7 +40,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   const parsed = credentialsSchema.safeParse(input);
   if (!parsed.success) return { ok: false, reason: "invalid_credentials" };
   // Counted from this source until its outcome is recorded, so a burst meets the source's limits.
-  const inFlight = await beginPasswordAttempt(client.ip, now);
+  const inFlight = await beginPasswordAttempt(client.ip, parsed.data.email, now);
   try {
     return await checkPassword(parsed.data, inFlight.othersInFlight, client, deviceToken, now);
   } finally {
@@ -48,7 +48,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
   }
 }
 
-async function checkPassword({ email, password }: z.infer<typeof credentialsSchema>, othersInFlight: number, client: RequestContext, deviceToken: string | null, now: Date): Promise<SignInResult> {
+async function checkPassword({ email, password }: z.infer<typeof credentialsSchema>, othersInFlight: InFlight, client: RequestContext, deviceToken: string | null, now: Date): Promise<SignInResult> {
   const user = await db().user.findUnique({ where: { email }, include: { password: true } });
   const ctx: AuditContext = { actor: { type: "user", id: user?.id ?? null, label: email }, client };
   const attempt = { email, userId: user?.id ?? null, client, method: "password" as const, at: now };

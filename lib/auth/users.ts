@@ -96,13 +96,13 @@ async function clientsJudged() {
 
 /**
  * For someone other than an admin: refuses (RoleGrantError) an account, as it will be after the
- * change, that may do in the console what the actor may not. Policies may trust more than roles
+ * change, that may do in the console, or get tokens for an app, what the actor may not. Policies may trust more than roles
  * (an email domain, say), so a help desk choosing an account's email could otherwise mint one.
  */
 async function requireNoMorePowerThan(actor: Granter | null, account: PolicyPrincipal, ip: string | null) {
   if (!actor || actor.roles.includes("admin")) return;
   const powers = await consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip, new Date(), await clientsJudged());
-  if (powers.length) throw new RoleGrantError(`Only an admin can give an account what would let it do in the console what you may not: ${powers.join(", ")}.`);
+  if (powers.length) throw new RoleGrantError(`Only an admin can give an account what would let it do what you may not: ${powers.join(", ")}.`);
 }
 
 /**
@@ -120,10 +120,6 @@ async function requireAcceptablePassword(password: string, owner: PasswordOwner,
 }
 
 /**
- * `temporaryPassword`: the admin chose the password, so the user must replace it at the first
- * sign-in (the console's default); the first admin's own is not.
- */
-/**
  * Runs `change`; a refusal it throws for a rule on who may change what (a role not held, a last
  * admin, one's own account) is audited as `action` blocked before it reaches the caller: an
  * attempt to escalate is what detection rules and reviewers look for.
@@ -139,6 +135,10 @@ async function auditingRefusal<T>(ctx: AuditContext, action: string, userId: str
   }
 }
 
+/**
+ * `temporaryPassword`: the admin chose the password, so the user must replace it at the first
+ * sign-in (the console's default); the first admin's own is not.
+ */
 export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null, { temporaryPassword = false } = {}) {
   await auditingRefusal(ctx, "user.create", null, { email: input.email, roles: input.roles }, async () => {
     checkGrant(granter, null, input.roles);
@@ -347,7 +347,8 @@ export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<b
  * Disabling also ends every session and revokes the apps' grants, so a disabled user is out at
  * once, and enabling the account again does not bring back tokens an attacker may hold.
  */
-export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext) {
+/** Whether the account changed: false when it already was so (nothing audited; a disable still ends what it ends). */
+export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext): Promise<{ changed: boolean }> {
   const action = disabled ? "user.disable" : "user.enable";
   const { user, changed } = await auditingRefusal(ctx, action, userId, {}, () => keepingAnAdmin(async (tx) => {
     const current = await existingUser(tx, userId);
@@ -356,13 +357,13 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
     if (disabled) await forgetRecoveryLinks(tx, userId);
     return { user: await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }), changed: true };
   }, ctx.client?.ip ?? null));
-  if (!changed) return user;
-  await audit(ctx, { type: "admin", action, outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
+  if (changed) await audit(ctx, { type: "admin", action, outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
+  // Also for an account disabled already: one disabled before disabling revoked grants has them still.
   if (disabled) {
     await endAllSessions(userId, "user_disabled", ctx);
     await revokeUserGrants(userId, ctx);
   }
-  return user;
+  return { changed };
 }
 
 /**

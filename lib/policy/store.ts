@@ -60,9 +60,16 @@ export type AdminsReader = (client: Prisma.TransactionClient) => Promise<readonl
  */
 export async function publishPolicies(
   text: string, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext,
-  restoredFrom: number | null = null,
-  /** The version the editor's text was written against: refused if another has been published since. */
-  baseVersion: number | null = null,
+  {
+    restoredFrom = null, baseVersion = null, draftSavedAt = null,
+  }: {
+    /** A rollback: the version whose text this publishes again. */
+    restoredFrom?: number | null;
+    /** The version the editor's text (or the rollback's button) was written against: refused if another has been published since. */
+    baseVersion?: number | null;
+    /** The saved draft the editor opened, if any: it goes with the publish (unless saved again since). */
+    draftSavedAt?: Date | null;
+  } = {},
 ): Promise<PublishResult> {
   const check = checkPolicies(text);
   if (!check.ok) {
@@ -79,8 +86,8 @@ export async function publishPolicies(
     const lockout = findLockout(text, publisher.ip, await admins(tx));
     if (lockout) return { previous, stale: false, lockout, created: null };
     const created = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
-    // The draft just published goes; another admin's draft, saved meanwhile, stays.
-    await tx.policyDraft.deleteMany({ where: { text } });
+    // The draft the editor opened goes with it; a draft saved since (another admin's) stays.
+    if (draftSavedAt) await tx.policyDraft.deleteMany({ where: { updatedAt: draftSavedAt } });
     return { previous, stale: false, lockout: null, created };
   }, ADMIN_ACCESS_TRANSACTION);
   const { lockout, previous } = published;
@@ -111,10 +118,10 @@ function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string 
     "at some hour of every week tried: the coming one, and a year and ten years ahead and back.";
 }
 
-export async function rollbackPolicies(toVersion: number, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext): Promise<PublishResult> {
+export async function rollbackPolicies(toVersion: number, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext, baseVersion: number | null = null): Promise<PublishResult> {
   const text = await versionText(toVersion);
   if (text === null) return { ok: false, message: `There is no version ${toVersion}.` };
-  return publishPolicies(text, comment, publisher, admins, ctx, toVersion);
+  return publishPolicies(text, comment, publisher, admins, ctx, { restoredFrom: toVersion, baseVersion });
 }
 
 /** What a reset published, and the version in force before it. */

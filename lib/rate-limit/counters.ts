@@ -89,9 +89,15 @@ export async function moveCounter(tx: Prisma.TransactionClient, from: string, to
   await tx.rateLimitCounter.deleteMany({ where: { key: from } });
 }
 
-/** Takes one back (what bumpCounter added, once done with), never below zero. */
-export async function dropCounter(key: string): Promise<void> {
-  await db().$executeRaw`UPDATE rate_limit_counters SET count = GREATEST(count - 1, 0) WHERE key = ${key}`;
+/**
+ * Takes one back (what bumpCounter added, once done with) and returns what is left; the counter
+ * goes at zero, so counters of past bursts do not pile up.
+ */
+export async function dropCounter(key: string): Promise<number> {
+  const rows = await db().$queryRaw<{ count: number }[]>`UPDATE rate_limit_counters SET count = GREATEST(count - 1, 0) WHERE key = ${key} RETURNING count`;
+  // A bump in between finds the row still there (count 1 again): only a counter at zero goes.
+  await db().$executeRaw`DELETE FROM rate_limit_counters WHERE key = ${key} AND count = 0`;
+  return rows[0]?.count ?? 0;
 }
 
 export async function clearCounter(key: string): Promise<void> {

@@ -2,7 +2,8 @@ import "server-only";
 import { performance } from "node:perf_hooks";
 import { db } from "../db/client";
 import { knownDevice, type KnownDevice } from "../devices";
-import { bumpCounter, dropCounter, rateLimitAddress } from "../rate-limit/counters";
+import { createHash } from "node:crypto";
+import { bumpCounter, dropCounter, rateLimitAddress, readCounters } from "../rate-limit/counters";
 import { lookupIp, placeLabel, type GeoPoint } from "./geo";
 import { matchIpRules, type IpRuleRow } from "./ip-rules";
 import { DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
@@ -17,8 +18,8 @@ export type AttemptSubject = {
   email: string;
   ip: string | null;
   deviceToken: string | null;
-  /** Other password attempts from the same source still being checked (beginPasswordAttempt). */
-  othersInFlight?: number;
+  /** Other password attempts from the same source still being checked, and on how many other accounts (beginPasswordAttempt). */
+  othersInFlight?: InFlight;
 };
 
 export type Assessment = Score & {
@@ -39,24 +40,14 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
     subject.userId ? knownDevice(subject.userId, subject.deviceToken, now) : null,
     lookupIp(subject.ip),
   ]);
-  const { version, settings, baseline } = inputs;
-  // Attempts still being checked count as failures of accounts of their own: a burst sent at once
-  // must meet the limits as the same attempts sent one by one would.
-  const inFlight = counted ? (subject.othersInFlight ?? 0) : 0;
-  const velocity = { ...inputs.velocity, ipFailures: inputs.velocity.ipFailures + inFlight, ipAccounts: inputs.velocity.ipAccounts + inFlight };
+  const { version, settings, baseline, velocity } = inputs;
   const rules = matchIpRules(subject.ip, inputs.rules);
   const source = counted && counted !== subject.ip ? ` from ${counted}` : "";
 
   const signals: Signal[] = [];
   if (rules.block) signals.push({ code: "ip_blocklisted", strength: 1, detail: `${rules.block.cidr}: ${rules.block.note}` });
   else if (rules.allow) signals.push({ code: "ip_allowlisted", strength: 1, detail: `${rules.allow.cidr}: ${rules.allow.note}` });
-  if (!rules.allow && (velocity.ipFailures > 0 || velocity.ipAccounts > 0)) {
-    signals.push({
-      code: "ip_failures",
-      strength: Math.min(1, Math.max(velocity.ipFailures / settings.ipFailureLimit, velocity.ipAccounts / settings.ipAccountLimit)),
-      detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} in ${settings.failureWindowMinutes} min${inFlight ? ` (${inFlight} of them still being checked)` : ""}`,
-    });
-  }
+  if (!rules.allow) signals.push(...sourceFailureSignal(velocity, counted ? (subject.othersInFlight ?? NONE_IN_FLIGHT) : NONE_IN_FLIGHT, settings, source));
   if (velocity.accountFailures > 0) {
     signals.push({
       code: "account_failures",
@@ -116,18 +107,50 @@ function noveltySignals(baseline: Baseline, seen: { geo: GeoPoint | null; networ
 // A crashed instance's attempts stop counting as in flight after this long.
 const IN_FLIGHT_WINDOW_MS = 60_000;
 
+export type InFlight = { attempts: number; accounts: number };
+const NONE_IN_FLIGHT: InFlight = { attempts: 0, accounts: 0 };
+
 /**
  * A password attempt from this address begins: the failures from its source are counted from the
  * attempts recorded once checked (login_attempts), so attempts sent at the same moment would all
  * see the count from before the burst. Each one is counted here until `end` (called once its
  * outcome is recorded), and the assessment counts the others as failures.
  */
-export async function beginPasswordAttempt(ip: string | null, now = new Date()): Promise<{ othersInFlight: number; end: () => Promise<void> }> {
+export async function beginPasswordAttempt(ip: string | null, email: string, now = new Date()): Promise<{ othersInFlight: InFlight; end: () => Promise<void> }> {
   const source = ipVelocityKey(ip);
-  if (!source) return { othersInFlight: 0, end: async () => {} };
-  const key = `signin:inflight:${source}`;
-  const { count } = await bumpCounter(key, IN_FLIGHT_WINDOW_MS, now);
-  return { othersInFlight: count - 1, end: () => dropCounter(key) };
+  if (!source) return { othersInFlight: NONE_IN_FLIGHT, end: async () => {} };
+  // Attempts, attempts per account, and accounts: twelve guesses at one account are one account.
+  const attemptsKey = `signin:inflight:${source}`;
+  const accountKey = `signin:inflight:${source}:${createHash("sha256").update(email).digest("base64url")}`;
+  const accountsKey = `signin:inflight-accounts:${source}`;
+  const [attempts, onAccount] = await Promise.all([bumpCounter(attemptsKey, IN_FLIGHT_WINDOW_MS, now), bumpCounter(accountKey, IN_FLIGHT_WINDOW_MS, now)]);
+  const accounts = onAccount.count === 1 ? await bumpCounter(accountsKey, IN_FLIGHT_WINDOW_MS, now) : { count: (await readCounters([accountsKey])).get(accountsKey)?.count ?? 1 };
+  const end = async () => {
+    await dropCounter(attemptsKey);
+    if ((await dropCounter(accountKey)) === 0) await dropCounter(accountsKey);
+  };
+  return {
+    othersInFlight: { attempts: attempts.count - 1, accounts: Math.max(0, accounts.count - 1) },
+    // The attempt's answer stands whatever happens here: at worst the counts are high for a minute.
+    end: () => end().catch((error: unknown) => console.error("[risk] in-flight count not taken back:", error instanceof Error ? error.message : error)),
+  };
+}
+
+/**
+ * The failures from the attempt's source. The attempts from it still being checked count only at
+ * the limit: with them, a burst sent at once is stopped where the same failures sent one by one
+ * would be (at the limit, the source is blocked), while below it they weigh nothing, since most
+ * will succeed (an office behind one address signing in at nine).
+ */
+function sourceFailureSignal(velocity: Velocity, inFlight: InFlight, settings: RiskSettings, source: string): Signal[] {
+  const strength = (failures: number, accounts: number) => Math.min(1, Math.max(failures / settings.ipFailureLimit, accounts / settings.ipAccountLimit));
+  const window = `in ${settings.failureWindowMinutes} min`;
+  if (inFlight.attempts > 0 && strength(velocity.ipFailures + inFlight.attempts, velocity.ipAccounts + inFlight.accounts) >= 1) {
+    const detail = `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} ${window}, and ${inFlight.attempts} attempts on ${inFlight.accounts} accounts at once still being checked`;
+    return [{ code: "ip_failures", strength: 1, detail }];
+  }
+  if (velocity.ipFailures === 0 && velocity.ipAccounts === 0) return [];
+  return [{ code: "ip_failures", strength: strength(velocity.ipFailures, velocity.ipAccounts), detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} ${window}` }];
 }
 
 /**

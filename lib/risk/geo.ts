@@ -31,7 +31,11 @@ const RETRY_AFTER_MS = 5 * 60_000;
 // Opened on first use (each file is tens of megabytes) and shared by every request after.
 function reader(file: string): Promise<Reader<Response> | null> {
   const failed = failures.get(file);
-  if (failed && Date.now() - failed.getTime() > RETRY_AFTER_MS) readers.delete(file);
+  if (failed && Date.now() - failed.getTime() > RETRY_AFTER_MS) {
+    // One retry at a time: the lookups meanwhile wait for it rather than open the file again.
+    failures.set(file, new Date());
+    readers.delete(file);
+  }
   let open = readers.get(file);
   if (!open) {
     open = maxmind.open<Response>(file).then(

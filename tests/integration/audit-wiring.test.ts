@@ -38,6 +38,6 @@ describe("what lib/auth audits", () => {
     await endAllSessions(user.id, "revoked_by_admin", ctx); // nothing left to end: not audited
     const roles = await db().auditEvent.findFirst({ where: { action: "user.roles.update" } });
     expect(roles?.metadata).toMatchObject({ granted: ["auditor"], revoked: [] });
-    expect((await actions()).slice(-3)).toEqual(["user.roles.update:success", "user.disable:success", "session.revoke_all:success"]);
+    expect((await actions()).slice(-4)).toEqual(["user.roles.update:success", "user.disable:success", "session.revoke_all:success", "oauth.user_grants.revoke:success"]);
   });
 });

@@ -57,10 +57,10 @@ describe("policy store", () => {
     expect((events[1]!.metadata as { diff: string }).diff).toMatch(/^-@id\("(analysts-read-audit|keys-frozen)"\)/m);
 
     // Written against version 1, while version 2 is the newest: refused, nothing published.
-    expect(await publishPolicies(DEFAULT_POLICIES, "from an old page", subject, listActiveAdmins, ctx, null, 1)).toMatchObject({ ok: false, message: expect.stringContaining("Version 2 was published after you started from version 1") });
+    expect(await publishPolicies(DEFAULT_POLICIES, "from an old page", subject, listActiveAdmins, ctx, { baseVersion: 1 })).toMatchObject({ ok: false, message: expect.stringContaining("Version 2 was published after you started from version 1") });
     expect((await listPolicyVersions())[0]!.version).toBe(2);
     expect(await db().auditEvent.count({ where: { action: "policy.publish", outcome: "failure", metadata: { path: ["reason"], equals: "stale" } } })).toBe(1);
-    expect(await publishPolicies(DEFAULT_POLICIES, "from the current page", subject, listActiveAdmins, ctx, null, 2)).toEqual({ ok: true, version: 3 });
+    expect(await publishPolicies(DEFAULT_POLICIES, "from the current page", subject, listActiveAdmins, ctx, { baseVersion: 2 })).toEqual({ ok: true, version: 3 });
   });
 
   it("the break-glass reset works when the newest version no longer parses", async () => {
@@ -111,12 +111,26 @@ describe("policy store", () => {
     expect(await consoleAllows(subject, "users", "view")).toBe(false);
   });
 
-  it("keeps one shared draft until a publish", async () => {
+  it("keeps one shared draft until it is published, edited further or not; another admin's draft saved since stays", async () => {
     const { subject, ctx } = await adminSubject();
     await saveDraft(`${DEFAULT_POLICIES}// draft`, ctx);
-    expect((await policyEditorState()).draft?.text).toContain("// draft");
-    await publishPolicies(`${DEFAULT_POLICIES}// draft`, "publish the draft", subject, listActiveAdmins, ctx);
+    const opened = (await policyEditorState()).draft!;
+    expect(opened.text).toContain("// draft");
+    await publishPolicies(`${DEFAULT_POLICIES}// draft, edited a little more`, "publish the draft", subject, listActiveAdmins, ctx, { baseVersion: opened.baseVersion, draftSavedAt: opened.updatedAt });
     expect((await policyEditorState()).draft).toBeNull();
+
+    // A draft started before version 1 cannot be published over it until saved again (against version 1).
+    await db().policyDraft.create({ data: { id: 1, text: `${DEFAULT_POLICIES}// old draft`, baseVersion: 0 } });
+    const stale = (await policyEditorState()).draft!;
+    expect(await publishPolicies(stale.text, "old draft", subject, listActiveAdmins, ctx, { baseVersion: stale.baseVersion, draftSavedAt: stale.updatedAt })).toMatchObject({ ok: false });
+    await saveDraft(stale.text, ctx);
+    const saved = (await policyEditorState()).draft!;
+    expect(saved.baseVersion).toBe(1);
+    // Published from the in-force text while someone else's draft was saved: that draft stays.
+    expect(await publishPolicies(DEFAULT_POLICIES, "from the policies in force", subject, listActiveAdmins, ctx, { baseVersion: 1 })).toMatchObject({ ok: true, version: 2 });
+    expect((await policyEditorState()).draft?.text).toContain("// old draft");
+    // A rollback from a page that showed version 1 in force is refused too.
+    expect(await rollbackPolicies(0, "undo", subject, listActiveAdmins, ctx, 1)).toMatchObject({ ok: false, message: expect.stringContaining("Version 2 was published") });
   });
 
   it("the simulator decides against unpublished text and names the deciding policy", async () => {

@@ -354,9 +354,18 @@ describe("the session cookie across the MFA step", () => {
     const issued = await reissuedSessionCookie(reading(before));
     expect(issued).toMatchObject({ name: "authjs.session-token", options: { httpOnly: true, sameSite: "lax", path: "/", secure: false } });
     expect(await portalUserFromCookie(reading(issued!.value))).toMatchObject({ id: user.id, sessionId: signIn.sessionId });
-    expect(await endPortalSessionFromCookie(reading(issued!.value), user.id, client())).toBe(true);
-    // An ended session's cookie is not issued again.
+    // The new cookie gets nothing more, nor does a cookie older than the step's.
     expect(await reissuedSessionCookie(reading(issued!.value))).toBeNull();
+    const older = await encode({ token: { sid: signIn.sessionId, uid: user.id, gen: -1 }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
+    expect(await reissuedSessionCookie(reading(older))).toBeNull();
+    // The stale copy's visits are not recorded on the session (it could keep it from idling out).
+    const seen = (await db().session.findUniqueOrThrow({ where: { id: signIn.sessionId } })).lastSeenAt;
+    expect(await portalUserFromCookie(reading(before))).toBeNull();
+    const { findSessionForCookie } = await import("@/lib/auth/sessions");
+    expect(await findSessionForCookie({ sid: signIn.sessionId, uid: user.id, gen: 0 }, new Date(Date.now() + 10 * 60_000))).toBeNull();
+    expect((await db().session.findUniqueOrThrow({ where: { id: signIn.sessionId } })).lastSeenAt).toEqual(seen);
+    expect(await endPortalSessionFromCookie(reading(issued!.value), user.id, client())).toBe(true);
+    expect(await reissuedSessionCookie(reading(before))).toBeNull();
   });
 });
 

@@ -25,13 +25,14 @@ export const saveDraftAction = guardedAction(MANAGE, z.object({ text: policyText
   return { ok: true, message: "Draft saved. It is not in force until published." };
 });
 
+const version = z.coerce.number().int().min(0).max(2 ** 31 - 1);
 const comment = z.string().trim().min(3, "Say what changes and why, for the history.").max(300);
 
 export const publishPoliciesAction = guardedAction(
   MANAGE,
-  z.object({ text: policyText, comment, baseVersion: z.coerce.number().int().min(0).max(2 ** 31 - 1) }),
-  async ({ text, comment, baseVersion }, user, ctx) => {
-    const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx, null, baseVersion);
+  z.object({ text: policyText, comment, baseVersion: version, draftSavedAt: z.iso.datetime().transform((at) => new Date(at)).optional() }),
+  async ({ text, comment, baseVersion, draftSavedAt }, user, ctx) => {
+    const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx, { baseVersion, draftSavedAt: draftSavedAt ?? null });
     revalidatePath("/admin", "layout");
     return result.ok
       ? { ok: true, message: `Published as version ${result.version}. It is in force on every instance within a second.` }
@@ -42,9 +43,9 @@ export const publishPoliciesAction = guardedAction(
 
 export const rollbackPoliciesAction = guardedAction(
   MANAGE,
-  z.object({ version: z.coerce.number().int().min(0).max(2 ** 31 - 1) }),
-  async ({ version }, user, ctx) => {
-    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), listActiveAdmins, ctx);
+  z.object({ version, baseVersion: version }),
+  async ({ version, baseVersion }, user, ctx) => {
+    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), listActiveAdmins, ctx, baseVersion);
     revalidatePath("/admin", "layout");
     return result.ok ? { ok: true, message: `Version ${version} is in force again, as version ${result.version}.` } : { ok: false, message: result.message };
   },

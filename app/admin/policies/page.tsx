@@ -31,13 +31,14 @@ export default async function PoliciesPage() {
           description={state.draft ? (
             <>
               Editing the saved draft (based on version {state.draft.baseVersion}, saved <LocalTime at={state.draft.updatedAt} />). It is not in force until published.
-              {state.draft.baseVersion !== state.inForce.version && <strong className="block text-amber-800">Version {state.inForce.version} was published after this draft was started: check the draft against it before publishing.</strong>}
+              {state.draft.baseVersion !== state.inForce.version && <strong className="block text-amber-800">Version {state.inForce.version} was published after this draft was started: check the draft against it, then save the draft again before publishing it.</strong>}
             </>
           ) : `${state.inForce.comment}. Publishing asks for a fresh second factor.`}
         >
           <PolicyEditor
             initialText={text}
-            baseVersion={state.inForce.version}
+            baseVersion={state.draft?.baseVersion ?? state.inForce.version}
+            draftSavedAt={state.draft?.updatedAt.toISOString() ?? null}
             templates={POLICY_TEMPLATES}
             readOnly={!mayManage}
             validateAction={validatePoliciesAction}
@@ -65,7 +66,7 @@ export default async function PoliciesPage() {
                       <span className="block text-slate-600">{v.comment} · {v.authorId ? (authors.get(v.authorId) ?? "deleted user") : "system"} · <LocalTime at={v.createdAt} /></span>
                     </p>
                     {mayManage && v.version !== state.inForce.version && (
-                      <ActionButton action={rollbackPoliciesAction} fields={{ version: String(v.version) }} label={`Roll back to version ${v.version}`} confirm={`Publish version ${v.version}'s policies again?`} />
+                      <ActionButton action={rollbackPoliciesAction} fields={{ version: String(v.version), baseVersion: String(state.inForce.version) }} label={`Roll back to version ${v.version}`} confirm={`Publish version ${v.version}'s policies again?`} />
                     )}
                   </div>
                   {v.diff && (
@@ -82,7 +83,7 @@ export default async function PoliciesPage() {
               ))}
               {mayManage && (
                 <li className="py-3 text-sm">
-                  <ActionButton action={rollbackPoliciesAction} fields={{ version: "0" }} label="Restore the built-in roles (version 0)" confirm="Publish the built-in role policies again?" />
+                  <ActionButton action={rollbackPoliciesAction} fields={{ version: "0", baseVersion: String(state.inForce.version) }} label="Restore the built-in roles (version 0)" confirm="Publish the built-in role policies again?" />
                 </li>
               )}
             </ul>

@@ -60,14 +60,16 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   if (disabled && userId === admin.id) return { ok: false, message: "You cannot disable your own account." };
   const refused = await refusedOn(admin, userId, disabled ? "user.disable" : "user.enable", ctx);
   if (refused) return refused;
+  let changed: boolean;
   try {
-    await setDisabled(userId, disabled, ctx);
+    ({ changed } = await setDisabled(userId, disabled, ctx));
   } catch (error) {
     if (error instanceof LastAdminError || error instanceof NoSuchUserError) return { ok: false, message: error.message };
     throw error;
   }
   revalidatePath(`/admin/users/${userId}`);
-  return { ok: true, message: disabled ? "Account disabled and signed out everywhere." : "Account enabled." };
+  if (!disabled) return { ok: true, message: changed ? "Account enabled." : "The account was enabled already." };
+  return { ok: true, message: changed ? "Account disabled and signed out everywhere." : "The account was disabled already; it is signed out everywhere." };
 }, { stepUp: ({ disabled }) => !disabled, ...WITH_REASON });
 
 // A new sign-in email is where recovery links go from now on: it gives access, like a role.
