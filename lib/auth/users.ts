@@ -17,7 +17,8 @@ import type { CurrentUser } from "./session-user";
 import { GROUP_ID_PATTERN, GROUP_IDS, groupIds } from "../groups/membership";
 import { searchTextParam } from "../util/query-string";
 import type { PolicyPrincipal } from "../policy";
-import { consolePowersBeyond } from "../policy/pdp";
+import { consoleAllows, consolePowersBeyond } from "../policy/pdp";
+import { CONSOLE_SECTIONS } from "../policy/schema";
 import { ADMIN_ACCESS_TRANSACTION, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
@@ -599,6 +600,30 @@ export async function completeRequiredPasswordChange(
 export async function listActiveUsersWithRole(roles: RoleName[], client: Prisma.TransactionClient = db()): Promise<(PolicyPrincipal & { roles: RoleName[] })[]> {
   const rows = await client.user.findMany({ where: { disabledAt: null, roles: { hasSome: roles } }, select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" } });
   return rows.map((u) => ({ userId: u.id, email: u.email, roles: u.roles, groups: groupIds(u) }));
+}
+
+/**
+ * Active users whom the policies in force let manage some part of the console (signed in the
+ * strongest way), by email: the admins, and whoever a policy lets in by another role or a group.
+ * Looked for among accounts holding a role beyond "user" or in a group.
+ */
+export async function listConsoleManagers(now = new Date()): Promise<PolicyPrincipal[]> {
+  const rows = await db().user.findMany({
+    where: { disabledAt: null, OR: [{ roles: { hasSome: ROLES.filter((role) => role !== "user") } }, { groups: { some: {} } }] },
+    select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" },
+  });
+  const managers: PolicyPrincipal[] = [];
+  for (const row of rows) {
+    const principal = { userId: row.id, email: row.email, roles: row.roles, groups: groupIds(row) };
+    const subject = { ...principal, ip: null, risk: 0, authStrength: "phishing_resistant" as const, mfaFresh: true, deviceTrusted: true };
+    for (const section of CONSOLE_SECTIONS) {
+      if (await consoleAllows(subject, section, "manage", now)) {
+        managers.push(principal);
+        break;
+      }
+    }
+  }
+  return managers;
 }
 
 /** The active user with this email if they hold any of these roles, else null. */

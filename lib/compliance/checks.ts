@@ -6,7 +6,7 @@ import { keyRing } from "../crypto";
 import { readConfig } from "../config";
 import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
 // lib/auth's index also loads next-auth (Next.js only); this module also runs in CLI scripts.
-import { listActiveUsersWithRole, listIdleActiveUsers } from "../auth/users";
+import { listActiveUsersWithRole, listConsoleManagers, listIdleActiveUsers } from "../auth/users";
 import { checkTotpSecretsSealed, secondFactorsOf, withoutSecondFactor } from "../mfa";
 import { checkSigningKeysSealed, checkTokensHashed, clientScopesUsedSince, listActiveClients, listActiveSigningKeys, redirectUriProblem } from "../oidc";
 import { lastChainVerification } from "../audit";
@@ -81,13 +81,14 @@ const labels = (list: unknown): Finding[] => itemsOf(list, z.string()).map((labe
 
 export const CHECKS: readonly Check[] = [
   {
-    key: "admins_have_mfa", control: "CC6.1", title: "Every active admin has a second factor",
-    async run() {
-      const admins = await listActiveUsersWithRole(["admin"]);
-      const without = (await withoutSecondFactor(admins)).map((a) => ({ userId: a.userId, email: a.email }));
-      const evidence = { admins: admins.length, withoutSecondFactor: without };
-      if (admins.length === 0) return { ...nothingToCheck("No active admin: nothing to check."), evidence };
-      return { ...none(without, `Every active admin (${admins.length}) has a second factor.`, ["admin without a second factor", "admins without a second factor"]), evidence };
+    key: "admins_have_mfa", control: "CC6.1", title: "Everyone who may manage part of the console has a second factor",
+    // Not only the admin role: a policy may let an analyst or a group manage users or policies.
+    async run(now) {
+      const managers = await listConsoleManagers(now);
+      const without = (await withoutSecondFactor(managers)).map((a) => ({ userId: a.userId, email: a.email }));
+      const evidence = { managers: managers.map((m) => ({ userId: m.userId, email: m.email })), withoutSecondFactor: without };
+      if (managers.length === 0) return { ...nothingToCheck("Nobody may manage any part of the console: nothing to check."), evidence };
+      return { ...none(without, `Everyone who may manage part of the console (${managers.length}) has a second factor.`, ["account without a second factor", "accounts without a second factor"]), evidence };
     },
     findings: ({ data }) => accounts(data.withoutSecondFactor),
   },

@@ -7,7 +7,8 @@ import { db } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
-import { requirePasswordReset, setDisabled } from "@/lib/auth/users";
+import { listActiveAdmins, requirePasswordReset, setDisabled } from "@/lib/auth/users";
+import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { parse } from "csv-parse/sync";
 import {
   approveException, auditAccessReviewDownload, CHECKS, auditReportDownload, buildAccessReview, buildReport, controlHistory, controlStatus, CONTROLS, exceptionRequestSchema, listExceptions, renderReportHtml,
@@ -39,9 +40,21 @@ const checkOf = async (control: string, check: string) => (await statusOf(contro
 describe("control tests flip with the system's state", () => {
   it("CC6.1: an admin without a second factor fails, and passes once enrolled; analysts need a passkey", async () => {
     const admin = await makeUser({ roles: ["admin"] });
-    expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "fail", summary: "1 admin without a second factor" });
+    expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "fail", summary: "1 account without a second factor" });
     await enrollTotp(admin);
     expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "pass" });
+
+    // Not only admins: a group a policy lets manage users needs its second factors too.
+    const helpDesk = await makeUser();
+    await db().group.create({ data: { id: "help-desk", name: "Help desk" } });
+    await db().groupMember.create({ data: { groupId: "help-desk", userId: helpDesk.id } });
+    const text = `${DEFAULT_POLICIES}\n@id("help-desk-manages-users")\npermit (principal in Gatehouse::Group::"help-desk", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");\n`;
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "help desk", publisher, listActiveAdmins, ctx)).ok).toBe(true);
+    expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "fail", summary: "1 account without a second factor" });
+    const stored = await db().complianceResult.findFirstOrThrow({ where: { check: "admins_have_mfa" }, orderBy: { at: "desc" } });
+    expect(JSON.parse(stored.evidence).data.withoutSecondFactor).toEqual([{ userId: helpDesk.id, email: helpDesk.email }]);
+    await enrollTotp(helpDesk);
 
     const analyst = await makeUser({ roles: ["analyst"] });
     await enrollTotp(analyst);
