@@ -34,5 +34,6 @@ function decodablePath(pathname: string): boolean {
 export const config = {
   // Every request but static files: prefetches too (their headers are the client's to set, so
   // skipping them would skip the action check).
-  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  // Anchored: "/_next/staticX…" or "/faviconXico" is not a static file, and gets the proxy too.
+  matcher: ["/((?!_next/static/|_next/image$|favicon\\.ico$).*)"],
 };

@@ -60,6 +60,7 @@ async function main() {
   const { GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_LOCATION_HEADER, GATEHOUSE_CLIENT_CERT_HEADER } = readConfig();
   const proxies = parseTrustedProxies(GATEHOUSE_TRUSTED_PROXIES);
   const locationHeader = GATEHOUSE_LOCATION_HEADER?.toLowerCase();
+  const origin = new URL(process.env.GATEHOUSE_URL);
 
   const server = createServer((req, res) => {
     // Only this server sets these headers: client-sent ones of the same names are replaced.
@@ -84,10 +85,16 @@ async function main() {
       res.setHeader("Content-Security-Policy", PROVIDER_CSP);
     }
     if (oidc) {
-      // The provider trusts X-Forwarded-Proto/Host (provider.proxy): only a trusted proxy may set them.
-      // So may the client certificate header (RFC 8705 certificate-bound tokens).
-      const proxyOnly = ["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", ...(GATEHOUSE_CLIENT_CERT_HEADER ? [GATEHOUSE_CLIENT_CERT_HEADER.toLowerCase()] : [])];
-      if (!isTrustedPeer(req.socket.remoteAddress, proxies)) for (const h of proxyOnly) delete req.headers[h];
+      // The provider builds its endpoints' URLs from the request (discovery, redirects, the token
+      // endpoint a client assertion must name): always the public URL, whatever Host or
+      // X-Forwarded-* a client (or a proxy passing them through) sent, so a cache in front cannot be
+      // poisoned with another host's endpoints.
+      req.headers.host = origin.host;
+      req.headers["x-forwarded-host"] = origin.host;
+      req.headers["x-forwarded-proto"] = origin.protocol.slice(0, -1);
+      delete req.headers["x-forwarded-port"];
+      // Only a trusted proxy may forward a client certificate (RFC 8705 certificate-bound tokens).
+      if (GATEHOUSE_CLIENT_CERT_HEADER && !isTrustedPeer(req.socket.remoteAddress, proxies)) delete req.headers[GATEHOUSE_CLIENT_CERT_HEADER.toLowerCase()];
       void handlerFor("oidc").then((oidc) => oidc(req, res));
       return;
     }
@@ -109,15 +116,23 @@ async function main() {
     if (refusedUndeclaredLength(req, res, pathname)) return;
     void handle(req, res);
   });
+  // Longer than load balancers' idle timeouts (60 s is common): the balancer, not this server,
+  // closes an idle connection first, so a request never lands on a socket being closed (a 502).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.listen(port, host, () => {
     console.log(`Gatehouse ready on ${process.env.GATEHOUSE_URL} (${dev ? "development" : "production"}, ${Date.now() - started} ms)`);
   });
 
   const shutdown = (signal: string) => {
     console.log(`${signal}: shutting down`);
-    server.close();
-    server.closeAllConnections();
-    void database.close().finally(() => process.exit(0));
+    // Requests under way finish (for up to ten seconds): a sign-in or a recovery mail is not cut off.
+    server.close(() => void database.close().finally(() => process.exit(0)));
+    server.closeIdleConnections();
+    setTimeout(() => {
+      server.closeAllConnections();
+      void database.close().finally(() => process.exit(0));
+    }, 10_000).unref();
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -77,5 +77,9 @@ test("malformed export requests get a 400, not a 500", async ({ browser }) => {
   }
   expect((await context.request.get("/api/v1/audit/exports/not-a-uuid/manifest")).status()).toBe(400);
   expect((await context.request.get("/api/v1/audit/exports/00000000-0000-0000-0000-000000000000/manifest")).status()).toBe(404);
+  // Another site cannot make a signed-in auditor's browser start an export (its cookie rides along on a navigation).
+  const crossSite = await context.request.get("/api/v1/audit/export?format=csv", { headers: { "sec-fetch-site": "cross-site" } });
+  expect(crossSite.status()).toBe(403);
+  expect((await context.request.get("/api/v1/audit/export?format=csv", { headers: { "sec-fetch-site": "same-origin" } })).status()).toBe(200);
   await context.close();
 });

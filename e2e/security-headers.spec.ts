@@ -49,6 +49,17 @@ test("pages carry a strict CSP with a fresh nonce, and no script is refused on t
   await context.close();
 });
 
+test("the OpenID provider names its endpoints on the public URL, whatever Host or X-Forwarded-Host a request carries", async ({ request, baseURL }) => {
+  const origin = new URL(baseURL!).origin;
+  for (const headers of [{ "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }, { host: "evil.example" }] as Record<string, string>[]) {
+    const discovery = (await (await request.get("/.well-known/openid-configuration", { headers })).json()) as Record<string, string>;
+    expect(discovery.issuer).toBe(origin);
+    for (const key of ["authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"]) {
+      expect(discovery[key]?.startsWith(`${origin}/`), `${key}: ${discovery[key]} with ${JSON.stringify(headers)}`).toBe(true);
+    }
+  }
+});
+
 test("the OpenID provider's responses have the security headers too", async ({ request }) => {
   for (const path of ["/.well-known/openid-configuration", "/oidc/auth?client_id=nobody"]) {
     const response = await request.get(path);

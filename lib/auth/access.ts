@@ -32,7 +32,7 @@ export async function canAccess(user: CurrentUser, { section, action }: ConsoleA
 export async function canAccessAfterStepUp(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {
   if (await canAccess(user, { section, action })) return true;
   // Without a second factor, confirming means the password, which makes no MFA fresh: no way in.
-  return hasSecondFactor(await secondFactors(user.id)) && consoleAllows({ ...(await consoleSubject(user)), mfaFresh: true }, section, action);
+  return (await consoleAllows({ ...(await consoleSubject(user)), mfaFresh: true }, section, action)) && hasSecondFactor(await secondFactors(user.id));
 }
 
 /** canAccess for a page, route or action the user asked for: a refusal is an audit event (access.denied). */

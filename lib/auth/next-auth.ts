@@ -1,7 +1,7 @@
 import "server-only";
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { readConfig } from "../config";
+import { publicUrl, readConfig } from "../config";
 import { requestContext } from "../http/request-context";
 import { readDeviceToken, writeDeviceToken } from "../devices";
 import { signInWithPasskey, signInWithPassword, type RefusalReason, type SignInResult } from "./sign-in";
@@ -59,6 +59,9 @@ async function authorizeWith(pipeline: Pipeline, credentials: unknown) {
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
+  // From the public URL, not the request: a client's X-Forwarded-Proto must not decide whether the
+  // session cookie is Secure (lib/auth/portal-session.ts reads the same name).
+  useSecureCookies: publicUrl().protocol === "https:",
   // A wrong password is an expected outcome (audited in lib/auth), not a server error to log.
   logger: {
     error(error) {

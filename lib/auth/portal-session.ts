@@ -1,6 +1,6 @@
 import "server-only";
 import { decode, encode } from "next-auth/jwt";
-import { readConfig } from "../config";
+import { publicUrl, readConfig } from "../config";
 import { db } from "../db/client";
 import { findSessionForCookie, signOutCookieSession, type SessionCookie } from "./sessions";
 import { toCurrentUser, type CurrentUser } from "./session-user";
@@ -9,23 +9,22 @@ import { toCurrentUser, type CurrentUser } from "./session-user";
 // provider reads it (lib/oidc runs outside Next's request scope and in tests), and a sign-in that
 // passes its MFA step gets it re-issued with the session's new generation. Kept apart from
 // next-auth.ts (which loads next-auth's Next.js integration) for lib/oidc's sake.
-// next-auth's cookie name: "__Secure-" when the site is served over https.
-const SESSION_COOKIES = ["__Secure-authjs.session-token", "authjs.session-token"] as const;
+// next-auth's cookie name: "__Secure-" when the site is served over https (next-auth.ts decides
+// it by the public URL, so only that one name is read).
+const sessionCookieName = () => (publicUrl().protocol === "https:" ? "__Secure-authjs.session-token" : "authjs.session-token");
 
 type ReadCookie = (name: string) => string | undefined;
 
 /** The session cookie of this browser (decrypted and checked by next-auth's JWT code), with its name. */
 async function sessionCookie(readCookie: ReadCookie): Promise<(SessionCookie & { name: string }) | null> {
   const secret = readConfig().AUTH_SECRET;
-  for (const name of SESSION_COOKIES) {
-    const value = readCookie(name);
-    if (!value || !secret) continue;
-    const token = await decode({ token: value, secret, salt: name }).catch(() => null);
-    // A cookie from before generations were kept has none: it is of the first (0).
-    const gen = token?.gen ?? 0;
-    if (typeof token?.sid === "string" && typeof token.uid === "string" && Number.isInteger(gen)) return { name, sid: token.sid, uid: token.uid, gen };
-  }
-  return null;
+  const name = sessionCookieName();
+  const value = readCookie(name);
+  if (!value || !secret) return null;
+  const token = await decode({ token: value, secret, salt: name }).catch(() => null);
+  // A cookie from before generations were kept has none: it is of the first (0).
+  const gen = token?.gen ?? 0;
+  return typeof token?.sid === "string" && typeof token.uid === "string" && Number.isInteger(gen) ? { name, sid: token.sid, uid: token.uid, gen } : null;
 }
 
 /** The signed-in portal user of this browser, if its session is still active (not ended, expired or pending a step). */

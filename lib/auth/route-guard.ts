@@ -1,4 +1,5 @@
 import "server-only";
+import { headers } from "next/headers";
 import { currentUser, type CurrentUser } from "./current";
 import { checkAccess, type ConsoleAccess } from "./access";
 
@@ -6,8 +7,19 @@ import { problem } from "../http/problem";
 
 export { problem };
 
-/** For route handlers: the caller, or the 401/403 response to send instead. */
+// What a browser says started the request (Fetch Metadata): the console's own pages, or the
+// person (a typed address, a bookmark). Clients that send none (curl, scripts) are not browsers
+// carrying someone's cookie on another site's behalf.
+const OWN_REQUESTS = new Set(["same-origin", "none"]);
+
+/**
+ * For route handlers: the caller, or the 401/403 response to send instead. A request another site
+ * started is refused first: these routes are GETs that write (an export and its audit event, a
+ * report download), and the SameSite=Lax cookie rides along on a cross-site navigation.
+ */
 export async function routeCaller(access: ConsoleAccess): Promise<CurrentUser | Response> {
+  const site = (await headers()).get("sec-fetch-site");
+  if (site !== null && !OWN_REQUESTS.has(site)) return problem(403, "forbidden", "Open this from Gatehouse itself: a request another site started is refused.");
   const user = await currentUser();
   if (!user) return problem(401, "unauthenticated", "Sign in first.");
   if (!(await checkAccess(user, access))) return problem(403, "forbidden", "The access policies do not allow this.");

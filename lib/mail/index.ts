@@ -19,6 +19,19 @@ export async function sendMail(mail: Mail): Promise<string> {
   // Seconds, not nodemailer's minutes: a playbook run holds its lease for 120 s, and a stalled
   // server must fail the step (to be retried) rather than outlast the lease and run it twice.
   // (Given as an object with `url`, createTransport would keep the URL's settings only.)
-  const info = await nodemailer.createTransport(new SMTPTransport({ url: GATEHOUSE_SMTP_URL, ...SMTP_TIMEOUTS })).sendMail({ from: GATEHOUSE_SMTP_FROM, ...mail });
+  const info = await nodemailer.createTransport(new SMTPTransport(smtpOptions(GATEHOUSE_SMTP_URL))).sendMail({ from: GATEHOUSE_SMTP_FROM, ...mail });
   return info.messageId;
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * The transport's options: STARTTLS is required (recovery links and the SMTP password must not
+ * cross the network in clear because someone on the way stripped the server's offer), except with
+ * smtps: (TLS from the start), to a relay on this machine, or when the URL says `requireTLS=false`.
+ */
+export function smtpOptions(url: string): SMTPTransport.Options {
+  const parsed = new URL(url);
+  const requireTLS = parsed.protocol !== "smtps:" && !LOOPBACK_HOSTS.has(parsed.hostname) && parsed.searchParams.get("requireTLS") !== "false";
+  return { url, ...SMTP_TIMEOUTS, requireTLS };
 }

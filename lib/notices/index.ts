@@ -51,7 +51,7 @@ export async function queueUserNotice(event: NoticeEvent, now = Date.now()): Pro
 // A job's data is read back from the database: checked before use.
 const userNoticeSchema = z.object({
   auditSeq: z.string().regex(/^\d+$/), userId: z.uuid(), kind: z.enum(NOTICE_KINDS), at: z.iso.datetime(),
-  detail: z.string().max(300).nullable(), newEmail: z.string().max(300).nullable().default(null), device: z.string().max(200).nullable(), place: z.string().max(200).nullable(), ip: z.string().max(100).nullable(),
+  detail: z.string().max(300).nullable(), device: z.string().max(200).nullable(), place: z.string().max(200).nullable(), ip: z.string().max(100).nullable(),
 });
 
 /** The audit event of a notice's delivery; `notice` is null for a job that was not one. */

@@ -23,7 +23,6 @@ export type UserNotice = {
   /** What was added or removed, how the sign-in went on ("a passkey", "still needs the second factor"), or the address an email change left. */
   detail: string | null;
   /** The address an email change went to (a later change may have moved the account on again by delivery). */
-  newEmail: string | null;
   device: string | null;
   place: string | null;
   ip: string | null;
@@ -31,7 +30,7 @@ export type UserNotice = {
 
 const FACTOR_NAMES: Record<string, string> = { totp: "an authenticator app", passkey: "a passkey" };
 
-function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null; newEmail?: string } | null {
+function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null } | null {
   if (event.outcome !== "success") return null;
   const metadata = event.metadata as Record<string, unknown>;
   switch (event.action) {
@@ -57,7 +56,7 @@ function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null; 
     case "password.temporary_set":
       return { kind: "password_reset_by_admin", detail: null };
     case "user.email.change":
-      return typeof metadata.before === "string" ? { kind: "email_changed_by_admin", detail: metadata.before, ...(typeof metadata.after === "string" && { newEmail: metadata.after }) } : null;
+      return typeof metadata.before === "string" ? { kind: "email_changed_by_admin", detail: metadata.before } : null;
     // password.recovery.complete: lib/auth/recovery.ts mails its own notice, to the person who is
     // there at that moment.
     default:
@@ -79,7 +78,7 @@ export function userNoticeFor(event: NoticeEvent): UserNotice | null {
   // admin's browser and address, which are not the user's to know.
   const ownDoing = event.actorType === "user" && event.actorId === userId;
   return {
-    auditSeq: event.seq, userId, kind: found.kind, detail: found.detail, newEmail: found.newEmail ?? null, at: new Date(event.at).toISOString(),
+    auditSeq: event.seq, userId, kind: found.kind, detail: found.detail, at: new Date(event.at).toISOString(),
     device: ownDoing && event.userAgent ? describeDevice(event.userAgent).label : null,
     place: ownDoing ? event.location : null,
     ip: ownDoing ? event.ip : null,
@@ -98,7 +97,7 @@ const SUBJECTS: Record<NoticeKind, string> = {
   email_changed_by_admin: "The email address of your Gatehouse account was changed",
 };
 
-function whatHappened(notice: UserNotice, email: string): string {
+function whatHappened(notice: UserNotice): string {
   switch (notice.kind) {
     case "new_device_sign_in":
       return `Your account was signed in to from a browser it had not seen before.${notice.detail ? `\n${notice.detail}` : ""}`;
@@ -117,7 +116,8 @@ function whatHappened(notice: UserNotice, email: string): string {
     case "password_reset_by_admin":
       return "An administrator reset your password: you will choose a new one at your next sign-in.";
     case "email_changed_by_admin":
-      return `An administrator changed the sign-in email of your account from ${notice.detail ?? "this address"} to ${notice.newEmail ?? email}. Security notices and password recovery links go to the new address from now on.`;
+      // The new address is not named: the old mailbox may be the one the change takes the account away from.
+      return `An administrator changed the sign-in email of your account from ${notice.detail ?? "this address"} to another address. Security notices and password recovery links go there from now on. If you did not ask for this, contact your administrator.`;
   }
 }
 
@@ -137,7 +137,7 @@ export function noticeMail(notice: UserNotice, user: { name: string; email: stri
   ].filter(Boolean).join("\n");
   const text = `Hello ${user.name},
 
-${whatHappened(notice, user.email)}
+${whatHappened(notice)}
 
 ${facts}
 
