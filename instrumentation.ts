@@ -8,9 +8,10 @@ export async function register() {
   const { startDecisionPointApi } = await import("./lib/policy");
   const { scheduleSnapshotRetention, startIncidentEngine } = await import("./lib/incidents");
   const { scheduleControlTests } = await import("./lib/compliance");
-  const { scheduleLoginAttemptRetention } = await import("./lib/risk");
+  const { scheduleIdleSourceSweep, scheduleLoginAttemptRetention } = await import("./lib/risk");
   const { startReadinessEndpoint } = await import("./lib/health");
   const { startChangeListener } = await import("./lib/db/changes");
+  const { scheduleCounterSweep } = await import("./lib/rate-limit/counters");
   startChangeListener();
   await announceFirstAdminPath();
   await recordSigningKeyRotation();
@@ -20,6 +21,8 @@ export async function register() {
   scheduleChainVerification();
   scheduleSigningKeyRotation(readConfig().GATEHOUSE_SIGNING_KEY_ROTATION_DAYS);
   scheduleLoginAttemptRetention(readConfig().GATEHOUSE_LOGIN_ATTEMPT_RETENTION_DAYS);
+  scheduleCounterSweep();
+  scheduleIdleSourceSweep();
   await startIncidentEngine();
   scheduleSnapshotRetention(readConfig().GATEHOUSE_FORENSIC_SNAPSHOT_RETENTION_DAYS);
   scheduleControlTests();

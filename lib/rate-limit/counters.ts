@@ -1,6 +1,7 @@
 import "server-only";
 import ipaddr from "ipaddr.js";
 import { db, type Prisma } from "../db/client";
+import { everyHour } from "../util/hourly";
 
 // Fixed-window failure counters with an optional lock, shared by every instance through
 // PostgreSQL (rate_limit_counters). Sign-in throttling and the MFA factor lock both use them.
@@ -34,6 +35,23 @@ export async function bumpCounter(key: string, windowMs: number, now = new Date(
       window_ends_at = CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN ${windowEnds} ELSE rate_limit_counters.window_ends_at END
     RETURNING count`;
   return { count: rows[0]!.count };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes counters whose window ended a day ago and that hold no lock: every typed email and
+ * every source leaves one, which would otherwise pile up. Hourly (instrumentation.ts).
+ */
+export async function sweepCounters(now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - DAY_MS);
+  return db().$executeRaw`
+    DELETE FROM rate_limit_counters WHERE window_ends_at < ${before} AND (locked_until IS NULL OR locked_until < ${now})`;
+}
+
+/** Sweeps the counters hourly in this process. */
+export function scheduleCounterSweep(): void {
+  everyHour("rate limit counter sweep", 7 * 60_000, () => sweepCounters());
 }
 
 export type TryRule = {
@@ -87,17 +105,6 @@ export async function moveCounter(tx: Prisma.TransactionClient, from: string, to
       window_ends_at = GREATEST(rate_limit_counters.window_ends_at, EXCLUDED.window_ends_at),
       locked_until = GREATEST(rate_limit_counters.locked_until, EXCLUDED.locked_until)`;
   await tx.rateLimitCounter.deleteMany({ where: { key: from } });
-}
-
-/**
- * Takes one back (what bumpCounter added, once done with) and returns what is left; the counter
- * goes at zero, so counters of past bursts do not pile up.
- */
-export async function dropCounter(key: string): Promise<number> {
-  const rows = await db().$queryRaw<{ count: number }[]>`UPDATE rate_limit_counters SET count = GREATEST(count - 1, 0) WHERE key = ${key} RETURNING count`;
-  // A bump in between finds the row still there (count 1 again): only a counter at zero goes.
-  await db().$executeRaw`DELETE FROM rate_limit_counters WHERE key = ${key} AND count = 0`;
-  return rows[0]?.count ?? 0;
 }
 
 export async function clearCounter(key: string): Promise<void> {

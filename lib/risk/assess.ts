@@ -3,7 +3,8 @@ import { performance } from "node:perf_hooks";
 import { db } from "../db/client";
 import { knownDevice, type KnownDevice } from "../devices";
 import { createHash } from "node:crypto";
-import { bumpCounter, dropCounter, rateLimitAddress, readCounters } from "../rate-limit/counters";
+import { rateLimitAddress } from "../rate-limit/counters";
+import { everyHour } from "../util/hourly";
 import { lookupIp, placeLabel, type GeoPoint } from "./geo";
 import { matchIpRules, type IpRuleRow } from "./ip-rules";
 import { DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
@@ -104,8 +105,9 @@ function noveltySignals(baseline: Baseline, seen: { geo: GeoPoint | null; networ
   return signals;
 }
 
-// A crashed instance's attempts stop counting as in flight after this long.
-const IN_FLIGHT_WINDOW_MS = 60_000;
+// A source whose count has not moved for this long starts again from nothing (attempts of an
+// instance that crashed meanwhile would otherwise count for ever).
+const IN_FLIGHT_STALE_SECONDS = 60;
 
 export type InFlight = { attempts: number; accounts: number };
 const NONE_IN_FLIGHT: InFlight = { attempts: 0, accounts: 0 };
@@ -119,20 +121,27 @@ const NONE_IN_FLIGHT: InFlight = { attempts: 0, accounts: 0 };
 export async function beginPasswordAttempt(ip: string | null, email: string, now = new Date()): Promise<{ othersInFlight: InFlight; end: () => Promise<void> }> {
   const source = ipVelocityKey(ip);
   if (!source) return { othersInFlight: NONE_IN_FLIGHT, end: async () => {} };
-  // Attempts, attempts per account, and accounts: twelve guesses at one account are one account.
-  const attemptsKey = `signin:inflight:${source}`;
-  const accountKey = `signin:inflight:${source}:${createHash("sha256").update(email).digest("base64url")}`;
-  const accountsKey = `signin:inflight-accounts:${source}`;
-  const [attempts, onAccount] = await Promise.all([bumpCounter(attemptsKey, IN_FLIGHT_WINDOW_MS, now), bumpCounter(accountKey, IN_FLIGHT_WINDOW_MS, now)]);
-  const accounts = onAccount.count === 1 ? await bumpCounter(accountsKey, IN_FLIGHT_WINDOW_MS, now) : { count: (await readCounters([accountsKey])).get(accountsKey)?.count ?? 1 };
-  const end = async () => {
-    await dropCounter(attemptsKey);
-    if ((await dropCounter(accountKey)) === 0) await dropCounter(accountsKey);
-  };
+  // Attempts, and the accounts they are on: twelve guesses at one account are one account.
+  const account = createHash("sha256").update(email).digest("base64url");
+  const [entered] = await db().$queryRaw<{ attempts: number; accounts: number }[]>`
+    INSERT INTO sign_ins_in_flight (source, attempts, accounts, updated_at)
+    VALUES (${source}, 1, jsonb_build_object(${account}::text, 1), ${now})
+    ON CONFLICT (source) DO UPDATE SET
+      attempts = CASE WHEN sign_ins_in_flight.updated_at < ${now}::timestamptz - make_interval(secs => ${IN_FLIGHT_STALE_SECONDS}) THEN 1 ELSE sign_ins_in_flight.attempts + 1 END,
+      accounts = CASE WHEN sign_ins_in_flight.updated_at < ${now}::timestamptz - make_interval(secs => ${IN_FLIGHT_STALE_SECONDS}) THEN jsonb_build_object(${account}::text, 1)
+        ELSE jsonb_set(sign_ins_in_flight.accounts, ARRAY[${account}::text], to_jsonb(coalesce((sign_ins_in_flight.accounts ->> ${account}::text)::int, 0) + 1)) END,
+      updated_at = ${now}
+    RETURNING attempts, (SELECT count(*) FROM jsonb_object_keys(accounts))::int AS accounts`;
+  const end = () => db().$executeRaw`
+    UPDATE sign_ins_in_flight SET
+      attempts = GREATEST(attempts - 1, 0),
+      accounts = CASE WHEN coalesce((accounts ->> ${account}::text)::int, 0) <= 1 THEN accounts - ${account}::text
+        ELSE jsonb_set(accounts, ARRAY[${account}::text], to_jsonb((accounts ->> ${account}::text)::int - 1)) END
+    WHERE source = ${source}`;
   return {
-    othersInFlight: { attempts: attempts.count - 1, accounts: Math.max(0, accounts.count - 1) },
+    othersInFlight: { attempts: entered!.attempts - 1, accounts: Math.max(0, entered!.accounts - 1) },
     // The attempt's answer stands whatever happens here: at worst the counts are high for a minute.
-    end: () => end().catch((error: unknown) => console.error("[risk] in-flight count not taken back:", error instanceof Error ? error.message : error)),
+    end: async () => void (await end().catch((error: unknown) => console.error("[risk] in-flight count not taken back:", error instanceof Error ? error.message : error))),
   };
 }
 
@@ -151,6 +160,15 @@ function sourceFailureSignal(velocity: Velocity, inFlight: InFlight, settings: R
   }
   if (velocity.ipFailures === 0 && velocity.ipAccounts === 0) return [];
   return [{ code: "ip_failures", strength: strength(velocity.ipFailures, velocity.ipAccounts), detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} ${window}` }];
+}
+
+/** Deletes the in-flight rows of sources idle for a day (one is left behind by every source). Hourly (instrumentation.ts). */
+export function sweepIdleSources(now = new Date()): Promise<number> {
+  return db().$executeRaw`DELETE FROM sign_ins_in_flight WHERE updated_at < ${new Date(now.getTime() - 86_400_000)}`;
+}
+
+export function scheduleIdleSourceSweep(): void {
+  everyHour("idle sign-in sources", 8 * 60_000, () => sweepIdleSources());
 }
 
 /**

@@ -189,7 +189,24 @@ describe("risk signals", () => {
     const next = uniqueEmail();
     await signIn(next, "198.51.100.200", null, MONDAY_9AM, "a guess");
     expect(factorCodes(await lastAttempt(next))).toEqual([]);
-    expect(await db().rateLimitCounter.count({ where: { key: { startsWith: "signin:inflight:" } } })).toBe(0);
+    expect(await db().signInInFlight.findMany({ orderBy: { source: "asc" }, select: { source: true, attempts: true, accounts: true } })).toEqual([
+      { source: "198.51.100.200", attempts: 0, accounts: {} },
+      { source: attacker, attempts: 0, accounts: {} },
+    ]);
+    // Sources idle for a day are swept.
+    const { sweepIdleSources } = await import("@/lib/risk/assess");
+    expect(await sweepIdleSources(new Date(MONDAY_9AM.getTime() + 2 * 86_400_000))).toBe(2);
+  });
+
+  it("counters left behind are swept once a day past their window, unless they hold a lock", async () => {
+    const { sweepCounters } = await import("@/lib/rate-limit/counters");
+    await db().rateLimitCounter.createMany({ data: [
+      { key: "signin:acct:old", count: 3, windowEndsAt: new Date(Date.now() - 2 * 86_400_000) },
+      { key: "signin:lock:held", count: 1, windowEndsAt: new Date(0), lockedUntil: new Date(Date.now() + 3_600_000) },
+      { key: "signin:acct:recent", count: 1, windowEndsAt: new Date(Date.now() - 3_600_000) },
+    ] });
+    expect(await sweepCounters()).toBe(1);
+    expect((await db().rateLimitCounter.findMany({ orderBy: { key: "asc" } })).map((c) => c.key)).toEqual(["signin:acct:recent", "signin:lock:held"]);
   });
 
   it("people behind one address signing in at the same moment are not held back by each other", async () => {
