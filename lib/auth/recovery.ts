@@ -29,6 +29,10 @@ const REQUEST_WINDOW_MS = 60 * 60_000;
 const REQUESTS_PER_ACCOUNT_FROM_IP = 3;
 const REQUESTS_PER_ACCOUNT = 10;
 const REQUESTS_PER_IP = 10;
+// Requests that send nothing (an unknown, disabled or locked account) are counted apart, so that
+// mistyped addresses from one network (an office behind one address) never use up the requests
+// that send mail; their cap only bounds what they write to the audit trail.
+const UNSENT_REQUESTS_PER_IP = 100;
 const RESETS_PER_IP = 20;
 
 export const recoveryAvailable = mailConfigured;
@@ -57,14 +61,17 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
   const event = (outcome: "success" | "failure" | "blocked", metadata: Record<string, string | number>) =>
     audit(actorCtx, { type: "authentication", action: "password.recovery.request", outcome, resource: user ? { type: "user", id: user.id } : null, metadata });
 
+  const refusal = !user ? "unknown_account" : user.disabledAt ? "disabled" : !mailConfigured() ? "email_not_configured" : (await locked(user.email, now)) ? "account_locked" : null;
+  if (!user || refusal) {
+    const { count } = await bumpCounter(`recovery:ip-unsent:${rateLimitAddress(ctx.client?.ip)}`, REQUEST_WINDOW_MS, now);
+    // Past the cap, only the first is recorded: a flood of made-up addresses does not flood the trail.
+    if (count <= UNSENT_REQUESTS_PER_IP) await event("failure", { reason: refusal ?? "unknown_account" });
+    else if (count === UNSENT_REQUESTS_PER_IP + 1) await event("blocked", { reason: "too_many_unsent_from_ip" });
+    return { delivery: null };
+  }
   const tooMany = await overRequestLimits(sha256(email), ctx.client?.ip ?? null, now);
   if (tooMany) {
     await event("blocked", { reason: tooMany });
-    return { delivery: null };
-  }
-  const refusal = !user ? "unknown_account" : user.disabledAt ? "disabled" : !mailConfigured() ? "email_not_configured" : (await locked(user.email, now)) ? "account_locked" : null;
-  if (!user || refusal) {
-    await event("failure", { reason: refusal ?? "unknown_account" });
     return { delivery: null };
   }
 

@@ -132,11 +132,25 @@ describe("password recovery", () => {
     const blocked = await db().auditEvent.findMany({ where: { action: "password.recovery.request", outcome: "blocked" }, orderBy: { seq: "asc" } });
     expect(blocked.map((e) => (e.metadata as { reason: string }).reason)).toEqual([...Array(5).fill("too_many_for_account_from_ip"), "too_many_for_account"]);
 
-    // Ten requests from one address for ten accounts, then that address is refused for any account.
-    for (let i = 0; i < 10; i++) await requestPasswordRecovery(uniqueEmail("spray"), anonymous("192.0.2.44"));
+    // Requests that send nothing (unknown addresses) do not use up an address's requests that send mail.
+    for (let i = 0; i < 12; i++) await requestPasswordRecovery(uniqueEmail("typo"), anonymous("192.0.2.44"));
+    const colleague = await makeUser();
+    await linkFor(colleague.email, "192.0.2.44");
+    expect(mails).toHaveLength(11);
+    // Ten mails from one address to ten accounts, then that address sends no more to anyone.
+    const victims = await Promise.all(Array.from({ length: 10 }, () => makeUser()));
+    for (const victim of victims) await linkFor(victim.email, "192.0.2.45");
+    expect(mails).toHaveLength(21);
     const other = await makeUser();
-    expect(await requestPasswordRecovery(other.email, anonymous("192.0.2.44"))).toEqual({ delivery: null });
-    expect(mails).toHaveLength(10);
+    expect(await requestPasswordRecovery(other.email, anonymous("192.0.2.45"))).toEqual({ delivery: null });
+    expect(mails).toHaveLength(21);
+  });
+
+  it("a flood of made-up addresses from one address writes a bounded number of audit events", async () => {
+    for (let i = 0; i < 105; i++) await requestPasswordRecovery(uniqueEmail("flood"), anonymous("192.0.2.46"));
+    const events = await db().auditEvent.findMany({ where: { action: "password.recovery.request" }, select: { outcome: true } });
+    expect(events.filter((e) => e.outcome === "failure")).toHaveLength(100);
+    expect(events.filter((e) => e.outcome === "blocked")).toHaveLength(1);
   });
 
   it("counts an IPv6 subscriber's /64 as one address", async () => {
