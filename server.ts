@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import next from "next";
-import { readConfig } from "./lib/config";
+import { publicUrl, readConfig } from "./lib/config";
 import { startEmbeddedPostgres } from "./lib/db/embedded";
 import { markEmbeddedDatabase } from "./lib/db/embedded-flag";
 import { applyMigrations } from "./lib/db/migrate";
@@ -60,9 +60,11 @@ async function main() {
   const { GATEHOUSE_TRUSTED_PROXIES, GATEHOUSE_LOCATION_HEADER, GATEHOUSE_CLIENT_CERT_HEADER } = readConfig();
   const proxies = parseTrustedProxies(GATEHOUSE_TRUSTED_PROXIES);
   const locationHeader = GATEHOUSE_LOCATION_HEADER?.toLowerCase();
-  const origin = new URL(process.env.GATEHOUSE_URL);
+  const origin = publicUrl();
 
   const server = createServer((req, res) => {
+    // Every answer carries them, also one given before Next.js (whose config adds them too) sees the request.
+    for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);
     // Only this server sets these headers: client-sent ones of the same names are replaced.
     const forwarded = req.headers["x-forwarded-for"];
     const ip = resolveClientIp(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, proxies);
@@ -80,8 +82,7 @@ async function main() {
     if (Number(req.headers["content-length"] ?? 0) > limit) return refuseOversizedBody(req, res, limit);
     const oidc = isOidcPath(req.url ?? "");
     if (oidc || pathname === PDP_PATH || pathname === "/healthz" || pathname === "/readyz") {
-      // Served outside Next.js (below), so next.config.ts's headers do not reach them.
-      for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);
+      // Served outside Next.js (below), so the proxy's page CSP does not reach them.
       res.setHeader("Content-Security-Policy", PROVIDER_CSP);
     }
     if (oidc) {
@@ -126,12 +127,18 @@ async function main() {
 
   const shutdown = (signal: string) => {
     console.log(`${signal}: shutting down`);
+    let exiting = false;
+    const exit = () => {
+      if (exiting) return;
+      exiting = true;
+      void database.close().finally(() => process.exit(0));
+    };
     // Requests under way finish (for up to ten seconds): a sign-in or a recovery mail is not cut off.
-    server.close(() => void database.close().finally(() => process.exit(0)));
+    server.close(exit);
     server.closeIdleConnections();
     setTimeout(() => {
       server.closeAllConnections();
-      void database.close().finally(() => process.exit(0));
+      exit();
     }, 10_000).unref();
   };
   process.once("SIGINT", () => shutdown("SIGINT"));

@@ -5,7 +5,7 @@ export { AUDIT_TYPES, AUDIT_OUTCOMES, SYSTEM_ACTOR, type AuditEventInput, type A
 export { verifyChain, type ChainVerification } from "./verify";
 export { verifyChainAndRecord, verifyChainIfDue, scheduleChainVerification, lastChainVerification, type ChainVerificationRecord } from "./scheduled-verify";
 export {
-  searchAuditEvents, findAuditEvent, checkAuditEvent, checkAuditEvents, auditEventsAfter, distinctMetadataValues, auditFiltersSchema, parseSeq, AUDIT_PAGE_SIZE,
+  searchAuditEvents, countAuditEvents, findAuditEvent, checkAuditEvent, checkAuditEvents, auditEventsAfter, distinctMetadataValues, auditFiltersSchema, parseSeq, AUDIT_PAGE_SIZE,
   type AuditFilters, type AuditEventView, type AuditEventCheck, type DistinctMetadataQuery,
 } from "./search";
 export { exportAuditEvents, findExportManifest, listRecentExports, EXPORT_FORMATS, type ExportFormat } from "./export";

@@ -128,6 +128,12 @@ export async function revealEvents<E extends Pick<StoredEvent, "ipCipher" | "use
 
 export const AUDIT_PAGE_SIZE = 50;
 
+/** How many events match the filters (an IP range is not supported): nothing read or decrypted, for checks that only count. */
+export async function countAuditEvents(filters: Omit<Partial<AuditFilters>, "ip">): Promise<number> {
+  const [row] = await db().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM audit_events WHERE true ${await filterClause(filters)}`;
+  return Number(row?.n ?? 0);
+}
+
 /** Newest first; `before` is the keyset cursor (a sequence number). */
 export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint, { firstWindow = FIRST_WINDOW } = {}) {
   // An IP range is matched per address (see newestMatches), the other filters as a WHERE clause.

@@ -29,19 +29,43 @@ export async function canAccess(user: CurrentUser, { section, action }: ConsoleA
  * showing the controls of an action a policy allows only with fresh MFA: the action then asks for
  * the step-up (guardedAction) instead of refusing.
  */
-export async function canAccessAfterStepUp(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {
-  if (await canAccess(user, { section, action })) return true;
+export async function canAccessAfterStepUp(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
+  return (await accessNow(user, access)) !== "deny";
+}
+
+type AccessNow = "allow" | "step-up" | "deny";
+
+/** Allowed now, allowed once the user confirms a second factor, or not. */
+async function accessNow(user: CurrentUser, { section, action }: ConsoleAccess): Promise<AccessNow> {
+  const subject = await consoleSubject(user);
+  if (await consoleAllows(subject, section, action)) return "allow";
+  if (subject.mfaFresh) return "deny";
   // Without a second factor, confirming means the password, which makes no MFA fresh: no way in.
-  return (await consoleAllows({ ...(await consoleSubject(user)), mfaFresh: true }, section, action)) && hasSecondFactor(await secondFactors(user.id));
+  const afterStepUp = (await consoleAllows({ ...subject, mfaFresh: true }, section, action)) && hasSecondFactor(await secondFactors(user.id));
+  return afterStepUp ? "step-up" : "deny";
+}
+
+/**
+ * accessNow for a page, route or action the user asked for: a refusal (not a step-up to ask for)
+ * is an audit event (access.denied).
+ */
+export async function checkAccessOrStepUp(user: CurrentUser, access: ConsoleAccess): Promise<AccessNow> {
+  const verdict = await accessNow(user, access);
+  if (verdict === "deny") await auditDenial(user, access);
+  return verdict;
 }
 
 /** canAccess for a page, route or action the user asked for: a refusal is an audit event (access.denied). */
 export async function checkAccess(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
   if (await canAccess(user, access)) return true;
+  await auditDenial(user, access);
+  return false;
+}
+
+async function auditDenial(user: CurrentUser, access: ConsoleAccess) {
   await audit(userContext(user, await requestContext()), {
     type: "policy", action: "access.denied", outcome: "blocked", resource: { type: "console", id: access.section }, metadata: { action: access.action },
   });
-  return false;
 }
 
 /** For pages: signed out → sign-in; not allowed → the 403 page. */

@@ -9,7 +9,7 @@ import { hasFreshPassword } from "./session-user";
 import { endSession } from "./sessions";
 import { hasSecondFactor, secondFactors } from "../mfa";
 import { userContext, type AuditContext } from "../audit/context";
-import { canAccessAfterStepUp, checkAccess, type ConsoleAccess } from "./access";
+import { checkAccessOrStepUp, type ConsoleAccess } from "./access";
 
 // Every server action goes through guardedAction: who may call it is checked on the server,
 // and its input is validated with zod before any domain code runs.
@@ -90,11 +90,10 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     const user = signedIn ?? enrolling;
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
-      if (typeof access !== "string" && !(await checkAccess(user, access))) {
-        // Refused for want of a fresh second factor (a policy on context.mfaFresh): ask for it.
-        if (await canAccessAfterStepUp(user, access)) return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
-        return { ok: false, message: "The access policies do not allow you to do this." };
-      }
+      const verdict = typeof access === "string" ? "allow" : await checkAccessOrStepUp(user, access);
+      // Refused for want of a fresh second factor (a policy on context.mfaFresh): ask for it.
+      if (verdict === "step-up") return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
+      if (verdict === "deny") return { ok: false, message: "The access policies do not allow you to do this." };
     }
     const input = formDataToObject(formData);
     // PostgreSQL cannot store NUL in text: refused here, for every action, with the field named.

@@ -1,12 +1,11 @@
 import "server-only";
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { publicUrl, readConfig } from "../config";
 import { requestContext } from "../http/request-context";
 import { readDeviceToken, writeDeviceToken } from "../devices";
 import { signInWithPasskey, signInWithPassword, type RefusalReason, type SignInResult } from "./sign-in";
 import { cookies } from "next/headers";
-import { reissuedSessionCookie } from "./portal-session";
+import { reissuedSessionCookie, secureSessionCookie, sessionCookieMaxAgeSeconds } from "./portal-session";
 import { signOutCookieSession } from "./sessions";
 
 // next-auth owns the cookie (an encrypted JWT); the JWT carries only our session row's id,
@@ -42,8 +41,6 @@ declare module "@auth/core/jwt" {
   }
 }
 
-const hours = readConfig().GATEHOUSE_SESSION_HOURS;
-
 type Pipeline = (input: unknown, client: Awaited<ReturnType<typeof requestContext>>, deviceToken: string | null) => Promise<SignInResult>;
 
 async function authorizeWith(pipeline: Pipeline, credentials: unknown) {
@@ -60,8 +57,8 @@ async function authorizeWith(pipeline: Pipeline, credentials: unknown) {
 export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
   // From the public URL, not the request: a client's X-Forwarded-Proto must not decide whether the
-  // session cookie is Secure (lib/auth/portal-session.ts reads the same name).
-  useSecureCookies: publicUrl().protocol === "https:",
+  // session cookie is Secure (portal-session.ts reads and re-issues the cookie by the same rule).
+  useSecureCookies: secureSessionCookie(),
   // A wrong password is an expected outcome (audited in lib/auth), not a server error to log.
   logger: {
     error(error) {
@@ -69,7 +66,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
       console.error(`[auth] ${error.name}: ${error.message}`);
     },
   },
-  session: { strategy: "jwt", maxAge: hours * 3600 },
+  session: { strategy: "jwt", maxAge: sessionCookieMaxAgeSeconds() },
   pages: { signIn: "/sign-in", error: "/sign-in" },
   providers: [
     Credentials({

@@ -9,9 +9,11 @@ import { toCurrentUser, type CurrentUser } from "./session-user";
 // provider reads it (lib/oidc runs outside Next's request scope and in tests), and a sign-in that
 // passes its MFA step gets it re-issued with the session's new generation. Kept apart from
 // next-auth.ts (which loads next-auth's Next.js integration) for lib/oidc's sake.
-// next-auth's cookie name: "__Secure-" when the site is served over https (next-auth.ts decides
-// it by the public URL, so only that one name is read).
-const sessionCookieName = () => (publicUrl().protocol === "https:" ? "__Secure-authjs.session-token" : "authjs.session-token");
+/** Whether the session cookie is Secure (and "__Secure-" named): by the public URL, never by a request's X-Forwarded-Proto. next-auth.ts configures next-auth with it. */
+export const secureSessionCookie = () => publicUrl().protocol === "https:";
+/** The session cookie's lifetime, as next-auth.ts gives it to next-auth. */
+export const sessionCookieMaxAgeSeconds = () => readConfig().GATEHOUSE_SESSION_HOURS * 3600;
+const sessionCookieName = () => (secureSessionCookie() ? "__Secure-authjs.session-token" : "authjs.session-token");
 
 type ReadCookie = (name: string) => string | undefined;
 
@@ -49,7 +51,7 @@ export async function reissuedSessionCookie(readCookie: ReadCookie): Promise<Iss
   if (!cookie || !secret) return null;
   const row = await db().session.findFirst({ where: { id: cookie.sid, userId: cookie.uid, endedAt: null }, select: { cookieGeneration: true } });
   if (row?.cookieGeneration !== cookie.gen + 1) return null;
-  const maxAge = readConfig().GATEHOUSE_SESSION_HOURS * 3600;
+  const maxAge = sessionCookieMaxAgeSeconds();
   const token = { sub: cookie.uid, sid: cookie.sid, uid: cookie.uid, gen: row.cookieGeneration };
   const value = await encode({ token, secret, salt: cookie.name, maxAge });
   const secure = cookie.name.startsWith("__Secure-");

@@ -6,13 +6,10 @@ import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
 import { mailConfigured, sendMail, type Mail } from "../mail";
 import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
-import { revokeUserGrants } from "../oidc/consents";
-import { revokeDeviceTrust } from "../devices";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { screenNewPassword } from "./password-screening";
-import { endAllSessions } from "./sessions";
 import { checkAccountLock, clearPasswordFailures } from "./throttle";
-import { emailSchema, storeNewPassword } from "./users";
+import { emailSchema, storeNewPassword, takeBackAccess } from "./users";
 
 // Self-service password recovery: a one-time link, valid for 30 minutes, sent to the account's
 // address. The answer to a request is the same whether or not the account exists, and the work
@@ -65,7 +62,7 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
   if (!user || refusal) {
     const { count } = await bumpCounter(`recovery:ip-unsent:${rateLimitAddress(ctx.client?.ip)}`, REQUEST_WINDOW_MS, now);
     // Past the cap, only the first is recorded: a flood of made-up addresses does not flood the trail.
-    if (count <= UNSENT_REQUESTS_PER_IP) await event("failure", { reason: refusal ?? "unknown_account" });
+    if (count <= UNSENT_REQUESTS_PER_IP) await event("failure", { reason: refusal! });
     else if (count === UNSENT_REQUESTS_PER_IP + 1) await event("blocked", { reason: "too_many_unsent_from_ip" });
     return { delivery: null };
   }
@@ -180,9 +177,7 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
 
   const userCtx: AuditContext = { actor: { type: "user", id: link.userId, label: link.email }, client: ctx.client };
   await audit(userCtx, { type: "authentication", action: "password.recovery.complete", outcome: "success", resource: { type: "user", id: link.userId } });
-  await endAllSessions(link.userId, "password_changed", userCtx);
-  await revokeUserGrants(link.userId, userCtx);
-  await revokeDeviceTrust(link.userId, null, userCtx);
+  await takeBackAccess(link.userId, "password_changed", userCtx, { forgetDevices: true });
   // The failed passwords that may have led here no longer lock the account (a deliberate lock stays).
   await clearPasswordFailures(link.email);
   const delivery = deliver("a password change notice", {

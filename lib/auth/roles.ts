@@ -4,6 +4,8 @@ import type { ConsoleSection } from "../policy/schema";
 
 export const ROLES = ["user", "admin", "analyst", "auditor"] as const;
 export type RoleName = (typeof ROLES)[number];
+/** The roles beyond signing in: console roles. */
+export const ELEVATED_ROLES = ROLES.filter((role) => role !== "user");
 
 export const ROLE_DESCRIPTIONS: Record<RoleName, string> = {
   user: "Signs in and manages their own account.",

@@ -39,16 +39,8 @@ type SignInUser = { id: string; email: string; roles: Parameters<typeof mfaRequi
 export async function signInWithPassword(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const parsed = credentialsSchema.safeParse(input);
   if (!parsed.success) return { ok: false, reason: "invalid_credentials" };
-  // Counted from this source until its outcome is recorded, so a burst meets the source's limits.
-  const inFlight = await beginPasswordAttempt(client.ip, parsed.data.email, now);
-  try {
-    return await checkPassword(parsed.data, inFlight.othersInFlight, client, deviceToken, now);
-  } finally {
-    await inFlight.end();
-  }
-}
+  const { email, password } = parsed.data;
 
-async function checkPassword({ email, password }: z.infer<typeof credentialsSchema>, othersInFlight: InFlight, client: RequestContext, deviceToken: string | null, now: Date): Promise<SignInResult> {
   const user = await db().user.findUnique({ where: { email }, include: { password: true } });
   const ctx: AuditContext = { actor: { type: "user", id: user?.id ?? null, label: email }, client };
   const attempt = { email, userId: user?.id ?? null, client, method: "password" as const, at: now };
@@ -62,31 +54,37 @@ async function checkPassword({ email, password }: z.infer<typeof credentialsSche
   const verdict = await checkPasswordTries(email, tries, now);
   if (!verdict.allowed) return throttled(verdict.retryAfterSeconds);
 
-  const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken, othersInFlight }, now);
-  // Decided before the password is checked, so it tells nothing about the password.
-  if (assessment.sourceBlocked) return refuseSource({ ...attempt, assessment }, ctx);
-
-  // Taken atomically before the check: parallel guesses cannot all pass the lockout check above.
-  const passwordTry = await takePasswordTry(email, now, tries);
-  if (!passwordTry.allowed) return throttled(passwordTry.retryAfterSeconds);
-  const passwordOk = user?.password ? await verifyPassword(user.password.hash, password) : (await burnPasswordCheck(password), false);
-  if (!user || !passwordOk || user.disabledAt) {
+  /** The assessment and the password check: the account signing in, or the answer that refuses it. */
+  const checkPassword = async (othersInFlight: InFlight): Promise<{ refused: SignInResult } | { user: NonNullable<typeof user>; assessment: Assessment }> => {
+    const assessment = await assessSignIn({ userId: user?.id ?? null, email, ip: client.ip, deviceToken, othersInFlight }, now);
+    // Decided before the password is checked, so it tells nothing about the password.
+    if (assessment.sourceBlocked) return { refused: await refuseSource({ ...attempt, assessment }, ctx) };
+    // Taken atomically before the check: parallel guesses cannot all pass the lockout check above.
+    const passwordTry = await takePasswordTry(email, now, tries);
+    if (!passwordTry.allowed) return { refused: await throttled(passwordTry.retryAfterSeconds) };
+    const passwordOk = user?.password ? await verifyPassword(user.password.hash, password) : (await burnPasswordCheck(password), false);
+    if (user && passwordOk && !user.disabledAt) return { user, assessment };
     const outcome = user && passwordOk ? "disabled" : "invalid_credentials";
     await recordAttempt({ ...attempt, outcome, assessment });
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", riskScore: assessment.score, metadata: { method: "password", reason: outcome } });
     if (passwordTry.locksIfWrong && user) {
       await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: user.id }, metadata: { reason: "repeated_sign_in_failures" } });
     }
-    return { ok: false, reason: "invalid_credentials" };
-  }
-  // A deliberate lock (an incident's response, a blocked risky sign-in) is told only to whoever
-  // typed the right password: a wrong one gets the same answer as for any account.
-  // The right password is no failure, also when a lock then refuses it (retried through the lock,
-  // it must not run up a lockout of its own); the lock is told only to whoever typed it.
+    return { refused: { ok: false, reason: "invalid_credentials" } };
+  };
+  // Counted from this source while its password is checked (until the outcome is recorded), so a
+  // burst sent at once meets the source's limits as attempts sent one by one do.
+  const inFlight = await beginPasswordAttempt(client.ip, email, now);
+  const checked = await checkPassword(inFlight.othersInFlight).finally(inFlight.end);
+  if ("refused" in checked) return checked.refused;
+
+  // The right password is no failure, also when a deliberate lock then refuses it (retried through
+  // the lock, it must not run up a lockout of its own); the lock is told only to whoever typed the
+  // right password: a wrong one gets the same answer as for any account.
   await clearPasswordFailures(email, tries);
-  const locked = await refusedWhileLocked({ ...attempt, assessment }, ctx);
+  const locked = await refusedWhileLocked({ ...attempt, assessment: checked.assessment }, ctx);
   if (locked) return locked;
-  return completeSignIn(user, "password", assessment, client, deviceToken, ctx, now);
+  return completeSignIn(checked.user, "password", checked.assessment, client, deviceToken, ctx, now);
 }
 
 export const passkeySignInSchema = z.object({ challengeId: z.string().max(64), response: z.string().max(20_000) });

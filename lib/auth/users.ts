@@ -1,10 +1,10 @@
 import "server-only";
 import { z } from "zod";
 import { db, isUniqueViolation, Prisma } from "../db/client";
-import { ROLES, type RoleName } from "./roles";
+import { ELEVATED_ROLES, ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "./password";
 import { PasswordRefusedError, screenNewPassword, type PasswordOwner } from "./password-screening";
-import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage, signInReachedApp } from "./sessions";
+import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage, signInReachedApp, type SessionEndReason } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, moveSignInCounters, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
@@ -17,8 +17,7 @@ import type { CurrentUser } from "./session-user";
 import { GROUP_ID_PATTERN, GROUP_IDS, groupIds } from "../groups/membership";
 import { searchTextParam } from "../util/query-string";
 import type { PolicyPrincipal } from "../policy";
-import { consoleAllows, consolePowersBeyond } from "../policy/pdp";
-import { CONSOLE_SECTIONS } from "../policy/schema";
+import { consolePowersBeyond, mayManageSomeSection } from "../policy/pdp";
 import { ADMIN_ACCESS_TRANSACTION, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
@@ -81,18 +80,15 @@ export async function actingOnRefusal(actor: Granter, userId: string, action: st
   const named = await groupsNamedNow();
   const notIn = groupIds(target).filter((group) => named.has(group) && !actor.groups.includes(group));
   if (notIn.length) return refuse("target_in_groups_actor_lacks", { groups: notIn }, `Only an admin can do this to an account in groups the policies name that you are not in: ${notIn.join(", ")}.`);
-  const powers = await consolePowersBeyond(
-    { userId, email: target.email, roles: target.roles, groups: groupIds(target) },
-    { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups },
-    ctx.client?.ip ?? null, new Date(), await clientsJudged(),
-  );
+  const powers = await powersBeyond({ userId, email: target.email, roles: target.roles, groups: groupIds(target) }, actor, ctx.client?.ip ?? null);
   if (powers.length) return refuse("target_may_do_more", { powers }, `Only an admin can do this to an account that may do what you may not: ${powers.join(", ")}.`);
   return null;
 }
 
-/** The apps an account's powers are compared on (consolePowersBeyond): every client in use. */
-async function clientsJudged() {
-  return (await listActiveClients()).map((client) => ({ id: client.id, name: client.name }));
+/** What `account` may do, in the console or getting tokens for any app in use, that `actor` may not, from `ip` (consolePowersBeyond). */
+async function powersBeyond(account: PolicyPrincipal, actor: Granter, ip: string | null): Promise<string[]> {
+  const clients = (await listActiveClients()).map((client) => ({ id: client.id, name: client.name }));
+  return consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip, new Date(), clients);
 }
 
 /**
@@ -102,7 +98,7 @@ async function clientsJudged() {
  */
 async function requireNoMorePowerThan(actor: Granter | null, account: PolicyPrincipal, ip: string | null) {
   if (!actor || actor.roles.includes("admin")) return;
-  const powers = await consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip, new Date(), await clientsJudged());
+  const powers = await powersBeyond(account, actor, ip);
   if (powers.length) throw new RoleGrantError(`Only an admin can give an account what would let it do what you may not: ${powers.join(", ")}.`);
 }
 
@@ -290,7 +286,7 @@ export class NoSuchUserError extends Error {
 }
 
 async function existingUser(tx: Tx, userId: string) {
-  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true, email: true, name: true, disabledAt: true } });
+  const user = await tx.user.findUnique({ where: { id: userId }, select: { roles: true, email: true, name: true, disabledAt: true, ...GROUP_IDS } });
   if (!user) throw new NoSuchUserError();
   return user;
 }
@@ -346,9 +342,10 @@ export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<b
 
 /**
  * Disabling also ends every session and revokes the apps' grants, so a disabled user is out at
- * once, and enabling the account again does not bring back tokens an attacker may hold.
+ * once, and enabling the account again does not bring back tokens an attacker may hold. Returns
+ * whether the account changed: false when it already was so (nothing audited; a disable still
+ * ends what it ends).
  */
-/** Whether the account changed: false when it already was so (nothing audited; a disable still ends what it ends). */
 export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext): Promise<{ changed: boolean }> {
   const action = disabled ? "user.disable" : "user.enable";
   const { user, changed } = await auditingRefusal(ctx, action, userId, {}, () => keepingAnAdmin(async (tx) => {
@@ -360,11 +357,20 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
   }, ctx.client?.ip ?? null));
   if (changed) await audit(ctx, { type: "admin", action, outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   // Also for an account disabled already: one disabled before disabling revoked grants has them still.
-  if (disabled) {
-    await endAllSessions(userId, "user_disabled", ctx);
-    await revokeUserGrants(userId, ctx);
-  }
+  if (disabled) await takeBackAccess(userId, "user_disabled", ctx);
   return { changed };
+}
+
+/**
+ * Ends every session of the account and revokes its apps' grants and tokens (an app let in from a
+ * session since signed out would keep refreshing), and with `forgetDevices` its remembered
+ * devices: what each step that distrusts the account's sign-ins takes back. Returns the sessions ended.
+ */
+export async function takeBackAccess(userId: string, reason: SessionEndReason, ctx: AuditContext, { forgetDevices = false } = {}): Promise<number> {
+  const ended = await endAllSessions(userId, reason, ctx);
+  await revokeUserGrants(userId, ctx);
+  if (forgetDevices) await revokeDeviceTrust(userId, null, ctx);
+  return ended;
 }
 
 /**
@@ -382,8 +388,7 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
       await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
       const user = await existingUser(tx, userId);
       if (user.email === email) return email;
-      const groups = groupIds(await tx.user.findUniqueOrThrow({ where: { id: userId }, select: GROUP_IDS }));
-      await requireNoMorePowerThan(actor, { userId, email, roles: user.roles, groups }, ctx.client?.ip ?? null);
+      await requireNoMorePowerThan(actor, { userId, email, roles: user.roles, groups: groupIds(user) }, ctx.client?.ip ?? null);
       await tx.user.update({ where: { id: userId }, data: { email } });
       await forgetRecoveryLinks(tx, userId);
       // Locks and failure counts are kept by sign-in name: they move with it.
@@ -496,9 +501,7 @@ export async function changePassword(
  */
 export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext): Promise<number> {
   await resetMfa(userId, reason, ctx);
-  const ended = await endAllSessions(userId, "mfa_reset", ctx);
-  await revokeUserGrants(userId, ctx);
-  return ended;
+  return takeBackAccess(userId, "mfa_reset", ctx);
 }
 
 /**
@@ -515,9 +518,7 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
   const hash = await hashPassword(password);
   await db().$transaction((tx) => storeNewPassword(tx, userId, hash, now, { temporary: true }));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
-  await endAllSessions(userId, "password_changed", ctx);
-  await revokeUserGrants(userId, ctx);
-  await revokeDeviceTrust(userId, null, ctx);
+  await takeBackAccess(userId, "password_changed", ctx, { forgetDevices: true });
   await clearPasswordFailures(user.email);
 }
 
@@ -609,19 +610,13 @@ export async function listActiveUsersWithRole(roles: RoleName[], client: Prisma.
  */
 export async function listConsoleManagers(now = new Date()): Promise<PolicyPrincipal[]> {
   const rows = await db().user.findMany({
-    where: { disabledAt: null, OR: [{ roles: { hasSome: ROLES.filter((role) => role !== "user") } }, { groups: { some: {} } }] },
+    where: { disabledAt: null, OR: [{ roles: { hasSome: ELEVATED_ROLES } }, { groups: { some: {} } }] },
     select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" },
   });
   const managers: PolicyPrincipal[] = [];
   for (const row of rows) {
     const principal = { userId: row.id, email: row.email, roles: row.roles, groups: groupIds(row) };
-    const subject = { ...principal, ip: null, risk: 0, authStrength: "phishing_resistant" as const, mfaFresh: true, deviceTrusted: true };
-    for (const section of CONSOLE_SECTIONS) {
-      if (await consoleAllows(subject, section, "manage", now)) {
-        managers.push(principal);
-        break;
-      }
-    }
+    if (await mayManageSomeSection(principal, now)) managers.push(principal);
   }
   return managers;
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db, isUniqueViolation, Prisma } from "../db/client";
 // lib/auth's index also loads next-auth (Next.js only); the users module is enough here.
 import { currentAccess, firstAccountCreatedAt, listAccountsForReview, userEmails } from "../auth/users";
-import { ROLES } from "../auth/roles";
+import { ELEVATED_ROLES } from "../auth/roles";
 import { factorNames } from "../mfa";
 import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { csvRows } from "../util/csv";
@@ -45,7 +45,6 @@ export type ReviewResult = { ok: true; message: string } | { ok: false; error: s
 type Access = { roles: readonly string[]; groups: readonly string[] };
 /** More than signing in: a console role or a group (what "remove roles and groups" takes away). */
 const holdsElevatedAccess = (a: Access) => a.roles.some((role) => role !== "user") || a.groups.length > 0;
-const ELEVATED_ROLES = ROLES.filter((role) => role !== "user");
 
 /**
  * Whether a decision has been carried out on the live account (a deleted account has none left).

@@ -66,8 +66,7 @@ export async function deviceLabels(ids: string[]): Promise<Map<string, string>> 
 
 export async function trustDevice(userId: string, deviceId: string, ctx: AuditContext, now = new Date()): Promise<void> {
   const trustedUntil = new Date(now.getTime() + TRUSTED_DEVICE_DAYS * 86_400_000);
-  // Remembered once its second factor is passed: a sign-in from it has reached the app, so it is known from now on.
-  const { count } = await db().device.updateMany({ where: { id: deviceId, userId }, data: { trustedUntil, signedInAt: now } });
+  const { count } = await db().device.updateMany({ where: { id: deviceId, userId }, data: { trustedUntil } });
   if (count) {
     await audit(ctx, { type: "mfa", action: "device.trust", outcome: "success", resource: { type: "device", id: deviceId }, metadata: { userId, trustedUntil: trustedUntil.toISOString() } });
   }

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendProblem, TOO_LARGE } from "./problem";
-import { SECURITY_HEADERS } from "./security-headers";
 
 // Request body ceilings: a body over the limit is refused as soon as it is known, before it is all
 // in memory. Not "server-only": server.ts checks declared lengths before any handler runs.
@@ -76,8 +75,6 @@ export function refusedUndeclaredLength(req: IncomingMessage, res: ServerRespons
 
 function refuseBody(req: IncomingMessage, res: ServerResponse, status: number, error: string, description: string): void {
   req.resume();
-  // Answered before Next.js (whose config adds them) sees the request: the headers every answer carries.
-  for (const { key, value } of SECURITY_HEADERS) if (!res.hasHeader(key)) res.setHeader(key, value);
   sendProblem(res, status, error, description);
   res.once("finish", () => setTimeout(() => req.complete || req.destroy(), 1_000).unref());
 }

@@ -5,6 +5,7 @@ import { db } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
 import { audit, type AuditContext } from "../audit/context";
 import { hostRefusal } from "./destinations";
+import { isLoopbackHostname } from "../util/loopback";
 import { sendNotification } from "./notify";
 
 // Where notify steps send: a webhook (signed with its own HMAC secret, encrypted at rest) or an
@@ -20,7 +21,7 @@ const SECRET_CONTEXT = "notification-channel.secret";
 function webhookTargetProblem(target: string): string | null {
   if (!URL.canParse(target)) return null; // the URL format check says so
   const url = new URL(target);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && /^(127\.0\.0\.1|localhost|\[::1\])$/.test(url.hostname))) return "Use an https URL (or http on loopback).";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHostname(url.hostname))) return "Use an https URL (or http on loopback).";
   if (url.username || url.password) return "Put no credentials in the URL: the request is signed.";
   const refusal = hostRefusal(url.hostname);
   return refusal ? `Webhooks go to public addresses only: ${refusal}. An internal receiver must be listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.` : null;

@@ -64,30 +64,34 @@ export function snapshotContent(stored: string): string {
 const DAY_MS = 86_400_000;
 
 /**
- * Deletes snapshots captured more than `days` ago (audited with their ids), and seals any still
- * stored in clear from before encryption. Each incident's timeline keeps its "snapshot captured"
- * entry with the SHA-256, so what was captured stays provable after the copy is gone.
+ * Deletes snapshots captured more than `days` ago (0 keeps them), audited with their ids. Each
+ * incident's timeline keeps its "snapshot captured" entry with the SHA-256, so what was captured
+ * stays provable after the copy is gone. Returns how many went.
  */
-export async function applySnapshotRetention(days: number, now = new Date()): Promise<{ deleted: number; sealed: number }> {
-  let deleted: { id: string; incidentId: string }[] = [];
-  if (days > 0) {
-    const cutoff = new Date(now.getTime() - days * DAY_MS);
-    deleted = await db().$queryRaw`DELETE FROM forensic_snapshots WHERE captured_at < ${cutoff} RETURNING id, incident_id AS "incidentId"`;
-    if (deleted.length > 0) {
-      await audit(SYSTEM_CONTEXT, {
-        type: "incident", action: "incident.forensics.purge", outcome: "success",
-        metadata: { days, cutoff: cutoff.toISOString(), purged: deleted.length, snapshots: deleted.slice(0, 500) },
-      });
-    }
+export async function applySnapshotRetention(days: number, now = new Date()): Promise<number> {
+  if (days <= 0) return 0;
+  const cutoff = new Date(now.getTime() - days * DAY_MS);
+  const deleted = await db().$queryRaw<{ id: string; incidentId: string }[]>`DELETE FROM forensic_snapshots WHERE captured_at < ${cutoff} RETURNING id, incident_id AS "incidentId"`;
+  if (deleted.length > 0) {
+    await audit(SYSTEM_CONTEXT, {
+      type: "incident", action: "incident.forensics.purge", outcome: "success",
+      metadata: { days, cutoff: cutoff.toISOString(), purged: deleted.length, snapshots: deleted.slice(0, 500) },
+    });
   }
+  return deleted.length;
+}
+
+/** Seals the snapshots stored in clear before snapshots were encrypted (once per start: none are written so since). Returns how many. */
+export async function sealPlaintextSnapshots(): Promise<number> {
   const clear = await db().forensicSnapshot.findMany({ where: { content: { startsWith: "{" } }, select: { id: true, content: true } });
   for (const row of clear) {
     await db().forensicSnapshot.updateMany({ where: { id: row.id, content: row.content }, data: { content: encrypt(row.content, SNAPSHOT_CONTEXT) } });
   }
-  return { deleted: deleted.length, sealed: clear.length };
+  return clear.length;
 }
 
-/** Applies the retention hourly in this process. */
+/** Seals what is left in clear once, a few minutes after start, and applies the retention hourly in this process. */
 export function scheduleSnapshotRetention(days: number): void {
-  everyHour("forensic snapshot retention", 6 * 60_000, () => applySnapshotRetention(days));
+  setTimeout(() => void sealPlaintextSnapshots().catch((error: unknown) => console.error("[incidents] snapshots not sealed:", error instanceof Error ? error.message : error)), 6 * 60_000).unref();
+  if (days > 0) everyHour("forensic snapshot retention", 6 * 60_000, () => applySnapshotRetention(days));
 }

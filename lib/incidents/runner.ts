@@ -1,7 +1,7 @@
 import "server-only";
 import { db, type Prisma } from "../db/client";
 import { actingUserId, audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
-import { auditFiltersSchema, searchAuditEvents } from "../audit/search";
+import { countAuditEvents } from "../audit/search";
 import { readConfig } from "../config";
 import { randomUUID } from "node:crypto";
 import { ACCOUNT_STEPS, incidentTargets, performAction, usersActedOn, type ActionResult, type IncidentTargets } from "./actions";
@@ -213,11 +213,6 @@ export function countUnfinishedRuns(cutoff: Date): Promise<number> {
  * Counted from the audit trail's incident.playbook.finish events, not the runs' rows: a retry sets
  * its run back to queued, which must not make the failure vanish from the record.
  */
-export async function countFailedRuns(since: Date): Promise<number> {
-  const filters = auditFiltersSchema.parse({ action: "incident.playbook.finish", outcome: "failure", from: since.toISOString() });
-  let count = 0;
-  for (let page = await searchAuditEvents(filters); ; page = await searchAuditEvents(filters, BigInt(page.nextBefore!))) {
-    count += page.events.length;
-    if (page.nextBefore === null || count >= 1_000) return count;
-  }
+export function countFailedRuns(since: Date): Promise<number> {
+  return countAuditEvents({ action: "incident.playbook.finish", outcome: "failure", from: since });
 }

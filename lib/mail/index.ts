@@ -2,6 +2,7 @@ import "server-only";
 import nodemailer from "nodemailer";
 import SMTPTransport from "nodemailer/lib/smtp-transport";
 import { readConfig } from "../config";
+import { isLoopbackHostname } from "../util/loopback";
 
 // Email, through the SMTP server in GATEHOUSE_SMTP_URL: incident notifications and password
 // recovery links. Without it, features that need email say so instead of pretending to send.
@@ -23,8 +24,6 @@ export async function sendMail(mail: Mail): Promise<string> {
   return info.messageId;
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /**
  * The transport's options: STARTTLS is required (recovery links and the SMTP password must not
  * cross the network in clear because someone on the way stripped the server's offer), except with
@@ -32,6 +31,6 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
  */
 export function smtpOptions(url: string): SMTPTransport.Options {
   const parsed = new URL(url);
-  const requireTLS = parsed.protocol !== "smtps:" && !LOOPBACK_HOSTS.has(parsed.hostname) && parsed.searchParams.get("requireTLS") !== "false";
+  const requireTLS = parsed.protocol !== "smtps:" && !isLoopbackHostname(parsed.hostname) && parsed.searchParams.get("requireTLS") !== "false";
   return { url, ...SMTP_TIMEOUTS, requireTLS };
 }

@@ -22,7 +22,6 @@ export type UserNotice = {
   at: string;
   /** What was added or removed, how the sign-in went on ("a passkey", "still needs the second factor"), or the address an email change left. */
   detail: string | null;
-  /** The address an email change went to (a later change may have moved the account on again by delivery). */
   device: string | null;
   place: string | null;
   ip: string | null;

@@ -307,6 +307,12 @@ export async function listActiveClients(): Promise<ActiveClient[]> {
   });
 }
 
+/** The names of these clients, by id (the console's names, which the policies see as Client.name). */
+export async function clientNames(ids: readonly string[]): Promise<Map<string, string>> {
+  const rows = ids.length ? await db().oAuthClient.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } }) : [];
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
 export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<boolean> {
   const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
   await announceChange("oauth_client", clientId);

@@ -2,7 +2,7 @@
 // its clients, signing keys, consents and the login/consent interactions.
 export { getProvider, issuer, OIDC_PREFIX } from "./provider";
 export {
-  createClient, updateClient, rotateClientSecret, deleteClient, listClients, listActiveClients, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES,
+  createClient, updateClient, rotateClientSecret, deleteClient, listClients, listActiveClients, clientNames, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES,
   type ClientInput, type ClientView, type ClientSettings, type ActiveClient,
 } from "./clients";
 export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, scheduleSigningKeyRotation, retireSigningKeyNow, type SigningKeyView } from "./keys";

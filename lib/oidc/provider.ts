@@ -221,7 +221,7 @@ async function build(): Promise<{ provider: Provider; version: string }> {
   await ensureSigningKeys();
   const { keys, version } = await providerJwks();
   const provider = new Provider(issuer(), configuration({ keys }));
-  // server.ts strips X-Forwarded-* unless the peer is a trusted proxy, so Koa may believe them.
+  // server.ts sets Host and X-Forwarded-Host/Proto to the public URL on every provider request, so Koa may believe them.
   provider.proxy = true;
   // Client secrets are stored hashed (lib/oidc/clients.ts): compare the hash, in constant time,
   // with the current secret's and, after a rotation with overlap, the replaced one's.

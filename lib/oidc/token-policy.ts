@@ -43,7 +43,7 @@ export async function refuseRefreshUnlessAllowed(
   // The user (or an admin, or an incident response) took back the sign-in this token came from.
   if (revoked) throw new errors.InvalidGrant(REVOKED_SIGN_IN);
   const subject = { userId: user.id, email: user.email, roles: user.roles, groups: user.groups, ip: callerIp(ctx), risk, authStrength: strengthOfAmr(token.amr), mfaFresh: false, deviceTrusted };
-  const decision = await authorize(tokenRequest(subject, ctx.oidc.client ? policyClient(ctx.oidc.client) : { id: clientId, name: clientId }, new Date(), "refresh"));
+  const decision = await authorize(tokenRequest(subject, policyClient(ctx.oidc.client ?? { clientId }), new Date(), "refresh"));
   if (decision.decision !== "allow") throw refusal(new errors.InvalidGrant(POLICY_REFUSAL), decision, user.id);
 }
 

@@ -44,23 +44,21 @@ export function formatPolicies(text: string): { ok: true; text: string } | { ok:
 type Preparsed = { ids: string[]; forbids: Set<string> };
 const preparsedSets = new Map<string, Preparsed>();
 
-/** Parses a policy set once under `id`, so decisions against it skip the parse (~90 µs each). */
+/**
+ * Parses a policy set once under `id`, so decisions against it skip the parse (~90 µs each), and
+ * notes its policies' ids and which of them forbid (Cedar's policy0, policy1, … in text order).
+ */
 export function preparse(id: string, text: string): void {
   const answer = cedar.preparsePolicySet(id, { staticPolicies: text });
   if (answer.type === "failure") throw new Error(`Policy set ${id} does not parse: ${answer.errors.map((e) => e.message).join("; ")}`);
-  preparsedSets.set(id, { ids: policyIds(text), forbids: forbidPolicies(text) });
-}
-
-/** Cedar's ids (policy0, policy1, …) of the set's forbid policies. */
-function forbidPolicies(text: string): Set<string> {
-  const answer = cedar.policySetTextToParts(text);
+  const parts = cedar.policySetTextToParts(text);
+  const policies = parts.type === "failure" ? [] : parts.policies;
   const forbids = new Set<string>();
-  if (answer.type === "failure") return forbids;
-  answer.policies.forEach((policy, i) => {
+  policies.forEach((policy, i) => {
     const json = cedar.policyToJson(policy);
     if (json.type === "success" && json.json.effect === "forbid") forbids.add(`policy${i}`);
   });
-  return forbids;
+  preparsedSets.set(id, { ids: idsOfParts(policies), forbids });
 }
 
 export type EntityRef = { type: string; id: string };
@@ -70,7 +68,7 @@ export type CedarDecision = { decision: "allow" | "deny"; policies: string[]; er
 
 /**
  * Cedar's decision, closed on failure: Cedar skips a policy whose evaluation fails (a missing
- * entity, an attribute of the wrong type), so a forbid that could not be evaluated would let a
+ * entity, an attribute missing), so a forbid that could not be evaluated would let a
  * permit through. Here it denies instead, and the error says why.
  */
 export function decide(preparsedId: string, request: CedarRequest): CedarDecision {

@@ -1,6 +1,8 @@
 import "server-only";
 import { performance } from "node:perf_hooks";
+import { z } from "zod";
 import { readConfig } from "../config";
+import { parseNetwork } from "../http/client-ip";
 import { db } from "../db/client";
 import { decide, preparse, type CedarDecision, type CedarEntity, type CedarRequest } from "./cedar";
 import { CONSOLE_ACTIONS, CONSOLE_SECTIONS, DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./schema";
@@ -92,6 +94,21 @@ export function userEntity(subject: { userId: string; email: string; roles: read
   };
 }
 
+/**
+ * An address as Cedar's ip() reads it: IPv4 in four decimal parts, an IPv4-mapped IPv6 address
+ * as the IPv4 it is (what a dual-stack socket reports; Cedar would read it as IPv6, outside every
+ * IPv4 range), IPv6 in its normal form (lib/http/client-ip.ts's parseNetwork, as for IP rules).
+ * Anything else is refused rather than decided on.
+ */
+export const cedarIpSchema = z.string().max(64).transform((value, ctx) => {
+  const parsed = value.includes("/") ? null : parseNetwork(value);
+  if (!parsed) {
+    ctx.addIssue({ code: "custom", message: "Not an IP address (IPv4 as four decimal parts, or IPv6)." });
+    return z.NEVER;
+  }
+  return parsed.network.toString();
+});
+
 /** The request context every Gatehouse action carries (see the schema's RequestContext). */
 export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles" | "groups">, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
   return {
@@ -120,7 +137,7 @@ export function consoleRequest(subject: ConsoleSubject, section: ConsoleSection,
 /** An OAuth client as the policies see it: its id, and its name as the console shows it (the schema's Client.name). */
 export type PolicyClient = { id: string; name: string };
 
-const clientEntity = (client: PolicyClient): CedarEntity => ({ uid: { type: "Gatehouse::Client", id: client.id }, attrs: { name: client.name }, parents: [] });
+export const clientEntity = (client: PolicyClient): CedarEntity => ({ uid: { type: "Gatehouse::Client", id: client.id }, attrs: { name: client.name }, parents: [] });
 
 /** May this client have tokens for this user (action issueToken)? Asked when an OAuth login completes, and at each refresh. */
 export function tokenRequest(subject: ConsoleSubject, client: PolicyClient, now = new Date(), via: RequestVia = "interactive"): CedarRequest {
@@ -155,10 +172,14 @@ export async function consoleAllows(subject: ConsoleSubject, section: ConsoleSec
 
 // The sign-ins a power is judged under: the strongest and the weakest (a policy may ask for a
 // fresh passkey, or hold something back from password-only sessions).
-const SIGN_INS_JUDGED = [
-  { authStrength: "phishing_resistant", mfaFresh: true, deviceTrusted: true },
-  { authStrength: "password", mfaFresh: false, deviceTrusted: false },
-] as const;
+const STRONGEST_SIGN_IN = { authStrength: "phishing_resistant", mfaFresh: true, deviceTrusted: true } as const;
+const SIGN_INS_JUDGED = [STRONGEST_SIGN_IN, { authStrength: "password", mfaFresh: false, deviceTrusted: false }] as const;
+
+/** May this account manage some part of the console, signed in the strongest way (from an unknown address)? */
+export async function mayManageSomeSection(principal: PolicyPrincipal, now = new Date()): Promise<boolean> {
+  const { preparsedId } = await policySetInForce();
+  return CONSOLE_SECTIONS.some((section) => decide(preparsedId, consoleRequest({ ...principal, ...STRONGEST_SIGN_IN, ip: null, risk: 0 }, section, "manage", now)).decision === "allow");
+}
 
 /**
  * What `target` may do that `actor` may not, each signed in the same way from the same place under

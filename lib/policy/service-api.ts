@@ -1,10 +1,9 @@
 import "server-only";
-import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit/context";
 import type { CedarEntity, CedarRequest } from "./cedar";
-import { authorize, cedarContext, policySetInForce } from "./pdp";
+import { authorize, cedarContext, cedarIpSchema, policySetInForce } from "./pdp";
 export { PDP_PATH } from "./paths";
 
 // The decision point for other services (POST /api/v1/authorize): one request or a batch of up
@@ -23,19 +22,6 @@ const typeName = z.string().max(64).regex(/^Gatehouse::\w+$/, "Types are Gatehou
 const name = z.string().min(1).max(200);
 const entityRef = z.object({ type: typeName, id: name });
 
-/**
- * An address as Cedar's ip() reads it: IPv4 in four decimal parts, an IPv4-mapped IPv6 address
- * as the IPv4 it is (what a dual-stack socket reports; Cedar would read it as IPv6, outside every
- * IPv4 range), IPv6 in its normal form. Anything else is refused rather than decided on.
- */
-const ipAddress = z.string().max(64).transform((value, ctx) => {
-  const address = ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value) ? ipaddr.process(value) : null;
-  if (!address) {
-    ctx.addIssue({ code: "custom", message: "Not an IP address (IPv4 as four decimal parts, or IPv6)." });
-    return z.NEVER;
-  }
-  return address.toString();
-});
 const cedarValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string().max(1000), z.number(), z.boolean(), z.array(cedarValue).max(100), z.record(z.string().max(100), cedarValue)]));
 const entity = z.object({ uid: entityRef, attrs: z.record(z.string().max(100), cedarValue).default({}), parents: z.array(entityRef).max(50).default([]) });
 
@@ -45,7 +31,7 @@ const decisionRequest = z.object({
   resource: entityRef,
   context: z
     .object({
-      ip: ipAddress.optional(),
+      ip: cedarIpSchema.optional(),
       risk: z.number().min(0).max(1).optional(),
       authStrength: z.enum(["password", "mfa", "phishing_resistant"]).optional(),
       mfaFresh: z.boolean().optional(),

@@ -1,8 +1,7 @@
 import "server-only";
-import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { decide, preparse, type CedarEntity, type CedarRequest } from "./cedar";
-import { cedarContext, REQUEST_VIAS, userEntity } from "./pdp";
+import { cedarContext, cedarIpSchema, clientEntity, REQUEST_VIAS, userEntity } from "./pdp";
 import { checkPolicies, type PolicyCheck, type PolicyPrincipal } from "./store";
 import { CONSOLE_SECTIONS } from "./schema";
 
@@ -20,7 +19,7 @@ export const simulationSchema = z.object({
   resourceKind: z.string().trim().max(100).optional(),
   // <input type="datetime-local"> sends no zone; a typed "…Z" is UTC too.
   at: z.iso.datetime({ local: true, message: "Give a date and time (UTC)." }).transform((v) => new Date(/z$/i.test(v) ? v : `${v}Z`)),
-  ip: z.string().trim().max(64).refine((v) => v === "" || ipaddr.isValid(v), "Not an IP address.").optional(),
+  ip: z.string().trim().pipe(z.literal("").or(cedarIpSchema)).optional(),
   risk: z.coerce.number().min(0).max(1),
   authStrength: z.enum(["password", "mfa", "phishing_resistant"]),
   mfaFresh: checkbox,
@@ -51,11 +50,11 @@ export function simulate(text: string, input: SimulationInput, user: PolicyPrinc
     entities.push(userEntity(user));
     principal = { type: "Gatehouse::User", id: user.userId };
   } else {
-    entities.push({ uid: { type: "Gatehouse::Client", id: input.principal }, attrs: { name: clientNames.get(input.principal) ?? input.principal }, parents: [] });
+    entities.push(clientEntity({ id: input.principal, name: clientNames.get(input.principal) ?? input.principal }));
     principal = { type: "Gatehouse::Client", id: input.principal };
   }
   const resource = { type: TYPES[input.resourceType], id: input.resource };
-  if (input.resourceType === "client" && resource.id !== principal.id) entities.push({ uid: resource, attrs: { name: clientNames.get(input.resource) ?? input.resource }, parents: [] });
+  if (input.resourceType === "client" && resource.id !== principal.id) entities.push(clientEntity({ id: input.resource, name: clientNames.get(input.resource) ?? input.resource }));
   if (input.resourceType === "resource") entities.push({ uid: resource, attrs: { kind: input.resourceKind || "document" }, parents: [] });
 
   const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, input.at, input.via);

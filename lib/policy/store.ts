@@ -80,8 +80,7 @@ export async function publishPolicies(
     await takeAdminAccessLock(tx);
     // Read under the lock, from the database (not this instance's cache, nor parsed: a version
     // that no longer parses must not stop the break-glass reset): what this publish replaces.
-    const newest = await tx.policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true, text: true } });
-    const previous = newest ?? { version: 0, text: DEFAULT_POLICIES };
+    const previous = await newestPolicy(tx);
     if (baseVersion !== null && previous.version !== baseVersion) return { previous, stale: true, lockout: null, created: null };
     const lockout = findLockout(text, publisher.ip, await admins(tx));
     if (lockout) return { previous, stale: false, lockout, created: null };
@@ -138,7 +137,7 @@ const CLI_CONTEXT: AuditContext = { actor: { type: "system", id: null, label: "c
  */
 export async function resetPolicies(toVersion: number, admins: AdminsReader, ctx = CLI_CONTEXT): Promise<ResetResult> {
   // From the database, unparsed: the version in force may be what no longer parses.
-  const replaced = (await db().policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true } }))?.version ?? 0;
+  const replaced = (await newestPolicy(db())).version;
   const result = await rollbackPolicies(toVersion, `Break-glass reset to version ${toVersion} from the command line`, { ip: null }, admins, ctx);
   return result.ok ? { ...result, replaced } : result;
 }
@@ -179,10 +178,13 @@ export async function takeAdminAccessLock(tx: Prisma.TransactionClient): Promise
 }
 
 /** The newest published policies, read now (write paths judge by these, not by an instance's cached set). */
-async function newestPolicyText(client: Prisma.TransactionClient): Promise<string> {
-  const newest = await client.policyVersion.findFirst({ orderBy: { version: "desc" }, select: { text: true } });
-  return newest?.text ?? DEFAULT_POLICIES;
+/** The newest version as stored (0: the built-in roles), unparsed: it may be one that no longer parses. */
+async function newestPolicy(client: Prisma.TransactionClient): Promise<{ version: number; text: string }> {
+  const newest = await client.policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true, text: true } });
+  return newest ?? { version: 0, text: DEFAULT_POLICIES };
 }
+
+const newestPolicyText = async (client: Prisma.TransactionClient) => (await newestPolicy(client)).text;
 
 /**
  * The groups the newest policies name (Gatehouse::Group::"<id>"), each with the ids of the policies

@@ -48,7 +48,7 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
   const signals: Signal[] = [];
   if (rules.block) signals.push({ code: "ip_blocklisted", strength: 1, detail: `${rules.block.cidr}: ${rules.block.note}` });
   else if (rules.allow) signals.push({ code: "ip_allowlisted", strength: 1, detail: `${rules.allow.cidr}: ${rules.allow.note}` });
-  if (!rules.allow) signals.push(...sourceFailureSignal(velocity, counted ? (subject.othersInFlight ?? NONE_IN_FLIGHT) : NONE_IN_FLIGHT, settings, source));
+  if (!rules.allow) signals.push(...sourceFailureSignal(velocity, subject.othersInFlight ?? NONE_IN_FLIGHT, settings, source));
   if (velocity.accountFailures > 0) {
     signals.push({
       code: "account_failures",
@@ -162,9 +162,11 @@ function sourceFailureSignal(velocity: Velocity, inFlight: InFlight, settings: R
   return [{ code: "ip_failures", strength: strength(velocity.ipFailures, velocity.ipAccounts), detail: `${velocity.ipFailures} failures on ${velocity.ipAccounts} accounts${source} ${window}` }];
 }
 
+const IDLE_SOURCE_MS = 86_400_000;
+
 /** Deletes the in-flight rows of sources idle for a day (one is left behind by every source). Hourly (instrumentation.ts). */
 export function sweepIdleSources(now = new Date()): Promise<number> {
-  return db().$executeRaw`DELETE FROM sign_ins_in_flight WHERE updated_at < ${new Date(now.getTime() - 86_400_000)}`;
+  return db().$executeRaw`DELETE FROM sign_ins_in_flight WHERE updated_at < ${new Date(now.getTime() - IDLE_SOURCE_MS)}`;
 }
 
 export function scheduleIdleSourceSweep(): void {

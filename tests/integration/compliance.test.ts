@@ -508,7 +508,7 @@ describe("the auditor's report", () => {
     const report = await buildReport(period, "auditor@example.test");
     const forged = { ...report, period: { ...report.period, from: "-271821-04-20T00:00:00.000Z" } };
     expect(await verifyReport(forged)).toEqual({ ok: false, checked: 0, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] });
-    expect(await verifyReportFile(JSON.stringify(forged), ctx)).toMatchObject({ ok: false });
+    expect(await verifyReportFile(JSON.stringify(forged), ctx)).toMatchObject({ ok: false, problems: ["This is not a Gatehouse compliance report (JSON, version 1)."] });
   });
 
   it("refuses periods that end before they start or span more than two years", () => {

@@ -201,7 +201,7 @@ describe("detection and correlation", () => {
   });
 
   it("snapshots stored in clear from before encryption are sealed, and snapshots past their retention are deleted (audited)", async () => {
-    const { applySnapshotRetention } = await import("@/lib/incidents/forensics");
+    const { applySnapshotRetention, sealPlaintextSnapshots } = await import("@/lib/incidents/forensics");
     const incident = await db().incident.create({ data: { type: "test", title: "Retention", severity: "high", lastAlertAt: new Date() } });
     const old = await db().forensicSnapshot.create({ data: { incidentId: incident.id, capturedAt: new Date(Date.now() - 31 * 86_400_000), reason: "old", content: '{"a":1}', sha256: "x" } });
     const recent = await db().forensicSnapshot.create({ data: { incidentId: incident.id, reason: "recent", content: '{"ip":"203.0.113.9"}', sha256: createHash("sha256").update('{"ip":"203.0.113.9"}').digest("hex") } });
@@ -209,14 +209,16 @@ describe("detection and correlation", () => {
     // Readable as stored before the sweep, and after it.
     expect((await downloadSnapshot(incident.id, recent.id, analyst))?.content).toBe('{"ip":"203.0.113.9"}');
 
-    expect(await applySnapshotRetention(30)).toEqual({ deleted: 1, sealed: 1 });
+    expect(await applySnapshotRetention(30)).toBe(1);
+    expect(await sealPlaintextSnapshots()).toBe(1);
     expect(await db().forensicSnapshot.findUnique({ where: { id: old.id } })).toBeNull();
     expect((await db().forensicSnapshot.findUniqueOrThrow({ where: { id: recent.id } })).content).not.toContain("203.0.113.9");
     expect((await downloadSnapshot(incident.id, recent.id, analyst))?.content).toBe('{"ip":"203.0.113.9"}');
     expect(await db().auditEvent.findMany({ where: { action: "incident.forensics.purge" } })).toMatchObject([{ outcome: "success", metadata: { days: 30, purged: 1, snapshots: [{ id: old.id, incidentId: incident.id }] } }]);
     // 0 keeps every snapshot.
     await db().forensicSnapshot.update({ where: { id: recent.id }, data: { capturedAt: new Date(0) } });
-    expect(await applySnapshotRetention(0)).toEqual({ deleted: 0, sealed: 0 });
+    expect(await applySnapshotRetention(0)).toBe(0);
+    expect(await sealPlaintextSnapshots()).toBe(0);
   });
 });
 

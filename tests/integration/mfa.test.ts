@@ -5,7 +5,7 @@ import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { userContext } from "@/lib/audit/context";
-import { recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
+import { deviceSignedIn, recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
   passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
@@ -283,6 +283,8 @@ describe("factor removal", () => {
     const { user } = await withTotp();
     await withPasskey(user.id);
     const device = await recognizeDevice(user.id, null, client());
+    // Remembered after a sign-in from it passed its second step, as the MFA step does it.
+    await deviceSignedIn(device.id, new Date());
     await trustDevice(user.id, device.id, ctx);
     const stage = async () => {
       const r = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), device.newToken);
@@ -337,6 +339,7 @@ describe("the MFA step in sign-in", () => {
     const { user } = await withTotp();
     const device = await recognizeDevice(user.id, null, { ...client(), userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36" });
     expect(await db().device.findUniqueOrThrow({ where: { id: device.id } })).toMatchObject({ label: "Chrome on Linux" });
+    await deviceSignedIn(device.id, new Date());
     await trustDevice(user.id, device.id, ctx);
     const stageOf = async (token: string | null) => {
       const r = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), token);

@@ -123,10 +123,10 @@ describe("access tokens for Gatehouse's own APIs", () => {
   let svc: string;
   beforeEach(async () => (svc = await machineClient()));
 
-  async function signed(key: JWK, claims: Record<string, unknown>, expiresIn: string) {
+  async function signed(key: JWK, claims: Record<string, unknown>, expiresIn: string, subject = svc) {
     return new SignJWT({ scope: "pdp", client_id: svc, ...claims })
       .setProtectedHeader({ alg: key.alg!, kid: key.kid!, typ: "at+jwt" })
-      .setIssuer(issuer()).setAudience(api).setSubject(svc).setIssuedAt().setExpirationTime(expiresIn)
+      .setIssuer(issuer()).setAudience(api).setSubject(subject).setIssuedAt().setExpirationTime(expiresIn)
       .sign(await importJWK(key, key.alg));
   }
 
@@ -173,8 +173,7 @@ describe("access tokens for Gatehouse's own APIs", () => {
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + RETIRE_AFTER_MS + 1.5 * 86_400_000 }); // past any key set cached by an earlier test, before the next one
     await ensureSigningKeys();
     const es256 = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
-    const forUser = await new SignJWT({ scope: "pdp", client_id: svc }).setProtectedHeader({ alg: es256.alg!, kid: es256.kid!, typ: "at+jwt" })
-      .setIssuer(issuer()).setAudience(api).setSubject("a-user-id").setIssuedAt().setExpirationTime("1h").sign(await importJWK(es256, es256.alg));
+    const forUser = await signed(es256, {}, "1h", "a-user-id");
     expect(await verifyAccessToken(forUser, api, "pdp")).toMatchObject({ clientId: svc, subject: "a-user-id" });
     expect(await verifyAccessToken(forUser, api, "pdp", { clientsOnly: true })).toMatchObject({ error: "invalid_token", description: expect.stringContaining("client credentials") });
     expect(await verifyAccessToken(await signed(es256, {}, "1h"), api, "pdp", { clientsOnly: true })).toMatchObject({ clientId: svc, subject: svc });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
-import { endAllSessions, endSession, findActiveSession, listActiveSessions } from "@/lib/auth/sessions";
+import { endAllSessions, endSession, findActiveSession, findSessionForCookie, listActiveSessions } from "@/lib/auth/sessions";
 import { EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, changeEmail, changePassword, createUser, deleteUser, listUsers, resetUserMfa, setDisabled, setRoles, setTemporaryPassword, updateName, userListFiltersSchema, USERS_PAGE_SIZE } from "@/lib/auth/users";
 import { userContext } from "@/lib/audit/context";
 import { liftSignInLock, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
@@ -343,7 +343,9 @@ describe("the session cookie across the MFA step", () => {
     // As next-auth issues it at sign-in (lib/auth/next-auth.ts: generation 0).
     const before = await encode({ token: { sid: signIn.sessionId, uid: user.id, gen: 0 }, secret: process.env.AUTH_SECRET!, salt: "authjs.session-token" });
     const reading = (value: string) => (name: string) => (name === "authjs.session-token" ? value : undefined);
+    // Pending, not signed in: the cookie names the session at its current generation all the same.
     expect(await portalUserFromCookie(reading(before))).toBeNull();
+    expect(await findSessionForCookie({ sid: signIn.sessionId, uid: user.id, gen: 0 })).toMatchObject({ stage: "mfa_required" });
 
     const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
     expect(await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, ctx)).toMatchObject({ ok: true, stage: "active" });
@@ -361,7 +363,6 @@ describe("the session cookie across the MFA step", () => {
     // The stale copy's visits are not recorded on the session (it could keep it from idling out).
     const seen = (await db().session.findUniqueOrThrow({ where: { id: signIn.sessionId } })).lastSeenAt;
     expect(await portalUserFromCookie(reading(before))).toBeNull();
-    const { findSessionForCookie } = await import("@/lib/auth/sessions");
     expect(await findSessionForCookie({ sid: signIn.sessionId, uid: user.id, gen: 0 }, new Date(Date.now() + 10 * 60_000))).toBeNull();
     expect((await db().session.findUniqueOrThrow({ where: { id: signIn.sessionId } })).lastSeenAt).toEqual(seen);
     expect(await endPortalSessionFromCookie(reading(issued!.value), user.id, client())).toBe(true);

@@ -3,7 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
 import { checkPolicies, formatPolicies, publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema } from "@/lib/policy";
-import { listClients } from "@/lib/oidc";
+import { clientNames } from "@/lib/oidc";
 
 const VIEW = { section: "policies", action: "view" } as const;
 const MANAGE = { section: "policies", action: "manage" } as const;
@@ -56,7 +56,6 @@ export const simulateAction = guardedAction(VIEW, simulationSchema.extend({ text
   const user = request.principalType === "user" ? await findPrincipalByEmail(request.principal) : null;
   // Client.name is the name the console shows: looked up as the token endpoint has it.
   const clientIds = [...(request.principalType === "client" ? [request.principal] : []), ...(request.resourceType === "client" ? [request.resource] : [])];
-  const clientNames = new Map((await Promise.all(clientIds.map((id) => listClients(id)))).flat().map((c) => [c.id, c.name]));
-  const result = simulate(text, request, user, clientNames);
+  const result = simulate(text, request, user, await clientNames(clientIds));
   return { ok: true, data: result };
 });
