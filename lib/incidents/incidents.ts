@@ -75,9 +75,27 @@ export async function responseTimes(days = 30, now = new Date()): Promise<{ poin
   };
 }
 
-/** Critical incidents still in status "open" that were opened before `cutoff`: ones that waited too long (SOC 2 CC7.3). */
-export function listOpenCriticalIncidents(cutoff: Date) {
-  return db().incident.findMany({ where: { severity: "critical", status: "open", createdAt: { lt: cutoff } }, select: { id: true, number: true, title: true, createdAt: true } });
+/**
+ * Critical incidents overdue (SOC 2 CC7.3): nobody took them up (acknowledged, by a status change or
+ * an assignee) though opened before `takeUpBy`, or not yet contained or closed though opened before
+ * `containBy`. Oldest first, each with what it is overdue for.
+ */
+export async function listOverdueCriticalIncidents({ takeUpBy, containBy }: { takeUpBy: Date; containBy: Date }) {
+  const incidents = await db().incident.findMany({
+    where: {
+      severity: "critical",
+      OR: [
+        { acknowledgedAt: null, status: "open", createdAt: { lt: takeUpBy } },
+        { status: { in: ["open", "investigating"] }, createdAt: { lt: containBy } },
+      ],
+    },
+    select: { id: true, number: true, title: true, createdAt: true, acknowledgedAt: true },
+    orderBy: { createdAt: "asc" },
+  });
+  return incidents.map(({ acknowledgedAt, ...incident }) => ({
+    ...incident,
+    overdue: !acknowledgedAt && incident.createdAt < takeUpBy ? ("take_up" as const) : ("containment" as const),
+  }));
 }
 
 export async function findIncident(id: string) {

@@ -7,7 +7,7 @@ export { ruleSettings, saveRuleSetting } from "./rule-settings";
 export { runDetection } from "./detect";
 export { listResponders } from "./responders";
 export {
-  listIncidents, INCIDENT_LIST_LIMIT, incidentCounts, responseTimes, listOpenCriticalIncidents, findIncident, downloadSnapshot, changeStatus, assignIncident, addNote, runResponseAction, captureNow,
+  listIncidents, INCIDENT_LIST_LIMIT, incidentCounts, responseTimes, listOverdueCriticalIncidents, findIncident, downloadSnapshot, changeStatus, assignIncident, addNote, runResponseAction, captureNow,
   incidentFiltersSchema, statusChangeSchema, assignSchema, noteSchema, responseActionSchema, type IncidentDetail, type ResponseTimePoint,
 } from "./incidents";
 export { listPlaybooks, findPlaybook, savePlaybook, countPlaybooksInForce, listPlaybookVersionAttribution, parseSteps, playbookInputSchema, PlaybookNameTakenError, type PlaybookView, type Step } from "./playbooks";

@@ -88,10 +88,20 @@ describe("control tests flip with the system's state", () => {
     expect((await resultOf("audit_chain_verified", new Date(Date.now() + 25 * HOUR))).status).toBe("fail");
   });
 
-  it("CC7.3: a critical incident open for over 4 hours fails", async () => {
+  it("CC7.3: a critical incident nobody took up within 4 hours, or not contained within 3 days, fails", async () => {
     expect((await resultOf("critical_incidents_handled")).status).toBe("pass");
-    await db().incident.create({ data: { type: "audit_tampering", title: "Chain broken", severity: "critical", createdAt: new Date(Date.now() - 5 * HOUR), lastAlertAt: new Date() } });
-    expect((await resultOf("critical_incidents_handled")).status).toBe("fail");
+    const incident = await db().incident.create({ data: { type: "audit_tampering", title: "Chain broken", severity: "critical", createdAt: new Date(Date.now() - 5 * HOUR), lastAlertAt: new Date() } });
+    await db().incident.create({ data: { type: "audit_tampering", title: "Minor", severity: "high", createdAt: new Date(Date.now() - 5 * DAY), lastAlertAt: new Date() } });
+    expect(await resultOf("critical_incidents_handled")).toMatchObject({ status: "fail", summary: "1 critical incident not taken up within 4 hours" });
+    // Taken up (under investigation): in time, for now.
+    await db().incident.update({ where: { id: incident.id }, data: { status: "investigating", acknowledgedAt: new Date(Date.now() - 4 * HOUR) } });
+    expect((await resultOf("critical_incidents_handled")).status).toBe("pass");
+    // Still under investigation three days on (an assigned but untouched "open" one too): not contained.
+    expect(await resultOf("critical_incidents_handled", new Date(Date.now() + 3 * DAY))).toMatchObject({ status: "fail", summary: "1 critical incident not contained within 3 days" });
+    await db().incident.update({ where: { id: incident.id }, data: { status: "open" } });
+    expect((await resultOf("critical_incidents_handled", new Date(Date.now() + 3 * DAY))).status).toBe("fail");
+    await db().incident.update({ where: { id: incident.id }, data: { status: "contained" } });
+    expect((await resultOf("critical_incidents_handled", new Date(Date.now() + 3 * DAY))).status).toBe("pass");
   });
 
   it("CC6.1: an active signing key older than 90 days fails until keys are rotated", async () => {
@@ -242,9 +252,18 @@ describe("what people read of a result", () => {
     expect((await resultOf("audit_chain_verified")).summary).toBe(`Verified ${formatDateTime(new Date(verified.at))}.`);
 
     const incident = await db().incident.create({ data: { type: "audit_tampering", title: "Chain broken", severity: "critical", createdAt: new Date(Date.now() - 5 * HOUR), lastAlertAt: new Date() } });
-    expect(await resultOf("critical_incidents_handled")).toMatchObject({ status: "fail", summary: "1 critical incident open for over 4 hours" });
+    expect(await resultOf("critical_incidents_handled")).toMatchObject({ status: "fail", summary: "1 critical incident not taken up within 4 hours" });
     expect((await checkOf("CC7.3", "critical_incidents_handled")).findings).toEqual([
+      { label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}: not taken up`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
+    ]);
+    // Evidence stored before the check looked at containment: its stale incidents are still named.
+    const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() + HOUR) } });
+    const stale = { id: incident.id, number: incident.number, title: "Chain broken", createdAt: incident.createdAt.toISOString() };
+    const older = JSON.stringify({ at: new Date().toISOString(), check: "critical_incidents_handled", control: "CC7.3", data: { stale: [stale, { ...stale, id: undefined, number: 7 }] } });
+    await db().complianceResult.create({ data: { runId: run.id, control: "CC7.3", check: "critical_incidents_handled", status: "fail", summary: "2 critical incidents open for over 4 hours", evidence: older, evidenceSha256: "0".repeat(64), at: new Date(Date.now() + HOUR) } });
+    expect((await controlHistory("CC7.3")).find((r) => r.runId === run.id)!.findings).toEqual([
       { label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
+      { label: `INC-7 Chain broken, opened ${formatDateTime(incident.createdAt)}`, link: { section: "incidents", href: "/admin/incidents?q=INC-7" } },
     ]);
 
     await ensureSigningKeys();
