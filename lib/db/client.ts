@@ -22,9 +22,9 @@ export function pgPool(): pg.Pool {
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: 30_000 });
   // An idle connection the server dropped: the pool replaces it; without a listener Node would exit.
   pool.on("error", (error) => console.error("PostgreSQL pool:", error.message));
-  // One dropped while checked out between two statements (the audit writer's and indexer's own
-  // transactions) would exit Node the same way: its holder's next statement fails instead, and
-  // the pool discards it on release.
+  // One dropped while checked out between two statements (the audit writer's own transactions, a
+  // restart of PostgreSQL) would exit Node the same way: its holder's next statement fails
+  // instead, and the pool discards it on release.
   pool.on("connect", (client) => client.on("error", (error) => console.error("PostgreSQL connection:", error.message)));
   globalForPrisma.gatehousePool = pool;
   return globalForPrisma.gatehousePool;

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleReadiness, readiness, sharedReadiness } from "@/lib/health";
+import { pgPool } from "@/lib/db/client";
 
 describe("readiness for load balancers", () => {
   let server: Server;
@@ -50,5 +51,19 @@ describe("readiness for load balancers", () => {
     expect(runs).toBe(1);
     await probe(t + 1_000);
     expect(runs).toBe(2);
+  });
+});
+
+describe("the connection pool", () => {
+  it("survives a connection ended by PostgreSQL while checked out: its holder's next statement fails, the next caller gets a fresh one", async () => {
+    const held = await pgPool().connect();
+    const { rows } = await held.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    // As an administrator or a restart would: the server says so on a connection nobody is using at that moment.
+    await pgPool().query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(held.query("SELECT 1")).rejects.toThrow();
+    held.release();
+    const { rows: after } = await pgPool().query<{ ok: number }>("SELECT 1 AS ok");
+    expect(after[0]!.ok).toBe(1);
   });
 });
