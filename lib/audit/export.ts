@@ -44,7 +44,8 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   const id = randomUUID();
   const createdAt = new Date();
   const head = await readChainHead();
-  const where = Prisma.sql`${await filterClause(filters)} AND seq <= ${head.seq}`;
+  const upToHead = Prisma.sql`AND seq <= ${head.seq}`;
+  const where = Prisma.sql`${await filterClause(filters, upToHead)} ${upToHead}`;
   await db().auditExport.create({ data: { id, actorId: actor.id, format, filters: applied, createdAt } });
   // In the chain before the first row leaves: an export cut short by a crash is on the record too.
   const chainHead = { seq: head.seq.toString(), hash: head.hash };

@@ -4,6 +4,7 @@ import { blindIndex, encrypt } from "../crypto";
 import { auditEventSchema, type AuditEventInput } from "./events";
 import { canonicalJson } from "./hash";
 import { MAX_BATCH_EVENTS, appendBatch, type RecordedEvent, type Unchained } from "./store";
+import { scheduleTextIndexing } from "./text-index";
 
 // Group commit: events recorded at the same moment (by any number of concurrent requests in
 // this process) are chained and committed together in one transaction, so throughput does not
@@ -42,6 +43,7 @@ async function flush() {
       try {
         const recorded = await appendBatch(batch.map((p) => p.event), seal);
         batch.forEach((p, i) => p.resolve(recorded[i]!));
+        scheduleTextIndexing();
       } catch (error) {
         batch.forEach((p) => p.reject(error));
       }

@@ -27,6 +27,7 @@ export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: numbe
     await insertCheckpoint((text, values) => tx.$executeRawUnsafe(text, ...values), anchor.seq, anchor.hash, "purge");
     await tx.$executeRaw`SELECT set_config('gatehouse.audit_purge', 'on', true)`;
     const purged = await tx.$executeRaw`DELETE FROM audit_events WHERE seq <= ${anchor.seq}`;
+    await tx.$executeRaw`DELETE FROM audit_event_text WHERE seq <= ${anchor.seq}`;
     return { purged, anchorSeq: anchor.seq.toString() };
   }, { timeout: 120_000 }));
 }

@@ -9,6 +9,7 @@ import { canonicalIpFilter, ipFilterHashes } from "./ip-filter";
 import { GENESIS_HASH } from "./hash";
 import { parseStoredEvent, storedHashHolds } from "./chain-range";
 import { readChainHead, readEvents, readRange, selectEvents } from "./store";
+import { indexCommittedEvents, matchingText, type TextQuery } from "./text-index";
 import { vouchedCheckpoint } from "./verify";
 
 const optionalText = (max: number) =>
@@ -83,9 +84,10 @@ async function actorClause(actor: string): Promise<Prisma.Sql> {
 /**
  * The WHERE clause for a set of filters. A time range becomes a range of sequence numbers
  * (time and sequence rise together, since both are assigned under the chain lock), so every
- * query walks one (filter, seq) index backwards from the newest match.
+ * query walks one (filter, seq) index backwards from the newest match. `textWithin` (SQL on a
+ * bare `seq`) bounds the free-text matches fetched to the range the query reads.
  */
-export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql> {
+export async function filterClause(f: Partial<AuditFilters>, textWithin: Prisma.Sql = Prisma.empty): Promise<Prisma.Sql> {
   const parts: Prisma.Sql[] = [];
   if (f.from) {
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at >= ${f.from} ORDER BY at, seq LIMIT 1`;
@@ -105,7 +107,10 @@ export async function filterClause(f: Partial<AuditFilters>): Promise<Prisma.Sql
   }
   if (f.resourceType) parts.push(Prisma.sql`resource_type = ${f.resourceType}`);
   if (f.resourceId) parts.push(Prisma.sql`resource_id = ${f.resourceId}`);
-  if (f.q) parts.push(Prisma.sql`search @@ plainto_tsquery('simple', ${f.q})`);
+  if (f.q) {
+    await indexCommittedEvents();
+    parts.push(Prisma.sql`seq IN (${matchingText({ q: f.q, type: f.type, outcome: f.outcome }, textWithin)})`);
+  }
   return parts.length ? Prisma.sql`AND ${Prisma.join(parts, " AND ")}` : Prisma.empty;
 }
 
@@ -136,12 +141,13 @@ export async function countAuditEvents(filters: Omit<Partial<AuditFilters>, "ip"
 
 /** Newest first; `before` is the keyset cursor (a sequence number). */
 export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint, { firstWindow = FIRST_WINDOW } = {}) {
-  // An IP range is matched per address (see newestMatches), the other filters as a WHERE clause.
-  const { ip, ...others } = filters;
+  // An IP range is matched per address (see newestMatches), free text per window (see
+  // pageInWindows), the other filters as a WHERE clause.
+  const { ip, q, ...others } = filters;
   const ipRange = ip?.includes("/") ? ipFilterHashes(ip) : null;
-  const where = await filterClause(ipRange ? others : filters);
+  const where = await filterClause(ipRange ? others : { ...others, ip });
   const wanted = AUDIT_PAGE_SIZE + 1;
-  const events = filters.q ? await pageInWindows(where, before, wanted, firstWindow, ipRange) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted, ipRange);
+  const events = q ? await pageInWindows(where, { q, type: filters.type, outcome: filters.outcome }, before, wanted, firstWindow, ipRange) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted, ipRange);
   const page = events.slice(0, AUDIT_PAGE_SIZE).map(revealEvent);
   return { events: page, nextBefore: events.length > AUDIT_PAGE_SIZE ? page.at(-1)!.seq : null };
 }
@@ -166,14 +172,16 @@ async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number
 // until it is full: a common word fills it in the first window, a rare one has few matches to fetch.
 const FIRST_WINDOW = BigInt(50_000);
 
-async function pageInWindows(where: Prisma.Sql, before: bigint | undefined, wanted: number, firstWindow: bigint, ipRange: string[] | null): Promise<StoredEvent[]> {
+async function pageInWindows(where: Prisma.Sql, text: TextQuery, before: bigint | undefined, wanted: number, firstWindow: bigint, ipRange: string[] | null): Promise<StoredEvent[]> {
+  await indexCommittedEvents();
   // The chain head holds the newest sequence number (Prisma's aggregate would scan the table for it).
   let upper = before ?? (await readChainHead()).seq + BigInt(1);
   const found: StoredEvent[] = [];
   // A window of at least one event, so the loop always moves down (tests pass tiny windows).
   for (let size = firstWindow > BigInt(0) ? firstWindow : BigInt(1); upper > BigInt(0) && found.length < wanted; size *= BigInt(4)) {
     const lower = upper > size ? upper - size : BigInt(0);
-    found.push(...(await newestMatches(where, Prisma.sql`AND seq >= ${lower} AND seq < ${upper}`, wanted - found.length, ipRange)));
+    const window = Prisma.sql`AND seq >= ${lower} AND seq < ${upper}`;
+    found.push(...(await newestMatches(Prisma.sql`${where} AND seq IN (${matchingText(text, window)})`, window, wanted - found.length, ipRange)));
     upper = lower;
   }
   return found;

@@ -39,13 +39,10 @@ const INSERT_EVENTS = `
   WITH inserted AS (
     INSERT INTO audit_events (seq, id, at, type, action, outcome, actor_type, actor_id, actor_label, resource_type,
       resource_id, ip_cipher, ip_hash, user_agent_cipher, device_id, location, risk_score, policy_decisions, metadata,
-      search, prev_hash, hash)
+      prev_hash, hash)
     SELECT r.seq::bigint, r.id, r.at::timestamptz, r.type, r.action, r.outcome, r."actorType", r."actorId", r."actorLabel",
       r."resourceType", r."resourceId", r."ipCipher", r."ipHash", r."userAgentCipher", r."deviceId", r.location,
-      r."riskScore"::numeric, r."policyDecisions"::json, r.metadata::json,
-      to_tsvector('simple', concat_ws(' ', r.action, r."actorLabel", r."actorId", r."resourceType", r."resourceId", r.location))
-        || json_to_tsvector('simple', r.metadata::json, '["string", "numeric"]'),
-      r."prevHash", r.hash
+      r."riskScore"::numeric, r."policyDecisions"::json, r.metadata::json, r."prevHash", r.hash
     FROM json_to_recordset($1::json) AS r(${RECORD_COLUMNS}))
   UPDATE audit_chain_head SET seq = $2, hash = $3 WHERE id = 1`;
 

@@ -209,7 +209,11 @@ describe("the audit chain", () => {
 
   it("encrypts IP and user agent at rest", async () => {
     await recordAuditEvent(event(7, { client: { ip: "203.0.113.77", userAgent: "Secret Browser 1.0" } }));
-    const [raw] = await db().$queryRawUnsafe<Record<string, unknown>[]>("SELECT ip_cipher, ip_hash, user_agent_cipher, metadata, search::text FROM audit_events");
+    await expect.poll(() => db().auditEventText.count()).toBe(1);
+    const [raw] = await db().$queryRawUnsafe<Record<string, unknown>[]>(
+      "SELECT ip_cipher, ip_hash, user_agent_cipher, metadata, t.words::text FROM audit_events e JOIN audit_event_text t USING (seq)",
+    );
+    expect(raw?.words).toContain("writer7@example.test");
     const stored = JSON.stringify(raw);
     expect(stored).not.toContain("203.0.113.77");
     expect(stored).not.toContain("Secret Browser");
@@ -285,10 +289,14 @@ describe("the audit chain", () => {
 describe("retention", () => {
   it("purges old events through the controlled path and the rest still verifies", async () => {
     await writeMany(40, 4);
+    await expect.poll(() => db().auditEventText.count()).toBe(40);
     const { purged, anchorSeq } = await purgeAuditEvents(new Date(Date.now() + 1000));
     expect(purged).toBe(40);
     expect(anchorSeq).toBe("40");
+    // Their words go with them (the free-text index is derived from the events).
+    expect(await db().auditEventText.count()).toBe(0);
     await writeMany(10, 2);
+    await expect.poll(() => db().auditEventText.count()).toBe(10);
     const result = await verifyEveryWay();
     expect(result).toMatchObject({ ok: true, eventsChecked: 10, firstSeq: "41", lastSeq: "50" });
     const checkpoint = await db().auditCheckpoint.findUnique({ where: { seq: BigInt(40) } });

@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { db } from "@/lib/db/client";
+import { db, pgPool } from "@/lib/db/client";
 import { keyRing } from "@/lib/crypto";
-import { auditFiltersSchema, exportAuditEvents, findExportManifest, parseSeq, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
+import { auditFiltersSchema, countAuditEvents, exportAuditEvents, findExportManifest, parseSeq, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
 import { verifyExport } from "@/lib/audit/manifest";
+import { indexPendingEvents } from "@/lib/audit/text-index";
 import { resetDatabase } from "../support/db";
 
 beforeEach(resetDatabase);
@@ -68,6 +69,56 @@ describe("audit search", () => {
     expect(second.nextBefore).toBeNull();
     const failures = await searchAuditEvents(filters({ q: "needle", outcome: "failure" }), undefined, { firstWindow: BigInt(4) });
     expect(failures.events.map((e) => e.seq)).toEqual(expected.filter((seq) => Number(seq) % 3 === 0));
+  });
+
+  it("finds free text in events the index has not caught up with yet", async () => {
+    const total = 90;
+    for (let i = 1; i <= total; i++) {
+      await recordAuditEvent({ type: "admin", action: "test.event", outcome: "success", actor: { type: "system" }, metadata: { note: i % 2 ? "haystack" : "needle in it" } });
+    }
+    const expected = Array.from({ length: total }, (_, i) => total - i).filter((seq) => seq % 2 === 0).map(String);
+    const indexed = async () => (await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_event_text ORDER BY seq`).map((r) => Number(r.seq));
+    const found = async () => {
+      const first = await searchAuditEvents(filters({ q: "needle" }), undefined, { firstWindow: BigInt(8) });
+      const rest = first.nextBefore ? await searchAuditEvents(filters({ q: "needle" }), BigInt(first.nextBefore), { firstWindow: BigInt(8) }) : { events: [] };
+      return [...first.events, ...rest.events].map((e) => e.seq);
+    };
+    const exported = async () => {
+      const { stream } = await exportAuditEvents({ actor: { type: "user", id: randomUUID() }, filters: filters({ q: "needle", type: "admin" }), format: "jsonl" });
+      return (await drain(stream)).toString().trim().split("\n").map((line) => JSON.parse(line).seq as string).reverse();
+    };
+
+    // The indexer (after each commit) gets there by itself, in order and with no gaps.
+    await expect.poll(indexed, { timeout: 5_000 }).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(await found()).toEqual(expected);
+
+    // The index 30 events behind, and held there (as another instance's indexer holds its turn):
+    // a search waits for the turn, indexes what is pending, and finds every event, none twice.
+    const holder = await pgPool().connect();
+    let searched: Promise<string[]> | undefined;
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtext('gatehouse.audit_event_text'))");
+      await holder.query("DELETE FROM audit_event_text WHERE seq > $1", [total - 30]);
+      expect(await indexPendingEvents()).toBeNull();
+      searched = found();
+      const waited = await Promise.race([searched.then(() => false), new Promise((resolve) => setTimeout(() => resolve(true), 300))]);
+      expect(waited).toBe(true);
+    } finally {
+      await holder.query("SELECT pg_advisory_unlock(hashtext('gatehouse.audit_event_text'))");
+      holder.release();
+    }
+    expect(await searched).toEqual(expected);
+    expect(await indexed()).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(await countAuditEvents({ q: "needle" })).toBe(expected.length);
+    expect(await countAuditEvents({ q: "needle haystack" })).toBe(0);
+    // Type and outcome are matched inside the text index too, and its reserved words cannot be typed.
+    expect(await countAuditEvents({ q: "needle", type: "admin", outcome: "success" })).toBe(expected.length);
+    expect(await countAuditEvents({ q: "needle", outcome: "failure" })).toBe(0);
+    expect(await countAuditEvents({ q: "needle", type: "export" })).toBe(0);
+    expect(await countAuditEvents({ q: "~outcome:success" })).toBe(0);
+    expect(await exported()).toEqual(expected);
+    // The export's own events name the word in their filters: the next search finds them too.
+    expect(await found()).toEqual([String(total + 2), String(total + 1), ...expected]);
   });
 
   it("finds an address however it is written, and every address of a range up to 4,096", async () => {
