@@ -48,7 +48,8 @@ export type Check = {
   findings?(evidence: StoredEvidence): Finding[];
 };
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const daysAgo = (now: Date, days: number) => new Date(now.getTime() - days * DAY);
 const none = (problems: unknown[], ok: string, [one, many]: [string, string]): Pick<CheckOutcome, "pass" | "summary"> =>
   problems.length === 0 ? { pass: true, summary: ok } : { pass: false, summary: counted(problems.length, one, many) };
@@ -305,9 +306,7 @@ export const CHECKS: readonly Check[] = [
     key: "critical_incidents_handled", control: "CC7.3",
     title: `Critical incidents are taken up within ${CRITICAL_TAKE_UP_HOURS} hours and contained within ${CRITICAL_CONTAIN_DAYS} days`,
     async run(now) {
-      const overdue = await listOverdueCriticalIncidents({
-        takeUpBy: new Date(now.getTime() - CRITICAL_TAKE_UP_HOURS * 3_600_000), containBy: new Date(now.getTime() - CRITICAL_CONTAIN_DAYS * DAY),
-      });
+      const overdue = await listOverdueCriticalIncidents({ takeUpBy: new Date(now.getTime() - CRITICAL_TAKE_UP_HOURS * HOUR), containBy: daysAgo(now, CRITICAL_CONTAIN_DAYS) });
       const notTakenUp = overdue.filter((i) => i.overdue === "take_up").length;
       const notContained = overdue.length - notTakenUp;
       const problems = [
@@ -334,7 +333,7 @@ export const CHECKS: readonly Check[] = [
     key: "incident_response_runs", control: "CC7.4", title: "Incident playbooks are in force and their runs succeed",
     async run(now) {
       const [inForce, stuck, failed] = await Promise.all([
-        countPlaybooksInForce(), countUnfinishedRuns(new Date(now.getTime() - 3_600_000)), countFailedRuns(new Date(now.getTime() - FAILED_RUNS_WINDOW_MS)),
+        countPlaybooksInForce(), countUnfinishedRuns(new Date(now.getTime() - HOUR)), countFailedRuns(new Date(now.getTime() - FAILED_RUNS_WINDOW_MS)),
       ]);
       const pass = inForce > 0 && stuck === 0 && failed === 0;
       const problems = [
