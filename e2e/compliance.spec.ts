@@ -65,11 +65,17 @@ test("a failing control gets an exception from two admins; an auditor sees it, d
   await pending.getByRole("button", { name: "Approve" }).click();
   await expect(pending).toContainText("In force");
   await expect(pending).toContainText(`approved by ${approver.email}`);
+  // It excepts what the failing test named at approval, no more.
+  await expect(pending.getByTestId("excepted-tests")).toContainText("Every active analyst has a passkey (phishing-resistant) (only ");
   await approver.context.close();
 
   await page.goto("/admin/compliance");
   await expect(controlRow(page, "CC6.1")).toContainText("Excepted");
   await expect(controlRow(page, "CC6.1")).toContainText("The new analyst receives a security key on Monday.");
+  await page.goto("/admin/compliance/CC6.1");
+  await expect(passkeyTest.getByTestId("findings")).toContainText(`${analystEmail}(excepted)`);
+  await expect(passkeyTest.getByTestId("findings")).not.toContainText("not covered by the exception");
+  await page.goto("/admin/compliance");
 
   // The report for the last 90 days: HTML and JSON, each verifiable against the audit trail.
   await page.getByRole("link", { name: "Auditor's report" }).click();

@@ -14,6 +14,7 @@ import { checkChannelSecretsSealed, countFailedRuns, countPlaybooksInForce, coun
 import { listPolicyVersionAttribution, type ConsoleSection } from "../policy";
 import { listRiskSettingsVersionAttribution } from "../risk";
 import { counted, formatDateTime } from "../util/format";
+import { parseJsonOrNull } from "../util/json";
 import { accessReviewDue, ACCESS_REVIEW_INTERVAL_DAYS } from "./access-reviews";
 
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
@@ -33,8 +34,12 @@ export type CheckOutcome = {
   nothingToCheck?: boolean;
 };
 
-/** One thing a result is about (an account, a client, a key), and where the console opens it. */
-export type Finding = { label: string; link?: { section: ConsoleSection; href: string } };
+/**
+ * One thing a result is about (an account, a client, a key), and where the console opens it. Its
+ * key names the thing itself, not how it reads (a date in the label is formatted for people): an
+ * exception is approved for the findings' keys, and a finding with another key is not excepted.
+ */
+export type Finding = { key: string; label: string; link?: { section: ConsoleSection; href: string } };
 
 /** A stored result's evidence as the check reads it back: the run's time and the check's data, whatever shape it had then. */
 export type StoredEvidence = { at: string; data: Record<string, unknown> };
@@ -81,8 +86,16 @@ const userLink = (userId: string) => ({ section: "users" as const, href: `/admin
 const clientLink = (clientId: string) => ({ section: "clients" as const, href: `/admin/clients/${encodeURIComponent(clientId)}` });
 // Evidence recorded before accounts carried their id names them by email only: listed, not linked.
 const account = z.union([z.object({ userId: z.string(), email: z.string() }), z.string().transform((email) => ({ userId: null, email }))]);
-const accounts = (list: unknown): Finding[] => itemsOf(list, account).map((a) => (a.userId ? { label: a.email, link: userLink(a.userId) } : { label: a.email }));
-const labels = (list: unknown): Finding[] => itemsOf(list, z.string()).map((label) => ({ label }));
+const accounts = (list: unknown): Finding[] => itemsOf(list, account).map((a) => ({ key: a.email, label: a.email, ...(a.userId && { link: userLink(a.userId) }) }));
+/** Plain labels as findings; a label listed twice (two plaintext secrets of a kind) is two findings. */
+const labels = (list: unknown): Finding[] => {
+  const seen = new Map<string, number>();
+  return itemsOf(list, z.string()).map((label) => {
+    const n = (seen.get(label) ?? 0) + 1;
+    seen.set(label, n);
+    return { key: n === 1 ? label : `${label} #${n}`, label };
+  });
+};
 
 export const CHECKS: readonly Check[] = [
   {
@@ -139,7 +152,7 @@ export const CHECKS: readonly Check[] = [
     findings: ({ at, data }) =>
       itemsOf(data.active, z.object({ kid: z.string(), alg: z.string(), createdAt: z.iso.datetime() }))
         .filter((k) => new Date(k.createdAt) < daysAgo(new Date(at), SIGNING_KEY_MAX_AGE_DAYS))
-        .map((k) => ({ label: `${k.alg} key ${k.kid.slice(0, 12)}…, created ${formatDateTime(new Date(k.createdAt))}`, link: { section: "keys", href: "/admin/keys" } })),
+        .map((k) => ({ key: k.kid, label: `${k.alg} key ${k.kid.slice(0, 12)}…, created ${formatDateTime(new Date(k.createdAt))}`, link: { section: "keys", href: "/admin/keys" } })),
   },
   {
     key: "inactive_accounts_disabled", control: "CC6.2", title: "Accounts inactive for 90 days are disabled",
@@ -153,6 +166,7 @@ export const CHECKS: readonly Check[] = [
     },
     findings: ({ data }) =>
       itemsOf(data.idle, z.object({ userId: z.string().optional(), email: z.string(), lastSignInAt: z.iso.datetime().nullable() })).map((u) => ({
+        key: u.email,
         label: `${u.email} (${u.lastSignInAt ? `last signed in ${formatDateTime(new Date(u.lastSignInAt))}` : "never signed in"})`,
         // Evidence recorded before it carried the id names the account by email: the link searches for it.
         link: u.userId ? userLink(u.userId) : { section: "users", href: `/admin/users?q=${encodeURIComponent(u.email)}` },
@@ -173,6 +187,7 @@ export const CHECKS: readonly Check[] = [
     },
     findings: ({ data }) =>
       itemsOf(data.unused, z.object({ client: z.string(), clientId: z.string(), unusedScopes: z.array(z.string()) })).map((c) => ({
+        key: `${c.clientId}: ${[...c.unusedScopes].sort().join(" ")}`,
         label: `${c.client}: ${c.unusedScopes.join(", ")} unused`,
         link: clientLink(c.clientId),
       })),
@@ -196,6 +211,7 @@ export const CHECKS: readonly Check[] = [
     },
     findings: ({ data }) =>
       itemsOf([data.last], z.object({ id: z.string(), completedAt: z.iso.datetime() })).map((r) => ({
+        key: r.id,
         label: `Review signed off ${formatDateTime(new Date(r.completedAt))}`,
         link: { section: "compliance", href: `/admin/compliance/access-reviews/${encodeURIComponent(r.id)}` },
       })),
@@ -215,6 +231,7 @@ export const CHECKS: readonly Check[] = [
     },
     findings: ({ data }) =>
       itemsOf(data.bad, z.object({ client: z.string(), clientId: z.string(), problems: z.array(z.object({ uri: z.string(), problem: z.string().nullable() })) })).map((c) => ({
+        key: `${c.clientId}: ${c.problems.map((p) => p.uri).sort().join(" ")}`,
         label: `${c.client}: ${c.problems.map((p) => `${p.uri} (${p.problem})`).join(", ")}`,
         link: clientLink(c.clientId),
       })),
@@ -259,7 +276,7 @@ export const CHECKS: readonly Check[] = [
     },
     // The evidence names the file, line and kind, never the secret.
     findings: ({ data }) =>
-      itemsOf(data.findings, z.object({ file: z.string(), line: z.number(), kind: z.string() })).map((f) => ({ label: `${path.basename(f.file)} line ${f.line}: ${f.kind}` })),
+      itemsOf(data.findings, z.object({ file: z.string(), line: z.number(), kind: z.string() })).map((f) => ({ key: `${f.file}:${f.line}: ${f.kind}`, label: `${path.basename(f.file)} line ${f.line}: ${f.kind}` })),
   },
   {
     key: "dependencies_pinned", control: "CC6.8", title: "Dependencies are pinned to exact versions with a lockfile",
@@ -282,7 +299,7 @@ export const CHECKS: readonly Check[] = [
       const problems = [...ranged, ...unlocked, ...(lockfile ? [] : ["package-lock.json missing"])];
       return { ...none(problems, `${counted(Object.keys(all).length, "dependency", "dependencies")} pinned exactly; lockfile present.`, ["dependency problem", "dependency problems"]), evidence: { dependencies: Object.keys(all).length, ranged, unlocked, lockfile } };
     },
-    findings: ({ data }) => [...labels(data.ranged), ...labels(data.unlocked), ...(data.lockfile === false ? [{ label: "package-lock.json missing" }] : [])],
+    findings: ({ data }) => [...labels(data.ranged), ...labels(data.unlocked), ...(data.lockfile === false ? [{ key: "package-lock.json missing", label: "package-lock.json missing" }] : [])],
   },
   {
     key: "audit_chain_verified", control: "CC7.2", title: "The audit chain was verified in the last 24 hours",
@@ -299,7 +316,7 @@ export const CHECKS: readonly Check[] = [
     },
     findings: ({ data }) => {
       const last = z.object({ seq: z.string(), outcome: z.string() }).safeParse(data.lastVerification);
-      return last.success && last.data.outcome !== "success" ? [{ label: `Audit event #${last.data.seq}: the failed verification`, link: { section: "audit", href: `/admin/audit/${last.data.seq}` } }] : [];
+      return last.success && last.data.outcome !== "success" ? [{ key: `audit event ${last.data.seq}`, label: `Audit event #${last.data.seq}: the failed verification`, link: { section: "audit", href: `/admin/audit/${last.data.seq}` } }] : [];
     },
   },
   {
@@ -325,6 +342,7 @@ export const CHECKS: readonly Check[] = [
         ...itemsOf(data.overdue, z.object({ id: z.string(), number: z.number(), title: z.string(), createdAt: z.iso.datetime(), overdue: z.enum(["take_up", "containment"]) })),
         ...itemsOf(data.stale, z.object({ id: z.string().optional(), number: z.number(), title: z.string(), createdAt: z.iso.datetime() })),
       ].map((i) => ({
+        key: `INC-${i.number}${"overdue" in i ? `: ${i.overdue}` : ""}`,
         label: `INC-${i.number} ${i.title}, opened ${formatDateTime(new Date(i.createdAt))}${"overdue" in i ? (i.overdue === "take_up" ? ": not taken up" : ": not contained") : ""}`,
         link: { section: "incidents", href: i.id ? `/admin/incidents/${encodeURIComponent(i.id)}` : `/admin/incidents?q=INC-${i.number}` },
       })),
@@ -361,6 +379,13 @@ export const CHECKS: readonly Check[] = [
     findings: ({ data }) => labels(data.unattributed),
   },
 ];
+
+/** The findings a stored result names, from its evidence as stored (canonical JSON of { check, control, at, data, … }: runs.ts). */
+export function storedFindings(check: string, evidence: string, resultAt: Date): Finding[] {
+  const stored = parseJsonOrNull(evidence) as { at?: unknown; data?: unknown } | null;
+  const data = stored?.data && typeof stored.data === "object" ? (stored.data as Record<string, unknown>) : {};
+  return CHECKS.find((c) => c.key === check)?.findings?.({ at: String(stored?.at ?? resultAt.toISOString()), data }) ?? [];
+}
 
 /** A check's title by its key (a key no longer in the catalog reads as itself). */
 export const checkTitle = (key: string) => CHECKS.find((c) => c.key === key)?.title ?? key;

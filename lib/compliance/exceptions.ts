@@ -4,12 +4,15 @@ import { db } from "../db/client";
 import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { userEmails } from "../auth/users";
 import { CONTROL_IDS } from "./catalog";
+import { storedFindings } from "./checks";
 import { latestResults, RESULTS_CURRENT_FOR_MS } from "./runs";
 
 // Exceptions: a failing control's risk accepted for a while. Two people are involved: one admin
 // requests (with a justification and an expiry), another approves; only then does it count, and it
 // stops counting when it expires or is revoked. Who may request or approve is the policies' to say
 // (the console's "manage" action on compliance); that requester and approver differ is checked here.
+// What is approved is the risk seen at approval: the tests failing then, and what each named (the
+// accounts without MFA, say). A test failing later, or naming something else, is not excepted.
 
 const DAY = 86_400_000;
 
@@ -24,10 +27,17 @@ export const exceptionRequestSchema = z.object({
 
 export type ExceptionState = "pending" | "in_force" | "expired" | "revoked" | "rejected";
 
+/** What each excepted test named when the exception was approved, by test (null: approved before findings were kept, so the whole tests). */
+export type ApprovedFindings = Record<string, { key: string; label: string }[]>;
+
+const approvedFindingsSchema = z.record(z.string(), z.array(z.object({ key: z.string(), label: z.string() })));
+const approvedFindings = (stored: unknown): ApprovedFindings | null => approvedFindingsSchema.nullable().catch(null).parse(stored ?? null);
+
 export type ExceptionView = {
   id: string; control: string; justification: string; state: ExceptionState;
   /** The tests it excepts: those failing when it was approved. */
   checks: string[];
+  findings: ApprovedFindings | null;
   requestedBy: string | null; approvedBy: string | null; revokedBy: string | null;
   createdAt: Date; approvedAt: Date | null; expiresAt: Date; revokedAt: Date | null;
 };
@@ -63,13 +73,13 @@ export async function listExceptions(filter: { control?: string; createdBefore?:
   const emails = await userEmails([...new Set(rows.flatMap((r) => [r.requestedBy, r.approvedBy, r.revokedBy]).filter((id): id is string => !!id))]);
   const email = (id: string | null) => (id ? (emails.get(id) ?? "deleted user") : null);
   return rows.map((r) => ({
-    id: r.id, control: r.control, justification: r.justification, state: stateOf(r, now), checks: r.checks,
+    id: r.id, control: r.control, justification: r.justification, state: stateOf(r, now), checks: r.checks, findings: approvedFindings(r.findings),
     requestedBy: email(r.requestedBy), approvedBy: email(r.approvedBy), revokedBy: email(r.revokedBy),
     createdAt: r.createdAt, approvedAt: r.approvedAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt,
   }));
 }
 
-export type ExceptionInForce = { id: string; justification: string; expiresAt: Date; checks: string[] };
+export type ExceptionInForce = { id: string; justification: string; expiresAt: Date; checks: string[]; findings: ApprovedFindings | null };
 
 /** The exceptions in force at `now`, by control, soonest to expire first. */
 export async function exceptionsInForce(now: Date): Promise<Map<string, ExceptionInForce[]>> {
@@ -78,18 +88,38 @@ export async function exceptionsInForce(now: Date): Promise<Map<string, Exceptio
     orderBy: { expiresAt: "asc" },
   });
   const byControl = new Map<string, ExceptionInForce[]>();
-  for (const r of rows) (byControl.get(r.control) ?? byControl.set(r.control, []).get(r.control)!).push({ id: r.id, justification: r.justification, expiresAt: r.expiresAt, checks: r.checks });
+  for (const r of rows) (byControl.get(r.control) ?? byControl.set(r.control, []).get(r.control)!).push({ id: r.id, justification: r.justification, expiresAt: r.expiresAt, checks: r.checks, findings: approvedFindings(r.findings) });
   return byControl;
 }
 
-/** Whether a control's exceptions together excuse these failing tests: each must be one an exception was approved for. */
-export const excuses = (exceptions: readonly { checks: readonly string[] }[], failing: readonly string[]) =>
-  failing.every((check) => exceptions.some((e) => e.checks.includes(check)));
+/** The exceptions approved by `to` that had not expired by `from`, whatever happened to them after (a trend decides at each moment). */
+export async function exceptionsApprovedBetween(from: Date, to: Date) {
+  const rows = await db().complianceException.findMany({ where: { approvedAt: { not: null, lte: to }, expiresAt: { gt: from } } });
+  return rows.map((r) => ({ control: r.control, approvedAt: r.approvedAt, expiresAt: r.expiresAt, revokedAt: r.revokedAt, checks: r.checks, findings: approvedFindings(r.findings) }));
+}
 
-/** The control's tests whose latest current result at `now` is not a pass (as its status counts them). */
-async function failingChecks(control: string, now: Date): Promise<string[]> {
+export type Excepting = Pick<ExceptionInForce, "checks" | "findings">;
+/** A failing result as exceptions judge it: its test and the keys of what it named. */
+export type FailingResult = { check: string; findings: readonly string[] };
+
+/** Whether one of these exceptions was approved for `check` naming `finding` (any finding, for an exception approved before findings were kept). */
+export const exceptsFinding = (exceptions: readonly Excepting[], check: string, finding: string) =>
+  exceptions.some((e) => e.checks.includes(check) && (e.findings === null || (e.findings[check] ?? []).some((f) => f.key === finding)));
+
+/**
+ * Whether a control's exceptions together excuse these failing results: each test must be one an
+ * exception was approved for, and each thing it names one that was approved with it.
+ */
+export const excuses = (exceptions: readonly Excepting[], failing: readonly FailingResult[]) =>
+  failing.every((r) => exceptions.some((e) => e.checks.includes(r.check)) && r.findings.every((key) => exceptsFinding(exceptions, r.check, key)));
+
+/** The control's tests whose latest current result at `now` is not a pass (as its status counts them), with what each names. */
+async function failingResults(control: string, now: Date): Promise<{ check: string; findings: { key: string; label: string }[] }[]> {
   const latest = await latestResults(now, new Date(now.getTime() - RESULTS_CURRENT_FOR_MS), control);
-  return latest.filter((r) => r.status !== "pass").map((r) => r.check).sort();
+  return latest
+    .filter((r) => r.status !== "pass")
+    .map((r) => ({ check: r.check, findings: storedFindings(r.check, r.evidence, r.at).map(({ key, label }) => ({ key, label })) }))
+    .sort((a, b) => a.check.localeCompare(b.check));
 }
 
 
@@ -110,19 +140,24 @@ export async function approveException(id: string, ctx: AuditContext, now = new 
   const pending = await db().complianceException.findFirst({ where: { id, approvedAt: null, revokedAt: null, expiresAt: { gt: now } } });
   if (!pending) return { ok: false, error: "This exception is not waiting for approval." };
   if (!approver || pending.requestedBy === approver) return { ok: false, error: "Someone other than the requester must approve an exception." };
-  // What is approved is the risk seen now: the tests failing at this moment. One that fails later
-  // is a new risk, which the exception does not hide.
-  const checks = await failingChecks(pending.control, now);
+  // What is approved is the risk seen now: the tests failing at this moment and what they name.
+  // One that fails later, or a second account that turns up, is a new risk the exception does not hide.
+  const failing = await failingResults(pending.control, now);
+  const checks = failing.map((r) => r.check);
+  const findings: ApprovedFindings = Object.fromEntries(failing.map((r) => [r.check, r.findings]));
   if (checks.length === 0) return { ok: false, error: `No test of ${pending.control} is failing now: there is nothing to except. Run the tests if you expect one to fail.` };
   // The condition repeats in the update: of two approvals racing, one wins.
-  const { count } = await db().complianceException.updateMany({ where: { id, approvedAt: null, revokedAt: null }, data: { approvedBy: approver, approvedAt: now, checks } });
+  const { count } = await db().complianceException.updateMany({ where: { id, approvedAt: null, revokedAt: null }, data: { approvedBy: approver, approvedAt: now, checks, findings } });
   if (!count) return { ok: false, error: "This exception is not waiting for approval." };
   await audit(ctx, {
     type: "compliance", action: "compliance.exception.approve", outcome: "success", resource: { type: "compliance_exception", id },
-    metadata: { control: pending.control, expiresAt: pending.expiresAt.toISOString(), checks },
+    metadata: { control: pending.control, expiresAt: pending.expiresAt.toISOString(), checks, findings: findingKeys(findings) },
   });
   return { ok: true };
 }
+
+/** What an approval's audit event records of its findings: the keys, by test. */
+export const findingKeys = (findings: ApprovedFindings) => Object.fromEntries(Object.entries(findings).map(([check, list]) => [check, list.map((f) => f.key)]));
 
 /** Rejects a pending request or revokes an approved exception before it expires. Audited. */
 export async function revokeException(id: string, ctx: AuditContext, now = new Date()): Promise<DecisionResult> {

@@ -40,11 +40,13 @@ function controlSection(control: ComplianceReport["controls"][number]): string {
         ${rows ? `<table><thead><tr><th>Tested at (UTC)</th><th>Result</th><th>Finding</th><th>Evidence SHA-256</th></tr></thead><tbody>${rows}</tbody></table>` : "<p>Not tested in this period.</p>"}`;
     })
     .join("");
+  // Reports made before exceptions kept their findings list the tests alone, as they were rendered.
+  const exceptedFindings = (findings: { label: string }[] | undefined) => (findings?.length ? `: ${findings.map((f) => text(f.label)).join(", ")}` : "");
   // Reports made before exceptions named their tests have no such column: rendered as they were, so they still verify.
   const testsColumn = control.exceptions.some((e) => e.checks !== undefined);
   const exceptions = control.exceptions.length
     ? `<h4>Exceptions</h4><table><thead><tr><th>State</th><th>Justification</th>${testsColumn ? "<th>Tests excepted</th>" : ""}<th>Requested by</th><th>Approved by</th><th>Expires</th><th>Audit events</th></tr></thead><tbody>${control.exceptions
-        .map((e) => `<tr><td>${text(e.state)}</td><td>${text(e.justification)}</td>${testsColumn ? `<td>${(e.checks ?? []).map((c) => text(c)).join("<br>") || "—"}</td>` : ""}<td>${text(e.requestedBy)}</td><td>${text(e.approvedBy)} ${e.approvedAt ? `(${text(e.approvedAt)})` : ""}</td><td>${text(e.expiresAt)}</td><td>${e.auditEvents.map((a) => `#${text(a.seq)} ${text(a.action)}`).join("<br>")}</td></tr>`)
+        .map((e) => `<tr><td>${text(e.state)}</td><td>${text(e.justification)}</td>${testsColumn ? `<td>${(e.checks ?? []).map((c) => text(c) + exceptedFindings(e.findings?.[c])).join("<br>") || "—"}</td>` : ""}<td>${text(e.requestedBy)}</td><td>${text(e.approvedBy)} ${e.approvedAt ? `(${text(e.approvedAt)})` : ""}</td><td>${text(e.expiresAt)}</td><td>${e.auditEvents.map((a) => `#${text(a.seq)} ${text(a.action)}`).join("<br>")}</td></tr>`)
         .join("")}</tbody></table>`
     : "";
   return `<section><h3>${text(control.id)} — ${text(control.title)} ${status(control.statusAtEnd)}</h3>

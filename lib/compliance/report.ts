@@ -7,7 +7,7 @@ import { audit, type AuditContext } from "../audit/context";
 import { checkAuditEvents, searchAuditEvents } from "../audit";
 import { CONTROLS } from "./catalog";
 import { CHECKS } from "./checks";
-import { listExceptions } from "./exceptions";
+import { findingKeys, listExceptions, type ApprovedFindings } from "./exceptions";
 import { RESULTS_CURRENT_FOR_MS, resultEntry } from "./runs";
 import { renderReportHtml, reportFromFile } from "./report-html";
 import { controlStatus } from "./status";
@@ -61,7 +61,10 @@ export const complianceReportSchema = z.strictObject({
       results: list(z.strictObject({ at: text(40), runId: text(40), status: text(20), summary: text(), evidenceSha256: text(64) })),
     }), 100),
     exceptions: list(z.strictObject({
-      id: text(40), state: text(20), justification: text(), checks: list(text(100), 100).optional(), requestedBy: text(320).nullable(), approvedBy: text(320).nullable(),
+      id: text(40), state: text(20), justification: text(), checks: list(text(100), 100).optional(),
+      // What each excepted test named at approval (absent in reports made before this was kept; null for exceptions approved before).
+      findings: z.record(text(100), list(z.strictObject({ key: text(), label: text() }), 10_000)).nullable().optional(),
+      requestedBy: text(320).nullable(), approvedBy: text(320).nullable(),
       createdAt: text(40), approvedAt: text(40).nullable(), expiresAt: text(40), revokedAt: text(40).nullable(),
       auditEvents: list(auditRef.extend({ action: text(64) }), 20),
     }), 1_000),
@@ -109,7 +112,7 @@ export async function buildReport(period: ReportPeriod, generatedBy: string, now
     for (const e of exceptions.filter((x) => x.control === control.id)) {
       const { events } = await searchAuditEvents({ resourceType: "compliance_exception", resourceId: e.id });
       controlExceptions.push({
-        id: e.id, state: e.state, justification: e.justification, checks: e.checks, requestedBy: e.requestedBy, approvedBy: e.approvedBy,
+        id: e.id, state: e.state, justification: e.justification, checks: e.checks, findings: e.findings, requestedBy: e.requestedBy, approvedBy: e.approvedBy,
         createdAt: e.createdAt.toISOString(), approvedAt: iso(e.approvedAt), expiresAt: e.expiresAt.toISOString(), revokedAt: iso(e.revokedAt),
         auditEvents: events.reverse().map((ev) => ({ seq: ev.seq, hash: ev.hash, action: ev.action })),
       });
@@ -162,13 +165,16 @@ export async function verifyReportFile(file: string, ctx: AuditContext): Promise
   return result;
 }
 
-/** Does an approval event's record (control, expiry, tests) match the exception as the report has it? */
-function approvalMatches(metadata: unknown, control: string, exception: { expiresAt: string; checks?: string[] }): boolean {
-  const approved = (metadata ?? {}) as { control?: unknown; expiresAt?: unknown; checks?: unknown };
-  const sorted = (list: unknown) => JSON.stringify(Array.isArray(list) ? [...(list as unknown[])].sort() : null);
-  // Approvals recorded before they named the tests excused say nothing about them.
-  const sameChecks = approved.checks === undefined || sorted(approved.checks) === sorted(exception.checks);
-  return approved.control === control && approved.expiresAt === exception.expiresAt && sameChecks;
+/** Does an approval event's record (control, expiry, tests, findings) match the exception as the report has it? */
+function approvalMatches(metadata: unknown, control: string, exception: { expiresAt: string; checks?: string[]; findings?: ApprovedFindings | null }): boolean {
+  const approved = (metadata ?? {}) as { control?: unknown; expiresAt?: unknown; checks?: unknown; findings?: unknown };
+  const sorted = (list: unknown) => (Array.isArray(list) ? [...(list as unknown[])].map(String).sort() : null);
+  const byTest = (findings: unknown) =>
+    findings && typeof findings === "object" ? canonicalize(Object.fromEntries(Object.entries(findings).map(([check, keys]) => [check, sorted(keys)]))) : null;
+  // Approvals recorded before they named the tests (or the findings) excused say nothing about them.
+  const sameChecks = approved.checks === undefined || JSON.stringify(sorted(approved.checks)) === JSON.stringify(sorted(exception.checks));
+  const sameFindings = approved.findings === undefined ? !exception.findings : !!exception.findings && byTest(approved.findings) === byTest(findingKeys(exception.findings));
+  return approved.control === control && approved.expiresAt === exception.expiresAt && sameChecks && sameFindings;
 }
 
 /** Checks a report (its JSON) against the audit trail: its digest, its download event, every run's and exception's events. */
@@ -226,7 +232,7 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
         // What was approved is what the report says is in force: the exceptions table has no
         // trigger, so a later edit (a later expiry, more tests excused) shows here.
         else if (event?.action === "compliance.exception.approve" && !approvalMatches(event.metadata, control.id, exception)) {
-          problems.push(`Exception ${exception.id} is not what was approved (audit event ${ref.seq}): its control, expiry or tests were changed since.`);
+          problems.push(`Exception ${exception.id} is not what was approved (audit event ${ref.seq}): its control, expiry, tests or findings were changed since.`);
         }
       }
       if (exception.approvedAt && !exception.auditEvents.some((e) => APPROVAL_ACTIONS.includes(e.action))) problems.push(`Exception ${exception.id} claims an approval the report does not link to the audit trail.`);

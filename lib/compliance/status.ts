@@ -2,8 +2,8 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
-import { CHECKS, checkTitle, type Finding } from "./checks";
-import { excuses, exceptionsInForce, inForceAt, type ExceptionInForce } from "./exceptions";
+import { CHECKS, checkTitle, storedFindings, type Finding } from "./checks";
+import { excuses, exceptionsApprovedBetween, exceptionsInForce, exceptsFinding, inForceAt, type Excepting, type ExceptionInForce, type FailingResult } from "./exceptions";
 import { latestResults, RESULTS_CURRENT_FOR_MS, type LatestResult } from "./runs";
 import { parseJsonOrNull } from "../util/json";
 
@@ -24,18 +24,22 @@ export type CheckResultView = {
   evidenceSha256: string;
   /** A pass with nothing to look at (no analyst, no client), as its evidence records. */
   nothingToCheck: boolean;
-  /** The accounts or objects the result names, read from its evidence. */
-  findings: Finding[];
+  /** The accounts or objects the result names, read from its evidence (on the control's status, whether an exception covers them). */
+  findings: FindingState[];
 };
+
+/** A finding, and for a failing test with an exception in force for it, whether the exception covers it. */
+export type FindingState = Finding & { excepted?: boolean };
 
 
 /** A stored result as people read it: evidence is canonical JSON of { check, control, at, data, nothingToCheck? } (runs.ts). */
 function resultView({ evidence, ...r }: LatestResult): CheckResultView {
-  const stored = parseJsonOrNull(evidence) as { at?: unknown; data?: unknown; nothingToCheck?: unknown } | null;
-  const data = stored?.data && typeof stored.data === "object" ? (stored.data as Record<string, unknown>) : {};
-  const findings = CHECKS.find((c) => c.key === r.check)?.findings?.({ at: String(stored?.at ?? r.at.toISOString()), data }) ?? [];
-  return { ...r, title: checkTitle(r.check), nothingToCheck: r.status === "pass" && stored?.nothingToCheck === true, findings };
+  const stored = parseJsonOrNull(evidence) as { nothingToCheck?: unknown } | null;
+  return { ...r, title: checkTitle(r.check), nothingToCheck: r.status === "pass" && stored?.nothingToCheck === true, findings: storedFindings(r.check, evidence, r.at) };
 }
+
+const failingOf = (results: readonly { check: string; status: string; findings: readonly Finding[] }[]): FailingResult[] =>
+  results.filter((r) => r.status !== "pass").map((r) => ({ check: r.check, findings: r.findings.map((f) => f.key) }));
 
 export type ControlState = Control & {
   status: ControlStatus;
@@ -46,11 +50,16 @@ export type ControlState = Control & {
   exception: ExceptionInForce | null;
 };
 
-/** A control's status from its tests' latest results, and the exceptions in force for it. */
-function decide(results: { check: string; status: string }[], exceptions: ExceptionInForce[]): ControlStatus {
-  if (results.length === 0) return "not_tested";
-  const failing = results.filter((r) => r.status !== "pass").map((r) => r.check);
+/** A control's status from its tests' latest results (failing ones with what they name), and the exceptions in force for it. */
+function decide(tested: boolean, failing: FailingResult[], exceptions: readonly Excepting[]): ControlStatus {
+  if (!tested) return "not_tested";
   return failing.length === 0 ? "pass" : excuses(exceptions, failing) ? "excepted" : "fail";
+}
+
+/** Marks each finding of a failing test that an exception in force names: excepted or not. */
+function withExceptedFindings(result: CheckResultView, exceptions: ExceptionInForce[]): CheckResultView {
+  if (result.status === "pass" || !exceptions.some((e) => e.checks.includes(result.check))) return result;
+  return { ...result, findings: result.findings.map((f) => ({ ...f, excepted: exceptsFinding(exceptions, result.check, f.key) })) };
 }
 
 /**
@@ -66,10 +75,13 @@ export async function controlStatus(now = new Date(), since = new Date(now.getTi
       return r ? [resultView(r)] : [];
     });
     const inForce = exceptions.get(control.id) ?? [];
-    const status = decide(checks, inForce);
+    const status = decide(checks.length > 0, failingOf(checks), inForce);
     // The one to name on the console: the first to expire, when the control is excepted.
     const exception = inForce[0] ?? null;
-    return { ...control, status, nothingToCheck: status === "pass" && checks.every((c) => c.nothingToCheck), checks, exception: status === "excepted" ? exception : null };
+    return {
+      ...control, status, nothingToCheck: status === "pass" && checks.every((c) => c.nothingToCheck),
+      checks: checks.map((c) => withExceptedFindings(c, inForce)), exception: status === "excepted" ? exception : null,
+    };
   });
 }
 
@@ -78,18 +90,27 @@ export type TrendPoint = { runId: string; at: Date } & Record<Exclude<ControlSta
 /** For each run in the `days` before `to`, oldest first: how many controls passed, failed or were excepted. */
 export async function statusTrend(days: number, to = new Date()): Promise<TrendPoint[]> {
   const from = new Date(to.getTime() - days * 86_400_000);
-  const rows = await db().$queryRaw<{ run_id: string; started_at: Date; control: string; failing: string[] }[]>`
-    SELECT r.id AS run_id, r.started_at, res.control, coalesce(array_agg(res."check") FILTER (WHERE res.status <> 'pass'), '{}') AS failing
+  const approved = await exceptionsApprovedBetween(from, to);
+  // A failing result's evidence (what it names) is read only where an exception could excuse it.
+  const excepted = [...new Set(approved.map((e) => e.control))];
+  const rows = await db().$queryRaw<{ run_id: string; started_at: Date; control: string; check: string; status: string; at: Date; evidence: string | null }[]>`
+    SELECT r.id AS run_id, r.started_at, res.control, res."check", res.status, res.at,
+      CASE WHEN res.status <> 'pass' AND res.control = ANY(${excepted}::text[]) THEN res.evidence END AS evidence
     FROM compliance_runs r JOIN compliance_results res ON res.run_id = r.id
     WHERE r.started_at >= ${from} AND r.started_at <= ${to}
-    GROUP BY r.id, r.started_at, res.control ORDER BY r.started_at`;
-  const approved = await db().complianceException.findMany({ where: { approvedAt: { not: null, lte: to }, expiresAt: { gt: from } } });
-  const excused = (control: string, at: Date, failing: string[]) => excuses(approved.filter((e) => e.control === control && inForceAt(e, at)), failing);
-  const points = new Map<string, TrendPoint>();
+    ORDER BY r.started_at`;
+  const byRunAndControl = new Map<string, { runId: string; at: Date; control: string; failing: FailingResult[] }>();
   for (const row of rows) {
-    const point = points.get(row.run_id) ?? { runId: row.run_id, at: row.started_at, pass: 0, fail: 0, excepted: 0 };
-    point[row.failing.length === 0 ? "pass" : excused(row.control, row.started_at, row.failing) ? "excepted" : "fail"] += 1;
-    points.set(row.run_id, point);
+    const key = `${row.run_id} ${row.control}`;
+    const entry = byRunAndControl.get(key) ?? byRunAndControl.set(key, { runId: row.run_id, at: row.started_at, control: row.control, failing: [] }).get(key)!;
+    if (row.status !== "pass") entry.failing.push({ check: row.check, findings: row.evidence === null ? [] : storedFindings(row.check, row.evidence, row.at).map((f) => f.key) });
+  }
+  const points = new Map<string, TrendPoint>();
+  for (const { runId, at, control, failing } of byRunAndControl.values()) {
+    const point = points.get(runId) ?? { runId, at, pass: 0, fail: 0, excepted: 0 };
+    const status = decide(true, failing, approved.filter((e) => e.control === control && inForceAt(e, at)));
+    if (status !== "not_tested") point[status] += 1;
+    points.set(runId, point);
   }
   return [...points.values()];
 }

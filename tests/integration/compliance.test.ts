@@ -69,7 +69,7 @@ describe("control tests flip with the system's state", () => {
     await db().user.update({ where: { id: idle.id }, data: { lastSignInAt: new Date(Date.now() - 100 * DAY) } });
     expect(await resultOf("inactive_accounts_disabled")).toMatchObject({ status: "fail" });
     expect((await checkOf("CC6.2", "inactive_accounts_disabled")).findings).toEqual([
-      { label: expect.stringContaining(idle.email), link: { section: "users", href: `/admin/users/${idle.id}` } },
+      { key: idle.email, label: expect.stringContaining(idle.email), link: { section: "users", href: `/admin/users/${idle.id}` } },
     ]);
     await setDisabled(idle.id, true, ctx);
     expect(await resultOf("inactive_accounts_disabled")).toMatchObject({ status: "pass" });
@@ -226,7 +226,7 @@ describe("what people read of a result", () => {
   it("names the failing accounts, linked to their page, also in the history; older evidence names them unlinked", async () => {
     const analyst = await makeUser({ roles: ["analyst"] });
     expect(await resultOf("analysts_phishing_resistant")).toMatchObject({ status: "fail", summary: "1 analyst without a passkey" });
-    const expected = [{ label: analyst.email, link: { section: "users", href: `/admin/users/${analyst.id}` } }];
+    const expected = [{ key: analyst.email, label: analyst.email, link: { section: "users", href: `/admin/users/${analyst.id}` } }];
     expect((await checkOf("CC6.1", "analysts_phishing_resistant")).findings).toEqual(expected);
     const history = await controlHistory("CC6.1");
     const row = history.find((r) => r.check === "analysts_phishing_resistant")!;
@@ -244,7 +244,7 @@ describe("what people read of a result", () => {
     expect(garbled!.findings).toEqual([]);
     // Neither hashes to what its run recorded: the page says so.
     expect([garbled!.evidenceIntact, oldShape!.evidenceIntact]).toEqual([false, false]);
-    expect(oldShape!.findings).toEqual([{ label: "old@example.test" }]);
+    expect(oldShape!.findings).toEqual([{ key: "old@example.test", label: "old@example.test" }]);
   });
 
   it("CC7.2 tells its time as the console does; a stale critical incident links to its page; old keys are due for rotation", async () => {
@@ -254,7 +254,7 @@ describe("what people read of a result", () => {
     const incident = await db().incident.create({ data: { type: "audit_tampering", title: "Chain broken", severity: "critical", createdAt: new Date(Date.now() - 5 * HOUR), lastAlertAt: new Date() } });
     expect(await resultOf("critical_incidents_handled")).toMatchObject({ status: "fail", summary: "1 critical incident not taken up within 4 hours" });
     expect((await checkOf("CC7.3", "critical_incidents_handled")).findings).toEqual([
-      { label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}: not taken up`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
+      { key: `INC-${incident.number}: take_up`, label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}: not taken up`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
     ]);
     // Evidence stored before the check looked at containment: its stale incidents are still named.
     const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() + HOUR) } });
@@ -262,8 +262,8 @@ describe("what people read of a result", () => {
     const older = JSON.stringify({ at: new Date().toISOString(), check: "critical_incidents_handled", control: "CC7.3", data: { stale: [stale, { ...stale, id: undefined, number: 7 }] } });
     await db().complianceResult.create({ data: { runId: run.id, control: "CC7.3", check: "critical_incidents_handled", status: "fail", summary: "2 critical incidents open for over 4 hours", evidence: older, evidenceSha256: "0".repeat(64), at: new Date(Date.now() + HOUR) } });
     expect((await controlHistory("CC7.3")).find((r) => r.runId === run.id)!.findings).toEqual([
-      { label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
-      { label: `INC-7 Chain broken, opened ${formatDateTime(incident.createdAt)}`, link: { section: "incidents", href: "/admin/incidents?q=INC-7" } },
+      { key: `INC-${incident.number}`, label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
+      { key: "INC-7", label: `INC-7 Chain broken, opened ${formatDateTime(incident.createdAt)}`, link: { section: "incidents", href: "/admin/incidents?q=INC-7" } },
     ]);
 
     await ensureSigningKeys();
@@ -272,7 +272,7 @@ describe("what people read of a result", () => {
     const { due } = await signingKeyRotation();
     expect(due.map((k) => k.alg)).toEqual(["ES256"]);
     expect(await resultOf("signing_keys_rotated")).toMatchObject({ status: "fail", summary: "1 active signing key older than 90 days" });
-    expect((await checkOf("CC6.1", "signing_keys_rotated")).findings).toEqual([{ label: expect.stringMatching(/^ES256 key .+…, created /), link: { section: "keys", href: "/admin/keys" } }]);
+    expect((await checkOf("CC6.1", "signing_keys_rotated")).findings).toEqual([{ key: expect.any(String), label: expect.stringMatching(/^ES256 key .+…, created /), link: { section: "keys", href: "/admin/keys" } }]);
   });
 });
 
@@ -333,6 +333,67 @@ describe("runs, evidence and exceptions", () => {
     expect(exceptionRequestSchema.safeParse({ ...input, control: "CC9.9" }).success).toBe(false);
     const actions = (await db().auditEvent.findMany({ where: { type: "compliance", action: { startsWith: "compliance.exception" }, resourceId: id }, orderBy: { seq: "asc" } })).map((e) => e.action);
     expect(actions).toEqual(["compliance.exception.request", "compliance.exception.approve", "compliance.exception.revoke"]);
+  });
+
+  it("an exception covers what its tests named when approved: a second admin without a second factor fails the control again", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    await enrollTotp(approver);
+    const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * HOUR);
+    await runControlTests("manual", ctx, at(4));
+    const input = exceptionRequestSchema.parse({ control: "CC6.1", justification: "The requester's key arrives on Monday.", expiresAt: new Date(Date.now() + 7 * DAY).toISOString() });
+    const { id } = await requestException(input, userContext(requester, null));
+    expect(await approveException(id, userContext(approver, null), at(3))).toEqual({ ok: true });
+    const [exception] = await listExceptions({ control: "CC6.1" });
+    expect(exception!.findings!.admins_have_mfa).toEqual([{ key: requester.email, label: requester.email }]);
+    const approval = await db().auditEvent.findFirstOrThrow({ where: { action: "compliance.exception.approve", resourceId: id } });
+    expect((approval.metadata as { findings: Record<string, string[]> }).findings.admins_have_mfa).toEqual([requester.email]);
+
+    await runControlTests("manual", ctx, at(2));
+    expect((await statusOf("CC6.1")).status).toBe("excepted");
+    expect((await checkOf("CC6.1", "admins_have_mfa")).findings).toEqual([expect.objectContaining({ key: requester.email, excepted: true })]);
+
+    // Someone else turns up without a second factor: a new risk, which the exception does not hide.
+    const newcomer = await makeUser({ roles: ["admin"] });
+    await runControlTests("manual", ctx, at(1));
+    const cc61 = await statusOf("CC6.1");
+    expect(cc61.status).toBe("fail");
+    expect(cc61.exception).toBeNull();
+    expect(cc61.checks.find((c) => c.check === "admins_have_mfa")!.findings.map((f) => [f.key, f.excepted]).sort()).toEqual([[newcomer.email, false], [requester.email, true]].sort());
+    // The trend judges each run the same way: failing, then excepted, then failing again.
+    const [before, excepted, again] = await statusTrend(1);
+    expect(excepted!.excepted).toBe(before!.excepted + 1);
+    expect(again!.excepted).toBe(excepted!.excepted - 1);
+    expect(again!.fail).toBe(excepted!.fail + 1);
+
+    // Once the newcomer enrolls, what is left is what was approved.
+    await enrollTotp(newcomer);
+    await runControlTests("manual", ctx);
+    expect((await statusOf("CC6.1")).status).toBe("excepted");
+
+    // An exception edited in the database to cover more than was approved no longer matches its approval.
+    await db().complianceException.update({ where: { id }, data: { findings: { ...exception!.findings, admins_have_mfa: [{ key: requester.email, label: requester.email }, { key: newcomer.email, label: newcomer.email }] } } });
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await buildReport(reportPeriodSchema.parse({ from: today, to: today }), "auditor@example.test");
+    expect(report.controls.find((c) => c.id === "CC6.1")!.exceptions[0]!.findings!.admins_have_mfa).toHaveLength(2);
+    expect(renderReportHtml(report)).toContain(`admins_have_mfa: ${requester.email}, ${newcomer.email}`);
+    await auditReportDownload(report, "json", ctx);
+    const verdict = await verifyReport(report);
+    expect(verdict.problems.some((p) => p.startsWith(`Exception ${id} is not what was approved`))).toBe(true);
+  });
+
+  it("a test naming the same kind of thing twice names two findings: excepting one does not except the other", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    const evidence = (plaintext: string[]) => JSON.stringify({ check: "secrets_encrypted", control: "CC6.7", at: new Date().toISOString(), data: { plaintext } });
+    const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() - HOUR) } });
+    await db().complianceResult.create({ data: { runId: run.id, control: "CC6.7", check: "secrets_encrypted", status: "fail", summary: "1 secret stored in plaintext", evidence: evidence(["totp secret"]), evidenceSha256: "0".repeat(64), at: run.startedAt } });
+    const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC6.7", justification: "Re-sealed at the next maintenance window.", expiresAt: new Date(Date.now() + DAY).toISOString() }), userContext(requester, null));
+    expect(await approveException(id, userContext(approver, null))).toEqual({ ok: true });
+    expect((await statusOf("CC6.7")).status).toBe("excepted");
+    const later = await db().complianceRun.create({ data: { trigger: "manual" } });
+    await db().complianceResult.create({ data: { runId: later.id, control: "CC6.7", check: "secrets_encrypted", status: "fail", summary: "2 secrets stored in plaintext", evidence: evidence(["totp secret", "totp secret"]), evidenceSha256: "0".repeat(64) } });
+    const cc67 = await statusOf("CC6.7");
+    expect(cc67.status).toBe("fail");
+    expect(cc67.checks.find((c) => c.check === "secrets_encrypted")!.findings.map((f) => f.excepted)).toEqual([true, false]);
   });
 
   it("an exception for a control with no failing test is not approved: it would except nothing", async () => {

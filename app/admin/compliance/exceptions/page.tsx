@@ -13,6 +13,11 @@ import { ComplianceNav } from "../compliance-nav";
 
 export const metadata: Metadata = { title: "Compliance exceptions" };
 
+// What a test named when the exception was approved: only those are excepted (none listed: the whole test).
+const SHOWN = 10;
+const exceptedFindings = (findings: { label: string }[] | undefined) =>
+  !findings?.length ? "" : ` (only ${findings.slice(0, SHOWN).map((f) => f.label).join(", ")}${findings.length > SHOWN ? ` and ${findings.length - SHOWN} more` : ""})`;
+
 export default async function ExceptionsPage({ searchParams }: { searchParams: Promise<{ control?: string }> }) {
   const user = await requireAccess("compliance");
   const [exceptions, canManage] = await Promise.all([listExceptions(), canAccessAfterStepUp(user, { section: "compliance", action: "manage" })]);
@@ -34,7 +39,11 @@ export default async function ExceptionsPage({ searchParams }: { searchParams: P
                       <ExceptionStateBadge state={e.state} /> <span className="text-slate-500">until <LocalTime at={e.expiresAt} /></span>
                     </p>
                     <p className="text-slate-700">{e.justification}</p>
-                    {e.checks.length > 0 && <p className="text-xs text-slate-600">Excepts: {e.checks.map(checkTitle).join("; ")}</p>}
+                    {e.checks.length > 0 && (
+                      <p className="text-xs text-slate-600" data-testid="excepted-tests">
+                        Excepts: {e.checks.map((check) => checkTitle(check) + exceptedFindings(e.findings?.[check])).join("; ")}
+                      </p>
+                    )}
                     <p className="text-xs text-slate-500">
                       Requested by {e.requestedBy ?? "—"} on <LocalTime at={e.createdAt} />
                       {e.approvedBy && <> · approved by {e.approvedBy} on <LocalTime at={e.approvedAt} /></>}
