@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { QueryResult } from "pg";
-import { db, pgPool, Prisma } from "../db/client";
+import { db, inPgTransaction, pgPool, Prisma } from "../db/client";
 import { signDetached } from "../crypto";
 import { isoUtc, STORED_FIELD_SQL, type StoredEventText } from "./chain-range";
 import { eventTextHash, type ChainedEventText } from "./hash";
@@ -49,8 +49,7 @@ const INSERT_EVENTS = `
 /**
  * Appends a batch in one transaction: lock the head row (one sequence across every instance),
  * chain each event onto the previous hash, insert and move the head in one statement, sign a
- * checkpoint when due. On a node-postgres client rather than a Prisma interactive transaction,
- * which cost twice as much per commit (bench/README.md, W2).
+ * checkpoint when due.
  */
 export async function appendBatch<E>(events: E[], seal: (event: E) => Unchained): Promise<RecordedEvent[]> {
   if (events.length > MAX_BATCH_EVENTS) throw new Error(`appendBatch takes at most ${MAX_BATCH_EVENTS} events`);
@@ -58,10 +57,8 @@ export async function appendBatch<E>(events: E[], seal: (event: E) => Unchained)
   // round trip, but only for about a round trip's worth of events: the rest are sealed before the
   // lock is asked for, so a large batch does not hold the lock longer.
   const early = events.slice(0, Math.max(0, events.length - SEALED_DURING_LOCK)).map(seal);
-  const client = await pgPool().connect();
-  let stored: StoredEventText[];
-  try {
-    // Several statements in one simple query: node-postgres answers with a result for each.
+  const stored = await inPgTransaction(async (client) => {
+    // Several statements in one simple query (BEGIN with the head lock): node-postgres answers with a result for each.
     const locking = client.query(LOCK_HEAD) as unknown as Promise<QueryResult<{ seq: string; hash: string; now: string }>[]>;
     let unchained: Unchained[];
     try {
@@ -75,24 +72,18 @@ export async function appendBatch<E>(events: E[], seal: (event: E) => Unchained)
     if (!head) throw new Error("audit_chain_head is missing: migrations not applied?");
     let seq = BigInt(head.seq);
     let prevHash = head.hash;
-    stored = unchained.map((event) => {
+    const chainedEvents = unchained.map((event): StoredEventText => {
       seq += BigInt(1);
       const chained: ChainedEventText = { ...event, seq: seq.toString(), at: head.now, prevHash };
       prevHash = eventTextHash(chained);
       return { ...chained, hash: prevHash };
     });
-    await client.query(INSERT_EVENTS, [JSON.stringify(stored), seq.toString(), prevHash]);
+    await client.query(INSERT_EVENTS, [JSON.stringify(chainedEvents), seq.toString(), prevHash]);
     if (seq / BigInt(CHECKPOINT_EVERY) > BigInt(head.seq) / BigInt(CHECKPOINT_EVERY)) {
       await insertCheckpoint((text, values) => client.query(text, values), seq, prevHash, "periodic");
     }
-    await client.query("COMMIT");
-  } catch (error) {
-    // A connection that cannot even roll back is dropped, not handed to the next caller.
-    const broken = await client.query("ROLLBACK").then(() => undefined, (rollbackError: Error) => rollbackError);
-    client.release(broken);
-    throw error;
-  }
-  client.release();
+    return chainedEvents;
+  });
   return stored.map(({ seq, id, at, hash }) => ({ seq, id, at, hash }));
 }
 

@@ -1,5 +1,5 @@
 import "server-only";
-import { pgPool, Prisma } from "../db/client";
+import { inPgTransaction, Prisma } from "../db/client";
 
 // The free-text index of the trail (audit_event_text), kept beside the chain: maintaining a GIN
 // index row by row inside the chain lock was a third of every write (bench/README.md), while
@@ -34,14 +34,11 @@ const INDEXER_LOCK = "hashtext('gatehouse.audit_event_text')";
  * for it (`wait`) or returns null at once.
  */
 export async function indexPendingEvents({ wait = false, limit = INDEX_BATCH } = {}): Promise<number | null> {
-  const client = await pgPool().connect();
-  try {
+  return inPgTransaction(async (client) => {
     await client.query("BEGIN");
     if (wait) {
       await client.query(`SELECT pg_advisory_xact_lock(${INDEXER_LOCK})`);
     } else if (!(await client.query<{ turn: boolean }>(`SELECT pg_try_advisory_xact_lock(${INDEXER_LOCK}) AS turn`)).rows[0]?.turn) {
-      await client.query("ROLLBACK");
-      client.release();
       return null;
     }
     // Up to the chain head: it moves in the transaction that inserts up to it, so every event
@@ -57,15 +54,8 @@ export async function indexPendingEvents({ wait = false, limit = INDEX_BATCH } =
       WHERE e.seq > (SELECT coalesce(max(seq), 0) FROM audit_event_text)
         AND e.seq <= (SELECT seq FROM audit_chain_head WHERE id = 1)
       ORDER BY e.seq LIMIT ${limit}`;
-    const inserted = await client.query(insert.text, insert.values);
-    await client.query("COMMIT");
-    client.release();
-    return inserted.rowCount ?? 0;
-  } catch (error) {
-    const broken = await client.query("ROLLBACK").then(() => undefined, (rollbackError: Error) => rollbackError);
-    client.release(broken);
-    throw error;
-  }
+    return (await client.query(insert.text, insert.values)).rowCount ?? 0;
+  });
 }
 
 /** Indexes every event committed so far (usually none or a few hundred: the indexer runs a moment after each commit). */
