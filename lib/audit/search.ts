@@ -81,6 +81,9 @@ async function actorClause(actor: string): Promise<Prisma.Sql> {
   return asId ? Prisma.sql`actor_id = ${actor}` : Prisma.sql`actor_label = ${actor.toLowerCase()}`;
 }
 
+/** The free text of a set of filters, with the filters the text index holds too (see matchingText). */
+const textQuery = (f: Partial<AuditFilters>): TextQuery | null => (f.q ? { q: f.q, type: f.type, outcome: f.outcome } : null);
+
 /**
  * The WHERE clause for a set of filters. A time range becomes a range of sequence numbers
  * (time and sequence rise together, since both are assigned under the chain lock), so every
@@ -107,9 +110,10 @@ export async function filterClause(f: Partial<AuditFilters>, textWithin: Prisma.
   }
   if (f.resourceType) parts.push(Prisma.sql`resource_type = ${f.resourceType}`);
   if (f.resourceId) parts.push(Prisma.sql`resource_id = ${f.resourceId}`);
-  if (f.q) {
+  const text = textQuery(f);
+  if (text) {
     await indexCommittedEvents();
-    parts.push(Prisma.sql`seq IN (${matchingText({ q: f.q, type: f.type, outcome: f.outcome }, textWithin)})`);
+    parts.push(Prisma.sql`seq IN (${matchingText(text, textWithin)})`);
   }
   return parts.length ? Prisma.sql`AND ${Prisma.join(parts, " AND ")}` : Prisma.empty;
 }
@@ -143,11 +147,12 @@ export async function countAuditEvents(filters: Omit<Partial<AuditFilters>, "ip"
 export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint, { firstWindow = FIRST_WINDOW } = {}) {
   // An IP range is matched per address (see newestMatches), free text per window (see
   // pageInWindows), the other filters as a WHERE clause.
-  const { ip, q, ...others } = filters;
+  const { ip, q: _, ...others } = filters;
   const ipRange = ip?.includes("/") ? ipFilterHashes(ip) : null;
   const where = await filterClause(ipRange ? others : { ...others, ip });
   const wanted = AUDIT_PAGE_SIZE + 1;
-  const events = q ? await pageInWindows(where, { q, type: filters.type, outcome: filters.outcome }, before, wanted, firstWindow, ipRange) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted, ipRange);
+  const text = textQuery(filters);
+  const events = text ? await pageInWindows(where, text, before, wanted, firstWindow, ipRange) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted, ipRange);
   const page = events.slice(0, AUDIT_PAGE_SIZE).map(revealEvent);
   return { events: page, nextBefore: events.length > AUDIT_PAGE_SIZE ? page.at(-1)!.seq : null };
 }
