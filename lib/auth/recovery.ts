@@ -10,6 +10,7 @@ import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { screenNewPassword } from "./password-screening";
 import { checkAccountLock, clearPasswordFailures } from "./throttle";
 import { emailSchema, storeNewPassword, takeBackAccess } from "./users";
+import { auditSessionsEnded } from "./sessions";
 
 // Self-service password recovery: a one-time link, valid for 30 minutes, sent to the account's
 // address. The answer to a request is the same whether or not the account exists, and the work
@@ -166,17 +167,17 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   }
   const passwordHash = await hashPassword(newPassword);
   const tokenHash = sha256(token);
-  const spent = await db().$transaction(async (tx) => {
+  const endedSessions = await db().$transaction(async (tx) => {
     // Spent in the same transaction as the password is set: two requests with one link, one wins.
     const { count } = await tx.passwordResetToken.updateMany({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
-    if (count !== 1) return false;
-    await storeNewPassword(tx, link.userId, passwordHash, now);
-    return true;
+    if (count !== 1) return null;
+    return storeNewPassword(tx, link.userId, passwordHash, now);
   });
-  if (!spent) return fail("invalid_link");
+  if (endedSessions === null) return fail("invalid_link");
 
   const userCtx: AuditContext = { actor: { type: "user", id: link.userId, label: link.email }, client: ctx.client };
   await audit(userCtx, { type: "authentication", action: "password.recovery.complete", outcome: "success", resource: { type: "user", id: link.userId } });
+  await auditSessionsEnded(userCtx, link.userId, "password_changed", endedSessions, null);
   await takeBackAccess(link.userId, "password_changed", userCtx, { forgetDevices: true });
   // The failed passwords that may have led here no longer lock the account (a deliberate lock stays).
   await clearPasswordFailures(link.email);

@@ -245,15 +245,28 @@ export function endPendingSignIns(userId: string, ctx: AuditContext): Promise<nu
 }
 
 async function endSessions(userId: string, which: Prisma.SessionWhereInput, reason: SessionEndReason, ctx: AuditContext, kept: string | null): Promise<number> {
-  const now = new Date();
+  const count = await markSessionsEnded(db(), userId, which, reason);
+  await auditSessionsEnded(ctx, userId, reason, count, kept);
+  return count;
+}
+
+/**
+ * Ends the user's sessions matching `which` with the caller's client (a transaction, when the end
+ * must commit with a change: a new password), and returns how many were live; auditSessionsEnded
+ * records it once committed.
+ */
+export async function markSessionsEnded(client: Prisma.TransactionClient, userId: string, which: Prisma.SessionWhereInput, reason: SessionEndReason, now = new Date()): Promise<number> {
   // Every one not ended is marked (an idle one would come back if the idle limit were raised), but
   // only the live ones count as signed out now.
-  const count = await db().session.count({ where: { userId, ...liveSessionWhere(now), ...which } });
-  await db().session.updateMany({ where: { userId, endedAt: null, ...which }, data: { endedAt: now, endReason: reason } });
-  if (count > 0) {
-    await audit(ctx, { type: "session", action: "session.revoke_all", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason, sessionsEnded: count, kept } });
-  }
+  const count = await client.session.count({ where: { userId, ...liveSessionWhere(now), ...which } });
+  await client.session.updateMany({ where: { userId, endedAt: null, ...which }, data: { endedAt: now, endReason: reason } });
   return count;
+}
+
+/** The audit event for sessions ended together (none: no event). `kept` says which were left, if any. */
+export async function auditSessionsEnded(ctx: AuditContext, userId: string, reason: SessionEndReason, count: number, kept: string | null): Promise<void> {
+  if (count === 0) return;
+  await audit(ctx, { type: "session", action: "session.revoke_all", outcome: "success", resource: { type: "user", id: userId }, metadata: { reason, sessionsEnded: count, kept } });
 }
 
 /** A session's stage and, if it ended, when and why (for the risk console's attempt page). */

@@ -4,7 +4,7 @@ import { db, isUniqueViolation, Prisma } from "../db/client";
 import { ELEVATED_ROLES, ROLES, type RoleName } from "./roles";
 import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "./password";
 import { PasswordRefusedError, screenNewPassword, type PasswordOwner } from "./password-screening";
-import { awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage, signInReachedApp, type SessionEndReason } from "./sessions";
+import { auditSessionsEnded, awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage, markSessionsEnded, signInReachedApp, type SessionEndReason } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, moveSignInCounters, signInLockedUntil } from "./throttle";
 import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
@@ -443,9 +443,12 @@ export type PasswordChangeResult =
 /**
  * A new password replaces the old one and satisfies a pending reset requirement, however it was
  * chosen (unless it is an admin's temporary one, which sets the requirement); recovery links sent
- * before it stop working (lib/auth/recovery.ts).
+ * before it stop working (lib/auth/recovery.ts), and so does every session but `keepSessionId`'s,
+ * in the same transaction: no session signed in with the old password outlives it, even if the
+ * process stops before what follows the commit. Returns how many live sessions ended; the caller
+ * audits them once committed (auditSessionsEnded).
  */
-export async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date, { temporary = false } = {}): Promise<void> {
+export async function storeNewPassword(tx: Tx, userId: string, hash: string, now: Date, { temporary = false, keepSessionId = null as string | null } = {}): Promise<number> {
   await tx.passwordCredential.upsert({ where: { userId }, create: { userId, hash, changedAt: now }, update: { hash, changedAt: now } });
   if (temporary) {
     // A temporary password (set by an admin) must be replaced at the next sign-in.
@@ -456,6 +459,7 @@ export async function storeNewPassword(tx: Tx, userId: string, hash: string, now
     await tx.user.updateMany({ where: { id: userId, OR: [{ passwordResetRequiredAt: null }, { passwordResetRequiredAt: { lte: now } }] }, data: { passwordResetRequiredAt: null } });
   }
   await forgetRecoveryLinks(tx, userId);
+  return markSessionsEnded(tx, userId, keepSessionId ? { id: { not: keepSessionId } } : {}, "password_changed");
 }
 
 /** Unused password recovery links stop working: after a password change, a disable or a forced reset. */
@@ -487,9 +491,9 @@ export async function changePassword(
   // Apps first: if that fails, the old password still works and the user can simply try again.
   if (disconnectApps) await revokeUserGrants(userId, ctx);
   const hash = await hashPassword(newPassword);
-  await db().$transaction((tx) => storeNewPassword(tx, userId, hash, started));
+  const endedSessions = await db().$transaction((tx) => storeNewPassword(tx, userId, hash, started, { keepSessionId: user.sessionId }));
   await audit(ctx, { type: "authentication", action: "password.change", outcome: "success", resource: { type: "user", id: userId } });
-  const endedSessions = await endAllSessions(userId, "password_changed", ctx, user.sessionId);
+  await auditSessionsEnded(ctx, userId, "password_changed", endedSessions, user.sessionId);
   return { ok: true, endedSessions };
 }
 
@@ -516,8 +520,9 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
   // Whoever learns a guessable temporary password first signs in as the user: screened like any.
   await requireAcceptablePassword(password, user, ctx, "password.temporary_set", { id: userId, email: user.email });
   const hash = await hashPassword(password);
-  await db().$transaction((tx) => storeNewPassword(tx, userId, hash, now, { temporary: true }));
+  const endedSessions = await db().$transaction((tx) => storeNewPassword(tx, userId, hash, now, { temporary: true }));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
+  await auditSessionsEnded(ctx, userId, "password_changed", endedSessions, null);
   await takeBackAccess(userId, "password_changed", ctx, { forgetDevices: true });
   await clearPasswordFailures(user.email);
 }
@@ -584,15 +589,14 @@ export async function completeRequiredPasswordChange(
 
   const hash = await hashPassword(newPassword);
   // One transaction: the session is let in only together with the new password and the cleared flag.
-  const changed = await db().$transaction(async (tx) => {
-    if (!(await leavePasswordChangeStage(tx, userId, sessionId, now))) return false;
-    await storeNewPassword(tx, userId, hash, now);
-    return true;
+  const endedSessions = await db().$transaction(async (tx) => {
+    if (!(await leavePasswordChangeStage(tx, userId, sessionId, now))) return null;
+    return storeNewPassword(tx, userId, hash, now, { keepSessionId: sessionId });
   });
-  if (!changed) return refuse("not_pending");
+  if (endedSessions === null) return refuse("not_pending");
 
   await audit(ctx, { type: "security", action: "password.reset_completed", outcome: "success", resource: { type: "user", id: userId }, metadata: { sessionId } });
-  const endedSessions = await endAllSessions(userId, "password_changed", ctx, sessionId);
+  await auditSessionsEnded(ctx, userId, "password_changed", endedSessions, sessionId);
   await signInReachedApp(sessionId);
   return { ok: true, endedSessions };
 }

@@ -3,7 +3,8 @@ import { db } from "@/lib/db/client";
 import { recoveryLinkAccount, requestPasswordRecovery, resetPasswordWithLink } from "@/lib/auth/recovery";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { changePassword, requirePasswordReset, setDisabled } from "@/lib/auth/users";
+import { changePassword, requirePasswordReset, setDisabled, storeNewPassword } from "@/lib/auth/users";
+import { hashPassword } from "@/lib/auth/password";
 import { lockAccountName } from "@/lib/auth/throttle";
 import { resetDatabase } from "../support/db";
 import { decodedMail, startSmtpSink } from "../support/smtp";
@@ -86,6 +87,8 @@ describe("password recovery", () => {
     if (reset.ok) await reset.delivery;
     expect(decodedMail(mails.at(-1)!)).toContain("was just reset");
     expect(await findActiveSession(signedIn.sessionId)).toBeNull();
+    const revoked = await db().auditEvent.findFirstOrThrow({ where: { action: "session.revoke_all", resourceId: user.id } });
+    expect(revoked).toMatchObject({ actorId: user.id, metadata: { reason: "password_changed", sessionsEnded: 1, kept: null } });
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false });
     expect(await signInWithPassword({ email: user.email, password: NEW_PASSWORD }, client(), null)).toMatchObject({ ok: true });
 
@@ -159,6 +162,27 @@ describe("password recovery", () => {
     expect(await requestPasswordRecovery(user.email, anonymous("2001:db8:7:7:ffff::9"))).toEqual({ delivery: null });
     await linkFor(user.email, "2001:db8:7:8::1");
     expect(mails).toHaveLength(4);
+  });
+
+  it("a new password and the end of the other sessions commit together: none is left for after the commit", async () => {
+    const user = await makeUser();
+    const signIn = async () => {
+      const signedIn = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+      if (!signedIn.ok) throw new Error("sign-in failed");
+      return signedIn.sessionId;
+    };
+    const [current, other] = [await signIn(), await signIn()];
+    const hash = await hashPassword(NEW_PASSWORD);
+    // Rolled back (the process stopping before the commit, say): the password and the sessions stay as they were.
+    await expect(db().$transaction(async (tx) => {
+      await storeNewPassword(tx, user.id, hash, new Date(), { keepSessionId: current });
+      throw new Error("stopped before the commit");
+    })).rejects.toThrow("stopped before the commit");
+    expect(await findActiveSession(other)).not.toBeNull();
+    // Committed: the other session ended with it, before anything else runs.
+    expect(await db().$transaction((tx) => storeNewPassword(tx, user.id, hash, new Date(), { keepSessionId: current }))).toBe(1);
+    expect(await findActiveSession(other)).toBeNull();
+    expect(await findActiveSession(current)).not.toBeNull();
   });
 
   it("two requests with one link: one sets the password, the other is refused", async () => {
