@@ -63,7 +63,11 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   const snapshotId = snapshotOf();
   await page.reload();
   await expect(page.getByText("Snapshots hold audit trail entries")).toBeVisible();
+  // Refused like any page the policies keep them from: on the record.
+  const auditDenials = () => Number(sql("SELECT count(*) FROM audit_events WHERE action = 'access.denied' AND resource_type = 'console' AND resource_id = 'audit'"));
+  const deniedBefore = auditDenials();
   expect((await page.request.get(`/admin/incidents/${incidentId}/snapshots/${snapshotId}`)).status()).toBe(403);
+  expect(auditDenials()).toBe(deniedBefore + 1);
 
   // An analyst handles incidents, not policies.
   const policies = await page.goto("/admin/policies");

@@ -318,6 +318,9 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
   const { before, after } = await auditingRefusal(ctx, "user.roles.update", userId, { roles }, () => keepingAnAdmin(async (tx) => {
     const current = await existingUser(tx, userId);
     checkGrant(granter, userId, roles.filter((role) => !current.roles.includes(role)));
+    // Judged as the account will be: policies may trust more than roles (an email domain, say), or
+    // keep a role out (a forbid), so a role given or taken away can add powers the granter lacks.
+    await requireNoMorePowerThan(granter, { userId, email: current.email, roles, groups: groupIds(current) }, ctx.client?.ip ?? null);
     const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
     return { before: current.roles, after: updated.roles };
   }, ctx.client?.ip ?? null));

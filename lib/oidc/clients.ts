@@ -313,11 +313,16 @@ export async function clientNames(ids: readonly string[]): Promise<Map<string, s
   return new Map(rows.map((row) => [row.id, row.name]));
 }
 
-export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<boolean> {
-  const { count } = await db().oAuthClient.updateMany({ where: { id: clientId }, data: { disabledAt: disabled ? new Date() : null } });
+/**
+ * Disables or enables a client: "unchanged" when it was so already (when it was first disabled is
+ * kept, and nothing is audited), "missing" when there is no such client.
+ */
+export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<"changed" | "unchanged" | "missing"> {
+  const { count } = await db().oAuthClient.updateMany({ where: { id: clientId, disabledAt: disabled ? null : { not: null } }, data: { disabledAt: disabled ? new Date() : null } });
+  if (count === 0) return (await db().oAuthClient.count({ where: { id: clientId } })) ? "unchanged" : "missing";
   await announceChange("oauth_client", clientId);
-  if (count) await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
-  return count === 1;
+  await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
+  return "changed";
 }
 
 // The metadata an edit writes: the console's fields from the form (metadataFor leaves `scope` and

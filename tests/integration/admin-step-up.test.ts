@@ -197,6 +197,28 @@ permit (principal, action in [Gatehouse::Action::"view", Gatehouse::Action::"man
     expect(blocked.map((e) => e.action)).toEqual(["user.create", "user.email.change", "user.roles.update"]);
   });
 
+  it("cannot give a role that would let the account do what the help desk may not (the role and the domain together)", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const text = `${DEFAULT_POLICIES}
+@id("analysts-manage-users")
+permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");
+@id("secops-analysts-edit-policies")
+permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies") when { principal.email like "*@secops.example.test" };
+`;
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "help desk, secops analysts edit policies", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+    signedIn = await adminVerified(1, ["analyst"]);
+    // Nothing the help desk may not do before the change: a plain user is theirs to help.
+    const bob = await makeUser({ email: "bob@secops.example.test" });
+    const granted = await users.setRolesAction({}, form({ reason: "ticket 3", userId: bob.id, roles: ["user", "analyst"] }));
+    expect(granted).toMatchObject({ ok: false, message: expect.stringContaining("manage policies") });
+    expect((await db().user.findUniqueOrThrow({ where: { id: bob.id } })).roles).toEqual(["user"]);
+    expect(await db().auditEvent.findFirstOrThrow({ where: { action: "user.roles.update", outcome: "blocked", resourceId: bob.id } })).toMatchObject({ metadata: { roles: ["user", "analyst"] } });
+    // The same role for someone the policies do not trust more is the help desk's to give.
+    const carol = await makeUser({ email: "carol@elsewhere.example.test" });
+    expect(await users.setRolesAction({}, form({ reason: "ticket 4", userId: carol.id, roles: ["user", "analyst"] }))).toMatchObject({ ok: true });
+  });
+
   it("an email change that would shut every admin out of the policy editor is refused", async () => {
     const keeper = await makeUser({ roles: ["admin"], email: "keeper@example.test" });
     const text = `${DEFAULT_POLICIES}

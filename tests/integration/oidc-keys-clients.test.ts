@@ -161,9 +161,17 @@ describe("access tokens for Gatehouse's own APIs", () => {
     const es256 = (await providerJwks()).keys.find((k) => k.alg === "ES256")!;
     const token = await signed(es256, {}, "1h");
     expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: svc });
-    expect(await setClientDisabled(svc, true, ctx)).toBe(true);
+    expect(await setClientDisabled(svc, true, ctx)).toBe("changed");
     expect(await verifyAccessToken(token, api, "pdp")).toEqual({ error: "invalid_token", description: "The client this token was issued to is disabled or deleted." });
-    expect(await setClientDisabled(svc, false, ctx)).toBe(true);
+    // Disabled again: when it was first disabled stays, and nothing new is audited.
+    const { disabledAt } = await db().oAuthClient.findUniqueOrThrow({ where: { id: svc } });
+    expect(await setClientDisabled(svc, true, ctx)).toBe("unchanged");
+    expect((await db().oAuthClient.findUniqueOrThrow({ where: { id: svc } })).disabledAt).toEqual(disabledAt);
+    expect(await db().auditEvent.count({ where: { action: "oauth.client.disable", resourceId: svc } })).toBe(1);
+    expect(await setClientDisabled("no-such-client", true, ctx)).toBe("missing");
+    expect(await setClientDisabled(svc, false, ctx)).toBe("changed");
+    expect(await setClientDisabled(svc, false, ctx)).toBe("unchanged");
+    expect(await db().auditEvent.count({ where: { action: "oauth.client.enable", resourceId: svc } })).toBe(1);
     expect(await verifyAccessToken(token, api, "pdp")).toMatchObject({ clientId: svc });
     const stranger = await signed(es256, { client_id: "no-such-client" }, "1h");
     expect(await verifyAccessToken(stranger, api, "pdp")).toMatchObject({ error: "invalid_token" });

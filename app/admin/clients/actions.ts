@@ -79,11 +79,14 @@ export const setClientDisabledAction = guardedAction(
   MANAGE,
   z.object({ clientId: clientIdField, disabled: z.enum(["true", "false"]) }),
   async ({ clientId, disabled }, _admin, ctx) => {
-    const changed = await setClientDisabled(clientId, disabled === "true", ctx);
-    // A disabled client's tokens stop working too, not only its new requests.
-    if (changed && disabled === "true") await revokeClientGrants(clientId, ctx);
+    const result = await setClientDisabled(clientId, disabled === "true", ctx);
+    if (result === "missing") return { ok: false, message: "No such client." };
     revalidatePath("/admin/clients");
-    return changed ? { ok: true, message: disabled === "true" ? "Client disabled: it gets no new tokens, and its grants, refresh tokens and opaque access tokens are revoked. JWT access tokens it already holds stay valid until they expire (its access-token lifetime)." : "Client enabled." } : { ok: false, message: "No such client." };
+    if (disabled === "false") return { ok: true, message: result === "changed" ? "Client enabled." : "The client was enabled already." };
+    // A disabled client's tokens stop working too, not only its new requests (again, if it was disabled already: nothing is lost by it).
+    await revokeClientGrants(clientId, ctx);
+    const revoked = "its grants, refresh tokens and opaque access tokens are revoked. JWT access tokens it already holds stay valid until they expire (its access-token lifetime).";
+    return { ok: true, message: result === "changed" ? `Client disabled: it gets no new tokens, and ${revoked}` : `The client was disabled already; ${revoked}` };
   },
   { stepUp: ({ disabled }) => disabled === "false" },
 );

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { canAccess, guardedAction } from "@/lib/auth";
+import { checkAccess, guardedAction } from "@/lib/auth";
 import {
   addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
   parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, type RetryRefusal, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
@@ -75,7 +75,7 @@ export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ ru
 
 export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, user, ctx) => {
   // What it freezes is read from the audit trail, among others (see the snapshot download).
-  if (!(await canAccess(user, { section: "audit", action: "view" }))) return { ok: false, message: "A snapshot holds audit trail entries: the access policies must let you view the audit trail." };
+  if (!(await checkAccess(user, { section: "audit", action: "view" }))) return { ok: false, message: "A snapshot holds audit trail entries: the access policies must let you view the audit trail." };
   const snapshot = await captureNow(id, reason, ctx);
   revalidatePath(page(id));
   return snapshot ? { ok: true, message: "Snapshot captured." } : { ok: false, message: "No such incident." };

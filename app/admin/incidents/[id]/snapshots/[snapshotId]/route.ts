@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { canAccess, problem, routeCaller } from "@/lib/auth";
+import { checkAccess, problem, routeCaller } from "@/lib/auth";
 import { userContext } from "@/lib/audit";
 import { downloadSnapshot } from "@/lib/incidents";
 import { requestContext } from "@/lib/http/request-context";
@@ -12,7 +12,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   if (caller instanceof Response) return caller;
   // A snapshot holds audit trail entries (other people's too, addresses decrypted): it is for whom
   // the policies also let read the audit trail.
-  if (!(await canAccess(caller, AUDIT_VIEW))) return problem(403, "forbidden", "A snapshot holds audit trail entries: the access policies must let you view the audit trail.");
+  if (!(await checkAccess(caller, AUDIT_VIEW))) return problem(403, "forbidden", "A snapshot holds audit trail entries: the access policies must let you view the audit trail.");
   const { id, snapshotId } = await params;
   if (!z.uuid().safeParse(id).success) return problem(400, "invalid_request", "Not an incident id.");
   const snapshot = await downloadSnapshot(id, snapshotId, userContext(caller, await requestContext()));
