@@ -12,6 +12,12 @@ export async function rememberedGrantId(userId: string, clientId: string): Promi
   return consent?.remembered ? consent.grantId : undefined;
 }
 
+/** Of these grants, those a consent the user asked to remember points at. */
+export async function rememberedGrantIds(grantIds: string[]): Promise<Set<string>> {
+  const rows = grantIds.length ? await db().oAuthConsent.findMany({ where: { grantId: { in: grantIds }, remembered: true }, select: { grantId: true } }) : [];
+  return new Set(rows.map((row) => row.grantId));
+}
+
 export async function recordConsent(userId: string, clientId: string, grantId: string, scopes: string[], remembered: boolean): Promise<void> {
   await db().oAuthConsent.upsert({
     where: { userId_clientId: { userId, clientId } },

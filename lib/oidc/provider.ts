@@ -10,6 +10,7 @@ import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL, PROVIDER_SESSION_T
 import { errorPage, signedOutPage, signOutPage } from "./provider-pages";
 import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents, recordForeignRevocation } from "./events";
+import { endSignInOnlyGrants } from "./sign-out";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
 import { refuseClientCredentialsUnlessAllowed, refuseRefreshUnlessAllowed } from "./token-policy";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
@@ -114,6 +115,17 @@ function configuration(jwks: { keys: object[] }): Configuration {
     loadExistingGrant: async (ctx) => {
       const grantId = ctx.oidc.result?.consent?.grantId || (await rememberedGrantId(ctx.oidc.session!.accountId!, ctx.oidc.client!.clientId));
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    // Whether revoking a grant's tokens ends the grant too. At a sign-out the grants a remembered
+    // consent points at stay (sign-out.ts ends the others itself); revoking an access token alone
+    // never ends its grant (the library's default); every other revocation (a refresh token
+    // revoked or reused, a code reused) does.
+    revokeGrantPolicy: async (ctx) => {
+      if (ctx.oidc.route === "end_session_confirm") {
+        await endSignInOnlyGrants(ctx);
+        return false;
+      }
+      return !(ctx.oidc.route === "revocation" && !!ctx.oidc.entities.AccessToken);
     },
     ttl: {
       AccessToken: (ctx, _token, client) => clientMeta(ctx, client)?.gatehouse_access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL,

@@ -181,6 +181,35 @@ describe("sign-out", () => {
     expect(clientInputSchema.safeParse(plainHttp).error?.issues).toEqual([expect.objectContaining({ path: ["postLogoutRedirectUris"] })]);
   });
 
+  it("keeps a consent the user asked to remember (the next sign-in asks nothing) and ends one given for that sign-in only; the session's tokens end either way", async () => {
+    const web = await webClient();
+    const signOutThenSignInAgain = async (remember: boolean) => {
+      // Without offline access: the library ends these grants' tokens at a sign-out.
+      const { user, browser, verifier, code } = await signedInFlow(web, { remember, params: { scope: "openid" } });
+      const tokens = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+      const grantId = (await db().oAuthConsent.findFirstOrThrow({ where: { userId: user.id } })).grantId;
+      const page = (await browser.follow(`/oidc/session/end?client_id=${web.clientId}`)) as { response: Response };
+      const { action, fields } = providerForm(await page.response.text());
+      expect(await (((await browser.follow(action, { form: { ...fields, logout: "yes" } })) as { response: Response }).response.text())).toContain("You are signed out");
+      expect(await introspect(browser, web, tokens.access_token)).toMatchObject({ active: false });
+      const again = await portalSignIn(browser, user.id);
+      const { result } = await authorize(browser, web, { scope: "openid" });
+      const landed = landedAt((await continueLogin(browser, interactionUid(landedAt(result))!, user.id, again))!);
+      const grantKept = (await db().oidcModel.count({ where: { kind: "Grant", id: grantId } })) === 1;
+      return { landed, grantKept, consent: await db().oAuthConsent.findFirst({ where: { userId: user.id } }) };
+    };
+
+    const remembered = await signOutThenSignInAgain(true);
+    expect(remembered.grantKept).toBe(true);
+    expect(remembered.consent).toMatchObject({ remembered: true });
+    expect(remembered.landed.searchParams.get("code")).toEqual(expect.any(String));
+
+    const thisSignInOnly = await signOutThenSignInAgain(false);
+    expect(thisSignInOnly.grantKept).toBe(false);
+    expect(thisSignInOnly.consent).toBeNull();
+    expect(thisSignInOnly.landed.pathname).toMatch(/^\/interaction\//);
+  });
+
   it("\"Use another account\": the provider's own logout of the previous account leaves the new user's portal session alone", async () => {
     const web = await webClient();
     const { browser, signIn: first } = await signedInFlow(web);
