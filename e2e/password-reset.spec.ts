@@ -13,6 +13,7 @@ test("a user given a temporary password by an admin chooses their own at sign-in
   adminPage.on("dialog", (dialog) => void dialog.accept());
   await submitAsAdmin(adminPage, async () => {
     await adminPage.getByLabel("Temporary password").fill(PASSWORD);
+    await adminPage.getByLabel("Why reset it").fill("ticket 18: identity checked by a video call");
     await adminPage.getByRole("button", { name: "Set temporary password" }).click();
   }, adminPage.getByRole("status").filter({ hasText: "Temporary password set" }));
   await expect(adminPage.getByTestId("password-status")).toContainText("Temporary password The user must replace it at the next sign-in.");

@@ -94,6 +94,7 @@ test("an admin corrects a user's sign-in email, then deletes the account of a le
   const fixed = uniqueEmail("fixed");
   await submitAsAdmin(console, async () => {
     await console.getByLabel("Sign-in email").fill(fixed);
+    await console.getByLabel("Why the email changes").fill("ticket 17: a typo at creation");
     await console.getByRole("button", { name: "Change email" }).click();
   }, console.getByRole("status").filter({ hasText: `The account now signs in as ${fixed}.` }));
   await signIn(page, fixed, PASSWORD);

@@ -66,7 +66,7 @@ describe("admin actions that give access", () => {
     expect(await users.setRolesAction({}, form({ reason: "ticket 1", userId: target.id, roles: ["user", "admin"] }))).toMatchObject(STEP_UP);
     expect(await users.setDisabledAction({}, form({ reason: "ticket 1", userId: target.id, disabled: "false" }))).toMatchObject(STEP_UP);
     expect(await users.unlockSignInAction({}, form({ reason: "ticket 1", userId: target.id }))).toMatchObject(STEP_UP);
-    expect(await users.setTemporaryPasswordAction({}, form({ userId: target.id, temporaryPassword: "a stolen cookie's password" }))).toMatchObject(STEP_UP);
+    expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: target.id, temporaryPassword: "a stolen cookie's password" }))).toMatchObject(STEP_UP);
     expect(await clients.createClientAction({}, newClient)).toMatchObject(STEP_UP);
     expect(await clients.issueRegistrationTokenAction({}, form({}))).toMatchObject(STEP_UP);
     expect(await clients.setClientDisabledAction({}, form({ clientId: "any-client", disabled: "false" }))).toMatchObject(STEP_UP);
@@ -111,9 +111,11 @@ describe("admin actions that give access", () => {
     const before = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
     if (!before.ok) throw new Error("sign-in failed");
     const temporary = "temporary passphrase 42";
-    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "short" }))).toMatchObject({ ok: false, fieldErrors: { temporaryPassword: expect.any(Array) } });
-    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "password1234" }))).toMatchObject({ ok: false, fieldErrors: { temporaryPassword: [expect.stringContaining("too easy to guess")] } });
-    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: temporary }))).toMatchObject({ ok: true });
+    expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: user.id, temporaryPassword: "short" }))).toMatchObject({ ok: false, fieldErrors: { temporaryPassword: expect.any(Array) } });
+    expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: user.id, temporaryPassword: "password1234" }))).toMatchObject({ ok: false, fieldErrors: { temporaryPassword: [expect.stringContaining("too easy to guess")] } });
+    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: temporary }))).toMatchObject({ ok: false, fieldErrors: { reason: ["Say why: it goes into the audit trail."] } });
+    expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: user.id, temporaryPassword: temporary }))).toMatchObject({ ok: true });
+    expect((await db().auditEvent.findFirstOrThrow({ where: { action: "password.temporary_set", outcome: "success" } })).metadata).toMatchObject({ justification: "ticket 9, identity checked by video call" });
     expect(await findActiveSession(before.sessionId)).toBeNull();
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false });
     const after = await signInWithPassword({ email: user.email, password: temporary }, client(), null);
@@ -135,7 +137,7 @@ describe("someone other than an admin whom a policy lets manage users (a help de
     const user = await makeUser();
     const refusal = { ok: false, message: "Only an admin can do this to an account with roles you do not hold: admin." };
 
-    expect(await users.setTemporaryPasswordAction({}, form({ userId: admin.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject(refusal);
+    expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: admin.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject(refusal);
     expect(await users.resetMfaAction({}, form({ userId: admin.id, reason: "says they lost their phone" }))).toMatchObject(refusal);
     expect(await users.setDisabledAction({}, form({ reason: "ticket 1", userId: admin.id, disabled: "true" }))).toMatchObject(refusal);
     expect(await users.revokeAllUserSessionsAction({}, form({ reason: "ticket 1", userId: admin.id }))).toMatchObject(refusal);
@@ -146,7 +148,7 @@ describe("someone other than an admin whom a policy lets manage users (a help de
     expect((await db().user.findUniqueOrThrow({ where: { id: admin.id } })).disabledAt).toBeNull();
     expect(await db().auditEvent.count({ where: { resourceId: admin.id, outcome: "blocked", metadata: { path: ["reason"], equals: "target_holds_roles_actor_lacks" } } })).toBe(5);
 
-    expect(await users.setTemporaryPasswordAction({}, form({ userId: user.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: true });
+    expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: user.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: true });
     expect(await users.resetMfaAction({}, form({ userId: user.id, reason: "lost their phone, checked on a call" }))).toMatchObject({ ok: true });
   });
 });
@@ -165,7 +167,7 @@ forbid (principal in Gatehouse::Role::"analyst", action == Gatehouse::Action::"i
     expect((await publishPolicies(text, "help desk, payroll kept from analysts", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
     signedIn = await adminVerified(1, ["analyst"]);
     const clerk = await makeUser();
-    expect(await users.setTemporaryPasswordAction({}, form({ userId: clerk.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
+    expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: clerk.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
     expect(await users.resetMfaAction({}, form({ userId: clerk.id, reason: "lost their phone" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
   });
 });
@@ -187,10 +189,10 @@ permit (principal, action in [Gatehouse::Action::"view", Gatehouse::Action::"man
     const created = await users.createUserAction({}, newUser("sock@secops.example.test"));
     expect(created).toMatchObject({ ok: false, fieldErrors: { roles: [expect.stringContaining("policies")] } });
     expect(await db().user.count({ where: { email: "sock@secops.example.test" } })).toBe(0);
-    const renamed = await users.changeEmailAction({}, form({ userId: plain.id, email: "renamed@secops.example.test" }));
+    const renamed = await users.changeEmailAction({}, form({ reason: "ticket 10, a typo at creation", userId: plain.id, email: "renamed@secops.example.test" }));
     expect(renamed).toMatchObject({ ok: false, fieldErrors: { email: [expect.stringContaining("policies")] } });
     expect((await db().user.findUniqueOrThrow({ where: { id: plain.id } })).email).toBe(plain.email);
-    expect(await users.changeEmailAction({}, form({ userId: plain.id, email: "renamed@elsewhere.example.test" }))).toMatchObject({ ok: true });
+    expect(await users.changeEmailAction({}, form({ reason: "ticket 10, a typo at creation", userId: plain.id, email: "renamed@elsewhere.example.test" }))).toMatchObject({ ok: true });
     // Trying to grant a role one lacks is on the record, as the other refusals are.
     expect(await users.setRolesAction({}, form({ reason: "ticket 2", userId: plain.id, roles: ["user", "admin"] }))).toMatchObject({ ok: false });
     const blocked = await db().auditEvent.findMany({ where: { outcome: "blocked", action: { in: ["user.create", "user.email.change", "user.roles.update"] } }, orderBy: { seq: "asc" } });
@@ -228,7 +230,7 @@ forbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse:
     const publisher = { userId: keeper.id, email: keeper.email, roles: keeper.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
     expect((await publishPolicies(text, "one keeper", publisher, listActiveAdmins, userContext(keeper, null))).ok).toBe(true);
     signedIn = await adminVerified(1);
-    expect(await users.changeEmailAction({}, form({ userId: keeper.id, email: "keeper-renamed@example.test" }))).toMatchObject({ ok: false, message: expect.stringContaining("Refused") });
+    expect(await users.changeEmailAction({}, form({ reason: "ticket 10, a typo at creation", userId: keeper.id, email: "keeper-renamed@example.test" }))).toMatchObject({ ok: false, message: expect.stringContaining("Refused") });
     expect((await db().user.findUniqueOrThrow({ where: { id: keeper.id } })).email).toBe("keeper@example.test");
   });
 });

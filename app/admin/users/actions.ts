@@ -86,7 +86,7 @@ export const changeEmailAction = guardedAction(MANAGE, z.object({ userId: z.uuid
   }
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: `The account now signs in as ${email}. The previous address is told of the change.` };
-}, GIVES_ACCESS);
+}, { ...GIVES_ACCESS, ...WITH_REASON });
 
 const deleteUserForm = z.object({ userId: z.uuid(), confirmEmail: z.string().trim().toLowerCase().max(254) });
 
@@ -129,7 +129,7 @@ export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userI
   }
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: "Temporary password set and every session signed out. Give it to the user by a channel you trust; they choose their own at the next sign-in." };
-}, GIVES_ACCESS);
+}, { ...GIVES_ACCESS, ...WITH_REASON });
 
 export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: z.uuid(), sessionId: z.uuid() }), async ({ userId, sessionId }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "session.revoke", ctx);

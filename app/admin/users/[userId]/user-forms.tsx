@@ -5,6 +5,9 @@ import { RecordForm } from "@/components/ui/record-form";
 import { RoleCheckboxes } from "@/components/role-checkboxes";
 import { changeEmailAction, deleteUserAction, resetMfaAction, setRolesAction, setTemporaryPasswordAction } from "../actions";
 
+// Changes of someone's access say why: the reason goes into the audit trail with the change.
+const REASON_HINT = "For example the support ticket and how the user's identity was checked: it goes into the audit trail with the change.";
+
 /** One form on a user's page (RecordForm with the user's id). */
 function UserForm({ userId, ...props }: Omit<Parameters<typeof RecordForm>[0], "fields"> & { userId: string }) {
   return <RecordForm fields={{ userId }} {...props} />;
@@ -27,10 +30,13 @@ export function ChangeEmailForm({ userId, email }: { userId: string; email: stri
   return (
     <UserForm action={changeEmailAction} userId={userId} submit="Change email" pending="Saving…" variant="secondary">
       {(state) => (
-        <Field
-          label="Sign-in email" name="email" type="email" autoComplete="off" required defaultValue={echoed(state, "email") ?? email} errors={state.fieldErrors?.email}
-          hint="Recovery links and security notices go here. The previous address is told of the change."
-        />
+        <>
+          <Field
+            label="Sign-in email" name="email" type="email" autoComplete="off" required defaultValue={echoed(state, "email") ?? email} errors={state.fieldErrors?.email}
+            hint="Recovery links and security notices go here. The previous address is told of the change."
+          />
+          <Field id="email-reason" label="Why the email changes" name="reason" required maxLength={500} hint={REASON_HINT} errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />
+        </>
       )}
     </UserForm>
   );
@@ -40,10 +46,13 @@ export function TemporaryPasswordForm({ userId, minLength }: { userId: string; m
   return (
     <UserForm action={setTemporaryPasswordAction} userId={userId} submit="Set temporary password" pending="Setting…" variant="danger" confirm="Replace this user's password with a temporary one and sign them out everywhere?">
       {(state) => (
-        <Field
-          label="Temporary password" name="temporaryPassword" type="password" autoComplete="new-password" required errors={state.fieldErrors?.temporaryPassword}
-          hint={`At least ${minLength} characters. The user must choose their own at the next sign-in; a second factor is still asked.`}
-        />
+        <>
+          <Field
+            label="Temporary password" name="temporaryPassword" type="password" autoComplete="new-password" required errors={state.fieldErrors?.temporaryPassword}
+            hint={`At least ${minLength} characters. The user must choose their own at the next sign-in; a second factor is still asked.`}
+          />
+          <Field id="temporary-password-reason" label="Why reset it" name="reason" required maxLength={500} hint={REASON_HINT} errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />
+        </>
       )}
     </UserForm>
   );
