@@ -113,8 +113,11 @@ export const exceptsFinding = (exceptions: readonly Excepting[], check: string, 
 export const excuses = (exceptions: readonly Excepting[], failing: readonly FailingResult[]) =>
   failing.every((r) => exceptions.some((e) => e.checks.includes(r.check)) && r.findings.every((key) => exceptsFinding(exceptions, r.check, key)));
 
-/** The control's tests whose latest current result at `now` is not a pass (as its status counts them), with what each names. */
-async function failingResults(control: string, now: Date): Promise<{ check: string; findings: { key: string; label: string }[] }[]> {
+/**
+ * The control's tests whose latest current result at `now` is not a pass (as its status counts
+ * them), with what each names: what approving an exception for it now would except.
+ */
+export async function failingResults(control: string, now: Date): Promise<{ check: string; findings: { key: string; label: string }[] }[]> {
   const latest = await latestResults(now, new Date(now.getTime() - RESULTS_CURRENT_FOR_MS), control);
   return latest
     .filter((r) => r.status !== "pass")

@@ -5,7 +5,7 @@ export { CONTROLS, CONTROL_IDS, STATUS_LABELS, NOTHING_TO_CHECK_LABEL, type Cont
 export { CHECKS, checkTitle, signingKeyRotation, SIGNING_KEY_MAX_AGE_DAYS, type Check, type Finding } from "./checks";
 export { runControlTests, scheduleControlTests, listRuns, type RunSummary, type RunView } from "./runs";
 export { controlStatus, statusTrend, controlHistory, CONTROL_STATUSES, type ControlState, type ControlStatus, type CheckResultView, type FindingState, type TrendPoint } from "./status";
-export { listExceptions, requestException, approveException, revokeException, exceptionRequestSchema, type ExceptionView, type ExceptionState } from "./exceptions";
+export { listExceptions, requestException, approveException, revokeException, exceptionRequestSchema, failingResults, type ExceptionView, type ExceptionState } from "./exceptions";
 export { buildReport, auditReportDownload, verifyReport, verifyReportFile, reportPeriodSchema, type ComplianceReport, type ReportVerification } from "./report";
 export { renderReportHtml, reportFromFile } from "./report-html";
 export { buildAccessReview, auditAccessReviewDownload, type AccessReview } from "./access-review";

@@ -7,7 +7,7 @@ import { ExceptionRequestForm } from "@/components/compliance/exception-request-
 import { ExceptionStateBadge } from "@/components/compliance/status-badge";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
-import { checkTitle, CONTROLS, listExceptions } from "@/lib/compliance";
+import { checkTitle, CONTROLS, failingResults, listExceptions } from "@/lib/compliance";
 import { approveExceptionAction, requestExceptionAction, revokeExceptionAction } from "../actions";
 import { ComplianceNav } from "../compliance-nav";
 
@@ -21,6 +21,10 @@ const exceptedFindings = (findings: { label: string }[] | undefined) =>
 export default async function ExceptionsPage({ searchParams }: { searchParams: Promise<{ control?: string }> }) {
   const user = await requireAccess("compliance");
   const [exceptions, canManage] = await Promise.all([listExceptions(), canAccessAfterStepUp(user, { section: "compliance", action: "manage" })]);
+  // What approving each pending request would except: what its control's tests name now.
+  const now = new Date();
+  const pendingControls = [...new Set(exceptions.filter((e) => e.state === "pending").map((e) => e.control))];
+  const failingNow = new Map(await Promise.all(pendingControls.map(async (control) => [control, await failingResults(control, now)] as const)));
   const requested = (await searchParams).control;
 
   return (
@@ -39,6 +43,13 @@ export default async function ExceptionsPage({ searchParams }: { searchParams: P
                       <ExceptionStateBadge state={e.state} /> <span className="text-slate-500">until <LocalTime at={e.expiresAt} /></span>
                     </p>
                     <p className="text-slate-700">{e.justification}</p>
+                    {e.state === "pending" && (
+                      <p className="text-xs text-slate-600" data-testid="would-except">
+                        {failingNow.get(e.control)?.length
+                          ? <>Approving it now excepts: {failingNow.get(e.control)!.map((r) => checkTitle(r.check) + exceptedFindings(r.findings)).join("; ")}</>
+                          : "No test of this control fails now: there is nothing to approve."}
+                      </p>
+                    )}
                     {e.checks.length > 0 && (
                       <p className="text-xs text-slate-600" data-testid="excepted-tests">
                         Excepts: {e.checks.map((check) => checkTitle(check) + exceptedFindings(e.findings?.[check])).join("; ")}
