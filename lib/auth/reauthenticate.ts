@@ -4,13 +4,13 @@ import { audit, type AuditContext } from "../audit/context";
 import { passwordDistrusted, verifyPassword } from "./password";
 import { mailConfigured } from "../mail";
 import { endSession, markPasswordVerified } from "./sessions";
-import { clearPasswordFailures, takePasswordTry } from "./throttle";
+import { clearPasswordFailures, sessionTryKey, takePasswordTry } from "./throttle";
 import type { CurrentUser } from "./session-user";
 import type { ActionState } from "./action";
 
 // The password entered again inside a session: the current password when changing it, and the
-// step-up of a user who has no second factor. Guesses come out of the same budget as sign-in's
-// (the account's failure counter), and the session that uses it up ends: a stolen session
+// step-up of a user who has no second factor. Guesses come out of the session's own budget, as
+// many as sign-in allows (sessionTryKey), and the session that uses it up ends: a stolen session
 // cookie must not become a way to guess the password without limit.
 
 export type SessionPasswordCheck =
@@ -32,13 +32,16 @@ export async function checkSessionPassword(
   user: Who, password: string, action: "password.change" | "session.reauthenticate", ctx: AuditContext, { now = new Date(), factorVerified = false } = {},
 ): Promise<SessionPasswordCheck> {
   const resource = { type: "user", id: user.id };
-  const tried = await takePasswordTry(user.email, now);
+  const tries = sessionTryKey(user.sessionId);
+  const tried = await takePasswordTry(user.email, now, tries);
   if (!tried.allowed) {
     await audit(ctx, { type: "authentication", action, outcome: "blocked", resource, metadata: { reason: "too_many_tries", retryAfterSeconds: tried.retryAfterSeconds } });
     return { ok: false, reason: "too_many_tries", retryAfterSeconds: tried.retryAfterSeconds, signedOut: false };
   }
   const credential = await db().passwordCredential.findUnique({ where: { userId: user.id }, select: { hash: true, changedAt: true, user: { select: { passwordResetRequiredAt: true } } } });
   if (credential && (await verifyPassword(credential.hash, password))) {
+    // The owner proved it: their session's tries come back, and so does the account name's, as after a sign-in.
+    await clearPasswordFailures(user.email, tries);
     await clearPasswordFailures(user.email);
     if (!factorVerified && passwordDistrusted(credential.user.passwordResetRequiredAt, credential.changedAt)) {
       await audit(ctx, { type: "security", action, outcome: "blocked", resource, metadata: { reason: "password_distrusted" } });

@@ -90,9 +90,11 @@ export async function activateSession(sessionId: string, method: string | null, 
   // An enrollment raises none: whoever holds the pending cookie could have enrolled a factor of
   // their own anyway, and a re-issued cookie would make Next.js re-render away the new backup codes.
   const verified = method ? { authMethods: [...session.authMethods, method], mfaVerifiedAt: now, cookieGeneration: { increment: 1 } } : {};
-  // Null when the sign-in was ended meanwhile (an account lock, a revocation): it stays ended.
+  // Null when the sign-in was ended meanwhile (an account lock, a revocation): it stays ended; and
+  // when another request completed it first (two proofs sent at once): one raises the cookie's
+  // generation, the one its browser is re-issued, not two, which no browser's cookie would match.
   const { count } = await db().session.updateMany({
-    where: { id: sessionId, endedAt: null },
+    where: { id: sessionId, endedAt: null, stage: { in: ["mfa_required", "enrollment_required"] } },
     data: { stage, requiredFactor: null, ...verified, expiresAt: new Date(now.getTime() + lifetimeMs(stage)) },
   });
   if (count === 0) return null;

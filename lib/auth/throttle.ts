@@ -32,6 +32,12 @@ const lockKey = (email: string) => `signin:lock:${hashed(email)}`;
 // a device only together with this account.
 const deviceKey = (deviceId: string) => `signin:dev:${deviceId}`;
 
+// The password typed again inside a session (a password change, a step-up without a second factor)
+// spends that session's own tries: a stranger who typed wrong passwords for the email must not
+// stop the signed-in owner from changing it, nor leave them one typo from being signed out. A
+// stolen session cookie gets as few guesses as a stranger: the session ends when they run out.
+export const sessionTryKey = (sessionId: string) => `signin:sess:${hashed(sessionId)}`;
+
 /** Whose tries a password sign-in spends: the device's own, from a known device of the account (`userId`), else the account name's. */
 export async function passwordTryKey(email: string, userId: string | null, deviceToken: string | null): Promise<string> {
   const device = userId && deviceToken ? await knownDevice(userId, deviceToken) : null;

@@ -96,16 +96,27 @@ describe("password change", () => {
     expect((await signInWithPassword({ email: user.email, password: "a brand new passphrase" }, client(), null)).ok).toBe(true);
   });
 
-  it("gives a session the account's five password guesses, then signs it out", async () => {
+  it("gives a session five password guesses of its own, then signs it out", async () => {
     const user = await makeUser();
     const me = { id: user.id, email: user.email, sessionId: await signedIn(user.email) };
     for (let i = 0; i < 4; i++) expect(await changePassword(me, `guess ${i}`, "a brand new passphrase", ctx)).toEqual({ ok: false, reason: "wrong_password" });
     expect(await changePassword(me, "guess 4", "a brand new passphrase", ctx)).toMatchObject({ ok: false, reason: "too_many_tries", signedOut: true });
     expect(await findActiveSession(me.sessionId)).toBeNull();
-    // The right password now waits too, in this session as at sign-in: one budget of guesses.
+    // The ended session's tries stay spent: the right password there waits too.
     expect(await changePassword(me, TEST_PASSWORD, "a brand new passphrase", ctx)).toMatchObject({ ok: false, reason: "too_many_tries", signedOut: false });
-    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false, reason: "throttled" });
     expect(await db().auditEvent.count({ where: { action: "account.lockout", resourceId: user.id } })).toBe(1);
+  });
+
+  it("a stranger's wrong passwords for the email neither stop the signed-in owner from changing it nor bring their session closer to its end", async () => {
+    const user = await makeUser();
+    const me = { id: user.id, email: user.email, sessionId: await signedIn(user.email) };
+    // Four wrong passwords at sign-in from a browser the account never used, then a fifth: the email is locked for sign-in.
+    for (let i = 0; i < 5; i++) expect((await signInWithPassword({ email: user.email, password: `stranger ${i}` }, client("203.0.113.66"), null)).ok).toBe(false);
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client("203.0.113.66"), null)).toMatchObject({ ok: false, reason: "throttled" });
+    // The owner's typo in their session is one of their session's own tries, not the last of the email's.
+    expect(await changePassword(me, "an owner's typo", "a brand new passphrase", ctx)).toEqual({ ok: false, reason: "wrong_password" });
+    expect(await findActiveSession(me.sessionId)).not.toBeNull();
+    expect(await changePassword(me, TEST_PASSWORD, "a brand new passphrase", ctx)).toEqual({ ok: true, endedSessions: 0 });
   });
 
   it("disconnects every app only when asked, and leaves other users' apps alone", async () => {
