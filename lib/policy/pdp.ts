@@ -13,7 +13,7 @@ import type { PolicyPrincipal } from "./lockout-guard";
 // Each instance checks for a newer version at most every GATEHOUSE_POLICY_REFRESH_MS (one
 // primary-key query), so a publish on one instance takes effect on all within that time.
 
-type InForce = { version: number; preparsedId: string; checkedAt: number };
+type InForce = { version: number; preparsedId: string; text: string; checkedAt: number };
 let inForce: InForce | null = null;
 let refreshing: Promise<InForce> | null = null;
 
@@ -53,7 +53,7 @@ export async function versionText(version: number): Promise<string | null> {
 export function enforceVersion(version: number, text: string): void {
   const preparsedId = `gatehouse-v${version}`;
   preparse(preparsedId, text);
-  inForce = { version, preparsedId, checkedAt: Date.now() };
+  inForce = { version, preparsedId, text, checkedAt: Date.now() };
 }
 
 export type Decision = CedarDecision & { version: number; micros: number };
@@ -175,30 +175,57 @@ export async function consoleAllows(subject: ConsoleSubject, section: ConsoleSec
 const STRONGEST_SIGN_IN = { authStrength: "phishing_resistant", mfaFresh: true, deviceTrusted: true } as const;
 const SIGN_INS_JUDGED = [STRONGEST_SIGN_IN, { authStrength: "password", mfaFresh: false, deviceTrusted: false }] as const;
 
-/** May this account manage some part of the console, signed in the strongest way (from an unknown address)? */
+
+const HOUR_MS = 3_600_000;
+const YEAR_MS = 365 * 24 * HOUR_MS;
+const NETWORK_LITERAL = /\bip\s*\(\s*"([^"\\]+)"\s*\)/g;
+
+/**
+ * The moments and addresses a power is judged at. A power a policy grants only at some hours (or
+ * from some date) or from some addresses is a power all the same: the account has it then, or
+ * there. So when the policies test the time, every hour of the coming week (and, when they test
+ * the date, the same week one and ten years on); when they test the address, the actor's and
+ * those the policies name (the first address of each `ip("…")`), beside no address at all.
+ */
+function situationsJudged(text: string, ip: string | null, now: Date): { ip: string | null; at: Date }[] {
+  const timed = /context\s*\.\s*(hourUtc|dayOfWeekUtc|now)\b/.test(text);
+  const dated = /context\s*\.\s*now\b/.test(text);
+  const times = !timed ? [now] : [0, ...(dated ? [YEAR_MS, 10 * YEAR_MS] : [])].flatMap((offset) => Array.from({ length: 7 * 24 }, (_, hour) => new Date(now.getTime() + offset + hour * HOUR_MS)));
+  const named = /context\s*\.\s*ip\b/.test(text) ? [...text.matchAll(NETWORK_LITERAL)].flatMap(([, literal]) => parseNetwork(literal!)?.network.toString() ?? []) : [];
+  const ips = [...new Set([ip, ...(named.length ? [null, ...named] : [])])];
+  return times.flatMap((at) => ips.map((address) => ({ ip: address, at })));
+}
+
+/** May this account manage some part of the console, signed in the strongest way, at some moment and from some address situationsJudged tries? */
 export async function mayManageSomeSection(principal: PolicyPrincipal, now = new Date()): Promise<boolean> {
-  const { preparsedId } = await policySetInForce();
-  return CONSOLE_SECTIONS.some((section) => decide(preparsedId, consoleRequest({ ...principal, ...STRONGEST_SIGN_IN, ip: null, risk: 0 }, section, "manage", now)).decision === "allow");
+  const { preparsedId, text } = await policySetInForce();
+  return situationsJudged(text, null, now).some(({ ip, at }) =>
+    CONSOLE_SECTIONS.some((section) => decide(preparsedId, consoleRequest({ ...principal, ...STRONGEST_SIGN_IN, ip, risk: 0 }, section, "manage", at)).decision === "allow"));
 }
 
 /**
- * What `target` may do that `actor` may not, each signed in the same way from the same place under
- * the policies in force: in the console ("manage policies", …) and getting tokens for any of
- * `clients` ("get tokens for Payroll"). Empty when the target has no power the actor lacks: what a
- * non-admin may take on through a temporary password or an MFA reset.
+ * What `target` may do that `actor` may not, each signed in the same way from the same place at
+ * the same moment under the policies in force: in the console ("manage policies", …) and getting
+ * tokens for any of `clients` ("get tokens for Payroll"), at any moment and address
+ * situationsJudged tries. Empty when the target has no power the actor lacks: what a non-admin may
+ * take on through a temporary password or an MFA reset.
  */
 export async function consolePowersBeyond(target: PolicyPrincipal, actor: PolicyPrincipal, ip: string | null, now = new Date(), clients: readonly PolicyClient[] = []): Promise<string[]> {
-  const { preparsedId } = await policySetInForce();
+  const { preparsedId, text } = await policySetInForce();
   const beyond = new Set<string>();
   const judge = (power: string, request: (who: PolicyPrincipal) => CedarRequest) => {
+    if (beyond.has(power)) return;
     const allows = (who: PolicyPrincipal) => decide(preparsedId, request(who)).decision === "allow";
     if (allows(target) && !allows(actor)) beyond.add(power);
   };
-  for (const signIn of SIGN_INS_JUDGED) {
-    for (const section of CONSOLE_SECTIONS) {
-      for (const action of CONSOLE_ACTIONS) judge(`${action} ${section}`, (who) => consoleRequest({ ...who, ...signIn, ip, risk: 0 }, section, action, now));
+  for (const situation of situationsJudged(text, ip, now)) {
+    for (const signIn of SIGN_INS_JUDGED) {
+      const subject = { ...signIn, ip: situation.ip, risk: 0 };
+      for (const section of CONSOLE_SECTIONS) {
+        for (const action of CONSOLE_ACTIONS) judge(`${action} ${section}`, (who) => consoleRequest({ ...who, ...subject }, section, action, situation.at));
+      }
+      for (const client of clients) judge(`get tokens for ${client.name}`, (who) => tokenRequest({ ...who, ...subject }, client, situation.at));
     }
-    for (const client of clients) judge(`get tokens for ${client.name}`, (who) => tokenRequest({ ...who, ...signIn, ip, risk: 0 }, client, now));
   }
   return [...beyond];
 }

@@ -63,6 +63,20 @@ describe("control tests flip with the system's state", () => {
     expect((await resultOf("analysts_phishing_resistant")).status).toBe("pass");
   });
 
+  it("CC6.1: someone a policy lets manage part of the console only at some hour needs a second factor too", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await enrollTotp(admin);
+    const nightShift = await makeUser();
+    await db().group.create({ data: { id: "night-shift", name: "Night shift" } });
+    await db().groupMember.create({ data: { groupId: "night-shift", userId: nightShift.id } });
+    const later = (new Date().getUTCHours() + 3) % 24;
+    const text = `${DEFAULT_POLICIES}\n@id("night-shift-manages-users")\npermit (principal in Gatehouse::Group::"night-shift", action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"users") when { context.hourUtc == ${later} };\n`;
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "night shift", publisher, listActiveAdmins, ctx)).ok).toBe(true);
+    expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "fail", summary: "1 account without a second factor" });
+    expect((await checkOf("CC6.1", "admins_have_mfa")).findings.map((f) => f.key)).toEqual([nightShift.email]);
+  });
+
   it("CC6.2: an account idle for 90 days fails until it is disabled", async () => {
     await makeUser({ roles: ["admin"] }); // Gatehouse keeps one active admin
     const idle = await makeUser();

@@ -178,6 +178,25 @@ describe("groups in the console", () => {
     expect(await actingOnRefusal(helpDesk, seller.id, "password.temporary_set", userContext(helpDesk, null))).toBeNull();
   });
 
+  it("a help desk cannot take over an account the policies let do more only at some hour or from some address", async () => {
+    const admin = await signedInAs(["admin"]);
+    const later = (new Date().getUTCHours() + 3) % 24;
+    await publishAs(admin, `${ANALYSTS_MANAGE_USERS}
+@id("ceo-edits-policies-at-one-hour")
+permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "ceo@example.test" && context.hourUtc == ${later} };
+@id("cfo-edits-policies-from-the-office")
+permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cfo@example.test" && context.ip.isInRange(ip("192.0.2.0/24")) };`);
+    const helpDesk = await signedInAs(["analyst"]);
+    for (const email of ["ceo@example.test", "cfo@example.test"]) {
+      // Neither may edit policies now from the help desk's address (none here): later, or from the office, they may.
+      const account = await makeUser({ email });
+      expect(await actingOnRefusal(helpDesk, account.id, "password.temporary_set", userContext(helpDesk, null))).toContain("Only an admin can do this to an account that may do what you may not: ");
+      expect(await actingOnRefusal(helpDesk, account.id, "password.temporary_set", userContext(helpDesk, null))).toContain("manage policies");
+    }
+    // Anyone else is the help desk's to help, as before.
+    expect(await actingOnRefusal(helpDesk, (await makeUser()).id, "password.temporary_set", userContext(helpDesk, null))).toBeNull();
+  });
+
   it("a help desk kept out of something by a group cannot get there through a colleague's account", async () => {
     const admin = await signedInAs(["admin"]);
     await db().group.create({ data: { id: "contractors", name: "Contractors" } });
