@@ -138,7 +138,8 @@ export const CHECKS: readonly Check[] = [
       // The settings of the instance that ran the check: every instance should run with the same.
       return { ...none(problems, ok, ["setting too weak", "settings too weak"]), evidence: { sessionHours: config.GATEHOUSE_SESSION_HOURS, idleMinutes, passwordMinScore, breachCheck, problems } };
     },
-    findings: ({ data }) => labels(data.problems),
+    // Keyed by the setting: an exception for a weak setting still covers it made less weak (120 idle minutes, then 90).
+    findings: ({ data }) => labels(data.problems).map((f) => ({ ...f, key: /GATEHOUSE_[A-Z_]+/.exec(f.label)?.[0] ?? f.key })),
   },
   {
     key: "signing_keys_rotated", control: "CC6.1", title: `OIDC signing keys rotated within ${SIGNING_KEY_MAX_AGE_DAYS} days`,
@@ -185,12 +186,10 @@ export const CHECKS: readonly Check[] = [
       if (clients.length === 0) return { ...nothingToCheck("No client is older than 90 days: nothing to check."), evidence };
       return { ...none(unused, `${counted(clients.length, "client", "clients")} older than 90 days, each using every scope it holds.`, ["client holds scopes unused for 90 days", "clients hold scopes unused for 90 days"]), evidence };
     },
+    // One finding per scope: a client that comes to use one of them narrows what an exception covers, not breaks it.
     findings: ({ data }) =>
-      itemsOf(data.unused, z.object({ client: z.string(), clientId: z.string(), unusedScopes: z.array(z.string()) })).map((c) => ({
-        key: `${c.clientId}: ${[...c.unusedScopes].sort().join(" ")}`,
-        label: `${c.client}: ${c.unusedScopes.join(", ")} unused`,
-        link: clientLink(c.clientId),
-      })),
+      itemsOf(data.unused, z.object({ client: z.string(), clientId: z.string(), unusedScopes: z.array(z.string()) })).flatMap((c) =>
+        c.unusedScopes.map((scope) => ({ key: `${c.clientId} ${scope}`, label: `${c.client}: ${scope} unused`, link: clientLink(c.clientId) }))),
   },
   {
     key: "access_review_current", control: "CC6.3", title: `A user access review was signed off in the last ${ACCESS_REVIEW_INTERVAL_DAYS} days`,
@@ -229,12 +228,10 @@ export const CHECKS: readonly Check[] = [
       if (clients.length === 0) return { ...nothingToCheck("No active client: nothing to check."), evidence };
       return { ...none(bad, `${counted(clients.length, "client", "clients")}: PKCE S256 required by the provider, redirect URIs https or loopback.`, ["client with a non-compliant redirect URI", "clients with a non-compliant redirect URI"]), evidence };
     },
+    // One finding per redirect URI, as for unused scopes.
     findings: ({ data }) =>
-      itemsOf(data.bad, z.object({ client: z.string(), clientId: z.string(), problems: z.array(z.object({ uri: z.string(), problem: z.string().nullable() })) })).map((c) => ({
-        key: `${c.clientId}: ${c.problems.map((p) => p.uri).sort().join(" ")}`,
-        label: `${c.client}: ${c.problems.map((p) => `${p.uri} (${p.problem})`).join(", ")}`,
-        link: clientLink(c.clientId),
-      })),
+      itemsOf(data.bad, z.object({ client: z.string(), clientId: z.string(), problems: z.array(z.object({ uri: z.string(), problem: z.string().nullable() })) })).flatMap((c) =>
+        c.problems.map((p) => ({ key: `${c.clientId} ${p.uri}`, label: `${c.client}: ${p.uri} (${p.problem})`, link: clientLink(c.clientId) }))),
   },
   {
     key: "secrets_encrypted", control: "CC6.7", title: "Secrets are encrypted at rest",

@@ -63,7 +63,7 @@ export const complianceReportSchema = z.strictObject({
     exceptions: list(z.strictObject({
       id: text(40), state: text(20), justification: text(), checks: list(text(100), 100).optional(),
       // What each excepted test named at approval (absent in reports made before this was kept; null for exceptions approved before).
-      findings: z.record(text(100), list(z.strictObject({ key: text(), label: text() }), 10_000)).nullable().optional(),
+      findings: z.record(text(100), list(z.strictObject({ key: text(20_000), label: text(20_000) }), 10_000)).nullable().optional(),
       requestedBy: text(320).nullable(), approvedBy: text(320).nullable(),
       createdAt: text(40), approvedAt: text(40).nullable(), expiresAt: text(40), revokedAt: text(40).nullable(),
       auditEvents: list(auditRef.extend({ action: text(64) }), 20),

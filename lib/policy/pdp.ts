@@ -179,21 +179,53 @@ const SIGN_INS_JUDGED = [STRONGEST_SIGN_IN, { authStrength: "password", mfaFresh
 const HOUR_MS = 3_600_000;
 const YEAR_MS = 365 * 24 * HOUR_MS;
 const NETWORK_LITERAL = /\bip\s*\(\s*"([^"\\]+)"\s*\)/g;
+const COMPARISON = String.raw`(?:==|!=|<=|>=|<|>)`;
+
+/** How often the policies name `context.<field>`, and the numbers they compare it with (all of them, or null if some use is not a plain comparison). */
+function comparedWith(text: string, field: string): { uses: number; numbers: number[] | null } {
+  const name = String.raw`context\s*\.\s*${field}\b`;
+  const uses = text.match(new RegExp(name, "g"))?.length ?? 0;
+  const compared = [...text.matchAll(new RegExp(String.raw`${name}\s*${COMPARISON}\s*(-?\d+)|(-?\d+)\s*${COMPARISON}\s*${name}`, "g"))];
+  return { uses, numbers: compared.length === uses ? compared.map((m) => Number(m[1] ?? m[2])) : null };
+}
+
+/**
+ * The moments a power is judged at. The policies see the hour, the weekday and the time (epoch
+ * seconds); a decision can change only where a condition compares one of them with a number, so
+ * each such number, and the values either side, stand for every other (an hour window's edges);
+ * a use that is not a plain comparison, every value (24 hours, 7 days; for the time, one and ten
+ * years on). Each chosen hour and weekday is the next such moment from `now`.
+ */
+function momentsJudged(text: string, now: Date): Date[] {
+  const hour = comparedWith(text, "hourUtc");
+  const day = comparedWith(text, "dayOfWeekUtc");
+  const time = comparedWith(text, "now");
+  const eitherSide = (numbers: number[]) => numbers.flatMap((n) => [n - 1, n, n + 1]);
+  const around = (numbers: number[], modulo: number) => eitherSide(numbers).map((n) => ((n % modulo) + modulo) % modulo);
+  const every = (count: number) => Array.from({ length: count }, (_, i) => i);
+  const hours = hour.uses === 0 ? [now.getUTCHours()] : [now.getUTCHours(), ...(hour.numbers ? around(hour.numbers, 24) : every(24))];
+  const days = day.uses === 0 ? null : day.numbers ? around(day.numbers, 7) : every(7);
+  const next = (h: number, d: number | null) => {
+    const hoursAhead = d === null ? (h - now.getUTCHours() + 24) % 24 : ((d - now.getUTCDay()) * 24 + h - now.getUTCHours() + 168) % 168;
+    return now.getTime() + hoursAhead * HOUR_MS;
+  };
+  const moments = new Set(hours.flatMap((h) => (days ?? [null]).map((d) => next(h, d))));
+  if (time.uses > 0) {
+    for (const at of time.numbers ? eitherSide(time.numbers).map((seconds) => seconds * 1000) : [now.getTime() + YEAR_MS, now.getTime() + 10 * YEAR_MS]) moments.add(at);
+  }
+  return [...moments].map((at) => new Date(at));
+}
 
 /**
  * The moments and addresses a power is judged at. A power a policy grants only at some hours (or
  * from some date) or from some addresses is a power all the same: the account has it then, or
- * there. So when the policies test the time, every hour of the coming week (and, when they test
- * the date, the same week one and ten years on); when they test the address, the actor's and
- * those the policies name (the first address of each `ip("…")`), beside no address at all.
+ * there. So the moments of momentsJudged, and when the policies test the address, the actor's,
+ * none at all, and those the policies name (the first address of each `ip("…")`).
  */
 function situationsJudged(text: string, ip: string | null, now: Date): { ip: string | null; at: Date }[] {
-  const timed = /context\s*\.\s*(hourUtc|dayOfWeekUtc|now)\b/.test(text);
-  const dated = /context\s*\.\s*now\b/.test(text);
-  const times = !timed ? [now] : [0, ...(dated ? [YEAR_MS, 10 * YEAR_MS] : [])].flatMap((offset) => Array.from({ length: 7 * 24 }, (_, hour) => new Date(now.getTime() + offset + hour * HOUR_MS)));
   const named = /context\s*\.\s*ip\b/.test(text) ? [...text.matchAll(NETWORK_LITERAL)].flatMap(([, literal]) => parseNetwork(literal!)?.network.toString() ?? []) : [];
   const ips = [...new Set([ip, ...(named.length ? [null, ...named] : [])])];
-  return times.flatMap((at) => ips.map((address) => ({ ip: address, at })));
+  return momentsJudged(text, now).flatMap((at) => ips.map((address) => ({ ip: address, at })));
 }
 
 /** May this account manage some part of the console, signed in the strongest way, at some moment and from some address situationsJudged tries? */

@@ -410,6 +410,31 @@ describe("runs, evidence and exceptions", () => {
     expect(cc67.checks.find((c) => c.check === "secrets_encrypted")!.findings.map((f) => f.excepted)).toEqual([true, false]);
   });
 
+  it("an exception covers what it was approved for made smaller: a client that comes to use one of its unused scopes, a weak setting made less weak", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    const result = async (control: string, check: string, data: Record<string, unknown>, at = new Date()) => {
+      const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: at } });
+      await db().complianceResult.create({ data: { runId: run.id, control, check, status: "fail", summary: "failing", evidence: JSON.stringify({ check, control, at: at.toISOString(), data }), evidenceSha256: "0".repeat(64), at } });
+    };
+    const approve = async (control: string) => {
+      const { id } = await requestException(exceptionRequestSchema.parse({ control, justification: "Accepted until the next release.", expiresAt: new Date(Date.now() + DAY).toISOString() }), userContext(requester, null));
+      expect(await approveException(id, userContext(approver, null))).toEqual({ ok: true });
+    };
+    const unused = (scopes: string[]) => ({ unused: [{ client: "Reports", clientId: "reports", unusedScopes: scopes }] });
+    await result("CC6.3", "client_scopes_used", unused(["email", "profile"]), new Date(Date.now() - HOUR));
+    await approve("CC6.3");
+    await result("CC6.3", "client_scopes_used", unused(["profile"]));
+    expect((await statusOf("CC6.3")).status).toBe("excepted");
+    await result("CC6.3", "client_scopes_used", unused(["profile", "roles"]), new Date(Date.now() + 1000));
+    expect((await statusOf("CC6.3", new Date(Date.now() + 2000))).status).toBe("fail");
+
+    const weak = (minutes: number) => ({ problems: [`Idle sessions end only after ${minutes} minutes (GATEHOUSE_SESSION_IDLE_MINUTES)`] });
+    await result("CC6.1", "sessions_and_passwords", weak(240), new Date(Date.now() - HOUR));
+    await approve("CC6.1");
+    await result("CC6.1", "sessions_and_passwords", weak(90));
+    expect((await statusOf("CC6.1")).status).toBe("excepted");
+  });
+
   it("an exception for a control with no failing test is not approved: it would except nothing", async () => {
     const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
     const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC6.1", justification: "Just in case it fails.", expiresAt: new Date(Date.now() + DAY).toISOString() }), userContext(requester, null));
