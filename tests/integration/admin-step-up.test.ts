@@ -127,12 +127,17 @@ describe("admin actions that give access", () => {
   });
 });
 
+/** `admin` publishes `text` from a known address with a fresh second factor (as the policy editor would). */
+async function publishAs(admin: { id: string; email: string; roles: RoleName[] }, text: string, comment: string) {
+  const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+  expect((await publishPolicies(text, comment, publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+}
+
 describe("someone other than an admin whom a policy lets manage users (a help desk)", () => {
   it("acts on accounts holding only roles they hold too, never on an admin's (no takeover by temporary password or MFA reset)", async () => {
     const admin = await makeUser({ roles: ["admin"] });
     const helpDesk = `${DEFAULT_POLICIES}\n@id("analysts-manage-users")\npermit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");\n`;
-    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-    expect((await publishPolicies(helpDesk, "help desk", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, helpDesk, "help desk");
     signedIn = await adminVerified(1, ["analyst"]);
     const user = await makeUser();
     const refusal = { ok: false, message: "Only an admin can do this to an account with roles you do not hold: admin." };
@@ -163,8 +168,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 @id("no-payroll-for-analysts")
 forbid (principal in Gatehouse::Role::"analyst", action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"payroll");
 `;
-    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-    expect((await publishPolicies(text, "help desk, payroll kept from analysts", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, text, "help desk, payroll kept from analysts");
     signedIn = await adminVerified(1, ["analyst"]);
     const clerk = await makeUser();
     expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: clerk.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
@@ -181,8 +185,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 @id("secops-edit-policies")
 permit (principal, action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies") when { principal.email like "*@secops.example.test" };
 `;
-    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-    expect((await publishPolicies(text, "help desk, secops by domain", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, text, "help desk, secops by domain");
     signedIn = await adminVerified(1, ["analyst"]);
     const plain = await makeUser();
 
@@ -207,8 +210,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 @id("secops-analysts-edit-policies")
 permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies") when { principal.email like "*@secops.example.test" };
 `;
-    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-    expect((await publishPolicies(text, "help desk, secops analysts edit policies", publisher, listActiveAdmins, userContext(admin, null))).ok).toBe(true);
+    await publishAs(admin, text, "help desk, secops analysts edit policies");
     signedIn = await adminVerified(1, ["analyst"]);
     // Nothing the help desk may not do before the change: a plain user is theirs to help.
     const bob = await makeUser({ email: "bob@secops.example.test" });
@@ -227,8 +229,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 @id("only-the-keeper-edits-policies")
 forbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies") unless { principal.email == "keeper@example.test" };
 `;
-    const publisher = { userId: keeper.id, email: keeper.email, roles: keeper.roles, ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
-    expect((await publishPolicies(text, "one keeper", publisher, listActiveAdmins, userContext(keeper, null))).ok).toBe(true);
+    await publishAs(keeper, text, "one keeper");
     signedIn = await adminVerified(1);
     expect(await users.changeEmailAction({}, form({ reason: "ticket 10, a typo at creation", userId: keeper.id, email: "keeper-renamed@example.test" }))).toMatchObject({ ok: false, message: expect.stringContaining("Refused") });
     expect((await db().user.findUniqueOrThrow({ where: { id: keeper.id } })).email).toBe("keeper@example.test");
