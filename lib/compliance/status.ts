@@ -50,9 +50,8 @@ export type ControlState = Control & {
   exception: ExceptionInForce | null;
 };
 
-/** A control's status from its tests' latest results (failing ones with what they name), and the exceptions in force for it. */
-function decide(tested: boolean, failing: FailingResult[], exceptions: readonly Excepting[]): ControlStatus {
-  if (!tested) return "not_tested";
+/** A tested control's status from its failing tests (with what they name) and the exceptions in force for it. */
+function testedStatus(failing: FailingResult[], exceptions: readonly Excepting[]): Exclude<ControlStatus, "not_tested"> {
   return failing.length === 0 ? "pass" : excuses(exceptions, failing) ? "excepted" : "fail";
 }
 
@@ -75,7 +74,7 @@ export async function controlStatus(now = new Date(), since = new Date(now.getTi
       return r ? [resultView(r)] : [];
     });
     const inForce = exceptions.get(control.id) ?? [];
-    const status = decide(checks.length > 0, failingOf(checks), inForce);
+    const status = checks.length === 0 ? "not_tested" : testedStatus(failingOf(checks), inForce);
     // The one to name on the console: the first to expire, when the control is excepted.
     const exception = inForce[0] ?? null;
     return {
@@ -108,8 +107,7 @@ export async function statusTrend(days: number, to = new Date()): Promise<TrendP
   const points = new Map<string, TrendPoint>();
   for (const { runId, at, control, failing } of byRunAndControl.values()) {
     const point = points.get(runId) ?? { runId, at, pass: 0, fail: 0, excepted: 0 };
-    const status = decide(true, failing, approved.filter((e) => e.control === control && inForceAt(e, at)));
-    if (status !== "not_tested") point[status] += 1;
+    point[testedStatus(failing, approved.filter((e) => e.control === control && inForceAt(e, at)))] += 1;
     points.set(runId, point);
   }
   return [...points.values()];

@@ -315,14 +315,19 @@ export async function clientNames(ids: readonly string[]): Promise<Map<string, s
 
 /**
  * Disables or enables a client: "unchanged" when it was so already (when it was first disabled is
- * kept, and nothing is audited), "missing" when there is no such client.
+ * kept, and nothing is audited), "missing" when there is no such client. A disabled client's
+ * grants and tokens are revoked (again, if it was disabled already: nothing is lost by it), so its
+ * tokens stop working too, not only its new requests.
  */
 export async function setClientDisabled(clientId: string, disabled: boolean, ctx: AuditContext): Promise<"changed" | "unchanged" | "missing"> {
   const { count } = await db().oAuthClient.updateMany({ where: { id: clientId, disabledAt: disabled ? null : { not: null } }, data: { disabledAt: disabled ? new Date() : null } });
-  if (count === 0) return (await db().oAuthClient.count({ where: { id: clientId } })) ? "unchanged" : "missing";
-  await announceChange("oauth_client", clientId);
-  await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
-  return "changed";
+  const result = count ? "changed" : (await db().oAuthClient.count({ where: { id: clientId } })) ? "unchanged" : "missing";
+  if (result === "changed") {
+    await announceChange("oauth_client", clientId);
+    await audit(ctx, { type: "admin", action: disabled ? "oauth.client.disable" : "oauth.client.enable", outcome: "success", resource: { type: "oauth_client", id: clientId } });
+  }
+  if (disabled && result !== "missing") await revokeClientGrants(clientId, ctx);
+  return result;
 }
 
 // The metadata an edit writes: the console's fields from the form (metadataFor leaves `scope` and

