@@ -6,14 +6,25 @@ import http from "node:http";
 const [port, ...upstreams] = process.argv.slice(2).map(Number);
 let next = 0;
 
+// Hop-by-hop headers belong to one connection (RFC 9110 §7.6.1), so a proxy does not pass them on. The
+// instances' "Keep-Alive: timeout=65" passed through told clients to keep idle sockets far longer
+// than this proxy's own 5 s: a client reusing one just as the proxy closed it got ECONNRESET.
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
+const endToEnd = (rawHeaders) => rawHeaders.flatMap((value, i) => (i % 2 === 0 && !HOP_BY_HOP.has(value.toLowerCase()) ? [value, rawHeaders[i + 1]] : []));
+const requestHeaders = (req, forwarded) => {
+  const headers = { ...req.headers, "x-forwarded-for": forwarded };
+  for (const name of HOP_BY_HOP) delete headers[name];
+  return headers;
+};
+
 http
   .createServer((req, res) => {
     const target = upstreams[next++ % upstreams.length];
     const forwarded = [req.headers["x-forwarded-for"], req.socket.remoteAddress].filter(Boolean).join(", ");
     const upstream = http.request(
-      { host: "127.0.0.1", port: target, method: req.method, path: req.url, headers: { ...req.headers, "x-forwarded-for": forwarded } },
+      { host: "127.0.0.1", port: target, method: req.method, path: req.url, headers: requestHeaders(req, forwarded) },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+        res.writeHead(answer.statusCode ?? 502, endToEnd(answer.rawHeaders));
         answer.pipe(res);
       },
     );
