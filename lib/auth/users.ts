@@ -11,6 +11,7 @@ import { revokeUserGrants } from "../oidc/consents";
 import { listActiveClients } from "../oidc/clients";
 import { revokeDeviceTrust } from "../devices";
 import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
+import { clearFactorFailures, factorLockedUntil } from "../mfa/lockout";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
 import { liveSessionWhere } from "./live-session";
 import type { CurrentUser } from "./session-user";
@@ -332,14 +333,22 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
   return after;
 }
 
-/** Lifts a sign-in lock (repeated failures, a blocked risky sign-in, an incident's response); false if there was none. */
+/**
+ * Lifts what keeps a user from signing in: the password lock (repeated failures, a blocked risky
+ * sign-in, an incident's response) and the wrong-code lock of their second factor (a phone with a
+ * wrong clock locks it as surely as a guesser). False if neither was locked.
+ */
 export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<boolean> {
   const user = await db().user.findUnique({ where: { id: userId }, select: { email: true } });
   if (!user) throw new NoSuchUserError();
-  const lockedUntil = await signInLockedUntil(user.email);
-  if (!lockedUntil) return false;
-  await liftSignInLock(user.email);
-  await audit(ctx, { type: "security", action: "account.unlock", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email, lockedUntil: lockedUntil.toISOString() } });
+  const [lockedUntil, factorsLockedUntil] = await Promise.all([signInLockedUntil(user.email), factorLockedUntil(userId)]);
+  if (!lockedUntil && !factorsLockedUntil) return false;
+  if (lockedUntil) await liftSignInLock(user.email);
+  if (factorsLockedUntil) await clearFactorFailures(userId);
+  await audit(ctx, {
+    type: "security", action: "account.unlock", outcome: "success", resource: { type: "user", id: userId },
+    metadata: { email: user.email, lockedUntil: lockedUntil?.toISOString() ?? null, secondFactorLockedUntil: factorsLockedUntil?.toISOString() ?? null },
+  });
   return true;
 }
 
@@ -507,6 +516,7 @@ export async function changePassword(
  * own, and an app let in by a session already signed out would keep refreshing its tokens.
  */
 export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext): Promise<number> {
+  await existingUser(db(), userId);
   await resetMfa(userId, reason, ctx);
   return takeBackAccess(userId, "mfa_reset", ctx);
 }

@@ -95,13 +95,21 @@ export type DeviceView = {
   activeSessions: number;
 };
 
+/** Devices listed besides those still remembered or signed in, which are always listed (each can be forgotten or signed out). */
+const RECENT_DEVICES = 50;
+
+/**
+ * A user's devices, most recently seen first: every one still remembered or with a live session,
+ * and the RECENT_DEVICES seen last. Not only the newest: a sign-in from each private window adds a
+ * device, and a lost laptop still remembered must not drop off the page that forgets it.
+ */
 export async function listDevices(userId: string, now = new Date()): Promise<DeviceView[]> {
-  const rows = await db().device.findMany({
-    where: { userId },
-    orderBy: { lastSeenAt: "desc" },
-    take: 50,
-    include: { _count: { select: { sessions: { where: liveSessionWhere(now) } } } },
-  });
+  const include = { _count: { select: { sessions: { where: liveSessionWhere(now) } } } };
+  const [current, recent] = await Promise.all([
+    db().device.findMany({ where: { userId, OR: [{ trustedUntil: { gt: now } }, { sessions: { some: liveSessionWhere(now) } }] }, include }),
+    db().device.findMany({ where: { userId }, orderBy: { lastSeenAt: "desc" }, take: RECENT_DEVICES, include }),
+  ]);
+  const rows = [...new Map([...current, ...recent].map((d) => [d.id, d])).values()].sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime());
   return rows.map((d) => ({
     id: d.id, label: d.label, lastIp: d.lastIp, location: d.location, firstSeenAt: d.firstSeenAt, lastSeenAt: d.lastSeenAt,
     trustedUntil: d.trustedUntil && d.trustedUntil > now ? d.trustedUntil : null,

@@ -4,6 +4,7 @@ import { db, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 import { listPasskeys, type PasskeyView } from "./passkeys";
 import { remainingBackupCodes } from "./backup-codes";
+import { clearFactorFailures } from "./lockout";
 
 // What a user has as second factors, and the rules for taking them away. TOTP and passkeys are
 // factors; backup codes only recover an account that has one.
@@ -131,7 +132,10 @@ export async function removeFactor(
 
 class LastFactorError extends Error {}
 
-/** Admin: removes every factor, backup code and device trust of a user, with the reason audited. */
+/**
+ * Admin: removes every factor, backup code and device trust of a user, with the reason audited.
+ * The wrong-code lock goes too: it guarded factors that are gone, and would refuse the new one.
+ */
 export async function resetMfa(userId: string, reason: string, ctx: AuditContext): Promise<void> {
   const [totp, passkeys, codes, devices] = await db().$transaction([
     db().totpFactor.deleteMany({ where: { userId } }),
@@ -139,6 +143,7 @@ export async function resetMfa(userId: string, reason: string, ctx: AuditContext
     db().backupCode.deleteMany({ where: { userId } }),
     db().device.updateMany({ where: { userId, trustedUntil: { not: null } }, data: { trustedUntil: null } }),
   ]);
+  await clearFactorFailures(userId);
   await audit(ctx, {
     type: "admin", action: "mfa.reset", outcome: "success", resource: { type: "user", id: userId },
     metadata: { reason, removed: { totp: totp.count, passkeys: passkeys.count, backupCodes: codes.count, trustedDevices: devices.count } },

@@ -13,4 +13,4 @@ export {
 } from "./factors";
 export { signInRequirement, type SignInRequirement, type FactorStrength } from "./requirement";
 export { verifySecondFactor, secondFactorProofSchema, type SecondFactorProof, type SecondFactorMethod } from "./verify";
-export { FACTOR_FAILURE_LIMIT } from "./lockout";
+export { FACTOR_FAILURE_LIMIT, factorLockedUntil, clearFactorFailures } from "./lockout";

@@ -1,5 +1,5 @@
 import "server-only";
-import { clearCounter, secondsUntil, takeTry } from "../rate-limit/counters";
+import { clearCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
 // Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures within a
 // day, for 15 minutes, doubling with each further lock up to a day: a 6-digit code cannot be
@@ -24,4 +24,10 @@ export async function takeFactorTry(userId: string, now = new Date()): Promise<{
 
 export async function clearFactorFailures(userId: string): Promise<void> {
   await clearCounter(key(userId));
+}
+
+/** Until when codes (TOTP, backup codes) are refused for this user, or null: shown to admins, who can lift it. */
+export async function factorLockedUntil(userId: string, now = new Date()): Promise<Date | null> {
+  const until = (await readCounters([key(userId)])).get(key(userId))?.lockedUntil;
+  return until && until > now ? until : null;
 }

@@ -6,7 +6,10 @@ import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { ACCOUNT_FAILURE_LIMIT, lockAccount, lockAccountName, signInLockedUntil } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
-import { unlockSignIn } from "@/lib/auth/users";
+import { resetUserMfa, unlockSignIn } from "@/lib/auth/users";
+import { FACTOR_FAILURE_LIMIT, verifySecondFactor } from "@/lib/mfa";
+import { factorLockedUntil } from "@/lib/mfa/lockout";
+import { enrollTotp } from "../support/mfa";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, withPasskey, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
@@ -37,6 +40,26 @@ describe("account locks", () => {
     expect(await signInWithPasskey(await assertion(authenticator, null), client(), null)).toMatchObject({ ok: true });
     expect(await password(user.email)).toMatchObject({ ok: true });
     expect(await unlockSignIn(user.id, ctx)).toBe(false);
+  });
+
+  it("wrong codes lock the second factor until an admin lifts it, or resets the factors (a new phone starts unlocked)", async () => {
+    const lockCodes = async (userId: string) => {
+      for (let i = 0; i < FACTOR_FAILURE_LIMIT; i++) await verifySecondFactor(userId, { method: "totp", code: "000000" }, ctx);
+      expect(await factorLockedUntil(userId)).toBeInstanceOf(Date);
+    };
+    const { user, secret } = await withTotp();
+    await lockCodes(user.id);
+    expect(await verifySecondFactor(user.id, { method: "totp", code: await codeAt(secret, new Date()) }, ctx)).toMatchObject({ ok: false, message: expect.stringMatching(/Too many wrong codes/) });
+    expect(await unlockSignIn(user.id, ctx)).toBe(true);
+    const unlock = await db().auditEvent.findFirstOrThrow({ where: { action: "account.unlock", resourceId: user.id } });
+    expect(unlock.metadata).toMatchObject({ lockedUntil: null, secondFactorLockedUntil: expect.any(String) });
+    expect(await verifySecondFactor(user.id, { method: "totp", code: await codeAt(secret, new Date()) }, ctx)).toEqual({ ok: true, method: "totp" });
+
+    // Locked again, then the admin resets the factors: the new authenticator app's code is taken.
+    await lockCodes(user.id);
+    await resetUserMfa(user.id, "New phone, identity checked on a video call", ctx);
+    const newSecret = await enrollTotp(user);
+    expect(await verifySecondFactor(user.id, { method: "totp", code: await codeAt(newSecret, new Date()) }, ctx)).toMatchObject({ ok: true });
   });
 
   it("a shorter lock never shortens a longer one (only an admin's unlock lifts it)", async () => {

@@ -5,7 +5,7 @@ import { signInWithPasskey, signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { userContext } from "@/lib/audit/context";
-import { deviceSignedIn, recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
+import { deviceSignedIn, listDevices, recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
   passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
@@ -296,6 +296,18 @@ describe("factor removal", () => {
     expect(await stage()).toBe("mfa_required");
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "mfa.totp.remove" } });
     expect(event.metadata).toMatchObject({ untrustedDevices: 1 });
+  });
+
+  it("a remembered device stays listed, to be forgotten, however many browsers came after it", async () => {
+    const { user } = await withTotp();
+    const laptop = await recognizeDevice(user.id, null, client(), new Date(Date.now() - 60_000));
+    await deviceSignedIn(laptop.id, new Date(Date.now() - 60_000));
+    await trustDevice(user.id, laptop.id, ctx);
+    // Private windows (or someone with the password alone) each add a device.
+    for (let i = 0; i < 51; i++) await recognizeDevice(user.id, null, client());
+    const listed = await listDevices(user.id);
+    expect(listed).toHaveLength(51);
+    expect(listed.at(-1)).toMatchObject({ id: laptop.id, trustedUntil: expect.any(Date) });
   });
 
   it("an admin reset removes everything and is audited with its reason", async () => {

@@ -182,6 +182,7 @@ describe("user administration", () => {
     const nobody = "6f1c0d4e-0000-4000-8000-000000000000";
     await expect(setRoles(nobody, ["user", "admin"], ctx, null)).rejects.toBeInstanceOf(NoSuchUserError);
     await expect(setDisabled(nobody, true, ctx)).rejects.toBeInstanceOf(NoSuchUserError);
+    await expect(resetUserMfa(nobody, "Lost phone, identity checked on a call", ctx)).rejects.toBeInstanceOf(NoSuchUserError);
     expect(await db().auditEvent.count({ where: { resourceId: nobody } })).toBe(0);
   });
 

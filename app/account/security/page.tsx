@@ -136,7 +136,7 @@ export default async function SecurityPage() {
 
         <Card
           title="Devices"
-          description="Browsers you have signed in from. A remembered device skips the second factor for 30 days."
+          description="Browsers you have signed in from: each one remembered or signed in now, and the 50 seen last. A remembered device skips the second factor for 30 days."
           actions={trusted.length > 1 ? <ActionButton action={revokeDeviceTrustAction} label="Forget all remembered devices" variant="danger" /> : null}
         >
           {devices.length === 0 ? (

@@ -110,7 +110,7 @@ export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uui
   try {
     const unlocked = await unlockSignIn(userId, ctx);
     revalidatePath(`/admin/users/${userId}`);
-    return unlocked ? { ok: true, message: "Sign-in lock lifted." } : { ok: false, message: "This account is not locked." };
+    return unlocked ? { ok: true, message: "Lock lifted." } : { ok: false, message: "This account is not locked." };
   } catch (error) {
     if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
     throw error;
@@ -158,7 +158,13 @@ export const resetMfaAction = guardedAction(
   async ({ userId, reason }, admin, ctx) => {
     const refused = await refusedOn(admin, userId, "mfa.reset", ctx);
     if (refused) return refused;
-    const ended = await resetUserMfa(userId, reason, ctx);
+    let ended: number;
+    try {
+      ended = await resetUserMfa(userId, reason, ctx);
+    } catch (error) {
+      if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+      throw error;
+    }
     revalidatePath(`/admin/users/${userId}`);
     return { ok: true, message: `Second factors, backup codes and remembered devices removed; ${ended} session${ended === 1 ? "" : "s"} signed out. The user sets up a factor again at next sign-in if their role requires one.` };
   },

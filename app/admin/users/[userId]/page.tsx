@@ -12,7 +12,7 @@ import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction
 import { ChangeEmailForm, DeleteAccountForm, ResetMfaForm, RolesForm, TemporaryPasswordForm } from "./user-forms";
 import { listDevices } from "@/lib/devices";
 import { groupsOfUser } from "@/lib/groups";
-import { factorSummary } from "@/lib/mfa";
+import { factorLockedUntil, factorSummary } from "@/lib/mfa";
 import { recentSignIns } from "@/lib/risk";
 import { SignInActivityTable } from "@/components/risk/sign-in-activity";
 import { LocalTime } from "@/components/ui/local-time";
@@ -28,8 +28,8 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
   const id = z.uuid().safeParse(userId);
   const user = id.success ? await findUser(id.data) : null;
   if (!user) notFound();
-  const [sessions, factors, devices, activity, lockedUntil, groups] = await Promise.all([
-    listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id), signInLockedUntil(user.email), groupsOfUser(user.id),
+  const [sessions, factors, devices, activity, lockedUntil, factorsLockedUntil, groups] = await Promise.all([
+    listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id), signInLockedUntil(user.email), factorLockedUntil(user.id), groupsOfUser(user.id),
   ]);
 
   return (
@@ -43,11 +43,10 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
         actions={
           <div className="flex items-center gap-3">
             {user.disabledAt ? <Badge tone="red">Disabled</Badge> : <Badge tone="green">Active</Badge>}
-            {lockedUntil && (
-              <>
-                <Badge tone="red">Sign-in locked until <LocalTime at={lockedUntil} /></Badge>
-                <ActionButton action={unlockSignInAction} fields={{ userId: user.id }} label="Lift the lock" variant="secondary" size="md" confirm={`Let ${user.email} sign in again now? Check with them first if the lock came from an incident.`} askReason={REASON_PROMPT} />
-              </>
+            {lockedUntil && <Badge tone="red">Sign-in locked until <LocalTime at={lockedUntil} /></Badge>}
+            {factorsLockedUntil && <Badge tone="red">Codes locked until <LocalTime at={factorsLockedUntil} /> (wrong codes)</Badge>}
+            {(lockedUntil || factorsLockedUntil) && (
+              <ActionButton action={unlockSignInAction} fields={{ userId: user.id }} label="Lift the lock" variant="secondary" size="md" confirm={`Let ${user.email} sign in again now? Check with them first if the lock came from an incident.`} askReason={REASON_PROMPT} />
             )}
             <ActionButton
               action={setDisabledAction}
