@@ -68,11 +68,14 @@ export function signingPeriods(keyOrder: readonly string[], overlapMs: number) {
      * retirement: during the overlap (at most a day) a purge removes only events older than the
      * retention period (at least a day), which are older than the retirement too.
      */
-    purged(checkpoint: SignedCheckpoint, anchor: boolean, firstRemainingAt: number): string | null {
+    purged(checkpoint: SignedCheckpoint & { reason: string }, anchor: boolean, firstRemainingAt: number): string | null {
       const rank = keyOrder.indexOf(checkpoint.keyId);
       if (rank < 0) return null;
       const retirement = retirementOf(rank);
-      noteTakeover(checkpoint, rank, firstRemainingAt);
+      // A purge's checkpoint is signed when the purge runs, at the place of an event long older:
+      // it tells nothing of when its key took over (nor does one whose reason is not signed, which
+      // may be a purge's). Taken for a takeover there, it would retire the key before it months early.
+      if (checkpoint.reason !== "purge" && checkpoint.reason !== "unsigned") noteTakeover(checkpoint, rank, firstRemainingAt);
       if (!retirement || !anchor) return null;
       return `the purge checkpoint at ${checkpoint.seq} that the remaining events link to is signed by key ${checkpoint.keyId}, which key ${retirement.keyId} replaced at ${retirement.seq}: a purge while the retired key was still in use removes only events from before its replacement`;
     },

@@ -206,6 +206,8 @@ export type AuditEventCheck = {
   previousPurged: boolean;
   /** The next event links to this one; null when this is the newest event. */
   nextLinkHolds: boolean | null;
+  /** Past the chain head even as read after the event: inserted outside the chain (the head moves in the insert's transaction). */
+  beyondHead: boolean;
   /** All of the above hold. An event edited with its hash recomputed still breaks the next link; one whose neighbours were deleted to hide that breaks too. */
   intact: boolean;
 };
@@ -230,6 +232,8 @@ export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, Audi
     db().auditEvent.findMany({ where: { seq: { in: seqs.flatMap((s) => [s - BigInt(1), s + BigInt(1)]) } }, select: { seq: true, hash: true, prevHash: true } }),
     db().auditCheckpoint.findMany({ where: { seq: { in: before }, reason: "purge" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } }),
   ]);
+  // Read again after the events: an event the chain wrote is at or below the head by now.
+  const headAfter = await readChainHead();
   const around = new Map(neighbours.map((n) => [n.seq.toString(), n]));
   // A purge's checkpoint stands in for the purged event only if its signature holds.
   const anchors = new Map(purgeAnchors.flatMap((c) => {
@@ -246,8 +250,9 @@ export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, Audi
     const next = around.get((seq + BigInt(1)).toString());
     const hashHolds = storedHashHolds(row, head.canonicalJsonFrom);
     const linkHolds = previous !== null && previous === row.prevHash;
+    const beyondHead = seq > headAfter.seq;
     const nextLinkHolds = next ? next.prevHash === row.hash : seq >= head.seq ? null : false;
-    return [row.seq, { event, hashHolds, linkHolds, previousPurged, nextLinkHolds, intact: hashHolds && linkHolds && nextLinkHolds !== false }];
+    return [row.seq, { event, hashHolds, linkHolds, previousPurged, nextLinkHolds, beyondHead, intact: hashHolds && linkHolds && nextLinkHolds !== false && !beyondHead }];
   }));
 }
 

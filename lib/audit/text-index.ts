@@ -1,5 +1,5 @@
 import "server-only";
-import { inPgTransaction, Prisma } from "../db/client";
+import { db, inPgTransaction, Prisma } from "../db/client";
 
 // The free-text index of the trail (audit_event_text), kept beside the chain: maintaining a GIN
 // index row by row inside the chain lock was a third of every write (bench/README.md), while
@@ -105,4 +105,29 @@ async function runIndexer() {
     state.again = false;
     scheduleTextIndexing(retryIn ?? AFTER_WRITES_MS);
   }
+}
+
+/**
+ * Why the free-text index cannot be trusted, if it cannot: it must hold every event from the
+ * first remaining one up to the newest it has reached, with no gap (the indexer only ever adds
+ * the events after its newest, so a removed row would never come back, and its event would be
+ * missing from every free-text search), and nothing beyond the chain head (which would stop the
+ * indexer for good). Read in one snapshot with the events, so a purge or the indexer at work meanwhile is no gap.
+ */
+export async function textIndexProblem(): Promise<{ seq: string; problem: string } | null> {
+  const [span] = await db().$queryRaw<{ rows: bigint; low: bigint | null; high: bigint | null; first: bigint | null; head: bigint }[]>`
+    SELECT t.rows, t.low, t.high, (SELECT min(seq) FROM audit_events) AS first, (SELECT seq FROM audit_chain_head WHERE id = 1) AS head
+    FROM (SELECT count(*) AS rows, min(seq) AS low, max(seq) AS high FROM audit_event_text) t`;
+  const { rows, low, high, first, head } = span!;
+  if (low === null || high === null) return null;
+  if (high > head) return { seq: high.toString(), problem: `the free-text index holds an entry for event ${high}, beyond the chain head (${head}): it was inserted outside the indexer, and stops it` };
+  if (first === null || low !== first) {
+    const seq = first !== null && first < low ? first : low;
+    return { seq: seq.toString(), problem: `the free-text index starts at event ${low}, not at the first event (${first ?? "none"}): entries were removed, or added for events that are not there` };
+  }
+  if (rows === high - low + BigInt(1)) return null;
+  const [gap] = await db().$queryRaw<{ seq: bigint }[]>`
+    SELECT min(t.seq) + 1 AS seq FROM audit_event_text t
+    WHERE t.seq < ${high} AND NOT EXISTS (SELECT 1 FROM audit_event_text u WHERE u.seq = t.seq + 1)`;
+  return { seq: gap!.seq.toString(), problem: `the free-text index has no entry for event ${gap!.seq}: entries were removed, so free-text search and exports filtered by words miss that event` };
 }

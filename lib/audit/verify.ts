@@ -1,11 +1,13 @@
 import "server-only";
 import { trustedSigningKey, verifyDetached } from "../crypto";
+import { db } from "../db/client";
 import { GENESIS_HASH } from "./hash";
 import { currentKeyProblem, signingPeriods } from "./key-periods";
 import { KEY_ROTATION_ACTION, rotatedKeyId, signingKeyOrder, signingKeyOverlapMs } from "./signing-key";
 import type { NotableEvent, RangeReport } from "./chain-range";
 import { inTurn } from "./chain-turns";
 import { walkRanges } from "./chain-walk";
+import { textIndexProblem } from "./text-index";
 import { CHECKPOINT_EVERY, MAX_BATCH_EVENTS, checkpointStatement, legacyCheckpointStatement, readHeadAndCheckpoints } from "./store";
 
 export type ChainVerification = {
@@ -31,7 +33,8 @@ const shared = globalThis as unknown as Record<symbol, Promise<ChainVerification
  * gaps in the sequence, every signed checkpoint matched, signed by a key in its period of use
  * (key-periods.ts, judged at the chain's time there) and none missing or beyond the head, and the
  * head row at the last event. The first remaining event links either to the genesis hash or to
- * the signed checkpoint the retention purge wrote before removing older events. A long chain is
+ * the signed checkpoint the retention purge wrote before removing older events. The free-text
+ * index beside the chain must have no gap (text-index.ts, textIndexProblem). A long chain is
  * walked in ranges on worker threads at once (walkRanges); the verdict is the same either way.
  */
 export function verifyChain(options: { ranges?: number } = {}): Promise<ChainVerification> {
@@ -48,7 +51,7 @@ export function verifyChain(options: { ranges?: number } = {}): Promise<ChainVer
 }
 
 
-async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerification> {
+async function walkAndJudge({ ranges }: { ranges?: number }, again = false): Promise<ChainVerification> {
   const started = performance.now();
   // The chain as it stands now: events written while it is walked are left for the next check
   // (otherwise they would look like events missing at the head).
@@ -68,6 +71,7 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
     if ("problem" in judged) return result({ firstBadSeq: cp.seq.toString(), problem: judged.problem });
     bySeq.set(cp.seq.toString(), judged.checkpoint);
   }
+  const vouched = [...bySeq.values()];
   const unclosed = currentKeyProblem(checkpoints, keyOrder);
   if (unclosed) return result({ firstBadSeq: unclosed.seq.toString(), problem: unclosed.problem });
 
@@ -93,10 +97,15 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
         expectedSeq = Number(first.seq);
         if (first.seq !== "1") {
           const anchor = bySeq.get(String(expectedSeq - 1));
-          if (anchor?.reason !== "purge") return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
+          if (anchor?.reason !== "purge") {
+            // Another instance's purge may have committed between the read of the checkpoints and
+            // the walk's snapshot (within one process they take turns): its anchor is there now.
+            if (!again && (await db().auditCheckpoint.count({ where: { seq: expectedSeq - 1, reason: "purge" } }))) return walkAndJudge({ ranges }, true);
+            return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
+          }
           expectedPrev = anchor.hash;
         }
-        const purged = purgedPeriodProblem(periods, checkpoints, BigInt(first.seq), Date.parse(first.at));
+        const purged = purgedPeriodProblem(periods, vouched, BigInt(first.seq), Date.parse(first.at));
         if (purged) return fail({ firstBadSeq: purged.seq.toString(), problem: purged.problem });
       }
       if (range.first.seq !== String(expectedSeq)) return fail({ firstBadSeq: String(expectedSeq), problem: `event ${expectedSeq} is missing` });
@@ -125,9 +134,16 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
     count += range.count;
   }
 
-  // Every event purged (the head's too): each checkpoint's event is gone, and the newest anchors the chain.
-  const allPurged = first ? null : purgedPeriodProblem(periods, checkpoints, head.seq + BigInt(1), Number.NEGATIVE_INFINITY);
-  if (allPurged) return result({ firstBadSeq: allPurged.seq.toString(), problem: allPurged.problem });
+  // No event left: only a purge that took them all (the head's too) may leave the chain so, and
+  // its signed checkpoint is at the head, with the head's hash. Otherwise they were deleted.
+  if (!first && head.seq > BigInt(0)) {
+    const anchor = bySeq.get(head.seq.toString());
+    if (anchor?.reason !== "purge" || anchor.hash !== head.hash) {
+      return result({ firstBadSeq: head.seq.toString(), problem: `no event remains and no purge's checkpoint anchors the chain head (${head.seq}): the events were deleted` });
+    }
+    const allPurged = purgedPeriodProblem(periods, vouched, head.seq + BigInt(1), Number.NEGATIVE_INFINITY);
+    if (allPurged) return result({ firstBadSeq: allPurged.seq.toString(), problem: allPurged.problem });
+  }
   const missing = first ? missingCheckpoint(checkpoints, BigInt(first.seq) - BigInt(1), head.seq) : null;
   if (missing !== null) {
     return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missing.toString(), problem: `the signed checkpoint written with event ${missing} is missing: checkpoints were removed, so the events after the one before it are not vouched for` });
@@ -137,6 +153,8 @@ async function walkAndJudge({ ranges }: { ranges?: number }): Promise<ChainVerif
     const missingFrom = (lastSeq + BigInt(1)).toString();
     return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: missingFrom, problem: `events from ${missingFrom} on are missing (the chain head is at ${head.seq})` });
   }
+  const index = await textIndexProblem();
+  if (index) return result({ eventsChecked: count, checkpointsChecked, firstBadSeq: index.seq, problem: index.problem });
   return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
 }
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { recordAuditEvent, verifyChain, verifyChainIfDue, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
+import { auditFiltersSchema, recordAuditEvent, searchAuditEvents, verifyChain, verifyChainIfDue, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
 import { eventTextHash } from "@/lib/audit/hash";
 import { split } from "@/lib/audit/chain-walk";
 import { CHECKPOINT_EVERY, insertCheckpoint, legacyCheckpointStatement, readRange } from "@/lib/audit/store";
@@ -131,6 +131,9 @@ describe("the audit chain", () => {
     await db().$executeRawUnsafe(`INSERT INTO audit_events (seq, id, at, type, action, outcome, actor_type, metadata, prev_hash, hash)
       SELECT 9000000000000000, gen_random_uuid(), now() + interval '10 years', 'security', 'audit.chain.verify', 'success', 'system', '{}', hash, hash FROM audit_events WHERE seq = 30`);
     expect(await verifyEveryWay()).toMatchObject({ ok: false, firstBadSeq: "9000000000000000", problem: "event 9000000000000000 lies beyond the chain head (30): it was inserted outside the chain" });
+    // Its own page does not call it intact either: the head, read after it, is before it.
+    expect(await checkAuditEvent(BigInt("9000000000000000"))).toMatchObject({ hashHolds: false, beyondHead: true, intact: false });
+    expect(await checkAuditEvent(BigInt(30))).toMatchObject({ beyondHead: false, intact: true });
     // Detection reads the chain up to its head: its cursor cannot be sent past every real event.
     expect((await readRange(BigInt(29), 10)).map((e) => String(e.seq))).toEqual(["30"]);
     // The forged row does not pass for a recent verification: one is due, runs, and fails.
@@ -177,6 +180,37 @@ describe("the audit chain", () => {
     });
     await asSuperuserBypassingTriggers(`DO $$ BEGIN ${updates.join(" ")} DELETE FROM audit_checkpoints WHERE seq > 1500; UPDATE audit_chain_head SET hash = '${prev}'; END $$`);
     expect(await verifyEveryWay()).toMatchObject({ ok: false, firstBadSeq: String(2 * CHECKPOINT_EVERY), problem: expect.stringContaining("checkpoints were removed") });
+  });
+
+  it("every event deleted and the head moved back to a checkpoint fails: only a purge's checkpoint may anchor an empty chain", async () => {
+    await writeMany(CHECKPOINT_EVERY + 300, 16);
+    const newest = await db().auditCheckpoint.findFirstOrThrow({ orderBy: { seq: "desc" } });
+    // The purge switch is a setting any session may set; the head row has no trigger.
+    await db().$transaction([
+      db().$executeRawUnsafe("SELECT set_config('gatehouse.audit_purge', 'on', true)"),
+      db().$executeRawUnsafe("DELETE FROM audit_events"),
+      db().$executeRawUnsafe("DELETE FROM audit_event_text"),
+      db().$executeRawUnsafe(`UPDATE audit_chain_head SET seq = ${newest.seq}, hash = '${newest.hash}'`),
+    ]);
+    expect(await verifyEveryWay()).toMatchObject({ ok: false, firstBadSeq: String(newest.seq), problem: `no event remains and no purge's checkpoint anchors the chain head (${newest.seq}): the events were deleted` });
+  });
+
+  it("a purge that takes every event leaves a chain that verifies", async () => {
+    await writeMany(40, 4);
+    expect(await purgeAuditEvents(new Date(Date.now() + 60_000))).toMatchObject({ purged: 40, anchorSeq: "40" });
+    expect(await verifyEveryWay()).toMatchObject({ ok: true, eventsChecked: 0 });
+  });
+
+  it("the free-text index beside the chain is append-only, and an entry removed behind the trigger's back is found", async () => {
+    await writeMany(40, 2);
+    const search = async () => (await searchAuditEvents(auditFiltersSchema.parse({ q: "writer7@example.test" }))).events.length;
+    expect(await search()).toBe(3);
+    await expect(db().$executeRawUnsafe("DELETE FROM audit_event_text WHERE seq = 8")).rejects.toThrow(/append-only/);
+    await expect(db().$executeRawUnsafe("UPDATE audit_event_text SET words = ''::tsvector WHERE seq = 8")).rejects.toThrow(/append-only/);
+    const [hidden] = await db().$queryRaw<{ seq: bigint }[]>`SELECT min(seq) AS seq FROM audit_events WHERE actor_label = 'writer7@example.test'`;
+    await asSuperuserBypassingTriggers(`DELETE FROM audit_event_text WHERE seq = ${hidden!.seq}`);
+    expect(await search()).toBe(2);
+    expect(await verifyEveryWay()).toMatchObject({ ok: false, firstBadSeq: String(hidden!.seq), problem: expect.stringContaining(`the free-text index has no entry for event ${hidden!.seq}`) });
   });
 
   it("events cut from the end are caught by the checkpoint they leave beyond the head", async () => {

@@ -1,7 +1,7 @@
 import { sign } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { auditPublicKey, exportAuditEvents, findExportManifest, recordAuditEvent, recordSigningKeyRotation, auditFiltersSchema } from "@/lib/audit";
+import { auditPublicKey, exportAuditEvents, findExportManifest, purgeAuditEvents, recordAuditEvent, recordSigningKeyRotation, auditFiltersSchema } from "@/lib/audit";
 import { manifestSigningInput, verifyExport, type ExportManifest } from "@/lib/audit/manifest";
 import { eventTextHash } from "@/lib/audit/hash";
 import { CHECKPOINT_EVERY, checkpointStatement, insertCheckpoint, readRange } from "@/lib/audit/store";
@@ -228,6 +228,22 @@ describe("rotating the audit signing key", () => {
       // The retired key's published PEM, which offline export checks go by, says the same period.
       const published = await auditPublicKey(oldId);
       expect(published?.pem).toContain(`Gatehouse-Audit-Key-Valid-Until: ${new Date(retiredAt.getTime() + 60 * MINUTE).toISOString()}`);
+    });
+
+    it("a retention purge by the new key, anchored among the retired key's checkpoints, does not retire that key early", async () => {
+      // The retired key signed at 1,000 and 2,000; the events in between were written three hours ago.
+      await writeEvents(CHECKPOINT_EVERY + 200);
+      const written = new Date(Date.now() - 180 * MINUTE);
+      await writtenFrom((await db().auditCheckpoint.findFirstOrThrow()).seq, written);
+      await writeEvents(CHECKPOINT_EVERY);
+      expect(await db().auditCheckpoint.count()).toBe(2);
+      rotate();
+      await recordSigningKeyRotation();
+      expect(await verifyEveryWay()).toMatchObject({ ok: true });
+      // The new key signs the purge's anchor at an event from three hours ago, before the old key's second checkpoint.
+      const purged = await purgeAuditEvents(new Date(written.getTime() + 100));
+      expect(Number(purged.anchorSeq)).toBeLessThan(2 * CHECKPOINT_EVERY);
+      expect(await verifyEveryWay()).toMatchObject({ ok: true });
     });
 
     it("a purge the leaked retired key anchors after its replacement fails at the anchor, however soon after", async () => {

@@ -54,22 +54,32 @@ describe("audit signing key periods", () => {
     it("ignores a retired key's checkpoints that vouch for nothing remaining, but not the anchor the chain links to", () => {
       const periods = signingPeriods(ORDER, OVERLAP);
       const firstRemainingAt = T0 + 600 * MINUTE;
-      expect(periods.purged({ seq: BigInt(1000), keyId: "A" }, false, firstRemainingAt)).toBeNull();
-      expect(periods.purged({ seq: BigInt(1500), keyId: "B" }, false, firstRemainingAt)).toBeNull();
-      expect(periods.purged({ seq: BigInt(2000), keyId: "A" }, false, firstRemainingAt)).toBeNull();
-      expect(periods.purged({ seq: BigInt(2400), keyId: "A" }, true, firstRemainingAt)).toContain("purge checkpoint at 2400 that the remaining events link to is signed by key A, which key B replaced at 1500");
+      expect(periods.purged({ seq: BigInt(1000), keyId: "A", reason: "periodic" }, false, firstRemainingAt)).toBeNull();
+      expect(periods.purged({ seq: BigInt(1500), keyId: "B", reason: "key_rotation" }, false, firstRemainingAt)).toBeNull();
+      expect(periods.purged({ seq: BigInt(2000), keyId: "A", reason: "periodic" }, false, firstRemainingAt)).toBeNull();
+      expect(periods.purged({ seq: BigInt(2400), keyId: "A", reason: "purge" }, true, firstRemainingAt)).toContain("purge checkpoint at 2400 that the remaining events link to is signed by key A, which key B replaced at 1500");
     });
 
     it("accepts a retired key's anchor from before its retirement", () => {
       const periods = signingPeriods(ORDER, OVERLAP);
-      expect(periods.purged({ seq: BigInt(1000), keyId: "A" }, true, T0)).toBeNull();
+      expect(periods.purged({ seq: BigInt(1000), keyId: "A", reason: "purge" }, true, T0)).toBeNull();
       expect(periods.dated({ seq: BigInt(1500), keyId: "B" }, T0)).toBeNull();
+    });
+
+    it("takes no retirement from a purge's checkpoint: it is signed at the purge, at an older event's place", () => {
+      const periods = signingPeriods(ORDER, OVERLAP);
+      // A signed checkpoints 1000 and 2000; B took over later, and a purge signed by B anchors at 1100.
+      expect(periods.purged({ seq: BigInt(1000), keyId: "A", reason: "periodic" }, false, T0 + 2 * MINUTE)).toBeNull();
+      expect(periods.purged({ seq: BigInt(1100), keyId: "B", reason: "purge" }, true, T0 + 2 * MINUTE)).toBeNull();
+      expect(periods.dated({ seq: BigInt(2000), keyId: "A" }, T0 + 600 * MINUTE)).toBeNull();
+      expect(periods.dated({ seq: BigInt(3000), keyId: "B" }, T0 + 700 * MINUTE)).toBeNull();
+      expect(periods.dated({ seq: BigInt(4000), keyId: "A" }, T0 + 700 * MINUTE + OVERLAP + 1)).toContain("which key B replaced at 3000");
     });
 
     it("dates a purged retirement by the first remaining event", () => {
       const periods = signingPeriods(ORDER, OVERLAP);
       const firstRemainingAt = T0 + 600 * MINUTE;
-      expect(periods.purged({ seq: BigInt(1500), keyId: "B" }, false, firstRemainingAt)).toBeNull();
+      expect(periods.purged({ seq: BigInt(1500), keyId: "B", reason: "key_rotation" }, false, firstRemainingAt)).toBeNull();
       expect(periods.dated({ seq: BigInt(2000), keyId: "A" }, firstRemainingAt + OVERLAP)).toBeNull();
       expect(periods.dated({ seq: BigInt(3000), keyId: "A" }, firstRemainingAt + OVERLAP + 1)).toContain("which key B replaced at 1500");
     });

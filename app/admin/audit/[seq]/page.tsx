@@ -26,7 +26,7 @@ export default async function AuditEventPage({ params }: { params: Promise<{ seq
   if (seq === null) notFound();
   const checked = await checkAuditEvent(seq);
   if (!checked) notFound();
-  const { event, hashHolds, linkHolds, previousPurged, nextLinkHolds } = checked;
+  const { event, hashHolds, linkHolds, previousPurged, nextLinkHolds, beyondHead } = checked;
 
   return (
     <>
@@ -65,6 +65,7 @@ export default async function AuditEventPage({ params }: { params: Promise<{ seq
             <Row label="Link from next">
               {nextLinkHolds === null ? <Badge tone="neutral">newest event</Badge> : nextLinkHolds ? <Badge tone="green">links correctly</Badge> : <Badge tone="red">broken or missing</Badge>}
             </Row>
+            {beyondHead && <Row label="Chain head"><Badge tone="red">before this event: it was inserted outside the chain</Badge></Row>}
           </dl>
           <div className="mt-4 flex gap-4 text-sm">
             {seq !== BigInt(1) && <Link className="text-brand-700 hover:underline" href={`/admin/audit/${seq - BigInt(1)}`}>← Previous event</Link>}
