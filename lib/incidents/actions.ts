@@ -6,7 +6,7 @@ import { endAllSessions } from "../auth/sessions";
 import { actingOnRefusal, requirePasswordReset, resetUserMfa, userEmails, type Granter } from "../auth/users";
 import { lockAccount } from "../auth/throttle";
 import { revokeUserGrants } from "../oidc/consents";
-import { addIpRule, IpRuleRefusedError, listIpRules } from "../risk/ip-rules";
+import { addIpRule, allowRuleOverlapping, IpRuleRefusedError, listIpRules } from "../risk/ip-rules";
 import { resolveChannel } from "./channels";
 import { sendNotification } from "./notify";
 import { findResponder } from "./responders";
@@ -94,14 +94,23 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
     case "block_ip": {
       if (!targets.ips.length) return { status: "skipped", detail: "No IP indicators on the incident." };
       const ranges = [...new Set(targets.ips.map((ip) => blockRange(ip, step.scope)))];
-      if (dryRun) return { status: "ok", detail: `Would block ${ranges.join(", ")} for ${step.hours} h.` };
       // Already blocked for as long (give or take the minutes between two runs of one response): left
       // as it is. A block ending sooner gets a longer one beside it.
       const until = Date.now() + step.hours * 3_600_000 - 5 * 60_000;
-      const inForce = new Set((await listIpRules()).filter((r) => r.kind === "block" && (r.expiresAt === null || r.expiresAt.getTime() >= until)).map((r) => r.cidr));
+      const rules = await listIpRules();
+      const inForce = new Set(rules.filter((r) => r.kind === "block" && (r.expiresAt === null || r.expiresAt.getTime() >= until)).map((r) => r.cidr));
+      // An allow rule is an admin's word that an address is shared (an office, a NAT): failures
+      // from it are many people's, and a block there (which wins over the allow) would shut them
+      // all out. Left to a person, who can block it by hand.
+      const allowedBy = new Map(ranges.map((cidr) => [cidr, allowRuleOverlapping(cidr, rules)] as const));
+      const allowed = [...allowedBy].flatMap(([cidr, rule]) => (rule ? [`${cidr} (allowed by ${rule.cidr}: ${rule.note})`] : []));
+      const kept = allowed.length ? ` Not blocked, on the allow list: ${allowed.join("; ")}.` : "";
+      const blockable = ranges.filter((cidr) => !allowedBy.get(cidr));
+      if (dryRun) return { status: "ok", detail: `${blockable.length ? `Would block ${blockable.join(", ")} for ${step.hours} h.` : ""}${kept}`.trim() };
+      if (!blockable.length) return { status: "skipped", detail: kept.trim(), data: { ranges, added: [], allowed } };
       const added = [];
       const refused = [];
-      for (const cidr of ranges.filter((r) => !inForce.has(r))) {
+      for (const cidr of blockable.filter((r) => !inForce.has(r))) {
         try {
           await addIpRule({ cidr, kind: "block", note: `${ref(targets)}: ${reason}`.slice(0, 200), hours: step.hours }, ctx);
           added.push(cidr);
@@ -111,9 +120,9 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
           refused.push(`${cidr}: ${error.message}`);
         }
       }
-      const blocked = added.length ? `Blocked ${added.join(", ")} for ${step.hours} h.` : refused.length ? "" : `Already blocked: ${ranges.join(", ")}.`;
-      if (!refused.length) return { status: "ok", detail: blocked, data: { ranges, added } };
-      return { status: "failed", detail: `${blocked} Not blocked: ${refused.join("; ")}`.trim(), data: { ranges, added, refused } };
+      const blocked = added.length ? `Blocked ${added.join(", ")} for ${step.hours} h.` : refused.length ? "" : `Already blocked: ${blockable.join(", ")}.`;
+      if (!refused.length) return { status: "ok", detail: `${blocked}${kept}`, data: { ranges, added, allowed } };
+      return { status: "failed", detail: `${blocked} Not blocked: ${refused.join("; ")}${kept}`.trim(), data: { ranges, added, refused, allowed } };
     }
     case "lock_accounts": {
       if (!targets.users.length) return noUsers();

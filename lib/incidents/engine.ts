@@ -4,7 +4,7 @@ import { readConfig } from "../config";
 import { runDetection } from "./detect";
 import { ensureDefaultPlaybooks } from "./playbooks";
 import { enqueuePlaybookRun, jobQueue, PLAYBOOK_QUEUE, stopJobQueue } from "./queue";
-import { abandonRun, executeRun, requeueStalledRuns } from "./runner";
+import { abandonRun, executeRun, requeueStalledRuns, RetryRun } from "./runner";
 import { workUserNotices } from "../notices";
 
 // The incident worker: detection on a timer and the playbook queue's handler. Runs inside each
@@ -26,6 +26,9 @@ export async function startIncidentEngine(): Promise<void> {
       // Another worker holds the run: look again when its lease ends (if it died, this one takes over).
       if (outcome.state === "busy") await enqueuePlaybookRun(runId, new Date(outcome.leaseUntil.getTime() + 1_000));
     } catch (error) {
+      // A step that failed is tried again with a job of its own: the job's retries below are for
+      // a worker's errors, and a run may need more than one job's worth (each step has its attempts).
+      if (error instanceof RetryRun) return void (await enqueuePlaybookRun(runId, new Date(Date.now() + error.delayMs)));
       if (job!.retryCount < job!.retryLimit) throw error;
       await abandonRun(runId, error instanceof Error ? error.message : String(error));
     }

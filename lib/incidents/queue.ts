@@ -9,7 +9,7 @@ import { readConfig } from "../config";
 // Sending works on every instance; `work` only where the incident worker runs.
 
 export const PLAYBOOK_QUEUE = "playbook-run";
-// Attempts at a run: the first and two retries (a failing step is retried with the run).
+// Attempts at each step of a run (lib/incidents/runner.ts), and at a job that a worker's error ended.
 export const PLAYBOOK_ATTEMPTS = 3;
 
 const globalForQueue = globalThis as unknown as { gatehouseQueue?: Promise<PgBoss> };

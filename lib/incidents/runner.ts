@@ -15,7 +15,9 @@ import { CLOSED_STATUSES, STEP_LABELS, type IncidentStatus, type Severity } from
 // dies loses it when the lease ends and the queue retries the job). Each finished step is stored
 // (run, index) before the next starts, and a stored step is never run again, so a run that is
 // interrupted and retried finishes with each step done once. A failed step is retried with the
-// run; after the last attempt it is recorded as failed, and a failed critical step ends the run.
+// run, PLAYBOOK_ATTEMPTS times for each step (an earlier step's retries, or a restart, do not spend
+// a later step's); after its last attempt it is recorded as failed, and a failed critical step
+// ends the run.
 
 /**
  * Starts every playbook in force that this alert triggers (by the alert's own type and severity)
@@ -41,7 +43,12 @@ export async function startMatchingPlaybooks(alertId: string): Promise<string[]>
   return started;
 }
 
-export class RetryRun extends Error {}
+/** A step failed and has attempts left: the run is queued again after `delayMs` (2 s, then 4 s). */
+export class RetryRun extends Error {
+  constructor(message: string, readonly delayMs: number) {
+    super(message);
+  }
+}
 
 export type RunOutcome = { state: "finished" } | { state: "busy"; leaseUntil: Date };
 
@@ -55,9 +62,9 @@ export async function executeRun(runId: string): Promise<RunOutcome> {
   const leaseSeconds = readConfig().GATEHOUSE_PLAYBOOK_TIMEOUT_SECONDS;
   const owner = randomUUID();
   const [run] = await db().$queryRaw<ClaimedRun[]>`
-    UPDATE playbook_runs SET status = 'running', attempts = attempts + 1, lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseSeconds}::int)
+    UPDATE playbook_runs SET status = 'running', attempts = attempts + 1, step_attempts = step_attempts + 1, lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseSeconds}::int)
     WHERE id = ${runId}::uuid AND status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
-    RETURNING incident_id, alert_id::text, playbook_id, version, attempts`;
+    RETURNING incident_id, alert_id::text, playbook_id, version, step_attempts`;
   if (!run) {
     const current = await db().playbookRun.findUnique({ where: { id: runId }, select: { status: true, leaseUntil: true } });
     return current && (current.status === "queued" || current.status === "running") ? { state: "busy", leaseUntil: current.leaseUntil ?? new Date() } : { state: "finished" };
@@ -70,13 +77,14 @@ export async function executeRun(runId: string): Promise<RunOutcome> {
   }
 }
 
-type ClaimedRun = { incident_id: string; alert_id: string | null; playbook_id: string; version: number; attempts: number };
+type ClaimedRun = { incident_id: string; alert_id: string | null; playbook_id: string; version: number; step_attempts: number };
 
 async function carryOut(runId: string, run: ClaimedRun, owner: string, leaseSeconds: number): Promise<RunOutcome> {
   const playbook = await playbookVersion(run.playbook_id, run.version);
   if (!playbook) return finish(runId, run.incident_id, "failed", "The playbook version is gone.");
   const done = new Map((await db().playbookStepResult.findMany({ where: { runId } })).map((r) => [r.index, r]));
   const ctx: AuditContext = { actor: { type: "system", id: null, label: `playbook: ${playbook.name}` }, client: null };
+  let stepAttempts = run.step_attempts;
 
   for (const [index, step] of playbook.steps.entries()) {
     const recorded = done.get(index);
@@ -94,11 +102,14 @@ async function carryOut(runId: string, run: ClaimedRun, owner: string, leaseSeco
       return finish(runId, run.incident_id, "cancelled", `The incident was closed (${targets.incident.status}) before step ${index + 1}.`);
     }
     const result = await attempt(step, targets, ctx, `${runId}:${index}`, playbook.name);
-    if (result.status === "failed" && run.attempts < PLAYBOOK_ATTEMPTS) {
-      throw new RetryRun(`step ${index + 1} (${step.kind}) failed: ${result.detail}`);
+    if (result.status === "failed" && stepAttempts < PLAYBOOK_ATTEMPTS) {
+      throw new RetryRun(`step ${index + 1} (${step.kind}) failed: ${result.detail}`, 2_000 * 2 ** (stepAttempts - 1));
     }
     await recordStep(runId, run.incident_id, index, step, result, playbook.name);
     if (result.status === "failed" && step.critical) return finish(runId, run.incident_id, "failed", `Critical step ${index + 1} failed: ${result.detail}`);
+    // The next step starts with its own attempts, this one being its first.
+    stepAttempts = 1;
+    await db().playbookRun.updateMany({ where: { id: runId, leaseOwner: owner }, data: { stepAttempts } });
   }
   return finish(runId, run.incident_id, "succeeded", "All steps done.");
 }
@@ -178,7 +189,7 @@ export async function retryRun(runId: string, incidentId: string, responder: Gra
     if (refused.length) return { ok: false, refusal: "acts_on_accounts_you_cannot" };
   }
   const requeued = await db().$transaction(async (tx) => {
-    const { count } = await tx.playbookRun.updateMany({ where: { id: runId, status: { in: ["failed", "cancelled"] } }, data: { status: "queued", queuedAt: new Date(), attempts: 0, finishedAt: null, leaseUntil: null, leaseOwner: null } });
+    const { count } = await tx.playbookRun.updateMany({ where: { id: runId, status: { in: ["failed", "cancelled"] } }, data: { status: "queued", queuedAt: new Date(), attempts: 0, stepAttempts: 0, finishedAt: null, leaseUntil: null, leaseOwner: null } });
     if (count) await tx.playbookStepResult.deleteMany({ where: { runId, status: "failed" } });
     return count > 0;
   });

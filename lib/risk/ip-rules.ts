@@ -48,6 +48,16 @@ export function matchIpRules(ip: string | null, rules: readonly IpRuleRow[]): Ip
   return { block: covering.find((r) => r.kind === "block") ?? null, allow: covering.find((r) => r.kind === "allow") ?? null };
 }
 
+/** The allow rule that overlaps this range (either holds the other), if any: a block there would override the allow. */
+export function allowRuleOverlapping(cidr: string, rules: readonly IpRuleRow[]): IpRuleRow | null {
+  const [network, bits] = ipaddr.parseCIDR(cidr);
+  return rules.find((rule) => {
+    if (rule.kind !== "allow") return false;
+    const [allowed, allowedBits] = ipaddr.parseCIDR(rule.cidr);
+    return allowed.kind() === network.kind() && (network.match(allowed, allowedBits) || allowed.match(network, bits));
+  }) ?? null;
+}
+
 export function listIpRules(now = new Date()) {
   return db().ipRule.findMany({ where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, orderBy: { createdAt: "desc" }, take: 500 });
 }

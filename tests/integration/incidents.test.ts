@@ -8,6 +8,7 @@ import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { listActiveAdmins } from "@/lib/auth/users";
+import { addIpRule } from "@/lib/risk";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
@@ -87,6 +88,20 @@ describe("detection and correlation", () => {
     await runDetection();
     expect(await db().incident.count()).toBe(1);
     expect(await db().alert.count({ where: { rule: "credential_stuffing" } })).toBe(1);
+  });
+
+  it("failures from an address on the allow list (an office's NAT) raise the incident, but the playbook does not block the colleagues behind it", async () => {
+    await playbook("Block stuffing", "credential_stuffing", [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }], "high");
+    await addIpRule({ cidr: "203.0.0.0/16", kind: "allow", note: "office NAT" }, ctx);
+    const colleague = await makeUser();
+    for (let i = 0; i < 24; i++) await signInWithPassword({ email: uniqueEmail("nobody"), password: `guess-${i}` }, client(ATTACKER), null);
+    expect((await runDetection()).incidentsOpened).toBe(1);
+    const [incident] = await db().incident.findMany();
+    const run = await finishedRun(incident!.id);
+    expect(run.status).toBe("succeeded");
+    expect(run.steps.map((s) => [s.kind, s.status, s.detail])).toEqual([["block_ip", "skipped", `Not blocked, on the allow list: ${ATTACKER}/32 (allowed by 203.0.0.0/16: office NAT).`]]);
+    expect(await db().ipRule.count({ where: { kind: "block" } })).toBe(0);
+    expect(await signInWithPassword({ email: colleague.email, password: TEST_PASSWORD }, client(ATTACKER), null)).toMatchObject({ ok: true });
   });
 
   it("an attack still going when its alert is six hours old raises a new alert, and the playbook puts a lapsed block back", async () => {
@@ -357,6 +372,26 @@ describe("playbooks", () => {
     }
   });
 
+  it("each step has attempts of its own: an earlier step's retries do not leave a later one a single try", async () => {
+    const [first, second] = [await webhookReceiver({ failFirst: 2 }), await webhookReceiver({ failFirst: 1 })];
+    try {
+      await createChannel({ kind: "webhook", name: "first", target: first.url }, ctx);
+      await createChannel({ kind: "webhook", name: "second", target: second.url }, ctx);
+      await playbook("Tell two", "account_takeover", [{ kind: "notify", critical: false, channel: "first" }, { kind: "notify", critical: true, channel: "second" }]);
+      const user = await makeUser();
+      await reportSignIn(user.id);
+      await runDetection();
+      const run = await finishedRun((await db().incident.findFirstOrThrow()).id);
+      expect(run.steps.map((s) => [s.kind, s.status])).toEqual([["notify", "ok"], ["notify", "ok"]]);
+      expect(run.status).toBe("succeeded");
+      expect([first.deliveries.length, second.deliveries.length]).toEqual([3, 2]);
+      expect(run.attempts).toBe(4);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it("a webhook receiver on loopback gets a correctly signed notification", async () => {
     const receiver = await webhookReceiver();
     try {
@@ -590,7 +625,7 @@ describe("analysts", () => {
 
 type Delivery = { body: string; signature: string; deliveryId: string };
 
-async function webhookReceiver(options: { hangFirst?: boolean } = {}) {
+async function webhookReceiver(options: { hangFirst?: boolean; failFirst?: number } = {}) {
   const deliveries: Delivery[] = [];
   let arrived: () => void = () => {};
   const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
@@ -602,7 +637,7 @@ async function webhookReceiver(options: { hangFirst?: boolean } = {}) {
       deliveries.push({ body, signature: String(req.headers["gatehouse-signature"]), deliveryId: String(req.headers["gatehouse-delivery"]) });
       arrived();
       if (options.hangFirst && deliveries.length === 1) hanging.push(res);
-      else res.writeHead(204).end();
+      else res.writeHead(deliveries.length <= (options.failFirst ?? 0) ? 503 : 204).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
