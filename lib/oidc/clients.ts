@@ -20,7 +20,7 @@ export const OIDC_SCOPES = ["openid", "profile", "email", "roles", "groups", "of
 const CONSOLE_ONLY_SCOPES = ["roles", "groups"];
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
 
-/** OAuth 2.1: https, or http on a loopback IP literal (native apps); no fragment. */
+/** OAuth 2.1: https, or http on a loopback IP literal (native apps); no fragment, no user name or password. */
 export function redirectUriProblem(uri: string): string | null {
   let url: URL;
   try {
@@ -28,7 +28,10 @@ export function redirectUriProblem(uri: string): string | null {
   } catch {
     return `${uri} is not a URL.`;
   }
-  if (url.hash) return `${uri} must not contain a fragment.`;
+  // Not url.hash: an empty fragment ("…/cb#") has none, and the provider refuses any "#" (the client would not load).
+  if (uri.includes("#")) return `${uri} must not contain a fragment.`;
+  // "https://trusted.example@evil.example/cb" goes to evil.example: a reader of the list would be misled.
+  if (url.username || url.password) return `${uri} must not contain a user name or password.`;
   if (url.protocol === "https:") return null;
   if (url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "[::1]")) return null;
   return `${uri} must use https (or http on 127.0.0.1 / [::1] for native apps).`;

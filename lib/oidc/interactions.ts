@@ -93,6 +93,8 @@ export async function completeConsent(uid: string, userId: string, remember: boo
   const interaction = await provider.interactionDetails(req, res).catch(() => null);
   if (!interaction || interaction.uid !== uid || interaction.session?.accountId !== userId) return null;
   const clientId = String(interaction.params.client_id);
+  // Disabled or deleted while the user read the page (its grants were revoked then): no new one.
+  if (!(await provider.Client.find(clientId))) return null;
   const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined) ?? new provider.Grant({ accountId: userId, clientId });
   const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
   if (details.missingOIDCScope?.length) grant.addOIDCScope(details.missingOIDCScope.join(" "));

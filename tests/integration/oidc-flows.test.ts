@@ -7,9 +7,9 @@ import { setDisabled } from "@/lib/auth/users";
 import {
   allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, REDIRECT_URI, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
-import { clientInputSchema, createClient, updateClient } from "@/lib/oidc/clients";
+import { clientInputSchema, createClient, setClientDisabled, updateClient } from "@/lib/oidc/clients";
 import { auditFiltersSchema, searchAuditEvents } from "@/lib/audit";
-import { loadInteraction } from "@/lib/oidc/interactions";
+import { completeConsent, loadInteraction } from "@/lib/oidc/interactions";
 
 // The authorization code flow end to end against the real provider and PostgreSQL: a browser with
 // a portal session, the login and consent steps the interaction page takes, and the client's
@@ -33,6 +33,22 @@ async function signedInFlow(rp: RelyingParty, options: { remember?: boolean; par
   const back = landedAt(await allow(browser, interactionUid(login)!, user.id, options.remember ?? true));
   return { user, browser, signIn, verifier, code: back.searchParams.get("code")! };
 }
+
+describe("consent", () => {
+  it("a client disabled while the user reads the consent page gets no grant when they allow it", async () => {
+    const web = await webClient();
+    const user = await makeUser();
+    const browser = new Browser(provider.origin);
+    const signIn = await portalSignIn(browser, user.id);
+    const { result } = await authorize(browser, web, { scope: "openid offline_access", prompt: "consent" });
+    const consentPage = landedAt((await continueLogin(browser, interactionUid(landedAt(result))!, user.id, signIn))!);
+    expect(await setClientDisabled(web.clientId, true, ctx)).toBe("changed");
+    browser.usePage(consentPage.pathname);
+    expect(await completeConsent(interactionUid(consentPage)!, user.id, true, ctx)).toBeNull();
+    expect(await db().oAuthConsent.count({ where: { clientId: web.clientId } })).toBe(0);
+    expect(await db().oidcModel.count({ where: { kind: "Grant" } })).toBe(0);
+  });
+});
 
 describe("one-time credentials", () => {
   it("two parallel refreshes with one refresh token: one gets tokens, and the grant is revoked as on any reuse", async () => {

@@ -236,6 +236,8 @@ describe("clients", () => {
     expect(redirectUriProblem("http://app.example.test/cb")).toMatch(/https/);
     expect(redirectUriProblem("http://localhost/cb")).toMatch(/https/);
     expect(redirectUriProblem("https://app.example.test/cb#x")).toMatch(/fragment/);
+    expect(redirectUriProblem("https://app.example.test/cb#")).toMatch(/fragment/);
+    expect(redirectUriProblem("https://trusted.example.test@evil.example.test/cb")).toMatch(/user name or password/);
     expect(redirectUriProblem("not a url")).toMatch(/not a URL/);
     const parsed = clientInputSchema.safeParse({ ...valid, redirectUris: "http://evil.example.test/cb" });
     expect(parsed.success).toBe(false);
