@@ -56,10 +56,13 @@ export async function ensureSigningKeys(): Promise<void> {
 
 const RETIRED = (now: Date) => ({ state: "retired", retiredAt: now, privateJwkCipher: null });
 
-/** Retires keys whose grace period is over. */
+/** Retires keys whose grace period is over (their private halves erased), each audited once whichever instance does it. */
 export async function retireDueKeys(now = new Date()): Promise<number> {
-  const { count } = await db().oidcSigningKey.updateMany({ where: { state: "retiring", retireAfter: { lte: now } }, data: RETIRED(now) });
-  return count;
+  const retired = await db().oidcSigningKey.updateManyAndReturn({ where: { state: "retiring", retireAfter: { lte: now } }, data: RETIRED(now), select: { kid: true, retireAfter: true } });
+  for (const key of retired) {
+    await audit(SYSTEM_CONTEXT, { type: "admin", action: "oauth.keys.retire", outcome: "success", resource: { type: "signing_key", id: key.kid }, metadata: { early: false, due: key.retireAfter?.toISOString() ?? null } });
+  }
+  return retired.length;
 }
 
 // The keys in force: active ones, and retiring ones not yet due. Judged by the due time rather than

@@ -46,6 +46,10 @@ describe("signing keys", () => {
 
     expect(await retireDueKeys(new Date(Date.now() + RETIRE_AFTER_MS - 60_000))).toBe(0);
     expect(await retireDueKeys(afterGrace)).toBe(2);
+    expect(await retireDueKeys(afterGrace)).toBe(0);
+    // Each retirement is on the trail once, whichever instance made it.
+    expect((await db().auditEvent.findMany({ where: { action: "oauth.keys.retire" }, select: { resourceId: true, metadata: true } })).map((e) => [e.resourceId, (e.metadata as { early: boolean }).early]).sort())
+      .toEqual(initial.map((k) => [k.kid, false]).sort());
     expect((await providerJwks()).keys.map((k) => k.kid).sort()).toEqual([...newKids].sort());
     expect(await db().auditEvent.count({ where: { action: "oauth.keys.rotate" } })).toBe(1);
     // Retired, a key keeps only its public half.
