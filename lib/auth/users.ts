@@ -18,7 +18,7 @@ import type { CurrentUser } from "./session-user";
 import { GROUP_ID_PATTERN, GROUP_IDS, groupIds } from "../groups/membership";
 import { searchTextParam } from "../util/query-string";
 import type { PolicyPrincipal } from "../policy";
-import { consolePowersBeyond, mayManageSomeSection } from "../policy/pdp";
+import { consolePowersBeyond, mayManageSomeSection, policiesSingleOutAccounts } from "../policy/pdp";
 import { ADMIN_ACCESS_TRANSACTION, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("Enter a valid email address."));
@@ -181,26 +181,18 @@ export async function listUsers({ q, role, status, secondFactor, group, page = 1
   ];
   const where: Prisma.UserWhereInput = { AND: filters };
   const now = new Date();
-  const [total, users] = await Promise.all([
-    db().user.count({ where }),
-    db().user.findMany({
-      where,
-      orderBy: [{ createdAt: "desc" }, { id: "asc" }],
-      skip: (page - 1) * USERS_PAGE_SIZE,
-      take: USERS_PAGE_SIZE,
-      select: {
-        id: true,
-        email: true,
-        name: true,
-        roles: true,
-        disabledAt: true,
-        createdAt: true,
-        lastSignInAt: true,
-        _count: liveSessionCount(now),
-      },
-    }),
-  ]);
-  return { total, page, pageCount: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)), users: await withSessionsAndFactors(users) };
+  const total = await db().user.count({ where });
+  const pageCount = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
+  // A page past the last (a link from when there were more, a typed number) shows the last.
+  const shown = Math.min(page, pageCount);
+  const users = await db().user.findMany({
+    where,
+    orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+    skip: (shown - 1) * USERS_PAGE_SIZE,
+    take: USERS_PAGE_SIZE,
+    select: { id: true, email: true, name: true, roles: true, disabledAt: true, createdAt: true, lastSignInAt: true, _count: liveSessionCount(now) },
+  });
+  return { total, page: shown, pageCount, users: await withSessionsAndFactors(users) };
 }
 
 /** What account lists select to count each user's sessions in force (see withSessionsAndFactors). */
@@ -622,12 +614,14 @@ export async function listActiveUsersWithRole(roles: RoleName[], client: Prisma.
 
 /**
  * Active users whom the policies in force let manage some part of the console (signed in the
- * strongest way), by email: the admins, and whoever a policy lets in by another role or a group.
- * Looked for among accounts holding a role beyond "user" or in a group.
+ * strongest way), by email: the admins, and whoever a policy lets in by another role, a group, an
+ * email or by name. Looked for among accounts holding a role beyond "user" or in a group, or among
+ * all when the policies single out accounts by email or name.
  */
 export async function listConsoleManagers(now = new Date()): Promise<PolicyPrincipal[]> {
+  const everyone = await policiesSingleOutAccounts();
   const rows = await db().user.findMany({
-    where: { disabledAt: null, OR: [{ roles: { hasSome: ELEVATED_ROLES } }, { groups: { some: {} } }] },
+    where: { disabledAt: null, ...(everyone ? {} : { OR: [{ roles: { hasSome: ELEVATED_ROLES } }, { groups: { some: {} } }] }) },
     select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" },
   });
   const managers: PolicyPrincipal[] = [];

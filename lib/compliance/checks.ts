@@ -358,6 +358,18 @@ export const CHECKS: readonly Check[] = [
       const summary = pass ? `${counted(inForce, "playbook", "playbooks")} in force; no run stuck or failed.` : inForce === 0 ? "No playbook is enabled." : `${problems.join("; ")}.`;
       return { pass, summary, evidence: { playbooksInForce: inForce, stuckRuns: stuck, failedRunsLast7Days: failed } };
     },
+    // One finding for each way the test fails, keyed by the way: an exception approved for failed
+    // runs does not cover playbooks all switched off, nor runs stuck.
+    findings: ({ data }) => {
+      const count = (value: unknown) => z.number().int().catch(0).parse(value);
+      const [inForce, stuck, failed] = [count(data.playbooksInForce), count(data.stuckRuns), count(data.failedRunsLast7Days)];
+      const link = { section: "incidents" as const, href: "/admin/incidents/playbooks" };
+      return [
+        ...(inForce === 0 ? [{ key: "no_playbook", label: "No playbook is enabled", link }] : []),
+        ...(stuck ? [{ key: "stuck_runs", label: `${counted(stuck, "playbook run", "playbook runs")} unfinished after an hour`, link }] : []),
+        ...(failed ? [{ key: "failed_runs", label: `${counted(failed, "playbook run", "playbook runs")} failed in the last 7 days`, link }] : []),
+      ];
+    },
   },
   {
     key: "changes_attributed", control: "CC8.1", title: "Policy, playbook and risk-setting changes have an author and a comment",

@@ -145,6 +145,28 @@ export type ReportVerification = { ok: boolean; checked: number; problems: strin
 
 const APPROVAL_ACTIONS = ["compliance.exception.approve", "compliance.exception.grant"];
 
+/** Which time of an exception each of its audit events records; the row must agree with the trail. */
+const EXCEPTION_EVENT_TIMES = {
+  "compliance.exception.request": "createdAt",
+  "compliance.exception.approve": "approvedAt",
+  "compliance.exception.grant": "approvedAt",
+  "compliance.exception.revoke": "revokedAt",
+  "compliance.exception.reject": "revokedAt",
+} as const;
+// The row's time comes from the app server's clock, the event's from the database's, a moment
+// later: apart by more than this, one of them was changed (an exception moved into another period,
+// a revoked one made to stand again).
+const EXCEPTION_CLOCK_SLACK_MS = 15 * 60_000;
+
+/** Why an exception's times disagree with the event that recorded one of them, if they do. */
+function exceptionTimeProblem(exception: { id: string; createdAt: string; approvedAt: string | null; revokedAt: string | null }, action: string, eventAt: string): string | null {
+  const field = EXCEPTION_EVENT_TIMES[action as keyof typeof EXCEPTION_EVENT_TIMES];
+  if (!field) return null;
+  const recorded = exception[field];
+  if (recorded !== null && Math.abs(Date.parse(recorded) - Date.parse(eventAt)) <= EXCEPTION_CLOCK_SLACK_MS) return null;
+  return `Exception ${exception.id}: its ${field} (${recorded ?? "none"}) is not the time of its ${action} event (${eventAt}): it was changed since.`;
+}
+
 /**
  * Checks a downloaded report file (HTML or JSON) against the audit trail, and records that it was
  * checked. For HTML, what the page shows must also be what it carries.
@@ -233,6 +255,9 @@ export async function verifyReport(input: unknown): Promise<ReportVerification> 
         // trigger, so a later edit (a later expiry, more tests excused) shows here.
         else if (event?.action === "compliance.exception.approve" && !approvalMatches(event.metadata, control.id, exception)) {
           problems.push(`Exception ${exception.id} is not what was approved (audit event ${ref.seq}): its control, expiry, tests or findings were changed since.`);
+        } else if (event) {
+          const timeProblem = exceptionTimeProblem(exception, event.action, String(event.at));
+          if (timeProblem) problems.push(timeProblem);
         }
       }
       if (exception.approvedAt && !exception.auditEvents.some((e) => APPROVAL_ACTIONS.includes(e.action))) problems.push(`Exception ${exception.id} claims an approval the report does not link to the audit trail.`);

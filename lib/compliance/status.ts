@@ -4,7 +4,8 @@ import { db } from "../db/client";
 import { CONTROLS, type Control } from "./catalog";
 import { CHECKS, checkTitle, storedFindings, type Finding } from "./checks";
 import { excuses, exceptionsApprovedBetween, exceptionsInForce, exceptsFinding, inForceAt, type Excepting, type ExceptionInForce, type FailingResult } from "./exceptions";
-import { latestResults, RESULTS_CURRENT_FOR_MS, type LatestResult } from "./runs";
+import { latestResults, resultEntry, RESULTS_CURRENT_FOR_MS, type LatestResult } from "./runs";
+import { checkAuditEvents } from "../audit";
 import { parseJsonOrNull } from "../util/json";
 
 // What the controls' status is, now or at any past moment, and how it went over time.
@@ -124,5 +125,20 @@ export async function controlHistory(control: string, filter: { from?: Date; to?
     take: filter.take ?? 100,
     select: { id: true, runId: true, check: true, status: true, summary: true, at: true, evidence: true, evidenceSha256: true },
   });
-  return rows.map((r) => ({ ...resultView(r), evidence: r.evidence, evidenceIntact: createHash("sha256").update(r.evidence).digest("hex") === r.evidenceSha256 }));
+  const recorded = await resultsRecordedInTrail([...new Set(rows.map((r) => r.runId))]);
+  // Intact: the evidence hashes to its SHA-256, and that is what its run's audit event recorded
+  // (the two columns alone could have been edited together).
+  const intact = (r: (typeof rows)[number]) => createHash("sha256").update(r.evidence).digest("hex") === r.evidenceSha256 && !!recorded.get(r.runId)?.has(resultEntry(r));
+  return rows.map((r) => ({ ...resultView(r), evidence: r.evidence, evidenceIntact: intact(r) }));
+}
+
+/** The results each run recorded in its compliance.run audit event, by run id: only runs whose event is intact and is theirs. */
+async function resultsRecordedInTrail(runIds: string[]): Promise<Map<string, Set<string>>> {
+  const runs = await db().complianceRun.findMany({ where: { id: { in: runIds }, auditSeq: { not: null } }, select: { id: true, auditSeq: true } });
+  const events = await checkAuditEvents(runs.map((r) => r.auditSeq!));
+  return new Map(runs.flatMap((run) => {
+    const checked = events.get(run.auditSeq!.toString());
+    if (!checked?.intact || checked.event.action !== "compliance.run" || checked.event.resourceId !== run.id) return [];
+    return [[run.id, new Set((checked.event.metadata as { results?: string[] }).results ?? [])] as const];
+  }));
 }

@@ -228,6 +228,16 @@ function situationsJudged(text: string, ip: string | null, now: Date): { ip: str
   return momentsJudged(text, now).flatMap((at) => ips.map((address) => ({ ip: address, at })));
 }
 
+/**
+ * Do the policies in force tell accounts apart by more than their roles and groups: by email
+ * (`principal.email like "*@helpdesk.example"`) or by naming an account (`Gatehouse::User::"…"`)?
+ * Then any account, a plain user's too, may hold powers, and who holds them is found by asking of each.
+ */
+export async function policiesSingleOutAccounts(): Promise<boolean> {
+  const { text } = await policySetInForce();
+  return /\bprincipal\s*\.\s*email\b|\bUser\s*::\s*"/.test(text);
+}
+
 /** May this account manage some part of the console, signed in the strongest way, at some moment and from some address situationsJudged tries? */
 export async function mayManageSomeSection(principal: PolicyPrincipal, now = new Date()): Promise<boolean> {
   const { preparsedId, text } = await policySetInForce();

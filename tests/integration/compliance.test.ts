@@ -77,6 +77,17 @@ describe("control tests flip with the system's state", () => {
     expect((await checkOf("CC6.1", "admins_have_mfa")).findings.map((f) => f.key)).toEqual([nightShift.email]);
   });
 
+  it("CC6.1: an account a policy lets in by its email, holding no role or group, needs a second factor too", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await enrollTotp(admin);
+    const desk = await makeUser({ email: `desk-${Date.now()}@helpdesk.example.test` });
+    const text = `${DEFAULT_POLICIES}\n@id("helpdesk-domain-manages-users")\npermit (principal, action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users") when { principal.email like "*@helpdesk.example.test" };\n`;
+    const publisher = { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "help desk by domain", publisher, listActiveAdmins, ctx)).ok).toBe(true);
+    expect(await resultOf("admins_have_mfa")).toMatchObject({ status: "fail", summary: "1 account without a second factor" });
+    expect((await checkOf("CC6.1", "admins_have_mfa")).findings.map((f) => f.key)).toEqual([desk.email]);
+  });
+
   it("CC6.2: an account idle for 90 days fails until it is disabled", async () => {
     await makeUser({ roles: ["admin"] }); // Gatehouse keeps one active admin
     const idle = await makeUser();
@@ -206,6 +217,20 @@ describe("control tests flip with the system's state", () => {
     // A retry puts the run back in the queue; the failure stays on the record for its seven days.
     await db().playbookRun.updateMany({ data: { status: "succeeded", finishedAt: new Date() } });
     expect(await resultOf("incident_response_runs")).toMatchObject({ status: "fail", summary: "1 playbook run failed in the last 7 days." });
+    expect((await checkOf("CC7.4", "incident_response_runs")).findings.map((f) => f.key)).toEqual(["failed_runs"]);
+
+    // Excepted for the failed run, the control fails again when the playbooks are all switched off.
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    const input = exceptionRequestSchema.parse({ control: "CC7.4", justification: "The webhook receiver was down for its move.", expiresAt: new Date(Date.now() + 7 * DAY).toISOString() });
+    const { id } = await requestException(input, userContext(requester, null));
+    expect(await approveException(id, userContext(approver, null))).toEqual({ ok: true });
+    expect((await statusOf("CC7.4")).status).toBe("excepted");
+    await db().playbookVersion.updateMany({ data: { enabled: false } });
+    await runControlTests("manual", ctx);
+    expect((await statusOf("CC7.4")).status).toBe("fail");
+    expect((await checkOf("CC7.4", "incident_response_runs")).findings).toEqual([
+      expect.objectContaining({ key: "no_playbook", excepted: false }), expect.objectContaining({ key: "failed_runs", excepted: true }),
+    ]);
   });
 
   it("CC8.1: a policy version without an author fails", async () => {
@@ -247,6 +272,10 @@ describe("what people read of a result", () => {
     expect(row).toMatchObject({ title: "Every active analyst has a passkey (phishing-resistant)", status: "fail", findings: expected, nothingToCheck: false });
     expect(JSON.parse(row.evidence).data.withoutPasskey).toEqual([{ userId: analyst.id, email: analyst.email }]);
     expect(row.evidenceIntact).toBe(true);
+    // Evidence edited with its hash recomputed in the same row: its run's audit event still says otherwise.
+    const forged = JSON.stringify({ ...JSON.parse(row.evidence), data: { analysts: 1, withoutPasskey: [] } });
+    await db().complianceResult.update({ where: { id: row.id }, data: { evidence: forged, evidenceSha256: createHash("sha256").update(forged).digest("hex") } });
+    expect((await controlHistory("CC6.1")).find((r) => r.id === row.id)!.evidenceIntact).toBe(false);
 
     // Evidence stored before accounts carried their id, and evidence that is not what the test writes.
     const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() + HOUR) } });
@@ -571,6 +600,31 @@ describe("the auditor's report", () => {
     const verdict = await verifyReport(edited);
     expect(verdict.ok).toBe(false);
     expect(verdict.problems.some((p) => p.startsWith(`Exception ${id} is not what was approved`))).toBe(true);
+  });
+
+  it("finds an exception made to stand again after its revocation, or moved to another time, in the database", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    await runControlTests("manual", ctx);
+    const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC6.1", justification: "Key ceremony next week.", expiresAt: new Date(Date.now() + 3 * DAY).toISOString() }), userContext(requester, null));
+    await approveException(id, userContext(approver, null));
+    expect(await revokeException(id, userContext(approver, null))).toEqual({ ok: true });
+    const today = new Date().toISOString().slice(0, 10);
+    const period = reportPeriodSchema.parse({ from: new Date(Date.now() - 7 * DAY).toISOString().slice(0, 10), to: today });
+    const verdictOn = async () => {
+      const report = await buildReport(period, "auditor@example.test");
+      await auditReportDownload(report, "json", ctx);
+      return verifyReport(report);
+    };
+    expect(await verdictOn()).toMatchObject({ ok: true });
+
+    await db().complianceException.update({ where: { id }, data: { revokedAt: null } });
+    expect((await statusOf("CC6.1")).status).toBe("excepted");
+    const unrevoked = await verdictOn();
+    expect(unrevoked.ok).toBe(false);
+    expect(unrevoked.problems).toContainEqual(expect.stringMatching(new RegExp(`^Exception ${id}: its revokedAt \\(none\\) is not the time of its compliance.exception.revoke event`)));
+
+    await db().complianceException.update({ where: { id }, data: { revokedAt: new Date(), approvedAt: new Date(Date.now() - 5 * DAY) } });
+    expect((await verdictOn()).problems).toContainEqual(expect.stringMatching(new RegExp(`^Exception ${id}: its approvedAt .* is not the time of its compliance.exception.approve event`)));
   });
 
   it("finds what a report leaves out: a result deleted from its run, a run deleted from the database", async () => {

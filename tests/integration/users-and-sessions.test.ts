@@ -245,6 +245,8 @@ describe("user administration", () => {
     expect(first.users).toHaveLength(USERS_PAGE_SIZE);
     expect(first.pageCount).toBe(2);
     expect((await listUsers({ page: 2 })).users).toHaveLength(4);
+    // A page past the last shows the last, and says so.
+    expect(await listUsers({ page: 50 })).toMatchObject({ page: 2, pageCount: 2, users: expect.objectContaining({ length: 4 }) });
     const found = await listUsers({ q: "NEEDLE" });
     expect(found.users.map((u) => u.email)).toEqual(["needle@example.test"]);
   });

@@ -80,7 +80,7 @@ export default async function ControlPage({ params }: { params: Promise<{ contro
                     <Td className="align-top text-xs">
                       <details>
                         <summary className="cursor-pointer font-mono text-brand-700">sha256 {r.evidenceSha256.slice(0, 16)}…</summary>
-                        {!r.evidenceIntact && <p className="mt-1 font-medium text-red-700" data-testid="evidence-altered">Altered: this evidence no longer hashes to the SHA-256 its run recorded.</p>}
+                        {!r.evidenceIntact && <p className="mt-1 font-medium text-red-700" data-testid="evidence-altered">Altered: this evidence does not hash to the SHA-256 its run recorded in the audit trail.</p>}
                         <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap break-all rounded bg-slate-50 p-2 text-[11px]">{prettyJson(r.evidence)}</pre>
                         <p className="mt-1 break-all font-mono text-[11px] text-slate-500">{r.evidenceSha256}</p>
                       </details>
