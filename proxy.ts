@@ -35,5 +35,7 @@ export const config = {
   // Every request but static files: prefetches too (their headers are the client's to set, so
   // skipping them would skip the action check).
   // Anchored: "/_next/staticX…" or "/faviconXico" is not a static file, and gets the proxy too.
-  matcher: ["/((?!_next/static/|_next/image$|favicon\\.ico$).*)"],
+  // Nor the report upload: Next.js copies every body a proxy might read, cut at 10 MB, and the
+  // route would read that cut copy (a 10–20 MB report judged "not a report"; lib/http/body.ts).
+  matcher: ["/((?!_next/static/|_next/image$|favicon\\.ico$|api/v1/compliance/report/verify$).*)"],
 };

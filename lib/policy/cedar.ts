@@ -72,7 +72,13 @@ export type CedarDecision = { decision: "allow" | "deny"; policies: string[]; er
  * permit through. Here it denies instead, and the error says why.
  */
 export function decide(preparsedId: string, request: CedarRequest): CedarDecision {
-  const answer = cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: preparsedId });
+  let answer: ReturnType<typeof cedar.statefulIsAuthorized>;
+  try {
+    answer = cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: preparsedId });
+  } catch (error) {
+    // Cedar throws on some input it cannot read (a lone surrogate in a string) instead of failing.
+    return { decision: "deny", policies: [], errors: [{ policyId: "", message: `Cedar could not read the request: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
   if (answer.type === "failure") return { decision: "deny", policies: [], errors: answer.errors.map((e) => ({ policyId: "", message: e.message })) };
   const { diagnostics } = answer.response;
   const { ids, forbids } = preparsedSets.get(preparsedId) ?? { ids: [], forbids: new Set<string>() };

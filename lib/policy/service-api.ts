@@ -17,13 +17,15 @@ const UNKNOWN_RISK = 1;
 export const PDP_MAX_BODY_BYTES = 256 * 1024;
 export const PDP_MAX_BATCH = 100;
 
+// Text Cedar can read: JSON's "\ud800" parses to a lone surrogate, which Cedar throws on rather than refusing.
+const text = (max: number) => z.string().max(max).refine((value) => value.isWellFormed(), "Strings must be valid Unicode (no lone surrogate).");
 // Within what the audit trail records of a resource (a sampled decision must never fail to be written).
-const typeName = z.string().max(64).regex(/^Gatehouse::\w+$/, "Types are Gatehouse::<Name> (at most 64 characters; see the schema on /admin/policies).");
-const name = z.string().min(1).max(200);
+const typeName = text(64).regex(/^Gatehouse::\w+$/, "Types are Gatehouse::<Name> (at most 64 characters; see the schema on /admin/policies).");
+const name = text(200).min(1);
 const entityRef = z.object({ type: typeName, id: name });
 
-const cedarValue: z.ZodType<unknown> = z.lazy(() => z.union([z.string().max(1000), z.number(), z.boolean(), z.array(cedarValue).max(100), z.record(z.string().max(100), cedarValue)]));
-const entity = z.object({ uid: entityRef, attrs: z.record(z.string().max(100), cedarValue).default({}), parents: z.array(entityRef).max(50).default([]) });
+const cedarValue: z.ZodType<unknown> = z.lazy(() => z.union([text(1000), z.number(), z.boolean(), z.array(cedarValue).max(100), z.record(text(100), cedarValue)]));
+const entity = z.object({ uid: entityRef, attrs: z.record(text(100), cedarValue).default({}), parents: z.array(entityRef).max(50).default([]) });
 
 const decisionRequest = z.object({
   principal: entityRef,

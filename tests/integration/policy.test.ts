@@ -7,6 +7,7 @@ import {
   publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema, type ConsoleSubject,
 } from "@/lib/policy";
 import { decideForService, pdpBodySchema } from "@/lib/policy/service-api";
+import { decide } from "@/lib/policy/cedar";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 
@@ -194,6 +195,22 @@ forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse:
     expect(await at("::ffff:cb00:7109")).toMatchObject({ decision: "deny", policies: ["not-from-the-test-net"] });
     expect(await at("2001:db8::1")).toMatchObject({ decision: "allow" });
     for (const odd of ["0xcb.0.113.9", "203.0.113", "3405803785", "not an address"]) expect(await at(odd), odd).toMatchObject({ refused: expect.any(Array) });
+  });
+
+  it("a lone surrogate anywhere in a request (JSON's \"\\ud800\") is refused, not a server error; Cedar throwing on it denies", async () => {
+    const lone = JSON.parse('"\\ud800"') as string;
+    for (const request of [
+      { principal: { type: "Gatehouse::User", id: lone } },
+      { action: lone },
+      { entities: [{ uid: { type: "Gatehouse::Resource", id: "r-1" }, attrs: { kind: lone }, parents: [] }] },
+      { entities: [{ uid: { type: "Gatehouse::Resource", id: "r-1" }, attrs: { [lone]: "report" }, parents: [] }] },
+    ]) {
+      // (An attribute name that fails is reported by zod as an invalid key.)
+      expect(await ask({ context: { risk: 0 }, ...request }), JSON.stringify(request)).toEqual({ refused: [expect.stringMatching(/no lone surrogate|Invalid input/)] });
+    }
+    const { preparsedId } = await policySetInForce();
+    expect(decide(preparsedId, { principal: { type: "Gatehouse::User", id: lone }, action: { type: "Gatehouse::Action", id: "access" }, resource: { type: "Gatehouse::Resource", id: "r-1" }, context: {}, entities: [] }))
+      .toMatchObject({ decision: "deny", errors: [{ message: expect.stringContaining("Cedar could not read the request") }] });
   });
 
   it("a type name longer than the audit trail records is refused, not a server error when the decision is sampled", async () => {
