@@ -5,6 +5,7 @@ import { db, isUniqueViolation, Prisma } from "../db/client";
 // lib/auth's index also loads next-auth (Next.js only); the users module is enough here.
 import { currentAccess, firstAccountCreatedAt, listAccountsForReview, userEmails } from "../auth/users";
 import { ELEVATED_ROLES } from "../auth/roles";
+import { mayManageSomeSection, policiesSingleOutAccounts } from "../policy/pdp";
 import { factorNames } from "../mfa";
 import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { csvRows } from "../util/csv";
@@ -116,14 +117,29 @@ export async function decideAccess(input: z.infer<typeof accessDecisionSchema>, 
   return { ok: true, message: result.message };
 }
 
-/** Keeps, in one go, every undecided account that held nothing beyond signing in (no role but user, no group): the bulk of most reviews. */
+/** The review's accounts with no role or group whom the policies let manage part of the console all the same (by email or by name). */
+async function empoweredByName(reviewId: string, now: Date): Promise<string[]> {
+  if (!(await policiesSingleOutAccounts())) return [];
+  const items = await db().accessReviewItem.findMany({ where: { reviewId, decision: null, groups: { isEmpty: true } }, select: { userId: true, email: true, roles: true, groups: true } });
+  const empowered = [];
+  for (const item of items) if (await mayManageSomeSection(item, now)) empowered.push(item.userId);
+  return empowered;
+}
+
+/**
+ * Keeps, in one go, every undecided account that held nothing beyond signing in (no role but user,
+ * no group): the bulk of most reviews. Not one the policies let manage part of the console by its
+ * email or by name: that access is a reviewer's to look at.
+ */
 export async function keepSignInOnlyAccounts(reviewId: string, ctx: AuditContext, now = new Date()): Promise<ReviewResult> {
   const decider = actingUserId(ctx);
   if (!decider) return { ok: false, error: "Only a person can decide on access." };
+  // Asked before the transaction: on the embedded database its one connection is the transaction's.
+  const empowered = await empoweredByName(reviewId, now);
   const result = await db().$transaction(async (tx): Promise<ReviewResult & { count?: number; userIds?: string[] }> => {
     const state = await lockOpenReview(tx, reviewId, "share");
     if (state !== "open") return { ok: false, error: NOT_OPEN[state] };
-    const where = { reviewId, decision: null, userId: { not: decider }, groups: { isEmpty: true }, NOT: { roles: { hasSome: ELEVATED_ROLES } } };
+    const where = { reviewId, decision: null, userId: { not: decider, notIn: empowered }, groups: { isEmpty: true }, NOT: { roles: { hasSome: ELEVATED_ROLES } } };
     const userIds = (await tx.accessReviewItem.findMany({ where, select: { userId: true } })).map((i) => i.userId).sort();
     const { count } = await tx.accessReviewItem.updateMany({ where: { ...where, userId: { in: userIds } }, data: { decision: "keep", decidedBy: decider, decidedByEmail: ctx.actor.label ?? null, decidedAt: now } });
     return { ok: true, count, userIds, message: count ? `${counted(count, "account", "accounts")} with sign-in access only kept.` : "No undecided account holds sign-in access only." };

@@ -3,7 +3,8 @@ import { parse } from "csv-parse/sync";
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { userContext } from "@/lib/audit/context";
-import { deleteUser, setDisabled, setRoles } from "@/lib/auth/users";
+import { deleteUser, listActiveAdmins, setDisabled, setRoles } from "@/lib/auth/users";
+import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import {
   accessDecisionSchema, accessReviewDetail, completeAccessReview, decideAccess, downloadAccessReview, keepSignInOnlyAccounts, listAccessReviews, runControlTests, startAccessReview,
 } from "@/lib/compliance";
@@ -82,6 +83,18 @@ describe("a user access review", () => {
     expect((await accessReviewDetail(id, "decided"))!.items.map((i) => i.userId)).toEqual([secondPlain.id]);
     const [bulk] = await auditActions("compliance.access_review.keep_sign_in_only");
     expect(bulk!.metadata).toEqual({ accounts: 1, userIds: [secondPlain.id], userIdsSha256: createHash("sha256").update(secondPlain.id).digest("hex") });
+  });
+
+  it("does not keep in bulk a plain account the policies let manage part of the console by its email", async () => {
+    const { reviewer, plain } = await company();
+    const desk = await makeUser({ email: `desk-${Date.now()}@helpdesk.example.test` });
+    const text = `${DEFAULT_POLICIES}\n@id("helpdesk-domain-manages-users")\npermit (principal, action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users") when { principal.email like "*@helpdesk.example.test" };\n`;
+    const publisher = { userId: reviewer.id, email: reviewer.email, roles: reviewer.roles, groups: [], ip: "198.51.100.1", risk: 0, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+    expect((await publishPolicies(text, "help desk by domain", publisher, listActiveAdmins, ctx)).ok).toBe(true);
+    const id = await started(reviewer);
+    expect(await keepSignInOnlyAccounts(id, as(reviewer))).toMatchObject({ ok: true, message: "1 account with sign-in access only kept." });
+    expect((await accessReviewDetail(id, "decided"))!.items.map((i) => i.userId)).toEqual([plain.id]);
+    expect((await accessReviewDetail(id, "undecided"))!.items.map((i) => i.userId)).toContain(desk.id);
   });
 
   it("is signed off only when every account is decided and every removal is done on the live account", async () => {
