@@ -10,12 +10,19 @@ test("the first admin gets in through the one-time setup link", async ({ page })
   await page.goto(`/setup?token=${token}`);
   await page.getByLabel("Your name").fill(ADMIN.name);
   await page.getByLabel("Email").fill(ADMIN.email);
-  await page.getByLabel("Password").fill("short");
+  await page.getByLabel("New password", { exact: true }).fill("short");
+  await page.getByLabel("Repeat new password").fill("short");
   await page.getByRole("button", { name: "Create admin account" }).click();
   await expect(page.getByText("Use at least 12 characters.")).toBeVisible();
   await expect(page.getByLabel("Email")).toHaveValue(ADMIN.email); // nothing typed is lost
+  // A typo in the only admin's password is caught before the link is spent.
+  await page.getByLabel("New password", { exact: true }).fill(ADMIN.password);
+  await page.getByLabel("Repeat new password").fill(`${ADMIN.password}x`);
+  await page.getByRole("button", { name: "Create admin account" }).click();
+  await expect(page.getByText("The two new passwords differ.")).toBeVisible();
 
-  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByLabel("New password", { exact: true }).fill(ADMIN.password);
+  await page.getByLabel("Repeat new password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Create admin account" }).click();
 
   // Admins must have a second factor: the first sign-in goes through enrollment first.

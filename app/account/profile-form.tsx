@@ -1,6 +1,7 @@
 "use client";
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
+import { echoed } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import { updateProfileAction } from "./actions";
@@ -10,7 +11,7 @@ export function ProfileForm({ name }: { name: string }) {
   return (
     <form action={action} className="max-w-md space-y-4" noValidate>
       <FormMessage state={state} />
-      <Field label="Name" name="name" defaultValue={name} autoComplete="name" required errors={state.fieldErrors?.name} />
+      <Field label="Name" name="name" defaultValue={echoed(state, "name") ?? name} autoComplete="name" required errors={state.fieldErrors?.name} />
       <Button type="submit" disabled={pending}>
         Save
       </Button>

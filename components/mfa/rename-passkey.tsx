@@ -2,6 +2,7 @@
 import { useActionState, useState } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import { Button } from "@/components/ui/button";
+import { echoed } from "@/components/ui/echoed";
 import { FormMessage } from "@/components/ui/form-message";
 
 type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
@@ -24,11 +25,11 @@ export function RenamePasskey({ action, passkeyId, name }: { action: Action; pas
   return (
     <form action={rename} className="inline-flex items-center gap-1">
       <input type="hidden" name="passkeyId" value={passkeyId} />
-      <input name="name" defaultValue={name} maxLength={60} aria-label="New name" className="rounded border border-slate-300 px-2 py-1 text-xs" autoFocus />
+      <input name="name" defaultValue={echoed(state, "name") ?? name} maxLength={60} aria-label="New name" className="rounded border border-slate-300 px-2 py-1 text-xs" autoFocus />
       <Button type="submit" size="sm" disabled={pending}>
         Save
       </Button>
-      {state.message && <FormMessage state={state} />}
+      {state.fieldErrors?.name ? <p className="text-xs text-red-700" role="alert">{state.fieldErrors.name[0]}</p> : state.message && <FormMessage state={state} />}
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { inTurn } from "./chain-turns";
 import { SYSTEM_ACTOR } from "./events";
 import { recordAuditEvent } from "./record";
 import { insertCheckpoint } from "./store";
+import { takeIndexerTurn } from "./text-index";
 
 const DAY_MS = 86_400_000;
 
@@ -16,6 +17,7 @@ export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: numbe
   return inTurn(() => db().$transaction(async (tx) => {
     // The head lock keeps writers (and other instances' purges) out while the anchor is chosen.
     await tx.$queryRaw`SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
+    await takeIndexerTurn(tx);
     // Only a purge's checkpoint may anchor a chain whose older events are gone, and a sequence
     // number has one checkpoint: an event that already has another kind (periodic, key rotation)
     // cannot be the anchor, so the purge stops one event short of it.

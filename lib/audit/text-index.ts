@@ -28,6 +28,11 @@ export function matchingText(text: TextQuery, within: Prisma.Sql = Prisma.empty)
 const INDEX_BATCH = 5_000;
 const INDEXER_LOCK = "hashtext('gatehouse.audit_event_text')";
 
+/** Waits for the indexer's turn in this transaction: a purge takes it, so no indexer adds entries for events it is removing. */
+export async function takeIndexerTurn(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${INDEXER_LOCK})`);
+}
+
 /**
  * Indexes up to `limit` committed events beyond the newest indexed one, oldest first, and returns
  * how many. One indexer at a time across every instance: when another holds the turn, this waits

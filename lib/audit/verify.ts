@@ -139,6 +139,8 @@ async function walkAndJudge({ ranges }: { ranges?: number }, again = false): Pro
   if (!first && head.seq > BigInt(0)) {
     const anchor = bySeq.get(head.seq.toString());
     if (anchor?.reason !== "purge" || anchor.hash !== head.hash) {
+      // As above: a purge of every event by another instance may have landed between the reads.
+      if (!again && (await db().auditCheckpoint.count({ where: { seq: head.seq, reason: "purge" } }))) return walkAndJudge({ ranges }, true);
       return result({ firstBadSeq: head.seq.toString(), problem: `no event remains and no purge's checkpoint anchors the chain head (${head.seq}): the events were deleted` });
     }
     const allPurged = purgedPeriodProblem(periods, vouched, head.seq + BigInt(1), Number.NEGATIVE_INFINITY);

@@ -73,11 +73,15 @@ export async function redeemSetupToken(token: string, admin: Omit<NewUser, "role
 export async function ensureFirstAdminPath(env: { email?: string; password?: string; name?: string }): Promise<string | null> {
   if (await hasAdmin()) return null;
   if (env.email && env.password) {
-    // Validated like any other account: a weak password in the environment stops the start.
-    await createUser(newUserSchema.parse({ email: env.email, name: env.name ?? "Administrator", password: env.password, roles: ["admin"] }), {
-      ...SYSTEM_CONTEXT,
-      actor: { type: "system", id: null, label: "environment" },
-    }, null);
+    // Validated like any other account: a weak password in the environment stops the start, saying which variable.
+    const parsed = newUserSchema.safeParse({ email: env.email, name: env.name ?? "Administrator", password: env.password, roles: ["admin"] });
+    if (!parsed.success) throw new Error(`GATEHOUSE_ADMIN_EMAIL / GATEHOUSE_ADMIN_PASSWORD refused: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    try {
+      await createUser(parsed.data, { ...SYSTEM_CONTEXT, actor: { type: "system", id: null, label: "environment" } }, null);
+    } catch (error) {
+      if (error instanceof PasswordRefusedError) throw new Error(`GATEHOUSE_ADMIN_PASSWORD refused: ${error.message} (see "Password rules" in the README)`);
+      throw error;
+    }
     return null;
   }
   return issueSetupToken();

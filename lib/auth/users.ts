@@ -181,17 +181,18 @@ export async function listUsers({ q, role, status, secondFactor, group, page = 1
   ];
   const where: Prisma.UserWhereInput = { AND: filters };
   const now = new Date();
-  const total = await db().user.count({ where });
-  const pageCount = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
-  // A page past the last (a link from when there were more, a typed number) shows the last.
-  const shown = Math.min(page, pageCount);
-  const users = await db().user.findMany({
+  const pageOf = (n: number) => db().user.findMany({
     where,
     orderBy: [{ createdAt: "desc" }, { id: "asc" }],
-    skip: (shown - 1) * USERS_PAGE_SIZE,
+    skip: (n - 1) * USERS_PAGE_SIZE,
     take: USERS_PAGE_SIZE,
     select: { id: true, email: true, name: true, roles: true, disabledAt: true, createdAt: true, lastSignInAt: true, _count: liveSessionCount(now) },
   });
+  const [total, asked] = await Promise.all([db().user.count({ where }), pageOf(page)]);
+  const pageCount = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
+  // A page past the last (a link from when there were more, a typed number) shows the last.
+  const shown = Math.min(page, pageCount);
+  const users = shown === page ? asked : await pageOf(shown);
   return { total, page: shown, pageCount, users: await withSessionsAndFactors(users) };
 }
 
@@ -619,7 +620,7 @@ export async function listActiveUsersWithRole(roles: RoleName[], client: Prisma.
  * all when the policies single out accounts by email or name.
  */
 export async function listConsoleManagers(now = new Date()): Promise<PolicyPrincipal[]> {
-  const everyone = await policiesSingleOutAccounts();
+  const everyone = await policiesSingleOutAccounts(now);
   const rows = await db().user.findMany({
     where: { disabledAt: null, ...(everyone ? {} : { OR: [{ roles: { hasSome: ELEVATED_ROLES } }, { groups: { some: {} } }] }) },
     select: { id: true, email: true, roles: true, ...GROUP_IDS }, orderBy: { email: "asc" },

@@ -119,7 +119,7 @@ export async function decideAccess(input: z.infer<typeof accessDecisionSchema>, 
 
 /** The review's accounts with no role or group whom the policies let manage part of the console all the same (by email or by name). */
 async function empoweredByName(reviewId: string, now: Date): Promise<string[]> {
-  if (!(await policiesSingleOutAccounts())) return [];
+  if (!(await policiesSingleOutAccounts(now))) return [];
   const items = await db().accessReviewItem.findMany({ where: { reviewId, decision: null, groups: { isEmpty: true } }, select: { userId: true, email: true, roles: true, groups: true } });
   const empowered = [];
   for (const item of items) if (await mayManageSomeSection(item, now)) empowered.push(item.userId);

@@ -361,7 +361,8 @@ export const CHECKS: readonly Check[] = [
     // One finding for each way the test fails, keyed by the way: an exception approved for failed
     // runs does not cover playbooks all switched off, nor runs stuck.
     findings: ({ data }) => {
-      const count = (value: unknown) => z.number().int().catch(0).parse(value);
+      // A result whose check could not run stored no counts: it names nothing.
+      const count = (value: unknown) => z.number().int().nullable().catch(null).parse(value ?? null);
       const [inForce, stuck, failed] = [count(data.playbooksInForce), count(data.stuckRuns), count(data.failedRunsLast7Days)];
       const link = { section: "incidents" as const, href: "/admin/incidents/playbooks" };
       return [

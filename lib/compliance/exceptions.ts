@@ -102,9 +102,13 @@ export type Excepting = Pick<ExceptionInForce, "checks" | "findings">;
 /** A failing result as exceptions judge it: its test and the keys of what it named. */
 export type FailingResult = { check: string; findings: readonly string[] };
 
-/** Whether one of these exceptions was approved for `check` naming `finding` (any finding, for an exception approved before findings were kept). */
+/**
+ * Whether one of these exceptions was approved for `check` naming `finding`. Any finding when the
+ * test named nothing at approval (approved as a whole: before findings were kept, or before the
+ * test named what failed, as CC7.4 did until 2026-12-05), the approver having seen no specifics.
+ */
 export const exceptsFinding = (exceptions: readonly Excepting[], check: string, finding: string) =>
-  exceptions.some((e) => e.checks.includes(check) && (e.findings === null || (e.findings[check] ?? []).some((f) => f.key === finding)));
+  exceptions.some((e) => e.checks.includes(check) && (!e.findings?.[check]?.length || e.findings[check].some((f) => f.key === finding)));
 
 /**
  * Whether a control's exceptions together excuse these failing results: each test must be one an

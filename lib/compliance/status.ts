@@ -127,18 +127,26 @@ export async function controlHistory(control: string, filter: { from?: Date; to?
   });
   const recorded = await resultsRecordedInTrail([...new Set(rows.map((r) => r.runId))]);
   // Intact: the evidence hashes to its SHA-256, and that is what its run's audit event recorded
-  // (the two columns alone could have been edited together).
-  const intact = (r: (typeof rows)[number]) => createHash("sha256").update(r.evidence).digest("hex") === r.evidenceSha256 && !!recorded.get(r.runId)?.has(resultEntry(r));
+  // (the two columns alone could have been edited together). A run still under way has no event
+  // yet, and retention may have purged an old one: then the row's own hash is all there is.
+  const intact = (r: (typeof rows)[number]) => {
+    const trail = recorded.get(r.runId);
+    return createHash("sha256").update(r.evidence).digest("hex") === r.evidenceSha256 && (trail === undefined || (trail !== "altered" && trail.has(resultEntry(r))));
+  };
   return rows.map((r) => ({ ...resultView(r), evidence: r.evidence, evidenceIntact: intact(r) }));
 }
 
-/** The results each run recorded in its compliance.run audit event, by run id: only runs whose event is intact and is theirs. */
-async function resultsRecordedInTrail(runIds: string[]): Promise<Map<string, Set<string>>> {
+/**
+ * The results each run recorded in its compliance.run audit event, by run id; "altered" when the
+ * event is there but broken or not the run's. Runs with no event (under way, or purged) are left out.
+ */
+async function resultsRecordedInTrail(runIds: string[]): Promise<Map<string, Set<string> | "altered">> {
   const runs = await db().complianceRun.findMany({ where: { id: { in: runIds }, auditSeq: { not: null } }, select: { id: true, auditSeq: true } });
   const events = await checkAuditEvents(runs.map((r) => r.auditSeq!));
-  return new Map(runs.flatMap((run) => {
+  return new Map(runs.flatMap((run): [string, Set<string> | "altered"][] => {
     const checked = events.get(run.auditSeq!.toString());
-    if (!checked?.intact || checked.event.action !== "compliance.run" || checked.event.resourceId !== run.id) return [];
-    return [[run.id, new Set((checked.event.metadata as { results?: string[] }).results ?? [])] as const];
+    if (!checked) return [];
+    if (!checked.intact || checked.event.action !== "compliance.run" || checked.event.resourceId !== run.id) return [[run.id, "altered"]];
+    return [[run.id, new Set((checked.event.metadata as { results?: string[] }).results ?? [])]];
   }));
 }

@@ -105,11 +105,9 @@ async function carryOut(runId: string, run: ClaimedRun, owner: string, leaseSeco
     if (result.status === "failed" && stepAttempts < PLAYBOOK_ATTEMPTS) {
       throw new RetryRun(`step ${index + 1} (${step.kind}) failed: ${result.detail}`, 2_000 * 2 ** (stepAttempts - 1));
     }
-    await recordStep(runId, run.incident_id, index, step, result, playbook.name);
+    await recordStep(runId, owner, run.incident_id, index, step, result, playbook.name);
     if (result.status === "failed" && step.critical) return finish(runId, run.incident_id, "failed", `Critical step ${index + 1} failed: ${result.detail}`);
-    // The next step starts with its own attempts, this one being its first.
     stepAttempts = 1;
-    await db().playbookRun.updateMany({ where: { id: runId, leaseOwner: owner }, data: { stepAttempts } });
   }
   return finish(runId, run.incident_id, "succeeded", "All steps done.");
 }
@@ -145,11 +143,16 @@ async function attempt(step: Step, targets: IncidentTargets, ctx: AuditContext, 
   }
 }
 
-async function recordStep(runId: string, incidentId: string, index: number, step: Step, result: ActionResult, playbookName: string) {
-  const stored = await db().playbookStepResult.createMany({
-    data: [{ runId, index, kind: step.kind, status: result.status, detail: result.detail, data: (result.data ?? {}) as Prisma.InputJsonObject }],
-    skipDuplicates: true,
-  });
+/** Stores a step's result once; with it, the run's attempts start again for its next step (one transaction: a crash between would leave the next step the spent count). */
+async function recordStep(runId: string, owner: string, incidentId: string, index: number, step: Step, result: ActionResult, playbookName: string) {
+  const [stored] = await db().$transaction([
+    db().playbookStepResult.createMany({
+      data: [{ runId, index, kind: step.kind, status: result.status, detail: result.detail, data: (result.data ?? {}) as Prisma.InputJsonObject }],
+      skipDuplicates: true,
+    }),
+    // This claim is the next step's first attempt.
+    db().playbookRun.updateMany({ where: { id: runId, leaseOwner: owner }, data: { stepAttempts: 1 } }),
+  ]);
   if (!stored.count) return;
   await db().incidentEvent.create({ data: { incidentId, kind: "action", text: `${STEP_LABELS[step.kind]}: ${result.detail}`, data: { runId, step: index + 1, status: result.status, playbook: playbookName } } });
   await audit(SYSTEM_CONTEXT, {

@@ -229,13 +229,15 @@ function situationsJudged(text: string, ip: string | null, now: Date): { ip: str
 }
 
 /**
- * Do the policies in force tell accounts apart by more than their roles and groups: by email
- * (`principal.email like "*@helpdesk.example"`) or by naming an account (`Gatehouse::User::"…"`)?
- * Then any account, a plain user's too, may hold powers, and who holds them is found by asking of each.
+ * May an account holding no role but "user" and no group have console powers under the policies in
+ * force: do they tell accounts apart by email (`principal.email like "*@helpdesk.example"`) or by
+ * name (`Gatehouse::User::"…"`), or give a plain account powers outright? Then who holds powers is
+ * found by asking of each account, not only of those with roles or groups.
  */
-export async function policiesSingleOutAccounts(): Promise<boolean> {
+export async function policiesSingleOutAccounts(now = new Date()): Promise<boolean> {
   const { text } = await policySetInForce();
-  return /\bprincipal\s*\.\s*email\b|\bUser\s*::\s*"/.test(text);
+  if (/\bprincipal\s*(?:\.\s*email\b|\[\s*"email"\s*\])|\bUser\s*::\s*"/.test(text)) return true;
+  return mayManageSomeSection({ userId: "00000000-0000-4000-8000-000000000000", email: "", roles: ["user"], groups: [] }, now);
 }
 
 /** May this account manage some part of the console, signed in the strongest way, at some moment and from some address situationsJudged tries? */

@@ -58,6 +58,11 @@ export function allowRuleOverlapping(cidr: string, rules: readonly IpRuleRow[]):
   }) ?? null;
 }
 
+/** Every allow rule in force (not only the newest the lists show): few, and an office's must never be missed. */
+export function allowRulesInForce(now = new Date()) {
+  return db().ipRule.findMany({ where: { kind: "allow", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
+}
+
 export function listIpRules(now = new Date()) {
   return db().ipRule.findMany({ where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, orderBy: { createdAt: "desc" }, take: 500 });
 }

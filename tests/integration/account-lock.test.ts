@@ -9,9 +9,8 @@ import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { resetUserMfa, unlockSignIn } from "@/lib/auth/users";
 import { FACTOR_FAILURE_LIMIT, verifySecondFactor } from "@/lib/mfa";
 import { factorLockedUntil } from "@/lib/mfa/lockout";
-import { enrollTotp } from "../support/mfa";
 import { resetDatabase } from "../support/db";
-import { assertion, codeAt, withPasskey, withTotp } from "../support/mfa";
+import { assertion, codeAt, enrollTotp, withPasskey, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser } from "../support/factories";
 
 // A deliberate lock (an incident's "lock accounts" step, a sign-in blocked as too risky) stops every

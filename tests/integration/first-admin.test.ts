@@ -15,8 +15,10 @@ describe("first admin", () => {
     expect(user?.roles).toEqual(["user", "admin"]);
   });
 
-  it("refuses a weak password from the environment", async () => {
-    await expect(ensureFirstAdminPath({ email: "env@example.test", password: "short" })).rejects.toThrow();
+  it("refuses a weak password from the environment, naming the variable", async () => {
+    await expect(ensureFirstAdminPath({ email: "env@example.test", password: "short" })).rejects.toThrow(/^GATEHOUSE_ADMIN_EMAIL \/ GATEHOUSE_ADMIN_PASSWORD refused: password: Use at least 12 characters/);
+    await expect(ensureFirstAdminPath({ email: "env@example.test", password: "password1234" })).rejects.toThrow(/^GATEHOUSE_ADMIN_PASSWORD refused: .*Password rules/);
+    expect(await db().user.count()).toBe(0);
   });
 
   it("otherwise gets a one-time setup link that works once and stores only a hash", async () => {

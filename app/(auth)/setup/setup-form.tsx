@@ -4,6 +4,7 @@ import { Button } from "@/components/ui/button";
 import { echoed } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
+import { NewPasswordFields } from "@/components/new-password-fields";
 import { createFirstAdminAction } from "./actions";
 
 export function SetupForm({ token }: { token: string }) {
@@ -14,15 +15,7 @@ export function SetupForm({ token }: { token: string }) {
       <input type="hidden" name="token" value={token} />
       <Field label="Your name" name="name" autoComplete="name" required errors={state.fieldErrors?.name} defaultValue={echoed(state, "name")} />
       <Field label="Email" name="email" type="email" autoComplete="username" required errors={state.fieldErrors?.email} defaultValue={echoed(state, "email")} />
-      <Field
-        label="Password"
-        name="password"
-        type="password"
-        autoComplete="new-password"
-        required
-        hint="At least 12 characters and hard to guess. A passphrase of a few unrelated words is easiest."
-        errors={state.fieldErrors?.password}
-      />
+      <NewPasswordFields state={state} hint="At least 12 characters and hard to guess. A passphrase of a few unrelated words is easiest." />
       <Button type="submit" className="w-full" disabled={pending}>
         {pending ? "Creating…" : "Create admin account"}
       </Button>
