@@ -10,7 +10,7 @@ export type NoticeEvent = Pick<AuditEventView, "id" | "seq" | "at" | "action" | 
 
 export const NOTICE_KINDS = [
   "new_device_sign_in", "password_changed", "factor_added", "factor_removed", "backup_codes_created", "backup_code_used", "factors_reset_by_admin", "password_reset_by_admin",
-  "email_changed_by_admin",
+  "email_changed_by_admin", "sign_in_stopped",
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
@@ -30,8 +30,13 @@ export type UserNotice = {
 const FACTOR_NAMES: Record<string, string> = { totp: "an authenticator app", passkey: "a passkey" };
 
 function kindOf(event: NoticeEvent): { kind: NoticeKind; detail: string | null } | null {
-  if (event.outcome !== "success") return null;
   const metadata = event.metadata as Record<string, unknown>;
+  // The first factor was right, and the risk engine stopped the sign-in: whoever tried holds the
+  // password (or a passkey). Not when the password was distrusted: the owner is mailed a recovery link.
+  if (event.action === "risk.sign_in_blocked" || (event.action === "risk.sign_in_refused" && metadata.reason !== "password_distrusted")) {
+    return { kind: "sign_in_stopped", detail: typeof metadata.lockedUntil === "string" ? `Password sign-in to the account is locked until ${metadata.lockedUntil.slice(0, 16).replace("T", " ")} UTC.` : null };
+  }
+  if (event.outcome !== "success") return null;
   switch (event.action) {
     case "auth.sign_in":
       if (metadata.newDevice !== true) return null;
@@ -94,6 +99,7 @@ const SUBJECTS: Record<NoticeKind, string> = {
   factors_reset_by_admin: "An administrator reset your Gatehouse sign-in methods",
   password_reset_by_admin: "An administrator reset your Gatehouse password",
   email_changed_by_admin: "The email address of your Gatehouse account was changed",
+  sign_in_stopped: "A sign-in to your Gatehouse account was stopped",
 };
 
 function whatHappened(notice: UserNotice): string {
@@ -117,6 +123,8 @@ function whatHappened(notice: UserNotice): string {
     case "email_changed_by_admin":
       // The new address is not named: the old mailbox may be the one the change takes the account away from.
       return `An administrator changed the sign-in email of your account from ${notice.detail ?? "this address"} to another address. Security notices and password recovery links go there from now on. If you did not ask for this, contact your administrator.`;
+    case "sign_in_stopped":
+      return `Someone signed in to your account with your password or a passkey, and the sign-in was stopped because it looked too risky (an unusual place, network or device).${notice.detail ? `\n${notice.detail}` : ""}`;
   }
 }
 
@@ -145,7 +153,7 @@ If it was not, change your password now and review your sign-in methods, devices
 ${accountUrl}
 ("This wasn't me" there signs that browser out and alerts your administrators.)
 
-This is an automatic security notice from Gatehouse; it is sent for every such change and cannot be turned off.
+This is an automatic security notice from Gatehouse (at most one of a kind each quarter hour); it cannot be turned off.
 `;
   // An email change is told to the address it left: the new one's holder did it, or was given it.
   const to = notice.kind === "email_changed_by_admin" && notice.detail ? notice.detail : user.email;

@@ -28,6 +28,13 @@ describe("which events users are told about", () => {
     expect(userNoticeFor(event({ action: "password.temporary_set", ...byAdmin }))).toMatchObject({ kind: "password_reset_by_admin", userId: "user-1" });
     expect(userNoticeFor(event({ action: "mfa.verify", ...byAdmin, actorId: "user-1", metadata: { method: "backup_code" } }))).toMatchObject({ kind: "backup_code_used" });
     expect(userNoticeFor(event({ action: "mfa.verify", metadata: { method: "totp" } }))).toBeNull();
+    // A right password (or passkey) the risk engine stopped: whoever tried holds it, the owner is told.
+    const stopped = { actorId: "user-1", resourceType: "user", resourceId: "user-1", outcome: "blocked" as const };
+    expect(userNoticeFor(event({ action: "risk.sign_in_blocked", ...stopped, metadata: { lockedUntil: "2026-12-04T11:12:30.000Z" } })))
+      .toMatchObject({ kind: "sign_in_stopped", userId: "user-1", detail: "Password sign-in to the account is locked until 2026-12-04 11:12 UTC.", place: "Berlin, DE", ip: "203.0.113.5" });
+    expect(userNoticeFor(event({ action: "risk.sign_in_refused", ...stopped, metadata: { reason: "second_factor_unavailable" } }))).toMatchObject({ kind: "sign_in_stopped", detail: null });
+    // A distrusted password: the owner is mailed a recovery link instead.
+    expect(userNoticeFor(event({ action: "risk.sign_in_refused", ...stopped, metadata: { reason: "password_distrusted" } }))).toBeNull();
     // Blocked attempts and events of no account are not mailed.
     expect(userNoticeFor(event({ action: "mfa.totp.remove", outcome: "blocked", ...byAdmin }))).toBeNull();
     expect(userNoticeFor(event({ actorType: "system", actorId: null }))).toBeNull();
