@@ -116,6 +116,42 @@ async function learnFrom(attempt: LearnedAttempt): Promise<void> {
 }
 
 /**
+ * "This wasn't me": the reported sign-in leaves what it taught the baseline, if it taught it
+ * anything (it reached the app, or an analyst trusted its place). Otherwise the attacker's country,
+ * network and hour stay familiar, and the attacker's place stays the "last place", so the owner's
+ * own next sign-in reads as impossible travel. One statement; the last place goes back to the
+ * newest other sign-in the baseline learned, if the reported one was it.
+ */
+export async function unlearnReportedAttempt(attempt: LoginAttempt & { userId: string }): Promise<void> {
+  const reachedApp = attempt.outcome === "success" && attempt.sessionId !== null
+    && (await db().session.count({ where: { id: attempt.sessionId, stage: "active" } })) > 0;
+  if (!reachedApp && !attempt.trustedAt) return;
+  const [previous] = await db().$queryRaw<Pick<LoginAttempt, "at" | "latitude" | "longitude" | "city" | "country">[]>`
+    SELECT a.at, a.latitude, a.longitude, a.city, a.country FROM login_attempts a
+    WHERE a.user_id = ${attempt.userId}::uuid AND a.id <> ${attempt.id}::uuid AND a.reported_at IS NULL AND a.latitude IS NOT NULL AND a.longitude IS NOT NULL
+      AND (a.trusted_at IS NOT NULL OR (a.outcome = 'success' AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.session_id AND s.stage = 'active')))
+    ORDER BY a.at DESC LIMIT 1`;
+  const hour = attempt.at.getUTCHours() + 1;
+  const fewer = (column: Prisma.Sql, key: string | null) => Prisma.sql`CASE WHEN ${key}::text IS NULL THEN ${column}
+    WHEN COALESCE((${column} ->> ${key}::text)::int, 0) <= 1 THEN ${column} - ${key}::text
+    ELSE ${column} || jsonb_build_object(${key}::text, (${column} ->> ${key}::text)::int - 1) END`;
+  // The last place was the reported sign-in's: the one before it, or none.
+  const wasLast = Prisma.sql`b.last_at = ${attempt.at}::timestamptz`;
+  await db().$executeRaw`
+    UPDATE risk_baselines b SET
+      sign_ins = greatest(b.sign_ins - 1, 0),
+      countries = ${fewer(Prisma.sql`b.countries`, attempt.country)},
+      networks = ${fewer(Prisma.sql`b.networks`, attempt.network)},
+      hours = (SELECT array_agg(greatest(COALESCE(b.hours[h], 0) - CASE WHEN h = ${hour}::int THEN 1 ELSE 0 END, 0) ORDER BY h) FROM generate_series(1, 24) AS h),
+      last_at = CASE WHEN ${wasLast} THEN ${previous?.at ?? null}::timestamptz ELSE b.last_at END,
+      last_latitude = CASE WHEN ${wasLast} THEN ${previous?.latitude ?? null}::float8 ELSE b.last_latitude END,
+      last_longitude = CASE WHEN ${wasLast} THEN ${previous?.longitude ?? null}::float8 ELSE b.last_longitude END,
+      last_place = CASE WHEN ${wasLast} THEN ${previous ? placeLabel(previous) : null}::text ELSE b.last_place END,
+      updated_at = now()
+    WHERE b.user_id = ${attempt.userId}::uuid`;
+}
+
+/**
  * Failed passwords and refused attempts from one IP (its /64 for IPv6, as ipVelocityKey counts,
  * named as `source`) in the window ending at `at`, and over how many accounts (refusals count: a
  * source the risk engine already blocks keeps trying).

@@ -2,8 +2,9 @@ import "server-only";
 import { db } from "../db/client";
 import { everyPeriod } from "../util/periods";
 import { audit, type AuditContext } from "../audit/context";
-import { deviceLabels } from "../devices";
+import { deviceLabels, disownDevice } from "../devices";
 import { placeLabel } from "./geo";
+import { unlearnReportedAttempt } from "./attempts";
 import type { Decision, Factor } from "./scoring";
 
 // What /admin/risk and the account's activity list read. Aggregates run in PostgreSQL over
@@ -144,8 +145,9 @@ export async function signInRiskSummary(hours = 24, now = new Date()): Promise<S
 /**
  * "This wasn't me": marks the user's own attempt (scoped by userId, so no one reports another's)
  * and raises a security event, once per attempt (each event is an alert: reporting one sign-in
- * again must not flood the incident queue). Returns the session and device it opened, for the
- * caller to end (again, harmlessly, when it was reported before).
+ * again must not flood the incident queue), then takes back what the sign-in taught the risk
+ * engine (its place, its browser as a known device). Returns the session and device it opened, for
+ * the caller to end (again, harmlessly, when it was reported before).
  */
 export async function reportSignIn(userId: string, attemptId: string, ctx: AuditContext, now = new Date()) {
   const attempt = await db().loginAttempt.findFirst({ where: { id: attemptId, userId } });
@@ -153,9 +155,18 @@ export async function reportSignIn(userId: string, attemptId: string, ctx: Audit
   const { count } = await db().loginAttempt.updateMany({ where: { id: attempt.id, reportedAt: null }, data: { reportedAt: now } });
   const found = { sessionId: attempt.sessionId, deviceId: attempt.deviceId, alreadyReported: count === 0 };
   if (found.alreadyReported) return found;
-  await audit(ctx, {
-    type: "security", action: "risk.user_reported_sign_in", outcome: "success", resource: { type: "login_attempt", id: attempt.id }, riskScore: attempt.riskScore,
-    metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome, attemptIp: attempt.ipAddress, attemptDeviceId: attempt.deviceId },
-  });
+  try {
+    await audit(ctx, {
+      type: "security", action: "risk.user_reported_sign_in", outcome: "success", resource: { type: "login_attempt", id: attempt.id }, riskScore: attempt.riskScore,
+      metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome, attemptIp: attempt.ipAddress, attemptDeviceId: attempt.deviceId },
+    });
+  } catch (error) {
+    // Not on record, so not reported: the user's retry raises it (else it would say "already reported").
+    await db().loginAttempt.updateMany({ where: { id: attempt.id }, data: { reportedAt: null } });
+    throw error;
+  }
+  // What the sign-in taught the risk engine goes: its place is not the user's, nor its browser a known one.
+  await unlearnReportedAttempt({ ...attempt, userId });
+  if (attempt.deviceId) await disownDevice(userId, attempt.deviceId);
   return found;
 }

@@ -329,6 +329,22 @@ describe("views", () => {
     expect(await db().auditEvent.count({ where: { action: "risk.user_reported_sign_in" } })).toBe(1);
   });
 
+  it("a reported sign-in teaches the risk engine nothing: its place is not the user's, its browser is a new device again", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    // Someone with the password signs in from Tokyo a day later (no second factor: let in, and learned from).
+    const stolen = expectSession(await signIn(user.email, TOKYO, null, MONDAY_9AM));
+    const attempt = await lastAttempt(user.email);
+    expect(await reportUnrecognizedSignIn(user.id, attempt.id, userContext(user, null))).toMatchObject({ sessionEnded: true });
+    // The owner, back in Berlin an hour later: Tokyo was never theirs, so no impossible travel.
+    expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, 60)));
+    expect(factorCodes(await lastAttempt(user.email))).toEqual([]);
+    // The attacker's browser is a stranger again: a new device from a new country, mailed to the owner as such.
+    await signIn(user.email, TOKYO, stolen.newDeviceToken, at(MONDAY_9AM, 24 * 60));
+    expect(factorCodes(await lastAttempt(user.email))).toEqual(expect.arrayContaining(["new_country", "new_device"]));
+    const signInEvent = await db().auditEvent.findFirstOrThrow({ where: { action: "auth.sign_in", outcome: "success" }, orderBy: { seq: "desc" } });
+    expect(signInEvent.metadata).toMatchObject({ newDevice: true });
+  });
+
   it("the overview counts decisions and ranks the riskiest attempts, users and IPs", async () => {
     const { user } = await berlinRegular();
     await signIn(user.email, TOKYO, null, at(MONDAY_9AM, -1440 + 60)); // blocked: 0.95
