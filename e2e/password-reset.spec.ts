@@ -23,7 +23,7 @@ test("a user given a temporary password by an admin chooses their own at sign-in
   const page = await context.newPage();
   await submitSignIn(page, email, PASSWORD);
   await expect(page).toHaveURL(/\/sign-in\/new-password\?callbackUrl=%2Faccount$/);
-  await expect(page.getByTestId("password-change-reason")).toHaveText(/Your administrator requires a new password for this account\./);
+  await expect(page.getByTestId("password-change-reason")).toHaveText(/A new password is required for this account/);
 
   // The password alone does not reach the app: every page sends the browser back here.
   await page.goto("/account/security");

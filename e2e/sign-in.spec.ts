@@ -6,6 +6,8 @@ const GENERIC = "That email and password do not match an active account.";
 test("a wrong password and an unknown account get the same generic message", async ({ page }) => {
   await submitSignIn(page, ADMIN.email, "wrong password here");
   await expect(page.getByTestId("form-message")).toHaveText(GENERIC);
+  // The page's own heading is its top-level one (screen readers jump by it).
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
   await expect(page.getByLabel("Email")).toHaveValue(ADMIN.email);
   await expect(page.getByLabel("Password")).toHaveValue("");
 

@@ -86,7 +86,7 @@ export function SecondFactorForm({
           {method === "totp" ? (
             <Field label="Authentication code" name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} hint="The 6-digit code from your authenticator app." autoFocus required />
           ) : (
-            <Field label="Backup code" name="code" autoComplete="off" hint="One of the codes you saved when you set up two-factor authentication. Each works once." autoFocus required />
+            <Field label="Backup code" name="code" autoComplete="off" hint="One of the codes you saved when you set up your second factor. Each works once." autoFocus required />
           )}
           <Button type="submit" className="w-full" disabled={pending}>
             {pending ? "Verifying…" : "Verify"}

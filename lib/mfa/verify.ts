@@ -3,6 +3,7 @@ import { parseJsonOrNull } from "../util/json";
 import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { formatWait } from "../util/format";
+import { db } from "../db/client";
 import { consumeBackupCode, isBackupCodeShaped } from "./backup-codes";
 import { clearFactorFailures, takeFactorTry } from "./lockout";
 import { verifyPasskeyAssertion } from "./passkeys";
@@ -58,7 +59,8 @@ export async function verifySecondFactor(
   const lock = await takeFactorTry(userId);
   if (lock.locked) {
     await event("blocked", { reason: "factor_locked", retryAfterSeconds: lock.retryAfterSeconds });
-    return { ok: false, message: `Too many wrong codes. Try again in ${formatWait(lock.retryAfterSeconds)}, or use a passkey.` };
+    const other = (await db().passkey.count({ where: { userId } })) > 0 ? "use a passkey" : "ask an administrator to lift the lock";
+    return { ok: false, message: `Too many wrong codes. Try again in ${formatWait(lock.retryAfterSeconds)}, or ${other}.` };
   }
   const outcome = proof.method === "totp" ? await verifyTotp(userId, proof.code) : { ok: await consumeBackupCode(userId, proof.code), reason: "invalid" as const };
   if (outcome.ok) {

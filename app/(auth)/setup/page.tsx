@@ -18,7 +18,7 @@ export default async function SetupPage({ searchParams }: { searchParams: Promis
     );
   }
   return (
-    <Card title="Create the first admin" description="This link works once. The account you create here runs Gatehouse.">
+    <Card level={1} title="Create the first admin" description="This link works once. The account you create here runs Gatehouse.">
       <SetupForm token={token} />
     </Card>
   );

@@ -14,7 +14,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
   const pending = await currentPendingSignIn();
   if (pending) redirect(pendingStageUrl(pending.stage, callbackUrl));
   return (
-    <Card title="Sign in" description="Use your Gatehouse account.">
+    <Card level={1} title="Sign in" description="Use your Gatehouse account.">
       <SignInForm callbackUrl={callbackUrl} />
     </Card>
   );

@@ -18,7 +18,7 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
   const interaction = await loadInteraction(uid);
   if (!interaction) {
     return (
-      <Card title="This sign-in request cannot continue">
+      <Card level={1} title="This sign-in request cannot continue">
         <p className="text-sm text-slate-700">It has expired, or it was started in another browser. Return to the app and start again.</p>
       </Card>
     );
@@ -30,7 +30,7 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
   if (interaction.prompt === "login") {
     const reauth = needsFreshLogin(interaction, (await sessionAuthentication(user.sessionId)).authTime);
     return (
-      <Card title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
+      <Card level={1} title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
         {reauth ? (
           <form action={signOutAction} className="space-y-3">
             <p className="text-sm text-slate-700">{interaction.client.name} asks you to sign in again.</p>
@@ -62,6 +62,7 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
   const asked = interaction.missingScopes.length ? interaction.missingScopes : interaction.scopes;
   return (
     <Card
+      level={1}
       title={`${interaction.client.name} wants access`}
       description={`Signed in as ${user.email}.${interaction.client.returnsTo ? ` If you allow it, you go back to ${interaction.client.returnsTo}.` : ""}`}
     >

@@ -24,7 +24,7 @@ export default async function EnrollPage({ searchParams }: { searchParams: Promi
   if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`);
   if (pending && pending.stage !== "enrollment_required") redirect(pendingStageUrl(pending.stage, callbackUrl));
   return (
-    <Card title="Set up a second factor" description={`Your account (${user.email}) must have a second factor before you continue.`}>
+    <Card level={1} title="Set up a second factor" description={`Your account (${user.email}) must have a second factor before you continue.`}>
       <div className="space-y-6">
         <section className="space-y-2">
           <h3 className="text-sm font-semibold text-slate-900">Authenticator app</h3>

@@ -17,7 +17,7 @@ export default async function ForgotPasswordPage() {
     );
   }
   return (
-    <Card title="Reset your password" description="We email you a link to choose a new one. A second factor, if you have one, is still asked at sign-in.">
+    <Card level={1} title="Reset your password" description="We email you a link to choose a new one. A second factor, if you have one, is still asked at sign-in.">
       <RecoveryRequestForm />
     </Card>
   );

@@ -19,9 +19,9 @@ export default async function NewPasswordPage({ searchParams }: { searchParams: 
   if (!pending) redirect(`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`);
   if (pending.stage !== "password_change_required") redirect(pendingStageUrl(pending.stage, callbackUrl));
   return (
-    <Card title="Choose a new password" description={`Signing in as ${pending.email}.`}>
+    <Card level={1} title="Choose a new password" description={`Signing in as ${pending.email}.`}>
       <p className="mb-4 text-sm text-slate-700" data-testid="password-change-reason">
-        Your administrator requires a new password for this account. Choose one before you continue.
+        A new password is required for this account (an administrator, or an automated response to a security incident, asked for one). Choose one before you continue.
       </p>
       <NewPasswordForm email={pending.email} callbackUrl={callbackUrl} minLength={MIN_PASSWORD_LENGTH} />
       <form action={signOutAction} className="mt-4 text-center">

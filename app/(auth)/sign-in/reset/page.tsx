@@ -19,7 +19,7 @@ export default async function ResetPasswordPage({ searchParams }: { searchParams
     );
   }
   return (
-    <Card title="Choose a new password" description={`For ${account.email}.`}>
+    <Card level={1} title="Choose a new password" description={`For ${account.email}.`}>
       <ResetPasswordForm token={token} email={account.email} minLength={MIN_PASSWORD_LENGTH} />
     </Card>
   );

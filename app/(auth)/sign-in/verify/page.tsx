@@ -20,7 +20,7 @@ export default async function VerifyPage({ searchParams }: { searchParams: Promi
   const factors = await secondFactors(pending.id);
   const passkeyOnly = pending.requiredFactor === "passkey";
   return (
-    <Card title="Verify it is you" description={passkeyOnly ? "This sign-in needs one of your passkeys." : `Signing in as ${pending.email}. Use one of your second factors.`}>
+    <Card level={1} title="Verify it is you" description={passkeyOnly ? "This sign-in needs one of your passkeys." : `Signing in as ${pending.email}. Use one of your second factors.`}>
       <SecondFactorForm
         methods={{ totp: factors.totp && !passkeyOnly, passkey: factors.passkeys > 0, backupCode: factors.backupCodes > 0 && !passkeyOnly }}
         verifyAction={verifyMfaStepAction}
