@@ -330,6 +330,7 @@ test.describe.serial("OpenID Connect provider", () => {
     await expect(row).toBeVisible();
     otherPage.once("dialog", (dialog) => dialog.accept());
     await row.getByRole("button", { name: "Remove access" }).click();
+    await expect(otherPage.getByTestId("notice")).toContainText("Access removed: the app can no longer refresh its tokens");
     await expect(otherPage.getByTestId("app-row")).toHaveCount(0);
     await other.close();
   });

@@ -77,6 +77,7 @@ test("“this wasn't me” signs out the other browser and raises a security eve
   await expect(theirs).toContainText("141.20.1.1");
   myPage.once("dialog", (dialog) => dialog.accept());
   await theirs.getByRole("button", { name: "This wasn’t me" }).click();
+  await expect(myPage.getByTestId("notice")).toContainText("Reported. That sign-in's session is signed out");
   await expect(myPage.getByTestId("activity-row").first()).toContainText("Reported");
 
   await theirPage.goto("/account");

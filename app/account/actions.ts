@@ -1,5 +1,6 @@
 "use server";
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { changePassword, endAllSessions, endSession, guardedAction, hasFreshMfa, nameSchema, newPasswordPairSchema, passwordRefused, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
 
@@ -50,10 +51,6 @@ export const reportSignInAction = guardedAction("signed-in", z.object({ attemptI
   revalidatePath("/account/security");
   if (!result) return { ok: false, message: "That sign-in is not in your activity." };
   if (result.alreadyReported) return { ok: true, message: "You reported this sign-in already; your security team has it." };
-  return {
-    ok: true,
-    message: result.sessionEnded
-      ? "Reported. That session is signed out and its device is no longer trusted. Change your password if it was used."
-      : "Reported to your security team. Change your password if it was used.",
-  };
+  // Told at the top of the page: the row's button is gone once the page shows it reported.
+  redirect(`/account/security?reported=${result.sessionEnded ? "signed-out" : "noted"}`);
 });

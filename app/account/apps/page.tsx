@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { ActionButton } from "@/components/ui/action-form";
 import { Card } from "@/components/ui/card";
+import { Notice } from "@/components/ui/notice";
 import { PageHeader } from "@/components/shell/page-header";
 import { scopeText } from "@/components/oidc/scope-text";
 import { LocalTime } from "@/components/ui/local-time";
@@ -10,12 +11,17 @@ import { revokeAppAction } from "./actions";
 
 export const metadata: Metadata = { title: "Connected apps" };
 
-export default async function AppsPage() {
+export default async function AppsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser();
-  const apps = await listConnectedApps(user.id);
+  const [apps, { removed }] = await Promise.all([listConnectedApps(user.id), searchParams]);
   return (
     <>
       <PageHeader title="Connected apps" description="Applications you allowed to use your Gatehouse account." />
+      {removed === "1" && (
+        <Notice className="mb-6">
+          Access removed: the app can no longer refresh its tokens or get new ones, and a self-contained (JWT) access token it still holds stops working when it expires.
+        </Notice>
+      )}
       <Card>
         {apps.length === 0 ? (
           <p className="text-sm text-slate-500">No connected apps.</p>

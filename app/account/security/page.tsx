@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { Card } from "@/components/ui/card";
 import { ActionButton } from "@/components/ui/action-form";
 import { Badge } from "@/components/ui/badge";
+import { Notice } from "@/components/ui/notice";
 import { PageHeader } from "@/components/shell/page-header";
 import { SessionsTable } from "@/components/sessions-table";
 import { PasskeyRegistration } from "@/components/mfa/passkey-registration";
@@ -24,8 +25,15 @@ import { PasswordForm } from "./password-form";
 
 export const metadata: Metadata = { title: "Security" };
 
-export default async function SecurityPage() {
+const REPORTED = {
+  "signed-out": "Reported. That sign-in's session is signed out, its browser is no longer a known device, and your security team is alerted. If it used your password, change it below.",
+  noted: "Reported to your security team. If that sign-in used your password, change it below.",
+} as const;
+
+export default async function SecurityPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser();
+  const { reported } = await searchParams;
+  const reportedText = typeof reported === "string" && reported in REPORTED ? REPORTED[reported as keyof typeof REPORTED] : null;
   const [sessions, factors, devices, activity] = await Promise.all([listActiveSessions(user.id), factorSummary(user), listDevices(user.id), recentSignIns(user.id)]);
   const hasFactor = !!factors.totp || factors.passkeys.length > 0;
   const trusted = devices.filter((d) => d.trustedUntil);
@@ -36,6 +44,7 @@ export default async function SecurityPage() {
         description={`Your password, second factors, and where you are signed in.${securityNoticesByMail() ? ` Gatehouse emails ${user.email} when a new browser signs in or your password or sign-in methods change.` : ""}`}
       />
       <div className="space-y-6">
+        {reportedText && <Notice>{reportedText}</Notice>}
         <Card title="Password">
           <PasswordForm minLength={MIN_PASSWORD_LENGTH} />
         </Card>
