@@ -335,6 +335,20 @@ test.describe.serial("OpenID Connect provider", () => {
     await other.close();
   });
 
+  test("with no script running, the login and consent pages still send the browser on to the app", async ({ browser, page }) => {
+    await signIn(page, email, PASSWORD);
+    const noScript = await browser.newContext({ javaScriptEnabled: false, storageState: await page.context().storageState() });
+    const plain = await noScript.newPage();
+    const { challenge } = await pkce();
+    const back = authorize(plain, { scope: "openid", state: "noscript", prompt: "consent", code_challenge: challenge, code_challenge_method: "S256" });
+    await plain.getByRole("button", { name: "Continue as Rita Party" }).click();
+    await plain.getByRole("button", { name: "Allow" }).click();
+    const landed = await back;
+    expect(landed.searchParams.get("state")).toBe("noscript");
+    expect(landed.searchParams.get("code")).toBeTruthy();
+    await noScript.close();
+  });
+
   test("the login interaction goes through the MFA step, and the ID token says so", async ({ browser, page }) => {
     const mfaEmail = uniqueEmail("rp-mfa");
     const { admin } = await createUserViaConsole(browser, { email: mfaEmail, password: PASSWORD, name: "Max Factor" });

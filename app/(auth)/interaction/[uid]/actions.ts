@@ -1,14 +1,14 @@
 "use server";
 import { z } from "zod";
-import { guardedAction, sessionAuthentication, tokenIssuanceDecision, type CurrentUser } from "@/lib/auth";
+import { guardedAction, leaveTo, sessionAuthentication, tokenIssuanceDecision, type CurrentUser } from "@/lib/auth";
 import type { AuditContext } from "@/lib/audit";
 import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy } from "@/lib/oidc";
 
 const EXPIRED = { ok: false, message: "This sign-in request has expired or was started in another browser. Return to the app and start again." } as const;
 const uidSchema = z.string().min(10).max(64).regex(/^[\w-]+$/);
 
-// Each action answers with where the browser goes next (the provider's resume URL), which the page
-// follows with a full navigation: it is a protocol endpoint, not a Next.js route.
+// Each action sends the browser on to the provider's resume URL with a full page load (leaveTo: a
+// protocol endpoint, not a Next.js route), also from a form posted with no script running.
 
 export const continueLoginAction = guardedAction("signed-in", z.object({ uid: uidSchema }), async ({ uid }, user, ctx) => {
   const interaction = await loadInteraction(uid);
@@ -17,7 +17,7 @@ export const continueLoginAction = guardedAction("signed-in", z.object({ uid: ui
   // The page offers only "Sign in again" then; a hand-made call must not skip it either.
   if (needsFreshLogin(interaction, authentication.authTime)) return { ok: false, message: `${interaction.client.name} asks you to sign in again.` };
   const returnTo = await unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
-  return returnTo ? { ok: true, data: { returnTo } } : EXPIRED;
+  return returnTo ? leaveTo(returnTo) : EXPIRED;
 });
 
 /** The access policies decide whether this client may have tokens for this user now (e.g. not at high risk). */
@@ -35,6 +35,6 @@ export const consentAction = guardedAction(
     const returnTo = decision === "deny"
       ? await denyInteraction(uid, ctx)
       : await unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeConsent(uid, user.id, remember === "on", ctx));
-    return returnTo ? { ok: true, data: { returnTo } } : EXPIRED;
+    return returnTo ? leaveTo(returnTo) : EXPIRED;
   },
 );

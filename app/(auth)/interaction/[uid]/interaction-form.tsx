@@ -1,17 +1,15 @@
 "use client";
-import { useActionState, useEffect } from "react";
+import { useActionState } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import { FormMessage } from "@/components/ui/form-message";
+import { useFollowRedirect } from "@/components/ui/follow-redirect";
 
 type Action = (prev: ActionState, formData: FormData) => Promise<ActionState>;
 
-/** A form whose action answers with the provider URL to continue at; the browser goes there. */
+/** A form whose action sends the browser on to the provider (components/ui/follow-redirect.ts). */
 export function InteractionForm({ action, children, className }: { action: Action; children: React.ReactNode; className?: string }) {
   const [state, formAction] = useActionState(action, {});
-  const returnTo = state.ok ? (state.data as { returnTo: string }).returnTo : null;
-  useEffect(() => {
-    if (returnTo) window.location.assign(returnTo);
-  }, [returnTo]);
+  useFollowRedirect(state);
   return (
     <form action={formAction} className={className}>
       {!state.ok && <FormMessage state={state} />}
