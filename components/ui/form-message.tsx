@@ -1,19 +1,18 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { useSyncExternalStore } from "react";
+import { useBrowserValue } from "./browser-value";
 import type { ActionState } from "@/lib/auth/action";
 
-// The query string, read in the browser (none while rendering on the server): step-up comes back to
-// the page as it was (a console's filters, a sign-in step's callbackUrl). Not useSearchParams, which
-// would need a Suspense boundary around every form on a page rendered ahead of time.
-const noSubscription = () => () => {};
-const useQueryString = () => useSyncExternalStore(noSubscription, () => window.location.search, () => "");
+// The query string, read in the browser: step-up comes back to the page as it was (a console's
+// filters, a sign-in step's callbackUrl). Not useSearchParams, which would need a Suspense boundary
+// around every form on a page rendered ahead of time.
+const queryString = () => window.location.search;
 
 /** The outcome of a server action, announced to screen readers; offers step-up when the action asks for it. */
 export function FormMessage({ state }: { state: ActionState }) {
   const pathname = usePathname();
-  const query = useQueryString();
+  const query = useBrowserValue(queryString, "");
   if (!state.message) return null;
   const tone = state.ok ? "border-green-200 bg-green-50 text-green-800" : "border-red-200 bg-red-50 text-red-800";
   return (

@@ -1,5 +1,5 @@
 "use client";
-import { useSyncExternalStore } from "react";
+import { useBrowserValue } from "./browser-value";
 import { formatDateTime } from "@/lib/util/format";
 
 /**
@@ -21,8 +21,7 @@ export function LocalTime({ at }: { at: Date | null | undefined }) {
 
 /** The reader's time zone, for times that cannot be a <LocalTime> (a chart's labels): UTC until hydrated. */
 export function useReaderTimeZone(): string {
-  return useSyncExternalStore(noSubscription, browserTimeZone, () => "UTC");
+  return useBrowserValue(browserTimeZone, "UTC");
 }
 
-const noSubscription = () => () => {};
 const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -15,9 +15,11 @@ const DAY_MS = 86_400_000;
  */
 export async function purgeAuditEvents(olderThan: Date): Promise<{ purged: number; anchorSeq: string | null }> {
   return inTurn(() => db().$transaction(async (tx) => {
-    // The head lock keeps writers (and other instances' purges) out while the anchor is chosen.
-    await tx.$queryRaw`SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
+    // The indexer's turn first (no entries added for events being removed), then the head lock,
+    // which keeps writers (and other instances' purges) out while the anchor is chosen: the order
+    // the test reset takes them in too.
     await takeIndexerTurn(tx);
+    await tx.$queryRaw`SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
     // Only a purge's checkpoint may anchor a chain whose older events are gone, and a sequence
     // number has one checkpoint: an event that already has another kind (periodic, key rotation)
     // cannot be the anchor, so the purge stops one event short of it.

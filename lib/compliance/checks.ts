@@ -391,11 +391,16 @@ export const CHECKS: readonly Check[] = [
 ];
 
 /** The findings a stored result names, from its evidence as stored (canonical JSON of { check, control, at, data, … }: runs.ts). */
-export function storedFindings(check: string, evidence: string, resultAt: Date): Finding[] {
-  const stored = parseJsonOrNull(evidence) as { at?: unknown; data?: unknown } | null;
+export function storedFindings(result: { check: string; status: string; evidence: string; at: Date }): Finding[] {
+  // A check that could not run names that: an exception approved for it then covers no real
+  // finding later (it would cover the whole test, had it named nothing).
+  if (result.status === "error") return [{ key: CHECK_ERROR, label: "The check could not run" }];
+  const stored = parseJsonOrNull(result.evidence) as { at?: unknown; data?: unknown } | null;
   const data = stored?.data && typeof stored.data === "object" ? (stored.data as Record<string, unknown>) : {};
-  return CHECKS.find((c) => c.key === check)?.findings?.({ at: String(stored?.at ?? resultAt.toISOString()), data }) ?? [];
+  return CHECKS.find((c) => c.key === result.check)?.findings?.({ at: String(stored?.at ?? result.at.toISOString()), data }) ?? [];
 }
+
+const CHECK_ERROR = "check_error";
 
 /** A check's title by its key (a key no longer in the catalog reads as itself). */
 export const checkTitle = (key: string) => CHECKS.find((c) => c.key === key)?.title ?? key;

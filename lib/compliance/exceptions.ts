@@ -106,6 +106,7 @@ export type FailingResult = { check: string; findings: readonly string[] };
  * Whether one of these exceptions was approved for `check` naming `finding`. Any finding when the
  * test named nothing at approval (approved as a whole: before findings were kept, or before the
  * test named what failed, as CC7.4 did until 2026-12-05), the approver having seen no specifics.
+ * A failing test names something now (a check that could not run names that: checks.ts).
  */
 export const exceptsFinding = (exceptions: readonly Excepting[], check: string, finding: string) =>
   exceptions.some((e) => e.checks.includes(check) && (!e.findings?.[check]?.length || e.findings[check].some((f) => f.key === finding)));
@@ -125,7 +126,7 @@ export async function failingResults(control: string, now: Date): Promise<{ chec
   const latest = await latestResults(now, new Date(now.getTime() - RESULTS_CURRENT_FOR_MS), control);
   return latest
     .filter((r) => r.status !== "pass")
-    .map((r) => ({ check: r.check, findings: storedFindings(r.check, r.evidence, r.at).map(({ key, label }) => ({ key, label })) }))
+    .map((r) => ({ check: r.check, findings: storedFindings(r).map(({ key, label }) => ({ key, label })) }))
     .sort((a, b) => a.check.localeCompare(b.check));
 }
 

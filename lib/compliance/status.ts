@@ -36,7 +36,7 @@ export type FindingState = Finding & { excepted?: boolean };
 /** A stored result as people read it: evidence is canonical JSON of { check, control, at, data, nothingToCheck? } (runs.ts). */
 function resultView({ evidence, ...r }: LatestResult): CheckResultView {
   const stored = parseJsonOrNull(evidence) as { nothingToCheck?: unknown } | null;
-  return { ...r, title: checkTitle(r.check), nothingToCheck: r.status === "pass" && stored?.nothingToCheck === true, findings: storedFindings(r.check, evidence, r.at) };
+  return { ...r, title: checkTitle(r.check), nothingToCheck: r.status === "pass" && stored?.nothingToCheck === true, findings: storedFindings({ ...r, evidence }) };
 }
 
 const failingOf = (results: readonly { check: string; status: string; findings: readonly Finding[] }[]): FailingResult[] =>
@@ -103,7 +103,7 @@ export async function statusTrend(days: number, to = new Date()): Promise<TrendP
   for (const row of rows) {
     const key = `${row.run_id} ${row.control}`;
     const entry = byRunAndControl.get(key) ?? byRunAndControl.set(key, { runId: row.run_id, at: row.started_at, control: row.control, failing: [] }).get(key)!;
-    if (row.status !== "pass") entry.failing.push({ check: row.check, findings: row.evidence === null ? [] : storedFindings(row.check, row.evidence, row.at).map((f) => f.key) });
+    if (row.status !== "pass") entry.failing.push({ check: row.check, findings: row.evidence === null ? [] : storedFindings({ ...row, evidence: row.evidence }).map((f) => f.key) });
   }
   const points = new Map<string, TrendPoint>();
   for (const { runId, at, control, failing } of byRunAndControl.values()) {
@@ -138,14 +138,20 @@ export async function controlHistory(control: string, filter: { from?: Date; to?
 
 /**
  * The results each run recorded in its compliance.run audit event, by run id; "altered" when the
- * event is there but broken or not the run's. Runs with no event (under way, or purged) are left out.
+ * event is broken, not the run's, or missing though it should be there. Left out: a run still
+ * under way (no event yet) and one whose event retention purged (before the first event left).
  */
 async function resultsRecordedInTrail(runIds: string[]): Promise<Map<string, Set<string> | "altered">> {
-  const runs = await db().complianceRun.findMany({ where: { id: { in: runIds }, auditSeq: { not: null } }, select: { id: true, auditSeq: true } });
-  const events = await checkAuditEvents(runs.map((r) => r.auditSeq!));
+  const [runs, [first]] = await Promise.all([
+    db().complianceRun.findMany({ where: { id: { in: runIds } }, select: { id: true, auditSeq: true, finishedAt: true } }),
+    db().$queryRaw<{ seq: bigint | null }[]>`SELECT min(seq) AS seq FROM audit_events`,
+  ]);
+  const events = await checkAuditEvents(runs.flatMap((r) => (r.auditSeq === null ? [] : [r.auditSeq])));
+  const firstSeq = first?.seq ?? null;
   return new Map(runs.flatMap((run): [string, Set<string> | "altered"][] => {
-    const checked = events.get(run.auditSeq!.toString());
-    if (!checked) return [];
+    if (run.auditSeq === null) return run.finishedAt === null ? [] : [[run.id, "altered"]];
+    const checked = events.get(run.auditSeq.toString());
+    if (!checked) return firstSeq === null || run.auditSeq < firstSeq ? [] : [[run.id, "altered"]];
     if (!checked.intact || checked.event.action !== "compliance.run" || checked.event.resourceId !== run.id) return [[run.id, "altered"]];
     return [[run.id, new Set((checked.event.metadata as { results?: string[] }).results ?? [])]];
   }));

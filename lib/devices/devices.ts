@@ -55,11 +55,11 @@ export async function knownDevice(userId: string, token: string | null, now = ne
 
 /**
  * A sign-in the user reported ("This wasn't me"): its browser's cookie no longer names a device of
- * theirs, so that browser's next sign-in is a new device again (scored so, and mailed to the owner),
- * and nothing it was trusted for stays. The row stays, for the record of where it signed in.
+ * theirs, so that browser's next sign-in is a new device again (scored so, and mailed to the owner).
+ * The row stays, for the record of where it signed in; its trust is the caller's to revoke (audited).
  */
 export async function disownDevice(userId: string, deviceId: string): Promise<void> {
-  await db().device.updateMany({ where: { id: deviceId, userId }, data: { tokenHash: hashToken(randomBytes(32).toString("base64url")), signedInAt: null, trustedUntil: null } });
+  await db().device.updateMany({ where: { id: deviceId, userId }, data: { tokenHash: hashToken(randomBytes(32).toString("base64url")), signedInAt: null } });
 }
 
 /** A sign-in from this device reached the app: from now on it is a known device of its user. */

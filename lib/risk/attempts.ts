@@ -45,7 +45,10 @@ export async function recordAttempt(record: AttemptRecord): Promise<string> {
  */
 export async function learnFromCompletedSignIn(sessionId: string): Promise<void> {
   const attempt = await db().loginAttempt.findFirst({ where: { sessionId, outcome: "success" } });
-  if (attempt?.userId) await learnFrom({ ...attempt, userId: attempt.userId });
+  if (!attempt?.userId) return;
+  // Once, and never from a sign-in already reported ("this wasn't me" while its MFA step was pending).
+  const { count } = await db().loginAttempt.updateMany({ where: { id: attempt.id, learnedAt: null, reportedAt: null }, data: { learnedAt: new Date() } });
+  if (count) await learnFrom({ ...attempt, userId: attempt.userId });
 }
 
 export type TrustRefusal = "not_found" | "no_account" | "not_held" | "already_trusted" | "not_permitted";
@@ -78,7 +81,7 @@ export async function trustAttemptPlace(attemptId: string, ctx: AuditContext, ma
   const factorCodes = ((attempt.factors as { code: string }[] | null) ?? []).map((factor) => factor.code);
   if (!placeTrustable({ ...attempt, factorCodes })) return { ok: false, refusal: "not_held" };
   if (!(await mayActOn(attempt.userId))) return { ok: false, refusal: "not_permitted" };
-  const { count } = await db().loginAttempt.updateMany({ where: { id: attemptId, trustedAt: null }, data: { trustedAt: new Date() } });
+  const { count } = await db().loginAttempt.updateMany({ where: { id: attemptId, trustedAt: null, learnedAt: null }, data: { trustedAt: new Date(), learnedAt: new Date() } });
   if (!count) return { ok: false, refusal: "already_trusted" };
   await learnFrom({ ...attempt, userId: attempt.userId });
   await audit(ctx, {
@@ -117,19 +120,18 @@ async function learnFrom(attempt: LearnedAttempt): Promise<void> {
 
 /**
  * "This wasn't me": the reported sign-in leaves what it taught the baseline, if it taught it
- * anything (it reached the app, or an analyst trusted its place). Otherwise the attacker's country,
+ * anything (learnedAt: it reached the app, or an analyst trusted its place). Otherwise the attacker's country,
  * network and hour stay familiar, and the attacker's place stays the "last place", so the owner's
  * own next sign-in reads as impossible travel. One statement; the last place goes back to the
  * newest other sign-in the baseline learned, if the reported one was it.
  */
 export async function unlearnReportedAttempt(attempt: LoginAttempt & { userId: string }): Promise<void> {
-  const reachedApp = attempt.outcome === "success" && attempt.sessionId !== null
-    && (await db().session.count({ where: { id: attempt.sessionId, stage: "active" } })) > 0;
-  if (!reachedApp && !attempt.trustedAt) return;
+  // Once: only what the baseline learned (learnedAt), taken back by whichever report gets here first.
+  const { count } = await db().loginAttempt.updateMany({ where: { id: attempt.id, learnedAt: { not: null } }, data: { learnedAt: null } });
+  if (!count) return;
   const [previous] = await db().$queryRaw<Pick<LoginAttempt, "at" | "latitude" | "longitude" | "city" | "country">[]>`
     SELECT a.at, a.latitude, a.longitude, a.city, a.country FROM login_attempts a
-    WHERE a.user_id = ${attempt.userId}::uuid AND a.id <> ${attempt.id}::uuid AND a.reported_at IS NULL AND a.latitude IS NOT NULL AND a.longitude IS NOT NULL
-      AND (a.trusted_at IS NOT NULL OR (a.outcome = 'success' AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.session_id AND s.stage = 'active')))
+    WHERE a.user_id = ${attempt.userId}::uuid AND a.learned_at IS NOT NULL AND a.latitude IS NOT NULL AND a.longitude IS NOT NULL
     ORDER BY a.at DESC LIMIT 1`;
   const hour = attempt.at.getUTCHours() + 1;
   const fewer = (column: Prisma.Sql, key: string | null) => Prisma.sql`CASE WHEN ${key}::text IS NULL THEN ${column}

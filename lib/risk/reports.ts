@@ -154,18 +154,20 @@ export async function reportSignIn(userId: string, attemptId: string, ctx: Audit
   if (!attempt) return null;
   const { count } = await db().loginAttempt.updateMany({ where: { id: attempt.id, reportedAt: null }, data: { reportedAt: now } });
   const found = { sessionId: attempt.sessionId, deviceId: attempt.deviceId, alreadyReported: count === 0 };
-  if (found.alreadyReported) return found;
-  try {
-    await audit(ctx, {
-      type: "security", action: "risk.user_reported_sign_in", outcome: "success", resource: { type: "login_attempt", id: attempt.id }, riskScore: attempt.riskScore,
-      metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome, attemptIp: attempt.ipAddress, attemptDeviceId: attempt.deviceId },
-    });
-  } catch (error) {
-    // Not on record, so not reported: the user's retry raises it (else it would say "already reported").
-    await db().loginAttempt.updateMany({ where: { id: attempt.id }, data: { reportedAt: null } });
-    throw error;
+  if (!found.alreadyReported) {
+    try {
+      await audit(ctx, {
+        type: "security", action: "risk.user_reported_sign_in", outcome: "success", resource: { type: "login_attempt", id: attempt.id }, riskScore: attempt.riskScore,
+        metadata: { userId, attemptAt: attempt.at.toISOString(), place: placeLabel({ city: attempt.city, country: attempt.country }), sessionId: attempt.sessionId, outcome: attempt.outcome, attemptIp: attempt.ipAddress, attemptDeviceId: attempt.deviceId },
+      });
+    } catch (error) {
+      // Not on record, so not reported: the user's retry raises it (else it would say "already reported").
+      await db().loginAttempt.updateMany({ where: { id: attempt.id }, data: { reportedAt: null } });
+      throw error;
+    }
   }
-  // What the sign-in taught the risk engine goes: its place is not the user's, nor its browser a known one.
+  // What the sign-in taught the risk engine goes: its place is not the user's, nor its browser a
+  // known one. Again on a repeated report (each step is done once), should the first have stopped part way.
   await unlearnReportedAttempt({ ...attempt, userId });
   if (attempt.deviceId) await disownDevice(userId, attempt.deviceId);
   return found;

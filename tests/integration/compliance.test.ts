@@ -15,6 +15,7 @@ import {
   reportFromFile, reportPeriodSchema, requestException, revokeException, runControlTests, signingKeyRotation, statusTrend, verifyReport, verifyReportFile,
 } from "@/lib/compliance";
 import { formatDateTime } from "@/lib/util/format";
+import { storedFindings } from "@/lib/compliance/checks";
 import { ensureSigningKeys, rotateSigningKeys } from "@/lib/oidc/keys";
 import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
 import { resetDatabase } from "../support/db";
@@ -231,6 +232,8 @@ describe("control tests flip with the system's state", () => {
     expect((await checkOf("CC7.4", "incident_response_runs")).findings).toEqual([
       expect.objectContaining({ key: "no_playbook", excepted: false }), expect.objectContaining({ key: "failed_runs", excepted: true }),
     ]);
+    // A check that could not run names that, so an exception approved then covers no real finding.
+    expect(storedFindings({ check: "incident_response_runs", status: "error", evidence: "{}", at: new Date() })).toEqual([{ key: "check_error", label: "The check could not run" }]);
     // Approved while the test named nothing (before it named what failed): it covers the test as a whole.
     await db().complianceException.update({ where: { id }, data: { findings: { incident_response_runs: [] } } });
     expect((await statusOf("CC7.4")).status).toBe("excepted");
@@ -283,6 +286,9 @@ describe("what people read of a result", () => {
     const underWay = await db().complianceRun.create({ data: { trigger: "manual" } });
     const fresh = await db().complianceResult.create({ data: { runId: underWay.id, control: "CC6.1", check: "analysts_phishing_resistant", status: "fail", summary: "x", evidence: forged, evidenceSha256: createHash("sha256").update(forged).digest("hex") } });
     expect((await controlHistory("CC6.1")).find((r) => r.id === fresh.id)!.evidenceIntact).toBe(true);
+    // A finished run cut loose from its event (audit_seq cleared) is not taken for one under way.
+    await db().complianceRun.update({ where: { id: underWay.id }, data: { finishedAt: new Date() } });
+    expect((await controlHistory("CC6.1")).find((r) => r.id === fresh.id)!.evidenceIntact).toBe(false);
 
     // Evidence stored before accounts carried their id, and evidence that is not what the test writes.
     const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() + HOUR) } });

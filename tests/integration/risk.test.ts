@@ -4,7 +4,8 @@ import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/
 import { checkAccountLock, checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary, trustAttemptPlace } from "@/lib/risk";
-import { reportUnrecognizedSignIn } from "@/lib/auth/sessions";
+import { reportUnrecognizedSignIn, signInReachedApp } from "@/lib/auth/sessions";
+import { reportSignIn } from "@/lib/risk/reports";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
@@ -343,6 +344,20 @@ describe("views", () => {
     expect(factorCodes(await lastAttempt(user.email))).toEqual(expect.arrayContaining(["new_country", "new_device"]));
     const signInEvent = await db().auditEvent.findFirstOrThrow({ where: { action: "auth.sign_in", outcome: "success" }, orderBy: { seq: "desc" } });
     expect(signInEvent.metadata).toMatchObject({ newDevice: true });
+  });
+
+  it("a sign-in reported while its second step was pending is never learned, even if the step is passed after", async () => {
+    const { user } = await berlinRegular();
+    await enrollTotp(user);
+    const pending = expectSession(await signIn(user.email, TOKYO, null, MONDAY_9AM));
+    expect((await findActiveSession(pending.sessionId))?.stage).toBe("mfa_required");
+    const attempt = await lastAttempt(user.email);
+    await reportSignIn(user.id, attempt.id, userContext(user, null));
+    await signInReachedApp(pending.sessionId);
+    expect((await db().riskBaseline.findUniqueOrThrow({ where: { userId: user.id } })).countries).toEqual({ DE: 1 });
+    // Reported again (say, the first report stopped part way): nothing is taken back twice.
+    await reportSignIn(user.id, attempt.id, userContext(user, null));
+    expect((await db().riskBaseline.findUniqueOrThrow({ where: { userId: user.id } })).signIns).toBe(1);
   });
 
   it("the overview counts decisions and ranks the riskiest attempts, users and IPs", async () => {

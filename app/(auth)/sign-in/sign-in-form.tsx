@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
-import { useActionState, useEffect, useState, useSyncExternalStore, useTransition } from "react";
+import { useActionState, useEffect, useState, useTransition } from "react";
+import { useBrowserValue } from "@/components/ui/browser-value";
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill } from "@simplewebauthn/browser";
 import type { ActionState } from "@/lib/auth/action";
 import { Button } from "@/components/ui/button";
@@ -20,7 +21,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   const leavingAfterPasskey = useFollowRedirect(passkeyState);
   const leaving = leavingAfterPassword || leavingAfterPasskey;
   // False on the server, the browser's answer after hydration.
-  const webAuthn = useSyncExternalStore(noSubscription, browserSupportsWebAuthn, () => false);
+  const webAuthn = useBrowserValue(browserSupportsWebAuthn, false);
 
   async function signInWithPasskey(useBrowserAutofill: boolean) {
     setCeremony(null);
@@ -69,4 +70,3 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   );
 }
 
-const noSubscription = () => () => {};
