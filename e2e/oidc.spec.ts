@@ -342,6 +342,8 @@ test.describe.serial("OpenID Connect provider", () => {
     const { challenge } = await pkce();
     const back = authorize(plain, { scope: "openid", state: "noscript", prompt: "consent", code_challenge: challenge, code_challenge_method: "S256" });
     await plain.getByRole("button", { name: "Continue as Rita Party" }).click();
+    // For this sign-in only: the tests after expect the app's access as the one before left it (removed).
+    await plain.getByLabel("Remember this decision").uncheck();
     await plain.getByRole("button", { name: "Allow" }).click();
     const landed = await back;
     expect(landed.searchParams.get("state")).toBe("noscript");
