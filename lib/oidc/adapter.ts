@@ -71,12 +71,17 @@ export class PostgresAdapter implements Adapter {
     // jsonb holds no NUL (the insert would fail, a 500): the provider keeps request parameters such
     // as state, nonce and login_hint as they came, so one carrying a NUL is a malformed request.
     if (json.includes("\\u0000") && ESCAPED_NUL.test(json)) throw new errors.InvalidRequest("a parameter contains a NUL character");
-    await pgPool().query(
+    // A replay record (a DPoP proof's or a client assertion's jti) is stored once: the provider
+    // looks it up and then saves it, so two requests with one proof at once (on two instances,
+    // say) would both find nothing; the second insert is the replay.
+    const replay = this.kind === "ReplayDetection";
+    const { rowCount } = await pgPool().query(
       `INSERT INTO oidc_models (kind, id, payload, account_id, client_id, grant_id, user_code, uid, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, account_id = EXCLUDED.account_id, client_id = EXCLUDED.client_id,
-         grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
+       ON CONFLICT (kind, id) DO ${replay ? "NOTHING" : `UPDATE SET payload = EXCLUDED.payload, account_id = EXCLUDED.account_id, client_id = EXCLUDED.client_id,
+         grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`}`,
       [this.kind, this.key(id), json, owner(payload.accountId), owner(payload.clientId), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiry(expiresIn)],
     );
+    if (replay && rowCount === 0) throw new errors.InvalidRequest("replay detected: this proof or assertion was already used");
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {

@@ -125,6 +125,10 @@ function unstorableString(metadata: Record<string, unknown>): string | null {
 export function registrationProblem(metadata: Record<string, unknown>): { field: string; message: string } | null {
   const unstorable = unstorableString(metadata);
   if (unstorable) return { field: unstorable, message: `${unstorable}: holds a NUL character or a broken UTF-16 surrogate, which cannot be stored.` };
+  // Else the provider (mTLS off) would drop it and give bearer tokens to a client that asked for bound ones.
+  if (metadata.tls_client_certificate_bound_access_tokens === true && !readConfig().GATEHOUSE_CLIENT_CERT_HEADER) {
+    return { field: "tls_client_certificate_bound_access_tokens", message: "tls_client_certificate_bound_access_tokens: this server takes no client certificates (no trusted TLS proxy forwards them)." };
+  }
   const parsed = registrationSchema.safeParse(metadata);
   if (parsed.success) return null;
   const [issue] = parsed.error.issues;
@@ -203,14 +207,25 @@ function providerView(row: OAuthClient): ProviderClient {
   };
 }
 
-/** A client as the provider sees it, or nothing if disabled or unknown. */
+/**
+ * A client that must have certificate-bound tokens while no trusted proxy forwards certificates
+ * (GATEHOUSE_CLIENT_CERT_HEADER unset, or lost in a redeploy): the provider, with mTLS off, would
+ * drop the setting and hand it plain bearer tokens. It is refused instead, and the log says why.
+ */
+function unbindable(row: OAuthClient): boolean {
+  if ((row.metadata as AdapterPayload).tls_client_certificate_bound_access_tokens !== true || readConfig().GATEHOUSE_CLIENT_CERT_HEADER) return false;
+  console.warn(`[oidc] client ${row.id} requires certificate-bound tokens, but GATEHOUSE_CLIENT_CERT_HEADER is not set: it is refused until it is`);
+  return true;
+}
+
+/** A client as the provider sees it, or nothing if disabled, unknown or unbindable. */
 async function providerClient(id: string): Promise<ProviderClient | undefined> {
   if (id.length > MAX_CLIENT_ID || id.includes("\0")) return undefined;
   const cached = providerClients.get(id);
   if (cached && cached.until > Date.now()) return cached.value;
   const changesBefore = changesSeen("oauth_client");
   const row = await db().oAuthClient.findUnique({ where: { id } });
-  const value = !row || row.disabledAt ? undefined : providerView(row);
+  const value = !row || row.disabledAt || unbindable(row) ? undefined : providerView(row);
   if (providerClients.size > 10_000) providerClients.clear();
   if (changesSeen("oauth_client") === changesBefore) providerClients.set(id, { value, until: Date.now() + CACHE_MS });
   return value;

@@ -3,7 +3,8 @@ import { importJWK, SignJWT, type JWK } from "jose";
 import { db } from "@/lib/db/client";
 import { PROVIDER_SESSION_TTL } from "@/lib/oidc/token-lifetimes";
 import { ensureSigningKeys, listSigningKeys, providerJwks, publicJwks, retireDueKeys, retireSigningKeyNow, rotateSigningKeys, RETIRE_AFTER_MS } from "@/lib/oidc/keys";
-import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
+import { clientInputSchema, createClient, clientMetadata, redirectUriProblem, registrationProblem, secretMatches, setClientDisabled } from "@/lib/oidc/clients";
+import { PostgresAdapter } from "@/lib/oidc/adapter";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 import { forgetConsentsForGrant, listClientGrants, listConnectedApps, recordConsent, rememberedGrantId, revokeConnectedApp } from "@/lib/oidc/consents";
@@ -246,6 +247,34 @@ describe("clients", () => {
     const parsed = clientInputSchema.safeParse({ ...valid, redirectUris: "http://evil.example.test/cb" });
     expect(parsed.success).toBe(false);
     expect(clientInputSchema.safeParse({ ...valid, type: "public", grantTypes: ["client_credentials"] }).success).toBe(false);
+  });
+
+  it("one bound to a client certificate is refused, not given bearer tokens, once no trusted proxy forwards certificates", async () => {
+    const bound = async () => {
+      vi.stubEnv("GATEHOUSE_CLIENT_CERT_HEADER", "x-client-cert");
+      return (await createClient(clientInputSchema.parse({ ...valid, grantTypes: ["client_credentials"], redirectUris: "", certificateBound: true }), ctx)).clientId;
+    };
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const kept = await bound();
+      expect(await clientMetadata(kept)).toMatchObject({ tls_client_certificate_bound_access_tokens: true });
+      const lost = await bound();
+      vi.stubEnv("GATEHOUSE_CLIENT_CERT_HEADER", undefined);
+      expect(await clientMetadata(lost)).toBeUndefined();
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining(`client ${lost} requires certificate-bound tokens, but GATEHOUSE_CLIENT_CERT_HEADER is not set`));
+      // Nor may a client register asking for it.
+      expect(registrationProblem({ redirect_uris: ["https://rp.example.test/cb"], tls_client_certificate_bound_access_tokens: true })).toMatchObject({ field: "tls_client_certificate_bound_access_tokens" });
+    } finally {
+      warn.mockRestore();
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("a DPoP proof or client assertion (a replay record) is taken once, also by two requests at once", async () => {
+    const replays = new PostgresAdapter("ReplayDetection");
+    const attempts = await Promise.allSettled([1, 2].map(() => replays.upsert("jti-of-one-proof", { iat: 1 }, 60)));
+    expect(attempts.map((a) => a.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect((attempts.find((a) => a.status === "rejected") as PromiseRejectedResult).reason).toMatchObject({ error: "invalid_request", error_description: expect.stringContaining("replay detected") });
   });
 
   it("keep only a hash of the secret, split OpenID and API scopes, and vanish for the provider when disabled", async () => {
