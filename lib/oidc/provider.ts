@@ -206,7 +206,9 @@ function configuration(jwks: { keys: object[] }): Configuration {
       },
       resourceIndicators: {
         enabled: true,
-        // A machine client without a resource parameter gets its first allowed resource.
+        // Without a resource parameter, a client allowed APIs gets a token for its first one (a
+        // sign-in client too: its access token is then the API's, refused at userinfo, and the
+        // provider puts the profile claims in the ID token); one allowed none, an opaque token for userinfo.
         defaultResource: (ctx, client) => clientMeta(ctx, client)?.gatehouse_resources?.[0] ?? undefined!,
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, resource, client) => {
