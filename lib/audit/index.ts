@@ -14,3 +14,4 @@ export { purgeAuditEvents, applyAuditRetention, scheduleAuditRetention } from ".
 export type { ExportManifest } from "./manifest";
 export { audit, userContext, SYSTEM_CONTEXT, type AuditContext } from "./context";
 export { eventHash } from "./hash";
+export { oldestEventSeq } from "./store";

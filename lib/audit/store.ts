@@ -110,6 +110,12 @@ export async function readHeadAndCheckpoints() {
   return { head: present(head), checkpoints, firstBeyondHead: above[0]?.seq ?? null };
 }
 
+/** The oldest event's sequence number (events before it were purged), or null when there is none. */
+export async function oldestEventSeq(): Promise<bigint | null> {
+  const [row] = await db().$queryRaw<{ seq: bigint | null }[]>`SELECT min(seq) AS seq FROM audit_events`;
+  return row?.seq ?? null;
+}
+
 /** The chain head: the newest event's sequence number and hash. It moves in the same transaction as the insert, so every event up to it is committed. */
 export async function readChainHead(): Promise<{ seq: bigint; hash: string; canonicalJsonFrom: bigint }> {
   return present(await headRow());

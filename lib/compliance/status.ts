@@ -5,7 +5,7 @@ import { CONTROLS, type Control } from "./catalog";
 import { CHECKS, checkTitle, storedFindings, type Finding } from "./checks";
 import { excuses, exceptionsApprovedBetween, exceptionsInForce, exceptsFinding, inForceAt, type Excepting, type ExceptionInForce, type FailingResult } from "./exceptions";
 import { latestResults, resultEntry, RESULTS_CURRENT_FOR_MS, type LatestResult } from "./runs";
-import { checkAuditEvents } from "../audit";
+import { checkAuditEvents, oldestEventSeq } from "../audit";
 import { parseJsonOrNull } from "../util/json";
 
 // What the controls' status is, now or at any past moment, and how it went over time.
@@ -142,12 +142,11 @@ export async function controlHistory(control: string, filter: { from?: Date; to?
  * under way (no event yet) and one whose event retention purged (before the first event left).
  */
 async function resultsRecordedInTrail(runIds: string[]): Promise<Map<string, Set<string> | "altered">> {
-  const [runs, [first]] = await Promise.all([
+  const [runs, firstSeq] = await Promise.all([
     db().complianceRun.findMany({ where: { id: { in: runIds } }, select: { id: true, auditSeq: true, finishedAt: true } }),
-    db().$queryRaw<{ seq: bigint | null }[]>`SELECT min(seq) AS seq FROM audit_events`,
+    oldestEventSeq(),
   ]);
   const events = await checkAuditEvents(runs.flatMap((r) => (r.auditSeq === null ? [] : [r.auditSeq])));
-  const firstSeq = first?.seq ?? null;
   return new Map(runs.flatMap((run): [string, Set<string> | "altered"][] => {
     if (run.auditSeq === null) return run.finishedAt === null ? [] : [[run.id, "altered"]];
     const checked = events.get(run.auditSeq.toString());
