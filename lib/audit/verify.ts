@@ -104,7 +104,7 @@ async function walkAndJudge({ ranges }: { ranges?: number }, again = false): Pro
           if (anchor?.reason !== "purge") {
             // Another instance's purge may have committed between the read of the checkpoints and
             // the walk's snapshot (within one process they take turns): its anchor is there now.
-            if (!again && (await db().auditCheckpoint.count({ where: { seq: expectedSeq - 1, reason: "purge" } }))) return walkAndJudge({ ranges }, true);
+            if (!again && (await purgeAnchoredAt(BigInt(expectedSeq - 1)))) return walkAndJudge({ ranges }, true);
             return fail({ firstBadSeq: first.seq, problem: `events before ${first.seq} are missing and no purge's checkpoint anchors the chain there` });
           }
           expectedPrev = anchor.hash;
@@ -144,7 +144,7 @@ async function walkAndJudge({ ranges }: { ranges?: number }, again = false): Pro
     const anchor = bySeq.get(head.seq.toString());
     if (anchor?.reason !== "purge" || anchor.hash !== head.hash) {
       // As above: a purge of every event by another instance may have landed between the reads.
-      if (!again && (await db().auditCheckpoint.count({ where: { seq: head.seq, reason: "purge" } }))) return walkAndJudge({ ranges }, true);
+      if (!again && (await purgeAnchoredAt(head.seq))) return walkAndJudge({ ranges }, true);
       return result({ firstBadSeq: head.seq.toString(), problem: `no event remains and no purge's checkpoint anchors the chain head (${head.seq}): the events were deleted` });
     }
     const allPurged = purgedPeriodProblem(periods, vouched, head.seq + BigInt(1), Number.NEGATIVE_INFINITY);
@@ -163,6 +163,11 @@ async function walkAndJudge({ ranges }: { ranges?: number }, again = false): Pro
   return result({ ok: true, eventsChecked: count, checkpointsChecked, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null });
 }
 
+/** Whether a purge's checkpoint is at `seq` now (one that landed after the checkpoints were read). */
+async function purgeAnchoredAt(seq: bigint): Promise<boolean> {
+  return (await db().auditCheckpoint.count({ where: { seq, reason: "purge" } })) > 0;
+}
+
 /** The key a successful `audit.signing_key.rotate` event (signing-key.ts) rotated to; null for every other event. */
 function rotationTarget(row: NotableEvent): string | null {
   if (row.action !== KEY_ROTATION_ACTION || row.outcome !== "success" || row.metadata === null) return null;
@@ -173,7 +178,6 @@ function rotationTarget(row: NotableEvent): string | null {
   }
 }
 
-/** Why a checkpoint cannot be trusted, if it cannot: an unknown key, a bad signature, a place beyond the head. */
 /**
  * A checkpoint as its signature vouches for it, or why it cannot be trusted (an unknown key, a bad
  * signature, a place beyond the head). Its reason is kept only when signed: the statement's old
