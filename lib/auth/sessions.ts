@@ -5,7 +5,7 @@ import type { RequestContext } from "../http/request-context";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 import { liveSessionWhere, sessionIdleMs } from "./live-session";
 import { learnFromCompletedSignIn, reportSignIn } from "../risk";
-import { deviceSignedIn, revokeDeviceTrust } from "../devices";
+import { deviceSignedIn, disownDevice, revokeDeviceTrust } from "../devices";
 import { GROUP_IDS } from "../groups/membership";
 
 export type SessionEndReason =
@@ -282,11 +282,18 @@ export async function sessionAuthentication(sessionId: string): Promise<{ authTi
   return { authTime: session.createdAt, authMethods: session.authMethods };
 }
 
-/** "This wasn't me" about one of the user's sign-ins: a security event, its session ended, its device no longer trusted. */
+/**
+ * "This wasn't me" about one of the user's sign-ins: a security event (lib/risk), its session
+ * ended, its device no longer trusted, and disowned (its cookie no longer names a device of the
+ * user: that browser's next sign-in is a new device again, scored and mailed so).
+ */
 export async function reportUnrecognizedSignIn(userId: string, attemptId: string, ctx: AuditContext): Promise<{ sessionEnded: boolean; alreadyReported: boolean } | null> {
   const reported = await reportSignIn(userId, attemptId, ctx);
   if (!reported) return null;
   const sessionEnded = reported.sessionId ? await endSession(userId, reported.sessionId, "reported_by_user", ctx) : false;
-  if (reported.deviceId) await revokeDeviceTrust(userId, reported.deviceId, ctx);
+  if (reported.deviceId) {
+    await revokeDeviceTrust(userId, reported.deviceId, ctx);
+    await disownDevice(userId, reported.deviceId);
+  }
   return { sessionEnded, alreadyReported: reported.alreadyReported };
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { db } from "../db/client";
 import { everyPeriod } from "../util/periods";
 import { audit, type AuditContext } from "../audit/context";
-import { deviceLabels, disownDevice } from "../devices";
+import { deviceLabels } from "../devices";
 import { placeLabel } from "./geo";
 import { unlearnReportedAttempt } from "./attempts";
 import type { Decision, Factor } from "./scoring";
@@ -146,8 +146,8 @@ export async function signInRiskSummary(hours = 24, now = new Date()): Promise<S
  * "This wasn't me": marks the user's own attempt (scoped by userId, so no one reports another's)
  * and raises a security event, once per attempt (each event is an alert: reporting one sign-in
  * again must not flood the incident queue), then takes back what the sign-in taught the risk
- * engine (its place, its browser as a known device). Returns the session and device it opened, for
- * the caller to end (again, harmlessly, when it was reported before).
+ * engine (its place). Returns the session and device it opened, for the caller to end and disown
+ * (again, harmlessly, when it was reported before).
  */
 export async function reportSignIn(userId: string, attemptId: string, ctx: AuditContext, now = new Date()) {
   const attempt = await db().loginAttempt.findFirst({ where: { id: attemptId, userId } });
@@ -166,9 +166,8 @@ export async function reportSignIn(userId: string, attemptId: string, ctx: Audit
       throw error;
     }
   }
-  // What the sign-in taught the risk engine goes: its place is not the user's, nor its browser a
-  // known one. Again on a repeated report (each step is done once), should the first have stopped part way.
+  // What the sign-in taught the risk engine goes: its place is not the user's. Again on a repeated
+  // report (it is taken back once), should the first have stopped part way.
   await unlearnReportedAttempt({ ...attempt, userId });
-  if (attempt.deviceId) await disownDevice(userId, attempt.deviceId);
   return found;
 }
