@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useBrowserValue } from "./browser-value";
+import { OK_TONE } from "./notice";
 import type { ActionState } from "@/lib/auth/action";
 
 // The query string, read in the browser: step-up comes back to the page as it was (a console's
@@ -14,7 +15,7 @@ export function FormMessage({ state }: { state: ActionState }) {
   const pathname = usePathname();
   const query = useBrowserValue(queryString, "");
   if (!state.message) return null;
-  const tone = state.ok ? "border-green-200 bg-green-50 text-green-800" : "border-red-200 bg-red-50 text-red-800";
+  const tone = state.ok ? OK_TONE : "border-red-200 bg-red-50 text-red-800";
   return (
     <p role={state.ok ? "status" : "alert"} data-testid="form-message" className={`rounded-md border px-3 py-2 text-sm ${tone}`}>
       {state.message}
