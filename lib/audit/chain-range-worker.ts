@@ -4,7 +4,7 @@
 // server is), so it may import only modules that load outside Next.js.
 import { parentPort } from "node:worker_threads";
 import pg from "pg";
-import { checkRange, type RangeReport, type RangeTask } from "./chain-range";
+import { checkRange, RANGE_CONNECTION_NAME, type RangeReport, type RangeTask } from "./chain-range";
 
 /** `environment`: the variables pg reads beside the URL, as the verifying process has them (chain-walk.ts). */
 export type RangeJob = { connectionString: string; environment: Record<string, string>; snapshot: string; task: RangeTask };
@@ -19,7 +19,7 @@ async function run({ connectionString, environment, snapshot, task }: RangeJob):
   Object.assign(process.env, environment);
   // Like the pool's connections (lib/db/client.ts), a connection that does not come gives up; and
   // TCP keep-alive finds a peer gone silent, rather than the walk waiting on it for ever.
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 30_000, keepAlive: true });
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 30_000, keepAlive: true, application_name: RANGE_CONNECTION_NAME });
   try {
     await client.connect();
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

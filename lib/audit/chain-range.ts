@@ -9,6 +9,9 @@ import { CopyRowHasher, COPY_ROW_FIELDS, decodeCopyRow } from "./copy-rows";
 import { eventHash, eventTextHash, type ChainedEventText } from "./hash";
 import type { StoredEvent } from "./events";
 
+/** How a range's connection names itself in pg_stat_activity, so an operator can tell a verification's connections apart. */
+export const RANGE_CONNECTION_NAME = "gatehouse-audit-verify";
+
 /** A stored event as hashed: its JSON fields as their stored canonical text. */
 export type StoredEventText = ChainedEventText & { hash: string };
 
