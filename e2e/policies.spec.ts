@@ -26,6 +26,9 @@ test("publishing a policy changes who can open a console page, and rolling back 
   await editor.fill(`${original}\n@id("typo")\npermit (principal, action, resource) when { context.riskk > 1 };\n`);
   await expect(page.getByTestId("policy-problems")).toContainText(/Line \d+:\d+ \[typo\] .*riskk/);
   await expect(page.getByTestId("policy-problems")).toContainText("did you mean `risk`?");
+  // Nested deeper than Cedar's stack: a clear error, and Cedar goes on working (it used to break until a restart).
+  await editor.fill(`${original}\n@id("deep")\npermit (principal, action, resource) when { ${"[".repeat(200)}${"]".repeat(200)} == [] };\n`);
+  await expect(page.getByTestId("policy-problems")).toContainText("it nests too deeply");
 
   await editor.fill(`${original}\n@id("analysts-view-audit")\npermit (\n  principal in Gatehouse::Role::"analyst",\n  action == Gatehouse::Action::"view",\n  resource == Gatehouse::Console::"audit"\n);\n`);
   await expect(page.getByTestId("validation-status")).toHaveText("✓ Valid against the schema");

@@ -20,9 +20,10 @@ const COLOURS: Record<TokenKind, string> = {
   plain: "text-slate-900",
 };
 
-const withText = (text: string) => {
+const withText = (text: string, fields: Record<string, string> = {}) => {
   const data = new FormData();
   data.set("text", text);
+  for (const [name, value] of Object.entries(fields)) data.set(name, value);
   return data;
 };
 
@@ -34,7 +35,7 @@ export function PolicyEditor({
   initialText, baseVersion, draftSavedAt, templates, readOnly, validateAction, formatAction, saveDraftAction, publishAction,
 }: {
   initialText: string;
-  /** The published version the text was written against: a publish is refused if a newer one exists. */
+  /** The published version the text was written against: a publish is refused if a newer one exists, and a saved draft keeps it. */
   baseVersion: number;
   /** When the draft this editor opened was saved (null: it opened the policies in force); that draft goes once published. */
   draftSavedAt: string | null;
@@ -85,7 +86,7 @@ export function PolicyEditor({
           if (result.ok) setText((result.data as { text: string }).text);
           else setNotice(result);
         }}>Format</Button>
-        <Button type="button" variant="secondary" size="sm" disabled={readOnly} onClick={async () => setNotice(await saveDraftAction({}, withText(text)))}>Save draft</Button>
+        <Button type="button" variant="secondary" size="sm" disabled={readOnly} onClick={async () => setNotice(await saveDraftAction({}, withText(text, { baseVersion: String(baseVersion) })))}>Save draft</Button>
         <span className="ml-auto text-xs text-slate-500" data-testid="validation-status" aria-live="polite">
           {checking ? "Checking…" : check ? (check.ok ? "✓ Valid against the schema" : `${check.errors.length} problem${check.errors.length === 1 ? "" : "s"}`) : ""}
         </span>

@@ -45,11 +45,13 @@ type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
 /**
  * stepUp: the action needs the user to have confirmed it is them in the last few minutes: with a
  * second factor if they have one, else with their password. "second-factor-only": the form asks
- * for the password itself, so only a user with a second factor must also prove it. A function
+ * for the password itself, so only a user with a second factor must also prove it. "second-factor":
+ * only a second factor will do, and a user without one is refused (the password alone, even fresh,
+ * is not enough for what a stolen password must never reach: publishing the access policies). A function
  * decides by the validated input, for actions that are sensitive one way only (enabling an
  * account, not disabling it).
  */
-type StepUp = boolean | "second-factor-only";
+type StepUp = boolean | "second-factor-only" | "second-factor";
 /**
  * askReason: the caller says why (the form field "reason", which ActionButton's askReason sends),
  * recorded as the justification of every audit event the action writes (SOC 2 CC6.2 asks why
@@ -116,9 +118,9 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     }
     const stepUp = typeof options.stepUp === "function" ? await options.stepUp(parsed.data) : options.stepUp;
     // A sign-in waiting for enrollment is minutes old and began with the password: that is its step-up.
-    if (user && stepUp && !enrolling && !(await stepUpSatisfied(user, stepUp))) {
-      return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
-    }
+    const proof = user && stepUp && !enrolling ? await stepUpVerdict(user, stepUp) : "ok";
+    if (proof === "step-up") return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
+    if (proof === "no-factor") return { ok: false, message: "This needs a second factor, and your account has none: set one up under Account → Security first.", values: echoValues(formData) };
     const client = await requestContext();
     const ctx: AuditContext = { ...(user ? userContext(user, client) : { actor: { type: "user", id: null, label: null }, client }), ...(reason?.success ? { justification: reason.data } : {}) };
     let result: ActionState;
@@ -160,11 +162,13 @@ async function enrollingUser(): Promise<CurrentUser | null> {
   return pending;
 }
 
-// A user with a second factor proves it is them with it; one without has only the password.
-async function stepUpSatisfied(user: CurrentUser, stepUp: StepUp): Promise<boolean> {
-  if (hasFreshMfa(user)) return true;
-  if (hasSecondFactor(await secondFactors(user.id))) return false;
-  return stepUp === "second-factor-only" || hasFreshPassword(user);
+// A user with a second factor proves it is them with it; one without has only the password
+// (unless only a second factor will do).
+async function stepUpVerdict(user: CurrentUser, stepUp: StepUp): Promise<"ok" | "step-up" | "no-factor"> {
+  if (hasFreshMfa(user)) return "ok";
+  if (hasSecondFactor(await secondFactors(user.id))) return "step-up";
+  if (stepUp === "second-factor") return "no-factor";
+  return stepUp === "second-factor-only" || hasFreshPassword(user) ? "ok" : "step-up";
 }
 
 /**

@@ -5,8 +5,35 @@ import { CEDAR_SCHEMA } from "./schema";
 import type { CedarProblem } from "./types";
 
 // The one place that talks to Cedar (WebAssembly). Loaded with require: the Node.js build of
-// cedar-wasm is CommonJS and instantiates its module synchronously.
-const cedar = createRequire(import.meta.url)("@cedar-policy/cedar-wasm/nodejs") as typeof CedarWasm;
+// cedar-wasm is CommonJS and instantiates its module synchronously, so dropping it from require's
+// cache and loading it again gives a fresh instance (see withCedar).
+const load = createRequire(import.meta.url);
+const CEDAR_MODULE = load.resolve("@cedar-policy/cedar-wasm/nodejs");
+let cedar = load(CEDAR_MODULE) as typeof CedarWasm;
+
+/** What a call answers when Cedar's stack overflowed on it. */
+export const TOO_DEEP = "Cedar could not read this: it nests too deeply (more than about 120 levels of brackets, records, if-then-else or chained operators)";
+
+/**
+ * One call into Cedar. Cedar's WebAssembly has a small stack: policy text nested ~130 deep
+ * overflows it, and the overflow leaves the instance broken, so that every later call (decisions on
+ * the published policies too) traps as well, which would deny everything until a restart. So an
+ * overflow swaps in a fresh instance, parses the preparsed sets again there, and answers `trapped()`.
+ */
+function withCedar<T>(call: () => T, trapped: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    // The overflow shows as a trap or, when V8's own stack runs out first, as a RangeError.
+    if (!(error instanceof WebAssembly.RuntimeError || error instanceof RangeError)) throw error;
+    delete load.cache[CEDAR_MODULE];
+    cedar = load(CEDAR_MODULE) as typeof CedarWasm;
+    for (const [id, set] of preparsedSets) cedar.preparsePolicySet(id, { staticPolicies: set.text });
+    return trapped();
+  }
+}
+
+const tooDeep = (): CedarProblem => ({ policyId: null, message: TOO_DEEP, help: null, line: null, column: null });
 
 export type { CedarProblem };
 
@@ -26,7 +53,8 @@ function problem(text: string, error: CedarWasm.DetailedError, policyId: string 
 
 /** Parse and validate a policy set against Gatehouse's schema (strict mode). */
 export function validatePolicies(text: string): { ok: boolean; errors: CedarProblem[]; warnings: CedarProblem[] } {
-  const answer = cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } });
+  const answer = withCedar(() => cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } }), () => null);
+  if (answer === null) return { ok: false, errors: [tooDeep()], warnings: [] };
   if (answer.type === "failure") return { ok: false, errors: answer.errors.map((e) => problem(text, e)), warnings: [] };
   const ids = policyIds(text);
   // Cedar reports one error per action a policy applies to; people need each problem once.
@@ -37,11 +65,12 @@ export function validatePolicies(text: string): { ok: boolean; errors: CedarProb
 }
 
 export function formatPolicies(text: string): { ok: true; text: string } | { ok: false; errors: CedarProblem[] } {
-  const answer = cedar.formatPolicies({ policyText: text, lineWidth: 100, indentWidth: 2 });
+  const answer = withCedar(() => cedar.formatPolicies({ policyText: text, lineWidth: 100, indentWidth: 2 }), () => null);
+  if (answer === null) return { ok: false, errors: [tooDeep()] };
   return answer.type === "success" ? { ok: true, text: answer.formatted_policy.trimEnd() } : { ok: false, errors: answer.errors.map((e) => problem(text, e)) };
 }
 
-type Preparsed = { ids: string[]; forbids: Set<string> };
+type Preparsed = { text: string; ids: string[]; forbids: Set<string> };
 const preparsedSets = new Map<string, Preparsed>();
 
 /**
@@ -49,22 +78,32 @@ const preparsedSets = new Map<string, Preparsed>();
  * notes its policies' ids and which of them forbid (Cedar's policy0, policy1, … in text order).
  */
 export function preparse(id: string, text: string): void {
-  const answer = cedar.preparsePolicySet(id, { staticPolicies: text });
-  if (answer.type === "failure") throw new Error(`Policy set ${id} does not parse: ${answer.errors.map((e) => e.message).join("; ")}`);
-  const parts = cedar.policySetTextToParts(text);
-  const policies = parts.type === "failure" ? [] : parts.policies;
-  const forbids = new Set<string>();
-  policies.forEach((policy, i) => {
-    const json = cedar.policyToJson(policy);
-    if (json.type === "success" && json.json.effect === "forbid") forbids.add(`policy${i}`);
-  });
-  preparsedSets.set(id, { ids: idsOfParts(policies), forbids });
+  const parsed = withCedar(() => {
+    const answer = cedar.preparsePolicySet(id, { staticPolicies: text });
+    if (answer.type === "failure") return answer.errors.map((e) => e.message).join("; ");
+    const parts = cedar.policySetTextToParts(text);
+    const policies = parts.type === "failure" ? [] : parts.policies;
+    const forbids = new Set<string>();
+    policies.forEach((policy, i) => {
+      const json = cedar.policyToJson(policy);
+      if (json.type === "success" && json.json.effect === "forbid") forbids.add(`policy${i}`);
+    });
+    return { text, ids: idsOfParts(policies), forbids };
+  }, () => TOO_DEEP);
+  if (typeof parsed === "string") throw new Error(`Policy set ${id} does not parse: ${parsed}`);
+  preparsedSets.set(id, parsed);
 }
 
 export type EntityRef = { type: string; id: string };
 export type CedarEntity = { uid: EntityRef; attrs: Record<string, CedarWasm.CedarValueJson>; parents: EntityRef[] };
 export type CedarRequest = { principal: EntityRef; action: EntityRef; resource: EntityRef; context: Record<string, CedarWasm.CedarValueJson>; entities: CedarEntity[] };
-export type CedarDecision = { decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[] };
+export type CedarDecision = {
+  decision: "allow" | "deny";
+  policies: string[];
+  errors: { policyId: string; message: string }[];
+  /** Cedar could not read the request (a value of a shape it has no type for): nothing was evaluated. */
+  unreadable?: true;
+};
 
 /**
  * Cedar's decision, closed on failure: Cedar skips a policy whose evaluation fails (a missing
@@ -72,14 +111,15 @@ export type CedarDecision = { decision: "allow" | "deny"; policies: string[]; er
  * permit through. Here it denies instead, and the error says why.
  */
 export function decide(preparsedId: string, request: CedarRequest): CedarDecision {
-  let answer: ReturnType<typeof cedar.statefulIsAuthorized>;
+  let answer: ReturnType<typeof cedar.statefulIsAuthorized> | null;
   try {
-    answer = cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: preparsedId });
+    answer = withCedar(() => cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: preparsedId }), () => null);
   } catch (error) {
     // Cedar throws on some input it cannot read (a lone surrogate in a string) instead of failing.
-    return { decision: "deny", policies: [], errors: [{ policyId: "", message: `Cedar could not read the request: ${error instanceof Error ? error.message : String(error)}` }] };
+    return { decision: "deny", policies: [], errors: [{ policyId: "", message: `Cedar could not read the request: ${error instanceof Error ? error.message : String(error)}` }], unreadable: true };
   }
-  if (answer.type === "failure") return { decision: "deny", policies: [], errors: answer.errors.map((e) => ({ policyId: "", message: e.message })) };
+  if (answer === null) return { decision: "deny", policies: [], errors: [{ policyId: "", message: TOO_DEEP }] };
+  if (answer.type === "failure") return { decision: "deny", policies: [], errors: answer.errors.map((e) => ({ policyId: "", message: e.message })), unreadable: true };
   const { diagnostics } = answer.response;
   const { ids, forbids } = preparsedSets.get(preparsedId) ?? { ids: [], forbids: new Set<string>() };
   const errors = diagnostics.errors.map((e) => ({ policyId: named(ids, e.policyId), message: e.error.message }));
@@ -90,8 +130,8 @@ export function decide(preparsedId: string, request: CedarRequest): CedarDecisio
 
 /** The ids Cedar gives the policies of a set: their @id annotation, else policy0, policy1, … */
 export function policyIds(text: string): string[] {
-  const answer = cedar.policySetTextToParts(text);
-  return answer.type === "failure" ? [] : idsOfParts(answer.policies);
+  const answer = withCedar(() => cedar.policySetTextToParts(text), () => null);
+  return answer === null || answer.type === "failure" ? [] : idsOfParts(answer.policies);
 }
 
 const idsOfParts = (policies: string[]) => policies.map((policy, i) => /@id\("([^"]+)"\)/.exec(policy)?.[1] ?? `policy${i}`);
@@ -101,21 +141,24 @@ const idsOfParts = (policies: string[]) => policies.map((policy, i) => /@id\("([
  * each with the ids of the policies that name it.
  */
 export function entitiesNamed(text: string, type: string): Map<string, string[]> {
-  const named = new Map<string, string[]>();
-  const answer = cedar.policySetTextToParts(text);
-  if (answer.type === "failure") return named;
-  const ids = idsOfParts(answer.policies);
-  const collect = (node: unknown, into: Set<string>): void => {
-    if (typeof node !== "object" || node === null) return;
-    if ("type" in node && "id" in node && node.type === type && typeof node.id === "string") into.add(node.id);
-    for (const child of Object.values(node)) collect(child, into);
-  };
-  answer.policies.forEach((policy, i) => {
-    const json = cedar.policyToJson(policy);
-    if (json.type !== "success") return;
-    const found = new Set<string>();
-    collect(json.json, found);
-    for (const id of found) named.set(id, [...(named.get(id) ?? []), ids[i]!]);
-  });
-  return named;
+  // Text Cedar cannot read names nothing it could decide with (it can be neither published nor preparsed).
+  return withCedar(() => {
+    const named = new Map<string, string[]>();
+    const answer = cedar.policySetTextToParts(text);
+    if (answer.type === "failure") return named;
+    const ids = idsOfParts(answer.policies);
+    const collect = (node: unknown, into: Set<string>): void => {
+      if (typeof node !== "object" || node === null) return;
+      if ("type" in node && "id" in node && node.type === type && typeof node.id === "string") into.add(node.id);
+      for (const child of Object.values(node)) collect(child, into);
+    };
+    answer.policies.forEach((policy, i) => {
+      const json = cedar.policyToJson(policy);
+      if (json.type !== "success") return;
+      const found = new Set<string>();
+      collect(json.json, found);
+      for (const id of found) named.set(id, [...(named.get(id) ?? []), ids[i]!]);
+    });
+    return named;
+  }, () => new Map());
 }

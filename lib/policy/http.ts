@@ -39,7 +39,9 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
 
     const ip = req.headers[CLIENT_IP_HEADER];
     const caller = { actor: { type: "client" as const, id: verified.clientId, label: verified.clientId }, client: { ip: typeof ip === "string" ? ip : null, userAgent: req.headers["user-agent"]?.slice(0, 512) ?? null } };
-    sendJson(res, 200, await decideForService(body.data, caller));
+    const answer = await decideForService(body.data, caller);
+    if ("unreadable" in answer) return sendProblem(res, 400, "invalid_request", `Cedar could not read the request: ${answer.unreadable}`);
+    sendJson(res, 200, answer);
   } catch (error) {
     console.error("[pdp]", error instanceof Error ? error.message : error);
     if (!res.headersSent) sendProblem(res, 500, "server_error", "The decision point failed; nothing was decided.");

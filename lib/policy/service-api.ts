@@ -24,7 +24,9 @@ const typeName = text(64).regex(/^Gatehouse::\w+$/, "Types are Gatehouse::<Name>
 const name = text(200).min(1);
 const entityRef = z.object({ type: typeName, id: name });
 
-const cedarValue: z.ZodType<unknown> = z.lazy(() => z.union([text(1000), z.number(), z.boolean(), z.array(cedarValue).max(100), z.record(text(100), cedarValue)]));
+// Cedar's numbers are whole (64-bit; JSON keeps them exact to 2^53): a fraction has no Cedar type.
+const cedarLong = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+const cedarValue: z.ZodType<unknown> = z.lazy(() => z.union([text(1000), cedarLong, z.boolean(), z.array(cedarValue).max(100), z.record(text(100), cedarValue)]));
 const entity = z.object({ uid: entityRef, attrs: z.record(text(100), cedarValue).default({}), parents: z.array(entityRef).max(50).default([]) });
 
 const decisionRequest = z.object({
@@ -49,17 +51,19 @@ export type PdpBody = z.infer<typeof pdpBodySchema>;
 
 export type ServiceDecision = { decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[]; evaluationMicros: number };
 
-export async function decideForService(body: PdpBody, caller: AuditContext, now = new Date()): Promise<ServiceDecision | { results: ServiceDecision[]; policyVersion: number }> {
+/** `unreadable`: Cedar could not read one of the requests (e.g. an `__extn` escape it does not know), so none is answered. */
+export async function decideForService(body: PdpBody, caller: AuditContext, now = new Date()): Promise<ServiceDecision | { results: ServiceDecision[]; policyVersion: number } | { unreadable: string }> {
   const requests = "requests" in body ? body.requests : [body];
   // One version for the whole batch, the one its answer names.
   const set = await policySetInForce();
   const results: ServiceDecision[] = [];
-  for (const r of requests) {
+  for (const [index, r] of requests.entries()) {
     const cedar: CedarRequest = {
       principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
       context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? UNKNOWN_RISK, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now, "service"),
     };
     const decision = await authorize(cedar, set);
+    if (decision.unreadable) return { unreadable: `${"requests" in body ? `requests[${index}]: ` : ""}${decision.errors.map((e) => e.message).join("; ")}` };
     results.push({ decision: decision.decision, policies: decision.policies, errors: decision.errors, evaluationMicros: decision.micros });
     await maybeAudit(cedar, decision, caller);
   }

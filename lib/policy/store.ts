@@ -41,11 +41,31 @@ export async function policyEditorState() {
   };
 }
 
-export async function saveDraft(text: string, ctx: AuditContext): Promise<void> {
+/**
+ * Saves the shared draft. `baseVersion`: the version the editor's text was written against (not
+ * the one in force now: a save must not hide that another admin published since, or the publish
+ * that follows would quietly undo their version). rebaseDraft says it was checked against the newer one.
+ */
+export async function saveDraft(text: string, baseVersion: number, ctx: AuditContext): Promise<void> {
+  const { version } = await policySetInForce();
+  const base = Math.min(baseVersion, version);
+  const by = ctx.actor.type === "user" ? ctx.actor.id : null;
+  await db().policyDraft.upsert({ where: { id: 1 }, create: { id: 1, text, baseVersion: base, updatedBy: by }, update: { text, baseVersion: base, updatedBy: by } });
+  await audit(ctx, { type: "policy", action: "policy.draft.save", outcome: "success", resource: { type: "policy_set", id: "draft" }, metadata: { baseVersion: base, bytes: text.length } });
+}
+
+/**
+ * An admin has checked the saved draft against the version in force (published after the draft
+ * was started): the draft is based on it from now on, so it may be published. Refused if the
+ * draft was saved again since `savedAt` (what was checked is not what is there).
+ */
+export async function rebaseDraft(savedAt: Date, ctx: AuditContext): Promise<{ ok: true; baseVersion: number } | { ok: false; message: string }> {
   const { version } = await policySetInForce();
   const by = ctx.actor.type === "user" ? ctx.actor.id : null;
-  await db().policyDraft.upsert({ where: { id: 1 }, create: { id: 1, text, baseVersion: version, updatedBy: by }, update: { text, baseVersion: version, updatedBy: by } });
-  await audit(ctx, { type: "policy", action: "policy.draft.save", outcome: "success", resource: { type: "policy_set", id: "draft" }, metadata: { baseVersion: version, bytes: text.length } });
+  const { count } = await db().policyDraft.updateMany({ where: { id: 1, updatedAt: savedAt }, data: { baseVersion: version, updatedBy: by } });
+  if (count === 0) return { ok: false, message: "The draft was saved again (or published) since this page was loaded: reload it and check the draft again." };
+  await audit(ctx, { type: "policy", action: "policy.draft.rebase", outcome: "success", resource: { type: "policy_set", id: "draft" }, metadata: { baseVersion: version } });
+  return { ok: true, baseVersion: version };
 }
 
 export type PublishResult = { ok: true; version: number } | { ok: false; message: string; errors?: CedarProblem[] };
@@ -71,9 +91,11 @@ export async function publishPolicies(
     draftSavedAt?: Date | null;
   } = {},
 ): Promise<PublishResult> {
+  // A refused rollback is recorded as one, as its success is.
+  const action = restoredFrom === null ? "policy.publish" : "policy.rollback";
   const check = checkPolicies(text);
   if (!check.ok) {
-    await audit(ctx, { type: "policy", action: "policy.publish", outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", errors: check.errors.length } });
+    await audit(ctx, { type: "policy", action, outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", restoredFrom, errors: check.errors.length } });
     return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: check.errors };
   }
   const published = await db().$transaction(async (tx) => {
@@ -91,12 +113,12 @@ export async function publishPolicies(
   }, ADMIN_ACCESS_TRANSACTION);
   const { lockout, previous } = published;
   if (published.stale) {
-    await audit(ctx, { type: "policy", action: "policy.publish", outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "stale", baseVersion, newestVersion: previous.version } });
+    await audit(ctx, { type: "policy", action, outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "stale", restoredFrom, baseVersion, newestVersion: previous.version } });
     return { ok: false, message: `Version ${previous.version} was published after you started from version ${baseVersion}: nothing was published. Reload the page to see it, then make your change again.` };
   }
   if (lockout) {
     await audit(ctx, {
-      type: "policy", action: "policy.publish", outcome: "blocked", resource: { type: "policy_set", id: "draft" },
+      type: "policy", action, outcome: "blocked", resource: { type: "policy_set", id: "draft" },
       metadata: { reason: "lockout_guard", restoredFrom, nobodyCould: lockout.does, weekFrom: lockout.weekFrom.toISOString() },
     });
     return { ok: false, message: lockoutMessage(lockout, publisher.ip) };
@@ -104,7 +126,7 @@ export async function publishPolicies(
   const row = published.created!;
   enforceVersion(row.version, text);
   await audit(ctx, {
-    type: "policy", action: restoredFrom === null ? "policy.publish" : "policy.rollback", outcome: "success", resource: { type: "policy_set", id: String(row.version) },
+    type: "policy", action, outcome: "success", resource: { type: "policy_set", id: String(row.version) },
     metadata: { version: row.version, previousVersion: previous.version, restoredFrom, comment, policies: policyIds(text), diff: policyDiff(previous.text, text, previous.version, row.version) },
   });
   return { ok: true, version: row.version };

@@ -268,4 +268,27 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     expect(refused).toMatchObject({ ok: false, message: "The access policies do not allow you to do this." });
     expect(refused).not.toHaveProperty("stepUp");
   });
+
+  it("publishing or rolling back policies needs a second factor, even for someone a policy lets manage them and who has none", async () => {
+    const admin = await adminVerified(1);
+    const analystsManagePolicies = `${DEFAULT_POLICIES}\n@id("analysts-manage-policies")\npermit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies");\n`;
+    expect(await publishPolicies(analystsManagePolicies, "analysts manage policies", { ip: client().ip }, listActiveAdmins, userContext(admin, client()))).toMatchObject({ ok: true, version: 1 });
+    const policies = await import("@/app/admin/policies/actions");
+
+    // Signed in a moment ago with the password alone: fresh, but no second factor.
+    const analyst = await makeUser({ roles: ["analyst"] });
+    const result = await signInWithPassword({ email: analyst.email, password: TEST_PASSWORD }, client(), null);
+    if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
+    signedIn = toCurrentUser((await findActiveSession(result.sessionId))!);
+    const noFactor = { ok: false, message: expect.stringContaining("needs a second factor") };
+    expect(await policies.publishPoliciesAction({}, form({ text: DEFAULT_POLICIES, comment: "drop the analysts' rights", baseVersion: "1" }))).toMatchObject(noFactor);
+    expect(await policies.rollbackPoliciesAction({}, form({ version: "0", baseVersion: "1" }))).toMatchObject(noFactor);
+    // A draft is not in force: saving one needs no factor.
+    expect(await policies.saveDraftAction({}, form({ text: DEFAULT_POLICIES, baseVersion: "1" }))).toMatchObject({ ok: true });
+
+    // With a second factor verified a moment ago, the same analyst publishes.
+    signedIn = await adminVerified(1, ["analyst"]);
+    expect(await policies.rollbackPoliciesAction({}, form({ version: "0", baseVersion: "1" }))).toMatchObject({ ok: true });
+    expect((await db().policyVersion.findMany()).map((v) => v.version)).toEqual([1, 2]);
+  });
 });

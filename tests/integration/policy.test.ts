@@ -4,10 +4,10 @@ import { userContext } from "@/lib/audit/context";
 import { findPrincipalByEmail, listActiveAdmins } from "@/lib/auth/users";
 import {
   authorize, consoleAllows, consoleRequest, DEFAULT_POLICIES, listPolicyVersions, policyEditorState, policySetInForce,
-  publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema, type ConsoleSubject,
+  publishPolicies, rebaseDraft, rollbackPolicies, saveDraft, simulate, simulationSchema, type ConsoleSubject,
 } from "@/lib/policy";
 import { decideForService, pdpBodySchema } from "@/lib/policy/service-api";
-import { decide } from "@/lib/policy/cedar";
+import { decide, formatPolicies, TOO_DEEP, validatePolicies } from "@/lib/policy/cedar";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
 
@@ -114,24 +114,31 @@ describe("policy store", () => {
 
   it("keeps one shared draft until it is published, edited further or not; another admin's draft saved since stays", async () => {
     const { subject, ctx } = await adminSubject();
-    await saveDraft(`${DEFAULT_POLICIES}// draft`, ctx);
+    await saveDraft(`${DEFAULT_POLICIES}// draft`, 0, ctx);
     const opened = (await policyEditorState()).draft!;
     expect(opened.text).toContain("// draft");
     await publishPolicies(`${DEFAULT_POLICIES}// draft, edited a little more`, "publish the draft", subject, listActiveAdmins, ctx, { baseVersion: opened.baseVersion, draftSavedAt: opened.updatedAt });
     expect((await policyEditorState()).draft).toBeNull();
 
-    // A draft started before version 1 cannot be published over it until saved again (against version 1).
+    // A draft started before version 1 cannot be published over it, even saved again from an
+    // editor opened on version 0, until an admin says it was checked against version 1.
     await db().policyDraft.create({ data: { id: 1, text: `${DEFAULT_POLICIES}// old draft`, baseVersion: 0 } });
     const stale = (await policyEditorState()).draft!;
     expect(await publishPolicies(stale.text, "old draft", subject, listActiveAdmins, ctx, { baseVersion: stale.baseVersion, draftSavedAt: stale.updatedAt })).toMatchObject({ ok: false });
-    await saveDraft(stale.text, ctx);
+    await saveDraft(stale.text, stale.baseVersion, ctx);
+    const resaved = (await policyEditorState()).draft!;
+    expect(resaved.baseVersion).toBe(0);
+    expect(await rebaseDraft(stale.updatedAt, ctx)).toMatchObject({ ok: false });
+    expect(await rebaseDraft(resaved.updatedAt, ctx)).toEqual({ ok: true, baseVersion: 1 });
     const saved = (await policyEditorState()).draft!;
     expect(saved.baseVersion).toBe(1);
+    expect(await db().auditEvent.count({ where: { action: "policy.draft.rebase" } })).toBe(1);
     // Published from the in-force text while someone else's draft was saved: that draft stays.
     expect(await publishPolicies(DEFAULT_POLICIES, "from the policies in force", subject, listActiveAdmins, ctx, { baseVersion: 1 })).toMatchObject({ ok: true, version: 2 });
     expect((await policyEditorState()).draft?.text).toContain("// old draft");
     // A rollback from a page that showed version 1 in force is refused too.
     expect(await rollbackPolicies(0, "undo", subject, listActiveAdmins, ctx, 1)).toMatchObject({ ok: false, message: expect.stringContaining("Version 2 was published") });
+    expect(await db().auditEvent.findFirst({ where: { action: "policy.rollback", outcome: "failure" } })).toMatchObject({ metadata: { reason: "stale", restoredFrom: 0 } });
   });
 
   it("the simulator decides against unpublished text and names the deciding policy", async () => {
@@ -147,6 +154,22 @@ describe("policy store", () => {
     const zoned = simulationSchema.parse({ ...form, at: "2026-11-16T10:00:00Z" });
     expect(zoned.at).toEqual(request.at);
     expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, zoned, principal)).toMatchObject({ kind: "decision", decision: "allow", errors: [] });
+  });
+  it("text nested too deeply for Cedar is refused with a clear error, and decisions on the policies in force go on", async () => {
+    const { subject, ctx } = await adminSubject();
+    await publishPolicies(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, "analysts read the audit trail", subject, listActiveAdmins, ctx);
+    const analyst = { ...subject, userId: "a1", email: "an@example.test", roles: ["analyst"] };
+    expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
+    // ~150 nested brackets overflow Cedar's WebAssembly stack, which used to break every later call.
+    const deep = `${DEFAULT_POLICIES}\npermit (principal, action, resource) when { ${"[".repeat(150)}${"]".repeat(150)} == [] };`;
+    expect(validatePolicies(deep)).toMatchObject({ ok: false, errors: [{ message: TOO_DEEP }] });
+    expect(formatPolicies(deep)).toMatchObject({ ok: false, errors: [{ message: TOO_DEEP }] });
+    expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
+    const request = simulationSchema.parse({ principalType: "user", principal: "an@example.test", action: "view", resourceType: "console", resource: "audit", at: "2026-11-16T10:00", ip: "203.0.113.5", risk: "0.2", authStrength: "mfa" });
+    expect(simulate(deep, request, null)).toMatchObject({ kind: "invalid" });
+    expect(await publishPolicies(deep, "deep", subject, listActiveAdmins, ctx)).toMatchObject({ ok: false });
+    expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
+    expect((await policySetInForce()).version).toBe(1);
   });
 });
 
@@ -211,6 +234,15 @@ forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse:
     const { preparsedId } = await policySetInForce();
     expect(decide(preparsedId, { principal: { type: "Gatehouse::User", id: lone }, action: { type: "Gatehouse::Action", id: "access" }, resource: { type: "Gatehouse::Resource", id: "r-1" }, context: {}, entities: [] }))
       .toMatchObject({ decision: "deny", errors: [{ message: expect.stringContaining("Cedar could not read the request") }] });
+  });
+
+  it("a value Cedar has no type for is refused, naming it, not answered as a plain deny", async () => {
+    const attrs = (kind: unknown) => ({ entities: [{ uid: { type: "Gatehouse::Resource", id: "r-1" }, attrs: { kind }, parents: [] }] });
+    for (const number of [1.5, 1e20]) expect(await ask({ context: { risk: 0 }, ...attrs(number) }), String(number)).toMatchObject({ refused: expect.any(Array) });
+    expect(await ask({ context: { risk: 0 }, ...attrs({ __extn: { fn: "nope", arg: "x" } }) })).toEqual({ unreadable: expect.stringContaining("nope") });
+    const batch = pdpBodySchema.parse({ requests: [1, 2].map((n) => ({ principal: { type: "Gatehouse::User", id: "u-1" }, action: "access", resource: { type: "Gatehouse::Resource", id: "r-1" }, context: { risk: 0 }, ...attrs(n === 1 ? "report" : { __extn: { fn: "nope", arg: "x" } }) })) });
+    expect(await decideForService(batch, (await adminSubject()).ctx)).toEqual({ unreadable: expect.stringMatching(/^requests\[1\]: /) });
+    expect(await ask({ context: { risk: 0 }, ...attrs(42) })).toMatchObject({ decision: "allow" });
   });
 
   it("a type name longer than the audit trail records is refused, not a server error when the decision is sampled", async () => {

@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
-import { checkPolicies, formatPolicies, publishPolicies, rollbackPolicies, saveDraft, simulate, simulationSchema } from "@/lib/policy";
+import { checkPolicies, formatPolicies, publishPolicies, rebaseDraft, rollbackPolicies, saveDraft, simulate, simulationSchema } from "@/lib/policy";
 import { clientNames } from "@/lib/oidc";
 
 const VIEW = { section: "policies", action: "view" } as const;
@@ -19,18 +19,25 @@ export const formatPoliciesAction = guardedAction(VIEW, z.object({ text: policyT
   return formatted.ok ? { ok: true, data: { text: formatted.text } } : { ok: false, message: "Fix the syntax errors before formatting.", data: { errors: formatted.errors } };
 });
 
-export const saveDraftAction = guardedAction(MANAGE, z.object({ text: policyText }), async ({ text }, _user, ctx) => {
-  await saveDraft(text, ctx);
+const version = z.coerce.number().int().min(0).max(2 ** 31 - 1);
+const comment = z.string().trim().min(3, "Say what changes and why, for the history.").max(300);
+const savedAt = z.iso.datetime().transform((at) => new Date(at));
+
+export const saveDraftAction = guardedAction(MANAGE, z.object({ text: policyText, baseVersion: version }), async ({ text, baseVersion }, _user, ctx) => {
+  await saveDraft(text, baseVersion, ctx);
   revalidatePath("/admin/policies");
   return { ok: true, message: "Draft saved. It is not in force until published." };
 });
 
-const version = z.coerce.number().int().min(0).max(2 ** 31 - 1);
-const comment = z.string().trim().min(3, "Say what changes and why, for the history.").max(300);
+export const rebaseDraftAction = guardedAction(MANAGE, z.object({ draftSavedAt: savedAt }), async ({ draftSavedAt }, _user, ctx) => {
+  const result = await rebaseDraft(draftSavedAt, ctx);
+  revalidatePath("/admin/policies");
+  return result.ok ? { ok: true, message: `The draft is now based on version ${result.baseVersion}.` } : result;
+});
 
 export const publishPoliciesAction = guardedAction(
   MANAGE,
-  z.object({ text: policyText, comment, baseVersion: version, draftSavedAt: z.iso.datetime().transform((at) => new Date(at)).optional() }),
+  z.object({ text: policyText, comment, baseVersion: version, draftSavedAt: savedAt.optional() }),
   async ({ text, comment, baseVersion, draftSavedAt }, user, ctx) => {
     const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx, { baseVersion, draftSavedAt: draftSavedAt ?? null });
     revalidatePath("/admin", "layout");
@@ -38,7 +45,7 @@ export const publishPoliciesAction = guardedAction(
       ? { ok: true, message: `Published as version ${result.version}. It is in force on every instance within a second.` }
       : { ok: false, message: result.message, data: { errors: result.errors ?? [], warnings: [] } };
   },
-  { stepUp: true },
+  { stepUp: "second-factor" },
 );
 
 export const rollbackPoliciesAction = guardedAction(
@@ -49,7 +56,7 @@ export const rollbackPoliciesAction = guardedAction(
     revalidatePath("/admin", "layout");
     return result.ok ? { ok: true, message: `Version ${version} is in force again, as version ${result.version}.` } : { ok: false, message: result.message };
   },
-  { stepUp: true },
+  { stepUp: "second-factor" },
 );
 
 export const simulateAction = guardedAction(VIEW, simulationSchema.extend({ text: policyText }), async ({ text, ...request }) => {

@@ -9,7 +9,7 @@ import { LocalTime } from "@/components/ui/local-time";
 import { canAccessAfterStepUp, requireAccess, userEmails } from "@/lib/auth";
 import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_HISTORY_SHOWN, POLICY_TEMPLATES } from "@/lib/policy";
 import {
-  formatPoliciesAction, publishPoliciesAction, rollbackPoliciesAction, saveDraftAction, simulateAction, validatePoliciesAction,
+  formatPoliciesAction, publishPoliciesAction, rebaseDraftAction, rollbackPoliciesAction, saveDraftAction, simulateAction, validatePoliciesAction,
 } from "./actions";
 
 export const metadata: Metadata = { title: "Policies" };
@@ -31,7 +31,12 @@ export default async function PoliciesPage() {
           description={state.draft ? (
             <>
               Editing the saved draft (based on version {state.draft.baseVersion}, saved <LocalTime at={state.draft.updatedAt} />). It is not in force until published.
-              {state.draft.baseVersion !== state.inForce.version && <strong className="block text-amber-800">Version {state.inForce.version} was published after this draft was started: check the draft against it, then save the draft again before publishing it.</strong>}
+              {state.draft.baseVersion !== state.inForce.version && (
+                <span className="mt-2 block space-y-2">
+                  <strong className="block text-amber-800">Version {state.inForce.version} was published after this draft was started: publishing the draft as it is would undo what changed (see the history below). Check the draft against it first.</strong>
+                  {mayManage && <ActionButton action={rebaseDraftAction} fields={{ draftSavedAt: state.draft.updatedAt.toISOString() }} label={`I have checked it: base the draft on version ${state.inForce.version}`} />}
+                </span>
+              )}
             </>
           ) : `${state.inForce.comment}. Publishing asks for a fresh second factor.`}
         >
