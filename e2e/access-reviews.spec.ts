@@ -71,6 +71,11 @@ test("an access review: decided by two admins, a removal carried out, signed off
 
   // The removal is carried out where roles are changed, with that page's guards.
   await (await findAccount(page, leaverEmail, "To carry out")).getByRole("link", { name: "carry it out on the user's page" }).click();
+  // Sent without a reason: refused, and the box stays as it was left (not the stored roles again).
+  await page.getByRole("checkbox", { name: /^analyst/ }).uncheck();
+  await page.getByRole("button", { name: "Save roles" }).click();
+  await expect(page.getByText("Say why: it goes into the audit trail.")).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: /^analyst/ })).not.toBeChecked();
   await submitAsAdmin(page, async () => {
     await page.getByRole("checkbox", { name: /^analyst/ }).uncheck();
     await page.getByLabel("Why the roles change").fill("Access review: moved to sales");

@@ -39,7 +39,14 @@ test("an admin disables a user, who is out at once and cannot sign in again", as
 
   await page.getByRole("link", { name: email }).click();
   // Confirmed, then asked why: the answer goes into the audit trail with the change.
-  page.on("dialog", (dialog) => void (dialog.type() === "prompt" ? dialog.accept("left the company, HR-1234") : dialog.accept()));
+  let reason = "IR";
+  page.on("dialog", (dialog) => void (dialog.type() === "prompt" ? dialog.accept(reason) : dialog.accept()));
+  // Too short a reason: the button says what is wrong (it has no field to highlight), and nothing changes.
+  await page.getByRole("button", { name: "Disable account" }).click();
+  await expect(page.getByTestId("form-message")).toHaveText("Say why: it goes into the audit trail.");
+  await user.reload();
+  await expectSignedInAs(user, email);
+  reason = "left the company, HR-1234";
   await page.getByRole("button", { name: "Disable account" }).click();
   await expect(page.getByText("Disabled", { exact: true })).toBeVisible();
   expect(sql(`SELECT metadata->>'justification' FROM audit_events WHERE action = 'user.disable' AND metadata->>'email' = '${email}'`)).toBe("left the company, HR-1234");

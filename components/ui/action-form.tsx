@@ -33,6 +33,7 @@ export function ActionButton({
 }) {
   const [state, formAction, pending] = useActionState(action, {});
   const reason = useRef<HTMLInputElement>(null);
+  const fieldProblems = [...new Set(Object.values(state.fieldErrors ?? {}).flat())];
   return (
     <form
       action={formAction}
@@ -52,7 +53,8 @@ export function ActionButton({
       <Button type="submit" variant={variant} size={size} disabled={pending}>
         {pending ? (pendingLabel ?? label) : label}
       </Button>
-      {state.message && (!state.ok || showSuccess) && <FormMessage state={state} />}
+      {/* A button has no visible fields: what was wrong with its hidden ones (the prompted reason) is the message. */}
+      {state.message && (!state.ok || showSuccess) && <FormMessage state={fieldProblems.length ? { ...state, message: fieldProblems.join(" ") } : state} />}
     </form>
   );
 }

@@ -22,7 +22,9 @@ export type SessionEndReason =
   | "password_distrusted"
   | "account_locked"
   // A sign-in waiting to enroll a first factor, when the account got one meanwhile (lib/auth/action.ts).
-  | "factor_enrolled_elsewhere";
+  | "factor_enrolled_elsewhere"
+  // A role that requires a second factor was given to an account without one (lib/auth/users.ts setRoles).
+  | "second_factor_now_required";
 
 /**
  * Ends that take a sign-in back rather than close it: the apps let in from that browser can no

@@ -10,7 +10,7 @@ import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
 import { listActiveClients } from "../oidc/clients";
 import { revokeDeviceTrust } from "../devices";
-import { HAS_SECOND_FACTOR, resetMfa, secondFactorsOf } from "../mfa/factors";
+import { HAS_SECOND_FACTOR, mfaRequiredFor, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { clearFactorFailures, factorLockedUntil } from "../mfa/lockout";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
 import { liveSessionWhere } from "./live-session";
@@ -309,20 +309,27 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | 
 }
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {
-  const { before, after } = await auditingRefusal(ctx, "user.roles.update", userId, { roles }, () => keepingAnAdmin(async (tx) => {
+  const { before, after, sessionsEnded } = await auditingRefusal(ctx, "user.roles.update", userId, { roles }, () => keepingAnAdmin(async (tx) => {
     const current = await existingUser(tx, userId);
     checkGrant(granter, userId, roles.filter((role) => !current.roles.includes(role)));
     // Judged as the account will be: policies may trust more than roles (an email domain, say), or
     // keep a role out (a forbid), so a role given or taken away can add powers the granter lacks.
     await requireNoMorePowerThan(granter, { userId, email: current.email, roles, groups: groupIds(current) }, ctx.client?.ip ?? null);
     const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
-    return { before: current.roles, after: updated.roles };
+    // A role that makes a second factor mandatory, given to an account without one: its sessions
+    // began without a factor and would hold the role's access for hours. They end with the grant;
+    // the next sign-in enrols a factor first.
+    const needsFactorNow = mfaRequiredFor(updated.roles) && !mfaRequiredFor(current.roles)
+      && (await tx.user.count({ where: { id: userId, ...HAS_SECOND_FACTOR } })) === 0;
+    const sessionsEnded = needsFactorNow ? await markSessionsEnded(tx, userId, {}, "second_factor_now_required") : 0;
+    return { before: current.roles, after: updated.roles, sessionsEnded };
   }, ctx.client?.ip ?? null));
   const granted = after.filter((r) => !before.includes(r));
   const revoked = before.filter((r) => !after.includes(r));
   if (granted.length || revoked.length) {
     await audit(ctx, { type: "admin", action: "user.roles.update", outcome: "success", resource: { type: "user", id: userId }, metadata: { before, after, granted, revoked } });
   }
+  await auditSessionsEnded(ctx, userId, "second_factor_now_required", sessionsEnded, null);
   return after;
 }
 

@@ -162,6 +162,37 @@ describe("user administration", () => {
     await expect(setRoles(second.id, ["user"], ctx, null)).rejects.toBeInstanceOf(LastAdminError);
   });
 
+  it("giving a role that requires a second factor to an account without one ends its sessions; with a factor they stay", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const signedIn = async (user: { email: string }) => {
+      const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
+      if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
+      return result.sessionId;
+    };
+    const plain = await makeUser();
+    const plainSession = await signedIn(plain);
+    expect(await findActiveSession(plainSession)).not.toBeNull();
+    await setRoles(plain.id, ["user", "admin"], ctx, admin);
+    // The password-only session would have held the admin role without ever showing a factor.
+    expect(await findActiveSession(plainSession)).toBeNull();
+    expect(await db().session.findUniqueOrThrow({ where: { id: plainSession } })).toMatchObject({ endReason: "second_factor_now_required" });
+    expect(await db().auditEvent.findFirst({ where: { action: "session.revoke_all", resourceId: plain.id } })).toMatchObject({ metadata: { reason: "second_factor_now_required", sessionsEnded: 1 } });
+    // Its next sign-in must enrol a factor first.
+    const again = await signedIn(plain);
+    expect(await db().session.findUniqueOrThrow({ where: { id: again } })).toMatchObject({ stage: "enrollment_required" });
+
+    // A role that requires nothing, or an account that has a factor: the sessions stay.
+    const analyst = await makeUser();
+    const analystSession = await signedIn(analyst);
+    await setRoles(analyst.id, ["user", "analyst"], ctx, admin);
+    expect(await findActiveSession(analystSession)).not.toBeNull();
+    const withFactor = await makeUser();
+    await enrollTotp(withFactor);
+    const factorSession = await db().session.create({ data: { userId: withFactor.id, expiresAt: new Date(Date.now() + 3_600_000) } });
+    await setRoles(withFactor.id, ["user", "admin"], ctx, admin);
+    expect(await db().session.findUniqueOrThrow({ where: { id: factorSession.id } })).toMatchObject({ endedAt: null });
+  });
+
   it("nobody grants a role they do not hold, or changes their own roles", async () => {
     const helpdesk = await makeUser({ roles: ["analyst"] });
     const admin = await makeUser({ roles: ["admin"] });

@@ -1,5 +1,5 @@
 "use client";
-import { echoed } from "@/components/ui/echoed";
+import { echoed, echoedAll } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { RecordForm } from "@/components/ui/record-form";
 import { RoleCheckboxes } from "@/components/role-checkboxes";
@@ -18,7 +18,8 @@ export function RolesForm({ userId, roles }: { userId: string; roles: string[] }
     <UserForm action={setRolesAction} userId={userId} submit="Save roles" pending="Saving…">
       {(state) => (
         <>
-          <RoleCheckboxes selected={roles} errors={state.fieldErrors?.roles} />
+          {/* After a refusal, the ticks as sent (React resets the form): not the stored roles, or saving again would save nothing. */}
+          <RoleCheckboxes selected={state.values ? echoedAll(state, "roles") : roles} errors={state.fieldErrors?.roles} />
           <Field id="roles-reason" label="Why the roles change" name="reason" required maxLength={500} hint="A ticket number or a few words: it goes into the audit trail with the change." errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />
         </>
       )}
