@@ -22,6 +22,7 @@ export const changePasswordAction = guardedAction(
     const disconnectApps = form.disconnectApps === "on";
     const result = await changePassword(user, form.currentPassword, form.newPassword, ctx, { disconnectApps, factorVerified: hasFreshMfa(user) });
     if (!result.ok && result.reason === "unacceptable_password") return { ok: false, fieldErrors: { newPassword: [result.message] } };
+    if (!result.ok && result.reason === "same_password") return { ok: false, fieldErrors: { newPassword: ["Choose a password different from your current one."] } };
     if (!result.ok) return passwordRefused(result, "currentPassword", "That is not your current password.");
     revalidatePath("/account/security");
     revalidatePath("/account/apps");

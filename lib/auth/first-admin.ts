@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { db, type Prisma } from "../db/client";
 import { createUser, EmailTakenError, newUserSchema, type NewUser } from "./users";
 import { PasswordRefusedError } from "./password-screening";
-import { SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
+import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 
 // How the first admin gets in, without a default password that stays valid:
 // either GATEHOUSE_ADMIN_EMAIL + GATEHOUSE_ADMIN_PASSWORD at first start, or a one-time
@@ -45,6 +45,15 @@ export type RedeemResult =
  * make two admins. If no admin results, the token is usable again.
  */
 export async function redeemSetupToken(token: string, admin: Omit<NewUser, "roles">, ctx: AuditContext, now = new Date()): Promise<RedeemResult> {
+  const asLink: AuditContext = { ...ctx, actor: { type: "system", id: null, label: "setup-link" } };
+  const result = await redeem(token, admin, asLink, now);
+  // A refused link is a security event (a guessed or stale link, or a second try after an admin
+  // exists); the token itself is never recorded. Success is recorded as the account's creation.
+  if (!result.ok) await audit(asLink, { type: "security", action: "setup.redeem", outcome: result.reason === "admin_exists" || result.reason === "invalid_token" ? "blocked" : "failure", metadata: { reason: result.reason } });
+  return result;
+}
+
+async function redeem(token: string, admin: Omit<NewUser, "roles">, asLink: AuditContext, now: Date): Promise<RedeemResult> {
   const spent = await db().$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('gatehouse.first_admin'))`;
     if (await hasAdmin(tx)) return "admin_exists" as const;
@@ -56,7 +65,7 @@ export async function redeemSetupToken(token: string, admin: Omit<NewUser, "role
   if (spent !== "spent") return { ok: false, reason: spent };
   const reopen = () => db().setupToken.updateMany({ where: { tokenHash: hashToken(token) }, data: { usedAt: null } });
   try {
-    const user = await createUser({ ...admin, roles: ["user", "admin"] }, { ...ctx, actor: { type: "system", id: null, label: "setup-link" } }, null);
+    const user = await createUser({ ...admin, roles: ["user", "admin"] }, asLink, null);
     return { ok: true, userId: user.id };
   } catch (error) {
     // Nothing was created: the link stays usable for another address or password (or a retry).
@@ -79,6 +88,8 @@ export async function ensureFirstAdminPath(env: { email?: string; password?: str
     try {
       await createUser(parsed.data, { ...SYSTEM_CONTEXT, actor: { type: "system", id: null, label: "environment" } }, null);
     } catch (error) {
+      // Another instance starting with the same environment created it a moment ago.
+      if (error instanceof EmailTakenError && (await hasAdmin())) return null;
       if (error instanceof PasswordRefusedError) throw new Error(`GATEHOUSE_ADMIN_PASSWORD refused: ${error.message} (see "Password rules" in the README)`);
       throw error;
     }

@@ -10,6 +10,7 @@ import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
 import { listActiveClients } from "../oidc/clients";
 import { revokeDeviceTrust } from "../devices";
+import { safeEqual } from "../crypto";
 import { HAS_SECOND_FACTOR, mfaRequiredFor, resetMfa, secondFactorsOf } from "../mfa/factors";
 import { clearFactorFailures, factorLockedUntil } from "../mfa/lockout";
 import { checkSessionPassword, type SessionPasswordCheck } from "./reauthenticate";
@@ -450,7 +451,8 @@ export async function updateName(userId: string, name: string, ctx: AuditContext
 export type PasswordChangeResult =
   | { ok: true; endedSessions: number }
   | Exclude<SessionPasswordCheck, { ok: true }>
-  | { ok: false; reason: "unacceptable_password"; message: string };
+  | { ok: false; reason: "unacceptable_password"; message: string }
+  | { ok: false; reason: "same_password" };
 
 /**
  * A new password replaces the old one and satisfies a pending reset requirement, however it was
@@ -494,6 +496,11 @@ export async function changePassword(
   const check = await checkSessionPassword(user, currentPassword, "password.change", ctx, { now: started, factorVerified });
   if (!check.ok) return check;
   const userId = user.id;
+  // The same password again would lift an incident's distrust of it (storeNewPassword) and change nothing else.
+  if (safeEqual(newPassword, currentPassword)) {
+    await audit(ctx, { type: "authentication", action: "password.change", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: "same_password" } });
+    return { ok: false, reason: "same_password" };
+  }
   // Screened only once the current password is proven: the answer says nothing to a session thief.
   const screening = await screenNewPassword(newPassword, { email: user.email, name: user.name });
   if (!screening.ok) {

@@ -242,6 +242,11 @@ describe("changing a password an incident distrusts, from a session verified wit
     // The session verified TOTP, so the requirement leaves it open.
     await requirePasswordReset(signedIn.id, "INC-11: credential stuffing", ctx);
     expect(await findActiveSession(signedIn.sessionId)).not.toBeNull();
+    // The distrusted password "changed" to itself is refused: it would lift the distrust and change nothing.
+    const same = form({ currentPassword: TEST_PASSWORD, newPassword: TEST_PASSWORD, confirmPassword: TEST_PASSWORD });
+    expect(await account.changePasswordAction({}, same)).toMatchObject({ ok: false, fieldErrors: { newPassword: ["Choose a password different from your current one."] } });
+    expect((await db().user.findUniqueOrThrow({ where: { id: signedIn.id } })).passwordResetRequiredAt).not.toBeNull();
+    expect(await db().auditEvent.count({ where: { action: "password.change", outcome: "failure", metadata: { path: ["reason"], equals: "same_password" } } })).toBe(1);
     const newPassword = "a brand new passphrase for the owner";
     const fields = form({ currentPassword: TEST_PASSWORD, newPassword, confirmPassword: newPassword });
     expect(await account.changePasswordAction({}, fields)).toMatchObject({ ok: true });

@@ -53,5 +53,15 @@ describe("first admin", () => {
     expect(await redeemSetupToken(token, admin, ctx)).toEqual({ ok: false, reason: "invalid_token" });
     expect(await redeemSetupToken("forged-token", admin, ctx)).toEqual({ ok: false, reason: "invalid_token" });
     expect(await db().user.count()).toBe(0);
+    // Each refusal is in the audit trail, without the token.
+    const refusals = await db().auditEvent.findMany({ where: { action: "setup.redeem" } });
+    expect(refusals.map((e) => [e.outcome, e.actorLabel, (e.metadata as { reason: string }).reason])).toEqual([["blocked", "setup-link", "invalid_token"], ["blocked", "setup-link", "invalid_token"]]);
+    expect(JSON.stringify(refusals.map((e) => e.metadata))).not.toContain(token);
+  });
+
+  it("two instances starting at once with the admin in the environment: one creates it, neither fails", async () => {
+    const env = { email: "env@example.test", password: "environment passphrase" };
+    expect(await Promise.all([ensureFirstAdminPath(env), ensureFirstAdminPath(env)])).toEqual([null, null]);
+    expect(await db().user.count({ where: { roles: { has: "admin" } } })).toBe(1);
   });
 });
