@@ -18,6 +18,13 @@ export type TotpCheck = { ok: true; timeStep: number } | { ok: false; reason: "i
 
 export type TotpEnrollment = { secret: string; uri: string; qrCode: string };
 
+/**
+ * How long a started enrollment can be confirmed. Its start is what asks for the step-up (the
+ * secret is shown only then), so the confirmation does not ask again: installing an app and
+ * scanning may take longer than the step-up's few minutes.
+ */
+const PENDING_ENROLLMENT_MS = 30 * 60_000;
+
 /** Starts (or restarts) enrollment: a new secret, not a factor until confirmed with a code. */
 export async function startTotpEnrollment(user: { id: string; email: string }): Promise<TotpEnrollment | { error: string }> {
   const secret = generateSecret();
@@ -54,6 +61,7 @@ export async function verifyTotp(userId: string, code: string, options: { pendin
   const now = options.now ?? new Date();
   const factor = await db().totpFactor.findUnique({ where: { userId } });
   if (!factor || (options.pending ? factor.activatedAt : !factor.activatedAt)) return { ok: false, reason: "not_enrolled" };
+  if (options.pending && now.getTime() - factor.createdAt.getTime() > PENDING_ENROLLMENT_MS) return { ok: false, reason: "not_enrolled" };
   const check = await checkTotpCode(decrypt(factor.secretCipher, CIPHER_CONTEXT), code, now);
   if (!check.valid) return { ok: false, reason: "invalid" };
   // Conditional update: of two requests racing with the same code, only one moves the step on;

@@ -7,7 +7,8 @@ import { reauthenticateWithPassword } from "@/lib/auth/reauthenticate";
 import { resetUserMfa } from "@/lib/auth/users";
 import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { authStrength } from "@/lib/policy/pdp";
-import { passkeyRegistrationOptions } from "@/lib/mfa";
+import type { passkeyRegistrationOptions } from "@/lib/mfa";
+import type { ActionState } from "@/lib/auth/action";
 import { resetDatabase } from "../support/db";
 import { codeAt, withTotp } from "../support/mfa";
 import { SoftAuthenticator } from "../support/soft-authenticator";
@@ -38,10 +39,15 @@ async function passwordSignIn(email: string): Promise<string> {
   return result.sessionId;
 }
 
-/** A registration made by a scripted authenticator: all an attacker holding only the session needs. */
-async function forgedRegistration(user: CurrentUser) {
-  const { challengeId, options } = await passkeyRegistrationOptions(user);
-  return form({ challengeId, response: JSON.stringify(new SoftAuthenticator().register(options)), name: "Attacker key" });
+/** A scripted authenticator's registration for a challenge the page asked for. */
+const registration = ({ challengeId, options }: Awaited<ReturnType<typeof passkeyRegistrationOptions>>) =>
+  form({ challengeId, response: JSON.stringify(new SoftAuthenticator().register(options)), name: "Attacker key" });
+
+/** Adds a passkey as the page does (a challenge, a scripted authenticator, the registration): all an attacker holding only the session could do. */
+async function addPasskey(): Promise<ActionState> {
+  const started = await passkeyRegistrationOptionsAction({}, form({}));
+  if (!started.ok) return started;
+  return registerPasskeyAction({}, registration(started.data as Awaited<ReturnType<typeof passkeyRegistrationOptions>>));
 }
 
 describe("adding a factor", () => {
@@ -54,26 +60,33 @@ describe("adding a factor", () => {
     // The MFA check was 10 minutes ago: a stolen session cookie of this age cannot add a passkey.
     await db().session.update({ where: { id: sessionId }, data: { mfaVerifiedAt: new Date(Date.now() - 10 * 60_000) } });
     signedIn = await asCurrentUser(sessionId);
-    expect(await passkeyRegistrationOptionsAction({}, form({}))).toMatchObject({ ok: false, stepUp: true });
-    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: false, stepUp: true });
+    expect(await addPasskey()).toMatchObject({ ok: false, stepUp: true });
     expect(await db().passkey.count({ where: { userId: user.id } })).toBe(0);
 
     // Just verified: the passkey is added, and the session's methods and MFA time are unchanged.
     const verifiedAt = new Date(Date.now() - 60_000);
     await db().session.update({ where: { id: sessionId }, data: { mfaVerifiedAt: verifiedAt } });
     signedIn = await asCurrentUser(sessionId);
-    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: true });
+    expect(await addPasskey()).toMatchObject({ ok: true });
     const session = (await findActiveSession(sessionId))!;
     expect(session.authMethods).toEqual(["password", "totp"]);
     expect(session.mfaVerifiedAt).toEqual(verifiedAt);
     expect(authStrength(session.authMethods)).toBe("mfa");
+
+    // Started while the check was fresh, finished once it no longer is (a slow authenticator):
+    // the start asked for it, so the passkey just made is kept rather than refused.
+    const started = await passkeyRegistrationOptionsAction({}, form({}));
+    await db().session.update({ where: { id: sessionId }, data: { mfaVerifiedAt: new Date(Date.now() - 10 * 60_000) } });
+    signedIn = await asCurrentUser(sessionId);
+    expect(await registerPasskeyAction({}, registration(started.data as Awaited<ReturnType<typeof passkeyRegistrationOptions>>))).toMatchObject({ ok: true });
+    expect(await db().passkey.count({ where: { userId: user.id } })).toBe(2);
   });
 
   it("works without step-up for a first factor, and leaves a password session a password session", async () => {
     const user = await makeUser();
     const sessionId = await passwordSignIn(user.email);
     signedIn = await asCurrentUser(sessionId);
-    const added = await registerPasskeyAction({}, await forgedRegistration(signedIn));
+    const added = await addPasskey();
     expect(added).toMatchObject({ ok: true, data: { backupCodes: expect.any(Array) } });
     const session = (await findActiveSession(sessionId))!;
     expect(session.authMethods).toEqual(["password"]);
@@ -82,7 +95,7 @@ describe("adding a factor", () => {
 
     // Now that the user has a factor, the next one needs it proved first.
     signedIn = await asCurrentUser(sessionId);
-    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: false, stepUp: true });
+    expect(await addPasskey()).toMatchObject({ ok: false, stepUp: true });
   });
 
   it("from a user with no factor, needs the password from the last few minutes: a stolen older session cannot enroll its own", async () => {
@@ -90,13 +103,13 @@ describe("adding a factor", () => {
     const sessionId = await passwordSignIn(user.email);
     await db().session.update({ where: { id: sessionId }, data: { passwordVerifiedAt: new Date(Date.now() - 10 * 60_000) } });
     signedIn = await asCurrentUser(sessionId);
-    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: false, stepUp: true });
+    expect(await addPasskey()).toMatchObject({ ok: false, stepUp: true });
     expect(await db().passkey.count({ where: { userId: user.id } })).toBe(0);
 
     expect(await reauthenticateWithPassword(signedIn, "not the password", ctx)).toEqual({ ok: false, reason: "wrong_password" });
     expect(await reauthenticateWithPassword(signedIn, TEST_PASSWORD, ctx)).toEqual({ ok: true });
     signedIn = await asCurrentUser(sessionId);
-    expect(await registerPasskeyAction({}, await forgedRegistration(signedIn))).toMatchObject({ ok: true });
+    expect(await addPasskey()).toMatchObject({ ok: true });
     const outcomes = (await db().auditEvent.findMany({ where: { action: "session.reauthenticate" }, orderBy: { seq: "asc" } })).map((e) => e.outcome);
     expect(outcomes).toEqual(["failure", "success"]);
   });

@@ -54,6 +54,16 @@ describe("TOTP", () => {
     expect((await confirmTotpEnrollment(user.id, "000000", ctx)).ok).toBe(false);
   });
 
+  it("a started enrollment can be confirmed for half an hour (its start asked for the step-up), not later", async () => {
+    const user = await makeUser();
+    const started = await startTotpEnrollment(user);
+    if ("error" in started) throw new Error("enrollment did not start");
+    await db().totpFactor.update({ where: { userId: user.id }, data: { createdAt: new Date(Date.now() - 31 * 60_000) } });
+    expect(await confirmTotpEnrollment(user.id, await codeAt(started.secret, new Date()), ctx)).toEqual({ ok: false, reason: "not_enrolled" });
+    await db().totpFactor.update({ where: { userId: user.id }, data: { createdAt: new Date(Date.now() - 29 * 60_000) } });
+    expect((await confirmTotpEnrollment(user.id, await codeAt(started.secret, new Date()), ctx)).ok).toBe(true);
+  });
+
   it("a restarted enrollment replaces the unconfirmed secret, and never an activated one", async () => {
     const user = await makeUser();
     const first = await startTotpEnrollment(user);

@@ -12,6 +12,9 @@ import {
 // Enrolling factors works for a signed-in user and for one whose sign-in waits for enrollment
 // ("account-setup"); everything else here needs a full session. Adding a factor and removing one
 // need step-up: a user who has a factor proves it first (one without has nothing to prove it with).
+// For adding, the step-up is asked at the start, which alone hands out what the finish needs (the
+// TOTP secret, the passkey challenge, both bound to the user and short-lived): asked again at the
+// finish, a slow setup would lose the app entry or passkey just made.
 
 const SECURITY_PAGE = "/account/security";
 
@@ -30,13 +33,13 @@ export const startTotpEnrollmentAction = guardedAction("account-setup", z.object
 export const confirmTotpEnrollmentAction = guardedAction("account-setup", z.object({ code: z.string().trim().max(32) }), async ({ code }, user, ctx) => {
   const check = await confirmTotpEnrollment(user.id, code, ctx);
   if (!check.ok) {
-    const message = check.reason === "not_enrolled" ? "Start the setup again." : "That code is not valid. Enter the current code from the app.";
+    const message = check.reason === "not_enrolled" ? "This setup has expired (or was replaced): start it again." : "That code is not valid. Enter the current code from the app.";
     return { ok: false, fieldErrors: { code: [message] } };
   }
   const { backupCodes } = await afterFactorEnrolled(user, ctx);
   refreshUnlessShowingCodes(backupCodes);
   return { ok: true, message: "Authenticator app set up.", data: { backupCodes } };
-}, { stepUp: true });
+});
 
 export const passkeyRegistrationOptionsAction = guardedAction("account-setup", z.object({}), async (_input, user) => {
   return { ok: true, data: await passkeyRegistrationOptions(user) };
@@ -52,7 +55,7 @@ export const registerPasskeyAction = guardedAction("account-setup", registerForm
   const { backupCodes } = await afterFactorEnrolled(user, ctx);
   refreshUnlessShowingCodes(backupCodes);
   return { ok: true, message: `Passkey “${result.passkey.name}” added.`, data: { backupCodes } };
-}, { stepUp: true });
+});
 
 export const renamePasskeyAction = guardedAction("signed-in", z.object({ passkeyId: z.uuid(), name: passkeyNameSchema }), async ({ passkeyId, name }, user, ctx) => {
   const renamed = await renamePasskey(user.id, passkeyId, name, ctx);
