@@ -362,6 +362,7 @@ export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<b
 export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext): Promise<{ changed: boolean }> {
   const action = disabled ? "user.disable" : "user.enable";
   const { user, changed } = await auditingRefusal(ctx, action, userId, {}, () => keepingAnAdmin(async (tx) => {
+    if (disabled && ctx.actor.type === "user" && ctx.actor.id === userId) throw new RoleGrantError("You cannot disable your own account.");
     const current = await existingUser(tx, userId);
     // Already so: nothing changes, and a disabled account keeps the time it was first disabled.
     if ((current.disabledAt !== null) === disabled) return { user: current, changed: false };
@@ -423,7 +424,9 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
  * the account's id and the email it had. Never the caller's own account, nor the last admin.
  */
 export async function deleteUser(userId: string, ctx: AuditContext, actor: Granter): Promise<{ email: string }> {
-  if (userId === actor.id) throw new RoleGrantError("You cannot delete your own account: ask another admin.");
+  await auditingRefusal(ctx, "user.delete", userId, {}, async () => {
+    if (userId === actor.id) throw new RoleGrantError("You cannot delete your own account: ask another admin.");
+  });
   const refusal = await actingOnRefusal(actor, userId, "user.delete", ctx);
   if (refusal) throw new RoleGrantError(refusal);
   const deleted = await auditingRefusal(ctx, "user.delete", userId, {}, () => keepingAnAdmin(async (tx) => {
@@ -432,7 +435,7 @@ export async function deleteUser(userId: string, ctx: AuditContext, actor: Grant
     return user;
   }, ctx.client?.ip ?? null));
   // Audited first: the deletion cannot be undone, so it is on the record even if a clean-up below fails.
-  await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles } });
+  await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles, groups: groupIds(deleted) } });
   // The provider's records name the account by id only (no foreign key): its grants and tokens die here.
   await revokeUserGrants(userId, ctx);
   // A lock on its sign-in name is not handed to the next account of that email.

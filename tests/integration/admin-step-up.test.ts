@@ -154,7 +154,11 @@ describe("someone other than an admin whom a policy lets manage users (a help de
     expect(await db().auditEvent.count({ where: { resourceId: admin.id, outcome: "blocked", metadata: { path: ["reason"], equals: "target_holds_roles_actor_lacks" } } })).toBe(5);
 
     expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: user.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: true });
+    expect(await signInWithPassword({ email: user.email, password: "the help desk's passphrase" }, client(), null)).toMatchObject({ ok: true });
     expect(await users.resetMfaAction({}, form({ userId: user.id, reason: "lost their phone, checked on a call" }))).toMatchObject({ ok: true });
+    // The reason goes with every event of the reset, the sessions it ended too.
+    expect(await db().auditEvent.findFirst({ where: { action: "session.revoke_all", resourceId: user.id, metadata: { path: ["reason"], equals: "mfa_reset" } } }))
+      .toMatchObject({ metadata: { justification: "lost their phone, checked on a call" } });
   });
 });
 

@@ -252,15 +252,21 @@ describe("user administration", () => {
     await signedIn(user.email);
     await enrollTotp(user);
     await db().oidcModel.create({ data: { kind: "Grant", id: "g-deleted", payload: { accountId: user.id, clientId: "app" }, accountId: user.id, clientId: "app" } });
+    await db().group.create({ data: { id: "contractors", name: "Contractors", members: { create: { userId: user.id } } } });
     expect(await deleteUser(user.id, ctx, admin)).toEqual({ email: user.email });
     expect(await db().user.count({ where: { id: user.id } })).toBe(0);
     expect(await db().session.count({ where: { userId: user.id } })).toBe(0);
     expect(await db().totpFactor.count({ where: { userId: user.id } })).toBe(0);
     expect(await db().oidcModel.count({ where: { accountId: user.id } })).toBe(0);
-    expect(await db().auditEvent.findFirst({ where: { action: "user.delete", resourceId: user.id } })).toMatchObject({ metadata: expect.objectContaining({ email: user.email }) });
+    // The memberships go with the account (a cascade): the record keeps them.
+    expect(await db().auditEvent.findFirst({ where: { action: "user.delete", resourceId: user.id } })).toMatchObject({ metadata: expect.objectContaining({ email: user.email, groups: ["contractors"] }) });
     await expect(deleteUser(user.id, ctx, admin)).rejects.toBeInstanceOf(NoSuchUserError);
 
-    await expect(deleteUser(admin.id, ctx, admin)).rejects.toBeInstanceOf(RoleGrantError);
+    await expect(deleteUser(admin.id, userContext(admin, null), admin)).rejects.toBeInstanceOf(RoleGrantError);
+    await expect(setDisabled(admin.id, true, userContext(admin, null))).rejects.toBeInstanceOf(RoleGrantError);
+    // Refusals on one's own account are on the record, as any other.
+    expect((await db().auditEvent.findMany({ where: { resourceId: admin.id, outcome: "blocked" }, orderBy: { seq: "asc" } })).map((e) => [e.action, e.actorId]))
+      .toEqual([["user.delete", admin.id], ["user.disable", admin.id]]);
     const analyst = await makeUser({ roles: ["analyst"] });
     await expect(deleteUser(admin.id, ctx, analyst)).rejects.toBeInstanceOf(RoleGrantError);
     const second = await makeUser({ roles: ["admin"] });

@@ -57,14 +57,13 @@ export const setRolesAction = guardedAction(MANAGE, setRolesForm, async ({ userI
 const setDisabledForm = z.object({ userId: z.uuid(), disabled: z.enum(["true", "false"]).transform((v) => v === "true") });
 
 export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({ userId, disabled }, admin, ctx) => {
-  if (disabled && userId === admin.id) return { ok: false, message: "You cannot disable your own account." };
   const refused = await refusedOn(admin, userId, disabled ? "user.disable" : "user.enable", ctx);
   if (refused) return refused;
   let changed: boolean;
   try {
     ({ changed } = await setDisabled(userId, disabled, ctx));
   } catch (error) {
-    if (error instanceof LastAdminError || error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    if (error instanceof LastAdminError || error instanceof NoSuchUserError || error instanceof RoleGrantError) return { ok: false, message: error.message };
     throw error;
   }
   revalidatePath(`/admin/users/${userId}`);
@@ -160,7 +159,8 @@ export const resetMfaAction = guardedAction(
     if (refused) return refused;
     let ended: number;
     try {
-      ended = await resetUserMfa(userId, reason, ctx);
+      // The reason is the justification of every event the reset writes (sessions ended, apps' grants revoked), as askReason gives other actions.
+      ended = await resetUserMfa(userId, reason, { ...ctx, justification: reason });
     } catch (error) {
       if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
       throw error;
