@@ -295,9 +295,10 @@ type Tx = Prisma.TransactionClient;
  * change at a time (takeAdminAccessLock): two admins demoting each other at the same moment cannot
  * both succeed, since the second reads the admins (read committed) once the first is done.
  */
-async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | null): Promise<T> {
+async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | null, actor: Granter | null): Promise<T> {
   return db().$transaction(async (tx) => {
     await takeAdminAccessLock(tx);
+    await requireActorUnchanged(tx, actor);
     const before = await listActiveAdmins(tx);
     const result = await change(tx);
     const after = await listActiveAdmins(tx);
@@ -307,6 +308,21 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | 
     if (lockout) throw new LastAdminError(lockout);
     return result;
   }, ADMIN_ACCESS_TRANSACTION);
+}
+
+/**
+ * Under the admin access lock: the acting account is still as its request found it when it was let
+ * in (there, not disabled, the same roles and groups). Another admin's change to it (a demotion)
+ * may have committed while this change waited for the lock; acting on the old authority would land
+ * a removed admin's last change after their removal.
+ */
+export async function requireActorUnchanged(tx: Tx, actor: Granter | null): Promise<void> {
+  if (!actor) return;
+  const now = await tx.user.findUnique({ where: { id: actor.id }, select: { roles: true, disabledAt: true, ...GROUP_IDS } });
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+  if (!now || now.disabledAt || !same(now.roles, actor.roles) || !same(groupIds(now), actor.groups)) {
+    throw new RoleGrantError("Your own access changed while this was being done, so nothing was changed: reload the page.");
+  }
 }
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {
@@ -324,7 +340,7 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
       && (await tx.user.count({ where: { id: userId, ...HAS_SECOND_FACTOR } })) === 0;
     const sessionsEnded = needsFactorNow ? await markSessionsEnded(tx, userId, {}, "second_factor_now_required") : 0;
     return { before: current.roles, after: updated.roles, sessionsEnded };
-  }, ctx.client?.ip ?? null));
+  }, ctx.client?.ip ?? null, granter));
   const granted = after.filter((r) => !before.includes(r));
   const revoked = before.filter((r) => !after.includes(r));
   if (granted.length || revoked.length) {
@@ -359,7 +375,7 @@ export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<b
  * whether the account changed: false when it already was so (nothing audited; a disable still
  * ends what it ends).
  */
-export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext): Promise<{ changed: boolean }> {
+export async function setDisabled(userId: string, disabled: boolean, ctx: AuditContext, actor: Granter | null = null): Promise<{ changed: boolean }> {
   const action = disabled ? "user.disable" : "user.enable";
   const { user, changed } = await auditingRefusal(ctx, action, userId, {}, () => keepingAnAdmin(async (tx) => {
     if (disabled && ctx.actor.type === "user" && ctx.actor.id === userId) throw new RoleGrantError("You cannot disable your own account.");
@@ -368,7 +384,7 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
     if ((current.disabledAt !== null) === disabled) return { user: current, changed: false };
     if (disabled) await forgetRecoveryLinks(tx, userId);
     return { user: await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }), changed: true };
-  }, ctx.client?.ip ?? null));
+  }, ctx.client?.ip ?? null, actor));
   if (changed) await audit(ctx, { type: "admin", action, outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   // Also for an account disabled already: one disabled before disabling revoked grants has them still.
   if (disabled) await takeBackAccess(userId, "user_disabled", ctx);
@@ -408,7 +424,7 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
       // Locks and failure counts are kept by sign-in name: they move with it.
       await moveSignInCounters(tx, user.email, email);
       return user.email;
-    }, ctx.client?.ip ?? null));
+    }, ctx.client?.ip ?? null, actor));
   } catch (error) {
     if (isUniqueViolation(error)) throw new EmailTakenError();
     throw error;
@@ -433,7 +449,7 @@ export async function deleteUser(userId: string, ctx: AuditContext, actor: Grant
     const user = await existingUser(tx, userId);
     await tx.user.delete({ where: { id: userId } });
     return user;
-  }, ctx.client?.ip ?? null));
+  }, ctx.client?.ip ?? null, actor));
   // Audited first: the deletion cannot be undone, so it is on the record even if a clean-up below fails.
   await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles, groups: groupIds(deleted) } });
   // The provider's records name the account by id only (no foreign key): its grants and tokens die here.

@@ -2,7 +2,7 @@ import "server-only";
 import { z } from "zod";
 import { db, isUniqueViolation, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
-import { actingOnRefusal, listActiveAdmins, type Granter } from "../auth/users";
+import { actingOnRefusal, listActiveAdmins, requireActorUnchanged, RoleGrantError, type Granter } from "../auth/users";
 import { ADMIN_ACCESS_TRANSACTION, groupsNamedNow, lockoutOfChange, takeAdminAccessLock } from "../policy/store";
 import { GROUP_ID_PATTERN } from "./membership";
 
@@ -105,6 +105,12 @@ async function changingMembers<T>(groupId: string, actor: Granter, ctx: AuditCon
     // First: what is read below (the newest policies, the admins, the account) is then as the
     // change before this one left it.
     await takeAdminAccessLock(tx);
+    try {
+      await requireActorUnchanged(tx, actor);
+    } catch (error) {
+      if (error instanceof RoleGrantError) return { ok: false, message: error.message, reason: "actor_changed" } as const;
+      throw error;
+    }
     const named = (await groupsNamedNow(tx)).has(groupId);
     if (named && !actor.roles.includes("admin")) return { ok: false, message: "Only an admin changes who is in a group the policies name.", reason: "group_named_by_policies" } as const;
     if (!(await lockGroup(tx, groupId))) return { ok: false, message: NO_SUCH_GROUP, reason: "no_such_group" } as const;

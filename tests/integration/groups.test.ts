@@ -225,7 +225,18 @@ permit (principal, action, resource == Gatehouse::Console::"policies") when { pr
     await expect(deleteUser(keeper.id, ctx, other)).rejects.toMatchObject(lockedOut);
     expect(await db().user.findUniqueOrThrow({ where: { id: keeper.id } })).toMatchObject({ roles: ["user", "admin"], disabledAt: null });
     // The other admin is no keeper: demoting them changes nothing for the way back.
-    expect(await setRoles(other.id, ["user"], userContext(keeper, null), keeper)).toEqual(["user"]);
+    const keeperNow = await fromSession(keeper.sessionId); // as a request of theirs finds them now, in the group
+    expect(await setRoles(other.id, ["user"], userContext(keeperNow, null), keeperNow)).toEqual(["user"]);
+  });
+
+  it("a membership change on an admin's authority is refused when that authority was taken away while it waited", async () => {
+    const [first, second] = [await signedInAs(["admin"]), await signedInAs(["admin"])];
+    const member = await makeUser();
+    await db().group.create({ data: { id: "oncall", name: "On call", members: { create: { userId: member.id } } } });
+    await setRoles(second.id, ["user"], userContext(first, null), first);
+    expect(await removeMember("oncall", member.id, second, userContext(second, null))).toMatchObject({ ok: false, message: expect.stringContaining("Your own access changed") });
+    expect(await members("oncall")).toEqual([member.email]);
+    expect(await db().auditEvent.findFirstOrThrow({ where: { action: "group.member.remove", outcome: "blocked" } })).toMatchObject({ metadata: { reason: "actor_changed" } });
   });
 
   it("two admins taking the last two keepers out at once: one is refused", async () => {

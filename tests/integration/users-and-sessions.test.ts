@@ -269,9 +269,26 @@ describe("user administration", () => {
       .toEqual([["user.delete", admin.id], ["user.disable", admin.id]]);
     const analyst = await makeUser({ roles: ["analyst"] });
     await expect(deleteUser(admin.id, ctx, analyst)).rejects.toBeInstanceOf(RoleGrantError);
+    // An admin disabled (or demoted) while their request waited acts no more.
     const second = await makeUser({ roles: ["admin"] });
     await setDisabled(second.id, true, ctx);
-    await expect(deleteUser(admin.id, ctx, second)).rejects.toBeInstanceOf(LastAdminError);
+    await expect(deleteUser(admin.id, ctx, second)).rejects.toThrow("Your own access changed while this was being done");
+    expect(await db().user.count({ where: { id: admin.id } })).toBe(1);
+  });
+
+  it("a change made on an admin's authority is refused when that authority was taken away while it waited", async () => {
+    const [first, second] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    const target = await makeUser();
+    // The second admin's request was let in before the first demoted them; it reaches the lock after.
+    await setRoles(second.id, ["user"], userContext(first, null), first);
+    const refused = "Your own access changed while this was being done, so nothing was changed: reload the page.";
+    await expect(setRoles(target.id, ["user", "admin"], userContext(second, null), second)).rejects.toThrow(refused);
+    await expect(setRoles(first.id, ["user"], userContext(second, null), second)).rejects.toThrow(refused);
+    await expect(setDisabled(target.id, true, userContext(second, null), second)).rejects.toThrow(refused);
+    await expect(changeEmail(target.id, uniqueEmail("moved"), userContext(second, null), second)).rejects.toThrow(refused);
+    expect(await db().user.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ roles: ["user"], disabledAt: null, email: target.email });
+    expect((await db().user.findUniqueOrThrow({ where: { id: first.id } })).roles).toContain("admin");
+    expect(await db().auditEvent.count({ where: { actorId: second.id, outcome: "blocked" } })).toBe(4);
   });
 
   it("searches by email or name and pages", async () => {

@@ -61,7 +61,7 @@ export const setDisabledAction = guardedAction(MANAGE, setDisabledForm, async ({
   if (refused) return refused;
   let changed: boolean;
   try {
-    ({ changed } = await setDisabled(userId, disabled, ctx));
+    ({ changed } = await setDisabled(userId, disabled, ctx, admin));
   } catch (error) {
     if (error instanceof LastAdminError || error instanceof NoSuchUserError || error instanceof RoleGrantError) return { ok: false, message: error.message };
     throw error;
