@@ -11,7 +11,7 @@ export { sessionLimitsText } from "./live-session";
 export { listActiveSessions, endSession, endAllSessions, sessionAuthentication, sessionStatus, reportUnrecognizedSignIn } from "./sessions";
 export { routeCaller, problem } from "./route-guard";
 export {
-  createUser, actingOnRefusal, type Granter, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changeEmail, deleteUser, changePassword, resetUserMfa,
+  createUser, actingOnRefusal, actorChanged, type Granter, listUsers, findUser, listActiveAdmins, listActiveUsersWithRole, listIdleActiveUsers, findPrincipalByEmail, userEmails, setRoles, setDisabled, unlockSignIn, setTemporaryPassword, updateName, changeEmail, deleteUser, changePassword, resetUserMfa,
   completeRequiredPasswordChange, userListFiltersSchema, newUserSchema, emailSchema, nameSchema, rolesSchema, EmailTakenError, LastAdminError, NoSuchUserError, RoleGrantError, USERS_PAGE_SIZE,
 } from "./users";
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH, type PasswordState } from "./password";

@@ -317,12 +317,16 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | 
  * a removed admin's last change after their removal.
  */
 export async function requireActorUnchanged(tx: Tx, actor: Granter | null): Promise<void> {
-  if (!actor) return;
+  const changed = actor && (await actorChanged(tx, actor));
+  if (changed) throw new RoleGrantError(changed);
+}
+
+/** Why `actor` may no longer act on its request's authority (requireActorUnchanged), or null. */
+export async function actorChanged(tx: Tx, actor: Granter): Promise<string | null> {
   const now = await tx.user.findUnique({ where: { id: actor.id }, select: { roles: true, disabledAt: true, ...GROUP_IDS } });
   const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
-  if (!now || now.disabledAt || !same(now.roles, actor.roles) || !same(groupIds(now), actor.groups)) {
-    throw new RoleGrantError("Your own access changed while this was being done, so nothing was changed: reload the page.");
-  }
+  if (now && !now.disabledAt && same(now.roles, actor.roles) && same(groupIds(now), actor.groups)) return null;
+  return "Your own access changed while this was being done, so nothing was changed: reload the page.";
 }
 
 export async function setRoles(userId: string, roles: RoleName[], ctx: AuditContext, granter: Granter | null) {

@@ -78,18 +78,20 @@ export type AdminsReader = (client: Prisma.TransactionClient) => Promise<readonl
  * read under takeAdminAccessLock, so no change of the admins slips in between) keeps a way back to
  * the policy editor (lockout-guard.ts), from the publisher's address.
  */
+export type PublishOptions = {
+  /** A rollback: the version whose text this publishes again. */
+  restoredFrom?: number | null;
+  /** The version the editor's text (or the rollback's button) was written against: refused if another has been published since. */
+  baseVersion?: number | null;
+  /** The saved draft the editor opened, if any: it goes with the publish (unless saved again since). */
+  draftSavedAt?: Date | null;
+  /** Why the publisher may no longer act on their request's authority, read under the lock (lib/auth's actorChanged). */
+  publisherChanged?: ((tx: Prisma.TransactionClient) => Promise<string | null>) | null;
+};
+
 export async function publishPolicies(
   text: string, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext,
-  {
-    restoredFrom = null, baseVersion = null, draftSavedAt = null,
-  }: {
-    /** A rollback: the version whose text this publishes again. */
-    restoredFrom?: number | null;
-    /** The version the editor's text (or the rollback's button) was written against: refused if another has been published since. */
-    baseVersion?: number | null;
-    /** The saved draft the editor opened, if any: it goes with the publish (unless saved again since). */
-    draftSavedAt?: Date | null;
-  } = {},
+  { restoredFrom = null, baseVersion = null, draftSavedAt = null, publisherChanged = null }: PublishOptions = {},
 ): Promise<PublishResult> {
   // A refused rollback is recorded as one, as its success is.
   const action = restoredFrom === null ? "policy.publish" : "policy.rollback";
@@ -103,15 +105,21 @@ export async function publishPolicies(
     // Read under the lock, from the database (not this instance's cache, nor parsed: a version
     // that no longer parses must not stop the break-glass reset): what this publish replaces.
     const previous = await newestPolicy(tx);
-    if (baseVersion !== null && previous.version !== baseVersion) return { previous, stale: true, lockout: null, created: null };
+    const changed = publisherChanged && (await publisherChanged(tx));
+    if (changed) return { previous, changed, stale: false, lockout: null, created: null };
+    if (baseVersion !== null && previous.version !== baseVersion) return { previous, changed: null, stale: true, lockout: null, created: null };
     const lockout = findLockout(text, publisher.ip, await admins(tx));
-    if (lockout) return { previous, stale: false, lockout, created: null };
+    if (lockout) return { previous, changed: null, stale: false, lockout, created: null };
     const created = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
     // The draft the editor opened goes with it; a draft saved since (another admin's) stays.
     if (draftSavedAt) await tx.policyDraft.deleteMany({ where: { updatedAt: draftSavedAt } });
-    return { previous, stale: false, lockout: null, created };
+    return { previous, changed: null, stale: false, lockout: null, created };
   }, ADMIN_ACCESS_TRANSACTION);
   const { lockout, previous } = published;
+  if (published.changed) {
+    await audit(ctx, { type: "policy", action, outcome: "blocked", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "publisher_changed", restoredFrom } });
+    return { ok: false, message: published.changed };
+  }
   if (published.stale) {
     await audit(ctx, { type: "policy", action, outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "stale", restoredFrom, baseVersion, newestVersion: previous.version } });
     return { ok: false, message: `Version ${previous.version} was published after you started from version ${baseVersion}: nothing was published. Reload the page to see it, then make your change again.` };
@@ -139,10 +147,13 @@ function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string 
     "at some hour of every week tried: the coming one, and a year and ten years ahead and back.";
 }
 
-export async function rollbackPolicies(toVersion: number, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext, baseVersion: number | null = null): Promise<PublishResult> {
+export async function rollbackPolicies(
+  toVersion: number, comment: string, publisher: Pick<ConsoleSubject, "ip">, admins: AdminsReader, ctx: AuditContext,
+  options: Pick<PublishOptions, "baseVersion" | "publisherChanged"> = {},
+): Promise<PublishResult> {
   const text = await versionText(toVersion);
   if (text === null) return { ok: false, message: `There is no version ${toVersion}.` };
-  return publishPolicies(text, comment, publisher, admins, ctx, { restoredFrom: toVersion, baseVersion });
+  return publishPolicies(text, comment, publisher, admins, ctx, { ...options, restoredFrom: toVersion });
 }
 
 /** What a reset published, and the version in force before it. */

@@ -295,8 +295,13 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     // A draft is not in force: saving one needs no factor.
     expect(await policies.saveDraftAction({}, form({ text: DEFAULT_POLICIES, baseVersion: "1" }))).toMatchObject({ ok: true });
 
-    // With a second factor verified a moment ago, the same analyst publishes.
+    // With a second factor verified a moment ago, an analyst publishes; not one whose role was
+    // taken away after their request was let in (it reaches the publish lock after the change).
     signedIn = await adminVerified(1, ["analyst"]);
+    await db().user.update({ where: { id: signedIn.id }, data: { roles: ["user"] } });
+    expect(await policies.rollbackPoliciesAction({}, form({ version: "0", baseVersion: "1" }))).toMatchObject({ ok: false, message: expect.stringContaining("Your own access changed") });
+    expect(await db().auditEvent.count({ where: { action: "policy.rollback", outcome: "blocked", metadata: { path: ["reason"], equals: "publisher_changed" } } })).toBe(1);
+    await db().user.update({ where: { id: signedIn.id }, data: { roles: ["user", "analyst"] } });
     expect(await policies.rollbackPoliciesAction({}, form({ version: "0", baseVersion: "1" }))).toMatchObject({ ok: true });
     expect((await db().policyVersion.findMany()).map((v) => v.version)).toEqual([1, 2]);
   });

@@ -137,7 +137,7 @@ describe("policy store", () => {
     expect(await publishPolicies(DEFAULT_POLICIES, "from the policies in force", subject, listActiveAdmins, ctx, { baseVersion: 1 })).toMatchObject({ ok: true, version: 2 });
     expect((await policyEditorState()).draft?.text).toContain("// old draft");
     // A rollback from a page that showed version 1 in force is refused too.
-    expect(await rollbackPolicies(0, "undo", subject, listActiveAdmins, ctx, 1)).toMatchObject({ ok: false, message: expect.stringContaining("Version 2 was published") });
+    expect(await rollbackPolicies(0, "undo", subject, listActiveAdmins, ctx, { baseVersion: 1 })).toMatchObject({ ok: false, message: expect.stringContaining("Version 2 was published") });
     expect(await db().auditEvent.findFirst({ where: { action: "policy.rollback", outcome: "failure" } })).toMatchObject({ metadata: { reason: "stale", restoredFrom: 0 } });
   });
 

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
+import { actorChanged, consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
 import { checkPolicies, formatPolicies, publishPolicies, rebaseDraft, rollbackPolicies, saveDraft, simulate, simulationSchema } from "@/lib/policy";
 import { clientNames } from "@/lib/oidc";
 
@@ -39,7 +39,7 @@ export const publishPoliciesAction = guardedAction(
   MANAGE,
   z.object({ text: policyText, comment, baseVersion: version, draftSavedAt: savedAt.optional() }),
   async ({ text, comment, baseVersion, draftSavedAt }, user, ctx) => {
-    const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx, { baseVersion, draftSavedAt: draftSavedAt ?? null });
+    const result = await publishPolicies(text, comment, await consoleSubject(user), listActiveAdmins, ctx, { baseVersion, draftSavedAt: draftSavedAt ?? null, publisherChanged: (tx) => actorChanged(tx, user) });
     revalidatePath("/admin", "layout");
     return result.ok
       ? { ok: true, message: `Published as version ${result.version}. It is in force on every instance within a second.` }
@@ -52,7 +52,7 @@ export const rollbackPoliciesAction = guardedAction(
   MANAGE,
   z.object({ version, baseVersion: version }),
   async ({ version, baseVersion }, user, ctx) => {
-    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), listActiveAdmins, ctx, baseVersion);
+    const result = await rollbackPolicies(version, `Rolled back to version ${version}`, await consoleSubject(user), listActiveAdmins, ctx, { baseVersion, publisherChanged: (tx) => actorChanged(tx, user) });
     revalidatePath("/admin", "layout");
     return result.ok ? { ok: true, message: `Version ${version} is in force again, as version ${result.version}.` } : { ok: false, message: result.message };
   },
