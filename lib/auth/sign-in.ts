@@ -123,7 +123,9 @@ async function refusedWhileLocked(attempt: Omit<AttemptRecord, "outcome">, ctx: 
 
 /** After the first factor: the risk decision, the MFA requirement and the session. */
 async function completeSignIn(user: SignInUser, method: "password" | "passkey", assessment: Assessment, client: RequestContext, deviceToken: string | null, ctx: AuditContext, now: Date): Promise<SignInResult> {
-  const attempt = { email: user.email, userId: user.id, client, method, assessment, at: now };
+  // The password or passkey was right; a distrusted password proves nothing (others may know it).
+  const credentialsProven = method === "passkey" || !passwordDistrusted(user.passwordResetRequiredAt, user.password?.changedAt);
+  const attempt = { email: user.email, userId: user.id, client, method, assessment, at: now, credentialsProven };
   if (assessment.decision === "block") return blockSignIn(user, attempt, ctx, now);
 
   const requirement = method === "passkey"

@@ -1,13 +1,14 @@
 import "server-only";
-import { createRequire } from "node:module";
 import type * as CedarWasm from "@cedar-policy/cedar-wasm/nodejs";
 import { CEDAR_SCHEMA } from "./schema";
 import type { CedarProblem } from "./types";
 
 // The one place that talks to Cedar (WebAssembly). Loaded with require: the Node.js build of
 // cedar-wasm is CommonJS and instantiates its module synchronously, so dropping it from require's
-// cache and loading it again gives a fresh instance (see withCedar).
-const load = createRequire(import.meta.url);
+// cache and loading it again gives a fresh instance (see withCedar). Node's own require, reached
+// around the bundler: Turbopack replaces createRequire(import.meta.url) with its own loader, which
+// refuses a module named by a variable and has no cache to drop it from.
+const load = process.getBuiltinModule("node:module").createRequire(import.meta.url);
 const CEDAR_MODULE = load.resolve("@cedar-policy/cedar-wasm/nodejs");
 let cedar = load(CEDAR_MODULE) as typeof CedarWasm;
 

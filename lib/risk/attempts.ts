@@ -22,6 +22,8 @@ export type AttemptRecord = {
   deviceId?: string | null;
   sessionId?: string | null;
   at?: Date;
+  /** The password or passkey was right and counted (login_attempts.credentials_proven). */
+  credentialsProven?: boolean;
 };
 
 export async function recordAttempt(record: AttemptRecord): Promise<string> {
@@ -33,6 +35,7 @@ export async function recordAttempt(record: AttemptRecord): Promise<string> {
       country: a?.geo?.country ?? null, city: a?.geo?.city ?? null, latitude: a?.geo?.latitude ?? null, longitude: a?.geo?.longitude ?? null,
       network: a?.network ?? null, riskScore: a?.score ?? null, decision: a?.decision ?? null,
       factors: a ? (a.factors as unknown as Prisma.InputJsonArray) : Prisma.DbNull, settingsVersion: a?.settingsVersion ?? null, assessMicros: a?.micros ?? null,
+      credentialsProven: record.credentialsProven ?? false,
     },
     select: { id: true },
   });
@@ -59,11 +62,14 @@ const PLACE_FACTORS: ReadonlySet<string> = new Set(["impossible_travel", "new_co
 
 /**
  * Whether an attempt's place can be trusted for its user: the risk engine held it (refused or
- * blocked) for where or when it came from, and nobody has trusted it yet. A sign-in that went
- * through is learned from when it completes; one with no account has no history.
+ * blocked) for where or when it came from, after its password or passkey proved right, and nobody
+ * has trusted it yet. A source blocked before its password was checked proved nothing: whoever
+ * was there could have its place written into the owner's history. A sign-in that went through is
+ * learned from when it completes; one with no account has no history.
  */
-export function placeTrustable(attempt: { userId: string | null; outcome: string; trustedAt: Date | null; factorCodes: readonly string[] }): boolean {
-  return !!attempt.userId && !attempt.trustedAt && (attempt.outcome === "refused" || attempt.outcome === "blocked") && attempt.factorCodes.some((code) => PLACE_FACTORS.has(code));
+export function placeTrustable(attempt: { userId: string | null; outcome: string; trustedAt: Date | null; credentialsProven: boolean; factorCodes: readonly string[] }): boolean {
+  return !!attempt.userId && !attempt.trustedAt && attempt.credentialsProven && (attempt.outcome === "refused" || attempt.outcome === "blocked")
+    && attempt.factorCodes.some((code) => PLACE_FACTORS.has(code));
 }
 
 /**

@@ -114,7 +114,7 @@ export async function findAttempt(id: string) {
   const labels = await deviceLabels(attempt.deviceId ? [attempt.deviceId] : []);
   return {
     ...toSummary(attempt), userAgent: attempt.userAgent, network: attempt.network, latitude: attempt.latitude, longitude: attempt.longitude,
-    settingsVersion: attempt.settingsVersion, assessMicros: attempt.assessMicros, sessionId: attempt.sessionId, trustedAt: attempt.trustedAt,
+    settingsVersion: attempt.settingsVersion, assessMicros: attempt.assessMicros, sessionId: attempt.sessionId, trustedAt: attempt.trustedAt, credentialsProven: attempt.credentialsProven,
     device: attempt.deviceId ? (labels.get(attempt.deviceId) ?? null) : null,
   };
 }

@@ -3,36 +3,52 @@
 import { z } from "zod";
 import { FACTOR_CODES, type FactorCode } from "./scoring";
 
-const weight = z.coerce.number().min(0).max(1);
+// A form's number: an emptied field is refused, not read as 0 (as z.coerce.number reads ""): a
+// cleared weight would otherwise switch its factor off without a word.
+const emptyAsMissing = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
+const number = (error: string) => z.coerce.number({ error });
+const formNumber = <T extends z.ZodType>(inner: T) => z.preprocess(emptyAsMissing, inner);
+
+// The form shows a group's problems together (weights, thresholds): the message says which.
+const WEIGHT = "Every weight is a number from 0 to 1.";
+const weight = formNumber(number(WEIGHT).min(0, WEIGHT).max(1, WEIGHT));
+const THRESHOLD = "Every threshold is a number above 0, at most 1.";
+const threshold = formNumber(number(THRESHOLD).gt(0, THRESHOLD).max(1, THRESHOLD));
+const count = (min: number, max: number) => formNumber(number("Enter a number.").int().min(min).max(max));
 
 export const riskSettingsSchema = z
   .object({
     weights: z.object(Object.fromEntries(FACTOR_CODES.map((code) => [code, weight])) as Record<FactorCode, typeof weight>),
     thresholds: z.object({
-      watch: z.coerce.number().gt(0).max(1),
-      mfa: z.coerce.number().gt(0).max(1),
-      phishingResistant: z.coerce.number().gt(0).max(1),
-      block: z.coerce.number().gt(0).max(1),
+      watch: threshold,
+      mfa: threshold,
+      phishingResistant: threshold,
+      block: threshold,
     }),
     /** Faster than this between two sign-ins is impossible travel. */
-    maxTravelKmh: z.coerce.number().int().min(100).max(20_000),
+    maxTravelKmh: count(100, 20_000),
     /** Failure velocity is counted over this window. */
-    failureWindowMinutes: z.coerce.number().int().min(1).max(24 * 60),
+    failureWindowMinutes: count(1, 24 * 60),
     /** Failures on one account in the window for the full account_failures strength. */
-    accountFailureLimit: z.coerce.number().int().min(1).max(1000),
+    accountFailureLimit: count(1, 1000),
     /** Failures from one IP, or distinct accounts failed from it, for the full ip_failures strength. */
-    ipFailureLimit: z.coerce.number().int().min(1).max(10_000),
-    ipAccountLimit: z.coerce.number().int().min(1).max(10_000),
+    ipFailureLimit: count(1, 10_000),
+    ipAccountLimit: count(1, 10_000),
     /** A hour (with its neighbours) holding less than this share of past sign-ins is unusual… */
-    unusualHourShare: z.coerce.number().min(0).max(1),
+    unusualHourShare: formNumber(number("Enter a number.").min(0).max(1)),
     /** …once the user has at least this many sign-ins to judge by. */
-    hourBaselineMinimum: z.coerce.number().int().min(1).max(10_000),
+    hourBaselineMinimum: count(1, 10_000),
     /** How long a blocked sign-in locks the account. */
-    blockLockMinutes: z.coerce.number().int().min(1).max(7 * 24 * 60),
+    blockLockMinutes: count(1, 7 * 24 * 60),
   })
   .refine(({ thresholds: t }) => t.watch < t.mfa && t.mfa < t.phishingResistant && t.phishingResistant < t.block, {
     path: ["thresholds"],
     message: "Thresholds must rise: watch < MFA < passkey < block.",
+  })
+  // The IP rules page promises that a block rule refuses every sign-in from its range.
+  .refine(({ weights, thresholds }) => weights.ip_blocklisted >= thresholds.block, {
+    path: ["weights", "ip_blocklisted"],
+    message: "An address on the block list must score at least the block threshold, or block rules would not block.",
   });
 
 export type RiskSettings = z.infer<typeof riskSettingsSchema>;

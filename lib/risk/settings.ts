@@ -29,18 +29,33 @@ export function listRiskSettingsVersionAttribution(): Promise<{ version: number;
   return db().riskSettingsVersion.findMany({ select: { version: true, authorId: true, comment: true } });
 }
 
-/** Saves a new version (never edits an old one) and audits what changed. */
-export async function saveRiskSettings(settings: RiskSettings, comment: string, ctx: AuditContext): Promise<number> {
-  const before = (await currentRiskSettings()).settings;
-  const row = await db().riskSettingsVersion.create({
-    data: { settings, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null },
+export type SaveResult = { ok: true; version: number } | { ok: false; newest: number };
+
+/**
+ * Saves a new version (never edits an old one) and audits what changed from the one it replaced.
+ * `baseVersion`: the version the form showed; refused if another was saved since, which the
+ * form's values (every field, changed or not) would otherwise quietly undo.
+ */
+export async function saveRiskSettings(settings: RiskSettings, comment: string, ctx: AuditContext, baseVersion: number | null = null): Promise<SaveResult> {
+  const saved = await db().$transaction(async (tx) => {
+    // One save at a time, so the version read here is the one replaced.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('gatehouse.risk_settings'))`;
+    const replaced = await tx.riskSettingsVersion.findFirst({ orderBy: { version: "desc" } });
+    const newest = replaced?.version ?? 0;
+    if (baseVersion !== null && baseVersion !== newest) return { ok: false as const, newest };
+    const row = await tx.riskSettingsVersion.create({ data: { settings, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null } });
+    return { ok: true as const, version: row.version, before: settingsInForce(replaced).settings };
   });
+  if (!saved.ok) {
+    await audit(ctx, { type: "admin", action: "risk.settings.update", outcome: "failure", resource: { type: "risk_settings", id: "new" }, metadata: { reason: "stale", baseVersion, newestVersion: saved.newest } });
+    return saved;
+  }
   await audit(ctx, {
     type: "admin", action: "risk.settings.update", outcome: "success",
-    resource: { type: "risk_settings", id: String(row.version) },
-    metadata: { version: row.version, comment, changes: diffSettings(before, settings) },
+    resource: { type: "risk_settings", id: String(saved.version) },
+    metadata: { version: saved.version, comment, changes: diffSettings(saved.before, settings) },
   });
-  return row.version;
+  return { ok: true, version: saved.version };
 }
 
 /** Flat "path: old → new" list of what differs, for the audit event and the history view. */

@@ -107,6 +107,20 @@ describe("risk signals", () => {
     expect(await trustAttemptPlace((await db().loginAttempt.findFirstOrThrow({ where: { userId: null } })).id, ctx, anyone)).toEqual({ ok: false, refusal: "no_account" });
   });
 
+  it("a source refused before its password was checked proved nothing: its place cannot be trusted", async () => {
+    const { user, deviceToken } = await berlinRegular();
+    await addIpRule({ cidr: "133.242.0.0/16", kind: "block", note: "credential stuffing" }, ctx);
+    // A wrong password from the blocked range: refused before the password is looked at.
+    expect(await signIn(user.email, TOKYO, null, MONDAY_9AM, "a random guess")).toMatchObject({ ok: false, refusal: "source_blocked" });
+    const blocked = await lastAttempt(user.email);
+    expect(blocked).toMatchObject({ outcome: "blocked", credentialsProven: false });
+    expect(factorCodes(blocked)).toContain("new_country");
+    expect(await trustAttemptPlace(blocked.id, ctx, async () => true)).toEqual({ ok: false, refusal: "not_held" });
+    // The owner's next sign-in from home is still home, and Tokyo is still new.
+    expectSession(await signIn(user.email, BERLIN, deviceToken, at(MONDAY_9AM, 5)));
+    expect(factorCodes(await lastAttempt(user.email))).toEqual([]);
+  });
+
   it("with a passkey, the same sign-in waits for the passkey, never a TOTP code", async () => {
     const { user, deviceToken } = await berlinRegular();
     const secret = await enrollTotp(user);
@@ -297,8 +311,19 @@ describe("IP lists and settings", () => {
     const { user } = await berlinRegular();
     expect(riskSettingsSchema.safeParse({ ...DEFAULT_RISK_SETTINGS, thresholds: { watch: 0.5, mfa: 0.4, phishingResistant: 0.7, block: 0.9 } }).success).toBe(false);
     const stricter = { ...DEFAULT_RISK_SETTINGS, weights: { ...DEFAULT_RISK_SETTINGS.weights, new_device: 0.6 } };
-    const version = await saveRiskSettings(stricter, "new devices need MFA", ctx);
+    const saved = await saveRiskSettings(stricter, "new devices need MFA", ctx, 0);
+    if (!saved.ok) throw new Error("not saved");
+    const { version } = saved;
     expect((await currentRiskSettings()).version).toBe(version);
+    // A form still showing version 0 would undo it: refused, nothing saved, the refusal audited.
+    expect(await saveRiskSettings(DEFAULT_RISK_SETTINGS, "from an old page", ctx, 0)).toEqual({ ok: false, newest: version });
+    expect((await currentRiskSettings()).settings.weights.new_device).toBe(0.6);
+    expect(await db().auditEvent.count({ where: { action: "risk.settings.update", outcome: "failure" } })).toBe(1);
+    // A cleared field is refused, not read as 0; nor may the block list score below a block.
+    const flat = (weights: Record<string, unknown>) => riskSettingsSchema.safeParse({ ...DEFAULT_RISK_SETTINGS, weights: { ...DEFAULT_RISK_SETTINGS.weights, ...weights } });
+    expect(flat({ ip_blocklisted: "" }).error?.issues).toMatchObject([{ path: ["weights", "ip_blocklisted"], message: "Every weight is a number from 0 to 1." }]);
+    expect(flat({ ip_blocklisted: "0.85" }).error?.issues).toMatchObject([{ path: ["weights", "ip_blocklisted"], message: expect.stringContaining("block rules would not block") }]);
+    expect(flat({ new_device: "0.6" }).success).toBe(true);
     const event = await db().auditEvent.findFirstOrThrow({ where: { action: "risk.settings.update" } });
     expect(event.metadata).toMatchObject({ changes: { "weights.new_device": { from: 0.25, to: 0.6 } } });
 

@@ -56,16 +56,17 @@ const settingsForm = z
     }
     return nested;
   })
-  .pipe(riskSettingsSchema.and(z.object({ comment: z.string().trim().min(3, "Say why, for the history.").max(300) })));
+  .pipe(riskSettingsSchema.and(z.object({ comment: z.string().trim().min(3, "Say why, for the history.").max(300), baseVersion: z.coerce.number().int().min(0).max(2 ** 31 - 1) })));
 
 export const saveRiskSettingsAction = guardedAction(
   // How sign-ins are judged is policy: admins only, by the built-in policies.
   { section: "policies", action: "manage" },
   settingsForm,
-  async ({ comment, ...settings }, _user, ctx) => {
-    const version = await saveRiskSettings(riskSettingsSchema.parse(settings), comment, ctx);
+  async ({ comment, baseVersion, ...settings }, _user, ctx) => {
+    const saved = await saveRiskSettings(riskSettingsSchema.parse(settings), comment, ctx, baseVersion);
     revalidatePath("/admin/risk/settings");
-    return { ok: true, message: `Saved as version ${version}. It applies to the next sign-in on every instance.` };
+    if (!saved.ok) return { ok: false, message: `Version ${saved.newest} was saved after this page showed version ${baseVersion}: nothing was saved. Reload the page to see it, then make your change again.` };
+    return { ok: true, message: `Saved as version ${saved.version}. It applies to the next sign-in on every instance.` };
   },
   { stepUp: true },
 );

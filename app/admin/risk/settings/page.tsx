@@ -20,7 +20,7 @@ export default async function RiskSettingsPage() {
       <RiskNav current="/admin/risk/settings" />
       <div className="space-y-6">
         <Card title={`Settings in force: version ${version}${version === 0 ? " (built-in defaults)" : ""}`} description={readOnly ? "The access policies do not let you change these (admins only, by default)." : "Saving asks for a fresh second factor."}>
-          <RiskSettingsForm settings={settings} readOnly={readOnly} />
+          <RiskSettingsForm settings={settings} version={version} readOnly={readOnly} />
         </Card>
         <Card title="History">
           {history.length === 0 ? (

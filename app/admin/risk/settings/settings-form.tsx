@@ -26,13 +26,15 @@ const LIMITS = [
   ["blockLockMinutes", "A blocked sign-in locks the account for (minutes)", "1"],
 ] as const;
 
-export function RiskSettingsForm({ settings, readOnly }: { settings: RiskSettings; readOnly: boolean }) {
+/** `version`: the version shown, sent with the form: a save is refused if another was saved since. */
+export function RiskSettingsForm({ settings, version, readOnly }: { settings: RiskSettings; version: number; readOnly: boolean }) {
   const [state, action, pending] = useActionState(saveRiskSettingsAction, {});
   const value = (name: string, current: number) => echoed(state, name) ?? String(current);
   const errors = state.fieldErrors ?? {};
   return (
     <form action={action} className="space-y-6" noValidate>
       <FormMessage state={state} />
+      <input type="hidden" name="baseVersion" value={version} />
       <fieldset disabled={readOnly} className="space-y-6">
         <section>
           <h3 className="mb-2 text-sm font-semibold text-slate-900">Factor weights (0–1)</h3>
