@@ -45,6 +45,17 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   await expect(page.getByTestId("timeline")).toContainText(`Blocked ${ATTACKER}/32 for 24 h.`);
   await expect(page.getByTestId("indicators")).toContainText(ATTACKER);
 
+  // A response refused (too short a reason) comes back as it was set, not with the defaults.
+  const respond = page.getByRole("form", { name: "Respond" });
+  await respond.getByLabel("Action").selectOption("block_ip");
+  await respond.getByLabel("Hours").fill("2");
+  await respond.getByLabel("Scope").selectOption("network");
+  await respond.getByLabel("Reason").fill("no");
+  await respond.getByRole("button", { name: "Run action" }).click();
+  await expect(respond.getByText("Give a reason (at least 3 characters).")).toBeVisible();
+  await expect(respond.getByLabel("Hours")).toHaveValue("2");
+  await expect(respond.getByLabel("Scope")).toHaveValue("network");
+
   // Working the incident: a note, then a status change with a reason.
   await page.getByPlaceholder("What you found, what you did, what is next.").fill("Source is a known botnet range.");
   await page.getByRole("button", { name: "Add note" }).click();

@@ -53,7 +53,7 @@ const asOptions = (values: string[]) => values.map((v) => ({ value: v, label: v 
 export function StatusForm({ action, incidentId, status }: { action: Action; incidentId: string; status: string }) {
   return (
     <IncidentForm action={action} incidentId={incidentId} name="Change status" submit="Change status">
-      {() => <Select label="Status" name="status" defaultValue={status} options={STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] }))} />}
+      {(state) => <Select label="Status" name="status" defaultValue={echoed(state, "status") ?? status} options={STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] }))} />}
     </IncidentForm>
   );
 }
@@ -61,7 +61,7 @@ export function StatusForm({ action, incidentId, status }: { action: Action; inc
 export function AssignForm({ action, incidentId, assignee, responders }: { action: Action; incidentId: string; assignee: string | null; responders: string[] }) {
   return (
     <IncidentForm action={action} incidentId={incidentId} name="Assign" submit="Assign">
-      {() => <Select label="Assignee" name="assignee" defaultValue={assignee ?? ""} options={[{ value: "", label: "Nobody" }, ...asOptions(responders)]} />}
+      {(state) => <Select label="Assignee" name="assignee" defaultValue={echoed(state, "assignee") ?? assignee ?? ""} options={[{ value: "", label: "Nobody" }, ...asOptions(responders)]} />}
     </IncidentForm>
   );
 }
@@ -71,7 +71,7 @@ export function NoteForm({ action, incidentId }: { action: Action; incidentId: s
     <IncidentForm action={action} incidentId={incidentId} name="Add a note" submit="Add note" reason={false}>
       {(state) => (
         <>
-          <TextAreaField label="Note" srOnlyLabel name="text" maxLength={5000} required placeholder="What you found, what you did, what is next." errors={state.fieldErrors?.text} />
+          <TextAreaField label="Note" srOnlyLabel name="text" maxLength={5000} required placeholder="What you found, what you did, what is next." errors={state.fieldErrors?.text} defaultValue={echoed(state, "text")} />
         </>
       )}
     </IncidentForm>
@@ -104,15 +104,15 @@ function ResponseFields({ state, channels, responders }: { state: ActionState; c
       </div>
       {kind === "block_ip" && (
         <div className="grid grid-cols-2 gap-3">
-          <label className="space-y-1"><span className={label}>Hours</span><input name="hours" type="number" min={1} defaultValue={24} className={input} /></label>
-          <Select label="Scope" name="scope" options={[{ value: "ip", label: "The address (IPv6: its /64)" }, { value: "network", label: "Its /24 or /48 network" }]} />
+          <label className="space-y-1"><span className={label}>Hours</span><input name="hours" type="number" min={1} defaultValue={echoed(state, "hours") ?? 24} className={input} /></label>
+          <Select label="Scope" name="scope" defaultValue={echoed(state, "scope")} options={[{ value: "ip", label: "The address (IPv6: its /64)" }, { value: "network", label: "Its /24 or /48 network" }]} />
         </div>
       )}
-      {kind === "lock_accounts" && <label className="block space-y-1"><span className={label}>Minutes</span><input name="minutes" type="number" min={1} defaultValue={60} className={input} /></label>}
+      {kind === "lock_accounts" && <label className="block space-y-1"><span className={label}>Minutes</span><input name="minutes" type="number" min={1} defaultValue={echoed(state, "minutes") ?? 60} className={input} /></label>}
       {(kind === "notify" || kind === "escalate") && (
-        <Select label={kind === "escalate" ? "Channel (optional)" : "Channel"} name="channel" defaultValue="" options={[...(kind === "escalate" ? [{ value: "", label: "None" }] : []), ...asOptions(channels)]} />
+        <Select label={kind === "escalate" ? "Channel (optional)" : "Channel"} name="channel" defaultValue={echoed(state, "channel") ?? ""} options={[...(kind === "escalate" ? [{ value: "", label: "None" }] : []), ...asOptions(channels)]} />
       )}
-      {kind === "escalate" && <Select label="Person" name="assignee" options={asOptions(responders)} />}
+      {kind === "escalate" && <Select label="Person" name="assignee" defaultValue={echoed(state, "assignee")} options={asOptions(responders)} />}
       {state.fieldErrors?.step && <p role="alert" className="text-xs text-red-700">Check the action&apos;s settings: {state.fieldErrors.step.join(" ")}</p>}
     </>
   );

@@ -3,7 +3,7 @@ import { useActionState } from "react";
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
 import { Button } from "@/components/ui/button";
-import { echoed } from "@/components/ui/echoed";
+import { echoed, echoedTicked } from "@/components/ui/echoed";
 import { Field, TextAreaField } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import type { ActionState } from "@/lib/auth/action";
@@ -44,7 +44,7 @@ export function PlaybookForm({ action, initial, readOnly }: { action: Action; in
             </select>
           </div>
         </div>
-        <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="enabled" defaultChecked={initial.enabled} /> Enabled (runs automatically)</label>
+        <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="enabled" defaultChecked={echoedTicked(state, "enabled", initial.enabled)} /> Enabled (runs automatically)</label>
         <TextAreaField label="Steps (JSON, in order)" name="stepsJson" rows={10} spellCheck={false} mono defaultValue={echoed(state, "stepsJson") ?? initial.stepsJson} errors={errors.stepsJson} />
         <Field label="What changed and why" name="comment" required maxLength={500} errors={errors.comment} defaultValue={echoed(state, "comment")} />
         <Button type="submit" disabled={pending}>{pending ? "Saving…" : initial.id ? "Save new version" : "Create playbook"}</Button>

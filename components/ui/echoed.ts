@@ -10,3 +10,11 @@ export function echoed(state: ActionState, name: string): string | undefined {
 export function echoedAll(state: ActionState, name: string): string[] {
   return [state.values?.[name] ?? []].flat();
 }
+
+/**
+ * Whether a checkbox was ticked when a refused action was sent, else `stored`: React resets a form
+ * after every action, and an unticked box sends nothing (or only a hidden "false" beside it).
+ */
+export function echoedTicked(state: ActionState, name: string, stored: boolean): boolean {
+  return state.values ? echoedAll(state, name).includes("on") : stored;
+}

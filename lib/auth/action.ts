@@ -29,11 +29,15 @@ export type ActionState = {
 // Never echoed back to the browser. A token's lifetime (a client's accessTokenTtl) is no secret.
 const SECRET_FIELD = /password|token(?!ttl)|secret|code/i;
 
+// Long enough for the longest field a form takes (a playbook's steps): a value cut short would
+// come back broken, and the next save would fail on what the cut left.
+const ECHO_MAX_CHARS = 20_000;
+
 function echoValues(formData: FormData): Record<string, string | string[]> {
   const values: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(formDataToObject(formData))) {
     if (SECRET_FIELD.test(key)) continue;
-    const strings = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string").map((v) => v.slice(0, 1000));
+    const strings = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string").map((v) => v.slice(0, ECHO_MAX_CHARS));
     values[key] = strings.length === 1 ? strings[0]! : strings;
   }
   return values;

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import type { ClientSettings } from "@/lib/oidc";
-import { echoed, echoedAll } from "@/components/ui/echoed";
+import { echoed, echoedAll, echoedTicked } from "@/components/ui/echoed";
 import { Field, TextAreaField } from "@/components/ui/field";
 import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "@/lib/oidc/token-lifetimes";
 
@@ -37,7 +37,7 @@ export function formValuesOf(c: ClientSettings): ClientFormValues {
 export function ClientFields({ state, initial, typeField }: { state: ActionState; initial: ClientFormValues; typeField: ReactNode }) {
   const errors = state.fieldErrors ?? {};
   const text = (name: Exclude<keyof ClientFormValues, "grantTypes" | "requireDpop" | "certificateBound">) => echoed(state, name) ?? initial[name];
-  const ticked = (name: "requireDpop" | "certificateBound") => (state.values ? echoed(state, name) === "on" : initial[name]);
+  const ticked = (name: "requireDpop" | "certificateBound") => echoedTicked(state, name, initial[name]);
   const grants = state.values ? echoedAll(state, "grantTypes") : initial.grantTypes;
   return (
     <>

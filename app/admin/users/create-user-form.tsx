@@ -1,7 +1,7 @@
 "use client";
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
-import { echoed, echoedAll } from "@/components/ui/echoed";
+import { echoed, echoedAll, echoedTicked } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import { RoleCheckboxes } from "@/components/role-checkboxes";
@@ -16,7 +16,7 @@ export function CreateUserForm() {
       <Field label="Name" name="name" required errors={state.fieldErrors?.name} defaultValue={echoed(state, "name")} autoComplete="off" />
       <Field label="Initial password" name="password" type="password" required autoComplete="new-password" hint="At least 12 characters and hard to guess." errors={state.fieldErrors?.password} />
       <label className="flex items-start gap-2 text-sm">
-        <input type="checkbox" name="replaceAtFirstSignIn" defaultChecked={state.values ? echoed(state, "replaceAtFirstSignIn") === "on" : true} className="mt-0.5" />
+        <input type="checkbox" name="replaceAtFirstSignIn" defaultChecked={echoedTicked(state, "replaceAtFirstSignIn", true)} className="mt-0.5" />
         <span>
           Ask for a new password at first sign-in
           <span className="block text-xs text-slate-500">You know this one: the user replaces it with their own before they get in.</span>

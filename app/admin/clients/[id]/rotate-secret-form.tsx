@@ -1,7 +1,7 @@
 "use client";
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
-import { echoed } from "@/components/ui/echoed";
+import { echoedTicked } from "@/components/ui/echoed";
 import { FormMessage } from "@/components/ui/form-message";
 import { rotateClientSecretAction } from "../actions";
 import { ShownOnce } from "../shown-once";
@@ -23,7 +23,7 @@ export function RotateSecretForm({ clientId, clientName }: { clientId: string; c
       >
         <input type="hidden" name="clientId" value={clientId} />
         <label className="block text-sm">
-          <input type="checkbox" name="overlap" defaultChecked={echoed(state, "overlap") === "on"} /> Keep the old secret working for 1 hour, so running deployments can switch over
+          <input type="checkbox" name="overlap" defaultChecked={echoedTicked(state, "overlap", false)} /> Keep the old secret working for 1 hour, so running deployments can switch over
         </label>
         <Button type="submit" variant="danger" disabled={pending}>
           {pending ? "Rotating…" : "Rotate secret"}
