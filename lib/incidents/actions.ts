@@ -153,9 +153,17 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       const person = await findResponder(step.assignee);
       if (!person) return { status: "failed", detail: `${step.assignee} is not an active analyst or admin.` };
       if (dryRun) return { status: "ok", detail: `Would assign ${ref(targets)} to ${person.email}${step.channel ? ` and notify ${step.channel}` : ""}.` };
-      await db().incident.update({ where: { id: targets.incident.id }, data: { assigneeId: person.userId } });
-      await db().incidentEvent.create({ data: { incidentId: targets.incident.id, kind: "assignment", text: `Escalated to ${person.email}`, data: { reason } } });
-      await auditOnIncident(ctx, "incident.assign", targets, { assignee: person.email, reason });
+      // A retry (its notification failed) does not assign again: someone may have taken the
+      // incident over since. The delivery id is the same on every attempt of the step.
+      const incidentId = targets.incident.id;
+      const assignedBefore = await db().incidentEvent.count({ where: { incidentId, kind: "assignment", data: { path: ["deliveryId"], equals: options.deliveryId } } });
+      if (!assignedBefore) {
+        await db().incident.update({ where: { id: incidentId }, data: { assigneeId: person.userId } });
+        // A person escalating has taken the incident up (acknowledged it); a playbook has not.
+        if (ctx.actor.type === "user") await db().incident.updateMany({ where: { id: incidentId, acknowledgedAt: null }, data: { acknowledgedAt: new Date() } });
+        await db().incidentEvent.create({ data: { incidentId, kind: "assignment", text: `Escalated to ${person.email}`, data: { reason, deliveryId: options.deliveryId } } });
+        await auditOnIncident(ctx, "incident.assign", targets, { assignee: person.email, reason });
+      }
       if (!step.channel) return { status: "ok", detail: `Assigned to ${person.email}.` };
       const sent = await notify(step.channel, targets, options);
       return { ...sent, detail: `Assigned to ${person.email}; ${sent.detail}` };

@@ -72,7 +72,10 @@ export async function executeRun(runId: string): Promise<RunOutcome> {
   try {
     return await carryOut(runId, run, owner, leaseSeconds);
   } catch (error) {
-    await db().playbookRun.updateMany({ where: { id: runId, leaseOwner: owner }, data: { leaseUntil: null, leaseOwner: null } });
+    // A retry waits out its delay: the run stays held until then, or the stalled-run sweep would
+    // start it at once and the delayed job would later spend an attempt of the step after.
+    const heldUntil = error instanceof RetryRun ? new Date(Date.now() + error.delayMs) : null;
+    await db().playbookRun.updateMany({ where: { id: runId, leaseOwner: owner }, data: { leaseUntil: heldUntil, leaseOwner: null } });
     throw error;
   }
 }

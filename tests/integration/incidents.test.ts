@@ -14,7 +14,7 @@ import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
-import { abandonRun, countUnfinishedRuns, executeRun, retryRun } from "@/lib/incidents/runner";
+import { abandonRun, countUnfinishedRuns, executeRun, requeueStalledRuns, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
 import { startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
@@ -389,6 +389,45 @@ describe("playbooks", () => {
     } finally {
       await first.close();
       await second.close();
+    }
+  });
+
+  it("an escalation whose notification fails is retried after its delay, without assigning again; a person's escalation acknowledges", async () => {
+    const receiver = await webhookReceiver({ failFirst: 1 });
+    const oncall = await makeUser({ roles: ["analyst"] });
+    await stopIncidentEngine(); // this test runs the run itself
+    try {
+      await createChannel({ kind: "webhook", name: "pager", target: receiver.url }, ctx);
+      await playbook("Page on-call", "account_takeover", [{ kind: "escalate", critical: true, assignee: oncall.email, channel: "pager" }]);
+      const user = await makeUser();
+      await reportSignIn(user.id);
+      await runDetection();
+      const incident = await db().incident.findFirstOrThrow();
+      const run = await db().playbookRun.findFirstOrThrow({ where: { incidentId: incident.id } });
+      // The webhook fails: a retry, the run held until its delay is over (the stalled-run sweep leaves it).
+      await expect(executeRun(run.id)).rejects.toThrow(/failed/);
+      expect((await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).leaseUntil!.getTime()).toBeGreaterThan(Date.now());
+      await db().playbookRun.update({ where: { id: run.id }, data: { queuedAt: new Date(Date.now() - 120_000) } });
+      expect(await requeueStalledRuns()).toBe(0);
+      // Meanwhile a person takes the incident over; the retry does not take it back.
+      const analyst = await makeUser({ roles: ["analyst"] });
+      await db().incident.update({ where: { id: incident.id }, data: { assigneeId: analyst.id } });
+      await db().playbookRun.update({ where: { id: run.id }, data: { leaseUntil: null } });
+      expect(await executeRun(run.id)).toEqual({ state: "finished" });
+      expect(await db().playbookRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({ status: "succeeded" });
+      expect(receiver.deliveries).toHaveLength(2);
+      const after = await db().incident.findUniqueOrThrow({ where: { id: incident.id } });
+      expect(after.assigneeId).toBe(analyst.id);
+      expect(await db().incidentEvent.count({ where: { incidentId: incident.id, kind: "assignment" } })).toBe(1);
+      expect(await db().auditEvent.count({ where: { action: "incident.assign" } })).toBe(1);
+      // A playbook's escalation is no acknowledgement; an analyst's is.
+      expect(after.acknowledgedAt).toBeNull();
+      const answer = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "escalate", assignee: oncall.email }, reason: "needs on-call" }), analyst, userContext(analyst, null));
+      expect(answer).toMatchObject({ status: "ok" });
+      expect((await db().incident.findUniqueOrThrow({ where: { id: incident.id } })).acknowledgedAt).not.toBeNull();
+    } finally {
+      await receiver.close();
+      await startIncidentEngine();
     }
   });
 
