@@ -1,7 +1,7 @@
 import "server-only";
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { db } from "../db/client";
+import { db, isUniqueViolation } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
 import { audit, type AuditContext } from "../audit/context";
 import { hostRefusal } from "./destinations";
@@ -46,12 +46,23 @@ export const newChannelSchema = z.discriminatedUnion("kind", [
 export type ChannelView = { id: string; name: string; kind: string; target: string; createdAt: Date };
 
 /**
+ * A channel's destination as shown and audited: a webhook's address without its path and query,
+ * which are often its credential (chat and paging services put the token there); everyone who
+ * may view incidents sees the list, and every audit reader sees the trail.
+ */
+export function shownTarget(kind: string, target: string): string {
+  if (kind !== "webhook" || !URL.canParse(target)) return target;
+  const url = new URL(target);
+  return url.pathname === "/" && !url.search ? url.origin : `${url.origin}/…`;
+}
+
+/**
  * The channels, each webhook with why its destination is refused now (saved before the check
  * existed, or no longer in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS): its sends fail until that changes.
  */
 export async function listChannels(): Promise<(ChannelView & { refusal: string | null })[]> {
   const channels = await db().notificationChannel.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, kind: true, target: true, createdAt: true } });
-  return channels.map((c) => ({ ...c, refusal: c.kind === "webhook" && URL.canParse(c.target) ? hostRefusal(new URL(c.target).hostname) : null }));
+  return channels.map((c) => ({ ...c, target: shownTarget(c.kind, c.target), refusal: c.kind === "webhook" && URL.canParse(c.target) ? hostRefusal(new URL(c.target).hostname) : null }));
 }
 
 export class ChannelNameTakenError extends Error {}
@@ -63,15 +74,19 @@ export async function createChannel(input: z.infer<typeof newChannelSchema>, ctx
   const channel = await db().notificationChannel.create({
     data: { name: input.name, kind: input.kind, target: input.target, secretCipher: secret ? encrypt(secret, SECRET_CONTEXT) : null },
     select: { id: true, name: true, kind: true, target: true, createdAt: true },
+  }).catch((error: unknown) => {
+    // Another admin saved the same name a moment ago.
+    if (isUniqueViolation(error)) throw new ChannelNameTakenError(input.name);
+    throw error;
   });
-  await audit(ctx, { type: "incident", action: "incident.channel.create", outcome: "success", resource: { type: "notification_channel", id: channel.id }, metadata: { name: channel.name, kind: channel.kind, target: channel.target } });
+  await audit(ctx, { type: "incident", action: "incident.channel.create", outcome: "success", resource: { type: "notification_channel", id: channel.id }, metadata: { name: channel.name, kind: channel.kind, target: shownTarget(channel.kind, channel.target) } });
   return { channel, secret };
 }
 
 export async function deleteChannel(id: string, ctx: AuditContext): Promise<boolean> {
   const channel = await db().notificationChannel.findUnique({ where: { id } });
-  if (!channel) return false;
-  await db().notificationChannel.delete({ where: { id } });
+  // Deleted by another admin meanwhile: nothing left to delete.
+  if (!channel || (await db().notificationChannel.deleteMany({ where: { id } })).count === 0) return false;
   await audit(ctx, { type: "incident", action: "incident.channel.delete", outcome: "success", resource: { type: "notification_channel", id }, metadata: { name: channel.name, kind: channel.kind } });
   return true;
 }

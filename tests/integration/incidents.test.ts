@@ -14,6 +14,7 @@ import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
+import { ChannelNameTakenError } from "@/lib/incidents/channels";
 import { abandonRun, countUnfinishedRuns, executeRun, requeueStalledRuns, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
 import { startSmtpSink } from "../support/smtp";
@@ -468,6 +469,18 @@ describe("playbooks", () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it("a webhook's path and query (often its token) are neither listed nor audited; one name saved twice at once is refused once", async () => {
+    const hook = "https://hooks.example.com/services/T000/B000/XXXXSECRETXXXX?token=abc";
+    await createChannel({ kind: "webhook", name: "chat", target: hook }, ctx);
+    await createChannel({ kind: "webhook", name: "bare", target: "https://pager.example.com" }, ctx);
+    expect((await listChannels()).map((c) => [c.name, c.target])).toEqual([["bare", "https://pager.example.com"], ["chat", "https://hooks.example.com/…"]]);
+    const events = await db().auditEvent.findMany({ where: { action: "incident.channel.create" } });
+    expect(JSON.stringify(events.map((e) => e.metadata))).not.toContain("SECRET");
+    const twice = await Promise.allSettled([1, 2].map(() => createChannel({ kind: "email", name: "oncall", target: "oncall@example.test" }, ctx)));
+    expect(twice.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect((twice.find((r) => r.status === "rejected") as PromiseRejectedResult).reason).toBeInstanceOf(ChannelNameTakenError);
   });
 
   it("a webhook to an internal address is not sent: the refusal is on the timeline, in the audit trail and on the channel", async () => {
