@@ -59,16 +59,35 @@ function isTrusted(ip: ipaddr.IPv4 | ipaddr.IPv6, proxies: Cidr[]): boolean {
 }
 
 /**
+ * A hop of X-Forwarded-For as an address. Some proxies write the client's port too (Azure's
+ * Application Gateway: "203.0.113.9:51234"; IPv6 as "[2001:db8::1]:443"): read without it, or
+ * every client would look like the proxy itself.
+ */
+function hopAddress(hop: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop);
+  if (bracketed) return normalize(bracketed[1]!);
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(hop);
+  return normalize(withPort ? withPort[1]! : hop);
+}
+
+let unreadableHopLogged = false;
+
+/**
  * The client's address: the socket peer, or, walking X-Forwarded-For from the right, the first
- * address that is not a trusted proxy.
+ * address that is not a trusted proxy. A hop a trusted proxy wrote that is no address at all stops
+ * the walk at that proxy (logged once: every client behind it then shares its address).
  */
 export function resolveClientIp(peer: string | undefined, forwardedFor: string | undefined, proxies: Cidr[]): string | null {
   let current = peer ? normalize(peer) : null;
   if (!current) return null;
   const hops = (forwardedFor ?? "").split(",").map((h) => h.trim()).filter(Boolean);
   while (isTrusted(current, proxies) && hops.length > 0) {
-    const next = normalize(hops.pop()!);
-    if (!next) break;
+    const next = hopAddress(hops.pop()!);
+    if (!next) {
+      if (!unreadableHopLogged) console.warn(`[client-ip] a trusted proxy (${current}) sent an X-Forwarded-For hop that is not an address: clients behind it are taken as the proxy itself`);
+      unreadableHopLogged = true;
+      break;
+    }
     current = next;
   }
   return current.toString();

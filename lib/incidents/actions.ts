@@ -6,7 +6,7 @@ import { endAllSessions } from "../auth/sessions";
 import { actingOnRefusal, requirePasswordReset, resetUserMfa, userEmails, type Granter } from "../auth/users";
 import { lockAccount } from "../auth/throttle";
 import { revokeUserGrants } from "../oidc/consents";
-import { addIpRule, allowRuleOverlapping, allowRulesInForce, IpRuleRefusedError, listIpRules } from "../risk/ip-rules";
+import { addIpRule, allowRuleOverlapping, allowRulesInForce, blockRulesFor, IpRuleRefusedError } from "../risk/ip-rules";
 import { resolveChannel } from "./channels";
 import { sendNotification } from "./notify";
 import { findResponder } from "./responders";
@@ -97,8 +97,8 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
       // Already blocked for as long (give or take the minutes between two runs of one response): left
       // as it is. A block ending sooner gets a longer one beside it.
       const until = Date.now() + step.hours * 3_600_000 - 5 * 60_000;
-      const [rules, allowRules] = await Promise.all([listIpRules(), allowRulesInForce()]);
-      const inForce = new Set(rules.filter((r) => r.kind === "block" && (r.expiresAt === null || r.expiresAt.getTime() >= until)).map((r) => r.cidr));
+      const [rules, allowRules] = await Promise.all([blockRulesFor(ranges), allowRulesInForce()]);
+      const inForce = new Set(rules.filter((r) => r.expiresAt === null || r.expiresAt.getTime() >= until).map((r) => r.cidr));
       // An allow rule is an admin's word that an address is shared (an office, a NAT): failures
       // from it are many people's, and a block there (which wins over the allow) would shut them
       // all out. Left to a person, who can block it by hand.

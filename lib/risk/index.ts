@@ -4,6 +4,6 @@ export { assessSignIn, beginPasswordAttempt, scheduleIdleSourceSweep, type Asses
 export { recordAttempt, learnFromCompletedSignIn, trustAttemptPlace, placeTrustable, type TrustRefusal, sourceFailures, purgeLoginAttempts, scheduleLoginAttemptRetention, type AttemptOutcome, type AttemptRecord } from "./attempts";
 export { requiredStrength, FACTOR_CODES, FACTOR_LABELS, DECISIONS, DECISION_LABELS, type Decision, type Factor, type FactorCode } from "./scoring";
 export { currentRiskSettings, saveRiskSettings, listRiskSettingsVersions, listRiskSettingsVersionAttribution, riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings } from "./settings";
-export { listIpRules, addIpRule, removeIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, IP_RULE_KINDS } from "./ip-rules";
+export { listIpRules, IP_RULES_SHOWN, addIpRule, removeIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, IP_RULE_KINDS } from "./ip-rules";
 export { placeLabel, unreadableGeoDatabases } from "./geo";
 export { riskOverview, signInRiskSummary, findAttempt, recentSignIns, reportSignIn, RISK_RANGES, type RiskRange, type RiskOverview, type SignInRiskSummary, type AttemptSummary, type TimelinePoint } from "./reports";

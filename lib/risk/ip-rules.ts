@@ -1,7 +1,7 @@
 import "server-only";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { db } from "../db/client";
+import { db, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { parseNetwork } from "../http/client-ip";
 
@@ -63,8 +63,22 @@ export function allowRulesInForce(now = new Date()) {
   return db().ipRule.findMany({ where: { kind: "allow", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
 }
 
-export function listIpRules(now = new Date()) {
-  return db().ipRule.findMany({ where: { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }, orderBy: { createdAt: "desc" }, take: 500 });
+/** How many rules the list shows at once (newest first); a search finds any of the rest. */
+export const IP_RULES_SHOWN = 500;
+
+/** The rules in force, newest first (at most IP_RULES_SHOWN), those whose range or reason contain `search`, and how many match in all. */
+export async function listIpRules(search?: string, now = new Date()) {
+  const where: Prisma.IpRuleWhereInput = {
+    OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+    ...(search ? { AND: [{ OR: [{ cidr: { contains: search } }, { note: { contains: search, mode: "insensitive" } }] }] } : {}),
+  };
+  const [rules, total] = await Promise.all([db().ipRule.findMany({ where, orderBy: { createdAt: "desc" }, take: IP_RULES_SHOWN }), db().ipRule.count({ where })]);
+  return { rules, total };
+}
+
+/** The block rules in force for exactly these ranges, however many rules there are. */
+export function blockRulesFor(cidrs: readonly string[], now = new Date()) {
+  return db().ipRule.findMany({ where: { kind: "block", cidr: { in: [...cidrs] }, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
 }
 
 // A block wider than this shuts out whole providers, or everyone (0.0.0.0/0): a slip or an attack

@@ -6,6 +6,7 @@ import { findActiveSession } from "@/lib/auth/sessions";
 import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary, trustAttemptPlace } from "@/lib/risk";
 import { reportUnrecognizedSignIn, signInReachedApp } from "@/lib/auth/sessions";
 import { reportSignIn } from "@/lib/risk/reports";
+import { blockRulesFor, listIpRules } from "@/lib/risk/ip-rules";
 import { resetDatabase } from "../support/db";
 import { assertion, codeAt, enrollTotp, withPasskey } from "../support/mfa";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
@@ -305,6 +306,17 @@ describe("IP lists and settings", () => {
     expect((await db().ipRule.findMany({ select: { cidr: true, kind: true }, orderBy: { cidr: "asc" } }))).toEqual([
       { cidr: "10.0.0.0/8", kind: "allow" }, { cidr: "133.242.0.0/16", kind: "block" },
     ]);
+  });
+
+  it("past the newest 500 rules the list says how many there are and a search finds any; a playbook's duplicate check sees them all", async () => {
+    const old = new Date("2026-01-01T00:00:00Z");
+    await db().ipRule.createMany({ data: Array.from({ length: 502 }, (_, i) => ({ cidr: `198.18.${Math.floor(i / 250)}.${i % 250}/32`, kind: "block", note: i === 0 ? "the oldest, from INC-7" : "bulk", createdAt: new Date(old.getTime() + i * 1000) })) });
+    const all = await listIpRules();
+    expect([all.rules.length, all.total]).toEqual([500, 502]);
+    expect(all.rules.map((r) => r.cidr)).not.toContain("198.18.0.0/32");
+    expect((await listIpRules("inc-7")).rules.map((r) => r.cidr)).toEqual(["198.18.0.0/32"]);
+    expect((await listIpRules("198.18.0.0/")).rules.map((r) => r.cidr)).toEqual(["198.18.0.0/32"]);
+    expect((await blockRulesFor(["198.18.0.0/32", "203.0.113.1/32"])).map((r) => r.cidr)).toEqual(["198.18.0.0/32"]);
   });
 
   it("settings are versioned and audited, and a stricter ladder takes effect at once", async () => {

@@ -22,6 +22,14 @@ describe("client IP", () => {
     expect(resolveClientIp(undefined, "1.2.3.4", proxies)).toBeNull();
   });
 
+  it("reads a hop written with the client's port (some proxies add it), IPv4 and bracketed IPv6", () => {
+    expect(resolveClientIp("10.0.0.1", "203.0.113.9:51234", proxies)).toBe("203.0.113.9");
+    expect(resolveClientIp("10.0.0.1", "[2001:db8::1]:443", proxies)).toBe("2001:db8::1");
+    expect(resolveClientIp("10.0.0.1", "[2001:db8::2]", proxies)).toBe("2001:db8::2");
+    // A port on an untrusted hop's left changes nothing: the walk stops at the first untrusted one.
+    expect(resolveClientIp("10.0.0.1", "6.6.6.6:1, 203.0.113.9:2", proxies)).toBe("203.0.113.9");
+  });
+
   it("believes proxy headers (like the location one) only from a trusted peer", () => {
     expect(isTrustedPeer("10.9.8.7", proxies)).toBe(true);
     expect(isTrustedPeer("::ffff:127.0.0.1", proxies)).toBe(true);

@@ -7,15 +7,18 @@ import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { requireAccess } from "@/lib/auth";
 import { listIpRules } from "@/lib/risk";
+import { searchTextParam } from "@/lib/util/query-string";
+import { Button } from "@/components/ui/button";
 import { removeIpRuleAction } from "../actions";
 import { RiskNav } from "../risk-nav";
 import { IpRuleForm } from "./ip-rule-form";
 
 export const metadata: Metadata = { title: "IP lists" };
 
-export default async function IpRulesPage() {
+export default async function IpRulesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   await requireAccess("risk");
-  const rules = await listIpRules();
+  const q = searchTextParam.parse((await searchParams).q);
+  const { rules, total } = await listIpRules(q);
   return (
     <>
       <PageHeader title="Sign-in risk" description="Addresses and ranges to refuse or to trust more. A block applies to the next attempt on every instance." />
@@ -24,9 +27,17 @@ export default async function IpRulesPage() {
         <Card title="Add a rule">
           <IpRuleForm />
         </Card>
-        <Card title="Rules in force">
+        <Card
+          title="Rules in force"
+          description={total > rules.length ? `The newest ${rules.length} of ${total}${q ? " that match" : ""}: every one applies. Search to find the others.` : undefined}
+        >
+          <form role="search" className="mb-4 flex flex-wrap gap-2" action="/admin/risk/ip-rules">
+            <label htmlFor="ip-rule-search" className="sr-only">Search rules</label>
+            <input id="ip-rule-search" name="q" defaultValue={q} placeholder="A range or a reason" className="w-full max-w-sm rounded-md border border-slate-300 px-3 py-2 text-sm" />
+            <Button type="submit" variant="secondary" size="sm">Search</Button>
+          </form>
           {rules.length === 0 ? (
-            <p className="text-sm text-slate-500">No rules.</p>
+            <p className="text-sm text-slate-500">{q ? "No rule matches." : "No rules."}</p>
           ) : (
             <Table>
               <TableHead><Th>Range</Th><Th>List</Th><Th>Reason</Th><Th>Added</Th><Th>Expires</Th><Th /></TableHead>
