@@ -174,7 +174,7 @@ async function finish(runId: string, incidentId: string, status: "succeeded" | "
   return { state: "finished" };
 }
 
-export type RetryRefusal = "not_retryable" | "incident_closed" | "acts_on_accounts_you_cannot";
+export type RetryRefusal = "not_retryable" | "incident_closed" | "acts_on_accounts_you_cannot" | "playbook_changed";
 
 /**
  * A responder runs a failed or cancelled run of this incident again (the cause is fixed: a channel
@@ -187,6 +187,9 @@ export async function retryRun(runId: string, incidentId: string, responder: Gra
   if (!run) return { ok: false, refusal: "not_retryable" };
   const [targets, playbook] = await Promise.all([incidentTargets(incidentId, run.alertId), playbookVersion(run.playbookId, run.version)]);
   if (!targets || !playbook) return { ok: false, refusal: "not_retryable" };
+  // An admin changed or switched off the playbook since: its old steps are not run again by hand.
+  const newest = await db().playbookVersion.findFirst({ where: { playbookId: run.playbookId }, orderBy: { version: "desc" }, select: { version: true, enabled: true } });
+  if (newest?.version !== run.version || !newest.enabled) return { ok: false, refusal: "playbook_changed" };
   if (CLOSED_STATUSES.includes(targets.incident.status as IncidentStatus)) return { ok: false, refusal: "incident_closed" };
   const done = new Set(run.steps.filter((step) => step.status !== "failed").map((step) => step.index));
   const toRun = playbook.steps.filter((_, index) => !done.has(index));

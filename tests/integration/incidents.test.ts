@@ -358,6 +358,10 @@ describe("playbooks", () => {
       await createChannel({ kind: "webhook", name: "missing-channel", target: receiver.url }, ctx);
       const analyst = await makeUser({ roles: ["analyst"] });
       expect(await retryRun(run.id, crypto.randomUUID(), analyst, ctx)).toEqual({ ok: false, refusal: "not_retryable" });
+      // Switched off by an admin since the run: its old steps are not run again by hand.
+      const paused = await db().playbookVersion.create({ data: { playbookId: run.playbookId, version: run.version + 1, enabled: false, triggerType: "account_takeover", minSeverity: "low", steps: [], comment: "paused" } });
+      expect(await retryRun(run.id, incident.id, analyst, ctx)).toEqual({ ok: false, refusal: "playbook_changed" });
+      await db().playbookVersion.delete({ where: { playbookId_version: { playbookId: paused.playbookId, version: paused.version } } });
       // Made two hours ago: run again now, it is not a stuck run (SOC 2 CC7.4), nor one to sweep up.
       await db().playbookRun.update({ where: { id: run.id }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000), queuedAt: new Date(Date.now() - 2 * 3_600_000) } });
       expect(await retryRun(run.id, incident.id, analyst, ctx)).toEqual({ ok: true });

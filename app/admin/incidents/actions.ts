@@ -64,6 +64,7 @@ const RETRY_REFUSALS: Record<RetryRefusal, string> = {
   not_retryable: "That run is not a failed or cancelled run of this incident (it finished, or is going).",
   incident_closed: "The incident is closed: reopen it first if the response is still needed.",
   acts_on_accounts_you_cannot: "Its steps act on an account with roles or console access you lack: only an admin can run it again.",
+  playbook_changed: "The playbook was changed or switched off since this run: its old steps are not run again. Use a one-click response instead.",
 };
 
 // A run acts on accounts as the playbook did when the alert came: step-up and a reason, like a one-click response.
