@@ -213,7 +213,10 @@ export async function retryRun(runId: string, incidentId: string, responder: Gra
 export async function dryRunPlaybook(playbookId: string, incidentId: string, ctx: AuditContext) {
   const playbook = await findPlaybook(playbookId);
   if (!playbook) return null;
-  const targets = await incidentTargets(incidentId);
+  // On whom a real run would act: a run starts from an alert and acts on its user and address
+  // (here the incident's latest alert), not on every one the incident has gathered.
+  const latest = await db().alert.findFirst({ where: { incidentId }, orderBy: { createdAt: "desc" }, select: { id: true } });
+  const targets = await incidentTargets(incidentId, latest?.id ?? null);
   if (!targets) return null;
   const steps = [];
   for (const [index, step] of playbook.current.steps.entries()) {

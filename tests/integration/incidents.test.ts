@@ -436,6 +436,25 @@ describe("playbooks", () => {
     }
   });
 
+  it("a dry run acts on whom a real run would: the user and address of the incident's latest alert", async () => {
+    await stopIncidentEngine();
+    try {
+      const pb = await playbook("Sign out", "account_takeover", [{ kind: "terminate_sessions", critical: true }]);
+      const [first, second] = [await makeUser(), await makeUser()];
+      await reportSignIn(first.id);
+      await runDetection();
+      const incident = await db().incident.findFirstOrThrow({ include: { alerts: true } });
+      // A later alert about another user joined the incident.
+      const earlier = incident.alerts[0]!;
+      await db().alert.create({ data: { rule: earlier.rule, severity: earlier.severity, summary: "another report", sourceSeq: earlier.sourceSeq + BigInt(1000), lastSeq: earlier.sourceSeq + BigInt(1000), userId: second.id, details: {}, incidentId: incident.id, createdAt: new Date(earlier.createdAt.getTime() + 60_000) } });
+      await db().incidentIndicator.create({ data: { incidentId: incident.id, kind: "user", value: second.id } });
+      const dry = await dryRunPlaybook(pb.id, incident.id, ctx);
+      expect(dry!.steps.map((s) => s.detail)).toEqual([`Would end every session of ${second.email}.`]);
+    } finally {
+      await startIncidentEngine();
+    }
+  });
+
   it("a webhook receiver on loopback gets a correctly signed notification", async () => {
     const receiver = await webhookReceiver();
     try {
