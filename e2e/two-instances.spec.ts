@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { expect, test } from "@playwright/test";
 import { callAction, EXTRA_ADMIN, freshDatabase, serverSecrets, signInOver, startServer, stopped } from "./support/servers";
+import { totpCode } from "./support/helpers";
 
 // Two instances on one PostgreSQL: what is changed on one is in force on the other within a second
 // (a session ended, a policy published, an IP blocked, a signing key rotated), and the sign-in
@@ -23,7 +24,17 @@ test.beforeAll(async () => {
   // One at a time: the first creates the admin and applies the migrations.
   servers = [await startServer(3311, env)];
   servers.push(await startServer(3312, env));
-  admin = (await signInOver(A, EXTRA_ADMIN.email, EXTRA_ADMIN.password))!;
+  // Publishing policies needs a second factor the account had before its session: the admin sets
+  // up an authenticator app, then signs in again with it.
+  const first = (await signInOver(A, EXTRA_ADMIN.email, EXTRA_ADMIN.password))!;
+  const started = await callAction(A, "startTotpEnrollmentAction", {}, { cookie: first });
+  const secret = /"secret":"([A-Z2-7]+)"/.exec(started.text)?.[1];
+  expect(secret).toBeTruthy();
+  expect((await callAction(A, "confirmTotpEnrollmentAction", { code: totpCode(secret!) }, { cookie: first })).text).toContain("Authenticator app set up.");
+  const pending = (await signInOver(A, EXTRA_ADMIN.email, EXTRA_ADMIN.password))!;
+  const verified = await callAction(A, "verifyMfaStepAction", { method: "totp", code: totpCode(secret!, 1) }, { cookie: pending });
+  expect(verified.text).toContain('"redirectTo"');
+  admin = verified.cookie;
   expect(admin).toBeTruthy();
 });
 
@@ -36,7 +47,9 @@ test.afterAll(async () => {
 const status = async (base: string, path: string, cookie: string) => (await fetch(`${base}${path}`, { headers: { Cookie: cookie }, redirect: "manual" })).status;
 
 test("a session ended on one instance is refused by the other at once", async () => {
-  const cookie = (await signInOver(A, EXTRA_ADMIN.email, EXTRA_ADMIN.password))!;
+  const email = `member-${Date.now()}@example.test`;
+  expect((await callAction(A, "createUserAction", { email, name: "Mo Member", password: "member passphrase e2e" }, { cookie: admin })).text).toContain(`Created ${email}.`);
+  const cookie = (await signInOver(A, email, "member passphrase e2e"))!;
   expect(await status(B, "/account", cookie)).toBe(200);
   await callAction(A, "signOutAction", {}, { cookie });
   await expect.poll(() => status(B, "/account", cookie), WITHIN).toBe(307);

@@ -50,8 +50,9 @@ type Access = "public" | "signed-in" | "account-setup" | ConsoleAccess;
  * stepUp: the action needs the user to have confirmed it is them in the last few minutes: with a
  * second factor if they have one, else with their password. "second-factor-only": the form asks
  * for the password itself, so only a user with a second factor must also prove it. "second-factor":
- * only a second factor will do, and a user without one is refused (the password alone, even fresh,
- * is not enough for what a stolen password must never reach: publishing the access policies). A function
+ * only a second factor will do, and a user without one is refused (a fresh password is not enough
+ * for publishing the access policies). An account without a factor can still enrol one on its
+ * password alone, as every first enrollment is; its owner is mailed when it does. A function
  * decides by the validated input, for actions that are sensitive one way only (enabling an
  * account, not disabling it).
  */

@@ -44,14 +44,19 @@ export const riskSettingsSchema = z
   .refine(({ thresholds: t }) => t.watch < t.mfa && t.mfa < t.phishingResistant && t.phishingResistant < t.block, {
     path: ["thresholds"],
     message: "Thresholds must rise: watch < MFA < passkey < block.",
-  })
-  // The IP rules page promises that a block rule refuses every sign-in from its range.
-  .refine(({ weights, thresholds }) => weights.ip_blocklisted >= thresholds.block, {
-    path: ["weights", "ip_blocklisted"],
-    message: "An address on the block list must score at least the block threshold, or block rules would not block.",
   });
 
 export type RiskSettings = z.infer<typeof riskSettingsSchema>;
+
+/**
+ * What a save must also meet: the IP rules page promises that a block rule refuses every sign-in
+ * from its range. Not asked of stored versions (a version saved before the rule still reads as
+ * saved, rather than every setting falling back to the defaults).
+ */
+export const newRiskSettingsSchema = riskSettingsSchema.refine(({ weights, thresholds }) => weights.ip_blocklisted >= thresholds.block, {
+  path: ["weights", "ip_blocklisted"],
+  message: "An address on the block list must score at least the block threshold, or block rules would not block.",
+});
 
 // The ladder from the design notes; weights chosen so one strong signal (impossible travel plus
 // the new country and network it implies) demands a passkey, and a new device on top blocks.

@@ -1,9 +1,9 @@
 import "server-only";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
-import { riskSettingsSchema, DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
+import { riskSettingsSchema, newRiskSettingsSchema, DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
 
-export { riskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings };
+export { riskSettingsSchema, newRiskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings };
 
 // The newest version rules. The assessment reads it on every attempt (lib/risk/assess.ts), so a
 // change takes effect on every instance at once.

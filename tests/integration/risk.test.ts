@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { signInWithPasskey, signInWithPassword, type SignInResult } from "@/lib/auth/sign-in";
 import { checkAccountLock, checkSignInThrottle } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
-import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, saveRiskSettings, signInRiskSummary, trustAttemptPlace } from "@/lib/risk";
+import { addIpRule, IpRuleRefusedError, newIpRuleSchema, currentRiskSettings, DEFAULT_RISK_SETTINGS, purgeLoginAttempts, riskOverview, riskSettingsSchema, newRiskSettingsSchema, saveRiskSettings, signInRiskSummary, trustAttemptPlace } from "@/lib/risk";
 import { reportUnrecognizedSignIn, signInReachedApp } from "@/lib/auth/sessions";
 import { reportSignIn } from "@/lib/risk/reports";
 import { blockRulesFor, listIpRules } from "@/lib/risk/ip-rules";
@@ -332,7 +332,7 @@ describe("IP lists and settings", () => {
     expect((await currentRiskSettings()).settings.weights.new_device).toBe(0.6);
     expect(await db().auditEvent.count({ where: { action: "risk.settings.update", outcome: "failure" } })).toBe(1);
     // A cleared field is refused, not read as 0; nor may the block list score below a block.
-    const flat = (weights: Record<string, unknown>) => riskSettingsSchema.safeParse({ ...DEFAULT_RISK_SETTINGS, weights: { ...DEFAULT_RISK_SETTINGS.weights, ...weights } });
+    const flat = (weights: Record<string, unknown>) => newRiskSettingsSchema.safeParse({ ...DEFAULT_RISK_SETTINGS, weights: { ...DEFAULT_RISK_SETTINGS.weights, ...weights } });
     expect(flat({ ip_blocklisted: "" }).error?.issues).toMatchObject([{ path: ["weights", "ip_blocklisted"], message: "Every weight is a number from 0 to 1." }]);
     expect(flat({ ip_blocklisted: "0.85" }).error?.issues).toMatchObject([{ path: ["weights", "ip_blocklisted"], message: expect.stringContaining("block rules would not block") }]);
     expect(flat({ new_device: "0.6" }).success).toBe(true);
@@ -343,6 +343,10 @@ describe("IP lists and settings", () => {
     const session = expectSession(await signIn(user.email, BERLIN, null, MONDAY_9AM));
     expect(await lastAttempt(user.email)).toMatchObject({ decision: "mfa", settingsVersion: version });
     expect(await findActiveSession(session.sessionId)).toMatchObject({ stage: "mfa_required", requiredFactor: "any" });
+    // A version saved before that rule still reads as it was saved (not as the defaults).
+    const older = await saveRiskSettings({ ...stricter, weights: { ...stricter.weights, ip_blocklisted: 0.85 } }, "before the rule", ctx);
+    expect(await currentRiskSettings()).toMatchObject({ version: older.ok && older.version, settings: { weights: { ip_blocklisted: 0.85, new_device: 0.6 } } });
+    await saveRiskSettings(stricter, "back", ctx);
   });
 });
 

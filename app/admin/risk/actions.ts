@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { actingOnRefusal, findUser, guardedAction } from "@/lib/auth";
-import { addIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, removeIpRule, riskSettingsSchema, saveRiskSettings, trustAttemptPlace, type TrustRefusal } from "@/lib/risk";
+import { addIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, newRiskSettingsSchema, removeIpRule, saveRiskSettings, trustAttemptPlace, type TrustRefusal } from "@/lib/risk";
 
 // Analysts answer attacks (IP lists); only admins change how risk is scored.
 
@@ -56,14 +56,14 @@ const settingsForm = z
     }
     return nested;
   })
-  .pipe(riskSettingsSchema.and(z.object({ comment: z.string().trim().min(3, "Say why, for the history.").max(300), baseVersion: z.coerce.number().int().min(0).max(2 ** 31 - 1) })));
+  .pipe(newRiskSettingsSchema.and(z.object({ comment: z.string().trim().min(3, "Say why, for the history.").max(300), baseVersion: z.coerce.number().int().min(0).max(2 ** 31 - 1) })));
 
 export const saveRiskSettingsAction = guardedAction(
   // How sign-ins are judged is policy: admins only, by the built-in policies.
   { section: "policies", action: "manage" },
   settingsForm,
   async ({ comment, baseVersion, ...settings }, _user, ctx) => {
-    const saved = await saveRiskSettings(riskSettingsSchema.parse(settings), comment, ctx, baseVersion);
+    const saved = await saveRiskSettings(newRiskSettingsSchema.parse(settings), comment, ctx, baseVersion);
     revalidatePath("/admin/risk/settings");
     if (!saved.ok) return { ok: false, message: `Version ${saved.newest} was saved after this page showed version ${baseVersion}: nothing was saved. Reload the page to see it, then make your change again.` };
     return { ok: true, message: `Saved as version ${saved.version}. It applies to the next sign-in on every instance.` };
