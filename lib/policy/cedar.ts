@@ -13,7 +13,13 @@ const CEDAR_MODULE = load.resolve("@cedar-policy/cedar-wasm/nodejs");
 let cedar = load(CEDAR_MODULE) as typeof CedarWasm;
 
 /** What a call answers when Cedar's stack overflowed on it. */
-export const TOO_DEEP = "Cedar could not read this: it nests too deeply (more than about 120 levels of brackets, records, if-then-else or chained operators)";
+export const TOO_DEEP = "Cedar could not read this: it nests too deeply";
+
+// Cedar's WebAssembly stack gives out at about 80 nested brackets, or 120 chained operators, and
+// sooner on a freshly loaded engine or a deep call stack (as few as 60 measured): policies are held
+// well below, so what validates can also be evaluated.
+const MAX_BRACKET_NESTING = 32;
+const MAX_EXPRESSION_DEPTH = 100; // in Cedar's JSON form: about two levels per operator, so ~45 chained terms
 
 /**
  * One call into Cedar. Cedar's WebAssembly has a small stack: policy text nested ~130 deep
@@ -29,7 +35,17 @@ function withCedar<T>(call: () => T, trapped: () => T): T {
     if (!(error instanceof WebAssembly.RuntimeError || error instanceof RangeError)) throw error;
     delete load.cache[CEDAR_MODULE];
     cedar = load(CEDAR_MODULE) as typeof CedarWasm;
-    for (const [id, set] of preparsedSets) cedar.preparsePolicySet(id, { staticPolicies: set.text });
+    for (const [id, set] of preparsedSets) {
+      // Each on its own: one that cannot be parsed again must not leave the others unloaded.
+      try {
+        if (cedar.preparsePolicySet(id, { staticPolicies: set.text }).type === "success") continue;
+      } catch {
+        delete load.cache[CEDAR_MODULE];
+        cedar = load(CEDAR_MODULE) as typeof CedarWasm;
+      }
+      console.error(`[policy] policy set ${id} could not be parsed again after Cedar restarted; decisions against it deny`);
+      preparsedSets.delete(id);
+    }
     return trapped();
   }
 }
@@ -52,8 +68,42 @@ function problem(text: string, error: CedarWasm.DetailedError, policyId: string 
   return { policyId, message, help: error.help, ...locate(text, error.sourceLocations?.[0]?.start) };
 }
 
-/** Parse and validate a policy set against Gatehouse's schema (strict mode). */
+/** Where `text` nests brackets deeper than MAX_BRACKET_NESTING (outside strings and comments), if it does. */
+function bracketNestingProblem(text: string): CedarProblem | null {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === "(" || c === "[" || c === "{") {
+      if (++depth > MAX_BRACKET_NESTING) return { policyId: null, message: `${TOO_DEEP}: brackets more than ${MAX_BRACKET_NESTING} deep.`, help: "Take a nested part out into a policy of its own.", ...locate(text, i) };
+    } else if (c === ")" || c === "]" || c === "}") {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return null;
+}
+
+/** The policies of a (parsed) set whose conditions are deeper than MAX_EXPRESSION_DEPTH in Cedar's JSON form. */
+function expressionDepthProblems(text: string, ids: readonly string[]): CedarProblem[] {
+  const depth = (node: unknown): number => (typeof node !== "object" || node === null ? 0 : 1 + Math.max(0, ...Object.values(node).map(depth)));
+  return withCedar(() => {
+    const parts = cedar.policySetTextToParts(text);
+    if (parts.type === "failure") return [];
+    return parts.policies.flatMap((policy, i) => {
+      const json = cedar.policyToJson(policy);
+      if (json.type !== "success" || depth(json.json) <= MAX_EXPRESSION_DEPTH) return [];
+      return [{ policyId: ids[i] ?? null, message: `${TOO_DEEP} to be evaluated safely: a condition chains or nests more than about 45 operators.`, help: "Split the condition over several policies (a long list of address ranges, say, into policies of 40).", line: null, column: null }];
+    });
+  }, () => [tooDeep()]);
+}
+
+/** Parse and validate a policy set against Gatehouse's schema (strict mode), within what Cedar can evaluate. */
 export function validatePolicies(text: string): { ok: boolean; errors: CedarProblem[]; warnings: CedarProblem[] } {
+  const nesting = bracketNestingProblem(text);
+  if (nesting) return { ok: false, errors: [nesting], warnings: [] };
   const answer = withCedar(() => cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } }), () => null);
   if (answer === null) return { ok: false, errors: [tooDeep()], warnings: [] };
   if (answer.type === "failure") return { ok: false, errors: answer.errors.map((e) => problem(text, e)), warnings: [] };
@@ -61,7 +111,7 @@ export function validatePolicies(text: string): { ok: boolean; errors: CedarProb
   // Cedar reports one error per action a policy applies to; people need each problem once.
   const unique = (list: CedarWasm.ValidationError[]) =>
     [...new Map(list.map((e) => [`${e.policyId}:${e.error.sourceLocations?.[0]?.start}:${e.error.help}`, problem(text, e.error, named(ids, e.policyId))])).values()];
-  const errors = unique(answer.validationErrors);
+  const errors = [...unique(answer.validationErrors), ...expressionDepthProblems(text, ids)];
   return { ok: errors.length === 0, errors, warnings: unique(answer.validationWarnings) };
 }
 
@@ -120,7 +170,11 @@ export function decide(preparsedId: string, request: CedarRequest): CedarDecisio
     return { decision: "deny", policies: [], errors: [{ policyId: "", message: `Cedar could not read the request: ${error instanceof Error ? error.message : String(error)}` }], unreadable: true };
   }
   if (answer === null) return { decision: "deny", policies: [], errors: [{ policyId: "", message: TOO_DEEP }] };
-  if (answer.type === "failure") return { decision: "deny", policies: [], errors: answer.errors.map((e) => ({ policyId: "", message: e.message })), unreadable: true };
+  if (answer.type === "failure") {
+    // Unless the set itself is gone (not parsed again after a restart): then the fault is not the request's.
+    const errors = answer.errors.map((e) => ({ policyId: "", message: `Cedar could not read the request: ${e.message}` }));
+    return { decision: "deny", policies: [], errors, ...(preparsedSets.has(preparsedId) && { unreadable: true as const }) };
+  }
   const { diagnostics } = answer.response;
   const { ids, forbids } = preparsedSets.get(preparsedId) ?? { ids: [], forbids: new Set<string>() };
   const errors = diagnostics.errors.map((e) => ({ policyId: named(ids, e.policyId), message: e.error.message }));

@@ -40,7 +40,7 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
     const ip = req.headers[CLIENT_IP_HEADER];
     const caller = { actor: { type: "client" as const, id: verified.clientId, label: verified.clientId }, client: { ip: typeof ip === "string" ? ip : null, userAgent: req.headers["user-agent"]?.slice(0, 512) ?? null } };
     const answer = await decideForService(body.data, caller);
-    if ("unreadable" in answer) return sendProblem(res, 400, "invalid_request", `Cedar could not read the request: ${answer.unreadable}`);
+    if ("unreadable" in answer) return sendProblem(res, 400, "invalid_request", answer.unreadable);
     sendJson(res, 200, answer);
   } catch (error) {
     console.error("[pdp]", error instanceof Error ? error.message : error);

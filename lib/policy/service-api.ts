@@ -56,7 +56,7 @@ export async function decideForService(body: PdpBody, caller: AuditContext, now 
   const requests = "requests" in body ? body.requests : [body];
   // One version for the whole batch, the one its answer names.
   const set = await policySetInForce();
-  const results: ServiceDecision[] = [];
+  const decided: { request: CedarRequest; decision: Awaited<ReturnType<typeof authorize>> }[] = [];
   for (const [index, r] of requests.entries()) {
     const cedar: CedarRequest = {
       principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
@@ -64,9 +64,11 @@ export async function decideForService(body: PdpBody, caller: AuditContext, now 
     };
     const decision = await authorize(cedar, set);
     if (decision.unreadable) return { unreadable: `${"requests" in body ? `requests[${index}]: ` : ""}${decision.errors.map((e) => e.message).join("; ")}` };
-    results.push({ decision: decision.decision, policies: decision.policies, errors: decision.errors, evaluationMicros: decision.micros });
-    await maybeAudit(cedar, decision, caller);
+    decided.push({ request: cedar, decision });
   }
+  // Sampled once the whole batch is answered: a batch refused for one unreadable request decided nothing.
+  for (const { request, decision } of decided) await maybeAudit(request, decision, caller);
+  const results = decided.map(({ decision }): ServiceDecision => ({ decision: decision.decision, policies: decision.policies, errors: decision.errors, evaluationMicros: decision.micros }));
   return "requests" in body ? { results, policyVersion: set.version } : results[0]!;
 }
 

@@ -162,7 +162,8 @@ describe("policy store", () => {
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     // ~150 nested brackets overflow Cedar's WebAssembly stack, which used to break every later call.
     const deep = `${DEFAULT_POLICIES}\npermit (principal, action, resource) when { ${"[".repeat(150)}${"]".repeat(150)} == [] };`;
-    expect(validatePolicies(deep)).toMatchObject({ ok: false, errors: [{ message: TOO_DEEP }] });
+    expect(validatePolicies(deep)).toMatchObject({ ok: false, errors: [{ message: expect.stringContaining(TOO_DEEP), line: expect.any(Number) }] });
+    // The formatter has no limit of its own: Cedar overflows, and a fresh engine takes over.
     expect(formatPolicies(deep)).toMatchObject({ ok: false, errors: [{ message: TOO_DEEP }] });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     const request = simulationSchema.parse({ principalType: "user", principal: "an@example.test", action: "view", resourceType: "console", resource: "audit", at: "2026-11-16T10:00", ip: "203.0.113.5", risk: "0.2", authStrength: "mfa" });
@@ -170,6 +171,13 @@ describe("policy store", () => {
     expect(await publishPolicies(deep, "deep", subject, listActiveAdmins, ctx)).toMatchObject({ ok: false });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     expect((await policySetInForce()).version).toBe(1);
+
+    // A long chain validates only while Cedar can also evaluate it: refused past ~45 terms, naming the policy.
+    const chain = (terms: number) => `${DEFAULT_POLICIES}\n@id("office-ranges")\nforbid (principal, action, resource) unless { ${Array.from({ length: terms }, (_, i) => `context.ip.isInRange(ip("10.${i}.0.0/16"))`).join(" || ")} };`;
+    expect(validatePolicies(chain(40)).ok).toBe(true);
+    expect(validatePolicies(chain(60))).toMatchObject({ ok: false, errors: [{ policyId: "office-ranges", message: expect.stringContaining("to be evaluated safely") }] });
+    // Brackets in strings and comments are not nesting.
+    expect(validatePolicies(`${DEFAULT_POLICIES}\n// ${"(".repeat(50)}\n@id("odd-name")\nforbid (principal == Gatehouse::User::"${"[".repeat(50)}", action, resource);`).ok).toBe(true);
   });
 });
 
