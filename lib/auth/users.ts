@@ -147,10 +147,16 @@ export async function createUser(input: NewUser, ctx: AuditContext, granter: Gra
   const hash = await hashPassword(input.password);
   let user;
   try {
-    user = await db().user.create({
-      data: { email: input.email, name: input.name, roles: input.roles, password: { create: { hash } }, passwordResetRequiredAt: temporaryPassword ? new Date() : null },
-      select: { id: true, email: true, name: true, roles: true },
-    });
+    // Under the admin access lock, with the creator as their request found them: the checks above
+    // and the slow hash leave time for another admin to demote them meanwhile.
+    user = await auditingRefusal(ctx, "user.create", null, { email: input.email, roles: input.roles }, () => db().$transaction(async (tx) => {
+      await takeAdminAccessLock(tx);
+      await requireActorUnchanged(tx, granter);
+      return tx.user.create({
+        data: { email: input.email, name: input.name, roles: input.roles, password: { create: { hash } }, passwordResetRequiredAt: temporaryPassword ? new Date() : null },
+        select: { id: true, email: true, name: true, roles: true },
+      });
+    }, ADMIN_ACCESS_TRANSACTION));
   } catch (error) {
     if (isUniqueViolation(error)) throw new EmailTakenError();
     throw error;
@@ -359,9 +365,10 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
  * sign-in, an incident's response) and the wrong-code lock of their second factor (a phone with a
  * wrong clock locks it as surely as a guesser). False if neither was locked.
  */
-export async function unlockSignIn(userId: string, ctx: AuditContext): Promise<boolean> {
+export async function unlockSignIn(userId: string, ctx: AuditContext, actor: Granter | null = null): Promise<boolean> {
   const user = await db().user.findUnique({ where: { id: userId }, select: { email: true } });
   if (!user) throw new NoSuchUserError();
+  await auditingRefusal(ctx, "account.unlock", userId, {}, () => requireActorUnchanged(db(), actor));
   const [lockedUntil, factorsLockedUntil] = await Promise.all([signInLockedUntil(user.email), factorLockedUntil(userId)]);
   if (!lockedUntil && !factorsLockedUntil) return false;
   if (lockedUntil) await liftSignInLock(user.email);
@@ -545,8 +552,9 @@ export async function changePassword(
  * session kept open would now pass step-up with nothing to prove and could enroll a factor of its
  * own, and an app let in by a session already signed out would keep refreshing its tokens.
  */
-export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext): Promise<number> {
+export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext, actor: Granter | null = null): Promise<number> {
   await existingUser(db(), userId);
+  await auditingRefusal(ctx, "mfa.reset", userId, {}, () => requireActorUnchanged(db(), actor));
   await resetMfa(userId, reason, ctx);
   return takeBackAccess(userId, "mfa_reset", ctx);
 }
@@ -558,12 +566,16 @@ export async function resetUserMfa(userId: string, reason: string, ctx: AuditCon
  * the old password may hold them), and the failed-password lockout lifts (a deliberate lock
  * stays). The admin passes it on by a channel they trust; it is never shown or logged by Gatehouse.
  */
-export async function setTemporaryPassword(userId: string, password: string, ctx: AuditContext, now = new Date()): Promise<void> {
+export async function setTemporaryPassword(userId: string, password: string, ctx: AuditContext, actor: Granter | null = null, now = new Date()): Promise<void> {
   const user = await existingUser(db(), userId);
   // Whoever learns a guessable temporary password first signs in as the user: screened like any.
   await requireAcceptablePassword(password, user, ctx, "password.temporary_set", { id: userId, email: user.email });
   const hash = await hashPassword(password);
-  const endedSessions = await db().$transaction((tx) => storeNewPassword(tx, userId, hash, now, { temporary: true }));
+  // The admin as their request found them (the hash took a while): not one demoted meanwhile.
+  const endedSessions = await auditingRefusal(ctx, "password.temporary_set", userId, {}, () => db().$transaction(async (tx) => {
+    await requireActorUnchanged(tx, actor);
+    return storeNewPassword(tx, userId, hash, now, { temporary: true });
+  }));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   await auditSessionsEnded(ctx, userId, "password_changed", endedSessions, null);
   await takeBackAccess(userId, "password_changed", ctx, { forgetDevices: true });

@@ -286,9 +286,14 @@ describe("user administration", () => {
     await expect(setRoles(first.id, ["user"], userContext(second, null), second)).rejects.toThrow(refused);
     await expect(setDisabled(target.id, true, userContext(second, null), second)).rejects.toThrow(refused);
     await expect(changeEmail(target.id, uniqueEmail("moved"), userContext(second, null), second)).rejects.toThrow(refused);
-    expect(await db().user.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ roles: ["user"], disabledAt: null, email: target.email });
+    const minted = uniqueEmail("minted");
+    await expect(createUser({ email: minted, name: "Minted", password: TEST_PASSWORD, roles: ["user", "admin"] }, userContext(second, null), second)).rejects.toThrow(refused);
+    await expect(setTemporaryPassword(target.id, "a password the demoted admin chose", userContext(second, null), second)).rejects.toThrow(refused);
+    await expect(resetUserMfa(target.id, "says they lost their phone", userContext(second, null), second)).rejects.toThrow(refused);
+    expect(await db().user.count({ where: { email: minted } })).toBe(0);
+    expect(await db().user.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ roles: ["user"], disabledAt: null, email: target.email, passwordResetRequiredAt: null });
     expect((await db().user.findUniqueOrThrow({ where: { id: first.id } })).roles).toContain("admin");
-    expect(await db().auditEvent.count({ where: { actorId: second.id, outcome: "blocked" } })).toBe(4);
+    expect(await db().auditEvent.count({ where: { actorId: second.id, outcome: "blocked" } })).toBe(7);
   });
 
   it("searches by email or name and pages", async () => {

@@ -107,11 +107,11 @@ export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uui
   const refused = await refusedOn(admin, userId, "account.unlock", ctx);
   if (refused) return refused;
   try {
-    const unlocked = await unlockSignIn(userId, ctx);
+    const unlocked = await unlockSignIn(userId, ctx, admin);
     revalidatePath(`/admin/users/${userId}`);
     return unlocked ? { ok: true, message: "Lock lifted." } : { ok: false, message: "This account is not locked." };
   } catch (error) {
-    if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    if (error instanceof NoSuchUserError || error instanceof RoleGrantError) return { ok: false, message: error.message };
     throw error;
   }
 }, { ...GIVES_ACCESS, ...WITH_REASON });
@@ -120,9 +120,9 @@ export const setTemporaryPasswordAction = guardedAction(MANAGE, z.object({ userI
   const refused = await refusedOn(admin, userId, "password.temporary_set", ctx);
   if (refused) return refused;
   try {
-    await setTemporaryPassword(userId, temporaryPassword, ctx);
+    await setTemporaryPassword(userId, temporaryPassword, ctx, admin);
   } catch (error) {
-    if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+    if (error instanceof NoSuchUserError || error instanceof RoleGrantError) return { ok: false, message: error.message };
     if (error instanceof PasswordRefusedError) return { ok: false, fieldErrors: { temporaryPassword: [error.message] } };
     throw error;
   }
@@ -160,9 +160,9 @@ export const resetMfaAction = guardedAction(
     let ended: number;
     try {
       // The reason is the justification of every event the reset writes (sessions ended, apps' grants revoked), as askReason gives other actions.
-      ended = await resetUserMfa(userId, reason, { ...ctx, justification: reason });
+      ended = await resetUserMfa(userId, reason, { ...ctx, justification: reason }, admin);
     } catch (error) {
-      if (error instanceof NoSuchUserError) return { ok: false, message: error.message };
+      if (error instanceof NoSuchUserError || error instanceof RoleGrantError) return { ok: false, message: error.message };
       throw error;
     }
     revalidatePath(`/admin/users/${userId}`);
