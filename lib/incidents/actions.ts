@@ -164,9 +164,10 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
         await db().incidentEvent.create({ data: { incidentId, kind: "assignment", text: `Escalated to ${person.email}`, data: { reason, deliveryId: options.deliveryId } } });
         await auditOnIncident(ctx, "incident.assign", targets, { assignee: person.email, reason });
       }
-      if (!step.channel) return { status: "ok", detail: `Assigned to ${person.email}.` };
+      const assigned = assignedBefore ? `Assigned to ${person.email} by an earlier attempt` : `Assigned to ${person.email}`;
+      if (!step.channel) return { status: "ok", detail: `${assigned}.` };
       const sent = await notify(step.channel, targets, options);
-      return { ...sent, detail: `Assigned to ${person.email}; ${sent.detail}` };
+      return { ...sent, detail: `${assigned}; ${sent.detail}` };
     }
   }
 }

@@ -30,7 +30,7 @@ export const removeIpRuleAction = guardedAction({ section: "risk", action: "mana
 const TRUST_REFUSALS: Record<TrustRefusal, string> = {
   not_found: "That attempt is no longer recorded.",
   no_account: "That attempt names no account.",
-  not_held: "Only a sign-in the risk engine refused or blocked for where or when it came from is trusted here; one that went through is learned from when it completes.",
+  not_held: "Only a sign-in the risk engine refused or blocked for where or when it came from, after its password or passkey proved right, is trusted here (a source blocked before its password was checked proved nothing); one that went through is learned from when it completes.",
   already_trusted: "This attempt's place is trusted already.",
   not_permitted: "Its account no longer exists, or has roles or console access you lack (only an admin acts on those).",
 };
