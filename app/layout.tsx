@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { connection } from "next/server";
 import localFont from "next/font/local";
+import { FormDraftRestorer } from "@/components/ui/form-draft-restorer";
 import "./globals.css";
 
 // Served from npm (@fontsource-variable/inter): the build never fetches fonts.
@@ -20,7 +21,10 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   await connection();
   return (
     <html lang="en" className={inter.variable}>
-      <body className="min-h-screen font-sans">{children}</body>
+      <body className="min-h-screen font-sans">
+        {children}
+        <FormDraftRestorer />
+      </body>
     </html>
   );
 }

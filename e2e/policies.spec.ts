@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createClientViaConsole, createUserViaConsole, signIn, signInAsNewAdmin, uniqueEmail } from "./support/helpers";
+import { createClientViaConsole, createUserViaConsole, signIn, signInAsNewAdmin, sql, uniqueEmail } from "./support/helpers";
 
 const PASSWORD = "policy passphrase for e2e";
 
@@ -124,4 +124,30 @@ test("other services ask the decision point with a pdp-scoped token; without one
   }
   const huge = await request.post("/api/v1/authorize", { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, data: JSON.stringify({ pad: "x".repeat(300_000) }) });
   expect(huge.status()).toBe(413);
+});
+
+test("what was typed in the editor survives the trip to confirm it is you", async ({ browser }) => {
+  const { context, page, email, backupCodes } = await signInAsNewAdmin(browser, "policyadmin");
+  // The second factor was verified a while ago: publishing asks for it again.
+  sql(`UPDATE sessions SET mfa_verified_at = now() - interval '10 minutes' WHERE user_id = (SELECT id FROM users WHERE email = '${email}')`);
+  await page.goto("/admin/policies");
+  const editor = page.getByLabel("Policies (Cedar)");
+  // A rule that changes nobody's access (other journeys run meanwhile).
+  const edited = `${await editor.inputValue()}\n@id("no-one-called-nobody")\nforbid (principal == Gatehouse::User::"nobody", action, resource);\n`;
+  await editor.fill(edited);
+  await page.getByLabel("What changes, and why").fill("keep out an account that does not exist");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByTestId("form-message").last()).toContainText("Confirm it is you");
+  await page.getByRole("link", { name: "Verify now" }).click();
+  await expect(page).toHaveURL(/\/account\/confirm\?/);
+  await page.locator("label", { hasText: "Backup code" }).first().click();
+  await page.getByRole("textbox", { name: "Backup code" }).fill(backupCodes[0]!);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/admin\/policies$/);
+  // Back with the edit and the comment as they were left.
+  await expect(editor).toHaveValue(edited);
+  await expect(page.getByLabel("What changes, and why")).toHaveValue("keep out an account that does not exist");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("status")).toHaveText(/Published as version \d+/);
+  await context.close();
 });

@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useBrowserValue } from "./browser-value";
+import { saveFormDraft } from "./form-draft";
 import { OK_TONE } from "./notice";
 import type { ActionState } from "@/lib/auth/action";
 
@@ -22,7 +23,8 @@ export function FormMessage({ state }: { state: ActionState }) {
       {state.stepUp && (
         <>
           {" "}
-          <Link className="font-medium underline" href={`/account/confirm?callbackUrl=${encodeURIComponent(pathname + query)}`}>
+          {/* What was typed is kept for the way back (form-draft.ts). */}
+          <Link className="font-medium underline" href={`/account/confirm?callbackUrl=${encodeURIComponent(pathname + query)}`} onClick={saveFormDraft}>
             Verify now
           </Link>
         </>

@@ -183,10 +183,10 @@ export async function signInAsNewAdmin(browser: Browser, prefix: string) {
   const page = await context.newPage();
   await submitSignIn(page, email, password);
   await expect(page).toHaveURL(/\/sign-in\/enroll/);
-  const { secret } = await enrollTotp(page);
+  const { secret, backupCodes } = await enrollTotp(page);
   await page.goto("/account/confirm?callbackUrl=%2Fadmin");
   await page.getByLabel("Authentication code").fill(totpCode(secret, 1));
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/admin$/);
-  return { context, page, email };
+  return { context, page, email, backupCodes };
 }

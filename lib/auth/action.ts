@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { redirect, unstable_rethrow } from "next/navigation";
 import { z } from "zod";
 import { requestContext } from "../http/request-context";
+import { SECRET_FIELD } from "../util/secret-fields";
 import { currentPendingSignIn, currentUser, hasFreshMfa, type CurrentUser } from "./current";
 import { hasFreshPassword } from "./session-user";
 import { endSession } from "./sessions";
@@ -26,8 +27,6 @@ export type ActionState = {
   data?: unknown;
 };
 
-// Never echoed back to the browser. A token's lifetime (a client's accessTokenTtl) is no secret.
-const SECRET_FIELD = /password|token(?!ttl)|secret|code/i;
 
 // Long enough for the longest field a form takes (a playbook's steps): a value cut short would
 // come back broken, and the next save would fail on what the cut left.
