@@ -24,8 +24,7 @@ export function AccessDecisionForm({ action, reviewId, userId, email, decision, 
       <input type="hidden" name="reviewId" value={reviewId} />
       <input type="hidden" name="userId" value={userId} />
       <div className="flex flex-wrap items-center gap-2">
-        {/* React resets a form after its action: mounted anew with each answer, the select keeps the choice a failed save echoes. */}
-        <select key={JSON.stringify(state.values ?? null)} name="decision" aria-label="Decision" defaultValue={echoed(state, "decision") ?? decision ?? ""} className={control} required>
+        <select key={echoed(state, "decision") ?? decision ?? ""} name="decision" aria-label="Decision" defaultValue={echoed(state, "decision") ?? decision ?? ""} className={control} required>
           <option value="" disabled>Decide…</option>
           {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
         </select>

@@ -21,7 +21,7 @@ export function ExceptionRequestForm({ action, controls, defaultControl }: {
       <FormMessage state={state} />
       <div className="space-y-1">
         <label htmlFor="exception-control" className="block text-sm font-medium text-slate-700">Control</label>
-        <select id="exception-control" name="control" className={input} defaultValue={echoed(state, "control") ?? defaultControl}>
+        <select key={echoed(state, "control") ?? defaultControl} id="exception-control" name="control" className={input} defaultValue={echoed(state, "control") ?? defaultControl}>
           {controls.map((c) => <option key={c.id} value={c.id}>{c.id} — {c.title}</option>)}
         </select>
         {errors.control && <p className="text-xs text-red-700">{errors.control[0]}</p>}

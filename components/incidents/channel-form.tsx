@@ -24,7 +24,7 @@ export function ChannelForm({ action }: { action: Action }) {
         <Field label="Name" name="name" required maxLength={60} errors={state.fieldErrors?.name} defaultValue={echoed(state, "name")} />
         <div className="space-y-1">
           <label htmlFor="field-kind" className="block text-sm font-medium text-slate-700">Kind</label>
-          <select id="field-kind" name="kind" defaultValue={echoed(state, "kind") ?? "webhook"} className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+          <select key={echoed(state, "kind") ?? "webhook"} id="field-kind" name="kind" defaultValue={echoed(state, "kind") ?? "webhook"} className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
             <option value="webhook">Webhook (HMAC-signed POST)</option>
             <option value="email">Email (SMTP)</option>
           </select>

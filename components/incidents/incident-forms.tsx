@@ -41,7 +41,7 @@ function Select({ label: text, name, options, defaultValue }: { label: string; n
   return (
     <div className="space-y-1">
       <label htmlFor={id} className={label}>{text}</label>
-      <select id={id} name={name} defaultValue={defaultValue} className={input}>
+      <select key={defaultValue} id={id} name={name} defaultValue={defaultValue} className={input}>
         {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
       </select>
     </div>

@@ -33,13 +33,13 @@ export function PlaybookForm({ action, initial, readOnly }: { action: Action; in
           <Field label="Name" name="name" required maxLength={80} errors={errors.name} defaultValue={echoed(state, "name") ?? initial.name} />
           <div className="space-y-1">
             <label htmlFor="field-triggerType" className={label}>Runs for incidents of type</label>
-            <select id="field-triggerType" name="triggerType" defaultValue={echoed(state, "triggerType") ?? initial.triggerType} className={input}>
+            <select key={echoed(state, "triggerType") ?? initial.triggerType} id="field-triggerType" name="triggerType" defaultValue={echoed(state, "triggerType") ?? initial.triggerType} className={input}>
               {INCIDENT_TYPES.map((t) => <option key={t} value={t}>{INCIDENT_TYPE_LABELS[t]}</option>)}
             </select>
           </div>
           <div className="space-y-1">
             <label htmlFor="field-minSeverity" className={label}>At severity at least</label>
-            <select id="field-minSeverity" name="minSeverity" defaultValue={echoed(state, "minSeverity") ?? initial.minSeverity} className={input}>
+            <select key={echoed(state, "minSeverity") ?? initial.minSeverity} id="field-minSeverity" name="minSeverity" defaultValue={echoed(state, "minSeverity") ?? initial.minSeverity} className={input}>
               {SEVERITIES.map((s) => <option key={s} value={s}>{s}</option>)}
             </select>
           </div>

@@ -30,7 +30,7 @@ export function RuleForm({ action, setting, readOnly }: { action: Action; settin
           <input type="hidden" name="enabled" value="false" />
           <label className="flex items-center gap-2"><input type="checkbox" name="enabled" defaultChecked={echoedTicked(state, "enabled", setting.enabled)} /> Enabled</label>
           <label className="space-y-1"><span className="block text-slate-700">Severity</span>
-            <select name="severity" defaultValue={echoed(state, "severity") ?? setting.severity} className={input}>{SEVERITIES.map((s) => <option key={s} value={s}>{s}</option>)}</select>
+            <select key={echoed(state, "severity") ?? setting.severity} name="severity" defaultValue={echoed(state, "severity") ?? setting.severity} className={input}>{SEVERITIES.map((s) => <option key={s} value={s}>{s}</option>)}</select>
           </label>
           <label className="space-y-1"><span className="block text-slate-700">Joins an incident seen within (min)</span>
             <input name="joinWindowMinutes" type="number" min={1} defaultValue={echoed(state, "joinWindowMinutes") ?? setting.joinWindowMinutes} className={input} />

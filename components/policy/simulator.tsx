@@ -3,7 +3,7 @@ import { useActionState } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import type { PolicyCheck } from "@/lib/policy/types";
 import { Button } from "@/components/ui/button";
-import { echoed } from "@/components/ui/echoed";
+import { echoed, echoedTicked } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 
@@ -16,7 +16,7 @@ function Select({ label, name, options, value }: { label: string; name: string; 
   return (
     <div className="space-y-1">
       <label htmlFor={`sim-${name}`} className="block text-sm font-medium text-slate-700">{label}</label>
-      <select id={`sim-${name}`} name={name} defaultValue={value} className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+      <select key={value} id={`sim-${name}`} name={name} defaultValue={value} className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
         {options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
       </select>
     </div>
@@ -25,9 +25,12 @@ function Select({ label, name, options, value }: { label: string; name: string; 
 
 /** Runs one request against the policies in the editor (read from the editor's textarea when submitted). */
 export function PolicySimulator({ action, defaultPrincipal, now }: { action: (prev: ActionState, formData: FormData) => Promise<ActionState>; defaultPrincipal: string; now: string }) {
-  const [state, run, pending] = useActionState(async (prev: ActionState, data: FormData) => {
+  const [state, run, pending] = useActionState(async (prev: ActionState, data: FormData): Promise<ActionState> => {
+    // The request as asked comes back with every answer (React resets the form after it), so the
+    // form still shows what was simulated; the policies' text stays in the editor.
+    const asked = Object.fromEntries([...data].filter((entry): entry is [string, string] => typeof entry[1] === "string"));
     data.set("text", (document.querySelector<HTMLTextAreaElement>('textarea[name="text"]')?.value ?? ""));
-    return action(prev, data);
+    return { ...(await action(prev, data)), values: asked };
   }, {});
   const result = state.ok ? (state.data as Result) : null;
   const v = (name: string, fallback: string) => echoed(state, name) ?? fallback;
@@ -46,8 +49,8 @@ export function PolicySimulator({ action, defaultPrincipal, now }: { action: (pr
         <Select label="Via" name="via" value={v("via", "interactive")} options={[["interactive", "interactive (console, app sign-in)"], ["refresh", "refresh (an app refreshing tokens)"], ["client_credentials", "client_credentials"], ["service", "service (decision point API)"]]} />
       </div>
       <div className="flex gap-6 text-sm">
-        <label><input type="checkbox" name="mfaFresh" defaultChecked /> MFA in the last 5 minutes</label>
-        <label><input type="checkbox" name="deviceTrusted" /> Trusted device</label>
+        <label><input type="checkbox" name="mfaFresh" defaultChecked={echoedTicked(state, "mfaFresh", true)} /> MFA in the last 5 minutes</label>
+        <label><input type="checkbox" name="deviceTrusted" defaultChecked={echoedTicked(state, "deviceTrusted", false)} /> Trusted device</label>
       </div>
       <Button type="submit" variant="secondary" disabled={pending}>{pending ? "Deciding…" : "Simulate"}</Button>
       {!state.ok && <FormMessage state={state} />}

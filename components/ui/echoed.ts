@@ -1,6 +1,10 @@
 import type { ActionState } from "@/lib/auth/action";
 
-/** The value a failed action echoed back for a text field, to use as its defaultValue. */
+/**
+ * The value a failed action echoed back for a field, to use as its defaultValue. A select reads
+ * its defaultValue once, when mounted: give it that value as its key too, so an answer that echoes
+ * another choice mounts it anew, or the form's reset after the action puts the old choice back.
+ */
 export function echoed(state: ActionState, name: string): string | undefined {
   const value = state.values?.[name];
   return typeof value === "string" ? value : undefined;

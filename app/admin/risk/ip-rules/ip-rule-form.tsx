@@ -15,7 +15,7 @@ export function IpRuleForm() {
         <Field label="IP address or range" name="cidr" placeholder="203.0.113.0/24" required errors={state.fieldErrors?.cidr} defaultValue={echoed(state, "cidr")} />
         <div className="space-y-1">
           <label htmlFor="field-kind" className="block text-sm font-medium text-slate-700">List</label>
-          <select id="field-kind" name="kind" defaultValue={echoed(state, "kind") ?? "block"} className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+          <select key={echoed(state, "kind") ?? "block"} id="field-kind" name="kind" defaultValue={echoed(state, "kind") ?? "block"} className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
             <option value="block">Block: refuse every sign-in from it</option>
             <option value="allow">Allow: lower the risk (office, VPN)</option>
           </select>
