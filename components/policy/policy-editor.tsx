@@ -4,6 +4,7 @@ import type { ActionState } from "@/lib/auth/action";
 import type { CedarProblem, PolicyCheck } from "@/lib/policy/types";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
+import { echoed } from "@/components/ui/echoed";
 import { FormMessage } from "@/components/ui/form-message";
 import { tokenizeCedar, type TokenKind } from "./cedar-highlight";
 
@@ -137,7 +138,7 @@ export function PolicyEditor({
           <input type="hidden" name="text" value={text} />
           <input type="hidden" name="baseVersion" value={baseVersion} />
           {draftSavedAt && <input type="hidden" name="draftSavedAt" value={draftSavedAt} />}
-          <Field className="min-w-[min(20rem,100%)] flex-1" label="What changes, and why" name="comment" required maxLength={300} errors={publishState.fieldErrors?.comment} />
+          <Field className="min-w-[min(20rem,100%)] flex-1" label="What changes, and why" name="comment" required maxLength={300} errors={publishState.fieldErrors?.comment} defaultValue={echoed(publishState, "comment")} />
           <Button type="submit" disabled={publishing}>{publishing ? "Publishing…" : "Publish"}</Button>
           <div className="basis-full"><FormMessage state={publishState} /></div>
         </form>
