@@ -66,7 +66,9 @@ export function PolicyEditor({
   const lines = text.split("\n");
 
   return (
-    <div className="space-y-3">
+    // One scope for a draft kept across step-up (form-draft.ts): the text and the publish form
+    // with the version it was written against, so a version published meanwhile is not typed over.
+    <div className="space-y-3" data-draft-scope="policy-editor">
       <div className="flex flex-wrap items-center gap-2">
         <label className="text-sm text-slate-600" htmlFor="template">Insert a template</label>
         <select

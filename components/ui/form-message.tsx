@@ -1,8 +1,9 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { useState } from "react";
 import { useBrowserValue } from "./browser-value";
-import { saveFormDraft } from "./form-draft";
+import { newDraftId, saveFormDraft } from "./form-draft";
 import { OK_TONE } from "./notice";
 import type { ActionState } from "@/lib/auth/action";
 
@@ -15,6 +16,7 @@ const queryString = () => window.location.search;
 export function FormMessage({ state }: { state: ActionState }) {
   const pathname = usePathname();
   const query = useBrowserValue(queryString, "");
+  const [draftId] = useState(newDraftId);
   if (!state.message) return null;
   const tone = state.ok ? OK_TONE : "border-red-200 bg-red-50 text-red-800";
   return (
@@ -23,8 +25,8 @@ export function FormMessage({ state }: { state: ActionState }) {
       {state.stepUp && (
         <>
           {" "}
-          {/* What was typed is kept for the way back (form-draft.ts). */}
-          <Link className="font-medium underline" href={`/account/confirm?callbackUrl=${encodeURIComponent(pathname + query)}`} onClick={saveFormDraft}>
+          {/* What was typed is kept for the way back, which names it (form-draft.ts). */}
+          <Link className="font-medium underline" href={`/account/confirm?callbackUrl=${encodeURIComponent(`${pathname}${query}#draft=${draftId}`)}`} onClick={() => saveFormDraft(draftId)}>
             Verify now
           </Link>
         </>
