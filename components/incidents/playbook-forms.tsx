@@ -56,8 +56,11 @@ export function PlaybookForm({ action, initial, readOnly }: { action: Action; in
 type DryStep = { index: number; kind: string; status: string; detail: string };
 
 export function DryRunForm({ action, playbookId, incidents }: { action: Action; playbookId: string; incidents: { id: string; label: string }[] }) {
-  const [state, formAction, pending] = useActionState(action, {});
+  // The incident asked about comes back with every answer (React resets the form after it), so the
+  // select names the incident the steps shown were tried against.
+  const [state, formAction, pending] = useActionState(async (prev: ActionState, data: FormData): Promise<ActionState> => ({ ...(await action(prev, data)), values: { incidentId: String(data.get("incidentId") ?? "") } }), {});
   const steps = state.ok ? (state.data as DryStep[]) : [];
+  const asked = echoed(state, "incidentId");
   if (incidents.length === 0) return <p className="text-sm text-slate-500">A dry run needs an incident to run against; there is none yet.</p>;
   return (
     <form action={formAction} className="space-y-3" aria-label="Dry run">
@@ -65,7 +68,7 @@ export function DryRunForm({ action, playbookId, incidents }: { action: Action; 
       <input type="hidden" name="playbookId" value={playbookId} />
       <div className="space-y-1">
         <label htmlFor="field-incidentId" className={label}>Against incident</label>
-        <select id="field-incidentId" name="incidentId" className={input}>
+        <select key={asked} id="field-incidentId" name="incidentId" defaultValue={asked} className={input}>
           {incidents.map((i) => <option key={i.id} value={i.id}>{i.label}</option>)}
         </select>
       </div>
