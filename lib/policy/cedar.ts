@@ -10,7 +10,11 @@ import type { CedarProblem } from "./types";
 // refuses a module named by a variable and has no cache to drop it from.
 const load = process.getBuiltinModule("node:module").createRequire(import.meta.url);
 const CEDAR_MODULE = load.resolve("@cedar-policy/cedar-wasm/nodejs");
-let cedar = load(CEDAR_MODULE) as typeof CedarWasm;
+const freshCedar = () => {
+  delete load.cache[CEDAR_MODULE];
+  return load(CEDAR_MODULE) as typeof CedarWasm;
+};
+let cedar = freshCedar();
 
 /** What a call answers when Cedar's stack overflowed on it. */
 export const TOO_DEEP = "Cedar could not read this: it nests too deeply";
@@ -33,15 +37,13 @@ function withCedar<T>(call: () => T, trapped: () => T): T {
   } catch (error) {
     // The overflow shows as a trap or, when V8's own stack runs out first, as a RangeError.
     if (!(error instanceof WebAssembly.RuntimeError || error instanceof RangeError)) throw error;
-    delete load.cache[CEDAR_MODULE];
-    cedar = load(CEDAR_MODULE) as typeof CedarWasm;
+    cedar = freshCedar();
     for (const [id, set] of preparsedSets) {
       // Each on its own: one that cannot be parsed again must not leave the others unloaded.
       try {
         if (cedar.preparsePolicySet(id, { staticPolicies: set.text }).type === "success") continue;
       } catch {
-        delete load.cache[CEDAR_MODULE];
-        cedar = load(CEDAR_MODULE) as typeof CedarWasm;
+        cedar = freshCedar();
       }
       console.error(`[policy] policy set ${id} could not be parsed again after Cedar restarted; decisions against it deny`);
       preparsedSets.delete(id);
@@ -86,18 +88,29 @@ function bracketNestingProblem(text: string): CedarProblem | null {
   return null;
 }
 
-/** The policies of a (parsed) set whose conditions are deeper than MAX_EXPRESSION_DEPTH in Cedar's JSON form. */
-function expressionDepthProblems(text: string, ids: readonly string[]): CedarProblem[] {
-  const depth = (node: unknown): number => (typeof node !== "object" || node === null ? 0 : 1 + Math.max(0, ...Object.values(node).map(depth)));
+/**
+ * The policies of a set, each with its id (its @id annotation, else Cedar's policy0, policy1, … in
+ * text order) and its JSON form (null if Cedar gives none); null if the text does not parse, or
+ * overflowed Cedar.
+ */
+function parsedPolicies(text: string): { id: string; json: CedarWasm.PolicyJson | null }[] | null {
   return withCedar(() => {
     const parts = cedar.policySetTextToParts(text);
-    if (parts.type === "failure") return [];
-    return parts.policies.flatMap((policy, i) => {
+    if (parts.type === "failure") return null;
+    return parts.policies.map((policy, i) => {
       const json = cedar.policyToJson(policy);
-      if (json.type !== "success" || depth(json.json) <= MAX_EXPRESSION_DEPTH) return [];
-      return [{ policyId: ids[i] ?? null, message: `${TOO_DEEP} to be evaluated safely: a condition chains or nests more than about 45 operators.`, help: "Split the condition over several policies (a long list of address ranges, say, into policies of 40).", line: null, column: null }];
+      return { id: /@id\("([^"]+)"\)/.exec(policy)?.[1] ?? `policy${i}`, json: json.type === "success" ? json.json : null };
     });
-  }, () => [tooDeep()]);
+  }, () => null);
+}
+
+/** The policies whose conditions are deeper than MAX_EXPRESSION_DEPTH in Cedar's JSON form. */
+function expressionDepthProblems(policies: readonly { id: string; json: unknown }[]): CedarProblem[] {
+  const depth = (node: unknown): number => (typeof node !== "object" || node === null ? 0 : 1 + Math.max(0, ...Object.values(node).map(depth)));
+  return policies.flatMap(({ id, json }) => depth(json) <= MAX_EXPRESSION_DEPTH ? [] : [{
+    policyId: id, message: `${TOO_DEEP} to be evaluated safely: a condition chains or nests more than about 45 operators.`,
+    help: "Split the condition over several policies (a long list of address ranges, say, into policies of 40).", line: null, column: null,
+  }]);
 }
 
 /** Parse and validate a policy set against Gatehouse's schema (strict mode), within what Cedar can evaluate. */
@@ -107,11 +120,13 @@ export function validatePolicies(text: string): { ok: boolean; errors: CedarProb
   const answer = withCedar(() => cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } }), () => null);
   if (answer === null) return { ok: false, errors: [tooDeep()], warnings: [] };
   if (answer.type === "failure") return { ok: false, errors: answer.errors.map((e) => problem(text, e)), warnings: [] };
-  const ids = policyIds(text);
+  const policies = parsedPolicies(text);
+  if (policies === null) return { ok: false, errors: [tooDeep()], warnings: [] };
+  const ids = policies.map((p) => p.id);
   // Cedar reports one error per action a policy applies to; people need each problem once.
   const unique = (list: CedarWasm.ValidationError[]) =>
     [...new Map(list.map((e) => [`${e.policyId}:${e.error.sourceLocations?.[0]?.start}:${e.error.help}`, problem(text, e.error, named(ids, e.policyId))])).values()];
-  const errors = [...unique(answer.validationErrors), ...expressionDepthProblems(text, ids)];
+  const errors = [...unique(answer.validationErrors), ...expressionDepthProblems(policies)];
   return { ok: errors.length === 0, errors, warnings: unique(answer.validationWarnings) };
 }
 
@@ -129,20 +144,12 @@ const preparsedSets = new Map<string, Preparsed>();
  * notes its policies' ids and which of them forbid (Cedar's policy0, policy1, … in text order).
  */
 export function preparse(id: string, text: string): void {
-  const parsed = withCedar(() => {
-    const answer = cedar.preparsePolicySet(id, { staticPolicies: text });
-    if (answer.type === "failure") return answer.errors.map((e) => e.message).join("; ");
-    const parts = cedar.policySetTextToParts(text);
-    const policies = parts.type === "failure" ? [] : parts.policies;
-    const forbids = new Set<string>();
-    policies.forEach((policy, i) => {
-      const json = cedar.policyToJson(policy);
-      if (json.type === "success" && json.json.effect === "forbid") forbids.add(`policy${i}`);
-    });
-    return { text, ids: idsOfParts(policies), forbids };
-  }, () => TOO_DEEP);
-  if (typeof parsed === "string") throw new Error(`Policy set ${id} does not parse: ${parsed}`);
-  preparsedSets.set(id, parsed);
+  const answer = withCedar(() => cedar.preparsePolicySet(id, { staticPolicies: text }), () => null);
+  if (answer?.type !== "success") throw new Error(`Policy set ${id} does not parse: ${answer ? answer.errors.map((e) => e.message).join("; ") : TOO_DEEP}`);
+  const policies = parsedPolicies(text) ?? [];
+  // Cedar names the forbids of its diagnostics policy0, policy1, … in text order.
+  const forbids = new Set(policies.flatMap((policy, i) => (policy.json?.effect === "forbid" ? [`policy${i}`] : [])));
+  preparsedSets.set(id, { text, ids: policies.map((p) => p.id), forbids });
 }
 
 export type EntityRef = { type: string; id: string };
@@ -185,35 +192,25 @@ export function decide(preparsedId: string, request: CedarRequest): CedarDecisio
 
 /** The ids Cedar gives the policies of a set: their @id annotation, else policy0, policy1, … */
 export function policyIds(text: string): string[] {
-  const answer = withCedar(() => cedar.policySetTextToParts(text), () => null);
-  return answer === null || answer.type === "failure" ? [] : idsOfParts(answer.policies);
+  return (parsedPolicies(text) ?? []).map((p) => p.id);
 }
-
-const idsOfParts = (policies: string[]) => policies.map((policy, i) => /@id\("([^"]+)"\)/.exec(policy)?.[1] ?? `policy${i}`);
 
 /**
  * The entities of `type` that the policies of `text` name, in their scope or their conditions,
  * each with the ids of the policies that name it.
  */
 export function entitiesNamed(text: string, type: string): Map<string, string[]> {
+  const named = new Map<string, string[]>();
+  const collect = (node: unknown, into: Set<string>): void => {
+    if (typeof node !== "object" || node === null) return;
+    if ("type" in node && "id" in node && node.type === type && typeof node.id === "string") into.add(node.id);
+    for (const child of Object.values(node)) collect(child, into);
+  };
   // Text Cedar cannot read names nothing it could decide with (it can be neither published nor preparsed).
-  return withCedar(() => {
-    const named = new Map<string, string[]>();
-    const answer = cedar.policySetTextToParts(text);
-    if (answer.type === "failure") return named;
-    const ids = idsOfParts(answer.policies);
-    const collect = (node: unknown, into: Set<string>): void => {
-      if (typeof node !== "object" || node === null) return;
-      if ("type" in node && "id" in node && node.type === type && typeof node.id === "string") into.add(node.id);
-      for (const child of Object.values(node)) collect(child, into);
-    };
-    answer.policies.forEach((policy, i) => {
-      const json = cedar.policyToJson(policy);
-      if (json.type !== "success") return;
-      const found = new Set<string>();
-      collect(json.json, found);
-      for (const id of found) named.set(id, [...(named.get(id) ?? []), ids[i]!]);
-    });
-    return named;
-  }, () => new Map());
+  for (const policy of parsedPolicies(text) ?? []) {
+    const found = new Set<string>();
+    collect(policy.json, found);
+    for (const id of found) named.set(id, [...(named.get(id) ?? []), policy.id]);
+  }
+  return named;
 }
