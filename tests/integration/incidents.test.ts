@@ -48,6 +48,12 @@ async function finishedRun(incidentId: string) {
 
 const reportSignIn = (userId: string, ip = "198.51.100.9") =>
   recordAuditEvent({ type: "security", action: "risk.user_reported_sign_in", outcome: "success", actor: { type: "user", id: userId, label: null }, client: { ip }, metadata: { attemptId: "a1" } });
+/** The incident a user's "this wasn't me" report opens, once detection has run. */
+async function reportedIncident(userId: string) {
+  await reportSignIn(userId);
+  await runDetection();
+  return db().incident.findFirstOrThrow();
+}
 
 describe("detection and correlation", () => {
   it("credential stuffing opens one incident, the playbook blocks the IP, and the next attempt from it is refused", async () => {
@@ -304,9 +310,7 @@ describe("playbooks", () => {
     await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
     await stopIncidentEngine(); // nothing runs the run but this test
     try {
-      await reportSignIn(user.id);
-      await runDetection();
-      const incident = await db().incident.findFirstOrThrow();
+      const incident = await reportedIncident(user.id);
       const run = await db().playbookRun.findFirstOrThrow({ where: { incidentId: incident.id } });
       await changeStatus(incident.id, { status: "false_positive", reason: "the user's new phone" }, ctx);
       expect(await executeRun(run.id)).toEqual({ state: "finished" });
@@ -339,9 +343,7 @@ describe("playbooks", () => {
     ]);
     const user = await makeUser();
     await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
-    await reportSignIn(user.id);
-    await runDetection();
-    const incident = await db().incident.findFirstOrThrow();
+    const incident = await reportedIncident(user.id);
 
     const dry = await dryRunPlaybook(pb.id, incident.id, ctx);
     expect(dry!.steps.map((s) => s.detail)).toEqual(['No notification channel named "missing-channel".', `Would end every session of ${user.email}.`]);
@@ -405,9 +407,7 @@ describe("playbooks", () => {
       await createChannel({ kind: "webhook", name: "pager", target: receiver.url }, ctx);
       await playbook("Page on-call", "account_takeover", [{ kind: "escalate", critical: true, assignee: oncall.email, channel: "pager" }]);
       const user = await makeUser();
-      await reportSignIn(user.id);
-      await runDetection();
-      const incident = await db().incident.findFirstOrThrow();
+      const incident = await reportedIncident(user.id);
       const run = await db().playbookRun.findFirstOrThrow({ where: { incidentId: incident.id } });
       // The webhook fails: a retry, the run held until its delay is over (the stalled-run sweep leaves it).
       await expect(executeRun(run.id)).rejects.toThrow(/failed/);
@@ -463,9 +463,7 @@ describe("playbooks", () => {
       expect(stored.secretCipher).not.toContain(secret!);
       await playbook("Tell the SOC", "account_takeover", [{ kind: "notify", critical: true, channel: "soc" }]);
       const user = await makeUser();
-      await reportSignIn(user.id);
-      await runDetection();
-      const incident = await db().incident.findFirstOrThrow();
+      const incident = await reportedIncident(user.id);
       expect((await finishedRun(incident.id)).status).toBe("succeeded");
       expect(receiver.deliveries).toHaveLength(1);
       const [delivery] = receiver.deliveries;
@@ -511,9 +509,7 @@ describe("playbooks", () => {
     await createChannel({ kind: "webhook", name: "metadata", target: "https://10.0.0.5:8443/hook" }, ctx);
     expect(await listChannels()).toMatchObject([{ name: "metadata", refusal: "10.0.0.5 is a private address" }]);
     const user = await makeUser();
-    await reportSignIn(user.id);
-    await runDetection();
-    const incident = await db().incident.findFirstOrThrow();
+    const incident = await reportedIncident(user.id);
     const analyst = await makeUser({ roles: ["analyst"] });
 
     const result = await runResponseAction(incident.id, responseActionSchema.parse({ step: { kind: "notify", channel: "metadata" }, reason: "tell the SOC" }), analyst, userContext(analyst, null));
@@ -532,9 +528,7 @@ describe("playbooks", () => {
       await createChannel({ kind: "email", name: "oncall-mail", target: oncall.email }, ctx);
       await playbook("Page on-call", "account_takeover", [{ kind: "escalate", critical: true, assignee: oncall.email, channel: "oncall-mail" }]);
       const user = await makeUser();
-      await reportSignIn(user.id);
-      await runDetection();
-      const incident = await db().incident.findFirstOrThrow();
+      const incident = await reportedIncident(user.id);
       expect((await finishedRun(incident.id)).status).toBe("succeeded");
       expect((await db().incident.findFirstOrThrow()).assigneeId).toBe(oncall.id);
       expect(mails).toHaveLength(1);
@@ -599,9 +593,7 @@ describe("analysts", () => {
   it("a one-click response needs a valid step and a reason, and is audited", async () => {
     const user = await makeUser();
     await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
-    await reportSignIn(user.id);
-    await runDetection();
-    const incident = await db().incident.findFirstOrThrow();
+    const incident = await reportedIncident(user.id);
     expect(responseActionSchema.safeParse({ step: { kind: "format_disk" }, reason: "because" }).success).toBe(false);
     expect(responseActionSchema.safeParse({ step: { kind: "terminate_sessions" }, reason: "" }).success).toBe(false);
     const analyst = await makeUser({ roles: ["analyst"] });
