@@ -3,7 +3,7 @@ import { useActionState } from "react";
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
 import { Button } from "@/components/ui/button";
-import { echoed, echoedTicked } from "@/components/ui/echoed";
+import { echoed, echoedTicked, echoingSent } from "@/components/ui/echoed";
 import { Field, TextAreaField } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import type { ActionState } from "@/lib/auth/action";
@@ -56,9 +56,8 @@ export function PlaybookForm({ action, initial, readOnly }: { action: Action; in
 type DryStep = { index: number; kind: string; status: string; detail: string };
 
 export function DryRunForm({ action, playbookId, incidents }: { action: Action; playbookId: string; incidents: { id: string; label: string }[] }) {
-  // The incident asked about comes back with every answer (React resets the form after it), so the
-  // select names the incident the steps shown were tried against.
-  const [state, formAction, pending] = useActionState(async (prev: ActionState, data: FormData): Promise<ActionState> => ({ ...(await action(prev, data)), values: { incidentId: String(data.get("incidentId") ?? "") } }), {});
+  // The incident asked about comes back with every answer, so the select names the incident the steps shown were tried against.
+  const [state, formAction, pending] = useActionState(echoingSent(action), {});
   const steps = state.ok ? (state.data as DryStep[]) : [];
   const asked = echoed(state, "incidentId");
   if (incidents.length === 0) return <p className="text-sm text-slate-500">A dry run needs an incident to run against; there is none yet.</p>;

@@ -3,7 +3,7 @@ import { useActionState } from "react";
 import type { ActionState } from "@/lib/auth/action";
 import type { PolicyCheck } from "@/lib/policy/types";
 import { Button } from "@/components/ui/button";
-import { echoed, echoedTicked } from "@/components/ui/echoed";
+import { echoed, echoedTicked, echoingSent } from "@/components/ui/echoed";
 import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 
@@ -25,13 +25,12 @@ function Select({ label, name, options, value }: { label: string; name: string; 
 
 /** Runs one request against the policies in the editor (read from the editor's textarea when submitted). */
 export function PolicySimulator({ action, defaultPrincipal, now }: { action: (prev: ActionState, formData: FormData) => Promise<ActionState>; defaultPrincipal: string; now: string }) {
-  const [state, run, pending] = useActionState(async (prev: ActionState, data: FormData): Promise<ActionState> => {
-    // The request as asked comes back with every answer (React resets the form after it), so the
-    // form still shows what was simulated; the policies' text stays in the editor.
-    const asked = Object.fromEntries([...data].filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+  // The request as asked comes back with every answer, so the form still shows what was simulated
+  // (the policies' text, added after, stays in the editor).
+  const [state, run, pending] = useActionState(echoingSent(async (prev, data) => {
     data.set("text", (document.querySelector<HTMLTextAreaElement>('textarea[name="text"]')?.value ?? ""));
-    return { ...(await action(prev, data)), values: asked };
-  }, {});
+    return action(prev, data);
+  }), {});
   const result = state.ok ? (state.data as Result) : null;
   const v = (name: string, fallback: string) => echoed(state, name) ?? fallback;
   return (

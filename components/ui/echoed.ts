@@ -1,4 +1,19 @@
 import type { ActionState } from "@/lib/auth/action";
+import { SECRET_FIELD } from "@/lib/util/secret-fields";
+
+type FormAction = (prev: ActionState, formData: FormData) => Promise<ActionState>;
+
+/**
+ * `action`, answering with what was sent (secrets left out) on success too, as a refusal already
+ * does: for forms that show a result beside the question asked (a simulation, a dry run), which
+ * React's reset after the action would otherwise put back to their defaults.
+ */
+export function echoingSent(action: FormAction): FormAction {
+  return async (prev, formData) => {
+    const sent = Object.fromEntries([...formData].filter((entry): entry is [string, string] => typeof entry[1] === "string" && !SECRET_FIELD.test(entry[0])));
+    return { ...(await action(prev, formData)), values: sent };
+  };
+}
 
 /**
  * The value a failed action echoed back for a field, to use as its defaultValue. A select reads
