@@ -100,45 +100,50 @@ export async function publishPolicies(
     await audit(ctx, { type: "policy", action, outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", restoredFrom, errors: check.errors.length } });
     return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: check.errors };
   }
-  const published = await db().$transaction(async (tx) => {
+  const { previous, outcome } = await db().$transaction(async (tx) => {
     await takeAdminAccessLock(tx);
     // Read under the lock, from the database (not this instance's cache, nor parsed: a version
     // that no longer parses must not stop the break-glass reset): what this publish replaces.
     const previous = await newestPolicy(tx);
+    const answer = (outcome: PublishOutcome) => ({ previous, outcome });
     const changed = publisherChanged && (await publisherChanged(tx));
-    if (changed) return { previous, changed, stale: false, lockout: null, created: null };
-    if (baseVersion !== null && previous.version !== baseVersion) return { previous, changed: null, stale: true, lockout: null, created: null };
+    if (changed) return answer({ kind: "publisher_changed", message: changed });
+    if (baseVersion !== null && previous.version !== baseVersion) return answer({ kind: "stale" });
     const lockout = findLockout(text, publisher.ip, await admins(tx));
-    if (lockout) return { previous, changed: null, stale: false, lockout, created: null };
-    const created = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
+    if (lockout) return answer({ kind: "lockout", lockout });
+    const row = await tx.policyVersion.create({ data: { text, comment, authorId: ctx.actor.type === "user" ? ctx.actor.id : null, restoredFrom } });
     // The draft the editor opened goes with it; a draft saved since (another admin's) stays.
     if (draftSavedAt) await tx.policyDraft.deleteMany({ where: { updatedAt: draftSavedAt } });
-    return { previous, changed: null, stale: false, lockout: null, created };
+    return answer({ kind: "published", version: row.version });
   }, ADMIN_ACCESS_TRANSACTION);
-  const { lockout, previous } = published;
-  if (published.changed) {
-    await audit(ctx, { type: "policy", action, outcome: "blocked", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "publisher_changed", restoredFrom } });
-    return { ok: false, message: published.changed };
+  const refused = (outcome: "blocked" | "failure", metadata: Record<string, unknown>) =>
+    audit(ctx, { type: "policy", action, outcome, resource: { type: "policy_set", id: "draft" }, metadata: { ...metadata, restoredFrom } });
+  switch (outcome.kind) {
+    case "publisher_changed":
+      await refused("blocked", { reason: "publisher_changed" });
+      return { ok: false, message: outcome.message };
+    case "stale":
+      await refused("failure", { reason: "stale", baseVersion, newestVersion: previous.version });
+      return { ok: false, message: `Version ${previous.version} was published after you started from version ${baseVersion}: nothing was published. Reload the page to see it, then make your change again.` };
+    case "lockout":
+      await refused("blocked", { reason: "lockout_guard", nobodyCould: outcome.lockout.does, weekFrom: outcome.lockout.weekFrom.toISOString() });
+      return { ok: false, message: lockoutMessage(outcome.lockout, publisher.ip) };
   }
-  if (published.stale) {
-    await audit(ctx, { type: "policy", action, outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "stale", restoredFrom, baseVersion, newestVersion: previous.version } });
-    return { ok: false, message: `Version ${previous.version} was published after you started from version ${baseVersion}: nothing was published. Reload the page to see it, then make your change again.` };
-  }
-  if (lockout) {
-    await audit(ctx, {
-      type: "policy", action, outcome: "blocked", resource: { type: "policy_set", id: "draft" },
-      metadata: { reason: "lockout_guard", restoredFrom, nobodyCould: lockout.does, weekFrom: lockout.weekFrom.toISOString() },
-    });
-    return { ok: false, message: lockoutMessage(lockout, publisher.ip) };
-  }
-  const row = published.created!;
-  enforceVersion(row.version, text);
+  const { version } = outcome;
+  enforceVersion(version, text);
   await audit(ctx, {
-    type: "policy", action, outcome: "success", resource: { type: "policy_set", id: String(row.version) },
-    metadata: { version: row.version, previousVersion: previous.version, restoredFrom, comment, policies: policyIds(text), diff: policyDiff(previous.text, text, previous.version, row.version) },
+    type: "policy", action, outcome: "success", resource: { type: "policy_set", id: String(version) },
+    metadata: { version, previousVersion: previous.version, restoredFrom, comment, policies: policyIds(text), diff: policyDiff(previous.text, text, previous.version, version) },
   });
-  return { ok: true, version: row.version };
+  return { ok: true, version };
 }
+
+/** What a publish came to under the lock. */
+type PublishOutcome =
+  | { kind: "publisher_changed"; message: string }
+  | { kind: "stale" }
+  | { kind: "lockout"; lockout: Lockout }
+  | { kind: "published"; version: number };
 
 function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string | null, what = "these policies"): string {
   const when = yearsFromNow === 0 ? "in the coming week" : `in the week from ${weekFrom.toISOString().slice(0, 10)}`;
