@@ -2,7 +2,7 @@ import "server-only";
 import { createHash, randomUUID } from "node:crypto";
 import { db, Prisma } from "../db/client";
 import { keyRing, signDetached } from "../crypto";
-import type { AuditActor } from "./events";
+import type { AuditActor, AuditEventInput } from "./events";
 import { csvRows } from "../util/csv";
 import { flatObjectSerializer } from "./hash";
 import { manifestSigningInput, type ExportManifest } from "./manifest";
@@ -37,8 +37,10 @@ export function encode(rows: ExportRow[], format: ExportFormat, withHeader: bool
  * stays flat). Events after the head at the start are left out, so the export is a consistent
  * snapshot. When the stream ends, the signed manifest is stored and the export is audited.
  */
-export async function exportAuditEvents(params: { actor: AuditActor & { id: string }; filters: AuditFilters; format: ExportFormat }) {
+export async function exportAuditEvents(params: { actor: AuditActor & { id: string }; client?: AuditEventInput["client"]; filters: AuditFilters; format: ExportFormat }) {
   const { actor, filters, format } = params;
+  // Where the download went: every event of the export carries it (a bulk read of decrypted addresses).
+  const client = params.client ?? null;
   // Signed as applied, not as sent: a manifest must not claim a filter the export ignored.
   const applied = appliedFilters(filters);
   const id = randomUUID();
@@ -49,7 +51,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
   await db().auditExport.create({ data: { id, actorId: actor.id, format, filters: applied, createdAt } });
   // In the chain before the first row leaves: an export cut short by a crash is on the record too.
   const chainHead = { seq: head.seq.toString(), hash: head.hash };
-  await recordAuditEvent({ type: "export", action: "audit.export.start", outcome: "success", actor, resource: { type: "audit_export", id }, metadata: { format, filters: applied, chainHead } });
+  await recordAuditEvent({ type: "export", action: "audit.export.start", outcome: "success", actor, client, resource: { type: "audit_export", id }, metadata: { format, filters: applied, chainHead } });
 
   const digest = createHash("sha256");
   const encoder = new TextEncoder();
@@ -106,7 +108,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
 
   function recordFailure(reason: "error" | "cancelled") {
     const metadata = { format, reason, rowsWritten: rowCount, filters: applied };
-    return recordAuditEvent({ type: "export", action: "audit.export", outcome: "failure", actor, resource: { type: "audit_export", id }, metadata }).catch(() => {});
+    return recordAuditEvent({ type: "export", action: "audit.export", outcome: "failure", actor, client, resource: { type: "audit_export", id }, metadata }).catch(() => {});
   }
 
   function emit(controller: ReadableStreamDefaultController<Uint8Array>, text: string) {
@@ -124,7 +126,7 @@ export async function exportAuditEvents(params: { actor: AuditActor & { id: stri
     const manifest = { ...unsigned, signature: signDetached(manifestSigningInput(unsigned)).signature };
     await db().auditExport.update({ where: { id }, data: { manifest, completedAt: new Date() } });
     await recordAuditEvent({
-      type: "export", action: "audit.export", outcome: "success", actor, resource: { type: "audit_export", id },
+      type: "export", action: "audit.export", outcome: "success", actor, client, resource: { type: "audit_export", id },
       metadata: { format, rowCount, filters: applied, firstSeq: first?.seq ?? null, lastSeq: last?.seq ?? null, sha256: manifest.sha256 },
     });
   }

@@ -39,26 +39,32 @@ function validUntil(publicKeyPem: string): number | null {
 }
 
 /**
- * Why a retired key (by its PEM's note) cannot vouch for this export: it holds an event from after
- * the key's period, or one whose time cannot be read. Offline, the rows' times are what the
- * manifest's signer wrote (the file's digest is signed, the chain is not re-checked), so this
- * stops a leaked key from vouching for events as they truly were after its period, not from
- * vouching for invented ones dated inside it.
+ * Why a retired key (by its PEM's note) cannot vouch for this export: the manifest was made after
+ * the key's period, or the export holds an event from after it, or one whose time cannot be read.
+ * Offline, the rows' times are what the manifest's signer wrote (the file's digest is signed, the
+ * chain is not re-checked), so this stops a leaked key from vouching for events as they truly were
+ * after its period (or for "nothing happened" then), not from vouching for invented ones dated inside it.
  */
 function retiredKeyProblem(manifest: ExportManifest, rows: ExportedRow[], publicKeyPem: string): string | null {
   const until = validUntil(publicKeyPem);
   if (until === null) return null;
   if (Number.isNaN(until)) return `the note on key ${manifest.keyId} does not give a time`;
+  const period = `key ${manifest.keyId}, which vouches only for events up to ${new Date(until).toISOString()} (its replacement's first checkpoint plus the overlap)`;
+  if (!(Date.parse(manifest.createdAt) <= until)) return `manifest was made at ${manifest.createdAt} and signed by ${period}`;
   const late = rows.find((row) => !(Date.parse(row.at) <= until));
   if (!late) return null;
-  return `manifest was signed by key ${manifest.keyId}, which vouches only for events up to ${new Date(until).toISOString()} (its replacement's first checkpoint plus the overlap), but the export holds event ${late.seq} from ${late.at}`;
+  return `manifest was signed by ${period}, but the export holds event ${late.seq} from ${late.at}`;
 }
 
 /** Checks an export file against its manifest and a trusted public key (PEM, as /api/v1/audit/public-key serves it). */
 export function verifyExport(file: Buffer, manifest: ExportManifest, publicKeyPem: string): ExportCheck {
   const problems: string[] = [];
   const publicKey: KeyObject = createPublicKey(publicKeyPem);
-  const rows = readRows(file, manifest.format);
+  const read = readRows(file, manifest.format);
+  // A file that does not read as its format is not an export, whatever its digest (a row a
+  // spreadsheet shows but a parser refuses would otherwise count as no rows at all).
+  const rows = "rows" in read ? read.rows : [];
+  if ("error" in read) problems.push(`file is not readable as ${manifest.format}: ${read.error}`);
   if (manifest.keyId !== signingKeyId(publicKey)) problems.push(`manifest was signed by key ${manifest.keyId}, not by the key given`);
   else if (!verifyDetached(manifestSigningInput(manifest), manifest.signature, publicKey)) problems.push("manifest signature is not valid");
   else {
@@ -77,13 +83,18 @@ export function verifyExport(file: Buffer, manifest: ExportManifest, publicKeyPe
 
 type ExportedRow = { seq: string; at: string; hash: string };
 
-function readRows(file: Buffer, format: ExportManifest["format"]): ExportedRow[] {
+function readRows(file: Buffer, format: ExportManifest["format"]): { rows: ExportedRow[] } | { error: string } {
   try {
     if (format === "jsonl") {
-      return file.toString("utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as ExportedRow);
+      const rows = file.toString("utf8").split("\n").filter(Boolean).map((line, i) => {
+        const row: unknown = JSON.parse(line);
+        if (typeof row !== "object" || row === null || Array.isArray(row)) throw new Error(`line ${i + 1} is not an event`);
+        return row as ExportedRow;
+      });
+      return { rows };
     }
-    return parse(file, { columns: true }) as ExportedRow[];
-  } catch {
-    return [];
+    return { rows: parse(file, { columns: true }) as ExportedRow[] };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -31,13 +31,17 @@ const optionalDate = z
     return date;
   });
 
+// A select's value: "" is "Any"; anything not listed (a hand-edited URL) names the field.
+const chosen = <T extends readonly [string, ...string[]]>(options: T, message: string) =>
+  z.preprocess((v) => (v === "" ? undefined : v), z.enum(options, { error: message }).optional());
+
 export const auditFiltersSchema = z.object({
   from: optionalDate,
   to: optionalDate,
   actor: optionalText(320),
-  type: z.enum(AUDIT_TYPES).optional().or(z.literal("").transform(() => undefined)),
+  type: chosen(AUDIT_TYPES, "Choose a type from the list."),
   action: optionalText(64),
-  outcome: z.enum(AUDIT_OUTCOMES).optional().or(z.literal("").transform(() => undefined)),
+  outcome: chosen(AUDIT_OUTCOMES, "Choose an outcome from the list."),
   ip: optionalText(64).transform((v, ctx) => {
     if (!v) return undefined;
     const parsed = canonicalIpFilter(v);
@@ -70,15 +74,22 @@ export function parseSeq(text: string | undefined): bigint | null {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * An actor as typed: a user's id (any case), an email (labels are kept in lower case), or else a
- * client's id (case matters) or a system actor's label. One column each, so the search walks its
- * (column, seq) index newest first; which one an id-or-label is, one index probe tells.
+ * An actor as typed: a user's id (any case), an email, or else a client's id (case matters) or a
+ * system actor's label (as shown, e.g. "playbook: Lock account"). An email is the account that
+ * has it now, by id (events written with the id alone: sign-outs, the provider's token events,
+ * and those from before an email change), and the address as recorded (sign-ins of an unknown
+ * or since deleted account); emails are recorded in lower case. Otherwise one column, so the
+ * search walks its (column, seq) index newest first; which one an id-or-label is, one index probe tells.
  */
 async function actorClause(actor: string): Promise<Prisma.Sql> {
   if (UUID.test(actor)) return Prisma.sql`actor_id = ${actor.toLowerCase()}`;
-  if (actor.includes("@")) return Prisma.sql`actor_label = ${actor.toLowerCase()}`;
+  if (actor.includes("@")) {
+    const email = actor.toLowerCase();
+    const account = await db().user.findUnique({ where: { email }, select: { id: true } });
+    return account ? Prisma.sql`(actor_id = ${account.id} OR actor_label = ${email})` : Prisma.sql`actor_label = ${email}`;
+  }
   const [asId] = await db().$queryRaw<unknown[]>`SELECT 1 FROM audit_events WHERE actor_id = ${actor} LIMIT 1`;
-  return asId ? Prisma.sql`actor_id = ${actor}` : Prisma.sql`actor_label = ${actor.toLowerCase()}`;
+  return asId ? Prisma.sql`actor_id = ${actor}` : Prisma.sql`actor_label = ${actor}`;
 }
 
 /** The free text of a set of filters, with the filters the text index holds too (see matchingText). */
@@ -94,7 +105,7 @@ export async function filterClause(f: Partial<AuditFilters>, textWithin: Prisma.
   const parts: Prisma.Sql[] = [];
   if (f.from) {
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at >= ${f.from} ORDER BY at, seq LIMIT 1`;
-    parts.push(Prisma.sql`seq >= ${row?.seq ?? BigInt("9223372036854775807")}`);
+    parts.push(Prisma.sql`seq >= ${row?.seq ?? MAX_SEQ}`);
   }
   if (f.to) {
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at < ${f.to} ORDER BY at DESC, seq DESC LIMIT 1`;
@@ -229,7 +240,7 @@ export async function checkAuditEvents(seqs: bigint[]): Promise<Map<string, Audi
   const head = await readChainHead();
   const [rows, neighbours, purgeAnchors] = await Promise.all([
     readEvents(seqs),
-    db().auditEvent.findMany({ where: { seq: { in: seqs.flatMap((s) => [s - BigInt(1), s + BigInt(1)]) } }, select: { seq: true, hash: true, prevHash: true } }),
+    db().auditEvent.findMany({ where: { seq: { in: seqs.flatMap((s) => [s - BigInt(1), s + BigInt(1)]).filter((s) => s >= BigInt(0) && s <= MAX_SEQ) } }, select: { seq: true, hash: true, prevHash: true } }),
     db().auditCheckpoint.findMany({ where: { seq: { in: before }, reason: "purge" }, select: { seq: true, hash: true, reason: true, keyId: true, signature: true } }),
   ]);
   // Read again after the events: an event the chain wrote is at or below the head by now.

@@ -2,10 +2,11 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { db, pgPool } from "@/lib/db/client";
 import { keyRing } from "@/lib/crypto";
-import { auditFiltersSchema, countAuditEvents, exportAuditEvents, findExportManifest, parseSeq, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
+import { auditFiltersSchema, checkAuditEvent, countAuditEvents, exportAuditEvents, findExportManifest, parseSeq, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
 import { verifyExport } from "@/lib/audit/manifest";
 import { indexPendingEvents } from "@/lib/audit/text-index";
 import { resetDatabase } from "../support/db";
+import { makeUser } from "../support/factories";
 
 beforeEach(resetDatabase);
 
@@ -44,6 +45,31 @@ describe("audit search", () => {
     expect(await seqs({ from: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
     expect(await seqs({ to: new Date(Date.now() - 60_000).toISOString() })).toEqual([]);
     expect(await seqs({ from: new Date(Date.now() - 60_000).toISOString().slice(0, 16) })).toEqual(["3", "2", "1"]);
+  });
+
+  it("an email finds its account's events by id too (written without the address, or before it changed), and labels as shown", async () => {
+    const alice = await makeUser({ email: "alice@example.test" });
+    const before = { type: "user" as const, id: alice.id, label: "alice.old@example.test" };
+    await recordAuditEvent({ type: "admin", action: "user.email.update", outcome: "success", actor: before });
+    await recordAuditEvent({ type: "session", action: "session.sign_out", outcome: "success", actor: { type: "user", id: alice.id, label: null } });
+    // An unknown address typed at sign-in, before the account had it: recorded by the address alone.
+    await recordAuditEvent({ type: "authentication", action: "auth.sign_in", outcome: "failure", actor: { type: "user", label: "alice@example.test" } });
+    await recordAuditEvent({ type: "incident", action: "incident.lock_account", outcome: "success", actor: { type: "system", label: "playbook: Lock Account" } });
+    await recordAuditEvent({ type: "session", action: "session.sign_out", outcome: "success", actor: { type: "user", id: randomUUID(), label: "bob@example.test" } });
+    const seqs = async (actor: string) => (await searchAuditEvents(filters({ actor }))).events.map((e) => e.action);
+    expect(await seqs("Alice@Example.test")).toEqual(["auth.sign_in", "session.sign_out", "user.email.update"]);
+    expect(await seqs("alice.old@example.test")).toEqual(["user.email.update"]);
+    expect(await seqs("playbook: Lock Account")).toEqual(["incident.lock_account"]);
+    expect(await countAuditEvents(filters({ actor: "alice@example.test" }))).toBe(3);
+  });
+
+  it("answers for the last possible sequence number without failing, and names a select's bad value", async () => {
+    await seed();
+    expect(await checkAuditEvent(BigInt("9223372036854775807"))).toBeNull();
+    const parsed = auditFiltersSchema.safeParse({ type: "nonsense", outcome: "maybe" });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => [i.path[0], i.message])).toEqual([["type", "Choose a type from the list."], ["outcome", "Choose an outcome from the list."]]);
+    expect(auditFiltersSchema.parse({ type: "", outcome: "" })).toEqual({});
   });
 
   it("pages by keyset without skipping or repeating", async () => {
@@ -192,11 +218,15 @@ describe("audit export", () => {
 
   it("is itself an audit event, and escapes spreadsheet formulas in CSV", async () => {
     await recordAuditEvent({ type: "authentication", action: "auth.sign_in", outcome: "failure", actor: { type: "user", label: "=HYPERLINK(\"http://evil\")" } });
-    const { id, stream } = await exportAuditEvents({ actor, filters: filters({}), format: "csv" });
+    const client = { ip: "192.0.2.77", userAgent: "Auditor's browser" };
+    const { id, stream } = await exportAuditEvents({ actor, client, filters: filters({}), format: "csv" });
     const csv = (await drain(stream)).toString();
     expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
     const exportEvent = await db().auditEvent.findFirst({ where: { action: "audit.export" } });
     expect(exportEvent).toMatchObject({ type: "export", resourceId: id, actorId: actor.id, outcome: "success" });
+    // Where the decrypted trail went: both of the export's events carry the downloader's address and browser.
+    const fromThere = await searchAuditEvents(filters({ ip: client.ip, type: "export" }));
+    expect(fromThere.events.map((e) => [e.action, e.userAgent])).toEqual([["audit.export", client.userAgent], ["audit.export.start", client.userAgent]]);
     expect(exportEvent?.metadata).toMatchObject({ rowCount: 1, format: "csv" });
   });
 

@@ -1,4 +1,4 @@
-import { sign } from "node:crypto";
+import { createHash, sign } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { auditPublicKey, exportAuditEvents, findExportManifest, purgeAuditEvents, recordAuditEvent, recordSigningKeyRotation, auditFiltersSchema } from "@/lib/audit";
@@ -302,6 +302,18 @@ describe("rotating the audit signing key", () => {
         ok: false,
         problems: [`manifest was signed by key ${oldId}, which vouches only for events up to ${validUntil} (its replacement's first checkpoint plus the overlap), but the export holds event ${firstLate.seq} from ${firstLate.at.toISOString()}`],
       });
+      // Nor can the leaked key say that nothing happened after its period: an empty export made then.
+      const madeLate = new Date(retiredAt.getTime() + 61 * MINUTE).toISOString();
+      const nothing: ExportManifest = { ...afterOverlap.manifest, createdAt: madeLate, rowCount: 0, first: null, last: null, sha256: createHash("sha256").update("").digest("hex"), signature: "" };
+      nothing.signature = signWith(leaked, manifestSigningInput(nothing));
+      expect(verifyExport(Buffer.alloc(0), nothing, oldPem).problems).toEqual([`manifest was made at ${madeLate} and signed by key ${oldId}, which vouches only for events up to ${validUntil} (its replacement's first checkpoint plus the overlap)`]);
+      // Nor hide late events in a file no parser reads (a spreadsheet still shows them) and call it empty.
+      const unreadable = Buffer.from(`${afterOverlap.file.toString("utf8")}{not json\n`);
+      const hidden: ExportManifest = { ...afterOverlap.manifest, rowCount: 0, first: null, last: null, sha256: createHash("sha256").update(unreadable).digest("hex"), signature: "" };
+      hidden.signature = signWith(leaked, manifestSigningInput(hidden));
+      const check = verifyExport(unreadable, hidden, oldPem);
+      expect(check.ok).toBe(false);
+      expect(check.problems[0]).toMatch(/^file is not readable as jsonl: /);
       // The current key's PEM carries no such note.
       expect(await (await pemOf()).text()).not.toContain("Valid-Until");
     });

@@ -16,11 +16,12 @@ function TextFilter({ name, label, values, errors, type = "text", placeholder }:
   );
 }
 
-function SelectFilter({ name, label, options, values }: { name: string; label: string; options: readonly string[]; values: Values }) {
+function SelectFilter({ name, label, options, values, errors }: { name: string; label: string; options: readonly string[]; values: Values; errors: Record<string, string[] | undefined> }) {
+  const error = errors[name]?.[0];
   return (
     <label className="space-y-1 text-xs font-medium text-slate-600">
       <span>{label}</span>
-      <select name={name} defaultValue={values[name] ?? ""} className={input}>
+      <select name={name} defaultValue={error ? "" : (values[name] ?? "")} aria-invalid={error ? true : undefined} className={input}>
         <option value="">Any</option>
         {options.map((o) => (
           <option key={o} value={o}>
@@ -28,6 +29,7 @@ function SelectFilter({ name, label, options, values }: { name: string; label: s
           </option>
         ))}
       </select>
+      {error && <span className="block text-red-700">{error}</span>}
     </label>
   );
 }
@@ -38,12 +40,12 @@ export function AuditFiltersForm({ values, errors }: { values: Values; errors: R
   return (
     <form role="search" aria-label="Audit events" action="/admin/audit" className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
       <TextFilter name="from" label="From (UTC)" type="datetime-local" {...props} />
-      <TextFilter name="to" label="To (UTC)" type="datetime-local" {...props} />
+      <TextFilter name="to" label="Before (UTC)" type="datetime-local" {...props} />
       <TextFilter name="actor" label="Actor (email or id)" {...props} />
       <TextFilter name="ip" label="IP address or range" placeholder="e.g. 203.0.113.0/24" {...props} />
-      <SelectFilter name="type" label="Type" options={AUDIT_TYPES} values={values} />
+      <SelectFilter name="type" label="Type" options={AUDIT_TYPES} {...props} />
       <TextFilter name="action" label="Action" placeholder="e.g. auth.sign_in" {...props} />
-      <SelectFilter name="outcome" label="Outcome" options={AUDIT_OUTCOMES} values={values} />
+      <SelectFilter name="outcome" label="Outcome" options={AUDIT_OUTCOMES} {...props} />
       <TextFilter name="q" label="Text" placeholder="words in the event" {...props} />
       <TextFilter name="resourceType" label="Resource type" placeholder="e.g. user" {...props} />
       <TextFilter name="resourceId" label="Resource id" {...props} />

@@ -2,6 +2,7 @@ import type { NextRequest } from "next/server";
 import { z } from "zod";
 import { auditFiltersSchema, EXPORT_FORMATS, exportAuditEvents } from "@/lib/audit";
 import { problem, routeCaller } from "@/lib/auth";
+import { requestContext } from "@/lib/http/request-context";
 
 const querySchema = auditFiltersSchema.extend({ format: z.enum(EXPORT_FORMATS) });
 
@@ -15,6 +16,7 @@ export async function GET(request: NextRequest) {
   const { format, ...filters } = parsed.data;
   const { id, stream, filename } = await exportAuditEvents({
     actor: { type: "user", id: caller.id, label: caller.email },
+    client: await requestContext(),
     filters,
     format,
   });
