@@ -8,7 +8,9 @@ const METHOD_OF_AMR: Record<string, string> = { pwd: "password", otp: "totp", hw
 
 export function amrOf(authMethods: readonly string[]): string[] {
   const amr = [...new Set(authMethods.map((m) => AMR[m]).filter((m): m is string => !!m))];
-  if (amr.length > 1) amr.push("mfa");
+  // A passkey alone is two factors (the device, and the PIN or biometric that unlocks it: user
+  // verification is required), as apps that ask for "mfa" expect.
+  if (amr.length > 1 || amr.includes("hwk")) amr.push("mfa");
   return amr;
 }
 

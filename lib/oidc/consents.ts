@@ -81,10 +81,12 @@ async function deleteProviderRecords(kinds: readonly string[], of: { accountId?:
 export async function revokeConnectedApp(userId: string, clientId: string, ctx: AuditContext): Promise<boolean> {
   const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
   if (!consent) return false;
-  await deleteProviderRecords(GRANT_KINDS, { accountId: userId, clientId });
-  // A second request of a double click found the consent too: the first one's revocation stands, this one is not another.
+  // The consent first, then the records: a consent completed in another tab meanwhile leaves at
+  // worst a listed app with nothing behind it, never a working grant the apps page does not show.
+  // A second request of a double click finds nothing to delete: the first one's revocation stands.
   const { count } = await db().oAuthConsent.deleteMany({ where: { userId, clientId } });
   if (count === 0) return false;
+  await deleteProviderRecords(GRANT_KINDS, { accountId: userId, clientId });
   await audit(ctx, { type: "consent", action: "oauth.consent.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { userId, grantId: consent.grantId } });
   return true;
 }

@@ -4,12 +4,15 @@ import { portalUserFromCookie } from "../auth/portal-session";
 import { tokenIssuanceDecisionAt } from "../auth/session-user";
 import { policyClient } from "./token-policy";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
+import { isSessionSignIn } from "./session-sign-ins";
 
 const { base, Check } = interactionPolicy;
 
 /**
  * oidc-provider's prompts with one more login check: the provider's session counts only while the
- * portal session of the same browser is active and belongs to the same user, and while the access
+ * portal session of the same browser is active, belongs to the same user and is the sign-in the
+ * provider session was made from (one signed out and in again is a new sign-in: its methods and
+ * time, not the old one's, must reach the ID token), and while the access
  * policies let this client have tokens for them. Otherwise the login page runs (and asks both
  * again), and a prompt=none request gets login_required. So signing out of the portal, or an
  * admin ending the session, ends single sign-on in that browser for every app, and a policy that
@@ -23,6 +26,7 @@ export function gatehouseInteractionPolicy() {
       if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
       const user = await portalUserFromCookie((name) => ctx.cookies.get(name));
       if (!user || user.id !== ctx.oidc.session?.accountId) return Check.REQUEST_PROMPT;
+      if (!(await isSessionSignIn(ctx.oidc.session.uid, user.sessionId))) return Check.REQUEST_PROMPT;
       const { decision } = await tokenIssuanceDecisionAt(user, policyClient(ctx.oidc.client!), ctx.get(CLIENT_IP_HEADER) || null);
       return decision === "allow" ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),

@@ -2,7 +2,7 @@ import "server-only";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { headers } from "next/headers";
-import type { InteractionResults } from "oidc-provider";
+import { errors, type InteractionResults } from "oidc-provider";
 import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
@@ -20,6 +20,22 @@ async function nodeRequest(): Promise<{ req: IncomingMessage; res: ServerRespons
   req.method = "GET";
   req.url = "/";
   return { req, res: new ServerResponse(req) };
+}
+
+type Provider = Awaited<ReturnType<typeof getProvider>>;
+type Interaction = Awaited<ReturnType<Provider["interactionDetails"]>>;
+
+/**
+ * The interaction behind this browser's cookie, or null when there is none (expired, finished, or
+ * started in another browser). Any other failure (the database) is not passed off as an expiry.
+ */
+async function currentInteraction(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<Interaction | null> {
+  return provider.interactionDetails(req, res).catch(nullIfGone);
+}
+
+function nullIfGone(error: unknown): null {
+  if (error instanceof errors.SessionNotFound) return null;
+  throw error;
 }
 
 export type InteractionView = {
@@ -40,7 +56,7 @@ export type InteractionView = {
 export async function loadInteraction(uid: string): Promise<InteractionView | null> {
   const provider = await getProvider();
   const { req, res } = await nodeRequest();
-  const interaction = await provider.interactionDetails(req, res).catch(() => null);
+  const interaction = await currentInteraction(provider, req, res);
   if (!interaction || interaction.uid !== uid) return null;
   const clientId = String(interaction.params.client_id);
   const client = await provider.Client.find(clientId);
@@ -56,7 +72,6 @@ export async function loadInteraction(uid: string): Promise<InteractionView | nu
   };
 }
 
-type Interaction = Awaited<ReturnType<Awaited<ReturnType<typeof getProvider>>["interactionDetails"]>>;
 type FreshnessAsked = Pick<InteractionView, "reasons" | "maxAge" | "startedAt">;
 
 // The provider keeps the request's parameters as the strings the client sent (it checked that
@@ -71,9 +86,9 @@ function freshnessAsked(interaction: Interaction): FreshnessAsked {
 async function finish(uid: string, result: InteractionResults, allowed: (interaction: Interaction) => boolean = () => true): Promise<string | null> {
   const provider = await getProvider();
   const { req, res } = await nodeRequest();
-  const interaction = await provider.interactionDetails(req, res).catch(() => null);
+  const interaction = await currentInteraction(provider, req, res);
   if (!interaction || interaction.uid !== uid || !allowed(interaction)) return null;
-  return provider.interactionResult(req, res, result, { mergeWithLastSubmission: true });
+  return provider.interactionResult(req, res, result, { mergeWithLastSubmission: true }).catch(nullIfGone);
 }
 
 /**
@@ -90,8 +105,10 @@ export async function completeLogin(uid: string, login: { userId: string; authMe
 export async function completeConsent(uid: string, userId: string, remember: boolean, ctx: AuditContext): Promise<string | null> {
   const provider = await getProvider();
   const { req, res } = await nodeRequest();
-  const interaction = await provider.interactionDetails(req, res).catch(() => null);
+  const interaction = await currentInteraction(provider, req, res);
   if (!interaction || interaction.uid !== uid || interaction.session?.accountId !== userId) return null;
+  // A second "Allow" (a double click) while the first is on its way: the first one's grant stands.
+  if (interaction.result?.consent) return interaction.returnTo;
   const clientId = String(interaction.params.client_id);
   // Disabled or deleted while the user read the page (its grants were revoked then): no new one.
   if (!(await provider.Client.find(clientId))) return null;
@@ -104,7 +121,7 @@ export async function completeConsent(uid: string, userId: string, remember: boo
   const scopes = grantedScopes(grant);
   await recordConsent(userId, clientId, grantId, scopes, remember);
   await audit(ctx, { type: "consent", action: "oauth.consent.grant", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { grantId, scopes, remembered: remember } });
-  return provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  return provider.interactionResult(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true }).catch(nullIfGone);
 }
 
 export async function denyInteraction(uid: string, ctx: AuditContext): Promise<string | null> {

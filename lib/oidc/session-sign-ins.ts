@@ -20,6 +20,17 @@ export async function rememberSessionSignIn(providerSession: { uid?: string; acc
   await db().oAuthSessionSignIn.upsert({ where: { providerSessionUid }, create: { providerSessionUid, sessionId: user.sessionId }, update: { sessionId: user.sessionId } });
 }
 
+/**
+ * Is this portal session the sign-in recorded behind the provider session? Not after the user
+ * signed out and in again in the same browser: the provider session still describes the old
+ * sign-in (its methods and time, which ID tokens carry), so the login prompt must run again.
+ */
+export async function isSessionSignIn(providerSessionUid: string | undefined, sessionId: string): Promise<boolean> {
+  if (!providerSessionUid) return false;
+  const { rows } = await pgPool().query(`SELECT 1 FROM oauth_session_sign_ins WHERE provider_session_uid = $1 AND session_id = $2`, [providerSessionUid, sessionId]);
+  return rows.length > 0;
+}
+
 /** `revoked`: the sign-in was taken back (revoked, reported as not the user's, ended by an incident response). */
 export type SessionSignIn = { risk: number | null; deviceTrusted: boolean; revoked: boolean };
 

@@ -48,6 +48,24 @@ describe("consent", () => {
     expect(await db().oAuthConsent.count({ where: { clientId: web.clientId } })).toBe(0);
     expect(await db().oidcModel.count({ where: { kind: "Grant" } })).toBe(0);
   });
+
+  it("a second Allow (a double click) before the browser moves on keeps the first one's grant: one grant, one consent, one event", async () => {
+    const web = await webClient();
+    const user = await makeUser();
+    const browser = new Browser(provider.origin);
+    const signIn = await portalSignIn(browser, user.id);
+    const { verifier, result } = await authorize(browser, web, { scope: "openid offline_access", prompt: "consent" });
+    const consentPage = landedAt((await continueLogin(browser, interactionUid(landedAt(result))!, user.id, signIn))!);
+    browser.usePage(consentPage.pathname);
+    const first = await completeConsent(interactionUid(consentPage)!, user.id, true, ctx);
+    expect(await completeConsent(interactionUid(consentPage)!, user.id, true, ctx)).toBe(first);
+    const grants = await db().oidcModel.findMany({ where: { kind: "Grant" }, select: { id: true } });
+    expect(grants).toHaveLength(1);
+    expect(await db().oAuthConsent.findMany({ where: { clientId: web.clientId }, select: { grantId: true } })).toEqual([{ grantId: grants[0]!.id }]);
+    expect(await db().auditEvent.count({ where: { action: "oauth.consent.grant" } })).toBe(1);
+    const back = landedAt(await browser.follow(first!));
+    expect((await redeemCode(browser, web, back.searchParams.get("code")!, verifier)).status).toBe(200);
+  });
 });
 
 describe("one-time credentials", () => {
@@ -103,6 +121,28 @@ describe("the login prompt", () => {
     const back = landedAt(await allow(browser, interactionUid(consent)!, user.id, true));
     const tokens = (await (await redeemCode(browser, web, back.searchParams.get("code")!, verifier)).json()) as Tokens;
     expect(idTokenClaims(tokens).auth_time).toBe(Math.floor(fresh.authTime.getTime() / 1000));
+  });
+});
+
+describe("single sign-on after signing in to the portal again", () => {
+  it("asks the login prompt again, so the app's ID token describes the new sign-in, not the old one's methods and time", async () => {
+    const web = await webClient();
+    const { user, browser, verifier, code } = await signedInFlow(web, { remember: true });
+    await redeemCode(browser, web, code, verifier);
+    const silently = async () => landedAt((await authorize(browser, web, { prompt: "none" })).result);
+    expect((await silently()).searchParams.get("code")).toEqual(expect.any(String));
+
+    // Signed out of the portal and in again in this browser, now with a passkey, a minute later.
+    await db().session.updateMany({ where: { userId: user.id }, data: { endedAt: new Date(), endReason: "sign_out" } });
+    const again = await portalSignIn(browser, user.id, { authMethods: ["passkey"], at: new Date(Date.now() + 60_000) });
+    expect((await silently()).searchParams.get("error")).toBe("login_required");
+
+    const { verifier: nextVerifier, result } = await authorize(browser, web, { max_age: "600" });
+    const back = landedAt((await continueLogin(browser, interactionUid(landedAt(result))!, user.id, again))!);
+    const tokens = (await (await redeemCode(browser, web, back.searchParams.get("code")!, nextVerifier)).json()) as Tokens;
+    expect(idTokenClaims(tokens)).toMatchObject({ auth_time: Math.floor(again.authTime.getTime() / 1000), amr: ["hwk", "mfa"] });
+    // Recorded as the provider session's sign-in: silent sign-in works again.
+    expect((await silently()).searchParams.get("code")).toEqual(expect.any(String));
   });
 });
 
