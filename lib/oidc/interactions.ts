@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { headers } from "next/headers";
 import { errors, type InteractionResults } from "oidc-provider";
+import { decodeJwt } from "jose";
 import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
@@ -48,6 +49,8 @@ export type InteractionView = {
   missingScopes: string[];
   /** The provider's end-user session's account, if it already has one. */
   sessionAccountId: string | null;
+  /** The account an id_token_hint names (the provider checked its signature): the app wants that one signed in. */
+  hintedAccountId: string | null;
   maxAge: number | null;
   startedAt: Date;
 };
@@ -68,11 +71,22 @@ export async function loadInteraction(uid: string): Promise<InteractionView | nu
     scopes: String(interaction.params.scope ?? "").split(" ").filter(Boolean),
     missingScopes: [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()],
     sessionAccountId: interaction.session?.accountId ?? null,
+    hintedAccountId: hintedAccount(interaction.params.id_token_hint),
     ...freshnessAsked(interaction),
   };
 }
 
 type FreshnessAsked = Pick<InteractionView, "reasons" | "maxAge" | "startedAt">;
+
+/** The subject of an id_token_hint (subjects are account ids here), or null. */
+function hintedAccount(hint: unknown): string | null {
+  if (typeof hint !== "string") return null;
+  try {
+    return decodeJwt(hint).sub ?? null;
+  } catch {
+    return null;
+  }
+}
 
 // The provider keeps the request's parameters as the strings the client sent (it checked that
 // max_age is a whole number).

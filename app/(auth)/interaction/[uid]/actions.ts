@@ -14,8 +14,9 @@ export const continueLoginAction = guardedAction("signed-in", z.object({ uid: ui
   const interaction = await loadInteraction(uid);
   if (interaction?.prompt !== "login") return EXPIRED;
   const authentication = await sessionAuthentication(user.sessionId);
-  // The page offers only "Sign in again" then; a hand-made call must not skip it either.
+  // The page offers only "Sign in again" (or "Use another account") then; a hand-made call must not skip it either.
   if (needsFreshLogin(interaction, authentication.authTime)) return { ok: false, message: `${interaction.client.name} asks you to sign in again.` };
+  if (interaction.hintedAccountId !== null && interaction.hintedAccountId !== user.id) return { ok: false, message: `${interaction.client.name} asks for another account than this one.` };
   const returnTo = await unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
   return returnTo ? leaveTo(returnTo) : EXPIRED;
 });

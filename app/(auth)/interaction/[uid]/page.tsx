@@ -28,15 +28,19 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
   if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(here)}`);
 
   if (interaction.prompt === "login") {
-    const reauth = needsFreshLogin(interaction, (await sessionAuthentication(user.sessionId)).authTime);
+    // The app names the account it wants (id_token_hint): continuing as another would only come back here.
+    const otherAccount = interaction.hintedAccountId !== null && interaction.hintedAccountId !== user.id;
+    const reauth = otherAccount || needsFreshLogin(interaction, (await sessionAuthentication(user.sessionId)).authTime);
     return (
       <Card level={1} title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
         {reauth ? (
           <form action={signOutAction} className="space-y-3">
-            <p className="text-sm text-slate-700">{interaction.client.name} asks you to sign in again.</p>
+            <p className="text-sm text-slate-700">
+              {otherAccount ? `${interaction.client.name} asks for another account than this one. Sign in with the account you use there.` : `${interaction.client.name} asks you to sign in again.`}
+            </p>
             <input type="hidden" name="redirectTo" value={here} />
             <Button type="submit" className="w-full">
-              Sign in again
+              {otherAccount ? "Use another account" : "Sign in again"}
             </Button>
           </form>
         ) : (
