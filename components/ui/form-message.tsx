@@ -6,6 +6,7 @@ import { useBrowserValue } from "./browser-value";
 import { newDraftId, saveFormDraft } from "./form-draft";
 import { OK_TONE } from "./notice";
 import type { ActionState } from "@/lib/auth/action";
+import { confirmAddress } from "@/lib/util/confirm-address";
 
 // The query string, read in the browser: step-up comes back to the page as it was (a console's
 // filters, a sign-in step's callbackUrl). Not useSearchParams, which would need a Suspense boundary
@@ -26,7 +27,7 @@ export function FormMessage({ state }: { state: ActionState }) {
         <>
           {" "}
           {/* What was typed is kept for the way back, which names it (form-draft.ts). */}
-          <Link className="font-medium underline" href={`/account/confirm?callbackUrl=${encodeURIComponent(`${pathname}${query}#draft=${draftId}`)}`} onClick={() => saveFormDraft(draftId)}>
+          <Link className="font-medium underline" href={confirmAddress(`${pathname}${query}#draft=${draftId}`, state.stepUp === "passkey")} onClick={() => saveFormDraft(draftId)}>
             Verify now
           </Link>
         </>

@@ -1,11 +1,12 @@
 import "server-only";
 import { cache } from "react";
-import { forbidden } from "next/navigation";
-import { consoleAllows, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision, type PolicyClient } from "../policy";
-import { requestContext } from "../http/request-context";
+import { forbidden, redirect } from "next/navigation";
+import { authStrength, consoleAllows, type AuthStrength, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision, type PolicyClient } from "../policy";
+import { requestContext, requestPath } from "../http/request-context";
+import { confirmAddress } from "../util/confirm-address";
 import { audit, userContext } from "../audit/context";
 import { requireUser, type CurrentUser } from "./current";
-import { policySubject, tokenIssuanceDecisionAt } from "./session-user";
+import { hasFreshMfa, policySubject, tokenIssuanceDecisionAt } from "./session-user";
 import { ADMIN_SECTIONS, type AdminSection } from "./roles";
 import { hasSecondFactor, secondFactors } from "../mfa";
 
@@ -26,23 +27,31 @@ export async function canAccess(user: CurrentUser, { section, action }: ConsoleA
 
 /**
  * Would the policies let this user do this once they confirm a second factor (step-up)? For
- * showing the controls of an action a policy allows only with fresh MFA: the action then asks for
- * the step-up (guardedAction) instead of refusing.
+ * showing the controls of an action a policy allows only with fresh MFA, or only with a passkey:
+ * the action then asks for the step-up (guardedAction) instead of refusing.
  */
 export async function canAccessAfterStepUp(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
   return (await accessNow(user, access)) !== "deny";
 }
 
-type AccessNow = "allow" | "step-up" | "deny";
+/** Allowed now; allowed once the user confirms a second factor (any, or only a passkey will do); or not. */
+export type AccessNow = "allow" | "step-up" | "step-up-passkey" | "deny";
 
-/** Allowed now, allowed once the user confirms a second factor, or not. */
+const STRENGTH_ORDER: AuthStrength[] = ["password", "mfa", "phishing_resistant"];
+const atLeast = (strength: AuthStrength, floor: AuthStrength) => (STRENGTH_ORDER.indexOf(strength) >= STRENGTH_ORDER.indexOf(floor) ? strength : floor);
+
 async function accessNow(user: CurrentUser, { section, action }: ConsoleAccess): Promise<AccessNow> {
   const subject = await consoleSubject(user);
   if (await consoleAllows(subject, section, action)) return "allow";
-  if (subject.mfaFresh) return "deny";
   // Without a second factor, confirming means the password, which makes no MFA fresh: no way in.
-  const afterStepUp = (await consoleAllows({ ...subject, mfaFresh: true }, section, action)) && hasSecondFactor(await secondFactors(user.id));
-  return afterStepUp ? "step-up" : "deny";
+  const factors = await secondFactors(user.id);
+  if (!hasSecondFactor(factors)) return "deny";
+  // What the session is once confirmed: fresh, and at least as strong as the factor shown (a
+  // passkey adds phishing resistance to a session that began with a code: lib/policy authStrength).
+  const confirmedWith = (strength: AuthStrength) => consoleAllows({ ...subject, mfaFresh: true, authStrength: atLeast(subject.authStrength, strength) }, section, action);
+  if (!(subject.mfaFresh && subject.authStrength !== "password") && (await confirmedWith("mfa"))) return "step-up";
+  if (factors.passkeys > 0 && !(subject.mfaFresh && subject.authStrength === "phishing_resistant") && (await confirmedWith("phishing_resistant"))) return "step-up-passkey";
+  return "deny";
 }
 
 /**
@@ -68,10 +77,15 @@ async function auditDenial(user: CurrentUser, access: ConsoleAccess) {
   });
 }
 
-/** For pages: signed out → sign-in; not allowed → the 403 page. */
+/**
+ * For pages: signed out → sign-in; allowed once the user confirms a second factor (a policy asks
+ * for a fresh one, or for a passkey) → the confirmation, and back; not allowed → the 403 page.
+ */
 export async function requireAccess(section: ConsoleSection, action: ConsoleAction = "view"): Promise<CurrentUser> {
   const user = await requireUser();
-  if (!(await checkAccess(user, { section, action }))) forbidden();
+  const verdict = await checkAccessOrStepUp(user, { section, action });
+  if (verdict === "deny") forbidden();
+  if (verdict !== "allow") redirect(confirmAddress(await requestPath(), verdict === "step-up-passkey"));
   return user;
 }
 
@@ -88,6 +102,18 @@ export async function requireConsole(): Promise<{ user: CurrentUser; sections: A
   const sections = await viewableSections(user);
   if (sections.length === 0) forbidden();
   return { user, sections };
+}
+
+/**
+ * Would confirming with a passkey (the user has one) let this client have tokens for this user? The
+ * app's login page then asks for it instead of sending the user back refused (a policy that gives
+ * an app tokens only after a phishing-resistant sign-in).
+ */
+export async function tokenIssuanceAfterPasskey(user: CurrentUser, client: PolicyClient): Promise<boolean> {
+  if (authStrength(user.authMethods) === "phishing_resistant" && hasFreshMfa(user)) return false;
+  if ((await secondFactors(user.id)).passkeys === 0) return false;
+  const confirmed: CurrentUser = { ...user, authMethods: [...user.authMethods, "passkey"], mfaVerifiedAt: new Date() };
+  return (await tokenIssuanceDecision(confirmed, client)).decision === "allow";
 }
 
 /** May `clientId` get tokens for this user now (action issueToken)? Asked when an OAuth login completes. */

@@ -21,8 +21,8 @@ export type ActionState = {
   fieldErrors?: Record<string, string[] | undefined>;
   /** On failure: what was submitted (secrets left out), so the form can show it again. */
   values?: Record<string, string | string[]>;
-  /** The action needs the user to confirm it is them first (see /account/confirm). */
-  stepUp?: boolean;
+  /** The action needs the user to confirm it is them first (see /account/confirm); "passkey": only a passkey will do (a policy asks for phishing resistance). */
+  stepUp?: boolean | "passkey";
   /** Output for the page that called the action (WebAuthn options, codes shown once to their owner). */
   data?: unknown;
 };
@@ -97,8 +97,9 @@ export function guardedAction<S extends z.ZodType>(access: Access, schema: S, ha
     if (access !== "public") {
       if (!user) return { ok: false, message: "Your session has ended. Sign in again." };
       const verdict = typeof access === "string" ? "allow" : await checkAccessOrStepUp(user, access);
-      // Refused for want of a fresh second factor (a policy on context.mfaFresh): ask for it.
+      // Refused for want of a fresh second factor (a policy on context.mfaFresh or authStrength): ask for it.
       if (verdict === "step-up") return { ok: false, stepUp: true, message: "Confirm it is you to continue.", values: echoValues(formData) };
+      if (verdict === "step-up-passkey") return { ok: false, stepUp: "passkey", message: "The access policies ask for a passkey for this: confirm with yours to continue.", values: echoValues(formData) };
       if (verdict === "deny") return { ok: false, message: "The access policies do not allow you to do this." };
     }
     const input = formDataToObject(formData);

@@ -1,6 +1,6 @@
 // lib/auth's public surface: what pages, actions and other domains may call.
 export { currentUser, currentPendingSignIn, pendingStageUrl, requireUser, hasFreshMfa, type CurrentUser, type PendingSignIn, type PendingStage } from "./current";
-export { requireAccess, requireConsole, canAccess, checkAccess, canAccessAfterStepUp, viewableSections, tokenIssuanceDecision, consoleSubject, type ConsoleAccess } from "./access";
+export { requireAccess, requireConsole, canAccess, checkAccess, canAccessAfterStepUp, viewableSections, tokenIssuanceDecision, tokenIssuanceAfterPasskey, consoleSubject, type ConsoleAccess } from "./access";
 export { completeMfaStep, stepUp, afterFactorEnrolled } from "./mfa-step";
 export { guardedAction, manyValues, leaveTo, type ActionState } from "./action";
 export { reauthenticateWithPassword, passwordRefused } from "./reauthenticate";

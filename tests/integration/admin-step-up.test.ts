@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
-import { findActiveSession } from "@/lib/auth/sessions";
+import { findActiveSession, markMfaVerified } from "@/lib/auth/sessions";
 import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { setDisabled } from "@/lib/auth";
 import { listActiveAdmins, requirePasswordReset } from "@/lib/auth/users";
@@ -10,7 +10,7 @@ import { userContext } from "@/lib/audit/context";
 import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { resetDatabase } from "../support/db";
-import { codeAt, withTotp } from "../support/mfa";
+import { codeAt, withPasskey, withTotp } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
 import { formData as form } from "../support/forms";
 
@@ -276,6 +276,50 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     const refused = await policies.rollbackPoliciesAction({}, form({ version: "0" }));
     expect(refused).toMatchObject({ ok: false, message: "The access policies do not allow you to do this." });
     expect(refused).not.toHaveProperty("stepUp");
+  });
+
+  it("one that accepts only a passkey asks for a passkey from someone who has one, and refuses someone who has none", async () => {
+    const publisher = await adminVerified(1);
+    const text = `${DEFAULT_POLICIES}\n@id("incidents-need-a-passkey")\nforbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"incidents") unless { context.authStrength == "phishing_resistant" };\n`;
+    expect(await publishPolicies(text, "incident response needs a passkey", { ip: client().ip }, listActiveAdmins, userContext(publisher, client()))).toMatchObject({ ok: true });
+    const incidents = await import("@/app/admin/incidents/actions");
+    const { canAccessAfterStepUp, checkAccessOrStepUp } = await import("@/lib/auth/access");
+    const manageIncidents = { section: "incidents", action: "manage" } as const;
+    const note = form({ incidentId: "00000000-0000-4000-8000-000000000000", text: "looked at it" });
+
+    // Signed in with a code a minute ago: fresh, but a code is not phishing-resistant.
+    signedIn = await adminVerified(1);
+    expect(await incidents.addNoteAction({}, note)).toMatchObject({ ok: false, message: "The access policies do not allow you to do this." });
+    expect(await canAccessAfterStepUp(signedIn, manageIncidents)).toBe(false);
+    expect(await checkAccessOrStepUp(signedIn, manageIncidents)).toBe("deny");
+
+    // With a passkey on the account, the same session is asked for it, by the action and by a page.
+    await withPasskey(signedIn.id);
+    expect(await canAccessAfterStepUp(signedIn, manageIncidents)).toBe(true);
+    expect(await incidents.addNoteAction({}, note)).toMatchObject({ ok: false, stepUp: "passkey", values: { text: "looked at it" } });
+    expect(await checkAccessOrStepUp(signedIn, manageIncidents)).toBe("step-up-passkey");
+    // Confirmed with it: in.
+    await markMfaVerified(signedIn.sessionId, "passkey");
+    signedIn = toCurrentUser((await findActiveSession(signedIn.sessionId))!);
+    expect(await incidents.addNoteAction({}, note)).toMatchObject({ ok: false, message: "No such incident." });
+    expect(await checkAccessOrStepUp(signedIn, manageIncidents)).toBe("allow");
+  });
+
+  it("an app that may have tokens only after a passkey sign-in: its login page asks for the passkey of someone who has one", async () => {
+    const publisher = await adminVerified(1);
+    const text = `${DEFAULT_POLICIES}\n@id("apps-need-a-passkey")\nforbid (principal is Gatehouse::User, action == Gatehouse::Action::"issueToken", resource) unless { context.authStrength == "phishing_resistant" };\n`;
+    expect(await publishPolicies(text, "apps need a passkey", { ip: client().ip }, listActiveAdmins, userContext(publisher, client()))).toMatchObject({ ok: true });
+    const { tokenIssuanceAfterPasskey, tokenIssuanceDecision } = await import("@/lib/auth/access");
+    const app = { id: "wiki", name: "Wiki" };
+    const user = await adminVerified(1, []);
+    expect((await tokenIssuanceDecision(user, app)).decision).toBe("deny");
+    expect(await tokenIssuanceAfterPasskey(user, app)).toBe(false);
+    await withPasskey(user.id);
+    expect(await tokenIssuanceAfterPasskey(user, app)).toBe(true);
+    await markMfaVerified(user.sessionId, "passkey");
+    const confirmed = toCurrentUser((await findActiveSession(user.sessionId))!);
+    expect((await tokenIssuanceDecision(confirmed, app)).decision).toBe("allow");
+    expect(await tokenIssuanceAfterPasskey(confirmed, app)).toBe(false);
   });
 
   it("publishing or rolling back policies needs a second factor, even for someone a policy lets manage them and who has none", async () => {

@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { guardedAction, leaveTo, sessionAuthentication, tokenIssuanceDecision, type CurrentUser } from "@/lib/auth";
+import { guardedAction, leaveTo, sessionAuthentication, tokenIssuanceAfterPasskey, tokenIssuanceDecision, type ActionState, type CurrentUser } from "@/lib/auth";
 import type { AuditContext } from "@/lib/audit";
 import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy } from "@/lib/oidc";
 
@@ -17,15 +17,22 @@ export const continueLoginAction = guardedAction("signed-in", z.object({ uid: ui
   // The page offers only "Sign in again" (or "Use another account") then; a hand-made call must not skip it either.
   if (needsFreshLogin(interaction, authentication.authTime)) return { ok: false, message: `${interaction.client.name} asks you to sign in again.` };
   if (interaction.hintedAccountId !== null && interaction.hintedAccountId !== user.id) return { ok: false, message: `${interaction.client.name} asks for another account than this one.` };
-  const returnTo = await unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
-  return returnTo ? leaveTo(returnTo) : EXPIRED;
+  return unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
 });
 
-/** The access policies decide whether this client may have tokens for this user now (e.g. not at high risk). */
-async function unlessRefusedByPolicy(uid: string, client: { id: string; name: string }, user: CurrentUser, ctx: AuditContext, proceed: () => Promise<string | null>) {
+/**
+ * The access policies decide whether this client may have tokens for this user now (e.g. not at
+ * high risk). Refused, but allowed once the user confirms with a passkey: ask for that (the way
+ * back is this page); refused otherwise: back to the app with access_denied.
+ */
+async function unlessRefusedByPolicy(uid: string, client: { id: string; name: string }, user: CurrentUser, ctx: AuditContext, proceed: () => Promise<string | null>): Promise<ActionState> {
   const decision = await tokenIssuanceDecision(user, client);
-  return decision.decision === "allow" ? proceed() : refuseByPolicy(uid, client.id, decision.policies, ctx);
+  if (decision.decision === "allow") return sendOn(await proceed());
+  if (await tokenIssuanceAfterPasskey(user, client)) return { ok: false, stepUp: "passkey", message: `The access policies let ${client.name} sign you in only with a passkey: confirm with yours, then continue.` };
+  return sendOn(await refuseByPolicy(uid, client.id, decision.policies, ctx));
 }
+
+const sendOn = async (returnTo: string | null): Promise<ActionState> => (returnTo ? leaveTo(returnTo) : EXPIRED);
 
 export const consentAction = guardedAction(
   "signed-in",
@@ -33,9 +40,7 @@ export const consentAction = guardedAction(
   async ({ uid, decision, remember }, user, ctx) => {
     const interaction = await loadInteraction(uid);
     if (interaction?.prompt !== "consent") return EXPIRED;
-    const returnTo = decision === "deny"
-      ? await denyInteraction(uid, ctx)
-      : await unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeConsent(uid, user.id, remember === "on", ctx));
-    return returnTo ? leaveTo(returnTo) : EXPIRED;
+    if (decision === "deny") return sendOn(await denyInteraction(uid, ctx));
+    return unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeConsent(uid, user.id, remember === "on", ctx));
   },
 );
