@@ -124,6 +124,11 @@ test("other services ask the decision point with a pdp-scoped token; without one
   }
   const huge = await request.post("/api/v1/authorize", { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, data: JSON.stringify({ pad: "x".repeat(300_000) }) });
   expect(huge.status()).toBe(413);
+  // JSON, said so: a media type that merely begins like it is not.
+  for (const [type, status] of [["application/jsonx", 415], ["text/plain", 415], ["Application/JSON; charset=utf-8", 200]] as const) {
+    const response = await request.post("/api/v1/authorize", { headers: { authorization: `Bearer ${token}`, "content-type": type }, data: JSON.stringify(question) });
+    expect(response.status(), type).toBe(status);
+  }
 });
 
 test("what was typed in the editor survives the trip to confirm it is you", async ({ browser }) => {

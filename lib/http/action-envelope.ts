@@ -21,7 +21,22 @@ const parsed = (text: unknown): unknown => {
   }
 };
 
-const isArgumentList = (value: unknown) => Array.isArray(value) && value.length <= MAX_ARGUMENTS;
+// What React's reply encoding of this app's calls holds (an action state and a form): form data
+// ($K), undefined, -0, ±Infinity, NaN, dates, big integers, and strings that began with "$" ($$).
+// The other references (temporary references, Maps, Sets, blobs, streams, server references…)
+// name parts a real call would have sent, and Next.js fails with a 500 on one that is missing.
+const KNOWN_REFERENCE = /^\$(?:\$|K[0-9a-f]+$|undefined$|-0$|Infinity$|-Infinity$|NaN$|D|n-?\d+$)/;
+// Deeper than an action state is: React's decoder recurses, and thousands of levels overflow it.
+const MAX_DEPTH = 32;
+
+function isPlainReply(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return !value.startsWith("$") || KNOWN_REFERENCE.test(value);
+  if (typeof value !== "object" || value === null) return true;
+  if (depth >= MAX_DEPTH) return false;
+  return Object.values(value).every((inner) => isPlainReply(inner, depth + 1));
+}
+
+const isArgumentList = (value: unknown) => Array.isArray(value) && value.length <= MAX_ARGUMENTS && isPlainReply(value);
 
 /**
  * A form posted before the page's script ran names its action in fields React wrote into the page:

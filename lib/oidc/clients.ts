@@ -114,17 +114,36 @@ const registrationSchema = z
     for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [REGISTRATION_FIELD[path]], message });
   });
 
-/** The first top-level field holding a string PostgreSQL's JSON cannot store (NUL, a lone surrogate), anywhere inside it. */
-function unstorableString(metadata: Record<string, unknown>): string | null {
-  const bad = (value: unknown): boolean =>
-    typeof value === "string" ? value.includes("\0") || !value.isWellFormed() : typeof value === "object" && value !== null && Object.entries(value).some(([k, v]) => bad(k) || bad(v));
-  return Object.entries(metadata).find(([key, value]) => bad(key) || bad(value))?.[0] ?? null;
+// Deeper than any client metadata is (a JWKS is four levels): past it, nothing is looked at further.
+const MAX_METADATA_DEPTH = 16;
+
+/**
+ * The first top-level field that cannot be stored, and why: a string PostgreSQL's JSON cannot hold
+ * (NUL, a lone surrogate) anywhere inside it, or nesting deeper than metadata has (thousands of
+ * levels would overflow the stack of whatever walks it next).
+ */
+function unstorableField(metadata: Record<string, unknown>): { field: string; message: string } | null {
+  const problem = (value: unknown, depth: number): string | null => {
+    if (typeof value === "string") return value.includes("\0") || !value.isWellFormed() ? "holds a NUL character or a broken UTF-16 surrogate, which cannot be stored." : null;
+    if (typeof value !== "object" || value === null) return null;
+    if (depth >= MAX_METADATA_DEPTH) return `is nested more than ${MAX_METADATA_DEPTH} levels deep.`;
+    for (const [key, inner] of Object.entries(value)) {
+      const found = problem(key, depth + 1) ?? problem(inner, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  };
+  for (const [field, value] of Object.entries(metadata)) {
+    const found = problem(field, 0) ?? problem(value, 0);
+    if (found) return { field, message: `${field}: ${found}` };
+  }
+  return null;
 }
 
 /** Why dynamic registration refuses this metadata (the first reason), or null if it does not. */
 export function registrationProblem(metadata: Record<string, unknown>): { field: string; message: string } | null {
-  const unstorable = unstorableString(metadata);
-  if (unstorable) return { field: unstorable, message: `${unstorable}: holds a NUL character or a broken UTF-16 surrogate, which cannot be stored.` };
+  const unstorable = unstorableField(metadata);
+  if (unstorable) return unstorable;
   // Else the provider (mTLS off) would drop it and give bearer tokens to a client that asked for bound ones.
   if (metadata.tls_client_certificate_bound_access_tokens === true && !readConfig().GATEHOUSE_CLIENT_CERT_HEADER) {
     return { field: "tls_client_certificate_bound_access_tokens", message: "tls_client_certificate_bound_access_tokens: this server takes no client certificates (no trusted TLS proxy forwards them)." };

@@ -153,7 +153,9 @@ function configuration(jwks: { keys: object[] }): Configuration {
       validator(ctx, key, _value, metadata) {
         if (key !== "gatehouse_resources" || ctx?.oidc?.route !== "registration") return;
         const problem = registrationProblem(metadata);
-        if (problem) throw problem.field === "redirect_uris" ? new errors.InvalidRedirectUri(problem.message) : new errors.InvalidClientMetadata(problem.message);
+        // The provider answers invalid_redirect_uri for a description about redirect_uris (its own
+        // InvalidRedirectUri would replace the description with a generic one).
+        if (problem) throw new errors.InvalidClientMetadata(problem.message);
       },
     },
     features: {

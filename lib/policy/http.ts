@@ -24,7 +24,7 @@ export async function handleAuthorize(req: IncomingMessage, res: ServerResponse)
     const verified = await verifyAccessToken(token, `${issuer()}${PDP_PATH}`, PDP_SCOPE, { clientsOnly: true });
     if ("error" in verified) return sendProblem(res, verified.error === "insufficient_scope" ? 403 : 401, verified.error, verified.description, challenge(verified.error));
 
-    if (!req.headers["content-type"]?.startsWith("application/json")) return sendProblem(res, 415, "invalid_request", "Send the request as application/json.");
+    if (req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase() !== "application/json") return sendProblem(res, 415, "invalid_request", "Send the request as application/json.");
     let json: unknown;
     try {
       json = JSON.parse(await readTextLimited(req, PDP_MAX_BODY_BYTES));

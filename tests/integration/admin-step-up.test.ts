@@ -93,6 +93,11 @@ describe("admin actions that give access", () => {
     // Each says why: the reason is on every audit event the change wrote.
     expect(await db().auditEvent.findFirst({ where: { action: "user.disable", resourceId: target.id } })).toMatchObject({ metadata: expect.objectContaining({ justification: "ticket 1" }) });
     expect(await users.revokeAllUserSessionsAction({}, form({ userId: target.id }))).toMatchObject({ ok: false, fieldErrors: { reason: [expect.any(String)] } });
+    // Nothing to act on is said so, and nothing is audited as done.
+    const events = await db().auditEvent.count();
+    expect(await users.revokeAllUserSessionsAction({}, form({ reason: "ticket 2", userId: "00000000-0000-0000-0000-000000000000" }))).toMatchObject({ ok: false, message: "That user does not exist." });
+    expect(await clients.revokeClientGrantsAction({}, form({ clientId: "no-such-client" }))).toMatchObject({ ok: false, message: "No such client." });
+    expect(await db().auditEvent.count()).toBe(events);
   });
 
   it("go through right after a second factor was verified", async () => {

@@ -321,7 +321,9 @@ describe("dynamic registration", () => {
     ]) {
       expect(await register(refused), JSON.stringify(refused)).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
     }
-    expect(await register({ redirect_uris: ["http://rp.example.test/cb"] })).toMatchObject({ status: 400, body: { error: "invalid_redirect_uri" } });
+    // Saying what is wrong with them, not the provider's generic "did not match".
+    expect(await register({ redirect_uris: ["http://rp.example.test/cb"] })).toMatchObject({ status: 400, body: { error: "invalid_redirect_uri", error_description: expect.stringMatching(/^redirect_uris/) } });
+    expect((await register({ redirect_uris: ["http://rp.example.test/cb"] })).body.error_description).not.toContain("did not match");
   });
 
   it("a registration's secret is shown once: reading the registration back gives neither it nor its stored hash", async () => {
@@ -342,6 +344,11 @@ describe("dynamic registration", () => {
     expect(await register({ client_name: "a\u0000b" })).toMatchObject({ status: 400, body: { error: "invalid_client_metadata", error_description: expect.stringContaining("client_name") } });
     expect(await register({ client_name: "\ud800" })).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
     expect(await register({ contacts: ["ok@example.test", "x\u0000"] })).toMatchObject({ status: 400, body: { error: "invalid_client_metadata", error_description: expect.stringContaining("contacts") } });
+    // Nested thousands of levels deep (it overflowed the stack of the check itself: a 500).
+    const { token } = await issueInitialAccessToken(ctx);
+    const deep = `{"client_name":${"[".repeat(10_000)}"x"${"]".repeat(10_000)},"redirect_uris":["https://rp.example.test/cb"]}`;
+    const refused = await fetch(`${provider.origin}/oidc/reg`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: deep });
+    expect({ status: refused.status, body: await refused.json() }).toMatchObject({ status: 400, body: { error: "invalid_client_metadata", error_description: "client_name: is nested more than 16 levels deep." } });
     expect(await db().oAuthClient.count({ where: { source: "registration" } })).toBe(0);
   });
 

@@ -23,6 +23,16 @@ describe("server action envelopes", () => {
     expect((await actionEnvelopeProblem(call(JSON.stringify(Array(1001).fill(0)))))?.status).toBe(400);
   });
 
+  it("lets through the references this app's calls make, and refuses the rest and deep nesting (Next.js failed on them with a 500)", async () => {
+    for (const body of ['[{"values":{"note":"$$5 off"},"ok":false},"$K1"]', '["$undefined","$D2026-12-06T00:00:00.000Z","$n42","$-0","$NaN"]']) {
+      expect(await actionEnvelopeProblem(call(body)), body).toBeNull();
+    }
+    for (const body of ['["$Q3"]', '["$B3"]', '["$W3"]', '[{"a":"$T"}]', '["$h3"]', '["$@1"]', `${"[".repeat(5000)}${"]".repeat(5000)}`]) {
+      expect((await actionEnvelopeProblem(call(body)))?.status, body.slice(0, 20)).toBe(400);
+    }
+    expect((await actionEnvelopeProblem(call(multipart({ "0": '["$Q3"]' }))))?.status).toBe(400);
+  });
+
   it("checks multipart posts to pages without the header too: Next.js reads them as forms posted before the script ran", async () => {
     const post = (body: BodyInit, path = "/sign-in", headers: Record<string, string> = {}) => new Request(`http://localhost${path}`, { method: "POST", body, headers });
     expect(await actionEnvelopeProblem(post(multipart({ email: "a@example.test" })))).toBeNull();
@@ -41,6 +51,8 @@ describe("server action envelopes", () => {
       { "$ACTION_1:0": root("$@1") },
       { "$ACTION_1:0": root("$@2"), "$ACTION_1:1": "[{}]" },
       { "$ACTION_1:0": root("$@1"), "$ACTION_1:1": JSON.stringify(Array(1001).fill(1)) },
+      { "$ACTION_1:0": root("$@1"), "$ACTION_1:1": '["$T"]' },
+      { "$ACTION_1:0": root("$@1"), "$ACTION_1:1": '[{"x":"$Z"}]' },
     ] as Record<string, string>[]) {
       const refused = await actionEnvelopeProblem(form(fields));
       expect(refused?.status, JSON.stringify(fields)).toBe(400);

@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { guardedAction, manyValues } from "@/lib/auth";
 import {
-  clientInputSchema, createClient, deleteClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, revokeConnectedApp, rotateClientSecret, setClientDisabled, updateClient,
+  clientInputSchema, clientNames, createClient, deleteClient, GRANT_TYPES, issueInitialAccessToken, revokeClientGrants, revokeConnectedApp, rotateClientSecret, setClientDisabled, updateClient,
 } from "@/lib/oidc";
 
 const MANAGE = { section: "clients", action: "manage" } as const;
@@ -90,6 +90,7 @@ export const setClientDisabledAction = guardedAction(
 );
 
 export const revokeClientGrantsAction = guardedAction(MANAGE, z.object({ clientId: clientIdField }), async ({ clientId }, _admin, ctx) => {
+  if (!(await clientNames([clientId])).has(clientId)) return { ok: false, message: "No such client." };
   const count = await revokeClientGrants(clientId, ctx);
   revalidatePath("/admin/clients");
   return { ok: true, message: `Revoked ${count} grant${count === 1 ? "" : "s"} and every token of the client.` };

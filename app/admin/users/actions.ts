@@ -141,6 +141,7 @@ export const revokeUserSessionAction = guardedAction(MANAGE, z.object({ userId: 
 export const revokeAllUserSessionsAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "session.revoke_all", ctx);
   if (refused) return refused;
+  if (!(await findUser(userId))) return { ok: false, message: new NoSuchUserError().message };
   const count = await endAllSessions(userId, "revoked_by_admin", ctx);
   revalidatePath(`/admin/users/${userId}`);
   return { ok: true, message: `${count} session${count === 1 ? "" : "s"} signed out.` };
