@@ -7,6 +7,7 @@ import { actingOnRefusal, requirePasswordReset, resetUserMfa, userEmails, type G
 import { lockAccount } from "../auth/throttle";
 import { revokeUserGrants } from "../oidc/consents";
 import { addIpRule, allowRuleOverlapping, allowRulesInForce, blockRulesFor, IpRuleRefusedError } from "../risk/ip-rules";
+import { mailConfigured } from "../mail";
 import { resolveChannel } from "./channels";
 import { sendNotification } from "./notify";
 import { findResponder } from "./responders";
@@ -175,6 +176,8 @@ export async function performAction(step: Step, targets: IncidentTargets, ctx: A
 async function notify(channelName: string, targets: IncidentTargets, options: { dryRun: boolean; deliveryId: string; reason: string }): Promise<ActionResult> {
   const channel = await resolveChannel(channelName);
   if (!channel) return { status: "failed", detail: `No notification channel named "${channelName}".` };
+  // The built-in playbooks tell the admins on every installation; one without email cannot, and says so.
+  if (channel.kind === "email" && channel.builtIn && !mailConfigured()) return { status: "skipped", detail: "Email is not set up (GATEHOUSE_SMTP_URL): the admins were not mailed." };
   if (options.dryRun) return { status: "ok", detail: `Would notify ${channel.kind} ${channel.name}.` };
   const { incident } = targets;
   const subject = `[Gatehouse] ${ref(targets)} ${incident.severity}: ${incident.title}`;

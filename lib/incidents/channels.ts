@@ -27,10 +27,19 @@ function webhookTargetProblem(target: string): string | null {
   return refusal ? `Webhooks go to public addresses only: ${refusal}. An internal receiver must be listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.` : null;
 }
 
+/**
+ * The built-in channel: every active account with the admin role, by email (GATEHOUSE_SMTP_URL).
+ * The built-in playbooks tell it first, so someone hears of an incident on a fresh installation.
+ */
+export const ADMINS_CHANNEL = "admins";
+
+const channelName = z.string().trim().min(1, "Name the channel.").max(60).regex(/^[\w .-]+$/, "Letters, digits, spaces, dots and dashes.")
+  .refine((name) => name.toLowerCase() !== ADMINS_CHANNEL, `"${ADMINS_CHANNEL}" is built in (every active admin, by email): choose another name.`);
+
 export const newChannelSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("webhook"),
-    name: z.string().trim().min(1, "Name the channel.").max(60).regex(/^[\w .-]+$/, "Letters, digits, spaces, dots and dashes."),
+    name: channelName,
     target: z.url().max(500).superRefine((u, ctx) => {
       const problem = webhookTargetProblem(u);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -38,7 +47,7 @@ export const newChannelSchema = z.discriminatedUnion("kind", [
   }),
   z.object({
     kind: z.literal("email"),
-    name: z.string().trim().min(1, "Name the channel.").max(60).regex(/^[\w .-]+$/, "Letters, digits, spaces, dots and dashes."),
+    name: channelName,
     target: z.email("Enter an email address.").max(254),
   }),
 ]);
@@ -91,9 +100,13 @@ export async function deleteChannel(id: string, ctx: AuditContext): Promise<bool
   return true;
 }
 
-export type ResolvedChannel = { name: string; kind: "webhook"; url: string; secret: string } | { name: string; kind: "email"; to: string };
+export type ResolvedChannel = { name: string; kind: "webhook"; url: string; secret: string } | { name: string; kind: "email"; to: string; builtIn?: true };
 
 export async function resolveChannel(name: string): Promise<ResolvedChannel | null> {
+  if (name === ADMINS_CHANNEL) {
+    const admins = await db().user.findMany({ where: { roles: { has: "admin" }, disabledAt: null }, select: { email: true }, orderBy: { email: "asc" } });
+    return admins.length ? { name, kind: "email", to: admins.map((a) => a.email).join(", "), builtIn: true } : null;
+  }
   const channel = await db().notificationChannel.findUnique({ where: { name } });
   if (!channel) return null;
   return channel.kind === "webhook"

@@ -7,14 +7,15 @@ import { db } from "@/lib/db/client";
 import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
 import { signInWithPassword } from "@/lib/auth/sign-in";
-import { listActiveAdmins } from "@/lib/auth/users";
+import { listActiveAdmins, setDisabled } from "@/lib/auth/users";
 import { addIpRule } from "@/lib/risk";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
-import { ChannelNameTakenError } from "@/lib/incidents/channels";
+import { ChannelNameTakenError, newChannelSchema } from "@/lib/incidents/channels";
+import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
 import { abandonRun, countUnfinishedRuns, executeRun, requeueStalledRuns, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
 import { startSmtpSink } from "../support/smtp";
@@ -538,6 +539,37 @@ describe("playbooks", () => {
       delete process.env.GATEHOUSE_SMTP_URL;
       await smtp.close();
     }
+  });
+
+  it("the built-in playbooks tell every active admin by email first, and say so when email is not set up", async () => {
+    await ensureDefaultPlaybooks(ctx);
+    const [admin, other] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    await setDisabled(other.id, true, ctx);
+    // Without email: the step is skipped, saying why, and the response goes on.
+    const first = await reportedIncident((await makeUser()).id);
+    const unmailed = await finishedRun(first.id);
+    expect(unmailed.status).toBe("succeeded");
+    expect(unmailed.steps[0]).toMatchObject({ kind: "notify", status: "skipped", detail: "Email is not set up (GATEHOUSE_SMTP_URL): the admins were not mailed." });
+    expect(unmailed.steps.slice(1).map((step) => step.status)).toEqual(["ok", "ok"]);
+
+    const smtp = await startSmtpSink();
+    process.env.GATEHOUSE_SMTP_URL = smtp.url;
+    try {
+      await db().incident.updateMany({ data: { status: "resolved", resolvedAt: new Date() } });
+      const second = await reportedIncident((await makeUser()).id).then(() => db().incident.findFirstOrThrow({ where: { status: "open" } }));
+      const mailed = await finishedRun(second.id);
+      expect(mailed.steps[0]).toMatchObject({ kind: "notify", status: "ok" });
+      // (The other mail is the user's own notice of the new password the response requires.)
+      const told = smtp.mails.filter((mail) => mail.includes(`INC-${second.number}`));
+      expect(told).toHaveLength(1);
+      expect(told[0]).toContain(`To: ${admin.email}`);
+      expect(told[0]).not.toContain(other.email);
+    } finally {
+      delete process.env.GATEHOUSE_SMTP_URL;
+      await smtp.close();
+    }
+    // Nobody can make a channel of their own under the built-in's name.
+    expect(newChannelSchema.safeParse({ kind: "email", name: "Admins", target: "me@example.test" }).error?.issues[0]?.message).toMatch(/is built in/);
   });
 
   it("a worker killed in the middle of a run: another finishes it, each step exactly once", async () => {

@@ -6,7 +6,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { ChannelForm } from "@/components/incidents/channel-form";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
-import { DELIVERY_HEADER, SIGNATURE_HEADER, listChannels } from "@/lib/incidents";
+import { ADMINS_CHANNEL, DELIVERY_HEADER, SIGNATURE_HEADER, listChannels } from "@/lib/incidents";
 import { readConfig } from "@/lib/config";
 import { createChannelAction, deleteChannelAction, testChannelAction } from "../actions";
 import { IncidentsNav } from "../incidents-nav";
@@ -23,7 +23,11 @@ export default async function ChannelsPage() {
       <IncidentsNav current="/admin/incidents/channels" />
       <div className="space-y-6">
         <Card title="Channels">
-          {channels.length === 0 ? <p className="text-sm text-slate-500">No channels yet.</p> : (
+          <p className="mb-2 text-sm text-slate-700" data-testid="builtin-channel">
+            <span className="font-medium">{ADMINS_CHANNEL}</span> <Badge>built in</Badge> every active admin, by email.{" "}
+            {smtp ? "The built-in playbooks tell it first." : <span className="text-amber-800">Email is not set up (GATEHOUSE_SMTP_URL), so the first step of the built-in playbooks is skipped: nobody is mailed about incidents.</span>}
+          </p>
+          {channels.length === 0 ? <p className="text-sm text-slate-500">No channels of your own yet.</p> : (
             <ul className="divide-y divide-slate-100 text-sm">
               {channels.map((c) => (
                 <li key={c.id} className="flex items-center justify-between py-2" data-testid="channel-row">
