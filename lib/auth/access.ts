@@ -43,14 +43,12 @@ const atLeast = (strength: AuthStrength, floor: AuthStrength) => (STRENGTH_ORDER
 async function accessNow(user: CurrentUser, { section, action }: ConsoleAccess): Promise<AccessNow> {
   const subject = await consoleSubject(user);
   if (await consoleAllows(subject, section, action)) return "allow";
-  // Without a second factor, confirming means the password, which makes no MFA fresh: no way in.
-  const factors = await secondFactors(user.id);
-  if (!hasSecondFactor(factors)) return "deny";
   // What the session is once confirmed: fresh, and at least as strong as the factor shown (a
   // passkey adds phishing resistance to a session that began with a code: lib/policy authStrength).
   const confirmedWith = (strength: AuthStrength) => consoleAllows({ ...subject, mfaFresh: true, authStrength: atLeast(subject.authStrength, strength) }, section, action);
-  if (!(subject.mfaFresh && subject.authStrength !== "password") && (await confirmedWith("mfa"))) return "step-up";
-  if (factors.passkeys > 0 && !(subject.mfaFresh && subject.authStrength === "phishing_resistant") && (await confirmedWith("phishing_resistant"))) return "step-up-passkey";
+  // Without a second factor, confirming means the password, which makes no MFA fresh: no way in.
+  if (!(subject.mfaFresh && subject.authStrength !== "password") && (await confirmedWith("mfa"))) return hasSecondFactor(await secondFactors(user.id)) ? "step-up" : "deny";
+  if (!(subject.mfaFresh && subject.authStrength === "phishing_resistant") && (await confirmedWith("phishing_resistant"))) return (await secondFactors(user.id)).passkeys > 0 ? "step-up-passkey" : "deny";
   return "deny";
 }
 

@@ -23,6 +23,8 @@ export type CurrentUser = {
   authMethods: string[];
   riskScore: number | null;
   deviceTrusted: boolean;
+  /** The browser the session was signed in from (lib/devices): recorded on the audit events it causes. */
+  deviceId: string | null;
 };
 
 type SessionRow = NonNullable<Awaited<ReturnType<typeof findActiveSession>>>;
@@ -31,7 +33,7 @@ export function toCurrentUser(row: SessionRow, now = new Date()): CurrentUser {
   const { user } = row;
   return {
     sessionId: row.id, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: groupIds(user), mfaVerifiedAt: row.mfaVerifiedAt, passwordVerifiedAt: row.passwordVerifiedAt,
-    authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: !!row.device?.trustedUntil && row.device.trustedUntil > now,
+    authMethods: row.authMethods, riskScore: row.riskScore, deviceTrusted: !!row.device?.trustedUntil && row.device.trustedUntil > now, deviceId: row.deviceId,
   };
 }
 

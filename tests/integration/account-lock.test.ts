@@ -77,7 +77,7 @@ describe("account locks", () => {
     const { user, secret } = await withTotp();
     const signIn = await password(user.email);
     if (!signIn.ok) throw new Error("sign-in failed");
-    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
+    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, deviceId: null, stage: "mfa_required" as const, requiredFactor: "any" as const };
 
     await lockAccount(user, new Date(Date.now() + 30 * 60_000), ctx);
     expect(await findActiveSession(signIn.sessionId)).toBeNull();

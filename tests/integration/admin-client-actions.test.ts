@@ -27,7 +27,7 @@ beforeEach(async () => {
 async function signedInAs(roles: ("admin" | "analyst")[], minutesAgo: number): Promise<CurrentUser> {
   const user = await makeUser({ roles });
   const verifiedAt = new Date(Date.now() - minutesAgo * 60_000);
-  return { sessionId: randomUUID(), id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: verifiedAt, passwordVerifiedAt: verifiedAt, authMethods: ["password", "totp"], riskScore: null, deviceTrusted: false };
+  return { sessionId: randomUUID(), id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: verifiedAt, passwordVerifiedAt: verifiedAt, authMethods: ["password", "totp"], riskScore: null, deviceTrusted: false, deviceId: null };
 }
 
 /** What the edit form sends for the web client, with `changes`. */

@@ -4,6 +4,7 @@ import { db, pgPool } from "@/lib/db/client";
 import { keyRing } from "@/lib/crypto";
 import { auditFiltersSchema, checkAuditEvent, countAuditEvents, exportAuditEvents, findExportManifest, parseSeq, recordAuditEvent, searchAuditEvents, AUDIT_PAGE_SIZE, type ExportFormat } from "@/lib/audit";
 import { verifyExport } from "@/lib/audit/manifest";
+import { audit, userContext } from "@/lib/audit/context";
 import { indexPendingEvents } from "@/lib/audit/text-index";
 import { resetDatabase } from "../support/db";
 import { makeUser } from "../support/factories";
@@ -61,6 +62,11 @@ describe("audit search", () => {
     expect(await seqs("alice.old@example.test")).toEqual(["user.email.update"]);
     expect(await seqs("playbook: Lock Account")).toEqual(["incident.lock_account"]);
     expect(await countAuditEvents(filters({ actor: "alice@example.test" }))).toBe(3);
+  });
+
+  it("a person's events carry the browser their session was signed in from", async () => {
+    await audit(userContext({ id: randomUUID(), email: "dev@example.test", deviceId: "5a7e0c1e-0000-4000-8000-00000000d001" }, { ip: "192.0.2.8", userAgent: "Firefox" }), { type: "admin", action: "user.roles.update", outcome: "success" });
+    expect((await searchAuditEvents(filters({ actor: "dev@example.test" }))).events[0]).toMatchObject({ deviceId: "5a7e0c1e-0000-4000-8000-00000000d001", ip: "192.0.2.8" });
   });
 
   it("answers for the last possible sequence number without failing, and names a select's bad value", async () => {

@@ -341,7 +341,7 @@ describe("the MFA step in sign-in", () => {
     expect(session).toMatchObject({ stage: "mfa_required", requiredFactor: "any", authMethods: ["password"] });
     expect(session!.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
 
-    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
+    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, deviceId: null, stage: "mfa_required" as const, requiredFactor: "any" as const };
     const audit = userContext(user, client());
     const lastSignIn = async () => (await db().user.findUniqueOrThrow({ where: { id: user.id } })).lastSignInAt;
     // A password alone is not a sign-in: a stolen one failing the second factor keeps an idle account idle.

@@ -58,7 +58,7 @@ async function signedInUserId(sessionId: string): Promise<string | null> {
 }
 
 const asUser = (user: TestUser, sessionId: string): CurrentUser => ({
-  sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
+  sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, deviceId: null,
 });
 
 describe("signing in while a new password is required", () => {

@@ -132,7 +132,7 @@ describe("risk signals", () => {
     const tokyo = expectSession(await signIn(user.email, TOKYO, deviceToken, at(MONDAY_9AM, 60)));
     const session = await findActiveSession(tokyo.sessionId);
     expect(session).toMatchObject({ stage: "mfa_required", requiredFactor: "passkey" });
-    const pending = { ...session!.user, groups: [], sessionId: tokyo.sessionId, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0.7, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "passkey" as const };
+    const pending = { ...session!.user, groups: [], sessionId: tokyo.sessionId, mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0.7, deviceTrusted: false, deviceId: null, stage: "mfa_required" as const, requiredFactor: "passkey" as const };
     const withTotpCode = await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, userContext(user, null));
     expect(withTotpCode).toEqual({ ok: false, message: "This sign-in needs a passkey." });
     expect((await completeMfaStep(pending, { method: "passkey", ...(await assertion(authenticator, user.id)) }, false, userContext(user, null))).ok).toBe(true);

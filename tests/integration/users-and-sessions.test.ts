@@ -420,7 +420,7 @@ describe("the session cookie across the MFA step", () => {
     expect(await portalUserFromCookie(reading(before))).toBeNull();
     expect(await findSessionForCookie({ sid: signIn.sessionId, uid: user.id, gen: 0 })).toMatchObject({ stage: "mfa_required" });
 
-    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, stage: "mfa_required" as const, requiredFactor: "any" as const };
+    const pending = { sessionId: signIn.sessionId, id: user.id, email: user.email, name: user.name, roles: user.roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, deviceId: null, stage: "mfa_required" as const, requiredFactor: "any" as const };
     expect(await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, ctx)).toMatchObject({ ok: true, stage: "active" });
     expect(await portalUserFromCookie(reading(before))).toBeNull();
     // Nor can the copy sign the real browser out.

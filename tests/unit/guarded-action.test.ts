@@ -13,7 +13,7 @@ vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => clien
 const { guardedAction, manyValues } = await import("@/lib/auth/action");
 
 const asUser = (roles: CurrentUser["roles"]): CurrentUser => ({
-  sessionId: "s", id: "u", email: "u@example.test", name: "U", roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false,
+  sessionId: "s", id: "u", email: "u@example.test", name: "U", roles, groups: [], mfaVerifiedAt: null, passwordVerifiedAt: null, authMethods: ["password"], riskScore: 0, deviceTrusted: false, deviceId: null,
 });
 const form = (entries: [string, string][]) => {
   const data = new FormData();
@@ -73,7 +73,7 @@ describe("guardedAction", () => {
     expect(handler).toHaveBeenCalledWith(
       { name: "Ada", tags: ["a"] },
       signedIn,
-      expect.objectContaining({ actor: expect.objectContaining({ type: "user", id: "u" }), client }),
+      expect.objectContaining({ actor: expect.objectContaining({ type: "user", id: "u" }), client: { ...client, deviceId: null } }),
     );
   });
 
