@@ -128,11 +128,14 @@ describe("an app that names the account it wants (id_token_hint)", () => {
   it("shows which one, so the page offers another account instead of continuing as the wrong one (which only came back)", async () => {
     const web = await webClient();
     const { browser: first, verifier, code, user: alice } = await signedInFlow(web);
-    const tokens = (await (await redeemCode(first, web, code, verifier)).json()) as Tokens;
+    const redeemed = await redeemCode(first, web, code, verifier);
+    expect(redeemed.status).toBe(200);
+    const tokens = (await redeemed.json()) as Tokens;
     const bob = await makeUser();
     const browser = new Browser(provider.origin);
     await portalSignIn(browser, bob.id);
     const { result } = await authorize(browser, web, { id_token_hint: tokens.id_token! });
+    expect(landedAt(result).pathname).toMatch(/^\/interaction\//);
     const uid = interactionUid(landedAt(result))!;
     browser.usePage(`/interaction/${uid}`);
     expect(await loadInteraction(uid)).toMatchObject({ prompt: "login", hintedAccountId: alice.id });

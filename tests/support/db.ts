@@ -21,4 +21,7 @@ export async function resetDatabase(): Promise<void> {
     db().$executeRawUnsafe(`INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, repeat('0', 64))`),
     db().$executeRawUnsafe(`INSERT INTO detection_cursor (id, last_seq) VALUES (1, 0)`),
   ]);
+  // The OpenID provider of this process holds the signing keys just emptied, and notices only every
+  // half second (lib/oidc/provider.ts): a token it signed with a gone key would fail as a hint.
+  delete (globalThis as Record<symbol, unknown>)[Symbol.for("gatehouse.oidc.provider")];
 }
