@@ -1,7 +1,7 @@
 import "server-only";
 import { headers } from "next/headers";
 import { currentUser, type CurrentUser } from "./current";
-import { checkAccess, type ConsoleAccess } from "./access";
+import { checkAccessOrStepUp, type ConsoleAccess } from "./access";
 
 import { problem } from "../http/problem";
 
@@ -22,6 +22,9 @@ export async function routeCaller(access: ConsoleAccess): Promise<CurrentUser | 
   if (site !== null && !OWN_REQUESTS.has(site)) return problem(403, "forbidden", "Open this from Gatehouse itself: a request another site started is refused.");
   const user = await currentUser();
   if (!user) return problem(401, "unauthenticated", "Sign in first.");
-  if (!(await checkAccess(user, access))) return problem(403, "forbidden", "The access policies do not allow this.");
+  const verdict = await checkAccessOrStepUp(user, access);
+  if (verdict === "deny") return problem(403, "forbidden", "The access policies do not allow this.");
+  // A download link on a page confirmed a while ago: the page sends the person to confirm again.
+  if (verdict !== "allow") return problem(403, "step_up_required", `The access policies ask you to confirm it is you${verdict === "step-up-passkey" ? " with a passkey" : ""} first: reload the page you came from.`);
   return user;
 }

@@ -25,6 +25,8 @@ vi.mock("@/lib/auth/current", async (importOriginal) => ({ ...(await importOrigi
 vi.mock("@/lib/auth/next-auth", () => ({ auth: async () => null, signIn: async () => undefined, signOut: async () => undefined, handlers: {}, ThrottledSignIn: class {}, RefusedSignIn: class {} }));
 vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client(), requestPath: async () => "/" }));
 vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
+// Route handlers read Fetch Metadata: a request typed into the address bar.
+vi.mock("next/headers", () => ({ headers: async () => new Headers({ "sec-fetch-site": "none" }) }));
 const users = await import("@/app/admin/users/actions");
 const clients = await import("@/app/admin/clients/actions");
 const risk = await import("@/app/admin/risk/actions");
@@ -303,6 +305,11 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     expect(await canAccessAfterStepUp(signedIn, manageIncidents)).toBe(true);
     expect(await incidents.addNoteAction({}, note)).toMatchObject({ ok: false, stepUp: "passkey", values: { text: "looked at it" } });
     expect(await checkAccessOrStepUp(signedIn, manageIncidents)).toBe("step-up-passkey");
+    // A route (a download) says what to do rather than a flat refusal.
+    const { routeCaller } = await import("@/lib/auth/route-guard");
+    const download = await routeCaller(manageIncidents);
+    expect(download).toBeInstanceOf(Response);
+    expect(await (download as Response).json()).toEqual({ error: "step_up_required", error_description: "The access policies ask you to confirm it is you with a passkey first: reload the page you came from." });
     // Confirmed with it: in.
     await markMfaVerified(signedIn.sessionId, "passkey");
     signedIn = toCurrentUser((await findActiveSession(signedIn.sessionId))!);
