@@ -1,7 +1,7 @@
 import "server-only";
 import { cache } from "react";
 import { forbidden, redirect } from "next/navigation";
-import { authStrength, consoleAllows, type AuthStrength, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision, type PolicyClient } from "../policy";
+import { authStrength, authorize, consoleAllows, consoleRequest, type AuthStrength, type ConsoleAction, type ConsoleSection, type ConsoleSubject, type Decision, type PolicyClient } from "../policy";
 import { requestContext, requestPath } from "../http/request-context";
 import { confirmAddress } from "../util/confirm-address";
 import { audit, userContext } from "../audit/context";
@@ -69,9 +69,13 @@ export async function checkAccess(user: CurrentUser, access: ConsoleAccess): Pro
   return false;
 }
 
+/** A refusal on the record with the decision behind it: which policies forbade it (none: nothing permitted it) under which version. */
 async function auditDenial(user: CurrentUser, access: ConsoleAccess) {
+  const subject = await consoleSubject(user);
+  const { decision, policies, version } = await authorize(consoleRequest(subject, access.section, access.action));
   await audit(userContext(user, await requestContext()), {
     type: "policy", action: "access.denied", outcome: "blocked", resource: { type: "console", id: access.section }, metadata: { action: access.action },
+    riskScore: subject.risk, policyDecisions: [{ action: access.action, decision, policies, version }],
   });
 }
 

@@ -145,10 +145,13 @@ export async function denyInteraction(uid: string, ctx: AuditContext): Promise<s
 }
 
 /** The access policies refused this client a token for this user (action issueToken): back to the client with access_denied. */
-export async function refuseByPolicy(uid: string, clientId: string, policies: string[], ctx: AuditContext): Promise<string | null> {
+export async function refuseByPolicy(uid: string, clientId: string, decision: { policies: string[]; version: number }, ctx: AuditContext): Promise<string | null> {
   const returnTo = await finish(uid, { error: "access_denied", error_description: "The access policies do not allow this application a token for you right now." });
   if (returnTo) {
-    await audit(ctx, { type: "policy", action: "oauth.token.denied_by_policy", outcome: "blocked", resource: { type: "oauth_client", id: clientId }, metadata: { interaction: uid, policies } });
+    await audit(ctx, {
+      type: "policy", action: "oauth.token.denied_by_policy", outcome: "blocked", resource: { type: "oauth_client", id: clientId },
+      metadata: { interaction: uid, policies: decision.policies }, policyDecisions: [{ action: "issueToken", decision: "deny", policies: decision.policies, version: decision.version }],
+    });
   }
   return returnTo;
 }

@@ -299,6 +299,8 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     expect(await incidents.addNoteAction({}, note)).toMatchObject({ ok: false, message: "The access policies do not allow you to do this." });
     expect(await canAccessAfterStepUp(signedIn, manageIncidents)).toBe(false);
     expect(await checkAccessOrStepUp(signedIn, manageIncidents)).toBe("deny");
+    // The refusal names the policy that made it.
+    expect(await db().auditEvent.findFirst({ where: { action: "access.denied", actorId: signedIn.id }, select: { policyDecisions: true } })).toEqual({ policyDecisions: [{ action: "manage", decision: "deny", policies: ["incidents-need-a-passkey"], version: 1 }] });
 
     // With a passkey on the account, the same session is asked for it, by the action and by a page.
     await withPasskey(signedIn.id);

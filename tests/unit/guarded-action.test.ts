@@ -42,8 +42,9 @@ describe("guardedAction", () => {
     expect(await adminOnly({}, form([["name", "ok"]]))).toMatchObject({ ok: false, message: expect.stringMatching(/policies do not allow/i) });
     expect(handler).not.toHaveBeenCalled();
     // The refusal is on the record, with who asked for what.
-    const denied = await db().auditEvent.findFirst({ where: { action: "access.denied", actorId: "auditor-1" }, select: { outcome: true, resourceId: true, metadata: true } });
-    expect(denied).toEqual({ outcome: "blocked", resourceId: "users", metadata: { action: "manage" } });
+    const denied = await db().auditEvent.findFirst({ where: { action: "access.denied", actorId: "auditor-1" }, select: { outcome: true, resourceId: true, metadata: true, policyDecisions: true } });
+    // With the decision behind it: nothing permitted it (no forbid named), under the built-in policies (version 0).
+    expect(denied).toEqual({ outcome: "blocked", resourceId: "users", metadata: { action: "manage" }, policyDecisions: [{ action: "manage", decision: "deny", policies: [], version: 0 }] });
   });
 
   it("validates input by field and echoes it back without secrets", async () => {

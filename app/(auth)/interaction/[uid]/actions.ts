@@ -29,7 +29,7 @@ async function unlessRefusedByPolicy(uid: string, client: { id: string; name: st
   const decision = await tokenIssuanceDecision(user, client);
   if (decision.decision === "allow") return sendOn(await proceed());
   if (await tokenIssuanceAfterPasskey(user, client)) return { ok: false, stepUp: "passkey", message: `The access policies let ${client.name} sign you in only with a passkey: confirm with yours, then continue.` };
-  return sendOn(await refuseByPolicy(uid, client.id, decision.policies, ctx));
+  return sendOn(await refuseByPolicy(uid, client.id, decision, ctx));
 }
 
 const sendOn = async (returnTo: string | null): Promise<ActionState> => (returnTo ? leaveTo(returnTo) : EXPIRED);
