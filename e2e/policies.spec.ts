@@ -156,3 +156,33 @@ test("what was typed in the editor survives the trip to confirm it is you", asyn
   await expect(page.getByRole("status")).toHaveText(/Published as version \d+/);
   await context.close();
 });
+
+test("a page the policies open only after a fresh second factor asks for it, and opens after it", async ({ browser }) => {
+  test.setTimeout(60_000);
+  const { context, page, email, backupCodes } = await signInAsNewAdmin(browser, "freshadmin");
+  await page.goto("/admin/policies");
+  const editor = page.getByLabel("Policies (Cedar)");
+  // Only this admin (other journeys run meanwhile): the audit trail, with a second factor from the last five minutes.
+  await editor.fill(`${await editor.inputValue()}\n@id("fresh-factor-for-the-trail")\nforbid (principal is Gatehouse::User, action == Gatehouse::Action::"view", resource == Gatehouse::Console::"audit")\nwhen { principal.email == "${email}" && !context.mfaFresh };\n`);
+  await expect(page.getByTestId("validation-status")).toHaveText("✓ Valid against the schema");
+  await page.getByLabel("What changes, and why").fill("the trail needs a fresh factor");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("status")).toHaveText(/Published as version \d+/);
+
+  // The second factor was verified a while ago: the page sends them to confirm, then back.
+  sql(`UPDATE sessions SET mfa_verified_at = now() - interval '10 minutes' WHERE user_id = (SELECT id FROM users WHERE email = '${email}')`);
+  await expect.poll(async () => { await page.goto("/admin/audit?type=admin"); return new URL(page.url()).pathname; }, { timeout: 5_000 }).toBe("/account/confirm");
+  expect(new URL(page.url()).searchParams.get("callbackUrl")).toBe("/admin/audit?type=admin");
+  await page.locator("label", { hasText: "Backup code" }).first().click();
+  await page.getByRole("textbox", { name: "Backup code" }).fill(backupCodes[0]!);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/admin\/audit\?type=admin$/);
+  await expect(page.getByRole("search", { name: "Audit events" })).toBeVisible();
+
+  await page.goto("/admin/policies");
+  const published = Number(/version (\d+)$/.exec((await page.getByRole("heading", { name: /In force: version \d+$/ }).textContent()) ?? "")?.[1]);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Restore the built-in roles (version 0)" }).click();
+  await expect(page.getByRole("heading", { name: `In force: version ${published + 1}` })).toBeVisible();
+  await context.close();
+});

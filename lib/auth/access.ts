@@ -98,12 +98,19 @@ export const viewableSections = cache(async (user: CurrentUser): Promise<AdminSe
   return ADMIN_SECTIONS.filter((_, i) => allowed[i]);
 });
 
-/** For the console's layout and home: signed in, and allowed to view at least one section. */
+/**
+ * For the console's layout and home: signed in, and allowed to view at least one section; when a
+ * confirmation of a second factor would open one (a policy asks for a fresh one, or a passkey), to
+ * that confirmation first, as requireAccess does for a page.
+ */
 export async function requireConsole(): Promise<{ user: CurrentUser; sections: AdminSection[] }> {
   const user = await requireUser();
   const sections = await viewableSections(user);
-  if (sections.length === 0) forbidden();
-  return { user, sections };
+  if (sections.length > 0) return { user, sections };
+  const verdicts = await Promise.all(ADMIN_SECTIONS.map((s) => accessNow(user, { section: s.id, action: "view" })));
+  if (verdicts.includes("step-up")) redirect(confirmAddress(await requestPath(), false));
+  if (verdicts.includes("step-up-passkey")) redirect(confirmAddress(await requestPath(), true));
+  forbidden();
 }
 
 /**

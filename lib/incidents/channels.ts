@@ -103,11 +103,12 @@ export async function deleteChannel(id: string, ctx: AuditContext): Promise<bool
 export type ResolvedChannel = { name: string; kind: "webhook"; url: string; secret: string } | { name: string; kind: "email"; to: string; builtIn?: true };
 
 export async function resolveChannel(name: string): Promise<ResolvedChannel | null> {
-  if (name === ADMINS_CHANNEL) {
+  const channel = await db().notificationChannel.findUnique({ where: { name } });
+  // A channel of that name saved before the name was reserved keeps its place: its playbooks meant it.
+  if (!channel && name === ADMINS_CHANNEL) {
     const admins = await db().user.findMany({ where: { roles: { has: "admin" }, disabledAt: null }, select: { email: true }, orderBy: { email: "asc" } });
     return admins.length ? { name, kind: "email", to: admins.map((a) => a.email).join(", "), builtIn: true } : null;
   }
-  const channel = await db().notificationChannel.findUnique({ where: { name } });
   if (!channel) return null;
   return channel.kind === "webhook"
     ? { name, kind: "webhook", url: channel.target, secret: decrypt(channel.secretCipher ?? "", SECRET_CONTEXT) }

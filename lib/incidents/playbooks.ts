@@ -126,29 +126,30 @@ export async function matchingPlaybooks(types: readonly string[], severity: Seve
   return (await listPlaybooks()).filter((p) => p.enabled && types.includes(p.triggerType) && severityRank(severity) >= severityRank(p.minSeverity));
 }
 
-// Every built-in playbook first tells the admins (by email, the built-in channel): a response that
-// fails later, or an incident no playbook acts on, is still heard of outside the console.
+// Every built-in playbook tells the admins (by email, the built-in channel), after its containment
+// steps: a mail server that stalls (each try waits out its timeout, and a failed step is tried
+// three times) must not hold up revoking a stolen token.
 const TELL_ADMINS = { kind: "notify", critical: false, channel: ADMINS_CHANNEL } as const;
 
 /** What a fresh installation starts with: sensible responses an admin can edit or switch off. */
 export const DEFAULT_PLAYBOOKS: PlaybookInput[] = [
   {
     name: "Credential stuffing: block the source", enabled: true, triggerType: "credential_stuffing", minSeverity: "high",
-    steps: [TELL_ADMINS, { kind: "block_ip", critical: true, scope: "ip", hours: 24 }], comment: "Built in.",
+    steps: [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }, TELL_ADMINS], comment: "Built in.",
   },
   {
     name: "Stolen refresh token: revoke and sign out", enabled: true, triggerType: "token_theft", minSeverity: "medium",
-    steps: [TELL_ADMINS, { kind: "revoke_tokens", critical: true }, { kind: "terminate_sessions", critical: false }], comment: "Built in.",
+    steps: [{ kind: "revoke_tokens", critical: true }, { kind: "terminate_sessions", critical: false }, TELL_ADMINS], comment: "Built in.",
   },
   {
     // The user who reported the sign-in is often the one signed in now: their session stays; the
     // reported one has ended already, and analysts end the rest with one click if they must.
     name: "Account takeover: revoke access, new password", enabled: true, triggerType: "account_takeover", minSeverity: "high",
-    steps: [TELL_ADMINS, { kind: "revoke_tokens", critical: true }, { kind: "require_password_reset", critical: false }], comment: "Built in.",
+    steps: [{ kind: "revoke_tokens", critical: true }, { kind: "require_password_reset", critical: false }, TELL_ADMINS], comment: "Built in.",
   },
   {
     name: "Cloned passkey: re-enroll factors", enabled: true, triggerType: "passkey_clone", minSeverity: "high",
-    steps: [TELL_ADMINS, { kind: "terminate_sessions", critical: true }, { kind: "revoke_tokens", critical: true }, { kind: "require_mfa_reenrollment", critical: false }], comment: "Built in.",
+    steps: [{ kind: "terminate_sessions", critical: true }, { kind: "revoke_tokens", critical: true }, { kind: "require_mfa_reenrollment", critical: false }, TELL_ADMINS], comment: "Built in.",
   },
   {
     // Nothing to undo automatically: the chain is evidence, and who broke it is not known yet.

@@ -71,22 +71,26 @@ const GRANT_KINDS = ["Grant", "AccessToken", "RefreshToken", "AuthorizationCode"
  * them as indexed columns). By owner rather than by a consent's grant id, so a grant allowed "this time only" in an earlier sign-in,
  * which the consent no longer points at, goes too.
  */
-async function deleteProviderRecords(kinds: readonly string[], of: { accountId?: string; clientId?: string }): Promise<number> {
+async function deleteProviderRecords(kinds: readonly string[], of: { accountId?: string; clientId?: string }, tx: Prisma.TransactionClient = db()): Promise<number> {
   const byAccount = of.accountId ? Prisma.sql`AND account_id = ${of.accountId}` : Prisma.empty;
   const byClient = of.clientId ? Prisma.sql`AND client_id = ${of.clientId}` : Prisma.empty;
-  return db().$executeRaw`DELETE FROM oidc_models WHERE kind IN (${Prisma.join(kinds)}) ${byAccount} ${byClient}`;
+  return tx.$executeRaw`DELETE FROM oidc_models WHERE kind IN (${Prisma.join(kinds)}) ${byAccount} ${byClient}`;
 }
 
 /** A user disconnects an app (scoped by userId: another user's client id matches nothing). */
 export async function revokeConnectedApp(userId: string, clientId: string, ctx: AuditContext): Promise<boolean> {
   const consent = await db().oAuthConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
   if (!consent) return false;
-  // The consent first, then the records: a consent completed in another tab meanwhile leaves at
-  // worst a listed app with nothing behind it, never a working grant the apps page does not show.
-  // A second request of a double click finds nothing to delete: the first one's revocation stands.
-  const { count } = await db().oAuthConsent.deleteMany({ where: { userId, clientId } });
-  if (count === 0) return false;
-  await deleteProviderRecords(GRANT_KINDS, { accountId: userId, clientId });
+  // Both or neither (a failed second delete would leave working tokens the apps page no longer
+  // lists); the consent's row first, so a consent completed in another tab meanwhile waits for it
+  // and is then saved afresh: listed, and revocable. A second request of a double click finds
+  // nothing to delete: the first one's revocation stands.
+  const revoked = await db().$transaction(async (tx) => {
+    const { count } = await tx.oAuthConsent.deleteMany({ where: { userId, clientId } });
+    if (count > 0) await deleteProviderRecords(GRANT_KINDS, { accountId: userId, clientId }, tx);
+    return count > 0;
+  });
+  if (!revoked) return false;
   await audit(ctx, { type: "consent", action: "oauth.consent.revoke", outcome: "success", resource: { type: "oauth_client", id: clientId }, metadata: { userId, grantId: consent.grantId } });
   return true;
 }

@@ -14,7 +14,7 @@ import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
 } from "@/lib/incidents";
-import { ChannelNameTakenError, newChannelSchema } from "@/lib/incidents/channels";
+import { ChannelNameTakenError, newChannelSchema, resolveChannel } from "@/lib/incidents/channels";
 import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
 import { abandonRun, countUnfinishedRuns, executeRun, requeueStalledRuns, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
@@ -549,8 +549,9 @@ describe("playbooks", () => {
     const first = await reportedIncident((await makeUser()).id);
     const unmailed = await finishedRun(first.id);
     expect(unmailed.status).toBe("succeeded");
-    expect(unmailed.steps[0]).toMatchObject({ kind: "notify", status: "skipped", detail: "Email is not set up (GATEHOUSE_SMTP_URL): the admins were not mailed." });
-    expect(unmailed.steps.slice(1).map((step) => step.status)).toEqual(["ok", "ok"]);
+    // Containment first, then the admins: without email that step is skipped, saying why.
+    expect(unmailed.steps.map((step) => step.status)).toEqual(["ok", "ok", "skipped"]);
+    expect(unmailed.steps[2]).toMatchObject({ kind: "notify", detail: "Email is not set up (GATEHOUSE_SMTP_URL): the admins were not mailed." });
 
     const smtp = await startSmtpSink();
     process.env.GATEHOUSE_SMTP_URL = smtp.url;
@@ -558,7 +559,7 @@ describe("playbooks", () => {
       await db().incident.updateMany({ data: { status: "resolved", resolvedAt: new Date() } });
       const second = await reportedIncident((await makeUser()).id).then(() => db().incident.findFirstOrThrow({ where: { status: "open" } }));
       const mailed = await finishedRun(second.id);
-      expect(mailed.steps[0]).toMatchObject({ kind: "notify", status: "ok" });
+      expect(mailed.steps[2]).toMatchObject({ kind: "notify", status: "ok" });
       // (The other mail is the user's own notice of the new password the response requires.)
       const told = smtp.mails.filter((mail) => mail.includes(`INC-${second.number}`));
       expect(told).toHaveLength(1);
@@ -568,8 +569,10 @@ describe("playbooks", () => {
       delete process.env.GATEHOUSE_SMTP_URL;
       await smtp.close();
     }
-    // Nobody can make a channel of their own under the built-in's name.
+    // Nobody can make a channel of their own under the built-in's name; one saved before keeps its place.
     expect(newChannelSchema.safeParse({ kind: "email", name: "Admins", target: "me@example.test" }).error?.issues[0]?.message).toMatch(/is built in/);
+    await db().notificationChannel.create({ data: { name: "admins", kind: "email", target: "soc@example.test" } });
+    expect(await resolveChannel("admins")).toEqual({ name: "admins", kind: "email", to: "soc@example.test" });
   });
 
   it("a worker killed in the middle of a run: another finishes it, each step exactly once", async () => {

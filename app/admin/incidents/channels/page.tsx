@@ -25,7 +25,9 @@ export default async function ChannelsPage() {
         <Card title="Channels">
           <p className="mb-2 text-sm text-slate-700" data-testid="builtin-channel">
             <span className="font-medium">{ADMINS_CHANNEL}</span> <Badge>built in</Badge> every active admin, by email.{" "}
-            {smtp ? "The built-in playbooks tell it first." : <span className="text-amber-800">Email is not set up (GATEHOUSE_SMTP_URL), so the first step of the built-in playbooks is skipped: nobody is mailed about incidents.</span>}
+            {channels.some((c) => c.name === ADMINS_CHANNEL)
+              ? `Your own channel named ${ADMINS_CHANNEL} (below) takes its place.`
+              : smtp ? "The built-in playbooks tell it." : <span className="text-amber-800">Email is not set up (GATEHOUSE_SMTP_URL), so the built-in playbooks skip telling it: nobody is mailed about incidents.</span>}
           </p>
           {channels.length === 0 ? <p className="text-sm text-slate-500">No channels of your own yet.</p> : (
             <ul className="divide-y divide-slate-100 text-sm">
