@@ -38,6 +38,7 @@ export default defineConfig({
     stdout: "pipe",
     // The tests play the TLS-terminating proxy for RFC 8705 (client certificate in a header).
     // E2E_INSTANCES=2: two instances on one database behind a round-robin proxy (scripts/e2e-server.sh).
-    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, E2E_INSTANCES: process.env.E2E_INSTANCES ?? "1", GATEHOUSE_URL: baseURL, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1", GATEHOUSE_CLIENT_CERT_HEADER: "x-client-cert", GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}` },
+    // The tests play the apps too: their back-channel logout endpoints listen on 127.0.0.1.
+    env: { PORT: String(PORT), E2E_DATABASE: process.env.E2E_DATABASE, E2E_INSTANCES: process.env.E2E_INSTANCES ?? "1", GATEHOUSE_URL: baseURL, GATEHOUSE_TRUSTED_PROXIES: "127.0.0.1,::1", GATEHOUSE_CLIENT_CERT_HEADER: "x-client-cert", GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`, GATEHOUSE_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1" },
   },
 });

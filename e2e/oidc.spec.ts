@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
+import { createServer } from "node:http";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -403,7 +404,28 @@ test.describe.serial("OpenID Connect provider", () => {
     const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(web.clientSecret), params, REDIRECT_URI, verifier, http);
     expect((await oauth.processAuthorizationCodeResponse(as, client, response)).access_token).toBeTruthy();
   });
-  test("single sign-on lasts as long as the portal session: signed out of Gatehouse, the app must sign in again", async ({ page }) => {
+  test("single sign-on lasts as long as the portal session: signed out of Gatehouse, the app must sign in again, and its server is told", async ({ page, browser }) => {
+    // The app's back-channel logout endpoint, set on its page in the console.
+    const logoutTokens: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        logoutTokens.push(new URLSearchParams(body).get("logout_token") ?? "");
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(9877, "127.0.0.1", resolve));
+    test.setTimeout(60_000);
+    const admin = await browser.newContext({ storageState: ADMIN_STATE });
+    const clientPage = await admin.newPage();
+    await clientPage.goto(`/admin/clients/${web.clientId}`);
+    await submitAsAdmin(clientPage, async () => {
+      await clientPage.getByLabel("Back-channel logout URI").fill("http://127.0.0.1:9877/backchannel-logout");
+      await clientPage.getByRole("button", { name: "Save changes" }).click();
+    }, clientPage.getByTestId("form-message").filter({ hasText: "Saved" }));
+    await admin.close();
+
     await signIn(page, email, PASSWORD);
     const first = codeFlow(page, { scope: "openid", prompt: "consent" });
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
@@ -415,6 +437,14 @@ test.describe.serial("OpenID Connect provider", () => {
     await page.goto("/account");
     await signOut(page);
     expect((await silentAuthorize(page)).searchParams.get("error")).toBe("login_required");
+    // Within seconds the app's server gets a logout token for this user, signed by Gatehouse.
+    try {
+      await expect.poll(() => logoutTokens.length, { timeout: 15_000 }).toBe(1);
+      const { payload } = await jwtVerify(logoutTokens[0]!, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer, audience: web.clientId, typ: "logout+jwt" });
+      expect(payload).toMatchObject({ sub: sql(`SELECT id FROM users WHERE email = '${email}'`), sid: expect.any(String), events: { "http://schemas.openid.net/event/backchannel-logout": {} } });
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   test("an access policy can refuse an app tokens for a user: the app gets access_denied", async ({ page }) => {

@@ -84,6 +84,16 @@ export function hostRefusal(hostname: string): string | null {
   return INTERNAL_NAME.test(host) ? `${host} is an internal name` : null;
 }
 
+/** Does GATEHOUSE_WEBHOOK_ALLOWED_HOSTS list this host (a name, or an address in a listed network)? An internal receiver an operator vouched for. */
+export function listedInternalHost(hostname: string): boolean {
+  const host = bare(hostname);
+  const allowed = allowList();
+  if (allowed.names.has(host)) return true;
+  if (!ipaddr.isValid(host)) return false;
+  const ip = effectiveAddress(host);
+  return allowed.ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
+}
+
 /** A lookup for net.connect that fails the whole name when any of its addresses is refused, so the socket can only reach checked ones. */
 export function checkedLookup(resolve: Resolver): LookupFunction {
   return (hostname, options, callback) => {

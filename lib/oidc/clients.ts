@@ -60,6 +60,12 @@ function shapeProblems(c: ClientShape): { path: "grantTypes" | "redirectUris" | 
   return problems;
 }
 
+/** A back-channel logout URI: the redirect URIs' rules (https, or http on loopback), for an app users sign in to. */
+function backchannelLogoutUriProblem(uri: string, grantTypes: readonly string[]): string | null {
+  if (!grantTypes.includes("authorization_code")) return "Back-channel logout is for apps users sign in to (the authorization code grant).";
+  return redirectUriProblem(uri);
+}
+
 export const clientInputSchema = z
   .object({
     name: z.string().trim().min(1, "Name the client.").max(80),
@@ -68,6 +74,8 @@ export const clientInputSchema = z
     redirectUris: z.string().max(5000).transform(lines),
     // Where the app may ask to be sent back after signing out (RP-initiated logout), matched exactly.
     postLogoutRedirectUris: z.string().max(5000).default("").transform(lines),
+    // Where Gatehouse tells the app's server that a user's sign-in ended (OpenID Connect Back-Channel Logout).
+    backchannelLogoutUri: z.string().trim().max(500).default("").transform((uri) => uri || null),
     scopes: z.string().max(1000).transform(lines).pipe(z.array(scopeToken).min(1, "Allow at least one scope.")),
     resources: z.string().max(2000).transform(lines).pipe(z.array(resourceUri)),
     accessTokenTtl: z.coerce.number().pipe(accessTokenTtl),
@@ -77,6 +85,8 @@ export const clientInputSchema = z
   })
   .superRefine((c, issue) => {
     for (const { path, message } of shapeProblems(c)) issue.addIssue({ code: "custom", path: [path], message });
+    const logoutProblem = c.backchannelLogoutUri && backchannelLogoutUriProblem(c.backchannelLogoutUri, c.grantTypes);
+    if (logoutProblem) issue.addIssue({ code: "custom", path: ["backchannelLogoutUri"], message: logoutProblem });
     // The provider drops certificate binding it cannot check (no header to read the certificate
     // from), and refuses to load a client bound both ways: either would be a promise not kept.
     if (c.certificateBound && !readConfig().GATEHOUSE_CLIENT_CERT_HEADER) {
@@ -93,6 +103,7 @@ const registrationSchema = z
   .object({
     redirect_uris: z.array(z.string()).default([]),
     post_logout_redirect_uris: z.array(z.string()).default([]),
+    backchannel_logout_uri: z.string().optional(),
     grant_types: z.array(z.string()).default(["authorization_code"]),
     token_endpoint_auth_method: z.string().default("client_secret_basic"),
     // A client that named its own APIs would get Gatehouse-signed tokens for any audience and
@@ -112,6 +123,8 @@ const registrationSchema = z
   .superRefine((m, issue) => {
     const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris, postLogoutRedirectUris: m.post_logout_redirect_uris } as const;
     for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [REGISTRATION_FIELD[path]], message });
+    const logoutProblem = m.backchannel_logout_uri && backchannelLogoutUriProblem(m.backchannel_logout_uri, m.grant_types);
+    if (logoutProblem) issue.addIssue({ code: "custom", path: ["backchannel_logout_uri"], message: logoutProblem });
   });
 
 // Deeper than any client metadata is (a JWKS is four levels): past it, nothing is looked at further.
@@ -168,6 +181,8 @@ function metadataFor(id: string, c: ClientInput): Record<string, unknown> {
     client_name: c.name,
     redirect_uris: c.redirectUris,
     post_logout_redirect_uris: c.postLogoutRedirectUris,
+    // The logout token names the provider session (sid), which the app saw in the ID token.
+    ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     grant_types: c.grantTypes,
     response_types: c.grantTypes.includes("authorization_code") ? ["code"] : [],
     token_endpoint_auth_method: c.type === "public" ? "none" : "client_secret_basic",
@@ -293,7 +308,7 @@ export async function saveRegisteredClient(id: string, payload: AdapterPayload, 
 }
 
 export type ClientView = {
-  id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; postLogoutRedirectUris: string[]; scopes: string[]; resources: string[];
+  id: string; name: string; type: "public" | "confidential"; source: string; grantTypes: string[]; redirectUris: string[]; postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null; scopes: string[]; resources: string[];
   accessTokenTtl: number; refreshTokenTtl: number; requireDpop: boolean; certificateBound: boolean; disabledAt: Date | null; createdAt: Date; activeGrants: number;
   /** The version an edit starts from (updateClient's `editedFrom`). */
   updatedAt: Date;
@@ -302,7 +317,7 @@ export type ClientView = {
 };
 
 /** What an admin sets on a client, on the console's form: all but its type and secret. */
-export type ClientSettings = Pick<ClientView, "name" | "grantTypes" | "redirectUris" | "postLogoutRedirectUris" | "scopes" | "resources" | "accessTokenTtl" | "refreshTokenTtl" | "requireDpop" | "certificateBound">;
+export type ClientSettings = Pick<ClientView, "name" | "grantTypes" | "redirectUris" | "postLogoutRedirectUris" | "backchannelLogoutUri" | "scopes" | "resources" | "accessTokenTtl" | "refreshTokenTtl" | "requireDpop" | "certificateBound">;
 
 type MetadataView = Omit<ClientSettings, "name">;
 
@@ -311,6 +326,7 @@ function metadataView(metadata: Prisma.JsonValue): MetadataView {
   const m = metadata as Record<string, unknown>;
   return {
     grantTypes: (m.grant_types as string[]) ?? [], redirectUris: (m.redirect_uris as string[]) ?? [], postLogoutRedirectUris: (m.post_logout_redirect_uris as string[]) ?? [],
+    backchannelLogoutUri: (m.backchannel_logout_uri as string | undefined) ?? null,
     scopes: [...String(m.scope ?? "").split(" ").filter(Boolean), ...((m.gatehouse_api_scopes as string[]) ?? [])], resources: (m.gatehouse_resources as string[]) ?? [],
     accessTokenTtl: (m.gatehouse_access_token_ttl as number) ?? DEFAULT_ACCESS_TOKEN_TTL, refreshTokenTtl: (m.gatehouse_refresh_token_ttl as number) ?? DEFAULT_REFRESH_TOKEN_TTL,
     requireDpop: m.dpop_bound_access_tokens === true, certificateBound: m.tls_client_certificate_bound_access_tokens === true,
@@ -371,7 +387,7 @@ export async function setClientDisabled(clientId: string, disabled: boolean, ctx
 // the mTLS flag out when unset, so the stored ones go first); whatever else the client has, such as
 // a registered client's auth method, keys or logout URIs, is kept as it was.
 function editedMetadata(stored: Prisma.JsonValue, id: string, input: ClientInput): Record<string, unknown> {
-  const { scope: _scope, tls_client_certificate_bound_access_tokens: _mtls, ...kept } = stored as Record<string, unknown>;
+  const { scope: _scope, tls_client_certificate_bound_access_tokens: _mtls, backchannel_logout_uri: _logout, backchannel_logout_session_required: _sid, ...kept } = stored as Record<string, unknown>;
   const { token_endpoint_auth_method: _method, ...edited } = metadataFor(id, input);
   return { ...kept, ...edited };
 }

@@ -121,6 +121,13 @@ export function listenForAuditEvents(provider: Provider): void {
     const recorded = signedOut.then((signedOutOfPortal) => recordAuditEvent({ ...event, metadata: { ...event.metadata, signedOutOfPortal } }));
     finishBeforeResponse(recorded, "Ending the portal session at end-session");
   });
+  // Logout tokens the provider's own sign-out page sent (backchannel.ts sends the others, and records them the same way).
+  provider.on("backchannel.success", (ctx: KoaContextWithOIDC, client: { clientId: string }, accountId: string, sid: string) => {
+    record(ctx, { type: "session", action: "oauth.backchannel_logout", outcome: "success", resource: { type: "oauth_client", id: client.clientId }, metadata: { userId: accountId, sid } });
+  });
+  provider.on("backchannel.error", (ctx: KoaContextWithOIDC, error: Error, client: { clientId: string }, accountId: string, sid: string) => {
+    record(ctx, { type: "session", action: "oauth.backchannel_logout", outcome: "failure", resource: { type: "oauth_client", id: client.clientId }, metadata: { userId: accountId, sid, error: error.message.slice(0, 300) } });
+  });
   provider.on("server_error", (_ctx: KoaContextWithOIDC, error: Error) => {
     console.error(`[oidc] server error: ${error.message}`);
   });

@@ -14,6 +14,7 @@ import { endSignInOnlyGrants } from "./sign-out";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
 import { refuseClientCredentialsUnlessAllowed, refuseRefreshUnlessAllowed } from "./token-policy";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
+import { listedInternalHost } from "../incidents/destinations";
 
 // panva's oidc-provider does the protocol; this file only configures it. OAuth 2.1 choices:
 // authorization code only, PKCE (S256) for every client, exact redirect URIs (https or loopback),
@@ -85,6 +86,13 @@ function configuration(jwks: { keys: object[] }): Configuration {
     enabledJWA: { idTokenSigningAlgValues: ["ES256", "EdDSA"], userinfoSigningAlgValues: ["ES256", "EdDSA"], introspectionSigningAlgValues: ["ES256", "EdDSA"] },
     clientDefaults: { grant_types: ["authorization_code"], response_types: ["code"], id_token_signed_response_alg: "ES256", token_endpoint_auth_method: "client_secret_basic" },
     pkce: { required: () => true },
+    // Outgoing requests (back-channel logout tokens): the library refuses special-use addresses;
+    // an internal receiver the operator lists in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS (as for webhooks) is let through.
+    fetch: (url, options) => {
+      if (!listedInternalHost(new URL(url instanceof Request ? url.url : url).hostname)) return globalThis.fetch(url, options);
+      const { dispatcher: _checked, ...unchecked } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, unchecked);
+    },
     allowOmittingSingleRegisteredRedirectUri: false,
     rotateRefreshToken: true,
     // Called as a token's claims are made; for client credentials, before anything is stored.
@@ -190,6 +198,10 @@ function configuration(jwks: { keys: object[] }): Configuration {
       registration: { enabled: true, initialAccessToken: true },
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },
+      // A user's sign-in ending (signed out, revoked, disabled, an incident response) is POSTed to
+      // the apps that have a back-channel logout URI (backchannel.ts); the provider's own sign-out
+      // page sends them too.
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {

@@ -4,8 +4,10 @@ import { publishHandler, type NodeHandler } from "../http/node-handlers";
 import { getProvider } from "./provider";
 import { sweepExpiredOidcModels } from "./adapter";
 import { sweepSessionSignIns } from "./session-sign-ins";
+import { logOutOfApps } from "./backchannel";
 
 const SWEEP_MS = 10 * 60_000;
+const BACKCHANNEL_SWEEP_MS = 2_000;
 // One Koa handler per provider instance (a key rotation builds a new provider).
 const handlers = new WeakMap<Provider, NodeHandler>();
 
@@ -31,4 +33,6 @@ export async function startOidc(): Promise<void> {
   publishHandler("oidc", handleOidcRequest);
   await getProvider().catch((error: unknown) => console.error("OpenID provider failed to start:", error instanceof Error ? error.message : error));
   setInterval(() => void sweepExpiredOidcModels().then(sweepSessionSignIns).catch(() => undefined), SWEEP_MS).unref();
+  // Apps hear of a sign-in that ended within seconds, however it ended (backchannel.ts).
+  setInterval(() => void logOutOfApps().catch((error: unknown) => console.error("Back-channel logout failed:", error instanceof Error ? error.message : error)), BACKCHANNEL_SWEEP_MS).unref();
 }

@@ -80,6 +80,14 @@ describe("editing a client", () => {
     // The same values again: nothing to write, nothing to audit.
     expect(await updateClient(web.clientId, edit, ctx)).toEqual({ ok: true, changed: [], grantsRevoked: null });
     expect(await auditEvents("oauth.client.update", web.clientId)).toHaveLength(1);
+
+    // A back-channel logout URI set, then cleared: stored with the sid it asks for, then gone.
+    const storedMetadata = async () => (await db().oAuthClient.findUniqueOrThrow({ where: { id: web.clientId } })).metadata as Record<string, unknown>;
+    const logout = "https://app.example.test/backchannel-logout";
+    expect(await updateClient(web.clientId, { ...edit, backchannelLogoutUri: logout }, ctx)).toMatchObject({ ok: true, changed: ["backchannelLogoutUri"] });
+    expect(await storedMetadata()).toMatchObject({ backchannel_logout_uri: logout, backchannel_logout_session_required: true });
+    expect(await updateClient(web.clientId, edit, ctx)).toMatchObject({ ok: true, changed: ["backchannelLogoutUri"] });
+    expect(await storedMetadata()).not.toHaveProperty("backchannel_logout_uri");
   });
 
   it("keeps the client's type, and refuses an unknown client", async () => {

@@ -1,9 +1,14 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { db, pgPool } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { resetDatabase } from "../support/db";
 import { ctx, makeUser } from "../support/factories";
 import { setDisabled } from "@/lib/auth/users";
+import { endSession } from "@/lib/auth/sessions";
+import { logOutOfApps } from "@/lib/oidc/backchannel";
 import {
   allow, authorize, Browser, clientRequest, continueLogin, idTokenClaims, interactionUid, introspect, landedAt, portalSignIn, providerForm, redeemCode, providerForTests, REDIRECT_URI, tokenRequest, webClient, type RelyingParty, type Tokens,
 } from "../support/oidc";
@@ -161,6 +166,65 @@ describe("single sign-on after signing in to the portal again", () => {
     expect(idTokenClaims(tokens)).toMatchObject({ auth_time: Math.floor(again.authTime.getTime() / 1000), amr: ["hwk", "mfa"] });
     // Recorded as the provider session's sign-in: silent sign-in works again.
     expect((await silently()).searchParams.get("code")).toEqual(expect.any(String));
+  });
+});
+
+describe("back-channel logout", () => {
+  /** An app's back-channel logout endpoint: what it was sent, and the status it answers. */
+  async function logoutReceiver(status = 200) {
+    const tokens: string[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        tokens.push(new URLSearchParams(body).get("logout_token") ?? "");
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { tokens, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/backchannel`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  it("a Gatehouse session that ends (here revoked) signs the user out of the apps that asked: a signed logout token with the ID token's sid", async () => {
+    process.env.GATEHOUSE_WEBHOOK_ALLOWED_HOSTS = "127.0.0.1";
+    const [app, down] = [await logoutReceiver(), await logoutReceiver(500)];
+    try {
+      const web = await webClient({ backchannelLogoutUri: app.url });
+      const { user, browser, signIn, verifier, code } = await signedInFlow(web);
+      const idToken = idTokenClaims((await (await redeemCode(browser, web, code, verifier)).json()) as Tokens);
+      expect(idToken.sid).toEqual(expect.any(String));
+      // Another app in the same browser, whose endpoint fails: the failure is on the record.
+      const other = await webClient({ backchannelLogoutUri: down.url });
+      const { result } = await authorize(browser, other, { scope: "openid", prompt: "consent" });
+      await allow(browser, interactionUid(landedAt(result))!, user.id, true);
+
+      const discovery = (await (await fetch(`${provider.origin}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(discovery).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true });
+      expect(await logOutOfApps()).toBe(0);
+      expect(await endSession(user.id, signIn.sessionId, "revoked_by_user", ctx)).toBe(true);
+      expect(await logOutOfApps()).toBe(1);
+      expect(app.tokens).toHaveLength(1);
+      const { payload, protectedHeader } = await jwtVerify(app.tokens[0]!, createRemoteJWKSet(new URL(`${provider.origin}/oidc/jwks`)), { issuer: idToken.iss, audience: web.clientId });
+      expect(protectedHeader.typ).toBe("logout+jwt");
+      expect(payload).toMatchObject({ sub: user.id, sid: idToken.sid, events: { "http://schemas.openid.net/event/backchannel-logout": {} } });
+      expect(payload).not.toHaveProperty("nonce");
+      expect(down.tokens).toHaveLength(1);
+      expect(await db().auditEvent.findMany({ where: { action: "oauth.backchannel_logout" }, orderBy: { resourceId: "asc" }, select: { outcome: true, resourceId: true } }))
+        .toEqual([{ outcome: "success", resourceId: web.clientId }, { outcome: "failure", resourceId: other.clientId }].sort((a, b) => a.resourceId.localeCompare(b.resourceId)));
+      // Sent once: the browser's provider session is gone, so silent sign-in asks again.
+      expect(await logOutOfApps()).toBe(0);
+      expect(landedAt((await authorize(browser, web, { prompt: "none" })).result).searchParams.get("error")).toBe("login_required");
+    } finally {
+      delete process.env.GATEHOUSE_WEBHOOK_ALLOWED_HOSTS;
+      await Promise.all([app.close(), down.close()]);
+    }
+  });
+
+  it("is refused for a URI the redirect URIs' rules refuse, and for a client users do not sign in to", () => {
+    const base = { name: "App", type: "confidential", grantTypes: ["authorization_code"], redirectUris: REDIRECT_URI, scopes: "openid", resources: "", accessTokenTtl: "600", refreshTokenTtl: "86400", requireDpop: false, certificateBound: false };
+    expect(clientInputSchema.safeParse({ ...base, backchannelLogoutUri: "http://app.example.test/logout" }).error?.issues).toEqual([expect.objectContaining({ path: ["backchannelLogoutUri"] })]);
+    expect(clientInputSchema.safeParse({ ...base, grantTypes: ["client_credentials"], redirectUris: "", scopes: "api:read", backchannelLogoutUri: "https://app.example.test/logout" }).error?.issues).toEqual([expect.objectContaining({ path: ["backchannelLogoutUri"] })]);
+    expect(clientInputSchema.parse({ ...base, backchannelLogoutUri: "" }).backchannelLogoutUri).toBeNull();
   });
 });
 

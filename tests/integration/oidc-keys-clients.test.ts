@@ -318,6 +318,7 @@ describe("dynamic registration", () => {
       { gatehouse_api_scopes: ["payroll:admin"] },
       { ...machine, token_endpoint_auth_method: "none" },
       { grant_types: ["refresh_token"] },
+      { backchannel_logout_uri: "http://rp.example.test/logout" },
     ]) {
       expect(await register(refused), JSON.stringify(refused)).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
     }

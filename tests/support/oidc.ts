@@ -120,10 +120,10 @@ export async function portalSignIn(browser: Browser, userId: string, options: { 
   return { sessionId: session.id, authMethods: session.authMethods, authTime: session.createdAt };
 }
 
-export async function webClient(overrides: { type?: "public" | "confidential"; refreshTokenTtl?: string; redirectUris?: string; postLogoutRedirectUris?: string; scopes?: string } = {}) {
+export async function webClient(overrides: { type?: "public" | "confidential"; refreshTokenTtl?: string; redirectUris?: string; postLogoutRedirectUris?: string; backchannelLogoutUri?: string; scopes?: string } = {}) {
   return createClient(clientInputSchema.parse({
     name: "Flow app", type: overrides.type ?? "confidential", grantTypes: ["authorization_code", "refresh_token"], redirectUris: overrides.redirectUris ?? REDIRECT_URI,
-    postLogoutRedirectUris: overrides.postLogoutRedirectUris,
+    postLogoutRedirectUris: overrides.postLogoutRedirectUris, backchannelLogoutUri: overrides.backchannelLogoutUri,
     scopes: overrides.scopes ?? "openid profile offline_access", resources: "", accessTokenTtl: "600", refreshTokenTtl: overrides.refreshTokenTtl ?? "86400", requireDpop: false, certificateBound: false,
   }), ctx);
 }

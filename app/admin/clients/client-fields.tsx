@@ -17,18 +17,18 @@ const GRANT_LABELS = {
 
 /** What the form shows before anything is submitted, as the form's fields spell it. */
 export type ClientFormValues = {
-  name: string; grantTypes: string[]; redirectUris: string; postLogoutRedirectUris: string; scopes: string; resources: string; accessTokenTtl: string; refreshTokenTtl: string; requireDpop: boolean; certificateBound: boolean;
+  name: string; grantTypes: string[]; redirectUris: string; postLogoutRedirectUris: string; backchannelLogoutUri: string; scopes: string; resources: string; accessTokenTtl: string; refreshTokenTtl: string; requireDpop: boolean; certificateBound: boolean;
 };
 
 export const NEW_CLIENT: ClientFormValues = {
-  name: "", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "", postLogoutRedirectUris: "", scopes: "openid profile email offline_access", resources: "",
+  name: "", grantTypes: ["authorization_code", "refresh_token"], redirectUris: "", postLogoutRedirectUris: "", backchannelLogoutUri: "", scopes: "openid profile email offline_access", resources: "",
   accessTokenTtl: String(DEFAULT_ACCESS_TOKEN_TTL), refreshTokenTtl: String(DEFAULT_REFRESH_TOKEN_TTL), requireDpop: false, certificateBound: false,
 };
 
 /** A client's settings as its edit form starts out. */
 export function formValuesOf(c: ClientSettings): ClientFormValues {
   return {
-    ...c, redirectUris: c.redirectUris.join("\n"), postLogoutRedirectUris: c.postLogoutRedirectUris.join("\n"), scopes: c.scopes.join(" "), resources: c.resources.join("\n"),
+    ...c, redirectUris: c.redirectUris.join("\n"), postLogoutRedirectUris: c.postLogoutRedirectUris.join("\n"), backchannelLogoutUri: c.backchannelLogoutUri ?? "", scopes: c.scopes.join(" "), resources: c.resources.join("\n"),
     accessTokenTtl: String(c.accessTokenTtl), refreshTokenTtl: String(c.refreshTokenTtl),
   };
 }
@@ -54,6 +54,7 @@ export function ClientFields({ state, initial, typeField }: { state: ActionState
       </fieldset>
       <TextAreaField mono label="Redirect URIs" name="redirectUris" hint="One per line. https, or http on 127.0.0.1 / [::1] for native apps. Matched exactly." errors={errors.redirectUris} defaultValue={text("redirectUris")} />
       <TextAreaField mono label="Sign-out redirect URIs" name="postLogoutRedirectUris" hint="Optional. Where the app may send users back to after signing out (post_logout_redirect_uri); the same rules. Without one, users see Gatehouse's signed-out page." errors={errors.postLogoutRedirectUris} defaultValue={text("postLogoutRedirectUris")} />
+      <Field label="Back-channel logout URI" name="backchannelLogoutUri" hint="Optional. Where Gatehouse POSTs a signed logout token (OpenID Connect Back-Channel Logout, with the sid of the ID token) when a user's Gatehouse sign-in ends: signed out, revoked, disabled, or ended by an incident response. The same rules as redirect URIs." errors={errors.backchannelLogoutUri} defaultValue={text("backchannelLogoutUri")} />
       <Field label="Allowed scopes" name="scopes" hint="Space-separated: openid profile email roles offline_access (roles: the user's Gatehouse roles as a claim), plus API scopes for resources." defaultValue={text("scopes")} errors={errors.scopes} />
       <TextAreaField mono label="Resources (APIs)" name="resources" hint="Resource indicators (RFC 8707) this client may get JWT access tokens for, one per line. The first is the default." errors={errors.resources} defaultValue={text("resources")} />
       <div className="grid grid-cols-2 gap-4">
