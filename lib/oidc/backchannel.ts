@@ -12,16 +12,20 @@ import { getProvider } from "./provider";
 // every way a session ends; the provider session is deleted by whichever instance sweeps first,
 // and only that one sends.
 
+const SESSIONS_PER_SWEEP = 100;
+
 type ProviderSession = { accountId?: string; authorizations?: Record<string, { sid?: string }> };
 // The library's Client has it; its type declarations do not.
 type LoggingOutClient = { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> };
 
 /** Ends the provider sessions of ended portal sessions and tells their apps; returns how many logout tokens were sent. */
 export async function logOutOfApps(): Promise<number> {
+  // A bounded batch per sweep: the first sweep after an upgrade finds every session ended before it.
   const { rows } = await pgPool().query<{ payload: ProviderSession }>(
-    `DELETE FROM oidc_models m USING oauth_session_sign_ins x, sessions s
-     WHERE m.kind = 'Session' AND m.uid = x.provider_session_uid AND x.session_id = s.id AND s.ended_at IS NOT NULL
-     RETURNING m.payload`,
+    `DELETE FROM oidc_models WHERE kind = 'Session' AND id IN (
+       SELECT m.id FROM oidc_models m JOIN oauth_session_sign_ins x ON m.uid = x.provider_session_uid JOIN sessions s ON s.id = x.session_id
+       WHERE m.kind = 'Session' AND s.ended_at IS NOT NULL LIMIT ${SESSIONS_PER_SWEEP})
+     RETURNING payload`,
   );
   if (rows.length === 0) return 0;
   const provider = await getProvider();
