@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { createServer } from "node:http";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +7,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import type { CreatedClient as Created } from "./support/helpers";
+import { startLogoutReceiver } from "../tests/support/logout-receiver";
 import { DEFAULT_POLICIES } from "../lib/policy/schema";
 import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, signOut, sql, submitAsAdmin, totpCode, uniqueEmail } from "./support/helpers";
 
@@ -405,23 +405,14 @@ test.describe.serial("OpenID Connect provider", () => {
     expect((await oauth.processAuthorizationCodeResponse(as, client, response)).access_token).toBeTruthy();
   });
   test("single sign-on lasts as long as the portal session: signed out of Gatehouse, the app must sign in again, and its server is told", async ({ page, browser }) => {
-    // The app's back-channel logout endpoint, set on its page in the console.
-    const logoutTokens: string[] = [];
-    const receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      req.on("end", () => {
-        logoutTokens.push(new URLSearchParams(body).get("logout_token") ?? "");
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(9877, "127.0.0.1", resolve));
     test.setTimeout(60_000);
+    // The app's back-channel logout endpoint, set on its page in the console.
+    const receiver = await startLogoutReceiver({ port: 9877 });
     const admin = await browser.newContext({ storageState: ADMIN_STATE });
     const clientPage = await admin.newPage();
     await clientPage.goto(`/admin/clients/${web.clientId}`);
     await submitAsAdmin(clientPage, async () => {
-      await clientPage.getByLabel("Back-channel logout URI").fill("http://127.0.0.1:9877/backchannel-logout");
+      await clientPage.getByLabel("Back-channel logout URI").fill(receiver.url);
       await clientPage.getByRole("button", { name: "Save changes" }).click();
     }, clientPage.getByTestId("form-message").filter({ hasText: "Saved" }));
     await admin.close();
@@ -439,11 +430,11 @@ test.describe.serial("OpenID Connect provider", () => {
     expect((await silentAuthorize(page)).searchParams.get("error")).toBe("login_required");
     // Within seconds the app's server gets a logout token for this user, signed by Gatehouse.
     try {
-      await expect.poll(() => logoutTokens.length, { timeout: 15_000 }).toBe(1);
-      const { payload } = await jwtVerify(logoutTokens[0]!, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer, audience: web.clientId, typ: "logout+jwt" });
+      await expect.poll(() => receiver.tokens.length, { timeout: 15_000 }).toBe(1);
+      const { payload } = await jwtVerify(receiver.tokens[0]!, createRemoteJWKSet(new URL(as.jwks_uri!)), { issuer: as.issuer, audience: web.clientId, typ: "logout+jwt" });
       expect(payload).toMatchObject({ sub: sql(`SELECT id FROM users WHERE email = '${email}'`), sid: expect.any(String), events: { "http://schemas.openid.net/event/backchannel-logout": {} } });
     } finally {
-      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await receiver.close();
     }
   });
 

@@ -1,10 +1,9 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { db, pgPool } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { resetDatabase } from "../support/db";
+import { startLogoutReceiver } from "../support/logout-receiver";
 import { ctx, makeUser } from "../support/factories";
 import { setDisabled } from "@/lib/auth/users";
 import { endSession } from "@/lib/auth/sessions";
@@ -170,24 +169,9 @@ describe("single sign-on after signing in to the portal again", () => {
 });
 
 describe("back-channel logout", () => {
-  /** An app's back-channel logout endpoint: what it was sent, and the status it answers. */
-  async function logoutReceiver(status = 200) {
-    const tokens: string[] = [];
-    const server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      req.on("end", () => {
-        tokens.push(new URLSearchParams(body).get("logout_token") ?? "");
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return { tokens, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/backchannel`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-  }
-
   it("a Gatehouse session that ends (here revoked) signs the user out of the apps that asked: a signed logout token with the ID token's sid", async () => {
     process.env.GATEHOUSE_WEBHOOK_ALLOWED_HOSTS = "127.0.0.1";
-    const [app, down] = [await logoutReceiver(), await logoutReceiver(500)];
+    const [app, down] = [await startLogoutReceiver(), await startLogoutReceiver({ status: 500 })];
     try {
       const web = await webClient({ backchannelLogoutUri: app.url });
       const { user, browser, signIn, verifier, code } = await signedInFlow(web);
