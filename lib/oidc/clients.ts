@@ -9,6 +9,7 @@ import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit";
 import { revokeClientGrants } from "./consents";
 import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lifetimes";
+import { hostRefusal, listedInternalHost } from "../incidents/destinations";
 
 // OAuth clients: what the console creates and what dynamic registration stores. The secret is
 // shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).
@@ -60,10 +61,19 @@ function shapeProblems(c: ClientShape): { path: "grantTypes" | "redirectUris" | 
   return problems;
 }
 
-/** A back-channel logout URI: the redirect URIs' rules (https, or http on loopback), for an app users sign in to. */
-function backchannelLogoutUriProblem(uri: string, grantTypes: readonly string[]): string | null {
+/**
+ * A back-channel logout URI, where Gatehouse's server POSTs: the redirect URIs' rules, for an app
+ * users sign in to, and a public address, or (set on the console only) a host the operator lists in
+ * GATEHOUSE_WEBHOOK_ALLOWED_HOSTS. A self-registered client may not aim Gatehouse at internal hosts.
+ */
+function backchannelLogoutUriProblem(uri: string, grantTypes: readonly string[], source: "console" | "registration"): string | null {
   if (!grantTypes.includes("authorization_code")) return "Back-channel logout is for apps users sign in to (the authorization code grant).";
-  return redirectUriProblem(uri);
+  const problem = redirectUriProblem(uri);
+  if (problem) return problem;
+  const { hostname } = new URL(uri);
+  if (source === "registration") return hostRefusal(hostname) || listedInternalHost(hostname) ? `${uri} must be a public address.` : null;
+  const refusal = hostRefusal(hostname);
+  return refusal && `${uri}: ${refusal}. An internal receiver must be listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.`;
 }
 
 export const clientInputSchema = z
@@ -85,7 +95,7 @@ export const clientInputSchema = z
   })
   .superRefine((c, issue) => {
     for (const { path, message } of shapeProblems(c)) issue.addIssue({ code: "custom", path: [path], message });
-    const logoutProblem = c.backchannelLogoutUri && backchannelLogoutUriProblem(c.backchannelLogoutUri, c.grantTypes);
+    const logoutProblem = c.backchannelLogoutUri && backchannelLogoutUriProblem(c.backchannelLogoutUri, c.grantTypes, "console");
     if (logoutProblem) issue.addIssue({ code: "custom", path: ["backchannelLogoutUri"], message: logoutProblem });
     // The provider drops certificate binding it cannot check (no header to read the certificate
     // from), and refuses to load a client bound both ways: either would be a promise not kept.
@@ -123,7 +133,7 @@ const registrationSchema = z
   .superRefine((m, issue) => {
     const shape = { type: m.token_endpoint_auth_method === "none" ? "public" : "confidential", grantTypes: m.grant_types, redirectUris: m.redirect_uris, postLogoutRedirectUris: m.post_logout_redirect_uris } as const;
     for (const { path, message } of shapeProblems(shape)) issue.addIssue({ code: "custom", path: [REGISTRATION_FIELD[path]], message });
-    const logoutProblem = m.backchannel_logout_uri && backchannelLogoutUriProblem(m.backchannel_logout_uri, m.grant_types);
+    const logoutProblem = m.backchannel_logout_uri && backchannelLogoutUriProblem(m.backchannel_logout_uri, m.grant_types, "registration");
     if (logoutProblem) issue.addIssue({ code: "custom", path: ["backchannel_logout_uri"], message: logoutProblem });
   });
 

@@ -1,6 +1,7 @@
 import "server-only";
 import { db, Prisma } from "../db/client";
 import { audit, distinctMetadataValues, type AuditContext } from "../audit";
+import { endProviderSessionsOf } from "./backchannel";
 
 // Consents: a user's decision to let a client have some scopes, remembered for next time or for
 // this sign-in only. Every one lists the app on /account/apps; revoking it deletes every grant and
@@ -103,10 +104,14 @@ export async function revokeClientGrants(clientId: string, ctx: AuditContext): P
   return grants;
 }
 
-/** Incident response: every grant, token and provider session of one user, at every client. Returns the records removed. */
+/**
+ * Every grant, token and provider session of one user, at every client (disabled, deleted, reset,
+ * an incident response): the apps with a back-channel logout URI are told. Returns the records removed.
+ */
 export async function revokeUserGrants(userId: string, ctx: AuditContext): Promise<number> {
   const { count: grants } = await db().oAuthConsent.deleteMany({ where: { userId } });
-  const records = await deleteProviderRecords([...GRANT_KINDS, "Session", "BackchannelAuthenticationRequest", "DeviceCode"], { accountId: userId });
+  const sessions = await endProviderSessionsOf(userId);
+  const records = sessions + (await deleteProviderRecords([...GRANT_KINDS, "BackchannelAuthenticationRequest", "DeviceCode"], { accountId: userId }));
   await audit(ctx, { type: "token", action: "oauth.user_grants.revoke", outcome: "success", resource: { type: "user", id: userId }, metadata: { grants, records } });
   return records;
 }

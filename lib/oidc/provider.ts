@@ -86,10 +86,12 @@ function configuration(jwks: { keys: object[] }): Configuration {
     enabledJWA: { idTokenSigningAlgValues: ["ES256", "EdDSA"], userinfoSigningAlgValues: ["ES256", "EdDSA"], introspectionSigningAlgValues: ["ES256", "EdDSA"] },
     clientDefaults: { grant_types: ["authorization_code"], response_types: ["code"], id_token_signed_response_alg: "ES256", token_endpoint_auth_method: "client_secret_basic" },
     pkce: { required: () => true },
-    // Outgoing requests (back-channel logout tokens): the library refuses special-use addresses;
-    // an internal receiver the operator lists in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS (as for webhooks) is let through.
+    // Outgoing requests: the library refuses special-use addresses. A logout token (and nothing
+    // else: not a client's jwks_uri) may go to an internal receiver the operator lists in
+    // GATEHOUSE_WEBHOOK_ALLOWED_HOSTS, as webhooks may; only the console sets such a URI (clients.ts).
     fetch: (url, options) => {
-      if (!listedInternalHost(new URL(url instanceof Request ? url.url : url).hostname)) return globalThis.fetch(url, options);
+      const logoutToken = options?.method === "POST" && options.body instanceof URLSearchParams && options.body.has("logout_token");
+      if (!logoutToken || !listedInternalHost(new URL(url instanceof Request ? url.url : url).hostname)) return globalThis.fetch(url, options);
       const { dispatcher: _checked, ...unchecked } = options as RequestInit & { dispatcher?: unknown };
       return globalThis.fetch(url, unchecked);
     },

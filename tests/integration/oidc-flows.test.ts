@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify } from "jose";
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { db, pgPool } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
@@ -193,11 +193,20 @@ describe("back-channel logout", () => {
       expect(payload).toMatchObject({ sub: user.id, sid: idToken.sid, events: { "http://schemas.openid.net/event/backchannel-logout": {} } });
       expect(payload).not.toHaveProperty("nonce");
       expect(down.tokens).toHaveLength(1);
-      expect(await db().auditEvent.findMany({ where: { action: "oauth.backchannel_logout" }, orderBy: { resourceId: "asc" }, select: { outcome: true, resourceId: true } }))
-        .toEqual([{ outcome: "success", resourceId: web.clientId }, { outcome: "failure", resourceId: other.clientId }].sort((a, b) => a.resourceId.localeCompare(b.resourceId)));
+      const outcomes = await db().auditEvent.findMany({ where: { action: "oauth.backchannel_logout" }, select: { outcome: true, resourceId: true } });
+      expect(outcomes).toHaveLength(2);
+      expect(outcomes).toEqual(expect.arrayContaining([{ outcome: "success", resourceId: web.clientId }, { outcome: "failure", resourceId: other.clientId }]));
       // Sent once: the browser's provider session is gone, so silent sign-in asks again.
       expect(await logOutOfApps()).toBe(0);
       expect(landedAt((await authorize(browser, web, { prompt: "none" })).result).searchParams.get("error")).toBe("login_required");
+
+      // Signed in again, then the account is disabled (its grants revoked at once): the app is told too.
+      const again = await portalSignIn(browser, user.id);
+      const { result: login } = await authorize(browser, web, { scope: "openid" });
+      await continueLogin(browser, interactionUid(landedAt(login))!, user.id, again);
+      await setDisabled(user.id, true, ctx);
+      expect(app.tokens).toHaveLength(2);
+      expect(decodeJwt(app.tokens[1]!)).toMatchObject({ sub: user.id, aud: web.clientId });
     } finally {
       delete process.env.GATEHOUSE_WEBHOOK_ALLOWED_HOSTS;
       await Promise.all([app.close(), down.close()]);

@@ -322,6 +322,14 @@ describe("dynamic registration", () => {
     ]) {
       expect(await register(refused), JSON.stringify(refused)).toMatchObject({ status: 400, body: { error: "invalid_client_metadata" } });
     }
+    // Nor may it aim Gatehouse's back-channel logout at a host only the operator's admins may use.
+    process.env.GATEHOUSE_WEBHOOK_ALLOWED_HOSTS = "127.0.0.1";
+    try {
+      expect(await register({ backchannel_logout_uri: "http://127.0.0.1:9/logout" })).toMatchObject({ status: 400, body: { error: "invalid_client_metadata", error_description: expect.stringContaining("must be a public address") } });
+    } finally {
+      delete process.env.GATEHOUSE_WEBHOOK_ALLOWED_HOSTS;
+    }
+    expect(await register({ backchannel_logout_uri: "https://rp.example.test/logout" })).toMatchObject({ status: 201 });
     // Saying what is wrong with them, not the provider's generic "did not match".
     expect(await register({ redirect_uris: ["http://rp.example.test/cb"] })).toMatchObject({ status: 400, body: { error: "invalid_redirect_uri", error_description: expect.stringMatching(/^redirect_uris/) } });
     expect((await register({ redirect_uris: ["http://rp.example.test/cb"] })).body.error_description).not.toContain("did not match");
