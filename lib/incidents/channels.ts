@@ -7,6 +7,7 @@ import { audit, type AuditContext } from "../audit/context";
 import { hostRefusal } from "./destinations";
 import { isLoopbackHostname } from "../util/loopback";
 import { sendNotification } from "./notify";
+import { listActiveAdmins } from "../auth/users";
 
 // Where notify steps send: a webhook (signed with its own HMAC secret, encrypted at rest) or an
 // email address (through GATEHOUSE_SMTP_URL).
@@ -29,7 +30,8 @@ function webhookTargetProblem(target: string): string | null {
 
 /**
  * The built-in channel: every active account with the admin role, by email (GATEHOUSE_SMTP_URL).
- * The built-in playbooks tell it first, so someone hears of an incident on a fresh installation.
+ * The built-in playbooks tell it after their containment steps, so someone hears of an incident
+ * on a fresh installation.
  */
 export const ADMINS_CHANNEL = "admins";
 
@@ -106,7 +108,7 @@ export async function resolveChannel(name: string): Promise<ResolvedChannel | nu
   const channel = await db().notificationChannel.findUnique({ where: { name } });
   // A channel of that name saved before the name was reserved keeps its place: its playbooks meant it.
   if (!channel && name === ADMINS_CHANNEL) {
-    const admins = await db().user.findMany({ where: { roles: { has: "admin" }, disabledAt: null }, select: { email: true }, orderBy: { email: "asc" } });
+    const admins = await listActiveAdmins();
     return admins.length ? { name, kind: "email", to: admins.map((a) => a.email).join(", "), builtIn: true } : null;
   }
   if (!channel) return null;
