@@ -62,8 +62,8 @@ const schema = z.object({
   // Email for notify and escalate steps, e.g. smtp://user:pass@mail.example.com:587.
   GATEHOUSE_SMTP_URL: z.url().optional(),
   GATEHOUSE_SMTP_FROM: z.string().min(3).default("Gatehouse <gatehouse@localhost>"),
-  // Webhook receivers inside your own network (lib/incidents/destinations.ts): host names, IP
-  // addresses or CIDR ranges that webhooks may reach although they are not public. A host name
+  // Receivers inside your own network (lib/http/destinations.ts): host names, IP addresses or CIDR
+  // ranges that webhooks and back-channel logout tokens may reach although they are not public. A host name
   // must contain a letter, so a mistyped address (999.1.1.1) is not taken for a name.
   GATEHOUSE_WEBHOOK_ALLOWED_HOSTS: z
     .string()

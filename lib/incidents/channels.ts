@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db, isUniqueViolation } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
 import { audit, type AuditContext } from "../audit/context";
-import { hostRefusal } from "./destinations";
+import { hostRefusal } from "../http/destinations";
 import { isLoopbackHostname } from "../util/loopback";
 import { sendNotification } from "./notify";
 import { listActiveAdmins } from "../auth/users";
@@ -16,7 +16,7 @@ const SECRET_CONTEXT = "notification-channel.secret";
 
 /**
  * What is wrong with a webhook URL, judged without DNS (a name's addresses are checked at each send
- * by ./destinations): https only, except on loopback (which must be allowed like any internal
+ * by lib/http/destinations.ts): https only, except on loopback (which must be allowed like any internal
  * receiver); no credentials; no literal address or name that is not public.
  */
 function webhookTargetProblem(target: string): string | null {

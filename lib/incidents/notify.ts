@@ -2,7 +2,7 @@ import "server-only";
 import { createHmac } from "node:crypto";
 import { sendMail } from "../mail";
 import type { ResolvedChannel } from "./channels";
-import { DestinationRefusedError, postToWebhook, type Resolver } from "./destinations";
+import { DestinationRefusedError, postToWebhook, type Resolver } from "../http/destinations";
 
 // Sending notifications. Webhooks are signed the way Stripe and Svix sign theirs, so receivers can
 // reuse what they know: header `Gatehouse-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of

@@ -9,7 +9,7 @@ import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit";
 import { revokeClientGrants } from "./consents";
 import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL } from "./token-lifetimes";
-import { hostRefusal, listedInternalHost } from "../incidents/destinations";
+import { hostRefusal, listedInternalHost } from "../http/destinations";
 
 // OAuth clients: what the console creates and what dynamic registration stores. The secret is
 // shown once and kept only as SHA-256 (it is 256 random bits, so a slow hash adds nothing).

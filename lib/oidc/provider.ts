@@ -14,7 +14,7 @@ import { endSignInOnlyGrants } from "./sign-out";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
 import { refuseClientCredentialsUnlessAllowed, refuseRefreshUnlessAllowed } from "./token-policy";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
-import { listedInternalHost } from "../incidents/destinations";
+import { listedInternalHost } from "../http/destinations";
 
 // panva's oidc-provider does the protocol; this file only configures it. OAuth 2.1 choices:
 // authorization code only, PKCE (S256) for every client, exact redirect URIs (https or loopback),

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "@/lib/config";
 import { newChannelSchema } from "@/lib/incidents";
-import { checkedLookup, hostRefusal, postToWebhook, type Resolver } from "@/lib/incidents/destinations";
+import { checkedLookup, hostRefusal, postToWebhook, type Resolver } from "@/lib/http/destinations";
 import { sendNotification } from "@/lib/incidents/notify";
 
 // Webhooks reach public addresses only, checked when the connection is made; internal receivers

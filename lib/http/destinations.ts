@@ -6,8 +6,9 @@ import type { LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
 import { readConfig } from "../config";
 
-// Where webhooks may go. An admin picks the URL and the receiver's answer shows on the incident
-// timeline, so an unchecked URL would let Gatehouse probe its own network (cloud metadata,
+// Where Gatehouse's server may send requests an admin aimed: incident webhooks (lib/incidents) and
+// apps' back-channel logout URIs (lib/oidc). An admin picks the URL and the receiver's answer shows
+// on the incident timeline or in the trail, so an unchecked URL would let Gatehouse probe its own network (cloud metadata,
 // databases, admin panels) for whoever holds an admin session. Only public unicast addresses are
 // reached, unless GATEHOUSE_WEBHOOK_ALLOWED_HOSTS names the host or its network. Every address DNS
 // gives is checked when the connection is made, and the connection goes to an address checked
@@ -53,10 +54,13 @@ function effectiveAddress(address: string): Address {
   return parsed;
 }
 
+/** Is this address in a network GATEHOUSE_WEBHOOK_ALLOWED_HOSTS lists? */
+const inListedRange = (ip: Address, allowed: AllowList) => allowed.ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
+
 /** What keeps a webhook from this address ("a private address"), or null when it may connect. */
 function refusedKind(address: string, allowed: AllowList): string | null {
   const ip = effectiveAddress(address);
-  if (allowed.ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits))) return null;
+  if (inListedRange(ip, allowed)) return null;
   const range = ip.range();
   if (range !== "unicast") return RANGE_NAMES[range] ?? "a special-purpose address";
   return ip.kind() === "ipv6" && NOT_PUBLIC_IPV6.some((prefix) => ip.match(prefix)) ? "a special-purpose address" : null;
@@ -89,9 +93,7 @@ export function listedInternalHost(hostname: string): boolean {
   const host = bare(hostname);
   const allowed = allowList();
   if (allowed.names.has(host)) return true;
-  if (!ipaddr.isValid(host)) return false;
-  const ip = effectiveAddress(host);
-  return allowed.ranges.some(([range, bits]) => range.kind() === ip.kind() && ip.match(range, bits));
+  return ipaddr.isValid(host) && inListedRange(effectiveAddress(host), allowed);
 }
 
 /** A lookup for net.connect that fails the whole name when any of its addresses is refused, so the socket can only reach checked ones. */
