@@ -46,11 +46,18 @@ export async function endProviderSessionsOf(accountId: string): Promise<number> 
   return rows.length;
 }
 
+/** The audit event of one logout token: taken by the app, or not (`failure`: why). The provider's own sign-out page's are recorded with it too (events.ts). */
+export function backchannelLogoutEvent(clientId: string, userId: string, sid: string, failure: string | null) {
+  return {
+    type: "session", action: "oauth.backchannel_logout", outcome: failure === null ? "success" : "failure", resource: { type: "oauth_client", id: clientId },
+    metadata: { userId, sid, ...(failure !== null && { error: failure.slice(0, 300) }) },
+  } as const;
+}
+
 async function tellApps(provider: Awaited<ReturnType<typeof getProvider>>, sessions: ProviderSession[]): Promise<number> {
   const sends = sessions.flatMap(({ accountId, authorizations }) =>
     Object.entries(authorizations ?? {}).map(async ([clientId, { sid }]) => {
       if (!accountId || !sid) return false;
-      const event = { type: "session" as const, action: "oauth.backchannel_logout", resource: { type: "oauth_client", id: clientId }, metadata: { userId: accountId, sid } };
       let failure: string | null = null;
       try {
         // A disabled or deleted client is not found: its tokens are revoked already, and it is told nothing.
@@ -59,9 +66,9 @@ async function tellApps(provider: Awaited<ReturnType<typeof getProvider>>, sessi
         await client.backchannelLogout(accountId, sid);
       } catch (error) {
         // The app did not take it (down, or refused): on the record; its refresh tokens stop working all the same.
-        failure = error instanceof Error ? error.message.slice(0, 300) : String(error);
+        failure = error instanceof Error ? error.message : String(error);
       }
-      await audit(SYSTEM_CONTEXT, failure === null ? { ...event, outcome: "success" } : { ...event, outcome: "failure", metadata: { ...event.metadata, error: failure } });
+      await audit(SYSTEM_CONTEXT, backchannelLogoutEvent(clientId, accountId, sid, failure));
       return failure === null;
     }),
   );

@@ -7,6 +7,7 @@ import { forgetConsentsForGrant } from "./consents";
 import { POLICY_REFUSAL, type PolicyRefusal } from "./token-policy";
 import { endPortalSessionFromCookie } from "../auth/portal-session";
 import { rememberSessionSignIn } from "./session-sign-ins";
+import { backchannelLogoutEvent } from "./backchannel";
 
 // The provider's events, into the audit trail: token issue, refresh, reuse detection,
 // revocation, authorization outcomes, registrations. An authorization also records the portal
@@ -123,10 +124,10 @@ export function listenForAuditEvents(provider: Provider): void {
   });
   // Logout tokens the provider's own sign-out page sent (backchannel.ts sends the others, and records them the same way).
   provider.on("backchannel.success", (ctx: KoaContextWithOIDC, client: { clientId: string }, accountId: string, sid: string) => {
-    record(ctx, { type: "session", action: "oauth.backchannel_logout", outcome: "success", resource: { type: "oauth_client", id: client.clientId }, metadata: { userId: accountId, sid } });
+    record(ctx, backchannelLogoutEvent(client.clientId, accountId, sid, null));
   });
   provider.on("backchannel.error", (ctx: KoaContextWithOIDC, error: Error, client: { clientId: string }, accountId: string, sid: string) => {
-    record(ctx, { type: "session", action: "oauth.backchannel_logout", outcome: "failure", resource: { type: "oauth_client", id: client.clientId }, metadata: { userId: accountId, sid, error: error.message.slice(0, 300) } });
+    record(ctx, backchannelLogoutEvent(client.clientId, accountId, sid, error.message));
   });
   provider.on("server_error", (_ctx: KoaContextWithOIDC, error: Error) => {
     console.error(`[oidc] server error: ${error.message}`);
