@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import type { CurrentUser, PendingSignIn } from "@/lib/auth/current";
 import { db } from "@/lib/db/client";
+import { policySetInForce } from "@/lib/policy";
 import { withTotp } from "../support/mfa";
 
 // The guard is tested with the signed-in user swapped in; everything else is the real code.
@@ -43,8 +44,10 @@ describe("guardedAction", () => {
     expect(handler).not.toHaveBeenCalled();
     // The refusal is on the record, with who asked for what.
     const denied = await db().auditEvent.findFirst({ where: { action: "access.denied", actorId: "auditor-1" }, select: { outcome: true, resourceId: true, metadata: true, policyDecisions: true } });
-    // With the decision behind it: nothing permitted it (no forbid named), under the built-in policies (version 0).
-    expect(denied).toEqual({ outcome: "blocked", resourceId: "users", metadata: { action: "manage" }, policyDecisions: [{ action: "manage", decision: "deny", policies: [], version: 0 }] });
+    // With the decision behind it: nothing permitted it (no forbid named), under the version in force
+    // (the built-in roles, version 0, or a test file's earlier publish: this file keeps the database).
+    const { version } = await policySetInForce();
+    expect(denied).toEqual({ outcome: "blocked", resourceId: "users", metadata: { action: "manage" }, policyDecisions: [{ action: "manage", decision: "deny", policies: [], version }] });
   });
 
   it("validates input by field and echoes it back without secrets", async () => {
