@@ -20,9 +20,15 @@ export async function consoleSubject(user: CurrentUser): Promise<ConsoleSubject>
   return policySubject(user, (await requestContext()).ip);
 }
 
+/** The policies' decision on this user doing this now, and the subject they were asked about. */
+async function decisionNow(user: CurrentUser, { section, action }: ConsoleAccess): Promise<{ subject: ConsoleSubject; decision: Decision }> {
+  const subject = await consoleSubject(user);
+  return { subject, decision: await authorize(consoleRequest(subject, section, action)) };
+}
+
 /** May this user do this now? For showing or hiding controls; guards use checkAccess. */
-export async function canAccess(user: CurrentUser, { section, action }: ConsoleAccess): Promise<boolean> {
-  return consoleAllows(await consoleSubject(user), section, action);
+export async function canAccess(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
+  return (await decisionNow(user, access)).decision.decision === "allow";
 }
 
 /**
@@ -31,7 +37,7 @@ export async function canAccess(user: CurrentUser, { section, action }: ConsoleA
  * the action then asks for the step-up (guardedAction) instead of refusing.
  */
 export async function canAccessAfterStepUp(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
-  return (await accessNow(user, access)) !== "deny";
+  return (await accessNow(user, access)).verdict !== "deny";
 }
 
 /** Allowed now; allowed once the user confirms a second factor (any, or only a passkey will do); or not. */
@@ -40,15 +46,21 @@ export type AccessNow = "allow" | "step-up" | "step-up-passkey" | "deny";
 const STRENGTH_ORDER: AuthStrength[] = ["password", "mfa", "phishing_resistant"];
 const atLeast = (strength: AuthStrength, floor: AuthStrength) => (STRENGTH_ORDER.indexOf(strength) >= STRENGTH_ORDER.indexOf(floor) ? strength : floor);
 
-async function accessNow(user: CurrentUser, { section, action }: ConsoleAccess): Promise<AccessNow> {
-  const subject = await consoleSubject(user);
-  if (await consoleAllows(subject, section, action)) return "allow";
-  // What the session is once confirmed: fresh, and at least as strong as the factor shown (a
-  // passkey adds phishing resistance to a session that began with a code: lib/policy authStrength).
-  const confirmedWith = (strength: AuthStrength) => consoleAllows({ ...subject, mfaFresh: true, authStrength: atLeast(subject.authStrength, strength) }, section, action);
+async function accessNow(user: CurrentUser, access: ConsoleAccess): Promise<{ verdict: AccessNow; subject: ConsoleSubject; decision: Decision }> {
+  const now = await decisionNow(user, access);
+  return { ...now, verdict: now.decision.decision === "allow" ? "allow" : await confirmationThatOpens(user, now.subject, access) };
+}
+
+/** What confirming it is them would let a refused user in: a fresh second factor, only a passkey, or nothing. */
+async function confirmationThatOpens(user: CurrentUser, subject: ConsoleSubject, { section, action }: ConsoleAccess): Promise<Exclude<AccessNow, "allow">> {
+  // Confirmed already at least this strongly: confirming again changes nothing the policies see.
+  const confirmed = (strength: AuthStrength) => subject.mfaFresh && atLeast(subject.authStrength, strength) === subject.authStrength;
+  // The session once confirmed: fresh, and at least as strong as the factor shown (a passkey adds
+  // phishing resistance to a session that began with a code: lib/policy authStrength).
+  const opens = (strength: AuthStrength) => consoleAllows({ ...subject, mfaFresh: true, authStrength: atLeast(subject.authStrength, strength) }, section, action);
   // Without a second factor, confirming means the password, which makes no MFA fresh: no way in.
-  if (!(subject.mfaFresh && subject.authStrength !== "password") && (await confirmedWith("mfa"))) return hasSecondFactor(await secondFactors(user.id)) ? "step-up" : "deny";
-  if (!(subject.mfaFresh && subject.authStrength === "phishing_resistant") && (await confirmedWith("phishing_resistant"))) return (await secondFactors(user.id)).passkeys > 0 ? "step-up-passkey" : "deny";
+  if (!confirmed("mfa") && (await opens("mfa"))) return hasSecondFactor(await secondFactors(user.id)) ? "step-up" : "deny";
+  if (!confirmed("phishing_resistant") && (await opens("phishing_resistant"))) return (await secondFactors(user.id)).passkeys > 0 ? "step-up-passkey" : "deny";
   return "deny";
 }
 
@@ -57,22 +69,21 @@ async function accessNow(user: CurrentUser, { section, action }: ConsoleAccess):
  * is an audit event (access.denied).
  */
 export async function checkAccessOrStepUp(user: CurrentUser, access: ConsoleAccess): Promise<AccessNow> {
-  const verdict = await accessNow(user, access);
-  if (verdict === "deny") await auditDenial(user, access);
+  const { verdict, subject, decision } = await accessNow(user, access);
+  if (verdict === "deny") await auditDenial(user, access, subject, decision);
   return verdict;
 }
 
 /** canAccess for a page, route or action the user asked for: a refusal is an audit event (access.denied). */
 export async function checkAccess(user: CurrentUser, access: ConsoleAccess): Promise<boolean> {
-  if (await canAccess(user, access)) return true;
-  await auditDenial(user, access);
+  const { subject, decision } = await decisionNow(user, access);
+  if (decision.decision === "allow") return true;
+  await auditDenial(user, access, subject, decision);
   return false;
 }
 
 /** A refusal on the record with the decision behind it: which policies forbade it (none: nothing permitted it) under which version. */
-async function auditDenial(user: CurrentUser, access: ConsoleAccess) {
-  const subject = await consoleSubject(user);
-  const { decision, policies, version } = await authorize(consoleRequest(subject, access.section, access.action));
+async function auditDenial(user: CurrentUser, access: ConsoleAccess, subject: ConsoleSubject, { decision, policies, version }: Decision) {
   await audit(userContext(user, await requestContext()), {
     type: "policy", action: "access.denied", outcome: "blocked", resource: { type: "console", id: access.section }, metadata: { action: access.action },
     riskScore: subject.risk, policyDecisions: [{ action: access.action, decision, policies, version }],
@@ -107,7 +118,7 @@ export async function requireConsole(): Promise<{ user: CurrentUser; sections: A
   const user = await requireUser();
   const sections = await viewableSections(user);
   if (sections.length > 0) return { user, sections };
-  const verdicts = await Promise.all(ADMIN_SECTIONS.map((s) => accessNow(user, { section: s.id, action: "view" })));
+  const verdicts = await Promise.all(ADMIN_SECTIONS.map(async (s) => (await accessNow(user, { section: s.id, action: "view" })).verdict));
   if (verdicts.includes("step-up")) redirect(confirmAddress(await requestPath(), false));
   if (verdicts.includes("step-up-passkey")) redirect(confirmAddress(await requestPath(), true));
   forbidden();
