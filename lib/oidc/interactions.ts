@@ -156,6 +156,11 @@ export async function refuseByPolicy(uid: string, clientId: string, decision: { 
   return returnTo;
 }
 
+/** The app named another account than the one signed in (id_token_hint): continuing as this one would only come back. */
+export function wantsAnotherAccount(interaction: Pick<InteractionView, "hintedAccountId">, userId: string): boolean {
+  return interaction.hintedAccountId !== null && interaction.hintedAccountId !== userId;
+}
+
 /** prompt=login, or a max_age the session is older than: the user must sign in again first. */
 export function needsFreshLogin(interaction: FreshnessAsked, authTime: Date, now = new Date()): boolean {
   // A sign-in after this request began is as fresh as it gets.

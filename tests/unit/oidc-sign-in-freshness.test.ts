@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { amrOf, strengthOfAmr } from "@/lib/oidc/amr";
-import { needsFreshLogin } from "@/lib/oidc/interactions";
+import { needsFreshLogin, wantsAnotherAccount } from "@/lib/oidc/interactions";
 
 // What an app is told about how the user signed in (amr), what a refresh is judged by afterwards,
 // and when the login page must ask for a new sign-in rather than "Continue as…".
@@ -44,5 +44,13 @@ describe("needsFreshLogin", () => {
   it("any other reason (no provider session yet, a portal session changed) lets the current sign-in continue", () => {
     expect(needsFreshLogin(asked(["no_session"]), new Date("2026-12-01T00:00:00Z"), now)).toBe(false);
     expect(needsFreshLogin(asked(["portal_session"]), new Date("2026-12-01T00:00:00Z"), now)).toBe(false);
+  });
+});
+
+describe("wantsAnotherAccount", () => {
+  it("only when the app names an account (id_token_hint) other than the one signed in", () => {
+    expect(wantsAnotherAccount({ hintedAccountId: "alice" }, "bob")).toBe(true);
+    expect(wantsAnotherAccount({ hintedAccountId: "alice" }, "alice")).toBe(false);
+    expect(wantsAnotherAccount({ hintedAccountId: null }, "bob")).toBe(false);
   });
 });

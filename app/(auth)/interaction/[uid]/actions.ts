@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { guardedAction, leaveTo, sessionAuthentication, tokenIssuanceAfterPasskey, tokenIssuanceDecision, type ActionState, type CurrentUser } from "@/lib/auth";
 import type { AuditContext } from "@/lib/audit";
-import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy } from "@/lib/oidc";
+import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy, wantsAnotherAccount } from "@/lib/oidc";
 
 const EXPIRED = { ok: false, message: "This sign-in request has expired or was started in another browser. Return to the app and start again." } as const;
 const uidSchema = z.string().min(10).max(64).regex(/^[\w-]+$/);
@@ -16,7 +16,7 @@ export const continueLoginAction = guardedAction("signed-in", z.object({ uid: ui
   const authentication = await sessionAuthentication(user.sessionId);
   // The page offers only "Sign in again" (or "Use another account") then; a hand-made call must not skip it either.
   if (needsFreshLogin(interaction, authentication.authTime)) return { ok: false, message: `${interaction.client.name} asks you to sign in again.` };
-  if (interaction.hintedAccountId !== null && interaction.hintedAccountId !== user.id) return { ok: false, message: `${interaction.client.name} asks for another account than this one.` };
+  if (wantsAnotherAccount(interaction, user.id)) return { ok: false, message: `${interaction.client.name} asks for another account than this one.` };
   return unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
 });
 

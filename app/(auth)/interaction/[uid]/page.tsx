@@ -5,7 +5,7 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { scopeText } from "@/components/oidc/scope-text";
 import { currentUser, sessionAuthentication } from "@/lib/auth";
-import { loadInteraction, needsFreshLogin } from "@/lib/oidc";
+import { loadInteraction, needsFreshLogin, wantsAnotherAccount } from "@/lib/oidc";
 import { consentAction, continueLoginAction } from "./actions";
 import { InteractionForm } from "./interaction-form";
 
@@ -28,8 +28,7 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
   if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(here)}`);
 
   if (interaction.prompt === "login") {
-    // The app names the account it wants (id_token_hint): continuing as another would only come back here.
-    const otherAccount = interaction.hintedAccountId !== null && interaction.hintedAccountId !== user.id;
+    const otherAccount = wantsAnotherAccount(interaction, user.id);
     const reauth = otherAccount || needsFreshLogin(interaction, (await sessionAuthentication(user.sessionId)).authTime);
     return (
       <Card level={1} title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
