@@ -186,3 +186,69 @@ test("a page the policies open only after a fresh second factor asks for it, and
   await expect(page.getByRole("heading", { name: `In force: version ${published + 1}` })).toBeVisible();
   await context.close();
 });
+
+test("another service registers its own types; policies name them and the decision point decides on them", async ({ browser, request, baseURL }) => {
+  test.setTimeout(90_000);
+  const resource = `${baseURL}/api/v1/authorize`;
+  const service = await createClientViaConsole(browser, { name: "Docs service", grants: ["client_credentials"], scopes: "pdp pdp.schema", resources: resource });
+  const tokenResponse = await request.post("/oidc/token", {
+    headers: { authorization: `Basic ${Buffer.from(`${service.clientId}:${service.clientSecret}`).toString("base64")}` },
+    form: { grant_type: "client_credentials", scope: "pdp pdp.schema", resource },
+  });
+  const auth = { authorization: `Bearer ${((await tokenResponse.json()) as { access_token: string }).access_token}` };
+  // Its own namespace (a rerun against the same database registers another).
+  const ns = `Docs${Date.now().toString(36)}`;
+  const schemaUrl = `/api/v1/policy-schemas/${ns}`;
+  const put = (text: string) => request.put(schemaUrl, { headers: { ...auth, "content-type": "text/plain" }, data: text });
+
+  const broken = await put(`namespace ${ns} {\n  entity Document = { owner: Gatehouse::Person };\n}`);
+  expect(broken.status()).toBe(400);
+  expect(await broken.json()).toMatchObject({ error: "invalid", errors: [{ line: 2, message: expect.stringContaining("Gatehouse::Person") }] });
+  const registered = await put(`namespace ${ns} {\n  entity Document;\n  action read appliesTo { principal: [Gatehouse::User], resource: [Document], context: Gatehouse::RequestContext };\n}`);
+  expect(registered.status()).toBe(201);
+
+  // The admin sees it, writes a policy naming it, and the simulator answers with it before the publish.
+  const { context, page, email } = await signInAsNewAdmin(browser, "schemaadmin");
+  await page.goto("/admin/policies");
+  await expect(page.getByTestId("service-schemas")).toContainText(`registered by client ${service.clientId}`);
+  await expect(page.getByTestId("service-schemas")).toContainText(`${ns}::Action::"read"`);
+  const editor = page.getByLabel("Policies (Cedar)");
+  const original = await editor.inputValue();
+  await editor.fill(`${original}\n@id("admins-read-${ns}")\npermit (principal in Gatehouse::Role::"admin", action == ${ns}::Action::"read", resource is ${ns}::Document);\n`);
+  await expect(page.getByTestId("validation-status")).toHaveText("✓ Valid against the schema");
+  await page.getByLabel("Principal", { exact: true }).fill(email);
+  await page.getByLabel("Action").selectOption(`${ns}::Action::"read"`);
+  await page.getByLabel("Resource type").selectOption(`${ns}::Document`);
+  await page.getByLabel("Resource", { exact: true }).fill("d-1");
+  await page.getByRole("button", { name: "Simulate" }).click();
+  await expect(page.getByTestId("simulation-result")).toContainText("Allow");
+  await expect(page.getByTestId("simulation-result")).toContainText(`admins-read-${ns}`);
+  await page.getByLabel("What changes, and why").fill("admins read the service's documents");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("status")).toHaveText(/Published as version \d+/);
+
+  // The service asks about its own types.
+  const question = {
+    principal: { type: "Gatehouse::User", id: "u-7" }, action: { type: `${ns}::Action`, id: "read" }, resource: { type: `${ns}::Document`, id: "d-1" },
+    entities: [{ uid: { type: "Gatehouse::User", id: "u-7" }, attrs: { email: "u7@example.test" }, parents: [{ type: "Gatehouse::Role", id: "admin" }] }],
+  };
+  const decided = await request.post("/api/v1/authorize", { headers: { ...auth, "content-type": "application/json" }, data: question });
+  expect(await decided.json()).toMatchObject({ decision: "allow", policies: [`admins-read-${ns}`] });
+
+  // Taking the types away while a policy in force names them is refused, naming it.
+  const refused = await request.delete(schemaUrl, { headers: auth });
+  expect(refused.status()).toBe(409);
+  expect(await refused.json()).toMatchObject({ error: "breaks_policies", error_description: expect.stringContaining(`admins-read-${ns}`) });
+
+  await page.reload();
+  const published = Number(/version (\d+)$/.exec((await page.getByRole("heading", { name: /In force: version \d+$/ }).textContent()) ?? "")?.[1]);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Restore the built-in roles (version 0)" }).click();
+  await expect(page.getByRole("heading", { name: `In force: version ${published + 1}` })).toBeVisible();
+  // An admin may remove any service's types, from the console.
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: `Remove ${ns}` }).click();
+  await expect(page.getByTestId("service-schemas")).not.toContainText(ns);
+  expect((await request.get(schemaUrl, { headers: auth })).status()).toBe(404);
+  await context.close();
+});

@@ -24,7 +24,10 @@ function Select({ label, name, options, value }: { label: string; name: string; 
 }
 
 /** Runs one request against the policies in the editor (read from the editor's textarea when submitted). */
-export function PolicySimulator({ action, defaultPrincipal, now }: { action: (prev: ActionState, formData: FormData) => Promise<ActionState>; defaultPrincipal: string; now: string }) {
+/** `services`: the entity types and actions registered services declared (Docs::Document, Docs::Action::"read"). */
+export function PolicySimulator({ action, defaultPrincipal, now, services }: {
+  action: (prev: ActionState, formData: FormData) => Promise<ActionState>; defaultPrincipal: string; now: string; services: { entityTypes: string[]; actions: string[] };
+}) {
   // The request as asked comes back with every answer, so the form still shows what was simulated
   // (the policies' text, added after, stays in the editor).
   const [state, run, pending] = useActionState(echoingSent(async (prev, data) => {
@@ -38,9 +41,13 @@ export function PolicySimulator({ action, defaultPrincipal, now }: { action: (pr
       <div className="grid gap-4 sm:grid-cols-3">
         <Select label="Principal type" name="principalType" value={v("principalType", "user")} options={[["user", "User (email)"], ["client", "OAuth client (id)"]]} />
         <Field label="Principal" name="principal" defaultValue={v("principal", defaultPrincipal)} errors={state.fieldErrors?.principal} />
-        <Select label="Action" name="action" value={v("action", "manage")} options={[["view", "view"], ["manage", "manage"], ["issueToken", "issueToken"], ["access", "access"]]} />
-        <Select label="Resource type" name="resourceType" value={v("resourceType", "console")} options={[["console", "Console section"], ["client", "OAuth client"], ["resource", "Another service's resource"]]} />
+        <Select label="Action" name="action" value={v("action", "manage")} options={[["view", "view"], ["manage", "manage"], ["issueToken", "issueToken"], ["access", "access"], ...services.actions.map((a): [string, string] => [a, a])]} />
+        <Select label="Resource type" name="resourceType" value={v("resourceType", "console")} options={[["console", "Console section"], ["client", "OAuth client"], ["resource", "Another service's resource (Gatehouse::Resource)"], ...services.entityTypes.map((t): [string, string] => [t, t])]} />
         <Field label="Resource" name="resource" defaultValue={v("resource", "policies")} hint="A section (users, policies, …), a client id or a resource id." errors={state.fieldErrors?.resource} />
+        {services.entityTypes.length > 0 && (
+          <Field label="Resource attributes (JSON)" name="resourceAttributes" className="sm:col-span-3" defaultValue={v("resourceAttributes", "")} errors={state.fieldErrors?.resourceAttributes}
+            hint='For a registered service type: what the service would send, in Cedar&apos;s JSON form, e.g. {"owner": {"__entity": {"type": "Gatehouse::User", "id": "<user id>"}}}.' />
+        )}
         <Field label="When (UTC)" name="at" type="datetime-local" defaultValue={v("at", now)} errors={state.fieldErrors?.at} />
         <Field label="Client IP" name="ip" defaultValue={v("ip", "198.51.100.10")} errors={state.fieldErrors?.ip} />
         <Field label="Risk score (0–1)" name="risk" type="number" step="0.01" min="0" max="1" defaultValue={v("risk", "0.1")} errors={state.fieldErrors?.risk} />

@@ -1,6 +1,5 @@
 import "server-only";
 import type * as CedarWasm from "@cedar-policy/cedar-wasm/nodejs";
-import { CEDAR_SCHEMA } from "./schema";
 import type { CedarProblem } from "./types";
 
 // The one place that talks to Cedar (WebAssembly). Loaded with require: the Node.js build of
@@ -113,11 +112,14 @@ function expressionDepthProblems(policies: readonly { id: string; json: unknown 
   }]);
 }
 
-/** Parse and validate a policy set against Gatehouse's schema (strict mode), within what Cedar can evaluate. */
-export function validatePolicies(text: string): { ok: boolean; errors: CedarProblem[]; warnings: CedarProblem[] } {
+/**
+ * Parse and validate a policy set against `schema` (Gatehouse's and the services': service-schemas.ts's
+ * schemaInForce), in strict mode, within what Cedar can evaluate.
+ */
+export function validatePolicies(text: string, schema: string): { ok: boolean; errors: CedarProblem[]; warnings: CedarProblem[] } {
   const nesting = bracketNestingProblem(text);
   if (nesting) return { ok: false, errors: [nesting], warnings: [] };
-  const answer = withCedar(() => cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } }), () => null);
+  const answer = withCedar(() => cedar.validate({ schema, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } }), () => null);
   if (answer === null) return { ok: false, errors: [tooDeep()], warnings: [] };
   if (answer.type === "failure") return { ok: false, errors: answer.errors.map((e) => problem(text, e)), warnings: [] };
   const policies = parsedPolicies(text);
@@ -128,6 +130,32 @@ export function validatePolicies(text: string): { ok: boolean; errors: CedarProb
     [...new Map(list.map((e) => [`${e.policyId}:${e.error.sourceLocations?.[0]?.start}:${e.error.help}`, problem(text, e.error, named(ids, e.policyId))])).values()];
   const errors = [...unique(answer.validationErrors), ...expressionDepthProblems(policies)];
   return { ok: errors.length === 0, errors, warnings: unique(answer.validationWarnings) };
+}
+
+/** A schema's namespaces in Cedar's JSON form. */
+export type SchemaJson = CedarWasm.SchemaJson<string>;
+
+/**
+ * Reads `text`, a schema fragment that follows `before` (the schemas it may refer to), into Cedar's
+ * JSON form of the whole; problems are located in `text`.
+ */
+export function readSchema(before: string, text: string): { ok: true; json: SchemaJson } | { ok: false; errors: CedarProblem[] } {
+  const nesting = bracketNestingProblem(text);
+  if (nesting) return { ok: false, errors: [nesting] };
+  const answer = withCedar(() => cedar.schemaToJson(`${before}\n${text}`), () => null);
+  if (answer === null) return { ok: false, errors: [tooDeep()] };
+  if (answer.type === "success") return { ok: true, json: answer.json };
+  // Cedar locates its errors in the whole text; the fragment starts after `before` and its newline.
+  // An unresolved type it locates at 0 (within the name alone): the name's first use is the place.
+  const shift = before.length + 1;
+  const place = (e: CedarWasm.DetailedError) => {
+    const start = e.sourceLocations?.[0]?.start;
+    if (start !== undefined && start >= shift) return start - shift;
+    const unresolved = /failed to resolve types?: ([\w:]+)/.exec(e.message)?.[1];
+    const at = unresolved ? text.indexOf(unresolved) : -1;
+    return at >= 0 ? at : undefined;
+  };
+  return { ok: false, errors: answer.errors.map((e) => ({ policyId: null, message: e.message, help: e.help, ...locate(text, place(e)) })) };
 }
 
 export function formatPolicies(text: string): { ok: true; text: string } | { ok: false; errors: CedarProblem[] } {

@@ -5,7 +5,7 @@ import { audit, type AuditContext } from "../audit/context";
 import { entitiesNamed, formatPolicies, policyIds, validatePolicies, type CedarProblem } from "./cedar";
 import { findLockout, lockedWeeks, type Lockout, type PolicyPrincipal } from "./lockout-guard";
 import { policySetInForce, enforceVersion, versionText, type ConsoleSubject } from "./pdp";
-import { DEFAULT_POLICIES } from "./schema";
+import { CEDAR_SCHEMA, DEFAULT_POLICIES } from "./schema";
 
 // Policy sets with versions: one shared draft, validated against the schema; publishing makes a
 // new version (never edits an old one); a rollback publishes an old version's text again.
@@ -14,9 +14,21 @@ import type { PolicyCheck } from "./types";
 
 export type { PolicyCheck, PolicyPrincipal };
 
-/** Schema validation plus what Cedar does not check: every policy has its own @id. */
-export function checkPolicies(text: string): PolicyCheck {
-  const result = validatePolicies(text);
+/**
+ * What policies are validated against: Gatehouse's schema and every registered service's
+ * (service-schemas.ts), read now.
+ */
+export async function schemaInForce(client: Prisma.TransactionClient = db()): Promise<string> {
+  const services = await client.policyServiceSchema.findMany({ orderBy: { namespace: "asc" }, select: { text: true } });
+  return joinSchemas(services.map((s) => s.text));
+}
+
+/** Gatehouse's schema followed by services' fragments. */
+export const joinSchemas = (fragments: readonly string[]) => [CEDAR_SCHEMA, ...fragments].join("\n");
+
+/** Schema validation against `schema` (schemaInForce) plus what Cedar does not check: every policy has its own @id. */
+export function checkPolicies(text: string, schema: string): PolicyCheck {
+  const result = validatePolicies(text, schema);
   if (!result.ok) return result;
   const ids = policyIds(text);
   const seen = new Set<string>();
@@ -95,17 +107,15 @@ export async function publishPolicies(
 ): Promise<PublishResult> {
   // A refused rollback is recorded as one, as its success is.
   const action = restoredFrom === null ? "policy.publish" : "policy.rollback";
-  const check = checkPolicies(text);
-  if (!check.ok) {
-    await audit(ctx, { type: "policy", action, outcome: "failure", resource: { type: "policy_set", id: "draft" }, metadata: { reason: "invalid", restoredFrom, errors: check.errors.length } });
-    return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: check.errors };
-  }
   const { previous, outcome } = await db().$transaction(async (tx) => {
     await takeAdminAccessLock(tx);
     // Read under the lock, from the database (not this instance's cache, nor parsed: a version
     // that no longer parses must not stop the break-glass reset): what this publish replaces.
     const previous = await newestPolicy(tx);
     const answer = (outcome: PublishOutcome) => ({ previous, outcome });
+    // Against the services' schemas as they are under the lock: none changes between this check and the publish.
+    const check = checkPolicies(text, await schemaInForce(tx));
+    if (!check.ok) return answer({ kind: "invalid", errors: check.errors });
     const changed = publisherChanged && (await publisherChanged(tx));
     if (changed) return answer({ kind: "publisher_changed", message: changed });
     if (baseVersion !== null && previous.version !== baseVersion) return answer({ kind: "stale" });
@@ -119,6 +129,9 @@ export async function publishPolicies(
   const refused = (outcome: "blocked" | "failure", metadata: Record<string, unknown>) =>
     audit(ctx, { type: "policy", action, outcome, resource: { type: "policy_set", id: "draft" }, metadata: { ...metadata, restoredFrom } });
   switch (outcome.kind) {
+    case "invalid":
+      await refused("failure", { reason: "invalid", errors: outcome.errors.length });
+      return { ok: false, message: "The policies do not validate against the schema; nothing was published.", errors: outcome.errors };
     case "publisher_changed":
       await refused("blocked", { reason: "publisher_changed" });
       return { ok: false, message: outcome.message };
@@ -140,6 +153,7 @@ export async function publishPolicies(
 
 /** What a publish came to under the lock. */
 type PublishOutcome =
+  | { kind: "invalid"; errors: CedarProblem[] }
   | { kind: "publisher_changed"; message: string }
   | { kind: "stale" }
   | { kind: "lockout"; lockout: Lockout }
@@ -217,7 +231,7 @@ export async function takeAdminAccessLock(tx: Prisma.TransactionClient): Promise
 
 /** The newest published policies, read now (write paths judge by these, not by an instance's cached set). */
 /** The newest version as stored (0: the built-in roles), unparsed: it may be one that no longer parses. */
-async function newestPolicy(client: Prisma.TransactionClient): Promise<{ version: number; text: string }> {
+export async function newestPolicy(client: Prisma.TransactionClient): Promise<{ version: number; text: string }> {
   const newest = await client.policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true, text: true } });
   return newest ?? { version: 0, text: DEFAULT_POLICIES };
 }

@@ -350,6 +350,9 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     const noFactor = { ok: false, message: expect.stringContaining("needs a second factor") };
     expect(await policies.publishPoliciesAction({}, form({ text: DEFAULT_POLICIES, comment: "drop the analysts' rights", baseVersion: "1" }))).toMatchObject(noFactor);
     expect(await policies.rollbackPoliciesAction({}, form({ version: "0", baseVersion: "1" }))).toMatchObject(noFactor);
+    // Nor what policies can name: another service's types.
+    expect(await policies.registerServiceSchemaAction({}, form({ namespace: "Docs", text: "namespace Docs { entity Document; }" }))).toMatchObject(noFactor);
+    expect(await db().policyServiceSchema.count()).toBe(0);
     // A draft is not in force: saving one needs no factor.
     expect(await policies.saveDraftAction({}, form({ text: DEFAULT_POLICIES, baseVersion: "1" }))).toMatchObject({ ok: true });
 

@@ -3,7 +3,7 @@ import { db } from "@/lib/db/client";
 import { userContext } from "@/lib/audit/context";
 import { findPrincipalByEmail, listActiveAdmins } from "@/lib/auth/users";
 import {
-  authorize, consoleAllows, consoleRequest, DEFAULT_POLICIES, listPolicyVersions, policyEditorState, policySetInForce,
+  authorize, CEDAR_SCHEMA, consoleAllows, consoleRequest, DEFAULT_POLICIES, listPolicyVersions, policyEditorState, policySetInForce,
   publishPolicies, rebaseDraft, rollbackPolicies, saveDraft, simulate, simulationSchema, type ConsoleSubject,
 } from "@/lib/policy";
 import { decideForService, pdpBodySchema } from "@/lib/policy/service-api";
@@ -146,14 +146,14 @@ describe("policy store", () => {
     const form = { principalType: "user", principal: analyst.email, action: "view", resourceType: "console", resource: "audit", at: "2026-11-16T10:00", ip: "203.0.113.5", risk: "0.2", authStrength: "mfa" };
     const request = simulationSchema.parse(form);
     const principal = await findPrincipalByEmail(analyst.email.toUpperCase());
-    expect(simulate(DEFAULT_POLICIES, request, principal)).toMatchObject({ kind: "decision", decision: "deny", policies: [] });
-    expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, request, principal)).toMatchObject({ kind: "decision", decision: "allow", policies: ["analysts-read-audit"] });
-    expect(simulate(DEFAULT_POLICIES, { ...request, principal: "nobody@example.test" }, await findPrincipalByEmail("nobody@example.test"))).toMatchObject({ kind: "unknown_principal" });
-    expect(simulate("permit (", request, principal)).toMatchObject({ kind: "invalid" });
+    expect(simulate(DEFAULT_POLICIES, CEDAR_SCHEMA, request, principal)).toMatchObject({ kind: "decision", decision: "deny", policies: [] });
+    expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, CEDAR_SCHEMA, request, principal)).toMatchObject({ kind: "decision", decision: "allow", policies: ["analysts-read-audit"] });
+    expect(simulate(DEFAULT_POLICIES, CEDAR_SCHEMA, { ...request, principal: "nobody@example.test" }, await findPrincipalByEmail("nobody@example.test"))).toMatchObject({ kind: "unknown_principal" });
+    expect(simulate("permit (", CEDAR_SCHEMA, request, principal)).toMatchObject({ kind: "invalid" });
     // A time typed with its zone (…Z) is the same moment, and decides the same way.
     const zoned = simulationSchema.parse({ ...form, at: "2026-11-16T10:00:00Z" });
     expect(zoned.at).toEqual(request.at);
-    expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, zoned, principal)).toMatchObject({ kind: "decision", decision: "allow", errors: [] });
+    expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, CEDAR_SCHEMA, zoned, principal)).toMatchObject({ kind: "decision", decision: "allow", errors: [] });
   });
   it("text nested too deeply for Cedar is refused with a clear error, and decisions on the policies in force go on", async () => {
     const { subject, ctx } = await adminSubject();
@@ -162,22 +162,22 @@ describe("policy store", () => {
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     // ~150 nested brackets overflow Cedar's WebAssembly stack, which used to break every later call.
     const deep = `${DEFAULT_POLICIES}\npermit (principal, action, resource) when { ${"[".repeat(150)}${"]".repeat(150)} == [] };`;
-    expect(validatePolicies(deep)).toMatchObject({ ok: false, errors: [{ message: expect.stringContaining(TOO_DEEP), line: expect.any(Number) }] });
+    expect(validatePolicies(deep, CEDAR_SCHEMA)).toMatchObject({ ok: false, errors: [{ message: expect.stringContaining(TOO_DEEP), line: expect.any(Number) }] });
     // The formatter has no limit of its own: Cedar overflows, and a fresh engine takes over.
     expect(formatPolicies(deep)).toMatchObject({ ok: false, errors: [{ message: TOO_DEEP }] });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     const request = simulationSchema.parse({ principalType: "user", principal: "an@example.test", action: "view", resourceType: "console", resource: "audit", at: "2026-11-16T10:00", ip: "203.0.113.5", risk: "0.2", authStrength: "mfa" });
-    expect(simulate(deep, request, null)).toMatchObject({ kind: "invalid" });
+    expect(simulate(deep, CEDAR_SCHEMA, request, null)).toMatchObject({ kind: "invalid" });
     expect(await publishPolicies(deep, "deep", subject, listActiveAdmins, ctx)).toMatchObject({ ok: false });
     expect(await consoleAllows(analyst, "audit", "view")).toBe(true);
     expect((await policySetInForce()).version).toBe(1);
 
     // A long chain validates only while Cedar can also evaluate it: refused past ~45 terms, naming the policy.
     const chain = (terms: number) => `${DEFAULT_POLICIES}\n@id("office-ranges")\nforbid (principal, action, resource) unless { ${Array.from({ length: terms }, (_, i) => `context.ip.isInRange(ip("10.${i}.0.0/16"))`).join(" || ")} };`;
-    expect(validatePolicies(chain(40)).ok).toBe(true);
-    expect(validatePolicies(chain(60))).toMatchObject({ ok: false, errors: [{ policyId: "office-ranges", message: expect.stringContaining("to be evaluated safely") }] });
+    expect(validatePolicies(chain(40), CEDAR_SCHEMA).ok).toBe(true);
+    expect(validatePolicies(chain(60), CEDAR_SCHEMA)).toMatchObject({ ok: false, errors: [{ policyId: "office-ranges", message: expect.stringContaining("to be evaluated safely") }] });
     // Brackets in strings and comments are not nesting.
-    expect(validatePolicies(`${DEFAULT_POLICIES}\n// ${"(".repeat(50)}\n@id("odd-name")\nforbid (principal == Gatehouse::User::"${"[".repeat(50)}", action, resource);`).ok).toBe(true);
+    expect(validatePolicies(`${DEFAULT_POLICIES}\n// ${"(".repeat(50)}\n@id("odd-name")\nforbid (principal == Gatehouse::User::"${"[".repeat(50)}", action, resource);`, CEDAR_SCHEMA).ok).toBe(true);
   });
 });
 

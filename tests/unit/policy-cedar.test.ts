@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, formatPolicies, preparse, validatePolicies, policyIds } from "@/lib/policy/cedar";
 import { clientTokenRequest, consoleRequest, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
-import { DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
+import { CEDAR_SCHEMA, DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
 import { checkPolicies } from "@/lib/policy/store";
 
 const subject = (roles: string[], extra: Partial<ConsoleSubject> = {}): ConsoleSubject => ({
@@ -17,8 +17,8 @@ function decideWith(text: string, ...args: Parameters<typeof consoleRequest>) {
 
 describe("Gatehouse's Cedar schema and built-in policies", () => {
   it("the defaults and every template validate", () => {
-    expect(checkPolicies(DEFAULT_POLICIES)).toMatchObject({ ok: true, errors: [] });
-    for (const t of POLICY_TEMPLATES) expect(checkPolicies(`${DEFAULT_POLICIES}\n${t.text}`).errors, t.id).toEqual([]);
+    expect(checkPolicies(DEFAULT_POLICIES, CEDAR_SCHEMA)).toMatchObject({ ok: true, errors: [] });
+    for (const t of POLICY_TEMPLATES) expect(checkPolicies(`${DEFAULT_POLICIES}\n${t.text}`, CEDAR_SCHEMA).errors, t.id).toEqual([]);
     expect(policyIds(DEFAULT_POLICIES)).toContain("admins-run-the-console");
   });
 
@@ -49,11 +49,11 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
 
   it("reports validation errors with the line they are on", () => {
     const typo = `${DEFAULT_POLICIES}\n@id("bad")\npermit (principal, action, resource) when { context.riskk > 1 };`;
-    const result = validatePolicies(typo);
+    const result = validatePolicies(typo, CEDAR_SCHEMA);
     expect(result.ok).toBe(false);
     expect(result.errors[0]!.line).toBe(DEFAULT_POLICIES.split("\n").length + 2);
-    expect(validatePolicies("permit (principal, action").errors[0]!.message).toBeTruthy();
-    expect(checkPolicies(`permit (principal, action, resource is Gatehouse::Console);`).errors[0]!.message).toMatch(/no @id/);
+    expect(validatePolicies("permit (principal, action", CEDAR_SCHEMA).errors[0]!.message).toBeTruthy();
+    expect(checkPolicies(`permit (principal, action, resource is Gatehouse::Console);`, CEDAR_SCHEMA).errors[0]!.message).toMatch(/no @id/);
     expect(formatPolicies("permit(principal,action,resource);")).toEqual({ ok: true, text: "permit (principal, action, resource);" });
   });
 

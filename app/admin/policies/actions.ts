@@ -2,7 +2,10 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { actorChanged, consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
-import { checkPolicies, formatPolicies, publishPolicies, rebaseDraft, rollbackPolicies, saveDraft, simulate, simulationSchema } from "@/lib/policy";
+import {
+  checkPolicies, formatPolicies, publishPolicies, rebaseDraft, registerServiceSchema, removeServiceSchema, rollbackPolicies, saveDraft, schemaInForce,
+  serviceNamespace, serviceSchemaText, simulate, simulationSchema,
+} from "@/lib/policy";
 import { clientNames } from "@/lib/oidc";
 
 const VIEW = { section: "policies", action: "view" } as const;
@@ -10,8 +13,8 @@ const MANAGE = { section: "policies", action: "manage" } as const;
 const policyText = z.string().max(100_000, "A policy set is limited to 100,000 characters.");
 
 export const validatePoliciesAction = guardedAction(VIEW, z.object({ text: policyText }), async ({ text }) => {
-  const check = checkPolicies(text);
-  return { ok: check.ok, message: check.ok ? "Valid against the Gatehouse schema." : `${check.errors.length} problem${check.errors.length === 1 ? "" : "s"}.`, data: check };
+  const check = checkPolicies(text, await schemaInForce());
+  return { ok: check.ok, message: check.ok ? "Valid against the schema (Gatehouse's and the services')." : `${check.errors.length} problem${check.errors.length === 1 ? "" : "s"}.`, data: check };
 });
 
 export const formatPoliciesAction = guardedAction(VIEW, z.object({ text: policyText }), async ({ text }) => {
@@ -63,6 +66,21 @@ export const simulateAction = guardedAction(VIEW, simulationSchema.extend({ text
   const user = request.principalType === "user" ? await findPrincipalByEmail(request.principal) : null;
   // Client.name is the name the console shows: looked up as the token endpoint has it.
   const clientIds = [...(request.principalType === "client" ? [request.principal] : []), ...(request.resourceType === "client" ? [request.resource] : [])];
-  const result = simulate(text, request, user, await clientNames(clientIds));
+  const result = simulate(text, await schemaInForce(), request, user, await clientNames(clientIds));
   return { ok: true, data: result };
 });
+
+// A service's types and actions, from the console: asks for a fresh second factor, as a publish
+// does (a schema decides what policies can say).
+export const registerServiceSchemaAction = guardedAction(MANAGE, z.object({ namespace: serviceNamespace, text: serviceSchemaText }), async ({ namespace, text }, _user, ctx) => {
+  const result = await registerServiceSchema(namespace, text, { admin: true }, ctx);
+  revalidatePath("/admin/policies");
+  if (!result.ok) return { ok: false, message: result.message, data: { errors: result.errors ?? [] } };
+  return { ok: true, message: `${result.created ? "Registered" : "Updated"} ${namespace}: policies may name its ${result.schema.entityTypes.length} types and ${result.schema.actions.length} actions.` };
+}, { stepUp: "second-factor" });
+
+export const removeServiceSchemaAction = guardedAction(MANAGE, z.object({ namespace: serviceNamespace }), async ({ namespace }, _user, ctx) => {
+  const result = await removeServiceSchema(namespace, { admin: true }, ctx);
+  revalidatePath("/admin/policies");
+  return result.ok ? { ok: true, message: `Removed ${namespace}.` } : { ok: false, message: result.message };
+}, { stepUp: "second-factor" });

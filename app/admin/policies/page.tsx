@@ -5,18 +5,22 @@ import { Card } from "@/components/ui/card";
 import { PageHeader } from "@/components/shell/page-header";
 import { PolicyEditor } from "@/components/policy/policy-editor";
 import { PolicySimulator } from "@/components/policy/simulator";
+import { ServiceSchemaForm } from "@/components/policy/service-schema-form";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccessAfterStepUp, requireAccess, userEmails } from "@/lib/auth";
-import { CEDAR_SCHEMA, listPolicyVersions, policyEditorState, POLICY_HISTORY_SHOWN, POLICY_TEMPLATES } from "@/lib/policy";
+import { CEDAR_SCHEMA, listPolicyVersions, listServiceSchemas, policyEditorState, POLICY_HISTORY_SHOWN, POLICY_TEMPLATES, SERVICE_SCHEMA_SCOPE } from "@/lib/policy";
 import {
-  formatPoliciesAction, publishPoliciesAction, rebaseDraftAction, rollbackPoliciesAction, saveDraftAction, simulateAction, validatePoliciesAction,
+  formatPoliciesAction, publishPoliciesAction, rebaseDraftAction, registerServiceSchemaAction, removeServiceSchemaAction, rollbackPoliciesAction, saveDraftAction, simulateAction,
+  validatePoliciesAction,
 } from "./actions";
 
 export const metadata: Metadata = { title: "Policies" };
 
 export default async function PoliciesPage() {
   const user = await requireAccess("policies");
-  const [state, versions, mayManage] = await Promise.all([policyEditorState(), listPolicyVersions(), canAccessAfterStepUp(user, { section: "policies", action: "manage" })]);
+  const [state, versions, services, mayManage] = await Promise.all([
+    policyEditorState(), listPolicyVersions(), listServiceSchemas(), canAccessAfterStepUp(user, { section: "policies", action: "manage" }),
+  ]);
   const text = state.draft?.text ?? state.inForce.text;
   const authors = await userEmails(versions.flatMap((v) => (v.authorId ? [v.authorId] : [])));
   return (
@@ -54,7 +58,12 @@ export default async function PoliciesPage() {
         </Card>
 
         <Card title="Simulator" description="Try a request against the policies in the editor above, published or not.">
-          <PolicySimulator action={simulateAction} defaultPrincipal={user.email} now={new Date().toISOString().slice(0, 16)} />
+          <PolicySimulator
+            action={simulateAction}
+            defaultPrincipal={user.email}
+            now={new Date().toISOString().slice(0, 16)}
+            services={{ entityTypes: services.flatMap((s) => s.entityTypes), actions: services.flatMap((s) => s.actions) }}
+          />
         </Card>
 
         <Card title="History" description={`Published versions, newest first (the last ${POLICY_HISTORY_SHOWN}), with what changed; each stays in the audit trail.`}>
@@ -92,6 +101,43 @@ export default async function PoliciesPage() {
                 </li>
               )}
             </ul>
+          )}
+        </Card>
+
+        <Card
+          title="Other services' types"
+          description={<>Resource types and actions of the services that ask the decision point, each in its own namespace, so policies can name them (<span className="font-mono">Docs::Action::&quot;read&quot;</span>). A service registers its own with a token carrying the <span className="font-mono">{SERVICE_SCHEMA_SCOPE}</span> scope (README: the decision point); a change that the policies in force would no longer validate against is refused. Changes here ask for a fresh second factor.</>}
+        >
+          {services.length === 0 && <p className="text-sm text-slate-500">No service has registered types yet: policies can name Gatehouse&apos;s own, and other services&apos; resources as Gatehouse::Resource.</p>}
+          <ul className="divide-y divide-slate-100" data-testid="service-schemas">
+            {services.map((s) => (
+              <li key={s.namespace} className="space-y-2 py-3 text-sm">
+                <div className="flex flex-wrap items-center justify-between gap-2">
+                  <p>
+                    <span className="font-mono font-medium">{s.namespace}</span>{" "}
+                    <Badge tone="neutral">{s.ownerClientId ? `registered by client ${s.ownerClientId}` : "from the console"}</Badge>
+                    <span className="block text-slate-600">
+                      Types: <span className="font-mono">{s.entityTypes.join(", ") || "none"}</span> · Actions: <span className="font-mono">{s.actions.join(", ") || "none"}</span> · updated <LocalTime at={s.updatedAt} />
+                    </span>
+                  </p>
+                  {mayManage && <ActionButton action={removeServiceSchemaAction} fields={{ namespace: s.namespace }} label={`Remove ${s.namespace}`} confirm={`Remove ${s.namespace}'s types and actions? Policies will no longer be able to name them.`} />}
+                </div>
+                {mayManage ? (
+                  <details>
+                    <summary className="cursor-pointer text-xs text-brand-700">Schema</summary>
+                    <div className="mt-2"><ServiceSchemaForm action={registerServiceSchemaAction} namespace={s.namespace} text={s.text} /></div>
+                  </details>
+                ) : (
+                  <pre className="overflow-x-auto rounded bg-slate-50 p-2 text-xs">{s.text}</pre>
+                )}
+              </li>
+            ))}
+          </ul>
+          {mayManage && (
+            <details className="mt-3">
+              <summary className="cursor-pointer text-sm font-medium text-brand-700">Register a service&apos;s types</summary>
+              <div className="mt-3"><ServiceSchemaForm action={registerServiceSchemaAction} /></div>
+            </details>
           )}
         </Card>
 
