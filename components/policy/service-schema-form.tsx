@@ -23,8 +23,9 @@ export function ServiceSchemaForm({ action, namespace, text }: { action: (prev: 
         const problems = (state.data as { errors?: CedarProblem[] } | undefined)?.errors ?? [];
         return (
           <>
-            {!namespace && <Field label="Namespace" name="namespace" placeholder="Docs" defaultValue={echoed(state, "namespace")} errors={state.fieldErrors?.namespace} hint="The service's own: one word starting with a capital letter." />}
+            {!namespace && <Field id="new-schema-namespace" label="Namespace" name="namespace" placeholder="Docs" defaultValue={echoed(state, "namespace")} errors={state.fieldErrors?.namespace} hint="The service's own: one word starting with a capital letter." />}
             <TextAreaField
+              id={`schema-${namespace ?? "new"}`}
               label={namespace ? `Schema of ${namespace}` : "Schema (Cedar)"}
               name="text"
               mono

@@ -69,8 +69,12 @@ function problem(text: string, error: CedarWasm.DetailedError, policyId: string 
   return { policyId, message, help: error.help, ...locate(text, error.sourceLocations?.[0]?.start) };
 }
 
-/** Where `text` nests brackets deeper than MAX_BRACKET_NESTING (outside strings and comments), if it does. */
-function bracketNestingProblem(text: string): CedarProblem | null {
+/**
+ * Where `text` nests brackets deeper than MAX_BRACKET_NESTING (outside strings and comments), if it
+ * does; `angles`: a schema's `Set<…>` too (in policies, < and > compare).
+ */
+function bracketNestingProblem(text: string, angles = false): CedarProblem | null {
+  const [open, close] = angles ? ["([{<", ")]}>"] : ["([{", ")]}"];
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
@@ -78,9 +82,9 @@ function bracketNestingProblem(text: string): CedarProblem | null {
       for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
     } else if (c === "/" && text[i + 1] === "/") {
       while (i < text.length && text[i] !== "\n") i++;
-    } else if (c === "(" || c === "[" || c === "{") {
-      if (++depth > MAX_BRACKET_NESTING) return { policyId: null, message: `${TOO_DEEP}: brackets more than ${MAX_BRACKET_NESTING} deep.`, help: "Take a nested part out into a policy of its own.", ...locate(text, i) };
-    } else if (c === ")" || c === "]" || c === "}") {
+    } else if (open.includes(c)) {
+      if (++depth > MAX_BRACKET_NESTING) return { policyId: null, message: `${TOO_DEEP}: brackets more than ${MAX_BRACKET_NESTING} deep.`, help: angles ? "Declare a nested record as a type of its own." : "Take a nested part out into a policy of its own.", ...locate(text, i) };
+    } else if (close.includes(c)) {
       depth = Math.max(0, depth - 1);
     }
   }
@@ -140,7 +144,7 @@ export type SchemaJson = CedarWasm.SchemaJson<string>;
  * JSON form of the whole; problems are located in `text`.
  */
 export function readSchema(before: string, text: string): { ok: true; json: SchemaJson } | { ok: false; errors: CedarProblem[] } {
-  const nesting = bracketNestingProblem(text);
+  const nesting = bracketNestingProblem(text, true);
   if (nesting) return { ok: false, errors: [nesting] };
   const answer = withCedar(() => cedar.schemaToJson(`${before}\n${text}`), () => null);
   if (answer === null) return { ok: false, errors: [tooDeep()] };

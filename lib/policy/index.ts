@@ -7,4 +7,4 @@ export { simulate, simulationSchema, type SimulationInput, type SimulationResult
 export { decideForService, pdpBodySchema, PDP_SCOPE, PDP_PATH, PDP_MAX_BODY_BYTES, PDP_MAX_BATCH, type ServiceDecision } from "./service-api";
 export { startDecisionPointApi } from "./http";
 export { listServiceSchemas, registerServiceSchema, removeServiceSchema, serviceNamespace, serviceSchemaText, SERVICE_SCHEMA_SCOPE, type ServiceSchemaView, type SchemaChangeResult } from "./service-schemas";
-export { listSchemasAnswer, schemaAnswer, POLICY_SCHEMAS_PATH } from "./schema-api";
+export { listSchemasAnswer, getSchemaAnswer, putSchemaAnswer, deleteSchemaAnswer } from "./schema-api";

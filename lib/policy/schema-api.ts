@@ -16,8 +16,6 @@ import {
 // provider for the decision point's resource, with the `pdp.schema` scope, the service's own
 // (client credentials).
 
-export const POLICY_SCHEMAS_PATH = "/api/v1/policy-schemas";
-
 type Caller = { clientId: string; ctx: AuditContext };
 
 async function caller(request: Request): Promise<Caller | Response> {
@@ -38,7 +36,7 @@ const view = (schema: ServiceSchemaView) => ({
   ownerClientId: schema.ownerClientId, updatedAt: schema.updatedAt.toISOString(),
 });
 
-const STATUS: Record<SchemaChangeRefusal["reason"], number> = { invalid: 400, not_owner: 403, not_found: 404, breaks_policies: 409, too_many: 409 };
+const STATUS: Record<SchemaChangeRefusal["reason"], number> = { invalid: 400, not_owner: 403, not_found: 404, breaks_policies: 409, in_use: 409, too_many: 409 };
 
 const refusal = (refused: SchemaChangeRefusal) =>
   Response.json({ error: refused.reason, error_description: refused.message, ...(refused.errors && { errors: refused.errors }) }, { status: STATUS[refused.reason] });
@@ -50,37 +48,46 @@ export async function listSchemasAnswer(request: Request): Promise<Response> {
   return Response.json({ schemas: (await listServiceSchemas()).map(view) }, { headers: { "cache-control": "no-store" } });
 }
 
-/** GET, PUT (the schema as text/plain) or DELETE /api/v1/policy-schemas/<namespace>. */
-export async function schemaAnswer(request: Request, rawNamespace: string): Promise<Response> {
+/** The caller and the namespace in the path, or the answer refusing them. */
+async function callerFor(request: Request, rawNamespace: string): Promise<(Caller & { namespace: string }) | Response> {
   const who = await caller(request);
   if (who instanceof Response) return who;
   const namespace = serviceNamespace.safeParse(rawNamespace);
   if (!namespace.success) return problem(400, "invalid_request", z.prettifyError(namespace.error));
-  switch (request.method) {
-    case "GET": {
-      const found = (await listServiceSchemas()).find((s) => s.namespace === namespace.data);
-      return found ? Response.json(view(found), { headers: { "cache-control": "no-store" } }) : problem(404, "not_found", `No service has registered the namespace ${namespace.data}.`);
-    }
-    case "PUT": {
-      if (request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() !== "text/plain") return problem(415, "invalid_request", "Send the schema as text/plain (Cedar's schema syntax).");
-      let body: string;
-      try {
-        // Characters, at most four bytes each.
-        body = await readTextLimited(request, SERVICE_SCHEMA_MAX_CHARS * 4);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) return problem(413, "request_too_large", `A schema is limited to ${SERVICE_SCHEMA_MAX_CHARS.toLocaleString("en")} characters.`);
-        throw error;
-      }
-      const text = serviceSchemaText.safeParse(body);
-      if (!text.success) return problem(text.error.issues.some((i) => i.code === "too_big") ? 413 : 400, "invalid_request", z.prettifyError(text.error));
-      const result = await registerServiceSchema(namespace.data, text.data, { clientId: who.clientId }, who.ctx);
-      return result.ok ? Response.json(view(result.schema), { status: result.created ? 201 : 200 }) : refusal(result);
-    }
-    case "DELETE": {
-      const result = await removeServiceSchema(namespace.data, { clientId: who.clientId }, who.ctx);
-      return result.ok ? new Response(null, { status: 204 }) : refusal(result);
-    }
-    default:
-      return problem(405, "invalid_request", "Use GET, PUT or DELETE.", { allow: "GET, PUT, DELETE" });
+  return { ...who, namespace: namespace.data };
+}
+
+/** GET /api/v1/policy-schemas/<namespace>. */
+export async function getSchemaAnswer(request: Request, rawNamespace: string): Promise<Response> {
+  const who = await callerFor(request, rawNamespace);
+  if (who instanceof Response) return who;
+  const found = (await listServiceSchemas()).find((s) => s.namespace === who.namespace);
+  return found ? Response.json(view(found), { headers: { "cache-control": "no-store" } }) : problem(404, "not_found", `No service has registered the namespace ${who.namespace}.`);
+}
+
+/** PUT /api/v1/policy-schemas/<namespace>, the schema as text/plain: registers or replaces the caller's. */
+export async function putSchemaAnswer(request: Request, rawNamespace: string): Promise<Response> {
+  const who = await callerFor(request, rawNamespace);
+  if (who instanceof Response) return who;
+  if (request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() !== "text/plain") return problem(415, "invalid_request", "Send the schema as text/plain (Cedar's schema syntax).");
+  let body: string;
+  try {
+    // Characters, at most four bytes each.
+    body = await readTextLimited(request, SERVICE_SCHEMA_MAX_CHARS * 4);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return problem(413, "request_too_large", `A schema is limited to ${SERVICE_SCHEMA_MAX_CHARS.toLocaleString("en")} characters.`);
+    throw error;
   }
+  const text = serviceSchemaText.safeParse(body);
+  if (!text.success) return problem(text.error.issues.some((i) => i.code === "too_big") ? 413 : 400, "invalid_request", z.prettifyError(text.error));
+  const result = await registerServiceSchema(who.namespace, text.data, { clientId: who.clientId }, who.ctx);
+  return result.ok ? Response.json(view(result.schema), { status: result.created ? 201 : 200 }) : refusal(result);
+}
+
+/** DELETE /api/v1/policy-schemas/<namespace>: removes the caller's. */
+export async function deleteSchemaAnswer(request: Request, rawNamespace: string): Promise<Response> {
+  const who = await callerFor(request, rawNamespace);
+  if (who instanceof Response) return who;
+  const result = await removeServiceSchema(who.namespace, { clientId: who.clientId }, who.ctx);
+  return result.ok ? new Response(null, { status: 204 }) : refusal(result);
 }

@@ -82,6 +82,6 @@ async function maybeAudit(request: CedarRequest, decision: Awaited<ReturnType<ty
   await audit(caller, {
     type: "policy", action: "pdp.decision", outcome: decision.decision === "allow" ? "success" : "blocked",
     resource: { type: request.resource.type, id: request.resource.id },
-    metadata: { principal: request.principal, action: request.action.id, decision: decision.decision, policies: decision.policies, errors: decision.errors.length, evaluationMicros: decision.micros, policyVersion: decision.version, sampleRate },
+    metadata: { principal: request.principal, action: request.action, decision: decision.decision, policies: decision.policies, errors: decision.errors.length, evaluationMicros: decision.micros, policyVersion: decision.version, sampleRate },
   });
 }

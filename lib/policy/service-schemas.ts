@@ -55,29 +55,48 @@ function declared(json: SchemaJson, namespace: string): Declared {
 
 const problem = (message: string, help: string | null = null): CedarProblem => ({ policyId: null, message, help, line: null, column: null });
 
+/** A registered service's schema: its namespace and text. */
+type Registered = { namespace: string; text: string };
+
+// What the decision point and the simulator accept as names (service-api.ts, simulate.ts).
+const MAX_TYPE_NAME = 64;
+const ACTION_NAME = /^[^"\\]{1,100}$/;
+
 /**
- * Whether `text` is a schema `namespace` may register beside `others` (the other services'
- * fragments): it parses, refers only to what is declared (Gatehouse's types too), declares exactly
- * the one namespace, and every action it declares for requests takes Gatehouse's request context.
+ * Whether `text` is a schema `namespace` may register beside `others` (the other services'):
+ * it parses, refers only to what is declared (Gatehouse's types too), declares exactly the one
+ * namespace, names what the decision point can be asked about, and every action it declares for
+ * requests takes Gatehouse's request context.
  */
-export function checkServiceSchema(namespace: string, text: string, others: readonly string[]): ({ ok: true } & Declared) | { ok: false; errors: CedarProblem[] } {
-  const read = readSchema(joinSchemas(others), text);
-  if (!read.ok) return read;
-  const base = readSchema(CEDAR_SCHEMA, others.join("\n"));
-  const before = new Set(base.ok ? Object.keys(base.json) : ["Gatehouse"]);
+export function checkServiceSchema(namespace: string, text: string, others: readonly Registered[]): ({ ok: true } & Declared) | { ok: false; errors: CedarProblem[] } {
+  const read = readSchema(joinSchemas(others.map((o) => o.text)), text);
+  if (!read.ok) return { ok: false, errors: read.errors.map((e) => usedElsewhere(e, namespace, text)) };
+  const before = new Set(["Gatehouse", ...others.map((o) => o.namespace)]);
   const added = Object.keys(read.json).filter((name) => !before.has(name));
   const errors: CedarProblem[] = [];
   for (const name of added) {
     if (name !== namespace) errors.push(problem(name === "" ? `Everything must be declared inside namespace ${namespace} { … }.` : `This schema declares namespace ${name}; it may declare only ${namespace}.`));
   }
   if (!added.includes(namespace)) errors.push(problem(`Declare the types and actions inside namespace ${namespace} { … }.`));
+  const { entityTypes, actions } = declared(read.json, namespace);
+  for (const type of entityTypes.filter((t) => t.length > MAX_TYPE_NAME)) errors.push(problem(`${type} is longer than ${MAX_TYPE_NAME} characters, which the decision point accepts for a type.`));
+  for (const action of Object.keys(read.json[namespace]?.actions ?? {}).filter((a) => !ACTION_NAME.test(a))) {
+    errors.push(problem(`Action "${action.slice(0, 40)}…": an action's name is at most 100 characters, without " or \\.`));
+  }
   for (const [action, definition] of Object.entries(read.json[namespace]?.actions ?? {})) {
     const context = definition.appliesTo?.context as { type?: string; name?: string } | undefined;
     if (definition.appliesTo && (context?.name ?? context?.type) !== REQUEST_CONTEXT) {
       errors.push(problem(`Action "${action}" must take Gatehouse's request context.`, `Write "context: ${REQUEST_CONTEXT}" in its appliesTo: the decision point fills in the time, address, risk and sign-in strength for every request.`));
     }
   }
-  return errors.length ? { ok: false, errors } : { ok: true, ...declared(read.json, namespace) };
+  return errors.length ? { ok: false, errors } : { ok: true, entityTypes, actions };
+}
+
+/** A type of `namespace` that does not resolve while `text` declares none by that name: another service's schema refers to it. */
+function usedElsewhere(error: CedarProblem, namespace: string, text: string): CedarProblem {
+  const unresolved = /failed to resolve types?: (.+)$/.exec(error.message)?.[1]?.split(", ") ?? [];
+  const gone = unresolved.find((name) => name.startsWith(`${namespace}::`) && !text.includes(name.slice(namespace.length + 2)));
+  return gone ? { ...error, help: `Another registered service's schema refers to ${gone}: change that schema first.` } : error;
 }
 
 /** Every registered service schema, by namespace, with what it declares. */
@@ -92,7 +111,7 @@ export async function listServiceSchemas(): Promise<ServiceSchemaView[]> {
 /** Who changes a service's schema: the service itself (an OAuth client, through the API) or an admin on the console. */
 export type SchemaRegistrant = { clientId: string } | { admin: true };
 
-export type SchemaChangeRefusal = { ok: false; reason: "invalid" | "breaks_policies" | "not_owner" | "not_found" | "too_many"; message: string; errors?: CedarProblem[] };
+export type SchemaChangeRefusal = { ok: false; reason: "invalid" | "breaks_policies" | "in_use" | "not_owner" | "not_found" | "too_many"; message: string; errors?: CedarProblem[] };
 export type SchemaChangeResult = { ok: true; created: boolean; schema: ServiceSchemaView } | SchemaChangeRefusal;
 
 /**
@@ -109,10 +128,10 @@ export async function registerServiceSchema(namespace: string, text: string, by:
     const refusal = ownershipRefusal(current, by, namespace);
     if (refusal) return { refusal };
     if (!current && rows.length >= MAX_SERVICE_SCHEMAS) return { refusal: refuse("too_many", `At most ${MAX_SERVICE_SCHEMAS} services may register schemas; remove one no longer used first.`) };
-    const others = rows.filter((row) => row.namespace !== namespace).map((row) => row.text);
+    const others = rows.filter((row) => row.namespace !== namespace);
     const check = checkServiceSchema(namespace, text, others);
     if (!check.ok) return { refusal: refuse("invalid", `The schema for ${namespace} is not valid; nothing was registered.`, check.errors) };
-    const broken = await policiesBrokenBy([...others, text], tx);
+    const broken = await policiesBrokenBy([...others.map((row) => row.text), text], tx);
     if (broken) return { refusal: broken };
     const ownerClientId = current ? current.ownerClientId : "clientId" in by ? by.clientId : null;
     const row = await tx.policyServiceSchema.upsert({ where: { namespace }, create: { namespace, text, ownerClientId }, update: { text } });
@@ -138,7 +157,8 @@ export async function removeServiceSchema(namespace: string, by: SchemaRegistran
     const rows = await tx.policyServiceSchema.findMany({ orderBy: { namespace: "asc" } });
     const current = rows.find((row) => row.namespace === namespace) ?? null;
     if (!current) return { refusal: refuse("not_found", `No service has registered the namespace ${namespace}.`) };
-    const refusal = ownershipRefusal(current, by, namespace) ?? (await policiesBrokenBy(rows.filter((row) => row !== current).map((row) => row.text), tx));
+    const remaining = rows.filter((row) => row !== current).map((row) => row.text);
+    const refusal = ownershipRefusal(current, by, namespace) ?? stillReferred(remaining, namespace) ?? (await policiesBrokenBy(remaining, tx));
     if (refusal) return { refusal };
     await tx.policyServiceSchema.delete({ where: { namespace } });
     return { refusal: null, removed: current };
@@ -163,6 +183,13 @@ function ownershipRefusal(current: { ownerClientId: string | null } | null, by: 
   return refuse("not_owner", `The namespace ${namespace} was registered by ${current.ownerClientId ? "another client" : "an admin on the console"}: only it can change it (or an admin, on /admin/policies).`);
 }
 
+/** The refusal of removing `namespace` while the other services' schemas (`remaining`) refer to its types. */
+function stillReferred(remaining: readonly string[], namespace: string): SchemaChangeRefusal | null {
+  const read = readSchema(CEDAR_SCHEMA, remaining.join("\n"));
+  if (read.ok) return null;
+  return refuse("in_use", `Refused: another registered service's schema refers to ${namespace}'s types. Change or remove that schema first.`, read.errors.map((e) => ({ ...e, line: null, column: null })));
+}
+
 /** The refusal of a change that would leave the policies in force invalid against the services' `fragments`; null if they stay valid. */
 async function policiesBrokenBy(fragments: readonly string[], tx: Parameters<typeof newestPolicy>[0]): Promise<SchemaChangeRefusal | null> {
   const policies = await newestPolicy(tx);
@@ -177,7 +204,7 @@ async function policiesBrokenBy(fragments: readonly string[], tx: Parameters<typ
 }
 
 async function auditRefusal(ctx: AuditContext, action: string, namespace: string, refusal: SchemaChangeRefusal) {
-  const outcome = refusal.reason === "not_owner" || refusal.reason === "breaks_policies" ? "blocked" : "failure";
+  const outcome = refusal.reason === "not_owner" || refusal.reason === "breaks_policies" || refusal.reason === "in_use" ? "blocked" : "failure";
   await audit(ctx, { type: "policy", action, outcome, resource: { type: "policy_schema", id: namespace }, metadata: { reason: refusal.reason, errors: refusal.errors?.length ?? 0 } });
 }
 

@@ -2,7 +2,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { userContext, type AuditContext } from "@/lib/audit/context";
 import { listActiveAdmins } from "@/lib/auth/users";
-import { checkPolicies, DEFAULT_POLICIES, publishPolicies, registerServiceSchema, removeServiceSchema, rollbackPolicies, schemaAnswer, listSchemasAnswer, schemaInForce, simulate, simulationSchema } from "@/lib/policy";
+import {
+  checkPolicies, DEFAULT_POLICIES, deleteSchemaAnswer, getSchemaAnswer, listSchemasAnswer, publishPolicies, putSchemaAnswer, registerServiceSchema, removeServiceSchema,
+  rollbackPolicies, schemaInForce, simulate, simulationSchema,
+} from "@/lib/policy";
 import { checkServiceSchema } from "@/lib/policy/service-schemas";
 import { decideForService, pdpBodySchema } from "@/lib/policy/service-api";
 import { clientInputSchema, createClient } from "@/lib/oidc/clients";
@@ -34,7 +37,7 @@ describe("a service's schema", () => {
     expect(docs.entityTypes.sort()).toEqual(["Docs::Document", "Docs::Folder"]);
     expect(docs.actions.sort()).toEqual(['Docs::Action::"edit"', 'Docs::Action::"read"']);
 
-    const problems = (namespace: string, text: string, others: string[] = []) => {
+    const problems = (namespace: string, text: string, others: { namespace: string; text: string }[] = []) => {
       const check = checkServiceSchema(namespace, text, others);
       return check.ok ? [] : check.errors;
     };
@@ -45,10 +48,29 @@ describe("a service's schema", () => {
     expect(problems("Docs", "namespace Docs {\n  entity Page;\n  action read appliesTo { principal: [Gatehouse::User], resource: [Page] };\n}")[0]!.message).toBe("Action \"read\" must take Gatehouse's request context.");
     // An unknown type is located on its line of the service's text, not of the combined schema.
     expect(problems("Docs", "namespace Docs {\n  entity Page;\n  entity Note = { author: Gatehouse::Person };\n}")[0]).toMatchObject({ line: 3 });
-    expect(problems("Docs", "namespace Gatehouse { entity Extra; }").length).toBeGreaterThan(0);
+    expect(problems("Docs", "namespace Docs { entity A; }\nnamespace Gatehouse { entity Extra; }")[0]!.message).toMatch(/duplicate namespace id: `Gatehouse`/);
+    // Within what the decision point and the simulator accept as names.
+    expect(problems("Docs", `namespace Docs { entity ${"D".repeat(60)}; }`)[0]!.message).toMatch(/longer than 64 characters/);
+    expect(problems("Docs", `namespace Docs { entity A; action "${"r".repeat(101)}" appliesTo { principal: [Gatehouse::User], resource: [A], context: Gatehouse::RequestContext }; }`)[0]!.message).toMatch(/at most 100 characters/);
+    // Set<…> nested past what Cedar's stack holds safely: refused before Cedar reads it.
+    expect(problems("Docs", `namespace Docs { entity A = { s: ${"Set<".repeat(40)}String${">".repeat(40)} }; }`)[0]!.message).toMatch(/nests too deeply/);
     // A service may refer to another's types, which are then declared.
-    expect(checkServiceSchema("Wiki", "namespace Wiki { entity Page = { folder: Docs::Folder }; }", [DOCS])).toMatchObject({ ok: true, entityTypes: ["Wiki::Page"] });
+    expect(checkServiceSchema("Wiki", "namespace Wiki { entity Page = { folder: Docs::Folder }; }", [{ namespace: "Docs", text: DOCS }])).toMatchObject({ ok: true, entityTypes: ["Wiki::Page"] });
     expect(checkServiceSchema("Wiki", "namespace Wiki { entity Page = { folder: Docs::Folder }; }", [])).toMatchObject({ ok: false });
+  });
+
+  it("a schema another service refers to can change but not lose what is referred to, nor be removed", async () => {
+    const { ctx } = await admin();
+    expect(await registerServiceSchema("Docs", DOCS, { clientId: "docs-service" }, ctx)).toMatchObject({ ok: true });
+    expect(await registerServiceSchema("Wiki", "namespace Wiki { entity Page in [Docs::Folder]; }", { clientId: "wiki-service" }, ctx)).toMatchObject({ ok: true });
+    // Its owner still changes it (a referring schema used to make every change of it look like a second namespace).
+    expect(await registerServiceSchema("Docs", `${DOCS}\n// v2`, { clientId: "docs-service" }, ctx)).toMatchObject({ ok: true, created: false });
+    expect(await registerServiceSchema("Docs", DOCS.replace("entity Folder;", "").replace(" in [Folder]", "").replace(", Folder]", "]"), { clientId: "docs-service" }, ctx)).toMatchObject({
+      ok: false, reason: "invalid", errors: [{ help: "Another registered service's schema refers to Docs::Folder: change that schema first." }],
+    });
+    expect(await removeServiceSchema("Docs", { clientId: "docs-service" }, ctx)).toMatchObject({ ok: false, reason: "in_use", message: expect.stringContaining("another registered service's schema refers to Docs") });
+    expect(await removeServiceSchema("Wiki", { clientId: "wiki-service" }, ctx)).toEqual({ ok: true });
+    expect(await removeServiceSchema("Docs", { clientId: "docs-service" }, ctx)).toEqual({ ok: true });
   });
 
   it("lets policies name the service's types, the decision point decide on them, and refuses a change the policies in force would not survive", async () => {
@@ -120,7 +142,8 @@ describe("/api/v1/policy-schemas", () => {
   const call = async (method: string, namespace: string | null, options: { token?: string; body?: string; type?: string } = {}) => {
     const headers: Record<string, string> = { ...(options.token && { authorization: `Bearer ${options.token}` }), ...(options.body !== undefined && { "content-type": options.type ?? "text/plain" }) };
     const request = new Request(`http://127.0.0.1/api/v1/policy-schemas${namespace ? `/${namespace}` : ""}`, { method, headers, body: options.body });
-    const response = namespace === null ? await listSchemasAnswer(request) : await schemaAnswer(request, namespace);
+    const answer = { GET: getSchemaAnswer, PUT: putSchemaAnswer, DELETE: deleteSchemaAnswer }[method]!;
+    const response = namespace === null ? await listSchemasAnswer(request) : await answer(request, namespace);
     return { status: response.status, headers: response.headers, body: response.status === 204 ? null : ((await response.json()) as Record<string, unknown>) };
   };
 
@@ -146,7 +169,7 @@ describe("/api/v1/policy-schemas", () => {
     expect(await call("PUT", "Docs", { token: docs.token, body: "   " })).toMatchObject({ status: 400 });
     expect(await call("PUT", "docs", { token: docs.token, body: DOCS })).toMatchObject({ status: 400, body: { error_description: expect.stringContaining("capital letter") } });
     expect(await call("PUT", "Gatehouse", { token: docs.token, body: DOCS })).toMatchObject({ status: 400 });
-    expect(await call("POST", "Docs", { token: docs.token, body: DOCS })).toMatchObject({ status: 405 });
+    expect(await call("PUT", "Docs", { token: docs.token, body: "x".repeat(90_000) })).toMatchObject({ status: 413 });
     expect((await db().policyServiceSchema.findUniqueOrThrow({ where: { namespace: "Docs" } })).text).toBe(`${DOCS}\n// v2`);
 
     expect(await call("GET", null, { token: other.token })).toMatchObject({ status: 200, body: { schemas: [{ namespace: "Docs", ownerClientId: docs.clientId }] } });
