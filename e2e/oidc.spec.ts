@@ -149,6 +149,10 @@ test.describe.serial("OpenID Connect provider", () => {
 
     const userinfo = await oauth.processUserInfoResponse(as, flow.client, claims.sub, await oauth.userInfoRequest(as, flow.client, tokens.access_token, http));
     expect(userinfo).toMatchObject({ email, name: "Rita Party", email_verified: false });
+    // Once the owner confirms the address (a mailed link: e2e/password-recovery.spec.ts), apps see it verified.
+    sql(`UPDATE users SET email_verified_at = now() WHERE email = '${email}'`);
+    const confirmed = await oauth.processUserInfoResponse(as, flow.client, claims.sub, await oauth.userInfoRequest(as, flow.client, tokens.access_token, http));
+    expect(confirmed).toMatchObject({ email, email_verified: true });
 
     // The consent was remembered: the app is listed for the user, and the next login skips consent.
     await page.goto("/account/apps");
@@ -372,6 +376,31 @@ test.describe.serial("OpenID Connect provider", () => {
     await page.getByRole("button", { name: "Allow" }).click();
     const claims = oauth.getValidatedIdTokenClaims(await exchange(await flowPromise))!;
     expect(claims.amr).toEqual(["pwd", "otp", "mfa"]);
+  });
+
+  test("an app asking for a second factor (acr_values=mfa) has the user confirm one first, and the ID token's acr says so", async ({ browser, page }) => {
+    const acrEmail = uniqueEmail("rp-acr");
+    const { admin } = await createUserViaConsole(browser, { email: acrEmail, password: PASSWORD, name: "Ada Acr" });
+    await admin.close();
+    // Signed in with the password alone; setting up an app afterwards does not make this sign-in a two-factor one.
+    await signIn(page, acrEmail, PASSWORD);
+    await page.goto("/account/security");
+    const { secret } = await enrollTotp(page);
+
+    const flowPromise = codeFlow(page, { scope: "openid", acr_values: "mfa" });
+    await expect(page.getByTestId("stronger-sign-in")).toContainText("Test RP asks for a sign-in with a second factor.");
+    // Continuing without it is refused, offering the confirmation.
+    await page.getByRole("button", { name: "Continue as Ada Acr" }).click();
+    await expect(page.getByTestId("form-message")).toContainText("Test RP asks you to confirm with a second factor");
+    await page.getByRole("link", { name: "Confirm it is you" }).click();
+    await page.getByLabel("Authentication code").fill(totpCode(secret, 1));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await expect(page).toHaveURL(/\/interaction\//);
+    await expect(page.getByTestId("stronger-sign-in")).toHaveCount(0);
+    await page.getByRole("button", { name: "Continue as Ada Acr" }).click();
+    await page.getByRole("button", { name: "Allow" }).click();
+    const claims = oauth.getValidatedIdTokenClaims(await exchange(await flowPromise))!;
+    expect(claims).toMatchObject({ acr: "mfa", amr: ["pwd", "otp", "mfa"] });
   });
 
   test("certificate-bound tokens (RFC 8705) with the certificate a trusted TLS proxy forwards", async ({ browser }) => {

@@ -94,3 +94,28 @@ test("after an incident requires a new password, the password alone is refused a
   await signIn(page, email, NEW_PASSWORD);
   await expectSignedInAs(page, email);
 });
+
+test("a user confirms their email address with the link mailed to them, and apps see it verified", async ({ browser, page }) => {
+  const email = uniqueEmail("confirming");
+  await (await createUserViaConsole(browser, { email, password: PASSWORD, name: "Cora Confirm" })).admin.close();
+  await signIn(page, email, PASSWORD);
+  await page.goto("/account");
+  await expect(page.getByTestId("email-verification")).toHaveText("Not verified");
+  await page.getByRole("button", { name: "Email me a confirmation link" }).click();
+  await expect(page.getByRole("status")).toContainText(`A link is on its way to ${email}`);
+
+  const confirmation = () => smtp.mails.map(decodedMail).find((m) => m.includes(`To: ${email}`) && m.includes("Subject: Confirm your email address"));
+  await expect.poll(confirmation, { timeout: 15_000 }).toBeTruthy();
+  const link = /https?:\/\/[^\s]+\/verify-email\?token=[\w-]+/.exec(confirmation()!)![0];
+  // Opening it (as a mail scanner would) confirms nothing; the button does, once.
+  await page.goto(link);
+  await expect(page.getByText(`Confirm that ${email} is yours.`)).toBeVisible();
+  await page.goto(link);
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("status")).toContainText(`${email} is confirmed`);
+  await page.goto("/account");
+  await expect(page.getByTestId("email-verification")).toContainText("Verified");
+  await expect(page.getByRole("button", { name: "Email me a confirmation link" })).toHaveCount(0);
+  await page.goto(link);
+  await expect(page.getByRole("heading", { name: "Link not valid" })).toBeVisible();
+});

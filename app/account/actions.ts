@@ -2,12 +2,35 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { changePassword, endAllSessions, endSession, guardedAction, hasFreshMfa, nameSchema, newPasswordPairSchema, passwordRefused, reportUnrecognizedSignIn, updateName } from "@/lib/auth";
+import { after } from "next/server";
+import {
+  changePassword, endAllSessions, endSession, guardedAction, hasFreshMfa, nameSchema, newPasswordPairSchema, passwordRefused, reportUnrecognizedSignIn, sendEmailVerification, updateName,
+} from "@/lib/auth";
 
 export const updateProfileAction = guardedAction("signed-in", z.object({ name: nameSchema }), async ({ name }, user, ctx) => {
   await updateName(user.id, name, ctx);
   revalidatePath("/account");
   return { ok: true, message: "Profile saved." };
+});
+
+export const sendEmailVerificationAction = guardedAction("signed-in", z.object({}), async (_input, user, ctx) => {
+  const result = await sendEmailVerification(user.id, ctx);
+  if (result.ok) {
+    // Mailed after the answer: a slow mail server does not hold the page.
+    after(() => result.delivery);
+    return { ok: true, message: `A link is on its way to ${result.email}. Open it within 24 hours to confirm the address.` };
+  }
+  revalidatePath("/account");
+  switch (result.reason) {
+    case "already_verified":
+      return { ok: false, message: "Your address is verified already." };
+    case "no_mail":
+      return { ok: false, message: "Gatehouse cannot send mail here (no mail server is set up): ask your administrator." };
+    case "too_many":
+      return { ok: false, message: "Several links were sent in the last hour: use the latest one, or try again later." };
+    case "no_account":
+      return { ok: false, message: "Your account cannot receive links." };
+  }
 });
 
 const passwordForm = newPasswordPairSchema.safeExtend({

@@ -17,5 +17,6 @@ export {
 export { newPasswordSchema, newPasswordPairSchema, MIN_PASSWORD_LENGTH, type PasswordState } from "./password";
 export { PasswordRefusedError } from "./password-screening";
 export { requestPasswordRecovery, recoveryLinkAccount, resetPasswordWithLink, recoveryAvailable, recoveryRequestSchema } from "./recovery";
+export { sendEmailVerification, verifyEmailWithLink, emailVerificationLinkAddress, emailVerifiedAt, emailVerificationAvailable } from "./email-verification";
 export { ensureFirstAdminPath, isSetupTokenUsable, redeemSetupToken } from "./first-admin";
 export { ROLES, ROLE_DESCRIPTIONS, ADMIN_SECTIONS, sectionFor, type RoleName } from "./roles";

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
-import { mailConfigured, sendMail, type Mail } from "../mail";
+import { mailConfigured, sendMailLogged } from "../mail";
 import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { screenNewPassword } from "./password-screening";
@@ -39,13 +39,6 @@ export const recoveryRequestSchema = z.object({ email: emailSchema });
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
 
 type Delivery = Promise<void> | null;
-
-/** Sends without failing the caller: a refused delivery is logged (without the link). */
-const deliver = (what: string, mail: Mail): Promise<void> =>
-  sendMail(mail).then(
-    () => undefined,
-    (error: unknown) => console.error(`Sending ${what} failed:`, error instanceof Error ? error.message : error),
-  );
 
 /**
  * Sends a recovery link if the address belongs to an enabled, unlocked account and the requests
@@ -91,7 +84,7 @@ export async function requestPasswordRecovery(email: string, ctx: AuditContext, 
   await event("success", { expiresInMinutes: LINK_TTL_MS / 60_000 });
   const link = publicUrl(`/sign-in/reset?token=${token}`).href;
   return {
-    delivery: deliver("a password recovery link", {
+    delivery: sendMailLogged("a password recovery link", {
       to: user.email,
       subject: "Reset your Gatehouse password",
       text: `Hello ${user.name},\n\nSomeone (we hope you) asked to reset the password of your Gatehouse account.\nOpen this link within 30 minutes to choose a new one; it works once:\n\n${link}\n\nIf it was not you, ignore this mail: your password stays as it is.\n`,
@@ -167,21 +160,24 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   }
   const passwordHash = await hashPassword(newPassword);
   const tokenHash = sha256(token);
-  const endedSessions = await db().$transaction(async (tx) => {
+  const spent = await db().$transaction(async (tx) => {
     // Spent in the same transaction as the password is set: two requests with one link, one wins.
     const { count } = await tx.passwordResetToken.updateMany({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
     if (count !== 1) return null;
-    return storeNewPassword(tx, link.userId, passwordHash, now);
+    // The link came by mail to this address: its owner has proven they read it (email-verification.ts).
+    const verified = await tx.user.updateMany({ where: { id: link.userId, email: link.email, emailVerifiedAt: null }, data: { emailVerifiedAt: now } });
+    return { ended: await storeNewPassword(tx, link.userId, passwordHash, now), emailVerified: verified.count === 1 };
   });
-  if (endedSessions === null) return fail("invalid_link");
+  if (spent === null) return fail("invalid_link");
+  const { ended: endedSessions, emailVerified } = spent;
 
   const userCtx: AuditContext = { actor: { type: "user", id: link.userId, label: link.email }, client: ctx.client };
-  await audit(userCtx, { type: "authentication", action: "password.recovery.complete", outcome: "success", resource: { type: "user", id: link.userId } });
+  await audit(userCtx, { type: "authentication", action: "password.recovery.complete", outcome: "success", resource: { type: "user", id: link.userId }, ...(emailVerified && { metadata: { emailVerified } }) });
   await auditSessionsEnded(userCtx, link.userId, "password_changed", endedSessions, null);
   await takeBackAccess(link.userId, "password_changed", userCtx, { forgetDevices: true });
   // The failed passwords that may have led here no longer lock the account (a deliberate lock stays).
   await clearPasswordFailures(link.email);
-  const delivery = deliver("a password change notice", {
+  const delivery = sendMailLogged("a password change notice", {
     to: link.email,
     subject: "Your Gatehouse password was changed",
     text: `Hello ${link.name},\n\nThe password of your Gatehouse account was just reset with a link sent to this address. Every session was signed out, apps must be allowed again, and remembered devices are forgotten.\nIf this was not you, contact your administrator at once.\n`,

@@ -213,16 +213,16 @@ async function withSessionsAndFactors<U extends { id: string; _count: { sessions
 }
 
 /** An enabled user as an OpenID Connect account (the provider's claims come from it); null if unknown or disabled. */
-export async function findEnabledAccount(userId: string): Promise<{ id: string; name: string; email: string; roles: RoleName[]; groups: string[]; updatedAt: Date } | null> {
-  const user = await db().user.findUnique({ where: { id: userId }, select: { id: true, name: true, email: true, roles: true, updatedAt: true, disabledAt: true, ...GROUP_IDS } });
+export async function findEnabledAccount(userId: string): Promise<{ id: string; name: string; email: string; emailVerified: boolean; roles: RoleName[]; groups: string[]; updatedAt: Date } | null> {
+  const user = await db().user.findUnique({ where: { id: userId }, select: { id: true, name: true, email: true, emailVerifiedAt: true, roles: true, updatedAt: true, disabledAt: true, ...GROUP_IDS } });
   if (!user || user.disabledAt) return null;
-  return { id: user.id, name: user.name, email: user.email, roles: user.roles, groups: groupIds(user), updatedAt: user.updatedAt };
+  return { id: user.id, name: user.name, email: user.email, emailVerified: user.emailVerifiedAt !== null, roles: user.roles, groups: groupIds(user), updatedAt: user.updatedAt };
 }
 
 export async function findUser(userId: string) {
   const user = await db().user.findUnique({
     where: { id: userId },
-    select: { id: true, email: true, name: true, roles: true, disabledAt: true, passwordResetRequiredAt: true, password: { select: { changedAt: true } } },
+    select: { id: true, email: true, emailVerifiedAt: true, name: true, roles: true, disabledAt: true, passwordResetRequiredAt: true, password: { select: { changedAt: true } } },
   });
   return user && { ...user, passwordState: passwordState(user.passwordResetRequiredAt, user.password?.changedAt) };
 }
@@ -393,7 +393,10 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
     const current = await existingUser(tx, userId);
     // Already so: nothing changes, and a disabled account keeps the time it was first disabled.
     if ((current.disabledAt !== null) === disabled) return { user: current, changed: false };
-    if (disabled) await forgetRecoveryLinks(tx, userId);
+    if (disabled) {
+      await forgetRecoveryLinks(tx, userId);
+      await tx.emailVerificationToken.deleteMany({ where: { userId } });
+    }
     return { user: await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }), changed: true };
   }, ctx.client?.ip ?? null, actor));
   if (changed) await audit(ctx, { type: "admin", action, outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
@@ -415,8 +418,8 @@ export async function takeBackAccess(userId: string, reason: SessionEndReason, c
 }
 
 /**
- * An admin changes a user's sign-in email (a typo at creation, a new name). Recovery links sent to
- * the old address stop working; the old address is told (lib/notices: the account's previous
+ * An admin changes a user's sign-in email (a typo at creation, a new name). The new address is
+ * unverified until its owner confirms it; recovery and verification links sent to the old address stop working; the old address is told (lib/notices: the account's previous
  * owner of that mailbox would otherwise never learn of it). Returns false when nothing changed.
  */
 export async function changeEmail(userId: string, email: string, ctx: AuditContext, actor: Granter | null = null): Promise<boolean> {
@@ -430,8 +433,10 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
       const user = await existingUser(tx, userId);
       if (user.email === email) return email;
       await requireNoMorePowerThan(actor, { userId, email, roles: user.roles, groups: groupIds(user) }, ctx.client?.ip ?? null);
-      await tx.user.update({ where: { id: userId }, data: { email } });
+      // The new address is not proven yet (email-verification.ts), and links to the old one stop working.
+      await tx.user.update({ where: { id: userId }, data: { email, emailVerifiedAt: null } });
       await forgetRecoveryLinks(tx, userId);
+      await tx.emailVerificationToken.deleteMany({ where: { userId } });
       // Locks and failure counts are kept by sign-in name: they move with it.
       await moveSignInCounters(tx, user.email, email);
       return user.email;

@@ -25,6 +25,16 @@ export async function sendMail(mail: Mail): Promise<string> {
 }
 
 /**
+ * Sends without failing the caller (a link or notice mailed after the answer went out): a refused
+ * delivery is logged as `what`, never with the mail's text (it may hold a link).
+ */
+export const sendMailLogged = (what: string, mail: Mail): Promise<void> =>
+  sendMail(mail).then(
+    () => undefined,
+    (error: unknown) => console.error(`Sending ${what} failed:`, error instanceof Error ? error.message : error),
+  );
+
+/**
  * The transport's options: STARTTLS is required (recovery links and the SMTP password must not
  * cross the network in clear because someone on the way stripped the server's offer), except with
  * smtps: (TLS from the start), to a relay on this machine, or when the URL says `requireTLS=false`.

@@ -17,3 +17,33 @@ export function amrOf(authMethods: readonly string[]): string[] {
 export function strengthOfAmr(amr: readonly string[] | undefined): AuthStrength {
   return authStrength((amr ?? []).map((m) => METHOD_OF_AMR[m]).filter((m): m is string => !!m));
 }
+
+// Authentication context classes (acr): what an app may ask for (acr_values, or the claims
+// parameter's id_token.acr) and what the ID token's acr says the sign-in met. Weakest first; a
+// stronger sign-in meets a weaker class. "phr" (phishing-resistant: a passkey) is OpenID EAP's name.
+export const ACR_VALUES = ["pwd", "mfa", "phr"] as const;
+type Acr = (typeof ACR_VALUES)[number];
+const ACR_OF_STRENGTH: Record<AuthStrength, Acr> = { password: "pwd", mfa: "mfa", phishing_resistant: "phr" };
+const STRENGTH_OF_ACR: Record<Acr, AuthStrength> = { pwd: "password", mfa: "mfa", phr: "phishing_resistant" };
+const rank = (acr: Acr) => ACR_VALUES.indexOf(acr);
+const knownAcrs = (asked: readonly string[]) => asked.filter((value): value is Acr => (ACR_VALUES as readonly string[]).includes(value));
+
+/** The classes a request's acr claim asks for ({ value } or { values }, as the provider keeps it). */
+export function acrAsked(claim: unknown): string[] {
+  if (typeof claim !== "object" || claim === null) return [];
+  const { value, values } = claim as { value?: unknown; values?: unknown };
+  return [value, ...(Array.isArray(values) ? values : [])].filter((v): v is string => typeof v === "string");
+}
+
+/** The strength an app asks for: the weakest class it accepts among Gatehouse's; null if it names none of them. */
+export function strengthAsked(asked: readonly string[]): AuthStrength | null {
+  const weakest = knownAcrs(asked).sort((a, b) => rank(a) - rank(b))[0];
+  return weakest ? STRENGTH_OF_ACR[weakest] : null;
+}
+
+export const strengthMeets = (strength: AuthStrength, needed: AuthStrength | null) => needed === null || rank(ACR_OF_STRENGTH[strength]) >= rank(ACR_OF_STRENGTH[needed]);
+
+/** The acr of a sign-in of `strength`: the strongest class asked for that it meets (an app checks for one it asked), else its own. */
+export function acrOf(strength: AuthStrength, asked: readonly string[]): Acr {
+  return knownAcrs(asked).filter((acr) => rank(acr) <= rank(ACR_OF_STRENGTH[strength])).sort((a, b) => rank(b) - rank(a))[0] ?? ACR_OF_STRENGTH[strength];
+}

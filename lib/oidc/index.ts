@@ -7,7 +7,7 @@ export {
 } from "./clients";
 export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, scheduleSigningKeyRotation, retireSigningKeyNow, type SigningKeyView } from "./keys";
 export { listConnectedApps, listClientGrants, clientScopesUsedSince, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
-export { loadInteraction, needsFreshLogin, wantsAnotherAccount, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
+export { loadInteraction, needsFreshLogin, wantsAnotherAccount, strongerSignInAsked, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
 export { issueInitialAccessToken } from "./registration";
 export { sweepExpiredOidcModels, checkTokensHashed } from "./adapter";
 export { startOidc } from "./start";

@@ -5,6 +5,7 @@ import { tokenIssuanceDecisionAt } from "../auth/session-user";
 import { policyClient } from "./token-policy";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { isSessionSignIn } from "./session-sign-ins";
+import { acrAsked, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
 
 const { base, Check } = interactionPolicy;
 
@@ -29,6 +30,15 @@ export function gatehouseInteractionPolicy() {
       if (!(await isSessionSignIn(ctx.oidc.session.uid, user.sessionId))) return Check.REQUEST_PROMPT;
       const { decision } = await tokenIssuanceDecisionAt(user, policyClient(ctx.oidc.client!), ctx.get(CLIENT_IP_HEADER) || null);
       return decision === "allow" ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+    // An app asking for a stronger sign-in (acr_values: mfa, phr) than the one behind the provider's
+    // session gets the login page, which asks the user to confirm with that factor; prompt=none gets
+    // login_required. By the provider session's own methods: a portal session made stronger since
+    // (a step-up) reaches the ID token only through the login page.
+    new Check("acr_strength", "The app asks for a stronger sign-in than this session's", "login_required", (ctx: KoaContextWithOIDC) => {
+      if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      const needed = strengthAsked(acrAsked(ctx.oidc.claims?.id_token?.acr));
+      return strengthMeets(strengthOfAmr(ctx.oidc.session?.amr), needed) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
   return policy;

@@ -8,7 +8,8 @@ import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
 import { grantedScopes, recordConsent } from "./consents";
-import { amrOf } from "./amr";
+import { acrOf, amrOf, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
+import type { AuthStrength } from "../policy";
 
 // Login and consent are Next.js pages; the provider's interaction helpers want Node's req/res,
 // which server components and actions do not have. So the request's headers are replayed into a
@@ -53,6 +54,8 @@ export type InteractionView = {
   hintedAccountId: string | null;
   maxAge: number | null;
   startedAt: Date;
+  /** The sign-in strength the app asks for (acr_values, or the claims parameter), if any. */
+  strengthAsked: AuthStrength | null;
 };
 
 /** The interaction behind this browser's cookie, if it is the one with this uid. */
@@ -73,10 +76,16 @@ export async function loadInteraction(uid: string): Promise<InteractionView | nu
     sessionAccountId: interaction.session?.accountId ?? null,
     hintedAccountId: hintedAccount(interaction.params.id_token_hint),
     ...freshnessAsked(interaction),
+    strengthAsked: strengthAsked(acrsAsked(interaction)),
   };
 }
 
 type FreshnessAsked = Pick<InteractionView, "reasons" | "maxAge" | "startedAt">;
+
+/** The acr classes the request asks for (acr_values; the claims parameter is not enabled). */
+function acrsAsked(interaction: Interaction): string[] {
+  return typeof interaction.params.acr_values === "string" ? interaction.params.acr_values.split(" ") : [];
+}
 
 /** The subject of an id_token_hint (subjects are account ids here), or null. */
 function hintedAccount(hint: unknown): string | null {
@@ -97,22 +106,33 @@ function freshnessAsked(interaction: Interaction): FreshnessAsked {
   return { reasons: interaction.prompt.reasons, maxAge: maxAge.success ? maxAge.data : null, startedAt: new Date((interaction.iat ?? 0) * 1000) };
 }
 
-async function finish(uid: string, result: InteractionResults, allowed: (interaction: Interaction) => boolean = () => true): Promise<string | null> {
+async function finish(uid: string, result: InteractionResults | ((interaction: Interaction) => InteractionResults), allowed: (interaction: Interaction) => boolean = () => true): Promise<string | null> {
   const provider = await getProvider();
   const { req, res } = await nodeRequest();
   const interaction = await currentInteraction(provider, req, res);
   if (!interaction || interaction.uid !== uid || !allowed(interaction)) return null;
-  return provider.interactionResult(req, res, result, { mergeWithLastSubmission: true }).catch(nullIfGone);
+  return provider.interactionResult(req, res, typeof result === "function" ? result(interaction) : result, { mergeWithLastSubmission: true }).catch(nullIfGone);
 }
 
 /**
  * The signed-in portal user completes the provider's login prompt; returns where the browser goes
  * next. Not with a sign-in older than the client's max_age (or from before a prompt=login): the
- * provider takes the login's time as given, so it would put the old auth_time in the ID token.
+ * provider takes the login's time as given, so it would put the old auth_time in the ID token. Nor
+ * with one weaker than the app asks for (acr): the ID token's acr says which class it met.
  */
 export async function completeLogin(uid: string, login: { userId: string; authMethods: string[]; authTime: Date }): Promise<string | null> {
-  const result = { login: { accountId: login.userId, amr: amrOf(login.authMethods), ts: Math.floor(login.authTime.getTime() / 1000), remember: false } };
-  return finish(uid, result, (interaction) => !needsFreshLogin(freshnessAsked(interaction), login.authTime));
+  const amr = amrOf(login.authMethods);
+  const strength = strengthOfAmr(amr);
+  return finish(
+    uid,
+    (interaction) => ({ login: { accountId: login.userId, amr, acr: acrOf(strength, acrsAsked(interaction)), ts: Math.floor(login.authTime.getTime() / 1000), remember: false } }),
+    (interaction) => !needsFreshLogin(freshnessAsked(interaction), login.authTime) && strengthMeets(strength, strengthAsked(acrsAsked(interaction))),
+  );
+}
+
+/** The sign-in strength the app asks for that a sign-in with `authMethods` does not meet, or null. */
+export function strongerSignInAsked(interaction: Pick<InteractionView, "strengthAsked">, authMethods: readonly string[]): AuthStrength | null {
+  return strengthMeets(strengthOfAmr(amrOf(authMethods)), interaction.strengthAsked) ? null : interaction.strengthAsked;
 }
 
 /** Grants what the client asked for; `remember` keeps the decision for next time. */

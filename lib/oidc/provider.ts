@@ -12,6 +12,7 @@ import { rememberedGrantId } from "./consents";
 import { listenForAuditEvents, recordForeignRevocation } from "./events";
 import { endSignInOnlyGrants } from "./sign-out";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
+import { ACR_VALUES } from "./amr";
 import { refuseClientCredentialsUnlessAllowed, refuseRefreshUnlessAllowed } from "./token-policy";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
 import { listedInternalHost } from "../http/destinations";
@@ -46,13 +47,13 @@ async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?
     accountId: user.id,
     // For the audit trail's actor label (lib/oidc/events.ts): the console finds people by email.
     email: user.email,
-    // Gatehouse does not verify email addresses (yet), so it does not claim they are.
+    // email_verified: the owner confirmed the address with a mailed link (lib/auth/email-verification.ts).
     claims: async () => {
       // Roles and groups only to a client that holds their scope now: a grant made before an admin
       // took the scope away must not go on carrying them (updateClient also revokes such grants).
       const holds = new Set(ctx.oidc?.client?.scope?.split(" ") ?? []);
       return {
-        sub: user.id, name: user.name, email: user.email, email_verified: false, updated_at: Math.floor(user.updatedAt.getTime() / 1000),
+        sub: user.id, name: user.name, email: user.email, email_verified: user.emailVerified, updated_at: Math.floor(user.updatedAt.getTime() / 1000),
         ...(holds.has("roles") && { roles: user.roles }), ...(holds.has("groups") && { groups: user.groups }),
       };
     },
@@ -79,7 +80,9 @@ function configuration(jwks: { keys: object[] }): Configuration {
     findAccount,
     cookies: { keys: [cookieKey] },
     // amr in the ID token tells relying parties how the user signed in (pwd, otp, hwk, mfa).
-    claims: { openid: ["sub", "amr"], profile: ["name", "updated_at"], email: ["email", "email_verified"], roles: ["roles"], groups: ["groups"] },
+    // acr: which class of sign-in was met (amr.ts ACR_VALUES), asked for with acr_values.
+    acrValues: [...ACR_VALUES],
+    claims: { openid: ["sub", "amr", "acr"], profile: ["name", "updated_at"], email: ["email", "email_verified"], roles: ["roles"], groups: ["groups"] },
     scopes: [...OIDC_SCOPES],
     responseTypes: ["code"],
     clientAuthMethods: ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],

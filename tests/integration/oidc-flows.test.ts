@@ -128,6 +128,44 @@ describe("the login prompt", () => {
   });
 });
 
+describe("an app that asks for a stronger sign-in (acr_values)", () => {
+  it("gets the login page until the sign-in has the factor, and an ID token whose acr says which class it met", async () => {
+    const web = await webClient();
+    const discovery = (await (await fetch(`${provider.origin}/.well-known/openid-configuration`)).json()) as { acr_values_supported?: string[] };
+    expect(discovery.acr_values_supported).toEqual(["pwd", "mfa", "phr"]);
+
+    // No class asked: the ID token says what the sign-in was.
+    const { user, browser, verifier, code } = await signedInFlow(web);
+    const plain = (await (await redeemCode(browser, web, code, verifier)).json()) as Tokens;
+    expect(idTokenClaims(plain)).toMatchObject({ acr: "pwd", amr: ["pwd"] });
+
+    // A password-only provider session does not satisfy mfa: silent sign-in is refused, the login page asks.
+    expect(landedAt((await authorize(browser, web, { prompt: "none", acr_values: "mfa" })).result).searchParams.get("error")).toBe("login_required");
+    const { verifier: mfaVerifier, result } = await authorize(browser, web, { acr_values: "mfa phr" });
+    const uid = interactionUid(landedAt(result))!;
+    browser.usePage(`/interaction/${uid}`);
+    expect(await loadInteraction(uid)).toMatchObject({ prompt: "login", strengthAsked: "mfa" });
+    const passwordOnly = { authMethods: ["password"], authTime: new Date() };
+    expect(await continueLogin(browser, uid, user.id, passwordOnly)).toBeNull();
+    // Confirmed with a code (step-up adds the factor to the portal session): now it completes.
+    const back = landedAt((await continueLogin(browser, uid, user.id, { ...passwordOnly, authMethods: ["password", "totp"] }))!);
+    const strong = (await (await redeemCode(browser, web, back.searchParams.get("code")!, mfaVerifier)).json()) as Tokens;
+    // The strongest class asked for that the sign-in met.
+    expect(idTokenClaims(strong)).toMatchObject({ acr: "mfa", amr: ["pwd", "otp", "mfa"] });
+    expect(landedAt((await authorize(browser, web, { prompt: "none", acr_values: "mfa" })).result).searchParams.get("code")).toEqual(expect.any(String));
+
+    // A passkey is asked for by name: a code does not meet it.
+    const { result: phr } = await authorize(browser, web, { acr_values: "phr" });
+    const phrUid = interactionUid(landedAt(phr))!;
+    browser.usePage(`/interaction/${phrUid}`);
+    expect(await loadInteraction(phrUid)).toMatchObject({ strengthAsked: "phishing_resistant" });
+    expect(await continueLogin(browser, phrUid, user.id, { ...passwordOnly, authMethods: ["password", "totp"] })).toBeNull();
+    // A class Gatehouse does not know asks for nothing in particular.
+    const { result: unknown } = await authorize(browser, web, { prompt: "none", acr_values: "urn:example:gold" });
+    expect(landedAt(unknown).searchParams.get("code")).toEqual(expect.any(String));
+  });
+});
+
 describe("an app that names the account it wants (id_token_hint)", () => {
   it("shows which one, so the page offers another account instead of continuing as the wrong one (which only came back)", async () => {
     const web = await webClient();

@@ -1,9 +1,31 @@
 import { describe, expect, it } from "vitest";
-import { amrOf, strengthOfAmr } from "@/lib/oidc/amr";
+import { acrAsked, acrOf, amrOf, strengthAsked, strengthMeets, strengthOfAmr } from "@/lib/oidc/amr";
 import { needsFreshLogin, wantsAnotherAccount } from "@/lib/oidc/interactions";
 
 // What an app is told about how the user signed in (amr), what a refresh is judged by afterwards,
 // and when the login page must ask for a new sign-in rather than "Continue as…".
+
+describe("acr", () => {
+  it("an app's acr_values ask for the weakest class Gatehouse knows among them; unknown classes ask for nothing", () => {
+    expect(strengthAsked(["phr", "mfa"])).toBe("mfa");
+    expect(strengthAsked(["urn:example:gold", "phr"])).toBe("phishing_resistant");
+    expect(strengthAsked(["urn:example:gold"])).toBeNull();
+    expect(strengthAsked([])).toBeNull();
+    expect(acrAsked({ values: ["mfa", 7] })).toEqual(["mfa"]);
+    expect(acrAsked({ value: "phr", essential: true })).toEqual(["phr"]);
+    expect(acrAsked("mfa")).toEqual([]);
+  });
+
+  it("a stronger sign-in meets a weaker class, and the ID token names the strongest class asked that it met", () => {
+    expect(strengthMeets("phishing_resistant", "mfa")).toBe(true);
+    expect(strengthMeets("mfa", "phishing_resistant")).toBe(false);
+    expect(strengthMeets("password", null)).toBe(true);
+    expect(acrOf("phishing_resistant", ["mfa"])).toBe("mfa");
+    expect(acrOf("phishing_resistant", ["mfa", "phr"])).toBe("phr");
+    expect(acrOf("mfa", [])).toBe("mfa");
+    expect(acrOf("password", ["mfa"])).toBe("pwd");
+  });
+});
 
 describe("amr", () => {
   it("names each method once, and says mfa for two factors or for a passkey alone (user verification is required)", () => {

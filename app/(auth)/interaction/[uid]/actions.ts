@@ -2,7 +2,9 @@
 import { z } from "zod";
 import { guardedAction, leaveTo, sessionAuthentication, tokenIssuanceAfterPasskey, tokenIssuanceDecision, type ActionState, type CurrentUser } from "@/lib/auth";
 import type { AuditContext } from "@/lib/audit";
-import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy, wantsAnotherAccount } from "@/lib/oidc";
+import { hasSecondFactor, secondFactors } from "@/lib/mfa";
+import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy, strongerSignInAsked, wantsAnotherAccount } from "@/lib/oidc";
+import type { AuthStrength } from "@/lib/policy";
 
 const EXPIRED = { ok: false, message: "This sign-in request has expired or was started in another browser. Return to the app and start again." } as const;
 const uidSchema = z.string().min(10).max(64).regex(/^[\w-]+$/);
@@ -17,6 +19,8 @@ export const continueLoginAction = guardedAction("signed-in", z.object({ uid: ui
   // The page offers only "Sign in again" (or "Use another account") then; a hand-made call must not skip it either.
   if (needsFreshLogin(interaction, authentication.authTime)) return { ok: false, message: `${interaction.client.name} asks you to sign in again.` };
   if (wantsAnotherAccount(interaction, user.id)) return { ok: false, message: `${interaction.client.name} asks for another account than this one.` };
+  const stronger = strongerSignInAsked(interaction, authentication.authMethods);
+  if (stronger) return askForStrongerSignIn(interaction.client.name, stronger, user.id);
   return unlessRefusedByPolicy(uid, interaction.client, user, ctx, () => completeLogin(uid, { userId: user.id, ...authentication }));
 });
 
@@ -30,6 +34,16 @@ async function unlessRefusedByPolicy(uid: string, client: { id: string; name: st
   if (decision.decision === "allow") return sendOn(await proceed());
   if (await tokenIssuanceAfterPasskey(user, client)) return { ok: false, stepUp: "passkey", message: `The access policies let ${client.name} sign you in only with a passkey: confirm with yours, then continue.` };
   return sendOn(await refuseByPolicy(uid, client.id, decision, ctx));
+}
+
+/** The app asks for a sign-in with a second factor or a passkey (acr_values): confirm with one (step-up), if the account has one. */
+async function askForStrongerSignIn(clientName: string, needed: AuthStrength, userId: string): Promise<ActionState> {
+  const passkey = needed === "phishing_resistant";
+  const factors = await secondFactors(userId);
+  if (passkey ? factors.passkeys === 0 : !hasSecondFactor(factors)) {
+    return { ok: false, message: `${clientName} asks for a sign-in with ${passkey ? "a passkey" : "a second factor"}, and your account has none: add one under Account → Security, then start again from the app.` };
+  }
+  return { ok: false, stepUp: passkey ? "passkey" : true, message: `${clientName} asks you to confirm with ${passkey ? "your passkey" : "a second factor"}, then continue.` };
 }
 
 const sendOn = async (returnTo: string | null): Promise<ActionState> => (returnTo ? leaveTo(returnTo) : EXPIRED);

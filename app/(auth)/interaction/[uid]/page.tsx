@@ -1,11 +1,13 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { signOutAction } from "@/components/shell/actions";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { scopeText } from "@/components/oidc/scope-text";
 import { currentUser, sessionAuthentication } from "@/lib/auth";
-import { loadInteraction, needsFreshLogin, wantsAnotherAccount } from "@/lib/oidc";
+import { loadInteraction, needsFreshLogin, strongerSignInAsked, wantsAnotherAccount } from "@/lib/oidc";
+import { confirmAddress } from "@/lib/util/confirm-address";
 import { consentAction, continueLoginAction } from "./actions";
 import { InteractionForm } from "./interaction-form";
 
@@ -29,7 +31,10 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
 
   if (interaction.prompt === "login") {
     const otherAccount = wantsAnotherAccount(interaction, user.id);
-    const reauth = otherAccount || needsFreshLogin(interaction, (await sessionAuthentication(user.sessionId)).authTime);
+    const authentication = await sessionAuthentication(user.sessionId);
+    const reauth = otherAccount || needsFreshLogin(interaction, authentication.authTime);
+    // The app asks for a second factor or a passkey (acr_values) this sign-in has not used: confirm with it first.
+    const stronger = strongerSignInAsked(interaction, authentication.authMethods);
     return (
       <Card level={1} title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
         {reauth ? (
@@ -44,6 +49,12 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
           </form>
         ) : (
           <div className="space-y-3">
+            {stronger && (
+              <p className="text-sm text-slate-700" data-testid="stronger-sign-in">
+                {interaction.client.name} asks for a sign-in with {stronger === "phishing_resistant" ? "a passkey" : "a second factor"}.{" "}
+                <Link className="font-medium text-brand-700 underline" href={confirmAddress(here, stronger === "phishing_resistant")}>Confirm it is you</Link>, then continue.
+              </p>
+            )}
             <InteractionForm action={continueLoginAction}>
               <input type="hidden" name="uid" value={uid} />
               <Button type="submit" className="w-full">

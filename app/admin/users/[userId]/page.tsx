@@ -61,7 +61,10 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
         }
       />
       <div className="space-y-6">
-        <Card title="Sign-in email">
+        <Card
+          title="Sign-in email"
+          description={user.emailVerifiedAt ? <>Confirmed by its owner (<LocalTime at={user.emailVerifiedAt} />): apps see it as verified.</> : "Not confirmed by its owner yet (they can, from their account page): apps see it as unverified. A change makes it unconfirmed again."}
+        >
           <ChangeEmailForm userId={user.id} email={user.email} />
         </Card>
         <Card title="Roles">
