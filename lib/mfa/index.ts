@@ -8,7 +8,7 @@ export {
 } from "./passkeys";
 export { authenticatorName } from "./authenticators";
 export {
-  factorSummary, secondFactors, secondFactorsOf, hasSecondFactor, HAS_SECOND_FACTOR, factorNames, withoutSecondFactor, mfaRequiredFor, mfaRequiredRoles, removeFactor, resetMfa,
+  factorSummary, secondFactors, secondFactorsOf, hasSecondFactor, canConfirmWith, HAS_SECOND_FACTOR, factorNames, withoutSecondFactor, mfaRequiredFor, mfaRequiredRoles, removeFactor, resetMfa,
   type FactorSummary, type SecondFactors,
 } from "./factors";
 export { signInRequirement, type SignInRequirement, type FactorStrength } from "./requirement";

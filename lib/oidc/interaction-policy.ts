@@ -5,7 +5,7 @@ import { tokenIssuanceDecisionAt } from "../auth/session-user";
 import { policyClient } from "./token-policy";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { isSessionSignIn } from "./session-sign-ins";
-import { acrAsked, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
+import { acrAsked, acrOf, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
 
 const { base, Check } = interactionPolicy;
 
@@ -36,9 +36,15 @@ export function gatehouseInteractionPolicy() {
     // login_required. By the provider session's own methods: a portal session made stronger since
     // (a step-up) reaches the ID token only through the login page.
     new Check("acr_strength", "The app asks for a stronger sign-in than this session's", "login_required", (ctx: KoaContextWithOIDC) => {
-      if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-      const needed = strengthAsked(acrAsked(ctx.oidc.claims?.id_token?.acr));
-      return strengthMeets(strengthOfAmr(ctx.oidc.session?.amr), needed) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      if (ctx.oidc.result?.login || !ctx.oidc.session) return Check.NO_NEED_TO_PROMPT;
+      const asked = acrAsked(ctx.oidc.claims?.id_token?.acr);
+      const strength = strengthOfAmr(ctx.oidc.session.amr);
+      if (!strengthMeets(strength, strengthAsked(asked))) return Check.REQUEST_PROMPT;
+      // Single sign-on: the provider would give this request the acr the session's last login
+      // worked out for another request (another app's "mfa" for a passkey sign-in this one asks
+      // "phr" of): this request's, from the same sign-in, instead.
+      ctx.oidc.session.acr = acrOf(strength, asked);
+      return Check.NO_NEED_TO_PROMPT;
     }),
   );
   return policy;

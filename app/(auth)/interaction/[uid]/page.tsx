@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { scopeText } from "@/components/oidc/scope-text";
 import { currentUser, sessionAuthentication } from "@/lib/auth";
+import { canConfirmWith, secondFactors } from "@/lib/mfa";
 import { loadInteraction, needsFreshLogin, strongerSignInAsked, wantsAnotherAccount } from "@/lib/oidc";
 import { confirmAddress } from "@/lib/util/confirm-address";
 import { consentAction, continueLoginAction } from "./actions";
@@ -35,6 +36,7 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
     const reauth = otherAccount || needsFreshLogin(interaction, authentication.authTime);
     // The app asks for a second factor or a passkey (acr_values) this sign-in has not used: confirm with it first.
     const stronger = strongerSignInAsked(interaction, authentication.authMethods);
+    const canConfirm = !!stronger && canConfirmWith(await secondFactors(user.id), stronger === "phishing_resistant");
     return (
       <Card level={1} title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
         {reauth ? (
@@ -52,7 +54,11 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
             {stronger && (
               <p className="text-sm text-slate-700" data-testid="stronger-sign-in">
                 {interaction.client.name} asks for a sign-in with {stronger === "phishing_resistant" ? "a passkey" : "a second factor"}.{" "}
-                <Link className="font-medium text-brand-700 underline" href={confirmAddress(here, stronger === "phishing_resistant")}>Confirm it is you</Link>, then continue.
+                {canConfirm ? (
+                  <><Link className="font-medium text-brand-700 underline" href={confirmAddress(here, stronger === "phishing_resistant")}>Confirm it is you</Link>, then continue.</>
+                ) : (
+                  <>Your account has none: add one under <Link className="font-medium text-brand-700 underline" href="/account/security">Account → Security</Link>, then start again from the app.</>
+                )}
               </p>
             )}
             <InteractionForm action={continueLoginAction}>
