@@ -24,6 +24,15 @@ const schema = z.object({
   GATEHOUSE_GEOIP_ASN_DB: z.string().min(1).optional(),
   // How old the policy set in force may be before an instance checks for a newer version.
   GATEHOUSE_POLICY_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  // The time zone of the policies' local hour and weekday (context.hour, context.dayOfWeek): an IANA name.
+  GATEHOUSE_TIME_ZONE: z.string().default("UTC").refine((zone) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "Give an IANA time zone, such as Europe/Berlin or America/New_York."),
   // Share of decision-point API decisions recorded in the audit log (0–1).
   GATEHOUSE_PDP_AUDIT_SAMPLE: z.coerce.number().min(0).max(1).default(0.01),
   // New passwords (lib/auth/password-screening.ts): the lowest zxcvbn score accepted (0–4; 4 takes

@@ -32,6 +32,10 @@ export const CEDAR_SCHEMA = `namespace Gatehouse {
     now: Long,
     hourUtc: Long,
     dayOfWeekUtc: Long,
+    // The hour and weekday in the organisation's time zone (GATEHOUSE_TIME_ZONE; UTC unless set),
+    // daylight saving time included: "office hours" that stay office hours all year.
+    hour: Long,
+    dayOfWeek: Long,
     // 0.0.0.0 when unknown.
     ip: ipaddr,
     // The sign-in's risk score (lib/risk), 0.0–1.0.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, formatPolicies, preparse, validatePolicies, policyIds } from "@/lib/policy/cedar";
-import { clientTokenRequest, consoleRequest, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
+import { clientTokenRequest, consoleRequest, localHourAndDay, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
+import { readConfig } from "@/lib/config";
 import { CEDAR_SCHEMA, DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
 import { checkPolicies } from "@/lib/policy/store";
 
@@ -72,5 +73,27 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
     expect(decide("unit", tokenRequest(subject(["user"]), payroll, NOON))).toMatchObject({ decision: "deny", policies: ["no-payroll-tokens"] });
     expect(decide("unit", clientTokenRequest(payroll, null, NOON))).toMatchObject({ decision: "deny", policies: ["no-payroll-tokens"] });
     expect(decide("unit", tokenRequest(subject(["user"]), { id: "c-1", name: "Wiki" }, NOON)).decision).toBe("allow");
+  });
+
+  it("office hours in the organisation's time zone (GATEHOUSE_TIME_ZONE), daylight saving time included", () => {
+    expect(localHourAndDay(new Date("2026-07-01T06:30:00Z"), "Europe/Berlin")).toEqual({ hour: 8, dayOfWeek: 3 });
+    expect(localHourAndDay(new Date("2026-01-15T06:30:00Z"), "Europe/Berlin")).toEqual({ hour: 7, dayOfWeek: 4 });
+    // Sunday evening in New York is Monday morning in UTC.
+    expect(localHourAndDay(new Date("2026-03-02T03:30:00Z"), "America/New_York")).toEqual({ hour: 22, dayOfWeek: 0 });
+    expect(localHourAndDay(new Date("2026-03-02T00:00:00Z"), "UTC")).toEqual({ hour: 0, dayOfWeek: 1 });
+    expect(() => readConfig({ ...process.env, GATEHOUSE_TIME_ZONE: "Mars/Olympus_Mons" })).toThrow(/IANA time zone/);
+
+    const officeHours = `${DEFAULT_POLICIES}\n@id("berlin-office-hours")\nforbid (principal, action == Gatehouse::Action::"manage", resource) unless { context.hour >= 8 && context.hour < 20 };`;
+    const before = process.env.GATEHOUSE_TIME_ZONE;
+    process.env.GATEHOUSE_TIME_ZONE = "Europe/Berlin";
+    try {
+      // Minutes no other decision in this file asks about: the local hour is worked out once a minute.
+      expect(decideWith(officeHours, subject(["admin"]), "users", "manage", new Date("2026-07-01T06:31:00Z")).decision).toBe("allow");
+      expect(decideWith(officeHours, subject(["admin"]), "users", "manage", new Date("2026-07-01T05:47:00Z"))).toMatchObject({ decision: "deny", policies: ["berlin-office-hours"] });
+      expect(decideWith(officeHours, subject(["admin"]), "users", "manage", new Date("2026-01-15T06:31:00Z")).decision).toBe("deny");
+    } finally {
+      if (before === undefined) delete process.env.GATEHOUSE_TIME_ZONE;
+      else process.env.GATEHOUSE_TIME_ZONE = before;
+    }
   });
 });
