@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { keyRing } from "../crypto";
+import { encryptionKeyUsage } from "../sealed-columns";
 import { readConfig } from "../config";
 import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
 // lib/auth's index also loads next-auth (Next.js only); this module also runs in CLI scripts.
@@ -259,6 +260,25 @@ export const CHECKS: readonly Check[] = [
       };
     },
     findings: ({ data }) => labels(data.plaintext),
+  },
+  {
+    key: "encryption_keys_cover_data", control: "CC6.7", title: "Every sealed value opens with a configured encryption key",
+    async run() {
+      // A key taken out of GATEHOUSE_ENCRYPTION_KEYS while values still needed it (npm run keys:reseal
+      // says when one may leave): those secrets, or those audit fields, can no longer be read.
+      const usage = await encryptionKeyUsage();
+      const missing = usage.filter((key) => !key.configured).map((key) => ({ keyId: key.keyId, secrets: key.secrets, audit: key.audit }));
+      const current = usage.find((key) => key.current)!;
+      const evidence = { keys: usage, currentKey: current.keyId };
+      return {
+        ...none(missing, `${counted(usage.filter((k) => k.configured).length, "encryption key", "encryption keys")} configured; every sealed value names one of them (${counted(current.secrets, "secret", "secrets")} under the current key ${current.keyId}).`, ["key that sealed values is not configured", "keys that sealed values are not configured"]),
+        evidence,
+      };
+    },
+    findings: ({ data }) =>
+      itemsOf(data.keys, z.object({ keyId: z.string(), configured: z.boolean(), secrets: z.number(), audit: z.number() })).filter((k) => !k.configured).map((k) => ({
+        key: k.keyId, label: `Key ${k.keyId} is not configured, yet seals ${counted(k.secrets, "secret", "secrets")} and ${counted(k.audit, "audit value", "audit values")}`,
+      })),
   },
   {
     key: "logs_free_of_secrets", control: "CC6.7", title: "No credential or token pattern in the application log",

@@ -173,6 +173,16 @@ describe("control tests flip with the system's state", () => {
     expect(await resultOf("secrets_encrypted")).toMatchObject({ status: "fail", summary: "1 secret stored in plaintext" });
   });
 
+  it("CC6.7: a value sealed under an encryption key no longer configured fails, naming the key", async () => {
+    const user = await makeUser();
+    await enrollTotp(user);
+    expect(await resultOf("encryption_keys_cover_data")).toMatchObject({ status: "pass" });
+    // The secret as sealed by a key someone has since taken out of GATEHOUSE_ENCRYPTION_KEYS.
+    const factor = await db().totpFactor.findUniqueOrThrow({ where: { userId: user.id } });
+    await db().totpFactor.update({ where: { userId: user.id }, data: { secretCipher: factor.secretCipher.replace(/^[^.]+/, "kgone") } });
+    expect(await resultOf("encryption_keys_cover_data")).toMatchObject({ status: "fail", summary: "1 key that sealed values is not configured" });
+  });
+
   it("CC6.7: a refresh token stored under its own value fails", async () => {
     await db().oidcModel.create({ data: { kind: "RefreshToken", id: storedTokenId("a-refresh-token"), payload: { accountId: "u", clientId: "app" }, accountId: "u", clientId: "app" } });
     expect((await resultOf("secrets_encrypted")).status).toBe("pass");
