@@ -250,5 +250,20 @@ test("another service registers its own types; policies name them and the decisi
   await page.getByRole("button", { name: `Remove ${ns}` }).click();
   await expect(page.getByTestId("service-schemas")).not.toContainText(ns);
   expect((await request.get(schemaUrl, { headers: auth })).status()).toBe(404);
+
+  // An admin registers one on the console: a mistake is shown on its line, nothing is stored until it validates.
+  const own = `${ns}Console`;
+  await page.getByText("Register a service's types").click();
+  await page.getByLabel("Namespace").fill(own);
+  await page.getByLabel("Schema (Cedar)").fill(`namespace ${own} {\n  entity Report = { owner: Gatehouse::Nobody };\n}`);
+  await page.getByRole("button", { name: "Register" }).click();
+  await expect(page.getByTestId("schema-problems")).toContainText("line 2");
+  await page.getByLabel("Schema (Cedar)").fill(`namespace ${own} {\n  entity Report = { owner: Gatehouse::User };\n}`);
+  await page.getByRole("button", { name: "Register" }).click();
+  await expect(page.getByTestId("service-schemas")).toContainText(`${own}::Report`);
+  await expect(page.getByTestId("service-schemas")).toContainText("from the console");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: `Remove ${own}` }).click();
+  await expect(page.getByTestId("service-schemas")).not.toContainText(own);
   await context.close();
 });

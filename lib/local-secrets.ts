@@ -57,6 +57,12 @@ export function rotateLocalSigningKey(dataDir: string): ReturnType<typeof rotate
   return rotated;
 }
 
+/** A secret as secrets.json in `dataDir` keeps it, if it does. */
+export function storedLocalSecret(dataDir: string, name: (typeof SECRET_VARIABLES)[number]): string | undefined {
+  const file = secretsFile(dataDir);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<Secrets>)[name] : undefined;
+}
+
 export function missingSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
   return SECRET_VARIABLES.filter((name) => !env[name]);
 }

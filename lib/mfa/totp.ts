@@ -69,10 +69,11 @@ export async function verifyTotp(userId: string, code: string, options: { pendin
   if (!check.valid) return { ok: false, reason: "invalid" };
   // Conditional update: of two requests racing with the same code, only one moves the step on;
   // and only for the secret the code was checked against (an enrollment restarted meanwhile in
-  // another tab replaced it). Confirming an enrollment activates the factor in the same update.
+  // another tab replaced it, and its time: not its ciphertext, which npm run keys:reseal changes
+  // for the same secret). Confirming an enrollment activates the factor in the same update.
   const step = BigInt(check.timeStep);
   const { count } = await db().totpFactor.updateMany({
-    where: { userId, secretCipher: factor.secretCipher, activatedAt: options.pending ? null : { not: null }, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
+    where: { userId, createdAt: factor.createdAt, activatedAt: options.pending ? null : { not: null }, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: step } }] },
     data: { lastUsedStep: step, lastUsedAt: now, ...(options.pending ? { activatedAt: now } : {}) },
   });
   return count === 1 ? { ok: true, timeStep: check.timeStep } : { ok: false, reason: "replayed" };

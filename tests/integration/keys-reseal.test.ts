@@ -6,7 +6,8 @@ import { decrypt, encrypt, loadKeyRing } from "@/lib/crypto";
 import { generateKeyEnv } from "@/lib/crypto/keys";
 import { checkTotpCode, startTotpEnrollment, TOTP_SECRETS } from "@/lib/mfa/totp";
 import { ensureSigningKeys, providerJwks } from "@/lib/oidc/keys";
-import { createChannel, newChannelSchema, resolveChannel } from "@/lib/incidents/channels";
+import { CHANNEL_SECRETS, createChannel, newChannelSchema, resolveChannel } from "@/lib/incidents/channels";
+import { resealColumn, sealedBy } from "@/lib/crypto/reseal";
 import { snapshotContent, SNAPSHOT_SECRETS } from "@/lib/incidents/forensics";
 import { encryptionKeyUsage, resealSecrets } from "@/lib/sealed-columns";
 import { resetDatabase } from "../support/db";
@@ -68,6 +69,19 @@ describe("npm run keys:reseal", () => {
     expect(await resolveChannel("soc")).toMatchObject({ secret: webhookSecret });
     expect(snapshotContent((await db().forensicSnapshot.findUniqueOrThrow({ where: { id: snapshot.id } })).content)).toBe('{"sessions":[]}');
     expect(await db().auditEvent.count({ where: { action: "keys.reseal", outcome: "success" } })).toBe(2);
+  });
+
+  it("goes through every row, batch after batch, and two runs at once seal each value once", async () => {
+    const channels = Array.from({ length: 450 }, (_, i) => ({ name: `hook-${i}`, kind: "webhook", target: `https://hooks.example.test/${i}`, secretCipher: encrypt(`whsec_${i}`, CHANNEL_SECRETS.context) }));
+    await db().notificationChannel.createMany({ data: channels });
+    const next = newKey();
+    useKeys(`${next},${originalKeys}`);
+    const [first, second] = await Promise.all([resealColumn(CHANNEL_SECRETS), resealColumn(CHANNEL_SECRETS)]);
+    // A value already sealed again by the other run is left as that run left it.
+    expect(first.resealed + second.resealed).toBe(450);
+    expect((await sealedBy(CHANNEL_SECRETS)).get(kid(next))).toBe(450);
+    useKeys(next);
+    expect(await resolveChannel("hook-449")).toMatchObject({ secret: "whsec_449" });
   });
 
   it("counts what no configured key opens, leaves it as it is, and records the run as failed", async () => {
