@@ -1,20 +1,18 @@
 import "server-only";
 import { keyRing } from "./crypto";
-import { resealColumn, sealedBy, type SealedColumn } from "./crypto/reseal";
-import { audit, type AuditContext } from "./audit";
-import { AUDIT_SEALED } from "./audit/record";
-import { TOTP_SECRETS } from "./mfa/totp";
-import { SIGNING_KEY_SECRETS } from "./oidc/keys";
-import { CHANNEL_SECRETS } from "./incidents/channels";
-import { SNAPSHOT_SECRETS } from "./incidents/forensics";
+import { resealColumn, sealedBy, type SealedField } from "./crypto/reseal";
+import { audit, AUDIT_SEALED, type AuditContext } from "./audit";
+import { TOTP_SECRETS } from "./mfa";
+import { SIGNING_KEY_SECRETS } from "./oidc";
+import { CHANNEL_SECRETS, SNAPSHOT_SECRETS } from "./incidents";
 
 // Every column of values sealed under GATEHOUSE_ENCRYPTION_KEYS, from the domain that owns it: what
 // npm run keys:reseal seals again under the current key, and reports by key. The audit trail's are
 // hashed into the chain as ciphertext, so they keep their key while the events are retained.
 
-const RESEALABLE: readonly SealedColumn[] = [TOTP_SECRETS, SIGNING_KEY_SECRETS, CHANNEL_SECRETS, SNAPSHOT_SECRETS];
+const RESEALABLE: readonly SealedField[] = [TOTP_SECRETS, SIGNING_KEY_SECRETS, CHANNEL_SECRETS, SNAPSHOT_SECRETS];
 
-const named = (column: SealedColumn) => `${column.table}.${column.column}`;
+const named = (column: SealedField) => `${column.table}.${column.column}`;
 
 export type ResealResult = { column: string; resealed: number; unreadable: number }[];
 
@@ -36,7 +34,7 @@ export type KeyUsage = { keyId: string; current: boolean; configured: boolean; s
 export async function encryptionKeyUsage(): Promise<KeyUsage[]> {
   const { current, byId } = keyRing().encryption;
   const usage = new Map<string, KeyUsage>([...byId.keys()].map((keyId) => [keyId, { keyId, current: keyId === current.id, configured: true, secrets: 0, audit: 0 }]));
-  const count = async (columns: readonly SealedColumn[], field: "secrets" | "audit") => {
+  const count = async (columns: readonly SealedField[], field: "secrets" | "audit") => {
     for (const column of columns) {
       for (const [keyId, n] of await sealedBy(column)) {
         const entry = usage.get(keyId) ?? { keyId, current: false, configured: false, secrets: 0, audit: 0 };

@@ -1,6 +1,6 @@
 // lib/audit's public surface. Every domain records through recordAuditEvent; lib/audit calls no
 // other domain.
-export { recordAuditEvent } from "./record";
+export { recordAuditEvent, AUDIT_SEALED } from "./record";
 export { AUDIT_TYPES, AUDIT_OUTCOMES, SYSTEM_ACTOR, type AuditEventInput, type AuditActor, type AuditType, type StoredEvent } from "./events";
 export { verifyChain, type ChainVerification } from "./verify";
 export { verifyChainAndRecord, verifyChainIfDue, scheduleChainVerification, lastChainVerification, type ChainVerificationRecord } from "./scheduled-verify";

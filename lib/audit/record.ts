@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { blindIndex, encrypt } from "../crypto";
-import type { SealedColumn } from "../crypto/reseal";
+import type { SealedField } from "../crypto/reseal";
 import { auditEventSchema, type AuditEventInput } from "./events";
 import { canonicalJson } from "./hash";
 import { MAX_BATCH_EVENTS, appendBatch, type RecordedEvent, type Unchained } from "./store";
@@ -57,7 +57,7 @@ async function flush() {
 /** Sensitive client fields are encrypted under these contexts; the IP also gets a blind index. */
 export const SENSITIVE_CONTEXT = { ip: "audit.ip", userAgent: "audit.user_agent" } as const;
 /** Where events' sensitive fields are sealed: hashed into the chain as ciphertext, so never sealed again (npm run keys:reseal reports them). */
-export const AUDIT_SEALED: readonly SealedColumn[] = [
+export const AUDIT_SEALED: readonly SealedField[] = [
   { table: "audit_events", column: "ip_cipher", id: "seq", context: SENSITIVE_CONTEXT.ip },
   { table: "audit_events", column: "user_agent_cipher", id: "seq", context: SENSITIVE_CONTEXT.userAgent },
 ];

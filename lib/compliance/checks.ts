@@ -255,7 +255,7 @@ export const CHECKS: readonly Check[] = [
         ),
         evidence: {
           encryptionKeys, checked: { totp: totp.checked, signingKeys: keys.checked, webhookSecrets: channels.checked, oauthTokens: tokens.checked }, plaintext,
-          passwords: "argon2id hashes", backupCodes: "HMAC", oauthTokens: "SHA-256 of the value", recoveryLinks: "SHA-256 of the token",
+          passwords: "argon2id hashes", backupCodes: "HMAC", oauthTokens: "SHA-256 of the value", recoveryLinks: "SHA-256 of the token", emailVerificationLinks: "SHA-256 of the token",
         },
       };
     },

@@ -8,7 +8,7 @@ import { decrypt, encrypt, keyRing } from "./index";
 // it is still what was read: a change made meanwhile (a new TOTP secret) wins.
 
 /** A column of values sealed with encrypt(), the row id beside it, and the context that opens them. Names come from code, never from input. */
-export type SealedColumn = { table: string; column: string; id: string; context: string };
+export type SealedField = { table: string; column: string; id: string; context: string };
 
 const BATCH = 200;
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -16,7 +16,7 @@ const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const SEALED = `~ '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.'`;
 
 /** How many values of the column each key id sealed. */
-export async function sealedBy(column: SealedColumn): Promise<Map<string, number>> {
+export async function sealedBy(column: SealedField): Promise<Map<string, number>> {
   const rows = await db().$queryRawUnsafe<{ kid: string; count: bigint }[]>(
     `SELECT split_part(${quoted(column.column)}, '.', 1) AS kid, count(*) AS count FROM ${quoted(column.table)} WHERE ${quoted(column.column)} ${SEALED} GROUP BY 1 ORDER BY 1`,
   );
@@ -24,7 +24,7 @@ export async function sealedBy(column: SealedColumn): Promise<Map<string, number
 }
 
 /** Seals again under the current key every value of the column sealed under another; `unreadable`: values no configured key opens. */
-export async function resealColumn(column: SealedColumn): Promise<{ resealed: number; unreadable: number }> {
+export async function resealColumn(column: SealedField): Promise<{ resealed: number; unreadable: number }> {
   const current = keyRing().encryption.current.id;
   const [table, value, id] = [quoted(column.table), quoted(column.column), quoted(column.id)];
   let resealed = 0;

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { db, isUniqueViolation } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
-import type { SealedColumn } from "../crypto/reseal";
+import type { SealedField } from "../crypto/reseal";
 import { audit, type AuditContext } from "../audit/context";
 import { hostRefusal } from "../http/destinations";
 import { isLoopbackHostname } from "../util/loopback";
@@ -15,7 +15,7 @@ import { listActiveAdmins } from "../auth/users";
 
 const SECRET_CONTEXT = "notification-channel.secret";
 /** Where webhook signing secrets are sealed (npm run keys:reseal). */
-export const CHANNEL_SECRETS: SealedColumn = { table: "notification_channels", column: "secret_cipher", id: "id", context: SECRET_CONTEXT };
+export const CHANNEL_SECRETS: SealedField = { table: "notification_channels", column: "secret_cipher", id: "id", context: SECRET_CONTEXT };
 
 /**
  * What is wrong with a webhook URL, judged without DNS (a name's addresses are checked at each send

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { db } from "../db/client";
 import { decrypt, encrypt } from "../crypto";
-import type { SealedColumn } from "../crypto/reseal";
+import type { SealedField } from "../crypto/reseal";
 import { audit, SYSTEM_CONTEXT } from "../audit/context";
 import { everyHour } from "../util/hourly";
 import { auditFiltersSchema, searchAuditEvents } from "../audit/search";
@@ -22,7 +22,7 @@ import { incidentTargets } from "./actions";
 
 const SNAPSHOT_CONTEXT = "incident.forensic_snapshot";
 /** Where forensic snapshots are sealed (npm run keys:reseal). */
-export const SNAPSHOT_SECRETS: SealedColumn = { table: "forensic_snapshots", column: "content", id: "id", context: SNAPSHOT_CONTEXT };
+export const SNAPSHOT_SECRETS: SealedField = { table: "forensic_snapshots", column: "content", id: "id", context: SNAPSHOT_CONTEXT };
 
 export async function captureIfSevere(incidentId: string): Promise<string | null> {
   const incident = await db().incident.findUniqueOrThrow({ where: { id: incidentId }, select: { severity: true, _count: { select: { snapshots: true } } } });

@@ -12,7 +12,7 @@ export {
 } from "./incidents";
 export { listPlaybooks, findPlaybook, savePlaybook, countPlaybooksInForce, listPlaybookVersionAttribution, parseSteps, playbookInputSchema, PlaybookNameTakenError, type PlaybookView, type Step } from "./playbooks";
 export { dryRunPlaybook, retryRun, countUnfinishedRuns, countFailedRuns, type RetryRefusal } from "./runner";
-export { ADMINS_CHANNEL, listChannels, createChannel, deleteChannel, testChannel, checkChannelSecretsSealed, newChannelSchema, ChannelNameTakenError } from "./channels";
+export { ADMINS_CHANNEL, listChannels, createChannel, deleteChannel, testChannel, checkChannelSecretsSealed, newChannelSchema, ChannelNameTakenError, CHANNEL_SECRETS } from "./channels";
 export { SIGNATURE_HEADER, DELIVERY_HEADER } from "./notify";
 export { startIncidentEngine, stopIncidentEngine } from "./engine";
-export { scheduleSnapshotRetention } from "./forensics";
+export { scheduleSnapshotRetention, SNAPSHOT_SECRETS } from "./forensics";

@@ -3,6 +3,8 @@
 // No database here: detect.ts hands in the event, the settings in force and the lookups.
 import { z } from "zod";
 import type { AuditEventView } from "../audit";
+import { readConfig } from "../config";
+import { localHourAndDay } from "../util/time-zone";
 import type { IncidentType, Indicator, Severity } from "./model";
 import { SEVERITIES } from "./model";
 
@@ -200,9 +202,9 @@ function rolesGrantedByAPerson(event: DetectionEvent): string[] {
   return Array.isArray(roles) ? roles.map(String).filter((role) => role !== "user") : [];
 }
 
-export function outsideWorkingHours(at: Date, p: { workdayStartHour: number; workdayEndHour: number; weekendsOff: boolean }): boolean {
-  const day = at.getUTCDay();
-  if (p.weekendsOff && (day === 0 || day === 6)) return true;
-  const hourOfDay = at.getUTCHours();
-  return hourOfDay < p.workdayStartHour || hourOfDay >= p.workdayEndHour;
+/** Whether `at` is outside the working hours `p` names, in the organisation's time zone (GATEHOUSE_TIME_ZONE). */
+export function outsideWorkingHours(at: Date, p: { workdayStartHour: number; workdayEndHour: number; weekendsOff: boolean }, timeZone = readConfig().GATEHOUSE_TIME_ZONE): boolean {
+  const { hour, dayOfWeek } = localHourAndDay(at, timeZone);
+  if (p.weekendsOff && (dayOfWeek === 0 || dayOfWeek === 6)) return true;
+  return hour < p.workdayStartHour || hour >= p.workdayEndHour;
 }

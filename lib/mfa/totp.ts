@@ -2,7 +2,7 @@ import "server-only";
 import { generateSecret, generateURI, verify } from "otplib";
 import QRCode from "qrcode";
 import { decrypt, encrypt } from "../crypto";
-import type { SealedColumn } from "../crypto/reseal";
+import type { SealedField } from "../crypto/reseal";
 import { db, isUniqueViolation } from "../db/client";
 import { audit, type AuditContext } from "../audit";
 
@@ -14,7 +14,7 @@ export const TOTP_ISSUER = "Gatehouse";
 const PERIOD_SECONDS = 30;
 const CIPHER_CONTEXT = "mfa.totp";
 /** Where TOTP secrets are sealed (npm run keys:reseal). */
-export const TOTP_SECRETS: SealedColumn = { table: "totp_factors", column: "secret_cipher", id: "user_id", context: CIPHER_CONTEXT };
+export const TOTP_SECRETS: SealedField = { table: "totp_factors", column: "secret_cipher", id: "user_id", context: CIPHER_CONTEXT };
 export const TOTP_CODE = /^\d{6}$/;
 
 export type TotpCheck = { ok: true; timeStep: number } | { ok: false; reason: "invalid" | "replayed" | "not_enrolled" };

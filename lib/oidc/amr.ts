@@ -18,8 +18,9 @@ export function strengthOfAmr(amr: readonly string[] | undefined): AuthStrength 
   return authStrength((amr ?? []).map((m) => METHOD_OF_AMR[m]).filter((m): m is string => !!m));
 }
 
-// Authentication context classes (acr): what an app may ask for (acr_values, or the claims
-// parameter's id_token.acr) and what the ID token's acr says the sign-in met. Weakest first; a
+// Authentication context classes (acr): what an app may ask for (acr_values, or a client's
+// default_acr_values, which the provider puts there; the claims parameter is not enabled) and what
+// the ID token's acr says the sign-in met. Weakest first; a
 // stronger sign-in meets a weaker class. "phr" (phishing-resistant: a passkey) is OpenID EAP's name.
 export const ACR_VALUES = ["pwd", "mfa", "phr"] as const;
 type Acr = (typeof ACR_VALUES)[number];
@@ -28,11 +29,9 @@ const STRENGTH_OF_ACR: Record<Acr, AuthStrength> = { pwd: "password", mfa: "mfa"
 const rank = (acr: Acr) => ACR_VALUES.indexOf(acr);
 const knownAcrs = (asked: readonly string[]) => asked.filter((value): value is Acr => (ACR_VALUES as readonly string[]).includes(value));
 
-/** The classes a request's acr claim asks for ({ value } or { values }, as the provider keeps it). */
-export function acrAsked(claim: unknown): string[] {
-  if (typeof claim !== "object" || claim === null) return [];
-  const { value, values } = claim as { value?: unknown; values?: unknown };
-  return [value, ...(Array.isArray(values) ? values : [])].filter((v): v is string => typeof v === "string");
+/** The classes a request's acr_values parameter asks for (space-separated). */
+export function acrValuesAsked(acrValues: unknown): string[] {
+  return typeof acrValues === "string" ? acrValues.split(" ").filter(Boolean) : [];
 }
 
 /** The strength an app asks for: the weakest class it accepts among Gatehouse's; null if it names none of them. */

@@ -5,7 +5,7 @@ export {
   createClient, updateClient, rotateClientSecret, deleteClient, listClients, listActiveClients, clientNames, setClientDisabled, clientInputSchema, redirectUriProblem, GRANT_TYPES,
   type ClientInput, type ClientView, type ClientSettings, type ActiveClient,
 } from "./clients";
-export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, rotateSigningKeys, scheduleSigningKeyRotation, retireSigningKeyNow, type SigningKeyView } from "./keys";
+export { listSigningKeys, listActiveSigningKeys, checkSigningKeysSealed, SIGNING_KEY_SECRETS, rotateSigningKeys, scheduleSigningKeyRotation, retireSigningKeyNow, type SigningKeyView } from "./keys";
 export { listConnectedApps, listClientGrants, clientScopesUsedSince, revokeConnectedApp, revokeClientGrants, revokeUserGrants, type ConnectedApp, type ClientGrant } from "./consents";
 export { loadInteraction, needsFreshLogin, wantsAnotherAccount, strongerSignInAsked, completeLogin, completeConsent, denyInteraction, refuseByPolicy, type InteractionView } from "./interactions";
 export { issueInitialAccessToken } from "./registration";

@@ -5,7 +5,7 @@ import { tokenIssuanceDecisionAt } from "../auth/session-user";
 import { policyClient } from "./token-policy";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { isSessionSignIn } from "./session-sign-ins";
-import { acrAsked, acrOf, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
+import { acrOf, acrValuesAsked, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
 
 const { base, Check } = interactionPolicy;
 
@@ -37,7 +37,7 @@ export function gatehouseInteractionPolicy() {
     // (a step-up) reaches the ID token only through the login page.
     new Check("acr_strength", "The app asks for a stronger sign-in than this session's", "login_required", (ctx: KoaContextWithOIDC) => {
       if (ctx.oidc.result?.login || !ctx.oidc.session) return Check.NO_NEED_TO_PROMPT;
-      const asked = acrAsked(ctx.oidc.claims?.id_token?.acr);
+      const asked = acrValuesAsked(ctx.oidc.params?.acr_values);
       const strength = strengthOfAmr(ctx.oidc.session.amr);
       if (!strengthMeets(strength, strengthAsked(asked))) return Check.REQUEST_PROMPT;
       // Single sign-on: the provider would give this request the acr the session's last login

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { audit, type AuditContext } from "../audit";
 import { getProvider } from "./provider";
 import { grantedScopes, recordConsent } from "./consents";
-import { acrOf, amrOf, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
+import { acrOf, acrValuesAsked, amrOf, strengthAsked, strengthMeets, strengthOfAmr } from "./amr";
 import type { AuthStrength } from "../policy";
 
 // Login and consent are Next.js pages; the provider's interaction helpers want Node's req/res,
@@ -54,7 +54,7 @@ export type InteractionView = {
   hintedAccountId: string | null;
   maxAge: number | null;
   startedAt: Date;
-  /** The sign-in strength the app asks for (acr_values, or the claims parameter), if any. */
+  /** The sign-in strength the app asks for (acr_values), if any. */
   strengthAsked: AuthStrength | null;
 };
 
@@ -82,10 +82,7 @@ export async function loadInteraction(uid: string): Promise<InteractionView | nu
 
 type FreshnessAsked = Pick<InteractionView, "reasons" | "maxAge" | "startedAt">;
 
-/** The acr classes the request asks for (acr_values; the claims parameter is not enabled). */
-function acrsAsked(interaction: Interaction): string[] {
-  return typeof interaction.params.acr_values === "string" ? interaction.params.acr_values.split(" ") : [];
-}
+const acrsAsked = (interaction: Interaction) => acrValuesAsked(interaction.params.acr_values);
 
 /** The subject of an id_token_hint (subjects are account ids here), or null. */
 function hintedAccount(hint: unknown): string | null {

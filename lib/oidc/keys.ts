@@ -4,7 +4,7 @@ import { calculateJwkThumbprint, type JWK } from "jose";
 import { db, Prisma } from "../db/client";
 import { announceChange } from "../db/changes";
 import { decrypt, encrypt } from "../crypto";
-import type { SealedColumn } from "../crypto/reseal";
+import type { SealedField } from "../crypto/reseal";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit";
 import { everyHour } from "../util/hourly";
 import { PROVIDER_SESSION_TTL } from "./token-lifetimes";
@@ -18,7 +18,7 @@ export const SIGNING_ALGS = ["ES256", "EdDSA"] as const;
 type SigningAlg = (typeof SIGNING_ALGS)[number];
 const CIPHER_CONTEXT = "oidc.signing_key";
 /** Where the signing keys' private halves are sealed (npm run keys:reseal). */
-export const SIGNING_KEY_SECRETS: SealedColumn = { table: "oidc_signing_keys", column: "private_jwk_cipher", id: "kid", context: CIPHER_CONTEXT };
+export const SIGNING_KEY_SECRETS: SealedField = { table: "oidc_signing_keys", column: "private_jwk_cipher", id: "kid", context: CIPHER_CONTEXT };
 // JWT access tokens live at most 24 hours (lib/oidc/clients.ts), but an ID token is presented back
 // as id_token_hint (RP-initiated logout, prompt=none) for as long as the provider session it came
 // from lasts, and the provider checks its signature then: a key retired sooner breaks those.

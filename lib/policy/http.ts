@@ -6,8 +6,8 @@ import { BodyTooLargeError, readTextLimited, refuseOversizedBody } from "../http
 import { sendJson, sendProblem } from "../http/problem";
 import { nestsDeeperThan } from "../util/json";
 import { publishHandler } from "../http/node-handlers";
-import { issuer, verifyAccessToken } from "../oidc";
-import { decideForService, pdpBodySchema, PDP_MAX_BODY_BYTES, PDP_PATH, PDP_SCOPE } from "./service-api";
+import { decideForService, pdpBodySchema, PDP_MAX_BODY_BYTES, PDP_SCOPE } from "./service-api";
+import { serviceCaller } from "./service-token";
 
 const PDP_MAX_DEPTH = 32;
 
@@ -18,11 +18,8 @@ const PDP_MAX_DEPTH = 32;
 export async function handleAuthorize(req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     if (req.method !== "POST") return sendProblem(res, 405, "invalid_request", "Use POST.", { allow: "POST" });
-    const token = /^Bearer ([\w.~+/-]+=*)$/.exec(req.headers.authorization ?? "")?.[1];
-    const challenge = (error?: string) => ({ "www-authenticate": `Bearer realm="gatehouse"${error ? `, error="${error}"` : ""}, scope="${PDP_SCOPE}"` });
-    if (!token) return sendProblem(res, 401, "invalid_token", "Send an access token: Authorization: Bearer <token>.", challenge());
-    const verified = await verifyAccessToken(token, `${issuer()}${PDP_PATH}`, PDP_SCOPE, { clientsOnly: true });
-    if ("error" in verified) return sendProblem(res, verified.error === "insufficient_scope" ? 403 : 401, verified.error, verified.description, challenge(verified.error));
+    const verified = await serviceCaller(req.headers.authorization, PDP_SCOPE);
+    if ("error" in verified) return sendProblem(res, verified.status, verified.error, verified.description, verified.headers);
 
     if (req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase() !== "application/json") return sendProblem(res, 415, "invalid_request", "Send the request as application/json.");
     let json: unknown;

@@ -6,5 +6,5 @@ export type { CedarProblem, CedarRequest } from "./cedar";
 export { simulate, simulationSchema, type SimulationInput, type SimulationResult } from "./simulate";
 export { decideForService, pdpBodySchema, PDP_SCOPE, PDP_PATH, PDP_MAX_BODY_BYTES, PDP_MAX_BATCH, type ServiceDecision } from "./service-api";
 export { startDecisionPointApi } from "./http";
-export { listServiceSchemas, registerServiceSchema, removeServiceSchema, serviceNamespace, serviceSchemaText, SERVICE_SCHEMA_SCOPE, type ServiceSchemaView, type SchemaChangeResult } from "./service-schemas";
+export { listServiceSchemas, registerServiceSchema, removeServiceSchema, serviceNamespace, serviceSchemaText, SERVICE_SCHEMA_SCOPE, type ServiceSchemaView } from "./service-schemas";
 export { listSchemasAnswer, getSchemaAnswer, putSchemaAnswer, deleteSchemaAnswer } from "./schema-api";

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { readConfig } from "../config";
 import { parseNetwork } from "../http/client-ip";
+import { localHourAndDay } from "../util/time-zone";
 import { db } from "../db/client";
 import { decide, preparse, type CedarDecision, type CedarEntity, type CedarRequest } from "./cedar";
 import { CONSOLE_ACTIONS, CONSOLE_SECTIONS, DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./schema";
@@ -109,29 +110,17 @@ export const cedarIpSchema = z.string().max(64).transform((value, ctx) => {
   return parsed.network.toString();
 });
 
-/** The hour and weekday of `now` in `timeZone`. */
-export function localHourAndDay(now: Date, timeZone: string): { hour: number; dayOfWeek: number } {
-  const parts = localParts(timeZone).formatToParts(now);
-  const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  return { hour: Number(part("hour")) % 24, dayOfWeek: WEEKDAYS.indexOf(part("weekday")) };
-}
-
-const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const localParts = (timeZone: string) => {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) formatters.set(timeZone, (formatter = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", hour: "numeric", weekday: "short" })));
-  return formatter;
-};
-
-// The local hour changes on the minute at most (zones are offset by whole or half hours, or 45
-// minutes): one answer per minute, since every decision asks (reading the configuration costs
-// ~9 µs, formatting the date a few more).
-let localMinute: { minute: number; value: { hour: number; dayOfWeek: number } } | null = null;
+// One answer per second of the clock, since every decision asks: reading the configuration costs
+// ~9 µs, formatting the date a few more. (A zone's offset is whole seconds: some zones' past ones
+// are not whole minutes.) The variable itself is compared, cheaply, so a changed zone is seen at once.
+let localSecond: { second: number; zoneVariable: string | undefined; value: { hour: number; dayOfWeek: number } } | null = null;
 function localNow(now: Date): { hour: number; dayOfWeek: number } {
-  const minute = Math.floor(now.getTime() / 60_000);
-  if (localMinute?.minute !== minute) localMinute = { minute, value: localHourAndDay(now, readConfig().GATEHOUSE_TIME_ZONE) };
-  return localMinute.value;
+  const second = Math.floor(now.getTime() / 1000);
+  const zoneVariable = process.env.GATEHOUSE_TIME_ZONE;
+  if (localSecond?.second !== second || localSecond.zoneVariable !== zoneVariable) {
+    localSecond = { second, zoneVariable, value: localHourAndDay(now, readConfig().GATEHOUSE_TIME_ZONE) };
+  }
+  return localSecond.value;
 }
 
 /** The request context every Gatehouse action carries (see the schema's RequestContext). */

@@ -3,9 +3,8 @@ import { z } from "zod";
 import { BodyTooLargeError, readTextLimited } from "../http/body";
 import { CLIENT_IP_HEADER } from "../http/client-ip";
 import { problem } from "../http/problem";
-import { issuer, verifyAccessToken } from "../oidc";
 import type { AuditContext } from "../audit/context";
-import { PDP_PATH } from "./paths";
+import { serviceCaller } from "./service-token";
 import {
   listServiceSchemas, registerServiceSchema, removeServiceSchema, serviceNamespace, serviceSchemaText, SERVICE_SCHEMA_MAX_CHARS, SERVICE_SCHEMA_SCOPE,
   type SchemaChangeRefusal, type ServiceSchemaView,
@@ -19,11 +18,8 @@ import {
 type Caller = { clientId: string; ctx: AuditContext };
 
 async function caller(request: Request): Promise<Caller | Response> {
-  const token = /^Bearer ([\w.~+/-]+=*)$/.exec(request.headers.get("authorization") ?? "")?.[1];
-  const challenge = (error?: string) => ({ "www-authenticate": `Bearer realm="gatehouse"${error ? `, error="${error}"` : ""}, scope="${SERVICE_SCHEMA_SCOPE}"` });
-  if (!token) return problem(401, "invalid_token", "Send an access token: Authorization: Bearer <token>.", challenge());
-  const verified = await verifyAccessToken(token, `${issuer()}${PDP_PATH}`, SERVICE_SCHEMA_SCOPE, { clientsOnly: true });
-  if ("error" in verified) return problem(verified.error === "insufficient_scope" ? 403 : 401, verified.error, verified.description, challenge(verified.error));
+  const verified = await serviceCaller(request.headers.get("authorization"), SERVICE_SCHEMA_SCOPE);
+  if ("error" in verified) return problem(verified.status, verified.error, verified.description, verified.headers);
   const ctx: AuditContext = {
     actor: { type: "client", id: verified.clientId, label: verified.clientId },
     client: { ip: request.headers.get(CLIENT_IP_HEADER), userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? null },

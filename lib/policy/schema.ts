@@ -132,12 +132,13 @@ permit (
   {
     id: "time-window",
     label: "Time window",
-    text: `@id("policy-edits-in-office-hours")
+    text: `// Office hours in GATEHOUSE_TIME_ZONE (context.hourUtc for UTC).
+@id("policy-edits-in-office-hours")
 forbid (
   principal,
   action == Gatehouse::Action::"manage",
   resource == Gatehouse::Console::"policies"
-) unless { context.hourUtc >= 8 && context.hourUtc < 20 };`,
+) unless { context.hour >= 8 && context.hour < 20 };`,
   },
   {
     id: "risk-ceiling",

@@ -20,7 +20,8 @@ export const PDP_MAX_BATCH = 100;
 // Text Cedar can read: JSON's "\ud800" parses to a lone surrogate, which Cedar throws on rather than refusing.
 const text = (max: number) => z.string().max(max).refine((value) => value.isWellFormed(), "Strings must be valid Unicode (no lone surrogate).");
 // Within what the audit trail records of a resource (a sampled decision must never fail to be written).
-// Gatehouse's types, or a registered service's (service-schemas.ts): a type nobody declared matches no policy (deny).
+// Gatehouse's types, or a registered service's (service-schemas.ts). Requests are not checked
+// against the schemas: a type nobody declared matches only policies that leave that part open.
 const typeName = text(64).regex(/^[A-Za-z_]\w*(::[A-Za-z_]\w*)+$/, "Types are <Namespace>::<Name>: Gatehouse::<Name>, or a registered service's (at most 64 characters; see the schemas on /admin/policies).");
 const name = text(200).min(1);
 const entityRef = z.object({ type: typeName, id: name });

@@ -16,7 +16,7 @@ import { ADMIN_ACCESS_TRANSACTION, checkPolicies, joinSchemas, newestPolicy, tak
 
 export const SERVICE_SCHEMA_SCOPE = "pdp.schema";
 export const SERVICE_SCHEMA_MAX_CHARS = 20_000;
-export const MAX_SERVICE_SCHEMAS = 50;
+const MAX_SERVICE_SCHEMAS = 50;
 
 export const serviceNamespace = z
   .string()
@@ -54,6 +54,9 @@ function declared(json: SchemaJson, namespace: string): Declared {
 }
 
 const problem = (message: string, help: string | null = null): CedarProblem => ({ policyId: null, message, help, line: null, column: null });
+
+/** Gatehouse's schema with the registered services' `fragments`, read as one. */
+const readRegistered = (fragments: readonly string[]) => readSchema(CEDAR_SCHEMA, fragments.join("\n"));
 
 /** A registered service's schema: its namespace and text. */
 type Registered = { namespace: string; text: string };
@@ -103,7 +106,7 @@ function usedElsewhere(error: CedarProblem, namespace: string, text: string): Ce
 export async function listServiceSchemas(): Promise<ServiceSchemaView[]> {
   const rows = await db().policyServiceSchema.findMany({ orderBy: { namespace: "asc" } });
   if (rows.length === 0) return [];
-  const read = readSchema(CEDAR_SCHEMA, rows.map((row) => row.text).join("\n"));
+  const read = readRegistered(rows.map((row) => row.text));
   const json = read.ok ? read.json : {};
   return rows.map((row) => ({ namespace: row.namespace, text: row.text, ownerClientId: row.ownerClientId, updatedAt: row.updatedAt, ...declared(json, row.namespace) }));
 }
@@ -185,7 +188,7 @@ function ownershipRefusal(current: { ownerClientId: string | null } | null, by: 
 
 /** The refusal of removing `namespace` while the other services' schemas (`remaining`) refer to its types. */
 function stillReferred(remaining: readonly string[], namespace: string): SchemaChangeRefusal | null {
-  const read = readSchema(CEDAR_SCHEMA, remaining.join("\n"));
+  const read = readRegistered(remaining);
   if (read.ok) return null;
   return refuse("in_use", `Refused: another registered service's schema refers to ${namespace}'s types. Change or remove that schema first.`, read.errors.map((e) => ({ ...e, line: null, column: null })));
 }

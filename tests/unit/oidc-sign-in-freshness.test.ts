@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { acrAsked, acrOf, amrOf, strengthAsked, strengthMeets, strengthOfAmr } from "@/lib/oidc/amr";
+import { acrOf, acrValuesAsked, amrOf, strengthAsked, strengthMeets, strengthOfAmr } from "@/lib/oidc/amr";
 import { needsFreshLogin, wantsAnotherAccount } from "@/lib/oidc/interactions";
 
 // What an app is told about how the user signed in (amr), what a refresh is judged by afterwards,
@@ -11,9 +11,9 @@ describe("acr", () => {
     expect(strengthAsked(["urn:example:gold", "phr"])).toBe("phishing_resistant");
     expect(strengthAsked(["urn:example:gold"])).toBeNull();
     expect(strengthAsked([])).toBeNull();
-    expect(acrAsked({ values: ["mfa", 7] })).toEqual(["mfa"]);
-    expect(acrAsked({ value: "phr", essential: true })).toEqual(["phr"]);
-    expect(acrAsked("mfa")).toEqual([]);
+    expect(acrValuesAsked("mfa  phr")).toEqual(["mfa", "phr"]);
+    expect(acrValuesAsked(undefined)).toEqual([]);
+    expect(acrValuesAsked(["mfa"])).toEqual([]);
   });
 
   it("a stronger sign-in meets a weaker class, and the ID token names the strongest class asked that it met", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, formatPolicies, preparse, validatePolicies, policyIds } from "@/lib/policy/cedar";
-import { clientTokenRequest, consoleRequest, localHourAndDay, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
+import { clientTokenRequest, consoleRequest, tokenRequest, type ConsoleSubject } from "@/lib/policy/pdp";
+import { localHourAndDay } from "@/lib/util/time-zone";
 import { readConfig } from "@/lib/config";
 import { CEDAR_SCHEMA, DEFAULT_POLICIES, POLICY_TEMPLATES } from "@/lib/policy/schema";
 import { checkPolicies } from "@/lib/policy/store";
@@ -87,7 +88,6 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
     const before = process.env.GATEHOUSE_TIME_ZONE;
     process.env.GATEHOUSE_TIME_ZONE = "Europe/Berlin";
     try {
-      // Minutes no other decision in this file asks about: the local hour is worked out once a minute.
       expect(decideWith(officeHours, subject(["admin"]), "users", "manage", new Date("2026-07-01T06:31:00Z")).decision).toBe("allow");
       expect(decideWith(officeHours, subject(["admin"]), "users", "manage", new Date("2026-07-01T05:47:00Z"))).toMatchObject({ decision: "deny", policies: ["berlin-office-hours"] });
       expect(decideWith(officeHours, subject(["admin"]), "users", "manage", new Date("2026-01-15T06:31:00Z")).decision).toBe("deny");

@@ -8,6 +8,7 @@ import { PolicySimulator } from "@/components/policy/simulator";
 import { ServiceSchemaForm } from "@/components/policy/service-schema-form";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccessAfterStepUp, requireAccess, userEmails } from "@/lib/auth";
+import { readConfig } from "@/lib/config";
 import { CEDAR_SCHEMA, listPolicyVersions, listServiceSchemas, policyEditorState, POLICY_HISTORY_SHOWN, POLICY_TEMPLATES, SERVICE_SCHEMA_SCOPE } from "@/lib/policy";
 import {
   formatPoliciesAction, publishPoliciesAction, rebaseDraftAction, registerServiceSchemaAction, removeServiceSchemaAction, rollbackPoliciesAction, saveDraftAction, simulateAction,
@@ -22,6 +23,7 @@ export default async function PoliciesPage() {
     policyEditorState(), listPolicyVersions(), listServiceSchemas(), canAccessAfterStepUp(user, { section: "policies", action: "manage" }),
   ]);
   const text = state.draft?.text ?? state.inForce.text;
+  const timeZone = readConfig().GATEHOUSE_TIME_ZONE;
   const authors = await userEmails(versions.flatMap((v) => (v.authorId ? [v.authorId] : [])));
   return (
     <>
@@ -57,7 +59,7 @@ export default async function PoliciesPage() {
           />
         </Card>
 
-        <Card title="Simulator" description="Try a request against the policies in the editor above, published or not.">
+        <Card title="Simulator" description={`Try a request against the policies in the editor above, published or not. context.hour and context.dayOfWeek are in ${timeZone} (GATEHOUSE_TIME_ZONE).`}>
           <PolicySimulator
             action={simulateAction}
             defaultPrincipal={user.email}

@@ -15,8 +15,8 @@ const PARAM_LABELS: Record<string, string> = {
   minFailures: "Failures at least",
   minAccounts: "Accounts at least",
   windowMinutes: "Within (minutes)",
-  workdayStartHour: "Workday starts (UTC hour)",
-  workdayEndHour: "Workday ends (UTC hour)",
+  workdayStartHour: "Workday starts (hour, GATEHOUSE_TIME_ZONE)",
+  workdayEndHour: "Workday ends (hour, GATEHOUSE_TIME_ZONE)",
   weekendsOff: "Weekends are outside working hours",
 };
 

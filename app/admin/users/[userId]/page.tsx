@@ -7,7 +7,7 @@ import { Card } from "@/components/ui/card";
 import { ActionButton } from "@/components/ui/action-form";
 import { PageHeader } from "@/components/shell/page-header";
 import { SessionsTable } from "@/components/sessions-table";
-import { findUser, listActiveSessions, MIN_PASSWORD_LENGTH, requireAccess, signInLockedUntil, type PasswordState } from "@/lib/auth";
+import { emailVerificationAvailable, findUser, listActiveSessions, MIN_PASSWORD_LENGTH, requireAccess, signInLockedUntil, type PasswordState } from "@/lib/auth";
 import { revokeAllUserSessionsAction, revokeUserSessionAction, setDisabledAction, unlockSignInAction } from "../actions";
 import { ChangeEmailForm, DeleteAccountForm, ResetMfaForm, RolesForm, TemporaryPasswordForm } from "./user-forms";
 import { listDevices } from "@/lib/devices";
@@ -63,7 +63,9 @@ export default async function UserPage({ params }: { params: Promise<{ userId: s
       <div className="space-y-6">
         <Card
           title="Sign-in email"
-          description={user.emailVerifiedAt ? <>Confirmed by its owner (<LocalTime at={user.emailVerifiedAt} />): apps see it as verified.</> : "Not confirmed by its owner yet (they can, from their account page): apps see it as unverified. A change makes it unconfirmed again."}
+          description={user.emailVerifiedAt
+            ? <>Confirmed by its owner (<LocalTime at={user.emailVerifiedAt} />): apps see it as verified.</>
+            : `Not confirmed by its owner yet${emailVerificationAvailable() ? " (they can, from their account page)" : " (Gatehouse cannot send mail here, so they cannot yet)"}: apps see it as unverified. A change makes it unconfirmed again.`}
         >
           <ChangeEmailForm userId={user.id} email={user.email} />
         </Card>
