@@ -95,6 +95,8 @@ test("a user turns on TOTP, signs in with it, then with a backup code that works
 });
 
 test("a remembered device skips the MFA step; removing TOTP asks for step-up and forgets remembered devices; forgetting one brings the step back", async ({ browser, page }) => {
+  // Five sign-ins, two enrollments and a step-up: it reached its last check at 30 s on a loaded machine.
+  test.setTimeout(60_000);
   const email = await newUser(browser, "trusted");
   await signIn(page, email, PASSWORD);
   await page.goto("/account/security");
