@@ -28,6 +28,20 @@ export async function emailVerifiedAt(userId: string): Promise<Date | null> {
   return (await db().user.findUnique({ where: { id: userId }, select: { emailVerifiedAt: true } }))?.emailVerifiedAt ?? null;
 }
 
+/**
+ * The account's address is proven, as of `now`: if it is still `email`, the account is enabled,
+ * and it was not proven already (it keeps its first time). Whether it changed.
+ */
+export async function proveEmail(tx: Prisma.TransactionClient, userId: string, email: string, now: Date): Promise<boolean> {
+  const { count } = await tx.user.updateMany({ where: { id: userId, email, disabledAt: null, emailVerifiedAt: null }, data: { emailVerifiedAt: now } });
+  return count === 1;
+}
+
+/** Links sent before stop working: the address changed, or the account may no longer use it. */
+export function forgetEmailVerificationLinks(tx: Prisma.TransactionClient, userId: string) {
+  return tx.emailVerificationToken.deleteMany({ where: { userId } });
+}
+
 export type SendVerificationResult = { ok: true; email: string; delivery: Promise<void> } | { ok: false; reason: "already_verified" | "no_mail" | "too_many" | "no_account" };
 type Refusal = Exclude<SendVerificationResult, { ok: true }>["reason"];
 
@@ -51,7 +65,7 @@ export async function sendEmailVerification(userId: string, ctx: AuditContext, n
     if (!user || user.disabled_at) return "no_account";
     if (user.email_verified_at) return "already_verified";
     if ((await bumpCounter(`email-verification:${userId}`, HOUR_MS, now)).count > SENDS_PER_HOUR) return "too_many";
-    await tx.emailVerificationToken.deleteMany({ where: { userId } });
+    await forgetEmailVerificationLinks(tx, userId);
     await tx.emailVerificationToken.create({ data: { tokenHash: sha256(token), userId, email: user.email, createdAt: now, expiresAt: new Date(now.getTime() + LINK_TTL_MS) } });
     return user;
   });
@@ -95,8 +109,8 @@ export async function verifyEmailWithLink(token: string, ctx: AuditContext, now 
     const user = await lockedAccount(tx, row.userId);
     const { count } = await tx.emailVerificationToken.updateMany({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
     const ok = count === 1 && !!user && !user.disabled_at && user.email === row.email;
-    // Verified already (by a password recovery, say): it keeps its first time.
-    if (ok && !user.email_verified_at) await tx.user.update({ where: { id: row.userId }, data: { emailVerifiedAt: now } });
+    // Verified already (by a password recovery, say) is verified: proveEmail keeps the first time.
+    if (ok) await proveEmail(tx, row.userId, row.email, now);
     return { ...row, ok };
   });
   if (!verified?.ok) {

@@ -11,6 +11,7 @@ import { screenNewPassword } from "./password-screening";
 import { checkAccountLock, clearPasswordFailures } from "./throttle";
 import { emailSchema, storeNewPassword, takeBackAccess } from "./users";
 import { auditSessionsEnded } from "./sessions";
+import { proveEmail } from "./email-verification";
 
 // Self-service password recovery: a one-time link, valid for 30 minutes, sent to the account's
 // address. The answer to a request is the same whether or not the account exists, and the work
@@ -165,8 +166,8 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
     const { count } = await tx.passwordResetToken.updateMany({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
     if (count !== 1) return null;
     // The link came by mail to this address: its owner has proven they read it (email-verification.ts).
-    const verified = await tx.user.updateMany({ where: { id: link.userId, email: link.email, emailVerifiedAt: null }, data: { emailVerifiedAt: now } });
-    return { ended: await storeNewPassword(tx, link.userId, passwordHash, now), emailVerified: verified.count === 1 };
+    const emailVerified = await proveEmail(tx, link.userId, link.email, now);
+    return { ended: await storeNewPassword(tx, link.userId, passwordHash, now), emailVerified };
   });
   if (spent === null) return fail("invalid_link");
   const { ended: endedSessions, emailVerified } = spent;

@@ -6,6 +6,7 @@ import { hashPassword, newPasswordSchema, passwordState, verifyPassword } from "
 import { PasswordRefusedError, screenNewPassword, type PasswordOwner } from "./password-screening";
 import { auditSessionsEnded, awaitsPasswordChange, endAllSessions, endPasswordOnlySessions, leavePasswordChangeStage, markSessionsEnded, signInReachedApp, type SessionEndReason } from "./sessions";
 import { liftSignInLock, clearPasswordFailures, moveSignInCounters, signInLockedUntil } from "./throttle";
+import { forgetEmailVerificationLinks } from "./email-verification";
 import { audit, type AuditContext } from "../audit/context";
 import { revokeUserGrants } from "../oidc/consents";
 import { listActiveClients } from "../oidc/clients";
@@ -395,7 +396,7 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
     if ((current.disabledAt !== null) === disabled) return { user: current, changed: false };
     if (disabled) {
       await forgetRecoveryLinks(tx, userId);
-      await tx.emailVerificationToken.deleteMany({ where: { userId } });
+      await forgetEmailVerificationLinks(tx, userId);
     }
     return { user: await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }), changed: true };
   }, ctx.client?.ip ?? null, actor));
@@ -436,7 +437,7 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
       // The new address is not proven yet (email-verification.ts), and links to the old one stop working.
       await tx.user.update({ where: { id: userId }, data: { email, emailVerifiedAt: null } });
       await forgetRecoveryLinks(tx, userId);
-      await tx.emailVerificationToken.deleteMany({ where: { userId } });
+      await forgetEmailVerificationLinks(tx, userId);
       // Locks and failure counts are kept by sign-in name: they move with it.
       await moveSignInCounters(tx, user.email, email);
       return user.email;

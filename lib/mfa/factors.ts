@@ -62,7 +62,10 @@ export async function secondFactors(userId: string): Promise<SecondFactors> {
 
 export const hasSecondFactor = (f: Pick<SecondFactors, "totp" | "passkeys">) => f.totp || f.passkeys > 0;
 /** Whether the account can confirm with a second factor (`passkeyOnly`: with a passkey), as a step-up asks. */
-export const canConfirmWith = (f: Pick<SecondFactors, "totp" | "passkeys">, passkeyOnly: boolean) => (passkeyOnly ? f.passkeys > 0 : hasSecondFactor(f));
+export async function canConfirmWith(userId: string, passkeyOnly: boolean): Promise<boolean> {
+  const factors = await secondFactors(userId);
+  return passkeyOnly ? factors.passkeys > 0 : hasSecondFactor(factors);
+}
 
 /** Activated TOTP and passkey count of many users at once (two queries, not one per user): compliance checks every admin and analyst. */
 export async function secondFactorsOf(userIds: readonly string[]): Promise<Map<string, Pick<SecondFactors, "totp" | "passkeys">>> {

@@ -83,10 +83,8 @@ export function checkServiceSchema(namespace: string, text: string, others: read
   if (!added.includes(namespace)) errors.push(problem(`Declare the types and actions inside namespace ${namespace} { … }.`));
   const { entityTypes, actions } = declared(read.json, namespace);
   for (const type of entityTypes.filter((t) => t.length > MAX_TYPE_NAME)) errors.push(problem(`${type} is longer than ${MAX_TYPE_NAME} characters, which the decision point accepts for a type.`));
-  for (const action of Object.keys(read.json[namespace]?.actions ?? {}).filter((a) => !ACTION_NAME.test(a))) {
-    errors.push(problem(`Action "${action.slice(0, 40)}…": an action's name is at most 100 characters, without " or \\.`));
-  }
   for (const [action, definition] of Object.entries(read.json[namespace]?.actions ?? {})) {
+    if (!ACTION_NAME.test(action)) errors.push(problem(`Action "${action.slice(0, 40)}…": an action's name is at most 100 characters, without " or \\.`));
     const context = definition.appliesTo?.context as { type?: string; name?: string } | undefined;
     if (definition.appliesTo && (context?.name ?? context?.type) !== REQUEST_CONTEXT) {
       errors.push(problem(`Action "${action}" must take Gatehouse's request context.`, `Write "context: ${REQUEST_CONTEXT}" in its appliesTo: the decision point fills in the time, address, risk and sign-in strength for every request.`));

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { guardedAction, leaveTo, sessionAuthentication, tokenIssuanceAfterPasskey, tokenIssuanceDecision, type ActionState, type CurrentUser } from "@/lib/auth";
 import type { AuditContext } from "@/lib/audit";
-import { canConfirmWith, secondFactors } from "@/lib/mfa";
+import { canConfirmWith } from "@/lib/mfa";
 import { completeConsent, completeLogin, denyInteraction, loadInteraction, needsFreshLogin, refuseByPolicy, strongerSignInAsked, wantsAnotherAccount } from "@/lib/oidc";
 import type { AuthStrength } from "@/lib/policy";
 
@@ -39,7 +39,7 @@ async function unlessRefusedByPolicy(uid: string, client: { id: string; name: st
 /** The app asks for a sign-in with a second factor or a passkey (acr_values): confirm with one (step-up), if the account has one. */
 async function askForStrongerSignIn(clientName: string, needed: AuthStrength, userId: string): Promise<ActionState> {
   const passkey = needed === "phishing_resistant";
-  if (!canConfirmWith(await secondFactors(userId), passkey)) {
+  if (!(await canConfirmWith(userId, passkey))) {
     return { ok: false, message: `${clientName} asks for a sign-in with ${passkey ? "a passkey" : "a second factor"}, and your account has none: add one under Account → Security, then start again from the app.` };
   }
   return { ok: false, stepUp: passkey ? "passkey" : true, message: `${clientName} asks you to confirm with ${passkey ? "your passkey" : "a second factor"}, then continue.` };

@@ -6,7 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { scopeText } from "@/components/oidc/scope-text";
 import { currentUser, sessionAuthentication } from "@/lib/auth";
-import { canConfirmWith, secondFactors } from "@/lib/mfa";
+import { canConfirmWith } from "@/lib/mfa";
 import { loadInteraction, needsFreshLogin, strongerSignInAsked, wantsAnotherAccount } from "@/lib/oidc";
 import { confirmAddress } from "@/lib/util/confirm-address";
 import { consentAction, continueLoginAction } from "./actions";
@@ -36,7 +36,7 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
     const reauth = otherAccount || needsFreshLogin(interaction, authentication.authTime);
     // The app asks for a second factor or a passkey (acr_values) this sign-in has not used: confirm with it first.
     const stronger = strongerSignInAsked(interaction, authentication.authMethods);
-    const canConfirm = !!stronger && canConfirmWith(await secondFactors(user.id), stronger === "phishing_resistant");
+    const canConfirm = !!stronger && (await canConfirmWith(user.id, stronger === "phishing_resistant"));
     return (
       <Card level={1} title={`Sign in to ${interaction.client.name}`} description={`Signed in to Gatehouse as ${user.email}.`}>
         {reauth ? (
