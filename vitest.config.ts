@@ -13,8 +13,9 @@ export default defineConfig({
     include: ["tests/**/*.test.ts"],
     globalSetup: ["tests/support/global-setup.ts"],
     setupFiles: ["tests/support/setup.ts"],
-    // Integration tests share one fresh PostgreSQL database; files run one after another.
-    fileParallelism: false,
+    // Files run on two workers, each with its own fresh PostgreSQL database
+    // (tests/support/global-setup.ts); within a worker, files run one after another.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

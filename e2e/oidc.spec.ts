@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
+import { createServer } from "node:http";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -25,19 +26,23 @@ let machine: Created;
 let dpopMachine: Created;
 let email: string;
 
+// The app's redirect URI, served for real: the browser lands there as it would at an app (an
+// intercepted route is not reached by the provider's cross-origin redirect in every Chromium build).
+let landings: ((url: URL) => void)[] = [];
+const app = createServer((req, res) => {
+  const landed = new URL(req.url!, REDIRECT_URI);
+  if (landed.pathname === new URL(REDIRECT_URI).pathname) landings.shift()?.(landed);
+  res.writeHead(200, { "content-type": "text/plain" }).end("back at the app");
+});
+
 /** Sends the browser to the authorization endpoint and returns the URL it is redirected back to. */
 async function authorize(page: Page, params: Record<string, string>): Promise<URL> {
   const url = new URL(as.authorization_endpoint!);
   // A pushed request (RFC 9126) is referenced by request_uri alone.
   const all = "request_uri" in params ? { client_id: web.clientId, ...params } : { client_id: web.clientId, redirect_uri: REDIRECT_URI, response_type: "code", ...params };
   for (const [k, v] of Object.entries(all)) url.searchParams.set(k, v);
-  let arrived!: (url: URL) => void;
-  const callback = new Promise<URL>((resolve) => (arrived = resolve));
-  // Registered before the navigation: a silent flow (prompt=none) comes straight back.
-  await page.route("http://127.0.0.1:9876/**", async (route) => {
-    arrived(new URL(route.request().url()));
-    await route.fulfill({ body: "back at the app" });
-  });
+  // Waited for before the navigation: a silent flow (prompt=none) comes straight back.
+  const callback = new Promise<URL>((resolve) => landings.push(resolve));
   await page.goto(url.href);
   // Resolved once the browser has landed back at the app: a navigation started before that would
   // interrupt the redirect (and fail the test, not the provider).
@@ -98,7 +103,11 @@ async function introspect(token: string) {
 }
 
 test.describe.serial("OpenID Connect provider", () => {
+  test.afterAll(() => new Promise<void>((resolve) => app.close(() => resolve())));
+  test.beforeEach(() => void (landings = []));
+
   test.beforeAll(async ({ browser, baseURL }) => {
+    await new Promise<void>((resolve) => app.listen(Number(new URL(REDIRECT_URI).port), "127.0.0.1", resolve));
     const issuer = new URL(baseURL!);
     as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, http));
     web = await createClient(browser, { name: "Test RP", grants: ["authorization_code", "refresh_token"], redirectUris: REDIRECT_URI, scopes: "openid profile email offline_access" });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything CI checks, in order of speed. Needs PostgreSQL on 127.0.0.1:5432
-# (or TEST_DATABASE_ADMIN_URL) and Chromium at /usr/bin/chromium (or CHROMIUM_PATH).
+# (or TEST_DATABASE_ADMIN_URL) and Debian's headless Chromium at /usr/bin/chromium-headless-shell (or CHROMIUM_PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

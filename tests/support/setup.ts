@@ -3,7 +3,8 @@ import { generateSecrets } from "@/lib/local-secrets";
 import { avoidWasmDeoptCrash } from "@/lib/util/v8-workaround";
 
 avoidWasmDeoptCrash();
-process.env.DATABASE_URL = inject("databaseUrl");
+// This worker's own database (tests/support/global-setup.ts).
+process.env.DATABASE_URL = inject("databaseUrls")[Number(process.env.VITEST_POOL_ID ?? 1) - 1];
 process.env.DATABASE_POOL_MAX = "5";
 // Every test starts from a fresh database: the policy set in force is checked on every decision.
 process.env.GATEHOUSE_POLICY_REFRESH_MS = "0";
