@@ -23,9 +23,10 @@ export default defineConfig({
   globalTeardown: "./e2e/support/global-teardown.ts",
   use: {
     baseURL,
-    // A failed journey keeps its trace (DOM snapshots, network, console); no screencast, which kept
-    // the browser painting frames through every journey.
-    trace: { mode: "retain-on-failure", screenshots: false },
+    // A failed journey keeps its trace (actions, network, console; Playwright writes the page's
+    // accessibility snapshot beside it): no screencast, which kept the browser painting frames
+    // through every journey, and no DOM snapshot per action, which cost the runner CPU the servers need.
+    trace: { mode: "retain-on-failure", screenshots: false, snapshots: false },
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium-headless-shell",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],

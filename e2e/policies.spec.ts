@@ -30,7 +30,8 @@ test("publishing a policy changes who can open a console page, and rolling back 
   await editor.fill(`${original}\n@id("deep")\npermit (principal, action, resource) when { ${"[".repeat(200)}${"]".repeat(200)} == [] };\n`);
   await expect(page.getByTestId("policy-problems")).toContainText("it nests too deeply");
 
-  await editor.fill(`${original}\n@id("analysts-view-audit")\npermit (\n  principal in Gatehouse::Role::"analyst",\n  action == Gatehouse::Action::"view",\n  resource == Gatehouse::Console::"audit"\n);\n`);
+  const notFromJapan = `@id("audit-not-from-japan")\nforbid (principal, action, resource == Gatehouse::Console::"audit") when { context.country == "JP" };\n`;
+  await editor.fill(`${original}\n@id("analysts-view-audit")\npermit (\n  principal in Gatehouse::Role::"analyst",\n  action == Gatehouse::Action::"view",\n  resource == Gatehouse::Console::"audit"\n);\n${notFromJapan}`);
   await expect(page.getByTestId("validation-status")).toHaveText("✓ Valid against the schema");
 
   // The simulator answers from the editor's text before it is published.
@@ -40,6 +41,15 @@ test("publishing a policy changes who can open a console page, and rolling back 
   await page.getByRole("button", { name: "Simulate" }).click();
   await expect(page.getByTestId("simulation-result")).toContainText("Allow");
   await expect(page.getByTestId("simulation-result")).toContainText("analysts-view-audit");
+  // From an address in Japan (its country looked up), or said to be there.
+  await page.getByLabel("Client IP").fill("133.242.0.1");
+  await page.getByRole("button", { name: "Simulate" }).click();
+  await expect(page.getByTestId("simulation-result")).toContainText("Deny");
+  await expect(page.getByTestId("simulation-result")).toContainText("audit-not-from-japan · from JP");
+  await page.getByLabel("Client IP").fill("198.51.100.10");
+  await page.getByLabel("Country", { exact: true }).fill("jp");
+  await page.getByRole("button", { name: "Simulate" }).click();
+  await expect(page.getByTestId("simulation-result")).toContainText("audit-not-from-japan · from JP");
 
   await page.getByLabel("What changes, and why").fill("analysts may read the audit trail");
   await page.getByRole("button", { name: "Publish" }).click();
@@ -49,6 +59,10 @@ test("publishing a policy changes who can open a console page, and rolling back 
   const auditStatus = async () => (await analyst.goto("/admin/audit"))?.status();
   await expect.poll(auditStatus, { timeout: 2_000 }).toBe(200);
   await expect(analyst.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Audit" })).toBeVisible();
+  // The same analyst through a network in Japan (the proxy in front says where from): refused.
+  await analyst.setExtraHTTPHeaders({ "x-forwarded-for": "133.242.0.1" });
+  expect(await auditStatus()).toBe(403);
+  await analyst.setExtraHTTPHeaders({});
 
   await page.reload();
   await expect(page.getByTestId("policy-history").getByRole("listitem").first()).toContainText("analysts may read the audit trail");

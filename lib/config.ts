@@ -19,7 +19,7 @@ const schema = z.object({
   GATEHOUSE_CLIENT_CERT_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
   // A header your trusted proxy or CDN sets with the client's approximate place (e.g. cf-ipcountry).
   GATEHOUSE_LOCATION_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/).optional(),
-  // MMDB files for IP geolocation (lib/risk/geo.ts); the default is the shipped DB-IP City Lite.
+  // MMDB files for IP geolocation (lib/geo); the default is the shipped DB-IP City Lite.
   GATEHOUSE_GEOIP_CITY_DB: z.string().min(1).optional(),
   GATEHOUSE_GEOIP_ASN_DB: z.string().min(1).optional(),
   // How old the policy set in force may be before an instance checks for a newer version.

@@ -10,7 +10,7 @@ import { FormMessage } from "@/components/ui/form-message";
 type Result =
   | { kind: "invalid"; check: PolicyCheck }
   | { kind: "unknown_principal"; message: string }
-  | { kind: "decision"; decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[]; micros: number };
+  | { kind: "decision"; decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[]; micros: number; country: string };
 
 function Select({ label, name, options, value }: { label: string; name: string; options: [string, string][]; value?: string }) {
   return (
@@ -50,6 +50,7 @@ export function PolicySimulator({ action, defaultPrincipal, now, services }: {
         )}
         <Field label="When (UTC)" name="at" type="datetime-local" defaultValue={v("at", now)} errors={state.fieldErrors?.at} />
         <Field label="Client IP" name="ip" defaultValue={v("ip", "198.51.100.10")} errors={state.fieldErrors?.ip} />
+        <Field label="Country" name="country" defaultValue={v("country", "")} hint="context.country, e.g. DE. Blank: the IP address's (GeoIP)." errors={state.fieldErrors?.country} />
         <Field label="Risk score (0–1)" name="risk" type="number" step="0.01" min="0" max="1" defaultValue={v("risk", "0.1")} errors={state.fieldErrors?.risk} />
         <Select label="Authentication strength" name="authStrength" value={v("authStrength", "mfa")} options={[["password", "password"], ["mfa", "mfa"], ["phishing_resistant", "phishing_resistant"]]} />
         <Select label="Via" name="via" value={v("via", "interactive")} options={[["interactive", "interactive (console, app sign-in)"], ["refresh", "refresh (an app refreshing tokens)"], ["client_credentials", "client_credentials"], ["service", "service (decision point API)"]]} />
@@ -66,7 +67,7 @@ export function PolicySimulator({ action, defaultPrincipal, now, services }: {
             <>
               <p className={`text-lg font-semibold ${result.decision === "allow" ? "text-green-700" : "text-red-700"}`}>{result.decision === "allow" ? "Allow" : "Deny"}</p>
               <p className="text-slate-600">
-                {result.policies.length ? <>Decided by: <span className="font-mono">{result.policies.join(", ")}</span></> : "No policy permits it (deny by default)."} · {(result.micros / 1000).toFixed(2)} ms
+                {result.policies.length ? <>Decided by: <span className="font-mono">{result.policies.join(", ")}</span></> : "No policy permits it (deny by default)."} · from {result.country ? <span className="font-mono">{result.country}</span> : "an unknown country"} · {(result.micros / 1000).toFixed(2)} ms
               </p>
               {result.errors.map((e, i) => <p key={i} className="text-red-700">Error in {e.policyId}: {e.message}</p>)}
             </>

@@ -10,7 +10,8 @@ import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
 import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
-import { assessSignIn, beginPasswordAttempt, currentRiskSettings, type InFlight, placeLabel, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
+import { placeLabel } from "../geo";
+import { assessSignIn, beginPasswordAttempt, currentRiskSettings, type InFlight, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
 // The portal's sign-in pipelines (the OAuth login interaction uses the portal's session, so it
 // runs through here too). Password: account lockout → risk assessment (a blocked source stops

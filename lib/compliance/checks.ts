@@ -5,6 +5,9 @@ import { z } from "zod";
 import { keyRing } from "../crypto";
 import { encryptionKeyUsage } from "../sealed-columns";
 import { readConfig } from "../config";
+import { databaseTransport } from "../db/transport";
+import { mailTransport } from "../mail";
+import { isLoopbackHostname } from "../util/loopback";
 import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
 // lib/auth's index also loads next-auth (Next.js only); this module also runs in CLI scripts.
 import { listActiveUsersWithRole, listConsoleManagers, listIdleActiveUsers } from "../auth/users";
@@ -64,6 +67,10 @@ const nothingToCheck = (summary: string): Pick<CheckOutcome, "pass" | "summary" 
 /** SOC 2 CC6.1 as Gatehouse tests it: automatic logoff after at most this long, and passwords of at least this zxcvbn score. */
 const MAX_IDLE_MINUTES = 60;
 const MIN_PASSWORD_SCORE = 3;
+
+const TRANSIT_PROTECTION: Record<string, string> = {
+  tls: "over TLS", starttls_required: "over STARTTLS (required)", this_machine: "on this machine", in_process: "in-process", none: "in clear",
+};
 
 /** SOC 2 CC7.3 as Gatehouse tests it: someone takes a critical incident up within hours, and contains it within days. */
 const CRITICAL_TAKE_UP_HOURS = 4;
@@ -278,6 +285,28 @@ export const CHECKS: readonly Check[] = [
     findings: ({ data }) =>
       itemsOf(data.keys, z.object({ keyId: z.string(), configured: z.boolean(), secrets: z.number(), audit: z.number() })).filter((k) => !k.configured).map((k) => ({
         key: k.keyId, label: `Key ${k.keyId} is not configured, yet seals ${counted(k.secrets, "secret", "secrets")} and ${counted(k.audit, "audit value", "audit values")}`,
+      })),
+  },
+  {
+    key: "data_in_transit_encrypted", control: "CC6.7", title: "Data that crosses a network is encrypted in transit",
+    async run() {
+      // Each link Gatehouse's data takes off this machine: users' browsers and apps (the public
+      // address: https, or loopback only), PostgreSQL (as the server reports this connection) and
+      // the mail relay. Webhooks and back-channel logout URIs need https (or loopback) to be saved.
+      const publicUrl = new URL(readConfig().GATEHOUSE_URL ?? "http://localhost:3000");
+      const mail = mailTransport();
+      const links = [
+        { link: "public address", host: publicUrl.host, protection: publicUrl.protocol === "https:" ? "tls" : isLoopbackHostname(publicUrl.hostname) ? "this_machine" : "none" },
+        { link: "database", ...(await databaseTransport()) },
+        ...(mail ? [{ link: "mail relay", ...mail }] : []),
+      ];
+      const clear = links.filter((l) => l.protection === "none");
+      const described = links.map((l) => `${l.link} ${TRANSIT_PROTECTION[l.protection]}`).join(", ");
+      return { ...none(clear, `${described}.`, ["link that may carry data in clear", "links that may carry data in clear"]), evidence: { links, mail: mail ? "configured" : "not configured" } };
+    },
+    findings: ({ data }) =>
+      itemsOf(data.links, z.object({ link: z.string(), host: z.string(), protection: z.string() })).filter((l) => l.protection === "none").map((l) => ({
+        key: l.link, label: `The ${l.link} (${l.host}) is reached without TLS`,
       })),
   },
   {

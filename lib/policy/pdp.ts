@@ -2,6 +2,7 @@ import "server-only";
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { readConfig } from "../config";
+import { countryOf } from "../geo";
 import { parseNetwork } from "../http/client-ip";
 import { localHourAndDay } from "../util/time-zone";
 import { db } from "../db/client";
@@ -123,14 +124,18 @@ function localNow(now: Date): { hour: number; dayOfWeek: number } {
   return localSecond.value;
 }
 
-/** The request context every Gatehouse action carries (see the schema's RequestContext). */
-export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles" | "groups">, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
+/**
+ * The request context every Gatehouse action carries (see the schema's RequestContext). The
+ * country is the IP address's, unless a service asking the decision point says which it is.
+ */
+export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles" | "groups"> & { country?: string }, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
   return {
     now: Math.floor(now.getTime() / 1000),
     hourUtc: now.getUTCHours(),
     dayOfWeekUtc: now.getUTCDay(),
     ...localNow(now),
     ip: { __extn: { fn: "ip", arg: subject.ip ?? "0.0.0.0" } },
+    country: subject.country ?? countryOf(subject.ip),
     risk: { __extn: { fn: "decimal", arg: (subject.risk ?? 0).toFixed(4) } },
     authStrength: subject.authStrength,
     mfaFresh: subject.mfaFresh,

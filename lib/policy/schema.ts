@@ -38,6 +38,9 @@ export const CEDAR_SCHEMA = `namespace Gatehouse {
     dayOfWeek: Long,
     // 0.0.0.0 when unknown.
     ip: ipaddr,
+    // Where the request comes from: the ISO 3166-1 alpha-2 code of the IP address's country
+    // ("DE"), from the GeoIP database; "" when unknown (a private or unlisted address).
+    country: String,
     // The sign-in's risk score (lib/risk), 0.0–1.0.
     risk: decimal,
     // "password", "mfa" or "phishing_resistant" (passkey).
@@ -156,6 +159,17 @@ forbid (
     text: `@id("deny-documentation-network")
 forbid (principal, action, resource)
 when { context.ip.isInRange(ip("203.0.113.0/24")) };`,
+  },
+  {
+    id: "country",
+    label: "Countries",
+    text: `// Only from these countries (context.country: ISO 3166-1 alpha-2, "" when unknown).
+@id("console-from-home-countries")
+forbid (
+  principal,
+  action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"],
+  resource is Gatehouse::Console
+) unless { ["DE", "FR", "NL"].contains(context.country) };`,
   },
   {
     id: "auth-strength",

@@ -38,6 +38,8 @@ const decisionRequest = z.object({
   context: z
     .object({
       ip: cedarIpSchema.optional(),
+      // Where the service's caller is, if the service knows better than the IP address's country.
+      country: z.string().regex(/^([A-Z]{2})?$/, "An ISO 3166-1 alpha-2 country code (\"DE\"), or \"\" for unknown.").optional(),
       risk: z.number().min(0).max(1).optional(),
       authStrength: z.enum(["password", "mfa", "phishing_resistant"]).optional(),
       mfaFresh: z.boolean().optional(),
@@ -62,7 +64,7 @@ export async function decideForService(body: PdpBody, caller: AuditContext, now 
   for (const [index, r] of requests.entries()) {
     const cedar: CedarRequest = {
       principal: r.principal, action: r.action, resource: r.resource, entities: r.entities as CedarEntity[],
-      context: cedarContext({ ip: r.context.ip ?? null, risk: r.context.risk ?? UNKNOWN_RISK, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now, "service"),
+      context: cedarContext({ ip: r.context.ip ?? null, country: r.context.country, risk: r.context.risk ?? UNKNOWN_RISK, authStrength: r.context.authStrength ?? "password", mfaFresh: r.context.mfaFresh ?? false, deviceTrusted: r.context.deviceTrusted ?? false }, now, "service"),
     };
     const decision = await authorize(cedar, set);
     if (decision.unreadable) return { unreadable: `${"requests" in body ? `requests[${index}]: ` : ""}${decision.errors.map((e) => e.message).join("; ")}` };

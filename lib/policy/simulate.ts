@@ -38,6 +38,8 @@ export const simulationSchema = z.object({
   // <input type="datetime-local"> sends no zone; a typed "…Z" is UTC too.
   at: z.iso.datetime({ local: true, message: "Give a date and time (UTC)." }).transform((v) => new Date(/z$/i.test(v) ? v : `${v}Z`)),
   ip: z.string().trim().pipe(z.literal("").or(cedarIpSchema)).optional(),
+  // Blank: the IP address's country, as for a real request.
+  country: z.string().trim().toUpperCase().pipe(z.literal("").or(z.string().regex(/^[A-Z]{2}$/, "A two-letter country code (ISO 3166-1 alpha-2, e.g. DE), or blank for the IP address's."))).optional(),
   risk: z.coerce.number().min(0).max(1),
   authStrength: z.enum(["password", "mfa", "phishing_resistant"]),
   mfaFresh: checkbox,
@@ -49,7 +51,7 @@ export type SimulationInput = z.infer<typeof simulationSchema>;
 export type SimulationResult =
   | { kind: "invalid"; check: PolicyCheck }
   | { kind: "unknown_principal"; message: string }
-  | { kind: "decision"; decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[]; micros: number };
+  | { kind: "decision"; decision: "allow" | "deny"; policies: string[]; errors: { policyId: string; message: string }[]; micros: number; country: string };
 
 const TYPES: Record<string, string> = { console: "Gatehouse::Console", client: "Gatehouse::Client", resource: "Gatehouse::Resource" };
 
@@ -79,9 +81,9 @@ export function simulate(text: string, schema: string, input: SimulationInput, u
   const service = SERVICE_ACTION.exec(input.action);
   const action = service ? { type: `${service[1]}::Action`, id: service[2]! } : { type: "Gatehouse::Action", id: input.action };
 
-  const context = cedarContext({ ip: input.ip || null, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, input.at, input.via);
+  const context = cedarContext({ ip: input.ip || null, country: input.country || undefined, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, input.at, input.via);
   preparse("gatehouse-simulation", text);
   const started = performance.now();
   const result = decide("gatehouse-simulation", { principal, action, resource, context, entities });
-  return { kind: "decision", ...result, micros: Math.round((performance.now() - started) * 1000) };
+  return { kind: "decision", ...result, micros: Math.round((performance.now() - started) * 1000), country: String(context.country) };
 }

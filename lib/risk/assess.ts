@@ -5,7 +5,7 @@ import { knownDevice, type KnownDevice } from "../devices";
 import { createHash } from "node:crypto";
 import { rateLimitAddress } from "../rate-limit/counters";
 import { everyHour } from "../util/hourly";
-import { lookupIp, placeLabel, type GeoPoint } from "./geo";
+import { lookupIp, placeLabel, type GeoPoint } from "../geo";
 import { matchIpRules, type IpRuleRow } from "./ip-rules";
 import { DEFAULT_RISK_SETTINGS, settingsInForce, type RiskSettings } from "./settings-schema";
 import { TRAVEL_NOISE_KM, hourShare, scoreSignals, travelSpeedKmh, type Score, type Signal } from "./scoring";
@@ -36,11 +36,11 @@ export async function assessSignIn(subject: AttemptSubject, now = new Date()): P
   const started = performance.now();
   // Counted per /64 for IPv6: the admin reads that the failures came from the whole network.
   const counted = ipVelocityKey(subject.ip);
-  const [inputs, device, facts] = await Promise.all([
+  const [inputs, device] = await Promise.all([
     readInputs(subject, counted, now),
     subject.userId ? knownDevice(subject.userId, subject.deviceToken, now) : null,
-    lookupIp(subject.ip),
   ]);
+  const facts = lookupIp(subject.ip);
   const { version, settings, baseline, velocity } = inputs;
   const rules = matchIpRules(subject.ip, inputs.rules);
   const source = counted && counted !== subject.ip ? ` from ${counted}` : "";

@@ -3,7 +3,7 @@ import { db, Prisma, type LoginAttempt } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { ipVelocityKey, type Assessment } from "./assess";
 import { rateLimitAddress } from "../rate-limit/counters";
-import { placeLabel } from "./geo";
+import { placeLabel } from "../geo";
 import { audit, recordAuditEvent, SYSTEM_ACTOR, type AuditContext } from "../audit";
 import { everyHour } from "../util/hourly";
 

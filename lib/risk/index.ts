@@ -5,5 +5,4 @@ export { recordAttempt, learnFromCompletedSignIn, trustAttemptPlace, placeTrusta
 export { requiredStrength, FACTOR_CODES, FACTOR_LABELS, DECISIONS, DECISION_LABELS, type Decision, type Factor, type FactorCode } from "./scoring";
 export { currentRiskSettings, saveRiskSettings, listRiskSettingsVersions, listRiskSettingsVersionAttribution, riskSettingsSchema, newRiskSettingsSchema, DEFAULT_RISK_SETTINGS, type RiskSettings } from "./settings";
 export { listIpRules, IP_RULES_SHOWN, addIpRule, removeIpRule, ipRuleKind, IpRuleRefusedError, newIpRuleSchema, IP_RULE_KINDS } from "./ip-rules";
-export { placeLabel, unreadableGeoDatabases } from "./geo";
 export { riskOverview, signInRiskSummary, findAttempt, recentSignIns, reportSignIn, RISK_RANGES, type RiskRange, type RiskOverview, type SignInRiskSummary, type AttemptSummary, type TimelinePoint } from "./reports";

@@ -3,7 +3,7 @@ import { db } from "../db/client";
 import { everyPeriod } from "../util/periods";
 import { audit, type AuditContext } from "../audit/context";
 import { deviceLabels } from "../devices";
-import { placeLabel } from "./geo";
+import { placeLabel } from "../geo";
 import { unlearnReportedAttempt } from "./attempts";
 import type { Decision, Factor } from "./scoring";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { db } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { recordAuditEvent } from "@/lib/audit";
@@ -181,6 +181,25 @@ describe("control tests flip with the system's state", () => {
     const factor = await db().totpFactor.findUniqueOrThrow({ where: { userId: user.id } });
     await db().totpFactor.update({ where: { userId: user.id }, data: { secretCipher: factor.secretCipher.replace(/^[^.]+/, "kgone") } });
     expect(await resultOf("encryption_keys_cover_data")).toMatchObject({ status: "fail", summary: "1 key that sealed values is not configured" });
+  });
+
+  it("CC6.7: a public address or mail relay reached in clear fails, naming it; the relay's password is not evidence", async () => {
+    // The test database and the default public address are on this machine; no mail relay.
+    expect(await resultOf("data_in_transit_encrypted")).toMatchObject({ status: "pass", summary: "public address on this machine, database on this machine." });
+    vi.stubEnv("GATEHOUSE_URL", "http://id.example.com");
+    vi.stubEnv("GATEHOUSE_SMTP_URL", "smtp://relay:relay-password@mail.example.com:25?requireTLS=false");
+    try {
+      const clear = await resultOf("data_in_transit_encrypted");
+      expect(clear).toMatchObject({ status: "fail", summary: "2 links that may carry data in clear" });
+      const stored = await db().complianceResult.findFirstOrThrow({ where: { check: "data_in_transit_encrypted" }, orderBy: { at: "desc" } });
+      expect(stored.evidence).not.toContain("relay-password");
+      expect(storedFindings(stored).map((f) => f.label)).toEqual(["The public address (id.example.com) is reached without TLS", "The mail relay (mail.example.com:25) is reached without TLS"]);
+      vi.stubEnv("GATEHOUSE_URL", "https://id.example.com");
+      vi.stubEnv("GATEHOUSE_SMTP_URL", "smtp://relay:relay-password@mail.example.com:587");
+      expect(await resultOf("data_in_transit_encrypted")).toMatchObject({ status: "pass", summary: "public address over TLS, database on this machine, mail relay over STARTTLS (required)." });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("CC6.7: a refresh token stored under its own value fails", async () => {

