@@ -1,5 +1,7 @@
 import { expect, test } from "@playwright/test";
-import { createUserViaConsole, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
+import { startSmtpSink } from "../tests/support/smtp";
+import { SMTP_PORT } from "../playwright.config";
+import { ADMIN, ADMIN_STATE, createUserViaConsole, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
 
 // The server trusts X-Forwarded-For from loopback (playwright.config.ts): one browser context plays
 // an attacker at a documentation address, so the block it earns touches no other test.
@@ -89,4 +91,20 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   await expect(attack.getByTestId("form-message")).toHaveText(/Sign-in from your network is blocked/);
   await attacker.close();
   await context.close();
+});
+
+test("the built-in admins channel is tested from the console before an incident needs it: every admin gets the mail", async ({ browser }) => {
+  const smtp = await startSmtpSink(SMTP_PORT);
+  try {
+    const admin = await browser.newContext({ storageState: ADMIN_STATE });
+    const page = await admin.newPage();
+    await page.goto("/admin/incidents/channels");
+    const builtIn = page.getByTestId("builtin-channel");
+    await builtIn.getByRole("button", { name: "Send a test" }).click();
+    await expect(builtIn.getByTestId("form-message")).toContainText("Test sent");
+    expect(smtp.mails.find((m) => m.includes("Test notification for channel admins"))).toContain(ADMIN.email);
+    await admin.close();
+  } finally {
+    await smtp.close();
+  }
 });

@@ -124,9 +124,9 @@ export async function resolveChannel(name: string): Promise<ResolvedChannel | nu
  * Sends a test notification through a channel, so an admin knows a playbook's notify step will
  * reach someone before an incident needs it. Audited, with what the receiver answered.
  */
-export async function testChannel(id: string, ctx: AuditContext): Promise<{ ok: boolean; detail: string } | null> {
-  const row = await db().notificationChannel.findUnique({ where: { id }, select: { name: true } });
-  const channel = row && (await resolveChannel(row.name));
+export async function testChannel(name: string, ctx: AuditContext): Promise<{ ok: boolean; detail: string } | null> {
+  // By name, as playbooks reach it: the built-in admins channel has no row.
+  const [row, channel] = await Promise.all([db().notificationChannel.findUnique({ where: { name }, select: { id: true } }), resolveChannel(name)]);
   if (!channel) return null;
   const deliveryId = `test:${randomUUID()}`;
   const subject = `[Gatehouse] Test notification for channel ${channel.name}`;
@@ -136,7 +136,7 @@ export async function testChannel(id: string, ctx: AuditContext): Promise<{ ok: 
   } catch (error) {
     result = { ok: false, detail: error instanceof Error ? error.message : String(error) };
   }
-  await audit(ctx, { type: "incident", action: "incident.channel.test", outcome: result.ok ? "success" : "failure", resource: { type: "notification_channel", id }, metadata: { name: channel.name, detail: result.detail.slice(0, 300) } });
+  await audit(ctx, { type: "incident", action: "incident.channel.test", outcome: result.ok ? "success" : "failure", resource: { type: "notification_channel", id: row?.id ?? name }, metadata: { name: channel.name, detail: result.detail.slice(0, 300) } });
   return result;
 }
 

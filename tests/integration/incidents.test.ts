@@ -12,7 +12,7 @@ import { addIpRule } from "@/lib/risk";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
   changeStatus, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
-  PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, type Step,
+  PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, ADMINS_CHANNEL, type Step,
 } from "@/lib/incidents";
 import { ChannelNameTakenError, newChannelSchema, resolveChannel } from "@/lib/incidents/channels";
 import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
@@ -479,15 +479,15 @@ describe("playbooks", () => {
   it("a channel can be tested before an incident needs it: sent and signed, or the reason it fails, audited either way", async () => {
     const receiver = await webhookReceiver();
     try {
-      const { channel, secret } = await createChannel({ kind: "webhook", name: "pager", target: receiver.url }, ctx);
-      expect(await testChannel(channel.id, ctx)).toEqual({ ok: true, detail: "webhook pager answered 204" });
+      const { secret } = await createChannel({ kind: "webhook", name: "pager", target: receiver.url }, ctx);
+      expect(await testChannel("pager", ctx)).toEqual({ ok: true, detail: "webhook pager answered 204" });
       expect(receiver.deliveries).toHaveLength(1);
       expect(verifySignature(secret!, receiver.deliveries[0]!.body, receiver.deliveries[0]!.signature)).toBe(true);
       expect(JSON.parse(receiver.deliveries[0]!.body)).toMatchObject({ test: true });
-      const { channel: internal } = await createChannel({ kind: "webhook", name: "internal", target: "https://10.0.0.5:8443/hook" }, ctx);
-      expect(await testChannel(internal.id, ctx)).toMatchObject({ ok: false, detail: expect.stringContaining("10.0.0.5 is a private address") });
+      await createChannel({ kind: "webhook", name: "internal", target: "https://10.0.0.5:8443/hook" }, ctx);
+      expect(await testChannel("internal", ctx)).toMatchObject({ ok: false, detail: expect.stringContaining("10.0.0.5 is a private address") });
       expect((await db().auditEvent.findMany({ where: { action: "incident.channel.test" }, orderBy: { seq: "asc" } })).map((e) => e.outcome)).toEqual(["success", "failure"]);
-      expect(await testChannel(crypto.randomUUID(), ctx)).toBeNull();
+      expect(await testChannel("gone", ctx)).toBeNull();
     } finally {
       await receiver.close();
     }
@@ -518,6 +518,23 @@ describe("playbooks", () => {
     expect(result).toEqual({ status: "failed", detail: reason });
     expect(await db().incidentEvent.findFirst({ where: { incidentId: incident.id, kind: "action" } })).toMatchObject({ text: expect.stringContaining(reason) });
     expect(await db().auditEvent.findFirst({ where: { action: "incident.action" } })).toMatchObject({ outcome: "failure", metadata: expect.objectContaining({ kind: "notify", detail: reason }) });
+  });
+
+  it("the built-in admins channel can be tested too: every active admin gets the mail", async () => {
+    const smtp = await startSmtpSink();
+    process.env.GATEHOUSE_SMTP_URL = smtp.url;
+    try {
+      const admins = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+      await makeUser({ roles: ["analyst"] });
+      expect(await testChannel(ADMINS_CHANNEL, ctx)).toMatchObject({ ok: true });
+      expect(smtp.mails).toHaveLength(1);
+      for (const admin of admins) expect(smtp.mails[0]).toContain(admin.email);
+      expect(smtp.mails[0]).toContain("Test notification for channel admins");
+      expect(await db().auditEvent.findFirst({ where: { action: "incident.channel.test" } })).toMatchObject({ outcome: "success", resourceId: ADMINS_CHANNEL });
+    } finally {
+      delete process.env.GATEHOUSE_SMTP_URL;
+      await smtp.close();
+    }
   });
 
   it("an escalation assigns the incident and emails the person over SMTP", async () => {

@@ -136,8 +136,8 @@ export const createChannelAction = guardedAction(CONFIGURE, newChannelSchema, as
 }, { stepUp: true });
 
 // Anyone who handles incidents may check that a channel reaches someone; it changes nothing.
-export const testChannelAction = guardedAction(MANAGE, z.object({ id: z.uuid() }), async ({ id }, _user, ctx) => {
-  const result = await testChannel(id, ctx);
+export const testChannelAction = guardedAction(MANAGE, z.object({ name: z.string().min(1).max(60) }), async ({ name }, _user, ctx) => {
+  const result = await testChannel(name, ctx);
   if (!result) return { ok: false, message: "That channel no longer exists." };
   return { ok: result.ok, message: result.ok ? `Test sent: ${result.detail}.` : `The test failed: ${result.detail}` };
 });

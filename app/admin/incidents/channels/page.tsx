@@ -17,25 +17,29 @@ export default async function ChannelsPage() {
   const user = await requireAccess("incidents");
   const [channels, canEdit, canTest] = await Promise.all([listChannels(), canAccessAfterStepUp(user, { section: "policies", action: "manage" }), canAccessAfterStepUp(user, { section: "incidents", action: "manage" })]);
   const smtp = !!readConfig().GATEHOUSE_SMTP_URL;
+  const ownAdmins = channels.some((c) => c.name === ADMINS_CHANNEL);
   return (
     <>
       <PageHeader title="Incidents" description="Where notify and escalate steps send." />
       <IncidentsNav current="/admin/incidents/channels" />
       <div className="space-y-6">
         <Card title="Channels">
-          <p className="mb-2 text-sm text-slate-700" data-testid="builtin-channel">
-            <span className="font-medium">{ADMINS_CHANNEL}</span> <Badge>built in</Badge> every active admin, by email.{" "}
-            {channels.some((c) => c.name === ADMINS_CHANNEL)
-              ? `Your own channel named ${ADMINS_CHANNEL} (below) takes its place.`
-              : smtp ? "The built-in playbooks tell it." : <span className="text-amber-800">Email is not set up (GATEHOUSE_SMTP_URL), so the built-in playbooks skip telling it: nobody is mailed about incidents.</span>}
-          </p>
+          <div className="mb-2 flex items-start justify-between gap-2 text-sm text-slate-700" data-testid="builtin-channel">
+            <p>
+              <span className="font-medium">{ADMINS_CHANNEL}</span> <Badge>built in</Badge> every active admin, by email.{" "}
+              {ownAdmins
+                ? `Your own channel named ${ADMINS_CHANNEL} (below) takes its place.`
+                : smtp ? "The built-in playbooks tell it." : <span className="text-amber-800">Email is not set up (GATEHOUSE_SMTP_URL), so the built-in playbooks skip telling it: nobody is mailed about incidents.</span>}
+            </p>
+            {canTest && smtp && !ownAdmins && <ActionButton action={testChannelAction} fields={{ name: ADMINS_CHANNEL }} label="Send a test" pendingLabel="Sending…" showSuccess />}
+          </div>
           {channels.length === 0 ? <p className="text-sm text-slate-500">No channels of your own yet.</p> : (
             <ul className="divide-y divide-slate-100 text-sm">
               {channels.map((c) => (
                 <li key={c.id} className="flex items-center justify-between py-2" data-testid="channel-row">
                   <span><span className="font-medium">{c.name}</span> <Badge>{c.kind}</Badge> <span className="font-mono text-xs text-slate-600">{c.target}</span> <span className="text-xs text-slate-500">since <LocalTime at={c.createdAt} /></span>{c.refusal && <span className="block text-xs text-red-700" data-testid="channel-refusal"><Badge tone="red">refused</Badge> {c.refusal}: sends fail until it is listed in GATEHOUSE_WEBHOOK_ALLOWED_HOSTS.</span>}</span>
                   <span className="flex shrink-0 items-start gap-2">
-                    {canTest && <ActionButton action={testChannelAction} fields={{ id: c.id }} label="Send a test" pendingLabel="Sending…" showSuccess />}
+                    {canTest && <ActionButton action={testChannelAction} fields={{ name: c.name }} label="Send a test" pendingLabel="Sending…" showSuccess />}
                     {canEdit && <ActionButton action={deleteChannelAction} fields={{ id: c.id }} label="Delete" variant="danger" confirm={`Delete the channel ${c.name}? Playbooks that notify it will fail that step.`} />}
                   </span>
                 </li>
