@@ -4,6 +4,7 @@ import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit/context";
 import type { CedarEntity, CedarRequest } from "./cedar";
 import { authorize, cedarContext, cedarIpSchema, policySetInForce } from "./pdp";
+import { MAX_TYPE_NAME, TYPE_NAME } from "./names";
 export { PDP_PATH } from "./paths";
 
 // The decision point for other services (POST /api/v1/authorize): one request or a batch of up
@@ -22,7 +23,7 @@ const text = (max: number) => z.string().max(max).refine((value) => value.isWell
 // Within what the audit trail records of a resource (a sampled decision must never fail to be written).
 // Gatehouse's types, or a registered service's (service-schemas.ts). Requests are not checked
 // against the schemas: a type nobody declared matches only policies that leave that part open.
-const typeName = text(64).regex(/^[A-Za-z_]\w*(::[A-Za-z_]\w*)+$/, "Types are <Namespace>::<Name>: Gatehouse::<Name>, or a registered service's (at most 64 characters; see the schemas on /admin/policies).");
+const typeName = text(MAX_TYPE_NAME).regex(TYPE_NAME, `Types are <Namespace>::<Name>: Gatehouse::<Name>, or a registered service's (at most ${MAX_TYPE_NAME} characters; see the schemas on /admin/policies).`);
 const name = text(200).min(1);
 const entityRef = z.object({ type: typeName, id: name });
 

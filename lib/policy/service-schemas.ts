@@ -6,6 +6,7 @@ import { audit, type AuditContext } from "../audit/context";
 import { readSchema, type CedarProblem, type SchemaJson } from "./cedar";
 import { CEDAR_SCHEMA } from "./schema";
 import { ADMIN_ACCESS_TRANSACTION, checkPolicies, joinSchemas, newestPolicy, takeAdminAccessLock } from "./store";
+import { ACTION_ID, MAX_TYPE_NAME, NAMESPACE } from "./names";
 
 // Other services' resource types and actions. A service (through /api/v1/policy-schemas, with the
 // `pdp.schema` scope) or an admin (on /admin/policies) registers a Cedar schema in the service's
@@ -20,7 +21,7 @@ const MAX_SERVICE_SCHEMAS = 50;
 
 export const serviceNamespace = z
   .string()
-  .regex(/^[A-Z][A-Za-z0-9_]{0,39}$/, "A namespace is one word of at most 40 letters, digits and underscores, starting with a capital letter (e.g. Docs).")
+  .regex(NAMESPACE, "A namespace is one word of at most 40 letters, digits and underscores, starting with a capital letter (e.g. Docs).")
   .refine((name) => name !== "Gatehouse", "The Gatehouse namespace is Gatehouse's own.");
 
 export const serviceSchemaText = z
@@ -61,10 +62,6 @@ const readRegistered = (fragments: readonly string[]) => readSchema(CEDAR_SCHEMA
 /** A registered service's schema: its namespace and text. */
 type Registered = { namespace: string; text: string };
 
-// What the decision point and the simulator accept as names (service-api.ts, simulate.ts).
-const MAX_TYPE_NAME = 64;
-const ACTION_NAME = /^[^"\\]{1,100}$/;
-
 /**
  * Whether `text` is a schema `namespace` may register beside `others` (the other services'):
  * it parses, refers only to what is declared (Gatehouse's types too), declares exactly the one
@@ -84,7 +81,7 @@ export function checkServiceSchema(namespace: string, text: string, others: read
   const { entityTypes, actions } = declared(read.json, namespace);
   for (const type of entityTypes.filter((t) => t.length > MAX_TYPE_NAME)) errors.push(problem(`${type} is longer than ${MAX_TYPE_NAME} characters, which the decision point accepts for a type.`));
   for (const [action, definition] of Object.entries(read.json[namespace]?.actions ?? {})) {
-    if (!ACTION_NAME.test(action)) errors.push(problem(`Action "${action.slice(0, 40)}…": an action's name is at most 100 characters, without " or \\.`));
+    if (!ACTION_ID.test(action)) errors.push(problem(`Action "${action.slice(0, 40)}…": an action's name is at most 100 characters, without " or \\.`));
     const context = definition.appliesTo?.context as { type?: string; name?: string } | undefined;
     if (definition.appliesTo && (context?.name ?? context?.type) !== REQUEST_CONTEXT) {
       errors.push(problem(`Action "${action}" must take Gatehouse's request context.`, `Write "context: ${REQUEST_CONTEXT}" in its appliesTo: the decision point fills in the time, address, risk and sign-in strength for every request.`));

@@ -4,6 +4,7 @@ import { decide, preparse, type CedarEntity, type CedarRequest } from "./cedar";
 import { cedarContext, cedarIpSchema, clientEntity, REQUEST_VIAS, userEntity } from "./pdp";
 import { checkPolicies, type PolicyCheck, type PolicyPrincipal } from "./store";
 import { CONSOLE_SECTIONS } from "./schema";
+import { MAX_TYPE_NAME, SERVICE_ACTION, SERVICE_TYPE } from "./names";
 
 // The editor's simulator: one request against the text in the editor (published or not), with
 // the decision, the policies that decided it and any evaluation errors.
@@ -12,15 +13,12 @@ const checkbox = z.literal("on").optional().transform((v) => v === "on");
 
 // Gatehouse's own actions by name; a registered service's as policies name them: Docs::Action::"read".
 const GATEHOUSE_ACTIONS = ["view", "manage", "issueToken", "access"] as const;
-const SERVICE_ACTION = /^([A-Z][A-Za-z0-9_]*)::Action::"([^"\\]{1,100})"$/;
-// A registered service's entity type: Docs::Document.
-const SERVICE_TYPE = /^[A-Z][A-Za-z0-9_]*::[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const simulationSchema = z.object({
   principalType: z.enum(["user", "client"]),
   principal: z.string().trim().min(1, "Name the principal: a user's email or a client id.").max(254),
   action: z.union([z.enum(GATEHOUSE_ACTIONS), z.string().regex(SERVICE_ACTION)], { error: "Choose an action." }),
-  resourceType: z.union([z.enum(["console", "client", "resource"]), z.string().regex(SERVICE_TYPE).refine((type) => !type.startsWith("Gatehouse::"))], { error: "Choose a resource type." }),
+  resourceType: z.union([z.enum(["console", "client", "resource"]), z.string().max(MAX_TYPE_NAME).regex(SERVICE_TYPE).refine((type) => !type.startsWith("Gatehouse::"))], { error: "Choose a resource type." }),
   resource: z.string().trim().min(1, "Name the resource.").max(200),
   resourceKind: z.string().trim().max(100).optional(),
   // A service's resource carries what the service would send: Cedar's JSON form of its attributes.
