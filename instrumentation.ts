@@ -12,6 +12,8 @@ export async function register() {
   const { startReadinessEndpoint } = await import("./lib/health");
   const { startChangeListener } = await import("./lib/db/changes");
   const { scheduleCounterSweep } = await import("./lib/rate-limit/counters");
+  const { loadGeoDatabases } = await import("./lib/geo");
+  await loadGeoDatabases();
   startChangeListener();
   await announceFirstAdminPath();
   await recordSigningKeyRotation();

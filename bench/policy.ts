@@ -23,9 +23,10 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
   const { createUser } = await import("../lib/auth/users");
   const { SYSTEM_CONTEXT } = await import("../lib/audit/context");
 
-  // A realistic set: the built-in roles plus every template (time, risk, IP and strength conditions).
+  // A realistic set: the built-in roles plus every template (time, risk, IP, country and strength
+  // conditions), asked from a public address in one of the template's countries (Berlin).
   const admin = await createUser({ email: `pdp-bench-${Date.now()}@example.test`, name: "Bench", password: "bench passphrase 123", roles: ["admin"] }, SYSTEM_CONTEXT, null);
-  const subject = { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip: "198.51.100.7", risk: 0.2, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
+  const subject = { userId: admin.id, email: admin.email, roles: admin.roles, groups: [], ip: "85.214.132.117", risk: 0.2, authStrength: "mfa" as const, mfaFresh: true, deviceTrusted: false };
   const published = await publishPolicies([DEFAULT_POLICIES, ...POLICY_TEMPLATES.map((t) => t.text)].join("\n\n"), "benchmark set", subject, async () => [subject], SYSTEM_CONTEXT);
   if (!published.ok) throw new Error(published.message);
 
@@ -55,7 +56,7 @@ export async function runPolicyBenchmarks(config: { decisions: number; seconds: 
     const token = await grant();
     const question = {
       principal: { type: "Gatehouse::User", id: admin.id }, action: "manage", resource: { type: "Gatehouse::Console", id: "users" },
-      context: { ip: "198.51.100.7", risk: 0.2, authStrength: "mfa" },
+      context: { ip: "85.214.132.117", risk: 0.2, authStrength: "mfa" },
       entities: [{ uid: { type: "Gatehouse::User", id: admin.id }, attrs: { email: admin.email }, parents: [{ type: "Gatehouse::Role", id: "admin" }] }],
     };
     const batch = { requests: Array.from({ length: 100 }, () => question) };

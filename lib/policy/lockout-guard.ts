@@ -2,6 +2,7 @@ import "server-only";
 import { decide, preparse } from "./cedar";
 import { consoleRequest, type AuthStrength, type ConsoleSubject } from "./pdp";
 import type { ConsoleAction, ConsoleSection } from "./schema";
+import { countryOf } from "../geo";
 
 // The lockout guard: a policy set is refused unless some active admin keeps a way back to the
 // policy editor in every week tried, since a publish nobody can reach is one nobody can undo.
@@ -83,11 +84,13 @@ export function findLockout(text: string, from: string | null, admins: readonly 
 export function lockedWeeks(text: string, from: string | null, admins: readonly PolicyPrincipal[], now = new Date(), { firstOnly = false } = {}): Lockout[] {
   preparse(CANDIDATE, text);
   const tried = distinctAdmins(text, admins);
+  // The publisher's country, looked up once for the thousands of decisions below.
+  const country = countryOf(from);
   const locked: Lockout[] = [];
   for (const { yearsFromNow, hours } of weeksTried(now)) {
     let furthest = 0;
     const wayBack = tried.some((admin) => hours.some((at) => SIGN_INS.some((signIn) => {
-      const passed = stepsPassed({ ...admin, ...signIn, ip: from, risk: 0, mfaFresh: false }, at);
+      const passed = stepsPassed({ ...admin, ...signIn, ip: from, country, risk: 0, mfaFresh: false }, at);
       furthest = Math.max(furthest, passed);
       return passed === WAY_BACK.length;
     })));

@@ -74,6 +74,8 @@ export type ConsoleSubject = {
   roles: readonly string[];
   groups: readonly string[];
   ip: string | null;
+  /** Where the request comes from, when known better than the address's country (a service says so; power checks try several). */
+  country?: string;
   risk: number | null;
   authStrength: AuthStrength;
   mfaFresh: boolean;
@@ -128,7 +130,7 @@ function localNow(now: Date): { hour: number; dayOfWeek: number } {
  * The request context every Gatehouse action carries (see the schema's RequestContext). The
  * country is the IP address's, unless a service asking the decision point says which it is.
  */
-export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles" | "groups"> & { country?: string }, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
+export function cedarContext(subject: Omit<ConsoleSubject, "userId" | "email" | "roles" | "groups">, now = new Date(), via: RequestVia = "interactive"): CedarRequest["context"] {
   return {
     now: Math.floor(now.getTime() / 1000),
     hourUtc: now.getUTCHours(),
@@ -236,16 +238,44 @@ function momentsJudged(text: string, now: Date): Date[] {
   return [...moments].map((at) => new Date(at));
 }
 
+const COUNTRY_IN_CONTEXT = /\bcontext\s*(?:\.\s*country\b|\[\s*"country"\s*\])/;
+const STRING_LITERAL = /"((?:[^"\\]|\\.)*)"/g;
+const EVERY_CODE = Array.from({ length: 26 * 26 }, (_, i) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)));
+/** A Cedar `like` pattern as a regular expression (`*` any run of characters, `\*` a star). */
+const likePattern = (literal: string) => new RegExp(`^${literal.split(/(?<!\\)\*/).map((part) => part.replace(/\\\*/g, "*").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+
 /**
- * The moments and addresses a power is judged at. A power a policy grants only at some hours (or
- * from some date) or from some addresses is a power all the same: the account has it then, or
- * there. So the moments of momentsJudged, and when the policies test the address, the actor's,
- * none at all, and those the policies name (the first address of each `ip("…")`).
+ * The countries a power is judged from when the policies test the country: unknown (""), each
+ * code they name, and one code for each way the `like` patterns they hold answer (a code no
+ * policy names among them): every case the policies can tell apart, tried once.
  */
-function situationsJudged(text: string, ip: string | null, now: Date): { ip: string | null; at: Date }[] {
+function countriesJudged(text: string): string[] {
+  if (!COUNTRY_IN_CONTEXT.test(text)) return [];
+  const literals = [...text.matchAll(STRING_LITERAL)].map(([, literal]) => literal!);
+  const named = new Set(literals.filter((l) => /^[A-Z]{2}$/.test(l)));
+  const patterns = literals.filter((l) => l.includes("*")).map(likePattern);
+  const oneOfEachAnswer = new Map<string, string>();
+  for (const code of EVERY_CODE.filter((c) => !named.has(c))) {
+    const answer = patterns.map((p) => (p.test(code) ? "1" : "0")).join("");
+    if (!oneOfEachAnswer.has(answer)) oneOfEachAnswer.set(answer, code);
+  }
+  return ["", ...named, ...oneOfEachAnswer.values()];
+}
+
+/**
+ * The moments, addresses and countries a power is judged at. A power a policy grants only at some
+ * hours (or from some date) or from some addresses or countries is a power all the same: the
+ * account has it then, or there. So the moments of momentsJudged; when the policies test the
+ * address, the actor's, none at all, and those the policies name (the first address of each
+ * `ip("…")`); and from each, its own country and, when the policies test the country, those of
+ * countriesJudged.
+ */
+function situationsJudged(text: string, ip: string | null, now: Date): { ip: string | null; country: string; at: Date }[] {
   const named = /context\s*\.\s*ip\b/.test(text) ? [...text.matchAll(NETWORK_LITERAL)].flatMap(([, literal]) => parseNetwork(literal!)?.network.toString() ?? []) : [];
   const ips = [...new Set([ip, ...(named.length ? [null, ...named] : [])])];
-  return momentsJudged(text, now).flatMap((at) => ips.map((address) => ({ ip: address, at })));
+  const countries = countriesJudged(text);
+  const places = ips.flatMap((address) => [...new Set([countryOf(address), ...countries])].map((country) => ({ ip: address, country })));
+  return momentsJudged(text, now).flatMap((at) => places.map((place) => ({ ...place, at })));
 }
 
 /**
@@ -263,8 +293,8 @@ export async function policiesSingleOutAccounts(now = new Date()): Promise<boole
 /** May this account manage some part of the console, signed in the strongest way, at some moment and from some address situationsJudged tries? */
 export async function mayManageSomeSection(principal: PolicyPrincipal, now = new Date()): Promise<boolean> {
   const { preparsedId, text } = await policySetInForce();
-  return situationsJudged(text, null, now).some(({ ip, at }) =>
-    CONSOLE_SECTIONS.some((section) => decide(preparsedId, consoleRequest({ ...principal, ...STRONGEST_SIGN_IN, ip, risk: 0 }, section, "manage", at)).decision === "allow"));
+  return situationsJudged(text, null, now).some(({ ip, country, at }) =>
+    CONSOLE_SECTIONS.some((section) => decide(preparsedId, consoleRequest({ ...principal, ...STRONGEST_SIGN_IN, ip, country, risk: 0 }, section, "manage", at)).decision === "allow"));
 }
 
 /**
@@ -284,7 +314,7 @@ export async function consolePowersBeyond(target: PolicyPrincipal, actor: Policy
   };
   for (const situation of situationsJudged(text, ip, now)) {
     for (const signIn of SIGN_INS_JUDGED) {
-      const subject = { ...signIn, ip: situation.ip, risk: 0 };
+      const subject = { ...signIn, ip: situation.ip, country: situation.country, risk: 0 };
       for (const section of CONSOLE_SECTIONS) {
         for (const action of CONSOLE_ACTIONS) judge(`${action} ${section}`, (who) => consoleRequest({ ...who, ...subject }, section, action, situation.at));
       }

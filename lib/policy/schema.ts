@@ -163,13 +163,17 @@ when { context.ip.isInRange(ip("203.0.113.0/24")) };`,
   {
     id: "country",
     label: "Countries",
-    text: `// Only from these countries (context.country: ISO 3166-1 alpha-2, "" when unknown).
+    text: `// The console only from these countries (context.country: ISO 3166-1 alpha-2), or from your
+// own network: a private address is in no country (context.country is "" there).
 @id("console-from-home-countries")
 forbid (
   principal,
   action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"],
   resource is Gatehouse::Console
-) unless { ["DE", "FR", "NL"].contains(context.country) };`,
+) unless {
+  ["DE", "FR", "NL"].contains(context.country) ||
+  context.ip.isInRange(ip("10.0.0.0/8")) || context.ip.isInRange(ip("172.16.0.0/12")) || context.ip.isInRange(ip("192.168.0.0/16"))
+};`,
   },
   {
     id: "auth-strength",

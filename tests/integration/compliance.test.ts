@@ -197,6 +197,11 @@ describe("control tests flip with the system's state", () => {
       vi.stubEnv("GATEHOUSE_URL", "https://id.example.com");
       vi.stubEnv("GATEHOUSE_SMTP_URL", "smtp://relay:relay-password@mail.example.com:587");
       expect(await resultOf("data_in_transit_encrypted")).toMatchObject({ status: "pass", summary: "public address over TLS, database on this machine, mail relay over STARTTLS (required)." });
+      // The URL's own query turns STARTTLS off in nodemailer, whatever Gatehouse asks for.
+      for (const query of ["ignoreTLS=true", "requireTLS=0"]) {
+        vi.stubEnv("GATEHOUSE_SMTP_URL", `smtp://relay:relay-password@mail.example.com:587?${query}`);
+        expect(await resultOf("data_in_transit_encrypted"), query).toMatchObject({ status: "fail", summary: "1 link that may carry data in clear" });
+      }
     } finally {
       vi.unstubAllEnvs();
     }

@@ -185,10 +185,14 @@ describe("groups in the console", () => {
 @id("ceo-edits-policies-at-one-hour")
 permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "ceo@example.test" && context.hourUtc == ${later} };
 @id("cfo-edits-policies-from-the-office")
-permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cfo@example.test" && context.ip.isInRange(ip("192.0.2.0/24")) };`);
+permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cfo@example.test" && context.ip.isInRange(ip("192.0.2.0/24")) };
+@id("cto-edits-policies-from-germany")
+permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cto@example.test" && context.country == "DE" };
+@id("coo-edits-policies-from-d-countries")
+permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "coo@example.test" && context.country like "D*" };`);
     const helpDesk = await signedInAs(["analyst"]);
-    for (const email of ["ceo@example.test", "cfo@example.test"]) {
-      // Neither may edit policies now from the help desk's address (none here): later, or from the office, they may.
+    for (const email of ["ceo@example.test", "cfo@example.test", "cto@example.test", "coo@example.test"]) {
+      // None may edit policies now from the help desk's address (none here): later, from the office or from Germany, they may.
       const account = await makeUser({ email });
       expect(await actingOnRefusal(helpDesk, account.id, "password.temporary_set", userContext(helpDesk, null))).toContain("Only an admin can do this to an account that may do what you may not: ");
       expect(await actingOnRefusal(helpDesk, account.id, "password.temporary_set", userContext(helpDesk, null))).toContain("manage policies");

@@ -49,13 +49,14 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
     expect(decideWith(risk, subject(["admin"], { risk: 0.7 }), "users", "view", NOON).decision).toBe("deny");
   });
 
-  it("the country a request comes from is the address's (GeoIP); an allow-list also shuts out unknown places", () => {
+  it("the country a request comes from is the address's (GeoIP); the template's allow-list lets the own network in, not unknown places", () => {
     const countries = `${DEFAULT_POLICIES}\n${POLICY_TEMPLATES.find((t) => t.id === "country")!.text}`;
     const from = (ip: string | null) => decideWith(countries, subject(["admin"], { ip }), "users", "view", NOON);
     expect(from("85.214.132.117").decision).toBe("allow"); // Berlin
     expect(from("133.242.0.1")).toMatchObject({ decision: "deny", policies: ["console-from-home-countries"] }); // Tokyo
     expect(from("::ffff:133.242.0.1").decision).toBe("deny"); // the same, as a dual-stack socket reports it
-    expect(from("10.0.0.7").decision).toBe("deny"); // a private address is in no country
+    expect(from("10.0.0.7").decision).toBe("allow"); // a private address is in no country: the template names the own network
+    expect(from("198.51.100.7").decision).toBe("deny"); // a documentation address is in no country either
     expect(from(null).decision).toBe("deny");
     const notFromJapan = `${DEFAULT_POLICIES}\n@id("not-from-jp") forbid (principal, action, resource) when { context.country == "JP" };`;
     expect(decideWith(notFromJapan, subject(["admin"], { ip: "133.242.0.1" }), "users", "view", NOON).decision).toBe("deny");
