@@ -113,8 +113,20 @@ export function lookupIp(ip: string | null): IpFacts {
 export function countryOf(ip: string | null): string {
   const parsed = ip ? publicAddress(ip) : null;
   if (!parsed) return "";
-  return countryCode(reader(cityFile(parsed.family))?.get(parsed.address.toString()) ?? null) ?? "";
+  const file = cityFile(parsed.family);
+  const city = reader(file);
+  // Recent answers (a batch of decisions from one caller, the power checks' loops): a lookup
+  // decodes a record, ~20 µs. Kept per reader, so a file read again answers afresh.
+  const key = `${file}\n${parsed.address.toString()}`;
+  const known = recentCountries.get(key);
+  if (known?.reader === city) return known.country;
+  const country = countryCode(city?.get(parsed.address.toString()) ?? null) ?? "";
+  if (recentCountries.size >= RECENT_COUNTRIES) recentCountries.delete(recentCountries.keys().next().value!);
+  recentCountries.set(key, { reader: city, country });
+  return country;
 }
+const RECENT_COUNTRIES = 10_000;
+const recentCountries = new Map<string, { reader: Reader<Response> | null; country: string }>();
 
 /** DB-IP's flat records ({country_code, city, latitude}) and MaxMind's nested ones ({country: {iso_code}, …}). */
 export function toGeoPoint(record: unknown): GeoPoint | null {
