@@ -13,8 +13,9 @@ export type DatabaseProtection = "in_process" | "tls" | "this_machine" | "none";
  */
 export async function databaseTransport(): Promise<{ host: string; protection: DatabaseProtection }> {
   if (onEmbeddedDatabase()) return { host: "embedded", protection: "in_process" };
+  // One row whatever pg_stat_ssl holds: no row of its own is no TLS, not "this machine".
   const [row] = await db().$queryRaw<{ ssl: boolean | null; address: string | null }[]>`
-    SELECT s.ssl, host(inet_server_addr()) AS address FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()`;
+    SELECT (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl, host(inet_server_addr()) AS address`;
   const address = row?.address ?? null;
   if (row?.ssl) return { host: address ?? "local socket", protection: "tls" };
   if (!address) return { host: "local socket", protection: "this_machine" };

@@ -56,8 +56,9 @@ export type MailProtection = "tls" | "starttls_required" | "this_machine" | "non
 export function mailTransport(): { host: string; protection: MailProtection } | null {
   const url = readConfig().GATEHOUSE_SMTP_URL;
   if (!url) return null;
+  // The host too: a `service=` preset in the query replaces the URL's.
   const used = new SMTPTransport(smtpOptions(url)).options;
-  const host = new URL(url).hostname;
+  const host = used.host ?? new URL(url).hostname;
   const protection = used.secure ? "tls" : isLoopbackHostname(host) ? "this_machine" : used.ignoreTLS || !used.requireTLS ? "none" : "starttls_required";
-  return { host: new URL(url).host, protection };
+  return { host: used.port ? `${host}:${used.port}` : host, protection };
 }

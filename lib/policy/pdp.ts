@@ -212,6 +212,32 @@ function comparedWith(text: string, field: string): { uses: number; numbers: num
 }
 
 /**
+ * The moments the local hour and weekday (context.hour, context.dayOfWeek, in GATEHOUSE_TIME_ZONE)
+ * are judged at, chosen as momentsJudged chooses the UTC ones: the next moment of each local hour
+ * and weekday worth trying, found by walking the coming week hour by hour in the zone (daylight
+ * saving time included).
+ */
+function localMomentsJudged(text: string, now: Date): number[] {
+  const hour = comparedWith(text, "hour");
+  const day = comparedWith(text, "dayOfWeek");
+  if (hour.uses === 0 && day.uses === 0) return [];
+  const worth = (used: { uses: number; numbers: number[] | null }, modulo: number) =>
+    used.uses === 0 ? null : used.numbers ? new Set(used.numbers.flatMap((n) => [n - 1, n, n + 1]).map((n) => ((n % modulo) + modulo) % modulo)) : null;
+  const hours = worth(hour, 24);
+  const days = worth(day, 7);
+  const zone = readConfig().GATEHOUSE_TIME_ZONE;
+  const found = new Map<string, number>();
+  for (let i = 0; i < 7 * 24; i++) {
+    const at = now.getTime() + i * HOUR_MS;
+    const local = localHourAndDay(new Date(at), zone);
+    if ((hours && !hours.has(local.hour)) || (days && !days.has(local.dayOfWeek))) continue;
+    const key = `${hour.uses ? local.hour : "*"}|${day.uses ? local.dayOfWeek : "*"}`;
+    if (!found.has(key)) found.set(key, at);
+  }
+  return [...found.values()];
+}
+
+/**
  * The moments a power is judged at. The policies see the hour, the weekday and the time (epoch
  * seconds); a decision can change only where a condition compares one of them with a number, so
  * each such number, and the values either side, stand for every other (an hour window's edges);
@@ -232,6 +258,7 @@ function momentsJudged(text: string, now: Date): Date[] {
     return now.getTime() + hoursAhead * HOUR_MS;
   };
   const moments = new Set(hours.flatMap((h) => (days ?? [null]).map((d) => next(h, d))));
+  for (const at of localMomentsJudged(text, now)) moments.add(at);
   if (time.uses > 0) {
     for (const at of time.numbers ? eitherSide(time.numbers).map((seconds) => seconds * 1000) : [now.getTime() + YEAR_MS, now.getTime() + 10 * YEAR_MS]) moments.add(at);
   }
@@ -239,27 +266,54 @@ function momentsJudged(text: string, now: Date): Date[] {
 }
 
 const COUNTRY_IN_CONTEXT = /\bcontext\s*(?:\.\s*country\b|\[\s*"country"\s*\])/;
-const STRING_LITERAL = /"((?:[^"\\]|\\.)*)"/g;
 const EVERY_CODE = Array.from({ length: 26 * 26 }, (_, i) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)));
-/** A Cedar `like` pattern as a regular expression (`*` any run of characters, `\*` a star). */
-const likePattern = (literal: string) => new RegExp(`^${literal.split(/(?<!\\)\*/).map((part) => part.replace(/\\\*/g, "*").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
 
 /**
- * The countries a power is judged from when the policies test the country: unknown (""), each
- * code they name, and one code for each way the `like` patterns they hold answer (a code no
- * policy names among them): every case the policies can tell apart, tried once.
+ * The string literals of policy text outside comments, each with where it stands: the innermost
+ * `[…]` list around it (a set it is a member of), or its own place.
+ */
+function stringLiterals(text: string): { value: string; site: number }[] {
+  const found: { value: string; site: number }[] = [];
+  const lists: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      const at = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      found.push({ value: text.slice(at + 1, i), site: lists.at(-1) ?? at });
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === "[") lists.push(i);
+    else if (c === "]") lists.pop();
+  }
+  return found;
+}
+
+/** Whether a two-letter code matches a Cedar `like` pattern (`*` any run, `\*` a star); a pattern of more than two other characters never does. */
+function likeMatchesCode(pattern: string, code: string): boolean {
+  const parts = pattern.split(/(?<!\\)\*/).map((part) => part.replace(/\\\*/g, "*"));
+  if (parts.join("").length > 2) return false;
+  return new RegExp(`^${parts.map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(code);
+}
+
+/**
+ * The countries a power is judged from when the policies test the country: unknown ("") and one
+ * code for each way the policies can tell codes apart. Codes named in the same places (the same
+ * sets, the same comparisons) and answering every `like` pattern alike are decided alike, so one of
+ * them stands for all: an allow-list of 27 countries is two cases (in it, not in it), not 28.
  */
 function countriesJudged(text: string): string[] {
   if (!COUNTRY_IN_CONTEXT.test(text)) return [];
-  const literals = [...text.matchAll(STRING_LITERAL)].map(([, literal]) => literal!);
-  const named = new Set(literals.filter((l) => /^[A-Z]{2}$/.test(l)));
-  const patterns = literals.filter((l) => l.includes("*")).map(likePattern);
-  const oneOfEachAnswer = new Map<string, string>();
-  for (const code of EVERY_CODE.filter((c) => !named.has(c))) {
-    const answer = patterns.map((p) => (p.test(code) ? "1" : "0")).join("");
-    if (!oneOfEachAnswer.has(answer)) oneOfEachAnswer.set(answer, code);
+  const literals = stringLiterals(text);
+  const patterns = literals.filter((l) => l.value.includes("*")).map((l) => l.value);
+  const sites = new Map<string, number[]>();
+  for (const { value, site } of literals) if (/^[A-Z]{2}$/.test(value)) sites.set(value, [...(sites.get(value) ?? []), site]);
+  const oneOfEach = new Map<string, string>();
+  for (const code of EVERY_CODE) {
+    const how = `${[...new Set(sites.get(code) ?? [])].sort((a, b) => a - b).join(",")}|${patterns.map((p) => (likeMatchesCode(p, code) ? 1 : 0)).join("")}`;
+    if (!oneOfEach.has(how)) oneOfEach.set(how, code);
   }
-  return ["", ...named, ...oneOfEachAnswer.values()];
+  return ["", ...oneOfEach.values()];
 }
 
 /**
@@ -272,9 +326,11 @@ function countriesJudged(text: string): string[] {
  */
 function situationsJudged(text: string, ip: string | null, now: Date): { ip: string | null; country: string; at: Date }[] {
   const named = /context\s*\.\s*ip\b/.test(text) ? [...text.matchAll(NETWORK_LITERAL)].flatMap(([, literal]) => parseNetwork(literal!)?.network.toString() ?? []) : [];
-  const ips = [...new Set([ip, ...(named.length ? [null, ...named] : [])])];
+  // An address named or the actor's is in its own country; "an address no policy names" (none)
+  // may be in any country the policies can tell apart.
   const countries = countriesJudged(text);
-  const places = ips.flatMap((address) => [...new Set([countryOf(address), ...countries])].map((country) => ({ ip: address, country })));
+  const ips = [...new Set([ip, ...(named.length || countries.length ? [null, ...named] : [])])];
+  const places = ips.flatMap((address) => (address === null && countries.length ? countries : [countryOf(address)]).map((country) => ({ ip: address, country })));
   return momentsJudged(text, now).flatMap((at) => places.map((place) => ({ ...place, at })));
 }
 

@@ -554,8 +554,11 @@ describe("runs, evidence and exceptions", () => {
 describe("the application log scan (CC6.7)", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-log-"));
   const file = path.join(dir, "gatehouse.log");
+  // This worker's own log (tests/support/setup.ts) again after, for the tests that follow.
+  const workerLog = process.env.GATEHOUSE_LOG_FILE;
   afterAll(() => {
-    delete process.env.GATEHOUSE_LOG_FILE;
+    if (workerLog) process.env.GATEHOUSE_LOG_FILE = workerLog;
+    else delete process.env.GATEHOUSE_LOG_FILE;
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -186,12 +186,17 @@ describe("groups in the console", () => {
 permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "ceo@example.test" && context.hourUtc == ${later} };
 @id("cfo-edits-policies-from-the-office")
 permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cfo@example.test" && context.ip.isInRange(ip("192.0.2.0/24")) };
+// don't let the "old office in
 @id("cto-edits-policies-from-germany")
 permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cto@example.test" && context.country == "DE" };
+@id("cio-edits-policies-from-the-eu")
+permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cio@example.test" && ["AT", "BE", "DE", "FR", "NL"].contains(context.country) };
+@id("cso-edits-policies-in-local-office-hours")
+permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "cso@example.test" && context.hour == ${(later + 4) % 24} };
 @id("coo-edits-policies-from-d-countries")
 permit (principal, action, resource == Gatehouse::Console::"policies") when { principal.email == "coo@example.test" && context.country like "D*" };`);
     const helpDesk = await signedInAs(["analyst"]);
-    for (const email of ["ceo@example.test", "cfo@example.test", "cto@example.test", "coo@example.test"]) {
+    for (const email of ["ceo@example.test", "cfo@example.test", "cto@example.test", "coo@example.test", "cio@example.test", "cso@example.test"]) {
       // None may edit policies now from the help desk's address (none here): later, from the office or from Germany, they may.
       const account = await makeUser({ email });
       expect(await actingOnRefusal(helpDesk, account.id, "password.temporary_set", userContext(helpDesk, null))).toContain("Only an admin can do this to an account that may do what you may not: ");
