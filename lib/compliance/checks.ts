@@ -4,7 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { keyRing } from "../crypto";
 import { encryptionKeyUsage } from "../sealed-columns";
-import { readConfig } from "../config";
+import { publicUrl, readConfig } from "../config";
 import { databaseTransport } from "../db/transport";
 import { mailTransport } from "../mail";
 import { isLoopbackHostname } from "../util/loopback";
@@ -293,10 +293,10 @@ export const CHECKS: readonly Check[] = [
       // Each link Gatehouse's data takes off this machine: users' browsers and apps (the public
       // address: https, or loopback only), PostgreSQL (as the server reports this connection) and
       // the mail relay. Webhooks and back-channel logout URIs need https (or loopback) to be saved.
-      const publicUrl = new URL(readConfig().GATEHOUSE_URL ?? "http://localhost:3000");
+      const site = publicUrl();
       const mail = mailTransport();
       const links = [
-        { link: "public address", host: publicUrl.host, protection: publicUrl.protocol === "https:" ? "tls" : isLoopbackHostname(publicUrl.hostname) ? "this_machine" : "none" },
+        { link: "public address", host: site.host, protection: site.protocol === "https:" ? "tls" : isLoopbackHostname(site.hostname) ? "this_machine" : "none" },
         { link: "database", ...(await databaseTransport()) },
         ...(mail ? [{ link: "mail relay", ...mail }] : []),
       ];

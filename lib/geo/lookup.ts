@@ -144,12 +144,15 @@ export function toGeoPoint(record: unknown): GeoPoint | null {
   return { country, city: city || null, latitude, longitude };
 }
 
+/** An ISO 3166-1 alpha-2 country code, as the databases give it and the policies compare it: "DE". */
+export const COUNTRY_CODE = /^[A-Z]{2}$/;
+
 /** The country of a DB-IP record ({country_code}) or a MaxMind one ({country: {iso_code}}). */
 function countryCode(record: unknown): string | null {
   if (!record || typeof record !== "object") return null;
   const r = record as { country_code?: unknown; country?: { iso_code?: unknown } };
   const code = typeof r.country_code === "string" ? r.country_code : r.country?.iso_code;
-  return typeof code === "string" && /^[A-Z]{2}$/.test(code) ? code : null;
+  return typeof code === "string" && COUNTRY_CODE.test(code) ? code : null;
 }
 
 /** A GeoLite2 ASN record's number as "AS<n>". */

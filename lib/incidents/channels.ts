@@ -105,19 +105,22 @@ export async function deleteChannel(id: string, ctx: AuditContext): Promise<bool
   return true;
 }
 
-export type ResolvedChannel = { name: string; kind: "webhook"; url: string; secret: string } | { name: string; kind: "email"; to: string; builtIn?: true };
+/** Where a notification is sent. */
+export type ChannelTarget = { name: string } & ({ kind: "webhook"; url: string; secret: string } | { kind: "email"; to: string; builtIn?: true });
+/** A channel found by name; `id` is its row's, null for the built-in admins channel. */
+export type ResolvedChannel = ChannelTarget & { id: string | null };
 
 export async function resolveChannel(name: string): Promise<ResolvedChannel | null> {
   const channel = await db().notificationChannel.findUnique({ where: { name } });
   // A channel of that name saved before the name was reserved keeps its place: its playbooks meant it.
   if (!channel && name === ADMINS_CHANNEL) {
     const admins = await listActiveAdmins();
-    return admins.length ? { name, kind: "email", to: admins.map((a) => a.email).join(", "), builtIn: true } : null;
+    return admins.length ? { id: null, name, kind: "email", to: admins.map((a) => a.email).join(", "), builtIn: true } : null;
   }
   if (!channel) return null;
   return channel.kind === "webhook"
-    ? { name, kind: "webhook", url: channel.target, secret: decrypt(channel.secretCipher ?? "", SECRET_CONTEXT) }
-    : { name, kind: "email", to: channel.target };
+    ? { id: channel.id, name, kind: "webhook", url: channel.target, secret: decrypt(channel.secretCipher ?? "", SECRET_CONTEXT) }
+    : { id: channel.id, name, kind: "email", to: channel.target };
 }
 
 /**
@@ -126,7 +129,7 @@ export async function resolveChannel(name: string): Promise<ResolvedChannel | nu
  */
 export async function testChannel(name: string, ctx: AuditContext): Promise<{ ok: boolean; detail: string } | null> {
   // By name, as playbooks reach it: the built-in admins channel has no row.
-  const [row, channel] = await Promise.all([db().notificationChannel.findUnique({ where: { name }, select: { id: true } }), resolveChannel(name)]);
+  const channel = await resolveChannel(name);
   if (!channel) return null;
   const deliveryId = `test:${randomUUID()}`;
   const subject = `[Gatehouse] Test notification for channel ${channel.name}`;
@@ -136,7 +139,7 @@ export async function testChannel(name: string, ctx: AuditContext): Promise<{ ok
   } catch (error) {
     result = { ok: false, detail: error instanceof Error ? error.message : String(error) };
   }
-  await audit(ctx, { type: "incident", action: "incident.channel.test", outcome: result.ok ? "success" : "failure", resource: { type: "notification_channel", id: row?.id ?? name }, metadata: { name: channel.name, detail: result.detail.slice(0, 300) } });
+  await audit(ctx, { type: "incident", action: "incident.channel.test", outcome: result.ok ? "success" : "failure", resource: { type: "notification_channel", id: channel.id ?? name }, metadata: { name: channel.name, detail: result.detail.slice(0, 300) } });
   return result;
 }
 

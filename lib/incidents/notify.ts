@@ -1,7 +1,7 @@
 import "server-only";
 import { createHmac } from "node:crypto";
 import { sendMail } from "../mail";
-import type { ResolvedChannel } from "./channels";
+import type { ChannelTarget } from "./channels";
 import { DestinationRefusedError, postToWebhook, type Resolver } from "../http/destinations";
 
 // Sending notifications. Webhooks are signed the way Stripe and Svix sign theirs, so receivers can
@@ -24,7 +24,7 @@ export function signWebhook(secret: string, body: string, timestamp: number): st
  * Sends; throws with a readable message when the receiver or the mail server refuses, or when the
  * webhook's destination is not allowed (`resolve` stands in for DNS in tests).
  */
-export async function sendNotification(channel: ResolvedChannel, notification: Notification, resolve?: Resolver): Promise<string> {
+export async function sendNotification(channel: ChannelTarget, notification: Notification, resolve?: Resolver): Promise<string> {
   if (channel.kind === "webhook") {
     const body = JSON.stringify({ id: notification.deliveryId, subject: notification.subject, ...notification.payload });
     const headers = { "content-type": "application/json", [SIGNATURE_HEADER]: signWebhook(channel.secret, body, Math.floor(Date.now() / 1000)), [DELIVERY_HEADER]: notification.deliveryId };

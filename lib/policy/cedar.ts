@@ -70,21 +70,36 @@ function problem(text: string, error: CedarWasm.DetailedError, policyId: string 
 }
 
 /**
+ * Cedar text as a reader of its code sees it: each string literal whole (its raw text between the
+ * quotes, escapes as written), every other character one by one, comments left out.
+ */
+export function* cedarTokens(text: string): Generator<{ at: number; string: string } | { at: number; char: string }> {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      const at = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      yield { at, string: text.slice(at + 1, i) };
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else {
+      yield { at: i, char: c };
+    }
+  }
+}
+
+/**
  * Where `text` nests brackets deeper than MAX_BRACKET_NESTING (outside strings and comments), if it
  * does; `angles`: a schema's `Set<…>` too (in policies, < and > compare).
  */
 function bracketNestingProblem(text: string, angles = false): CedarProblem | null {
   const [open, close] = angles ? ["([{<", ")]}>"] : ["([{", ")]}"];
   let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-    } else if (open.includes(c)) {
-      if (++depth > MAX_BRACKET_NESTING) return { policyId: null, message: `${TOO_DEEP}: brackets more than ${MAX_BRACKET_NESTING} deep.`, help: angles ? "Declare a nested record as a type of its own." : "Take a nested part out into a policy of its own.", ...locate(text, i) };
-    } else if (close.includes(c)) {
+  for (const token of cedarTokens(text)) {
+    if (!("char" in token)) continue;
+    if (open.includes(token.char)) {
+      if (++depth > MAX_BRACKET_NESTING) return { policyId: null, message: `${TOO_DEEP}: brackets more than ${MAX_BRACKET_NESTING} deep.`, help: angles ? "Declare a nested record as a type of its own." : "Take a nested part out into a policy of its own.", ...locate(text, token.at) };
+    } else if (close.includes(token.char)) {
       depth = Math.max(0, depth - 1);
     }
   }

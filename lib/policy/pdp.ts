@@ -2,11 +2,11 @@ import "server-only";
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { readConfig } from "../config";
-import { countryOf } from "../geo";
+import { COUNTRY_CODE, countryOf } from "../geo";
 import { parseNetwork } from "../http/client-ip";
 import { localHourAndDay } from "../util/time-zone";
 import { db } from "../db/client";
-import { decide, preparse, type CedarDecision, type CedarEntity, type CedarRequest } from "./cedar";
+import { cedarTokens, decide, preparse, type CedarDecision, type CedarEntity, type CedarRequest } from "./cedar";
 import { CONSOLE_ACTIONS, CONSOLE_SECTIONS, DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./schema";
 import type { PolicyPrincipal } from "./lockout-guard";
 
@@ -113,6 +113,9 @@ export const cedarIpSchema = z.string().max(64).transform((value, ctx) => {
   return parsed.network.toString();
 });
 
+/** A country as a request may state it (the decision point, the simulator): a code, or "" for unknown. */
+export const cedarCountrySchema = z.string().refine((value) => value === "" || COUNTRY_CODE.test(value), 'An ISO 3166-1 alpha-2 country code ("DE"), or "" for unknown.');
+
 // One answer per second of the clock, since every decision asks: reading the configuration costs
 // ~9 µs, formatting the date a few more. (A zone's offset is whole seconds: some zones' past ones
 // are not whole minutes.) The variable itself is compared, cheaply, so a changed zone is seen at once.
@@ -202,6 +205,9 @@ const HOUR_MS = 3_600_000;
 const YEAR_MS = 365 * 24 * HOUR_MS;
 const NETWORK_LITERAL = /\bip\s*\(\s*"([^"\\]+)"\s*\)/g;
 const COMPARISON = String.raw`(?:==|!=|<=|>=|<|>)`;
+/** Each number compared, and the values either side of it (a window's edges); `modulo` wraps hours and weekdays. */
+const eitherSide = (numbers: number[]) => numbers.flatMap((n) => [n - 1, n, n + 1]);
+const around = (numbers: number[], modulo: number) => eitherSide(numbers).map((n) => ((n % modulo) + modulo) % modulo);
 
 /** How often the policies name `context.<field>`, and the numbers they compare it with (all of them, or null if some use is not a plain comparison). */
 function comparedWith(text: string, field: string): { uses: number; numbers: number[] | null } {
@@ -221,8 +227,8 @@ function localMomentsJudged(text: string, now: Date): number[] {
   const hour = comparedWith(text, "hour");
   const day = comparedWith(text, "dayOfWeek");
   if (hour.uses === 0 && day.uses === 0) return [];
-  const worth = (used: { uses: number; numbers: number[] | null }, modulo: number) =>
-    used.uses === 0 ? null : used.numbers ? new Set(used.numbers.flatMap((n) => [n - 1, n, n + 1]).map((n) => ((n % modulo) + modulo) % modulo)) : null;
+  // The values worth trying; null: any (not used, or not only in plain comparisons).
+  const worth = (used: { uses: number; numbers: number[] | null }, modulo: number) => (used.uses && used.numbers ? new Set(around(used.numbers, modulo)) : null);
   const hours = worth(hour, 24);
   const days = worth(day, 7);
   const zone = readConfig().GATEHOUSE_TIME_ZONE;
@@ -248,8 +254,6 @@ function momentsJudged(text: string, now: Date): Date[] {
   const hour = comparedWith(text, "hourUtc");
   const day = comparedWith(text, "dayOfWeekUtc");
   const time = comparedWith(text, "now");
-  const eitherSide = (numbers: number[]) => numbers.flatMap((n) => [n - 1, n, n + 1]);
-  const around = (numbers: number[], modulo: number) => eitherSide(numbers).map((n) => ((n % modulo) + modulo) % modulo);
   const every = (count: number) => Array.from({ length: count }, (_, i) => i);
   const hours = hour.uses === 0 ? [now.getUTCHours()] : [now.getUTCHours(), ...(hour.numbers ? around(hour.numbers, 24) : every(24))];
   const days = day.uses === 0 ? null : day.numbers ? around(day.numbers, 7) : every(7);
@@ -275,16 +279,10 @@ const EVERY_CODE = Array.from({ length: 26 * 26 }, (_, i) => String.fromCharCode
 function stringLiterals(text: string): { value: string; site: number }[] {
   const found: { value: string; site: number }[] = [];
   const lists: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      const at = i;
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
-      found.push({ value: text.slice(at + 1, i), site: lists.at(-1) ?? at });
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-    } else if (c === "[") lists.push(i);
-    else if (c === "]") lists.pop();
+  for (const token of cedarTokens(text)) {
+    if ("string" in token) found.push({ value: token.string, site: lists.at(-1) ?? token.at });
+    else if (token.char === "[") lists.push(token.at);
+    else if (token.char === "]") lists.pop();
   }
   return found;
 }
@@ -307,7 +305,7 @@ function countriesJudged(text: string): string[] {
   const literals = stringLiterals(text);
   const patterns = literals.filter((l) => l.value.includes("*")).map((l) => l.value);
   const sites = new Map<string, number[]>();
-  for (const { value, site } of literals) if (/^[A-Z]{2}$/.test(value)) sites.set(value, [...(sites.get(value) ?? []), site]);
+  for (const { value, site } of literals) if (COUNTRY_CODE.test(value)) sites.set(value, [...(sites.get(value) ?? []), site]);
   const oneOfEach = new Map<string, string>();
   for (const code of EVERY_CODE) {
     const how = `${[...new Set(sites.get(code) ?? [])].sort((a, b) => a - b).join(",")}|${patterns.map((p) => (likeMatchesCode(p, code) ? 1 : 0)).join("")}`;
@@ -316,15 +314,27 @@ function countriesJudged(text: string): string[] {
   return ["", ...oneOfEach.values()];
 }
 
+type Situation = { ip: string | null; country: string; at: Date };
+// The last answer: the compliance tests and access reviews ask for every account in turn, under
+// the same policies at the same moment; reading the text again for each is work for nothing.
+let lastSituations: { text: string; ip: string | null; now: number; situations: Situation[] } | null = null;
+
 /**
  * The moments, addresses and countries a power is judged at. A power a policy grants only at some
  * hours (or from some date) or from some addresses or countries is a power all the same: the
  * account has it then, or there. So the moments of momentsJudged; when the policies test the
  * address, the actor's, none at all, and those the policies name (the first address of each
- * `ip("…")`); and from each, its own country and, when the policies test the country, those of
- * countriesJudged.
+ * `ip("…")`), each in its own country, and, when the policies test the country, an address no
+ * policy names in each country of countriesJudged.
  */
-function situationsJudged(text: string, ip: string | null, now: Date): { ip: string | null; country: string; at: Date }[] {
+function situationsJudged(text: string, ip: string | null, now: Date): Situation[] {
+  if (lastSituations?.text === text && lastSituations.ip === ip && lastSituations.now === now.getTime()) return lastSituations.situations;
+  const situations = situationsOf(text, ip, now);
+  lastSituations = { text, ip, now: now.getTime(), situations };
+  return situations;
+}
+
+function situationsOf(text: string, ip: string | null, now: Date): Situation[] {
   const named = /context\s*\.\s*ip\b/.test(text) ? [...text.matchAll(NETWORK_LITERAL)].flatMap(([, literal]) => parseNetwork(literal!)?.network.toString() ?? []) : [];
   // An address named or the actor's is in its own country; "an address no policy names" (none)
   // may be in any country the policies can tell apart.

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { readConfig } from "../config";
 import { audit, type AuditContext } from "../audit/context";
 import type { CedarEntity, CedarRequest } from "./cedar";
-import { authorize, cedarContext, cedarIpSchema, policySetInForce } from "./pdp";
+import { authorize, cedarContext, cedarCountrySchema, cedarIpSchema, policySetInForce } from "./pdp";
 import { MAX_TYPE_NAME, TYPE_NAME } from "./names";
 export { PDP_PATH } from "./paths";
 
@@ -40,7 +40,7 @@ const decisionRequest = z.object({
     .object({
       ip: cedarIpSchema.optional(),
       // Where the service's caller is, if the service knows better than the IP address's country.
-      country: z.string().regex(/^([A-Z]{2})?$/, "An ISO 3166-1 alpha-2 country code (\"DE\"), or \"\" for unknown.").optional(),
+      country: cedarCountrySchema.optional(),
       risk: z.number().min(0).max(1).optional(),
       authStrength: z.enum(["password", "mfa", "phishing_resistant"]).optional(),
       mfaFresh: z.boolean().optional(),

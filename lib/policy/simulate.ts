@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { decide, preparse, type CedarEntity, type CedarRequest } from "./cedar";
-import { cedarContext, cedarIpSchema, clientEntity, REQUEST_VIAS, userEntity } from "./pdp";
+import { cedarContext, cedarCountrySchema, cedarIpSchema, clientEntity, REQUEST_VIAS, userEntity } from "./pdp";
 import { checkPolicies, type PolicyCheck, type PolicyPrincipal } from "./store";
 import { CONSOLE_SECTIONS } from "./schema";
 import { MAX_TYPE_NAME, SERVICE_ACTION, SERVICE_TYPE } from "./names";
@@ -37,7 +37,7 @@ export const simulationSchema = z.object({
   at: z.iso.datetime({ local: true, message: "Give a date and time (UTC)." }).transform((v) => new Date(/z$/i.test(v) ? v : `${v}Z`)),
   ip: z.string().trim().pipe(z.literal("").or(cedarIpSchema)).optional(),
   // Blank: the IP address's country, as for a real request.
-  country: z.string().trim().toUpperCase().pipe(z.literal("").or(z.string().regex(/^[A-Z]{2}$/, "A two-letter country code (ISO 3166-1 alpha-2, e.g. DE), or blank for the IP address's."))).optional(),
+  country: z.string().trim().toUpperCase().pipe(cedarCountrySchema).optional(),
   risk: z.coerce.number().min(0).max(1),
   authStrength: z.enum(["password", "mfa", "phishing_resistant"]),
   mfaFresh: checkbox,

