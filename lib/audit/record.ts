@@ -21,7 +21,7 @@ export function recordAuditEvent(input: AuditEventInput): Promise<RecordedEvent>
   let event: ValidEvent;
   try {
     // Validated now, so a malformed event fails its caller at once; sealed (encrypted, indexed,
-    // serialised) by appendBatch while the head lock's round trip is under way.
+    // serialised) by appendBatch, with the rest of its batch.
     event = auditEventSchema.parse(input);
   } catch (error) {
     return Promise.reject(error);

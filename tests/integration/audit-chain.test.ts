@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { db } from "@/lib/db/client";
 import { auditFiltersSchema, recordAuditEvent, searchAuditEvents, verifyChain, verifyChainIfDue, purgeAuditEvents, applyAuditRetention, checkAuditEvent, type AuditEventInput } from "@/lib/audit";
 import { eventTextHash } from "@/lib/audit/hash";
@@ -9,6 +9,7 @@ import { resetDatabase } from "../support/db";
 import { asOnTheEmbeddedDatabase, verifyEveryWay } from "../support/verify";
 
 beforeEach(resetDatabase);
+afterEach(() => void vi.useRealTimers());
 
 const event = (i: number, extra: Partial<AuditEventInput> = {}): AuditEventInput => ({
   type: "admin",
@@ -40,6 +41,37 @@ describe("the audit chain", () => {
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
     const result = await verifyEveryWay();
     expect(result).toMatchObject({ ok: true, eventsChecked: 800, firstSeq: "1", lastSeq: "800", firstBadSeq: null });
+  });
+
+  it("stays one chain when another instance appends between this process's batches", async () => {
+    const first = await recordAuditEvent(event(1));
+    // Another instance: it takes the head lock, chains onto the head and moves it.
+    const [head] = await db().$queryRawUnsafe<{ seq: bigint; hash: string }[]>("SELECT seq, hash FROM audit_chain_head");
+    const theirs = await readRange(BigInt(0), 1).then((rows) => ({ ...rows[0]!, seq: String(head!.seq + BigInt(1)), id: crypto.randomUUID(), prevHash: head!.hash }));
+    const { hash: _, ...unhashed } = theirs;
+    const hash = eventTextHash(unhashed);
+    await db().$transaction([
+      db().$executeRawUnsafe("SELECT 1 FROM audit_chain_head WHERE id = 1 FOR UPDATE"),
+      db().$executeRawUnsafe(`INSERT INTO audit_events (seq, id, at, type, action, outcome, actor_type, actor_id, actor_label, ip_cipher, ip_hash, user_agent_cipher, metadata, prev_hash, hash)
+        SELECT ${theirs.seq}, '${theirs.id}', at, type, action, outcome, actor_type, actor_id, actor_label, ip_cipher, ip_hash, user_agent_cipher, metadata, '${theirs.prevHash}', '${hash}' FROM audit_events WHERE seq = 1`),
+      db().$executeRawUnsafe(`UPDATE audit_chain_head SET seq = ${theirs.seq}, hash = '${hash}'`),
+    ]);
+    const next = await Promise.all([recordAuditEvent(event(2)), recordAuditEvent(event(3))]);
+    const after = await recordAuditEvent(event(4));
+    expect([first.seq, ...next.map((e) => e.seq), after.seq]).toEqual(["1", "3", "4", "5"]);
+    expect(await verifyEveryWay()).toMatchObject({ ok: true, eventsChecked: 5 });
+  });
+
+  it("dates events by the database's clock even when this process's clock is wrong", async () => {
+    await recordAuditEvent(event(1));
+    const [{ now }] = (await db().$queryRawUnsafe<{ now: Date }[]>("SELECT now()")) as [{ now: Date }];
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2031-01-01T00:00:00Z") });
+    const ahead = await recordAuditEvent(event(2));
+    vi.useRealTimers();
+    const behind = await recordAuditEvent(event(3));
+    for (const recorded of [ahead, behind]) expect(Math.abs(Date.parse(recorded.at) - now.getTime())).toBeLessThan(60_000);
+    expect(Date.parse(behind.at)).toBeGreaterThanOrEqual(Date.parse(ahead.at));
+    expect(await verifyEveryWay()).toMatchObject({ ok: true, eventsChecked: 3 });
   });
 
   it("verifies while events are being written, without calling the new ones missing", async () => {
