@@ -88,6 +88,37 @@ describe("audit search", () => {
     expect(new Set([...first.events, ...second.events].map((e) => e.seq)).size).toBe(AUDIT_PAGE_SIZE + 7);
   });
 
+  it("finds an actor's, a resource's and an address's events with the events' own filters and a time range, newest first, paged without skipping or repeating", async () => {
+    const actor = { type: "user" as const, id: randomUUID(), label: "carol@example.test" };
+    // Every second event is Carol's, two in three of those admin events: more than a page.
+    const total = 5 * AUDIT_PAGE_SIZE;
+    for (let i = 1; i <= total; i++) {
+      const mine = i % 2 === 0;
+      await recordAuditEvent({
+        type: i % 3 ? "admin" : "session", action: "test.event", outcome: i % 5 ? "success" : "failure",
+        actor: mine ? actor : { type: "system" }, resource: { type: "user", id: mine ? "u-carol" : "u-other" }, client: { ip: mine ? "192.0.2.7" : "192.0.2.8" },
+      });
+    }
+    const expected = Array.from({ length: total }, (_, i) => total - i).filter((seq) => seq % 2 === 0 && seq % 3 !== 0).map(String);
+    const ways: Record<string, string>[] = [{ actor: actor.id }, { actor: actor.label }, { resourceId: "u-carol" }, { ip: "192.0.2.7" }, { ip: "192.0.2.0/24", resourceId: "u-carol" }];
+    for (const mine of ways) {
+      const first = await searchAuditEvents(filters({ ...mine, type: "admin" }));
+      expect(first.events).toHaveLength(AUDIT_PAGE_SIZE);
+      const second = await searchAuditEvents(filters({ ...mine, type: "admin" }), BigInt(first.nextBefore!));
+      expect([...first.events, ...second.events].map((e) => e.seq), JSON.stringify(mine)).toEqual(expected);
+      const failures = await searchAuditEvents(filters({ ...mine, type: "admin", outcome: "failure" }));
+      expect(failures.events.map((e) => e.seq)).toEqual(expected.filter((seq) => Number(seq) % 5 === 0));
+    }
+    // A time range is a range of sequence numbers: from the 40th event on, up to the 100th.
+    const [{ at: from }] = (await db().$queryRawUnsafe<{ at: Date }[]>("SELECT at FROM audit_events WHERE seq = 40")) as [{ at: Date }];
+    const [{ at: to }] = (await db().$queryRawUnsafe<{ at: Date }[]>("SELECT at FROM audit_events WHERE seq = 101")) as [{ at: Date }];
+    const within = await searchAuditEvents(filters({ actor: actor.id, from: from.toISOString(), to: to.toISOString() }));
+    expect(within.events.length).toBeGreaterThan(0);
+    for (const e of within.events) expect(Date.parse(e.at)).toBeGreaterThanOrEqual(from.getTime());
+    expect(within.events.every((e) => Date.parse(e.at) < to.getTime() && e.actorId === actor.id)).toBe(true);
+    expect(await countAuditEvents({ actor: actor.id, type: "admin" })).toBe(expected.length);
+  });
+
   it("finds free text newest first across search windows, paging without skipping or repeating", async () => {
     const total = 2 * AUDIT_PAGE_SIZE + 30;
     for (let i = 1; i <= total; i++) {
