@@ -5,6 +5,9 @@ import { z } from "zod";
 const schema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  // "off" behind a pooler that hands each transaction a different server connection (PgBouncer in
+  // transaction mode before 1.21, or without max_prepared_statements): see lib/db/client.ts preparedName.
+  DATABASE_PREPARED_STATEMENTS: z.enum(["on", "off"]).default("on"),
   GATEHOUSE_DATA_DIR: z.string().min(1).default("./data"),
   // The log file the server and worker copy their output to, and the compliance checks scan for
   // credentials (default: logs/gatehouse.log in the data directory; "off" writes none).

@@ -9,7 +9,7 @@ import { canonicalIpFilter, ipFilterHashes } from "./ip-filter";
 import { GENESIS_HASH } from "./hash";
 import { parseStoredEvent, storedHashHolds } from "./chain-range";
 import { readChainHead, readEvents, readRange, selectEvents } from "./store";
-import { indexCommittedEvents, indexedEvents, textCondition, type TextQuery } from "./text-index";
+import { indexCommittedEvents, matchingText, type TextQuery } from "./text-index";
 import { vouchedCheckpoint } from "./verify";
 
 const optionalText = (max: number) =>
@@ -80,7 +80,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * and those from before an email change), and the address as recorded (sign-ins of an unknown
  * or since deleted account); emails are recorded in lower case. Otherwise one column, so the
  * search walks its (column, seq) index newest first; which one an id-or-label is, one index probe tells.
- * A condition on the search index (audit_event_text), which must be indexed up to now.
  */
 async function actorClause(actor: string): Promise<Prisma.Sql> {
   if (UUID.test(actor)) return Prisma.sql`actor_id = ${actor.toLowerCase()}`;
@@ -89,60 +88,45 @@ async function actorClause(actor: string): Promise<Prisma.Sql> {
     const account = await db().user.findUnique({ where: { email }, select: { id: true } });
     return account ? Prisma.sql`(actor_id = ${account.id} OR actor_label = ${email})` : Prisma.sql`actor_label = ${email}`;
   }
-  const [asId] = await db().$queryRaw<unknown[]>`SELECT 1 FROM audit_event_text WHERE actor_id = ${actor} LIMIT 1`;
+  const [asId] = await db().$queryRaw<unknown[]>`SELECT 1 FROM audit_events WHERE actor_id = ${actor} LIMIT 1`;
   return asId ? Prisma.sql`actor_id = ${actor}` : Prisma.sql`actor_label = ${actor}`;
 }
 
-/** The free text of a set of filters, with the filters the text index holds too (see textCondition). */
+/** The free text of a set of filters, with the filters the text index holds too (see matchingText). */
 const textQuery = (f: Partial<AuditFilters>): TextQuery | null => (f.q ? { q: f.q, type: f.type, outcome: f.outcome } : null);
 
-/** A set of filters as SQL conditions, by the table that answers them. */
-type FilterParts = {
-  /** The time range as a range of sequence numbers (time and sequence rise together, since both are set as events are chained): on a bare `seq`, so true of both tables. */
-  seqRange: Prisma.Sql[];
-  /** On the events' own columns (type, action, outcome, resource type). */
-  events: Prisma.Sql[];
-  /** On the search index beside the chain (actor, an IP, resource id, free text), indexed up to now. */
-  indexed: Prisma.Sql[];
-  /** An IP range: the blind index of each of its addresses (on the search index too). */
-  rangeHashes: string[] | null;
-};
-
-async function filterParts(f: Partial<AuditFilters>): Promise<FilterParts> {
-  const parts: FilterParts = { seqRange: [], events: [], indexed: [], rangeHashes: null };
+/**
+ * The WHERE clause for a set of filters. A time range becomes a range of sequence numbers
+ * (time and sequence rise together, since both are assigned under the chain lock), so every
+ * query walks one (filter, seq) index backwards from the newest match. `textWithin` (SQL on a
+ * bare `seq`) bounds the free-text matches fetched to the range the query reads.
+ */
+export async function filterClause(f: Partial<AuditFilters>, textWithin: Prisma.Sql = Prisma.empty): Promise<Prisma.Sql> {
+  const parts: Prisma.Sql[] = [];
   if (f.from) {
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at >= ${f.from} ORDER BY at, seq LIMIT 1`;
-    parts.seqRange.push(Prisma.sql`seq >= ${row?.seq ?? MAX_SEQ}`);
+    parts.push(Prisma.sql`seq >= ${row?.seq ?? MAX_SEQ}`);
   }
   if (f.to) {
     const [row] = await db().$queryRaw<{ seq: bigint }[]>`SELECT seq FROM audit_events WHERE at < ${f.to} ORDER BY at DESC, seq DESC LIMIT 1`;
-    parts.seqRange.push(Prisma.sql`seq <= ${row?.seq ?? BigInt(0)}`);
+    parts.push(Prisma.sql`seq <= ${row?.seq ?? BigInt(0)}`);
   }
-  if (f.actor || f.ip || f.resourceId || f.q) await indexCommittedEvents();
-  if (f.actor) parts.indexed.push(await actorClause(f.actor));
-  if (f.type) parts.events.push(Prisma.sql`type = ${f.type}`);
-  if (f.action) parts.events.push(Prisma.sql`action = ${f.action}`);
-  if (f.outcome) parts.events.push(Prisma.sql`outcome = ${f.outcome}`);
-  if (f.ip?.includes("/")) parts.rangeHashes = ipFilterHashes(f.ip);
-  else if (f.ip) parts.indexed.push(Prisma.sql`ip_hash = ${ipFilterHashes(f.ip)[0]}`);
-  if (f.resourceType) parts.events.push(Prisma.sql`resource_type = ${f.resourceType}`);
-  if (f.resourceId) parts.indexed.push(Prisma.sql`resource_id = ${f.resourceId}`);
+  if (f.actor) parts.push(await actorClause(f.actor));
+  if (f.type) parts.push(Prisma.sql`type = ${f.type}`);
+  if (f.action) parts.push(Prisma.sql`action = ${f.action}`);
+  if (f.outcome) parts.push(Prisma.sql`outcome = ${f.outcome}`);
+  if (f.ip) {
+    const hashes = ipFilterHashes(f.ip);
+    parts.push(hashes.length === 1 ? Prisma.sql`ip_hash = ${hashes[0]}` : Prisma.sql`ip_hash = ANY(${hashes}::text[])`);
+  }
+  if (f.resourceType) parts.push(Prisma.sql`resource_type = ${f.resourceType}`);
+  if (f.resourceId) parts.push(Prisma.sql`resource_id = ${f.resourceId}`);
   const text = textQuery(f);
-  if (text) parts.indexed.push(textCondition(text));
-  return parts;
-}
-
-const allOf = (conditions: Prisma.Sql[]): Prisma.Sql => (conditions.length ? Prisma.sql`AND ${Prisma.join(conditions, " AND ")}` : Prisma.empty);
-
-/**
- * The WHERE clause (starting with AND) for a set of filters on audit_events. `indexedWithin` (SQL
- * on a bare `seq`, starting with AND) bounds the search index's matches to the range the query reads.
- */
-export async function filterClause(f: Partial<AuditFilters>, indexedWithin: Prisma.Sql = Prisma.empty): Promise<Prisma.Sql> {
-  const { seqRange, events, indexed, rangeHashes } = await filterParts(f);
-  if (rangeHashes) indexed.push(Prisma.sql`ip_hash = ANY(${rangeHashes}::text[])`);
-  const inIndex = indexed.length ? [Prisma.sql`seq IN (${indexedEvents([...indexed, ...seqRange])} ${indexedWithin})`] : [];
-  return allOf([...seqRange, ...events, ...inIndex]);
+  if (text) {
+    await indexCommittedEvents();
+    parts.push(Prisma.sql`seq IN (${matchingText(text, textWithin)})`);
+  }
+  return parts.length ? Prisma.sql`AND ${Prisma.join(parts, " AND ")}` : Prisma.empty;
 }
 
 /** An event as a person reads it: sensitive fields decrypted. */
@@ -172,39 +156,30 @@ export async function countAuditEvents(filters: Omit<Partial<AuditFilters>, "ip"
 
 /** Newest first; `before` is the keyset cursor (a sequence number). */
 export async function searchAuditEvents(filters: Partial<AuditFilters>, before?: bigint, { firstWindow = FIRST_WINDOW } = {}) {
-  // An IP range is matched per address (see newestMatches), free text per window (see pageInWindows).
-  const parts = await filterParts(filters);
+  // An IP range is matched per address (see newestMatches), free text per window (see
+  // pageInWindows), the other filters as a WHERE clause.
+  const { ip, q: _, ...others } = filters;
+  const ipRange = ip?.includes("/") ? ipFilterHashes(ip) : null;
+  const where = await filterClause(ipRange ? others : { ...others, ip });
   const wanted = AUDIT_PAGE_SIZE + 1;
-  const events = filters.q ? await pageInWindows(parts, before, wanted, firstWindow) : await newestMatches(parts, before ? Prisma.sql`seq < ${before}` : null, wanted);
+  const text = textQuery(filters);
+  const events = text ? await pageInWindows(where, text, before, wanted, firstWindow, ipRange) : await newestMatches(where, before ? Prisma.sql`AND seq < ${before}` : Prisma.empty, wanted, ipRange);
   const page = events.slice(0, AUDIT_PAGE_SIZE).map(revealEvent);
   return { events: page, nextBefore: events.length > AUDIT_PAGE_SIZE ? page.at(-1)!.seq : null };
 }
 
 /**
- * The newest `limit` events matching the filters within `range` (on a bare `seq`). Filters on the
- * search index drive the query: its matches newest first, each checked against the events' own
- * filters in turn, until the page is full (OFFSET 0 keeps PostgreSQL from turning that check into
- * a join, which for a common type or outcome read every match of both sides: 166 ms at 120,000
- * events). With an IP range (its addresses' blind indexes), each address's newest matches are
- * found that way, and the newest of those are the page (one look-up in the index per address,
- * rather than a walk of the table testing every row against thousands of hashes).
+ * The newest `limit` events matching `where` within `range`. With an IP range (its addresses'
+ * blind indexes), PostgreSQL would walk the table newest first testing every row against thousands
+ * of hashes (most ranges match few events: 0.8 s at a million events); instead each address's
+ * newest matches come from its (ip_hash, seq) index, and the newest of those are the page.
  */
-async function newestMatches(parts: FilterParts, range: Prisma.Sql | null, limit: number): Promise<StoredEvent[]> {
-  const seqRange = range ? [...parts.seqRange, range] : parts.seqRange;
-  const onEvents = allOf([...seqRange, ...parts.events]);
-  if (parts.indexed.length === 0 && !parts.rangeHashes) return (await selectEvents(onEvents, "desc", limit)).map(parseStoredEvent);
-  const matches = (indexed: Prisma.Sql[]) => {
-    const newest = indexedEvents([...indexed, ...seqRange], { newestFirst: true });
-    return parts.events.length === 0
-      ? Prisma.sql`${newest} LIMIT ${limit}`
-      : Prisma.sql`SELECT k.seq FROM (${newest}) k
-          CROSS JOIN LATERAL (SELECT 1 FROM audit_events WHERE audit_events.seq = k.seq ${onEvents} OFFSET 0) e LIMIT ${limit}`;
-  };
-  const page = parts.rangeHashes
-    ? Prisma.sql`SELECT newest.seq FROM unnest(${parts.rangeHashes}::text[]) AS address(hash)
-        CROSS JOIN LATERAL (${matches([...parts.indexed, Prisma.sql`ip_hash = address.hash`])}) newest`
-    : matches(parts.indexed);
-  return (await selectEvents(Prisma.sql`AND audit_events.seq IN (${page})`, "desc", limit)).map(parseStoredEvent);
+async function newestMatches(where: Prisma.Sql, range: Prisma.Sql, limit: number, ipRange: string[] | null = null): Promise<StoredEvent[]> {
+  const condition = ipRange
+    ? Prisma.sql`AND audit_events.seq IN (SELECT newest.seq FROM unnest(${ipRange}::text[]) AS address(hash)
+        CROSS JOIN LATERAL (SELECT seq FROM audit_events WHERE ip_hash = address.hash ${where} ${range} ORDER BY seq DESC LIMIT ${limit}) newest)`
+    : Prisma.sql`${where} ${range}`;
+  return (await selectEvents(condition, "desc", limit)).map(parseStoredEvent);
 }
 
 // The full-text index cannot hand out matches newest first, so PostgreSQL would fetch and sort
@@ -213,14 +188,16 @@ async function newestMatches(parts: FilterParts, range: Prisma.Sql | null, limit
 // until it is full: a common word fills it in the first window, a rare one has few matches to fetch.
 const FIRST_WINDOW = BigInt(50_000);
 
-async function pageInWindows(parts: FilterParts, before: bigint | undefined, wanted: number, firstWindow: bigint): Promise<StoredEvent[]> {
+async function pageInWindows(where: Prisma.Sql, text: TextQuery, before: bigint | undefined, wanted: number, firstWindow: bigint, ipRange: string[] | null): Promise<StoredEvent[]> {
+  await indexCommittedEvents();
   // The chain head holds the newest sequence number (Prisma's aggregate would scan the table for it).
   let upper = before ?? (await readChainHead()).seq + BigInt(1);
   const found: StoredEvent[] = [];
   // A window of at least one event, so the loop always moves down (tests pass tiny windows).
   for (let size = firstWindow > BigInt(0) ? firstWindow : BigInt(1); upper > BigInt(0) && found.length < wanted; size *= BigInt(4)) {
     const lower = upper > size ? upper - size : BigInt(0);
-    found.push(...(await newestMatches(parts, Prisma.sql`seq >= ${lower} AND seq < ${upper}`, wanted - found.length)));
+    const window = Prisma.sql`AND seq >= ${lower} AND seq < ${upper}`;
+    found.push(...(await newestMatches(Prisma.sql`${where} AND seq IN (${matchingText(text, window)})`, window, wanted - found.length, ipRange)));
     upper = lower;
   }
   return found;

@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { QueryResult } from "pg";
-import { db, inPgTransaction, pgPool, Prisma } from "../db/client";
+import { db, inPgTransaction, pgPool, preparedName, Prisma } from "../db/client";
 import { signDetached } from "../crypto";
 import { isoUtc, STORED_FIELD_SQL, type StoredEventText } from "./chain-range";
 import { eventTextHash, type ChainedEventText } from "./hash";
@@ -30,12 +30,12 @@ export type Unchained = Omit<ChainedEventText, "seq" | "at" | "prevHash">;
 /** Where a recorded event landed in the chain. */
 export type RecordedEvent = Pick<StoredEventText, "seq" | "id" | "at" | "hash">;
 
-// The statements that append are named (prepared once per connection): planning them again for
-// every batch was a tenth of a batch's time.
+// The statements that append are named (preparedName: each connection plans them once), since
+// planning them again for every batch was a tenth of a batch's time.
 // One message, one round trip (a loopback write is dear on small virtual machines). A statement
 // stuck for 20 s gives up (and the head lock with it) rather than stall every writer. The time
-// is the database's, never before the newest event's (which a batch may have set a little ahead
-// of it, see APPEND_IF_HEAD_UNMOVED): time and sequence rise together.
+// is the database's, and never before the newest event's (should its clock step back): time and
+// sequence rise together.
 const LOCK_HEAD = `BEGIN; SET LOCAL statement_timeout = 20000;
   SELECT h.seq::text, h.hash,
     ${isoUtc("greatest(clock_timestamp(), (SELECT e.at FROM audit_events e WHERE e.seq = h.seq))")} AS now
@@ -60,18 +60,19 @@ const INSERT_EVENTS = `WITH inserted AS (${INSERT_BATCH})
  * head from where this process left it ($4, $5) to the batch's last event ($2, $3) and inserts
  * the batch, or does nothing at all (n = 0) if the head is elsewhere (another instance wrote),
  * locked by someone (the statement never waits), or the batch's time ($6) is not the database's
- * (within 5 s behind or 50 ms ahead: this process's clock, corrected by what the database said
- * last, is used so that the batch can be hashed before it is sent).
+ * (this process's clock, corrected by what the database said last, is used so that the batch can
+ * be hashed before it is sent: it may be up to 5 s behind, never ahead, so any later batch's
+ * time, the database's or this corrected one, is at or after it). Answers the database's time.
  */
 const APPEND_IF_HEAD_UNMOVED = `
   WITH head AS (
     UPDATE audit_chain_head SET seq = $2, hash = $3
     WHERE id = (SELECT id FROM audit_chain_head WHERE id = 1 AND seq = $4 AND hash = $5
-      AND $6::timestamptz BETWEEN clock_timestamp() - interval '5 seconds' AND clock_timestamp() + interval '50 milliseconds'
+      AND $6::timestamptz BETWEEN clock_timestamp() - interval '5 seconds' AND clock_timestamp()
       FOR UPDATE SKIP LOCKED)
     RETURNING 1),
   inserted AS (${INSERT_BATCH} WHERE EXISTS (SELECT 1 FROM head) RETURNING 1)
-  SELECT count(*)::int AS n FROM inserted`;
+  SELECT count(*)::int AS n, ${isoUtc("clock_timestamp()")} AS now FROM inserted`;
 
 type Head = { seq: bigint; hash: string; at: string };
 
@@ -79,7 +80,7 @@ type Head = { seq: bigint; hash: string; at: string };
 let ownHead: Head | null = null;
 /** Someone else moved the head between this process's last two batches under the lock. */
 let headShared = false;
-/** The database's clock minus this process's, as last seen under the head lock (ms). */
+/** The database's clock minus this process's, as last seen (ms): a little less, by the answer's way back. */
 let databaseClockOffset = 0;
 
 const checkpointDue = (from: bigint, to: bigint) => to / BigInt(CHECKPOINT_EVERY) > from / BigInt(CHECKPOINT_EVERY);
@@ -95,8 +96,8 @@ export async function appendBatch<E>(events: E[], seal: (event: E) => Unchained)
   if (events.length > MAX_BATCH_EVENTS) throw new Error(`appendBatch takes at most ${MAX_BATCH_EVENTS} events`);
   const from = ownHead;
   if (from && !headShared && !checkpointDue(from.seq, from.seq + BigInt(events.length))) {
-    const appended = await appendIfHeadUnmoved(events.map(seal), from);
-    if (appended) return appended;
+    const unchained = events.map(seal);
+    return (await appendIfHeadUnmoved(unchained, from)) ?? appendUnderLock(unchained, (event) => event);
   }
   return appendUnderLock(events, seal);
 }
@@ -122,11 +123,12 @@ async function appendIfHeadUnmoved(unchained: Unchained[], from: Head): Promise<
   const now = new Date(Date.now() + databaseClockOffset).toISOString();
   const stored = chainOnto(unchained, { ...from, at: now > from.at ? now : from.at });
   const to = lastOf(stored);
-  const { rows } = await pgPool().query<{ n: number }>({
-    name: "audit_append_if_head_unmoved",
+  const { rows } = await pgPool().query<{ n: number; now: string }>({
+    name: preparedName("audit_append_if_head_unmoved"),
     text: APPEND_IF_HEAD_UNMOVED,
     values: [JSON.stringify(stored), to.seq.toString(), to.hash, from.seq.toString(), from.hash, to.at],
   });
+  if (rows[0]) databaseClockOffset = Date.parse(rows[0].now) - Date.now();
   if (rows[0]?.n !== stored.length) return null;
   ownHead = to;
   return recordedAs(stored);
@@ -154,7 +156,7 @@ async function appendUnderLock<E>(events: E[], seal: (event: E) => Unchained): P
     const from: Head = { seq: BigInt(head.seq), hash: head.hash, at: head.now };
     const chainedEvents = chainOnto(unchained, from);
     const to = lastOf(chainedEvents);
-    await client.query({ name: "audit_insert_events", text: INSERT_EVENTS, values: [JSON.stringify(chainedEvents), to.seq.toString(), to.hash] });
+    await client.query({ name: preparedName("audit_insert_events"), text: INSERT_EVENTS, values: [JSON.stringify(chainedEvents), to.seq.toString(), to.hash] });
     if (checkpointDue(from.seq, to.seq)) await insertCheckpoint((text, values) => client.query(text, values), to.seq, to.hash, "periodic");
     return { chainedEvents, from, to };
   });

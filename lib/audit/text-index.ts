@@ -1,35 +1,27 @@
 import "server-only";
 import { db, inPgTransaction, Prisma } from "../db/client";
 
-// The search index of the trail (audit_event_text: each event's words, and its actor, IP and
-// resource keys), kept beside the chain: maintaining a GIN index and four B-trees with random keys
-// row by row as events are appended was two thirds of every write (bench/README.md), while filling
-// them in bulk after the events commit costs less and is paid on another connection than the
-// writers'. It is filled in seq order with no gaps, a moment after each commit
-// (scheduleTextIndexing), and a search that reads it first indexes whatever is still pending
-// (indexCommittedEvents), so it never misses an event.
+// The free-text index of the trail (audit_event_text), kept beside the chain: maintaining a GIN
+// index row by row inside the chain lock was a third of every write (bench/README.md), while
+// filling it in bulk after the events commit costs half as much and holds no lock writers wait on.
+// It is filled in seq order with no gaps, a moment after each commit (scheduleTextIndexing), and a
+// free-text search first indexes whatever is still pending (indexCommittedEvents), so it never
+// misses an event.
 
 /** A free-text search, with the exact filters that go into the index too (see indexPendingEvents). */
 export type TextQuery = { q: string; type?: string; outcome?: string };
 
 /**
- * The condition on audit_event_text for events whose words match `text.q` (all of its words, as
- * typed) and whose type and outcome are those asked for. A rare word's few matches come from the
- * GIN index; for a common one PostgreSQL walks the range a query reads newest first.
+ * The sequence numbers of events whose words match `text.q` (all of its words, as typed) and whose
+ * type and outcome are those asked for, as a subquery for `seq IN (…)`; run indexCommittedEvents
+ * first. `within` (SQL on a bare `seq`) narrows it to the range a query reads: PostgreSQL then walks
+ * that range newest first and stops at a full page for a common word, or takes a rare word's few
+ * matches from the GIN index.
  */
-export function textCondition(text: TextQuery): Prisma.Sql {
+export function matchingText(text: TextQuery, within: Prisma.Sql = Prisma.empty): Prisma.Sql {
   const exact = [text.type && `~type:${text.type}`, text.outcome && `~outcome:${text.outcome}`].filter((lexeme) => !!lexeme);
   const query = exact.reduce((q, lexeme) => Prisma.sql`${q} && quote_literal(${lexeme})::tsquery`, Prisma.sql`plainto_tsquery('simple', ${text.q})`);
-  return Prisma.sql`words @@ (${query})`;
-}
-
-/**
- * The sequence numbers of indexed events meeting every condition (SQL on audit_event_text's
- * columns: words, actor_id, actor_label, ip_hash, resource_id, seq), newest first when `newestFirst`;
- * run indexCommittedEvents first.
- */
-export function indexedEvents(conditions: Prisma.Sql[], { newestFirst = false } = {}): Prisma.Sql {
-  return Prisma.sql`SELECT seq FROM audit_event_text WHERE ${Prisma.join(conditions, " AND ")}${newestFirst ? Prisma.sql` ORDER BY seq DESC` : Prisma.empty}`;
+  return Prisma.sql`SELECT seq FROM audit_event_text WHERE words @@ (${query}) ${within}`;
 }
 
 /** Events indexed per statement: a few hundred milliseconds of PostgreSQL's time at most. */
@@ -60,10 +52,9 @@ export async function indexPendingEvents({ wait = false, limit = INDEX_BATCH } =
     // outcome go in as reserved words ("~outcome:blocked": the parser never makes one with a
     // colon), so free text with either is one look-up in the GIN index, not a join with the
     // events' own (outcome, seq) index, which two tables do not allow.
-    const insert = Prisma.sql`INSERT INTO audit_event_text (seq, words, actor_id, actor_label, ip_hash, resource_id)
+    const insert = Prisma.sql`INSERT INTO audit_event_text (seq, words)
       SELECT e.seq, strip(to_tsvector('simple', concat_ws(' ', e.action, e.actor_label, e.actor_id, e.resource_type, e.resource_id, e.location))
-        || json_to_tsvector('simple', e.metadata, '["string", "numeric"]') || array_to_tsvector(ARRAY['~type:' || e.type, '~outcome:' || e.outcome])),
-        e.actor_id, e.actor_label, e.ip_hash, e.resource_id
+        || json_to_tsvector('simple', e.metadata, '["string", "numeric"]') || array_to_tsvector(ARRAY['~type:' || e.type, '~outcome:' || e.outcome]))
       FROM audit_events e
       WHERE e.seq > (SELECT coalesce(max(seq), 0) FROM audit_event_text)
         AND e.seq <= (SELECT seq FROM audit_chain_head WHERE id = 1)

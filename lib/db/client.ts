@@ -51,6 +51,13 @@ export async function inPgTransaction<T>(work: (client: pg.PoolClient) => Promis
   }
 }
 
+/**
+ * The name for a hot statement, so that each connection parses and plans it once, or undefined
+ * (planned on every run) when DATABASE_PREPARED_STATEMENTS is off: a pooler in transaction mode
+ * would send the statement to a server connection that never prepared it.
+ */
+export const preparedName = (name: string): string | undefined => (readConfig().DATABASE_PREPARED_STATEMENTS === "on" ? name : undefined);
+
 /** The Prisma client, created on first use. */
 export function db(): PrismaClient {
   globalForPrisma.gatehousePrisma ??= new PrismaClient({ adapter: new PrismaPg(pgPool()) });

@@ -261,6 +261,9 @@ class SingleSessionQueue {
     // the backend ignore the ROLLBACK).
     await this.db.runExclusive(() => this.db.execProtocolRawStream(SYNC, { onRawData: () => undefined }));
     if (this.db.isInTransaction()) await this.db.exec("ROLLBACK");
+    // The next client starts with no prepared statements, as on a new connection to a server (it
+    // would prepare its named statements again, and the backend would refuse them as existing).
+    await this.db.exec("DEALLOCATE ALL");
   }
 }
 

@@ -277,7 +277,7 @@ describe("the audit chain", () => {
     await recordAuditEvent(event(7, { client: { ip: "203.0.113.77", userAgent: "Secret Browser 1.0" } }));
     await expect.poll(() => db().auditEventText.count()).toBe(1);
     const [raw] = await db().$queryRawUnsafe<Record<string, unknown>[]>(
-      "SELECT ip_cipher, e.ip_hash, user_agent_cipher, metadata, t.words::text FROM audit_events e JOIN audit_event_text t USING (seq)",
+      "SELECT ip_cipher, ip_hash, user_agent_cipher, metadata, t.words::text FROM audit_events e JOIN audit_event_text t USING (seq)",
     );
     expect(raw?.words).toContain("writer7@example.test");
     const stored = JSON.stringify(raw);

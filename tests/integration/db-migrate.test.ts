@@ -101,6 +101,13 @@ describe("embedded PostgreSQL", () => {
       await expect(startEmbeddedPostgres(dataDir)).rejects.toBeInstanceOf(EmbeddedDatabaseLockedError);
       expect((await applyMigrations(first.connectionString)).applied).toEqual(migrationNames);
 
+      // Each connection starts without prepared statements, as on a server: a named statement
+      // (the audit writer's) is prepared again by the next client without being refused.
+      for (let i = 0; i < 2; i++) {
+        const answer = await withClient(first.connectionString, (client) => client.query({ name: "gatehouse_probe", text: "SELECT $1::int + 1 AS n", values: [i] }));
+        expect(answer.rows[0]).toEqual({ n: i + 1 });
+      }
+
       const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: first.connectionString, max: 1 }) });
       try {
         await prisma.user.create({ data: { email, name: "Alice", roles: ["admin"] } });
