@@ -89,7 +89,7 @@ const checkpointDue = (from: bigint, to: bigint) => to / BigInt(CHECKPOINT_EVERY
  * Appends a batch: chained onto the previous hash, one sequence across every instance, a
  * checkpoint signed when due. While this process is the only writer, the batch is chained onto
  * where its last batch left the head and sent as one statement that checks the head is still
- * there (no lock held across a round trip: a third faster). Otherwise, and for a batch that
+ * there (two round trips fewer, and no lock held across one). Otherwise, and for a batch that
  * reaches a checkpoint, it takes the head lock first.
  */
 export async function appendBatch<E>(events: E[], seal: (event: E) => Unchained): Promise<RecordedEvent[]> {
