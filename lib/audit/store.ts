@@ -30,8 +30,6 @@ export type Unchained = Omit<ChainedEventText, "seq" | "at" | "prevHash">;
 /** Where a recorded event landed in the chain. */
 export type RecordedEvent = Pick<StoredEventText, "seq" | "id" | "at" | "hash">;
 
-// The statements that append are named (preparedName: each connection plans them once), since
-// planning them again for every batch was a tenth of a batch's time.
 // One message, one round trip (a loopback write is dear on small virtual machines). A statement
 // stuck for 20 s gives up (and the head lock with it) rather than stall every writer. The time
 // is the database's, and never before the newest event's (should its clock step back): time and
@@ -40,6 +38,9 @@ const LOCK_HEAD = `BEGIN; SET LOCAL statement_timeout = 20000;
   SELECT h.seq::text, h.hash,
     ${isoUtc("greatest(clock_timestamp(), (SELECT e.at FROM audit_events e WHERE e.seq = h.seq))")} AS now
   FROM audit_chain_head h WHERE h.id = 1 FOR UPDATE`;
+
+// The statements that append are named (preparedName: each connection plans them once), since
+// planning them again for every batch was a tenth of a batch's time.
 
 /** $1: the batch as a JSON array of StoredEventText. */
 const INSERT_BATCH = `

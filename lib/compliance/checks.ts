@@ -5,8 +5,8 @@ import { z } from "zod";
 import { keyRing } from "../crypto";
 import { encryptionKeyUsage } from "../sealed-columns";
 import { publicUrl, readConfig } from "../config";
-import { databaseTransport } from "../db/transport";
-import { mailTransport } from "../mail";
+import { databaseTransport, type DatabaseProtection } from "../db/transport";
+import { mailTransport, type MailProtection } from "../mail";
 import { isLoopbackHostname } from "../util/loopback";
 import { logFiles, scanLogsForSecrets, SECRET_PATTERNS } from "../log";
 // lib/auth's index also loads next-auth (Next.js only); this module also runs in CLI scripts.
@@ -68,7 +68,7 @@ const nothingToCheck = (summary: string): Pick<CheckOutcome, "pass" | "summary" 
 const MAX_IDLE_MINUTES = 60;
 const MIN_PASSWORD_SCORE = 3;
 
-const TRANSIT_PROTECTION: Record<string, string> = {
+const TRANSIT_PROTECTION: Record<DatabaseProtection | MailProtection, string> = {
   tls: "over TLS", starttls_required: "over STARTTLS (required)", this_machine: "on this machine", in_process: "in-process", none: "in clear",
 };
 
@@ -295,7 +295,7 @@ export const CHECKS: readonly Check[] = [
       // the mail relay. Webhooks and back-channel logout URIs need https (or loopback) to be saved.
       const site = publicUrl();
       const mail = mailTransport();
-      const links = [
+      const links: { link: string; host: string; protection: keyof typeof TRANSIT_PROTECTION }[] = [
         { link: "public address", host: site.host, protection: site.protocol === "https:" ? "tls" : isLoopbackHostname(site.hostname) ? "this_machine" : "none" },
         { link: "database", ...(await databaseTransport()) },
         ...(mail ? [{ link: "mail relay", ...mail }] : []),

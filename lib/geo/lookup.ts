@@ -50,21 +50,26 @@ function failed(file: string, error: unknown): null {
 export async function loadGeoDatabases(): Promise<void> {
   const asn = readConfig().GATEHOUSE_GEOIP_ASN_DB;
   const wanted = [...new Set([cityFile("ipv4"), cityFile("ipv6"), ...(asn ? [asn] : [])])];
-  await Promise.all(wanted.filter((file) => !files.readers.has(file)).map(async (file) => {
-    try {
-      files.readers.set(file, new Reader<Response>(await readFile(file)));
-    } catch (error) {
-      failed(file, error);
-    }
-  }));
+  await Promise.all(wanted.filter((file) => !files.readers.has(file)).map(open));
 }
 
-// A file not read at start (another process, a path configured since, a retry) is read here, once.
+async function open(file: string): Promise<void> {
+  try {
+    files.readers.set(file, new Reader<Response>(await readFile(file)));
+    files.failures.delete(file);
+  } catch (error) {
+    failed(file, error);
+  }
+}
+
+// A file that failed is tried again in the background, not by the request that finds it due
+// (reading tens of megabytes would hold up every request meanwhile); until then it answers
+// nothing. A file not read at start at all (a script, a test) is read here, once.
 function reader(file: string): Reader<Response> | null {
   const failedAt = files.failures.get(file);
   if (failedAt && Date.now() - failedAt.getTime() > RETRY_AFTER_MS) {
-    files.failures.delete(file);
-    files.readers.delete(file);
+    files.failures.set(file, new Date()); // one retry at a time
+    void open(file);
   }
   if (!files.readers.has(file)) {
     try {

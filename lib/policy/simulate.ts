@@ -5,6 +5,7 @@ import { cedarContext, cedarCountrySchema, cedarIpSchema, clientEntity, REQUEST_
 import { checkPolicies, type PolicyCheck, type PolicyPrincipal } from "./store";
 import { CONSOLE_SECTIONS } from "./schema";
 import { MAX_TYPE_NAME, SERVICE_ACTION, SERVICE_TYPE } from "./names";
+import { countryOf } from "../geo";
 
 // The editor's simulator: one request against the text in the editor (published or not), with
 // the decision, the policies that decided it and any evaluation errors.
@@ -79,9 +80,11 @@ export function simulate(text: string, schema: string, input: SimulationInput, u
   const service = SERVICE_ACTION.exec(input.action);
   const action = service ? { type: `${service[1]}::Action`, id: service[2]! } : { type: "Gatehouse::Action", id: input.action };
 
-  const context = cedarContext({ ip: input.ip || null, country: input.country || undefined, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, input.at, input.via);
+  // The country typed, or the address's, as for a real request: shown with the decision.
+  const country = input.country || countryOf(input.ip || null);
+  const context = cedarContext({ ip: input.ip || null, country, risk: input.risk, authStrength: input.authStrength, mfaFresh: input.mfaFresh, deviceTrusted: input.deviceTrusted }, input.at, input.via);
   preparse("gatehouse-simulation", text);
   const started = performance.now();
   const result = decide("gatehouse-simulation", { principal, action, resource, context, entities });
-  return { kind: "decision", ...result, micros: Math.round((performance.now() - started) * 1000), country: String(context.country) };
+  return { kind: "decision", ...result, micros: Math.round((performance.now() - started) * 1000), country };
 }
