@@ -69,11 +69,31 @@ async function catchUpTextIndex(): Promise<string> {
   return `free-text index ${fmtInt(lag)} events behind, caught up in ${fmtMs(performance.now() - t0)}`;
 }
 
+/**
+ * What PostgreSQL did for the writes: WAL (and how much of it full-page images, written the first
+ * time a page changes after a checkpoint) and the audit table's and indexes' pages read from outside
+ * shared buffers. Cluster-wide WAL counters: meaningful on an otherwise quiet server.
+ */
+async function storageCounters() {
+  const [row] = await db().$queryRaw<{ wal_bytes: number; wal_fpi: number; checkpoints: number; heap_read: number; index_read: number }[]>`
+    SELECT (SELECT wal_bytes::float8 FROM pg_stat_wal) AS wal_bytes, (SELECT wal_fpi::float8 FROM pg_stat_wal) AS wal_fpi,
+           (SELECT (checkpoints_timed + checkpoints_req)::float8 FROM pg_stat_bgwriter) AS checkpoints,
+           coalesce(heap_blks_read, 0)::float8 AS heap_read, coalesce(idx_blks_read, 0)::float8 AS index_read
+    FROM pg_statio_user_tables WHERE relname = 'audit_events'`;
+  return row!;
+}
+
+function storageNote(before: Awaited<ReturnType<typeof storageCounters>>, after: Awaited<ReturnType<typeof storageCounters>>, events: number): string {
+  const per = (key: keyof typeof before) => (after[key] - before[key]) / Math.max(events, 1);
+  return `per event: WAL ${fmtBytes(per("wal_bytes"))} (${per("wal_fpi").toFixed(2)} full-page images), ${per("index_read").toFixed(2)} index and ${per("heap_read").toFixed(2)} heap pages read into shared buffers; ${after.checkpoints - before.checkpoints} checkpoints`;
+}
+
 async function benchWrites(pools: Pools, config: BenchConfig, label: string, seed: number): Promise<Row> {
   // Inputs are drawn before the clock starts, so the figure is the audit module's cost.
   const next = eventSource(pools, seed);
   const ring: AuditEventInput[] = Array.from({ length: 20_000 }, next);
   const startSeq = await headSeq();
+  const storageBefore = await storageCounters();
   const latencies: number[] = [];
   let issued = 0;
   let stop = false;
@@ -92,6 +112,7 @@ async function benchWrites(pools: Pools, config: BenchConfig, label: string, see
   const elapsed = performance.now() - started;
   clearTimeout(timer);
   const endSeq = await headSeq();
+  const storage = storageNote(storageBefore, await storageCounters(), endSeq - startSeq);
   // The index is filled beside the writes (lib/audit/text-index.ts): a lag that only grows
   // would mean the writes outran it, so it is reported with the writes.
   const textIndex = await catchUpTextIndex();
@@ -102,7 +123,7 @@ async function benchWrites(pools: Pools, config: BenchConfig, label: string, see
   const s = summarize(latencies);
   const perSecond = rate(latencies.length, elapsed);
   const avgBatch = latencies.length / Number(batches?.n ?? 1);
-  log(`writes ${label}: ${fmtInt(latencies.length)} events in ${fmtMs(elapsed)} = ${fmtRate(perSecond)}; latency p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)}; ~${avgBatch.toFixed(1)} events per commit; ${textIndex}`);
+  log(`writes ${label}: ${fmtInt(latencies.length)} events in ${fmtMs(elapsed)} = ${fmtRate(perSecond)}; latency p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)}; ~${avgBatch.toFixed(1)} events per commit; ${textIndex}; ${storage}`);
   return summaryRow(s, {
     section: "write",
     name: `${config.writers} writers, recordAuditEvent (${label})`,
@@ -111,7 +132,7 @@ async function benchWrites(pools: Pools, config: BenchConfig, label: string, see
     unit: " ev/s",
     target: `≥ ${fmtInt(TARGET.writesPerSecond)} ev/s`,
     pass: perSecond >= TARGET.writesPerSecond,
-    note: `latency per call; ~${avgBatch.toFixed(1)} events per commit; ${textIndex}`,
+    note: `latency per call; ~${avgBatch.toFixed(1)} events per commit; ${textIndex}; ${storage}`,
   });
 }
 
