@@ -15,7 +15,7 @@ import { isOidcPath } from "./lib/oidc/mount";
 import { logFilePath, teeOutputToLogFile } from "./lib/log/file";
 import { PROVIDER_CSP, SECURITY_HEADERS } from "./lib/http/security-headers";
 import { maxBodyBytes, refusedUndeclaredLength, refuseOversizedBody } from "./lib/http/body";
-import { sendJson } from "./lib/http/problem";
+import { sendJson, sendProblem } from "./lib/http/problem";
 import { PDP_PATH } from "./lib/policy/paths";
 import { avoidWasmDeoptCrash } from "./lib/util/v8-workaround";
 
@@ -107,7 +107,10 @@ async function main() {
     }
     // For load balancers: /healthz, the process answers; /readyz, this instance can serve
     // (lib/health: the database and the OpenID provider), and not before Next.js is up.
-    if (pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (pathname === "/healthz") {
+      if (req.method !== "GET" && req.method !== "HEAD") return sendProblem(res, 405, "invalid_request", "Use GET.", { allow: "GET, HEAD" });
+      return sendJson(res, 200, { status: "ok" });
+    }
     if (pathname === "/readyz") {
       const ready = publishedHandler("ready");
       if (!ready) return sendJson(res, 503, { status: "starting" });

@@ -13,5 +13,11 @@ test("liveness and readiness answer load balancers on every instance, uncached a
     expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", oidc: "ok" } });
     expect(ready.headers()).toMatchObject({ "cache-control": "no-store", "x-content-type-options": "nosniff" });
   }
-  expect((await request.post("/readyz", { data: "x" })).status()).toBe(405);
+  for (const path of ["/healthz", "/readyz"]) {
+    const refused = await request.post(path, { data: "x" });
+    expect(refused.status()).toBe(405);
+    expect(refused.headers().allow).toBe("GET, HEAD");
+    expect((await request.delete(path)).status()).toBe(405);
+    expect((await request.head(path)).status()).toBe(200);
+  }
 });

@@ -27,7 +27,9 @@ export const serviceNamespace = z
 export const serviceSchemaText = z
   .string()
   .max(SERVICE_SCHEMA_MAX_CHARS, `A service's schema is limited to ${SERVICE_SCHEMA_MAX_CHARS.toLocaleString("en")} characters.`)
-  .refine((text) => text.trim().length > 0, "The schema is empty.");
+  .refine((text) => text.trim().length > 0, "The schema is empty.")
+  // Cedar reads a NUL in a comment or a quoted name, PostgreSQL cannot store one in text.
+  .refine((text) => !text.includes("\u0000"), "Remove the NUL character from the schema.");
 
 // What every action of a service takes as its context: the decision point fills it for every request.
 const REQUEST_CONTEXT = "Gatehouse::RequestContext";

@@ -10,7 +10,8 @@ export type ServiceTokenRefusal = { status: 401 | 403; error: string; descriptio
 
 /** The calling service's client id, or how to refuse it (with its WWW-Authenticate challenge). */
 export async function serviceCaller(authorization: string | null | undefined, scope: string): Promise<{ clientId: string } | ServiceTokenRefusal> {
-  const token = /^Bearer ([\w.~+/-]+=*)$/.exec(authorization ?? "")?.[1];
+  // The scheme's name is case-insensitive (RFC 7235 §2.1): "bearer" and "BEARER" are Bearer too.
+  const token = /^Bearer ([\w.~+/-]+=*)$/i.exec(authorization ?? "")?.[1];
   const challenge = (error?: string) => ({ "www-authenticate": `Bearer realm="gatehouse"${error ? `, error="${error}"` : ""}, scope="${scope}"` });
   if (!token) return { status: 401, error: "invalid_token", description: "Send an access token: Authorization: Bearer <token>.", headers: challenge() };
   const verified = await verifyAccessToken(token, `${issuer()}${PDP_PATH}`, scope, { clientsOnly: true });

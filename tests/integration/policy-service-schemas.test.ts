@@ -170,9 +170,16 @@ describe("/api/v1/policy-schemas", () => {
     expect(await call("PUT", "docs", { token: docs.token, body: DOCS })).toMatchObject({ status: 400, body: { error_description: expect.stringContaining("capital letter") } });
     expect(await call("PUT", "Gatehouse", { token: docs.token, body: DOCS })).toMatchObject({ status: 400 });
     expect(await call("PUT", "Docs", { token: docs.token, body: "x".repeat(90_000) })).toMatchObject({ status: 413 });
+    // Cedar reads a NUL in a comment; PostgreSQL could not store it (a 500 before).
+    expect(await call("PUT", "Docs", { token: docs.token, body: "namespace Docs { // a\u0000b\n entity Document; }" })).toMatchObject({ status: 400, body: { error_description: expect.stringContaining("NUL") } });
     expect((await db().policyServiceSchema.findUniqueOrThrow({ where: { namespace: "Docs" } })).text).toBe(`${DOCS}\n// v2`);
 
     expect(await call("GET", null, { token: other.token })).toMatchObject({ status: 200, body: { schemas: [{ namespace: "Docs", ownerClientId: docs.clientId }] } });
+    // The scheme's name is case-insensitive (RFC 7235).
+    for (const scheme of ["bearer", "BEARER"]) {
+      const request = new Request("http://127.0.0.1/api/v1/policy-schemas", { headers: { authorization: `${scheme} ${other.token}` } });
+      expect((await listSchemasAnswer(request)).status).toBe(200);
+    }
     expect(await call("GET", "Docs", { token: docs.token })).toMatchObject({ status: 200, body: { schema: `${DOCS}\n// v2` } });
     expect(await call("DELETE", "Docs", { token: docs.token })).toMatchObject({ status: 204 });
     expect(await call("GET", "Docs", { token: docs.token })).toMatchObject({ status: 404 });
