@@ -8,7 +8,7 @@ import { mailConfigured, sendMailLogged } from "../mail";
 import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
 import { screenNewPassword } from "./password-screening";
-import { checkAccountLock, clearPasswordFailures } from "./throttle";
+import { checkAccountLock, clearPasswordFailures, takePasswordTry } from "./throttle";
 import { emailSchema, storeNewPassword, takeBackAccess } from "./users";
 import { auditSessionsEnded } from "./sessions";
 import { proveEmail } from "./email-verification";
@@ -130,6 +130,18 @@ export async function recoveryLinkAccount(token: string, now = new Date()): Prom
   return link ? { email: link.email } : null;
 }
 
+/**
+ * Is the new password the current one? Telling so answers a guess of the current password, so
+ * each comparison spends one of the account name's password tries, as a sign-in would: whoever
+ * holds a link cannot test guesses without limit (and the owner sees the lockout). With the tries
+ * used up the comparison is skipped rather than the reset refused: recovery is how someone who
+ * locked themselves out gets back in. A new password set gives the tries back.
+ */
+async function sameAsCurrentPassword(email: string, passwordHash: string, newPassword: string, now: Date): Promise<boolean> {
+  if (!(await takePasswordTry(email, now)).allowed) return false;
+  return verifyPassword(passwordHash, newPassword);
+}
+
 export type RecoveryResult =
   | { ok: true; email: string; delivery: Delivery }
   | { ok: false; reason: "invalid_link" | "invalid_password" | "same_password" | "too_many" }
@@ -152,7 +164,7 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   if (ctx.client?.ip && (await bumpCounter(`recovery:reset-ip:${rateLimitAddress(ctx.client.ip)}`, REQUEST_WINDOW_MS, now)).count > RESETS_PER_IP) return fail("too_many");
   const link = await liveLink(token, now);
   if (!link) return fail("invalid_link");
-  if (link.passwordHash && (await verifyPassword(link.passwordHash, newPassword))) return fail("same_password", link.userId);
+  if (link.passwordHash && (await sameAsCurrentPassword(link.email, link.passwordHash, newPassword, now))) return fail("same_password", link.userId);
   // The link stays live: the user chooses another password with it.
   const screening = await screenNewPassword(newPassword, link);
   if (!screening.ok) {

@@ -1,8 +1,8 @@
 import "server-only";
 import { clearCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
-// Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures within a
-// day, for 15 minutes, doubling with each further lock up to a day: a 6-digit code cannot be
+// Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures with less
+// than a day between each, for 15 minutes, doubling with each further lock up to a day: a 6-digit code cannot be
 // brute-forced through the MFA step, not by many requests at once, and not slowly either (with a
 // short window, four guesses every quarter hour never locked: ~380 a day). Passkeys are not
 // guessable and are never locked by this.

@@ -3,8 +3,9 @@ import ipaddr from "ipaddr.js";
 import { db, type Prisma } from "../db/client";
 import { everyHour } from "../util/hourly";
 
-// Fixed-window failure counters with an optional lock, shared by every instance through
-// PostgreSQL (rate_limit_counters). Sign-in throttling and the MFA factor lock both use them.
+// Failure counters with an optional lock, shared by every instance through PostgreSQL
+// (rate_limit_counters): fixed windows for request limits (bumpCounter), and for tries at a secret
+// (takeTry) a memory that each try renews. Sign-in throttling and the MFA factor lock use them.
 
 /**
  * What a per-address limit counts by: an IPv4 address, or the /64 an IPv6 address is in (one
@@ -55,6 +56,7 @@ export function scheduleCounterSweep(): void {
 }
 
 export type TryRule = {
+  /** How long tries are remembered after the latest one: failures count as consecutive until this much time passes with none. */
   windowMs: number;
   /** Every `limit`-th try (at least the 2nd) locks the key, for `lockMs` the first time, doubling each further time up to `maxLockMs`. */
   limit: number;
@@ -67,7 +69,9 @@ export type TryRule = {
  * multiple of `limit` locks the key in that same statement, before its secret is checked, so
  * requests sent in parallel cannot all pass a check made before any of them failed: the next
  * one finds the lock. A success clears the key (clearCounter), lock included; a failure keeps
- * its try. Returns the lock's end instead when the key is locked.
+ * its try. Returns the lock's end instead when the key is locked. Every try keeps the count for
+ * another `windowMs` (a window fixed at the first try would let a burst of guesses either side
+ * of its end pass with no lock: 1 + 4 + 4 of 5).
  */
 export async function takeTry(key: string, rule: TryRule, now = new Date()): Promise<{ taken: true; locksIfFailed: boolean } | { taken: false; lockedUntil: Date }> {
   const windowEnds = new Date(now.getTime() + rule.windowMs);
@@ -76,7 +80,7 @@ export async function takeTry(key: string, rule: TryRule, now = new Date()): Pro
     VALUES (${key}, 1, ${windowEnds})
     ON CONFLICT (key) DO UPDATE SET
       count = CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN 1 ELSE rate_limit_counters.count + 1 END,
-      window_ends_at = CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN ${windowEnds} ELSE rate_limit_counters.window_ends_at END,
+      window_ends_at = ${windowEnds},
       locked_until = CASE
         WHEN (CASE WHEN rate_limit_counters.window_ends_at <= ${now} THEN 1 ELSE rate_limit_counters.count + 1 END) % ${rule.limit}::int = 0
         THEN ${now}::timestamptz + LEAST(

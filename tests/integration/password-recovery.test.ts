@@ -5,7 +5,7 @@ import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { changePassword, requirePasswordReset, setDisabled, storeNewPassword } from "@/lib/auth/users";
 import { hashPassword } from "@/lib/auth/password";
-import { lockAccountName } from "@/lib/auth/throttle";
+import { ACCOUNT_FAILURE_LIMIT, lockAccountName } from "@/lib/auth/throttle";
 import { resetDatabase } from "../support/db";
 import { decodedMail, startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
@@ -210,6 +210,17 @@ describe("password recovery", () => {
     await db().user.update({ where: { id: user.id }, data: { passwordResetRequiredAt: new Date() } });
     expect(await resetPasswordWithLink(token, TEST_PASSWORD, anonymous())).toEqual({ ok: false, reason: "same_password" });
     expect((await db().user.findUniqueOrThrow({ where: { id: user.id } })).passwordResetRequiredAt).not.toBeNull();
+  });
+
+  it("answers no more guesses of the current password than a sign-in would: each spends one of the account name's tries", async () => {
+    const user = await makeUser();
+    const token = await linkFor(user.email);
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) expect(await resetPasswordWithLink(token, TEST_PASSWORD, anonymous())).toEqual({ ok: false, reason: "same_password" });
+    // Locked as after five wrong passwords: the owner sees it at sign-in.
+    expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false, reason: "throttled" });
+    // With the tries spent nothing is compared: the link still works (recovery is how a locked-out owner gets back in).
+    expect(await resetPasswordWithLink(token, NEW_PASSWORD, anonymous())).toMatchObject({ ok: true });
+    expect(await signInWithPassword({ email: user.email, password: NEW_PASSWORD }, client(), null)).toMatchObject({ ok: true });
   });
 
   it("a link ends when the password changes another way, the account is disabled or a reset is required", async () => {

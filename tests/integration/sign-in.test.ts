@@ -113,6 +113,21 @@ describe("throttling", () => {
     expect(await takePasswordTry(email, afterFirst)).toEqual({ allowed: false, retryAfterSeconds: (2 * LOCKOUT_MS) / 1000 });
   });
 
+  it("counts failures as consecutive until a day passes without one: a burst either side of a day's end still locks", async () => {
+    const email = uniqueEmail("burst");
+    const t0 = new Date();
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const DAY = 86_400_000;
+    expect(await takePasswordTry(email, t0)).toMatchObject({ allowed: true });
+    for (let i = 0; i < 3; i++) expect(await takePasswordTry(email, at(DAY - 1000))).toMatchObject({ allowed: true });
+    // The fifth try within a day of the fourth: it locks if wrong, and the next is refused.
+    expect(await takePasswordTry(email, at(DAY + 1000))).toEqual({ allowed: true, locksIfWrong: true });
+    expect(await takePasswordTry(email, at(DAY + 2000))).toMatchObject({ allowed: false });
+    // A quiet day after the lock: the count starts again.
+    const later = at(2 * DAY + LOCKOUT_MS + 3000);
+    expect(await takePasswordTry(email, later)).toEqual({ allowed: true, locksIfWrong: false });
+  });
+
   it("checks no more passwords when guesses are sent at once than when they are sent one by one", async () => {
     const user = await makeUser();
     const guesses = Array.from({ length: 12 }, (_, i) => signInWithPassword({ email: user.email, password: `wrong-pass-${i}` }, client("192.0.2.50"), null));
