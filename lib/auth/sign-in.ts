@@ -8,6 +8,7 @@ import { checkAccountLock, checkPasswordTries, lockAccount, clearPasswordFailure
 import { authenticatedStage, createSession, signInReachedApp } from "./sessions";
 import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
+import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { recognizeDevice } from "../devices";
 import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
 import { placeLabel } from "../geo";
@@ -48,7 +49,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
 
   const throttled = async (retryAfterSeconds: number): Promise<SignInResult> => {
     await recordAttempt({ ...attempt, outcome: "rate_limited", assessment: null });
-    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: "account", retryAfterSeconds } });
+    await auditUncheckedRefusal(ctx, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "password", throttled: "account", retryAfterSeconds } }, now);
     return { ok: false, reason: "throttled", retryAfterSeconds };
   };
   const tries = await passwordTryKey(email, user?.id ?? null, deviceToken);
@@ -93,6 +94,12 @@ export const passkeySignInSchema = z.object({ challengeId: z.string().max(64), r
 /** Passwordless: a discoverable passkey's assertion alone signs in (user verification is required). */
 export async function signInWithPasskey(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const anonymous: AuditContext = { actor: { type: "user", id: null, label: null }, client };
+  // Each attempt reads a challenge and is audited: bounded per address like the options that make challenges.
+  const { count } = await bumpCounter(`signin:passkey:${rateLimitAddress(client.ip)}`, 60_000, now);
+  if (count > PASSKEY_ATTEMPTS_PER_SOURCE_PER_MINUTE) {
+    await auditUncheckedRefusal(anonymous, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "passkey", throttled: "source" } }, now);
+    return { ok: false, reason: "throttled", retryAfterSeconds: 60 };
+  }
   const parsed = passkeySignInSchema.safeParse(input);
   const response = parsed.success ? parseJsonOrNull(parsed.data.response) : null;
   const assertion = parsed.success && response
@@ -102,7 +109,7 @@ export async function signInWithPasskey(input: unknown, client: RequestContext, 
   const ctx: AuditContext = { actor: { type: "user", id: user?.id ?? null, label: user?.email ?? null }, client };
   if (!assertion.ok || !user || user.disabledAt) {
     const reason = assertion.ok ? "disabled" : assertion.reason;
-    await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", metadata: { method: "passkey", reason } });
+    await auditUncheckedRefusal(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", metadata: { method: "passkey", reason } }, now);
     return { ok: false, reason: "invalid_credentials" };
   }
   // A locked account (an incident's response, a blocked risky sign-in) stays locked for passkeys too.
@@ -179,7 +186,7 @@ async function passwordRequirement(user: SignInUser, assessment: Assessment) {
 
 async function refuseSource(attempt: Omit<AttemptRecord, "outcome"> & { assessment: Assessment }, ctx: AuditContext): Promise<SignInResult> {
   await recordAttempt({ ...attempt, outcome: "blocked" });
-  await audit(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: attempt.assessment.score, metadata: riskMetadata(attempt.assessment) });
+  await auditUncheckedRefusal(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: attempt.assessment.score, metadata: riskMetadata(attempt.assessment) }, attempt.at);
   return { ok: false, reason: "refused", refusal: "source_blocked" };
 }
 
@@ -200,6 +207,22 @@ async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outco
     metadata: { ...(attempt.assessment ? riskMetadata(attempt.assessment) : {}), lockedUntil: lock ? until.toISOString() : null },
   });
   return { ok: false, reason: "refused", refusal: "risk_blocked", ...(lock && { retryAfterSeconds: settings.blockLockMinutes * 60 }) };
+}
+
+// Passkey sign-ins from one address in a minute (the options that make their challenges allow 300).
+const PASSKEY_ATTEMPTS_PER_SOURCE_PER_MINUTE = 300;
+// Refusals that check no secret (an account name already locked, a blocked source, a passkey
+// assertion that does not verify) cost nothing to repeat: from one address, the first ones an hour
+// are audited and then one saying the rest were not, so a flood cannot fill the chained trail or
+// hold up the detection that reads it. Detection needs only a few to raise its alert.
+export const UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR = 50;
+
+async function auditUncheckedRefusal(ctx: AuditContext, event: Parameters<typeof audit>[1], now: Date): Promise<void> {
+  const { count } = await bumpCounter(`signin:refusals:${rateLimitAddress(ctx.client?.ip)}`, 60 * 60_000, now);
+  if (count <= UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR) await audit(ctx, event);
+  else if (count === UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR + 1) {
+    await audit(ctx, { type: "security", action: "auth.sign_in.refusals_unrecorded", outcome: "blocked", metadata: { recorded: UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR, windowMinutes: 60, last: event.action } });
+  }
 }
 
 function riskMetadata(a: Assessment) {

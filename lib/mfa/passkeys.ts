@@ -35,8 +35,20 @@ async function storeChallenge(challenge: string, purpose: Purpose, userId: strin
   const now = new Date();
   // Expired rows go on each write: the table stays as small as the ceremonies in flight.
   await db().webAuthnChallenge.deleteMany({ where: { expiresAt: { lt: now } } });
+  if (userId) await keepNewestCeremonies(userId);
   const row = await db().webAuthnChallenge.create({ data: { challenge, purpose, userId, expiresAt: new Date(now.getTime() + CHALLENGE_TTL_MS) } });
   return row.id;
+}
+
+// A signed-in (or half signed-in) browser asks for challenges without the anonymous options' per-address
+// limit: its account keeps only its newest ceremonies, so no one can fill the table, and a person
+// has one or two in flight at most.
+export const MAX_CEREMONIES_PER_USER = 20;
+
+async function keepNewestCeremonies(userId: string): Promise<void> {
+  const kept = await db().webAuthnChallenge.findMany({ where: { userId }, orderBy: { expiresAt: "desc" }, take: MAX_CEREMONIES_PER_USER - 1, select: { id: true } });
+  if (kept.length < MAX_CEREMONIES_PER_USER - 1) return;
+  await db().webAuthnChallenge.deleteMany({ where: { userId, id: { notIn: kept.map((row) => row.id) } } });
 }
 
 /** Takes a challenge out once: the first caller gets it, any replay gets null. */

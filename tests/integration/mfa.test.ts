@@ -8,7 +8,7 @@ import { userContext } from "@/lib/audit/context";
 import { deviceSignedIn, listDevices, recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
-  passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
+  MAX_CEREMONIES_PER_USER, passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
   renamePasskey, resetMfa, secondFactorProofSchema, startTotpEnrollment, verifySecondFactor,
 } from "@/lib/mfa";
 import { takeFactorTry } from "@/lib/mfa/lockout";
@@ -228,6 +228,19 @@ describe("passkeys", () => {
     expect(await db().auditEvent.count({ where: { action: "mfa.passkey.clone_suspected" } })).toBe(0);
     // The stored counter did not move, so the real authenticator still gets in.
     expect((await signInWithPasskey(await assertion(authenticator, null, 6), client(), null)).ok).toBe(true);
+  });
+
+  it("an account keeps only its newest ceremonies: a browser asking again and again cannot fill the table", async () => {
+    const user = await makeUser();
+    const { authenticator } = await withPasskey(user.id);
+    const issued = [];
+    for (let i = 0; i < MAX_CEREMONIES_PER_USER + 10; i++) issued.push(await passkeyAuthenticationOptions(user.id));
+    expect(await db().webAuthnChallenge.count({ where: { userId: user.id } })).toBe(MAX_CEREMONIES_PER_USER);
+    // The newest still works; the oldest has ended.
+    const newest = issued.at(-1)!;
+    const answer = (o: (typeof issued)[number]) => ({ method: "passkey" as const, challengeId: o.challengeId, response: JSON.stringify(authenticator.authenticate(o.options)) });
+    expect(await verifySecondFactor(user.id, answer(newest), ctx)).toMatchObject({ ok: true });
+    expect(await verifySecondFactor(user.id, answer(issued[0]!), ctx)).toMatchObject({ ok: false });
   });
 
   it("a malformed answer (NUL in the credential id, odd transports) is refused, never a server error", async () => {

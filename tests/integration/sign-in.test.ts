@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { signInWithPassword } from "@/lib/auth/sign-in";
+import { signInWithPasskey, signInWithPassword, UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR } from "@/lib/auth/sign-in";
 import { ACCOUNT_FAILURE_LIMIT, LOCKOUT_MS, checkSignInThrottle, takePasswordTry } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { setDisabled } from "@/lib/auth/users";
@@ -126,6 +126,31 @@ describe("throttling", () => {
     // A quiet day after the lock: the count starts again.
     const later = at(2 * DAY + LOCKOUT_MS + 3000);
     expect(await takePasswordTry(email, later)).toEqual({ allowed: true, locksIfWrong: false });
+  });
+
+  it("a flood of refusals that check no secret, from one address, writes a bounded number of audit events", async () => {
+    const user = await makeUser();
+    const from = client("203.0.113.77");
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email: user.email, password: `wrong-${i}` }, from, null);
+    const extra = UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR + 20;
+    for (let i = 0; i < extra; i++) expect(await signInWithPassword({ email: user.email, password: `wrong-again-${i}` }, from, null)).toMatchObject({ ok: false, reason: "throttled" });
+    // Garbage passkey answers from the same address count against the same bound.
+    for (let i = 0; i < 10; i++) expect(await signInWithPasskey({ challengeId: "x", response: "x" }, from, null)).toEqual({ ok: false, reason: "invalid_credentials" });
+    const unchecked = { OR: [{ action: "auth.sign_in", outcome: "blocked" }, { action: "auth.sign_in", outcome: "failure", actorLabel: null }, { action: "risk.source_blocked" }] };
+    expect(await db().auditEvent.count({ where: unchecked })).toBe(UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR);
+    expect(await db().auditEvent.count({ where: { action: "auth.sign_in.refusals_unrecorded" } })).toBe(1);
+    // Every refusal was still counted where the risk engine and the lock look.
+    expect(await db().loginAttempt.count({ where: { email: user.email, outcome: "rate_limited" } })).toBe(extra);
+    // Another address's refusals are audited as before.
+    await signInWithPassword({ email: user.email, password: "wrong" }, client("203.0.113.78"), null);
+    expect(await db().auditEvent.count({ where: { action: "auth.sign_in", outcome: "blocked", actorLabel: user.email } })).toBe(UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR + 1);
+  });
+
+  it("bounds passkey sign-ins per address, before any challenge is read", async () => {
+    const from = client("203.0.113.90");
+    for (let i = 0; i < 300; i++) await signInWithPasskey({ challengeId: "x", response: "x" }, from, null);
+    expect(await signInWithPasskey({ challengeId: "x", response: "x" }, from, null)).toEqual({ ok: false, reason: "throttled", retryAfterSeconds: 60 });
+    expect((await signInWithPasskey({ challengeId: "x", response: "x" }, client("203.0.113.91"), null)).reason).toBe("invalid_credentials");
   });
 
   it("checks no more passwords when guesses are sent at once than when they are sent one by one", async () => {

@@ -70,6 +70,7 @@ export const passkeySignInAction = guardedAction(
     try {
       await signIn("passkey", { challengeId, response, redirect: false });
     } catch (error) {
+      if (error instanceof ThrottledSignIn) return { ok: false, message: `Too many sign-in attempts from your network. Try again in ${formatWait(error.retryAfterSeconds)}.` };
       if (error instanceof RefusedSignIn) return { ok: false, message: refusalMessage(error) };
       if (error instanceof AuthError) return { ok: false, message: "That passkey could not sign you in. Try again, or use your password." };
       throw error;
