@@ -186,7 +186,7 @@ async function passwordRequirement(user: SignInUser, assessment: Assessment) {
 
 async function refuseSource(attempt: Omit<AttemptRecord, "outcome"> & { assessment: Assessment }, ctx: AuditContext): Promise<SignInResult> {
   await recordAttempt({ ...attempt, outcome: "blocked" });
-  await auditUncheckedRefusal(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: attempt.assessment.score, metadata: riskMetadata(attempt.assessment) }, attempt.at);
+  await auditUncheckedRefusal(ctx, { type: "security", action: "risk.source_blocked", outcome: "blocked", riskScore: attempt.assessment.score, metadata: riskMetadata(attempt.assessment) }, attempt.at ?? new Date());
   return { ok: false, reason: "refused", refusal: "source_blocked" };
 }
 

@@ -233,7 +233,7 @@ describe("passkeys", () => {
   it("an account keeps only its newest ceremonies: a browser asking again and again cannot fill the table", async () => {
     const user = await makeUser();
     const { authenticator } = await withPasskey(user.id);
-    const issued = [];
+    const issued: Awaited<ReturnType<typeof passkeyAuthenticationOptions>>[] = [];
     for (let i = 0; i < MAX_CEREMONIES_PER_USER + 10; i++) issued.push(await passkeyAuthenticationOptions(user.id));
     expect(await db().webAuthnChallenge.count({ where: { userId: user.id } })).toBe(MAX_CEREMONIES_PER_USER);
     // The newest still works; the oldest has ended.
