@@ -53,8 +53,18 @@ export type Check = {
   control: string;
   title: string;
   run(now: Date): Promise<CheckOutcome>;
-  /** The accounts or objects a result names, read from its evidence, for people to read and open. */
+  /**
+   * The accounts or objects a result names, read from its evidence, for people to read and open.
+   * Every way the test fails names something, if only the way itself (no log file to scan): an
+   * exception is approved for what was named, so a failure naming nothing would be excepted whole.
+   */
   findings?(evidence: StoredEvidence): Finding[];
+  /**
+   * The finding a failure of this test names that until 2026-12-06 named nothing: the one way it
+   * failed with nothing to name then. An exception approved for such a failure stored no findings
+   * for the test, and covers this one (exceptions.ts).
+   */
+  formerlyUnnamedFailure?: string;
 };
 
 const HOUR = 3_600_000;
@@ -104,6 +114,12 @@ const labels = (list: unknown): Finding[] => {
     return { key: n === 1 ? label : `${label} #${n}`, label };
   });
 };
+
+// The findings of failures that have nothing else to name: the way the test failed.
+const NO_REVIEW_SIGNED_OFF: Finding = { key: "no_review_signed_off", label: "No user access review has been signed off", link: { section: "compliance", href: "/admin/compliance/access-reviews" } };
+const NO_LOG_FILE: Finding = { key: "no_log_file", label: "No application log to scan (GATEHOUSE_LOG_FILE)" };
+const NO_RECENT_VERIFICATION: Finding = { key: "no_recent_verification", label: "No verification of the audit chain in the last 24 hours", link: { section: "audit", href: "/admin/audit" } };
+const ACCESS_REVIEWS_LINK = (reviewId: string) => ({ section: "compliance" as const, href: `/admin/compliance/access-reviews/${encodeURIComponent(reviewId)}` });
 
 export const CHECKS: readonly Check[] = [
   {
@@ -216,12 +232,17 @@ export const CHECKS: readonly Check[] = [
         ? { pass: true, summary: `Last review ${signed} (${counted(last.accounts, "account", "accounts")}); the next is due by ${due}.`, evidence }
         : { pass: false, summary: `The last review ${signed}: the next was due by ${due}.`, evidence };
     },
-    findings: ({ data }) =>
-      itemsOf([data.last], z.object({ id: z.string(), completedAt: z.iso.datetime() })).map((r) => ({
+    findings: ({ at, data }) => {
+      // No review ever signed off fails once the first is due (before, there is nothing to check).
+      const dueBy = z.iso.datetime().nullable().catch(null).parse(data.dueBy ?? null);
+      if (data.last == null) return dueBy && new Date(dueBy) <= new Date(at) ? [NO_REVIEW_SIGNED_OFF] : [];
+      return itemsOf([data.last], z.object({ id: z.string(), completedAt: z.iso.datetime() })).map((r) => ({
         key: r.id,
         label: `Review signed off ${formatDateTime(new Date(r.completedAt))}`,
-        link: { section: "compliance", href: `/admin/compliance/access-reviews/${encodeURIComponent(r.id)}` },
-      })),
+        link: ACCESS_REVIEWS_LINK(r.id),
+      }));
+    },
+    formerlyUnnamedFailure: NO_REVIEW_SIGNED_OFF.key,
   },
   {
     key: "clients_oauth21", control: "CC6.6", title: "Every client uses PKCE S256 and only https or loopback redirect URIs",
@@ -321,8 +342,11 @@ export const CHECKS: readonly Check[] = [
       return { ...none(scan.findings, `${counted(lines, "log line", "log lines")} scanned: no credential or token found.`, ["log line with a credential or token", "log lines with a credential or token"]), evidence };
     },
     // The evidence names the file, line and kind, never the secret.
-    findings: ({ data }) =>
-      itemsOf(data.findings, z.object({ file: z.string(), line: z.number(), kind: z.string() })).map((f) => ({ key: `${f.file}:${f.line}: ${f.kind}`, label: `${path.basename(f.file)} line ${f.line}: ${f.kind}` })),
+    findings: ({ data }) => [
+      ...(itemsOf(data.files, z.object({ scanned: z.boolean() })).some((f) => f.scanned) ? [] : [NO_LOG_FILE]),
+      ...itemsOf(data.findings, z.object({ file: z.string(), line: z.number(), kind: z.string() })).map((f) => ({ key: `${f.file}:${f.line}: ${f.kind}`, label: `${path.basename(f.file)} line ${f.line}: ${f.kind}` })),
+    ],
+    formerlyUnnamedFailure: NO_LOG_FILE.key,
   },
   {
     key: "dependencies_pinned", control: "CC6.8", title: "Dependencies are pinned to exact versions with a lockfile",
@@ -360,10 +384,14 @@ export const CHECKS: readonly Check[] = [
         evidence: { lastVerification: last },
       };
     },
+    // Two ways to fail, each its own finding: an exception approved while the instance was down (no
+    // verification) does not cover a verification that later finds the chain broken.
     findings: ({ data }) => {
+      if (data.lastVerification == null) return [NO_RECENT_VERIFICATION];
       const last = z.object({ seq: z.string(), outcome: z.string() }).safeParse(data.lastVerification);
       return last.success && last.data.outcome !== "success" ? [{ key: `audit event ${last.data.seq}`, label: `Audit event #${last.data.seq}: the failed verification`, link: { section: "audit", href: `/admin/audit/${last.data.seq}` } }] : [];
     },
+    formerlyUnnamedFailure: NO_RECENT_VERIFICATION.key,
   },
   {
     key: "critical_incidents_handled", control: "CC7.3",
@@ -446,10 +474,17 @@ export function storedFindings(result: { check: string; status: string; evidence
   if (result.status === "error") return [{ key: CHECK_ERROR, label: "The check could not run" }];
   const stored = parseJsonOrNull(result.evidence) as { at?: unknown; data?: unknown } | null;
   const data = stored?.data && typeof stored.data === "object" ? (stored.data as Record<string, unknown>) : {};
-  return CHECKS.find((c) => c.key === result.check)?.findings?.({ at: String(stored?.at ?? result.at.toISOString()), data }) ?? [];
+  const named = CHECKS.find((c) => c.key === result.check)?.findings?.({ at: String(stored?.at ?? result.at.toISOString()), data }) ?? [];
+  // Every failure names something (above); evidence of a shape no check reads names its failure
+  // as such, so an exception approved for it covers no finding a later failure names.
+  return result.status !== "pass" && named.length === 0 ? [{ key: UNNAMED_FAILURE, label: "The test failed; its evidence names nothing more" }] : named;
 }
 
 const CHECK_ERROR = "check_error";
+const UNNAMED_FAILURE = "unnamed_failure";
+
+/** What an exception approved while `check` failed naming nothing covers (see Check.formerlyUnnamedFailure). */
+export const formerlyUnnamedFailure = (check: string) => CHECKS.find((c) => c.key === check)?.formerlyUnnamedFailure;
 
 /** A check's title by its key (a key no longer in the catalog reads as itself). */
 export const checkTitle = (key: string) => CHECKS.find((c) => c.key === key)?.title ?? key;

@@ -4,7 +4,7 @@ import { db } from "../db/client";
 import { actingUserId, audit, type AuditContext } from "../audit/context";
 import { userEmails } from "../auth/users";
 import { CONTROL_IDS } from "./catalog";
-import { storedFindings } from "./checks";
+import { formerlyUnnamedFailure, storedFindings } from "./checks";
 import { latestResults, RESULTS_CURRENT_FOR_MS } from "./runs";
 
 // Exceptions: a failing control's risk accepted for a while. Two people are involved: one admin
@@ -27,7 +27,11 @@ export const exceptionRequestSchema = z.object({
 
 export type ExceptionState = "pending" | "in_force" | "expired" | "revoked" | "rejected";
 
-/** What each excepted test named when the exception was approved, by test (null: approved before findings were kept, so the whole tests). */
+/**
+ * What each excepted test named when the exception was approved, by test. Null: approved before
+ * findings were kept, so the whole tests. An empty list: approved while the test failed naming
+ * nothing, which none does since 2026-12-06 (see `approvedKeys`).
+ */
 export type ApprovedFindings = Record<string, { key: string; label: string }[]>;
 
 const approvedFindingsSchema = z.record(z.string(), z.array(z.object({ key: z.string(), label: z.string() })));
@@ -102,21 +106,43 @@ export type Excepting = Pick<ExceptionInForce, "checks" | "findings">;
 /** A failing result as exceptions judge it: its test and the keys of what it named. */
 export type FailingResult = { check: string; findings: readonly string[] };
 
+const WHOLE_TEST = "whole test";
+
 /**
- * Whether one of these exceptions was approved for `check` naming `finding`. Any finding when the
- * test named nothing at approval (approved as a whole: before findings were kept, or before the
- * test named what failed, as CC7.4 did until 2026-12-05), the approver having seen no specifics.
- * A failing test names something now (a check that could not run names that: checks.ts).
+ * The keys of what an exception was approved for in `check`: what the test named at approval. Only
+ * an exception approved before findings were kept (null) covers its tests whole. An empty list was
+ * stored when the test failed naming nothing (until 2026-12-06: no verification in 24 hours, no
+ * log file, no review signed off): it covers what that failure names now, and nothing else, so a
+ * chain found broken months after an approval for a missed verification is a failure again. A
+ * test with several ways to fail that named none of them (CC7.4 until 2026-12-05) cannot tell
+ * which was approved: such an exception covers nothing, and is requested again.
  */
+function approvedKeys(e: Excepting, check: string): readonly string[] | typeof WHOLE_TEST {
+  if (!e.findings) return WHOLE_TEST;
+  const named = e.findings[check] ?? [];
+  if (named.length) return named.map((f) => f.key);
+  const formerly = formerlyUnnamedFailure(check);
+  return formerly ? [formerly] : [];
+}
+
+/** Whether one of these exceptions was approved for `check` naming `finding`. */
 export const exceptsFinding = (exceptions: readonly Excepting[], check: string, finding: string) =>
-  exceptions.some((e) => e.checks.includes(check) && (!e.findings?.[check]?.length || e.findings[check].some((f) => f.key === finding)));
+  exceptions.some((e) => {
+    if (!e.checks.includes(check)) return false;
+    const keys = approvedKeys(e, check);
+    return keys === WHOLE_TEST || keys.includes(finding);
+  });
+
+/** Whether one of these exceptions covers `check` whatever it names (approved before findings were kept). */
+const exceptsWholeTest = (exceptions: readonly Excepting[], check: string) => exceptions.some((e) => e.checks.includes(check) && approvedKeys(e, check) === WHOLE_TEST);
 
 /**
  * Whether a control's exceptions together excuse these failing results: each test must be one an
- * exception was approved for, and each thing it names one that was approved with it.
+ * exception was approved for, and each thing it names one that was approved with it. A failure
+ * naming nothing (none should: checks.ts) is excused only by an exception for the whole test.
  */
 export const excuses = (exceptions: readonly Excepting[], failing: readonly FailingResult[]) =>
-  failing.every((r) => exceptions.some((e) => e.checks.includes(r.check)) && r.findings.every((key) => exceptsFinding(exceptions, r.check, key)));
+  failing.every((r) => (r.findings.length ? r.findings.every((key) => exceptsFinding(exceptions, r.check, key)) : exceptsWholeTest(exceptions, r.check)));
 
 /**
  * The control's tests whose latest current result at `now` is not a pass (as its status counts

@@ -129,10 +129,16 @@ function whatHappened(notice: UserNotice): string {
 }
 
 /**
- * Notices of one kind for one address are sent once per quarter hour (lib/notices/index.ts); an
- * email change is told to the address it left, so two changes in a row tell two addresses.
+ * The kinds mailed at most once per quarter hour (lib/notices/index.ts): what someone holding only
+ * the password can repeat at will, signing in again and again from fresh browsers, and must not
+ * bury the owner in mail with. A change to the account's sign-in methods, password or address is
+ * always mailed: the owner's own change must not hide an attacker's made minutes later with a
+ * stolen session (each is made from a signed-in session or by an admin, not by a password alone).
  */
-export const noticeSeries = (notice: UserNotice) => `${notice.userId}:${notice.kind}${notice.kind === "email_changed_by_admin" ? `:${notice.detail}` : ""}`;
+export const THROTTLED_NOTICE_KINDS: ReadonlySet<NoticeKind> = new Set(["new_device_sign_in", "sign_in_stopped"]);
+
+/** Which throttled notices count as one: a kind, for one account. */
+export const noticeSeries = (notice: UserNotice) => `${notice.userId}:${notice.kind}`;
 
 /** The mail for a notice, in plain text. `accountUrl` is where the user reviews their security. */
 export function noticeMail(notice: UserNotice, user: { name: string; email: string }, accountUrl: string): { to: string; subject: string; text: string } {
@@ -153,7 +159,7 @@ If it was not, change your password now and review your sign-in methods, devices
 ${accountUrl}
 ("This wasn't me" there signs that browser out and alerts your administrators.)
 
-This is an automatic security notice from Gatehouse (at most one of a kind each quarter hour); it cannot be turned off.
+This is an automatic security notice from Gatehouse${THROTTLED_NOTICE_KINDS.has(notice.kind) ? " (at most one of a kind each quarter hour)" : ""}; it cannot be turned off.
 `;
   // An email change is told to the address it left: the new one's holder did it, or was given it.
   const to = notice.kind === "email_changed_by_admin" && notice.detail ? notice.detail : user.email;

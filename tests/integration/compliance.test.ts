@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { db } from "@/lib/db/client";
+import { db, Prisma } from "@/lib/db/client";
 import { storedTokenId } from "@/lib/oidc/adapter";
 import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
@@ -268,8 +268,11 @@ describe("control tests flip with the system's state", () => {
     ]);
     // A check that could not run names that, so an exception approved then covers no real finding.
     expect(storedFindings({ check: "incident_response_runs", status: "error", evidence: "{}", at: new Date() })).toEqual([{ key: "check_error", label: "The check could not run" }]);
-    // Approved while the test named nothing (before it named what failed): it covers the test as a whole.
+    // Approved while the test named nothing (before it named which way it failed): which way was
+    // approved cannot be told, so it covers none. Only one approved before findings were kept covers the whole test.
     await db().complianceException.update({ where: { id }, data: { findings: { incident_response_runs: [] } } });
+    expect((await statusOf("CC7.4")).status).toBe("fail");
+    await db().complianceException.update({ where: { id }, data: { findings: Prisma.DbNull } });
     expect((await statusOf("CC7.4")).status).toBe("excepted");
   });
 
@@ -331,7 +334,8 @@ describe("what people read of a result", () => {
       await db().complianceResult.create({ data: { runId: run.id, control: "CC6.1", check: "analysts_phishing_resistant", status: "fail", summary: "1 analyst(s) without a passkey", evidence, evidenceSha256: "0".repeat(64), at: new Date(Date.now() + HOUR) } });
     }
     const [garbled, oldShape] = (await controlHistory("CC6.1")).filter((r) => r.runId === run.id).sort((a, b) => a.evidence.length - b.evidence.length);
-    expect(garbled!.findings).toEqual([]);
+    // A failure whose evidence names nothing is named as such: an exception for it covers no real finding.
+    expect(garbled!.findings).toEqual([{ key: "unnamed_failure", label: "The test failed; its evidence names nothing more" }]);
     // Neither hashes to what its run recorded: the page says so.
     expect([garbled!.evidenceIntact, oldShape!.evidenceIntact]).toEqual([false, false]);
     expect(oldShape!.findings).toEqual([{ key: "old@example.test", label: "old@example.test" }]);
@@ -529,6 +533,68 @@ describe("runs, evidence and exceptions", () => {
     expect(await db().auditEvent.count({ where: { action: "compliance.exception.reject" } })).toBe(1);
   });
 
+  it("CC7.2: an exception approved while no verification ran covers only that: a verification that later finds the chain broken fails the control", async () => {
+    const [requester, approver] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * HOUR);
+    // The instance was down for a day: nothing verified the chain.
+    await runControlTests("manual", ctx, at(3));
+    expect(await checkOf("CC7.2", "audit_chain_verified")).toMatchObject({ status: "fail", summary: "No verification in the last 24 hours." });
+    const { id } = await requestException(exceptionRequestSchema.parse({ control: "CC7.2", justification: "The instance was down for a day of maintenance.", expiresAt: new Date(Date.now() + 365 * DAY).toISOString() }), userContext(requester, null));
+    expect(await approveException(id, userContext(approver, null), at(2))).toEqual({ ok: true });
+    expect((await listExceptions({ control: "CC7.2" }))[0]!.findings).toEqual({ audit_chain_verified: [{ key: "no_recent_verification", label: "No verification of the audit chain in the last 24 hours" }] });
+
+    // Still no verification: the same risk, still excepted.
+    await runControlTests("manual", ctx, at(1));
+    expect((await statusOf("CC7.2")).status).toBe("excepted");
+    expect((await checkOf("CC7.2", "audit_chain_verified")).findings).toEqual([expect.objectContaining({ key: "no_recent_verification", excepted: true })]);
+
+    // A verification finds the chain tampered with: a new risk the exception does not hide.
+    const failed = await recordAuditEvent({ type: "security", action: "audit.chain.verify", outcome: "failure", actor: { type: "system", id: null, label: "test" }, metadata: { eventsChecked: 12, problem: "event 5 does not link to event 4" } });
+    await runControlTests("manual", ctx);
+    const cc72 = await statusOf("CC7.2");
+    expect(cc72).toMatchObject({ status: "fail", exception: null });
+    expect(cc72.checks[0]!.findings).toEqual([expect.objectContaining({ key: `audit event ${failed.seq}`, excepted: false })]);
+    // The auditor's report says so too.
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await buildReport(reportPeriodSchema.parse({ from: today, to: today }), "auditor@example.test");
+    expect(report.controls.find((c) => c.id === "CC7.2")!.statusAtEnd).toBe("fail");
+  });
+
+  it("an exception stored with no findings for a test (approved while it failed naming nothing) covers only that failure; one stored before findings were kept covers the whole test", async () => {
+    const [requester, approver] = await Promise.all([makeUser({ roles: ["admin"] }), makeUser({ roles: ["admin"] })]);
+    const approvedAt = new Date(Date.now() - 2 * HOUR);
+    const exception = await db().complianceException.create({ data: {
+      control: "CC7.2", justification: "Down for maintenance.", requestedBy: requester.id, approvedBy: approver.id, approvedAt, createdAt: approvedAt,
+      expiresAt: new Date(Date.now() + 30 * DAY), checks: ["audit_chain_verified"], findings: { audit_chain_verified: [] },
+    } });
+    await runControlTests("manual", ctx, new Date(Date.now() - HOUR));
+    expect((await statusOf("CC7.2")).status).toBe("excepted");
+    await recordAuditEvent({ type: "security", action: "audit.chain.verify", outcome: "failure", actor: { type: "system", id: null, label: "test" }, metadata: { eventsChecked: 3 } });
+    await runControlTests("manual", ctx);
+    expect((await statusOf("CC7.2")).status).toBe("fail");
+    await db().complianceException.update({ where: { id: exception.id }, data: { findings: Prisma.DbNull } });
+    expect((await statusOf("CC7.2")).status).toBe("excepted");
+  });
+
+  it("every way a test fails names what fails, so an exception covers exactly that", async () => {
+    await makeUser({ roles: ["admin", "analyst"] });
+    await db().policyVersion.create({ data: { text: "// nothing", comment: "" } });
+    // Three months on: no access review signed off, no verification, no playbook, an idle analyst without a passkey.
+    const later = new Date(Date.now() + 91 * DAY);
+    const { runId } = await runControlTests("manual", ctx, later);
+    const failing = (await db().complianceResult.findMany({ where: { runId, status: { not: "pass" } } })).map((r) => ({ check: r.check, keys: storedFindings(r).map((f) => f.key) }));
+    expect(failing.map((r) => r.check)).toEqual(expect.arrayContaining(["access_review_current", "audit_chain_verified", "incident_response_runs", "analysts_phishing_resistant", "changes_attributed"]));
+    for (const r of failing) {
+      expect(r.keys, r.check).not.toEqual([]);
+      expect(r.keys, r.check).not.toContain("unnamed_failure");
+    }
+    expect(failing.find((r) => r.check === "access_review_current")!.keys).toEqual(["no_review_signed_off"]);
+    expect(failing.find((r) => r.check === "audit_chain_verified")!.keys).toEqual(["no_recent_verification"]);
+    // Before the first review is due, the same test passes and names nothing.
+    expect((await resultOf("access_review_current")).status).toBe("pass");
+    expect((await checkOf("CC6.3", "access_review_current")).findings).toEqual([]);
+  });
+
   it("runs started by hand do not put off the daily scheduled run", async () => {
     const { runScheduledTestsIfDue } = await import("@/lib/compliance/runs");
     await runControlTests("manual", ctx, new Date(Date.now() - HOUR));
@@ -565,8 +631,10 @@ describe("the application log scan (CC6.7)", () => {
   it("passes on a clean log, fails on a token or a password in it, and fails when there is no log", async () => {
     process.env.GATEHOUSE_LOG_FILE = file;
     expect(await resultOf("logs_free_of_secrets")).toMatchObject({ status: "fail", summary: "No application log to scan (see GATEHOUSE_LOG_FILE)." });
+    expect((await checkOf("CC6.7", "logs_free_of_secrets")).findings.map((f) => f.key)).toEqual(["no_log_file"]);
     writeFileSync(file, "Gatehouse ready on http://localhost:3000\n[auth] CredentialsSignin: password: [redacted]\n");
     expect(await resultOf("logs_free_of_secrets")).toMatchObject({ status: "pass", summary: "2 log lines scanned: no credential or token found." });
+    expect((await checkOf("CC6.7", "logs_free_of_secrets")).findings).toEqual([]);
 
     const jwt = ["eyJhbGciOiJFUzI1NiJ9", "eyJzdWIiOiJ1c2VyLTEyMyJ9", "c2lnbmF0dXJlLWJ5dGVz"].join(".");
     appendFileSync(file, `debug: calling api with ${jwt}\nconnecting to postgres://app:hunter2secret@db.internal/gatehouse\n`);

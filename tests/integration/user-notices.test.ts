@@ -5,7 +5,10 @@ import { changePassword } from "@/lib/auth/users";
 import { runDetection, startIncidentEngine, stopIncidentEngine } from "@/lib/incidents";
 import { deliverUserNotice, queueUserNotice } from "@/lib/notices";
 import { auditEventsAfter } from "@/lib/audit/search";
+import { userContext } from "@/lib/audit/context";
+import { passkeyRegistrationOptions, registerPasskey } from "@/lib/mfa";
 import { resetDatabase } from "../support/db";
+import { SoftAuthenticator } from "../support/soft-authenticator";
 import { decodedMail, startSmtpSink } from "../support/smtp";
 import { TEST_PASSWORD, client, makeUser } from "../support/factories";
 
@@ -51,11 +54,33 @@ describe("security notices", () => {
     expect(mail).toContain("IP address 203.0.113.5");
     expect(mail).toContain("/account/security");
     await expect.poll(() => db().auditEvent.count({ where: { action: "user.notice.mail", outcome: "success", resourceId: user.id } })).toBe(1);
+    // The one held back is not lost without a trace: the trail says it was throttled.
+    const held = await db().auditEvent.findFirstOrThrow({ where: { action: "user.notice.mail", outcome: "blocked", resourceId: user.id } });
+    expect(held.metadata).toMatchObject({ kind: "new_device_sign_in", reason: expect.stringMatching(/^throttled/) });
 
     // The trail read again (as after a crash) queues nothing twice.
     await db().detectionCursor.update({ where: { id: 1 }, data: { lastSeq: 0 } });
     await runDetection();
     expect(await queuedNotices()).toHaveLength(1);
+  });
+
+  it("every sign-in method added is mailed, even two in one quarter hour: the owner's own does not hide one added minutes later with a stolen session", async () => {
+    const user = await makeUser();
+    const addPasskey = async (ip: string) => {
+      const { challengeId, options } = await passkeyRegistrationOptions(user);
+      const added = await registerPasskey(user.id, { challengeId, response: new SoftAuthenticator().register(options), name: "Laptop" }, userContext(user, client(ip)));
+      if (!added.ok) throw new Error(added.message);
+    };
+    await addPasskey("203.0.113.5"); // the owner
+    await addPasskey("198.51.100.7"); // someone with the owner's session, minutes later
+    await runDetection();
+
+    const added = () => mailsTo(user.email).filter((m) => m.includes("Subject: A sign-in method was added to your Gatehouse account"));
+    await expect.poll(() => added().length, { timeout: 15_000 }).toBe(2);
+    expect(added().some((m) => m.includes("IP address 198.51.100.7"))).toBe(true);
+    expect(added()[0]).not.toContain("at most one of a kind");
+    await expect.poll(() => db().auditEvent.count({ where: { action: "user.notice.mail", outcome: "success", resourceId: user.id } })).toBe(2);
+    expect(await db().auditEvent.count({ where: { action: "user.notice.mail", outcome: { not: "success" } } })).toBe(0);
   });
 
   it("news older than a day is not sent", async () => {
