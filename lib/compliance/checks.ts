@@ -397,7 +397,7 @@ export const CHECKS: readonly Check[] = [
     key: "critical_incidents_handled", control: "CC7.3",
     title: `Critical incidents are taken up within ${CRITICAL_TAKE_UP_HOURS} hours and contained within ${CRITICAL_CONTAIN_DAYS} days`,
     async run(now) {
-      const overdue = await listOverdueCriticalIncidents({ takeUpBy: new Date(now.getTime() - CRITICAL_TAKE_UP_HOURS * HOUR), containBy: daysAgo(now, CRITICAL_CONTAIN_DAYS) });
+      const overdue = await listOverdueCriticalIncidents(now, { takeUpMs: CRITICAL_TAKE_UP_HOURS * HOUR, containMs: CRITICAL_CONTAIN_DAYS * DAY });
       const notTakenUp = overdue.filter((i) => i.overdue === "take_up").length;
       const notContained = overdue.length - notTakenUp;
       const problems = [
@@ -417,7 +417,7 @@ export const CHECKS: readonly Check[] = [
         ...itemsOf(data.stale, z.object({ id: z.string().optional(), number: z.number(), title: z.string(), createdAt: z.iso.datetime() })),
       ].map((i) => ({
         key: `INC-${i.number}${"overdue" in i ? `: ${i.overdue}` : ""}`,
-        label: `INC-${i.number} ${i.title}, opened ${formatDateTime(new Date(i.createdAt))}${"overdue" in i ? (i.overdue === "take_up" ? ": not taken up" : ": not contained") : ""}`,
+        label: `INC-${i.number} ${i.title}, opened ${formatDateTime(new Date(i.createdAt))}${"overdue" in i ? (i.overdue === "take_up" ? ": not taken up in time" : ": not contained in time") : ""}`,
         link: { section: "incidents", href: i.id ? `/admin/incidents/${encodeURIComponent(i.id)}` : `/admin/incidents?q=INC-${i.number}` },
       })),
   },

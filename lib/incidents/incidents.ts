@@ -75,27 +75,75 @@ export async function responseTimes(days = 30, now = new Date()): Promise<{ poin
   };
 }
 
+/** A critical incident that missed its take-up or containment target (SOC 2 CC7.3), with when it was taken up and contained (null: not yet, or not known). */
+export type OverdueCriticalIncident = {
+  id: string; number: number; title: string; createdAt: Date; acknowledgedAt: Date | null; containedAt: Date | null;
+  overdue: "take_up" | "containment";
+};
+
+// A critical incident's handling is judged by its history until a week after its containment
+// deadline: the compliance tests run daily, so one taken up or contained late, even by less than
+// a day, fails at least one run after it is handled, and stays visible long enough to be reviewed.
+const HANDLING_REVIEW_MS = 7 * DAY_MS;
+const OPEN_STATUSES: readonly IncidentStatus[] = ["open", "investigating"];
+
+export type HandlingTargets = { takeUpMs: number; containMs: number };
+
 /**
- * Critical incidents overdue (SOC 2 CC7.3): nobody took them up (acknowledged, by a status change or
- * an assignee) though opened before `takeUpBy`, or not yet contained or closed though opened before
- * `containBy`. Oldest first, each with what it is overdue for.
+ * Critical incidents that missed a target (SOC 2 CC7.3) as of `now`, oldest first, each with the
+ * first target it missed: still not taken up (acknowledged, by a status change or an assignee), or
+ * not contained or closed, past its deadline; or, by its history for those opened in the review
+ * period, taken up or first contained or closed later than the target after it opened.
  */
-export async function listOverdueCriticalIncidents({ takeUpBy, containBy }: { takeUpBy: Date; containBy: Date }) {
+export async function listOverdueCriticalIncidents(now: Date, targets: HandlingTargets): Promise<OverdueCriticalIncident[]> {
+  const takeUpBy = new Date(now.getTime() - targets.takeUpMs);
+  const containBy = new Date(now.getTime() - targets.containMs);
   const incidents = await db().incident.findMany({
     where: {
       severity: "critical",
       OR: [
         { acknowledgedAt: null, status: "open", createdAt: { lt: takeUpBy } },
-        { status: { in: ["open", "investigating"] }, createdAt: { lt: containBy } },
+        { status: { in: [...OPEN_STATUSES] }, createdAt: { lt: containBy } },
+        { createdAt: { gte: new Date(containBy.getTime() - HANDLING_REVIEW_MS) } },
       ],
     },
-    select: { id: true, number: true, title: true, createdAt: true, acknowledgedAt: true },
+    select: {
+      id: true, number: true, title: true, status: true, createdAt: true, acknowledgedAt: true, resolvedAt: true,
+      timeline: { where: { kind: "status" }, orderBy: { at: "asc" }, select: { at: true, text: true, data: true } },
+    },
     orderBy: { createdAt: "asc" },
   });
-  return incidents.map(({ acknowledgedAt, ...incident }) => ({
-    ...incident,
-    overdue: !acknowledgedAt && incident.createdAt < takeUpBy ? ("take_up" as const) : ("containment" as const),
-  }));
+  return incidents.flatMap(({ status, resolvedAt, timeline, ...incident }) => {
+    const containedAt = firstContained(timeline) ?? resolvedAt;
+    const overdue = missedTarget({ ...incident, status, containedAt }, { takeUpBy, containBy }, targets);
+    return overdue ? [{ ...incident, containedAt, overdue }] : [];
+  });
+}
+
+type HandledIncident = { status: string; createdAt: Date; acknowledgedAt: Date | null; containedAt: Date | null };
+
+/** The first target the incident missed: by its state now, or by when it was taken up and contained. */
+function missedTarget(incident: HandledIncident, { takeUpBy, containBy }: { takeUpBy: Date; containBy: Date }, targets: HandlingTargets) {
+  const { createdAt, acknowledgedAt, containedAt } = incident;
+  // Now: still not contained, or still waiting to be taken up, past its deadline.
+  const notContained = OPEN_STATUSES.includes(incident.status as IncidentStatus) && createdAt < containBy;
+  const notTakenUp = !acknowledgedAt && createdAt < takeUpBy && (incident.status === "open" || notContained);
+  // By its history: taken up, or first contained, later than its target after it opened.
+  const tookLonger = (at: Date | null, targetMs: number) => !!at && at.getTime() - createdAt.getTime() > targetMs;
+  if (notTakenUp || tookLonger(acknowledgedAt, targets.takeUpMs)) return "take_up" as const;
+  if (notContained || tookLonger(containedAt, targets.containMs)) return "containment" as const;
+  return null;
+}
+
+const CONTAINED_STATUSES: readonly string[] = ["contained", ...CLOSED_STATUSES];
+const statusMove = z.object({ to: z.string() });
+
+/** When the incident was first contained or closed, from its status changes (null: never, as far as they tell). */
+function firstContained(changes: { at: Date; text: string; data: Prisma.JsonValue }[]): Date | null {
+  const movedTo = (change: (typeof changes)[number]) =>
+    // A change recorded before events kept the move as data says it only in its text: "Status open → contained: …".
+    statusMove.safeParse(change.data).data?.to ?? /^Status \w+ → (\w+):/.exec(change.text)?.[1];
+  return changes.find((change) => CONTAINED_STATUSES.includes(movedTo(change) ?? ""))?.at ?? null;
 }
 
 export async function findIncident(id: string) {
@@ -144,11 +192,27 @@ export const noteSchema = z.object({ text: z.string().trim().min(1, "Write the n
 export const responseActionSchema = z.object({ step: stepSchema, reason: reasonSchema });
 
 
-export async function changeStatus(incidentId: string, input: z.infer<typeof statusChangeSchema>, ctx: AuditContext): Promise<boolean> {
+export type StatusChangeResult =
+  | { ok: true }
+  | { ok: false; refusal: "unchanged" }
+  | { ok: false; refusal: "closer_is_subject" }
+  | { ok: false; refusal: "subjects_beyond_you"; users: string[] };
+
+/**
+ * An analyst moves the incident on. Closing it (resolved, false positive) also cancels what is left
+ * of its playbook runs (lock, revoke, reset): so it is refused to someone the incident is about
+ * (closing their own) and to someone who could not act on the accounts of its users by hand
+ * (actingOnRefusal, as for a one-click response). The action asks for a fresh MFA verification too.
+ */
+export async function changeStatus(incidentId: string, input: z.infer<typeof statusChangeSchema>, changer: Granter, ctx: AuditContext): Promise<StatusChangeResult> {
   const incident = await db().incident.findUnique({ where: { id: incidentId } });
-  if (!incident || incident.status === input.status) return false;
+  if (!incident || incident.status === input.status) return { ok: false, refusal: "unchanged" };
   const now = new Date();
   const closing = CLOSED_STATUSES.includes(input.status as IncidentStatus);
+  if (closing) {
+    const refusal = await closingRefusal(incidentId, { from: incident.status, to: input.status }, changer, ctx);
+    if (refusal) return refusal;
+  }
   // Conditional on the status read: of two analysts changing it at once, one changes it (and is
   // recorded as moving it from there); the other is told it changed.
   const { count } = await db().incident.updateMany({
@@ -160,10 +224,25 @@ export async function changeStatus(incidentId: string, input: z.infer<typeof sta
       resolvedAt: closing ? now : null,
     },
   });
-  if (!count) return false;
-  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "status", actorId: actingUserId(ctx), text: `Status ${incident.status} → ${input.status}: ${input.reason}` } });
+  if (!count) return { ok: false, refusal: "unchanged" };
+  // The move is kept as data too: when it was contained or closed is read from here (SOC 2 CC7.3).
+  await db().incidentEvent.create({ data: { incidentId, at: now, kind: "status", actorId: actingUserId(ctx), text: `Status ${incident.status} → ${input.status}: ${input.reason}`, data: { from: incident.status, to: input.status } } });
   await audit(ctx, { type: "incident", action: "incident.status", outcome: "success", resource: { type: "incident", id: incidentId }, metadata: { from: incident.status, to: input.status, reason: input.reason } });
-  return true;
+  return { ok: true };
+}
+
+/** Why `closer` may not close this incident (each refusal audited), or null. */
+async function closingRefusal(incidentId: string, move: { from: string; to: string }, closer: Granter, ctx: AuditContext): Promise<StatusChangeResult | null> {
+  const subjects = await db().incidentIndicator.findMany({ where: { incidentId, kind: "user" }, select: { value: true } });
+  if (subjects.some((subject) => subject.value === closer.id)) {
+    await audit(ctx, { type: "incident", action: "incident.status", outcome: "blocked", resource: { type: "incident", id: incidentId }, metadata: { ...move, reason: "closer_is_subject" } });
+    return { ok: false, refusal: "closer_is_subject" };
+  }
+  const targets = await incidentTargets(incidentId);
+  if (!targets) return { ok: false, refusal: "unchanged" };
+  // Each account refused is audited by actingOnRefusal, as for a one-click response.
+  const { refused } = await usersActedOn(targets, closer, "incident.status", ctx);
+  return refused.length ? { ok: false, refusal: "subjects_beyond_you", users: refused } : null;
 }
 
 export type AssignResult = { ok: true } | { ok: false; error: string };

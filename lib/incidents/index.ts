@@ -8,7 +8,7 @@ export { runDetection } from "./detect";
 export { listResponders } from "./responders";
 export {
   listIncidents, INCIDENT_LIST_LIMIT, incidentCounts, responseTimes, listOverdueCriticalIncidents, findIncident, downloadSnapshot, changeStatus, assignIncident, addNote, runResponseAction, captureNow,
-  incidentFiltersSchema, statusChangeSchema, assignSchema, noteSchema, responseActionSchema, type IncidentDetail, type ResponseTimePoint,
+  incidentFiltersSchema, statusChangeSchema, assignSchema, noteSchema, responseActionSchema, type IncidentDetail, type ResponseTimePoint, type StatusChangeResult,
 } from "./incidents";
 export { listPlaybooks, findPlaybook, savePlaybook, countPlaybooksInForce, listPlaybookVersionAttribution, parseSteps, playbookInputSchema, PlaybookNameTakenError, type PlaybookView, type Step } from "./playbooks";
 export { dryRunPlaybook, retryRun, countUnfinishedRuns, countFailedRuns, type RetryRefusal } from "./runner";

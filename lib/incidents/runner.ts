@@ -17,7 +17,9 @@ import { CLOSED_STATUSES, STEP_LABELS, type IncidentStatus, type Severity } from
 // interrupted and retried finishes with each step done once. A failed step is retried with the
 // run, PLAYBOOK_ATTEMPTS times for each step (an earlier step's retries, or a restart, do not spend
 // a later step's); after its last attempt it is recorded as failed, and a failed critical step
-// ends the run.
+// ends the run. A failed step that is not critical (telling the admins) does not hold up the ones
+// after it, but the run still ends failed, naming it: a response that did not all happen is
+// counted (SOC 2 CC7.4) and can be run again.
 
 /**
  * Starts every playbook in force that this alert triggers (by the alert's own type and severity)
@@ -88,11 +90,14 @@ async function carryOut(runId: string, run: ClaimedRun, owner: string, leaseSeco
   const done = new Map((await db().playbookStepResult.findMany({ where: { runId } })).map((r) => [r.index, r]));
   const ctx: AuditContext = { actor: { type: "system", id: null, label: `playbook: ${playbook.name}` }, client: null };
   let stepAttempts = run.step_attempts;
+  // Non-critical steps that failed (recorded before a restart, or now): the run goes on past them.
+  const failedSteps: number[] = [];
 
   for (const [index, step] of playbook.steps.entries()) {
     const recorded = done.get(index);
     if (recorded) {
       if (recorded.status === "failed" && step.critical) return finish(runId, run.incident_id, "failed", `Critical step ${index + 1} failed.`);
+      if (recorded.status === "failed") failedSteps.push(index);
       continue;
     }
     const renewed = await db().$executeRaw`
@@ -110,9 +115,17 @@ async function carryOut(runId: string, run: ClaimedRun, owner: string, leaseSeco
     }
     await recordStep(runId, owner, run.incident_id, index, step, result, playbook.name);
     if (result.status === "failed" && step.critical) return finish(runId, run.incident_id, "failed", `Critical step ${index + 1} failed: ${result.detail}`);
+    if (result.status === "failed") failedSteps.push(index);
     stepAttempts = 1;
   }
+  if (failedSteps.length) return finish(runId, run.incident_id, "failed", nonCriticalFailures(failedSteps, playbook.steps));
   return finish(runId, run.incident_id, "succeeded", "All steps done.");
+}
+
+/** The end of a run whose every critical step was done but some others failed: which ones. */
+function nonCriticalFailures(failed: number[], steps: Step[]): string {
+  const named = failed.map((index) => `${index + 1} (${STEP_LABELS[steps[index]!.kind]})`);
+  return `${failed.length === 1 ? "Step" : "Steps"} ${named.join(", ")} failed; the other steps were done.`;
 }
 
 /** The queue gave up on a run (its retries are spent): it ends as failed, with the last error. */
@@ -178,7 +191,8 @@ export type RetryRefusal = "not_retryable" | "incident_closed" | "acts_on_accoun
 
 /**
  * A responder runs a failed or cancelled run of this incident again (the cause is fixed: a channel
- * that now reaches someone): the steps not done yet run, those done stay done. Refused on a closed
+ * that now reaches someone): the steps that failed or never ran run, those done stay done (a run
+ * whose only failure was a notification sends it, and revokes nothing twice). Refused on a closed
  * incident, and when the steps still to run act on an account the responder may not act on
  * (actingOnRefusal, as for a one-click response). The responder's reason is on its audit event.
  */

@@ -348,7 +348,7 @@ describe("what people read of a result", () => {
     const incident = await db().incident.create({ data: { type: "audit_tampering", title: "Chain broken", severity: "critical", createdAt: new Date(Date.now() - 5 * HOUR), lastAlertAt: new Date() } });
     expect(await resultOf("critical_incidents_handled")).toMatchObject({ status: "fail", summary: "1 critical incident not taken up within 4 hours" });
     expect((await checkOf("CC7.3", "critical_incidents_handled")).findings).toEqual([
-      { key: `INC-${incident.number}: take_up`, label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}: not taken up`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
+      { key: `INC-${incident.number}: take_up`, label: `INC-${incident.number} Chain broken, opened ${formatDateTime(incident.createdAt)}: not taken up in time`, link: { section: "incidents", href: `/admin/incidents/${incident.id}` } },
     ]);
     // Evidence stored before the check looked at containment: its stale incidents are still named.
     const run = await db().complianceRun.create({ data: { trigger: "manual", startedAt: new Date(Date.now() + HOUR) } });

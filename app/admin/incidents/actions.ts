@@ -3,8 +3,9 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { checkAccess, guardedAction } from "@/lib/auth";
 import {
-  addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
+  addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, CLOSED_STATUSES, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
   parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, type RetryRefusal, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
+  type StatusChangeResult,
 } from "@/lib/incidents";
 
 // Analysts and admins handle incidents ("incidents" manage, by the policies); changing how
@@ -16,11 +17,25 @@ const CONFIGURE = { section: "policies", action: "manage" } as const;
 const incidentId = z.object({ incidentId: z.uuid() });
 const page = (id: string) => `/admin/incidents/${id}`;
 
-export const changeStatusAction = guardedAction(MANAGE, incidentId.and(statusChangeSchema), async ({ incidentId: id, ...input }, _user, ctx) => {
-  const changed = await changeStatus(id, input, ctx);
+function statusRefusal(result: Exclude<StatusChangeResult, { ok: true }>): string {
+  switch (result.refusal) {
+    case "unchanged":
+      return "Nothing changed: the incident already has that status, was changed by someone else meanwhile (reload to see), or no longer exists.";
+    case "closer_is_subject":
+      return "This incident is about your own account: someone else must close it.";
+    case "subjects_beyond_you":
+      return `Only an admin can close this incident: it is about ${result.users.join(", ")}, accounts with roles or console access you lack, and closing it cancels any response still to run on them.`;
+  }
+}
+
+// Closing (resolved, false positive) cancels what is left of the incident's playbook runs: a fresh
+// MFA verification, like a one-click response. Other moves (taken up, contained) stay one click.
+export const changeStatusAction = guardedAction(MANAGE, incidentId.and(statusChangeSchema), async ({ incidentId: id, ...input }, user, ctx) => {
+  const result = await changeStatus(id, input, user, ctx);
   revalidatePath(page(id));
-  return changed ? { ok: true, message: `Status is now ${STATUS_LABELS[input.status].toLowerCase()}.` } : { ok: false, message: "Nothing changed: the incident already has that status, was changed by someone else meanwhile (reload to see), or no longer exists." };
-});
+  if (result.ok) return { ok: true, message: `Status is now ${STATUS_LABELS[input.status].toLowerCase()}.` };
+  return { ok: false, message: statusRefusal(result) };
+}, { stepUp: ({ status }) => CLOSED_STATUSES.includes(status) });
 
 export const assignAction = guardedAction(MANAGE, incidentId.and(assignSchema), async ({ incidentId: id, ...input }, _user, ctx) => {
   const result = await assignIncident(id, input, ctx);
@@ -71,7 +86,7 @@ const RETRY_REFUSALS: Record<RetryRefusal, string> = {
 export const retryRunAction = guardedAction(MANAGE, incidentId.and(z.object({ runId: z.uuid() })), async ({ incidentId: id, runId }, user, ctx) => {
   const result = await retryRun(runId, id, user, ctx);
   revalidatePath(page(id));
-  return result.ok ? { ok: true, message: "Run started again: the steps not done yet run now." } : { ok: false, message: RETRY_REFUSALS[result.refusal] };
+  return result.ok ? { ok: true, message: "Run started again: its failed steps and those not run yet run now." } : { ok: false, message: RETRY_REFUSALS[result.refusal] };
 }, { stepUp: true, askReason: true });
 
 export const captureAction = guardedAction(MANAGE, incidentId.and(z.object({ reason: z.string().trim().min(3, "Give a reason.").max(300) })), async ({ incidentId: id, reason }, user, ctx) => {

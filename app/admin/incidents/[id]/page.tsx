@@ -76,7 +76,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
                   {r.steps.map((s) => <li key={s.index}><Badge tone={s.status === "ok" ? "green" : s.status === "failed" ? "red" : "neutral"}>{s.status}</Badge> {s.detail}</li>)}
                 </ol>
                 {canManage && (r.status === "failed" || r.status === "cancelled") && (
-                  <ActionButton action={retryRunAction} fields={{ incidentId: incident.id, runId: r.id }} label="Run again" pendingLabel="Starting…" showSuccess confirm="Run this playbook's steps not done yet (the failed one and those after it) on the accounts and addresses of its alert?" askReason="Why run it again? (it goes into the audit trail)" />
+                  <ActionButton action={retryRunAction} fields={{ incidentId: incident.id, runId: r.id }} label="Run again" pendingLabel="Starting…" showSuccess confirm="Run this playbook's steps that failed or did not run (those done are not done again) on the accounts and addresses of its alert?" askReason="Why run it again? (it goes into the audit trail)" />
                 )}
               </div>
             ))}
@@ -106,7 +106,7 @@ export default async function IncidentPage({ params }: { params: Promise<{ id: s
           </Card>
           {canManage ? (
             <>
-              <Card title="Status"><StatusForm action={changeStatusAction} incidentId={incident.id} status={incident.status} /></Card>
+              <Card title="Status" description="Closing it (resolved, false positive) cancels any playbook step still to run, and needs a recent MFA verification."><StatusForm action={changeStatusAction} incidentId={incident.id} status={incident.status} /></Card>
               <Card title="Assignment" description={incident.assignee ? `Assigned to ${incident.assignee}.` : "Nobody is assigned."}>
                 <AssignForm action={assignAction} incidentId={incident.id} assignee={incident.assignee} responders={responderEmails} />
               </Card>
