@@ -1,15 +1,19 @@
-import { expect, test } from "@playwright/test";
-import { startSmtpSink } from "../tests/support/smtp";
-import { SMTP_PORT } from "../playwright.config";
-import { ADMIN, ADMIN_STATE, createUserViaConsole, signIn, sql, submitSignIn, uniqueEmail } from "./support/helpers";
+import { expect, test, type Browser } from "@playwright/test";
+import { decodedMail } from "../tests/support/smtp";
+import { ADMIN, ADMIN_STATE, createUserViaConsole, signIn, sql, submitSignIn, uniqueEmail, withMailServer } from "./support/helpers";
 
 // The server trusts X-Forwarded-For from loopback (playwright.config.ts): one browser context plays
 // an attacker at a documentation address, so the block it earns touches no other test.
 const ATTACKER = "203.0.113.66";
 const PASSWORD = "incident passphrase for e2e";
 
-test("credential stuffing opens an incident, the built-in playbook blocks the source, and an analyst works the incident", async ({ browser }) => {
+test("credential stuffing opens an incident, the built-in playbook blocks the source and tells the admins, and an analyst works the incident", async ({ browser }) => {
   test.setTimeout(120_000);
+  // The playbook's last step mails the admins: a run whose mail did not go out would end failed.
+  await withMailServer((mails) => stuffAndRespond(browser, mails));
+});
+
+async function stuffAndRespond(browser: Browser, mails: string[]) {
   const victim = uniqueEmail("victim");
   const analyst = uniqueEmail("analyst");
   const { admin } = await createUserViaConsole(browser, { email: victim, password: PASSWORD, name: "Vic Tim" });
@@ -46,6 +50,7 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   await expect(page.getByTestId("playbook-run")).toContainText("succeeded");
   await expect(page.getByTestId("timeline")).toContainText(`Blocked ${ATTACKER}/32 for 24 h.`);
   await expect(page.getByTestId("indicators")).toContainText(ATTACKER);
+  expect(mails.map(decodedMail).find((m) => m.includes("[Gatehouse] INC-") && m.includes(`IPs: ${ATTACKER}`))).toContain(ADMIN.email);
 
   // A response refused (too short a reason) comes back as it was set, not with the defaults.
   const respond = page.getByRole("form", { name: "Respond" });
@@ -91,20 +96,15 @@ test("credential stuffing opens an incident, the built-in playbook blocks the so
   await expect(attack.getByTestId("form-message")).toHaveText(/Sign-in from your network is blocked/);
   await attacker.close();
   await context.close();
-});
+}
 
-test("the built-in admins channel is tested from the console before an incident needs it: every admin gets the mail", async ({ browser }) => {
-  const smtp = await startSmtpSink(SMTP_PORT);
-  try {
-    const admin = await browser.newContext({ storageState: ADMIN_STATE });
-    const page = await admin.newPage();
-    await page.goto("/admin/incidents/channels");
-    const builtIn = page.getByTestId("builtin-channel");
-    await builtIn.getByRole("button", { name: "Send a test" }).click();
-    await expect(builtIn.getByTestId("form-message")).toContainText("Test sent");
-    expect(smtp.mails.find((m) => m.includes("Test notification for channel admins"))).toContain(ADMIN.email);
-    await admin.close();
-  } finally {
-    await smtp.close();
-  }
-});
+test("the built-in admins channel is tested from the console before an incident needs it: every admin gets the mail", ({ browser }) => withMailServer(async (mails) => {
+  const admin = await browser.newContext({ storageState: ADMIN_STATE });
+  const page = await admin.newPage();
+  await page.goto("/admin/incidents/channels");
+  const builtIn = page.getByTestId("builtin-channel");
+  await builtIn.getByRole("button", { name: "Send a test" }).click();
+  await expect(builtIn.getByTestId("form-message")).toContainText("Test sent");
+  expect(mails.find((m) => m.includes("Test notification for channel admins"))).toContain(ADMIN.email);
+  await admin.close();
+}));

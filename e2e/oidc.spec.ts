@@ -10,7 +10,7 @@ import * as oauth from "oauth4webapi";
 import type { CreatedClient as Created } from "./support/helpers";
 import { startLogoutReceiver } from "../tests/support/logout-receiver";
 import { DEFAULT_POLICIES } from "../lib/policy/schema";
-import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, signOut, sql, submitAsAdmin, totpCode, uniqueEmail } from "./support/helpers";
+import { ADMIN_STATE, createClientViaConsole as createClient, createUserViaConsole, enrollTotp, signIn, signOut, sql, submitAsAdmin, totpCode, uniqueEmail, withMailServer } from "./support/helpers";
 
 // A real relying-party library (oauth4webapi) drives the provider; the browser goes through the
 // login and consent pages. Clients are created in the console, as an admin would.
@@ -177,7 +177,8 @@ test.describe.serial("OpenID Connect provider", () => {
     await admin.close();
   });
 
-  test("refresh tokens rotate; reusing a spent one revokes the whole grant", async ({ page }) => {
+  // The token-theft playbook mails the admins last: a run whose mail did not go out would end failed.
+  test("refresh tokens rotate; reusing a spent one revokes the whole grant", ({ page }) => withMailServer(async () => {
     await signIn(page, email, PASSWORD);
     const flowPromise = codeFlow(page, OFFLINE);
     await page.getByRole("button", { name: "Continue as Rita Party" }).click();
@@ -206,7 +207,7 @@ test.describe.serial("OpenID Connect provider", () => {
     await expect.poll(() => sql(`SELECT r.status FROM playbook_runs r JOIN incidents i ON i.id = r.incident_id WHERE i.type = 'token_theft' LIMIT 1`), { timeout: 30_000 }).toBe("succeeded");
     await page.goto("/account");
     await expect(page).toHaveURL(/\/sign-in/);
-  });
+  }));
 
   test("revocation and introspection", async ({ page }) => {
     await signIn(page, email, PASSWORD);
@@ -274,7 +275,7 @@ test.describe.serial("OpenID Connect provider", () => {
     expect(await wrongRedirect.text()).toContain("redirect_uri");
   });
 
-  test("an expired code fails; a code used twice fails and revokes the tokens of its first use", async ({ page }) => {
+  test("an expired code fails; a code used twice fails and revokes the tokens of its first use", ({ page }) => withMailServer(async () => {
     test.setTimeout(90_000); // it waits for the token-theft playbook the reuse sets off
     await signIn(page, email, PASSWORD);
     const expiringPromise = codeFlow(page, { scope: "openid email" });
@@ -299,7 +300,7 @@ test.describe.serial("OpenID Connect provider", () => {
     await expect.poll(() => sql(answered), { timeout: 30_000 }).toBe("2");
     await page.goto("/account");
     await expect(page).toHaveURL(/\/sign-in/);
-  });
+  }));
 
   test("dynamic registration needs an initial access token from an admin", async ({ browser }) => {
     const metadata = { client_name: "Self-registered", redirect_uris: ["https://rp.example.test/cb"], grant_types: ["authorization_code"], response_types: ["code"] };

@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { generateSync } from "otplib";
+import { startSmtpSink } from "../../tests/support/smtp";
+import { SMTP_PORT } from "../../playwright.config";
 
 export const ADMIN = { email: "admin@example.test", name: "Ada Admin", password: "admin passphrase for e2e" };
 export const ADMIN_STATE = "test-results/.auth/admin.json";
@@ -11,6 +13,20 @@ const ADMIN_TOTP_FILE = "test-results/.auth/admin-totp.txt";
 // The last TOTP step used for the admin, shared by every worker process: the server accepts each
 // step once and refuses every earlier one after it.
 const ADMIN_TOTP_STEP_FILE = "test-results/.auth/admin-totp-step.txt";
+
+/**
+ * Runs `body` with a mail server listening where the e2e servers send mail (GATEHOUSE_SMTP_URL):
+ * the built-in playbooks mail the admins last, and a run whose mail did not go out ends failed.
+ * One at a time (tests that read mail start their own on the same port).
+ */
+export async function withMailServer<T>(body: (mails: string[]) => Promise<T>): Promise<T> {
+  const smtp = await startSmtpSink(SMTP_PORT);
+  try {
+    return await body(smtp.mails);
+  } finally {
+    await smtp.close();
+  }
+}
 
 /** Saves the first admin's TOTP secret, just enrolled with the current step's code. */
 export function saveAdminTotpSecret(secret: string) {
