@@ -103,10 +103,12 @@ test("an admin corrects a user's sign-in email, then deletes the account of a le
   // Deleting needs a fresh second factor too, which the admin's last one may no longer be.
   await submitAsAdmin(console, async () => {
     await console.getByLabel("Type the account's email to confirm").fill(email);
+    await console.getByLabel("Why delete it").fill("Leaver, ticket HR-1042");
     await console.getByRole("button", { name: "Delete account" }).click();
   }, console.getByText(`Type ${fixed} to confirm.`));
   await submitAsAdmin(console, async () => {
     await console.getByLabel("Type the account's email to confirm").fill(fixed);
+    await console.getByLabel("Why delete it").fill("Leaver, ticket HR-1042");
     await console.getByRole("button", { name: "Delete account" }).click();
   }, console.getByRole("heading", { name: "Users", exact: true }));
   await expect(console.getByTestId("user-row").filter({ hasText: fixed })).toHaveCount(0);

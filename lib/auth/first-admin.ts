@@ -1,7 +1,7 @@
 import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import { db, type Prisma } from "../db/client";
-import { createUser, EmailTakenError, newUserSchema, type NewUser } from "./users";
+import { AdminExistsError, createUser, EmailTakenError, newUserSchema, type NewUser } from "./users";
 import { PasswordRefusedError } from "./password-screening";
 import { audit, SYSTEM_CONTEXT, type AuditContext } from "../audit/context";
 
@@ -65,9 +65,11 @@ async function redeem(token: string, admin: Omit<NewUser, "roles">, asLink: Audi
   if (spent !== "spent") return { ok: false, reason: spent };
   const reopen = () => db().setupToken.updateMany({ where: { tokenHash: hashToken(token) }, data: { usedAt: null } });
   try {
-    const user = await createUser({ ...admin, roles: ["user", "admin"] }, asLink, null);
+    const user = await createUser({ ...admin, roles: ["user", "admin"] }, asLink, null, { firstAdmin: true });
     return { ok: true, userId: user.id };
   } catch (error) {
+    // Another link or instance made the first admin while this one's password was screened and hashed.
+    if (error instanceof AdminExistsError) return { ok: false, reason: "admin_exists" };
     // Nothing was created: the link stays usable for another address or password (or a retry).
     await reopen();
     if (!(error instanceof EmailTakenError || error instanceof PasswordRefusedError)) throw error;
@@ -86,8 +88,9 @@ export async function ensureFirstAdminPath(env: { email?: string; password?: str
     const parsed = newUserSchema.safeParse({ email: env.email, name: env.name ?? "Administrator", password: env.password, roles: ["admin"] });
     if (!parsed.success) throw new Error(`GATEHOUSE_ADMIN_EMAIL / GATEHOUSE_ADMIN_PASSWORD refused: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     try {
-      await createUser(parsed.data, { ...SYSTEM_CONTEXT, actor: { type: "system", id: null, label: "environment" } }, null);
+      await createUser(parsed.data, { ...SYSTEM_CONTEXT, actor: { type: "system", id: null, label: "environment" } }, null, { firstAdmin: true });
     } catch (error) {
+      if (error instanceof AdminExistsError) return null;
       // Another instance starting with the same environment created it a moment ago.
       if (error instanceof EmailTakenError && (await hasAdmin())) return null;
       if (error instanceof PasswordRefusedError) throw new Error(`GATEHOUSE_ADMIN_PASSWORD refused: ${error.message} (see "Password rules" in the README)`);

@@ -69,23 +69,40 @@ function checkGrant(granter: Granter | null, userId: string | null, granted: rea
  * reset cannot hand a help desk a more powerful account. Returns why not (audited as `action`), or null.
  */
 export async function actingOnRefusal(actor: Granter, userId: string, action: string, ctx: AuditContext): Promise<string | null> {
+  const refusal = await targetRefusal(actor, userId, ctx.client?.ip ?? null);
+  if (!refusal) return null;
+  if (refusal.reason) await audit(ctx, { type: "admin", action, outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: refusal.reason, ...refusal.metadata } });
+  return refusal.message;
+}
+
+type TargetRefusal = { reason: string | null; metadata: Record<string, string[]>; message: string };
+
+/** Why `actor` may not act on the account as it is now (actingOnRefusal's rules), or null. */
+async function targetRefusal(actor: Granter, userId: string, ip: string | null): Promise<TargetRefusal | null> {
   if (actor.roles.includes("admin")) return null;
   const target = await db().user.findUnique({ where: { id: userId }, select: { email: true, roles: true, ...GROUP_IDS } });
-  if (!target) return new NoSuchUserError().message;
-  const refuse = async (reason: string, metadata: Record<string, string[]>, message: string) => {
-    await audit(ctx, { type: "admin", action, outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason, ...metadata } });
-    return message;
-  };
+  if (!target) return { reason: null, metadata: {}, message: new NoSuchUserError().message };
   const notHeld = target.roles.filter((role) => role !== "user" && !actor.roles.includes(role));
-  if (notHeld.length) return refuse("target_holds_roles_actor_lacks", { roles: notHeld }, `Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.`);
+  if (notHeld.length) return { reason: "target_holds_roles_actor_lacks", metadata: { roles: notHeld }, message: `Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.` };
   // A group the policies name may let its members in only sometimes (office hours, an address, a
   // strength) that the comparison below does not try: held like a role.
   const named = await groupsNamedNow();
   const notIn = groupIds(target).filter((group) => named.has(group) && !actor.groups.includes(group));
-  if (notIn.length) return refuse("target_in_groups_actor_lacks", { groups: notIn }, `Only an admin can do this to an account in groups the policies name that you are not in: ${notIn.join(", ")}.`);
-  const powers = await powersBeyond({ userId, email: target.email, roles: target.roles, groups: groupIds(target) }, actor, ctx.client?.ip ?? null);
-  if (powers.length) return refuse("target_may_do_more", { powers }, `Only an admin can do this to an account that may do what you may not: ${powers.join(", ")}.`);
+  if (notIn.length) return { reason: "target_in_groups_actor_lacks", metadata: { groups: notIn }, message: `Only an admin can do this to an account in groups the policies name that you are not in: ${notIn.join(", ")}.` };
+  const powers = await powersBeyond({ userId, email: target.email, roles: target.roles, groups: groupIds(target) }, actor, ip);
+  if (powers.length) return { reason: "target_may_do_more", metadata: { powers }, message: `Only an admin can do this to an account that may do what you may not: ${powers.join(", ")}.` };
   return null;
+}
+
+/**
+ * Under the admin access lock, right before the change: the actor may still act on the account as
+ * it is now. The request was let through on the account as it was (actingOnRefusal); an admin's
+ * change to it that committed while this one screened a password or waited for the lock (making it
+ * an admin, say) must not let a help desk set a new admin's password. Thrown as a RoleGrantError.
+ */
+async function requireMayActOn(actor: Granter | null, userId: string, ip: string | null): Promise<void> {
+  const refusal = actor && (await targetRefusal(actor, userId, ip));
+  if (refusal) throw new RoleGrantError(refusal.message);
 }
 
 /** What `account` may do, in the console or getting tokens for any app in use, that `actor` may not, from `ip` (consolePowersBeyond). */
@@ -135,11 +152,20 @@ async function auditingRefusal<T>(ctx: AuditContext, action: string, userId: str
   }
 }
 
+/** The first admin was to be created, and an admin exists (made meanwhile by another setup link, or another instance's start). */
+export class AdminExistsError extends Error {
+  constructor() {
+    super("An admin exists already.");
+  }
+}
+
 /**
  * `temporaryPassword`: the admin chose the password, so the user must replace it at the first
- * sign-in (the console's default); the first admin's own is not.
+ * sign-in (the console's default); the first admin's own is not. `firstAdmin`: created only while
+ * no admin exists (AdminExistsError), judged under the lock every admin's creation takes, since
+ * the screening and the hash leave time for another instance to make one.
  */
-export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null, { temporaryPassword = false } = {}) {
+export async function createUser(input: NewUser, ctx: AuditContext, granter: Granter | null, { temporaryPassword = false, firstAdmin = false } = {}) {
   await auditingRefusal(ctx, "user.create", null, { email: input.email, roles: input.roles }, async () => {
     checkGrant(granter, null, input.roles);
     await requireNoMorePowerThan(granter, { userId: "(new account)", email: input.email, roles: input.roles, groups: [] }, ctx.client?.ip ?? null);
@@ -153,6 +179,7 @@ export async function createUser(input: NewUser, ctx: AuditContext, granter: Gra
     user = await auditingRefusal(ctx, "user.create", null, { email: input.email, roles: input.roles }, () => db().$transaction(async (tx) => {
       await takeAdminAccessLock(tx);
       await requireActorUnchanged(tx, granter);
+      if (firstAdmin && (await tx.user.count({ where: { roles: { has: "admin" } } })) > 0) throw new AdminExistsError();
       return tx.user.create({
         data: { email: input.email, name: input.name, roles: input.roles, password: { create: { hash } }, passwordResetRequiredAt: temporaryPassword ? new Date() : null },
         select: { id: true, email: true, name: true, roles: true },
@@ -302,10 +329,11 @@ type Tx = Prisma.TransactionClient;
  * change at a time (takeAdminAccessLock): two admins demoting each other at the same moment cannot
  * both succeed, since the second reads the admins (read committed) once the first is done.
  */
-async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | null, actor: Granter | null): Promise<T> {
+async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | null, actor: Granter | null, actingOn: string | null = null): Promise<T> {
   return db().$transaction(async (tx) => {
     await takeAdminAccessLock(tx);
     await requireActorUnchanged(tx, actor);
+    if (actingOn) await requireMayActOn(actor, actingOn, from);
     const before = await listActiveAdmins(tx);
     const result = await change(tx);
     const after = await listActiveAdmins(tx);
@@ -330,9 +358,10 @@ export async function requireActorUnchanged(tx: Tx, actor: Granter | null): Prom
 
 /** Why `actor` may no longer act on its request's authority (requireActorUnchanged), or null. */
 export async function actorChanged(tx: Tx, actor: Granter): Promise<string | null> {
-  const now = await tx.user.findUnique({ where: { id: actor.id }, select: { roles: true, disabledAt: true, ...GROUP_IDS } });
+  const now = await tx.user.findUnique({ where: { id: actor.id }, select: { email: true, roles: true, disabledAt: true, ...GROUP_IDS } });
   const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
-  if (now && !now.disabledAt && same(now.roles, actor.roles) && same(groupIds(now), actor.groups)) return null;
+  // The email too: policies may grant by it (a help desk's domain).
+  if (now && !now.disabledAt && now.email === actor.email && same(now.roles, actor.roles) && same(groupIds(now), actor.groups)) return null;
   return "Your own access changed while this was being done, so nothing was changed: reload the page.";
 }
 
@@ -351,7 +380,7 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
       && (await tx.user.count({ where: { id: userId, ...HAS_SECOND_FACTOR } })) === 0;
     const sessionsEnded = needsFactorNow ? await markSessionsEnded(tx, userId, {}, "second_factor_now_required") : 0;
     return { before: current.roles, after: updated.roles, sessionsEnded };
-  }, ctx.client?.ip ?? null, granter));
+  }, ctx.client?.ip ?? null, granter, userId));
   const granted = after.filter((r) => !before.includes(r));
   const revoked = before.filter((r) => !after.includes(r));
   if (granted.length || revoked.length) {
@@ -399,7 +428,7 @@ export async function setDisabled(userId: string, disabled: boolean, ctx: AuditC
       await forgetEmailVerificationLinks(tx, userId);
     }
     return { user: await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? new Date() : null } }), changed: true };
-  }, ctx.client?.ip ?? null, actor));
+  }, ctx.client?.ip ?? null, actor, userId));
   if (changed) await audit(ctx, { type: "admin", action, outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   // Also for an account disabled already: one disabled before disabling revoked grants has them still.
   if (disabled) await takeBackAccess(userId, "user_disabled", ctx);
@@ -429,6 +458,8 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
     // Under the admin access lock and guard: a policy may name admins by email, so a new email can
     // shut the last admin out of the policy editor as a role change can.
     before = await auditingRefusal(ctx, "user.email.change", userId, { email }, () => keepingAnAdmin(async (tx) => {
+      // Policies may trust or keep out an email domain: one's own address is changed by another admin, as one's own roles are.
+      if (actor && actor.id === userId) throw new RoleGrantError("You cannot change your own sign-in email: ask another admin.");
       // The row lock orders this against a recovery link being stored for the account (recovery.ts).
       await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
       const user = await existingUser(tx, userId);
@@ -441,7 +472,7 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
       // Locks and failure counts are kept by sign-in name: they move with it.
       await moveSignInCounters(tx, user.email, email);
       return user.email;
-    }, ctx.client?.ip ?? null, actor));
+    }, ctx.client?.ip ?? null, actor, userId));
   } catch (error) {
     if (isUniqueViolation(error)) throw new EmailTakenError();
     throw error;
@@ -466,7 +497,7 @@ export async function deleteUser(userId: string, ctx: AuditContext, actor: Grant
     const user = await existingUser(tx, userId);
     await tx.user.delete({ where: { id: userId } });
     return user;
-  }, ctx.client?.ip ?? null, actor));
+  }, ctx.client?.ip ?? null, actor, userId));
   // Audited first: the deletion cannot be undone, so it is on the record even if a clean-up below fails.
   await audit(ctx, { type: "admin", action: "user.delete", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: deleted.email, name: deleted.name, roles: deleted.roles, groups: groupIds(deleted) } });
   // The provider's records name the account by id only (no foreign key): its grants and tokens die here.
@@ -560,7 +591,10 @@ export async function changePassword(
  */
 export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext, actor: Granter | null = null): Promise<number> {
   await existingUser(db(), userId);
-  await auditingRefusal(ctx, "mfa.reset", userId, {}, () => requireActorUnchanged(db(), actor));
+  await auditingRefusal(ctx, "mfa.reset", userId, {}, async () => {
+    await requireActorUnchanged(db(), actor);
+    await requireMayActOn(actor, userId, ctx.client?.ip ?? null);
+  });
   await resetMfa(userId, reason, ctx);
   return takeBackAccess(userId, "mfa_reset", ctx);
 }
@@ -577,11 +611,14 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
   // Whoever learns a guessable temporary password first signs in as the user: screened like any.
   await requireAcceptablePassword(password, user, ctx, "password.temporary_set", { id: userId, email: user.email });
   const hash = await hashPassword(password);
-  // The admin as their request found them (the hash took a while): not one demoted meanwhile.
+  // The admin as their request found them and the account as it is now (the screening and the hash
+  // took a while): not one demoted meanwhile, nor an account made more powerful meanwhile.
   const endedSessions = await auditingRefusal(ctx, "password.temporary_set", userId, {}, () => db().$transaction(async (tx) => {
+    await takeAdminAccessLock(tx);
     await requireActorUnchanged(tx, actor);
+    await requireMayActOn(actor, userId, ctx.client?.ip ?? null);
     return storeNewPassword(tx, userId, hash, now, { temporary: true });
-  }));
+  }, ADMIN_ACCESS_TRANSACTION));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   await auditSessionsEnded(ctx, userId, "password_changed", endedSessions, null);
   await takeBackAccess(userId, "password_changed", ctx, { forgetDevices: true });

@@ -48,6 +48,19 @@ describe("first admin", () => {
     expect(await db().user.count({ where: { roles: { has: "admin" } } })).toBe(1);
   });
 
+  it("a link redeemed while another instance starts with an admin in its environment: one admin, and the other is told", async () => {
+    const token = await issueSetupToken();
+    const [redeemed, started] = await Promise.all([
+      redeemSetupToken(token, admin, ctx),
+      ensureFirstAdminPath({ email: "from-env@example.test", password: "another long passphrase" }),
+    ]);
+    expect(started).toBeNull();
+    expect(await db().user.count({ where: { roles: { has: "admin" } } })).toBe(1);
+    const made = await db().user.findFirstOrThrow({ where: { roles: { has: "admin" } } });
+    if (made.email === admin.email) expect(redeemed).toMatchObject({ ok: true });
+    else expect(redeemed).toEqual({ ok: false, reason: "admin_exists" });
+  });
+
   it("refuses a wrong or expired token", async () => {
     const token = await issueSetupToken(new Date(Date.now() - 2 * 3_600_000));
     expect(await redeemSetupToken(token, admin, ctx)).toEqual({ ok: false, reason: "invalid_token" });

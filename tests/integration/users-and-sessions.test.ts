@@ -203,8 +203,10 @@ describe("user administration", () => {
     expect(await db().user.findUniqueOrThrow({ where: { id: target.id }, select: { roles: true } })).toEqual({ roles: ["user"] });
     // A role the granter holds, and taking away one they do not, are fine; an admin grants any.
     expect(await setRoles(target.id, ["user", "analyst"], ctx, helpdesk)).toEqual(["user", "analyst"]);
-    expect(await setRoles(target.id, ["user", "analyst", "auditor"], ctx, admin)).toEqual(["user", "analyst", "auditor"]);
     expect(await setRoles(target.id, ["user"], ctx, helpdesk)).toEqual(["user"]);
+    expect(await setRoles(target.id, ["user", "analyst", "auditor"], ctx, admin)).toEqual(["user", "analyst", "auditor"]);
+    // An account holding a role the help desk lacks is an admin's to change.
+    await expect(setRoles(target.id, ["user"], ctx, helpdesk)).rejects.toThrow("Only an admin can do this to an account with roles you do not hold: auditor.");
     expect(await setRoles(target.id, ["user", "admin"], ctx, admin)).toEqual(["user", "admin"]);
     await expect(setRoles(admin.id, ["user", "admin", "auditor"], ctx, admin)).rejects.toBeInstanceOf(RoleGrantError);
   });
@@ -294,6 +296,37 @@ describe("user administration", () => {
     expect(await db().user.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ roles: ["user"], disabledAt: null, email: target.email, passwordResetRequiredAt: null });
     expect((await db().user.findUniqueOrThrow({ where: { id: first.id } })).roles).toContain("admin");
     expect(await db().auditEvent.count({ where: { actorId: second.id, outcome: "blocked" } })).toBe(7);
+  });
+
+  it("a help desk's change is judged on the account as it is when the change is made: one made an admin meanwhile is refused", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const helpdesk = await makeUser({ roles: ["analyst"] });
+    const target = await makeUser();
+    const asHelpdesk = userContext(helpdesk, null);
+    // The help desk's request was let in while the target was a plain user; an admin promoted it before the change landed.
+    await setRoles(target.id, ["user", "admin"], userContext(admin, null), admin);
+    const refused = "Only an admin can do this to an account with roles you do not hold: admin.";
+    await expect(setTemporaryPassword(target.id, "a password the help desk chose", asHelpdesk, helpdesk)).rejects.toThrow(refused);
+    await expect(resetUserMfa(target.id, "says they lost their phone", asHelpdesk, helpdesk)).rejects.toThrow(refused);
+    await expect(setRoles(target.id, ["user"], asHelpdesk, helpdesk)).rejects.toThrow(refused);
+    await expect(setDisabled(target.id, true, asHelpdesk, helpdesk)).rejects.toThrow(refused);
+    await expect(changeEmail(target.id, uniqueEmail("taken"), asHelpdesk, helpdesk)).rejects.toThrow(refused);
+    await expect(deleteUser(target.id, asHelpdesk, helpdesk)).rejects.toThrow(refused);
+    expect(await db().user.findUniqueOrThrow({ where: { id: target.id } })).toMatchObject({ roles: ["user", "admin"], disabledAt: null, email: target.email, passwordResetRequiredAt: null });
+    expect((await signInWithPassword({ email: target.email, password: TEST_PASSWORD }, client(), null)).ok).toBe(true);
+    expect(await db().auditEvent.count({ where: { actorId: helpdesk.id, resourceId: target.id, outcome: "blocked" } })).toBe(6);
+  });
+
+  it("nobody changes their own sign-in email (policies may trust an address), and a request made before one's email changed acts no more", async () => {
+    const [admin, other] = [await makeUser({ roles: ["admin"] }), await makeUser({ roles: ["admin"] })];
+    await expect(changeEmail(admin.id, uniqueEmail("escaped"), userContext(admin, null), admin)).rejects.toThrow("You cannot change your own sign-in email");
+    expect((await db().user.findUniqueOrThrow({ where: { id: admin.id } })).email).toBe(admin.email);
+    expect(await db().auditEvent.findFirst({ where: { action: "user.email.change", resourceId: admin.id } })).toMatchObject({ outcome: "blocked", actorId: admin.id });
+    // Another admin changes it; the first admin's request let in before that is refused.
+    await changeEmail(admin.id, uniqueEmail("renamed"), userContext(other, null), other);
+    const target = await makeUser();
+    await expect(setDisabled(target.id, true, userContext(admin, null), admin)).rejects.toThrow("Your own access changed while this was being done");
+    expect((await db().user.findUniqueOrThrow({ where: { id: target.id } })).disabledAt).toBeNull();
   });
 
   it("searches by email or name and pages", async () => {

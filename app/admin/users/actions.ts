@@ -101,7 +101,7 @@ export const deleteUserAction = guardedAction(MANAGE, deleteUserForm, async ({ u
   }
   revalidatePath("/admin/users");
   redirect("/admin/users");
-}, { stepUp: true });
+}, { stepUp: true, ...WITH_REASON });
 
 export const unlockSignInAction = guardedAction(MANAGE, z.object({ userId: z.uuid() }), async ({ userId }, admin, ctx) => {
   const refused = await refusedOn(admin, userId, "account.unlock", ctx);

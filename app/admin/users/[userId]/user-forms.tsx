@@ -70,7 +70,12 @@ export function ResetMfaForm({ userId }: { userId: string }) {
 export function DeleteAccountForm({ userId, email }: { userId: string; email: string }) {
   return (
     <UserForm action={deleteUserAction} userId={userId} submit="Delete account" pending="Deleting…" variant="danger">
-      {(state) => <Field label="Type the account's email to confirm" name="confirmEmail" autoComplete="off" placeholder={email} required errors={state.fieldErrors?.confirmEmail} />}
+      {(state) => (
+        <>
+          <Field label="Type the account's email to confirm" name="confirmEmail" autoComplete="off" placeholder={email} required errors={state.fieldErrors?.confirmEmail} />
+          <Field id="delete-reason" label="Why delete it" name="reason" required maxLength={500} hint="For example the leaver's ticket or the erasure request: it goes into the audit trail with the deletion." errors={state.fieldErrors?.reason} defaultValue={echoed(state, "reason")} />
+        </>
+      )}
     </UserForm>
   );
 }
