@@ -117,7 +117,9 @@ function parsedPolicies(text: string): { id: string; json: CedarWasm.PolicyJson 
     if (parts.type === "failure") return null;
     return parts.policies.map((policy, i) => {
       const json = cedar.policyToJson(policy);
-      return { id: /@id\("([^"]+)"\)/.exec(policy)?.[1] ?? `policy${i}`, json: json.type === "success" ? json.json : null };
+      const parsed = json.type === "success" ? json.json : null;
+      // The annotation as Cedar reads it: text would find one in a comment, and miss `@id ("x")`.
+      return { id: parsed?.annotations?.id ?? `policy${i}`, json: parsed };
     });
   }, () => null);
 }

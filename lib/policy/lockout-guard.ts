@@ -1,6 +1,6 @@
 import "server-only";
 import { decide, preparse } from "./cedar";
-import { consoleRequest, type AuthStrength, type ConsoleSubject } from "./pdp";
+import { consoleRequest, timesCompared, type AuthStrength, type ConsoleSubject } from "./pdp";
 import type { ConsoleAction, ConsoleSection } from "./schema";
 import { countryOf } from "../geo";
 
@@ -46,13 +46,24 @@ const HOURS_A_WEEK = 7 * 24;
 /** Years from now of the weeks tried: time conditions can end access tomorrow or in years, and a server clock can be set back. */
 const YEARS_TRIED = [0, 1, 10, -1, -10] as const;
 
-/** Every hour of each week tried: every weekday and hour of the day, so office-hours rules still pass and "after <date>" rules do not. */
-function weeksTried(now: Date): { yearsFromNow: number; hours: Date[] }[] {
-  return YEARS_TRIED.map((yearsFromNow) => {
+// A set comparing the time with many dates is unusual; past this many, the first ones coming are tried.
+const MAX_DATES_TRIED = 24;
+
+/**
+ * Every hour of each week tried: every weekday and hour of the day, so office-hours rules still pass
+ * and "after <date>" rules do not. The weeks: this one, one and ten years on and back, and the week
+ * from each coming date the policies compare the time with, so a window that shuts everyone out
+ * from a date to another (a change freeze with a wrong end) is found wherever it falls.
+ */
+function weeksTried(text: string, now: Date): { yearsFromNow: number | null; start: Date; hours: Date[] }[] {
+  const hoursFrom = (start: Date) => Array.from({ length: HOURS_A_WEEK }, (_, hour) => new Date(start.getTime() + hour * HOUR_MS));
+  const years = YEARS_TRIED.map((yearsFromNow) => {
     const start = new Date(now);
     start.setUTCFullYear(start.getUTCFullYear() + yearsFromNow);
-    return { yearsFromNow, hours: Array.from({ length: HOURS_A_WEEK }, (_, hour) => new Date(start.getTime() + hour * HOUR_MS)) };
+    return { yearsFromNow, start, hours: hoursFrom(start) };
   });
+  const dates = timesCompared(text).filter((at) => at > now).sort((a, b) => a.getTime() - b.getTime()).slice(0, MAX_DATES_TRIED);
+  return [...years, ...dates.map((start) => ({ yearsFromNow: null, start, hours: hoursFrom(start) }))];
 }
 
 /** How many steps of the way back this admin gets through at `at` (all of them: in). */
@@ -72,8 +83,11 @@ function distinctAdmins(text: string, admins: readonly PolicyPrincipal[]): reado
   return [...new Map(admins.map((admin) => [`${[...admin.roles].sort().join()}|${[...admin.groups].sort().join()}`, admin])).values()];
 }
 
-/** What nobody could do (the step no admin got past at any hour), and the week it happened in. */
-export type Lockout = { does: string; yearsFromNow: number; weekFrom: Date };
+/** What nobody could do (the step no admin got past at any hour), and the week it happened in (years from now, or null for the week from a date the policies name). */
+export type Lockout = { does: string; yearsFromNow: number | null; weekFrom: Date };
+
+/** Which week tried a lockout is in, the same for two judgements of one text a moment apart. */
+export const lockedWeekKey = (lockout: Lockout) => (lockout.yearsFromNow === null ? `from ${lockout.weekFrom.toISOString()}` : `years ${lockout.yearsFromNow}`);
 
 /** Null if, in each week tried, some admin signed in some way at some hour gets all the way back; else the first week where none does. */
 export function findLockout(text: string, from: string | null, admins: readonly PolicyPrincipal[], now = new Date()): Lockout | null {
@@ -87,7 +101,7 @@ export function lockedWeeks(text: string, from: string | null, admins: readonly 
   // The publisher's country, looked up once for the thousands of decisions below.
   const country = countryOf(from);
   const locked: Lockout[] = [];
-  for (const { yearsFromNow, hours } of weeksTried(now)) {
+  for (const { yearsFromNow, start, hours } of weeksTried(text, now)) {
     let furthest = 0;
     const wayBack = tried.some((admin) => hours.some((at) => SIGN_INS.some((signIn) => {
       const passed = stepsPassed({ ...admin, ...signIn, ip: from, country, risk: 0, mfaFresh: false }, at);
@@ -95,7 +109,7 @@ export function lockedWeeks(text: string, from: string | null, admins: readonly 
       return passed === WAY_BACK.length;
     })));
     if (wayBack) continue;
-    locked.push({ does: WAY_BACK[furthest]!.does, yearsFromNow, weekFrom: hours[0]! });
+    locked.push({ does: WAY_BACK[furthest]!.does, yearsFromNow, weekFrom: start });
     if (firstOnly) break;
   }
   return locked;

@@ -209,6 +209,14 @@ const COMPARISON = String.raw`(?:==|!=|<=|>=|<|>)`;
 const eitherSide = (numbers: number[]) => numbers.flatMap((n) => [n - 1, n, n + 1]);
 const around = (numbers: number[], modulo: number) => eitherSide(numbers).map((n) => ((n % modulo) + modulo) % modulo);
 
+/**
+ * The moments the policies compare the time (`context.now`, epoch seconds) with, each a second on:
+ * where a window they open or close starts. None when some use is not a plain comparison.
+ */
+export function timesCompared(text: string): Date[] {
+  return [...new Set(comparedWith(text, "now").numbers ?? [])].map((seconds) => new Date((seconds + 1) * 1000));
+}
+
 /** How often the policies name `context.<field>`, and the numbers they compare it with (all of them, or null if some use is not a plain comparison). */
 function comparedWith(text: string, field: string): { uses: number; numbers: number[] | null } {
   const name = String.raw`context\s*\.\s*${field}\b`;

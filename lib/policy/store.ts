@@ -3,7 +3,7 @@ import { createTwoFilesPatch } from "diff";
 import { db, type Prisma } from "../db/client";
 import { audit, type AuditContext } from "../audit/context";
 import { entitiesNamed, formatPolicies, policyIds, validatePolicies, type CedarProblem } from "./cedar";
-import { findLockout, lockedWeeks, type Lockout, type PolicyPrincipal } from "./lockout-guard";
+import { findLockout, lockedWeekKey, lockedWeeks, type Lockout, type PolicyPrincipal } from "./lockout-guard";
 import { policySetInForce, enforceVersion, versionText, type ConsoleSubject } from "./pdp";
 import { CEDAR_SCHEMA, DEFAULT_POLICIES } from "./schema";
 
@@ -67,12 +67,15 @@ export async function saveDraft(text: string, baseVersion: number, ctx: AuditCon
 }
 
 /**
- * An admin has checked the saved draft against the version in force (published after the draft
- * was started): the draft is based on it from now on, so it may be published. Refused if the
- * draft was saved again since `savedAt` (what was checked is not what is there).
+ * An admin has checked the saved draft against `checkedVersion`, the version in force when the page
+ * showed it (published after the draft was started): the draft is based on it from now on, so it
+ * may be published. Refused if the draft was saved again since `savedAt`, or another version was
+ * published since (a colleague's rollback, say: what was checked against is no longer in force, and
+ * basing the draft on the new one would let its publish undo that unseen).
  */
-export async function rebaseDraft(savedAt: Date, ctx: AuditContext): Promise<{ ok: true; baseVersion: number } | { ok: false; message: string }> {
-  const { version } = await policySetInForce();
+export async function rebaseDraft(savedAt: Date, checkedVersion: number, ctx: AuditContext): Promise<{ ok: true; baseVersion: number } | { ok: false; message: string }> {
+  const { version } = await newestPolicy(db());
+  if (version !== checkedVersion) return { ok: false, message: `Version ${version} has been published since this page was loaded: reload it and check the draft against that one.` };
   const by = ctx.actor.type === "user" ? ctx.actor.id : null;
   const { count } = await db().policyDraft.updateMany({ where: { id: 1, updatedAt: savedAt }, data: { baseVersion: version, updatedBy: by } });
   if (count === 0) return { ok: false, message: "The draft was saved again (or published) since this page was loaded: reload it and check the draft again." };
@@ -260,8 +263,8 @@ export async function lockoutOfChange(before: readonly PolicyPrincipal[], after:
   const text = await newestPolicyText(client);
   const lockedAfter = lockedWeeks(text, from, after);
   if (!lockedAfter.length) return null;
-  const lockedBefore = new Set(lockedWeeks(text, from, before).map((week) => week.yearsFromNow));
-  const newly = lockedAfter.find((week) => !lockedBefore.has(week.yearsFromNow));
+  const lockedBefore = new Set(lockedWeeks(text, from, before).map(lockedWeekKey));
+  const newly = lockedAfter.find((week) => !lockedBefore.has(lockedWeekKey(week)));
   return newly ? lockoutMessage(newly, from, "this change") : null;
 }
 

@@ -65,6 +65,19 @@ describe("the lockout guard", () => {
     expect((await policySetInForce()).version).toBe(0);
   });
 
+  it("refuses a window that shuts everyone out between two dates, wherever it falls between the weeks tried", async () => {
+    const { subject, ctx } = await signedInAdmin();
+    // A change freeze with a wrong end: from in two weeks until in 300 days (before: every week tried was outside it).
+    const [opens, closes] = [new Date(Date.now() + 14 * 24 * HOUR_MS), new Date(Date.now() + 300 * 24 * HOUR_MS)];
+    const text = withPolicy("change-freeze", `forbid (principal, action, resource is Gatehouse::Console) when { context.now >= ${seconds(opens)} && context.now < ${seconds(closes)} };`);
+    const result = await publishPolicies(text, "change freeze", subject, listActiveAdmins, ctx);
+    expect(result).toMatchObject({ ok: false, message: expect.stringContaining(`in the week from ${opens.toISOString().slice(0, 10)}`) });
+    expect((await policySetInForce()).version).toBe(0);
+    // A freeze of the policies alone, with the rest of the console open, is an ordinary restriction.
+    const freezeOnPolicies = withPolicy("change-freeze", `forbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies") when { context.now >= ${seconds(opens)} && context.now < ${seconds(new Date(opens.getTime() + 3 * 24 * HOUR_MS))} };`);
+    expect(await publishPolicies(freezeOnPolicies, "three-day freeze", subject, listActiveAdmins, ctx)).toMatchObject({ ok: true });
+  });
+
   it("refuses a forbid that only a server clock set back would meet", async () => {
     const { subject, ctx } = await signedInAdmin();
     const text = withPolicy("nothing-before-last-week", `forbid (principal, action, resource) when { context.now < ${seconds(new Date(Date.now() - 7 * 24 * HOUR_MS))} };`);

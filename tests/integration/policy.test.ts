@@ -128,8 +128,11 @@ describe("policy store", () => {
     await saveDraft(stale.text, stale.baseVersion, ctx);
     const resaved = (await policyEditorState()).draft!;
     expect(resaved.baseVersion).toBe(0);
-    expect(await rebaseDraft(stale.updatedAt, ctx)).toMatchObject({ ok: false });
-    expect(await rebaseDraft(resaved.updatedAt, ctx)).toEqual({ ok: true, baseVersion: 1 });
+    expect(await rebaseDraft(stale.updatedAt, 1, ctx)).toMatchObject({ ok: false });
+    // Checked against a version no longer the newest (a colleague published meanwhile): refused, nothing changed.
+    expect(await rebaseDraft(resaved.updatedAt, 0, ctx)).toEqual({ ok: false, message: expect.stringContaining("Version 1 has been published since") });
+    expect((await policyEditorState()).draft!.baseVersion).toBe(0);
+    expect(await rebaseDraft(resaved.updatedAt, 1, ctx)).toEqual({ ok: true, baseVersion: 1 });
     const saved = (await policyEditorState()).draft!;
     expect(saved.baseVersion).toBe(1);
     expect(await db().auditEvent.count({ where: { action: "policy.draft.rebase" } })).toBe(1);

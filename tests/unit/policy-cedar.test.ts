@@ -70,6 +70,11 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
     expect(result.errors[0]!.line).toBe(DEFAULT_POLICIES.split("\n").length + 2);
     expect(validatePolicies("permit (principal, action", CEDAR_SCHEMA).errors[0]!.message).toBeTruthy();
     expect(checkPolicies(`permit (principal, action, resource is Gatehouse::Console);`, CEDAR_SCHEMA).errors[0]!.message).toMatch(/no @id/);
+    // The annotation as Cedar reads it: not one in a comment, and with a space before its value too.
+    expect(checkPolicies(`permit (principal, action, resource is Gatehouse::Console) when { true // @id("admins-run-the-console")
+};`, CEDAR_SCHEMA).errors[0]!.message).toMatch(/no @id/);
+    expect(policyIds(`@id ("spaced")
+permit (principal, action, resource);`)).toEqual(["spaced"]);
     expect(formatPolicies("permit(principal,action,resource);")).toEqual({ ok: true, text: "permit (principal, action, resource);" });
   });
 

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { actorChanged, consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
+import { actorChanged, checkAccess, consoleSubject, findPrincipalByEmail, guardedAction, listActiveAdmins } from "@/lib/auth";
 import {
   checkPolicies, formatPolicies, publishPolicies, rebaseDraft, registerServiceSchema, removeServiceSchema, rollbackPolicies, saveDraft, schemaInForce,
   serviceNamespace, serviceSchemaText, simulate, simulationSchema,
@@ -10,6 +10,7 @@ import { clientNames } from "@/lib/oidc";
 
 const VIEW = { section: "policies", action: "view" } as const;
 const MANAGE = { section: "policies", action: "manage" } as const;
+const USERS_VIEW = { section: "users", action: "view" } as const;
 const policyText = z.string().max(100_000, "A policy set is limited to 100,000 characters.");
 
 export const validatePoliciesAction = guardedAction(VIEW, z.object({ text: policyText }), async ({ text }) => {
@@ -32,8 +33,8 @@ export const saveDraftAction = guardedAction(MANAGE, z.object({ text: policyText
   return { ok: true, message: "Draft saved. It is not in force until published." };
 });
 
-export const rebaseDraftAction = guardedAction(MANAGE, z.object({ draftSavedAt: savedAt }), async ({ draftSavedAt }, _user, ctx) => {
-  const result = await rebaseDraft(draftSavedAt, ctx);
+export const rebaseDraftAction = guardedAction(MANAGE, z.object({ draftSavedAt: savedAt, checkedVersion: version }), async ({ draftSavedAt, checkedVersion }, _user, ctx) => {
+  const result = await rebaseDraft(draftSavedAt, checkedVersion, ctx);
   revalidatePath("/admin/policies");
   return result.ok ? { ok: true, message: `The draft is now based on version ${result.baseVersion}.` } : result;
 });
@@ -62,7 +63,12 @@ export const rollbackPoliciesAction = guardedAction(
   { stepUp: "second-factor" },
 );
 
-export const simulateAction = guardedAction(VIEW, simulationSchema.extend({ text: policyText }), async ({ text, ...request }) => {
+export const simulateAction = guardedAction(VIEW, simulationSchema.extend({ text: policyText }), async ({ text, ...request }, caller) => {
+  // A user's decision tells whether the account exists and what roles and groups it holds: that is
+  // for those who may see the users list, not for everyone who may read the policies (an auditor).
+  if (request.principalType === "user" && !(await checkAccess(caller, USERS_VIEW))) {
+    return { ok: false, fieldErrors: { principal: ["Simulating a user needs access to the users page: ask someone who has it, or simulate a client."] } };
+  }
   const user = request.principalType === "user" ? await findPrincipalByEmail(request.principal) : null;
   // Client.name is the name the console shows: looked up as the token endpoint has it.
   const clientIds = [...(request.principalType === "client" ? [request.principal] : []), ...(request.resourceType === "client" ? [request.resource] : [])];

@@ -40,7 +40,7 @@ export default async function PoliciesPage() {
               {state.draft.baseVersion !== state.inForce.version && (
                 <span className="mt-2 block space-y-2">
                   <strong className="block text-amber-800">Version {state.inForce.version} was published after this draft was started: publishing the draft as it is would undo what changed (see the history below). Check the draft against it first.</strong>
-                  {mayManage && <ActionButton action={rebaseDraftAction} fields={{ draftSavedAt: state.draft.updatedAt.toISOString() }} label={`I have checked it: base the draft on version ${state.inForce.version}`} />}
+                  {mayManage && <ActionButton action={rebaseDraftAction} fields={{ draftSavedAt: state.draft.updatedAt.toISOString(), checkedVersion: String(state.inForce.version) }} label={`I have checked it: base the draft on version ${state.inForce.version}`} />}
                 </span>
               )}
             </>
