@@ -1,8 +1,9 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+// First: it swaps the request's session in before any action module is loaded.
+import { actAs, signedInWithTotp } from "../support/server-actions";
 import { db } from "@/lib/db/client";
 import { signInWithPassword } from "@/lib/auth/sign-in";
 import { findActiveSession, markMfaVerified } from "@/lib/auth/sessions";
-import { completeMfaStep } from "@/lib/auth/mfa-step";
 import { setDisabled } from "@/lib/auth";
 import { listActiveAdmins, requirePasswordReset } from "@/lib/auth/users";
 import type { RoleName } from "@/lib/auth/roles";
@@ -10,7 +11,7 @@ import { userContext } from "@/lib/audit/context";
 import { DEFAULT_POLICIES, publishPolicies } from "@/lib/policy";
 import { toCurrentUser, type CurrentUser } from "@/lib/auth/session-user";
 import { resetDatabase } from "../support/db";
-import { codeAt, withPasskey, withTotp } from "../support/mfa";
+import { withPasskey } from "../support/mfa";
 import { TEST_PASSWORD, client, ctx, makeUser, uniqueEmail } from "../support/factories";
 import { formData as form } from "../support/forms";
 
@@ -21,32 +22,18 @@ import { formData as form } from "../support/forms";
 // request's session swapped in.
 
 let signedIn: CurrentUser | null = null;
-vi.mock("@/lib/auth/current", async (importOriginal) => ({ ...(await importOriginal<object>()), currentUser: async () => signedIn, currentPendingSignIn: async () => null }));
-vi.mock("@/lib/auth/next-auth", () => ({ auth: async () => null, signIn: async () => undefined, signOut: async () => undefined, handlers: {}, ThrottledSignIn: class {}, RefusedSignIn: class {} }));
-vi.mock("@/lib/http/request-context", () => ({ requestContext: async () => client(), requestPath: async () => "/" }));
-vi.mock("next/cache", () => ({ revalidatePath: () => undefined }));
-// Route handlers read Fetch Metadata: a request typed into the address bar.
-vi.mock("next/headers", () => ({ headers: async () => new Headers({ "sec-fetch-site": "none" }) }));
 const users = await import("@/app/admin/users/actions");
 const clients = await import("@/app/admin/clients/actions");
 const risk = await import("@/app/admin/risk/actions");
 const account = await import("@/app/account/actions");
 
 beforeEach(async () => {
-  signedIn = null;
+  signedIn = actAs(null);
   await resetDatabase();
 });
 
 /** An admin (or `roles`) with TOTP, signed in with it; their MFA check was `minutesAgo` minutes ago. */
-async function adminVerified(minutesAgo: number, roles: RoleName[] = ["admin"]): Promise<CurrentUser> {
-  const { user, secret } = await withTotp(roles);
-  const result = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
-  if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
-  const pending = { ...toCurrentUser((await findActiveSession(result.sessionId))!), stage: "mfa_required" as const, requiredFactor: "any" as const };
-  expect(await completeMfaStep(pending, { method: "totp", code: await codeAt(secret, new Date()) }, false, ctx)).toMatchObject({ ok: true });
-  await db().session.update({ where: { id: result.sessionId }, data: { mfaVerifiedAt: new Date(Date.now() - minutesAgo * 60_000) } });
-  return toCurrentUser((await findActiveSession(result.sessionId))!);
-}
+const adminVerified = (minutesAgo: number, roles: RoleName[] = ["admin"]) => signedInWithTotp(roles, minutesAgo);
 
 const newUser = (email: string, roles: string[] = []) => form({ email, name: "New Person", password: TEST_PASSWORD, roles });
 const newClient = form({
@@ -57,7 +44,7 @@ const STEP_UP = { ok: false, stepUp: true };
 
 describe("admin actions that give access", () => {
   it("are refused without a fresh second factor, and change nothing", async () => {
-    signedIn = await adminVerified(10);
+    signedIn = actAs(await adminVerified(10));
     const target = await makeUser();
     await setDisabled(target.id, true, ctx);
     const email = uniqueEmail("minted");
@@ -85,7 +72,7 @@ describe("admin actions that give access", () => {
   });
 
   it("that take access away need no step-up", async () => {
-    signedIn = await adminVerified(10);
+    signedIn = actAs(await adminVerified(10));
     const target = await makeUser();
     expect(await users.setDisabledAction({}, form({ reason: "ticket 1", userId: target.id, disabled: "true" }))).toMatchObject({ ok: true });
     expect(await risk.addIpRuleAction({}, form({ cidr: "203.0.113.9", kind: "block", note: "credential stuffing" }))).toMatchObject({ ok: true });
@@ -103,7 +90,7 @@ describe("admin actions that give access", () => {
   });
 
   it("go through right after a second factor was verified", async () => {
-    signedIn = await adminVerified(1);
+    signedIn = actAs(await adminVerified(1));
     const email = uniqueEmail("hired");
     expect(await users.createUserAction({}, newUser(email, ["analyst"]))).toMatchObject({ ok: true, message: `Created ${email}.` });
     const hired = await db().user.findUniqueOrThrow({ where: { email } });
@@ -113,7 +100,7 @@ describe("admin actions that give access", () => {
   });
 
   it("a temporary password for a user who forgot theirs: old one gone, sessions ended, new one required at sign-in", async () => {
-    signedIn = await adminVerified(1);
+    signedIn = actAs(await adminVerified(1));
     const user = await makeUser();
     const before = await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null);
     if (!before.ok) throw new Error("sign-in failed");
@@ -145,7 +132,7 @@ describe("someone other than an admin whom a policy lets manage users (a help de
     const admin = await makeUser({ roles: ["admin"] });
     const helpDesk = `${DEFAULT_POLICIES}\n@id("analysts-manage-users")\npermit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"users");\n`;
     await publishAs(admin, helpDesk, "help desk");
-    signedIn = await adminVerified(1, ["analyst"]);
+    signedIn = actAs(await adminVerified(1, ["analyst"]));
     const user = await makeUser();
     const refusal = { ok: false, message: "Only an admin can do this to an account with roles you do not hold: admin." };
 
@@ -180,7 +167,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 forbid (principal in Gatehouse::Role::"analyst", action == Gatehouse::Action::"issueToken", resource == Gatehouse::Client::"payroll");
 `;
     await publishAs(admin, text, "help desk, payroll kept from analysts");
-    signedIn = await adminVerified(1, ["analyst"]);
+    signedIn = actAs(await adminVerified(1, ["analyst"]));
     const clerk = await makeUser();
     expect(await users.setTemporaryPasswordAction({}, form({ reason: "ticket 9, identity checked by video call", userId: clerk.id, temporaryPassword: "the help desk's passphrase" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
     expect(await users.resetMfaAction({}, form({ userId: clerk.id, reason: "lost their phone" }))).toMatchObject({ ok: false, message: expect.stringContaining("get tokens for Payroll") });
@@ -197,7 +184,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 permit (principal, action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies") when { principal.email like "*@secops.example.test" };
 `;
     await publishAs(admin, text, "help desk, secops by domain");
-    signedIn = await adminVerified(1, ["analyst"]);
+    signedIn = actAs(await adminVerified(1, ["analyst"]));
     const plain = await makeUser();
 
     const created = await users.createUserAction({}, newUser("sock@secops.example.test"));
@@ -222,7 +209,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"view", Gatehouse::Action::"manage"], resource == Gatehouse::Console::"policies") when { principal.email like "*@secops.example.test" };
 `;
     await publishAs(admin, text, "help desk, secops analysts edit policies");
-    signedIn = await adminVerified(1, ["analyst"]);
+    signedIn = actAs(await adminVerified(1, ["analyst"]));
     // Nothing the help desk may not do before the change: a plain user is theirs to help.
     const bob = await makeUser({ email: "bob@secops.example.test" });
     const granted = await users.setRolesAction({}, form({ reason: "ticket 3", userId: bob.id, roles: ["user", "analyst"] }));
@@ -241,7 +228,7 @@ permit (principal in Gatehouse::Role::"analyst", action in [Gatehouse::Action::"
 forbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse::Console::"policies") unless { principal.email == "keeper@example.test" };
 `;
     await publishAs(keeper, text, "one keeper");
-    signedIn = await adminVerified(1);
+    signedIn = actAs(await adminVerified(1));
     expect(await users.changeEmailAction({}, form({ reason: "ticket 10, a typo at creation", userId: keeper.id, email: "keeper-renamed@example.test" }))).toMatchObject({ ok: false, message: expect.stringContaining("Refused") });
     expect((await db().user.findUniqueOrThrow({ where: { id: keeper.id } })).email).toBe("keeper@example.test");
   });
@@ -249,7 +236,7 @@ forbid (principal, action == Gatehouse::Action::"manage", resource == Gatehouse:
 
 describe("changing a password an incident distrusts, from a session verified with a second factor", () => {
   it("works with the factor fresh: the owner who proved it replaces the password, which then satisfies the requirement", async () => {
-    signedIn = await adminVerified(1);
+    signedIn = actAs(await adminVerified(1));
     // The session verified TOTP, so the requirement leaves it open.
     await requirePasswordReset(signedIn.id, "INC-11: credential stuffing", ctx);
     expect(await findActiveSession(signedIn.sessionId)).not.toBeNull();
@@ -274,12 +261,12 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     const policies = await import("@/app/admin/policies/actions");
     const { canAccess, canAccessAfterStepUp } = await import("@/lib/auth/access");
 
-    signedIn = await adminVerified(10);
+    signedIn = actAs(await adminVerified(10));
     expect(await canAccess(signedIn, { section: "policies", action: "manage" })).toBe(false);
     expect(await canAccessAfterStepUp(signedIn, { section: "policies", action: "manage" })).toBe(true);
     expect(await policies.rollbackPoliciesAction({}, form({ version: "0" }))).toMatchObject(STEP_UP);
     // What no second factor would change stays a refusal.
-    signedIn = await adminVerified(10, ["analyst"]);
+    signedIn = actAs(await adminVerified(10, ["analyst"]));
     const refused = await policies.rollbackPoliciesAction({}, form({ version: "0" }));
     expect(refused).toMatchObject({ ok: false, message: "The access policies do not allow you to do this." });
     expect(refused).not.toHaveProperty("stepUp");
@@ -295,7 +282,7 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     const note = form({ incidentId: "00000000-0000-4000-8000-000000000000", text: "looked at it" });
 
     // Signed in with a code a minute ago: fresh, but a code is not phishing-resistant.
-    signedIn = await adminVerified(1);
+    signedIn = actAs(await adminVerified(1));
     expect(await incidents.addNoteAction({}, note)).toMatchObject({ ok: false, message: "The access policies do not allow you to do this." });
     expect(await canAccessAfterStepUp(signedIn, manageIncidents)).toBe(false);
     expect(await checkAccessOrStepUp(signedIn, manageIncidents)).toBe("deny");
@@ -314,7 +301,7 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     expect(await (download as Response).json()).toEqual({ error: "step_up_required", error_description: "The access policies ask you to confirm it is you with a passkey first: reload the page you came from." });
     // Confirmed with it: in.
     await markMfaVerified(signedIn.sessionId, "passkey");
-    signedIn = toCurrentUser((await findActiveSession(signedIn.sessionId))!);
+    signedIn = actAs(toCurrentUser((await findActiveSession(signedIn.sessionId))!));
     expect(await incidents.addNoteAction({}, note)).toMatchObject({ ok: false, message: "No such incident." });
     expect(await checkAccessOrStepUp(signedIn, manageIncidents)).toBe("allow");
   });
@@ -346,7 +333,7 @@ describe("a policy that allows an action only with a fresh second factor", () =>
     const analyst = await makeUser({ roles: ["analyst"] });
     const result = await signInWithPassword({ email: analyst.email, password: TEST_PASSWORD }, client(), null);
     if (!result.ok) throw new Error(`sign-in failed: ${result.reason}`);
-    signedIn = toCurrentUser((await findActiveSession(result.sessionId))!);
+    signedIn = actAs(toCurrentUser((await findActiveSession(result.sessionId))!));
     const noFactor = { ok: false, message: expect.stringContaining("needs a second factor") };
     expect(await policies.publishPoliciesAction({}, form({ text: DEFAULT_POLICIES, comment: "drop the analysts' rights", baseVersion: "1" }))).toMatchObject(noFactor);
     expect(await policies.rollbackPoliciesAction({}, form({ version: "0", baseVersion: "1" }))).toMatchObject(noFactor);
@@ -358,7 +345,7 @@ describe("a policy that allows an action only with a fresh second factor", () =>
 
     // With a second factor verified a moment ago, an analyst publishes; not one whose role was
     // taken away after their request was let in (it reaches the publish lock after the change).
-    signedIn = await adminVerified(1, ["analyst"]);
+    signedIn = actAs(await adminVerified(1, ["analyst"]));
     await db().user.update({ where: { id: signedIn.id }, data: { roles: ["user"] } });
     expect(await policies.rollbackPoliciesAction({}, form({ version: "0", baseVersion: "1" }))).toMatchObject({ ok: false, message: expect.stringContaining("Your own access changed") });
     expect(await db().auditEvent.count({ where: { action: "policy.rollback", outcome: "blocked", metadata: { path: ["reason"], equals: "publisher_changed" } } })).toBe(1);
