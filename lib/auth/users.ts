@@ -102,7 +102,7 @@ async function targetRefusal(actor: Granter, userId: string, ip: string | null):
  */
 async function requireMayActOn(actor: Granter | null, userId: string, ip: string | null): Promise<void> {
   const refusal = actor && (await targetRefusal(actor, userId, ip));
-  if (refusal) throw new RoleGrantError(refusal.message);
+  if (refusal) throw refusal.reason ? new RoleGrantError(refusal.message) : new NoSuchUserError();
 }
 
 /** What `account` may do, in the console or getting tokens for any app in use, that `actor` may not, from `ip` (consolePowersBeyond). */
