@@ -14,6 +14,7 @@ import { endSignInOnlyGrants } from "./sign-out";
 import { gatehouseInteractionPolicy } from "./interaction-policy";
 import { ACR_VALUES } from "./amr";
 import { refuseClientCredentialsUnlessAllowed, refuseRefreshUnlessAllowed } from "./token-policy";
+import { sessionSignIn } from "./session-sign-ins";
 import { ensureSigningKeys, keysVersion, providerJwks } from "./keys";
 import { listedInternalHost } from "../http/destinations";
 
@@ -43,6 +44,9 @@ async function findAccount(ctx: KoaContextWithOIDC, sub: string, token?: { kind?
   // A spent refresh token is left to the provider's reuse detection (it revokes the grant), which
   // runs after this: a policy refusal first would hide the theft signal.
   if (token?.kind === "RefreshToken" && !token.consumed) await refuseRefreshUnlessAllowed(ctx, user, token);
+  // An access token from a sign-in since taken back stops too (userinfo answers invalid_token): an
+  // offline grant's tokens outlive the provider session the revocation ended.
+  if (token?.kind === "AccessToken" && (await sessionSignIn(token.sessionUid)).revoked) return undefined;
   return {
     accountId: user.id,
     // For the audit trail's actor label (lib/oidc/events.ts): the console finds people by email.
@@ -183,7 +187,10 @@ function configuration(jwks: { keys: object[] }): Configuration {
         allowedPolicy: async (_ctx, client, token) => {
           if (token.clientId !== client.clientId) return false;
           const accountId = "accountId" in token ? token.accountId : undefined;
-          return !accountId || !!(await findEnabledAccount(accountId));
+          if (accountId && !(await findEnabledAccount(accountId))) return false;
+          // Nor are those of a sign-in taken back: the token endpoint refuses them, userinfo too.
+          const sessionUid = "sessionUid" in token ? token.sessionUid : undefined;
+          return !(await sessionSignIn(sessionUid)).revoked;
         },
       },
       // A client revokes its own tokens only. Another client's is left alone and recorded as a

@@ -205,7 +205,7 @@ describe("the token endpoint asks the access policies", () => {
   it("refuses the refresh tokens of a browser whose sign-in was revoked or reported, not of one signed out", async () => {
     await resetDatabase();
     const user = await makeUser();
-    const { clientId, refresh } = await webApp();
+    const { clientId, clientSecret, refresh } = await webApp();
     const { encode } = await import("next-auth/jwt");
     const grantId = await grantFor(clientId, user.id);
     const inBrowser = async () => {
@@ -216,12 +216,31 @@ describe("the token endpoint asks the access policies", () => {
       return { sessionId: session.id, token: await refreshTokenOn(grantId, clientId, user.id, uid) };
     };
     const [reported, signedOut] = [await inBrowser(), await inBrowser()];
+
+    // The access tokens already issued in those browsers, and what introspection says of both kinds.
+    const provider = await getProvider();
+    const client = (await provider.Client.find(clientId))!;
+    const accessTokenIn = (sessionUid: string) => new provider.AccessToken({ accountId: user.id, client, grantId, sessionUid, scope: "openid", gty: "authorization_code" }).save();
+    const sessionOf = async (token: string) => (await provider.RefreshToken.find(token))!.sessionUid!;
+    const [reportedAccess, signedOutAccess] = [await accessTokenIn(await sessionOf(reported.token)), await accessTokenIn(await sessionOf(signedOut.token))];
+    const userinfo = (token: string) => fetch(`${origin}/oidc/me`, { headers: { authorization: `Bearer ${token}` } });
+    const introspect = async (token: string) => ((await (await fetch(`${origin}/oidc/token/introspection`, {
+      method: "POST", headers: { authorization: basic(clientId, clientSecret), ...form }, body: new URLSearchParams({ token }),
+    })).json()) as { active: boolean }).active;
+    expect(await introspect(reported.token)).toBe(true);
+
     await endSession(user.id, reported.sessionId, "reported_by_user", ctx); // "This wasn't me"
     await endSession(user.id, signedOut.sessionId, "sign_out", ctx);
 
     const refused = await refresh(reported.token);
     expect([refused.status, ((await refused.json()) as { error: string }).error]).toEqual([400, "invalid_grant"]);
     expect(await db().auditEvent.findFirst({ where: { action: "oauth.token.issue", outcome: "failure" }, orderBy: { seq: "desc" } })).toMatchObject({ metadata: expect.objectContaining({ detail: "the sign-in this token was issued in has been revoked" }) });
+    // What the revoked sign-in's browser was given stops too: an offline grant's access token outlives its provider session.
+    expect((await userinfo(reportedAccess)).status).toBe(401);
+    expect([await introspect(reportedAccess), await introspect(reported.token)]).toEqual([false, false]);
+    // Signing out ends nothing an app holds.
+    expect((await userinfo(signedOutAccess)).status).toBe(200);
+    expect([await introspect(signedOutAccess), await introspect(signedOut.token)]).toEqual([true, true]);
     expect((await refresh(signedOut.token)).status).toBe(200);
   });
 
