@@ -10,3 +10,6 @@ const SCOPE_TEXT: Record<string, string> = {
 };
 
 export const scopeText = (scope: string) => SCOPE_TEXT[scope] ?? `Use the API permission “${scope}”`;
+
+/** The same, for a scope of a named API (its resource indicator, shown by host): which API it is for. */
+export const apiScopeText = (scope: string, resource: string | null) => (resource ? `${scopeText(scope)} of ${URL.parse(resource)?.host || resource}` : scopeText(scope));

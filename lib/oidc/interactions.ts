@@ -47,7 +47,8 @@ export type InteractionView = {
   /** `returnsTo`: the host of the redirect URI the provider matched, where the user lands after. */
   client: { id: string; name: string; returnsTo: string | null };
   scopes: string[];
-  missingScopes: string[];
+  /** What the consent would grant that is not granted yet: an API's scopes name the API (its resource indicator), the same word may be asked of two. */
+  missingScopes: { scope: string; resource: string | null }[];
   /** The provider's end-user session's account, if it already has one. */
   sessionAccountId: string | null;
   /** The account an id_token_hint names (the provider checked its signature): the app wants that one signed in. */
@@ -72,7 +73,10 @@ export async function loadInteraction(uid: string): Promise<InteractionView | nu
     prompt: interaction.prompt.name,
     client: { id: clientId, name: client?.clientName ?? clientId, returnsTo: URL.parse(String(interaction.params.redirect_uri ?? ""))?.host ?? null },
     scopes: String(interaction.params.scope ?? "").split(" ").filter(Boolean),
-    missingScopes: [...(details.missingOIDCScope ?? []), ...Object.values(details.missingResourceScopes ?? {}).flat()],
+    missingScopes: [
+      ...(details.missingOIDCScope ?? []).map((scope) => ({ scope, resource: null })),
+      ...Object.entries(details.missingResourceScopes ?? {}).flatMap(([resource, scopes]) => scopes.map((scope) => ({ scope, resource }))),
+    ],
     sessionAccountId: interaction.session?.accountId ?? null,
     hintedAccountId: hintedAccount(interaction.params.id_token_hint),
     ...freshnessAsked(interaction),

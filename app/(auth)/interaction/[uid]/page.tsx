@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import { signOutAction } from "@/components/shell/actions";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { scopeText } from "@/components/oidc/scope-text";
+import { apiScopeText } from "@/components/oidc/scope-text";
 import { currentUser, sessionAuthentication } from "@/lib/auth";
 import { canConfirmWith } from "@/lib/mfa";
 import { loadInteraction, needsFreshLogin, strongerSignInAsked, wantsAnotherAccount } from "@/lib/oidc";
@@ -79,7 +79,7 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
     );
   }
 
-  const asked = interaction.missingScopes.length ? interaction.missingScopes : interaction.scopes;
+  const asked = interaction.missingScopes.length ? interaction.missingScopes : interaction.scopes.map((scope) => ({ scope, resource: null }));
   return (
     <Card
       level={1}
@@ -89,8 +89,8 @@ export default async function InteractionPage({ params }: { params: Promise<{ ui
       <InteractionForm action={consentAction} className="space-y-4">
         <input type="hidden" name="uid" value={uid} />
         <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700" data-testid="consent-scopes">
-          {asked.map((scope) => (
-            <li key={scope}>{scopeText(scope)}</li>
+          {asked.map(({ scope, resource }) => (
+            <li key={`${resource ?? ""} ${scope}`}>{apiScopeText(scope, resource)}</li>
           ))}
         </ul>
         <label className="flex items-center gap-2 text-sm text-slate-700">
