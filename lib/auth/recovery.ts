@@ -6,7 +6,7 @@ import { audit, type AuditContext } from "../audit";
 import { publicUrl } from "../config";
 import { mailConfigured, sendMailLogged } from "../mail";
 import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
-import { hashPassword, newPasswordSchema, verifyPassword } from "./password";
+import { hashPassword, newPasswordSchema, passwordDistrusted, verifyPassword } from "./password";
 import { screenNewPassword } from "./password-screening";
 import { checkAccountLock, clearPasswordFailures, takePasswordTry } from "./throttle";
 import { emailSchema, storeNewPassword, takeBackAccess } from "./users";
@@ -113,15 +113,17 @@ async function overRequestLimits(account: string, ip: string | null, now: Date):
 /** A deliberate lock (an incident's response, a blocked risky sign-in) stops recovery too. */
 const locked = async (email: string, now: Date) => !(await checkAccountLock(email, now)).allowed;
 
-type LiveLink = { userId: string; email: string; name: string; passwordHash: string | null };
+/** `passwordDistrusted`: an admin or an incident required a new password (password.ts). */
+type LiveLink = { userId: string; email: string; name: string; passwordHash: string | null; passwordDistrusted: boolean };
 
 async function liveLink(token: string, now: Date): Promise<LiveLink | null> {
   const row = await db().passwordResetToken.findUnique({
     where: { tokenHash: sha256(token) },
-    select: { usedAt: true, expiresAt: true, user: { select: { id: true, email: true, name: true, disabledAt: true, password: { select: { hash: true } } } } },
+    select: { usedAt: true, expiresAt: true, user: { select: { id: true, email: true, name: true, disabledAt: true, passwordResetRequiredAt: true, password: { select: { hash: true, changedAt: true } } } } },
   });
   if (!row || row.usedAt || row.expiresAt <= now || row.user.disabledAt || (await locked(row.user.email, now))) return null;
-  return { userId: row.user.id, email: row.user.email, name: row.user.name, passwordHash: row.user.password?.hash ?? null };
+  const { user } = row;
+  return { userId: user.id, email: user.email, name: user.name, passwordHash: user.password?.hash ?? null, passwordDistrusted: passwordDistrusted(user.passwordResetRequiredAt, user.password?.changedAt) };
 }
 
 /** The account a recovery link is for, if it is unused, unexpired and the account enabled and unlocked. */
@@ -132,14 +134,21 @@ export async function recoveryLinkAccount(token: string, now = new Date()): Prom
 
 /**
  * Is the new password the current one? Telling so answers a guess of the current password, so
- * each comparison spends one of the account name's password tries, as a sign-in would: whoever
- * holds a link cannot test guesses without limit (and the owner sees the lockout). With the tries
- * used up the comparison is skipped rather than the reset refused: recovery is how someone who
- * locked themselves out gets back in. A new password set gives the tries back.
+ * each comparison spends one of the account name's password tries, as a sign-in would (the try
+ * that locks is audited as a sign-in's is): whoever holds a link cannot test guesses without
+ * limit. With the tries used up the comparison is skipped rather than the reset refused: recovery
+ * is how someone who locked themselves out gets back in; but a distrusted password (one an admin
+ * or an incident required replaced, believed known to others) is always refused. A new password
+ * set gives the tries back.
  */
-async function sameAsCurrentPassword(email: string, passwordHash: string, newPassword: string, now: Date): Promise<boolean> {
-  if (!(await takePasswordTry(email, now)).allowed) return false;
-  return verifyPassword(passwordHash, newPassword);
+async function sameAsCurrentPassword(link: LiveLink & { passwordHash: string }, newPassword: string, ctx: AuditContext, now: Date): Promise<boolean> {
+  const tried = await takePasswordTry(link.email, now);
+  if (!tried.allowed && !link.passwordDistrusted) return false;
+  const same = await verifyPassword(link.passwordHash, newPassword);
+  if (same && tried.locksIfWrong) {
+    await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: link.userId }, metadata: { reason: "repeated_recovery_guesses" } });
+  }
+  return same;
 }
 
 export type RecoveryResult =
@@ -164,7 +173,7 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   if (ctx.client?.ip && (await bumpCounter(`recovery:reset-ip:${rateLimitAddress(ctx.client.ip)}`, REQUEST_WINDOW_MS, now)).count > RESETS_PER_IP) return fail("too_many");
   const link = await liveLink(token, now);
   if (!link) return fail("invalid_link");
-  if (link.passwordHash && (await sameAsCurrentPassword(link.email, link.passwordHash, newPassword, now))) return fail("same_password", link.userId);
+  if (link.passwordHash && (await sameAsCurrentPassword({ ...link, passwordHash: link.passwordHash }, newPassword, ctx, now))) return fail("same_password", link.userId);
   // The link stays live: the user chooses another password with it.
   const screening = await screenNewPassword(newPassword, link);
   if (!screening.ok) {

@@ -212,16 +212,22 @@ async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outco
 // Passkey sign-ins from one address in a minute (the options that make their challenges allow 300).
 const PASSKEY_ATTEMPTS_PER_SOURCE_PER_MINUTE = 300;
 // Refusals that check no secret (an account name already locked, a blocked source, a passkey
-// assertion that does not verify) cost nothing to repeat: from one address, the first ones an hour
-// are audited and then one saying the rest were not, so a flood cannot fill the chained trail or
-// hold up the detection that reads it. Detection needs only a few to raise its alert.
+// assertion that does not verify) cost nothing to repeat. From one address, of each kind, the first
+// ones an hour are audited one by one, then one event for every further batch of as many, saying
+// how many went unrecorded: a flood cannot fill the chained trail or hold up detection, and
+// detection still hears of it (credential stuffing reads those events too, and counts every
+// attempt, recorded or not). A kind each, so junk passkey answers cannot use up a blocked source's
+// events before its attack begins.
 export const UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR = 50;
+export const REFUSALS_UNRECORDED = "auth.sign_in.refusals_unrecorded";
 
 async function auditUncheckedRefusal(ctx: AuditContext, event: Parameters<typeof audit>[1], now: Date): Promise<void> {
-  const { count } = await bumpCounter(`signin:refusals:${rateLimitAddress(ctx.client?.ip)}`, 60 * 60_000, now);
-  if (count <= UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR) await audit(ctx, event);
-  else if (count === UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR + 1) {
-    await audit(ctx, { type: "security", action: "auth.sign_in.refusals_unrecorded", outcome: "blocked", metadata: { recorded: UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR, windowMinutes: 60, last: event.action } });
+  const kind = `${event.action}:${event.outcome}`;
+  const { count } = await bumpCounter(`signin:refusals:${rateLimitAddress(ctx.client?.ip)}:${kind}`, 60 * 60_000, now);
+  const beyond = count - UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR;
+  if (beyond <= 0) await audit(ctx, event);
+  else if (beyond % UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR === 1) {
+    await audit(ctx, { type: "security", action: REFUSALS_UNRECORDED, outcome: "blocked", metadata: { kind, recorded: UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR, refusedThisHour: count, windowMinutes: 60 } });
   }
 }
 

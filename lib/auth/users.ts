@@ -591,10 +591,12 @@ export async function changePassword(
  */
 export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext, actor: Granter | null = null): Promise<number> {
   await existingUser(db(), userId);
-  await auditingRefusal(ctx, "mfa.reset", userId, {}, async () => {
-    await requireActorUnchanged(db(), actor);
+  // Under the lock, so a role change committed before it is seen (the reset itself follows at once).
+  await auditingRefusal(ctx, "mfa.reset", userId, {}, () => db().$transaction(async (tx) => {
+    await takeAdminAccessLock(tx);
+    await requireActorUnchanged(tx, actor);
     await requireMayActOn(actor, userId, ctx.client?.ip ?? null);
-  });
+  }, ADMIN_ACCESS_TRANSACTION));
   await resetMfa(userId, reason, ctx);
   return takeBackAccess(userId, "mfa_reset", ctx);
 }

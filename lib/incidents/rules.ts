@@ -144,7 +144,8 @@ export async function evaluate(event: DetectionEvent, settings: RuleSettings, lo
       alerts.push(draft("impossible_travel", `Impossible travel on a sign-in (${event.outcome})`, signInUser, { details: { outcome: event.outcome, score, factors, location: event.metadata.location ?? null, auditSeq: event.seq } }));
     }
   }
-  if (on("credential_stuffing") && event.ip && ((event.action === "auth.sign_in" && event.outcome === "failure") || event.action === "risk.source_blocked")) {
+  // The summary of refusals left unaudited from a flooding address (lib/auth/sign-in.ts) counts too.
+  if (on("credential_stuffing") && event.ip && ((event.action === "auth.sign_in" && event.outcome === "failure") || event.action === "risk.source_blocked" || event.action === "auth.sign_in.refusals_unrecorded")) {
     const { minFailures, minAccounts, windowMinutes } = settings.credential_stuffing.params as { minFailures: number; minAccounts: number; windowMinutes: number };
     const seen = await lookups.sourceFailures(event.ip, windowMinutes, at);
     if (seen.failures >= minFailures && seen.accounts >= minAccounts) {

@@ -48,11 +48,11 @@ export async function sessionSignIn(providerSessionUid: string | undefined): Pro
   return row ? { risk: row.risk_score, deviceTrusted: row.device_trusted, revoked: row.revoked } : { risk: null, deviceTrusted: false, revoked: false };
 }
 
-/** Forgets the sign-ins of provider sessions that no session, code or refresh token refers to any more (an hour's grace). */
+/** Forgets the sign-ins of provider sessions that no session, code or token refers to any more (an hour's grace): an access token of a sign-in taken back is refused by it. */
 export async function sweepSessionSignIns(): Promise<void> {
   await pgPool().query(
     `DELETE FROM oauth_session_sign_ins WHERE updated_at < now() - interval '1 hour' AND provider_session_uid NOT IN (
        SELECT uid FROM oidc_models WHERE kind = 'Session' AND uid IS NOT NULL
-       UNION SELECT payload->>'sessionUid' FROM oidc_models WHERE kind IN ('RefreshToken', 'AuthorizationCode') AND payload ? 'sessionUid')`,
+       UNION SELECT payload->>'sessionUid' FROM oidc_models WHERE kind IN ('RefreshToken', 'AuthorizationCode', 'AccessToken') AND payload ? 'sessionUid')`,
   );
 }

@@ -119,7 +119,8 @@ function parsedPolicies(text: string): { id: string; json: CedarWasm.PolicyJson 
       const json = cedar.policyToJson(policy);
       const parsed = json.type === "success" ? json.json : null;
       // The annotation as Cedar reads it: text would find one in a comment, and miss `@id ("x")`.
-      return { id: parsed?.annotations?.id ?? `policy${i}`, json: parsed };
+      // An empty @id names nothing: it counts as none.
+      return { id: parsed?.annotations?.id || `policy${i}`, json: parsed };
     });
   }, () => null);
 }

@@ -166,7 +166,7 @@ function lockoutMessage({ does, yearsFromNow, weekFrom }: Lockout, from: string 
   const when = yearsFromNow === 0 ? "in the coming week" : `in the week from ${weekFrom.toISOString().slice(0, 10)}`;
   return `Refused: with ${what} no admin could ${does} ${when}, so nobody could undo it. ` +
     `Some admin, signed in with a second factor from ${from ?? "an unknown address"}, must be able to open the console, open the policies page and publish ` +
-    "at some hour of every week tried: the coming one, and a year and ten years ahead and back.";
+    "at some hour of every week tried: the coming one, a year and ten years ahead and back, and the week from each coming date the policies compare the time with.";
 }
 
 export async function rollbackPolicies(

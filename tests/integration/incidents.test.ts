@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { recordAuditEvent } from "@/lib/audit";
 import { userContext } from "@/lib/audit/context";
-import { signInWithPassword } from "@/lib/auth/sign-in";
+import { signInWithPasskey, signInWithPassword, UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR } from "@/lib/auth/sign-in";
 import { listActiveAdmins, setDisabled } from "@/lib/auth/users";
 import { addIpRule } from "@/lib/risk";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
@@ -57,6 +57,18 @@ async function reportedIncident(userId: string) {
 }
 
 describe("detection and correlation", () => {
+  it("an address that first floods worthless passkey answers (audited only up to a bound) still raises credential stuffing", async () => {
+    for (let i = 0; i < UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR + 10; i++) await signInWithPasskey({ challengeId: "x", response: "x" }, client(ATTACKER), null);
+    const victims = await Promise.all(Array.from({ length: 6 }, () => makeUser()));
+    // Wrong passwords across a dozen accounts: the risk engine blocks the source part way, and the refusals go on.
+    for (let i = 0; i < 40; i++) {
+      const email = i % 2 === 0 ? uniqueEmail("nobody") : victims[i % victims.length]!.email;
+      await signInWithPassword({ email, password: `guess-${i}` }, client(ATTACKER), null);
+    }
+    await runDetection();
+    expect(await db().alert.findFirst({ where: { rule: "credential_stuffing" } })).toMatchObject({ details: expect.objectContaining({ source: ATTACKER }) });
+  });
+
   it("credential stuffing opens one incident, the playbook blocks the IP, and the next attempt from it is refused", async () => {
     await playbook("Block stuffing", "credential_stuffing", [{ kind: "block_ip", critical: true, scope: "ip", hours: 24 }], "high");
     const victims = await Promise.all(Array.from({ length: 6 }, () => makeUser()));

@@ -242,6 +242,12 @@ describe("the token endpoint asks the access policies", () => {
     expect((await userinfo(signedOutAccess)).status).toBe(200);
     expect([await introspect(signedOutAccess), await introspect(signedOut.token)]).toEqual([true, true]);
     expect((await refresh(signedOut.token)).status).toBe(200);
+    // The sign-in is remembered as long as an access token of that browser is: the hourly sweep
+    // must not make the revoked one's token good again once its refresh tokens are gone.
+    await db().oidcModel.deleteMany({ where: { kind: "RefreshToken" } });
+    await db().oAuthSessionSignIn.updateMany({ data: { updatedAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await sweepSessionSignIns();
+    expect((await userinfo(reportedAccess)).status).toBe(401);
   });
 
   it("for client credentials: a refused machine client gets unauthorized_client", async () => {

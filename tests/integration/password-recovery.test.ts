@@ -209,6 +209,9 @@ describe("password recovery", () => {
     const token = await linkFor(user.email);
     await db().user.update({ where: { id: user.id }, data: { passwordResetRequiredAt: new Date() } });
     expect(await resetPasswordWithLink(token, TEST_PASSWORD, anonymous())).toEqual({ ok: false, reason: "same_password" });
+    // Also once the account name's tries are spent (someone guessing): a distrusted password is never taken back.
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await resetPasswordWithLink(token, TEST_PASSWORD, anonymous());
+    expect(await resetPasswordWithLink(token, TEST_PASSWORD, anonymous())).toEqual({ ok: false, reason: "same_password" });
     expect((await db().user.findUniqueOrThrow({ where: { id: user.id } })).passwordResetRequiredAt).not.toBeNull();
   });
 
@@ -216,6 +219,7 @@ describe("password recovery", () => {
     const user = await makeUser();
     const token = await linkFor(user.email);
     for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) expect(await resetPasswordWithLink(token, TEST_PASSWORD, anonymous())).toEqual({ ok: false, reason: "same_password" });
+    expect(await db().auditEvent.count({ where: { action: "account.lockout", resourceId: user.id } })).toBe(1);
     // Locked as after five wrong passwords: the owner sees it at sign-in.
     expect(await signInWithPassword({ email: user.email, password: TEST_PASSWORD }, client(), null)).toMatchObject({ ok: false, reason: "throttled" });
     // With the tries spent nothing is compared: the link still works (recovery is how a locked-out owner gets back in).

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { signInWithPasskey, signInWithPassword, UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR } from "@/lib/auth/sign-in";
+import { REFUSALS_UNRECORDED, signInWithPasskey, signInWithPassword, UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR } from "@/lib/auth/sign-in";
 import { ACCOUNT_FAILURE_LIMIT, LOCKOUT_MS, checkSignInThrottle, takePasswordTry } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { setDisabled } from "@/lib/auth/users";
@@ -128,22 +128,28 @@ describe("throttling", () => {
     expect(await takePasswordTry(email, later)).toEqual({ allowed: true, locksIfWrong: false });
   });
 
-  it("a flood of refusals that check no secret, from one address, writes a bounded number of audit events", async () => {
+  it("a flood of refusals that check no secret, from one address, writes a bounded number of audit events of each kind, and says how many went unrecorded", async () => {
     const user = await makeUser();
     const from = client("203.0.113.77");
     for (let i = 0; i < ACCOUNT_FAILURE_LIMIT; i++) await signInWithPassword({ email: user.email, password: `wrong-${i}` }, from, null);
-    const extra = UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR + 20;
+    const cap = UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR;
+    const extra = 2 * cap + 10;
     for (let i = 0; i < extra; i++) expect(await signInWithPassword({ email: user.email, password: `wrong-again-${i}` }, from, null)).toMatchObject({ ok: false, reason: "throttled" });
-    // Garbage passkey answers from the same address count against the same bound.
+    // Worthless passkey answers from the same address are a kind of their own: they use up nothing of the above.
     for (let i = 0; i < 10; i++) expect(await signInWithPasskey({ challengeId: "x", response: "x" }, from, null)).toEqual({ ok: false, reason: "invalid_credentials" });
-    const unchecked = { OR: [{ action: "auth.sign_in", outcome: "blocked" }, { action: "auth.sign_in", outcome: "failure", actorLabel: null }, { action: "risk.source_blocked" }] };
-    expect(await db().auditEvent.count({ where: unchecked })).toBe(UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR);
-    expect(await db().auditEvent.count({ where: { action: "auth.sign_in.refusals_unrecorded" } })).toBe(1);
+    expect(await db().auditEvent.count({ where: { action: "auth.sign_in", outcome: "blocked" } })).toBe(cap);
+    expect(await db().auditEvent.count({ where: { action: "auth.sign_in", outcome: "failure", actorLabel: null } })).toBe(10);
+    // One event for each further batch: the 51st and the 101st.
+    const unrecorded = await db().auditEvent.findMany({ where: { action: REFUSALS_UNRECORDED }, orderBy: { seq: "asc" } });
+    expect(unrecorded.map((e) => e.metadata)).toEqual([
+      expect.objectContaining({ kind: "auth.sign_in:blocked", refusedThisHour: cap + 1 }),
+      expect.objectContaining({ kind: "auth.sign_in:blocked", refusedThisHour: 2 * cap + 1 }),
+    ]);
     // Every refusal was still counted where the risk engine and the lock look.
     expect(await db().loginAttempt.count({ where: { email: user.email, outcome: "rate_limited" } })).toBe(extra);
     // Another address's refusals are audited as before.
     await signInWithPassword({ email: user.email, password: "wrong" }, client("203.0.113.78"), null);
-    expect(await db().auditEvent.count({ where: { action: "auth.sign_in", outcome: "blocked", actorLabel: user.email } })).toBe(UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR + 1);
+    expect(await db().auditEvent.count({ where: { action: "auth.sign_in", outcome: "blocked", actorLabel: user.email } })).toBe(cap + 1);
   });
 
   it("bounds passkey sign-ins per address, before any challenge is read", async () => {

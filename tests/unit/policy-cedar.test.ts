@@ -73,8 +73,8 @@ describe("Gatehouse's Cedar schema and built-in policies", () => {
     // The annotation as Cedar reads it: not one in a comment, and with a space before its value too.
     expect(checkPolicies(`permit (principal, action, resource is Gatehouse::Console) when { true // @id("admins-run-the-console")
 };`, CEDAR_SCHEMA).errors[0]!.message).toMatch(/no @id/);
-    expect(policyIds(`@id ("spaced")
-permit (principal, action, resource);`)).toEqual(["spaced"]);
+    expect(policyIds(`@id ("spaced")\npermit (principal, action, resource);`)).toEqual(["spaced"]);
+    expect(checkPolicies(`@id("")\npermit (principal, action, resource is Gatehouse::Console);`, CEDAR_SCHEMA).errors[0]!.message).toMatch(/no @id/);
     expect(formatPolicies("permit(principal,action,resource);")).toEqual({ ok: true, text: "permit (principal, action, resource);" });
   });
 
