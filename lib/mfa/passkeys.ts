@@ -11,7 +11,9 @@ import {
 } from "@simplewebauthn/server";
 import { z } from "zod";
 import { publicUrl } from "../config";
+import { createHash } from "node:crypto";
 import { db, isUniqueViolation } from "../db/client";
+import { bumpCounter } from "../rate-limit/counters";
 import { audit, type AuditContext } from "../audit";
 import { authenticatorName } from "./authenticators";
 
@@ -154,6 +156,18 @@ export async function passkeyAuthenticationOptions(userId: string | null): Promi
     allowCredentials: allow.map((c) => ({ id: c.credentialId, transports: c.transports })),
   });
   return { challengeId: await storeChallenge(options.challenge, "authenticate", userId), options };
+}
+
+// A signed-in (or half signed-in) browser's ceremonies: 10 a minute. Someone who holds only the
+// password, stopped at the second factor, cannot evict the owner's ceremony in flight (an account
+// keeps its 20 newest) in the seconds to a minute a person takes to answer one.
+const CEREMONIES_PER_SESSION_PER_MINUTE = 10;
+
+/** passkeyAuthenticationOptions for a session's own account, at most 10 a minute for that session (null: too many). */
+export async function passkeyOptionsForSession(session: { id: string; sessionId: string }, now = new Date()): Promise<Awaited<ReturnType<typeof passkeyAuthenticationOptions>> | null> {
+  const key = `webauthn:session:${createHash("sha256").update(session.sessionId).digest("hex")}`;
+  if ((await bumpCounter(key, 60_000, now)).count > CEREMONIES_PER_SESSION_PER_MINUTE) return null;
+  return passkeyAuthenticationOptions(session.id);
 }
 
 // A credential id as the browser sends it; anything else cannot be one of ours.

@@ -8,7 +8,7 @@ import { userContext } from "@/lib/audit/context";
 import { deviceSignedIn, listDevices, recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
-  MAX_CEREMONIES_PER_USER, passkeyAuthenticationOptions, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
+  MAX_CEREMONIES_PER_USER, passkeyAuthenticationOptions, passkeyOptionsForSession, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
   renamePasskey, resetMfa, secondFactorProofSchema, startTotpEnrollment, verifySecondFactor,
 } from "@/lib/mfa";
 import { takeFactorTry } from "@/lib/mfa/lockout";
@@ -241,6 +241,18 @@ describe("passkeys", () => {
     const answer = (o: (typeof issued)[number]) => ({ method: "passkey" as const, challengeId: o.challengeId, response: JSON.stringify(authenticator.authenticate(o.options)) });
     expect(await verifySecondFactor(user.id, answer(newest), ctx)).toMatchObject({ ok: true });
     expect(await verifySecondFactor(user.id, answer(issued[0]!), ctx)).toMatchObject({ ok: false });
+  });
+
+  it("a browser asks for at most 10 ceremonies a minute: one holding only the password cannot evict the owner's in flight", async () => {
+    const user = await makeUser();
+    const [stranger, owner] = [{ id: user.id, sessionId: "session-of-the-password-holder" }, { id: user.id, sessionId: "session-of-the-owner" }];
+    const now = new Date();
+    const mine = await passkeyOptionsForSession(owner, now);
+    for (let i = 0; i < 10; i++) expect(await passkeyOptionsForSession(stranger, now)).not.toBeNull();
+    expect(await passkeyOptionsForSession(stranger, now)).toBeNull();
+    // The owner's ceremony is still there; a minute on, the stranger may ask again.
+    expect(await db().webAuthnChallenge.count({ where: { id: mine!.challengeId } })).toBe(1);
+    expect(await passkeyOptionsForSession(stranger, new Date(now.getTime() + 61_000))).not.toBeNull();
   });
 
   it("a malformed answer (NUL in the credential id, odd transports) is refused, never a server error", async () => {
