@@ -174,17 +174,14 @@ export async function createUser(input: NewUser, ctx: AuditContext, granter: Gra
   const hash = await hashPassword(input.password);
   let user;
   try {
-    // Under the admin access lock, with the creator as their request found them: the checks above
-    // and the slow hash leave time for another admin to demote them meanwhile.
-    user = await auditingRefusal(ctx, "user.create", null, { email: input.email, roles: input.roles }, () => db().$transaction(async (tx) => {
-      await takeAdminAccessLock(tx);
-      await requireActorUnchanged(tx, granter);
+    // Under the admin access lock, with the creator as their request found them.
+    user = await auditingRefusal(ctx, "user.create", null, { email: input.email, roles: input.roles }, () => underAccessLock(granter, null, async (tx) => {
       if (firstAdmin && (await tx.user.count({ where: { roles: { has: "admin" } } })) > 0) throw new AdminExistsError();
       return tx.user.create({
         data: { email: input.email, name: input.name, roles: input.roles, password: { create: { hash } }, passwordResetRequiredAt: temporaryPassword ? new Date() : null },
         select: { id: true, email: true, name: true, roles: true },
       });
-    }, ADMIN_ACCESS_TRANSACTION));
+    }));
   } catch (error) {
     if (isUniqueViolation(error)) throw new EmailTakenError();
     throw error;
@@ -330,10 +327,7 @@ type Tx = Prisma.TransactionClient;
  * both succeed, since the second reads the admins (read committed) once the first is done.
  */
 async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | null, actor: Granter | null, actingOn: string | null = null): Promise<T> {
-  return db().$transaction(async (tx) => {
-    await takeAdminAccessLock(tx);
-    await requireActorUnchanged(tx, actor);
-    if (actingOn) await requireMayActOn(actor, actingOn, from);
+  return underAccessLock(actor, actingOn ? { userId: actingOn, ip: from } : null, async (tx) => {
     const before = await listActiveAdmins(tx);
     const result = await change(tx);
     const after = await listActiveAdmins(tx);
@@ -342,6 +336,21 @@ async function keepingAnAdmin<T>(change: (tx: Tx) => Promise<T>, from: string | 
     const lockout = await lockoutOfChange(before, after, from, tx);
     if (lockout) throw new LastAdminError(lockout);
     return result;
+  });
+}
+
+/**
+ * Runs `change` under the admin access lock (one change of who may do what at a time), with the
+ * actor as their request found them (requireActorUnchanged) and, given `actingOn`, the account they
+ * act on as it is now (requireMayActOn): the checks before, and a slow screening or hash, leave
+ * time for another admin's change to commit meanwhile.
+ */
+function underAccessLock<T>(actor: Granter | null, actingOn: { userId: string; ip: string | null } | null, change: (tx: Tx) => Promise<T>): Promise<T> {
+  return db().$transaction(async (tx) => {
+    await takeAdminAccessLock(tx);
+    await requireActorUnchanged(tx, actor);
+    if (actingOn) await requireMayActOn(actor, actingOn.userId, actingOn.ip);
+    return change(tx);
   }, ADMIN_ACCESS_TRANSACTION);
 }
 
@@ -592,11 +601,7 @@ export async function changePassword(
 export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext, actor: Granter | null = null): Promise<number> {
   await existingUser(db(), userId);
   // Under the lock, so a role change committed before it is seen (the reset itself follows at once).
-  await auditingRefusal(ctx, "mfa.reset", userId, {}, () => db().$transaction(async (tx) => {
-    await takeAdminAccessLock(tx);
-    await requireActorUnchanged(tx, actor);
-    await requireMayActOn(actor, userId, ctx.client?.ip ?? null);
-  }, ADMIN_ACCESS_TRANSACTION));
+  await auditingRefusal(ctx, "mfa.reset", userId, {}, () => underAccessLock(actor, { userId, ip: ctx.client?.ip ?? null }, async () => undefined));
   await resetMfa(userId, reason, ctx);
   return takeBackAccess(userId, "mfa_reset", ctx);
 }
@@ -615,12 +620,8 @@ export async function setTemporaryPassword(userId: string, password: string, ctx
   const hash = await hashPassword(password);
   // The admin as their request found them and the account as it is now (the screening and the hash
   // took a while): not one demoted meanwhile, nor an account made more powerful meanwhile.
-  const endedSessions = await auditingRefusal(ctx, "password.temporary_set", userId, {}, () => db().$transaction(async (tx) => {
-    await takeAdminAccessLock(tx);
-    await requireActorUnchanged(tx, actor);
-    await requireMayActOn(actor, userId, ctx.client?.ip ?? null);
-    return storeNewPassword(tx, userId, hash, now, { temporary: true });
-  }, ADMIN_ACCESS_TRANSACTION));
+  const endedSessions = await auditingRefusal(ctx, "password.temporary_set", userId, {}, () =>
+    underAccessLock(actor, { userId, ip: ctx.client?.ip ?? null }, (tx) => storeNewPassword(tx, userId, hash, now, { temporary: true })));
   await audit(ctx, { type: "admin", action: "password.temporary_set", outcome: "success", resource: { type: "user", id: userId }, metadata: { email: user.email } });
   await auditSessionsEnded(ctx, userId, "password_changed", endedSessions, null);
   await takeBackAccess(userId, "password_changed", ctx, { forgetDevices: true });
