@@ -4,7 +4,7 @@ import { audit, type AuditContext } from "../audit/context";
 import { passwordDistrusted, verifyPassword } from "./password";
 import { mailConfigured } from "../mail";
 import { endSession, markPasswordVerified } from "./sessions";
-import { clearPasswordFailures, sessionTryKey, takePasswordTry } from "./throttle";
+import { auditPasswordLockout, clearPasswordFailures, sessionTryKey, takePasswordTry } from "./throttle";
 import type { CurrentUser } from "./session-user";
 import type { ActionState } from "./action";
 
@@ -51,7 +51,7 @@ export async function checkSessionPassword(
   }
   await audit(ctx, { type: "authentication", action, outcome: "failure", resource, metadata: { reason: "wrong_password" } });
   if (!tried.locksIfWrong) return { ok: false, reason: "wrong_password" };
-  await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource, metadata: { reason: "repeated_password_failures_in_session" } });
+  await auditPasswordLockout(ctx, user.id, "repeated_password_failures_in_session");
   await endSession(user.id, user.sessionId, "password_guessing", ctx);
   return { ok: false, reason: "too_many_tries", retryAfterSeconds: 0, signedOut: true };
 }

@@ -8,7 +8,7 @@ import { mailConfigured, sendMailLogged } from "../mail";
 import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { hashPassword, newPasswordSchema, passwordDistrusted, verifyPassword } from "./password";
 import { screenNewPassword } from "./password-screening";
-import { checkAccountLock, clearPasswordFailures, takePasswordTry } from "./throttle";
+import { auditPasswordLockout, checkAccountLock, clearPasswordFailures, takePasswordTry } from "./throttle";
 import { emailSchema, storeNewPassword, takeBackAccess } from "./users";
 import { auditSessionsEnded } from "./sessions";
 import { proveEmail } from "./email-verification";
@@ -141,13 +141,12 @@ export async function recoveryLinkAccount(token: string, now = new Date()): Prom
  * or an incident required replaced, believed known to others) is always refused. A new password
  * set gives the tries back.
  */
-async function sameAsCurrentPassword(link: LiveLink & { passwordHash: string }, newPassword: string, ctx: AuditContext, now: Date): Promise<boolean> {
+async function sameAsCurrentPassword(link: LiveLink, newPassword: string, ctx: AuditContext, now: Date): Promise<boolean> {
+  if (!link.passwordHash) return false;
   const tried = await takePasswordTry(link.email, now);
   if (!tried.allowed && !link.passwordDistrusted) return false;
   const same = await verifyPassword(link.passwordHash, newPassword);
-  if (same && tried.locksIfWrong) {
-    await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: link.userId }, metadata: { reason: "repeated_recovery_guesses" } });
-  }
+  if (same && tried.locksIfWrong) await auditPasswordLockout(ctx, link.userId, "repeated_recovery_guesses");
   return same;
 }
 
@@ -173,7 +172,7 @@ export async function resetPasswordWithLink(token: string, newPassword: string, 
   if (ctx.client?.ip && (await bumpCounter(`recovery:reset-ip:${rateLimitAddress(ctx.client.ip)}`, REQUEST_WINDOW_MS, now)).count > RESETS_PER_IP) return fail("too_many");
   const link = await liveLink(token, now);
   if (!link) return fail("invalid_link");
-  if (link.passwordHash && (await sameAsCurrentPassword({ ...link, passwordHash: link.passwordHash }, newPassword, ctx, now))) return fail("same_password", link.userId);
+  if (await sameAsCurrentPassword(link, newPassword, ctx, now)) return fail("same_password", link.userId);
   // The link stays live: the user chooses another password with it.
   const screening = await screenNewPassword(newPassword, link);
   if (!screening.ok) {

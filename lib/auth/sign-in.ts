@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client";
 import type { RequestContext } from "../http/request-context";
 import { MAX_PASSWORD_LENGTH, burnPasswordCheck, passwordDistrusted, verifyPassword } from "./password";
-import { checkAccountLock, checkPasswordTries, lockAccount, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
+import { auditPasswordLockout, checkAccountLock, checkPasswordTries, lockAccount, clearPasswordFailures, passwordTryKey, takePasswordTry } from "./throttle";
 import { authenticatedStage, createSession, signInReachedApp } from "./sessions";
 import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
@@ -69,9 +69,7 @@ export async function signInWithPassword(input: unknown, client: RequestContext,
     const outcome = user && passwordOk ? "disabled" : "invalid_credentials";
     await recordAttempt({ ...attempt, outcome, assessment });
     await audit(ctx, { type: "authentication", action: "auth.sign_in", outcome: "failure", riskScore: assessment.score, metadata: { method: "password", reason: outcome } });
-    if (passwordTry.locksIfWrong && user) {
-      await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: user.id }, metadata: { reason: "repeated_sign_in_failures" } });
-    }
+    if (passwordTry.locksIfWrong && user) await auditPasswordLockout(ctx, user.id, "repeated_sign_in_failures");
     return { refused: { ok: false, reason: "invalid_credentials" } };
   };
   // Counted from this source while its password is checked (until the outcome is recorded), so a

@@ -2,7 +2,7 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { db, type Prisma } from "../db/client";
 import { knownDevice } from "../devices";
-import type { AuditContext } from "../audit/context";
+import { audit, type AuditContext } from "../audit/context";
 import { endPendingSignIns } from "./sessions";
 import { bumpCounter, clearCounter, lockCounter, moveCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
@@ -86,6 +86,11 @@ const PASSWORD_TRIES = { windowMs: ACCOUNT_MEMORY_MS, limit: ACCOUNT_FAILURE_LIM
 export async function takePasswordTry(email: string, now = new Date(), key = accountKey(email)): Promise<ThrottleVerdict & { locksIfWrong?: boolean }> {
   const tried = await takeTry(key, PASSWORD_TRIES, now);
   return tried.taken ? { allowed: true, locksIfWrong: tried.locksIfFailed } : verdict(tried.lockedUntil, now);
+}
+
+/** The security event of a password try that locked (a sign-in's, a session's, a recovery link's): `reason` says whose tries. */
+export async function auditPasswordLockout(ctx: AuditContext, userId: string, reason: string): Promise<void> {
+  await audit(ctx, { type: "security", action: "account.lockout", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason } });
 }
 
 /** Locks the account name until then, for every way of signing in (an incident response, a sign-in the risk engine blocked). */
