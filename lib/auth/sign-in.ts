@@ -10,7 +10,7 @@ import { requestPasswordRecovery } from "./recovery";
 import { audit, type AuditContext } from "../audit/context";
 import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { recognizeDevice } from "../devices";
-import { hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
+import { CEREMONIES_PER_ADDRESS_PER_MINUTE, hasSecondFactor, mfaRequiredFor, secondFactors, signInRequirement, verifyPasskeyAssertion } from "../mfa";
 import { placeLabel } from "../geo";
 import { assessSignIn, beginPasswordAttempt, currentRiskSettings, type InFlight, recordAttempt, requiredStrength, type Assessment, type AttemptRecord } from "../risk";
 
@@ -92,9 +92,9 @@ export const passkeySignInSchema = z.object({ challengeId: z.string().max(64), r
 /** Passwordless: a discoverable passkey's assertion alone signs in (user verification is required). */
 export async function signInWithPasskey(input: unknown, client: RequestContext, deviceToken: string | null, now = new Date()): Promise<SignInResult> {
   const anonymous: AuditContext = { actor: { type: "user", id: null, label: null }, client };
-  // Each attempt reads a challenge and is audited: bounded per address like the options that make challenges.
+  // Each attempt reads a challenge and is audited: bounded per address as the options that make them are.
   const { count } = await bumpCounter(`signin:passkey:${rateLimitAddress(client.ip)}`, 60_000, now);
-  if (count > PASSKEY_ATTEMPTS_PER_SOURCE_PER_MINUTE) {
+  if (count > CEREMONIES_PER_ADDRESS_PER_MINUTE) {
     await auditUncheckedRefusal(anonymous, { type: "authentication", action: "auth.sign_in", outcome: "blocked", metadata: { method: "passkey", throttled: "source" } }, now);
     return { ok: false, reason: "throttled", retryAfterSeconds: 60 };
   }
@@ -207,8 +207,6 @@ async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outco
   return { ok: false, reason: "refused", refusal: "risk_blocked", ...(lock && { retryAfterSeconds: settings.blockLockMinutes * 60 }) };
 }
 
-// Passkey sign-ins from one address in a minute (the options that make their challenges allow 300).
-const PASSKEY_ATTEMPTS_PER_SOURCE_PER_MINUTE = 300;
 // Refusals that check no secret (an account name already locked, a blocked source, a passkey
 // assertion that does not verify) cost nothing to repeat. From one address, of each kind, the first
 // ones an hour are audited one by one, then one event for every further batch of as many, saying

@@ -3,7 +3,8 @@
 export { startTotpEnrollment, confirmTotpEnrollment, checkTotpCode, checkTotpSecretsSealed, TOTP_ISSUER, TOTP_SECRETS, type TotpEnrollment } from "./totp";
 export { generateBackupCodes, consumeBackupCode, remainingBackupCodes, normalizeBackupCode, BACKUP_CODE_COUNT, BACKUP_CODES_LOW } from "./backup-codes";
 export {
-  passkeyRegistrationOptions, registerPasskey, passkeyAuthenticationOptions, passkeyOptionsForSession, verifyPasskeyAssertion, renamePasskey, listPasskeys, MAX_CEREMONIES_PER_USER,
+  passkeyRegistrationOptions, registerPasskey, passkeyAuthenticationOptions, passkeyOptionsForAddress, passkeyOptionsForSession, verifyPasskeyAssertion, renamePasskey, listPasskeys,
+  MAX_CEREMONIES_PER_USER, CEREMONIES_PER_ADDRESS_PER_MINUTE, TOO_MANY_CEREMONIES,
   relyingParty, passkeyNameSchema, type PasskeyView,
 } from "./passkeys";
 export { authenticatorName } from "./authenticators";

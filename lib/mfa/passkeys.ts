@@ -10,10 +10,10 @@ import {
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { z } from "zod";
+import { hash } from "node:crypto";
 import { publicUrl } from "../config";
-import { createHash } from "node:crypto";
 import { db, isUniqueViolation } from "../db/client";
-import { bumpCounter } from "../rate-limit/counters";
+import { bumpCounter, rateLimitAddress } from "../rate-limit/counters";
 import { audit, type AuditContext } from "../audit";
 import { authenticatorName } from "./authenticators";
 
@@ -158,16 +158,29 @@ export async function passkeyAuthenticationOptions(userId: string | null): Promi
   return { challengeId: await storeChallenge(options.challenge, "authenticate", userId), options };
 }
 
-// A signed-in (or half signed-in) browser's ceremonies: 10 a minute. Someone who holds only the
-// password, stopped at the second factor, cannot evict the owner's ceremony in flight (an account
-// keeps its 20 newest) in the seconds to a minute a person takes to answer one.
+// Each request for options stores a challenge, so requests are bounded. A browser with no account
+// yet (the sign-in page, whose passkey autofill asks on every load) per address, generously: an
+// office behind one NAT loads it often. A signed-in (or half signed-in) browser per session, 10 a
+// minute: someone who holds only the password, stopped at the second factor, cannot evict the
+// owner's ceremony in flight (an account keeps its 20 newest) in the time a person takes to answer.
+export const CEREMONIES_PER_ADDRESS_PER_MINUTE = 300;
 const CEREMONIES_PER_SESSION_PER_MINUTE = 10;
+export const TOO_MANY_CEREMONIES = "Too many passkey requests. Wait a minute and try again.";
 
-/** passkeyAuthenticationOptions for a session's own account, at most 10 a minute for that session (null: too many). */
-export async function passkeyOptionsForSession(session: { id: string; sessionId: string }, now = new Date()): Promise<Awaited<ReturnType<typeof passkeyAuthenticationOptions>> | null> {
-  const key = `webauthn:session:${createHash("sha256").update(session.sessionId).digest("hex")}`;
-  if ((await bumpCounter(key, 60_000, now)).count > CEREMONIES_PER_SESSION_PER_MINUTE) return null;
-  return passkeyAuthenticationOptions(session.id);
+type AuthenticationOptions = Awaited<ReturnType<typeof passkeyAuthenticationOptions>>;
+
+/** Options for a passkey sign-in from this address (null: its bound is reached). */
+export async function passkeyOptionsForAddress(ip: string | null, now = new Date()): Promise<AuthenticationOptions | null> {
+  return bounded(`webauthn:ip:${rateLimitAddress(ip)}`, CEREMONIES_PER_ADDRESS_PER_MINUTE, now, () => passkeyAuthenticationOptions(null));
+}
+
+/** Options for a session's own account (null: its bound is reached). */
+export async function passkeyOptionsForSession(session: { id: string; sessionId: string }, now = new Date()): Promise<AuthenticationOptions | null> {
+  return bounded(`webauthn:session:${hash("sha256", session.sessionId)}`, CEREMONIES_PER_SESSION_PER_MINUTE, now, () => passkeyAuthenticationOptions(session.id));
+}
+
+async function bounded(key: string, perMinute: number, now: Date, options: () => Promise<AuthenticationOptions>): Promise<AuthenticationOptions | null> {
+  return (await bumpCounter(key, 60_000, now)).count > perMinute ? null : options();
 }
 
 // A credential id as the browser sends it; anything else cannot be one of ours.

@@ -8,7 +8,7 @@ import { userContext } from "@/lib/audit/context";
 import { deviceSignedIn, listDevices, recognizeDevice, revokeDeviceTrust, trustDevice } from "@/lib/devices";
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
-  MAX_CEREMONIES_PER_USER, passkeyAuthenticationOptions, passkeyOptionsForSession, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
+  CEREMONIES_PER_ADDRESS_PER_MINUTE, MAX_CEREMONIES_PER_USER, passkeyAuthenticationOptions, passkeyOptionsForAddress, passkeyOptionsForSession, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
   renamePasskey, resetMfa, secondFactorProofSchema, startTotpEnrollment, verifySecondFactor,
 } from "@/lib/mfa";
 import { takeFactorTry } from "@/lib/mfa/lockout";
@@ -253,6 +253,13 @@ describe("passkeys", () => {
     // The owner's ceremony is still there; a minute on, the stranger may ask again.
     expect(await db().webAuthnChallenge.count({ where: { id: mine!.challengeId } })).toBe(1);
     expect(await passkeyOptionsForSession(stranger, new Date(now.getTime() + 61_000))).not.toBeNull();
+  });
+
+  it("the sign-in page's ceremonies are bounded per address (an IPv6 subscriber's /64 is one)", async () => {
+    const now = new Date();
+    for (let i = 0; i < CEREMONIES_PER_ADDRESS_PER_MINUTE; i++) expect(await passkeyOptionsForAddress(`2001:db8:5::${i.toString(16)}`, now)).not.toBeNull();
+    expect(await passkeyOptionsForAddress("2001:db8:5::ffff", now)).toBeNull();
+    expect(await passkeyOptionsForAddress("198.51.100.9", now)).not.toBeNull();
   });
 
   it("a malformed answer (NUL in the credential id, odd transports) is refused, never a server error", async () => {

@@ -2,8 +2,7 @@
 import { AuthError } from "next-auth";
 import { z } from "zod";
 import { guardedAction, leaveTo, passkeySignInSchema, recoveryAvailable, RefusedSignIn, signIn, ThrottledSignIn } from "@/lib/auth";
-import { passkeyAuthenticationOptions } from "@/lib/mfa";
-import { bumpCounter, rateLimitAddress } from "@/lib/rate-limit/counters";
+import { passkeyOptionsForAddress, TOO_MANY_CEREMONIES } from "@/lib/mfa";
 import { formatWait, safeReturnPath } from "@/lib/util/format";
 
 // One message for every failure, so the form never tells whether an account exists. An empty field
@@ -52,15 +51,9 @@ function refusalMessage({ refusal, retryAfterSeconds }: RefusedSignIn): string {
   }
 }
 
-// Each request for passkey options stores a challenge: bounded per address so nobody can fill the
-// table. Every sign-in page load with passkey autofill asks once, and an office behind one NAT
-// loads it often, so the bound is generous (challenges expire within minutes).
-const OPTIONS_PER_IP_PER_MINUTE = 300;
-
 export const passkeySignInOptionsAction = guardedAction("public", z.object({}), async (_input, _user, ctx) => {
-  const { count } = await bumpCounter(`webauthn:ip:${rateLimitAddress(ctx.client?.ip)}`, 60_000);
-  if (count > OPTIONS_PER_IP_PER_MINUTE) return { ok: false, message: "Too many passkey requests. Wait a minute and try again." };
-  return { ok: true, data: await passkeyAuthenticationOptions(null) };
+  const options = await passkeyOptionsForAddress(ctx.client?.ip ?? null);
+  return options ? { ok: true, data: options } : { ok: false, message: TOO_MANY_CEREMONIES };
 });
 
 export const passkeySignInAction = guardedAction(

@@ -1,7 +1,7 @@
 "use server";
 import { z } from "zod";
 import { guardedAction, leaveTo, passwordRefused, reauthenticateWithPassword, stepUp } from "@/lib/auth";
-import { passkeyOptionsForSession, secondFactorProofSchema } from "@/lib/mfa";
+import { passkeyOptionsForSession, secondFactorProofSchema, TOO_MANY_CEREMONIES } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 
 const stepUpForm = z.object({ callbackUrl: z.string().max(2000).optional() }).and(secondFactorProofSchema);
@@ -14,7 +14,7 @@ export const stepUpAction = guardedAction("signed-in", stepUpForm, async (form, 
 
 export const stepUpPasskeyOptionsAction = guardedAction("signed-in", z.object({}), async (_input, user) => {
   const options = await passkeyOptionsForSession(user);
-  return options ? { ok: true, data: options } : { ok: false, message: "Too many passkey requests. Wait a minute and try again." };
+  return options ? { ok: true, data: options } : { ok: false, message: TOO_MANY_CEREMONIES };
 });
 
 const passwordForm = z.object({ callbackUrl: z.string().max(2000).optional(), password: z.string().min(1, "Enter your password.").max(1000) });

@@ -2,11 +2,10 @@
 import { z } from "zod";
 import { completeMfaStep, currentPendingSignIn, guardedAction, leaveTo, pendingStageUrl, renewSessionCookie } from "@/lib/auth";
 import { userContext } from "@/lib/audit";
-import { passkeyOptionsForSession, secondFactorProofSchema } from "@/lib/mfa";
+import { passkeyOptionsForSession, secondFactorProofSchema, TOO_MANY_CEREMONIES } from "@/lib/mfa";
 import { safeReturnPath } from "@/lib/util/format";
 
 const EXPIRED = { ok: false, message: "This sign-in has expired. Sign in again." } as const;
-const TOO_MANY_CEREMONIES = { ok: false, message: "Too many passkey requests. Wait a minute and try again." } as const;
 
 const mfaStepForm = z
   .object({ callbackUrl: z.string().max(2000).optional(), rememberDevice: z.literal("on").optional() })
@@ -28,5 +27,5 @@ export const mfaStepPasskeyOptionsAction = guardedAction("public", z.object({}),
   const pending = await currentPendingSignIn();
   if (pending?.stage !== "mfa_required") return EXPIRED;
   const options = await passkeyOptionsForSession(pending);
-  return options ? { ok: true, data: options } : TOO_MANY_CEREMONIES;
+  return options ? { ok: true, data: options } : { ok: false, message: TOO_MANY_CEREMONIES };
 });
