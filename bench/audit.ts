@@ -75,12 +75,16 @@ async function catchUpTextIndex(): Promise<string> {
  * shared buffers. Cluster-wide WAL counters: meaningful on an otherwise quiet server.
  */
 async function storageCounters() {
-  const [row] = await db().$queryRaw<{ wal_bytes: number; wal_fpi: number; checkpoints: number; heap_read: number; index_read: number }[]>`
+  const [row] = await db().$queryRaw<{ wal_bytes: number; wal_fpi: number; heap_read: number; index_read: number }[]>`
     SELECT (SELECT wal_bytes::float8 FROM pg_stat_wal) AS wal_bytes, (SELECT wal_fpi::float8 FROM pg_stat_wal) AS wal_fpi,
-           (SELECT (checkpoints_timed + checkpoints_req)::float8 FROM pg_stat_bgwriter) AS checkpoints,
            coalesce(heap_blks_read, 0)::float8 AS heap_read, coalesce(idx_blks_read, 0)::float8 AS index_read
     FROM pg_statio_user_tables WHERE relname = 'audit_events'`;
-  return row!;
+  const [{ version }] = (await db().$queryRaw<{ version: number }[]>`SELECT current_setting('server_version_num')::int AS version`) as [{ version: number }];
+  // PostgreSQL 17 moved the checkpoint counts from pg_stat_bgwriter to pg_stat_checkpointer.
+  const [{ checkpoints }] = (await db().$queryRawUnsafe<{ checkpoints: number }[]>(version >= 170000
+    ? "SELECT (num_timed + num_requested)::float8 AS checkpoints FROM pg_stat_checkpointer"
+    : "SELECT (checkpoints_timed + checkpoints_req)::float8 AS checkpoints FROM pg_stat_bgwriter")) as [{ checkpoints: number }];
+  return { ...row!, checkpoints };
 }
 
 function storageNote(before: Awaited<ReturnType<typeof storageCounters>>, after: Awaited<ReturnType<typeof storageCounters>>, events: number): string {

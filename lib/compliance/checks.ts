@@ -119,7 +119,6 @@ const labels = (list: unknown): Finding[] => {
 const NO_REVIEW_SIGNED_OFF: Finding = { key: "no_review_signed_off", label: "No user access review has been signed off", link: { section: "compliance", href: "/admin/compliance/access-reviews" } };
 const NO_LOG_FILE: Finding = { key: "no_log_file", label: "No application log to scan (GATEHOUSE_LOG_FILE)" };
 const NO_RECENT_VERIFICATION: Finding = { key: "no_recent_verification", label: "No verification of the audit chain in the last 24 hours", link: { section: "audit", href: "/admin/audit" } };
-const ACCESS_REVIEWS_LINK = (reviewId: string) => ({ section: "compliance" as const, href: `/admin/compliance/access-reviews/${encodeURIComponent(reviewId)}` });
 
 export const CHECKS: readonly Check[] = [
   {
@@ -239,7 +238,7 @@ export const CHECKS: readonly Check[] = [
       return itemsOf([data.last], z.object({ id: z.string(), completedAt: z.iso.datetime() })).map((r) => ({
         key: r.id,
         label: `Review signed off ${formatDateTime(new Date(r.completedAt))}`,
-        link: ACCESS_REVIEWS_LINK(r.id),
+        link: { section: "compliance", href: `/admin/compliance/access-reviews/${encodeURIComponent(r.id)}` },
       }));
     },
     formerlyUnnamedFailure: NO_REVIEW_SIGNED_OFF.key,

@@ -2,9 +2,9 @@ import "server-only";
 import { clearCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
 // Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures with less
-// than a day between each, for 15 minutes, doubling with each further lock up to a day: a 6-digit code cannot be
-// brute-forced through the MFA step, not by many requests at once, and not slowly either (with a
-// short window, four guesses every quarter hour never locked: ~380 a day). Passkeys are not
+// than a day between each, for 15 minutes, doubling with each further lock up to a day: a 6-digit
+// code cannot be brute-forced through the MFA step, not by many requests at once, and not slowly
+// either (with a short window, four guesses every quarter hour never locked: ~380 a day). Passkeys are not
 // guessable and are never locked by this.
 export const FACTOR_FAILURE_LIMIT = 5;
 const DAY_MS = 24 * 60 * 60_000;
