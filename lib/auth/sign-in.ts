@@ -215,7 +215,6 @@ async function blockSignIn(user: SignInUser, attempt: Omit<AttemptRecord, "outco
 // attempt, recorded or not). A kind each, so junk passkey answers cannot use up a blocked source's
 // events before its attack begins.
 export const UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR = 50;
-export const REFUSALS_UNRECORDED = "auth.sign_in.refusals_unrecorded";
 
 async function auditUncheckedRefusal(ctx: AuditContext, event: Parameters<typeof audit>[1], now: Date): Promise<void> {
   const kind = `${event.action}:${event.outcome}`;
@@ -223,7 +222,7 @@ async function auditUncheckedRefusal(ctx: AuditContext, event: Parameters<typeof
   const beyond = count - UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR;
   if (beyond <= 0) await audit(ctx, event);
   else if (beyond % UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR === 1) {
-    await audit(ctx, { type: "security", action: REFUSALS_UNRECORDED, outcome: "blocked", metadata: { kind, recorded: UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR, refusedThisHour: count, windowMinutes: 60 } });
+    await audit(ctx, { type: "security", action: "auth.sign_in.refusals_unrecorded", outcome: "blocked", metadata: { kind, recorded: UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR, refusedThisHour: count, windowMinutes: 60 } });
   }
 }
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
-import { REFUSALS_UNRECORDED, signInWithPasskey, signInWithPassword, UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR } from "@/lib/auth/sign-in";
+import { signInWithPasskey, signInWithPassword, UNCHECKED_REFUSALS_AUDITED_PER_SOURCE_PER_HOUR } from "@/lib/auth/sign-in";
 import { ACCOUNT_FAILURE_LIMIT, LOCKOUT_MS, checkSignInThrottle, takePasswordTry } from "@/lib/auth/throttle";
 import { findActiveSession } from "@/lib/auth/sessions";
 import { setDisabled } from "@/lib/auth/users";
@@ -140,7 +140,7 @@ describe("throttling", () => {
     expect(await db().auditEvent.count({ where: { action: "auth.sign_in", outcome: "blocked" } })).toBe(cap);
     expect(await db().auditEvent.count({ where: { action: "auth.sign_in", outcome: "failure", actorLabel: null } })).toBe(10);
     // One event for each further batch: the 51st and the 101st.
-    const unrecorded = await db().auditEvent.findMany({ where: { action: REFUSALS_UNRECORDED }, orderBy: { seq: "asc" } });
+    const unrecorded = await db().auditEvent.findMany({ where: { action: "auth.sign_in.refusals_unrecorded" }, orderBy: { seq: "asc" } });
     expect(unrecorded.map((e) => e.metadata)).toEqual([
       expect.objectContaining({ kind: "auth.sign_in:blocked", refusedThisHour: cap + 1 }),
       expect.objectContaining({ kind: "auth.sign_in:blocked", refusedThisHour: 2 * cap + 1 }),
