@@ -77,19 +77,19 @@ export async function actingOnRefusal(actor: Granter, userId: string, action: st
 
 type TargetRefusal = { reason: string | null; metadata: Record<string, string[]>; message: string };
 
-/** Why `actor` may not act on the account as it is now (actingOnRefusal's rules), or null. */
-async function targetRefusal(actor: Granter, userId: string, ip: string | null): Promise<TargetRefusal | null> {
+/** Why `actor` may not act on the account as it is now (actingOnRefusal's rules), or null; read on `client`. */
+async function targetRefusal(actor: Granter, userId: string, ip: string | null, client: Tx = db()): Promise<TargetRefusal | null> {
   if (actor.roles.includes("admin")) return null;
-  const target = await db().user.findUnique({ where: { id: userId }, select: { email: true, roles: true, ...GROUP_IDS } });
+  const target = await client.user.findUnique({ where: { id: userId }, select: { email: true, roles: true, ...GROUP_IDS } });
   if (!target) return { reason: null, metadata: {}, message: new NoSuchUserError().message };
   const notHeld = target.roles.filter((role) => role !== "user" && !actor.roles.includes(role));
   if (notHeld.length) return { reason: "target_holds_roles_actor_lacks", metadata: { roles: notHeld }, message: `Only an admin can do this to an account with roles you do not hold: ${notHeld.join(", ")}.` };
   // A group the policies name may let its members in only sometimes (office hours, an address, a
   // strength) that the comparison below does not try: held like a role.
-  const named = await groupsNamedNow();
+  const named = await groupsNamedNow(client);
   const notIn = groupIds(target).filter((group) => named.has(group) && !actor.groups.includes(group));
   if (notIn.length) return { reason: "target_in_groups_actor_lacks", metadata: { groups: notIn }, message: `Only an admin can do this to an account in groups the policies name that you are not in: ${notIn.join(", ")}.` };
-  const powers = await powersBeyond({ userId, email: target.email, roles: target.roles, groups: groupIds(target) }, actor, ip);
+  const powers = await powersBeyond({ userId, email: target.email, roles: target.roles, groups: groupIds(target) }, actor, ip, client);
   if (powers.length) return { reason: "target_may_do_more", metadata: { powers }, message: `Only an admin can do this to an account that may do what you may not: ${powers.join(", ")}.` };
   return null;
 }
@@ -100,15 +100,19 @@ async function targetRefusal(actor: Granter, userId: string, ip: string | null):
  * change to it that committed while this one screened a password or waited for the lock (making it
  * an admin, say) must not let a help desk set a new admin's password. Thrown as a RoleGrantError.
  */
-async function requireMayActOn(actor: Granter | null, userId: string, ip: string | null): Promise<void> {
-  const refusal = actor && (await targetRefusal(actor, userId, ip));
+async function requireMayActOn(tx: Tx, actor: Granter | null, userId: string, ip: string | null): Promise<void> {
+  const refusal = actor && (await targetRefusal(actor, userId, ip, tx));
   if (refusal) throw refusal.reason ? new RoleGrantError(refusal.message) : new NoSuchUserError();
 }
 
-/** What `account` may do, in the console or getting tokens for any app in use, that `actor` may not, from `ip` (consolePowersBeyond). */
-async function powersBeyond(account: PolicyPrincipal, actor: Granter, ip: string | null): Promise<string[]> {
-  const clients = (await listActiveClients()).map((client) => ({ id: client.id, name: client.name }));
-  return consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip, new Date(), clients);
+/**
+ * What `account` may do, in the console or getting tokens for any app in use, that `actor` may
+ * not, from `ip` (consolePowersBeyond). Read on `client`: under the admin access lock, the
+ * transaction holding it (on one connection, a read outside it would wait for it).
+ */
+async function powersBeyond(account: PolicyPrincipal, actor: Granter, ip: string | null, client: Tx = db()): Promise<string[]> {
+  const clients = (await listActiveClients(client)).map((app) => ({ id: app.id, name: app.name }));
+  return consolePowersBeyond(account, { userId: actor.id, email: actor.email, roles: actor.roles, groups: actor.groups }, ip, new Date(), clients, client);
 }
 
 /**
@@ -116,9 +120,9 @@ async function powersBeyond(account: PolicyPrincipal, actor: Granter, ip: string
  * change, that may do in the console, or get tokens for an app, what the actor may not. Policies may trust more than roles
  * (an email domain, say), so a help desk choosing an account's email could otherwise mint one.
  */
-async function requireNoMorePowerThan(actor: Granter | null, account: PolicyPrincipal, ip: string | null) {
+async function requireNoMorePowerThan(actor: Granter | null, account: PolicyPrincipal, ip: string | null, client: Tx = db()) {
   if (!actor || actor.roles.includes("admin")) return;
-  const powers = await powersBeyond(account, actor, ip);
+  const powers = await powersBeyond(account, actor, ip, client);
   if (powers.length) throw new RoleGrantError(`Only an admin can give an account what would let it do what you may not: ${powers.join(", ")}.`);
 }
 
@@ -349,7 +353,7 @@ function underAccessLock<T>(actor: Granter | null, actingOn: { userId: string; i
   return db().$transaction(async (tx) => {
     await takeAdminAccessLock(tx);
     await requireActorUnchanged(tx, actor);
-    if (actingOn) await requireMayActOn(actor, actingOn.userId, actingOn.ip);
+    if (actingOn) await requireMayActOn(tx, actor, actingOn.userId, actingOn.ip);
     return change(tx);
   }, ADMIN_ACCESS_TRANSACTION);
 }
@@ -380,7 +384,7 @@ export async function setRoles(userId: string, roles: RoleName[], ctx: AuditCont
     checkGrant(granter, userId, roles.filter((role) => !current.roles.includes(role)));
     // Judged as the account will be: policies may trust more than roles (an email domain, say), or
     // keep a role out (a forbid), so a role given or taken away can add powers the granter lacks.
-    await requireNoMorePowerThan(granter, { userId, email: current.email, roles, groups: groupIds(current) }, ctx.client?.ip ?? null);
+    await requireNoMorePowerThan(granter, { userId, email: current.email, roles, groups: groupIds(current) }, ctx.client?.ip ?? null, tx);
     const updated = await tx.user.update({ where: { id: userId }, data: { roles }, select: { roles: true } });
     // A role that makes a second factor mandatory, given to an account without one: its sessions
     // began without a factor and would hold the role's access for hours. They end with the grant;
@@ -473,7 +477,7 @@ export async function changeEmail(userId: string, email: string, ctx: AuditConte
       await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
       const user = await existingUser(tx, userId);
       if (user.email === email) return email;
-      await requireNoMorePowerThan(actor, { userId, email, roles: user.roles, groups: groupIds(user) }, ctx.client?.ip ?? null);
+      await requireNoMorePowerThan(actor, { userId, email, roles: user.roles, groups: groupIds(user) }, ctx.client?.ip ?? null, tx);
       // The new address is not proven yet (email-verification.ts), and links to the old one stop working.
       await tx.user.update({ where: { id: userId }, data: { email, emailVerifiedAt: null } });
       await forgetRecoveryLinks(tx, userId);

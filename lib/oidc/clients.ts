@@ -362,8 +362,8 @@ export async function listClients(id?: string): Promise<ClientView[]> {
 export type ActiveClient = Pick<ClientView, "id" | "name" | "createdAt" | "redirectUris" | "scopes">;
 
 /** Every client not disabled (no cap), with its redirect URIs and held scopes: what compliance reviews. */
-export async function listActiveClients(): Promise<ActiveClient[]> {
-  const rows = await db().oAuthClient.findMany({ where: { disabledAt: null }, select: { id: true, name: true, createdAt: true, metadata: true } });
+export async function listActiveClients(client: Prisma.TransactionClient = db()): Promise<ActiveClient[]> {
+  const rows = await client.oAuthClient.findMany({ where: { disabledAt: null }, select: { id: true, name: true, createdAt: true, metadata: true } });
   return rows.map((row) => {
     const { redirectUris, scopes } = metadataView(row.metadata);
     return { id: row.id, name: row.name, createdAt: row.createdAt, redirectUris, scopes };

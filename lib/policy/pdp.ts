@@ -5,7 +5,7 @@ import { readConfig } from "../config";
 import { COUNTRY_CODE, countryOf } from "../geo";
 import { parseNetwork } from "../http/client-ip";
 import { localHourAndDay } from "../util/time-zone";
-import { db } from "../db/client";
+import { db, type Prisma } from "../db/client";
 import { cedarTokens, decide, preparse, type CedarDecision, type CedarEntity, type CedarRequest } from "./cedar";
 import { CONSOLE_ACTIONS, CONSOLE_SECTIONS, DEFAULT_POLICIES, type ConsoleAction, type ConsoleSection } from "./schema";
 import type { PolicyPrincipal } from "./lockout-guard";
@@ -21,22 +21,28 @@ let refreshing: Promise<InForce> | null = null;
 
 let maxAgeMs: number | null = null;
 
-export async function policySetInForce(): Promise<InForce> {
+/**
+ * The policy set in force, checked for a newer version at most every GATEHOUSE_POLICY_REFRESH_MS;
+ * given `client`, read now on that connection: a change judged under a lock its transaction holds
+ * is judged on the policies as they are (and, on one connection, never waits for another).
+ */
+export async function policySetInForce(client?: Prisma.TransactionClient): Promise<InForce> {
+  if (client) return loadNewest(client);
   const maxAge = (maxAgeMs ??= readConfig().GATEHOUSE_POLICY_REFRESH_MS);
   if (inForce && Date.now() - inForce.checkedAt < maxAge) return inForce;
   refreshing ??= loadNewest().finally(() => (refreshing = null));
   return refreshing;
 }
 
-async function loadNewest(): Promise<InForce> {
+async function loadNewest(client: Prisma.TransactionClient = db()): Promise<InForce> {
   const loading = inForce;
-  const newest = await db().policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true } });
+  const newest = await client.policyVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true } });
   const version = newest?.version ?? 0;
   // A publish on this instance while this read was on its way has enforced a newer version: the
   // version read here must not replace it.
   if (inForce !== loading) return inForce!;
   if (inForce?.version !== version) {
-    const text = await versionText(version);
+    const text = await versionText(version, client);
     if (text === null) throw new Error(`Policy version ${version} vanished while loading`);
     if (inForce !== loading) return inForce!;
     enforceVersion(version, text);
@@ -46,9 +52,9 @@ async function loadNewest(): Promise<InForce> {
 }
 
 /** A version's policies; version 0 is the built-in roles. */
-export async function versionText(version: number): Promise<string | null> {
+export async function versionText(version: number, client: Prisma.TransactionClient = db()): Promise<string | null> {
   if (version === 0) return DEFAULT_POLICIES;
-  return (await db().policyVersion.findUnique({ where: { version }, select: { text: true } }))?.text ?? null;
+  return (await client.policyVersion.findUnique({ where: { version }, select: { text: true } }))?.text ?? null;
 }
 
 /** Makes `text` the set in force on this instance (at start, after a publish, on a newer version). */
@@ -378,8 +384,8 @@ export async function mayManageSomeSection(principal: PolicyPrincipal, now = new
  * situationsJudged tries. Empty when the target has no power the actor lacks: what a non-admin may
  * take on through a temporary password or an MFA reset.
  */
-export async function consolePowersBeyond(target: PolicyPrincipal, actor: PolicyPrincipal, ip: string | null, now = new Date(), clients: readonly PolicyClient[] = []): Promise<string[]> {
-  const { preparsedId, text } = await policySetInForce();
+export async function consolePowersBeyond(target: PolicyPrincipal, actor: PolicyPrincipal, ip: string | null, now = new Date(), clients: readonly PolicyClient[] = [], client?: Prisma.TransactionClient): Promise<string[]> {
+  const { preparsedId, text } = await policySetInForce(client);
   const beyond = new Set<string>();
   const judge = (power: string, request: (who: PolicyPrincipal) => CedarRequest) => {
     if (beyond.has(power)) return;
