@@ -64,7 +64,9 @@ export async function sendEmailVerification(userId: string, ctx: AuditContext, n
     const user = await lockedAccount(tx, userId);
     if (!user || user.disabled_at) return "no_account";
     if (user.email_verified_at) return "already_verified";
-    if ((await bumpCounter(`email-verification:${userId}`, HOUR_MS, now)).count > SENDS_PER_HOUR) return "too_many";
+    // Counted in the transaction: a send that stores no link counts for nothing, and on one
+    // connection (the embedded database) a count outside it would wait for this transaction.
+    if ((await bumpCounter(`email-verification:${userId}`, HOUR_MS, now, tx)).count > SENDS_PER_HOUR) return "too_many";
     await forgetEmailVerificationLinks(tx, userId);
     await tx.emailVerificationToken.create({ data: { tokenHash: sha256(token), userId, email: user.email, createdAt: now, expiresAt: new Date(now.getTime() + LINK_TTL_MS) } });
     return user;

@@ -25,10 +25,10 @@ export async function readCounters(keys: string[]): Promise<Map<string, Counter>
   return new Map(rows.map((r) => [r.key, { count: r.count, windowEndsAt: r.windowEndsAt, lockedUntil: r.lockedUntil }]));
 }
 
-/** Adds one in a single atomic statement; a counter whose window has ended starts again at 1. */
-export async function bumpCounter(key: string, windowMs: number, now = new Date()): Promise<{ count: number }> {
+/** Adds one in a single atomic statement (in `client`'s transaction, if any); a counter whose window has ended starts again at 1. */
+export async function bumpCounter(key: string, windowMs: number, now = new Date(), client: Prisma.TransactionClient = db()): Promise<{ count: number }> {
   const windowEnds = new Date(now.getTime() + windowMs);
-  const rows = await db().$queryRaw<{ count: number }[]>`
+  const rows = await client.$queryRaw<{ count: number }[]>`
     INSERT INTO rate_limit_counters (key, count, window_ends_at)
     VALUES (${key}, 1, ${windowEnds})
     ON CONFLICT (key) DO UPDATE SET
