@@ -17,7 +17,7 @@ const PASSWORD = "hostile input passphrase";
 /** The state a refused request must leave alone. */
 const STATE_TABLES = [
   "users", "password_credentials", "totp_factors", "passkeys", "backup_codes", "risk_settings_versions", "ip_rules", "setup_tokens",
-  "oauth_clients", "oidc_signing_keys", "oauth_consents", "policy_versions", "policy_drafts", "detection_rule_settings", "playbooks",
+  "oauth_clients", "oidc_signing_keys", "oauth_consents", "policy_versions", "policy_drafts", "detection_rule_versions", "playbooks",
   "playbook_versions", "notification_channels", "compliance_exceptions", "groups", "group_members",
 ];
 /** Each state table's row count and content hash (sessions: only whether and how they ended). */

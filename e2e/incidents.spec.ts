@@ -1,6 +1,6 @@
 import { expect, test, type Browser } from "@playwright/test";
 import { decodedMail } from "../tests/support/smtp";
-import { ADMIN, ADMIN_STATE, createUserViaConsole, signIn, sql, submitSignIn, uniqueEmail, withMailServer } from "./support/helpers";
+import { ADMIN, ADMIN_STATE, createUserViaConsole, signIn, signInAsNewAdmin, sql, submitSignIn, uniqueEmail, withMailServer } from "./support/helpers";
 
 // The server trusts X-Forwarded-For from loopback (playwright.config.ts): one browser context plays
 // an attacker at a documentation address, so the block it earns touches no other test.
@@ -108,3 +108,55 @@ test("the built-in admins channel is tested from the console before an incident 
   expect(mails.find((m) => m.includes("Test notification for channel admins"))).toContain(ADMIN.email);
   await admin.close();
 }));
+
+test("an admin changes a detection rule with a reason: it is saved as a new version with its history, and a page showing an older version saves nothing", async ({ browser }) => {
+  const { context, page, email } = await signInAsNewAdmin(browser, "ruleadmin");
+  // Another admin's tab, opened before the change.
+  const stale = await context.newPage();
+  await stale.goto("/admin/incidents/rules");
+
+  await page.goto("/admin/incidents/rules");
+  const form = page.getByRole("form", { name: "Settings of user_reported_sign_in" });
+  const card = page.locator("section").filter({ has: form });
+  const joinWindow = form.getByLabel("Joins an incident seen within (min)");
+  const before = await joinWindow.inputValue();
+  try {
+    await joinWindow.fill("61");
+    await form.getByRole("button", { name: "Save as a new version" }).click();
+    // No reason given: refused beside the field, nothing saved.
+    await expect(form.getByText("Say why, for the history.")).toBeVisible();
+    await form.getByLabel("Why this change").fill("reports of one person within an hour belong together");
+    await form.getByRole("button", { name: "Save as a new version" }).click();
+    await expect(form.getByRole("status")).toHaveText(/Saved as version \d+/);
+    const version = Number(sql("SELECT max(version) FROM detection_rule_versions WHERE rule = 'user_reported_sign_in'"));
+
+    await page.reload();
+    await expect(card).toContainText(`In force: version ${version}.`);
+    await card.getByText(/^History/).click();
+    const newest = card.getByRole("list", { name: "History of User reported a sign-in" }).getByRole("listitem").first();
+    await expect(newest).toContainText(`Version ${version}`);
+    await expect(newest).toContainText(email);
+    await expect(newest).toContainText("reports of one person within an hour belong together");
+    await expect(newest).toContainText(`joinWindowMinutes: ${before} → 61`);
+
+    // The older page's values would quietly undo the change: refused, naming the newer version, and
+    // refused again if sent a second time.
+    const staleForm = stale.getByRole("form", { name: "Settings of user_reported_sign_in" });
+    await staleForm.getByLabel("Joins an incident seen within (min)").fill("90");
+    await staleForm.getByLabel("Why this change").fill("longer window");
+    const refusal = `Version ${version} of this rule was saved after this page showed version ${version - 1}: nothing was saved.`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await staleForm.getByRole("button", { name: "Save as a new version" }).click();
+      await expect(staleForm.getByTestId("form-message")).toContainText(refusal);
+    }
+    expect(sql("SELECT join_window_minutes || '/' || max(version) OVER () FROM detection_rule_versions WHERE rule = 'user_reported_sign_in' ORDER BY version DESC LIMIT 1")).toBe(`61/${version}`);
+  } finally {
+    // Back as it was, for the other journeys (risk.spec reports sign-ins to this rule).
+    await page.goto("/admin/incidents/rules");
+    await joinWindow.fill(before);
+    await form.getByLabel("Why this change").fill("back to the window the other journeys expect");
+    await form.getByRole("button", { name: "Save as a new version" }).click();
+    await expect(form.getByRole("status")).toHaveText(/Saved as version \d+\. Detection uses it from its next pass\./);
+    await context.close();
+  }
+});

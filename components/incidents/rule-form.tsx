@@ -2,6 +2,7 @@
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
 import { echoed, echoedTicked } from "@/components/ui/echoed";
+import { Field } from "@/components/ui/field";
 import { FormMessage } from "@/components/ui/form-message";
 import type { ActionState } from "@/lib/auth/action";
 import { SEVERITIES } from "@/lib/incidents/model";
@@ -11,6 +12,8 @@ const input = "block w-full rounded-md border border-slate-300 bg-white px-3 py-
 
 export type RuleFormProps = {
   rule: string;
+  /** The version shown (0: the rule's defaults), sent with the form: a save is refused if another was saved since. */
+  version: number;
   enabled: boolean;
   severity: string;
   joinWindowMinutes: number;
@@ -21,10 +24,12 @@ export type RuleFormProps = {
 export function RuleForm({ action, setting, readOnly }: { action: Action; setting: RuleFormProps; readOnly: boolean }) {
   const [state, formAction, pending] = useActionState(action, {});
   return (
-    <form action={formAction} className="space-y-3" aria-label={`Settings of ${setting.rule}`}>
+    <form action={formAction} className="space-y-3" aria-label={`Settings of ${setting.rule}`} noValidate>
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-3">
         <input type="hidden" name="rule" value={setting.rule} />
+        {/* After a refusal, the version the values shown came from, not the newest: a second click must not undo what was saved meanwhile. */}
+        <input type="hidden" name="baseVersion" value={echoed(state, "baseVersion") ?? setting.version} />
         <div className="flex flex-wrap items-end gap-4 text-sm">
           {/* The hidden "false" makes an unticked box say so (a ticked one sends both). */}
           <input type="hidden" name="enabled" value="false" />
@@ -42,8 +47,13 @@ export function RuleForm({ action, setting, readOnly }: { action: Action; settin
               <input name={`params.${p.name}`} type="number" step="any" defaultValue={echoed(state, `params.${p.name}`) ?? p.value} className={input} />
             </label>
           ))}
-          <Button type="submit" size="sm" disabled={pending}>Save</Button>
         </div>
+        {!readOnly && (
+          <div className="flex items-end gap-4">
+            <Field className="flex-1" id={`comment-${setting.rule}`} label="Why this change" name="comment" required maxLength={300} errors={state.fieldErrors?.comment} defaultValue={echoed(state, "comment")} />
+            <Button type="submit" size="sm" disabled={pending}>{pending ? "Saving…" : "Save as a new version"}</Button>
+          </div>
+        )}
       </fieldset>
     </form>
   );

@@ -14,7 +14,7 @@ import { listActiveUsersWithRole, listConsoleManagers, listIdleActiveUsers } fro
 import { checkTotpSecretsSealed, secondFactorsOf, withoutSecondFactor } from "../mfa";
 import { checkSigningKeysSealed, checkTokensHashed, clientScopesUsedSince, listActiveClients, listActiveSigningKeys, redirectUriProblem } from "../oidc";
 import { lastChainVerification } from "../audit";
-import { checkChannelSecretsSealed, countFailedRuns, countPlaybooksInForce, countUnfinishedRuns, listOverdueCriticalIncidents, listPlaybookVersionAttribution } from "../incidents";
+import { checkChannelSecretsSealed, countFailedRuns, countPlaybooksInForce, countUnfinishedRuns, listOverdueCriticalIncidents, listPlaybookVersionAttribution, listRuleVersionAttribution } from "../incidents";
 import { listPolicyVersionAttribution, type ConsoleSection } from "../policy";
 import { listRiskSettingsVersionAttribution } from "../risk";
 import { counted, formatDateTime } from "../util/format";
@@ -449,17 +449,18 @@ export const CHECKS: readonly Check[] = [
     },
   },
   {
-    key: "changes_attributed", control: "CC8.1", title: "Policy, playbook and risk-setting changes have an author and a comment",
+    key: "changes_attributed", control: "CC8.1", title: "Policy, playbook, risk-setting and detection-rule changes have an author and a comment",
     async run() {
-      const [policies, playbooks, risk] = await Promise.all([listPolicyVersionAttribution(), listPlaybookVersionAttribution(), listRiskSettingsVersionAttribution()]);
+      const [policies, playbooks, risk, rules] = await Promise.all([listPolicyVersionAttribution(), listPlaybookVersionAttribution(), listRiskSettingsVersionAttribution(), listRuleVersionAttribution()]);
       const unattributed = [
         ...policies.filter((p) => !p.authorId || !p.comment.trim()).map((p) => `policy v${p.version}`),
         ...playbooks.filter((p) => !p.authorId || !p.comment.trim()).map((p) => `playbook ${p.playbookId} v${p.version}`),
         ...risk.filter((r) => !r.authorId || !r.comment.trim()).map((r) => `risk settings v${r.version}`),
+        ...rules.filter((r) => !r.authorId || !r.comment.trim()).map((r) => `detection rule ${r.rule} v${r.version}`),
       ];
-      const changes = policies.length + playbooks.length + risk.length;
-      const evidence = { checked: { policies: policies.length, playbooks: playbooks.length, riskSettings: risk.length }, unattributed };
-      if (changes === 0) return { ...nothingToCheck("No policy, playbook or risk-setting change yet: nothing to check."), evidence };
+      const changes = policies.length + playbooks.length + risk.length + rules.length;
+      const evidence = { checked: { policies: policies.length, playbooks: playbooks.length, riskSettings: risk.length, detectionRules: rules.length }, unattributed };
+      if (changes === 0) return { ...nothingToCheck("No policy, playbook, risk-setting or detection-rule change yet: nothing to check."), evidence };
       return { ...none(unattributed, `${counted(changes, "change", "changes")}, each with an author and a comment.`, ["change without an author or comment", "changes without an author or comment"]), evidence };
     },
     findings: ({ data }) => labels(data.unattributed),

@@ -3,7 +3,7 @@
 // detection reads (lib/incidents calls into lib/auth, lib/oidc, lib/risk and lib/mfa to respond).
 export { SEVERITIES, STATUSES, STATUS_LABELS, INCIDENT_TYPES, INCIDENT_TYPE_LABELS, CLOSED_STATUSES, STEP_KINDS, STEP_LABELS, type Severity, type IncidentStatus, type IncidentType } from "./model";
 export { RULES, RULE_KEYS, type RuleKey, type RuleSetting } from "./rules";
-export { ruleSettings, saveRuleSetting } from "./rule-settings";
+export { listRuleVersionAttribution, ruleCommentSchema, ruleHistory, ruleSettings, saveRuleSetting, type RuleHistory } from "./rule-settings";
 export { runDetection } from "./detect";
 export { listResponders } from "./responders";
 export {

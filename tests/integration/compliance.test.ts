@@ -18,6 +18,7 @@ import { formatDateTime } from "@/lib/util/format";
 import { storedFindings } from "@/lib/compliance/checks";
 import { ensureSigningKeys, rotateSigningKeys } from "@/lib/oidc/keys";
 import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
+import { saveRuleSetting } from "@/lib/incidents";
 import { resetDatabase } from "../support/db";
 import { enrollTotp, withPasskey } from "../support/mfa";
 import { ctx, makeUser } from "../support/factories";
@@ -280,6 +281,16 @@ describe("control tests flip with the system's state", () => {
     expect((await resultOf("changes_attributed")).status).toBe("pass");
     await db().policyVersion.create({ data: { text: "// nothing", comment: "pushed by a script" } });
     expect(await resultOf("changes_attributed")).toMatchObject({ status: "fail", summary: "1 change without an author or comment" });
+  });
+
+  it("CC8.1 covers detection rules: a version saved with its author and why passes, one without a comment (saved before versions were kept) fails", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    await saveRuleSetting("high_risk_sign_in", { enabled: true, severity: "high", joinWindowMinutes: 60, params: { minScore: 0.8 } }, "too many alerts from the VPN", userContext(admin, null));
+    expect(await resultOf("changes_attributed")).toMatchObject({ status: "pass" });
+    // As the migration keeps a setting saved before: its author, no comment.
+    await db().detectionRuleVersion.create({ data: { rule: "user_reported_sign_in", version: 1, enabled: false, severity: "high", joinWindowMinutes: 60, params: {}, comment: "", authorId: admin.id } });
+    expect(await resultOf("changes_attributed")).toMatchObject({ status: "fail", summary: "1 change without an author or comment" });
+    expect((await checkOf("CC8.1", "changes_attributed")).findings.map((f) => f.label)).toEqual(["detection rule user_reported_sign_in v1"]);
   });
 });
 

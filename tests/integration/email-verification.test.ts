@@ -1,26 +1,19 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { userContext } from "@/lib/audit/context";
 import { emailVerificationLinkAddress, emailVerifiedAt, sendEmailVerification, verifyEmailWithLink } from "@/lib/auth/email-verification";
 import { requestPasswordRecovery, resetPasswordWithLink } from "@/lib/auth/recovery";
 import { changeEmail, findEnabledAccount, setDisabled } from "@/lib/auth/users";
 import { resetDatabase } from "../support/db";
-import { decodedMail, startSmtpSink } from "../support/smtp";
+import { decodedMail } from "../support/smtp";
+import { mailSinkForFile } from "../support/mail-sink";
 import { client, ctx, makeUser, uniqueEmail } from "../support/factories";
 
 // Confirming an account's email address with a mailed link, against a real SMTP server: the link
 // works once, for 24 hours, for the address it was sent to; apps then see email_verified.
 
-let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
-beforeAll(async () => {
-  smtp = await startSmtpSink();
-  process.env.GATEHOUSE_SMTP_URL = smtp.url;
-});
-afterAll(async () => {
-  delete process.env.GATEHOUSE_SMTP_URL;
-  await smtp.close();
-});
+const smtp = mailSinkForFile();
 beforeEach(async () => {
   smtp.mails.length = 0;
   await resetDatabase();

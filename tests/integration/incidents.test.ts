@@ -11,10 +11,11 @@ import { listActiveAdmins, setDisabled } from "@/lib/auth/users";
 import { addIpRule } from "@/lib/risk";
 import { consoleAllows, DEFAULT_POLICIES, publishPolicies, type ConsoleSubject } from "@/lib/policy";
 import {
-  changeStatus, countFailedRuns, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, listOverdueCriticalIncidents, parseSteps, runDetection, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
+  changeStatus, countFailedRuns, createChannel, downloadSnapshot, dryRunPlaybook, listChannels, listOverdueCriticalIncidents, parseSteps, runDetection, ruleHistory, ruleSettings, RULES, runResponseAction, saveRuleSetting, savePlaybook, startIncidentEngine, stopIncidentEngine,
   PlaybookNameTakenError, responseActionSchema, responseTimes, testChannel, ADMINS_CHANNEL, type Step,
 } from "@/lib/incidents";
 import { ChannelNameTakenError, newChannelSchema, resolveChannel } from "@/lib/incidents/channels";
+import { defaultRuleSetting } from "@/lib/incidents/rules";
 import { ensureDefaultPlaybooks } from "@/lib/incidents/playbooks";
 import { abandonRun, countUnfinishedRuns, executeRun, requeueStalledRuns, retryRun } from "@/lib/incidents/runner";
 import { resetDatabase } from "../support/db";
@@ -191,8 +192,8 @@ describe("detection and correlation", () => {
   it("thresholds are editable: a disabled rule raises nothing, a lower score threshold raises more", async () => {
     const admin = await makeUser({ roles: ["admin"] });
     const actor = userContext(admin, null);
-    expect(await saveRuleSetting("user_reported_sign_in", { enabled: false, severity: "high", joinWindowMinutes: 60, params: {} }, actor)).toMatchObject({ ok: true });
-    expect(await saveRuleSetting("high_risk_sign_in", { enabled: "on", severity: "medium", joinWindowMinutes: 60, params: { minScore: "1.5" } }, actor))
+    expect(await saveRuleSetting("user_reported_sign_in", { enabled: false, severity: "high", joinWindowMinutes: 60, params: {} }, "reports go to the help desk now", actor)).toMatchObject({ ok: true, version: 1 });
+    expect(await saveRuleSetting("high_risk_sign_in", { enabled: "on", severity: "medium", joinWindowMinutes: 60, params: { minScore: "1.5" } }, "fewer alerts", actor))
       .toMatchObject({ ok: false, errors: { "params.minScore": expect.any(String) } });
     await reportSignIn(admin.id);
     await runDetection();
@@ -200,9 +201,39 @@ describe("detection and correlation", () => {
     expect(await db().auditEvent.count({ where: { action: "incident.rule.update" } })).toBe(1);
   });
 
+  it("every save of a rule is a new version with its author and why; a form showing an older version saves nothing", async () => {
+    const admin = await makeUser({ roles: ["admin"] });
+    const actor = userContext(admin, null);
+    const setting = (minScore: number) => ({ enabled: true, severity: "high", joinWindowMinutes: 60, params: { minScore } });
+    expect(await saveRuleSetting("high_risk_sign_in", setting(0.8), "  ", actor, 0)).toMatchObject({ ok: false, reason: "invalid", errors: { comment: "Say why, for the history." } });
+    expect(await saveRuleSetting("high_risk_sign_in", setting(0.8), "too many alerts from the VPN", actor, 0)).toMatchObject({ ok: true, version: 1 });
+    expect(await saveRuleSetting("high_risk_sign_in", setting(0.9), "quieter still", actor, 1)).toMatchObject({ ok: true, version: 2 });
+    // Another admin's page still shows version 1: saving it would quietly undo version 2.
+    expect(await saveRuleSetting("high_risk_sign_in", setting(0.5), "louder", actor, 1)).toEqual({ ok: false, reason: "stale", newest: 2 });
+
+    expect((await ruleSettings()).high_risk_sign_in.params).toEqual({ minScore: 0.9 });
+    const history = (await ruleHistory()).high_risk_sign_in;
+    expect(history.version).toBe(2);
+    expect(history.versions.map((v) => [v.version, v.author, v.comment, v.changes])).toEqual([
+      [2, admin.email, "quieter still", { "params.minScore": { from: "0.8", to: "0.9" } }],
+      [1, admin.email, "too many alerts from the VPN", expect.objectContaining({ "params.minScore": { from: String(RULES.high_risk_sign_in.params.parse({}).minScore), to: "0.8" } })],
+    ]);
+    expect((await ruleHistory()).user_reported_sign_in).toEqual({ version: 0, readable: true, versions: [] });
+
+    // A version that no longer reads as a setting (written by hand, or a threshold since renamed):
+    // the rule's defaults apply, and the page says so rather than claim the version is in force.
+    await db().detectionRuleVersion.create({ data: { rule: "high_risk_sign_in", version: 3, enabled: false, severity: "high", joinWindowMinutes: 60, params: { minScore: "loud" }, comment: "by hand", authorId: null } });
+    expect((await ruleSettings()).high_risk_sign_in).toEqual(defaultRuleSetting("high_risk_sign_in"));
+    expect((await ruleHistory()).high_risk_sign_in).toMatchObject({ version: 3, readable: false, versions: [{ version: 3, author: null, changes: null }, { version: 2 }, { version: 1 }] });
+    const events = await db().auditEvent.findMany({ where: { action: "incident.rule.update" }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => [e.outcome, e.actorId, (e.metadata as { comment?: string }).comment ?? (e.metadata as { reason: string }).reason])).toEqual([
+      ["success", admin.id, "too many alerts from the VPN"], ["success", admin.id, "quieter still"], ["failure", admin.id, "stale"],
+    ]);
+  });
+
   it("an account created with a privileged role outside working hours raises the same alert", async () => {
     const admin = await makeUser({ roles: ["admin"] });
-    await saveRuleSetting("off_hours_role_grant", { enabled: true, severity: "medium", joinWindowMinutes: 60, params: { workdayStartHour: 0, workdayEndHour: 0, weekendsOff: true } }, userContext(admin, null));
+    await saveRuleSetting("off_hours_role_grant", { enabled: true, severity: "medium", joinWindowMinutes: 60, params: { workdayStartHour: 0, workdayEndHour: 0, weekendsOff: true } }, "no working hours: every grant alerts", userContext(admin, null));
     const created = await makeUser();
     await recordAuditEvent({ type: "admin", action: "user.create", outcome: "success", actor: { type: "user", id: admin.id, label: admin.email }, resource: { type: "user", id: created.id }, metadata: { email: created.email, roles: ["user", "auditor"] } });
     await runDetection();
@@ -215,7 +246,7 @@ describe("detection and correlation", () => {
     const user = await makeUser();
     // A workday from 00:00 to 00:00 has no working hours: every grant is outside them, whenever the test runs.
     const admin = await makeUser({ roles: ["admin"] });
-    await saveRuleSetting("off_hours_role_grant", { enabled: true, severity: "medium", joinWindowMinutes: 60, params: { workdayStartHour: 0, workdayEndHour: 0, weekendsOff: true } }, userContext(admin, null));
+    await saveRuleSetting("off_hours_role_grant", { enabled: true, severity: "medium", joinWindowMinutes: 60, params: { workdayStartHour: 0, workdayEndHour: 0, weekendsOff: true } }, "no working hours: every grant alerts", userContext(admin, null));
     await recordAuditEvent({ type: "admin", action: "user.roles.update", outcome: "success", actor: { type: "user", id: null, label: "root@example.test" }, resource: { type: "user", id: user.id }, metadata: { before: ["user"], after: ["user", "admin"], granted: ["admin"], revoked: [] } });
     await runDetection();
     expect(await db().alert.findFirstOrThrow({ where: { rule: "off_hours_role_grant" } })).toMatchObject({ userId: user.id, summary: expect.stringMatching(/^Granted admin at \d\d:\d\d UTC$/) });

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { checkAccess, guardedAction } from "@/lib/auth";
 import {
   addNote, assignIncident, assignSchema, captureNow, changeStatus, ChannelNameTakenError, CLOSED_STATUSES, createChannel, deleteChannel, dryRunPlaybook, newChannelSchema, noteSchema,
-  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, type RetryRefusal, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
+  parseSteps, playbookInputSchema, PlaybookNameTakenError, responseActionSchema, RULE_KEYS, retryRun, ruleCommentSchema, type RetryRefusal, runResponseAction, savePlaybook, saveRuleSetting, statusChangeSchema, STATUS_LABELS, testChannel,
   type StatusChangeResult,
 } from "@/lib/incidents";
 
@@ -124,19 +124,30 @@ export const dryRunAction = guardedAction(MANAGE, z.object({ playbookId: z.uuid(
 });
 
 const ruleForm = z
-  .object({ rule: z.enum(RULE_KEYS as [string, ...string[]]), enabled: z.unknown(), severity: z.unknown(), joinWindowMinutes: z.unknown() })
+  .object({ rule: z.enum(RULE_KEYS as [string, ...string[]]), enabled: z.unknown(), severity: z.unknown(), joinWindowMinutes: z.unknown(), comment: ruleCommentSchema, baseVersion: z.unknown() })
   .catchall(z.unknown())
-  .transform(({ rule, enabled, severity, joinWindowMinutes, ...rest }) => ({
+  .transform(({ rule, enabled, severity, joinWindowMinutes, comment, baseVersion, ...rest }) => ({
     rule: rule as (typeof RULE_KEYS)[number],
-    // lib/incidents validates the setting itself (with the rule's own thresholds).
+    comment,
+    // The version the page showed; a page from before versions were sent has none.
+    baseVersion: typeof baseVersion === "string" && /^\d{1,9}$/.test(baseVersion) ? Number(baseVersion) : null,
+    // lib/incidents validates the setting itself (with the rule's own thresholds) and the comment.
     input: { enabled, severity, joinWindowMinutes, params: Object.fromEntries(Object.entries(rest).filter(([k]) => k.startsWith("params.")).map(([k, v]) => [k.slice(7), v])) },
   }));
 
-export const saveRuleAction = guardedAction(CONFIGURE, ruleForm, async ({ rule, input }, _user, ctx) => {
-  const result = await saveRuleSetting(rule, input, ctx);
+export const saveRuleAction = guardedAction(CONFIGURE, ruleForm, async ({ rule, input, comment, baseVersion }, _user, ctx) => {
+  if (baseVersion === null) return { ok: false, message: "This page is out of date: reload it, then make your change again." };
+  const result = await saveRuleSetting(rule, input, comment, ctx, baseVersion);
   revalidatePath("/admin/incidents/rules");
-  if (!result.ok) return { ok: false, message: Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join("; ") };
-  return { ok: true, message: "Saved. Detection uses it from its next pass." };
+  if (result.ok) return { ok: true, message: `Saved as version ${result.version}. Detection uses it from its next pass.` };
+  if (result.reason === "stale") return { ok: false, message: `Version ${result.newest} of this rule was saved after this page showed version ${baseVersion}: nothing was saved. Reload the page to see it, then make your change again.` };
+  // The reason is shown beside its field; the thresholds' errors name theirs.
+  const { comment: reasonError, ...settingErrors } = result.errors;
+  return {
+    ok: false,
+    message: Object.entries(settingErrors).map(([field, message]) => `${field}: ${message}`).join("; ") || undefined,
+    fieldErrors: reasonError ? { comment: [reasonError] } : undefined,
+  };
 }, { stepUp: true });
 
 export const createChannelAction = guardedAction(CONFIGURE, newChannelSchema, async (input, _user, ctx) => {

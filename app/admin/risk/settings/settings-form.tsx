@@ -34,7 +34,8 @@ export function RiskSettingsForm({ settings, version, readOnly }: { settings: Ri
   return (
     <form action={action} className="space-y-6" noValidate>
       <FormMessage state={state} />
-      <input type="hidden" name="baseVersion" value={version} />
+      {/* After a refusal, the version the values shown came from, not the newest: a second click must not undo what was saved meanwhile. */}
+      <input type="hidden" name="baseVersion" value={echoed(state, "baseVersion") ?? version} />
       <fieldset disabled={readOnly} className="space-y-6">
         <section>
           <h3 className="mb-2 text-sm font-semibold text-slate-900">Factor weights (0–1)</h3>
