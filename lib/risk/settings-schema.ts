@@ -88,7 +88,12 @@ export const DEFAULT_RISK_SETTINGS: RiskSettings = {
  * A version saved before a setting existed (a factor added since) takes that setting's default
  * and keeps the rest: an admin's stricter settings must not quietly give way to the defaults.
  */
-export function settingsInForce(row: { version: number; settings: unknown } | null): { version: number; settings: RiskSettings } {
+/**
+ * The settings a stored version makes: what it set, with the defaults for what it predates.
+ * One that cannot be read as settings at all gives the defaults as version 0, and names itself
+ * as `unreadable` (the version a save replaces: a form showing version 0 would be refused as stale).
+ */
+export function settingsInForce(row: { version: number; settings: unknown } | null): { version: number; settings: RiskSettings; unreadable?: number } {
   if (!row) return { version: 0, settings: DEFAULT_RISK_SETTINGS };
   const stored = (typeof row.settings === "object" && row.settings !== null ? row.settings : {}) as Partial<Record<keyof RiskSettings, unknown>>;
   const filled = {
@@ -99,5 +104,5 @@ export function settingsInForce(row: { version: number; settings: unknown } | nu
   const parsed = riskSettingsSchema.safeParse(filled);
   if (parsed.success) return { version: row.version, settings: parsed.data };
   console.error(`[risk] settings version ${row.version} does not read as settings; the defaults apply: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}`);
-  return { version: 0, settings: DEFAULT_RISK_SETTINGS };
+  return { version: 0, settings: DEFAULT_RISK_SETTINGS, unreadable: row.version };
 }

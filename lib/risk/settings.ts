@@ -8,7 +8,7 @@ export { riskSettingsSchema, newRiskSettingsSchema, DEFAULT_RISK_SETTINGS, type 
 // The newest version rules. The assessment reads it on every attempt (lib/risk/assess.ts), so a
 // change takes effect on every instance at once.
 
-export type CurrentSettings = { version: number; settings: RiskSettings };
+export type CurrentSettings = { version: number; settings: RiskSettings; unreadable?: number };
 
 export async function currentRiskSettings(): Promise<CurrentSettings> {
   return settingsInForce(await db().riskSettingsVersion.findFirst({ orderBy: { version: "desc" } }));

@@ -347,6 +347,11 @@ describe("IP lists and settings", () => {
     const older = await saveRiskSettings({ ...stricter, weights: { ...stricter.weights, ip_blocklisted: 0.85 } }, "before the rule", ctx);
     expect(await currentRiskSettings()).toMatchObject({ version: older.ok && older.version, settings: { weights: { ip_blocklisted: 0.85, new_device: 0.6 } } });
     await saveRiskSettings(stricter, "back", ctx);
+    // A version that cannot be read (written by hand): the defaults apply, and the page's form,
+    // sent with the version named as unreadable, replaces it (with version 0 it would be stale forever).
+    const broken = await db().riskSettingsVersion.create({ data: { settings: { weights: { new_device: 7 } }, comment: "by hand" } });
+    expect(await currentRiskSettings()).toEqual({ version: 0, settings: DEFAULT_RISK_SETTINGS, unreadable: broken.version });
+    expect(await saveRiskSettings(stricter, "new devices need MFA, again", ctx, broken.version)).toEqual({ ok: true, version: broken.version + 1 });
   });
 });
 

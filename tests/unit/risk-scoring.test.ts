@@ -65,7 +65,8 @@ describe("risk settings as stored", () => {
     const inForce = settingsInForce({ version: 7, settings: older });
     expect(inForce.version).toBe(7);
     expect(inForce.settings).toMatchObject({ ipAccountLimit: 3, weights: { new_device: 0.4, ip_allowlisted: settings.weights.ip_allowlisted } });
-    // What cannot be read as settings at all falls back to the defaults, as version 0.
-    expect(settingsInForce({ version: 8, settings: { thresholds: { watch: 0.9, mfa: 0.1 } } })).toEqual({ version: 0, settings });
+    // What cannot be read as settings at all falls back to the defaults, as version 0, naming the
+    // version that could not be read (the one a save replaces).
+    expect(settingsInForce({ version: 8, settings: { thresholds: { watch: 0.9, mfa: 0.1 } } })).toEqual({ version: 0, settings, unreadable: 8 });
   });
 });

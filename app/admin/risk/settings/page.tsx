@@ -11,7 +11,7 @@ export const metadata: Metadata = { title: "Risk settings" };
 
 export default async function RiskSettingsPage() {
   const user = await requireAccess("risk");
-  const [{ version, settings }, history] = await Promise.all([currentRiskSettings(), listRiskSettingsVersions()]);
+  const [{ version, settings, unreadable }, history] = await Promise.all([currentRiskSettings(), listRiskSettingsVersions()]);
   // The same question the save action asks (lib/policy), not a role check of its own.
   const readOnly = !(await canAccessAfterStepUp(user, { section: "policies", action: "manage" }));
   return (
@@ -19,8 +19,8 @@ export default async function RiskSettingsPage() {
       <PageHeader title="Sign-in risk" description="How attempts are scored. Every save is a new version, applied at once on every instance and audited." />
       <RiskNav current="/admin/risk/settings" />
       <div className="space-y-6">
-        <Card title={`Settings in force: version ${version}${version === 0 ? " (built-in defaults)" : ""}`} description={readOnly ? "The access policies do not let you change these (admins only, by default)." : "Saving asks for a fresh second factor."}>
-          <RiskSettingsForm settings={settings} version={version} readOnly={readOnly} />
+        <Card title={`Settings in force: version ${version}${version === 0 ? " (built-in defaults)" : ""}${unreadable ? `: version ${unreadable} cannot be read, save again` : ""}`} description={readOnly ? "The access policies do not let you change these (admins only, by default)." : "Saving asks for a fresh second factor."}>
+          <RiskSettingsForm settings={settings} version={unreadable ?? version} readOnly={readOnly} />
         </Card>
         <Card title="History">
           {history.length === 0 ? (
