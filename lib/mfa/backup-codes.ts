@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import { blindIndex } from "../crypto";
 import { db } from "../db/client";
 import { audit, type AuditContext } from "../audit";
+import { HAS_SECOND_FACTOR } from "./factors";
 
 // Ten single-use recovery codes, shown once. Stored as HMACs under the index key (see schema).
 export const BACKUP_CODE_COUNT = 10;
@@ -30,12 +31,25 @@ const hashCode = (userId: string, code: string) => blindIndex(`${userId}\u0000${
 // How codes made before 2026-12-05 were stored; they work until used or replaced.
 const legacyHash = (code: string) => blindIndex(normalizeBackupCode(code), HASH_CONTEXT);
 
-/** Replaces the user's codes with a fresh set and returns them (the only time they are shown). */
+/** Backup codes recover a second factor: an account without one gets none (they would be a password substitute). */
+export class NoSecondFactorError extends Error {
+  constructor() {
+    super("Set up an authenticator app or a passkey first.");
+  }
+}
+
+/**
+ * Replaces the user's codes with a fresh set and returns them (the only time they are shown);
+ * NoSecondFactorError if the account has no second factor (a factor's removal drops the codes,
+ * under the same lock).
+ */
 export async function generateBackupCodes(userId: string, ctx: AuditContext): Promise<string[]> {
   const codes = Array.from({ length: BACKUP_CODE_COUNT }, newCode);
   await db().$transaction(async (tx) => {
-    // The user's row lock serialises two regenerations at once: only the later set ever works.
+    // The user's row lock serialises two regenerations at once (only the later set ever works),
+    // and a regeneration with a factor's removal (removeFactor takes it too).
     await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+    if ((await tx.user.count({ where: { id: userId, ...HAS_SECOND_FACTOR } })) === 0) throw new NoSecondFactorError();
     await tx.backupCode.deleteMany({ where: { userId } });
     await tx.backupCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashCode(userId, code) })) });
   });

@@ -89,15 +89,17 @@ export type RemovalResult = { ok: true } | { ok: false; message: string };
 
 const LAST_FACTOR = "This is your last second factor and your role requires one. Add another factor first.";
 
-/** Removes TOTP, or one passkey, unless it is the last factor of an account that requires MFA. */
+/** Removes TOTP, or one passkey, unless it is the last factor of an account that requires MFA (by its roles as they are now). */
 export async function removeFactor(
-  user: { id: string; roles: readonly string[] },
+  user: { id: string },
   factor: { kind: "totp" } | { kind: "passkey"; passkeyId: string },
   ctx: AuditContext,
 ): Promise<RemovalResult> {
   return db().$transaction(async (tx) => {
-    // Lock the user row so two removals at once cannot both pass the last-factor check.
-    await tx.$queryRaw`SELECT id FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+    // Lock the user row so two removals at once cannot both pass the last-factor check; its roles
+    // are read under the lock, not as the request found them: a role needing MFA granted meanwhile
+    // (whose grant looked for a factor and found this one) counts.
+    const [account] = await tx.$queryRaw<{ roles: string[] }[]>`SELECT roles::text[] AS roles FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
     const [totp, passkeys] = await Promise.all([
       tx.totpFactor.count({ where: { userId: user.id, activatedAt: { not: null } } }),
       tx.passkey.count({ where: { userId: user.id } }),
@@ -108,7 +110,7 @@ export async function removeFactor(
         : (await tx.passkey.deleteMany({ where: { id: factor.passkeyId, userId: user.id } })).count > 0;
     if (!removed) return { ok: false, message: "That factor is not set up." } as const;
     const left = factor.kind === "totp" ? passkeys : totp + passkeys - 1;
-    if (left === 0 && mfaRequiredFor(user.roles)) throw new LastFactorError();
+    if (left === 0 && mfaRequiredFor(account?.roles ?? [])) throw new LastFactorError();
     // Backup codes recover a second factor; with none left they would be a password substitute.
     if (left === 0) await tx.backupCode.deleteMany({ where: { userId: user.id } });
     // A factor is removed because it may be in someone else's hands: devices remembered after

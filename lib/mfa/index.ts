@@ -1,7 +1,7 @@
 // lib/mfa's public surface: second factors (TOTP, passkeys, backup codes), the rules for
 // requiring them, and one verifier for the MFA step and step-up.
 export { startTotpEnrollment, confirmTotpEnrollment, checkTotpCode, checkTotpSecretsSealed, TOTP_ISSUER, TOTP_SECRETS, type TotpEnrollment } from "./totp";
-export { generateBackupCodes, consumeBackupCode, remainingBackupCodes, normalizeBackupCode, BACKUP_CODE_COUNT, BACKUP_CODES_LOW } from "./backup-codes";
+export { generateBackupCodes, NoSecondFactorError, consumeBackupCode, remainingBackupCodes, normalizeBackupCode, BACKUP_CODE_COUNT, BACKUP_CODES_LOW } from "./backup-codes";
 export {
   passkeyRegistrationOptions, registerPasskey, passkeyAuthenticationOptions, passkeyOptionsForAddress, passkeyOptionsForSession, verifyPasskeyAssertion, renamePasskey, listPasskeys,
   MAX_CEREMONIES_PER_USER, CEREMONIES_PER_ADDRESS_PER_MINUTE, TOO_MANY_CEREMONIES,

@@ -5,6 +5,7 @@ import { decrypt, encrypt } from "../crypto";
 import type { SealedField } from "../crypto/reseal";
 import { db, isUniqueViolation } from "../db/client";
 import { audit, type AuditContext } from "../audit";
+import { clearFactorFailures, takeFactorTry } from "./lockout";
 
 // TOTP (RFC 6238): 6 digits, 30-second steps, SHA-1 (what every authenticator app supports).
 // A code is accepted for the current step and one step either side, once: the step of each
@@ -79,14 +80,32 @@ export async function verifyTotp(userId: string, code: string, options: { pendin
   return count === 1 ? { ok: true, timeStep: check.timeStep } : { ok: false, reason: "replayed" };
 }
 
-/** Confirms a pending enrollment with a first valid code; only then is TOTP a factor. */
-export async function confirmTotpEnrollment(userId: string, code: string, ctx: AuditContext): Promise<TotpCheck> {
+export type EnrollmentCheck = TotpCheck | { ok: false; reason: "locked"; retryAfterSeconds: number };
+
+/**
+ * Confirms a pending enrollment with a first valid code; only then is TOTP a factor. Each code
+ * tried spends one of the account's tries before its codes lock (lib/mfa/lockout.ts), as at the
+ * MFA step: a session that reaches this form (a stolen one, with an enrollment the owner left
+ * open) cannot guess its way to an authenticator and the backup codes handed out with it. A
+ * string that cannot be a code is a typing slip and spends none.
+ */
+export async function confirmTotpEnrollment(userId: string, code: string, ctx: AuditContext): Promise<EnrollmentCheck> {
+  const event = (outcome: "success" | "failure" | "blocked", metadata?: Record<string, string | number>) =>
+    audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome, resource: { type: "user", id: userId }, ...(metadata && { metadata }) });
+  if (!TOTP_CODE.test(code)) return { ok: false, reason: "invalid" };
+  const lock = await takeFactorTry(userId);
+  if (lock.locked) {
+    await event("blocked", { reason: "factor_locked", retryAfterSeconds: lock.retryAfterSeconds });
+    return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };
+  }
   const check = await verifyTotp(userId, code, { pending: true });
   if (check.ok) {
-    await audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome: "success", resource: { type: "user", id: userId } });
-  } else {
-    await audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome: "failure", resource: { type: "user", id: userId }, metadata: { reason: check.reason } });
+    await clearFactorFailures(userId);
+    await event("success");
+    return check;
   }
+  await event("failure", { reason: check.reason });
+  if (lock.lastTry) await audit(ctx, { type: "security", action: "mfa.factor.lock", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "repeated_code_failures" } });
   return check;
 }
 

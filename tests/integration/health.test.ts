@@ -3,11 +3,15 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleReadiness, readiness, sharedReadiness } from "@/lib/health";
 import { pgPool } from "@/lib/db/client";
+import { getProvider } from "@/lib/oidc";
 
 describe("readiness for load balancers", () => {
   let server: Server;
   let url: string;
   beforeAll(async () => {
+    // The provider up, as in a server that has started (building it the first time, keys read
+    // from the database, can outlast the probe's timeout on a busy machine: not ready yet, rightly).
+    await getProvider();
     server = createServer((req, res) => void handleReadiness(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;

@@ -9,9 +9,9 @@ import { deviceSignedIn, listDevices, recognizeDevice, revokeDeviceTrust, trustD
 import {
   checkTotpCode, confirmTotpEnrollment, consumeBackupCode, FACTOR_FAILURE_LIMIT, generateBackupCodes, listPasskeys,
   CEREMONIES_PER_ADDRESS_PER_MINUTE, MAX_CEREMONIES_PER_USER, passkeyAuthenticationOptions, passkeyOptionsForAddress, passkeyOptionsForSession, passkeyRegistrationOptions, registerPasskey, remainingBackupCodes, removeFactor,
-  renamePasskey, resetMfa, secondFactorProofSchema, startTotpEnrollment, verifySecondFactor,
+  NoSecondFactorError, renamePasskey, resetMfa, secondFactorProofSchema, startTotpEnrollment, verifySecondFactor,
 } from "@/lib/mfa";
-import { takeFactorTry } from "@/lib/mfa/lockout";
+import { clearFactorFailures, factorLockedUntil, takeFactorTry } from "@/lib/mfa/lockout";
 import { resetDatabase } from "../support/db";
 import { SoftAuthenticator } from "../support/soft-authenticator";
 import { assertion, codeAt, withPasskey, withTotp } from "../support/mfa";
@@ -52,6 +52,26 @@ describe("TOTP", () => {
     expect(row.secretCipher).not.toContain(enrollment.secret);
     expect(await verifySecondFactor(user.id, { method: "totp", code: await codeAt(enrollment.secret, new Date()) }, ctx)).toMatchObject({ ok: false });
     expect((await confirmTotpEnrollment(user.id, "000000", ctx)).ok).toBe(false);
+  });
+
+  it("confirming an enrollment spends the account's code tries: wrong guesses lock it, even against the right code, and the lock is audited", async () => {
+    const user = await makeUser();
+    const started = await startTotpEnrollment(user);
+    if ("error" in started) throw new Error(started.error);
+    // Not a code at all: a typing slip, which spends nothing.
+    for (let i = 0; i < 10; i++) expect(await confirmTotpEnrollment(user.id, "12 34", ctx)).toEqual({ ok: false, reason: "invalid" });
+    const right = await codeAt(started.secret, new Date());
+    const wrong = right === "000000" ? "111111" : "000000";
+    for (let i = 0; i < FACTOR_FAILURE_LIMIT; i++) expect(await confirmTotpEnrollment(user.id, wrong, ctx)).toEqual({ ok: false, reason: "invalid" });
+    expect(await confirmTotpEnrollment(user.id, right, ctx)).toEqual({ ok: false, reason: "locked", retryAfterSeconds: expect.any(Number) });
+    expect(await db().totpFactor.findUniqueOrThrow({ where: { userId: user.id } })).toMatchObject({ activatedAt: null });
+    expect(await db().auditEvent.count({ where: { action: "mfa.factor.lock", resourceId: user.id } })).toBe(1);
+    expect(await db().auditEvent.count({ where: { action: "mfa.totp.enroll", resourceId: user.id, outcome: "blocked" } })).toBe(1);
+
+    // Once the lock is lifted, the right code confirms, and the tries start again.
+    await clearFactorFailures(user.id);
+    expect((await confirmTotpEnrollment(user.id, right, ctx)).ok).toBe(true);
+    expect(await factorLockedUntil(user.id)).toBeNull();
   });
 
   it("a started enrollment can be confirmed for half an hour (its start asked for the step-up), not later", async () => {
@@ -152,6 +172,14 @@ describe("backup codes", () => {
     const fresh = await generateBackupCodes(user.id, ctx);
     expect(await consumeBackupCode(user.id, codes[1]!)).toBe(false);
     expect(await consumeBackupCode(user.id, fresh[0]!)).toBe(true);
+  });
+
+  it("are never made for an account without a second factor, even by a request let in while it had one", async () => {
+    const { user } = await withTotp();
+    // The factor went (another tab) after the request to regenerate was let in.
+    expect(await removeFactor(user, { kind: "totp" }, ctx)).toEqual({ ok: true });
+    await expect(generateBackupCodes(user.id, ctx)).rejects.toThrow(NoSecondFactorError);
+    expect(await remainingBackupCodes(user.id)).toBe(0);
   });
 
   it("regenerated twice at once leave one set of ten", async () => {
@@ -312,6 +340,15 @@ describe("factor removal", () => {
     expect(await db().totpFactor.count({ where: { userId: user.id } })).toBe(1);
     await withPasskey(user.id);
     expect(await removeFactor(user, { kind: "totp" }, ctx)).toEqual({ ok: true });
+  });
+
+  it("judges the account's roles as they are when the factor is removed, not as the request found them", async () => {
+    const { user } = await withTotp();
+    // An admin made the account an admin after its request to remove the factor was let in.
+    const asRequested = { ...user, roles: ["user"] };
+    await db().user.update({ where: { id: user.id }, data: { roles: ["user", "admin"] } });
+    expect(await removeFactor(asRequested, { kind: "totp" }, ctx)).toMatchObject({ ok: false, message: expect.stringMatching(/last second factor/) });
+    expect(await db().totpFactor.count({ where: { userId: user.id } })).toBe(1);
   });
 
   it("removing a user's last factor also drops their backup codes", async () => {

@@ -3,10 +3,11 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { afterFactorEnrolled, guardedAction } from "@/lib/auth";
 import { revokeDeviceTrust } from "@/lib/devices";
+import { formatWait } from "@/lib/util/format";
 import { parseJsonOrNull } from "@/lib/util/json";
 import {
-  confirmTotpEnrollment, generateBackupCodes, hasSecondFactor, passkeyNameSchema, passkeyRegistrationOptions, registerPasskey,
-  removeFactor, renamePasskey, secondFactors, startTotpEnrollment,
+  confirmTotpEnrollment, generateBackupCodes, NoSecondFactorError, passkeyNameSchema, passkeyRegistrationOptions, registerPasskey,
+  removeFactor, renamePasskey, startTotpEnrollment,
 } from "@/lib/mfa";
 
 // Enrolling factors works for a signed-in user and for one whose sign-in waits for enrollment
@@ -33,7 +34,9 @@ export const startTotpEnrollmentAction = guardedAction("account-setup", z.object
 export const confirmTotpEnrollmentAction = guardedAction("account-setup", z.object({ code: z.string().trim().max(32) }), async ({ code }, user, ctx) => {
   const check = await confirmTotpEnrollment(user.id, code, ctx);
   if (!check.ok) {
-    const message = check.reason === "not_enrolled" ? "This setup has expired (or was replaced): start it again." : "That code is not valid. Enter the current code from the app.";
+    const message = check.reason === "not_enrolled" ? "This setup has expired (or was replaced): start it again."
+      : check.reason === "locked" ? `Too many wrong codes. Try again in ${formatWait(check.retryAfterSeconds)}.`
+      : "That code is not valid. Enter the current code from the app.";
     return { ok: false, fieldErrors: { code: [message] } };
   }
   const { backupCodes } = await afterFactorEnrolled(user, ctx);
@@ -89,8 +92,13 @@ export const regenerateBackupCodesAction = guardedAction(
   "signed-in",
   z.object({}),
   async (_input, user, ctx) => {
-    if (!hasSecondFactor(await secondFactors(user.id))) return { ok: false, message: "Set up an authenticator app or a passkey first." };
-    const codes = await generateBackupCodes(user.id, ctx);
+    let codes: string[];
+    try {
+      codes = await generateBackupCodes(user.id, ctx);
+    } catch (error) {
+      if (error instanceof NoSecondFactorError) return { ok: false, message: error.message };
+      throw error;
+    }
     revalidatePath(SECURITY_PAGE);
     return { ok: true, message: "New backup codes generated. The old ones no longer work.", data: { backupCodes: codes } };
   },
