@@ -29,13 +29,18 @@ export type TotpEnrollment = { secret: string; uri: string; qrCode: string };
  */
 const PENDING_ENROLLMENT_MS = 30 * 60_000;
 
-/** Starts (or restarts) enrollment: a new secret, not a factor until confirmed with a code. */
-export async function startTotpEnrollment(user: { id: string; email: string }): Promise<TotpEnrollment | { error: string }> {
+/**
+ * Starts (or restarts) enrollment: a new secret, not a factor until confirmed with a code, by the
+ * session that started it (`sessionId`, which saw the secret: another session holding the account,
+ * a stolen one, cannot confirm a setup the owner left open).
+ */
+export async function startTotpEnrollment(user: { id: string; email: string; sessionId?: string }): Promise<TotpEnrollment | { error: string }> {
   const secret = generateSecret();
   const secretCipher = encrypt(secret, CIPHER_CONTEXT);
+  const startedBySessionId = user.sessionId ?? null;
   // A started enrollment is replaced; an activated factor never is, even by a restart racing the
   // confirmation in another tab (hence a conditional update rather than an upsert).
-  const created = await db().totpFactor.create({ data: { userId: user.id, secretCipher } }).then(
+  const created = await db().totpFactor.create({ data: { userId: user.id, secretCipher, startedBySessionId } }).then(
     () => true,
     (error: unknown) => {
       if (isUniqueViolation(error)) return false;
@@ -43,7 +48,7 @@ export async function startTotpEnrollment(user: { id: string; email: string }): 
     },
   );
   if (!created) {
-    const { count } = await db().totpFactor.updateMany({ where: { userId: user.id, activatedAt: null }, data: { secretCipher, createdAt: new Date(), lastUsedStep: null } });
+    const { count } = await db().totpFactor.updateMany({ where: { userId: user.id, activatedAt: null }, data: { secretCipher, createdAt: new Date(), lastUsedStep: null, startedBySessionId } });
     if (count === 0) return { error: "An authenticator app is already set up. Remove it first to set up another." };
   }
   const uri = generateURI({ issuer: TOTP_ISSUER, label: user.email, secret, period: PERIOD_SECONDS });
@@ -60,12 +65,17 @@ export async function checkTotpCode(secret: string, code: string, now = new Date
   return result.valid ? { valid: true, timeStep: Math.floor(epoch / PERIOD_SECONDS) + result.delta } : { valid: false };
 }
 
-/** Verifies a code for a user's TOTP (pending or active), refusing replays; records the step used. */
-export async function verifyTotp(userId: string, code: string, options: { pending?: boolean; now?: Date } = {}): Promise<TotpCheck> {
+/**
+ * Verifies a code for a user's TOTP (pending or active), refusing replays; records the step used.
+ * `pending`: a setup being confirmed, by `sessionId` when given (a setup started by another
+ * session is not this one's to confirm).
+ */
+export async function verifyTotp(userId: string, code: string, options: { pending?: boolean; sessionId?: string; now?: Date } = {}): Promise<TotpCheck> {
   const now = options.now ?? new Date();
   const factor = await db().totpFactor.findUnique({ where: { userId } });
   if (!factor || (options.pending ? factor.activatedAt : !factor.activatedAt)) return { ok: false, reason: "not_enrolled" };
   if (options.pending && now.getTime() - factor.createdAt.getTime() > PENDING_ENROLLMENT_MS) return { ok: false, reason: "not_enrolled" };
+  if (options.pending && options.sessionId && factor.startedBySessionId && factor.startedBySessionId !== options.sessionId) return { ok: false, reason: "not_enrolled" };
   const check = await checkTotpCode(decrypt(factor.secretCipher, CIPHER_CONTEXT), code, now);
   if (!check.valid) return { ok: false, reason: "invalid" };
   // Conditional update: of two requests racing with the same code, only one moves the step on;
@@ -89,7 +99,7 @@ export type EnrollmentCheck = TotpCheck | { ok: false; reason: "locked"; retryAf
  * open) cannot guess its way to an authenticator and the backup codes handed out with it. A
  * string that cannot be a code is a typing slip and spends none.
  */
-export async function confirmTotpEnrollment(userId: string, code: string, ctx: AuditContext): Promise<EnrollmentCheck> {
+export async function confirmTotpEnrollment(userId: string, code: string, ctx: AuditContext, sessionId?: string): Promise<EnrollmentCheck> {
   const event = (outcome: "success" | "failure" | "blocked", metadata?: Record<string, string | number>) =>
     audit(ctx, { type: "mfa", action: "mfa.totp.enroll", outcome, resource: { type: "user", id: userId }, ...(metadata && { metadata }) });
   if (!TOTP_CODE.test(code)) return { ok: false, reason: "invalid" };
@@ -98,7 +108,7 @@ export async function confirmTotpEnrollment(userId: string, code: string, ctx: A
     await event("blocked", { reason: "factor_locked", retryAfterSeconds: lock.retryAfterSeconds });
     return { ok: false, reason: "locked", retryAfterSeconds: lock.retryAfterSeconds };
   }
-  const check = await verifyTotp(userId, code, { pending: true });
+  const check = await verifyTotp(userId, code, { pending: true, sessionId });
   if (check.ok) {
     await clearFactorFailures(userId);
     await event("success");

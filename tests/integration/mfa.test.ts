@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db/client";
 import { blindIndex, decrypt } from "@/lib/crypto";
@@ -72,6 +73,17 @@ describe("TOTP", () => {
     await clearFactorFailures(user.id);
     expect((await confirmTotpEnrollment(user.id, right, ctx)).ok).toBe(true);
     expect(await factorLockedUntil(user.id)).toBeNull();
+  });
+
+  it("a started enrollment is confirmed only by the session that started it (and saw its secret)", async () => {
+    const user = await makeUser();
+    const [owners, stolen] = [randomUUID(), randomUUID()];
+    const started = await startTotpEnrollment({ ...user, sessionId: owners });
+    if ("error" in started) throw new Error(started.error);
+    // Another session of the account, with the right code even: not its setup to confirm.
+    expect(await confirmTotpEnrollment(user.id, await codeAt(started.secret, new Date()), ctx, stolen)).toEqual({ ok: false, reason: "not_enrolled" });
+    expect(await db().totpFactor.findUniqueOrThrow({ where: { userId: user.id } })).toMatchObject({ activatedAt: null });
+    expect((await confirmTotpEnrollment(user.id, await codeAt(started.secret, new Date()), ctx, owners)).ok).toBe(true);
   });
 
   it("a started enrollment can be confirmed for half an hour (its start asked for the step-up), not later", async () => {

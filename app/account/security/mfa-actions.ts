@@ -32,7 +32,7 @@ export const startTotpEnrollmentAction = guardedAction("account-setup", z.object
 }, { stepUp: true });
 
 export const confirmTotpEnrollmentAction = guardedAction("account-setup", z.object({ code: z.string().trim().max(32) }), async ({ code }, user, ctx) => {
-  const check = await confirmTotpEnrollment(user.id, code, ctx);
+  const check = await confirmTotpEnrollment(user.id, code, ctx, user.sessionId);
   if (!check.ok) {
     const message = check.reason === "not_enrolled" ? "This setup has expired (or was replaced): start it again."
       : check.reason === "locked" ? `Too many wrong codes. Try again in ${formatWait(check.retryAfterSeconds)}.`
