@@ -1,4 +1,5 @@
 import "server-only";
+import { audit, type AuditContext } from "../audit";
 import { clearCounter, readCounters, secondsUntil, takeTry } from "../rate-limit/counters";
 
 // Guessable factors (TOTP and backup codes) lock after FACTOR_FAILURE_LIMIT failures with less
@@ -20,6 +21,11 @@ const key = (userId: string) => `mfa:user:${userId}`;
 export async function takeFactorTry(userId: string, now = new Date()): Promise<{ locked: false; lastTry: boolean } | { locked: true; retryAfterSeconds: number }> {
   const tried = await takeTry(key(userId), FACTOR_TRIES, now);
   return tried.taken ? { locked: false, lastTry: tried.locksIfFailed } : { locked: true, retryAfterSeconds: secondsUntil(tried.lockedUntil, now) };
+}
+
+/** The security event of a code try that locked the account's codes (at the MFA step, a step-up or confirming a setup). */
+export async function auditFactorLockout(ctx: AuditContext, userId: string): Promise<void> {
+  await audit(ctx, { type: "security", action: "mfa.factor.lock", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "repeated_code_failures" } });
 }
 
 export async function clearFactorFailures(userId: string): Promise<void> {

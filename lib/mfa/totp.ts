@@ -5,7 +5,7 @@ import { decrypt, encrypt } from "../crypto";
 import type { SealedField } from "../crypto/reseal";
 import { db, isUniqueViolation } from "../db/client";
 import { audit, type AuditContext } from "../audit";
-import { clearFactorFailures, takeFactorTry } from "./lockout";
+import { auditFactorLockout, clearFactorFailures, takeFactorTry } from "./lockout";
 
 // TOTP (RFC 6238): 6 digits, 30-second steps, SHA-1 (what every authenticator app supports).
 // A code is accepted for the current step and one step either side, once: the step of each
@@ -115,7 +115,7 @@ export async function confirmTotpEnrollment(userId: string, code: string, ctx: A
     return check;
   }
   await event("failure", { reason: check.reason });
-  if (lock.lastTry) await audit(ctx, { type: "security", action: "mfa.factor.lock", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "repeated_code_failures" } });
+  if (lock.lastTry) await auditFactorLockout(ctx, userId);
   return check;
 }
 

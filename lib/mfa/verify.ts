@@ -5,7 +5,7 @@ import { audit, type AuditContext } from "../audit";
 import { formatWait } from "../util/format";
 import { db } from "../db/client";
 import { consumeBackupCode, isBackupCodeShaped } from "./backup-codes";
-import { clearFactorFailures, takeFactorTry } from "./lockout";
+import { auditFactorLockout, clearFactorFailures, takeFactorTry } from "./lockout";
 import { verifyPasskeyAssertion } from "./passkeys";
 import { TOTP_CODE, verifyTotp } from "./totp";
 import type { FactorStrength } from "./requirement";
@@ -70,9 +70,7 @@ export async function verifySecondFactor(
   }
   const reason = "reason" in outcome ? outcome.reason : "invalid";
   await event("failure", { reason });
-  if (lock.lastTry) {
-    await audit(ctx, { type: "security", action: "mfa.factor.lock", outcome: "blocked", resource: { type: "user", id: userId }, metadata: { reason: "repeated_code_failures" } });
-  }
+  if (lock.lastTry) await auditFactorLockout(ctx, userId);
   if (proof.method === "backup_code") return { ok: false, message: "That backup code is not valid or has been used." };
   return { ok: false, message: reason === "replayed" ? "That code was already used. Wait for the next one." : WRONG_CODE };
 }

@@ -141,13 +141,8 @@ export const saveRuleAction = guardedAction(CONFIGURE, ruleForm, async ({ rule, 
   revalidatePath("/admin/incidents/rules");
   if (result.ok) return { ok: true, message: `Saved as version ${result.version}. Detection uses it from its next pass.` };
   if (result.reason === "stale") return { ok: false, message: `Version ${result.newest} of this rule was saved after this page showed version ${baseVersion}: nothing was saved. Reload the page to see it, then make your change again.` };
-  // The reason is shown beside its field; the thresholds' errors name theirs.
-  const { comment: reasonError, ...settingErrors } = result.errors;
-  return {
-    ok: false,
-    message: Object.entries(settingErrors).map(([field, message]) => `${field}: ${message}`).join("; ") || undefined,
-    fieldErrors: reasonError ? { comment: [reasonError] } : undefined,
-  };
+  // The reason was checked above (ruleCommentSchema): what is left are the thresholds, each named.
+  return { ok: false, message: Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join("; ") };
 }, { stepUp: true });
 
 export const createChannelAction = guardedAction(CONFIGURE, newChannelSchema, async (input, _user, ctx) => {
