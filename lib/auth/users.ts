@@ -604,9 +604,8 @@ export async function changePassword(
  */
 export async function resetUserMfa(userId: string, reason: string, ctx: AuditContext, actor: Granter | null = null): Promise<number> {
   await existingUser(db(), userId);
-  // Under the lock, so a role change committed before it is seen (the reset itself follows at once).
-  await auditingRefusal(ctx, "mfa.reset", userId, {}, () => underAccessLock(actor, { userId, ip: ctx.client?.ip ?? null }, async () => undefined));
-  await resetMfa(userId, reason, ctx);
+  // The factors go under the lock, judged on the account as it is then (a role change committed meanwhile is seen).
+  await auditingRefusal(ctx, "mfa.reset", userId, {}, () => resetMfa(userId, reason, ctx, (change) => underAccessLock(actor, { userId, ip: ctx.client?.ip ?? null }, change)));
   return takeBackAccess(userId, "mfa_reset", ctx);
 }
 

@@ -139,17 +139,20 @@ export async function removeFactor(
 
 class LastFactorError extends Error {}
 
+type InTransaction = <T>(change: (tx: Prisma.TransactionClient) => Promise<T>) => Promise<T>;
+
 /**
  * Admin: removes every factor, backup code and device trust of a user, with the reason audited.
  * The wrong-code lock goes too: it guarded factors that are gone, and would refuse the new one.
+ * `inTransaction`: where the removal runs (the caller's checks under its lock, say).
  */
-export async function resetMfa(userId: string, reason: string, ctx: AuditContext): Promise<void> {
-  const [totp, passkeys, codes, devices] = await db().$transaction([
-    db().totpFactor.deleteMany({ where: { userId } }),
-    db().passkey.deleteMany({ where: { userId } }),
-    db().backupCode.deleteMany({ where: { userId } }),
-    db().device.updateMany({ where: { userId, trustedUntil: { not: null } }, data: { trustedUntil: null } }),
-  ]);
+export async function resetMfa(userId: string, reason: string, ctx: AuditContext, inTransaction: InTransaction = (change) => db().$transaction(change)): Promise<void> {
+  const [totp, passkeys, codes, devices] = await inTransaction((tx) => Promise.all([
+    tx.totpFactor.deleteMany({ where: { userId } }),
+    tx.passkey.deleteMany({ where: { userId } }),
+    tx.backupCode.deleteMany({ where: { userId } }),
+    tx.device.updateMany({ where: { userId, trustedUntil: { not: null } }, data: { trustedUntil: null } }),
+  ]));
   await clearFactorFailures(userId);
   await audit(ctx, {
     type: "admin", action: "mfa.reset", outcome: "success", resource: { type: "user", id: userId },
